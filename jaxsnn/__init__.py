@@ -1,0 +1,11 @@
+"""jaxsnn: NEST-exact spiking networks in JAX."""
+from ._xla import disable_fma
+
+disable_fma()
+from . import random
+from .errors import CapacityError, JaxsnnError
+from .network import Network
+from .nodes import NodeCollection
+from .simulation import Simulation, simulate
+
+__version__ = "0.1.0"

@@ -1,0 +1,140 @@
+"""Connection rules (NEST's ``conn_spec``): each returns the (source, target) node-id pairs.
+
+Pairs come in NEST's order (per target ascending for ``fixed_indegree`` and ``pairwise_bernoulli``,
+per source for ``fixed_outdegree``), which is the order in which array-valued weights and delays are
+consumed. Draws come from an explicit JAX key; rejected draws (disallowed autapses or multapses) are
+redrawn from a key derived from the round number, so the result depends on the key only.
+"""
+from __future__ import annotations
+
+import jax
+import numpy as np
+
+from .errors import JaxsnnError, bad_value, unknown_name
+
+RULES = {
+    "all_to_all": (),
+    "one_to_one": (),
+    "fixed_indegree": ("indegree",),
+    "fixed_outdegree": ("outdegree",),
+    "fixed_total_number": ("N",),
+    "pairwise_bernoulli": ("p",),
+}
+COMMON = ("rule", "allow_autapses", "allow_multapses")
+
+
+def normalise(conn_spec) -> dict:
+    """``None`` → all_to_all; a rule name → ``{"rule": name}``; checks keys and defaults."""
+    if conn_spec is None:
+        conn_spec = "all_to_all"
+    if isinstance(conn_spec, str):
+        conn_spec = {"rule": conn_spec}
+    if not isinstance(conn_spec, dict) or "rule" not in conn_spec:
+        raise bad_value("conn_spec", conn_spec, "a rule name or a dict with a 'rule' key")
+    rule = conn_spec["rule"]
+    if rule not in RULES:
+        raise unknown_name("connection rule", rule, RULES)
+    for k in conn_spec:
+        if k not in COMMON + RULES[rule]:
+            raise unknown_name(f"conn_spec key for rule {rule!r}", k, COMMON + RULES[rule])
+    for k in RULES[rule]:
+        if k not in conn_spec:
+            raise JaxsnnError(f"conn_spec: rule {rule!r} needs {k!r}.")
+    return {"allow_autapses": True, "allow_multapses": True, **conn_spec}
+
+
+def pairs(spec: dict, sources: np.ndarray, targets: np.ndarray, key) -> tuple[np.ndarray, np.ndarray]:
+    rule, auto, multi = spec["rule"], spec["allow_autapses"], spec["allow_multapses"]
+    ns, nt = len(sources), len(targets)
+    if rule == "one_to_one":
+        if ns != nt:
+            raise JaxsnnError(f"one_to_one needs sources and targets of equal size; got {ns} sources and {nt} targets.")
+        keep = np.ones(ns, bool) if auto else sources != targets
+        return sources[keep], targets[keep]
+    if rule == "all_to_all":
+        s = np.tile(sources, nt)
+        t = np.repeat(targets, ns)
+        keep = np.ones(len(s), bool) if auto else s != t
+        return s[keep], t[keep]
+    if rule == "fixed_indegree":
+        k = _count(spec, "indegree", ns, multi, "sources")
+        idx = _draw_rows(key, targets, sources, k, auto, multi)
+        return sources[idx].ravel(), np.repeat(targets, k)
+    if rule == "fixed_outdegree":
+        k = _count(spec, "outdegree", nt, multi, "targets")
+        idx = _draw_rows(key, sources, targets, k, auto, multi)
+        return np.repeat(sources, k), targets[idx].ravel()
+    if rule == "fixed_total_number":
+        n = spec["N"]
+        if not (isinstance(n, (int, np.integer)) and n >= 0):
+            raise bad_value("conn_spec['N']", n, "a whole number >= 0")
+        if not multi:
+            raise JaxsnnError("fixed_total_number with allow_multapses=False is not implemented (as in NEST).")
+        if n and ns * nt == 0:
+            raise JaxsnnError("fixed_total_number: no sources or no targets to connect.")
+        src = np.zeros(n, np.int64)
+        tgt = np.zeros(n, np.int64)
+        todo = np.arange(n)
+        for rnd in range(10_000):
+            if not len(todo):
+                break
+            ks, kt = jax.random.split(jax.random.fold_in(key, rnd))
+            src[todo] = sources[np.asarray(jax.random.randint(ks, (len(todo),), 0, ns))]
+            tgt[todo] = targets[np.asarray(jax.random.randint(kt, (len(todo),), 0, nt))]
+            todo = todo[src[todo] == tgt[todo]] if not auto else todo[:0]
+        else:
+            raise JaxsnnError("fixed_total_number: could not avoid autapses (sources equal targets?).")
+        order = np.argsort(tgt, kind="stable")  # NEST groups the pairs by target
+        return src[order], tgt[order]
+    if rule == "pairwise_bernoulli":
+        p = spec["p"]
+        if not 0 <= p <= 1:
+            raise bad_value("conn_spec['p']", p, "a probability in [0, 1]")
+        s_out, t_out = [], []
+        rows = max(1, 4_000_000 // max(ns, 1))  # bounded memory: draw blocks of targets
+        for b in range(0, nt, rows):
+            tb = targets[b:b + rows]
+            u = np.asarray(jax.random.uniform(jax.random.fold_in(key, b), (len(tb), ns)))
+            hit = u < p
+            if not auto:
+                hit &= tb[:, None] != sources[None, :]
+            ti, si = np.nonzero(hit)
+            s_out.append(sources[si])
+            t_out.append(tb[ti])
+        return np.concatenate(s_out or [np.zeros(0, np.int64)]), np.concatenate(t_out or [np.zeros(0, np.int64)])
+    raise AssertionError(rule)
+
+
+def _count(spec, name, pool, multi, pool_name):
+    k = spec[name]
+    if not (isinstance(k, (int, np.integer)) and k >= 0):
+        raise bad_value(f"conn_spec[{name!r}]", k, "a whole number >= 0")
+    if not multi and k > pool:
+        raise JaxsnnError(f"conn_spec[{name!r}]={k} is larger than the {pool} {pool_name} while "
+                          "allow_multapses=False; allow multapses or lower it.")
+    return int(k)
+
+
+def _draw_rows(key, owners, pool, k, auto, multi):
+    """For each owner, ``k`` indices into ``pool`` drawn uniformly, redrawing disallowed ones."""
+    n = len(pool)
+    if k and n == 0:
+        raise JaxsnnError("cannot draw connections from an empty population.")
+    idx = np.asarray(jax.random.randint(key, (len(owners), k), 0, max(n, 1)), dtype=np.int64)
+    if not auto and k > n - np.isin(owners, pool).any() and not multi:
+        raise JaxsnnError(f"cannot draw {k} distinct partners without autapses from {n} nodes.")
+    for rnd in range(1, 100_000):
+        bad = np.zeros(idx.shape, bool)
+        if not auto:
+            bad |= pool[idx] == owners[:, None]
+        if not multi:
+            srt = np.sort(idx, axis=1)
+            order = np.argsort(idx, axis=1, kind="stable")
+            dup_sorted = np.zeros(idx.shape, bool)
+            dup_sorted[:, 1:] = srt[:, 1:] == srt[:, :-1]
+            np.put_along_axis(bad, order, np.take_along_axis(bad, order, 1) | dup_sorted, 1)
+        if not bad.any():
+            return idx
+        r, c = np.nonzero(bad)
+        idx[r, c] = np.asarray(jax.random.randint(jax.random.fold_in(key, rnd), (len(r),), 0, n))
+    raise JaxsnnError("could not draw connections without disallowed autapses/multapses.")

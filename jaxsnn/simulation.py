@@ -1,0 +1,223 @@
+"""A compiled network at one moment of simulated time, and how to advance it.
+
+:class:`Simulation` bundles the static :class:`~jaxsnn.structs.Spec`, the ``params`` and ``state``
+pytrees, the host-side :class:`~jaxsnn.compile.Layout` and what the recorders have gathered so far.
+It is immutable: :func:`simulate` returns a new one. The loop runs on the device in chunks of
+``chunk_steps`` steps; after each chunk the recorder buffers are moved to the host, and any exceeded
+capacity is grown and the chunk recomputed from its start (nothing is dropped).
+"""
+from __future__ import annotations
+
+import dataclasses
+import sys
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pandas as pd
+
+from . import engine
+from .errors import CapacityError, JaxsnnError, bad_value
+from .nodes import NodeCollection
+from .structs import Params, Spec, State
+
+
+@dataclasses.dataclass(frozen=True)
+class Simulation:
+    spec: Spec
+    params: Params
+    state: State
+    layout: object
+    chunk_steps: int = 1000
+    records: dict = dataclasses.field(default_factory=dict)  # recorder node id -> tuple of column dicts
+
+    # ------------------------------------------------------------------------------------ time
+    @property
+    def time(self) -> float:
+        """Simulated time in ms (steps × resolution)."""
+        return int(self.state.step) * self.spec.resolution
+
+    def steps(self, t_ms: float, name: str = "t") -> int:
+        n = t_ms / self.spec.resolution
+        if not (np.isfinite(n) and n >= 0 and abs(n - round(n)) < 1e-9):
+            raise bad_value(name, t_ms, f"a duration >= 0 that is a whole number of steps of {self.spec.resolution} ms")
+        return int(round(n))
+
+    # ----------------------------------------------------------------------------------- views
+    def _neurons(self, nodes) -> np.ndarray:
+        ids = np.arange(1, self.layout.n_nodes + 1) if nodes is None else np.asarray(getattr(nodes, "ids", nodes))
+        idx = self.layout.neuron_of_node[ids]
+        if (idx < 0).any():
+            raise bad_value("nodes", int(ids[np.argmax(idx < 0)]), "neuron node ids")
+        return ids, idx
+
+    def get(self, nodes=None, names=("V_m",)) -> pd.DataFrame:
+        """Neuron parameters and state as a frame indexed by node id (NEST's ``get(..., output="pandas")``)."""
+        ids, idx = self._neurons(nodes if nodes is not None else NodeCollection(None, self.layout.node_of_neuron))
+        p, st = self.params.neurons, self.state
+        cols = {}
+        for name in ([names] if isinstance(names, str) else names):
+            if name == "V_m":
+                v = np.asarray(st.V_rel + p.E_L)
+            elif name == "refractory_steps_left":
+                v = np.asarray(st.refractory)
+            elif hasattr(p, name) and name not in ("P33", "P30"):
+                v = np.asarray(getattr(p, name))
+            else:
+                raise bad_value("names", name, "V_m, refractory_steps_left or an iaf_psc_delta parameter")
+            cols[name] = v[idx]
+        return pd.DataFrame(cols, index=pd.Index(ids, name="global_id"))
+
+    def connections(self, synapse_model=None, source=None, target=None) -> pd.DataFrame:
+        """Neuron-to-neuron connections: ``source``, ``target``, ``weight``, ``delay``, ``synapse_model``.
+
+        ``weight`` follows NEST: for plastic synapses it is the weight after the last presynaptic spike
+        (facilitation by later post spikes shows up at the next pre spike). Rows are sorted by source,
+        then creation order (NEST's order is unspecified).
+        """
+        syn, lay = self.params.synapses, self.layout
+        m = np.asarray(syn.model)
+        sel = np.ones(len(m), bool)
+        if synapse_model is not None:
+            if synapse_model not in lay.synapse_models:
+                raise bad_value("synapse_model", synapse_model, f"one of {list(lay.synapse_models)}")
+            sel &= m == lay.synapse_models.index(synapse_model)
+        src = lay.node_of_neuron[np.asarray(syn.source)]
+        tgt = lay.node_of_neuron[np.asarray(syn.target)]
+        if source is not None:
+            sel &= np.isin(src, np.asarray(getattr(source, "ids", source)))
+        if target is not None:
+            sel &= np.isin(tgt, np.asarray(getattr(target, "ids", target)))
+        names = np.asarray(lay.synapse_models, dtype=object)
+        return pd.DataFrame({
+            "source": src[sel], "target": tgt[sel],
+            "weight": np.asarray(self.state.weight_reported)[sel],
+            "delay": np.asarray(syn.delay)[sel] * self.spec.resolution,
+            "synapse_model": names[m[sel]] if len(names) else np.zeros(0, object)})
+
+    def _columns(self, recorder) -> dict:
+        rid = int(getattr(recorder, "ids", [recorder])[0])
+        chunks = self.records.get(rid, ())
+        if not chunks:
+            return {}
+        return {k: np.concatenate([c[k] for c in chunks]) for k in chunks[0]}
+
+    def events(self, recorder) -> pd.DataFrame:
+        """Spike events of a spike_recorder (``senders``, ``times`` in ms), in time order, then sender."""
+        rid = int(getattr(recorder, "ids", [recorder])[0])
+        if rid not in self.layout.spike_recorders:
+            raise bad_value("recorder", rid, f"a spike_recorder node id {list(self.layout.spike_recorders)}")
+        c = self._columns(rid)
+        stamps = c.get("stamps", np.zeros(0, np.int64))
+        return pd.DataFrame({"senders": c.get("senders", np.zeros(0, np.int64)),
+                             "times": 0.001 * (stamps.astype(np.int64) * self.spec.tics_per_step)})
+
+    def multimeter(self, recorder) -> pd.DataFrame:
+        """Samples of a multimeter: ``times``, ``senders``, ``V_m`` (long format, as NEST's events)."""
+        rid = int(getattr(recorder, "ids", [recorder])[0])
+        if rid not in self.layout.multimeters:
+            raise bad_value("recorder", rid, f"a multimeter node id {list(self.layout.multimeters)}")
+        k = self.layout.multimeters.index(rid)
+        c = self._columns(rid)
+        senders = self.layout.node_of_neuron[np.asarray(self.params.devices.mm_index[k])]
+        stamps = c.get("stamps", np.zeros(0, np.int64))
+        vals = c.get("V_m", np.zeros((0, len(senders))))
+        return pd.DataFrame({"times": np.repeat(0.001 * (stamps.astype(np.int64) * self.spec.tics_per_step), len(senders)),
+                             "senders": np.tile(senders, len(stamps)), "V_m": vals.reshape(-1)})
+
+    def weights(self, recorder) -> pd.DataFrame:
+        """Events of a weight_recorder: ``times``, ``senders``, ``targets``, ``weights`` (transmitted)."""
+        rid = int(getattr(recorder, "ids", [recorder])[0])
+        if rid not in self.layout.weight_recorders:
+            raise bad_value("recorder", rid, f"a weight_recorder node id {list(self.layout.weight_recorders)}")
+        c = self._columns(rid)
+        syn = c.get("synapse", np.zeros(0, np.int64))
+        lay = self.layout
+        return pd.DataFrame({
+            "times": 0.001 * (c.get("stamps", np.zeros(0, np.int64)).astype(np.int64) * self.spec.tics_per_step),
+            "senders": lay.node_of_neuron[np.asarray(self.params.synapses.source)[syn]],
+            "targets": lay.node_of_neuron[np.asarray(self.params.synapses.target)[syn]],
+            "weights": c.get("weights", np.zeros(0))})
+
+    def replace(self, **kw) -> "Simulation":
+        return dataclasses.replace(self, **kw)
+
+
+def simulate(sim: Simulation, t: float, *, progress: bool = False) -> Simulation:
+    """Advance ``sim`` by ``t`` ms (a whole number of steps) and return the new :class:`Simulation`.
+
+    Results depend only on the global step, never on how a run is split: ``simulate(simulate(s, a), b)``
+    equals ``simulate(s, a + b)`` bit for bit. ``progress=True`` prints a progress line per chunk.
+    """
+    n = sim.steps(t)
+    done, t0 = 0, time.perf_counter()
+    while done < n:
+        k = min(sim.chunk_steps, n - done)
+        sim = _chunk(sim, k)
+        done += k
+        if progress:
+            el = time.perf_counter() - t0
+            print(f"\r[jaxsnn] {done * sim.spec.resolution:.1f}/{n * sim.spec.resolution:.1f} ms "
+                  f"({100 * done / n:.0f} %, {el:.1f} s)", end="" if done < n else "\n", file=sys.stderr, flush=True)
+    return sim
+
+
+def _chunk(sim: Simulation, k: int) -> Simulation:
+    """Run ``k`` steps; on overflow grow the capacity and recompute the chunk from its start."""
+    from .compile import empty_buffers
+
+    spec, state = sim.spec, sim.state
+    for _ in range(32):
+        new = engine.advance_jit(spec, sim.params, state, jnp.int32(k))
+        flags = int(new.overflow)
+        if not flags:
+            break
+        spec = _grown(spec, flags)
+        pad = spec.pending_capacity - state.pending_senders.shape[0]  # pending spikes are kept
+        state = state.replace(**empty_buffers(spec, sim.params, state.V_rel.dtype),
+                              pending_senders=jnp.pad(state.pending_senders, (0, pad)),
+                              pending_steps=jnp.pad(state.pending_steps, (0, pad)))
+    else:
+        raise CapacityError(f"capacities still exceeded after growing them (overflow flags {flags}).")
+    records = dict(sim.records)
+    lay = sim.layout
+    for k_, rid in enumerate(lay.spike_recorders):
+        c = int(new.sr_count[k_])
+        if c:
+            chunk = {"senders": lay.node_of_neuron[np.asarray(new.sr_senders[k_, :c])],
+                     "stamps": np.asarray(new.sr_stamps[k_, :c])}
+            records[rid] = records.get(rid, ()) + (chunk,)
+    for k_, rid in enumerate(lay.multimeters):
+        c = int(new.mm_count[k_])
+        if c:
+            chunk = {"stamps": np.asarray(new.mm_stamps[k_][:c]), "V_m": np.asarray(new.mm_values[k_][:c])}
+            records[rid] = records.get(rid, ()) + (chunk,)
+    c = int(new.wr_count)
+    if c:
+        syn = np.asarray(new.wr_synapse[:c])
+        stamps, weights = np.asarray(new.wr_stamps[:c]), np.asarray(new.wr_weights[:c])
+        for k_, rid in enumerate(lay.weight_recorders):
+            sel = lay.synapse_recorder[syn] == k_
+            records[rid] = records.get(rid, ()) + ({"stamps": stamps[sel], "synapse": syn[sel], "weights": weights[sel]},)
+    new = new.replace(sr_count=jnp.zeros_like(new.sr_count), mm_count=jnp.zeros_like(new.mm_count),
+                      wr_count=jnp.zeros_like(new.wr_count))
+    return sim.replace(spec=spec, state=new, records=records)
+
+
+def _grown(spec: Spec, flags: int) -> Spec:
+    kw = {}
+    if flags & engine.OVERFLOW_SPIKES:
+        kw["spike_capacity"] = min(spec.n_neurons, 2 * spec.spike_capacity)
+    if flags & engine.OVERFLOW_PENDING:
+        kw["pending_capacity"] = min(spec.n_neurons * spec.slice_steps, 2 * spec.pending_capacity)
+    if flags & engine.OVERFLOW_RECORDER:
+        kw["record_capacity"] = 2 * spec.record_capacity
+    if flags & engine.OVERFLOW_MULTIMETER:
+        kw["multimeter_rows"] = tuple(2 * r for r in spec.multimeter_rows)
+    if flags & engine.OVERFLOW_WEIGHTS:
+        kw["weight_capacity"] = 2 * spec.weight_capacity
+    if flags & engine.OVERFLOW_POISSON:
+        raise JaxsnnError("a poisson_generator rate exceeds what the compiled network covers; rebuild the "
+                          "network with the highest rate you will use.")
+    return dataclasses.replace(spec, **kw)

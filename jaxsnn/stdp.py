@@ -1,0 +1,110 @@
+"""stdp_synapse and stdp_synapse_hom: pair-based STDP with NEST 3.10's exact arithmetic.
+
+With normalised weight ŵ = w / W_max (``nest_semantics.md`` §2):
+
+    facilitate:  ŵ ← ŵ + λ (1 − ŵ)^μ₊ · K₊ e^{(t_last − (t_j + d)) / τ₊},   w = ŵ W_max if ŵ < 1 else W_max
+    depress:     ŵ ← ŵ − α λ ŵ^μ₋ · K₋(t − d),                        w = ŵ W_max if ŵ > 0 else 0
+    trace:       K₊ ← K₊ e^{(t_last − t) / τ₊} + 1,  t_last ← t        (after transmission)
+
+The whole delay d is dendritic: a post spike at t_j counts for a pre spike at t when t_j + d ∈
+(t_last, t]; K₋(t − d) is the postsynaptic trace just before t − d. NEST applies the facilitation
+lazily when the next pre spike is delivered; here it is applied when the post spike reaches the
+synapse (step t_j + d), to the same weight, with the same K₊ and t_last, in the same order, so the
+transmitted weights are identical while a pre spike touches only its outgoing synapses and a post
+spike only its incoming ones. ``weight_reported`` keeps NEST's lazy view (the weight right after the
+last presynaptic spike). Time differences are taken in ms as NEST does in float64; in float32 they are
+taken in integer steps first, which keeps them exact in long runs.
+"""
+from __future__ import annotations
+
+import jax.numpy as jnp
+
+TAU_PLUS, LAMBDA, ALPHA, MU_PLUS, MU_MINUS, WMAX = range(6)
+
+
+def facilitate(w, k, p):
+    norm = (w / p[..., WMAX]) + (p[..., LAMBDA] * jnp.power(1.0 - (w / p[..., WMAX]), p[..., MU_PLUS]) * k)
+    return jnp.where(norm < 1.0, norm * p[..., WMAX], p[..., WMAX])
+
+
+def depress(w, k, p):
+    norm = (w / p[..., WMAX]) - (p[..., ALPHA] * p[..., LAMBDA] * jnp.power(w / p[..., WMAX], p[..., MU_MINUS]) * k)
+    return jnp.where(norm > 0.0, norm * p[..., WMAX], 0.0)
+
+
+def _diff_ms(spec, a, b, dtype):
+    """t(a) − t(b) in ms for stamps a, b (NEST's order in float64, exact integer difference in float32)."""
+    from .engine import ms
+
+    if spec.x64:
+        return ms(spec, a, dtype) - ms(spec, b, dtype)
+    return ms(spec, a - b, dtype)
+
+
+def archive_post_spikes(spec, nrn, st, spiked, stamp):
+    """K₋ update and archive of this step's post spikes (NEST's ArchivingNode::set_spiketime)."""
+    dtype = st.Kminus.dtype
+    decay = jnp.exp(_diff_ms(spec, st.last_post, stamp, dtype) * (1.0 / nrn.tau_minus))
+    Km = jnp.where(spiked, st.Kminus * decay + 1.0, st.Kminus)
+    pos = st.n_post % spec.post_history
+    write = spiked[:, None] & (jnp.arange(spec.post_history)[None, :] == pos[:, None])
+    hist_row = (stamp - 1) % spec.ring
+    return st.replace(
+        Kminus=Km,
+        last_post=jnp.where(spiked, stamp, st.last_post),
+        post_stamps=jnp.where(write, stamp, st.post_stamps),
+        post_Kminus=jnp.where(write, Km[:, None], st.post_Kminus),
+        n_post=st.n_post + spiked.astype(jnp.int32),
+        spike_history=st.spike_history.at[hist_row].set(spiked),
+    )
+
+
+def kminus_before(spec, nrn, st, neuron, stamp, D):
+    """K₋ of ``neuron`` just before t − d (NEST's get_K_value(t − d)), t = time of ``stamp``."""
+    dtype = st.Kminus.dtype
+    stamps = st.post_stamps[neuron]  # [chunk, H]
+    earlier = stamps < (stamp - D)[:, None]
+    latest = jnp.argmax(jnp.where(earlier, stamps, jnp.iinfo(stamps.dtype).min), axis=1)
+    t_j = jnp.take_along_axis(stamps, latest[:, None], 1)[:, 0]
+    K_j = jnp.take_along_axis(st.post_Kminus[neuron], latest[:, None], 1)[:, 0]
+    if spec.x64:
+        t_minus_d = _diff_ms(spec, stamp, 0, dtype) - D.astype(dtype) * spec.resolution
+        arg = (_diff_ms(spec, t_j, 0, dtype) - t_minus_d) * (1.0 / nrn.tau_minus[neuron])
+    else:
+        arg = _diff_ms(spec, t_j - stamp + D, 0, dtype) * (1.0 / nrn.tau_minus[neuron])
+    return jnp.where(jnp.any(earlier, axis=1), K_j * jnp.exp(arg), 0.0)
+
+
+def facilitate_synapses(spec, syn, st, weight, e, ok, post_stamp, D):
+    """Facilitate synapses ``e`` (all with delay D) for a post spike stamped ``post_stamp``."""
+    dtype = weight.dtype
+    p = syn.stdp_table[syn.stdp_row[e]]
+    if spec.x64:
+        d_ms = D * spec.resolution
+        minus_dt = _diff_ms(spec, st.t_last[e], 0, dtype) - (_diff_ms(spec, post_stamp, 0, dtype) + d_ms)
+    else:
+        minus_dt = _diff_ms(spec, st.t_last[e] - post_stamp - D, 0, dtype)
+    w = facilitate(weight[e], st.Kplus[e] * jnp.exp(minus_dt / p[:, TAU_PLUS]), p)
+    return weight.at[jnp.where(ok, e, weight.shape[0])].set(w, mode="drop")
+
+
+def on_presynaptic_spike(spec, nrn, syn, st, e, ok, stamp):
+    """Depress, update K₊ and t_last of synapses ``e`` for a pre spike; returns (state, transmitted w)."""
+    dtype = st.weight.dtype
+    row = syn.stdp_row[e]
+    plastic = row >= 0
+    p = syn.stdp_table[jnp.maximum(row, 0)]
+    D = syn.delay[e]
+    w = st.weight[e]
+    w_dep = depress(w, kminus_before(spec, nrn, st, syn.target[e], jnp.broadcast_to(stamp, e.shape), D), p)
+    w = jnp.where(plastic, w_dep, w)
+    decay = jnp.exp(_diff_ms(spec, st.t_last[e], stamp, dtype) / p[:, TAU_PLUS])
+    Kp = jnp.where(plastic, st.Kplus[e] * decay + 1.0, st.Kplus[e])
+    idx = jnp.where(ok, e, st.weight.shape[0])
+    st = st.replace(
+        weight=st.weight.at[idx].set(w, mode="drop"),
+        weight_reported=st.weight_reported.at[idx].set(w, mode="drop"),
+        Kplus=st.Kplus.at[idx].set(Kp, mode="drop"),
+        t_last=st.t_last.at[idx].set(jnp.where(plastic, stamp, st.t_last[e]), mode="drop"),
+    )
+    return st, w

@@ -1,0 +1,148 @@
+"""The compiled network: a static :class:`Spec`, a :class:`Params` pytree and a :class:`State` pytree.
+
+``Params`` holds what a run reads but never changes (neuron parameters and their propagators,
+topology, devices); ``State`` holds everything that changes (membrane potentials, refractory counters,
+spikes in transit, STDP traces and weights, the step counter, the key, recorder buffers). Both are
+frozen dataclasses registered with ``jax.tree_util``: they can be jitted, vmapped, differentiated and
+checkpointed leaf by leaf. ``Spec`` is hashable and holds only shapes and static choices.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import jax
+
+
+def pytree(cls):
+    """Frozen dataclass whose fields are all pytree children."""
+    cls = dataclasses.dataclass(frozen=True)(cls)
+    names = [f.name for f in dataclasses.fields(cls)]
+    jax.tree_util.register_dataclass(cls, data_fields=names, meta_fields=[])
+    cls.replace = lambda self, **kw: dataclasses.replace(self, **kw)
+    return cls
+
+
+@dataclasses.dataclass(frozen=True)
+class Spec:
+    """Static description: sizes, capacities and which features the step function needs."""
+
+    resolution: float  # ms
+    tics_per_step: int
+    n_neurons: int
+    ring: int  # slots of the input ring buffer: max delay + slice_steps (events pushed a slice ahead)
+    slice_steps: int  # NEST's min_delay in steps: recurrent spikes are delivered once per slice
+    pending_capacity: int  # spikes emitted in one slice awaiting delivery (grows on overflow)
+    post_history: int  # archived post spikes per neuron for K- lookups
+    spike_capacity: int  # spikes per step processed at once (grows on overflow)
+    chunk: int  # synaptic events per vectorised chunk
+    facilitation_delays: tuple  # distinct delays (steps) of plastic synapses
+    has_refractory_input: bool
+    n_poisson_terms: int  # 0: no poisson_generator
+    has_spike_generators: bool
+    n_spike_recorders: int
+    record_capacity: int  # spike events per recorder and chunk
+    multimeter_rows: tuple  # samples per chunk, per multimeter
+    weight_capacity: int  # 0: no weight recorder
+    x64: bool
+
+    @property
+    def has_plastic(self):
+        return bool(self.facilitation_delays)
+
+
+@pytree
+class NeuronParams:
+    """iaf_psc_delta parameters per neuron (mV, ms, pF, pA) and exact-integration propagators."""
+
+    E_L: jax.Array
+    C_m: jax.Array
+    tau_m: jax.Array
+    t_ref: jax.Array
+    V_th: jax.Array
+    V_reset: jax.Array
+    I_e: jax.Array
+    V_min: jax.Array
+    refractory_input: jax.Array  # bool
+    tau_minus: jax.Array
+    P33: jax.Array  # exp(-h / tau_m)
+    P30: jax.Array  # (1 / C_m) (1 - P33) tau_m
+    refractory_steps: jax.Array  # int32
+
+
+@pytree
+class Synapses:
+    """Neuron-to-neuron connections sorted by source (CSR ``out_ptr``); weights live in the state."""
+
+    source: jax.Array  # int32 neuron index
+    target: jax.Array  # int32 neuron index
+    delay: jax.Array  # int32 steps
+    model: jax.Array  # int32 index into the synapse model names
+    stdp_row: jax.Array  # int32 row of stdp_table, -1 for static synapses
+    out_ptr: jax.Array  # int32[n_neurons + 1]
+    in_ptr: tuple  # per facilitation delay: int32[n_neurons + 1] over plastic synapses by target
+    in_perm: tuple  # per facilitation delay: synapse indices sorted by target
+    stdp_table: jax.Array  # [rows, 6]: tau_plus, lambda, alpha, mu_plus, mu_minus, Wmax
+
+
+@pytree
+class Devices:
+    """Generators (flattened over connections) and recorder selections."""
+
+    pg_target: jax.Array
+    pg_weight: jax.Array
+    pg_delay: jax.Array
+    pg_generator: jax.Array  # index into pg_rate / windows
+    pg_stream: jax.Array  # global stream id of the connection (independent trains per connection)
+    pg_rate: jax.Array  # Hz per generator
+    pg_window: jax.Array  # int32[n_gen, 2]: active steps s with lo < s <= hi
+    sg_step: jax.Array  # emission step of each event, sorted by (slice, generator, step)
+    sg_target: jax.Array
+    sg_weight: jax.Array
+    sg_delay: jax.Array
+    sr_mask: jax.Array  # bool[n_recorders, n_neurons]
+    sr_window: jax.Array  # int32[n_recorders, 2]: stamps t with lo < t <= hi
+    mm_index: tuple  # per multimeter: int32 neuron indices
+    mm_interval: jax.Array  # int32 steps, per multimeter
+    mm_window: jax.Array  # int32[n_mm, 2]
+    wr_mask: jax.Array  # bool[n_synapses]
+
+
+@pytree
+class Params:
+    neurons: NeuronParams
+    synapses: Synapses
+    devices: Devices
+
+
+@pytree
+class State:
+    step: jax.Array  # int32: global step index; the next step to compute
+    rng: jax.Array  # uint32[2] key words of the simulation streams
+    V_rel: jax.Array  # V_m - E_L (mV)
+    refractory: jax.Array  # int32 steps left
+    refractory_buffer: jax.Array  # input gathered during refractoriness (refractory_input)
+    ring: jax.Array  # [ring, n]: input arriving at each future step (spikes in transit)
+    pending_count: jax.Array  # int32: spikes emitted in the current slice, not yet delivered
+    pending_senders: jax.Array  # int32[pending_capacity] neuron index, in emission order
+    pending_steps: jax.Array  # int32[pending_capacity] emission step
+    spike_history: jax.Array  # bool[ring, n]: who spiked in the last `ring` steps (STDP)
+    Kminus: jax.Array  # postsynaptic trace after the last spike
+    last_post: jax.Array  # int32 stamp of the last spike
+    post_stamps: jax.Array  # int32[n, post_history] archive of recent spike stamps
+    post_Kminus: jax.Array  # [n, post_history] K- right after those spikes
+    n_post: jax.Array  # int32 spikes so far (archive write position)
+    weight: jax.Array  # current weight of every synapse (includes pending facilitation)
+    weight_reported: jax.Array  # weight after the last delivered presynaptic spike (NEST's view)
+    Kplus: jax.Array  # presynaptic trace
+    t_last: jax.Array  # int32 stamp of the last presynaptic spike
+    sr_count: jax.Array  # int32[n_recorders]
+    sr_senders: jax.Array  # int32[n_recorders, capacity] neuron index
+    sr_stamps: jax.Array  # int32[n_recorders, capacity]
+    mm_count: jax.Array  # int32[n_mm]
+    mm_values: tuple  # per multimeter [rows, n_recorded]
+    mm_stamps: tuple  # per multimeter int32[rows]
+    wr_count: jax.Array  # int32
+    wr_stamps: jax.Array
+    wr_synapse: jax.Array
+    wr_weights: jax.Array
+    overflow: jax.Array  # int32 bit mask of exceeded capacities (see engine.OVERFLOW_*)
