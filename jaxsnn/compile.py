@@ -69,8 +69,9 @@ def compile_network(net: Network, seed: int, *, spike_capacity: int | None = Non
 
     P33, P30 = iaf_psc_delta.propagators(cat("tau_m"), cat("C_m"), h)
     RC = iaf_psc_delta.refractory_steps(cat("t_ref"), net.tics_per_step)
+    finite = np.finfo(fdt)  # NEST's V_min default, -DBL_MAX, is -inf in float32: clip it instead
     nrn = NeuronParams(
-        **{k: jnp.asarray(cat(k), fdt) for k in ("E_L", "C_m", "tau_m", "t_ref", "V_th", "V_reset", "I_e",
+        **{k: jnp.asarray(np.clip(cat(k), finite.min, finite.max), fdt) for k in ("E_L", "C_m", "tau_m", "t_ref", "V_th", "V_reset", "I_e",
                                                  "V_min", "tau_minus")},
         refractory_input=jnp.asarray(cat("refractory_input"), bool),
         P33=jnp.asarray(P33, fdt), P30=jnp.asarray(P30, fdt), refractory_steps=jnp.asarray(RC, jnp.int32))

@@ -37,11 +37,6 @@ OVERFLOW_POISSON = 16  # a rate beyond what the compiled Poisson table covers
 OVERFLOW_PENDING = 32  # more spikes in one slice than spec.pending_capacity
 
 
-def ms(spec: Spec, stamp, dtype):
-    """Time of a stamp in ms, as NEST computes it: 0.001 * tics."""
-    return 0.001 * (stamp * spec.tics_per_step).astype(dtype)
-
-
 def _start_slice(spec: Spec, params: Params, st: State) -> State:
     """Deliver last slice's spikes (NEST order) and push this slice's spike-generator events."""
     syn, dev = params.synapses, params.devices

@@ -32,10 +32,13 @@ def depress(w, k, p):
     return jnp.where(norm > 0.0, norm * p[..., WMAX], 0.0)
 
 
+def ms(spec, stamp, dtype):
+    """Time of a stamp (in steps) in ms, as NEST computes it: 0.001 · tics."""
+    return 0.001 * (jnp.asarray(stamp) * spec.tics_per_step).astype(dtype)
+
+
 def _diff_ms(spec, a, b, dtype):
     """t(a) − t(b) in ms for stamps a, b (NEST's order in float64, exact integer difference in float32)."""
-    from .engine import ms
-
     if spec.x64:
         return ms(spec, a, dtype) - ms(spec, b, dtype)
     return ms(spec, a - b, dtype)
@@ -68,10 +71,10 @@ def kminus_before(spec, nrn, st, neuron, stamp, D):
     t_j = jnp.take_along_axis(stamps, latest[:, None], 1)[:, 0]
     K_j = jnp.take_along_axis(st.post_Kminus[neuron], latest[:, None], 1)[:, 0]
     if spec.x64:
-        t_minus_d = _diff_ms(spec, stamp, 0, dtype) - D.astype(dtype) * spec.resolution
-        arg = (_diff_ms(spec, t_j, 0, dtype) - t_minus_d) * (1.0 / nrn.tau_minus[neuron])
+        t_minus_d = ms(spec, stamp, dtype) - D.astype(dtype) * spec.resolution
+        arg = (ms(spec, t_j, dtype) - t_minus_d) * (1.0 / nrn.tau_minus[neuron])
     else:
-        arg = _diff_ms(spec, t_j - stamp + D, 0, dtype) * (1.0 / nrn.tau_minus[neuron])
+        arg = ms(spec, t_j - stamp + D, dtype) * (1.0 / nrn.tau_minus[neuron])
     return jnp.where(jnp.any(earlier, axis=1), K_j * jnp.exp(arg), 0.0)
 
 
@@ -81,9 +84,9 @@ def facilitate_synapses(spec, syn, st, weight, e, ok, post_stamp, D):
     p = syn.stdp_table[syn.stdp_row[e]]
     if spec.x64:
         d_ms = D * spec.resolution
-        minus_dt = _diff_ms(spec, st.t_last[e], 0, dtype) - (_diff_ms(spec, post_stamp, 0, dtype) + d_ms)
+        minus_dt = ms(spec, st.t_last[e], dtype) - (ms(spec, post_stamp, dtype) + d_ms)
     else:
-        minus_dt = _diff_ms(spec, st.t_last[e] - post_stamp - D, 0, dtype)
+        minus_dt = ms(spec, st.t_last[e] - post_stamp - D, dtype)
     w = facilitate(weight[e], st.Kplus[e] * jnp.exp(minus_dt / p[:, TAU_PLUS]), p)
     return weight.at[jnp.where(ok, e, weight.shape[0])].set(w, mode="drop")
 

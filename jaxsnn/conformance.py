@@ -1,0 +1,142 @@
+"""Run a NEST reference case with jaxsnn and print our output with the keys of the case's ``expected``.
+
+    python -m jaxsnn.conformance CASE.json [--x64]
+
+Cases follow the schema of ``shared/reference/README.md`` (kinds ``neuron``, ``stdp``, ``network``).
+Two NEST conventions are reproduced here, not in the engine: the multimeter's lag of one min_delay
+slice at the end of a run, and STDP weights reported as of the last *delivered* presynaptic spike
+(NEST delivers spikes of the last min_delay slice only at the next ``Simulate``). Both are obtained by
+reading the simulation at T − min_delay and continuing it to T, which changes nothing in the run.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+import numpy as np
+
+KINDS = ("neuron", "stdp", "network")
+RECORDER_DELAY = 1.0  # ms: NEST's default delay of recorder connections, which counts for min_delay
+
+
+def run_case(case: dict) -> dict:
+    """Simulate ``case`` and return our values for the keys of ``case["expected"]``."""
+    kind = case.get("kind")
+    if kind not in KINDS:
+        raise ValueError(f"case kind {kind!r} is not supported; supported kinds: {', '.join(KINDS)}.")
+    return {"neuron": _neuron, "stdp": _stdp, "network": _network}[kind](case)
+
+
+def _neuron(case):
+    import jaxsnn
+
+    net = jaxsnn.Network(resolution=case["resolution"])
+    n = net.create(case.get("model", "iaf_psc_delta"), 1, params=case["params"])
+    for inp in case["inputs"]:
+        sg = net.create("spike_generator", params={"spike_times": inp["times"], "spike_weights": inp["weights"]})
+        net.connect(sg, n, syn_spec={"weight": 1.0, "delay": inp["delay"]})
+    sr = net.create("spike_recorder")
+    mm = net.create("multimeter", params={"interval": case["resolution"]})
+    net.connect(n, sr)
+    net.connect(mm, n)
+    sim = jaxsnn.simulate(net.build(), case["t_sim"])
+    lag = min([RECORDER_DELAY] + [inp["delay"] for inp in case["inputs"]])
+    v = sim.multimeter(mm)
+    v = v[v.times <= case["t_sim"] - lag + 1e-9]
+    return {"spike_times": _ms(sim.events(sr).times), "V_m_times": _ms(v.times), "V_m": v.V_m.tolist()}
+
+
+def _driven(net, times, h, params=None):
+    """An iaf_psc_delta that spikes exactly at ``times`` (as NEST's parrot_neuron in the cases)."""
+    n = net.create("iaf_psc_delta", 1, params={"t_ref": 0.0, "V_th": 1e9, "V_reset": -70.0, **(params or {})})
+    if len(times):
+        g = net.create("spike_generator", params={"spike_times": [round(t - h, 10) for t in times],
+                                                  "spike_weights": [1e12] * len(times)})
+        net.connect(g, n, syn_spec={"weight": 1.0, "delay": h})
+    return n
+
+
+def _stdp(case):
+    import jaxsnn
+
+    h = case["resolution"]
+    net = jaxsnn.Network(resolution=h)
+    wr = net.create("weight_recorder")
+    pre = _driven(net, case["pre_spike_times"], h)
+    post = _driven(net, case["post_spike_times"], h, {"tau_minus": case["post_tau_minus"]})
+    syn = {"weight": case["weight"], "delay": case["delay"], "synapse_model": "plastic"}
+    if case["synapse"] == "stdp_synapse_hom":
+        net.copy_model("stdp_synapse_hom", "plastic", {**case["syn_params"], "weight_recorder": wr})
+    else:
+        net.copy_model(case["synapse"], "plastic", {"weight_recorder": wr})
+        syn.update(case["syn_params"])
+    net.connect(pre, post, "one_to_one", syn)
+    sim, early = _run_with_snapshot(net.build(), case["t_sim"], RECORDER_DELAY)
+    c = early.connections("plastic")
+    rec = early.weights(wr)
+    return {"weight_recorder_times": _ms(rec.times), "weight_recorder_weights": rec.weights.tolist(),
+            "final_weight": float(c.weight.iloc[0]), "final_Kplus": float(np.asarray(early.state.Kplus)[0])}
+
+
+def _network(case):
+    import jaxsnn
+
+    h = case["resolution"]
+    net = jaxsnn.Network(resolution=h)
+    net.copy_model(case["e_syn"]["model"], "e_syn", case["e_syn"]["params"])
+    net.copy_model(case["i_syn"]["model"], "i_syn", case["i_syn"].get("params", {}))
+    pop = net.create("iaf_psc_delta", case["n_neurons"], params={"V_m": np.asarray(case["V_m"])})
+    sr = net.create("spike_recorder")
+    for i, inp in enumerate(case["inputs"]):
+        g = net.create("spike_generator", params={"spike_times": inp["times"], "spike_weights": inp["weights"]})
+        net.connect(g, pop[i], syn_spec={"weight": 1.0, "delay": 1.0})
+    for name in ("e_syn", "i_syn"):
+        c = case["connections"][name]
+        net.connect(np.asarray(c["source"]), np.asarray(c["target"]), "one_to_one",
+                    {"synapse_model": name, "weight": np.asarray(c["weight"]), "delay": np.asarray(c["delay"])})
+    net.connect(pop, sr)
+    sim, early = _run_with_snapshot(net.build(), case["t_sim"], RECORDER_DELAY)
+    ev = sim.events(sr).sort_values(["times", "senders"], kind="stable")
+    w = early.connections("e_syn").sort_values(["source", "target", "delay", "weight"], kind="stable")
+    return {"spike_times": _ms(ev.times), "spike_senders": ev.senders.astype(int).tolist(),
+            "final_V_m": sim.get(pop).V_m.tolist(),
+            "e_syn_final": {k: (w[k].astype(int) if k in ("source", "target") else w[k]).tolist()
+                            for k in ("source", "target", "delay", "weight")}}
+
+
+def _run_with_snapshot(sim, t_sim, min_delay):
+    """(simulation at t_sim, simulation at t_sim − min_delay): NEST's view of lazily delivered spikes."""
+    import jaxsnn
+
+    early = jaxsnn.simulate(sim, max(t_sim - min_delay, 0.0))
+    return jaxsnn.simulate(early, t_sim - early.time), early
+
+
+def _ms(times):
+    return [round(float(t), 6) for t in times]
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="python -m jaxsnn.conformance", description=__doc__.splitlines()[0])
+    ap.add_argument("case", help="a case JSON file")
+    ap.add_argument("--x64", action="store_true", help="simulate in float64 (bit-exact with NEST)")
+    args = ap.parse_args(argv)
+    import jax
+
+    if args.x64:
+        jax.config.update("jax_enable_x64", True)
+    with open(args.case) as f:
+        case = json.load(f)
+    try:
+        out = run_case(case)
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    json.dump(out, sys.stdout)
+    print()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
