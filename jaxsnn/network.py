@@ -108,8 +108,7 @@ class Network:
             for i, (name, default) in enumerate(m.defaults.items()):
                 v = given.get(name, default)
                 dtype = bool if name == "refractory_input" else np.float64
-                arr = jrandom.resolve(v, n, f"create({model!r}): params[{name!r}]",
-                                      jax.random.fold_in(key, i), np.float64 if dtype is not bool else np.float32)
+                arr = jrandom.resolve(v, n, f"create({model!r}): params[{name!r}]", jax.random.fold_in(key, i))
                 values[name] = np.asarray(arr, dtype=dtype)
             _check_neuron_params(model, values)
         else:
@@ -194,8 +193,7 @@ class Network:
             if pname not in m.defaults:
                 continue
             values[pname] = np.asarray(jrandom.resolve(syn_spec.get(pname, m.defaults[pname]), n,
-                                                       f"{where}: {pname}", jax.random.fold_in(key, i),
-                                                       np.float64), np.float64)
+                                                       f"{where}: {pname}", jax.random.fold_in(key, i)), np.float64)
         for pname, v in values.items():
             if np.isnan(v).any():
                 raise bad_value(f"{where}: {pname}", "NaN", "numbers, not NaN")

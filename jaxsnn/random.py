@@ -23,8 +23,9 @@ from .errors import bad_value
 class Distribution:
     """Base class: ``sample(key, n, dtype) -> np.ndarray`` of ``n`` draws."""
 
-    def sample(self, key, n: int, dtype) -> np.ndarray:
-        return np.asarray(self._draw(key, (n,), dtype))
+    def sample(self, key, n: int) -> np.ndarray:
+        """``n`` draws in JAX's default float precision (float64 when x64 is enabled)."""
+        return np.asarray(self._draw(key, (n,), jnp.zeros(0).dtype))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -86,13 +87,13 @@ class exponential(Distribution):
         return self.beta * jax.random.exponential(key, shape, dtype)
 
 
-def resolve(value, n: int, name: str, key, dtype) -> np.ndarray:
+def resolve(value, n: int, name: str, key) -> np.ndarray:
     """A scalar, an array of length ``n`` or a :class:`Distribution`, as an array of length ``n``.
 
     An array of another length is an error: NEST silently truncates a longer one.
     """
     if isinstance(value, Distribution):
-        return value.sample(key, n, dtype)
+        return value.sample(key, n)
     arr = np.asarray(value)
     if arr.ndim == 0:
         return np.full(n, arr)

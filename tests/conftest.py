@@ -1,0 +1,26 @@
+import os
+import pathlib
+
+import jax
+import pytest
+
+import jaxsnn  # noqa: F401  (sets XLA flags before the backend starts)
+
+SHARED = pathlib.Path(os.environ.get("JAXSNN_SHARED", pathlib.Path(__file__).resolve().parents[2] / "shared"))
+CASES = SHARED / "reference" / "nest_cases"
+
+
+@pytest.fixture
+def x64():
+    """Run the test in float64, restoring the previous setting afterwards."""
+    old = jax.config.jax_enable_x64
+    jax.config.update("jax_enable_x64", True)
+    yield
+    jax.config.update("jax_enable_x64", old)
+
+
+def case_files(prefix=""):
+    files = sorted(CASES.glob(f"{prefix}*.json"))
+    if not files:
+        pytest.skip(f"no NEST cases found under {CASES} (set JAXSNN_SHARED)", allow_module_level=True)
+    return files

@@ -1,0 +1,79 @@
+"""Every NEST 3.10 case in shared/reference/nest_cases, in float64 (exact) and float32 (bounded)."""
+import json
+import subprocess
+import sys
+
+import jax
+import numpy as np
+import pytest
+
+from jaxsnn.conformance import run_case
+
+from .conftest import CASES, case_files
+
+FILES = case_files()
+
+
+def load(path):
+    with open(path) as f:
+        return json.load(f)
+
+
+@pytest.fixture(params=[True, False], ids=["float64", "float32"])
+def precision(request):
+    old = jax.config.jax_enable_x64
+    jax.config.update("jax_enable_x64", request.param)
+    yield request.param
+    jax.config.update("jax_enable_x64", old)
+
+
+@pytest.mark.parametrize("path", [f for f in FILES if load(f)["kind"] == "neuron"], ids=lambda p: p.stem)
+def test_neuron_case(path, precision):
+    case = load(path)
+    out, exp = run_case(case), case["expected"]
+    assert out["spike_times"] == exp["spike_times"]
+    assert out["V_m_times"] == exp["V_m_times"]
+    tol = 1e-9 if precision else 1e-3
+    np.testing.assert_allclose(out["V_m"], exp["V_m"], rtol=0, atol=tol)
+
+
+@pytest.mark.parametrize("path", [f for f in FILES if load(f)["kind"] == "stdp"], ids=lambda p: p.stem)
+def test_stdp_case(path, precision):
+    case = load(path)
+    out, exp = run_case(case), case["expected"]
+    assert out["weight_recorder_times"] == exp["weight_recorder_times"]
+    rtol = 1e-12 if precision else 1e-5
+    np.testing.assert_allclose(out["weight_recorder_weights"], exp["weight_recorder_weights"], rtol=rtol)
+    np.testing.assert_allclose(out["final_weight"], exp["final_weight"], rtol=rtol)
+    np.testing.assert_allclose(out["final_Kplus"], exp["final_Kplus"], rtol=rtol)
+
+
+@pytest.mark.parametrize("path", [f for f in FILES if load(f)["kind"] == "network"], ids=lambda p: p.stem)
+def test_network_case(path, precision):
+    case = load(path)
+    out, exp = run_case(case), case["expected"]
+    assert out["spike_times"] == exp["spike_times"]
+    assert out["spike_senders"] == exp["spike_senders"]
+    tol = 1e-9 if precision else 1e-3
+    np.testing.assert_allclose(out["final_V_m"], exp["final_V_m"], rtol=0, atol=tol)
+    for k in ("source", "target", "delay"):
+        np.testing.assert_array_equal(out["e_syn_final"][k], exp["e_syn_final"][k])
+    np.testing.assert_allclose(out["e_syn_final"]["weight"], exp["e_syn_final"]["weight"], rtol=0,
+                               atol=1e-9 if precision else 1e-4)
+
+
+def test_command_line_prints_expected_keys():
+    path = CASES / "iaf_delta_subthreshold.json"
+    r = subprocess.run([sys.executable, "-m", "jaxsnn.conformance", str(path), "--x64"], capture_output=True,
+                       text=True, check=True)
+    out, exp = json.loads(r.stdout), load(path)["expected"]
+    assert set(out) == set(exp)
+    np.testing.assert_allclose(out["V_m"], exp["V_m"], rtol=0, atol=1e-9)
+
+
+def test_unsupported_kind_is_a_clear_error(tmp_path):
+    path = tmp_path / "case.json"
+    path.write_text(json.dumps({"kind": "aeif", "expected": {}}))
+    r = subprocess.run([sys.executable, "-m", "jaxsnn.conformance", str(path)], capture_output=True, text=True)
+    assert r.returncode == 2
+    assert "'aeif' is not supported" in r.stderr and "neuron" in r.stderr
