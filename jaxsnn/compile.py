@@ -46,8 +46,10 @@ def _window(p, h):
     return lo, (BIG if not math.isfinite(hi) else round(hi / h))
 
 
-def compile_network(net: Network, seed: int, *, spike_capacity: int | None = None, chunk: int = 512,
-                    record_capacity: int = 16384, chunk_steps: int = 1000, weight_capacity: int = 16384):
+def compile_network(net: Network, seed: int, *, slice_capacity: int | None = None, record_capacity: int = 16384,
+                    chunk_steps: int = 1000, weight_capacity: int = 16384):
+    """Compile ``net``; the keyword options are initial capacities (they grow when exceeded) and the
+    number of steps per device call (recorders are emptied to the host after each)."""
     from .simulation import Simulation
 
     h = net.resolution
@@ -184,7 +186,8 @@ def compile_network(net: Network, seed: int, *, spike_capacity: int | None = Non
     # NEST's min_delay: the shortest delay of any connection, recorders' (1 ms) included; capped by the
     # shortest inter-spike interval of a neuron with outgoing synapses (one spike per slice)
     recorder_delay = [round(1.0 / h)] if any(c.model in ("spike_recorder", "multimeter") for c in net._conns) else []
-    min_isi = list(RC[np.unique(src)] + 1) if len(src) else []
+    # (neurons with outgoing synapses, and targets of plastic ones, spike at most once per slice)
+    min_isi = list(RC[np.unique(np.concatenate([src, tgt[row >= 0]]))] + 1) if len(src) else []
     slice_steps = int(max(1, min(np.concatenate([dly, *pg_d, sg[:, 4], recorder_delay, min_isi, [max_delay]]))))
     # spike-generator events are pushed at the start of their slice, by generator, then step (NEST's order)
     sg = sg[np.lexsort((sg[:, 0], sg[:, 1], sg[:, 0] // slice_steps))] if len(sg) else sg
@@ -207,9 +210,12 @@ def compile_network(net: Network, seed: int, *, spike_capacity: int | None = Non
     rc_min = int(RC[plastic_targets].min()) if len(plastic_targets) else 0
     spec = Spec(
         resolution=h, tics_per_step=net.tics_per_step, n_neurons=N, ring=max_delay + slice_steps,
-        slice_steps=slice_steps, pending_capacity=int(min(N * slice_steps, max(256, N * slice_steps // 16))) if N else 1,
-        post_history=(max(fac_delays) // (rc_min + 1) + 2) if fac_delays else 0,
-        spike_capacity=int(spike_capacity or min(N, max(64, N // 8))) if N else 1, chunk=int(chunk),
+        slice_steps=slice_steps,
+        history=max_delay + 2 * slice_steps,
+        post_history=((max(fac_delays) + slice_steps) // (rc_min + 1) + 2) if fac_delays else 0,
+        slice_capacity=int(slice_capacity or max(256, N * slice_steps // 16)),
+        out_degree=int(np.diff(out_ptr).max()) if len(src) else 0,
+        in_degree=tuple(int(np.diff(np.asarray(p)).max()) for p in in_ptr),
         facilitation_delays=fac_delays, has_refractory_input=bool(cat("refractory_input").any()),
         n_poisson_terms=n_terms, has_spike_generators=bool(len(sg)), n_spike_recorders=len(sr_nodes),
         record_capacity=int(record_capacity),
@@ -239,9 +245,8 @@ def init_state(spec: Spec, params: Params, seed, V_rel, weight, Kplus) -> State:
     return State(
         step=jnp.zeros((), i32), rng=simulation_key(seed), V_rel=V_rel,
         refractory=jnp.zeros(N, i32), refractory_buffer=jnp.zeros(N, fdt), ring=jnp.zeros((R, N), fdt),
-        pending_count=jnp.zeros((), i32), pending_senders=jnp.zeros(spec.pending_capacity, i32),
-        pending_steps=jnp.zeros(spec.pending_capacity, i32),
-        spike_history=jnp.zeros((R if spec.has_plastic else 0, N), bool),
+
+        spike_history=jnp.zeros((spec.history, N), bool), recorded_until=jnp.zeros((), i32),
         Kminus=jnp.zeros(N, fdt), last_post=jnp.zeros(N, i32),
         post_stamps=jnp.full((N, H), -BIG, i32), post_Kminus=jnp.zeros((N, H), fdt), n_post=jnp.zeros(N, i32),
         weight=weight, weight_reported=weight, Kplus=Kplus, t_last=jnp.zeros(M, i32),

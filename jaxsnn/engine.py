@@ -1,23 +1,21 @@
 """The step function and the jitted loop that advances a compiled network.
 
-One step k advances time from k·h to (k+1)·h in NEST's order (``nest_semantics.md`` §0–§4). Steps are
-grouped in slices of NEST's ``min_delay`` (``spec.slice_steps``, aligned to t = 0):
+Time advances in steps of h; steps are grouped in slices of NEST's ``min_delay``
+(``spec.slice_steps``, aligned to t = 0), as NEST does. Every step (``nest_semantics.md`` §0–§4):
 
-0. at the start of a slice, the spikes emitted in the previous slice are delivered to the input ring
-   (by sender, then emission step, each synapse in creation order: NEST's summation order), and the
-   spike generators push the events they emit during the slice;
-1. every neuron reads its input slot for step k and integrates (:mod:`jaxsnn.iaf_psc_delta`);
-   spikes get the stamp k+1 and are archived for STDP;
-2. poisson generators push their counts for step k into the ring at step k + d;
-3. plastic synapses whose postsynaptic neuron spiked d steps ago are facilitated (the "dendritic"
-   delay d makes a post spike at t_j count for a pre spike at t >= t_j + d, NEST's window edge);
-4. the outgoing plastic synapses of this step's spikes are depressed and their traces updated
-   (event-driven, :mod:`jaxsnn.events`); the spikes join the slice's pending list;
-5. recorders append what they see.
+1. every neuron reads its input slot and integrates (:mod:`jaxsnn.iaf_psc_delta`); spikes get the
+   stamp k+1, are archived for STDP and marked in ``spike_history``;
+2. poisson generators push their counts for step k into the input ring at step k + d;
+3. multimeters sample V_m.
 
-Because a delay is never shorter than a slice, delivering at the next slice start is always in time.
-The weight delivered is the one set at emission (``weight_reported``); a neuron never spikes twice
-in one slice (slices are at most t_ref + h long), so it is the weight of that spike.
+At the start of every slice, the previous slice's spikes are processed in one batch (:func:`_slice`):
+STDP facilitation by postsynaptic spikes that reached their synapses during the slice, depression and
+trace updates of the presynaptic spikes (for each synapse in time order), delivery into the input ring
+by sender, then step (NEST's summation order), spike and weight recording; then the spike generators
+push the events they emit during the new slice. A delay is never shorter than a slice, so delivery at
+the next slice start is always in time, and a neuron spikes at most once per slice (slices are at most
+the shortest inter-spike interval t_ref + h long). Batching per slice makes the synaptic work a few
+large vectorised operations instead of many small ones per step.
 """
 from __future__ import annotations
 
@@ -29,30 +27,84 @@ from . import iaf_psc_delta, rng, stdp
 from .events import for_each_synapse
 from .structs import Params, Spec, State
 
-OVERFLOW_SPIKES = 1  # more spikes in one step than spec.spike_capacity
+OVERFLOW_SLICE = 1  # more spikes in one slice than spec.slice_capacity
 OVERFLOW_RECORDER = 2
 OVERFLOW_MULTIMETER = 4
 OVERFLOW_WEIGHTS = 8
 OVERFLOW_POISSON = 16  # a rate beyond what the compiled Poisson table covers
-OVERFLOW_PENDING = 32  # more spikes in one slice than spec.pending_capacity
 
 
-def _start_slice(spec: Spec, params: Params, st: State) -> State:
-    """Deliver last slice's spikes (NEST order) and push this slice's spike-generator events."""
-    syn, dev = params.synapses, params.devices
+def _flag(cond, bit):
+    return jnp.where(cond, bit, 0).astype(jnp.int32)
+
+
+def slice_spikes(spec: Spec, history, first_step, capacity):
+    """Spikes of steps [first_step, first_step + L) as (neuron, step) lists, by neuron then step."""
+    L = spec.slice_steps
+    block = history[(first_step + jnp.arange(L)) % spec.history]  # [L, N]
+    flat = block.T.reshape(-1)
+    idx = jnp.nonzero(flat, size=capacity, fill_value=0)[0].astype(jnp.int32)
+    count = jnp.sum(flat, dtype=jnp.int32)
+    return idx // L, first_step + idx % L, jnp.minimum(count, capacity), count > capacity
+
+
+def _slice(spec: Spec, params: Params, st: State) -> State:
+    """Process the spikes of the slice that just ended, then push this slice's spike-generator events."""
+    syn, dev, nrn = params.synapses, params.devices, params.neurons
     s = st.step
-    ring = st.ring
+    prev = s - spec.slice_steps
+    cap = spec.slice_capacity
+    senders, steps, count, over = slice_spikes(spec, st.spike_history, prev, cap)
+    overflow = st.overflow | _flag(over, OVERFLOW_SLICE)
+
     if syn.target.shape[0]:
-        cap = spec.pending_capacity
-        valid = jnp.arange(cap) < st.pending_count
-        order = jnp.argsort(jnp.where(valid, st.pending_senders, spec.n_neurons), stable=True)
-        senders, steps = st.pending_senders[order], st.pending_steps[order]
+        if spec.has_plastic:
+            # step of each neuron's spike in the slice (at most one), -1 if none
+            spiked_at = jnp.full(spec.n_neurons, -1, jnp.int32).at[
+                jnp.where(jnp.arange(cap) < count, senders, spec.n_neurons)].set(steps, mode="drop")
+            posts = []
+            for g, D in enumerate(spec.facilitation_delays):
+                p_ids, p_steps, p_count, p_over = slice_spikes(spec, st.spike_history, prev - D, cap)
+                overflow = overflow | _flag(p_over, OVERFLOW_SLICE)
+                posts.append((g, D, p_ids, p_steps, p_count))
+
+            def facilitation(st, after_pre):
+                w = st.weight
+                for g, D, p_ids, p_steps, p_count in posts:
+                    def body(e, ok, k, w, D=D, p_steps=p_steps):
+                        arrival = p_steps[k] + D  # step in which the post spike reaches the synapse
+                        pre = spiked_at[syn.source[e]]
+                        pre_first = (pre >= 0) & (pre < arrival)
+                        return stdp.facilitate_synapses(spec, syn, st, w, e, ok & (pre_first == after_pre),
+                                                        p_steps[k] + 1, D)
+
+                    w = for_each_synapse(p_ids, p_count, syn.in_ptr[g], syn.in_perm[g], spec.in_degree[g], body, w)
+                return st.replace(weight=w)
+
+            st = facilitation(st, False)  # post spikes that reached the synapse before its pre spike
+
+            def on_spike(e, ok, k, st):
+                st, w = stdp.on_presynaptic_spike(spec, nrn, syn, st, e, ok, steps[k] + 1)
+                if spec.weight_capacity:
+                    st = _record_weights(spec, st, e, ok & dev.wr_mask[e], w, steps[k] + 1)
+                return st
+
+            st = for_each_synapse(senders, count, syn.out_ptr, None, spec.out_degree, on_spike, st)
+            st = facilitation(st, True)  # post spikes that reached the synapse after its pre spike
+        elif spec.weight_capacity:
+            def on_spike(e, ok, k, st):
+                return _record_weights(spec, st, e, ok & dev.wr_mask[e], st.weight_reported[e], steps[k] + 1)
+
+            st = for_each_synapse(senders, count, syn.out_ptr, None, spec.out_degree, on_spike, st)
 
         def deliver(e, ok, k, ring):
             row = jnp.where(ok, (steps[k] + syn.delay[e]) % spec.ring, spec.ring)  # out of range: dropped
             return ring.at[row, syn.target[e]].add(st.weight_reported[e], mode="drop")
 
-        ring = for_each_synapse(senders, st.pending_count, syn.out_ptr, None, spec.chunk, deliver, ring)
+        st = st.replace(ring=for_each_synapse(senders, count, syn.out_ptr, None, spec.out_degree, deliver, st.ring))
+
+    if spec.n_spike_recorders:
+        st = _record_spikes(spec, dev, st, senders, steps, count)
     if spec.has_spike_generators:
         lo = jnp.searchsorted(dev.sg_step // spec.slice_steps, s // spec.slice_steps, side="left")
         hi = jnp.searchsorted(dev.sg_step // spec.slice_steps, s // spec.slice_steps, side="right")
@@ -60,75 +112,37 @@ def _start_slice(spec: Spec, params: Params, st: State) -> State:
         def push(i, ring):
             return ring.at[(dev.sg_step[i] + dev.sg_delay[i]) % spec.ring, dev.sg_target[i]].add(dev.sg_weight[i])
 
-        ring = lax.fori_loop(lo, hi, push, ring)
-    return st.replace(ring=ring, pending_count=jnp.zeros_like(st.pending_count))
+        st = st.replace(ring=lax.fori_loop(lo, hi, push, st.ring))
+    return st.replace(overflow=st.overflow | overflow, recorded_until=jnp.maximum(st.recorded_until, s))
 
 
 def step(spec: Spec, params: Params, state: State) -> State:
-    nrn, syn, dev = params.neurons, params.synapses, params.devices
+    nrn, dev = params.neurons, params.devices
     dtype = state.V_rel.dtype
     s = state.step
     stamp = s + 1
     slot = s % spec.ring
 
-    # 0. slice start
-    st = lax.cond(s % spec.slice_steps == 0, lambda st: _start_slice(spec, params, st), lambda st: st, state)
+    st = lax.cond(s % spec.slice_steps == 0, lambda st: _slice(spec, params, st), lambda st: st, state)
 
-    # 1. neurons
     V, r, rbuf, spiked = iaf_psc_delta.update(nrn, spec.resolution, spec.has_refractory_input,
                                               st.V_rel, st.refractory, st.refractory_buffer, st.ring[slot])
     ring = st.ring.at[slot].set(0.0)
-    ids = jnp.nonzero(spiked, size=spec.spike_capacity, fill_value=0)[0].astype(jnp.int32)
-    n_spikes = jnp.sum(spiked, dtype=jnp.int32)
-    overflow = st.overflow | jnp.where(n_spikes > spec.spike_capacity, OVERFLOW_SPIKES, 0)
-    st = st.replace(V_rel=V, refractory=r, refractory_buffer=rbuf, overflow=overflow)
+    st = st.replace(V_rel=V, refractory=r, refractory_buffer=rbuf,
+                    spike_history=st.spike_history.at[s % spec.history].set(spiked))
     if spec.has_plastic:
         st = stdp.archive_post_spikes(spec, nrn, st, spiked, stamp)
 
-    # 2. poisson generators: an independent count per connection and step
-    if spec.n_poisson_terms:
+    if spec.n_poisson_terms:  # an independent count per connection and step
         mu = dev.pg_rate * spec.resolution * 1e-3
         survival = jax.vmap(lambda m: rng.poisson_survival(m, spec.n_poisson_terms))(mu.astype(dtype))
-        lo, hi = dev.pg_window[:, 0], dev.pg_window[:, 1]
-        active = (lo < s) & (s <= hi)
+        active = (dev.pg_window[:, 0] < s) & (s <= dev.pg_window[:, 1])
         n = rng.poisson_counts(rng.bits(st.rng, s, dev.pg_stream), survival[dev.pg_generator])
         n = jnp.where(active[dev.pg_generator], n, 0)
         ring = ring.at[(s + dev.pg_delay) % spec.ring, dev.pg_target].add(dev.pg_weight * n.astype(dtype))
-        bad = jnp.any(survival[:, -1] >= 2.0 ** -32)
-        st = st.replace(overflow=st.overflow | jnp.where(bad, OVERFLOW_POISSON, 0))
+        st = st.replace(overflow=st.overflow | _flag(jnp.any(survival[:, -1] >= 2.0 ** -32), OVERFLOW_POISSON))
     st = st.replace(ring=ring)
 
-    # 3. facilitation by post spikes d steps ago (their dendritic arrival)
-    for g, D in enumerate(spec.facilitation_delays):
-        row = st.spike_history[(s - D) % spec.ring]
-        post_ids = jnp.nonzero(row, size=spec.spike_capacity, fill_value=0)[0].astype(jnp.int32)
-        n_post = jnp.minimum(jnp.sum(row, dtype=jnp.int32), spec.spike_capacity)
-        w = for_each_synapse(post_ids, n_post, syn.in_ptr[g], syn.in_perm[g], spec.chunk,
-                             lambda e, ok, k, w: stdp.facilitate_synapses(spec, syn, st, w, e, ok, s + 1 - D, D),
-                             st.weight)
-        st = st.replace(weight=w)
-
-    # 4. this step's spikes: plasticity now, delivery at the next slice start
-    if syn.target.shape[0] and (spec.has_plastic or spec.weight_capacity):
-        def on_spike(e, ok, k, st):
-            w = st.weight_reported[e]
-            if spec.has_plastic:
-                st, w = stdp.on_presynaptic_spike(spec, nrn, syn, st, e, ok, stamp)
-            if spec.weight_capacity:
-                st = _record_weights(spec, st, e, ok & dev.wr_mask[e], w, stamp)
-            return st
-
-        st = for_each_synapse(ids, n_spikes, syn.out_ptr, None, spec.chunk, on_spike, st)
-    if syn.target.shape[0]:
-        (snd, stp), count, over = _append((st.pending_senders, st.pending_steps), st.pending_count,
-                                          spec.pending_capacity, jnp.arange(ids.shape[0]) < n_spikes,
-                                          (ids, jnp.broadcast_to(s, ids.shape)))
-        st = st.replace(pending_senders=snd, pending_steps=stp, pending_count=count,
-                        overflow=st.overflow | jnp.where(over, OVERFLOW_PENDING, 0))
-
-    # 5. recorders
-    if spec.n_spike_recorders:
-        st = _record_spikes(spec, dev, st, ids, n_spikes, stamp)
     if spec.multimeter_rows:
         st = _record_multimeters(spec, nrn, dev, st, stamp)
     return st.replace(step=s + 1)
@@ -136,50 +150,48 @@ def step(spec: Spec, params: Params, state: State) -> State:
 
 def _append(buffers, count, capacity, mask, values):
     """Append ``values[mask]`` (in order) after ``count`` entries; returns buffers, count, overflowed."""
-    pos = count + jnp.cumsum(mask) - 1
-    pos = jnp.where(mask, pos, capacity)
+    pos = jnp.where(mask, count + jnp.cumsum(mask) - 1, capacity)
     out = tuple(b.at[pos].set(v.astype(b.dtype), mode="drop") for b, v in zip(buffers, values))
     new = count + jnp.sum(mask, dtype=jnp.int32)
     return out, jnp.minimum(new, capacity), new > capacity
 
 
-def _record_spikes(spec, dev, st, ids, n_spikes, stamp):
-    valid = jnp.arange(ids.shape[0]) < n_spikes
-    senders, stamps, counts, overflow = [], [], [], st.overflow
+def _record_spikes(spec, dev, st, senders, steps, count):
+    valid = (jnp.arange(senders.shape[0]) < count) & (steps >= st.recorded_until)
+    stamps = steps + 1
+    out_s, out_t, counts, overflow = [], [], [], st.overflow
     for k in range(spec.n_spike_recorders):
-        lo, hi = dev.sr_window[k, 0], dev.sr_window[k, 1]
-        mask = valid & dev.sr_mask[k, ids] & (lo < stamp) & (stamp <= hi)
+        mask = valid & dev.sr_mask[k, senders] & (dev.sr_window[k, 0] < stamps) & (stamps <= dev.sr_window[k, 1])
         (a, b), c, over = _append((st.sr_senders[k], st.sr_stamps[k]), st.sr_count[k], spec.record_capacity,
-                                  mask, (ids, jnp.broadcast_to(stamp, ids.shape)))
-        senders.append(a)
-        stamps.append(b)
+                                  mask, (senders, stamps))
+        out_s.append(a)
+        out_t.append(b)
         counts.append(c)
-        overflow = overflow | jnp.where(over, OVERFLOW_RECORDER, 0)
-    return st.replace(sr_senders=jnp.stack(senders), sr_stamps=jnp.stack(stamps), sr_count=jnp.stack(counts),
+        overflow = overflow | _flag(over, OVERFLOW_RECORDER)
+    return st.replace(sr_senders=jnp.stack(out_s), sr_stamps=jnp.stack(out_t), sr_count=jnp.stack(counts),
                       overflow=overflow)
 
 
 def _record_multimeters(spec, nrn, dev, st, stamp):
     values, stamps, counts, overflow = [], [], [], st.overflow
     for k, rows in enumerate(spec.multimeter_rows):
-        lo, hi = dev.mm_window[k, 0], dev.mm_window[k, 1]
-        take = (stamp % dev.mm_interval[k] == 0) & (lo < stamp) & (stamp <= hi)
+        take = (stamp % dev.mm_interval[k] == 0) & (dev.mm_window[k, 0] < stamp) & (stamp <= dev.mm_window[k, 1])
         idx = dev.mm_index[k]
         row = jnp.where(take, st.mm_count[k], rows)
         values.append(st.mm_values[k].at[row].set(st.V_rel[idx] + nrn.E_L[idx], mode="drop"))
         stamps.append(st.mm_stamps[k].at[row].set(stamp, mode="drop"))
         new = st.mm_count[k] + take.astype(jnp.int32)
-        overflow = overflow | jnp.where(new > rows, OVERFLOW_MULTIMETER, 0)
+        overflow = overflow | _flag(new > rows, OVERFLOW_MULTIMETER)
         counts.append(jnp.minimum(new, rows))
     return st.replace(mm_values=tuple(values), mm_stamps=tuple(stamps), mm_count=jnp.stack(counts),
                       overflow=overflow)
 
 
-def _record_weights(spec, st, e, mask, w, stamp):
+def _record_weights(spec, st, e, mask, w, stamps):
     (a, b, c), n, over = _append((st.wr_stamps, st.wr_synapse, st.wr_weights), st.wr_count, spec.weight_capacity,
-                                 mask, (jnp.broadcast_to(stamp, e.shape), e, w))
+                                 mask, (jnp.broadcast_to(stamps, e.shape), e, w))
     return st.replace(wr_stamps=a, wr_synapse=b, wr_weights=c, wr_count=n,
-                      overflow=st.overflow | jnp.where(over, OVERFLOW_WEIGHTS, 0))
+                      overflow=st.overflow | _flag(over, OVERFLOW_WEIGHTS))
 
 
 def advance(spec: Spec, params: Params, state: State, n_steps) -> State:

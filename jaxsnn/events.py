@@ -1,38 +1,38 @@
 """Event-driven iteration over the synapses of the neurons that spiked.
 
-The synapses of neuron ``i`` are ``perm[ptr[i]:ptr[i+1]]`` (CSR). For the ``count`` spiking neurons in
-``ids`` the synapses are laid end to end and visited in chunks of ``chunk`` slots, in order (spike by
-spike, synapse by synapse), so the cost of a step grows with the number of synaptic events, not with
-the number of synapses. Within one call every synapse appears at most once, so scatters into
-per-synapse arrays never collide.
+The synapses of neuron ``i`` are ``perm[ptr[i]:ptr[i+1]]`` (CSR; ``perm=None`` means stored in that
+order). For the ``count`` neurons in ``ids`` they are visited ``group`` neurons at a time as a dense
+``[group, max_degree]`` block, row by row, so synapses are seen spike by spike in storage order and the
+cost grows with the number of spikes, never with the number of synapses. Within one call a synapse
+appears at most once per listed spike.
 """
 from __future__ import annotations
 
 import jax.numpy as jnp
 from jax import lax
 
+SLOTS = 4096  # synaptic events per vectorised block
 
-def for_each_synapse(ids, count, ptr, perm, chunk: int, body, carry):
-    """Run ``carry = body(syn, valid, spike_index, carry)`` over the synapses of ``ids[:count]``.
 
-    ``syn`` (int32[chunk]) are synapse indices, ``valid`` (bool[chunk]) masks the padding of the last
-    chunk, ``spike_index`` says which entry of ``ids`` each slot belongs to. ``perm=None`` means the
-    identity (synapses stored in CSR order).
+def for_each_synapse(ids, count, ptr, perm, max_degree: int, body, carry):
+    """``carry = body(syn, valid, spike, carry)`` over the synapses of ``ids[:count]``.
+
+    ``syn`` (int32[group · max_degree]) are synapse indices, ``valid`` masks padding, ``spike`` is the
+    position in ``ids`` each slot belongs to.
     """
-    active = jnp.arange(ids.shape[0]) < count
-    starts = jnp.where(active, ptr[ids], 0)
-    sizes = jnp.where(active, ptr[ids + 1] - starts, 0)
-    ends = jnp.cumsum(sizes)
-    total = ends[-1] if ids.shape[0] else 0
-    offsets = jnp.arange(chunk, dtype=ends.dtype)
+    if max_degree == 0 or ids.shape[0] == 0:
+        return carry
+    group = max(1, min(ids.shape[0], SLOTS // max_degree))
+    padded = jnp.concatenate([ids, jnp.zeros(group, ids.dtype)])
+    cols = jnp.arange(max_degree, dtype=ptr.dtype)
 
-    def one_chunk(c, carry):
-        slot = c * chunk + offsets
-        valid = slot < total
-        k = jnp.minimum(jnp.searchsorted(ends, slot, side="right"), ids.shape[0] - 1)
-        pos = starts[k] + slot - (ends[k] - sizes[k])
-        pos = jnp.where(valid, pos, 0)
+    def one_group(g, carry):
+        k = g * group + jnp.arange(group)
+        rows = lax.dynamic_slice(padded, (g * group,), (group,))
+        start, stop = ptr[rows], ptr[rows + 1]
+        valid = (k[:, None] < count) & (cols[None, :] < (stop - start)[:, None])
+        pos = jnp.where(valid, start[:, None] + cols[None, :], 0).reshape(-1)
         syn = pos if perm is None else perm[pos]
-        return body(syn, valid, k, carry)
+        return body(syn, valid.reshape(-1), jnp.repeat(k, max_degree), carry)
 
-    return lax.fori_loop(0, (total + chunk - 1) // chunk, one_chunk, carry)
+    return lax.fori_loop(0, (count + group - 1) // group, one_group, carry)

@@ -109,9 +109,11 @@ class Simulation:
         if rid not in self.layout.spike_recorders:
             raise bad_value("recorder", rid, f"a spike_recorder node id {list(self.layout.spike_recorders)}")
         c = self._columns(rid)
-        stamps = c.get("stamps", np.zeros(0, np.int64))
-        return pd.DataFrame({"senders": c.get("senders", np.zeros(0, np.int64)),
-                             "times": 0.001 * (stamps.astype(np.int64) * self.spec.tics_per_step)})
+        stamps = c.get("stamps", np.zeros(0, np.int64)).astype(np.int64)
+        senders = c.get("senders", np.zeros(0, np.int64))
+        order = np.lexsort((senders, stamps))
+        return pd.DataFrame({"senders": senders[order],
+                             "times": 0.001 * (stamps[order] * self.spec.tics_per_step)})
 
     def multimeter(self, recorder) -> pd.DataFrame:
         """Samples of a multimeter: ``times``, ``senders``, ``V_m`` (long format, as NEST's events)."""
@@ -174,19 +176,25 @@ def _chunk(sim: Simulation, k: int) -> Simulation:
         if not flags:
             break
         spec = _grown(spec, flags)
-        pad = spec.pending_capacity - state.pending_senders.shape[0]  # pending spikes are kept
-        state = state.replace(**empty_buffers(spec, sim.params, state.V_rel.dtype),
-                              pending_senders=jnp.pad(state.pending_senders, (0, pad)),
-                              pending_steps=jnp.pad(state.pending_steps, (0, pad)))
+        state = state.replace(**empty_buffers(spec, sim.params, state.V_rel.dtype))
     else:
         raise CapacityError(f"capacities still exceeded after growing them (overflow flags {flags}).")
     records = dict(sim.records)
     lay = sim.layout
+    # spikes of the unfinished slice are not in the buffers yet: take them from the spike history
+    s, since = int(new.step), int(new.recorded_until)
+    late = np.asarray(new.spike_history)[np.arange(since, s) % spec.history]
+    late_steps, late_senders = np.nonzero(late)
+    dev = sim.params.devices
     for k_, rid in enumerate(lay.spike_recorders):
         c = int(new.sr_count[k_])
-        if c:
-            chunk = {"senders": lay.node_of_neuron[np.asarray(new.sr_senders[k_, :c])],
-                     "stamps": np.asarray(new.sr_stamps[k_, :c])}
+        senders = np.concatenate([np.asarray(new.sr_senders[k_, :c]), late_senders])
+        stamps = np.concatenate([np.asarray(new.sr_stamps[k_, :c]), since + late_steps + 1])
+        lo, hi = np.asarray(dev.sr_window[k_])
+        keep = np.arange(len(senders)) < c
+        keep[c:] = np.asarray(dev.sr_mask[k_])[late_senders] & (lo < stamps[c:]) & (stamps[c:] <= hi)
+        if keep.any():
+            chunk = {"senders": lay.node_of_neuron[senders[keep]], "stamps": stamps[keep]}
             records[rid] = records.get(rid, ()) + (chunk,)
     for k_, rid in enumerate(lay.multimeters):
         c = int(new.mm_count[k_])
@@ -201,16 +209,14 @@ def _chunk(sim: Simulation, k: int) -> Simulation:
             sel = lay.synapse_recorder[syn] == k_
             records[rid] = records.get(rid, ()) + ({"stamps": stamps[sel], "synapse": syn[sel], "weights": weights[sel]},)
     new = new.replace(sr_count=jnp.zeros_like(new.sr_count), mm_count=jnp.zeros_like(new.mm_count),
-                      wr_count=jnp.zeros_like(new.wr_count))
+                      wr_count=jnp.zeros_like(new.wr_count), recorded_until=jnp.asarray(s, jnp.int32))
     return sim.replace(spec=spec, state=new, records=records)
 
 
 def _grown(spec: Spec, flags: int) -> Spec:
     kw = {}
-    if flags & engine.OVERFLOW_SPIKES:
-        kw["spike_capacity"] = min(spec.n_neurons, 2 * spec.spike_capacity)
-    if flags & engine.OVERFLOW_PENDING:
-        kw["pending_capacity"] = min(spec.n_neurons * spec.slice_steps, 2 * spec.pending_capacity)
+    if flags & engine.OVERFLOW_SLICE:
+        kw["slice_capacity"] = min(spec.n_neurons * spec.slice_steps, 2 * spec.slice_capacity)
     if flags & engine.OVERFLOW_RECORDER:
         kw["record_capacity"] = 2 * spec.record_capacity
     if flags & engine.OVERFLOW_MULTIMETER:

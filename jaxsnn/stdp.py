@@ -51,14 +51,12 @@ def archive_post_spikes(spec, nrn, st, spiked, stamp):
     Km = jnp.where(spiked, st.Kminus * decay + 1.0, st.Kminus)
     pos = st.n_post % spec.post_history
     write = spiked[:, None] & (jnp.arange(spec.post_history)[None, :] == pos[:, None])
-    hist_row = (stamp - 1) % spec.ring
     return st.replace(
         Kminus=Km,
         last_post=jnp.where(spiked, stamp, st.last_post),
         post_stamps=jnp.where(write, stamp, st.post_stamps),
         post_Kminus=jnp.where(write, Km[:, None], st.post_Kminus),
         n_post=st.n_post + spiked.astype(jnp.int32),
-        spike_history=st.spike_history.at[hist_row].set(spiked),
     )
 
 

@@ -30,11 +30,12 @@ class Spec:
     tics_per_step: int
     n_neurons: int
     ring: int  # slots of the input ring buffer: max delay + slice_steps (events pushed a slice ahead)
-    slice_steps: int  # NEST's min_delay in steps: recurrent spikes are delivered once per slice
-    pending_capacity: int  # spikes emitted in one slice awaiting delivery (grows on overflow)
+    history: int  # steps of spike_history kept: max delay + 2 slices
+    slice_steps: int  # NEST's min_delay in steps: synaptic events are processed once per slice
+    slice_capacity: int  # spikes per slice processed at once (grows on overflow)
+    out_degree: int  # largest number of outgoing synapses of a neuron
+    in_degree: tuple  # per facilitation delay: largest number of incoming plastic synapses
     post_history: int  # archived post spikes per neuron for K- lookups
-    spike_capacity: int  # spikes per step processed at once (grows on overflow)
-    chunk: int  # synaptic events per vectorised chunk
     facilitation_delays: tuple  # distinct delays (steps) of plastic synapses
     has_refractory_input: bool
     n_poisson_terms: int  # 0: no poisson_generator
@@ -122,10 +123,8 @@ class State:
     refractory: jax.Array  # int32 steps left
     refractory_buffer: jax.Array  # input gathered during refractoriness (refractory_input)
     ring: jax.Array  # [ring, n]: input arriving at each future step (spikes in transit)
-    pending_count: jax.Array  # int32: spikes emitted in the current slice, not yet delivered
-    pending_senders: jax.Array  # int32[pending_capacity] neuron index, in emission order
-    pending_steps: jax.Array  # int32[pending_capacity] emission step
-    spike_history: jax.Array  # bool[ring, n]: who spiked in the last `ring` steps (STDP)
+    spike_history: jax.Array  # bool[history, n]: who spiked in the last `history` steps (in transit, STDP)
+    recorded_until: jax.Array  # int32: spikes of earlier steps are in the recorders already
     Kminus: jax.Array  # postsynaptic trace after the last spike
     last_post: jax.Array  # int32 stamp of the last spike
     post_stamps: jax.Array  # int32[n, post_history] archive of recent spike stamps
