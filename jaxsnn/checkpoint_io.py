@@ -1,16 +1,16 @@
 """Safe checkpoint I/O for named numpy arrays plus JSON metadata, stored through Orbax.
 
-On-disk layout of one checkpoint directory (Orbax ``CompositeCheckpointHandler``)::
+On-disk layout of one checkpoint directory::
 
     <path>/
-      arrays/          Orbax StandardSave (OCDBT + zarr, zstd) of {"a0": ..., "a1": ...}
-      meta/metadata    JSON (Orbax JsonSave), see below
-      _CHECKPOINT_METADATA, commit_success.txt    Orbax bookkeeping
+      meta.json    JSON record, see below
+      arrays/      Orbax StandardCheckpointHandler (OCDBT + zarr, zstd) of {"a0": ..., "a1": ...}
 
 The JSON record is ``{"format_version": 1, "versions": {package: version},
 "arrays": {name: {"key", "dtype", "shape", "sha256"}}, "user": <the caller's meta>}``.
 Array names are arbitrary strings; Orbax only sees the generated keys "a0", "a1", ...
-Zero-size arrays have no data on disk (Orbax cannot store them) and ``"key": null``.
+Zero-size arrays have no data on disk (Orbax cannot store them) and ``"key": null``;
+without any non-empty array there is no ``arrays/``.
 
 Guarantees:
 
@@ -35,6 +35,7 @@ import errno
 import functools
 import hashlib
 import importlib.metadata
+import json
 import os
 import re
 import shutil
@@ -62,10 +63,11 @@ def write(path: str | os.PathLike, arrays: Mapping[str, np.ndarray], meta: Mappi
           *, overwrite: bool = False) -> int:
     """Write ``arrays`` and ``meta`` as a checkpoint directory at ``path``.
 
-    ``meta`` must hold plain JSON types; numpy scalars are converted to Python scalars,
-    anything else (numpy arrays included) raises TypeError naming the key. Raises
-    FileExistsError if ``path`` exists, unless ``overwrite`` (then it is replaced
-    atomically, see the module docstring). Returns the checkpoint's size in bytes.
+    Arrays are stored C-contiguous in native byte order. ``meta`` must hold plain JSON
+    types: numpy scalars are converted to Python scalars and tuples to lists; anything
+    else (numpy arrays included) raises TypeError naming the key. Raises FileExistsError
+    if ``path`` exists, unless ``overwrite`` (then it is replaced atomically, see the
+    module docstring). Returns the checkpoint's size in bytes (sum of file sizes).
     """
     path = Path(path)
     if not overwrite and os.path.lexists(path):
@@ -75,11 +77,11 @@ def write(path: str | os.PathLike, arrays: Mapping[str, np.ndarray], meta: Mappi
     staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=path.parent))
     try:
         new, old = staging / "new", staging / "old"
-        items = {"meta": ocp.args.JsonSave(record)}
-        if tree:  # Orbax refuses an empty item.
-            items["arrays"] = ocp.args.StandardSave(tree)
-        with ocp.Checkpointer(ocp.CompositeCheckpointHandler()) as ckptr:
-            ckptr.save(new, args=ocp.args.Composite(**items))
+        new.mkdir()
+        (new / "meta.json").write_text(json.dumps(record, indent=1), encoding="utf-8")
+        if tree:  # Orbax refuses an empty tree.
+            with ocp.Checkpointer(ocp.StandardCheckpointHandler()) as ckptr:
+                ckptr.save(new / "arrays", args=ocp.args.StandardSave(tree))
         if os.path.lexists(path):
             if not overwrite:
                 raise FileExistsError(errno.EEXIST, "checkpoint already exists", str(path))
@@ -97,11 +99,12 @@ def write(path: str | os.PathLike, arrays: Mapping[str, np.ndarray], meta: Mappi
 
 def read(path: str | os.PathLike, names: Iterable[str] | None = None
          ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-    """Read all arrays, or only ``names``, into host numpy arrays; return (arrays, metadata).
+    """Read all arrays, or only ``names``, into host numpy arrays; return (arrays, meta).
 
-    A partial read does not read the other arrays' data. Every returned array is checked
-    against the stored dtype, shape and SHA-256. The metadata is the full JSON record
-    (see ``read_meta``). Raises CheckpointError on any damage or unknown name.
+    ``meta`` is the dict given to ``write`` (after its JSON conversion); ``read_meta`` gives
+    the full record. A partial read does not read the other arrays' data. Every returned
+    array is checked against the stored dtype, shape and SHA-256. Raises CheckpointError
+    on any damage or unknown name.
     """
     path = Path(path)
     record = read_meta(path)
@@ -118,7 +121,7 @@ def read(path: str | os.PathLike, names: Iterable[str] | None = None
         a = data[e["key"]] if e["key"] is not None else np.empty(e["shape"], e["dtype"])
         _verify(path, n, a, e)
         out[n] = a
-    return out, record
+    return out, record["user"]
 
 
 def read_meta(path: str | os.PathLike) -> dict[str, Any]:
@@ -132,9 +135,8 @@ def read_meta(path: str | os.PathLike) -> dict[str, Any]:
     if not path.is_dir():
         raise FileNotFoundError(errno.ENOENT, "no checkpoint directory", str(path))
     try:
-        with ocp.Checkpointer(ocp.CompositeCheckpointHandler()) as ckptr:
-            record = ckptr.restore(path, args=ocp.args.Composite(meta=ocp.args.JsonRestore())).meta
-    except Exception as exc:
+        record = json.loads((path / "meta.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:  # ValueError covers JSON and UTF-8 decoding errors
         raise CheckpointError(f"{path}: cannot read metadata: {_describe(exc)}") from exc
     _validate(path, record)
     return record
@@ -182,7 +184,7 @@ class CheckpointSeries:
 
     def restore(self, step: int | None = None, names: Iterable[str] | None = None
                 ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-        """``read`` the given step (default: latest). FileNotFoundError if there is none."""
+        """``read`` the given step (default: latest) -> (arrays, meta). FileNotFoundError if none."""
         if step is None:
             step = self.latest_step()
             if step is None:
@@ -244,9 +246,9 @@ def _restore_arrays(path: Path, names: list[str], keys: list[str],
     item = {k: np.empty(by_key[k]["shape"], by_key[k]["dtype"]) for k in keys}
     restore_args = {k: ocp.RestoreArgs(restore_type=np.ndarray) for k in keys}
     try:
-        with ocp.Checkpointer(ocp.CompositeCheckpointHandler()) as ckptr:
-            return ckptr.restore(path, args=ocp.args.Composite(arrays=ocp.args.PyTreeRestore(
-                item=item, restore_args=restore_args, partial_restore=True))).arrays
+        with ocp.Checkpointer(ocp.PyTreeCheckpointHandler()) as ckptr:
+            return ckptr.restore(path / "arrays", args=ocp.args.PyTreeRestore(
+                item=item, restore_args=restore_args, partial_restore=True))
     except Exception as exc:
         raise CheckpointError(f"{path}: cannot read array(s) {names}: {_describe(exc)}") from exc
 

@@ -68,29 +68,24 @@ def _slice(spec: Spec, params: Params, st: State) -> State:
                 overflow = overflow | _flag(p_over, OVERFLOW_SLICE)
                 posts.append((g, D, p_ids, p_steps, p_count))
 
-            def facilitation(st, after_pre):
-                w = st.weight
-                for g, D, p_ids, p_steps, p_count in posts:
-                    def body(e, ok, k, w, D=D, p_steps=p_steps):
-                        arrival = p_steps[k] + D  # step in which the post spike reaches the synapse
-                        pre = spiked_at[syn.source[e]]
-                        pre_first = (pre >= 0) & (pre < arrival)
-                        return stdp.facilitate_synapses(spec, syn, st, w, e, ok & (pre_first == after_pre),
-                                                        p_steps[k] + 1, D)
-
-                    w = for_each_synapse(p_ids, p_count, syn.in_ptr[g], syn.in_perm[g], spec.in_degree[g], body, w)
-                return st.replace(weight=w)
-
-            st = facilitation(st, False)  # post spikes that reached the synapse before its pre spike
-
             def on_spike(e, ok, k, st):
-                st, w = stdp.on_presynaptic_spike(spec, nrn, syn, st, e, ok, steps[k] + 1)
+                # a post spike that reached the synapse earlier in this slice is applied here, first
+                st, w = stdp.on_presynaptic_spike(spec, nrn, syn, st, e, ok, steps[k] + 1, prev)
                 if spec.weight_capacity:
                     st = _record_weights(spec, st, e, ok & dev.wr_mask[e], w, steps[k] + 1)
                 return st
 
             st = for_each_synapse(senders, count, syn.out_ptr, None, spec.out_degree, on_spike, st)
-            st = facilitation(st, True)  # post spikes that reached the synapse after its pre spike
+            # every other post spike that reached its synapses during the slice
+            w = st.weight
+            for g, D, p_ids, p_steps, p_count in posts:
+                def body(e, ok, k, w, D=D, p_steps=p_steps):
+                    pre = spiked_at[syn.source[e]]
+                    done = (pre >= 0) & (pre >= p_steps[k] + D)  # applied by on_spike above
+                    return stdp.facilitate_synapses(spec, syn, st, w, e, ok & ~done, p_steps[k] + 1, D)
+
+                w = for_each_synapse(p_ids, p_count, syn.in_ptr[g], syn.in_perm[g], spec.in_degree[g], body, w)
+            st = st.replace(weight=w)
         elif spec.weight_capacity:
             def on_spike(e, ok, k, st):
                 return _record_weights(spec, st, e, ok & dev.wr_mask[e], st.weight_reported[e], steps[k] + 1)

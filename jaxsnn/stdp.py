@@ -78,26 +78,38 @@ def kminus_before(spec, nrn, st, neuron, stamp, D):
 
 def facilitate_synapses(spec, syn, st, weight, e, ok, post_stamp, D):
     """Facilitate synapses ``e`` (all with delay D) for a post spike stamped ``post_stamp``."""
-    dtype = weight.dtype
     p = syn.stdp_table[syn.stdp_row[e]]
-    if spec.x64:
-        d_ms = D * spec.resolution
-        minus_dt = ms(spec, st.t_last[e], dtype) - (ms(spec, post_stamp, dtype) + d_ms)
-    else:
-        minus_dt = ms(spec, st.t_last[e] - post_stamp - D, dtype)
-    w = facilitate(weight[e], st.Kplus[e] * jnp.exp(minus_dt / p[:, TAU_PLUS]), p)
+    w = facilitate(weight[e], _facilitation_term(spec, st, e, post_stamp, D, p), p)
     return weight.at[jnp.where(ok, e, weight.shape[0])].set(w, mode="drop")
 
 
-def on_presynaptic_spike(spec, nrn, syn, st, e, ok, stamp):
-    """Depress, update K₊ and t_last of synapses ``e`` for a pre spike; returns (state, transmitted w)."""
+def _facilitation_term(spec, st, e, post_stamp, D, p):
+    """K₊ e^{(t_last − (t_j + d)) / τ₊} for a post spike stamped ``post_stamp`` on synapses ``e``."""
+    dtype = st.weight.dtype
+    if spec.x64:
+        minus_dt = ms(spec, st.t_last[e], dtype) - (ms(spec, post_stamp, dtype) + D * spec.resolution)
+    else:
+        minus_dt = ms(spec, st.t_last[e] - post_stamp - D, dtype)
+    return st.Kplus[e] * jnp.exp(minus_dt / p[:, TAU_PLUS])
+
+
+def on_presynaptic_spike(spec, nrn, syn, st, e, ok, stamp, slice_start):
+    """A pre spike on synapses ``e``: facilitation by a post spike that reached them earlier in the same
+    slice (at most one, found in the post archive), depression, K₊ and t_last; returns (state, w)."""
     dtype = st.weight.dtype
     row = syn.stdp_row[e]
     plastic = row >= 0
     p = syn.stdp_table[jnp.maximum(row, 0)]
     D = syn.delay[e]
+    tgt = syn.target[e]
+    stamp = jnp.broadcast_to(stamp, e.shape)
+    post = st.post_stamps[tgt]  # [events, H]
+    arrival = post - 1 + D[:, None]  # step in which each archived post spike reaches the synapse
+    early = (arrival >= slice_start) & (arrival <= (stamp - 1)[:, None])
+    t_j = jnp.max(jnp.where(early, post, 0), axis=1)
     w = st.weight[e]
-    w_dep = depress(w, kminus_before(spec, nrn, st, syn.target[e], jnp.broadcast_to(stamp, e.shape), D), p)
+    w = jnp.where(jnp.any(early, axis=1), facilitate(w, _facilitation_term(spec, st, e, t_j, D, p), p), w)
+    w_dep = depress(w, kminus_before(spec, nrn, st, tgt, stamp, D), p)
     w = jnp.where(plastic, w_dep, w)
     decay = jnp.exp(_diff_ms(spec, st.t_last[e], stamp, dtype) / p[:, TAU_PLUS])
     Kp = jnp.where(plastic, st.Kplus[e] * decay + 1.0, st.Kplus[e])
