@@ -36,6 +36,7 @@ import functools
 import hashlib
 import importlib.metadata
 import json
+import operator
 import os
 import re
 import shutil
@@ -170,8 +171,9 @@ class CheckpointSeries:
 
     def save(self, step: int, arrays: Mapping[str, np.ndarray], meta: Mapping[str, Any]) -> int:
         """Write ``step`` (FileExistsError if present), then prune to ``keep`` steps; return bytes."""
-        if not isinstance(step, int) or isinstance(step, bool) or step < 0:
-            raise ValueError(f"step must be a non-negative int, got {step!r}")
+        step = operator.index(step)  # TypeError for non-integers; numpy ints are fine
+        if step < 0:
+            raise ValueError(f"step must be >= 0, got {step}")
         for p in self.directory.iterdir():  # leftovers of crashed saves / deletions
             if p.name.startswith(".") and ".tmp-" in p.name:
                 shutil.rmtree(p, ignore_errors=True)

@@ -1,5 +1,6 @@
 """Tests for jaxsnn.checkpoint_io: round trips, corruption detection, atomicity, series."""
 
+import json
 import os
 import signal
 import subprocess
@@ -62,7 +63,7 @@ def test_round_trip_is_bit_exact(tmp_path):
     assert nbytes > 0
     got, meta = cio.read(tmp_path / "ck")
     _assert_bit_exact(got, arrays)
-    assert meta["user"] == {"step": 1}
+    assert meta == {"step": 1}
 
 
 def test_metadata_round_trip_with_versions(tmp_path):
@@ -72,6 +73,7 @@ def test_metadata_round_trip_with_versions(tmp_path):
             "flag": np.bool_(True), "nested": {"ids": (1, 2), "none": None}}
     cio.write(tmp_path / "ck", {"w": np.ones(3, np.float32)}, user)
     meta = cio.read_meta(tmp_path / "ck")
+    assert set(meta) == {"format_version", "versions", "arrays", "user"}
     assert meta["format_version"] == cio.FORMAT_VERSION == 1
     assert meta["versions"]["jax"] == jax.__version__
     assert meta["versions"]["numpy"] == np.__version__
@@ -83,7 +85,7 @@ def test_metadata_round_trip_with_versions(tmp_path):
     assert type(meta["user"]["n"]) is int and type(meta["user"]["flag"]) is bool
     assert meta["arrays"]["w"]["dtype"] == "<f4" and meta["arrays"]["w"]["shape"] == [3]
     assert len(meta["arrays"]["w"]["sha256"]) == 64
-    assert cio.read(tmp_path / "ck")[1] == meta
+    assert cio.read(tmp_path / "ck")[1] == meta["user"]
 
 
 @pytest.mark.parametrize("bad, where", [({"a": np.arange(3)}, "meta['a']"),
@@ -133,7 +135,7 @@ def test_deleted_data_file(tmp_path):
 def test_missing_or_garbled_metadata(tmp_path, damage):
     path = tmp_path / "ck"
     cio.write(path, _arrays(), {})
-    meta_file = next(p for p in (path / "meta").iterdir() if p.name != "commit_success.txt")
+    meta_file = path / "meta.json"
     if damage == "delete":
         meta_file.unlink()
     else:
@@ -141,6 +143,22 @@ def test_missing_or_garbled_metadata(tmp_path, damage):
     for call in (cio.read_meta, cio.read):
         with pytest.raises(CheckpointError, match="metadata"):
             call(path)
+
+
+@pytest.mark.parametrize("field, value, expect", [
+    ("sha256", "0" * 64, "'big/w' is corrupted"),
+    ("dtype", "<f4", "big/w"),
+    ("shape", [10], "big/w"),
+    ("key", "a7", "big/w"),
+])
+def test_metadata_disagreeing_with_data(tmp_path, field, value, expect):
+    path = tmp_path / "ck"
+    cio.write(path, _arrays(), {})
+    record = json.loads((path / "meta.json").read_text())
+    record["arrays"]["big/w"][field] = value
+    (path / "meta.json").write_text(json.dumps(record))
+    with pytest.raises(CheckpointError, match=expect):
+        cio.read(path)
 
 
 def test_missing_checkpoint_is_file_not_found(tmp_path):
@@ -169,7 +187,7 @@ def test_partial_read_returns_only_requested(tmp_path):
     got, meta = cio.read(tmp_path / "ck", ["d.e", "a"])
     assert list(got) == ["d.e", "a"]
     _assert_bit_exact(got, {"d.e": arrays["d.e"], "a": arrays["a"]})
-    assert meta["user"] == {"k": 1}
+    assert meta == {"k": 1}
 
 
 def test_write_to_existing_path_raises(tmp_path):
@@ -189,7 +207,7 @@ def test_overwrite_replaces_and_leaves_no_temp(tmp_path):
     cio.write(path, {"a": np.arange(3)}, {"v": 1})
     cio.write(path, {"b": np.arange(4)}, {"v": 2}, overwrite=True)
     got, meta = cio.read(path)
-    assert list(got) == ["b"] and meta["user"] == {"v": 2}
+    assert list(got) == ["b"] and meta == {"v": 2}
     assert _listing(tmp_path) == ["ck"]
 
 
@@ -220,7 +238,7 @@ def test_failed_overwrite_keeps_old_checkpoint(tmp_path, monkeypatch, inject):
     monkeypatch.undo()
     got, meta = cio.read(path)
     _assert_bit_exact(got, old)
-    assert meta["user"] == {"v": 1}
+    assert meta == {"v": 1}
     assert _listing(tmp_path) == ["ck"]
 
 
@@ -241,10 +259,14 @@ def test_series_keeps_last_k(tmp_path):
     assert series.steps() == [30, 40] and series.latest_step() == 40
     assert _listing(tmp_path / "run") == ["30", "40"]
     arrays, meta = series.restore()
-    assert arrays["v"].tolist() == [40] * 5 and meta["user"] == {"step": 40}
+    assert arrays["v"].tolist() == [40] * 5 and meta == {"step": 40}
     assert series.restore(30, names=["v"])[0]["v"][0] == 30
     with pytest.raises(FileExistsError):
         series.save(40, {"v": np.zeros(5)}, {})
+    series.save(np.int64(50), {"v": np.zeros(5)}, {})
+    assert series.steps() == [40, 50]
+    with pytest.raises(TypeError):
+        series.save(60.0, {"v": np.zeros(5)}, {})
 
 
 def test_series_ignores_and_cleans_stale_temp_dirs(tmp_path):
@@ -312,6 +334,6 @@ def test_sigkill_during_save_keeps_previous_step(tmp_path, kill_when):
     assert series.steps() == [1] and series.latest_step() == 1
     arrays, meta = series.restore()
     _assert_bit_exact(arrays, step1)
-    assert meta["user"] == {"step": 1}
+    assert meta == {"step": 1}
     series.save(2, {"v": np.zeros(3)}, {"step": 2})
     assert _listing(run) == ["1", "2"]
