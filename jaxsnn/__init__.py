@@ -7,6 +7,6 @@ from .errors import CapacityError, JaxsnnError
 from .network import Network
 from .nodes import NodeCollection
 from .simulation import Simulation, simulate
-from .store import Stored, load, load_checkpoint, save_checkpoint, store
+from .store import Stored, load, load_checkpoint, resume, save_checkpoint, simulate_with_checkpoints, store
 
 __version__ = "0.1.0"

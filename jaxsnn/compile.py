@@ -117,17 +117,17 @@ def compile_network(net: Network, seed: int, *, slice_capacity: int | None = Non
     src, tgt, dly, mdl, w, kplus, row = (a[order] for a in (src, tgt, dly, mdl, w, kplus, row))
     out_ptr = np.concatenate([[0], np.cumsum(np.bincount(src, minlength=N))])
     plastic = row >= 0
-    fac_delays = tuple(int(d) for d in np.unique(dly[plastic]))
-    in_ptr, in_perm = [], []
-    for D in fac_delays:
-        idx = np.nonzero(plastic & (dly == D))[0]
-        idx = idx[np.argsort(tgt[idx], kind="stable")]
-        in_perm.append(jnp.asarray(idx, jnp.int32))
-        in_ptr.append(jnp.asarray(np.concatenate([[0], np.cumsum(np.bincount(tgt[idx], minlength=N))]), jnp.int32))
+    plastic_delays = (int(dly[plastic].min()), int(dly[plastic].max())) if plastic.any() else ()
+    in_perm = np.nonzero(plastic)[0]
+    in_perm = in_perm[np.lexsort((dly[in_perm], tgt[in_perm]))]
+    stride = plastic_delays[1] + 2 if plastic_delays else 1
+    in_key = tgt[in_perm] * stride + dly[in_perm]
+    in_degree = int(np.bincount(tgt[in_perm]).max()) if len(in_perm) else 0
     synapses = Synapses(
         source=jnp.asarray(src, jnp.int32), target=jnp.asarray(tgt, jnp.int32), delay=jnp.asarray(dly, jnp.int32),
         model=jnp.asarray(mdl, jnp.int32), stdp_row=jnp.asarray(row, jnp.int32),
-        out_ptr=jnp.asarray(out_ptr, jnp.int32), in_ptr=tuple(in_ptr), in_perm=tuple(in_perm),
+        out_ptr=jnp.asarray(out_ptr, jnp.int32), in_perm=jnp.asarray(in_perm, jnp.int32),
+        in_key=jnp.asarray(in_key, jnp.int32),
         stdp_table=jnp.asarray(np.asarray(table, float).reshape(-1, 6), fdt))
 
     # ------------------------------------------------------------------------------------ devices
@@ -211,12 +211,14 @@ def compile_network(net: Network, seed: int, *, slice_capacity: int | None = Non
     spec = Spec(
         resolution=h, tics_per_step=net.tics_per_step, n_neurons=N, ring=max_delay + slice_steps,
         slice_steps=slice_steps,
-        history=max_delay + 2 * slice_steps,
-        post_history=((max(fac_delays) + slice_steps) // (rc_min + 1) + 2) if fac_delays else 0,
+        history=max_delay + 2 * slice_steps,  # the STDP window reaches back prev - longest delay
+        post_history=((plastic_delays[1] + slice_steps) // (rc_min + 1) + 2) if plastic_delays else 0,
         slice_capacity=int(slice_capacity or max(256, N * slice_steps // 16)),
         out_degree=int(np.diff(out_ptr).max()) if len(src) else 0,
-        in_degree=tuple(int(np.diff(np.asarray(p)).max()) for p in in_ptr),
-        facilitation_delays=fac_delays, has_refractory_input=bool(cat("refractory_input").any()),
+        in_degree=in_degree,
+        post_capacity=int(slice_capacity or max(256, N * slice_steps // 16)) * (
+            -(-(plastic_delays[1] - plastic_delays[0] + slice_steps) // slice_steps) if plastic_delays else 1),
+        plastic_delays=plastic_delays, has_refractory_input=bool(cat("refractory_input").any()),
         n_poisson_terms=n_terms, has_spike_generators=bool(len(sg)), n_spike_recorders=len(sr_nodes),
         record_capacity=int(record_capacity),
         multimeter_rows=tuple(chunk_steps // iv + 1 for iv in mm_interval),

@@ -24,7 +24,7 @@ import jax.numpy as jnp
 from jax import lax
 
 from . import iaf_psc_delta, rng, stdp
-from .events import for_each_synapse
+from .events import for_each_range, for_each_synapse
 from .structs import Params, Spec, State
 
 OVERFLOW_SLICE = 1  # more spikes in one slice than spec.slice_capacity
@@ -32,15 +32,16 @@ OVERFLOW_RECORDER = 2
 OVERFLOW_MULTIMETER = 4
 OVERFLOW_WEIGHTS = 8
 OVERFLOW_POISSON = 16  # a rate beyond what the compiled Poisson table covers
+OVERFLOW_POST = 32  # more post spikes in the STDP window than spec.post_capacity
 
 
 def _flag(cond, bit):
     return jnp.where(cond, bit, 0).astype(jnp.int32)
 
 
-def slice_spikes(spec: Spec, history, first_step, capacity):
+def slice_spikes(spec: Spec, history, first_step, capacity, L=None):
     """Spikes of steps [first_step, first_step + L) as (neuron, step) lists, by neuron then step."""
-    L = spec.slice_steps
+    L = L or spec.slice_steps
     block = history[(first_step + jnp.arange(L)) % spec.history]  # [L, N]
     flat = block.T.reshape(-1)
     idx = jnp.nonzero(flat, size=capacity, fill_value=0)[0].astype(jnp.int32)
@@ -62,11 +63,16 @@ def _slice(spec: Spec, params: Params, st: State) -> State:
             # step of each neuron's spike in the slice (at most one), -1 if none
             spiked_at = jnp.full(spec.n_neurons, -1, jnp.int32).at[
                 jnp.where(jnp.arange(cap) < count, senders, spec.n_neurons)].set(steps, mode="drop")
-            posts = []
-            for g, D in enumerate(spec.facilitation_delays):
-                p_ids, p_steps, p_count, p_over = slice_spikes(spec, st.spike_history, prev - D, cap)
-                overflow = overflow | _flag(p_over, OVERFLOW_SLICE)
-                posts.append((g, D, p_ids, p_steps, p_count))
+            # post spikes that reach a plastic synapse during the slice: spike step j, delay D with
+            # prev <= j + D < s; per post spike, its incoming synapses sorted by delay give one range
+            d_lo, d_hi = spec.plastic_delays
+            window = d_hi - d_lo + spec.slice_steps
+            p_ids, p_steps, p_count, p_over = slice_spikes(spec, st.spike_history, prev - d_hi, spec.post_capacity,
+                                                           window)
+            overflow = overflow | _flag(p_over, OVERFLOW_POST)
+            stride = d_hi + 2
+            lo = jnp.searchsorted(syn.in_key, p_ids * stride + jnp.clip(prev - p_steps, 0, stride - 1))
+            hi = jnp.searchsorted(syn.in_key, p_ids * stride + jnp.clip(s - p_steps, 0, stride - 1))
 
             def on_spike(e, ok, k, st):
                 # a post spike that reached the synapse earlier in this slice is applied here, first
@@ -77,14 +83,13 @@ def _slice(spec: Spec, params: Params, st: State) -> State:
 
             st = for_each_synapse(senders, count, syn.out_ptr, None, spec.out_degree, on_spike, st)
             # every other post spike that reached its synapses during the slice
-            w = st.weight
-            for g, D, p_ids, p_steps, p_count in posts:
-                def body(e, ok, k, w, D=D, p_steps=p_steps):
-                    pre = spiked_at[syn.source[e]]
-                    done = (pre >= 0) & (pre >= p_steps[k] + D)  # applied by on_spike above
-                    return stdp.facilitate_synapses(spec, syn, st, w, e, ok & ~done, p_steps[k] + 1, D)
+            def body(e, ok, k, w):
+                arrival = p_steps[k] + syn.delay[e]  # step in which the post spike reaches the synapse
+                pre = spiked_at[syn.source[e]]
+                done = (pre >= 0) & (pre >= arrival)  # applied by on_spike above
+                return stdp.facilitate_synapses(spec, syn, st, w, e, ok & ~done, p_steps[k] + 1, syn.delay[e])
 
-                w = for_each_synapse(p_ids, p_count, syn.in_ptr[g], syn.in_perm[g], spec.in_degree[g], body, w)
+            w = for_each_range(lo, hi - lo, p_count, syn.in_perm, spec.in_degree, body, st.weight)
             st = st.replace(weight=w)
         elif spec.weight_capacity:
             def on_spike(e, ok, k, st):

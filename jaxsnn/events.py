@@ -20,17 +20,23 @@ def for_each_synapse(ids, count, ptr, perm, max_degree: int, body, carry):
     ``syn`` (int32[group · max_degree]) are synapse indices, ``valid`` masks padding, ``spike`` is the
     position in ``ids`` each slot belongs to.
     """
-    if max_degree == 0 or ids.shape[0] == 0:
+    return for_each_range(ptr[ids], ptr[ids + 1] - ptr[ids], count, perm, max_degree, body, carry)
+
+
+def for_each_range(starts, sizes, count, perm, max_degree: int, body, carry):
+    """As :func:`for_each_synapse`, for explicit ranges ``perm[starts[k] : starts[k] + sizes[k]]``."""
+    if max_degree == 0 or starts.shape[0] == 0:
         return carry
-    group = max(1, min(ids.shape[0], SLOTS // max_degree))
-    padded = jnp.concatenate([ids, jnp.zeros(group, ids.dtype)])
-    cols = jnp.arange(max_degree, dtype=ptr.dtype)
+    group = max(1, min(starts.shape[0], SLOTS // max_degree))
+    pad = lambda a: jnp.concatenate([a, jnp.zeros(group, a.dtype)])
+    starts, sizes = pad(starts), pad(sizes)
+    cols = jnp.arange(max_degree, dtype=starts.dtype)
 
     def one_group(g, carry):
         k = g * group + jnp.arange(group)
-        rows = lax.dynamic_slice(padded, (g * group,), (group,))
-        start, stop = ptr[rows], ptr[rows + 1]
-        valid = (k[:, None] < count) & (cols[None, :] < (stop - start)[:, None])
+        start = lax.dynamic_slice(starts, (g * group,), (group,))
+        size = lax.dynamic_slice(sizes, (g * group,), (group,))
+        valid = (k[:, None] < count) & (cols[None, :] < size[:, None])
         pos = jnp.where(valid, start[:, None] + cols[None, :], 0).reshape(-1)
         syn = pos if perm is None else perm[pos]
         return body(syn, valid.reshape(-1), jnp.repeat(k, max_degree), carry)

@@ -217,6 +217,8 @@ def _grown(spec: Spec, flags: int) -> Spec:
     kw = {}
     if flags & engine.OVERFLOW_SLICE:
         kw["slice_capacity"] = min(spec.n_neurons * spec.slice_steps, 2 * spec.slice_capacity)
+    if flags & engine.OVERFLOW_POST:
+        kw["post_capacity"] = 2 * spec.post_capacity
     if flags & engine.OVERFLOW_RECORDER:
         kw["record_capacity"] = 2 * spec.record_capacity
     if flags & engine.OVERFLOW_MULTIMETER:

@@ -77,7 +77,7 @@ def kminus_before(spec, nrn, st, neuron, stamp, D):
 
 
 def facilitate_synapses(spec, syn, st, weight, e, ok, post_stamp, D):
-    """Facilitate synapses ``e`` (all with delay D) for a post spike stamped ``post_stamp``."""
+    """Facilitate synapses ``e`` (delays ``D``) for post spikes stamped ``post_stamp``."""
     p = syn.stdp_table[syn.stdp_row[e]]
     w = facilitate(weight[e], _facilitation_term(spec, st, e, post_stamp, D, p), p)
     return weight.at[jnp.where(ok, e, weight.shape[0])].set(w, mode="drop")

@@ -95,38 +95,34 @@ def fingerprint(sim: Simulation) -> dict:
             "params_sha256": h.hexdigest()}
 
 
-def save_checkpoint(path, sim: Simulation, *, overwrite: bool = False) -> int:
-    """Write a complete checkpoint of ``sim``; returns the bytes written."""
+def _checkpoint(sim: Simulation) -> tuple[dict, dict]:
     arrays = _leaves(sim.state, "state/")
     for rid, chunks in sim.records.items():
         for col in chunks[0]:
             arrays[f"records/{rid}/{col}"] = np.concatenate([c[col] for c in chunks])
     meta = {"kind": "complete", "network": fingerprint(sim),
-            "capacities": {k: getattr(sim.spec, k) for k in ("slice_capacity", "record_capacity",
-                                                             "weight_capacity")},
+            "capacities": {k: getattr(sim.spec, k) for k in ("slice_capacity", "record_capacity", "weight_capacity")},
             "multimeter_rows": list(sim.spec.multimeter_rows), "time_ms": sim.time}
-    return cio.write(path, arrays, meta, overwrite=overwrite)
+    return arrays, meta
 
 
-def load_checkpoint(path, like: Simulation) -> Simulation:
-    """Continue ``like`` (the same network, freshly built by the user's code) from the checkpoint."""
-    arrays, meta = cio.read(path)
+def _resume(arrays: dict, meta: dict, like: Simulation, where) -> Simulation:
     if meta.get("kind") != "complete":
-        raise JaxsnnError(f"{path} is not a complete checkpoint (kind {meta.get('kind')!r}).")
+        raise JaxsnnError(f"{where} is not a complete checkpoint (kind {meta.get('kind')!r}).")
     want, got = fingerprint(like), meta["network"]
     diff = [k for k in want if want[k] != got.get(k)]
     if diff:
         k = diff[0]
-        raise JaxsnnError(f"checkpoint {path} is from a different network: {k} is {got.get(k)!r} in the "
+        raise JaxsnnError(f"checkpoint {where} is from a different network: {k} is {got.get(k)!r} in the "
                           f"checkpoint but {want[k]!r} here" + (f" (also differs: {diff[1:]})" if diff[1:] else ""))
     spec = dataclasses.replace(like.spec, multimeter_rows=tuple(meta["multimeter_rows"]), **meta["capacities"])
     fields = {}
     for f in dataclasses.fields(like.state):
         v = getattr(like.state, f.name)
         if isinstance(v, tuple):
-            fields[f.name] = tuple(_take(arrays, f"state/{f.name}/{i}", x.dtype) for i, x in enumerate(v))
+            fields[f.name] = tuple(_take(arrays, f"state/{f.name}/{i}", x.dtype, where) for i, x in enumerate(v))
         else:
-            fields[f.name] = _take(arrays, f"state/{f.name}", v.dtype)
+            fields[f.name] = _take(arrays, f"state/{f.name}", v.dtype, where)
     records = {}
     for name, a in arrays.items():
         if name.startswith("records/"):
@@ -136,7 +132,51 @@ def load_checkpoint(path, like: Simulation) -> Simulation:
                         records={rid: (cols,) for rid, cols in records.items()})
 
 
-def _take(arrays, name, dtype):
+def save_checkpoint(path, sim: Simulation, *, overwrite: bool = False) -> int:
+    """Write a complete checkpoint of ``sim``; returns the bytes written."""
+    return cio.write(path, *_checkpoint(sim), overwrite=overwrite)
+
+
+def load_checkpoint(path, like: Simulation) -> Simulation:
+    """Continue ``like`` (the same network, freshly built by the user's code) from the checkpoint.
+
+    Any difference in sizes, resolution, synapse models, parameters or precision is an error that
+    names it; so are a missing leaf, a damaged file (checksums) or a selective store.
+    """
+    arrays, meta = cio.read(path)
+    return _resume(arrays, meta, like, path)
+
+
+def simulate_with_checkpoints(sim: Simulation, t: float, directory, every: float, keep: int = 3,
+                              progress: bool = False) -> Simulation:
+    """``simulate(sim, t)``, writing a complete checkpoint every ``every`` ms of simulated time into
+    ``directory`` (named by global step, keeping the last ``keep``). After a crash, :func:`resume`
+    continues from the latest one and ends bit-identical to an uninterrupted run."""
+    from .simulation import simulate
+
+    series = cio.CheckpointSeries(directory, keep=keep)
+    n, k = sim.steps(t), sim.steps(every, "every")
+    if k < 1:
+        raise JaxsnnError(f"every={every!r} must be at least one step ({sim.spec.resolution} ms).")
+    done = 0
+    while done < n:
+        m = min(k, n - done)
+        sim = simulate(sim, m * sim.spec.resolution, progress=progress)
+        done += m
+        series.save(int(sim.state.step), *_checkpoint(sim))
+    return sim
+
+
+def resume(directory, like: Simulation) -> Simulation:
+    """``like`` continued from the latest complete checkpoint in ``directory`` (``like`` if none)."""
+    series = cio.CheckpointSeries(directory)
+    if series.latest_step() is None:
+        return like
+    arrays, meta = series.restore()
+    return _resume(arrays, meta, like, f"{directory}/{series.latest_step()}")
+
+
+def _take(arrays, name, dtype, where):
     if name not in arrays:
-        raise JaxsnnError(f"checkpoint lacks the leaf {name!r}")
+        raise JaxsnnError(f"checkpoint {where} lacks the leaf {name!r}")
     return jax.numpy.asarray(arrays[name], dtype)

@@ -33,10 +33,11 @@ class Spec:
     history: int  # steps of spike_history kept: max delay + 2 slices
     slice_steps: int  # NEST's min_delay in steps: synaptic events are processed once per slice
     slice_capacity: int  # spikes per slice processed at once (grows on overflow)
+    post_capacity: int  # post spikes in the STDP window of one slice processed at once (grows)
     out_degree: int  # largest number of outgoing synapses of a neuron
-    in_degree: tuple  # per facilitation delay: largest number of incoming plastic synapses
+    in_degree: int  # largest number of incoming plastic synapses of a neuron
     post_history: int  # archived post spikes per neuron for K- lookups
-    facilitation_delays: tuple  # distinct delays (steps) of plastic synapses
+    plastic_delays: tuple  # (shortest, longest) delay of plastic synapses in steps; () if none
     has_refractory_input: bool
     n_poisson_terms: int  # 0: no poisson_generator
     has_spike_generators: bool
@@ -48,7 +49,7 @@ class Spec:
 
     @property
     def has_plastic(self):
-        return bool(self.facilitation_delays)
+        return bool(self.plastic_delays)
 
 
 @pytree
@@ -80,8 +81,8 @@ class Synapses:
     model: jax.Array  # int32 index into the synapse model names
     stdp_row: jax.Array  # int32 row of stdp_table, -1 for static synapses
     out_ptr: jax.Array  # int32[n_neurons + 1]
-    in_ptr: tuple  # per facilitation delay: int32[n_neurons + 1] over plastic synapses by target
-    in_perm: tuple  # per facilitation delay: synapse indices sorted by target
+    in_perm: jax.Array  # plastic synapses sorted by (target, delay)
+    in_key: jax.Array  # target * (max plastic delay + 2) + delay, sorted: ranges by searchsorted
     stdp_table: jax.Array  # [rows, 6]: tau_plus, lambda, alpha, mu_plus, mu_minus, Wmax
 
 

@@ -7,30 +7,7 @@ import pytest
 
 import jaxsnn
 
-
-def small_network(seed=1, rate=12000.0, record_capacity=16384, spike_capacity=None):
-    """E/I network with STDP, heterogeneous delays up to 12 ms, Poisson drive and a multimeter."""
-    net = jaxsnn.Network(seed=seed)
-    net.copy_model("stdp_synapse_hom", "e_syn", {"Wmax": 4.0, "lambda": 0.05})
-    e = net.create("iaf_psc_delta", 80, params={"V_m": jaxsnn.random.normal(-65.0, 5.0)})
-    i = net.create("iaf_psc_delta", 20, params={"V_m": jaxsnn.random.normal(-65.0, 5.0)})
-    pg = net.create("poisson_generator", params={"rate": rate})
-    sr = net.create("spike_recorder")
-    mm = net.create("multimeter", params={"interval": 0.5})
-    net.connect(e, e + i, {"rule": "fixed_indegree", "indegree": 10},
-                {"synapse_model": "e_syn", "weight": 2.0, "delay": jaxsnn.random.uniform(1.0, 12.0)})
-    net.connect(i, e + i, {"rule": "fixed_indegree", "indegree": 5}, {"weight": -6.0, "delay": 1.5})
-    net.connect(pg, e + i, syn_spec={"weight": 1.0})
-    net.connect(e + i, sr)
-    net.connect(mm, e[:3])
-    sim = net.build(record_capacity=record_capacity, spike_capacity=spike_capacity)
-    return sim, sr, mm
-
-
-def outcome(sim, sr, mm):
-    ev = sim.events(sr)
-    return (ev.senders.to_numpy(), ev.times.to_numpy(), sim.get().V_m.to_numpy(),
-            sim.connections().weight.to_numpy(), np.asarray(sim.state.Kplus), sim.multimeter(mm).V_m.to_numpy())
+from .networks import outcome, small_network
 
 
 def test_split_run_is_bit_identical_to_one_run():
@@ -45,11 +22,11 @@ def test_split_run_is_bit_identical_to_one_run():
 
 def test_capacities_grow_instead_of_dropping():
     big, sr, mm = small_network()
-    tiny, _, _ = small_network(record_capacity=8, spike_capacity=1)
+    tiny, _, _ = small_network(record_capacity=8, slice_capacity=2)
     a, b = jaxsnn.simulate(big, 100.0), jaxsnn.simulate(tiny, 100.0)
     for x, y in zip(outcome(a, sr, mm), outcome(b, sr, mm)):
         np.testing.assert_array_equal(x, y)
-    assert b.spec.record_capacity > 8 and b.spec.spike_capacity > 1
+    assert b.spec.record_capacity > 8 and b.spec.slice_capacity > 2
 
 
 def test_seeds_change_the_input_only():
