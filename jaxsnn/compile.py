@@ -234,7 +234,8 @@ def compile_network(net: Network, seed: int, *, slice_capacity: int | None = Non
 
 def simulation_key(seed) -> jax.Array:
     """Key words of the simulation streams for an integer seed or a JAX key."""
-    key = jax.random.key(int(seed)) if isinstance(seed, (int, np.integer)) else seed
+    is_key = jax.dtypes.issubdtype(getattr(seed, "dtype", None), jax.dtypes.prng_key)
+    key = seed if is_key else jax.random.key(seed)  # an int, possibly traced (vmap over seeds)
     return rng.key_words(jax.random.fold_in(key, SIM_STREAM))
 
 

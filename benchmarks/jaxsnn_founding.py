@@ -1,0 +1,95 @@
+"""One child run of the founding network in jaxsnn, printing one JSON line (see seed_network.py).
+
+    python benchmarks/jaxsnn_founding.py --t-sim 1000 [--seed S] [--scale K] [--ensemble N] [--stats]
+
+``--ensemble N`` simulates N networks (seeds S, S+1, ...) in one vmapped, compiled call.
+``--stats`` adds the statistics of shared/reference/nest_network_stats.json per simulated second.
+"""
+import argparse
+import json
+import os
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _measure import self_peak_rss_mib  # noqa: E402
+
+import jax  # noqa: E402
+
+import jaxsnn  # noqa: E402
+from jaxsnn import engine  # noqa: E402
+from jaxsnn.compile import simulation_key  # noqa: E402
+from jaxsnn.ei_network import EINetwork  # noqa: E402
+
+
+def window_stats(sim, ein, t0, t1, k):
+    ev = sim.events(ein.sr)
+    t, s = ev.times.to_numpy(), ev.senders.to_numpy()
+    m = (t > t0) & (t <= t1)
+    cvs = []
+    for nid in np.unique(s[m]):
+        ts = np.sort(t[m][s[m] == nid])
+        if len(ts) > 3:
+            isi = np.diff(ts)
+            cvs.append(isi.std() / isi.mean())
+    w = sim.connections("e_syn").weight.to_numpy()
+    h, _ = np.histogram(t[m], bins=np.arange(t0, t1 + 1, 1.0))
+    return {f"rate_{k}": float(m.sum() / ein.nE / ((t1 - t0) / 1000)), f"w_mean_{k}": float(w.mean()),
+            f"w_std_{k}": float(w.std()), f"cv_isi_mean_{k}": float(np.mean(cvs)),
+            f"psth_fano_{k}": float(h.var() / max(h.mean(), 1e-9))}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--t-sim", type=float, default=1000.0)
+    ap.add_argument("--seed", type=int, default=143202461)
+    ap.add_argument("--scale", type=float, default=1.0)
+    ap.add_argument("--ensemble", type=int, default=0, help="vmap over this many seeds")
+    ap.add_argument("--stats", action="store_true")
+    a = ap.parse_args()
+    tb = time.perf_counter()
+    ein = EINetwork(scale=a.scale, seed=a.seed)
+    sim = ein.build()
+    build_s = time.perf_counter() - tb
+    out = {"build_s": build_s, "jax": jax.__version__, "devices": len(jax.devices()), "scale": a.scale,
+           "seed": a.seed, "t_sim": a.t_sim, "nE": ein.nE, "nI": ein.nI}
+    n = sim.steps(a.t_sim)
+    if a.ensemble:
+        run = jax.jit(jax.vmap(lambda st: engine.advance(sim.spec, sim.params, st, n)))
+        states = jax.vmap(lambda k: sim.state.replace(rng=k))(
+            jax.vmap(simulation_key)(a.seed + np.arange(a.ensemble)))
+        tc = time.perf_counter()
+        compiled = run.lower(states).compile()
+        out["compile_s"] = time.perf_counter() - tc
+        ts = time.perf_counter()
+        res = jax.block_until_ready(compiled(states))
+        out["simulate_s"] = time.perf_counter() - ts
+        out["ensemble"] = a.ensemble
+        out["overflow"] = np.asarray(res.overflow).tolist()
+        out["V_m_differs"] = len({r.tobytes() for r in np.asarray(res.V_rel)}) == a.ensemble
+    else:
+        tc = time.perf_counter()
+        engine.advance_jit.lower(sim.spec, sim.params, sim.state, 1).compile()
+        out["compile_s"] = time.perf_counter() - tc
+        ts = time.perf_counter()
+        if a.stats:
+            for k in range(int(a.t_sim // 1000)):
+                sim = jaxsnn.simulate(sim, 1000.0)
+                out.update(window_stats(sim, ein, 1000.0 * k, 1000.0 * (k + 1), k))
+            t = sim.events(ein.sr).times.to_numpy()
+            out["frac_first_step"] = float((t <= 0.1 + 1e-9).sum() / ein.nE)
+        else:
+            sim = jaxsnn.simulate(sim, a.t_sim)
+        out["simulate_s"] = time.perf_counter() - ts
+        ev = sim.events(ein.sr)
+        out["rate_E"] = len(ev) / ein.nE / (a.t_sim / 1000)
+        out["w_mean"] = float(sim.connections("e_syn").weight.mean())
+    out["wall_per_sim_s"] = out["simulate_s"] / (a.t_sim / 1000)
+    out["peak_rss_mib"] = self_peak_rss_mib()
+    print(json.dumps(out), flush=True)
+
+
+if __name__ == "__main__":
+    main()
