@@ -127,7 +127,9 @@ def step(spec: Spec, params: Params, state: State) -> State:
 
     V, r, rbuf, spiked = iaf_psc_delta.update(nrn, spec.resolution, spec.has_refractory_input,
                                               st.V_rel, st.refractory, st.refractory_buffer, st.ring[slot])
-    ring = st.ring.at[slot].set(0.0)
+    # clear the slot read in the previous step (clearing this one would make XLA copy the ring, since
+    # the read is fused into several consumers); the ring has one spare slot for this
+    ring = st.ring.at[(s - 1) % spec.ring].set(0.0)
     st = st.replace(V_rel=V, refractory=r, refractory_buffer=rbuf,
                     spike_history=st.spike_history.at[s % spec.history].set(spiked))
     if spec.has_plastic:
