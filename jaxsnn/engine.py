@@ -35,6 +35,10 @@ OVERFLOW_POISSON = 16  # a rate beyond what the compiled Poisson table covers
 OVERFLOW_POST = 32  # more post spikes in the STDP window than spec.post_capacity
 
 
+SLICE_ONLY = ("weight", "weight_reported", "Kplus", "t_last", "sr_count", "sr_senders", "sr_stamps", "wr_count",
+              "wr_stamps", "wr_synapse", "wr_weights")  # State fields that only the slice work touches
+
+
 def _flag(cond, bit):
     return jnp.where(cond, bit, 0).astype(jnp.int32)
 
@@ -123,7 +127,7 @@ def step(spec: Spec, params: Params, state: State) -> State:
     stamp = s + 1
     slot = s % spec.ring
 
-    st = lax.cond(s % spec.slice_steps == 0, lambda st: _slice(spec, params, st), lambda st: st, state)
+    st = state
 
     V, r, rbuf, spiked = iaf_psc_delta.update(nrn, spec.resolution, spec.has_refractory_input,
                                               st.V_rel, st.refractory, st.refractory_buffer, st.ring[slot])
@@ -197,8 +201,28 @@ def _record_weights(spec, st, e, mask, w, stamps):
 
 
 def advance(spec: Spec, params: Params, state: State, n_steps) -> State:
-    """Advance ``state`` by ``n_steps`` steps (a traced int: one compilation serves every length)."""
-    return lax.fori_loop(0, n_steps, lambda i, st: step(spec, params, st), state)
+    """Advance ``state`` by ``n_steps`` steps (a traced int: one compilation serves every length).
+
+    The loop runs slice by slice: the steps left in the current slice, then whole slices (slice work,
+    then its steps), then the start of a last partial slice. Loops, not a conditional per step: XLA
+    copies every operand of a conditional, which for the synapse arrays would cost more than the
+    simulation. For the same reason the step loop carries only what steps change.
+    """
+    L = spec.slice_steps
+
+    def steps(n, st):
+        aside = {k: getattr(st, k) for k in SLICE_ONLY}
+        out = lax.fori_loop(0, n, lambda i, x: step(spec, params, x), st.replace(**dict.fromkeys(SLICE_ONLY)))
+        return out.replace(**aside)
+
+    n_steps = jnp.asarray(n_steps, jnp.int32)
+    head = jnp.minimum(n_steps, (L - state.step % L) % L)
+    st = steps(head, state)
+    whole = (n_steps - head) // L
+    st = lax.fori_loop(0, whole, lambda i, st: steps(L, _slice(spec, params, st)), st)
+    tail = n_steps - head - whole * L
+    st = lax.cond(tail > 0, lambda st: _slice(spec, params, st), lambda st: st, st)  # once per call
+    return steps(tail, st)
 
 
 advance_jit = jax.jit(advance, static_argnums=0)
