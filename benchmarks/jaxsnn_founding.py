@@ -46,7 +46,9 @@ def main():
     ap.add_argument("--t-sim", type=float, default=1000.0)
     ap.add_argument("--seed", type=int, default=143202461)
     ap.add_argument("--scale", type=float, default=1.0)
-    ap.add_argument("--ensemble", type=int, default=0, help="vmap over this many seeds")
+    ap.add_argument("--ensemble", type=int, default=0, help="vmap over this many networks")
+    ap.add_argument("--vary", choices=("seeds", "rates"), default="seeds",
+                    help="ensemble members differ in seed, or in Poisson rate (800 Hz ± 5 %% steps)")
     ap.add_argument("--stats", action="store_true")
     a = ap.parse_args()
     tb = time.perf_counter()
@@ -57,14 +59,24 @@ def main():
            "seed": a.seed, "t_sim": a.t_sim, "nE": ein.nE, "nI": ein.nI}
     n = sim.steps(a.t_sim)
     if a.ensemble:
-        run = jax.jit(jax.vmap(lambda st: engine.advance(sim.spec, sim.params, st, n)))
-        states = jax.vmap(lambda k: sim.state.replace(rng=k))(
-            jax.vmap(simulation_key)(a.seed + np.arange(a.ensemble)))
+        dev = sim.params.devices
+        if a.vary == "seeds":
+            keys = jax.vmap(simulation_key)(a.seed + np.arange(a.ensemble))
+            rates = np.repeat(np.asarray(dev.pg_rate)[None], a.ensemble, axis=0)
+        else:
+            keys = np.repeat(np.asarray(sim.state.rng)[None], a.ensemble, axis=0)
+            rates = np.asarray(dev.pg_rate)[None] * (1 + 0.05 * np.arange(a.ensemble))[:, None]
+
+        def one(key, rate):
+            params = sim.params.replace(devices=dev.replace(pg_rate=rate))
+            return engine.advance(sim.spec, params, sim.state.replace(rng=key), n)
+
+        run = jax.jit(jax.vmap(one))
         tc = time.perf_counter()
-        compiled = run.lower(states).compile()
+        compiled = run.lower(keys, rates.astype(np.asarray(dev.pg_rate).dtype)).compile()
         out["compile_s"] = time.perf_counter() - tc
         ts = time.perf_counter()
-        res = jax.block_until_ready(compiled(states))
+        res = jax.block_until_ready(compiled(keys, rates.astype(np.asarray(dev.pg_rate).dtype)))
         out["simulate_s"] = time.perf_counter() - ts
         out["ensemble"] = a.ensemble
         out["overflow"] = np.asarray(res.overflow).tolist()

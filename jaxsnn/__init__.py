@@ -3,6 +3,7 @@ from ._xla import disable_fma
 
 disable_fma()
 from . import random
+from .cache import disable_compilation_cache, enable_compilation_cache
 from .errors import CapacityError, JaxsnnError
 from .network import Network
 from .nodes import NodeCollection

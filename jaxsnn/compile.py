@@ -218,7 +218,8 @@ def compile_network(net: Network, seed: int, *, slice_capacity: int | None = Non
         in_degree=in_degree,
         post_capacity=int(slice_capacity or max(256, N * slice_steps // 16)) * (
             -(-(plastic_delays[1] - plastic_delays[0] + slice_steps) // slice_steps) if plastic_delays else 1),
-        plastic_delays=plastic_delays, has_refractory_input=bool(cat("refractory_input").any()),
+        plastic_delays=plastic_delays, stdp_single_row=len(table) == 1,
+        stdp_unit_mu=tuple(bool(len(table)) and bool(np.all(np.asarray(table, float)[:, k] == 1.0)) for k in (3, 4)), has_refractory_input=bool(cat("refractory_input").any()),
         n_poisson_terms=n_terms, has_spike_generators=bool(len(sg)), n_spike_recorders=len(sr_nodes),
         record_capacity=int(record_capacity),
         multimeter_rows=tuple(chunk_steps // iv + 1 for iv in mm_interval),

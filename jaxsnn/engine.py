@@ -33,6 +33,7 @@ OVERFLOW_MULTIMETER = 4
 OVERFLOW_WEIGHTS = 8
 OVERFLOW_POISSON = 16  # a rate beyond what the compiled Poisson table covers
 OVERFLOW_POST = 32  # more post spikes in the STDP window than spec.post_capacity
+SPEC_MISMATCH = 64  # plasticity parameters changed after build so that a specialisation no longer holds
 
 
 SLICE_ONLY = ("weight", "weight_reported", "Kplus", "t_last", "sr_count", "sr_senders", "sr_stamps", "wr_count",
@@ -65,6 +66,11 @@ def _slice(spec: Spec, params: Params, st: State) -> State:
     if syn.target.shape[0]:
         if spec.has_plastic:
             # step of each neuron's spike in the slice (at most one), -1 if none
+            table = syn.stdp_table
+            overflow = overflow | _flag(
+                (spec.stdp_single_row and table.shape[0] != 1)
+                | (spec.stdp_unit_mu[0] & jnp.any(table[:, 3] != 1)) | (spec.stdp_unit_mu[1] & jnp.any(table[:, 4] != 1)),
+                SPEC_MISMATCH)
             spiked_at = jnp.full(spec.n_neurons, -1, jnp.int32).at[
                 jnp.where(jnp.arange(cap) < count, senders, spec.n_neurons)].set(steps, mode="drop")
             # post spikes that reach a plastic synapse during the slice: spike step j, delay D with

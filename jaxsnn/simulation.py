@@ -225,6 +225,9 @@ def _grown(spec: Spec, flags: int) -> Spec:
         kw["multimeter_rows"] = tuple(2 * r for r in spec.multimeter_rows)
     if flags & engine.OVERFLOW_WEIGHTS:
         kw["weight_capacity"] = 2 * spec.weight_capacity
+    if flags & engine.SPEC_MISMATCH:
+        raise JaxsnnError("the plasticity parameters in params differ from those the network was built with "
+                          "(mu_plus or mu_minus no longer 1); build the network with the parameters you use.")
     if flags & engine.OVERFLOW_POISSON:
         raise JaxsnnError("a poisson_generator rate exceeds what the compiled network covers; rebuild the "
                           "network with the highest rate you will use.")

@@ -18,17 +18,23 @@ taken in integer steps first, which keeps them exact in long runs.
 from __future__ import annotations
 
 import jax.numpy as jnp
+from jax import lax
 
 TAU_PLUS, LAMBDA, ALPHA, MU_PLUS, MU_MINUS, WMAX = range(6)
 
 
-def facilitate(w, k, p):
-    norm = (w / p[..., WMAX]) + (p[..., LAMBDA] * jnp.power(1.0 - (w / p[..., WMAX]), p[..., MU_PLUS]) * k)
+def _pow(x, mu, mu_is_one=False):
+    """C's pow; x**1 is x exactly, so a rule known to use μ = 1 skips the (costly) power."""
+    return x if mu_is_one else jnp.power(x, mu)
+
+
+def facilitate(w, k, p, mu_is_one=False):
+    norm = (w / p[..., WMAX]) + (p[..., LAMBDA] * _pow(1.0 - (w / p[..., WMAX]), p[..., MU_PLUS], mu_is_one) * k)
     return jnp.where(norm < 1.0, norm * p[..., WMAX], p[..., WMAX])
 
 
-def depress(w, k, p):
-    norm = (w / p[..., WMAX]) - (p[..., ALPHA] * p[..., LAMBDA] * jnp.power(w / p[..., WMAX], p[..., MU_MINUS]) * k)
+def depress(w, k, p, mu_is_one=False):
+    norm = (w / p[..., WMAX]) - (p[..., ALPHA] * p[..., LAMBDA] * _pow(w / p[..., WMAX], p[..., MU_MINUS], mu_is_one) * k)
     return jnp.where(norm > 0.0, norm * p[..., WMAX], 0.0)
 
 
@@ -78,19 +84,25 @@ def kminus_before(spec, nrn, st, neuron, stamp, D):
 
 def facilitate_synapses(spec, syn, st, weight, e, ok, post_stamp, D):
     """Facilitate synapses ``e`` (delays ``D``) for post spikes stamped ``post_stamp``."""
-    p = syn.stdp_table[syn.stdp_row[e]]
-    w = facilitate(weight[e], _facilitation_term(spec, st, e, post_stamp, D, p), p)
+    p = rule_params(spec, syn, syn.stdp_row[e])
+    w = facilitate(weight[e], _facilitation_term(spec, st.Kplus[e], st.t_last[e], post_stamp, D, p), p,
+                   spec.stdp_unit_mu[0])
     return weight.at[jnp.where(ok, e, weight.shape[0])].set(w, mode="drop")
 
 
-def _facilitation_term(spec, st, e, post_stamp, D, p):
-    """K₊ e^{(t_last − (t_j + d)) / τ₊} for a post spike stamped ``post_stamp`` on synapses ``e``."""
-    dtype = st.weight.dtype
+def rule_params(spec, syn, row):
+    """Plasticity parameters per event ([events, 6]), or the single row of a homogeneous rule ([6])."""
+    return syn.stdp_table[0] if spec.stdp_single_row else syn.stdp_table[row]
+
+
+def _facilitation_term(spec, Kplus, t_last, post_stamp, D, p):
+    """K₊ e^{(t_last − (t_j + d)) / τ₊} for a post spike stamped ``post_stamp`` (all per event)."""
+    dtype = Kplus.dtype
     if spec.x64:
-        minus_dt = ms(spec, st.t_last[e], dtype) - (ms(spec, post_stamp, dtype) + D * spec.resolution)
+        minus_dt = ms(spec, t_last, dtype) - (ms(spec, post_stamp, dtype) + D * spec.resolution)
     else:
-        minus_dt = ms(spec, st.t_last[e] - post_stamp - D, dtype)
-    return st.Kplus[e] * jnp.exp(minus_dt / p[:, TAU_PLUS])
+        minus_dt = ms(spec, t_last - post_stamp - D, dtype)
+    return Kplus * jnp.exp(minus_dt / p[..., TAU_PLUS])
 
 
 def on_presynaptic_spike(spec, nrn, syn, st, e, ok, stamp, slice_start):
@@ -99,7 +111,7 @@ def on_presynaptic_spike(spec, nrn, syn, st, e, ok, stamp, slice_start):
     dtype = st.weight.dtype
     row = syn.stdp_row[e]
     plastic = row >= 0
-    p = syn.stdp_table[jnp.maximum(row, 0)]
+    p = rule_params(spec, syn, jnp.maximum(row, 0))
     D = syn.delay[e]
     tgt = syn.target[e]
     stamp = jnp.broadcast_to(stamp, e.shape)
@@ -107,17 +119,23 @@ def on_presynaptic_spike(spec, nrn, syn, st, e, ok, stamp, slice_start):
     arrival = post - 1 + D[:, None]  # step in which each archived post spike reaches the synapse
     early = (arrival >= slice_start) & (arrival <= (stamp - 1)[:, None])
     t_j = jnp.max(jnp.where(early, post, 0), axis=1)
-    w = st.weight[e]
-    w = jnp.where(jnp.any(early, axis=1), facilitate(w, _facilitation_term(spec, st, e, t_j, D, p), p), w)
-    w_dep = depress(w, kminus_before(spec, nrn, st, tgt, stamp, D), p)
+    w, Kplus, t_last = st.weight[e], st.Kplus[e], st.t_last[e]
+    any_early = jnp.any(early, axis=1)
+
+    def early_facilitation(w):  # rare, so its exponentials are skipped when no synapse needs them
+        term = _facilitation_term(spec, Kplus, t_last, t_j, D, p)
+        return jnp.where(any_early, facilitate(w, term, p, spec.stdp_unit_mu[0]), w)
+
+    w = lax.cond(jnp.any(any_early & ok), early_facilitation, lambda w: w, w)
+    w_dep = depress(w, kminus_before(spec, nrn, st, tgt, stamp, D), p, spec.stdp_unit_mu[1])
     w = jnp.where(plastic, w_dep, w)
-    decay = jnp.exp(_diff_ms(spec, st.t_last[e], stamp, dtype) / p[:, TAU_PLUS])
-    Kp = jnp.where(plastic, st.Kplus[e] * decay + 1.0, st.Kplus[e])
+    decay = jnp.exp(_diff_ms(spec, t_last, stamp, dtype) / p[..., TAU_PLUS])
+    Kp = jnp.where(plastic, Kplus * decay + 1.0, Kplus)
     idx = jnp.where(ok, e, st.weight.shape[0])
     st = st.replace(
         weight=st.weight.at[idx].set(w, mode="drop"),
         weight_reported=st.weight_reported.at[idx].set(w, mode="drop"),
         Kplus=st.Kplus.at[idx].set(Kp, mode="drop"),
-        t_last=st.t_last.at[idx].set(jnp.where(plastic, stamp, st.t_last[e]), mode="drop"),
+        t_last=st.t_last.at[idx].set(jnp.where(plastic, stamp, t_last), mode="drop"),
     )
     return st, w

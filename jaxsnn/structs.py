@@ -38,6 +38,8 @@ class Spec:
     in_degree: int  # largest number of incoming plastic synapses of a neuron
     post_history: int  # archived post spikes per neuron for K- lookups
     plastic_delays: tuple  # (shortest, longest) delay of plastic synapses in steps; () if none
+    stdp_single_row: bool  # one set of plasticity parameters for all plastic synapses
+    stdp_unit_mu: tuple  # (mu_plus == 1, mu_minus == 1) for every plastic synapse: skip the powers
     has_refractory_input: bool
     n_poisson_terms: int  # 0: no poisson_generator
     has_spike_generators: bool
