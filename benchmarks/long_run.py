@@ -9,7 +9,6 @@ per chunk (compare the wall time with and without it for its cost).
 """
 import argparse
 import json
-import os
 import resource
 import sys
 import time

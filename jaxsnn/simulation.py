@@ -12,7 +12,6 @@ import dataclasses
 import sys
 import time
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 import pandas as pd
