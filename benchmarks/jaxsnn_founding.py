@@ -67,16 +67,16 @@ def main():
             keys = np.repeat(np.asarray(sim.state.rng)[None], a.ensemble, axis=0)
             rates = np.asarray(dev.pg_rate)[None] * (1 + 0.05 * np.arange(a.ensemble))[:, None]
 
-        def one(key, rate):
-            params = sim.params.replace(devices=dev.replace(pg_rate=rate))
-            return engine.advance(sim.spec, params, sim.state.replace(rng=key), n)
-
-        run = jax.jit(jax.vmap(one))
+        states = jax.vmap(lambda k: sim.state.replace(rng=k))(keys)
+        params = sim.params.replace(devices=dev.replace(pg_rate=rates.astype(np.asarray(dev.pg_rate).dtype)))
+        axes = jax.tree_util.tree_map(lambda _: None, sim.params)
+        axes = axes.replace(devices=axes.devices.replace(pg_rate=0))
+        run = jax.jit(lambda p, st: engine.advance_ensemble(sim.spec, p, st, n, axes))
         tc = time.perf_counter()
-        compiled = run.lower(keys, rates.astype(np.asarray(dev.pg_rate).dtype)).compile()
+        compiled = run.lower(params, states).compile()
         out["compile_s"] = time.perf_counter() - tc
         ts = time.perf_counter()
-        res = jax.block_until_ready(compiled(keys, rates.astype(np.asarray(dev.pg_rate).dtype)))
+        res = jax.block_until_ready(compiled(params, states))
         out["simulate_s"] = time.perf_counter() - ts
         out["ensemble"] = a.ensemble
         out["overflow"] = np.asarray(res.overflow).tolist()

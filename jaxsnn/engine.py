@@ -19,6 +19,8 @@ large vectorised operations instead of many small ones per step.
 """
 from __future__ import annotations
 
+import dataclasses
+
 import jax
 import jax.numpy as jnp
 from jax import lax
@@ -91,7 +93,7 @@ def _slice(spec: Spec, params: Params, st: State) -> State:
                     st = _record_weights(spec, st, e, ok & dev.wr_mask[e], w, steps[k] + 1)
                 return st
 
-            st = for_each_synapse(senders, count, syn.out_ptr, None, spec.out_degree, on_spike, st)
+            st = for_each_synapse(senders, count, syn.out_ptr, None, spec.out_degree, on_spike, st, spec.batch_axis)
             # every other post spike that reached its synapses during the slice
             def body(e, ok, k, w):
                 arrival = p_steps[k] + syn.delay[e]  # step in which the post spike reaches the synapse
@@ -99,19 +101,19 @@ def _slice(spec: Spec, params: Params, st: State) -> State:
                 done = (pre >= 0) & (pre >= arrival)  # applied by on_spike above
                 return stdp.facilitate_synapses(spec, syn, st, w, e, ok & ~done, p_steps[k] + 1, syn.delay[e])
 
-            w = for_each_range(lo, hi - lo, p_count, syn.in_perm, spec.in_degree, body, st.weight)
+            w = for_each_range(lo, hi - lo, p_count, syn.in_perm, spec.in_degree, body, st.weight, spec.batch_axis)
             st = st.replace(weight=w)
         elif spec.weight_capacity:
             def on_spike(e, ok, k, st):
                 return _record_weights(spec, st, e, ok & dev.wr_mask[e], st.weight_reported[e], steps[k] + 1)
 
-            st = for_each_synapse(senders, count, syn.out_ptr, None, spec.out_degree, on_spike, st)
+            st = for_each_synapse(senders, count, syn.out_ptr, None, spec.out_degree, on_spike, st, spec.batch_axis)
 
         def deliver(e, ok, k, ring):
             row = jnp.where(ok, (steps[k] + syn.delay[e]) % spec.ring, spec.ring)  # out of range: dropped
             return ring.at[row, syn.target[e]].add(st.weight_reported[e], mode="drop")
 
-        st = st.replace(ring=for_each_synapse(senders, count, syn.out_ptr, None, spec.out_degree, deliver, st.ring))
+        st = st.replace(ring=for_each_synapse(senders, count, syn.out_ptr, None, spec.out_degree, deliver, st.ring, spec.batch_axis))
 
     if spec.n_spike_recorders:
         st = _record_spikes(spec, dev, st, senders, steps, count)
@@ -232,3 +234,20 @@ def advance(spec: Spec, params: Params, state: State, n_steps) -> State:
 
 
 advance_jit = jax.jit(advance, static_argnums=0)
+
+ENSEMBLE_AXIS = "ensemble"
+
+
+def advance_ensemble(spec: Spec, params: Params, states: State, n_steps, params_axes=None) -> State:
+    """Advance a batch of states (leading axis: ensemble member) by ``n_steps`` in one call.
+
+    Members may differ in their key (seed), their state and, with ``params_axes`` (a ``Params`` of
+    0/None, as ``jax.vmap``'s ``in_axes``), in parameters such as the Poisson rate. All members share
+    the step counter, which stays unbatched, and loops run as long as the busiest member needs.
+    """
+    spec = dataclasses.replace(spec, batch_axis=ENSEMBLE_AXIS)
+    if states.step.ndim:  # a batched step counter (e.g. from vmap): the members share one
+        states = states.replace(step=states.step[0])
+    axes = jax.tree_util.tree_map(lambda _: 0, states).replace(step=None)
+    one = lambda p, st: advance(spec, p, st, n_steps)
+    return jax.vmap(one, in_axes=(params_axes, axes), out_axes=axes, axis_name=ENSEMBLE_AXIS)(params, states)
