@@ -14,6 +14,7 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import _stats  # noqa: E402
 from _measure import self_peak_rss_mib  # noqa: E402
 
 import jax  # noqa: E402
@@ -26,19 +27,8 @@ from jaxsnn.ei_network import EINetwork  # noqa: E402
 
 def window_stats(sim, ein, t0, t1, k):
     ev = sim.events(ein.sr)
-    t, s = ev.times.to_numpy(), ev.senders.to_numpy()
-    m = (t > t0) & (t <= t1)
-    cvs = []
-    for nid in np.unique(s[m]):
-        ts = np.sort(t[m][s[m] == nid])
-        if len(ts) > 3:
-            isi = np.diff(ts)
-            cvs.append(isi.std() / isi.mean())
     w = sim.connections("e_syn").weight.to_numpy()
-    h, _ = np.histogram(t[m], bins=np.arange(t0, t1 + 1, 1.0))
-    return {f"rate_{k}": float(m.sum() / ein.nE / ((t1 - t0) / 1000)), f"w_mean_{k}": float(w.mean()),
-            f"w_std_{k}": float(w.std()), f"cv_isi_mean_{k}": float(np.mean(cvs)),
-            f"psth_fano_{k}": float(h.var() / max(h.mean(), 1e-9))}
+    return _stats.window_stats(ev.times.to_numpy(), ev.senders.to_numpy(), w, ein.nE, t0, t1, k)
 
 
 def main():

@@ -27,6 +27,8 @@ import os
 import time
 
 import numpy as np
+
+import _stats
 import nest
 
 from _measure import self_peak_rss_mib
@@ -65,21 +67,7 @@ def e_weights(e, chunk=100):
 def window_stats(sr, e, t0, t1, k):
     """Statistics of window (t0, t1] ms, exactly as in nest_network_stats.py."""
     ev = sr.get("events")
-    t, s = np.asarray(ev["times"]), np.asarray(ev["senders"])
-    m = (t > t0) & (t <= t1)
-    w, nE = e_weights(e), len(e)
-    cvs = []
-    for nid in np.unique(s[m]):
-        ts = np.sort(t[m][s[m] == nid])
-        if len(ts) > 3:
-            isi = np.diff(ts)
-            cvs.append(isi.std() / isi.mean())
-    h, _ = np.histogram(t[m], bins=np.arange(t0, t1 + 1, 1.0))
-    return {f"rate_{k}": float(m.sum() / nE / ((t1 - t0) / 1000.0)),
-            f"w_mean_{k}": float(w.mean()), f"w_std_{k}": float(w.std()),
-            f"w_q_{k}": [float(x) for x in np.quantile(w, [0.01, 0.1, 0.5, 0.9, 0.99])],
-            f"cv_isi_mean_{k}": float(np.mean(cvs)) if cvs else float("nan"),
-            f"psth_fano_{k}": float(h.var() / max(h.mean(), 1e-9))}
+    return _stats.window_stats(ev["times"], ev["senders"], e_weights(e), len(e), t0, t1, k)
 
 
 def main():

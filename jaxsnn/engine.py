@@ -93,7 +93,7 @@ def _slice(spec: Spec, params: Params, st: State) -> State:
                     st = _record_weights(spec, st, e, ok & dev.wr_mask[e], w, steps[k] + 1)
                 return st
 
-            st = for_each_synapse(senders, count, syn.out_ptr, None, spec.out_degree, on_spike, st, spec.batch_axis)
+            st = for_each_synapse(senders, count, syn.out_ptr, None, spec.out_degree, on_spike, st, spec.batch_axis, spec.differentiable)
             # every other post spike that reached its synapses during the slice
             def body(e, ok, k, w):
                 arrival = p_steps[k] + syn.delay[e]  # step in which the post spike reaches the synapse
@@ -101,30 +101,37 @@ def _slice(spec: Spec, params: Params, st: State) -> State:
                 done = (pre >= 0) & (pre >= arrival)  # applied by on_spike above
                 return stdp.facilitate_synapses(spec, syn, st, w, e, ok & ~done, p_steps[k] + 1, syn.delay[e])
 
-            w = for_each_range(lo, hi - lo, p_count, syn.in_perm, spec.in_degree, body, st.weight, spec.batch_axis)
+            w = for_each_range(lo, hi - lo, p_count, syn.in_perm, spec.in_degree, body, st.weight, spec.batch_axis,
+                               spec.differentiable)
             st = st.replace(weight=w)
         elif spec.weight_capacity:
             def on_spike(e, ok, k, st):
                 return _record_weights(spec, st, e, ok & dev.wr_mask[e], st.weight_reported[e], steps[k] + 1)
 
-            st = for_each_synapse(senders, count, syn.out_ptr, None, spec.out_degree, on_spike, st, spec.batch_axis)
+            st = for_each_synapse(senders, count, syn.out_ptr, None, spec.out_degree, on_spike, st, spec.batch_axis, spec.differentiable)
 
         def deliver(e, ok, k, ring):
             row = jnp.where(ok, (steps[k] + syn.delay[e]) % spec.ring, spec.ring)  # out of range: dropped
             return ring.at[row, syn.target[e]].add(st.weight_reported[e], mode="drop")
 
-        st = st.replace(ring=for_each_synapse(senders, count, syn.out_ptr, None, spec.out_degree, deliver, st.ring, spec.batch_axis))
+        st = st.replace(ring=for_each_synapse(senders, count, syn.out_ptr, None, spec.out_degree, deliver, st.ring,
+                                                       spec.batch_axis, spec.differentiable))
 
     if spec.n_spike_recorders:
         st = _record_spikes(spec, dev, st, senders, steps, count)
     if spec.has_spike_generators:
-        lo = jnp.searchsorted(dev.sg_step // spec.slice_steps, s // spec.slice_steps, side="left")
-        hi = jnp.searchsorted(dev.sg_step // spec.slice_steps, s // spec.slice_steps, side="right")
+        if spec.differentiable:  # all events, masked: a fixed amount of work
+            now = dev.sg_step // spec.slice_steps == s // spec.slice_steps
+            rows = jnp.where(now, (dev.sg_step + dev.sg_delay) % spec.ring, spec.ring)
+            st = st.replace(ring=st.ring.at[rows, dev.sg_target].add(dev.sg_weight, mode="drop"))
+        else:
+            lo = jnp.searchsorted(dev.sg_step // spec.slice_steps, s // spec.slice_steps, side="left")
+            hi = jnp.searchsorted(dev.sg_step // spec.slice_steps, s // spec.slice_steps, side="right")
 
-        def push(i, ring):
-            return ring.at[(dev.sg_step[i] + dev.sg_delay[i]) % spec.ring, dev.sg_target[i]].add(dev.sg_weight[i])
+            def push(i, ring):
+                return ring.at[(dev.sg_step[i] + dev.sg_delay[i]) % spec.ring, dev.sg_target[i]].add(dev.sg_weight[i])
 
-        st = st.replace(ring=lax.fori_loop(lo, hi, push, st.ring))
+            st = st.replace(ring=lax.fori_loop(lo, hi, push, st.ring))
     return st.replace(overflow=st.overflow | overflow, recorded_until=jnp.maximum(st.recorded_until, s))
 
 
@@ -209,7 +216,8 @@ def _record_weights(spec, st, e, mask, w, stamps):
 
 
 def advance(spec: Spec, params: Params, state: State, n_steps) -> State:
-    """Advance ``state`` by ``n_steps`` steps (a traced int: one compilation serves every length).
+    """Advance ``state`` by ``n_steps`` steps (a traced int: one compilation serves every length; a
+    Python int when ``spec.differentiable``, whose loops have fixed lengths so that ``jax.grad`` works).
 
     The loop runs slice by slice: the steps left in the current slice, then whole slices (slice work,
     then its steps), then the start of a last partial slice. Loops, not a conditional per step: XLA
@@ -217,6 +225,12 @@ def advance(spec: Spec, params: Params, state: State, n_steps) -> State:
     simulation. For the same reason the step loop carries only what steps change.
     """
     L = spec.slice_steps
+    if spec.differentiable:  # one scan of fixed length with the slice work under a per-step condition
+        def one(st, _):
+            st = lax.cond(st.step % L == 0, lambda st: _slice(spec, params, st), lambda st: st, st)
+            return step(spec, params, st), None
+
+        return lax.scan(one, state, None, length=n_steps)[0]
 
     def steps(n, st):
         aside = {k: getattr(st, k) for k in SLICE_ONLY}

@@ -14,20 +14,22 @@ from jax import lax
 SLOTS = 4096  # synaptic events per vectorised block
 
 
-def for_each_synapse(ids, count, ptr, perm, max_degree: int, body, carry, axis_name=None):
+def for_each_synapse(ids, count, ptr, perm, max_degree: int, body, carry, axis_name=None, static=False):
     """``carry = body(syn, valid, spike, carry)`` over the synapses of ``ids[:count]``.
 
     ``syn`` (int32[group · max_degree]) are synapse indices, ``valid`` masks padding, ``spike`` is the
     position in ``ids`` each slot belongs to.
     """
-    return for_each_range(ptr[ids], ptr[ids + 1] - ptr[ids], count, perm, max_degree, body, carry, axis_name)
+    return for_each_range(ptr[ids], ptr[ids + 1] - ptr[ids], count, perm, max_degree, body, carry, axis_name, static)
 
 
-def for_each_range(starts, sizes, count, perm, max_degree: int, body, carry, axis_name=None):
+def for_each_range(starts, sizes, count, perm, max_degree: int, body, carry, axis_name=None, static=False):
     """As :func:`for_each_synapse`, for explicit ranges ``perm[starts[k] : starts[k] + sizes[k]]``.
 
     Under ``vmap(..., axis_name=axis_name)`` the number of blocks is the largest over the batch, so the
     loop bound is not batched (a batched bound would make XLA select the whole carry every iteration).
+    ``static=True`` visits every block of the capacity (masked): a loop of fixed length, which reverse-mode
+    differentiation needs, at a cost that follows the capacity instead of the spikes.
     """
     if max_degree == 0 or starts.shape[0] == 0:
         return carry
@@ -46,6 +48,8 @@ def for_each_range(starts, sizes, count, perm, max_degree: int, body, carry, axi
         return body(syn, valid.reshape(-1), jnp.repeat(k, max_degree), carry)
 
     n_blocks = (count + group - 1) // group
-    if axis_name is not None:
+    if static:
+        n_blocks = -(-starts.shape[0] // group)
+    elif axis_name is not None:
         n_blocks = lax.pmax(n_blocks, axis_name)
     return lax.fori_loop(0, n_blocks, one_group, carry)

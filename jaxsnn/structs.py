@@ -49,6 +49,7 @@ class Spec:
     weight_capacity: int  # 0: no weight recorder
     x64: bool
     batch_axis: str | None = None  # vmap axis name of an ensemble (engine.advance_ensemble)
+    differentiable: bool = False  # fixed-length loops (cost follows capacities): jax.grad works
 
     @property
     def has_plastic(self):
