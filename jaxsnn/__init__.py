@@ -15,9 +15,10 @@ from .errors import CapacityError, JaxsnnError  # noqa: E402
 from .network import Network  # noqa: E402
 from .nodes import NodeCollection  # noqa: E402
 from .simulation import Simulation, simulate  # noqa: E402
-from .store import Stored, load, load_checkpoint, resume, save_checkpoint, simulate_with_checkpoints, store  # noqa: E402
+from .store import (Stored, load, load_checkpoint, restore_into, resume, save_checkpoint,  # noqa: E402
+                    simulate_with_checkpoints, store)
 
 __version__ = "0.1.0"
 __all__ = ["CapacityError", "JaxsnnError", "Network", "NodeCollection", "Simulation", "Stored", "disable_compilation_cache",
-           "enable_compilation_cache", "load", "load_checkpoint", "random", "resume", "save_checkpoint", "simulate",
+           "enable_compilation_cache", "load", "load_checkpoint", "random", "restore_into", "resume", "save_checkpoint", "simulate",
            "simulate_with_checkpoints", "store"]

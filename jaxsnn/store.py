@@ -69,6 +69,33 @@ def load(path) -> Stored:
     return Stored(arrays, meta)
 
 
+def restore_into(sim: Simulation, stored: Stored, populations: dict | None = None, synapse_models=()) -> Simulation:
+    """``sim`` with some stored leaves put back: V_m of the named ``populations`` ({name: nodes}) and the
+    weights of ``synapse_models`` (matched by source, target and delay; the connectivity must be the
+    stored one). Everything else in ``sim`` is kept. Sizes and connections are checked, never truncated."""
+    state = sim.state
+    for name, nodes in (populations or {}).items():
+        v = stored.V_m(name)
+        if len(v) != len(nodes):
+            raise JaxsnnError(f"population {name!r}: {len(v)} stored V_m values for {len(nodes)} neurons.")
+        idx = sim.layout.neuron_of_node[np.asarray(nodes.ids)]
+        E_L = np.asarray(sim.params.neurons.E_L)[idx]
+        state = state.replace(V_rel=state.V_rel.at[idx].set(jax.numpy.asarray(v - E_L, state.V_rel.dtype)))
+    for model in synapse_models:
+        have, want = sim.connections(model), stored.connections(model)
+        key = ["source", "target", "delay"]
+        a = have.reset_index().sort_values(key, kind="stable")
+        b = want.sort_values(key, kind="stable")
+        if len(a) != len(b) or not np.array_equal(a[key].to_numpy(), b[key].to_numpy()):
+            raise JaxsnnError(f"synapse model {model!r}: the stored connections ({len(b)}) are not those of this "
+                              f"network ({len(a)}); rebuild it from the store instead.")
+        m = np.nonzero(np.asarray(sim.params.synapses.model) == sim.layout.synapse_models.index(model))[0]
+        rows = m[a["index"].to_numpy()]
+        w = jax.numpy.asarray(b.weight.to_numpy(), state.weight.dtype)
+        state = state.replace(weight=state.weight.at[rows].set(w), weight_reported=state.weight_reported.at[rows].set(w))
+    return sim.replace(state=state)
+
+
 # ---------------------------------------------------------------------------- complete checkpoints
 def _leaves(tree, prefix):
     out = {}

@@ -1,4 +1,5 @@
 """Selective stores, complete checkpoints, periodic checkpoints and crash recovery."""
+import json
 import os
 import signal
 import subprocess
@@ -102,3 +103,99 @@ def test_killed_run_resumes_from_latest_checkpoint_bit_for_bit(tmp_path):
     whole = jaxsnn.simulate(sim, 200.0)
     for a, b in zip(outcome(whole, sr, mm), outcome(done, sr, mm)):
         np.testing.assert_array_equal(a, b)
+
+
+def test_partial_restore_into_an_existing_network(tmp_path):
+    from jaxsnn.ei_network import EINetwork
+
+    ein = EINetwork(scale=0.05)
+    trained = jaxsnn.simulate(ein.build(), 60.0)
+    jaxsnn.store(tmp_path / "st", trained, {"e": ein.e_neurons, "i": ein.i_neurons}, ("e_syn",))
+    stored = jaxsnn.load(tmp_path / "st")
+    fresh = EINetwork(scale=0.05)
+    sim = fresh.build()  # same connectivity (same seed), initial V_m and weights
+    out = jaxsnn.restore_into(sim, stored, {"i": fresh.i_neurons}, ("e_syn",))
+    np.testing.assert_array_equal(out.get(fresh.i_neurons).V_m, trained.get(ein.i_neurons).V_m)
+    np.testing.assert_array_equal(out.get(fresh.e_neurons).V_m, sim.get(fresh.e_neurons).V_m)  # untouched
+    np.testing.assert_array_equal(out.connections("e_syn").weight, trained.connections("e_syn").weight)
+    np.testing.assert_array_equal(out.connections("i_syn").weight, sim.connections("i_syn").weight)
+    with pytest.raises(JaxsnnError, match="100 stored V_m values for 25 neurons"):
+        jaxsnn.restore_into(sim, stored, {"e": fresh.i_neurons})
+    with pytest.raises(JaxsnnError, match="not those of this network"):
+        jaxsnn.restore_into(EINetwork(scale=0.05, seed=5).build(), stored, synapse_models=("e_syn",))
+
+
+def test_network_from_nest_frames():
+    """A network stored by NEST's example: V_m per node id, (source, target, weight) frames indexed by source."""
+    import pandas as pd
+
+    from jaxsnn.ei_network import EINetwork
+
+    rng = np.random.default_rng(0)
+    nE, nI = 100, 25
+    V = pd.DataFrame({"V_m": rng.normal(-65, 5, nE + nI)}, index=pd.Index(np.arange(1, nE + nI + 1)))
+    src_e = rng.integers(1, nE + 1, 2000)
+    e_syns = pd.DataFrame({"source": src_e, "target": rng.integers(1, nE + nI + 1, 2000),
+                           "weight": rng.uniform(0.9, 1.1, 2000)}, index=src_e)
+    src_i = rng.integers(nE + 1, nE + nI + 1, 500)
+    i_syns = pd.DataFrame({"source": src_i, "target": rng.integers(1, nE + nI + 1, 500), "weight": -4.0}, index=src_i)
+    ein = EINetwork(scale=0.05)
+    sim = ein.rebuild(V.V_m.values[:nE], V.V_m.values[nE:], e_syns, i_syns)
+    c = sim.connections("e_syn").sort_values(["source", "target", "weight"]).reset_index(drop=True)
+    ref = e_syns.sort_values(["source", "target", "weight"]).reset_index(drop=True)
+    np.testing.assert_array_equal(c.source, ref.source)
+    np.testing.assert_allclose(c.weight, ref.weight, rtol=1e-7)
+    assert (c.delay == 1.0).all()  # NEST's example stores no delays: the model default
+    np.testing.assert_allclose(sim.get(ein.neurons).V_m, V.V_m, rtol=1e-7)
+    assert len(jaxsnn.simulate(sim, 20.0).events(ein.sr)) > 0
+
+
+def test_missing_leaf_is_named(tmp_path):
+    from jaxsnn import checkpoint_io
+
+    sim, _, _ = small_network()
+    jaxsnn.save_checkpoint(tmp_path / "ck", sim)
+    arrays, meta = checkpoint_io.read(tmp_path / "ck")
+    del arrays["state/Kplus"]
+    checkpoint_io.write(tmp_path / "ck2", arrays, meta)
+    with pytest.raises(JaxsnnError, match="lacks the leaf 'state/Kplus'"):
+        jaxsnn.load_checkpoint(tmp_path / "ck2", sim)
+
+
+def test_founding_network_checkpoint_resumes_bit_for_bit(tmp_path):
+    from jaxsnn.ei_network import EINetwork
+
+    ein = EINetwork()
+    sim = ein.build()
+    whole = jaxsnn.simulate(sim, 300.0)
+    first = jaxsnn.simulate(sim, 170.0)
+    jaxsnn.save_checkpoint(tmp_path / "ck", first)
+    rest = jaxsnn.simulate(jaxsnn.load_checkpoint(tmp_path / "ck", EINetwork().build()), 130.0)
+    assert rest.events(ein.sr).equals(whole.events(ein.sr))
+    np.testing.assert_array_equal(rest.get().V_m, whole.get().V_m)
+    np.testing.assert_array_equal(rest.connections().weight, whole.connections().weight)
+    np.testing.assert_array_equal(np.asarray(rest.state.weight), np.asarray(whole.state.weight))
+
+
+DEVICES = textwrap.dedent("""
+    import json, sys
+    import jaxsnn, jax
+    from jaxsnn.ei_network import EINetwork
+    ein = EINetwork(scale=0.1)
+    sim = jaxsnn.simulate(ein.build(), 50.0)
+    ev = sim.events(ein.sr)
+    print(json.dumps({"devices": len(jax.devices()), "spikes": ev.senders.tolist(), "times": ev.times.tolist(),
+                      "w": sim.connections().weight.tolist()}))
+""")
+
+
+def test_results_do_not_depend_on_device_or_thread_count():
+    outs = []
+    for flags in ("--xla_force_host_platform_device_count=1 --xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1",
+                  "--xla_force_host_platform_device_count=4"):
+        env = {**os.environ, "XLA_FLAGS": flags.split(" intra")[0]}
+        r = subprocess.run([sys.executable, "-c", DEVICES], capture_output=True, text=True, env=env, check=True)
+        outs.append(json.loads(r.stdout.strip().splitlines()[-1]))
+    assert [o["devices"] for o in outs] == [1, 4]
+    assert outs[0]["spikes"] == outs[1]["spikes"] and outs[0]["times"] == outs[1]["times"]
+    assert outs[0]["w"] == outs[1]["w"] and len(outs[0]["spikes"]) > 100
