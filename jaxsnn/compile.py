@@ -37,7 +37,6 @@ class Layout:
     multimeters: tuple  # node ids
     weight_recorders: tuple  # node ids
     synapse_recorder: np.ndarray  # per synapse: index into weight_recorders or -1
-    poisson_generators: tuple  # node ids, in Devices.pg_rate order
 
 
 def _window(p, h):
@@ -73,8 +72,8 @@ def compile_network(net: Network, seed: int, *, slice_capacity: int | None = Non
     RC = iaf_psc_delta.refractory_steps(cat("t_ref"), net.tics_per_step)
     finite = np.finfo(fdt)  # NEST's V_min default, -DBL_MAX, is -inf in float32: clip it instead
     nrn = NeuronParams(
-        **{k: jnp.asarray(np.clip(cat(k), finite.min, finite.max), fdt) for k in ("E_L", "C_m", "tau_m", "t_ref", "V_th", "V_reset", "I_e",
-                                                 "V_min", "tau_minus")},
+        **{k: jnp.asarray(np.clip(cat(k), finite.min, finite.max), fdt)
+           for k in ("E_L", "C_m", "tau_m", "t_ref", "V_th", "V_reset", "I_e", "V_min", "tau_minus")},
         refractory_input=jnp.asarray(cat("refractory_input"), bool),
         P33=jnp.asarray(P33, fdt), P30=jnp.asarray(P30, fdt), refractory_steps=jnp.asarray(RC, jnp.int32))
 
@@ -229,7 +228,7 @@ def compile_network(net: Network, seed: int, *, slice_capacity: int | None = Non
     state = init_state(spec, params, seed, V_rel, jnp.asarray(w, fdt), jnp.asarray(kplus, fdt))
     layout = Layout(net._n_nodes, neuron_of_node, node_of_neuron,
                     tuple((p.model, p.base, p.first, p.n) for p in pops), models, syn_params,
-                    sr_nodes, mm_nodes, wr_nodes, syn_rec, pg_nodes)
+                    sr_nodes, mm_nodes, wr_nodes, syn_rec)
     return Simulation(spec, params, state, layout, chunk_steps=chunk_steps)
 
 
