@@ -120,7 +120,7 @@ def on_presynaptic_spike(spec, nrn, syn, st, e, ok, stamp, slice_start):
     early = (arrival >= slice_start) & (arrival <= (stamp - 1)[:, None])
     t_j = jnp.max(jnp.where(early, post, 0), axis=1)
     w, Kplus, t_last = st.weight[e], st.Kplus[e], st.t_last[e]
-    any_early = jnp.any(early, axis=1)
+    any_early = jnp.any(early, axis=1) & plastic  # static synapses are never facilitated
 
     def early_facilitation(w):  # rare, so its exponentials are skipped when no synapse needs them
         term = _facilitation_term(spec, Kplus, t_last, t_j, D, p)

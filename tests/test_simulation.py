@@ -130,3 +130,22 @@ def test_ensemble_over_seeds_and_rates_in_one_call():
     ref = jaxsnn.engine.advance_jit(sim.spec, sim.params, sim.state, 200)
     np.testing.assert_allclose(np.asarray(out.V_rel)[1], np.asarray(ref.V_rel), rtol=0, atol=1e-4)
     assert not np.array_equal(np.asarray(out.V_rel)[0], np.asarray(ref.V_rel))
+
+
+def test_static_synapse_onto_a_plastic_target_is_never_changed(x64):
+    """A static synapse whose target spiked one delay before the source, in the same slice as the source's
+    spike, keeps its weight even above the plastic model's W_max (only plastic synapses are facilitated)."""
+    net = jaxsnn.Network()
+    net.copy_model("stdp_synapse_hom", "plastic", {"Wmax": 2.0})
+    a, b, c = (net.create("iaf_psc_delta", 1) for _ in range(3))
+    net.connect(a, b, syn_spec={"synapse_model": "plastic", "weight": 1.0})  # b archives its spikes
+    net.connect(c, b, syn_spec={"weight": 5.0})  # static, 1 ms delay
+    for target, t in ((b, 4.3), (c, 5.6)):  # b spikes at 5.3 ms (step 52), c at 6.6 ms (step 65)
+        g = net.create("spike_generator", params={"spike_times": [t], "spike_weights": [100.0]})
+        net.connect(g, target, syn_spec={"weight": 1.0})
+    sr = net.create("spike_recorder")
+    net.connect(b + c, sr)
+    sim = jaxsnn.simulate(net.build(), 20.0)
+    assert np.round(sim.events(sr).times, 6).tolist() == [5.3, 6.6]
+    static = sim.connections("static_synapse")
+    assert static.weight.tolist() == [5.0]
