@@ -183,26 +183,30 @@ def compile_network(net: Network, seed: int, *, slice_capacity: int | None = Non
                 syn_rec[sel] = k
     max_delay = int(max(np.concatenate([[1], dly, *pg_d, sg[:, 4]])))
     # NEST's min_delay: the shortest delay of any connection, recorders' (1 ms) included; capped by the
-    # shortest inter-spike interval of a neuron with outgoing synapses (one spike per slice)
+    # shortest inter-spike interval of neurons with outgoing synapses and of targets of plastic ones, so
+    # that these spike at most once per slice
     recorder_delay = [round(1.0 / h)] if any(c.model in ("spike_recorder", "multimeter") for c in net._conns) else []
-    # (neurons with outgoing synapses, and targets of plastic ones, spike at most once per slice)
     min_isi = list(RC[np.unique(np.concatenate([src, tgt[row >= 0]]))] + 1) if len(src) else []
     slice_steps = int(max(1, min(np.concatenate([dly, *pg_d, sg[:, 4], recorder_delay, min_isi, [max_delay]]))))
     # spike-generator events are pushed at the start of their slice, by generator, then step (NEST's order)
     sg = sg[np.lexsort((sg[:, 0], sg[:, 1], sg[:, 0] // slice_steps))] if len(sg) else sg
     mm_interval = [round(net._pop_of(r).params["interval"] / h) for r in mm_nodes]
+
+    def windows(device_params):  # int32[n, 2] active windows (lo, hi] in steps
+        return jnp.asarray(np.array([_window(p, h) for p in device_params], np.int64).reshape(-1, 2), jnp.int32)
+
     devices = Devices(
         pg_target=jnp.asarray(pg_target, jnp.int32), pg_weight=jnp.asarray(cat_(pg_w, np.float64), fdt),
         pg_delay=jnp.asarray(cat_(pg_d, np.int64), jnp.int32), pg_generator=jnp.asarray(cat_(pg_g, np.int64), jnp.int32),
         pg_stream=jnp.arange(len(pg_target), dtype=jnp.uint32), pg_rate=jnp.asarray(pg_rate, fdt),
-        pg_window=jnp.asarray(np.array([_window(p, h) for p in pg_params], np.int64).reshape(-1, 2), jnp.int32),
+        pg_window=windows(pg_params),
         sg_step=jnp.asarray(sg[:, 0], jnp.int32), sg_target=jnp.asarray(sg[:, 2], jnp.int32),
         sg_weight=jnp.asarray(sg[:, 3], fdt), sg_delay=jnp.asarray(sg[:, 4], jnp.int32),
         sr_mask=jnp.asarray(sr_mask),
-        sr_window=jnp.asarray(np.array([_window(net._pop_of(r).params, h) for r in sr_nodes], np.int64).reshape(-1, 2), jnp.int32),
+        sr_window=windows(net._pop_of(r).params for r in sr_nodes),
         mm_index=tuple(jnp.asarray(ix, jnp.int32) for ix in mm_index),
         mm_interval=jnp.asarray(mm_interval, jnp.int32),
-        mm_window=jnp.asarray(np.array([_window(net._pop_of(r).params, h) for r in mm_nodes], np.int64).reshape(-1, 2), jnp.int32),
+        mm_window=windows(net._pop_of(r).params for r in mm_nodes),
         wr_mask=jnp.asarray(syn_rec >= 0))
 
     plastic_targets = np.unique(tgt[plastic])

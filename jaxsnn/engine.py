@@ -66,13 +66,27 @@ def _slice(spec: Spec, params: Params, st: State) -> State:
     overflow = st.overflow | _flag(over, OVERFLOW_SLICE)
 
     if syn.target.shape[0]:
+        def over_out(body, carry):  # the outgoing synapses of this slice's spikes, by sender then step
+            return for_each_synapse(senders, count, syn.out_ptr, None, spec.out_degree, body, carry,
+                                    spec.batch_axis, spec.differentiable)
+
+        if spec.has_plastic or spec.weight_capacity:
+            def on_spike(e, ok, k, st):
+                w = st.weight_reported[e]
+                if spec.has_plastic:  # incl. a post spike that reached the synapse earlier in this slice
+                    st, w = stdp.on_presynaptic_spike(spec, nrn, syn, st, e, ok, steps[k] + 1, prev)
+                if spec.weight_capacity:
+                    st = _record_weights(spec, st, e, ok & dev.wr_mask[e], w, steps[k] + 1)
+                return st
+
+            st = over_out(on_spike, st)
         if spec.has_plastic:
-            # step of each neuron's spike in the slice (at most one), -1 if none
             table = syn.stdp_table
             overflow = overflow | _flag(
                 (spec.stdp_single_row and table.shape[0] != 1)
                 | (spec.stdp_unit_mu[0] & jnp.any(table[:, 3] != 1)) | (spec.stdp_unit_mu[1] & jnp.any(table[:, 4] != 1)),
                 SPEC_MISMATCH)
+            # step of each neuron's spike in the slice (at most one), -1 if none
             spiked_at = jnp.full(spec.n_neurons, -1, jnp.int32).at[
                 jnp.where(jnp.arange(cap) < count, senders, spec.n_neurons)].set(steps, mode="drop")
             # post spikes that reach a plastic synapse during the slice: spike step j, delay D with
@@ -86,36 +100,21 @@ def _slice(spec: Spec, params: Params, st: State) -> State:
             lo = jnp.searchsorted(syn.in_key, p_ids * stride + jnp.clip(prev - p_steps, 0, stride - 1))
             hi = jnp.searchsorted(syn.in_key, p_ids * stride + jnp.clip(s - p_steps, 0, stride - 1))
 
-            def on_spike(e, ok, k, st):
-                # a post spike that reached the synapse earlier in this slice is applied here, first
-                st, w = stdp.on_presynaptic_spike(spec, nrn, syn, st, e, ok, steps[k] + 1, prev)
-                if spec.weight_capacity:
-                    st = _record_weights(spec, st, e, ok & dev.wr_mask[e], w, steps[k] + 1)
-                return st
-
-            st = for_each_synapse(senders, count, syn.out_ptr, None, spec.out_degree, on_spike, st, spec.batch_axis, spec.differentiable)
-            # every other post spike that reached its synapses during the slice
-            def body(e, ok, k, w):
+            def body(e, ok, k, w):  # every post spike not already applied by on_spike
                 arrival = p_steps[k] + syn.delay[e]  # step in which the post spike reaches the synapse
                 pre = spiked_at[syn.source[e]]
-                done = (pre >= 0) & (pre >= arrival)  # applied by on_spike above
+                done = (pre >= 0) & (pre >= arrival)
                 return stdp.facilitate_synapses(spec, syn, st, w, e, ok & ~done, p_steps[k] + 1, syn.delay[e])
 
             w = for_each_range(lo, hi - lo, p_count, syn.in_perm, spec.in_degree, body, st.weight, spec.batch_axis,
                                spec.differentiable)
             st = st.replace(weight=w)
-        elif spec.weight_capacity:
-            def on_spike(e, ok, k, st):
-                return _record_weights(spec, st, e, ok & dev.wr_mask[e], st.weight_reported[e], steps[k] + 1)
-
-            st = for_each_synapse(senders, count, syn.out_ptr, None, spec.out_degree, on_spike, st, spec.batch_axis, spec.differentiable)
 
         def deliver(e, ok, k, ring):
             row = jnp.where(ok, (steps[k] + syn.delay[e]) % spec.ring, spec.ring)  # out of range: dropped
             return ring.at[row, syn.target[e]].add(st.weight_reported[e], mode="drop")
 
-        st = st.replace(ring=for_each_synapse(senders, count, syn.out_ptr, None, spec.out_degree, deliver, st.ring,
-                                                       spec.batch_axis, spec.differentiable))
+        st = st.replace(ring=over_out(deliver, st.ring))
 
     if spec.n_spike_recorders:
         st = _record_spikes(spec, dev, st, senders, steps, count)
@@ -135,14 +134,12 @@ def _slice(spec: Spec, params: Params, st: State) -> State:
     return st.replace(overflow=st.overflow | overflow, recorded_until=jnp.maximum(st.recorded_until, s))
 
 
-def step(spec: Spec, params: Params, state: State) -> State:
+def step(spec: Spec, params: Params, st: State) -> State:
     nrn, dev = params.neurons, params.devices
-    dtype = state.V_rel.dtype
-    s = state.step
+    dtype = st.V_rel.dtype
+    s = st.step
     stamp = s + 1
     slot = s % spec.ring
-
-    st = state
 
     V, r, rbuf, spiked = iaf_psc_delta.update(nrn, spec.resolution, spec.has_refractory_input,
                                               st.V_rel, st.refractory, st.refractory_buffer, st.ring[slot])

@@ -182,8 +182,8 @@ def _chunk(sim: Simulation, k: int) -> Simulation:
     lay = sim.layout
     # spikes of the unfinished slice are not in the buffers yet: take them from the spike history
     s, since = int(new.step), int(new.recorded_until)
-    late = np.asarray(new.spike_history)[np.arange(since, s) % spec.history]
-    late_steps, late_senders = np.nonzero(late)
+    if lay.spike_recorders:
+        late_steps, late_senders = np.nonzero(np.asarray(new.spike_history)[np.arange(since, s) % spec.history])
     dev = sim.params.devices
     for k_, rid in enumerate(lay.spike_recorders):
         c = int(new.sr_count[k_])
