@@ -122,12 +122,14 @@ def compile_network(net: Network, seed: int, *, slice_capacity: int | None = Non
     stride = plastic_delays[1] + 2 if plastic_delays else 1
     in_key = tgt[in_perm] * stride + dly[in_perm]
     in_degree = int(np.bincount(tgt[in_perm]).max()) if len(in_perm) else 0
+    table = np.asarray(table, float).reshape(-1, 6)
+    trace, kplus = _traces(src, row, table, kplus)
+    i32 = lambda a: jnp.asarray(a, jnp.int32)
     synapses = Synapses(
-        source=jnp.asarray(src, jnp.int32), target=jnp.asarray(tgt, jnp.int32), delay=jnp.asarray(dly, jnp.int32),
-        model=jnp.asarray(mdl, jnp.int32), stdp_row=jnp.asarray(row, jnp.int32),
-        out_ptr=jnp.asarray(out_ptr, jnp.int32), in_perm=jnp.asarray(in_perm, jnp.int32),
-        in_key=jnp.asarray(in_key, jnp.int32),
-        stdp_table=jnp.asarray(np.asarray(table, float).reshape(-1, 6), fdt))
+        source=i32(src), target=i32(tgt), delay=i32(dly), model=i32(mdl), stdp_row=i32(row), trace=i32(trace),
+        out_ptr=i32(out_ptr), in_perm=i32(in_perm), in_key=i32(in_key), in_source=i32(src[in_perm]),
+        in_delay=i32(dly[in_perm]), in_row=i32(row[in_perm]), in_trace=i32(trace[in_perm]),
+        stdp_table=jnp.asarray(table, fdt))
 
     # ------------------------------------------------------------------------------------ devices
     gen_conns = [c for c in net._conns if len(c.source) and kind(c) in GENERATORS]
@@ -222,7 +224,8 @@ def compile_network(net: Network, seed: int, *, slice_capacity: int | None = Non
         post_capacity=int(slice_capacity or max(256, N * slice_steps // 16)) * (
             -(-(plastic_delays[1] - plastic_delays[0] + slice_steps) // slice_steps) if plastic_delays else 1),
         plastic_delays=plastic_delays, stdp_single_row=len(table) == 1,
-        stdp_unit_mu=tuple(bool(len(table)) and bool(np.all(np.asarray(table, float)[:, k] == 1.0)) for k in (3, 4)), has_refractory_input=bool(cat("refractory_input").any()),
+        stdp_unit_mu=tuple(bool(len(table)) and bool(np.all(table[:, k] == 1.0)) for k in (3, 4)),
+        has_refractory_input=bool(cat("refractory_input").any()),
         n_poisson_terms=n_terms, has_spike_generators=bool(len(sg)), n_spike_recorders=len(sr_nodes),
         record_capacity=int(record_capacity),
         multimeter_rows=tuple(chunk_steps // iv + 1 for iv in mm_interval),
@@ -236,6 +239,23 @@ def compile_network(net: Network, seed: int, *, slice_capacity: int | None = Non
     return Simulation(spec, params, state, layout, chunk_steps=chunk_steps)
 
 
+def _traces(src, row, table, kplus):
+    """K+ trace of every synapse: one per distinct (source, tau_plus, initial K+) of the plastic synapses
+    (0 for static ones); returns (trace index per synapse, initial K+ per trace)."""
+    trace, plastic = np.zeros(len(src), np.int64), row >= 0
+    if not plastic.any():
+        return trace, np.zeros(0)
+    groups = np.stack([src[plastic], table[row[plastic], 0], kplus[plastic]], axis=1)
+    if (groups[:, 1:] == groups[0, 1:]).all():  # the usual case: one trace per source, fast
+        uniq, inv = np.unique(src[plastic], return_inverse=True)
+        first = groups[0, 2] + np.zeros(len(uniq))
+    else:
+        uniq, inv = np.unique(groups, axis=0, return_inverse=True)
+        first = uniq[:, 2]
+    trace[plastic] = inv.reshape(-1)
+    return trace, first
+
+
 def simulation_key(seed) -> jax.Array:
     """Key words of the simulation streams for an integer seed or a JAX key."""
     is_key = jax.dtypes.issubdtype(getattr(seed, "dtype", None), jax.dtypes.prng_key)
@@ -247,7 +267,6 @@ def init_state(spec: Spec, params: Params, seed, V_rel, weight, Kplus) -> State:
     """A state at time 0: neurons at ``V_rel``, nothing in transit, empty STDP archives and recorders."""
     N, R, H = spec.n_neurons, spec.ring, spec.post_history
     fdt = V_rel.dtype
-    M = weight.shape[0]
     i32 = jnp.int32
     return State(
         step=jnp.zeros((), i32), rng=simulation_key(seed), V_rel=V_rel,
@@ -256,7 +275,7 @@ def init_state(spec: Spec, params: Params, seed, V_rel, weight, Kplus) -> State:
         spike_history=jnp.zeros((spec.history, N), bool), recorded_until=jnp.zeros((), i32),
         Kminus=jnp.zeros(N, fdt), last_post=jnp.zeros(N, i32),
         post_stamps=jnp.full((N, H), -BIG, i32), post_Kminus=jnp.zeros((N, H), fdt), n_post=jnp.zeros(N, i32),
-        weight=weight, weight_reported=weight, Kplus=Kplus, t_last=jnp.zeros(M, i32),
+        weight=weight, weight_reported=weight, Kplus=Kplus, t_last=jnp.zeros(N, i32),
         **empty_buffers(spec, params, fdt), overflow=jnp.zeros((), i32))
 
 

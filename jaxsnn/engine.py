@@ -66,29 +66,28 @@ def _slice(spec: Spec, params: Params, st: State) -> State:
     overflow = st.overflow | _flag(over, OVERFLOW_SLICE)
 
     if syn.target.shape[0]:
-        def over_out(body, carry):  # the outgoing synapses of this slice's spikes, by sender then step
-            return for_each_synapse(senders, count, syn.out_ptr, None, spec.out_degree, body, carry,
-                                    spec.batch_axis, spec.differentiable)
-
-        if spec.has_plastic or spec.weight_capacity:
-            def on_spike(e, ok, k, st):
+        def on_spike(e, ok, k, st):  # STDP, weight recording, delivery: by sender, then step (NEST's order)
+            if spec.has_plastic:  # incl. a post spike that reached the synapse earlier in this slice
+                st, w = stdp.on_presynaptic_spike(spec, nrn, syn, st, e, ok, senders[k], steps[k] + 1, prev)
+            else:
                 w = st.weight_reported[e]
-                if spec.has_plastic:  # incl. a post spike that reached the synapse earlier in this slice
-                    st, w = stdp.on_presynaptic_spike(spec, nrn, syn, st, e, ok, steps[k] + 1, prev)
-                if spec.weight_capacity:
-                    st = _record_weights(spec, st, e, ok & dev.wr_mask[e], w, steps[k] + 1)
-                return st
+            if spec.weight_capacity:
+                st = _record_weights(spec, st, e, ok & dev.wr_mask[e], w, steps[k] + 1)
+            row = jnp.where(ok, (steps[k] + syn.delay[e]) % spec.ring, spec.ring)  # out of range: dropped
+            return st.replace(ring=st.ring.at[row, syn.target[e]].add(w, mode="drop"))
 
-            st = over_out(on_spike, st)
+        st = for_each_synapse(senders, count, syn.out_ptr, None, spec.out_degree, on_spike, st, spec.batch_axis,
+                              spec.differentiable)
         if spec.has_plastic:
             table = syn.stdp_table
             overflow = overflow | _flag(
                 (spec.stdp_single_row and table.shape[0] != 1)
                 | (spec.stdp_unit_mu[0] & jnp.any(table[:, 3] != 1)) | (spec.stdp_unit_mu[1] & jnp.any(table[:, 4] != 1)),
                 SPEC_MISMATCH)
-            # step of each neuron's spike in the slice (at most one), -1 if none
-            spiked_at = jnp.full(spec.n_neurons, -1, jnp.int32).at[
-                jnp.where(jnp.arange(cap) < count, senders, spec.n_neurons)].set(steps, mode="drop")
+            # step of each neuron's spike in the slice (at most one), -1 if none; now also its t_last
+            sent = jnp.where(jnp.arange(cap) < count, senders, spec.n_neurons)
+            spiked_at = jnp.full(spec.n_neurons, -1, jnp.int32).at[sent].set(steps, mode="drop")
+            st = st.replace(t_last=st.t_last.at[sent].set(steps + 1, mode="drop"))
             # post spikes that reach a plastic synapse during the slice: spike step j, delay D with
             # prev <= j + D < s; per post spike, its incoming synapses sorted by delay give one range
             d_lo, d_hi = spec.plastic_delays
@@ -100,21 +99,15 @@ def _slice(spec: Spec, params: Params, st: State) -> State:
             lo = jnp.searchsorted(syn.in_key, p_ids * stride + jnp.clip(prev - p_steps, 0, stride - 1))
             hi = jnp.searchsorted(syn.in_key, p_ids * stride + jnp.clip(s - p_steps, 0, stride - 1))
 
-            def body(e, ok, k, w):  # every post spike not already applied by on_spike
-                arrival = p_steps[k] + syn.delay[e]  # step in which the post spike reaches the synapse
-                pre = spiked_at[syn.source[e]]
+            def body(pos, ok, k, w):  # every post spike not already applied by on_spike
+                arrival = p_steps[k] + syn.in_delay[pos]  # step in which the post spike reaches the synapse
+                pre = spiked_at[syn.in_source[pos]]
                 done = (pre >= 0) & (pre >= arrival)
-                return stdp.facilitate_synapses(spec, syn, st, w, e, ok & ~done, p_steps[k] + 1, syn.delay[e])
+                return stdp.facilitate_synapses(spec, syn, st, w, pos, ok & ~done, p_steps[k] + 1)
 
-            w = for_each_range(lo, hi - lo, p_count, syn.in_perm, spec.in_degree, body, st.weight, spec.batch_axis,
+            w = for_each_range(lo, hi - lo, p_count, None, spec.in_degree, body, st.weight, spec.batch_axis,
                                spec.differentiable)
             st = st.replace(weight=w)
-
-        def deliver(e, ok, k, ring):
-            row = jnp.where(ok, (steps[k] + syn.delay[e]) % spec.ring, spec.ring)  # out of range: dropped
-            return ring.at[row, syn.target[e]].add(st.weight_reported[e], mode="drop")
-
-        st = st.replace(ring=over_out(deliver, st.ring))
 
     if spec.n_spike_recorders:
         st = _record_spikes(spec, dev, st, senders, steps, count)

@@ -82,11 +82,13 @@ def kminus_before(spec, nrn, st, neuron, stamp, D):
     return jnp.where(jnp.any(earlier, axis=1), K_j * jnp.exp(arg), 0.0)
 
 
-def facilitate_synapses(spec, syn, st, weight, e, ok, post_stamp, D):
-    """Facilitate synapses ``e`` (delays ``D``) for post spikes stamped ``post_stamp``."""
-    p = rule_params(spec, syn, syn.stdp_row[e])
-    w = facilitate(weight[e], _facilitation_term(spec, st.Kplus[e], st.t_last[e], post_stamp, D, p), p,
-                   spec.stdp_unit_mu[0])
+def facilitate_synapses(spec, syn, st, weight, pos, ok, post_stamp):
+    """Facilitate the synapses ``in_perm[pos]`` for post spikes stamped ``post_stamp``."""
+    e = syn.in_perm[pos]
+    p = rule_params(spec, syn, syn.in_row[pos])
+    term = _facilitation_term(spec, st.Kplus[syn.in_trace[pos]], st.t_last[syn.in_source[pos]], post_stamp,
+                              syn.in_delay[pos], p)
+    w = facilitate(weight[e], term, p, spec.stdp_unit_mu[0])
     return weight.at[jnp.where(ok, e, weight.shape[0])].set(w, mode="drop")
 
 
@@ -105,9 +107,10 @@ def _facilitation_term(spec, Kplus, t_last, post_stamp, D, p):
     return Kplus * jnp.exp(minus_dt / p[..., TAU_PLUS])
 
 
-def on_presynaptic_spike(spec, nrn, syn, st, e, ok, stamp, slice_start):
-    """A pre spike on synapses ``e``: facilitation by a post spike that reached them earlier in the same
-    slice (at most one, found in the post archive), depression, K₊ and t_last; returns (state, w)."""
+def on_presynaptic_spike(spec, nrn, syn, st, e, ok, sender, stamp, slice_start):
+    """A pre spike of ``sender`` on synapses ``e``: facilitation by a post spike that reached them earlier in
+    the same slice (at most one, found in the post archive), depression and K₊; returns (state, w).
+    t_last is the caller's to update, after all synapses of the slice have read it."""
     dtype = st.weight.dtype
     row = syn.stdp_row[e]
     plastic = row >= 0
@@ -119,7 +122,8 @@ def on_presynaptic_spike(spec, nrn, syn, st, e, ok, stamp, slice_start):
     arrival = post - 1 + D[:, None]  # step in which each archived post spike reaches the synapse
     early = (arrival >= slice_start) & (arrival <= (stamp - 1)[:, None])
     t_j = jnp.max(jnp.where(early, post, 0), axis=1)
-    w, Kplus, t_last = st.weight[e], st.Kplus[e], st.t_last[e]
+    trace = syn.trace[e]
+    w, Kplus, t_last = st.weight[e], st.Kplus[trace], st.t_last[sender]
     any_early = jnp.any(early, axis=1) & plastic  # static synapses are never facilitated
 
     def early_facilitation(w):  # rare, so its exponentials are skipped when no synapse needs them
@@ -130,12 +134,11 @@ def on_presynaptic_spike(spec, nrn, syn, st, e, ok, stamp, slice_start):
     w_dep = depress(w, kminus_before(spec, nrn, st, tgt, stamp, D), p, spec.stdp_unit_mu[1])
     w = jnp.where(plastic, w_dep, w)
     decay = jnp.exp(_diff_ms(spec, t_last, stamp, dtype) / p[..., TAU_PLUS])
-    Kp = jnp.where(plastic, Kplus * decay + 1.0, Kplus)
     idx = jnp.where(ok, e, st.weight.shape[0])
     st = st.replace(
         weight=st.weight.at[idx].set(w, mode="drop"),
         weight_reported=st.weight_reported.at[idx].set(w, mode="drop"),
-        Kplus=st.Kplus.at[idx].set(Kp, mode="drop"),
-        t_last=st.t_last.at[idx].set(jnp.where(plastic, stamp, t_last), mode="drop"),
+        # every synapse of a trace writes the same value
+        Kplus=st.Kplus.at[jnp.where(ok & plastic, trace, st.Kplus.shape[0])].set(Kplus * decay + 1.0, mode="drop"),
     )
     return st, w

@@ -77,16 +77,27 @@ class NeuronParams:
 
 @pytree
 class Synapses:
-    """Neuron-to-neuron connections sorted by source (CSR ``out_ptr``); weights live in the state."""
+    """Neuron-to-neuron connections sorted by source (CSR ``out_ptr``); weights live in the state.
+
+    NEST keeps K+ and t_last in every STDP synapse, but all plastic synapses of one source with the same
+    tau_plus and initial K+ see the same presynaptic spikes and so hold the same values: the state keeps
+    one K+ per such group (``trace``) and t_last per neuron, so that a presynaptic spike updates a few
+    entries and a postsynaptic spike reads them from a small, cached array.
+    """
 
     source: jax.Array  # int32 neuron index
     target: jax.Array  # int32 neuron index
     delay: jax.Array  # int32 steps
     model: jax.Array  # int32 index into the synapse model names
     stdp_row: jax.Array  # int32 row of stdp_table, -1 for static synapses
+    trace: jax.Array  # int32 index of the synapse's K+ trace in the state (plastic synapses)
     out_ptr: jax.Array  # int32[n_neurons + 1]
     in_perm: jax.Array  # plastic synapses sorted by (target, delay)
     in_key: jax.Array  # target * (max plastic delay + 2) + delay, sorted: ranges by searchsorted
+    in_source: jax.Array  # source, delay, stdp_row and trace of in_perm's synapses, in its order: the
+    in_delay: jax.Array  # per post spike pass reads these contiguously; only the weights are scattered
+    in_row: jax.Array
+    in_trace: jax.Array
     stdp_table: jax.Array  # [rows, 6]: tau_plus, lambda, alpha, mu_plus, mu_minus, Wmax
 
 
@@ -137,8 +148,8 @@ class State:
     n_post: jax.Array  # int32 spikes so far (archive write position)
     weight: jax.Array  # current weight of every synapse (includes pending facilitation)
     weight_reported: jax.Array  # weight after the last delivered presynaptic spike (NEST's view)
-    Kplus: jax.Array  # presynaptic trace
-    t_last: jax.Array  # int32 stamp of the last presynaptic spike
+    Kplus: jax.Array  # presynaptic traces K+, one per (source, tau_plus, initial K+): see Synapses.trace
+    t_last: jax.Array  # int32[n_neurons]: stamp of each neuron's last spike sent through its synapses
     sr_count: jax.Array  # int32[n_recorders]
     sr_senders: jax.Array  # int32[n_recorders, capacity] neuron index
     sr_stamps: jax.Array  # int32[n_recorders, capacity]
