@@ -12,6 +12,7 @@ import dataclasses
 import sys
 import time
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pandas as pd
@@ -180,30 +181,33 @@ def _chunk(sim: Simulation, k: int) -> Simulation:
         raise CapacityError(f"capacities still exceeded after growing them (overflow flags {flags}).")
     records = dict(sim.records)
     lay = sim.layout
+    # to the host in one transfer; slicing device arrays by counts would compile a program per count
+    h = jax.device_get({k: getattr(new, k) for k in ("step", "recorded_until", "spike_history", "sr_count",
+                        "sr_senders", "sr_stamps", "mm_count", "mm_stamps", "mm_values", "wr_count", "wr_synapse",
+                        "wr_stamps", "wr_weights")})
+    sr_mask, sr_window = jax.device_get((sim.params.devices.sr_mask, sim.params.devices.sr_window))
     # spikes of the unfinished slice are not in the buffers yet: take them from the spike history
-    s, since = int(new.step), int(new.recorded_until)
+    s, since = int(h["step"]), int(h["recorded_until"])
     if lay.spike_recorders:
-        late_steps, late_senders = np.nonzero(np.asarray(new.spike_history)[np.arange(since, s) % spec.history])
-    dev = sim.params.devices
+        late_steps, late_senders = np.nonzero(h["spike_history"][np.arange(since, s) % spec.history])
     for k_, rid in enumerate(lay.spike_recorders):
-        c = int(new.sr_count[k_])
-        senders = np.concatenate([np.asarray(new.sr_senders[k_, :c]), late_senders])
-        stamps = np.concatenate([np.asarray(new.sr_stamps[k_, :c]), since + late_steps + 1])
-        lo, hi = np.asarray(dev.sr_window[k_])
+        c = int(h["sr_count"][k_])
+        senders = np.concatenate([h["sr_senders"][k_, :c], late_senders])
+        stamps = np.concatenate([h["sr_stamps"][k_, :c], since + late_steps + 1])
+        lo, hi = sr_window[k_]
         keep = np.arange(len(senders)) < c
-        keep[c:] = np.asarray(dev.sr_mask[k_])[late_senders] & (lo < stamps[c:]) & (stamps[c:] <= hi)
+        keep[c:] = sr_mask[k_][late_senders] & (lo < stamps[c:]) & (stamps[c:] <= hi)
         if keep.any():
             chunk = {"senders": lay.node_of_neuron[senders[keep]], "stamps": stamps[keep]}
             records[rid] = records.get(rid, ()) + (chunk,)
     for k_, rid in enumerate(lay.multimeters):
-        c = int(new.mm_count[k_])
+        c = int(h["mm_count"][k_])
         if c:
-            chunk = {"stamps": np.asarray(new.mm_stamps[k_][:c]), "V_m": np.asarray(new.mm_values[k_][:c])}
+            chunk = {"stamps": h["mm_stamps"][k_][:c], "V_m": h["mm_values"][k_][:c]}
             records[rid] = records.get(rid, ()) + (chunk,)
-    c = int(new.wr_count)
+    c = int(h["wr_count"])
     if c:
-        syn = np.asarray(new.wr_synapse[:c])
-        stamps, weights = np.asarray(new.wr_stamps[:c]), np.asarray(new.wr_weights[:c])
+        syn, stamps, weights = h["wr_synapse"][:c], h["wr_stamps"][:c], h["wr_weights"][:c]
         for k_, rid in enumerate(lay.weight_recorders):
             sel = lay.synapse_recorder[syn] == k_
             records[rid] = records.get(rid, ()) + ({"stamps": stamps[sel], "synapse": syn[sel], "weights": weights[sel]},)
