@@ -73,7 +73,7 @@ def main():
         out["V_m_differs"] = len({r.tobytes() for r in np.asarray(res.V_rel)}) == a.ensemble
     else:
         tc = time.perf_counter()  # compile (and run 0 steps), so that simulate below finds it in jit's cache
-        jax.block_until_ready(engine.advance_jit(sim.spec, sim.params, sim.state, 0))
+        jax.block_until_ready(engine.advance_jit(sim.spec, sim.params, sim.state, jax.numpy.int32(0)))
         out["compile_s"] = time.perf_counter() - tc
         ts = time.perf_counter()
         if a.stats:
