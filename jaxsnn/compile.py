@@ -214,7 +214,7 @@ def compile_network(net: Network, seed: int, *, slice_capacity: int | None = Non
     plastic_targets = np.unique(tgt[plastic])
     rc_min = int(RC[plastic_targets].min()) if len(plastic_targets) else 0
     spec = Spec(
-        resolution=h, tics_per_step=net.tics_per_step, n_neurons=N, ring=max_delay + slice_steps + 1,
+        resolution=h, tics_per_step=net.tics_per_step, n_neurons=N, ring=max_delay + slice_steps,
         slice_steps=slice_steps,
         history=max_delay + 2 * slice_steps,  # the STDP window reaches back prev - longest delay
         post_history=((plastic_delays[1] + slice_steps) // (rc_min + 1) + 2) if plastic_delays else 0,

@@ -5,14 +5,14 @@ Time advances in steps of h; steps are grouped in slices of NEST's ``min_delay``
 
 1. every neuron reads its input slot and integrates (:mod:`jaxsnn.iaf_psc_delta`); spikes get the
    stamp k+1, are archived for STDP and marked in ``spike_history``;
-2. poisson generators push their counts for step k into the input ring at step k + d;
-3. multimeters sample V_m.
+2. multimeters sample V_m.
 
 At the start of every slice, the previous slice's spikes are processed in one batch (:func:`_slice`):
-STDP facilitation by postsynaptic spikes that reached their synapses during the slice, depression and
-trace updates of the presynaptic spikes (for each synapse in time order), delivery into the input ring
-by sender, then step (NEST's summation order), spike and weight recording; then the spike generators
-push the events they emit during the new slice. A delay is never shorter than a slice, so delivery at
+the input slots read during that slice are cleared; STDP facilitation by postsynaptic spikes that reached
+their synapses during the slice, depression and trace updates of the presynaptic spikes (for each synapse
+in time order), delivery into the input ring by sender, then step (NEST's summation order), spike and
+weight recording; then the spike and poisson generators push the events they emit during the new slice
+(a Poisson count per connection and step k, arriving at k + d). A delay is never shorter than a slice, so delivery at
 the next slice start is always in time, and a neuron spikes at most once per slice (slices are at most
 the shortest inter-spike interval t_ref + h long). Batching per slice makes the synaptic work a few
 large vectorised operations instead of many small ones per step.
@@ -64,6 +64,7 @@ def _slice(spec: Spec, params: Params, st: State) -> State:
     cap = spec.slice_capacity
     senders, steps, count, over = slice_spikes(spec, st.spike_history, prev, cap)
     overflow = st.overflow | _flag(over, OVERFLOW_SLICE)
+    st = st.replace(ring=st.ring.at[(prev + jnp.arange(spec.slice_steps)) % spec.ring].set(0.0))  # read: clear
 
     if syn.target.shape[0]:
         def on_spike(e, ok, k, st):  # STDP, weight recording, delivery: by sender, then step (NEST's order)
@@ -124,36 +125,44 @@ def _slice(spec: Spec, params: Params, st: State) -> State:
                 return ring.at[(dev.sg_step[i] + dev.sg_delay[i]) % spec.ring, dev.sg_target[i]].add(dev.sg_weight[i])
 
             st = st.replace(ring=lax.fori_loop(lo, hi, push, st.ring))
+    if spec.n_poisson_terms:
+        st, over = _push_poisson(spec, dev, st)
+        overflow = overflow | over
     return st.replace(overflow=st.overflow | overflow, recorded_until=jnp.maximum(st.recorded_until, s))
+
+
+def _push_poisson(spec, dev, st):
+    """Poisson counts of every connection for each step k of the new slice, pushed to arrive at k + d.
+
+    Counts are independent per connection and step (bits of (key, k, stream)). A Poisson delay is never
+    shorter than a slice, so the pushes land after the slice, and in the order of pushing them per step
+    (which keeps each input sum's order: deliveries from earlier slices, then the Poisson input).
+    """
+    dtype = st.V_rel.dtype
+    k = st.step + jnp.arange(spec.slice_steps)[:, None]  # [L, 1]
+    mu = dev.pg_rate * spec.resolution * 1e-3
+    survival = jax.vmap(lambda m: rng.poisson_survival(m, spec.n_poisson_terms))(mu.astype(dtype))
+    active = (dev.pg_window[dev.pg_generator, 0] < k) & (k <= dev.pg_window[dev.pg_generator, 1])
+    n = rng.poisson_counts(rng.bits(st.rng, k, dev.pg_stream[None, :]), survival[dev.pg_generator])
+    n = jnp.where(active, n, 0)
+    ring = st.ring.at[(k + dev.pg_delay) % spec.ring, dev.pg_target].add(dev.pg_weight * n.astype(dtype))
+    return st.replace(ring=ring), _flag(jnp.any(survival[:, -1] >= 2.0 ** -32), OVERFLOW_POISSON)
 
 
 def step(spec: Spec, params: Params, st: State) -> State:
     nrn, dev = params.neurons, params.devices
-    dtype = st.V_rel.dtype
     s = st.step
     stamp = s + 1
     slot = s % spec.ring
 
+    # the step only reads the ring (the slice work writes it): a write here would make XLA copy the
+    # whole ring every step, since the read is fused into several consumers
     V, r, rbuf, spiked = iaf_psc_delta.update(nrn, spec.resolution, spec.has_refractory_input,
                                               st.V_rel, st.refractory, st.refractory_buffer, st.ring[slot])
-    # clear the slot read in the previous step (clearing this one would make XLA copy the ring, since
-    # the read is fused into several consumers); the ring has one spare slot for this
-    ring = st.ring.at[(s - 1) % spec.ring].set(0.0)
     st = st.replace(V_rel=V, refractory=r, refractory_buffer=rbuf,
                     spike_history=st.spike_history.at[s % spec.history].set(spiked))
     if spec.has_plastic:
         st = stdp.archive_post_spikes(spec, nrn, st, spiked, stamp)
-
-    if spec.n_poisson_terms:  # an independent count per connection and step
-        mu = dev.pg_rate * spec.resolution * 1e-3
-        survival = jax.vmap(lambda m: rng.poisson_survival(m, spec.n_poisson_terms))(mu.astype(dtype))
-        active = (dev.pg_window[:, 0] < s) & (s <= dev.pg_window[:, 1])
-        n = rng.poisson_counts(rng.bits(st.rng, s, dev.pg_stream), survival[dev.pg_generator])
-        n = jnp.where(active[dev.pg_generator], n, 0)
-        ring = ring.at[(s + dev.pg_delay) % spec.ring, dev.pg_target].add(dev.pg_weight * n.astype(dtype))
-        st = st.replace(overflow=st.overflow | _flag(jnp.any(survival[:, -1] >= 2.0 ** -32), OVERFLOW_POISSON))
-    st = st.replace(ring=ring)
-
     if spec.multimeter_rows:
         st = _record_multimeters(spec, nrn, dev, st, stamp)
     return st.replace(step=s + 1)

@@ -29,7 +29,7 @@ class Spec:
     resolution: float  # ms
     tics_per_step: int
     n_neurons: int
-    ring: int  # input ring slots: max delay + slice_steps (pushed a slice ahead) + 1 (cleared a step late)
+    ring: int  # input ring slots: max delay + slice_steps (Poisson input is pushed a slice ahead)
     history: int  # steps of spike_history kept: max delay + 2 slices
     slice_steps: int  # NEST's min_delay in steps: synaptic events are processed once per slice
     slice_capacity: int  # spikes per slice processed at once (grows on overflow)
