@@ -126,9 +126,9 @@ def compile_network(net: Network, seed: int, *, slice_capacity: int | None = Non
     trace, kplus = _traces(src, row, table, kplus)
     i32 = lambda a: jnp.asarray(a, jnp.int32)
     synapses = Synapses(
-        source=i32(src), target=i32(tgt), delay=i32(dly), model=i32(mdl), stdp_row=i32(row), trace=i32(trace),
-        out_ptr=i32(out_ptr), in_perm=i32(in_perm), in_key=i32(in_key), in_source=i32(src[in_perm]),
-        in_delay=i32(dly[in_perm]), in_row=i32(row[in_perm]), in_trace=i32(trace[in_perm]),
+        source=i32(src), model=i32(mdl), out_syn=i32(np.stack([tgt, dly, row, trace], axis=1)),
+        out_ptr=i32(out_ptr), in_key=i32(in_key),
+        in_syn=i32(np.stack([in_perm, src[in_perm], dly[in_perm], row[in_perm], trace[in_perm]], axis=1)),
         stdp_table=jnp.asarray(table, fdt))
 
     # ------------------------------------------------------------------------------------ devices
@@ -215,7 +215,7 @@ def compile_network(net: Network, seed: int, *, slice_capacity: int | None = Non
     rc_min = int(RC[plastic_targets].min()) if len(plastic_targets) else 0
     spec = Spec(
         resolution=h, tics_per_step=net.tics_per_step, n_neurons=N, ring=max_delay + slice_steps,
-        slice_steps=slice_steps,
+        slice_steps=slice_steps, min_isi=int(RC.min()) + 1 if N else 1,
         history=max_delay + 2 * slice_steps,  # the STDP window reaches back prev - longest delay
         post_history=((plastic_delays[1] + slice_steps) // (rc_min + 1) + 2) if plastic_delays else 0,
         slice_capacity=int(slice_capacity or max(256, N * slice_steps // 16)),

@@ -27,7 +27,7 @@ from jax import lax
 
 from . import iaf_psc_delta, rng, stdp
 from .events import for_each_range, for_each_synapse
-from .structs import Params, Spec, State
+from .structs import IN_DELAY, IN_SOURCE, OUT_DELAY, OUT_TARGET, Params, Spec, State
 
 OVERFLOW_SLICE = 1  # more spikes in one slice than spec.slice_capacity
 OVERFLOW_RECORDER = 2
@@ -50,6 +50,12 @@ def slice_spikes(spec: Spec, history, first_step, capacity, L=None):
     """Spikes of steps [first_step, first_step + L) as (neuron, step) lists, by neuron then step."""
     L = L or spec.slice_steps
     block = history[(first_step + jnp.arange(L)) % spec.history]  # [L, N]
+    if L <= spec.min_isi:  # at most one spike per neuron: search N entries, not L · N
+        spiked = jnp.any(block, axis=0)
+        idx = jnp.nonzero(spiked, size=capacity, fill_value=0)[0].astype(jnp.int32)
+        count = jnp.sum(spiked, dtype=jnp.int32)
+        at = first_step + jnp.argmax(block, axis=0).astype(jnp.int32)
+        return idx, at[idx], jnp.minimum(count, capacity), count > capacity
     flat = block.T.reshape(-1)
     idx = jnp.nonzero(flat, size=capacity, fill_value=0)[0].astype(jnp.int32)
     count = jnp.sum(flat, dtype=jnp.int32)
@@ -68,14 +74,15 @@ def _slice(spec: Spec, params: Params, st: State) -> State:
 
     if syn.target.shape[0]:
         def on_spike(e, ok, k, st):  # STDP, weight recording, delivery: by sender, then step (NEST's order)
+            rec = syn.out_syn[e]
             if spec.has_plastic:  # incl. a post spike that reached the synapse earlier in this slice
-                st, w = stdp.on_presynaptic_spike(spec, nrn, syn, st, e, ok, senders[k], steps[k] + 1, prev)
+                st, w = stdp.on_presynaptic_spike(spec, nrn, syn, st, e, rec, ok, senders[k], steps[k] + 1, prev)
             else:
                 w = st.weight_reported[e]
             if spec.weight_capacity:
                 st = _record_weights(spec, st, e, ok & dev.wr_mask[e], w, steps[k] + 1)
-            row = jnp.where(ok, (steps[k] + syn.delay[e]) % spec.ring, spec.ring)  # out of range: dropped
-            return st.replace(ring=st.ring.at[row, syn.target[e]].add(w, mode="drop"))
+            row = jnp.where(ok, (steps[k] + rec[:, OUT_DELAY]) % spec.ring, spec.ring)  # out of range: dropped
+            return st.replace(ring=st.ring.at[row, rec[:, OUT_TARGET]].add(w, mode="drop"))
 
         st = for_each_synapse(senders, count, syn.out_ptr, None, spec.out_degree, on_spike, st, spec.batch_axis,
                               spec.differentiable)
@@ -101,10 +108,11 @@ def _slice(spec: Spec, params: Params, st: State) -> State:
             hi = jnp.searchsorted(syn.in_key, p_ids * stride + jnp.clip(s - p_steps, 0, stride - 1))
 
             def body(pos, ok, k, w):  # every post spike not already applied by on_spike
-                arrival = p_steps[k] + syn.in_delay[pos]  # step in which the post spike reaches the synapse
-                pre = spiked_at[syn.in_source[pos]]
+                rec = syn.in_syn[pos]
+                arrival = p_steps[k] + rec[:, IN_DELAY]  # step in which the post spike reaches the synapse
+                pre = spiked_at[rec[:, IN_SOURCE]]
                 done = (pre >= 0) & (pre >= arrival)
-                return stdp.facilitate_synapses(spec, syn, st, w, pos, ok & ~done, p_steps[k] + 1)
+                return stdp.facilitate_synapses(spec, syn, st, w, rec, ok & ~done, p_steps[k] + 1)
 
             w = for_each_range(lo, hi - lo, p_count, None, spec.in_degree, body, st.weight, spec.batch_axis,
                                spec.differentiable)

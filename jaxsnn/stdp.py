@@ -20,6 +20,8 @@ from __future__ import annotations
 import jax.numpy as jnp
 from jax import lax
 
+from .structs import IN_DELAY, IN_ROW, IN_SOURCE, IN_SYNAPSE, IN_TRACE, OUT_DELAY, OUT_ROW, OUT_TARGET, OUT_TRACE
+
 TAU_PLUS, LAMBDA, ALPHA, MU_PLUS, MU_MINUS, WMAX = range(6)
 
 
@@ -82,12 +84,12 @@ def kminus_before(spec, nrn, st, neuron, stamp, D):
     return jnp.where(jnp.any(earlier, axis=1), K_j * jnp.exp(arg), 0.0)
 
 
-def facilitate_synapses(spec, syn, st, weight, pos, ok, post_stamp):
-    """Facilitate the synapses ``in_perm[pos]`` for post spikes stamped ``post_stamp``."""
-    e = syn.in_perm[pos]
-    p = rule_params(spec, syn, syn.in_row[pos])
-    term = _facilitation_term(spec, st.Kplus[syn.in_trace[pos]], st.t_last[syn.in_source[pos]], post_stamp,
-                              syn.in_delay[pos], p)
+def facilitate_synapses(spec, syn, st, weight, rec, ok, post_stamp):
+    """Facilitate the synapses of records ``rec`` (rows of ``in_syn``) for post spikes stamped ``post_stamp``."""
+    e = rec[:, IN_SYNAPSE]
+    p = rule_params(spec, syn, rec[:, IN_ROW])
+    term = _facilitation_term(spec, st.Kplus[rec[:, IN_TRACE]], st.t_last[rec[:, IN_SOURCE]], post_stamp,
+                              rec[:, IN_DELAY], p)
     w = facilitate(weight[e], term, p, spec.stdp_unit_mu[0])
     return weight.at[jnp.where(ok, e, weight.shape[0])].set(w, mode="drop")
 
@@ -107,22 +109,20 @@ def _facilitation_term(spec, Kplus, t_last, post_stamp, D, p):
     return Kplus * jnp.exp(minus_dt / p[..., TAU_PLUS])
 
 
-def on_presynaptic_spike(spec, nrn, syn, st, e, ok, sender, stamp, slice_start):
-    """A pre spike of ``sender`` on synapses ``e``: facilitation by a post spike that reached them earlier in
-    the same slice (at most one, found in the post archive), depression and K₊; returns (state, w).
-    t_last is the caller's to update, after all synapses of the slice have read it."""
+def on_presynaptic_spike(spec, nrn, syn, st, e, rec, ok, sender, stamp, slice_start):
+    """A pre spike of ``sender`` on synapses ``e`` (records ``rec``, rows of ``out_syn``): facilitation by a
+    post spike that reached them earlier in the same slice (at most one, found in the post archive),
+    depression and K₊; returns (state, w). t_last is the caller's to update, after all synapses of the
+    slice have read it."""
     dtype = st.weight.dtype
-    row = syn.stdp_row[e]
+    row, D, tgt, trace = rec[:, OUT_ROW], rec[:, OUT_DELAY], rec[:, OUT_TARGET], rec[:, OUT_TRACE]
     plastic = row >= 0
     p = rule_params(spec, syn, jnp.maximum(row, 0))
-    D = syn.delay[e]
-    tgt = syn.target[e]
     stamp = jnp.broadcast_to(stamp, e.shape)
     post = st.post_stamps[tgt]  # [events, H]
     arrival = post - 1 + D[:, None]  # step in which each archived post spike reaches the synapse
     early = (arrival >= slice_start) & (arrival <= (stamp - 1)[:, None])
     t_j = jnp.max(jnp.where(early, post, 0), axis=1)
-    trace = syn.trace[e]
     w, Kplus, t_last = st.weight[e], st.Kplus[trace], st.t_last[sender]
     any_early = jnp.any(early, axis=1) & plastic  # static synapses are never facilitated
 

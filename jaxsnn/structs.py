@@ -32,6 +32,7 @@ class Spec:
     ring: int  # input ring slots: max delay + slice_steps (Poisson input is pushed a slice ahead)
     history: int  # steps of spike_history kept: max delay + 2 slices
     slice_steps: int  # NEST's min_delay in steps: synaptic events are processed once per slice
+    min_isi: int  # shortest possible inter-spike interval of any neuron in steps (t_ref + h)
     slice_capacity: int  # spikes per slice processed at once (grows on overflow)
     post_capacity: int  # post spikes in the STDP window of one slice processed at once (grows)
     out_degree: int  # largest number of outgoing synapses of a neuron
@@ -75,6 +76,10 @@ class NeuronParams:
     refractory_steps: jax.Array  # int32
 
 
+OUT_TARGET, OUT_DELAY, OUT_ROW, OUT_TRACE = range(4)  # columns of Synapses.out_syn
+IN_SYNAPSE, IN_SOURCE, IN_DELAY, IN_ROW, IN_TRACE = range(5)  # columns of Synapses.in_syn
+
+
 @pytree
 class Synapses:
     """Neuron-to-neuron connections sorted by source (CSR ``out_ptr``); weights live in the state.
@@ -86,19 +91,19 @@ class Synapses:
     """
 
     source: jax.Array  # int32 neuron index
-    target: jax.Array  # int32 neuron index
-    delay: jax.Array  # int32 steps
     model: jax.Array  # int32 index into the synapse model names
-    stdp_row: jax.Array  # int32 row of stdp_table, -1 for static synapses
-    trace: jax.Array  # int32 index of the synapse's K+ trace in the state (plastic synapses)
+    out_syn: jax.Array  # int32[synapses, 4]: (target, delay, stdp_row, trace), one record per synapse, so
+    # that a presynaptic spike reads what it needs in one gather
     out_ptr: jax.Array  # int32[n_neurons + 1]
-    in_perm: jax.Array  # plastic synapses sorted by (target, delay)
-    in_key: jax.Array  # target * (max plastic delay + 2) + delay, sorted: ranges by searchsorted
-    in_source: jax.Array  # source, delay, stdp_row and trace of in_perm's synapses, in its order: the
-    in_delay: jax.Array  # per post spike pass reads these contiguously; only the weights are scattered
-    in_row: jax.Array
-    in_trace: jax.Array
+    in_key: jax.Array  # target * (max plastic delay + 2) + delay of the plastic synapses, sorted
+    in_syn: jax.Array  # int32[plastic, 5]: (synapse, source, delay, stdp_row, trace) in in_key's order: the
+    # post spike pass finds its ranges by searchsorted on in_key and reads one contiguous record per synapse
     stdp_table: jax.Array  # [rows, 6]: tau_plus, lambda, alpha, mu_plus, mu_minus, Wmax
+
+    target = property(lambda self: self.out_syn[:, OUT_TARGET])  # int32 neuron index
+    delay = property(lambda self: self.out_syn[:, OUT_DELAY])  # int32 steps
+    stdp_row = property(lambda self: self.out_syn[:, OUT_ROW])  # int32 row of stdp_table, -1 for static ones
+    trace = property(lambda self: self.out_syn[:, OUT_TRACE])  # int32 index of the K+ trace in the state
 
 
 @pytree
