@@ -152,8 +152,9 @@ def _push_poisson(spec, dev, st):
     survival = jax.vmap(lambda m: rng.poisson_survival(m, spec.n_poisson_terms))(mu.astype(dtype))
     active = (dev.pg_window[dev.pg_generator, 0] < k) & (k <= dev.pg_window[dev.pg_generator, 1])
     n = rng.poisson_counts(rng.bits(st.rng, k, dev.pg_stream[None, :]), survival[dev.pg_generator])
-    n = jnp.where(active, n, 0)
-    ring = st.ring.at[(k + dev.pg_delay) % spec.ring, dev.pg_target].add(dev.pg_weight * n.astype(dtype))
+    # the select also keeps the product from being fused into the addition (see iaf_psc_delta.separately_rounded)
+    inp = jnp.where(active, dev.pg_weight * n.astype(dtype), 0.0)
+    ring = st.ring.at[(k + dev.pg_delay) % spec.ring, dev.pg_target].add(inp)
     return st.replace(ring=ring), _flag(jnp.any(survival[:, -1] >= 2.0 ** -32), OVERFLOW_POISSON)
 
 

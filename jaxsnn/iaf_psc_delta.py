@@ -9,7 +9,8 @@ Exact integration over one step h gives ``y ← P30·I_e + P33·y + Σw`` with `
 whole steps); input arriving then is dropped, or with ``refractory_input`` kept, discounted by
 ``exp(−r·h/τ_m)`` for the r steps left, and added when refractoriness ends. ``V_min`` bounds y from
 below outside refractoriness. The threshold test runs every step. Propagators are computed on the host
-with the C library's ``exp`` so that float64 runs match NEST to the bit.
+with the C library's ``exp``, and products are rounded before they are added (no fused multiply-add),
+so that float64 runs match NEST to the bit.
 """
 from __future__ import annotations
 
@@ -34,14 +35,25 @@ def refractory_steps(t_ref: np.ndarray, tics_per_step: int) -> np.ndarray:
     return (-(-tics // tics_per_step)).astype(np.int32)
 
 
+def separately_rounded(product, always):
+    """``product`` as it is, rounded before any addition that uses it.
+
+    NEST rounds every product before adding it. On CPUs with FMA, XLA's backend contracts ``a*b + c``
+    into one fused multiply-add (rounded once), which changes the last bit of V_m. A select on a mask
+    the compiler cannot prove true (``always``, true at run time) stands between the two and prevents it;
+    two products added together need different masks, or XLA merges the selects and then the products.
+    """
+    return jnp.where(always, product, 0.0)
+
+
 def update(p, h: float, any_refractory_input: bool, y, r, refr_buf, inp):
     """One step for every neuron: returns (y, r, refr_buf, spiked)."""
     free = r == 0
-    y_new = (p.P30 * p.I_e + p.P33 * y) + inp
+    y_new = (separately_rounded(p.P30 * p.I_e, r >= 0) + separately_rounded(p.P33 * y, r < 2**31 - 1)) + inp
     if any_refractory_input:
         release = p.refractory_input & (refr_buf != 0)
         y_new = jnp.where(release, y_new + refr_buf, y_new)
-        gathered = refr_buf + inp * jnp.exp(-r.astype(y.dtype) * h / p.tau_m)
+        gathered = refr_buf + separately_rounded(inp * jnp.exp(-r.astype(y.dtype) * h / p.tau_m), r >= 0)
         refr_buf = jnp.where(free, jnp.where(release, 0.0, refr_buf),
                              jnp.where(p.refractory_input, gathered, refr_buf))
     y_new = jnp.maximum(y_new, p.V_min - p.E_L)
