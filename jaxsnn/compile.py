@@ -120,14 +120,16 @@ def compile_network(net: Network, seed: int, *, slice_capacity: int | None = Non
     in_perm = np.nonzero(plastic)[0]
     in_perm = in_perm[np.lexsort((dly[in_perm], tgt[in_perm]))]
     stride = plastic_delays[1] + 2 if plastic_delays else 1
-    in_key = tgt[in_perm] * stride + dly[in_perm]
+    # CSR over the key target * stride + delay: the plastic synapses of a target with delays in [a, b)
+    # are in_syn[in_ptr[key(a)] : in_ptr[key(b)]]
+    in_ptr = np.searchsorted(tgt[in_perm] * stride + dly[in_perm], np.arange(N * stride + 1))
     in_degree = int(np.bincount(tgt[in_perm]).max()) if len(in_perm) else 0
     table = np.asarray(table, float).reshape(-1, 6)
     trace, kplus = _traces(src, row, table, kplus)
     i32 = lambda a: jnp.asarray(a, jnp.int32)
     synapses = Synapses(
         source=i32(src), model=i32(mdl), out_syn=i32(np.stack([tgt, dly, row, trace], axis=1)),
-        out_ptr=i32(out_ptr), in_key=i32(in_key),
+        out_ptr=i32(out_ptr), in_ptr=i32(in_ptr),
         in_syn=i32(np.stack([in_perm, src[in_perm], dly[in_perm], row[in_perm], trace[in_perm]], axis=1)),
         stdp_table=jnp.asarray(table, fdt))
 

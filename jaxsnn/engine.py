@@ -104,8 +104,8 @@ def _slice(spec: Spec, params: Params, st: State) -> State:
                                                            window)
             overflow = overflow | _flag(p_over, OVERFLOW_POST)
             stride = d_hi + 2
-            lo = jnp.searchsorted(syn.in_key, p_ids * stride + jnp.clip(prev - p_steps, 0, stride - 1))
-            hi = jnp.searchsorted(syn.in_key, p_ids * stride + jnp.clip(s - p_steps, 0, stride - 1))
+            lo = syn.in_ptr[p_ids * stride + jnp.clip(prev - p_steps, 0, stride - 1)]
+            hi = syn.in_ptr[p_ids * stride + jnp.clip(s - p_steps, 0, stride - 1)]
 
             def body(pos, ok, k, w):  # every post spike not already applied by on_spike
                 rec = syn.in_syn[pos]

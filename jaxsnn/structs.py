@@ -95,9 +95,9 @@ class Synapses:
     out_syn: jax.Array  # int32[synapses, 4]: (target, delay, stdp_row, trace), one record per synapse, so
     # that a presynaptic spike reads what it needs in one gather
     out_ptr: jax.Array  # int32[n_neurons + 1]
-    in_key: jax.Array  # target * (max plastic delay + 2) + delay of the plastic synapses, sorted
-    in_syn: jax.Array  # int32[plastic, 5]: (synapse, source, delay, stdp_row, trace) in in_key's order: the
-    # post spike pass finds its ranges by searchsorted on in_key and reads one contiguous record per synapse
+    in_ptr: jax.Array  # int32[n_neurons * (max plastic delay + 2) + 1]: CSR of in_syn by (target, delay)
+    in_syn: jax.Array  # int32[plastic, 5]: (synapse, source, delay, stdp_row, trace) sorted by (target, delay):
+    # a post spike's synapses reached in a slice are one range, read as one contiguous record per synapse
     stdp_table: jax.Array  # [rows, 6]: tau_plus, lambda, alpha, mu_plus, mu_minus, Wmax
 
     target = property(lambda self: self.out_syn[:, OUT_TARGET])  # int32 neuron index
