@@ -2,7 +2,7 @@
 
     python benchmarks/jaxsnn_founding.py --t-sim 1000 [--seed S] [--scale K] [--ensemble N] [--stats]
 
-``--ensemble N`` simulates N networks (seeds S, S+1, ...) in one vmapped, compiled call.
+``--ensemble N`` simulates N networks (seeds S, S+1, ...) in one compiled call (advance_ensemble).
 ``--stats`` adds the statistics of shared/reference/nest_network_stats.json per simulated second.
 """
 import argparse
@@ -36,7 +36,7 @@ def main():
     ap.add_argument("--t-sim", type=float, default=1000.0)
     ap.add_argument("--seed", type=int, default=143202461)
     ap.add_argument("--scale", type=float, default=1.0)
-    ap.add_argument("--ensemble", type=int, default=0, help="vmap over this many networks")
+    ap.add_argument("--ensemble", type=int, default=0, help="simulate this many networks in one call")
     ap.add_argument("--vary", choices=("seeds", "rates"), default="seeds",
                     help="ensemble members differ in seed, or in Poisson rate (800 Hz ± 5 %% steps)")
     ap.add_argument("--stats", action="store_true")

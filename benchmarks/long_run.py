@@ -1,6 +1,6 @@
 """A long run of the founding network with every E spike recorded, in bounded memory.
 
-    python benchmarks/long_run.py [--t-sim 100000] [--progress]
+    python benchmarks/long_run.py [--t-sim 100000] [--progress] [--json FILE]
 
 Recorded spikes leave the device after every chunk of steps, so device memory does not grow with the
 run; the host keeps the events (that memory is what is recorded). Prints the peak RSS sampled after
@@ -21,6 +21,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--t-sim", type=float, default=100_000.0)
     ap.add_argument("--progress", action="store_true")
+    ap.add_argument("--json", help="write the numbers here")
     a = ap.parse_args()
     ein = EINetwork()
     sim = ein.build()
@@ -35,8 +36,12 @@ def main():
         rss.append(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     wall = time.perf_counter() - t0
     n = len(sim.events(ein.sr))
-    print(json.dumps({"t_sim": a.t_sim, "wall_s": wall, "wall_per_sim_s": wall / (a.t_sim / 1000), "spikes_E": n,
-                      "peak_rss_mib_every_10s": [round(x) for x in rss], "progress": a.progress}))
+    out = {"t_sim": a.t_sim, "wall_s": wall, "wall_per_sim_s": wall / (a.t_sim / 1000), "spikes_E": n,
+           "peak_rss_mib_every_10s": [round(x) for x in rss], "progress": a.progress}
+    print(json.dumps(out))
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump(out, f, indent=1)
 
 
 if __name__ == "__main__":

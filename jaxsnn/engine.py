@@ -19,13 +19,13 @@ large vectorised operations instead of many small ones per step.
 """
 from __future__ import annotations
 
-import dataclasses
-
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax import lax
 
 from . import iaf_psc_delta, rng, stdp
+from .errors import bad_value
 from .events import for_each_range, for_each_synapse
 from .structs import IN_DELAY, IN_SOURCE, OUT_DELAY, OUT_TARGET, Params, Spec, State
 
@@ -84,8 +84,7 @@ def _slice(spec: Spec, params: Params, st: State) -> State:
             row = jnp.where(ok, (steps[k] + rec[:, OUT_DELAY]) % spec.ring, spec.ring)  # out of range: dropped
             return st.replace(ring=st.ring.at[row, rec[:, OUT_TARGET]].add(w, mode="drop"))
 
-        st = for_each_synapse(senders, count, syn.out_ptr, None, spec.out_degree, on_spike, st, spec.batch_axis,
-                              spec.differentiable)
+        st = for_each_synapse(senders, count, syn.out_ptr, spec.out_degree, on_spike, st, spec.differentiable)
         if spec.has_plastic:
             table = syn.stdp_table
             overflow = overflow | _flag(
@@ -114,8 +113,7 @@ def _slice(spec: Spec, params: Params, st: State) -> State:
                 done = (pre >= 0) & (pre >= arrival)
                 return stdp.facilitate_synapses(spec, syn, st, w, rec, ok & ~done, p_steps[k] + 1)
 
-            w = for_each_range(lo, hi - lo, p_count, None, spec.in_degree, body, st.weight, spec.batch_axis,
-                               spec.differentiable)
+            w = for_each_range(lo, hi - lo, p_count, spec.in_degree, body, st.weight, spec.differentiable)
             st = st.replace(weight=w)
 
     if spec.n_spike_recorders:
@@ -257,19 +255,42 @@ def advance(spec: Spec, params: Params, state: State, n_steps) -> State:
 
 advance_jit = jax.jit(advance, static_argnums=0)
 
-ENSEMBLE_AXIS = "ensemble"
-
-
 def advance_ensemble(spec: Spec, params: Params, states: State, n_steps, params_axes=None) -> State:
     """Advance a batch of states (leading axis: ensemble member) by ``n_steps`` in one call.
 
-    Members may differ in their key (seed), their state and, with ``params_axes`` (a ``Params`` of
-    0/None, as ``jax.vmap``'s ``in_axes``), in parameters such as the Poisson rate. All members share
-    the step counter, which stays unbatched, and loops run as long as the busiest member needs.
+    Members may differ in their key (seed), their state and, with ``params_axes`` (a ``Params``, or a
+    prefix of one, of 0/None as ``jax.vmap``'s ``in_axes``), in parameters such as the Poisson rate. A
+    state whose step counter is a scalar gives all members that step. Each member runs the unbatched
+    program, so it gives the same bits as its own :func:`advance`; members are spread over the available
+    devices (``XLA_FLAGS=--xla_force_host_platform_device_count=2`` makes two CPU cores two devices),
+    and run one after another on each. Batching them with ``vmap`` instead was slower per member on the
+    CPU: batched gathers and scatters, and every member's loops as long as the busiest one's.
     """
-    spec = dataclasses.replace(spec, batch_axis=ENSEMBLE_AXIS)
-    if states.step.ndim:  # a batched step counter (e.g. from vmap): the members share one
-        states = states.replace(step=states.step[0])
-    axes = jax.tree_util.tree_map(lambda _: 0, states).replace(step=None)
-    one = lambda p, st: advance(spec, p, st, n_steps)
-    return jax.vmap(one, in_axes=(params_axes, axes), out_axes=axes, axis_name=ENSEMBLE_AXIS)(params, states)
+    k = states.V_rel.shape[0]
+    states = states.replace(step=jnp.broadcast_to(states.step, (k,)))
+    leaves, treedef = jax.tree_util.tree_flatten(params)
+    axes = [None] * len(leaves)
+    if params_axes is not None:
+        marks = jax.tree_util.tree_map(lambda ax, sub: jax.tree_util.tree_map(lambda _: ax, sub), params_axes,
+                                       params, is_leaf=lambda x: x is None)
+        axes = treedef.flatten_up_to(marks)
+        bad = [ax for ax in axes if ax not in (0, None)]
+        if bad:
+            raise bad_value("params_axes", bad[0], "0 (one value per member) or None (shared) for every leaf")
+    batched = [leaf for leaf, ax in zip(leaves, axes) if ax == 0]
+
+    def members(batched, states):  # one after another
+        def one(member):
+            values = iter(member[0])
+            p = treedef.unflatten([next(values) if ax == 0 else leaf for leaf, ax in zip(leaves, axes)])
+            return advance(spec, p, member[1], n_steps)
+
+        return lax.map(one, (batched, states))
+
+    devices = jax.devices()
+    d = max(n for n in range(1, min(k, len(devices)) + 1) if k % n == 0)
+    if d == 1:
+        return members(batched, states)
+    mesh = jax.sharding.Mesh(np.array(devices[:d]), ("member",))
+    spread = jax.sharding.PartitionSpec("member")
+    return jax.shard_map(members, mesh=mesh, in_specs=spread, out_specs=spread, check_vma=False)(batched, states)

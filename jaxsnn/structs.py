@@ -49,7 +49,6 @@ class Spec:
     multimeter_rows: tuple  # samples per chunk, per multimeter
     weight_capacity: int  # 0: no weight recorder
     x64: bool
-    batch_axis: str | None = None  # vmap axis name of an ensemble (engine.advance_ensemble)
     differentiable: bool = False  # fixed-length loops (cost follows capacities): jax.grad works
 
     @property
