@@ -8,14 +8,14 @@ Time advances in steps of h; steps are grouped in slices of NEST's ``min_delay``
 2. multimeters sample V_m.
 
 At the start of every slice, the previous slice's spikes are processed in one batch (:func:`_slice`):
-the input slots read during that slice are cleared; STDP facilitation by postsynaptic spikes that reached
-their synapses during the slice, depression and trace updates of the presynaptic spikes (for each synapse
-in time order), delivery into the input ring by sender, then step (NEST's summation order), spike and
-weight recording; then the spike and poisson generators push the events they emit during the new slice
-(a Poisson count per connection and step k, arriving at k + d). A delay is never shorter than a slice, so delivery at
-the next slice start is always in time, and a neuron spikes at most once per slice (slices are at most
-the shortest inter-spike interval t_ref + h long). Batching per slice makes the synaptic work a few
-large vectorised operations instead of many small ones per step.
+the input slots read during that slice are cleared; depression and trace updates of the presynaptic
+spikes (for each synapse in time order) with delivery into the input ring by sender, then step (NEST's
+summation order); STDP facilitation by postsynaptic spikes that reached their synapses during the slice;
+spike and weight recording; then the spike and poisson generators push the events they emit during the
+new slice (a Poisson count per connection and step k, arriving at k + d). A delay is never shorter than
+a slice, so delivery at the next slice start is always in time, and a neuron with synapses spikes at
+most once per slice (slices are at most the shortest inter-spike interval t_ref + h long). Batching per
+slice makes the synaptic work a few large vectorised operations instead of many small ones per step.
 """
 from __future__ import annotations
 
@@ -150,7 +150,7 @@ def _push_poisson(spec, dev, st):
     survival = jax.vmap(lambda m: rng.poisson_survival(m, spec.n_poisson_terms))(mu.astype(dtype))
     active = (dev.pg_window[dev.pg_generator, 0] < k) & (k <= dev.pg_window[dev.pg_generator, 1])
     n = rng.poisson_counts(rng.bits(st.rng, k, dev.pg_stream[None, :]), survival[dev.pg_generator])
-    # the select also keeps the product from being fused into the addition (see iaf_psc_delta.separately_rounded)
+    # the select also keeps the product apart from the addition (see iaf_psc_delta.separately_rounded)
     inp = jnp.where(active, dev.pg_weight * n.astype(dtype), 0.0)
     ring = st.ring.at[(k + dev.pg_delay) % spec.ring, dev.pg_target].add(inp)
     return st.replace(ring=ring), _flag(jnp.any(survival[:, -1] >= 2.0 ** -32), OVERFLOW_POISSON)
@@ -254,6 +254,7 @@ def advance(spec: Spec, params: Params, state: State, n_steps) -> State:
 
 
 advance_jit = jax.jit(advance, static_argnums=0)
+
 
 def advance_ensemble(spec: Spec, params: Params, states: State, n_steps, params_axes=None) -> State:
     """Advance a batch of states (leading axis: ensemble member) by ``n_steps`` in one call.
