@@ -178,3 +178,37 @@ def test_static_synapse_onto_a_plastic_target_is_never_changed(x64):
     assert np.round(sim.events(sr).times, 6).tolist() == [5.3, 6.6]
     static = sim.connections("static_synapse")
     assert static.weight.tolist() == [5.0]
+
+
+def _driven(net, times, h):
+    """A neuron that spikes exactly at ``times`` (ms)."""
+    n = net.create("iaf_psc_delta", 1, params={"t_ref": 0.0, "V_th": 1e9, "V_reset": -70.0})
+    g = net.create("spike_generator", params={"spike_times": [round(t - h, 10) for t in times],
+                                              "spike_weights": [1e12] * len(times)})
+    net.connect(g, n, syn_spec={"weight": 1.0, "delay": h})
+    return n
+
+
+def _stdp_weights(synapses, h=0.1):
+    """Final weights of stdp_synapse connections from one driven source to driven targets."""
+    net = jaxsnn.Network(resolution=h)
+    pre = _driven(net, [10.0, 30.0, 32.0, 50.0, 80.0], h)
+    for post_times, params in synapses:
+        net.connect(pre, _driven(net, post_times, h), "one_to_one",
+                    {"synapse_model": "stdp_synapse", "weight": 1.0, "delay": 1.0, **params})
+    sim = jaxsnn.simulate(net.build(), 100.0)
+    return sim.connections("stdp_synapse").weight.to_numpy(), sim
+
+
+def test_kplus_traces_are_shared_exactly_by_synapses_that_see_the_same_spikes(x64):
+    """Synapses of one source share a K+ trace only when tau_plus and the initial K+ agree; each ends with
+    the weight it reaches when simulated alone (up to XLA's use of fused multiply-adds, which may differ
+    between differently shaped programs in the last bit)."""
+    synapses = [([12.0, 29.0, 45.0, 52.0, 85.0], {"tau_plus": 10.0}),
+                ([15.0, 31.0, 33.0, 70.0], {"tau_plus": 20.0}),
+                ([20.0, 40.0, 60.0, 81.0], {"tau_plus": 20.0, "Kplus": 0.5}),
+                ([11.0, 35.0, 51.0], {"tau_plus": 20.0})]  # shares the second one's trace
+    together, sim = _stdp_weights(synapses)
+    alone = [_stdp_weights([s])[0][0] for s in synapses]
+    np.testing.assert_allclose(together, alone, rtol=1e-14)
+    assert np.asarray(sim.state.Kplus).shape == (3,) and len(set(together.tolist())) == 4
