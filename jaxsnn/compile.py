@@ -250,7 +250,7 @@ def _traces(src, row, table, kplus):
     groups = np.stack([src[plastic], table[row[plastic], 0], kplus[plastic]], axis=1)
     if (groups[:, 1:] == groups[0, 1:]).all():  # the usual case: one trace per source, fast
         uniq, inv = np.unique(src[plastic], return_inverse=True)
-        first = groups[0, 2] + np.zeros(len(uniq))
+        first = np.full(len(uniq), groups[0, 2])
     else:
         uniq, inv = np.unique(groups, axis=0, return_inverse=True)
         first = uniq[:, 2]

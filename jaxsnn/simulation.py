@@ -182,7 +182,7 @@ def _chunk(sim: Simulation, k: int) -> Simulation:
     records = dict(sim.records)
     lay = sim.layout
     # to the host in one transfer; slicing device arrays by counts would compile a program per count
-    h = jax.device_get({k: getattr(new, k) for k in ("step", "recorded_until", "spike_history", "sr_count",
+    h = jax.device_get({name: getattr(new, name) for name in ("step", "recorded_until", "spike_history", "sr_count",
                         "sr_senders", "sr_stamps", "mm_count", "mm_stamps", "mm_values", "wr_count", "wr_synapse",
                         "wr_stamps", "wr_weights")})
     sr_mask, sr_window = jax.device_get((sim.params.devices.sr_mask, sim.params.devices.sr_window))
