@@ -46,9 +46,10 @@ def _window(p, h):
 
 
 def compile_network(net: Network, seed: int, *, slice_capacity: int | None = None, record_capacity: int = 16384,
-                    chunk_steps: int = 1000, weight_capacity: int = 16384):
-    """Compile ``net``; the keyword options are initial capacities (they grow when exceeded) and the
-    number of steps per device call (recorders are emptied to the host after each)."""
+                    chunk_steps: int = 1000, weight_capacity: int = 16384, devices: int | None = None):
+    """Compile ``net``; the keyword options are initial capacities (they grow when exceeded), the
+    number of steps per device call (recorders are emptied to the host after each) and the number of
+    devices to split the neurons over (default: all of ``jax.devices()``; see :mod:`jaxsnn.sharding`)."""
     from .simulation import Simulation
 
     h = net.resolution
@@ -199,7 +200,7 @@ def compile_network(net: Network, seed: int, *, slice_capacity: int | None = Non
     def windows(device_params):  # int32[n, 2] active windows (lo, hi] in steps
         return jnp.asarray(np.array([_window(p, h) for p in device_params], np.int64).reshape(-1, 2), jnp.int32)
 
-    devices = Devices(
+    generators = Devices(
         pg_target=jnp.asarray(pg_target, jnp.int32), pg_weight=jnp.asarray(cat_(pg_w, np.float64), fdt),
         pg_delay=jnp.asarray(cat_(pg_d, np.int64), jnp.int32), pg_generator=jnp.asarray(cat_(pg_g, np.int64), jnp.int32),
         pg_stream=jnp.arange(len(pg_target), dtype=jnp.uint32), pg_rate=jnp.asarray(pg_rate, fdt),
@@ -232,13 +233,13 @@ def compile_network(net: Network, seed: int, *, slice_capacity: int | None = Non
         record_capacity=int(record_capacity),
         multimeter_rows=tuple(chunk_steps // iv + 1 for iv in mm_interval),
         weight_capacity=int(weight_capacity) if len(wr_nodes) else 0, x64=x64)
-    params = Params(nrn, synapses, devices)
+    params = Params(nrn, synapses, generators)
     V_rel = jnp.asarray(cat("V_m") - cat("E_L"), fdt)
     state = init_state(spec, params, seed, V_rel, jnp.asarray(w, fdt), jnp.asarray(kplus, fdt))
     layout = Layout(net._n_nodes, neuron_of_node, node_of_neuron,
                     tuple((p.model, p.base, p.first, p.n) for p in pops), models, syn_params,
                     sr_nodes, mm_nodes, wr_nodes, syn_rec)
-    return Simulation(spec, params, state, layout, chunk_steps=chunk_steps)
+    return Simulation(spec, params, state, layout, chunk_steps=chunk_steps, devices=devices)
 
 
 def _traces(src, row, table, kplus):

@@ -40,6 +40,8 @@ SPEC_MISMATCH = 64  # plasticity parameters changed after build so that a specia
 
 SLICE_ONLY = ("weight", "weight_reported", "Kplus", "t_last", "sr_count", "sr_senders", "sr_stamps", "wr_count",
               "wr_stamps", "wr_synapse", "wr_weights")  # State fields that only the slice work touches
+RECORDED = ("step", "recorded_until", "overflow", "spike_history", "sr_count", "sr_senders", "sr_stamps", "mm_count",
+            "mm_stamps", "mm_values", "wr_count", "wr_synapse", "wr_stamps", "wr_weights")  # what the host takes
 
 
 def _flag(cond, bit):
@@ -69,6 +71,9 @@ def _slice(spec: Spec, params: Params, st: State) -> State:
     prev = s - spec.slice_steps
     cap = spec.slice_capacity
     senders, steps, count, over = slice_spikes(spec, st.spike_history, prev, cap)
+    if spec.neuron_axis:  # split network (jaxsnn.sharding): every device needs every spike
+        senders, steps, count, over_all = _all_spikes(spec, senders, steps, count, st.V_rel.shape[0])
+        over = over | over_all
     overflow = st.overflow | _flag(over, OVERFLOW_SLICE)
     st = st.replace(ring=st.ring.at[(prev + jnp.arange(spec.slice_steps)) % spec.ring].set(0.0))  # read: clear
 
@@ -137,6 +142,20 @@ def _slice(spec: Spec, params: Params, st: State) -> State:
     return st.replace(overflow=st.overflow | overflow, recorded_until=jnp.maximum(st.recorded_until, s))
 
 
+def _all_spikes(spec, senders, steps, count, n_local):
+    """The slice's spikes of all devices (global ids, by neuron then step, as on one device)."""
+    cap = senders.shape[0]
+    first = lax.axis_index(spec.neuron_axis) * n_local
+    packed = jnp.concatenate([senders + first, steps, count[None]])  # one exchange, not three
+    senders, steps, counts = jnp.split(lax.all_gather(packed, spec.neuron_axis), [cap, 2 * cap], axis=1)
+    counts = counts[:, 0]
+    offset = jnp.cumsum(counts) - counts  # device blocks are in neuron order
+    pos = jnp.where(jnp.arange(cap) < counts[:, None], offset[:, None] + jnp.arange(cap), cap).reshape(-1)
+    total = jnp.sum(counts)
+    return (jnp.zeros(cap, jnp.int32).at[pos].set(senders.reshape(-1), mode="drop"),
+            jnp.zeros(cap, jnp.int32).at[pos].set(steps.reshape(-1), mode="drop"), jnp.minimum(total, cap), total > cap)
+
+
 def _push_poisson(spec, dev, st):
     """Poisson counts of every connection for each step k of the new slice, pushed to arrive at k + d.
 
@@ -152,7 +171,7 @@ def _push_poisson(spec, dev, st):
     n = rng.poisson_counts(rng.bits(st.rng, k, dev.pg_stream[None, :]), survival[dev.pg_generator])
     # the select also keeps the product apart from the addition (see iaf_psc_delta.separately_rounded)
     inp = jnp.where(active, dev.pg_weight * n.astype(dtype), 0.0)
-    ring = st.ring.at[(k + dev.pg_delay) % spec.ring, dev.pg_target].add(inp)
+    ring = st.ring.at[(k + dev.pg_delay) % spec.ring, dev.pg_target].add(inp, mode="drop")
     return st.replace(ring=ring), _flag(jnp.any(survival[:, -1] >= 2.0 ** -32), OVERFLOW_POISSON)
 
 

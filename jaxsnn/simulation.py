@@ -4,7 +4,8 @@
 pytrees, the host-side :class:`~jaxsnn.compile.Layout` and what the recorders have gathered so far.
 It is immutable: :func:`simulate` returns a new one. The loop runs on the device in chunks of
 ``chunk_steps`` steps; after each chunk the recorder buffers are moved to the host, and any exceeded
-capacity is grown and the chunk recomputed from its start (nothing is dropped).
+capacity is grown and the chunk recomputed from its start (nothing is dropped). With several devices
+(``devices``), the neurons are split over them (:mod:`jaxsnn.sharding`), with the same results.
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 import pandas as pd
 
-from . import engine
+from . import engine, sharding
 from .errors import CapacityError, JaxsnnError, bad_value
 from .nodes import NodeCollection
 from .structs import Params, Spec, State
@@ -31,6 +32,8 @@ class Simulation:
     layout: object
     chunk_steps: int = 1000
     records: dict = dataclasses.field(default_factory=dict)  # recorder node id -> tuple of column dicts
+    devices: int | None = None  # devices to split the neurons over; None: all of jax.devices()
+    plan: tuple = dataclasses.field(default=(), repr=False, compare=False)  # (params, sharding.Plan) or ()
 
     # ------------------------------------------------------------------------------------ time
     @property
@@ -153,6 +156,9 @@ def simulate(sim: Simulation, t: float, *, progress: bool = False) -> Simulation
     equals ``simulate(s, a + b)`` bit for bit. ``progress=True`` prints a progress line per chunk.
     """
     n = sim.steps(t)
+    sim = _planned(sim)
+    if sim.plan:  # split once; chunks advance the per-device states
+        sim = sim.replace(state=sharding.split(sim.spec, sim.plan[1], sim.state))
     done, t0 = 0, time.perf_counter()
     while done < n:
         k = min(sim.chunk_steps, n - done)
@@ -162,29 +168,51 @@ def simulate(sim: Simulation, t: float, *, progress: bool = False) -> Simulation
             el = time.perf_counter() - t0
             print(f"\r[jaxsnn] {done * sim.spec.resolution:.1f}/{n * sim.spec.resolution:.1f} ms "
                   f"({100 * done / n:.0f} %, {el:.1f} s)", end="" if done < n else "\n", file=sys.stderr, flush=True)
+    if sim.plan:
+        sim = sim.replace(state=sharding.merge(sim.spec, sim.plan[1], sim.state))
+    return sim
+
+
+def _planned(sim: Simulation) -> Simulation:
+    """``sim`` with a sharding plan for its devices (kept while its params are the same object)."""
+    available = jax.devices()
+    n = len(available) if sim.devices is None else sim.devices
+    if not (isinstance(n, (int, np.integer)) and 1 <= n <= len(available)):
+        raise bad_value("devices", sim.devices, f"a number of devices from 1 to {len(available)} (jax.devices()), "
+                        "or None for all")
+    n = min(int(n), max(1, sim.spec.n_neurons))
+    if n == 1:
+        return sim.replace(plan=())
+    if not (sim.plan and sim.plan[0] is sim.params and len(sim.plan[1].devices) == n):
+        sim = sim.replace(plan=(sim.params, sharding.plan(sim.spec, sim.params, tuple(available[:n]))))
     return sim
 
 
 def _chunk(sim: Simulation, k: int) -> Simulation:
-    """Run ``k`` steps; on overflow grow the capacity and recompute the chunk from its start."""
+    """Run ``k`` steps; on overflow grow the capacity and recompute the chunk from its start.
+
+    ``sim.state`` is split over devices when ``sim.plan`` is set (see :func:`simulate`)."""
     from .compile import empty_buffers
 
     spec, state = sim.spec, sim.state
     for _ in range(32):
-        new = engine.advance_jit(spec, sim.params, state, jnp.int32(k))
-        flags = int(new.overflow)
+        if sim.plan:
+            new = sharding.advance(spec, sim.plan[1], state, jnp.int32(k))
+            # to the host in one transfer; slicing device arrays by counts would compile a program per count
+            h = sharding.recorders(spec, sim.plan[1], new, sim.params.synapses.source)
+        else:
+            new = engine.advance_jit(spec, sim.params, state, jnp.int32(k))
+            h = jax.device_get({name: getattr(new, name) for name in engine.RECORDED})
+        flags = int(h["overflow"])
         if not flags:
             break
         spec = _grown(spec, flags)
-        state = state.replace(**empty_buffers(spec, sim.params, state.V_rel.dtype))
+        buffers = empty_buffers(spec, sim.params, sim.state.V_rel.dtype)
+        state = state.replace(**(sharding.spread(sim.plan[1], buffers) if sim.plan else buffers))
     else:
         raise CapacityError(f"capacities still exceeded after growing them (overflow flags {flags}).")
     records = dict(sim.records)
     lay = sim.layout
-    # to the host in one transfer; slicing device arrays by counts would compile a program per count
-    h = jax.device_get({name: getattr(new, name) for name in ("step", "recorded_until", "spike_history", "sr_count",
-                        "sr_senders", "sr_stamps", "mm_count", "mm_stamps", "mm_values", "wr_count", "wr_synapse",
-                        "wr_stamps", "wr_weights")})
     sr_mask, sr_window = jax.device_get((sim.params.devices.sr_mask, sim.params.devices.sr_window))
     # spikes of the unfinished slice are not in the buffers yet: take them from the spike history
     s, since = int(h["step"]), int(h["recorded_until"])
@@ -212,7 +240,7 @@ def _chunk(sim: Simulation, k: int) -> Simulation:
             sel = lay.synapse_recorder[syn] == k_
             records[rid] = records.get(rid, ()) + ({"stamps": stamps[sel], "synapse": syn[sel], "weights": weights[sel]},)
     new = new.replace(sr_count=jnp.zeros_like(new.sr_count), mm_count=jnp.zeros_like(new.mm_count),
-                      wr_count=jnp.zeros_like(new.wr_count), recorded_until=jnp.asarray(s, jnp.int32))
+                      wr_count=jnp.zeros_like(new.wr_count), recorded_until=jnp.full_like(new.recorded_until, s))
     return sim.replace(spec=spec, state=new, records=records)
 
 

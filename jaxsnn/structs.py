@@ -50,6 +50,7 @@ class Spec:
     weight_capacity: int  # 0: no weight recorder
     x64: bool
     differentiable: bool = False  # fixed-length loops (cost follows capacities): jax.grad works
+    neuron_axis: str | None = None  # inside jaxsnn.sharding: the mesh axis the neurons are split over
 
     @property
     def has_plastic(self):

@@ -1,0 +1,237 @@
+"""One network split over several devices by neuron, as NEST splits it over threads.
+
+Device d owns neurons [d·n, (d+1)·n), n = ⌈N / D⌉ (the last block is padded with neurons that never
+spike), and everything that belongs to them as targets: their input ring, STDP archives, Poisson inputs
+and incoming synapses with their weights. Each device runs the unsplit engine on its block; at the start
+of every slice the devices exchange who spiked in the slice that ended (one all-gather of at most
+``slice_capacity`` ids), so that each delivers every spike to its own synapses. All inputs of a neuron
+are summed on one device in the same order as on one device, and random numbers derive from global
+ids, so the results are bit-identical to an unsplit run (tested) and independent of the number of
+devices.
+
+:func:`split` turns a state into per-device states (leading axis: device), :func:`advance` advances
+those, and :func:`merge` turns them back into the global layout, which checkpoints, ``connections()``
+and the recorders see; :func:`jaxsnn.simulate` splits once per call and merges at its end. On a CPU,
+``XLA_FLAGS=--xla_force_host_platform_device_count=<cores>`` makes each core a device.
+"""
+from __future__ import annotations
+
+import dataclasses
+import functools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from . import engine
+from .structs import IN_SYNAPSE, OUT_TARGET, NeuronParams, Params, Spec, State, Synapses
+
+AXIS = "neurons"
+NEURON_FIELDS = ("V_rel", "refractory", "refractory_buffer", "Kminus", "last_post", "post_stamps", "post_Kminus",
+                 "n_post")  # [N, ...]
+STEP_NEURON_FIELDS = ("ring", "spike_history")  # [rows, N]
+
+
+@functools.partial(jax.tree_util.register_dataclass, meta_fields=["devices", "out_degree"],
+                   data_fields=["params", "synapse_of_slot", "slot_of_synapse", "trace_owner", "mm_owner"])
+@dataclasses.dataclass(frozen=True)
+class Plan:
+    """Per-device parameters (leading axis: device) and the maps between global and device layouts."""
+
+    devices: tuple  # the jax devices, in neuron-block order
+    out_degree: int  # largest out-degree within one device (about 1/D of the whole): the width of its blocks
+    params: Params  # device d's Params: its neurons and the synapses onto them, in local indices
+    synapse_of_slot: jax.Array  # int32[D, m]: global index of each device synapse (M for padding)
+    slot_of_synapse: jax.Array  # int32[M]: flat device slot (d · m + local index) of each synapse
+    trace_owner: jax.Array  # int32[traces]: a device that holds synapses of the trace (so updates it)
+    mm_owner: tuple  # per multimeter: int32[recorded] device of each recorded neuron
+
+
+def plan(spec: Spec, params: Params, devices: tuple) -> Plan:
+    """Split ``params`` over ``devices`` (host work, O(neurons + synapses)); each device's part is placed
+    on it once, here, not copied there by every call."""
+    D, N = len(devices), spec.n_neurons
+    n = -(-N // D)
+    nrn, syn, dev = jax.device_get((params.neurons, params.synapses, params.devices))
+
+    def neurons(d):
+        lo, hi = d * n, min(N, (d + 1) * n)
+        pad = n - (hi - lo)
+        # padding: no input, threshold out of reach, so they never spike
+        fill = {"V_th": np.finfo(nrn.V_th.dtype).max, "C_m": 1, "tau_m": 1, "tau_minus": 1}
+        return NeuronParams(**{k: np.concatenate([v[lo:hi], np.full(pad, fill.get(k, 0), v.dtype)])
+                               for k, v in vars(nrn).items()})
+
+    # synapses onto device d's neurons, in global order (so by source, then creation, as on one device)
+    tgt = syn.out_syn[:, OUT_TARGET]
+    owner = tgt // n
+    M = len(tgt)
+    groups = [np.nonzero(owner == d)[0] for d in range(D)]
+    m = max(1, max(len(g) for g in groups))
+    slot = np.zeros(M, np.int64)
+    for d, g in enumerate(groups):
+        slot[g] = d * m + np.arange(len(g))
+    src = syn.source
+    d_hi = spec.plastic_delays[1] if spec.has_plastic else -1
+    stride = d_hi + 2
+    in_owner = tgt[syn.in_syn[:, IN_SYNAPSE]] // n
+    mp = max(1, max(int(np.sum(in_owner == d)) for d in range(D)))
+
+    def pad(a, size, value=0):
+        return np.concatenate([a, np.full((size - len(a),) + a.shape[1:], value, a.dtype)])
+
+    def synapses(d):
+        g = groups[d]
+        out_syn = syn.out_syn[g].copy()
+        out_syn[:, OUT_TARGET] -= d * n
+        in_syn = syn.in_syn[in_owner == d].copy()
+        in_syn[:, IN_SYNAPSE] = slot[in_syn[:, IN_SYNAPSE]] - d * m
+        keys = slice(d * n * stride, min(N, (d + 1) * n) * stride + 1)
+        in_ptr = syn.in_ptr[keys] - syn.in_ptr[keys.start]
+        return Synapses(
+            source=pad(src[g], m), model=pad(syn.model[g], m), out_syn=pad(out_syn, m, 0),
+            out_ptr=np.concatenate([[0], np.cumsum(np.bincount(src[g], minlength=N))]).astype(np.int32),
+            in_ptr=pad(in_ptr, n * stride + 1, in_ptr[-1]), in_syn=pad(in_syn, mp), stdp_table=syn.stdp_table)
+
+    def local(values, d, width, fill=0):  # generator connections onto device d
+        return pad(values[d], width, fill)
+
+    pg_d = [np.nonzero(dev.pg_target // n == d)[0] for d in range(D)]
+    sg_d = [np.nonzero(dev.sg_target // n == d)[0] for d in range(D)]
+    wp, ws = max(len(g) for g in pg_d), max(len(g) for g in sg_d)
+
+    def generators(d):
+        p, s = pg_d[d], sg_d[d]
+        return dev.replace(
+            pg_target=pad(dev.pg_target[p] - d * n, wp, n), pg_weight=pad(dev.pg_weight[p], wp),
+            pg_delay=pad(dev.pg_delay[p], wp), pg_generator=pad(dev.pg_generator[p], wp),
+            pg_stream=pad(dev.pg_stream[p], wp),
+            # padded events: never in a slice (their step is far beyond any run), target out of range
+            sg_step=pad(dev.sg_step[s], ws, np.iinfo(np.int32).max // 2), sg_target=pad(dev.sg_target[s] - d * n, ws, n),
+            sg_weight=pad(dev.sg_weight[s], ws), sg_delay=pad(dev.sg_delay[s], ws),
+            mm_index=tuple(np.clip(ix - d * n, 0, n - 1) for ix in dev.mm_index),
+            wr_mask=pad(dev.wr_mask[groups[d]], m, False))
+
+    per_device = [Params(neurons(d), synapses(d), generators(d)) for d in range(D)]
+    spread = jax.sharding.NamedSharding(jax.sharding.Mesh(np.array(devices), (AXIS,)), jax.sharding.PartitionSpec(AXIS))
+    stacked = jax.tree_util.tree_map(lambda *xs: jax.device_put(np.stack(xs), spread), *per_device)
+    synapse_of_slot = np.full((D, m), M, np.int64)
+    for d, g in enumerate(groups):
+        synapse_of_slot[d, :len(g)] = g
+    plastic = syn.out_syn[:, 2] >= 0
+    n_traces = int(syn.out_syn[plastic, 3].max()) + 1 if plastic.any() else 0
+    trace_owner = np.zeros(n_traces, np.int64)
+    trace_owner[syn.out_syn[plastic, 3]] = owner[plastic]
+    i32 = lambda a: jnp.asarray(a, jnp.int32)
+    out_degree = max(int(np.diff(p.synapses.out_ptr).max(initial=0)) for p in per_device)
+    return Plan(tuple(devices), out_degree, stacked, i32(synapse_of_slot), i32(slot), i32(trace_owner),
+                tuple(i32(ix // n) for ix in dev.mm_index))
+
+
+def _mesh(plan):
+    return jax.sharding.Mesh(np.array(plan.devices), (AXIS,))
+
+
+def split(spec: Spec, plan: Plan, state: State) -> State:
+    """The global ``state`` as per-device states (leading axis: device), each on its device."""
+    mesh = _mesh(plan)
+    state = jax.device_put(state, jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec()))
+    return _jit(_split, spec, mesh, jax.sharding.PartitionSpec(AXIS))(plan, state)
+
+
+def merge(spec: Spec, plan: Plan, states: State) -> State:
+    """Per-device ``states`` back as one global state, on the first device (where an unsplit run keeps it)."""
+    merged = _jit(_merge, spec, _mesh(plan), jax.sharding.PartitionSpec())(plan, states)
+    return jax.device_put(merged, plan.devices[0])
+
+
+def advance(spec: Spec, plan: Plan, states: State, n_steps) -> State:
+    """:func:`jaxsnn.engine.advance` of per-device ``states`` (from :func:`split`)."""
+    return _jit(_advance, spec, _mesh(plan), jax.sharding.PartitionSpec(AXIS))(plan, states, n_steps)
+
+
+@functools.lru_cache(maxsize=None)
+def _jit(fun, spec, mesh, out):
+    return jax.jit(functools.partial(fun, spec, mesh), out_shardings=jax.sharding.NamedSharding(mesh, out))
+
+
+def _advance(spec, mesh, plan, states, n_steps):
+    local = dataclasses.replace(spec, neuron_axis=AXIS, out_degree=plan.out_degree)
+
+    def on_device(p, st):
+        one = lambda tree: jax.tree_util.tree_map(lambda x: x[0], tree)
+        return jax.tree_util.tree_map(lambda x: x[None], engine.advance(local, one(p), one(st), n_steps))
+
+    spread = jax.sharding.PartitionSpec(AXIS)
+    return jax.shard_map(on_device, mesh=mesh, in_specs=spread, out_specs=spread, check_vma=False)(plan.params, states)
+
+
+def _split(spec, mesh, plan, st):
+    D, n = plan.params.neurons.E_L.shape
+
+    def by_neuron(a, axis):
+        pad = [(0, 0)] * a.ndim
+        pad[axis] = (0, D * n - a.shape[axis])
+        a = jnp.pad(a, pad)
+        return jnp.moveaxis(a.reshape(a.shape[:axis] + (D, n) + a.shape[axis + 1:]), axis, 0)
+
+    def by_slot(w):
+        return jnp.concatenate([w, jnp.zeros(1, w.dtype)])[plan.synapse_of_slot]
+
+    out = jax.tree_util.tree_map(lambda v: jnp.broadcast_to(v, (D,) + v.shape), vars(st))  # replicated
+    out.update({k: by_neuron(getattr(st, k), 0) for k in NEURON_FIELDS})
+    out.update({k: by_neuron(getattr(st, k), 1) for k in STEP_NEURON_FIELDS})
+    out.update(weight=by_slot(st.weight), weight_reported=by_slot(st.weight_reported),
+               wr_count=jnp.zeros(D, jnp.int32).at[0].set(st.wr_count))  # earlier records stay on device 0
+    return State(**out)
+
+
+def _merge(spec, mesh, plan, st):
+    D, n = plan.params.neurons.E_L.shape
+
+    def by_neuron(a, axis):
+        a = jnp.moveaxis(a, 0, axis)
+        return a.reshape(a.shape[:axis] + (D * n,) + a.shape[axis + 2:]).take(jnp.arange(spec.n_neurons), axis=axis)
+
+    out = jax.tree_util.tree_map(lambda v: v[0], vars(st))  # the same on every device
+    out.update({k: by_neuron(getattr(st, k), 0) for k in NEURON_FIELDS})
+    out.update({k: by_neuron(getattr(st, k), 1) for k in STEP_NEURON_FIELDS})
+    out.update(
+        weight=st.weight.reshape(-1)[plan.slot_of_synapse],
+        weight_reported=st.weight_reported.reshape(-1)[plan.slot_of_synapse],
+        Kplus=st.Kplus[plan.trace_owner, jnp.arange(st.Kplus.shape[1])],
+        mm_values=tuple(v[owner, :, jnp.arange(owner.shape[0])].T for v, owner in zip(st.mm_values, plan.mm_owner)),
+        overflow=functools.reduce(jnp.bitwise_or, st.overflow))
+    return State(**out)
+
+
+def recorders(spec: Spec, plan: Plan, states: State, source) -> dict:
+    """What the host takes from per-device ``states`` after a chunk, as numpy arrays in the global
+    layout: the step counters, the overflow flags, the spike history and the recorder buffers. Weight
+    events are ordered as one device records them (by slice, sender, step, synapse); ``source`` is
+    ``Synapses.source``."""
+    h = jax.device_get({k: getattr(states, k) for k in engine.RECORDED})
+    owner = jax.device_get(plan.mm_owner)
+    D = len(plan.devices)
+    out = {k: v[0] for k, v in h.items() if not isinstance(v, tuple)}  # the same on every device
+    history = np.moveaxis(h["spike_history"], 0, 1)
+    out.update(spike_history=history.reshape(history.shape[0], -1)[:, :spec.n_neurons],
+               overflow=np.bitwise_or.reduce(h["overflow"]),
+               mm_stamps=tuple(v[0] for v in h["mm_stamps"]),
+               mm_values=tuple(v[o, :, np.arange(len(o))].T for v, o in zip(h["mm_values"], owner)))
+    if spec.weight_capacity:
+        take = [np.arange(int(c)) for c in h["wr_count"]]
+        slots = np.asarray(jax.device_get(plan.synapse_of_slot))
+        synapse = np.concatenate([slots[d][h["wr_synapse"][d][take[d]]] for d in range(D)])
+        stamps = np.concatenate([h["wr_stamps"][d][take[d]] for d in range(D)])
+        weights = np.concatenate([h["wr_weights"][d][take[d]] for d in range(D)])
+        order = np.lexsort((synapse, stamps, np.asarray(source)[synapse], (stamps - 1) // spec.slice_steps))
+        out.update(wr_count=len(order), wr_synapse=synapse[order], wr_stamps=stamps[order], wr_weights=weights[order])
+    return out
+
+
+def spread(plan: Plan, tree):
+    """``tree`` (global-layout arrays that are the same on every device) as per-device copies."""
+    D = len(plan.devices)
+    return jax.device_put(jax.tree_util.tree_map(lambda v: np.broadcast_to(np.asarray(v), (D,) + np.shape(v)), tree),
+                          jax.sharding.NamedSharding(_mesh(plan), jax.sharding.PartitionSpec(AXIS)))
