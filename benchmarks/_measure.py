@@ -67,6 +67,12 @@ def run_child(argv, env=None, timeout=None):
     return res
 
 
+def set_cpu_devices(n):
+    """Make the CPU ``n`` JAX devices (one per core: a network is split over them); call before importing jax."""
+    flags = [f for f in os.environ.get("XLA_FLAGS", "").split() if "xla_force_host_platform_device_count" not in f]
+    os.environ["XLA_FLAGS"] = " ".join(flags + [f"--xla_force_host_platform_device_count={n}"])
+
+
 def median(xs):
     return statistics.median(xs)
 

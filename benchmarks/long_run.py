@@ -1,28 +1,35 @@
 """A long run of the founding network with every E spike recorded, in bounded memory.
 
-    python benchmarks/long_run.py [--t-sim 100000] [--progress] [--json FILE]
+    python benchmarks/long_run.py [--t-sim 100000] [--progress] [--devices D] [--json FILE]
 
 Recorded spikes leave the device after every chunk of steps, so device memory does not grow with the
 run; the host keeps the events (that memory is what is recorded). Prints the peak RSS sampled after
 each 10 s of simulated time, the spike count and the wall time; ``--progress`` shows a progress line
-per chunk (compare the wall time with and without it for its cost).
+per chunk (compare the wall time with and without it for its cost). The network is split over ``D``
+CPU devices (default: one per core).
 """
 import argparse
 import json
+import os
 import resource
 import sys
 import time
 
-import jaxsnn
-from jaxsnn.ei_network import EINetwork
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _measure import set_cpu_devices  # noqa: E402
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--t-sim", type=float, default=100_000.0)
     ap.add_argument("--progress", action="store_true")
+    ap.add_argument("--devices", type=int, default=os.cpu_count())
     ap.add_argument("--json", help="write the numbers here")
     a = ap.parse_args()
+    set_cpu_devices(a.devices)
+    import jaxsnn
+    from jaxsnn.ei_network import EINetwork
+
     ein = EINetwork()
     sim = ein.build()
     sim = jaxsnn.simulate(sim, 10.0)  # compile

@@ -1,6 +1,8 @@
 """The founding network at 1x, 2x, 4x and 10x the neurons (in-degrees fixed): time and memory.
 
-    python benchmarks/scaling.py [--scales 1 2 4 10] [--t-sim 1000] [--runs 3] [--json FILE]
+    python benchmarks/scaling.py [--scales 1 2 4 10] [--t-sim 1000] [--runs 3] [--devices D] [--json FILE]
+
+The network is split over ``D`` CPU devices (default: one per core).
 """
 import argparse
 import json
@@ -17,12 +19,13 @@ def main():
     ap.add_argument("--scales", type=float, nargs="+", default=[1, 2, 4, 10])
     ap.add_argument("--t-sim", type=float, default=1000.0)
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--devices", type=int, default=os.cpu_count(), help="JAX devices the CPU is split into")
     ap.add_argument("--json")
     a = ap.parse_args()
     rows = []
     for k in a.scales:
         rs = [run_child([sys.executable, os.path.join(HERE, "jaxsnn_founding.py"), "--t-sim", str(a.t_sim),
-                         "--scale", str(k)]) for _ in range(a.runs)]
+                         "--scale", str(k), "--devices", str(a.devices)]) for _ in range(a.runs)]
         rows.append({"scale": k, "neurons": rs[0]["nE"] + rs[0]["nI"],
                      "wall_per_sim_s": median([r["wall_per_sim_s"] for r in rs]),
                      "compile_s": median([r["compile_s"] for r in rs]),

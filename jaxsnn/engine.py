@@ -38,7 +38,8 @@ OVERFLOW_POST = 32  # more post spikes in the STDP window than spec.post_capacit
 SPEC_MISMATCH = 64  # plasticity parameters changed after build so that a specialisation no longer holds
 
 
-SLICE_ONLY = ("weight", "weight_reported", "Kplus", "t_last", "sr_count", "sr_senders", "sr_stamps", "wr_count",
+SLICE_ONLY = ("Kminus", "last_post", "post_stamps", "post_Kminus", "n_post", "weight", "weight_reported", "Kplus",
+              "t_last", "sr_count", "sr_senders", "sr_stamps", "wr_count",
               "wr_stamps", "wr_synapse", "wr_weights")  # State fields that only the slice work touches
 RECORDED = ("step", "recorded_until", "overflow", "spike_history", "sr_count", "sr_senders", "sr_stamps", "mm_count",
             "mm_stamps", "mm_values", "wr_count", "wr_synapse", "wr_stamps", "wr_weights")  # what the host takes
@@ -70,6 +71,8 @@ def _slice(spec: Spec, params: Params, st: State) -> State:
     s = st.step
     prev = s - spec.slice_steps
     cap = spec.slice_capacity
+    if spec.has_plastic:
+        st = _archive_post_spikes(spec, nrn, st, prev)
     senders, steps, count, over = slice_spikes(spec, st.spike_history, prev, cap)
     if spec.neuron_axis:  # split network (jaxsnn.sharding): every device needs every spike
         senders, steps, count, over_all = _all_spikes(spec, senders, steps, count, st.V_rel.shape[0])
@@ -142,6 +145,18 @@ def _slice(spec: Spec, params: Params, st: State) -> State:
     return st.replace(overflow=st.overflow | overflow, recorded_until=jnp.maximum(st.recorded_until, s))
 
 
+def _archive_post_spikes(spec, nrn, st, first):
+    """Archive the spikes of steps [first, first + L) for STDP, in step order. Only later slices read the
+    archive (a post spike reaches a synapse one delay, at least a slice, after it), so archiving once per
+    slice gives the values of archiving every step; the step loop then need not carry the archive."""
+    L = spec.slice_steps
+    block = st.spike_history[(first + jnp.arange(L)) % spec.history]  # [L, N]
+    if L <= spec.min_isi:  # at most one spike per neuron: one update
+        stamp = first + 1 + jnp.argmax(block, axis=0).astype(jnp.int32)
+        return stdp.archive_post_spikes(spec, nrn, st, jnp.any(block, axis=0), stamp)
+    return lax.fori_loop(0, L, lambda j, st: stdp.archive_post_spikes(spec, nrn, st, block[j], first + j + 1), st)
+
+
 def _all_spikes(spec, senders, steps, count, n_local):
     """The slice's spikes of all devices (global ids, by neuron then step, as on one device)."""
     cap = senders.shape[0]
@@ -187,8 +202,6 @@ def step(spec: Spec, params: Params, st: State) -> State:
                                               st.V_rel, st.refractory, st.refractory_buffer, st.ring[slot])
     st = st.replace(V_rel=V, refractory=r, refractory_buffer=rbuf,
                     spike_history=st.spike_history.at[s % spec.history].set(spiked))
-    if spec.has_plastic:
-        st = stdp.archive_post_spikes(spec, nrn, st, spiked, stamp)
     if spec.multimeter_rows:
         st = _record_multimeters(spec, nrn, dev, st, stamp)
     return st.replace(step=s + 1)

@@ -53,8 +53,10 @@ def _diff_ms(spec, a, b, dtype):
 
 
 def archive_post_spikes(spec, nrn, st, spiked, stamp):
-    """K₋ update and archive of this step's post spikes (NEST's ArchivingNode::set_spiketime)."""
+    """K₋ update and archive of post spikes (NEST's ArchivingNode::set_spiketime); ``stamp`` is the
+    stamp of every neuron's spike (scalar or per neuron)."""
     dtype = st.Kminus.dtype
+    stamp = jnp.broadcast_to(stamp, spiked.shape)
     decay = jnp.exp(_diff_ms(spec, st.last_post, stamp, dtype) * (1.0 / nrn.tau_minus))
     Km = jnp.where(spiked, st.Kminus * decay + 1.0, st.Kminus)
     pos = st.n_post % spec.post_history
@@ -62,7 +64,7 @@ def archive_post_spikes(spec, nrn, st, spiked, stamp):
     return st.replace(
         Kminus=Km,
         last_post=jnp.where(spiked, stamp, st.last_post),
-        post_stamps=jnp.where(write, stamp, st.post_stamps),
+        post_stamps=jnp.where(write, stamp[:, None], st.post_stamps),
         post_Kminus=jnp.where(write, Km[:, None], st.post_Kminus),
         n_post=st.n_post + spiked.astype(jnp.int32),
     )
