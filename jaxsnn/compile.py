@@ -126,13 +126,17 @@ def compile_network(net: Network, seed: int, *, slice_capacity: int | None = Non
     in_ptr = np.searchsorted(tgt[in_perm] * stride + dly[in_perm], np.arange(N * stride + 1))
     in_degree = int(np.bincount(tgt[in_perm]).max()) if len(in_perm) else 0
     table = np.asarray(table, float).reshape(-1, 6)
-    trace, kplus = _traces(src, row, table, kplus)
+    trace, kplus, per_source = _traces(src, row, table, kplus)
+    trace_per_source = per_source and len(table) == 1
+    source_trace = np.full(N, -1, np.int64)
+    if trace_per_source:
+        source_trace[src[row >= 0]] = trace[row >= 0]
     i32 = lambda a: jnp.asarray(a, jnp.int32)
     synapses = Synapses(
         source=i32(src), model=i32(mdl), out_syn=i32(np.stack([tgt, dly, row, trace], axis=1)),
         out_ptr=i32(out_ptr), in_ptr=i32(in_ptr),
         in_syn=i32(np.stack([in_perm, src[in_perm], dly[in_perm], row[in_perm], trace[in_perm]], axis=1)),
-        stdp_table=jnp.asarray(table, fdt))
+        stdp_table=jnp.asarray(table, fdt), source_trace=i32(source_trace))
 
     # ------------------------------------------------------------------------------------ devices
     gen_conns = [c for c in net._conns if len(c.source) and kind(c) in GENERATORS]
@@ -228,6 +232,7 @@ def compile_network(net: Network, seed: int, *, slice_capacity: int | None = Non
             -(-(plastic_delays[1] - plastic_delays[0] + slice_steps) // slice_steps) if plastic_delays else 1),
         plastic_delays=plastic_delays, stdp_single_row=len(table) == 1,
         stdp_unit_mu=tuple(bool(len(table)) and bool(np.all(table[:, k] == 1.0)) for k in (3, 4)),
+        trace_per_source=trace_per_source,
         has_refractory_input=bool(cat("refractory_input").any()),
         n_poisson_terms=n_terms, has_spike_generators=bool(len(sg)), n_spike_recorders=len(sr_nodes),
         record_capacity=int(record_capacity),
@@ -244,19 +249,21 @@ def compile_network(net: Network, seed: int, *, slice_capacity: int | None = Non
 
 def _traces(src, row, table, kplus):
     """K+ trace of every synapse: one per distinct (source, tau_plus, initial K+) of the plastic synapses
-    (0 for static ones); returns (trace index per synapse, initial K+ per trace)."""
+    (0 for static ones); returns (trace index per synapse, initial K+ per trace, whether each source has
+    one trace)."""
     trace, plastic = np.zeros(len(src), np.int64), row >= 0
     if not plastic.any():
-        return trace, np.zeros(0)
+        return trace, np.zeros(0), False
     groups = np.stack([src[plastic], table[row[plastic], 0], kplus[plastic]], axis=1)
-    if (groups[:, 1:] == groups[0, 1:]).all():  # the usual case: one trace per source, fast
+    per_source = bool((groups[:, 1:] == groups[0, 1:]).all())
+    if per_source:  # the usual case, fast
         uniq, inv = np.unique(src[plastic], return_inverse=True)
         first = np.full(len(uniq), groups[0, 2])
     else:
         uniq, inv = np.unique(groups, axis=0, return_inverse=True)
         first = uniq[:, 2]
     trace[plastic] = inv.reshape(-1)
-    return trace, first
+    return trace, first, per_source
 
 
 def simulation_key(seed) -> jax.Array:

@@ -93,6 +93,8 @@ def _slice(spec: Spec, params: Params, st: State) -> State:
             return st.replace(ring=st.ring.at[row, rec[:, OUT_TARGET]].add(w, mode="drop"))
 
         st = for_each_synapse(senders, count, syn.out_ptr, spec.out_degree, on_spike, st, spec.differentiable)
+        if spec.trace_per_source:  # after every synapse has read the traces and t_last of this slice
+            st = stdp.update_source_traces(spec, syn, st, senders, steps + 1, jnp.arange(cap) < count)
         if spec.has_plastic:
             table = syn.stdp_table
             overflow = overflow | _flag(

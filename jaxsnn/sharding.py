@@ -91,7 +91,8 @@ def plan(spec: Spec, params: Params, devices: tuple) -> Plan:
         return Synapses(
             source=pad(src[g], m), model=pad(syn.model[g], m), out_syn=pad(out_syn, m, 0),
             out_ptr=np.concatenate([[0], np.cumsum(np.bincount(src[g], minlength=N))]).astype(np.int32),
-            in_ptr=pad(in_ptr, n * stride + 1, in_ptr[-1]), in_syn=pad(in_syn, mp), stdp_table=syn.stdp_table)
+            in_ptr=pad(in_ptr, n * stride + 1, in_ptr[-1]), in_syn=pad(in_syn, mp), stdp_table=syn.stdp_table,
+            source_trace=syn.source_trace)
 
     def local(values, d, width, fill=0):  # generator connections onto device d
         return pad(values[d], width, fill)

@@ -125,22 +125,30 @@ def on_presynaptic_spike(spec, nrn, syn, st, e, rec, ok, sender, stamp, slice_st
     arrival = post - 1 + D[:, None]  # step in which each archived post spike reaches the synapse
     early = (arrival >= slice_start) & (arrival <= (stamp - 1)[:, None])
     t_j = jnp.max(jnp.where(early, post, 0), axis=1)
-    w, Kplus, t_last = st.weight[e], st.Kplus[trace], st.t_last[sender]
+    w = st.weight[e]
     any_early = jnp.any(early, axis=1) & plastic  # static synapses are never facilitated
 
     def early_facilitation(w):  # rare, so its exponentials are skipped when no synapse needs them
-        term = _facilitation_term(spec, Kplus, t_last, t_j, D, p)
+        term = _facilitation_term(spec, st.Kplus[trace], st.t_last[sender], t_j, D, p)
         return jnp.where(any_early, facilitate(w, term, p, spec.stdp_unit_mu[0]), w)
 
     w = lax.cond(jnp.any(any_early & ok), early_facilitation, lambda w: w, w)
     w_dep = depress(w, kminus_before(spec, nrn, st, tgt, stamp, D), p, spec.stdp_unit_mu[1])
     w = jnp.where(plastic, w_dep, w)
-    decay = jnp.exp(_diff_ms(spec, t_last, stamp, dtype) / p[..., TAU_PLUS])
     idx = jnp.where(ok, e, st.weight.shape[0])
-    st = st.replace(
-        weight=st.weight.at[idx].set(w, mode="drop"),
-        weight_reported=st.weight_reported.at[idx].set(w, mode="drop"),
-        # every synapse of a trace writes the same value
-        Kplus=st.Kplus.at[jnp.where(ok & plastic, trace, st.Kplus.shape[0])].set(Kplus * decay + 1.0, mode="drop"),
-    )
+    st = st.replace(weight=st.weight.at[idx].set(w, mode="drop"),
+                    weight_reported=st.weight_reported.at[idx].set(w, mode="drop"))
+    if not spec.trace_per_source:  # else update_source_traces, once per spike
+        decay = jnp.exp(_diff_ms(spec, st.t_last[sender], stamp, dtype) / p[..., TAU_PLUS])
+        Kplus = st.Kplus[trace] * decay + 1.0  # every synapse of a trace writes the same value
+        st = st.replace(Kplus=st.Kplus.at[jnp.where(ok & plastic, trace, st.Kplus.shape[0])].set(Kplus, mode="drop"))
     return st, w
+
+
+def update_source_traces(spec, syn, st, senders, stamps, valid):
+    """K₊ ← K₊ e^{(t_last − t) / τ₊} + 1 for the pre spikes ``senders`` (``stamps``) when every source has
+    one trace and τ₊ is shared (``spec.trace_per_source``): once per spike, not once per synapse."""
+    trace = syn.source_trace[senders]
+    decay = jnp.exp(_diff_ms(spec, st.t_last[senders], stamps, st.Kplus.dtype) / syn.stdp_table[0, TAU_PLUS])
+    idx = jnp.where(valid & (trace >= 0), trace, st.Kplus.shape[0])
+    return st.replace(Kplus=st.Kplus.at[idx].set(st.Kplus[trace] * decay + 1.0, mode="drop"))

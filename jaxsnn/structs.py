@@ -41,6 +41,7 @@ class Spec:
     plastic_delays: tuple  # (shortest, longest) delay of plastic synapses in steps; () if none
     stdp_single_row: bool  # one set of plasticity parameters for all plastic synapses
     stdp_unit_mu: tuple  # (mu_plus == 1, mu_minus == 1) for every plastic synapse: skip the powers
+    trace_per_source: bool  # one K+ trace per source and one rule (Synapses.source_trace): update per spike
     has_refractory_input: bool
     n_poisson_terms: int  # 0: no poisson_generator
     has_spike_generators: bool
@@ -99,6 +100,8 @@ class Synapses:
     in_syn: jax.Array  # int32[plastic, 5]: (synapse, source, delay, stdp_row, trace) sorted by (target, delay):
     # a post spike's synapses reached in a slice are one range, read as one contiguous record per synapse
     stdp_table: jax.Array  # [rows, 6]: tau_plus, lambda, alpha, mu_plus, mu_minus, Wmax
+    source_trace: jax.Array  # int32[n_neurons]: K+ trace of each neuron as a source (-1: none), when
+    # Spec.trace_per_source; else all -1
 
     target = property(lambda self: self.out_syn[:, OUT_TARGET])  # int32 neuron index
     delay = property(lambda self: self.out_syn[:, OUT_DELAY])  # int32 steps
