@@ -1,9 +1,9 @@
 """Event-driven iteration over the synapses of the neurons that spiked.
 
 The synapses of neuron ``i`` are ``ptr[i]:ptr[i+1]`` (CSR). For the ``count`` neurons in ``ids`` they
-are visited ``group`` neurons at a time as a dense ``[group, max_degree]`` block, row by row, so
-synapses are seen spike by spike in storage order and the cost grows with the number of spikes, never
-with the number of synapses. Within one call a synapse appears at most once per listed spike.
+are visited in blocks of ``SLOTS`` events, spike by spike in storage order, so the cost grows with the
+number of synaptic events, never with the number of synapses. Within one call a synapse appears at most
+once per listed spike.
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ SLOTS = 4096  # synaptic events per vectorised block
 def for_each_synapse(ids, count, ptr, max_degree: int, body, carry, static=False):
     """``carry = body(syn, valid, spike, carry)`` over the synapses of ``ids[:count]``.
 
-    ``syn`` (int32[group · max_degree]) are synapse indices, ``valid`` masks padding, ``spike`` is the
+    ``syn`` (int32[SLOTS]) are synapse indices, ``valid`` masks the slots past the last event, ``spike`` is the
     position in ``ids`` each slot belongs to.
     """
     return for_each_range(ptr[ids], ptr[ids + 1] - ptr[ids], count, max_degree, body, carry, static)
@@ -25,23 +25,28 @@ def for_each_synapse(ids, count, ptr, max_degree: int, body, carry, static=False
 def for_each_range(starts, sizes, count, max_degree: int, body, carry, static=False):
     """As :func:`for_each_synapse`, for explicit ranges ``starts[k] : starts[k] + sizes[k]``.
 
-    ``static=True`` visits every block of the capacity (masked): a loop of fixed length, which reverse-mode
-    differentiation needs, at a cost that follows the capacity instead of the spikes.
+    The ranges of ``k < count`` are laid end to end (no padding to ``max_degree``) and cut into blocks
+    of ``SLOTS``; slot i belongs to range k(i) = #{k : ends[k] <= i}, ``ends`` the running sum of sizes.
+    ``static=True`` visits every block of the capacity (masked): a loop of fixed length, which
+    reverse-mode differentiation needs, at a cost that follows the capacity instead of the spikes.
     """
-    if max_degree == 0 or starts.shape[0] == 0:
+    n = starts.shape[0]
+    if max_degree == 0 or n == 0:
         return carry
-    group = max(1, min(starts.shape[0], SLOTS // max_degree))
-    pad = lambda a: jnp.concatenate([a, jnp.zeros(group, a.dtype)])
-    starts, sizes = pad(starts), pad(sizes)
-    cols = jnp.arange(max_degree, dtype=starts.dtype)
+    slots = min(SLOTS, n * max_degree)
+    ends = jnp.cumsum(jnp.where(jnp.arange(n) < count, sizes, 0))
+    total = ends[-1]
+    lanes = jnp.arange(slots, dtype=ends.dtype)
 
-    def one_group(g, carry):
-        k = g * group + jnp.arange(group)
-        start = lax.dynamic_slice(starts, (g * group,), (group,))
-        size = lax.dynamic_slice(sizes, (g * group,), (group,))
-        valid = (k[:, None] < count) & (cols[None, :] < size[:, None])
-        syn = jnp.where(valid, start[:, None] + cols[None, :], 0).reshape(-1)
-        return body(syn, valid.reshape(-1), jnp.repeat(k, max_degree), carry)
+    def one_block(b, carry):
+        lo = b * slots
+        # ranges ending inside the block, counted from where they end: k(i) by one running sum
+        marks = jnp.zeros(slots, ends.dtype).at[jnp.where(ends > lo, ends - lo, slots)].add(1, mode="drop")
+        k = jnp.minimum(jnp.searchsorted(ends, lo, side="right") + jnp.cumsum(marks), n - 1)
+        i = lo + lanes
+        valid = i < total
+        syn = jnp.where(valid, starts[k] + i - (ends[k] - sizes[k]), 0)
+        return body(syn, valid, k, carry)
 
-    n_blocks = -(-starts.shape[0] // group) if static else (count + group - 1) // group
-    return lax.fori_loop(0, n_blocks, one_group, carry)
+    n_blocks = -(-(n * max_degree) // slots) if static else (total + slots - 1) // slots
+    return lax.fori_loop(0, n_blocks, one_block, carry)

@@ -149,6 +149,8 @@ class State:
     ring: jax.Array  # [ring, n]: input arriving at each future step (spikes in transit)
     spike_history: jax.Array  # bool[history, n]: who spiked in the last `history` steps (in transit, STDP)
     recorded_until: jax.Array  # int32: spikes of earlier steps are in the recorders already
+    # STDP archive of post spikes up to the start of the current slice (a slice's spikes are archived
+    # when it ends; only later slices read them)
     Kminus: jax.Array  # postsynaptic trace after the last spike
     last_post: jax.Array  # int32 stamp of the last spike
     post_stamps: jax.Array  # int32[n, post_history] archive of recent spike stamps
