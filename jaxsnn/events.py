@@ -34,19 +34,21 @@ def for_each_range(starts, sizes, count, max_degree: int, body, carry, static=Fa
     if max_degree == 0 or n == 0:
         return carry
     slots = min(SLOTS, n * max_degree)
-    ends = jnp.cumsum(jnp.where(jnp.arange(n) < count, sizes, 0))
+    sizes = jnp.where(jnp.arange(n) < count, sizes, 0)
+    ends = jnp.cumsum(sizes)
     total = ends[-1]
+    shift = starts - (ends - sizes)  # synapse index minus slot index, per range
     lanes = jnp.arange(slots, dtype=ends.dtype)
 
     def one_block(b, carry):
         lo = b * slots
-        # ranges ending inside the block, counted from where they end: k(i) by one running sum
+        # ranges ending inside the block, marked where they end: k(i) by one running sum (an associative
+        # scan: XLA's CPU cumsum, a reduce-window, is slower here)
         marks = jnp.zeros(slots, ends.dtype).at[jnp.where(ends > lo, ends - lo, slots)].add(1, mode="drop")
-        k = jnp.minimum(jnp.searchsorted(ends, lo, side="right") + jnp.cumsum(marks), n - 1)
+        k = jnp.minimum(jnp.searchsorted(ends, lo, side="right") + lax.associative_scan(jnp.add, marks), n - 1)
         i = lo + lanes
         valid = i < total
-        syn = jnp.where(valid, starts[k] + i - (ends[k] - sizes[k]), 0)
-        return body(syn, valid, k, carry)
+        return body(jnp.where(valid, i + shift[k], 0), valid, k, carry)
 
     n_blocks = -(-(n * max_degree) // slots) if static else (total + slots - 1) // slots
     return lax.fori_loop(0, n_blocks, one_block, carry)
