@@ -34,8 +34,8 @@ def parse():
     return ap.parse_args()
 
 
-ARGS = parse()
-set_cpu_devices(ARGS.devices)
+if __name__ == "__main__":  # before JAX is imported
+    set_cpu_devices(parse().devices)
 
 import jax  # noqa: E402
 
@@ -52,7 +52,7 @@ def window_stats(sim, ein, t0, t1, k):
 
 
 def main():
-    a = ARGS
+    a = parse()
     tb = time.perf_counter()
     ein = EINetwork(scale=a.scale, seed=a.seed)
     sim = ein.build()

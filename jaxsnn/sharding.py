@@ -20,7 +20,6 @@ import dataclasses
 import functools
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 from . import engine
@@ -32,19 +31,23 @@ NEURON_FIELDS = ("V_rel", "refractory", "refractory_buffer", "Kminus", "last_pos
 STEP_NEURON_FIELDS = ("ring", "spike_history")  # [rows, N]
 
 
-@functools.partial(jax.tree_util.register_dataclass, meta_fields=["devices", "out_degree"],
-                   data_fields=["params", "synapse_of_slot", "slot_of_synapse", "trace_owner", "mm_owner"])
 @dataclasses.dataclass(frozen=True)
 class Plan:
-    """Per-device parameters (leading axis: device) and the maps between global and device layouts."""
+    """How a network is split: the per-device parameters, placed on their devices, and (on the host) the
+    maps between the global and the per-device layouts."""
 
     devices: tuple  # the jax devices, in neuron-block order
+    n_local: int  # neurons per device, padding included
     out_degree: int  # largest out-degree within one device (about 1/D of the whole): the width of its blocks
-    params: Params  # device d's Params: its neurons and the synapses onto them, in local indices
-    synapse_of_slot: jax.Array  # int32[D, m]: global index of each device synapse (M for padding)
-    slot_of_synapse: jax.Array  # int32[M]: flat device slot (d · m + local index) of each synapse
-    trace_owner: jax.Array  # int32[traces]: a device that holds synapses of the trace (so updates it)
-    mm_owner: tuple  # per multimeter: int32[recorded] device of each recorded neuron
+    params: Params  # leading axis: device; device d's neurons and the synapses onto them, in local indices
+    synapse_of_slot: np.ndarray  # [D, m]: global index of each device synapse (M for padding)
+    slot_of_synapse: np.ndarray  # [M]: flat device slot (d · m + local index) of each synapse
+    trace_owner: np.ndarray  # [traces]: a device that holds synapses of the trace (so updates it)
+    mm_owner: tuple  # per multimeter: [recorded] device of each recorded neuron
+
+    @property
+    def mesh(self):
+        return jax.sharding.Mesh(np.array(self.devices), (AXIS,))
 
 
 def plan(spec: Spec, params: Params, devices: tuple) -> Plan:
@@ -54,145 +57,98 @@ def plan(spec: Spec, params: Params, devices: tuple) -> Plan:
     n = -(-N // D)
     nrn, syn, dev = jax.device_get((params.neurons, params.synapses, params.devices))
 
-    def neurons(d):
-        lo, hi = d * n, min(N, (d + 1) * n)
-        pad = n - (hi - lo)
-        # padding: no input, threshold out of reach, so they never spike
+    def pad(a, size, value=0):
+        return np.concatenate([a, np.full((size - len(a),) + a.shape[1:], value, a.dtype)])
+
+    def neurons(d):  # padding: no input, threshold out of reach, so they never spike
         fill = {"V_th": np.finfo(nrn.V_th.dtype).max, "C_m": 1, "tau_m": 1, "tau_minus": 1}
-        return NeuronParams(**{k: np.concatenate([v[lo:hi], np.full(pad, fill.get(k, 0), v.dtype)])
-                               for k, v in vars(nrn).items()})
+        return NeuronParams(**{k: pad(v[d * n:(d + 1) * n], n, fill.get(k, 0)) for k, v in vars(nrn).items()})
 
     # synapses onto device d's neurons, in global order (so by source, then creation, as on one device)
     tgt = syn.out_syn[:, OUT_TARGET]
     owner = tgt // n
-    M = len(tgt)
     groups = [np.nonzero(owner == d)[0] for d in range(D)]
     m = max(1, max(len(g) for g in groups))
-    slot = np.zeros(M, np.int64)
+    synapse_of_slot = np.stack([pad(g.astype(np.int32), m, len(tgt)) for g in groups])
+    slot_of_synapse = np.zeros(len(tgt), np.int32)
     for d, g in enumerate(groups):
-        slot[g] = d * m + np.arange(len(g))
-    src = syn.source
-    d_hi = spec.plastic_delays[1] if spec.has_plastic else -1
-    stride = d_hi + 2
+        slot_of_synapse[g] = d * m + np.arange(len(g))
+    stride = spec.plastic_delays[1] + 2 if spec.has_plastic else 1
     in_owner = tgt[syn.in_syn[:, IN_SYNAPSE]] // n
     mp = max(1, max(int(np.sum(in_owner == d)) for d in range(D)))
 
-    def pad(a, size, value=0):
-        return np.concatenate([a, np.full((size - len(a),) + a.shape[1:], value, a.dtype)])
-
-    def synapses(d):
+    def synapses(d):  # the engine reads neither source nor model
         g = groups[d]
-        out_syn = syn.out_syn[g].copy()
+        out_syn = syn.out_syn[g]
         out_syn[:, OUT_TARGET] -= d * n
-        in_syn = syn.in_syn[in_owner == d].copy()
-        in_syn[:, IN_SYNAPSE] = slot[in_syn[:, IN_SYNAPSE]] - d * m
-        keys = slice(d * n * stride, min(N, (d + 1) * n) * stride + 1)
+        in_syn = syn.in_syn[in_owner == d]
+        in_syn[:, IN_SYNAPSE] = slot_of_synapse[in_syn[:, IN_SYNAPSE]] - d * m
+        keys = slice(min(N, d * n) * stride, min(N, (d + 1) * n) * stride + 1)
         in_ptr = syn.in_ptr[keys] - syn.in_ptr[keys.start]
         return Synapses(
-            source=pad(src[g], m), model=pad(syn.model[g], m), out_syn=pad(out_syn, m, 0),
-            out_ptr=np.concatenate([[0], np.cumsum(np.bincount(src[g], minlength=N))]).astype(np.int32),
+            source=np.zeros(0, np.int32), model=np.zeros(0, np.int32), out_syn=pad(out_syn, m),
+            out_ptr=np.concatenate([[0], np.cumsum(np.bincount(syn.source[g], minlength=N))]).astype(np.int32),
             in_ptr=pad(in_ptr, n * stride + 1, in_ptr[-1]), in_syn=pad(in_syn, mp), stdp_table=syn.stdp_table,
             source_trace=syn.source_trace)
-
-    def local(values, d, width, fill=0):  # generator connections onto device d
-        return pad(values[d], width, fill)
 
     pg_d = [np.nonzero(dev.pg_target // n == d)[0] for d in range(D)]
     sg_d = [np.nonzero(dev.sg_target // n == d)[0] for d in range(D)]
     wp, ws = max(len(g) for g in pg_d), max(len(g) for g in sg_d)
 
-    def generators(d):
+    def generators(d):  # padding: target out of range; spike events far beyond any run
         p, s = pg_d[d], sg_d[d]
         return dev.replace(
             pg_target=pad(dev.pg_target[p] - d * n, wp, n), pg_weight=pad(dev.pg_weight[p], wp),
             pg_delay=pad(dev.pg_delay[p], wp), pg_generator=pad(dev.pg_generator[p], wp),
             pg_stream=pad(dev.pg_stream[p], wp),
-            # padded events: never in a slice (their step is far beyond any run), target out of range
             sg_step=pad(dev.sg_step[s], ws, np.iinfo(np.int32).max // 2), sg_target=pad(dev.sg_target[s] - d * n, ws, n),
             sg_weight=pad(dev.sg_weight[s], ws), sg_delay=pad(dev.sg_delay[s], ws),
             mm_index=tuple(np.clip(ix - d * n, 0, n - 1) for ix in dev.mm_index),
             wr_mask=pad(dev.wr_mask[groups[d]], m, False))
 
     per_device = [Params(neurons(d), synapses(d), generators(d)) for d in range(D)]
+    out_degree = max(int(np.diff(p.synapses.out_ptr).max(initial=0)) for p in per_device)
     spread = jax.sharding.NamedSharding(jax.sharding.Mesh(np.array(devices), (AXIS,)), jax.sharding.PartitionSpec(AXIS))
     stacked = jax.tree_util.tree_map(lambda *xs: jax.device_put(np.stack(xs), spread), *per_device)
-    synapse_of_slot = np.full((D, m), M, np.int64)
-    for d, g in enumerate(groups):
-        synapse_of_slot[d, :len(g)] = g
     plastic = syn.out_syn[:, 2] >= 0
-    n_traces = int(syn.out_syn[plastic, 3].max()) + 1 if plastic.any() else 0
-    trace_owner = np.zeros(n_traces, np.int64)
+    trace_owner = np.zeros(int(syn.out_syn[plastic, 3].max(initial=-1)) + 1, np.int64)
     trace_owner[syn.out_syn[plastic, 3]] = owner[plastic]
-    i32 = lambda a: jnp.asarray(a, jnp.int32)
-    out_degree = max(int(np.diff(p.synapses.out_ptr).max(initial=0)) for p in per_device)
-    return Plan(tuple(devices), out_degree, stacked, i32(synapse_of_slot), i32(slot), i32(trace_owner),
-                tuple(i32(ix // n) for ix in dev.mm_index))
-
-
-def _mesh(plan):
-    return jax.sharding.Mesh(np.array(plan.devices), (AXIS,))
+    return Plan(tuple(devices), n, out_degree, stacked, synapse_of_slot, slot_of_synapse, trace_owner,
+                tuple(np.asarray(ix) // n for ix in dev.mm_index))
 
 
 def split(spec: Spec, plan: Plan, state: State) -> State:
-    """The global ``state`` as per-device states (leading axis: device), each on its device."""
-    mesh = _mesh(plan)
-    state = jax.device_put(state, jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec()))
-    return _jit(_split, spec, mesh, jax.sharding.PartitionSpec(AXIS))(plan, state)
+    """The global ``state`` as per-device states (leading axis: device), each part on its device."""
+    D, n = len(plan.devices), plan.n_local
+    st = jax.device_get(state)
+
+    def by_neuron(a, axis):
+        a = np.concatenate([a, np.zeros(a.shape[:axis] + (D * n - a.shape[axis],) + a.shape[axis + 1:], a.dtype)],
+                           axis)
+        return np.moveaxis(a.reshape(a.shape[:axis] + (D, n) + a.shape[axis + 1:]), axis, 0)
+
+    def by_slot(w):
+        return np.append(w, np.zeros(1, w.dtype))[plan.synapse_of_slot]
+
+    out = jax.tree_util.tree_map(lambda v: np.broadcast_to(v, (D,) + np.shape(v)), vars(st))  # the same everywhere
+    out.update({k: by_neuron(getattr(st, k), 0) for k in NEURON_FIELDS})
+    out.update({k: by_neuron(getattr(st, k), 1) for k in STEP_NEURON_FIELDS})
+    wr_count = np.zeros(D, np.int32)
+    wr_count[0] = st.wr_count  # earlier weight records stay on device 0
+    out.update(weight=by_slot(st.weight), weight_reported=by_slot(st.weight_reported), wr_count=wr_count)
+    return spread(plan, State(**out))
 
 
 def merge(spec: Spec, plan: Plan, states: State) -> State:
-    """Per-device ``states`` back as one global state, on the first device (where an unsplit run keeps it)."""
-    merged = _jit(_merge, spec, _mesh(plan), jax.sharding.PartitionSpec())(plan, states)
-    return jax.device_put(merged, plan.devices[0])
-
-
-def advance(spec: Spec, plan: Plan, states: State, n_steps) -> State:
-    """:func:`jaxsnn.engine.advance` of per-device ``states`` (from :func:`split`)."""
-    return _jit(_advance, spec, _mesh(plan), jax.sharding.PartitionSpec(AXIS))(plan, states, n_steps)
-
-
-@functools.lru_cache(maxsize=None)
-def _jit(fun, spec, mesh, out):
-    return jax.jit(functools.partial(fun, spec, mesh), out_shardings=jax.sharding.NamedSharding(mesh, out))
-
-
-def _advance(spec, mesh, plan, states, n_steps):
-    local = dataclasses.replace(spec, neuron_axis=AXIS, out_degree=plan.out_degree)
-
-    def on_device(p, st):
-        one = lambda tree: jax.tree_util.tree_map(lambda x: x[0], tree)
-        return jax.tree_util.tree_map(lambda x: x[None], engine.advance(local, one(p), one(st), n_steps))
-
-    spread = jax.sharding.PartitionSpec(AXIS)
-    return jax.shard_map(on_device, mesh=mesh, in_specs=spread, out_specs=spread, check_vma=False)(plan.params, states)
-
-
-def _split(spec, mesh, plan, st):
-    D, n = plan.params.neurons.E_L.shape
+    """Per-device ``states`` back as one global state, on the first device (where an unsplit run keeps it).
+    The weight recorder's buffer is device 0's: merge after the host has taken the records (as
+    :func:`jaxsnn.simulate` does)."""
+    D, n = len(plan.devices), plan.n_local
+    st = jax.device_get(states)
 
     def by_neuron(a, axis):
-        pad = [(0, 0)] * a.ndim
-        pad[axis] = (0, D * n - a.shape[axis])
-        a = jnp.pad(a, pad)
-        return jnp.moveaxis(a.reshape(a.shape[:axis] + (D, n) + a.shape[axis + 1:]), axis, 0)
-
-    def by_slot(w):
-        return jnp.concatenate([w, jnp.zeros(1, w.dtype)])[plan.synapse_of_slot]
-
-    out = jax.tree_util.tree_map(lambda v: jnp.broadcast_to(v, (D,) + v.shape), vars(st))  # replicated
-    out.update({k: by_neuron(getattr(st, k), 0) for k in NEURON_FIELDS})
-    out.update({k: by_neuron(getattr(st, k), 1) for k in STEP_NEURON_FIELDS})
-    out.update(weight=by_slot(st.weight), weight_reported=by_slot(st.weight_reported),
-               wr_count=jnp.zeros(D, jnp.int32).at[0].set(st.wr_count))  # earlier records stay on device 0
-    return State(**out)
-
-
-def _merge(spec, mesh, plan, st):
-    D, n = plan.params.neurons.E_L.shape
-
-    def by_neuron(a, axis):
-        a = jnp.moveaxis(a, 0, axis)
-        return a.reshape(a.shape[:axis] + (D * n,) + a.shape[axis + 2:]).take(jnp.arange(spec.n_neurons), axis=axis)
+        a = np.moveaxis(a, 0, axis)
+        return a.reshape(a.shape[:axis] + (D * n,) + a.shape[axis + 2:]).take(np.arange(spec.n_neurons), axis=axis)
 
     out = jax.tree_util.tree_map(lambda v: v[0], vars(st))  # the same on every device
     out.update({k: by_neuron(getattr(st, k), 0) for k in NEURON_FIELDS})
@@ -200,10 +156,31 @@ def _merge(spec, mesh, plan, st):
     out.update(
         weight=st.weight.reshape(-1)[plan.slot_of_synapse],
         weight_reported=st.weight_reported.reshape(-1)[plan.slot_of_synapse],
-        Kplus=st.Kplus[plan.trace_owner, jnp.arange(st.Kplus.shape[1])],
-        mm_values=tuple(v[owner, :, jnp.arange(owner.shape[0])].T for v, owner in zip(st.mm_values, plan.mm_owner)),
-        overflow=functools.reduce(jnp.bitwise_or, st.overflow))
-    return State(**out)
+        Kplus=st.Kplus[plan.trace_owner, np.arange(st.Kplus.shape[1])],
+        mm_values=tuple(v[o, :, np.arange(len(o))].T for v, o in zip(st.mm_values, plan.mm_owner)),
+        overflow=np.bitwise_or.reduce(st.overflow))
+    return jax.device_put(State(**out), plan.devices[0])
+
+
+def advance(spec: Spec, plan: Plan, states: State, n_steps) -> State:
+    """:func:`jaxsnn.engine.advance` of per-device ``states`` (from :func:`split`)."""
+    local = dataclasses.replace(spec, neuron_axis=AXIS, out_degree=plan.out_degree)
+    return _compiled(local, plan.devices)(plan.params, states, n_steps)
+
+
+@functools.lru_cache(maxsize=None)
+def _compiled(local: Spec, devices: tuple):
+    def on_device(p, st, n_steps):
+        one = lambda tree: jax.tree_util.tree_map(lambda x: x[0], tree)
+        return jax.tree_util.tree_map(lambda x: x[None], engine.advance(local, one(p), one(st), n_steps))
+
+    spread = jax.sharding.PartitionSpec(AXIS)
+    mesh = jax.sharding.Mesh(np.array(devices), (AXIS,))
+    run = jax.shard_map(on_device, mesh=mesh, in_specs=(spread, spread, jax.sharding.PartitionSpec()),
+                        out_specs=spread, check_vma=False)
+    # outputs placed as split() places inputs (empty arrays would come back replicated), so that chained
+    # calls reuse one compilation
+    return jax.jit(run, out_shardings=jax.sharding.NamedSharding(mesh, spread))
 
 
 def recorders(spec: Spec, plan: Plan, states: State, source) -> dict:
@@ -212,27 +189,22 @@ def recorders(spec: Spec, plan: Plan, states: State, source) -> dict:
     events are ordered as one device records them (by slice, sender, step, synapse); ``source`` is
     ``Synapses.source``."""
     h = jax.device_get({k: getattr(states, k) for k in engine.RECORDED})
-    owner = jax.device_get(plan.mm_owner)
-    D = len(plan.devices)
     out = {k: v[0] for k, v in h.items() if not isinstance(v, tuple)}  # the same on every device
     history = np.moveaxis(h["spike_history"], 0, 1)
     out.update(spike_history=history.reshape(history.shape[0], -1)[:, :spec.n_neurons],
                overflow=np.bitwise_or.reduce(h["overflow"]),
                mm_stamps=tuple(v[0] for v in h["mm_stamps"]),
-               mm_values=tuple(v[o, :, np.arange(len(o))].T for v, o in zip(h["mm_values"], owner)))
+               mm_values=tuple(v[o, :, np.arange(len(o))].T for v, o in zip(h["mm_values"], plan.mm_owner)))
     if spec.weight_capacity:
         take = [np.arange(int(c)) for c in h["wr_count"]]
-        slots = np.asarray(jax.device_get(plan.synapse_of_slot))
-        synapse = np.concatenate([slots[d][h["wr_synapse"][d][take[d]]] for d in range(D)])
-        stamps = np.concatenate([h["wr_stamps"][d][take[d]] for d in range(D)])
-        weights = np.concatenate([h["wr_weights"][d][take[d]] for d in range(D)])
+        synapse = np.concatenate([plan.synapse_of_slot[d][h["wr_synapse"][d][t]] for d, t in enumerate(take)])
+        stamps = np.concatenate([h["wr_stamps"][d][t] for d, t in enumerate(take)])
+        weights = np.concatenate([h["wr_weights"][d][t] for d, t in enumerate(take)])
         order = np.lexsort((synapse, stamps, np.asarray(source)[synapse], (stamps - 1) // spec.slice_steps))
         out.update(wr_count=len(order), wr_synapse=synapse[order], wr_stamps=stamps[order], wr_weights=weights[order])
     return out
 
 
 def spread(plan: Plan, tree):
-    """``tree`` (global-layout arrays that are the same on every device) as per-device copies."""
-    D = len(plan.devices)
-    return jax.device_put(jax.tree_util.tree_map(lambda v: np.broadcast_to(np.asarray(v), (D,) + np.shape(v)), tree),
-                          jax.sharding.NamedSharding(_mesh(plan), jax.sharding.PartitionSpec(AXIS)))
+    """``tree`` (arrays with a leading device axis) placed part by part on the plan's devices."""
+    return jax.device_put(tree, jax.sharding.NamedSharding(plan.mesh, jax.sharding.PartitionSpec(AXIS)))

@@ -208,7 +208,10 @@ def _chunk(sim: Simulation, k: int) -> Simulation:
             break
         spec = _grown(spec, flags)
         buffers = empty_buffers(spec, sim.params, sim.state.V_rel.dtype)
-        state = state.replace(**(sharding.spread(sim.plan[1], buffers) if sim.plan else buffers))
+        if sim.plan:  # one copy per device
+            buffers = sharding.spread(sim.plan[1], jax.tree_util.tree_map(
+                lambda v: np.broadcast_to(v, (len(sim.plan[1].devices),) + v.shape), buffers))
+        state = state.replace(**buffers)
     else:
         raise CapacityError(f"capacities still exceeded after growing them (overflow flags {flags}).")
     records = dict(sim.records)
@@ -239,8 +242,10 @@ def _chunk(sim: Simulation, k: int) -> Simulation:
         for k_, rid in enumerate(lay.weight_recorders):
             sel = lay.synapse_recorder[syn] == k_
             records[rid] = records.get(rid, ()) + ({"stamps": stamps[sel], "synapse": syn[sel], "weights": weights[sel]},)
-    new = new.replace(sr_count=jnp.zeros_like(new.sr_count), mm_count=jnp.zeros_like(new.mm_count),
-                      wr_count=jnp.zeros_like(new.wr_count), recorded_until=jnp.full_like(new.recorded_until, s))
+    # emptied buffers placed as the state is (a different placement would compile the loop again)
+    emptied = {k: np.zeros(getattr(new, k).shape, np.int32) for k in ("sr_count", "mm_count", "wr_count")}
+    emptied["recorded_until"] = np.full(new.recorded_until.shape, s, np.int32)
+    new = new.replace(**(sharding.spread(sim.plan[1], emptied) if sim.plan else jax.device_put(emptied)))
     return sim.replace(spec=spec, state=new, records=records)
 
 
