@@ -4,13 +4,13 @@ Time advances in steps of h; steps are grouped in slices of NEST's ``min_delay``
 (``spec.slice_steps``, aligned to t = 0), as NEST does. Every step (``nest_semantics.md`` §0–§4):
 
 1. every neuron reads its input slot and integrates (:mod:`jaxsnn.iaf_psc_delta`); spikes get the
-   stamp k+1, are archived for STDP and marked in ``spike_history``;
+   stamp k+1 and are marked in ``spike_history``;
 2. multimeters sample V_m.
 
 At the start of every slice, the previous slice's spikes are processed in one batch (:func:`_slice`):
-the input slots read during that slice are cleared; depression and trace updates of the presynaptic
-spikes (for each synapse in time order) with delivery into the input ring by sender, then step (NEST's
-summation order); STDP facilitation by postsynaptic spikes that reached their synapses during the slice;
+they are archived for STDP (K₋); the input slots read during that slice are cleared; depression of
+the presynaptic spikes (for each synapse in time order) with delivery into the input ring by sender,
+then step (NEST's summation order), then their K₊ traces; STDP facilitation by postsynaptic spikes that reached their synapses during the slice;
 spike and weight recording; then the spike and poisson generators push the events they emit during the
 new slice (a Poisson count per connection and step k, arriving at k + d). A delay is never shorter than
 a slice, so delivery at the next slice start is always in time, and a neuron with synapses spikes at
