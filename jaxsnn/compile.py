@@ -45,11 +45,14 @@ def _window(p, h):
     return lo, (BIG if not math.isfinite(hi) else round(hi / h))
 
 
-def compile_network(net: Network, seed: int, *, slice_capacity: int | None = None, record_capacity: int = 16384,
-                    chunk_steps: int = 1000, weight_capacity: int = 16384, devices: int | None = None):
-    """Compile ``net``; the keyword options are initial capacities (they grow when exceeded), the
-    number of steps per device call (recorders are emptied to the host after each) and the number of
-    devices to split the neurons over (default: all of ``jax.devices()``; see :mod:`jaxsnn.sharding`)."""
+def compile_network(net: Network, seed: int, *, slice_capacity: int | None = None,
+                    record_capacity: int | None = None, chunk_steps: int = 1000, weight_capacity: int = 16384,
+                    devices: int | None = None):
+    """Compile ``net``; the keyword options are initial capacities (they grow when exceeded; a growth
+    recomputes a chunk and compiles again), the number of steps per device call (recorders are emptied to
+    the host after each) and the number of devices to split the neurons over (default: all of
+    ``jax.devices()``; see :mod:`jaxsnn.sharding`). ``record_capacity`` defaults to the spikes of every
+    recorded neuron firing at 100 Hz through a chunk (at least 16,384)."""
     from .simulation import Simulation
 
     h = net.resolution
@@ -235,7 +238,7 @@ def compile_network(net: Network, seed: int, *, slice_capacity: int | None = Non
         trace_per_source=trace_per_source,
         has_refractory_input=bool(cat("refractory_input").any()),
         n_poisson_terms=n_terms, has_spike_generators=bool(len(sg)), n_spike_recorders=len(sr_nodes),
-        record_capacity=int(record_capacity),
+        record_capacity=int(record_capacity or max(16384, sr_mask.sum(axis=1, initial=0).max(initial=0) * chunk_steps * h * 0.1)),
         multimeter_rows=tuple(chunk_steps // iv + 1 for iv in mm_interval),
         weight_capacity=int(weight_capacity) if len(wr_nodes) else 0, x64=x64)
     params = Params(nrn, synapses, generators)
