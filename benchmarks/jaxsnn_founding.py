@@ -100,6 +100,7 @@ def main():
         else:
             sim = jaxsnn.simulate(sim, a.t_sim)
         out["simulate_s"] = time.perf_counter() - ts
+        out["run_peak_rss_mib"] = self_peak_rss_mib()  # before the frames below (events, connections)
         ev = sim.events(ein.sr)
         out["rate_E"] = (len(ev) - first) / ein.nE / (a.t_sim / 1000)
         out["w_mean"] = float(sim.connections("e_syn").weight.mean())
