@@ -23,7 +23,7 @@ import jax
 import numpy as np
 
 from . import engine
-from .structs import IN_SYNAPSE, OUT_TARGET, NeuronParams, Params, Spec, State, Synapses
+from .structs import IN_SYNAPSE, OUT_ROW, OUT_TARGET, OUT_TRACE, NeuronParams, Params, Spec, State, Synapses
 
 AXIS = "neurons"
 NEURON_FIELDS = ("V_rel", "refractory", "refractory_buffer", "Kminus", "last_post", "post_stamps", "post_Kminus",
@@ -45,9 +45,10 @@ class Plan:
     trace_owner: np.ndarray  # [traces]: a device that holds synapses of the trace (so updates it)
     mm_owner: tuple  # per multimeter: [recorded] device of each recorded neuron
 
-    @property
-    def mesh(self):
-        return jax.sharding.Mesh(np.array(self.devices), (AXIS,))
+
+def _by_device(devices, spec=(AXIS,)):
+    """Placement of arrays with a leading device axis, one part per device (``spec=()``: replicated)."""
+    return jax.sharding.NamedSharding(jax.sharding.Mesh(np.array(devices), (AXIS,)), jax.sharding.PartitionSpec(*spec))
 
 
 def plan(spec: Spec, params: Params, devices: tuple) -> Plan:
@@ -108,11 +109,10 @@ def plan(spec: Spec, params: Params, devices: tuple) -> Plan:
 
     per_device = [Params(neurons(d), synapses(d), generators(d)) for d in range(D)]
     out_degree = max(int(np.diff(p.synapses.out_ptr).max(initial=0)) for p in per_device)
-    spread = jax.sharding.NamedSharding(jax.sharding.Mesh(np.array(devices), (AXIS,)), jax.sharding.PartitionSpec(AXIS))
-    stacked = jax.tree_util.tree_map(lambda *xs: jax.device_put(np.stack(xs), spread), *per_device)
-    plastic = syn.out_syn[:, 2] >= 0
-    trace_owner = np.zeros(int(syn.out_syn[plastic, 3].max(initial=-1)) + 1, np.int64)
-    trace_owner[syn.out_syn[plastic, 3]] = owner[plastic]
+    stacked = jax.tree_util.tree_map(lambda *xs: jax.device_put(np.stack(xs), _by_device(devices)), *per_device)
+    plastic = syn.out_syn[:, OUT_ROW] >= 0
+    trace_owner = np.zeros(int(syn.out_syn[plastic, OUT_TRACE].max(initial=-1)) + 1, np.int64)
+    trace_owner[syn.out_syn[plastic, OUT_TRACE]] = owner[plastic]
     return Plan(tuple(devices), n, out_degree, stacked, synapse_of_slot, slot_of_synapse, trace_owner,
                 tuple(np.asarray(ix) // n for ix in dev.mm_index))
 
@@ -174,13 +174,12 @@ def _compiled(local: Spec, devices: tuple):
         one = lambda tree: jax.tree_util.tree_map(lambda x: x[0], tree)
         return jax.tree_util.tree_map(lambda x: x[None], engine.advance(local, one(p), one(st), n_steps))
 
-    spread = jax.sharding.PartitionSpec(AXIS)
-    mesh = jax.sharding.Mesh(np.array(devices), (AXIS,))
-    run = jax.shard_map(on_device, mesh=mesh, in_specs=(spread, spread, jax.sharding.PartitionSpec()),
-                        out_specs=spread, check_vma=False)
+    parts, same = _by_device(devices), _by_device(devices, ())
+    run = jax.shard_map(on_device, mesh=parts.mesh, in_specs=(parts.spec, parts.spec, same.spec),
+                        out_specs=parts.spec, check_vma=False)
     # outputs placed as split() places inputs (empty arrays would come back replicated), so that chained
     # calls reuse one compilation
-    return jax.jit(run, out_shardings=jax.sharding.NamedSharding(mesh, spread))
+    return jax.jit(run, out_shardings=parts)
 
 
 def recorders(spec: Spec, plan: Plan, states: State, source) -> dict:
@@ -207,4 +206,4 @@ def recorders(spec: Spec, plan: Plan, states: State, source) -> dict:
 
 def spread(plan: Plan, tree):
     """``tree`` (arrays with a leading device axis) placed part by part on the plan's devices."""
-    return jax.device_put(tree, jax.sharding.NamedSharding(plan.mesh, jax.sharding.PartitionSpec(AXIS)))
+    return jax.device_put(tree, _by_device(plan.devices))
