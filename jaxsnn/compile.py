@@ -221,6 +221,7 @@ def compile_network(net: Network, seed: int, *, slice_capacity: int | None = Non
         mm_window=windows(net._pop_of(r).params for r in mm_nodes),
         wr_mask=jnp.asarray(syn_rec >= 0))
 
+    recorded_max = int(sr_mask.sum(axis=1).max(initial=0))  # neurons of the busiest spike recorder
     plastic_targets = np.unique(tgt[plastic])
     rc_min = int(RC[plastic_targets].min()) if len(plastic_targets) else 0
     spec = Spec(
@@ -238,7 +239,7 @@ def compile_network(net: Network, seed: int, *, slice_capacity: int | None = Non
         trace_per_source=trace_per_source,
         has_refractory_input=bool(cat("refractory_input").any()),
         n_poisson_terms=n_terms, has_spike_generators=bool(len(sg)), n_spike_recorders=len(sr_nodes),
-        record_capacity=int(record_capacity or max(16384, sr_mask.sum(axis=1, initial=0).max(initial=0) * chunk_steps * h * 0.1)),
+        record_capacity=int(record_capacity or max(16384, recorded_max * chunk_steps * h * 0.1)),  # 100 Hz
         multimeter_rows=tuple(chunk_steps // iv + 1 for iv in mm_interval),
         weight_capacity=int(weight_capacity) if len(wr_nodes) else 0, x64=x64)
     params = Params(nrn, synapses, generators)

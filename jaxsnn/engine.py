@@ -10,12 +10,13 @@ Time advances in steps of h; steps are grouped in slices of NEST's ``min_delay``
 At the start of every slice, the previous slice's spikes are processed in one batch (:func:`_slice`):
 they are archived for STDP (K₋); the input slots read during that slice are cleared; depression of
 the presynaptic spikes (for each synapse in time order) with delivery into the input ring by sender,
-then step (NEST's summation order), then their K₊ traces; STDP facilitation by postsynaptic spikes that reached their synapses during the slice;
-spike and weight recording; then the spike and poisson generators push the events they emit during the
-new slice (a Poisson count per connection and step k, arriving at k + d). A delay is never shorter than
-a slice, so delivery at the next slice start is always in time, and a neuron with synapses spikes at
-most once per slice (slices are at most the shortest inter-spike interval t_ref + h long). Batching per
-slice makes the synaptic work a few large vectorised operations instead of many small ones per step.
+then step (NEST's summation order), then their K₊ traces; STDP facilitation by postsynaptic spikes
+that reached their synapses during the slice; spike and weight recording; then the spike and poisson
+generators push the events they emit during the new slice (a Poisson count per connection and step k,
+arriving at k + d). A delay is never shorter than a slice, so delivery at the next slice start is
+always in time, and a neuron with synapses spikes at most once per slice (slices are at most the
+shortest inter-spike interval t_ref + h long). Batching per slice makes the synaptic work a few large
+vectorised operations instead of many small ones per step.
 """
 from __future__ import annotations
 
@@ -49,15 +50,20 @@ def _flag(cond, bit):
     return jnp.where(cond, bit, 0).astype(jnp.int32)
 
 
+def _spike_step(block, first_step):
+    """Whether each neuron spiked in ``block`` ([steps, N] from ``first_step``) and the step it did, for
+    blocks in which a neuron spikes at most once."""
+    return jnp.any(block, axis=0), first_step + jnp.argmax(block, axis=0).astype(jnp.int32)
+
+
 def slice_spikes(spec: Spec, history, first_step, capacity, L=None):
     """Spikes of steps [first_step, first_step + L) as (neuron, step) lists, by neuron then step."""
     L = L or spec.slice_steps
     block = history[(first_step + jnp.arange(L)) % spec.history]  # [L, N]
     if L <= spec.min_isi:  # at most one spike per neuron: search N entries, not L · N
-        spiked = jnp.any(block, axis=0)
+        spiked, at = _spike_step(block, first_step)
         idx = jnp.nonzero(spiked, size=capacity, fill_value=0)[0].astype(jnp.int32)
         count = jnp.sum(spiked, dtype=jnp.int32)
-        at = first_step + jnp.argmax(block, axis=0).astype(jnp.int32)
         return idx, at[idx], jnp.minimum(count, capacity), count > capacity
     flat = block.T.reshape(-1)
     idx = jnp.nonzero(flat, size=capacity, fill_value=0)[0].astype(jnp.int32)
@@ -154,8 +160,8 @@ def _archive_post_spikes(spec, nrn, st, first):
     L = spec.slice_steps
     block = st.spike_history[(first + jnp.arange(L)) % spec.history]  # [L, N]
     if L <= spec.min_isi:  # at most one spike per neuron: one update
-        stamp = first + 1 + jnp.argmax(block, axis=0).astype(jnp.int32)
-        return stdp.archive_post_spikes(spec, nrn, st, jnp.any(block, axis=0), stamp)
+        spiked, at = _spike_step(block, first)
+        return stdp.archive_post_spikes(spec, nrn, st, spiked, at + 1)
     return lax.fori_loop(0, L, lambda j, st: stdp.archive_post_spikes(spec, nrn, st, block[j], first + j + 1), st)
 
 

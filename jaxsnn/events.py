@@ -16,8 +16,8 @@ SLOTS = 4096  # synaptic events per vectorised block
 def for_each_synapse(ids, count, ptr, max_degree: int, body, carry, static=False):
     """``carry = body(syn, valid, spike, carry)`` over the synapses of ``ids[:count]``.
 
-    ``syn`` (int32[SLOTS]) are synapse indices, ``valid`` masks the slots past the last event, ``spike`` is the
-    position in ``ids`` each slot belongs to.
+    ``syn`` (int32[SLOTS]) are synapse indices, ``valid`` masks the slots past the last event, ``spike``
+    is the position in ``ids`` each slot belongs to.
     """
     return for_each_range(ptr[ids], ptr[ids + 1] - ptr[ids], count, max_degree, body, carry, static)
 
