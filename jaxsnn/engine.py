@@ -265,10 +265,11 @@ def advance(spec: Spec, params: Params, state: State, n_steps) -> State:
     """Advance ``state`` by ``n_steps`` steps (a traced int: one compilation serves every length; a
     Python int when ``spec.differentiable``, whose loops have fixed lengths so that ``jax.grad`` works).
 
-    The loop runs slice by slice: the steps left in the current slice, then whole slices (slice work,
-    then its steps), then the start of a last partial slice. Loops, not a conditional per step: XLA
-    copies every operand of a conditional, which for the synapse arrays would cost more than the
-    simulation. For the same reason the step loop carries only what steps change.
+    The loop runs slice by slice: the steps left in the current slice, then slices (slice work, then
+    its steps; the last one possibly partial). Loops, not a conditional per step: XLA copies every
+    operand of a conditional, which for the synapse arrays would cost more than the simulation. For the
+    same reason the step loop carries only what steps change. The slice work appears once in the
+    program (compile time and compile memory grow with the program).
     """
     L = spec.slice_steps
     if spec.differentiable:  # one scan of fixed length with the slice work under a per-step condition
@@ -286,11 +287,8 @@ def advance(spec: Spec, params: Params, state: State, n_steps) -> State:
     n_steps = jnp.asarray(n_steps, jnp.int32)
     head = jnp.minimum(n_steps, (L - state.step % L) % L)
     st = steps(head, state)
-    whole = (n_steps - head) // L
-    st = lax.fori_loop(0, whole, lambda i, st: steps(L, _slice(spec, params, st)), st)
-    tail = n_steps - head - whole * L
-    st = lax.cond(tail > 0, lambda st: _slice(spec, params, st), lambda st: st, st)  # once per call
-    return steps(tail, st)
+    rest = n_steps - head
+    return lax.fori_loop(0, -(-rest // L), lambda i, st: steps(jnp.minimum(L, rest - i * L), _slice(spec, params, st)), st)
 
 
 advance_jit = jax.jit(advance, static_argnums=0)
