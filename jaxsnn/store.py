@@ -17,14 +17,17 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+from typing import TYPE_CHECKING
 
 import jax
 import numpy as np
-import pandas as pd
 
 from . import checkpoint_io as cio
 from .errors import JaxsnnError
-from .simulation import Simulation
+from .simulation import Simulation, frame
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 SYN_COLUMNS = ("source", "target", "weight", "delay")
 
@@ -59,7 +62,7 @@ class Stored:
     def connections(self, model: str) -> pd.DataFrame:
         if model not in self.meta["synapse_models"]:
             raise JaxsnnError(f"no connections stored for {model!r}; stored: {list(self.meta['synapse_models'])}")
-        return pd.DataFrame({c: self.arrays[f"{model}/{c}"] for c in SYN_COLUMNS})
+        return frame({c: self.arrays[f"{model}/{c}"] for c in SYN_COLUMNS})
 
 
 def load(path) -> Stored:
