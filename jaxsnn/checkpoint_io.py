@@ -80,7 +80,7 @@ def write(path: str | os.PathLike, arrays: Mapping[str, np.ndarray], meta: Mappi
         new.mkdir()
         (new / "meta.json").write_text(json.dumps(record, indent=1), encoding="utf-8")
         if tree:  # Orbax refuses an empty tree.
-            import orbax.checkpoint as ocp  # here: importing it costs ~30 MiB and 0.5 s
+            import orbax.checkpoint as ocp  # on first use: it costs ~30 MiB and 0.5 s to import
             with ocp.Checkpointer(ocp.StandardCheckpointHandler()) as ckptr:
                 ckptr.save(new / "arrays", args=ocp.args.StandardSave(tree))
         if os.path.lexists(path):

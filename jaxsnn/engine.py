@@ -288,7 +288,11 @@ def advance(spec: Spec, params: Params, state: State, n_steps) -> State:
     head = jnp.minimum(n_steps, (L - state.step % L) % L)
     st = steps(head, state)
     rest = n_steps - head
-    return lax.fori_loop(0, -(-rest // L), lambda i, st: steps(jnp.minimum(L, rest - i * L), _slice(spec, params, st)), st)
+
+    def one_slice(i, st):  # its work, then its steps (fewer in a last partial slice)
+        return steps(jnp.minimum(L, rest - i * L), _slice(spec, params, st))
+
+    return lax.fori_loop(0, -(-rest // L), one_slice, st)
 
 
 advance_jit = jax.jit(advance, static_argnums=0)

@@ -127,7 +127,7 @@ class Simulation:
         senders = c.get("senders", np.zeros(0, np.int64))
         order = np.lexsort((senders, stamps))
         return frame({"senders": senders[order],
-                             "times": 0.001 * (stamps[order] * self.spec.tics_per_step)})
+                      "times": 0.001 * (stamps[order] * self.spec.tics_per_step)})
 
     def multimeter(self, recorder) -> pd.DataFrame:
         """Samples of a multimeter: ``times``, ``senders``, ``V_m`` (long format, as NEST's events)."""
@@ -140,7 +140,7 @@ class Simulation:
         stamps = c.get("stamps", np.zeros(0, np.int64))
         vals = c.get("V_m", np.zeros((0, len(senders))))
         return frame({"times": np.repeat(0.001 * (stamps.astype(np.int64) * self.spec.tics_per_step), len(senders)),
-                             "senders": np.tile(senders, len(stamps)), "V_m": vals.reshape(-1)})
+                      "senders": np.tile(senders, len(stamps)), "V_m": vals.reshape(-1)})
 
     def weights(self, recorder) -> pd.DataFrame:
         """Events of a weight_recorder: ``times``, ``senders``, ``targets``, ``weights`` (transmitted)."""
