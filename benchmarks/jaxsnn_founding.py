@@ -1,12 +1,14 @@
 """One child run of the founding network in jaxsnn, printing one JSON line (see seed_network.py).
 
     python benchmarks/jaxsnn_founding.py --t-sim 1000 [--seed S] [--scale K] [--devices D] [--ensemble N] [--stats]
+                                               [--cache DIR]
 
 The CPU is split into ``D`` JAX devices (default: one per core), over which the network's neurons are
 split (``--ensemble``: over which the members are spread). ``compile_s`` is the first simulated step
 (planning the split and compiling). ``--ensemble N`` simulates N networks (seeds S, S+1, ...) in one
 compiled call (advance_ensemble). ``--stats`` adds the statistics of
-shared/reference/nest_network_stats.json per simulated second.
+shared/reference/nest_network_stats.json per simulated second. ``--cache DIR`` turns jaxsnn's persistent
+compilation cache on at DIR (a second run loads the compiled simulation instead of compiling it).
 """
 import argparse
 import json
@@ -31,6 +33,7 @@ def parse():
     ap.add_argument("--vary", choices=("seeds", "rates"), default="seeds",
                     help="ensemble members differ in seed, or in Poisson rate (800 Hz ± 5 %% steps)")
     ap.add_argument("--stats", action="store_true")
+    ap.add_argument("--cache", help="persistent compilation cache directory (default: off)")
     return ap.parse_args()
 
 
@@ -53,6 +56,8 @@ def window_stats(sim, ein, t0, t1, k):
 
 def main():
     a = parse()
+    if a.cache:
+        jaxsnn.enable_compilation_cache(a.cache)
     tb = time.perf_counter()
     ein = EINetwork(scale=a.scale, seed=a.seed)
     sim = ein.build()

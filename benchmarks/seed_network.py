@@ -1,10 +1,12 @@
 """jaxsnn vs NEST 3.10 on the founding network (NEST's store/restore example), side by side.
 
-    python benchmarks/seed_network.py [--t-sim 1000|10000] [--runs 5] [--devices D] [--nest PYTHON] [--json FILE]
+    python benchmarks/seed_network.py [--t-sim 1000|10000] [--runs 5] [--devices D] [--nest PYTHON] [--cache DIR]
+                                      [--json FILE]
 
 Alternates the two simulators run by run (each run a fresh process, after one warm-up run of each),
 and reports medians of wall seconds per simulated second, the ratio jaxsnn / NEST, jaxsnn's compile
-time (separately; the persistent compilation cache is off) and the peak memory of each process.
+time (separately; the persistent compilation cache is off unless ``--cache DIR``, which the warm-up run
+fills, so that the timed runs load the compiled simulation) and the peak memory of each process.
 jaxsnn splits the network over ``D`` CPU devices (default: one per core), NEST runs with as many threads
 as cores, when ``--nest`` (default: the python of /work/nestvenv or
 $NEST_PYTHON) can import nest; otherwise only jaxsnn is measured.
@@ -34,11 +36,13 @@ def main():
     ap.add_argument("--scale", type=float, default=1.0)
     ap.add_argument("--nest", help="a python that can import nest")
     ap.add_argument("--devices", type=int, default=os.cpu_count(), help="JAX devices the CPU is split into")
+    ap.add_argument("--cache", help="jaxsnn's persistent compilation cache directory; the warm-up run fills it "
+                    "(default: off, every run compiles)")
     ap.add_argument("--json", help="write the numbers here")
     a = ap.parse_args()
     nest = nest_python(a.nest)
     jx = [sys.executable, os.path.join(HERE, "jaxsnn_founding.py"), "--t-sim", str(a.t_sim), "--scale", str(a.scale),
-          "--devices", str(a.devices)]
+          "--devices", str(a.devices)] + (["--cache", a.cache] if a.cache else [])
     ns = [nest, os.path.join(HERE, "nest_founding.py"), "--t-sim", str(a.t_sim), "--scale", str(int(a.scale))] if nest else None
     rows = []
     for i in range(a.runs + 1):  # run 0 is the warm-up
@@ -67,7 +71,8 @@ def main():
         print(f"ratio jaxsnn / NEST (median wall per simulated second): {summary['ratio_jaxsnn_over_nest']:.2f}")
     if a.json:
         with open(a.json, "w") as f:
-            json.dump({"summary": summary, "runs": rows, "t_sim": a.t_sim, "cpus": os.cpu_count(), "devices": a.devices},
+            json.dump({"summary": summary, "runs": rows, "t_sim": a.t_sim, "cpus": os.cpu_count(), "devices": a.devices,
+                       "cache": a.cache},
                       f, indent=1)
 
 
