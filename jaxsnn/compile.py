@@ -89,51 +89,52 @@ def compile_network(net: Network, seed: int, *, slice_capacity: int | None = Non
                  and kind(c) == "iaf_psc_delta"]
     models = tuple(dict.fromkeys(c.model for c in syn_conns))
     table, syn_params = [], {}
-    src, tgt, dly, mdl, w, kplus, row = [], [], [], [], [], [], []
+    # per synapse, filled in place in int32 (memory: a few arrays of M entries at a time, not dozens)
+    M = sum(len(c.source) for c in syn_conns)
+    src, tgt, dly, mdl, row = (np.empty(M, np.int32) for _ in range(5))
+    w, kplus = np.empty(M), np.zeros(M)
+    per_conn = []  # per-connection rule parameters (stdp_synapse), in synapse order
+    at = 0
     for c in syn_conns:
-        m = net.models.get(c.model)
-        n = len(c.source)
-        src.append(neuron_of_node[c.source])
-        tgt.append(neuron_of_node[c.target])
-        dly.append(c.delay)
-        mdl.append(np.full(n, models.index(c.model)))
-        w.append(c.weight)
-        kplus.append(c.extra.get("Kplus", np.zeros(n)))
+        m, part = net.models.get(c.model), slice(at, at + len(c.source))
+        at = part.stop
+        src[part], tgt[part] = neuron_of_node[c.source], neuron_of_node[c.target]
+        dly[part], mdl[part], w[part] = c.delay, models.index(c.model), c.weight
+        if "Kplus" in c.extra:
+            kplus[part] = c.extra["Kplus"]
         if m.base == "stdp_synapse_hom":
             if c.model not in syn_params:
                 syn_params[c.model] = {k: m.defaults[k] for k in STDP_PARAMS}
                 table.append([m.defaults[k] for k in STDP_PARAMS])
-            row.append(np.full(n, list(syn_params).index(c.model)))
+            row[part] = list(syn_params).index(c.model)
         elif m.base == "stdp_synapse":
-            row.append(np.full(n, -2))  # per-connection rows, appended below
+            row[part] = -2  # per-connection rows, appended below
+            per_conn.append(np.stack([c.extra[k] for k in STDP_PARAMS], axis=1))
         else:
-            row.append(np.full(n, -1))
-    cat_ = (lambda xs, dt: np.concatenate(xs).astype(dt) if xs else np.zeros(0, dt))
-    src, tgt, dly, mdl = cat_(src, np.int64), cat_(tgt, np.int64), cat_(dly, np.int64), cat_(mdl, np.int64)
-    w, kplus, row = cat_(w, np.float64), cat_(kplus, np.float64), cat_(row, np.int64)
-    per_conn = [c for c in syn_conns if net.models.get(c.model).base == "stdp_synapse"]
+            row[part] = -1
     if per_conn:
-        extra = np.stack([np.concatenate([c.extra[k] for c in per_conn]) for k in STDP_PARAMS], axis=1)
+        extra = np.concatenate(per_conn)
         row[row == -2] = len(table) + np.arange(len(extra))
         table = table + extra.tolist()
-    order = np.argsort(src, kind="stable")  # outgoing synapses of a neuron are contiguous
-    src, tgt, dly, mdl, w, kplus, row = (a[order] for a in (src, tgt, dly, mdl, w, kplus, row))
+    order = np.argsort(src, kind="stable").astype(np.int32)  # outgoing synapses of a neuron are contiguous
+    src, tgt, dly, mdl, w, kplus, row = src[order], tgt[order], dly[order], mdl[order], w[order], kplus[order], row[order]
+    del order
     out_ptr = np.concatenate([[0], np.cumsum(np.bincount(src, minlength=N))])
     plastic = row >= 0
     plastic_delays = (int(dly[plastic].min()), int(dly[plastic].max())) if plastic.any() else ()
-    in_perm = np.nonzero(plastic)[0]
+    in_perm = np.nonzero(plastic)[0].astype(np.int32)
     in_perm = in_perm[np.lexsort((dly[in_perm], tgt[in_perm]))]
     stride = plastic_delays[1] + 2 if plastic_delays else 1
     # CSR over the key target * stride + delay: the plastic synapses of a target with delays in [a, b)
     # are in_syn[in_ptr[key(a)] : in_ptr[key(b)]]
-    in_ptr = np.searchsorted(tgt[in_perm] * stride + dly[in_perm], np.arange(N * stride + 1))
+    in_ptr = np.searchsorted(tgt[in_perm].astype(np.int64) * stride + dly[in_perm], np.arange(N * stride + 1))
     in_degree = int(np.bincount(tgt[in_perm]).max()) if len(in_perm) else 0
     table = np.asarray(table, float).reshape(-1, 6)
     trace, kplus, per_source = _traces(src, row, table, kplus)
     trace_per_source = per_source and len(table) == 1
     source_trace = np.full(N, -1, np.int64)
     if trace_per_source:
-        source_trace[src[row >= 0]] = trace[row >= 0]
+        source_trace[src[plastic]] = trace[plastic]
     i32 = lambda a: jnp.asarray(a, jnp.int32)
     synapses = Synapses(
         source=i32(src), model=i32(mdl), out_syn=i32(np.stack([tgt, dly, row, trace], axis=1)),
@@ -163,6 +164,7 @@ def compile_network(net: Network, seed: int, *, slice_capacity: int | None = Non
                     for st_, ww in zip(stamps[keep], sw[keep]):
                         sg_ev.append((st_ - 1, gid, neuron_of_node[c.target[j]], c.weight[j] * ww, c.delay[j]))
     sg = np.array(sg_ev, dtype=float).reshape(-1, 5)
+    cat_ = (lambda xs, dt: np.concatenate(xs).astype(dt) if xs else np.zeros(0, dt))
     pg_params = [net._pop_of(g).params for g in pg_nodes]
     pg_rate = np.array([p["rate"] for p in pg_params], float)
     pg_target = cat_(pg_t, np.int64)
@@ -181,7 +183,7 @@ def compile_network(net: Network, seed: int, *, slice_capacity: int | None = Non
         elif c.model == "multimeter":
             for k, r in enumerate(mm_nodes):
                 mm_index[k].extend(neuron_of_node[c.target[c.source == r]].tolist())
-    syn_rec = np.full(len(src), -1, np.int64)
+    syn_rec = np.full(M, -1, np.int32)
     for k, r in enumerate(wr_nodes):
         p = net._pop_of(r).params
         for mi, name in enumerate(models):
@@ -193,13 +195,18 @@ def compile_network(net: Network, seed: int, *, slice_capacity: int | None = Non
                 if p["targets"] is not None:
                     sel &= np.isin(node_of_neuron[tgt], np.asarray(getattr(p["targets"], "ids", p["targets"])))
                 syn_rec[sel] = k
-    max_delay = int(max(np.concatenate([[1], dly, *pg_d, sg[:, 4]])))
+    delays = [a for a in (dly, *pg_d, sg[:, 4]) if len(a)]
+    max_delay = int(max([1] + [a.max() for a in delays]))
     # NEST's min_delay: the shortest delay of any connection, recorders' (1 ms) included; capped by the
     # shortest inter-spike interval of neurons with outgoing synapses and of targets of plastic ones, so
     # that these spike at most once per slice
     recorder_delay = [round(1.0 / h)] if any(c.model in ("spike_recorder", "multimeter") for c in net._conns) else []
-    min_isi = list(RC[np.unique(np.concatenate([src, tgt[row >= 0]]))] + 1) if len(src) else []
-    slice_steps = int(max(1, min(np.concatenate([dly, *pg_d, sg[:, 4], recorder_delay, min_isi, [max_delay]]))))
+    plastic_target = np.zeros(N, bool)
+    plastic_target[tgt[plastic]] = True
+    once_per_slice = plastic_target.copy()
+    once_per_slice[src] = True
+    min_isi = [int(RC[once_per_slice].min()) + 1] if once_per_slice.any() else []
+    slice_steps = int(max(1, min([a.min() for a in delays] + recorder_delay + min_isi + [max_delay])))
     # spike-generator events are pushed at the start of their slice, by generator, then step (NEST's order)
     sg = sg[np.lexsort((sg[:, 0], sg[:, 1], sg[:, 0] // slice_steps))] if len(sg) else sg
     mm_interval = [round(net._pop_of(r).params["interval"] / h) for r in mm_nodes]
@@ -222,8 +229,7 @@ def compile_network(net: Network, seed: int, *, slice_capacity: int | None = Non
         wr_mask=jnp.asarray(syn_rec >= 0))
 
     recorded_max = int(sr_mask.sum(axis=1).max(initial=0))  # neurons of the busiest spike recorder
-    plastic_targets = np.unique(tgt[plastic])
-    rc_min = int(RC[plastic_targets].min()) if len(plastic_targets) else 0
+    rc_min = int(RC[plastic_target].min()) if plastic_target.any() else 0
     spec = Spec(
         resolution=h, tics_per_step=net.tics_per_step, n_neurons=N, ring=max_delay + slice_steps,
         slice_steps=slice_steps, min_isi=int(RC.min()) + 1 if N else 1,
@@ -255,16 +261,16 @@ def _traces(src, row, table, kplus):
     """K+ trace of every synapse: one per distinct (source, tau_plus, initial K+) of the plastic synapses
     (0 for static ones); returns (trace index per synapse, initial K+ per trace, whether each source has
     one trace)."""
-    trace, plastic = np.zeros(len(src), np.int64), row >= 0
+    trace, plastic = np.zeros(len(src), np.int32), row >= 0
     if not plastic.any():
         return trace, np.zeros(0), False
-    groups = np.stack([src[plastic], table[row[plastic], 0], kplus[plastic]], axis=1)
-    per_source = bool((groups[:, 1:] == groups[0, 1:]).all())
+    tau, k0 = table[row[plastic], 0], kplus[plastic]
+    per_source = bool((tau == tau[0]).all() and (k0 == k0[0]).all())
     if per_source:  # the usual case, fast
         uniq, inv = np.unique(src[plastic], return_inverse=True)
-        first = np.full(len(uniq), groups[0, 2])
+        first = np.full(len(uniq), k0[0])
     else:
-        uniq, inv = np.unique(groups, axis=0, return_inverse=True)
+        uniq, inv = np.unique(np.stack([src[plastic], tau, k0], axis=1), axis=0, return_inverse=True)
         first = uniq[:, 2]
     trace[plastic] = inv.reshape(-1)
     return trace, first, per_source

@@ -65,31 +65,42 @@ def plan(spec: Spec, params: Params, devices: tuple) -> Plan:
         fill = {"V_th": np.finfo(nrn.V_th.dtype).max, "C_m": 1, "tau_m": 1, "tau_minus": 1}
         return NeuronParams(**{k: pad(v[d * n:(d + 1) * n], n, fill.get(k, 0)) for k, v in vars(nrn).items()})
 
-    # synapses onto device d's neurons, in global order (so by source, then creation, as on one device)
+    # synapses onto device d's neurons, in global order (so by source, then creation, as on one device);
+    # the large per-synapse arrays are filled in place, device by device
     tgt = syn.out_syn[:, OUT_TARGET]
-    owner = tgt // n
-    groups = [np.nonzero(owner == d)[0] for d in range(D)]
-    m = max(1, max(len(g) for g in groups))
-    synapse_of_slot = np.stack([pad(g.astype(np.int32), m, len(tgt)) for g in groups])
-    slot_of_synapse = np.zeros(len(tgt), np.int32)
+    M, owner = len(tgt), tgt // n
+    by_device = np.argsort(owner, kind="stable").astype(np.int32)
+    counts = np.bincount(owner, minlength=D)
+    starts = np.concatenate([[0], np.cumsum(counts)])
+    groups = [by_device[starts[d]:starts[d + 1]] for d in range(D)]
+    m = max(1, int(counts.max(initial=0)))
+    synapse_of_slot = np.full((D, m), M, np.int32)
+    slot_of_synapse = np.zeros(M, np.int32)
+    out_syn = np.zeros((D, m, syn.out_syn.shape[1]), np.int32)
     for d, g in enumerate(groups):
-        slot_of_synapse[g] = d * m + np.arange(len(g))
-    stride = spec.plastic_delays[1] + 2 if spec.has_plastic else 1
+        synapse_of_slot[d, :len(g)] = g
+        slot_of_synapse[g] = d * m + np.arange(len(g), dtype=np.int32)
+        np.take(syn.out_syn, g, axis=0, out=out_syn[d, :len(g)])
+        out_syn[d, :len(g), OUT_TARGET] -= d * n
     in_owner = tgt[syn.in_syn[:, IN_SYNAPSE]] // n
-    mp = max(1, max(int(np.sum(in_owner == d)) for d in range(D)))
+    in_rows = np.argsort(in_owner, kind="stable").astype(np.int32)
+    in_starts = np.concatenate([[0], np.cumsum(np.bincount(in_owner, minlength=D))])
+    mp = max(1, int(np.diff(in_starts).max(initial=0)))
+    in_syn = np.zeros((D, mp, syn.in_syn.shape[1]), np.int32)
+    for d in range(D):
+        part = in_syn[d, :in_starts[d + 1] - in_starts[d]]
+        np.take(syn.in_syn, in_rows[in_starts[d]:in_starts[d + 1]], axis=0, out=part)
+        part[:, IN_SYNAPSE] = slot_of_synapse[part[:, IN_SYNAPSE]] - d * m
+    del by_device, in_owner, in_rows
+    stride = spec.plastic_delays[1] + 2 if spec.has_plastic else 1
 
-    def synapses(d):  # the engine reads neither source nor model
-        g = groups[d]
-        out_syn = syn.out_syn[g]
-        out_syn[:, OUT_TARGET] -= d * n
-        in_syn = syn.in_syn[in_owner == d]
-        in_syn[:, IN_SYNAPSE] = slot_of_synapse[in_syn[:, IN_SYNAPSE]] - d * m
+    def synapses(d):  # the engine reads neither source nor model; out_syn and in_syn are placed below
         keys = slice(min(N, d * n) * stride, min(N, (d + 1) * n) * stride + 1)
         in_ptr = syn.in_ptr[keys] - syn.in_ptr[keys.start]
         return Synapses(
-            source=np.zeros(0, np.int32), model=np.zeros(0, np.int32), out_syn=pad(out_syn, m),
-            out_ptr=np.concatenate([[0], np.cumsum(np.bincount(syn.source[g], minlength=N))]).astype(np.int32),
-            in_ptr=pad(in_ptr, n * stride + 1, in_ptr[-1]), in_syn=pad(in_syn, mp), stdp_table=syn.stdp_table,
+            source=np.zeros(0, np.int32), model=np.zeros(0, np.int32), out_syn=None,
+            out_ptr=np.concatenate([[0], np.cumsum(np.bincount(syn.source[groups[d]], minlength=N))]).astype(np.int32),
+            in_ptr=pad(in_ptr, n * stride + 1, in_ptr[-1]), in_syn=None, stdp_table=syn.stdp_table,
             source_trace=syn.source_trace)
 
     pg_d = [np.nonzero(dev.pg_target // n == d)[0] for d in range(D)]
@@ -109,7 +120,9 @@ def plan(spec: Spec, params: Params, devices: tuple) -> Plan:
 
     per_device = [Params(neurons(d), synapses(d), generators(d)) for d in range(D)]
     out_degree = max(int(np.diff(p.synapses.out_ptr).max(initial=0)) for p in per_device)
-    stacked = jax.tree_util.tree_map(lambda *xs: jax.device_put(np.stack(xs), _by_device(devices)), *per_device)
+    put = functools.partial(jax.device_put, device=_by_device(devices))
+    stacked = jax.tree_util.tree_map(lambda *xs: put(np.stack(xs)), *per_device)
+    stacked = stacked.replace(synapses=stacked.synapses.replace(out_syn=put(out_syn), in_syn=put(in_syn)))
     plastic = syn.out_syn[:, OUT_ROW] >= 0
     trace_owner = np.zeros(int(syn.out_syn[plastic, OUT_TRACE].max(initial=-1)) + 1, np.int64)
     trace_owner[syn.out_syn[plastic, OUT_TRACE]] = owner[plastic]
