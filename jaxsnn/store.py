@@ -62,7 +62,7 @@ class Stored:
     def connections(self, model: str) -> pd.DataFrame:
         if model not in self.meta["synapse_models"]:
             raise JaxsnnError(f"no connections stored for {model!r}; stored: {list(self.meta['synapse_models'])}")
-        return frame({c: self.arrays[f"{model}/{c}"] for c in SYN_COLUMNS})
+        return frame({c: self.arrays[f"{model}/{c}"].copy() for c in SYN_COLUMNS})
 
 
 def load(path) -> Stored:
