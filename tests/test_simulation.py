@@ -6,6 +6,7 @@ import sys
 
 import jax
 import numpy as np
+import pandas as pd
 import pytest
 
 import jaxsnn
@@ -212,3 +213,29 @@ def test_kplus_traces_are_shared_exactly_by_synapses_that_see_the_same_spikes(x6
     alone = [_stdp_weights([s])[0][0] for s in synapses]
     np.testing.assert_allclose(together, alone, rtol=1e-14)
     assert np.asarray(sim.state.Kplus).shape == (3,) and len(set(together.tolist())) == 4
+
+
+def test_connection_filters_select_the_rows_of_the_whole_table():
+    net = jaxsnn.Network()
+    a = net.create("iaf_psc_delta", 6)
+    b = net.create("iaf_psc_delta", 4)
+    pg = net.create("poisson_generator", params={"rate": 10.0})
+    net.connect(a, a + b, {"rule": "fixed_indegree", "indegree": 3}, {"weight": 1.0})
+    net.connect(b, a, "all_to_all", {"synapse_model": "stdp_synapse", "weight": 2.0})
+    net.connect(pg, a)
+    sim = net.build()
+    whole = sim.connections()
+    assert len(whole) == 10 * 3 + 4 * 6 and whole.index.equals(pd.RangeIndex(len(whole)))
+    cases = [({"synapse_model": "stdp_synapse"}, whole.synapse_model == "stdp_synapse"),
+             ({"source": b}, whole.source.isin(b.ids)),
+             ({"target": [2, 5, pg.ids[0], 10_000]}, whole.target.isin([2, 5])),  # a device and an unknown id match nothing
+             ({"source": a, "target": a[:2], "synapse_model": "static_synapse"},
+              whole.source.isin(a.ids) & whole.target.isin(a.ids[:2]) & (whole.synapse_model == "static_synapse"))]
+    for kw, expected in cases:
+        got = sim.connections(**kw)
+        assert 0 < len(got) < len(whole)
+        pd.testing.assert_frame_equal(got, whole[np.asarray(expected)].reset_index(drop=True), check_index_type=False)
+    none = sim.connections(target=[])
+    assert len(none) == 0 and list(none.columns) == list(whole.columns)
+    with pytest.raises(JaxsnnError, match="source.*node ids"):
+        sim.connections(source=[1.5])
