@@ -56,10 +56,15 @@ def _spike_step(block, first_step):
     return jnp.any(block, axis=0), first_step + jnp.argmax(block, axis=0).astype(jnp.int32)
 
 
-def slice_spikes(spec: Spec, history, first_step, capacity, L=None):
-    """Spikes of steps [first_step, first_step + L) as (neuron, step) lists, by neuron then step."""
-    L = L or spec.slice_steps
-    block = history[(first_step + jnp.arange(L)) % spec.history]  # [L, N]
+def history_block(spec: Spec, history, first_step, L):
+    """Rows of ``spike_history`` for steps [first_step, first_step + L): [L, N]."""
+    return history[(first_step + jnp.arange(L)) % spec.history]
+
+
+def slice_spikes(spec: Spec, block, first_step, capacity):
+    """Spikes of ``block`` (:func:`history_block` from ``first_step``) as (neuron, step) lists, by neuron
+    then step."""
+    L = block.shape[0]
     if L <= spec.min_isi:  # at most one spike per neuron: search N entries, not L · N
         spiked, at = _spike_step(block, first_step)
         idx = jnp.nonzero(spiked, size=capacity, fill_value=0)[0].astype(jnp.int32)
@@ -77,9 +82,10 @@ def _slice(spec: Spec, params: Params, st: State) -> State:
     s = st.step
     prev = s - spec.slice_steps
     cap = spec.slice_capacity
+    block = history_block(spec, st.spike_history, prev, spec.slice_steps)  # the slice that just ended
     if spec.has_plastic:
-        st = _archive_post_spikes(spec, nrn, st, prev)
-    senders, steps, count, over = slice_spikes(spec, st.spike_history, prev, cap)
+        st = _archive_post_spikes(spec, nrn, st, block, prev)
+    senders, steps, count, over = slice_spikes(spec, block, prev, cap)
     if spec.neuron_axis:  # split network (jaxsnn.sharding): every device needs every spike
         senders, steps, count, over_all = _all_spikes(spec, senders, steps, count, st.V_rel.shape[0])
         over = over | over_all
@@ -115,8 +121,8 @@ def _slice(spec: Spec, params: Params, st: State) -> State:
             # prev <= j + D < s; per post spike, its incoming synapses sorted by delay give one range
             d_lo, d_hi = spec.plastic_delays
             window = d_hi - d_lo + spec.slice_steps
-            p_ids, p_steps, p_count, p_over = slice_spikes(spec, st.spike_history, prev - d_hi, spec.post_capacity,
-                                                           window)
+            p_ids, p_steps, p_count, p_over = slice_spikes(
+                spec, history_block(spec, st.spike_history, prev - d_hi, window), prev - d_hi, spec.post_capacity)
             overflow = overflow | _flag(p_over, OVERFLOW_POST)
             stride = d_hi + 2
             lo = syn.in_ptr[p_ids * stride + jnp.clip(prev - p_steps, 0, stride - 1)]
@@ -153,12 +159,12 @@ def _slice(spec: Spec, params: Params, st: State) -> State:
     return st.replace(overflow=st.overflow | overflow, recorded_until=jnp.maximum(st.recorded_until, s))
 
 
-def _archive_post_spikes(spec, nrn, st, first):
-    """Archive the spikes of steps [first, first + L) for STDP, in step order. Only later slices read the
-    archive (a post spike reaches a synapse one delay, at least a slice, after it), so archiving once per
-    slice gives the values of archiving every step; the step loop then need not carry the archive."""
-    L = spec.slice_steps
-    block = st.spike_history[(first + jnp.arange(L)) % spec.history]  # [L, N]
+def _archive_post_spikes(spec, nrn, st, block, first):
+    """Archive the spikes of ``block`` (steps [first, first + L)) for STDP, in step order. Only later
+    slices read the archive (a post spike reaches a synapse one delay, at least a slice, after it), so
+    archiving once per slice gives the values of archiving every step; the step loop then need not carry
+    the archive."""
+    L = block.shape[0]
     if L <= spec.min_isi:  # at most one spike per neuron: one update
         spiked, at = _spike_step(block, first)
         return stdp.archive_post_spikes(spec, nrn, st, spiked, at + 1)
