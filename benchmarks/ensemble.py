@@ -25,11 +25,10 @@ def main():
     ap.add_argument("--devices", type=int, default=os.cpu_count())
     ap.add_argument("--json")
     a = ap.parse_args()
-    base = [sys.executable, os.path.join(HERE, "jaxsnn_founding.py"), "--t-sim", str(a.t_sim)]
-    env = {"XLA_FLAGS": f"{os.environ.get('XLA_FLAGS', '')} --xla_force_host_platform_device_count={a.devices}"}
+    base = [sys.executable, os.path.join(HERE, "jaxsnn_founding.py"), "--t-sim", str(a.t_sim), "--devices", str(a.devices)]
     rows = []
     for n in (1, a.n):
-        rs = [run_child(base + ["--ensemble", str(n), "--vary", a.over], env) for _ in range(a.runs)]
+        rs = [run_child(base + ["--ensemble", str(n), "--vary", a.over]) for _ in range(a.runs)]
         rows.append({"networks": n, "simulate_s": median([r["simulate_s"] for r in rs]),
                      "compile_s": median([r["compile_s"] for r in rs]),
                      "peak_rss_mib": median([r["child_peak_rss_mib"] for r in rs]),
