@@ -50,6 +50,15 @@ def _flag(cond, bit):
     return jnp.where(cond, bit, 0).astype(jnp.int32)
 
 
+def ring_add(ring, rows, targets, values):
+    """``ring.at[rows, targets].add(values)``; rows past the ring are dropped. Indexed flat: a 2-D index
+    costs XLA a separate pass to build."""
+    if ring.size >= 2**31:  # flat indices would overflow int32
+        return ring.at[rows, targets].add(values, mode="drop")
+    flat = jnp.where(rows < ring.shape[0], rows * ring.shape[1] + targets, ring.size)
+    return ring.reshape(-1).at[flat].add(values, mode="drop").reshape(ring.shape)
+
+
 def _spike_step(block, first_step):
     """Whether each neuron spiked in ``block`` ([steps, N] from ``first_step``) and the step it did, for
     blocks in which a neuron spikes at most once."""
@@ -61,18 +70,24 @@ def history_block(spec: Spec, history, first_step, L):
     return history[(first_step + jnp.arange(L)) % spec.history]
 
 
+def _true_indices(mask, capacity):
+    """Indices of the first ``capacity`` true entries of ``mask`` in order, then zeros, and the number of
+    true entries (``jnp.nonzero(mask, size=capacity)``, in one running sum instead of its two)."""
+    pos = jnp.cumsum(mask, dtype=jnp.int32)
+    idx = jnp.zeros(capacity, jnp.int32).at[jnp.where(mask, pos - 1, capacity)].set(
+        jnp.arange(mask.shape[0], dtype=jnp.int32), mode="drop")
+    return idx, pos[-1]
+
+
 def slice_spikes(spec: Spec, block, first_step, capacity):
     """Spikes of ``block`` (:func:`history_block` from ``first_step``) as (neuron, step) lists, by neuron
     then step."""
     L = block.shape[0]
     if L <= spec.min_isi:  # at most one spike per neuron: search N entries, not L · N
         spiked, at = _spike_step(block, first_step)
-        idx = jnp.nonzero(spiked, size=capacity, fill_value=0)[0].astype(jnp.int32)
-        count = jnp.sum(spiked, dtype=jnp.int32)
+        idx, count = _true_indices(spiked, capacity)
         return idx, at[idx], jnp.minimum(count, capacity), count > capacity
-    flat = block.T.reshape(-1)
-    idx = jnp.nonzero(flat, size=capacity, fill_value=0)[0].astype(jnp.int32)
-    count = jnp.sum(flat, dtype=jnp.int32)
+    idx, count = _true_indices(block.T.reshape(-1), capacity)
     return idx // L, first_step + idx % L, jnp.minimum(count, capacity), count > capacity
 
 
@@ -102,7 +117,7 @@ def _slice(spec: Spec, params: Params, st: State) -> State:
             if spec.weight_capacity:
                 st = _record_weights(spec, st, e, ok & dev.wr_mask[e], w, steps[k] + 1)
             row = jnp.where(ok, (steps[k] + rec[:, OUT_DELAY]) % spec.ring, spec.ring)  # out of range: dropped
-            return st.replace(ring=st.ring.at[row, rec[:, OUT_TARGET]].add(w, mode="drop"))
+            return st.replace(ring=ring_add(st.ring, row, rec[:, OUT_TARGET], w))
 
         st = for_each_synapse(senders, count, syn.out_ptr, spec.out_degree, on_spike, st, spec.differentiable)
         if spec.trace_per_source:  # after every synapse has read the traces and t_last of this slice
@@ -144,7 +159,7 @@ def _slice(spec: Spec, params: Params, st: State) -> State:
         if spec.differentiable:  # all events, masked: a fixed amount of work
             now = dev.sg_step // spec.slice_steps == s // spec.slice_steps
             rows = jnp.where(now, (dev.sg_step + dev.sg_delay) % spec.ring, spec.ring)
-            st = st.replace(ring=st.ring.at[rows, dev.sg_target].add(dev.sg_weight, mode="drop"))
+            st = st.replace(ring=ring_add(st.ring, rows, dev.sg_target, dev.sg_weight))
         else:
             lo = jnp.searchsorted(dev.sg_step // spec.slice_steps, s // spec.slice_steps, side="left")
             hi = jnp.searchsorted(dev.sg_step // spec.slice_steps, s // spec.slice_steps, side="right")
@@ -200,7 +215,7 @@ def _push_poisson(spec, dev, st):
     n = rng.poisson_counts(rng.bits(st.rng, k, dev.pg_stream[None, :]), survival[dev.pg_generator])
     # the select also keeps the product apart from the addition (see iaf_psc_delta.separately_rounded)
     inp = jnp.where(active, dev.pg_weight * n.astype(dtype), 0.0)
-    ring = st.ring.at[(k + dev.pg_delay) % spec.ring, dev.pg_target].add(inp, mode="drop")
+    ring = ring_add(st.ring, (k + dev.pg_delay) % spec.ring, dev.pg_target, inp)
     return st.replace(ring=ring), _flag(jnp.any(survival[:, -1] >= 2.0 ** -32), OVERFLOW_POISSON)
 
 

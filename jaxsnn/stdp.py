@@ -73,11 +73,13 @@ def archive_post_spikes(spec, nrn, st, spiked, stamp):
 def kminus_before(spec, nrn, st, neuron, stamp, D):
     """K₋ of ``neuron`` just before t − d (NEST's get_K_value(t − d)), t = time of ``stamp``."""
     dtype = st.Kminus.dtype
+    H = spec.post_history
     stamps = st.post_stamps[neuron]  # [chunk, H]
     earlier = stamps < (stamp - D)[:, None]
     latest = jnp.argmax(jnp.where(earlier, stamps, jnp.iinfo(stamps.dtype).min), axis=1)
-    t_j = jnp.take_along_axis(stamps, latest[:, None], 1)[:, 0]
-    K_j = jnp.take_along_axis(st.post_Kminus[neuron], latest[:, None], 1)[:, 0]
+    at = neuron * H + latest  # flat: a 2-D index costs XLA a separate pass to build
+    t_j = st.post_stamps.reshape(-1)[at]
+    K_j = st.post_Kminus.reshape(-1)[at]
     if spec.x64:
         t_minus_d = ms(spec, stamp, dtype) - D.astype(dtype) * spec.resolution
         arg = (ms(spec, t_j, dtype) - t_minus_d) * (1.0 / nrn.tau_minus[neuron])
