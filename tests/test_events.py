@@ -28,3 +28,34 @@ def test_for_each_range_visits_every_event_once_in_order(static):
     assert len(expected) > 2 * events.SLOTS and int(total) == len(expected)
     np.testing.assert_array_equal(np.asarray(got_syn)[:len(expected)], [e[0] for e in expected])
     np.testing.assert_array_equal(np.asarray(got_k)[:len(expected)], [e[1] for e in expected])
+
+
+@pytest.mark.parametrize("one_per_neuron", [True, False])
+def test_slice_spikes_lists_a_blocks_spikes_by_neuron_then_step(one_per_neuron):
+    from types import SimpleNamespace
+
+    from jaxsnn import engine
+    rng = np.random.default_rng(5)
+    L, N, first = 10, 300, 1234
+    block = rng.random((L, N)) < 0.05
+    if one_per_neuron:  # the engine's fast path: a neuron spikes at most once per block
+        block &= np.cumsum(block, axis=0) == 1
+    spec = SimpleNamespace(min_isi=L if one_per_neuron else L - 1)
+    neurons, steps = np.nonzero(block.T)
+    expected = list(zip(neurons, first + steps))
+    for capacity in (len(expected) + 7, len(expected) - 3):  # room to spare; too little: the first ones, flagged
+        ids, at, count, over = engine.slice_spikes(spec, jnp.asarray(block), jnp.int32(first), capacity)
+        kept = min(capacity, len(expected))
+        assert int(count) == kept and bool(over) == (capacity < len(expected))
+        assert list(zip(np.asarray(ids)[:kept], np.asarray(at)[:kept])) == expected[:kept]
+
+
+def test_ring_add_drops_rows_past_the_ring_and_sums_repeats():
+    from jaxsnn import engine
+    rng = np.random.default_rng(6)
+    ring = rng.random((20, 50)).astype(np.float32)
+    rows, targets = rng.integers(0, 25, 3000), rng.integers(0, 50, 3000)  # rows 20-24: past the ring
+    values = rng.random(3000).astype(np.float32)
+    expected = jnp.asarray(ring).at[rows, targets].add(values, mode="drop")
+    got = engine.ring_add(jnp.asarray(ring), jnp.asarray(rows), jnp.asarray(targets), jnp.asarray(values))
+    np.testing.assert_array_equal(np.asarray(got), np.asarray(expected))
