@@ -1,10 +1,13 @@
-"""Event iteration visits exactly the listed synapses, in order, across block boundaries."""
+"""Event iteration visits exactly the listed synapses, in order, across block boundaries; a slice's spike
+lists and the input ring's scatter follow their reference semantics."""
+from types import SimpleNamespace
+
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxsnn import events
+from jaxsnn import engine, events
 
 
 @pytest.mark.parametrize("static", [False, True])
@@ -32,9 +35,6 @@ def test_for_each_range_visits_every_event_once_in_order(static):
 
 @pytest.mark.parametrize("one_per_neuron", [True, False])
 def test_slice_spikes_lists_a_blocks_spikes_by_neuron_then_step(one_per_neuron):
-    from types import SimpleNamespace
-
-    from jaxsnn import engine
     rng = np.random.default_rng(5)
     L, N, first = 10, 300, 1234
     block = rng.random((L, N)) < 0.05
@@ -51,7 +51,6 @@ def test_slice_spikes_lists_a_blocks_spikes_by_neuron_then_step(one_per_neuron):
 
 
 def test_ring_add_drops_rows_past_the_ring_and_sums_repeats():
-    from jaxsnn import engine
     rng = np.random.default_rng(6)
     ring = rng.random((20, 50)).astype(np.float32)
     rows, targets = rng.integers(0, 25, 3000), rng.integers(0, 50, 3000)  # rows 20-24: past the ring
