@@ -71,12 +71,11 @@ def history_block(spec: Spec, history, first_step, L):
 
 
 def _true_indices(mask, capacity):
-    """Indices of the first ``capacity`` true entries of ``mask`` in order, then zeros, and the number of
-    true entries (``jnp.nonzero(mask, size=capacity)``, in one running sum instead of its two)."""
-    pos = jnp.cumsum(mask, dtype=jnp.int32)
-    idx = jnp.zeros(capacity, jnp.int32).at[jnp.where(mask, pos - 1, capacity)].set(
-        jnp.arange(mask.shape[0], dtype=jnp.int32), mode="drop")
-    return idx, pos[-1]
+    """Indices of the first ``capacity`` true entries of ``mask`` in order, then zeros; how many were kept;
+    whether some did not fit (``jnp.nonzero(mask, size=capacity)`` in one running sum instead of its two)."""
+    (idx,), count, over = _append((jnp.zeros(capacity, jnp.int32),), 0, capacity, mask,
+                                  (jnp.arange(mask.shape[0], dtype=jnp.int32),))
+    return idx, count, over
 
 
 def slice_spikes(spec: Spec, block, first_step, capacity):
@@ -85,10 +84,10 @@ def slice_spikes(spec: Spec, block, first_step, capacity):
     L = block.shape[0]
     if L <= spec.min_isi:  # at most one spike per neuron: search N entries, not L · N
         spiked, at = _spike_step(block, first_step)
-        idx, count = _true_indices(spiked, capacity)
-        return idx, at[idx], jnp.minimum(count, capacity), count > capacity
-    idx, count = _true_indices(block.T.reshape(-1), capacity)
-    return idx // L, first_step + idx % L, jnp.minimum(count, capacity), count > capacity
+        idx, count, over = _true_indices(spiked, capacity)
+        return idx, at[idx], count, over
+    idx, count, over = _true_indices(block.T.reshape(-1), capacity)
+    return idx // L, first_step + idx % L, count, over
 
 
 def _slice(spec: Spec, params: Params, st: State) -> State:
