@@ -78,7 +78,7 @@ def main():
         params = sim.params.replace(devices=dev.replace(pg_rate=rates.astype(np.asarray(dev.pg_rate).dtype)))
         axes = jax.tree_util.tree_map(lambda _: None, sim.params)
         axes = axes.replace(devices=axes.devices.replace(pg_rate=0))
-        run = jax.jit(lambda p, st: engine.advance_ensemble(sim.spec, p, st, n, axes))
+        run = jax.jit(lambda p, st: engine.advance_ensemble(sim.spec, p, st, n, axes), compiler_options=engine.COMPILER_OPTIONS)
         tc = time.perf_counter()
         compiled = run.lower(params, states).compile()
         out["compile_s"] = time.perf_counter() - tc

@@ -315,7 +315,13 @@ def advance(spec: Spec, params: Params, state: State, n_steps) -> State:
     return lax.fori_loop(0, -(-rest // L), one_slice, st)
 
 
-advance_jit = jax.jit(advance, static_argnums=0)
+# On GPUs, XLA scatter-adds with repeated indices (synaptic input summed into the ring) use atomics,
+# which sum in whatever order threads arrive: the last bit of V_m would differ between identical runs.
+# jaxsnn's compiled loops ask for deterministic scatters (ignored on CPUs, whose scatters run in order).
+# Pass these when jitting engine functions yourself (ensembles, gradients) on a GPU.
+COMPILER_OPTIONS = {"xla_gpu_deterministic_ops": True}
+
+advance_jit = jax.jit(advance, static_argnums=0, compiler_options=COMPILER_OPTIONS)
 
 
 def advance_ensemble(spec: Spec, params: Params, states: State, n_steps, params_axes=None) -> State:

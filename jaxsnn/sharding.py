@@ -192,7 +192,7 @@ def _compiled(local: Spec, devices: tuple):
                         out_specs=parts.spec, check_vma=False)
     # outputs placed as split() places inputs (empty arrays would come back replicated), so that chained
     # calls reuse one compilation
-    return jax.jit(run, out_shardings=parts)
+    return jax.jit(run, out_shardings=parts, compiler_options=engine.COMPILER_OPTIONS)
 
 
 def recorders(spec: Spec, plan: Plan, states: State, source) -> dict:

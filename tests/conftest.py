@@ -19,6 +19,13 @@ def x64():
     jax.config.update("jax_enable_x64", old)
 
 
+def cpu_devices(n, flags="", **env):
+    """Environment for a child process whose JAX backend is the CPU split into ``n`` devices, also on a
+    machine with a GPU (which would otherwise be the default backend)."""
+    return {**os.environ, **env, "JAX_PLATFORMS": "cpu",
+            "XLA_FLAGS": f"--xla_force_host_platform_device_count={n} {flags}".strip()}
+
+
 def case_files(prefix=""):
     files = sorted(CASES.glob(f"{prefix}*.json"))
     if not files:

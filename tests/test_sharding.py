@@ -1,5 +1,4 @@
 """A network split over devices by neuron gives the same bits as on one device."""
-import os
 import subprocess
 import sys
 import textwrap
@@ -9,6 +8,7 @@ import pytest
 import jaxsnn
 from jaxsnn import JaxsnnError
 
+from .conftest import cpu_devices
 from .networks import small_network
 
 SPLIT = textwrap.dedent("""
@@ -59,8 +59,8 @@ SPLIT = textwrap.dedent("""
 
 @pytest.mark.parametrize("x64", [False, True])
 def test_split_over_devices_is_bit_identical(x64):
-    env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=3", "JAX_ENABLE_X64": str(x64)}
-    r = subprocess.run([sys.executable, "-c", SPLIT], capture_output=True, text=True, env=env)
+    r = subprocess.run([sys.executable, "-c", SPLIT], capture_output=True, text=True,
+                       env=cpu_devices(3, JAX_ENABLE_X64=str(x64)))
     assert r.returncode == 0 and r.stdout.strip().endswith("ok"), r.stderr[-3000:]
 
 

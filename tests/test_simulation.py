@@ -1,6 +1,5 @@
 """Simulation invariants and analytic results: split runs, Poisson input, capacities, recording."""
 import math
-import os
 import subprocess
 import sys
 
@@ -12,6 +11,7 @@ import pytest
 import jaxsnn
 from jaxsnn import JaxsnnError
 
+from .conftest import cpu_devices
 from .networks import outcome, small_network
 
 
@@ -118,7 +118,8 @@ def test_ensemble_over_seeds_and_rates_in_one_call():
     sim, sr, mm = small_network()
     keys = jax.vmap(jaxsnn.compile.simulation_key)(jax.numpy.arange(1, 5))
     states = jax.vmap(lambda k: sim.state.replace(rng=k))(keys)
-    out = jax.jit(lambda st: jaxsnn.engine.advance_ensemble(sim.spec, sim.params, st, 200))(states)
+    run = jax.jit(jaxsnn.engine.advance_ensemble, static_argnums=(0, 3, 4), compiler_options=jaxsnn.engine.COMPILER_OPTIONS)
+    out = run(sim.spec, sim.params, states, 200, None)
     v = np.asarray(out.V_rel)
     assert v.shape == (4, 100) and len({row.tobytes() for row in v}) == 4 and (np.asarray(out.step) == 200).all()
     one = jaxsnn.engine.advance_jit(sim.spec, sim.params, sim.state.replace(rng=keys[2]), 200)
@@ -131,7 +132,7 @@ def test_ensemble_over_seeds_and_rates_in_one_call():
     axes = jax.tree_util.tree_map(lambda _: None, sim.params)
     axes = axes.replace(devices=axes.devices.replace(pg_rate=0))
     states = jax.tree_util.tree_map(lambda x: np.stack([x, x]), sim.state).replace(step=sim.state.step)
-    out = jaxsnn.engine.advance_ensemble(sim.spec, params, states, 200, axes)
+    out = run(sim.spec, params, states, 200, axes)
     ref = jaxsnn.engine.advance_jit(sim.spec, sim.params, sim.state, 200)
     np.testing.assert_array_equal(np.asarray(out.V_rel)[1], np.asarray(ref.V_rel))
     assert not np.array_equal(np.asarray(out.V_rel)[0], np.asarray(ref.V_rel))
@@ -146,7 +147,8 @@ from jaxsnn.ei_network import EINetwork
 sim = EINetwork(scale=0.1).build()
 keys = jax.vmap(jaxsnn.compile.simulation_key)(jax.numpy.arange(1, 5))
 states = jax.vmap(lambda k: sim.state.replace(rng=k))(keys)
-out = jax.jit(lambda st: jaxsnn.engine.advance_ensemble(sim.spec, sim.params, st, 300))(states)
+out = jax.jit(lambda st: jaxsnn.engine.advance_ensemble(sim.spec, sim.params, st, 300),
+              compiler_options=jaxsnn.engine.COMPILER_OPTIONS)(states)
 assert len(jax.devices()) == 2 and len(out.V_rel.sharding.device_set) == 2
 for m in range(4):
     one = jaxsnn.engine.advance_jit(sim.spec, sim.params, sim.state.replace(rng=keys[m]), 300)
@@ -157,8 +159,7 @@ print("ok")
 
 
 def test_ensemble_members_spread_over_devices_are_their_own_runs():
-    env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=2"}
-    r = subprocess.run([sys.executable, "-c", ENSEMBLE_ON_DEVICES], capture_output=True, text=True, env=env)
+    r = subprocess.run([sys.executable, "-c", ENSEMBLE_ON_DEVICES], capture_output=True, text=True, env=cpu_devices(2))
     assert r.returncode == 0 and r.stdout.strip().endswith("ok"), r.stderr[-2000:]
 
 

@@ -14,6 +14,7 @@ import jaxsnn
 from jaxsnn import JaxsnnError
 from jaxsnn.checkpoint_io import CheckpointError
 
+from .conftest import cpu_devices
 from .networks import outcome, small_network
 
 
@@ -191,9 +192,7 @@ DEVICES = textwrap.dedent("""
 
 def test_results_do_not_depend_on_device_or_thread_count():
     outs = []
-    for flags in ("--xla_force_host_platform_device_count=1 --xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1",
-                  "--xla_force_host_platform_device_count=4"):
-        env = {**os.environ, "XLA_FLAGS": flags.split(" intra")[0]}
+    for env in (cpu_devices(1, "--xla_cpu_multi_thread_eigen=false"), cpu_devices(4)):
         r = subprocess.run([sys.executable, "-c", DEVICES], capture_output=True, text=True, env=env, check=True)
         outs.append(json.loads(r.stdout.strip().splitlines()[-1]))
     assert [o["devices"] for o in outs] == [1, 4]
