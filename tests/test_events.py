@@ -55,6 +55,11 @@ def test_ring_add_drops_rows_past_the_ring_and_sums_repeats():
     ring = rng.random((20, 50)).astype(np.float32)
     rows, targets = rng.integers(0, 25, 3000), rng.integers(0, 50, 3000)  # rows 20-24: past the ring
     values = rng.random(3000).astype(np.float32)
-    expected = jnp.asarray(ring).at[rows, targets].add(values, mode="drop")
-    got = engine.ring_add(jnp.asarray(ring), jnp.asarray(rows), jnp.asarray(targets), jnp.asarray(values))
-    np.testing.assert_array_equal(np.asarray(got), np.asarray(expected))
+    expected = ring.copy()
+    keep = rows < 20
+    np.add.at(expected, (rows[keep], targets[keep]), values[keep])  # one by one, in order: NEST's sums
+    got = np.asarray(engine.ring_add(jnp.asarray(ring), jnp.asarray(rows), jnp.asarray(targets), jnp.asarray(values)))
+    if jax.default_backend() == "cpu":
+        np.testing.assert_array_equal(got, expected)
+    else:  # GPU scatters sum a cell's values in another order (README: "On GPUs")
+        np.testing.assert_allclose(got, expected, rtol=1e-6)
