@@ -1,12 +1,12 @@
 """One child run of the founding network in jaxsnn, printing one JSON line (see seed_network.py).
 
-    python benchmarks/jaxsnn_founding.py --t-sim 1000 [--seed S] [--scale K] [--devices D] [--ensemble N] [--stats]
-                                               [--cache DIR]
+    python benchmarks/jaxsnn_founding.py --t-sim 1000 [--seed S] [--scale K] [--devices D] [--ensemble N [--vmap]]
+                                               [--stats] [--cache DIR]
 
 The CPU is split into ``D`` JAX devices (default: one per core), over which the network's neurons are
 split (``--ensemble``: over which the members are spread). ``compile_s`` is the first simulated step
 (planning the split and compiling). ``--ensemble N`` simulates N networks (seeds S, S+1, ...) in one
-compiled call (advance_ensemble). ``--stats`` adds the statistics of
+compiled call (advance_ensemble; ``--vmap``: batched on each device). ``--stats`` adds the statistics of
 shared/reference/nest_network_stats.json per simulated second. ``--cache DIR`` turns jaxsnn's persistent
 compilation cache on at DIR (a second run loads the compiled simulation instead of compiling it).
 """
@@ -32,6 +32,7 @@ def parse():
     ap.add_argument("--ensemble", type=int, default=0, help="simulate this many networks in one call")
     ap.add_argument("--vary", choices=("seeds", "rates"), default="seeds",
                     help="ensemble members differ in seed, or in Poisson rate (800 Hz ± 5 %% steps)")
+    ap.add_argument("--vmap", action="store_true", help="ensemble members batched with vmap (default: one after another)")
     ap.add_argument("--stats", action="store_true")
     ap.add_argument("--cache", help="persistent compilation cache directory (default: off)")
     return ap.parse_args()
@@ -74,11 +75,12 @@ def main():
             keys = np.repeat(np.asarray(sim.state.rng)[None], a.ensemble, axis=0)
             rates = np.asarray(dev.pg_rate)[None] * (1 + 0.05 * np.arange(a.ensemble))[:, None]
 
-        states = jax.vmap(lambda k: sim.state.replace(rng=k))(keys)
+        states = jax.vmap(lambda k: sim.state.replace(rng=k))(keys).replace(step=sim.state.step)
         params = sim.params.replace(devices=dev.replace(pg_rate=rates.astype(np.asarray(dev.pg_rate).dtype)))
         axes = jax.tree_util.tree_map(lambda _: None, sim.params)
         axes = axes.replace(devices=axes.devices.replace(pg_rate=0))
-        run = jax.jit(lambda p, st: engine.advance_ensemble(sim.spec, p, st, n, axes), compiler_options=engine.COMPILER_OPTIONS)
+        run = jax.jit(lambda p, st: engine.advance_ensemble(sim.spec, p, st, n, axes, vmap=a.vmap),
+                      compiler_options=engine.COMPILER_OPTIONS)
         tc = time.perf_counter()
         compiled = run.lower(params, states).compile()
         out["compile_s"] = time.perf_counter() - tc

@@ -324,7 +324,7 @@ COMPILER_OPTIONS = {"xla_gpu_deterministic_ops": True}
 advance_jit = jax.jit(advance, static_argnums=0, compiler_options=COMPILER_OPTIONS)
 
 
-def advance_ensemble(spec: Spec, params: Params, states: State, n_steps, params_axes=None) -> State:
+def advance_ensemble(spec: Spec, params: Params, states: State, n_steps, params_axes=None, vmap=False) -> State:
     """Advance a batch of states (leading axis: ensemble member) by ``n_steps`` in one call.
 
     Members may differ in their key (seed), their state and, with ``params_axes`` (a ``Params``, or a
@@ -332,11 +332,15 @@ def advance_ensemble(spec: Spec, params: Params, states: State, n_steps, params_
     state whose step counter is a scalar gives all members that step. Each member runs the unbatched
     program, so it gives the same bits as its own :func:`advance`; members are spread over the available
     devices (``XLA_FLAGS=--xla_force_host_platform_device_count=2`` makes two CPU cores two devices),
-    and run one after another on each. Batching them with ``vmap`` instead was slower per member on the
-    CPU: batched gathers and scatters, and every member's loops as long as the busiest one's.
+    and run one after another on each. ``vmap=True`` batches the members of a device instead: one
+    program for all, whose event loops run as long as the busiest member's, with batched gathers and
+    scatters (on a CPU slower per member than one after another; the last bits of STDP traces and
+    weights can differ from a member's own run, since XLA compiles the batched arithmetic differently).
     """
     k = states.V_rel.shape[0]
-    states = states.replace(step=jnp.broadcast_to(states.step, (k,)))
+    shared_step = vmap and not jnp.ndim(states.step)  # under vmap, a shared step keeps loop lengths unbatched
+    if not shared_step:
+        states = states.replace(step=jnp.broadcast_to(states.step, (k,)))
     leaves, treedef = jax.tree_util.tree_flatten(params)
     axes = [None] * len(leaves)
     if params_axes is not None:
@@ -348,18 +352,25 @@ def advance_ensemble(spec: Spec, params: Params, states: State, n_steps, params_
             raise bad_value("params_axes", bad[0], "0 (one value per member) or None (shared) for every leaf")
     batched = [leaf for leaf, ax in zip(leaves, axes) if ax == 0]
 
-    def members(batched, states):  # one after another
-        def one(member):
-            values = iter(member[0])
-            p = treedef.unflatten([next(values) if ax == 0 else leaf for leaf, ax in zip(leaves, axes)])
-            return advance(spec, p, member[1], n_steps)
+    state_axes = jax.tree_util.tree_map(lambda _: 0, states).replace(step=None if shared_step else 0)
 
-        return lax.map(one, (batched, states))
+    def members(batched, states):
+        def one(batched, state):
+            values = iter(batched)
+            p = treedef.unflatten([next(values) if ax == 0 else leaf for leaf, ax in zip(leaves, axes)])
+            return advance(spec, p, state, n_steps)
+
+        if vmap:
+            return jax.vmap(one, in_axes=(0, state_axes), out_axes=state_axes)(batched, states)
+        return lax.map(lambda member: one(*member), (batched, states))
 
     devices = jax.devices()
     d = max(n for n in range(1, min(k, len(devices)) + 1) if k % n == 0)
-    if d == 1:
-        return members(batched, states)
-    mesh = jax.sharding.Mesh(np.array(devices[:d]), ("member",))
-    spread = jax.sharding.PartitionSpec("member")
-    return jax.shard_map(members, mesh=mesh, in_specs=spread, out_specs=spread, check_vma=False)(batched, states)
+    if d > 1:
+        mesh = jax.sharding.Mesh(np.array(devices[:d]), ("member",))
+        P = jax.sharding.PartitionSpec
+        specs = jax.tree_util.tree_map(lambda ax: P() if ax is None else P("member"), state_axes,
+                                       is_leaf=lambda x: x is None)
+        members = jax.shard_map(members, mesh=mesh, in_specs=(P("member"), specs), out_specs=specs, check_vma=False)
+    out = members(batched, states)
+    return out.replace(step=jnp.broadcast_to(out.step, (k,)))

@@ -7,6 +7,7 @@ once per listed spike.
 """
 from __future__ import annotations
 
+import jax
 import jax.numpy as jnp
 from jax import lax
 
@@ -50,5 +51,40 @@ def for_each_range(starts, sizes, count, max_degree: int, body, carry, static=Fa
         valid = i < total
         return body(jnp.where(valid, i + shift[k], 0), valid, k, carry)
 
-    n_blocks = -(-(n * max_degree) // slots) if static else (total + slots - 1) // slots
-    return lax.fori_loop(0, n_blocks, one_block, carry)
+    if static:
+        return lax.fori_loop(0, -(-(n * max_degree) // slots), one_block, carry)
+    return _loop_to_the_longest((total + slots - 1) // slots, one_block, carry)
+
+
+def _loop_to_the_longest(n, body, carry):
+    """``lax.fori_loop(0, n, body, carry)`` for a body that leaves the carry as it is once its blocks lie
+    past the last event (every slot invalid).
+
+    Under ``vmap`` with a per-member ``n``, ``fori_loop`` runs to the largest ``n`` and, every iteration,
+    selects each member's whole carry between old and new: a pass over the weights (O(synapses)) per
+    block of events. Here every member runs to the largest ``n`` instead, which such a body allows.
+    """
+    leaves, tree = jax.tree_util.tree_flatten(carry)
+    closed = jax.make_jaxpr(lambda i, *c: jax.tree_util.tree_leaves(body(i, tree.unflatten(c))))(n, *leaves)
+    jaxpr, consts = closed.jaxpr, list(closed.consts)  # the body's closed-over arrays become arguments
+    unchanged = [out is inp for out, inp in zip(jaxpr.outvars, jaxpr.invars[1:])]
+
+    def flat_body(i, c, consts):
+        return jax.core.eval_jaxpr(jaxpr, consts, i, *c)
+
+    @jax.custom_batching.custom_vmap
+    def loop(n, c, consts):
+        return lax.fori_loop(0, n, lambda i, c: flat_body(i, c, consts), c)
+
+    @loop.def_vmap
+    def _(size, in_batched, n, c, consts):
+        n_batched, c_batched, consts_batched = in_batched
+        out_batched = [b or not same for b, same in zip(c_batched, unchanged)]
+        c = [jnp.broadcast_to(x, (size,) + jnp.shape(x)) if o and not b else x
+             for x, o, b in zip(c, out_batched, c_batched)]
+        axes = lambda flags: [0 if f else None for f in flags]
+        one = jax.vmap(flat_body, in_axes=(None, axes(out_batched), axes(consts_batched)), out_axes=axes(out_batched))
+        longest = jnp.max(n) if n_batched else n
+        return lax.fori_loop(0, longest, lambda i, c: one(i, c, consts), c), out_batched
+
+    return tree.unflatten(loop(n, leaves, consts))

@@ -33,6 +33,39 @@ def test_for_each_range_visits_every_event_once_in_order(static):
     np.testing.assert_array_equal(np.asarray(got_k)[:len(expected)], [e[1] for e in expected])
 
 
+def test_for_each_range_under_vmap_gives_each_members_own_result():
+    # members with 0, 1 and 2 blocks of events; the carry's third leaf is never written
+    rng = np.random.default_rng(4)
+    n, max_degree = 300, 40
+    starts = rng.integers(0, 10_000, (3, n)).astype(np.int32)
+    sizes = rng.integers(0, max_degree + 1, (3, n)).astype(np.int32)
+    counts = np.array([0, 150, n], np.int32)
+
+    def body(syn, valid, k, carry):
+        total, weighted, untouched = carry
+        return total + jnp.sum(valid), weighted + jnp.sum(jnp.where(valid, syn * (k + 1), 0)), untouched
+
+    def run(s, m, c, untouched):
+        return events.for_each_range(s, m, c, max_degree, body, (0, 0, untouched))
+
+    untouched = jnp.arange(5)
+    out = jax.jit(jax.vmap(run, in_axes=(0, 0, 0, None), out_axes=(0, 0, None)))(starts, sizes, counts, untouched)
+    assert (-(-np.asarray(out[0]) // events.SLOTS)).tolist() == [0, 1, 2]  # blocks: the loops differ in length
+    for m in range(3):
+        own = jax.jit(run)(starts[m], sizes[m], counts[m], untouched)
+        assert int(out[0][m]) == int(own[0]) == sizes[m, :counts[m]].sum()
+        assert int(out[1][m]) == int(own[1])
+    np.testing.assert_array_equal(out[2], untouched)
+
+
+def test_batched_block_loop_runs_every_member_to_the_largest_count():
+    # what lets vmap skip selecting each member's carry per block: the extra blocks are no-ops for the
+    # bodies of for_each_range; a counting body shows that they run
+    count = lambda n: events._loop_to_the_longest(n, lambda i, c: c + 1, 0)
+    assert jax.vmap(count)(jnp.array([0, 2, 5])).tolist() == [5, 5, 5]
+    assert int(jax.jit(count)(2)) == 2
+
+
 @pytest.mark.parametrize("one_per_neuron", [True, False])
 def test_slice_spikes_lists_a_blocks_spikes_by_neuron_then_step(one_per_neuron):
     rng = np.random.default_rng(5)

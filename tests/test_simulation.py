@@ -118,13 +118,19 @@ def test_ensemble_over_seeds_and_rates_in_one_call():
     sim, sr, mm = small_network()
     keys = jax.vmap(jaxsnn.compile.simulation_key)(jax.numpy.arange(1, 5))
     states = jax.vmap(lambda k: sim.state.replace(rng=k))(keys)
-    run = jax.jit(jaxsnn.engine.advance_ensemble, static_argnums=(0, 3, 4), compiler_options=jaxsnn.engine.COMPILER_OPTIONS)
-    out = run(sim.spec, sim.params, states, 200, None)
+    run = jax.jit(jaxsnn.engine.advance_ensemble, static_argnums=(0, 3, 4, 5),
+                  compiler_options=jaxsnn.engine.COMPILER_OPTIONS)
+    out = run(sim.spec, sim.params, states, 200, None, False)
     v = np.asarray(out.V_rel)
     assert v.shape == (4, 100) and len({row.tobytes() for row in v}) == 4 and (np.asarray(out.step) == 200).all()
     one = jaxsnn.engine.advance_jit(sim.spec, sim.params, sim.state.replace(rng=keys[2]), 200)
     for a, b in zip(jax.tree_util.tree_leaves(one), jax.tree_util.tree_leaves(out)):  # each member: its own run
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b)[2])
+    # batched (vmap), from one shared step: the same spikes; the last bits of the arithmetic may differ
+    batched = run(sim.spec, sim.params, states.replace(step=sim.state.step), 200, None, True)
+    assert (np.asarray(batched.step) == 200).all()
+    np.testing.assert_array_equal(np.asarray(batched.spike_history), np.asarray(out.spike_history))
+    np.testing.assert_allclose(np.asarray(batched.V_rel), v, rtol=0, atol=1e-4)
     # over the input rate: members get different parameters, the same key
     dev = sim.params.devices
     rates = dev.pg_rate[None] * jax.numpy.array([[0.5], [1.0]], dev.pg_rate.dtype)
@@ -132,7 +138,7 @@ def test_ensemble_over_seeds_and_rates_in_one_call():
     axes = jax.tree_util.tree_map(lambda _: None, sim.params)
     axes = axes.replace(devices=axes.devices.replace(pg_rate=0))
     states = jax.tree_util.tree_map(lambda x: np.stack([x, x]), sim.state).replace(step=sim.state.step)
-    out = run(sim.spec, params, states, 200, axes)
+    out = run(sim.spec, params, states, 200, axes, False)
     ref = jaxsnn.engine.advance_jit(sim.spec, sim.params, sim.state, 200)
     np.testing.assert_array_equal(np.asarray(out.V_rel)[1], np.asarray(ref.V_rel))
     assert not np.array_equal(np.asarray(out.V_rel)[0], np.asarray(ref.V_rel))
