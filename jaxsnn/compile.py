@@ -46,7 +46,7 @@ def _window(p, h):
 
 
 def compile_network(net: Network, seed: int, *, slice_capacity: int | None = None,
-                    record_capacity: int | None = None, chunk_steps: int = 1000, weight_capacity: int = 16384,
+                    record_capacity: int | None = None, chunk_steps: int = 10000, weight_capacity: int = 16384,
                     devices: int | None = None):
     """Compile ``net``; the keyword options are initial capacities (they grow when exceeded; a growth
     recomputes a chunk and compiles again), the number of steps per device call (recorders are emptied to

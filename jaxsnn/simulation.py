@@ -42,7 +42,7 @@ class Simulation:
     params: Params
     state: State
     layout: object
-    chunk_steps: int = 1000
+    chunk_steps: int = 10000
     records: dict = dataclasses.field(default_factory=dict)  # recorder node id -> tuple of column dicts
     devices: int | None = None  # devices to split the neurons over; None: all of jax.devices()
     plan: tuple = dataclasses.field(default=(), repr=False, compare=False)  # (params, sharding.Plan) or ()
