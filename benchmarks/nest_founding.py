@@ -35,8 +35,9 @@ from _measure import self_peak_rss_mib
 
 
 def build(scale):
-    """EINetwork.__init__ + build of the example, with populations times `scale`."""
-    nE, nI = 2000 * scale, 500 * scale
+    """EINetwork.__init__ + build of the example, with populations times `scale` (as EINetwork rounds them)."""
+    nI = int(round(500 * scale))
+    nE = 4 * nI
     JE, JI = 1.0, -4.0
     nest.CopyModel("stdp_synapse_hom", "e_syn", {"Wmax": 2 * JE})
     nest.CopyModel("static_synapse", "i_syn")
@@ -75,7 +76,7 @@ def main():
     ap.add_argument("--t-sim", type=float, default=1000.0, help="simulated time [ms]")
     ap.add_argument("--threads", type=int, default=os.cpu_count(), help="default: all cores")
     ap.add_argument("--seed", type=int, default=None, help="nest.rng_seed (default: NEST's)")
-    ap.add_argument("--scale", type=int, default=1, help="multiply nE and nI by K")
+    ap.add_argument("--scale", type=float, default=1.0, help="multiply nE and nI by K")
     ap.add_argument("--stats", action="store_true", help="per-second statistics (1 s chunks)")
     a = ap.parse_args()
 

@@ -43,7 +43,7 @@ def main():
     nest = nest_python(a.nest)
     jx = [sys.executable, os.path.join(HERE, "jaxsnn_founding.py"), "--t-sim", str(a.t_sim), "--scale", str(a.scale),
           "--devices", str(a.devices)] + (["--cache", a.cache] if a.cache else [])
-    ns = [nest, os.path.join(HERE, "nest_founding.py"), "--t-sim", str(a.t_sim), "--scale", str(int(a.scale))] if nest else None
+    ns = [nest, os.path.join(HERE, "nest_founding.py"), "--t-sim", str(a.t_sim), "--scale", str(a.scale)] if nest else None
     rows = []
     for i in range(a.runs + 1):  # run 0 is the warm-up
         for name, argv in (("jaxsnn", jx), ("NEST", ns)):

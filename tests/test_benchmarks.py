@@ -1,0 +1,56 @@
+"""The benchmark scripts run from a checkout, at a tiny size (a smoke test: speed is not asserted here).
+
+Each script runs as a user would start it, in its own process on the CPU split into 2 devices, and its
+``--json`` output is checked for what it must report.
+"""
+import json
+import pathlib
+import subprocess
+import sys
+
+import pytest
+
+from .conftest import cpu_devices
+
+BENCHMARKS = pathlib.Path(__file__).resolve().parents[1] / "benchmarks"
+T_SIM = "20"  # ms
+
+
+def run(script, tmp_path, *args):
+    out = tmp_path / "out.json"
+    subprocess.run([sys.executable, str(BENCHMARKS / script), *args, "--devices", "2", "--json", str(out)],
+                   check=True, env=cpu_devices(2), capture_output=True, text=True, timeout=600)
+    return json.loads(out.read_text())
+
+
+def test_seed_network(tmp_path):
+    res = run("seed_network.py", tmp_path, "--scale", "0.1", "--t-sim", T_SIM, "--runs", "1")
+    summary = res["summary"]
+    jx = summary["jaxsnn"]
+    assert jx["runs"] == 1 and jx["wall_per_sim_s"] > 0 and jx["compile_s"] > 0 and jx["peak_rss_mib"] > 0
+    assert [r["nE"] + r["nI"] for r in res["runs"] if r["simulator"] == "jaxsnn"] == [250]
+    if "NEST" in summary:  # where a python with nest was found: the same network, side by side
+        assert [r["nE"] + r["nI"] for r in res["runs"] if r["simulator"] == "NEST"] == [250]
+        assert summary["ratio_jaxsnn_over_nest"] == pytest.approx(jx["wall_per_sim_s"] / summary["NEST"]["wall_per_sim_s"])
+
+
+def test_scaling(tmp_path):
+    rows = run("scaling.py", tmp_path, "--scales", "0.1", "0.2", "--t-sim", T_SIM, "--runs", "1")
+    assert [r["neurons"] for r in rows] == [250, 500]
+    assert rows[0]["time_vs_1x"] == 1.0
+    assert rows[1]["time_vs_1x"] == pytest.approx(rows[1]["wall_per_sim_s"] / rows[0]["wall_per_sim_s"])
+    assert all(0 < r["run_peak_rss_mib"] <= r["peak_rss_mib"] for r in rows)
+
+
+@pytest.mark.parametrize("vmap", [False, True])
+def test_ensemble(tmp_path, vmap):
+    res = run("ensemble.py", tmp_path, "--n", "2", "--t-sim", T_SIM, "--runs", "1", *(["--vmap"] if vmap else []))
+    one, two = res["rows"]
+    assert (one["networks"], two["networks"]) == (1, 2)
+    assert two["all_differ"] and two["overflow"] == 0  # members with their own seeds, nothing dropped
+    assert res["ratio"] == pytest.approx(two["simulate_s"] / one["simulate_s"])
+
+
+def test_long_run(tmp_path):
+    res = run("long_run.py", tmp_path, "--t-sim", T_SIM)
+    assert res["t_sim"] == float(T_SIM) and res["spikes_E"] > 0 and len(res["peak_rss_mib_every_10s"]) == 1
