@@ -4,7 +4,6 @@ import pathlib
 import jax
 import pytest
 
-import jaxsnn  # noqa: F401  (sets XLA flags before the backend starts)
 
 SHARED = pathlib.Path(os.environ.get("JAXSNN_SHARED", pathlib.Path(__file__).resolve().parents[2] / "shared"))
 CASES = SHARED / "reference" / "nest_cases"
