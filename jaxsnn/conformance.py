@@ -2,7 +2,7 @@
 
     python -m jaxsnn.conformance CASE.json [--x64]
 
-Cases follow the schema of ``shared/reference/README.md`` (kinds ``neuron``, ``stdp``, ``network``).
+Cases follow the schema of ``tests/reference/README.md`` (kinds ``neuron``, ``stdp``, ``network``).
 One NEST convention is reproduced here, not in the engine: the multimeter's lag of one min_delay
 slice at the end of a run (our multimeter is complete). STDP weights need nothing special: like NEST,
 jaxsnn processes the spikes of a min_delay slice at the start of the next one, so after a run the

@@ -1,7 +1,7 @@
 """The step function and the jitted loop that advances a compiled network.
 
 Time advances in steps of h; steps are grouped in slices of NEST's ``min_delay``
-(``spec.slice_steps``, aligned to t = 0), as NEST does. Every step (``nest_semantics.md`` §0–§4):
+(``spec.slice_steps``, aligned to t = 0), as NEST does. Every step (``docs/nest_semantics.md`` §0–§4):
 
 1. every neuron reads its input slot and integrates (:mod:`jaxsnn.iaf_psc_delta`); spikes get the
    stamp k+1 and are marked in ``spike_history``;

@@ -1,6 +1,6 @@
 """stdp_synapse and stdp_synapse_hom: pair-based STDP with NEST 3.10's exact arithmetic.
 
-With normalised weight ŵ = w / W_max (``nest_semantics.md`` §2):
+With normalised weight ŵ = w / W_max (``docs/nest_semantics.md`` §2):
 
     facilitate:  ŵ ← ŵ + λ (1 − ŵ)^μ₊ · K₊ e^{(t_last − (t_j + d)) / τ₊},   w = ŵ W_max if ŵ < 1 else W_max
     depress:     ŵ ← ŵ − α λ ŵ^μ₋ · K₋(t − d),                        w = ŵ W_max if ŵ > 0 else 0

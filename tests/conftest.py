@@ -5,8 +5,8 @@ import jax
 import pytest
 
 
-SHARED = pathlib.Path(os.environ.get("JAXSNN_SHARED", pathlib.Path(__file__).resolve().parents[2] / "shared"))
-CASES = SHARED / "reference" / "nest_cases"
+REFERENCE = pathlib.Path(__file__).resolve().parent / "reference"  # NEST 3.10's output, made by reference/tools
+CASES = REFERENCE / "nest_cases"
 
 
 @pytest.fixture
@@ -28,5 +28,5 @@ def cpu_devices(n, flags="", **env):
 def case_files(prefix=""):
     files = sorted(CASES.glob(f"{prefix}*.json"))
     if not files:
-        pytest.skip(f"no NEST cases found under {CASES} (set JAXSNN_SHARED)", allow_module_level=True)
+        raise FileNotFoundError(f"no NEST reference cases {prefix}*.json under {CASES}")
     return files

@@ -1,4 +1,4 @@
-"""Every NEST 3.10 case in shared/reference/nest_cases, in float64 (exact) and float32 (bounded)."""
+"""Every NEST 3.10 case in tests/reference/nest_cases, in float64 (exact) and float32 (bounded)."""
 import json
 import subprocess
 import sys

@@ -1,8 +1,8 @@
 """The founding network (NEST's store/restore example) has NEST's statistics (issue: plasticity §5).
 
 For each statistic the mean over 8 of our seeds must lie inside NEST's min–max over its seeds
-(shared/reference/nest_network_stats.json), widened on each side by 5 % of NEST's mean (for the weight
-mean: 5 % of NEST's mean weight change). Same definitions as shared/tools/nest_network_stats.py.
+(tests/reference/nest_network_stats.json), widened on each side by 5 % of NEST's mean (for the weight
+mean: 5 % of NEST's mean weight change). Same definitions as tests/reference/tools/nest_network_stats.py.
 """
 import json
 import pathlib
@@ -13,17 +13,16 @@ import pytest
 import jaxsnn
 from jaxsnn.ei_network import EINetwork
 
-from .conftest import SHARED
+from .conftest import REFERENCE
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "benchmarks"))
 from founding_stats import compare  # noqa: E402
 from jaxsnn_founding import window_stats  # noqa: E402
 
 
+@pytest.mark.slow
 def test_statistics_agree_with_nest():
-    ref = SHARED / "reference" / "nest_network_stats.json"
-    if not ref.exists():
-        pytest.skip(f"{ref} not found")
+    ref = REFERENCE / "nest_network_stats.json"
     nest = json.loads(ref.read_text())
     ours = []
     for seed in range(1, 9):
