@@ -333,10 +333,11 @@ def current_cases():
                         currents=[dict(model="step_current_generator",
                                        params={"amplitude_times": [2.0, 8.0, 30.0], "amplitude_values": [200.0, 300.0, 50.0],
                                                "start": 5.0, "stop": 45.0}, weight=1.0, delay=1.0)],
-                        segments=[dict(t=20.0), dict(t=40.0, set={"current0": {"amplitude_times": [15.0, 25.0, 35.0],
-                                                                               "amplitude_values": [-100.0, 120.0, 80.0]}})],
+                        segments=[dict(t=20.0), dict(t=40.0, set={"current0": {"amplitude_times": [15.0, 20.0, 25.0, 35.0],
+                                                                               "amplitude_values": [-100.0, 999.0, 120.0, 80.0]}})],
                         note="start/stop window (the 2.0 value is held until start), new times/values set at t=20: "
-                             "entries at or before the current time are skipped, the held amplitude stays until 25"))
+                             "entries at or before the current time (15 and also 20) are skipped, the held amplitude "
+                             "300 stays until 25"))
     c.append(model_case("step_current_offgrid", "iaf_psc_delta", {"V_th": 1e3}, 30.0,
                         currents=[dict(model="step_current_generator",
                                        params={"allow_offgrid_times": True, "amplitude_times": [2.03, 5.05, 9.96, 12.0],

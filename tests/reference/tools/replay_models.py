@@ -1,0 +1,345 @@
+"""A plain-Python re-implementation of the "model" cases (iaf_psc_delta/exp/alpha, parrot_neuron,
+dc_generator, step_current_generator) that follows docs/nest_semantics.md §10-§14 literally.
+
+    python replay_models.py FILE_OR_DIR...
+
+No NEST needed (only the Python standard library and numpy for the case files' floats). For every
+"model" case it prints whether spikes and every recorded value are bit-identical to NEST's. It exists to
+show that the semantics notes are complete; it is not part of jaxsnn and no test imports it.
+math.exp is the C library's exp, as NEST's std::exp. NEST's numerics::expm1 is NOT the C library's
+expm1 in the PyPI wheel (built without HAVE_EXPM1): it is the Taylor series below, which differs from
+expm1 in the last bit for many arguments (nest_semantics.md §10).
+"""
+import json
+import math
+import os
+import sys
+
+TICS_PER_MS = 1000
+
+
+def tics(t_ms):
+    """NEST's Time::ms: round half up to tics."""
+    return math.floor(t_ms * TICS_PER_MS + 0.5)
+
+
+def steps_of(t_ms, tps):
+    """Time(Time::ms(t)).get_steps(): tics rounded up to whole steps."""
+    return -(-tics(t_ms) // tps)
+
+
+def ms_stamp_steps(t_ms, tps):
+    """Time::ms_stamp(t): the first grid point >= t (allow_offgrid_times)."""
+    n = int(t_ms * TICS_PER_MS)
+    n -= n % tps
+    if n / tps * (tps / TICS_PER_MS) < t_ms:  # NEST: n * TICS_PER_STEP_INV * MS_PER_STEP < t
+        n += tps
+    return n // tps
+
+
+def nest_expm1(x):
+    """libnestutil/numerics.h expm1 without HAVE_EXPM1 (what the nest-simulator 3.10.0 wheel runs)."""
+    if x == 0:
+        return 0.0
+    if abs(x) > math.log(2.0):
+        return math.exp(x) - 1
+    total, term, n = x, x * x / 2, 2
+    while abs(term) > abs(total) * sys.float_info.epsilon:
+        total += term
+        n += 1
+        term *= x / n
+    return total
+
+
+# ------------------------------------------------------------------ propagators (libnestutil/iaf_propagator.cpp)
+
+def _p32(tau_syn, tau_m, c_m, h):
+    inv_tau_syn, inv_tau_m, inv_c_m = 1 / tau_syn, 1 / tau_m, 1 / c_m
+    beta = tau_syn * tau_m / (tau_m - tau_syn) if tau_m != tau_syn else math.inf
+    gamma = beta / c_m
+    inv_beta = (tau_m - tau_syn) / (tau_syn * tau_m)
+    exp_h_tau_syn = math.exp(-h * inv_tau_syn)
+    expm1_h_tau = nest_expm1(h * inv_beta)
+    p32 = gamma * exp_h_tau_syn * expm1_h_tau if not math.isinf(gamma) else math.nan  # inf * 0 -> nan
+    exp_h_tau = math.nan
+    if not (math.isfinite(p32) and p32 != 0 and abs(p32) >= 2.2250738585072014e-308 and p32 > 0):
+        exp_h_tau = math.exp(-h * inv_tau_m)
+        p32 = h * inv_c_m * exp_h_tau
+    return p32, exp_h_tau_syn, expm1_h_tau, exp_h_tau, beta, gamma
+
+
+def propagator_exp(tau_syn, tau_m, c_m, h):
+    return _p32(tau_syn, tau_m, c_m, h)[0]
+
+
+def propagator_alpha(tau_syn, tau_m, c_m, h):
+    p32, exp_h_tau_syn, expm1_h_tau, exp_h_tau, beta, gamma = _p32(tau_syn, tau_m, c_m, h)
+    h_min_regular = 1e-7 * tau_m * tau_m / abs(tau_m - tau_syn) if tau_m != tau_syn else math.inf
+    if h > h_min_regular:
+        return gamma * exp_h_tau_syn * (beta * expm1_h_tau - h), p32
+    if math.isnan(exp_h_tau):
+        exp_h_tau = math.exp(-h * (1 / tau_m))
+    return 0.5 * h * h * (1 / c_m) * exp_h_tau, p32
+
+
+# ------------------------------------------------------------------ neurons: one object per model, step(k)
+
+class Neuron:
+    defaults = dict(E_L=-70.0, C_m=250.0, tau_m=10.0, t_ref=2.0, V_th=-55.0, V_reset=-70.0, I_e=0.0,
+                    tau_syn_ex=2.0, tau_syn_in=2.0, V_min=-math.inf)
+
+    def __init__(self, params, h, tps):
+        p = dict(self.defaults, **params)
+        self.p, self.h = p, h
+        self.E_L = p["E_L"]
+        self.V = p.get("V_m", p["E_L"]) - p["E_L"]
+        self.theta, self.v_reset, self.v_min = p["V_th"] - p["E_L"], p["V_reset"] - p["E_L"], p["V_min"] - p["E_L"]
+        self.RC = steps_of(p["t_ref"], tps)
+        self.r = 0
+
+    def set(self, params):
+        assert set(params) <= {"I_e"}, params
+        self.p.update(params)
+
+
+class Delta(Neuron):
+    def __init__(self, params, h, tps):
+        super().__init__(params, h, tps)
+        p = self.p
+        self.P33 = math.exp(-h / p["tau_m"])
+        self.P30 = 1 / p["C_m"] * (1 - self.P33) * p["tau_m"]
+        self.y0 = 0.0
+
+    def step(self, ex, inh, i0, total=None):
+        """iaf_psc_delta has one input channel: `total` is the sum of all events in arrival order."""
+        spike = False
+        if self.r == 0:
+            self.V = self.P30 * (self.y0 + self.p["I_e"]) + self.P33 * self.V + (ex + inh if total is None else total)
+            self.V = max(self.V, self.v_min)
+        else:
+            self.r -= 1
+        if self.V >= self.theta:
+            self.r, self.V, spike = self.RC, self.v_reset, True
+        self.y0 = i0
+        return spike, dict(V_m=self.V + self.E_L)
+
+
+class Exp(Neuron):
+    def __init__(self, params, h, tps):
+        super().__init__(params, h, tps)
+        p = self.p
+        self.P11ex, self.P11in = math.exp(-h / p["tau_syn_ex"]), math.exp(-h / p["tau_syn_in"])
+        self.P22 = math.exp(-h / p["tau_m"])
+        self.P21ex = propagator_exp(p["tau_syn_ex"], p["tau_m"], p["C_m"], h)
+        self.P21in = propagator_exp(p["tau_syn_in"], p["tau_m"], p["C_m"], h)
+        self.P20 = p["tau_m"] / p["C_m"] * (1.0 - self.P22)
+        self.iex = self.iin = self.i0 = self.i1 = 0.0
+
+    def step(self, ex, inh, i0):
+        spike = False
+        if self.r == 0:
+            self.V = self.V * self.P22 + self.iex * self.P21ex + self.iin * self.P21in + (self.p["I_e"] + self.i0) * self.P20
+        else:
+            self.r -= 1
+        self.iex *= self.P11ex
+        self.iin *= self.P11in
+        self.iex += (1.0 - self.P11ex) * self.i1
+        self.iex += ex
+        self.iin += inh
+        if self.V >= self.theta:
+            self.r, self.V, spike = self.RC, self.v_reset, True
+        self.i0, self.i1 = i0, 0.0
+        return spike, dict(V_m=self.V + self.E_L, I_syn_ex=self.iex, I_syn_in=self.iin)
+
+
+class Alpha(Neuron):
+    def __init__(self, params, h, tps):
+        super().__init__(params, h, tps)
+        p = self.p
+        self.P11ex = self.P22ex = math.exp(-h / p["tau_syn_ex"])
+        self.P11in = self.P22in = math.exp(-h / p["tau_syn_in"])
+        self.expm1_tau_m = nest_expm1(-h / p["tau_m"])
+        self.P30 = -p["tau_m"] / p["C_m"] * nest_expm1(-h / p["tau_m"])
+        self.P21ex, self.P21in = h * self.P11ex, h * self.P11in
+        self.P31ex, self.P32ex = propagator_alpha(p["tau_syn_ex"], p["tau_m"], p["C_m"], h)
+        self.P31in, self.P32in = propagator_alpha(p["tau_syn_in"], p["tau_m"], p["C_m"], h)
+        self.EPSC, self.IPSC = 1.0 * math.e / p["tau_syn_ex"], 1.0 * math.e / p["tau_syn_in"]
+        self.dIex = self.Iex = self.dIin = self.Iin = self.y0 = 0.0
+
+    def step(self, ex, inh, i0):
+        spike = False
+        if self.r == 0:
+            self.V = (self.P30 * (self.y0 + self.p["I_e"]) + self.P31ex * self.dIex + self.P32ex * self.Iex
+                      + self.P31in * self.dIin + self.P32in * self.Iin + self.expm1_tau_m * self.V + self.V)
+            self.V = self.v_min if self.V < self.v_min else self.V
+        else:
+            self.r -= 1
+        self.Iex = self.P21ex * self.dIex + self.P22ex * self.Iex
+        self.dIex *= self.P11ex
+        self.dIex += self.EPSC * ex
+        self.Iin = self.P21in * self.dIin + self.P22in * self.Iin
+        self.dIin *= self.P11in
+        self.dIin += self.IPSC * inh
+        if self.V >= self.theta:
+            self.r, self.V, spike = self.RC, self.v_reset, True
+        self.y0 = i0
+        return spike, dict(V_m=self.V + self.E_L, I_syn_ex=self.Iex, I_syn_in=self.Iin)
+
+
+MODELS = {"iaf_psc_delta": Delta, "iaf_psc_exp": Exp, "iaf_psc_alpha": Alpha}
+
+
+# ------------------------------------------------------------------ current generators: current sent in step s
+
+class DC:
+    def __init__(self, params, h, tps):
+        self.amp = params.get("amplitude", 0.0)
+        self.t_min, self.t_max = steps_of(params.get("start", 0.0), tps), steps_of(params.get("stop", math.inf), tps) if math.isfinite(params.get("stop", math.inf)) else math.inf
+
+    def set(self, params, now):
+        assert set(params) <= {"amplitude"}
+        self.amp = params.get("amplitude", self.amp)
+
+    def current(self, s):
+        """None when inactive: a current generator is active in step s iff t_min < s + 2 <= t_max."""
+        return self.amp if self.t_min < s + 2 <= self.t_max else None
+
+
+class StepCurrent(DC):
+    def __init__(self, params, h, tps):
+        super().__init__(params, h, tps)
+        self.h, self.tps = h, tps
+        self.offgrid = params.get("allow_offgrid_times", False)
+        self._load(params, 0)
+        self.amp = 0.0
+
+    def _load(self, params, now):
+        conv = ms_stamp_steps if self.offgrid else steps_of
+        self.stamps = [conv(t, self.tps) for t in params["amplitude_times"]]
+        self.values = list(params["amplitude_values"])
+        self.idx = 0
+        while self.idx < len(self.stamps) and self.stamps[self.idx] <= now:  # update(): skip stamps <= first step
+            self.idx += 1
+
+    def set(self, params, now):
+        self._load(params, now)
+
+    def current(self, s):
+        if self.idx < len(self.stamps) and s + 1 == self.stamps[self.idx]:
+            self.amp = self.values[self.idx]
+            self.idx += 1
+        return self.amp if self.t_min < s + 2 <= self.t_max else None
+
+
+GENERATORS = {"dc_generator": DC, "step_current_generator": StepCurrent}
+
+
+def replay(case):
+    h = case["resolution"]
+    tps = round(h * TICS_PER_MS)
+    n_steps = round(case["t_sim"] / h)
+    model = case["model"]
+    # spike input per arrival step: list of event values (weight * multiplicity) in arrival order.
+    # NEST adds device events into the buffer in the devices' update order (node id = creation order:
+    # current generators, then spike generators) and per generator in time order.
+    arrivals = [[] for _ in range(n_steps + 1)]
+    for inp in case.get("inputs", []):
+        D = steps_of(inp["delay"], tps)
+        w = inp.get("weights", [1.0] * len(inp["times"]))
+        m = inp.get("multiplicities", [1] * len(inp["times"]))
+        for t, wi, mi in zip(inp["times"], w, m):
+            s = steps_of(t, tps) - 1  # emitted in step s (stamp s+1)
+            k = s + D
+            if k < n_steps:
+                arrivals[k].append((wi * inp.get("conn_weight", 1.0), mi))
+    gens = [(GENERATORS[c["model"]](c["params"], h, tps), c["weight"], steps_of(c["delay"], tps)) for c in case.get("currents", [])]
+    currents = [0.0] * (n_steps + 64)  # I0 slot per step
+    touched = [False] * (n_steps + 64)
+    if model == "parrot_neuron":
+        neuron = None
+    else:
+        neuron = MODELS[model](case["params"], h, tps)
+    spikes, rec, probe = [], {r: [] for r in case.get("recordables", [])}, []
+    if "probe" in case:
+        pr = case["probe"]
+        probe_n = Delta(pr.get("params", {}), h, tps)
+        probe_D = steps_of(pr["delay"], tps)
+        probe_in = [0.0] * (n_steps + probe_D + 1)
+    k = 0
+    for seg in case["segments"]:
+        for label, p in seg.get("set", {}).items():
+            if label == "neuron":
+                neuron.set(p)
+            else:
+                gens[int(label.removeprefix("current"))][0].set(p, k)
+        end = k + round(seg["t"] / h)
+        for k in range(k, end):
+            for g, w, D in gens:  # devices run after the neuron in a slice, but only fill future slots
+                c = g.current(k)
+                if c is not None:
+                    touched[k + D] = True
+                    currents[k + D] += w * c
+            ex = inh = total = 0.0
+            mult = 0
+            for wi, mi in arrivals[k]:
+                s = wi * mi
+                total += s
+                if s > 0:
+                    ex += s
+                else:
+                    inh += s
+                mult += mi
+            if neuron is None:  # parrot: one event of multiplicity = number of arriving spikes, weights ignored
+                spike = mult > 0
+                spikes += [round(0.001 * ((k + 1) * tps), 6)] * mult
+                if "probe" in case and spike and k + probe_D < len(probe_in):
+                    probe_in[k + probe_D] += case["probe"]["weight"] * mult
+            else:
+                spike, vals = neuron.step(ex, inh, currents[k], *([total] if model == "iaf_psc_delta" else []))
+                if spike:
+                    spikes.append(round(0.001 * ((k + 1) * tps), 6))
+                for r in rec:
+                    rec[r].append(vals[r])
+            if "probe" in case:
+                probe.append(probe_n.step(probe_in[k], 0.0, 0.0)[1]["V_m"])
+        k = end
+    out = dict(spike_times=spikes)
+    times = [round(0.001 * ((i + 1) * tps), 6) for i in range(n_steps)]
+    exp_ = case["expected"]
+    if rec:
+        n = len(exp_["times"])
+        out["times"] = times[:n]
+        for r in rec:
+            out[r] = rec[r][:n]
+    if "probe" in case:
+        n = len(exp_["probe_times"])
+        out["probe_times"] = times[:n]
+        out["probe_V_m"] = probe[:n]
+    return out
+
+
+def main(paths):
+    files = []
+    for p in paths:
+        files += sorted(os.path.join(p, f) for f in os.listdir(p) if f.endswith(".json")) if os.path.isdir(p) else [p]
+    bad = 0
+    for path in files:
+        with open(path) as f:
+            case = json.load(f)
+        if case.get("kind") != "model":
+            continue
+        out, exp_ = replay(case), case["expected"]
+        diffs = [key for key in exp_ if out.get(key) != exp_[key]]
+        bad += bool(diffs)
+        detail = ""
+        for key in diffs:
+            a, b = out.get(key), exp_[key]
+            i = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+            detail += f" {key}[{i}]: {a[i] if i < len(a) else None!r} vs NEST {b[i] if i < len(b) else None!r};"
+        print(("identical " if not diffs else "DIFFERS   ") + os.path.basename(path) + detail)
+    print(f"{bad} case(s) differ")
+    return bad
+
+
+if __name__ == "__main__":
+    sys.exit(1 if main(sys.argv[1:] or [__doc__]) else 0)
