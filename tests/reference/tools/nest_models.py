@@ -351,15 +351,17 @@ def parrot_cases():
     probe = dict(weight=2.0, delay=1.0, params={"V_th": 1e6})
     c.append(model_case("parrot_repeats", "parrot_neuron", {}, 30.0, inputs=[
         dict(times=[2.0, 5.0, 5.0, 5.0, 9.3], weights=[1.0, -3.0, 0.5, 1.0, 0.0], delay=1.0),
-        dict(times=[5.0, 12.0, 12.0], delay=2.0),
+        dict(times=[4.0, 12.0, 12.0], delay=2.0),
         dict(times=[11.0], delay=1.0, conn_weight=-7.0)],
         probe=probe,
         note="a parrot repeats every arriving spike whatever its weight (also 0 or negative): 3 events in one step "
-             "from one generator plus one from another leave as one event of multiplicity 4, recorded 4 times; "
-             "the probe (iaf_psc_delta, weight 2) jumps by 2*multiplicity"))
+             "from one generator (delay 1) plus one from another (delay 2) leave at 6.0 as one event of multiplicity "
+             "4, recorded 4 times; NEST unrolls it into 4 events of multiplicity 1 towards the probe "
+             "(iaf_psc_delta, weight 2), which jumps by 2+2+2+2"))
     c.append(model_case("parrot_multiplicities", "parrot_neuron", {}, 20.0, inputs=[
         dict(times=[3.0, 7.0], delay=1.0)], probe=probe,
-        note="spike_generator spike_multiplicities [3, 1] set below (stored in inputs[0].multiplicities)"))
+        note="spike_generator spike_multiplicities [3, 1] (inputs[0].multiplicities): a device event of "
+             "multiplicity 3 reaches the parrot as one event, the parrot repeats it 3 times"))
     c[-1]["inputs"][0]["multiplicities"] = [3, 1]
     return c
 
