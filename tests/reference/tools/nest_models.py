@@ -44,7 +44,8 @@ def run_model(case):
     gens = []
     for cur in case.get("currents", []):
         g = nest.Create(cur["model"], params=cur["params"])
-        nest.Connect(g, neuron, syn_spec={"weight": cur["weight"], "delay": cur["delay"]})
+        nest.Connect(g, neuron, syn_spec={"weight": cur["weight"], "delay": cur["delay"],
+                                          "receptor_type": cur.get("receptor_type", 0)})
         gens.append(g)
     for inp in case.get("inputs", []):
         sp = {"spike_times": inp["times"]}
@@ -319,6 +320,10 @@ def current_cases():
                         segments=[dict(t=50.0), dict(t=70.0, set={"current0": {"amplitude": 260.0}})],
                         note="two dc_generators (one always on, delay 0.1), connection weight 2.5 scales the current; "
                              "amplitude changed to 260 between the two Simulate calls"))
+    c.append(model_case("dc_onto_exp_receptor1", "iaf_psc_exp", {"V_th": 1e3, "tau_syn_ex": 3.0}, 40.0,
+                        currents=[dict(dc, receptor_type=1), dict(dc, params={"amplitude": -80.0, "start": 12.0})],
+                        note="iaf_psc_exp's current receptor 1: the current is filtered by the excitatory synapse "
+                             "(I_syn_ex += (1 - P11ex) * I_1); the second dc_generator on receptor 0 acts directly"))
     c.append(model_case("dc_resolution_02", "iaf_psc_alpha", {"V_th": 1e3}, 30.0, dt=0.2,
                         currents=[dict(model="dc_generator", params={"amplitude": 150.0, "start": 4.0, "stop": 16.0},
                                        weight=1.0, delay=0.6)],

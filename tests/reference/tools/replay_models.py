@@ -135,7 +135,7 @@ class Exp(Neuron):
         self.P20 = p["tau_m"] / p["C_m"] * (1.0 - self.P22)
         self.iex = self.iin = self.i0 = self.i1 = 0.0
 
-    def step(self, ex, inh, i0):
+    def step(self, ex, inh, i0, i1=0.0):
         spike = False
         if self.r == 0:
             self.V = self.V * self.P22 + self.iex * self.P21ex + self.iin * self.P21in + (self.p["I_e"] + self.i0) * self.P20
@@ -148,7 +148,7 @@ class Exp(Neuron):
         self.iin += inh
         if self.V >= self.theta:
             self.r, self.V, spike = self.RC, self.v_reset, True
-        self.i0, self.i1 = i0, 0.0
+        self.i0, self.i1 = i0, i1
         return spike, dict(V_m=self.V + self.E_L, I_syn_ex=self.iex, I_syn_in=self.iin)
 
 
@@ -252,9 +252,9 @@ def replay(case):
             k = s + D
             if k < n_steps:
                 arrivals[k].append((wi * inp.get("conn_weight", 1.0), mi))
-    gens = [(GENERATORS[c["model"]](c["params"], h, tps), c["weight"], steps_of(c["delay"], tps)) for c in case.get("currents", [])]
-    currents = [0.0] * (n_steps + 64)  # I0 slot per step
-    touched = [False] * (n_steps + 64)
+    gens = [(GENERATORS[c["model"]](c["params"], h, tps), c["weight"], steps_of(c["delay"], tps), c.get("receptor_type", 0))
+            for c in case.get("currents", [])]
+    currents = {0: [0.0] * (n_steps + 64), 1: [0.0] * (n_steps + 64)}  # I0 / I1 slot per step
     if model == "parrot_neuron":
         neuron = None
     else:
@@ -274,11 +274,10 @@ def replay(case):
                 gens[int(label.removeprefix("current"))][0].set(p, k)
         end = k + round(seg["t"] / h)
         for k in range(k, end):
-            for g, w, D in gens:  # devices run after the neuron in a slice, but only fill future slots
+            for g, w, D, port in gens:  # devices run after the neuron in a slice, but only fill future slots
                 c = g.current(k)
                 if c is not None:
-                    touched[k + D] = True
-                    currents[k + D] += w * c
+                    currents[port][k + D] += w * c
             ex = inh = total = 0.0
             mult = 0
             for wi, mi in arrivals[k]:
@@ -295,7 +294,8 @@ def replay(case):
                 if "probe" in case and spike and k + probe_D < len(probe_in):
                     probe_in[k + probe_D] += case["probe"]["weight"] * mult
             else:
-                spike, vals = neuron.step(ex, inh, currents[k], *([total] if model == "iaf_psc_delta" else []))
+                extra = [total] if model == "iaf_psc_delta" else ([currents[1][k]] if model == "iaf_psc_exp" else [])
+                spike, vals = neuron.step(ex, inh, currents[0][k], *extra)
                 if spike:
                     spikes.append(round(0.001 * ((k + 1) * tps), 6))
                 for r in rec:
