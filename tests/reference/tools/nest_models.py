@@ -271,28 +271,28 @@ def psc_cases(model, short):
     c.append(model_case(f"{short}_constant_current", model, {"I_e": 450.0}, 200.0,
                         note="I_e above rheobase gives regular firing; V_m reset, refractory clamp"))
     c.append(model_case(f"{short}_refractory", model, {"t_ref": 3.0}, 40.0, inputs=[
-        dict(times=[5.0, 5.5, 6.0, 7.0, 8.0, 9.0, 12.0], weights=[2000.0, 300.0, 300.0, 300.0, -300.0, 300.0, 300.0],
+        dict(times=[5.0, 5.5, 6.0, 7.0, 8.0, 9.0, 12.0], weights=[5000.0, 300.0, 300.0, 300.0, -300.0, 300.0, 300.0],
              delay=1.0)],
         note="a large PSC makes the neuron fire; input during t_ref still charges I_syn_* (only V_m is clamped) "
              "and acts on V_m once refractoriness ends"))
     c.append(model_case(f"{short}_custom_params", model,
                         {"tau_m": 15.0, "C_m": 180.0, "E_L": -65.0, "V_reset": -72.0, "V_th": -52.0, "t_ref": 4.05,
-                         "tau_syn_ex": 1.3, "tau_syn_in": 6.5, "V_m": -60.0, "I_e": 120.0}, 150.0,
+                         "tau_syn_ex": 1.3, "tau_syn_in": 6.5, "V_m": -60.0, "I_e": 250.0}, 150.0,
                         inputs=[dict(times=[3.0, 20.0, 20.1, 20.2, 60.0, 61.0], weights=[150.0, 200.0, 200.0, 200.0, -400.0, -400.0],
                                      delay=2.5)],
                         note="tau_syn_ex != tau_syn_in, t_ref 4.05 (rounds up to 41 steps), V_reset below E_L, "
                              "initial V_m, delay 2.5"))
     c.append(model_case(f"{short}_tau_syn_equals_tau_m", model,
                         {"tau_m": 5.0, "tau_syn_ex": 5.0, "tau_syn_in": 5.0, "I_e": 50.0}, 80.0,
-                        inputs=[dict(times=[5.0, 30.0, 30.0, 50.0], weights=[300.0, 250.0, 250.0, -400.0], delay=1.0)],
+                        inputs=[dict(times=[5.0, 30.0, 30.0, 50.0], weights=[300.0, 1500.0, 1500.0, -400.0], delay=1.0)],
                         note="singular case tau_syn == tau_m: NEST's propagator switches to the limit formula"))
     c.append(model_case(f"{short}_tau_syn_near_tau_m", model,
                         {"tau_m": 5.0, "tau_syn_ex": 5.0 * (1 + 1e-9), "tau_syn_in": 4.9999, "I_e": 50.0}, 80.0,
-                        inputs=[dict(times=[5.0, 30.0, 30.0, 50.0], weights=[300.0, 250.0, 250.0, -400.0], delay=1.0)],
+                        inputs=[dict(times=[5.0, 30.0, 30.0, 50.0], weights=[300.0, 1500.0, 1500.0, -400.0], delay=1.0)],
                         note="tau_syn within 1e-9 (ex) and 2e-5 (in) relative of tau_m: the regular formula, near the limit"))
     ex = poisson_grid_times(rng, 3000.0, 1.0, 395.0, 0.1)
     inh = poisson_grid_times(rng, 800.0, 1.0, 395.0, 0.1)
-    c.append(model_case(f"{short}_random_drive", model, {"I_e": 200.0}, 400.0, inputs=[
+    c.append(model_case(f"{short}_random_drive", model, {"I_e": 300.0 if model == "iaf_psc_exp" else 200.0}, 400.0, inputs=[
         dict(times=ex, weights=[40.0] * len(ex), delay=1.0),
         dict(times=inh, weights=[-90.0] * len(inh), delay=1.5)],
         note="random excitatory (3 kHz, 40 pA) and inhibitory (800 Hz, -90 pA) drive, drawn by numpy, stored; "
@@ -329,7 +329,7 @@ def current_cases():
                                        weight=1.0, delay=0.6)],
                         note="dc_generator at resolution 0.2 with delay 0.6"))
     sc = dict(model="step_current_generator",
-              params={"amplitude_times": [2.0, 10.0, 10.1, 25.0, 40.0], "amplitude_values": [100.0, -50.0, 400.0, 0.0, 250.0]},
+              params={"amplitude_times": [2.0, 10.0, 10.1, 25.0, 40.0], "amplitude_values": [100.0, -50.0, 400.0, 0.0, 700.0]},
               weight=1.0, delay=1.0)
     for model, short in (("iaf_psc_delta", "delta"), ("iaf_psc_exp", "exp"), ("iaf_psc_alpha", "alpha")):
         c.append(model_case(f"step_current_onto_{short}", model, {}, 60.0, currents=[sc],
