@@ -398,7 +398,12 @@ def noise_cases():
          dict(base, name="noise_exact_small", noise={"mean": 20.0, "std": 100.0, "dt": 0.5}, n_targets=3, t_sim=30.0,
               interval=0.1, seeds=[12345], models=["iaf_psc_delta"],
               note="3 targets, every step recorded: bit-exact only for a replay of NEST's RNG (seed 12345, mt19937_64, "
-                   "1 VP, std::normal_distribution polar method; see nest_semantics.md)")]
+                   "1 VP, std::normal_distribution polar method; see nest_semantics.md)"),
+         dict(base, name="noise_exact_modulated", noise={"mean": 0.0, "std": 100.0, "std_mod": 80.0, "frequency": 150.0,
+                                                          "phase": 30.0, "dt": 0.2, "start": 1.0, "stop": 20.0},
+              n_targets=2, t_sim=30.0, interval=0.1, seeds=[777], models=["iaf_psc_delta"],
+              note="variance modulation (std_mod 80, 150 Hz, phase 30 deg), start 1.0 / stop 20.0, dt 0.2: the "
+                   "oscillator turns once per active step from its value at the start of Simulate")]
     return c
 
 

@@ -1,5 +1,6 @@
 """A plain-Python re-implementation of the "model" cases (iaf_psc_delta/exp/alpha, parrot_neuron,
-dc_generator, step_current_generator) that follows docs/nest_semantics.md §10-§14 literally.
+dc_generator, step_current_generator), the "stdp_multiplicity" case and the small exact "noise_stats"
+cases (NEST's RNG included) that follows docs/nest_semantics.md §10-§15 and Appendix A literally.
 
     python replay_models.py FILE_OR_DIR...
 
@@ -361,6 +362,143 @@ def replay_stdp(case):
                  n_pre_events=len(exp_["pre_spike_times"])))
 
 
+# ------------------------------------------------------------------ NEST's RNG (Appendix A) and noise_generator
+
+M32, M64 = (1 << 32) - 1, (1 << 64) - 1
+
+
+def seed_seq_fe128(seeds, n_out):
+    """randutils::seed_seq_fe<4, uint32_t> (1 mixing round): the words it generates for seeding."""
+    INIT_A, MULT_A, INIT_B, MULT_B = 0x43b0d7e5, 0x931e8875, 0x8b51f9dd, 0x58f38ded
+    MIX_L, MIX_R = 0xca01f9dd, 0x4973f715
+    hc = [INIT_A]
+
+    def hash_(v):
+        v ^= hc[0]
+        hc[0] = (hc[0] * MULT_A) & M32
+        v = (v * hc[0]) & M32
+        return v ^ (v >> 16)
+
+    def mix(x, y):
+        r = (MIX_L * x - MIX_R * y) & M32
+        return r ^ (r >> 16)
+
+    seeds = list(seeds)
+    mixer = [hash_(seeds[i] if i < len(seeds) else 0) for i in range(4)]
+    for i in range(4):
+        for j in range(4):
+            if i != j:
+                mixer[j] = mix(mixer[j], hash_(mixer[i]))
+    for v in seeds[4:]:
+        for j in range(4):
+            mixer[j] = mix(mixer[j], hash_(v))
+    out, h = [], INIT_B
+    for i in range(n_out):
+        v = mixer[i % 4] ^ h
+        h = (h * MULT_B) & M32
+        v = (v * h) & M32
+        out.append(v ^ (v >> 16))
+    return out
+
+
+class MT19937_64:
+    """std::mt19937_64 seeded from a seed sequence as libstdc++ does (k = 2 words per state element)."""
+    N, M, A = 312, 156, 0xb5026f5aa96619e9
+    UPPER, LOWER = (M64 << 31) & M64, (1 << 31) - 1
+
+    def __init__(self, seeds):
+        v = seed_seq_fe128(seeds, 2 * self.N)
+        self.x = [v[2 * i] + (v[2 * i + 1] << 32) for i in range(self.N)]
+        if (self.x[0] & self.UPPER) == 0 and not any(self.x[1:]):
+            self.x[0] = 1 << 63
+        self.p = self.N
+
+    def _twist(self):
+        x, N, M, A = self.x, self.N, self.M, self.A
+        for k in range(N):
+            y = (x[k] & self.UPPER) | (x[(k + 1) % N] & self.LOWER)
+            x[k] = x[(k + M) % N] ^ (y >> 1) ^ (A if y & 1 else 0)
+        self.p = 0
+
+    def __call__(self):
+        if self.p >= self.N:
+            self._twist()
+        z = self.x[self.p]
+        self.p += 1
+        z ^= (z >> 29) & 0x5555555555555555
+        z ^= (z << 17) & 0x71d67fffeda60000
+        z ^= (z << 37) & 0xfff7eee000000000
+        z ^= z >> 43
+        return z & M64
+
+
+class NormalPolar:
+    """libstdc++ std::normal_distribution<double>(0, 1): Marsaglia polar with a cached second value; the
+    uniform is generate_canonical<double, 53> = double(x) / 2^64 (nextafter(1, 0) if it rounds to 1)."""
+
+    def __init__(self, rng):
+        self.rng, self.saved = rng, None
+
+    def uniform(self):
+        u = float(self.rng()) / 18446744073709551616.0
+        return u if u < 1.0 else math.nextafter(1.0, 0.0)
+
+    def __call__(self):
+        if self.saved is not None:
+            r, self.saved = self.saved, None
+            return r
+        while True:
+            x = 2.0 * self.uniform() - 1.0
+            y = 2.0 * self.uniform() - 1.0
+            r2 = x * x + y * y
+            if not (r2 > 1.0 or r2 == 0.0):
+                break
+        mult = math.sqrt(-2 * math.log(r2) / r2)
+        self.saved = x * mult
+        return y * mult * 1.0 + 0.0
+
+
+def replay_noise(case):
+    """noise_stats cases that store every neuron's trace (V_m_all): iaf_psc_delta targets only, 1 VP,
+    one Simulate call starting at t = 0. Returns (mine, NEST's) per seed."""
+    h = case["resolution"]
+    tps = round(h * TICS_PER_MS)
+    nz = case["noise"]
+    D, dts = steps_of(case["delay"], tps), steps_of(nz.get("dt", 10 * h), tps)
+    n_steps, n = round(case["t_sim"] / h), case["n_targets"]
+    mine, theirs = {}, {}
+    for seed in case["seeds"]:
+        normal = NormalPolar(MT19937_64([seed, 0xb84c9bae, 0]))
+        neurons = [Delta(case["params"], h, tps) for _ in range(n)]
+        slots = [[0.0] * (n_steps + D + 1) for _ in range(n)]
+        amps, next_step, traces = [0.0] * n, 0, [[] for _ in range(n)]
+        gen = DC(nz, h, tps)  # only for the current-generator activity window
+        mean, std, std_mod = nz.get("mean", 0.0), nz.get("std", 0.0), nz.get("std_mod", 0.0)
+        omega = 2.0 * math.pi * nz.get("frequency", 0.0) / 1000.0
+        phi = nz.get("phase", 0.0) * 2.0 * math.pi / 360.0
+        t0 = 0.0  # pre_run_hook: simulation time at the start of Simulate
+        y0, y1 = math.cos(omega * t0 + phi), math.sin(omega * t0 + phi)
+        A00, A01, A10, A11 = math.cos(omega * h), -math.sin(omega * h), math.sin(omega * h), math.cos(omega * h)
+        for k in range(n_steps):
+            for j, nrn in enumerate(neurons):  # update order is irrelevant: the generator fills slot k+D
+                traces[j].append(nrn.step(0.0, 0.0, slots[j][k], 0.0)[1]["V_m"])
+            if not (gen.t_min < k + 2 <= gen.t_max):
+                continue
+            if std_mod != 0.0:
+                y0, y1 = A00 * y0 + A01 * y1, A10 * y0 + A11 * y1
+            if k >= next_step:
+                amps = [mean + math.sqrt(std * std + y1 * std_mod * std_mod) * normal() for _ in range(n)]
+                next_step = k + dts
+            for j in range(n):
+                if k + D < len(slots[j]):
+                    slots[j][k + D] += 1.0 * amps[j]
+        rec = case["expected"]["seeds"][str(seed)][case["models"][0]]
+        idx = [round(t / h) - 1 for t in rec["times"]]
+        mine[str(seed)] = [[traces[j][i] for i in idx] for j in range(n)]
+        theirs[str(seed)] = rec["V_m_all"]
+    return dict(V_m_all=mine), dict(V_m_all=theirs)
+
+
 def main(paths):
     files = []
     for p in paths:
@@ -373,6 +511,8 @@ def main(paths):
             out, exp_ = replay(case), case["expected"]
         elif case.get("kind") == "stdp_multiplicity":
             out, exp_ = replay_stdp(case)
+        elif case.get("kind") == "noise_stats" and case["n_targets"] <= 5:
+            out, exp_ = replay_noise(case)
         else:
             continue
         diffs = [key for key in exp_ if out.get(key) != exp_[key]]
