@@ -184,8 +184,9 @@ def noise_expectation(case):
     h = case["resolution"]; p = case["params"]; nz = case["noise"]
     tau_m, C_m, I_e, E_L = p.get("tau_m", 10.0), p.get("C_m", 250.0), p.get("I_e", 0.0), p.get("E_L", -70.0)
     V0 = p.get("V_m", E_L) - E_L
-    D = int(round(case["delay"] / h)); dts = int(round(nz.get("dt", 10 * h) / h))
-    n_steps = int(round(case["t_sim"] / h))
+    D = round(case["delay"] / h)
+    dts = round(nz.get("dt", 10 * h) / h)
+    n_steps = round(case["t_sim"] / h)
     P22 = math.exp(-h / tau_m)
     P20 = tau_m / C_m * (1.0 - P22)
     # state: V (mean m, variance var), current in use c (mean mc, var vc), cov(V, c) = cv
@@ -309,7 +310,7 @@ def current_cases():
     c = []
     dc = dict(model="dc_generator", params={"amplitude": 300.0, "start": 5.0, "stop": 25.0}, weight=1.0, delay=1.0)
     for model, short in (("iaf_psc_delta", "delta"), ("iaf_psc_exp", "exp"), ("iaf_psc_alpha", "alpha")):
-        c.append(model_case(f"dc_onto_{short}", model, {"V_th": 1e3} if model != "iaf_psc_delta" else {"V_th": 1e3},
+        c.append(model_case(f"dc_onto_{short}", model, {"V_th": 1e3},
                             40.0, currents=[dc],
                             note="dc_generator start 5, stop 25, delay 1: acts on V in the steps (start+d, stop+d]; "
                                  "V_th raised so the trace stays linear"))

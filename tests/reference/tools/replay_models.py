@@ -172,7 +172,7 @@ class Alpha(Neuron):
         if self.r == 0:
             self.V = (self.P30 * (self.y0 + self.p["I_e"]) + self.P31ex * self.dIex + self.P32ex * self.Iex
                       + self.P31in * self.dIin + self.P32in * self.Iin + self.expm1_tau_m * self.V + self.V)
-            self.V = self.v_min if self.V < self.v_min else self.V
+            self.V = self.v_min if self.V < self.v_min else self.V  # noqa: FURB136 (NEST's comparison, kept)
         else:
             self.r -= 1
         self.Iex = self.P21ex * self.dIex + self.P22ex * self.Iex
@@ -273,8 +273,9 @@ def replay(case):
                 neuron.set(p)
             else:
                 gens[int(label.removeprefix("current"))][0].set(p, k)
-        end = k + round(seg["t"] / h)
-        for k in range(k, end):
+        start = k
+        end = start + round(seg["t"] / h)
+        for k in range(start, end):
             for g, w, D, port in gens:  # devices run after the neuron in a slice, but only fill future slots
                 c = g.current(k)
                 if c is not None:
