@@ -298,6 +298,11 @@ def psc_cases(model, short):
         dict(times=inh, weights=[-90.0] * len(inh), delay=1.5)],
         note="random excitatory (3 kHz, 40 pA) and inhibitory (800 Hz, -90 pA) drive, drawn by numpy, stored; "
              "repeated times are separate events in the same step"))
+    c.append(model_case(f"{short}_two_runs", model, {"I_e": 100.0}, 60.0, inputs=[
+        dict(times=[15.0, 18.5, 19.0, 22.0], weights=[300.0, 300.0, -200.0, 300.0], delay=1.5)],
+        segments=[dict(t=19.3), dict(t=40.7, set={"neuron": {"I_e": 500.0}})],
+        note="two Simulate calls (19.3 + 40.7 ms, not multiples of min_delay), I_e raised in between; PSCs in "
+             "flight across the boundary are kept"))
     res = {"iaf_psc_exp": 0.05, "iaf_psc_alpha": 0.2}[model]
     c.append(model_case(f"{short}_resolution_{str(res).replace('.', '')}", model,
                         {"I_e": 380.0, "tau_syn_in": 4.0, "t_ref": 1.5}, 60.0, dt=res,
