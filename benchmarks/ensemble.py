@@ -3,7 +3,7 @@
     python benchmarks/ensemble.py [--n 8] [--t-sim 1000] [--over seeds|rates] [--vmap] [--devices D] [--json FILE]
 
 Reports the median wall time (3 runs, fresh processes) of one network and of ``n`` networks in one
-compiled call (``jaxsnn.engine.advance_ensemble``; ``--vmap``: the members of a device batched, not one
+compiled call (``jaxsnn.advance_ensemble``; ``--vmap``: the members of a device batched, not one
 after another), and their ratio (goal: n = 8 at most 3x one). Both
 run with the CPU split into ``D`` devices (default: one per core), over which the members are spread.
 """

@@ -44,8 +44,6 @@ if __name__ == "__main__":  # before JAX is imported
 import jax  # noqa: E402
 
 import jaxsnn  # noqa: E402
-from jaxsnn import engine  # noqa: E402
-from jaxsnn.compile import simulation_key  # noqa: E402
 from jaxsnn.ei_network import EINetwork  # noqa: E402
 
 
@@ -67,20 +65,19 @@ def main():
            "seed": a.seed, "t_sim": a.t_sim, "nE": ein.nE, "nI": ein.nI}
     n = sim.steps(a.t_sim)
     if a.ensemble:
-        dev = sim.params.devices
+        pg = sim.params.poisson
         if a.vary == "seeds":
-            keys = jax.vmap(simulation_key)(a.seed + np.arange(a.ensemble))
-            rates = np.repeat(np.asarray(dev.pg_rate)[None], a.ensemble, axis=0)
+            keys = jax.vmap(jaxsnn.simulation_key)(a.seed + np.arange(a.ensemble))
+            rates = np.repeat(np.asarray(pg.rate)[None], a.ensemble, axis=0)
         else:
-            keys = np.repeat(np.asarray(sim.state.rng)[None], a.ensemble, axis=0)
-            rates = np.asarray(dev.pg_rate)[None] * (1 + 0.05 * np.arange(a.ensemble))[:, None]
+            keys = np.repeat(np.asarray(sim.state.key)[None], a.ensemble, axis=0)
+            rates = np.asarray(pg.rate)[None] * (1 + 0.05 * np.arange(a.ensemble))[:, None]
 
-        states = jax.vmap(lambda k: sim.state.replace(rng=k))(keys).replace(step=sim.state.step)
-        params = sim.params.replace(devices=dev.replace(pg_rate=rates.astype(np.asarray(dev.pg_rate).dtype)))
+        states = jax.vmap(lambda k: sim.state.replace(key=k))(keys).replace(step=sim.state.step)
+        params = sim.params.replace(poisson=pg.replace(rate=rates.astype(np.asarray(pg.rate).dtype)))
         axes = jax.tree_util.tree_map(lambda _: None, sim.params)
-        axes = axes.replace(devices=axes.devices.replace(pg_rate=0))
-        run = jax.jit(lambda p, st: engine.advance_ensemble(sim.spec, p, st, n, axes, vmap=a.vmap),
-                      compiler_options=engine.COMPILER_OPTIONS)
+        axes = axes.replace(poisson=axes.poisson.replace(rate=0))
+        run = jaxsnn.jit(lambda p, st: jaxsnn.advance_ensemble(sim.model, p, st, n, axes, vmap=a.vmap))
         tc = time.perf_counter()
         compiled = run.lower(params, states).compile()
         out["compile_s"] = time.perf_counter() - tc
@@ -89,7 +86,7 @@ def main():
         out["simulate_s"] = time.perf_counter() - ts
         out["ensemble"] = a.ensemble
         out["overflow"] = np.asarray(res.overflow).tolist()
-        out["V_m_differs"] = len({r.tobytes() for r in np.asarray(res.V_rel)}) == a.ensemble
+        out["V_m_differs"] = len({r.tobytes() for r in np.asarray(res.neurons.V_rel)}) == a.ensemble
     else:
         first = 0
         if not a.stats:  # (--stats: windows from t = 0)

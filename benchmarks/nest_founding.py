@@ -26,11 +26,9 @@ import json
 import os
 import time
 
-import numpy as np
-
 import _stats
 import nest
-
+import numpy as np
 from _measure import self_peak_rss_mib
 
 

@@ -1,20 +1,36 @@
 """jaxsnn: NEST-exact spiking neural networks in JAX.
 
-Describe a network with :class:`Network` (NEST's vocabulary), compile it with :meth:`Network.build`
-into a :class:`Simulation` (a static spec plus ``params`` and ``state`` pytrees) and advance it with
-:func:`simulate`. :func:`store`/:func:`load` write and read what you choose (NEST's store/restore
-example); :func:`save_checkpoint`/:func:`load_checkpoint` resume a run exactly.
+Describe a network with :class:`Network` (NEST's vocabulary) and build it (``net.build()``) into a
+:class:`Simulation`: ``sim.model`` (static structure), ``sim.params`` (floating-point leaves you may tune,
+sweep or differentiate) and ``sim.state`` (everything that changes). Advance it with :func:`simulate`
+(chunks, recorders, capacities that grow), or with the pure-JAX core: :func:`step` (one min_delay slice,
+for ``jit``/``lax.scan``), :func:`advance`, :func:`scan`, :func:`advance_ensemble`; :func:`check` says
+whether such a result is complete. :func:`store`/:func:`load` write and read what you choose (NEST's
+store/restore example); :func:`save_checkpoint`/:func:`load_checkpoint`/:func:`resume` continue a run
+exactly.
 """
 from . import random
 from .cache import disable_compilation_cache, enable_compilation_cache
+from .core.engine import COMPILER_OPTIONS, advance, init, jit, scan, simulation_key, step
+from .core.ensemble import advance_ensemble
+from .core.overflow import Overflow, check
 from .errors import CapacityError, JaxsnnError
 from .network import Network
 from .nodes import NodeCollection
-from .simulation import Simulation, simulate
-from .store import (Stored, load, load_checkpoint, restore_into, resume, save_checkpoint, simulate_with_checkpoints,
-                    store)
+from .simulation import Simulation, build, simulate
+from .store import (
+                    Stored,
+                    load,
+                    load_checkpoint,
+                    restore_into,
+                    resume,
+                    save_checkpoint,
+                    simulate_with_checkpoints,
+                    store,
+)
 
-__version__ = "0.1.0"
-__all__ = ["CapacityError", "JaxsnnError", "Network", "NodeCollection", "Simulation", "Stored", "disable_compilation_cache",
-           "enable_compilation_cache", "load", "load_checkpoint", "random", "restore_into", "resume", "save_checkpoint", "simulate",
-           "simulate_with_checkpoints", "store"]
+__version__ = "0.2.0"
+__all__ = ["COMPILER_OPTIONS", "CapacityError", "JaxsnnError", "Network", "NodeCollection", "Overflow", "Simulation",
+           "Stored", "advance", "advance_ensemble", "build", "check", "disable_compilation_cache",
+           "enable_compilation_cache", "init", "jit", "load", "load_checkpoint", "random", "restore_into", "resume",
+           "save_checkpoint", "scan", "simulate", "simulate_with_checkpoints", "simulation_key", "step", "store"]

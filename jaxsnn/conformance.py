@@ -42,7 +42,7 @@ def _neuron(case):
     net.connect(mm, n)
     sim = jaxsnn.simulate(net.build(), case["t_sim"])
     lag = min([RECORDER_DELAY] + [inp["delay"] for inp in case["inputs"]])
-    v = sim.multimeter(mm)
+    v = sim.events(mm)
     v = v[v.times <= case["t_sim"] - lag + 1e-9]
     return {"spike_times": _ms(sim.events(sr).times), "V_m_times": _ms(v.times), "V_m": v.V_m.tolist()}
 
@@ -74,9 +74,9 @@ def _stdp(case):
     net.connect(pre, post, "one_to_one", syn)
     sim = jaxsnn.simulate(net.build(), case["t_sim"])
     c = sim.connections("plastic")
-    rec = sim.weights(wr)
+    rec = sim.events(wr)
     return {"weight_recorder_times": _ms(rec.times), "weight_recorder_weights": rec.weights.tolist(),
-            "final_weight": float(c.weight.iloc[0]), "final_Kplus": float(np.asarray(sim.state.Kplus)[0])}
+            "final_weight": float(c.weight.iloc[0]), "final_Kplus": float(np.asarray(sim.state.plasticity.pre.Kplus)[0])}
 
 
 def _network(case):

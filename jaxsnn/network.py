@@ -210,15 +210,13 @@ class Network:
         return _Connections(s, t, name, weight, delay, values)
 
     # ------------------------------------------------------------------------------------ build
-    def build(self, seed: int | None = None, **options):
-        """Compile to an immutable :class:`~jaxsnn.Simulation` at time 0.
+    def build(self, seed=None, **options):
+        """Compile to an immutable :class:`~jaxsnn.Simulation` at time 0: :func:`jaxsnn.build` (``seed``:
+        an int or a ``jax.random.key`` for the simulation's random streams, default the network's seed;
+        ``differentiable``, ``chunk_steps``, ``devices`` and capacities as documented there)."""
+        from .simulation import build  # the runner builds on this description, not the other way round
 
-        ``seed`` seeds the simulation's random streams (default: the network's seed). ``options``
-        are engine capacities (see :func:`jaxsnn.compile.compile_network`).
-        """
-        from .compile import compile_network
-
-        return compile_network(self, self.seed if seed is None else seed, **options)
+        return build(self, seed=seed, **options)
 
 
 def _ids(x, what) -> np.ndarray:

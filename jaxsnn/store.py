@@ -24,7 +24,8 @@ import numpy as np
 
 from . import checkpoint_io as cio
 from .errors import JaxsnnError
-from .simulation import Simulation, frame
+from .frames import frame
+from .simulation import Simulation
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -83,7 +84,8 @@ def restore_into(sim: Simulation, stored: Stored, populations: dict | None = Non
             raise JaxsnnError(f"population {name!r}: {len(v)} stored V_m values for {len(nodes)} neurons.")
         idx = sim.layout.neuron_of_node[np.asarray(nodes.ids)]
         E_L = np.asarray(sim.params.neurons.E_L)[idx]
-        state = state.replace(V_rel=state.V_rel.at[idx].set(jax.numpy.asarray(v - E_L, state.V_rel.dtype)))
+        V_rel = state.neurons.V_rel
+        state = state.replace(neurons=state.neurons.replace(V_rel=V_rel.at[idx].set(jax.numpy.asarray(v - E_L, V_rel.dtype))))
     for model in synapse_models:
         have, want = sim.connections(model), stored.connections(model)
         key = ["source", "target", "delay"]
@@ -92,34 +94,32 @@ def restore_into(sim: Simulation, stored: Stored, populations: dict | None = Non
         if len(a) != len(b) or not np.array_equal(a[key].to_numpy(), b[key].to_numpy()):
             raise JaxsnnError(f"synapse model {model!r}: the stored connections ({len(b)}) are not those of this "
                               f"network ({len(a)}); rebuild it from the store instead.")
-        m = np.nonzero(np.asarray(sim.params.synapses.model) == sim.layout.synapse_models.index(model))[0]
+        m = np.nonzero(np.asarray(sim.model.synapses.model) == sim.layout.synapse_models.index(model))[0]
         rows = m[a["index"].to_numpy()]
-        w = jax.numpy.asarray(b.weight.to_numpy(), state.weight.dtype)
-        state = state.replace(weight=state.weight.at[rows].set(w), weight_reported=state.weight_reported.at[rows].set(w))
+        weights = state.weights
+        state = state.with_weights(weights.at[rows].set(jax.numpy.asarray(b.weight.to_numpy(), weights.dtype)))
     return sim.replace(state=state)
 
 
 # ---------------------------------------------------------------------------- complete checkpoints
+def _leaf_name(prefix, path):
+    """``state/neurons/V_rel``, ``state/buffers/samples/values/0``: a leaf's path in the tree."""
+    return prefix + "/".join(str(getattr(k, "name", getattr(k, "idx", k))) for k in path)
+
+
 def _leaves(tree, prefix):
-    out = {}
-    for f in dataclasses.fields(tree):
-        v = getattr(tree, f.name)
-        if isinstance(v, tuple):
-            out.update({f"{prefix}{f.name}/{i}": np.asarray(x) for i, x in enumerate(v)})
-        else:
-            out[f"{prefix}{f.name}"] = np.asarray(v)
-    return out
+    return {_leaf_name(prefix, path): np.asarray(v) for path, v in jax.tree_util.tree_flatten_with_path(tree)[0]}
 
 
 def fingerprint(sim: Simulation) -> dict:
     """What a checkpoint must match: sizes, resolution, models and a digest of all parameters."""
     h = hashlib.sha256()
-    for leaf in jax.tree_util.tree_leaves(sim.params):
+    for leaf in jax.tree_util.tree_leaves((sim.model, sim.params)):  # topology and parameters
         a = np.ascontiguousarray(np.asarray(leaf))
         h.update(str(a.dtype).encode() + str(a.shape).encode() + a.tobytes())
     lay = sim.layout
     return {"resolution": sim.spec.resolution, "n_neurons": sim.spec.n_neurons,
-            "n_synapses": int(sim.params.synapses.target.shape[0]),
+            "n_synapses": int(sim.model.synapses.out_syn.shape[0]),
             "populations": [list(p) for p in lay.populations], "synapse_models": list(lay.synapse_models),
             "synapse_params": lay.synapse_params, "float": "float64" if sim.spec.x64 else "float32",
             "params_sha256": h.hexdigest()}
@@ -146,19 +146,14 @@ def _resume(arrays: dict, meta: dict, like: Simulation, where) -> Simulation:
         raise JaxsnnError(f"checkpoint {where} is from a different network: {k} is {got.get(k)!r} in the "
                           f"checkpoint but {want[k]!r} here" + (f" (also differs: {diff[1:]})" if diff[1:] else ""))
     spec = dataclasses.replace(like.spec, multimeter_rows=tuple(meta["multimeter_rows"]), **meta["capacities"])
-    fields = {}
-    for f in dataclasses.fields(like.state):
-        v = getattr(like.state, f.name)
-        if isinstance(v, tuple):
-            fields[f.name] = tuple(_take(arrays, f"state/{f.name}/{i}", x.dtype, where) for i, x in enumerate(v))
-        else:
-            fields[f.name] = _take(arrays, f"state/{f.name}", v.dtype, where)
+    paths, tree = jax.tree_util.tree_flatten_with_path(like.state)
+    state = tree.unflatten([_take(arrays, _leaf_name("state/", p), v.dtype, where) for p, v in paths])
     records = {}
     for name, a in arrays.items():
         if name.startswith("records/"):
             _, rid, col = name.split("/")
             records.setdefault(int(rid), {})[col] = a
-    return like.replace(spec=spec, state=type(like.state)(**fields),
+    return like.replace(model=like.model.replace(spec=spec), state=state,
                         records={rid: (cols,) for rid, cols in records.items()})
 
 

@@ -4,7 +4,6 @@ import pathlib
 import jax
 import pytest
 
-
 REFERENCE = pathlib.Path(__file__).resolve().parent / "reference"  # NEST 3.10's output, made by reference/tools
 CASES = REFERENCE / "nest_cases"
 

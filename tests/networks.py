@@ -4,12 +4,13 @@ import numpy as np
 import jaxsnn
 
 
-def small_network(seed=1, rate=12000.0, record_capacity=16384, slice_capacity=None):
+def small_network(seed=1, rate=12000.0, record_capacity=16384, slice_capacity=None, neuron_params=None):
     """E/I network with STDP, heterogeneous delays up to 12 ms, Poisson drive and a multimeter."""
     net = jaxsnn.Network(seed=seed)
     net.copy_model("stdp_synapse_hom", "e_syn", {"Wmax": 4.0, "lambda": 0.05})
-    e = net.create("iaf_psc_delta", 80, params={"V_m": jaxsnn.random.normal(-65.0, 5.0)})
-    i = net.create("iaf_psc_delta", 20, params={"V_m": jaxsnn.random.normal(-65.0, 5.0)})
+    params = {"V_m": jaxsnn.random.normal(-65.0, 5.0), **(neuron_params or {})}
+    e = net.create("iaf_psc_delta", 80, params=params)
+    i = net.create("iaf_psc_delta", 20, params=params)
     pg = net.create("poisson_generator", params={"rate": rate})
     sr = net.create("spike_recorder")
     mm = net.create("multimeter", params={"interval": 0.5})
@@ -26,4 +27,4 @@ def small_network(seed=1, rate=12000.0, record_capacity=16384, slice_capacity=No
 def outcome(sim, sr, mm):
     ev = sim.events(sr)
     return (ev.senders.to_numpy(), ev.times.to_numpy(), sim.get().V_m.to_numpy(),
-            sim.connections().weight.to_numpy(), np.asarray(sim.state.Kplus), sim.multimeter(mm).V_m.to_numpy())
+            sim.connections().weight.to_numpy(), np.asarray(sim.state.plasticity.pre.Kplus), sim.events(mm).V_m.to_numpy())

@@ -7,7 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxsnn import engine, events
+from jaxsnn.core import engine, events, generators
 
 
 @pytest.mark.parametrize("static", [False, True])
@@ -91,7 +91,7 @@ def test_ring_add_drops_rows_past_the_ring_and_sums_repeats():
     expected = ring.copy()
     keep = rows < 20
     np.add.at(expected, (rows[keep], targets[keep]), values[keep])  # one by one, in order: NEST's sums
-    got = np.asarray(engine.ring_add(jnp.asarray(ring), jnp.asarray(rows), jnp.asarray(targets), jnp.asarray(values)))
+    got = np.asarray(generators.ring_add(jnp.asarray(ring), jnp.asarray(rows), jnp.asarray(targets), jnp.asarray(values)))
     if jax.default_backend() == "cpu":
         np.testing.assert_array_equal(got, expected)
     else:  # GPU scatters sum a cell's values in another order (README: "On GPUs")

@@ -157,9 +157,9 @@ def test_missing_leaf_is_named(tmp_path):
     sim, _, _ = small_network()
     jaxsnn.save_checkpoint(tmp_path / "ck", sim)
     arrays, meta = checkpoint_io.read(tmp_path / "ck")
-    del arrays["state/Kplus"]
+    del arrays["state/plasticity/pre/Kplus"]
     checkpoint_io.write(tmp_path / "ck2", arrays, meta)
-    with pytest.raises(JaxsnnError, match="lacks the leaf 'state/Kplus'"):
+    with pytest.raises(JaxsnnError, match="lacks the leaf 'state/plasticity/pre/Kplus'"):
         jaxsnn.load_checkpoint(tmp_path / "ck2", sim)
 
 
@@ -175,7 +175,7 @@ def test_founding_network_checkpoint_resumes_bit_for_bit(tmp_path):
     assert rest.events(ein.sr).equals(whole.events(ein.sr))
     np.testing.assert_array_equal(rest.get().V_m, whole.get().V_m)
     np.testing.assert_array_equal(rest.connections().weight, whole.connections().weight)
-    np.testing.assert_array_equal(np.asarray(rest.state.weight), np.asarray(whole.state.weight))
+    np.testing.assert_array_equal(np.asarray(rest.state.weights), np.asarray(whole.state.weights))
 
 
 DEVICES = textwrap.dedent("""

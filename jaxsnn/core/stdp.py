@@ -11,7 +11,7 @@ The whole delay d is dendritic: a post spike at t_j counts for a pre spike at t 
 lazily when the next pre spike is delivered; here it is applied when the post spike reaches the
 synapse (step t_j + d), to the same weight, with the same K₊ and t_last, in the same order, so the
 transmitted weights are identical while a pre spike touches only its outgoing synapses and a post
-spike only its incoming ones. ``weight_reported`` keeps NEST's lazy view (the weight right after the
+spike only its incoming ones. ``state.synapses.reported`` keeps NEST's lazy view (the weight right after the
 last presynaptic spike). Time differences are taken in ms as NEST does in float64; in float32 they are
 taken in integer steps first, which keeps them exact in long runs.
 """
@@ -20,7 +20,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 from jax import lax
 
-from .structs import IN_DELAY, IN_ROW, IN_SOURCE, IN_SYNAPSE, IN_TRACE, OUT_DELAY, OUT_ROW, OUT_TARGET, OUT_TRACE
+from .types import IN_DELAY, IN_ROW, IN_SOURCE, IN_SYNAPSE, IN_TRACE, OUT_DELAY, OUT_ROW, OUT_TARGET, OUT_TRACE
 
 TAU_PLUS, LAMBDA, ALPHA, MU_PLUS, MU_MINUS, WMAX = range(6)
 
@@ -52,34 +52,35 @@ def _diff_ms(spec, a, b, dtype):
     return ms(spec, a - b, dtype)
 
 
-def archive_post_spikes(spec, nrn, st, spiked, stamp):
-    """K₋ update and archive of post spikes (NEST's ArchivingNode::set_spiketime); ``stamp`` is the
-    stamp of every neuron's spike (scalar or per neuron)."""
-    dtype = st.Kminus.dtype
+def archive_post_spikes(spec, nrn, post, spiked, stamp):
+    """K₋ update and archive of post spikes (NEST's ArchivingNode::set_spiketime) in the
+    :class:`~jaxsnn.core.types.PostArchive` ``post``; ``stamp`` is the stamp of every neuron's spike
+    (scalar or per neuron)."""
+    dtype = post.Kminus.dtype
     stamp = jnp.broadcast_to(stamp, spiked.shape)
-    decay = jnp.exp(_diff_ms(spec, st.last_post, stamp, dtype) * (1.0 / nrn.tau_minus))
-    Km = jnp.where(spiked, st.Kminus * decay + 1.0, st.Kminus)
-    pos = st.n_post % spec.post_history
+    decay = jnp.exp(_diff_ms(spec, post.last_post, stamp, dtype) * (1.0 / nrn.tau_minus))
+    Km = jnp.where(spiked, post.Kminus * decay + 1.0, post.Kminus)
+    pos = post.n_post % spec.post_history
     write = spiked[:, None] & (jnp.arange(spec.post_history)[None, :] == pos[:, None])
-    return st.replace(
+    return post.replace(
         Kminus=Km,
-        last_post=jnp.where(spiked, stamp, st.last_post),
-        post_stamps=jnp.where(write, stamp[:, None], st.post_stamps),
-        post_Kminus=jnp.where(write, Km[:, None], st.post_Kminus),
-        n_post=st.n_post + spiked.astype(jnp.int32),
+        last_post=jnp.where(spiked, stamp, post.last_post),
+        post_stamps=jnp.where(write, stamp[:, None], post.post_stamps),
+        post_Kminus=jnp.where(write, Km[:, None], post.post_Kminus),
+        n_post=post.n_post + spiked.astype(jnp.int32),
     )
 
 
-def kminus_before(spec, nrn, st, neuron, stamp, D):
+def kminus_before(spec, nrn, pl, neuron, stamp, D):
     """K₋ of ``neuron`` just before t − d (NEST's get_K_value(t − d)), t = time of ``stamp``."""
-    dtype = st.Kminus.dtype
+    dtype = pl.post.Kminus.dtype
     H = spec.post_history
-    stamps = st.post_stamps[neuron]  # [chunk, H]
+    stamps = pl.post.post_stamps[neuron]  # [chunk, H]
     earlier = stamps < (stamp - D)[:, None]
     latest = jnp.argmax(jnp.where(earlier, stamps, jnp.iinfo(stamps.dtype).min), axis=1)
     at = neuron * H + latest  # flat: a 2-D index costs XLA a separate pass to build
-    t_j = st.post_stamps.reshape(-1)[at]
-    K_j = st.post_Kminus.reshape(-1)[at]
+    t_j = pl.post.post_stamps.reshape(-1)[at]
+    K_j = pl.post.post_Kminus.reshape(-1)[at]
     if spec.x64:
         t_minus_d = ms(spec, stamp, dtype) - D.astype(dtype) * spec.resolution
         arg = (ms(spec, t_j, dtype) - t_minus_d) * (1.0 / nrn.tau_minus[neuron])
@@ -88,19 +89,19 @@ def kminus_before(spec, nrn, st, neuron, stamp, D):
     return jnp.where(jnp.any(earlier, axis=1), K_j * jnp.exp(arg), 0.0)
 
 
-def facilitate_synapses(spec, syn, st, weight, rec, ok, post_stamp):
+def facilitate_synapses(spec, table, pl, weight, rec, ok, post_stamp):
     """Facilitate the synapses of records ``rec`` (rows of ``in_syn``) for post spikes stamped ``post_stamp``."""
     e = rec[:, IN_SYNAPSE]
-    p = rule_params(spec, syn, rec[:, IN_ROW])
-    term = _facilitation_term(spec, st.Kplus[rec[:, IN_TRACE]], st.t_last[rec[:, IN_SOURCE]], post_stamp,
+    p = rule_params(spec, table, rec[:, IN_ROW])
+    term = _facilitation_term(spec, pl.pre.Kplus[rec[:, IN_TRACE]], pl.pre.t_last[rec[:, IN_SOURCE]], post_stamp,
                               rec[:, IN_DELAY], p)
     w = facilitate(weight[e], term, p, spec.stdp_unit_mu[0])
     return weight.at[jnp.where(ok, e, weight.shape[0])].set(w, mode="drop")
 
 
-def rule_params(spec, syn, row):
+def rule_params(spec, table, row):
     """Plasticity parameters per event ([events, 6]), or the single row of a homogeneous rule ([6])."""
-    return syn.stdp_table[0] if spec.stdp_single_row else syn.stdp_table[row]
+    return table[0] if spec.stdp_single_row else table[row]
 
 
 def _facilitation_term(spec, Kplus, t_last, post_stamp, D, p):
@@ -113,44 +114,44 @@ def _facilitation_term(spec, Kplus, t_last, post_stamp, D, p):
     return Kplus * jnp.exp(minus_dt / p[..., TAU_PLUS])
 
 
-def on_presynaptic_spike(spec, nrn, syn, st, e, rec, ok, sender, stamp, slice_start):
+def on_presynaptic_spike(spec, nrn, table, syn_st, pl, e, rec, ok, sender, stamp, slice_start):
     """A pre spike of ``sender`` on synapses ``e`` (records ``rec``, rows of ``out_syn``): facilitation by a
     post spike that reached them earlier in the same slice (at most one, found in the post archive),
-    depression and K₊; returns (state, w). t_last is the caller's to update, after all synapses of the
-    slice have read it."""
-    dtype = st.weight.dtype
+    depression and K₊; returns (synapse state, plasticity, w). t_last is the caller's to update, after all
+    synapses of the slice have read it."""
+    dtype = syn_st.weight.dtype
     row, D, tgt, trace = rec[:, OUT_ROW], rec[:, OUT_DELAY], rec[:, OUT_TARGET], rec[:, OUT_TRACE]
     plastic = row >= 0
-    p = rule_params(spec, syn, jnp.maximum(row, 0))
+    p = rule_params(spec, table, jnp.maximum(row, 0))
     stamp = jnp.broadcast_to(stamp, e.shape)
-    post = st.post_stamps[tgt]  # [events, H]
+    post = pl.post.post_stamps[tgt]  # [events, H]
     arrival = post - 1 + D[:, None]  # step in which each archived post spike reaches the synapse
     early = (arrival >= slice_start) & (arrival <= (stamp - 1)[:, None])
     t_j = jnp.max(jnp.where(early, post, 0), axis=1)
-    w = st.weight[e]
+    w = syn_st.weight[e]
     any_early = jnp.any(early, axis=1) & plastic  # static synapses are never facilitated
 
     def early_facilitation(w):  # rare, so its exponentials are skipped when no synapse needs them
-        term = _facilitation_term(spec, st.Kplus[trace], st.t_last[sender], t_j, D, p)
+        term = _facilitation_term(spec, pl.pre.Kplus[trace], pl.pre.t_last[sender], t_j, D, p)
         return jnp.where(any_early, facilitate(w, term, p, spec.stdp_unit_mu[0]), w)
 
     w = lax.cond(jnp.any(any_early & ok), early_facilitation, lambda w: w, w)
-    w_dep = depress(w, kminus_before(spec, nrn, st, tgt, stamp, D), p, spec.stdp_unit_mu[1])
+    w_dep = depress(w, kminus_before(spec, nrn, pl, tgt, stamp, D), p, spec.stdp_unit_mu[1])
     w = jnp.where(plastic, w_dep, w)
-    idx = jnp.where(ok, e, st.weight.shape[0])
-    st = st.replace(weight=st.weight.at[idx].set(w, mode="drop"),
-                    weight_reported=st.weight_reported.at[idx].set(w, mode="drop"))
+    idx = jnp.where(ok, e, syn_st.weight.shape[0])
+    syn_st = syn_st.replace(weight=syn_st.weight.at[idx].set(w, mode="drop"),
+                            reported=syn_st.reported.at[idx].set(w, mode="drop"))
     if not spec.trace_per_source:  # else update_source_traces, once per spike
-        decay = jnp.exp(_diff_ms(spec, st.t_last[sender], stamp, dtype) / p[..., TAU_PLUS])
-        Kplus = st.Kplus[trace] * decay + 1.0  # every synapse of a trace writes the same value
-        st = st.replace(Kplus=st.Kplus.at[jnp.where(ok & plastic, trace, st.Kplus.shape[0])].set(Kplus, mode="drop"))
-    return st, w
+        decay = jnp.exp(_diff_ms(spec, pl.pre.t_last[sender], stamp, dtype) / p[..., TAU_PLUS])
+        Kplus = pl.pre.Kplus[trace] * decay + 1.0  # every synapse of a trace writes the same value
+        pl = pl.replace(pre=pl.pre.replace(Kplus=pl.pre.Kplus.at[jnp.where(ok & plastic, trace, pl.pre.Kplus.shape[0])].set(Kplus, mode="drop")))
+    return syn_st, pl, w
 
 
-def update_source_traces(spec, syn, st, senders, stamps, valid):
+def update_source_traces(spec, syn, table, pl, senders, stamps, valid):
     """K₊ ← K₊ e^{(t_last − t) / τ₊} + 1 for the pre spikes ``senders`` (``stamps``) when every source has
     one trace and τ₊ is shared (``spec.trace_per_source``): once per spike, not once per synapse."""
     trace = syn.source_trace[senders]
-    decay = jnp.exp(_diff_ms(spec, st.t_last[senders], stamps, st.Kplus.dtype) / syn.stdp_table[0, TAU_PLUS])
-    idx = jnp.where(valid & (trace >= 0), trace, st.Kplus.shape[0])
-    return st.replace(Kplus=st.Kplus.at[idx].set(st.Kplus[trace] * decay + 1.0, mode="drop"))
+    decay = jnp.exp(_diff_ms(spec, pl.pre.t_last[senders], stamps, pl.pre.Kplus.dtype) / table[0, TAU_PLUS])
+    idx = jnp.where(valid & (trace >= 0), trace, pl.pre.Kplus.shape[0])
+    return pl.replace(pre=pl.pre.replace(Kplus=pl.pre.Kplus.at[idx].set(pl.pre.Kplus[trace] * decay + 1.0, mode="drop")))

@@ -1,0 +1,360 @@
+"""The pure-JAX core: :func:`init`, :func:`step` (one slice), :func:`advance` and :func:`scan`.
+
+Contract (jax-md's init/step pair): a compiled network is ``(model, params, state)``
+(:mod:`jaxsnn.core.types`); ``step(model, params, state) -> state`` advances exactly one slice of
+NEST's ``min_delay`` (``model.spec.slice_steps`` steps of ``model.spec.resolution`` ms, slices aligned to
+t = 0) and can be jitted without static arguments, looped in Python or put in ``lax.scan``: the bits
+are those of :func:`jaxsnn.simulate` over the same time. Results are complete only when
+:func:`jaxsnn.check` passes on the final state (fixed capacities; see :class:`~jaxsnn.Overflow`).
+
+A slice (``docs/nest_semantics.md`` §0–§4):
+
+1. the previous slice's spikes are processed in one batch: archived for STDP (K₋); the input slots read
+   during that slice are cleared; :func:`_deliver` runs STDP depression (for each synapse in time order)
+   and delivery into the input ring by sender, then step (NEST's summation order), then the K₊ traces;
+   :func:`_facilitate` applies STDP facilitation by postsynaptic spikes that reached their synapses
+   during the slice; spike and weight recording (:mod:`jaxsnn.core.recorders`); the generators push what
+   they emit during the new slice (:mod:`jaxsnn.core.generators`);
+2. every step of the slice: each neuron reads its input slot and integrates
+   (:mod:`jaxsnn.core.iaf_psc_delta`); spikes get the stamp k+1 and are marked in ``spike_history``;
+   multimeters sample V_m.
+
+A delay is never shorter than a slice, so delivery at the next slice start is always in time, and a
+neuron with synapses spikes at most once per slice (slices are at most the shortest inter-spike
+interval t_ref + h long). Batching per slice makes the synaptic work a few large vectorised operations
+instead of many small ones per step.
+"""
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+from jax import lax
+
+from . import iaf_psc_delta, recorders, rng, stdp
+from .events import for_each_range, for_each_synapse
+from .generators import push_poisson, push_spike_events, ring_add
+from .overflow import Overflow
+from .recorders import flag
+from .types import (
+    IN_DELAY,
+    IN_SOURCE,
+    OUT_DELAY,
+    OUT_TARGET,
+    Model,
+    NeuronState,
+    Params,
+    Plasticity,
+    PostArchive,
+    PreTraces,
+    State,
+    SynapseState,
+    Transit,
+)
+
+SIM_STREAM = 0x5EED  # folds the seed into the key of the simulation's random streams
+BIG = jnp.iinfo(jnp.int32).max // 2
+
+# On GPUs, XLA scatter-adds with repeated indices (synaptic input summed into the ring) use atomics,
+# which sum in whatever order threads arrive: the last bit of V_m would differ between identical runs.
+# jaxsnn's compiled loops ask for deterministic scatters (ignored on CPUs, whose scatters run in order).
+COMPILER_OPTIONS = {"xla_gpu_deterministic_ops": True}
+
+
+def jit(fun, **kw):
+    """``jax.jit`` with jaxsnn's compiler options (deterministic scatters on GPUs)."""
+    return jax.jit(fun, compiler_options=COMPILER_OPTIONS, **kw)
+
+
+def simulation_key(seed) -> jax.Array:
+    """Key words (uint32[2]) of the simulation's random streams, for an integer seed or a
+    ``jax.random.key`` (typed or raw); the int may be traced (vmap over seeds)."""
+    is_key = jax.dtypes.issubdtype(getattr(seed, "dtype", None), jax.dtypes.prng_key)
+    if not is_key and getattr(seed, "dtype", None) == jnp.uint32 and jnp.shape(seed) == (2,):
+        seed = jax.random.wrap_key_data(seed)  # a raw (legacy) key
+        is_key = True
+    key = seed if is_key else jax.random.key(seed)
+    return rng.key_words(jax.random.fold_in(key, SIM_STREAM))
+
+
+def init(model: Model, params: Params, key, V_rel, weight, Kplus) -> State:
+    """A state at time 0: neurons at ``V_rel`` (V_m − E_L), nothing in transit, the given weights and
+    K₊ traces, empty STDP archives and recorders; ``key``: an int seed or a JAX key."""
+    spec = model.spec
+    N, H = spec.n_neurons, spec.post_history
+    fdt, i32 = V_rel.dtype, jnp.int32
+    return State(
+        step=jnp.zeros((), i32), key=simulation_key(key), overflow=jnp.zeros((), i32),
+        neurons=NeuronState(V_rel=V_rel, refractory=jnp.zeros(N, i32), refractory_buffer=jnp.zeros(N, fdt)),
+        transit=Transit(ring=jnp.zeros((spec.ring, N), fdt), spike_history=jnp.zeros((spec.history, N), bool)),
+        synapses=SynapseState(weight=weight, reported=weight if spec.has_plastic else jnp.zeros(0, fdt)),
+        plasticity=Plasticity(
+            pre=PreTraces(Kplus=Kplus, t_last=jnp.zeros(N, i32)),
+            post=PostArchive(Kminus=jnp.zeros(N, fdt), last_post=jnp.zeros(N, i32),
+                             post_stamps=jnp.full((N, H), -BIG, i32), post_Kminus=jnp.zeros((N, H), fdt),
+                             n_post=jnp.zeros(N, i32))),
+        buffers=recorders.empty(spec, model, fdt), slice_steps=spec.slice_steps)
+
+
+# ------------------------------------------------------------------------------- public loops
+def step(model: Model, params: Params, state: State) -> State:
+    """Advance ``state`` by exactly one slice (``model.spec.slice_steps`` steps) from a slice-aligned
+    step. A misaligned state raises :class:`~jaxsnn.JaxsnnError` when its step is concrete and sets
+    ``Overflow.MISALIGNED`` under ``jit`` (:func:`jaxsnn.check` names it)."""
+    L = model.spec.slice_steps
+    _check_aligned(state.step, L)
+    c, flags = _constants(model, params)
+    st = _slice(model, params, state.replace(overflow=state.overflow | flags | flag(state.step % L != 0,
+                                                                                     Overflow.MISALIGNED)))
+    return _steps(model, params, c, L, st)
+
+
+def scan(model: Model, params: Params, state: State, n_slices: int, observe=None):
+    """``n_slices`` slices with ``lax.scan``; ``observe(state)`` (any pytree, e.g. ``state.spikes`` or
+    ``state.neurons.V_rel``) is called after every slice and the results are stacked along a leading
+    axis. Returns ``(state, ys)`` (``ys`` is None without ``observe``)."""
+    def one(st, _):
+        st = step(model, params, st)
+        return st, (None if observe is None else observe(st))
+
+    return lax.scan(one, state, None, length=n_slices)
+
+
+def advance(model: Model, params: Params, state: State, n_steps) -> State:
+    """Advance ``state`` by ``n_steps`` steps from any step (a traced int: one compilation serves every
+    length; a Python int in the differentiable build, whose loops have fixed lengths).
+
+    The loop runs slice by slice: the steps left in the current slice, then slices (slice work, then
+    its steps; the last one possibly partial). Loops, not a conditional per step: XLA copies every
+    operand of a conditional, which for the synapse arrays would cost more than the simulation. For the
+    same reason the step loop carries only what steps change. The slice work appears once in the
+    program (compile time and compile memory grow with the program).
+    """
+    spec = model.spec
+    L = spec.slice_steps
+    c, flags = _constants(model, params)
+    state = state.replace(overflow=state.overflow | flags)
+    if spec.differentiable:  # one scan of fixed length with the slice work under a per-step condition
+        def one(st, _):
+            st = lax.cond(st.step % L == 0, lambda st: _slice(model, params, st), lambda st: st, st)
+            return _steps(model, params, c, 1, st), None
+
+        return lax.scan(one, state, None, length=n_steps)[0]
+
+    n_steps = jnp.asarray(n_steps, jnp.int32)
+    head = jnp.minimum(n_steps, (L - state.step % L) % L)
+    st = _steps(model, params, c, head, state)
+    rest = n_steps - head
+
+    def one_slice(i, st):  # its work, then its steps (fewer in a last partial slice)
+        return _steps(model, params, c, jnp.minimum(L, rest - i * L), _slice(model, params, st))
+
+    return lax.fori_loop(0, -(-rest // L), one_slice, st)
+
+
+advance_jit = jit(advance)  # compiled once per spec (capacities included): n_steps is traced
+
+
+def _check_aligned(step, L):
+    try:
+        s = int(step)
+    except (jax.errors.ConcretizationTypeError, TypeError):
+        return
+    if s % L:
+        from ..errors import bad_value
+        raise bad_value("state.step", s, f"a multiple of the slice length ({L} steps); jaxsnn.step advances whole "
+                        "slices from a slice start: use jaxsnn.advance(model, params, state, n_steps) to get there")
+
+
+def _constants(model, params):
+    """Per-run neuron constants (propagators, refractory steps) from ``params``, and the overflow bit
+    that says they shorten the shortest inter-spike interval the slices were built for."""
+    spec = model.spec
+    P33, P30, ref = iaf_psc_delta.step_constants(model, params.neurons, spec.resolution, spec.tics_per_step)
+    shorter = (jnp.min(ref, initial=BIG) + 1 < spec.min_isi) if spec.n_neurons else False
+    return (P33, P30, ref, model.neurons.refractory_input), flag(shorter, Overflow.REFRACTORY)
+
+
+# -------------------------------------------------------------------------------- the steps
+def _steps(model, params, c, n, st: State) -> State:
+    """``n`` neuron steps. The loop carries only what a step changes (neurons, transit, samples)."""
+    def body(i, carry):
+        return _neuron_step(model, params, c, *carry)
+
+    carry = (st.step, st.overflow, st.neurons, st.transit, st.buffers.samples)
+    s, over, neurons, transit, samples = lax.fori_loop(0, n, body, carry)
+    return st.replace(step=s, overflow=over, neurons=neurons, transit=transit,
+                      buffers=st.buffers.replace(samples=samples))
+
+
+def _neuron_step(model, params, c, s, over, neurons: NeuronState, transit: Transit, samples):
+    spec, p = model.spec, params.neurons
+    # the step only reads the ring (the slice work writes it): a write here would make XLA copy the
+    # whole ring every step, since the read is fused into several consumers
+    V, r, rbuf, spiked = iaf_psc_delta.update(p, c, spec.resolution, spec.has_refractory_input, neurons.V_rel,
+                                              neurons.refractory, neurons.refractory_buffer,
+                                              transit.ring[s % spec.ring])
+    neurons = NeuronState(V_rel=V, refractory=r, refractory_buffer=rbuf)
+    transit = transit.replace(spike_history=transit.spike_history.at[s % spec.history].set(spiked))
+    if spec.multimeter_rows:
+        samples, o = recorders.sample(spec, model.recorders, samples, V + p.E_L, s + 1)
+        over = over | o
+    return s + 1, over, neurons, transit, samples
+
+
+# ------------------------------------------------------------------------------ the slice work
+def history_block(spec, history, first_step, L):
+    """Rows of ``spike_history`` for steps [first_step, first_step + L): [L, N]."""
+    return history[(first_step + jnp.arange(L)) % spec.history]
+
+
+def _spike_step(block, first_step):
+    """Whether each neuron spiked in ``block`` ([steps, N] from ``first_step``) and the step it did, for
+    blocks in which a neuron spikes at most once."""
+    return jnp.any(block, axis=0), first_step + jnp.argmax(block, axis=0).astype(jnp.int32)
+
+
+def _true_indices(mask, capacity):
+    """Indices of the first ``capacity`` true entries of ``mask`` in order, then zeros; how many were kept;
+    whether some did not fit (``jnp.nonzero(mask, size=capacity)`` in one running sum instead of its two)."""
+    (idx,), count, over = recorders.append((jnp.zeros(capacity, jnp.int32),), 0, capacity, mask,
+                                           (jnp.arange(mask.shape[0], dtype=jnp.int32),))
+    return idx, count, over
+
+
+def slice_spikes(spec, block, first_step, capacity):
+    """Spikes of ``block`` (:func:`history_block` from ``first_step``) as (neuron, step) lists, by neuron
+    then step."""
+    L = block.shape[0]
+    if L <= spec.min_isi:  # at most one spike per neuron: search N entries, not L · N
+        spiked, at = _spike_step(block, first_step)
+        idx, count, over = _true_indices(spiked, capacity)
+        return idx, at[idx], count, over
+    idx, count, over = _true_indices(block.T.reshape(-1), capacity)
+    return idx // L, first_step + idx % L, count, over
+
+
+def _slice(model: Model, params: Params, st: State) -> State:
+    """Process the spikes of the slice that just ended, then push the generators' input of this one."""
+    spec = model.spec
+    s, L = st.step, spec.slice_steps
+    prev = s - L
+    block = history_block(spec, st.transit.spike_history, prev, L)  # the slice that just ended
+    if spec.has_plastic:
+        post = _archive_post_spikes(spec, params.neurons, st.plasticity.post, block, prev)
+        st = st.replace(plasticity=st.plasticity.replace(post=post))
+    senders, steps, count, over = slice_spikes(spec, block, prev, spec.slice_capacity)
+    if spec.neuron_axis:  # split network (jaxsnn.sharding): every device needs every spike
+        senders, steps, count, over_all = _all_spikes(spec, senders, steps, count, st.neurons.V_rel.shape[0])
+        over = over | over_all
+    overflow = st.overflow | flag(over, Overflow.SLICE)
+    ring = st.transit.ring.at[(prev + jnp.arange(L)) % spec.ring].set(0.0)  # read: clear
+    st = st.replace(transit=st.transit.replace(ring=ring))
+    if model.synapses.out_syn.shape[0]:
+        st, o = _deliver(model, params, st, senders, steps, count, prev)
+        overflow = overflow | o
+        if spec.has_plastic:
+            st, o = _facilitate(model, params, st, senders, steps, count, prev)
+            overflow = overflow | o
+    if spec.n_spike_recorders:
+        buffers, o = recorders.record_spikes(spec, model.recorders, st.buffers, senders, steps, count)
+        st, overflow = st.replace(buffers=buffers), overflow | o
+    ring = st.transit.ring
+    if spec.has_spike_generators:
+        ring = push_spike_events(spec, model.spike_events, params.spike_weight, ring, s)
+    if spec.n_poisson_terms:
+        ring, o = push_poisson(spec, model.poisson, params.poisson, st.key, ring, s)
+        overflow = overflow | o
+    buffers = st.buffers.replace(recorded_until=jnp.maximum(st.buffers.recorded_until, s))
+    return st.replace(transit=st.transit.replace(ring=ring), buffers=buffers, overflow=overflow)
+
+
+def _deliver(model, params, st: State, senders, steps, count, prev):
+    """Each spike over its outgoing synapses, by sender, then step (NEST's order): STDP depression
+    (with facilitation by a post spike that reached the synapse earlier in this slice), weight
+    recording, delivery into the ring; then the K₊ traces. Returns (state, overflow bits)."""
+    spec, syn = model.spec, model.synapses
+    wr_mask = model.recorders.weight_mask
+
+    def on_spike(e, ok, k, carry):
+        syn_st, pl, ring, wbuf, over = carry
+        rec = syn.out_syn[e]
+        if spec.has_plastic:
+            syn_st, pl, w = stdp.on_presynaptic_spike(spec, params.neurons, params.stdp, syn_st, pl, e, rec, ok,
+                                                      senders[k], steps[k] + 1, prev)
+        else:
+            w = syn_st.weight[e]
+        if spec.weight_capacity:
+            wbuf, o = recorders.record_weights(spec, wbuf, e, ok & wr_mask[e], w, steps[k] + 1)
+            over = over | o
+        row = jnp.where(ok, (steps[k] + rec[:, OUT_DELAY]) % spec.ring, spec.ring)  # out of range: dropped
+        return syn_st, pl, ring_add(ring, row, rec[:, OUT_TARGET], w), wbuf, over
+
+    carry = (st.synapses, st.plasticity, st.transit.ring, st.buffers.weights, jnp.zeros((), jnp.int32))
+    syn_st, pl, ring, wbuf, over = for_each_synapse(senders, count, syn.out_ptr, spec.out_degree, on_spike, carry,
+                                                    spec.differentiable)
+    if spec.trace_per_source:  # after every synapse has read the traces and t_last of this slice
+        pl = stdp.update_source_traces(spec, syn, params.stdp, pl, senders, steps + 1,
+                                       jnp.arange(senders.shape[0]) < count)
+    st = st.replace(synapses=syn_st, plasticity=pl, transit=st.transit.replace(ring=ring),
+                    buffers=st.buffers.replace(weights=wbuf))
+    return st, over
+
+
+def _facilitate(model, params, st: State, senders, steps, count, prev):
+    """STDP facilitation by the post spikes that reach a plastic synapse during the slice (spike step
+    j, delay D with prev <= j + D < s) and were not already applied by :func:`_deliver`; per post spike,
+    its incoming synapses sorted by delay give one range. Also sets t_last. Returns (state, bits)."""
+    spec, syn, table = model.spec, model.synapses, params.stdp
+    s = prev + spec.slice_steps
+    over = flag((spec.stdp_single_row and table.shape[0] != 1)
+                | (spec.stdp_unit_mu[0] & jnp.any(table[:, 3] != 1)) | (spec.stdp_unit_mu[1] & jnp.any(table[:, 4] != 1)),
+                Overflow.STDP_SPECIALISATION)
+    # step of each neuron's spike in the slice (at most one), -1 if none; now also its t_last
+    sent = jnp.where(jnp.arange(senders.shape[0]) < count, senders, spec.n_neurons)
+    spiked_at = jnp.full(spec.n_neurons, -1, jnp.int32).at[sent].set(steps, mode="drop")
+    pre = st.plasticity.pre
+    pl = st.plasticity.replace(pre=pre.replace(t_last=pre.t_last.at[sent].set(steps + 1, mode="drop")))
+    d_lo, d_hi = spec.plastic_delays
+    window = d_hi - d_lo + spec.slice_steps
+    p_ids, p_steps, p_count, p_over = slice_spikes(
+        spec, history_block(spec, st.transit.spike_history, prev - d_hi, window), prev - d_hi, spec.post_capacity)
+    over = over | flag(p_over, Overflow.POST)
+    stride = d_hi + 2
+    lo = syn.in_ptr[p_ids * stride + jnp.clip(prev - p_steps, 0, stride - 1)]
+    hi = syn.in_ptr[p_ids * stride + jnp.clip(s - p_steps, 0, stride - 1)]
+
+    def body(pos, ok, k, w):  # every post spike not already applied by on_spike
+        rec = syn.in_syn[pos]
+        arrival = p_steps[k] + rec[:, IN_DELAY]  # step in which the post spike reaches the synapse
+        pre = spiked_at[rec[:, IN_SOURCE]]
+        done = (pre >= 0) & (pre >= arrival)
+        return stdp.facilitate_synapses(spec, table, pl, w, rec, ok & ~done, p_steps[k] + 1)
+
+    w = for_each_range(lo, hi - lo, p_count, spec.in_degree, body, st.synapses.weight, spec.differentiable)
+    return st.replace(plasticity=pl, synapses=st.synapses.replace(weight=w)), over
+
+
+def _archive_post_spikes(spec, nrn, post, block, first):
+    """Archive the spikes of ``block`` (steps [first, first + L)) for STDP, in step order. Only later
+    slices read the archive (a post spike reaches a synapse one delay, at least a slice, after it), so
+    archiving once per slice gives the values of archiving every step; the step loop then need not carry
+    the archive."""
+    L = block.shape[0]
+    if L <= spec.min_isi:  # at most one spike per neuron: one update
+        spiked, at = _spike_step(block, first)
+        return stdp.archive_post_spikes(spec, nrn, post, spiked, at + 1)
+    return lax.fori_loop(0, L, lambda j, p: stdp.archive_post_spikes(spec, nrn, p, block[j], first + j + 1), post)
+
+
+def _all_spikes(spec, senders, steps, count, n_local):
+    """The slice's spikes of all devices (global ids, by neuron then step, as on one device)."""
+    cap = senders.shape[0]
+    first = lax.axis_index(spec.neuron_axis) * n_local
+    packed = jnp.concatenate([senders + first, steps, count[None]])  # one exchange, not three
+    senders, steps, counts = jnp.split(lax.all_gather(packed, spec.neuron_axis), [cap, 2 * cap], axis=1)
+    counts = counts[:, 0]
+    offset = jnp.cumsum(counts) - counts  # device blocks are in neuron order
+    pos = jnp.where(jnp.arange(cap) < counts[:, None], offset[:, None] + jnp.arange(cap), cap).reshape(-1)
+    total = jnp.sum(counts)
+    return (jnp.zeros(cap, jnp.int32).at[pos].set(senders.reshape(-1), mode="drop"),
+            jnp.zeros(cap, jnp.int32).at[pos].set(steps.reshape(-1), mode="drop"), jnp.minimum(total, cap), total > cap)

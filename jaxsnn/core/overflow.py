@@ -1,0 +1,58 @@
+"""Overflow flags: which fixed capacity a run exceeded, in words.
+
+Every buffer of a compiled network has a fixed size (``Spec`` capacities). When a run needs more, the
+engine does not grow anything inside ``jit``: it sets a bit in ``state.overflow`` and the results of
+that call are incomplete. :func:`jaxsnn.simulate` grows the capacity and recomputes (nothing is lost);
+users of :func:`jaxsnn.step`, :func:`jaxsnn.advance`, :func:`jaxsnn.scan` call :func:`check` on the
+state they keep (results are valid only when it passes), as with jax-md's neighbour lists.
+"""
+from __future__ import annotations
+
+import enum
+
+import jax
+import numpy as np
+
+from ..errors import CapacityError
+
+
+class Overflow(enum.IntFlag):
+    """Bits of ``state.overflow``."""
+
+    SLICE = 1  # more spikes in one slice than spec.slice_capacity: some were not delivered
+    SPIKE_RECORDER = 2  # a spike_recorder's buffer (spec.record_capacity) is full: spikes not recorded
+    MULTIMETER = 4  # a multimeter's buffer (spec.multimeter_rows) is full: samples not recorded
+    WEIGHT_RECORDER = 8  # the weight_recorder's buffer (spec.weight_capacity) is full
+    POISSON = 16  # a Poisson rate beyond what the compiled table of terms covers: counts truncated
+    POST = 32  # more post spikes in the STDP window than spec.post_capacity: facilitation skipped
+    STDP_SPECIALISATION = 64  # plasticity parameters changed after build so that a specialisation fails
+    REFRACTORY = 128  # t_ref lowered below the one the slices were built for: spikes could be lost
+    MISALIGNED = 256  # jaxsnn.step called on a state that is not at a slice start
+
+    def describe(self) -> str:
+        return "; ".join(_WORDS[f] for f in Overflow if f & self) or "nothing overflowed"
+
+
+_WORDS = {
+    Overflow.SLICE: "more spikes in one slice than slice_capacity (spikes were not delivered)",
+    Overflow.SPIKE_RECORDER: "a spike_recorder buffer is full (record_capacity)",
+    Overflow.MULTIMETER: "a multimeter buffer is full (multimeter_rows)",
+    Overflow.WEIGHT_RECORDER: "the weight_recorder buffer is full (weight_capacity)",
+    Overflow.POISSON: "a poisson_generator rate exceeds the rates the network was built for",
+    Overflow.POST: "more postsynaptic spikes in an STDP window than post_capacity (facilitation skipped)",
+    Overflow.STDP_SPECIALISATION: "plasticity parameters were changed so that mu_plus/mu_minus or the number "
+                                  "of rules differ from the built network (build it with the values you use)",
+    Overflow.REFRACTORY: "t_ref is shorter than the network was built with (build it with the shortest t_ref "
+                         "you will use)",
+    Overflow.MISALIGNED: "jaxsnn.step was given a state that is not at a slice start (use jaxsnn.advance to get "
+                         "there)",
+}
+
+
+def check(state) -> None:
+    """Raise :class:`~jaxsnn.CapacityError` naming every overflow recorded in ``state`` (any batch shape)."""
+    flags = Overflow(int(np.bitwise_or.reduce(np.asarray(jax.device_get(state.overflow)).reshape(-1), initial=0)))
+    if flags:
+        raise CapacityError(f"the run exceeded a capacity, so its results are incomplete: {flags.describe()}. "
+                            "jaxsnn.simulate grows capacities by itself; with step/advance/scan, build with larger "
+                            "capacities (net.build(slice_capacity=..., record_capacity=...)).")

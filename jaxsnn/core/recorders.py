@@ -1,0 +1,138 @@
+"""Recorders on the device: fixed-size buffers in ``state.buffers`` that the host empties after every
+chunk of steps (:func:`jaxsnn.simulation.simulate` via :func:`drain`), so device memory never grows with
+the length of a run.
+
+- spike_recorder: at each slice start, the previous slice's spikes (sender, stamp) of the selected
+  neurons inside the recorder's window are appended (:func:`record_spikes`);
+- multimeter: every step whose stamp is a multiple of its interval, V_m of its neurons (:func:`sample`);
+- weight_recorder: at each presynaptic spike, the transmitted weight of its synapses (:func:`record_weights`).
+
+A full buffer sets an :class:`~jaxsnn.Overflow` bit; nothing is written past its end.
+"""
+from __future__ import annotations
+
+import jax.numpy as jnp
+import numpy as np
+
+from .overflow import Overflow
+from .types import Buffers, SampleBuffer, SpikeBuffer, WeightBuffer
+
+
+def flag(cond, bit):
+    return jnp.where(cond, int(bit), 0).astype(jnp.int32)
+
+
+def empty(spec, model, dtype) -> Buffers:
+    """Buffers of the sizes in ``spec``, empty."""
+    i32 = jnp.int32
+    n_sr, cap = spec.n_spike_recorders, spec.record_capacity
+    rows = spec.multimeter_rows
+    return Buffers(
+        recorded_until=jnp.zeros((), i32),
+        spikes=SpikeBuffer(count=jnp.zeros(n_sr, i32), senders=jnp.zeros((n_sr, cap), i32),
+                           stamps=jnp.zeros((n_sr, cap), i32)),
+        samples=SampleBuffer(
+            count=jnp.zeros(len(rows), i32),
+            values=tuple(jnp.zeros((r, ix.shape[-1]), dtype) for r, ix in zip(rows, model.recorders.sample_index)),
+            stamps=tuple(jnp.zeros(r, i32) for r in rows)),
+        weights=WeightBuffer(count=jnp.zeros((), i32), stamps=jnp.zeros(spec.weight_capacity, i32),
+                             synapse=jnp.zeros(spec.weight_capacity, i32),
+                             weights=jnp.zeros(spec.weight_capacity, dtype)))
+
+
+def append(buffers, count, capacity, mask, values):
+    """Append ``values[mask]`` (in order) after ``count`` entries; returns buffers, count, overflowed."""
+    pos = jnp.where(mask, count + jnp.cumsum(mask) - 1, capacity)
+    out = tuple(b.at[pos].set(v.astype(b.dtype), mode="drop") for b, v in zip(buffers, values))
+    new = count + jnp.sum(mask, dtype=jnp.int32)
+    return out, jnp.minimum(new, capacity), new > capacity
+
+
+def record_spikes(spec, rec, buf: Buffers, senders, steps, count):
+    """Append the slice's spikes (``senders`` at ``steps``, the first ``count``) to each spike recorder;
+    returns (buffers, overflow bits)."""
+    valid = (jnp.arange(senders.shape[0]) < count) & (steps >= buf.recorded_until)
+    stamps = steps + 1
+    sp = buf.spikes
+    out_s, out_t, counts, over = [], [], [], jnp.zeros((), jnp.int32)
+    for k in range(spec.n_spike_recorders):
+        lo, hi = rec.spike_window[k, 0], rec.spike_window[k, 1]
+        mask = valid & rec.spike_mask[k, senders] & (lo < stamps) & (stamps <= hi)
+        (a, b), c, o = append((sp.senders[k], sp.stamps[k]), sp.count[k], spec.record_capacity, mask,
+                              (senders, stamps))
+        out_s.append(a)
+        out_t.append(b)
+        counts.append(c)
+        over = over | flag(o, Overflow.SPIKE_RECORDER)
+    spikes = SpikeBuffer(count=jnp.stack(counts), senders=jnp.stack(out_s), stamps=jnp.stack(out_t))
+    return buf.replace(spikes=spikes), over
+
+
+def sample(spec, rec, samples: SampleBuffer, V_m, stamp):
+    """Every multimeter whose interval divides ``stamp`` (inside its window) records ``V_m`` of its
+    neurons; returns (samples, overflow bits)."""
+    values, stamps, counts, over = [], [], [], jnp.zeros((), jnp.int32)
+    for k, rows in enumerate(spec.multimeter_rows):
+        lo, hi = rec.sample_window[k, 0], rec.sample_window[k, 1]
+        take = (stamp % rec.sample_interval[k] == 0) & (lo < stamp) & (stamp <= hi)
+        row = jnp.where(take, samples.count[k], rows)
+        values.append(samples.values[k].at[row].set(V_m[rec.sample_index[k]], mode="drop"))
+        stamps.append(samples.stamps[k].at[row].set(stamp, mode="drop"))
+        new = samples.count[k] + take.astype(jnp.int32)
+        over = over | flag(new > rows, Overflow.MULTIMETER)
+        counts.append(jnp.minimum(new, rows))
+    return SampleBuffer(count=jnp.stack(counts), values=tuple(values), stamps=tuple(stamps)), over
+
+
+def record_weights(spec, weights: WeightBuffer, e, mask, w, stamps):
+    """Append the transmitted weights ``w`` of synapses ``e`` (where ``mask``); returns (buffer, bits)."""
+    (a, b, c), n, o = append((weights.stamps, weights.synapse, weights.weights), weights.count,
+                             spec.weight_capacity, mask, (jnp.broadcast_to(stamps, e.shape), e, w))
+    return WeightBuffer(count=n, stamps=a, synapse=b, weights=c), flag(o, Overflow.WEIGHT_RECORDER)
+
+
+# ------------------------------------------------------------------------------------------- host
+def drain(spec, layout, rec, h) -> dict:
+    """The records of one chunk from the host copy ``h`` of a state (numpy, global layout), as
+    {recorder node id: column dict}; ``rec`` is the model's RecorderTopology (on the host).
+
+    Spikes of the unfinished slice are not in the buffers yet: they are taken from the spike history.
+    """
+    out = {}
+    s, since = int(h.step), int(h.buffers.recorded_until)
+    if layout.spike_recorders:
+        late_steps, late_senders = np.nonzero(h.transit.spike_history[np.arange(since, s) % spec.history])
+    sp = h.buffers.spikes
+    for k, rid in enumerate(layout.spike_recorders):
+        c = int(sp.count[k])
+        senders = np.concatenate([sp.senders[k, :c], late_senders])
+        stamps = np.concatenate([sp.stamps[k, :c], since + late_steps + 1])
+        lo, hi = rec.spike_window[k]
+        keep = np.arange(len(senders)) < c
+        keep[c:] = rec.spike_mask[k][late_senders] & (lo < stamps[c:]) & (stamps[c:] <= hi)
+        if keep.any():
+            out[rid] = {"senders": layout.node_of_neuron[senders[keep]], "stamps": stamps[keep]}
+    sm = h.buffers.samples
+    for k, rid in enumerate(layout.multimeters):
+        c = int(sm.count[k])
+        if c:
+            out[rid] = {"stamps": sm.stamps[k][:c], "V_m": sm.values[k][:c]}
+    wb = h.buffers.weights
+    c = int(wb.count)
+    if c:
+        syn, stamps, weights = wb.synapse[:c], wb.stamps[:c], wb.weights[:c]
+        for k, rid in enumerate(layout.weight_recorders):
+            sel = layout.synapse_recorder[syn] == k
+            out[rid] = {"stamps": stamps[sel], "synapse": syn[sel], "weights": weights[sel]}
+    return out
+
+
+def emptied(buf: Buffers, step, put) -> Buffers:
+    """``buf`` marked empty after the host took its records at ``step``: new counters, placed by ``put``
+    (the other buffers are kept as they are: only the counters say what is in them)."""
+    zeros = lambda a: np.zeros(np.shape(a), np.int32)
+    new = put({"until": np.full(np.shape(buf.recorded_until), step, np.int32), "spikes": zeros(buf.spikes.count),
+               "samples": zeros(buf.samples.count), "weights": zeros(buf.weights.count)})
+    return buf.replace(recorded_until=new["until"], spikes=buf.spikes.replace(count=new["spikes"]),
+                       samples=buf.samples.replace(count=new["samples"]),
+                       weights=buf.weights.replace(count=new["weights"]))

@@ -1,0 +1,311 @@
+"""The compiled network: a :class:`Model`, a :class:`Params` pytree and a :class:`State` pytree.
+
+- ``Model`` is what a run never changes and nobody differentiates: the static :class:`Spec` (sizes,
+  capacities, modes; hashable, so jit treats it as a constant) and the topology (integer and boolean
+  arrays: who connects to whom, with which delay, which generator drives which neuron, what each
+  recorder selects).
+- ``Params`` holds floating-point leaves only, each of which drives the dynamics: neuron parameters
+  under their NEST names, plasticity rules, generator rates and weights. ``jax.grad(loss)(params)``
+  and ``jax.vmap`` over any leaf work without filters.
+- ``State`` is everything that changes, grouped by concern: ``neurons``, ``transit`` (spikes on their
+  way), ``synapses`` (weights), ``plasticity`` (STDP traces and archives), ``buffers`` (recorders),
+  plus the step counter, the key words of the random streams and the overflow flags.
+
+All are frozen dataclasses registered with ``jax.tree_util`` and have ``.replace(**fields)``.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import jax
+import jax.numpy as jnp
+
+
+def pytree(cls=None, *, meta=()):
+    """Frozen dataclass whose fields are pytree children, except those named in ``meta``."""
+    def wrap(cls):
+        cls = dataclasses.dataclass(frozen=True)(cls)
+        names = [f.name for f in dataclasses.fields(cls) if f.name not in meta]
+        jax.tree_util.register_dataclass(cls, data_fields=names, meta_fields=list(meta))
+        cls.replace = lambda self, **kw: dataclasses.replace(self, **kw)
+        return cls
+
+    return wrap if cls is None else wrap(cls)
+
+
+@dataclasses.dataclass(frozen=True)
+class Spec:
+    """Static description: sizes, capacities and which features the step needs (hashable)."""
+
+    # time
+    resolution: float  # ms
+    tics_per_step: int
+    slice_steps: int  # NEST's min_delay in steps: synaptic events are processed once per slice
+    # shapes
+    n_neurons: int
+    ring: int  # input ring slots: max delay + slice_steps (Poisson input is pushed a slice ahead)
+    history: int  # steps of spike_history kept: max delay + 2 slices
+    min_isi: int  # shortest possible inter-spike interval of any neuron in steps (t_ref + h)
+    out_degree: int  # largest number of outgoing synapses of a neuron
+    in_degree: int  # largest number of incoming plastic synapses of a neuron
+    post_history: int  # archived post spikes per neuron for K- lookups
+    plastic_delays: tuple  # (shortest, longest) delay of plastic synapses in steps; () if none
+    # capacities (grow on overflow; see Overflow)
+    slice_capacity: int  # spikes per slice processed at once
+    post_capacity: int  # post spikes in the STDP window of one slice processed at once
+    record_capacity: int  # spike events per recorder and chunk
+    multimeter_rows: tuple  # samples per chunk, per multimeter
+    weight_capacity: int  # 0: no weight recorder
+    # features: which parts of the step exist (chosen from the values at build)
+    stdp_single_row: bool  # one set of plasticity parameters for all plastic synapses
+    stdp_unit_mu: tuple  # (mu_plus == 1, mu_minus == 1) for every plastic synapse: skip the powers
+    trace_per_source: bool  # one K+ trace per source and one rule (Synapses.source_trace): update per spike
+    has_refractory_input: bool
+    n_poisson_terms: int  # 0: no poisson_generator
+    has_spike_generators: bool
+    n_spike_recorders: int
+    # modes
+    x64: bool
+    differentiable: bool = False  # fixed-length loops (cost follows capacities): jax.grad works
+    neuron_axis: str | None = None  # inside jaxsnn.sharding: the mesh axis the neurons are split over
+
+    @property
+    def has_plastic(self):
+        return bool(self.plastic_delays)
+
+
+# ---------------------------------------------------------------------------------------- Model
+OUT_TARGET, OUT_DELAY, OUT_ROW, OUT_TRACE = range(4)  # columns of Synapses.out_syn
+IN_SYNAPSE, IN_SOURCE, IN_DELAY, IN_ROW, IN_TRACE = range(5)  # columns of Synapses.in_syn
+
+
+@pytree
+class NeuronTopology:
+    """Per-neuron settings that are not numbers to tune, and the host's exact propagators.
+
+    ``P33``/``P30`` were computed on the host with the C library's ``exp`` (NEST's bits), and the
+    refractory steps in float64, for the ``tau_m``/``C_m``/``t_ref`` the network was built with; the step uses them wherever ``params`` still hold
+    those values and computes the propagators itself elsewhere (:func:`jaxsnn.core.iaf_psc_delta.propagators`).
+    """
+
+    refractory_input: jax.Array  # bool
+    built_tau_m: jax.Array
+    built_C_m: jax.Array
+    built_t_ref: jax.Array
+    P33: jax.Array  # exp(-h / tau_m)
+    P30: jax.Array  # (1 / C_m) (1 - P33) tau_m
+    refractory_steps: jax.Array  # int32: t_ref in whole steps
+
+
+@pytree
+class Synapses:
+    """Neuron-to-neuron connections sorted by source (CSR ``out_ptr``).
+
+    NEST keeps K+ and t_last in every STDP synapse, but all plastic synapses of one source with the same
+    tau_plus and initial K+ see the same presynaptic spikes and so hold the same values: the state keeps
+    one K+ per such group (``trace``) and t_last per neuron, so that a presynaptic spike updates a few
+    entries and a postsynaptic spike reads them from a small, cached array.
+    """
+
+    source: jax.Array  # int32 neuron index
+    model: jax.Array  # int32 index into the synapse model names
+    out_syn: jax.Array  # int32[synapses, 4]: (target, delay, stdp_row, trace), one record per synapse, so
+    # that a presynaptic spike reads what it needs in one gather
+    out_ptr: jax.Array  # int32[n_neurons + 1]
+    in_ptr: jax.Array  # int32[n_neurons * (max plastic delay + 2) + 1]: CSR of in_syn by (target, delay)
+    in_syn: jax.Array  # int32[plastic, 5]: (synapse, source, delay, stdp_row, trace) sorted by (target, delay):
+    # a post spike's synapses reached in a slice are one range, read as one contiguous record per synapse
+    source_trace: jax.Array  # int32[n_neurons]: K+ trace of each neuron as a source (-1: none), when
+    # Spec.trace_per_source; else all -1
+
+    target = property(lambda self: self.out_syn[:, OUT_TARGET])  # int32 neuron index
+    delay = property(lambda self: self.out_syn[:, OUT_DELAY])  # int32 steps
+    stdp_row = property(lambda self: self.out_syn[:, OUT_ROW])  # int32 row of Params.stdp, -1 for static ones
+    trace = property(lambda self: self.out_syn[:, OUT_TRACE])  # int32 index of the K+ trace in the state
+
+
+@pytree
+class PoissonTopology:
+    """poisson_generator connections (one independent train per connection)."""
+
+    target: jax.Array  # int32 neuron index
+    delay: jax.Array  # int32 steps
+    generator: jax.Array  # index into Params.poisson.rate and window
+    stream: jax.Array  # uint32 global stream id of the connection
+    window: jax.Array  # int32[n_gen, 2]: active steps s with lo < s <= hi
+
+
+@pytree
+class SpikeEvents:
+    """spike_generator events, sorted by (slice, generator, step): NEST's order of pushing them."""
+
+    step: jax.Array  # int32 emission step
+    target: jax.Array
+    delay: jax.Array
+
+
+@pytree
+class RecorderTopology:
+    """What each recorder selects."""
+
+    spike_mask: jax.Array  # bool[n_spike_recorders, n_neurons]
+    spike_window: jax.Array  # int32[n_spike_recorders, 2]: stamps t with lo < t <= hi
+    sample_index: tuple  # per multimeter: int32 neuron indices
+    sample_interval: jax.Array  # int32 steps, per multimeter
+    sample_window: jax.Array  # int32[n_multimeters, 2]
+    weight_mask: jax.Array  # bool[n_synapses]: recorded by a weight_recorder
+
+
+@pytree(meta=("spec",))
+class Model:
+    """What one run never changes: the spec (static under jit) and the integer/boolean topology."""
+
+    spec: Spec
+    neurons: NeuronTopology
+    synapses: Synapses
+    poisson: PoissonTopology
+    spike_events: SpikeEvents
+    recorders: RecorderTopology
+
+
+# --------------------------------------------------------------------------------------- Params
+@pytree
+class NeuronParams:
+    """iaf_psc_delta parameters per neuron, in node-id order (mV, pF, ms, pA)."""
+
+    E_L: jax.Array
+    C_m: jax.Array
+    tau_m: jax.Array
+    t_ref: jax.Array
+    V_th: jax.Array
+    V_reset: jax.Array
+    I_e: jax.Array
+    V_min: jax.Array
+    tau_minus: jax.Array  # ms, the postsynaptic STDP trace's time constant
+
+
+@pytree
+class PoissonParams:
+    rate: jax.Array  # Hz per generator
+    weight: jax.Array  # mV per connection
+
+
+@pytree
+class Params:
+    """Floating-point leaves only, each read by the dynamics."""
+
+    neurons: NeuronParams
+    stdp: jax.Array  # [rows, 6]: tau_plus, lambda, alpha, mu_plus, mu_minus, Wmax per plasticity rule
+    poisson: PoissonParams
+    spike_weight: jax.Array  # mV per spike_generator event (spike weight × connection weight)
+
+
+# ---------------------------------------------------------------------------------------- State
+@pytree
+class NeuronState:
+    V_rel: jax.Array  # V_m - E_L (mV)
+    refractory: jax.Array  # int32 steps left
+    refractory_buffer: jax.Array  # input gathered during refractoriness (refractory_input)
+
+
+@pytree
+class Transit:
+    """Spikes on their way."""
+
+    ring: jax.Array  # [ring, n]: input arriving at each future step
+    spike_history: jax.Array  # bool[history, n]: who spiked in the last `history` steps (row: step % history)
+
+
+@pytree
+class SynapseState:
+    weight: jax.Array  # the weight each connection transmits (incl. facilitation applied since its last spike)
+    reported: jax.Array  # plastic networks: the weight right after each synapse's last presynaptic spike,
+    # NEST's lazy view (GetConnections); written by the engine, never read by the dynamics. [0] if static
+
+
+@pytree
+class PreTraces:
+    """Presynaptic STDP state, the same on every device of a split network."""
+
+    Kplus: jax.Array  # presynaptic traces K+, one per (source, tau_plus, initial K+): see Synapses.trace
+    t_last: jax.Array  # int32[n_neurons]: stamp of each neuron's last spike sent through its synapses
+
+
+@pytree
+class PostArchive:
+    """Postsynaptic STDP state per neuron: the archive of post spikes up to the start of the current
+    slice (a slice's spikes are archived when it ends; only later slices read them)."""
+
+    Kminus: jax.Array  # postsynaptic trace after the last spike
+    last_post: jax.Array  # int32 stamp of the last spike
+    post_stamps: jax.Array  # int32[n, post_history] archive of recent spike stamps
+    post_Kminus: jax.Array  # [n, post_history] K- right after those spikes
+    n_post: jax.Array  # int32 spikes so far (archive write position)
+
+
+@pytree
+class Plasticity:
+    pre: PreTraces
+    post: PostArchive
+
+
+@pytree
+class SpikeBuffer:
+    count: jax.Array  # int32[n_recorders]
+    senders: jax.Array  # int32[n_recorders, capacity] neuron index
+    stamps: jax.Array  # int32[n_recorders, capacity]
+
+
+@pytree
+class SampleBuffer:
+    count: jax.Array  # int32[n_multimeters]
+    values: tuple  # per multimeter [rows, n_recorded]
+    stamps: tuple  # per multimeter int32[rows]
+
+
+@pytree
+class WeightBuffer:
+    count: jax.Array  # int32
+    stamps: jax.Array
+    synapse: jax.Array
+    weights: jax.Array
+
+
+@pytree
+class Buffers:
+    """Recorder buffers, emptied by the host after every chunk (:mod:`jaxsnn.core.recorders`)."""
+
+    recorded_until: jax.Array  # int32: spikes of earlier steps are in the spike buffers already
+    spikes: SpikeBuffer
+    samples: SampleBuffer
+    weights: WeightBuffer
+
+
+@pytree(meta=("slice_steps",))
+class State:
+    step: jax.Array  # int32: global step index; the next step to compute
+    key: jax.Array  # uint32[2] key words of the simulation's random streams (jaxsnn.simulation_key)
+    overflow: jax.Array  # int32 Overflow bits of exceeded capacities since the last check
+    neurons: NeuronState
+    transit: Transit
+    synapses: SynapseState
+    plasticity: Plasticity
+    buffers: Buffers
+    slice_steps: int = 1
+
+    @property
+    def spikes(self) -> jax.Array:
+        """Who spiked in each of the last ``slice_steps`` steps ([slice_steps, neurons]): after
+        :func:`jaxsnn.step`, the slice just advanced."""
+        history = self.transit.spike_history
+        return history[(self.step - self.slice_steps + jnp.arange(self.slice_steps)) % history.shape[0]]
+
+    @property
+    def weights(self) -> jax.Array:
+        """The weight each connection transmits (mV), in synapse order (sorted by source)."""
+        return self.synapses.weight
+
+    def with_weights(self, weight) -> State:
+        """This state with every connection's weight replaced (NEST's view of plastic ones included)."""
+        reported = weight if self.synapses.reported.shape[0] else self.synapses.reported
+        return self.replace(synapses=SynapseState(weight=weight, reported=reported))

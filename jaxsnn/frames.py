@@ -1,0 +1,139 @@
+"""pandas views of a :class:`~jaxsnn.Simulation`: NEST's ``get``, ``GetConnections`` and ``events``.
+
+Frames follow NEST's conventions: 1-based node ids, times in ms, ``source``/``target``/``weight``
+columns. pandas is imported on first use: it costs ~30 MiB and 0.3 s that a simulation does not need.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .core.types import OUT_DELAY, OUT_TARGET
+from .errors import bad_value
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+STATE_NAMES = ("V_m", "refractory_steps_left")
+
+
+def frame(columns: dict, index=None) -> pd.DataFrame:
+    """A frame of ``columns`` (indexed by node id ``index`` if given), which it takes over without
+    copying them (pass arrays nothing else holds): for 6 M connections that saves ~200 MiB."""
+    import pandas as pd
+
+    return pd.DataFrame(columns, index=None if index is None else pd.Index(index, name="global_id"), copy=False)
+
+
+def node_ids(nodes, name="nodes") -> np.ndarray:
+    ids = np.asarray(getattr(nodes, "ids", nodes)).reshape(-1)
+    if ids.size and not np.issubdtype(ids.dtype, np.integer):
+        raise bad_value(name, nodes, "node ids (integers or a NodeCollection)")
+    return ids.astype(np.int64)
+
+
+def neuron_index(layout, nodes, name="nodes") -> tuple[np.ndarray, np.ndarray]:
+    """(node ids, neuron indices) of ``nodes``; every id must be a neuron."""
+    ids = node_ids(nodes, name)
+    bad = (ids < 1) | (ids > layout.n_nodes)
+    if not bad.any():
+        bad = layout.neuron_of_node[np.clip(ids, 0, layout.n_nodes)] < 0
+    if bad.any():
+        raise bad_value(name, int(ids[np.argmax(bad)]), f"node ids of neurons (1 … {layout.n_nodes})")
+    return ids, layout.neuron_of_node[ids]
+
+
+def get(sim, nodes=None, names=("V_m",)) -> pd.DataFrame:
+    """Neuron parameters and state as a frame indexed by node id (NEST's ``get(..., output="pandas")``)."""
+    ids, idx = neuron_index(sim.layout, sim.layout.node_of_neuron if nodes is None else nodes)
+    p, st = sim.params.neurons, sim.state
+    cols = {}
+    for name in ([names] if isinstance(names, str) else names):
+        if name == "V_m":
+            v = np.asarray(st.neurons.V_rel + p.E_L)
+        elif name == "refractory_steps_left":
+            v = np.asarray(st.neurons.refractory)
+        elif name == "refractory_input":
+            v = np.asarray(sim.model.neurons.refractory_input)
+        elif hasattr(p, name):
+            v = np.asarray(getattr(p, name))
+        else:
+            raise bad_value("names", name, f"one of {sorted(STATE_NAMES + tuple(vars(p)) + ('refractory_input',))}")
+        cols[name] = v[idx]
+    return frame(cols, index=ids)
+
+
+def connections(sim, synapse_model=None, source=None, target=None) -> pd.DataFrame:
+    """Neuron-to-neuron connections: ``source``, ``target``, ``weight``, ``delay``, ``synapse_model``.
+
+    ``weight`` follows NEST: for plastic synapses it is the weight after the last presynaptic spike
+    (facilitation by later post spikes shows up at the next pre spike). Rows are sorted by source,
+    then creation order (NEST's order is unspecified).
+    """
+    syn, lay = sim.model.synapses, sim.layout
+    m, src, out_syn = np.asarray(syn.model), np.asarray(syn.source), np.asarray(syn.out_syn)
+    tgt = out_syn[:, OUT_TARGET]
+    sel = np.ones(len(m), bool)
+    if synapse_model is not None:
+        if synapse_model not in lay.synapse_models:
+            raise bad_value("synapse_model", synapse_model, f"one of {list(lay.synapse_models)}")
+        sel &= m == lay.synapse_models.index(synapse_model)
+    for name, nodes, neuron in (("source", source, src), ("target", target, tgt)):
+        if nodes is not None:
+            _, idx = neuron_index(lay, nodes, name)
+            sel &= np.isin(neuron, idx)
+    # every column a new array the frame owns; no copies of whole columns when nothing is left out
+    pick = (lambda a: a) if sel.all() else (lambda a: a[sel])
+    names = np.asarray(lay.synapse_models, dtype=object)
+    st = sim.state.synapses
+    weight = st.reported if st.reported.shape[0] else st.weight
+    return frame({
+        "source": lay.node_of_neuron[pick(src)], "target": lay.node_of_neuron[pick(tgt)],
+        "weight": np.array(pick(np.asarray(weight))),
+        "delay": pick(out_syn[:, OUT_DELAY]) * sim.spec.resolution,
+        "synapse_model": names[pick(m)] if len(names) else np.zeros(0, object)})
+
+
+def _columns(sim, rid) -> dict:
+    chunks = sim.records.get(rid, ())
+    if not chunks:
+        return {}
+    return {k: np.concatenate([c[k] for c in chunks]) for k in chunks[0]}
+
+
+def _ms(sim, stamps):
+    return 0.001 * (np.asarray(stamps).astype(np.int64) * sim.spec.tics_per_step)
+
+
+def events(sim, recorder) -> pd.DataFrame:
+    """What a recorder gathered, as NEST's ``recorder.events``:
+
+    - spike_recorder: ``senders``, ``times`` (ms), in time order, then sender;
+    - multimeter: ``times``, ``senders``, ``V_m`` (long format);
+    - weight_recorder: ``times``, ``senders``, ``targets``, ``weights`` (as transmitted).
+    """
+    rid = int(node_ids(recorder, "recorder")[0]) if np.size(getattr(recorder, "ids", recorder)) else 0
+    lay = sim.layout
+    c = _columns(sim, rid)
+    if rid in lay.spike_recorders:
+        stamps = c.get("stamps", np.zeros(0, np.int64)).astype(np.int64)
+        senders = c.get("senders", np.zeros(0, np.int64))
+        order = np.lexsort((senders, stamps))
+        return frame({"senders": senders[order], "times": _ms(sim, stamps[order])})
+    if rid in lay.multimeters:
+        k = lay.multimeters.index(rid)
+        senders = lay.node_of_neuron[np.asarray(sim.model.recorders.sample_index[k])]
+        stamps = c.get("stamps", np.zeros(0, np.int64))
+        values = c.get("V_m", np.zeros((0, len(senders))))
+        return frame({"times": np.repeat(_ms(sim, stamps), len(senders)), "senders": np.tile(senders, len(stamps)),
+                      "V_m": values.reshape(-1)})
+    if rid in lay.weight_recorders:
+        syn = c.get("synapse", np.zeros(0, np.int64))
+        top = sim.model.synapses
+        return frame({"times": _ms(sim, c.get("stamps", np.zeros(0, np.int64))),
+                      "senders": lay.node_of_neuron[np.asarray(top.source)[syn]],
+                      "targets": lay.node_of_neuron[np.asarray(top.target)[syn]],
+                      "weights": c.get("weights", np.zeros(0))})
+    known = sorted(lay.spike_recorders + lay.multimeters + lay.weight_recorders)
+    raise bad_value("recorder", recorder, f"the node id of a spike_recorder, multimeter or weight_recorder {known}")

@@ -1,0 +1,137 @@
+"""The public core contract: step / scan / advance, float-only params that all drive the dynamics,
+one weight leaf, keys, overflow flags."""
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import jaxsnn
+from jaxsnn.compile import NEURON_PARAMS
+from tests.networks import outcome, small_network
+
+
+def leaves_equal(a, b):
+    la, lb = jax.tree_util.tree_leaves(a), jax.tree_util.tree_leaves(b)
+    assert len(la) == len(lb)
+    for x, y in zip(la, lb):
+        np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
+
+
+def test_scan_of_step_equals_simulate_bit_for_bit(x64):
+    # STDP, heterogeneous delays (1-12 ms), Poisson drive, recorders
+    sim, _, _ = small_network()
+    n_slices = 100 // sim.spec.slice_steps * 5  # 50 ms
+    run = jax.jit(lambda m, p, s: jaxsnn.scan(m, p, s, n_slices, observe=lambda st: st.spikes.sum()))
+    state, counts = run(sim.model, sim.params, sim.state)
+    ref = jaxsnn.simulate(sim, 50.0)
+    leaves_equal(state.neurons, ref.state.neurons)
+    leaves_equal(state.synapses, ref.state.synapses)
+    leaves_equal(state.plasticity, ref.state.plasticity)
+    leaves_equal(state.transit, ref.state.transit)
+    assert counts.shape == (n_slices,) and int(counts.sum()) == len(ref.events(_recorder(ref)))
+    # and a Python loop over a jitted step, without static arguments
+    step = jax.jit(jaxsnn.step)
+    st = sim.state
+    for _ in range(n_slices):
+        st = step(sim.model, sim.params, st)
+    jaxsnn.check(st)
+    leaves_equal(st.neurons, ref.state.neurons)
+    assert st.spikes.shape == (sim.spec.slice_steps, sim.spec.n_neurons)
+
+
+def _recorder(sim):
+    return sim.layout.spike_recorders[0]
+
+
+def test_step_refuses_a_state_inside_a_slice():
+    sim, _, _ = small_network()
+    st = jaxsnn.advance(sim.model, sim.params, sim.state, 3)
+    with pytest.raises(jaxsnn.JaxsnnError, match="state.step=3"):
+        jaxsnn.step(sim.model, sim.params, st)
+    out = jax.jit(jaxsnn.step)(sim.model, sim.params, st)  # traced: flagged instead
+    with pytest.raises(jaxsnn.CapacityError, match="slice start"):
+        jaxsnn.check(out)
+
+
+def test_params_are_floats_and_grad_covers_all_of_them():
+    sim, _, _ = small_network()
+    assert all(jnp.issubdtype(x.dtype, jnp.floating) for x in jax.tree_util.tree_leaves(sim.params))
+    d = sim.replace(model=sim.model.replace(spec=sim.spec.__class__(**{**vars(sim.spec), "differentiable": True})))
+
+    def loss(p):
+        return jaxsnn.advance(d.model, p, d.state, 50).neurons.V_rel.mean()
+
+    g = jax.grad(loss)(d.params)
+    assert jax.tree_util.tree_structure(g) == jax.tree_util.tree_structure(d.params)
+    assert float(jnp.abs(g.neurons.I_e).sum()) > 0 and float(jnp.abs(g.neurons.tau_m).sum()) > 0
+
+
+CHANGES = {"E_L": -65.0, "C_m": 200.0, "tau_m": 15.0, "t_ref": 3.0, "V_th": -52.0, "V_reset": -60.0,
+           "I_e": 150.0, "V_min": -70.0, "tau_minus": 30.0}
+DRIVE = {"I_e": 100.0}  # C_m acts through I_e only
+
+
+@pytest.mark.parametrize("name", NEURON_PARAMS)
+def test_each_neuron_parameter_drives_the_run_as_if_built_with_it(name, x64):
+    """Changing params.neurons.<name> inside a traced function gives the run of a network built with
+    that value (tau_m, C_m: propagators computed in the step, equal to the host's to rounding)."""
+    base, sr, mm = small_network(neuron_params=DRIVE)
+    built, _, _ = small_network(neuron_params={**DRIVE, name: CHANGES[name]})
+    p = base.params.neurons
+    changed = base.replace(params=base.params.replace(neurons=p.replace(**{name: jnp.full_like(p.E_L, CHANGES[name])})))
+    if name == "E_L":  # V_m is what was drawn: keep it (NEST keeps V_m when E_L changes), as sim.set does
+        changed = base.set(base.layout.node_of_neuron, {"E_L": CHANGES[name]})
+    a = jaxsnn.simulate(base, 100.0)
+    b, c = jaxsnn.simulate(changed, 100.0), jaxsnn.simulate(built, 100.0)
+    assert not np.array_equal(a.get().V_m, b.get().V_m) or not np.array_equal(outcome(a, sr, mm)[3],
+                                                                                 outcome(b, sr, mm)[3])
+    exact = name not in ("tau_m", "C_m")
+    for x, y in zip(outcome(b, sr, mm), outcome(c, sr, mm)):
+        if exact:
+            np.testing.assert_array_equal(x, y)
+        else:
+            np.testing.assert_allclose(x, y, rtol=0, atol=1e-9)
+
+
+def test_shorter_t_ref_than_built_is_an_error_not_lost_spikes():
+    sim, _, _ = small_network()
+    p = sim.params.neurons
+    short = sim.replace(params=sim.params.replace(neurons=p.replace(t_ref=p.t_ref * 0.25)))
+    with pytest.raises(jaxsnn.JaxsnnError, match="t_ref is shorter"):
+        jaxsnn.simulate(short, 10.0)
+
+
+@pytest.mark.parametrize("plastic", [False, True])
+def test_one_weight_leaf_drives_static_and_plastic_networks(plastic):
+    net = jaxsnn.Network()
+    a = net.create("iaf_psc_delta", 1, params={"I_e": 1000.0})
+    b = net.create("iaf_psc_delta", 1)
+    net.connect(a, b, syn_spec={"synapse_model": "stdp_synapse" if plastic else "static_synapse", "weight": 1.0})
+    sim = net.build()
+    doubled = sim.replace(state=sim.state.with_weights(sim.state.weights * 2))
+    V = lambda s: float(jaxsnn.simulate(s, 30.0).get(b).V_m.iloc[0])
+    assert V(doubled) != V(sim)
+    assert jaxsnn.simulate(doubled, 0.1).connections().weight.iloc[0] == 2.0
+
+
+def test_simulation_key_and_build_take_ints_and_keys():
+    k = jax.random.key(7)
+    np.testing.assert_array_equal(jaxsnn.simulation_key(7), jaxsnn.simulation_key(k))
+    assert not np.array_equal(jaxsnn.simulation_key(7), jaxsnn.simulation_key(8))
+    sim, _, _ = small_network()
+    np.testing.assert_array_equal(sim.state.key, jaxsnn.simulation_key(1))
+    net = jaxsnn.Network()
+    net.create("iaf_psc_delta", 2)
+    np.testing.assert_array_equal(net.build(seed=k).state.key, jaxsnn.simulation_key(7))
+
+
+def test_check_names_what_overflowed():
+    sim, _, _ = small_network(slice_capacity=2)
+    out = jaxsnn.advance(sim.model, sim.params, sim.state, 200)
+    with pytest.raises(jaxsnn.CapacityError, match="slice_capacity"):
+        jaxsnn.check(out)
+    assert jaxsnn.Overflow.SLICE in jaxsnn.Overflow(int(out.overflow))
+    with pytest.raises(jaxsnn.CapacityError, match="slice_capacity"):
+        states = jax.tree_util.tree_map(lambda x: jnp.stack([x, x]), sim.state)
+        jaxsnn.advance_ensemble(sim.model, sim.params, states, 200)
+    jaxsnn.check(jaxsnn.simulate(sim, 20.0).state)  # simulate grows instead
