@@ -38,7 +38,7 @@ def floats(where: str, value) -> np.ndarray:
         raise bad_value(where, _show(value), "a number or an array of numbers") from None
     if arr.dtype.kind not in "iuf":
         raise bad_value(where, _show(value), f"numbers (got {arr.dtype} values)")
-    return arr.astype(np.float64)
+    return arr.astype(np.float64, copy=False)  # the copy above is the private one
 
 
 def bools(where: str, value) -> np.ndarray:
@@ -89,7 +89,7 @@ def node_ids(where: str, value, n_nodes: int | None) -> np.ndarray:
     arr = np.array(value, copy=True)
     if arr.ndim != 1 or not (np.issubdtype(arr.dtype, np.integer) or arr.size == 0):
         raise bad_value(where, _show(value), "a 1-d array of integer node ids")
-    arr = arr.astype(np.int64)
+    arr = arr.astype(np.int64, copy=False)
     bad = (arr < 1) if n_nodes is None else ((arr < 1) | (arr > n_nodes))
     if bad.any():
         top = "" if n_nodes is None else f" … {n_nodes}"
