@@ -61,6 +61,8 @@ def flag(where: str, value) -> bool:
 
 def number(where: str, value, allowed: str, ok=lambda x: True) -> float:
     """A scalar float option (not a bool or a string, not NaN) satisfying ``ok``."""
+    if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iuf":
+        value = value.item()
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise bad_value(where, value, allowed)
     x = float(value)
