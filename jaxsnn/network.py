@@ -27,8 +27,15 @@ from . import checks
 from . import connect as rules
 from . import random as jrandom
 from .errors import JaxsnnError, bad_value
-from .models import (STDP_PARAMS, VECTOR_PARAMS, ModelRegistry, check_device, check_neuron, check_params,
-                     check_stdp_params)
+from .models import (
+    STDP_PARAMS,
+    VECTOR_PARAMS,
+    ModelRegistry,
+    check_device,
+    check_neuron,
+    check_params,
+    check_stdp_params,
+)
 from .nodes import NodeCollection
 
 NEST_DEFAULT_SEED = 143202461
@@ -173,8 +180,8 @@ class Network:
                 base = {name: arr[at] for name, arr in pop.params.items()}
                 sub = self._neuron_values(m, int(at.sum()), part, jax.random.fold_in(key, k), where, base)
                 values = {name: arr.copy() for name, arr in pop.params.items()}
-                for name in values:
-                    values[name][at] = sub[name]
+                for name, arr in values.items():
+                    arr[at] = sub[name]
                 check_neuron(where, values, self._tics_per_step)
                 new_pops.append([dataclasses.replace(pop, params=values)])
             else:
@@ -435,8 +442,8 @@ def _take(params: dict, positions: np.ndarray, n: int) -> dict:
 def _same(a: dict, b: dict) -> bool:
     if a.keys() != b.keys():
         return False
-    for k in a:
-        x, y = a[k], b[k]
+    for k, x in a.items():
+        y = b[k]
         if isinstance(x, np.ndarray) or isinstance(y, np.ndarray):
             if not (isinstance(x, np.ndarray) and isinstance(y, np.ndarray) and np.array_equal(x, y)):
                 return False
