@@ -269,3 +269,14 @@ def test_poisson_rate_above_exp_underflow_simulates():
     sim = jaxsnn.simulate(net.build(), 12.0)
     v = float(sim.get(n, ["V_m"]).V_m.iloc[0]) + 70.0
     assert v == pytest.approx(10 * 800 * 1e-3, rel=0.02)  # steps 1..10 fire, arriving with d = 1 ms by t = 12
+
+
+def test_per_node_device_params_reach_the_simulation():
+    # NEST 3.10: Create("poisson_generator", 2, params={"rate": [1.0, 2.0]}) -> rates (1.0, 2.0), and
+    # params=[{"rate": 1.0}, {"rate": 2.0}] the same; each generator drives its own targets
+    net = jaxsnn.Network()
+    pg = net.create("poisson_generator", 2, params={"rate": [0.0, 5e4]})
+    n = net.create("iaf_psc_delta", 2, params={"V_th": math.inf})
+    net.connect(pg, n, "one_to_one", {"weight": 1.0})
+    v = jaxsnn.simulate(net.build(), 5.0).get(n, ["V_m"]).V_m.to_numpy() + 70.0
+    assert v[0] == 0.0 and v[1] > 0.0
