@@ -57,6 +57,13 @@ def multimeter_twice():
     net.connect(mm, a)
 
 
+def spike_recorder_twice():
+    net, a = neurons()
+    sr = net.create("spike_recorder")
+    net.connect(a, sr)
+    net.connect(a[1], sr)
+
+
 def recorder_rule(rule):
     def run():
         net, a = neurons()
@@ -185,6 +192,8 @@ ROWS = [
     ("copy_model hom Wmax=inf", lambda: jaxsnn.Network().copy_model("stdp_synapse_hom", "x", {"Wmax": INF}),
      JaxsnnError, "Wmax=inf"),  # NEST accepts
     ("multimeter connected twice to a neuron", multimeter_twice, JaxsnnError, "connected to multimeter 4 twice"),  # NEST: IllegalConnection
+    ("spike_recorder connected twice to a neuron", spike_recorder_twice, JaxsnnError,
+     "neuron 2 is connected to spike_recorder 4 twice"),  # NEST records every spike twice (we refuse)
     ("fixed_indegree onto spike_recorder", recorder_rule({"rule": "fixed_indegree", "indegree": 1}), JaxsnnError,
      "rule'\\] for neuron -> spike_recorder='fixed_indegree'"),  # NEST: IllegalConnection
     ("pairwise_bernoulli onto spike_recorder", recorder_rule({"rule": "pairwise_bernoulli", "p": 1.0}), JaxsnnError,
