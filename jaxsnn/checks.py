@@ -79,7 +79,10 @@ def whole(where: str, value, allowed: str = "a whole number >= 0") -> int:
 
 
 def seed(where: str, value) -> int:
-    """NEST's rng_seed: an integer in 1 … 2**32 - 1 (bools and floats refused, as NEST does)."""
+    """NEST's rng_seed: an integer in 1 … 2**32 - 1 (bools and floats refused, as NEST does); a 0-d
+    integer array (NumPy or a concrete JAX one) counts as its integer."""
+    if getattr(value, "shape", None) == () and np.issubdtype(getattr(value, "dtype", object), np.integer):
+        value = int(value)
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) \
             or not 1 <= value <= SEED_MAX:
         raise bad_value(where, value, "an integer in 1 … 2**32 - 1 (NEST's rng_seed)")

@@ -276,8 +276,6 @@ class Network:
                 raise bad_value(f"connect: {what}", x, "a NodeCollection of this Network (this one belongs to "
                                 "another Network)")
             return x.ids
-        if isinstance(x, (int, np.integer)) and not isinstance(x, bool):
-            x = [x]
         return checks.node_ids(f"connect: {what}", x, self._n_nodes)
 
     # ------------------------------------------------------------------------------ connections

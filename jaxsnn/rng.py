@@ -9,6 +9,7 @@ uses ``jax.random`` with threefry keys.
 """
 from __future__ import annotations
 
+import functools
 import math
 
 import jax
@@ -66,6 +67,7 @@ MAX_POISSON_TERMS = 2048  # survival terms a compiled network may use (one compa
 _LOG_EPS = math.log(2.0 ** -33)  # the tail bound the terms must reach (half the 2**-32 that is checked)
 
 
+@functools.lru_cache(maxsize=4096)  # create checks it per generator
 def n_terms_for(mu_max: float) -> int:
     """Number of survival terms n so that P(N >= n) < 2**-33 for every mean up to ``mu_max``.
 
