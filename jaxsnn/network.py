@@ -155,7 +155,8 @@ class Network:
         """NEST's ``nodes.set`` / ``SetStatus`` before building: ``params`` (or keyword arguments) is a
         dict of values (scalars, arrays over ``nodes``, :mod:`jaxsnn.random` distributions for neurons)
         or a list of one dict per node; checked as :meth:`create` checks them. Every node keeps the
-        values it is not given. Nothing changes if any value is refused."""
+        values it is not given. Nothing changes if any value is refused. Like ``create`` and ``connect``,
+        a call counts in the numbering that derives the keys of later draws."""
         if not isinstance(nodes, NodeCollection) or nodes._net is not self:
             raise bad_value("set: nodes", nodes, "a NodeCollection of this Network")
         if params is not None and kwargs:
