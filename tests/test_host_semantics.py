@@ -183,7 +183,7 @@ def test_recorders_accept_what_nest_accepts():
 
 
 # -------------------------------------------------------------------------------- STDP
-def stdp_weights(**p):
+def stdp_weights(model="stdp_synapse", **p):
     net = jaxsnn.Network()
     pre, post = net.create("iaf_psc_delta"), net.create("iaf_psc_delta")
     gpre = net.create("spike_generator", params={"spike_times": [1.0, 5.0, 9.0, 13.0]})
@@ -191,11 +191,14 @@ def stdp_weights(**p):
     net.connect(gpre, pre, syn_spec={"weight": 30.0})
     net.connect(gpost, post, syn_spec={"weight": 30.0})
     w = p.pop("weight", 1.0)
-    net.connect(pre, post, syn_spec={"synapse_model": "stdp_synapse", "weight": w, **p})
+    if model == "stdp_synapse_hom":  # common properties go through copy_model, as in NEST
+        net.copy_model(model, "h", p)
+        model, p = "h", {}
+    net.connect(pre, post, syn_spec={"synapse_model": model, "weight": w, **p})
     sim, out = net.build(), []
     for _ in range(4):
         sim = jaxsnn.simulate(sim, 5.0)
-        out.append(float(sim.connections("stdp_synapse").weight.iloc[0]))
+        out.append(float(sim.connections(model).weight.iloc[0]))
     return out
 
 
@@ -209,6 +212,16 @@ def stdp_weights(**p):
 ])
 def test_stdp_parameters_nest_accepts(x64, params, nest):
     assert stdp_weights(**params) == pytest.approx(nest, rel=1e-12, abs=0)
+
+
+@pytest.mark.parametrize("params, weight, nest", [
+    # NEST 3.10, the same spikes, CopyModel("stdp_synapse_hom", "h", params) (hom checks no signs):
+    ({"Wmax": 0.0}, 1.0, [0.0, 0.0, 0.0, 0.0]),
+    ({"Wmax": 0.0}, -1.0, [0.0, 0.0, 0.0, 0.0]),
+    ({"tau_plus": 0.0}, 1.0, [1.0, 0.990487705754993, 0.9503063199789799, 0.9503063199789799]),
+])
+def test_stdp_hom_parameters_nest_accepts(x64, params, weight, nest):
+    assert stdp_weights("stdp_synapse_hom", weight=weight, **params) == pytest.approx(nest, rel=1e-12, abs=0)
 
 
 # ------------------------------------------------------------------------- NodeCollection
