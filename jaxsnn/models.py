@@ -5,6 +5,7 @@ user's copies (NEST's ``CopyModel``); copies have their own defaults and never c
 """
 from __future__ import annotations
 
+import copy
 import dataclasses
 import math
 
@@ -96,7 +97,9 @@ class ModelRegistry:
             raise JaxsnnError(f"copy_model: a model named {new!r} exists already; choose another name.")
         where = f"copy_model({existing!r}, {new!r})"
         defaults = dict(old.defaults)
-        defaults.update(check_params(old, params or {}, where=where))
+        # private copies: changing the caller's list or array later must not change the model
+        defaults.update({k: copy.deepcopy(v) if isinstance(v, (list, tuple, np.ndarray)) else v
+                         for k, v in check_params(old, params or {}, where=where).items()})
         if old.kind == "neuron":
             check_neuron(where, {k: _one(where, k, v) for k, v in defaults.items()}, self.tics_per_step)
         elif old.kind == "device":

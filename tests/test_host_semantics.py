@@ -293,3 +293,12 @@ def test_per_node_device_params_reach_the_simulation():
     net.connect(pg, n, "one_to_one", {"weight": 1.0})
     v = jaxsnn.simulate(net.build(), 5.0).get(n, ["V_m"]).V_m.to_numpy() + 70.0
     assert v[0] == 0.0 and v[1] > 0.0
+
+
+def test_copy_model_keeps_a_private_copy():
+    net = jaxsnn.Network()
+    v = np.array([-60.0, -61.0])
+    net.copy_model("iaf_psc_delta", "x", {"V_m": v})
+    v[:] = np.nan
+    net.create("x", 2)
+    assert net._pops[0].params["V_m"].tolist() == [-60.0, -61.0]
