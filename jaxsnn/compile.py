@@ -256,8 +256,8 @@ def _generators(net, neuron_of_node, h) -> dict:
         for gid in np.unique(c.source):
             p = net._pop_of(gid).params
             lo, hi = _window(p, h)
-            stamps = np.round(p["spike_times"] / h).astype(np.int64)
-            sw = p["spike_weights"] if len(p["spike_weights"]) else np.ones(len(stamps))
+            stamps = np.round(np.asarray(p["spike_times"], float) / h).astype(np.int64)
+            sw = np.asarray(p["spike_weights"], float) if len(p["spike_weights"]) else np.ones(len(stamps))
             keep = (lo < stamps) & (stamps <= hi)
             for j in np.nonzero(c.source == gid)[0]:
                 for stamp, ww in zip(stamps[keep], sw[keep]):

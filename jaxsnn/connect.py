@@ -10,6 +10,7 @@ from __future__ import annotations
 import jax
 import numpy as np
 
+from . import checks
 from .errors import JaxsnnError, bad_value, unknown_name
 
 RULES = {
@@ -32,6 +33,8 @@ def normalise(conn_spec) -> dict:
     if not isinstance(conn_spec, dict) or "rule" not in conn_spec:
         raise bad_value("conn_spec", conn_spec, "a rule name or a dict with a 'rule' key")
     rule = conn_spec["rule"]
+    if not isinstance(rule, str):
+        raise bad_value("conn_spec['rule']", rule, "a rule name (a string)")
     if rule not in RULES:
         raise unknown_name("connection rule", rule, RULES)
     for k in conn_spec:
@@ -40,7 +43,12 @@ def normalise(conn_spec) -> dict:
     for k in RULES[rule]:
         if k not in conn_spec:
             raise JaxsnnError(f"conn_spec: rule {rule!r} needs {k!r}.")
-    return {"allow_autapses": True, "allow_multapses": True, **conn_spec}
+    spec = {"allow_autapses": True, "allow_multapses": True, **conn_spec}
+    for k in ("allow_autapses", "allow_multapses"):  # NEST refuses "no", 0 and 1 here
+        spec[k] = checks.flag(f"conn_spec[{k!r}]", spec[k])
+    if rule == "pairwise_bernoulli":
+        spec["p"] = checks.number("conn_spec['p']", spec["p"], "a probability in [0, 1]", lambda p: 0 <= p <= 1)
+    return spec
 
 
 def pairs(spec: dict, sources: np.ndarray, targets: np.ndarray, key) -> tuple[np.ndarray, np.ndarray]:
@@ -65,9 +73,7 @@ def pairs(spec: dict, sources: np.ndarray, targets: np.ndarray, key) -> tuple[np
         idx = _draw_rows(key, sources, targets, k, auto, multi)
         return np.repeat(sources, k), targets[idx].ravel()
     if rule == "fixed_total_number":
-        n = spec["N"]
-        if not (isinstance(n, (int, np.integer)) and n >= 0):
-            raise bad_value("conn_spec['N']", n, "a whole number >= 0")
+        n = checks.whole("conn_spec['N']", spec["N"])
         if not multi:
             raise JaxsnnError("fixed_total_number with allow_multapses=False is not implemented (as in NEST).")
         if n and ns * nt == 0:
@@ -88,8 +94,6 @@ def pairs(spec: dict, sources: np.ndarray, targets: np.ndarray, key) -> tuple[np
         return src[order], tgt[order]
     if rule == "pairwise_bernoulli":
         p = spec["p"]
-        if not 0 <= p <= 1:
-            raise bad_value("conn_spec['p']", p, "a probability in [0, 1]")
         s_out, t_out = [], []
         rows = max(1, 4_000_000 // max(ns, 1))  # bounded memory: draw blocks of targets
         for b in range(0, nt, rows):
@@ -106,9 +110,7 @@ def pairs(spec: dict, sources: np.ndarray, targets: np.ndarray, key) -> tuple[np
 
 
 def _count(spec, name, pool, multi, pool_name):
-    k = spec[name]
-    if not (isinstance(k, (int, np.integer)) and k >= 0):
-        raise bad_value(f"conn_spec[{name!r}]", k, "a whole number >= 0")
+    k = checks.whole(f"conn_spec[{name!r}]", spec[name])
     if not multi and k > pool:
         raise JaxsnnError(f"conn_spec[{name!r}]={k} is larger than the {pool} {pool_name} while "
                           "allow_multapses=False; allow multapses or lower it.")
@@ -120,7 +122,8 @@ def _draw_rows(key, owners, pool, k, auto, multi):
     n = len(pool)
     if k and n == 0:
         raise JaxsnnError("cannot draw connections from an empty population.")
-    idx = np.asarray(jax.random.randint(key, (len(owners), k), 0, max(n, 1)), dtype=np.int64)
+    # a writable copy: np.asarray of a JAX int64 array (x64) is read-only, and redraws write into it
+    idx = np.array(jax.random.randint(key, (len(owners), k), 0, max(n, 1)), dtype=np.int64, copy=True)
     if not auto and k > n - np.isin(owners, pool).any() and not multi:
         raise JaxsnnError(f"cannot draw {k} distinct partners without autapses from {n} nodes.")
     for rnd in range(1, 100_000):

@@ -22,3 +22,7 @@ def unknown_name(kind: str, name: str, known) -> JaxsnnError:
     close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
     hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
     return JaxsnnError(f"unknown {kind} {name!r}.{hint} Known: {', '.join(known)}.")
+
+
+class NodeIndexError(JaxsnnError, IndexError):
+    """An index or slice outside a NodeCollection (also an ``IndexError``, as NEST raises)."""

@@ -5,9 +5,13 @@ user's copies (NEST's ``CopyModel``); copies have their own defaults and never c
 """
 from __future__ import annotations
 
+import copy
 import dataclasses
 import math
 
+import numpy as np
+
+from . import checks
 from .errors import JaxsnnError, bad_value, unknown_name
 
 IAF_PSC_DELTA = {
@@ -54,10 +58,19 @@ class Model:
     defaults: dict
 
 
-class ModelRegistry:
-    """Built-in models plus copies made with :meth:`copy_model`."""
+# device parameters whose one value is a list (the rest are scalars; an array of those is per node)
+VECTOR_PARAMS = ("spike_times", "spike_weights", "record_from", "senders", "targets")
 
-    def __init__(self):
+
+class ModelRegistry:
+    """Built-in models plus copies made with :meth:`copy_model`.
+
+    ``resolution`` (ms) and ``tics_per_step`` let :meth:`copy_model` check device times on the grid,
+    as NEST's CopyModel does.
+    """
+
+    def __init__(self, resolution: float = 0.1, tics_per_step: int = 100):
+        self.resolution, self.tics_per_step = resolution, tics_per_step
         self._models: dict[str, Model] = {}
         for kind, table in (("neuron", NEURONS), ("synapse", SYNAPSES), ("device", DEVICES)):
             for name, defaults in table.items():
@@ -67,26 +80,52 @@ class ModelRegistry:
         return name in self._models
 
     def get(self, name: str, kind: str | None = None) -> Model:
+        if not isinstance(name, str):
+            raise bad_value(f"{kind or ''} model".strip(), name, "a model name (a string)")
         if name not in self._models or (kind and self._models[name].kind != kind):
             known = [m.name for m in self._models.values() if kind is None or m.kind == kind]
             raise unknown_name(f"{kind or ''} model".strip(), name, known)
         return self._models[name]
 
     def copy_model(self, existing: str, new: str, params: dict | None = None) -> Model:
-        """NEST's ``CopyModel``: a new model whose defaults are ``existing``'s, updated by ``params``."""
+        """NEST's ``CopyModel``: a new model whose defaults are ``existing``'s, updated by ``params``
+        (checked as ``create``/``connect`` would check them, so a bad default fails here)."""
         old = self.get(existing)
+        if not isinstance(new, str) or not new:
+            raise bad_value("copy_model: new", new, "a non-empty model name (a string)")
         if new in self._models:
             raise JaxsnnError(f"copy_model: a model named {new!r} exists already; choose another name.")
+        where = f"copy_model({existing!r}, {new!r})"
         defaults = dict(old.defaults)
-        defaults.update(check_params(old, params or {}, where=f"copy_model({existing!r}, {new!r})"))
+        # private copies: changing the caller's list or array later must not change the model
+        defaults.update({k: copy.deepcopy(v) if isinstance(v, (list, tuple, np.ndarray)) else v
+                         for k, v in check_params(old, params or {}, where=where).items()})
+        if old.kind == "neuron":
+            check_neuron(where, {k: _one(where, k, v) for k, v in defaults.items()}, self.tics_per_step)
+        elif old.kind == "device":
+            defaults = check_device(where, old.base, defaults, self.resolution, self.tics_per_step)
+        elif old.base in ("stdp_synapse", "stdp_synapse_hom"):
+            check_stdp_params(old.base, {k: checks.floats(f"{where}: {k}", defaults[k]) for k in STDP_PARAMS}, where)
+        for k in ("weight", "delay", "Kplus"):
+            if k in (params or {}):
+                checks.finite(f"{where}: {k}", checks.floats(f"{where}: {k}", defaults[k]))
         model = Model(new, old.base, old.kind, defaults)
-        if model.base in ("stdp_synapse", "stdp_synapse_hom"):
-            check_stdp_params(model.base, defaults, f"copy_model({existing!r}, {new!r})")
         self._models[new] = model
         return model
 
     def names(self, kind: str) -> list[str]:
         return [m.name for m in self._models.values() if m.kind == kind]
+
+
+def _one(where, name, value):
+    """A neuron default as a 1-element array for the checks (distributions are checked when drawn)."""
+    from .random import Distribution
+
+    if isinstance(value, Distribution):
+        return None
+    if name == "refractory_input":
+        return checks.bools(f"{where}: {name}", value).reshape(-1)
+    return checks.floats(f"{where}: {name}", value).reshape(-1)
 
 
 def check_params(model: Model, params: dict, where: str) -> dict:
@@ -99,13 +138,145 @@ def check_params(model: Model, params: dict, where: str) -> dict:
     return dict(params)
 
 
+def check_neuron(where: str, v: dict, tics_per_step: int):
+    """iaf_psc_delta's parameters (arrays over nodes): NEST's rules, plus finiteness where an infinity
+    makes the update undefined (tau_m = inf gives P30 = 0·inf = NaN; V_th = +inf and V_min = -inf are
+    legal and mean 'never' and 'no bound')."""
+    v = {k: a for k, a in v.items() if a is not None}
+    for name, arr in v.items():
+        if name != "refractory_input":
+            checks.finite(f"{where}: {name}", arr, allow_pos_inf=name == "V_th", allow_neg_inf=name == "V_min")
+    for name in ("tau_m", "C_m", "tau_minus"):
+        if name in v:
+            checks.first_bad(f"{where}: {name}", v[name], v[name] <= 0, f"{name} > 0")
+    if "t_ref" in v:
+        t = v["t_ref"]
+        checks.first_bad(f"{where}: t_ref", t, t < 0, "t_ref >= 0 ms")
+        steps = np.ceil(checks.tics(t) / tics_per_step)
+        checks.first_bad(f"{where}: t_ref", t, steps > checks.MAX_T_REF_STEPS,
+                         f"at most {checks.MAX_T_REF_STEPS} steps ({checks.MAX_T_REF_STEPS * tics_per_step / 1000} ms): "
+                         "refractory counters are int32")
+    if "V_reset" in v and "V_th" in v:
+        bad = v["V_reset"] >= v["V_th"]
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise JaxsnnError(f"{where}: V_reset={v['V_reset'].flat[i]} must be below V_th={v['V_th'].flat[i]} "
+                              "(mV; NEST: 'Reset potential must be smaller than threshold').")
+
+
 def check_stdp_params(base: str, p: dict, where: str):
-    """Scalar checks of the plasticity parameters shared by both STDP models."""
-    for name in ("tau_plus",):
-        if not p[name] > 0:
-            raise bad_value(f"{where}: {name}", p[name], "tau_plus must be > 0 ms")
+    """The plasticity parameters (scalars or arrays over connections). NEST accepts any tau_plus and
+    Wmax; jaxsnn accepts what keeps the arithmetic defined: tau_plus >= 0 (0: the trace is gone before
+    the next event, e^(-inf) = 0) and any finite Wmax (Wmax = 0 follows NEST's NaN rules: the first
+    update sets the weight to 0). Infinite or NaN parameters and tau_plus < 0 (traces growing without
+    bound) are refused."""
     for name in STDP_PARAMS:
-        if isinstance(p[name], float) and math.isnan(p[name]):
-            raise bad_value(f"{where}: {name}", p[name], "a number, not NaN")
-    if p["Wmax"] == 0:
-        raise bad_value(f"{where}: Wmax", p["Wmax"], "a non-zero maximal weight (weights are normalised by Wmax)")
+        checks.finite(f"{where}: {name}", np.asarray(p[name], np.float64))
+    tau = np.asarray(p["tau_plus"], np.float64)
+    checks.first_bad(f"{where}: tau_plus", tau, tau < 0, "tau_plus >= 0 ms")
+
+
+def check_device(where: str, base: str, v: dict, h: float, tics_per_step: int) -> dict:
+    """One device's parameters (scalars and lists), as NEST checks them; returns a normalised copy
+    (floats, spike times on the grid as NEST stores them, tuples)."""
+    v = dict(v)
+    for name in ("origin", "start", "stop"):
+        if name in v:
+            x = checks.number(f"{where}: {name}", v[name], "a time in ms (a number, not NaN)")
+            if name != "stop" and not math.isfinite(x):
+                raise bad_value(f"{where}: {name}", v[name], "a finite time in ms")
+            if x < 0:
+                raise bad_value(f"{where}: {name}", v[name], "a time >= 0 ms")
+            if math.isfinite(x) and checks.tics(x) % tics_per_step:
+                raise bad_value(f"{where}: {name}", v[name], f"a multiple of the resolution ({h} ms)")
+            v[name] = x
+    if "stop" in v:
+        if v["stop"] < v["start"]:
+            raise JaxsnnError(f"{where}: stop={v['stop']} must be >= start={v['start']} (ms; NEST: 'stop >= start "
+                              "required').")
+        for end in ("start", "stop"):
+            at = v["origin"] + v[end]
+            if math.isfinite(at) and round(at / h) > checks.MAX_WINDOW_STEPS:
+                raise bad_value(f"{where}: origin + {end}", at, f"at most {checks.MAX_WINDOW_STEPS} steps "
+                                f"({checks.MAX_WINDOW_STEPS * h} ms; device windows are int32 steps), or stop=inf")
+    if base == "poisson_generator":
+        v["rate"] = checks.number(f"{where}: rate", v["rate"], "a finite rate >= 0 Hz",
+                                  lambda r: 0 <= r < math.inf)
+        _check_poisson_terms(where, v["rate"], h)
+    if base == "spike_generator":
+        v["spike_times"], v["spike_weights"] = _spike_times(where, v, h, tics_per_step)
+    if base == "multimeter":
+        iv = checks.number(f"{where}: interval", v["interval"], "a positive multiple of the resolution (ms)",
+                           lambda x: 0 < x < math.inf)
+        if checks.tics(iv) % tics_per_step or round(iv / h) > checks.MAX_WINDOW_STEPS:
+            raise bad_value(f"{where}: interval", iv, f"a positive multiple of the resolution ({h} ms)")
+        v["interval"] = iv
+        rf = v["record_from"]
+        if isinstance(rf, str) or not isinstance(rf, (list, tuple)):
+            raise bad_value(f"{where}: record_from", rf, "a list of recordable names, e.g. ['V_m']")
+        for name in rf:
+            if name != "V_m":
+                raise unknown_name("recordable of iaf_psc_delta", name, ["V_m"])
+        v["record_from"] = tuple(rf)
+    if base == "weight_recorder":
+        for name in ("senders", "targets"):
+            x = v[name]
+            if x is not None and not hasattr(x, "ids"):
+                v[name] = checks.node_ids(f"{where}: {name}", x, None)
+            elif x is not None:
+                checks.node_ids(f"{where}: {name}", x.ids, None)
+    return v
+
+
+def _spike_times(where, v, h, tics_per_step):
+    """NEST's rule for spike_generator times (precise_times False, allow_offgrid_times False): a time is
+    rounded to the nearest tic (1 µs, half up) and must then lie on the grid, in steps 1 … 2**31 - 2
+    (so 1.0004 ms becomes 1.0 ms and 1.0005 ms is an error at h = 0.1 ms, as in NEST)."""
+    raw_t, raw_w = v["spike_times"], v["spike_weights"]
+    for name, raw in (("spike_times", raw_t), ("spike_weights", raw_w)):
+        if np.ndim(raw) > 1 or (isinstance(raw, (list, tuple)) and any(np.ndim(x) for x in raw)):
+            raise bad_value(f"{where}: {name}", _short(raw), "one flat list for every generator of the call; "
+                            "for per-generator values pass params=[{...}, {...}] (one dict per node), as in NEST")
+    t = checks.floats(f"{where}: spike_times", raw_t).reshape(-1)
+    w = checks.floats(f"{where}: spike_weights", raw_w).reshape(-1)
+    if np.isnan(t).any() or np.isinf(t).any():
+        raise bad_value(f"{where}: spike_times", float(t[~np.isfinite(t)][0]), "finite times in ms")
+    if (np.diff(t) < 0).any():
+        raise bad_value(f"{where}: spike_times", _short(t.tolist()), "times sorted in non-descending order")
+    tic = checks.tics(t)
+    steps = tic // tics_per_step
+    off = (tic % tics_per_step != 0) | (steps < 1)
+    if off.any():
+        raise bad_value(f"{where}: spike_times", float(t[np.argmax(off)]),
+                        f"times > 0 ms on the grid of the resolution ({h} ms), to the nearest µs")
+    checks.first_bad(f"{where}: spike_times", t, steps > checks.MAX_SPIKE_STEP,
+                     f"at most {checks.MAX_SPIKE_STEP} steps ({checks.MAX_SPIKE_STEP * h} ms; stamps are int32)")
+    if len(w) and len(w) != len(t):
+        raise bad_value(f"{where}: spike_weights", f"<{len(w)} weights>", f"one weight per spike time ({len(t)}) or none")
+    checks.finite(f"{where}: spike_weights", w)
+    return 0.001 * tic, w  # NEST's Time::get_ms of the grid time
+
+
+def _short(x):
+    s = repr(x)
+    return x if len(s) < 80 else s[:77] + "..."
+
+
+def _check_poisson_terms(where, rate, h):
+    from .rng import MAX_POISSON_TERMS, n_terms_for
+
+    mu = rate * h * 1e-3
+    if mu > MAX_POISSON_TERMS or n_terms_for(mu) > MAX_POISSON_TERMS:
+        raise bad_value(f"{where}: rate", rate, f"a rate whose mean count per step (rate·h = {mu:.4g}) needs at most "
+                        f"{MAX_POISSON_TERMS} Poisson table terms (about {_max_rate(h):.4g} Hz at h = {h} ms); "
+                        "split it over several poisson_generators")
+
+
+def _max_rate(h):
+    from .rng import MAX_POISSON_TERMS, n_terms_for
+
+    lo, hi = 0.0, float(MAX_POISSON_TERMS)
+    for _ in range(40):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if n_terms_for(mid) <= MAX_POISSON_TERMS else (lo, mid)
+    return lo / (h * 1e-3)

@@ -7,6 +7,9 @@
 >>> net.connect(pg, e, syn_spec={"weight": 1.0})
 >>> sim = net.build()
 
+Every value passed in is checked where it enters (``create``, ``set``, ``copy_model``, ``connect``,
+``build``) and stored as a private copy, so changing an array after passing it changes nothing.
+
 A :class:`Network` is a mutable description (like a NEST kernel between ``ResetKernel`` and
 ``Simulate``); :meth:`Network.build` compiles it into an immutable :class:`~jaxsnn.Simulation`.
 Every random draw made here comes from ``jax.random`` with a key derived from ``seed`` and the number
@@ -20,10 +23,19 @@ import math
 import jax
 import numpy as np
 
+from . import checks
 from . import connect as rules
 from . import random as jrandom
-from .errors import JaxsnnError, bad_value, unknown_name
-from .models import STDP_PARAMS, ModelRegistry, check_params, check_stdp_params
+from .errors import JaxsnnError, bad_value
+from .models import (
+    STDP_PARAMS,
+    VECTOR_PARAMS,
+    ModelRegistry,
+    check_device,
+    check_neuron,
+    check_params,
+    check_stdp_params,
+)
 from .nodes import NodeCollection
 
 NEST_DEFAULT_SEED = 143202461
@@ -52,72 +64,197 @@ class _Connections:
     extra: dict  # per-connection plasticity parameters (stdp_synapse) and Kplus
 
 
+def _fixed(name: str, how: str):
+    """A setting fixed at construction: reading it works, assigning it is an error (NEST, too, refuses
+    to change the resolution once nodes exist)."""
+
+    def get(self):
+        return getattr(self, "_" + name)
+
+    def refuse(self, value):
+        raise JaxsnnError(f"Network.{name} cannot be changed after the Network is constructed (got {value!r}); "
+                          f"{how}")
+
+    return property(get, refuse, doc=f"``{name}``, fixed at construction.")
+
+
 class Network:
     """A network under construction: populations, devices, synapse models and connections.
 
     **Arguments:**
 
     - ``resolution``: the time step h in ms (NEST's ``resolution``; delays and ``t_ref`` become whole
-      steps of it).
+      steps of it). Fixed once the Network exists.
     - ``seed``: seeds every random draw of construction and, unless :meth:`build` is given another
-      one, of the simulation (an int in 1 … 2³²−1; NEST's default 143202461).
+      one, of the simulation (an int in 1 … 2³²−1, NEST's ``rng_seed`` range; NEST's default 143202461).
     """
 
+    resolution = _fixed("resolution", "create a new Network(resolution=...) instead.")
+    tics_per_step = _fixed("tics_per_step", "it follows from the resolution.")
+    seed = _fixed("seed", "construction draws were made with it; pass build(seed=...) to seed the simulation "
+                          "differently, or create a new Network(seed=...).")
+
     def __init__(self, resolution: float = 0.1, seed: int = NEST_DEFAULT_SEED):
-        if not (isinstance(resolution, (int, float)) and resolution > 0 and math.isfinite(resolution)):
-            raise bad_value("resolution", resolution, "a positive number of ms")
+        resolution = checks.number("resolution", resolution, "a positive number of ms",
+                                   lambda x: 0 < x < math.inf)
         tics = resolution * 1000.0
         if abs(tics - round(tics)) > 1e-9 or round(tics) < 1:
             raise bad_value("resolution", resolution, "a multiple of 0.001 ms (NEST's tic)")
-        if not (isinstance(seed, (int, np.integer)) and 1 <= seed < 2 ** 32):
-            raise bad_value("seed", seed, "an integer in 1 … 2**32 - 1")
-        self.resolution = float(resolution)
-        self.tics_per_step = int(round(tics))
-        self.seed = int(seed)
-        self.models = ModelRegistry()
+        self._resolution = float(resolution)
+        self._tics_per_step = int(round(tics))
+        self._seed = checks.seed("seed", seed)
+        self.models = ModelRegistry(self._resolution, self._tics_per_step)
         self._pops: list[_Population] = []
         self._conns: list[_Connections] = []
         self._n_nodes = 0
         self._n_draws = 0
+        self._recorded: dict[int, np.ndarray] = {}  # recorder id -> neuron ids it is connected to
 
     # ----------------------------------------------------------------------------------- models
     def copy_model(self, existing: str, new: str, params: dict | None = None):
-        """NEST's ``CopyModel``: ``new`` gets ``existing``'s defaults updated by ``params``."""
+        """NEST's ``CopyModel``: ``new`` gets ``existing``'s defaults updated by ``params`` (checked now,
+        as NEST checks them, not at the first ``create``)."""
         self.models.copy_model(existing, new, params)
 
     # ------------------------------------------------------------------------------------ nodes
     def _key(self, key):
         self._n_draws += 1
-        return key if key is not None else jax.random.fold_in(jax.random.key(self.seed), self._n_draws)
+        return key if key is not None else jax.random.fold_in(jax.random.key(self._seed), self._n_draws)
 
-    def create(self, model: str, n: int = 1, params: dict | None = None, *, key=None) -> NodeCollection:
+    def create(self, model: str, n: int = 1, params: dict | list | None = None, *, key=None) -> NodeCollection:
         """Create ``n`` nodes of ``model``; node ids continue NEST's 1-based numbering.
 
-        Neuron parameters may be scalars, arrays of length ``n`` or :mod:`jaxsnn.random`
-        distributions (drawn from ``key``, by default derived from the network's seed).
+        ``params`` is a dict or, as in NEST, a list of ``n`` dicts (one per node; a missing name keeps
+        the model's default). In a dict, a neuron parameter may be a scalar, an array of length ``n`` or
+        a :mod:`jaxsnn.random` distribution (drawn from ``key``, by default derived from the network's
+        seed); a device parameter is a scalar or an array of ``n`` scalars (per node), and a list-valued
+        one (``spike_times``, ``spike_weights``, ``record_from``) is one flat list for every node.
         """
         m = self.models.get(model)
+        where = f"create({model!r})"
         if m.kind == "synapse":
             raise JaxsnnError(f"create: {model!r} is a synapse model; use it in connect(syn_spec=...).")
-        if not (isinstance(n, (int, np.integer)) and n >= 1):
+        n = checks.whole("create: n", n, "a whole number >= 1")
+        if n < 1:
             raise bad_value("create: n", n, "a whole number >= 1")
-        given = check_params(m, params or {}, where=f"create({model!r})")
         key = self._key(key)
+        first = self._n_nodes + 1
         if m.kind == "neuron":
-            values = {}
-            for i, (name, default) in enumerate(m.defaults.items()):
-                v = given.get(name, default)
-                dtype = bool if name == "refractory_input" else np.float64
-                arr = jrandom.resolve(v, n, f"create({model!r}): params[{name!r}]", jax.random.fold_in(key, i))
-                values[name] = np.asarray(arr, dtype=dtype)
-            _check_neuron_params(model, values)
+            base = {name: None for name in m.defaults}
+            values = self._neuron_values(m, n, params, key, where, base)
+            check_neuron(where, values, self._tics_per_step)
+            pops = [_Population(model, m.base, first, n, values)]
         else:
-            values = {**m.defaults, **given}
-            _check_device_params(model, m.base, values, self.resolution)
-        pop = _Population(model, m.base, self._n_nodes + 1, int(n), values)
-        self._pops.append(pop)
+            dicts = self._device_values(m, [dict(m.defaults) for _ in range(n)], params, where)
+            pops = _regroup(model, m.base, first, dicts)
+        self._pops.extend(pops)
         self._n_nodes += n
-        return NodeCollection(self, np.arange(pop.first, pop.first + n))
+        return NodeCollection._trusted(self, np.arange(first, first + n))
+
+    def set(self, nodes: NodeCollection, params: dict | list | None = None, *, key=None, **kwargs):
+        """NEST's ``nodes.set`` / ``SetStatus`` before building: ``params`` (or keyword arguments) is a
+        dict of values (scalars, arrays over ``nodes``, :mod:`jaxsnn.random` distributions for neurons)
+        or a list of one dict per node; checked as :meth:`create` checks them. Every node keeps the
+        values it is not given. Nothing changes if any value is refused. Like ``create`` and ``connect``,
+        a call counts in the numbering that derives the keys of later draws."""
+        if not isinstance(nodes, NodeCollection) or nodes._net is not self:
+            raise bad_value("set: nodes", nodes, "a NodeCollection of this Network")
+        if params is not None and kwargs:
+            raise JaxsnnError("set: pass the parameters either as a dict (or list of dicts) or as keywords, not both.")
+        params = kwargs if params is None else params
+        if isinstance(params, (list, tuple)) and len(params) != len(nodes):
+            raise JaxsnnError(f"set: params is a list of {len(params)} dicts for {len(nodes)} nodes; give one dict per "
+                              "node (NEST: 'list of params must have one dictionary per node').")
+        key = self._key(key)
+        new_pops = []
+        for k, pop in enumerate(self._pops):
+            ids = np.arange(pop.first, pop.first + pop.n)
+            at = np.isin(ids, nodes.ids)
+            if not at.any():
+                new_pops.append([pop])
+                continue
+            mine = np.searchsorted(nodes.ids, ids[at])  # positions of this population's nodes in ``nodes``
+            part = [params[i] for i in mine] if isinstance(params, (list, tuple)) else _take(params, mine, len(nodes))
+            m = self.models.get(pop.model)
+            where = f"set({pop.model!r} nodes)"
+            if m.kind == "neuron":
+                base = {name: arr[at] for name, arr in pop.params.items()}
+                sub = self._neuron_values(m, int(at.sum()), part, jax.random.fold_in(key, k), where, base)
+                values = {name: arr.copy() for name, arr in pop.params.items()}
+                for name, arr in values.items():
+                    arr[at] = sub[name]
+                check_neuron(where, values, self._tics_per_step)
+                new_pops.append([dataclasses.replace(pop, params=values)])
+            else:
+                dicts = [dict(pop.params) for _ in range(pop.n)]
+                chosen = self._device_values(m, [dicts[i] for i in np.nonzero(at)[0]], part, where)
+                for i, d in zip(np.nonzero(at)[0], chosen):
+                    dicts[i] = d
+                new_pops.append(_regroup(pop.model, pop.base, pop.first, dicts))
+        self._pops = [p for group in new_pops for p in group]
+
+    def _neuron_values(self, m, n, params, key, where, base) -> dict:
+        """Per-node arrays of every parameter of a neuron model: ``base[name]`` (an array, or ``None``
+        for the model default) updated by ``params``; each a private float64 (bool) array."""
+        if isinstance(params, (list, tuple)):
+            if len(params) != n:
+                raise JaxsnnError(f"{where}: params is a list of {len(params)} dicts for {n} nodes; give one dict "
+                                  "per node (NEST: 'list of params must have one dictionary per node').")
+            rows = [check_params(m, d, where) for d in params]
+            given = {}
+            for name in m.defaults:
+                if any(name in d for d in rows):
+                    col = [d.get(name, m.defaults[name] if base[name] is None else base[name][j])
+                           for j, d in enumerate(rows)]
+                    if any(isinstance(x, jrandom.Distribution) or np.ndim(x) for x in col):
+                        raise bad_value(f"{where}: params[...][{name!r}]", "<not a scalar>",
+                                        "a scalar in each per-node dict")
+                    given[name] = col
+        else:
+            given = check_params(m, params or {}, where)
+        values = {}
+        for i, (name, default) in enumerate(m.defaults.items()):
+            if name not in given and base[name] is not None:
+                values[name] = base[name].copy()
+                continue
+            v = given.get(name, default)
+            label = f"{where}: params[{name!r}]"
+            if isinstance(v, jrandom.Distribution):
+                if name == "refractory_input":
+                    raise bad_value(label, v, "True or False (or an array of them)")
+                arr = np.asarray(v.sample(jax.random.fold_in(key, i), n), np.float64)
+            else:
+                arr = checks.bools(label, v) if name == "refractory_input" else checks.floats(label, v)
+                arr = jrandom.resolve(arr, n, label, None)
+            values[name] = arr
+        return values
+
+    def _device_values(self, m, dicts: list, params, where) -> list:
+        """The per-node parameter dicts of devices, ``dicts`` updated by ``params`` and checked."""
+        n = len(dicts)
+        if isinstance(params, (list, tuple)):
+            if len(params) != n:
+                raise JaxsnnError(f"{where}: params is a list of {len(params)} dicts for {n} nodes; give one dict "
+                                  "per node (NEST: 'list of params must have one dictionary per node').")
+            updates = [check_params(m, d, where) for d in params]
+        else:
+            given = check_params(m, params or {}, where)
+            updates = [{} for _ in range(n)]
+            for name, v in given.items():
+                if isinstance(v, jrandom.Distribution):
+                    raise bad_value(f"{where}: params[{name!r}]", v, "a value or an array of one value per node "
+                                    "(device parameters are not drawn)")
+                if name in VECTOR_PARAMS or np.ndim(v) == 0 or isinstance(v, str):
+                    per = [v] * n
+                elif np.ndim(v) == 1 and len(v) == n:
+                    per = list(np.array(v, copy=True))
+                else:
+                    raise bad_value(f"{where}: params[{name!r}]", f"<array of shape {np.shape(v)}>",
+                                    f"a scalar or an array of {n} values (one per node)")
+                for d, x in zip(updates, per):
+                    d[name] = x
+        return [check_device(where, m.base, {**d, **u}, self._resolution, self._tics_per_step)
+                for d, u in zip(dicts, updates)]
 
     def _pop_of(self, node_id) -> _Population:
         for p in self._pops:
@@ -127,32 +264,50 @@ class Network:
 
     def _kind(self, ids: np.ndarray, what: str) -> str:
         """'neuron', or the base model of the devices, for a set of node ids of one kind."""
-        kinds = set()
-        for i in np.unique(ids):
-            p = self._pop_of(i)
-            kinds.add("neuron" if p.base in ("iaf_psc_delta",) else p.base)
+        firsts = np.array([p.first for p in self._pops])
+        which = np.unique(np.searchsorted(firsts, np.unique(ids), side="right") - 1)
+        kinds = {"neuron" if self._pops[i].base in ("iaf_psc_delta",) else self._pops[i].base for i in which}
         if len(kinds) != 1:
             raise JaxsnnError(f"connect: {what} mixes node kinds {sorted(kinds)}; connect each kind separately.")
         return kinds.pop()
+
+    def _ids(self, x, what) -> np.ndarray:
+        if isinstance(x, NodeCollection):
+            if x._net is not self:
+                raise bad_value(f"connect: {what}", x, "a NodeCollection of this Network (this one belongs to "
+                                "another Network)")
+            return x.ids
+        return checks.node_ids(f"connect: {what}", x, self._n_nodes)
 
     # ------------------------------------------------------------------------------ connections
     def connect(self, pre, post, conn_spec=None, syn_spec=None, *, key=None):
         """Connect ``pre`` to ``post`` (NEST's ``Connect``).
 
-        ``pre``/``post`` are NodeCollections, or arrays of node ids with ``"one_to_one"`` (element i
-        connects ``pre[i]`` to ``post[i]``; ids may repeat: the path a restore uses). ``syn_spec``
-        holds ``synapse_model``, ``weight`` (mV), ``delay`` (ms) and, for ``stdp_synapse``, per-connection
+        ``pre``/``post`` are NodeCollections of this Network, or arrays of node ids with ``"one_to_one"``
+        (element i connects ``pre[i]`` to ``post[i]``; ids may repeat: the path a restore uses).
+        ``syn_spec`` is a synapse model name (e.g. one made by ``copy_model``) or a dict of
+        ``synapse_model``, ``weight`` (mV), ``delay`` (ms) and, for ``stdp_synapse``, per-connection
         plasticity parameters, each a scalar, an array over the connections (in rule order) or a
         :mod:`jaxsnn.random` distribution.
         """
-        src_ids, tgt_ids = _ids(pre, "pre"), _ids(post, "post")
+        src_ids, tgt_ids = self._ids(pre, "pre"), self._ids(post, "post")
+        if isinstance(conn_spec, str) and conn_spec not in rules.RULES and conn_spec in self.models:
+            raise bad_value("connect: conn_spec", conn_spec, "a connection rule, but this is a model name; pass a "
+                            f"synapse model as syn_spec: connect(pre, post, 'all_to_all', {conn_spec!r})")
         spec = rules.normalise(conn_spec)
         arrays_path = not isinstance(pre, NodeCollection) or not isinstance(post, NodeCollection)
         if arrays_path and spec["rule"] != "one_to_one":
             raise JaxsnnError("connect: arrays of node ids need the 'one_to_one' rule; pass NodeCollections "
                               f"for rule {spec['rule']!r}.")
         src_kind, tgt_kind = self._kind(src_ids, "pre"), self._kind(tgt_ids, "post")
+        if isinstance(syn_spec, str):
+            syn_spec = {"synapse_model": syn_spec}
+        elif syn_spec is not None and not isinstance(syn_spec, dict):
+            raise bad_value("connect: syn_spec", syn_spec, "a synapse model name or a dict")
         key = self._key(key)
+        recorder = tgt_kind == "spike_recorder" or src_kind == "multimeter"
+        if recorder:
+            self._check_recorder_rule(spec, src_kind, tgt_kind)
         if arrays_path:
             if len(src_ids) != len(tgt_ids):
                 raise JaxsnnError(f"one_to_one needs sources and targets of equal size; got {len(src_ids)} "
@@ -160,9 +315,8 @@ class Network:
             s, t = src_ids, tgt_ids
         else:
             s, t = rules.pairs(spec, src_ids, tgt_ids, jax.random.fold_in(key, 0))
-        if tgt_kind in ("spike_recorder",) or src_kind == "multimeter":
-            if (src_kind, tgt_kind) not in (("neuron", "spike_recorder"), ("multimeter", "neuron")):
-                raise JaxsnnError(f"connect: cannot connect {src_kind} to {tgt_kind}.")
+        if recorder:
+            self._record(s, t, src_kind == "multimeter")
             self._conns.append(_Connections(s, t, src_kind if src_kind == "multimeter" else tgt_kind,
                                             np.zeros(len(s)), np.zeros(len(s), np.int64), {}))
             return
@@ -171,6 +325,42 @@ class Network:
                               "generators to neurons; recorders are connected neuron -> spike_recorder and "
                               "multimeter -> neuron).")
         self._conns.append(self._synapses(s, t, syn_spec, src_kind, jax.random.fold_in(key, 1)))
+
+    @staticmethod
+    def _check_recorder_rule(spec, src_kind, tgt_kind):
+        if (src_kind, tgt_kind) not in (("neuron", "spike_recorder"), ("multimeter", "neuron")):
+            raise JaxsnnError(f"connect: cannot connect {src_kind} to {tgt_kind}.")
+        # NEST 3.10 refuses these rules for recorder connections (IllegalConnection)
+        refused = ("fixed_indegree", "fixed_outdegree", "fixed_total_number", "pairwise_bernoulli") \
+            if tgt_kind == "spike_recorder" else ("fixed_total_number",)
+        if spec["rule"] in refused:
+            raise bad_value(f"connect: conn_spec['rule'] for {src_kind} -> {tgt_kind}", spec["rule"],
+                            "all_to_all or one_to_one" + (" (or a rule drawing distinct neurons)"
+                                                         if tgt_kind != "spike_recorder" else "")
+                            + "; NEST refuses it too")
+
+    def _record(self, s, t, multimeter: bool):
+        """Refuse a second connection between a recorder and a neuron: NEST refuses it for a multimeter
+        and writes every spike twice for a spike_recorder, which jaxsnn's recorders do not do."""
+        rec, nrn = (s, t) if multimeter else (t, s)
+        pair = rec.astype(np.int64) * (2 ** 32) + nrn
+        u, c = np.unique(pair, return_counts=True)
+        dup = [int(x) for x in u[c > 1][:1]]
+        added = {}
+        for r in np.unique(rec):
+            mine = np.unique(nrn[rec == r])
+            old = self._recorded.get(int(r), np.zeros(0, np.int64))
+            again = np.intersect1d(old, mine)
+            if len(again) and not dup:
+                dup = [int(r) * 2 ** 32 + int(again[0])]
+            added[int(r)] = np.union1d(old, mine)
+        if dup:
+            r, i = divmod(dup[0], 2 ** 32)
+            kind = "multimeter" if multimeter else "spike_recorder"
+            raise JaxsnnError(f"connect: neuron {i} is connected to {kind} {r} twice; connect each neuron to a "
+                              "recorder once (NEST refuses this for a multimeter and records every spike twice for "
+                              "a spike_recorder).")
+        self._recorded.update(added)
 
     def _synapses(self, s, t, syn_spec, src_kind, key) -> _Connections:
         syn_spec = dict(syn_spec or {})
@@ -192,97 +382,86 @@ class Network:
         for i, pname in enumerate(("delay", "weight", "Kplus") + (STDP_PARAMS if m.base == "stdp_synapse" else ())):
             if pname not in m.defaults:
                 continue
-            values[pname] = np.asarray(jrandom.resolve(syn_spec.get(pname, m.defaults[pname]), n,
-                                                       f"{where}: {pname}", jax.random.fold_in(key, i)), np.float64)
-        for pname, v in values.items():
-            if np.isnan(v).any():
-                raise bad_value(f"{where}: {pname}", "NaN", "numbers, not NaN")
-        delay = delay_steps(values.pop("delay"), self.resolution, self.tics_per_step, where)
+            v, label = syn_spec.get(pname, m.defaults[pname]), f"{where}: {pname}"
+            if isinstance(v, jrandom.Distribution):
+                arr = np.asarray(v.sample(jax.random.fold_in(key, i), n), np.float64)
+            else:
+                arr = jrandom.resolve(checks.floats(label, v), n, label, None)
+            checks.finite(label, arr)
+            values[pname] = arr
+        delay = delay_steps(values.pop("delay"), self._resolution, self._tics_per_step, where)
         weight = values.pop("weight")
         if m.base == "stdp_synapse":
-            if (values["Kplus"] < 0).any():
-                raise bad_value(f"{where}: Kplus", float(values["Kplus"].min()), "Kplus >= 0")
-            if ((weight >= 0) != (values["Wmax"] >= 0)).any():
-                i = int(np.argmax((weight >= 0) != (values["Wmax"] >= 0)))
+            checks.first_bad(f"{where}: Kplus", values["Kplus"], values["Kplus"] < 0, "Kplus >= 0")
+            bad = (weight >= 0) != (values["Wmax"] >= 0)
+            if bad.any():
+                i = int(np.argmax(bad))
                 raise JaxsnnError(f"{where}: weight={weight[i]} and Wmax={values['Wmax'][i]} must have the same "
                                   "sign (stdp_synapse checks this; 0 counts as positive).")
-            check_stdp_params("stdp_synapse", {k: float(np.min(values[k])) for k in STDP_PARAMS}, where)
+            check_stdp_params("stdp_synapse", {k: values[k] for k in STDP_PARAMS}, where)
         return _Connections(s, t, name, weight, delay, values)
 
     # ------------------------------------------------------------------------------------ build
     def build(self, seed=None, **options):
         """Compile to an immutable :class:`~jaxsnn.Simulation` at time 0: :func:`jaxsnn.build` (``seed``:
-        an int or a ``jax.random.key`` for the simulation's random streams, default the network's seed;
-        ``differentiable``, ``chunk_steps``, ``devices`` and capacities as documented there)."""
+        an int in 1 … 2³²−1 or a ``jax.random.key`` for the simulation's random streams, default the
+        network's seed; ``differentiable``, ``chunk_steps``, ``devices`` and capacities as documented there)."""
         from .simulation import build  # the runner builds on this description, not the other way round
 
         return build(self, seed=seed, **options)
 
 
-def _ids(x, what) -> np.ndarray:
-    if isinstance(x, NodeCollection):
-        return x.ids
-    arr = np.asarray(x)
-    if arr.ndim != 1 or not np.issubdtype(arr.dtype, np.integer):
-        raise bad_value(f"connect: {what}", x, "a NodeCollection or a 1-d array of integer node ids")
-    return arr.astype(np.int64)
+def _take(params: dict, positions: np.ndarray, n: int) -> dict:
+    """The part of a ``set`` dict for the nodes at ``positions`` of a collection of ``n`` nodes: arrays of
+    length ``n`` over scalar parameters are cut; scalars, lists of list parameters and distributions
+    pass whole."""
+    if not isinstance(params, dict):
+        raise bad_value("set: params", params, "a dict or a list of one dict per node")
+    out = {}
+    for name, v in params.items():
+        if name in VECTOR_PARAMS or isinstance(v, (jrandom.Distribution, str)) or np.ndim(v) == 0:
+            out[name] = v
+        elif np.ndim(v) == 1 and len(v) == n:
+            out[name] = np.array(v, copy=True)[positions]
+        else:
+            raise bad_value(f"set: params[{name!r}]", f"<array of shape {np.shape(v)}>",
+                            f"a scalar or an array of {n} values (one per node)")
+    return out
+
+
+def _same(a: dict, b: dict) -> bool:
+    if a.keys() != b.keys():
+        return False
+    for k, x in a.items():
+        y = b[k]
+        if isinstance(x, np.ndarray) or isinstance(y, np.ndarray):
+            if not (isinstance(x, np.ndarray) and isinstance(y, np.ndarray) and np.array_equal(x, y)):
+                return False
+        elif x is not y and x != y:
+            return False
+    return True
+
+
+def _regroup(model, base, first, dicts) -> list:
+    """Devices as populations: runs of consecutive nodes with equal parameters share one (compile reads
+    one parameter dict per population)."""
+    pops = []
+    for i, d in enumerate(dicts):
+        if pops and _same(pops[-1].params, d):
+            pops[-1].n += 1
+        else:
+            pops.append(_Population(model, base, first + i, 1, d))
+    return pops
 
 
 def delay_steps(delay_ms: np.ndarray, h: float, tics_per_step: int, where: str) -> np.ndarray:
-    """Delays in whole steps, rounded half up as NEST does; below one step is an error."""
-    tics = np.floor(np.asarray(delay_ms) * 1000.0 + 0.5)
-    steps = np.floor(tics / tics_per_step + 0.5).astype(np.int64)
-    if (steps < 1).any():
-        bad = float(np.asarray(delay_ms)[np.argmax(steps < 1)])
-        raise bad_value(f"{where}: delay", bad, f"a delay of at least the resolution ({h} ms)")
-    return steps
-
-
-def _check_neuron_params(model, v):
-    where = f"create({model!r})"
-    for name, arr in v.items():
-        if name != "refractory_input" and np.isnan(arr).any():
-            raise bad_value(f"{where}: {name}", "NaN", "numbers, not NaN")
-    for name in ("tau_m", "C_m", "tau_minus"):
-        if (v[name] <= 0).any():
-            raise bad_value(f"{where}: {name}", float(v[name][np.argmax(v[name] <= 0)]), f"{name} > 0")
-    if (v["t_ref"] < 0).any():
-        raise bad_value(f"{where}: t_ref", float(v["t_ref"].min()), "t_ref >= 0 ms")
-    if (v["V_reset"] >= v["V_th"]).any():
-        i = int(np.argmax(v["V_reset"] >= v["V_th"]))
-        raise JaxsnnError(f"{where}: V_reset={v['V_reset'][i]} must be below V_th={v['V_th'][i]} (mV).")
-
-
-def _check_device_params(model, base, v, h):
-    where = f"create({model!r})"
-    for name in ("origin", "start", "stop"):
-        if name in v:
-            x = v[name]
-            if not (isinstance(x, (int, float)) and not math.isnan(x)):
-                raise bad_value(f"{where}: {name}", x, "a time in ms")
-            if math.isfinite(x) and abs(x / h - round(x / h)) > 1e-9:
-                raise bad_value(f"{where}: {name}", x, f"a multiple of the resolution ({h} ms)")
-    if base == "poisson_generator":
-        r = v["rate"]
-        if not (isinstance(r, (int, float)) and r >= 0 and math.isfinite(r)):
-            raise bad_value(f"{where}: rate", r, "a rate >= 0 Hz")
-    if base == "spike_generator":
-        t = np.asarray(v["spike_times"], float).ravel()
-        w = np.asarray(v["spike_weights"], float).ravel()
-        if np.isnan(t).any() or (np.diff(t) < 0).any():
-            raise bad_value(f"{where}: spike_times", t.tolist(), "non-decreasing times in ms")
-        if len(w) and len(w) != len(t):
-            raise bad_value(f"{where}: spike_weights", f"<{len(w)} weights>", f"one weight per spike time ({len(t)})")
-        steps = t / h
-        if (np.abs(steps - np.round(steps)) > 1e-6).any() or (np.round(steps) < 1).any():
-            bad = float(t[np.argmax((np.abs(steps - np.round(steps)) > 1e-6) | (np.round(steps) < 1))])
-            raise bad_value(f"{where}: spike_times", bad, f"times > 0 on the grid of the resolution ({h} ms)")
-        v["spike_times"], v["spike_weights"] = t, w
-    if base == "multimeter":
-        iv = v["interval"]
-        if not (iv > 0 and abs(iv / h - round(iv / h)) < 1e-9):
-            raise bad_value(f"{where}: interval", iv, f"a positive multiple of the resolution ({h} ms)")
-        rf = tuple(v["record_from"])
-        for name in rf:
-            if name != "V_m":
-                raise unknown_name("recordable of iaf_psc_delta", name, ["V_m"])
+    """Delays in whole steps, rounded half up as NEST does; below one step, or beyond
+    ``checks.MAX_DELAY_STEPS`` (the input ring and step arithmetic are int32), is an error."""
+    tics = checks.tics(delay_ms)
+    steps = np.floor(tics / tics_per_step + 0.5)
+    checks.first_bad(f"{where}: delay", np.asarray(delay_ms), steps < 1,
+                     f"a delay of at least the resolution ({h} ms)")
+    checks.first_bad(f"{where}: delay", np.asarray(delay_ms), steps > checks.MAX_DELAY_STEPS,
+                     f"a delay of at most {checks.MAX_DELAY_STEPS} steps ({checks.MAX_DELAY_STEPS * h:.6g} ms; the "
+                     "input ring holds the longest delay and is indexed in int32)")
+    return steps.astype(np.int64)

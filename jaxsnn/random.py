@@ -88,13 +88,14 @@ class exponential(Distribution):
 
 
 def resolve(value, n: int, name: str, key) -> np.ndarray:
-    """A scalar, an array of length ``n`` or a :class:`Distribution`, as an array of length ``n``.
+    """A scalar, an array of length ``n`` or a :class:`Distribution`, as a NEW array of length ``n``
+    (never the caller's array: changing that afterwards must not change the network).
 
     An array of another length is an error: NEST silently truncates a longer one.
     """
     if isinstance(value, Distribution):
         return value.sample(key, n)
-    arr = np.asarray(value)
+    arr = np.array(value, copy=True)
     if arr.ndim == 0:
         return np.full(n, arr)
     if arr.shape != (n,):

@@ -115,9 +115,19 @@ def build(net, *, seed=None, differentiable: bool = False, chunk_steps: int = 10
         raise bad_value("chunk_steps", chunk_steps, "a whole number of steps >= 1")
     if not isinstance(differentiable, bool):
         raise bad_value("differentiable", differentiable, "True or False")
-    c = compile_network(net, net.seed if seed is None else seed, chunk_steps=int(chunk_steps),
+    c = compile_network(net, _seed(net, seed), chunk_steps=int(chunk_steps),
                         differentiable=differentiable, **capacities)
     return Simulation(c.model, c.params, c.state, c.layout, chunk_steps=int(chunk_steps), devices=devices)
+
+
+def _seed(net, seed):
+    if seed is None:
+        return net.seed
+    if not jax.dtypes.issubdtype(getattr(seed, "dtype", None), jax.dtypes.prng_key):
+        return checks.seed("build: seed", seed)
+    if np.shape(seed) != ():
+        raise bad_value("build: seed", f"<key array of shape {np.shape(seed)}>", "one jax.random.key")
+    return seed
 
 
 def simulate(sim: Simulation, t: float, *, progress: bool = False) -> Simulation:

@@ -9,6 +9,7 @@ uses ``jax.random`` with threefry keys.
 """
 from __future__ import annotations
 
+import functools
 import math
 
 import jax
@@ -62,8 +63,28 @@ def poisson_counts(u_bits, survival):
     return sum((u < survival[..., k]).astype(jnp.int32) for k in range(survival.shape[-1]))
 
 
+MAX_POISSON_TERMS = 2048  # survival terms a compiled network may use (one comparison each per draw)
+_LOG_EPS = math.log(2.0 ** -33)  # the tail bound the terms must reach (half the 2**-32 that is checked)
+
+
+@functools.lru_cache(maxsize=4096)  # create checks it per generator
 def n_terms_for(mu_max: float) -> int:
-    """Number of survival terms so that P(N > n) < 2**-32 for every mean up to ``mu_max``."""
+    """Number of survival terms n so that P(N >= n) < 2**-33 for every mean up to ``mu_max``.
+
+    Where the direct sum from exp(-mu) gives enough terms it is kept (so the term count, and with it
+    every Poisson stream, stays what it always was); where exp(-mu) underflows (mu above ~745) or the
+    sum falls short, the count comes from a log-space tail bound instead.
+    """
+    if not (math.isfinite(mu_max) and mu_max >= 0):
+        raise ValueError(f"n_terms_for: mu_max={mu_max!r} must be a finite mean >= 0")
+    if math.exp(-mu_max) > 0.0:
+        n = _n_terms_direct(mu_max)
+        if _log_tail(mu_max, n) < math.log(2.0 ** -32):
+            return n
+    return _n_terms_log(mu_max)
+
+
+def _n_terms_direct(mu_max: float) -> int:
     n, pmf, cdf = 0, math.exp(-mu_max), 0.0
     while True:
         cdf += pmf
@@ -72,3 +93,36 @@ def n_terms_for(mu_max: float) -> int:
         tail = 1.0 - cdf
         if tail < 2.0 ** -33 or (pmf < 2.0 ** -60 and n > mu_max):
             return max(n, 1)
+
+
+def _log_pmf(mu: float, k: int) -> float:
+    return (k * math.log(mu) if mu > 0 else (0.0 if k == 0 else -math.inf)) - mu - math.lgamma(k + 1)
+
+
+def _log_tail(mu: float, n: int) -> float:
+    """log P(N >= n), summed in log space from n upwards until the terms no longer count."""
+    first = _log_pmf(mu, n)
+    if first == -math.inf:
+        return -math.inf
+    total, k = 0.0, n
+    while True:
+        k += 1
+        d = _log_pmf(mu, k) - first
+        total += math.exp(d)
+        if k > mu and d < -40.0:
+            return first + math.log1p(total)
+
+
+def _n_terms_log(mu: float) -> int:
+    """Smallest n > mu with the bound P(N >= n) <= pmf(n) (n + 1) / (n + 1 - mu) below 2**-33
+    (the bound decreases in n beyond mu, so a bisection finds it)."""
+    def ok(n):
+        return _log_pmf(mu, n) + math.log((n + 1) / (n + 1 - mu)) < _LOG_EPS
+
+    lo, hi = math.floor(mu) + 1, math.floor(mu) + 2
+    while not ok(hi):
+        lo, hi = hi, hi + 2 * (hi - lo) + int(math.sqrt(mu)) + 1
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if ok(mid) else (mid, hi)
+    return hi if not ok(lo) else lo
