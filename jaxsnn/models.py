@@ -263,7 +263,7 @@ def _short(x):
 
 
 def _check_poisson_terms(where, rate, h):
-    from .rng import MAX_POISSON_TERMS, n_terms_for
+    from .core.rng import MAX_POISSON_TERMS, n_terms_for
 
     mu = rate * h * 1e-3
     if mu > MAX_POISSON_TERMS or n_terms_for(mu) > MAX_POISSON_TERMS:
@@ -273,7 +273,7 @@ def _check_poisson_terms(where, rate, h):
 
 
 def _max_rate(h):
-    from .rng import MAX_POISSON_TERMS, n_terms_for
+    from .core.rng import MAX_POISSON_TERMS, n_terms_for
 
     lo, hi = 0.0, float(MAX_POISSON_TERMS)
     for _ in range(40):

@@ -17,7 +17,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from . import frames, sharding
+from . import checks, frames, sharding
 from . import progress as progress_bar
 from .compile import NEURON_PARAMS, Layout, compile_network
 from .core import engine, recorders

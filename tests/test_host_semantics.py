@@ -148,7 +148,7 @@ def test_build_takes_an_int_or_a_key():
     net = jaxsnn.Network()
     net.create("iaf_psc_delta")
     a, b = net.build(seed=2 ** 32 - 1), net.build(seed=1)
-    assert not np.array_equal(np.asarray(a.state.rng), np.asarray(b.state.rng))
+    assert not np.array_equal(np.asarray(a.state.key), np.asarray(b.state.key))
     net.build(seed=jax.random.key(3))
 
 
@@ -247,7 +247,7 @@ def test_node_collection_like_nest():
 
 # ------------------------------------------------------------------------------ Poisson
 def exact_log_tail(mu, n):
-    """log P(N >= n) for N ~ Poisson(mu), summed in log space (independent of jaxsnn.rng)."""
+    """log P(N >= n) for N ~ Poisson(mu), summed in log space (independent of jaxsnn.core.rng)."""
     lp = [k * math.log(mu) - mu - math.lgamma(k + 1) for k in range(n, n + 20 * int(math.sqrt(mu) + 10))]
     top = max(lp)
     return top + math.log(sum(math.exp(x - top) for x in lp))
@@ -257,7 +257,7 @@ def exact_log_tail(mu, n):
 def test_poisson_terms_cover_means_beyond_exp_underflow(mu):
     """exp(-mu) underflows above ~745 (7.45 MHz at h = 0.1 ms): the term count must still make
     P(N >= n) < 2**-32, the bound the simulation checks."""
-    from jaxsnn.rng import n_terms_for
+    from jaxsnn.core.rng import n_terms_for
 
     n = n_terms_for(mu)
     assert exact_log_tail(mu, n) < math.log(2.0 ** -32)
@@ -266,7 +266,7 @@ def test_poisson_terms_cover_means_beyond_exp_underflow(mu):
 def test_poisson_term_count_unchanged_where_it_worked():
     """The count (and so every Poisson stream) must not change for means that worked before: these are
     the counts of the original direct sum (computed by it before the change)."""
-    from jaxsnn.rng import n_terms_for
+    from jaxsnn.core.rng import n_terms_for
 
     before = {0.0: 1, 0.008: 5, 0.08: 7, 0.8: 12, 8.0: 33, 60.9: 117, 80.0: 144, 400.0: 534, 478.47: 624, 700.0: 875}
     assert {mu: n_terms_for(mu) for mu in before} == before
