@@ -50,6 +50,7 @@ class Layout:
     multimeters: tuple  # node ids
     weight_recorders: tuple  # node ids
     synapse_recorder: np.ndarray  # per synapse: index into weight_recorders or -1
+    device_connections: dict  # generator and recorder connections as NEST's GetConnections lists them
 
 
 @dataclasses.dataclass(frozen=True)
@@ -94,7 +95,8 @@ def compile_network(net: Network, seed, *, slice_capacity: int | None = None, re
     state = engine.init(model, params, seed, V_rel, jnp.asarray(syn["weight"], fdt), jnp.asarray(syn["kplus"], fdt))
     layout = Layout(net._n_nodes, neuron_of_node, node_of_neuron,
                     tuple((p.model, p.base, p.first, p.n) for p in net._pops), syn["models"], syn["syn_params"],
-                    rec["spike_recorders"], rec["multimeters"], rec["weight_recorders"], rec["synapse_recorder"])
+                    rec["spike_recorders"], rec["multimeters"], rec["weight_recorders"], rec["synapse_recorder"],
+                    _device_connections(net))
     return Compiled(model, params, state, layout)
 
 
@@ -308,6 +310,24 @@ def _recorders(net, neuron_of_node, node_of_neuron, syn) -> dict:
     return dict(topology=topology, spike_recorders=sr_nodes, multimeters=mm_nodes, weight_recorders=wr_nodes,
                 synapse_recorder=syn_rec, recorded_max=int(sr_mask.sum(axis=1).max(initial=0)),
                 mm_interval=[round(net._pop_of(r).params["interval"] / h) for r in mm_nodes])
+
+
+def _device_connections(net) -> dict:
+    """Generator -> neuron and recorder connections (source, target, weight, delay in ms, model): what
+    NEST's GetConnections reports for them (recorders: a static_synapse of weight 1 and delay 1 ms)."""
+    cols = {k: [] for k in ("source", "target", "weight", "delay", "synapse_model")}
+    for c in net._conns:
+        recorder = c.model in ("spike_recorder", "multimeter")
+        if not len(c.source) or not recorder and net._pop_of(c.source[0]).base not in GENERATORS:
+            continue
+        n = len(c.source)
+        cols["source"].append(c.source)
+        cols["target"].append(c.target)
+        cols["weight"].append(np.ones(n) if recorder else np.asarray(c.weight, float))
+        cols["delay"].append(np.ones(n) if recorder else c.delay * net.resolution)
+        cols["synapse_model"].append(np.full(n, "static_synapse" if recorder else c.model, dtype=object))
+    dtypes = {"source": np.int64, "target": np.int64, "weight": float, "delay": float, "synapse_model": object}
+    return {k: np.concatenate(v).astype(dtypes[k]) if v else np.zeros(0, dtypes[k]) for k, v in cols.items()}
 
 
 def _delays(syn, gen):

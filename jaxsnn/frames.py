@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .core.types import OUT_DELAY, OUT_TARGET
+from .core.types import OUT_DELAY, OUT_ROW, OUT_TARGET, OUT_TRACE
 from .errors import bad_value
 
 if TYPE_CHECKING:
@@ -64,35 +64,65 @@ def get(sim, nodes=None, names=("V_m",)) -> pd.DataFrame:
     return frame(cols, index=ids)
 
 
-def connections(sim, synapse_model=None, source=None, target=None) -> pd.DataFrame:
-    """Neuron-to-neuron connections: ``source``, ``target``, ``weight``, ``delay``, ``synapse_model``.
+def connections(sim, synapse_model=None, source=None, target=None, devices=True) -> pd.DataFrame:
+    """NEST's ``GetConnections``: ``source``, ``target``, ``weight``, ``delay``, ``synapse_model``, and for
+    networks with plastic synapses NEST's ``alpha``, ``lambda``, ``tau_plus``, ``Wmax``, ``mu_plus``,
+    ``mu_minus`` and ``Kplus`` (NaN on static rows).
 
     ``weight`` follows NEST: for plastic synapses it is the weight after the last presynaptic spike
-    (facilitation by later post spikes shows up at the next pre spike). Rows are sorted by source,
-    then creation order (NEST's order is unspecified).
+    (facilitation by later post spikes shows up at the next pre spike). Connections from generators and
+    to or from recorders are included as NEST includes them (``devices=False`` leaves them out). Rows
+    are sorted by source, then creation order (NEST's order is unspecified).
     """
-    syn, lay = sim.model.synapses, sim.layout
-    m, src, out_syn = np.asarray(syn.model), np.asarray(syn.source), np.asarray(syn.out_syn)
-    tgt = out_syn[:, OUT_TARGET]
-    sel = np.ones(len(m), bool)
-    if synapse_model is not None:
-        if synapse_model not in lay.synapse_models:
-            raise bad_value("synapse_model", synapse_model, f"one of {list(lay.synapse_models)}")
-        sel &= m == lay.synapse_models.index(synapse_model)
-    for name, nodes, neuron in (("source", source, src), ("target", target, tgt)):
+    lay = sim.layout
+    for name, nodes in (("source", source), ("target", target)):
         if nodes is not None:
-            _, idx = neuron_index(lay, nodes, name)
-            sel &= np.isin(neuron, idx)
-    # every column a new array the frame owns; no copies of whole columns when nothing is left out
-    pick = (lambda a: a) if sel.all() else (lambda a: a[sel])
-    names = np.asarray(lay.synapse_models, dtype=object)
+            ids = node_ids(nodes, name)
+            bad = (ids < 1) | (ids > lay.n_nodes)
+            if bad.any():
+                raise bad_value(name, int(ids[np.argmax(bad)]), f"node ids (1 … {lay.n_nodes})")
+    known = set(lay.synapse_models) | set(lay.device_connections["synapse_model"])
+    if synapse_model is not None and synapse_model not in known:
+        raise bad_value("synapse_model", synapse_model, f"one of {sorted(known)}")
+    cols = _neuron_connections(sim)
+    if devices and len(lay.device_connections["source"]):
+        dev = lay.device_connections
+        cols = {k: np.concatenate([v, dev[k] if k in dev else np.full(len(dev["source"]), np.nan)])
+                for k, v in cols.items()}
+        order = np.argsort(cols["source"], kind="stable")
+        cols = {k: v[order] for k, v in cols.items()}
+    sel = np.ones(len(cols["source"]), bool)
+    if synapse_model is not None:
+        sel &= cols["synapse_model"] == synapse_model
+    for name, nodes in (("source", source), ("target", target)):
+        if nodes is not None:
+            sel &= np.isin(cols[name], node_ids(nodes, name))
+    if not sel.all():
+        cols = {k: v[sel] for k, v in cols.items()}
+    return frame(cols)
+
+
+STDP_COLUMNS = ("tau_plus", "lambda", "alpha", "mu_plus", "mu_minus", "Wmax")  # the order of params.stdp
+
+
+def _neuron_connections(sim) -> dict:
+    """Neuron-to-neuron connections as new arrays the frame will own (sorted by source)."""
+    syn, lay = sim.model.synapses, sim.layout
+    m, out_syn = np.asarray(syn.model), np.asarray(syn.out_syn)
     st = sim.state.synapses
     weight = st.reported if st.reported.shape[0] else st.weight
-    return frame({
-        "source": lay.node_of_neuron[pick(src)], "target": lay.node_of_neuron[pick(tgt)],
-        "weight": np.array(pick(np.asarray(weight))),
-        "delay": pick(out_syn[:, OUT_DELAY]) * sim.spec.resolution,
-        "synapse_model": names[pick(m)] if len(names) else np.zeros(0, object)})
+    names = np.asarray(lay.synapse_models, dtype=object)
+    cols = {"source": lay.node_of_neuron[np.asarray(syn.source)], "target": lay.node_of_neuron[out_syn[:, OUT_TARGET]],
+            "weight": np.array(weight), "delay": out_syn[:, OUT_DELAY] * sim.spec.resolution,
+            "synapse_model": names[m] if len(names) else np.zeros(0, object)}
+    if sim.spec.has_plastic:
+        row, plastic = out_syn[:, OUT_ROW], out_syn[:, OUT_ROW] >= 0
+        table = np.asarray(sim.params.stdp)
+        for k, name in enumerate(STDP_COLUMNS):
+            cols[name] = np.where(plastic, table[np.maximum(row, 0), k], np.nan)
+        Kplus = np.asarray(sim.state.plasticity.pre.Kplus)
+        cols["Kplus"] = np.where(plastic, Kplus[out_syn[:, OUT_TRACE]], np.nan)
+    return cols
 
 
 def _columns(sim, rid) -> dict:

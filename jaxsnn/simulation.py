@@ -68,9 +68,9 @@ class Simulation:
         """Neuron parameters and state as a frame indexed by node id (NEST's ``get``)."""
         return frames.get(self, nodes, names)
 
-    def connections(self, synapse_model=None, source=None, target=None) -> pd.DataFrame:
+    def connections(self, synapse_model=None, source=None, target=None, devices=True) -> pd.DataFrame:
         """NEST's ``GetConnections`` as a frame (see :func:`jaxsnn.frames.connections`)."""
-        return frames.connections(self, synapse_model, source, target)
+        return frames.connections(self, synapse_model, source, target, devices)
 
     def events(self, recorder) -> pd.DataFrame:
         """What ``recorder`` (spike_recorder, multimeter or weight_recorder) gathered, as NEST's ``events``."""

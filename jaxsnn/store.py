@@ -40,7 +40,7 @@ def store(path, sim: Simulation, populations: dict, synapse_models=()) -> int:
         arrays[f"V_m/{name}"] = sim.get(nodes).V_m.to_numpy()
         pops[name] = {"size": len(nodes), "first_id": int(nodes.ids[0]), "last_id": int(nodes.ids[-1])}
     for model in synapse_models:
-        c = sim.connections(model)
+        c = sim.connections(model, devices=False)
         for col in SYN_COLUMNS:
             arrays[f"{model}/{col}"] = c[col].to_numpy()
     meta = {"kind": "selective", "resolution": sim.spec.resolution, "time_ms": sim.time, "populations": pops,
@@ -87,7 +87,7 @@ def restore_into(sim: Simulation, stored: Stored, populations: dict | None = Non
         V_rel = state.neurons.V_rel
         state = state.replace(neurons=state.neurons.replace(V_rel=V_rel.at[idx].set(jax.numpy.asarray(v - E_L, V_rel.dtype))))
     for model in synapse_models:
-        have, want = sim.connections(model), stored.connections(model)
+        have, want = sim.connections(model, devices=False), stored.connections(model)
         key = ["source", "target", "delay"]
         a = have.reset_index().sort_values(key, kind="stable")
         b = want.sort_values(key, kind="stable")

@@ -231,20 +231,50 @@ def test_connection_filters_select_the_rows_of_the_whole_table():
     net.connect(b, a, "all_to_all", {"synapse_model": "stdp_synapse", "weight": 2.0})
     net.connect(pg, a)
     sim = net.build()
-    whole = sim.connections()
+    whole = sim.connections(devices=False)
     assert len(whole) == 10 * 3 + 4 * 6 and whole.index.equals(pd.RangeIndex(len(whole)))
+    assert len(sim.connections()) == len(whole) + 6  # NEST counts the generator's connections too
     cases = [({"synapse_model": "stdp_synapse"}, whole.synapse_model == "stdp_synapse"),
              ({"source": b}, whole.source.isin(b.ids)),
              ({"target": [2, 5]}, whole.target.isin([2, 5])),
              ({"source": a, "target": a[:2], "synapse_model": "static_synapse"},
               whole.source.isin(a.ids) & whole.target.isin(a.ids[:2]) & (whole.synapse_model == "static_synapse"))]
     for kw, expected in cases:
-        got = sim.connections(**kw)
+        got = sim.connections(**kw, devices=False)
         assert 0 < len(got) < len(whole)
         pd.testing.assert_frame_equal(got, whole[np.asarray(expected)].reset_index(drop=True), check_index_type=False)
-    none = sim.connections(target=[])
+    none = sim.connections(target=[], devices=False)
     assert len(none) == 0 and list(none.columns) == list(whole.columns)
     with pytest.raises(JaxsnnError, match="target=10000.*node ids"):
         sim.connections(target=[2, 10_000])
     with pytest.raises(JaxsnnError, match="source.*node ids"):
         sim.connections(source=[1.5])
+
+
+def test_connections_list_device_connections_and_stdp_parameters_as_nest_does(x64):
+    # NEST 3.10's GetConnections for this script (2 neurons, spike_recorder, multimeter, poisson and spike
+    # generators, stdp_synapse one_to_one): source, target, weight, delay, synapse_model per row
+    nest = {(1, 3, 1.0, 1.0, "static_synapse"), (2, 3, 1.0, 1.0, "static_synapse"),
+            (4, 1, 1.0, 1.0, "static_synapse"), (4, 2, 1.0, 1.0, "static_synapse"),
+            (5, 1, 2.0, 1.5, "static_synapse"), (5, 2, 2.0, 1.5, "static_synapse"),
+            (6, 1, 1.0, 1.0, "static_synapse"), (6, 2, 1.0, 1.0, "static_synapse"),
+            (1, 1, 3.0, 1.0, "pl"), (2, 2, 3.0, 1.0, "pl")}
+    net = jaxsnn.Network()
+    n = net.create("iaf_psc_delta", 2)
+    sr, mm = net.create("spike_recorder"), net.create("multimeter")
+    pg, sg = net.create("poisson_generator", params={"rate": 10.0}), net.create("spike_generator")
+    net.connect(n, sr)
+    net.connect(mm, n)
+    net.connect(pg, n, syn_spec={"weight": 2.0, "delay": 1.5})
+    net.connect(sg, n)
+    net.copy_model("stdp_synapse", "pl")
+    net.connect(n, n, "one_to_one", {"synapse_model": "pl", "weight": 3.0,
+                                     "tau_plus": jaxsnn.random.uniform(10.0, 30.0)})
+    c = net.build().connections()
+    got = {(r.source, r.target, r.weight, r.delay, r.synapse_model) for r in c.itertuples()}
+    assert got == nest and len(c) == len(nest)
+    pl = c[c.synapse_model == "pl"]
+    # NEST's defaults for the rest, and the drawn tau_plus per connection
+    assert (pl.alpha == 1.0).all() and (pl["lambda"] == 0.01).all() and (pl.Wmax == 100.0).all()
+    assert (pl.Kplus == 0.0).all() and pl.tau_plus.between(10.0, 30.0).all() and pl.tau_plus.nunique() == 2
+    assert c[c.synapse_model == "static_synapse"].tau_plus.isna().all()
