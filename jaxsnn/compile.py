@@ -32,7 +32,7 @@ from .core.types import (
 from .models import STDP_PARAMS
 from .network import GENERATORS, Network
 
-BIG = np.iinfo(np.int32).max // 2
+NEVER = np.iinfo(np.int32).max  # the end of an open window: no step reaches it (simulate stops before)
 NEURON_PARAMS = ("E_L", "C_m", "tau_m", "t_ref", "V_th", "V_reset", "I_e", "V_min", "tau_minus")
 
 
@@ -230,7 +230,7 @@ def _window(p, h):
     """A device's active window (lo, hi] in steps."""
     lo = round((p["origin"] + p["start"]) / h)
     hi = p["origin"] + p["stop"]
-    return lo, (BIG if not math.isfinite(hi) else round(hi / h))
+    return lo, (NEVER if not math.isfinite(hi) else round(hi / h))
 
 
 def _windows(device_params, h):

@@ -229,7 +229,8 @@ def _grown(spec: Spec, flags: Overflow) -> Spec:
         kw["multimeter_rows"] = tuple(2 * r for r in spec.multimeter_rows)
     if flags & Overflow.WEIGHT_RECORDER:
         kw["weight_capacity"] = 2 * spec.weight_capacity
-    fatal = flags & (Overflow.STDP_SPECIALISATION | Overflow.POISSON | Overflow.REFRACTORY | Overflow.MISALIGNED)
+    fatal = flags & ~(Overflow.SLICE | Overflow.POST | Overflow.SPIKE_RECORDER | Overflow.MULTIMETER
+                      | Overflow.WEIGHT_RECORDER)
     if fatal:
         raise JaxsnnError(f"the run cannot continue: {Overflow(fatal).describe()}.")
     return dataclasses.replace(spec, **kw)

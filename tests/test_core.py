@@ -135,3 +135,29 @@ def test_check_names_what_overflowed():
         states = jax.tree_util.tree_map(lambda x: jnp.stack([x, x]), sim.state)
         jaxsnn.advance_ensemble(sim.model, sim.params, states, 200)
     jaxsnn.check(jaxsnn.simulate(sim, 20.0).state)  # simulate grows instead
+
+
+@pytest.mark.parametrize("late", [21_474_500, 2**30 + 10_000])  # 2**31 tics crossed; open windows past 2**30
+def test_time_beyond_two_to_the_thirty_steps_is_exact_and_the_counter_end_is_refused(x64, late):
+    """Open windows (stop = inf) reach to the end of the step counter; STDP's tics do not wrap in 32
+    bits; a run past step 2**31 - 1 is refused instead of wrapping."""
+    net = jaxsnn.Network()
+    a = net.create("iaf_psc_delta", 1, params={"I_e": 1000.0})
+    b = net.create("iaf_psc_delta", 1)
+    net.connect(a, b, syn_spec={"synapse_model": "stdp_synapse", "weight": 10.0})
+    sr = net.create("spike_recorder")
+    net.connect(a + b, sr)
+    sim = net.build()
+    shifted = sim.replace(state=sim.state.replace(step=jnp.int32(late), buffers=sim.state.buffers.replace(
+        recorded_until=jnp.int32(late))))
+    ref, far = jaxsnn.simulate(sim, 50.0), jaxsnn.simulate(shifted, 50.0)
+    ev_ref, ev_far = ref.events(sr), far.events(sr)
+    assert len(ev_ref) > 5 and len(ev_far) == len(ev_ref)
+    np.testing.assert_allclose(ev_far.times - late * 0.1, ev_ref.times, atol=1e-6)
+    np.testing.assert_allclose(far.connections(synapse_model="stdp_synapse").weight,
+                               ref.connections(synapse_model="stdp_synapse").weight, rtol=1e-9)
+    end = sim.replace(state=sim.state.replace(step=jnp.int32(2**31 - 100)))
+    with pytest.raises(jaxsnn.JaxsnnError, match="step 2\\*\\*31 - 1"):
+        jaxsnn.simulate(end, 20.0)
+    with pytest.raises(jaxsnn.CapacityError, match="32-bit step counter"):
+        jaxsnn.check(jaxsnn.advance(end.model, end.params, end.state, 200))

@@ -132,7 +132,8 @@ def advance(model: Model, params: Params, state: State, n_steps) -> State:
     spec = model.spec
     L = spec.slice_steps
     c, flags = _constants(model, params)
-    state = state.replace(overflow=state.overflow | flags)
+    too_long = flag(state.step > jnp.iinfo(jnp.int32).max - 1 - jnp.asarray(n_steps, jnp.int32), Overflow.STEP_COUNTER)
+    state = state.replace(overflow=state.overflow | flags | too_long)
     if spec.differentiable:  # one scan of fixed length with the slice work under a per-step condition
         def one(st, _):
             st = lax.cond(st.step % L == 0, lambda st: _slice(model, params, st), lambda st: st, st)

@@ -28,6 +28,7 @@ class Overflow(enum.IntFlag):
     STDP_SPECIALISATION = 64  # plasticity parameters changed after build so that a specialisation fails
     REFRACTORY = 128  # t_ref lowered below the one the slices were built for: spikes could be lost
     MISALIGNED = 256  # jaxsnn.step called on a state that is not at a slice start
+    STEP_COUNTER = 512  # the run would pass step 2**31 - 1, where the 32-bit step counter ends
 
     def describe(self) -> str:
         return "; ".join(_WORDS[f] for f in Overflow if f & self) or "nothing overflowed"
@@ -44,6 +45,8 @@ _WORDS = {
                                   "of rules differ from the built network (build it with the values you use)",
     Overflow.REFRACTORY: "t_ref is shorter than the network was built with (build it with the shortest t_ref "
                          "you will use)",
+    Overflow.STEP_COUNTER: "the run passes step 2**31 - 1, the end of the 32-bit step counter (59.6 h of simulated "
+                           "time at h = 0.1 ms): longer runs are not supported",
     Overflow.MISALIGNED: "jaxsnn.step was given a state that is not at a slice start (use jaxsnn.advance to get "
                          "there)",
 }

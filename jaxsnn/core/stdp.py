@@ -42,7 +42,10 @@ def depress(w, k, p, mu_is_one=False):
 
 def ms(spec, stamp, dtype):
     """Time of a stamp (in steps) in ms, as NEST computes it: 0.001 · tics."""
-    return 0.001 * (jnp.asarray(stamp) * spec.tics_per_step).astype(dtype)
+    stamp = jnp.asarray(stamp)
+    if spec.x64:  # tics in 64 bits: a 32-bit product wraps after 2**31 tics (35.8 min at h = 0.1 ms)
+        stamp = stamp.astype(jnp.int64)
+    return 0.001 * (stamp * spec.tics_per_step).astype(dtype)
 
 
 def _diff_ms(spec, a, b, dtype):
