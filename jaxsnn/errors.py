@@ -22,3 +22,27 @@ def unknown_name(kind: str, name: str, known) -> JaxsnnError:
     close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
     hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
     return JaxsnnError(f"unknown {kind} {name!r}.{hint} Known: {', '.join(known)}.")
+
+
+class CheckpointError(JaxsnnError):
+    """A checkpoint or store is missing, damaged, inconsistent, of another format, or cannot be written."""
+
+
+class CheckpointNotFoundError(CheckpointError, FileNotFoundError):
+    """There is no checkpoint where one was asked for (also a ``FileNotFoundError``)."""
+
+
+class CheckpointExistsError(CheckpointError, FileExistsError):
+    """A checkpoint would replace an existing one without ``overwrite=True`` (also a ``FileExistsError``)."""
+
+
+class CheckpointMismatchError(CheckpointError):
+    """An intact checkpoint of a different network than the one it is loaded into."""
+
+
+class CheckpointLockedError(CheckpointError):
+    """Another writer holds the checkpoint directory."""
+
+
+class CheckpointWarning(UserWarning):
+    """A checkpoint was usable only in part (e.g. resume fell back past a damaged one)."""
