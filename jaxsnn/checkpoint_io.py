@@ -64,8 +64,14 @@ from typing import Any
 
 import numpy as np
 
-from .errors import (CheckpointError, CheckpointExistsError, CheckpointLockedError, CheckpointNotFoundError,
-                     CheckpointWarning, bad_value)
+from .errors import (
+    CheckpointError,
+    CheckpointExistsError,
+    CheckpointLockedError,
+    CheckpointNotFoundError,
+    CheckpointWarning,
+    bad_value,
+)
 
 __all__ = ["FORMAT_VERSION", "MAX_META_BYTES", "CheckpointError", "CheckpointSeries", "read", "read_meta",
            "resolve_path", "sha256", "write"]
@@ -314,7 +320,7 @@ class CheckpointSeries:
         if fd is not None:
             os.close(fd)  # closing releases the flock
 
-    def __enter__(self) -> CheckpointSeries:
+    def __enter__(self):
         return self
 
     def __exit__(self, *exc) -> None:
