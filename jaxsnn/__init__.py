@@ -7,7 +7,7 @@ example); :func:`save_checkpoint`/:func:`load_checkpoint` resume a run exactly.
 """
 from . import random
 from .cache import disable_compilation_cache, enable_compilation_cache
-from .errors import CapacityError, JaxsnnError
+from .errors import CapacityError, CheckpointError, JaxsnnError
 from .network import Network
 from .nodes import NodeCollection
 from .simulation import Simulation, simulate
@@ -15,6 +15,6 @@ from .store import (Stored, load, load_checkpoint, restore_into, resume, save_ch
                     store)
 
 __version__ = "0.1.0"
-__all__ = ["CapacityError", "JaxsnnError", "Network", "NodeCollection", "Simulation", "Stored", "disable_compilation_cache",
+__all__ = ["CapacityError", "CheckpointError", "JaxsnnError", "Network", "NodeCollection", "Simulation", "Stored", "disable_compilation_cache",
            "enable_compilation_cache", "load", "load_checkpoint", "random", "restore_into", "resume", "save_checkpoint", "simulate",
            "simulate_with_checkpoints", "store"]

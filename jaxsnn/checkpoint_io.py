@@ -327,7 +327,10 @@ class CheckpointSeries:
         self.close()
 
     def __del__(self):
-        self.close()
+        try:
+            self.close()
+        except Exception:  # at interpreter exit os may be gone; the kernel releases the lock anyway
+            pass
 
     def save(self, step: int, arrays: Mapping[str, np.ndarray], meta: Mapping[str, Any]) -> int:
         """Write ``step`` (:class:`CheckpointExistsError` if present), then prune to ``keep`` steps; return bytes.
@@ -603,8 +606,12 @@ def _verify(path: Path, name: str, a: np.ndarray, e: dict[str, Any]) -> None:
 
 
 def _describe(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0][:300] if text else ''}"
+    """First line of the error, led by the OS error it carries (tensorstore hides ENOSPC in a long message)."""
+    text = str(exc).strip()
+    first = text.splitlines()[0][:300] if text else ""
+    code = re.search(r"os_error_code='([0-9]+)'", text)
+    cause = f"{os.strerror(int(code[1]))} (errno {code[1]}); " if code and not isinstance(exc, OSError) else ""
+    return f"{cause}{type(exc).__name__}: {first}"
 
 
 @functools.cache
