@@ -46,6 +46,7 @@ Single process only: the arrays are host numpy arrays written by one process.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import importlib.metadata
@@ -327,10 +328,8 @@ class CheckpointSeries:
         self.close()
 
     def __del__(self):
-        try:
-            self.close()
-        except Exception:  # at interpreter exit os may be gone; the kernel releases the lock anyway
-            pass
+        with contextlib.suppress(TypeError, AttributeError, OSError):  # at interpreter exit os may be gone;
+            self.close()  # the kernel releases the lock anyway
 
     def save(self, step: int, arrays: Mapping[str, np.ndarray], meta: Mapping[str, Any]) -> int:
         """Write ``step`` (:class:`CheckpointExistsError` if present), then prune to ``keep`` steps; return bytes.
