@@ -402,7 +402,7 @@ def simulate_with_checkpoints(sim: Simulation, t: float, directory, every: float
         raise JaxsnnError(f"every={every!r} must be at least one step ({sim.spec.resolution} ms).")
     with cio.CheckpointSeries(directory, keep=keep) as series:
         series.acquire()
-        _set_aside_later(series, int(sim.state.step))
+        _set_aside_later(series, sim)
         done = 0
         while done < n:
             m = min(k, n - done)
@@ -412,13 +412,17 @@ def simulate_with_checkpoints(sim: Simulation, t: float, directory, every: float
     return sim
 
 
-def _set_aside_later(series, step: int) -> None:
-    later = [s for s in series.steps() if s > step]
+def _set_aside_later(series, sim: Simulation) -> None:
+    """Damaged checkpoints later than ``sim`` (judged as :func:`resume` judges them) are renamed; intact ones
+    are an error (they would be overwritten by another timeline)."""
+    step = int(sim.state.step)
     intact = []
-    for s in later:
+    for s in [s for s in series.steps() if s > step]:
         try:
-            cio.read(series._path(s))
+            _load(series._path(s), sim)
             intact.append(s)
+        except CheckpointMismatchError:
+            raise
         except CheckpointError as exc:
             for i in range(1000):
                 aside = series.directory / f"{s}.damaged-{i}"
