@@ -219,6 +219,14 @@ def test_garbage_metadata_is_a_checkpoint_error(tmp_path, text):
         cio.read(path)
 
 
+def test_duplicate_keys_are_refused(tmp_path):
+    path = _tiny_cio(tmp_path)
+    text = (path / "meta.json").read_text()
+    (path / "meta.json").write_text(text.replace('{\n "format_version"', '{"user": {"evil": 1},\n "format_version"', 1))
+    with pytest.raises(CheckpointError, match="duplicate key 'user'"):  # even though the last one wins intact
+        cio.read(path)
+
+
 def test_format_1_reads_with_a_warning(tmp_path):
     path = _tiny_cio(tmp_path)
     record = json.loads((path / "meta.json").read_text())
