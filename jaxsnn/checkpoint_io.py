@@ -173,7 +173,13 @@ def read(path: str | os.PathLike, names: Iterable[str] | None = None
     if unknown:
         raise CheckpointError(f"{path}: no array(s) {unknown}; available: {list(entries)}")
     keys = [entries[n]["key"] for n in names if entries[n]["key"] is not None]
-    data = _restore_arrays(path, names, keys, entries) if keys else {}
+    try:
+        data = _restore_arrays(path, names, keys, entries) if keys else {}
+    except CheckpointError as exc:
+        if not os.path.lexists(path):  # pruned or deleted while read: not damage
+            raise CheckpointNotFoundError(f"{path}: the checkpoint was removed while it was read (pruned by "
+                                          "the writer of its series?)") from exc
+        raise
     out = {}
     for n in names:
         e = entries[n]

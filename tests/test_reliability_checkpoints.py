@@ -382,6 +382,18 @@ def test_two_writer_processes(tmp_path):
         series.acquire()
 
 
+def test_checkpoint_removed_while_read_is_not_damage(tmp_path, monkeypatch):
+    path = _tiny_cio(tmp_path)
+    check = cio._check_tree
+
+    def prune_first(root):  # the writer prunes the step between the metadata and the data read
+        shutil.rmtree(root.parent)
+        return check(root)
+    monkeypatch.setattr(cio, "_check_tree", prune_first)
+    with pytest.raises(CheckpointNotFoundError, match="removed while it was read"):
+        cio.read(path)
+
+
 def test_reader_during_continuous_saves_with_keep_1(tmp_path):
     run = tmp_path / "run"
     writer = _writer(run, 1, 150, keep=1)
