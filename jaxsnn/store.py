@@ -311,6 +311,9 @@ def _load(path, like: Simulation) -> Simulation:
 
 
 def _compare(path, what, got, want) -> None:
+    if not isinstance(got, dict):
+        raise CheckpointError(f"checkpoint {path}: damaged metadata, '{what.strip() or 'network'}' is not a "
+                              f"mapping but {got!r:.100}")
     diff = [k for k in sorted(set(want) | set(got)) if want.get(k) != got.get(k)]
     if diff:
         k = diff[0]
