@@ -14,7 +14,7 @@ from .cache import disable_compilation_cache, enable_compilation_cache
 from .core.engine import COMPILER_OPTIONS, advance, init, jit, scan, simulation_key, step
 from .core.ensemble import advance_ensemble
 from .core.overflow import Overflow, check
-from .errors import CapacityError, JaxsnnError
+from .errors import CapacityError, CheckpointError, JaxsnnError, NodeIndexError
 from .network import Network
 from .nodes import NodeCollection
 from .simulation import Simulation, build, simulate
@@ -30,7 +30,7 @@ from .store import (
 )
 
 __version__ = "0.2.0"
-__all__ = ["COMPILER_OPTIONS", "CapacityError", "JaxsnnError", "Network", "NodeCollection", "Overflow", "Simulation",
+__all__ = ["COMPILER_OPTIONS", "CapacityError", "CheckpointError", "JaxsnnError", "NodeIndexError", "Network", "NodeCollection", "Overflow", "Simulation",
            "Stored", "advance", "advance_ensemble", "build", "check", "disable_compilation_cache",
            "enable_compilation_cache", "init", "jit", "load", "load_checkpoint", "random", "restore_into", "resume",
            "save_checkpoint", "scan", "simulate", "simulate_with_checkpoints", "simulation_key", "step", "store"]

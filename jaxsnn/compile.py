@@ -9,6 +9,7 @@ arrays it makes are the inputs of :mod:`jaxsnn.core`.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import math
 
 import jax
@@ -51,6 +52,7 @@ class Layout:
     weight_recorders: tuple  # node ids
     synapse_recorder: np.ndarray  # per synapse: index into weight_recorders or -1
     device_connections: dict  # generator and recorder connections as NEST's GetConnections lists them
+    initial_state_sha256: str  # digest of the built V_m and weights: a checkpoint must be of this build
 
 
 @dataclasses.dataclass(frozen=True)
@@ -96,8 +98,15 @@ def compile_network(net: Network, seed, *, slice_capacity: int | None = None, re
     layout = Layout(net._n_nodes, neuron_of_node, node_of_neuron,
                     tuple((p.model, p.base, p.first, p.n) for p in net._pops), syn["models"], syn["syn_params"],
                     rec["spike_recorders"], rec["multimeters"], rec["weight_recorders"], rec["synapse_recorder"],
-                    _device_connections(net))
+                    _device_connections(net), _initial_digest(state))
     return Compiled(model, params, state, layout)
+
+
+def _initial_digest(state) -> str:
+    h = hashlib.sha256()
+    for a in (state.neurons.V_rel, state.synapses.weight):
+        h.update(np.ascontiguousarray(np.asarray(a)).tobytes())
+    return h.hexdigest()
 
 
 def _cat(pops, name):

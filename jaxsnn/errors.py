@@ -26,3 +26,27 @@ def unknown_name(kind: str, name: str, known) -> JaxsnnError:
 
 class NodeIndexError(JaxsnnError, IndexError):
     """An index or slice outside a NodeCollection (also an ``IndexError``, as NEST raises)."""
+
+
+class CheckpointError(JaxsnnError):
+    """A checkpoint or store is missing, damaged, inconsistent, of another format, or cannot be written."""
+
+
+class CheckpointNotFoundError(CheckpointError, FileNotFoundError):
+    """There is no checkpoint where one was asked for (also a ``FileNotFoundError``)."""
+
+
+class CheckpointExistsError(CheckpointError, FileExistsError):
+    """A checkpoint would replace an existing one without ``overwrite=True`` (also a ``FileExistsError``)."""
+
+
+class CheckpointMismatchError(CheckpointError):
+    """An intact checkpoint of a different network than the one it is loaded into."""
+
+
+class CheckpointLockedError(CheckpointError):
+    """Another writer holds the checkpoint directory."""
+
+
+class CheckpointWarning(UserWarning):
+    """A checkpoint was usable only in part (e.g. resume fell back past a damaged one)."""

@@ -73,8 +73,9 @@ def test_metadata_round_trip_with_versions(tmp_path):
             "flag": np.bool_(True), "nested": {"ids": (1, 2), "none": None}}
     cio.write(tmp_path / "ck", {"w": np.ones(3, np.float32)}, user)
     meta = cio.read_meta(tmp_path / "ck")
-    assert set(meta) == {"format_version", "versions", "arrays", "user"}
-    assert meta["format_version"] == cio.FORMAT_VERSION == 1
+    assert set(meta) == {"format_version", "versions", "arrays", "user", "meta_sha256"}
+    assert meta["format_version"] == cio.FORMAT_VERSION == 2
+    assert len(meta["meta_sha256"]) == 64
     assert meta["versions"]["jax"] == jax.__version__
     assert meta["versions"]["numpy"] == np.__version__
     assert meta["versions"]["orbax-checkpoint"] == ocp.__version__
@@ -156,6 +157,7 @@ def test_metadata_disagreeing_with_data(tmp_path, field, value, expect):
     cio.write(path, _arrays(), {})
     record = json.loads((path / "meta.json").read_text())
     record["arrays"]["big/w"][field] = value
+    record["meta_sha256"] = cio._meta_digest(record)  # consistent metadata that lies about the data
     (path / "meta.json").write_text(json.dumps(record))
     with pytest.raises(CheckpointError, match=expect):
         cio.read(path)
@@ -167,10 +169,11 @@ def test_missing_checkpoint_is_file_not_found(tmp_path):
 
 
 def test_newer_format_version_is_refused(tmp_path, monkeypatch):
-    monkeypatch.setattr(cio, "FORMAT_VERSION", 2)
+    monkeypatch.setattr(cio, "FORMAT_VERSION", 3)
+    monkeypatch.setitem(cio._RECORD_KEYS, 3, cio._RECORD_KEYS[2])
     cio.write(tmp_path / "ck", _arrays(), {})
     monkeypatch.undo()
-    with pytest.raises(CheckpointError, match="format_version 2 is newer"):
+    with pytest.raises(CheckpointError, match="checkpoint format 3 is newer"):
         cio.read(tmp_path / "ck")
 
 
@@ -193,7 +196,7 @@ def test_partial_read_returns_only_requested(tmp_path):
 def test_write_to_existing_path_raises(tmp_path):
     path = tmp_path / "ck"
     cio.write(path, {"a": np.arange(3)}, {"v": 1})
-    with pytest.raises(FileExistsError, match="ck"):
+    with pytest.raises(cio.CheckpointExistsError, match="ck"):
         cio.write(path, {"a": np.arange(4)}, {"v": 2})
     (tmp_path / "empty_dir").mkdir()
     with pytest.raises(FileExistsError):
@@ -233,8 +236,9 @@ def test_failed_overwrite_keeps_old_checkpoint(tmp_path, monkeypatch, inject):
     old = {"a": np.arange(100_000, dtype=np.float32)}
     cio.write(path, old, {"v": 1})
     inject(monkeypatch)
-    with pytest.raises(OSError, match="simulated"):
+    with pytest.raises(CheckpointError, match="simulated") as err:
         cio.write(path, {"a": np.zeros(100_000, np.float32)}, {"v": 2}, overwrite=True)
+    assert "is unchanged" in str(err.value)
     monkeypatch.undo()
     got, meta = cio.read(path)
     _assert_bit_exact(got, old)
@@ -244,7 +248,7 @@ def test_failed_overwrite_keeps_old_checkpoint(tmp_path, monkeypatch, inject):
 
 def test_failed_write_leaves_nothing(tmp_path, monkeypatch):
     _fail_in_orbax_serialize(monkeypatch)
-    with pytest.raises(OSError, match="simulated"):
+    with pytest.raises(CheckpointError, match="simulated"):
         cio.write(tmp_path / "ck", {"a": np.arange(10)}, {})
     assert _listing(tmp_path) == []
 
@@ -257,7 +261,7 @@ def test_series_keeps_last_k(tmp_path):
     for step in (10, 20, 30, 40):
         series.save(step, {"v": np.full(5, step, np.int32)}, {"step": step})
     assert series.steps() == [30, 40] and series.latest_step() == 40
-    assert _listing(tmp_path / "run") == ["30", "40"]
+    assert _listing(tmp_path / "run") == [".lock", "30", "40"]
     arrays, meta = series.restore()
     assert arrays["v"].tolist() == [40] * 5 and meta == {"step": 40}
     assert series.restore(30, names=["v"])[0]["v"][0] == 30
@@ -277,7 +281,7 @@ def test_series_ignores_and_cleans_stale_temp_dirs(tmp_path):
     (run / "notes.txt").write_text("user file, must survive")
     assert CheckpointSeries(run).latest_step() == 1
     series.save(2, {"v": np.arange(4)}, {})
-    assert _listing(run) == ["1", "2", "notes.txt"]
+    assert _listing(run) == [".lock", "1", "2", "notes.txt"]
 
 
 _CHILD = textwrap.dedent("""
@@ -336,4 +340,4 @@ def test_sigkill_during_save_keeps_previous_step(tmp_path, kill_when):
     _assert_bit_exact(arrays, step1)
     assert meta == {"step": 1}
     series.save(2, {"v": np.zeros(3)}, {"step": 2})
-    assert _listing(run) == ["1", "2"]
+    assert _listing(run) == [".lock", "1", "2"]
