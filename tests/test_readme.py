@@ -33,7 +33,7 @@ print("README-RESULT " + json.dumps(failed))
 def python_blocks(text):
     """[(line of the first code line, code)] of every ```python block, in order."""
     blocks = []
-    for m in re.finditer(r"^```python\n(.*?)^```", text, re.S | re.M):
+    for m in re.finditer(r"^```python\n(.*?)^```", text, re.DOTALL | re.MULTILINE):
         blocks.append((text.count("\n", 0, m.start(1)) + 1, m.group(1)))
     return blocks
 
