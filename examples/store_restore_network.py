@@ -56,7 +56,8 @@ def main(argv=None):
     args = ap.parse_args(argv)
     T = args.t_sim
     t_start = time.perf_counter()
-    work = pathlib.Path(tempfile.mkdtemp(prefix="jaxsnn_store_restore_"))
+    tmp = tempfile.TemporaryDirectory(prefix="jaxsnn_store_restore_")  # removed at the end, also on errors
+    work = pathlib.Path(tmp.name)
     runs, results, timings = {}, {"runs": {}}, {}
 
     print("*** Initial simulation ***")
@@ -120,6 +121,7 @@ def main(argv=None):
         (args.out / "summary.json").write_text(json.dumps(summary, indent=1))
         plot(runs, events, w, args.out / "store_restore_network.png")
     ok = results["same_seed_identical"] and results["other_seed_differs"] and results["resume_equals_continuation"]
+    tmp.cleanup()
     return 0 if ok else 1
 
 
