@@ -38,7 +38,7 @@ def stats(sim, ein, t0, t1):
     ev = sim.events(ein.sr)
     ev = ev[(ev.times > t0) & (ev.times <= t1)]
     w = sim.connections("e_syn").weight.to_numpy()
-    return ev, {"spikes": int(len(ev)), "rate_E": len(ev) / ein.nE / ((t1 - t0) / 1000),
+    return ev, {"spikes": len(ev), "rate_E": len(ev) / ein.nE / ((t1 - t0) / 1000),
                 "w_mean": float(w.mean()), "w_std": float(w.std())}
 
 
