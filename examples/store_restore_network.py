@@ -14,7 +14,8 @@ Then six runs of ``t_sim`` each:
 5. the same with another seed: different spikes;
 6. the network resumed from the complete checkpoint: identical to the continuation (2), bit for bit.
 
-Writes ``DIR/store_restore_network.png`` and ``DIR/summary.json`` with ``--out``.
+Writes ``DIR/store_restore_network.png`` and ``DIR/summary.json`` (seed, precision, versions, results
+and timings apart) with ``--out``. Exits with 1 if any of the three bit-for-bit claims does not hold.
 """
 import argparse
 import json
@@ -22,7 +23,9 @@ import pathlib
 import tempfile
 import textwrap
 import time
+from importlib import metadata
 
+import jax
 import numpy as np
 
 import jaxsnn
@@ -35,7 +38,7 @@ def stats(sim, ein, t0, t1):
     ev = sim.events(ein.sr)
     ev = ev[(ev.times > t0) & (ev.times <= t1)]
     w = sim.connections("e_syn").weight.to_numpy()
-    return ev, {"spikes": int(len(ev)), "rate_E": len(ev) / ein.nE / ((t1 - t0) / 1000),
+    return ev, {"spikes": len(ev), "rate_E": len(ev) / ein.nE / ((t1 - t0) / 1000),
                 "w_mean": float(w.mean()), "w_std": float(w.std())}
 
 
@@ -52,8 +55,10 @@ def main(argv=None):
     ap.add_argument("--scale", type=float, default=1.0, help="network size relative to NEST's example")
     args = ap.parse_args(argv)
     T = args.t_sim
-    work = pathlib.Path(tempfile.mkdtemp(prefix="jaxsnn_store_restore_"))
-    runs, summary = {}, {"runs": {}}
+    t_start = time.perf_counter()
+    tmp = tempfile.TemporaryDirectory(prefix="jaxsnn_store_restore_")  # removed at the end, also on errors
+    work = pathlib.Path(tmp.name)
+    runs, results, timings = {}, {"runs": {}}, {}
 
     print("*** Initial simulation ***")
     ein = EINetwork(scale=args.scale)
@@ -62,12 +67,12 @@ def main(argv=None):
 
     print("*** Storing simulation ***")
     t = time.perf_counter()
-    summary["store_bytes"] = jaxsnn.store(work / "ein_1000", initial, {"e": ein.e_neurons, "i": ein.i_neurons},
+    results["store_bytes"] = jaxsnn.store(work / "ein_1000", initial, {"e": ein.e_neurons, "i": ein.i_neurons},
                                           ("e_syn", "i_syn"))
-    summary["store_s"] = time.perf_counter() - t
+    timings["store"] = time.perf_counter() - t
     t = time.perf_counter()
-    summary["checkpoint_bytes"] = jaxsnn.save_checkpoint(work / "ckpt_1000", initial)
-    summary["checkpoint_s"] = time.perf_counter() - t
+    results["checkpoint_bytes"] = jaxsnn.save_checkpoint(work / "ckpt_1000", initial)
+    timings["checkpoint"] = time.perf_counter() - t
 
     print("*** Continuing simulation ***")
     continued = jaxsnn.simulate(initial, T, progress=True)
@@ -76,10 +81,10 @@ def main(argv=None):
     print("*** Reloading and resuming simulation (three times: seed, same seed, other seed) ***")
     t = time.perf_counter()
     stored = jaxsnn.load(work / "ein_1000")
-    summary["restore_s"] = time.perf_counter() - t
+    timings["load_store"] = time.perf_counter() - t
     t = time.perf_counter()
     ein_r, sim_r = restore(stored, ein.seed, args.scale)
-    summary["rebuild_s"] = time.perf_counter() - t
+    timings["rebuild_from_store"] = time.perf_counter() - t
     runs["Reloaded simulation"] = (ein_r, jaxsnn.simulate(sim_r, T, progress=True), 0.0, T)
     ein_s, sim_s = restore(jaxsnn.load(work / "ein_1000"), ein.seed, args.scale)
     runs["Reloaded simulation (same seed)"] = (ein_s, jaxsnn.simulate(sim_s, T, progress=True), 0.0, T)
@@ -91,27 +96,54 @@ def main(argv=None):
     template = ein_c.build()
     t = time.perf_counter()
     resumed = jaxsnn.load_checkpoint(work / "ckpt_1000", template)
-    summary["checkpoint_restore_s"] = time.perf_counter() - t
+    timings["load_checkpoint"] = time.perf_counter() - t
     runs["Resumed from complete checkpoint"] = (ein_c, jaxsnn.simulate(resumed, T, progress=True), T, 2 * T)
 
     events = {}
     for name, (e, sim, t0, t1) in runs.items():
-        events[name], summary["runs"][name] = stats(sim, e, t0, t1)
+        events[name], results["runs"][name] = stats(sim, e, t0, t1)
     same = lambda a, b: events[a].reset_index(drop=True).equals(events[b].reset_index(drop=True))
     w = {name: sim.connections("e_syn").weight.to_numpy() for name, (_, sim, _, _) in runs.items()}
-    summary["same_seed_identical"] = same("Reloaded simulation", "Reloaded simulation (same seed)") and np.array_equal(
+    results["same_seed_identical"] = same("Reloaded simulation", "Reloaded simulation (same seed)") and np.array_equal(
         w["Reloaded simulation"], w["Reloaded simulation (same seed)"])
-    summary["other_seed_differs"] = not same("Reloaded simulation", "Reloaded simulation (different seed)")
-    summary["resume_equals_continuation"] = same("Continued simulation", "Resumed from complete checkpoint") and \
+    results["other_seed_differs"] = not same("Reloaded simulation", "Reloaded simulation (different seed)")
+    results["resume_equals_continuation"] = same("Continued simulation", "Resumed from complete checkpoint") and \
         np.array_equal(w["Continued simulation"], w["Resumed from complete checkpoint"]) and np.array_equal(
             runs["Continued simulation"][1].get().V_m, runs["Resumed from complete checkpoint"][1].get().V_m)
+    timings["total"] = time.perf_counter() - t_start
+    summary = {"seed": ein.seed, "other_seed": OTHER_SEED,
+               "precision": "float64" if jax.config.jax_enable_x64 else "float32",
+               "scale": args.scale, "t_sim_ms": T, "versions": versions(), "results": results,
+               "timings_s": {k: round(v, 3) for k, v in timings.items()}}
     print(json.dumps(summary, indent=1))
     if args.out:
         args.out.mkdir(parents=True, exist_ok=True)
         (args.out / "summary.json").write_text(json.dumps(summary, indent=1))
         plot(runs, events, w, args.out / "store_restore_network.png")
-    ok = summary["same_seed_identical"] and summary["other_seed_differs"] and summary["resume_equals_continuation"]
+    ok = results["same_seed_identical"] and results["other_seed_differs"] and results["resume_equals_continuation"]
+    tmp.cleanup()
     return 0 if ok else 1
+
+
+def versions():
+    """Versions of jaxsnn and of the packages its results depend on."""
+    return {"jaxsnn": jaxsnn.__version__, "jax": jax.__version__, "numpy": np.__version__,
+            "orbax": metadata.version("orbax-checkpoint")}
+
+
+CAPTIONS = [
+    ("Top left: the initial simulation from a random start; at its end V_m and weights are stored and a "
+     "complete checkpoint is written."),
+    ("Weight histogram: the e_syn weights at the end of each run, in the colour of that run's raster; "
+     "identical runs overlay."),
+    "Right, first: the continuation of the initial simulation from its full state, spikes in transit included.",
+    ("Right, second: the network rebuilt from the store, where time restarts at 0 without STDP traces or "
+     "spikes in transit, so it differs from the continuation."),
+    "Right, third: the same rebuild with the same seed gives identical spikes, bit for bit.",
+    "Right, fourth: the same rebuild with another seed gives different spikes.",
+    ("Right, last: resumed from the complete checkpoint it is identical to the continuation, bit for bit "
+     "(NEST's store cannot do this)."),
+]
 
 
 def plot(runs, events, weights, path):
@@ -133,30 +165,15 @@ def plot(runs, events, weights, path):
         axes[k].set_xlim(t0, t1)
         axes[k].set_title(name, fontsize=9)
         hist.hist(weights[name][::41], bins=np.arange(0.7, 1.4, 0.01), histtype="step", density=True,
-                  color=colors[k], alpha=0.7, lw=2, label=name)
+                  color=colors[k], alpha=0.7, lw=2, ls=("-", "--")[k % 2], label=name)
     axes[0].set_ylabel("neuron id")
     axes[-1].set_xlabel("Time [ms]")
     hist.set(xlabel="Weight w [mV]", ylabel="p(w)")
+    hist.legend(fontsize=6, loc="upper right", frameon=False)
     text = fig.add_subplot(gs[2:, 0])
     text.set_axis_off()
-    text.text(0, 1, textwrap.dedent("""\
-        Storing, loading and continuing a simulation of a balanced E-I network
-        with STDP in excitatory synapses (jaxsnn).
-
-        Top left: initial simulation for 1000 ms. Network state (V_m per
-        population, connections with delays, synaptic weights) is stored at the
-        end, and a complete checkpoint is written.
-
-        Right, from the top: the continuation (t = 1000-2000 ms) from the full
-        state, spikes in transit included; the network rebuilt from the store
-        (time restarts at 0; STDP traces and spikes in transit are not stored,
-        so dynamics differ from the continuation); the same with the same seed:
-        identical spikes; with another seed: different spikes; resumed from the
-        complete checkpoint: identical to the continuation, bit for bit (what
-        NEST cannot do).
-
-        Above: e_syn weights at the end of each run (every 41st synapse);
-        identical runs overlay."""), transform=text.transAxes, fontsize=8, va="top")
+    body = "\n\n".join("\n".join(textwrap.wrap(c, 76)) for c in CAPTIONS)
+    text.text(0, 1, body, transform=text.transAxes, fontsize=8, va="top", linespacing=1.3)
     fig.suptitle("Storing and reloading a network simulation")
     fig.savefig(path, dpi=100)
     print(f"wrote {path}")

@@ -1,6 +1,14 @@
-"""Run a NEST reference case with jaxsnn and print our output with the keys of the case's ``expected``.
+"""Run a NEST reference case with jaxsnn and compare our output with the case's ``expected``.
 
-    python -m jaxsnn.conformance CASE.json [--x64]
+    python -m jaxsnn.conformance CASE.json [--x64] [--output OUT.json]
+
+For every key of ``expected`` it prints ``PASS`` or ``FAIL`` with the largest deviation, and exits with
+1 if any key fails (0 if all pass, 2 on an unusable case). A case without ``expected`` prints our output
+as JSON instead; ``--output`` writes it to a file in either case. The criteria are those of
+``tests/test_conformance.py``: spike times, senders, sample times and connectivity identical; in float64
+(``--x64``) V_m bit-identical in the neuron cases and within 1e-9 mV in the network case, STDP weights
+and K+ within 1e-12 relative, the network's weights within 1e-9 mV; in float32 (the default) V_m within
+1e-3 mV, STDP values within 1e-5 relative, the network's weights within 1e-4 mV.
 
 Cases follow the schema of ``tests/reference/README.md`` (kinds ``neuron``, ``stdp``, ``network``).
 One NEST convention is reproduced here, not in the engine: the multimeter's lag of one min_delay
@@ -109,10 +117,64 @@ def _ms(times):
     return [round(float(t), 6) for t in times]
 
 
+# ------------------------------------------------------------------------------ comparison with NEST
+EXACT = ("exact", 0.0, 0.0)
+
+
+def criteria(kind: str, x64: bool) -> dict:
+    """Per key of ``expected``: (how, rtol, atol); ``how`` is "exact" (identical) or "close"."""
+    close = lambda rtol, atol: ("close", rtol, atol)
+    if kind == "neuron":
+        return {"spike_times": EXACT, "V_m_times": EXACT, "V_m": EXACT if x64 else close(0.0, 1e-3)}
+    if kind == "stdp":
+        r = close(1e-12 if x64 else 1e-5, 0.0)
+        return {"weight_recorder_times": EXACT, "weight_recorder_weights": r, "final_weight": r, "final_Kplus": r}
+    w = close(0.0, 1e-9 if x64 else 1e-4)
+    return {"spike_times": EXACT, "spike_senders": EXACT, "final_V_m": close(0.0, 1e-9 if x64 else 1e-3),
+            "e_syn_final/source": EXACT, "e_syn_final/target": EXACT, "e_syn_final/delay": EXACT,
+            "e_syn_final/weight": w}
+
+
+def _flat(d: dict) -> dict:
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, dict):
+            out.update({f"{k}/{kk}": vv for kk, vv in v.items()})
+        else:
+            out[k] = v
+    return out
+
+
+def compare(case: dict, out: dict, x64: bool) -> dict:
+    """{key: (passed, detail)} for every key of ``case["expected"]``; keys we have no criterion for fail."""
+    exp, got, crit = _flat(case["expected"]), _flat(out), criteria(case["kind"], x64)
+    result = {}
+    for key, want in exp.items():
+        if key not in crit or key not in got:
+            result[key] = (False, "no criterion for this key" if key not in crit else "missing from our output")
+            continue
+        how, rtol, atol = crit[key]
+        a, b = np.asarray(got[key], float), np.asarray(want, float)
+        if a.shape != b.shape:
+            result[key] = (False, f"{a.size} values, NEST has {b.size}")
+            continue
+        dev = float(np.max(np.abs(a - b))) if a.size else 0.0
+        if how == "exact":
+            ok = bool(np.array_equal(a, b))
+            detail = "identical" if ok else f"{int(np.sum(a != b))} of {a.size} differ (max |diff| {dev:.3g})"
+        else:
+            ok = bool(np.all(np.abs(a - b) <= atol + rtol * np.abs(b)))
+            bound = f"atol {atol:g}" if atol else f"rtol {rtol:g}"
+            detail = f"max |diff| {dev:.3g} ({bound})"
+        result[key] = (ok, detail)
+    return result
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="python -m jaxsnn.conformance", description=__doc__.splitlines()[0])
     ap.add_argument("case", help="a case JSON file")
     ap.add_argument("--x64", action="store_true", help="simulate in float64 (bit-exact with NEST)")
+    ap.add_argument("--output", help="also write our output as JSON to this file")
     args = ap.parse_args(argv)
     import jax
 
@@ -125,9 +187,21 @@ def main(argv=None):
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    json.dump(out, sys.stdout)
-    print()
-    return 0
+    if args.output:
+        with open(args.output, "w") as f:
+            json.dump(out, f)
+    if "expected" not in case:
+        json.dump(out, sys.stdout)
+        print()
+        return 0
+    x64 = bool(jax.config.jax_enable_x64)
+    result = compare(case, out, x64)
+    for key, (ok, detail) in result.items():
+        print(f"{'PASS' if ok else 'FAIL'}  {key}: {detail}")
+    failed = [k for k, (ok, _) in result.items() if not ok]
+    print(f"{'FAIL' if failed else 'PASS'}: {len(result) - len(failed)} of {len(result)} keys agree with NEST "
+          f"({'float64' if x64 else 'float32'})")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -42,7 +42,8 @@ def test_scaling(tmp_path):
     assert all(0 < r["run_peak_rss_mib"] <= r["peak_rss_mib"] for r in rows)
 
 
-@pytest.mark.parametrize("vmap", [False, True])
+# the batched variant compiles a second, vmapped program (10-30 s): slow
+@pytest.mark.parametrize("vmap", [False, pytest.param(True, marks=pytest.mark.slow)])
 def test_ensemble(tmp_path, vmap):
     res = run("ensemble.py", tmp_path, "--n", "2", "--t-sim", T_SIM, "--runs", "1", *(["--vmap"] if vmap else []))
     one, two = res["rows"]

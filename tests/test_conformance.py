@@ -64,18 +64,50 @@ def test_network_case(path, precision):
                                atol=1e-9 if precision else 1e-4)
 
 
-def test_command_line_prints_expected_keys():
-    path = CASES / "iaf_delta_subthreshold.json"
-    r = subprocess.run([sys.executable, "-m", "jaxsnn.conformance", str(path), "--x64"], capture_output=True,
-                       text=True, check=True)
-    out, exp = json.loads(r.stdout), load(path)["expected"]
-    assert set(out) == set(exp)
-    np.testing.assert_allclose(out["V_m"], exp["V_m"], rtol=0, atol=1e-9)
+def _cli(path, *flags):
+    return subprocess.run([sys.executable, "-m", "jaxsnn.conformance", str(path), *flags], capture_output=True,
+                          text=True, check=False)
+
+
+def test_command_line_passes_a_nest_case_key_by_key(tmp_path):
+    path = CASES / "iaf_delta_spike_and_refractory.json"
+    r = _cli(path, "--x64", "--output", str(tmp_path / "out.json"))
+    assert r.returncode == 0, r.stdout + r.stderr
+    for key in load(path)["expected"]:
+        assert f"PASS  {key}: " in r.stdout
+    assert "FAIL" not in r.stdout and "PASS: 3 of 3 keys agree with NEST (float64)" in r.stdout
+    assert set(json.loads((tmp_path / "out.json").read_text())) == set(load(path)["expected"])
+
+
+def test_command_line_fails_a_corrupted_case(tmp_path):
+    case = load(CASES / "iaf_delta_spike_and_refractory.json")
+    case["expected"]["V_m"][5] += 1e-12  # one sample off by far less than float32 could see
+    case["expected"]["spike_times"][0] += 0.1  # one spike a step late
+    path = tmp_path / "corrupted.json"
+    path.write_text(json.dumps(case))
+    r = _cli(path, "--x64")
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "FAIL  V_m: " in r.stdout and "FAIL  spike_times: 1 of" in r.stdout and "PASS  V_m_times" in r.stdout
+    assert "FAIL: 1 of 3 keys agree" in r.stdout
+    r32 = _cli(path)  # float32: the 1e-12 mV is within its tolerance, the late spike is not
+    assert r32.returncode == 1 and "PASS  V_m: " in r32.stdout and "FAIL  spike_times" in r32.stdout
+
+
+def test_command_line_prints_our_output_for_a_case_without_expected(tmp_path):
+    case = load(CASES / "iaf_delta_subthreshold.json")
+    exp = case.pop("expected")
+    path = tmp_path / "case.json"
+    path.write_text(json.dumps(case))
+    r = _cli(path, "--x64")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    np.testing.assert_array_equal(out["V_m"], exp["V_m"])
 
 
 def test_unsupported_kind_is_a_clear_error(tmp_path):
     path = tmp_path / "case.json"
     path.write_text(json.dumps({"kind": "aeif", "expected": {}}))
-    r = subprocess.run([sys.executable, "-m", "jaxsnn.conformance", str(path)], capture_output=True, text=True)
+    r = subprocess.run([sys.executable, "-m", "jaxsnn.conformance", str(path)], capture_output=True, text=True,
+                       check=False)
     assert r.returncode == 2
     assert "'aeif' is not supported" in r.stderr and "neuron" in r.stderr

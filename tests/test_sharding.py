@@ -57,6 +57,7 @@ SPLIT = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow  # 1-2 min: a child process compiles the network for 3 devices and regrows its capacities
 @pytest.mark.parametrize("x64", [False, True])
 def test_split_over_devices_is_bit_identical(x64):
     r = subprocess.run([sys.executable, "-c", SPLIT], capture_output=True, text=True,

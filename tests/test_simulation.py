@@ -25,6 +25,7 @@ def test_split_run_is_bit_identical_to_one_run():
     assert not np.array_equal(sim.connections().weight, whole.connections().weight)  # and plastic
 
 
+@pytest.mark.slow  # about 35 s: every capacity growth recompiles the loop
 def test_capacities_grow_instead_of_dropping():
     big, sr, mm = small_network()
     tiny, _, _ = small_network(record_capacity=8, slice_capacity=2)

@@ -203,6 +203,7 @@ DEVICES = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow  # about 35 s: two child processes, one with 4 devices
 def test_results_do_not_depend_on_device_or_thread_count():
     outs = []
     for env in (cpu_devices(1, "--xla_cpu_multi_thread_eigen=false"), cpu_devices(4)):
