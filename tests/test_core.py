@@ -161,3 +161,11 @@ def test_time_beyond_two_to_the_thirty_steps_is_exact_and_the_counter_end_is_ref
         jaxsnn.simulate(end, 20.0)
     with pytest.raises(jaxsnn.CapacityError, match="32-bit step counter"):
         jaxsnn.check(jaxsnn.advance(end.model, end.params, end.state, 200))
+
+
+@pytest.mark.parametrize("chunk_steps", [0, -1, 1.5, True])
+def test_chunk_steps_must_be_a_whole_number_of_steps(chunk_steps):
+    net = jaxsnn.Network()
+    net.create("iaf_psc_delta")
+    with pytest.raises(jaxsnn.JaxsnnError, match="chunk_steps"):
+        net.build(chunk_steps=chunk_steps)
