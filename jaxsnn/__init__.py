@@ -30,7 +30,10 @@ from .store import (
 )
 
 __version__ = "0.2.0"
-__all__ = ["COMPILER_OPTIONS", "CapacityError", "CheckpointError", "JaxsnnError", "NodeIndexError", "Network", "NodeCollection", "Overflow", "Simulation",
-           "Stored", "advance", "advance_ensemble", "build", "check", "disable_compilation_cache",
-           "enable_compilation_cache", "init", "jit", "load", "load_checkpoint", "random", "restore_into", "resume",
-           "save_checkpoint", "scan", "simulate", "simulate_with_checkpoints", "simulation_key", "step", "store"]
+__all__ = [
+    'COMPILER_OPTIONS', 'CapacityError', 'CheckpointError', 'JaxsnnError', 'Network', 'NodeCollection',
+    'NodeIndexError', 'Overflow', 'Simulation', 'Stored', 'advance', 'advance_ensemble', 'build', 'check',
+    'disable_compilation_cache', 'enable_compilation_cache', 'init', 'jit', 'load', 'load_checkpoint',
+    'random', 'restore_into', 'resume', 'save_checkpoint', 'scan', 'simulate', 'simulate_with_checkpoints',
+    'simulation_key', 'step', 'store',
+]

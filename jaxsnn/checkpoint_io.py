@@ -540,7 +540,8 @@ def _restore_arrays(path: Path, names: list[str], keys: list[str],
 def _validate(path: Path, record: Any) -> None:
     """Check the metadata record's checksum, schema and version; CheckpointError naming what is wrong."""
     if not isinstance(record, dict) or type(record.get("format_version")) is not int:
-        raise CheckpointError(f"{path}: metadata meta.json is not a jaxsnn checkpoint record (no integer format_version)")
+        raise CheckpointError(f"{path}: metadata meta.json is not a jaxsnn checkpoint record "
+                              "(no integer format_version)")
     version = record["format_version"]
     if version > FORMAT_VERSION:
         raise CheckpointError(f"{path}: checkpoint format {version} is newer than the formats this jaxsnn reads "

@@ -87,11 +87,13 @@ def compile_network(net: Network, seed, *, slice_capacity: int | None = None, re
         spec=spec, neurons=ntop, synapses=syn["topology"],
         poisson=PoissonTopology(target=i32(gen["pg_target"]), delay=i32(gen["pg_delay"]),
                                 generator=i32(gen["pg_generator"]),
-                                stream=jnp.arange(len(gen["pg_target"]), dtype=jnp.uint32), window=i32(gen["pg_window"])),
+                                stream=jnp.arange(len(gen["pg_target"]), dtype=jnp.uint32),
+                                window=i32(gen["pg_window"])),
         spike_events=SpikeEvents(step=i32(sg[:, 0]), target=i32(sg[:, 2]), delay=i32(sg[:, 4])),
         recorders=rec["topology"])
     params = Params(neurons=nrn, stdp=jnp.asarray(syn["table"], fdt),
-                    poisson=PoissonParams(rate=jnp.asarray(gen["pg_rate"], fdt), weight=jnp.asarray(gen["pg_weight"], fdt)),
+                    poisson=PoissonParams(rate=jnp.asarray(gen["pg_rate"], fdt),
+                                          weight=jnp.asarray(gen["pg_weight"], fdt)),
                     spike_weight=jnp.asarray(sg[:, 3], fdt))
     V_rel = jnp.asarray(_cat(pops, "V_m") - _cat(pops, "E_L"), fdt)
     state = engine.init(model, params, seed, V_rel, jnp.asarray(syn["weight"], fdt), jnp.asarray(syn["kplus"], fdt))
@@ -116,7 +118,8 @@ def _cat(pops, name):
 def _neuron_index(net, pops):
     """node id -> neuron index (-1: not a neuron) and back."""
     neuron_of_node = np.full(net._n_nodes + 1, -1, np.int64)
-    node_of_neuron = np.concatenate([np.arange(p.first, p.first + p.n) for p in pops]) if pops else np.zeros(0, np.int64)
+    ranges = [np.arange(p.first, p.first + p.n) for p in pops]
+    node_of_neuron = np.concatenate(ranges) if ranges else np.zeros(0, np.int64)
     neuron_of_node[node_of_neuron] = np.arange(len(node_of_neuron))
     return neuron_of_node, node_of_neuron
 
@@ -349,7 +352,8 @@ def _slice_length(net, syn, gen, rsteps, N) -> int:
     plastic ones, so that these spike at most once per slice."""
     delays = _delays(syn, gen)
     max_delay = int(max([1] + [a.max() for a in delays]))
-    recorder = [round(1.0 / net.resolution)] if any(c.model in ("spike_recorder", "multimeter") for c in net._conns) else []
+    recorded = any(c.model in ("spike_recorder", "multimeter") for c in net._conns)
+    recorder = [round(1.0 / net.resolution)] if recorded else []
     once_per_slice = np.zeros(N, bool)
     once_per_slice[syn["tgt"][syn["plastic"]]] = True
     once_per_slice[syn["src"]] = True

@@ -84,7 +84,8 @@ def _stdp(case):
     c = sim.connections("plastic")
     rec = sim.events(wr)
     return {"weight_recorder_times": _ms(rec.times), "weight_recorder_weights": rec.weights.tolist(),
-            "final_weight": float(c.weight.iloc[0]), "final_Kplus": float(np.asarray(sim.state.plasticity.pre.Kplus)[0])}
+            "final_weight": float(c.weight.iloc[0]),
+            "final_Kplus": float(np.asarray(sim.state.plasticity.pre.Kplus)[0])}
 
 
 def _network(case):

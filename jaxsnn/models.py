@@ -154,7 +154,8 @@ def check_neuron(where: str, v: dict, tics_per_step: int):
         checks.first_bad(f"{where}: t_ref", t, t < 0, "t_ref >= 0 ms")
         steps = np.ceil(checks.tics(t) / tics_per_step)
         checks.first_bad(f"{where}: t_ref", t, steps > checks.MAX_T_REF_STEPS,
-                         f"at most {checks.MAX_T_REF_STEPS} steps ({checks.MAX_T_REF_STEPS * tics_per_step / 1000} ms): "
+                         f"at most {checks.MAX_T_REF_STEPS} steps "
+                         f"({checks.MAX_T_REF_STEPS * tics_per_step / 1000} ms): "
                          "refractory counters are int32")
     if "V_reset" in v and "V_th" in v:
         bad = v["V_reset"] >= v["V_th"]
@@ -252,7 +253,8 @@ def _spike_times(where, v, h, tics_per_step):
     checks.first_bad(f"{where}: spike_times", t, steps > checks.MAX_SPIKE_STEP,
                      f"at most {checks.MAX_SPIKE_STEP} steps ({checks.MAX_SPIKE_STEP * h} ms; stamps are int32)")
     if len(w) and len(w) != len(t):
-        raise bad_value(f"{where}: spike_weights", f"<{len(w)} weights>", f"one weight per spike time ({len(t)}) or none")
+        raise bad_value(f"{where}: spike_weights", f"<{len(w)} weights>",
+                        f"one weight per spike time ({len(t)}) or none")
     checks.finite(f"{where}: spike_weights", w)
     return 0.001 * tic, w  # NEST's Time::get_ms of the grid time
 

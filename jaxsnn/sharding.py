@@ -142,8 +142,8 @@ def _part(spec, top, par, d, n, group, m, pg_d, sg_d):
     pg, ev = top.poisson, top.spike_events
     poisson = pg.replace(target=_pad(pg.target[p] - d * n, wp, n), delay=_pad(pg.delay[p], wp),
                          generator=_pad(pg.generator[p], wp), stream=_pad(pg.stream[p], wp))
-    events = ev.replace(step=_pad(ev.step[s], ws, np.iinfo(np.int32).max // 2), target=_pad(ev.target[s] - d * n, ws, n),
-                        delay=_pad(ev.delay[s], ws))
+    events = ev.replace(step=_pad(ev.step[s], ws, np.iinfo(np.int32).max // 2),
+                        target=_pad(ev.target[s] - d * n, ws, n), delay=_pad(ev.delay[s], ws))
     rec = top.recorders.replace(sample_index=tuple(np.clip(ix - d * n, 0, n - 1) for ix in top.recorders.sample_index),
                                 weight_mask=_pad(top.recorders.weight_mask[group], m, False))
     model = top.replace(neurons=ntop, synapses=synapses, poisson=poisson, spike_events=events, recorders=rec)
@@ -165,7 +165,7 @@ def split(spec: Spec, plan: Plan, state: State) -> State:
     def by_slot(w):
         return np.append(w, np.zeros(1, w.dtype))[plan.synapse_of_slot] if w.shape[0] else np.zeros((D, 0), w.dtype)
 
-    same = lambda tree: tree_map(lambda v: np.broadcast_to(v, (D,) + np.shape(v)), tree)
+    same = lambda tree: per_device(tree, D)
     weights = st.buffers.weights
     wr_count = np.zeros(D, np.int32)
     wr_count[0] = weights.count  # earlier weight records stay on device 0
@@ -252,6 +252,11 @@ def recorded(spec: Spec, plan: Plan, states: State, source) -> State:
             weights=weights,
             samples=first(samples).replace(
                 values=tuple(v[o, :, np.arange(len(o))].T for v, o in zip(samples.values, plan.mm_owner)))))
+
+
+def per_device(tree, D: int):
+    """``tree`` repeated along a new leading device axis (host arrays, no copies)."""
+    return tree_map(lambda v: np.broadcast_to(v, (D,) + np.shape(v)), tree)
 
 
 def spread(plan: Plan, tree):

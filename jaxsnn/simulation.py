@@ -195,12 +195,8 @@ def _run_until_it_fits(sim: Simulation, plan, k: int):
         model = model.replace(spec=_grown(model.spec, flags))
         buffers = recorders.empty(model.spec, model, sim.state.neurons.V_rel.dtype)
         if plan:  # one copy per device
-            D = len(plan.devices)
-            buffers = sharding.spread(plan, jax.tree_util.tree_map(lambda v: np.broadcast_to(v, (D,) + v.shape), buffers))
-            buffers = buffers.replace(recorded_until=state.buffers.recorded_until)
-        else:
-            buffers = buffers.replace(recorded_until=state.buffers.recorded_until)
-        state = state.replace(buffers=buffers)
+            buffers = sharding.spread(plan, sharding.per_device(buffers, len(plan.devices)))
+        state = state.replace(buffers=buffers.replace(recorded_until=state.buffers.recorded_until))
     raise CapacityError(f"capacities still exceeded after growing them {MAX_GROWTHS} times: {flags.describe()}.")
 
 

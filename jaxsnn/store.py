@@ -24,6 +24,7 @@ import jax
 import numpy as np
 
 from . import checkpoint_io as cio
+from .core import recorders
 from .errors import (
     CheckpointError,
     CheckpointMismatchError,
@@ -31,7 +32,6 @@ from .errors import (
     CheckpointWarning,
     JaxsnnError,
 )
-from .core import recorders
 from .frames import frame
 from .simulation import Simulation, simulate
 
@@ -212,7 +212,8 @@ def _with_capacities(spec, saved, where):
             if not (isinstance(value, list) and len(value) == len(fresh)):
                 raise CheckpointError(f"checkpoint {where}: capacity {name}={value!r} is not a list of "
                                       f"{len(fresh)} integers (one per multimeter)")
-            kw[name] = tuple(_capacity(f"{name}[{i}]", v, f, _INT32_MAX, where) for i, (v, f) in enumerate(zip(value, fresh)))
+            kw[name] = tuple(_capacity(f"{name}[{i}]", v, f, _INT32_MAX, where)
+                             for i, (v, f) in enumerate(zip(value, fresh)))
         else:
             top = max(fresh, spec.n_neurons * spec.slice_steps) if name == "slice_capacity" else _INT32_MAX
             kw[name] = _capacity(name, value, fresh, top, where)
@@ -267,7 +268,8 @@ def _load(path, like: Simulation) -> Simulation:
         fmt = meta.get("store_format", 1)
         raise CheckpointError(f"{path} is a complete checkpoint of store format {fmt!r} (written by jaxsnn "
                               f"{record['versions'].get('jaxsnn', '?')}); this jaxsnn continues only store format "
-                              f"{STORE_FORMAT}: run the simulation again from its start (or with the jaxsnn that wrote it)")
+                              f"{STORE_FORMAT}: run the simulation again from its start (or with the jaxsnn that "
+                              "wrote it)")
     want_keys = {"kind", "store_format", "network", "spec", "capacities", "records", "time_ms"}
     if set(meta) != want_keys:
         raise CheckpointError(f"checkpoint {path}: damaged metadata, entries {sorted(set(meta) ^ want_keys)} "
@@ -371,7 +373,8 @@ def _record_names(path, recs, entries, like) -> list:
 def _difference(name, theirs, ours, sim) -> str:
     """e.g. "params/neurons/I_e differs for 20 of 100 neurons (first: node 4, 376.0 in the checkpoint, 400.0 here)"."""
     if theirs.shape != ours.shape or theirs.dtype != ours.dtype:
-        return (f"{name} is {theirs.dtype}{list(theirs.shape)} in the checkpoint but {ours.dtype}{list(ours.shape)} here")
+        return (f"{name} is {theirs.dtype}{list(theirs.shape)} in the checkpoint but "
+                f"{ours.dtype}{list(ours.shape)} here")
     if theirs.ndim == 0:
         return f"{name} is {theirs.item()!r} in the checkpoint but {ours.item()!r} here"
     ne = (theirs.reshape(len(theirs), -1).view(np.uint8) != ours.reshape(len(ours), -1).view(np.uint8)).any(axis=1)
