@@ -185,7 +185,7 @@ def test_static_synapse_onto_a_plastic_target_is_never_changed(x64):
     net.connect(b + c, sr)
     sim = jaxsnn.simulate(net.build(), 20.0)
     assert np.round(sim.events(sr).times, 6).tolist() == [5.3, 6.6]
-    static = sim.connections("static_synapse")
+    static = sim.connections("static_synapse", devices=False)
     assert static.weight.tolist() == [5.0]
 
 
