@@ -2,7 +2,9 @@
 
     python -m jaxsnn.conformance CASE.json [--x64]
 
-Cases follow the schema of ``tests/reference/README.md`` (kinds ``neuron``, ``stdp``, ``network``).
+Cases follow the schema of ``tests/reference/README.md`` (kinds ``neuron``, ``stdp``, ``network``,
+``model``, ``recorder_pair``, ``noise_stats``; for ``noise_stats`` our statistics under the case's keys,
+from jaxsnn's own random streams).
 One NEST convention is reproduced here, not in the engine: the multimeter's lag of one min_delay
 slice at the end of a run (our multimeter is complete). STDP weights need nothing special: like NEST,
 jaxsnn processes the spikes of a min_delay slice at the start of the next one, so after a run the
@@ -16,7 +18,7 @@ import sys
 
 import numpy as np
 
-KINDS = ("neuron", "stdp", "network")
+KINDS = ("neuron", "stdp", "network", "model", "recorder_pair", "noise_stats")
 RECORDER_DELAY = 1.0  # ms: NEST's default delay of recorder connections, which counts for min_delay
 
 
@@ -25,7 +27,8 @@ def run_case(case: dict) -> dict:
     kind = case.get("kind")
     if kind not in KINDS:
         raise ValueError(f"case kind {kind!r} is not supported; supported kinds: {', '.join(KINDS)}.")
-    return {"neuron": _neuron, "stdp": _stdp, "network": _network}[kind](case)
+    return {"neuron": _neuron, "stdp": _stdp, "network": _network, "model": _model, "recorder_pair": _recorder_pair,
+            "noise_stats": _noise_stats}[kind](case)
 
 
 def _neuron(case):
@@ -103,6 +106,113 @@ def _network(case):
             "final_V_m": sim.get(pop).V_m.tolist(),
             "e_syn_final": {k: (w[k].astype(int) if k in ("source", "target") else w[k]).tolist()
                             for k in ("source", "target", "delay", "weight")}}
+
+
+def _model(case):
+    """One node of ``case["model"]`` with current generators, spike inputs, a probe, and runs in segments."""
+    import jaxsnn
+
+    h = case["resolution"]
+    net = jaxsnn.Network(resolution=h)
+    node = net.create(case["model"], 1, params=case["params"])
+    gens = []
+    for cur in case.get("currents", []):
+        g = net.create(cur["model"], params=cur["params"])
+        syn = {"weight": cur["weight"], "delay": cur["delay"]}
+        if cur.get("receptor_type"):
+            syn["receptor_type"] = cur["receptor_type"]
+        net.connect(g, node, syn_spec=syn)
+        gens.append(g)
+    for inp in case.get("inputs", []):
+        p = {"spike_times": inp["times"]}
+        if "weights" in inp:
+            p["spike_weights"] = inp["weights"]
+        if "multiplicities" in inp:
+            p["spike_multiplicities"] = inp["multiplicities"]
+        sg = net.create("spike_generator", params=p)
+        net.connect(sg, node, syn_spec={"weight": inp.get("conn_weight", 1.0), "delay": inp["delay"]})
+    sr = net.create("spike_recorder")
+    net.connect(node, sr)
+    rec = case.get("recordables", [])
+    if rec:
+        mm = net.create("multimeter", params={"interval": h, "record_from": rec})
+        net.connect(mm, node)
+    if "probe" in case:
+        pr = case["probe"]
+        probe = net.create("iaf_psc_delta", 1, params=pr.get("params", {}))
+        net.connect(node, probe, syn_spec={"weight": pr["weight"], "delay": pr["delay"]})
+        mm_probe = net.create("multimeter", params={"interval": h})
+        net.connect(mm_probe, probe)
+    sim = net.build()
+    # NEST's multimeter data end one min_delay (all connections' delays, recorders' 1 ms) before the end
+    delays = [RECORDER_DELAY] + [x["delay"] for x in case.get("currents", []) + case.get("inputs", [])]
+    lag = min(delays + ([case["probe"]["delay"]] if "probe" in case else []))
+    for seg in case["segments"]:
+        for label, p in seg.get("set", {}).items():
+            sim = sim.set(node if label == "neuron" else gens[int(label.removeprefix("current"))], p)
+        sim = jaxsnn.simulate(sim, seg["t"])
+    out = {"spike_times": _ms(sim.events(sr).times)}
+    if rec:
+        v = sim.events(mm)
+        v = v[v.times <= case["t_sim"] - lag + 1e-9]
+        out["times"] = _ms(v.times)
+        out.update({r: v[r].tolist() for r in rec})
+    if "probe" in case:
+        v = sim.events(mm_probe)
+        v = v[v.times <= case["t_sim"] - lag + 1e-9]
+        out["probe_times"], out["probe_V_m"] = _ms(v.times), v.V_m.tolist()
+    return out
+
+
+def _recorder_pair(case):
+    """A voltmeter and a multimeter recording V_m with the same interval and offset."""
+    import jaxsnn
+
+    net = jaxsnn.Network(resolution=case["resolution"])
+    node = net.create(case["model"], 1, params=case["params"])
+    vm = net.create("voltmeter", params=case["voltmeter"])
+    mm = net.create("multimeter", params={**case["voltmeter"], "record_from": ["V_m"]})
+    net.connect(vm, node)
+    net.connect(mm, node)
+    sim = jaxsnn.simulate(net.build(), case["t_sim"])
+    lag = RECORDER_DELAY
+    out = {"voltmeter_defaults": {"record_from": list(net.models.get("voltmeter").defaults["record_from"]),
+                                  "interval": net.models.get("voltmeter").defaults["interval"]}}
+    for name, r in (("voltmeter", vm), ("multimeter", mm)):
+        v = sim.events(r)
+        v = v[v.times <= case["t_sim"] - lag + 1e-9]
+        out[f"{name}_times"], out[f"{name}_V_m"] = _ms(v.times), v.V_m.tolist()
+    return out
+
+
+def _noise_stats(case):
+    """For each seed: one noise_generator onto ``n_targets`` neurons of each model; across-neuron mean
+    and (unbiased) variance of V_m at the recorded times, and the first neuron's trace."""
+    import jaxsnn
+
+    h = case["resolution"]
+    out = {"seeds": {}}
+    for seed in case["seeds"]:
+        net = jaxsnn.Network(resolution=h, seed=int(seed))
+        noise = net.create("noise_generator", params=case["noise"])
+        pops = {m: net.create(m, case["n_targets"], params=case["params"]) for m in case["models"]}
+        mms = {}
+        for m, pop in pops.items():
+            net.connect(noise, pop, syn_spec={"weight": 1.0, "delay": case["delay"]})
+            mms[m] = net.create("multimeter", params={"interval": case.get("interval", h)})
+            net.connect(mms[m], pop)
+        sim = jaxsnn.simulate(net.build(), case["t_sim"])
+        res = {}
+        for m, mm in mms.items():
+            ev = sim.events(mm)
+            ev = ev[ev.times <= case["t_sim"] - min(RECORDER_DELAY, case["delay"]) + 1e-9]  # NEST's lag
+            times = np.unique(ev.times.to_numpy())
+            V = ev.V_m.to_numpy().reshape(len(times), -1)
+            res[m] = {"times": _ms(times), "V_m_mean": V.mean(axis=1).tolist(),
+                      "V_m_var": V.var(axis=1, ddof=1).tolist(),
+                      "first_neuron_V_m": V[:, 0].tolist()}
+        out["seeds"][str(seed)] = res
+    return out
 
 
 def _ms(times):

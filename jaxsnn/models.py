@@ -24,11 +24,29 @@ IAF_PSC_DELTA = {
     "tau_minus": 20.0,  # ms, postsynaptic STDP trace
 }
 
+# NEST 3.10's iaf_psc_exp (no V_min; rho/delta: escape noise, only delta = 0 is simulated)
+IAF_PSC_EXP = {
+    "V_m": -70.0, "E_L": -70.0, "C_m": 250.0, "tau_m": 10.0, "tau_syn_ex": 2.0, "tau_syn_in": 2.0,  # mV, pF, ms
+    "t_ref": 2.0, "V_th": -55.0, "V_reset": -70.0, "I_e": 0.0,  # ms, mV, mV, pA
+    "rho": 0.01, "delta": 0.0,  # 1/s, mV
+    "tau_minus": 20.0,  # ms
+}
+IAF_PSC_ALPHA = {
+    "V_m": -70.0, "E_L": -70.0, "C_m": 250.0, "tau_m": 10.0, "tau_syn_ex": 2.0, "tau_syn_in": 2.0,
+    "t_ref": 2.0, "V_th": -55.0, "V_reset": -70.0, "I_e": 0.0,
+    "V_min": -math.inf,  # mV (NEST reports -inf)
+    "tau_minus": 20.0,
+}
+PARROT_NEURON = {"tau_minus": 20.0}
+# what a multimeter can record from each neuron model
+RECORDABLES = {"iaf_psc_delta": ("V_m",), "iaf_psc_exp": ("I_syn_ex", "I_syn_in", "V_m"),
+               "iaf_psc_alpha": ("I_syn_ex", "I_syn_in", "V_m"), "parrot_neuron": ()}
+
 STDP_PARAMS = ("tau_plus", "lambda", "alpha", "mu_plus", "mu_minus", "Wmax")
 STDP_DEFAULTS = {"tau_plus": 20.0, "lambda": 0.01, "alpha": 1.0, "mu_plus": 1.0, "mu_minus": 1.0, "Wmax": 100.0}
 
 SYNAPSES = {
-    "static_synapse": {"weight": 1.0, "delay": 1.0, "weight_recorder": None},
+    "static_synapse": {"weight": 1.0, "delay": 1.0, "weight_recorder": None, "receptor_type": 0},
     # plasticity parameters are common to all connections of the (copied) model
     "stdp_synapse_hom": {"weight": 1.0, "delay": 1.0, "Kplus": 0.0, "weight_recorder": None, **STDP_DEFAULTS},
     # plasticity parameters per connection
@@ -38,12 +56,21 @@ SYNAPSES = {
 INF = math.inf
 DEVICES = {
     "poisson_generator": {"rate": 0.0, "origin": 0.0, "start": 0.0, "stop": INF},
-    "spike_generator": {"spike_times": (), "spike_weights": (), "origin": 0.0, "start": 0.0, "stop": INF},
+    "spike_generator": {"spike_times": (), "spike_weights": (), "spike_multiplicities": (), "origin": 0.0,
+                        "start": 0.0, "stop": INF},
+    "dc_generator": {"amplitude": 0.0, "origin": 0.0, "start": 0.0, "stop": INF},  # pA
+    "step_current_generator": {"amplitude_times": (), "amplitude_values": (), "allow_offgrid_times": False,
+                               "origin": 0.0, "start": 0.0, "stop": INF},  # ms, pA
+    # dt: None = 10 resolutions (NEST sets it at creation)
+    "noise_generator": {"mean": 0.0, "std": 0.0, "std_mod": 0.0, "frequency": 0.0, "phase": 0.0, "dt": None,
+                        "origin": 0.0, "start": 0.0, "stop": INF},  # pA, pA, pA, Hz, degrees, ms
     "spike_recorder": {"origin": 0.0, "start": 0.0, "stop": INF},
-    "multimeter": {"interval": 1.0, "record_from": ("V_m",), "origin": 0.0, "start": 0.0, "stop": INF},
+    "multimeter": {"interval": 1.0, "offset": 0.0, "record_from": ("V_m",), "origin": 0.0, "start": 0.0, "stop": INF},
     "weight_recorder": {"senders": None, "targets": None},
 }
-NEURONS = {"iaf_psc_delta": IAF_PSC_DELTA}
+NEURONS = {"iaf_psc_delta": IAF_PSC_DELTA, "iaf_psc_exp": IAF_PSC_EXP, "iaf_psc_alpha": IAF_PSC_ALPHA,
+           "parrot_neuron": PARROT_NEURON}
+CURRENT_GENERATORS = ("dc_generator", "step_current_generator", "noise_generator")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -62,6 +89,8 @@ class ModelRegistry:
         for kind, table in (("neuron", NEURONS), ("synapse", SYNAPSES), ("device", DEVICES)):
             for name, defaults in table.items():
                 self._models[name] = Model(name, name, kind, dict(defaults))
+        # NEST's voltmeter is a multimeter whose record_from is ["V_m"]
+        self._models["voltmeter"] = Model("voltmeter", "multimeter", "device", dict(DEVICES["multimeter"]))
 
     def __contains__(self, name):
         return name in self._models

@@ -23,12 +23,12 @@ import numpy as np
 from . import connect as rules
 from . import random as jrandom
 from .errors import JaxsnnError, bad_value, unknown_name
-from .models import STDP_PARAMS, ModelRegistry, check_params, check_stdp_params
+from .models import CURRENT_GENERATORS, NEURONS, STDP_PARAMS, ModelRegistry, check_params, check_stdp_params
 from .nodes import NodeCollection
 
 NEST_DEFAULT_SEED = 143202461
 RECORDERS = ("spike_recorder", "multimeter", "weight_recorder")
-GENERATORS = ("poisson_generator", "spike_generator")
+GENERATORS = ("poisson_generator", "spike_generator")  # spike generators
 
 
 @dataclasses.dataclass
@@ -110,9 +110,12 @@ class Network:
                 dtype = bool if name == "refractory_input" else np.float64
                 arr = jrandom.resolve(v, n, f"create({model!r}): params[{name!r}]", jax.random.fold_in(key, i))
                 values[name] = np.asarray(arr, dtype=dtype)
-            _check_neuron_params(model, values)
+            _check_neuron_params(model, values, m.base)
         else:
             values = {**m.defaults, **given}
+            if m.base == "step_current_generator" and len({"amplitude_times", "amplitude_values"} & set(given)) == 1:
+                raise JaxsnnError(f"create({model!r}): amplitude_times and amplitude_values: Amplitude times and "
+                                  "values must be reset together.")
             _check_device_params(model, m.base, values, self.resolution)
         pop = _Population(model, m.base, self._n_nodes + 1, int(n), values)
         self._pops.append(pop)
@@ -130,7 +133,7 @@ class Network:
         kinds = set()
         for i in np.unique(ids):
             p = self._pop_of(i)
-            kinds.add("neuron" if p.base in ("iaf_psc_delta",) else p.base)
+            kinds.add("neuron" if p.base in NEURONS else p.base)
         if len(kinds) != 1:
             raise JaxsnnError(f"connect: {what} mixes node kinds {sorted(kinds)}; connect each kind separately.")
         return kinds.pop()
@@ -166,11 +169,12 @@ class Network:
             self._conns.append(_Connections(s, t, src_kind if src_kind == "multimeter" else tgt_kind,
                                             np.zeros(len(s)), np.zeros(len(s), np.int64), {}))
             return
-        if tgt_kind != "neuron" or src_kind not in ("neuron",) + GENERATORS:
+        if tgt_kind != "neuron" or src_kind not in ("neuron",) + GENERATORS + CURRENT_GENERATORS:
             raise JaxsnnError(f"connect: cannot connect {src_kind} to {tgt_kind} (synapses go from neurons or "
                               "generators to neurons; recorders are connected neuron -> spike_recorder and "
                               "multimeter -> neuron).")
         self._conns.append(self._synapses(s, t, syn_spec, src_kind, jax.random.fold_in(key, 1)))
+        _check_receptor(self, self._conns[-1], src_kind)
 
     def _synapses(self, s, t, syn_spec, src_kind, key) -> _Connections:
         syn_spec = dict(syn_spec or {})
@@ -187,6 +191,7 @@ class Network:
             if shared:
                 raise JaxsnnError(f"{where}: {shared} are common properties of stdp_synapse_hom; set them "
                                   f"with copy_model('stdp_synapse_hom', 'my_syn', {{...}}).")
+        receptor = syn_spec.pop("receptor_type", m.defaults.get("receptor_type", 0))
         n = len(s)
         values = {}
         for i, pname in enumerate(("delay", "weight", "Kplus") + (STDP_PARAMS if m.base == "stdp_synapse" else ())):
@@ -207,6 +212,8 @@ class Network:
                 raise JaxsnnError(f"{where}: weight={weight[i]} and Wmax={values['Wmax'][i]} must have the same "
                                   "sign (stdp_synapse checks this; 0 counts as positive).")
             check_stdp_params("stdp_synapse", {k: float(np.min(values[k])) for k in STDP_PARAMS}, where)
+        if receptor:
+            values["receptor_type"] = receptor
         return _Connections(s, t, name, weight, delay, values)
 
     # ------------------------------------------------------------------------------------ build
@@ -238,8 +245,65 @@ def delay_steps(delay_ms: np.ndarray, h: float, tics_per_step: int, where: str) 
     return steps
 
 
-def _check_neuron_params(model, v):
+# NEST's checks of iaf_psc_exp and iaf_psc_alpha, in NEST's order, with NEST's messages
+PSC_CHECKS = {
+    "iaf_psc_exp": (
+        (lambda v: v["V_reset"] >= v["V_th"], "V_reset/V_th", "Reset potential must be smaller than threshold."),
+        (lambda v: v["C_m"] <= 0, "C_m", "Capacitance must be strictly positive."),
+        (lambda v: (v["tau_m"] <= 0) | (v["tau_syn_ex"] <= 0) | (v["tau_syn_in"] <= 0), "tau_m/tau_syn_ex/tau_syn_in",
+         "Membrane and synapse time constants must be strictly positive."),
+        (lambda v: v["t_ref"] < 0, "t_ref", "Refractory time must not be negative."),
+        (lambda v: v["rho"] < 0, "rho", "Stochastic firing intensity must not be negative."),
+        (lambda v: v["delta"] < 0, "delta", "Width of threshold region must not be negative."),
+    ),
+    "iaf_psc_alpha": (
+        (lambda v: v["C_m"] <= 0, "C_m", "Capacitance must be > 0."),
+        (lambda v: v["tau_m"] <= 0, "tau_m", "Membrane time constant must be > 0."),
+        (lambda v: (v["tau_syn_ex"] <= 0) | (v["tau_syn_in"] <= 0), "tau_syn_ex/tau_syn_in",
+         "All synaptic time constants must be > 0."),
+        (lambda v: v["t_ref"] < 0, "t_ref", "The refractory time t_ref can't be negative."),
+        (lambda v: v["V_reset"] >= v["V_th"], "V_reset/V_th", "Reset potential must be smaller than threshold."),
+    ),
+}
+
+
+def _check_psc_params(model, base, v):
     where = f"create({model!r})"
+    for name, arr in v.items():
+        if np.isnan(arr).any():
+            raise bad_value(f"{where}: {name}", "NaN", "numbers, not NaN")
+    for test, names, message in PSC_CHECKS[base]:
+        bad = test(v)
+        if bad.any():
+            i = int(np.argmax(bad))
+            values = ", ".join(f"{k}={v[k][i]}" for k in names.split("/"))
+            raise JaxsnnError(f"{where}: {values}: {message} (NEST's check for {base})")
+    if (v["tau_minus"] <= 0).any():
+        raise bad_value(f"{where}: tau_minus", float(v["tau_minus"].min()), "tau_minus > 0")
+    if base == "iaf_psc_exp" and (v["delta"] > 1e-10).any():
+        raise bad_value(f"{where}: delta", float(v["delta"].max()), "0 (NEST's escape noise, delta > 0, is not "
+                        "simulated by jaxsnn)")
+
+
+def _check_receptor(net, conn, src_kind):
+    """receptor_type: 0 everywhere; 1 only for current generators onto iaf_psc_exp (its filtered input)."""
+    r = conn.extra.get("receptor_type", 0)
+    if not r:
+        return
+    bases = {net._pop_of(i).base for i in np.unique(conn.target)}
+    if not (r == 1 and src_kind in CURRENT_GENERATORS and bases == {"iaf_psc_exp"}):
+        raise bad_value("connect(syn_spec): receptor_type", r, f"a receptor of the target ({sorted(bases)}: 0; "
+                        "iaf_psc_exp also 1 for current generators)")
+
+
+def _check_neuron_params(model, v, base="iaf_psc_delta"):
+    if base in PSC_CHECKS:
+        return _check_psc_params(model, base, v)
+    where = f"create({model!r})"
+    if base == "parrot_neuron":
+        if (v["tau_minus"] <= 0).any():
+            raise bad_value(f"{where}: tau_minus", float(v["tau_minus"].min()), "tau_minus > 0")
+        return
     for name, arr in v.items():
         if name != "refractory_input" and np.isnan(arr).any():
             raise bad_value(f"{where}: {name}", "NaN", "numbers, not NaN")
@@ -282,7 +346,77 @@ def _check_device_params(model, base, v, h):
         iv = v["interval"]
         if not (iv > 0 and abs(iv / h - round(iv / h)) < 1e-9):
             raise bad_value(f"{where}: interval", iv, f"a positive multiple of the resolution ({h} ms)")
+        off = v["offset"]
+        if not (off == 0 or (off >= h and abs(off / h - round(off / h)) < 1e-9)):
+            raise bad_value(f"{where}: offset", off, f"0 or a positive multiple of the resolution ({h} ms)")
         rf = tuple(v["record_from"])
+        known = ("V_m", "I_syn_ex", "I_syn_in")
         for name in rf:
-            if name != "V_m":
-                raise unknown_name("recordable of iaf_psc_delta", name, ["V_m"])
+            if name not in known:
+                raise unknown_name("recordable", name, known)
+        v["record_from"] = rf
+    if base in CURRENT_GENERATORS:
+        _check_current_generator(where, base, v, h)
+
+
+def _check_current_generator(where, base, v, h):
+    """NEST's checks of dc_generator, step_current_generator and noise_generator (BadProperty messages)."""
+    if math.isfinite(v["stop"]) and v["stop"] < v["start"]:
+        raise bad_value(f"{where}: stop", v["stop"], f"stop >= start required (start {v['start']} ms)")
+    if base == "dc_generator":
+        if not (isinstance(v["amplitude"], (int, float)) and math.isfinite(v["amplitude"])):
+            raise bad_value(f"{where}: amplitude", v["amplitude"], "a current in pA")
+    elif base == "step_current_generator":
+        t = np.asarray(v["amplitude_times"], float).ravel()
+        a = np.asarray(v["amplitude_values"], float).ravel()
+        if len(t) != len(a):
+            raise bad_value(f"{where}: amplitude_values", f"<{len(a)} values>",
+                            f"one value per amplitude time ({len(t)}): Amplitude times and values have to be "
+                            "the same size.")
+        if (t <= 0).any() or np.isnan(t).any():
+            raise bad_value(f"{where}: amplitude_times", float(t[np.argmax(~(t > 0))]),
+                            "times > 0: Amplitude can only be changed at strictly positive times (t > 0).")
+        tps = round(h * 1000)
+        tics = np.floor(t * 1000 + 0.5).astype(np.int64)
+        if not v["allow_offgrid_times"] and (tics % tps).any():
+            raise bad_value(f"{where}: amplitude_times", float(t[np.argmax(tics % tps != 0)]),
+                            f"times on the grid of the resolution ({h} ms), or allow_offgrid_times=True: "
+                            "step_current_generator: Time point is not representable in current resolution.")
+        steps = step_current_steps(t, tps, v["allow_offgrid_times"])
+        if (np.diff(steps) <= 0).any():
+            raise bad_value(f"{where}: amplitude_times", t.tolist(), "step_current_generator: amplitude times must be "
+                            "at strictly increasing time steps.")
+        v["amplitude_times"], v["amplitude_values"] = t, a
+    else:  # noise_generator
+        for name in ("mean", "std", "std_mod", "frequency", "phase"):
+            if not (isinstance(v[name], (int, float)) and math.isfinite(v[name])):
+                raise bad_value(f"{where}: {name}", v[name], "a finite number")
+        if v["std"] < 0 or v["std_mod"] < 0:
+            raise bad_value(f"{where}: std/std_mod", (v["std"], v["std_mod"]), "The standard deviation cannot be "
+                            "negative.")
+        if v["std_mod"] > v["std"]:
+            raise bad_value(f"{where}: std_mod", v["std_mod"], f"std_mod <= std ({v['std']}): The modulation "
+                            "amplitude must be smaller or equal to the baseline amplitude.")
+        if v["dt"] is None:
+            v["dt"] = 10 * h
+        dt = v["dt"]
+        if not (isinstance(dt, (int, float)) and dt > 0 and abs(dt / h - round(dt / h)) < 1e-9):
+            raise bad_value(f"{where}: dt", dt, f"a positive multiple of the resolution {h} ms (NEST: "
+                            "StepMultipleRequired)")
+
+
+def step_current_steps(times, tics_per_step, offgrid) -> np.ndarray:
+    """step_current_generator times as steps: on the grid (tics rounded half up, then up to steps), or
+    with allow_offgrid_times NEST's Time::ms_stamp (the first grid point >= t)."""
+    out = []
+    for t in np.asarray(times, float):
+        if offgrid:
+            n = int(t * 1000)
+            n -= n % tics_per_step
+            if n / tics_per_step * (tics_per_step / 1000) < t:
+                n += tics_per_step
+            out.append(n // tics_per_step)
+        else:
+            tics = math.floor(t * 1000 + 0.5)
+            out.append(-(-tics // tics_per_step))
+    return np.asarray(out, np.int64)

@@ -125,10 +125,13 @@ def _part(spec, top, par, d, n, group, m, pg_d, sg_d):
     # (and a real neuron's t_ref, so that they do not shorten the shortest inter-spike interval)
     fill = {"V_th": np.finfo(par.neurons.V_th.dtype).max, "C_m": 1, "tau_m": 1, "tau_minus": 1,
             "t_ref": par.neurons.t_ref[0]}
-    neurons = par.neurons.replace(**{k: mine(v, fill.get(k, 0)) for k, v in vars(par.neurons).items()})
+    fill.update(tau_syn_ex=1, tau_syn_in=1)
+    neurons = par.neurons.replace(**{k: mine(v, fill.get(k, 0)) for k, v in vars(par.neurons).items()
+                                     if v is not None})
     fill = {"built_C_m": 1, "built_tau_m": 1, "built_t_ref": par.neurons.t_ref[0],
-            "refractory_steps": top.neurons.refractory_steps[0]}
-    ntop = top.neurons.replace(**{k: mine(v, fill.get(k, 0)) for k, v in vars(top.neurons).items()})
+            "refractory_steps": top.neurons.refractory_steps[0], "built_tau_syn_ex": 1, "built_tau_syn_in": 1}
+    ntop = top.neurons.replace(**{k: mine(v, fill.get(k, 0)) for k, v in vars(top.neurons).items()
+                                  if v is not None})
     stride = spec.plastic_delays[1] + 2 if spec.has_plastic else 1
     keys = slice(min(N, d * n) * stride, min(N, (d + 1) * n) * stride + 1)
     in_ptr = syn.in_ptr[keys] - syn.in_ptr[keys.start]
@@ -149,6 +152,15 @@ def _part(spec, top, par, d, n, group, m, pg_d, sg_d):
     model = top.replace(neurons=ntop, synapses=synapses, poisson=poisson, spike_events=events, recorders=rec)
     params = par.replace(neurons=neurons, poisson=par.poisson.replace(weight=_pad(par.poisson.weight[p], wp)),
                          spike_weight=_pad(par.spike_weight[s], ws))
+    if top.currents is not None:  # current connections onto device d's neurons (padding: weight 0)
+        cu = top.currents
+        owner = cu.target // n
+        cd = [np.nonzero(owner == e)[0] for e in range(len(pg_d))]
+        c, wc = cd[d], max(1, max(len(g) for g in cd))
+        model = model.replace(currents=cu.replace(
+            target=_pad(cu.target[c] - d * n, wc, n), delay=_pad(cu.delay[c], wc), receptor=_pad(cu.receptor[c], wc),
+            generator=_pad(cu.generator[c], wc), stream=_pad(cu.stream[c], wc)))
+        params = params.replace(currents=par.currents.replace(weight=_pad(par.currents.weight[c], wc)))
     return model, params
 
 
@@ -233,7 +245,7 @@ def recorded(spec: Spec, plan: Plan, states: State, source) -> State:
     history and the recorder buffers. Weight events are ordered as one device records them (by slice,
     sender, step, synapse); ``source`` is ``Synapses.source``."""
     h = jax.device_get(states.replace(neurons=None, synapses=None, plasticity=None,
-                                      transit=states.transit.replace(ring=None)))
+                                      transit=states.transit.replace(ring=None, current=None)))
     first = lambda tree: tree_map(lambda v: v[0], tree)
     history = np.moveaxis(h.transit.spike_history, 0, 1)
     samples, wb = h.buffers.samples, h.buffers.weights

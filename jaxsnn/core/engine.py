@@ -30,9 +30,9 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-from . import iaf_psc_delta, recorders, rng, stdp
+from . import iaf_psc_delta, neuron_models, recorders, rng, stdp
 from .events import for_each_range, for_each_synapse
-from .generators import push_poisson, push_spike_events, ring_add
+from .generators import push_currents, push_poisson, push_spike_events, ring_add_psc
 from .overflow import Overflow
 from .recorders import flag
 from .types import (
@@ -84,8 +84,12 @@ def init(model: Model, params: Params, key, V_rel, weight, Kplus) -> State:
     fdt, i32 = V_rel.dtype, jnp.int32
     return State(
         step=jnp.zeros((), i32), key=simulation_key(key), overflow=jnp.zeros((), i32),
-        neurons=NeuronState(V_rel=V_rel, refractory=jnp.zeros(N, i32), refractory_buffer=jnp.zeros(N, fdt)),
-        transit=Transit(ring=jnp.zeros((spec.ring, N), fdt), spike_history=jnp.zeros((spec.history, N), bool)),
+        neurons=NeuronState(V_rel=V_rel, refractory=jnp.zeros(N, i32), refractory_buffer=jnp.zeros(N, fdt),
+                            **neuron_models.init_state(spec, N, fdt)),
+        transit=Transit(ring=jnp.zeros(((1 + spec.has_psc) * spec.ring, N), fdt),
+                        spike_history=jnp.zeros((spec.history, N), bool),
+                        current=jnp.zeros(((1 + spec.current_receptor1) * spec.ring, N), fdt) if spec.n_currents
+                        else None),
         synapses=SynapseState(weight=weight, reported=weight if spec.has_plastic else jnp.zeros(0, fdt)),
         plasticity=Plasticity(
             pre=PreTraces(Kplus=Kplus, t_last=jnp.zeros(N, i32)),
@@ -171,7 +175,10 @@ def _constants(model, params):
     spec = model.spec
     P33, P30, ref = iaf_psc_delta.step_constants(model, params.neurons, spec.resolution, spec.tics_per_step)
     shorter = (jnp.min(ref, initial=BIG) + 1 < spec.min_isi) if spec.n_neurons else False
-    return (P33, P30, ref, model.neurons.refractory_input), flag(shorter, Overflow.REFRACTORY)
+    c = (P33, P30, ref, model.neurons.refractory_input)
+    if spec.has_psc:
+        c = c + (neuron_models.psc_constants(model, params.neurons, spec.resolution, P33),)
+    return c, flag(shorter, Overflow.REFRACTORY)
 
 
 # -------------------------------------------------------------------------------- the steps
@@ -190,13 +197,17 @@ def _neuron_step(model, params, c, s, over, neurons: NeuronState, transit: Trans
     spec, p = model.spec, params.neurons
     # the step only reads the ring (the slice work writes it): a write here would make XLA copy the
     # whole ring every step, since the read is fused into several consumers
-    V, r, rbuf, spiked = iaf_psc_delta.update(p, c, spec.resolution, spec.has_refractory_input, neurons.V_rel,
-                                              neurons.refractory, neurons.refractory_buffer,
-                                              transit.ring[s % spec.ring])
-    neurons = NeuronState(V_rel=V, refractory=r, refractory_buffer=rbuf)
+    if spec.neuron_models != ("iaf_psc_delta",) or spec.n_currents:  # more models or currents
+        neurons, spiked, sampled = neuron_models.step(spec, model, params, c, neurons, transit, s)
+    else:
+        V, r, rbuf, spiked = iaf_psc_delta.update(p, c, spec.resolution, spec.has_refractory_input, neurons.V_rel,
+                                                  neurons.refractory, neurons.refractory_buffer,
+                                                  transit.ring[s % spec.ring])
+        neurons = NeuronState(V_rel=V, refractory=r, refractory_buffer=rbuf)
+        sampled = V + p.E_L
     transit = transit.replace(spike_history=transit.spike_history.at[s % spec.history].set(spiked))
     if spec.multimeter_rows:
-        samples, o = recorders.sample(spec, model.recorders, samples, V + p.E_L, s + 1)
+        samples, o = recorders.sample(spec, model.recorders, samples, sampled, s + 1)
         over = over | o
     return s + 1, over, neurons, transit, samples
 
@@ -247,7 +258,8 @@ def _slice(model: Model, params: Params, st: State) -> State:
         senders, steps, count, over_all = _all_spikes(spec, senders, steps, count, st.neurons.V_rel.shape[0])
         over = over | over_all
     overflow = st.overflow | flag(over, Overflow.SLICE)
-    ring = st.transit.ring.at[(prev + jnp.arange(L)) % spec.ring].set(0.0)  # read: clear
+    read = _rows_read(spec, st.transit.ring, prev, L)
+    ring = st.transit.ring.at[read].set(0.0)  # read: clear
     st = st.replace(transit=st.transit.replace(ring=ring))
     if model.synapses.out_syn.shape[0]:
         st, o = _deliver(model, params, st, senders, steps, count, prev)
@@ -260,12 +272,22 @@ def _slice(model: Model, params: Params, st: State) -> State:
         st, overflow = st.replace(buffers=buffers), overflow | o
     ring = st.transit.ring
     if spec.has_spike_generators:
-        ring = push_spike_events(spec, model.spike_events, params.spike_weight, ring, s)
+        ring = push_spike_events(spec, model.spike_events, params.spike_weight, ring, s, model.neurons.model)
     if spec.n_poisson_terms:
-        ring, o = push_poisson(spec, model.poisson, params.poisson, st.key, ring, s)
+        ring, o = push_poisson(spec, model.poisson, params.poisson, st.key, ring, s, model.neurons.model)
         overflow = overflow | o
+    transit = st.transit.replace(ring=ring)
+    if spec.n_currents:  # clear the rows read in the slice that ended, push this slice's currents
+        current = transit.current.at[_rows_read(spec, transit.current, prev, L)].set(0.0)
+        transit = transit.replace(current=push_currents(spec, model.currents, params.currents, st.key, current, s))
     buffers = st.buffers.replace(recorded_until=jnp.maximum(st.buffers.recorded_until, s))
-    return st.replace(transit=st.transit.replace(ring=ring), buffers=buffers, overflow=overflow)
+    return st.replace(transit=transit, buffers=buffers, overflow=overflow)
+
+
+def _rows_read(spec, ring, first, L):
+    """Rows of ``ring`` read in steps [first, first + L): one per step and channel."""
+    rows = (first + jnp.arange(L)) % spec.ring
+    return rows if ring.shape[0] == spec.ring else jnp.concatenate([rows, rows + spec.ring])
 
 
 def _deliver(model, params, st: State, senders, steps, count, prev):
@@ -286,8 +308,8 @@ def _deliver(model, params, st: State, senders, steps, count, prev):
         if spec.weight_capacity:
             wbuf, o = recorders.record_weights(spec, wbuf, e, ok & wr_mask[e], w, steps[k] + 1)
             over = over | o
-        row = jnp.where(ok, (steps[k] + rec[:, OUT_DELAY]) % spec.ring, spec.ring)  # out of range: dropped
-        return syn_st, pl, ring_add(ring, row, rec[:, OUT_TARGET], w), wbuf, over
+        row = jnp.where(ok, (steps[k] + rec[:, OUT_DELAY]) % spec.ring, ring.shape[0])  # out of range: dropped
+        return syn_st, pl, ring_add_psc(spec, model.neurons.model, ring, row, rec[:, OUT_TARGET], w), wbuf, over
 
     carry = (st.synapses, st.plasticity, st.transit.ring, st.buffers.weights, jnp.zeros((), jnp.int32))
     syn_st, pl, ring, wbuf, over = for_each_synapse(senders, count, syn.out_ptr, spec.out_degree, on_spike, carry,

@@ -74,9 +74,12 @@ def sample(spec, rec, samples: SampleBuffer, V_m, stamp):
     values, stamps, counts, over = [], [], [], jnp.zeros((), jnp.int32)
     for k, rows in enumerate(spec.multimeter_rows):
         lo, hi = rec.sample_window[k, 0], rec.sample_window[k, 1]
-        take = (stamp % rec.sample_interval[k] == 0) & (lo < stamp) & (stamp <= hi)
+        off = 0 if rec.sample_offset is None else rec.sample_offset[k]
+        take = ((stamp - off) % rec.sample_interval[k] == 0) & (stamp >= off) & (lo < stamp) & (stamp <= hi)
         row = jnp.where(take, samples.count[k], rows)
-        values.append(samples.values[k].at[row].set(V_m[rec.sample_index[k]], mode="drop"))
+        # V_m: [N], or [quantities, N] (neuron_models.RECORDABLES) in networks with psc models
+        got = V_m[rec.sample_index[k]] if V_m.ndim == 1 else V_m[rec.sample_quantity[k], rec.sample_index[k]]
+        values.append(samples.values[k].at[row].set(got, mode="drop"))
         stamps.append(samples.stamps[k].at[row].set(stamp, mode="drop"))
         new = samples.count[k] + take.astype(jnp.int32)
         over = over | flag(new > rows, Overflow.MULTIMETER)
