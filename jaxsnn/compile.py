@@ -308,8 +308,10 @@ def _generators(net, neuron_of_node, h) -> dict:
             mult = mult if len(mult) else np.ones(len(stamps))
             keep = (lo < stamps) & (stamps <= hi)
             for j in np.nonzero(c.source == gid)[0]:
+                parrot = net._pop_of(c.target[j]).base == "parrot_neuron"
                 for stamp, ww, m in zip(stamps[keep], sw[keep], mult[keep]):  # NEST: weight × multiplicity
-                    sg_ev.append((stamp - 1, gid, neuron_of_node[c.target[j]], c.weight[j] * ww * m, c.delay[j]))
+                    value = m if parrot else c.weight[j] * ww * m  # a parrot counts, ignoring weights
+                    sg_ev.append((stamp - 1, gid, neuron_of_node[c.target[j]], value, c.delay[j]))
     cat = lambda xs, dt: np.concatenate(xs).astype(dt) if xs else np.zeros(0, dt)
     pg_params = [net._pop_of(g).params for g in pg_nodes]
     pg_rate = np.array([p["rate"] for p in pg_params], float)

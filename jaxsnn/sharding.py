@@ -257,9 +257,14 @@ def recorded(spec: Spec, plan: Plan, states: State, source) -> State:
         w = np.concatenate([wb.weights[d][t] for d, t in enumerate(take)])
         order = np.lexsort((synapse, stamps, np.asarray(source)[synapse], (stamps - 1) // spec.slice_steps))
         weights = weights.replace(count=len(order), synapse=synapse[order], stamps=stamps[order], weights=w[order])
+    count = h.transit.spike_count
+    if count is not None:
+        count = np.moveaxis(count, 0, 1)
+        count = count.reshape(count.shape[0], -1)[:, :spec.n_neurons]
     return first(h).replace(
         overflow=np.bitwise_or.reduce(h.overflow),
-        transit=h.transit.replace(spike_history=history.reshape(history.shape[0], -1)[:, :spec.n_neurons]),
+        transit=h.transit.replace(spike_history=history.reshape(history.shape[0], -1)[:, :spec.n_neurons],
+                                  spike_count=count),
         buffers=first(h.buffers).replace(
             weights=weights,
             samples=first(samples).replace(

@@ -182,7 +182,7 @@ def _run_until_it_fits(sim: Simulation, plan, k: int):
         else:
             new = engine.advance_jit(model, sim.params, state, jnp.int32(k))
             h = jax.device_get(new.replace(neurons=None, synapses=None, plasticity=None,
-                                           transit=new.transit.replace(ring=None)))
+                                           transit=new.transit.replace(ring=None, current=None)))
         flags = Overflow(int(h.overflow))
         if not flags:
             return model, new, h
@@ -223,7 +223,8 @@ def _grown(spec: Spec, flags: Overflow) -> Spec:
         kw["multimeter_rows"] = tuple(2 * r for r in spec.multimeter_rows)
     if flags & Overflow.WEIGHT_RECORDER:
         kw["weight_capacity"] = 2 * spec.weight_capacity
-    fatal = flags & (Overflow.STDP_SPECIALISATION | Overflow.POISSON | Overflow.REFRACTORY | Overflow.MISALIGNED)
+    fatal = flags & (Overflow.STDP_SPECIALISATION | Overflow.POISSON | Overflow.REFRACTORY | Overflow.MISALIGNED
+                     | Overflow.MULTIPLICITY)
     if fatal:
         raise JaxsnnError(f"the run cannot continue: {Overflow(fatal).describe()}.")
     return dataclasses.replace(spec, **kw)

@@ -26,6 +26,7 @@ def load(path):
 
 FILES = case_files()
 MODEL = [f for f in FILES if load(f)["kind"] == "model" and load(f)["model"] != "parrot_neuron"]
+PARROT = [f for f in FILES if load(f)["kind"] == "model" and load(f)["model"] == "parrot_neuron"]
 NOISE_STATS = [f for f in FILES if load(f)["kind"] == "noise_stats" and load(f)["n_targets"] > 5]
 NOISE_EXACT = [f for f in FILES if load(f)["kind"] == "noise_stats" and load(f)["n_targets"] <= 5]
 
@@ -39,7 +40,7 @@ def precision(request):
 
 
 def test_every_kind_has_cases():
-    assert len(MODEL) >= 29 and NOISE_STATS and NOISE_EXACT
+    assert len(MODEL) >= 29 and len(PARROT) >= 2 and NOISE_STATS and NOISE_EXACT
 
 
 # float32 on a sample of every kind (each case costs a compilation)
@@ -63,6 +64,71 @@ def test_model_case(path, precision):
             np.testing.assert_allclose(out[name], exp[name], rtol=0, atol=1e-3)
         else:
             np.testing.assert_allclose(out[name], exp[name], rtol=1e-3, atol=1e-3, err_msg=name)
+
+
+@pytest.mark.parametrize("path", PARROT, ids=lambda p: p.stem)
+def test_parrot_case(path, precision):
+    """Every arriving spike repeated (weights ignored, multiplicity kept); downstream, a spike of
+    multiplicity m is m events (the probe adds w m times)."""
+    case = load(path)
+    out, exp = run_case(case), case["expected"]
+    assert out["spike_times"] == exp["spike_times"]
+    assert out["probe_times"] == exp["probe_times"]
+    if precision:
+        np.testing.assert_array_equal(out["probe_V_m"], exp["probe_V_m"])
+    else:
+        np.testing.assert_allclose(out["probe_V_m"], exp["probe_V_m"], rtol=0, atol=1e-3)
+
+
+def test_parrot_as_presynaptic_side_of_stdp(x64):
+    """NEST's stdp_synapse_hom case with a parrot as the presynaptic neuron (multiplicity 1)."""
+    case = load(CASES / "stdp_hom_additive.json")
+    h = case["resolution"]
+    net = jaxsnn.Network(resolution=h)
+    wr = net.create("weight_recorder")
+    pre = net.create("parrot_neuron")
+    g = net.create("spike_generator", params={"spike_times": [round(t - 1.0, 10) for t in case["pre_spike_times"]]})
+    net.connect(g, pre, syn_spec={"delay": 1.0})
+    post = net.create("iaf_psc_delta", 1, params={"t_ref": 0.0, "V_th": 1e9, "tau_minus": case["post_tau_minus"]})
+    g2 = net.create("spike_generator", params={"spike_times": [round(t - h, 10) for t in case["post_spike_times"]],
+                                               "spike_weights": [1e12] * len(case["post_spike_times"])})
+    net.connect(g2, post, syn_spec={"delay": h})
+    net.copy_model("stdp_synapse_hom", "plastic", {**case["syn_params"], "weight_recorder": wr})
+    net.connect(pre, post, "one_to_one", {"weight": case["weight"], "delay": case["delay"], "synapse_model": "plastic"})
+    sim = jaxsnn.simulate(net.build(), case["t_sim"])
+    rec, exp = sim.events(wr), case["expected"]
+    assert [round(float(t), 6) for t in rec.times] == exp["weight_recorder_times"]
+    np.testing.assert_allclose(rec.weights, exp["weight_recorder_weights"], rtol=1e-12)
+    np.testing.assert_allclose(sim.connections("plastic").weight.iloc[0], exp["final_weight"], rtol=1e-12)
+
+
+def test_parrot_repeats_neuron_and_poisson_spikes_whatever_the_weight():
+    net = jaxsnn.Network()
+    n = net.create("iaf_psc_delta", params={"I_e": 600.0})
+    pg = net.create("poisson_generator", params={"rate": 300.0})
+    p, q = net.create("parrot_neuron"), net.create("parrot_neuron")
+    net.connect(n, p, syn_spec={"weight": -5.0, "delay": 1.5})
+    net.connect(pg, q, syn_spec={"weight": 0.25, "delay": 1.0})
+    sr = [net.create("spike_recorder") for _ in range(3)]
+    for x, r in zip((n, p, q), sr):
+        net.connect(x, r)
+    sim = jaxsnn.simulate(net.build(), 200.0)
+    t_n, t_p = sim.events(sr[0]).times.to_numpy(), sim.events(sr[1]).times.to_numpy()
+    assert len(t_n) > 10
+    np.testing.assert_allclose(t_p, t_n[t_n <= 198.5] + 1.5, atol=1e-9)
+    assert 30 < len(sim.events(sr[2])) < 90  # 300 Hz for 200 ms
+
+
+def test_parrot_multiplicity_into_stdp_is_refused():
+    """NEST runs an STDP update per repeat of a parrot spike of multiplicity m (stdp_parrot_multiplicity);
+    jaxsnn does not simulate that and says so instead of approximating it."""
+    net = jaxsnn.Network()
+    pre, post = net.create("parrot_neuron"), net.create("iaf_psc_delta")
+    g = net.create("spike_generator", params={"spike_times": [3.0, 3.0]})
+    net.connect(g, pre)
+    net.connect(pre, post, syn_spec={"synapse_model": "stdp_synapse_hom"})
+    with pytest.raises(JaxsnnError, match="multiplicity"):
+        jaxsnn.simulate(net.build(), 10.0)
 
 
 def test_voltmeter_is_a_multimeter_of_V_m(x64):

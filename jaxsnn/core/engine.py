@@ -88,6 +88,7 @@ def init(model: Model, params: Params, key, V_rel, weight, Kplus) -> State:
                             **neuron_models.init_state(spec, N, fdt)),
         transit=Transit(ring=jnp.zeros(((1 + spec.has_psc) * spec.ring, N), fdt),
                         spike_history=jnp.zeros((spec.history, N), bool),
+                        spike_count=jnp.zeros((spec.history, N), i32) if spec.has_parrot else None,
                         current=jnp.zeros(((1 + spec.current_receptor1) * spec.ring, N), fdt) if spec.n_currents
                         else None),
         synapses=SynapseState(weight=weight, reported=weight if spec.has_plastic else jnp.zeros(0, fdt)),
@@ -198,7 +199,9 @@ def _neuron_step(model, params, c, s, over, neurons: NeuronState, transit: Trans
     # the step only reads the ring (the slice work writes it): a write here would make XLA copy the
     # whole ring every step, since the read is fused into several consumers
     if spec.neuron_models != ("iaf_psc_delta",) or spec.n_currents:  # more models or currents
-        neurons, spiked, sampled = neuron_models.step(spec, model, params, c, neurons, transit, s)
+        neurons, spiked, sampled, counts = neuron_models.step(spec, model, params, c, neurons, transit, s)
+        if spec.has_parrot:
+            transit = transit.replace(spike_count=transit.spike_count.at[s % spec.history].set(counts))
     else:
         V, r, rbuf, spiked = iaf_psc_delta.update(p, c, spec.resolution, spec.has_refractory_input, neurons.V_rel,
                                                   neurons.refractory, neurons.refractory_buffer,
@@ -254,6 +257,11 @@ def _slice(model: Model, params: Params, st: State) -> State:
         post = _archive_post_spikes(spec, params.neurons, st.plasticity.post, block, prev)
         st = st.replace(plasticity=st.plasticity.replace(post=post))
     senders, steps, count, over = slice_spikes(spec, block, prev, spec.slice_capacity)
+    if spec.has_parrot:  # a spike of multiplicity m is m events (NEST unrolls a neuron's multiplicity)
+        senders, steps, count, over, many = neuron_models.repeat_by_multiplicity(
+            spec, st.transit.spike_count, senders, steps, count, over)
+        if spec.has_plastic:  # STDP handles one event per sender and slice block: refuse, never approximate
+            st = st.replace(overflow=st.overflow | flag(many, Overflow.MULTIPLICITY))
     if spec.neuron_axis:  # split network (jaxsnn.sharding): every device needs every spike
         senders, steps, count, over_all = _all_spikes(spec, senders, steps, count, st.neurons.V_rel.shape[0])
         over = over | over_all
@@ -309,7 +317,8 @@ def _deliver(model, params, st: State, senders, steps, count, prev):
             wbuf, o = recorders.record_weights(spec, wbuf, e, ok & wr_mask[e], w, steps[k] + 1)
             over = over | o
         row = jnp.where(ok, (steps[k] + rec[:, OUT_DELAY]) % spec.ring, ring.shape[0])  # out of range: dropped
-        return syn_st, pl, ring_add_psc(spec, model.neurons.model, ring, row, rec[:, OUT_TARGET], w), wbuf, over
+        ring = ring_add_psc(spec, model.neurons.model, ring, row, rec[:, OUT_TARGET], w, 1.0)
+        return syn_st, pl, ring, wbuf, over
 
     carry = (st.synapses, st.plasticity, st.transit.ring, st.buffers.weights, jnp.zeros((), jnp.int32))
     syn_st, pl, ring, wbuf, over = for_each_synapse(senders, count, syn.out_ptr, spec.out_degree, on_spike, carry,

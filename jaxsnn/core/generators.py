@@ -24,9 +24,13 @@ def ring_add(ring, rows, targets, values):
     return ring.reshape(-1).at[flat].add(values, mode="drop").reshape(ring.shape)
 
 
-def ring_add_psc(spec, neuron_model, ring, rows, targets, values):
+def ring_add_psc(spec, neuron_model, ring, rows, targets, values, count=None):
     """:func:`ring_add`, with psc targets' events of value <= 0 in their inhibitory channel (rows
-    ``spec.ring`` further; NEST: weight × multiplicity > 0 is excitatory, anything else inhibitory)."""
+    ``spec.ring`` further; NEST: weight × multiplicity > 0 is excitatory, anything else inhibitory),
+    and parrot targets counting ``count`` (the events' multiplicity; weights are ignored) instead."""
+    if spec.has_parrot and count is not None:
+        parrot = neuron_model[jnp.minimum(targets, neuron_model.shape[0] - 1)] == 3
+        values = jnp.where(parrot, count, values)
     if spec.has_psc:
         psc = (neuron_model[jnp.minimum(targets, neuron_model.shape[0] - 1)] == 1) \
             | (neuron_model[jnp.minimum(targets, neuron_model.shape[0] - 1)] == 2)
@@ -69,7 +73,8 @@ def push_poisson(spec, top, par, key, ring, step, neuron_model=None):
     n = rng.poisson_counts(rng.bits(key, k, top.stream[None, :]), survival[top.generator])
     # the select also keeps the product apart from the addition (see iaf_psc_delta.separately_rounded)
     inp = jnp.where(active, par.weight * n.astype(dtype), 0.0)
-    ring = ring_add_psc(spec, neuron_model, ring, (k + top.delay) % spec.ring, top.target, inp)
+    ring = ring_add_psc(spec, neuron_model, ring, (k + top.delay) % spec.ring, top.target, inp,
+                        jnp.where(active, n.astype(dtype), 0.0))
     return ring, flag(jnp.any(survival[:, -1] >= 2.0 ** -32), Overflow.POISSON)
 
 

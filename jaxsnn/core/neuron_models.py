@@ -94,6 +94,11 @@ def step(spec, model, params, c, neurons: NeuronState, transit, s):
         new["I_syn_in"] = pick(ALPHA, I_in, new.get("I_syn_in", neurons.I_syn_in))
         new["dI_syn_ex"] = pick(ALPHA, dI_ex, neurons.dI_syn_ex)
         new["dI_syn_in"] = pick(ALPHA, dI_in, neurons.dI_syn_in)
+    counts = None
+    if "parrot_neuron" in models:  # repeats every spike that arrived, as one spike of their multiplicity
+        n = jnp.round(inp).astype(jnp.int32)
+        spiked = pick(PARROT, n > 0, spiked)
+        counts = jnp.where(mid == PARROT, n, 1) * spiked
     if spec.n_currents:
         new["I_0"] = transit.current[row]
     if spec.current_receptor1:
@@ -101,8 +106,22 @@ def step(spec, model, params, c, neurons: NeuronState, transit, s):
     neurons = neurons.replace(V_rel=y_out, refractory=r_out, **new)
     V_m = y_out + p.E_L
     if spec.has_psc:
-        return neurons, spiked, jnp.stack([V_m, neurons.I_syn_ex, neurons.I_syn_in])
-    return neurons, spiked, V_m
+        return neurons, spiked, jnp.stack([V_m, neurons.I_syn_ex, neurons.I_syn_in]), counts
+    return neurons, spiked, V_m, counts
+
+
+def repeat_by_multiplicity(spec, spike_count, senders, steps, count, over):
+    """The slice's spike list with each spike repeated by its multiplicity (consecutively, so the order
+    stays by sender, then step); returns (senders, steps, count, overflowed, any multiplicity > 1)."""
+    cap = senders.shape[0]
+    valid = jnp.arange(cap) < count
+    m = jnp.where(valid, spike_count[steps % spec.history, senders], 0)
+    ends = jnp.cumsum(m)
+    total = ends[-1] if cap else 0
+    j = jnp.arange(cap)
+    src = jnp.minimum(jnp.searchsorted(ends, j, side="right"), cap - 1)
+    return (senders[src], steps[src], jnp.minimum(total, cap).astype(count.dtype), over | (total > cap),
+            jnp.any(m > 1))
 
 
 def model_index(name: str) -> int:

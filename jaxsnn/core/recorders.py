@@ -105,6 +105,9 @@ def drain(spec, layout, rec, h) -> dict:
     s, since = int(h.step), int(h.buffers.recorded_until)
     if layout.spike_recorders:
         late_steps, late_senders = np.nonzero(h.transit.spike_history[np.arange(since, s) % spec.history])
+        if getattr(h.transit, "spike_count", None) is not None:  # parrots: a spike of multiplicity m, m times
+            m = h.transit.spike_count[(since + late_steps) % spec.history, late_senders]
+            late_steps, late_senders = np.repeat(late_steps, m), np.repeat(late_senders, m)
     sp = h.buffers.spikes
     for k, rid in enumerate(layout.spike_recorders):
         c = int(sp.count[k])

@@ -80,6 +80,11 @@ class Spec:
     current_receptor1: bool = False  # some currents go to iaf_psc_exp's receptor 1 (filtered like I_syn_ex)
 
     @property
+    def has_parrot(self):
+        """Some neurons are parrot_neurons: spikes carry a multiplicity (Transit.spike_count)."""
+        return "parrot_neuron" in self.neuron_models
+
+    @property
     def has_psc(self):
         """Some neurons have current-based synapses (iaf_psc_exp/alpha): the spike ring has two channels."""
         return any(m in PSC_MODELS for m in self.neuron_models)
@@ -291,6 +296,7 @@ class Transit:
     # ring + k hold the inhibitory channel of psc neurons (an event goes there if weight × multiplicity <= 0)
     spike_history: jax.Array  # bool[history, n]: who spiked in the last `history` steps (row: step % history)
     current: jax.Array | None = None  # [ring, n] (receptor 1 too: [2 ring, n]): current generators' input (pA)
+    spike_count: jax.Array | None = None  # int32[history, n] with parrot_neurons: each spike's multiplicity
 
 
 @pytree
