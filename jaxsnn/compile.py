@@ -212,7 +212,7 @@ def _synapse_tables(net, neuron_of_node, N) -> dict:
     # per synapse, filled in place in int32 (memory: a few arrays of M entries at a time, not dozens)
     M = sum(len(c.source) for c in conns)
     src, tgt, dly = (np.empty(M, np.int32) for _ in range(3))
-    w, kplus = np.empty(M), np.zeros(M)
+    w, kplus, receptor1 = np.empty(M), np.zeros(M), np.zeros(M, bool)
     at = 0
     for c in conns:
         part = slice(at, at + len(c.source))
@@ -220,9 +220,10 @@ def _synapse_tables(net, neuron_of_node, N) -> dict:
         src[part], tgt[part], dly[part], w[part] = neuron_of_node[c.source], neuron_of_node[c.target], c.delay, c.weight
         if "Kplus" in c.extra:
             kplus[part] = c.extra["Kplus"]
+        receptor1[part] = c.extra.get("receptor_type", 0) == 1
     mdl, row, table, models, syn_params = _stdp_rows(net, conns, M)
     order = np.argsort(src, kind="stable").astype(np.int32)  # outgoing synapses of a neuron are contiguous
-    src, tgt, dly, mdl, w, kplus, row = (a[order] for a in (src, tgt, dly, mdl, w, kplus, row))
+    src, tgt, dly, mdl, w, kplus, row, receptor1 = (a[order] for a in (src, tgt, dly, mdl, w, kplus, row, receptor1))
     del order
     out_ptr = np.concatenate([[0], np.cumsum(np.bincount(src, minlength=N))])
     plastic = row >= 0
@@ -243,7 +244,7 @@ def _synapse_tables(net, neuron_of_node, N) -> dict:
         source=i32(src), model=i32(mdl), out_syn=i32(np.stack([tgt, dly, row, trace], axis=1)),
         out_ptr=i32(out_ptr), in_ptr=i32(in_ptr),
         in_syn=i32(np.stack([in_perm, src[in_perm], dly[in_perm], row[in_perm], trace[in_perm]], axis=1)),
-        source_trace=i32(source_trace))
+        source_trace=i32(source_trace), receptor1=jnp.asarray(receptor1) if receptor1.any() else None)
     return dict(topology=topology, src=src, tgt=tgt, dly=dly, mdl=mdl, weight=w, kplus=kplus, table=table,
                 models=models, syn_params=syn_params, plastic=plastic, plastic_delays=plastic_delays,
                 out_degree=int(np.diff(out_ptr).max()) if len(src) else 0,

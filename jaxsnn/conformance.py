@@ -18,7 +18,7 @@ import sys
 
 import numpy as np
 
-KINDS = ("neuron", "stdp", "network", "model", "recorder_pair", "noise_stats")
+KINDS = ("neuron", "stdp", "network", "model", "recorder_pair", "noise_stats", "stdp_multiplicity")
 RECORDER_DELAY = 1.0  # ms: NEST's default delay of recorder connections, which counts for min_delay
 
 
@@ -28,7 +28,7 @@ def run_case(case: dict) -> dict:
     if kind not in KINDS:
         raise ValueError(f"case kind {kind!r} is not supported; supported kinds: {', '.join(KINDS)}.")
     return {"neuron": _neuron, "stdp": _stdp, "network": _network, "model": _model, "recorder_pair": _recorder_pair,
-            "noise_stats": _noise_stats}[kind](case)
+            "noise_stats": _noise_stats, "stdp_multiplicity": _stdp_multiplicity}[kind](case)
 
 
 def _neuron(case):
@@ -213,6 +213,42 @@ def _noise_stats(case):
                       "first_neuron_V_m": V[:, 0].tolist()}
         out["seeds"][str(seed)] = res
     return out
+
+
+def _stdp_multiplicity(case):
+    """Two parrots fed by spike generators with repeated times; the plastic connection pre -> post on
+    the post parrot's receptor 1 (not repeated) and pre -> probe (an iaf_psc_delta) with the same model."""
+    import jaxsnn
+
+    h = case["resolution"]
+    net = jaxsnn.Network(resolution=h)
+    g_pre = net.create("spike_generator", params={"spike_times": case["pre_input_times"]})
+    g_post = net.create("spike_generator", params={"spike_times": case["post_input_times"]})
+    pre, post = net.create("parrot_neuron"), net.create("parrot_neuron", params={"tau_minus": case["post_tau_minus"]})
+    wr = net.create("weight_recorder")
+    probe = net.create("iaf_psc_delta", 1, params={"V_th": 1e6})
+    net.connect(g_pre, pre, syn_spec={"delay": 1.0})
+    net.connect(g_post, post, syn_spec={"delay": 1.0})
+    net.copy_model(case["synapse"], "plastic", {**case["syn_params"], "weight_recorder": wr})
+    syn = {"synapse_model": "plastic", "weight": case["weight"], "delay": case["delay"]}
+    net.connect(pre, post, syn_spec={**syn, "receptor_type": 1})
+    net.connect(pre, probe, syn_spec=syn)
+    sr_pre, sr_post = net.create("spike_recorder"), net.create("spike_recorder")
+    net.connect(pre, sr_pre)
+    net.connect(post, sr_post)
+    mm = net.create("multimeter", params={"interval": h})
+    net.connect(mm, probe)
+    sim = jaxsnn.simulate(net.build(), case["t_sim"])
+    rec = sim.events(wr)
+    c = sim.connections("plastic", target=post)
+    v = sim.events(mm)
+    v = v[v.times <= case["t_sim"] - min(RECORDER_DELAY, case["delay"]) + 1e-9]
+    ids = {int(post.ids[0]): 4, int(probe.ids[0]): 6}  # NEST's node ids in the case
+    return {"pre_spike_times": _ms(sim.events(sr_pre).times), "post_spike_times": _ms(sim.events(sr_post).times),
+            "weight_recorder_times": _ms(rec.times), "weight_recorder_targets": [ids[int(t)] for t in rec.targets],
+            "weight_recorder_weights": rec.weights.tolist(), "final_weight": float(c.weight.iloc[0]),
+            "final_Kplus": float(np.asarray(sim.state.plasticity.pre.Kplus)[0]),
+            "probe_times": _ms(v.times), "probe_V_m": v.V_m.tolist()}
 
 
 def _ms(times):

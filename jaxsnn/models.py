@@ -48,9 +48,11 @@ STDP_DEFAULTS = {"tau_plus": 20.0, "lambda": 0.01, "alpha": 1.0, "mu_plus": 1.0,
 SYNAPSES = {
     "static_synapse": {"weight": 1.0, "delay": 1.0, "weight_recorder": None, "receptor_type": 0},
     # plasticity parameters are common to all connections of the (copied) model
-    "stdp_synapse_hom": {"weight": 1.0, "delay": 1.0, "Kplus": 0.0, "weight_recorder": None, **STDP_DEFAULTS},
+    "stdp_synapse_hom": {"weight": 1.0, "delay": 1.0, "Kplus": 0.0, "weight_recorder": None, "receptor_type": 0,
+                         **STDP_DEFAULTS},
     # plasticity parameters per connection
-    "stdp_synapse": {"weight": 1.0, "delay": 1.0, "Kplus": 0.0, "weight_recorder": None, **STDP_DEFAULTS},
+    "stdp_synapse": {"weight": 1.0, "delay": 1.0, "Kplus": 0.0, "weight_recorder": None, "receptor_type": 0,
+                     **STDP_DEFAULTS},
 }
 
 INF = math.inf

@@ -291,9 +291,11 @@ def _check_receptor(net, conn, src_kind):
     if not r:
         return
     bases = {net._pop_of(i).base for i in np.unique(conn.target)}
-    if not (r == 1 and src_kind in CURRENT_GENERATORS and bases == {"iaf_psc_exp"}):
+    if not (r == 1 and ((src_kind in CURRENT_GENERATORS and bases == {"iaf_psc_exp"})
+                        or (src_kind == "neuron" and bases == {"parrot_neuron"}))):
         raise bad_value("connect(syn_spec): receptor_type", r, f"a receptor of the target ({sorted(bases)}: 0; "
-                        "iaf_psc_exp also 1 for current generators)")
+                        "iaf_psc_exp also 1 for current generators; parrot_neuron 1 for neuron spikes it does "
+                        "not repeat)")
 
 
 def _check_neuron_params(model, v, base="iaf_psc_delta"):

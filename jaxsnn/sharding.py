@@ -138,7 +138,8 @@ def _part(spec, top, par, d, n, group, m, pg_d, sg_d):
     # the engine reads neither source nor model
     synapses = syn.replace(source=np.zeros(0, np.int32), model=np.zeros(0, np.int32), out_syn=None, in_syn=None,
                            out_ptr=np.concatenate([[0], np.cumsum(np.bincount(syn.source[group], minlength=N))])
-                           .astype(np.int32), in_ptr=_pad(in_ptr, n * stride + 1, in_ptr[-1]))
+                           .astype(np.int32), in_ptr=_pad(in_ptr, n * stride + 1, in_ptr[-1]),
+                           receptor1=None if syn.receptor1 is None else _pad(syn.receptor1[group], m, False))
     p, s = pg_d[d], sg_d[d]
     wp, ws = max(len(g) for g in pg_d), max(len(g) for g in sg_d)
     # padding: target out of range; spike events far beyond any run

@@ -28,7 +28,7 @@ class Overflow(enum.IntFlag):
     STDP_SPECIALISATION = 64  # plasticity parameters changed after build so that a specialisation fails
     REFRACTORY = 128  # t_ref lowered below the one the slices were built for: spikes could be lost
     MISALIGNED = 256  # jaxsnn.step called on a state that is not at a slice start
-    MULTIPLICITY = 512  # a parrot_neuron spike of multiplicity > 1 in a network with plastic synapses
+    MULTIPLICITY = 512  # differentiable build: a parrot_neuron spike of multiplicity > 1 with plastic synapses
 
     def describe(self) -> str:
         return "; ".join(_WORDS[f] for f in Overflow if f & self) or "nothing overflowed"
@@ -48,8 +48,8 @@ _WORDS = {
     Overflow.MISALIGNED: "jaxsnn.step was given a state that is not at a slice start (use jaxsnn.advance to get "
                          "there)",
     Overflow.MULTIPLICITY: "a parrot_neuron emitted a spike of multiplicity > 1 (several spikes arrived in one "
-                           "step) in a network with plastic synapses; jaxsnn's STDP handles one event per spike, "
-                           "so NEST's repeated STDP updates are not simulated",
+                           "step) in a differentiable build with plastic synapses, whose fixed-length loops "
+                           "cannot repeat its STDP updates (build with differentiable=False)",
 }
 
 

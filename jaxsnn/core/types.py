@@ -171,6 +171,8 @@ class Synapses:
     # a post spike's synapses reached in a slice are one range, read as one contiguous record per synapse
     source_trace: jax.Array  # int32[n_neurons]: K+ trace of each neuron as a source (-1: none), when
     # Spec.trace_per_source; else all -1
+    receptor1: jax.Array | None = None  # bool[synapses]: onto a parrot_neuron's receptor 1 (not repeated); None
+    # if there is none
 
     target = property(lambda self: self.out_syn[:, OUT_TARGET])  # int32 neuron index
     delay = property(lambda self: self.out_syn[:, OUT_DELAY])  # int32 steps
