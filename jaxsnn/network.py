@@ -343,6 +343,10 @@ def _check_device_params(model, base, v, h):
         if (np.abs(steps - np.round(steps)) > 1e-6).any() or (np.round(steps) < 1).any():
             bad = float(t[np.argmax((np.abs(steps - np.round(steps)) > 1e-6) | (np.round(steps) < 1))])
             raise bad_value(f"{where}: spike_times", bad, f"times > 0 on the grid of the resolution ({h} ms)")
+        m = np.asarray(v.get("spike_multiplicities", ()), float).ravel()
+        if len(m) and (len(m) != len(t) or (m < 0).any() or (m != np.round(m)).any()):
+            raise bad_value(f"{where}: spike_multiplicities", m.tolist(),
+                            f"one whole number >= 0 per spike time ({len(t)})")
         v["spike_times"], v["spike_weights"] = t, w
     if base == "multimeter":
         iv = v["interval"]

@@ -206,3 +206,11 @@ def test_gradients_reach_psc_and_current_parameters(x64):
     assert float(g.neurons.tau_syn_ex[0]) > 0  # a slower synaptic current charges V more
     ga = jax.grad(V_alpha)(sim.params)
     assert float(ga.neurons.tau_syn_ex[1]) > 0 and np.isfinite(float(ga.neurons.tau_m[1]))
+
+
+def test_spike_multiplicities_are_whole_numbers_per_time():
+    net = jaxsnn.Network()
+    with pytest.raises(JaxsnnError, match="spike_multiplicities"):
+        net.create("spike_generator", params={"spike_times": [1.0, 2.0], "spike_multiplicities": [1.5, 1]})
+    with pytest.raises(JaxsnnError, match="spike_multiplicities"):
+        net.create("spike_generator", params={"spike_times": [1.0, 2.0], "spike_multiplicities": [1]})
