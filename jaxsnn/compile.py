@@ -16,8 +16,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .core import engine, iaf_psc_delta, rng
+from .core import engine, iaf_psc_alpha, iaf_psc_delta, iaf_psc_exp, rng
+from .core.neuron_models import RECORDABLES as RECORDABLE_ROWS
 from .core.types import (
+    NEURON_MODELS,
+    PSC_MODELS,
+    CurrentParams,
+    CurrentTopology,
     Model,
     NeuronParams,
     NeuronTopology,
@@ -30,11 +35,13 @@ from .core.types import (
     State,
     Synapses,
 )
-from .models import STDP_PARAMS
+from .errors import bad_value
+from .models import CURRENT_GENERATORS, NEURONS, RECORDABLES, STDP_PARAMS, step_current_steps
 from .network import GENERATORS, Network
 
 NEVER = np.iinfo(np.int32).max  # the end of an open window: no step reaches it (simulate stops before)
 NEURON_PARAMS = ("E_L", "C_m", "tau_m", "t_ref", "V_th", "V_reset", "I_e", "V_min", "tau_minus")
+PSC_PARAMS = ("tau_syn_ex", "tau_syn_in")  # params.neurons of networks with iaf_psc_exp/alpha
 
 
 @dataclasses.dataclass(frozen=True)
@@ -53,6 +60,9 @@ class Layout:
     synapse_recorder: np.ndarray  # per synapse: index into weight_recorders or -1
     device_connections: dict  # generator and recorder connections as NEST's GetConnections lists them
     initial_state_sha256: str  # digest of the built V_m and weights: a checkpoint must be of this build
+    record_from: tuple = ()  # per multimeter: the recorded quantities (columns: quantity-major)
+    current_generators: tuple = ()  # node ids of dc/step_current/noise generators (CurrentTopology order)
+    current_params: tuple = ()  # per current generator: (base model, its parameters) as built
 
 
 @dataclasses.dataclass(frozen=True)
@@ -71,11 +81,12 @@ def compile_network(net: Network, seed, *, slice_capacity: int | None = None, re
     h = net.resolution
     x64 = bool(jax.config.jax_enable_x64)
     fdt = np.float64 if x64 else np.float32
-    pops = [p for p in net._pops if p.base == "iaf_psc_delta"]
+    pops = [p for p in net._pops if p.base in NEURONS]
     neuron_of_node, node_of_neuron = _neuron_index(net, pops)
     nrn, ntop, rsteps = _neurons(net, pops, fdt)
     syn = _synapse_tables(net, neuron_of_node, len(node_of_neuron))
     gen = _generators(net, neuron_of_node, h)
+    gen.update(_currents(net, neuron_of_node, h, len(node_of_neuron)))
     rec = _recorders(net, neuron_of_node, node_of_neuron, syn)
     L = _slice_length(net, syn, gen, rsteps, len(node_of_neuron))
     spec = _spec(net, syn, gen, rec, rsteps, L, pops, x64=x64, differentiable=differentiable, chunk_steps=chunk_steps,
@@ -90,17 +101,20 @@ def compile_network(net: Network, seed, *, slice_capacity: int | None = None, re
                                 stream=jnp.arange(len(gen["pg_target"]), dtype=jnp.uint32),
                                 window=i32(gen["pg_window"])),
         spike_events=SpikeEvents(step=i32(sg[:, 0]), target=i32(sg[:, 2]), delay=i32(sg[:, 4])),
-        recorders=rec["topology"])
+        recorders=rec["topology"], currents=gen["cur_topology"])
+    cur = gen["cur_params"]
     params = Params(neurons=nrn, stdp=jnp.asarray(syn["table"], fdt),
                     poisson=PoissonParams(rate=jnp.asarray(gen["pg_rate"], fdt),
                                           weight=jnp.asarray(gen["pg_weight"], fdt)),
-                    spike_weight=jnp.asarray(sg[:, 3], fdt))
+                    spike_weight=jnp.asarray(sg[:, 3], fdt),
+                    currents=None if cur is None else CurrentParams(**{k: jnp.asarray(v, fdt) for k, v in cur.items()}))
     V_rel = jnp.asarray(_cat(pops, "V_m") - _cat(pops, "E_L"), fdt)
     state = engine.init(model, params, seed, V_rel, jnp.asarray(syn["weight"], fdt), jnp.asarray(syn["kplus"], fdt))
     layout = Layout(net._n_nodes, neuron_of_node, node_of_neuron,
                     tuple((p.model, p.base, p.first, p.n) for p in net._pops), syn["models"], syn["syn_params"],
                     rec["spike_recorders"], rec["multimeters"], rec["weight_recorders"], rec["synapse_recorder"],
-                    _device_connections(net), _initial_digest(state))
+                    _device_connections(net), _initial_digest(state), rec["record_from"], gen["cur_nodes"],
+                    tuple((net._pop_of(g).base, dict(net._pop_of(g).params)) for g in gen["cur_nodes"]))
     return Compiled(model, params, state, layout)
 
 
@@ -111,8 +125,14 @@ def _initial_digest(state) -> str:
     return h.hexdigest()
 
 
+# values for neurons whose model lacks a parameter (never read by their update)
+FILL = {"refractory_input": False, "V_min": -np.inf, "tau_syn_ex": 2.0, "tau_syn_in": 2.0, "E_L": -70.0,
+        "C_m": 250.0, "tau_m": 10.0, "t_ref": 0.0, "V_th": np.inf, "V_reset": -70.0, "I_e": 0.0, "V_m": -70.0}
+
+
 def _cat(pops, name):
-    return np.concatenate([p.params[name] for p in pops]) if pops else np.zeros(0)
+    return np.concatenate([p.params[name] if name in p.params else np.full(p.n, FILL[name]) for p in pops]) \
+        if pops else np.zeros(0)
 
 
 def _neuron_index(net, pops):
@@ -132,18 +152,43 @@ def _neurons(net, pops, fdt):
     rsteps = iaf_psc_delta.refractory_steps(_cat(pops, "t_ref"), net.tics_per_step)
     finite = np.finfo(fdt)  # NEST's V_min default, -DBL_MAX, is -inf in float32: clip it instead
     as_f = lambda a: jnp.asarray(np.clip(a, finite.min, finite.max), fdt)
-    nrn = NeuronParams(**{k: as_f(_cat(pops, k)) for k in NEURON_PARAMS})
+    models = {p.base for p in pops}
+    psc = bool(models & set(PSC_MODELS))
+    nrn = NeuronParams(**{k: as_f(_cat(pops, k)) for k in NEURON_PARAMS + (PSC_PARAMS if psc else ())})
+    extra = {}
+    if models - {"iaf_psc_delta"}:
+        extra["model"] = jnp.asarray(np.concatenate([np.full(p.n, NEURON_MODELS.index(p.base)) for p in pops]),
+                                     jnp.int32)
+    if psc:
+        extra.update(built_tau_syn_ex=nrn.tau_syn_ex, built_tau_syn_in=nrn.tau_syn_in,
+                     **{k: jnp.asarray(v, fdt) for k, v in _psc_tables(pops, h).items()})
     top = NeuronTopology(refractory_input=jnp.asarray(_cat(pops, "refractory_input"), bool),
                          built_tau_m=nrn.tau_m, built_C_m=nrn.C_m, built_t_ref=nrn.t_ref,
                          P33=jnp.asarray(P33, fdt), P30=jnp.asarray(P30, fdt),
-                         refractory_steps=jnp.asarray(rsteps, jnp.int32))
+                         refractory_steps=jnp.asarray(rsteps, jnp.int32), **extra)
     return nrn, top, rsteps
+
+
+def _psc_tables(pops, h) -> dict:
+    """The psc models' exact propagators per neuron (iaf_psc_alpha's for its neurons, iaf_psc_exp's
+    for all others: finite values that only psc neurons read), computed once per distinct parameter set."""
+    cols = np.stack([_cat(pops, k) for k in ("tau_m", "C_m", "tau_syn_ex", "tau_syn_in")], axis=1)
+    alpha = np.concatenate([np.full(p.n, p.base == "iaf_psc_alpha") for p in pops])
+    uniq, inv = np.unique(np.column_stack([cols, alpha]), axis=0, return_inverse=True)
+    inv = inv.reshape(-1)
+    out = {k: np.zeros(len(uniq)) for k in ("P11ex", "P11in", "P21ex", "P21in", "P31ex", "P31in", "P20", "expm1_tau_m")}
+    for is_alpha, mod in ((0.0, iaf_psc_exp), (1.0, iaf_psc_alpha)):
+        sel = uniq[:, 4] == is_alpha
+        if sel.any():
+            for k, v in mod.host_constants(*uniq[sel, :4].T, h).items():
+                out[k][sel] = v
+    return {k: v[inv] for k, v in out.items()}
 
 
 def _synapse_connections(net):
     kind = lambda c: net._pop_of(c.source[0]).base
     return [c for c in net._conns if c.model not in ("spike_recorder", "multimeter") and len(c.source)
-            and kind(c) == "iaf_psc_delta"]
+            and kind(c) in NEURONS]
 
 
 def _stdp_rows(net, conns, M):
@@ -180,7 +225,7 @@ def _synapse_tables(net, neuron_of_node, N) -> dict:
     # per synapse, filled in place in int32 (memory: a few arrays of M entries at a time, not dozens)
     M = sum(len(c.source) for c in conns)
     src, tgt, dly = (np.empty(M, np.int32) for _ in range(3))
-    w, kplus = np.empty(M), np.zeros(M)
+    w, kplus, receptor1 = np.empty(M), np.zeros(M), np.zeros(M, bool)
     at = 0
     for c in conns:
         part = slice(at, at + len(c.source))
@@ -188,9 +233,10 @@ def _synapse_tables(net, neuron_of_node, N) -> dict:
         src[part], tgt[part], dly[part], w[part] = neuron_of_node[c.source], neuron_of_node[c.target], c.delay, c.weight
         if "Kplus" in c.extra:
             kplus[part] = c.extra["Kplus"]
+        receptor1[part] = c.extra.get("receptor_type", 0) == 1
     mdl, row, table, models, syn_params = _stdp_rows(net, conns, M)
     order = np.argsort(src, kind="stable").astype(np.int32)  # outgoing synapses of a neuron are contiguous
-    src, tgt, dly, mdl, w, kplus, row = (a[order] for a in (src, tgt, dly, mdl, w, kplus, row))
+    src, tgt, dly, mdl, w, kplus, row, receptor1 = (a[order] for a in (src, tgt, dly, mdl, w, kplus, row, receptor1))
     del order
     out_ptr = np.concatenate([[0], np.cumsum(np.bincount(src, minlength=N))])
     plastic = row >= 0
@@ -211,7 +257,7 @@ def _synapse_tables(net, neuron_of_node, N) -> dict:
         source=i32(src), model=i32(mdl), out_syn=i32(np.stack([tgt, dly, row, trace], axis=1)),
         out_ptr=i32(out_ptr), in_ptr=i32(in_ptr),
         in_syn=i32(np.stack([in_perm, src[in_perm], dly[in_perm], row[in_perm], trace[in_perm]], axis=1)),
-        source_trace=i32(source_trace))
+        source_trace=i32(source_trace), receptor1=jnp.asarray(receptor1) if receptor1.any() else None)
     return dict(topology=topology, src=src, tgt=tgt, dly=dly, mdl=mdl, weight=w, kplus=kplus, table=table,
                 models=models, syn_params=syn_params, plastic=plastic, plastic_delays=plastic_delays,
                 out_degree=int(np.diff(out_ptr).max()) if len(src) else 0,
@@ -272,10 +318,14 @@ def _generators(net, neuron_of_node, h) -> dict:
             lo, hi = _window(p, h)
             stamps = np.round(np.asarray(p["spike_times"], float) / h).astype(np.int64)
             sw = np.asarray(p["spike_weights"], float) if len(p["spike_weights"]) else np.ones(len(stamps))
+            mult = np.asarray(p.get("spike_multiplicities", ()), float)
+            mult = mult if len(mult) else np.ones(len(stamps))
             keep = (lo < stamps) & (stamps <= hi)
             for j in np.nonzero(c.source == gid)[0]:
-                for stamp, ww in zip(stamps[keep], sw[keep]):
-                    sg_ev.append((stamp - 1, gid, neuron_of_node[c.target[j]], c.weight[j] * ww, c.delay[j]))
+                parrot = net._pop_of(c.target[j]).base == "parrot_neuron"
+                for stamp, ww, m in zip(stamps[keep], sw[keep], mult[keep]):  # NEST: weight × multiplicity
+                    value = m if parrot else c.weight[j] * ww * m  # a parrot counts, ignoring weights
+                    sg_ev.append((stamp - 1, gid, neuron_of_node[c.target[j]], value, c.delay[j]))
     cat = lambda xs, dt: np.concatenate(xs).astype(dt) if xs else np.zeros(0, dt)
     pg_params = [net._pop_of(g).params for g in pg_nodes]
     pg_rate = np.array([p["rate"] for p in pg_params], float)
@@ -286,6 +336,62 @@ def _generators(net, neuron_of_node, h) -> dict:
                 sg=np.array(sg_ev, dtype=float).reshape(-1, 5))
 
 
+def _currents(net, neuron_of_node, h, N) -> dict:
+    """Current generator connections sorted by generator node id (stable), their generators' windows,
+    schedules (dc: one entry, step_current: one per time, after an entry of 0 pA at step -1) and noise
+    parameters."""
+    kind = lambda c: net._pop_of(c.source[0]).base
+    conns = [c for c in net._conns if len(c.source) and kind(c) in CURRENT_GENERATORS]
+    nodes = tuple(sorted({int(g) for c in conns for g in c.source}))
+    if not conns:
+        return dict(cur_topology=None, cur_params=None, cur_nodes=(), cur_delay=np.zeros(0, np.int64),
+                    n_currents=0, has_noise=False, receptor1=False)
+    src = np.concatenate([c.source for c in conns])
+    order = np.argsort(src, kind="stable")
+    cat = lambda f: np.concatenate([f(c) for c in conns])[order]
+    tgt, w, d = cat(lambda c: neuron_of_node[c.target]), cat(lambda c: c.weight), cat(lambda c: c.delay)
+    rec = cat(lambda c: np.full(len(c.source), c.extra.get("receptor_type", 0)))
+    gen = np.searchsorted(np.asarray(nodes), src[order])
+    window, noise, dt_steps, e_gen, e_step, e_val, e_ptr = [], [], [], [], [], [], []
+    noise_p = {k: [] for k in ("mean", "std", "std_mod", "frequency", "phase")}
+    for i, g in enumerate(nodes):
+        pop = net._pop_of(g)
+        p = pop.params
+        lo, hi = _window(p, h)
+        window.append((lo, hi))
+        e_ptr.append(len(e_step))
+        if pop.base == "noise_generator":
+            noise.append(len(noise_p["mean"]))
+            dt_steps.append(round(p["dt"] / h))
+            for k in noise_p:
+                noise_p[k].append(float(p[k]))
+            continue
+        noise.append(-1)
+        dt_steps.append(1)
+        sched = schedule(pop.base, p, net.tics_per_step)
+        e_gen += [i] * len(sched)
+        e_step += [k for k, _ in sched]
+        e_val += [v for _, v in sched]
+    i32 = lambda a: jnp.asarray(np.asarray(a, np.int64).reshape(-1), jnp.int32)
+    top = CurrentTopology(target=i32(tgt), delay=i32(d), receptor=i32(rec), generator=i32(gen),
+                          stream=jnp.arange(len(tgt), dtype=jnp.uint32), window=i32(window).reshape(-1, 2),
+                          noise=i32(noise), dt_steps=i32(dt_steps), entry_gen=i32(e_gen), entry_step=i32(e_step),
+                          entry_ptr=i32(e_ptr))
+    par = dict(weight=w, values=np.asarray(e_val, float), **{k: np.asarray(v, float) for k, v in noise_p.items()})
+    return dict(cur_topology=top, cur_params=par, cur_nodes=nodes, cur_delay=d, n_currents=len(tgt),
+                has_noise=bool(len(noise_p["mean"])), receptor1=bool((rec == 1).any()))
+
+
+def schedule(base, p, tics_per_step, now=0, held=0.0):
+    """A dc or step-current generator's amplitude as (from step, pA) entries: NEST applies an amplitude
+    time T (steps) in step T − 1 and skips times <= the step at which a run starts (``now``), keeping
+    the amplitude it holds (``held``)."""
+    if base == "dc_generator":
+        return [(-1, float(p["amplitude"]))]
+    steps = step_current_steps(p["amplitude_times"], tics_per_step, p["allow_offgrid_times"])
+    return [(-1, float(held))] + [(int(T) - 1, float(v)) for T, v in zip(steps, p["amplitude_values"]) if T > now]
+
+
 def _recorders(net, neuron_of_node, node_of_neuron, syn) -> dict:
     """What each spike_recorder, multimeter and weight_recorder selects."""
     h, N = net.resolution, len(node_of_neuron)
@@ -293,13 +399,24 @@ def _recorders(net, neuron_of_node, node_of_neuron, syn) -> dict:
     wr_nodes = _nodes_of(net, "weight_recorder")
     sr_mask = np.zeros((len(sr_nodes), N), bool)
     mm_index = [[] for _ in mm_nodes]
+    bases = np.array([""] + [net._pop_of(i).base for i in range(1, net._n_nodes + 1)], object)
     for c in net._conns:
         if c.model == "spike_recorder":
             for k, r in enumerate(sr_nodes):
                 sr_mask[k, neuron_of_node[c.source[c.target == r]]] = True
         elif c.model == "multimeter":
             for k, r in enumerate(mm_nodes):
-                mm_index[k].extend(neuron_of_node[c.target[c.source == r]].tolist())
+                targets = c.target[c.source == r]
+                for b in set(bases[targets]):
+                    missing = set(net._pop_of(r).params["record_from"]) - set(RECORDABLES[b])
+                    if missing:
+                        raise bad_value(f"connect: multimeter {r}: record_from", sorted(missing),
+                                        f"recordables of {b}: {list(RECORDABLES[b])}")
+                mm_index[k].extend(neuron_of_node[targets].tolist())
+    record_from = tuple(tuple(net._pop_of(r).params["record_from"]) for r in mm_nodes)
+    quantity = tuple(np.repeat([RECORDABLE_ROWS.index(q) for q in rf], len(ix)).astype(np.int64)
+                     for rf, ix in zip(record_from, mm_index))
+    mm_index = [np.tile(np.asarray(ix, np.int64), len(rf)) for rf, ix in zip(record_from, mm_index)]
     syn_rec = np.full(len(syn["src"]), -1, np.int32)
     for k, r in enumerate(wr_nodes):
         p = net._pop_of(r).params
@@ -317,10 +434,12 @@ def _recorders(net, neuron_of_node, node_of_neuron, syn) -> dict:
         spike_mask=jnp.asarray(sr_mask), spike_window=i32(_windows((net._pop_of(r).params for r in sr_nodes), h)),
         sample_index=tuple(i32(np.asarray(ix, np.int64)) for ix in mm_index),
         sample_interval=i32([round(net._pop_of(r).params["interval"] / h) for r in mm_nodes]),
+        sample_quantity=tuple(i32(q) for q in quantity),
+        sample_offset=i32([round(net._pop_of(r).params["offset"] / h) for r in mm_nodes]),
         sample_window=i32(_windows((net._pop_of(r).params for r in mm_nodes), h)),
         weight_mask=jnp.asarray(syn_rec >= 0))
     return dict(topology=topology, spike_recorders=sr_nodes, multimeters=mm_nodes, weight_recorders=wr_nodes,
-                synapse_recorder=syn_rec, recorded_max=int(sr_mask.sum(axis=1).max(initial=0)),
+                synapse_recorder=syn_rec, recorded_max=int(sr_mask.sum(axis=1).max(initial=0)), record_from=record_from,
                 mm_interval=[round(net._pop_of(r).params["interval"] / h) for r in mm_nodes])
 
 
@@ -343,7 +462,7 @@ def _device_connections(net) -> dict:
 
 
 def _delays(syn, gen):
-    return [a for a in (syn["dly"], gen["pg_delay"], gen["sg"][:, 4]) if len(a)]
+    return [a for a in (syn["dly"], gen["pg_delay"], gen["sg"][:, 4], gen["cur_delay"]) if len(a)]
 
 
 def _slice_length(net, syn, gen, rsteps, N) -> int:
@@ -385,4 +504,6 @@ def _spec(net, syn, gen, rec, rsteps, L, pops, *, x64, differentiable, chunk_ste
         stdp_unit_mu=tuple(bool(len(table)) and bool(np.all(table[:, k] == 1.0)) for k in (3, 4)),
         trace_per_source=syn["trace_per_source"], has_refractory_input=bool(_cat(pops, "refractory_input").any()),
         n_poisson_terms=gen["n_terms"], has_spike_generators=bool(len(gen["sg"])),
-        n_spike_recorders=len(rec["spike_recorders"]), x64=x64, differentiable=differentiable)
+        n_spike_recorders=len(rec["spike_recorders"]), x64=x64, differentiable=differentiable,
+        neuron_models=tuple(m for m in NEURON_MODELS if any(p.base == m for p in pops)) or ("iaf_psc_delta",),
+        n_currents=gen["n_currents"], has_noise=gen["has_noise"], current_receptor1=gen["receptor1"])

@@ -10,7 +10,9 @@ as JSON instead; ``--output`` writes it to a file in either case. The criteria a
 and K+ within 1e-12 relative, the network's weights within 1e-9 mV; in float32 (the default) V_m within
 1e-3 mV, STDP values within 1e-5 relative, the network's weights within 1e-4 mV.
 
-Cases follow the schema of ``tests/reference/README.md`` (kinds ``neuron``, ``stdp``, ``network``).
+Cases follow the schema of ``tests/reference/README.md`` (kinds ``neuron``, ``stdp``, ``network``,
+``model``, ``recorder_pair``, ``noise_stats``; for ``noise_stats`` our statistics under the case's keys,
+from jaxsnn's own random streams).
 One NEST convention is reproduced here, not in the engine: the multimeter's lag of one min_delay
 slice at the end of a run (our multimeter is complete). STDP weights need nothing special: like NEST,
 jaxsnn processes the spikes of a min_delay slice at the start of the next one, so after a run the
@@ -24,7 +26,7 @@ import sys
 
 import numpy as np
 
-KINDS = ("neuron", "stdp", "network")
+KINDS = ("neuron", "stdp", "network", "model", "recorder_pair", "noise_stats", "stdp_multiplicity")
 RECORDER_DELAY = 1.0  # ms: NEST's default delay of recorder connections, which counts for min_delay
 
 
@@ -33,7 +35,8 @@ def run_case(case: dict) -> dict:
     kind = case.get("kind")
     if kind not in KINDS:
         raise ValueError(f"case kind {kind!r} is not supported; supported kinds: {', '.join(KINDS)}.")
-    return {"neuron": _neuron, "stdp": _stdp, "network": _network}[kind](case)
+    return {"neuron": _neuron, "stdp": _stdp, "network": _network, "model": _model, "recorder_pair": _recorder_pair,
+            "noise_stats": _noise_stats, "stdp_multiplicity": _stdp_multiplicity}[kind](case)
 
 
 def _neuron(case):
@@ -112,6 +115,149 @@ def _network(case):
             "final_V_m": sim.get(pop).V_m.tolist(),
             "e_syn_final": {k: (w[k].astype(int) if k in ("source", "target") else w[k]).tolist()
                             for k in ("source", "target", "delay", "weight")}}
+
+
+def _model(case):
+    """One node of ``case["model"]`` with current generators, spike inputs, a probe, and runs in segments."""
+    import jaxsnn
+
+    h = case["resolution"]
+    net = jaxsnn.Network(resolution=h)
+    node = net.create(case["model"], 1, params=case["params"])
+    gens = []
+    for cur in case.get("currents", []):
+        g = net.create(cur["model"], params=cur["params"])
+        syn = {"weight": cur["weight"], "delay": cur["delay"]}
+        if cur.get("receptor_type"):
+            syn["receptor_type"] = cur["receptor_type"]
+        net.connect(g, node, syn_spec=syn)
+        gens.append(g)
+    for inp in case.get("inputs", []):
+        p = {"spike_times": inp["times"]}
+        if "weights" in inp:
+            p["spike_weights"] = inp["weights"]
+        if "multiplicities" in inp:
+            p["spike_multiplicities"] = inp["multiplicities"]
+        sg = net.create("spike_generator", params=p)
+        net.connect(sg, node, syn_spec={"weight": inp.get("conn_weight", 1.0), "delay": inp["delay"]})
+    sr = net.create("spike_recorder")
+    net.connect(node, sr)
+    rec = case.get("recordables", [])
+    if rec:
+        mm = net.create("multimeter", params={"interval": h, "record_from": rec})
+        net.connect(mm, node)
+    if "probe" in case:
+        pr = case["probe"]
+        probe = net.create("iaf_psc_delta", 1, params=pr.get("params", {}))
+        net.connect(node, probe, syn_spec={"weight": pr["weight"], "delay": pr["delay"]})
+        mm_probe = net.create("multimeter", params={"interval": h})
+        net.connect(mm_probe, probe)
+    sim = net.build()
+    # NEST's multimeter data end one min_delay (all connections' delays, recorders' 1 ms) before the end
+    delays = [RECORDER_DELAY] + [x["delay"] for x in case.get("currents", []) + case.get("inputs", [])]
+    lag = min(delays + ([case["probe"]["delay"]] if "probe" in case else []))
+    for seg in case["segments"]:
+        for label, p in seg.get("set", {}).items():
+            sim = sim.set(node if label == "neuron" else gens[int(label.removeprefix("current"))], p)
+        sim = jaxsnn.simulate(sim, seg["t"])
+    out = {"spike_times": _ms(sim.events(sr).times)}
+    if rec:
+        v = sim.events(mm)
+        v = v[v.times <= case["t_sim"] - lag + 1e-9]
+        out["times"] = _ms(v.times)
+        out.update({r: v[r].tolist() for r in rec})
+    if "probe" in case:
+        v = sim.events(mm_probe)
+        v = v[v.times <= case["t_sim"] - lag + 1e-9]
+        out["probe_times"], out["probe_V_m"] = _ms(v.times), v.V_m.tolist()
+    return out
+
+
+def _recorder_pair(case):
+    """A voltmeter and a multimeter recording V_m with the same interval and offset."""
+    import jaxsnn
+
+    net = jaxsnn.Network(resolution=case["resolution"])
+    node = net.create(case["model"], 1, params=case["params"])
+    vm = net.create("voltmeter", params=case["voltmeter"])
+    mm = net.create("multimeter", params={**case["voltmeter"], "record_from": ["V_m"]})
+    net.connect(vm, node)
+    net.connect(mm, node)
+    sim = jaxsnn.simulate(net.build(), case["t_sim"])
+    lag = RECORDER_DELAY
+    out = {"voltmeter_defaults": {"record_from": list(net.models.get("voltmeter").defaults["record_from"]),
+                                  "interval": net.models.get("voltmeter").defaults["interval"]}}
+    for name, r in (("voltmeter", vm), ("multimeter", mm)):
+        v = sim.events(r)
+        v = v[v.times <= case["t_sim"] - lag + 1e-9]
+        out[f"{name}_times"], out[f"{name}_V_m"] = _ms(v.times), v.V_m.tolist()
+    return out
+
+
+def _noise_stats(case):
+    """For each seed: one noise_generator onto ``n_targets`` neurons of each model; across-neuron mean
+    and (unbiased) variance of V_m at the recorded times, and the first neuron's trace."""
+    import jaxsnn
+
+    h = case["resolution"]
+    out = {"seeds": {}}
+    for seed in case["seeds"]:
+        net = jaxsnn.Network(resolution=h, seed=int(seed))
+        noise = net.create("noise_generator", params=case["noise"])
+        pops = {m: net.create(m, case["n_targets"], params=case["params"]) for m in case["models"]}
+        mms = {}
+        for m, pop in pops.items():
+            net.connect(noise, pop, syn_spec={"weight": 1.0, "delay": case["delay"]})
+            mms[m] = net.create("multimeter", params={"interval": case.get("interval", h)})
+            net.connect(mms[m], pop)
+        sim = jaxsnn.simulate(net.build(), case["t_sim"])
+        res = {}
+        for m, mm in mms.items():
+            ev = sim.events(mm)
+            ev = ev[ev.times <= case["t_sim"] - min(RECORDER_DELAY, case["delay"]) + 1e-9]  # NEST's lag
+            times = np.unique(ev.times.to_numpy())
+            V = ev.V_m.to_numpy().reshape(len(times), -1)
+            res[m] = {"times": _ms(times), "V_m_mean": V.mean(axis=1).tolist(),
+                      "V_m_var": V.var(axis=1, ddof=1).tolist(),
+                      "first_neuron_V_m": V[:, 0].tolist()}
+        out["seeds"][str(seed)] = res
+    return out
+
+
+def _stdp_multiplicity(case):
+    """Two parrots fed by spike generators with repeated times; the plastic connection pre -> post on
+    the post parrot's receptor 1 (not repeated) and pre -> probe (an iaf_psc_delta) with the same model."""
+    import jaxsnn
+
+    h = case["resolution"]
+    net = jaxsnn.Network(resolution=h)
+    g_pre = net.create("spike_generator", params={"spike_times": case["pre_input_times"]})
+    g_post = net.create("spike_generator", params={"spike_times": case["post_input_times"]})
+    pre, post = net.create("parrot_neuron"), net.create("parrot_neuron", params={"tau_minus": case["post_tau_minus"]})
+    wr = net.create("weight_recorder")
+    probe = net.create("iaf_psc_delta", 1, params={"V_th": 1e6})
+    net.connect(g_pre, pre, syn_spec={"delay": 1.0})
+    net.connect(g_post, post, syn_spec={"delay": 1.0})
+    net.copy_model(case["synapse"], "plastic", {**case["syn_params"], "weight_recorder": wr})
+    syn = {"synapse_model": "plastic", "weight": case["weight"], "delay": case["delay"]}
+    net.connect(pre, post, syn_spec={**syn, "receptor_type": 1})
+    net.connect(pre, probe, syn_spec=syn)
+    sr_pre, sr_post = net.create("spike_recorder"), net.create("spike_recorder")
+    net.connect(pre, sr_pre)
+    net.connect(post, sr_post)
+    mm = net.create("multimeter", params={"interval": h})
+    net.connect(mm, probe)
+    sim = jaxsnn.simulate(net.build(), case["t_sim"])
+    rec = sim.events(wr)
+    c = sim.connections("plastic", target=post)
+    v = sim.events(mm)
+    v = v[v.times <= case["t_sim"] - min(RECORDER_DELAY, case["delay"]) + 1e-9]
+    ids = {int(post.ids[0]): 4, int(probe.ids[0]): 6}  # NEST's node ids in the case
+    return {"pre_spike_times": _ms(sim.events(sr_pre).times), "post_spike_times": _ms(sim.events(sr_post).times),
+            "weight_recorder_times": _ms(rec.times), "weight_recorder_targets": [ids[int(t)] for t in rec.targets],
+            "weight_recorder_weights": rec.weights.tolist(), "final_weight": float(c.weight.iloc[0]),
+            "final_Kplus": float(np.asarray(sim.state.plasticity.pre.Kplus)[0]),
+            "probe_times": _ms(v.times), "probe_V_m": v.V_m.tolist()}
 
 
 def _ms(times):

@@ -54,9 +54,11 @@ def get(sim, nodes=None, names=("V_m",)) -> pd.DataFrame:
             v = np.asarray(st.neurons.V_rel + p.E_L)
         elif name == "refractory_steps_left":
             v = np.asarray(st.neurons.refractory)
+        elif name in ("I_syn_ex", "I_syn_in") and getattr(st.neurons, name) is not None:
+            v = np.asarray(getattr(st.neurons, name))
         elif name == "refractory_input":
             v = np.asarray(sim.model.neurons.refractory_input)
-        elif hasattr(p, name):
+        elif getattr(p, name, None) is not None:
             v = np.asarray(getattr(p, name))
         else:
             raise bad_value("names", name, f"one of {sorted(STATE_NAMES + tuple(vars(p)) + ('refractory_input',))}")
@@ -140,7 +142,8 @@ def events(sim, recorder) -> pd.DataFrame:
     """What a recorder gathered, as NEST's ``recorder.events``:
 
     - spike_recorder: ``senders``, ``times`` (ms), in time order, then sender;
-    - multimeter: ``times``, ``senders``, ``V_m`` (long format);
+    - multimeter: ``times``, ``senders`` and one column per recorded quantity (``V_m``, ``I_syn_ex``,
+      ``I_syn_in``; long format);
     - weight_recorder: ``times``, ``senders``, ``targets``, ``weights`` (as transmitted).
     """
     rid = int(node_ids(recorder, "recorder")[0]) if np.size(getattr(recorder, "ids", recorder)) else 0
@@ -153,11 +156,16 @@ def events(sim, recorder) -> pd.DataFrame:
         return frame({"senders": senders[order], "times": _ms(sim, stamps[order])})
     if rid in lay.multimeters:
         k = lay.multimeters.index(rid)
-        senders = lay.node_of_neuron[np.asarray(sim.model.recorders.sample_index[k])]
+        record_from = lay.record_from[k] if lay.record_from else ("V_m",)
+        index = np.asarray(sim.model.recorders.sample_index[k])
+        n = len(index) // max(1, len(record_from))
+        senders = lay.node_of_neuron[index[:n]]
         stamps = c.get("stamps", np.zeros(0, np.int64))
-        values = c.get("V_m", np.zeros((0, len(senders))))
-        return frame({"times": np.repeat(_ms(sim, stamps), len(senders)), "senders": np.tile(senders, len(stamps)),
-                      "V_m": values.reshape(-1)})
+        values = c.get("V_m", np.zeros((0, len(index))))  # all columns, quantity-major
+        cols = {"times": np.repeat(_ms(sim, stamps), len(senders)), "senders": np.tile(senders, len(stamps))}
+        for q, name in enumerate(record_from):
+            cols[name] = values[:, q * n:(q + 1) * n].reshape(-1)
+        return frame(cols)
     if rid in lay.weight_recorders:
         syn = c.get("synapse", np.zeros(0, np.int64))
         top = sim.model.synapses

@@ -28,26 +28,55 @@ IAF_PSC_DELTA = {
     "tau_minus": 20.0,  # ms, postsynaptic STDP trace
 }
 
+# NEST 3.10's iaf_psc_exp (no V_min; rho/delta: escape noise, only delta = 0 is simulated)
+IAF_PSC_EXP = {
+    "V_m": -70.0, "E_L": -70.0, "C_m": 250.0, "tau_m": 10.0, "tau_syn_ex": 2.0, "tau_syn_in": 2.0,  # mV, pF, ms
+    "t_ref": 2.0, "V_th": -55.0, "V_reset": -70.0, "I_e": 0.0,  # ms, mV, mV, pA
+    "rho": 0.01, "delta": 0.0,  # 1/s, mV
+    "tau_minus": 20.0,  # ms
+}
+IAF_PSC_ALPHA = {
+    "V_m": -70.0, "E_L": -70.0, "C_m": 250.0, "tau_m": 10.0, "tau_syn_ex": 2.0, "tau_syn_in": 2.0,
+    "t_ref": 2.0, "V_th": -55.0, "V_reset": -70.0, "I_e": 0.0,
+    "V_min": -math.inf,  # mV (NEST reports -inf)
+    "tau_minus": 20.0,
+}
+PARROT_NEURON = {"tau_minus": 20.0}
+# what a multimeter can record from each neuron model
+RECORDABLES = {"iaf_psc_delta": ("V_m",), "iaf_psc_exp": ("I_syn_ex", "I_syn_in", "V_m"),
+               "iaf_psc_alpha": ("I_syn_ex", "I_syn_in", "V_m"), "parrot_neuron": ()}
+
 STDP_PARAMS = ("tau_plus", "lambda", "alpha", "mu_plus", "mu_minus", "Wmax")
 STDP_DEFAULTS = {"tau_plus": 20.0, "lambda": 0.01, "alpha": 1.0, "mu_plus": 1.0, "mu_minus": 1.0, "Wmax": 100.0}
 
 SYNAPSES = {
-    "static_synapse": {"weight": 1.0, "delay": 1.0, "weight_recorder": None},
+    "static_synapse": {"weight": 1.0, "delay": 1.0, "weight_recorder": None, "receptor_type": 0},
     # plasticity parameters are common to all connections of the (copied) model
-    "stdp_synapse_hom": {"weight": 1.0, "delay": 1.0, "Kplus": 0.0, "weight_recorder": None, **STDP_DEFAULTS},
+    "stdp_synapse_hom": {"weight": 1.0, "delay": 1.0, "Kplus": 0.0, "weight_recorder": None, "receptor_type": 0,
+                         **STDP_DEFAULTS},
     # plasticity parameters per connection
-    "stdp_synapse": {"weight": 1.0, "delay": 1.0, "Kplus": 0.0, "weight_recorder": None, **STDP_DEFAULTS},
+    "stdp_synapse": {"weight": 1.0, "delay": 1.0, "Kplus": 0.0, "weight_recorder": None, "receptor_type": 0,
+                     **STDP_DEFAULTS},
 }
 
 INF = math.inf
 DEVICES = {
     "poisson_generator": {"rate": 0.0, "origin": 0.0, "start": 0.0, "stop": INF},
-    "spike_generator": {"spike_times": (), "spike_weights": (), "origin": 0.0, "start": 0.0, "stop": INF},
+    "spike_generator": {"spike_times": (), "spike_weights": (), "spike_multiplicities": (), "origin": 0.0,
+                        "start": 0.0, "stop": INF},
+    "dc_generator": {"amplitude": 0.0, "origin": 0.0, "start": 0.0, "stop": INF},  # pA
+    "step_current_generator": {"amplitude_times": (), "amplitude_values": (), "allow_offgrid_times": False,
+                               "origin": 0.0, "start": 0.0, "stop": INF},  # ms, pA
+    # dt: None = 10 resolutions (NEST sets it at creation)
+    "noise_generator": {"mean": 0.0, "std": 0.0, "std_mod": 0.0, "frequency": 0.0, "phase": 0.0, "dt": None,
+                        "origin": 0.0, "start": 0.0, "stop": INF},  # pA, pA, pA, Hz, degrees, ms
     "spike_recorder": {"origin": 0.0, "start": 0.0, "stop": INF},
-    "multimeter": {"interval": 1.0, "record_from": ("V_m",), "origin": 0.0, "start": 0.0, "stop": INF},
+    "multimeter": {"interval": 1.0, "offset": 0.0, "record_from": ("V_m",), "origin": 0.0, "start": 0.0, "stop": INF},
     "weight_recorder": {"senders": None, "targets": None},
 }
-NEURONS = {"iaf_psc_delta": IAF_PSC_DELTA}
+NEURONS = {"iaf_psc_delta": IAF_PSC_DELTA, "iaf_psc_exp": IAF_PSC_EXP, "iaf_psc_alpha": IAF_PSC_ALPHA,
+           "parrot_neuron": PARROT_NEURON}
+CURRENT_GENERATORS = ("dc_generator", "step_current_generator", "noise_generator")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,7 +88,8 @@ class Model:
 
 
 # device parameters whose one value is a list (the rest are scalars; an array of those is per node)
-VECTOR_PARAMS = ("spike_times", "spike_weights", "record_from", "senders", "targets")
+VECTOR_PARAMS = ("spike_times", "spike_weights", "spike_multiplicities", "record_from", "senders", "targets",
+                 "amplitude_times", "amplitude_values")
 
 
 class ModelRegistry:
@@ -75,6 +105,8 @@ class ModelRegistry:
         for kind, table in (("neuron", NEURONS), ("synapse", SYNAPSES), ("device", DEVICES)):
             for name, defaults in table.items():
                 self._models[name] = Model(name, name, kind, dict(defaults))
+        # NEST's voltmeter is a multimeter whose record_from is ["V_m"]
+        self._models["voltmeter"] = Model("voltmeter", "multimeter", "device", dict(DEVICES["multimeter"]))
 
     def __contains__(self, name):
         return name in self._models
@@ -206,18 +238,33 @@ def check_device(where: str, base: str, v: dict, h: float, tics_per_step: int) -
         _check_poisson_terms(where, v["rate"], h)
     if base == "spike_generator":
         v["spike_times"], v["spike_weights"] = _spike_times(where, v, h, tics_per_step)
+        m = np.asarray(v.get("spike_multiplicities", ()), float).ravel()
+        t = v["spike_times"]
+        if len(m) and (len(m) != len(t) or (m < 0).any() or (m != np.round(m)).any()):
+            raise bad_value(f"{where}: spike_multiplicities", m.tolist(),
+                            f"one whole number >= 0 per spike time ({len(t)})")
+        if "spike_multiplicities" in v:
+            v["spike_multiplicities"] = tuple(m.tolist())
+    if base in CURRENT_GENERATORS:
+        _check_current_generator(where, base, v, h)
     if base == "multimeter":
         iv = checks.number(f"{where}: interval", v["interval"], "a positive multiple of the resolution (ms)",
                            lambda x: 0 < x < math.inf)
         if checks.tics(iv) % tics_per_step or round(iv / h) > checks.MAX_WINDOW_STEPS:
             raise bad_value(f"{where}: interval", iv, f"a positive multiple of the resolution ({h} ms)")
         v["interval"] = iv
+        off = checks.number(f"{where}: offset", v.get("offset", 0.0), "0 or a positive multiple of the resolution")
+        if not (off == 0 or (off >= h and not checks.tics(off) % tics_per_step)):
+            raise bad_value(f"{where}: offset", off, f"0 or a positive multiple of the resolution ({h} ms)")
+        if "offset" in v:
+            v["offset"] = off
         rf = v["record_from"]
         if isinstance(rf, str) or not isinstance(rf, (list, tuple)):
             raise bad_value(f"{where}: record_from", rf, "a list of recordable names, e.g. ['V_m']")
         for name in rf:
-            if name != "V_m":
-                raise unknown_name("recordable of iaf_psc_delta", name, ["V_m"])
+            known = sorted({r for rs in RECORDABLES.values() for r in rs})
+            if name not in known:
+                raise unknown_name("recordable", name, known)
         v["record_from"] = tuple(rf)
     if base == "weight_recorder":
         for name in ("senders", "targets"):
@@ -282,3 +329,66 @@ def _max_rate(h):
         mid = (lo + hi) / 2
         lo, hi = (mid, hi) if n_terms_for(mid) <= MAX_POISSON_TERMS else (lo, mid)
     return lo / (h * 1e-3)
+
+
+def _check_current_generator(where, base, v, h):
+    """NEST's checks of dc_generator, step_current_generator and noise_generator (BadProperty messages)."""
+    if math.isfinite(v["stop"]) and v["stop"] < v["start"]:
+        raise bad_value(f"{where}: stop", v["stop"], f"stop >= start required (start {v['start']} ms)")
+    if base == "dc_generator":
+        if not (isinstance(v["amplitude"], (int, float)) and math.isfinite(v["amplitude"])):
+            raise bad_value(f"{where}: amplitude", v["amplitude"], "a current in pA")
+    elif base == "step_current_generator":
+        t = np.asarray(v["amplitude_times"], float).ravel()
+        a = np.asarray(v["amplitude_values"], float).ravel()
+        if len(t) != len(a):
+            raise bad_value(f"{where}: amplitude_values", f"<{len(a)} values>",
+                            f"one value per amplitude time ({len(t)}): Amplitude times and values have to be "
+                            "the same size.")
+        if (t <= 0).any() or np.isnan(t).any():
+            raise bad_value(f"{where}: amplitude_times", float(t[np.argmax(~(t > 0))]),
+                            "times > 0: Amplitude can only be changed at strictly positive times (t > 0).")
+        tps = round(h * 1000)
+        tics = np.floor(t * 1000 + 0.5).astype(np.int64)
+        if not v["allow_offgrid_times"] and (tics % tps).any():
+            raise bad_value(f"{where}: amplitude_times", float(t[np.argmax(tics % tps != 0)]),
+                            f"times on the grid of the resolution ({h} ms), or allow_offgrid_times=True: "
+                            "step_current_generator: Time point is not representable in current resolution.")
+        steps = step_current_steps(t, tps, v["allow_offgrid_times"])
+        if (np.diff(steps) <= 0).any():
+            raise bad_value(f"{where}: amplitude_times", t.tolist(), "step_current_generator: amplitude times must be "
+                            "at strictly increasing time steps.")
+        v["amplitude_times"], v["amplitude_values"] = t, a
+    else:  # noise_generator
+        for name in ("mean", "std", "std_mod", "frequency", "phase"):
+            if not (isinstance(v[name], (int, float)) and math.isfinite(v[name])):
+                raise bad_value(f"{where}: {name}", v[name], "a finite number")
+        if v["std"] < 0 or v["std_mod"] < 0:
+            raise bad_value(f"{where}: std/std_mod", (v["std"], v["std_mod"]), "The standard deviation cannot be "
+                            "negative.")
+        if v["std_mod"] > v["std"]:
+            raise bad_value(f"{where}: std_mod", v["std_mod"], f"std_mod <= std ({v['std']}): The modulation "
+                            "amplitude must be smaller or equal to the baseline amplitude.")
+        if v["dt"] is None:
+            v["dt"] = 10 * h
+        dt = v["dt"]
+        if not (isinstance(dt, (int, float)) and dt > 0 and abs(dt / h - round(dt / h)) < 1e-9):
+            raise bad_value(f"{where}: dt", dt, f"a positive multiple of the resolution {h} ms (NEST: "
+                            "StepMultipleRequired)")
+
+
+def step_current_steps(times, tics_per_step, offgrid) -> np.ndarray:
+    """step_current_generator times as steps: on the grid (tics rounded half up, then up to steps), or
+    with allow_offgrid_times NEST's Time::ms_stamp (the first grid point >= t)."""
+    out = []
+    for t in np.asarray(times, float):
+        if offgrid:
+            n = int(t * 1000)
+            n -= n % tics_per_step
+            if n / tics_per_step * (tics_per_step / 1000) < t:
+                n += tics_per_step
+            out.append(n // tics_per_step)
+        else:
+            tics = math.floor(t * 1000 + 0.5)
+            out.append(-(-tics // tics_per_step))
+    return np.asarray(out, np.int64)

@@ -28,6 +28,8 @@ from . import connect as rules
 from . import random as jrandom
 from .errors import JaxsnnError, bad_value
 from .models import (
+    CURRENT_GENERATORS,
+    NEURONS,
     STDP_PARAMS,
     VECTOR_PARAMS,
     ModelRegistry,
@@ -40,7 +42,7 @@ from .nodes import NodeCollection
 
 NEST_DEFAULT_SEED = 143202461
 RECORDERS = ("spike_recorder", "multimeter", "weight_recorder")
-GENERATORS = ("poisson_generator", "spike_generator")
+GENERATORS = ("poisson_generator", "spike_generator")  # spike generators
 
 
 @dataclasses.dataclass
@@ -142,9 +144,17 @@ class Network:
         if m.kind == "neuron":
             base = {name: None for name in m.defaults}
             values = self._neuron_values(m, n, params, key, where, base)
+            if m.base in PSC_CHECKS:  # NEST's checks and messages first
+                _check_psc_params(model, m.base, values)
             check_neuron(where, values, self._tics_per_step)
             pops = [_Population(model, m.base, first, n, values)]
         else:
+            if m.base == "step_current_generator":
+                rows = params if isinstance(params, (list, tuple)) else [params or {}]
+                for d in rows:
+                    if isinstance(d, dict) and len({"amplitude_times", "amplitude_values"} & set(d)) == 1:
+                        raise JaxsnnError(f"{where}: amplitude_times and amplitude_values: Amplitude times and "
+                                          "values must be reset together.")
             dicts = self._device_values(m, [dict(m.defaults) for _ in range(n)], params, where)
             pops = _regroup(model, m.base, first, dicts)
         self._pops.extend(pops)
@@ -266,7 +276,7 @@ class Network:
         """'neuron', or the base model of the devices, for a set of node ids of one kind."""
         firsts = np.array([p.first for p in self._pops])
         which = np.unique(np.searchsorted(firsts, np.unique(ids), side="right") - 1)
-        kinds = {"neuron" if self._pops[i].base in ("iaf_psc_delta",) else self._pops[i].base for i in which}
+        kinds = {"neuron" if self._pops[i].base in NEURONS else self._pops[i].base for i in which}
         if len(kinds) != 1:
             raise JaxsnnError(f"connect: {what} mixes node kinds {sorted(kinds)}; connect each kind separately.")
         return kinds.pop()
@@ -320,11 +330,12 @@ class Network:
             self._conns.append(_Connections(s, t, src_kind if src_kind == "multimeter" else tgt_kind,
                                             np.zeros(len(s)), np.zeros(len(s), np.int64), {}))
             return
-        if tgt_kind != "neuron" or src_kind not in ("neuron",) + GENERATORS:
+        if tgt_kind != "neuron" or src_kind not in ("neuron",) + GENERATORS + CURRENT_GENERATORS:
             raise JaxsnnError(f"connect: cannot connect {src_kind} to {tgt_kind} (synapses go from neurons or "
                               "generators to neurons; recorders are connected neuron -> spike_recorder and "
                               "multimeter -> neuron).")
         self._conns.append(self._synapses(s, t, syn_spec, src_kind, jax.random.fold_in(key, 1)))
+        _check_receptor(self, self._conns[-1], src_kind)
 
     @staticmethod
     def _check_recorder_rule(spec, src_kind, tgt_kind):
@@ -377,6 +388,7 @@ class Network:
             if shared:
                 raise JaxsnnError(f"{where}: {shared} are common properties of stdp_synapse_hom; set them "
                                   f"with copy_model('stdp_synapse_hom', 'my_syn', {{...}}).")
+        receptor = syn_spec.pop("receptor_type", m.defaults.get("receptor_type", 0))
         n = len(s)
         values = {}
         for i, pname in enumerate(("delay", "weight", "Kplus") + (STDP_PARAMS if m.base == "stdp_synapse" else ())):
@@ -399,6 +411,8 @@ class Network:
                 raise JaxsnnError(f"{where}: weight={weight[i]} and Wmax={values['Wmax'][i]} must have the same "
                                   "sign (stdp_synapse checks this; 0 counts as positive).")
             check_stdp_params("stdp_synapse", {k: values[k] for k in STDP_PARAMS}, where)
+        if receptor:
+            values["receptor_type"] = receptor
         return _Connections(s, t, name, weight, delay, values)
 
     # ------------------------------------------------------------------------------------ build
@@ -465,3 +479,56 @@ def delay_steps(delay_ms: np.ndarray, h: float, tics_per_step: int, where: str) 
                      f"a delay of at most {checks.MAX_DELAY_STEPS} steps ({checks.MAX_DELAY_STEPS * h:.6g} ms; the "
                      "input ring holds the longest delay and is indexed in int32)")
     return steps.astype(np.int64)
+
+
+# NEST's checks of iaf_psc_exp and iaf_psc_alpha, in NEST's order, with NEST's messages
+PSC_CHECKS = {
+    "iaf_psc_exp": (
+        (lambda v: v["V_reset"] >= v["V_th"], "V_reset/V_th", "Reset potential must be smaller than threshold."),
+        (lambda v: v["C_m"] <= 0, "C_m", "Capacitance must be strictly positive."),
+        (lambda v: (v["tau_m"] <= 0) | (v["tau_syn_ex"] <= 0) | (v["tau_syn_in"] <= 0), "tau_m/tau_syn_ex/tau_syn_in",
+         "Membrane and synapse time constants must be strictly positive."),
+        (lambda v: v["t_ref"] < 0, "t_ref", "Refractory time must not be negative."),
+        (lambda v: v["rho"] < 0, "rho", "Stochastic firing intensity must not be negative."),
+        (lambda v: v["delta"] < 0, "delta", "Width of threshold region must not be negative."),
+    ),
+    "iaf_psc_alpha": (
+        (lambda v: v["C_m"] <= 0, "C_m", "Capacitance must be > 0."),
+        (lambda v: v["tau_m"] <= 0, "tau_m", "Membrane time constant must be > 0."),
+        (lambda v: (v["tau_syn_ex"] <= 0) | (v["tau_syn_in"] <= 0), "tau_syn_ex/tau_syn_in",
+         "All synaptic time constants must be > 0."),
+        (lambda v: v["t_ref"] < 0, "t_ref", "The refractory time t_ref can't be negative."),
+        (lambda v: v["V_reset"] >= v["V_th"], "V_reset/V_th", "Reset potential must be smaller than threshold."),
+    ),
+}
+
+
+def _check_psc_params(model, base, v):
+    where = f"create({model!r})"
+    for name, arr in v.items():
+        if np.isnan(arr).any():
+            raise bad_value(f"{where}: {name}", "NaN", "numbers, not NaN")
+    for test, names, message in PSC_CHECKS[base]:
+        bad = test(v)
+        if bad.any():
+            i = int(np.argmax(bad))
+            values = ", ".join(f"{k}={v[k][i]}" for k in names.split("/"))
+            raise JaxsnnError(f"{where}: {values}: {message} (NEST's check for {base})")
+    if (v["tau_minus"] <= 0).any():
+        raise bad_value(f"{where}: tau_minus", float(v["tau_minus"].min()), "tau_minus > 0")
+    if base == "iaf_psc_exp" and (v["delta"] > 1e-10).any():
+        raise bad_value(f"{where}: delta", float(v["delta"].max()), "0 (NEST's escape noise, delta > 0, is not "
+                        "simulated by jaxsnn)")
+
+
+def _check_receptor(net, conn, src_kind):
+    """receptor_type: 0 everywhere; 1 only for current generators onto iaf_psc_exp (its filtered input)."""
+    r = conn.extra.get("receptor_type", 0)
+    if not r:
+        return
+    bases = {net._pop_of(i).base for i in np.unique(conn.target)}
+    if not (r == 1 and ((src_kind in CURRENT_GENERATORS and bases == {"iaf_psc_exp"})
+                        or (src_kind == "neuron" and bases == {"parrot_neuron"}))):
+        raise bad_value("connect(syn_spec): receptor_type", r, f"a receptor of the target ({sorted(bases)}: 0; "
+                        "iaf_psc_exp also 1 for current generators; parrot_neuron 1 for neuron spikes it does "
+                        "not repeat)")

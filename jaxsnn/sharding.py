@@ -125,17 +125,21 @@ def _part(spec, top, par, d, n, group, m, pg_d, sg_d):
     # (and a real neuron's t_ref, so that they do not shorten the shortest inter-spike interval)
     fill = {"V_th": np.finfo(par.neurons.V_th.dtype).max, "C_m": 1, "tau_m": 1, "tau_minus": 1,
             "t_ref": par.neurons.t_ref[0]}
-    neurons = par.neurons.replace(**{k: mine(v, fill.get(k, 0)) for k, v in vars(par.neurons).items()})
+    fill.update(tau_syn_ex=1, tau_syn_in=1)
+    neurons = par.neurons.replace(**{k: mine(v, fill.get(k, 0)) for k, v in vars(par.neurons).items()
+                                     if v is not None})
     fill = {"built_C_m": 1, "built_tau_m": 1, "built_t_ref": par.neurons.t_ref[0],
-            "refractory_steps": top.neurons.refractory_steps[0]}
-    ntop = top.neurons.replace(**{k: mine(v, fill.get(k, 0)) for k, v in vars(top.neurons).items()})
+            "refractory_steps": top.neurons.refractory_steps[0], "built_tau_syn_ex": 1, "built_tau_syn_in": 1}
+    ntop = top.neurons.replace(**{k: mine(v, fill.get(k, 0)) for k, v in vars(top.neurons).items()
+                                  if v is not None})
     stride = spec.plastic_delays[1] + 2 if spec.has_plastic else 1
     keys = slice(min(N, d * n) * stride, min(N, (d + 1) * n) * stride + 1)
     in_ptr = syn.in_ptr[keys] - syn.in_ptr[keys.start]
     # the engine reads neither source nor model
     synapses = syn.replace(source=np.zeros(0, np.int32), model=np.zeros(0, np.int32), out_syn=None, in_syn=None,
                            out_ptr=np.concatenate([[0], np.cumsum(np.bincount(syn.source[group], minlength=N))])
-                           .astype(np.int32), in_ptr=_pad(in_ptr, n * stride + 1, in_ptr[-1]))
+                           .astype(np.int32), in_ptr=_pad(in_ptr, n * stride + 1, in_ptr[-1]),
+                           receptor1=None if syn.receptor1 is None else _pad(syn.receptor1[group], m, False))
     p, s = pg_d[d], sg_d[d]
     wp, ws = max(len(g) for g in pg_d), max(len(g) for g in sg_d)
     # padding: target out of range; spike events far beyond any run
@@ -149,6 +153,15 @@ def _part(spec, top, par, d, n, group, m, pg_d, sg_d):
     model = top.replace(neurons=ntop, synapses=synapses, poisson=poisson, spike_events=events, recorders=rec)
     params = par.replace(neurons=neurons, poisson=par.poisson.replace(weight=_pad(par.poisson.weight[p], wp)),
                          spike_weight=_pad(par.spike_weight[s], ws))
+    if top.currents is not None:  # current connections onto device d's neurons (padding: weight 0)
+        cu = top.currents
+        owner = cu.target // n
+        cd = [np.nonzero(owner == e)[0] for e in range(len(pg_d))]
+        c, wc = cd[d], max(1, max(len(g) for g in cd))
+        model = model.replace(currents=cu.replace(
+            target=_pad(cu.target[c] - d * n, wc, n), delay=_pad(cu.delay[c], wc), receptor=_pad(cu.receptor[c], wc),
+            generator=_pad(cu.generator[c], wc), stream=_pad(cu.stream[c], wc)))
+        params = params.replace(currents=par.currents.replace(weight=_pad(par.currents.weight[c], wc)))
     return model, params
 
 
@@ -233,7 +246,7 @@ def recorded(spec: Spec, plan: Plan, states: State, source) -> State:
     history and the recorder buffers. Weight events are ordered as one device records them (by slice,
     sender, step, synapse); ``source`` is ``Synapses.source``."""
     h = jax.device_get(states.replace(neurons=None, synapses=None, plasticity=None,
-                                      transit=states.transit.replace(ring=None)))
+                                      transit=states.transit.replace(ring=None, current=None)))
     first = lambda tree: tree_map(lambda v: v[0], tree)
     history = np.moveaxis(h.transit.spike_history, 0, 1)
     samples, wb = h.buffers.samples, h.buffers.weights
@@ -245,9 +258,14 @@ def recorded(spec: Spec, plan: Plan, states: State, source) -> State:
         w = np.concatenate([wb.weights[d][t] for d, t in enumerate(take)])
         order = np.lexsort((synapse, stamps, np.asarray(source)[synapse], (stamps - 1) // spec.slice_steps))
         weights = weights.replace(count=len(order), synapse=synapse[order], stamps=stamps[order], weights=w[order])
+    count = h.transit.spike_count
+    if count is not None:
+        count = np.moveaxis(count, 0, 1)
+        count = count.reshape(count.shape[0], -1)[:, :spec.n_neurons]
     return first(h).replace(
         overflow=np.bitwise_or.reduce(h.overflow),
-        transit=h.transit.replace(spike_history=history.reshape(history.shape[0], -1)[:, :spec.n_neurons]),
+        transit=h.transit.replace(spike_history=history.reshape(history.shape[0], -1)[:, :spec.n_neurons],
+                                  spike_count=count),
         buffers=first(h.buffers).replace(
             weights=weights,
             samples=first(samples).replace(

@@ -17,9 +17,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from . import checks, frames, sharding
+from . import checks, currents, frames, sharding
 from . import progress as progress_bar
-from .compile import NEURON_PARAMS, Layout, compile_network
+from .compile import NEURON_PARAMS, PSC_PARAMS, Layout, compile_network
 from .core import engine, recorders
 from .core.overflow import Overflow
 from .core.types import Model, Params, Spec, State
@@ -80,9 +80,12 @@ class Simulation:
         """This simulation with neuron parameters or V_m of ``nodes`` changed (NEST's ``nodes.set``):
         ``params`` maps NEST names to a scalar or one value per node. As in NEST, changing ``E_L`` keeps
         V_m, V_th, V_reset and V_min where they are (in mV) unless they are set too."""
+        gen_ids = frames.node_ids(nodes)
+        if len(gen_ids) and np.isin(gen_ids, self.layout.current_generators).all():
+            return currents.set_generators(self, gen_ids, params)
         ids, idx = frames.neuron_index(self.layout, nodes)
         nrn, V_rel = self.params.neurons, self.state.neurons.V_rel
-        allowed = NEURON_PARAMS + ("V_m",)
+        allowed = NEURON_PARAMS + ("V_m",) + (PSC_PARAMS if nrn.tau_syn_ex is not None else ())
         values = {}
         for name, v in params.items():
             if name not in allowed:
@@ -94,8 +97,9 @@ class Simulation:
         E_L_old = nrn.E_L[idx]
         new = {k: getattr(nrn, k).at[idx].set(v) for k, v in values.items() if k != "V_m"}
         nrn = nrn.replace(**new)
-        V_m = values.get("V_m", V_rel[idx] + E_L_old)  # absolute V_m stays unless set
-        V_rel = V_rel.at[idx].set(V_m - nrn.E_L[idx])
+        if "V_m" in values or "E_L" in values:  # absolute V_m stays unless set (NEST: y = V_m - E_L)
+            V_m = values.get("V_m", V_rel[idx] + E_L_old)
+            V_rel = V_rel.at[idx].set(V_m - nrn.E_L[idx])  # else untouched: (y + E_L) - E_L can round
         state = self.state.replace(neurons=self.state.neurons.replace(V_rel=V_rel))
         return self.replace(params=self.params.replace(neurons=nrn), state=state)
 
@@ -188,7 +192,7 @@ def _run_until_it_fits(sim: Simulation, plan, k: int):
         else:
             new = engine.advance_jit(model, sim.params, state, jnp.int32(k))
             h = jax.device_get(new.replace(neurons=None, synapses=None, plasticity=None,
-                                           transit=new.transit.replace(ring=None)))
+                                           transit=new.transit.replace(ring=None, current=None)))
         flags = Overflow(int(h.overflow))
         if not flags:
             return model, new, h

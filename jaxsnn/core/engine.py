@@ -30,9 +30,9 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-from . import iaf_psc_delta, recorders, rng, stdp
+from . import iaf_psc_delta, neuron_models, recorders, rng, stdp
 from .events import for_each_range, for_each_synapse
-from .generators import push_poisson, push_spike_events, ring_add
+from .generators import push_currents, push_poisson, push_spike_events, ring_add_psc
 from .overflow import Overflow
 from .recorders import flag
 from .types import (
@@ -84,8 +84,13 @@ def init(model: Model, params: Params, key, V_rel, weight, Kplus) -> State:
     fdt, i32 = V_rel.dtype, jnp.int32
     return State(
         step=jnp.zeros((), i32), key=simulation_key(key), overflow=jnp.zeros((), i32),
-        neurons=NeuronState(V_rel=V_rel, refractory=jnp.zeros(N, i32), refractory_buffer=jnp.zeros(N, fdt)),
-        transit=Transit(ring=jnp.zeros((spec.ring, N), fdt), spike_history=jnp.zeros((spec.history, N), bool)),
+        neurons=NeuronState(V_rel=V_rel, refractory=jnp.zeros(N, i32), refractory_buffer=jnp.zeros(N, fdt),
+                            **neuron_models.init_state(spec, N, fdt)),
+        transit=Transit(ring=jnp.zeros(((1 + spec.has_psc) * spec.ring, N), fdt),
+                        spike_history=jnp.zeros((spec.history, N), bool),
+                        spike_count=jnp.zeros((spec.history, N), i32) if spec.has_parrot else None,
+                        current=jnp.zeros(((1 + spec.current_receptor1) * spec.ring, N), fdt) if spec.n_currents
+                        else None),
         synapses=SynapseState(weight=weight, reported=weight if spec.has_plastic else jnp.zeros(0, fdt)),
         plasticity=Plasticity(
             pre=PreTraces(Kplus=Kplus, t_last=jnp.zeros(N, i32)),
@@ -172,7 +177,10 @@ def _constants(model, params):
     spec = model.spec
     P33, P30, ref = iaf_psc_delta.step_constants(model, params.neurons, spec.resolution, spec.tics_per_step)
     shorter = (jnp.min(ref, initial=BIG) + 1 < spec.min_isi) if spec.n_neurons else False
-    return (P33, P30, ref, model.neurons.refractory_input), flag(shorter, Overflow.REFRACTORY)
+    c = (P33, P30, ref, model.neurons.refractory_input)
+    if spec.has_psc:
+        c = c + (neuron_models.psc_constants(model, params.neurons, spec.resolution, P33),)
+    return c, flag(shorter, Overflow.REFRACTORY)
 
 
 # -------------------------------------------------------------------------------- the steps
@@ -191,13 +199,19 @@ def _neuron_step(model, params, c, s, over, neurons: NeuronState, transit: Trans
     spec, p = model.spec, params.neurons
     # the step only reads the ring (the slice work writes it): a write here would make XLA copy the
     # whole ring every step, since the read is fused into several consumers
-    V, r, rbuf, spiked = iaf_psc_delta.update(p, c, spec.resolution, spec.has_refractory_input, neurons.V_rel,
-                                              neurons.refractory, neurons.refractory_buffer,
-                                              transit.ring[s % spec.ring])
-    neurons = NeuronState(V_rel=V, refractory=r, refractory_buffer=rbuf)
+    if spec.neuron_models != ("iaf_psc_delta",) or spec.n_currents:  # more models or currents
+        neurons, spiked, sampled, counts = neuron_models.step(spec, model, params, c, neurons, transit, s)
+        if spec.has_parrot:
+            transit = transit.replace(spike_count=transit.spike_count.at[s % spec.history].set(counts))
+    else:
+        V, r, rbuf, spiked = iaf_psc_delta.update(p, c, spec.resolution, spec.has_refractory_input, neurons.V_rel,
+                                                  neurons.refractory, neurons.refractory_buffer,
+                                                  transit.ring[s % spec.ring])
+        neurons = NeuronState(V_rel=V, refractory=r, refractory_buffer=rbuf)
+        sampled = V + p.E_L
     transit = transit.replace(spike_history=transit.spike_history.at[s % spec.history].set(spiked))
     if spec.multimeter_rows:
-        samples, o = recorders.sample(spec, model.recorders, samples, V + p.E_L, s + 1)
+        samples, o = recorders.sample(spec, model.recorders, samples, sampled, s + 1)
         over = over | o
     return s + 1, over, neurons, transit, samples
 
@@ -241,17 +255,27 @@ def _slice(model: Model, params: Params, st: State) -> State:
     prev = s - L
     block = history_block(spec, st.transit.spike_history, prev, L)  # the slice that just ended
     if spec.has_plastic:
-        post = _archive_post_spikes(spec, params.neurons, st.plasticity.post, block, prev)
+        post = _archive_post_spikes(spec, params.neurons, st.plasticity.post, block, prev,
+                                    st.transit.spike_count if spec.has_parrot else None)
         st = st.replace(plasticity=st.plasticity.replace(post=post))
     senders, steps, count, over = slice_spikes(spec, block, prev, spec.slice_capacity)
+    if spec.has_parrot:  # a spike of multiplicity m is m events (NEST unrolls a neuron's multiplicity)
+        senders, steps, count, over, many = neuron_models.repeat_by_multiplicity(
+            spec, st.transit.spike_count, senders, steps, count, over)
+        if spec.has_plastic and spec.differentiable:  # the repeats need a loop of variable length: refuse
+            st = st.replace(overflow=st.overflow | flag(many, Overflow.MULTIPLICITY))
     if spec.neuron_axis:  # split network (jaxsnn.sharding): every device needs every spike
         senders, steps, count, over_all = _all_spikes(spec, senders, steps, count, st.neurons.V_rel.shape[0])
         over = over | over_all
     overflow = st.overflow | flag(over, Overflow.SLICE)
-    ring = st.transit.ring.at[(prev + jnp.arange(L)) % spec.ring].set(0.0)  # read: clear
+    read = _rows_read(spec, st.transit.ring, prev, L)
+    ring = st.transit.ring.at[read].set(0.0)  # read: clear
     st = st.replace(transit=st.transit.replace(ring=ring))
     if model.synapses.out_syn.shape[0]:
-        st, o = _deliver(model, params, st, senders, steps, count, prev)
+        if spec.has_parrot and spec.has_plastic and not spec.differentiable:
+            st, o = _deliver_repeats(model, params, st, senders, steps, count, prev)
+        else:
+            st, o = _deliver(model, params, st, senders, steps, count, prev)
         overflow = overflow | o
         if spec.has_plastic:
             st, o = _facilitate(model, params, st, senders, steps, count, prev)
@@ -261,12 +285,22 @@ def _slice(model: Model, params: Params, st: State) -> State:
         st, overflow = st.replace(buffers=buffers), overflow | o
     ring = st.transit.ring
     if spec.has_spike_generators:
-        ring = push_spike_events(spec, model.spike_events, params.spike_weight, ring, s)
+        ring = push_spike_events(spec, model.spike_events, params.spike_weight, ring, s, model.neurons.model)
     if spec.n_poisson_terms:
-        ring, o = push_poisson(spec, model.poisson, params.poisson, st.key, ring, s)
+        ring, o = push_poisson(spec, model.poisson, params.poisson, st.key, ring, s, model.neurons.model)
         overflow = overflow | o
+    transit = st.transit.replace(ring=ring)
+    if spec.n_currents:  # clear the rows read in the slice that ended, push this slice's currents
+        current = transit.current.at[_rows_read(spec, transit.current, prev, L)].set(0.0)
+        transit = transit.replace(current=push_currents(spec, model.currents, params.currents, st.key, current, s))
     buffers = st.buffers.replace(recorded_until=jnp.maximum(st.buffers.recorded_until, s))
-    return st.replace(transit=st.transit.replace(ring=ring), buffers=buffers, overflow=overflow)
+    return st.replace(transit=transit, buffers=buffers, overflow=overflow)
+
+
+def _rows_read(spec, ring, first, L):
+    """Rows of ``ring`` read in steps [first, first + L): one per step and channel."""
+    rows = (first + jnp.arange(L)) % spec.ring
+    return rows if ring.shape[0] == spec.ring else jnp.concatenate([rows, rows + spec.ring])
 
 
 def _deliver(model, params, st: State, senders, steps, count, prev):
@@ -287,8 +321,10 @@ def _deliver(model, params, st: State, senders, steps, count, prev):
         if spec.weight_capacity:
             wbuf, o = recorders.record_weights(spec, wbuf, e, ok & wr_mask[e], w, steps[k] + 1)
             over = over | o
-        row = jnp.where(ok, (steps[k] + rec[:, OUT_DELAY]) % spec.ring, spec.ring)  # out of range: dropped
-        return syn_st, pl, ring_add(ring, row, rec[:, OUT_TARGET], w), wbuf, over
+        row = jnp.where(ok, (steps[k] + rec[:, OUT_DELAY]) % spec.ring, ring.shape[0])  # out of range: dropped
+        counted = 1.0 if syn.receptor1 is None else jnp.where(syn.receptor1[e], 0.0, 1.0)  # parrots' receptor 1
+        ring = ring_add_psc(spec, model.neurons.model, ring, row, rec[:, OUT_TARGET], w, counted)
+        return syn_st, pl, ring, wbuf, over
 
     carry = (st.synapses, st.plasticity, st.transit.ring, st.buffers.weights, jnp.zeros((), jnp.int32))
     syn_st, pl, ring, wbuf, over = for_each_synapse(senders, count, syn.out_ptr, spec.out_degree, on_spike, carry,
@@ -299,6 +335,30 @@ def _deliver(model, params, st: State, senders, steps, count, prev):
     st = st.replace(synapses=syn_st, plasticity=pl, transit=st.transit.replace(ring=ring),
                     buffers=st.buffers.replace(weights=wbuf))
     return st, over
+
+
+def _deliver_repeats(model, params, st: State, senders, steps, count, prev):
+    """:func:`_deliver` of a spike list in which a spike of multiplicity m appears m times in a row
+    (parrot_neuron): STDP takes one event per synapse at a time, so the r-th repeats of all spikes are
+    delivered together, r = 0, 1, ...; after the first, each sender's t_last is its spike's stamp (the
+    repeats see no facilitation window and K₊ decays by exp(0), as in NEST)."""
+    cap = senders.shape[0]
+    pos = jnp.arange(cap)
+    valid = pos < count
+    first = jnp.concatenate([jnp.ones(1, bool), (senders[1:] != senders[:-1]) | (steps[1:] != steps[:-1])])
+    rank = pos - lax.cummax(jnp.where(first, pos, 0))
+    n_layers = jnp.max(jnp.where(valid, rank, -1)) + 1
+
+    def layer(r, carry):
+        st, over = carry
+        idx, c, _ = _true_indices(valid & (rank == r), cap)
+        s_r, t_r = senders[idx], steps[idx]
+        st, o = _deliver(model, params, st, s_r, t_r, c, jnp.where(r == 0, prev, BIG))
+        pre = st.plasticity.pre
+        t_last = pre.t_last.at[jnp.where(pos < c, s_r, pre.t_last.shape[0])].set(t_r + 1, mode="drop")
+        return st.replace(plasticity=st.plasticity.replace(pre=pre.replace(t_last=t_last))), over | o
+
+    return lax.fori_loop(0, n_layers, layer, (st, jnp.zeros((), jnp.int32)))
 
 
 def _facilitate(model, params, st: State, senders, steps, count, prev):
@@ -331,20 +391,35 @@ def _facilitate(model, params, st: State, senders, steps, count, prev):
         done = (pre >= 0) & (pre >= arrival)
         return stdp.facilitate_synapses(spec, table, pl, w, rec, ok & ~done, p_steps[k] + 1)
 
-    w = for_each_range(lo, hi - lo, p_count, spec.in_degree, body, st.synapses.weight, spec.differentiable)
+    if spec.has_parrot:  # a post spike of multiplicity m facilitates m times: the r-th repeats together
+        m = st.transit.spike_count[p_steps % spec.history, p_ids]
+        w = lax.fori_loop(0, jnp.max(m, initial=0), lambda r, w: for_each_range(
+            lo, jnp.where(m > r, hi - lo, 0), p_count, spec.in_degree, body, w, spec.differentiable),
+            st.synapses.weight)
+    else:
+        w = for_each_range(lo, hi - lo, p_count, spec.in_degree, body, st.synapses.weight, spec.differentiable)
     return st.replace(plasticity=pl, synapses=st.synapses.replace(weight=w)), over
 
 
-def _archive_post_spikes(spec, nrn, post, block, first):
+def _archive_post_spikes(spec, nrn, post, block, first, spike_count=None):
     """Archive the spikes of ``block`` (steps [first, first + L)) for STDP, in step order. Only later
     slices read the archive (a post spike reaches a synapse one delay, at least a slice, after it), so
     archiving once per slice gives the values of archiving every step; the step loop then need not carry
     the archive."""
     L = block.shape[0]
+
+    def archive(p, spiked, at, m):  # a spike of multiplicity m (parrot_neuron) is archived m times
+        if m is None:
+            return stdp.archive_post_spikes(spec, nrn, p, spiked, at + 1)
+        return lax.fori_loop(0, jnp.max(jnp.where(spiked, m, 0), initial=0),
+                             lambda r, p: stdp.archive_post_spikes(spec, nrn, p, spiked & (m > r), at + 1), p)
+
+    count = (lambda at: None) if spike_count is None else (
+        lambda at: spike_count[at % spec.history, jnp.arange(block.shape[1])])
     if L <= spec.min_isi:  # at most one spike per neuron: one update
         spiked, at = _spike_step(block, first)
-        return stdp.archive_post_spikes(spec, nrn, post, spiked, at + 1)
-    return lax.fori_loop(0, L, lambda j, p: stdp.archive_post_spikes(spec, nrn, p, block[j], first + j + 1), post)
+        return archive(post, spiked, at, count(at))
+    return lax.fori_loop(0, L, lambda j, p: archive(p, block[j], first + j, count(first + j)), post)
 
 
 def _all_spikes(spec, senders, steps, count, n_local):

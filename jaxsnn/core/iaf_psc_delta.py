@@ -81,12 +81,14 @@ def separately_rounded(product, always):
     return jnp.where(always, product, 0.0)
 
 
-def update(p, c, h: float, any_refractory_input: bool, y, r, refr_buf, inp):
+def update(p, c, h: float, any_refractory_input: bool, y, r, refr_buf, inp, i0=None):
     """One step for every neuron (``p``: NeuronParams, ``c``: :func:`step_constants` and the
-    refractory_input mask): returns (y, r, refr_buf, spiked)."""
+    refractory_input mask; ``i0``: the current generators' input of the previous step in pA, None
+    without current generators): returns (y, r, refr_buf, spiked)."""
     P33, P30, refractory_steps, refractory_input = c
     free = r == 0
-    y_new = (separately_rounded(P30 * p.I_e, r >= 0) + separately_rounded(P33 * y, r < 2**31 - 1)) + inp
+    drive = p.I_e if i0 is None else i0 + p.I_e  # NEST: P30 * (y0 + I_e)
+    y_new = (separately_rounded(P30 * drive, r >= 0) + separately_rounded(P33 * y, r < 2**31 - 1)) + inp
     if any_refractory_input:
         release = refractory_input & (refr_buf != 0)
         y_new = jnp.where(release, y_new + refr_buf, y_new)

@@ -29,6 +29,7 @@ class Overflow(enum.IntFlag):
     REFRACTORY = 128  # t_ref lowered below the one the slices were built for: spikes could be lost
     MISALIGNED = 256  # jaxsnn.step called on a state that is not at a slice start
     STEP_COUNTER = 512  # the run would pass step 2**31 - 1, where the 32-bit step counter ends
+    MULTIPLICITY = 1024  # differentiable build: a parrot_neuron spike of multiplicity > 1 with plastic synapses
 
     def describe(self) -> str:
         return "; ".join(_WORDS[f] for f in Overflow if f & self) or "nothing overflowed"
@@ -49,6 +50,9 @@ _WORDS = {
                            "time at h = 0.1 ms): longer runs are not supported",
     Overflow.MISALIGNED: "jaxsnn.step was given a state that is not at a slice start (use jaxsnn.advance to get "
                          "there)",
+    Overflow.MULTIPLICITY: "a parrot_neuron emitted a spike of multiplicity > 1 (several spikes arrived in one "
+                           "step) in a differentiable build with plastic synapses, whose fixed-length loops "
+                           "cannot repeat its STDP updates (build with differentiable=False)",
 }
 
 

@@ -74,9 +74,12 @@ def sample(spec, rec, samples: SampleBuffer, V_m, stamp):
     values, stamps, counts, over = [], [], [], jnp.zeros((), jnp.int32)
     for k, rows in enumerate(spec.multimeter_rows):
         lo, hi = rec.sample_window[k, 0], rec.sample_window[k, 1]
-        take = (stamp % rec.sample_interval[k] == 0) & (lo < stamp) & (stamp <= hi)
+        off = 0 if rec.sample_offset is None else rec.sample_offset[k]
+        take = ((stamp - off) % rec.sample_interval[k] == 0) & (stamp >= off) & (lo < stamp) & (stamp <= hi)
         row = jnp.where(take, samples.count[k], rows)
-        values.append(samples.values[k].at[row].set(V_m[rec.sample_index[k]], mode="drop"))
+        # V_m: [N], or [quantities, N] (neuron_models.RECORDABLES) in networks with psc models
+        got = V_m[rec.sample_index[k]] if V_m.ndim == 1 else V_m[rec.sample_quantity[k], rec.sample_index[k]]
+        values.append(samples.values[k].at[row].set(got, mode="drop"))
         stamps.append(samples.stamps[k].at[row].set(stamp, mode="drop"))
         new = samples.count[k] + take.astype(jnp.int32)
         over = over | flag(new > rows, Overflow.MULTIMETER)
@@ -102,6 +105,9 @@ def drain(spec, layout, rec, h) -> dict:
     s, since = int(h.step), int(h.buffers.recorded_until)
     if layout.spike_recorders:
         late_steps, late_senders = np.nonzero(h.transit.spike_history[np.arange(since, s) % spec.history])
+        if getattr(h.transit, "spike_count", None) is not None:  # parrots: a spike of multiplicity m, m times
+            m = h.transit.spike_count[(since + late_steps) % spec.history, late_senders]
+            late_steps, late_senders = np.repeat(late_steps, m), np.repeat(late_senders, m)
     sp = h.buffers.spikes
     for k, rid in enumerate(layout.spike_recorders):
         c = int(sp.count[k])

@@ -33,6 +33,10 @@ def pytree(cls=None, *, meta=()):
     return wrap if cls is None else wrap(cls)
 
 
+NEURON_MODELS = ("iaf_psc_delta", "iaf_psc_exp", "iaf_psc_alpha", "parrot_neuron")  # index: NeuronTopology.model
+PSC_MODELS = ("iaf_psc_exp", "iaf_psc_alpha")
+
+
 @dataclasses.dataclass(frozen=True)
 class Spec:
     """Static description: sizes, capacities and which features the step needs (hashable)."""
@@ -68,6 +72,22 @@ class Spec:
     x64: bool
     differentiable: bool = False  # fixed-length loops (cost follows capacities): jax.grad works
     neuron_axis: str | None = None  # inside jaxsnn.sharding: the mesh axis the neurons are split over
+    # more neuron models and current generators (jaxsnn.core.neurons); the defaults are the
+    # iaf_psc_delta-only network, whose step is then exactly the original one
+    neuron_models: tuple = ("iaf_psc_delta",)  # the models present, in NEURON_MODELS order
+    n_currents: int = 0  # current generator connections (dc, step_current, noise): 0: no current input
+    has_noise: bool = False  # some of them are noise_generator connections
+    current_receptor1: bool = False  # some currents go to iaf_psc_exp's receptor 1 (filtered like I_syn_ex)
+
+    @property
+    def has_parrot(self):
+        """Some neurons are parrot_neurons: spikes carry a multiplicity (Transit.spike_count)."""
+        return "parrot_neuron" in self.neuron_models
+
+    @property
+    def has_psc(self):
+        """Some neurons have current-based synapses (iaf_psc_exp/alpha): the spike ring has two channels."""
+        return any(m in PSC_MODELS for m in self.neuron_models)
 
     @property
     def has_plastic(self):
@@ -95,6 +115,40 @@ class NeuronTopology:
     P33: jax.Array  # exp(-h / tau_m)
     P30: jax.Array  # (1 / C_m) (1 - P33) tau_m
     refractory_steps: jax.Array  # int32: t_ref in whole steps
+    # networks with other models than iaf_psc_delta (None otherwise): the model of each neuron (index
+    # into NEURON_MODELS) and the psc models' exact propagators (jaxsnn.core.iaf_psc_exp/_alpha; NaN
+    # for neurons of other models)
+    model: jax.Array | None = None  # int32
+    built_tau_syn_ex: jax.Array | None = None
+    built_tau_syn_in: jax.Array | None = None
+    P11ex: jax.Array | None = None  # exp(-h / tau_syn_ex)
+    P11in: jax.Array | None = None
+    P21ex: jax.Array | None = None  # iaf_psc_exp: I_syn -> V; iaf_psc_alpha: P32 (I_syn -> V)
+    P21in: jax.Array | None = None
+    P31ex: jax.Array | None = None  # iaf_psc_alpha: dI_syn -> V
+    P31in: jax.Array | None = None
+    P20: jax.Array | None = None  # current -> V: iaf_psc_exp's P20, iaf_psc_alpha's P30
+    expm1_tau_m: jax.Array | None = None  # iaf_psc_alpha: NEST's expm1(-h / tau_m)
+
+
+@pytree
+class CurrentTopology:
+    """Connections of current generators (dc_generator, step_current_generator, noise_generator), sorted
+    by generator node id (NEST's order of adding currents). A dc or step-current generator's amplitude
+    is a schedule: entry e sets it to ``Params.currents.values[e]`` from step ``entry_step[e]`` on
+    (entries sorted by generator, then step; every schedule starts with an entry at step -1)."""
+
+    target: jax.Array  # int32 neuron index, per connection
+    delay: jax.Array  # int32 steps
+    receptor: jax.Array  # int32 0 or 1 (iaf_psc_exp's filtered receptor)
+    generator: jax.Array  # int32 index into window / noise
+    stream: jax.Array  # uint32 global stream id of the connection (noise draws)
+    window: jax.Array  # int32[n_gen, 2]: active steps s with lo < s + 2 <= hi
+    noise: jax.Array  # int32[n_gen]: index into the noise parameters, -1 for a schedule
+    dt_steps: jax.Array  # int32[n_gen]: steps between noise draws (1 for schedules)
+    entry_gen: jax.Array  # int32[entries]
+    entry_step: jax.Array  # int32[entries]
+    entry_ptr: jax.Array  # int32[n_gen]: first entry of each generator
 
 
 @pytree
@@ -117,6 +171,8 @@ class Synapses:
     # a post spike's synapses reached in a slice are one range, read as one contiguous record per synapse
     source_trace: jax.Array  # int32[n_neurons]: K+ trace of each neuron as a source (-1: none), when
     # Spec.trace_per_source; else all -1
+    receptor1: jax.Array | None = None  # bool[synapses]: onto a parrot_neuron's receptor 1 (not repeated); None
+    # if there is none
 
     target = property(lambda self: self.out_syn[:, OUT_TARGET])  # int32 neuron index
     delay = property(lambda self: self.out_syn[:, OUT_DELAY])  # int32 steps
@@ -154,6 +210,9 @@ class RecorderTopology:
     sample_interval: jax.Array  # int32 steps, per multimeter
     sample_window: jax.Array  # int32[n_multimeters, 2]
     weight_mask: jax.Array  # bool[n_synapses]: recorded by a weight_recorder
+    sample_quantity: tuple = ()  # per multimeter: int32 row of each column in neuron_models.RECORDABLES
+    sample_offset: jax.Array | None = None  # int32 steps, per multimeter: stamps t >= offset with
+    # (t - offset) a multiple of the interval
 
 
 @pytree(meta=("spec",))
@@ -166,6 +225,7 @@ class Model:
     poisson: PoissonTopology
     spike_events: SpikeEvents
     recorders: RecorderTopology
+    currents: CurrentTopology | None = None
 
 
 # --------------------------------------------------------------------------------------- Params
@@ -182,12 +242,26 @@ class NeuronParams:
     I_e: jax.Array
     V_min: jax.Array
     tau_minus: jax.Array  # ms, the postsynaptic STDP trace's time constant
+    # iaf_psc_exp / iaf_psc_alpha (None in networks without them; unused by neurons of other models)
+    tau_syn_ex: jax.Array | None = None  # ms
+    tau_syn_in: jax.Array | None = None  # ms
 
 
 @pytree
 class PoissonParams:
     rate: jax.Array  # Hz per generator
     weight: jax.Array  # mV per connection
+
+
+@pytree
+class CurrentParams:
+    weight: jax.Array  # per connection (the current delivered is weight × amplitude)
+    values: jax.Array  # pA per schedule entry (CurrentTopology.entry_*)
+    mean: jax.Array  # pA per noise_generator
+    std: jax.Array  # pA, of each draw
+    std_mod: jax.Array  # pA
+    frequency: jax.Array  # Hz
+    phase: jax.Array  # degrees
 
 
 @pytree
@@ -198,6 +272,7 @@ class Params:
     stdp: jax.Array  # [rows, 6]: tau_plus, lambda, alpha, mu_plus, mu_minus, Wmax per plasticity rule
     poisson: PoissonParams
     spike_weight: jax.Array  # mV per spike_generator event (spike weight × connection weight)
+    currents: CurrentParams | None = None
 
 
 # ---------------------------------------------------------------------------------------- State
@@ -206,14 +281,24 @@ class NeuronState:
     V_rel: jax.Array  # V_m - E_L (mV)
     refractory: jax.Array  # int32 steps left
     refractory_buffer: jax.Array  # input gathered during refractoriness (refractory_input)
+    # networks with psc models or current generators (None otherwise)
+    I_syn_ex: jax.Array | None = None  # pA (iaf_psc_exp/alpha)
+    I_syn_in: jax.Array | None = None  # pA, <= 0
+    dI_syn_ex: jax.Array | None = None  # pA/ms (iaf_psc_alpha)
+    dI_syn_in: jax.Array | None = None
+    I_0: jax.Array | None = None  # pA: current of the previous step (acts on V in this one)
+    I_1: jax.Array | None = None  # pA: iaf_psc_exp's receptor-1 current of the previous step
 
 
 @pytree
 class Transit:
     """Spikes on their way."""
 
-    ring: jax.Array  # [ring, n]: input arriving at each future step
+    ring: jax.Array  # [ring, n]: input arriving at each future step; with psc models [2 ring, n]: rows
+    # ring + k hold the inhibitory channel of psc neurons (an event goes there if weight × multiplicity <= 0)
     spike_history: jax.Array  # bool[history, n]: who spiked in the last `history` steps (row: step % history)
+    current: jax.Array | None = None  # [ring, n] (receptor 1 too: [2 ring, n]): current generators' input (pA)
+    spike_count: jax.Array | None = None  # int32[history, n] with parrot_neurons: each spike's multiplicity
 
 
 @pytree
