@@ -67,6 +67,11 @@ class Spec:
     # modes
     x64: bool
     differentiable: bool = False  # fixed-length loops (cost follows capacities): jax.grad works
+    # the differentiable build only (docs/gradients.md): the spike's surrogate (name, β in 1/mV), whether
+    # the reset passes no gradient through the spike, and the steps between rematerialisation points
+    surrogate: tuple = ("fast_sigmoid", 10.0)
+    detach_reset: bool = False
+    checkpoint_every: int = 0  # 0: store every step's residuals (reverse mode)
     neuron_axis: str | None = None  # inside jaxsnn.sharding: the mesh axis the neurons are split over
 
     @property
@@ -213,7 +218,8 @@ class Transit:
     """Spikes on their way."""
 
     ring: jax.Array  # [ring, n]: input arriving at each future step
-    spike_history: jax.Array  # bool[history, n]: who spiked in the last `history` steps (row: step % history)
+    spike_history: jax.Array  # bool[history, n]: who spiked in the last `history` steps (row: step % history);
+    # in the differentiable build float (0.0/1.0, the surrogate's output, through which gradients flow)
 
 
 @pytree
@@ -296,7 +302,8 @@ class State:
     @property
     def spikes(self) -> jax.Array:
         """Who spiked in each of the last ``slice_steps`` steps ([slice_steps, neurons]): after
-        :func:`jaxsnn.step`, the slice just advanced."""
+        :func:`jaxsnn.step`, the slice just advanced. Bool; float (0.0/1.0, differentiable) in the
+        differentiable build."""
         history = self.transit.spike_history
         return history[(self.step - self.slice_steps + jnp.arange(self.slice_steps)) % history.shape[0]]
 
