@@ -153,6 +153,10 @@ def advance(model: Model, params: Params, state: State, n_steps) -> State:
             st = lax.cond(st.step % L == 0, lambda st: _slice(model, params, st), lambda st: st, st)
             return _steps(model, params, c, 1, st)
 
+        try:
+            n_steps = int(n_steps)
+        except (jax.errors.ConcretizationTypeError, TypeError):  # a traced length (jaxsnn.simulate's loop):
+            return lax.fori_loop(0, n_steps, lambda i, st: one(st), state)  # forward only, the same bits
         return autodiff.checked(autodiff.scan_steps(one, state, n_steps, spec.checkpoint_every))
     params, state = autodiff.refuse(params, state)
 

@@ -14,6 +14,8 @@ piecewise_linear    max(0, 1 − β|x|)                 triangle (Esser et al. 2
 arctan              1 / (1 + (βx)²)                  derivative of arctan (Fang et al. 2021)
 gaussian            exp(−(βx)² / 2)                  Gaussian (Yin et al. 2021)
 exponential         exp(−β|x|)                       exponential (Shrestha & Orchard 2018)
+none                0                                spikes pass no gradient: the exact derivative
+                                                     for a fixed spike pattern (β ignored)
 ==================  ===============================  =========================================
 
 The default (:data:`DEFAULT`) was chosen by measuring d(rate)/d(I_e) against finite differences on
@@ -36,6 +38,7 @@ SURROGATES = {
     "arctan": lambda x, b: 1.0 / (1.0 + (b * x) ** 2),
     "gaussian": lambda x, b: jnp.exp(-0.5 * (b * x) ** 2),
     "exponential": lambda x, b: jnp.exp(-b * jnp.abs(x)),
+    "none": lambda x, b: jnp.zeros_like(x),
 }
 DEFAULT = ("fast_sigmoid", 10.0)  # (name, β in 1/mV): see docs/gradients.md for the measurement
 BETA = DEFAULT[1]  # 1/mV, the default steepness (kept for code that read the old constant)
