@@ -94,7 +94,7 @@ def test_grad_of_subthreshold_V_wrt_tau_m_and_I_e_is_analytic(x64):
     np.testing.assert_allclose(float(g.neurons.C_m[0]), -I * tau / C ** 2 * (1 - math.exp(-t / tau)), rtol=1e-9)
 
 
-@pytest.mark.parametrize("stdp", [False, True])
+@pytest.mark.parametrize("stdp", [False, pytest.param(True, marks=pytest.mark.slow)])
 def test_differentiable_forward_pass_has_the_event_driven_bits(x64, stdp):
     net = recurrent(n=60, rate=4000.0, stdp=stdp)
     ev, d = net.build(), net.build(differentiable=True, surrogate=("sigmoid", 3.0))
@@ -121,6 +121,7 @@ def test_each_surrogate_is_a_step_forward_and_its_pseudo_derivative_backward(x64
     assert float(ds[1]) == pytest.approx(float(ds[3]))  # symmetric
 
 
+@pytest.mark.slow  # compiles a differentiable run (tens of seconds on busy cores)
 def test_spikes_carry_gradient_in_a_two_neuron_chain(x64):
     # a fires regularly from I_e; b, held just below threshold (14.8 of 15 mV), fires only from a's
     # input: b's rate depends on I_e of a, through a's spikes
@@ -176,6 +177,7 @@ def test_default_surrogate_d_rate_d_I_e_matches_finite_differences_over_seeds(x6
     assert fd > 0 and fd / 3 < ad < 3 * fd, (ad, fd)
 
 
+@pytest.mark.slow  # compiles a differentiable run (tens of seconds on busy cores)
 def test_d_rate_d_I_e_and_V_th_agree_with_finite_differences(x64):
     net = recurrent(n=40, rate=3000.0)
     ad, fd = ad_and_fd(net, {}, lambda p, th: with_neurons(p, I_e=p.neurons.I_e + th), 20.0, 300, 4)
@@ -185,6 +187,7 @@ def test_d_rate_d_I_e_and_V_th_agree_with_finite_differences(x64):
 
 
 # --------------------------------------------------------------------------- Poisson input
+@pytest.mark.slow  # compiles a differentiable run (tens of seconds on busy cores)
 def test_d_rate_d_poisson_rate_and_weight_agree_with_finite_differences(x64):
     net = recurrent(n=40, rate=3000.0)
     scale_rate = lambda p, th: p.replace(poisson=p.poisson.replace(rate=p.poisson.rate * (1 + th)))
@@ -222,6 +225,7 @@ def _fixed_pattern(stdp):
     return net.build(differentiable=True, surrogate="none")
 
 
+@pytest.mark.slow  # compiles a differentiable run (tens of seconds on busy cores)
 def test_neuron_parameters_and_weights_match_finite_differences_where_smooth(x64):
     sim = _fixed_pattern(False)
     n = 300
@@ -237,6 +241,7 @@ def test_neuron_parameters_and_weights_match_finite_differences_where_smooth(x64
     check_grads(loss, (nrn, sim.state.weights), order=1, modes=["rev"], eps=1e-6, atol=1e-5, rtol=1e-5)
 
 
+@pytest.mark.slow  # compiles a differentiable run (tens of seconds on busy cores)
 def test_stdp_parameters_and_plastic_weights_match_finite_differences_where_smooth(x64):
     sim = _fixed_pattern(True)
     n = 400
@@ -253,6 +258,7 @@ def test_stdp_parameters_and_plastic_weights_match_finite_differences_where_smoo
 
 
 # ------------------------------------------------------------------- forward mode, errors, memory
+@pytest.mark.slow  # compiles a differentiable run (tens of seconds on busy cores)
 def test_jvp_and_jacfwd_agree_with_reverse_mode(x64):
     sim = recurrent(n=20, rate=4000.0).build(differentiable=True)
     r = mean_rate(sim, 100)
@@ -285,6 +291,7 @@ def test_a_differentiated_run_that_overflows_is_an_error(x64):
         jax.block_until_ready(jax.grad(f)(sim.params))
 
 
+@pytest.mark.slow  # compiles a differentiable run (tens of seconds on busy cores)
 def test_checkpoint_every_gives_the_same_gradient(x64):
     net = recurrent(n=20, rate=4000.0)
     g = {}
@@ -296,6 +303,7 @@ def test_checkpoint_every_gives_the_same_gradient(x64):
     np.testing.assert_allclose(g[7], g[0], rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.slow  # compiles a differentiable run (tens of seconds on busy cores)
 def test_gradient_across_a_resume_equals_the_unsplit_run(x64, tmp_path):
     net = recurrent(n=20, rate=4000.0)
     sim = net.build(differentiable=True)
@@ -339,6 +347,7 @@ def test_observables_count_rate_and_trace(x64):
 
 
 # ------------------------------------------------------------------------------ training
+@pytest.mark.slow  # compiles a differentiable run (tens of seconds on busy cores)
 def test_training_I_e_to_target_rates_halves_the_error(x64):
     optax = pytest.importorskip("optax")
     n = 20

@@ -40,7 +40,7 @@ SURROGATES = {
     "exponential": lambda x, b: jnp.exp(-b * jnp.abs(x)),
     "none": lambda x, b: jnp.zeros_like(x),
 }
-DEFAULT = ("fast_sigmoid", 10.0)  # (name, β in 1/mV): see docs/gradients.md for the measurement
+DEFAULT = ("fast_sigmoid", 20.0)  # (name, β in 1/mV): see docs/gradients.md for the measurement
 BETA = DEFAULT[1]  # 1/mV, the default steepness (kept for code that read the old constant)
 
 

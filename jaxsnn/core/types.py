@@ -69,7 +69,7 @@ class Spec:
     differentiable: bool = False  # fixed-length loops (cost follows capacities): jax.grad works
     # the differentiable build only (docs/gradients.md): the spike's surrogate (name, β in 1/mV), whether
     # the reset passes no gradient through the spike, and the steps between rematerialisation points
-    surrogate: tuple = ("fast_sigmoid", 10.0)
+    surrogate: tuple = ("fast_sigmoid", 20.0)
     detach_reset: bool = False
     checkpoint_every: int = 0  # 0: store every step's residuals (reverse mode)
     neuron_axis: str | None = None  # inside jaxsnn.sharding: the mesh axis the neurons are split over
