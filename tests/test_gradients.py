@@ -369,3 +369,27 @@ def test_training_I_e_to_target_rates_halves_the_error(x64):
         I = optax.apply_updates(I, u)
     last = float(loss(I))
     assert math.sqrt(last) < 0.5 * math.sqrt(first), (first, last)
+
+
+@pytest.mark.slow
+def test_notebook_runs_and_both_trainings_make_progress():
+    import os
+    import pathlib
+    import re
+
+    import nbformat
+    from nbclient import NotebookClient
+
+    root = pathlib.Path(__file__).resolve().parents[1]
+    nb = nbformat.read(root / "notebooks" / "differentiable.ipynb", as_version=4)
+    os.environ["JAXSNN_SMOKE"] = "1"
+    try:
+        NotebookClient(nb, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(root)}}).execute()
+    finally:
+        del os.environ["JAXSNN_SMOKE"]
+    text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
+    first, last = map(float, re.search(r"loss first ([\d.]+), last ([\d.]+)", text).groups())
+    assert last < first  # (a) the fit reduces the loss
+    m = re.search(r"before \((\d+), (\d+)\), after \((\d+), (\d+)\)", text)
+    a0, b0, a1, b1 = map(int, m.groups())
+    assert a1 - b1 > a0 - b0  # (b) the answers to A and B move apart
