@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import jax
+import jax.numpy as jnp
 from jax import lax
 from jax.custom_derivatives import SymbolicZero
 
@@ -82,3 +83,18 @@ def scan_steps(one, state, n: int, k: int):
     blocks, rest = divmod(n, k)
     state = lax.scan(lambda st, _: (block(st), None), state, None, length=blocks)[0]
     return lax.scan(body, state, None, length=rest)[0] if rest else state
+
+
+def scan_slices(one, state, n: int, m: int):
+    """``lax.scan(one, state, None, length=n)`` (``one(state, None) -> (state, y)``); with ``m`` > 0,
+    blocks of ``m`` slices are ``jax.checkpoint``-ed as in :func:`scan_steps`. Returns (state, ys)."""
+    if not m or n <= m:
+        return lax.scan(one, state, None, length=n)
+    block = jax.checkpoint(lambda st: lax.scan(one, st, None, length=m))
+    blocks, rest = divmod(n, m)
+    state, ys = lax.scan(lambda st, _: block(st), state, None, length=blocks)
+    ys = jax.tree_util.tree_map(lambda y: y.reshape((blocks * m,) + y.shape[2:]), ys)
+    if rest:
+        state, tail = lax.scan(one, state, None, length=rest)
+        ys = jax.tree_util.tree_map(lambda a, b: jnp.concatenate([a, b]), ys, tail)
+    return state, ys

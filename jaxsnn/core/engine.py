@@ -128,10 +128,12 @@ def scan(model: Model, params: Params, state: State, n_slices: int, observe=None
         st = _step(model, params, st)
         return st, (None if observe is None else observe(st))
 
-    if diff and model.spec.checkpoint_every:  # rematerialise each slice (its steps are recomputed)
-        one = jax.checkpoint(one)
-    state, ys = lax.scan(one, state, None, length=n_slices)
-    return (autodiff.checked(state) if diff else state), ys
+    if not diff:
+        return lax.scan(one, state, None, length=n_slices)
+    # rematerialised in blocks of checkpoint_every steps, rounded up to whole slices
+    per_block = -(-model.spec.checkpoint_every // model.spec.slice_steps)
+    state, ys = autodiff.scan_slices(one, state, n_slices, per_block)
+    return autodiff.checked(state), ys
 
 
 def advance(model: Model, params: Params, state: State, n_steps) -> State:
