@@ -153,7 +153,8 @@ def test_reset_through_the_spike_or_detached(x64):
     y = {}
     for detach in (False, True):
         sim = net.build(differentiable=True, detach_reset=detach)
-        y[detach] = jax.grad(lambda p: jaxsnn.advance(sim.model, p, sim.state, 150).neurons.V_rel[0])(sim.params)
+        V = lambda p, sim=sim: jaxsnn.advance(sim.model, p, sim.state, 150).neurons.V_rel[0]
+        y[detach] = jax.grad(V)(sim.params)
     # a spike at ~8 ms; detached, d V / d V_reset is the decay since the end of refractoriness, as without
     # any surrogate; through the spike the threshold's pseudo-derivative adds a term
     exact = net.build(differentiable=True, surrogate="none")
@@ -300,11 +301,12 @@ def test_checkpoint_every_gives_the_same_gradient(x64):
     g, h = {}, {}
     for k in (0, 30):
         sim = net.build(differentiable=True, checkpoint_every=k)
-        f = lambda I: jaxsnn.advance(sim.model, with_neurons(sim.params, I_e=I), sim.state, 100).neurons.V_rel.sum()
+        f = lambda I, sim=sim: jaxsnn.advance(sim.model, with_neurons(sim.params, I_e=I), sim.state,
+                                              100).neurons.V_rel.sum()
         g[k] = np.asarray(jax.grad(f)(sim.params.neurons.I_e))
         # advance: 3 blocks of 30 steps and 10 more; scan: blocks of 3 slices (1 ms each), 13 = 4 blocks and 1
-        r = lambda I: obs.total_counts(jaxsnn.scan(sim.model, with_neurons(sim.params, I_e=I), sim.state, 13,
-                                                   observe=obs.spike_counts)[1]).sum()
+        r = lambda I, sim=sim: obs.total_counts(jaxsnn.scan(sim.model, with_neurons(sim.params, I_e=I), sim.state, 13,
+                                                            observe=obs.spike_counts)[1]).sum()
         h[k] = np.asarray(jax.grad(r)(sim.params.neurons.I_e))
     assert np.any(g[0] != 0) and np.any(h[0] != 0)
     np.testing.assert_allclose(g[30], g[0], rtol=1e-12, atol=1e-12)

@@ -48,8 +48,8 @@ def _raise_if_overflowed(bits):
     if bits:
         from ..errors import CapacityError
         raise CapacityError(f"a differentiated run exceeded a capacity, so its result and gradient are incomplete: "
-                            f"{Overflow(bits).describe()}. Build with larger capacities (net.build(differentiable=True, "
-                            "slice_capacity=...)) or run jaxsnn.simulate once to grow them.")
+                            f"{Overflow(bits).describe()}. Build with larger capacities (net.build("
+                            "differentiable=True, slice_capacity=...)) or run jaxsnn.simulate once to grow them.")
 
 
 @jax.custom_jvp

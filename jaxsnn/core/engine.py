@@ -351,7 +351,8 @@ def _facilitate(model, params, st: State, senders, steps, count, prev):
     d_lo, d_hi = spec.plastic_delays
     window = d_hi - d_lo + spec.slice_steps
     p_ids, p_steps, p_count, p_over = slice_spikes(
-        spec, history_block(spec, _events(st.transit.spike_history), prev - d_hi, window), prev - d_hi, spec.post_capacity)
+        spec, history_block(spec, _events(st.transit.spike_history), prev - d_hi, window), prev - d_hi,
+        spec.post_capacity)
     over = over | flag(p_over, Overflow.POST)
     stride = d_hi + 2
     lo = syn.in_ptr[p_ids * stride + jnp.clip(prev - p_steps, 0, stride - 1)]
