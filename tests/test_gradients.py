@@ -163,6 +163,22 @@ def test_reset_through_the_spike_or_detached(x64):
     assert float(y[False].neurons.I_e[0]) != pytest.approx(float(y[True].neurons.I_e[0]), rel=1e-3)
 
 
+def test_refractory_neurons_pass_no_surrogate_gradient(x64):
+    net = jaxsnn.Network()
+    net.create("iaf_psc_delta", 1, params={"V_m": -50.0})  # fires in the first step, then 20 refractory steps
+    sim = net.build(differentiable=True, detach_reset=True)
+
+    def count(V_th):  # spikes over 15 steps: the first, then refractory ones (clamped at V_reset)
+        p = with_neurons(sim.params, V_th=V_th)
+        return jaxsnn.scan(sim.model, p, sim.state, 15, observe=obs.spike_counts)[1].sum()
+
+    assert float(count(sim.params.neurons.V_th)) == 1.0
+    x0 = 20.0 * math.exp(-0.1 / 10.0) - 15.0  # V − V_th after the first step (mV)
+    beta = sim.spec.surrogate[1]
+    np.testing.assert_allclose(float(jax.grad(count)(sim.params.neurons.V_th)[0]), -1 / (1 + beta * x0) ** 2,
+                               rtol=1e-9)
+
+
 def test_surrogate_options_are_checked():
     net = recurrent(n=5)
     for bad in ("softplus", ("sigmoid", 0.0), ("sigmoid", "x"), 3.0):
