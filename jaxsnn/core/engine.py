@@ -306,6 +306,10 @@ def _deliver(model, params, st: State, senders, steps, count, prev):
     recording, delivery into the ring; then the K₊ traces. Returns (state, overflow bits)."""
     spec, syn = model.spec, model.synapses
     wr_mask = model.recorders.weight_mask
+    if spec.differentiable and spec.neuron_axis:  # a remote sender's float spike is not on this device
+        from ..errors import JaxsnnError
+        raise JaxsnnError("a differentiable build runs on one device (its spikes carry gradients between neurons): "
+                          "build it with devices=1")
 
     def on_spike(e, ok, k, carry):
         syn_st, pl, ring, wbuf, over = carry
