@@ -9,7 +9,7 @@ whether such a result is complete. :func:`store`/:func:`load` write and read wha
 store/restore example); :func:`save_checkpoint`/:func:`load_checkpoint`/:func:`resume` continue a run
 exactly.
 """
-from . import random
+from . import observables, random
 from .cache import disable_compilation_cache, enable_compilation_cache
 from .core.engine import COMPILER_OPTIONS, advance, init, jit, scan, simulation_key, step
 from .core.ensemble import advance_ensemble
