@@ -105,7 +105,7 @@ class Simulation:
 
 
 def build(net, *, seed=None, differentiable: bool = False, chunk_steps: int = 10000, devices: int | None = None,
-          **capacities) -> Simulation:
+          surrogate=None, detach_reset: bool = False, checkpoint_every: int = 0, **capacities) -> Simulation:
     """Compile ``net`` into a :class:`Simulation` at time 0.
 
     ``seed`` (an int or a ``jax.random.key``) seeds the simulation's random streams (default: the
@@ -114,14 +114,42 @@ def build(net, *, seed=None, differentiable: bool = False, chunk_steps: int = 10
     (recorders are emptied to the host after each); ``devices``: how many devices to split the neurons
     over (default: all of ``jax.devices()``). ``capacities``: initial ``slice_capacity``,
     ``record_capacity`` and ``weight_capacity`` (grown by :func:`simulate` when exceeded).
+
+    The differentiable build only (``docs/gradients.md``): ``surrogate``, the spike's pseudo-derivative,
+    a name of :data:`jaxsnn.core.surrogate.SURROGATES` or ``(name, scale in 1/mV)`` (default
+    :data:`~jaxsnn.core.surrogate.DEFAULT`); ``detach_reset=True`` passes no gradient through the reset;
+    ``checkpoint_every=k`` rematerialises every k steps (reverse mode keeps O(T/k + k) states).
     """
     if not (isinstance(chunk_steps, (int, np.integer)) and not isinstance(chunk_steps, bool) and chunk_steps >= 1):
         raise bad_value("chunk_steps", chunk_steps, "a whole number of steps >= 1")
     if not isinstance(differentiable, bool):
         raise bad_value("differentiable", differentiable, "True or False")
+    diff = _differentiable_options(differentiable, surrogate, detach_reset, checkpoint_every)
     c = compile_network(net, _seed(net, seed), chunk_steps=int(chunk_steps),
                         differentiable=differentiable, **capacities)
-    return Simulation(c.model, c.params, c.state, c.layout, chunk_steps=int(chunk_steps), devices=devices)
+    model = c.model.replace(spec=dataclasses.replace(c.model.spec, **diff)) if diff else c.model
+    return Simulation(model, c.params, c.state, c.layout, chunk_steps=int(chunk_steps), devices=devices)
+
+
+def _differentiable_options(differentiable, surrogate, detach_reset, checkpoint_every) -> dict:
+    """The Spec fields of the differentiable build's options (none of which the event-driven build takes)."""
+    from .core.surrogate import validated
+
+    given = {k: v for k, v in (("surrogate", surrogate), ("detach_reset", detach_reset or None),
+                               ("checkpoint_every", checkpoint_every or None)) if v is not None}
+    if not differentiable:
+        if given:
+            name = next(iter(given))
+            raise bad_value(name, given[name], "the default: it applies to net.build(differentiable=True) only")
+        return {}
+    if not isinstance(detach_reset, bool):
+        raise bad_value("detach_reset", detach_reset, "True or False")
+    k = checkpoint_every
+    if not (isinstance(k, (int, np.integer)) and not isinstance(k, bool) and k >= 0):
+        raise bad_value("checkpoint_every", k, "a whole number of steps >= 0 (0: no rematerialisation)")
+    from .core.surrogate import DEFAULT
+    return {"surrogate": validated(DEFAULT if surrogate is None else surrogate), "detach_reset": detach_reset,
+            "checkpoint_every": int(k)}
 
 
 def _seed(net, seed):

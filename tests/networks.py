@@ -4,7 +4,7 @@ import numpy as np
 import jaxsnn
 
 
-def small_network(seed=1, rate=12000.0, record_capacity=16384, slice_capacity=None, neuron_params=None):
+def small_network(seed=1, rate=12000.0, record_capacity=16384, slice_capacity=None, neuron_params=None, **build):
     """E/I network with STDP, heterogeneous delays up to 12 ms, Poisson drive and a multimeter."""
     net = jaxsnn.Network(seed=seed)
     net.copy_model("stdp_synapse_hom", "e_syn", {"Wmax": 4.0, "lambda": 0.05})
@@ -20,7 +20,7 @@ def small_network(seed=1, rate=12000.0, record_capacity=16384, slice_capacity=No
     net.connect(pg, e + i, syn_spec={"weight": 1.0})
     net.connect(e + i, sr)
     net.connect(mm, e[:3])
-    sim = net.build(record_capacity=record_capacity, slice_capacity=slice_capacity)
+    sim = net.build(record_capacity=record_capacity, slice_capacity=slice_capacity, **build)
     return sim, sr, mm
 
 

@@ -54,9 +54,8 @@ def test_step_refuses_a_state_inside_a_slice():
 
 
 def test_params_are_floats_and_grad_covers_all_of_them():
-    sim, _, _ = small_network()
-    assert all(jnp.issubdtype(x.dtype, jnp.floating) for x in jax.tree_util.tree_leaves(sim.params))
-    d = sim.replace(model=sim.model.replace(spec=sim.spec.__class__(**{**vars(sim.spec), "differentiable": True})))
+    d, _, _ = small_network(differentiable=True)
+    assert all(jnp.issubdtype(x.dtype, jnp.floating) for x in jax.tree_util.tree_leaves(d.params))
 
     def loss(p):
         return jaxsnn.advance(d.model, p, d.state, 50).neurons.V_rel.mean()

@@ -30,7 +30,7 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-from . import iaf_psc_delta, neuron_models, recorders, rng, stdp
+from . import autodiff, iaf_psc_delta, neuron_models, recorders, rng, stdp
 from .events import for_each_range, for_each_synapse
 from .generators import push_currents, push_poisson, push_spike_events, ring_add_psc
 from .overflow import Overflow
@@ -87,7 +87,7 @@ def init(model: Model, params: Params, key, V_rel, weight, Kplus) -> State:
         neurons=NeuronState(V_rel=V_rel, refractory=jnp.zeros(N, i32), refractory_buffer=jnp.zeros(N, fdt),
                             **neuron_models.init_state(spec, N, fdt)),
         transit=Transit(ring=jnp.zeros(((1 + spec.has_psc) * spec.ring, N), fdt),
-                        spike_history=jnp.zeros((spec.history, N), bool),
+                        spike_history=jnp.zeros((spec.history, N), fdt if spec.differentiable else bool),
                         spike_count=jnp.zeros((spec.history, N), i32) if spec.has_parrot else None,
                         current=jnp.zeros(((1 + spec.current_receptor1) * spec.ring, N), fdt) if spec.n_currents
                         else None),
@@ -105,6 +105,13 @@ def step(model: Model, params: Params, state: State) -> State:
     """Advance ``state`` by exactly one slice (``model.spec.slice_steps`` steps) from a slice-aligned
     step. A misaligned state raises :class:`~jaxsnn.JaxsnnError` when its step is concrete and sets
     ``Overflow.MISALIGNED`` under ``jit`` (:func:`jaxsnn.check` names it)."""
+    if not model.spec.differentiable:
+        params, state = autodiff.refuse(params, state)
+    st = _step(model, params, state)
+    return autodiff.checked(st) if model.spec.differentiable else st
+
+
+def _step(model, params, state):
     L = model.spec.slice_steps
     _check_aligned(state.step, L)
     c, flags = _constants(model, params)
@@ -117,11 +124,20 @@ def scan(model: Model, params: Params, state: State, n_slices: int, observe=None
     """``n_slices`` slices with ``lax.scan``; ``observe(state)`` (any pytree, e.g. ``state.spikes`` or
     ``state.neurons.V_rel``) is called after every slice and the results are stacked along a leading
     axis. Returns ``(state, ys)`` (``ys`` is None without ``observe``)."""
+    diff = model.spec.differentiable
+    if not diff:
+        params, state = autodiff.refuse(params, state)
+
     def one(st, _):
-        st = step(model, params, st)
+        st = _step(model, params, st)
         return st, (None if observe is None else observe(st))
 
-    return lax.scan(one, state, None, length=n_slices)
+    if not diff:
+        return lax.scan(one, state, None, length=n_slices)
+    # rematerialised in blocks of checkpoint_every steps, rounded up to whole slices
+    per_block = -(-model.spec.checkpoint_every // model.spec.slice_steps)
+    state, ys = autodiff.scan_slices(one, state, n_slices, per_block)
+    return autodiff.checked(state), ys
 
 
 def advance(model: Model, params: Params, state: State, n_steps) -> State:
@@ -140,11 +156,16 @@ def advance(model: Model, params: Params, state: State, n_steps) -> State:
     too_long = flag(state.step > jnp.iinfo(jnp.int32).max - 1 - jnp.asarray(n_steps, jnp.int32), Overflow.STEP_COUNTER)
     state = state.replace(overflow=state.overflow | flags | too_long)
     if spec.differentiable:  # one scan of fixed length with the slice work under a per-step condition
-        def one(st, _):
+        def one(st):
             st = lax.cond(st.step % L == 0, lambda st: _slice(model, params, st), lambda st: st, st)
-            return _steps(model, params, c, 1, st), None
+            return _steps(model, params, c, 1, st)
 
-        return lax.scan(one, state, None, length=n_steps)[0]
+        try:
+            n_steps = int(n_steps)
+        except (jax.errors.ConcretizationTypeError, TypeError):  # a traced length (jaxsnn.simulate's loop):
+            return lax.fori_loop(0, n_steps, lambda i, st: one(st), state)  # forward only, the same bits
+        return autodiff.checked(autodiff.scan_steps(one, state, n_steps, spec.checkpoint_every))
+    params, state = autodiff.refuse(params, state)
 
     n_steps = jnp.asarray(n_steps, jnp.int32)
     head = jnp.minimum(n_steps, (L - state.step % L) % L)
@@ -206,7 +227,7 @@ def _neuron_step(model, params, c, s, over, neurons: NeuronState, transit: Trans
     else:
         V, r, rbuf, spiked = iaf_psc_delta.update(p, c, spec.resolution, spec.has_refractory_input, neurons.V_rel,
                                                   neurons.refractory, neurons.refractory_buffer,
-                                                  transit.ring[s % spec.ring])
+                                                  transit.ring[s % spec.ring], surrogate=_surrogate(spec))
         neurons = NeuronState(V_rel=V, refractory=r, refractory_buffer=rbuf)
         sampled = V + p.E_L
     transit = transit.replace(spike_history=transit.spike_history.at[s % spec.history].set(spiked))
@@ -216,7 +237,17 @@ def _neuron_step(model, params, c, s, over, neurons: NeuronState, transit: Trans
     return s + 1, over, neurons, transit, samples
 
 
+def _surrogate(spec):
+    """What the neuron update needs to pass gradients through spikes (None: event-driven build)."""
+    return (*spec.surrogate, spec.detach_reset) if spec.differentiable else None
+
+
 # ------------------------------------------------------------------------------ the slice work
+def _events(history):
+    """``spike_history`` as bools for the event machinery (the differentiable build keeps floats)."""
+    return history if history.dtype == bool else history > 0
+
+
 def history_block(spec, history, first_step, L):
     """Rows of ``spike_history`` for steps [first_step, first_step + L): [L, N]."""
     return history[(first_step + jnp.arange(L)) % spec.history]
@@ -253,7 +284,7 @@ def _slice(model: Model, params: Params, st: State) -> State:
     spec = model.spec
     s, L = st.step, spec.slice_steps
     prev = s - L
-    block = history_block(spec, st.transit.spike_history, prev, L)  # the slice that just ended
+    block = history_block(spec, _events(st.transit.spike_history), prev, L)  # the slice that just ended
     if spec.has_plastic:
         post = _archive_post_spikes(spec, params.neurons, st.plasticity.post, block, prev,
                                     st.transit.spike_count if spec.has_parrot else None)
@@ -309,6 +340,10 @@ def _deliver(model, params, st: State, senders, steps, count, prev):
     recording, delivery into the ring; then the K₊ traces. Returns (state, overflow bits)."""
     spec, syn = model.spec, model.synapses
     wr_mask = model.recorders.weight_mask
+    if spec.differentiable and spec.neuron_axis:  # a remote sender's float spike is not on this device
+        from ..errors import JaxsnnError
+        raise JaxsnnError("a differentiable build runs on one device (its spikes carry gradients between neurons): "
+                          "build it with devices=1")
 
     def on_spike(e, ok, k, carry):
         syn_st, pl, ring, wbuf, over = carry
@@ -322,6 +357,8 @@ def _deliver(model, params, st: State, senders, steps, count, prev):
             wbuf, o = recorders.record_weights(spec, wbuf, e, ok & wr_mask[e], w, steps[k] + 1)
             over = over | o
         row = jnp.where(ok, (steps[k] + rec[:, OUT_DELAY]) % spec.ring, ring.shape[0])  # out of range: dropped
+        if spec.differentiable:  # weight × spike: 1.0 forward, the surrogate's derivative backward
+            w = w * st.transit.spike_history[steps[k] % spec.history, senders[k]]
         counted = 1.0 if syn.receptor1 is None else jnp.where(syn.receptor1[e], 0.0, 1.0)  # parrots' receptor 1
         ring = ring_add_psc(spec, model.neurons.model, ring, row, rec[:, OUT_TARGET], w, counted)
         return syn_st, pl, ring, wbuf, over
@@ -378,7 +415,8 @@ def _facilitate(model, params, st: State, senders, steps, count, prev):
     d_lo, d_hi = spec.plastic_delays
     window = d_hi - d_lo + spec.slice_steps
     p_ids, p_steps, p_count, p_over = slice_spikes(
-        spec, history_block(spec, st.transit.spike_history, prev - d_hi, window), prev - d_hi, spec.post_capacity)
+        spec, history_block(spec, _events(st.transit.spike_history), prev - d_hi, window), prev - d_hi,
+        spec.post_capacity)
     over = over | flag(p_over, Overflow.POST)
     stride = d_hi + 2
     lo = syn.in_ptr[p_ids * stride + jnp.clip(prev - p_steps, 0, stride - 1)]

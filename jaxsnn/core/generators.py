@@ -58,23 +58,32 @@ def push_spike_events(spec, events, weight, ring, step, neuron_model=None):
     return lax.fori_loop(lo, hi, push, ring)
 
 
+def straight_through_counts(n, mu):
+    """Counts ``n`` (exactly, forward) whose derivative with respect to their mean ``mu`` is 1: the
+    straight-through estimator of a Poisson draw, n + (mu − stop_gradient(mu)) (``docs/gradients.md``)."""
+    return n + (mu - jax.lax.stop_gradient(mu))
+
+
 def push_poisson(spec, top, par, key, ring, step, neuron_model=None):
     """Poisson counts of every connection for each step k of the slice starting at ``step``, pushed to
     arrive at k + d; returns (ring, overflow bits).
 
     Counts are independent per connection and step (bits of (key, k, stream)): a Poisson draw by the
-    inverse CDF of its survival table (:mod:`jaxsnn.core.rng`), n_poisson_terms long.
+    inverse CDF of its survival table (:mod:`jaxsnn.core.rng`), n_poisson_terms long. In the
+    differentiable build the counts are :func:`straight_through_counts` (same values).
     """
     dtype = ring.dtype
     k = step + jnp.arange(spec.slice_steps)[:, None]  # [L, 1]
     mu = par.rate * spec.resolution * 1e-3
     survival = jax.vmap(lambda m: rng.poisson_survival(m, spec.n_poisson_terms))(mu.astype(dtype))
     active = (top.window[top.generator, 0] < k) & (k <= top.window[top.generator, 1])
-    n = rng.poisson_counts(rng.bits(key, k, top.stream[None, :]), survival[top.generator])
+    n = rng.poisson_counts(rng.bits(key, k, top.stream[None, :]), survival[top.generator]).astype(dtype)
+    if spec.differentiable:  # straight-through counts: the same n, d n / d rate = d E[n] / d rate = h
+        n = straight_through_counts(n, mu.astype(dtype)[top.generator])
     # the select also keeps the product apart from the addition (see iaf_psc_delta.separately_rounded)
-    inp = jnp.where(active, par.weight * n.astype(dtype), 0.0)
+    inp = jnp.where(active, par.weight * n, 0.0)
     ring = ring_add_psc(spec, neuron_model, ring, (k + top.delay) % spec.ring, top.target, inp,
-                        jnp.where(active, n.astype(dtype), 0.0))
+                        jnp.where(active, n, 0.0))
     return ring, flag(jnp.any(survival[:, -1] >= 2.0 ** -32), Overflow.POISSON)
 
 

@@ -71,6 +71,11 @@ class Spec:
     # modes
     x64: bool
     differentiable: bool = False  # fixed-length loops (cost follows capacities): jax.grad works
+    # the differentiable build only (docs/gradients.md): the spike's surrogate (name, β in 1/mV), whether
+    # the reset passes no gradient through the spike, and the steps between rematerialisation points
+    surrogate: tuple = ("fast_sigmoid", 20.0)
+    detach_reset: bool = False
+    checkpoint_every: int = 0  # 0: store every step's residuals (reverse mode)
     neuron_axis: str | None = None  # inside jaxsnn.sharding: the mesh axis the neurons are split over
     # more neuron models and current generators (jaxsnn.core.neurons); the defaults are the
     # iaf_psc_delta-only network, whose step is then exactly the original one
@@ -296,7 +301,8 @@ class Transit:
 
     ring: jax.Array  # [ring, n]: input arriving at each future step; with psc models [2 ring, n]: rows
     # ring + k hold the inhibitory channel of psc neurons (an event goes there if weight × multiplicity <= 0)
-    spike_history: jax.Array  # bool[history, n]: who spiked in the last `history` steps (row: step % history)
+    spike_history: jax.Array  # bool[history, n]: who spiked in the last `history` steps (row: step % history);
+    # in the differentiable build float (0.0/1.0, the surrogate's output, through which gradients flow)
     current: jax.Array | None = None  # [ring, n] (receptor 1 too: [2 ring, n]): current generators' input (pA)
     spike_count: jax.Array | None = None  # int32[history, n] with parrot_neurons: each spike's multiplicity
 
@@ -381,7 +387,8 @@ class State:
     @property
     def spikes(self) -> jax.Array:
         """Who spiked in each of the last ``slice_steps`` steps ([slice_steps, neurons]): after
-        :func:`jaxsnn.step`, the slice just advanced."""
+        :func:`jaxsnn.step`, the slice just advanced. Bool; float (0.0/1.0, differentiable) in the
+        differentiable build."""
         history = self.transit.spike_history
         return history[(self.step - self.slice_steps + jnp.arange(self.slice_steps)) % history.shape[0]]
 

@@ -1,0 +1,100 @@
+"""What the loops of :mod:`jaxsnn.core.engine` add for automatic differentiation.
+
+- :func:`refuse` (the event-driven build): an identity whose derivative rule raises, so that ``jax.grad``
+  or ``jax.jvp`` through the event-driven loops (whose lengths follow the spikes) says to build with
+  ``differentiable=True`` instead of failing deep inside JAX. The compiled forward program is unchanged.
+- :func:`checked` (the differentiable build): under differentiation, an overflowed capacity raises
+  :class:`~jaxsnn.CapacityError` when the run executes (a gradient of an incomplete run is wrong, and
+  nothing would grow the capacity); a plain forward run keeps the flag for :func:`jaxsnn.simulate`.
+- :func:`scan_steps`: ``n`` applications of a step in ``lax.scan``, rematerialised every ``k`` steps so
+  that reverse mode keeps O(n / k + k) states instead of n.
+"""
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+from jax import lax
+from jax.custom_derivatives import SymbolicZero
+
+from .overflow import Overflow
+
+MESSAGE = ("this simulation was built for event-driven runs, whose loop lengths follow the spikes and "
+           "cannot be differentiated: build it with net.build(differentiable=True) (see docs/gradients.md)")
+
+
+def _refusing(*leaves):
+    return leaves
+
+
+def _refuse_rule(primals, tangents):
+    if any(not isinstance(t, SymbolicZero) for t in tangents):
+        from ..errors import JaxsnnError
+        raise JaxsnnError(MESSAGE)
+    return primals, tangents
+
+
+_refusing = jax.custom_jvp(_refusing)
+_refusing.defjvp(_refuse_rule, symbolic_zeros=True)
+
+
+def refuse(*trees):
+    """``trees`` unchanged; differentiating with respect to any of their leaves raises JaxsnnError."""
+    leaves, tree = jax.tree_util.tree_flatten(trees)
+    return tree.unflatten(_refusing(*leaves))
+
+
+def _raise_if_overflowed(bits):
+    bits = int(bits)
+    if bits:
+        from ..errors import CapacityError
+        raise CapacityError(f"a differentiated run exceeded a capacity, so its result and gradient are incomplete: "
+                            f"{Overflow(bits).describe()}. Build with larger capacities (net.build("
+                            "differentiable=True, slice_capacity=...)) or run jaxsnn.simulate once to grow them.")
+
+
+@jax.custom_jvp
+def _checked(x, overflow):
+    return x
+
+
+@_checked.defjvp
+def _checked_rule(primals, tangents):
+    x, overflow = primals
+    jax.debug.callback(_raise_if_overflowed, overflow)
+    return x, tangents[0]
+
+
+def checked(state):
+    """``state`` unchanged; when differentiated, raises CapacityError at run time if it overflowed."""
+    V = _checked(state.neurons.V_rel, state.overflow)
+    return state.replace(neurons=state.neurons.replace(V_rel=V))
+
+
+def scan_steps(one, state, n: int, k: int):
+    """``n`` times ``state = one(state)`` in ``lax.scan``; with ``k`` > 0, blocks of ``k`` steps are
+    ``jax.checkpoint``-ed: reverse mode stores the state every k steps and recomputes each block's
+    residuals when it differentiates it."""
+    def body(st, _):
+        return one(st), None
+
+    if not k or n <= k:
+        return lax.scan(body, state, None, length=n)[0]
+    block = jax.checkpoint(lambda st: lax.scan(body, st, None, length=k)[0])
+    blocks, rest = divmod(n, k)
+    state = lax.scan(lambda st, _: (block(st), None), state, None, length=blocks)[0]
+    return lax.scan(body, state, None, length=rest)[0] if rest else state
+
+
+def scan_slices(one, state, n: int, m: int):
+    """``lax.scan(one, state, None, length=n)`` (``one(state, None) -> (state, y)``); with ``m`` > 0,
+    blocks of ``m`` slices are ``jax.checkpoint``-ed as in :func:`scan_steps`. Returns (state, ys)."""
+    if not m or n <= m:
+        return lax.scan(one, state, None, length=n)
+    block = jax.checkpoint(lambda st: lax.scan(one, st, None, length=m))
+    blocks, rest = divmod(n, m)
+    state, ys = lax.scan(lambda st, _: block(st), state, None, length=blocks)
+    ys = jax.tree_util.tree_map(lambda y: y.reshape((blocks * m,) + y.shape[2:]), ys)
+    if rest:
+        state, tail = lax.scan(one, state, None, length=rest)
+        ys = jax.tree_util.tree_map(lambda a, b: jnp.concatenate([a, b]), ys, tail)
+    return state, ys

@@ -1,0 +1,69 @@
+"""Differentiable observables: what a loss reads from a run of the differentiable build.
+
+In the differentiable build ``state.spikes`` is float (0.0/1.0 forward; the surrogate derivative
+backward), so sums and filters of it carry gradients. Pass these to :func:`jaxsnn.scan` as ``observe``
+or use :func:`run`:
+
+    st, counts = jaxsnn.scan(model, params, state, n_slices, observe=jaxsnn.observables.spike_counts)
+    r = jaxsnn.observables.rates(counts, model.spec)              # Hz per neuron
+    _, spikes = jaxsnn.scan(model, params, state, n_slices, observe=jaxsnn.observables.spikes)
+    x = jaxsnn.observables.trace(spikes, tau=20.0, h=model.spec.resolution)   # [steps, neurons]
+
+All of them work in the event-driven build too (bools become counts), without gradients.
+"""
+from __future__ import annotations
+
+import jax.numpy as jnp
+from jax import lax
+
+from .core.engine import scan
+
+
+def spike_counts(state):
+    """Spikes of each neuron in the slice just advanced ([neurons]; ``observe`` for :func:`jaxsnn.scan`)."""
+    return jnp.sum(state.spikes, axis=0, dtype=state.neurons.V_rel.dtype)
+
+
+def spikes(state):
+    """Spikes of each step of the slice just advanced ([slice_steps, neurons], float)."""
+    return state.spikes.astype(state.neurons.V_rel.dtype)
+
+
+def V_rel(state):
+    """V_m − E_L (mV) of every neuron at the end of the slice (add ``params.neurons.E_L`` for V_m)."""
+    return state.neurons.V_rel
+
+
+def run(model, params, state, n_slices: int, observe=spike_counts):
+    """:func:`jaxsnn.scan` with ``observe`` (default per-slice spike counts). Returns (state, ys)."""
+    return scan(model, params, state, n_slices, observe=observe)
+
+
+def total_counts(counts):
+    """Spike count of each neuron over a run from per-slice ``counts`` ([slices, neurons])."""
+    return jnp.sum(counts, axis=0)
+
+
+def rates(counts, spec):
+    """Firing rate of each neuron (Hz) from per-slice ``counts`` ([slices, neurons]) of slices of ``spec``."""
+    duration_s = counts.shape[0] * spec.slice_steps * spec.resolution * 1e-3
+    return total_counts(counts) / duration_s
+
+
+def steps(spikes_per_slice):
+    """Per-slice spikes ([slices, slice_steps, neurons], from ``observe=spikes``) as [steps, neurons]."""
+    return spikes_per_slice.reshape((-1,) + spikes_per_slice.shape[2:])
+
+
+def trace(spikes_per_step, tau: float, h: float, x0=0.0):
+    """Exponentially filtered spike train x (dimensionless; 1 per spike, decaying with ``tau`` ms) after
+    each step: ``x_k = exp(−h/τ) x_{k−1} + s_k`` for spikes ``[steps, neurons]`` (or [slices,
+    slice_steps, neurons]) with step ``h`` ms. ``tau`` may be traced (and differentiated)."""
+    s = spikes_per_step if spikes_per_step.ndim == 2 else steps(spikes_per_step)
+    decay = jnp.exp(-h / jnp.asarray(tau, s.dtype))
+
+    def one(x, sk):
+        x = decay * x + sk
+        return x, x
+
+    return lax.scan(one, jnp.broadcast_to(jnp.asarray(x0, s.dtype), s.shape[1:]), s)[1]
