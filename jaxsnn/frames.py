@@ -86,44 +86,58 @@ def connections(sim, synapse_model=None, source=None, target=None, devices=True)
     known = set(lay.synapse_models) | set(lay.device_connections["synapse_model"])
     if synapse_model is not None and synapse_model not in known:
         raise bad_value("synapse_model", synapse_model, f"one of {sorted(known)}")
-    cols = _neuron_connections(sim)
-    if devices and len(lay.device_connections["source"]):
-        dev = lay.device_connections
+    filters = (synapse_model, source, target)
+    cols = _neuron_connections(sim, *filters)
+    dev = _selected(lay.device_connections, *filters) if devices else {}
+    if dev and len(dev["source"]):  # only then a copy of the neuron rows
         cols = {k: np.concatenate([v, dev[k] if k in dev else np.full(len(dev["source"]), np.nan)])
                 for k, v in cols.items()}
         order = np.argsort(cols["source"], kind="stable")
         cols = {k: v[order] for k, v in cols.items()}
-    sel = np.ones(len(cols["source"]), bool)
-    if synapse_model is not None:
-        sel &= cols["synapse_model"] == synapse_model
-    for name, nodes in (("source", source), ("target", target)):
-        if nodes is not None:
-            sel &= np.isin(cols[name], node_ids(nodes, name))
-    if not sel.all():
-        cols = {k: v[sel] for k, v in cols.items()}
     return frame(cols)
+
+
+def _selection(synapse_model, source, target, model_names, sources, targets):
+    """Rows to keep (None: all) for the filters of :func:`connections`."""
+    sel = None
+    for ok in ((None if synapse_model is None else model_names == synapse_model),
+               (None if source is None else np.isin(sources, node_ids(source, "source"))),
+               (None if target is None else np.isin(targets, node_ids(target, "target")))):
+        if ok is not None:
+            sel = ok if sel is None else sel & ok
+    return sel
+
+
+def _selected(cols, synapse_model, source, target) -> dict:
+    sel = _selection(synapse_model, source, target, cols["synapse_model"], cols["source"], cols["target"])
+    return cols if sel is None else {k: v[sel] for k, v in cols.items()}
 
 
 STDP_COLUMNS = ("tau_plus", "lambda", "alpha", "mu_plus", "mu_minus", "Wmax")  # the order of params.stdp
 
 
-def _neuron_connections(sim) -> dict:
-    """Neuron-to-neuron connections as new arrays the frame will own (sorted by source)."""
+def _neuron_connections(sim, synapse_model=None, source=None, target=None) -> dict:
+    """Neuron-to-neuron connections passing the filters, sorted by source: new arrays the frame owns
+    (no copies of whole columns when nothing is left out)."""
     syn, lay = sim.model.synapses, sim.layout
     m, out_syn = np.asarray(syn.model), np.asarray(syn.out_syn)
+    src, tgt = lay.node_of_neuron[np.asarray(syn.source)], lay.node_of_neuron[out_syn[:, OUT_TARGET]]
+    names = np.asarray(lay.synapse_models, dtype=object)
+    model_names = names[m] if len(names) else np.zeros(0, object)
+    sel = _selection(synapse_model, source, target, model_names, src, tgt)
+    pick = (lambda a: a) if sel is None else (lambda a: a[sel])
     st = sim.state.synapses
     weight = st.reported if st.reported.shape[0] else st.weight
-    names = np.asarray(lay.synapse_models, dtype=object)
-    cols = {"source": lay.node_of_neuron[np.asarray(syn.source)], "target": lay.node_of_neuron[out_syn[:, OUT_TARGET]],
-            "weight": np.array(weight), "delay": out_syn[:, OUT_DELAY] * sim.spec.resolution,
-            "synapse_model": names[m] if len(names) else np.zeros(0, object)}
+    rows = pick(out_syn)
+    cols = {"source": pick(src), "target": pick(tgt), "weight": np.array(pick(np.asarray(weight))),
+            "delay": rows[:, OUT_DELAY] * sim.spec.resolution, "synapse_model": pick(model_names)}
     if sim.spec.has_plastic:
-        row, plastic = out_syn[:, OUT_ROW], out_syn[:, OUT_ROW] >= 0
+        row, plastic = rows[:, OUT_ROW], rows[:, OUT_ROW] >= 0
         table = np.asarray(sim.params.stdp)
         for k, name in enumerate(STDP_COLUMNS):
             cols[name] = np.where(plastic, table[np.maximum(row, 0), k], np.nan)
         Kplus = np.asarray(sim.state.plasticity.pre.Kplus)
-        cols["Kplus"] = np.where(plastic, Kplus[out_syn[:, OUT_TRACE]], np.nan)
+        cols["Kplus"] = np.where(plastic, Kplus[rows[:, OUT_TRACE]], np.nan)
     return cols
 
 
