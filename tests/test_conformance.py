@@ -111,3 +111,11 @@ def test_unsupported_kind_is_a_clear_error(tmp_path):
                        check=False)
     assert r.returncode == 2
     assert "'aeif' is not supported" in r.stderr and "neuron" in r.stderr
+
+
+@pytest.mark.parametrize("name", ["exp_subthreshold", "alpha_custom_params", "parrot_repeats",
+                                  "stdp_parrot_multiplicity", "voltmeter_equals_multimeter"])
+def test_command_line_has_a_criterion_for_every_key_of_the_new_kinds(name):
+    path = CASES / f"{name}.json"
+    r = _cli(path, "--x64")
+    assert r.returncode == 0 and "FAIL" not in r.stdout, r.stdout + r.stderr
