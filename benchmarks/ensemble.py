@@ -27,7 +27,8 @@ def main():
     ap.add_argument("--devices", type=int, default=os.cpu_count())
     ap.add_argument("--json")
     a = ap.parse_args()
-    base = [sys.executable, os.path.join(HERE, "jaxsnn_founding.py"), "--t-sim", str(a.t_sim), "--devices", str(a.devices)]
+    base = [sys.executable, os.path.join(HERE, "jaxsnn_founding.py"), "--t-sim", str(a.t_sim),
+            "--devices", str(a.devices)]
     rows = []
     for n in (1, a.n):
         rs = [run_child(base + ["--ensemble", str(n), "--vary", a.over] + ["--vmap"] * a.vmap) for _ in range(a.runs)]

@@ -9,7 +9,6 @@ each side by 5 % of NEST's mean (for the weight mean: 5 % of NEST's mean weight 
 """
 import argparse
 import json
-import os
 import pathlib
 import sys
 
@@ -21,7 +20,7 @@ from _measure import run_child, table  # noqa: E402
 
 KEYS = ("rate_0", "rate_1", "cv_isi_mean_0", "cv_isi_mean_1", "frac_first_step", "w_mean_0", "w_mean_1",
         "w_std_0", "w_std_1")
-REFERENCE = pathlib.Path(os.environ.get("JAXSNN_SHARED", HERE.parents[1] / "shared")) / "reference" / "nest_network_stats.json"
+REFERENCE = HERE.parent / "tests" / "reference" / "nest_network_stats.json"  # NEST's statistics
 
 
 def band(key, nest):

@@ -32,7 +32,8 @@ def parse():
     ap.add_argument("--ensemble", type=int, default=0, help="simulate this many networks in one call")
     ap.add_argument("--vary", choices=("seeds", "rates"), default="seeds",
                     help="ensemble members differ in seed, or in Poisson rate (800 Hz ± 5 %% steps)")
-    ap.add_argument("--vmap", action="store_true", help="ensemble members batched with vmap (default: one after another)")
+    ap.add_argument("--vmap", action="store_true",
+                    help="ensemble members batched with vmap (default: one after another)")
     ap.add_argument("--stats", action="store_true")
     ap.add_argument("--cache", help="persistent compilation cache directory (default: off)")
     return ap.parse_args()

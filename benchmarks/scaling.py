@@ -36,8 +36,8 @@ def main():
                      "rate_E": median([r["rate_E"] for r in rs])})
         rows[-1]["time_vs_1x"] = rows[-1]["wall_per_sim_s"] / rows[0]["wall_per_sim_s"]
         print(rows[-1], file=sys.stderr, flush=True)
-    print(table(rows, ["scale", "neurons", "wall_per_sim_s", "time_vs_1x", "compile_s", "run_peak_rss_mib", "peak_rss_mib",
-                      "rate_E"]))
+    print(table(rows, ["scale", "neurons", "wall_per_sim_s", "time_vs_1x", "compile_s", "run_peak_rss_mib",
+                       "peak_rss_mib", "rate_E"]))
     if a.json:
         with open(a.json, "w") as f:
             json.dump(rows, f, indent=1)

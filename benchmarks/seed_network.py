@@ -24,7 +24,8 @@ from _measure import median, run_child, table  # noqa: E402
 
 def nest_python(arg):
     for cand in [arg, os.environ.get("NEST_PYTHON"), "/work/nestvenv/bin/python", sys.executable]:
-        if cand and os.path.exists(cand) and subprocess.run([cand, "-c", "import nest"], capture_output=True).returncode == 0:
+        ok = cand and os.path.exists(cand)
+        if ok and subprocess.run([cand, "-c", "import nest"], capture_output=True).returncode == 0:
             return cand
     return None
 
@@ -43,7 +44,8 @@ def main():
     nest = nest_python(a.nest)
     jx = [sys.executable, os.path.join(HERE, "jaxsnn_founding.py"), "--t-sim", str(a.t_sim), "--scale", str(a.scale),
           "--devices", str(a.devices)] + (["--cache", a.cache] if a.cache else [])
-    ns = [nest, os.path.join(HERE, "nest_founding.py"), "--t-sim", str(a.t_sim), "--scale", str(a.scale)] if nest else None
+    ns = ([nest, os.path.join(HERE, "nest_founding.py"), "--t-sim", str(a.t_sim), "--scale", str(a.scale)]
+          if nest else None)
     rows = []
     for i in range(a.runs + 1):  # run 0 is the warm-up
         for name, argv in (("jaxsnn", jx), ("NEST", ns)):
@@ -53,7 +55,8 @@ def main():
             r["simulator"], r["run"] = name, i
             if i:
                 rows.append(r)
-            print(f"{name:6s} run {i}: {r['wall_per_sim_s']:.3f} s per simulated s, peak {r['child_peak_rss_mib']:.0f} MiB",
+            print(f"{name:6s} run {i}: {r['wall_per_sim_s']:.3f} s per simulated s, "
+                  f"peak {r['child_peak_rss_mib']:.0f} MiB",
                   file=sys.stderr, flush=True)
     summary = {}
     for name in ("jaxsnn", "NEST"):

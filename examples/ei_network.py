@@ -30,8 +30,10 @@ def main(argv=None):
     wall = time.perf_counter() - t0
     ev = one.events(ein.sr)
     w = one.connections("e_syn").weight
-    print(f"{ein.n} neurons, {len(one.connections(devices=False))} synapses, {args.t_sim:.0f} ms in {wall:.1f} s (incl. compile)")
-    print(f"E rate {len(ev) / ein.nE / (args.t_sim / 1000):.1f} Hz; e_syn weight mean {w.mean():.4f}, std {w.std():.4f}")
+    n_syn = len(one.connections(devices=False))
+    print(f"{ein.n} neurons, {n_syn} synapses, {args.t_sim:.0f} ms in {wall:.1f} s (incl. compile)")
+    rate = len(ev) / ein.nE / (args.t_sim / 1000)
+    print(f"E rate {rate:.1f} Hz; e_syn weight mean {w.mean():.4f}, std {w.std():.4f}")
 
     half = jaxsnn.simulate(jaxsnn.simulate(sim, args.t_sim / 2), args.t_sim / 2)
     same = (half.events(ein.sr).equals(ev) and np.array_equal(half.connections().weight, one.connections().weight))

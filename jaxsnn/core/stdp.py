@@ -36,7 +36,8 @@ def facilitate(w, k, p, mu_is_one=False):
 
 
 def depress(w, k, p, mu_is_one=False):
-    norm = (w / p[..., WMAX]) - (p[..., ALPHA] * p[..., LAMBDA] * _pow(w / p[..., WMAX], p[..., MU_MINUS], mu_is_one) * k)
+    norm = (w / p[..., WMAX]) - (p[..., ALPHA] * p[..., LAMBDA]
+                                 * _pow(w / p[..., WMAX], p[..., MU_MINUS], mu_is_one) * k)
     return jnp.where(norm > 0.0, norm * p[..., WMAX], 0.0)
 
 
@@ -155,7 +156,8 @@ def on_presynaptic_spike(spec, nrn, table, syn_st, pl, e, rec, ok, sender, stamp
     if not spec.trace_per_source:  # else update_source_traces, once per spike
         decay = jnp.exp(_diff_ms(spec, pl.pre.t_last[sender], stamp, dtype) / p[..., TAU_PLUS])
         Kplus = pl.pre.Kplus[trace] * decay + 1.0  # every synapse of a trace writes the same value
-        pl = pl.replace(pre=pl.pre.replace(Kplus=pl.pre.Kplus.at[jnp.where(ok & plastic, trace, pl.pre.Kplus.shape[0])].set(Kplus, mode="drop")))
+        at = jnp.where(ok & plastic, trace, pl.pre.Kplus.shape[0])
+        pl = pl.replace(pre=pl.pre.replace(Kplus=pl.pre.Kplus.at[at].set(Kplus, mode="drop")))
     return syn_st, pl, w
 
 
@@ -165,4 +167,5 @@ def update_source_traces(spec, syn, table, pl, senders, stamps, valid):
     trace = syn.source_trace[senders]
     decay = jnp.exp(_diff_ms(spec, pl.pre.t_last[senders], stamps, pl.pre.Kplus.dtype) / table[0, TAU_PLUS])
     idx = jnp.where(valid & (trace >= 0), trace, pl.pre.Kplus.shape[0])
-    return pl.replace(pre=pl.pre.replace(Kplus=pl.pre.Kplus.at[idx].set(pl.pre.Kplus[trace] * decay + 1.0, mode="drop")))
+    Kplus = pl.pre.Kplus[trace] * decay + 1.0
+    return pl.replace(pre=pl.pre.replace(Kplus=pl.pre.Kplus.at[idx].set(Kplus, mode="drop")))

@@ -109,8 +109,9 @@ class NeuronTopology:
     """Per-neuron settings that are not numbers to tune, and the host's exact propagators.
 
     ``P33``/``P30`` were computed on the host with the C library's ``exp`` (NEST's bits), and the
-    refractory steps in float64, for the ``tau_m``/``C_m``/``t_ref`` the network was built with; the step uses them wherever ``params`` still hold
-    those values and computes the propagators itself elsewhere (:func:`jaxsnn.core.iaf_psc_delta.propagators`).
+    refractory steps in float64, for the ``tau_m``/``C_m``/``t_ref`` the network was built with; the step
+    uses them wherever ``params`` still hold those values and computes the propagators itself elsewhere
+    (:func:`jaxsnn.core.iaf_psc_delta.step_constants`).
     """
 
     refractory_input: jax.Array  # bool
