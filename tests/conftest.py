@@ -8,6 +8,15 @@ REFERENCE = pathlib.Path(__file__).resolve().parent / "reference"  # NEST 3.10's
 CASES = REFERENCE / "nest_cases"
 
 
+@pytest.fixture(params=[True, False], ids=["float64", "float32"])
+def precision(request):
+    """Run the test in float64 and in float32 (the parameter: whether x64 is on)."""
+    old = jax.config.jax_enable_x64
+    jax.config.update("jax_enable_x64", request.param)
+    yield request.param
+    jax.config.update("jax_enable_x64", old)
+
+
 @pytest.fixture
 def x64():
     """Run the test in float64, restoring the previous setting afterwards."""

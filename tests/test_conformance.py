@@ -3,7 +3,6 @@ import json
 import subprocess
 import sys
 
-import jax
 import numpy as np
 import pytest
 
@@ -17,14 +16,6 @@ FILES = case_files()
 def load(path):
     with open(path) as f:
         return json.load(f)
-
-
-@pytest.fixture(params=[True, False], ids=["float64", "float32"])
-def precision(request):
-    old = jax.config.jax_enable_x64
-    jax.config.update("jax_enable_x64", request.param)
-    yield request.param
-    jax.config.update("jax_enable_x64", old)
 
 
 @pytest.mark.parametrize("path", [f for f in FILES if load(f)["kind"] == "neuron"], ids=lambda p: p.stem)

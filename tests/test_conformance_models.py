@@ -31,14 +31,6 @@ NOISE_STATS = [f for f in FILES if load(f)["kind"] == "noise_stats" and load(f)[
 NOISE_EXACT = [f for f in FILES if load(f)["kind"] == "noise_stats" and load(f)["n_targets"] <= 5]
 
 
-@pytest.fixture(params=[True, False], ids=["float64", "float32"])
-def precision(request):
-    old = jax.config.jax_enable_x64
-    jax.config.update("jax_enable_x64", request.param)
-    yield request.param
-    jax.config.update("jax_enable_x64", old)
-
-
 def test_every_kind_has_cases():
     assert len(MODEL) >= 29 and len(PARROT) >= 2 and NOISE_STATS and NOISE_EXACT
 
