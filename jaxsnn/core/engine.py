@@ -230,7 +230,10 @@ def _neuron_step(model, params, c, s, over, neurons: NeuronState, transit: Trans
                                                   transit.ring[s % spec.ring], surrogate=_surrogate(spec))
         neurons = NeuronState(V_rel=V, refractory=r, refractory_buffer=rbuf)
         sampled = V + p.E_L
-    transit = transit.replace(spike_history=transit.spike_history.at[s % spec.history].set(spiked))
+    # an update slice, not a scatter: the derivative of a scatter costs a pass over the whole history
+    history = lax.dynamic_update_index_in_dim(transit.spike_history, spiked.astype(transit.spike_history.dtype),
+                                              s % spec.history, 0)
+    transit = transit.replace(spike_history=history)
     if spec.multimeter_rows:
         samples, o = recorders.sample(spec, model.recorders, samples, sampled, s + 1)
         over = over | o
@@ -300,7 +303,7 @@ def _slice(model: Model, params: Params, st: State) -> State:
         over = over | over_all
     overflow = st.overflow | flag(over, Overflow.SLICE)
     read = _rows_read(spec, st.transit.ring, prev, L)
-    ring = st.transit.ring.at[read].set(0.0)  # read: clear
+    ring = st.transit.ring.at[read].set(0.0, unique_indices=True)  # read: clear (distinct rows)
     st = st.replace(transit=st.transit.replace(ring=ring))
     if model.synapses.out_syn.shape[0]:
         if spec.has_parrot and spec.has_plastic and not spec.differentiable:
@@ -322,7 +325,7 @@ def _slice(model: Model, params: Params, st: State) -> State:
         overflow = overflow | o
     transit = st.transit.replace(ring=ring)
     if spec.n_currents:  # clear the rows read in the slice that ended, push this slice's currents
-        current = transit.current.at[_rows_read(spec, transit.current, prev, L)].set(0.0)
+        current = transit.current.at[_rows_read(spec, transit.current, prev, L)].set(0.0, unique_indices=True)
         transit = transit.replace(current=push_currents(spec, model.currents, params.currents, st.key, current, s))
     buffers = st.buffers.replace(recorded_until=jnp.maximum(st.buffers.recorded_until, s))
     return st.replace(transit=transit, buffers=buffers, overflow=overflow)

@@ -12,6 +12,39 @@ import jax.numpy as jnp
 from jax import lax
 
 SLOTS = 4096  # synaptic events per vectorised block
+# per block in fixed-length loops (the differentiable build): these visit every slot of the capacity,
+# so larger blocks waste nothing and save per-operation overhead, most of all in the backward pass
+STATIC_SLOTS = 1 << 20
+
+
+def set_where(array, index, values, keep):
+    """``array.at[index[keep]].set(values[keep])`` for ``index`` distinct where ``keep``.
+
+    The slots not kept go to distinct positions past the end (dropped), so the scatter is declared
+    ``unique_indices``: JAX's derivative of a scatter that may repeat indices tracks which update wins
+    with an id array the size of ``array`` (for the weights, a pass over every synapse per block of
+    events).
+    """
+    past_end = array.shape[0] + jnp.arange(index.shape[0], dtype=index.dtype)
+    return _set_unique(array, jnp.where(keep, index, past_end), values)
+
+
+@jax.custom_jvp
+def _set_unique(array, index, values):
+    return array.at[index].set(values, mode="drop", unique_indices=True)
+
+
+@_set_unique.defjvp
+def _set_unique_jvp(primals, tangents):
+    """Tangent dA.at[i].add(dv − dA[i]) rather than dA.at[i].set(dv): its transpose reads the cotangent
+    at i before it updates it there (ct[i] − ct[i] = 0 exactly), so XLA updates the cotangent in place.
+    The transpose of a set (zero at i, then read at i) leaves the order open, and XLA copies the whole
+    cotangent, twice per block of events. Forward-mode tangents at i are dv up to one rounding."""
+    array, index, values = primals
+    d_array, _, d_values = tangents
+    old = d_array.at[index].get(mode="fill", fill_value=0, unique_indices=True)
+    return (_set_unique(array, index, values),
+            d_array.at[index].add(d_values - old, mode="drop", unique_indices=True))
 
 
 def for_each_synapse(ids, count, ptr, max_degree: int, body, carry, static=False):
@@ -34,7 +67,7 @@ def for_each_range(starts, sizes, count, max_degree: int, body, carry, static=Fa
     n = starts.shape[0]
     if max_degree == 0 or n == 0:
         return carry
-    slots = min(SLOTS, n * max_degree)
+    slots = min(STATIC_SLOTS if static else SLOTS, n * max_degree)
     sizes = jnp.where(jnp.arange(n) < count, sizes, 0)
     ends = jnp.cumsum(sizes)
     total = ends[-1]

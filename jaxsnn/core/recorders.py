@@ -14,6 +14,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 import numpy as np
 
+from .events import set_where
 from .overflow import Overflow
 from .types import Buffers, SampleBuffer, SpikeBuffer, WeightBuffer
 
@@ -42,8 +43,8 @@ def empty(spec, model, dtype) -> Buffers:
 
 def append(buffers, count, capacity, mask, values):
     """Append ``values[mask]`` (in order) after ``count`` entries; returns buffers, count, overflowed."""
-    pos = jnp.where(mask, count + jnp.cumsum(mask) - 1, capacity)
-    out = tuple(b.at[pos].set(v.astype(b.dtype), mode="drop") for b, v in zip(buffers, values))
+    pos = count + jnp.cumsum(mask) - 1
+    out = tuple(set_where(b, pos, v.astype(b.dtype), mask) for b, v in zip(buffers, values))
     new = count + jnp.sum(mask, dtype=jnp.int32)
     return out, jnp.minimum(new, capacity), new > capacity
 
@@ -79,7 +80,7 @@ def sample(spec, rec, samples: SampleBuffer, V_m, stamp):
         row = jnp.where(take, samples.count[k], rows)
         # V_m: [N], or [quantities, N] (neuron_models.RECORDABLES) in networks with psc models
         got = V_m[rec.sample_index[k]] if V_m.ndim == 1 else V_m[rec.sample_quantity[k], rec.sample_index[k]]
-        values.append(samples.values[k].at[row].set(got, mode="drop"))
+        values.append(samples.values[k].at[row].set(got, mode="drop", unique_indices=True))  # one row
         stamps.append(samples.stamps[k].at[row].set(stamp, mode="drop"))
         new = samples.count[k] + take.astype(jnp.int32)
         over = over | flag(new > rows, Overflow.MULTIMETER)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 from jax import lax
 
+from .events import set_where
 from .types import IN_DELAY, IN_ROW, IN_SOURCE, IN_SYNAPSE, IN_TRACE, OUT_DELAY, OUT_ROW, OUT_TARGET, OUT_TRACE
 
 TAU_PLUS, LAMBDA, ALPHA, MU_PLUS, MU_MINUS, WMAX = range(6)
@@ -104,7 +105,7 @@ def facilitate_synapses(spec, table, pl, weight, rec, ok, post_stamp):
     term = _facilitation_term(spec, pl.pre.Kplus[rec[:, IN_TRACE]], pl.pre.t_last[rec[:, IN_SOURCE]], post_stamp,
                               rec[:, IN_DELAY], p)
     w = facilitate(weight[e], term, p, spec.stdp_unit_mu[0])
-    return weight.at[jnp.where(ok, e, weight.shape[0])].set(w, mode="drop")
+    return set_where(weight, e, w, ok)
 
 
 def rule_params(spec, table, row):
@@ -150,9 +151,7 @@ def on_presynaptic_spike(spec, nrn, table, syn_st, pl, e, rec, ok, sender, stamp
     w = lax.cond(jnp.any(any_early & ok), early_facilitation, lambda w: w, w)
     w_dep = depress(w, kminus_before(spec, nrn, pl, tgt, stamp, D), p, spec.stdp_unit_mu[1])
     w = jnp.where(plastic, w_dep, w)
-    idx = jnp.where(ok, e, syn_st.weight.shape[0])
-    syn_st = syn_st.replace(weight=syn_st.weight.at[idx].set(w, mode="drop"),
-                            reported=syn_st.reported.at[idx].set(w, mode="drop"))
+    syn_st = syn_st.replace(weight=set_where(syn_st.weight, e, w, ok), reported=set_where(syn_st.reported, e, w, ok))
     if not spec.trace_per_source:  # else update_source_traces, once per spike
         decay = jnp.exp(_diff_ms(spec, pl.pre.t_last[sender], stamp, dtype) / p[..., TAU_PLUS])
         Kplus = pl.pre.Kplus[trace] * decay + 1.0  # every synapse of a trace writes the same value
@@ -166,6 +165,5 @@ def update_source_traces(spec, syn, table, pl, senders, stamps, valid):
     one trace and τ₊ is shared (``spec.trace_per_source``): once per spike, not once per synapse."""
     trace = syn.source_trace[senders]
     decay = jnp.exp(_diff_ms(spec, pl.pre.t_last[senders], stamps, pl.pre.Kplus.dtype) / table[0, TAU_PLUS])
-    idx = jnp.where(valid & (trace >= 0), trace, pl.pre.Kplus.shape[0])
     Kplus = pl.pre.Kplus[trace] * decay + 1.0
-    return pl.replace(pre=pl.pre.replace(Kplus=pl.pre.Kplus.at[idx].set(Kplus, mode="drop")))
+    return pl.replace(pre=pl.pre.replace(Kplus=set_where(pl.pre.Kplus, trace, Kplus, valid & (trace >= 0))))
