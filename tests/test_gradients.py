@@ -14,17 +14,21 @@ from jaxsnn.core import surrogate as sg
 
 
 # ----------------------------------------------------------------------------- helpers
-def recurrent(n=100, rate=3000.0, seed=1, stdp=False, indegree=10, w=0.5, mu=1.0):
-    """The measurement network of docs/gradients.md: Poisson drive, recurrent delta synapses."""
+PSP_PER_MV = {"iaf_psc_delta": 1.0, "iaf_psc_exp": 150.0, "iaf_psc_alpha": 80.0}  # weights of a ~1 mV PSP
+
+
+def recurrent(n=100, rate=3000.0, seed=1, stdp=False, indegree=10, w=0.5, mu=1.0, model="iaf_psc_delta"):
+    """The measurement network of docs/gradients.md: Poisson drive, recurrent synapses (weights in mV of
+    iaf_psc_delta input, scaled to similar PSPs for the psc models)."""
     net = jaxsnn.Network(seed=seed)
-    e = net.create("iaf_psc_delta", n, params={"V_m": jaxsnn.random.uniform(-70.0, -56.0)})
+    e = net.create(model, n, params={"V_m": jaxsnn.random.uniform(-70.0, -56.0)})
     pg = net.create("poisson_generator", params={"rate": rate})
-    syn = {"weight": w, "delay": 1.0}
+    syn = {"weight": w * PSP_PER_MV[model], "delay": 1.0}
     if stdp:
         net.copy_model("stdp_synapse", "plastic", {"Wmax": 2.0, "lambda": 0.05, "mu_plus": mu, "mu_minus": mu})
         syn["synapse_model"] = "plastic"
     net.connect(e, e, {"rule": "fixed_indegree", "indegree": indegree}, syn)
-    net.connect(pg, e, syn_spec={"weight": 1.0})
+    net.connect(pg, e, syn_spec={"weight": PSP_PER_MV[model]})
     return net
 
 
@@ -94,9 +98,10 @@ def test_grad_of_subthreshold_V_wrt_tau_m_and_I_e_is_analytic(x64):
     np.testing.assert_allclose(float(g.neurons.C_m[0]), -I * tau / C ** 2 * (1 - math.exp(-t / tau)), rtol=1e-9)
 
 
-@pytest.mark.parametrize("stdp", [False, pytest.param(True, marks=pytest.mark.slow)])
-def test_differentiable_forward_pass_has_the_event_driven_bits(x64, stdp):
-    net = recurrent(n=60, rate=4000.0, stdp=stdp)
+@pytest.mark.parametrize("model,stdp", [("iaf_psc_delta", False), pytest.param("iaf_psc_delta", True, marks=pytest.mark.slow),
+                                        ("iaf_psc_exp", False), ("iaf_psc_alpha", False)])
+def test_differentiable_forward_pass_has_the_event_driven_bits(x64, model, stdp):
+    net = recurrent(n=60, rate=4000.0, stdp=stdp, model=model)
     ev, d = net.build(), net.build(differentiable=True, surrogate=("sigmoid", 3.0))
     n = 600
     a = jaxsnn.jit(jaxsnn.advance)(ev.model, ev.params, ev.state, n)
@@ -121,30 +126,34 @@ def test_each_surrogate_is_a_step_forward_and_its_pseudo_derivative_backward(x64
     assert float(ds[1]) == pytest.approx(float(ds[3]))  # symmetric
 
 
-@pytest.mark.slow  # compiles a differentiable run (tens of seconds on busy cores)
-def test_spikes_carry_gradient_in_a_two_neuron_chain(x64):
+@pytest.mark.slow  # compiles differentiable runs (tens of seconds on busy cores)
+@pytest.mark.parametrize("model", ["iaf_psc_delta", "iaf_psc_exp", "iaf_psc_alpha"])
+def test_spikes_carry_gradient_in_a_two_neuron_chain(x64, model):
     # a fires regularly from I_e; b, held just below threshold (14.8 of 15 mV), fires only from a's
     # input: b's rate depends on I_e of a, through a's spikes
     net = jaxsnn.Network()
-    a = net.create("iaf_psc_delta", 1, params={"I_e": 450.0})
-    b = net.create("iaf_psc_delta", 1, params={"I_e": 370.0})
-    net.connect(a, b, syn_spec={"weight": 0.5, "delay": 1.0})
-    # a regular spiker's reset through the spike feeds its threshold derivative back with a factor
-    # ~ −15 mV · σ' per interspike interval, which scrambles the timing derivative along a chain (with the
-    # default, d rate_b / d I_a is −4e-4 against FD +0.025 Hz/pA); detached, the sign is right
-    sim = net.build(differentiable=True, detach_reset=True)
+    a = net.create(model, 1, params={"I_e": 450.0})
+    b = net.create(model, 1, params={"I_e": 370.0})
+    net.connect(a, b, syn_spec={"weight": 0.5 * PSP_PER_MV[model], "delay": 1.0})
     n_slices = 1000  # 100 ms
 
-    def rate_b(I_a, params=sim.params, sim=sim):
-        p = with_neurons(params, I_e=params.neurons.I_e.at[0].set(I_a))
+    def rate_b(I_a, sim):
+        p = with_neurons(sim.params, I_e=sim.params.neurons.I_e.at[0].set(I_a))
         _, counts = jaxsnn.scan(sim.model, p, sim.state, n_slices, observe=obs.spike_counts)
         return obs.rates(counts, sim.spec)[1]
 
-    assert float(rate_b(450.0)) > 10.0
-    g = float(jax.grad(rate_b)(450.0))
     ev = net.build()
-    fd = (float(rate_b(490.0, ev.params, ev)) - float(rate_b(410.0, ev.params, ev))) / 80.0
-    assert fd > 0 and g > 0, (g, fd)  # the same sign (its size: docs/gradients.md)
+    assert float(rate_b(450.0, ev)) > 10.0
+    fd = (float(rate_b(490.0, ev)) - float(rate_b(410.0, ev))) / 80.0
+    assert fd > 0
+    # the default (reset through the spike) passes gradient from a to b, though not with FD's sign: a
+    # regular spiker's reset feeds each threshold derivative back into the next (docs/gradients.md)
+    default = net.build(differentiable=True)
+    g = float(jax.grad(rate_b)(450.0, default))
+    assert g != 0 and math.isfinite(g)
+    detached = net.build(differentiable=True, detach_reset=True, surrogate=("fast_sigmoid", 40.0))
+    g = float(jax.grad(rate_b)(450.0, detached))
+    assert g > 0, (g, fd)  # FD's sign (its size: docs/gradients.md)
 
 
 def test_reset_through_the_spike_or_detached(x64):
@@ -197,6 +206,14 @@ def test_default_surrogate_d_rate_d_I_e_matches_finite_differences_over_seeds(x6
     assert fd > 0 and fd / 3 < ad < 3 * fd, (ad, fd)
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("model", ["iaf_psc_exp", "iaf_psc_alpha"])
+def test_psc_models_d_rate_d_I_e_matches_finite_differences_over_seeds(x64, model):
+    net = recurrent(model=model)
+    ad, fd = ad_and_fd(net, {}, lambda p, th: with_neurons(p, I_e=p.neurons.I_e + th), 20.0, 500, 8)
+    assert fd > 0 and fd / 3 < ad < 3 * fd, (ad, fd)
+
+
 @pytest.mark.slow  # compiles a differentiable run (tens of seconds on busy cores)
 def test_d_rate_d_I_e_and_V_th_agree_with_finite_differences(x64):
     net = recurrent(n=40, rate=3000.0)
@@ -236,6 +253,33 @@ def test_spike_generator_weight_is_differentiable(x64):
     g = jax.grad(V)(sim.params.spike_weight)
     # arrivals at 2 and 4 ms (the spike times plus the delay), each decaying with tau_m up to 6 ms
     np.testing.assert_allclose(np.asarray(g), [math.exp(-4.0 / 10), math.exp(-2.0 / 10)], rtol=1e-9)
+
+
+def test_parrots_pass_the_poisson_rate_gradient_straight_through(x64):
+    # below threshold V is linear in the input, so d V / d rate (straight-through counts) does not depend
+    # on the draws: relayed by a parrot (delays 0.5 + 1.0 ms), it is that of the direct connection (1.5 ms)
+    # as long as the parrot relays a spike in every step (its silent steps deliver nothing, so they pass
+    # no gradient): 10 expected per step, none missing with this seed
+    def V_after(relayed):
+        net = jaxsnn.Network()
+        pg = net.create("poisson_generator", params={"rate": 100000.0})
+        nrn = net.create("iaf_psc_delta", 1, params={"V_th": 1e6})
+        if relayed:
+            parrot = net.create("parrot_neuron", 1)
+            net.connect(pg, parrot, syn_spec={"weight": 1.0, "delay": 0.5})
+            net.connect(parrot, nrn, syn_spec={"weight": 0.3, "delay": 1.0})
+        else:
+            net.connect(pg, nrn, syn_spec={"weight": 0.3, "delay": 1.5})
+        sim = net.build(differentiable=True, slice_capacity=256)
+        i = sim.layout.neuron_of_node[nrn.ids[0]]
+        V = lambda rate: jaxsnn.advance(sim.model, sim.params.replace(poisson=sim.params.poisson.replace(rate=rate)),
+                                        sim.state, 200).neurons.V_rel[i]
+        return V, sim.params.poisson.rate
+
+    (V_p, rate), (V_d, _) = V_after(True), V_after(False)
+    g = float(jax.grad(V_p)(rate)[0])
+    assert g > 0
+    assert g == pytest.approx(float(jax.grad(V_d)(rate)[0]), rel=1e-12)
 
 
 # ------------------------------------------------------- every parameter, where smooth: check_grads

@@ -221,7 +221,8 @@ def _neuron_step(model, params, c, s, over, neurons: NeuronState, transit: Trans
     # the step only reads the ring (the slice work writes it): a write here would make XLA copy the
     # whole ring every step, since the read is fused into several consumers
     if spec.neuron_models != ("iaf_psc_delta",) or spec.n_currents:  # more models or currents
-        neurons, spiked, sampled, counts = neuron_models.step(spec, model, params, c, neurons, transit, s)
+        neurons, spiked, sampled, counts = neuron_models.step(spec, model, params, c, neurons, transit, s,
+                                                                 _surrogate(spec))
         if spec.has_parrot:
             transit = transit.replace(spike_count=transit.spike_count.at[s % spec.history].set(counts))
     else:

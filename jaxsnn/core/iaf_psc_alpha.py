@@ -34,7 +34,7 @@ import jax.numpy as jnp
 
 from .iaf_propagator import host_p31_p32, host_table, nest_expm1
 from .iaf_psc_delta import separately_rounded as sr
-from .surrogate import spike
+from .surrogate import threshold
 
 
 def host_constants(tau_m, C_m, tau_syn_ex, tau_syn_in, h: float) -> dict:
@@ -53,9 +53,10 @@ def P30(tau_m, C_m, h):
     return -tau_m / C_m * jnp.expm1(-h / tau_m)
 
 
-def update(p, k, h: float, y, r, I_ex, I_in, dI_ex, dI_in, y_0, ex, inh):
+def update(p, k, h: float, y, r, I_ex, I_in, dI_ex, dI_in, y_0, ex, inh, surrogate=None):
     """One step: ``k`` = (P11ex, P11in, P32ex, P32in, P31ex, P31in, P30, expm1_tau_m, refractory
-    steps). Returns (y, r, I_ex, I_in, dI_ex, dI_in, spiked)."""
+    steps). Returns (y, r, I_ex, I_in, dI_ex, dI_in, spiked). ``surrogate``: as in
+    :func:`jaxsnn.core.surrogate.threshold`."""
     P11ex, P11in, P32ex, P32in, P31ex, P31in, P30_, em1, ref = k
     free = r == 0
     y_new = (((((sr(P30_ * (y_0 + p.I_e), r >= 0) + sr(P31ex * dI_ex, r >= -1)) + sr(P32ex * I_ex, r >= -2))
@@ -68,7 +69,5 @@ def update(p, k, h: float, y, r, I_ex, I_in, dI_ex, dI_in, y_0, ex, inh):
     dI_ex = sr(dI_ex * P11ex, r >= -8) + sr((math.e / p.tau_syn_ex) * ex, r >= -9)
     I_in = sr((h * P11in) * dI_in, r >= -10) + sr(P11in * I_in, r >= -11)
     dI_in = sr(dI_in * P11in, r >= -12) + sr((math.e / p.tau_syn_in) * inh, r >= -13)
-    spiked = spike(y - (p.V_th - p.E_L)) > 0
-    r = jnp.where(spiked, ref, r)
-    y = jnp.where(spiked, p.V_reset - p.E_L, y)
+    y, r, spiked = threshold(y, p.V_th - p.E_L, free, p.V_reset - p.E_L, r, ref, surrogate)
     return y, r, I_ex, I_in, dI_ex, dI_in, spiked

@@ -35,7 +35,6 @@ import jax.numpy as jnp
 import numpy as np
 
 from . import surrogate as sg
-from .surrogate import spike
 
 
 def propagators(tau_m: np.ndarray, C_m: np.ndarray, h: float):
@@ -87,9 +86,8 @@ def update(p, c, h: float, any_refractory_input: bool, y, r, refr_buf, inp, i0=N
     refractory_input mask; ``i0``: the current generators' input of the previous step in pA, None
     without current generators): returns (y, r, refr_buf, spiked).
 
-    ``surrogate`` (the differentiable build: ``(name, β, detach_reset)``): ``spiked`` is then the float
-    spike of :func:`jaxsnn.core.surrogate.spike_as` (0.0 or 1.0, the same spikes), and the reset goes
-    through it (:func:`jaxsnn.core.surrogate.reset`); refractory neurons pass no surrogate gradient.
+    ``surrogate``: None, or ``(name, β, detach_reset)`` in the differentiable build
+    (:func:`jaxsnn.core.surrogate.threshold`).
     """
     P33, P30, refractory_steps, refractory_input = c
     free = r == 0
@@ -104,13 +102,5 @@ def update(p, c, h: float, any_refractory_input: bool, y, r, refr_buf, inp, i0=N
     y_new = jnp.maximum(y_new, p.V_min - p.E_L)
     y = jnp.where(free, y_new, y)
     r = jnp.where(free, r, r - 1)
-    if surrogate is not None:
-        name, beta, detach = surrogate
-        s = sg.spike_as(y - (p.V_th - p.E_L), name, beta)
-        s = jnp.where(free, s, jax.lax.stop_gradient(s))  # a refractory neuron cannot cross threshold
-        r = jnp.where(s > 0, refractory_steps, r)
-        return sg.reset(y, s, p.V_reset - p.E_L, detach), r, refr_buf, s
-    spiked = spike(y - (p.V_th - p.E_L)) > 0
-    r = jnp.where(spiked, refractory_steps, r)
-    y = jnp.where(spiked, p.V_reset - p.E_L, y)
+    y, r, spiked = sg.threshold(y, p.V_th - p.E_L, free, p.V_reset - p.E_L, r, refractory_steps, surrogate)
     return y, r, refr_buf, spiked

@@ -38,7 +38,7 @@ import numpy as np
 
 from .iaf_propagator import host_p32, host_table
 from .iaf_psc_delta import separately_rounded as sr
-from .surrogate import spike
+from .surrogate import threshold
 
 
 def host_constants(tau_m, C_m, tau_syn_ex, tau_syn_in, h: float) -> dict:
@@ -56,10 +56,11 @@ def P20(tau_m, C_m, P22):
     return tau_m / C_m * (1.0 - P22)
 
 
-def update(p, k, y, r, i_ex, i_in, i_0, i_1, ex, inh, receptor1: bool):
+def update(p, k, y, r, i_ex, i_in, i_0, i_1, ex, inh, receptor1: bool, surrogate=None):
     """One step: ``k`` = (P11ex, P11in, P22, P21ex, P21in, P20, refractory steps); ``ex``/``inh`` this
     step's spike input per channel, ``i_0``/``i_1`` the previous step's currents. Returns
-    (y, r, i_ex, i_in, spiked). Products are rounded before they are added (as NEST: no FMA)."""
+    (y, r, i_ex, i_in, spiked). Products are rounded before they are added (as NEST: no FMA).
+    ``surrogate``: as in :func:`jaxsnn.core.surrogate.threshold`."""
     P11ex, P11in, P22, P21ex, P21in, P20_, ref = k
     free = r == 0
     y_new = ((sr(y * P22, r >= 0) + sr(i_ex * P21ex, r >= -1)) + sr(i_in * P21in, r >= -2)) \
@@ -72,7 +73,5 @@ def update(p, k, y, r, i_ex, i_in, i_0, i_1, ex, inh, receptor1: bool):
         i_ex = i_ex + sr((1.0 - P11ex) * i_1, r >= -6)
     i_ex = i_ex + ex
     i_in = i_in + inh
-    spiked = spike(y - (p.V_th - p.E_L)) > 0
-    r = jnp.where(spiked, ref, r)
-    y = jnp.where(spiked, p.V_reset - p.E_L, y)
+    y, r, spiked = threshold(y, p.V_th - p.E_L, free, p.V_reset - p.E_L, r, ref, surrogate)
     return y, r, i_ex, i_in, spiked

@@ -13,6 +13,7 @@ step k + 1 (``I_0``/``I_1``).
 """
 from __future__ import annotations
 
+import jax
 import jax.numpy as jnp
 
 from . import iaf_psc_alpha, iaf_psc_delta, iaf_psc_exp
@@ -53,9 +54,12 @@ def init_state(spec, N, dtype):
     return kw
 
 
-def step(spec, model, params, c, neurons: NeuronState, transit, s):
+def step(spec, model, params, c, neurons: NeuronState, transit, s, surrogate=None):
     """One step of every neuron: returns (neurons, spiked, sampled quantities [len(RECORDABLES), N] or
-    V_m [N] without psc models)."""
+    V_m [N] without psc models, multiplicities of the parrots' spikes). ``surrogate``: None, or
+    ``(name, β, detach_reset)`` in the differentiable build (:func:`jaxsnn.core.surrogate.threshold`);
+    a parrot's spikes then pass their input's gradient straight through (∂(n s)/∂input = 1 for a spike
+    of multiplicity n)."""
     p, h, R = params.neurons, spec.resolution, spec.ring
     row = s % R
     models = spec.neuron_models
@@ -66,11 +70,12 @@ def step(spec, model, params, c, neurons: NeuronState, transit, s):
     inh = transit.ring[R + row] if spec.has_psc else None
     i0 = neurons.I_0 if spec.n_currents else None
     V, r, rbuf = neurons.V_rel, neurons.refractory, neurons.refractory_buffer
-    spiked = jnp.zeros(V.shape, bool)
+    spiked = jnp.zeros(V.shape, bool if surrogate is None else V.dtype)
     y_out, r_out, new = V, r, {}
     ref = c[2]
     if "iaf_psc_delta" in models:
-        y, r1, rbuf_new, spk = iaf_psc_delta.update(p, c[:4], h, spec.has_refractory_input, V, r, rbuf, inp, i0=i0)
+        y, r1, rbuf_new, spk = iaf_psc_delta.update(p, c[:4], h, spec.has_refractory_input, V, r, rbuf, inp, i0=i0,
+                                                      surrogate=surrogate)
         y_out, r_out, spiked = pick(DELTA, y, y_out), pick(DELTA, r1, r_out), pick(DELTA, spk, spiked)
         if spec.has_refractory_input:
             new["refractory_buffer"] = pick(DELTA, rbuf_new, rbuf)
@@ -80,7 +85,7 @@ def step(spec, model, params, c, neurons: NeuronState, transit, s):
         i1 = neurons.I_1 if spec.current_receptor1 else zero
         y, r1, i_ex, i_in, spk = iaf_psc_exp.update(
             p, (k["P11ex"], k["P11in"], c[0], k["P21ex"], k["P21in"], k["P20"], ref), V, r,
-            neurons.I_syn_ex, neurons.I_syn_in, zero if i0 is None else i0, i1, inp, inh, spec.current_receptor1)
+            neurons.I_syn_ex, neurons.I_syn_in, zero if i0 is None else i0, i1, inp, inh, spec.current_receptor1, surrogate)
         y_out, r_out, spiked = pick(EXP, y, y_out), pick(EXP, r1, r_out), pick(EXP, spk, spiked)
         new["I_syn_ex"], new["I_syn_in"] = pick(EXP, i_ex, neurons.I_syn_ex), pick(EXP, i_in, neurons.I_syn_in)
     if "iaf_psc_alpha" in models:
@@ -88,7 +93,7 @@ def step(spec, model, params, c, neurons: NeuronState, transit, s):
         y, r1, I_ex, I_in, dI_ex, dI_in, spk = iaf_psc_alpha.update(
             p, (k["P11ex"], k["P11in"], k["P21ex"], k["P21in"], k["P31ex"], k["P31in"], k["P20"], k["expm1_tau_m"],
                 ref), h, V, r, neurons.I_syn_ex, neurons.I_syn_in, neurons.dI_syn_ex, neurons.dI_syn_in,
-            zero if i0 is None else i0, inp, inh)
+            zero if i0 is None else i0, inp, inh, surrogate)
         y_out, r_out, spiked = pick(ALPHA, y, y_out), pick(ALPHA, r1, r_out), pick(ALPHA, spk, spiked)
         new["I_syn_ex"] = pick(ALPHA, I_ex, new.get("I_syn_ex", neurons.I_syn_ex))
         new["I_syn_in"] = pick(ALPHA, I_in, new.get("I_syn_in", neurons.I_syn_in))
@@ -97,8 +102,12 @@ def step(spec, model, params, c, neurons: NeuronState, transit, s):
     counts = None
     if "parrot_neuron" in models:  # repeats every spike that arrived, as one spike of their multiplicity
         n = jnp.round(inp).astype(jnp.int32)
-        spiked = pick(PARROT, n > 0, spiked)
-        counts = jnp.where(mid == PARROT, n, 1) * spiked
+        fired = n > 0
+        if surrogate is not None:
+            # a spike of multiplicity n is delivered n times: n · s = n + (inp − stop_gradient(inp))
+            fired = jnp.where(fired, 1.0 + (inp - jax.lax.stop_gradient(inp)) / jnp.maximum(n, 1), 0.0).astype(V.dtype)
+        spiked = pick(PARROT, fired, spiked)
+        counts = jnp.where(mid == PARROT, n, 1) * (spiked > 0)
     if spec.n_currents:
         new["I_0"] = transit.current[row]
     if spec.current_receptor1:

@@ -41,7 +41,6 @@ SURROGATES = {
     "none": lambda x, b: jnp.zeros_like(x),
 }
 DEFAULT = ("fast_sigmoid", 20.0)  # (name, β in 1/mV): see docs/gradients.md for the measurement
-BETA = DEFAULT[1]  # 1/mV, the default steepness (kept for code that read the old constant)
 
 
 def validated(surrogate) -> tuple:
@@ -72,9 +71,22 @@ def _spike_as_jvp(name, beta, primals, tangents):
     return spike_as(x, name, beta), dx * SURROGATES[name](x, beta).astype(x.dtype)
 
 
-def spike(x):
-    """The threshold with the default surrogate (the event-driven build only uses its forward value)."""
-    return spike_as(x, *DEFAULT)
+def threshold(y, theta, free, y_reset, r, refractory_steps, surrogate=None):
+    """The threshold test and reset of the iaf models: where ``y >= theta`` (mV), ``y ← y_reset`` and ``r``
+    ← ``refractory_steps``. Returns (y, r, spiked).
+
+    ``surrogate`` None (the event-driven build): ``spiked`` is bool. ``(name, β, detach_reset)`` (the
+    differentiable build): ``spiked`` is the float :func:`spike_as` (the same spikes, as 0.0 or 1.0) and
+    the reset goes through it (:func:`reset`); neurons refractory at the step's start (``~free``) cannot
+    cross threshold and pass no surrogate gradient.
+    """
+    if surrogate is None:
+        spiked = (y - theta) >= 0
+        return jnp.where(spiked, y_reset, y), jnp.where(spiked, refractory_steps, r), spiked
+    name, beta, detach = surrogate
+    s = spike_as(y - theta, name, beta)
+    s = jnp.where(free, s, jax.lax.stop_gradient(s))
+    return reset(y, s, y_reset, detach), jnp.where(s > 0, refractory_steps, r), s
 
 
 @partial(jax.custom_jvp, nondiff_argnums=(3,))
