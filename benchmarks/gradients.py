@@ -6,15 +6,17 @@ network stays sparse), for ``--ms`` of simulated time. Loss: the mean E rate (Hz
 counts; the gradient is taken with respect to every parameter (Poisson rate and weight, every neuron
 parameter, STDP parameters) and every weight. Reverse mode is rematerialised every
 ``--checkpoint-every`` steps. Each measurement runs in a fresh process (:mod:`benchmarks._measure`):
-compile once, then time the second call; peak memory is the child's peak resident set.
+compile once, then time the second call; peak memory is the child's peak resident set. ``--runs``
+fresh processes give the medians (and every run, with ``--json FILE``, as JSON).
 
-    PYTHONPATH=$PWD python benchmarks/gradients.py --scale 0.1 --ms 200 [--stdp]
+    PYTHONPATH=$PWD python benchmarks/gradients.py --scale 0.1 --ms 200 [--stdp] [--runs 3] [--json FILE]
 """
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import statistics
 import sys
 import time
 
@@ -71,15 +73,26 @@ def main():
     ap.add_argument("--ms", type=float, default=1000.0)
     ap.add_argument("--stdp", action="store_true")
     ap.add_argument("--checkpoint-every", type=int, default=100)
+    ap.add_argument("--runs", type=int, default=1)
+    ap.add_argument("--json", default=None)
     ap.add_argument("--child", action="store_true")
     a = ap.parse_args()
     if a.child:
         return child(a)
     argv = [sys.executable, os.path.abspath(__file__), "--child", "--scale", str(a.scale), "--ms", str(a.ms),
             "--checkpoint-every", str(a.checkpoint_every)] + (["--stdp"] if a.stdp else [])
-    res = run_child(argv, env={"PYTHONPATH": os.path.dirname(HERE)})
-    res["gradient_over_forward"] = round(res["gradient_s"] / res["forward_s"], 2)
-    print(json.dumps({"scale": a.scale, "ms": a.ms, "stdp": a.stdp, "checkpoint_every": a.checkpoint_every, **res}))
+    runs = []
+    for _ in range(a.runs):
+        res = run_child(argv, env={"PYTHONPATH": os.path.dirname(HERE)})
+        res["gradient_over_forward"] = round(res["gradient_s"] / res["forward_s"], 2)
+        runs.append(res)
+    median = {k: statistics.median(r[k] for r in runs) for k in runs[0]}  # each quantity's own median
+    out = {"scale": a.scale, "ms": a.ms, "stdp": a.stdp, "checkpoint_every": a.checkpoint_every, "runs": a.runs,
+           **median}
+    print(json.dumps(out))
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump({"median": out, "runs": runs, "cpus": os.cpu_count()}, f, indent=1)
 
 
 if __name__ == "__main__":

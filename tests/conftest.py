@@ -4,6 +4,7 @@ import pathlib
 import jax
 import pytest
 
+ROOT = pathlib.Path(__file__).resolve().parents[1]
 REFERENCE = pathlib.Path(__file__).resolve().parent / "reference"  # NEST 3.10's output, made by reference/tools
 CASES = REFERENCE / "nest_cases"
 
@@ -38,3 +39,18 @@ def case_files(prefix=""):
     if not files:
         raise FileNotFoundError(f"no NEST reference cases {prefix}*.json under {CASES}")
     return files
+
+
+def notebook_output(name, timeout=600):
+    """Execute ``notebooks/<name>`` at its smoke size (``JAXSNN_SMOKE=1``) from the repository root;
+    returns the text its code cells printed."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(ROOT / "notebooks" / name, as_version=4)
+    os.environ["JAXSNN_SMOKE"] = "1"
+    try:
+        NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(ROOT)}}).execute()
+    finally:
+        del os.environ["JAXSNN_SMOKE"]
+    return "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))

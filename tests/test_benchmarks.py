@@ -55,3 +55,16 @@ def test_ensemble(tmp_path, vmap):
 def test_long_run(tmp_path):
     res = run("long_run.py", tmp_path, "--t-sim", T_SIM)
     assert res["t_sim"] == float(T_SIM) and res["spikes_E"] > 0 and len(res["peak_rss_mib_every_10s"]) == 1
+
+
+@pytest.mark.slow  # compiles a differentiable run and its gradient
+def test_gradients(tmp_path):
+    out = tmp_path / "out.json"
+    subprocess.run([sys.executable, str(BENCHMARKS / "gradients.py"), "--scale", "0.04", "--ms", T_SIM, "--stdp",
+                    "--runs", "2", "--json", str(out)], check=True, env=cpu_devices(1), capture_output=True, text=True,
+                   timeout=600)
+    res = json.loads(out.read_text())
+    assert res["median"]["runs"] == 2 and len(res["runs"]) == 2 and res["median"]["n_neurons"] == 100
+    for r in res["runs"]:
+        assert r["forward_s"] > 0 and r["gradient_s"] > 0 and r["child_peak_rss_mib"] > 0
+        assert r["gradient_over_forward"] == pytest.approx(r["gradient_s"] / r["forward_s"], abs=0.01)

@@ -1,24 +1,13 @@
 """The notebook and the examples run (small sizes) and check what they claim."""
 import json
-import os
-import pathlib
 import subprocess
 import sys
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
+from .conftest import ROOT, notebook_output
 
 
 def test_notebook_runs():
-    import nbformat
-    from nbclient import NotebookClient
-
-    nb = nbformat.read(ROOT / "notebooks" / "store_restore_network.ipynb", as_version=4)
-    os.environ["JAXSNN_SMOKE"] = "1"
-    try:
-        NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(ROOT)}}).execute()
-    finally:
-        del os.environ["JAXSNN_SMOKE"]
-    text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
+    text = notebook_output("store_restore_network.ipynb")
     assert "same seed identical: True | other seed differs: True" in text
     assert "resume == continuation: True" in text
 

@@ -1,6 +1,7 @@
 """Gradients through a simulation: the differentiable build (surrogate spikes, straight-through Poisson
 counts), against analytic results, finite differences and the event-driven build's bits."""
 import math
+import re
 
 import jax
 import jax.numpy as jnp
@@ -12,6 +13,7 @@ import jaxsnn
 from jaxsnn import observables as obs
 from jaxsnn.core import surrogate as sg
 
+from .conftest import notebook_output
 
 # ----------------------------------------------------------------------------- helpers
 PSP_PER_MV = {"iaf_psc_delta": 1.0, "iaf_psc_exp": 150.0, "iaf_psc_alpha": 80.0}  # weights of a ~1 mV PSP
@@ -443,23 +445,10 @@ def test_training_I_e_to_target_rates_halves_the_error(x64):
 
 @pytest.mark.slow
 def test_notebook_runs_and_both_trainings_make_progress():
-    import os
-    import pathlib
-    import re
-
-    import nbformat
-    from nbclient import NotebookClient
-
-    root = pathlib.Path(__file__).resolve().parents[1]
-    nb = nbformat.read(root / "notebooks" / "differentiable.ipynb", as_version=4)
-    os.environ["JAXSNN_SMOKE"] = "1"
-    try:
-        NotebookClient(nb, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(root)}}).execute()
-    finally:
-        del os.environ["JAXSNN_SMOKE"]
-    text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
+    text = notebook_output("differentiable.ipynb", timeout=900)
     first, last = map(float, re.search(r"loss first ([\d.]+), last ([\d.]+)", text).groups())
     assert last < first  # (a) the fit reduces the loss
-    m = re.search(r"before \((\d+), (\d+)\), after \((\d+), (\d+)\)", text)
-    a0, b0, a1, b1 = map(int, m.groups())
-    assert a1 - b1 > a0 - b0  # (b) the answers to A and B move apart
+    m = re.search(r"before \((\d+), (\d+)\), after \((\d+), (\d+)\); targets \((\d+), (\d+)\)", text)
+    a0, b0, a1, b1, tA, tB = map(int, m.groups())
+    assert abs(a1 - tA) + abs(b1 - tB) < abs(a0 - tA) + abs(b0 - tB)  # (b) closer to the targets
+    assert b1 - a1 > b0 - a0  # the answers to A and B move apart

@@ -85,7 +85,8 @@ def step(spec, model, params, c, neurons: NeuronState, transit, s, surrogate=Non
         i1 = neurons.I_1 if spec.current_receptor1 else zero
         y, r1, i_ex, i_in, spk = iaf_psc_exp.update(
             p, (k["P11ex"], k["P11in"], c[0], k["P21ex"], k["P21in"], k["P20"], ref), V, r,
-            neurons.I_syn_ex, neurons.I_syn_in, zero if i0 is None else i0, i1, inp, inh, spec.current_receptor1, surrogate)
+            neurons.I_syn_ex, neurons.I_syn_in, zero if i0 is None else i0, i1, inp, inh, spec.current_receptor1,
+            surrogate)
         y_out, r_out, spiked = pick(EXP, y, y_out), pick(EXP, r1, r_out), pick(EXP, spk, spiked)
         new["I_syn_ex"], new["I_syn_in"] = pick(EXP, i_ex, neurons.I_syn_ex), pick(EXP, i_in, neurons.I_syn_in)
     if "iaf_psc_alpha" in models:
