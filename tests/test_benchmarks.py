@@ -1,7 +1,7 @@
 """The benchmark scripts run from a checkout, at a tiny size (a smoke test: speed is not asserted here).
 
-Each script runs as a user would start it, in its own process on the CPU split into 2 devices, and its
-``--json`` output is checked for what it must report.
+Each script runs as a user would start it, in its own process on the CPU (split into 2 devices where it
+takes ``--devices``), and its ``--json`` output is checked for what it must report.
 """
 import json
 import pathlib
@@ -16,10 +16,12 @@ BENCHMARKS = pathlib.Path(__file__).resolve().parents[1] / "benchmarks"
 T_SIM = "20"  # ms
 
 
-def run(script, tmp_path, *args):
+def run(script, tmp_path, *args, devices=2):
+    """``script``'s ``--json`` output; ``devices=None`` for a script that runs on one device (no ``--devices``)."""
     out = tmp_path / "out.json"
-    subprocess.run([sys.executable, str(BENCHMARKS / script), *args, "--devices", "2", "--json", str(out)],
-                   check=True, env=cpu_devices(2), capture_output=True, text=True, timeout=600)
+    split = ["--devices", str(devices)] if devices else []
+    subprocess.run([sys.executable, str(BENCHMARKS / script), *args, *split, "--json", str(out)],
+                   check=True, env=cpu_devices(devices or 1), capture_output=True, text=True, timeout=600)
     return json.loads(out.read_text())
 
 
@@ -59,11 +61,7 @@ def test_long_run(tmp_path):
 
 @pytest.mark.slow  # compiles a differentiable run and its gradient
 def test_gradients(tmp_path):
-    out = tmp_path / "out.json"
-    subprocess.run([sys.executable, str(BENCHMARKS / "gradients.py"), "--scale", "0.04", "--ms", T_SIM, "--stdp",
-                    "--runs", "2", "--json", str(out)], check=True, env=cpu_devices(1), capture_output=True, text=True,
-                   timeout=600)
-    res = json.loads(out.read_text())
+    res = run("gradients.py", tmp_path, "--scale", "0.04", "--ms", T_SIM, "--stdp", "--runs", "2", devices=None)
     assert res["median"]["runs"] == 2 and len(res["runs"]) == 2 and res["median"]["n_neurons"] == 100
     for r in res["runs"]:
         assert r["forward_s"] > 0 and r["gradient_s"] > 0 and r["child_peak_rss_mib"] > 0
