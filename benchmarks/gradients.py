@@ -1,6 +1,6 @@
 """Forward time, gradient time and peak memory of the differentiable build on the founding network.
 
-The founding network (:class:`jaxsnn.ei_network.EINetwork`: E/I, Poisson drive; ``--stdp`` keeps its
+The founding network (:class:`jaxsnn.testing.ei_network.EINetwork`: E/I, Poisson drive; ``--stdp`` keeps its
 plastic E synapses, otherwise they are static) at ``--scale`` (in-degrees scaled with it, so that the
 network stays sparse), for ``--ms`` of simulated time. Loss: the mean E rate (Hz) from per-slice spike
 counts; the gradient is taken with respect to every parameter (Poisson rate and weight, every neuron
@@ -31,7 +31,7 @@ def child(a):
 
     import jaxsnn
     from jaxsnn import observables as obs
-    from jaxsnn.ei_network import EINetwork
+    from jaxsnn.testing.ei_network import EINetwork
 
     class Static(EINetwork):
         def _models(self):

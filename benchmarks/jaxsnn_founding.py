@@ -45,7 +45,7 @@ if __name__ == "__main__":  # before JAX is imported
 import jax  # noqa: E402
 
 import jaxsnn  # noqa: E402
-from jaxsnn.ei_network import EINetwork  # noqa: E402
+from jaxsnn.testing.ei_network import EINetwork  # noqa: E402
 
 
 def window_stats(sim, ein, t0, t1, k):

@@ -28,7 +28,7 @@ def main():
     a = ap.parse_args()
     set_cpu_devices(a.devices)
     import jaxsnn
-    from jaxsnn.ei_network import EINetwork
+    from jaxsnn.testing.ei_network import EINetwork
 
     ein = EINetwork()
     sim = ein.build()

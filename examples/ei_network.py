@@ -13,7 +13,7 @@ import time
 import numpy as np
 
 import jaxsnn
-from jaxsnn.ei_network import EINetwork
+from jaxsnn.testing.ei_network import EINetwork
 
 
 def main(argv=None):

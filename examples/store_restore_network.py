@@ -29,7 +29,7 @@ import jax
 import numpy as np
 
 import jaxsnn
-from jaxsnn.ei_network import EINetwork
+from jaxsnn.testing.ei_network import EINetwork
 
 OTHER_SEED = 987654321
 

@@ -10,15 +10,13 @@ store/restore example); :func:`save_checkpoint`/:func:`load_checkpoint`/:func:`r
 exactly.
 """
 from . import observables, random
-from .cache import disable_compilation_cache, enable_compilation_cache
+from .build.network import Network
+from .build.nodes import NodeCollection
 from .core.engine import COMPILER_OPTIONS, advance, init, jit, scan, simulation_key, step
 from .core.ensemble import advance_ensemble
 from .core.overflow import Overflow, check
 from .errors import CapacityError, CheckpointError, JaxsnnError, NodeIndexError
-from .network import Network
-from .nodes import NodeCollection
-from .simulation import Simulation, build, simulate
-from .store import (
+from .io.store import (
                     Stored,
                     load,
                     load_checkpoint,
@@ -28,6 +26,8 @@ from .store import (
                     simulate_with_checkpoints,
                     store,
 )
+from .run.cache import disable_compilation_cache, enable_compilation_cache
+from .run.simulation import Simulation, build, simulate
 
 __version__ = "0.2.0"
 __all__ = [

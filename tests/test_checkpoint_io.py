@@ -1,4 +1,4 @@
-"""Tests for jaxsnn.checkpoint_io: round trips, corruption detection, atomicity, series."""
+"""Tests for jaxsnn.io.checkpoint_io: round trips, corruption detection, atomicity, series."""
 
 import json
 import os
@@ -13,8 +13,8 @@ import numpy as np
 import orbax.checkpoint as ocp
 import pytest
 
-from jaxsnn import checkpoint_io as cio
-from jaxsnn.checkpoint_io import CheckpointError, CheckpointSeries
+from jaxsnn.io import checkpoint_io as cio
+from jaxsnn.io.checkpoint_io import CheckpointError, CheckpointSeries
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -287,7 +287,7 @@ def test_series_ignores_and_cleans_stale_temp_dirs(tmp_path):
 _CHILD = textwrap.dedent("""
     import sys
     import numpy as np
-    from jaxsnn.checkpoint_io import CheckpointSeries
+    from jaxsnn.io.checkpoint_io import CheckpointSeries
     big = {"w": np.random.default_rng(0).random(40_000_000, dtype=np.float32)}  # 160 MB
     print("saving", flush=True)
     CheckpointSeries(sys.argv[1]).save(2, big, {"step": 2})

@@ -6,7 +6,7 @@ import sys
 import numpy as np
 import pytest
 
-from jaxsnn.conformance import run_case
+from jaxsnn.testing.conformance import run_case
 
 from .conftest import CASES, case_files
 
@@ -56,7 +56,7 @@ def test_network_case(path, precision):
 
 
 def _cli(path, *flags):
-    return subprocess.run([sys.executable, "-m", "jaxsnn.conformance", str(path), *flags], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "jaxsnn.testing.conformance", str(path), *flags], capture_output=True,
                           text=True, check=False)
 
 
@@ -98,7 +98,7 @@ def test_command_line_prints_our_output_for_a_case_without_expected(tmp_path):
 def test_unsupported_kind_is_a_clear_error(tmp_path):
     path = tmp_path / "case.json"
     path.write_text(json.dumps({"kind": "aeif", "expected": {}}))
-    r = subprocess.run([sys.executable, "-m", "jaxsnn.conformance", str(path)], capture_output=True, text=True,
+    r = subprocess.run([sys.executable, "-m", "jaxsnn.testing.conformance", str(path)], capture_output=True, text=True,
                        check=False)
     assert r.returncode == 2
     assert "'aeif' is not supported" in r.stderr and "neuron" in r.stderr

@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 import jaxsnn
-from jaxsnn.conformance import run_case
 from jaxsnn.errors import JaxsnnError
+from jaxsnn.testing.conformance import run_case
 
 from .conftest import CASES, case_files
 

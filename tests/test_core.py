@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import jaxsnn
-from jaxsnn.compile import NEURON_PARAMS
+from jaxsnn.build.lower import NEURON_PARAMS
 from tests.networks import outcome, small_network
 
 

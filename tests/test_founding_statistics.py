@@ -11,7 +11,7 @@ import sys
 import pytest
 
 import jaxsnn
-from jaxsnn.ei_network import EINetwork
+from jaxsnn.testing.ei_network import EINetwork
 
 from .conftest import REFERENCE
 

@@ -1,10 +1,11 @@
-"""jaxsnn.progress: a tqdm bar when tqdm is installed, a plain stderr line otherwise; bad input is an error."""
+"""jaxsnn.run.progress: a tqdm bar when tqdm is installed, a plain stderr line otherwise; bad input is an error."""
 import builtins
 import io
 
 import pytest
 
-from jaxsnn import JaxsnnError, progress
+from jaxsnn import JaxsnnError
+from jaxsnn.run import progress
 
 
 def test_plain_line_reports_simulated_time_and_ends_with_a_newline():

@@ -25,8 +25,6 @@ import numpy as np
 import pytest
 
 import jaxsnn
-from jaxsnn import checkpoint_io as cio
-from jaxsnn.cache import CacheWarning
 from jaxsnn.errors import (
     CheckpointError,
     CheckpointExistsError,
@@ -36,6 +34,8 @@ from jaxsnn.errors import (
     CheckpointWarning,
     JaxsnnError,
 )
+from jaxsnn.io import checkpoint_io as cio
+from jaxsnn.run.cache import CacheWarning
 
 from .networks import outcome, small_network
 
@@ -324,7 +324,7 @@ def test_mismatch_names_the_quantity(tmp_path):
 WRITER = textwrap.dedent("""
     import sys, time
     import numpy as np
-    from jaxsnn.checkpoint_io import CheckpointSeries
+    from jaxsnn.io.checkpoint_io import CheckpointSeries
     from jaxsnn.errors import CheckpointLockedError
     directory, first, n, keep, pause = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5])
     series = CheckpointSeries(directory, keep=keep)
@@ -559,7 +559,7 @@ def test_full_disk_fails_cleanly(net, small_disk):
 FSIZE = textwrap.dedent("""
     import json, os, resource, signal, sys
     import numpy as np
-    from jaxsnn.checkpoint_io import CheckpointSeries
+    from jaxsnn.io.checkpoint_io import CheckpointSeries
     from jaxsnn.errors import CheckpointError
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # writes beyond the limit fail with EFBIG instead
     series = CheckpointSeries(sys.argv[1], keep=2)

@@ -150,7 +150,7 @@ def test_ensemble_over_seeds_and_rates_in_one_call():
 ENSEMBLE_ON_DEVICES = """
 import jax, numpy as np
 import jaxsnn
-from jaxsnn.ei_network import EINetwork
+from jaxsnn.testing.ei_network import EINetwork
 sim = EINetwork(scale=0.1).build()
 keys = jax.vmap(jaxsnn.simulation_key)(jax.numpy.arange(1, 5))
 states = jax.vmap(lambda k: sim.state.replace(key=k))(keys)

@@ -12,7 +12,7 @@ import pytest
 
 import jaxsnn
 from jaxsnn import JaxsnnError
-from jaxsnn.checkpoint_io import CheckpointError
+from jaxsnn.io.checkpoint_io import CheckpointError
 
 from .conftest import cpu_devices
 from .networks import outcome, small_network
@@ -65,7 +65,7 @@ def test_damaged_checkpoint_is_an_error(tmp_path):
 
 
 def test_selective_store_restores_each_population_and_the_connections(tmp_path):
-    from jaxsnn.ei_network import EINetwork
+    from jaxsnn.testing.ei_network import EINetwork
 
     ein = EINetwork(scale=0.05)
     sim = jaxsnn.simulate(ein.build(), 50.0)
@@ -120,7 +120,7 @@ def test_killed_run_resumes_from_latest_checkpoint_bit_for_bit(tmp_path):
 
 
 def test_partial_restore_into_an_existing_network(tmp_path):
-    from jaxsnn.ei_network import EINetwork
+    from jaxsnn.testing.ei_network import EINetwork
 
     ein = EINetwork(scale=0.05)
     trained = jaxsnn.simulate(ein.build(), 60.0)
@@ -143,7 +143,7 @@ def test_network_from_nest_frames():
     """A network stored by NEST's example: V_m per node id, (source, target, weight) frames indexed by source."""
     import pandas as pd
 
-    from jaxsnn.ei_network import EINetwork
+    from jaxsnn.testing.ei_network import EINetwork
 
     rng = np.random.default_rng(0)
     nE, nI = 100, 25
@@ -165,7 +165,7 @@ def test_network_from_nest_frames():
 
 
 def test_missing_leaf_is_named(tmp_path):
-    from jaxsnn import checkpoint_io
+    from jaxsnn.io import checkpoint_io
 
     sim, _, _ = small_network()
     jaxsnn.save_checkpoint(tmp_path / "ck", sim)
@@ -177,7 +177,7 @@ def test_missing_leaf_is_named(tmp_path):
 
 
 def test_founding_network_checkpoint_resumes_bit_for_bit(tmp_path):
-    from jaxsnn.ei_network import EINetwork
+    from jaxsnn.testing.ei_network import EINetwork
 
     ein = EINetwork()
     sim = ein.build()
@@ -194,7 +194,7 @@ def test_founding_network_checkpoint_resumes_bit_for_bit(tmp_path):
 DEVICES = textwrap.dedent("""
     import json, sys
     import jaxsnn, jax
-    from jaxsnn.ei_network import EINetwork
+    from jaxsnn.testing.ei_network import EINetwork
     ein = EINetwork(scale=0.1)
     sim = jaxsnn.simulate(ein.build(), 50.0)
     ev = sim.events(ein.sr)

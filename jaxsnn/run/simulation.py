@@ -17,13 +17,14 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from . import checks, currents, frames, sharding
+from ..build import checks
+from ..build.lower import NEURON_PARAMS, PSC_PARAMS, Layout, compile_network
+from ..core import engine, recorders
+from ..core.overflow import Overflow
+from ..core.types import Model, Params, Spec, State
+from ..errors import CapacityError, JaxsnnError, bad_value
+from . import currents, frames, sharding
 from . import progress as progress_bar
-from .compile import NEURON_PARAMS, PSC_PARAMS, Layout, compile_network
-from .core import engine, recorders
-from .core.overflow import Overflow
-from .core.types import Model, Params, Spec, State
-from .errors import CapacityError, JaxsnnError, bad_value
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -133,7 +134,7 @@ def build(net, *, seed=None, differentiable: bool = False, chunk_steps: int = 10
 
 def _differentiable_options(differentiable, surrogate, detach_reset, checkpoint_every) -> dict:
     """The Spec fields of the differentiable build's options (none of which the event-driven build takes)."""
-    from .core.surrogate import validated
+    from ..core.surrogate import validated
 
     given = {k: v for k, v in (("surrogate", surrogate), ("detach_reset", detach_reset or None),
                                ("checkpoint_every", checkpoint_every or None)) if v is not None}
@@ -147,7 +148,7 @@ def _differentiable_options(differentiable, surrogate, detach_reset, checkpoint_
     k = checkpoint_every
     if not (isinstance(k, (int, np.integer)) and not isinstance(k, bool) and k >= 0):
         raise bad_value("checkpoint_every", k, "a whole number of steps >= 0 (0: no rematerialisation)")
-    from .core.surrogate import DEFAULT
+    from ..core.surrogate import DEFAULT
     return {"surrogate": validated(DEFAULT if surrogate is None else surrogate), "detach_reset": detach_reset,
             "checkpoint_every": int(k)}
 

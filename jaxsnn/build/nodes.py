@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import JaxsnnError, NodeIndexError, bad_value
+from ..errors import JaxsnnError, NodeIndexError, bad_value
 
 
 class NodeCollection:

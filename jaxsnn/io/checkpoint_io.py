@@ -65,7 +65,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import (
+from ..errors import (
     CheckpointError,
     CheckpointExistsError,
     CheckpointLockedError,

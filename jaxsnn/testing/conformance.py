@@ -1,6 +1,6 @@
 """Run a NEST reference case with jaxsnn and compare our output with the case's ``expected``.
 
-    python -m jaxsnn.conformance CASE.json [--x64] [--output OUT.json]
+    python -m jaxsnn.testing.conformance CASE.json [--x64] [--output OUT.json]
 
 For every key of ``expected`` it prints ``PASS`` or ``FAIL`` with the largest deviation, and exits with
 1 if any key fails (0 if all pass, 2 on an unusable case). A case without ``expected`` prints our output
@@ -335,7 +335,7 @@ def compare(case: dict, out: dict, x64: bool) -> dict:
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(prog="python -m jaxsnn.conformance", description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(prog="python -m jaxsnn.testing.conformance", description=__doc__.splitlines()[0])
     ap.add_argument("case", help="a case JSON file")
     ap.add_argument("--x64", action="store_true", help="simulate in float64 (bit-exact with NEST)")
     ap.add_argument("--output", help="also write our output as JSON to this file")

@@ -26,8 +26,8 @@ import functools
 import jax
 import numpy as np
 
-from .core import engine
-from .core.types import IN_SYNAPSE, OUT_ROW, OUT_TARGET, OUT_TRACE, Model, Params, Spec, State
+from ..core import engine
+from ..core.types import IN_SYNAPSE, OUT_ROW, OUT_TARGET, OUT_TRACE, Model, Params, Spec, State
 
 AXIS = "neurons"
 tree_map = jax.tree_util.tree_map

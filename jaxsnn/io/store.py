@@ -23,17 +23,17 @@ from typing import TYPE_CHECKING
 import jax
 import numpy as np
 
-from . import checkpoint_io as cio
-from .core import recorders
-from .errors import (
+from ..core import recorders
+from ..errors import (
     CheckpointError,
     CheckpointMismatchError,
     CheckpointNotFoundError,
     CheckpointWarning,
     JaxsnnError,
 )
-from .frames import frame
-from .simulation import Simulation, simulate
+from ..run.frames import frame
+from ..run.simulation import Simulation, simulate
+from . import checkpoint_io as cio
 
 if TYPE_CHECKING:
     import pandas as pd

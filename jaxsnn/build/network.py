@@ -23,11 +23,12 @@ import math
 import jax
 import numpy as np
 
+from .. import random as jrandom
+from ..errors import JaxsnnError, bad_value
 from . import checks
 from . import connect as rules
-from . import random as jrandom
-from .errors import JaxsnnError, bad_value
-from .models import (
+from .nodes import NodeCollection
+from .registry import (
     CURRENT_GENERATORS,
     NEURONS,
     STDP_PARAMS,
@@ -38,7 +39,6 @@ from .models import (
     check_params,
     check_stdp_params,
 )
-from .nodes import NodeCollection
 
 NEST_DEFAULT_SEED = 143202461
 RECORDERS = ("spike_recorder", "multimeter", "weight_recorder")
@@ -420,7 +420,7 @@ class Network:
         """Compile to an immutable :class:`~jaxsnn.Simulation` at time 0: :func:`jaxsnn.build` (``seed``:
         an int in 1 … 2³²−1 or a ``jax.random.key`` for the simulation's random streams, default the
         network's seed; ``differentiable``, ``chunk_steps``, ``devices`` and capacities as documented there)."""
-        from .simulation import build  # the runner builds on this description, not the other way round
+        from ..run.simulation import build  # the runner builds on this description, not the other way round
 
         return build(self, seed=seed, **options)
 

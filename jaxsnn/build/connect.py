@@ -10,8 +10,8 @@ from __future__ import annotations
 import jax
 import numpy as np
 
+from ..errors import JaxsnnError, bad_value, unknown_name
 from . import checks
-from .errors import JaxsnnError, bad_value, unknown_name
 
 RULES = {
     "all_to_all": (),

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .core.types import OUT_DELAY, OUT_ROW, OUT_TARGET, OUT_TRACE
-from .errors import bad_value
+from ..core.types import OUT_DELAY, OUT_ROW, OUT_TARGET, OUT_TRACE
+from ..errors import bad_value
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -14,15 +14,15 @@ from __future__ import annotations
 import jax.numpy as jnp
 import numpy as np
 
-from .errors import JaxsnnError, bad_value
+from ..errors import JaxsnnError, bad_value
 
 SETTABLE = {"dc_generator": ("amplitude",), "step_current_generator": ("amplitude_times", "amplitude_values")}
 
 
 def set_generators(sim, ids, params: dict):
     """``sim`` with the current generators ``ids`` changed by ``params``."""
-    from .compile import schedule
-    from .models import _check_current_generator
+    from ..build.lower import schedule
+    from ..build.registry import _check_current_generator
 
     lay = sim.layout
     top, par = sim.model.currents, sim.params.currents

@@ -15,8 +15,8 @@ import warnings
 
 import jax
 
-from .checkpoint_io import resolve_path
-from .errors import bad_value
+from ..errors import bad_value
+from ..io.checkpoint_io import resolve_path
 
 ENV = "JAXSNN_COMPILATION_CACHE"
 

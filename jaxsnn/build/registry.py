@@ -11,8 +11,8 @@ import math
 
 import numpy as np
 
+from ..errors import JaxsnnError, bad_value, unknown_name
 from . import checks
-from .errors import JaxsnnError, bad_value, unknown_name
 
 IAF_PSC_DELTA = {
     "V_m": -70.0,  # mV, initial membrane potential (state)
@@ -151,7 +151,7 @@ class ModelRegistry:
 
 def _one(where, name, value):
     """A neuron default as a 1-element array for the checks (distributions are checked when drawn)."""
-    from .random import Distribution
+    from ..random import Distribution
 
     if isinstance(value, Distribution):
         return None
@@ -312,7 +312,7 @@ def _short(x):
 
 
 def _check_poisson_terms(where, rate, h):
-    from .core.rng import MAX_POISSON_TERMS, n_terms_for
+    from ..core.rng import MAX_POISSON_TERMS, n_terms_for
 
     mu = rate * h * 1e-3
     if mu > MAX_POISSON_TERMS or n_terms_for(mu) > MAX_POISSON_TERMS:
@@ -322,7 +322,7 @@ def _check_poisson_terms(where, rate, h):
 
 
 def _max_rate(h):
-    from .core.rng import MAX_POISSON_TERMS, n_terms_for
+    from ..core.rng import MAX_POISSON_TERMS, n_terms_for
 
     lo, hi = 0.0, float(MAX_POISSON_TERMS)
     for _ in range(40):

@@ -14,7 +14,7 @@ import numbers
 import sys
 import time
 
-from .errors import bad_value
+from ..errors import bad_value
 
 
 def bar(total_ms: float, *, file=None, use_tqdm: bool | None = None, desc: str = "jaxsnn"):

@@ -16,9 +16,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .core import engine, iaf_psc_alpha, iaf_psc_delta, iaf_psc_exp, rng
-from .core.neuron_models import RECORDABLES as RECORDABLE_ROWS
-from .core.types import (
+from ..core import engine, iaf_psc_alpha, iaf_psc_delta, iaf_psc_exp, rng
+from ..core.neuron_models import RECORDABLES as RECORDABLE_ROWS
+from ..core.types import (
     NEURON_MODELS,
     PSC_MODELS,
     CurrentParams,
@@ -35,9 +35,9 @@ from .core.types import (
     State,
     Synapses,
 )
-from .errors import bad_value
-from .models import CURRENT_GENERATORS, NEURONS, RECORDABLES, STDP_PARAMS, step_current_steps
+from ..errors import bad_value
 from .network import GENERATORS, Network
+from .registry import CURRENT_GENERATORS, NEURONS, RECORDABLES, STDP_PARAMS, step_current_steps
 
 NEVER = np.iinfo(np.int32).max  # the end of an open window: no step reaches it (simulate stops before)
 NEURON_PARAMS = ("E_L", "C_m", "tau_m", "t_ref", "V_th", "V_reset", "I_e", "V_min", "tau_minus")

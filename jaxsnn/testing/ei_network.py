@@ -11,8 +11,8 @@ import dataclasses
 
 import numpy as np
 
-from . import random
-from .network import NEST_DEFAULT_SEED, Network
+from .. import random
+from ..build.network import NEST_DEFAULT_SEED, Network
 
 
 @dataclasses.dataclass
