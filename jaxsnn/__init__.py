@@ -9,7 +9,7 @@ whether such a result is complete. :func:`store`/:func:`load` write and read wha
 store/restore example); :func:`save_checkpoint`/:func:`load_checkpoint`/:func:`resume` continue a run
 exactly.
 """
-from . import observables, random
+from . import logic, math, observables, parameters, random
 from .build.network import Network
 from .build.nodes import NodeCollection
 from .core.engine import COMPILER_OPTIONS, advance, init, jit, scan, simulation_key, step
@@ -34,6 +34,7 @@ __all__ = [
     "COMPILER_OPTIONS", "CapacityError", "CheckpointError", "JaxsnnError", "Network", "NodeCollection",
     "NodeIndexError", "Overflow", "Simulation", "Stored", "advance", "advance_ensemble", "build", "check",
     "disable_compilation_cache", "enable_compilation_cache", "init", "jit", "load", "load_checkpoint",
-    "observables", "random", "restore_into", "resume", "save_checkpoint", "scan", "simulate",
+    "logic", "math", "observables", "parameters", "random", "restore_into", "resume", "save_checkpoint", "scan",
+    "simulate",
     "simulate_with_checkpoints", "simulation_key", "step", "store",
 ]

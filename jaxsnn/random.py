@@ -1,9 +1,10 @@
 """Random parameters for neurons and connections, in NEST's vocabulary (``nest.random.*``).
 
-A distribution is a small immutable description; :meth:`Distribution.sample` draws from an explicit
-JAX key. When a :class:`~jaxsnn.Network` draws a parameter it derives the key from its seed and the
-number of the ``create``/``connect`` call (or uses the ``key`` given to that call), so a script gives
-the same network on every run, on any device count.
+A distribution is a small immutable description and a :class:`~jaxsnn.parameters.Parameter` (it
+combines with numbers, other Parameters and :mod:`jaxsnn.math` into expressions);
+:meth:`Distribution.sample` draws from an explicit JAX key. When a :class:`~jaxsnn.Network` draws a
+parameter it derives the key from its seed and the number of the ``create``/``connect`` call (or uses
+the ``key`` given to that call), so a script gives the same network on every run, on any device count.
 
 Unlike NEST, the draws do not depend on the number of threads, and a distribution object carries no
 hidden state (NEST's ``normal`` caches the second value of each polar-method pair).
@@ -16,19 +17,24 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .errors import bad_value
+from .errors import JaxsnnError, bad_value
+from .parameters import Context, Parameter
+
+__all__ = ["Distribution", "exponential", "lognormal", "normal", "uniform", "uniform_int"]
 
 
-@dataclasses.dataclass(frozen=True)
-class Distribution:
-    """Base class: ``sample(key, n, dtype) -> np.ndarray`` of ``n`` draws."""
+@dataclasses.dataclass(frozen=True, eq=False)
+class Distribution(Parameter):
+    """Base class of the random leaves: ``n`` draws from one key, in JAX's default float precision
+    (float64 when x64 is enabled), returned as float64."""
 
-    def sample(self, key, n: int) -> np.ndarray:
-        """``n`` draws in JAX's default float precision (float64 when x64 is enabled)."""
-        return np.asarray(self._draw(key, (n,), jnp.zeros(0).dtype))
+    def _eval(self, ctx: Context, key):
+        if key is None:
+            raise JaxsnnError(f"{ctx.where}: {self!r} needs a random key")
+        return np.asarray(self._draw(key, (ctx.n,), jnp.zeros(0).dtype))
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, eq=False)
 class normal(Distribution):
     """Normal distribution with ``mean`` and standard deviation ``std`` (``std`` ≥ 0)."""
 
@@ -43,7 +49,7 @@ class normal(Distribution):
         return self.mean + self.std * jax.random.normal(key, shape, dtype)
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, eq=False)
 class uniform(Distribution):
     """Uniform distribution on [``min``, ``max``)."""
 
@@ -58,7 +64,7 @@ class uniform(Distribution):
         return jax.random.uniform(key, shape, dtype, self.min, self.max)
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, eq=False)
 class lognormal(Distribution):
     """exp(X) with X normal: ``mean`` and ``std`` are those of the underlying normal (as in NEST)."""
 
@@ -73,7 +79,7 @@ class lognormal(Distribution):
         return jnp.exp(self.mean + self.std * jax.random.normal(key, shape, dtype))
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, eq=False)
 class exponential(Distribution):
     """Exponential distribution with scale ``beta`` (mean ``beta``, > 0)."""
 
@@ -87,13 +93,27 @@ class exponential(Distribution):
         return self.beta * jax.random.exponential(key, shape, dtype)
 
 
+@dataclasses.dataclass(frozen=True, eq=False)
+class uniform_int(Distribution):
+    """Whole numbers 0 … ``max`` − 1, each equally likely (NEST's ``uniform_int``; ``max`` ≥ 1)."""
+
+    max: int = 1
+
+    def __post_init__(self):
+        if isinstance(self.max, bool) or not isinstance(self.max, (int, np.integer)) or self.max < 1:
+            raise bad_value("uniform_int: max", self.max, "a whole number >= 1")
+
+    def _draw(self, key, shape, dtype):
+        return jax.random.randint(key, shape, 0, int(self.max)).astype(dtype)
+
+
 def resolve(value, n: int, name: str, key) -> np.ndarray:
-    """A scalar, an array of length ``n`` or a :class:`Distribution`, as a NEW array of length ``n``
+    """A scalar, an array of length ``n`` or a :class:`~jaxsnn.parameters.Parameter`, as a NEW array of length ``n``
     (never the caller's array: changing that afterwards must not change the network).
 
     An array of another length is an error: NEST silently truncates a longer one.
     """
-    if isinstance(value, Distribution):
+    if isinstance(value, Parameter):
         return value.sample(key, n)
     arr = np.array(value, copy=True)
     if arr.ndim == 0:

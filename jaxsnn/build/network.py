@@ -25,6 +25,7 @@ import numpy as np
 
 from .. import random as jrandom
 from ..errors import JaxsnnError, bad_value
+from ..parameters import Context, Parameter
 from . import checks
 from . import connect as rules
 from .nodes import NodeCollection
@@ -143,7 +144,7 @@ class Network:
         first = self._n_nodes + 1
         if m.kind == "neuron":
             base = {name: None for name in m.defaults}
-            values = self._neuron_values(m, n, params, key, where, base)
+            values = self._neuron_values(m, n, params, key, where, base, np.arange(first, first + n))
             if m.base in PSC_CHECKS:  # NEST's checks and messages first
                 _check_psc_params(model, m.base, values)
             check_neuron(where, values, self._tics_per_step)
@@ -189,7 +190,7 @@ class Network:
             where = f"set({pop.model!r} nodes)"
             if m.kind == "neuron":
                 base = {name: arr[at] for name, arr in pop.params.items()}
-                sub = self._neuron_values(m, int(at.sum()), part, jax.random.fold_in(key, k), where, base)
+                sub = self._neuron_values(m, int(at.sum()), part, jax.random.fold_in(key, k), where, base, ids[at])
                 values = {name: arr.copy() for name, arr in pop.params.items()}
                 for name, arr in values.items():
                     arr[at] = sub[name]
@@ -203,7 +204,7 @@ class Network:
                 new_pops.append(_regroup(pop.model, pop.base, pop.first, dicts))
         self._pops = [p for group in new_pops for p in group]
 
-    def _neuron_values(self, m, n, params, key, where, base) -> dict:
+    def _neuron_values(self, m, n, params, key, where, base, ids=None) -> dict:
         """Per-node arrays of every parameter of a neuron model: ``base[name]`` (an array, or ``None``
         for the model default) updated by ``params``; each a private float64 (bool) array."""
         if isinstance(params, (list, tuple)):
@@ -216,7 +217,7 @@ class Network:
                 if any(name in d for d in rows):
                     col = [d.get(name, m.defaults[name] if base[name] is None else base[name][j])
                            for j, d in enumerate(rows)]
-                    if any(isinstance(x, jrandom.Distribution) or np.ndim(x) for x in col):
+                    if any(isinstance(x, Parameter) or np.ndim(x) for x in col):
                         raise bad_value(f"{where}: params[...][{name!r}]", "<not a scalar>",
                                         "a scalar in each per-node dict")
                     given[name] = col
@@ -229,15 +230,21 @@ class Network:
                 continue
             v = given.get(name, default)
             label = f"{where}: params[{name!r}]"
-            if isinstance(v, jrandom.Distribution):
+            if isinstance(v, Parameter):
                 if name == "refractory_input":
                     raise bad_value(label, v, "True or False (or an array of them)")
-                arr = np.asarray(v.sample(jax.random.fold_in(key, i), n), np.float64)
+                arr = v.evaluate(self._parameter_context(n, jax.random.fold_in(key, i), label, ids, ids))
             else:
                 arr = checks.bools(label, v) if name == "refractory_input" else checks.floats(label, v)
                 arr = jrandom.resolve(arr, n, label, None)
             values[name] = arr
         return values
+
+    def _parameter_context(self, n, key, where, sources, targets) -> Context:
+        """What a :class:`~jaxsnn.parameters.Parameter` is evaluated with: ``n`` values from ``key``, the
+        node ids per value (a node's own id twice for node parameters; source and target per connection).
+        The hook for spatial Parameters: a Network with positions passes them here."""
+        return Context(n, key, sources, targets, getattr(self, "_positions", None), where)
 
     def _device_values(self, m, dicts: list, params, where) -> list:
         """The per-node parameter dicts of devices, ``dicts`` updated by ``params`` and checked."""
@@ -251,7 +258,7 @@ class Network:
             given = check_params(m, params or {}, where)
             updates = [{} for _ in range(n)]
             for name, v in given.items():
-                if isinstance(v, jrandom.Distribution):
+                if isinstance(v, Parameter):
                     raise bad_value(f"{where}: params[{name!r}]", v, "a value or an array of one value per node "
                                     "(device parameters are not drawn)")
                 if name in VECTOR_PARAMS or np.ndim(v) == 0 or isinstance(v, str):
@@ -395,8 +402,8 @@ class Network:
             if pname not in m.defaults:
                 continue
             v, label = syn_spec.get(pname, m.defaults[pname]), f"{where}: {pname}"
-            if isinstance(v, jrandom.Distribution):
-                arr = np.asarray(v.sample(jax.random.fold_in(key, i), n), np.float64)
+            if isinstance(v, Parameter):
+                arr = v.evaluate(self._parameter_context(n, jax.random.fold_in(key, i), label, s, t))
             else:
                 arr = jrandom.resolve(checks.floats(label, v), n, label, None)
             checks.finite(label, arr)
@@ -433,7 +440,7 @@ def _take(params: dict, positions: np.ndarray, n: int) -> dict:
         raise bad_value("set: params", params, "a dict or a list of one dict per node")
     out = {}
     for name, v in params.items():
-        if name in VECTOR_PARAMS or isinstance(v, (jrandom.Distribution, str)) or np.ndim(v) == 0:
+        if name in VECTOR_PARAMS or isinstance(v, (Parameter, str)) or np.ndim(v) == 0:
             out[name] = v
         elif np.ndim(v) == 1 and len(v) == n:
             out[name] = np.array(v, copy=True)[positions]

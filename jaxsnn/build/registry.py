@@ -151,9 +151,9 @@ class ModelRegistry:
 
 def _one(where, name, value):
     """A neuron default as a 1-element array for the checks (distributions are checked when drawn)."""
-    from ..random import Distribution
+    from ..parameters import Parameter
 
-    if isinstance(value, Distribution):
+    if isinstance(value, Parameter):
         return None
     if name == "refractory_input":
         return checks.bools(f"{where}: {name}", value).reshape(-1)
