@@ -1,0 +1,274 @@
+"""A training-sized task: jaxsnn against a plain-JAX LIF network of the same sizes, in one process.
+
+The task: sklearn's 8 × 8 digits (1,797 images, 0–16 per pixel; the last ``--test`` images are held
+out). Pixel p of an image drives a Poisson train of rate ``pixel / 16 × --max-rate`` Hz for ``--ms``
+ms at h = 1 ms. Network: 64 Poisson inputs → 64 parrot_neurons → 100 recurrent iaf_psc_delta → 10
+readouts (non-spiking: iaf_psc_delta with V_th = 10⁹ mV), every projection all-to-all with 1 ms delays.
+Logits: each readout's maximum V_m − E_L over time (mV); loss: softmax cross-entropy; Adam (optax) on
+all weights, batch ``--batch``.
+
+Two implementations, trained from the same initial weights on the same batches:
+
+- ``jaxsnn``: ``net.build(differentiable=True)``; the batch is a ``jax.vmap`` over the Poisson rates
+  (``params.poisson.rate``) and the simulation key of each sample.
+- ``reference``: the same network in plain JAX (:func:`reference_forward`, ~60 lines): NEST's exact
+  iaf_psc_delta propagators (P33 = e^{−h/τ}, P30 = τ/C (1 − P33)), refractory clamp, the reset through the
+  spike, the same fast-sigmoid surrogate (β = 20 / mV), spikes delivered as dense matmuls per step.
+  Its Poisson draws are its own (not jaxsnn's streams): the two see different input noise.
+
+Reported: compile time, the median wall time of ``--steps`` steady-state training steps (and of a
+forward pass of one batch) for each, their ratio, and the test accuracy after each of ``--epochs``.
+Timings on a shared machine are noisy: compare the ratios measured in one run.
+
+    PYTHONPATH=$PWD python benchmarks/training.py [--epochs 5] [--steps 20] [--json FILE]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+N_IN, N_HID, N_OUT = 64, 100, 10
+TAU_M, C_M, T_REF, V_TH, V_RESET, E_L = 10.0, 250.0, 2.0, -55.0, -70.0, -70.0  # NEST's defaults
+SURROGATE_BETA = 20.0  # 1/mV: jaxsnn's default fast sigmoid
+
+
+def load_digits(n_test):
+    """(x_train, y_train, x_test, y_test): pixels scaled to [0, 1], labels 0–9."""
+    try:
+        from sklearn.datasets import load_digits as sk_digits
+    except ImportError as e:  # the data set ships with scikit-learn (the test extras install it)
+        raise SystemExit("benchmarks/training.py needs scikit-learn (pip install scikit-learn) for its "
+                         "digits data set") from e
+    d = sk_digits()
+    x, y = d.data.astype(np.float32) / 16.0, d.target.astype(np.int32)
+    perm = np.random.default_rng(0).permutation(len(y))
+    x, y = x[perm], y[perm]
+    return x[:-n_test], y[:-n_test], x[-n_test:], y[-n_test:]
+
+
+def initial_weights(seed, scale=1.0):
+    """Dense initial weights (mV per spike): input → hidden, hidden → hidden, hidden → readout."""
+    k = jax.random.split(jax.random.key(seed), 3)
+    return {"in": scale * 4.0 * jax.random.normal(k[0], (N_IN, N_HID)) / np.sqrt(N_IN),
+            "rec": scale * 2.0 * jax.random.normal(k[1], (N_HID, N_HID)) / np.sqrt(N_HID),
+            "out": scale * 8.0 * jax.random.normal(k[2], (N_HID, N_OUT)) / np.sqrt(N_HID)}
+
+
+# ------------------------------------------------------------------------------ plain JAX reference
+@jax.custom_jvp
+def spike_fn(x):
+    return (x >= 0).astype(x.dtype)
+
+
+@spike_fn.defjvp
+def _spike_jvp(primals, tangents):
+    (x,), (dx,) = primals, tangents
+    return spike_fn(x), dx / (1.0 + SURROGATE_BETA * jnp.abs(x)) ** 2
+
+
+def reference_forward(w, pixels, key, n_steps, h, max_rate):
+    """Logits (max over time of the readouts' V − E_L, mV) of one image in plain JAX."""
+    P33 = np.exp(-h / TAU_M)
+    P30 = TAU_M / C_M * (1.0 - P33)  # noqa: F841 (I_e = 0: kept to show the propagator)
+    ref_steps = int(round(T_REF / h))
+    theta, v_reset = V_TH - E_L, V_RESET - E_L
+    counts = jax.random.poisson(key, pixels * max_rate * h * 1e-3, (n_steps, N_IN)).astype(pixels.dtype)
+
+    def lif(V, r, I):  # one iaf_psc_delta step: integrate unless refractory, threshold, reset
+        free = r == 0
+        V = jnp.where(free, P33 * V + I, V)
+        s = spike_fn(V - theta)
+        s = jnp.where(free, s, jax.lax.stop_gradient(s))
+        V = V * (1.0 - s) + v_reset * s  # the reset through the spike
+        r = jnp.where(s > 0, ref_steps, jnp.maximum(r - 1, 0))
+        return V, r, s
+
+    def step(carry, x):
+        V, r, s, x_prev, U = carry
+        I = x_prev @ w["in"] + s @ w["rec"]  # spikes of the step before (1 ms delays)
+        V, r, s_new = lif(V, r, I)
+        U = P33 * U + s @ w["out"]  # the readout: a leaky integrator, never spiking
+        return (V, r, s_new, x, U), U
+
+    z = jnp.zeros(N_HID, pixels.dtype)
+    carry = (z, jnp.zeros(N_HID, jnp.int32), z, jnp.zeros(N_IN, pixels.dtype), jnp.zeros(N_OUT, pixels.dtype))
+    _, U = jax.lax.scan(step, carry, counts)
+    return jnp.max(U, axis=0)
+
+
+# ---------------------------------------------------------------------------------------- jaxsnn
+def jaxsnn_network(h, max_rate, seed=3):
+    """The same network in jaxsnn, and the (input, rec, out) synapse positions of dense weight entries."""
+    import jaxsnn
+
+    net = jaxsnn.Network(resolution=h, seed=seed)
+    pg = net.create("poisson_generator", N_IN, params={"rate": max_rate})  # the rate table: built at the highest
+    par = net.create("parrot_neuron", N_IN)
+    hid = net.create("iaf_psc_delta", N_HID)
+    out = net.create("iaf_psc_delta", N_OUT, params={"V_th": 1e9})
+    net.connect(pg, par, "one_to_one", {"weight": 1.0, "delay": h})
+    net.connect(par, hid, "all_to_all", {"weight": 0.0, "delay": h})
+    net.connect(hid, hid, "all_to_all", {"weight": 0.0, "delay": h})
+    net.connect(hid, out, "all_to_all", {"weight": 0.0, "delay": h})
+    return net, (par, hid, out)
+
+
+def dense_to_flat(sim, pops, w):
+    """The flat weight vector (synapse order) holding the dense matrices ``w``."""
+    par, hid, out = pops
+    src = np.asarray(sim.model.synapses.source)
+    tgt = np.asarray(sim.model.synapses.target)
+    first = {p: int(sim.layout.neuron_of_node[p.tolist()[0]]) for p in pops}
+    flat = np.zeros(src.shape[0], np.float32)
+    for (a, b), name in (((par, hid), "in"), ((hid, hid), "rec"), ((hid, out), "out")):
+        ia, ib = first[a], first[b]
+        m = (src >= ia) & (src < ia + len(a)) & (tgt >= ib) & (tgt < ib + len(b))
+        flat[m] = np.asarray(w[name])[src[m] - ia, tgt[m] - ib]
+    return jnp.asarray(flat)
+
+
+def jaxsnn_forward_fn(sim, pops, n_steps, max_rate):
+    import jaxsnn
+
+    par, hid, out = pops
+    out_idx = jnp.asarray(sim.layout.neuron_of_node[np.asarray(out.tolist())])
+    n_slices = n_steps // sim.spec.slice_steps
+
+    def forward(weights, pixels, key):
+        params = sim.params.replace(poisson=sim.params.poisson.replace(rate=pixels * max_rate))
+        st = sim.state.replace(key=key).with_weights(weights)
+        _, V = jaxsnn.scan(sim.model, params, st, n_slices, observe=lambda s: s.neurons.V_rel[out_idx])
+        return jnp.max(V, axis=0)
+
+    return forward
+
+
+# ---------------------------------------------------------------------------------------- training
+def trainer(forward, lr):
+    opt = optax.adam(lr)
+
+    def loss(w, x, y, keys):
+        logits = jax.vmap(forward, in_axes=(None, 0, 0))(w, x, keys)
+        return optax.softmax_cross_entropy_with_integer_labels(logits, y).mean()
+
+    @jax.jit
+    def train_step(w, opt_state, x, y, keys):
+        v, g = jax.value_and_grad(loss)(w, x, y, keys)
+        u, opt_state = opt.update(g, opt_state, w)
+        return optax.apply_updates(w, u), opt_state, v
+
+    @jax.jit
+    def predict(w, x, keys):
+        return jnp.argmax(jax.vmap(forward, in_axes=(None, 0, 0))(w, x, keys), axis=-1)
+
+    return opt, train_step, predict
+
+
+def keys_for(kind, epoch, batch, n):
+    import jaxsnn
+
+    ids = jnp.asarray(1 + (epoch * 100_003 + batch) * n + np.arange(n), jnp.uint32)
+    if kind == "jaxsnn":
+        return jax.vmap(jaxsnn.simulation_key)(ids)
+    return jax.vmap(jax.random.key)(ids)
+
+
+def accuracy(predict, w, x, y, kind, bs):
+    hits = 0
+    for b in range(0, len(y) - bs + 1, bs):
+        hits += int(jnp.sum(predict(w, jnp.asarray(x[b:b + bs]), keys_for(kind, 999, b, bs)) == y[b:b + bs]))
+    return hits / (len(y) // bs * bs)
+
+
+def run(kind, forward, w0, data, a):
+    x_tr, y_tr, x_te, y_te = data
+    opt, train_step, predict = trainer(forward, a.lr)
+    w, opt_state = w0, opt.init(w0)
+    bs = a.batch
+    n_batches = len(y_tr) // bs if a.batches_per_epoch is None else a.batches_per_epoch
+    xb, yb = jnp.asarray(x_tr[:bs]), jnp.asarray(y_tr[:bs])
+    t0 = time.perf_counter()
+    jax.block_until_ready(train_step(w, opt_state, xb, yb, keys_for(kind, 0, 0, bs)))
+    compile_s = time.perf_counter() - t0
+    times = []  # steady state: the same compiled step, fresh inputs
+    for i in range(a.steps):
+        ks = keys_for(kind, 50, i, bs)
+        t0 = time.perf_counter()
+        jax.block_until_ready(train_step(w, opt_state, xb, yb, ks))
+        times.append(time.perf_counter() - t0)
+    fwd = jax.jit(lambda w, x, k: jax.vmap(forward, in_axes=(None, 0, 0))(w, x, k))
+    jax.block_until_ready(fwd(w, xb, keys_for(kind, 0, 0, bs)))
+    ftimes = []
+    for i in range(a.steps):
+        ks = keys_for(kind, 51, i, bs)
+        t0 = time.perf_counter()
+        jax.block_until_ready(fwd(w, xb, ks))
+        ftimes.append(time.perf_counter() - t0)
+    acc, losses = [], []
+    order = np.random.default_rng(1)
+    for epoch in range(a.epochs):
+        perm = order.permutation(len(y_tr))
+        ep_loss = []
+        for b in range(n_batches):
+            idx = perm[b * bs:(b + 1) * bs]
+            w, opt_state, v = train_step(w, opt_state, jnp.asarray(x_tr[idx]), jnp.asarray(y_tr[idx]),
+                                         keys_for(kind, epoch, b, bs))
+            ep_loss.append(float(v))
+        losses.append(float(np.mean(ep_loss)))
+        acc.append(accuracy(predict, w, x_te, y_te, kind, bs))
+        print(f"{kind:9s} epoch {epoch + 1}: loss {losses[-1]:.3f}, test accuracy {acc[-1]:.3f}", flush=True)
+    return {"compile_s": round(compile_s, 2), "train_step_s": statistics.median(times),
+            "forward_s": statistics.median(ftimes), "train_step_all_s": [round(t, 4) for t in times],
+            "loss_per_epoch": losses, "test_accuracy_per_epoch": acc}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--epochs", type=int, default=5)
+    ap.add_argument("--batches-per-epoch", type=int, default=None, help="default: the whole training set")
+    ap.add_argument("--steps", type=int, default=20, help="timed steady-state training steps")
+    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--ms", type=float, default=50.0)
+    ap.add_argument("--h", type=float, default=1.0)
+    ap.add_argument("--max-rate", type=float, default=200.0, help="Hz of a pixel at 16")
+    ap.add_argument("--lr", type=float, default=0.02)
+    ap.add_argument("--test", type=int, default=320, help="held-out images")
+    ap.add_argument("--only", choices=("jaxsnn", "reference"), default=None)
+    ap.add_argument("--json", default=None)
+    a = ap.parse_args()
+    data = load_digits(a.test)
+    n_steps = int(round(a.ms / a.h))
+    w0 = initial_weights(0)
+    res = {"args": vars(a), "device": str(jax.devices()[0])}
+    if a.only in (None, "reference"):
+        fwd = lambda w, x, k: reference_forward(w, x, k, n_steps, a.h, a.max_rate)
+        res["reference"] = run("reference", fwd, w0, data, a)
+    if a.only in (None, "jaxsnn"):
+        net, pops = jaxsnn_network(a.h, a.max_rate)
+        sim = net.build(differentiable=True)
+        fwd = jaxsnn_forward_fn(sim, pops, n_steps, a.max_rate)
+        res["jaxsnn"] = run("jaxsnn", fwd, dense_to_flat(sim, pops, w0), data, a)
+    if "jaxsnn" in res and "reference" in res:
+        res["ratio_train_step"] = res["jaxsnn"]["train_step_s"] / res["reference"]["train_step_s"]
+        res["ratio_forward"] = res["jaxsnn"]["forward_s"] / res["reference"]["forward_s"]
+    for k in ("reference", "jaxsnn"):
+        if k in res:
+            r = res[k]
+            print(f"{k:9s} compile {r['compile_s']:.1f} s, train step {1e3 * r['train_step_s']:.1f} ms, "
+                  f"forward {1e3 * r['forward_s']:.1f} ms, test accuracy {r['test_accuracy_per_epoch']}")
+    if "ratio_train_step" in res:
+        print(f"jaxsnn / reference: train step {res['ratio_train_step']:.2f} x, forward {res['ratio_forward']:.2f} x")
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump(res, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
