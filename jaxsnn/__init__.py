@@ -15,6 +15,7 @@ from .build.nodes import NodeCollection
 from .core.engine import COMPILER_OPTIONS, advance, init, jit, scan, simulation_key, step
 from .core.ensemble import advance_ensemble
 from .core.overflow import Overflow, check
+from .core.types import State
 from .errors import CapacityError, CheckpointError, JaxsnnError, NodeIndexError
 from .io.store import (
                     Stored,
@@ -32,7 +33,7 @@ from .run.simulation import Simulation, build, simulate
 __version__ = "0.2.0"
 __all__ = [
     "COMPILER_OPTIONS", "CapacityError", "CheckpointError", "JaxsnnError", "Network", "NodeCollection",
-    "NodeIndexError", "Overflow", "Simulation", "Stored", "advance", "advance_ensemble", "build", "check",
+    "NodeIndexError", "Overflow", "Simulation", "State", "Stored", "advance", "advance_ensemble", "build", "check",
     "disable_compilation_cache", "enable_compilation_cache", "init", "jit", "load", "load_checkpoint",
     "logic", "math", "observables", "parameters", "random", "restore_into", "resume", "save_checkpoint", "scan",
     "simulate",

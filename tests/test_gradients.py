@@ -350,7 +350,7 @@ def test_a_differentiated_run_that_overflows_is_an_error(x64):
     net = jaxsnn.Network()
     e = net.create("iaf_psc_delta", 4, params={"V_m": -50.0})  # all fire in the first step
     net.connect(e, e, syn_spec={"weight": 1.0, "delay": 1.0})
-    sim = net.build(differentiable=True, slice_capacity=1)
+    sim = net.build(differentiable=True, slice_capacity=1, dense=False)  # dense: no spike list to overflow
     f = lambda p: jaxsnn.advance(sim.model, p, sim.state, 30).neurons.V_rel.sum()
     assert jaxsnn.Overflow(int(jaxsnn.advance(sim.model, sim.params, sim.state, 30).overflow))  # the flag
     with pytest.raises(Exception, match="exceeded a capacity"):

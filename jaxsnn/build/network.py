@@ -89,7 +89,8 @@ class Network:
     - ``resolution``: the time step h in ms (NEST's ``resolution``; delays and ``t_ref`` become whole
       steps of it). Fixed once the Network exists.
     - ``seed``: seeds every random draw of construction and, unless :meth:`build` is given another
-      one, of the simulation (an int in 1 … 2³²−1, NEST's ``rng_seed`` range; NEST's default 143202461).
+      one, of the simulation (an int in 1 … 2³²−1, NEST's ``rng_seed`` range; NEST's default 143202461),
+      or a ``jax.random.key`` (one typed key; its draws differ from those of any int seed).
     """
 
     resolution = _fixed("resolution", "create a new Network(resolution=...) instead.")
@@ -105,7 +106,7 @@ class Network:
             raise bad_value("resolution", resolution, "a multiple of 0.001 ms (NEST's tic)")
         self._resolution = float(resolution)
         self._tics_per_step = int(round(tics))
-        self._seed = checks.seed("seed", seed)
+        self._seed = _seed_or_key(seed)
         self.models = ModelRegistry(self._resolution, self._tics_per_step)
         self._pops: list[_Population] = []
         self._conns: list[_Connections] = []
@@ -122,7 +123,8 @@ class Network:
     # ------------------------------------------------------------------------------------ nodes
     def _key(self, key):
         self._n_draws += 1
-        return key if key is not None else jax.random.fold_in(jax.random.key(self._seed), self._n_draws)
+        base = self._seed if isinstance(self._seed, jax.Array) else jax.random.key(self._seed)
+        return key if key is not None else jax.random.fold_in(base, self._n_draws)
 
     def create(self, model: str, n: int = 1, params: dict | list | None = None, *, key=None) -> NodeCollection:
         """Create ``n`` nodes of ``model``; node ids continue NEST's 1-based numbering.
@@ -430,6 +432,15 @@ class Network:
         from ..run.simulation import build  # the runner builds on this description, not the other way round
 
         return build(self, seed=seed, **options)
+
+
+def _seed_or_key(seed):
+    """An int seed (checked as NEST's rng_seed) or one concrete typed ``jax.random.key``."""
+    if not jax.dtypes.issubdtype(getattr(seed, "dtype", None), jax.dtypes.prng_key):
+        return checks.seed("seed", seed)
+    if np.shape(seed) != () or isinstance(seed, jax.core.Tracer):
+        raise bad_value("seed", f"<key array of shape {np.shape(seed)}>", "one concrete jax.random.key (or an int)")
+    return seed
 
 
 def _take(params: dict, positions: np.ndarray, n: int) -> dict:

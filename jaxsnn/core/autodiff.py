@@ -11,6 +11,8 @@
 """
 from __future__ import annotations
 
+import logging
+
 import jax
 import jax.numpy as jnp
 from jax import lax
@@ -43,13 +45,31 @@ def refuse(*trees):
     return tree.unflatten(_refusing(*leaves))
 
 
+GROWABLE = Overflow.SLICE | Overflow.POST | Overflow.SPIKE_RECORDER | Overflow.MULTIMETER | Overflow.WEIGHT_RECORDER
+
+
 def _raise_if_overflowed(bits):
     bits = int(bits)
     if bits:
         from ..errors import CapacityError
+        advice = (" Build with larger capacities (net.build(differentiable=True, slice_capacity=...)) or run "
+                  "jaxsnn.simulate once to grow them." if bits & GROWABLE else "")
         raise CapacityError(f"a differentiated run exceeded a capacity, so its result and gradient are incomplete: "
-                            f"{Overflow(bits).describe()}. Build with larger capacities (net.build("
-                            "differentiable=True, slice_capacity=...)) or run jaxsnn.simulate once to grow them.")
+                            f"{Overflow(bits).describe()}.{advice}")
+
+
+class _QuietCapacityErrors(logging.Filter):
+    """JAX logs the traceback of an exception raised in a debug callback before it re-raises it; the
+    CapacityError of :func:`_raise_if_overflowed` reaches the caller with its message, so its log record
+    would only repeat it (as a stray "jax.debug.callback failed" traceback under jit)."""
+
+    def filter(self, record):
+        from ..errors import CapacityError
+        exc = record.exc_info[1] if record.exc_info else None
+        return not isinstance(exc, CapacityError)
+
+
+logging.getLogger("jax._src.debugging").addFilter(_QuietCapacityErrors())
 
 
 @jax.custom_jvp

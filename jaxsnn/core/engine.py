@@ -30,7 +30,7 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-from . import autodiff, iaf_psc_delta, neuron_models, recorders, rng, stdp
+from . import autodiff, dense, iaf_psc_delta, neuron_models, recorders, rng, stdp
 from .events import for_each_range, for_each_synapse
 from .generators import push_currents, push_poisson, push_spike_events, ring_add_psc
 from .overflow import Overflow
@@ -111,12 +111,12 @@ def step(model: Model, params: Params, state: State) -> State:
     return autodiff.checked(st) if model.spec.differentiable else st
 
 
-def _step(model, params, state):
+def _step(model, params, state, mats=None):
     L = model.spec.slice_steps
     _check_aligned(state.step, L)
     c, flags = _constants(model, params)
     st = _slice(model, params, state.replace(overflow=state.overflow | flags | flag(state.step % L != 0,
-                                                                                     Overflow.MISALIGNED)))
+                                                                                     Overflow.MISALIGNED)), mats)
     return _steps(model, params, c, L, st)
 
 
@@ -127,9 +127,10 @@ def scan(model: Model, params: Params, state: State, n_slices: int, observe=None
     diff = model.spec.differentiable
     if not diff:
         params, state = autodiff.refuse(params, state)
+    mats = _dense_matrices(model, state)
 
     def one(st, _):
-        st = _step(model, params, st)
+        st = _step(model, params, st, mats)
         return st, (None if observe is None else observe(st))
 
     if not diff:
@@ -156,8 +157,10 @@ def advance(model: Model, params: Params, state: State, n_steps) -> State:
     too_long = flag(state.step > jnp.iinfo(jnp.int32).max - 1 - jnp.asarray(n_steps, jnp.int32), Overflow.STEP_COUNTER)
     state = state.replace(overflow=state.overflow | flags | too_long)
     if spec.differentiable:  # one scan of fixed length with the slice work under a per-step condition
+        mats = _dense_matrices(model, state)
+
         def one(st):
-            st = lax.cond(st.step % L == 0, lambda st: _slice(model, params, st), lambda st: st, st)
+            st = lax.cond(st.step % L == 0, lambda st: _slice(model, params, st, mats), lambda st: st, st)
             return _steps(model, params, c, 1, st)
 
         try:
@@ -179,6 +182,11 @@ def advance(model: Model, params: Params, state: State, n_steps) -> State:
 
 
 advance_jit = jit(advance)  # compiled once per spec (capacities included): n_steps is traced
+
+
+def _dense_matrices(model, state):
+    """The dense projections' weight matrices, once per run (their synapses are static), or None."""
+    return dense.matrices(model, state.synapses.weight) if model.spec.dense_blocks else None
 
 
 def _check_aligned(step, L):
@@ -283,11 +291,14 @@ def slice_spikes(spec, block, first_step, capacity):
     return idx // L, first_step + idx % L, count, over
 
 
-def _slice(model: Model, params: Params, st: State) -> State:
-    """Process the spikes of the slice that just ended, then push the generators' input of this one."""
+def _slice(model: Model, params: Params, st: State, mats=None) -> State:
+    """Process the spikes of the slice that just ended, then push the generators' input of this one.
+    ``mats``: the dense projections' weight matrices (:func:`_dense_matrices`; None: from the state)."""
     spec = model.spec
     s, L = st.step, spec.slice_steps
     prev = s - L
+    if spec.dense_blocks and not (spec.event_synapses or spec.n_spike_recorders or spec.has_plastic):
+        return _slice_dense_only(model, params, st, mats)
     block = history_block(spec, _events(st.transit.spike_history), prev, L)  # the slice that just ended
     if spec.has_plastic:
         post = _archive_post_spikes(spec, params.neurons, st.plasticity.post, block, prev,
@@ -306,7 +317,7 @@ def _slice(model: Model, params: Params, st: State) -> State:
     read = _rows_read(spec, st.transit.ring, prev, L)
     ring = st.transit.ring.at[read].set(0.0, unique_indices=True)  # read: clear (distinct rows)
     st = st.replace(transit=st.transit.replace(ring=ring))
-    if model.synapses.out_syn.shape[0]:
+    if model.synapses.out_syn.shape[0] and spec.event_synapses:
         if spec.has_parrot and spec.has_plastic and not spec.differentiable:
             st, o = _deliver_repeats(model, params, st, senders, steps, count, prev)
         else:
@@ -318,6 +329,27 @@ def _slice(model: Model, params: Params, st: State) -> State:
     if spec.n_spike_recorders:
         buffers, o = recorders.record_spikes(spec, model.recorders, st.buffers, senders, steps, count)
         st, overflow = st.replace(buffers=buffers), overflow | o
+    if spec.dense_blocks:
+        mats = _dense_matrices(model, st) if mats is None else mats
+        st = st.replace(transit=st.transit.replace(ring=dense.deliver(spec, st.transit, mats, prev, L)))
+    return _push_inputs(model, params, st.replace(overflow=overflow))
+
+
+def _slice_dense_only(model, params, st, mats):
+    """:func:`_slice` when every synapse is in a dense projection and nothing reads the spike list."""
+    spec, L = model.spec, model.spec.slice_steps
+    prev = st.step - L
+    read = _rows_read(spec, st.transit.ring, prev, L)
+    transit = st.transit.replace(ring=st.transit.ring.at[read].set(0.0, unique_indices=True))
+    mats = _dense_matrices(model, st) if mats is None else mats
+    st = st.replace(transit=transit.replace(ring=dense.deliver(spec, transit, mats, prev, L)))
+    return _push_inputs(model, params, st)
+
+
+def _push_inputs(model, params, st):
+    """The generators' input of the slice starting now (spike_generator, poisson_generator, currents)."""
+    spec, s, L = model.spec, st.step, model.spec.slice_steps
+    prev, overflow = s - L, st.overflow
     ring = st.transit.ring
     if spec.has_spike_generators:
         ring = push_spike_events(spec, model.spike_events, params.spike_weight, ring, s, model.neurons.model)
@@ -351,6 +383,8 @@ def _deliver(model, params, st: State, senders, steps, count, prev):
 
     def on_spike(e, ok, k, carry):
         syn_st, pl, ring, wbuf, over = carry
+        if model.event_mask is not None:  # the dense projections' synapses: jaxsnn.core.dense delivers them
+            ok = ok & model.event_mask[e]
         rec = syn.out_syn[e]
         if spec.has_plastic:
             syn_st, pl, w = stdp.on_presynaptic_spike(spec, params.neurons, params.stdp, syn_st, pl, e, rec, ok,

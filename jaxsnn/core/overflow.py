@@ -40,7 +40,9 @@ _WORDS = {
     Overflow.SPIKE_RECORDER: "a spike_recorder buffer is full (record_capacity)",
     Overflow.MULTIMETER: "a multimeter buffer is full (multimeter_rows)",
     Overflow.WEIGHT_RECORDER: "the weight_recorder buffer is full (weight_capacity)",
-    Overflow.POISSON: "a poisson_generator rate exceeds the rates the network was built for",
+    Overflow.POISSON: "a poisson_generator rate exceeds the rates the network was built for (its table of "
+                      "Poisson terms is sized by the built rates: build the network with each poisson_generator "
+                      "at the highest rate it will be given)",
     Overflow.POST: "more postsynaptic spikes in an STDP window than post_capacity (facilitation skipped)",
     Overflow.STDP_SPECIALISATION: "plasticity parameters were changed so that mu_plus/mu_minus or the number "
                                   "of rules differ from the built network (build it with the values you use)",

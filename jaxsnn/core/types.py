@@ -76,6 +76,10 @@ class Spec:
     surrogate: tuple = ("fast_sigmoid", 20.0)
     detach_reset: bool = False
     checkpoint_every: int = 0  # 0: store every step's residuals (reverse mode)
+    # projections delivered as a matrix product per slice (jaxsnn.core.dense): (src_lo, n_src, tgt_lo,
+    # n_tgt, delay, psc_target) each; event_synapses: whether the event loop still delivers any synapse
+    dense_blocks: tuple = ()
+    event_synapses: bool = True
     neuron_axis: str | None = None  # inside jaxsnn.sharding: the mesh axis the neurons are split over
     # more neuron models and current generators (jaxsnn.core.neurons); the defaults are the
     # iaf_psc_delta-only network, whose step is then exactly the original one
@@ -232,6 +236,8 @@ class Model:
     spike_events: SpikeEvents
     recorders: RecorderTopology
     currents: CurrentTopology | None = None
+    dense: tuple = ()  # int32[n_src, n_tgt] synapse index of each entry of a dense projection (-1: none)
+    event_mask: jax.Array | None = None  # bool[synapses]: delivered by the event loop (None: all)
 
 
 # --------------------------------------------------------------------------------------- Params
@@ -397,6 +403,22 @@ class State:
     def weights(self) -> jax.Array:
         """The weight each connection transmits (mV), in synapse order (sorted by source)."""
         return self.synapses.weight
+
+    def floats(self) -> tuple[State, State]:
+        """``(floats, rest)``: this state with only its floating-point leaves (None elsewhere), and with only
+        the others. ``jax.grad`` takes ``floats`` whole; ``State.merge(floats, rest)`` puts them back:
+
+            g = jax.grad(lambda f: loss(State.merge(f, rest)))(floats)
+        """
+        is_float = lambda x: x is not None and jnp.issubdtype(jnp.result_type(x), jnp.floating)
+        floats = jax.tree_util.tree_map(lambda x: x if is_float(x) else None, self)
+        rest = jax.tree_util.tree_map(lambda x: None if is_float(x) else x, self)
+        return floats, rest
+
+    @staticmethod
+    def merge(floats: State, rest: State) -> State:
+        """The state that :meth:`floats` split into ``floats`` and ``rest``."""
+        return jax.tree_util.tree_map(lambda a, b: b if a is None else a, floats, rest, is_leaf=lambda x: x is None)
 
     def with_weights(self, weight) -> State:
         """This state with every connection's weight replaced (NEST's view of plastic ones included)."""

@@ -18,23 +18,45 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..build import checks
+from ..build.dense import plan as dense_plan
 from ..build.lower import NEURON_PARAMS, PSC_PARAMS, Layout, compile_network
 from ..core import engine, recorders
 from ..core.overflow import Overflow
 from ..core.types import Model, Params, Spec, State
 from ..errors import CapacityError, JaxsnnError, bad_value
-from . import currents, frames, sharding
+from . import currents, frames, projection, sharding
 from . import progress as progress_bar
 
 if TYPE_CHECKING:
     import pandas as pd
 
+class _Host:
+    """A Simulation's host-side parts as pytree auxiliary data: equal when they are the same objects
+    (the layout holds NumPy arrays, which have no hash of their value)."""
+
+    def __init__(self, *values):
+        self.values = values
+
+    def __eq__(self, other):
+        return isinstance(other, _Host) and all(a is b or (type(a) in (int, type(None)) and a == b)
+                                                for a, b in zip(self.values, other.values))
+
+    def __hash__(self):
+        return hash(tuple(v if type(v) in (int, type(None)) else id(v) for v in self.values))
+
+
 MAX_GROWTHS = 32  # capacities double per growth: 2**32 times the initial size is never needed
 
 
+@jax.tree_util.register_pytree_node_class
 @dataclasses.dataclass(frozen=True)
 class Simulation:
-    """A compiled network and its state; see :func:`build` and :func:`simulate`."""
+    """A compiled network and its state; see :func:`build` and :func:`simulate`.
+
+    A pytree: ``model``, ``params`` and ``state`` are its children (``model``'s spec is static), the
+    host-side rest (layout, records, options) its auxiliary data, compared by identity. So
+    ``jax.jit(f)(sim)``, ``jax.vmap`` with ``in_axes`` and ``equinox.filter_jit`` take it whole.
+    """
 
     model: Model
     params: Params
@@ -46,9 +68,27 @@ class Simulation:
     # the sharding plan of the last run, valid while params and model are the same objects
     _plan: tuple = dataclasses.field(default=(), repr=False, compare=False)
 
+    def tree_flatten(self):
+        return (self.model, self.params, self.state), _Host(self.layout, self.records, self.chunk_steps,
+                                                            self.devices, self._plan)
+
+    @classmethod
+    def tree_unflatten(cls, host, children):
+        return cls(*children, *host.values)
+
     @property
     def spec(self) -> Spec:
         return self.model.spec
+
+    def index(self, nodes):
+        """State index of each neuron of ``nodes`` (node ids or a NodeCollection): ``state.neurons.V_rel[
+        sim.index(nodes)]``. Generators, recorders and ids outside the network are refused by id."""
+        return projection.index(self.layout, nodes)
+
+    def projection(self, source, target, synapse_model=None) -> projection.Projection:
+        """The weights from ``source`` to ``target`` neurons as a view (:mod:`jaxsnn.run.projection`):
+        ``get``/``set`` a flat vector, ``matrix``/``with_matrix`` [len(source), len(target)]."""
+        return projection.projection(self, source, target, synapse_model)
 
     @property
     def time(self) -> float:
@@ -106,7 +146,8 @@ class Simulation:
 
 
 def build(net, *, seed=None, differentiable: bool = False, chunk_steps: int = 10000, devices: int | None = None,
-          surrogate=None, detach_reset: bool = False, checkpoint_every: int = 0, **capacities) -> Simulation:
+          surrogate=None, detach_reset: bool = False, checkpoint_every: int = 0, dense=None,
+          **capacities) -> Simulation:
     """Compile ``net`` into a :class:`Simulation` at time 0.
 
     ``seed`` (an int or a ``jax.random.key``) seeds the simulation's random streams (default: the
@@ -119,25 +160,33 @@ def build(net, *, seed=None, differentiable: bool = False, chunk_steps: int = 10
     The differentiable build only (``docs/gradients.md``): ``surrogate``, the spike's pseudo-derivative,
     a name of :data:`jaxsnn.core.surrogate.SURROGATES` or ``(name, scale in 1/mV)`` (default
     :data:`~jaxsnn.core.surrogate.DEFAULT`); ``detach_reset=True`` passes no gradient through the reset;
-    ``checkpoint_every=k`` rematerialises every k steps (reverse mode keeps O(T/k + k) states).
+    ``checkpoint_every=k`` rematerialises every k steps (reverse mode keeps O(T/k + k) states);
+    ``dense``: deliver static projections as a matrix product per slice (:mod:`jaxsnn.build.dense`):
+    None (default) where that pays by size and density, True wherever possible, False never.
     """
     if not (isinstance(chunk_steps, (int, np.integer)) and not isinstance(chunk_steps, bool) and chunk_steps >= 1):
         raise bad_value("chunk_steps", chunk_steps, "a whole number of steps >= 1")
     if not isinstance(differentiable, bool):
         raise bad_value("differentiable", differentiable, "True or False")
-    diff = _differentiable_options(differentiable, surrogate, detach_reset, checkpoint_every)
+    diff = _differentiable_options(differentiable, surrogate, detach_reset, checkpoint_every, dense)
     c = compile_network(net, _seed(net, seed), chunk_steps=int(chunk_steps),
                         differentiable=differentiable, **capacities)
-    model = c.model.replace(spec=dataclasses.replace(c.model.spec, **diff)) if diff else c.model
+    model = c.model
+    if diff:
+        blocks, index, event_mask = dense_plan(model, c.layout, diff.pop("dense"))
+        some_events = event_mask is None or bool(event_mask.any())
+        diff.update(dense_blocks=blocks, event_synapses=some_events)
+        model = model.replace(spec=dataclasses.replace(model.spec, **diff), dense=tuple(map(jnp.asarray, index)),
+                              event_mask=jnp.asarray(event_mask) if event_mask is not None and some_events else None)
     return Simulation(model, c.params, c.state, c.layout, chunk_steps=int(chunk_steps), devices=devices)
 
 
-def _differentiable_options(differentiable, surrogate, detach_reset, checkpoint_every) -> dict:
+def _differentiable_options(differentiable, surrogate, detach_reset, checkpoint_every, dense=None) -> dict:
     """The Spec fields of the differentiable build's options (none of which the event-driven build takes)."""
     from ..core.surrogate import validated
 
     given = {k: v for k, v in (("surrogate", surrogate), ("detach_reset", detach_reset or None),
-                               ("checkpoint_every", checkpoint_every or None)) if v is not None}
+                               ("checkpoint_every", checkpoint_every or None), ("dense", dense)) if v is not None}
     if not differentiable:
         if given:
             name = next(iter(given))
@@ -148,8 +197,10 @@ def _differentiable_options(differentiable, surrogate, detach_reset, checkpoint_
     k = checkpoint_every
     if not (isinstance(k, (int, np.integer)) and not isinstance(k, bool) and k >= 0):
         raise bad_value("checkpoint_every", k, "a whole number of steps >= 0 (0: no rematerialisation)")
+    if dense not in (None, True, False):
+        raise bad_value("dense", dense, "None (where it pays), True or False")
     from ..core.surrogate import DEFAULT
-    return {"surrogate": validated(DEFAULT if surrogate is None else surrogate), "detach_reset": detach_reset,
+    return {"dense": dense, "surrogate": validated(DEFAULT if surrogate is None else surrogate), "detach_reset": detach_reset,
             "checkpoint_every": int(k)}
 
 

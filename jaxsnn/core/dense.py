@@ -1,0 +1,44 @@
+"""Dense delivery: projections delivered as one matrix product per slice (the differentiable build).
+
+A dense projection (:mod:`jaxsnn.build.dense` chooses them) is the static tuple ``(src_lo, n_src,
+tgt_lo, n_tgt, delay, psc_target)`` of ``Spec.dense_blocks`` and an index matrix
+``Model.dense[b]`` (int32[n_src, n_tgt]: the synapse of each entry, −1 where there is none). Its weight
+matrix ``W[i, j] = weight[index[i, j]]`` (0 without a synapse) is gathered from the state's weights
+once per run (:func:`matrices`: static synapses do not change during one), so the gradient of the
+weights is one scatter per run, not per slice.
+
+At the start of a slice, the spikes of the slice that just ended, ``s[L, n_src]`` (float, carrying
+the surrogate gradient; times each spike's multiplicity where parrot_neurons send), arrive ``delay``
+steps after their step: ``ring[(prev + k + delay) % R, tgt] += (s @ W)[k]`` for k < L. Targets with
+current-based synapses (iaf_psc_exp/alpha) take positive weights in their excitatory channel and the
+others in the inhibitory one (rows R further), as the event loop routes weight × multiplicity.
+"""
+from __future__ import annotations
+
+import jax.numpy as jnp
+
+
+def matrices(model, weight):
+    """The weight matrix of every dense projection (a tuple, in ``Spec.dense_blocks`` order)."""
+    return tuple(jnp.where(idx >= 0, weight[jnp.maximum(idx, 0)], 0.0).astype(weight.dtype)
+                 for idx in model.dense)
+
+
+def deliver(spec, transit, mats, prev, L):
+    """``transit.ring`` with the dense projections' input from the spikes of steps [prev, prev + L)."""
+    ring = transit.ring
+    k = prev + jnp.arange(L)
+    hist = transit.spike_history[k % spec.history].astype(ring.dtype)  # [L, N]
+    if transit.spike_count is not None:  # a parrot's spike of multiplicity m is delivered m times
+        # (max with 1: a silent neuron's 0.0 still passes its surrogate gradient)
+        hist = hist * jnp.maximum(transit.spike_count[k % spec.history], 1).astype(ring.dtype)
+    for (src_lo, n_src, tgt_lo, n_tgt, delay, psc), W in zip(spec.dense_blocks, mats):
+        s = hist[:, src_lo:src_lo + n_src]
+        rows = ((k + delay) % spec.ring)[:, None]
+        cols = (tgt_lo + jnp.arange(n_tgt))[None, :]
+        if psc:  # NEST: weight × multiplicity > 0 excitatory, else inhibitory
+            ring = ring.at[rows, cols].add(s @ jnp.where(W > 0, W, 0.0), unique_indices=True)
+            ring = ring.at[rows + spec.ring, cols].add(s @ jnp.where(W > 0, 0.0, W), unique_indices=True)
+        else:
+            ring = ring.at[rows, cols].add(s @ W, unique_indices=True)
+    return ring
