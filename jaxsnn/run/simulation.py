@@ -197,11 +197,11 @@ def _differentiable_options(differentiable, surrogate, detach_reset, checkpoint_
     k = checkpoint_every
     if not (isinstance(k, (int, np.integer)) and not isinstance(k, bool) and k >= 0):
         raise bad_value("checkpoint_every", k, "a whole number of steps >= 0 (0: no rematerialisation)")
-    if dense not in (None, True, False):
+    if not (dense is None or isinstance(dense, bool)):
         raise bad_value("dense", dense, "None (where it pays), True or False")
     from ..core.surrogate import DEFAULT
-    return {"dense": dense, "surrogate": validated(DEFAULT if surrogate is None else surrogate), "detach_reset": detach_reset,
-            "checkpoint_every": int(k)}
+    return {"dense": dense, "surrogate": validated(DEFAULT if surrogate is None else surrogate),
+            "detach_reset": detach_reset, "checkpoint_every": int(k)}
 
 
 def _seed(net, seed):
