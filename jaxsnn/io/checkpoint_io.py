@@ -39,7 +39,9 @@ Guarantees:
   :data:`MAX_META_BYTES`.
 * Series (:class:`CheckpointSeries`): one writer per directory, enforced by an advisory lock
   (``<directory>/.lock``, released when the writer closes or dies); readers take no lock and
-  never mistake a step pruned while they read it for damage.
+  never mistake a step pruned while they read it for damage. The lock file is opened without
+  following links and used only if it is a regular file of this user with one name, so a planted
+  link or hard link cannot make the writer change a file outside the directory.
 
 Single process only: the arrays are host numpy arrays written by one process.
 """
@@ -303,9 +305,9 @@ class CheckpointSeries:
             fcntl = None
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.directory / _LOCK, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
         except OSError as exc:
             raise CheckpointError(f"cannot write checkpoints to {self.directory}: {_describe(exc)}") from exc
+        fd = _open_lock(self.directory / _LOCK)
         try:
             if fcntl is not None:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -462,6 +464,35 @@ def _read_regular(file: Path, limit: int) -> bytes:
         os.close(fd)
 
 
+def _open_lock(file: Path) -> int:
+    """A descriptor of the lock file ``file``, created if missing, opened without following a link and
+    only if it is a regular file of this user with no other name (so writing the pid into it changes
+    nothing outside the checkpoint directory); CheckpointError naming what it is otherwise."""
+    flags = (os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+             | getattr(os, "O_CLOEXEC", 0))
+    refuse = "; refusing to use it as the checkpoint writer's lock file. Remove it (it is not jaxsnn's) and retry."
+    try:
+        if os.path.islink(file):  # O_NOFOLLOW refuses it too (ELOOP); this names it
+            raise CheckpointError(f"{file} is a link (to {os.readlink(file)}){refuse}")
+        fd = os.open(file, flags, 0o644)
+    except CheckpointError:
+        raise
+    except OSError as exc:
+        if os.path.islink(file):  # planted between the check and the open
+            raise CheckpointError(f"{file} is a link{refuse}") from None
+        raise CheckpointError(f"cannot open the checkpoint writer's lock file {file}: {_describe(exc)}") from exc
+    st = os.fstat(fd)
+    problem = (f"is a {_kind(st.st_mode)}" if not stat.S_ISREG(st.st_mode)
+               else f"belongs to user id {st.st_uid}, not to this user ({os.getuid()})"
+               if hasattr(os, "getuid") and st.st_uid != os.getuid()
+               else f"has {st.st_nlink} names (a hard link to another file)" if st.st_nlink != 1 else None)
+    if problem:
+        os.close(fd)
+        raise CheckpointError(f"{file} {problem}{refuse}")
+    os.set_blocking(fd, True)
+    return fd
+
+
 def _kind(mode: int) -> str:
     for test, name in ((stat.S_ISDIR, "directory"), (stat.S_ISFIFO, "FIFO (named pipe)"),
                        (stat.S_ISCHR, "character device"), (stat.S_ISBLK, "block device"),
@@ -482,7 +513,10 @@ def _no_duplicates(pairs: list) -> dict:
 
 def _check_tree(root: Path) -> None:
     """Refuse Orbax's directory unless it holds only directories and regular files (no FIFO blocks a read)."""
-    if not root.is_dir() or root.is_symlink():
+    if root.is_symlink():
+        raise CheckpointError(f"{root.parent}: its array data directory {root.name}/ is a link (to "
+                              f"{os.readlink(root)}); a checkpoint holds its data itself. Refusing to read it.")
+    if not root.is_dir():
         raise CheckpointError(f"{root.parent}: damaged checkpoint, its array data directory {root.name}/ is missing")
     n = 0
 

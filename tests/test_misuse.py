@@ -1,0 +1,126 @@
+"""Misuse of the paths that change or advance a built network, and of the files a run writes: each is
+refused with a named error, or gives what it promises, never a silently wrong result
+(docs/reliability.md, sections 1.5, 3 and 4).
+
+Two tables. ``REFUSED``: (id, action, error type, fragment of the message) — the action must raise.
+``HOLDS``: (id, check) — the check runs a legal but unusual action and asserts what must hold
+(against analytic values, NEST's numbers or invariants). Every row was seen to fail before its fix.
+"""
+import math
+import os
+import stat
+
+import numpy as np
+import pytest
+
+import jaxsnn
+from jaxsnn import JaxsnnError
+from jaxsnn.errors import CheckpointError
+from jaxsnn.io import checkpoint_io as cio
+
+INF, NAN = math.inf, math.nan
+
+
+# ------------------------------------------------------------------------------------------ helpers
+def tiny(tmp_path, name="ck"):
+    path = tmp_path / name
+    cio.write(path, {"v": np.arange(4.0)}, {"note": "x"})
+    return path
+
+
+def lock_as_link(tmp_path):
+    """A .lock planted as a link to a file of the user's: the writer must refuse it and leave the file be."""
+    run = tmp_path / "run"
+    run.mkdir()
+    victim = tmp_path / "precious.txt"
+    victim.write_text("keep me")
+    (run / ".lock").symlink_to(victim)
+    try:
+        cio.CheckpointSeries(run).save(1, {"v": np.arange(3)}, {})
+    finally:
+        assert victim.read_text() == "keep me"
+
+
+def lock_as_dangling_link(tmp_path):
+    """A .lock linking to a path that does not exist: following it would create a file outside."""
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / ".lock").symlink_to(tmp_path / "created-outside")
+    try:
+        cio.CheckpointSeries(run).save(1, {"v": np.arange(3)}, {})
+    finally:
+        assert not os.path.lexists(tmp_path / "created-outside")
+
+
+def lock_as_hard_link(tmp_path):
+    """A .lock that is a second name of another file: writing the pid would change that file."""
+    run = tmp_path / "run"
+    run.mkdir()
+    victim = tmp_path / "precious.txt"
+    victim.write_text("keep me")
+    os.link(victim, run / ".lock")
+    try:
+        cio.CheckpointSeries(run).save(1, {"v": np.arange(3)}, {})
+    finally:
+        assert victim.read_text() == "keep me"
+
+
+def lock_as_fifo(tmp_path):
+    run = tmp_path / "run"
+    run.mkdir()
+    os.mkfifo(run / ".lock")
+    cio.CheckpointSeries(run).save(1, {"v": np.arange(3)}, {})
+
+
+def arrays_as_link(tmp_path):
+    path = tiny(tmp_path)
+    (path / "arrays").rename(tmp_path / "elsewhere")
+    (path / "arrays").symlink_to(tmp_path / "elsewhere")
+    cio.read(path)
+
+
+def files(action):
+    """An action of ``tmp_path`` run in a fresh temporary directory."""
+    def run(tmp_path):
+        return action(tmp_path)
+    return run
+
+
+# (id, action(tmp_path), error type, fragment of the message)
+REFUSED = [
+    # ---- files: nothing outside the checkpoint directory is written; links are named
+    ("lock is a link to a user's file", lock_as_link, CheckpointError, r"\.lock is a link"),
+    ("lock is a dangling link", lock_as_dangling_link, CheckpointError, r"\.lock is a link"),
+    ("lock is a hard link", lock_as_hard_link, CheckpointError, r"\.lock has 2 names"),
+    ("lock is a FIFO", lock_as_fifo, CheckpointError, r"\.lock is a FIFO"),
+    ("arrays/ is a link", arrays_as_link, CheckpointError, r"arrays/ is a link"),
+]
+
+
+@pytest.mark.parametrize("action, error, fragment", [r[1:] for r in REFUSED], ids=[r[0] for r in REFUSED])
+def test_misuse_is_refused_by_name(action, error, fragment, tmp_path):
+    with pytest.raises(error, match=fragment) as info:
+        action(tmp_path)
+    assert isinstance(info.value, JaxsnnError)
+
+
+def lock_owned_and_regular(tmp_path):
+    run = tmp_path / "run"
+    with cio.CheckpointSeries(run) as series:
+        series.save(1, {"v": np.arange(3)}, {})
+        st = os.lstat(run / ".lock")
+        assert stat.S_ISREG(st.st_mode) and st.st_uid == os.getuid() and st.st_nlink == 1
+    with cio.CheckpointSeries(run) as series:  # the lock file stays and is taken again
+        series.save(2, {"v": np.arange(3)}, {})
+    assert sorted(os.listdir(tmp_path)) == ["run"]
+
+
+# (id, check(tmp_path))
+HOLDS = [
+    ("the lock is a regular file of the user's, reused", lock_owned_and_regular),
+]
+
+
+@pytest.mark.parametrize("check", [r[1] for r in HOLDS], ids=[r[0] for r in HOLDS])
+def test_unusual_but_legal_use_gives_what_is_promised(check, tmp_path):
+    check(tmp_path)
