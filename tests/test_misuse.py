@@ -79,11 +79,19 @@ def arrays_as_link(tmp_path):
     cio.read(path)
 
 
-def files(action):
-    """An action of ``tmp_path`` run in a fresh temporary directory."""
-    def run(tmp_path):
-        return action(tmp_path)
-    return run
+def small_sim(**build):
+    net = jaxsnn.Network()
+    a = net.create("iaf_psc_delta", 3, params={"I_e": 400.0})
+    net.connect(a, a, syn_spec={"weight": 0.1, "delay": 1.0})
+    return net.build(**build)
+
+
+def checkpoints_beyond_the_step_counter(tmp_path):
+    """A total past step 2**31 is refused before the directory is made (not after hours of checkpoints)."""
+    try:
+        jaxsnn.simulate_with_checkpoints(small_sim(), 3e8, tmp_path / "run", every=1e6)
+    finally:
+        assert not os.path.lexists(tmp_path / "run")
 
 
 # (id, action(tmp_path), error type, fragment of the message)
@@ -94,6 +102,9 @@ REFUSED = [
     ("lock is a hard link", lock_as_hard_link, CheckpointError, r"\.lock has 2 names"),
     ("lock is a FIFO", lock_as_fifo, CheckpointError, r"\.lock is a FIFO"),
     ("arrays/ is a link", arrays_as_link, CheckpointError, r"arrays/ is a link"),
+    # ---- time ranges, checked up front
+    ("simulate_with_checkpoints past step 2**31", checkpoints_beyond_the_step_counter, JaxsnnError,
+     r"t=300000000.0 .*before step 2\*\*31 - 1"),
 ]
 
 

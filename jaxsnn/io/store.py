@@ -32,7 +32,7 @@ from ..errors import (
     JaxsnnError,
 )
 from ..run.frames import frame
-from ..run.simulation import Simulation, simulate
+from ..run.simulation import Simulation, run_steps, simulate
 from . import checkpoint_io as cio
 
 if TYPE_CHECKING:
@@ -421,7 +421,7 @@ def simulate_with_checkpoints(sim: Simulation, t: float, directory, every: float
     (resume from them, or use another directory); damaged later ones (those :func:`resume` fell back
     past) are renamed ``<step>.damaged-<n>`` with a :class:`~jaxsnn.errors.CheckpointWarning` and
     written anew."""
-    n, k = sim.steps(t), sim.steps(every, "every")
+    n, k = run_steps(sim, t), sim.steps(every, "every")  # refused before anything is written
     if k < 1:
         raise JaxsnnError(f"every={every!r} must be at least one step ({sim.spec.resolution} ms).")
     with cio.CheckpointSeries(directory, keep=keep) as series:

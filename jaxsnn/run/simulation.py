@@ -214,16 +214,23 @@ def _seed(net, seed):
     return seed
 
 
+def run_steps(sim: Simulation, t: float) -> int:
+    """The steps of a run of ``t`` ms from ``sim``, refused unless whole and ending before the 32-bit step
+    counter does."""
+    n = sim.steps(t)
+    if int(sim.state.step) + n >= 2**31 - 1:
+        raise bad_value("t", t, f"a run that ends before step 2**31 - 1 ({(2**31 - 1) * sim.spec.resolution:.6g} ms of "
+                        f"simulated time; this simulation is at {sim.time:.6g} ms): the step counter is 32-bit")
+    return n
+
+
 def simulate(sim: Simulation, t: float, *, progress: bool = False) -> Simulation:
     """Advance ``sim`` by ``t`` ms (a whole number of steps) and return the new :class:`Simulation`.
 
     Results depend only on the global step, never on how a run is split: ``simulate(simulate(s, a), b)``
     equals ``simulate(s, a + b)`` bit for bit. ``progress=True`` shows a progress bar (tqdm if installed).
     """
-    n = sim.steps(t)
-    if int(sim.state.step) + n >= 2**31 - 1:
-        raise bad_value("t", t, f"a run that ends before step 2**31 - 1 ({(2**31 - 1) * sim.spec.resolution:.6g} ms of "
-                        "simulated time): the step counter is 32-bit")
+    n = run_steps(sim, t)
     sim = _planned(sim)
     plan = sim._plan[-1] if sim._plan else None
     if plan:  # split once; chunks advance the per-device states
