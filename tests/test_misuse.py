@@ -126,8 +126,30 @@ def lock_owned_and_regular(tmp_path):
     assert sorted(os.listdir(tmp_path)) == ["run"]
 
 
+def refused_calls_shift_no_draws(tmp_path):
+    """A refused create, set or connect leaves later random draws as they are without it."""
+    def draws(refused):
+        net = jaxsnn.Network(seed=3)
+        a = net.create("iaf_psc_delta", 20)
+        for call in refused:
+            with pytest.raises(JaxsnnError):
+                call(net, a)
+        net.set(a, {"V_m": jaxsnn.random.uniform(-70.0, -60.0)})
+        net.connect(a, a, {"rule": "fixed_indegree", "indegree": 3}, {"weight": jaxsnn.random.normal(1.0, 0.1)})
+        sim = net.build()
+        return np.asarray(sim.get(a)["V_m"]), sim.connections()[["source", "target", "weight"]].to_numpy()
+
+    V_ref, c_ref = draws([])
+    V, c = draws([lambda net, a: net.set(a, {"V_m": jaxsnn.random.uniform(-70.0, -60.0), "tau_m": -1.0}),
+                  lambda net, a: net.create("iaf_psc_delta", 2, params={"tau_m": -1.0}),
+                  lambda net, a: net.connect(a, a, syn_spec={"weight": NAN})])
+    np.testing.assert_array_equal(V, V_ref)
+    np.testing.assert_array_equal(c, c_ref)
+
+
 # (id, check(tmp_path))
 HOLDS = [
+    ("refused create/set/connect shift no later draws", refused_calls_shift_no_draws),
     ("the lock is a regular file of the user's, reused", lock_owned_and_regular),
 ]
 

@@ -18,6 +18,7 @@ of the call that draws it (or the ``key`` passed to that call).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 
 import jax
@@ -81,6 +82,19 @@ def _fixed(name: str, how: str):
     return property(get, refuse, doc=f"``{name}``, fixed at construction.")
 
 
+def _all_or_nothing(method):
+    """A refused call leaves the numbering of draws as it was, so later random draws do not shift."""
+    @functools.wraps(method)
+    def call(self, *args, **kwargs):
+        n_draws = self._n_draws
+        try:
+            return method(self, *args, **kwargs)
+        except BaseException:
+            self._n_draws = n_draws
+            raise
+    return call
+
+
 class Network:
     """A network under construction: populations, devices, synapse models and connections.
 
@@ -126,6 +140,7 @@ class Network:
         base = self._seed if isinstance(self._seed, jax.Array) else jax.random.key(self._seed)
         return key if key is not None else jax.random.fold_in(base, self._n_draws)
 
+    @_all_or_nothing
     def create(self, model: str, n: int = 1, params: dict | list | None = None, *, key=None) -> NodeCollection:
         """Create ``n`` nodes of ``model``; node ids continue NEST's 1-based numbering.
 
@@ -164,6 +179,7 @@ class Network:
         self._n_nodes += n
         return NodeCollection._trusted(self, np.arange(first, first + n))
 
+    @_all_or_nothing
     def set(self, nodes: NodeCollection, params: dict | list | None = None, *, key=None, **kwargs):
         """NEST's ``nodes.set`` / ``SetStatus`` before building: ``params`` (or keyword arguments) is a
         dict of values (scalars, arrays over ``nodes``, :mod:`jaxsnn.random` distributions for neurons)
@@ -299,6 +315,7 @@ class Network:
         return checks.node_ids(f"connect: {what}", x, self._n_nodes)
 
     # ------------------------------------------------------------------------------ connections
+    @_all_or_nothing
     def connect(self, pre, post, conn_spec=None, syn_spec=None, *, key=None):
         """Connect ``pre`` to ``post`` (NEST's ``Connect``).
 
