@@ -13,10 +13,13 @@ All of them work in the event-driven build too (bools become counts), without gr
 """
 from __future__ import annotations
 
+import jax
 import jax.numpy as jnp
+import numpy as np
 from jax import lax
 
 from .core.engine import scan
+from .errors import bad_value
 
 
 def spike_counts(state):
@@ -60,6 +63,12 @@ def trace(spikes_per_step, tau: float, h: float, x0=0.0):
     each step: ``x_k = exp(−h/τ) x_{k−1} + s_k`` for spikes ``[steps, neurons]`` (or [slices,
     slice_steps, neurons]) with step ``h`` ms. ``tau`` may be traced (and differentiated)."""
     s = spikes_per_step if spikes_per_step.ndim == 2 else steps(spikes_per_step)
+    for name, value in (("tau", tau), ("h", h)):  # checked where concrete (a traced tau is the caller's)
+        if not isinstance(value, jax.core.Tracer) and not (np.ndim(value) == 0 and np.isreal(value)
+                                                             and not isinstance(value, (bool, np.bool_))
+                                                             and 0 < float(value) < np.inf):
+            raise bad_value(f"trace: {name}", value, "a time constant > 0 in ms (finite)" if name == "tau"
+                            else "the resolution in ms (> 0, finite)")
     decay = jnp.exp(-h / jnp.asarray(tau, s.dtype))
 
     def one(x, sk):

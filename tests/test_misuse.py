@@ -10,6 +10,8 @@ import math
 import os
 import stat
 
+import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
@@ -94,6 +96,41 @@ def checkpoints_beyond_the_step_counter(tmp_path):
         assert not os.path.lexists(tmp_path / "run")
 
 
+def core(call):
+    """``call(model, params, state)`` on a small built network (no tmp_path needed)."""
+    def run(tmp_path):
+        sim = small_sim()
+        return call(sim.model, sim.params, sim.state)
+    return run
+
+
+def leaf(tree, path, value):
+    """``tree`` with the leaf at ``path`` ("neurons.I_e") replaced by ``value(old)``."""
+    head, _, rest = path.partition(".")
+    sub = getattr(tree, head)
+    return tree.replace(**{head: leaf(sub, rest, value) if rest else value(sub)})
+
+
+def build_with(**kw):
+    return lambda tmp_path: small_sim(**kw)
+
+
+def ensemble(states_of, params_axes=None):
+    def run(tmp_path):
+        sim = small_sim()
+        states = states_of(sim)
+        return jaxsnn.advance_ensemble(sim.model, sim.params, states, 10, params_axes=params_axes)
+    return run
+
+
+def stacked(sim, k=2):
+    return jax.tree_util.tree_map(lambda x: jnp.stack([x] * k), sim.state)
+
+
+def trace(tau):
+    return lambda tmp_path: jaxsnn.observables.trace(jnp.zeros((5, 2)), tau=tau, h=0.1)
+
+
 # (id, action(tmp_path), error type, fragment of the message)
 REFUSED = [
     # ---- files: nothing outside the checkpoint directory is written; links are named
@@ -105,6 +142,48 @@ REFUSED = [
     # ---- time ranges, checked up front
     ("simulate_with_checkpoints past step 2**31", checkpoints_beyond_the_step_counter, JaxsnnError,
      r"t=300000000.0 .*before step 2\*\*31 - 1"),
+    # ---- the pure core's arguments, checked at trace time
+    ("advance(n_steps=1.5)", core(lambda m, p, s: jaxsnn.advance(m, p, s, 1.5)), JaxsnnError,
+     r"n_steps=1.5 is not allowed: a whole number >= 0"),
+    ("advance(n_steps=-5)", core(lambda m, p, s: jaxsnn.advance(m, p, s, -5)), JaxsnnError, r"n_steps=-5 "),
+    ("advance(n_steps=True)", core(lambda m, p, s: jaxsnn.advance(m, p, s, True)), JaxsnnError, r"n_steps=True "),
+    ("advance(traced float n_steps)", core(lambda m, p, s: jax.jit(lambda p, s, n: jaxsnn.advance(
+        m, p, s, n))(p, s, 2.0)), JaxsnnError, r"n_steps='<traced float32"),
+    ("scan(n_slices=-1)", core(lambda m, p, s: jaxsnn.scan(m, p, s, -1)), JaxsnnError, r"n_slices=-1 "),
+    ("build(slice_capacity=-5)", build_with(slice_capacity=-5), JaxsnnError, r"slice_capacity=-5 .*whole number"),
+    ("build(record_capacity=1.5)", build_with(record_capacity=1.5), JaxsnnError, r"record_capacity=1.5 "),
+    ("build(slice_capcity=10) misspelt", build_with(slice_capcity=10), JaxsnnError,
+     r"unknown build option 'slice_capcity'. Did you mean 'slice_capacity'"),
+    ("params leaf of another shape", core(lambda m, p, s: jaxsnn.advance(
+        m, leaf(p, "neurons.I_e", lambda x: x[:2]), s, 10)), JaxsnnError,
+     r"params.neurons.I_e='<float32 array of shape \(2,\)>' .*shape \(3,\) and dtype float32"),
+    ("params leaf of another dtype", core(lambda m, p, s: jaxsnn.advance(
+        m, leaf(p, "poisson.rate", lambda x: x.astype(jnp.int32)), s, 10)), JaxsnnError,
+     r"params.poisson.rate='<int32 array"),
+    ("state leaf of another shape", core(lambda m, p, s: jaxsnn.step(
+        m, p, leaf(s, "neurons.V_rel", lambda x: x[None]))), JaxsnnError, r"state.neurons.V_rel='<float32 array of "
+     r"shape \(1, 3\)>"),
+    ("scan with a state leaf of another dtype", core(lambda m, p, s: jaxsnn.scan(
+        m, p, leaf(s, "neurons.refractory", lambda x: x.astype(jnp.float32)), 2)), JaxsnnError,
+     r"state.neurons.refractory='<float32"),
+    ("advance_ensemble of one unbatched state", ensemble(lambda sim: sim.state), JaxsnnError,
+     r"states='<State with V_rel of shape \(3,\)>' .*leading member axis"),
+    ("advance_ensemble with a leaf not batched", ensemble(lambda sim: leaf(stacked(sim), "neurons.refractory",
+                                                                          lambda x: x[0])), JaxsnnError,
+     r"states.neurons.refractory='<array of shape \(3,\)>' .*leading member axis of 2"),
+    ("advance_ensemble params_axes on an unbatched leaf",
+     lambda tmp_path: ensemble(stacked, params_axes=jax.tree_util.tree_map(lambda _: None, small_sim().params)
+                               .replace(poisson=0))(tmp_path), JaxsnnError,
+     r"params.poisson.rate='<array of shape \(0,\)>' .*leading member axis of 2"),
+    ("advance_ensemble params_axes of another structure", ensemble(stacked, params_axes={"rate": 0}), JaxsnnError,
+     r"params_axes=\{'rate': 0\} .*prefix"),
+    ("observables.trace(tau=0)", trace(0.0), JaxsnnError, r"trace: tau=0.0 .*> 0"),
+    ("observables.trace(tau=-5)", trace(-5.0), JaxsnnError, r"trace: tau=-5.0"),
+    ("observables.trace(tau=nan)", trace(NAN), JaxsnnError, r"trace: tau=nan"),
+    ("surrogate=('arctan', True)", build_with(differentiable=True, surrogate=("arctan", True)), JaxsnnError,
+     r"surrogate=\('arctan', True\)"),
+    ("surrogate=('arctan', '2')", build_with(differentiable=True, surrogate=("arctan", "2")), JaxsnnError,
+     r"surrogate=\('arctan', '2'\)"),
 ]
 
 

@@ -30,7 +30,7 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-from . import autodiff, dense, iaf_psc_delta, neuron_models, recorders, rng, stdp
+from . import arguments, autodiff, dense, iaf_psc_delta, neuron_models, recorders, rng, stdp
 from .events import for_each_range, for_each_synapse
 from .generators import push_currents, push_poisson, push_spike_events, ring_add_psc
 from .overflow import Overflow
@@ -105,6 +105,7 @@ def step(model: Model, params: Params, state: State) -> State:
     """Advance ``state`` by exactly one slice (``model.spec.slice_steps`` steps) from a slice-aligned
     step. A misaligned state raises :class:`~jaxsnn.JaxsnnError` when its step is concrete and sets
     ``Overflow.MISALIGNED`` under ``jit`` (:func:`jaxsnn.check` names it)."""
+    arguments.leaves(model, params, state)
     if not model.spec.differentiable:
         params, state = autodiff.refuse(params, state)
     st = _step(model, params, state)
@@ -124,6 +125,8 @@ def scan(model: Model, params: Params, state: State, n_slices: int, observe=None
     """``n_slices`` slices with ``lax.scan``; ``observe(state)`` (any pytree, e.g. ``state.spikes`` or
     ``state.neurons.V_rel``) is called after every slice and the results are stacked along a leading
     axis. Returns ``(state, ys)`` (``ys`` is None without ``observe``)."""
+    n_slices = arguments.count("n_slices", n_slices, "slices to advance")
+    arguments.leaves(model, params, state)
     diff = model.spec.differentiable
     if not diff:
         params, state = autodiff.refuse(params, state)
@@ -151,6 +154,8 @@ def advance(model: Model, params: Params, state: State, n_steps) -> State:
     same reason the step loop carries only what steps change. The slice work appears once in the
     program (compile time and compile memory grow with the program).
     """
+    n_steps = arguments.count("n_steps", n_steps, "steps to advance")
+    arguments.leaves(model, params, state)
     spec = model.spec
     L = spec.slice_steps
     c, flags = _constants(model, params)

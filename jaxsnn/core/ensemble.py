@@ -7,7 +7,7 @@ import numpy as np
 from jax import lax
 
 from ..errors import bad_value
-from . import overflow
+from . import arguments, overflow
 from .engine import advance
 from .types import Model, Params, State
 
@@ -30,13 +30,18 @@ def advance_ensemble(model: Model, params: Params, states: State, n_steps, param
     (:func:`jaxsnn.check`) instead of returning incomplete dynamics; build with larger capacities then.
     Under ``jit`` the check cannot run: call :func:`jaxsnn.check` on the result yourself.
     """
-    k = states.neurons.V_rel.shape[0]
+    n_steps = arguments.count("n_steps", n_steps, "steps to advance")
+    k = _members(states)
     shared_step = vmap and not jnp.ndim(states.step)  # under vmap, a shared step keeps loop lengths unbatched
     if not shared_step:
         states = states.replace(step=jnp.broadcast_to(states.step, (k,)))
     leaves, treedef = jax.tree_util.tree_flatten(params)
     axes = _member_axes(params, params_axes, treedef, len(leaves))
     batched = [leaf for leaf, ax in zip(leaves, axes) if ax == 0]
+    for path, ax in zip(jax.tree_util.tree_flatten_with_path(params)[0], axes):
+        if ax == 0 and jnp.shape(path[1])[:1] != (k,):
+            raise bad_value(f"params{jax.tree_util.keystr(path[0])}", f"<array of shape {jnp.shape(path[1])}>",
+                            f"a leading member axis of {k} (params_axes marks it 0), or None in params_axes")
     state_axes = jax.tree_util.tree_map(lambda _: 0, states).replace(step=None if shared_step else 0)
 
     def members(batched, states):
@@ -56,12 +61,31 @@ def advance_ensemble(model: Model, params: Params, states: State, n_steps, param
     return out
 
 
+def _members(states) -> int:
+    """The ensemble size: the leading axis every leaf of ``states`` has (the step counter may be shared)."""
+    shape = jnp.shape(states.neurons.V_rel)
+    if len(shape) != 2:
+        raise bad_value("states", f"<State with V_rel of shape {shape}>", "a batch of states with a leading member "
+                        "axis (e.g. jax.vmap(lambda k: jaxsnn.init(...))(keys), or jnp.stack of states leaf by leaf)")
+    k = shape[0]
+    for path, leaf in jax.tree_util.tree_flatten_with_path(states)[0]:
+        name = jax.tree_util.keystr(path)
+        if jnp.shape(leaf)[:1] != (k,) and not (name == ".step" and jnp.ndim(leaf) == 0):
+            raise bad_value(f"states{name}", f"<array of shape {jnp.shape(leaf)}>",
+                            f"a leading member axis of {k}, as states.neurons.V_rel has")
+    return k
+
+
 def _member_axes(params, params_axes, treedef, n):
     if params_axes is None:
         return [None] * n
-    marks = jax.tree_util.tree_map(lambda ax, sub: jax.tree_util.tree_map(lambda _: ax, sub), params_axes,
-                                   params, is_leaf=lambda x: x is None)
-    axes = treedef.flatten_up_to(marks)
+    try:
+        marks = jax.tree_util.tree_map(lambda ax, sub: jax.tree_util.tree_map(lambda _: ax, sub), params_axes,
+                                       params, is_leaf=lambda x: x is None)
+        axes = treedef.flatten_up_to(marks)
+    except (ValueError, TypeError) as exc:
+        raise bad_value("params_axes", params_axes, "a Params (or a prefix of one) of 0 and None, as jax.vmap's "
+                        f"in_axes ({str(exc).splitlines()[0][:200]})") from None
     bad = [ax for ax in axes if ax not in (0, None)]
     if bad:
         raise bad_value("params_axes", bad[0], "0 (one value per member) or None (shared) for every leaf")

@@ -28,6 +28,7 @@ from functools import partial
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from ..errors import bad_value
 
@@ -48,11 +49,10 @@ def validated(surrogate) -> tuple:
     if isinstance(surrogate, str):
         surrogate = (surrogate, DEFAULT[1])
     ok = isinstance(surrogate, (tuple, list)) and len(surrogate) == 2 and surrogate[0] in SURROGATES
-    if ok:
-        try:
-            beta = float(surrogate[1])
-        except (TypeError, ValueError):
-            ok = False
+    if ok:  # a number, not a bool or a string that float() would read
+        ok = isinstance(surrogate[1], (int, float, np.integer, np.floating)) and not isinstance(
+            surrogate[1], (bool, np.bool_))
+        beta = float(surrogate[1]) if ok else 0.0
     if not ok or not (beta > 0 and beta < float("inf")):
         raise bad_value("surrogate", surrogate, f"one of {', '.join(SURROGATES)}, or (name, scale) with a scale > 0 "
                         "in 1/mV")

@@ -169,6 +169,7 @@ def build(net, *, seed=None, differentiable: bool = False, chunk_steps: int = 10
     if not isinstance(differentiable, bool):
         raise bad_value("differentiable", differentiable, "True or False")
     diff = _differentiable_options(differentiable, surrogate, detach_reset, checkpoint_every, dense)
+    _check_capacities(capacities)
     c = compile_network(net, _seed(net, seed), chunk_steps=int(chunk_steps),
                         differentiable=differentiable, **capacities)
     model = c.model
@@ -179,6 +180,24 @@ def build(net, *, seed=None, differentiable: bool = False, chunk_steps: int = 10
         model = model.replace(spec=dataclasses.replace(model.spec, **diff), dense=tuple(map(jnp.asarray, index)),
                               event_mask=jnp.asarray(event_mask) if event_mask is not None and some_events else None)
     return Simulation(model, c.params, c.state, c.layout, chunk_steps=int(chunk_steps), devices=devices)
+
+
+CAPACITIES = ("slice_capacity", "record_capacity", "weight_capacity")  # the initial sizes build takes
+
+
+def _check_capacities(capacities: dict) -> None:
+    """Names and values of ``build``'s capacity keywords: each None (the default) or a whole number >= 1."""
+    from ..errors import unknown_name
+
+    for name, value in capacities.items():
+        if name not in CAPACITIES:
+            options = ("seed", "differentiable", "chunk_steps", "devices", "surrogate", "detach_reset",
+                       "checkpoint_every", "dense")
+            raise unknown_name("build option", name, CAPACITIES + options)
+        if value is not None and not (isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+                                      and 1 <= value < 2**31):
+            raise bad_value(name, value, "a whole number from 1 to 2**31 - 1 (an initial size; simulate grows it), "
+                            "or None for the default")
 
 
 def _differentiable_options(differentiable, surrogate, detach_reset, checkpoint_every, dense=None) -> dict:

@@ -1,0 +1,85 @@
+"""Checks of the pure core's arguments, made once at trace time (they cost nothing in the compiled loop).
+
+A wrong step count, or a ``params``/``state`` leaf of another shape or dtype than the model's, would
+otherwise run with a silently different meaning (``advance(n_steps=1.5)`` runs one step) or fail deep
+inside XLA with a broadcasting error that does not say which leaf is wrong. Each check raises
+:class:`~jaxsnn.JaxsnnError` naming the argument or the leaf's path (``params.neurons.I_e``), what it is
+and what the model needs. Values known only at run time (a traced ``n_steps``) are checked for their
+type here; the engine flags what goes wrong with them (:class:`~jaxsnn.Overflow`).
+"""
+from __future__ import annotations
+
+import operator
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ..errors import bad_value
+
+
+def count(name: str, value, what: str):
+    """``value`` as a Python int >= 0 when it is concrete; a traced value must be an integer scalar."""
+    if isinstance(value, jax.core.Tracer):
+        if value.shape != () or not jnp.issubdtype(value.dtype, jnp.integer):
+            raise bad_value(name, f"<traced {value.dtype} of shape {value.shape}>", f"an integer scalar ({what})")
+        return value
+    if isinstance(value, (bool, np.bool_)) or not (isinstance(value, (int, np.integer)) or (
+            np.ndim(value) == 0 and jnp.issubdtype(getattr(value, "dtype", float), jnp.integer))):
+        raise bad_value(name, value, f"a whole number >= 0 ({what})")
+    n = operator.index(value) if isinstance(value, (int, np.integer)) else int(value)
+    if n < 0:
+        raise bad_value(name, value, f"a whole number >= 0 ({what})")
+    return n
+
+
+def _describe(leaf) -> str:
+    return f"<{jnp.result_type(leaf)} array of shape {tuple(jnp.shape(leaf))}>"
+
+
+def _expect(where: str, leaf, shape, dtype, why: str) -> None:
+    """``leaf`` must have ``shape`` (None: any; a tuple may hold None for any length) and ``dtype``."""
+    got_shape, got_dtype = tuple(jnp.shape(leaf)), jnp.result_type(leaf)
+    shape_ok = shape is None or (len(got_shape) == len(shape)
+                                 and all(s is None or s == g for s, g in zip(shape, got_shape)))
+    if not shape_ok or got_dtype != dtype:
+        want = "" if shape is None else "shape " + str(tuple("any" if s is None else s for s in shape)) + " and "
+        raise bad_value(where, _describe(leaf), f"{want}dtype {np.dtype(dtype).name} ({why}); give the leaf as "
+                        "the built simulation has it")
+
+
+def leaves(model, params, state) -> None:
+    """Every leaf of ``params`` and the leaves of ``state`` the step reads, against ``model``."""
+    spec = model.spec
+    if spec.neuron_axis:  # inside jaxsnn.sharding: local shapes, checked where the split was made
+        return
+    fdt = jnp.float64 if spec.x64 else jnp.float32
+    N = spec.n_neurons
+    per_neuron = f"one per neuron of the model, {N}"
+    for name, leaf in vars(params.neurons).items():
+        if leaf is not None:
+            _expect(f"params.neurons.{name}", leaf, (N,), fdt, per_neuron)
+    n_gen = model.poisson.window.shape[0]
+    _expect("params.poisson.rate", params.poisson.rate, (n_gen,), fdt, f"one per poisson_generator, {n_gen}")
+    _expect("params.poisson.weight", params.poisson.weight, model.poisson.target.shape, fdt,
+            "one per poisson_generator connection")
+    _expect("params.spike_weight", params.spike_weight, model.spike_events.step.shape, fdt,
+            "one per spike_generator event")
+    _expect("params.stdp", params.stdp, (None, 6), fdt, "one row of 6 per plasticity rule")
+    if params.currents is not None and model.currents is not None:
+        cur = params.currents
+        _expect("params.currents.weight", cur.weight, model.currents.target.shape, fdt,
+                "one per current generator connection")
+        _expect("params.currents.values", cur.values, model.currents.entry_step.shape, fdt,
+                "one per schedule entry")
+        _expect("params.currents.mean", cur.mean, (None,), fdt, "one per noise_generator")
+        n_noise = jnp.shape(cur.mean)[0]
+        for name in ("std", "std_mod", "frequency", "phase"):
+            _expect(f"params.currents.{name}", getattr(cur, name), (n_noise,), fdt, "one per noise_generator")
+    _expect("state.step", state.step, (), jnp.int32, "the global step")
+    _expect("state.key", state.key, (2,), jnp.uint32, "jaxsnn.simulation_key(seed)")
+    _expect("state.overflow", state.overflow, (), jnp.int32, "Overflow bits")
+    for name, leaf in vars(state.neurons).items():
+        if leaf is not None:
+            _expect(f"state.neurons.{name}", leaf, (N,), jnp.int32 if name == "refractory" else fdt, per_neuron)
+    _expect("state.synapses.weight", state.synapses.weight, model.synapses.source.shape, fdt, "one per synapse")
