@@ -17,7 +17,7 @@ import pytest
 
 import jaxsnn
 from jaxsnn import JaxsnnError
-from jaxsnn.errors import CheckpointError
+from jaxsnn.errors import CapacityError, CheckpointError
 from jaxsnn.io import checkpoint_io as cio
 
 INF, NAN = math.inf, math.nan
@@ -131,6 +131,32 @@ def trace(tau):
     return lambda tmp_path: jaxsnn.observables.trace(jnp.zeros((5, 2)), tau=tau, h=0.1)
 
 
+def poisson_raised(run, factor=1000.0, **build):
+    """A network built at 8000 Hz whose rate is raised in params: far beyond, every survival term of its
+    table underflows to 0 in float32 and every draw would be 0."""
+    def action(tmp_path):
+        net = jaxsnn.Network()
+        a = net.create("iaf_psc_delta", 2)
+        pg = net.create("poisson_generator", params={"rate": 8000.0})
+        net.connect(pg, a, syn_spec={"weight": 0.1})
+        sim = net.build(**build)
+        p = sim.params.replace(poisson=sim.params.poisson.replace(rate=sim.params.poisson.rate * factor))
+        return run(sim.replace(params=p))
+    return action
+
+
+def ensemble_of_rates(sim):
+    k = 2
+    states = jax.tree_util.tree_map(lambda x: jnp.stack([x] * k), sim.state)
+    params = sim.params.replace(poisson=sim.params.poisson.replace(rate=jnp.stack([sim.params.poisson.rate] * k)))
+    axes = jax.tree_util.tree_map(lambda _: None, sim.params).replace(
+        poisson=sim.params.poisson.replace(rate=0, weight=None))
+    return jaxsnn.advance_ensemble(sim.model, params, states, 20, params_axes=axes)
+
+
+POISSON = r"Poisson table was built for .*highest rate you will use .*before net.build"
+
+
 # (id, action(tmp_path), error type, fragment of the message)
 REFUSED = [
     # ---- files: nothing outside the checkpoint directory is written; links are named
@@ -142,6 +168,18 @@ REFUSED = [
     # ---- time ranges, checked up front
     ("simulate_with_checkpoints past step 2**31", checkpoints_beyond_the_step_counter, JaxsnnError,
      r"t=300000000.0 .*before step 2\*\*31 - 1"),
+    # ---- no silent loss: a Poisson table that no longer covers the rate is flagged by the core
+    ("Poisson rate x1000 in params: simulate", poisson_raised(lambda sim: jaxsnn.simulate(sim, 2.0)),
+     JaxsnnError, POISSON),
+    ("Poisson rate x1000 in params: advance, check", poisson_raised(lambda sim: jaxsnn.check(jaxsnn.advance(
+        sim.model, sim.params, sim.state, 20))), CapacityError, POISSON),
+    ("Poisson rate x10 in params: advance, check", poisson_raised(lambda sim: jaxsnn.check(jaxsnn.advance(
+        sim.model, sim.params, sim.state, 20)), factor=10.0), CapacityError, POISSON),
+    ("Poisson rate x1000 in params: advance_ensemble", poisson_raised(ensemble_of_rates), CapacityError, POISSON),
+    ("Poisson rate x1000 in params: differentiable build", poisson_raised(lambda sim: jaxsnn.check(jaxsnn.advance(
+        sim.model, sim.params, sim.state, 20)), differentiable=True), CapacityError, POISSON),
+    ("Poisson rate -1 in params", poisson_raised(lambda sim: jaxsnn.check(jaxsnn.advance(
+        sim.model, sim.params, sim.state, 20)), factor=-1.0), CapacityError, POISSON),
     # ---- the pure core's arguments, checked at trace time
     ("advance(n_steps=1.5)", core(lambda m, p, s: jaxsnn.advance(m, p, s, 1.5)), JaxsnnError,
      r"n_steps=1.5 is not allowed: a whole number >= 0"),

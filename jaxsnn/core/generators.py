@@ -75,7 +75,7 @@ def push_poisson(spec, top, par, key, ring, step, neuron_model=None):
     dtype = ring.dtype
     k = step + jnp.arange(spec.slice_steps)[:, None]  # [L, 1]
     mu = par.rate * spec.resolution * 1e-3
-    survival = jax.vmap(lambda m: rng.poisson_survival(m, spec.n_poisson_terms))(mu.astype(dtype))
+    survival, covered = jax.vmap(lambda m: rng.poisson_table(m, spec.n_poisson_terms))(mu.astype(dtype))
     active = (top.window[top.generator, 0] < k) & (k <= top.window[top.generator, 1])
     n = rng.poisson_counts(rng.bits(key, k, top.stream[None, :]), survival[top.generator]).astype(dtype)
     if spec.differentiable:  # straight-through counts: the same n, d n / d rate = d E[n] / d rate = h
@@ -84,7 +84,7 @@ def push_poisson(spec, top, par, key, ring, step, neuron_model=None):
     inp = jnp.where(active, par.weight * n, 0.0)
     ring = ring_add_psc(spec, neuron_model, ring, (k + top.delay) % spec.ring, top.target, inp,
                         jnp.where(active, n, 0.0))
-    return ring, flag(jnp.any(survival[:, -1] >= 2.0 ** -32), Overflow.POISSON)
+    return ring, flag(~jnp.all(covered), Overflow.POISSON)
 
 
 NOISE_STREAM = 0x4E015E00  # offsets the stream ids of noise_generator draws from Poisson's

@@ -23,7 +23,7 @@ class Overflow(enum.IntFlag):
     SPIKE_RECORDER = 2  # a spike_recorder's buffer (spec.record_capacity) is full: spikes not recorded
     MULTIMETER = 4  # a multimeter's buffer (spec.multimeter_rows) is full: samples not recorded
     WEIGHT_RECORDER = 8  # the weight_recorder's buffer (spec.weight_capacity) is full
-    POISSON = 16  # a Poisson rate beyond what the compiled table of terms covers: counts truncated
+    POISSON = 16  # a Poisson rate the compiled table does not cover: counts truncated or all 0
     POST = 32  # more post spikes in the STDP window than spec.post_capacity: facilitation skipped
     STDP_SPECIALISATION = 64  # plasticity parameters changed after build so that a specialisation fails
     REFRACTORY = 128  # t_ref lowered below the one the slices were built for: spikes could be lost
@@ -40,9 +40,9 @@ _WORDS = {
     Overflow.SPIKE_RECORDER: "a spike_recorder buffer is full (record_capacity)",
     Overflow.MULTIMETER: "a multimeter buffer is full (multimeter_rows)",
     Overflow.WEIGHT_RECORDER: "the weight_recorder buffer is full (weight_capacity)",
-    Overflow.POISSON: "a poisson_generator rate exceeds the rates the network was built for (its table of "
-                      "Poisson terms is sized by the built rates: build the network with each poisson_generator "
-                      "at the highest rate it will be given)",
+    Overflow.POISSON: "a poisson_generator rate in params is beyond what the network's Poisson table was built "
+                      "for (or negative), so its draws would be truncated, or all 0 far beyond: set the highest "
+                      "rate you will use on the generator before net.build() (or split it over several generators)",
     Overflow.POST: "more postsynaptic spikes in an STDP window than post_capacity (facilitation skipped)",
     Overflow.STDP_SPECIALISATION: "plasticity parameters were changed so that mu_plus/mu_minus or the number "
                                   "of rules differ from the built network (build it with the values you use)",

@@ -45,11 +45,23 @@ def bits(words, step, ids):
 
 def poisson_survival(mu, n_terms: int):
     """P(N > k) for k = 0..n_terms-1, N ~ Poisson(mu), accurate in the tail (summed from the top)."""
+    return poisson_table(mu, n_terms)[0]
+
+
+def poisson_table(mu, n_terms: int):
+    """(:func:`poisson_survival`, whether it covers ``mu``): the table is exact up to the 2**-32 resolution of
+    the draws only if its last term is below 2**-32 and the terms it sums hold the whole distribution. A
+    mean far beyond the one the table was sized for fails the second test only: every term underflows to
+    0, so every draw would be 0 with a last term that looks fine. Negative or NaN means are not covered."""
     k = jnp.arange(2 * n_terms + 8, dtype=mu.dtype)
     log_pmf = k * jnp.log(jnp.maximum(mu, jnp.finfo(mu.dtype).tiny)) - mu - jax.scipy.special.gammaln(k + 1)
     pmf = jnp.where(mu > 0, jnp.exp(log_pmf), (k == 0).astype(mu.dtype))
-    tail = jnp.cumsum(pmf[::-1])[::-1]  # tail[k] = P(N >= k)
-    return tail[1:n_terms + 1]
+    tail = jnp.cumsum(pmf[::-1])[::-1]  # tail[k] = P(N >= k); tail[0] = 1 when the terms hold it all
+    survival = tail[1:n_terms + 1]
+    # a mass missing from the summed terms is either mostly beyond them (tail[0] short) or partly within
+    # [n_terms, 2 n_terms + 8) (the last term too large), since a Poisson distribution is unimodal
+    covered = (mu >= 0) & (tail[0] >= 0.75) & (survival[-1] < 2.0 ** -32)
+    return survival, covered
 
 
 def poisson_counts(u_bits, survival):
