@@ -6,8 +6,10 @@ Two tables. ``REFUSED``: (id, action, error type, fragment of the message) — t
 ``HOLDS``: (id, check) — the check runs a legal but unusual action and asserts what must hold
 (against analytic values, NEST's numbers or invariants). Every row was seen to fail before its fix.
 """
+import json
 import math
 import os
+import pathlib
 import stat
 
 import jax
@@ -180,6 +182,9 @@ REFUSED = [
         sim.model, sim.params, sim.state, 20)), differentiable=True), CapacityError, POISSON),
     ("Poisson rate -1 in params", poisson_raised(lambda sim: jaxsnn.check(jaxsnn.advance(
         sim.model, sim.params, sim.state, 20)), factor=-1.0), CapacityError, POISSON),
+    # ---- parameters whose NEST propagators overflow
+    ("iaf_psc_alpha tau_syn_ex=1e-6 (NEST: V_m NaN)", lambda tmp_path: psc_tiny_tau_syn("iaf_psc_alpha"),
+     JaxsnnError, r"tau_syn_ex=1e-06 is not allowed: .*propagators are finite"),
     # ---- the pure core's arguments, checked at trace time
     ("advance(n_steps=1.5)", core(lambda m, p, s: jaxsnn.advance(m, p, s, 1.5)), JaxsnnError,
      r"n_steps=1.5 is not allowed: a whole number >= 0"),
@@ -264,8 +269,45 @@ def refused_calls_shift_no_draws(tmp_path):
     np.testing.assert_array_equal(c, c_ref)
 
 
+NEST = json.loads((pathlib.Path(__file__).parent / "reference" / "nest_misuse.json").read_text())
+
+
+def x64(check):
+    def run(tmp_path):
+        old = jax.config.jax_enable_x64
+        jax.config.update("jax_enable_x64", True)
+        try:
+            check(tmp_path)
+        finally:
+            jax.config.update("jax_enable_x64", old)
+    return run
+
+
+def psc_tiny_tau_syn(model):
+    net = jaxsnn.Network()
+    n = net.create(model, params={"tau_syn_ex": 1e-6})
+    sg = net.create("spike_generator", params={"spike_times": [1.0]})
+    net.connect(sg, n, syn_spec={"weight": 100.0})
+    return float(jaxsnn.simulate(net.build(), 5.0).get(n)["V_m"].iloc[0])
+
+
+def exp_tiny_tau_syn_is_nests(tmp_path):
+    """exp(h / tau_syn) overflows: NEST's C++ gets inf and takes the singular limit (not an OverflowError)."""
+    assert psc_tiny_tau_syn("iaf_psc_exp") == float(NEST["iaf_psc_exp tau_syn_ex=1e-6 V_m after 5 ms"])
+
+
+def delay_reported_as_nest(tmp_path):
+    """1.0 ms at h = 0.3 ms is 3 steps; NEST 3.10 reports 3 * 0.3 = 0.8999999999999999, and so do we."""
+    net = jaxsnn.Network(resolution=0.3)
+    a = net.create("iaf_psc_delta", 2)
+    net.connect(a, a, "one_to_one", syn_spec={"delay": 1.0})
+    assert net.build().connections()["delay"].tolist() == NEST["h=0.3 delay=1.0 reported"]
+
+
 # (id, check(tmp_path))
 HOLDS = [
+    ("iaf_psc_exp tau_syn_ex=1e-6 gives NEST's V_m", x64(exp_tiny_tau_syn_is_nests)),
+    ("a delay at h = 0.3 is reported as NEST reports it", delay_reported_as_nest),
     ("refused create/set/connect shift no later draws", refused_calls_shift_no_draws),
     ("the lock is a regular file of the user's, reused", lock_owned_and_regular),
 ]

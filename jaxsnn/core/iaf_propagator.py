@@ -28,7 +28,10 @@ def nest_expm1(x: float) -> float:
     if x == 0:
         return 0.0
     if abs(x) > LN2:
-        return math.exp(x) - 1
+        try:
+            return math.exp(x) - 1
+        except OverflowError:  # C++'s std::exp returns inf (tau_syn of 1e-6 ms)
+            return math.inf
     total, term, n = x, x * x / 2, 2
     while abs(term) > abs(total) * sys.float_info.epsilon:
         total += term

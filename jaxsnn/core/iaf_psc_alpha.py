@@ -31,6 +31,7 @@ from __future__ import annotations
 import math
 
 import jax.numpy as jnp
+import numpy as np
 
 from .iaf_propagator import host_p31_p32, host_table, nest_expm1
 from .iaf_psc_delta import separately_rounded as sr
@@ -41,6 +42,15 @@ def host_constants(tau_m, C_m, tau_syn_ex, tau_syn_in, h: float) -> dict:
     """P11ex, P11in, P21ex (= P32ex), P21in, P31ex, P31in, P20 (= P30), expm1_tau_m with NEST's bits."""
     ex = host_table(lambda ts, tm, c: host_p31_p32(ts, tm, c, h), tau_syn_ex, tau_m, C_m).reshape(-1, 2)
     inh = host_table(lambda ts, tm, c: host_p31_p32(ts, tm, c, h), tau_syn_in, tau_m, C_m).reshape(-1, 2)
+    for name, table, tau_syn in (("tau_syn_ex", ex, tau_syn_ex), ("tau_syn_in", inh, tau_syn_in)):
+        bad = ~np.isfinite(table).all(axis=1)
+        if bad.any():  # NEST computes NaN there (exp(h (1/tau_syn - 1/tau_m)) overflows) and V_m becomes NaN
+            i = int(np.argmax(bad))
+            from ..errors import bad_value
+            raise bad_value(f"iaf_psc_alpha: {name}", float(np.asarray(tau_syn, float).reshape(-1)[i]),
+                            f"a time constant for which NEST's propagators are finite (with tau_m="
+                            f"{float(np.asarray(tau_m, float).reshape(-1)[i])} ms at h = {h} ms, exp(h / {name}) "
+                            f"must not overflow: {name} > h / 709 = {h / 709:.3g} ms; NEST gives V_m = NaN)")
     return dict(P11ex=host_table(lambda t: math.exp(-h / t), tau_syn_ex),
                 P11in=host_table(lambda t: math.exp(-h / t), tau_syn_in),
                 P21ex=ex[:, 1], P21in=inh[:, 1], P31ex=ex[:, 0], P31in=inh[:, 0],
