@@ -156,6 +156,31 @@ def ensemble_of_rates(sim):
     return jaxsnn.advance_ensemble(sim.model, params, states, 20, params_axes=axes)
 
 
+def restore(edit, populations=lambda a, sr: {"a": a}):
+    """store a small network, rewrite the store with ``edit(arrays)`` (valid checksums: only the content is
+    wrong) and restore it into the network."""
+    def action(tmp_path):
+        net = jaxsnn.Network()
+        a = net.create("iaf_psc_delta", 3, params={"I_e": 400.0})
+        sr = net.create("spike_recorder")
+        net.connect(a, a, syn_spec={"weight": 0.1, "delay": 1.0})
+        net.connect(a, sr)
+        sim = net.build()
+        jaxsnn.store(tmp_path / "s", sim, {"a": a}, ["static_synapse"])
+        arrays, meta = cio.read(tmp_path / "s")
+        edit(arrays)
+        cio.write(tmp_path / "forged", arrays, meta)
+        return jaxsnn.restore_into(sim, jaxsnn.load(tmp_path / "forged"), populations(a, sr), ["static_synapse"])
+    return action
+
+
+def set_entry(name, i, value):
+    def edit(arrays):
+        arrays[name] = arrays[name].copy()
+        arrays[name][i] = value
+    return edit
+
+
 POISSON = r"Poisson table was built for .*highest rate you will use .*before net.build"
 
 
@@ -182,6 +207,13 @@ REFUSED = [
         sim.model, sim.params, sim.state, 20)), differentiable=True), CapacityError, POISSON),
     ("Poisson rate -1 in params", poisson_raised(lambda sim: jaxsnn.check(jaxsnn.advance(
         sim.model, sim.params, sim.state, 20)), factor=-1.0), CapacityError, POISSON),
+    # ---- restore_into checks what it puts back, as connect and create would
+    ("restore_into a spike_recorder as a population", restore(lambda arrays: None, lambda a, sr: {"a": sr}),
+     JaxsnnError, r"populations\['a'\]=4 .*node ids of neurons"),
+    ("restore_into a NaN weight", restore(set_entry("static_synapse/weight", 2, NAN)), JaxsnnError,
+     r"stored weight of 'static_synapse'=nan .*finite"),
+    ("restore_into an infinite V_m", restore(set_entry("V_m/a", 1, INF)), JaxsnnError,
+     r"stored V_m of population 'a'=inf .*finite"),
     # ---- parameters whose NEST propagators overflow
     ("iaf_psc_alpha tau_syn_ex=1e-6 (NEST: V_m NaN)", lambda tmp_path: psc_tiny_tau_syn("iaf_psc_alpha"),
      JaxsnnError, r"tau_syn_ex=1e-06 is not allowed: .*propagators are finite"),

@@ -31,6 +31,8 @@ from ..errors import (
     CheckpointWarning,
     JaxsnnError,
 )
+from ..build import checks
+from ..run import frames
 from ..run.frames import frame
 from ..run.simulation import Simulation, run_steps, simulate
 from . import checkpoint_io as cio
@@ -116,9 +118,10 @@ def restore_into(sim: Simulation, stored: Stored, populations: dict | None = Non
     state = sim.state
     for name, nodes in (populations or {}).items():
         v = stored.V_m(name)
-        if len(v) != len(nodes):
-            raise JaxsnnError(f"population {name!r}: {len(v)} stored V_m values for {len(nodes)} neurons.")
-        idx = sim.layout.neuron_of_node[np.asarray(nodes.ids)]
+        _, idx = frames.neuron_index(sim.layout, nodes, f"restore_into: populations[{name!r}]")  # neurons only
+        if len(v) != len(idx):
+            raise JaxsnnError(f"population {name!r}: {len(v)} stored V_m values for {len(idx)} neurons.")
+        checks.first_bad(f"restore_into: stored V_m of population {name!r}", v, ~np.isfinite(v), "finite values (mV)")
         E_L = np.asarray(sim.params.neurons.E_L)[idx]
         V_rel = state.neurons.V_rel
         V_rel = V_rel.at[idx].set(jax.numpy.asarray(v - E_L, V_rel.dtype))
@@ -133,9 +136,22 @@ def restore_into(sim: Simulation, stored: Stored, populations: dict | None = Non
                               f"network ({len(a)}); rebuild it from the store instead.")
         m = np.nonzero(np.asarray(sim.model.synapses.model) == sim.layout.synapse_models.index(model))[0]
         rows = m[a["index"].to_numpy()]
+        _check_weights(sim, model, rows, b.weight.to_numpy())
         weights = state.weights
         state = state.with_weights(weights.at[rows].set(jax.numpy.asarray(b.weight.to_numpy(), weights.dtype)))
     return sim.replace(state=state)
+
+
+def _check_weights(sim: Simulation, model: str, rows: np.ndarray, w: np.ndarray) -> None:
+    """Stored weights as ``connect`` checks them: finite, and of the sign of Wmax for plastic synapses."""
+    where = f"restore_into: stored weight of {model!r}"
+    checks.first_bad(where, w, ~np.isfinite(w), "finite values (connect refuses others)")
+    stdp_row = np.asarray(sim.model.synapses.stdp_row)[rows]
+    plastic = stdp_row >= 0
+    if plastic.any():
+        Wmax = np.asarray(sim.params.stdp)[np.maximum(stdp_row, 0), 5]
+        checks.first_bad(where, w, plastic & ((w >= 0) != (Wmax >= 0)),
+                         "the sign of the synapse's Wmax (stdp_synapse checks this; 0 counts as positive)")
 
 
 # ---------------------------------------------------------------------------- complete checkpoints
