@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 import jax
 import numpy as np
 
+from ..build import checks
 from ..core import recorders
 from ..errors import (
     CheckpointError,
@@ -31,7 +32,6 @@ from ..errors import (
     CheckpointWarning,
     JaxsnnError,
 )
-from ..build import checks
 from ..run import frames
 from ..run.frames import frame
 from ..run.simulation import Simulation, run_steps, simulate
