@@ -174,6 +174,12 @@ def restore(edit, populations=lambda a, sr: {"a": a}):
     return action
 
 
+def connect_many(conn_spec, n=3):
+    net = jaxsnn.Network()
+    a = net.create("parrot_neuron", n)
+    net.connect(a, a, conn_spec)
+
+
 def set_entry(name, i, value):
     def edit(arrays):
         arrays[name] = arrays[name].copy()
@@ -214,6 +220,13 @@ REFUSED = [
      r"stored weight of 'static_synapse'=nan .*finite"),
     ("restore_into an infinite V_m", restore(set_entry("V_m/a", 1, INF)), JaxsnnError,
      r"stored V_m of population 'a'=inf .*finite"),
+    # ---- sizes beyond the machine's memory, refused by name before allocating (not a raw MemoryError)
+    ("create 10**12 neurons", lambda tmp_path: jaxsnn.Network().create("iaf_psc_delta", 10 ** 12), JaxsnnError,
+     r"create\('iaf_psc_delta'\): n=1000000000000 nodes needs at least .* bytes .* GiB\) of host memory"),
+    ("connect fixed_total_number N=10**12", lambda tmp_path: connect_many({"rule": "fixed_total_number", "N": 10 ** 12}),
+     JaxsnnError, r"connect: rule 'fixed_total_number' with 1e\+12 connections needs at least"),
+    ("connect all_to_all 10**5 x 10**5", lambda tmp_path: connect_many("all_to_all", 10 ** 5), JaxsnnError,
+     r"connect: rule 'all_to_all' with 1e\+10 connections needs at least 6.4e\+11 bytes"),
     # ---- parameters whose NEST propagators overflow
     ("iaf_psc_alpha tau_syn_ex=1e-6 (NEST: V_m NaN)", lambda tmp_path: psc_tiny_tau_syn("iaf_psc_alpha"),
      JaxsnnError, r"tau_syn_ex=1e-06 is not allowed: .*propagators are finite"),

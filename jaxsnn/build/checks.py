@@ -8,10 +8,11 @@ nothing; a value of the wrong type or outside what NEST (or the arithmetic) allo
 from __future__ import annotations
 
 import math
+import os
 
 import numpy as np
 
-from ..errors import bad_value
+from ..errors import JaxsnnError, bad_value
 
 SEED_MAX = 2 ** 32 - 1  # NEST's rng_seed: 1 … 2**32 - 1 (measured: 2**32 - 1 accepted, 2**32 refused)
 MAX_T_REF_STEPS = 2 ** 31 - 2  # refractory counters are int32 and the compiler adds 1
@@ -122,3 +123,20 @@ def first_bad(where: str, arr: np.ndarray, bad: np.ndarray, allowed: str):
 def tics(ms: np.ndarray) -> np.ndarray:
     """NEST's Time(ms): the nearest tic (1 µs), rounding half up."""
     return np.floor(np.asarray(ms, np.float64) * 1000.0 + 0.5)
+
+
+def host_memory() -> int | None:
+    """This machine's physical memory in bytes (None where the OS does not say)."""
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def fits_in_memory(where: str, n_bytes: float, what: str) -> None:
+    """Refuse, before allocating, what needs more bytes than the machine has (a raw MemoryError otherwise)."""
+    total = host_memory()
+    if total is not None and n_bytes > total:
+        raise JaxsnnError(f"{where}: {what} needs at least {n_bytes:.3g} bytes ({n_bytes / 2**30:.3g} GiB) of host "
+                          f"memory, more than this machine has ({total / 2**30:.3g} GiB); make it smaller or split "
+                          "it over several networks.")

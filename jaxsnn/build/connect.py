@@ -7,6 +7,8 @@ redrawn from a key derived from the round number, so the result depends on the k
 """
 from __future__ import annotations
 
+import math
+
 import jax
 import numpy as np
 
@@ -49,6 +51,22 @@ def normalise(conn_spec) -> dict:
     if rule == "pairwise_bernoulli":
         spec["p"] = checks.number("conn_spec['p']", spec["p"], "a probability in [0, 1]", lambda p: 0 <= p <= 1)
     return spec
+
+
+BYTES_PER_CONNECTION = 64  # host arrays of a connection while it is made and lowered (ids, weight, delay, sorts)
+
+
+def expected_count(spec: dict, n_sources: int, n_targets: int) -> float:
+    """How many connections ``spec`` makes between populations of these sizes (the mean for
+    pairwise_bernoulli), before any is drawn."""
+    def number(name):  # a value of another type is refused by the rule itself, with its own message
+        x = spec.get(name, 0)
+        ok = isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, (bool, np.bool_))
+        return float(x) if ok and math.isfinite(x) else 0.0
+
+    return {"one_to_one": float(n_sources), "all_to_all": float(n_sources) * n_targets,
+            "fixed_indegree": number("indegree") * n_targets, "fixed_outdegree": number("outdegree") * n_sources,
+            "fixed_total_number": number("N"), "pairwise_bernoulli": number("p") * n_sources * n_targets}[spec["rule"]]
 
 
 def pairs(spec: dict, sources: np.ndarray, targets: np.ndarray, key) -> tuple[np.ndarray, np.ndarray]:

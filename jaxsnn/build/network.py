@@ -157,6 +157,7 @@ class Network:
         n = checks.whole("create: n", n, "a whole number >= 1")
         if n < 1:
             raise bad_value("create: n", n, "a whole number >= 1")
+        checks.fits_in_memory(where, 8.0 * n * (len(m.defaults) + 2), f"n={n} nodes")  # float64 per parameter
         key = self._key(key)
         first = self._n_nodes + 1
         if m.kind == "neuron":
@@ -331,6 +332,9 @@ class Network:
             raise bad_value("connect: conn_spec", conn_spec, "a connection rule, but this is a model name; pass a "
                             f"synapse model as syn_spec: connect(pre, post, 'all_to_all', {conn_spec!r})")
         spec = rules.normalise(conn_spec)
+        n = rules.expected_count(spec, len(src_ids), len(tgt_ids))
+        checks.fits_in_memory("connect", rules.BYTES_PER_CONNECTION * n, f"rule {spec['rule']!r} with {n:.4g} "
+                              "connections")
         arrays_path = not isinstance(pre, NodeCollection) or not isinstance(post, NodeCollection)
         if arrays_path and spec["rule"] != "one_to_one":
             raise JaxsnnError("connect: arrays of node ids need the 'one_to_one' rule; pass NodeCollections "
