@@ -349,8 +349,30 @@ def delay_reported_as_nest(tmp_path):
     assert net.build().connections()["delay"].tolist() == NEST["h=0.3 delay=1.0 reported"]
 
 
+def parrot_multiplicity_delivered(tmp_path):
+    """5 parrots each receiving 200 spikes in one step send 1,000 events (NEST delivers all of them): the
+    target's V_m equals that of the same 1,000 events sent to it directly."""
+    def V_m(parrots):
+        net = jaxsnn.Network()
+        gens = net.create("spike_generator", 200, params={"spike_times": [1.0]})
+        target = net.create("iaf_psc_delta", params={"V_th": INF})
+        if parrots:
+            p = net.create("parrot_neuron", 5)
+            net.connect(gens, p)
+            net.connect(p, target, syn_spec={"weight": 0.01})
+        else:
+            for _ in range(5):
+                net.connect(gens, target, syn_spec={"weight": 0.01, "delay": 2.0})  # the parrot's two delays
+        return float(jaxsnn.simulate(net.build(), 5.0).get(target)["V_m"].iloc[0])
+
+    direct = V_m(False)
+    assert direct > -70.0 + 8.0  # 1,000 events of 0.01 mV, decayed for about 2 ms
+    assert V_m(True) == direct
+
+
 # (id, check(tmp_path))
 HOLDS = [
+    ("parrots: 200 spikes in one step each are all delivered", parrot_multiplicity_delivered),
     ("iaf_psc_exp tau_syn_ex=1e-6 gives NEST's V_m", x64(exp_tiny_tau_syn_is_nests)),
     ("a delay at h = 0.3 is reported as NEST reports it", delay_reported_as_nest),
     ("refused create/set/connect shift no later draws", refused_calls_shift_no_draws),

@@ -325,8 +325,10 @@ def _chunk(sim: Simulation, plan, k: int) -> Simulation:
 
 def _grown(spec: Spec, flags: Overflow) -> Spec:
     kw = {}
-    if flags & Overflow.SLICE:
-        kw["slice_capacity"] = min(spec.n_neurons * spec.slice_steps, 2 * spec.slice_capacity)
+    if flags & Overflow.SLICE:  # at most one spike per neuron and step, but with parrot_neurons a spike of
+        # multiplicity m is m entries of the list: no ceiling then
+        grown = 2 * spec.slice_capacity
+        kw["slice_capacity"] = grown if spec.has_parrot else min(spec.n_neurons * spec.slice_steps, grown)
     if flags & Overflow.POST:
         kw["post_capacity"] = 2 * spec.post_capacity
     if flags & Overflow.SPIKE_RECORDER:
