@@ -187,6 +187,22 @@ def set_entry(name, i, value):
     return edit
 
 
+def sim_set(params, model="iaf_psc_delta"):
+    """Simulation.set on a built network of 3 neurons of ``model`` (after 1 ms)."""
+    def action(tmp_path):
+        net = jaxsnn.Network()
+        a = net.create(model, 3)
+        sim = jaxsnn.simulate(net.build(), 1.0)
+        return sim.set(a, params)
+    return action
+
+
+def net_set_psc(params):
+    net = jaxsnn.Network()
+    a = net.create("iaf_psc_exp", 2)
+    net.set(a, params)
+
+
 POISSON = r"Poisson table was built for .*highest rate you will use .*before net.build"
 
 
@@ -201,6 +217,28 @@ REFUSED = [
     # ---- time ranges, checked up front
     ("simulate_with_checkpoints past step 2**31", checkpoints_beyond_the_step_counter, JaxsnnError,
      r"t=300000000.0 .*before step 2\*\*31 - 1"),
+    # ---- Simulation.set applies create's rules, with the same messages
+    ("sim.set tau_m=-10", sim_set({"tau_m": -10.0}), JaxsnnError, r"set\('iaf_psc_delta' nodes\): tau_m=-10.0 .*tau_m > 0"),
+    ("sim.set tau_m=0", sim_set({"tau_m": 0.0}), JaxsnnError, r"tau_m=0.0 .*tau_m > 0"),
+    ("sim.set C_m=0", sim_set({"C_m": 0.0}), JaxsnnError, r"C_m=0.0 .*C_m > 0"),
+    ("sim.set V_reset above V_th", sim_set({"V_reset": -50.0}), JaxsnnError, r"V_reset=-50.0 must be below V_th=-55.0"),
+    ("sim.set V_min=nan", sim_set({"V_min": NAN}), JaxsnnError, r"V_min=nan"),
+    ("sim.set V_min=+inf", sim_set({"V_min": INF}), JaxsnnError, r"V_min=inf"),
+    ("sim.set I_e='10'", sim_set({"I_e": "10"}), JaxsnnError, r"I_e'\]='10' is not allowed: a number"),
+    ("sim.set I_e=True", sim_set({"I_e": True}), JaxsnnError, r"I_e'\]=True .*not a bool"),
+    ("sim.set I_e=1e39 (inf in float32)", sim_set({"I_e": 1e39}), JaxsnnError, r"I_e'\]=1e\+39 .*float32"),
+    ("sim.set tau_syn_ex=0 (iaf_psc_exp)", sim_set({"tau_syn_ex": 0.0}, "iaf_psc_exp"), JaxsnnError,
+     r"set\('iaf_psc_exp' nodes\): tau_m=10.0, tau_syn_ex=0.0, tau_syn_in=2.0: Membrane and synapse time constants"),
+    ("sim.set tau_syn_ex=-2 (iaf_psc_alpha)", sim_set({"tau_syn_ex": -2.0}, "iaf_psc_alpha"), JaxsnnError,
+     r"tau_syn_ex=-2.0, tau_syn_in=2.0: All synaptic time constants must be > 0"),
+    ("sim.set tau_syn_ex=1e-6 (iaf_psc_alpha)", sim_set({"tau_syn_ex": 1e-6}, "iaf_psc_alpha"), JaxsnnError,
+     r"tau_syn_ex=1e-06 is not allowed: a time constant for which NEST's propagators are finite"),
+    ("sim.set params=None", sim_set(None), JaxsnnError, r"set: params=None .*a dict"),
+    ("sim.set list of 2 dicts for 3 nodes", sim_set([{"I_e": 1.0}] * 2), JaxsnnError, r"one dict per node"),
+    ("sim.set list of dicts with a bad value", sim_set([{"I_e": 1.0}, {"tau_m": -1.0}, {}]), JaxsnnError,
+     r"set\('iaf_psc_delta' nodes\): tau_m=-1.0"),
+    ("Network.set tau_syn_ex=0 (iaf_psc_exp)", lambda tmp_path: net_set_psc({"tau_syn_ex": 0.0}), JaxsnnError,
+     r"set\('iaf_psc_exp' nodes\): tau_m=10.0, tau_syn_ex=0.0, tau_syn_in=2.0: Membrane and synapse"),
     # ---- no silent loss: a Poisson table that no longer covers the rate is flagged by the core
     ("Poisson rate x1000 in params: simulate", poisson_raised(lambda sim: jaxsnn.simulate(sim, 2.0)),
      JaxsnnError, POISSON),
@@ -370,8 +408,23 @@ def parrot_multiplicity_delivered(tmp_path):
     assert V_m(True) == direct
 
 
+def sim_set_list_of_dicts(tmp_path):
+    """NEST's list of one dict per node works in Simulation.set as in Network.set: each node gets its
+    values, the others keep theirs (V_m stays in mV where E_L changes)."""
+    rows = [{"I_e": 100.0}, {"E_L": -60.0}, {"V_m": -66.0, "tau_m": 20.0}]
+    net = jaxsnn.Network()
+    a = net.create("iaf_psc_delta", 3)
+    before = net.build()
+    net.set(a, rows)
+    names = ["I_e", "E_L", "V_m", "tau_m"]
+    want = net.build().get(a, names)
+    got = before.set(a, rows).get(a, names)
+    np.testing.assert_array_equal(got.to_numpy(), want.to_numpy())
+
+
 # (id, check(tmp_path))
 HOLDS = [
+    ("Simulation.set takes a list of one dict per node", sim_set_list_of_dicts),
     ("parrots: 200 spikes in one step each are all delivered", parrot_multiplicity_delivered),
     ("iaf_psc_exp tau_syn_ex=1e-6 gives NEST's V_m", x64(exp_tiny_tau_syn_is_nests)),
     ("a delay at h = 0.3 is reported as NEST reports it", delay_reported_as_nest),

@@ -38,6 +38,7 @@ from .registry import (
     ModelRegistry,
     check_device,
     check_neuron,
+    check_neuron_model,
     check_params,
     check_stdp_params,
 )
@@ -213,7 +214,7 @@ class Network:
                 values = {name: arr.copy() for name, arr in pop.params.items()}
                 for name, arr in values.items():
                     arr[at] = sub[name]
-                check_neuron(where, values, self._tics_per_step)
+                check_neuron_model(m.base, where, values, self._tics_per_step)  # create's rules, NEST's checks
                 new_pops.append([dataclasses.replace(pop, params=values)])
             else:
                 dicts = [dict(pop.params) for _ in range(pop.n)]
@@ -542,8 +543,8 @@ PSC_CHECKS = {
 }
 
 
-def _check_psc_params(model, base, v):
-    where = f"create({model!r})"
+def _check_psc_params(model, base, v, where=None):
+    where = where or f"create({model!r})"
     for name, arr in v.items():
         if np.isnan(arr).any():
             raise bad_value(f"{where}: {name}", "NaN", "numbers, not NaN")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import math
+import sys
 
 import numpy as np
 
@@ -195,6 +196,37 @@ def check_neuron(where: str, v: dict, tics_per_step: int):
             i = int(np.argmax(bad))
             raise JaxsnnError(f"{where}: V_reset={v['V_reset'].flat[i]} must be below V_th={v['V_th'].flat[i]} "
                               "(mV; NEST: 'Reset potential must be smaller than threshold').")
+
+
+def check_neuron_model(base: str, where: str, v: dict, tics_per_step: int) -> None:
+    """The one validation path of a neuron population's parameters (arrays over its nodes), for
+    ``create``, ``Network.set`` and ``Simulation.set``: the model's own NEST checks with NEST's messages
+    (names missing from ``v`` take the model's defaults there), then :func:`check_neuron`'s common rules."""
+    from .network import PSC_CHECKS, _check_psc_params
+
+    if base in PSC_CHECKS:
+        n = len(next(iter(v.values())))
+        full = {k: np.full(n, float(d)) for k, d in NEURONS[base].items()
+                if isinstance(d, (int, float)) and not isinstance(d, bool) and k not in v}
+        _check_psc_params(None, base, {**full, **v}, where)
+        if base == "iaf_psc_alpha":
+            _check_alpha_propagators(where, {**full, **v}, tics_per_step / 1000)
+    check_neuron(where, v, tics_per_step)
+
+
+def _check_alpha_propagators(where, v, h):
+    """NEST's iaf_psc_alpha propagator P31 is NaN where exp(h (1/tau_syn − 1/tau_m)) overflows a double
+    (and the regular branch is taken): refuse those time constants instead of simulating NaN."""
+    tau_m = v["tau_m"]
+    for name in ("tau_syn_ex", "tau_syn_in"):
+        ts = v[name]
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            x = h * (tau_m - ts) / (ts * tau_m)
+            regular = h * np.abs(tau_m - ts) > 1e-7 * tau_m * tau_m
+        bad = regular & (x > math.log(sys.float_info.max))
+        checks.first_bad(f"{where}: {name}", ts, bad, f"a time constant for which NEST's propagators are finite "
+                         f"(exp(h / {name}) must not overflow: {name} > h / 709 = {h / 709:.3g} ms at h = {h} ms; "
+                         "NEST gives V_m = NaN)")
 
 
 def check_stdp_params(base: str, p: dict, where: str):

@@ -20,6 +20,7 @@ import numpy as np
 from ..build import checks
 from ..build.dense import plan as dense_plan
 from ..build.lower import NEURON_PARAMS, PSC_PARAMS, Layout, compile_network
+from ..build.registry import NEURONS
 from ..core import engine, recorders
 from ..core.overflow import Overflow
 from ..core.types import Model, Params, Spec, State
@@ -117,32 +118,92 @@ class Simulation:
         """What ``recorder`` (spike_recorder, multimeter or weight_recorder) gathered, as NEST's ``events``."""
         return frames.events(self, recorder)
 
-    def set(self, nodes, params: dict) -> Simulation:
+    def set(self, nodes, params: dict | list) -> Simulation:
         """This simulation with neuron parameters or V_m of ``nodes`` changed (NEST's ``nodes.set``):
-        ``params`` maps NEST names to a scalar or one value per node. As in NEST, changing ``E_L`` keeps
-        V_m, V_th, V_reset and V_min where they are (in mV) unless they are set too."""
+        ``params`` maps NEST names to a scalar or one value per node, or is a list of one dict per node
+        (NEST's forms). Every value is checked as :meth:`jaxsnn.Network.create` checks it, with the
+        model's rules and the same messages; nothing changes if one is refused. As in NEST, changing
+        ``E_L`` keeps V_m, V_th, V_reset and V_min where they are (in mV) unless they are set too."""
         gen_ids = frames.node_ids(nodes)
         if len(gen_ids) and np.isin(gen_ids, self.layout.current_generators).all():
             return currents.set_generators(self, gen_ids, params)
         ids, idx = frames.neuron_index(self.layout, nodes)
         nrn, V_rel = self.params.neurons, self.state.neurons.V_rel
         allowed = NEURON_PARAMS + ("V_m",) + (PSC_PARAMS if nrn.tau_syn_ex is not None else ())
-        values = {}
-        for name, v in params.items():
-            if name not in allowed:
-                raise bad_value("params", name, f"a parameter that can change between runs: {', '.join(allowed)}")
-            a = np.asarray(v, float)
-            if a.shape not in ((), (len(ids),)) or not np.isfinite(a).all() and name != "V_min":
-                raise bad_value(f"params[{name!r}]", v, f"a finite number or {len(ids)} of them (one per node)")
-            values[name] = jnp.broadcast_to(jnp.asarray(a, V_rel.dtype), (len(ids),))
+        given = _given(params, len(ids), allowed)  # name -> (float64 values, which nodes get them)
         E_L_old = nrn.E_L[idx]
-        new = {k: getattr(nrn, k).at[idx].set(v) for k, v in values.items() if k != "V_m"}
-        nrn = nrn.replace(**new)
-        if "V_m" in values or "E_L" in values:  # absolute V_m stays unless set (NEST: y = V_m - E_L)
-            V_m = values.get("V_m", V_rel[idx] + E_L_old)
-            V_rel = V_rel.at[idx].set(V_m - nrn.E_L[idx])  # else untouched: (y + E_L) - E_L can round
+        now = {k: np.asarray(getattr(nrn, k), np.float64)[idx] for k in allowed if k != "V_m"}
+        now["V_m"] = np.asarray(V_rel[idx] + E_L_old, np.float64)
+        new = {k: np.where(given[k][1], given[k][0], v) if k in given else v for k, v in now.items()}
+        _check_neurons(self, ids, new, given, V_rel.dtype)
+        changed = {k: jnp.asarray(new[k], V_rel.dtype) for k in given if k != "V_m"}
+        nrn = nrn.replace(**{k: getattr(nrn, k).at[idx].set(v) for k, v in changed.items()})
+        if "V_m" in given or "E_L" in given:  # absolute V_m stays unless set (NEST: y = V_m - E_L)
+            moved = np.zeros(len(ids), bool)
+            for k in ("V_m", "E_L"):
+                moved |= given[k][1] if k in given else False
+            V_m = jnp.where(given["V_m"][1], jnp.asarray(given["V_m"][0], V_rel.dtype), V_rel[idx] + E_L_old) \
+                if "V_m" in given else V_rel[idx] + E_L_old
+            V_rel = V_rel.at[idx].set(jnp.where(moved, V_m - nrn.E_L[idx], V_rel[idx]))  # else untouched: rounding
         state = self.state.replace(neurons=self.state.neurons.replace(V_rel=V_rel))
         return self.replace(params=self.params.replace(neurons=nrn), state=state)
+
+
+def _given(params, n: int, allowed: tuple) -> dict:
+    """``Simulation.set``'s ``params`` as {name: (float64 values over the n nodes, mask of the nodes set)};
+    a dict of scalars or arrays of n, or a list of n dicts (NEST's forms), type-checked as ``create`` does."""
+    if isinstance(params, (list, tuple)):
+        if len(params) != n or not all(isinstance(d, dict) for d in params):
+            raise JaxsnnError(f"set: params is a list of {len(params)} items for {n} nodes; give one dict per node "
+                              "(NEST: 'list of params must have one dictionary per node').")
+        names = list(dict.fromkeys(k for d in params for k in d))
+        rows = params
+    elif isinstance(params, dict):
+        names, rows = list(params), None
+    else:
+        raise bad_value("set: params", params, "a dict of values, or a list of one dict per node (NEST's forms)")
+    out = {}
+    for name in names:
+        if name not in allowed:
+            raise bad_value("params", name, f"a parameter that can change between runs: {', '.join(allowed)}")
+        label = f"set: params[{name!r}]"
+        if rows is None:
+            a = checks.floats(label, params[name])
+            if a.shape not in ((), (n,)):
+                raise bad_value(label, f"<array of shape {a.shape}>", f"a scalar or an array of {n} values (one per "
+                                "node)")
+            out[name] = (np.broadcast_to(a, (n,)), np.ones(n, bool))
+        else:
+            mask = np.array([name in d for d in rows])
+            vals = np.zeros(n)
+            for i, d in enumerate(rows):
+                if name in d:
+                    a = checks.floats(label, d[name])
+                    if a.shape != ():
+                        raise bad_value(f"set: params[...][{name!r}]", "<not a scalar>",
+                                        "a scalar in each per-node dict")
+                    vals[i] = a
+            out[name] = (vals, mask)
+    return out
+
+
+def _check_neurons(sim: Simulation, ids, new: dict, given: dict, dtype) -> None:
+    """The values ``Simulation.set`` would leave in each population, checked by the model's rules with
+    ``create``'s messages, and each value set representable in the simulation's precision."""
+    from ..build.registry import check_neuron_model
+
+    for model, base, first, n in sim.layout.populations:
+        mine = (ids >= first) & (ids < first + n)
+        if base not in NEURONS or not mine.any():
+            continue
+        check_neuron_model(base, f"set({model!r} nodes)", {k: v[mine] for k, v in new.items()},
+                           sim.spec.tics_per_step)
+    big = float(jnp.finfo(dtype).max)
+    for name, (vals, mask) in given.items():
+        bad = mask & np.isfinite(vals) & (np.abs(vals) > big)
+        if bad.any():
+            raise bad_value(f"set: params[{name!r}]", float(vals[np.argmax(bad)]),
+                            f"a number within the range of the simulation's {jnp.dtype(dtype).name} (|x| <= {big:.4g})")
 
 
 def build(net, *, seed=None, differentiable: bool = False, chunk_steps: int = 10000, devices: int | None = None,
