@@ -203,6 +203,22 @@ def net_set_psc(params):
     net.set(a, params)
 
 
+def current(model, params, later=None):
+    """A current generator of ``params`` onto a neuron, built (and, with ``later``, changed by Simulation.set)."""
+    def action(tmp_path):
+        net = jaxsnn.Network()
+        n = net.create("iaf_psc_delta")
+        g = net.create(model, params=params)
+        net.connect(g, n)
+        sim = net.build()
+        return sim.set(g, later) if later is not None else sim
+    return action
+
+
+def steps_current(times, values):
+    return current("step_current_generator", {"amplitude_times": times, "amplitude_values": values})
+
+
 POISSON = r"Poisson table was built for .*highest rate you will use .*before net.build"
 
 
@@ -239,6 +255,18 @@ REFUSED = [
      r"set\('iaf_psc_delta' nodes\): tau_m=-1.0"),
     ("Network.set tau_syn_ex=0 (iaf_psc_exp)", lambda tmp_path: net_set_psc({"tau_syn_ex": 0.0}), JaxsnnError,
      r"set\('iaf_psc_exp' nodes\): tau_m=10.0, tau_syn_ex=0.0, tau_syn_in=2.0: Membrane and synapse"),
+    # ---- current generators: times within the step range, amplitudes finite numbers in one flat list
+    ("step_current time beyond int32 steps", steps_current([429496732.6], [100.0]), JaxsnnError,
+     r"amplitude_times=429496732.6 is not allowed: at most 2147483646 steps"),
+    ("step_current time inf", steps_current([INF], [100.0]), JaxsnnError, r"amplitude_times=inf"),
+    ("step_current amplitude nan", steps_current([1.0], [NAN]), JaxsnnError, r"amplitude_values=nan"),
+    ("step_current amplitude inf", steps_current([1.0], [INF]), JaxsnnError, r"amplitude_values=inf"),
+    ("step_current amplitude '5'", steps_current([1.0], ["5"]), JaxsnnError, r"amplitude_values=\['5'\]"),
+    ("step_current 2-d amplitudes", steps_current([1.0, 2.0], [[1.0], [2.0]]), JaxsnnError,
+     r"amplitude_values=\[\[1.0\], \[2.0\]\] .*one flat list"),
+    ("sim.set step_current time beyond int32 steps", current(
+        "step_current_generator", {"amplitude_times": [1.0], "amplitude_values": [1.0]},
+        {"amplitude_times": [3e8], "amplitude_values": [5.0]}), JaxsnnError, r"amplitude_times=300000000.0 "),
     # ---- no silent loss: a Poisson table that no longer covers the rate is flagged by the core
     ("Poisson rate x1000 in params: simulate", poisson_raised(lambda sim: jaxsnn.simulate(sim, 2.0)),
      JaxsnnError, POISSON),
@@ -422,8 +450,22 @@ def sim_set_list_of_dicts(tmp_path):
     np.testing.assert_array_equal(got.to_numpy(), want.to_numpy())
 
 
+def numpy_amplitudes(tmp_path):
+    """np.float32 amplitudes of dc and noise generators are currents like Python floats (same dynamics)."""
+    def V_m(kind, value):
+        net = jaxsnn.Network()
+        n = net.create("iaf_psc_delta")
+        g = net.create(kind, params={"amplitude": value} if kind == "dc_generator" else {"mean": value, "std": value})
+        net.connect(g, n)
+        return float(jaxsnn.simulate(net.build(), 5.0).get(n)["V_m"].iloc[0])
+
+    for kind in ("dc_generator", "noise_generator"):
+        assert V_m(kind, np.float32(300.0)) == V_m(kind, 300.0) != -70.0
+
+
 # (id, check(tmp_path))
 HOLDS = [
+    ("np.float32 amplitudes of dc and noise generators", numpy_amplitudes),
     ("Simulation.set takes a list of one dict per node", sim_set_list_of_dicts),
     ("parrots: 200 spikes in one step each are all delivered", parrot_multiplicity_delivered),
     ("iaf_psc_exp tau_syn_ex=1e-6 gives NEST's V_m", x64(exp_tiny_tau_syn_is_nests)),

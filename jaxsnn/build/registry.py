@@ -368,11 +368,13 @@ def _check_current_generator(where, base, v, h):
     if math.isfinite(v["stop"]) and v["stop"] < v["start"]:
         raise bad_value(f"{where}: stop", v["stop"], f"stop >= start required (start {v['start']} ms)")
     if base == "dc_generator":
-        if not (isinstance(v["amplitude"], (int, float)) and math.isfinite(v["amplitude"])):
-            raise bad_value(f"{where}: amplitude", v["amplitude"], "a current in pA")
+        if not _real(v["amplitude"]):
+            raise bad_value(f"{where}: amplitude", v["amplitude"], "a current in pA (a finite number)")
     elif base == "step_current_generator":
-        t = np.asarray(v["amplitude_times"], float).ravel()
-        a = np.asarray(v["amplitude_values"], float).ravel()
+        t = _flat_floats(f"{where}: amplitude_times", v["amplitude_times"], "times in ms")
+        a = _flat_floats(f"{where}: amplitude_values", v["amplitude_values"], "currents in pA")
+        checks.finite(f"{where}: amplitude_values", a)
+        checks.first_bad(f"{where}: amplitude_times", t, np.isinf(t), "finite times in ms")
         if len(t) != len(a):
             raise bad_value(f"{where}: amplitude_values", f"<{len(a)} values>",
                             f"one value per amplitude time ({len(t)}): Amplitude times and values have to be "
@@ -386,14 +388,20 @@ def _check_current_generator(where, base, v, h):
             raise bad_value(f"{where}: amplitude_times", float(t[np.argmax(tics % tps != 0)]),
                             f"times on the grid of the resolution ({h} ms), or allow_offgrid_times=True: "
                             "step_current_generator: Time point is not representable in current resolution.")
+        checks.first_bad(f"{where}: amplitude_times", t, t / h > checks.MAX_SPIKE_STEP + 1,
+                         f"at most {checks.MAX_SPIKE_STEP} steps ({checks.MAX_SPIKE_STEP * h:.6g} ms): the schedule's "
+                         "steps are int32, and a later time would wrap around")
         steps = step_current_steps(t, tps, v["allow_offgrid_times"])
+        checks.first_bad(f"{where}: amplitude_times", t, steps > checks.MAX_SPIKE_STEP,
+                         f"at most {checks.MAX_SPIKE_STEP} steps ({checks.MAX_SPIKE_STEP * h:.6g} ms): the schedule's "
+                         "steps are int32, and a later time would wrap around")
         if (np.diff(steps) <= 0).any():
             raise bad_value(f"{where}: amplitude_times", t.tolist(), "step_current_generator: amplitude times must be "
                             "at strictly increasing time steps.")
         v["amplitude_times"], v["amplitude_values"] = t, a
     else:  # noise_generator
         for name in ("mean", "std", "std_mod", "frequency", "phase"):
-            if not (isinstance(v[name], (int, float)) and math.isfinite(v[name])):
+            if not _real(v[name]):
                 raise bad_value(f"{where}: {name}", v[name], "a finite number")
         if v["std"] < 0 or v["std_mod"] < 0:
             raise bad_value(f"{where}: std/std_mod", (v["std"], v["std_mod"]), "The standard deviation cannot be "
@@ -407,6 +415,20 @@ def _check_current_generator(where, base, v, h):
         if not (isinstance(dt, (int, float)) and dt > 0 and abs(dt / h - round(dt / h)) < 1e-9):
             raise bad_value(f"{where}: dt", dt, f"a positive multiple of the resolution {h} ms (NEST: "
                             "StepMultipleRequired)")
+
+
+def _real(x) -> bool:
+    """A finite real number: Python's or NumPy's (np.float32 included), not a bool or a string."""
+    return (isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, (bool, np.bool_))
+            and math.isfinite(x))
+
+
+def _flat_floats(where, value, what) -> np.ndarray:
+    """A schedule's list of numbers (one flat list; strings, bools and nested lists are refused)."""
+    a = checks.floats(where, value)
+    if a.ndim > 1:
+        raise bad_value(where, checks._show(value), f"one flat list of {what}")
+    return a.reshape(-1)
 
 
 def step_current_steps(times, tics_per_step, offgrid) -> np.ndarray:
