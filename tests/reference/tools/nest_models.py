@@ -54,7 +54,8 @@ def run_model(case):
         if "multiplicities" in inp:
             sp["spike_multiplicities"] = inp["multiplicities"]
         sg = nest.Create("spike_generator", params=sp)
-        nest.Connect(sg, neuron, syn_spec={"weight": inp.get("conn_weight", 1.0), "delay": inp["delay"]})
+        nest.Connect(sg, neuron, syn_spec={"weight": inp.get("conn_weight", 1.0), "delay": inp["delay"],
+                                           "receptor_type": inp.get("receptor_type", 0)})
     rec = case.get("recordables", [])
     mm = None
     if rec:

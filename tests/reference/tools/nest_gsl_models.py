@@ -1,0 +1,148 @@
+"""NEST 3.10 reference cases for the conductance-based, adaptive, Hodgkin–Huxley, MAT and multi-receptor
+neurons (kind "model", schema in tests/reference/README.md), and a checker for them.
+
+Run with a Python that has nest-simulator 3.10.0 installed:
+    python nest_gsl_models.py write OUTDIR          # (re)make every case file below into OUTDIR
+    python nest_gsl_models.py check FILE_OR_DIR...  # re-run case files through NEST, report any difference
+Each scenario drives one neuron with strong excitatory and inhibitory spike input (drawn by numpy once and
+stored), DC input, refractoriness and (adaptive models) spike-triggered adaptation, and records every
+recordable of the model at every step. Weights are nS for conductance-based models, pA otherwise.
+"""
+import json
+import os
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import nest  # noqa: E402
+from nest_models import model_case, poisson_grid_times, run_model  # noqa: E402
+
+nest.set_verbosity("M_ERROR")
+GENERATOR = "nest_gsl_models.py"
+
+# model: (short name, weight unit scale: excitatory weight, inhibitory weight, I_e that makes it fire)
+MODELS = {
+    "iaf_cond_exp": ("cond_exp", 6.0, -12.0, 400.0),
+    "iaf_cond_alpha": ("cond_alpha", 3.0, -6.0, 420.0),
+    "iaf_cond_beta": ("cond_beta", 3.0, -6.0, 420.0),
+    "aeif_cond_alpha": ("aeif_cond_alpha", 3.0, -6.0, 800.0),
+    "aeif_cond_exp": ("aeif_cond_exp", 4.0, -8.0, 800.0),
+    "aeif_psc_alpha": ("aeif_psc_alpha", 60.0, -120.0, 800.0),
+    "aeif_psc_exp": ("aeif_psc_exp", 90.0, -180.0, 800.0),
+    "aeif_psc_delta": ("aeif_psc_delta", 1.0, -2.0, 500.0),
+    "hh_psc_alpha": ("hh_psc_alpha", 60.0, -120.0, 500.0),
+    "hh_cond_exp_traub": ("hh_traub", 4.0, -16.0, 50.0),
+    "mat2_psc_exp": ("mat2", 80.0, -160.0, 500.0),
+    "amat2_psc_exp": ("amat2", 80.0, -160.0, 250.0),
+}
+MULTI = {
+    "iaf_psc_alpha_multisynapse": ("psc_alpha_multi", {"tau_syn": [0.5, 2.0, 8.0]}, [150.0, -200.0, 60.0], 200.0),
+    "aeif_cond_alpha_multisynapse": ("aeif_alpha_multi", {"tau_syn": [0.5, 2.0, 8.0], "E_rev": [0.0, -85.0, 0.0]},
+                                     [3.0, 6.0, 1.0], 500.0),
+    "aeif_cond_beta_multisynapse": ("aeif_beta_multi", {"tau_rise": [0.2, 0.5, 1.0], "tau_decay": [1.0, 4.0, 10.0],
+                                                        "E_rev": [0.0, -85.0, 0.0]}, [3.0, 6.0, 1.0], 500.0),
+}
+
+
+def recordables(model, params):
+    nest.ResetKernel()
+    return sorted(nest.Create(model, params=params).get("recordables"))
+
+
+def cases_for(model, seed):
+    short, w_ex, w_in, i_e = MODELS[model]
+    rng = np.random.default_rng(seed)
+    rec = recordables(model, {})
+    c = []
+    ex = poisson_grid_times(rng, 2000.0, 1.0, 195.0, 0.1)
+    inh = poisson_grid_times(rng, 600.0, 1.0, 195.0, 0.1)
+    c.append(model_case(f"{short}_random_drive", model, {"I_e": i_e}, 200.0, recordables=rec, inputs=[
+        dict(times=ex, weights=[w_ex] * len(ex), delay=1.0),
+        dict(times=inh, weights=[w_in] * len(inh), delay=1.5)],
+        note="random excitatory (2 kHz) and inhibitory (600 Hz) spike trains, drawn by numpy, stored; repeated "
+             "times are separate events in the same step"))
+    c.append(model_case(f"{short}_strong_input", model, {}, 80.0, recordables=rec, inputs=[
+        dict(times=[5.0, 5.0, 5.1, 20.0, 20.0, 20.0, 30.0, 45.0, 45.2, 60.0],
+             weights=[w_ex * 20, w_ex * 20, w_ex * 20, w_ex * 40, w_ex * 30, w_in * 10, w_in * 60, w_ex * 50,
+                      w_ex * 50, w_ex * 100], delay=1.0)],
+        note="few very strong excitatory and inhibitory events (the integrator shrinks its step), spikes, "
+             "refractoriness"))
+    dc = dict(model="dc_generator", params={"amplitude": 1.5 * i_e, "start": 10.0, "stop": 90.0}, weight=1.0,
+              delay=1.0)
+    params = {"t_ref": 5.0} if "t_ref" in nest.GetDefaults(model) else {}
+    c.append(model_case(f"{short}_dc_two_runs", model, params, 150.0, recordables=rec, currents=[dc],
+                        inputs=[dict(times=[40.0, 40.0, 41.3, 100.0], weights=[w_ex * 5, w_in * 5, w_ex * 8, w_ex * 10],
+                                     delay=2.0)],
+                        segments=[dict(t=57.3), dict(t=92.7, set={"neuron": {"I_e": 0.5 * i_e}})],
+                        note="dc_generator from 10 to 90 ms, a long refractory period where the model has one, "
+                             "two Simulate calls with I_e set in between (the integration step is carried over)"))
+    if model in ("iaf_cond_exp", "aeif_cond_alpha", "hh_psc_alpha"):
+        ex = poisson_grid_times(rng, 1500.0, 1.0, 95.0, 0.05)
+        c.append(model_case(f"{short}_resolution_005", model, {"I_e": 0.8 * i_e}, 100.0, dt=0.05, recordables=rec,
+                            inputs=[dict(times=ex, weights=[w_ex] * len(ex), delay=0.55)],
+                            note="resolution 0.05 ms, delay 0.55 ms"))
+    return c
+
+
+def multi_cases(model, seed):
+    short, params, weights, i_e = MULTI[model]
+    rng = np.random.default_rng(seed)
+    rec = recordables(model, params)
+    inputs = []
+    for port, w in enumerate(weights, start=1):
+        times = poisson_grid_times(rng, 800.0, 1.0, 195.0, 0.1)
+        inputs.append(dict(times=times, weights=[w] * len(times), delay=1.0 + 0.1 * port, receptor_type=port))
+    return [model_case(f"{short}_random_drive", model, dict(params, I_e=0.6 * i_e), 200.0, recordables=rec,
+                       inputs=inputs,
+                       note="random spike trains on each receptor port (1-based), one time constant per port")]
+
+
+def all_cases():
+    c = []
+    for i, model in enumerate(MODELS):
+        c += cases_for(model, 20261207 + i)
+    for i, model in enumerate(MULTI):
+        c += multi_cases(model, 20261307 + i)
+    for case in c:
+        case["generator"] = GENERATOR
+    return c
+
+
+def write(outdir, only=None):
+    os.makedirs(outdir, exist_ok=True)
+    for case in all_cases():
+        if only and case["model"] not in only:
+            continue
+        case["expected"] = run_model(case)
+        path = os.path.join(outdir, f"{case['name']}.json")
+        with open(path, "w") as f:
+            json.dump(case, f, separators=(",", ":"))
+            f.write("\n")
+        print(f"{os.path.getsize(path) / 1e3:8.1f} kB  {len(case['expected']['spike_times']):4d} spikes  {path}")
+
+
+def check(paths):
+    files = []
+    for p in paths:
+        files += sorted(os.path.join(p, f) for f in os.listdir(p) if f.endswith(".json")) if os.path.isdir(p) else [p]
+    bad = 0
+    for path in files:
+        with open(path) as f:
+            case = json.load(f)
+        if case.get("generator") != GENERATOR:
+            continue
+        same = json.loads(json.dumps(run_model(case))) == case["expected"]
+        bad += not same
+        print(("ok      " if same else "DIFFERS ") + path)
+    print(f"{bad} case(s) differ")
+    return bad
+
+
+if __name__ == "__main__":
+    if len(sys.argv) < 3 or sys.argv[1] not in ("write", "check"):
+        sys.exit(__doc__)
+    if sys.argv[1] == "write":
+        write(sys.argv[2], sys.argv[3:])
+    else:
+        sys.exit(1 if check(sys.argv[2:]) else 0)
