@@ -1,0 +1,22 @@
+"""aeif_cond_exp: adaptive exponential integrate-and-fire neuron with conductance-based exponential synapses, as NEST 3.10
+integrates it. Equations, update order and parity: :mod:`._aeif` (kind ``"cond_exp"``).
+"""
+from __future__ import annotations
+
+from . import _aeif
+
+NAME = "aeif_cond_exp"
+KIND = "cond_exp"
+PARAMETERS = _aeif.parameters(KIND)
+STATE = _aeif.ROWS[KIND]
+RECORDABLES = tuple(k for k in STATE if not k.startswith("d"))
+check = _aeif.check
+rhs = _aeif.rhs_of(KIND)
+
+
+def update(p, s, ex, inh, I_stim, *, h, refractory_counts, slab=None):
+    return _aeif.update(KIND, p, s, ex, inh, I_stim, h=h, refractory_counts=refractory_counts, slab=slab)
+
+
+def record(p, s):
+    return {k: s[k] for k in RECORDABLES}
