@@ -29,6 +29,7 @@ import math
 
 import jax.numpy as jnp
 
+from ..core.iaf_psc_delta import refractory_steps
 from ._rkf45 import evolve, product, quotient, yp_control
 
 EXP = jnp.exp  # XLA's exponential (the C library's can differ in the last bit)
@@ -153,7 +154,12 @@ def _after(kind: str):
     return after
 
 
-def update(kind: str, p: dict, s: dict, ex, inh, I_stim, *, h: float, refractory_counts, slab=None):
+def host_constants(p: dict, tics_per_step: int) -> dict:
+    """NEST's pre_run_hook: t_ref in steps."""
+    return dict(refractory_counts=refractory_steps(p["t_ref"], tics_per_step))
+
+
+def update(kind: str, p: dict, k: dict, s: dict, ex, inh, I_stim, *, h: float, slab=None):
     """One simulation step of length ``h``. ``s``: the rows of ``ROWS[kind]``, r (refractory steps left),
     h_int (the carried integration step), I_stim (the previous step's generator current); ``ex`` / ``inh``: this step's summed spike weights of each sign (inh ≤ 0; delta: ``ex`` is the
     sum of all, ``inh`` unused). Returns (state, number of spikes in the step)."""
@@ -161,7 +167,7 @@ def update(kind: str, p: dict, s: dict, ex, inh, I_stim, *, h: float, refractory
     nz0 = jnp.zeros_like(s["V_m"])
     aux = dict(p, r=s["r"], I_stim=s["I_stim"], n_spikes=jnp.zeros(s["V_m"].shape, jnp.int32),
                V_peak_eff=jnp.where(p["Delta_T"] > 0.0, p["V_peak"], p["V_th"]),
-               refractory_counts=jnp.broadcast_to(refractory_counts, s["V_m"].shape))
+               refractory_counts=jnp.broadcast_to(k["refractory_counts"], s["V_m"].shape))
     if kind == "delta":
         aux.update(pending=ex + nz0, Delta_T_inv=1.0 / p["Delta_T"], C_m_inv=1.0 / p["C_m"], tau_w_inv=1.0 / p["tau_w"])
     tol = p["gsl_error_tol"]

@@ -11,12 +11,13 @@ PARAMETERS = _aeif.parameters(KIND)
 STATE = _aeif.ROWS[KIND]
 RECORDABLES = tuple(k for k in STATE if not k.startswith("d"))
 check = _aeif.check
+host_constants = _aeif.host_constants
 rhs = _aeif.rhs_of(KIND)
 
 
-def update(p, s, ex, inh, I_stim, *, h, refractory_counts, slab=None):
-    return _aeif.update(KIND, p, s, ex, inh, I_stim, h=h, refractory_counts=refractory_counts, slab=slab)
+def update(p, k, s, ex, inh, I_stim, *, h, slab=None):
+    return _aeif.update(KIND, p, k, s, ex, inh, I_stim, h=h, slab=slab)
 
 
-def record(p, s):
+def record(p, s, h):
     return {k: s[k] for k in RECORDABLES}

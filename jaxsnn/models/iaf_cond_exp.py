@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
+from ..core.iaf_psc_delta import refractory_steps
 from ._rkf45 import evolve, product, quotient, y_control
 
 NAME = "iaf_cond_exp"
@@ -81,11 +82,16 @@ def rhs(y, a, nz):
                       quotient(-g_in, a["tau_syn_in"], nz)])
 
 
-def update(p: dict, s: dict, ex, inh, I_stim, *, h: float, refractory_counts, slab=None):
+def host_constants(p: dict, tics_per_step: int) -> dict:
+    """NEST's pre_run_hook: t_ref in steps."""
+    return dict(refractory_counts=refractory_steps(p["t_ref"], tics_per_step))
+
+
+def update(p: dict, k: dict, s: dict, ex, inh, I_stim, *, h: float, slab=None):
     """One simulation step of length ``h``. ``s``: V_m, g_ex, g_in, r (refractory steps left), h_int (the
     carried integration step), I_stim (the generators' current of the previous step); ``ex`` / ``inh``:
     this step's summed spike weights of each sign (inh ≤ 0); ``I_stim``: this step's generator current.
-    Returns (state, spiked)."""
+    ``k``: :func:`host_constants`. Returns (state, spiked)."""
     aux = dict(p, r=s["r"], I_stim=s["I_stim"])
     y, h_int, _ = evolve(rhs, jnp.stack([s["V_m"], s["g_ex"], s["g_in"]]), s["h_int"], aux, step=h,
                          control=CONTROL, slab=slab)
@@ -94,9 +100,9 @@ def update(p: dict, s: dict, ex, inh, I_stim, *, h: float, refractory_counts, sl
     refractory = r > 0
     spiked = ~refractory & (V_m >= p["V_th"])
     V_m = jnp.where(refractory | spiked, p["V_reset"], V_m)
-    r = jnp.where(refractory, r - 1, jnp.where(spiked, refractory_counts, r))
+    r = jnp.where(refractory, r - 1, jnp.where(spiked, k["refractory_counts"], r))
     return dict(V_m=V_m, g_ex=g_ex, g_in=g_in, r=r, h_int=h_int, I_stim=I_stim), spiked
 
 
-def record(p: dict, s: dict) -> dict:
+def record(p: dict, s: dict, h: float) -> dict:
     return {"V_m": s["V_m"], "g_ex": s["g_ex"], "g_in": s["g_in"]}
