@@ -30,9 +30,10 @@ import math
 import jax.numpy as jnp
 
 from ..core.iaf_psc_delta import refractory_steps
+from . import _libm
 from ._rkf45 import evolve, product, quotient, yp_control
 
-EXP = jnp.exp  # XLA's exponential (the C library's can differ in the last bit)
+EXP = _libm.exp  # the C library's exponential, bit for bit
 
 COMMON = {  # name: (default, unit, doc), NEST's order
     "V_peak": (0.0, "mV", "spike detection threshold (Δ_T > 0)"),
@@ -161,7 +162,8 @@ def host_constants(p: dict, tics_per_step: int) -> dict:
 
 def update(kind: str, p: dict, k: dict, s: dict, ex, inh, I_stim, *, h: float, slab=None):
     """One simulation step of length ``h``. ``s``: the rows of ``ROWS[kind]``, r (refractory steps left),
-    h_int (the carried integration step), I_stim (the previous step's generator current); ``ex`` / ``inh``: this step's summed spike weights of each sign (inh ≤ 0; delta: ``ex`` is the
+    h_int (the carried integration step), I_stim (the previous step's generator current); ``ex`` / ``inh``:
+    this step's summed spike weights of each sign (inh ≤ 0; delta: ``ex`` is the
     sum of all, ``inh`` unused). Returns (state, number of spikes in the step)."""
     rows = ROWS[kind]
     nz0 = jnp.zeros_like(s["V_m"])

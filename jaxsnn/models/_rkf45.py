@@ -41,7 +41,8 @@ which is the better choice for tiny populations. Both give the same bits: lanes 
 """
 from __future__ import annotations
 
-from typing import Any, Callable, NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp

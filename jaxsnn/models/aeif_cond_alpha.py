@@ -1,5 +1,5 @@
-"""aeif_cond_alpha: adaptive exponential integrate-and-fire neuron with conductance-based alpha-shaped synapses, as NEST 3.10
-integrates it. Equations, update order and parity: :mod:`._aeif` (kind ``"cond_alpha"``).
+"""aeif_cond_alpha: adaptive exponential integrate-and-fire neuron with conductance-based alpha-shaped synapses,
+as NEST 3.10 integrates it. Equations, update order and parity: :mod:`._aeif` (kind ``"cond_alpha"``).
 """
 from __future__ import annotations
 

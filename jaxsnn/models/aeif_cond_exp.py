@@ -1,5 +1,5 @@
-"""aeif_cond_exp: adaptive exponential integrate-and-fire neuron with conductance-based exponential synapses, as NEST 3.10
-integrates it. Equations, update order and parity: :mod:`._aeif` (kind ``"cond_exp"``).
+"""aeif_cond_exp: adaptive exponential integrate-and-fire neuron with conductance-based exponential synapses, as
+NEST 3.10 integrates it. Equations, update order and parity: :mod:`._aeif` (kind ``"cond_exp"``).
 """
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""aeif_psc_alpha: adaptive exponential integrate-and-fire neuron with alpha-shaped synaptic currents, as NEST 3.10
-integrates it. Equations, update order and parity: :mod:`._aeif` (kind ``"psc_alpha"``).
+"""aeif_psc_alpha: adaptive exponential integrate-and-fire neuron with alpha-shaped synaptic currents, as NEST
+3.10 integrates it. Equations, update order and parity: :mod:`._aeif` (kind ``"psc_alpha"``).
 """
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""aeif_psc_delta: adaptive exponential integrate-and-fire neuron with delta synapses (a spike moves V_m), as NEST 3.10
-integrates it. Equations, update order and parity: :mod:`._aeif` (kind ``"delta"``).
+"""aeif_psc_delta: adaptive exponential integrate-and-fire neuron with delta synapses (a spike moves V_m), as
+NEST 3.10 integrates it. Equations, update order and parity: :mod:`._aeif` (kind ``"delta"``).
 """
 from __future__ import annotations
 

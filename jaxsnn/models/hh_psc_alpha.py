@@ -1,0 +1,33 @@
+"""hh_psc_alpha: Hodgkin–Huxley neuron with alpha-shaped synaptic currents, as NEST 3.10 integrates it.
+Equations, update order and parity: :mod:`._hh` (kind ``"psc_alpha"``).
+"""
+from __future__ import annotations
+
+from . import _hh
+
+NAME = "hh_psc_alpha"
+KIND = "psc_alpha"
+PARAMETERS = _hh.parameters(KIND)
+STATE = _hh.ROWS[KIND]
+RECORDABLES = _hh.RECORDABLES[KIND]
+rhs = _hh.rhs_of(KIND)
+
+
+def check(p):
+    _hh.check(KIND, p)
+
+
+def initial_state(p):
+    return _hh.initial_state(KIND, p)
+
+
+def host_constants(p, tics_per_step):
+    return _hh.host_constants(KIND, p, tics_per_step)
+
+
+def update(p, k, s, ex, inh, I_stim, *, h, slab=None):
+    return _hh.update(KIND, p, k, s, ex, inh, I_stim, h=h, slab=slab)
+
+
+def record(p, s, h):
+    return _hh.record(KIND, p, s, h)

@@ -1,0 +1,142 @@
+"""Replay a NEST ``model`` case (tests/reference/README.md) through one model module's update alone.
+
+    python -m jaxsnn.testing.single_neuron CASE.json [...]        (float64)
+
+For the conductance-based, adaptive, Hodgkin–Huxley models (:mod:`jaxsnn.models.iaf_cond_exp` and the
+others with ``update(p, k, s, ex, inh, I_stim, h=...)``): the case's spike generators and dc generators
+become per-step input arrays exactly as NEST delivers them (an event emitted at grid time t with delay d
+acts in step round(t/h) − 1 + d/h; excitatory and inhibitory sums in arrival order, or one sum for a
+single-channel model; a generator's current of step k acts from step k + 1 on), and one neuron is
+advanced with ``lax.scan``, segment by segment, with ``set`` between segments. It prints, per case,
+whether the spikes are NEST's and the largest deviation of every recordable; :func:`replay` returns our
+spikes and traces.
+"""
+from __future__ import annotations
+
+import importlib
+import json
+import math
+import sys
+
+import numpy as np
+
+TICS_PER_MS = 1000
+MODULES = {  # NEST model -> module under jaxsnn.models
+    "iaf_cond_exp": "iaf_cond_exp", "iaf_cond_alpha": "iaf_cond_alpha", "iaf_cond_beta": "iaf_cond_beta",
+    "aeif_cond_alpha": "aeif_cond_alpha", "aeif_cond_exp": "aeif_cond_exp", "aeif_psc_alpha": "aeif_psc_alpha",
+    "aeif_psc_exp": "aeif_psc_exp", "aeif_psc_delta": "aeif_psc_delta", "hh_psc_alpha": "hh_psc_alpha",
+    "hh_cond_exp_traub": "hh_cond_exp_traub",
+}
+
+
+def _steps(t_ms: float, tps: int) -> int:
+    """Time(Time::ms(t)).get_steps(): round to tics (half up), then up to whole steps."""
+    return -(-math.floor(t_ms * TICS_PER_MS + 0.5) // tps)
+
+
+def inputs(case: dict):
+    """(ex, inh, total, current) per step: summed excitatory (> 0) and inhibitory (≤ 0) event weights, the
+    sum of all, and the dc generators' current that arrives in each step."""
+    h = case["resolution"]
+    tps = round(h * TICS_PER_MS)
+    n = round(case["t_sim"] / h)
+    ex, inh, tot, cur = (np.zeros(n) for _ in range(4))
+    arrivals = [[] for _ in range(n)]
+    for inp in case.get("inputs", []):
+        d = _steps(inp["delay"], tps)
+        w = inp.get("weights", [1.0] * len(inp["times"]))
+        m = inp.get("multiplicities", [1] * len(inp["times"]))
+        for t, wi, mi in zip(inp["times"], w, m):
+            k = _steps(t, tps) - 1 + d
+            if k < n:
+                arrivals[k].append((wi * inp.get("conn_weight", 1.0)) * mi)
+    for k, events in enumerate(arrivals):
+        for s in events:  # Python floats: NEST's order and rounding
+            tot[k] += s
+            if s > 0:
+                ex[k] += s
+            else:
+                inh[k] += s
+    for c in case.get("currents", []):
+        if c["model"] != "dc_generator":
+            raise ValueError(f"single_neuron: current generator {c['model']!r} is not supported (dc_generator)")
+        p = c["params"]
+        start, d = _steps(p.get("start", 0.0), tps), _steps(c["delay"], tps)
+        stop = _steps(p["stop"], tps) if math.isfinite(p.get("stop", math.inf)) else math.inf
+        for s in range(n):  # active in step s iff start < s + 2 <= stop; acts d steps later
+            if start < s + 2 <= stop and s + d < n:
+                cur[s + d] += c["weight"] * p.get("amplitude", 0.0)
+    return ex, inh, tot, cur
+
+
+def replay(case: dict, slab=None):
+    """Our (spike times, {recordable: trace}) for ``case``, in float64."""
+    import jax
+
+    jax.config.update("jax_enable_x64", True)
+    import jax.numpy as jnp
+
+    mod = importlib.import_module("jaxsnn.models." + MODULES[case["model"]])
+    h = case["resolution"]
+    tps = round(h * TICS_PER_MS)
+    ex, inh, tot, cur = inputs(case)
+    if getattr(mod, "KIND", "") == "delta":
+        ex = tot
+    p = {k: v[0] for k, v in mod.PARAMETERS.items()}
+    p.update({k: v for k, v in case["params"].items() if k in p})
+    init = mod.initial_state(p) if hasattr(mod, "initial_state") else {}
+    s = {k: jnp.array([float(case["params"].get(k, init.get(k, p["E_L"] if k == "V_m" else 0.0)))])
+         for k in mod.STATE}
+    s.update(r=jnp.array([0], jnp.int32), h_int=jnp.array([h]), I_stim=jnp.array([0.0]))
+    k0, spikes, out = 0, [], {r: [] for r in case["recordables"]}
+    for seg in case["segments"]:
+        for label, q in seg.get("set", {}).items():
+            if label != "neuron":
+                raise ValueError(f"single_neuron: set on {label!r} is not supported")
+            p.update(q)
+        P = {k: jnp.array([v]) for k, v in p.items()}
+        K = {k: jnp.asarray(np.asarray(v).reshape(1))
+             for k, v in mod.host_constants({k: np.array([v]) for k, v in p.items()}, tps).items()}
+
+        def body(st, x, P=P, K=K):
+            st, spk = mod.update(P, K, st, *(v[None] for v in x), h=h, slab=slab)
+            return st, (spk > 0, mod.record(P, st, h))
+
+        ns = round(seg["t"] / h)
+        sl = slice(k0, k0 + ns)
+        s, (spk, rec) = jax.jit(lambda st, xs: jax.lax.scan(body, st, xs))(
+            s, (jnp.asarray(ex[sl]), jnp.asarray(inh[sl]), jnp.asarray(cur[sl])))
+        spikes += [round(0.001 * ((k0 + k + 1) * tps), 6) for k in np.nonzero(np.asarray(spk)[:, 0])[0]]
+        for r in out:
+            out[r] += np.asarray(rec[r])[:, 0].tolist()
+        k0 += ns
+    return spikes, out
+
+
+def deviations(case: dict, spikes, out) -> dict:
+    """{recordable: largest deviation} (V_m absolute in mV, the others relative) and spikes' equality."""
+    e = case["expected"]
+    dev = {"spikes_equal": spikes == e["spike_times"]}
+    for r in case["recordables"]:
+        a, b = np.asarray(out[r][:len(e[r])]), np.asarray(e[r])
+        diff = np.abs(a - b)
+        dev[r] = float(diff.max()) if r == "V_m" else float((diff / np.maximum(np.abs(b), 1e-300)).max())
+    return dev
+
+
+def main(paths) -> int:
+    bad = 0
+    for path in paths:
+        with open(path) as f:
+            case = json.load(f)
+        dev = deviations(case, *replay(case))
+        ok = dev["spikes_equal"] and all(v <= 1e-6 for k, v in dev.items() if k != "spikes_equal")
+        bad += not ok
+        print(("PASS " if ok else "FAIL ") + path + "  " + ", ".join(f"{k}: {v:.2g}" if k != "spikes_equal"
+                                                                     else f"spikes {'same' if v else 'DIFFER'}"
+                                                                     for k, v in dev.items()))
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
