@@ -25,7 +25,9 @@ def load(path):
 
 
 FILES = case_files()
-MODEL = [f for f in FILES if load(f)["kind"] == "model" and load(f)["model"] != "parrot_neuron"]
+# the GSL-integrated, MAT and multisynapse models' cases have their own test (test_gsl_models.py)
+MODEL = [f for f in FILES if load(f)["kind"] == "model" and load(f)["model"] != "parrot_neuron"
+         and load(f).get("generator") != "nest_gsl_models.py"]
 PARROT = [f for f in FILES if load(f)["kind"] == "model" and load(f)["model"] == "parrot_neuron"]
 NOISE_STATS = [f for f in FILES if load(f)["kind"] == "noise_stats" and load(f)["n_targets"] > 5]
 NOISE_EXACT = [f for f in FILES if load(f)["kind"] == "noise_stats" and load(f)["n_targets"] <= 5]
