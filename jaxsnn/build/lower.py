@@ -35,9 +35,9 @@ from ..core.types import (
     State,
     Synapses,
 )
-from ..errors import bad_value
+from ..errors import JaxsnnError, bad_value
 from .network import GENERATORS, Network
-from .registry import CURRENT_GENERATORS, NEURONS, RECORDABLES, STDP_PARAMS, step_current_steps
+from .registry import CURRENT_GENERATORS, NEURONS, RECORDABLES, STDP_PARAMS, STDP_PL_PARAMS, step_current_steps
 
 NEVER = np.iinfo(np.int32).max  # the end of an open window: no step reaches it (simulate stops before)
 NEURON_PARAMS = ("E_L", "C_m", "tau_m", "t_ref", "V_th", "V_reset", "I_e", "V_min", "tau_minus")
@@ -91,6 +91,9 @@ def compile_network(net: Network, seed, *, slice_capacity: int | None = None, re
     L = _slice_length(net, syn, gen, rsteps, len(node_of_neuron))
     spec = _spec(net, syn, gen, rec, rsteps, L, pops, x64=x64, differentiable=differentiable, chunk_steps=chunk_steps,
                  slice_capacity=slice_capacity, record_capacity=record_capacity, weight_capacity=weight_capacity)
+    if differentiable and spec.stdp_rule == "stdp_pl":  # d(w^mu)/dw is infinite at w = 0, where depression ends
+        raise JaxsnnError("build(differentiable=True): stdp_pl_synapse_hom is not differentiable in jaxsnn; build "
+                          "without differentiable=True, or use stdp_synapse(_hom).")
     sg = gen["sg"]
     sg = sg[np.lexsort((sg[:, 0], sg[:, 1], sg[:, 0] // L))] if len(sg) else sg  # by slice, generator, step
     i32 = lambda a: jnp.asarray(a, jnp.int32)
@@ -201,21 +204,37 @@ def _stdp_rows(net, conns, M):
         m, part = net.models.get(c.model), slice(at, at + len(c.source))
         at = part.stop
         mdl[part] = models.index(c.model)
-        if m.base == "stdp_synapse_hom":
+        if m.base in ("stdp_synapse_hom", "stdp_pl_synapse_hom"):
             if c.model not in syn_params:
-                syn_params[c.model] = {k: m.defaults[k] for k in STDP_PARAMS}
-                table.append([m.defaults[k] for k in STDP_PARAMS])
+                names = STDP_PL_PARAMS if m.base == "stdp_pl_synapse_hom" else STDP_PARAMS
+                syn_params[c.model] = {k: m.defaults[k] for k in names}
+                # stdp_pl_synapse_hom's row: tau_plus, lambda, alpha, mu (in mu_plus's column), two unused 1s
+                table.append([m.defaults[k] for k in names] + [1.0] * (len(STDP_PARAMS) - len(names)))
             row[part] = list(syn_params).index(c.model)
         elif m.base == "stdp_synapse":
             row[part] = -2  # per-connection rows, appended below
             per_conn.append(np.stack([c.extra[k] for k in STDP_PARAMS], axis=1))
         else:
             row[part] = -1
+    _check_one_rule(net, models)
     if per_conn:
         extra = np.concatenate(per_conn)
         row[row == -2] = len(table) + np.arange(len(extra))
         table = table + extra.tolist()
     return mdl, row, np.asarray(table, float).reshape(-1, 6), models, syn_params
+
+
+def stdp_rule(net, models) -> str:
+    """The plasticity rule of a network's plastic synapses: "stdp_pl" (stdp_pl_synapse_hom) or "stdp"."""
+    return "stdp_pl" if any(net.models.get(m).base == "stdp_pl_synapse_hom" for m in models) else "stdp"
+
+
+def _check_one_rule(net, models):
+    bases = sorted({net.models.get(m).base for m in models} & {"stdp_synapse", "stdp_synapse_hom",
+                                                                "stdp_pl_synapse_hom"})
+    if "stdp_pl_synapse_hom" in bases and len(bases) > 1:
+        raise JaxsnnError(f"connect: one network uses {bases}; jaxsnn runs stdp_pl_synapse_hom only in networks "
+                          "whose other synapses are static (a network with both rules is not supported yet).")
 
 
 def _synapse_tables(net, neuron_of_node, N) -> dict:
@@ -500,7 +519,7 @@ def _spec(net, syn, gen, rec, rsteps, L, pops, *, x64, differentiable, chunk_ste
         record_capacity=int(record_capacity or max(16384, rec["recorded_max"] * chunk_steps * h * 0.1)),  # 100 Hz
         multimeter_rows=tuple(chunk_steps // iv + 1 for iv in rec["mm_interval"]),
         weight_capacity=int(weight_capacity) if rec["weight_recorders"] else 0,
-        stdp_single_row=len(table) == 1,
+        stdp_single_row=len(table) == 1, stdp_rule=stdp_rule(net, syn["models"]),
         stdp_unit_mu=tuple(bool(len(table)) and bool(np.all(table[:, k] == 1.0)) for k in (3, 4)),
         trace_per_source=syn["trace_per_source"], has_refractory_input=bool(_cat(pops, "refractory_input").any()),
         n_poisson_terms=gen["n_terms"], has_spike_generators=bool(len(gen["sg"])),

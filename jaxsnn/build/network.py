@@ -31,6 +31,7 @@ from . import checks
 from . import connect as rules
 from .nodes import NodeCollection
 from .registry import (
+    COMMON_PROPERTIES,
     CURRENT_GENERATORS,
     NEURONS,
     STDP_PARAMS,
@@ -408,17 +409,16 @@ class Network:
         syn_spec = dict(syn_spec or {})
         name = syn_spec.pop("synapse_model", "static_synapse")
         m = self.models.get(name, "synapse")
-        if src_kind != "neuron" and m.base != "static_synapse":
+        if src_kind != "neuron" and m.base not in ("static_synapse", "static_synapse_hom_w"):
             raise JaxsnnError(f"connect: {src_kind} connections must use a static synapse, not {name!r}.")
         where = f"connect(syn_spec) for {name!r}"
         check_params(m, syn_spec, where)
         if "weight_recorder" in syn_spec:
             raise JaxsnnError(f"{where}: set 'weight_recorder' with copy_model(..., {{'weight_recorder': wr}}).")
-        if m.base == "stdp_synapse_hom":
-            shared = [k for k in syn_spec if k in STDP_PARAMS]
-            if shared:
-                raise JaxsnnError(f"{where}: {shared} are common properties of stdp_synapse_hom; set them "
-                                  f"with copy_model('stdp_synapse_hom', 'my_syn', {{...}}).")
+        shared = [k for k in syn_spec if k in COMMON_PROPERTIES.get(m.base, ())]
+        if shared:  # NEST: 'Synapse parameter "weight" can only be set via SetDefaults() or CopyModel().'
+            raise JaxsnnError(f"{where}: {shared} are common properties of {m.base}; set them "
+                              f"with copy_model({m.base!r}, 'my_syn', {{...}}).")
         receptor = syn_spec.pop("receptor_type", m.defaults.get("receptor_type", 0))
         n = len(s)
         values = {}

@@ -49,6 +49,8 @@ RECORDABLES = {"iaf_psc_delta": ("V_m",), "iaf_psc_exp": ("I_syn_ex", "I_syn_in"
 
 STDP_PARAMS = ("tau_plus", "lambda", "alpha", "mu_plus", "mu_minus", "Wmax")
 STDP_DEFAULTS = {"tau_plus": 20.0, "lambda": 0.01, "alpha": 1.0, "mu_plus": 1.0, "mu_minus": 1.0, "Wmax": 100.0}
+STDP_PL_PARAMS = ("tau_plus", "lambda", "alpha", "mu")
+STDP_PL_DEFAULTS = {"tau_plus": 20.0, "lambda": 0.1, "alpha": 1.0, "mu": 0.4}
 
 SYNAPSES = {
     "static_synapse": {"weight": 1.0, "delay": 1.0, "weight_recorder": None, "receptor_type": 0},
@@ -58,7 +60,18 @@ SYNAPSES = {
     # plasticity parameters per connection
     "stdp_synapse": {"weight": 1.0, "delay": 1.0, "Kplus": 0.0, "weight_recorder": None, "receptor_type": 0,
                      **STDP_DEFAULTS},
+    # power-law STDP (jaxsnn.core.stdp_family); its rule parameters are common properties
+    "stdp_pl_synapse_hom": {"weight": 1.0, "delay": 1.0, "Kplus": 0.0, "weight_recorder": None, "receptor_type": 0,
+                            **STDP_PL_DEFAULTS},
+    # a static synapse whose weight is a common property
+    "static_synapse_hom_w": {"weight": 1.0, "delay": 1.0, "weight_recorder": None, "receptor_type": 0},
 }
+# NEST's *_hpc variants store targets more compactly; they compute the same numbers
+HPC_ALIASES = {f"{name}_hpc": name for name in SYNAPSES if name != "stdp_synapse_hom"} | {
+    "stdp_synapse_hom_hpc": "stdp_synapse_hom"}
+# properties that a homogeneous model keeps common to all its connections (CopyModel/SetDefaults only)
+COMMON_PROPERTIES = {"stdp_synapse_hom": STDP_PARAMS, "stdp_pl_synapse_hom": STDP_PL_PARAMS,
+                     "static_synapse_hom_w": ("weight",)}
 
 INF = math.inf
 DEVICES = {
@@ -106,6 +119,8 @@ class ModelRegistry:
         for kind, table in (("neuron", NEURONS), ("synapse", SYNAPSES), ("device", DEVICES)):
             for name, defaults in table.items():
                 self._models[name] = Model(name, name, kind, dict(defaults))
+        for alias, name in HPC_ALIASES.items():
+            self._models[alias] = Model(alias, name, "synapse", dict(SYNAPSES[name]))
         # NEST's voltmeter is a multimeter whose record_from is ["V_m"]
         self._models["voltmeter"] = Model("voltmeter", "multimeter", "device", dict(DEVICES["multimeter"]))
 
@@ -137,8 +152,9 @@ class ModelRegistry:
             check_neuron(where, {k: _one(where, k, v) for k, v in defaults.items()}, self.tics_per_step)
         elif old.kind == "device":
             defaults = check_device(where, old.base, defaults, self.resolution, self.tics_per_step)
-        elif old.base in ("stdp_synapse", "stdp_synapse_hom"):
-            check_stdp_params(old.base, {k: checks.floats(f"{where}: {k}", defaults[k]) for k in STDP_PARAMS}, where)
+        elif old.base in ("stdp_synapse", "stdp_synapse_hom", "stdp_pl_synapse_hom"):
+            names = STDP_PL_PARAMS if old.base == "stdp_pl_synapse_hom" else STDP_PARAMS
+            check_stdp_params(old.base, {k: checks.floats(f"{where}: {k}", defaults[k]) for k in names}, where)
         for k in ("weight", "delay", "Kplus"):
             if k in (params or {}):
                 checks.finite(f"{where}: {k}", checks.floats(f"{where}: {k}", defaults[k]))
@@ -235,7 +251,7 @@ def check_stdp_params(base: str, p: dict, where: str):
     the next event, e^(-inf) = 0) and any finite Wmax (Wmax = 0 follows NEST's NaN rules: the first
     update sets the weight to 0). Infinite or NaN parameters and tau_plus < 0 (traces growing without
     bound) are refused."""
-    for name in STDP_PARAMS:
+    for name in p:
         checks.finite(f"{where}: {name}", np.asarray(p[name], np.float64))
     tau = np.asarray(p["tau_plus"], np.float64)
     checks.first_bad(f"{where}: tau_plus", tau, tau < 0, "tau_plus >= 0 ms")

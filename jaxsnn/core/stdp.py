@@ -20,6 +20,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 from jax import lax
 
+from . import stdp_family
 from .events import set_where
 from .types import IN_DELAY, IN_ROW, IN_SOURCE, IN_SYNAPSE, IN_TRACE, OUT_DELAY, OUT_ROW, OUT_TARGET, OUT_TRACE
 
@@ -31,15 +32,24 @@ def _pow(x, mu, mu_is_one=False):
     return x if mu_is_one else jnp.power(x, mu)
 
 
-def facilitate(w, k, p, mu_is_one=False):
+def facilitate(w, k, p, mu_is_one=False, rule="stdp"):
+    if rule == "stdp_pl":  # stdp_pl_synapse_hom: w + λ w^μ k, no bound
+        return stdp_family.pl_facilitate(w, k, p[..., LAMBDA], p[..., MU_PLUS])
     norm = (w / p[..., WMAX]) + (p[..., LAMBDA] * _pow(1.0 - (w / p[..., WMAX]), p[..., MU_PLUS], mu_is_one) * k)
     return jnp.where(norm < 1.0, norm * p[..., WMAX], p[..., WMAX])
 
 
-def depress(w, k, p, mu_is_one=False):
+def depress(w, k, p, mu_is_one=False, rule="stdp"):
+    if rule == "stdp_pl":  # stdp_pl_synapse_hom: w − λ α w k, at least 0
+        return stdp_family.pl_depress(w, k, p[..., LAMBDA], p[..., ALPHA])
     norm = (w / p[..., WMAX]) - (p[..., ALPHA] * p[..., LAMBDA]
                                  * _pow(w / p[..., WMAX], p[..., MU_MINUS], mu_is_one) * k)
     return jnp.where(norm > 0.0, norm * p[..., WMAX], 0.0)
+
+
+def over_tau(spec, dt, tau):
+    """dt / τ₊ as the rule computes it: stdp_synapse divides, stdp_pl_synapse_hom multiplies by 1/τ₊."""
+    return dt * (1.0 / tau) if spec.stdp_rule == "stdp_pl" else dt / tau
 
 
 def ms(spec, stamp, dtype):
@@ -104,7 +114,7 @@ def facilitate_synapses(spec, table, pl, weight, rec, ok, post_stamp):
     p = rule_params(spec, table, rec[:, IN_ROW])
     term = _facilitation_term(spec, pl.pre.Kplus[rec[:, IN_TRACE]], pl.pre.t_last[rec[:, IN_SOURCE]], post_stamp,
                               rec[:, IN_DELAY], p)
-    w = facilitate(weight[e], term, p, spec.stdp_unit_mu[0])
+    w = facilitate(weight[e], term, p, spec.stdp_unit_mu[0], spec.stdp_rule)
     return set_where(weight, e, w, ok)
 
 
@@ -120,7 +130,7 @@ def _facilitation_term(spec, Kplus, t_last, post_stamp, D, p):
         minus_dt = ms(spec, t_last, dtype) - (ms(spec, post_stamp, dtype) + D * spec.resolution)
     else:
         minus_dt = ms(spec, t_last - post_stamp - D, dtype)
-    return Kplus * jnp.exp(minus_dt / p[..., TAU_PLUS])
+    return Kplus * jnp.exp(over_tau(spec, minus_dt, p[..., TAU_PLUS]))
 
 
 def on_presynaptic_spike(spec, nrn, table, syn_st, pl, e, rec, ok, sender, stamp, slice_start):
@@ -145,15 +155,15 @@ def on_presynaptic_spike(spec, nrn, table, syn_st, pl, e, rec, ok, sender, stamp
         if spec.has_parrot:  # a post spike of multiplicity n is n archive entries: n facilitations
             n = jnp.where(any_early, jnp.sum(early, axis=1), 0)
             return lax.fori_loop(0, jnp.max(n, initial=0), lambda i, v: jnp.where(
-                i < n, facilitate(v, term, p, spec.stdp_unit_mu[0]), v), w)
-        return jnp.where(any_early, facilitate(w, term, p, spec.stdp_unit_mu[0]), w)
+                i < n, facilitate(v, term, p, spec.stdp_unit_mu[0], spec.stdp_rule), v), w)
+        return jnp.where(any_early, facilitate(w, term, p, spec.stdp_unit_mu[0], spec.stdp_rule), w)
 
     w = lax.cond(jnp.any(any_early & ok), early_facilitation, lambda w: w, w)
-    w_dep = depress(w, kminus_before(spec, nrn, pl, tgt, stamp, D), p, spec.stdp_unit_mu[1])
+    w_dep = depress(w, kminus_before(spec, nrn, pl, tgt, stamp, D), p, spec.stdp_unit_mu[1], spec.stdp_rule)
     w = jnp.where(plastic, w_dep, w)
     syn_st = syn_st.replace(weight=set_where(syn_st.weight, e, w, ok), reported=set_where(syn_st.reported, e, w, ok))
     if not spec.trace_per_source:  # else update_source_traces, once per spike
-        decay = jnp.exp(_diff_ms(spec, pl.pre.t_last[sender], stamp, dtype) / p[..., TAU_PLUS])
+        decay = jnp.exp(over_tau(spec, _diff_ms(spec, pl.pre.t_last[sender], stamp, dtype), p[..., TAU_PLUS]))
         Kplus = pl.pre.Kplus[trace] * decay + 1.0  # every synapse of a trace writes the same value
         at = jnp.where(ok & plastic, trace, pl.pre.Kplus.shape[0])
         pl = pl.replace(pre=pl.pre.replace(Kplus=pl.pre.Kplus.at[at].set(Kplus, mode="drop")))
@@ -164,6 +174,7 @@ def update_source_traces(spec, syn, table, pl, senders, stamps, valid):
     """K₊ ← K₊ e^{(t_last − t) / τ₊} + 1 for the pre spikes ``senders`` (``stamps``) when every source has
     one trace and τ₊ is shared (``spec.trace_per_source``): once per spike, not once per synapse."""
     trace = syn.source_trace[senders]
-    decay = jnp.exp(_diff_ms(spec, pl.pre.t_last[senders], stamps, pl.pre.Kplus.dtype) / table[0, TAU_PLUS])
+    decay = jnp.exp(over_tau(spec, _diff_ms(spec, pl.pre.t_last[senders], stamps, pl.pre.Kplus.dtype),
+                             table[0, TAU_PLUS]))
     Kplus = pl.pre.Kplus[trace] * decay + 1.0
     return pl.replace(pre=pl.pre.replace(Kplus=set_where(pl.pre.Kplus, trace, Kplus, valid & (trace >= 0))))

@@ -87,6 +87,9 @@ class Spec:
     n_currents: int = 0  # current generator connections (dc, step_current, noise): 0: no current input
     has_noise: bool = False  # some of them are noise_generator connections
     current_receptor1: bool = False  # some currents go to iaf_psc_exp's receptor 1 (filtered like I_syn_ex)
+    # the plasticity rule of the plastic synapses: "stdp" (stdp_synapse(_hom)) or "stdp_pl" (stdp_pl_synapse_hom,
+    # whose Params.stdp rows are tau_plus, lambda, alpha, mu, 1, 1)
+    stdp_rule: str = "stdp"
 
     @property
     def has_parrot(self):

@@ -114,6 +114,7 @@ def _selected(cols, synapse_model, source, target) -> dict:
 
 
 STDP_COLUMNS = ("tau_plus", "lambda", "alpha", "mu_plus", "mu_minus", "Wmax")  # the order of params.stdp
+STDP_PL_COLUMNS = ("tau_plus", "lambda", "alpha", "mu")  # stdp_pl_synapse_hom's rows of params.stdp
 
 
 def _neuron_connections(sim, synapse_model=None, source=None, target=None) -> dict:
@@ -134,7 +135,8 @@ def _neuron_connections(sim, synapse_model=None, source=None, target=None) -> di
     if sim.spec.has_plastic:
         row, plastic = rows[:, OUT_ROW], rows[:, OUT_ROW] >= 0
         table = np.asarray(sim.params.stdp)
-        for k, name in enumerate(STDP_COLUMNS):
+        names = STDP_PL_COLUMNS if sim.spec.stdp_rule == "stdp_pl" else STDP_COLUMNS
+        for k, name in enumerate(names):
             cols[name] = np.where(plastic, table[np.maximum(row, 0), k], np.nan)
         Kplus = np.asarray(sim.state.plasticity.pre.Kplus)
         cols["Kplus"] = np.where(plastic, Kplus[rows[:, OUT_TRACE]], np.nan)

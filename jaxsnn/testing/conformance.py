@@ -26,7 +26,7 @@ import sys
 
 import numpy as np
 
-KINDS = ("neuron", "stdp", "network", "model", "recorder_pair", "noise_stats", "stdp_multiplicity")
+KINDS = ("neuron", "stdp", "network", "model", "recorder_pair", "noise_stats", "stdp_multiplicity", "synapse")
 RECORDER_DELAY = 1.0  # ms: NEST's default delay of recorder connections, which counts for min_delay
 
 
@@ -36,7 +36,7 @@ def run_case(case: dict) -> dict:
     if kind not in KINDS:
         raise ValueError(f"case kind {kind!r} is not supported; supported kinds: {', '.join(KINDS)}.")
     return {"neuron": _neuron, "stdp": _stdp, "network": _network, "model": _model, "recorder_pair": _recorder_pair,
-            "noise_stats": _noise_stats, "stdp_multiplicity": _stdp_multiplicity}[kind](case)
+            "noise_stats": _noise_stats, "stdp_multiplicity": _stdp_multiplicity, "synapse": _synapse}[kind](case)
 
 
 def _neuron(case):
@@ -89,6 +89,47 @@ def _stdp(case):
     return {"weight_recorder_times": _ms(rec.times), "weight_recorder_weights": rec.weights.tolist(),
             "final_weight": float(c.weight.iloc[0]),
             "final_Kplus": float(np.asarray(sim.state.plasticity.pre.Kplus)[0])}
+
+
+def _synapse(case):
+    """One connection of ``case["synapse"]`` between a parrot and a parrot or neuron, as NEST's case was made
+    (``tests/reference/tools/nest_synapses.py``)."""
+    import jaxsnn
+
+    h = case["resolution"]
+    net = jaxsnn.Network(resolution=h)
+    sg_pre = net.create("spike_generator", params={"spike_times": case["pre_input_times"]})
+    sg_post = net.create("spike_generator", params={"spike_times": case["post_input_times"]})
+    pre = net.create("parrot_neuron")
+    post = net.create(case["post_model"], params=case["post_params"])
+    wr = net.create("weight_recorder")
+    net.copy_model(case["synapse"], "plastic", {**case["common_params"], "weight_recorder": wr})
+    syn = {**case["syn_params"], "synapse_model": "plastic", "delay": case["delay"]}
+    if case["synapse"] not in ("static_synapse_hom_w", "tsodyks_synapse_hom"):  # else a common property
+        syn["weight"] = case["weight"]
+    parrot_post = case["post_model"] == "parrot_neuron"
+    if parrot_post:
+        syn["receptor_type"] = 1
+    net.connect(sg_pre, pre, syn_spec={"delay": 1.0})
+    net.connect(sg_post, post, syn_spec={"delay": 1.0, "weight": 1.0 if parrot_post else case["post_drive_weight"]})
+    net.connect(pre, post, syn_spec=syn)
+    sr = net.create("spike_recorder")
+    net.connect(post, sr)
+    mm = None
+    if not parrot_post:
+        mm = net.create("multimeter", params={"interval": h})
+        net.connect(mm, post)
+    sim = jaxsnn.simulate(net.build(), case["t_sim"])
+    c = sim.connections("plastic")
+    rec = sim.events(wr)
+    final = {k: float(c[k].iloc[0]) for k in case["expected"]["final"] if k in c}
+    out = {"weight_recorder_times": _ms(rec.times), "weight_recorder_weights": rec.weights.tolist(),
+           "final_weight": float(c.weight.iloc[0]), "final": final}
+    if mm is not None:
+        v = sim.events(mm)
+        v = v[v.times <= case["t_sim"] - min(RECORDER_DELAY, case["delay"]) + 1e-9]
+        out.update(post_spike_times=_ms(sim.events(sr).times), V_m_times=_ms(v.times), V_m=v.V_m.tolist())
+    return out
 
 
 def _network(case):
@@ -286,6 +327,12 @@ def criteria(kind: str, x64: bool) -> dict:
         return {"pre_spike_times": EXACT, "post_spike_times": EXACT, "weight_recorder_times": EXACT,
                 "weight_recorder_targets": EXACT, "weight_recorder_weights": r, "final_weight": r,
                 "final_Kplus": r, "probe_times": EXACT, "probe_V_m": close(0.0, 1e-12 if x64 else 1e-3)}
+    if kind == "synapse":
+        r = close(1e-12 if x64 else 1e-5, 0.0)
+        state = ("weight", "Kplus", "Kplus_triplet", "x", "y", "u", "c", "n")
+        return {"weight_recorder_times": EXACT, "weight_recorder_weights": r, "final_weight": r,
+                "final/delay": EXACT, **{f"final/{k}": r for k in state}, "post_spike_times": EXACT,
+                "V_m_times": EXACT, "V_m": close(0.0, 1e-12 if x64 else 1e-3)}
     if kind == "recorder_pair":
         return {"multimeter_times": EXACT, "voltmeter_times": EXACT, "multimeter_V_m": V, "voltmeter_V_m": V,
                 "voltmeter_defaults/record_from": ("equal", 0.0, 0.0), "voltmeter_defaults/interval": EXACT}
