@@ -66,3 +66,15 @@ def test_gradients(tmp_path):
     for r in res["runs"]:
         assert r["forward_s"] > 0 and r["gradient_s"] > 0 and r["child_peak_rss_mib"] > 0
         assert r["gradient_over_forward"] == pytest.approx(r["gradient_s"] / r["forward_s"], abs=0.01)
+
+
+def test_hpc_benchmark(tmp_path):
+    res = run("hpc_benchmark.py", tmp_path, "--scale", "0.01", "--k-scale", "0.01", "--t-sim", T_SIM, "--presim",
+              "5", "--runs", "1")
+    jx = res["summary"]["jaxsnn"]
+    assert jx["runs"] == 1 and jx["wall_per_sim_s"] > 0 and jx["n_ee"] == 90 * 90
+    assert [r["devices"] for r in res["runs"] if r["simulator"] == "jaxsnn"] == [2]
+    if "NEST" in res["summary"]:  # where a python with nest was found: the same network, side by side
+        assert res["summary"]["NEST"]["n_ee"] == 90 * 90
+        assert res["summary"]["ratio_jaxsnn_over_nest"] == pytest.approx(
+            jx["wall_per_sim_s"] / res["summary"]["NEST"]["wall_per_sim_s"])
