@@ -20,10 +20,26 @@ z = 1 − x − y; t_last starts at 0.0, so the first spike sees h = its own tim
     Δ = u x;  x ← x − Δ;  y ← y + Δ;  sends the weight Δ w
 
 (the `_hom` model keeps U, τ_psc, τ_rec, τ_fac and w as common properties: the arithmetic is the same).
+
+``quantal_stp_synapse`` (Fuhrmann et al. 2002; n release sites, a of them available, utilisation u; t_last
+starts at −1): at a spike h ms after the previous one, u ← U + u (1 − U) e^{−h/τ_fac} (0 for τ_fac < 1e-10),
+each of the n − a depleted sites recovers with probability 1 − e^{−h/τ_rec}; then each available site
+releases with probability u, the spike sends (releases) · w if any released (nothing otherwise), and
+a ← a − releases.
+
+``bernoulli_synapse``: each spike is sent with probability p_transmit, with its weight, or not at all.
+
+The stochastic models draw their uniforms from (key, step, synapse id) (:func:`jaxsnn.core.rng.bits`):
+statistically NEST's, and the same bits in split, resumed and sharded runs.
 """
 from __future__ import annotations
 
 import jax.numpy as jnp
+
+from . import rng
+
+QUANTAL_STREAM = 0x0A5A17E0  # offsets quantal_stp_synapse's per-site streams from other synapse draws
+BERNOULLI_STREAM = 0x0BE50000
 
 
 def tsodyks2(x, u, h, U, tau_rec, tau_fac, sent_before):
@@ -48,3 +64,29 @@ def tsodyks(x, y, u, h, U, tau_psc, tau_rec, tau_fac):
     u = u + U * (1.0 - u)
     delta = u * x
     return x - delta, y + delta, u, delta
+
+
+def _uniform(key, step, ids, dtype):
+    return rng.bits(key, step, ids).astype(dtype) * (1.0 / 4294967296.0)
+
+
+def bernoulli(key, step, synapse, p_transmit, dtype=jnp.float32):
+    """Whether each spike (at ``step``, on ``synapse``) is transmitted."""
+    return _uniform(key, step, synapse + BERNOULLI_STREAM, dtype) < p_transmit
+
+
+def quantal_stp(key, step, synapse, a, u, h, U, n, tau_rec, tau_fac, sent_before, n_max: int):
+    """(a, u, releases) at a spike h ms after the previous one on ``synapse`` (arrays over events); ``n_max``:
+    the largest n (static: one draw per site and purpose, 2 n_max per synapse and spike)."""
+    dtype = jnp.result_type(u, float)
+    p_decay = jnp.exp(-h / tau_rec)
+    u_decay = jnp.where(tau_fac < 1.0e-10, 0.0, jnp.exp(-h / jnp.where(tau_fac < 1.0e-10, 1.0, tau_fac)))
+    u = jnp.where(sent_before, U + u * (1. - U) * u_decay, u)
+    site = jnp.arange(n_max)
+    base = synapse[..., None] * (2 * n_max) + QUANTAL_STREAM
+    recover = _uniform(key, step[..., None], base + site, dtype) < (1.0 - p_decay)[..., None]
+    depleted = (n - a)[..., None]
+    a = a + jnp.where(sent_before, jnp.sum(recover & (site < depleted), axis=-1), 0)
+    release = _uniform(key, step[..., None], base + n_max + site, dtype) < u[..., None]
+    releases = jnp.sum(release & (site < a[..., None]), axis=-1)
+    return a - releases, u, releases

@@ -111,6 +111,44 @@ def synapse_case(name, synapse, pre_times, post_times, t_sim, common=None, syn_p
     return case
 
 
+def stochastic_case(name, synapse, pre_times, n_conn, seeds, syn_params=None, weight=1.0, t_sim=None, note=""):
+    """``kind: "synapse_stats"``: one pre parrot, ``n_conn`` connections of ``synapse`` to as many post parrots
+    (receptor 1: not repeated), for each seed in ``seeds`` (``nest.rng_seed``, one thread). The weight_recorder
+    gives each transmitted event; a spike not transmitted counts as weight 0. ``expected``: per presynaptic
+    spike k, the mean and variance over connections and seeds of the transmitted weight (``mean_weight``,
+    ``var_weight``), the fraction transmitted (``p_sent``), and per seed the mean over connections and spikes
+    (``per_seed_mean``)."""
+    t_sim = t_sim or (max(pre_times) + 10.0)
+    W = []
+    for seed in seeds:
+        nest.ResetKernel()
+        nest.resolution = 0.1
+        nest.rng_seed = seed
+        sg = nest.Create("spike_generator", params={"spike_times": pre_times})
+        pre = nest.Create("parrot_neuron")
+        post = nest.Create("parrot_neuron", n_conn)
+        wr = nest.Create("weight_recorder")
+        nest.CopyModel(synapse, "plastic", {"weight_recorder": wr})
+        nest.Connect(sg, pre, syn_spec={"delay": 1.0})
+        nest.Connect(pre, post, "all_to_all", syn_spec=dict(syn_params or {}, synapse_model="plastic", weight=weight,
+                                                            receptor_type=1))
+        nest.Simulate(t_sim)
+        ev = wr.get("events")
+        k = np.searchsorted(np.round(np.asarray(pre_times) + 1.0, 6), np.round(ev["times"], 6))
+        w = np.zeros((n_conn, len(pre_times)))
+        w[np.asarray(ev["targets"]) - post[0].global_id, k] = ev["weights"]
+        W.append(w)
+    W = np.array(W)  # [seeds, conn, spikes]
+    case = dict(kind="synapse_stats", generator=GENERATOR, name=name, note=note, synapse=synapse,
+                syn_params=dict(syn_params or {}), weight=weight, delay=1.0, resolution=0.1, t_sim=t_sim,
+                pre_input_times=pre_times, pre_spike_times=rounded(np.asarray(pre_times) + 1.0), n_conn=n_conn,
+                seeds=list(seeds),
+                expected=dict(mean_weight=W.mean(axis=(0, 1)).tolist(), var_weight=W.var(axis=(0, 1)).tolist(),
+                              p_sent=(W > 0).mean(axis=(0, 1)).tolist(), per_seed_mean=W.mean(axis=(1, 2)).tolist()))
+    with open(os.path.join(OUT, f"{name}.json"), "w") as f:
+        json.dump(case, f, separators=(",", ":"))
+
+
 def main():
     rng = np.random.default_rng(20261207)
     T = 1000.0
@@ -201,6 +239,13 @@ def main():
     synapse_case("syn_stdp_dopamine_interval", "stdp_dopamine_synapse", pre, post, T, weight=35.0, delay=2.0,
                  common={"tau_c": 300.0, "tau_n": 150.0, "Wmin": 10.0, "Wmax": 60.0}, dopa_times=dopa,
                  vt_params={"deliver_interval": 3}, note="deliver_interval 3, Wmin/Wmax bounds")
+    # --- stochastic synapses: statistics over connections and seeds
+    regular = [grid(10.0 + 25.0 * k) for k in range(20)]
+    stochastic_case("syn_bernoulli_stats", "bernoulli_synapse", regular, 100, range(1, 11),
+                    syn_params={"p_transmit": 0.3}, weight=2.0, note="p_transmit 0.3")
+    stochastic_case("syn_quantal_stp_stats", "quantal_stp_synapse", regular, 100, range(1, 11),
+                    syn_params={"U": 0.4, "u": 0.4, "n": 5, "a": 5, "tau_rec": 200.0, "tau_fac": 50.0}, weight=1.5,
+                    note="5 release sites, depressing at 40 Hz")
     print("wrote", sorted(f for f in os.listdir(OUT) if f.startswith("syn_")))
 
 
