@@ -45,6 +45,17 @@ K₋,₃(t_j) is the post neuron's triplet trace archived with t_j (time constan
     after transmission:   K₊ ← K₊ e^{(t_last − t)/τ} + 1
 
 (K₋ uses the post neuron's ``tau_minus``, which the model expects equal to τ.)
+
+``stdp_dopamine_synapse`` (Izhikevich 2007, Potjans et al. 2010): an eligibility trace c (pair STDP: c ← c +
+A₊ K₊ e^{(t_last − (t_j + d))/τ₊} at each post spike, c ← c − A₋ K₋(t − d) at each pre spike, decaying with
+τ_c) and a dopamine trace n (n ← n e^{−Δ/τ_n} + m/τ_n at each dopamine spike of multiplicity m, which the
+``volume_transmitter`` collects and hands to the synapses at each pre spike and every ``deliver_interval``
+min_delays). Between events the weight integrates ẇ = c n − b c analytically, clipped to [W_min, W_max]:
+
+    w ← w − c₀ (n₀/τ_s · expm1(τ_s Δ) − b τ_c expm1(Δ/τ_c)),  τ_s = (τ_c + τ_n)/(τ_c τ_n),  Δ = t₀ − t₁ < 0
+
+(c₀, n₀ at the start t₀ of the interval). The sequence of intervals (split at dopamine and post spikes)
+is the caller's (:mod:`jaxsnn.testing.synapse_replay`), as in NEST's ``process_dopa_spikes_``.
 """
 from __future__ import annotations
 
@@ -120,3 +131,18 @@ def vs_depress(w, alpha, eta, Wmax):
     """|w| − α η, at least 0, with the sign of W_max."""
     new = jnp.abs(w) - (alpha * eta)
     return jnp.copysign(jnp.where(new > 0.0, new, 0.0), Wmax)
+
+
+# ------------------------------------------------------------------------------ stdp_dopamine_synapse
+
+
+def dopa_weight(w, c0, n0, minus_dt, tau_c, tau_n, b, Wmin, Wmax):
+    """The weight after an interval of length −minus_dt that starts with traces c₀, n₀, clipped to [Wmin, Wmax]."""
+    taus = (tau_c + tau_n) / (tau_c * tau_n)
+    w = w - c0 * (n0 / taus * jnp.expm1(taus * minus_dt) - b * tau_c * jnp.expm1(minus_dt / tau_c))
+    return jnp.where(w < Wmin, Wmin, jnp.where(w > Wmax, Wmax, w))
+
+
+def dopa_n(n, minus_dt, multiplicity, tau_n):
+    """n at a dopamine spike minus_dt (< 0) after the previous one: n e^{minus_dt/τ_n} + m/τ_n."""
+    return n * jnp.exp(minus_dt / tau_n) + multiplicity / tau_n

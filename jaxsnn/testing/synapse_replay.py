@@ -63,6 +63,8 @@ def _ms(steps, tics_per_step):
 
 def replay(case):
     """(weights transmitted at each presynaptic spike, final state dict) of ``case`` under the rules."""
+    if case["synapse"] == "stdp_dopamine_synapse":
+        return replay_dopamine(case)
     h = case["resolution"]
     tics = round(h * 1000)
     d_steps = round(case["delay"] / h)
@@ -218,3 +220,115 @@ DEFAULTS = {  # NEST 3.10's GetDefaults of each model (rule parameters and initi
     "tsodyks_synapse_hom": dict(U=0.5, tau_psc=3.0, tau_rec=800.0, tau_fac=0.0, x=1.0, y=0.0, u=0.0),
     "static_synapse_hom_w": dict(weight=1.0),
 }
+
+
+# ------------------------------------------------------------------------------ stdp_dopamine_synapse
+DOPAMINE_DEFAULTS = dict(A_plus=1.0, A_minus=1.5, tau_plus=20.0, tau_c=1000.0, tau_n=200.0, b=0.0, Wmin=0.0,
+                         Wmax=200.0, Kplus=0.0, c=0.0, n=0.0)
+
+
+class _Dopamine:
+    """One stdp_dopamine_synapse with NEST's state (w, K₊, c, n, t_last_update, the index of the last dopamine
+    spike processed in the transmitter's current list)."""
+
+    def __init__(self, p, weight, d, post):
+        self.p, self.d, self.post = p, d, post
+        self.w, self.Kplus, self.c, self.n = _f(weight), p["Kplus"], p["c"], p["n"]
+        self.t_last, self.idx = 0.0, 0
+
+    def _weight(self, c0, n0, minus_dt):
+        p = self.p
+        self.w = stdp_family.dopa_weight(self.w, c0, n0, minus_dt, p["tau_c"], p["tau_n"], p["b"], p["Wmin"],
+                                         p["Wmax"])
+
+    def _next_dopa(self, spikes):
+        self.n = stdp_family.dopa_n(self.n, spikes[self.idx][0] - spikes[self.idx + 1][0],
+                                    spikes[self.idx + 1][1], self.p["tau_n"])
+        self.idx += 1
+
+    def process(self, spikes, t0, t1):
+        """NEST's process_dopa_spikes_: the weight from t0 to t1 across the dopamine spikes in between."""
+        p = self.p
+        due = lambda: len(spikes) > self.idx + 1 and t1 - spikes[self.idx + 1][0] > -STDP_EPS
+        if due():
+            n0 = self.n * jnp.exp((spikes[self.idx][0] - t0) / p["tau_n"])
+            self._weight(self.c, n0, t0 - spikes[self.idx + 1][0])
+            self._next_dopa(spikes)
+            while due():
+                cd = self.c * jnp.exp((t0 - spikes[self.idx][0]) / p["tau_c"])
+                self._weight(cd, self.n, spikes[self.idx][0] - spikes[self.idx + 1][0])
+                self._next_dopa(spikes)
+            cd = self.c * jnp.exp((t0 - spikes[self.idx][0]) / p["tau_c"])
+            self._weight(cd, self.n, spikes[self.idx][0] - t1)
+        else:
+            n0 = self.n * jnp.exp((spikes[self.idx][0] - t0) / p["tau_n"])
+            self._weight(self.c, n0, t0 - t1)
+        self.c = self.c * jnp.exp((t0 - t1) / p["tau_c"])
+
+    def _post_spikes(self, spikes, t_end, check_before=None):
+        t0 = self.t_last
+        for t_j, _, _ in self.post.window(self.t_last - self.d, t_end - self.d):
+            self.process(spikes, t0, t_j + self.d)
+            t0 = t_j + self.d
+            if check_before is None or check_before - t_j > STDP_EPS:
+                self.c = self.c + self.p["A_plus"] * (self.Kplus * jnp.exp((self.t_last - t0) / self.p["tau_plus"]))
+        return t0
+
+    def send(self, spikes, t):
+        t0 = self._post_spikes(spikes, t, check_before=t)
+        self.process(spikes, t0, t)
+        self.c = self.c - self.p["A_minus"] * self.post.K(t - self.d)
+        w = self.w
+        self.Kplus = self.Kplus * jnp.exp((self.t_last - t) / self.p["tau_plus"]) + 1.0
+        self.t_last = t
+        return w
+
+    def trigger(self, spikes, t_trig):
+        t0 = self._post_spikes(spikes, t_trig)
+        self.process(spikes, t0, t_trig)
+        self.n = self.n * jnp.exp((spikes[self.idx][0] - t_trig) / self.p["tau_n"])
+        self.Kplus = self.Kplus * jnp.exp((self.t_last - t_trig) / self.p["tau_plus"])
+        self.t_last = t_trig
+        self.idx = 0
+
+
+def replay_dopamine(case):
+    """NEST's slice loop for one stdp_dopamine_synapse: at each slice start the pre spikes of the previous
+    slice are sent, then the volume_transmitter collects the dopamine spikes arriving in the slice (at parrot
+    time + 1 ms, the parrot→transmitter delay) and, every ``deliver_interval`` slices, updates the synapse to
+    the slice's end and starts a new list with a pseudo spike there. The slice is min_delay (1 ms here:
+    every connection of the case has delay ≥ 1 ms and the generators 1 ms)."""
+    h = case["resolution"]
+    tics = round(h * 1000)
+    L = round(min(1.0, case["delay"]) / h)
+    interval = case.get("vt_params", {}).get("deliver_interval", 1)
+    p = {**DOPAMINE_DEFAULTS, **case.get("common_params", {})}
+    post_p = {**POST_DEFAULTS, **case.get("post_params", {})}
+    archive = PostArchive(post_p["tau_minus"], post_p["tau_minus_triplet"])
+    syn = _Dopamine(p, case["weight"], round(case["delay"] / h) * h, archive)
+    step = lambda t: round(t / h)
+    pre = [step(t) for t in case["pre_spike_times"]]  # stamps (steps)
+    post = [step(t) for t in case["post_spike_times"]]
+    ms1 = round(1.0 / h)  # the 1 ms delays generator→parrot and parrot→transmitter
+    dopa = sorted(step(t) + 2 * ms1 for t in case["dopa_input_times"])
+    spikes, sent, n_slices = [(0.0, 0.0)], [], round(case["t_sim"] / h) // L
+    for j in range(n_slices):
+        start, end = j * L, (j + 1) * L
+        for m in [m for m in post if m <= start]:
+            archive.spike(_ms(m, tics))
+        post = [m for m in post if m > start]
+        for m in [m for m in pre if (m - 1) // L == j - 1]:  # emitted in the previous slice
+            sent.append(float(syn.send(spikes, _ms(m, tics))))
+        for m in [m for m in dopa if start < m <= end]:  # read in this slice
+            if spikes[-1][0] == _ms(m, tics):
+                spikes[-1] = (spikes[-1][0], spikes[-1][1] + 1.0)
+            else:
+                spikes.append((_ms(m, tics), 1.0))
+        if end % (interval * L) == 0:
+            for m in [m for m in post if m <= end]:
+                archive.spike(_ms(m, tics))
+            post = [m for m in post if m > end]
+            syn.trigger(spikes, _ms(end, tics))
+            spikes = [(_ms(end, tics), 0.0)]
+    final = dict(weight=syn.w, Kplus=syn.Kplus, c=syn.c, n=syn.n)
+    return sent, {k: float(v) for k, v in final.items()}

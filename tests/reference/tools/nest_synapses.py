@@ -237,7 +237,7 @@ def main():
     pre, post = trains(30.0, 30.0)
     dopa = poisson_times(rng, 20.0, T)
     synapse_case("syn_stdp_dopamine_interval", "stdp_dopamine_synapse", pre, post, T, weight=35.0, delay=2.0,
-                 common={"tau_c": 300.0, "tau_n": 150.0, "Wmin": 10.0, "Wmax": 60.0}, dopa_times=dopa,
+                 common={"tau_c": 300.0, "tau_n": 150.0, "A_minus": 0.8, "Wmin": 20.0, "Wmax": 60.0}, dopa_times=dopa,
                  vt_params={"deliver_interval": 3}, note="deliver_interval 3, Wmin/Wmax bounds")
     # --- stochastic synapses: statistics over connections and seeds
     regular = [grid(10.0 + 25.0 * k) for k in range(20)]
