@@ -12,7 +12,10 @@ from jaxsnn.testing.spike_statistics import spike_stats
 
 from .conftest import CASES
 
-NAMES = ["gen_sinusoidal_poisson", "gen_sinusoidal_poisson_shared", "gen_inhomogeneous_poisson", "gen_mip"]
+NAMES = ["gen_sinusoidal_poisson", "gen_sinusoidal_poisson_shared", "gen_inhomogeneous_poisson", "gen_mip",
+         # a scan over 50 000 steps per seed: slow
+         pytest.param("gen_sinusoidal_gamma", marks=pytest.mark.slow),
+         pytest.param("gen_sinusoidal_gamma_shared", marks=pytest.mark.slow)]
 
 
 def counts(case, seed):
@@ -35,6 +38,13 @@ def counts(case, seed):
         rate = rate_generators.inhomogeneous_rate(rate_steps, np.asarray(p["rate_values"], float), steps)
         terms = rng.n_terms_for(max(p["rate_values"]) * h / 1000)
         return rate_generators.sinusoidal_poisson(key, steps, targets, rate, h, terms)
+    if case["model"] == "sinusoidal_gamma_generator":
+        tics = round(h * 1000)
+        args = (p["rate"], p["amplitude"], p["frequency"], p["phase"], p["order"], h, tics)
+        if p["individual_spike_trains"]:
+            return rate_generators.sinusoidal_gamma(key, n, targets, *args)
+        one = rate_generators.sinusoidal_gamma(key, n, np.array([n_t]), *args)
+        return np.repeat(np.asarray(one), n_t, axis=1)
     if case["model"] == "mip_generator":
         terms = rng.n_terms_for(p["rate"] * h / 1000)
         return rate_generators.mip(key, steps, n_t, targets, p["rate"], p["p_copy"], h, terms)[1]

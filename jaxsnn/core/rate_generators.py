@@ -15,12 +15,23 @@ oscillator (:func:`jaxsnn.core.oscillator.sinusoidal_rate`); one count per conne
 target n ~ Binomial(m, p_copy) (each mother spike copied independently): the targets' trains are Poisson
 with rate · p_copy and pairwise correlation p_copy.
 
-(Not yet here: sinusoidal_gamma_generator's hazard process, gamma_sup_generator and ppd_sup_generator,
-whose superpositions carry state per target.)
+``sinusoidal_gamma_generator``: a gamma process of order a with rate r(t) = rate + A sin(ωt + φ) (1/ms,
+t = (k + 1) h), by time rescaling: with Λ the integrated rate a ∫ r since the train's last spike t₀,
+
+    Λ(t₀, t) = a rate (t − t₀) − a A/ω (cos(ωt + φ) − cos(ωt₀ + φ)),
+    P(spike in step k) = h a r_k Λ^{a−1} e^{−Λ} / Γ(a, Λ)          (Γ(a, ·): the upper incomplete gamma)
+
+one uniform per train and step; a spike sets t₀ = t_k, Λ₀ = 0 (NEST's hazard_ and event_hook). State per
+train: t₀ and Λ₀ (both 0 at the start of a run from t = 0).
+
+(Not yet here: gamma_sup_generator and ppd_sup_generator, whose superpositions carry occupation numbers
+per target.)
 """
 from __future__ import annotations
 
+import jax
 import jax.numpy as jnp
+from jax import lax
 
 from . import rng
 
@@ -74,3 +85,38 @@ def mip(key, steps, generator, targets, rate_hz, p_copy, h, n_terms):
         kept = uniform(rng.bits(key, steps[:, None], ids), mu.dtype) < p_copy
         n = n + (kept & (i < mother[:, None])).astype(jnp.int32)
     return mother, n
+
+
+def gamma_lambda(order, rate, amplitude, omega, phase, t_a, t_b):
+    """NEST's deltaLambda_: the integrated rate a ∫ r from t_a to t_b (ms; rates in 1/ms)."""
+    d = order * rate * (t_b - t_a)
+    if amplitude != 0 and omega != 0:
+        d = d + -order * amplitude / omega * (jnp.cos(omega * t_b + phase) - jnp.cos(omega * t_a + phase))
+    return jnp.where(t_a == t_b, 0.0, d)
+
+
+def sinusoidal_gamma(key, n_steps: int, streams, rate_hz, amplitude_hz, frequency, phase_deg, order, h, tics):
+    """Spikes (0/1) [n_steps, streams] of independent trains (``streams``: connection ids, or the generator's
+    id for a shared train), steps 0..n_steps-1 of a run from t = 0."""
+    rate, amp = rate_hz / 1000.0, amplitude_hz / 1000.0
+    omega, phase = frequency * (2.0 * jnp.pi / 1000.0), phase_deg * (jnp.pi / 180.0)
+    log_gamma_a = jax.scipy.special.gammaln(order)
+    streams = jnp.asarray(streams)
+
+    def one(carry, k):
+        t0, L0 = carry
+        t = 0.001 * ((k + 1) * tics)
+        r = rate + amp * jnp.sin(omega * t + phase)
+        L = L0 + gamma_lambda(order, rate, amp, omega, phase, t0, t)
+        Lp = jnp.maximum(L, 1e-300)
+        log_h = (jnp.log(h * order * jnp.maximum(r, 1e-300)) + (order - 1) * jnp.log(Lp) - Lp
+                 - jnp.log(jax.scipy.special.gammaincc(order, Lp)) - log_gamma_a)
+        hazard = jnp.where((L > 0) & (r > 0), jnp.exp(log_h), 0.0)
+        u = uniform(rng.bits(key, k, streams), hazard.dtype)
+        spike = (r > 0) & (u < hazard)
+        return (jnp.where(spike, t, t0), jnp.where(spike, 0.0, L0)), spike.astype(jnp.int32)
+
+    dtype = jnp.result_type(float)
+    init = (jnp.zeros(streams.shape, dtype), jnp.zeros(streams.shape, dtype))
+    _, spikes = lax.scan(one, init, jnp.arange(n_steps))
+    return spikes
