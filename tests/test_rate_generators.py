@@ -15,7 +15,8 @@ from .conftest import CASES
 NAMES = ["gen_sinusoidal_poisson", "gen_sinusoidal_poisson_shared", "gen_inhomogeneous_poisson", "gen_mip",
          # a scan over 50 000 steps per seed: slow
          pytest.param("gen_sinusoidal_gamma", marks=pytest.mark.slow),
-         pytest.param("gen_sinusoidal_gamma_shared", marks=pytest.mark.slow)]
+         pytest.param("gen_sinusoidal_gamma_shared", marks=pytest.mark.slow),
+         pytest.param("gen_gamma_sup", marks=pytest.mark.slow)]
 
 
 def counts(case, seed):
@@ -45,6 +46,8 @@ def counts(case, seed):
             return rate_generators.sinusoidal_gamma(key, n, targets, *args)
         one = rate_generators.sinusoidal_gamma(key, n, np.array([n_t]), *args)
         return np.repeat(np.asarray(one), n_t, axis=1)
+    if case["model"] == "gamma_sup_generator":
+        return rate_generators.gamma_sup(key, n, targets, p["rate"], p["gamma_shape"], p["n_proc"], h)
     if case["model"] == "mip_generator":
         terms = rng.n_terms_for(p["rate"] * h / 1000)
         return rate_generators.mip(key, steps, n_t, targets, p["rate"], p["p_copy"], h, terms)[1]

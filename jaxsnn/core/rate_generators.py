@@ -24,8 +24,13 @@ t = (k + 1) h), by time rescaling: with Λ the integrated rate a ∫ r since the
 one uniform per train and step; a spike sets t₀ = t_k, Λ₀ = 0 (NEST's hazard_ and event_hook). State per
 train: t₀ and Λ₀ (both 0 at the start of a run from t = 0).
 
-(Not yet here: gamma_sup_generator and ppd_sup_generator, whose superpositions carry occupation numbers
-per target.)
+``gamma_sup_generator``: per target, the superposition of n_proc gamma processes of integer shape k, each
+a cycle through k stages advancing with probability p = rate k h / 1000 per step; a process leaving the last
+stage is a spike (and starts again at stage 0). NEST keeps the occupation numbers of the stages and draws
+binomial transitions; here each process is followed on its own (one uniform per process, target and step:
+the same distribution). Initially n_proc // k processes are in each stage and the rest in the last.
+
+(Not yet here: ppd_sup_generator, whose dead-time processes need an age histogram per target.)
 """
 from __future__ import annotations
 
@@ -120,3 +125,25 @@ def sinusoidal_gamma(key, n_steps: int, streams, rate_hz, amplitude_hz, frequenc
     init = (jnp.zeros(streams.shape, dtype), jnp.zeros(streams.shape, dtype))
     _, spikes = lax.scan(one, init, jnp.arange(n_steps))
     return spikes
+
+
+GAMMA_SUP_STREAM = 0x6A3A5000
+
+
+def gamma_sup(key, n_steps: int, targets, rate_hz, gamma_shape: int, n_proc: int, h):
+    """Spike counts [n_steps, targets] of gamma_sup_generator (``targets``: the connections' stream ids)."""
+    targets = jnp.asarray(targets)
+    p = rate_hz * gamma_shape * h / 1000.0
+    per_stage = n_proc // gamma_shape
+    stage0 = jnp.minimum(jnp.arange(n_proc) // max(per_stage, 1), gamma_shape - 1) if per_stage else \
+        jnp.full(n_proc, gamma_shape - 1)
+    ids = targets[:, None] * n_proc + jnp.arange(n_proc)[None, :] + GAMMA_SUP_STREAM  # [targets, procs]
+
+    def one(stage, k):
+        move = uniform(rng.bits(key, k, ids), jnp.result_type(float)) < p
+        spike = move & (stage == gamma_shape - 1)
+        stage = jnp.where(move, (stage + 1) % gamma_shape, stage)
+        return stage, jnp.sum(spike, axis=1).astype(jnp.int32)
+
+    _, counts = lax.scan(one, jnp.broadcast_to(stage0, ids.shape), jnp.arange(n_steps))
+    return counts
