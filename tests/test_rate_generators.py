@@ -16,7 +16,8 @@ NAMES = ["gen_sinusoidal_poisson", "gen_sinusoidal_poisson_shared", "gen_inhomog
          # a scan over 50 000 steps per seed: slow
          pytest.param("gen_sinusoidal_gamma", marks=pytest.mark.slow),
          pytest.param("gen_sinusoidal_gamma_shared", marks=pytest.mark.slow),
-         pytest.param("gen_gamma_sup", marks=pytest.mark.slow)]
+         pytest.param("gen_gamma_sup", marks=pytest.mark.slow), pytest.param("gen_ppd_sup", marks=pytest.mark.slow),
+         pytest.param("gen_ppd_sup_modulated", marks=pytest.mark.slow)]
 
 
 def counts(case, seed):
@@ -48,6 +49,9 @@ def counts(case, seed):
         return np.repeat(np.asarray(one), n_t, axis=1)
     if case["model"] == "gamma_sup_generator":
         return rate_generators.gamma_sup(key, n, targets, p["rate"], p["gamma_shape"], p["n_proc"], h)
+    if case["model"] == "ppd_sup_generator":
+        return rate_generators.ppd_sup(key, n, targets, p["rate"], p["dead_time"], p["n_proc"], p["frequency"],
+                                       p["relative_amplitude"], h)
     if case["model"] == "mip_generator":
         terms = rng.n_terms_for(p["rate"] * h / 1000)
         return rate_generators.mip(key, steps, n_t, targets, p["rate"], p["p_copy"], h, terms)[1]

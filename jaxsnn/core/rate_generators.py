@@ -30,7 +30,11 @@ stage is a spike (and starts again at stage 0). NEST keeps the occupation number
 binomial transitions; here each process is followed on its own (one uniform per process, target and step:
 the same distribution). Initially n_proc // k processes are in each stage and the rest in the last.
 
-(Not yet here: ppd_sup_generator, whose dead-time processes need an age histogram per target.)
+``ppd_sup_generator``: per target, the superposition of n_proc Poisson processes with dead time d (PPD):
+an active process spikes with probability p_k = h / (1000/rate − d) · (1 + A sin(ω k h)) in step k, then
+is dead for B = ⌊d / h⌋ steps. NEST keeps an age histogram and draws binomially; here each process is
+followed on its own (one uniform per process, target and step). Initially ⌊rate/1000 · n_proc · h⌋
+processes sit in each of the B dead bins (released after 1..B steps) and the rest are active.
 """
 from __future__ import annotations
 
@@ -146,4 +150,30 @@ def gamma_sup(key, n_steps: int, targets, rate_hz, gamma_shape: int, n_proc: int
         return stage, jnp.sum(spike, axis=1).astype(jnp.int32)
 
     _, counts = lax.scan(one, jnp.broadcast_to(stage0, ids.shape), jnp.arange(n_steps))
+    return counts
+
+
+PPD_SUP_STREAM = 0x7D5B0000
+
+
+def ppd_sup(key, n_steps: int, targets, rate_hz, dead_time, n_proc: int, frequency, relative_amplitude, h):
+    """Spike counts [n_steps, targets] of ppd_sup_generator (``targets``: the connections' stream ids)."""
+    targets = jnp.asarray(targets)
+    B = int(dead_time / h)
+    hazard = 1.0 / (1000.0 / rate_hz - dead_time) * h
+    omega = 2.0 * jnp.pi * frequency / 1000.0
+    per_bin = int(rate_hz / 1000.0 * n_proc * h) if B else 0
+    proc = jnp.arange(n_proc)
+    dead0 = jnp.where(proc < per_bin * B, proc // max(per_bin, 1) + 1, 0)  # steps until active
+    ids = targets[:, None] * n_proc + proc[None, :] + PPD_SUP_STREAM
+
+    def one(dead, k):
+        p = hazard * (1.0 + relative_amplitude * jnp.sin(omega * (0.001 * (k * round(h * 1000)))))
+        if relative_amplitude <= 0.0 or frequency == 0.0:
+            p = jnp.full((), hazard)
+        spike = (dead == 0) & (uniform(rng.bits(key, k, ids), jnp.result_type(float)) < p)
+        dead = jnp.where(spike, B, jnp.maximum(dead - 1, 0))
+        return dead, jnp.sum(spike, axis=1).astype(jnp.int32)
+
+    _, counts = lax.scan(one, jnp.broadcast_to(dead0, ids.shape), jnp.arange(n_steps))
     return counts
