@@ -1,6 +1,10 @@
 """Synapse models beyond static_synapse and stdp_synapse(_hom) in networks, against NEST 3.10's
 ``kind: "synapse"`` cases (transmitted weights, final state, the receiving neuron's spikes and V_m)."""
+import inspect
 import json
+import subprocess
+import sys
+import textwrap
 
 import numpy as np
 import pytest
@@ -9,7 +13,7 @@ import jaxsnn
 from jaxsnn.errors import JaxsnnError
 from jaxsnn.testing.conformance import compare, run_case
 
-from .conftest import case_files
+from .conftest import ROOT, case_files, cpu_devices
 
 IN_NETWORKS = ("stdp_pl_synapse_hom", "static_synapse_hom_w")
 CASES = [f for f in case_files("syn_") if json.loads(f.read_text())["synapse"] in IN_NETWORKS]
@@ -87,3 +91,56 @@ def test_hpc_names(alias, x64):
                                     **({} if "hom_w" in name else {"weight": 5.0})})
         out[name] = jaxsnn.simulate(net.build(), 500.0).connections("syn").weight.to_numpy()
     np.testing.assert_array_equal(out[base], out[alias])
+
+
+def _pl_network():
+    """A small recurrent iaf_psc_alpha network with stdp_pl_synapse_hom on E->E and Poisson drive."""
+    net = jaxsnn.Network(seed=5)
+    e = net.create("iaf_psc_alpha", 40, params={"V_m": jaxsnn.random.uniform(-70.0, -55.0), "tau_minus": 30.0})
+    pg = net.create("poisson_generator", params={"rate": 12000.0})
+    sr = net.create("spike_recorder")
+    wr = net.create("weight_recorder")
+    net.copy_model("stdp_pl_synapse_hom", "pl", {"alpha": 0.5, "lambda": 0.05, "tau_plus": 15.0,
+                                                 "weight_recorder": wr})
+    net.connect(e, e, {"rule": "fixed_indegree", "indegree": 8}, {"synapse_model": "pl", "weight": 40.0,
+                                                                  "delay": 1.5})
+    net.connect(pg, e, syn_spec={"weight": 30.0})
+    net.connect(e, sr)
+    return net, sr, wr
+
+
+def test_stdp_pl_split_runs_and_checkpoint_are_bit_identical(tmp_path, x64):
+    net, sr, wr = _pl_network()
+    whole = jaxsnn.simulate(net.build(), 120.0)
+    parts = jaxsnn.simulate(jaxsnn.simulate(net.build(), 47.3), 72.7)
+    jaxsnn.save_checkpoint(tmp_path / "ck", jaxsnn.simulate(net.build(), 61.0))
+    resumed = jaxsnn.simulate(jaxsnn.load_checkpoint(tmp_path / "ck", net.build()), 59.0)
+    w = whole.connections("pl").weight.to_numpy()
+    assert len(whole.events(sr)) > 50 and len(whole.events(wr)) > 50 and np.any(w != 40.0)  # plasticity acted
+    for other in (parts, resumed):
+        assert whole.events(sr).equals(other.events(sr))
+        assert whole.events(wr).equals(other.events(wr))
+        np.testing.assert_array_equal(w, other.connections("pl").weight.to_numpy())
+        np.testing.assert_array_equal(whole.connections("pl").Kplus.to_numpy(),
+                                      other.connections("pl").Kplus.to_numpy())
+
+
+def test_stdp_pl_over_devices_is_bit_identical():
+    """The same stdp_pl network on 1 and on 3 CPU devices: the same spikes, weights and traces."""
+    script = textwrap.dedent(inspect.getsource(_pl_network)) + textwrap.dedent("""
+        import jax, numpy as np
+        import jaxsnn
+        net, sr, wr = _pl_network()
+        a = jaxsnn.simulate(net.build(devices=1), 80.0)
+        b = jaxsnn.simulate(net.build(), 80.0)
+        assert len(jax.devices()) == 3 and b._plan and len(b._plan[-1].devices) == 3
+        assert a.events(sr).equals(b.events(sr)) and a.events(wr).equals(b.events(wr))
+        ca, cb = a.connections("pl"), b.connections("pl")
+        for k in ("source", "target", "weight", "Kplus"):
+            np.testing.assert_array_equal(ca[k].to_numpy(), cb[k].to_numpy(), err_msg=k)
+        assert len(a.events(sr)) > 30
+        print("ok")
+    """)
+    r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT,
+                       env=cpu_devices(3, JAX_ENABLE_X64="True", PYTHONPATH=str(ROOT)))
+    assert r.returncode == 0 and r.stdout.strip().endswith("ok"), r.stderr[-3000:]
