@@ -9,11 +9,12 @@ whether such a result is complete. :func:`store`/:func:`load` write and read wha
 store/restore example); :func:`save_checkpoint`/:func:`load_checkpoint`/:func:`resume` continue a run
 exactly.
 """
-from . import logic, math, observables, parameters, random
+from . import encoders, logic, losses, math, observables, parameters, random
 from .build.network import Network
 from .build.nodes import NodeCollection
 from .core.engine import COMPILER_OPTIONS, advance, init, jit, scan, simulation_key, step
 from .core.ensemble import advance_ensemble
+from .core.inputs import Inputs
 from .core.overflow import Overflow, check
 from .core.types import State
 from .errors import CapacityError, CheckpointError, JaxsnnError, NodeIndexError
@@ -32,10 +33,9 @@ from .run.simulation import Simulation, build, simulate
 
 __version__ = "0.2.0"
 __all__ = [
-    "COMPILER_OPTIONS", "CapacityError", "CheckpointError", "JaxsnnError", "Network", "NodeCollection",
+    "COMPILER_OPTIONS", "CapacityError", "CheckpointError", "Inputs", "JaxsnnError", "Network", "NodeCollection",
     "NodeIndexError", "Overflow", "Simulation", "State", "Stored", "advance", "advance_ensemble", "build", "check",
-    "disable_compilation_cache", "enable_compilation_cache", "init", "jit", "load", "load_checkpoint",
-    "logic", "math", "observables", "parameters", "random", "restore_into", "resume", "save_checkpoint", "scan",
-    "simulate",
-    "simulate_with_checkpoints", "simulation_key", "step", "store",
+    "disable_compilation_cache", "enable_compilation_cache", "encoders", "init", "jit", "load", "load_checkpoint",
+    "logic", "losses", "math", "observables", "parameters", "random", "restore_into", "resume", "save_checkpoint",
+    "scan", "simulate", "simulate_with_checkpoints", "simulation_key", "step", "store",
 ]

@@ -76,3 +76,14 @@ def trace(spikes_per_step, tau: float, h: float, x0=0.0):
         return x, x
 
     return lax.scan(one, jnp.broadcast_to(jnp.asarray(x0, s.dtype), s.shape[1:]), s)[1]
+
+
+def V_max(V_per_slice, axis=0):
+    """The maximum over time (mV) of each neuron's V from ``observe=V_rel`` ([slices, neurons]): the
+    logits of a leaky-integrator readout. Its gradient flows through the time of the maximum."""
+    return jnp.max(V_per_slice, axis=axis)
+
+
+def V_mean(V_per_slice, axis=0):
+    """The mean over time (mV) of each neuron's V from ``observe=V_rel`` ([slices, neurons])."""
+    return jnp.mean(V_per_slice, axis=axis)

@@ -169,3 +169,97 @@ def test_poisson_overflow_says_to_build_at_the_highest_rate(x64, caplog):
         jax.block_until_ready(f(p))
     assert "slice_capacity" not in str(err.value)  # growing capacities would not help
     assert "callback failed" not in caplog.text  # no second, logged traceback
+
+
+# ------------------------------------------------------------------------------ inputs as data
+def targets(with_generator, seed=4):
+    """Two neurons of each model (and a parrot feeding one of them); with a spike_generator onto them."""
+    net = jaxsnn.Network(seed=seed)
+    nrn = [net.create(m, 2, params={"V_m": -60.0}) for m in ("iaf_psc_delta", "iaf_psc_exp", "iaf_psc_alpha")]
+    par = net.create("parrot_neuron")
+    net.connect(par, nrn[0], syn_spec={"weight": 3.0, "delay": 1.0})
+    if with_generator:
+        sg = net.create("spike_generator", params={"spike_times": [2.0, 3.5, 3.5, 7.0]})
+        for pop, w in zip(nrn, (4.0, 300.0, -200.0)):
+            net.connect(sg, pop, syn_spec={"weight": w, "delay": 1.5})
+        net.connect(sg, par, syn_spec={"weight": 1.0, "delay": 1.0})
+    return net
+
+
+@pytest.mark.parametrize("differentiable", [False, True])
+def test_spike_input_as_data_gives_a_spike_generators_bits(x64, differentiable):
+    gen, bare = (targets(g).build(differentiable=differentiable) for g in (True, False))
+    n_steps = 120
+    ev = gen.model.spike_events  # each event reaches its target in step (emission step + delay)
+    x = np.zeros((n_steps, bare.spec.n_neurons))
+    w = np.asarray(gen.params.spike_weight)
+    np.add.at(x, (np.asarray(ev.step) + np.asarray(ev.delay), np.asarray(ev.target)), w)
+    assert np.count_nonzero(x) == 3 * 7  # three distinct spike times per target (two events at 3.5 ms)
+    obs_ = lambda s: (s.neurons.V_rel, s.neurons.I_syn_ex, s.neurons.I_syn_in, obs.spikes(s))
+    _, a = jaxsnn.scan(gen.model, gen.params, gen.state, n_steps // gen.spec.slice_steps, observe=obs_)
+    _, b = jaxsnn.scan(bare.model, bare.params, bare.state, n_steps // bare.spec.slice_steps, observe=obs_,
+                       inputs=jaxsnn.Inputs(spikes=jnp.asarray(x)))
+    assert float(a[3][..., 6].sum()) == 3  # the parrot relayed its input (2.0, 3.5 twice, 7.0 ms)
+    for u, v in zip(a, b):
+        np.testing.assert_array_equal(np.asarray(v), np.asarray(u))
+
+
+@pytest.mark.parametrize("differentiable", [False, True])
+def test_current_input_as_data_adds_to_I_e_in_each_step(x64, differentiable):
+    bare = targets(False).build(differentiable=differentiable)
+    n_steps = 100
+    more = bare.params.replace(neurons=bare.params.neurons.replace(I_e=bare.params.neurons.I_e + 80.0))
+    I = jnp.zeros((n_steps, bare.spec.n_neurons)).at[:].add(80.0)
+    _, a = jaxsnn.scan(bare.model, more, bare.state, n_steps // bare.spec.slice_steps, observe=obs.V_rel)
+    _, b = jaxsnn.scan(bare.model, bare.params, bare.state, n_steps // bare.spec.slice_steps, observe=obs.V_rel,
+                       inputs=jaxsnn.Inputs(current=I))
+    np.testing.assert_array_equal(np.asarray(b), np.asarray(a))
+    with pytest.raises(jaxsnn.JaxsnnError, match="inputs.current"):
+        jaxsnn.scan(bare.model, bare.params, bare.state, 5, inputs=jaxsnn.Inputs(current=I))
+
+
+def test_inputs_vmap_over_a_batch_and_carry_gradients(x64):
+    sim = targets(False).build(differentiable=True)
+    n, N = 60, sim.spec.n_neurons
+    feats = jnp.array([[0.9, 0.2, 0.5], [0.1, 0.7, 0.0]])  # a batch of two samples, 3 features
+    idx = sim.index([1, 3, 5])
+    enc = jax.vmap(lambda f: jaxsnn.encoders.place(jaxsnn.encoders.latency(f, n), idx, N, weight=200.0))(feats)
+    assert enc.shape == (2, n, N) and float(enc[1, :, 5].sum()) == 0.0  # x = 0: no spike
+
+    def V(spikes, I):
+        _, v = jaxsnn.scan(sim.model, sim.params, sim.state, n, observe=obs.V_rel,
+                           inputs=jaxsnn.Inputs(spikes=spikes, current=I))
+        return v
+
+    I0 = jnp.zeros((n, N))
+    batch = jax.vmap(V, in_axes=(0, None))(enc, I0)
+    for i in range(2):
+        np.testing.assert_array_equal(np.asarray(batch[i]), np.asarray(V(enc[i], I0)))
+    # d/dc of a constant current c in every step is d/dI_e
+    loss_c = lambda c: V(enc[0], I0 + c)[:, :6].sum()
+    loss_e = lambda e: jnp.sum(jaxsnn.scan(sim.model, sim.params.replace(neurons=sim.params.neurons.replace(
+        I_e=sim.params.neurons.I_e + e)), sim.state, n, observe=obs.V_rel,
+        inputs=jaxsnn.Inputs(spikes=enc[0]))[1][:, :6])
+    np.testing.assert_allclose(float(jax.grad(loss_c)(0.0)), float(jax.grad(loss_e)(0.0)), rtol=1e-12)
+
+
+# ----------------------------------------------------------------------------- readouts and losses
+def test_van_rossum_distance_is_the_analytic_one():
+    h, tau, n = 0.01, 5.0, 20000  # 200 ms: the kernels have decayed
+    a = jnp.zeros((n, 3)).at[1000, 0].set(1.0).at[1000, 1].set(1.0)
+    b = jnp.zeros((n, 3)).at[1300, 0].set(1.0)  # neuron 0: Δ = 3 ms; neuron 1: one spike against none
+    d = jaxsnn.losses.van_rossum(a, b, tau, h)
+    np.testing.assert_allclose(np.asarray(d ** 2), [1 - np.exp(-3.0 / tau), 0.5, 0.0], atol=2e-3)
+
+
+def test_cross_entropy_losses_and_V_observables():
+    logits = jnp.array([[1.0, 2.0, 0.5], [0.0, 0.0, 3.0]])
+    labels = jnp.array([1, 0])
+    expect = [-np.log(np.exp(2.0) / np.exp([1.0, 2.0, 0.5]).sum()), -np.log(1.0 / (2.0 + np.exp(3.0)))]
+    np.testing.assert_allclose(np.asarray(jaxsnn.losses.cross_entropy(logits, labels)), expect, rtol=1e-6)
+    spikes = jnp.zeros((50, 3)).at[jnp.array([3, 9, 20]), jnp.array([1, 1, 2])].set(1.0)  # counts 0, 2, 1
+    np.testing.assert_allclose(float(jaxsnn.losses.spike_count_cross_entropy(spikes, 1)),
+                               -np.log(np.exp(2.0) / (1 + np.exp(2.0) + np.e)), rtol=1e-6)
+    V = jnp.array([[0.0, 1.0], [3.0, -1.0], [1.0, 0.0]])
+    np.testing.assert_array_equal(np.asarray(obs.V_max(V)), [3.0, 1.0])
+    np.testing.assert_allclose(np.asarray(obs.V_mean(V)), [4 / 3, 0.0])

@@ -105,16 +105,17 @@ def scan_steps(one, state, n: int, k: int):
     return lax.scan(body, state, None, length=rest)[0] if rest else state
 
 
-def scan_slices(one, state, n: int, m: int):
-    """``lax.scan(one, state, None, length=n)`` (``one(state, None) -> (state, y)``); with ``m`` > 0,
+def scan_slices(one, state, n: int, m: int, xs=None):
+    """``lax.scan(one, state, xs, length=n)`` (``one(state, x) -> (state, y)``); with ``m`` > 0,
     blocks of ``m`` slices are ``jax.checkpoint``-ed as in :func:`scan_steps`. Returns (state, ys)."""
     if not m or n <= m:
-        return lax.scan(one, state, None, length=n)
-    block = jax.checkpoint(lambda st: lax.scan(one, st, None, length=m))
+        return lax.scan(one, state, xs, length=n)
+    block = jax.checkpoint(lambda st, x: lax.scan(one, st, x, length=m))
     blocks, rest = divmod(n, m)
-    state, ys = lax.scan(lambda st, _: block(st), state, None, length=blocks)
+    head = jax.tree_util.tree_map(lambda x: x[:blocks * m].reshape((blocks, m) + x.shape[1:]), xs)
+    state, ys = lax.scan(block, state, head, length=blocks)
     ys = jax.tree_util.tree_map(lambda y: y.reshape((blocks * m,) + y.shape[2:]), ys)
     if rest:
-        state, tail = lax.scan(one, state, None, length=rest)
+        state, tail = lax.scan(one, state, jax.tree_util.tree_map(lambda x: x[blocks * m:], xs), length=rest)
         ys = jax.tree_util.tree_map(lambda a, b: jnp.concatenate([a, b]), ys, tail)
     return state, ys

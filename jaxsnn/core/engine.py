@@ -31,6 +31,7 @@ import jax.numpy as jnp
 from jax import lax
 
 from . import arguments, autodiff, dense, iaf_psc_delta, neuron_models, recorders, rng, stdp
+from . import inputs as _inputs
 from .events import for_each_range, for_each_synapse
 from .generators import push_currents, push_poisson, push_spike_events, ring_add_psc
 from .overflow import Overflow
@@ -112,35 +113,42 @@ def step(model: Model, params: Params, state: State) -> State:
     return autodiff.checked(st) if model.spec.differentiable else st
 
 
-def _step(model, params, state, mats=None):
+def _step(model, params, state, mats=None, x=None):
+    """One slice; ``x``: this slice's :class:`~jaxsnn.core.inputs.Inputs` ([L, N] each) or None."""
     L = model.spec.slice_steps
     _check_aligned(state.step, L)
     c, flags = _constants(model, params)
     st = _slice(model, params, state.replace(overflow=state.overflow | flags | flag(state.step % L != 0,
                                                                                      Overflow.MISALIGNED)), mats)
-    return _steps(model, params, c, L, st)
+    if x is not None and x.spikes is not None:
+        ring = _inputs.push_spikes(model.spec, model, st.transit.ring, x.spikes, st.step)
+        st = st.replace(transit=st.transit.replace(ring=ring))
+    return _steps(model, params, c, L, st, None if x is None else x.current)
 
 
-def scan(model: Model, params: Params, state: State, n_slices: int, observe=None):
+def scan(model: Model, params: Params, state: State, n_slices: int, observe=None, inputs=None):
     """``n_slices`` slices with ``lax.scan``; ``observe(state)`` (any pytree, e.g. ``state.spikes`` or
     ``state.neurons.V_rel``) is called after every slice and the results are stacked along a leading
-    axis. Returns ``(state, ys)`` (``ys`` is None without ``observe``)."""
+    axis. ``inputs``: per-step spike input and currents as data (:class:`jaxsnn.Inputs`, arrays
+    [n_slices × slice_steps, neurons]). Returns ``(state, ys)`` (``ys`` is None without ``observe``)."""
     n_slices = arguments.count("n_slices", n_slices, "slices to advance")
     arguments.leaves(model, params, state)
     diff = model.spec.differentiable
+    xs = None if inputs is None else _inputs.per_slice(inputs, n_slices, model.spec.slice_steps,
+                                                       model.spec.n_neurons)
     if not diff:
-        params, state = autodiff.refuse(params, state)
+        params, state, xs = autodiff.refuse(params, state, xs)
     mats = _dense_matrices(model, state)
 
-    def one(st, _):
-        st = _step(model, params, st, mats)
+    def one(st, x):
+        st = _step(model, params, st, mats, x)
         return st, (None if observe is None else observe(st))
 
     if not diff:
-        return lax.scan(one, state, None, length=n_slices)
+        return lax.scan(one, state, xs, length=n_slices)
     # rematerialised in blocks of checkpoint_every steps, rounded up to whole slices
     per_block = -(-model.spec.checkpoint_every // model.spec.slice_steps)
-    state, ys = autodiff.scan_slices(one, state, n_slices, per_block)
+    state, ys = autodiff.scan_slices(one, state, n_slices, per_block, xs)
     return autodiff.checked(state), ys
 
 
@@ -218,10 +226,12 @@ def _constants(model, params):
 
 
 # -------------------------------------------------------------------------------- the steps
-def _steps(model, params, c, n, st: State) -> State:
-    """``n`` neuron steps. The loop carries only what a step changes (neurons, transit, samples)."""
+def _steps(model, params, c, n, st: State, current=None) -> State:
+    """``n`` neuron steps. The loop carries only what a step changes (neurons, transit, samples).
+    ``current``: [n, N] pA added to I_e in each step, or None."""
     def body(i, carry):
-        return _neuron_step(model, params, c, *carry)
+        p = params if current is None else _inputs.with_current(params, current[i])
+        return _neuron_step(model, p, c, *carry)
 
     carry = (st.step, st.overflow, st.neurons, st.transit, st.buffers.samples)
     s, over, neurons, transit, samples = lax.fori_loop(0, n, body, carry)

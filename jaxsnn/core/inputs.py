@@ -1,0 +1,62 @@
+"""Per-sample input as data: spike input and external currents given per step, as traced arrays.
+
+A run of :func:`jaxsnn.scan` takes ``inputs`` (:class:`Inputs`), arrays over the run's steps and the
+neurons (state indices, :meth:`jaxsnn.Simulation.index`), which may be traced, batched with
+``jax.vmap`` and differentiated (in the differentiable build):
+
+- ``spikes[k, n]``: synaptic input that neuron n reads in step k (the step from t = k h to (k + 1) h),
+  as a spike_generator's event arriving in that step would deliver it: mV for iaf_psc_delta (a jump of
+  V_m), pA for iaf_psc_exp/alpha (a jump of the excitatory current if > 0, else of the inhibitory one),
+  a spike count for parrot_neuron (which relays it in step k). 0 where nothing arrives.
+- ``current[k, n]``: pA added to I_e of neuron n during step k (a per-step external current).
+
+Either may be None. Neither depends on sorting or on event lists: the same arrays give the same bits in
+the event-driven and the differentiable build.
+"""
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+from .types import NEURON_MODELS, PSC_MODELS, pytree
+
+
+@pytree
+class Inputs:
+    spikes: jax.Array | None = None  # [steps, neurons]: mV (delta), pA (psc), counts (parrots)
+    current: jax.Array | None = None  # [steps, neurons]: pA added to I_e
+
+
+def per_slice(inputs: Inputs, n_slices: int, L: int, n_neurons: int):
+    """``inputs`` reshaped to [n_slices, L, neurons] (the xs of a scan over slices); checks the shapes."""
+    from ..errors import bad_value
+
+    def shaped(name, x):
+        if x is None:
+            return None
+        if x.shape != (n_slices * L, n_neurons):
+            raise bad_value(f"inputs.{name}", f"<array of shape {x.shape}>",
+                            f"an array [steps, neurons] of shape {(n_slices * L, n_neurons)}")
+        return x.reshape(n_slices, L, n_neurons)
+
+    return Inputs(spikes=shaped("spikes", inputs.spikes), current=shaped("current", inputs.current))
+
+
+def push_spikes(spec, model, ring, x, step):
+    """``ring`` with the slice's spike input ``x`` [L, N] added to the rows read in steps step … step+L−1."""
+    rows = (step + jnp.arange(x.shape[0])) % spec.ring
+    x = x.astype(ring.dtype)
+    if not spec.has_psc:
+        return ring.at[rows].add(x, unique_indices=True)
+    kinds = model.neurons.model
+    psc = jnp.zeros(x.shape[1], bool)
+    for m in PSC_MODELS:
+        psc = psc | (kinds == NEURON_MODELS.index(m))
+    inh = psc & (x <= 0)
+    ring = ring.at[rows].add(jnp.where(inh, 0.0, x), unique_indices=True)
+    return ring.at[rows + spec.ring].add(jnp.where(inh, x, 0.0), unique_indices=True)
+
+
+def with_current(params, current_k):
+    """``params`` with ``current_k`` (pA per neuron) added to I_e for one step."""
+    return params.replace(neurons=params.neurons.replace(I_e=params.neurons.I_e + current_k))
