@@ -121,31 +121,27 @@ def jaxsnn_network(h, max_rate, seed=3):
 
 
 def dense_to_flat(sim, pops, w):
-    """The flat weight vector (synapse order) holding the dense matrices ``w``."""
+    """The weight vector (synapse order) holding the dense matrices ``w``, through projection views."""
     par, hid, out = pops
-    src = np.asarray(sim.model.synapses.source)
-    tgt = np.asarray(sim.model.synapses.target)
-    first = {p: int(sim.layout.neuron_of_node[p.tolist()[0]]) for p in pops}
-    flat = np.zeros(src.shape[0], np.float32)
+    weights = sim.state.weights
     for (a, b), name in (((par, hid), "in"), ((hid, hid), "rec"), ((hid, out), "out")):
-        ia, ib = first[a], first[b]
-        m = (src >= ia) & (src < ia + len(a)) & (tgt >= ib) & (tgt < ib + len(b))
-        flat[m] = np.asarray(w[name])[src[m] - ia, tgt[m] - ib]
-    return jnp.asarray(flat)
+        weights = sim.projection(a, b).with_matrix(weights, w[name])
+    return weights
 
 
 def jaxsnn_forward_fn(sim, pops, n_steps, max_rate):
     import jaxsnn
+    from jaxsnn import observables as obs
 
     par, hid, out = pops
-    out_idx = jnp.asarray(sim.layout.neuron_of_node[np.asarray(out.tolist())])
+    out_idx = sim.index(out)
     n_slices = n_steps // sim.spec.slice_steps
 
     def forward(weights, pixels, key):
         params = sim.params.replace(poisson=sim.params.poisson.replace(rate=pixels * max_rate))
         st = sim.state.replace(key=key).with_weights(weights)
         _, V = jaxsnn.scan(sim.model, params, st, n_slices, observe=lambda s: s.neurons.V_rel[out_idx])
-        return jnp.max(V, axis=0)
+        return obs.V_max(V)
 
     return forward
 

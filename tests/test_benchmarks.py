@@ -78,3 +78,12 @@ def test_hpc_benchmark(tmp_path):
         assert res["summary"]["NEST"]["n_ee"] == 90 * 90
         assert res["summary"]["ratio_jaxsnn_over_nest"] == pytest.approx(
             jx["wall_per_sim_s"] / res["summary"]["NEST"]["wall_per_sim_s"])
+
+
+def test_training(tmp_path):
+    res = run("training.py", tmp_path, "--epochs", "1", "--batches-per-epoch", "2", "--steps", "2", "--test", "32",
+              "--ms", "10", devices=None)
+    for k in ("jaxsnn", "reference"):
+        r = res[k]
+        assert r["train_step_s"] > 0 and len(r["test_accuracy_per_epoch"]) == 1
+    assert res["ratio_train_step"] == pytest.approx(res["jaxsnn"]["train_step_s"] / res["reference"]["train_step_s"])
