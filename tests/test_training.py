@@ -263,3 +263,16 @@ def test_cross_entropy_losses_and_V_observables():
     V = jnp.array([[0.0, 1.0], [3.0, -1.0], [1.0, 0.0]])
     np.testing.assert_array_equal(np.asarray(obs.V_max(V)), [3.0, 1.0])
     np.testing.assert_allclose(np.asarray(obs.V_mean(V)), [4 / 3, 0.0])
+
+
+# ------------------------------------------------------------------------------------ notebook
+@pytest.mark.slow  # trains a small classifier (compiles a batched gradient: about a minute)
+def test_training_notebook_runs_and_learns():
+    import re
+
+    from .conftest import notebook_output
+
+    text = notebook_output("training.ipynb", timeout=900)
+    first, last = map(float, re.search(r"loss first ([\d.]+), last ([\d.]+)", text).groups())
+    before, after = map(float, re.search(r"accuracy before ([\d.]+), after ([\d.]+)", text).groups())
+    assert last < first and after > before  # the loss falls, the test accuracy rises
