@@ -10,6 +10,12 @@ event-driven build (the same forward bits) at ±20 pA with common random numbers
 ends), averaged over the same seeds. Prints one markdown row per surrogate, scale and reset mode.
 
     PYTHONPATH=$PWD python benchmarks/surrogate_choice.py [--seeds 16] [--quick]
+
+``--ei``: recurrent E/I networks (g = 5) of each of ``--models``; d(mean rate)/dθ for θ = I_e, V_th,
+tau_m and a common weight factor J, AD against central FD over ``--seeds`` (common random numbers),
+for each ``--configs`` entry ``name:β:through|detached``; one markdown row per model, parameter, config:
+
+    PYTHONPATH=$PWD python benchmarks/surrogate_choice.py --ei [--models iaf_psc_exp] [--seeds 8] [--out F]
 """
 from __future__ import annotations
 
@@ -84,5 +90,89 @@ def main():
             json.dump(dict(fd=fd, fd_sd=float(fd_per_seed.std()), rate=rate0, seeds=a.seeds, rows=rows), f, indent=1)
 
 
+# --------------------------------------------------------------------- E/I networks, every model
+PSP = {"iaf_psc_delta": 1.0, "iaf_psc_exp": 150.0, "iaf_psc_alpha": 80.0}  # weight of a ~1 mV PSP
+PARAMS = {"I_e": 20.0, "V_th": 0.5, "tau_m": 0.5, "J": 0.05}  # FD half-steps: pA, mV, ms, relative weight
+
+
+def ei_network(model, n_e=100, n_i=25, g=5.0, seed=1):
+    """A recurrent E/I network of ``model``: in-degrees 10 % of E and of I, E weights 0.5 mV PSPs,
+    I weights −g times as large, 1 ms delays, independent Poisson drive (2.5 kHz × ~1 mV PSPs)."""
+    net = jaxsnn.Network(seed=seed)
+    pop = net.create(model, n_e + n_i, params={"V_m": jaxsnn.random.uniform(-70.0, -56.0)})
+    e, i = pop[:n_e], pop[n_e:]
+    pg = net.create("poisson_generator", params={"rate": 2500.0})
+    w = 0.5 * PSP[model]
+    net.connect(e, pop, {"rule": "fixed_indegree", "indegree": n_e // 10}, {"weight": w, "delay": 1.0})
+    net.connect(i, pop, {"rule": "fixed_indegree", "indegree": n_i // 10}, {"weight": -g * w, "delay": 1.0})
+    net.connect(pg, pop, syn_spec={"weight": PSP[model]})
+    return net
+
+
+def ei_rate_fn(sim, n_steps):
+    """Mean rate (Hz) as a function of θ = shifts of (I_e, V_th, tau_m) and a factor 1 + θ[3] of every
+    weight (J): one compiled program gives all four derivatives."""
+    w0 = sim.state.weights
+
+    def rate(th, key):
+        nrn = sim.params.neurons
+        nrn = nrn.replace(I_e=nrn.I_e + th[0], V_th=nrn.V_th + th[1], tau_m=nrn.tau_m + th[2])
+        st = sim.state.with_weights(w0 * (1.0 + th[3])).replace(key=key)
+        _, counts = jaxsnn.scan(sim.model, sim.params.replace(neurons=nrn), st, n_steps // sim.spec.slice_steps,
+                                observe=lambda s: s.spikes.sum())
+        return counts.sum() / (sim.spec.n_neurons * n_steps * sim.spec.resolution * 1e-3)
+    return rate
+
+
+def ei_main(a):
+    keys = jax.vmap(jaxsnn.simulation_key)(jnp.arange(1, a.seeds + 1))
+    configs = [tuple(c.split(":")) for c in a.configs]  # name:beta:reset
+    names = list(PARAMS)
+    steps = np.diag([PARAMS[k] for k in names])
+    rows = []
+    print("| model | parameter | FD (seed mean) | surrogate | β | reset | AD / FD (seed means) | signs right | "
+          "sd of AD / FD |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for model in a.models:
+        t0 = time.time()
+        net = ei_network(model)
+        ev = net.build(slice_capacity=1000)
+        f = jax.jit(jax.vmap(jax.vmap(ei_rate_fn(ev, a.steps), in_axes=(None, 0)), in_axes=(0, None)))
+        th = jnp.asarray(np.concatenate([steps, -steps]))
+        r = np.asarray(f(th, keys))  # [8, seeds]
+        fd = (r[:4] - r[4:]) / (2 * np.asarray([PARAMS[k] for k in names]))[:, None]  # [param, seed]
+        rate0 = float(np.mean(r))
+        print(f"{model}: mean rate {rate0:.1f} Hz, FD in {time.time() - t0:.0f} s", flush=True)
+        for name, beta, reset in configs:
+            sim = net.build(differentiable=True, surrogate=(name, float(beta)), detach_reset=reset == "detached",
+                            slice_capacity=1000)
+            g = np.asarray(jax.jit(jax.vmap(jax.grad(ei_rate_fn(sim, a.steps)), in_axes=(None, 0)))(
+                jnp.zeros(4), keys)).T  # [param, seed]
+            for k, which in enumerate(names):
+                fdm = float(fd[k].mean())
+                ratio = float(g[k].mean()) / fdm
+                signs = float(np.mean(np.sign(g[k]) == np.sign(fdm)))
+                rows.append(dict(model=model, param=which, fd=fdm, fd_sd=float(fd[k].std()), surrogate=name,
+                                 beta=float(beta), reset=reset, ad=float(g[k].mean()), ratio=ratio, signs=signs,
+                                 ad_sd=float(g[k].std()), rate=rate0))
+                print(f"| {model} | {which} | {fdm:+.4g} | {name} | {beta} | {reset} | {ratio:.2f} | {signs:.2f} | "
+                      f"{g[k].std() / abs(fdm):.2f} |", flush=True)
+    if a.out:
+        with open(a.out, "w") as f:
+            json.dump(dict(seeds=a.seeds, steps=a.steps, rows=rows), f, indent=1)
+
+
 if __name__ == "__main__":
-    main()
+    import sys
+    if "--ei" in sys.argv:
+        ap = argparse.ArgumentParser()
+        ap.add_argument("--ei", action="store_true")
+        ap.add_argument("--models", nargs="+", default=["iaf_psc_delta", "iaf_psc_exp", "iaf_psc_alpha"])
+        ap.add_argument("--configs", nargs="+", default=["fast_sigmoid:20:through", "fast_sigmoid:40:through",
+                                                          "fast_sigmoid:40:detached", "fast_sigmoid:80:detached"])
+        ap.add_argument("--seeds", type=int, default=8)
+        ap.add_argument("--steps", type=int, default=1000)
+        ap.add_argument("--out", default=None)
+        ei_main(ap.parse_args())
+    else:
+        main()

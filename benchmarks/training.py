@@ -12,8 +12,9 @@ Two implementations, trained from the same initial weights on the same batches:
 - ``jaxsnn``: ``net.build(differentiable=True)``; the batch is a ``jax.vmap`` over the Poisson rates
   (``params.poisson.rate``) and the simulation key of each sample.
 - ``reference``: the same network in plain JAX (:func:`reference_forward`, ~60 lines): NEST's exact
-  iaf_psc_delta propagators (P33 = e^{−h/τ}, P30 = τ/C (1 − P33)), refractory clamp, the reset through the
-  spike, the same fast-sigmoid surrogate (β = 20 / mV), spikes delivered as dense matmuls per step.
+  iaf_psc_delta propagators (P33 = e^{−h/τ}, P30 = τ/C (1 − P33)), refractory clamp, jaxsnn's default
+  surrogate and reset handling for iaf_psc_delta (``jaxsnn.core.surrogate.MODEL_DEFAULTS``), spikes
+  delivered as dense matmuls per step.
   Its Poisson draws are its own (not jaxsnn's streams): the two see different input noise.
 
 Reported: compile time, the median wall time of ``--steps`` steady-state training steps (and of a
@@ -34,9 +35,12 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from jaxsnn.core.surrogate import MODEL_DEFAULTS
+
 N_IN, N_HID, N_OUT = 64, 100, 10
 TAU_M, C_M, T_REF, V_TH, V_RESET, E_L = 10.0, 250.0, 2.0, -55.0, -70.0, -70.0  # NEST's defaults
-SURROGATE_BETA = 20.0  # 1/mV: jaxsnn's default fast sigmoid
+# jaxsnn's default surrogate of iaf_psc_delta: the fast sigmoid of scale β (1/mV), reset detached or not
+_, SURROGATE_BETA, DETACH_RESET = MODEL_DEFAULTS["iaf_psc_delta"]
 
 
 def load_digits(n_test):
@@ -86,7 +90,8 @@ def reference_forward(w, pixels, key, n_steps, h, max_rate):
         V = jnp.where(free, P33 * V + I, V)
         s = spike_fn(V - theta)
         s = jnp.where(free, s, jax.lax.stop_gradient(s))
-        V = V * (1.0 - s) + v_reset * s  # the reset through the spike
+        r_s = jax.lax.stop_gradient(s) if DETACH_RESET else s  # the reset: detached, or through the spike
+        V = V * (1.0 - r_s) + v_reset * r_s
         r = jnp.where(s > 0, ref_steps, jnp.maximum(r - 1, 0))
         return V, r, s
 

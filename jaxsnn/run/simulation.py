@@ -23,6 +23,7 @@ from ..build.lower import NEURON_PARAMS, PSC_PARAMS, Layout, compile_network
 from ..build.registry import NEURONS
 from ..core import engine, recorders
 from ..core.overflow import Overflow
+from ..core.surrogate import default_for
 from ..core.types import Model, Params, Spec, State
 from ..errors import CapacityError, JaxsnnError, bad_value
 from . import currents, frames, projection, sharding
@@ -207,7 +208,7 @@ def _check_neurons(sim: Simulation, ids, new: dict, given: dict, dtype) -> None:
 
 
 def build(net, *, seed=None, differentiable: bool = False, chunk_steps: int = 10000, devices: int | None = None,
-          surrogate=None, detach_reset: bool = False, checkpoint_every: int = 0, dense=None,
+          surrogate=None, detach_reset: bool | None = None, checkpoint_every: int = 0, dense=None,
           **capacities) -> Simulation:
     """Compile ``net`` into a :class:`Simulation` at time 0.
 
@@ -220,7 +221,8 @@ def build(net, *, seed=None, differentiable: bool = False, chunk_steps: int = 10
 
     The differentiable build only (``docs/gradients.md``): ``surrogate``, the spike's pseudo-derivative,
     a name of :data:`jaxsnn.core.surrogate.SURROGATES` or ``(name, scale in 1/mV)`` (default
-    :data:`~jaxsnn.core.surrogate.DEFAULT`); ``detach_reset=True`` passes no gradient through the reset;
+    :func:`~jaxsnn.core.surrogate.default_for` the network's models); ``detach_reset=True`` passes no
+    gradient through the reset (default: the models' default too);
     ``checkpoint_every=k`` rematerialises every k steps (reverse mode keeps O(T/k + k) states);
     ``dense``: deliver static projections as a matrix product per slice (:mod:`jaxsnn.build.dense`):
     None (default) where that pays by size and density, True wherever possible, False never.
@@ -235,6 +237,11 @@ def build(net, *, seed=None, differentiable: bool = False, chunk_steps: int = 10
                         differentiable=differentiable, **capacities)
     model = c.model
     if diff:
+        name, beta, detach = default_for(model.spec.neuron_models)
+        if diff["surrogate"] is None:
+            diff["surrogate"] = (name, beta)
+        if diff["detach_reset"] is None:
+            diff["detach_reset"] = detach
         blocks, index, event_mask = dense_plan(model, c.layout, diff.pop("dense"))
         some_events = event_mask is None or bool(event_mask.any())
         diff.update(dense_blocks=blocks, event_synapses=some_events)
@@ -265,22 +272,21 @@ def _differentiable_options(differentiable, surrogate, detach_reset, checkpoint_
     """The Spec fields of the differentiable build's options (none of which the event-driven build takes)."""
     from ..core.surrogate import validated
 
-    given = {k: v for k, v in (("surrogate", surrogate), ("detach_reset", detach_reset or None),
+    given = {k: v for k, v in (("surrogate", surrogate), ("detach_reset", detach_reset),
                                ("checkpoint_every", checkpoint_every or None), ("dense", dense)) if v is not None}
     if not differentiable:
         if given:
             name = next(iter(given))
             raise bad_value(name, given[name], "the default: it applies to net.build(differentiable=True) only")
         return {}
-    if not isinstance(detach_reset, bool):
-        raise bad_value("detach_reset", detach_reset, "True or False")
+    if not (detach_reset is None or isinstance(detach_reset, bool)):
+        raise bad_value("detach_reset", detach_reset, "True, False or None (the models' default)")
     k = checkpoint_every
     if not (isinstance(k, (int, np.integer)) and not isinstance(k, bool) and k >= 0):
         raise bad_value("checkpoint_every", k, "a whole number of steps >= 0 (0: no rematerialisation)")
     if not (dense is None or isinstance(dense, bool)):
         raise bad_value("dense", dense, "None (where it pays), True or False")
-    from ..core.surrogate import DEFAULT
-    return {"dense": dense, "surrogate": validated(DEFAULT if surrogate is None else surrogate),
+    return {"dense": dense, "surrogate": None if surrogate is None else validated(surrogate),
             "detach_reset": detach_reset, "checkpoint_every": int(k)}
 
 
