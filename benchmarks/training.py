@@ -77,13 +77,24 @@ def _spike_jvp(primals, tangents):
     return spike_fn(x), dx / (1.0 + SURROGATE_BETA * jnp.abs(x)) ** 2
 
 
+def poisson_counts(key, mu, n_steps, terms=8):
+    """Poisson counts [n_steps, len(mu)] of means ``mu`` by the inverse CDF of ``terms`` terms (a
+    vectorised draw: ``jax.random.poisson``'s rejection loop is slow under ``vmap``)."""
+    k = jnp.arange(terms, dtype=mu.dtype)
+    log_p = (k[:, None] * jnp.log(jnp.maximum(mu, 1e-30))[None, :] - mu[None, :]
+             - jax.scipy.special.gammaln(k + 1)[:, None])
+    cdf = jnp.cumsum(jnp.exp(log_p), axis=0)  # [terms, n]
+    u = jax.random.uniform(key, (n_steps, mu.shape[0]), mu.dtype)
+    return jnp.sum(u[:, None, :] > cdf[None], axis=1).astype(mu.dtype)
+
+
 def reference_forward(w, pixels, key, n_steps, h, max_rate):
     """Logits (max over time of the readouts' V − E_L, mV) of one image in plain JAX."""
     P33 = np.exp(-h / TAU_M)
     P30 = TAU_M / C_M * (1.0 - P33)  # noqa: F841 (I_e = 0: kept to show the propagator)
     ref_steps = int(round(T_REF / h))
     theta, v_reset = V_TH - E_L, V_RESET - E_L
-    counts = jax.random.poisson(key, pixels * max_rate * h * 1e-3, (n_steps, N_IN)).astype(pixels.dtype)
+    counts = poisson_counts(key, pixels * max_rate * h * 1e-3, n_steps)
 
     def lif(V, r, I):  # one iaf_psc_delta step: integrate unless refractory, threshold, reset
         free = r == 0
