@@ -243,6 +243,16 @@ def test_inputs_vmap_over_a_batch_and_carry_gradients(x64):
     np.testing.assert_allclose(float(jax.grad(loss_c)(0.0)), float(jax.grad(loss_e)(0.0)), rtol=1e-12)
 
 
+def test_rate_encoder_draws_poisson_counts():
+    x = jnp.array([0.0, 0.1, 0.5, 1.0])
+    c = jax.vmap(lambda k: jaxsnn.encoders.rate(x, 500, 1.0, 400.0, k))(jax.random.split(jax.random.key(0), 40))
+    mu = np.asarray(x) * 0.4  # mean count per step
+    n = c.reshape(-1, 4)
+    np.testing.assert_allclose(np.asarray(n.mean(0)), mu, atol=0.01)
+    np.testing.assert_allclose(np.asarray(n.var(0)), mu, atol=0.02)  # Poisson: variance = mean
+    assert float(c[..., 0].sum()) == 0.0
+
+
 # ----------------------------------------------------------------------------- readouts and losses
 def test_van_rossum_distance_is_the_analytic_one():
     h, tau, n = 0.01, 5.0, 20000  # 200 ms: the kernels have decayed
