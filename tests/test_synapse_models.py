@@ -144,3 +144,20 @@ def test_stdp_pl_over_devices_is_bit_identical():
     r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT,
                        env=cpu_devices(3, JAX_ENABLE_X64="True", PYTHONPATH=str(ROOT)))
     assert r.returncode == 0 and r.stdout.strip().endswith("ok"), r.stderr[-3000:]
+
+
+def test_stdp_pl_weights_stored_and_restored(tmp_path):
+    """Selective store of a stdp_pl model's weights (also negative ones: the model has no sign check, as NEST)
+    and restore into a fresh build of the same network."""
+    net, sr, wr = _pl_network()
+    sim = jaxsnn.simulate(net.build(), 60.0)
+    w = sim.connections("pl").weight.to_numpy()
+    assert np.any(w != 40.0)
+    jaxsnn.store(tmp_path / "st", sim, {}, synapse_models=("pl",))
+    fresh = net.build()
+    back = jaxsnn.restore_into(fresh, jaxsnn.load(tmp_path / "st"), synapse_models=("pl",))
+    np.testing.assert_array_equal(back.connections("pl").weight.to_numpy(), w.astype(np.float32))
+    neg = fresh.replace(state=fresh.state.with_weights(-fresh.state.weights))
+    jaxsnn.store(tmp_path / "neg", neg, {}, synapse_models=("pl",))
+    back = jaxsnn.restore_into(fresh, jaxsnn.load(tmp_path / "neg"), synapse_models=("pl",))
+    assert (back.connections("pl").weight.to_numpy() == -40.0).all()

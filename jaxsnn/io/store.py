@@ -148,7 +148,7 @@ def _check_weights(sim: Simulation, model: str, rows: np.ndarray, w: np.ndarray)
     checks.first_bad(where, w, ~np.isfinite(w), "finite values (connect refuses others)")
     stdp_row = np.asarray(sim.model.synapses.stdp_row)[rows]
     plastic = stdp_row >= 0
-    if plastic.any():
+    if plastic.any() and sim.spec.stdp_rule == "stdp":  # stdp_pl_synapse_hom has no Wmax and no sign check
         Wmax = np.asarray(sim.params.stdp)[np.maximum(stdp_row, 0), 5]
         checks.first_bad(where, w, plastic & ((w >= 0) != (Wmax >= 0)),
                          "the sign of the synapse's Wmax (stdp_synapse checks this; 0 counts as positive)")
