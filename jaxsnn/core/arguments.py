@@ -48,6 +48,17 @@ def _expect(where: str, leaf, shape, dtype, why: str) -> None:
                         "the built simulation has it")
 
 
+def _neuron_leaves(tree):
+    """(path, leaf) of the per-neuron leaves: fields of the dataclass hold one value per neuron of the
+    network; leaves nested deeper (e.g. per model) one per neuron of theirs, so only their rank is known."""
+    for path, leaf in jax.tree_util.tree_flatten_with_path(tree)[0]:
+        yield jax.tree_util.keystr(path, simple=True, separator="."), leaf
+
+
+def _integer(leaf) -> bool:
+    return jnp.issubdtype(jnp.result_type(leaf), jnp.integer) or jnp.result_type(leaf) == jnp.bool_
+
+
 def leaves(model, params, state) -> None:
     """Every leaf of ``params`` and the leaves of ``state`` the step reads, against ``model``."""
     spec = model.spec
@@ -56,9 +67,8 @@ def leaves(model, params, state) -> None:
     fdt = jnp.float64 if spec.x64 else jnp.float32
     N = spec.n_neurons
     per_neuron = f"one per neuron of the model, {N}"
-    for name, leaf in vars(params.neurons).items():
-        if leaf is not None:
-            _expect(f"params.neurons.{name}", leaf, (N,), fdt, per_neuron)
+    for name, leaf in _neuron_leaves(params.neurons):
+        _expect(f"params.neurons.{name}", leaf, (N,) if "." not in name else (None,), fdt, per_neuron)
     n_gen = model.poisson.window.shape[0]
     _expect("params.poisson.rate", params.poisson.rate, (n_gen,), fdt, f"one per poisson_generator, {n_gen}")
     _expect("params.poisson.weight", params.poisson.weight, model.poisson.target.shape, fdt,
@@ -79,7 +89,7 @@ def leaves(model, params, state) -> None:
     _expect("state.step", state.step, (), jnp.int32, "the global step")
     _expect("state.key", state.key, (2,), jnp.uint32, "jaxsnn.simulation_key(seed)")
     _expect("state.overflow", state.overflow, (), jnp.int32, "Overflow bits")
-    for name, leaf in vars(state.neurons).items():
-        if leaf is not None:
-            _expect(f"state.neurons.{name}", leaf, (N,), jnp.int32 if name == "refractory" else fdt, per_neuron)
+    for name, leaf in _neuron_leaves(state.neurons):
+        _expect(f"state.neurons.{name}", leaf, (N,) if "." not in name else (None,),
+                jnp.int32 if name == "refractory" else jnp.result_type(leaf) if _integer(leaf) else fdt, per_neuron)
     _expect("state.synapses.weight", state.synapses.weight, model.synapses.source.shape, fdt, "one per synapse")
