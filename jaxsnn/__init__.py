@@ -9,7 +9,7 @@ whether such a result is complete. :func:`store`/:func:`load` write and read wha
 store/restore example); :func:`save_checkpoint`/:func:`load_checkpoint`/:func:`resume` continue a run
 exactly.
 """
-from . import encoders, logic, losses, math, observables, parameters, random
+from . import encoders, logic, losses, math, observables, parameters, random, spatial
 from .build.network import Network
 from .build.nodes import NodeCollection
 from .core.engine import COMPILER_OPTIONS, advance, init, jit, scan, simulation_key, step
@@ -30,6 +30,7 @@ from .io.store import (
 )
 from .run.cache import disable_compilation_cache, enable_compilation_cache
 from .run.simulation import Simulation, build, simulate
+from .spatial import distributions as spatial_distributions
 
 __version__ = "0.2.0"
 __all__ = [
@@ -37,5 +38,6 @@ __all__ = [
     "NodeIndexError", "Overflow", "Simulation", "State", "Stored", "advance", "advance_ensemble", "build", "check",
     "disable_compilation_cache", "enable_compilation_cache", "encoders", "init", "jit", "load", "load_checkpoint",
     "logic", "losses", "math", "observables", "parameters", "random", "restore_into", "resume", "save_checkpoint",
-    "scan", "simulate", "simulate_with_checkpoints", "simulation_key", "step", "store",
+    "scan", "simulate", "simulate_with_checkpoints", "simulation_key", "spatial", "spatial_distributions", "step",
+    "store",
 ]

@@ -87,3 +87,12 @@ def test_training(tmp_path):
         assert res[k]["train_step_s"] > 0 and len(res[k]["test_accuracy_per_epoch"]) == 1
     for k in ("jaxsnn (data)", "jaxsnn (poisson_generator)"):
         assert res[k]["ratio_train_step"] == pytest.approx(res[k]["train_step_s"] / res["reference"]["train_step_s"])
+
+
+def test_spatial_connect(tmp_path):
+    res = run("spatial_connect.py", tmp_path, "--side", "20", "--radius", "0.2", "--runs", "1", devices=None)
+    s = res["summary"]
+    assert set(s) == {"bernoulli_p1", "bernoulli_gaussian", "fixed_indegree_50"}
+    assert s["fixed_indegree_50"]["connections"] == 400 * 50
+    assert 0 < s["bernoulli_gaussian"]["connections"] < s["bernoulli_p1"]["connections"]
+    assert all(v["median_s"] > 0 for v in s.values())

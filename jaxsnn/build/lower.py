@@ -63,6 +63,7 @@ class Layout:
     record_from: tuple = ()  # per multimeter: the recorded quantities (columns: quantity-major)
     current_generators: tuple = ()  # node ids of dc/step_current/noise generators (CurrentTopology order)
     current_params: tuple = ()  # per current generator: (base model, its parameters) as built
+    layers: tuple = ()  # (first id, jaxsnn.spatial Layer) of each population created with positions
 
 
 @dataclasses.dataclass(frozen=True)
@@ -117,7 +118,8 @@ def compile_network(net: Network, seed, *, slice_capacity: int | None = None, re
                     tuple((p.model, p.base, p.first, p.n) for p in net._pops), syn["models"], syn["syn_params"],
                     rec["spike_recorders"], rec["multimeters"], rec["weight_recorders"], rec["synapse_recorder"],
                     _device_connections(net), _initial_digest(state), rec["record_from"], gen["cur_nodes"],
-                    tuple((net._pop_of(g).base, dict(net._pop_of(g).params)) for g in gen["cur_nodes"]))
+                    tuple((net._pop_of(g).base, dict(net._pop_of(g).params)) for g in gen["cur_nodes"]),
+                    tuple(net._layers))
     return Compiled(model, params, state, layout)
 
 

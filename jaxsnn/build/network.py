@@ -129,6 +129,7 @@ class Network:
         self._n_nodes = 0
         self._n_draws = 0
         self._recorded: dict[int, np.ndarray] = {}  # recorder id -> neuron ids it is connected to
+        self._layers: list = []  # (first id, spatial Layer) of each create(..., positions=...)
 
     # ----------------------------------------------------------------------------------- models
     def copy_model(self, existing: str, new: str, params: dict | None = None):
@@ -143,8 +144,13 @@ class Network:
         return key if key is not None else jax.random.fold_in(base, self._n_draws)
 
     @_all_or_nothing
-    def create(self, model: str, n: int = 1, params: dict | list | None = None, *, key=None) -> NodeCollection:
+    def create(self, model: str, n: int | None = None, params: dict | list | None = None, *, positions=None,
+               key=None) -> NodeCollection:
         """Create ``n`` nodes of ``model``; node ids continue NEST's 1-based numbering.
+
+        ``positions`` (a :func:`jaxsnn.spatial.grid` or :func:`jaxsnn.spatial.free` spec) makes the nodes a
+        spatial layer (:mod:`jaxsnn.spatial`): their number is the grid's size or the number of free
+        positions (``n``, if given, must agree; a free layer drawn from a distribution needs ``n``).
 
         ``params`` is a dict or, as in NEST, a list of ``n`` dicts (one per node; a missing name keeps
         the model's default). In a dict, a neuron parameter may be a scalar, an array of length ``n`` or
@@ -156,12 +162,30 @@ class Network:
         where = f"create({model!r})"
         if m.kind == "synapse":
             raise JaxsnnError(f"create: {model!r} is a synapse model; use it in connect(syn_spec=...).")
-        n = checks.whole("create: n", n, "a whole number >= 1")
+        key = self._key(key)
+        layer = None
+        if positions is not None:
+            from ..spatial.positions import layer_for  # spatial builds on this module, not the other way round
+
+            n, layer = layer_for(positions, n, jax.random.fold_in(key, 2**31 - 1))
+        n = 1 if n is None else checks.whole("create: n", n, "a whole number >= 1")
         if n < 1:
             raise bad_value("create: n", n, "a whole number >= 1")
         checks.fits_in_memory(where, 8.0 * n * (len(m.defaults) + 2), f"n={n} nodes")  # float64 per parameter
-        key = self._key(key)
         first = self._n_nodes + 1
+        if layer is not None:  # before the values: a parameter may read the positions (spatial.pos.x)
+            self._layers.append((first, layer))
+        try:
+            pops = self._create_values(m, model, n, params, key, where, first)
+        except Exception:
+            if layer is not None:
+                self._layers.pop()
+            raise
+        self._pops.extend(pops)
+        self._n_nodes += n
+        return NodeCollection._trusted(self, np.arange(first, first + n))
+
+    def _create_values(self, m, model, n, params, key, where, first) -> list:
         if m.kind == "neuron":
             base = {name: None for name in m.defaults}
             values = self._neuron_values(m, n, params, key, where, base, np.arange(first, first + n))
@@ -178,9 +202,22 @@ class Network:
                                           "values must be reset together.")
             dicts = self._device_values(m, [dict(m.defaults) for _ in range(n)], params, where)
             pops = _regroup(model, m.base, first, dicts)
-        self._pops.extend(pops)
-        self._n_nodes += n
-        return NodeCollection._trusted(self, np.arange(first, first + n))
+        return pops
+
+    def _positions(self, ids) -> np.ndarray:
+        """Positions of nodes (the parameter algebra's hook for ``jaxsnn.spatial.pos``)."""
+        layer, lids = self._layer_of(np.asarray(ids), "jaxsnn.spatial.pos")
+        return layer.positions[lids]
+
+    def _layer_of(self, ids: np.ndarray, where: str):
+        """The spatial layer that holds every node of ``ids``, and the nodes' indices in it."""
+        ids = np.asarray(ids)
+        for first, layer in self._layers:
+            if len(ids) and first <= ids.min() and ids.max() < first + len(layer.positions):
+                return layer, ids - first
+        raise JaxsnnError(f"{where}: the nodes are not (all) in one spatial layer; create them with "
+                          "positions=jaxsnn.spatial.grid(...) or free(...) (NEST: 'NodeCollection has no "
+                          "spatial metadata').")
 
     @_all_or_nothing
     def set(self, nodes: NodeCollection, params: dict | list | None = None, *, key=None, **kwargs):
@@ -330,6 +367,11 @@ class Network:
         :mod:`jaxsnn.random` distribution.
         """
         src_ids, tgt_ids = self._ids(pre, "pre"), self._ids(post, "post")
+        if self._layers:
+            from ..spatial import rules as spatial_rules  # spatial builds on this module
+
+            if spatial_rules.wants(conn_spec, syn_spec):
+                return self._connect_spatial(pre, post, conn_spec, syn_spec, key)
         if isinstance(conn_spec, str) and conn_spec not in rules.RULES and conn_spec in self.models:
             raise bad_value("connect: conn_spec", conn_spec, "a connection rule, but this is a model name; pass a "
                             f"synapse model as syn_spec: connect(pre, post, 'all_to_all', {conn_spec!r})")
@@ -366,6 +408,32 @@ class Network:
             raise JaxsnnError(f"connect: cannot connect {src_kind} to {tgt_kind} (synapses go from neurons or "
                               "generators to neurons; recorders are connected neuron -> spike_recorder and "
                               "multimeter -> neuron).")
+        self._conns.append(self._synapses(s, t, syn_spec, src_kind, jax.random.fold_in(key, 1)))
+        _check_receptor(self, self._conns[-1], src_kind)
+
+    def _connect_spatial(self, pre, post, conn_spec, syn_spec, key):
+        """``connect`` between layers with a mask or spatial parameters (:mod:`jaxsnn.spatial.rules`)."""
+        from ..spatial import parameters as sp
+        from ..spatial import rules as spatial_rules
+
+        for name, x in (("pre", pre), ("post", post)):
+            if not isinstance(x, NodeCollection):
+                raise bad_value(f"connect: {name}", x, "a NodeCollection of a spatial layer (a spatial connection)")
+        if isinstance(syn_spec, str):
+            syn_spec = {"synapse_model": syn_spec}
+        elif syn_spec is not None and not isinstance(syn_spec, dict):
+            raise bad_value("connect: syn_spec", syn_spec, "a synapse model name or a dict")
+        src_kind, tgt_kind = self._kind(pre.ids, "pre"), self._kind(post.ids, "post")
+        if src_kind != "neuron" or tgt_kind != "neuron":
+            raise JaxsnnError(f"connect: spatial connections join neurons; got {src_kind} -> {tgt_kind} (NEST: "
+                              "'Spatial Connect with ... to devices is not possible').")
+        key = self._key(key)
+        s, t, spos, tpos, geom = spatial_rules.connect(self, pre, post, conn_spec, jax.random.fold_in(key, 0))
+        syn_spec = dict(syn_spec or {})
+        for i, name in enumerate(("weight", "delay")):
+            if name in syn_spec and sp.is_spatial(syn_spec[name]):
+                syn_spec[name] = sp.pair_values(syn_spec[name], spos, tpos, s, t, geom, jax.random.fold_in(key, 2 + i),
+                                                f"connect(syn_spec): {name}")
         self._conns.append(self._synapses(s, t, syn_spec, src_kind, jax.random.fold_in(key, 1)))
         _check_receptor(self, self._conns[-1], src_kind)
 
@@ -509,10 +577,12 @@ def _regroup(model, base, first, dicts) -> list:
 
 
 def delay_steps(delay_ms: np.ndarray, h: float, tics_per_step: int, where: str) -> np.ndarray:
-    """Delays in whole steps, rounded half up as NEST does; below one step, or beyond
-    ``checks.MAX_DELAY_STEPS`` (the input ring and step arithmetic are int32), is an error."""
-    tics = checks.tics(delay_ms)
-    steps = np.floor(tics / tics_per_step + 0.5)
+    """Delays in whole steps as NEST rounds a connection's delay (``Time::delay_ms_to_steps``:
+    ``floor(d · steps_per_ms + 0.5)`` straight from ms, not through tics: 0.64999999 ms at h = 0.1 is 6
+    steps); below one step, or beyond ``checks.MAX_DELAY_STEPS`` (the input ring and step arithmetic are
+    int32), is an error."""
+    steps_per_ms = 1 / (tics_per_step / 1000.0)  # NEST's Range::STEPS_PER_MS
+    steps = np.floor(np.asarray(delay_ms, np.float64) * steps_per_ms + 0.5)
     checks.first_bad(f"{where}: delay", np.asarray(delay_ms), steps < 1,
                      f"a delay of at least the resolution ({h} ms)")
     checks.first_bad(f"{where}: delay", np.asarray(delay_ms), steps > checks.MAX_DELAY_STEPS,

@@ -142,6 +142,15 @@ class NodeCollection:
     def tolist(self):
         return self.ids.tolist()
 
+    @property
+    def spatial(self) -> dict:
+        """NEST's ``nodes.spatial``: the layer's ``center``, ``extent``, ``edge_wrap``, ``network_size`` and
+        ``shape`` (grid) or ``positions`` (free); an error for nodes that are not in one spatial layer."""
+        if self._net is None:
+            raise JaxsnnError("NodeCollection.spatial: this collection belongs to no Network.")
+        layer, lids = self._net._layer_of(self.ids, "NodeCollection.spatial")
+        return layer.metadata(None if len(lids) == len(layer.positions) else lids)
+
     def __repr__(self):
         if len(self.ids) and np.array_equal(self.ids, np.arange(self.ids[0], self.ids[-1] + 1)):
             return f"NodeCollection(ids={self.ids[0]}..{self.ids[-1]})"

@@ -50,6 +50,9 @@ def store(path, sim: Simulation, populations: dict, synapse_models=()) -> int:
     for name, nodes in populations.items():
         arrays[f"V_m/{name}"] = sim.get(nodes).V_m.to_numpy()
         pops[name] = {"size": len(nodes), "first_id": int(nodes.ids[0]), "last_id": int(nodes.ids[-1])}
+        for first, layer in sim.layout.layers:  # a whole spatial layer: how to make it again
+            if first == nodes.ids[0] and len(layer.positions) == len(nodes):
+                pops[name]["positions"] = layer.to_meta()
     for model in synapse_models:
         c = sim.connections(model, devices=False)
         for col in SYN_COLUMNS:
@@ -70,6 +73,17 @@ class Stored:
         if f"V_m/{population}" not in self.arrays:
             raise JaxsnnError(f"no V_m stored for population {population!r}; stored: {list(self.meta['populations'])}")
         return self.arrays[f"V_m/{population}"]
+
+    def positions(self, population: str):
+        """The ``positions=`` spec (:func:`jaxsnn.spatial.grid` or :func:`~jaxsnn.spatial.free`) that makes
+        the stored spatial population again with the same positions, bit for bit."""
+        p = self.meta["populations"].get(population)
+        if p is None or "positions" not in p:
+            raise JaxsnnError(f"no positions stored for population {population!r} (it was not a whole spatial "
+                              f"layer, or is not stored); stored: {list(self.meta['populations'])}")
+        from ..spatial.positions import Layer
+
+        return Layer.from_meta(p["positions"]).spec()
 
     def connections(self, model: str) -> pd.DataFrame:
         if model not in self.meta["synapse_models"]:
@@ -198,6 +212,8 @@ def fingerprint(sim: Simulation) -> dict:
            "topology": {n: cio.sha256(a) for n, a in _named_leaves(sim.model, "model/").items()},
            "populations": [list(p) for p in lay.populations], "synapse_models": list(lay.synapse_models),
            "synapse_params": lay.synapse_params, "float": "float64" if sim.spec.x64 else "float32"}
+    if lay.layers:  # positions are part of the network: a checkpoint holds them and must match them
+        out["layers"] = [{"first_id": int(first), **layer.to_meta()} for first, layer in lay.layers]
     out["initial_state_sha256"] = lay.initial_state_sha256  # the build's V_m and weights
     return cio._plain(out, "fingerprint")
 
