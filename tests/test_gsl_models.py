@@ -2,7 +2,8 @@
 
 Each stored case (tests/reference/nest_cases, made by tools/nest_gsl_models.py) is replayed through the
 model's update alone (:mod:`jaxsnn.testing.single_neuron`), in float64: the spikes must be NEST's, V_m within
-1e-6 mV and every other recordable within 1e-6 relative (all but hh_cond_exp_traub are bit-identical). The
+1e-6 mV and every other recordable within 1e-6 relative (all but hh_cond_exp_traub are bit-identical;
+mat2_psc_exp, exactly integrated, too). The
 integrator's pieces are checked against a plain-Python transcription of GSL's rkf45 / standard control,
 and the exponential against the C library's.
 """
@@ -25,7 +26,7 @@ CASES = os.path.join(os.path.dirname(__file__), "reference", "nest_cases")
 GSL_CASES = sorted(p for p in glob.glob(os.path.join(CASES, "*.json"))
                    if json.load(open(p)).get("generator") == "nest_gsl_models.py"
                    and json.load(open(p))["model"] in single_neuron.MODULES)
-FAST = {"cond_exp_strong_input.json", "aeif_cond_alpha_strong_input.json"}
+FAST = {"cond_exp_strong_input.json", "aeif_cond_alpha_strong_input.json", "mat2_strong_input.json"}
 
 
 @pytest.mark.parametrize("path", [pytest.param(p, id=os.path.basename(p)[:-5], marks=() if os.path.basename(p) in FAST

@@ -13,11 +13,12 @@ There is no reset: after the step (spike input added first), a neuron that is no
 V_m ≥ 0 mV (psc_alpha) or V_m ≥ V_T + 30 mV (traub) while V_m fell during the step (the maximum of the
 action potential); refractoriness only blocks the next detection for t_ref.
 
-Initial m, h, n: the equilibrium at V = −65 mV (psc_alpha) or E_L (traub), computed on the host with the C
-library, as NEST's constructor does; V_m −65 mV (psc_alpha) or E_L (traub).
+Initial m, h, n: the equilibrium at V = −65 mV (psc_alpha) or the default E_L (traub), computed on the host
+with the C library; NEST's constructor runs once with the default parameters, so an E_L given at create
+moves neither V_m nor the gates.
 
-Parity: to NEST's integrator; the rates use XLA's exp, which can differ from the C library's in the last
-bit (V_m agrees to ~1e-10 mV, spikes identical).
+Parity: to NEST's integrator with the C library's exp (:mod:`._libm`): hh_psc_alpha bit for bit on the
+stored cases, hh_cond_exp_traub within 1e-10 mV (spikes identical).
 """
 from __future__ import annotations
 
@@ -114,7 +115,9 @@ def initial_gates(kind: str, V: float) -> dict:
 
 
 def initial_state(kind: str, p: dict) -> dict:
-    V = -65.0 if kind == "psc_alpha" else float(p["E_L"])
+    """NEST's State_ constructor runs once with the default parameters: V_m is −65 mV (psc_alpha) or the
+    default E_L (traub), whatever E_L is given at create."""
+    V = -65.0 if kind == "psc_alpha" else TRAUB["E_L"][0]
     return dict(initial_gates(kind, V), V_m=V)
 
 

@@ -25,7 +25,7 @@ MODULES = {  # NEST model -> module under jaxsnn.models
     "iaf_cond_exp": "iaf_cond_exp", "iaf_cond_alpha": "iaf_cond_alpha", "iaf_cond_beta": "iaf_cond_beta",
     "aeif_cond_alpha": "aeif_cond_alpha", "aeif_cond_exp": "aeif_cond_exp", "aeif_psc_alpha": "aeif_psc_alpha",
     "aeif_psc_exp": "aeif_psc_exp", "aeif_psc_delta": "aeif_psc_delta", "hh_psc_alpha": "hh_psc_alpha",
-    "hh_cond_exp_traub": "hh_cond_exp_traub",
+    "hh_cond_exp_traub": "hh_cond_exp_traub", "mat2_psc_exp": "mat2_psc_exp",
 }
 
 
@@ -84,7 +84,7 @@ def replay(case: dict, slab=None):
         ex = tot
     p = {k: v[0] for k, v in mod.PARAMETERS.items()}
     p.update({k: v for k, v in case["params"].items() if k in p})
-    init = mod.initial_state(p) if hasattr(mod, "initial_state") else {}
+    init = mod.initial_state(dict(p, **case["params"])) if hasattr(mod, "initial_state") else {}
     s = {k: jnp.array([float(case["params"].get(k, init.get(k, p["E_L"] if k == "V_m" else 0.0)))])
          for k in mod.STATE}
     s.update(r=jnp.array([0], jnp.int32), h_int=jnp.array([h]), I_stim=jnp.array([0.0]))
