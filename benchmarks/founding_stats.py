@@ -12,35 +12,12 @@ import json
 import pathlib
 import sys
 
-import numpy as np
-
 HERE = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from _measure import run_child, table  # noqa: E402
+from _stats import compare  # noqa: E402
 
-KEYS = ("rate_0", "rate_1", "cv_isi_mean_0", "cv_isi_mean_1", "frac_first_step", "w_mean_0", "w_mean_1",
-        "w_std_0", "w_std_1")
 REFERENCE = HERE.parent / "tests" / "reference" / "nest_network_stats.json"  # NEST's statistics
-
-
-def band(key, nest):
-    vals = np.array([r[key] for r in nest])
-    if key.startswith("w_mean"):
-        widen = 0.05 * abs(vals.mean() - 1.0)
-    else:
-        widen = 0.05 * abs(vals.mean())
-    return vals.min() - widen, vals.max() + widen
-
-
-def compare(ours, nest):
-    rows = []
-    for key in KEYS:
-        lo, hi = band(key, nest)
-        m = float(np.mean([r[key] for r in ours]))
-        rows.append({"statistic": key, "jaxsnn_mean": m, "jaxsnn_sd": float(np.std([r[key] for r in ours])),
-                     "nest_min": min(r[key] for r in nest), "nest_max": max(r[key] for r in nest),
-                     "band_lo": lo, "band_hi": hi, "pass": bool(lo <= m <= hi)})
-    return rows
 
 
 def main():

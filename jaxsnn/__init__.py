@@ -15,19 +15,11 @@ from .build.nodes import NodeCollection
 from .core.engine import COMPILER_OPTIONS, advance, init, jit, scan, simulation_key, step
 from .core.ensemble import advance_ensemble
 from .core.inputs import Inputs
-from .core.overflow import Overflow, check
+from .core.status import Overflow, check
 from .core.types import State
 from .errors import CapacityError, CheckpointError, JaxsnnError, NodeIndexError
-from .io.store import (
-                    Stored,
-                    load,
-                    load_checkpoint,
-                    restore_into,
-                    resume,
-                    save_checkpoint,
-                    simulate_with_checkpoints,
-                    store,
-)
+from .io.checkpoint import load_checkpoint, resume, save_checkpoint, simulate_with_checkpoints
+from .io.store import Stored, load, restore_into, store
 from .run.cache import disable_compilation_cache, enable_compilation_cache
 from .run.simulation import Simulation, build, simulate
 from .spatial import distributions as spatial_distributions

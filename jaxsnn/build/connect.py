@@ -2,12 +2,15 @@
 
 Pairs come in NEST's order (per target ascending for ``fixed_indegree`` and ``pairwise_bernoulli``,
 per source for ``fixed_outdegree``), which is the order in which array-valued weights and delays are
-consumed. Draws come from an explicit JAX key; rejected draws (disallowed autapses or multapses) are
+consumed. Each rule is an entry of :data:`RULES` (a new rule is one function and one entry).
+Draws come from an explicit JAX key; rejected draws (disallowed autapses or multapses) are
 redrawn from a key derived from the round number, so the result depends on the key only.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
+from collections.abc import Callable
 
 import jax
 import numpy as np
@@ -15,14 +18,6 @@ import numpy as np
 from ..errors import JaxsnnError, bad_value, unknown_name
 from . import checks
 
-RULES = {
-    "all_to_all": (),
-    "one_to_one": (),
-    "fixed_indegree": ("indegree",),
-    "fixed_outdegree": ("outdegree",),
-    "fixed_total_number": ("N",),
-    "pairwise_bernoulli": ("p",),
-}
 COMMON = ("rule", "allow_autapses", "allow_multapses")
 
 
@@ -39,17 +34,18 @@ def normalise(conn_spec) -> dict:
         raise bad_value("conn_spec['rule']", rule, "a rule name (a string)")
     if rule not in RULES:
         raise unknown_name("connection rule", rule, RULES)
+    own = RULES[rule].keys
     for k in conn_spec:
-        if k not in COMMON + RULES[rule]:
-            raise unknown_name(f"conn_spec key for rule {rule!r}", k, COMMON + RULES[rule])
-    for k in RULES[rule]:
+        if k not in COMMON + own:
+            raise unknown_name(f"conn_spec key for rule {rule!r}", k, COMMON + own)
+    for k in own:
         if k not in conn_spec:
             raise JaxsnnError(f"conn_spec: rule {rule!r} needs {k!r}.")
     spec = {"allow_autapses": True, "allow_multapses": True, **conn_spec}
     for k in ("allow_autapses", "allow_multapses"):  # NEST refuses "no", 0 and 1 here
         spec[k] = checks.flag(f"conn_spec[{k!r}]", spec[k])
-    if rule == "pairwise_bernoulli":
-        spec["p"] = checks.number("conn_spec['p']", spec["p"], "a probability in [0, 1]", lambda p: 0 <= p <= 1)
+    if RULES[rule].check:
+        RULES[rule].check(spec)
     return spec
 
 
@@ -70,61 +66,100 @@ def expected_count(spec: dict, n_sources: int, n_targets: int) -> float:
 
 
 def pairs(spec: dict, sources: np.ndarray, targets: np.ndarray, key) -> tuple[np.ndarray, np.ndarray]:
-    rule, auto, multi = spec["rule"], spec["allow_autapses"], spec["allow_multapses"]
+    """The (source, target) pairs of a normalised ``spec`` (:func:`normalise`) by its rule in :data:`RULES`."""
+    return RULES[spec["rule"]].pairs(spec, sources, targets, key)
+
+
+def _one_to_one(spec, sources, targets, key):
     ns, nt = len(sources), len(targets)
-    if rule == "one_to_one":
-        if ns != nt:
-            raise JaxsnnError(f"one_to_one needs sources and targets of equal size; got {ns} sources and {nt} targets.")
-        keep = np.ones(ns, bool) if auto else sources != targets
-        return sources[keep], targets[keep]
-    if rule == "all_to_all":
-        s = np.tile(sources, nt)
-        t = np.repeat(targets, ns)
-        keep = np.ones(len(s), bool) if auto else s != t
-        return s[keep], t[keep]
-    if rule == "fixed_indegree":
-        k = _count(spec, "indegree", ns, multi, "sources")
-        idx = _draw_rows(key, targets, sources, k, auto, multi)
-        return sources[idx].ravel(), np.repeat(targets, k)
-    if rule == "fixed_outdegree":
-        k = _count(spec, "outdegree", nt, multi, "targets")
-        idx = _draw_rows(key, sources, targets, k, auto, multi)
-        return np.repeat(sources, k), targets[idx].ravel()
-    if rule == "fixed_total_number":
-        n = checks.whole("conn_spec['N']", spec["N"])
-        if not multi:
-            raise JaxsnnError("fixed_total_number with allow_multapses=False is not implemented (as in NEST).")
-        if n and ns * nt == 0:
-            raise JaxsnnError("fixed_total_number: no sources or no targets to connect.")
-        src = np.zeros(n, np.int64)
-        tgt = np.zeros(n, np.int64)
-        todo = np.arange(n)
-        for rnd in range(10_000):
-            if not len(todo):
-                break
-            ks, kt = jax.random.split(jax.random.fold_in(key, rnd))
-            src[todo] = sources[np.asarray(jax.random.randint(ks, (len(todo),), 0, ns))]
-            tgt[todo] = targets[np.asarray(jax.random.randint(kt, (len(todo),), 0, nt))]
-            todo = todo[src[todo] == tgt[todo]] if not auto else todo[:0]
-        else:
-            raise JaxsnnError("fixed_total_number: could not avoid autapses (sources equal targets?).")
-        order = np.argsort(tgt, kind="stable")  # NEST groups the pairs by target
-        return src[order], tgt[order]
-    if rule == "pairwise_bernoulli":
-        p = spec["p"]
-        s_out, t_out = [], []
-        rows = max(1, 4_000_000 // max(ns, 1))  # bounded memory: draw blocks of targets
-        for b in range(0, nt, rows):
-            tb = targets[b:b + rows]
-            u = np.asarray(jax.random.uniform(jax.random.fold_in(key, b), (len(tb), ns)))
-            hit = u < p
-            if not auto:
-                hit &= tb[:, None] != sources[None, :]
-            ti, si = np.nonzero(hit)
-            s_out.append(sources[si])
-            t_out.append(tb[ti])
-        return np.concatenate(s_out or [np.zeros(0, np.int64)]), np.concatenate(t_out or [np.zeros(0, np.int64)])
-    raise AssertionError(rule)
+    if ns != nt:
+        raise JaxsnnError(f"one_to_one needs sources and targets of equal size; got {ns} sources and {nt} targets.")
+    keep = np.ones(ns, bool) if spec["allow_autapses"] else sources != targets
+    return sources[keep], targets[keep]
+
+
+def _all_to_all(spec, sources, targets, key):
+    s = np.tile(sources, len(targets))
+    t = np.repeat(targets, len(sources))
+    keep = np.ones(len(s), bool) if spec["allow_autapses"] else s != t
+    return s[keep], t[keep]
+
+
+def _fixed_indegree(spec, sources, targets, key):
+    auto, multi = spec["allow_autapses"], spec["allow_multapses"]
+    k = _count(spec, "indegree", len(sources), multi, "sources")
+    idx = _draw_rows(key, targets, sources, k, auto, multi)
+    return sources[idx].ravel(), np.repeat(targets, k)
+
+
+def _fixed_outdegree(spec, sources, targets, key):
+    auto, multi = spec["allow_autapses"], spec["allow_multapses"]
+    k = _count(spec, "outdegree", len(targets), multi, "targets")
+    idx = _draw_rows(key, sources, targets, k, auto, multi)
+    return np.repeat(sources, k), targets[idx].ravel()
+
+
+def _fixed_total_number(spec, sources, targets, key):
+    ns, nt = len(sources), len(targets)
+    n = checks.whole("conn_spec['N']", spec["N"])
+    if not spec["allow_multapses"]:
+        raise JaxsnnError("fixed_total_number with allow_multapses=False is not implemented (as in NEST).")
+    if n and ns * nt == 0:
+        raise JaxsnnError("fixed_total_number: no sources or no targets to connect.")
+    src = np.zeros(n, np.int64)
+    tgt = np.zeros(n, np.int64)
+    todo = np.arange(n)
+    for rnd in range(10_000):
+        if not len(todo):
+            break
+        ks, kt = jax.random.split(jax.random.fold_in(key, rnd))
+        src[todo] = sources[np.asarray(jax.random.randint(ks, (len(todo),), 0, ns))]
+        tgt[todo] = targets[np.asarray(jax.random.randint(kt, (len(todo),), 0, nt))]
+        todo = todo[src[todo] == tgt[todo]] if not spec["allow_autapses"] else todo[:0]
+    else:
+        raise JaxsnnError("fixed_total_number: could not avoid autapses (sources equal targets?).")
+    order = np.argsort(tgt, kind="stable")  # NEST groups the pairs by target
+    return src[order], tgt[order]
+
+
+def _pairwise_bernoulli(spec, sources, targets, key):
+    p, ns = spec["p"], len(sources)
+    s_out, t_out = [], []
+    rows = max(1, 4_000_000 // max(ns, 1))  # bounded memory: draw blocks of targets
+    for b in range(0, len(targets), rows):
+        tb = targets[b:b + rows]
+        u = np.asarray(jax.random.uniform(jax.random.fold_in(key, b), (len(tb), ns)))
+        hit = u < p
+        if not spec["allow_autapses"]:
+            hit &= tb[:, None] != sources[None, :]
+        ti, si = np.nonzero(hit)
+        s_out.append(sources[si])
+        t_out.append(tb[ti])
+    return np.concatenate(s_out or [np.zeros(0, np.int64)]), np.concatenate(t_out or [np.zeros(0, np.int64)])
+
+
+def _probability(spec):
+    spec["p"] = checks.number("conn_spec['p']", spec["p"], "a probability in [0, 1]", lambda p: 0 <= p <= 1)
+
+
+@dataclasses.dataclass(frozen=True)
+class Rule:
+    """A connection rule: its own ``conn_spec`` keys (all required), the function making the pairs
+    ``(spec, sources, targets, key) -> (sources, targets)``, and an optional check of the spec's values."""
+
+    keys: tuple
+    pairs: Callable
+    check: Callable | None = None
+
+
+RULES = {
+    "all_to_all": Rule((), _all_to_all),
+    "one_to_one": Rule((), _one_to_one),
+    "fixed_indegree": Rule(("indegree",), _fixed_indegree),
+    "fixed_outdegree": Rule(("outdegree",), _fixed_outdegree),
+    "fixed_total_number": Rule(("N",), _fixed_total_number),
+    "pairwise_bernoulli": Rule(("p",), _pairwise_bernoulli, _probability),
+}
 
 
 def _count(spec, name, pool, multi, pool_name):

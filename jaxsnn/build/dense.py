@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core.types import NEURON_MODELS, PSC_MODELS
+from ..core.types import NEURON_MODELS, OUT_DELAY, OUT_ROW, PSC_MODELS
 
 DENSITY = 0.25  # synapses per entry of the matrix: at least this, a matrix product is the cheaper path
 MAX_ENTRIES = 1 << 22  # entries per matrix: beyond this its memory and the per-slice product cost too much
@@ -35,7 +35,7 @@ def plan(model, layout, dense):
     if dense is False or n_syn == 0:
         return (), (), None
     src, tgt = np.asarray(syn.source), np.asarray(syn.target)
-    delay, row = np.asarray(syn.delay), np.asarray(syn.stdp_row)
+    delay, row = np.asarray(syn.out_syn[:, OUT_DELAY]), np.asarray(syn.out_syn[:, OUT_ROW])
     kinds = np.asarray(model.neurons.model) if model.neurons.model is not None else np.zeros(model.spec.n_neurons, int)
     ok = (row < 0) & ~np.asarray(model.recorders.weight_mask, bool)
     ok &= kinds[tgt] != NEURON_MODELS.index("parrot_neuron")

@@ -1,4 +1,5 @@
-"""The host build: a :class:`~jaxsnn.Network` description lowered to ``(model, params, state, layout)``.
+"""The host build: a frozen :class:`~jaxsnn.build.description.Description` of a network lowered to
+``(model, params, state, layout)``. It reads the description only, never the Network.
 
 The layout is chosen for event-driven simulation: synapses sorted by source (one contiguous range per
 presynaptic neuron), plastic synapses additionally indexed by target and delay, generators flattened
@@ -36,8 +37,16 @@ from ..core.types import (
     Synapses,
 )
 from ..errors import JaxsnnError, bad_value
-from .network import GENERATORS, Network
-from .registry import CURRENT_GENERATORS, NEURONS, RECORDABLES, STDP_PARAMS, STDP_PL_PARAMS, step_current_steps
+from .description import Description
+from .registry import (
+    CURRENT_GENERATORS,
+    NEURONS,
+    RECORDABLES,
+    SPIKE_GENERATORS,
+    STDP_PARAMS,
+    STDP_PL_PARAMS,
+    step_current_steps,
+)
 
 NEVER = np.iinfo(np.int32).max  # the end of an open window: no step reaches it (simulate stops before)
 NEURON_PARAMS = ("E_L", "C_m", "tau_m", "t_ref", "V_th", "V_reset", "I_e", "V_min", "tau_minus")
@@ -74,23 +83,23 @@ class Compiled:
     layout: Layout
 
 
-def compile_network(net: Network, seed, *, slice_capacity: int | None = None, record_capacity: int | None = None,
+def compile_network(desc: Description, seed, *, slice_capacity: int | None = None, record_capacity: int | None = None,
                     chunk_steps: int = 10000, weight_capacity: int = 16384, differentiable: bool = False) -> Compiled:
-    """Lower ``net``; ``seed`` (int or JAX key) seeds the simulation's random streams. The capacities are
+    """Lower ``desc``; ``seed`` (int or JAX key) seeds the simulation's random streams. The capacities are
     initial sizes (:func:`jaxsnn.simulate` grows them when exceeded); ``record_capacity`` defaults to the
     spikes of every recorded neuron firing at 100 Hz through a chunk of ``chunk_steps`` (at least 16,384)."""
-    h = net.resolution
+    h = desc.resolution
     x64 = bool(jax.config.jax_enable_x64)
     fdt = np.float64 if x64 else np.float32
-    pops = [p for p in net._pops if p.base in NEURONS]
-    neuron_of_node, node_of_neuron = _neuron_index(net, pops)
-    nrn, ntop, rsteps = _neurons(net, pops, fdt)
-    syn = _synapse_tables(net, neuron_of_node, len(node_of_neuron))
-    gen = _generators(net, neuron_of_node, h)
-    gen.update(_currents(net, neuron_of_node, h, len(node_of_neuron)))
-    rec = _recorders(net, neuron_of_node, node_of_neuron, syn)
-    L = _slice_length(net, syn, gen, rsteps, len(node_of_neuron))
-    spec = _spec(net, syn, gen, rec, rsteps, L, pops, x64=x64, differentiable=differentiable, chunk_steps=chunk_steps,
+    pops = [p for p in desc.populations if p.base in NEURONS]
+    neuron_of_node, node_of_neuron = _neuron_index(desc, pops)
+    nrn, ntop, rsteps = _neurons(desc, pops, fdt)
+    syn = _synapse_tables(desc, neuron_of_node, len(node_of_neuron))
+    gen = _generators(desc, neuron_of_node, h)
+    gen.update(_currents(desc, neuron_of_node, h, len(node_of_neuron)))
+    rec = _recorders(desc, neuron_of_node, node_of_neuron, syn)
+    L = _slice_length(desc, syn, gen, rsteps, len(node_of_neuron))
+    spec = _spec(desc, syn, gen, rec, rsteps, L, pops, x64=x64, differentiable=differentiable, chunk_steps=chunk_steps,
                  slice_capacity=slice_capacity, record_capacity=record_capacity, weight_capacity=weight_capacity)
     if differentiable and spec.stdp_rule == "stdp_pl":  # d(w^mu)/dw is infinite at w = 0, where depression ends
         raise JaxsnnError("build(differentiable=True): stdp_pl_synapse_hom is not differentiable in jaxsnn; build "
@@ -114,20 +123,20 @@ def compile_network(net: Network, seed, *, slice_capacity: int | None = None, re
                     currents=None if cur is None else CurrentParams(**{k: jnp.asarray(v, fdt) for k, v in cur.items()}))
     V_rel = jnp.asarray(_cat(pops, "V_m") - _cat(pops, "E_L"), fdt)
     state = engine.init(model, params, seed, V_rel, jnp.asarray(syn["weight"], fdt), jnp.asarray(syn["kplus"], fdt))
-    layout = Layout(net._n_nodes, neuron_of_node, node_of_neuron,
-                    tuple((p.model, p.base, p.first, p.n) for p in net._pops), syn["models"], syn["syn_params"],
+    layout = Layout(desc.n_nodes, neuron_of_node, node_of_neuron,
+                    tuple((p.model, p.base, p.first, p.n) for p in desc.populations), syn["models"], syn["syn_params"],
                     rec["spike_recorders"], rec["multimeters"], rec["weight_recorders"], rec["synapse_recorder"],
-                    _device_connections(net), _initial_digest(state), rec["record_from"], gen["cur_nodes"],
-                    tuple((net._pop_of(g).base, dict(net._pop_of(g).params)) for g in gen["cur_nodes"]),
-                    tuple(net._layers))
+                    _device_connections(desc), _initial_digest(state), rec["record_from"], gen["cur_nodes"],
+                    tuple((desc.population_of(g).base, dict(desc.population_of(g).params)) for g in gen["cur_nodes"]),
+                    tuple(desc.layers))
     return Compiled(model, params, state, layout)
 
 
 def _initial_digest(state) -> str:
-    h = hashlib.sha256()
+    digest = hashlib.sha256()
     for a in (state.neurons.V_rel, state.synapses.weight):
-        h.update(np.ascontiguousarray(np.asarray(a)).tobytes())
-    return h.hexdigest()
+        digest.update(np.ascontiguousarray(np.asarray(a)).tobytes())
+    return digest.hexdigest()
 
 
 # values for neurons whose model lacks a parameter (never read by their update)
@@ -140,21 +149,21 @@ def _cat(pops, name):
         if pops else np.zeros(0)
 
 
-def _neuron_index(net, pops):
+def _neuron_index(desc, pops):
     """node id -> neuron index (-1: not a neuron) and back."""
-    neuron_of_node = np.full(net._n_nodes + 1, -1, np.int64)
+    neuron_of_node = np.full(desc.n_nodes + 1, -1, np.int64)
     ranges = [np.arange(p.first, p.first + p.n) for p in pops]
     node_of_neuron = np.concatenate(ranges) if ranges else np.zeros(0, np.int64)
     neuron_of_node[node_of_neuron] = np.arange(len(node_of_neuron))
     return neuron_of_node, node_of_neuron
 
 
-def _neurons(net, pops, fdt):
+def _neurons(desc, pops, fdt):
     """NeuronParams (floats, NEST names), NeuronTopology (refractory_input, exact propagators) and the
     refractory steps."""
-    h = net.resolution
+    h = desc.resolution
     P33, P30 = iaf_psc_delta.propagators(_cat(pops, "tau_m"), _cat(pops, "C_m"), h)
-    rsteps = iaf_psc_delta.refractory_steps(_cat(pops, "t_ref"), net.tics_per_step)
+    rsteps = iaf_psc_delta.refractory_steps(_cat(pops, "t_ref"), desc.tics_per_step)
     finite = np.finfo(fdt)  # NEST's V_min default, -DBL_MAX, is -inf in float32: clip it instead
     as_f = lambda a: jnp.asarray(np.clip(a, finite.min, finite.max), fdt)
     models = {p.base for p in pops}
@@ -190,20 +199,20 @@ def _psc_tables(pops, h) -> dict:
     return {k: v[inv] for k, v in out.items()}
 
 
-def _synapse_connections(net):
-    kind = lambda c: net._pop_of(c.source[0]).base
-    return [c for c in net._conns if c.model not in ("spike_recorder", "multimeter") and len(c.source)
+def _synapse_connections(desc):
+    kind = lambda c: desc.population_of(c.source[0]).base
+    return [c for c in desc.connections if c.model not in ("spike_recorder", "multimeter") and len(c.source)
             and kind(c) in NEURONS]
 
 
-def _stdp_rows(net, conns, M):
+def _stdp_rows(desc, conns, M):
     """Per synapse its model index and plasticity row (-1: static), the plasticity table [rows, 6], the
     model names and each homogeneous model's parameters."""
     models = tuple(dict.fromkeys(c.model for c in conns))
     mdl, row = np.empty(M, np.int32), np.empty(M, np.int32)
     table, syn_params, per_conn, at = [], {}, [], 0
     for c in conns:
-        m, part = net.models.get(c.model), slice(at, at + len(c.source))
+        m, part = desc.models[c.model], slice(at, at + len(c.source))
         at = part.stop
         mdl[part] = models.index(c.model)
         if m.base in ("stdp_synapse_hom", "stdp_pl_synapse_hom"):
@@ -218,7 +227,7 @@ def _stdp_rows(net, conns, M):
             per_conn.append(np.stack([c.extra[k] for k in STDP_PARAMS], axis=1))
         else:
             row[part] = -1
-    _check_one_rule(net, models)
+    _check_one_rule(desc, models)
     if per_conn:
         extra = np.concatenate(per_conn)
         row[row == -2] = len(table) + np.arange(len(extra))
@@ -226,23 +235,23 @@ def _stdp_rows(net, conns, M):
     return mdl, row, np.asarray(table, float).reshape(-1, 6), models, syn_params
 
 
-def stdp_rule(net, models) -> str:
+def stdp_rule(desc, models) -> str:
     """The plasticity rule of a network's plastic synapses: "stdp_pl" (stdp_pl_synapse_hom) or "stdp"."""
-    return "stdp_pl" if any(net.models.get(m).base == "stdp_pl_synapse_hom" for m in models) else "stdp"
+    return "stdp_pl" if any(desc.models[m].base == "stdp_pl_synapse_hom" for m in models) else "stdp"
 
 
-def _check_one_rule(net, models):
-    bases = sorted({net.models.get(m).base for m in models} & {"stdp_synapse", "stdp_synapse_hom",
+def _check_one_rule(desc, models):
+    bases = sorted({desc.models[m].base for m in models} & {"stdp_synapse", "stdp_synapse_hom",
                                                                 "stdp_pl_synapse_hom"})
     if "stdp_pl_synapse_hom" in bases and len(bases) > 1:
         raise JaxsnnError(f"connect: one network uses {bases}; jaxsnn runs stdp_pl_synapse_hom only in networks "
                           "whose other synapses are static (a network with both rules is not supported yet).")
 
 
-def _synapse_tables(net, neuron_of_node, N) -> dict:
+def _synapse_tables(desc, neuron_of_node, N) -> dict:
     """Neuron-to-neuron synapses sorted by source (CSR), the CSR of plastic ones by (target, delay), the
     K₊ traces and the initial weights."""
-    conns = _synapse_connections(net)
+    conns = _synapse_connections(desc)
     # per synapse, filled in place in int32 (memory: a few arrays of M entries at a time, not dozens)
     M = sum(len(c.source) for c in conns)
     src, tgt, dly = (np.empty(M, np.int32) for _ in range(3))
@@ -255,7 +264,7 @@ def _synapse_tables(net, neuron_of_node, N) -> dict:
         if "Kplus" in c.extra:
             kplus[part] = c.extra["Kplus"]
         receptor1[part] = c.extra.get("receptor_type", 0) == 1
-    mdl, row, table, models, syn_params = _stdp_rows(net, conns, M)
+    mdl, row, table, models, syn_params = _stdp_rows(desc, conns, M)
     order = np.argsort(src, kind="stable").astype(np.int32)  # outgoing synapses of a neuron are contiguous
     src, tgt, dly, mdl, w, kplus, row, receptor1 = (a[order] for a in (src, tgt, dly, mdl, w, kplus, row, receptor1))
     del order
@@ -316,16 +325,16 @@ def _windows(device_params, h):
     return np.array([_window(p, h) for p in device_params], np.int64).reshape(-1, 2)
 
 
-def _nodes_of(net, base):
-    return tuple(p.first + k for p in net._pops if p.base == base for k in range(p.n))
+def _nodes_of(desc, base):
+    return desc.nodes_of(base)
 
 
-def _generators(net, neuron_of_node, h) -> dict:
+def _generators(desc, neuron_of_node, h) -> dict:
     """poisson_generator connections flattened, and every spike_generator event as a row of
     (step, generator id, target, weight, delay)."""
-    kind = lambda c: net._pop_of(c.source[0]).base
-    gen_conns = [c for c in net._conns if len(c.source) and kind(c) in GENERATORS]
-    pg_nodes = _nodes_of(net, "poisson_generator")
+    kind = lambda c: desc.population_of(c.source[0]).base
+    gen_conns = [c for c in desc.connections if len(c.source) and kind(c) in SPIKE_GENERATORS]
+    pg_nodes = _nodes_of(desc, "poisson_generator")
     pg_t, pg_w, pg_d, pg_g, sg_ev = [], [], [], [], []
     for c in gen_conns:
         if kind(c) == "poisson_generator":
@@ -335,7 +344,7 @@ def _generators(net, neuron_of_node, h) -> dict:
             pg_g.append(np.array([pg_nodes.index(s) for s in c.source]))
             continue
         for gid in np.unique(c.source):
-            p = net._pop_of(gid).params
+            p = desc.population_of(gid).params
             lo, hi = _window(p, h)
             stamps = np.round(np.asarray(p["spike_times"], float) / h).astype(np.int64)
             sw = np.asarray(p["spike_weights"], float) if len(p["spike_weights"]) else np.ones(len(stamps))
@@ -343,12 +352,12 @@ def _generators(net, neuron_of_node, h) -> dict:
             mult = mult if len(mult) else np.ones(len(stamps))
             keep = (lo < stamps) & (stamps <= hi)
             for j in np.nonzero(c.source == gid)[0]:
-                parrot = net._pop_of(c.target[j]).base == "parrot_neuron"
+                parrot = desc.population_of(c.target[j]).base == "parrot_neuron"
                 for stamp, ww, m in zip(stamps[keep], sw[keep], mult[keep]):  # NEST: weight × multiplicity
                     value = m if parrot else c.weight[j] * ww * m  # a parrot counts, ignoring weights
                     sg_ev.append((stamp - 1, gid, neuron_of_node[c.target[j]], value, c.delay[j]))
     cat = lambda xs, dt: np.concatenate(xs).astype(dt) if xs else np.zeros(0, dt)
-    pg_params = [net._pop_of(g).params for g in pg_nodes]
+    pg_params = [desc.population_of(g).params for g in pg_nodes]
     pg_rate = np.array([p["rate"] for p in pg_params], float)
     pg_target = cat(pg_t, np.int64)
     return dict(pg_target=pg_target, pg_weight=cat(pg_w, np.float64), pg_delay=cat(pg_d, np.int64),
@@ -357,12 +366,12 @@ def _generators(net, neuron_of_node, h) -> dict:
                 sg=np.array(sg_ev, dtype=float).reshape(-1, 5))
 
 
-def _currents(net, neuron_of_node, h, N) -> dict:
+def _currents(desc, neuron_of_node, h, N) -> dict:
     """Current generator connections sorted by generator node id (stable), their generators' windows,
     schedules (dc: one entry, step_current: one per time, after an entry of 0 pA at step -1) and noise
     parameters."""
-    kind = lambda c: net._pop_of(c.source[0]).base
-    conns = [c for c in net._conns if len(c.source) and kind(c) in CURRENT_GENERATORS]
+    kind = lambda c: desc.population_of(c.source[0]).base
+    conns = [c for c in desc.connections if len(c.source) and kind(c) in CURRENT_GENERATORS]
     nodes = tuple(sorted({int(g) for c in conns for g in c.source}))
     if not conns:
         return dict(cur_topology=None, cur_params=None, cur_nodes=(), cur_delay=np.zeros(0, np.int64),
@@ -376,7 +385,7 @@ def _currents(net, neuron_of_node, h, N) -> dict:
     window, noise, dt_steps, e_gen, e_step, e_val, e_ptr = [], [], [], [], [], [], []
     noise_p = {k: [] for k in ("mean", "std", "std_mod", "frequency", "phase")}
     for i, g in enumerate(nodes):
-        pop = net._pop_of(g)
+        pop = desc.population_of(g)
         p = pop.params
         lo, hi = _window(p, h)
         window.append((lo, hi))
@@ -389,7 +398,7 @@ def _currents(net, neuron_of_node, h, N) -> dict:
             continue
         noise.append(-1)
         dt_steps.append(1)
-        sched = schedule(pop.base, p, net.tics_per_step)
+        sched = schedule(pop.base, p, desc.tics_per_step)
         e_gen += [i] * len(sched)
         e_step += [k for k, _ in sched]
         e_val += [v for _, v in sched]
@@ -413,15 +422,15 @@ def schedule(base, p, tics_per_step, now=0, held=0.0):
     return [(-1, float(held))] + [(int(T) - 1, float(v)) for T, v in zip(steps, p["amplitude_values"]) if T > now]
 
 
-def _recorders(net, neuron_of_node, node_of_neuron, syn) -> dict:
+def _recorders(desc, neuron_of_node, node_of_neuron, syn) -> dict:
     """What each spike_recorder, multimeter and weight_recorder selects."""
-    h, N = net.resolution, len(node_of_neuron)
-    sr_nodes, mm_nodes = _nodes_of(net, "spike_recorder"), _nodes_of(net, "multimeter")
-    wr_nodes = _nodes_of(net, "weight_recorder")
+    h, N = desc.resolution, len(node_of_neuron)
+    sr_nodes, mm_nodes = _nodes_of(desc, "spike_recorder"), _nodes_of(desc, "multimeter")
+    wr_nodes = _nodes_of(desc, "weight_recorder")
     sr_mask = np.zeros((len(sr_nodes), N), bool)
     mm_index = [[] for _ in mm_nodes]
-    bases = np.array([""] + [net._pop_of(i).base for i in range(1, net._n_nodes + 1)], object)
-    for c in net._conns:
+    bases = np.array([""] + [desc.population_of(i).base for i in range(1, desc.n_nodes + 1)], object)
+    for c in desc.connections:
         if c.model == "spike_recorder":
             for k, r in enumerate(sr_nodes):
                 sr_mask[k, neuron_of_node[c.source[c.target == r]]] = True
@@ -429,20 +438,20 @@ def _recorders(net, neuron_of_node, node_of_neuron, syn) -> dict:
             for k, r in enumerate(mm_nodes):
                 targets = c.target[c.source == r]
                 for b in set(bases[targets]):
-                    missing = set(net._pop_of(r).params["record_from"]) - set(RECORDABLES[b])
+                    missing = set(desc.population_of(r).params["record_from"]) - set(RECORDABLES[b])
                     if missing:
                         raise bad_value(f"connect: multimeter {r}: record_from", sorted(missing),
                                         f"recordables of {b}: {list(RECORDABLES[b])}")
                 mm_index[k].extend(neuron_of_node[targets].tolist())
-    record_from = tuple(tuple(net._pop_of(r).params["record_from"]) for r in mm_nodes)
+    record_from = tuple(tuple(desc.population_of(r).params["record_from"]) for r in mm_nodes)
     quantity = tuple(np.repeat([RECORDABLE_ROWS.index(q) for q in rf], len(ix)).astype(np.int64)
                      for rf, ix in zip(record_from, mm_index))
     mm_index = [np.tile(np.asarray(ix, np.int64), len(rf)) for rf, ix in zip(record_from, mm_index)]
     syn_rec = np.full(len(syn["src"]), -1, np.int32)
     for k, r in enumerate(wr_nodes):
-        p = net._pop_of(r).params
+        p = desc.population_of(r).params
         for mi, name in enumerate(syn["models"]):
-            recorder = net.models.get(name).defaults.get("weight_recorder")
+            recorder = desc.models[name].defaults.get("weight_recorder")
             if recorder is None or r not in recorder.ids:
                 continue
             sel = syn["mdl"] == mi
@@ -452,31 +461,32 @@ def _recorders(net, neuron_of_node, node_of_neuron, syn) -> dict:
             syn_rec[sel] = k
     i32 = lambda a: jnp.asarray(a, jnp.int32)
     topology = RecorderTopology(
-        spike_mask=jnp.asarray(sr_mask), spike_window=i32(_windows((net._pop_of(r).params for r in sr_nodes), h)),
+        spike_mask=jnp.asarray(sr_mask),
+        spike_window=i32(_windows((desc.population_of(r).params for r in sr_nodes), h)),
         sample_index=tuple(i32(np.asarray(ix, np.int64)) for ix in mm_index),
-        sample_interval=i32([round(net._pop_of(r).params["interval"] / h) for r in mm_nodes]),
+        sample_interval=i32([round(desc.population_of(r).params["interval"] / h) for r in mm_nodes]),
         sample_quantity=tuple(i32(q) for q in quantity),
-        sample_offset=i32([round(net._pop_of(r).params["offset"] / h) for r in mm_nodes]),
-        sample_window=i32(_windows((net._pop_of(r).params for r in mm_nodes), h)),
+        sample_offset=i32([round(desc.population_of(r).params["offset"] / h) for r in mm_nodes]),
+        sample_window=i32(_windows((desc.population_of(r).params for r in mm_nodes), h)),
         weight_mask=jnp.asarray(syn_rec >= 0))
     return dict(topology=topology, spike_recorders=sr_nodes, multimeters=mm_nodes, weight_recorders=wr_nodes,
                 synapse_recorder=syn_rec, recorded_max=int(sr_mask.sum(axis=1).max(initial=0)), record_from=record_from,
-                mm_interval=[round(net._pop_of(r).params["interval"] / h) for r in mm_nodes])
+                mm_interval=[round(desc.population_of(r).params["interval"] / h) for r in mm_nodes])
 
 
-def _device_connections(net) -> dict:
+def _device_connections(desc) -> dict:
     """Generator -> neuron and recorder connections (source, target, weight, delay in ms, model): what
     NEST's GetConnections reports for them (recorders: a static_synapse of weight 1 and delay 1 ms)."""
     cols = {k: [] for k in ("source", "target", "weight", "delay", "synapse_model")}
-    for c in net._conns:
+    for c in desc.connections:
         recorder = c.model in ("spike_recorder", "multimeter")
-        if not len(c.source) or not recorder and net._pop_of(c.source[0]).base not in GENERATORS:
+        if not len(c.source) or not recorder and desc.population_of(c.source[0]).base not in SPIKE_GENERATORS:
             continue
         n = len(c.source)
         cols["source"].append(c.source)
         cols["target"].append(c.target)
         cols["weight"].append(np.ones(n) if recorder else np.asarray(c.weight, float))
-        cols["delay"].append(np.ones(n) if recorder else c.delay * net.resolution)
+        cols["delay"].append(np.ones(n) if recorder else c.delay * desc.resolution)
         cols["synapse_model"].append(np.full(n, "static_synapse" if recorder else c.model, dtype=object))
     dtypes = {"source": np.int64, "target": np.int64, "weight": float, "delay": float, "synapse_model": object}
     return {k: np.concatenate(v).astype(dtypes[k]) if v else np.zeros(0, dtypes[k]) for k, v in cols.items()}
@@ -486,14 +496,14 @@ def _delays(syn, gen):
     return [a for a in (syn["dly"], gen["pg_delay"], gen["sg"][:, 4], gen["cur_delay"]) if len(a)]
 
 
-def _slice_length(net, syn, gen, rsteps, N) -> int:
+def _slice_length(desc, syn, gen, rsteps, N) -> int:
     """NEST's min_delay in steps: the shortest delay of any connection, recorders' (1 ms) included;
     capped by the shortest inter-spike interval of neurons with outgoing synapses and of targets of
     plastic ones, so that these spike at most once per slice."""
     delays = _delays(syn, gen)
     max_delay = int(max([1] + [a.max() for a in delays]))
-    recorded = any(c.model in ("spike_recorder", "multimeter") for c in net._conns)
-    recorder = [round(1.0 / net.resolution)] if recorded else []
+    recorded = any(c.model in ("spike_recorder", "multimeter") for c in desc.connections)
+    recorder = [round(1.0 / desc.resolution)] if recorded else []
     once_per_slice = np.zeros(N, bool)
     once_per_slice[syn["tgt"][syn["plastic"]]] = True
     once_per_slice[syn["src"]] = True
@@ -501,9 +511,9 @@ def _slice_length(net, syn, gen, rsteps, N) -> int:
     return int(max(1, min([a.min() for a in delays] + recorder + min_isi + [max_delay])))
 
 
-def _spec(net, syn, gen, rec, rsteps, L, pops, *, x64, differentiable, chunk_steps, slice_capacity,
+def _spec(desc, syn, gen, rec, rsteps, L, pops, *, x64, differentiable, chunk_steps, slice_capacity,
           record_capacity, weight_capacity) -> Spec:
-    h, N = net.resolution, len(rsteps)
+    h, N = desc.resolution, len(rsteps)
     max_delay = int(max([1] + [a.max() for a in _delays(syn, gen)]))
     plastic_delays, table = syn["plastic_delays"], syn["table"]
     plastic_target = np.zeros(N, bool)
@@ -512,7 +522,7 @@ def _spec(net, syn, gen, rec, rsteps, L, pops, *, x64, differentiable, chunk_ste
     slice_capacity = int(slice_capacity or max(256, N * L // 16))
     window_slices = -(-(plastic_delays[1] - plastic_delays[0] + L) // L) if plastic_delays else 1
     return Spec(
-        resolution=h, tics_per_step=net.tics_per_step, slice_steps=L, n_neurons=N, ring=max_delay + L,
+        resolution=h, tics_per_step=desc.tics_per_step, slice_steps=L, n_neurons=N, ring=max_delay + L,
         history=max_delay + 2 * L,  # the STDP window reaches back prev - longest delay
         min_isi=int(rsteps.min()) + 1 if N else 1, out_degree=syn["out_degree"], in_degree=syn["in_degree"],
         post_history=((plastic_delays[1] + L) // (rc_min + 1) + 2) if plastic_delays else 0,
@@ -521,7 +531,7 @@ def _spec(net, syn, gen, rec, rsteps, L, pops, *, x64, differentiable, chunk_ste
         record_capacity=int(record_capacity or max(16384, rec["recorded_max"] * chunk_steps * h * 0.1)),  # 100 Hz
         multimeter_rows=tuple(chunk_steps // iv + 1 for iv in rec["mm_interval"]),
         weight_capacity=int(weight_capacity) if rec["weight_recorders"] else 0,
-        stdp_single_row=len(table) == 1, stdp_rule=stdp_rule(net, syn["models"]),
+        stdp_single_row=len(table) == 1, stdp_rule=stdp_rule(desc, syn["models"]),
         stdp_unit_mu=tuple(bool(len(table)) and bool(np.all(table[:, k] == 1.0)) for k in (3, 4)),
         trace_per_source=syn["trace_per_source"], has_refractory_input=bool(_cat(pops, "refractory_input").any()),
         n_poisson_terms=gen["n_terms"], has_spike_generators=bool(len(gen["sg"])),

@@ -29,11 +29,13 @@ from ..errors import JaxsnnError, bad_value
 from ..parameters import Context, Parameter
 from . import checks
 from . import connect as rules
+from .description import Connections, Description, Population
 from .nodes import NodeCollection
 from .registry import (
     COMMON_PROPERTIES,
     CURRENT_GENERATORS,
     NEURONS,
+    SPIKE_GENERATORS,
     STDP_PARAMS,
     VECTOR_PARAMS,
     ModelRegistry,
@@ -45,29 +47,6 @@ from .registry import (
 )
 
 NEST_DEFAULT_SEED = 143202461
-RECORDERS = ("spike_recorder", "multimeter", "weight_recorder")
-GENERATORS = ("poisson_generator", "spike_generator")  # spike generators
-
-
-@dataclasses.dataclass
-class _Population:
-    model: str
-    base: str
-    first: int  # first node id
-    n: int
-    params: dict  # name -> np.ndarray[n] (neurons) or scalar/array values (devices)
-
-
-@dataclasses.dataclass
-class _Connections:
-    """One connect() call between neurons, or from a generator / to a recorder."""
-
-    source: np.ndarray  # node ids
-    target: np.ndarray
-    model: str
-    weight: np.ndarray
-    delay: np.ndarray  # steps
-    extra: dict  # per-connection plasticity parameters (stdp_synapse) and Kplus
 
 
 def _fixed(name: str, how: str):
@@ -124,8 +103,8 @@ class Network:
         self._tics_per_step = int(round(tics))
         self._seed = _seed_or_key(seed)
         self.models = ModelRegistry(self._resolution, self._tics_per_step)
-        self._pops: list[_Population] = []
-        self._conns: list[_Connections] = []
+        self._pops: list[Population] = []
+        self._conns: list[Connections] = []
         self._n_nodes = 0
         self._n_draws = 0
         self._recorded: dict[int, np.ndarray] = {}  # recorder id -> neuron ids it is connected to
@@ -192,7 +171,7 @@ class Network:
             if m.base in PSC_CHECKS:  # NEST's checks and messages first
                 _check_psc_params(model, m.base, values)
             check_neuron(where, values, self._tics_per_step)
-            pops = [_Population(model, m.base, first, n, values)]
+            pops = [Population(model, m.base, first, n, values)]
         else:
             if m.base == "step_current_generator":
                 rows = params if isinstance(params, (list, tuple)) else [params or {}]
@@ -331,7 +310,7 @@ class Network:
         return [check_device(where, m.base, {**d, **u}, self._resolution, self._tics_per_step)
                 for d, u in zip(dicts, updates)]
 
-    def _pop_of(self, node_id) -> _Population:
+    def _pop_of(self, node_id) -> Population:
         for p in self._pops:
             if p.first <= node_id < p.first + p.n:
                 return p
@@ -401,10 +380,10 @@ class Network:
             s, t = rules.pairs(spec, src_ids, tgt_ids, jax.random.fold_in(key, 0))
         if recorder:
             self._record(s, t, src_kind == "multimeter")
-            self._conns.append(_Connections(s, t, src_kind if src_kind == "multimeter" else tgt_kind,
+            self._conns.append(Connections(s, t, src_kind if src_kind == "multimeter" else tgt_kind,
                                             np.zeros(len(s)), np.zeros(len(s), np.int64), {}))
             return
-        if tgt_kind != "neuron" or src_kind not in ("neuron",) + GENERATORS + CURRENT_GENERATORS:
+        if tgt_kind != "neuron" or src_kind not in ("neuron",) + SPIKE_GENERATORS + CURRENT_GENERATORS:
             raise JaxsnnError(f"connect: cannot connect {src_kind} to {tgt_kind} (synapses go from neurons or "
                               "generators to neurons; recorders are connected neuron -> spike_recorder and "
                               "multimeter -> neuron).")
@@ -473,7 +452,7 @@ class Network:
                               "a spike_recorder).")
         self._recorded.update(added)
 
-    def _synapses(self, s, t, syn_spec, src_kind, key) -> _Connections:
+    def _synapses(self, s, t, syn_spec, src_kind, key) -> Connections:
         syn_spec = dict(syn_spec or {})
         name = syn_spec.pop("synapse_model", "static_synapse")
         m = self.models.get(name, "synapse")
@@ -512,9 +491,15 @@ class Network:
             check_stdp_params("stdp_synapse", {k: values[k] for k in STDP_PARAMS}, where)
         if receptor:
             values["receptor_type"] = receptor
-        return _Connections(s, t, name, weight, delay, values)
+        return Connections(s, t, name, weight, delay, values)
 
     # ------------------------------------------------------------------------------------ build
+    def description(self) -> Description:
+        """What the network holds now, frozen (:class:`~jaxsnn.build.description.Description`): what
+        :func:`jaxsnn.build` lowers."""
+        return Description(self._resolution, self._tics_per_step, self._n_nodes, tuple(self._pops),
+                           tuple(self._conns), self.models.catalogue(), tuple(self._layers))
+
     def build(self, seed=None, **options):
         """Compile to an immutable :class:`~jaxsnn.Simulation` at time 0: :func:`jaxsnn.build` (``seed``:
         an int in 1 … 2³²−1 or a ``jax.random.key`` for the simulation's random streams, default the
@@ -567,13 +552,13 @@ def _same(a: dict, b: dict) -> bool:
 def _regroup(model, base, first, dicts) -> list:
     """Devices as populations: runs of consecutive nodes with equal parameters share one (compile reads
     one parameter dict per population)."""
-    pops = []
+    runs = []  # [first index, count, params]
     for i, d in enumerate(dicts):
-        if pops and _same(pops[-1].params, d):
-            pops[-1].n += 1
+        if runs and _same(runs[-1][2], d):
+            runs[-1][1] += 1
         else:
-            pops.append(_Population(model, base, first + i, 1, d))
-    return pops
+            runs.append([i, 1, d])
+    return [Population(model, base, first + i, n, d) for i, n, d in runs]
 
 
 def delay_steps(delay_ms: np.ndarray, h: float, tics_per_step: int, where: str) -> np.ndarray:

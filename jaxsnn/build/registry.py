@@ -9,6 +9,7 @@ import copy
 import dataclasses
 import math
 import sys
+import types
 
 import numpy as np
 
@@ -91,6 +92,7 @@ DEVICES = {
 NEURONS = {"iaf_psc_delta": IAF_PSC_DELTA, "iaf_psc_exp": IAF_PSC_EXP, "iaf_psc_alpha": IAF_PSC_ALPHA,
            "parrot_neuron": PARROT_NEURON}
 CURRENT_GENERATORS = ("dc_generator", "step_current_generator", "noise_generator")
+SPIKE_GENERATORS = ("poisson_generator", "spike_generator")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -127,6 +129,10 @@ class ModelRegistry:
     def __contains__(self, name):
         return name in self._models
 
+    def catalogue(self) -> types.MappingProxyType:
+        """A read-only copy of the models as they are now (name -> Model): what a description keeps."""
+        return types.MappingProxyType(dict(self._models))
+
     def get(self, name: str, kind: str | None = None) -> Model:
         if not isinstance(name, str):
             raise bad_value(f"{kind or ''} model".strip(), name, "a model name (a string)")
@@ -161,9 +167,6 @@ class ModelRegistry:
         model = Model(new, old.base, old.kind, defaults)
         self._models[new] = model
         return model
-
-    def names(self, kind: str) -> list[str]:
-        return [m.name for m in self._models.values() if m.kind == kind]
 
 
 def _one(where, name, value):

@@ -18,7 +18,7 @@ import jax.numpy as jnp
 from jax import lax
 from jax.custom_derivatives import SymbolicZero
 
-from .overflow import Overflow
+from .status import Overflow
 
 MESSAGE = ("this simulation was built for event-driven runs, whose loop lengths follow the spikes and "
            "cannot be differentiated: build it with net.build(differentiable=True) (see docs/gradients.md)")

@@ -34,8 +34,7 @@ from . import arguments, autodiff, dense, iaf_psc_delta, neuron_models, recorder
 from . import inputs as _inputs
 from .events import for_each_range, for_each_synapse
 from .generators import push_currents, push_poisson, push_spike_events, ring_add_psc
-from .overflow import Overflow
-from .recorders import flag
+from .status import Overflow, flag
 from .types import (
     IN_DELAY,
     IN_SOURCE,

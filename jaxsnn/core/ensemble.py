@@ -7,7 +7,7 @@ import numpy as np
 from jax import lax
 
 from ..errors import bad_value
-from . import arguments, overflow
+from . import arguments, status
 from .engine import advance
 from .types import Model, Params, State
 
@@ -57,7 +57,7 @@ def advance_ensemble(model: Model, params: Params, states: State, n_steps, param
     out = _spread_over_devices(members, k, state_axes)(batched, states)
     out = out.replace(step=jnp.broadcast_to(out.step, (k,)))
     if check and not isinstance(out.overflow, jax.core.Tracer):
-        overflow.check(out)
+        status.check(out)
     return out
 
 

@@ -11,8 +11,7 @@ import jax.numpy as jnp
 from jax import lax
 
 from . import rng
-from .overflow import Overflow
-from .recorders import flag
+from .status import Overflow, flag
 
 
 def ring_add(ring, rows, targets, values):

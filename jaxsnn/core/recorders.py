@@ -15,12 +15,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from .events import set_where
-from .overflow import Overflow
+from .status import Overflow, flag
 from .types import Buffers, SampleBuffer, SpikeBuffer, WeightBuffer
-
-
-def flag(cond, bit):
-    return jnp.where(cond, int(bit), 0).astype(jnp.int32)
 
 
 def empty(spec, model, dtype) -> Buffers:
@@ -96,20 +92,20 @@ def record_weights(spec, weights: WeightBuffer, e, mask, w, stamps):
 
 
 # ------------------------------------------------------------------------------------------- host
-def drain(spec, layout, rec, h) -> dict:
-    """The records of one chunk from the host copy ``h`` of a state (numpy, global layout), as
+def drain(spec, layout, rec, host) -> dict:
+    """The records of one chunk from the host copy ``host`` of a state (numpy, global layout), as
     {recorder node id: column dict}; ``rec`` is the model's RecorderTopology (on the host).
 
     Spikes of the unfinished slice are not in the buffers yet: they are taken from the spike history.
     """
     out = {}
-    s, since = int(h.step), int(h.buffers.recorded_until)
+    s, since = int(host.step), int(host.buffers.recorded_until)
     if layout.spike_recorders:
-        late_steps, late_senders = np.nonzero(h.transit.spike_history[np.arange(since, s) % spec.history])
-        if getattr(h.transit, "spike_count", None) is not None:  # parrots: a spike of multiplicity m, m times
-            m = h.transit.spike_count[(since + late_steps) % spec.history, late_senders]
+        late_steps, late_senders = np.nonzero(host.transit.spike_history[np.arange(since, s) % spec.history])
+        if getattr(host.transit, "spike_count", None) is not None:  # parrots: a spike of multiplicity m, m times
+            m = host.transit.spike_count[(since + late_steps) % spec.history, late_senders]
             late_steps, late_senders = np.repeat(late_steps, m), np.repeat(late_senders, m)
-    sp = h.buffers.spikes
+    sp = host.buffers.spikes
     for k, rid in enumerate(layout.spike_recorders):
         c = int(sp.count[k])
         senders = np.concatenate([sp.senders[k, :c], late_senders])
@@ -119,12 +115,12 @@ def drain(spec, layout, rec, h) -> dict:
         keep[c:] = rec.spike_mask[k][late_senders] & (lo < stamps[c:]) & (stamps[c:] <= hi)
         if keep.any():
             out[rid] = {"senders": layout.node_of_neuron[senders[keep]], "stamps": stamps[keep]}
-    sm = h.buffers.samples
+    sm = host.buffers.samples
     for k, rid in enumerate(layout.multimeters):
         c = int(sm.count[k])
         if c:
             out[rid] = {"stamps": sm.stamps[k][:c], "V_m": sm.values[k][:c]}
-    wb = h.buffers.weights
+    wb = host.buffers.weights
     c = int(wb.count)
     if c:
         syn, stamps, weights = wb.synapse[:c], wb.stamps[:c], wb.weights[:c]

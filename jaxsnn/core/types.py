@@ -187,10 +187,10 @@ class Synapses:
     receptor1: jax.Array | None = None  # bool[synapses]: onto a parrot_neuron's receptor 1 (not repeated); None
     # if there is none
 
-    target = property(lambda self: self.out_syn[:, OUT_TARGET])  # int32 neuron index
-    delay = property(lambda self: self.out_syn[:, OUT_DELAY])  # int32 steps
-    stdp_row = property(lambda self: self.out_syn[:, OUT_ROW])  # int32 row of Params.stdp, -1 for static ones
-    trace = property(lambda self: self.out_syn[:, OUT_TRACE])  # int32 index of the K+ trace in the state
+    @property
+    def target(self):
+        """int32 neuron index of each synapse."""
+        return self.out_syn[:, OUT_TARGET]
 
 
 @pytree

@@ -245,11 +245,11 @@ def recorded(spec: Spec, plan: Plan, states: State, source) -> State:
     layout without neurons, synapses, plasticity and ring: the counters, the overflow flags, the spike
     history and the recorder buffers. Weight events are ordered as one device records them (by slice,
     sender, step, synapse); ``source`` is ``Synapses.source``."""
-    h = jax.device_get(states.replace(neurons=None, synapses=None, plasticity=None,
-                                      transit=states.transit.replace(ring=None, current=None)))
+    host = jax.device_get(states.replace(neurons=None, synapses=None, plasticity=None,
+                                         transit=states.transit.replace(ring=None, current=None)))
     first = lambda tree: tree_map(lambda v: v[0], tree)
-    history = np.moveaxis(h.transit.spike_history, 0, 1)
-    samples, wb = h.buffers.samples, h.buffers.weights
+    history = np.moveaxis(host.transit.spike_history, 0, 1)
+    samples, wb = host.buffers.samples, host.buffers.weights
     weights = first(wb)
     if spec.weight_capacity:
         take = [np.arange(int(c)) for c in wb.count]
@@ -258,15 +258,15 @@ def recorded(spec: Spec, plan: Plan, states: State, source) -> State:
         w = np.concatenate([wb.weights[d][t] for d, t in enumerate(take)])
         order = np.lexsort((synapse, stamps, np.asarray(source)[synapse], (stamps - 1) // spec.slice_steps))
         weights = weights.replace(count=len(order), synapse=synapse[order], stamps=stamps[order], weights=w[order])
-    count = h.transit.spike_count
+    count = host.transit.spike_count
     if count is not None:
         count = np.moveaxis(count, 0, 1)
         count = count.reshape(count.shape[0], -1)[:, :spec.n_neurons]
-    return first(h).replace(
-        overflow=np.bitwise_or.reduce(h.overflow),
-        transit=h.transit.replace(spike_history=history.reshape(history.shape[0], -1)[:, :spec.n_neurons],
-                                  spike_count=count),
-        buffers=first(h.buffers).replace(
+    return first(host).replace(
+        overflow=np.bitwise_or.reduce(host.overflow),
+        transit=host.transit.replace(spike_history=history.reshape(history.shape[0], -1)[:, :spec.n_neurons],
+                                     spike_count=count),
+        buffers=first(host.buffers).replace(
             weights=weights,
             samples=first(samples).replace(
                 values=tuple(v[o, :, np.arange(len(o))].T for v, o in zip(samples.values, plan.mm_owner)))))

@@ -22,7 +22,7 @@ from ..build.dense import plan as dense_plan
 from ..build.lower import NEURON_PARAMS, PSC_PARAMS, Layout, compile_network
 from ..build.registry import NEURONS
 from ..core import engine, recorders
-from ..core.overflow import Overflow
+from ..core.status import Overflow
 from ..core.surrogate import default_for
 from ..core.types import Model, Params, Spec, State
 from ..errors import CapacityError, JaxsnnError, bad_value
@@ -233,7 +233,7 @@ def build(net, *, seed=None, differentiable: bool = False, chunk_steps: int = 10
         raise bad_value("differentiable", differentiable, "True or False")
     diff = _differentiable_options(differentiable, surrogate, detach_reset, checkpoint_every, dense)
     _check_capacities(capacities)
-    c = compile_network(net, _seed(net, seed), chunk_steps=int(chunk_steps),
+    c = compile_network(net.description(), _seed(net, seed), chunk_steps=int(chunk_steps),
                         differentiable=differentiable, **capacities)
     model = c.model
     if diff:
@@ -361,14 +361,14 @@ def _run_until_it_fits(sim: Simulation, plan, k: int):
         if plan:
             new = sharding.advance(model.spec, plan, state, jnp.int32(k))
             # to the host in one transfer; slicing device arrays by counts would compile a program per count
-            h = sharding.recorded(model.spec, plan, new, model.synapses.source)
+            host = sharding.recorded(model.spec, plan, new, model.synapses.source)
         else:
             new = engine.advance_jit(model, sim.params, state, jnp.int32(k))
-            h = jax.device_get(new.replace(neurons=None, synapses=None, plasticity=None,
+            host = jax.device_get(new.replace(neurons=None, synapses=None, plasticity=None,
                                            transit=new.transit.replace(ring=None, current=None)))
-        flags = Overflow(int(h.overflow))
+        flags = Overflow(int(host.overflow))
         if not flags:
-            return model, new, h
+            return model, new, host
         model = model.replace(spec=_grown(model.spec, flags))
         buffers = recorders.empty(model.spec, model, sim.state.neurons.V_rel.dtype)
         if plan:  # one copy per device
@@ -379,14 +379,14 @@ def _run_until_it_fits(sim: Simulation, plan, k: int):
 
 def _chunk(sim: Simulation, plan, k: int) -> Simulation:
     """Run ``k`` steps and move what the recorders gathered to ``sim.records``."""
-    model, new, h = _run_until_it_fits(sim, plan, k)
+    model, new, host = _run_until_it_fits(sim, plan, k)
     top = jax.device_get(model.recorders)
     records = dict(sim.records)
-    for rid, chunk in recorders.drain(model.spec, sim.layout, top, h).items():
+    for rid, chunk in recorders.drain(model.spec, sim.layout, top, host).items():
         records[rid] = records.get(rid, ()) + (chunk,)
     # emptied buffers placed as the state is (a different placement would compile the loop again)
     put = (lambda tree: sharding.spread(plan, tree)) if plan else jax.device_put
-    new = new.replace(buffers=recorders.emptied(new.buffers, int(h.step), put))
+    new = new.replace(buffers=recorders.emptied(new.buffers, int(host.step), put))
     return sim.replace(model=model, state=new, records=records)
 
 

@@ -1,4 +1,4 @@
-"""Overflow flags: which fixed capacity a run exceeded, in words.
+"""Run status: overflow flags (which fixed capacity a run exceeded, in words) and how the core sets them.
 
 Every buffer of a compiled network has a fixed size (``Spec`` capacities). When a run needs more, the
 engine does not grow anything inside ``jit``: it sets a bit in ``state.overflow`` and the results of
@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 from ..errors import CapacityError
@@ -33,6 +34,11 @@ class Overflow(enum.IntFlag):
 
     def describe(self) -> str:
         return "; ".join(_WORDS[f] for f in Overflow if f & self) or "nothing overflowed"
+
+
+def flag(cond, bit):
+    """``bit`` where ``cond`` holds, else 0 (int32): the core ORs these into ``state.overflow``."""
+    return jnp.where(cond, int(bit), 0).astype(jnp.int32)
 
 
 _WORDS = {
