@@ -17,7 +17,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..core import engine, iaf_psc_alpha, iaf_psc_delta, iaf_psc_exp, rng
+from ..core import engine, iaf_psc_alpha, iaf_psc_delta, iaf_psc_exp, rng, stdp
 from ..core.neuron_models import RECORDABLES as RECORDABLE_ROWS
 from ..core.types import (
     NEURON_MODELS,
@@ -302,7 +302,7 @@ def _traces(src, row, table, kplus):
     trace, plastic = np.zeros(len(src), np.int32), row >= 0
     if not plastic.any():
         return trace, np.zeros(0), False
-    tau, k0 = table[row[plastic], 0], kplus[plastic]
+    tau, k0 = table[row[plastic], stdp.TAU_PLUS], kplus[plastic]
     per_source = bool((tau == tau[0]).all() and (k0 == k0[0]).all())
     if per_source:  # the usual case, fast
         uniq, inv = np.unique(src[plastic], return_inverse=True)
@@ -532,7 +532,8 @@ def _spec(desc, syn, gen, rec, rsteps, L, pops, *, x64, differentiable, chunk_st
         multimeter_rows=tuple(chunk_steps // iv + 1 for iv in rec["mm_interval"]),
         weight_capacity=int(weight_capacity) if rec["weight_recorders"] else 0,
         stdp_single_row=len(table) == 1, stdp_rule=stdp_rule(desc, syn["models"]),
-        stdp_unit_mu=tuple(bool(len(table)) and bool(np.all(table[:, k] == 1.0)) for k in (3, 4)),
+        stdp_unit_mu=tuple(bool(len(table)) and bool(np.all(table[:, k] == 1.0))
+                           for k in (stdp.MU_PLUS, stdp.MU_MINUS)),
         trace_per_source=syn["trace_per_source"], has_refractory_input=bool(_cat(pops, "refractory_input").any()),
         n_poisson_terms=gen["n_terms"], has_spike_generators=bool(len(gen["sg"])),
         n_spike_recorders=len(rec["spike_recorders"]), x64=x64, differentiable=differentiable,

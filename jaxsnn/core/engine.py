@@ -457,8 +457,8 @@ def _facilitate(model, params, st: State, senders, steps, count, prev):
     spec, syn, table = model.spec, model.synapses, params.stdp
     s = prev + spec.slice_steps
     over = flag((spec.stdp_single_row and table.shape[0] != 1)
-                | (spec.stdp_unit_mu[0] & jnp.any(table[:, 3] != 1))
-                | (spec.stdp_unit_mu[1] & jnp.any(table[:, 4] != 1)),
+                | (spec.stdp_unit_mu[0] & jnp.any(table[:, stdp.MU_PLUS] != 1))
+                | (spec.stdp_unit_mu[1] & jnp.any(table[:, stdp.MU_MINUS] != 1)),
                 Overflow.STDP_SPECIALISATION)
     # step of each neuron's spike in the slice (at most one), -1 if none; now also its t_last
     sent = jnp.where(jnp.arange(senders.shape[0]) < count, senders, spec.n_neurons)
