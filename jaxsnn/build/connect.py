@@ -60,9 +60,7 @@ def expected_count(spec: dict, n_sources: int, n_targets: int) -> float:
         ok = isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, (bool, np.bool_))
         return float(x) if ok and math.isfinite(x) else 0.0
 
-    return {"one_to_one": float(n_sources), "all_to_all": float(n_sources) * n_targets,
-            "fixed_indegree": number("indegree") * n_targets, "fixed_outdegree": number("outdegree") * n_sources,
-            "fixed_total_number": number("N"), "pairwise_bernoulli": number("p") * n_sources * n_targets}[spec["rule"]]
+    return RULES[spec["rule"]].expected(number, n_sources, n_targets)
 
 
 def pairs(spec: dict, sources: np.ndarray, targets: np.ndarray, key) -> tuple[np.ndarray, np.ndarray]:
@@ -145,20 +143,24 @@ def _probability(spec):
 @dataclasses.dataclass(frozen=True)
 class Rule:
     """A connection rule: its own ``conn_spec`` keys (all required), the function making the pairs
-    ``(spec, sources, targets, key) -> (sources, targets)``, and an optional check of the spec's values."""
+    ``(spec, sources, targets, key) -> (sources, targets)``, how many it makes on average
+    ``(number, n_sources, n_targets)`` (``number(key)``: a value of the spec), and an optional check of
+    the spec's values."""
 
     keys: tuple
     pairs: Callable
+    expected: Callable
     check: Callable | None = None
 
 
 RULES = {
-    "all_to_all": Rule((), _all_to_all),
-    "one_to_one": Rule((), _one_to_one),
-    "fixed_indegree": Rule(("indegree",), _fixed_indegree),
-    "fixed_outdegree": Rule(("outdegree",), _fixed_outdegree),
-    "fixed_total_number": Rule(("N",), _fixed_total_number),
-    "pairwise_bernoulli": Rule(("p",), _pairwise_bernoulli, _probability),
+    "all_to_all": Rule((), _all_to_all, lambda number, ns, nt: float(ns) * nt),
+    "one_to_one": Rule((), _one_to_one, lambda number, ns, nt: float(ns)),
+    "fixed_indegree": Rule(("indegree",), _fixed_indegree, lambda number, ns, nt: number("indegree") * nt),
+    "fixed_outdegree": Rule(("outdegree",), _fixed_outdegree, lambda number, ns, nt: number("outdegree") * ns),
+    "fixed_total_number": Rule(("N",), _fixed_total_number, lambda number, ns, nt: number("N")),
+    "pairwise_bernoulli": Rule(("p",), _pairwise_bernoulli, lambda number, ns, nt: number("p") * ns * nt,
+                               _probability),
 }
 
 

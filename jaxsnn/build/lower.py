@@ -37,6 +37,7 @@ from ..core.types import (
     Synapses,
 )
 from ..errors import JaxsnnError, bad_value
+from ..models import GENERATORS, RECORDERS
 from .description import Description
 from .registry import (
     CURRENT_GENERATORS,
@@ -45,7 +46,6 @@ from .registry import (
     SPIKE_GENERATORS,
     STDP_PARAMS,
     STDP_PL_PARAMS,
-    step_current_steps,
 )
 
 NEVER = np.iinfo(np.int32).max  # the end of an open window: no step reaches it (simulate stops before)
@@ -201,7 +201,7 @@ def _psc_tables(pops, h) -> dict:
 
 def _synapse_connections(desc):
     kind = lambda c: desc.population_of(c.source[0]).base
-    return [c for c in desc.connections if c.model not in ("spike_recorder", "multimeter") and len(c.source)
+    return [c for c in desc.connections if c.model not in RECORDERS and len(c.source)
             and kind(c) in NEURONS]
 
 
@@ -390,7 +390,8 @@ def _currents(desc, neuron_of_node, h, N) -> dict:
         lo, hi = _window(p, h)
         window.append((lo, hi))
         e_ptr.append(len(e_step))
-        if pop.base == "noise_generator":
+        model = GENERATORS[pop.base]
+        if model.noise:
             noise.append(len(noise_p["mean"]))
             dt_steps.append(round(p["dt"] / h))
             for k in noise_p:
@@ -398,7 +399,7 @@ def _currents(desc, neuron_of_node, h, N) -> dict:
             continue
         noise.append(-1)
         dt_steps.append(1)
-        sched = schedule(pop.base, p, desc.tics_per_step)
+        sched = model.schedule(p, desc.tics_per_step)
         e_gen += [i] * len(sched)
         e_step += [k for k, _ in sched]
         e_val += [v for _, v in sched]
@@ -410,16 +411,6 @@ def _currents(desc, neuron_of_node, h, N) -> dict:
     par = dict(weight=w, values=np.asarray(e_val, float), **{k: np.asarray(v, float) for k, v in noise_p.items()})
     return dict(cur_topology=top, cur_params=par, cur_nodes=nodes, cur_delay=d, n_currents=len(tgt),
                 has_noise=bool(len(noise_p["mean"])), receptor1=bool((rec == 1).any()))
-
-
-def schedule(base, p, tics_per_step, now=0, held=0.0):
-    """A dc or step-current generator's amplitude as (from step, pA) entries: NEST applies an amplitude
-    time T (steps) in step T − 1 and skips times <= the step at which a run starts (``now``), keeping
-    the amplitude it holds (``held``)."""
-    if base == "dc_generator":
-        return [(-1, float(p["amplitude"]))]
-    steps = step_current_steps(p["amplitude_times"], tics_per_step, p["allow_offgrid_times"])
-    return [(-1, float(held))] + [(int(T) - 1, float(v)) for T, v in zip(steps, p["amplitude_values"]) if T > now]
 
 
 def _recorders(desc, neuron_of_node, node_of_neuron, syn) -> dict:
@@ -479,7 +470,7 @@ def _device_connections(desc) -> dict:
     NEST's GetConnections reports for them (recorders: a static_synapse of weight 1 and delay 1 ms)."""
     cols = {k: [] for k in ("source", "target", "weight", "delay", "synapse_model")}
     for c in desc.connections:
-        recorder = c.model in ("spike_recorder", "multimeter")
+        recorder = c.model in RECORDERS
         if not len(c.source) or not recorder and desc.population_of(c.source[0]).base not in SPIKE_GENERATORS:
             continue
         n = len(c.source)
@@ -502,7 +493,7 @@ def _slice_length(desc, syn, gen, rsteps, N) -> int:
     plastic ones, so that these spike at most once per slice."""
     delays = _delays(syn, gen)
     max_delay = int(max([1] + [a.max() for a in delays]))
-    recorded = any(c.model in ("spike_recorder", "multimeter") for c in desc.connections)
+    recorded = any(c.model in RECORDERS for c in desc.connections)
     recorder = [round(1.0 / desc.resolution)] if recorded else []
     once_per_slice = np.zeros(N, bool)
     once_per_slice[syn["tgt"][syn["plastic"]]] = True

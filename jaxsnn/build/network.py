@@ -26,6 +26,8 @@ import numpy as np
 
 from .. import random as jrandom
 from ..errors import JaxsnnError, bad_value
+from ..models import RECORDERS
+from ..models.base import FROM_NEURONS, TO_NEURONS
 from ..parameters import Context, Parameter
 from . import checks
 from . import connect as rules
@@ -44,6 +46,7 @@ from .registry import (
     check_neuron_model,
     check_params,
     check_stdp_params,
+    device,
 )
 
 NEST_DEFAULT_SEED = 143202461
@@ -173,12 +176,9 @@ class Network:
             check_neuron(where, values, self._tics_per_step)
             pops = [Population(model, m.base, first, n, values)]
         else:
-            if m.base == "step_current_generator":
-                rows = params if isinstance(params, (list, tuple)) else [params or {}]
-                for d in rows:
-                    if isinstance(d, dict) and len({"amplitude_times", "amplitude_values"} & set(d)) == 1:
-                        raise JaxsnnError(f"{where}: amplitude_times and amplitude_values: Amplitude times and "
-                                          "values must be reset together.")
+            for d in params if isinstance(params, (list, tuple)) else [params or {}]:
+                if isinstance(d, dict):
+                    device(m.base).check_given(d, where)
             dicts = self._device_values(m, [dict(m.defaults) for _ in range(n)], params, where)
             pops = _regroup(model, m.base, first, dicts)
         return pops
@@ -368,9 +368,9 @@ class Network:
         elif syn_spec is not None and not isinstance(syn_spec, dict):
             raise bad_value("connect: syn_spec", syn_spec, "a synapse model name or a dict")
         key = self._key(key)
-        recorder = tgt_kind == "spike_recorder" or src_kind == "multimeter"
+        recorder = _recorder_of(src_kind, tgt_kind)
         if recorder:
-            self._check_recorder_rule(spec, src_kind, tgt_kind)
+            _check_recorder_rule(recorder, spec, src_kind, tgt_kind)
         if arrays_path:
             if len(src_ids) != len(tgt_ids):
                 raise JaxsnnError(f"one_to_one needs sources and targets of equal size; got {len(src_ids)} "
@@ -379,9 +379,8 @@ class Network:
         else:
             s, t = rules.pairs(spec, src_ids, tgt_ids, jax.random.fold_in(key, 0))
         if recorder:
-            self._record(s, t, src_kind == "multimeter")
-            self._conns.append(Connections(s, t, src_kind if src_kind == "multimeter" else tgt_kind,
-                                            np.zeros(len(s)), np.zeros(len(s), np.int64), {}))
+            self._record(s, t, recorder)
+            self._conns.append(Connections(s, t, recorder.name, np.zeros(len(s)), np.zeros(len(s), np.int64), {}))
             return
         if tgt_kind != "neuron" or src_kind not in ("neuron",) + SPIKE_GENERATORS + CURRENT_GENERATORS:
             raise JaxsnnError(f"connect: cannot connect {src_kind} to {tgt_kind} (synapses go from neurons or "
@@ -416,23 +415,10 @@ class Network:
         self._conns.append(self._synapses(s, t, syn_spec, src_kind, jax.random.fold_in(key, 1)))
         _check_receptor(self, self._conns[-1], src_kind)
 
-    @staticmethod
-    def _check_recorder_rule(spec, src_kind, tgt_kind):
-        if (src_kind, tgt_kind) not in (("neuron", "spike_recorder"), ("multimeter", "neuron")):
-            raise JaxsnnError(f"connect: cannot connect {src_kind} to {tgt_kind}.")
-        # NEST 3.10 refuses these rules for recorder connections (IllegalConnection)
-        refused = ("fixed_indegree", "fixed_outdegree", "fixed_total_number", "pairwise_bernoulli") \
-            if tgt_kind == "spike_recorder" else ("fixed_total_number",)
-        if spec["rule"] in refused:
-            raise bad_value(f"connect: conn_spec['rule'] for {src_kind} -> {tgt_kind}", spec["rule"],
-                            "all_to_all or one_to_one" + (" (or a rule drawing distinct neurons)"
-                                                         if tgt_kind != "spike_recorder" else "")
-                            + "; NEST refuses it too")
-
-    def _record(self, s, t, multimeter: bool):
+    def _record(self, s, t, recorder):
         """Refuse a second connection between a recorder and a neuron: NEST refuses it for a multimeter
         and writes every spike twice for a spike_recorder, which jaxsnn's recorders do not do."""
-        rec, nrn = (s, t) if multimeter else (t, s)
+        rec, nrn = (s, t) if recorder.connects == TO_NEURONS else (t, s)
         pair = rec.astype(np.int64) * (2 ** 32) + nrn
         u, c = np.unique(pair, return_counts=True)
         dup = [int(x) for x in u[c > 1][:1]]
@@ -446,10 +432,9 @@ class Network:
             added[int(r)] = np.union1d(old, mine)
         if dup:
             r, i = divmod(dup[0], 2 ** 32)
-            kind = "multimeter" if multimeter else "spike_recorder"
-            raise JaxsnnError(f"connect: neuron {i} is connected to {kind} {r} twice; connect each neuron to a "
-                              "recorder once (NEST refuses this for a multimeter and records every spike twice for "
-                              "a spike_recorder).")
+            raise JaxsnnError(f"connect: neuron {i} is connected to {recorder.name} {r} twice; connect each neuron "
+                              "to a recorder once (NEST refuses this for a multimeter and records every spike twice "
+                              "for a spike_recorder).")
         self._recorded.update(added)
 
     def _synapses(self, s, t, syn_spec, src_kind, key) -> Connections:
@@ -516,6 +501,25 @@ def _seed_or_key(seed):
     if np.shape(seed) != () or isinstance(seed, jax.core.Tracer):
         raise bad_value("seed", f"<key array of shape {np.shape(seed)}>", "one concrete jax.random.key (or an int)")
     return seed
+
+
+def _recorder_of(src_kind: str, tgt_kind: str):
+    """The recorder model of a connection that records (neuron -> spike_recorder, multimeter -> neuron), or
+    None."""
+    for kind, direction in ((tgt_kind, FROM_NEURONS), (src_kind, TO_NEURONS)):
+        model = RECORDERS.get(kind)
+        if model is not None and model.connects == direction:
+            return model
+    return None
+
+
+def _check_recorder_rule(recorder, spec, src_kind, tgt_kind):
+    want = ("neuron", recorder.name) if recorder.connects == FROM_NEURONS else (recorder.name, "neuron")
+    if (src_kind, tgt_kind) != want:
+        raise JaxsnnError(f"connect: cannot connect {src_kind} to {tgt_kind}.")
+    if spec["rule"] in recorder.refused_rules:  # NEST 3.10 refuses them too (IllegalConnection)
+        raise bad_value(f"connect: conn_spec['rule'] for {src_kind} -> {tgt_kind}", spec["rule"],
+                        recorder.allowed_rules + "; NEST refuses it too")
 
 
 def _take(params: dict, positions: np.ndarray, n: int) -> dict:

@@ -1,6 +1,6 @@
 """Recorders on the device: fixed-size buffers in ``state.buffers`` that the host empties after every
-chunk of steps (:func:`jaxsnn.simulation.simulate` via :func:`drain`), so device memory never grows with
-the length of a run.
+chunk of steps (:func:`jaxsnn.simulate`, through each recorder model's ``drain`` in
+:mod:`jaxsnn.models`), so device memory never grows with the length of a run.
 
 - spike_recorder: at each slice start, the previous slice's spikes (sender, stamp) of the selected
   neurons inside the recorder's window are appended (:func:`record_spikes`);
@@ -92,44 +92,6 @@ def record_weights(spec, weights: WeightBuffer, e, mask, w, stamps):
 
 
 # ------------------------------------------------------------------------------------------- host
-def drain(spec, layout, rec, host) -> dict:
-    """The records of one chunk from the host copy ``host`` of a state (numpy, global layout), as
-    {recorder node id: column dict}; ``rec`` is the model's RecorderTopology (on the host).
-
-    Spikes of the unfinished slice are not in the buffers yet: they are taken from the spike history.
-    """
-    out = {}
-    s, since = int(host.step), int(host.buffers.recorded_until)
-    if layout.spike_recorders:
-        late_steps, late_senders = np.nonzero(host.transit.spike_history[np.arange(since, s) % spec.history])
-        if getattr(host.transit, "spike_count", None) is not None:  # parrots: a spike of multiplicity m, m times
-            m = host.transit.spike_count[(since + late_steps) % spec.history, late_senders]
-            late_steps, late_senders = np.repeat(late_steps, m), np.repeat(late_senders, m)
-    sp = host.buffers.spikes
-    for k, rid in enumerate(layout.spike_recorders):
-        c = int(sp.count[k])
-        senders = np.concatenate([sp.senders[k, :c], late_senders])
-        stamps = np.concatenate([sp.stamps[k, :c], since + late_steps + 1])
-        lo, hi = rec.spike_window[k]
-        keep = np.arange(len(senders)) < c
-        keep[c:] = rec.spike_mask[k][late_senders] & (lo < stamps[c:]) & (stamps[c:] <= hi)
-        if keep.any():
-            out[rid] = {"senders": layout.node_of_neuron[senders[keep]], "stamps": stamps[keep]}
-    sm = host.buffers.samples
-    for k, rid in enumerate(layout.multimeters):
-        c = int(sm.count[k])
-        if c:
-            out[rid] = {"stamps": sm.stamps[k][:c], "V_m": sm.values[k][:c]}
-    wb = host.buffers.weights
-    c = int(wb.count)
-    if c:
-        syn, stamps, weights = wb.synapse[:c], wb.stamps[:c], wb.weights[:c]
-        for k, rid in enumerate(layout.weight_recorders):
-            sel = layout.synapse_recorder[syn] == k
-            out[rid] = {"stamps": stamps[sel], "synapse": syn[sel], "weights": weights[sel]}
-    return out
-
-
 def emptied(buf: Buffers, step, put) -> Buffers:
     """``buf`` marked empty after the host took its records at ``step``: new counters, placed by ``put``
     (the other buffers are kept as they are: only the counters say what is in them)."""

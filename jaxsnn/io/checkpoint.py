@@ -21,6 +21,7 @@ import numpy as np
 
 from ..core import recorders
 from ..errors import CheckpointError, CheckpointMismatchError, CheckpointNotFoundError, CheckpointWarning, JaxsnnError
+from ..models import RECORDERS
 from ..run.simulation import Simulation, run_steps, simulate
 from . import checkpoint_io as cio
 
@@ -33,7 +34,7 @@ from . import checkpoint_io as cio
 STORE_FORMAT = 2
 # Capacities a run grows on overflow (simulation._grown); everything else in the spec must match the network
 # it is loaded into. Buffer shapes follow them, so they come back from the checkpoint (validated).
-GROWABLE = ("slice_capacity", "post_capacity", "record_capacity", "weight_capacity", "multimeter_rows")
+GROWABLE = ("slice_capacity", "post_capacity") + tuple(r.capacity for r in RECORDERS.values())
 _SPEC_FREE = ("differentiable", "neuron_axis")  # choices of the run, not of the network
 _INT32_MAX = 2**31 - 1
 
@@ -120,8 +121,7 @@ def _expected_state(like: Simulation, spec):
 
 
 def _recorder_ids(sim: Simulation) -> set:
-    lay = sim.layout
-    return {int(r) for r in (*lay.spike_recorders, *lay.multimeters, *lay.weight_recorders)}
+    return {int(i) for r in RECORDERS.values() for i in getattr(sim.layout, r.layout_nodes)}
 
 
 def _checkpoint(sim: Simulation) -> tuple[dict, dict]:

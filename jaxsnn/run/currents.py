@@ -1,10 +1,9 @@
 """Changing current generators between runs (NEST's ``generator.set`` between ``Simulate`` calls).
 
-- dc_generator ``amplitude``: a new value of ``params.currents.values`` (no recompilation), acting from
-  the next step on.
-- step_current_generator ``amplitude_times``/``amplitude_values`` (always together): as NEST, times at
-  or before the current time are skipped and the amplitude held now continues until the first time
-  in the future (docs/nest_semantics.md §14); the generator's schedule is rebuilt.
+What may change is the generator model's ``settable``; the amplitude follows the model's ``schedule``
+(entries of ``params.currents.values``, no recompilation): as NEST, times at or before the current time
+are skipped and the amplitude held now continues until the first time in the future
+(docs/nest_semantics.md §14).
 
 Currents are pushed a slice ahead (:func:`jaxsnn.core.generators.push_currents`): a change made in the
 middle of a min_delay slice acts from the next slice on (NEST: from the next step).
@@ -14,16 +13,12 @@ from __future__ import annotations
 import jax.numpy as jnp
 import numpy as np
 
-from ..errors import JaxsnnError, bad_value
-
-SETTABLE = {"dc_generator": ("amplitude",), "step_current_generator": ("amplitude_times", "amplitude_values")}
+from ..errors import bad_value
+from ..models import GENERATORS
 
 
 def set_generators(sim, ids, params: dict):
     """``sim`` with the current generators ``ids`` changed by ``params``."""
-    from ..build.lower import schedule
-    from ..build.registry import _check_current_generator
-
     lay = sim.layout
     top, par = sim.model.currents, sim.params.currents
     e_gen, e_step = np.asarray(top.entry_gen), np.asarray(top.entry_step)
@@ -33,19 +28,17 @@ def set_generators(sim, ids, params: dict):
     for gid in ids:
         g = lay.current_generators.index(int(gid))
         base, old = kinds[g]
-        allowed = SETTABLE.get(base, ())
+        model, where = GENERATORS[base], f"set({base} {int(gid)})"
         for name in params:
-            if name not in allowed:
-                raise bad_value(f"set({base} {int(gid)}): params", name,
-                                f"a parameter that can change between runs: {', '.join(allowed) or 'none'}")
-        if base == "step_current_generator" and len(params) == 1:
-            raise JaxsnnError(f"set({base} {int(gid)}): Amplitude times and values must be reset together.")
-        new = {**old, **params}
-        _check_current_generator(f"set({base} {int(gid)})", base, new, sim.spec.resolution)
+            if name not in model.settable:
+                raise bad_value(f"{where}: params", name,
+                                f"a parameter that can change between runs: {', '.join(model.settable) or 'none'}")
+        model.check_given(params, where)
+        new = model.check({**old, **params}, where, sim.spec.resolution, sim.spec.tics_per_step)
         kinds[g] = (base, new)
         mine = e_gen == g
         held = values[mine][e_step[mine] <= now - 1][-1] if (e_step[mine] <= now - 1).any() else 0.0
-        entries = schedule(base, new, sim.spec.tics_per_step, now=now, held=held)
+        entries = model.schedule(new, sim.spec.tics_per_step, now=now, held=held)
         at = int(np.argmax(mine))
         keep = ~mine
         e_gen = np.concatenate([e_gen[keep][:at], np.full(len(entries), g), e_gen[keep][at:]])

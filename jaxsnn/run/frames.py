@@ -150,44 +150,21 @@ def _columns(sim, rid) -> dict:
     return {k: np.concatenate([c[k] for c in chunks]) for k in chunks[0]}
 
 
-def _ms(sim, stamps):
-    return 0.001 * (np.asarray(stamps).astype(np.int64) * sim.spec.tics_per_step)
-
-
 def events(sim, recorder) -> pd.DataFrame:
-    """What a recorder gathered, as NEST's ``recorder.events``:
+    """What a recorder gathered, as NEST's ``events`` (the columns are the recorder model's ``events``):
 
     - spike_recorder: ``senders``, ``times`` (ms), in time order, then sender;
     - multimeter: ``times``, ``senders`` and one column per recorded quantity (``V_m``, ``I_syn_ex``,
       ``I_syn_in``; long format);
     - weight_recorder: ``times``, ``senders``, ``targets``, ``weights`` (as transmitted).
     """
+    from ..models import RECORDERS
+
     rid = int(node_ids(recorder, "recorder")[0]) if np.size(getattr(recorder, "ids", recorder)) else 0
     lay = sim.layout
-    c = _columns(sim, rid)
-    if rid in lay.spike_recorders:
-        stamps = c.get("stamps", np.zeros(0, np.int64)).astype(np.int64)
-        senders = c.get("senders", np.zeros(0, np.int64))
-        order = np.lexsort((senders, stamps))
-        return frame({"senders": senders[order], "times": _ms(sim, stamps[order])})
-    if rid in lay.multimeters:
-        k = lay.multimeters.index(rid)
-        record_from = lay.record_from[k] if lay.record_from else ("V_m",)
-        index = np.asarray(sim.model.recorders.sample_index[k])
-        n = len(index) // max(1, len(record_from))
-        senders = lay.node_of_neuron[index[:n]]
-        stamps = c.get("stamps", np.zeros(0, np.int64))
-        values = c.get("V_m", np.zeros((0, len(index))))  # all columns, quantity-major
-        cols = {"times": np.repeat(_ms(sim, stamps), len(senders)), "senders": np.tile(senders, len(stamps))}
-        for q, name in enumerate(record_from):
-            cols[name] = values[:, q * n:(q + 1) * n].reshape(-1)
-        return frame(cols)
-    if rid in lay.weight_recorders:
-        syn = c.get("synapse", np.zeros(0, np.int64))
-        top = sim.model.synapses
-        return frame({"times": _ms(sim, c.get("stamps", np.zeros(0, np.int64))),
-                      "senders": lay.node_of_neuron[np.asarray(top.source)[syn]],
-                      "targets": lay.node_of_neuron[np.asarray(top.target)[syn]],
-                      "weights": c.get("weights", np.zeros(0))})
-    known = sorted(lay.spike_recorders + lay.multimeters + lay.weight_recorders)
-    raise bad_value("recorder", recorder, f"the node id of a spike_recorder, multimeter or weight_recorder {known}")
+    for r in RECORDERS.values():
+        if rid in getattr(lay, r.layout_nodes):
+            return frame(r.events(sim, rid, _columns(sim, rid)))
+    known = sorted(i for r in RECORDERS.values() for i in getattr(lay, r.layout_nodes))
+    names = list(RECORDERS)
+    raise bad_value("recorder", recorder, f"the node id of a {', '.join(names[:-1])} or {names[-1]} {known}")

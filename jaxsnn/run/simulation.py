@@ -26,6 +26,7 @@ from ..core.status import Overflow
 from ..core.surrogate import default_for
 from ..core.types import Model, Params, Spec, State
 from ..errors import CapacityError, JaxsnnError, bad_value
+from ..models import RECORDERS
 from . import currents, frames, projection, sharding
 from . import progress as progress_bar
 
@@ -382,8 +383,9 @@ def _chunk(sim: Simulation, plan, k: int) -> Simulation:
     model, new, host = _run_until_it_fits(sim, plan, k)
     top = jax.device_get(model.recorders)
     records = dict(sim.records)
-    for rid, chunk in recorders.drain(model.spec, sim.layout, top, host).items():
-        records[rid] = records.get(rid, ()) + (chunk,)
+    for r in RECORDERS.values():
+        for rid, chunk in r.drain(model.spec, sim.layout, top, host).items():
+            records[rid] = records.get(rid, ()) + (chunk,)
     # emptied buffers placed as the state is (a different placement would compile the loop again)
     put = (lambda tree: sharding.spread(plan, tree)) if plan else jax.device_put
     new = new.replace(buffers=recorders.emptied(new.buffers, int(host.step), put))
@@ -391,21 +393,20 @@ def _chunk(sim: Simulation, plan, k: int) -> Simulation:
 
 
 def _grown(spec: Spec, flags: Overflow) -> Spec:
-    kw = {}
+    """``spec`` with every capacity whose overflow bit is in ``flags`` grown (the slice's spike list,
+    the STDP window's post spikes, each recorder's buffers); any other bit is fatal."""
+    kw, growable = {}, Overflow.SLICE | Overflow.POST
     if flags & Overflow.SLICE:  # at most one spike per neuron and step, but with parrot_neurons a spike of
         # multiplicity m is m entries of the list: no ceiling then
         grown = 2 * spec.slice_capacity
         kw["slice_capacity"] = grown if spec.has_parrot else min(spec.n_neurons * spec.slice_steps, grown)
     if flags & Overflow.POST:
         kw["post_capacity"] = 2 * spec.post_capacity
-    if flags & Overflow.SPIKE_RECORDER:
-        kw["record_capacity"] = 2 * spec.record_capacity
-    if flags & Overflow.MULTIMETER:
-        kw["multimeter_rows"] = tuple(2 * r for r in spec.multimeter_rows)
-    if flags & Overflow.WEIGHT_RECORDER:
-        kw["weight_capacity"] = 2 * spec.weight_capacity
-    fatal = flags & ~(Overflow.SLICE | Overflow.POST | Overflow.SPIKE_RECORDER | Overflow.MULTIMETER
-                      | Overflow.WEIGHT_RECORDER)
+    for r in RECORDERS.values():
+        growable |= r.status_bit
+        if flags & r.status_bit:
+            kw[r.capacity] = r.grown(getattr(spec, r.capacity))
+    fatal = flags & ~growable
     if fatal:
         raise JaxsnnError(f"the run cannot continue: {Overflow(fatal).describe()}.")
     return dataclasses.replace(spec, **kw)

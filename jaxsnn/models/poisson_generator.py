@@ -1,0 +1,56 @@
+"""poisson_generator: an independent Poisson spike train per connection (NEST's ``poisson_generator``).
+
+In every active step k (``origin + start < k <= origin + stop`` in steps) each connection draws a
+count n ~ Poisson(rate · h) from the bits of (key, k, connection) (:mod:`jaxsnn.core.rng`: the inverse
+CDF of a survival table of ``spec.n_poisson_terms`` terms) and delivers weight × n after its delay
+(:func:`jaxsnn.core.generators.push_poisson`, a slice ahead). Split, resumed and sharded runs draw the
+same counts. A rate whose table does not fit is refused at ``create``; a rate raised beyond the built
+table later sets ``Overflow.POISSON``. In the differentiable build the counts are straight-through
+(d n / d rate = h).
+
+Parameters (NEST's names and units):
+
+======  =======  ====================================
+name    default  doc
+======  =======  ====================================
+rate    0 Hz     mean firing rate
+origin  0 ms     global time offset of start and stop
+start   0 ms     active after origin + start (exclusive)
+stop    inf ms   active until origin + stop (inclusive)
+======  =======  ====================================
+"""
+from __future__ import annotations
+
+import math
+
+from ..build import checks
+from ..core.rng import MAX_POISSON_TERMS, n_terms_for
+from ..errors import bad_value
+from .base import SPIKES, WINDOW, Generator, Param
+
+
+class PoissonGenerator(Generator):
+    name = "poisson_generator"
+    parameters = {"rate": Param(0.0, "Hz", "mean firing rate"), **WINDOW}
+    emits = SPIKES
+
+    @classmethod
+    def check_own(cls, v, where, h, tics_per_step) -> dict:
+        v["rate"] = checks.number(f"{where}: rate", v["rate"], "a finite rate >= 0 Hz", lambda r: 0 <= r < math.inf)
+        mu = v["rate"] * h * 1e-3
+        if mu > MAX_POISSON_TERMS or n_terms_for(mu) > MAX_POISSON_TERMS:
+            raise bad_value(f"{where}: rate", v["rate"], f"a rate whose mean count per step (rate·h = {mu:.4g}) needs "
+                            f"at most {MAX_POISSON_TERMS} Poisson table terms (about {_max_rate(h):.4g} Hz at h = {h} "
+                            "ms); split it over several poisson_generators")
+        return v
+
+
+def _max_rate(h):
+    lo, hi = 0.0, float(MAX_POISSON_TERMS)
+    for _ in range(40):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if n_terms_for(mid) <= MAX_POISSON_TERMS else (lo, mid)
+    return lo / (h * 1e-3)
+
+
+MODEL = PoissonGenerator

@@ -1,0 +1,113 @@
+"""step_current_generator: a piecewise constant current (NEST's ``step_current_generator``).
+
+The amplitude is 0 pA until the first of ``amplitude_times``, then ``amplitude_values[i]`` from time
+``amplitude_times[i]`` on; NEST applies an amplitude of time T (in steps) in step T − 1. Times lie on the
+grid (or, with ``allow_offgrid_times``, are moved to the next grid point) and increase strictly. The
+current reaches its targets as a dc_generator's does (:func:`jaxsnn.core.generators.push_currents`).
+Between runs ``amplitude_times`` and ``amplitude_values`` may change, always together: as in NEST, times
+at or before the current time are skipped and the amplitude held now continues until the first time
+in the future.
+
+Parameters (NEST's names and units):
+
+===================  =======  ====================================================
+name                 default  doc
+===================  =======  ====================================================
+amplitude_times      ()       ms, times of the changes (> 0, strictly increasing)
+amplitude_values     ()       pA, the amplitude from each time on
+allow_offgrid_times  False    move times off the grid to the next grid point
+origin               0 ms     global time offset of start and stop
+start                0 ms     active after origin + start (exclusive)
+stop                 inf ms   active until origin + stop (inclusive)
+===================  =======  ====================================================
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..build import checks
+from ..errors import JaxsnnError, bad_value
+from .base import CURRENT, WINDOW, Generator, Param, check_stop, flat_floats
+
+TOGETHER = ("amplitude_times", "amplitude_values")
+
+
+class StepCurrentGenerator(Generator):
+    name = "step_current_generator"
+    parameters = {
+        "amplitude_times": Param((), "ms", "times of the changes (> 0, strictly increasing)"),
+        "amplitude_values": Param((), "pA", "the amplitude from each time on"),
+        "allow_offgrid_times": Param(False, "", "move times off the grid to the next grid point"),
+        **WINDOW,
+    }
+    vector_params = TOGETHER
+    emits = CURRENT
+    settable = TOGETHER
+
+    @classmethod
+    def check_given(cls, given: dict, where: str) -> None:
+        if len(set(TOGETHER) & set(given)) == 1:
+            raise JaxsnnError(f"{where}: amplitude_times and amplitude_values: Amplitude times and values must be "
+                              "reset together.")
+
+    @classmethod
+    def check_own(cls, v, where, h, tics_per_step) -> dict:
+        check_stop(v, where)
+        t = flat_floats(f"{where}: amplitude_times", v["amplitude_times"], "times in ms")
+        a = flat_floats(f"{where}: amplitude_values", v["amplitude_values"], "currents in pA")
+        checks.finite(f"{where}: amplitude_values", a)
+        checks.first_bad(f"{where}: amplitude_times", t, np.isinf(t), "finite times in ms")
+        if len(t) != len(a):
+            raise bad_value(f"{where}: amplitude_values", f"<{len(a)} values>",
+                            f"one value per amplitude time ({len(t)}): Amplitude times and values have to be "
+                            "the same size.")
+        if (t <= 0).any() or np.isnan(t).any():
+            raise bad_value(f"{where}: amplitude_times", float(t[np.argmax(~(t > 0))]),
+                            "times > 0: Amplitude can only be changed at strictly positive times (t > 0).")
+        tps = round(h * 1000)
+        tics = np.floor(t * 1000 + 0.5).astype(np.int64)
+        if not v["allow_offgrid_times"] and (tics % tps).any():
+            raise bad_value(f"{where}: amplitude_times", float(t[np.argmax(tics % tps != 0)]),
+                            f"times on the grid of the resolution ({h} ms), or allow_offgrid_times=True: "
+                            "step_current_generator: Time point is not representable in current resolution.")
+        checks.first_bad(f"{where}: amplitude_times", t, t / h > checks.MAX_SPIKE_STEP + 1,
+                         f"at most {checks.MAX_SPIKE_STEP} steps ({checks.MAX_SPIKE_STEP * h:.6g} ms): the schedule's "
+                         "steps are int32, and a later time would wrap around")
+        steps = steps_of(t, tps, v["allow_offgrid_times"])
+        checks.first_bad(f"{where}: amplitude_times", t, steps > checks.MAX_SPIKE_STEP,
+                         f"at most {checks.MAX_SPIKE_STEP} steps ({checks.MAX_SPIKE_STEP * h:.6g} ms): the schedule's "
+                         "steps are int32, and a later time would wrap around")
+        if (np.diff(steps) <= 0).any():
+            raise bad_value(f"{where}: amplitude_times", t.tolist(), "step_current_generator: amplitude times must be "
+                            "at strictly increasing time steps.")
+        v["amplitude_times"], v["amplitude_values"] = t, a
+        return v
+
+    @classmethod
+    def schedule(cls, p, tics_per_step, now=0, held=0.0):
+        """(from step, pA) entries: the amplitude held at step ``now`` (0 pA at the start), then one per time
+        after ``now``."""
+        steps = steps_of(p["amplitude_times"], tics_per_step, p["allow_offgrid_times"])
+        return [(-1, float(held))] + [(int(T) - 1, float(v)) for T, v in zip(steps, p["amplitude_values"]) if T > now]
+
+
+def steps_of(times, tics_per_step, offgrid) -> np.ndarray:
+    """Times as steps: on the grid (tics rounded half up, then up to steps), or with allow_offgrid_times
+    NEST's Time::ms_stamp (the first grid point >= t)."""
+    out = []
+    for t in np.asarray(times, float):
+        if offgrid:
+            n = int(t * 1000)
+            n -= n % tics_per_step
+            if n / tics_per_step * (tics_per_step / 1000) < t:
+                n += tics_per_step
+            out.append(n // tics_per_step)
+        else:
+            tics = math.floor(t * 1000 + 0.5)
+            out.append(-(-tics // tics_per_step))
+    return np.asarray(out, np.int64)
+
+
+MODEL = StepCurrentGenerator

@@ -1,0 +1,82 @@
+"""Generators and recorders as modules (jaxsnn/models): the tables they declare are the ones the build
+uses and their docstrings show; the runner's growth and set-between-runs follow their declarations."""
+import re
+
+import numpy as np
+import pytest
+
+import jaxsnn
+from jaxsnn.build.registry import DEVICES, VECTOR_PARAMS, ModelRegistry
+from jaxsnn.core.status import Overflow
+from jaxsnn.models import GENERATORS, RECORDERS
+from jaxsnn.run.simulation import _grown
+
+DEVICE_MODELS = {**GENERATORS, **RECORDERS}
+
+
+def _doc_table(model):
+    """(name, default text) rows of the parameter table in the module docstring."""
+    doc = __import__(model.__module__, fromlist=["_"]).__doc__
+    blocks = re.findall(r"^(=+ +=+ +=+)\n(.*?)\n\1\n(.*?)\n\1$", doc, re.S | re.M)
+    assert len(blocks) == 1, f"{model.name}: one parameter table in the docstring"
+    return [re.split(r"\s{2,}", line.strip())[:2] for line in blocks[0][2].splitlines()]
+
+
+def _shown(p):
+    v = p.default
+    if isinstance(v, bool) or v is None or isinstance(v, tuple):
+        return str(v)
+    text = "inf" if v == np.inf else f"{v:g}"
+    return f"{text} {p.unit}".strip() if p.unit and p.unit != "" else text
+
+
+@pytest.mark.parametrize("name", sorted(DEVICE_MODELS))
+def test_docstring_table_is_the_declared_table(name):
+    model = DEVICE_MODELS[name]
+    rows = _doc_table(model)
+    assert [r[0] for r in rows] == list(model.parameters)
+    for (pname, shown), p in zip(rows, model.parameters.values()):
+        assert shown == _shown(p) or isinstance(p.default, tuple) and shown.startswith("("), (name, pname, shown)
+
+
+def test_the_build_takes_defaults_and_list_parameters_from_the_modules():
+    for name, model in DEVICE_MODELS.items():
+        assert DEVICES[name] == {k: p.default for k, p in model.parameters.items()}
+        assert set(model.vector_params) <= set(VECTOR_PARAMS)
+    reg = ModelRegistry()
+    assert reg.get("voltmeter").base == "multimeter"  # an alias the multimeter module declares
+    assert reg.get("voltmeter").defaults == DEVICES["multimeter"]
+
+
+def test_growth_follows_each_recorders_capacity_and_bit():
+    net = jaxsnn.Network()
+    n = net.create("iaf_psc_delta", 2)
+    net.connect(n, net.create("spike_recorder"))
+    net.connect(net.create("multimeter"), n)
+    spec = net.build().spec
+    for r in RECORDERS.values():
+        grown = _grown(spec, Overflow(r.status_bit))
+        assert getattr(grown, r.capacity) == r.grown(getattr(spec, r.capacity))
+        others = [q.capacity for q in RECORDERS.values() if q is not r]
+        assert all(getattr(grown, c) == getattr(spec, c) for c in others)
+    with pytest.raises(jaxsnn.JaxsnnError, match="cannot continue"):
+        _grown(spec, Overflow.REFRACTORY)
+
+
+def test_set_between_runs_allows_exactly_the_settable_parameters():
+    net = jaxsnn.Network()
+    n = net.create("iaf_psc_exp", 1)
+    gens = {name: net.create(name) for name, g in GENERATORS.items() if g.emits == "current"}
+    for g in gens.values():
+        net.connect(g, n)
+    sim = net.build()
+    for name, g in gens.items():
+        model = GENERATORS[name]
+        for pname in model.parameters:
+            if pname in model.settable:
+                continue
+            with pytest.raises(jaxsnn.JaxsnnError, match="can change between runs"):
+                sim.set(g, {pname: 1.0})
+    sim.set(gens["dc_generator"], {"amplitude": 3.0})
+    with pytest.raises(jaxsnn.JaxsnnError, match="reset together"):
+        sim.set(gens["step_current_generator"], {"amplitude_times": [1.0]})
