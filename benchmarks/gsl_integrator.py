@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import sys
 import time
 
 import numpy as np
@@ -31,6 +33,7 @@ def main(argv=None):
     ap.add_argument("--json")
     a = ap.parse_args(argv)
 
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # run from a checkout
     import jax
     jax.config.update("jax_enable_x64", True)
     import importlib
