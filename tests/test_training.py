@@ -175,7 +175,9 @@ def test_poisson_overflow_says_to_build_at_the_highest_rate(x64, caplog):
 def targets(with_generator, seed=4):
     """Two neurons of each model (and a parrot feeding one of them); with a spike_generator onto them."""
     net = jaxsnn.Network(seed=seed)
-    nrn = [net.create(m, 2, params={"V_m": -60.0}) for m in ("iaf_psc_delta", "iaf_psc_exp", "iaf_psc_alpha")]
+    psc = {"tau_syn_ex": 1.0, "tau_syn_in": 4.0}  # the channels differ: an event in the wrong one shows
+    nrn = [net.create(m, 2, params={"V_m": -60.0, **({} if m == "iaf_psc_delta" else psc)})
+           for m in ("iaf_psc_delta", "iaf_psc_exp", "iaf_psc_alpha")]
     par = net.create("parrot_neuron")
     net.connect(par, nrn[0], syn_spec={"weight": 3.0, "delay": 1.0})
     if with_generator:
