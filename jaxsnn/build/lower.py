@@ -346,7 +346,8 @@ def _generators(desc, neuron_of_node, h) -> dict:
         for gid in np.unique(c.source):
             p = desc.population_of(gid).params
             lo, hi = _window(p, h)
-            stamps = np.round(np.asarray(p["spike_times"], float) / h).astype(np.int64)
+            # NEST: a spike time is relative to origin (the repeated-stimulation idiom moves origin)
+            stamps = np.round((p["origin"] + np.asarray(p["spike_times"], float)) / h).astype(np.int64)
             sw = np.asarray(p["spike_weights"], float) if len(p["spike_weights"]) else np.ones(len(stamps))
             mult = np.asarray(p.get("spike_multiplicities", ()), float)
             mult = mult if len(mult) else np.ones(len(stamps))

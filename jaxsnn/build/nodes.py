@@ -75,11 +75,11 @@ class NodeCollection:
         if isinstance(item, (int, np.integer)):
             if not -n <= item < n:
                 raise NodeIndexError(f"NodeCollection[{item}]: index outside the collection (-{n} … {n - 1}).")
-            return NodeCollection._trusted(self._net, self.ids[[item]])
+            return type(self)._trusted(self._net, self.ids[[item]])
         if isinstance(item, slice):
-            return NodeCollection._trusted(self._net, self.ids[self._slice(item, n)])
+            return type(self)._trusted(self._net, self.ids[self._slice(item, n)])
         if isinstance(item, (list, tuple, np.ndarray)):
-            return NodeCollection._trusted(self._net, self.ids[self._positions(item, n)])
+            return type(self)._trusted(self._net, self.ids[self._positions(item, n)])
         raise NodeIndexError(f"NodeCollection[{item!r}]: an index must be an integer, a slice, a list of positions "
                              "or a bool mask.")
 
@@ -124,7 +124,7 @@ class NodeCollection:
             raise JaxsnnError("NodeCollection + x: x must be a NodeCollection of the same Network.")
         if np.intersect1d(self.ids, other.ids).size:
             raise JaxsnnError("Cannot join overlapping NodeCollections (their ids must be disjoint).")
-        return NodeCollection._trusted(self._net, np.sort(np.concatenate([self.ids, other.ids])))
+        return type(self)._trusted(self._net, np.sort(np.concatenate([self.ids, other.ids])))
 
     def __eq__(self, other):
         return isinstance(other, NodeCollection) and np.array_equal(self.ids, other.ids)

@@ -138,7 +138,20 @@ class ModelRegistry:
             raise bad_value("copy_model: new", new, "a non-empty model name (a string)")
         if new in self._models:
             raise JaxsnnError(f"copy_model: a model named {new!r} exists already; choose another name.")
-        where = f"copy_model({existing!r}, {new!r})"
+        model = Model(new, old.base, old.kind, self._updated(old, params, f"copy_model({existing!r}, {new!r})"))
+        self._models[new] = model
+        return model
+
+    def set_defaults(self, name: str, params: dict) -> Model:
+        """NEST's ``SetDefaults``: ``name``'s defaults updated by ``params`` (checked as ``copy_model`` checks
+        them), for nodes and connections made afterwards."""
+        old = self.get(name)
+        model = Model(name, old.base, old.kind, self._updated(old, params, f"SetDefaults({name!r})"))
+        self._models[name] = model
+        return model
+
+    def _updated(self, old: Model, params, where) -> dict:
+        """``old``'s defaults updated by ``params``, checked."""
         defaults = dict(old.defaults)
         # private copies: changing the caller's list or array later must not change the model
         defaults.update({k: copy.deepcopy(v) if isinstance(v, (list, tuple, np.ndarray)) else v
@@ -153,9 +166,7 @@ class ModelRegistry:
         for k in ("weight", "delay", "Kplus"):
             if k in (params or {}):
                 checks.finite(f"{where}: {k}", checks.floats(f"{where}: {k}", defaults[k]))
-        model = Model(new, old.base, old.kind, defaults)
-        self._models[new] = model
-        return model
+        return defaults
 
 
 def _one(where, name, value):

@@ -1,0 +1,377 @@
+"""PyNEST 3.10's API over jaxsnn: a NEST script runs with ``import nest`` replaced by
+``import jaxsnn.nest as nest``.
+
+>>> import jaxsnn.nest as nest
+>>> nest.ResetKernel()
+>>> nest.resolution = 0.1
+>>> neuron = nest.Create("iaf_psc_delta", params={"I_e": 376.0})
+>>> sr = nest.Create("spike_recorder")
+>>> nest.Connect(neuron, sr)
+>>> nest.Simulate(1000.0)
+>>> neuron.I_e = 0.0            # takes effect in the next Simulate
+>>> nest.Simulate(1000.0)
+>>> sr.events["times"]
+
+A stateful shell over the functional core (:mod:`jaxsnn.nest.kernel`): ``Create``, ``Connect``,
+``CopyModel``, ``SetDefaults`` and ``set`` extend one :class:`~jaxsnn.Network` description;
+``Simulate`` builds it once and advances the :class:`~jaxsnn.Simulation` with :func:`jaxsnn.simulate`.
+What is supported and the deliberate differences from NEST: ``docs/nest.md``.
+
+On import the persistent compilation cache is turned on (``~/.cache/jaxsnn/xla``, or
+``$JAXSNN_COMPILATION_CACHE``), so that a script run again skips compiling; set
+``JAXSNN_COMPILATION_CACHE=off`` before importing to leave it off.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import types
+
+import numpy as np
+
+from .. import logic, math, random  # noqa: F401 - NEST's submodules as attributes
+from ..build.registry import NEURONS
+from ..errors import JaxsnnError, bad_value, unknown_name
+from . import collections as _collections
+from .collections import NodeCollection, SynapseCollection
+from .kernel import KERNEL, READ_ONLY, SETTABLE
+
+__all__ = [
+    "Cleanup", "Connect", "CopyModel", "Create", "GetConnections", "GetDefaults", "GetKernelStatus", "GetNodes",
+    "GetStatus", "Models", "NodeCollection", "NumProcesses", "Prepare", "Rank", "ResetKernel", "Run",
+    "SetDefaults", "SetKernelStatus", "SetStatus", "Simulate", "SynapseCollection", "load_checkpoint", "logic",
+    "math", "random", "raster_plot", "save_checkpoint", "set_verbosity", "voltage_trace",
+]
+
+
+def _cache():
+    if os.environ.get("JAXSNN_COMPILATION_CACHE", "").lower() in ("off", "0", "none", "false"):
+        return
+    from ..run.cache import enable_compilation_cache
+
+    try:
+        enable_compilation_cache()
+    except (OSError, JaxsnnError):  # a read-only home: run without the cache
+        pass
+
+
+_cache()
+
+
+# ------------------------------------------------------------------------------------ kernel
+def ResetKernel():
+    """Everything back to NEST's defaults: no nodes, no models copied, time 0."""
+    KERNEL.reset()
+
+
+def SetKernelStatus(params: dict):
+    KERNEL.set_status(params)
+
+
+def GetKernelStatus(keys=None):
+    """The kernel attributes: all (a dict), one name (its value) or a list of names (a tuple)."""
+    if keys is None:
+        return KERNEL.status()
+    if isinstance(keys, str):
+        return KERNEL.get(keys)
+    return tuple(KERNEL.get(k) for k in keys)
+
+
+def set_verbosity(level):
+    """Accepted (jaxsnn prints no kernel messages)."""
+    if not isinstance(level, (str, int)):
+        raise bad_value("set_verbosity: level", level, "a level name such as 'M_WARNING'")
+    KERNEL.settings["verbosity"] = str(level)
+
+
+def NumProcesses() -> int:
+    import jax
+
+    return jax.process_count()
+
+
+def Rank() -> int:
+    import jax
+
+    return jax.process_index()
+
+
+# ------------------------------------------------------------------------------------ models
+def Models(mtype: str = "all", sel: str | None = None) -> tuple:
+    """Names of the models: ``"all"``, ``"nodes"`` or ``"synapses"``, containing ``sel`` if given."""
+    if mtype not in ("all", "nodes", "synapses"):
+        raise bad_value("Models: mtype", mtype, "'all', 'nodes' or 'synapses'")
+    reg = KERNEL.net.models
+    names = []
+    if mtype in ("all", "nodes"):
+        names += reg.names("neuron") + reg.names("device")
+    if mtype in ("all", "synapses"):
+        names += reg.names("synapse")
+    return tuple(sorted(n for n in names if sel is None or sel in n))
+
+
+def CopyModel(existing: str, new: str, params: dict | None = None):
+    """NEST's ``CopyModel``: ``new`` with ``existing``'s defaults updated by ``params``."""
+    KERNEL.net.copy_model(existing, new, params)
+
+
+def SetDefaults(model: str, params, val=None):
+    """NEST's ``SetDefaults``: a dict, or one name and its value; applies to nodes and connections made
+    afterwards."""
+    if isinstance(params, str):
+        params = {params: val}
+    KERNEL.net.models.set_defaults(model, params)
+
+
+def GetDefaults(model: str, keys=None, output: str = ""):
+    """A model's defaults, with NEST's ``model``, ``element_type`` and, for synapses, ``num_connections``."""
+    m = KERNEL.net.models.get(model)
+    d = {k: (tuple(v) if isinstance(v, (list, tuple)) else v) for k, v in m.defaults.items()}
+    d["model"] = model
+    if m.kind == "synapse":
+        d["element_type"] = "synapse"
+        d["synapse_model"] = model
+        d["num_connections"] = KERNEL.num_connections().get(model, 0)
+        if d.get("weight_recorder") is None:
+            d["weight_recorder"] = NodeCollection._trusted(KERNEL._net, [])
+    else:
+        d["element_type"] = _collections.element_type(m.base)
+        if m.base in NEURONS:
+            from ..build.registry import RECORDABLES
+            d["recordables"] = tuple(RECORDABLES[m.base])
+    if output == "json":
+        import json
+        return json.dumps({k: v for k, v in d.items() if isinstance(v, (int, float, str, bool, tuple))})
+    if keys is None:
+        return d
+    if isinstance(keys, str):
+        if keys not in d:
+            raise unknown_name(f"parameter of {model}", keys, d)
+        return d[keys]
+    return tuple(d[k] for k in keys)
+
+
+# ------------------------------------------------------------------------------------- nodes
+def Create(model: str, n=1, params=None, positions=None):
+    """NEST's ``Create``: ``n`` nodes of ``model`` (``Create(model, params)`` too), with ``params`` a dict
+    (scalars, arrays over the nodes, Parameters) or a list of one dict per node."""
+    if isinstance(n, (dict, list, tuple)) and params is None:
+        n, params = 1, n
+    if positions is not None:
+        return _create_spatial(model, n, params, positions)
+    net = KERNEL.net
+    if isinstance(model, str) and model in net.models:
+        m = net.models.get(model)
+        if m.kind == "device" and params:
+            return _create_device(model, n, params)
+    ids = net.create(model, n, _truncated(params, n))
+    KERNEL.changed(connections=True)
+    return NodeCollection._trusted(net, ids.ids)
+
+
+class TruncationWarning(UserWarning):
+    """An array longer than the nodes it is for was cut, as NEST cuts it."""
+
+
+def _truncated(params, n):
+    """NEST uses the first ``n`` values of a longer array in ``Create``'s params (NEST's
+    store/restore example relies on it); jaxsnn.nest does too, with a warning (the functional API
+    refuses)."""
+    if not isinstance(params, dict) or not isinstance(n, (int, np.integer)):
+        return params
+    out = dict(params)
+    for k, v in params.items():
+        if isinstance(v, (np.ndarray, list, tuple)) and np.ndim(v) == 1 and len(v) > n:
+            import warnings
+
+            warnings.warn(TruncationWarning(f"Create: params[{k!r}] has {len(v)} values for {n} nodes; the first {n} "
+                                            "are used (as NEST does)."), stacklevel=3)
+            out[k] = np.asarray(v)[:n]
+    return out
+
+
+def _create_device(model, n, params):
+    """Devices: NEST's recording properties and spike_generator flags are the layer's; the rest is the
+    description's."""
+    from . import recording
+
+    net = KERNEL.net
+    rows = params if isinstance(params, (list, tuple)) else [params]
+    own = set(recording.DEFAULTS) | {"n_events"} | set(recording.FLAG_DEFAULTS) | {"spike_times"}
+    base_params = [{k: v for k, v in d.items() if k not in own} for d in rows]
+    if isinstance(params, dict):
+        base_params = base_params[0]
+    nodes = NodeCollection._trusted(net, net.create(model, n, base_params).ids)
+    KERNEL.changed(connections=True)
+    extra = [{k: v for k, v in d.items() if k in own} for d in rows]
+    if isinstance(params, dict):
+        if extra[0]:
+            _collections.set_nodes(nodes, extra[0])
+    elif any(extra):
+        _collections.set_nodes(nodes, extra)
+    return nodes
+
+
+def _create_spatial(model, n, params, positions):
+    hook = KERNEL.create_spatial  # set by the spatial module once it exists
+    if hook is None:
+        raise JaxsnnError("Create(positions=...): spatial networks are not supported yet.")
+    return hook(model, n, params, positions)
+
+
+def GetNodes(properties: dict | None = None, local_only: bool = False) -> NodeCollection:
+    """Every node (with ``properties``: those whose values equal them)."""
+    net = KERNEL.net
+    ids = np.arange(1, net._n_nodes + 1)
+    if properties:
+        keep = np.ones(len(ids), bool)
+        for k, v in properties.items():
+            vals = []
+            for i in ids:
+                try:
+                    vals.append(_collections.node_values([i], k)[0] == v)
+                except JaxsnnError:
+                    vals.append(False)
+            keep &= np.asarray(vals, bool)
+        ids = ids[keep]
+    return NodeCollection._trusted(net, ids)
+
+
+def GetStatus(nodes, keys=None, output: str = ""):
+    """NEST 2's ``GetStatus``: a tuple with one dict (or value) per node or connection."""
+    if isinstance(nodes, SynapseCollection):
+        if keys is None:
+            return tuple(c.get() for c in nodes)
+        return tuple(c.get(keys) for c in nodes) if isinstance(keys, str) else \
+            tuple(tuple(c.get(k) for k in keys) for c in nodes)
+    out = []
+    for node in nodes:
+        if keys is None:
+            out.append(node.get())
+        elif isinstance(keys, str):
+            out.append(node.get(keys))
+        else:
+            out.append(tuple(node.get(k) for k in keys))
+    return tuple(out)
+
+
+def SetStatus(nodes, params, val=None):
+    """NEST 2's ``SetStatus``: a dict, a list of dicts, or one name and its value."""
+    if isinstance(params, str):
+        params = {params: val}
+    nodes.set(params)
+
+
+# -------------------------------------------------------------------------------- connections
+def Connect(pre, post, conn_spec=None, syn_spec=None, return_synapsecollection: bool = False):
+    """NEST's ``Connect`` (rules, ``syn_spec`` dicts with Parameters, arrays of ids with one_to_one)."""
+    net = KERNEL.net
+    for x in (pre, post):
+        if isinstance(x, NodeCollection):
+            x._check()
+    before = len(net._conns)
+    net.connect(_plain(pre), _plain(post), conn_spec, _matrix(syn_spec, pre, post, conn_spec))
+    KERNEL.changed(connections=True)
+    if return_synapsecollection:
+        added = net._conns[before:]
+        if not added:
+            return SynapseCollection({"source": np.zeros(0, np.int64)}, np.zeros(0, np.int64), KERNEL.generation)
+        return GetConnections(source=NodeCollection._trusted(net, np.unique(added[0].source)),
+                              target=NodeCollection._trusted(net, np.unique(added[0].target)))
+    return None
+
+
+def _plain(x):
+    if isinstance(x, NodeCollection):
+        return x
+    return np.asarray(x)
+
+
+def _matrix(syn_spec, pre, post, conn_spec):
+    """A 2-D weight or delay array for all_to_all (rows: targets, columns: sources, as NEST) flattened in
+    rule order (targets outer, sources inner)."""
+    if not isinstance(syn_spec, dict):
+        return syn_spec
+    rule = conn_spec if isinstance(conn_spec, str) else (conn_spec or {}).get("rule", "all_to_all")
+    out = dict(syn_spec)
+    for k, v in syn_spec.items():
+        if isinstance(v, (list, tuple, np.ndarray)) and np.ndim(v) == 2:
+            if rule != "all_to_all":
+                raise bad_value(f"Connect: syn_spec[{k!r}]", f"<array of shape {np.shape(v)}>",
+                                "a 2-D array only with all_to_all")
+            shape = (len(post), len(pre))
+            if np.shape(v) != shape:
+                raise bad_value(f"Connect: syn_spec[{k!r}]", f"<array of shape {np.shape(v)}>",
+                                f"shape (len(post), len(pre)) = {shape}")
+            out[k] = np.asarray(v, float).reshape(-1)
+    return out
+
+
+def GetConnections(source=None, target=None, synapse_model=None, synapse_label=None) -> SynapseCollection:
+    return _collections.get_connections(source, target, synapse_model, synapse_label)
+
+
+# ----------------------------------------------------------------------------------- simulate
+def Simulate(t: float):
+    """Advance the network by ``t`` ms (built at the first call; changes since the last call take effect)."""
+    KERNEL.simulate(t)
+
+
+def Prepare():
+    KERNEL.ensure_simulation()
+    KERNEL.prepared = True
+
+
+def Run(t: float):
+    if not KERNEL.prepared:
+        raise JaxsnnError("Run: call Prepare() first (as NEST requires).")
+    KERNEL.simulate(t)
+
+
+def Cleanup():
+    KERNEL.prepared = False
+
+
+# --------------------------------------------------------------------------------- checkpoints
+def save_checkpoint(path, *, overwrite: bool = False):
+    """The complete state of the running simulation (spikes in transit, traces, recorders, the random
+    key): :func:`load_checkpoint` after the same script rebuilt the network resumes bit for bit."""
+    from ..io.store import save_checkpoint as save
+
+    sim = KERNEL.ensure_simulation()
+    save(path, sim, overwrite=overwrite)
+
+
+def load_checkpoint(path):
+    """Continue from a checkpoint of :func:`save_checkpoint` in this kernel (whose network the same
+    script built again)."""
+    from ..io.store import load_checkpoint as load
+
+    KERNEL.sim = None
+    sim = KERNEL.ensure_simulation()
+    KERNEL.sim = load(path, sim)
+
+
+# ------------------------------------------------------------------------- kernel attributes
+class _NestModule(types.ModuleType):
+    """The module itself: kernel attributes read and written as ``nest.resolution`` etc."""
+
+    def __getattr__(self, name):
+        if name in SETTABLE or name in READ_ONLY:
+            return KERNEL.get(name)
+        if name in ("raster_plot", "voltage_trace"):  # matplotlib only when asked for
+            import importlib
+
+            return importlib.import_module(f"{__name__}.{name}")
+        if name in ("spatial", "spatial_distributions"):
+            raise AttributeError(f"jaxsnn.nest.{name}: spatial networks are not supported yet")
+        raise AttributeError(f"module 'jaxsnn.nest' has no attribute {name!r}")
+
+    def __setattr__(self, name, value):
+        if name in SETTABLE or name in READ_ONLY:
+            KERNEL.set(name, value)
+        else:
+            super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _NestModule

@@ -1,0 +1,472 @@
+"""PyNEST's NodeCollection and SynapseCollection over the kernel of :mod:`jaxsnn.nest`.
+
+``NodeCollection``: attribute get and set (``n.V_m``, ``n.I_e = 376.0``, ``sr.events``,
+``sr.n_events = 0``), ``get(keys, output="pandas")``, ``set(dict | list of dicts | **kwargs)``,
+iteration into one-node collections, ``global_id``, ``tolist``, slicing, ``+``, ``==``, ``in``. A value
+read from one node is a scalar; from several, a tuple (``get`` of several names: a dict of them).
+
+``SynapseCollection``: the connections ``GetConnections`` selected; ``source``, ``target``,
+``weight``, ``delay``, ``synapse_model`` and plasticity parameters as attributes and through ``get``
+(lists, or a frame with ``output="pandas"``); ``set(weight=...)`` between runs.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..build.network import GENERATORS, RECORDERS
+from ..build.nodes import NodeCollection as _BaseCollection
+from ..build.registry import CURRENT_GENERATORS, NEURONS, RECORDABLES
+from ..errors import JaxsnnError, bad_value, unknown_name
+from .kernel import KERNEL
+
+NODE_KEYS = ("global_id", "model", "element_type", "local", "frozen", "thread", "vp", "node_uses_wfr",
+             "thread_local_id", "model_id")
+RECORDING_KEYS = ("record_to", "label", "time_in_steps", "n_events", "events")
+SPIKE_GENERATOR_FLAGS = ("allow_offgrid_times", "shift_now_spikes", "precise_times")
+
+
+def element_type(base: str) -> str:
+    if base in NEURONS:
+        return "neuron"
+    if base in RECORDERS or base == "voltmeter":
+        return "recorder"
+    return "stimulator"
+
+
+class NodeCollection(_BaseCollection):
+    """A set of nodes of the kernel, with PyNEST's interface (see the module docstring)."""
+
+    __slots__ = ()
+
+    def _check(self):
+        if self._net is not KERNEL._net:
+            raise JaxsnnError("this NodeCollection belongs to a kernel that was reset (ResetKernel); create the "
+                              "nodes again.")
+
+    def __iter__(self):
+        return (type(self)._trusted(self._net, [i]) for i in self.ids)
+
+    def __contains__(self, node):
+        ids = np.asarray(getattr(node, "ids", node)).reshape(-1)
+        return bool(ids.size) and bool(np.isin(ids, self.ids).all())
+
+    def __eq__(self, other):
+        return isinstance(other, _BaseCollection) and np.array_equal(self.ids, other.ids)
+
+    __hash__ = _BaseCollection.__hash__
+
+    @property
+    def global_id(self):
+        return self._one([int(i) for i in self.ids])
+
+    def _one(self, values):
+        return values[0] if len(self.ids) == 1 else tuple(values)
+
+    # ------------------------------------------------------------------------------ get / set
+    def get(self, *keys, output: str = ""):
+        """PyNEST's ``get``: no key → a dict of everything; one name → its value(s); a list of names →
+        a dict; ``output="pandas"`` → a frame indexed by node id (``"json"`` → a JSON string)."""
+        self._check()
+        if output not in ("", "pandas", "json"):
+            raise bad_value("get: output", output, "'', 'pandas' or 'json'")
+        if len(keys) == 1 and isinstance(keys[0], (list, tuple)):
+            names, single = list(keys[0]), False
+        elif len(keys) == 1 and isinstance(keys[0], str):
+            names, single = [keys[0]], True
+        elif not keys:
+            names, single = _all_keys(self.ids), False
+        elif all(isinstance(k, str) for k in keys):  # get("V_m", "I_e") as PyNEST allows
+            names, single = list(keys), False
+        else:
+            raise bad_value("get: keys", keys, "parameter names (strings or one list of them)")
+        cols = {name: node_values(self.ids, name) for name in names}
+        if output == "pandas":
+            from ..run.frames import frame
+
+            df = frame({k: list(v) if v.dtype == object else v for k, v in cols.items()})
+            df.index = self.ids.copy()
+            return df
+        if output == "json":
+            import json
+
+            return json.dumps({k: _plain(v) for k, v in cols.items()})
+        if single:
+            return self._one(list(cols[names[0]]))
+        return {k: self._one(list(v)) for k, v in cols.items()}
+
+    def set(self, params=None, **kwargs):
+        """PyNEST's ``set``: a dict (a scalar, one value per node or a Parameter for each name), a list
+        of one dict per node, or keyword arguments; takes effect at the next ``Simulate``."""
+        self._check()
+        if params is not None and kwargs:
+            raise JaxsnnError("set: pass the parameters either as a dict (or list of dicts) or as keywords, not both.")
+        set_nodes(self, kwargs if params is None else params)
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        self._check()
+        if name == "spatial":
+            raise AttributeError("spatial: these nodes have no positions (jaxsnn has no spatial layers yet)")
+        return self.get(name)
+
+    def __setattr__(self, name, value):
+        if name in ("_net", "ids"):
+            object.__setattr__(self, name, value)
+            return
+        self.set({name: value})
+
+    def __repr__(self):
+        if not len(self.ids):
+            return "NodeCollection(<empty>)"
+        models = sorted({KERNEL.kind_of(i)[0] for i in self.ids[:1000]}) if self._net is KERNEL._net else ["?"]
+        return f"NodeCollection(metadata=None, model={','.join(models)}, size={len(self.ids)}, first={self.ids[0]}" \
+               + (f", last={self.ids[-1]})" if len(self.ids) > 1 else ")")
+
+
+def _plain(v):
+    if v.dtype == object:
+        return [x.tolist() if hasattr(x, "tolist") else ({k: _plain(np.asarray(y)) for k, y in x.items()}
+                                                         if isinstance(x, dict) else x) for x in v]
+    return v.tolist()
+
+
+def _all_keys(ids) -> list:
+    bases = {KERNEL.kind_of(i) for i in ids}
+    keys = set(NODE_KEYS)
+    for model, base in bases:
+        keys |= set(KERNEL.net.models.get(model).defaults)
+        if base in NEURONS:
+            keys |= {"recordables"}
+        if base in ("spike_recorder", "multimeter", "weight_recorder"):
+            keys |= set(RECORDING_KEYS)
+        if base == "spike_generator":
+            keys |= set(SPIKE_GENERATOR_FLAGS)
+    return sorted(keys)
+
+
+# --------------------------------------------------------------------------------- reading
+def node_values(ids, name) -> np.ndarray:
+    """One value per node of ``name`` (a float array where all are numbers, else an object array)."""
+    net = KERNEL.net
+    out = []
+    pops = {}
+    for i in ids:
+        p = net._pop_of(int(i))
+        pops.setdefault(id(p), (p, []))[1].append(int(i))
+    for p, members in pops.values():
+        out.append((members, _population_values(p, np.asarray(members), name)))
+    values = [None] * len(ids)
+    pos = {int(i): k for k, i in enumerate(ids)}
+    for members, vals in out:
+        for i, v in zip(members, vals):
+            values[pos[i]] = v
+    try:
+        arr = np.asarray(values, dtype=float)
+        if arr.ndim == 1 and all(isinstance(v, (int, float, np.number)) and not isinstance(v, bool) for v in values):
+            if all(isinstance(v, (int, np.integer)) for v in values):
+                return arr.astype(np.int64)
+            return arr
+    except (TypeError, ValueError):
+        pass
+    obj = np.empty(len(values), object)
+    obj[:] = values
+    return obj
+
+
+def _population_values(p, members, name) -> list:
+    k = members - p.first
+    base = p.base
+    if name == "global_id":
+        return list(members)
+    if name == "model":
+        return [p.model] * len(k)
+    if name == "element_type":
+        return [element_type(base)] * len(k)
+    if name in ("local",):
+        return [True] * len(k)
+    if name in ("frozen", "node_uses_wfr"):
+        return [False] * len(k)
+    if name in ("thread", "vp", "thread_local_id"):
+        return [0] * len(k)
+    if name == "model_id":
+        return [list(KERNEL.net.models._models).index(p.model)] * len(k)
+    if base in NEURONS:
+        if name == "recordables":
+            return [tuple(RECORDABLES[base])] * len(k)
+        if name in ("V_m", "I_syn_ex", "I_syn_in") and KERNEL.sim is not None:
+            df = KERNEL.sim.get(members, [name])
+            return list(df[name].to_numpy())
+        if name in p.params:
+            v = p.params[name][k]
+            return [bool(x) for x in v] if v.dtype == bool else list(v.astype(float))
+        raise unknown_name(f"parameter of {p.model}", name, list(p.params) + list(NODE_KEYS) + ["recordables"])
+    from . import recording
+
+    if base in ("spike_recorder", "multimeter", "weight_recorder") and name in RECORDING_KEYS:
+        return [recording.value(int(i), name) for i in members]
+    if base == "spike_generator" and name in SPIKE_GENERATOR_FLAGS:
+        return [recording.generator_flags(int(i))[name] for i in members]
+    if name in p.params:
+        v = p.params[name]
+        if name == "spike_times" or name in ("amplitude_times", "amplitude_values", "spike_weights",
+                                             "spike_multiplicities"):
+            v = np.asarray(v, float)
+        elif name == "record_from":
+            v = tuple(v)
+        elif name in ("senders", "targets"):
+            v = v if v is not None else NodeCollection._trusted(KERNEL._net, [])
+        return [v] * len(k)
+    known = list(p.params) + list(NODE_KEYS)
+    if base in ("spike_recorder", "multimeter", "weight_recorder"):
+        known += list(RECORDING_KEYS)
+    raise unknown_name(f"parameter of {p.model}", name, known)
+
+
+# --------------------------------------------------------------------------------- writing
+def set_nodes(nodes, params):
+    """Apply ``params`` (dict or list of dicts) to ``nodes``: to the description, and to the running
+    simulation in place where it can take it (else it is rebuilt at the next Simulate)."""
+    from . import recording
+
+    if isinstance(params, (list, tuple)):
+        if len(params) != len(nodes):
+            raise JaxsnnError(f"set: params is a list of {len(params)} dicts for {len(nodes)} nodes; give one dict "
+                              "per node (NEST: 'list of params must have one dictionary per node').")
+        for node, d in zip(nodes, params):
+            set_nodes(node, d)
+        return
+    if not isinstance(params, dict):
+        raise bad_value("set: params", params, "a dict, a list of one dict per node, or keyword arguments")
+    if not params:
+        return
+    groups = {}
+    for i in nodes.ids:
+        model, base = KERNEL.kind_of(i)
+        groups.setdefault(base if base in NEURONS else f"{base}:{model}", []).append(int(i))
+    for key, members in groups.items():
+        base = key if key in NEURONS else key.split(":")[0]
+        sub = _restrict(params, np.searchsorted(nodes.ids, members), len(nodes))
+        sel = type(nodes)._trusted(nodes._net, members)
+        if base in NEURONS:
+            _set_neurons(sel, sub)
+            continue
+        rest = dict(sub)
+        if base in ("spike_recorder", "multimeter", "weight_recorder"):
+            rest = recording.set_recording(sel, rest)
+        if base == "spike_generator":
+            rest = recording.set_generator_flags(sel, rest)
+        if rest:
+            _set_devices(sel, base, rest)
+
+
+def _restrict(params: dict, positions, n) -> dict:
+    """The part of a set dict for the nodes at ``positions`` of a collection of ``n``: per-node arrays cut,
+    the rest passed whole."""
+    from ..build.registry import VECTOR_PARAMS
+    from ..parameters import Parameter
+
+    out = {}
+    for name, v in params.items():
+        if name in VECTOR_PARAMS or isinstance(v, (Parameter, str, dict, _BaseCollection)) or np.ndim(v) == 0:
+            out[name] = v
+        elif np.ndim(v) == 1 and len(v) == n:
+            out[name] = np.asarray(v)[positions]
+        else:
+            raise bad_value(f"set: params[{name!r}]", f"<array of shape {np.shape(v)}>",
+                            f"a scalar or an array of {n} values (one per node)")
+    return out
+
+
+def _set_neurons(nodes, params):
+    net, sim = KERNEL.net, KERNEL.sim
+    net.set(nodes, params)
+    if sim is None:
+        return
+    from ..build.lower import NEURON_PARAMS, PSC_PARAMS
+
+    values = {name: np.asarray(node_values_description(nodes.ids, name)) for name in params}
+    inplace = {k: v for k, v in values.items() if k in NEURON_PARAMS + PSC_PARAMS + ("V_m",)}
+    if len(inplace) < len(values):
+        KERNEL.changed()  # not settable in place (e.g. refractory_input): rebuilt at the next Simulate
+    if inplace:
+        try:
+            KERNEL.sim = sim.set(nodes.ids, inplace)
+        except JaxsnnError:
+            KERNEL.changed()  # e.g. a shorter t_ref: the rebuild checks whether the run can continue
+
+
+def node_values_description(ids, name):
+    net = KERNEL.net
+    return [net._pop_of(int(i)).params[name][int(i) - net._pop_of(int(i)).first] for i in ids]
+
+
+def _set_devices(nodes, base, params):
+    from ..run.currents import SETTABLE as CURRENT_SETTABLE
+
+    net, sim = KERNEL.net, KERNEL.sim
+    net.set(nodes, params)
+    if sim is None:
+        return
+    if base in CURRENT_GENERATORS and set(params) <= set(CURRENT_SETTABLE.get(base, ())) and not KERNEL.rebuild:
+        one = net._pop_of(int(nodes.ids[0])).params
+        KERNEL.sim = sim.set(nodes.ids, {k: one[k] for k in params})
+        return
+    if base in GENERATORS or base in CURRENT_GENERATORS or base in RECORDERS or base == "noise_generator":
+        KERNEL.changed()
+        return
+    raise JaxsnnError(f"set: {base} parameters cannot change between runs.")
+
+
+# ------------------------------------------------------------------------------- synapses
+class SynapseCollection:
+    """Connections selected by ``GetConnections`` (or returned by ``Connect``), in NEST's terms."""
+
+    def __init__(self, table: dict, index: np.ndarray, generation):
+        self._table = table  # columns, one row per connection
+        self._index = index  # per row: synapse index in the simulation state, -1 for device connections
+        self._generation = generation
+
+    def __len__(self):
+        return len(self._index)
+
+    def __iter__(self):
+        for k in range(len(self)):
+            yield self[k]
+
+    def __getitem__(self, item):
+        sel = np.arange(len(self))[item]
+        sel = np.atleast_1d(sel)
+        return SynapseCollection({k: v[sel] for k, v in self._table.items()}, self._index[sel], self._generation)
+
+    def __eq__(self, other):
+        return isinstance(other, SynapseCollection) and all(
+            np.array_equal(self._table[k], other._table[k]) for k in ("source", "target", "synapse_model"))
+
+    __hash__ = object.__hash__
+
+    def _column(self, name):
+        sim = KERNEL.ensure_simulation()
+        if name == "weight":
+            w = np.asarray(self._table["weight"], float).copy()
+            neuron = self._index >= 0
+            st = sim.state.synapses
+            now = np.asarray(st.reported if st.reported.shape[0] else st.weight)
+            w[neuron] = now[self._index[neuron]]
+            return w
+        if name in ("Kplus",) and name in self._table:
+            return self._table[name]
+        if name not in self._table:
+            raise unknown_name("connection property", name, list(self._table))
+        return self._table[name]
+
+    def get(self, keys=None, output: str = ""):
+        """PyNEST's ``get``: one name → a list (a value for one connection); several → a dict of lists;
+        ``output="pandas"`` → a frame (index: source)."""
+        if output not in ("", "pandas"):
+            raise bad_value("get: output", output, "'' or 'pandas'")
+        single = isinstance(keys, str)
+        names = list(self._table) if keys is None else ([keys] if single else list(keys))
+        cols = {name: self._column(name) for name in names}
+        if output == "pandas":
+            from ..run.frames import frame
+
+            df = frame({k: np.asarray(v).copy() for k, v in cols.items()})
+            df.index = np.asarray(self._table["source"]).copy()
+            return df
+        one = len(self) == 1
+        conv = (lambda v: v.tolist()[0]) if one else (lambda v: v.tolist())
+        if single:
+            return conv(np.asarray(cols[names[0]]))
+        return {k: conv(np.asarray(v)) for k, v in cols.items()}
+
+    def set(self, params=None, **kwargs):
+        """``weight`` between runs (a scalar or one value per connection; neuron-to-neuron connections)."""
+        params = kwargs if params is None else params
+        if isinstance(params, (list, tuple)):
+            if len(params) != len(self):
+                raise JaxsnnError(f"set: a list of {len(params)} dicts for {len(self)} connections")
+            params = {k: [d[k] for d in params] for k in params[0]}
+        for name in params:
+            if name != "weight":
+                raise bad_value("SynapseCollection.set: params", name, "'weight' (other connection properties "
+                                "cannot change between runs in jaxsnn yet)")
+        w = np.asarray(params["weight"], float)
+        if w.shape not in ((), (len(self),)) or not np.isfinite(w).all():
+            raise bad_value("set: weight", params["weight"], f"a finite number or {len(self)} of them")
+        if (self._index < 0).any():
+            raise JaxsnnError("set: weight of connections from generators or to recorders cannot change between "
+                              "runs in jaxsnn yet; select neuron-to-neuron connections (GetConnections(source=...)).")
+        sim = KERNEL.ensure_simulation()
+        import jax.numpy as jnp
+
+        weight = np.array(sim.state.synapses.weight)
+        weight[self._index] = np.broadcast_to(w, (len(self),))
+        KERNEL.sim = sim.replace(state=sim.state.with_weights(jnp.asarray(weight, sim.state.synapses.weight.dtype)))
+        _describe_weights(sim, self._index, np.broadcast_to(w, (len(self),)))
+
+    def __getattr__(self, name):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return self.get(name)
+
+    def __setattr__(self, name, value):
+        if name.startswith("_"):
+            object.__setattr__(self, name, value)
+        else:
+            self.set({name: value})
+
+    def __repr__(self):
+        return f"SynapseCollection({len(self)} connections)"
+
+
+def _describe_weights(sim, index, w):
+    """Write weights set in the simulation (synapse indices, sorted by source) into the description's
+    connections too, so that a later rebuild (after Create or Connect) starts from them."""
+    from ..build.lower import _synapse_connections
+
+    conns, M, sizes = [], int(sim.model.synapses.source.shape[0]), []
+    for c in _synapse_connections(KERNEL.net):  # the built ones are a prefix: connections are only appended
+        if sum(sizes) >= M:
+            break
+        conns.append(c)
+        sizes.append(len(c.source))
+    src = np.concatenate([c.source for c in conns]) if conns else np.zeros(0, np.int64)
+    order = np.argsort(src, kind="stable")  # the lowering's order: by source, then creation
+    starts = np.concatenate([[0], np.cumsum(sizes)])
+    pos = order[index]
+    k = np.searchsorted(starts, pos, side="right") - 1
+    for ci in np.unique(k):
+        c = conns[ci]
+        c.weight = np.array(c.weight, float)
+        c.weight[pos[k == ci] - starts[ci]] = w[k == ci]
+
+
+def get_connections(source=None, target=None, synapse_model=None, synapse_label=None) -> SynapseCollection:
+    """NEST's ``GetConnections``: every connection, filtered by source and target nodes and model."""
+    from ..run import frames
+
+    if synapse_label is not None:
+        raise bad_value("GetConnections: synapse_label", synapse_label, "None (synapse labels are not supported)")
+    sim = KERNEL.ensure_simulation()
+    neuron = frames.connections(sim, devices=False)
+    cols = {k: neuron[k].to_numpy() for k in neuron.columns}
+    index = np.arange(len(neuron))
+    dev = sim.layout.device_connections
+    if len(dev["source"]):
+        cols = {k: np.concatenate([v, dev[k] if k in dev else np.full(len(dev["source"]), np.nan)])
+                for k, v in cols.items()}
+        index = np.concatenate([index, np.full(len(dev["source"]), -1)])
+    keep = np.ones(len(index), bool)
+    if source is not None:
+        keep &= np.isin(cols["source"], np.asarray(getattr(source, "ids", source)))
+    if target is not None:
+        keep &= np.isin(cols["target"], np.asarray(getattr(target, "ids", target)))
+    if synapse_model is not None:
+        known = set(KERNEL.net.models.names("synapse"))
+        if synapse_model not in known:
+            raise unknown_name("synapse model", synapse_model, known)
+        keep &= cols["synapse_model"] == synapse_model
+    order = np.lexsort((np.arange(len(index)), cols["source"]))
+    order = order[keep[order]]
+    return SynapseCollection({k: v[order] for k, v in cols.items()}, index[order], KERNEL.generation)

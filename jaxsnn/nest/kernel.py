@@ -1,0 +1,249 @@
+"""The kernel of :mod:`jaxsnn.nest`: NEST's global state, as a stateful shell over the functional core.
+
+It holds the kernel settings (resolution, seed, ...), one :class:`~jaxsnn.Network` description that
+``Create``/``Connect``/``CopyModel``/``SetDefaults``/``set`` extend, and the
+:class:`~jaxsnn.Simulation` that ``Simulate`` advances. Nothing is simulated here: ``Simulate`` calls
+:func:`jaxsnn.simulate`.
+
+Between ``Simulate`` calls every change goes to the description, and also
+
+- to the running simulation in place where the compiled arrays take it (neuron parameters and state
+  through :meth:`~jaxsnn.Simulation.set`, dc/step-current amplitudes, connection weights): no
+  rebuild, no recompilation;
+- otherwise (generator rates, windows and spike times, recorder windows, new nodes or connections)
+  the simulation is rebuilt from the description at the next ``Simulate`` and the run's state carried
+  over (:mod:`jaxsnn.nest.carry`); a rebuild of the same shapes reuses the compiled program.
+"""
+from __future__ import annotations
+
+import math
+
+import jax
+import numpy as np
+
+from ..build import checks
+from ..build.network import NEST_DEFAULT_SEED, Network
+from ..build.registry import CURRENT_GENERATORS, NEURONS
+from ..errors import JaxsnnError, bad_value, unknown_name
+
+# kernel attributes: name -> (default, settable, what is allowed)
+SETTABLE = ("resolution", "rng_seed", "local_num_threads", "total_num_virtual_procs", "print_time",
+            "overwrite_files", "data_path", "data_prefix", "dict_miss_is_error", "keep_source_table",
+            "min_delay", "max_delay", "verbosity")
+READ_ONLY = ("biological_time", "network_size", "num_connections", "num_processes", "mpi_rank", "tics_per_ms",
+             "tics_per_step", "ms_per_tic", "node_models", "synapse_models", "connection_rules", "prepared", "T_min",
+             "T_max", "rng_type", "rng_types", "local_spike_counter", "time_simulate")
+
+
+class Kernel:
+    """NEST's kernel: settings, the network description and its running simulation."""
+
+    create_spatial = None  # Create(positions=...): the spatial module's hook (model, n, params, positions)
+
+    def __init__(self):
+        self.reset()
+
+    def reset(self):
+        """NEST's ``ResetKernel``: everything back to the defaults."""
+        self.settings = {"resolution": 0.1, "rng_seed": NEST_DEFAULT_SEED, "local_num_threads": 1,
+                         "total_num_virtual_procs": 1, "print_time": False, "overwrite_files": False,
+                         "data_path": "", "data_prefix": "", "dict_miss_is_error": True,
+                         "keep_source_table": True, "verbosity": "M_INFO"}
+        self._net: Network | None = None
+        self.sim = None
+        self.rebuild = False  # the description changed in a way the simulation has not taken in
+        self.connections_changed = False
+        self.prepared = False
+        self.time_simulate = 0.0
+        self.files = {}  # recorder id -> rows written to its ascii file
+        self.recording = {}  # recorder id -> record_to, label, time_in_steps
+        self.cleared = {}  # recorder id -> events dropped by n_events = 0
+        self.flags = {}  # spike_generator id -> allow_offgrid_times, shift_now_spikes, precise_times
+        self.generation = getattr(self, "generation", 0) + 1  # collections of older kernels are stale
+
+    # ----------------------------------------------------------------------------- description
+    @property
+    def net(self) -> Network:
+        if self._net is None:
+            self._net = Network(resolution=self.settings["resolution"], seed=self.settings["rng_seed"])
+        return self._net
+
+    def changed(self, connections=False):
+        """The description changed in a way only a rebuild brings into the simulation."""
+        if self.sim is not None:
+            self.rebuild = True
+            self.connections_changed |= connections
+
+    # ------------------------------------------------------------------------------- settings
+    def set_status(self, params: dict):
+        if not isinstance(params, dict):
+            raise bad_value("SetKernelStatus: params", params, "a dict of kernel attributes")
+        for name, value in params.items():
+            self.set(name, value)
+
+    def set(self, name, value):
+        if name in READ_ONLY:
+            raise JaxsnnError(f"kernel attribute {name!r} is read-only (NEST: it cannot be set).")
+        if name not in SETTABLE:
+            raise unknown_name("kernel attribute", name, SETTABLE + READ_ONLY)
+        nodes_exist = self._net is not None and self._net._n_nodes > 0
+        if name == "resolution":
+            if nodes_exist:
+                raise JaxsnnError(f"resolution={value!r}: the resolution cannot be changed after nodes have been "
+                                  "created (as in NEST); set it right after ResetKernel.")
+            value = checks.number("resolution", value, "a positive number of ms", lambda x: 0 < x < math.inf)
+            self._replace_network(resolution=value)
+        elif name == "rng_seed":
+            if nodes_exist:
+                raise JaxsnnError(f"rng_seed={value!r}: set the seed before creating nodes (jaxsnn draws a "
+                                  "network's random parameters when it is created).")
+            value = checks.seed("rng_seed", value)
+            self._replace_network(seed=value)
+        elif name in ("local_num_threads", "total_num_virtual_procs"):
+            value = checks.whole(name, value, "a whole number >= 1 (accepted; jaxsnn's results do not depend on it)")
+            if value < 1:
+                raise bad_value(name, value, "a whole number >= 1")
+            self.settings["local_num_threads"] = self.settings["total_num_virtual_procs"] = int(value)
+            return
+        elif name in ("min_delay", "max_delay"):
+            checks.number(name, value, "a delay in ms (accepted; jaxsnn takes both from the connections)",
+                          lambda x: 0 < x <= math.inf)
+        elif name in ("print_time", "overwrite_files", "dict_miss_is_error", "keep_source_table"):
+            value = checks.flag(name, value)
+        elif name in ("data_path", "data_prefix", "verbosity"):
+            if not isinstance(value, str):
+                raise bad_value(name, value, "a string")
+        self.settings[name] = value
+
+    def _replace_network(self, **kw):
+        """A new (empty) description with other construction settings, keeping the model copies made."""
+        old = self._net
+        self.settings.update({"resolution" if k == "resolution" else "rng_seed": v for k, v in kw.items()})
+        self._net = None
+        if old is not None:
+            new = self.net
+            for name, model in old.models._models.items():
+                if name not in new.models:
+                    new.models._models[name] = model
+
+    def get(self, name):
+        s, net, sim = self.settings, self._net, self.sim
+        if name in s and name not in ("min_delay", "max_delay"):
+            return s[name]
+        if name == "biological_time":
+            return 0.0 if sim is None else sim.time
+        if name in ("min_delay", "max_delay"):
+            return self._delay_bound(name)
+        if name == "network_size":
+            return 0 if net is None else net._n_nodes
+        if name == "num_connections":
+            return sum(self.num_connections().values())
+        if name in ("num_processes",):
+            return jax.process_count()
+        if name == "mpi_rank":
+            return jax.process_index()
+        if name == "tics_per_ms":
+            return 1000.0
+        if name == "ms_per_tic":
+            return 0.001
+        if name == "tics_per_step":
+            return round(s["resolution"] * 1000)
+        if name == "node_models":
+            return tuple(sorted(self.net.models.names("neuron") + self.net.models.names("device")))
+        if name == "synapse_models":
+            return tuple(sorted(self.net.models.names("synapse")))
+        if name == "connection_rules":
+            from ..build.connect import RULES
+            return tuple(RULES)
+        if name == "prepared":
+            return self.prepared
+        if name in ("T_min", "T_max"):
+            return -math.inf if name == "T_min" else math.inf
+        if name == "rng_type":
+            return "jax_threefry"
+        if name == "rng_types":
+            return ("jax_threefry",)
+        if name == "local_spike_counter":
+            if sim is None:
+                return 0
+            return int(sum(len(c.get("stamps", ())) for chunks in sim.records.values() for c in chunks
+                           if "senders" in c))
+        if name == "time_simulate":
+            return self.time_simulate
+        raise unknown_name("kernel attribute", name, SETTABLE + READ_ONLY)
+
+    def status(self) -> dict:
+        return {k: self.get(k) for k in sorted(set(SETTABLE + READ_ONLY))}
+
+    def _delay_bound(self, name):
+        """NEST's min/max_delay: over every connection made so far, those of recorders (1 ms) included;
+        1 ms while there are none."""
+        net, h = self._net, self.settings["resolution"]
+        conns = [c for c in (net._conns if net else []) if len(c.source)]
+        if not conns:
+            return 1.0
+        f = np.min if name == "min_delay" else np.max
+        return float(f([f(c.delay) * h if c.delay.max() > 0 else 1.0 for c in conns]))
+
+    # ---------------------------------------------------------------------------- connections
+    def num_connections(self) -> dict:
+        """Connections per synapse model, as NEST counts them (device connections are static_synapse)."""
+        out = {}
+        if self._net is None:
+            return out
+        for c in self._net._conns:
+            name = "static_synapse" if c.model in ("spike_recorder", "multimeter") else c.model
+            out[name] = out.get(name, 0) + len(c.source)
+        return out
+
+    # ------------------------------------------------------------------------------ simulate
+    def ensure_simulation(self):
+        """The simulation of the current description: built at the first call, rebuilt (carrying the
+        run's state) after changes it could not take in place."""
+        if self.sim is None:
+            self.sim = self.net.build()
+        elif self.rebuild:
+            from .carry import carry
+
+            self.sim = carry(self.sim, self.net.build())
+        self.rebuild = self.connections_changed = False
+        return self.sim
+
+    def simulate(self, t):
+        import time
+
+        from ..run.simulation import simulate
+
+        t = checks.number("Simulate: t", t, "a duration >= 0 ms", lambda x: 0 <= x < math.inf)
+        sim = self.ensure_simulation()
+        t0 = time.perf_counter()
+        self.sim = simulate(sim, float(t), progress=bool(self.settings["print_time"]))
+        self.time_simulate = time.perf_counter() - t0
+        from .recording import write_files
+
+        write_files(self)
+
+    # --------------------------------------------------------------------------------- nodes
+    def kind_of(self, node_id: int) -> tuple[str, str]:
+        """(model name, base model) of a node."""
+        p = self.net._pop_of(int(node_id))
+        return p.model, p.base
+
+    def is_neuron(self, node_id) -> bool:
+        return self.kind_of(node_id)[1] in NEURONS
+
+    def is_current_generator(self, node_id) -> bool:
+        return self.kind_of(node_id)[1] in CURRENT_GENERATORS
+
+
+KERNEL = Kernel()
+
+
+def stale(nodes_kernel_generation: int):
+    if nodes_kernel_generation != KERNEL.generation:
+        raise JaxsnnError("this collection belongs to a kernel that was reset (ResetKernel); create the nodes "
+                          "again.")
+
+
+def as_int_ids(x) -> np.ndarray:
+    return np.asarray(getattr(x, "ids", x), dtype=np.int64).reshape(-1)

@@ -1,0 +1,198 @@
+"""Recording backends of :mod:`jaxsnn.nest` and the spike_generator's time flags.
+
+Recorders (spike_recorder, multimeter/voltmeter, weight_recorder) gather their events in the
+:class:`~jaxsnn.Simulation` (``sim.records``); this module gives them NEST's recording properties:
+
+- ``record_to``: ``"memory"`` (``events``, a dict of arrays, and ``n_events``; ``n_events = 0`` empties
+  it) or ``"ascii"``: after every ``Simulate`` the new events are appended to
+  ``{data_path}/{data_prefix}{label or model}-{node id}-0.dat`` in NEST's format (two comment lines,
+  a header, tab-separated rows, 3 decimals); ``overwrite_files`` as in NEST.
+- ``label``, ``time_in_steps`` (``times`` become whole steps plus ``offsets`` of 0.0).
+
+spike_generator: ``allow_offgrid_times`` (times rounded up to the grid, as NEST's ``Time::ms_stamp``),
+``shift_now_spikes`` (a spike at the current time moves one step later instead of being dropped);
+``precise_times=True`` is refused: there are no precise-time neuron models.
+"""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from ..errors import JaxsnnError, bad_value
+from .kernel import KERNEL
+
+DEFAULTS = {"record_to": "memory", "label": "", "time_in_steps": False}
+FLAG_DEFAULTS = {"allow_offgrid_times": False, "shift_now_spikes": False, "precise_times": False}
+
+
+def _settings(rid):
+    return KERNEL.__dict__.setdefault("recording", {}).setdefault(rid, dict(DEFAULTS))
+
+
+def _cleared(rid) -> int:
+    return KERNEL.__dict__.setdefault("cleared", {}).get(rid, 0)
+
+
+def frame_of(rid):
+    """What recorder ``rid`` gathered since its last ``n_events = 0``, as a frame."""
+    sim = KERNEL.sim
+    if sim is None:
+        from ..run.frames import frame
+
+        base = KERNEL.kind_of(rid)[1]
+        cols = {"senders": np.zeros(0, np.int64), "times": np.zeros(0)}
+        if base == "multimeter":
+            rf = KERNEL.net._pop_of(rid).params["record_from"]
+            cols = {"times": np.zeros(0), "senders": np.zeros(0, np.int64), **{q: np.zeros(0) for q in rf}}
+        if base == "weight_recorder":
+            cols.update({"targets": np.zeros(0, np.int64), "weights": np.zeros(0)})
+        return frame(cols)
+    df = sim.events(rid)
+    return df.iloc[_cleared(rid):]
+
+
+def value(rid, name):
+    s = _settings(rid)
+    if name in DEFAULTS:
+        return s[name]
+    if name == "n_events":
+        return int(len(frame_of(rid))) if s["record_to"] == "memory" else 0
+    if name == "events":
+        if s["record_to"] != "memory":
+            raise JaxsnnError(f"events: recorder {rid} records to {s['record_to']!r}, not to 'memory' (NEST has no "
+                              "'events' then either); read its files (filenames) or set record_to='memory'.")
+        df = frame_of(rid)
+        out = {k: df[k].to_numpy().copy() for k in df.columns}
+        if s["time_in_steps"]:
+            h = KERNEL.settings["resolution"]
+            out["times"] = np.round(out["times"] / h).astype(np.int64)
+            out["offsets"] = np.zeros(len(df))
+        return out
+    if name == "filenames":
+        return [path_of(rid)] if s["record_to"] == "ascii" else []
+    raise AssertionError(name)
+
+
+def set_recording(nodes, params: dict) -> dict:
+    """Take the recording properties out of ``params`` (returning the rest)."""
+    rest = dict(params)
+    for name in list(rest):
+        if name == "n_events":
+            v = rest.pop(name)
+            if v != 0:
+                raise bad_value("set: n_events", v, "0 (NEST: n_events can only be set to 0, which empties events)")
+            for rid in nodes.ids:
+                KERNEL.__dict__.setdefault("cleared", {})[int(rid)] = \
+                    len(KERNEL.sim.events(int(rid))) if KERNEL.sim is not None else 0
+        elif name in DEFAULTS:
+            v = rest.pop(name)
+            if name == "record_to" and v not in ("memory", "ascii"):
+                raise bad_value("set: record_to", v, "'memory' or 'ascii' (the recording backends of jaxsnn)")
+            if name == "label" and not isinstance(v, str):
+                raise bad_value("set: label", v, "a string")
+            if name == "time_in_steps":
+                if KERNEL.sim is not None:
+                    raise JaxsnnError("set: time_in_steps cannot change after the first Simulate (as in NEST).")
+                from ..build import checks
+                v = checks.flag("time_in_steps", v)
+            for rid in nodes.ids:
+                _settings(int(rid))[name] = v
+        elif name == "events":
+            raise JaxsnnError("set: events cannot be set; set n_events=0 to empty them.")
+    return rest
+
+
+def generator_flags(gid) -> dict:
+    return KERNEL.__dict__.setdefault("flags", {}).setdefault(gid, dict(FLAG_DEFAULTS))
+
+
+def set_generator_flags(nodes, params: dict) -> dict:
+    """Take spike_generator's flags out of ``params`` and apply them to its spike times."""
+    from ..build import checks
+
+    rest = dict(params)
+    for name in FLAG_DEFAULTS:
+        if name not in rest:
+            continue
+        v = checks.flag(f"set: {name}", rest.pop(name))
+        if name == "precise_times" and v:
+            raise bad_value("spike_generator: precise_times", v, "False: jaxsnn has no precise-time neuron models "
+                            "(spikes are on the grid of the resolution)")
+        for gid in nodes.ids:
+            generator_flags(int(gid))[name] = v
+    if "spike_times" in rest:
+        flags = generator_flags(int(nodes.ids[0]))
+        rest["spike_times"] = _on_grid(np.asarray(rest["spike_times"], float).reshape(-1), flags)
+    return rest
+
+
+def _on_grid(times, flags):
+    h = KERNEL.settings["resolution"]
+    tps = round(h * 1000)
+    if flags["allow_offgrid_times"]:
+        tics = np.ceil(np.round(times * 1000, 6)).astype(np.int64)  # NEST: the first grid point >= t
+        times = -(-tics // tps) * tps * 0.001
+    if flags["shift_now_spikes"] and KERNEL.sim is not None:
+        now = KERNEL.sim.time
+        times = np.where(np.isclose(times, now), now + h, times)
+    return times
+
+
+# ------------------------------------------------------------------------------------ files
+def path_of(rid) -> str:
+    s = _settings(rid)
+    label = s["label"] or KERNEL.kind_of(rid)[0]
+    name = f"{KERNEL.settings['data_prefix']}{label}-{rid}-0.dat"
+    return os.path.join(KERNEL.settings["data_path"] or os.getcwd(), name)
+
+
+def write_files(kernel):
+    """Append the events gathered since the last call to the files of recorders with record_to='ascii'."""
+    rec = kernel.__dict__.get("recording", {})
+    for rid, s in rec.items():
+        if s["record_to"] != "ascii" or kernel.sim is None:
+            continue
+        path = path_of(rid)
+        df = kernel.sim.events(rid)
+        written = kernel.files.get(rid)
+        if written is None:
+            if os.path.exists(path) and not kernel.settings["overwrite_files"]:
+                raise JaxsnnError(f"recorder {rid}: the file {path} exists; set nest.overwrite_files = True or "
+                                  "choose another label or data_path (as NEST refuses).")
+            with open(path, "w") as f:
+                f.write("# NEST version: 3.10.0\n# RecordingBackendASCII version: 2\n")
+                f.write("\t".join(_header(rid, df, s)) + "\n")
+            written = 0
+        new = df.iloc[written:]
+        with open(path, "a") as f:
+            f.write(_rows(new, rid, s))
+        kernel.files[rid] = len(df)
+
+
+def _header(rid, df, s):
+    base = KERNEL.kind_of(rid)[1]
+    time = ["time_step", "time_offset"] if s["time_in_steps"] else ["time_ms"]
+    if base == "spike_recorder":
+        return ["sender"] + time
+    if base == "multimeter":
+        return ["sender"] + time + [c for c in df.columns if c not in ("times", "senders")]
+    return ["sender"] + time + ["weights", "targets", "receptors", "ports"]
+
+
+def _rows(df, rid, s) -> str:
+    if not len(df):
+        return ""
+    base = KERNEL.kind_of(rid)[1]
+    h = KERNEL.settings["resolution"]
+    cols = [df.senders.to_numpy().astype(np.int64).astype(str)]
+    if s["time_in_steps"]:
+        cols += [np.round(df.times.to_numpy() / h).astype(np.int64).astype(str), np.full(len(df), "0.000")]
+    else:
+        cols.append(np.char.mod("%.3f", df.times.to_numpy()))
+    if base == "multimeter":
+        cols += [np.char.mod("%.3f", df[c].to_numpy()) for c in df.columns if c not in ("times", "senders")]
+    elif base == "weight_recorder":
+        cols += [np.char.mod("%.3f", df.weights.to_numpy()), df.targets.to_numpy().astype(str),
+                 np.full(len(df), "0"), np.full(len(df), "0")]
+    return "\n".join("\t".join(r) for r in zip(*cols)) + "\n"

@@ -1,0 +1,124 @@
+"""PyNEST-style scripts, written for jaxsnn's tests: each takes a ``nest`` module (NEST 3.10's or
+``jaxsnn.nest``) and returns what it observed as plain lists and numbers.
+
+``tests/reference/tools/pynest_cases.py`` runs them in NEST 3.10 and stores the results under
+``tests/reference/nest_cases/pynest_*.json``; ``tests/test_nest_api.py`` runs them through
+``jaxsnn.nest`` and compares. Only the call that names the module differs between the two runs.
+"""
+import numpy as np
+
+
+def _events(rec, *names):
+    ev = rec.get("events")
+    return {k: np.asarray(ev[k]).tolist() for k in names}
+
+
+def one_neuron(nest):
+    """A neuron driven by I_e, changed between runs (parameter and state)."""
+    nest.ResetKernel()
+    nest.resolution = 0.1
+    neuron = nest.Create("iaf_psc_delta")
+    neuron.I_e = 376.0
+    vm = nest.Create("voltmeter")
+    sr = nest.Create("spike_recorder")
+    nest.Connect(vm, neuron)
+    nest.Connect(neuron, sr)
+    nest.Simulate(300.0)
+    first = sr.n_events
+    neuron.set(I_e=500.0, tau_m=12.0)
+    nest.Simulate(200.0)
+    neuron.V_m = -60.0
+    neuron.set({"V_th": -52.0, "E_L": -68.0})
+    nest.Simulate(200.5)
+    out = {"first_n_events": int(first), "n_events": int(sr.n_events), "time": float(nest.biological_time),
+           "V_m": float(neuron.V_m), "I_e": float(neuron.get("I_e"))}
+    out.update(_events(sr, "senders", "times"))
+    out["vm"] = _events(vm, "times", "V_m")
+    return out
+
+
+def two_neurons(nest):
+    """Two neurons, one driving the other; a weight changed between runs; Create and Connect after
+    Simulate."""
+    nest.ResetKernel()
+    n1 = nest.Create("iaf_psc_delta", params={"I_e": 376.0})
+    n2 = nest.Create("iaf_psc_delta")
+    nest.Connect(n1, n2, syn_spec={"weight": 20.0, "delay": 1.5})
+    vm = nest.Create("voltmeter", params={"interval": 0.5})
+    nest.Connect(vm, n1 + n2)
+    sr = nest.Create("spike_recorder")
+    nest.Connect(n1 + n2, sr)
+    nest.Simulate(250.0)
+    conn = nest.GetConnections(n1, n2)
+    conn.weight = 14.0
+    nest.Simulate(250.0)
+    n3 = nest.Create("iaf_psc_delta", params={"I_e": 420.0, "V_m": -62.0})
+    nest.Connect(n3, n2, syn_spec={"weight": 9.0, "delay": 1.2})
+    nest.Connect(n3, sr)
+    nest.Simulate(250.0)
+    out = _events(sr, "senders", "times")
+    out["vm"] = _events(vm, "times", "senders", "V_m")
+    out["weights"] = [float(w) for w in nest.GetConnections(source=n1 + n3, target=n2).weight]
+    out["num_connections"] = int(nest.GetDefaults("static_synapse")["num_connections"])
+    out["network_size"] = int(nest.network_size)
+    out["min_delay"] = float(nest.min_delay)
+    out["max_delay"] = float(nest.max_delay)
+    out["V_m"] = [float(v) for v in (n1 + n2 + n3).V_m]
+    return out
+
+
+def repeated_stimulation(nest):
+    """A spike_generator's origin moved each trial (NEST's repeated-stimulation idiom), a recorder's
+    window and n_events changed between trials, a dc_generator's amplitude changed."""
+    nest.ResetKernel()
+    trial = 50.0
+    sg = nest.Create("spike_generator", params={"spike_times": [1.0, 4.0, 4.5, 20.0], "start": 0.0, "stop": 30.0})
+    pg_like = nest.Create("dc_generator", params={"amplitude": 100.0})
+    n = nest.Create("iaf_psc_delta", 2)
+    nest.Connect(sg, n, syn_spec={"weight": 8.0})
+    nest.Connect(pg_like, n[1])
+    sr = nest.Create("spike_recorder")
+    parrot = nest.Create("parrot_neuron")
+    nest.Connect(sg, parrot)
+    nest.Connect(parrot, sr)
+    vm = nest.Create("voltmeter", params={"interval": 1.0})
+    nest.Connect(vm, n)
+    counts = []
+    for k in range(4):
+        sg.origin = k * trial
+        if k == 2:
+            pg_like.amplitude = 250.0
+            sr.n_events = 0
+            sg.spike_times = [2.0, 3.0]
+        if k == 3:
+            vm.start = k * trial + 10.0
+        nest.Simulate(trial)
+        counts.append(int(sr.n_events))
+    out = _events(sr, "senders", "times")
+    out["counts"] = counts
+    out["vm"] = _events(vm, "times", "senders", "V_m")
+    return out
+
+
+def poisson_trials(nest):
+    """poisson_generator windows moved by origin between runs: every trial gets input (statistical)."""
+    nest.ResetKernel()
+    nest.rng_seed = 12345
+    pg = nest.Create("poisson_generator", params={"rate": 2000.0, "start": 0.0, "stop": 100.0})
+    parrots = nest.Create("parrot_neuron", 20)
+    sr = nest.Create("spike_recorder")
+    nest.Connect(pg, parrots)
+    nest.Connect(parrots, sr)
+    counts = []
+    for k in range(3):
+        pg.origin = k * 200.0
+        if k == 2:
+            pg.rate = 4000.0
+        before = sr.n_events
+        nest.Simulate(200.0)
+        counts.append(int(sr.n_events - before))
+    return {"counts": counts}
+
+
+SCRIPTS = {"one_neuron": one_neuron, "two_neurons": two_neurons, "repeated_stimulation": repeated_stimulation,
+           "poisson_trials": poisson_trials}
