@@ -2,7 +2,7 @@
 ``jaxsnn.nest``) and returns what it observed as plain lists and numbers.
 
 ``tests/reference/tools/pynest_cases.py`` runs them in NEST 3.10 and stores the results under
-``tests/reference/nest_cases/pynest_*.json``; ``tests/test_nest_api.py`` runs them through
+``tests/reference/pynest_cases/pynest_*.json``; ``tests/test_nest_api.py`` runs them through
 ``jaxsnn.nest`` and compares. Only the call that names the module differs between the two runs.
 """
 import numpy as np

@@ -10,12 +10,12 @@ os.environ.setdefault("JAXSNN_COMPILATION_CACHE", "off")  # hermetic: no user ca
 
 import jaxsnn.nest as nest  # noqa: E402
 
-from .conftest import CASES  # noqa: E402
+from .conftest import REFERENCE  # noqa: E402
 from .pynest_scripts import SCRIPTS  # noqa: E402
 
 
 def reference(name):
-    return json.loads((CASES / f"pynest_{name}.json").read_text())
+    return json.loads((REFERENCE / "pynest_cases" / f"pynest_{name}.json").read_text())
 
 
 def canonical(events: dict, until=None) -> dict:

@@ -491,7 +491,9 @@ class Network:
         network's seed; ``differentiable``, ``chunk_steps``, ``devices`` and capacities as documented there)."""
         from ..run.simulation import build  # the runner builds on this description, not the other way round
 
-        return build(self, seed=seed, **options)
+        sim = build(self, seed=seed, **options)
+        self._built = True  # NodeCollection.set now refuses: it would change only later builds
+        return sim
 
 
 def _seed_or_key(seed):

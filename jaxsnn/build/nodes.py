@@ -137,6 +137,11 @@ class NodeCollection:
         if self._net is None:
             raise JaxsnnError("NodeCollection.set: this collection belongs to no Network (it came from a "
                               "Simulation); set parameters on the Network before building.")
+        if getattr(self._net, "_built", False):
+            raise JaxsnnError("NodeCollection.set: this Network has been built, and a Simulation does not see later "
+                              "changes of its Network; change the running simulation with sim = sim.set(nodes, "
+                              "{...}), or the description with net.set(nodes, {...}) and build again (or use "
+                              "jaxsnn.nest, where nodes.set takes effect at the next Simulate).")
         self._net.set(self, params, **kwargs)
 
     def tolist(self):

@@ -129,6 +129,19 @@ class Simulation:
         gen_ids = frames.node_ids(nodes)
         if len(gen_ids) and np.isin(gen_ids, self.layout.current_generators).all():
             return currents.set_generators(self, gen_ids, params)
+        devices = _devices_among(self.layout, gen_ids)
+        if devices:
+            bases = {base for _, base in devices.values()}
+            if bases == {"poisson_generator"} and len(devices) == len(gen_ids):
+                return _set_poisson(self, gen_ids, params)
+            nid, (model, base) = next(((i, mb) for i, mb in devices.items() if mb[1] != "poisson_generator"),
+                                      next(iter(devices.items())))
+            settable = {"poisson_generator": "rate", "dc_generator": "amplitude",
+                        "step_current_generator": "amplitude_times and amplitude_values"}.get(base)
+            raise bad_value("set: nodes", nid, f"nodes of one kind: node {nid} is a {model} ({base}), which "
+                            + (f"may change {settable} here (set one kind of node per call)" if settable else
+                               "cannot change in a built Simulation; change it in the Network and build again, "
+                               "or use jaxsnn.nest, where it takes effect at the next Simulate"))
         ids, idx = frames.neuron_index(self.layout, nodes)
         nrn, V_rel = self.params.neurons, self.state.neurons.V_rel
         allowed = NEURON_PARAMS + ("V_m",) + (PSC_PARAMS if nrn.tau_syn_ex is not None else ())
@@ -206,6 +219,45 @@ def _check_neurons(sim: Simulation, ids, new: dict, given: dict, dtype) -> None:
         if bad.any():
             raise bad_value(f"set: params[{name!r}]", float(vals[np.argmax(bad)]),
                             f"a number within the range of the simulation's {jnp.dtype(dtype).name} (|x| <= {big:.4g})")
+
+
+def _devices_among(layout, ids) -> dict:
+    """{node id: (model, base model)} of the devices among ``ids`` (existing ids only)."""
+    out = {}
+    for i in np.unique(ids):
+        if 1 <= i <= layout.n_nodes and layout.neuron_of_node[i] < 0:
+            for model, base, first, n in layout.populations:
+                if first <= i < first + n:
+                    out[int(i)] = (model, base)
+    return out
+
+
+def _set_poisson(sim, ids, params: dict) -> Simulation:
+    """poisson_generator ``rate`` between runs: a new value of ``params.poisson.rate`` (no recompilation
+    unless the Poisson table needs more terms, which grows it)."""
+    from ..build.registry import _check_poisson_terms
+    from ..core import rng
+
+    for name in params:
+        if name != "rate":
+            raise bad_value(f"set(poisson_generator {int(ids[0])}): params", name,
+                            "'rate' (the only poisson_generator parameter a built Simulation can change; origin, "
+                            "start and stop: change the Network and build again, or use jaxsnn.nest)")
+    pg = [i for model, base, first, n in sim.layout.populations if base == "poisson_generator"
+          for i in range(first, first + n)]
+    rate = np.asarray(sim.params.poisson.rate, float).copy()
+    v = np.broadcast_to(np.asarray(params["rate"], float), (len(ids),))
+    for i, r in zip(ids, v):
+        if not (np.isfinite(r) and r >= 0):
+            raise bad_value(f"set(poisson_generator {int(i)}): rate", float(r), "a finite rate >= 0 Hz")
+        _check_poisson_terms(f"set(poisson_generator {int(i)})", float(r), sim.spec.resolution)
+        rate[pg.index(int(i))] = r
+    spec = sim.spec
+    terms = rng.n_terms_for(float(rate.max(initial=0.0)) * spec.resolution * 1e-3)
+    model = sim.model if terms <= spec.n_poisson_terms else \
+        sim.model.replace(spec=dataclasses.replace(spec, n_poisson_terms=terms))
+    p = sim.params.replace(poisson=sim.params.poisson.replace(rate=jnp.asarray(rate, sim.params.poisson.rate.dtype)))
+    return sim.replace(model=model, params=p)
 
 
 def build(net, *, seed=None, differentiable: bool = False, chunk_steps: int = 10000, devices: int | None = None,

@@ -2,7 +2,7 @@
 
     /work/nestvenv/bin/python tests/reference/tools/pynest_cases.py
 
-Writes ``tests/reference/nest_cases/pynest_<script>.json`` (``tests/test_nest_api.py`` compares
+Writes ``tests/reference/pynest_cases/pynest_<script>.json`` (``tests/test_nest_api.py`` compares
 ``jaxsnn.nest`` with them). NEST is needed here only.
 """
 import json
@@ -15,7 +15,7 @@ HERE = pathlib.Path(__file__).resolve()
 sys.path.insert(0, str(HERE.parents[2]))
 from pynest_scripts import SCRIPTS  # noqa: E402
 
-OUT = HERE.parents[1] / "nest_cases"
+OUT = HERE.parents[1] / "pynest_cases"
 
 
 def main():
