@@ -91,7 +91,7 @@ def repeated_stimulation(nest):
             sr.n_events = 0
             sg.spike_times = [2.0, 3.0]
         if k == 3:
-            vm.start = k * trial + 10.0
+            vm.stop = k * trial + 30.0
         nest.Simulate(trial)
         counts.append(int(sr.n_events))
     out = _events(sr, "senders", "times")
@@ -120,5 +120,33 @@ def poisson_trials(nest):
     return {"counts": counts}
 
 
-SCRIPTS = {"one_neuron": one_neuron, "two_neurons": two_neurons, "repeated_stimulation": repeated_stimulation,
+def ascii_files(nest):
+    """record_to "ascii": file names and contents as NEST writes them (label, time_in_steps, a multimeter),
+    over two Simulate calls."""
+    import os
+    import tempfile
+
+    nest.ResetKernel()
+    with tempfile.TemporaryDirectory() as where:
+        nest.data_path = where
+        nest.data_prefix = "run1_"
+        nest.overwrite_files = True
+        n = nest.Create("iaf_psc_delta", 2, params={"I_e": [400.0, 450.0]})
+        sr = nest.Create("spike_recorder", params={"record_to": "ascii"})
+        sr2 = nest.Create("spike_recorder", params={"record_to": "ascii", "label": "steps", "time_in_steps": True})
+        mm = nest.Create("multimeter", params={"record_to": "ascii", "record_from": ["V_m"], "interval": 5.0})
+        nest.Connect(n, sr)
+        nest.Connect(n, sr2)
+        nest.Connect(mm, n)
+        nest.Simulate(60.0)
+        nest.Simulate(40.0)
+        files = {}
+        for name in sorted(os.listdir(where)):
+            with open(os.path.join(where, name)) as f:
+                files[name] = f.read().splitlines()
+        nest.ResetKernel()
+    return {"files": files}
+
+
+SCRIPTS = {"ascii_files": ascii_files, "one_neuron": one_neuron, "two_neurons": two_neurons, "repeated_stimulation": repeated_stimulation,
            "poisson_trials": poisson_trials}

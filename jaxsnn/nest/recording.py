@@ -4,9 +4,10 @@ Recorders (spike_recorder, multimeter/voltmeter, weight_recorder) gather their e
 :class:`~jaxsnn.Simulation` (``sim.records``); this module gives them NEST's recording properties:
 
 - ``record_to``: ``"memory"`` (``events``, a dict of arrays, and ``n_events``; ``n_events = 0`` empties
-  it) or ``"ascii"``: after every ``Simulate`` the new events are appended to
+  it) or ``"ascii"``: every ``Simulate`` writes the events of that run to
   ``{data_path}/{data_prefix}{label or model}-{node id}-0.dat`` in NEST's format (two comment lines,
-  a header, tab-separated rows, 3 decimals); ``overwrite_files`` as in NEST.
+  a header, tab-separated rows, 3 decimals); an existing file is an error unless ``overwrite_files``
+  (as in NEST, whose second ``Simulate`` finds the file of the first).
 - ``label``, ``time_in_steps`` (``times`` become whole steps plus ``offsets`` of 0.0).
 
 spike_generator: ``allow_offgrid_times`` (times rounded up to the grid, as NEST's ``Time::ms_stamp``),
@@ -155,18 +156,13 @@ def write_files(kernel):
             continue
         path = path_of(rid)
         df = kernel.sim.events(rid)
-        written = kernel.files.get(rid)
-        if written is None:
-            if os.path.exists(path) and not kernel.settings["overwrite_files"]:
-                raise JaxsnnError(f"recorder {rid}: the file {path} exists; set nest.overwrite_files = True or "
-                                  "choose another label or data_path (as NEST refuses).")
-            with open(path, "w") as f:
-                f.write("# NEST version: 3.10.0\n# RecordingBackendASCII version: 2\n")
-                f.write("\t".join(_header(rid, df, s)) + "\n")
-            written = 0
-        new = df.iloc[written:]
-        with open(path, "a") as f:
-            f.write(_rows(new, rid, s))
+        if os.path.exists(path) and not kernel.settings["overwrite_files"]:
+            raise JaxsnnError(f"recorder {rid}: the file {path} exists; set nest.overwrite_files = True or choose "
+                              "another label, data_prefix or data_path (NEST refuses too, also at a second Simulate).")
+        with open(path, "w") as f:  # as NEST: each Simulate writes a new file with the events of that run
+            f.write("# NEST version: 3.10.0\n# RecordingBackendASCII version: 2\n")
+            f.write("\t".join(_header(rid, df, s)) + "\n")
+            f.write(_rows(df.iloc[kernel.files.get(rid, 0):], rid, s))
         kernel.files[rid] = len(df)
 
 
