@@ -96,3 +96,10 @@ def test_spatial_connect(tmp_path):
     assert s["fixed_indegree_50"]["connections"] == 400 * 50
     assert 0 < s["bernoulli_gaussian"]["connections"] < s["bernoulli_p1"]["connections"]
     assert all(v["median_s"] > 0 for v in s.values())
+
+
+@pytest.mark.slow
+def test_small_scripts(tmp_path):
+    res = run("small_scripts.py", tmp_path, "--runs", "1", "--no-nest", devices=None)
+    assert [r["script"] for r in res["rows"]] == ["one_neuron", "two_neurons", "repeated_stimulation"]
+    assert all(r["jaxsnn_s"] > 0 for r in res["rows"]) and res["simulate_overhead_ms"] > 0

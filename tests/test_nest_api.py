@@ -72,3 +72,84 @@ def test_ascii_files_have_nests_names_and_format(x64):
             assert got[name][3:-2] == lines[5:]  # NEST: 60.0 (lagged from the first run) to 95.0; jaxsnn 65 to 100
             continue
         assert got[name] == lines, name
+
+
+def plastic_network(nest, seed=4321):
+    """A small E/I network with STDP and Poisson input, written as a PyNEST script."""
+    nest.ResetKernel()
+    nest.rng_seed = seed
+    nest.CopyModel("stdp_synapse_hom", "exc", {"Wmax": 3.0})
+    e = nest.Create("iaf_psc_delta", 80, params={"V_m": nest.random.uniform(-70.0, -55.0)})
+    i = nest.Create("iaf_psc_delta", 20, params={"V_m": -65.0 + 3.0 * nest.random.normal()})
+    pg = nest.Create("poisson_generator", {"rate": 9000.0})
+    sr = nest.Create("spike_recorder")
+    nest.Connect(e, e + i, {"rule": "fixed_indegree", "indegree": 8}, {"synapse_model": "exc", "weight": 1.5})
+    nest.Connect(i, e + i, {"rule": "fixed_indegree", "indegree": 4},
+                 {"weight": -4.0 * nest.random.uniform(0.8, 1.2), "delay": 1.5})
+    nest.Connect(pg, e + i, syn_spec={"weight": 1.2})
+    nest.Connect(e + i, sr)
+    return e, i, pg, sr
+
+
+def test_checkpoint_resumes_bit_for_bit(tmp_path):
+    """save_checkpoint, then the same script in a fresh kernel and load_checkpoint: the continuation is
+    the uninterrupted run's, spikes and STDP weights bit for bit; a change made before saving (a rate)
+    is part of it."""
+    e, i, pg, sr = plastic_network(nest)
+    nest.Simulate(40.0)
+    pg.rate = 11000.0
+    nest.save_checkpoint(tmp_path / "ck")
+    nest.Simulate(40.0)
+    want = sr.get("events")
+    w_want = nest.GetConnections(synapse_model="exc").weight
+
+    e, i, pg, sr = plastic_network(nest)
+    pg.rate = 11000.0
+    nest.load_checkpoint(tmp_path / "ck")
+    assert nest.biological_time == 40.0
+    nest.Simulate(40.0)
+    got = sr.get("events")
+    for k in ("senders", "times"):
+        np.testing.assert_array_equal(got[k], want[k])
+    assert np.array_equal(nest.GetConnections(synapse_model="exc").weight, w_want)
+    assert len(got["times"]) > 50 and (got["times"] > 40.0).any()
+
+
+def test_store_restore_idiom_with_pickled_frames(tmp_path):
+    """NEST's store/restore idiom: V_m and connection frames pickled, the network restored in a fresh
+    kernel from arrays (one_to_one) with time at 0; the same seed gives the same spikes."""
+    import pickle
+
+    e, i, pg, sr = plastic_network(nest)
+    nest.Simulate(30.0)
+    assert nest.NumProcesses() == 1 and nest.Rank() == 0
+    saved = {"n_vp": nest.total_num_virtual_procs,
+             "nrns": (e + i).get(["V_m"], output="pandas"),
+             "exc": nest.GetConnections(synapse_model="exc").get(("source", "target", "weight"), output="pandas"),
+             "inh": nest.GetConnections(synapse_model="static_synapse", source=i, target=e + i).get(
+                 ("source", "target", "weight", "delay"), output="pandas")}
+    (tmp_path / "net.pkl").write_bytes(pickle.dumps(saved, pickle.HIGHEST_PROTOCOL))
+    assert list(saved["nrns"].index) == list(range(1, 101))
+
+    def restored():
+        nest.ResetKernel()
+        stored = pickle.loads((tmp_path / "net.pkl").read_bytes())
+        assert stored["n_vp"] == nest.total_num_virtual_procs
+        nest.CopyModel("stdp_synapse_hom", "exc", {"Wmax": 3.0})
+        n = nest.Create("iaf_psc_delta", 100, params={"V_m": stored["nrns"].V_m.values})
+        nest.Connect(stored["exc"].source.values, stored["exc"].target.values, "one_to_one",
+                     {"synapse_model": "exc", "weight": stored["exc"].weight.values})
+        nest.Connect(stored["inh"].source.values, stored["inh"].target.values, "one_to_one",
+                     {"weight": stored["inh"].weight.values, "delay": stored["inh"].delay.values})
+        pg = nest.Create("poisson_generator", {"rate": 9000.0})
+        sr = nest.Create("spike_recorder")
+        nest.Connect(pg, n, syn_spec={"weight": 1.2})
+        nest.Connect(n, sr)
+        np.testing.assert_array_equal(n.get("V_m"), stored["nrns"].V_m.values)
+        nest.Simulate(30.0)
+        return sr.get("events")
+
+    a, b = restored(), restored()
+    assert nest.biological_time == 30.0 and len(a["times"]) > 20
+    np.testing.assert_array_equal(a["times"], b["times"])
+    np.testing.assert_array_equal(a["senders"], b["senders"])

@@ -1,0 +1,139 @@
+"""jaxsnn.nest's kernel and collections behave as PyNEST 3.10's (values taken from NEST 3.10 where
+noted), and refuse what they cannot do by name."""
+import os
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("JAXSNN_COMPILATION_CACHE", "off")
+
+import jaxsnn  # noqa: E402
+import jaxsnn.nest as nest  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def fresh():
+    nest.ResetKernel()
+    yield
+    nest.ResetKernel()
+
+
+def test_kernel_attributes():
+    assert nest.resolution == 0.1 and nest.rng_seed == 143202461 and nest.biological_time == 0.0
+    nest.resolution = 0.2
+    nest.rng_seed = 7
+    nest.local_num_threads = 4  # accepted: results do not depend on it
+    nest.print_time = False
+    assert nest.GetKernelStatus("resolution") == 0.2 and nest.GetKernelStatus(["rng_seed"]) == (7,)
+    assert nest.total_num_virtual_procs == 4
+    nest.SetKernelStatus({"resolution": 0.1})
+    assert nest.GetKernelStatus()["resolution"] == 0.1
+    nest.Create("iaf_psc_delta")
+    with pytest.raises(jaxsnn.JaxsnnError, match="resolution"):
+        nest.resolution = 0.5
+    with pytest.raises(jaxsnn.JaxsnnError, match="read-only"):
+        nest.biological_time = 3.0
+    with pytest.raises(jaxsnn.JaxsnnError, match="Did you mean 'resolution'"):
+        nest.SetKernelStatus({"resolutoin": 0.1})
+    nest.ResetKernel()
+    assert nest.network_size == 0 and nest.resolution == 0.1
+
+
+def test_defaults_models_and_connection_counts():
+    nest.CopyModel("static_synapse", "inh", {"weight": -2.0})
+    nest.SetDefaults("iaf_psc_delta", {"I_e": 5.0})
+    assert nest.GetDefaults("iaf_psc_delta", "I_e") == 5.0
+    assert nest.GetDefaults("inh")["weight"] == -2.0
+    assert nest.GetDefaults("iaf_psc_delta")["element_type"] == "neuron"
+    assert nest.GetDefaults("spike_recorder")["element_type"] == "recorder"
+    assert nest.GetDefaults("poisson_generator")["element_type"] == "stimulator"
+    assert "inh" in nest.Models("synapses") and "iaf_psc_delta" in nest.Models("nodes")
+    n = nest.Create("iaf_psc_delta", 3)
+    assert n.I_e == (5.0, 5.0, 5.0)
+    sr = nest.Create("spike_recorder")
+    nest.Connect(n, n, "all_to_all", "inh")
+    nest.Connect(n, sr)
+    # NEST counts recorder connections as static_synapse
+    assert nest.GetDefaults("static_synapse")["num_connections"] == 3
+    assert nest.GetDefaults("inh")["num_connections"] == 9
+    assert nest.num_connections == 12
+    with pytest.raises(jaxsnn.JaxsnnError, match="V_th"):
+        nest.SetDefaults("iaf_psc_delta", {"V_th": -80.0})  # below V_reset
+
+
+def test_node_collections_as_pynest():
+    n = nest.Create("iaf_psc_delta", 4, params=[{"I_e": float(k)} for k in range(4)])
+    assert n.global_id == (1, 2, 3, 4) and n[0].global_id == 1 and n.tolist() == [1, 2, 3, 4]
+    assert [m.global_id for m in n] == [1, 2, 3, 4] and all(len(m) == 1 for m in n)
+    assert n[1] in n and 2 in n and n[1:3] == n[1] + n[2]
+    assert n.I_e == (0.0, 1.0, 2.0, 3.0) and n[2].I_e == 2.0
+    n.V_m = -60.0
+    n[0].set({"V_m": -61.0})
+    n.set([{"tau_m": 5.0}, {}, {}, {"tau_m": 7.0}])
+    n[1:3].set(C_m=[200.0, 300.0])
+    df = n.get(["V_m", "tau_m", "C_m"], output="pandas")
+    assert list(df.index) == [1, 2, 3, 4]
+    np.testing.assert_array_equal(df.V_m, [-61.0, -60.0, -60.0, -60.0])
+    np.testing.assert_array_equal(df.tau_m, [5.0, 10.0, 10.0, 7.0])
+    np.testing.assert_array_equal(df.C_m, [250.0, 200.0, 300.0, 250.0])
+    assert n.get("V_m") == (-61.0, -60.0, -60.0, -60.0) and n.get(["I_e"]) == {"I_e": (0.0, 1.0, 2.0, 3.0)}
+    assert n[0].get()["model"] == "iaf_psc_delta" and nest.GetStatus(n[0], "C_m") == (250.0,)
+    nest.SetStatus(n[3], "I_e", 9.0)
+    assert n[3].I_e == 9.0
+    assert nest.GetNodes({"I_e": 9.0}) == n[3] and len(nest.GetNodes()) == 4
+    with pytest.raises(jaxsnn.JaxsnnError, match="Did you mean 'tau_m'"):
+        n.tau_n = 3.0
+    with pytest.raises(jaxsnn.JaxsnnError, match="reset"):
+        nest.ResetKernel()
+        _ = n.V_m
+
+
+def test_recorder_properties_and_refusals():
+    sg = nest.Create("spike_generator", params={"spike_times": [1.04, 2.01], "allow_offgrid_times": True})
+    np.testing.assert_allclose(sg.spike_times, [1.1, 2.1])
+    assert sg.allow_offgrid_times
+    with pytest.raises(jaxsnn.JaxsnnError, match="precise_times"):
+        sg.precise_times = True
+    sr = nest.Create("spike_recorder", params={"label": "x"})
+    assert sr.record_to == "memory" and sr.label == "x" and sr.n_events == 0
+    assert set(sr.events) == {"senders", "times"}
+    with pytest.raises(jaxsnn.JaxsnnError, match="n_events"):
+        sr.n_events = 3
+    with pytest.raises(jaxsnn.JaxsnnError, match="record_to"):
+        sr.record_to = "screen"
+    with pytest.raises(jaxsnn.JaxsnnError, match="spatial"):
+        nest.Create("iaf_psc_delta", positions=object())
+
+
+def test_2d_weights(x64):
+    """all_to_all takes a (targets, sources) weight matrix, as NEST."""
+    pre = nest.Create("parrot_neuron", 2)
+    post = nest.Create("iaf_psc_delta", 3)
+    w = np.arange(6.0).reshape(3, 2)
+    nest.Connect(pre, post, "all_to_all", {"weight": w})
+    c = nest.GetConnections(pre, post)
+    got = {(s, t): x for s, t, x in zip(c.source, c.target, c.weight)}
+    assert all(got[(pre[j].global_id, post[i].global_id)] == w[i, j] for i in range(3) for j in range(2))
+    with pytest.raises(jaxsnn.JaxsnnError, match="shape"):
+        nest.Connect(pre, post, "all_to_all", {"weight": w.T})
+
+
+def test_plots_draw_what_was_recorded():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    n = nest.Create("iaf_psc_delta", 2, params={"I_e": [400.0, 500.0]})
+    sr = nest.Create("spike_recorder")
+    vm = nest.Create("voltmeter")
+    nest.Connect(n, sr)
+    nest.Connect(vm, n)
+    nest.Simulate(100.0)
+    axes = nest.raster_plot.from_device(sr, hist=True)
+    x, y = axes[0].lines[0].get_data()
+    np.testing.assert_array_equal(x, sr.events["times"])
+    np.testing.assert_array_equal(y, sr.events["senders"])
+    lines = nest.voltage_trace.from_device(vm)
+    assert len(lines) == 2
+    np.testing.assert_array_equal(lines[1].get_ydata(), vm.events["V_m"][vm.events["senders"] == 2])
+    with pytest.raises(jaxsnn.JaxsnnError, match="spike_recorder"):
+        nest.raster_plot.from_device(vm)
