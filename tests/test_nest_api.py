@@ -153,3 +153,23 @@ def test_store_restore_idiom_with_pickled_frames(tmp_path):
     assert nest.biological_time == 30.0 and len(a["times"]) > 20
     np.testing.assert_array_equal(a["times"], b["times"])
     np.testing.assert_array_equal(a["senders"], b["senders"])
+
+
+def test_generators_recorded_by_a_spike_recorder(x64):
+    """spike_generator -> spike_recorder records the generator's spikes at their times (relative to
+    origin, inside the window); poisson_generator -> spike_recorder records about rate × time of them."""
+    nest.ResetKernel()
+    sg = nest.Create("spike_generator", params={"spike_times": [1.0, 2.5, 7.0], "stop": 5.0})
+    pg = nest.Create("poisson_generator", params={"rate": 5000.0})
+    sr = nest.Create("spike_recorder")
+    nest.Create("iaf_psc_delta")  # a network of generators alone is not simulated
+    nest.Connect(sg + pg, sr)
+    nest.Simulate(10.0)
+    sg.origin = 10.0
+    nest.Simulate(10.0)
+    ev = sr.events
+    mine = ev["senders"] == sg.global_id
+    np.testing.assert_array_equal(ev["times"][mine], [1.0, 2.5, 11.0, 12.5])  # NEST 3.10: the same
+    n = int((ev["senders"] == pg.global_id).sum())
+    assert abs(n - 100) < 5 * 10 and np.all(np.diff(ev["times"]) >= 0)
+    assert nest.GetDefaults("static_synapse")["num_connections"] == 2

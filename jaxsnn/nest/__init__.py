@@ -269,6 +269,8 @@ def Connect(pre, post, conn_spec=None, syn_spec=None, return_synapsecollection: 
     for x in (pre, post):
         if isinstance(x, NodeCollection):
             x._check()
+    if _generators_to_recorder(pre, post, conn_spec, syn_spec):
+        return None
     before = len(net._conns)
     net.connect(_plain(pre), _plain(post), conn_spec, _matrix(syn_spec, pre, post, conn_spec))
     KERNEL.changed(connections=True)
@@ -279,6 +281,28 @@ def Connect(pre, post, conn_spec=None, syn_spec=None, return_synapsecollection: 
         return GetConnections(source=NodeCollection._trusted(net, np.unique(added[0].source)),
                               target=NodeCollection._trusted(net, np.unique(added[0].target)))
     return None
+
+
+def _generators_to_recorder(pre, post, conn_spec, syn_spec) -> bool:
+    """spike_generator or poisson_generator -> spike_recorder: NEST records the generator's own spikes;
+    jaxsnn.nest records them on the host (:func:`jaxsnn.nest.recording.record_generators`)."""
+    if not (isinstance(pre, NodeCollection) and isinstance(post, NodeCollection) and len(post) == 1):
+        return False
+    if KERNEL.kind_of(post.ids[0])[1] != "spike_recorder":
+        return False
+    bases = {KERNEL.kind_of(i)[1] for i in pre.ids}
+    if not bases <= {"spike_generator", "poisson_generator"}:
+        return False
+    rule = conn_spec if isinstance(conn_spec, str) else (conn_spec or {}).get("rule", "all_to_all")
+    if rule != "all_to_all" or syn_spec not in (None, {}, "static_synapse"):
+        raise bad_value("Connect: conn_spec/syn_spec", (conn_spec, syn_spec), "all_to_all with the default "
+                        "static_synapse for generators recorded by a spike_recorder")
+    rid = int(post.ids[0])
+    for gids, r in KERNEL.generator_recorders:
+        if r == rid and np.intersect1d(gids, pre.ids).size:
+            raise JaxsnnError(f"Connect: a generator is connected to spike_recorder {rid} twice; connect it once.")
+    KERNEL.generator_recorders.append((pre.ids.copy(), rid))
+    return True
 
 
 def _plain(x):

@@ -59,6 +59,8 @@ class Kernel:
         self.recording = {}  # recorder id -> record_to, label, time_in_steps
         self.cleared = {}  # recorder id -> events dropped by n_events = 0
         self.flags = {}  # spike_generator id -> allow_offgrid_times, shift_now_spikes, precise_times
+        self.generator_recorders = []  # (generator ids, spike_recorder id): generators' own spikes recorded
+        self.generator_events = {}  # spike_recorder id -> [(senders, stamps)] of those spikes
         self.generation = getattr(self, "generation", 0) + 1  # collections of older kernels are stale
 
     # ----------------------------------------------------------------------------- description
@@ -194,6 +196,8 @@ class Kernel:
         for c in self._net._conns:
             name = "static_synapse" if c.model in ("spike_recorder", "multimeter") else c.model
             out[name] = out.get(name, 0) + len(c.source)
+        if self.generator_recorders:
+            out["static_synapse"] = out.get("static_synapse", 0) + sum(len(g) for g, _ in self.generator_recorders)
         return out
 
     # ------------------------------------------------------------------------------ simulate
@@ -216,11 +220,12 @@ class Kernel:
 
         t = checks.number("Simulate: t", t, "a duration >= 0 ms", lambda x: 0 <= x < math.inf)
         sim = self.ensure_simulation()
+        from .recording import record_generators, write_files
+
+        record_generators(self, sim.steps(float(t), "Simulate: t"))
         t0 = time.perf_counter()
         self.sim = simulate(sim, float(t), progress=bool(self.settings["print_time"]))
         self.time_simulate = time.perf_counter() - t0
-        from .recording import write_files
-
         write_files(self)
 
     # --------------------------------------------------------------------------------- nodes

@@ -49,8 +49,55 @@ def frame_of(rid):
         if base == "weight_recorder":
             cols.update({"targets": np.zeros(0, np.int64), "weights": np.zeros(0)})
         return frame(cols)
-    df = sim.events(rid)
-    return df.iloc[_cleared(rid):]
+    return events(rid).iloc[_cleared(rid):]
+
+
+def events(rid):
+    """Everything recorder ``rid`` gathered: the simulation's events, and for a spike_recorder the spikes
+    of generators connected to it (:func:`record_generators`), by time, then sender."""
+    df = KERNEL.sim.events(rid)
+    extra = KERNEL.generator_events.get(rid)
+    if not extra:
+        return df
+    import pandas as pd
+
+    senders = np.concatenate([df.senders.to_numpy()] + [s for s, _ in extra]).astype(np.int64)
+    stamps = np.concatenate([np.round(df.times.to_numpy() / KERNEL.sim.spec.resolution).astype(np.int64)]
+                            + [t for _, t in extra])
+    order = np.lexsort((senders, stamps))
+    times = 0.001 * (stamps[order] * KERNEL.sim.spec.tics_per_step)
+    return pd.DataFrame({"senders": senders[order], "times": times})
+
+
+def record_generators(kernel, n_steps):
+    """The spikes that generators connected to spike_recorders emit in the next ``n_steps`` steps (NEST
+    records them with the generator as sender): a spike_generator's times (relative to origin, inside
+    its window); a poisson_generator's Poisson counts per active step, drawn on the host from
+    (rng_seed, generator, recorder, step)."""
+    if not kernel.generator_recorders:
+        return
+    sim = kernel.sim
+    h, now = sim.spec.resolution, int(sim.state.step)
+    for gids, rid in kernel.generator_recorders:
+        for gid in gids:
+            p = kernel.net._pop_of(gid).params
+            lo = round((p["origin"] + p["start"]) / h)
+            hi = p["origin"] + p["stop"]
+            hi = np.inf if not np.isfinite(hi) else round(hi / h)
+            if kernel.kind_of(gid)[1] == "spike_generator":
+                stamps = np.round((p["origin"] + np.asarray(p["spike_times"], float)) / h).astype(np.int64)
+                keep = (lo < stamps) & (stamps <= hi) & (now < stamps) & (stamps <= now + n_steps)
+                mult = np.asarray(p.get("spike_multiplicities", ()), float)
+                reps = mult[keep].astype(np.int64) if len(mult) else np.ones(int(keep.sum()), np.int64)
+                stamps = np.repeat(stamps[keep], reps)
+            else:
+                steps = now + np.arange(n_steps)  # step s is active iff lo < s <= hi; its spikes have stamp s + 1
+                active = steps[(lo < steps) & (steps <= hi)]
+                rng = np.random.default_rng([kernel.settings["rng_seed"], gid, rid, now])
+                counts = rng.poisson(p["rate"] * h * 1e-3, len(active))
+                stamps = np.repeat(active + 1, counts)
+            if len(stamps):
+                kernel.generator_events.setdefault(rid, []).append((np.full(len(stamps), gid), stamps))
 
 
 def value(rid, name):
@@ -85,7 +132,7 @@ def set_recording(nodes, params: dict) -> dict:
                 raise bad_value("set: n_events", v, "0 (NEST: n_events can only be set to 0, which empties events)")
             for rid in nodes.ids:
                 KERNEL.__dict__.setdefault("cleared", {})[int(rid)] = \
-                    len(KERNEL.sim.events(int(rid))) if KERNEL.sim is not None else 0
+                    len(events(int(rid))) if KERNEL.sim is not None else 0
         elif name in DEFAULTS:
             v = rest.pop(name)
             if name == "record_to" and v not in ("memory", "ascii"):
@@ -155,7 +202,7 @@ def write_files(kernel):
         if s["record_to"] != "ascii" or kernel.sim is None:
             continue
         path = path_of(rid)
-        df = kernel.sim.events(rid)
+        df = events(rid)
         if os.path.exists(path) and not kernel.settings["overwrite_files"]:
             raise JaxsnnError(f"recorder {rid}: the file {path} exists; set nest.overwrite_files = True or choose "
                               "another label, data_prefix or data_path (NEST refuses too, also at a second Simulate).")
