@@ -23,7 +23,9 @@ On import the persistent compilation cache is turned on (``~/.cache/jaxsnn/xla``
 """
 from __future__ import annotations
 
+import json
 import os
+import pathlib
 import sys
 import types
 
@@ -364,6 +366,21 @@ def save_checkpoint(path, *, overwrite: bool = False):
 
     sim = KERNEL.ensure_simulation()
     save(path, sim, overwrite=overwrite)
+    _layer_file(path).write_text(json.dumps(_layer_state()))
+
+
+def _layer_file(path):
+    """The layer's own run state beside the checkpoint: what n_events = 0 emptied, the generators'
+    spikes recorded by spike_recorders, the rows already written to ascii files."""
+    p = pathlib.Path(os.path.expanduser(os.fspath(path)))
+    return p.with_name(p.name + ".nest.json")
+
+
+def _layer_state() -> dict:
+    return {"cleared": {str(k): v for k, v in KERNEL.cleared.items()},
+            "files": {str(k): v for k, v in KERNEL.files.items()},
+            "generator_events": {str(k): [[s.tolist(), t.tolist()] for s, t in v]
+                                 for k, v in KERNEL.generator_events.items()}}
 
 
 def load_checkpoint(path):
@@ -374,6 +391,13 @@ def load_checkpoint(path):
     KERNEL.sim = None
     sim = KERNEL.ensure_simulation()
     KERNEL.sim = load(path, sim)
+    layer = _layer_file(path)
+    if layer.exists():
+        d = json.loads(layer.read_text())
+        KERNEL.cleared = {int(k): v for k, v in d["cleared"].items()}
+        KERNEL.files = {int(k): v for k, v in d["files"].items()}
+        KERNEL.generator_events = {int(k): [(np.asarray(s, np.int64), np.asarray(t, np.int64)) for s, t in v]
+                                   for k, v in d["generator_events"].items()}
 
 
 # ------------------------------------------------------------------------- kernel attributes
