@@ -411,8 +411,13 @@ class _NestModule(types.ModuleType):
             import importlib
 
             return importlib.import_module(f"{__name__}.{name}")
-        if name in ("spatial", "spatial_distributions"):
-            raise AttributeError(f"jaxsnn.nest.{name}: spatial networks are not supported yet")
+        if name in ("spatial", "spatial_distributions"):  # jaxsnn/nest/spatial*.py once they exist
+            import importlib
+
+            try:
+                return importlib.import_module(f"{__name__}.{name}")
+            except ModuleNotFoundError:
+                raise AttributeError(f"jaxsnn.nest.{name}: spatial networks are not supported yet") from None
         raise AttributeError(f"module 'jaxsnn.nest' has no attribute {name!r}")
 
     def __setattr__(self, name, value):
