@@ -194,7 +194,8 @@ def _population_values(p, members, name) -> list:
     if base in NEURONS:
         if name == "recordables":
             return [tuple(RECORDABLES[base])] * len(k)
-        if name in ("V_m", "I_syn_ex", "I_syn_in") and KERNEL.sim is not None:
+        if name in ("V_m", "I_syn_ex", "I_syn_in") and KERNEL.sim is not None \
+                and members.max() <= KERNEL.sim.layout.n_nodes:  # else created since: not simulated yet
             df = KERNEL.sim.get(members, [name])
             return list(df[name].to_numpy())
         if name in p.params:
