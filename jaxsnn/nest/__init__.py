@@ -36,7 +36,7 @@ from ..build.registry import NEURONS
 from ..errors import JaxsnnError, bad_value, unknown_name
 from . import collections as _collections
 from .collections import NodeCollection, SynapseCollection
-from .kernel import KERNEL, READ_ONLY, SETTABLE
+from .kernel import KERNEL, READ_ONLY, SETTABLE, model_names
 
 __all__ = [
     "Cleanup", "Connect", "CopyModel", "Create", "GetConnections", "GetDefaults", "GetKernelStatus", "GetNodes",
@@ -106,9 +106,9 @@ def Models(mtype: str = "all", sel: str | None = None) -> tuple:
     reg = KERNEL.net.models
     names = []
     if mtype in ("all", "nodes"):
-        names += reg.names("neuron") + reg.names("device")
+        names += model_names(reg, "neuron") + model_names(reg, "device")
     if mtype in ("all", "synapses"):
-        names += reg.names("synapse")
+        names += model_names(reg, "synapse")
     return tuple(sorted(n for n in names if sel is None or sel in n))
 
 
@@ -362,7 +362,7 @@ def Cleanup():
 def save_checkpoint(path, *, overwrite: bool = False):
     """The complete state of the running simulation (spikes in transit, traces, recorders, the random
     key): :func:`load_checkpoint` after the same script rebuilt the network resumes bit for bit."""
-    from ..io.store import save_checkpoint as save
+    from ..io.checkpoint import save_checkpoint as save
 
     sim = KERNEL.ensure_simulation()
     save(path, sim, overwrite=overwrite)
@@ -386,7 +386,7 @@ def _layer_state() -> dict:
 def load_checkpoint(path):
     """Continue from a checkpoint of :func:`save_checkpoint` in this kernel (whose network the same
     script built again)."""
-    from ..io.store import load_checkpoint as load
+    from ..io.checkpoint import load_checkpoint as load
 
     KERNEL.sim = None
     sim = KERNEL.ensure_simulation()

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..build.network import GENERATORS, RECORDERS
 from ..build.nodes import NodeCollection as _BaseCollection
 from ..build.registry import CURRENT_GENERATORS, NEURONS, RECORDABLES
+from ..build.registry import SPIKE_GENERATORS as GENERATORS
 from ..errors import JaxsnnError, bad_value, unknown_name
-from .kernel import KERNEL
+from ..models import RECORDERS
+from .kernel import KERNEL, model_names
 
 NODE_KEYS = ("global_id", "model", "element_type", "local", "frozen", "thread", "vp", "node_uses_wfr",
              "thread_local_id", "model_id")
@@ -303,13 +304,14 @@ def node_values_description(ids, name):
 
 
 def _set_devices(nodes, base, params):
-    from ..run.currents import SETTABLE as CURRENT_SETTABLE
+    from .. import models
 
     net, sim = KERNEL.net, KERNEL.sim
     net.set(nodes, params)
     if sim is None:
         return
-    if base in CURRENT_GENERATORS and set(params) <= set(CURRENT_SETTABLE.get(base, ())) and not KERNEL.rebuild:
+    settable = getattr(models.GENERATORS.get(base), "settable", ())
+    if base in CURRENT_GENERATORS and set(params) <= set(settable) and not KERNEL.rebuild:
         one = net._pop_of(int(nodes.ids[0])).params
         KERNEL.sim = sim.set(nodes.ids, {k: one[k] for k in params})
         return
@@ -424,10 +426,11 @@ class SynapseCollection:
 def _describe_weights(sim, index, w):
     """Write weights set in the simulation (synapse indices, sorted by source) into the description's
     connections too, so that a later rebuild (after Create or Connect) starts from them."""
-    from ..build.lower import _synapse_connections
-
+    net = KERNEL.net
+    neuron_conns = [c for c in net._conns if c.model not in RECORDERS and len(c.source)
+                    and net._pop_of(c.source[0]).base in NEURONS]
     conns, M, sizes = [], int(sim.model.synapses.source.shape[0]), []
-    for c in _synapse_connections(KERNEL.net):  # the built ones are a prefix: connections are only appended
+    for c in neuron_conns:  # the built ones are a prefix: connections are only appended
         if sum(sizes) >= M:
             break
         conns.append(c)
@@ -437,10 +440,14 @@ def _describe_weights(sim, index, w):
     starts = np.concatenate([[0], np.cumsum(sizes)])
     pos = order[index]
     k = np.searchsorted(starts, pos, side="right") - 1
+    import dataclasses
+
     for ci in np.unique(k):
         c = conns[ci]
-        c.weight = np.array(c.weight, float)
-        c.weight[pos[k == ci] - starts[ci]] = w[k == ci]
+        weight = np.array(c.weight, float)
+        weight[pos[k == ci] - starts[ci]] = w[k == ci]
+        at = next(j for j, x in enumerate(net._conns) if x is c)
+        net._conns[at] = dataclasses.replace(c, weight=weight)  # descriptions are immutable records
 
 
 def get_connections(source=None, target=None, synapse_model=None, synapse_label=None) -> SynapseCollection:
@@ -464,7 +471,7 @@ def get_connections(source=None, target=None, synapse_model=None, synapse_label=
     if target is not None:
         keep &= np.isin(cols["target"], np.asarray(getattr(target, "ids", target)))
     if synapse_model is not None:
-        known = set(KERNEL.net.models.names("synapse"))
+        known = set(model_names(KERNEL.net.models, "synapse"))
         if synapse_model not in known:
             raise unknown_name("synapse model", synapse_model, known)
         keep &= cols["synapse_model"] == synapse_model

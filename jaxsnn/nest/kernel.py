@@ -151,9 +151,9 @@ class Kernel:
         if name == "tics_per_step":
             return round(s["resolution"] * 1000)
         if name == "node_models":
-            return tuple(sorted(self.net.models.names("neuron") + self.net.models.names("device")))
+            return tuple(sorted(model_names(self.net.models, "neuron") + model_names(self.net.models, "device")))
         if name == "synapse_models":
-            return tuple(sorted(self.net.models.names("synapse")))
+            return tuple(sorted(model_names(self.net.models, "synapse")))
         if name == "connection_rules":
             from ..build.connect import RULES
             return tuple(RULES)
@@ -252,3 +252,8 @@ def stale(nodes_kernel_generation: int):
 
 def as_int_ids(x) -> np.ndarray:
     return np.asarray(getattr(x, "ids", x), dtype=np.int64).reshape(-1)
+
+
+def model_names(registry, kind: str) -> list:
+    """Names of the models of one kind ("neuron", "synapse", "device") in a registry."""
+    return [m.name for m in registry._models.values() if m.kind == kind]
