@@ -5,11 +5,9 @@ import json
 import numpy as np
 import pytest
 
-from .conftest import CASES
+import jaxsnn.nest as nest
 
-nest = pytest.importorskip("jaxsnn.nest")
-if not hasattr(nest, "spatial"):  # until jaxsnn.nest installs the spatial layer (jaxsnn.spatial.pynest.install)
-    pytest.skip("jaxsnn.nest without the spatial module", allow_module_level=True)
+from .conftest import CASES
 
 GEO = json.loads((CASES / "spatial_geometry.json").read_text())
 CONN = json.loads((CASES / "spatial_connections.json").read_text())

@@ -34,6 +34,7 @@ import numpy as np
 from .. import logic, math, random  # noqa: F401 - NEST's submodules as attributes
 from ..build.registry import NEURONS
 from ..errors import JaxsnnError, bad_value, unknown_name
+from ..spatial import pynest as _spatial_pynest
 from . import collections as _collections
 from .collections import NodeCollection, SynapseCollection
 from .kernel import KERNEL, READ_ONLY, SETTABLE, model_names
@@ -215,10 +216,7 @@ def _create_device(model, n, params):
 
 
 def _create_spatial(model, n, params, positions):
-    hook = KERNEL.create_spatial  # set by the spatial module once it exists
-    if hook is None:
-        raise JaxsnnError("Create(positions=...): spatial networks are not supported yet.")
-    return hook(model, n, params, positions)
+    return KERNEL.create_spatial(model, n, params, positions)  # installed by jaxsnn.spatial.pynest below
 
 
 def GetNodes(properties: dict | None = None, local_only: bool = False) -> NodeCollection:
@@ -411,13 +409,6 @@ class _NestModule(types.ModuleType):
             import importlib
 
             return importlib.import_module(f"{__name__}.{name}")
-        if name in ("spatial", "spatial_distributions"):  # jaxsnn/nest/spatial*.py once they exist
-            import importlib
-
-            try:
-                return importlib.import_module(f"{__name__}.{name}")
-            except ModuleNotFoundError:
-                raise AttributeError(f"jaxsnn.nest.{name}: spatial networks are not supported yet") from None
         raise AttributeError(f"module 'jaxsnn.nest' has no attribute {name!r}")
 
     def __setattr__(self, name, value):
@@ -428,3 +419,6 @@ class _NestModule(types.ModuleType):
 
 
 sys.modules[__name__].__class__ = _NestModule
+
+# NEST's spatial module: nest.spatial, nest.spatial_distributions, the spatial verbs, Create(positions=)
+_spatial_pynest.install(sys.modules[__name__], KERNEL, NodeCollection)

@@ -38,7 +38,7 @@ READ_ONLY = ("biological_time", "network_size", "num_connections", "num_processe
 class Kernel:
     """NEST's kernel: settings, the network description and its running simulation."""
 
-    create_spatial = None  # Create(positions=...): the spatial module's hook (model, n, params, positions)
+    create_spatial = None  # Create(positions=...): installed by jaxsnn.spatial.pynest (model, n, params, positions)
 
     def __init__(self):
         self.reset()
