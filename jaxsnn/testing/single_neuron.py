@@ -25,7 +25,7 @@ MODULES = {  # NEST model -> module under jaxsnn.models
     "iaf_cond_exp": "iaf_cond_exp", "iaf_cond_alpha": "iaf_cond_alpha", "iaf_cond_beta": "iaf_cond_beta",
     "aeif_cond_alpha": "aeif_cond_alpha", "aeif_cond_exp": "aeif_cond_exp", "aeif_psc_alpha": "aeif_psc_alpha",
     "aeif_psc_exp": "aeif_psc_exp", "aeif_psc_delta": "aeif_psc_delta", "hh_psc_alpha": "hh_psc_alpha",
-    "hh_cond_exp_traub": "hh_cond_exp_traub", "mat2_psc_exp": "mat2_psc_exp",
+    "hh_cond_exp_traub": "hh_cond_exp_traub", "mat2_psc_exp": "mat2_psc_exp", "amat2_psc_exp": "amat2_psc_exp",
 }
 
 

@@ -98,10 +98,38 @@ def multi_cases(model, seed):
                        note="random spike trains on each receptor port (1-based), one time constant per port")]
 
 
+def amat2_beta_cases(seed):
+    """amat2_psc_exp with its voltage-dependent threshold on (beta != 0; the cases above keep NEST's beta = 0)."""
+    rng = np.random.default_rng(seed)
+    model = "amat2_psc_exp"
+    rec = recordables(model, {})
+    ex = poisson_grid_times(rng, 2000.0, 1.0, 295.0, 0.1)
+    inh = poisson_grid_times(rng, 600.0, 1.0, 295.0, 0.1)
+    dc = dict(model="dc_generator", params={"amplitude": 150.0, "start": 50.0, "stop": 250.0}, weight=1.0,
+              delay=1.0)
+    return [
+        model_case("amat2_beta_random_drive", model, {"I_e": 200.0, "beta": 0.3, "tau_v": 12.0, "alpha_2": 1.0},
+                   300.0, recordables=rec, currents=[dc], inputs=[
+                       dict(times=ex, weights=[80.0] * len(ex), delay=1.0),
+                       dict(times=inh, weights=[-160.0] * len(inh), delay=1.5)],
+                   note="voltage-dependent threshold (beta 0.3/ms, tau_v 12 ms), random excitatory and inhibitory "
+                        "spike trains, a dc_generator from 50 to 250 ms"),
+        model_case("amat2_beta_two_runs", model, {"I_e": 300.0, "beta": -0.2, "tau_v": 4.0, "t_ref": 3.0,
+                                                   "V_m": -60.0}, 150.0, recordables=rec,
+                   inputs=[dict(times=[20.0, 20.0, 41.3, 100.0], weights=[800.0, -300.0, 1200.0, -2000.0],
+                                delay=2.0)],
+                   segments=[dict(t=63.4), dict(t=86.6, set={"neuron": {"beta": 0.5, "tau_v": 20.0,
+                                                                         "I_e": 150.0}})],
+                   note="negative beta, then beta and tau_v changed between two Simulate calls (new propagators, "
+                        "the state carried)"),
+    ]
+
+
 def all_cases():
     c = []
     for i, model in enumerate(MODELS):
         c += cases_for(model, 20261207 + i)
+    c += amat2_beta_cases(20261407)
     for i, model in enumerate(MULTI):
         c += multi_cases(model, 20261307 + i)
     for case in c:
