@@ -103,3 +103,22 @@ def test_small_scripts(tmp_path):
     res = run("small_scripts.py", tmp_path, "--runs", "1", "--no-nest", devices=None)
     assert [r["script"] for r in res["rows"]] == ["one_neuron", "two_neurons", "repeated_stimulation"]
     assert all(r["jaxsnn_s"] > 0 for r in res["rows"]) and res["simulate_overhead_ms"] > 0
+
+
+@pytest.mark.parametrize("network, scale", [("brunel", "0.02"), ("microcircuit", "0.01")])
+def test_construction(tmp_path, network, scale):
+    res = run("construction.py", tmp_path, "--network", network, "--scale", scale, "--t-sim", T_SIM)["results"]
+    jx = res["jaxsnn"]
+    phases = [p["phase"] for p in jx["phases"]]
+    assert phases[1:3] == ["create", "connect"] and any("compile" in p for p in phases)
+    assert jx["synapses"] > 0 and jx["construction_s"] > 0 and jx["child_peak_rss_mib"] > 0
+    assert jx["bytes_per_synapse"]["model (device)"] > 0
+    if "NEST" in res:  # the same network in NEST (its count includes the generator and recorder connections)
+        assert 1 <= res["NEST"]["synapses"] / jx["synapses"] < 1.1
+
+
+def test_microcircuit(tmp_path):
+    res = run("microcircuit.py", tmp_path, "--scale", "0.01", "--t-presim", T_SIM, "--t-sim", T_SIM)["results"]
+    for r in res.values():
+        assert len(r["rates"]) == len(r["cvs"]) == 8 and r["wall_per_sim_s"] > 0 and r["construction_s"] > 0
+        assert r["n_neurons"] == 771 and r["child_peak_rss_mib"] > 0

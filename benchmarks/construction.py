@@ -1,0 +1,233 @@
+"""Construction time and memory of large networks, jaxsnn against NEST 3.10, phase by phase.
+
+    python benchmarks/construction.py [--network brunel|microcircuit] [--scale 1.0] [--devices D]
+                                      [--threads 2] [--no-nest] [--t-sim 10] [--json FILE]
+
+Networks: ``brunel``, the network of NEST's ``brunel_delta_nest.py`` example (10,000 E + 2,500 I
+``iaf_psc_delta`` neurons, fixed in-degrees 1,000 and 250, J = 0.1 mV, g = 5, all delays 1.5 ms, one
+poisson_generator at η = 2; 15.6 M synapses at ``--scale 1``, which scales the neuron numbers, not the
+in-degrees), or ``microcircuit``, the Potjans–Diesmann model of ``microcircuit.py`` (``--scale``: neurons and
+in-degrees). Each simulator runs in a fresh process (NEST with ``--threads`` threads, jaxsnn split over
+``--devices`` CPU devices) and times its phases: create, connect, and for jaxsnn the lowering (host CSR
+and device arrays, ``net.build()``), the split over devices, the XLA compilation and the first step; for
+NEST the first ``Simulate`` of one step (where NEST builds its connection tables). Then ``--t-sim`` ms of
+simulation. Reported: seconds per phase, peak memory (the kernel's account of the whole process), the
+resident memory after each phase, and for jaxsnn where the bytes per synapse are held (host and device).
+"""
+import argparse
+import json
+import os
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from _measure import run_child, self_peak_rss_mib, set_cpu_devices, table  # noqa: E402
+
+BRUNEL = dict(NE=10000, NI=2500, CE=1000, CI=250, J=0.1, g=5.0, eta=2.0, delay=1.5, theta=20.0, tau_m=20.0)
+BRUNEL_NEURON = {"C_m": 1.0, "tau_m": 20.0, "t_ref": 2.0, "E_L": 0.0, "V_reset": 10.0, "V_m": 0.0, "V_th": 20.0}
+
+
+def rss_mib():
+    """Resident memory of this process now (MiB)."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def brunel_sizes(scale):
+    b = BRUNEL
+    NE, NI = int(round(b["NE"] * scale)), int(round(b["NI"] * scale))
+    nu_th = b["theta"] / (b["J"] * b["CE"] * b["tau_m"])
+    return NE, NI, b["eta"] * nu_th * 1000.0 * b["CE"]
+
+
+class Phases:
+    """Seconds, resident and peak memory at the end of each phase, and XLA compile seconds within it."""
+
+    def __init__(self):
+        self.rows, self.t, self.compile = [], time.perf_counter(), 0.0
+        self.c0 = 0.0
+
+    def listen(self, ev, d, **kw):
+        if ev.endswith("backend_compile_duration"):
+            self.compile += d
+
+    def done(self, name):
+        now = time.perf_counter()
+        self.rows.append({"phase": name, "s": now - self.t, "xla_compile_s": self.compile - self.c0,
+                          "rss_mib": rss_mib(), "peak_mib": self_peak_rss_mib()})
+        self.t, self.c0 = time.perf_counter(), self.compile
+
+
+def jaxsnn_child(a):
+    set_cpu_devices(a.devices)
+    import jax
+
+    import jaxsnn
+    from jaxsnn.run import simulation
+
+    ph = Phases()
+    jax.monitoring.register_event_duration_secs_listener(ph.listen)
+    ph.done("import")
+    if a.network == "brunel":
+        b = BRUNEL
+        NE, NI, rate = brunel_sizes(a.scale)
+        net = jaxsnn.Network(resolution=0.1, seed=a.seed)
+        E = net.create("iaf_psc_delta", NE, params=BRUNEL_NEURON)
+        I = net.create("iaf_psc_delta", NI, params=BRUNEL_NEURON)
+        pg = net.create("poisson_generator", params={"rate": rate})
+        sr = net.create("spike_recorder")
+        ph.done("create")
+        net.connect(pg, E + I, "all_to_all", {"weight": b["J"], "delay": b["delay"]})
+        net.connect(E, E + I, {"rule": "fixed_indegree", "indegree": b["CE"]}, {"weight": b["J"], "delay": b["delay"]})
+        net.connect(I, E + I, {"rule": "fixed_indegree", "indegree": b["CI"]},
+                    {"weight": -b["g"] * b["J"], "delay": b["delay"]})
+        net.connect(E[:50], sr)
+        ph.done("connect")
+    else:
+        import microcircuit
+
+        m = microcircuit.model(a.scale)
+        net, pops, srs, tm = microcircuit.build_jaxsnn(m, a.seed)
+        ph.rows.append({"phase": "create", "s": tm["create_s"]})
+        ph.done("connect")
+        ph.rows[-1]["s"] -= tm["create_s"]
+    sim = net.build(devices=a.devices)
+    jax.block_until_ready((sim.model, sim.params, sim.state))
+    ph.done("lower (host CSR, device arrays)")
+    sim = simulation._planned(sim)
+    if sim._plan:
+        jax.block_until_ready(sim._plan[-1].model)
+    ph.done("split over devices")
+    sim = jaxsnn.simulate(sim, 0.1)
+    jax.block_until_ready(sim.state)
+    ph.done("first step (XLA compile)")
+    sim = jaxsnn.simulate(sim, a.t_sim)
+    jax.block_until_ready(sim.state)
+    ph.done(f"simulate {a.t_sim:g} ms")
+    M = int(sim.model.synapses.source.shape[0])
+    out = {"phases": ph.rows, "synapses": M, "neurons": int(sim.spec.n_neurons),
+           "bytes_per_synapse": where_bytes(net, sim, M)}
+    print(json.dumps(out))
+
+
+def nbytes(tree):
+    import jax
+    import numpy as np
+
+    return sum(x.nbytes for x in jax.tree_util.tree_leaves(tree) if isinstance(x, (np.ndarray, jax.Array)))
+
+
+def where_bytes(net, sim, M):
+    """Bytes per synapse held by each part after the first run (host: numpy; device: jax arrays)."""
+    import jax
+    import numpy as np
+
+    conns = [c for c in net._conns if len(c.source)]
+    host_desc = sum(a.nbytes for c in conns for a in (c.source, c.target, c.weight, c.delay)
+                    + tuple(v for v in c.extra.values() if isinstance(v, np.ndarray)))
+    layout = sum(v.nbytes for v in vars(sim.layout).values() if isinstance(v, np.ndarray)) + sum(
+        v.nbytes for v in sim.layout.device_connections.values())
+    plan = sim._plan[-1] if sim._plan else None
+    plan_host = (plan.synapse_of_slot.nbytes + plan.slot_of_synapse.nbytes) if plan else 0
+    live = sum(x.nbytes for x in jax.live_arrays())
+    per = lambda b: round(b / max(M, 1), 2)
+    return {"description (host)": per(host_desc), "layout (host)": per(layout), "plan maps (host)": per(plan_host),
+            "model (device)": per(nbytes(sim.model)), "params (device)": per(nbytes(sim.params)),
+            "state (device)": per(nbytes(sim.state)), "plan model+params (device)": per(
+                nbytes((plan.model, plan.params)) if plan else 0), "all live jax arrays": per(live)}
+
+
+def nest_child(a):
+    import nest
+
+    ph = Phases()
+    ph.done("import")
+    nest.ResetKernel()
+    nest.set_verbosity("M_ERROR")
+    nest.local_num_threads = a.threads
+    nest.resolution = 0.1
+    nest.rng_seed = a.seed
+    ph.t = time.perf_counter()
+    if a.network == "brunel":
+        b = BRUNEL
+        NE, NI, rate = brunel_sizes(a.scale)
+        E = nest.Create("iaf_psc_delta", NE, params=BRUNEL_NEURON)
+        I = nest.Create("iaf_psc_delta", NI, params=BRUNEL_NEURON)
+        pg = nest.Create("poisson_generator", params={"rate": rate})
+        sr = nest.Create("spike_recorder")
+        ph.done("create")
+        nest.CopyModel("static_synapse", "excitatory", {"weight": b["J"], "delay": b["delay"]})
+        nest.CopyModel("static_synapse", "inhibitory", {"weight": -b["g"] * b["J"], "delay": b["delay"]})
+        nest.Connect(pg, E + I, syn_spec="excitatory")
+        nest.Connect(E, E + I, {"rule": "fixed_indegree", "indegree": b["CE"]}, "excitatory")
+        nest.Connect(I, E + I, {"rule": "fixed_indegree", "indegree": b["CI"]}, "inhibitory")
+        nest.Connect(E[:50], sr)
+        ph.done("connect")
+    else:
+        import microcircuit
+
+        m = microcircuit.model(a.scale)
+        pops, srs, tm = microcircuit.build_nest(nest, m, a.seed, a.threads)
+        ph.rows.append({"phase": "create", "s": tm["create_s"]})
+        ph.done("connect")
+        ph.rows[-1]["s"] -= tm["create_s"]
+    nest.Simulate(0.1)
+    ph.done("first step (connection tables)")
+    nest.Simulate(a.t_sim)
+    ph.done(f"simulate {a.t_sim:g} ms")
+    print(json.dumps({"phases": ph.rows, "synapses": int(nest.num_connections)}))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--network", choices=("brunel", "microcircuit"), default="brunel")
+    ap.add_argument("--scale", type=float, default=None, help="default: 1 for brunel, 0.1 for microcircuit")
+    ap.add_argument("--seed", type=int, default=12)
+    ap.add_argument("--devices", type=int, default=os.cpu_count())
+    ap.add_argument("--threads", type=int, default=os.cpu_count())
+    ap.add_argument("--t-sim", type=float, default=10.0)
+    ap.add_argument("--no-nest", action="store_true")
+    ap.add_argument("--nest", help="a python that can import nest")
+    ap.add_argument("--child", choices=("jaxsnn", "nest"), help=argparse.SUPPRESS)
+    ap.add_argument("--json")
+    a = ap.parse_args()
+    if a.scale is None:
+        a.scale = 1.0 if a.network == "brunel" else 0.1
+    if a.child:
+        return (jaxsnn_child if a.child == "jaxsnn" else nest_child)(a)
+    import microcircuit
+
+    common = ["--network", a.network, "--scale", str(a.scale), "--seed", str(a.seed), "--t-sim", str(a.t_sim)]
+    runs = {"jaxsnn": [sys.executable, __file__, "--child", "jaxsnn", "--devices", str(a.devices)] + common}
+    nest = None if a.no_nest else microcircuit.nest_python(a.nest)
+    if nest:
+        runs["NEST"] = [nest, __file__, "--child", "nest", "--threads", str(a.threads)] + common
+    results = {}
+    for name, argv in runs.items():
+        env = {"PYTHONPATH": os.path.dirname(HERE)} if name == "jaxsnn" else None
+        results[name] = r = run_child(argv, env=env)
+        print(f"{name} ({r['synapses']} synapses, peak {r['child_peak_rss_mib']:.0f} MiB):")
+        print(table(r["phases"], ["phase", "s", "xla_compile_s", "rss_mib", "peak_mib"]))
+        built = [p for p in r["phases"] if p["phase"] != "import" and not p["phase"].startswith("simulate")]
+        r["construction_s"] = sum(p["s"] for p in built)
+        print(f"construction (create to first step): {r['construction_s']:.2f} s; "
+              f"peak {r['child_peak_rss_mib']:.0f} MiB\n")
+    if "bytes_per_synapse" in results["jaxsnn"]:
+        print("jaxsnn bytes per synapse:")
+        for k, v in results["jaxsnn"]["bytes_per_synapse"].items():
+            print(f"  {k:32s} {v:8.2f}")
+    if "NEST" in results:
+        j, n = results["jaxsnn"], results["NEST"]
+        print(f"jaxsnn / NEST: construction {j['construction_s'] / n['construction_s']:.2f}, "
+              f"peak memory {j['child_peak_rss_mib'] / n['child_peak_rss_mib']:.2f}")
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump({"args": vars(a), "results": results, "cpus": os.cpu_count()}, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
