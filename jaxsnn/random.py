@@ -12,6 +12,7 @@ hidden state (NEST's ``normal`` caches the second value of each polar-method pai
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import jax
 import jax.numpy as jnp
@@ -31,7 +32,7 @@ class Distribution(Parameter):
     def _eval(self, ctx: Context, key):
         if key is None:
             raise JaxsnnError(f"{ctx.where}: {self!r} needs a random key")
-        return np.asarray(self._draw(key, (ctx.n,), jnp.zeros(0).dtype))
+        return bucketed(self._draw, key, (ctx.n,), jnp.zeros(0).dtype)
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -105,6 +106,31 @@ class uniform_int(Distribution):
 
     def _draw(self, key, shape, dtype):
         return jax.random.randint(key, shape, 0, int(self.max)).astype(dtype)
+
+
+def bucket(n: int) -> int:
+    """The size a draw of ``n`` values is made at: ``n`` rounded up to 2^k or 1.5 · 2^k (at least 1,024), so
+    that the draws of a script share a few compiled programs (at most two per doubling of the size)
+    instead of compiling one per size, for at most half as many values again."""
+    if n <= 1024:
+        return 1024
+    p = 1 << (n - 1).bit_length()  # the power of two >= n
+    return p * 3 // 4 if n <= p * 3 // 4 else p
+
+
+def bucketed(draw, key, shape: tuple, *args) -> np.ndarray:
+    """``draw(key, shape, *args)`` (a ``jax.random`` function, or one applying elementwise operations to one)
+    as a NumPy array, with the same bits, drawn at the flat size :func:`bucket` and cut.
+
+    JAX compiles a random function once per shape: drawing at a few sizes keeps a network's construction
+    from compiling once per ``connect``. The bits are those of ``draw(key, shape)``: with
+    ``jax_threefry_partitionable`` (JAX's default) element i of a draw depends on the key and on i only, so
+    a longer draw begins with the shorter one and a shape is its flat draw reshaped. Without that flag the
+    draw is made at ``shape`` itself."""
+    n = math.prod(shape)
+    if not jax.config.jax_threefry_partitionable or n == 0:
+        return np.asarray(draw(key, shape, *args))
+    return np.asarray(draw(key, (bucket(n),), *args))[:n].reshape(shape)
 
 
 def resolve(value, n: int, name: str, key) -> np.ndarray:
