@@ -27,7 +27,8 @@ GSL_CASES = sorted(p for p in glob.glob(os.path.join(CASES, "*.json"))
                    if json.load(open(p)).get("generator") == "nest_gsl_models.py"
                    and json.load(open(p))["model"] in single_neuron.MODULES)
 FAST = {"cond_exp_strong_input.json", "aeif_cond_alpha_strong_input.json", "mat2_strong_input.json",
-        "amat2_beta_two_runs.json"}
+        "amat2_beta_two_runs.json", "psc_alpha_multi_strong_input.json", "aeif_alpha_multi_strong_input.json",
+        "aeif_beta_multi_strong_input.json"}
 
 
 @pytest.mark.parametrize("path", [pytest.param(p, id=os.path.basename(p)[:-5], marks=() if os.path.basename(p) in FAST

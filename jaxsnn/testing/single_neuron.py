@@ -5,8 +5,9 @@
 For the conductance-based, adaptive, Hodgkin–Huxley models (:mod:`jaxsnn.models.iaf_cond_exp` and the
 others with ``update(p, k, s, ex, inh, I_stim, h=...)``): the case's spike generators and dc generators
 become per-step input arrays exactly as NEST delivers them (an event emitted at grid time t with delay d
-acts in step round(t/h) − 1 + d/h; excitatory and inhibitory sums in arrival order, or one sum for a
-single-channel model; a generator's current of step k acts from step k + 1 on), and one neuron is
+acts in step round(t/h) − 1 + d/h; excitatory and inhibitory sums in arrival order, one sum for a
+single-channel model, or one sum per receptor port for a multi-receptor model (``INPUTS = "ports"``,
+``receptor_type`` 1 … n); a generator's current of step k acts from step k + 1 on), and one neuron is
 advanced with ``lax.scan``, segment by segment, with ``set`` between segments. It prints, per case,
 whether the spikes are NEST's and the largest deviation of every recordable; :func:`replay` returns our
 spikes and traces.
@@ -26,12 +27,45 @@ MODULES = {  # NEST model -> module under jaxsnn.models
     "aeif_cond_alpha": "aeif_cond_alpha", "aeif_cond_exp": "aeif_cond_exp", "aeif_psc_alpha": "aeif_psc_alpha",
     "aeif_psc_exp": "aeif_psc_exp", "aeif_psc_delta": "aeif_psc_delta", "hh_psc_alpha": "hh_psc_alpha",
     "hh_cond_exp_traub": "hh_cond_exp_traub", "mat2_psc_exp": "mat2_psc_exp", "amat2_psc_exp": "amat2_psc_exp",
+    "iaf_psc_alpha_multisynapse": "iaf_psc_alpha_multisynapse",
+    "aeif_cond_alpha_multisynapse": "aeif_cond_alpha_multisynapse",
+    "aeif_cond_beta_multisynapse": "aeif_cond_beta_multisynapse",
 }
 
 
 def _steps(t_ms: float, tps: int) -> int:
     """Time(Time::ms(t)).get_steps(): round to tics (half up), then up to whole steps."""
     return -(-math.floor(t_ms * TICS_PER_MS + 0.5) // tps)
+
+
+def _arrivals(case: dict):
+    """Per step, the (weight × multiplicity, receptor_type) of each event that arrives, in arrival order."""
+    h = case["resolution"]
+    tps = round(h * TICS_PER_MS)
+    n = round(case["t_sim"] / h)
+    arrivals = [[] for _ in range(n)]
+    for inp in case.get("inputs", []):
+        d = _steps(inp["delay"], tps)
+        w = inp.get("weights", [1.0] * len(inp["times"]))
+        m = inp.get("multiplicities", [1] * len(inp["times"]))
+        for t, wi, mi in zip(inp["times"], w, m):
+            k = _steps(t, tps) - 1 + d
+            if k < n:
+                arrivals[k].append(((wi * inp.get("conn_weight", 1.0)) * mi, inp.get("receptor_type", 0)))
+    return arrivals
+
+
+def port_inputs(case: dict, ports: int):
+    """[steps, ports]: the summed event weights of each receptor port 1 … ports (column port − 1), for the
+    multi-receptor models (``INPUTS = "ports"``), in arrival order."""
+    arrivals = _arrivals(case)
+    out = np.zeros((len(arrivals), ports))
+    for k, events in enumerate(arrivals):
+        for s, r in events:
+            if not 1 <= r <= ports:
+                raise ValueError(f"single_neuron: receptor_type {r} for a model with ports 1 … {ports}")
+            out[k, r - 1] += s
+    return out
 
 
 def inputs(case: dict):
@@ -41,17 +75,8 @@ def inputs(case: dict):
     tps = round(h * TICS_PER_MS)
     n = round(case["t_sim"] / h)
     ex, inh, tot, cur = (np.zeros(n) for _ in range(4))
-    arrivals = [[] for _ in range(n)]
-    for inp in case.get("inputs", []):
-        d = _steps(inp["delay"], tps)
-        w = inp.get("weights", [1.0] * len(inp["times"]))
-        m = inp.get("multiplicities", [1] * len(inp["times"]))
-        for t, wi, mi in zip(inp["times"], w, m):
-            k = _steps(t, tps) - 1 + d
-            if k < n:
-                arrivals[k].append((wi * inp.get("conn_weight", 1.0)) * mi)
-    for k, events in enumerate(arrivals):
-        for s in events:  # Python floats: NEST's order and rounding
+    for k, events in enumerate(_arrivals(case)):
+        for s, _ in events:  # Python floats: NEST's order and rounding
             tot[k] += s
             if s > 0:
                 ex[k] += s
@@ -84,9 +109,11 @@ def replay(case: dict, slab=None):
         ex = tot
     p = {k: v[0] for k, v in mod.PARAMETERS.items()}
     p.update({k: v for k, v in case["params"].items() if k in p})
+    if getattr(mod, "INPUTS", "") == "ports":  # one column per receptor port
+        ex = port_inputs(case, mod.ports(p))
     init = mod.initial_state(dict(p, **case["params"])) if hasattr(mod, "initial_state") else {}
-    s = {k: jnp.array([float(case["params"].get(k, init.get(k, p["E_L"] if k == "V_m" else 0.0)))])
-         for k in mod.STATE}
+    s = {k: jnp.array([np.asarray(case["params"].get(k, init.get(k, p["E_L"] if k == "V_m" else 0.0)), float)])
+         for k in mod.STATE}  # [1] per neuron, [1, ports] for a per-port state
     s.update(r=jnp.array([0], jnp.int32), h_int=jnp.array([h]), I_stim=jnp.array([0.0]))
     k0, spikes, out = 0, [], {r: [] for r in case["recordables"]}
     for seg in case["segments"]:
@@ -95,7 +122,7 @@ def replay(case: dict, slab=None):
                 raise ValueError(f"single_neuron: set on {label!r} is not supported")
             p.update(q)
         P = {k: jnp.array([v]) for k, v in p.items()}
-        K = {k: jnp.asarray(np.asarray(v).reshape(1))
+        K = {k: jnp.asarray(np.asarray(v).reshape((1,) + np.shape(v)[1:] if np.ndim(v) > 1 else 1))
              for k, v in mod.host_constants({k: np.array([v]) for k, v in p.items()}, tps).items()}
 
         def body(st, x, P=P, K=K):

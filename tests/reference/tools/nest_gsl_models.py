@@ -98,6 +98,37 @@ def multi_cases(model, seed):
                        note="random spike trains on each receptor port (1-based), one time constant per port")]
 
 
+def multi_extra_cases(model, seed):
+    """Strong input on every port (spikes, adaptation, the integrator's step shrinking), a dc_generator,
+    refractoriness and two Simulate calls with I_e set in between; iaf_psc_alpha_multisynapse also with a
+    port whose tau_syn equals tau_m (NEST's singular propagator) and V_min."""
+    short, params, weights, i_e = MULTI[model]
+    rng = np.random.default_rng(seed)
+    if model == "iaf_psc_alpha_multisynapse":
+        params = {"tau_syn": [10.0, 0.3, 5.0], "t_ref": 3.0, "V_min": -72.5}
+        weights = [300.0, -900.0, 200.0]
+    rec = recordables(model, params)
+    scale = [20, 10, 30] if model == "iaf_psc_alpha_multisynapse" else [300, 100, 400]
+    strong = []
+    for port, w in enumerate(weights, start=1):
+        times = sorted(float(t) for t in np.round(rng.uniform(2.0, 75.0, 4), 1))
+        strong.append(dict(times=times, weights=[w * scale[port - 1] / 10] * len(times), delay=1.0,
+                           receptor_type=port))
+    t_ref = {} if "t_ref" in params else {"t_ref": 2.0}
+    c = [model_case(f"{short}_strong_input", model, dict(params, **t_ref), 80.0, recordables=rec, inputs=strong,
+                    note="few strong events on each port (1-based), refractoriness")]
+    dc = dict(model="dc_generator", params={"amplitude": 1.5 * i_e, "start": 10.0, "stop": 90.0}, weight=1.0,
+              delay=1.0)
+    inputs = [dict(times=[40.0, 41.3, 100.0], weights=[weights[0] * 5, weights[0] * 8, weights[0] * 10], delay=2.0,
+                   receptor_type=1),
+              dict(times=[40.0, 70.2], weights=[weights[1] * 5, weights[1] * 3], delay=1.5, receptor_type=2)]
+    c.append(model_case(f"{short}_dc_two_runs", model, dict(params, t_ref=5.0), 150.0, recordables=rec,
+                        currents=[dc], inputs=inputs,
+                        segments=[dict(t=57.3), dict(t=92.7, set={"neuron": {"I_e": 0.5 * i_e}})],
+                        note="dc_generator from 10 to 90 ms, t_ref 5 ms, two Simulate calls with I_e set in between"))
+    return c
+
+
 def amat2_beta_cases(seed):
     """amat2_psc_exp with its voltage-dependent threshold on (beta != 0; the cases above keep NEST's beta = 0)."""
     rng = np.random.default_rng(seed)
@@ -132,6 +163,8 @@ def all_cases():
     c += amat2_beta_cases(20261407)
     for i, model in enumerate(MULTI):
         c += multi_cases(model, 20261307 + i)
+    for i, model in enumerate(MULTI):
+        c += multi_extra_cases(model, 20261507 + i)
     for case in c:
         case["generator"] = GENERATOR
     return c
