@@ -43,7 +43,9 @@ Guarantees:
   following links and used only if it is a regular file of this user with one name, so a planted
   link or hard link cannot make the writer change a file outside the directory.
 
-Single process only: the arrays are host numpy arrays written by one process.
+Past one process (``jax.distributed``), every process calls ``write`` with the same arrays and one
+checkpoint is written, through Orbax's multi-process save, on a file system all processes share; see
+``_write_together``. Every process may read it.
 """
 
 from __future__ import annotations
@@ -122,40 +124,122 @@ def write(path: str | os.PathLike, arrays: Mapping[str, np.ndarray], meta: Mappi
     Returns the checkpoint's size in bytes (sum of file sizes).
     """
     path = resolve_path(path)
-    if not overwrite and os.path.lexists(path):
-        raise CheckpointExistsError(f"{path}: a checkpoint (or another file) is already there; "
-                                    "pass overwrite=True to replace it")
+    index, count = _processes()
+    if count == 1 and not overwrite and os.path.lexists(path):
+        raise _exists(path)
     record, tree = _prepare(arrays, meta)
+    if count > 1:
+        return _write_together(path, record, tree, overwrite, index)
     staging = None
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=path.parent))
-        new, old = staging / "new", staging / "old"
-        new.mkdir()
-        (new / "meta.json").write_text(json.dumps(record, indent=1), encoding="utf-8")
-        if tree:  # Orbax refuses an empty tree.
-            import orbax.checkpoint as ocp  # on first use: it costs ~30 MiB and 0.5 s to import
-            with ocp.Checkpointer(ocp.StandardCheckpointHandler()) as ckptr:
-                ckptr.save(new / "arrays", args=ocp.args.StandardSave(tree))
-        if os.path.lexists(path):
-            if not overwrite:
-                raise CheckpointExistsError(f"{path}: a checkpoint appeared there while this one was written")
-            os.rename(path, old)
-        try:
-            os.rename(new, path)
-        except BaseException:
-            if os.path.lexists(old):
-                os.rename(old, path)
-            raise
-        return sum(os.path.getsize(os.path.join(d, f)) for d, _, files in os.walk(path) for f in files)
+        staging = _staging(path)
+        size = _commit(path, staging, record, tree, overwrite)
     except CheckpointError:
         raise
     except Exception as exc:  # OSError, tensorstore's ValueError on a full disk, ...
-        raise CheckpointError(f"cannot write checkpoint {path}: {_describe(exc)}; "
-                              f"what was at {path} before is unchanged") from exc
+        raise _failed(path, exc) from exc
     finally:
         if staging is not None:
             shutil.rmtree(staging, ignore_errors=True)
+    return size
+
+
+def _exists(path: Path) -> CheckpointExistsError:
+    return CheckpointExistsError(f"{path}: a checkpoint (or another file) is already there; "
+                                 "pass overwrite=True to replace it")
+
+
+def _failed(path: Path, exc: BaseException) -> CheckpointError:
+    return CheckpointError(f"cannot write checkpoint {path}: {_describe(exc)}; what was at {path} before is unchanged")
+
+
+def _staging(path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=path.parent))
+    (staging / "new").mkdir()
+    return staging
+
+
+def _save_arrays(new: Path, tree: dict) -> None:
+    if tree:  # Orbax refuses an empty tree.
+        import orbax.checkpoint as ocp  # on first use: it costs ~30 MiB and 0.5 s to import
+        with ocp.Checkpointer(ocp.StandardCheckpointHandler()) as ckptr:
+            ckptr.save(new / "arrays", args=ocp.args.StandardSave(tree))
+
+
+def _commit(path: Path, staging: Path, record: dict, tree: dict, overwrite: bool, arrays_saved: bool = False) -> int:
+    """Write the staged checkpoint (its arrays unless already saved) and move it to ``path``; its size."""
+    new, old = staging / "new", staging / "old"
+    (new / "meta.json").write_text(json.dumps(record, indent=1), encoding="utf-8")
+    if not arrays_saved:
+        _save_arrays(new, tree)
+    if os.path.lexists(path):
+        if not overwrite:
+            raise CheckpointExistsError(f"{path}: a checkpoint appeared there while this one was written")
+        os.rename(path, old)
+    try:
+        os.rename(new, path)
+    except BaseException:
+        if os.path.lexists(old):
+            os.rename(old, path)
+        raise
+    return sum(os.path.getsize(os.path.join(d, f)) for d, _, files in os.walk(path) for f in files)
+
+
+def _processes() -> tuple[int, int]:
+    """(this process's index, the number of processes) of the JAX distributed runtime, if JAX is in use."""
+    import sys
+
+    jax = sys.modules.get("jax")
+    return (jax.process_index(), jax.process_count()) if jax is not None else (0, 1)
+
+
+def _from_first(value: np.ndarray) -> np.ndarray:
+    """Process 0's ``value`` (a fixed-shape array), on every process."""
+    from jax.experimental import multihost_utils
+
+    return np.asarray(multihost_utils.broadcast_one_to_all(value))
+
+
+def _write_together(path: Path, record: dict, tree: dict, overwrite: bool, index: int) -> int:
+    """``write`` called by every process of a ``jax.distributed`` run with the same arrays (the same
+    checkpoint): one checkpoint on a file system they share. Process 0 stages it and names the staging
+    directory to the others; all take part in Orbax's multi-process save (which lets process 0 write host
+    arrays); process 0 commits, and tells the others whether it succeeded."""
+    name, problem, staging = np.zeros(256, np.uint8), "", None
+    if index == 0:
+        try:
+            if not overwrite and os.path.lexists(path):
+                raise _exists(path)
+            staging = _staging(path)
+            raw = staging.name.encode()
+            name[:len(raw)] = np.frombuffer(raw, np.uint8)
+        except Exception as exc:
+            problem = str(exc) if isinstance(exc, CheckpointError) else str(_failed(path, exc))
+    name = _from_first(name)
+    if not name.any():
+        raise CheckpointError(problem or f"cannot write checkpoint {path}: process 0 could not start it (see its "
+                              "error)")
+    shared = path.parent / bytes(name[name > 0]).decode()
+    size = np.zeros(2, np.int64)
+    try:
+        _save_arrays(shared / "new", tree)
+        saved = True
+    except Exception as exc:
+        saved, problem = False, str(_failed(path, exc))
+    if index == 0:
+        try:
+            if saved:
+                size[:] = 1, _commit(path, staging, record, tree, overwrite, arrays_saved=True)
+        except Exception as exc:
+            problem = str(exc) if isinstance(exc, CheckpointError) else str(_failed(path, exc))
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    size = _from_first(size)
+    if not size[0]:
+        raise CheckpointError(problem or f"cannot write checkpoint {path}: process 0 could not finish it (see its "
+                              "error); what was there before is unchanged")
+    return int(size[1])
 
 
 def read(path: str | os.PathLike, names: Iterable[str] | None = None
@@ -299,6 +383,10 @@ class CheckpointSeries:
         """Become the directory's only writer (created if missing); :class:`CheckpointLockedError` if taken."""
         if self._lock_fd is not None:
             return self
+        if _processes()[1] > 1:
+            raise CheckpointError(f"{self.directory}: a series of checkpoints has one writing process, and this run "
+                                  f"has {_processes()[1]} (jax.distributed); call jaxsnn.save_checkpoint(path, sim) "
+                                  "from every process instead (one checkpoint each time)")
         try:
             import fcntl
         except ImportError:  # no flock (Windows): no lock

@@ -150,6 +150,17 @@ def _columns(sim, rid) -> dict:
     return {k: np.concatenate([c[k] for c in chunks]) for k in chunks[0]}
 
 
+def _own(sim, cols: dict) -> dict:
+    """The rows of events of this process's neurons (``build(gather=False)``): an event belongs to the
+    neuron it was recorded at, the ``targets`` of a weight event, else the ``senders``."""
+    from .sharding import local_neurons
+
+    nodes = np.asarray(cols["targets" if "targets" in cols else "senders"], np.int64)
+    mine = local_neurons(sim._plan[-1] if sim._plan else None, sim.spec.n_neurons)
+    keep = mine[sim.layout.neuron_of_node[nodes]] if len(nodes) else np.zeros(0, bool)
+    return {k: np.asarray(v)[keep] for k, v in cols.items()}
+
+
 def events(sim, recorder) -> pd.DataFrame:
     """What a recorder gathered, as NEST's ``events`` (the columns are the recorder model's ``events``):
 
@@ -157,6 +168,8 @@ def events(sim, recorder) -> pd.DataFrame:
     - multimeter: ``times``, ``senders`` and one column per recorded quantity (``V_m``, ``I_syn_ex``,
       ``I_syn_in``; long format);
     - weight_recorder: ``times``, ``senders``, ``targets``, ``weights`` (as transmitted).
+
+    Past one process with ``build(gather=False)``: only the events of this process's neurons.
     """
     from ..models import RECORDERS
 
@@ -164,7 +177,8 @@ def events(sim, recorder) -> pd.DataFrame:
     lay = sim.layout
     for r in RECORDERS.values():
         if rid in getattr(lay, r.layout_nodes):
-            return frame(r.events(sim, rid, _columns(sim, rid)))
+            cols = r.events(sim, rid, _columns(sim, rid))
+            return frame(cols if sim.gather else _own(sim, cols))
     known = sorted(i for r in RECORDERS.values() for i in getattr(lay, r.layout_nodes))
     names = list(RECORDERS)
     raise bad_value("recorder", recorder, f"the node id of a {', '.join(names[:-1])} or {names[-1]} {known}")

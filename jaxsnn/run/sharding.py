@@ -17,6 +17,13 @@ presynaptic traces, the counters and the key are the same on every device.
 those, and :func:`merge` turns them back into the global layout, which checkpoints, ``connections()``
 and the recorders see; :func:`jaxsnn.simulate` splits once per call and merges at its end. On a CPU,
 ``XLA_FLAGS=--xla_force_host_platform_device_count=<cores>`` makes each core a device.
+
+Past one process (``jax.distributed.initialize``), ``jax.devices()`` lists every process's devices and
+the split is the same over all of them: each process places its own devices' parts (every process
+holds the same global state between runs), the slices' all-gathers cross processes, and :func:`fetch`
+exchanges the parts where the host needs them (recorders after a chunk, the state at the end of a
+run), so every process ends with the same complete state and records. The bits do not depend on the
+number of processes any more than on the number of devices.
 """
 from __future__ import annotations
 
@@ -64,7 +71,7 @@ def plan(model: Model, params: Params, devices: tuple) -> Plan:
     spec = model.spec
     D, N = len(devices), spec.n_neurons
     n = -(-N // D)
-    top, par = jax.device_get((model, params))
+    top, par = fetch((model, params))
     syn = top.synapses
     # synapses onto device d's neurons, in global order (so by source, then creation, as on one device)
     tgt = syn.out_syn[:, OUT_TARGET]
@@ -80,7 +87,7 @@ def plan(model: Model, params: Params, devices: tuple) -> Plan:
     sg_d = [np.nonzero(top.spike_events.target // n == d)[0] for d in range(D)]
     parts = [_part(spec, top, par, d, n, groups[d], m, pg_d, sg_d) for d in range(D)]
     out_degree = max(int(np.diff(mp.synapses.out_ptr).max(initial=0)) for mp, _ in parts)
-    put = functools.partial(jax.device_put, device=_by_device(devices))
+    put = functools.partial(_place, devices)
     models = tree_map(lambda *xs: put(np.stack(xs)), *[mp for mp, _ in parts])
     models = models.replace(synapses=models.synapses.replace(out_syn=put(out_syn), in_syn=put(in_syn)))
     stacked = tree_map(lambda *xs: put(np.stack(xs)), *[pp for _, pp in parts])
@@ -168,7 +175,7 @@ def _part(spec, top, par, d, n, group, m, pg_d, sg_d):
 def split(spec: Spec, plan: Plan, state: State) -> State:
     """The global ``state`` as per-device states (leading axis: device), each part on its device."""
     D, n = len(plan.devices), plan.n_local
-    st = jax.device_get(state)
+    st = fetch(state)
 
     def by_neuron(a, axis):
         a = np.concatenate([a, np.zeros(a.shape[:axis] + (D * n - a.shape[axis],) + a.shape[axis + 1:], a.dtype)],
@@ -197,7 +204,7 @@ def merge(spec: Spec, plan: Plan, states: State) -> State:
     The weight recorder's buffer is device 0's: merge after the host has taken the records (as
     :func:`jaxsnn.simulate` does)."""
     D, n = len(plan.devices), plan.n_local
-    st = jax.device_get(states)
+    st = fetch(states)
 
     def by_neuron(a, axis):
         a = np.moveaxis(a, 0, axis)
@@ -217,7 +224,7 @@ def merge(spec: Spec, plan: Plan, states: State) -> State:
             post=tree_map(lambda a: by_neuron(a, 0), st.plasticity.post)),
         buffers=first(st.buffers).replace(samples=first(samples).replace(
             values=tuple(v[o, :, np.arange(len(o))].T for v, o in zip(samples.values, plan.mm_owner)))))
-    return jax.device_put(out, plan.devices[0])
+    return jax.device_put(out, home())
 
 
 def advance(spec: Spec, plan: Plan, states: State, n_steps) -> State:
@@ -240,14 +247,19 @@ def _compiled(local: Spec, devices: tuple):
     return engine.jit(run, out_shardings=parts)
 
 
-def recorded(spec: Spec, plan: Plan, states: State, source) -> State:
+def recorded(spec: Spec, plan: Plan, states: State, source, complete: bool = True) -> State:
     """What the host takes from per-device ``states`` after a chunk, as a host state in the global
     layout without neurons, synapses, plasticity and ring: the counters, the overflow flags, the spike
     history and the recorder buffers. Weight events are ordered as one device records them (by slice,
-    sender, step, synapse); ``source`` is ``Synapses.source``."""
-    host = jax.device_get(states.replace(neurons=None, synapses=None, plasticity=None,
-                                         transit=states.transit.replace(ring=None, current=None)))
-    first = lambda tree: tree_map(lambda v: v[0], tree)
+    sender, step, synapse); ``source`` is ``Synapses.source``. ``complete=False``: only what this process's
+    devices recorded (the other devices' parts read as empty), without exchanging anything."""
+    host = fetch(states.replace(neurons=None, synapses=None, plasticity=None,
+                                transit=states.transit.replace(ring=None, current=None)), complete)
+    if not complete:  # every process must see every overflow, to grow the same capacities
+        host = host.replace(overflow=fetch(states.overflow))
+    # what every device holds alike (step, counters): from a device of this process
+    k = 0 if complete else next(d for d, dev in enumerate(plan.devices) if dev.process_index == jax.process_index())
+    first = lambda tree: tree_map(lambda v: v[k], tree)
     history = np.moveaxis(host.transit.spike_history, 0, 1)
     samples, wb = host.buffers.samples, host.buffers.weights
     weights = first(wb)
@@ -278,5 +290,64 @@ def per_device(tree, D: int):
 
 
 def spread(plan: Plan, tree):
-    """``tree`` (arrays with a leading device axis) placed part by part on the plan's devices."""
-    return jax.device_put(tree, _by_device(plan.devices))
+    """``tree`` (arrays with a leading device axis) placed part by part on the plan's devices; past one
+    process, each process places its own devices' parts (``tree`` is the same on every process)."""
+    return _place(plan.devices, tree)
+
+
+def _place(devices, tree):
+    where = _by_device(devices)
+    if where.is_fully_addressable:
+        return jax.device_put(tree, where)
+
+    def place(a):  # without device_put's check that every process passed the same value (a collective)
+        if isinstance(a, jax.Array) and jax.dtypes.issubdtype(a.dtype, jax.dtypes.prng_key):
+            return jax.random.wrap_key_data(place(jax.random.key_data(a)), impl=jax.random.key_impl(a))
+        a = np.asarray(a)
+        return jax.make_array_from_callback(a.shape, where, lambda index: a[index])
+
+    return tree_map(place, tree)
+
+
+def local_neurons(plan: Plan, n_neurons: int) -> np.ndarray:
+    """Which neurons this process's devices hold (all of them without ``plan``)."""
+    if not plan:
+        return np.ones(n_neurons, bool)
+    mine = np.array([d.process_index == jax.process_index() for d in plan.devices])
+    return mine[np.arange(n_neurons) // plan.n_local]
+
+
+def home():
+    """Where an unsplit run keeps its state: the first device of this process."""
+    return jax.local_devices()[0]
+
+
+def fetch(tree, complete: bool = True):
+    """Host copies of the per-device arrays of ``tree``. Within one process, a plain transfer; past one
+    process (``jax.distributed``), each process holds only its own devices' parts, so the parts are
+    exchanged (one all-gather per call) and every process gets the whole; ``complete=False`` keeps only
+    this process's parts and fills the others' with zeros (no exchange)."""
+    leaves, treedef = jax.tree_util.tree_flatten(tree)
+    if all(not isinstance(x, jax.Array) or x.is_fully_addressable for x in leaves):
+        return jax.device_get(tree)
+    keys = [isinstance(x, jax.Array) and jax.dtypes.issubdtype(x.dtype, jax.dtypes.prng_key) for x in leaves]
+    data = [jax.random.key_data(x) if k else x for x, k in zip(leaves, keys)]
+    if complete:
+        from jax.experimental import multihost_utils
+
+        data = multihost_utils.process_allgather(data, tiled=True)
+    else:
+        data = [_local_part(x) for x in data]
+    out = [jax.random.wrap_key_data(np.asarray(a), impl=jax.random.key_impl(x)) if k else np.asarray(a)
+           for a, x, k in zip(data, leaves, keys)]
+    return jax.tree_util.tree_unflatten(treedef, out)
+
+
+def _local_part(x):
+    """A global array as a host array holding this process's shards, zeros elsewhere."""
+    if not isinstance(x, jax.Array) or x.is_fully_addressable:
+        return np.asarray(x)
+    out = np.zeros(x.shape, x.dtype)
+    for s in x.addressable_shards:
+        out[s.index] = np.asarray(s.data)
+    return out

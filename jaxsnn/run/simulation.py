@@ -68,12 +68,13 @@ class Simulation:
     records: dict = dataclasses.field(default_factory=dict)  # recorder node id -> tuple of column dicts
     chunk_steps: int = 10000
     devices: int | None = None  # devices to split the neurons over; None: all of jax.devices()
+    gather: bool = True  # past one process: every process gets every recorder's events (False: its own part)
     # the sharding plan of the last run, valid while params and model are the same objects
     _plan: tuple = dataclasses.field(default=(), repr=False, compare=False)
 
     def tree_flatten(self):
         return (self.model, self.params, self.state), _Host(self.layout, self.records, self.chunk_steps,
-                                                            self.devices, self._plan)
+                                                            self.devices, self.gather, self._plan)
 
     @classmethod
     def tree_unflatten(cls, host, children):
@@ -261,7 +262,7 @@ def _set_poisson(sim, ids, params: dict) -> Simulation:
 
 
 def build(net, *, seed=None, differentiable: bool = False, chunk_steps: int = 10000, devices: int | None = None,
-          surrogate=None, detach_reset: bool | None = None, checkpoint_every: int = 0, dense=None,
+          gather: bool = True, surrogate=None, detach_reset: bool | None = None, checkpoint_every: int = 0, dense=None,
           **capacities) -> Simulation:
     """Compile ``net`` into a :class:`Simulation` at time 0.
 
@@ -269,8 +270,11 @@ def build(net, *, seed=None, differentiable: bool = False, chunk_steps: int = 10
     network's seed). ``differentiable=True`` builds fixed-length loops, whose cost follows the
     capacities instead of the spikes, so that ``jax.grad`` works. ``chunk_steps``: steps per device call
     (recorders are emptied to the host after each); ``devices``: how many devices to split the neurons
-    over (default: all of ``jax.devices()``). ``capacities``: initial ``slice_capacity``,
-    ``record_capacity`` and ``weight_capacity`` (grown by :func:`simulate` when exceeded).
+    over (default: all of ``jax.devices()``, which after ``jax.distributed.initialize`` are every
+    process's: ``docs/distributed.md``); ``gather=False``: past one process, each process's recorders keep
+    only the events of its own neurons (NEST's behaviour under MPI) instead of everyone's.
+    ``capacities``: initial ``slice_capacity``, ``record_capacity`` and ``weight_capacity`` (grown by
+    :func:`simulate` when exceeded).
 
     The differentiable build only (``docs/gradients.md``): ``surrogate``, the spike's pseudo-derivative,
     a name of :data:`jaxsnn.core.surrogate.SURROGATES` or ``(name, scale in 1/mV)`` (default
@@ -284,6 +288,8 @@ def build(net, *, seed=None, differentiable: bool = False, chunk_steps: int = 10
         raise bad_value("chunk_steps", chunk_steps, "a whole number of steps >= 1")
     if not isinstance(differentiable, bool):
         raise bad_value("differentiable", differentiable, "True or False")
+    if not isinstance(gather, bool):
+        raise bad_value("gather", gather, "True (every process gets all events) or False (each its own neurons')")
     diff = _differentiable_options(differentiable, surrogate, detach_reset, checkpoint_every, dense)
     _check_capacities(capacities)
     c = compile_network(net.description(), _seed(net, seed), chunk_steps=int(chunk_steps),
@@ -300,7 +306,8 @@ def build(net, *, seed=None, differentiable: bool = False, chunk_steps: int = 10
         diff.update(dense_blocks=blocks, event_synapses=some_events)
         model = model.replace(spec=dataclasses.replace(model.spec, **diff), dense=tuple(map(jnp.asarray, index)),
                               event_mask=jnp.asarray(event_mask) if event_mask is not None and some_events else None)
-    return Simulation(model, c.params, c.state, c.layout, chunk_steps=int(chunk_steps), devices=devices)
+    return Simulation(model, c.params, c.state, c.layout, chunk_steps=int(chunk_steps), devices=devices,
+                      gather=gather)
 
 
 CAPACITIES = ("slice_capacity", "record_capacity", "weight_capacity")  # the initial sizes build takes
@@ -312,7 +319,7 @@ def _check_capacities(capacities: dict) -> None:
 
     for name, value in capacities.items():
         if name not in CAPACITIES:
-            options = ("seed", "differentiable", "chunk_steps", "devices", "surrogate", "detach_reset",
+            options = ("seed", "differentiable", "chunk_steps", "devices", "gather", "surrogate", "detach_reset",
                        "checkpoint_every", "dense")
             raise unknown_name("build option", name, CAPACITIES + options)
         if value is not None and not (isinstance(value, (int, np.integer)) and not isinstance(value, bool)
@@ -414,7 +421,7 @@ def _run_until_it_fits(sim: Simulation, plan, k: int):
         if plan:
             new = sharding.advance(model.spec, plan, state, jnp.int32(k))
             # to the host in one transfer; slicing device arrays by counts would compile a program per count
-            host = sharding.recorded(model.spec, plan, new, model.synapses.source)
+            host = sharding.recorded(model.spec, plan, new, model.synapses.source, sim.gather)
         else:
             new = engine.advance_jit(model, sim.params, state, jnp.int32(k))
             host = jax.device_get(new.replace(neurons=None, synapses=None, plasticity=None,
