@@ -25,10 +25,10 @@ from jaxsnn.testing import single_neuron  # noqa: E402
 CASES = os.path.join(os.path.dirname(__file__), "reference", "nest_cases")
 GSL_CASES = sorted(p for p in glob.glob(os.path.join(CASES, "*.json"))
                    if json.load(open(p)).get("generator") == "nest_gsl_models.py"
-                   and json.load(open(p))["model"] in single_neuron.MODULES)
+                   and json.load(open(p))["kind"] == "model" and json.load(open(p))["model"] in single_neuron.MODULES)
 FAST = {"cond_exp_strong_input.json", "aeif_cond_alpha_strong_input.json", "mat2_strong_input.json",
         "amat2_beta_two_runs.json", "psc_alpha_multi_strong_input.json", "aeif_alpha_multi_strong_input.json",
-        "aeif_beta_multi_strong_input.json"}
+        "aeif_beta_multi_strong_input.json", "gif_psc_replay_drive.json", "gif_cond_certain_escape.json"}
 
 
 @pytest.mark.parametrize("path", [pytest.param(p, id=os.path.basename(p)[:-5], marks=() if os.path.basename(p) in FAST
@@ -36,7 +36,9 @@ FAST = {"cond_exp_strong_input.json", "aeif_cond_alpha_strong_input.json", "mat2
 def test_case_matches_nest(path):
     with open(path) as f:
         case = json.load(f)
-    dev = single_neuron.deviations(case, *single_neuron.replay(case))
+    # stochastic models (gif_*): NEST's spikes replayed through the draws where the case says so
+    draws = single_neuron.replayed_draws(case) if case.get("replay_spikes") else None
+    dev = single_neuron.deviations(case, *single_neuron.replay(case, draws=draws))
     assert dev.pop("spikes_equal"), "spike times differ from NEST's"
     assert dev.pop("V_m") <= 1e-6
     for name, d in dev.items():

@@ -29,7 +29,8 @@ MODULES = {  # NEST model -> module under jaxsnn.models
     "hh_cond_exp_traub": "hh_cond_exp_traub", "mat2_psc_exp": "mat2_psc_exp", "amat2_psc_exp": "amat2_psc_exp",
     "iaf_psc_alpha_multisynapse": "iaf_psc_alpha_multisynapse",
     "aeif_cond_alpha_multisynapse": "aeif_cond_alpha_multisynapse",
-    "aeif_cond_beta_multisynapse": "aeif_cond_beta_multisynapse",
+    "aeif_cond_beta_multisynapse": "aeif_cond_beta_multisynapse", "gif_psc_exp": "gif_psc_exp",
+    "gif_cond_exp": "gif_cond_exp",
 }
 
 
@@ -94,8 +95,19 @@ def inputs(case: dict):
     return ex, inh, tot, cur
 
 
-def replay(case: dict, slab=None):
-    """Our (spike times, {recordable: trace}) for ``case``, in float64."""
+def replayed_draws(case: dict) -> np.ndarray:
+    """Uniform draws that make a stochastic model spike exactly in the steps where NEST's did: 0 there (any
+    probability > 0 spikes), 1 elsewhere (no probability ≤ 1 does)."""
+    h = case["resolution"]
+    u = np.ones(round(case["t_sim"] / h))
+    for t in case["expected"]["spike_times"]:
+        u[round(t / h) - 1] = 0.0
+    return u
+
+
+def replay(case: dict, slab=None, draws=None):
+    """Our (spike times, {recordable: trace}) for ``case``, in float64. ``draws``: for a model with
+    stochastic spiking (``STOCHASTIC``), the uniform draw of every step (else the model draws its own)."""
     import jax
 
     jax.config.update("jax_enable_x64", True)
@@ -126,13 +138,16 @@ def replay(case: dict, slab=None):
              for k, v in mod.host_constants({k: np.array([v]) for k, v in p.items()}, tps).items()}
 
         def body(st, x, P=P, K=K):
-            st, spk = mod.update(P, K, st, *(v[None] for v in x), h=h, slab=slab)
+            kw = {} if draws is None else {"u": x[3][None]}
+            st, spk = mod.update(P, K, st, *(v[None] for v in x[:3]), h=h, slab=slab, **kw)
             return st, (spk > 0, mod.record(P, st, h))
 
         ns = round(seg["t"] / h)
         sl = slice(k0, k0 + ns)
-        s, (spk, rec) = jax.jit(lambda st, xs: jax.lax.scan(body, st, xs))(
-            s, (jnp.asarray(ex[sl]), jnp.asarray(inh[sl]), jnp.asarray(cur[sl])))
+        xs = (jnp.asarray(ex[sl]), jnp.asarray(inh[sl]), jnp.asarray(cur[sl]))
+        if draws is not None:
+            xs += (jnp.asarray(draws[sl], float),)
+        s, (spk, rec) = jax.jit(lambda st, xs: jax.lax.scan(body, st, xs))(s, xs)
         spikes += [round(0.001 * ((k0 + k + 1) * tps), 6) for k in np.nonzero(np.asarray(spk)[:, 0])[0]]
         for r in out:
             out[r] += np.asarray(rec[r])[:, 0].tolist()
@@ -156,7 +171,7 @@ def main(paths) -> int:
     for path in paths:
         with open(path) as f:
             case = json.load(f)
-        dev = deviations(case, *replay(case))
+        dev = deviations(case, *replay(case, draws=replayed_draws(case) if case.get("replay_spikes") else None))
         ok = dev["spikes_equal"] and all(v <= 1e-6 for k, v in dev.items() if k != "spikes_equal")
         bad += not ok
         print(("PASS " if ok else "FAIL ") + path + "  " + ", ".join(f"{k}: {v:.2g}" if k != "spikes_equal"

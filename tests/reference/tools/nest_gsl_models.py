@@ -129,6 +129,66 @@ def multi_extra_cases(model, seed):
     return c
 
 
+GIF = {  # model: (short name, excitatory weight, inhibitory weight)
+    "gif_psc_exp": ("gif_psc", 40.0, -80.0),
+    "gif_cond_exp": ("gif_cond", 2.0, -4.0),
+}
+GIF_ADAPT = {"tau_sfa": [20.0, 200.0], "q_sfa": [2.0, 0.5], "tau_stc": [10.0, 100.0], "q_stc": [8.0, 2.0]}
+
+
+def gif_cases(model, seed):
+    """Stochastic spiking: NEST's spikes (its own generator, seed 1) with every recordable, to be replayed;
+    and an escape rate so high that every free step spikes (p = 1 exactly), where spikes are deterministic."""
+    short, w_ex, w_in = GIF[model]
+    rng = np.random.default_rng(seed)
+    rec = recordables(model, {})
+    ex = poisson_grid_times(rng, 1500.0, 1.0, 295.0, 0.1)
+    inh = poisson_grid_times(rng, 500.0, 1.0, 295.0, 0.1)
+    dc = dict(model="dc_generator", params={"amplitude": 40.0, "start": 100.0, "stop": 200.0}, weight=1.0,
+              delay=1.0)
+    params = dict(GIF_ADAPT, Delta_V=1.5, lambda_0=400.0, I_e=150.0, t_ref=2.0)
+    replay = model_case(f"{short}_replay_drive", model, params, 300.0, recordables=rec, currents=[dc], inputs=[
+            dict(times=ex, weights=[w_ex] * len(ex), delay=1.0),
+            dict(times=inh, weights=[w_in] * len(inh), delay=1.5)],
+            segments=[dict(t=137.4), dict(t=162.6, set={"neuron": {"I_e": 130.0}})],
+            note="stochastic spiking (NEST's generator, its default rng_seed): spike times to be replayed; adaptation "
+                 "(two sfa and two stc elements), random input, a dc_generator, two Simulate calls")
+    replay["replay_spikes"] = True  # replay: draw u = 0 in the steps NEST spiked, 1 in the others
+    return [
+        replay,
+        model_case(f"{short}_certain_escape", model, dict(GIF_ADAPT, Delta_V=50.0, lambda_0=1e9, t_ref=3.0,
+                                                          I_e=50.0), 120.0, recordables=rec,
+                   inputs=[dict(times=[10.0, 10.0, 30.0, 55.5, 80.0], weights=[w_ex * 10, w_in * 5, w_ex * 20,
+                                                                               w_in * 20, w_ex * 5], delay=1.0)],
+                   segments=[dict(t=61.3), dict(t=58.7, set={"neuron": {"I_e": 20.0}})],
+                   note="lambda_0 1e9/s, Delta_V 50 mV: p = -expm1(-lambda h) is 1.0 in every free step, so "
+                        "the neuron spikes whenever it is not refractory, whatever the draws"),
+    ]
+
+
+def gif_rate_case(model, seed):
+    """n unconnected neurons with constant input: every neuron's spike count (NEST's generator, rng_seed)."""
+    short = GIF[model][0]
+    n, t_sim = (400, 1000.0) if model == "gif_psc_exp" else (200, 500.0)
+    params = dict(GIF_ADAPT, Delta_V=1.0, lambda_0=50.0, I_e=150.0, t_ref=2.0)
+    return dict(kind="gif_rate", generator=GENERATOR, name=f"{short}_rate", model=model, n=n, resolution=0.1,
+                t_sim=t_sim, params=params, rng_seed=seed,
+                note="spike counts of n independent neurons under constant input, for a statistical comparison")
+
+
+def run_gif_rate(case):
+    nest.ResetKernel()
+    nest.resolution = case["resolution"]
+    nest.rng_seed = case["rng_seed"]
+    pop = nest.Create(case["model"], case["n"], params=case["params"])
+    sr = nest.Create("spike_recorder")
+    nest.Connect(pop, sr)
+    nest.Simulate(case["t_sim"])
+    ev = sr.get("events")
+    counts = np.bincount(np.asarray(ev["senders"]) - pop[0].global_id, minlength=case["n"])
+    return dict(counts=[int(c) for c in counts])
+
+
 def amat2_beta_cases(seed):
     """amat2_psc_exp with its voltage-dependent threshold on (beta != 0; the cases above keep NEST's beta = 0)."""
     rng = np.random.default_rng(seed)
@@ -161,6 +221,9 @@ def all_cases():
     for i, model in enumerate(MODELS):
         c += cases_for(model, 20261207 + i)
     c += amat2_beta_cases(20261407)
+    for i, model in enumerate(GIF):
+        c += gif_cases(model, 20261607 + i)
+        c.append(gif_rate_case(model, 7 + i))
     for i, model in enumerate(MULTI):
         c += multi_cases(model, 20261307 + i)
     for i, model in enumerate(MULTI):
@@ -175,12 +238,13 @@ def write(outdir, only=None):
     for case in all_cases():
         if only and case["model"] not in only:
             continue
-        case["expected"] = run_model(case)
+        case["expected"] = run_gif_rate(case) if case["kind"] == "gif_rate" else run_model(case)
         path = os.path.join(outdir, f"{case['name']}.json")
         with open(path, "w") as f:
             json.dump(case, f, separators=(",", ":"))
             f.write("\n")
-        print(f"{os.path.getsize(path) / 1e3:8.1f} kB  {len(case['expected']['spike_times']):4d} spikes  {path}")
+        spikes = sum(case['expected']['counts']) if case['kind'] == 'gif_rate' else len(case['expected']['spike_times'])
+        print(f"{os.path.getsize(path) / 1e3:8.1f} kB  {spikes:4d} spikes  {path}")
 
 
 def check(paths):
@@ -193,7 +257,8 @@ def check(paths):
             case = json.load(f)
         if case.get("generator") != GENERATOR:
             continue
-        same = json.loads(json.dumps(run_model(case))) == case["expected"]
+        same = json.loads(json.dumps(run_gif_rate(case) if case["kind"] == "gif_rate" else run_model(case))) \
+            == case["expected"]
         bad += not same
         print(("ok      " if same else "DIFFERS ") + path)
     print(f"{bad} case(s) differ")
