@@ -127,9 +127,10 @@ def where_bytes(net, sim, M):
     import numpy as np
 
     conns = [c for c in net._conns if len(c.source)]
-    host_desc = sum(a.nbytes for c in conns for a in (c.source, c.target, c.weight, c.delay)
+    held = lambda a: a.itemsize if a.ndim == 1 and len(a) > 1 and a.strides[0] == 0 else a.nbytes  # views of one
+    host_desc = sum(held(a) for c in conns for a in (c.source, c.target, c.weight, c.delay)
                     + tuple(v for v in c.extra.values() if isinstance(v, np.ndarray)))
-    layout = sum(v.nbytes for v in vars(sim.layout).values() if isinstance(v, np.ndarray)) + sum(
+    layout = sum(held(v) for v in vars(sim.layout).values() if isinstance(v, np.ndarray)) + sum(
         v.nbytes for v in sim.layout.device_connections.values())
     plan = sim._plan[-1] if sim._plan else None
     plan_host = (plan.synapse_of_slot.nbytes + plan.slot_of_synapse.nbytes) if plan else 0

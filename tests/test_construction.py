@@ -68,3 +68,44 @@ def test_connect_compiles_nothing_new_for_other_sizes_in_a_bucket(rule, key, siz
     finally:
         Compiles.on = False
     assert Compiles.count == 0
+
+
+@pytest.mark.parametrize("N, M", [(1, 0), (1, 5), (7, 1000), (300, 20000)])
+def test_order_by_source_is_the_stable_order(N, M):
+    from jaxsnn.build.lower import by_source
+
+    src = np.random.default_rng(N + M).integers(0, N, M).astype(np.int32)
+    order, counts = by_source(src, N)
+    assert order.dtype == np.int32
+    assert np.array_equal(order, np.argsort(src, kind="stable"))
+    assert np.array_equal(counts, np.bincount(src, minlength=N))
+
+
+def test_lowered_arrays_are_the_device_buffers_on_a_cpu():
+    from jaxsnn.build.lower import aligned, to_device
+
+    a = aligned((1000, 4), np.int32)
+    a[:] = np.arange(4000).reshape(1000, 4)
+    d = to_device(a)
+    assert np.array_equal(np.asarray(d), a)
+    if jax.default_backend() == "cpu":  # no second copy of the synapse tables
+        assert np.asarray(d).ctypes.data == a.ctypes.data
+
+
+def held(a):
+    """Bytes ``a`` holds: a broadcast view of one value holds one."""
+    return a.itemsize if a.ndim == 1 and len(a) > 1 and a.strides[0] == 0 else a.nbytes
+
+
+def test_a_connection_costs_the_description_its_two_ids_when_weight_and_delay_are_shared():
+    net = jaxsnn.Network()
+    a = net.create("iaf_psc_delta", 100)
+    net.connect(a, a, {"rule": "fixed_indegree", "indegree": 20}, {"weight": 0.5, "delay": 1.5})
+    net.connect(a, a, {"rule": "fixed_indegree", "indegree": 10}, {"weight": jaxsnn.random.normal(0.0, 1.0)})
+    shared, drawn = net.description().connections
+    assert sum(held(x) for x in (shared.source, shared.target, shared.weight, shared.delay)) <= 8 * 2000 + 16
+    assert held(drawn.weight) == 8 * 1000 and held(drawn.delay) <= 8
+    sim = net.build()
+    c = sim.connections()  # the values as given, per connection
+    assert len(c) == 3000 and (c.weight[c.delay == 1.5] == 0.5).all() and (c.delay[c.weight != 0.5] == 1.0).all()
+    assert held(sim.layout.synapse_recorder) <= 4  # no weight recorder: one -1 for all

@@ -105,8 +105,8 @@ def _fixed_total_number(spec, sources, targets, key):
         raise JaxsnnError("fixed_total_number with allow_multapses=False is not implemented (as in NEST).")
     if n and ns * nt == 0:
         raise JaxsnnError("fixed_total_number: no sources or no targets to connect.")
-    src = np.zeros(n, np.int64)
-    tgt = np.zeros(n, np.int64)
+    src = np.zeros(n, sources.dtype)
+    tgt = np.zeros(n, targets.dtype)
     todo = np.arange(n)
     for rnd in range(10_000):
         if not len(todo):
@@ -179,7 +179,7 @@ def _draw_rows(key, owners, pool, k, auto, multi):
     if k and n == 0:
         raise JaxsnnError("cannot draw connections from an empty population.")
     # a writable copy: np.asarray of a JAX int64 array (x64) is read-only, and redraws write into it
-    idx = np.array(bucketed(jax.random.randint, key, (len(owners), k), 0, max(n, 1)), dtype=np.int64, copy=True)
+    idx = np.array(bucketed(jax.random.randint, key, (len(owners), k), 0, max(n, 1)), dtype=np.int32, copy=True)
     if not auto and k > n - np.isin(owners, pool).any() and not multi:
         raise JaxsnnError(f"cannot draw {k} distinct partners without autapses from {n} nodes.")
     for rnd in range(1, 100_000):

@@ -377,7 +377,8 @@ class Network:
                                   f"sources and {len(tgt_ids)} targets.")
             s, t = src_ids, tgt_ids
         else:
-            s, t = rules.pairs(spec, src_ids, tgt_ids, jax.random.fold_in(key, 0))
+            ids = np.int32 if self._n_nodes < 2**31 else np.int64  # half the memory of a connection's ids
+            s, t = rules.pairs(spec, src_ids.astype(ids), tgt_ids.astype(ids), jax.random.fold_in(key, 0))
         if recorder:
             self._record(s, t, recorder)
             self._conns.append(Connections(s, t, recorder.name, np.zeros(len(s)), np.zeros(len(s), np.int64), {}))
@@ -461,8 +462,10 @@ class Network:
             if isinstance(v, Parameter):
                 arr = v.evaluate(self._parameter_context(n, jax.random.fold_in(key, i), label, s, t))
             else:
-                arr = jrandom.resolve(checks.floats(label, v), n, label, None)
-            checks.finite(label, arr)
+                arr = checks.floats(label, v)
+                # one value for all: a read-only view of it (the description holds 8 bytes, not 8 per connection)
+                arr = np.broadcast_to(arr, (n,)) if arr.ndim == 0 else jrandom.resolve(arr, n, label, None)
+            checks.finite(label, arr[:1] if _constant(arr) else arr)
             values[pname] = arr
         delay = delay_steps(values.pop("delay"), self._resolution, self._tics_per_step, where)
         weight = values.pop("weight")
@@ -572,6 +575,8 @@ def delay_steps(delay_ms: np.ndarray, h: float, tics_per_step: int, where: str) 
     ``floor(d · steps_per_ms + 0.5)`` straight from ms, not through tics: 0.64999999 ms at h = 0.1 is 6
     steps); below one step, or beyond ``checks.MAX_DELAY_STEPS`` (the input ring and step arithmetic are
     int32), is an error."""
+    if _constant(delay_ms):  # one delay for all (a broadcast view): rounded once
+        return np.broadcast_to(delay_steps(delay_ms[:1], h, tics_per_step, where), delay_ms.shape)
     steps_per_ms = 1 / (tics_per_step / 1000.0)  # NEST's Range::STEPS_PER_MS
     steps = np.floor(np.asarray(delay_ms, np.float64) * steps_per_ms + 0.5)
     checks.first_bad(f"{where}: delay", np.asarray(delay_ms), steps < 1,
@@ -580,6 +585,11 @@ def delay_steps(delay_ms: np.ndarray, h: float, tics_per_step: int, where: str) 
                      f"a delay of at most {checks.MAX_DELAY_STEPS} steps ({checks.MAX_DELAY_STEPS * h:.6g} ms; the "
                      "input ring holds the longest delay and is indexed in int32)")
     return steps.astype(np.int64)
+
+
+def _constant(a) -> bool:
+    """Whether ``a`` is one value seen many times: a 1-d view with stride 0 (``np.broadcast_to``)."""
+    return isinstance(a, np.ndarray) and a.ndim == 1 and len(a) > 1 and a.strides[0] == 0
 
 
 # NEST's checks of iaf_psc_exp and iaf_psc_alpha, in NEST's order, with NEST's messages
