@@ -87,7 +87,7 @@ def main():
         out["simulate_s"] = time.perf_counter() - ts
         out["ensemble"] = a.ensemble
         out["overflow"] = np.asarray(res.overflow).tolist()
-        out["V_m_differs"] = len({r.tobytes() for r in np.asarray(res.neurons.V_rel)}) == a.ensemble
+        out["V_m_differs"] = len({r.tobytes() for r in np.asarray(res.neurons["iaf_psc_delta"]["V_rel"])}) == a.ensemble
     else:
         first = 0
         if not a.stats:  # (--stats: windows from t = 0)

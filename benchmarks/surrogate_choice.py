@@ -44,7 +44,8 @@ def network(seed=1):
 
 def rate_fn(sim):
     def rate(dI, key):
-        p = sim.params.replace(neurons=sim.params.neurons.replace(I_e=sim.params.neurons.I_e + dI))
+        nrn = sim.params.neurons
+        p = sim.params.replace(neurons=nrn.updated("iaf_psc_delta", I_e=nrn["iaf_psc_delta"]["I_e"] + dI))
         st = sim.state.replace(key=key)
         n_slices = T_STEPS // sim.spec.slice_steps
         _, counts = jaxsnn.scan(sim.model, p, st, n_slices, observe=lambda s: s.spikes.sum())

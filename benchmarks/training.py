@@ -166,7 +166,8 @@ def jaxsnn_forward_fn(sim, pops, n_steps, max_rate, h=1.0, data_inputs=False):
             inputs = None
             params = sim.params.replace(poisson=sim.params.poisson.replace(rate=pixels * max_rate))
             st = st.replace(key=key)
-        _, V = jaxsnn.scan(sim.model, params, st, n_slices, observe=lambda s: s.neurons.V_rel[out_idx],
+        V_rel = obs.by_neuron(sim.spec, "V_rel")
+        _, V = jaxsnn.scan(sim.model, params, st, n_slices, observe=lambda s: V_rel(s)[out_idx],
                            inputs=inputs)
         return obs.V_max(V)
 

@@ -24,17 +24,34 @@ from .errors import bad_value
 
 def spike_counts(state):
     """Spikes of each neuron in the slice just advanced ([neurons]; ``observe`` for :func:`jaxsnn.scan`)."""
-    return jnp.sum(state.spikes, axis=0, dtype=state.neurons.V_rel.dtype)
+    return jnp.sum(state.spikes, axis=0, dtype=state.transit.ring.dtype)
 
 
 def spikes(state):
     """Spikes of each step of the slice just advanced ([slice_steps, neurons], float)."""
-    return state.spikes.astype(state.neurons.V_rel.dtype)
+    return state.spikes.astype(state.transit.ring.dtype)
 
 
-def V_rel(state):
-    """V_m − E_L (mV) of every neuron at the end of the slice (add ``params.neurons.E_L`` for V_m)."""
-    return state.neurons.V_rel
+def by_neuron(spec, name: str):
+    """``observe`` for :func:`jaxsnn.scan`: the state variable ``name`` of every neuron, in neuron order
+    ([N]; 0 where a neuron's model has no such variable), e.g. ``by_neuron(sim.spec, "V_rel")``."""
+    runs = sorted((a, i, n) for i, rs in enumerate(spec.neuron_runs) for a, n in rs)
+
+    def observe(state):
+        pieces, at = [], [0] * len(spec.neuron_models)
+        for _, i, n in runs:
+            v = state.neurons.models[spec.neuron_models[i].name].get(name)
+            pieces.append(jnp.zeros(n, state.transit.ring.dtype) if v is None else v[at[i]:at[i] + n])
+            at[i] += n
+        return jnp.concatenate(pieces) if pieces else jnp.zeros(0, state.transit.ring.dtype)
+
+    return observe
+
+
+def V_rel(model: str):
+    """``observe`` for :func:`jaxsnn.scan`: V_m − E_L (mV) of the neurons of an iaf ``model`` (e.g.
+    ``"iaf_psc_delta"``) at the end of each slice (add ``params.neurons[model]["E_L"]`` for V_m)."""
+    return lambda state: state.neurons.models[model]["V_rel"]
 
 
 def run(model, params, state, n_slices: int, observe=spike_counts):

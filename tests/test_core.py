@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 import jaxsnn
-from jaxsnn.build.lower import NEURON_PARAMS
 from tests.networks import outcome, small_network
 
 
@@ -58,13 +57,14 @@ def test_params_are_floats_and_grad_covers_all_of_them():
     assert all(jnp.issubdtype(x.dtype, jnp.floating) for x in jax.tree_util.tree_leaves(d.params))
 
     def loss(p):
-        return jaxsnn.advance(d.model, p, d.state, 50).neurons.V_rel.mean()
+        return jaxsnn.advance(d.model, p, d.state, 50).neurons["iaf_psc_delta"]["V_rel"].mean()
 
     g = jax.grad(loss)(d.params)
     assert jax.tree_util.tree_structure(g) == jax.tree_util.tree_structure(d.params)
-    assert float(jnp.abs(g.neurons.I_e).sum()) > 0 and float(jnp.abs(g.neurons.tau_m).sum()) > 0
+    assert float(jnp.abs(g.neurons["iaf_psc_delta"]["I_e"]).sum()) > 0 and float(jnp.abs(g.neurons["iaf_psc_delta"]["tau_m"]).sum()) > 0
 
 
+NEURON_PARAMS = ("E_L", "C_m", "tau_m", "t_ref", "V_th", "V_reset", "I_e", "V_min", "tau_minus")
 CHANGES = {"E_L": -65.0, "C_m": 200.0, "tau_m": 15.0, "t_ref": 3.0, "V_th": -52.0, "V_reset": -60.0,
            "I_e": 150.0, "V_min": -70.0, "tau_minus": 30.0}
 DRIVE = {"I_e": 100.0}  # C_m acts through I_e only
@@ -77,7 +77,10 @@ def test_each_neuron_parameter_drives_the_run_as_if_built_with_it(name, x64):
     base, sr, mm = small_network(neuron_params=DRIVE)
     built, _, _ = small_network(neuron_params={**DRIVE, name: CHANGES[name]})
     p = base.params.neurons
-    changed = base.replace(params=base.params.replace(neurons=p.replace(**{name: jnp.full_like(p.E_L, CHANGES[name])})))
+    changed = p.updated("iaf_psc_delta", **{name: jnp.full_like(p["iaf_psc_delta"]["E_L"], CHANGES[name])})
+    if name == "tau_minus":
+        changed = p.replace(tau_minus=jnp.full_like(p.tau_minus, CHANGES[name]))
+    changed = base.replace(params=base.params.replace(neurons=changed))
     if name == "E_L":  # V_m is what was drawn: keep it (NEST keeps V_m when E_L changes), as sim.set does
         changed = base.set(base.layout.node_of_neuron, {"E_L": CHANGES[name]})
     a = jaxsnn.simulate(base, 100.0)
@@ -95,7 +98,8 @@ def test_each_neuron_parameter_drives_the_run_as_if_built_with_it(name, x64):
 def test_shorter_t_ref_than_built_is_an_error_not_lost_spikes():
     sim, _, _ = small_network()
     p = sim.params.neurons
-    short = sim.replace(params=sim.params.replace(neurons=p.replace(t_ref=p.t_ref * 0.25)))
+    short = sim.replace(params=sim.params.replace(neurons=p.updated("iaf_psc_delta",
+                                                                    t_ref=p["iaf_psc_delta"]["t_ref"] * 0.25)))
     with pytest.raises(jaxsnn.JaxsnnError, match="t_ref is shorter"):
         jaxsnn.simulate(short, 10.0)
 

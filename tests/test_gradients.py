@@ -34,8 +34,8 @@ def recurrent(n=100, rate=3000.0, seed=1, stdp=False, indegree=10, w=0.5, mu=1.0
     return net
 
 
-def with_neurons(params, **kw):
-    return params.replace(neurons=params.neurons.replace(**kw))
+def with_neurons(params, model="iaf_psc_delta", **kw):
+    return params.replace(neurons=params.neurons.updated(model, **kw))
 
 
 def mean_rate(sim, n_slices):
@@ -73,7 +73,7 @@ def test_grad_of_membrane_potential_wrt_weight_is_the_analytic_kernel(x64):
     n = 50  # 5 ms: the input arrives at 1.1 ms and decays with tau_m = 10 ms
 
     def V_b(weight):
-        return jaxsnn.advance(sim.model, sim.params, sim.state.with_weights(weight), n).neurons.V_rel[1]
+        return jaxsnn.advance(sim.model, sim.params, sim.state.with_weights(weight), n).neurons["iaf_psc_delta"]["V_rel"][1]
 
     w = sim.state.weights
     g = jax.grad(V_b)(w)
@@ -90,14 +90,14 @@ def test_grad_of_subthreshold_V_wrt_tau_m_and_I_e_is_analytic(x64):
     n, t = 30, 3.0
 
     def V(p):
-        return jaxsnn.advance(sim.model, p, sim.state, n).neurons.V_rel[0]
+        return jaxsnn.advance(sim.model, p, sim.state, n).neurons["iaf_psc_delta"]["V_rel"][0]
 
     g = jax.grad(V)(sim.params)
     tau, C, I = 10.0, 250.0, 100.0
     dV_dtau = I / C * (1 - math.exp(-t / tau)) - I / C * tau * math.exp(-t / tau) * t / tau ** 2
-    np.testing.assert_allclose(float(g.neurons.tau_m[0]), dV_dtau, rtol=1e-9)
-    np.testing.assert_allclose(float(g.neurons.I_e[0]), tau / C * (1 - math.exp(-t / tau)), rtol=1e-9)
-    np.testing.assert_allclose(float(g.neurons.C_m[0]), -I * tau / C ** 2 * (1 - math.exp(-t / tau)), rtol=1e-9)
+    np.testing.assert_allclose(float(g.neurons["iaf_psc_delta"]["tau_m"][0]), dV_dtau, rtol=1e-9)
+    np.testing.assert_allclose(float(g.neurons["iaf_psc_delta"]["I_e"][0]), tau / C * (1 - math.exp(-t / tau)), rtol=1e-9)
+    np.testing.assert_allclose(float(g.neurons["iaf_psc_delta"]["C_m"][0]), -I * tau / C ** 2 * (1 - math.exp(-t / tau)), rtol=1e-9)
 
 
 @pytest.mark.parametrize("model,stdp", [("iaf_psc_delta", False), pytest.param("iaf_psc_delta", True, marks=pytest.mark.slow),
@@ -111,7 +111,7 @@ def test_differentiable_forward_pass_has_the_event_driven_bits(x64, model, stdp)
     assert int(np.sum(a.transit.spike_history)) > 20  # the network spikes
     assert b.transit.spike_history.dtype == np.float64 and set(np.unique(b.transit.spike_history)) <= {0.0, 1.0}
     np.testing.assert_array_equal(np.asarray(b.transit.spike_history) > 0, np.asarray(a.transit.spike_history))
-    np.testing.assert_array_equal(np.asarray(b.neurons.V_rel), np.asarray(a.neurons.V_rel))  # same bits
+    np.testing.assert_array_equal(np.asarray(b.neurons[model]["V_rel"]), np.asarray(a.neurons[model]["V_rel"]))  # same bits
     np.testing.assert_array_equal(np.asarray(b.synapses.weight), np.asarray(a.synapses.weight))
     np.testing.assert_array_equal(np.asarray(b.plasticity.pre.Kplus), np.asarray(a.plasticity.pre.Kplus))
     jaxsnn.check(b)
@@ -140,7 +140,7 @@ def test_spikes_carry_gradient_in_a_two_neuron_chain(x64, model):
     n_slices = 1000  # 100 ms
 
     def rate_b(I_a, sim):
-        p = with_neurons(sim.params, I_e=sim.params.neurons.I_e.at[0].set(I_a))
+        p = with_neurons(sim.params, model, I_e=sim.params.neurons[model]["I_e"].at[0].set(I_a))
         _, counts = jaxsnn.scan(sim.model, p, sim.state, n_slices, observe=obs.spike_counts)
         return obs.rates(counts, sim.spec)[1]
 
@@ -164,14 +164,14 @@ def test_reset_through_the_spike_or_detached(x64):
     y = {}
     for detach in (False, True):
         sim = net.build(differentiable=True, detach_reset=detach)
-        V = lambda p, sim=sim: jaxsnn.advance(sim.model, p, sim.state, 150).neurons.V_rel[0]
+        V = lambda p, sim=sim: jaxsnn.advance(sim.model, p, sim.state, 150).neurons["iaf_psc_delta"]["V_rel"][0]
         y[detach] = jax.grad(V)(sim.params)
     # a spike at ~8 ms; detached, d V / d V_reset is the decay since the end of refractoriness, as without
     # any surrogate; through the spike the threshold's pseudo-derivative adds a term
     exact = net.build(differentiable=True, surrogate="none")
-    g0 = jax.grad(lambda p: jaxsnn.advance(exact.model, p, exact.state, 150).neurons.V_rel[0])(exact.params)
-    assert float(y[True].neurons.V_reset[0]) == pytest.approx(float(g0.neurons.V_reset[0]), rel=1e-12)
-    assert float(y[False].neurons.I_e[0]) != pytest.approx(float(y[True].neurons.I_e[0]), rel=1e-3)
+    g0 = jax.grad(lambda p: jaxsnn.advance(exact.model, p, exact.state, 150).neurons["iaf_psc_delta"]["V_rel"][0])(exact.params)
+    assert float(y[True].neurons["iaf_psc_delta"]["V_reset"][0]) == pytest.approx(float(g0.neurons["iaf_psc_delta"]["V_reset"][0]), rel=1e-12)
+    assert float(y[False].neurons["iaf_psc_delta"]["I_e"][0]) != pytest.approx(float(y[True].neurons["iaf_psc_delta"]["I_e"][0]), rel=1e-3)
 
 
 def test_refractory_neurons_pass_no_surrogate_gradient(x64):
@@ -183,10 +183,10 @@ def test_refractory_neurons_pass_no_surrogate_gradient(x64):
         p = with_neurons(sim.params, V_th=V_th)
         return jaxsnn.scan(sim.model, p, sim.state, 15, observe=obs.spike_counts)[1].sum()
 
-    assert float(count(sim.params.neurons.V_th)) == 1.0
+    assert float(count(sim.params.neurons["iaf_psc_delta"]["V_th"])) == 1.0
     x0 = 20.0 * math.exp(-0.1 / 10.0) - 15.0  # V − V_th after the first step (mV)
     beta = sim.spec.surrogate[1]
-    np.testing.assert_allclose(float(jax.grad(count)(sim.params.neurons.V_th)[0]), -1 / (1 + beta * x0) ** 2,
+    np.testing.assert_allclose(float(jax.grad(count)(sim.params.neurons["iaf_psc_delta"]["V_th"])[0]), -1 / (1 + beta * x0) ** 2,
                                rtol=1e-9)
 
 
@@ -204,7 +204,7 @@ def test_surrogate_options_are_checked():
 
 @pytest.mark.slow
 def test_default_surrogate_d_rate_d_I_e_matches_finite_differences_over_seeds(x64):
-    ad, fd = ad_and_fd(recurrent(), {}, lambda p, th: with_neurons(p, I_e=p.neurons.I_e + th), 20.0, 500, 8)
+    ad, fd = ad_and_fd(recurrent(), {}, lambda p, th: with_neurons(p, I_e=p.neurons["iaf_psc_delta"]["I_e"] + th), 20.0, 500, 8)
     assert fd > 0 and fd / 3 < ad < 3 * fd, (ad, fd)
 
 
@@ -212,16 +212,16 @@ def test_default_surrogate_d_rate_d_I_e_matches_finite_differences_over_seeds(x6
 @pytest.mark.parametrize("model", ["iaf_psc_exp", "iaf_psc_alpha"])
 def test_psc_models_d_rate_d_I_e_matches_finite_differences_over_seeds(x64, model):
     net = recurrent(model=model)
-    ad, fd = ad_and_fd(net, {}, lambda p, th: with_neurons(p, I_e=p.neurons.I_e + th), 20.0, 500, 8)
+    ad, fd = ad_and_fd(net, {}, lambda p, th: with_neurons(p, model, I_e=p.neurons[model]["I_e"] + th), 20.0, 500, 8)
     assert fd > 0 and fd / 3 < ad < 3 * fd, (ad, fd)
 
 
 @pytest.mark.slow  # compiles a differentiable run (tens of seconds on busy cores)
 def test_d_rate_d_I_e_and_V_th_agree_with_finite_differences(x64):
     net = recurrent(n=40, rate=3000.0)
-    ad, fd = ad_and_fd(net, {}, lambda p, th: with_neurons(p, I_e=p.neurons.I_e + th), 20.0, 300, 4)
+    ad, fd = ad_and_fd(net, {}, lambda p, th: with_neurons(p, I_e=p.neurons["iaf_psc_delta"]["I_e"] + th), 20.0, 300, 4)
     assert fd > 0 and fd / 3 < ad < 3 * fd, (ad, fd)
-    ad, fd = ad_and_fd(net, {}, lambda p, th: with_neurons(p, V_th=p.neurons.V_th + th), 1.0, 300, 4)
+    ad, fd = ad_and_fd(net, {}, lambda p, th: with_neurons(p, V_th=p.neurons["iaf_psc_delta"]["V_th"] + th), 1.0, 300, 4)
     assert fd < 0 and ad < 0, (ad, fd)
 
 
@@ -251,7 +251,7 @@ def test_spike_generator_weight_is_differentiable(x64):
     nrn = net.create("iaf_psc_delta", 1)
     net.connect(sg_, nrn, syn_spec={"weight": 2.0, "delay": 1.0})
     sim = net.build(differentiable=True, surrogate="none")
-    V = lambda w: jaxsnn.advance(sim.model, sim.params.replace(spike_weight=w), sim.state, 60).neurons.V_rel[0]
+    V = lambda w: jaxsnn.advance(sim.model, sim.params.replace(spike_weight=w), sim.state, 60).neurons["iaf_psc_delta"]["V_rel"][0]
     g = jax.grad(V)(sim.params.spike_weight)
     # arrivals at 2 and 4 ms (the spike times plus the delay), each decaying with tau_m up to 6 ms
     np.testing.assert_allclose(np.asarray(g), [math.exp(-4.0 / 10), math.exp(-2.0 / 10)], rtol=1e-9)
@@ -275,7 +275,7 @@ def test_parrots_pass_the_poisson_rate_gradient_straight_through(x64):
         sim = net.build(differentiable=True, slice_capacity=256)
         i = sim.layout.neuron_of_node[nrn.ids[0]]
         V = lambda rate: jaxsnn.advance(sim.model, sim.params.replace(poisson=sim.params.poisson.replace(rate=rate)),
-                                        sim.state, 200).neurons.V_rel[i]
+                                        sim.state, 200).neurons["iaf_psc_delta"]["V_rel"][i]
         return V, sim.params.poisson.rate
 
     (V_p, rate), (V_d, _) = V_after(True), V_after(False)
@@ -297,11 +297,11 @@ def test_neuron_parameters_and_weights_match_finite_differences_where_smooth(x64
     n = 300
 
     def loss(nrn, w):
-        p = sim.params.replace(neurons=sim.params.neurons.replace(**nrn))
+        p = sim.params.replace(neurons=sim.params.neurons.updated("iaf_psc_delta", **nrn))
         st = jaxsnn.advance(sim.model, p, sim.state.with_weights(w), n)
-        return jnp.sum(st.neurons.V_rel ** 2)
+        return jnp.sum(st.neurons["iaf_psc_delta"]["V_rel"] ** 2)
 
-    nrn = {k: getattr(sim.params.neurons, k) for k in ("I_e", "tau_m", "C_m", "E_L", "V_reset")}
+    nrn = {k: sim.params.neurons["iaf_psc_delta"][k] for k in ("I_e", "tau_m", "C_m", "E_L", "V_reset")}
     spikes = jaxsnn.advance(sim.model, sim.params, sim.state, n).transit.spike_history
     assert float(jnp.sum(spikes)) > 3  # spikes happen, the reset and delivery are on the path
     check_grads(loss, (nrn, sim.state.weights), order=1, modes=["rev"], eps=1e-6, atol=1e-5, rtol=1e-5)
@@ -314,7 +314,7 @@ def test_stdp_parameters_and_plastic_weights_match_finite_differences_where_smoo
 
     def loss(stdp, w):
         st = jaxsnn.advance(sim.model, sim.params.replace(stdp=jnp.asarray(stdp)), sim.state.with_weights(w), n)
-        return jnp.sum(st.synapses.weight ** 2) + jnp.sum(st.neurons.V_rel)
+        return jnp.sum(st.synapses.weight ** 2) + jnp.sum(st.neurons["iaf_psc_delta"]["V_rel"])
 
     assert sim.params.stdp.shape[1] == 6  # tau_plus, lambda, alpha, mu_plus, mu_minus, Wmax
     check_grads(loss, (jnp.asarray(sim.params.stdp), sim.state.weights), order=1, modes=["rev"], eps=1e-6, atol=1e-5,
@@ -328,19 +328,19 @@ def test_stdp_parameters_and_plastic_weights_match_finite_differences_where_smoo
 def test_jvp_and_jacfwd_agree_with_reverse_mode(x64):
     sim = recurrent(n=20, rate=4000.0).build(differentiable=True)
     r = mean_rate(sim, 100)
-    f = lambda dI: r(with_neurons(sim.params, I_e=sim.params.neurons.I_e + dI), sim.state.key)
+    f = lambda dI: r(with_neurons(sim.params, I_e=sim.params.neurons["iaf_psc_delta"]["I_e"] + dI), sim.state.key)
     g = jax.grad(f)(0.0)
     _, t = jax.jvp(f, (0.0,), (1.0,))
     np.testing.assert_allclose(float(t), float(g), rtol=1e-10)
-    J = jax.jacfwd(lambda I: r(with_neurons(sim.params, I_e=I), sim.state.key))(sim.params.neurons.I_e)
+    J = jax.jacfwd(lambda I: r(with_neurons(sim.params, I_e=I), sim.state.key))(sim.params.neurons["iaf_psc_delta"]["I_e"])
     np.testing.assert_allclose(float(J.sum()), float(g), rtol=1e-10)
 
 
 def test_grad_through_the_event_driven_build_says_to_build_differentiable():
     sim = recurrent(n=5).build()
-    for run in (lambda p: jaxsnn.advance(sim.model, p, sim.state, 10).neurons.V_rel.sum(),
-                lambda p: jaxsnn.step(sim.model, p, sim.state).neurons.V_rel.sum(),
-                lambda p: jaxsnn.scan(sim.model, p, sim.state, 2)[0].neurons.V_rel.sum()):
+    for run in (lambda p: jaxsnn.advance(sim.model, p, sim.state, 10).neurons["iaf_psc_delta"]["V_rel"].sum(),
+                lambda p: jaxsnn.step(sim.model, p, sim.state).neurons["iaf_psc_delta"]["V_rel"].sum(),
+                lambda p: jaxsnn.scan(sim.model, p, sim.state, 2)[0].neurons["iaf_psc_delta"]["V_rel"].sum()):
         with pytest.raises(jaxsnn.JaxsnnError, match=r"differentiable=True"):
             jax.grad(run)(sim.params)
         run(sim.params)  # the forward run is untouched
@@ -351,7 +351,7 @@ def test_a_differentiated_run_that_overflows_is_an_error(x64):
     e = net.create("iaf_psc_delta", 4, params={"V_m": -50.0})  # all fire in the first step
     net.connect(e, e, syn_spec={"weight": 1.0, "delay": 1.0})
     sim = net.build(differentiable=True, slice_capacity=1, dense=False)  # dense: no spike list to overflow
-    f = lambda p: jaxsnn.advance(sim.model, p, sim.state, 30).neurons.V_rel.sum()
+    f = lambda p: jaxsnn.advance(sim.model, p, sim.state, 30).neurons["iaf_psc_delta"]["V_rel"].sum()
     assert jaxsnn.Overflow(int(jaxsnn.advance(sim.model, sim.params, sim.state, 30).overflow))  # the flag
     with pytest.raises(Exception, match="exceeded a capacity"):
         jax.block_until_ready(jax.grad(f)(sim.params))
@@ -364,12 +364,12 @@ def test_checkpoint_every_gives_the_same_gradient(x64):
     for k in (0, 30):
         sim = net.build(differentiable=True, checkpoint_every=k)
         f = lambda I, sim=sim: jaxsnn.advance(sim.model, with_neurons(sim.params, I_e=I), sim.state,
-                                              100).neurons.V_rel.sum()
-        g[k] = np.asarray(jax.grad(f)(sim.params.neurons.I_e))
+                                              100).neurons["iaf_psc_delta"]["V_rel"].sum()
+        g[k] = np.asarray(jax.grad(f)(sim.params.neurons["iaf_psc_delta"]["I_e"]))
         # advance: 3 blocks of 30 steps and 10 more; scan: blocks of 3 slices (1 ms each), 13 = 4 blocks and 1
         r = lambda I, sim=sim: obs.total_counts(jaxsnn.scan(sim.model, with_neurons(sim.params, I_e=I), sim.state, 13,
                                                             observe=obs.spike_counts)[1]).sum()
-        h[k] = np.asarray(jax.grad(r)(sim.params.neurons.I_e))
+        h[k] = np.asarray(jax.grad(r)(sim.params.neurons["iaf_psc_delta"]["I_e"]))
     assert np.any(g[0] != 0) and np.any(h[0] != 0)
     np.testing.assert_allclose(g[30], g[0], rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(h[30], h[0], rtol=1e-12, atol=1e-12)
@@ -384,11 +384,11 @@ def test_gradient_across_a_resume_equals_the_unsplit_run(x64, tmp_path):
     def loss(I, split):
         p = with_neurons(sim.params, I_e=I)
         if not split:
-            return jaxsnn.advance(sim.model, p, sim.state, a + b).neurons.V_rel.sum()
+            return jaxsnn.advance(sim.model, p, sim.state, a + b).neurons["iaf_psc_delta"]["V_rel"].sum()
         mid = jaxsnn.advance(sim.model, p, sim.state, a)
-        return jaxsnn.advance(sim.model, p, mid, b).neurons.V_rel.sum()
+        return jaxsnn.advance(sim.model, p, mid, b).neurons["iaf_psc_delta"]["V_rel"].sum()
 
-    I = sim.params.neurons.I_e
+    I = sim.params.neurons["iaf_psc_delta"]["I_e"]
     split, whole = np.asarray(jax.grad(loss)(I, True)), np.asarray(jax.grad(loss)(I, False))
     assert np.any(whole != 0)
     np.testing.assert_allclose(split, whole, rtol=1e-12, atol=1e-15)
@@ -399,7 +399,7 @@ def test_gradient_across_a_resume_equals_the_unsplit_run(x64, tmp_path):
     back = jaxsnn.load_checkpoint(tmp_path / "c", sim)
     assert back.state.transit.spike_history.dtype == half.state.transit.spike_history.dtype
     second = lambda st: jax.grad(lambda I: jaxsnn.advance(sim.model, with_neurons(sim.params, I_e=I), st, b)
-                                 .neurons.V_rel.sum())(I)
+                                 .neurons["iaf_psc_delta"]["V_rel"].sum())(I)
     np.testing.assert_array_equal(np.asarray(second(back.state)), np.asarray(second(half.state)))
 
 
@@ -430,7 +430,7 @@ def test_training_I_e_to_target_rates_halves_the_error(x64):
                                          observe=obs.spike_counts)[1], sim.spec)
     loss = lambda I: jnp.mean((r(I) - target) ** 2)
     opt = optax.adam(20.0)
-    I = sim.params.neurons.I_e
+    I = sim.params.neurons["iaf_psc_delta"]["I_e"]
     state = opt.init(I)
     vg = jax.jit(jax.value_and_grad(loss))
     first = None

@@ -110,8 +110,9 @@ def core(call):
 def leaf(tree, path, value):
     """``tree`` with the leaf at ``path`` ("neurons.I_e") replaced by ``value(old)``."""
     head, _, rest = path.partition(".")
-    sub = getattr(tree, head)
-    return tree.replace(**{head: leaf(sub, rest, value) if rest else value(sub)})
+    sub = tree[head] if isinstance(tree, dict) else getattr(tree, head)
+    new = leaf(sub, rest, value) if rest else value(sub)
+    return {**tree, head: new} if isinstance(tree, dict) else tree.replace(**{head: new})
 
 
 def build_with(**kw):
@@ -310,22 +311,25 @@ REFUSED = [
     ("build(slice_capcity=10) misspelt", build_with(slice_capcity=10), JaxsnnError,
      r"unknown build option 'slice_capcity'. Did you mean 'slice_capacity'"),
     ("params leaf of another shape", core(lambda m, p, s: jaxsnn.advance(
-        m, leaf(p, "neurons.I_e", lambda x: x[:2]), s, 10)), JaxsnnError,
-     r"params.neurons.I_e='<float32 array of shape \(2,\)>' .*shape \(3,\) and dtype float32"),
+        m, leaf(p, "neurons.models.iaf_psc_delta.I_e", lambda x: x[:2]), s, 10)), JaxsnnError,
+     r"params.neurons\['iaf_psc_delta'\]\['I_e'\]='<float32 array of shape \(2,\)>' .*shape \(3,\) and dtype "
+     r"float32"),
     ("params leaf of another dtype", core(lambda m, p, s: jaxsnn.advance(
         m, leaf(p, "poisson.rate", lambda x: x.astype(jnp.int32)), s, 10)), JaxsnnError,
      r"params.poisson.rate='<int32 array"),
     ("state leaf of another shape", core(lambda m, p, s: jaxsnn.step(
-        m, p, leaf(s, "neurons.V_rel", lambda x: x[None]))), JaxsnnError, r"state.neurons.V_rel='<float32 array of "
+        m, p, leaf(s, "neurons.models.iaf_psc_delta.V_rel", lambda x: x[None]))), JaxsnnError,
+     r"state.neurons\['iaf_psc_delta'\]\['V_rel'\]='<float32 array of "
      r"shape \(1, 3\)>"),
     ("scan with a state leaf of another dtype", core(lambda m, p, s: jaxsnn.scan(
-        m, p, leaf(s, "neurons.refractory", lambda x: x.astype(jnp.float32)), 2)), JaxsnnError,
-     r"state.neurons.refractory='<float32"),
+        m, p, leaf(s, "neurons.models.iaf_psc_delta.refractory", lambda x: x.astype(jnp.float32)), 2)), JaxsnnError,
+     r"state.neurons\['iaf_psc_delta'\]\['refractory'\]='<float32"),
     ("advance_ensemble of one unbatched state", ensemble(lambda sim: sim.state), JaxsnnError,
-     r"states='<State with V_rel of shape \(3,\)>' .*leading member axis"),
-    ("advance_ensemble with a leaf not batched", ensemble(lambda sim: leaf(stacked(sim), "neurons.refractory",
+     r"states='<State with key of shape \(2,\)>' .*leading member axis"),
+    ("advance_ensemble with a leaf not batched", ensemble(lambda sim: leaf(stacked(sim), "neurons.models.iaf_psc_delta.refractory",
                                                                           lambda x: x[0])), JaxsnnError,
-     r"states.neurons.refractory='<array of shape \(3,\)>' .*leading member axis of 2"),
+     r"states.neurons.models\['iaf_psc_delta'\]\['refractory'\]='<array of shape \(3,\)>' .*leading member axis "
+     r"of 2"),
     ("advance_ensemble params_axes on an unbatched leaf",
      lambda tmp_path: ensemble(stacked, params_axes=jax.tree_util.tree_map(lambda _: None, small_sim().params)
                                .replace(poisson=0))(tmp_path), JaxsnnError,

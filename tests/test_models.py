@@ -175,9 +175,10 @@ def test_ensemble_members_are_their_own_runs(mixed, x64):
     out = jaxsnn.advance_ensemble(sim.model, sim.params, states, 300)
     for i, key in enumerate(keys):
         own = jaxsnn.advance(sim.model, sim.params, sim.state.replace(key=key), 300)
-        for name in ("V_rel", "I_syn_ex", "I_syn_in", "I_0"):
-            np.testing.assert_array_equal(getattr(out.neurons, name)[i], getattr(own.neurons, name), err_msg=name)
-    assert not np.array_equal(out.neurons.I_0[0], out.neurons.I_0[1])
+        for path, a in jax.tree_util.tree_flatten_with_path(own.neurons)[0]:
+            b = jax.tree_util.tree_flatten_with_path(out.neurons)[0]
+            np.testing.assert_array_equal(dict(b)[path][i], a, err_msg=jax.tree_util.keystr(path))
+    assert not np.array_equal(out.neurons.current[0], out.neurons.current[1])
 
 
 def test_gradients_reach_psc_and_current_parameters(x64):
@@ -193,19 +194,20 @@ def test_gradients_reach_psc_and_current_parameters(x64):
     sim = net.build(differentiable=True)
 
     def V_exp(params):
-        return jaxsnn.advance(sim.model, params, sim.state, 100).neurons.V_rel[0]
+        return jaxsnn.advance(sim.model, params, sim.state, 100).neurons["iaf_psc_exp"]["V_rel"][0]
 
     def V_alpha(params):
-        return jaxsnn.advance(sim.model, params, sim.state, 100).neurons.V_rel[1]
+        return jaxsnn.advance(sim.model, params, sim.state, 100).neurons["iaf_psc_alpha"]["V_rel"][0]
 
     g = jax.grad(V_exp)(sim.params)
     # the current acts on V in steps 12 .. 100 (d + 2h onwards), each step's contribution decaying
     P22 = np.exp(-0.1 / 10.0)
     expected = sum(10.0 / 250.0 * (1 - P22) * P22 ** k for k in range(100 - 11))
     np.testing.assert_allclose(float(g.currents.values[0]), expected, rtol=1e-9)
-    assert float(g.neurons.tau_syn_ex[0]) > 0  # a slower synaptic current charges V more
+    assert float(g.neurons["iaf_psc_exp"]["tau_syn_ex"][0]) > 0  # a slower synaptic current charges V more
     ga = jax.grad(V_alpha)(sim.params)
-    assert float(ga.neurons.tau_syn_ex[1]) > 0 and np.isfinite(float(ga.neurons.tau_m[1]))
+    assert float(ga.neurons["iaf_psc_alpha"]["tau_syn_ex"][0]) > 0
+    assert np.isfinite(float(ga.neurons["iaf_psc_alpha"]["tau_m"][0]))
 
 
 def test_spike_multiplicities_are_whole_numbers_per_time():

@@ -195,11 +195,11 @@ def _set_capacity(name, value):
     (lambda r: r["user"].__setitem__("spec", 5), r"'spec' is not a mapping but 5"),
     (lambda r: r["user"].__setitem__("records", {"102": {"rows": -1, "columns": "senders"}}), r"damaged metadata for the records of node 102"),
     (lambda r: r["user"].__setitem__("kind", "selective"), r"not a complete checkpoint"),
-    (lambda r: r["arrays"]["state/neurons/V_rel"].__setitem__("shape", [2**40]), r"in the array data, but the metadata says"),
-    (lambda r: r["arrays"]["state/neurons/V_rel"].__setitem__("shape", [2**60, 2**60]), r"shape .* is not a list of at most"),
-    (lambda r: r["arrays"]["state/neurons/V_rel"].__setitem__("dtype", "|O"), r"dtype '\|O' is not a numeric"),
-    (lambda r: r["arrays"]["state/neurons/V_rel"].__setitem__("key", 5), r"key 5 is neither null"),
-    (lambda r: r["arrays"]["state/neurons/V_rel"].__setitem__("key", r["arrays"]["state/step"]["key"]), r"used twice"),
+    (lambda r: r["arrays"]["state/neurons/models/iaf_psc_delta/V_rel"].__setitem__("shape", [2**40]), r"in the array data, but the metadata says"),
+    (lambda r: r["arrays"]["state/neurons/models/iaf_psc_delta/V_rel"].__setitem__("shape", [2**60, 2**60]), r"shape .* is not a list of at most"),
+    (lambda r: r["arrays"]["state/neurons/models/iaf_psc_delta/V_rel"].__setitem__("dtype", "|O"), r"dtype '\|O' is not a numeric"),
+    (lambda r: r["arrays"]["state/neurons/models/iaf_psc_delta/V_rel"].__setitem__("key", 5), r"key 5 is neither null"),
+    (lambda r: r["arrays"]["state/neurons/models/iaf_psc_delta/V_rel"].__setitem__("key", r["arrays"]["state/step"]["key"]), r"used twice"),
     (lambda r: r.__setitem__("arrays", []), r"'arrays' is a list, not a mapping"),
     (lambda r: r.__setitem__("format_version", True), r"no integer format_version"),
     (lambda r: r.__setitem__("format_version", 3), r"checkpoint format 3 is newer"),
@@ -313,7 +313,7 @@ def test_mismatch_names_the_quantity(tmp_path):
     jaxsnn.save_checkpoint(tmp_path / "ck", _tiny_net())
     I_e = np.full(100, 376.0)
     I_e[10:30] = 400.0
-    with pytest.raises(CheckpointMismatchError, match=r"params/neurons/I_e differs for 20 of 100 neurons "
+    with pytest.raises(CheckpointMismatchError, match=r"params/neurons/models/iaf_psc_delta/I_e differs for 20 of 100 iaf_psc_delta neurons "
                                                       r"\(first: node 11, 376.0 in the checkpoint, 400.0 here\)"):
         jaxsnn.load_checkpoint(tmp_path / "ck", _tiny_net(I_e=I_e))
     with pytest.raises(CheckpointMismatchError, match=r"connectivity or devices differ \(.*model/synapses/out_syn"):

@@ -50,7 +50,7 @@ SPLIT = textwrap.dedent("""
     for (path, x), y in zip(jax.tree_util.tree_leaves_with_path(a.state.replace(buffers=None)),
                             jax.tree_util.tree_leaves(b.state.replace(buffers=None))):
         np.testing.assert_array_equal(np.asarray(x), np.asarray(y), err_msg=jax.tree_util.keystr(path))
-    assert b.state.neurons.V_rel.sharding == a.state.neurons.V_rel.sharding  # back on the first device, as an unsplit run
+    assert b.state.neurons["iaf_psc_delta"]["V_rel"].sharding == a.state.neurons["iaf_psc_delta"]["V_rel"].sharding  # back on the first device, as an unsplit run
     assert len(a.events(sr)) > 1000 and len(a.events(wr)) > 100 and not a.connections().weight.equals(
         one.connections().weight)  # active and plastic, so the comparison means something
     print("ok")

@@ -122,7 +122,7 @@ def test_ensemble_over_seeds_and_rates_in_one_call():
     run = jaxsnn.jit(jaxsnn.advance_ensemble, static_argnums=(3, 4, 5))
     out = run(sim.model, sim.params, states, 200, None, False)
     jaxsnn.check(out)
-    v = np.asarray(out.neurons.V_rel)
+    v = np.asarray(out.neurons["iaf_psc_delta"]["V_rel"])
     assert v.shape == (4, 100) and len({row.tobytes() for row in v}) == 4 and (np.asarray(out.step) == 200).all()
     one = jaxsnn.jit(jaxsnn.advance)(sim.model, sim.params, sim.state.replace(key=keys[2]), 200)
     for a, b in zip(jax.tree_util.tree_leaves(one), jax.tree_util.tree_leaves(out)):  # each member: its own run
@@ -131,7 +131,7 @@ def test_ensemble_over_seeds_and_rates_in_one_call():
     batched = run(sim.model, sim.params, states.replace(step=sim.state.step), 200, None, True)
     assert (np.asarray(batched.step) == 200).all()
     np.testing.assert_array_equal(np.asarray(batched.transit.spike_history), np.asarray(out.transit.spike_history))
-    np.testing.assert_allclose(np.asarray(batched.neurons.V_rel), v, rtol=0, atol=1e-4)
+    np.testing.assert_allclose(np.asarray(batched.neurons["iaf_psc_delta"]["V_rel"]), v, rtol=0, atol=1e-4)
     # over the input rate: members get different parameters, the same key
     pg = sim.params.poisson
     rates = pg.rate[None] * jax.numpy.array([[0.5], [1.0]], pg.rate.dtype)
@@ -141,8 +141,8 @@ def test_ensemble_over_seeds_and_rates_in_one_call():
     states = jax.tree_util.tree_map(lambda x: np.stack([x, x]), sim.state).replace(step=sim.state.step)
     out = run(sim.model, params, states, 200, axes, False)
     ref = jaxsnn.jit(jaxsnn.advance)(sim.model, sim.params, sim.state, 200)
-    np.testing.assert_array_equal(np.asarray(out.neurons.V_rel)[1], np.asarray(ref.neurons.V_rel))
-    assert not np.array_equal(np.asarray(out.neurons.V_rel)[0], np.asarray(ref.neurons.V_rel))
+    np.testing.assert_array_equal(np.asarray(out.neurons["iaf_psc_delta"]["V_rel"])[1], np.asarray(ref.neurons["iaf_psc_delta"]["V_rel"]))
+    assert not np.array_equal(np.asarray(out.neurons["iaf_psc_delta"]["V_rel"])[0], np.asarray(ref.neurons["iaf_psc_delta"]["V_rel"]))
     with pytest.raises(JaxsnnError, match="params_axes.*1"):
         jaxsnn.advance_ensemble(sim.model, params, states, 200, axes.replace(poisson=axes.poisson.replace(rate=1)))
 
@@ -156,7 +156,7 @@ keys = jax.vmap(jaxsnn.simulation_key)(jax.numpy.arange(1, 5))
 states = jax.vmap(lambda k: sim.state.replace(key=k))(keys)
 out = jaxsnn.jit(lambda st: jaxsnn.advance_ensemble(sim.model, sim.params, st, 300))(states)
 jaxsnn.check(out)
-assert len(jax.devices()) == 2 and len(out.neurons.V_rel.sharding.device_set) == 2
+assert len(jax.devices()) == 2 and len(out.neurons["iaf_psc_delta"]["V_rel"].sharding.device_set) == 2
 for m in range(4):
     one = jaxsnn.jit(jaxsnn.advance)(sim.model, sim.params, sim.state.replace(key=keys[m]), 300)
     for a, b in zip(jax.tree_util.tree_leaves(one), jax.tree_util.tree_leaves(out)):

@@ -35,7 +35,8 @@ def test_checkpoint_of_another_network_is_refused(tmp_path):
     with pytest.raises(JaxsnnError, match=r"different network: its connectivity or devices differ \(model/synapses/"):
         jaxsnn.load_checkpoint(tmp_path / "ck", small_network(seed=2)[0])
     other = sim.set(sim.layout.node_of_neuron[10:30], {"I_e": 5.0})
-    with pytest.raises(JaxsnnError, match=r"params/neurons/I_e differs for 20 of 100 neurons \(first: node 11"):
+    with pytest.raises(JaxsnnError, match=r"params/neurons/models/iaf_psc_delta/I_e differs for 20 of 100 "
+                                         r"iaf_psc_delta neurons \(first: node 11"):
         jaxsnn.load_checkpoint(tmp_path / "ck", other)
 
     def pair(weight):

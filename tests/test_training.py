@@ -30,7 +30,7 @@ def layered(model="iaf_psc_delta", sparse=False, seed=2):
 def run(sim, n_steps, weights=None):
     st = sim.state if weights is None else sim.state.with_weights(weights)
     _, ys = jaxsnn.scan(sim.model, sim.params, st, n_steps // sim.spec.slice_steps,
-                        observe=lambda s: (obs.spikes(s), s.neurons.V_rel))
+                        observe=lambda s: (obs.spikes(s), obs.by_neuron(sim.spec, "V_rel")(s)))
     return ys
 
 
@@ -96,7 +96,7 @@ def test_simulation_is_a_pytree_that_jit_takes_whole():
     @jax.jit
     def f(s):
         traces.append(1)
-        return jaxsnn.advance(s.model, s.params, s.state, 10).neurons.V_rel
+        return jaxsnn.advance(s.model, s.params, s.state, 10).neurons["iaf_psc_delta"]["V_rel"]
 
     a = f(sim)
     b = f(sim.replace(state=sim.state.replace(step=sim.state.step)))  # same host parts: no new trace
@@ -111,7 +111,7 @@ def test_network_takes_a_jax_key_as_seed():
     def v(seed):
         net = jaxsnn.Network(seed=seed)
         net.create("iaf_psc_delta", 5, params={"V_m": jaxsnn.random.uniform(-70.0, -60.0)})
-        return np.asarray(net.build().state.neurons.V_rel)
+        return np.asarray(net.build().state.neurons["iaf_psc_delta"]["V_rel"])
 
     np.testing.assert_array_equal(v(jax.random.key(3)), v(jax.random.key(3)))
     assert not np.array_equal(v(jax.random.key(3)), v(jax.random.key(4)))
@@ -154,17 +154,19 @@ def test_float_view_of_the_state_for_grad():
     sim = net.build(differentiable=True)
     floats, rest = sim.state.floats()
     assert all(jnp.issubdtype(x.dtype, jnp.floating) for x in jax.tree_util.tree_leaves(floats))
-    assert jaxsnn.State.merge(floats, rest).neurons.refractory is sim.state.neurons.refractory
+    delta = "iaf_psc_delta"
+    assert jaxsnn.State.merge(floats, rest).neurons[delta]["refractory"] is sim.state.neurons[delta]["refractory"]
     g = jax.grad(lambda f: jaxsnn.advance(sim.model, sim.params, jaxsnn.State.merge(f, rest), 20)
-                 .neurons.V_rel.sum())(floats)
-    assert float(jnp.abs(g.neurons.V_rel).sum()) > 0
+                 .neurons["iaf_psc_delta"]["V_rel"].sum())(floats)
+    assert float(jnp.abs(g.neurons["iaf_psc_delta"]["V_rel"]).sum()) > 0
 
 
 def test_poisson_overflow_says_to_build_at_the_highest_rate(x64, caplog):
     net, *_ = small()
     sim = net.build(differentiable=True)
     p = sim.params.replace(poisson=sim.params.poisson.replace(rate=sim.params.poisson.rate * 50))
-    f = jax.jit(jax.grad(lambda p: jaxsnn.advance(sim.model, p, sim.state, 20).neurons.V_rel.sum()))
+    f = jax.jit(jax.grad(lambda p: jaxsnn.advance(sim.model, p, sim.state, 20)
+                         .neurons["iaf_psc_delta"]["V_rel"].sum()))
     with pytest.raises(Exception, match="highest rate") as err:
         jax.block_until_ready(f(p))
     assert "slice_capacity" not in str(err.value)  # growing capacities would not help
@@ -172,6 +174,12 @@ def test_poisson_overflow_says_to_build_at_the_highest_rate(x64, caplog):
 
 
 # ------------------------------------------------------------------------------ inputs as data
+def plus_I_e(neurons, x):
+    """``params.neurons`` with ``x`` added to I_e of every model that has it."""
+    return neurons.replace(models={m: {**p, "I_e": p["I_e"] + x} if "I_e" in p else p
+                                   for m, p in neurons.models.items()})
+
+
 def targets(with_generator, seed=4):
     """Two neurons of each model (and a parrot feeding one of them); with a spike_generator onto them."""
     net = jaxsnn.Network(seed=seed)
@@ -197,7 +205,8 @@ def test_spike_input_as_data_gives_a_spike_generators_bits(x64, differentiable):
     w = np.asarray(gen.params.spike_weight)
     np.add.at(x, (np.asarray(ev.step) + np.asarray(ev.delay), np.asarray(ev.target)), w)
     assert np.count_nonzero(x) == 3 * 7  # three distinct spike times per target (two events at 3.5 ms)
-    obs_ = lambda s: (s.neurons.V_rel, s.neurons.I_syn_ex, s.neurons.I_syn_in, obs.spikes(s))
+    by = lambda name: obs.by_neuron(gen.spec, name)  # every neuron's value in neuron order (0: its model lacks it)
+    obs_ = lambda s: (by("V_rel")(s), by("I_syn_ex")(s), by("I_syn_in")(s), obs.spikes(s))
     _, a = jaxsnn.scan(gen.model, gen.params, gen.state, n_steps // gen.spec.slice_steps, observe=obs_)
     _, b = jaxsnn.scan(bare.model, bare.params, bare.state, n_steps // bare.spec.slice_steps, observe=obs_,
                        inputs=jaxsnn.Inputs(spikes=jnp.asarray(x)))
@@ -210,10 +219,11 @@ def test_spike_input_as_data_gives_a_spike_generators_bits(x64, differentiable):
 def test_current_input_as_data_adds_to_I_e_in_each_step(x64, differentiable):
     bare = targets(False).build(differentiable=differentiable)
     n_steps = 100
-    more = bare.params.replace(neurons=bare.params.neurons.replace(I_e=bare.params.neurons.I_e + 80.0))
+    more = bare.params.replace(neurons=plus_I_e(bare.params.neurons, 80.0))
     I = jnp.zeros((n_steps, bare.spec.n_neurons)).at[:].add(80.0)
-    _, a = jaxsnn.scan(bare.model, more, bare.state, n_steps // bare.spec.slice_steps, observe=obs.V_rel)
-    _, b = jaxsnn.scan(bare.model, bare.params, bare.state, n_steps // bare.spec.slice_steps, observe=obs.V_rel,
+    V_rel = obs.by_neuron(bare.spec, "V_rel")
+    _, a = jaxsnn.scan(bare.model, more, bare.state, n_steps // bare.spec.slice_steps, observe=V_rel)
+    _, b = jaxsnn.scan(bare.model, bare.params, bare.state, n_steps // bare.spec.slice_steps, observe=V_rel,
                        inputs=jaxsnn.Inputs(current=I))
     np.testing.assert_array_equal(np.asarray(b), np.asarray(a))
     with pytest.raises(jaxsnn.JaxsnnError, match="inputs.current"):
@@ -229,7 +239,7 @@ def test_inputs_vmap_over_a_batch_and_carry_gradients(x64):
     assert enc.shape == (2, n, N) and float(enc[1, :, 5].sum()) == 0.0  # x = 0: no spike
 
     def V(spikes, I):
-        _, v = jaxsnn.scan(sim.model, sim.params, sim.state, n, observe=obs.V_rel,
+        _, v = jaxsnn.scan(sim.model, sim.params, sim.state, n, observe=obs.by_neuron(sim.spec, "V_rel"),
                            inputs=jaxsnn.Inputs(spikes=spikes, current=I))
         return v
 
@@ -239,9 +249,9 @@ def test_inputs_vmap_over_a_batch_and_carry_gradients(x64):
         np.testing.assert_array_equal(np.asarray(batch[i]), np.asarray(V(enc[i], I0)))
     # d/dc of a constant current c in every step is d/dI_e
     loss_c = lambda c: V(enc[0], I0 + c)[:, :6].sum()
-    loss_e = lambda e: jnp.sum(jaxsnn.scan(sim.model, sim.params.replace(neurons=sim.params.neurons.replace(
-        I_e=sim.params.neurons.I_e + e)), sim.state, n, observe=obs.V_rel,
-        inputs=jaxsnn.Inputs(spikes=enc[0]))[1][:, :6])
+    loss_e = lambda e: jnp.sum(jaxsnn.scan(sim.model, sim.params.replace(neurons=plus_I_e(sim.params.neurons, e)),
+                                           sim.state, n, observe=obs.by_neuron(sim.spec, "V_rel"),
+                                           inputs=jaxsnn.Inputs(spikes=enc[0]))[1][:, :6])
     np.testing.assert_allclose(float(jax.grad(loss_c)(0.0)), float(jax.grad(loss_e)(0.0)), rtol=1e-12)
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core.types import NEURON_MODELS, OUT_DELAY, OUT_ROW, PSC_MODELS
+from ..core.types import BY_SIGN, OUT_DELAY, OUT_ROW, SUMMED
 
 DENSITY = 0.25  # synapses per entry of the matrix: at least this, a matrix product is the cheaper path
 MAX_ENTRIES = 1 << 22  # entries per matrix: beyond this its memory and the per-slice product cost too much
@@ -36,9 +36,9 @@ def plan(model, layout, dense):
         return (), (), None
     src, tgt = np.asarray(syn.source), np.asarray(syn.target)
     delay, row = np.asarray(syn.out_syn[:, OUT_DELAY]), np.asarray(syn.out_syn[:, OUT_ROW])
-    kinds = np.asarray(model.neurons.model) if model.neurons.model is not None else np.zeros(model.spec.n_neurons, int)
+    route = np.asarray(model.neurons.route)  # how events reach each neuron (its model's inputs)
     ok = (row < 0) & ~np.asarray(model.recorders.weight_mask, bool)
-    ok &= kinds[tgt] != NEURON_MODELS.index("parrot_neuron")
+    ok &= (route[tgt] == SUMMED) | (route[tgt] == BY_SIGN)  # weights summed per channel (not counts, not ports)
     pop_lo, pop_n = _population_ranges(layout)
     pop_of = np.repeat(np.arange(len(pop_lo)), pop_n)
     key = (pop_of[src] * len(pop_lo) + pop_of[tgt]) * (int(delay.max()) + 1) + delay
@@ -58,7 +58,7 @@ def plan(model, layout, dense):
         if len(np.unique(i * n_tgt + j)) != len(members):  # a pair connected twice: not one matrix entry
             continue
         idx[i, j] = members
-        psc = NEURON_MODELS[int(kinds[pop_lo[b]])] in PSC_MODELS
+        psc = route[pop_lo[b]] == BY_SIGN
         blocks.append((int(pop_lo[a]), n_src, int(pop_lo[b]), n_tgt, int(delay[members[0]]), bool(psc)))
         index.append(idx)
         event[members] = False

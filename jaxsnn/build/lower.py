@@ -17,11 +17,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..core import engine, iaf_psc_alpha, iaf_psc_delta, iaf_psc_exp, rng, stdp
-from ..core.neuron_models import RECORDABLES as RECORDABLE_ROWS
+from ..core import engine, rng, stdp
 from ..core.types import (
-    NEURON_MODELS,
-    PSC_MODELS,
+    COUNTS,
     CurrentParams,
     CurrentTopology,
     Model,
@@ -42,15 +40,12 @@ from .description import Description
 from .registry import (
     CURRENT_GENERATORS,
     NEURONS,
-    RECORDABLES,
     SPIKE_GENERATORS,
     STDP_PARAMS,
     STDP_PL_PARAMS,
 )
 
 NEVER = np.iinfo(np.int32).max  # the end of an open window: no step reaches it (simulate stops before)
-NEURON_PARAMS = ("E_L", "C_m", "tau_m", "t_ref", "V_th", "V_reset", "I_e", "V_min", "tau_minus")
-PSC_PARAMS = ("tau_syn_ex", "tau_syn_in")  # params.neurons of networks with iaf_psc_exp/alpha
 
 
 @dataclasses.dataclass(frozen=True)
@@ -93,13 +88,19 @@ def compile_network(desc: Description, seed, *, slice_capacity: int | None = Non
     fdt = np.float64 if x64 else np.float32
     pops = [p for p in desc.populations if p.base in NEURONS]
     neuron_of_node, node_of_neuron = _neuron_index(desc, pops)
-    nrn, ntop, rsteps = _neurons(desc, pops, fdt)
+    nrn = _neurons(desc, pops, fdt)
+    if differentiable:
+        for m in nrn["models"]:
+            if not m.differentiable:
+                raise bad_value("build: differentiable", True, f"False: {m.name} passes no gradients through its "
+                                "spikes")
+    rsteps = nrn["refractory_steps"]
     syn = _synapse_tables(desc, neuron_of_node, len(node_of_neuron))
     gen = _generators(desc, neuron_of_node, h)
     gen.update(_currents(desc, neuron_of_node, h, len(node_of_neuron)))
-    rec = _recorders(desc, neuron_of_node, node_of_neuron, syn)
+    rec = _recorders(desc, neuron_of_node, node_of_neuron, syn, nrn["recordables"])
     L = _slice_length(desc, syn, gen, rsteps, len(node_of_neuron))
-    spec = _spec(desc, syn, gen, rec, rsteps, L, pops, x64=x64, differentiable=differentiable, chunk_steps=chunk_steps,
+    spec = _spec(desc, syn, gen, rec, rsteps, L, nrn, x64=x64, differentiable=differentiable, chunk_steps=chunk_steps,
                  slice_capacity=slice_capacity, record_capacity=record_capacity, weight_capacity=weight_capacity)
     if differentiable and spec.stdp_rule == "stdp_pl":  # d(w^mu)/dw is infinite at w = 0, where depression ends
         raise JaxsnnError("build(differentiable=True): stdp_pl_synapse_hom is not differentiable in jaxsnn; build "
@@ -108,7 +109,7 @@ def compile_network(desc: Description, seed, *, slice_capacity: int | None = Non
     sg = sg[np.lexsort((sg[:, 0], sg[:, 1], sg[:, 0] // L))] if len(sg) else sg  # by slice, generator, step
     i32 = lambda a: jnp.asarray(a, jnp.int32)
     model = Model(
-        spec=spec, neurons=ntop, synapses=syn["topology"],
+        spec=spec, neurons=nrn["topology"], synapses=syn["topology"],
         poisson=PoissonTopology(target=i32(gen["pg_target"]), delay=i32(gen["pg_delay"]),
                                 generator=i32(gen["pg_generator"]),
                                 stream=jnp.arange(len(gen["pg_target"]), dtype=jnp.uint32),
@@ -116,13 +117,13 @@ def compile_network(desc: Description, seed, *, slice_capacity: int | None = Non
         spike_events=SpikeEvents(step=i32(sg[:, 0]), target=i32(sg[:, 2]), delay=i32(sg[:, 4])),
         recorders=rec["topology"], currents=gen["cur_topology"])
     cur = gen["cur_params"]
-    params = Params(neurons=nrn, stdp=jnp.asarray(syn["table"], fdt),
+    params = Params(neurons=nrn["params"], stdp=jnp.asarray(syn["table"], fdt),
                     poisson=PoissonParams(rate=jnp.asarray(gen["pg_rate"], fdt),
                                           weight=jnp.asarray(gen["pg_weight"], fdt)),
                     spike_weight=jnp.asarray(sg[:, 3], fdt),
                     currents=None if cur is None else CurrentParams(**{k: jnp.asarray(v, fdt) for k, v in cur.items()}))
-    V_rel = jnp.asarray(_cat(pops, "V_m") - _cat(pops, "E_L"), fdt)
-    state = engine.init(model, params, seed, V_rel, jnp.asarray(syn["weight"], fdt), jnp.asarray(syn["kplus"], fdt))
+    state = engine.init(model, params, seed, nrn["state"], jnp.asarray(syn["weight"], fdt),
+                        jnp.asarray(syn["kplus"], fdt))
     layout = Layout(desc.n_nodes, neuron_of_node, node_of_neuron,
                     tuple((p.model, p.base, p.first, p.n) for p in desc.populations), syn["models"], syn["syn_params"],
                     rec["spike_recorders"], rec["multimeters"], rec["weight_recorders"], rec["synapse_recorder"],
@@ -133,20 +134,14 @@ def compile_network(desc: Description, seed, *, slice_capacity: int | None = Non
 
 
 def _initial_digest(state) -> str:
-    digest = hashlib.sha256()
-    for a in (state.neurons.V_rel, state.synapses.weight):
-        digest.update(np.ascontiguousarray(np.asarray(a)).tobytes())
-    return digest.hexdigest()
-
-
-# values for neurons whose model lacks a parameter (never read by their update)
-FILL = {"refractory_input": False, "V_min": -np.inf, "tau_syn_ex": 2.0, "tau_syn_in": 2.0, "E_L": -70.0,
-        "C_m": 250.0, "tau_m": 10.0, "t_ref": 0.0, "V_th": np.inf, "V_reset": -70.0, "I_e": 0.0, "V_m": -70.0}
+    h = hashlib.sha256()
+    for a in jax.tree_util.tree_leaves(state.neurons.models) + [state.synapses.weight]:
+        h.update(np.ascontiguousarray(np.asarray(a)).tobytes())
+    return h.hexdigest()
 
 
 def _cat(pops, name):
-    return np.concatenate([p.params[name] if name in p.params else np.full(p.n, FILL[name]) for p in pops]) \
-        if pops else np.zeros(0)
+    return np.concatenate([p.params[name] for p in pops]) if pops else np.zeros(0)
 
 
 def _neuron_index(desc, pops):
@@ -158,45 +153,51 @@ def _neuron_index(desc, pops):
     return neuron_of_node, node_of_neuron
 
 
-def _neurons(desc, pops, fdt):
-    """NeuronParams (floats, NEST names), NeuronTopology (refractory_input, exact propagators) and the
-    refractory steps."""
-    h = desc.resolution
-    P33, P30 = iaf_psc_delta.propagators(_cat(pops, "tau_m"), _cat(pops, "C_m"), h)
-    rsteps = iaf_psc_delta.refractory_steps(_cat(pops, "t_ref"), desc.tics_per_step)
+def _neurons(desc, pops, fdt) -> dict:
+    """Each model present, configured for its neurons' parameters (:meth:`NeuronModel.configure`), its
+    runs of neurons (consecutive populations of one model), params, host constants and initial state
+    (over its neurons, in node order); the routes, the refractory steps of every neuron and the union of
+    the recordables."""
+    h, tps = desc.resolution, desc.tics_per_step
     finite = np.finfo(fdt)  # NEST's V_min default, -DBL_MAX, is -inf in float32: clip it instead
-    as_f = lambda a: jnp.asarray(np.clip(a, finite.min, finite.max), fdt)
-    models = {p.base for p in pops}
-    psc = bool(models & set(PSC_MODELS))
-    nrn = NeuronParams(**{k: as_f(_cat(pops, k)) for k in NEURON_PARAMS + (PSC_PARAMS if psc else ())})
-    extra = {}
-    if models - {"iaf_psc_delta"}:
-        extra["model"] = jnp.asarray(np.concatenate([np.full(p.n, NEURON_MODELS.index(p.base)) for p in pops]),
-                                     jnp.int32)
-    if psc:
-        extra.update(built_tau_syn_ex=nrn.tau_syn_ex, built_tau_syn_in=nrn.tau_syn_in,
-                     **{k: jnp.asarray(v, fdt) for k, v in _psc_tables(pops, h).items()})
-    top = NeuronTopology(refractory_input=jnp.asarray(_cat(pops, "refractory_input"), bool),
-                         built_tau_m=nrn.tau_m, built_C_m=nrn.C_m, built_t_ref=nrn.t_ref,
-                         P33=jnp.asarray(P33, fdt), P30=jnp.asarray(P30, fdt),
-                         refractory_steps=jnp.asarray(rsteps, jnp.int32), **extra)
-    return nrn, top, rsteps
 
+    def device(a, clip=True):
+        a = np.asarray(a)
+        if a.dtype == bool:
+            return jnp.asarray(a)
+        if np.issubdtype(a.dtype, np.integer):
+            return jnp.asarray(a, jnp.int32)
+        return jnp.asarray(np.clip(a, finite.min, finite.max) if clip else a, fdt)
 
-def _psc_tables(pops, h) -> dict:
-    """The psc models' exact propagators per neuron (iaf_psc_alpha's for its neurons, iaf_psc_exp's
-    for all others: finite values that only psc neurons read), computed once per distinct parameter set."""
-    cols = np.stack([_cat(pops, k) for k in ("tau_m", "C_m", "tau_syn_ex", "tau_syn_in")], axis=1)
-    alpha = np.concatenate([np.full(p.n, p.base == "iaf_psc_alpha") for p in pops])
-    uniq, inv = np.unique(np.column_stack([cols, alpha]), axis=0, return_inverse=True)
-    inv = inv.reshape(-1)
-    out = {k: np.zeros(len(uniq)) for k in ("P11ex", "P11in", "P21ex", "P21in", "P31ex", "P31in", "P20", "expm1_tau_m")}
-    for is_alpha, mod in ((0.0, iaf_psc_exp), (1.0, iaf_psc_alpha)):
-        sel = uniq[:, 4] == is_alpha
-        if sel.any():
-            for k, v in mod.host_constants(*uniq[sel, :4].T, h).items():
-                out[k][sel] = v
-    return {k: v[inv] for k, v in out.items()}
+    names = list(dict.fromkeys(p.base for p in pops))  # models in the order of their first neuron
+    runs = {b: [] for b in names}
+    at = 0
+    for p in pops:
+        r = runs[p.base]
+        if r and r[-1][0] + r[-1][1] == at:  # continues the model's last run
+            r[-1] = (r[-1][0], r[-1][1] + p.n)
+        else:
+            r.append((at, p.n))
+        at += p.n
+    models, params, consts, state = [], {}, {}, {}
+    rsteps, route = np.zeros(at, np.int32), np.zeros(at, np.int32)
+    for b in names:
+        mine = [p for p in pops if p.base == b]
+        host = {k: np.concatenate([p.params[k] for p in mine]) for k in NEURONS[b].parameters}
+        m = NEURONS[b].configure(host)
+        k = m.host_constants(host, h, tps)
+        models.append(m)
+        params[b] = {name: device(host[name]) for name in m.float_params}
+        consts[b] = {name: device(v) for name, v in k.items()}
+        state[b] = {name: device(v, clip=False) for name, v in m.init(host).items()}
+        where = np.concatenate([np.arange(a, a + n) for a, n in runs[b]])
+        rsteps[where] = k.get("refractory_steps", 0)
+        route[where] = m.inputs
+    recordables = tuple(dict.fromkeys(q for m in models for q in m.recordables))
+    return dict(models=tuple(models), runs=tuple(tuple(runs[b]) for b in names), refractory_steps=rsteps,
+                recordables=recordables, state=state,
+                params=NeuronParams(tau_minus=device(_cat(pops, "tau_minus")), models=params),
+                topology=NeuronTopology(route=jnp.asarray(route, jnp.int32), constants=consts))
 
 
 def _synapse_connections(desc):
@@ -419,9 +420,9 @@ def _generators(desc, neuron_of_node, h) -> dict:
             mult = mult if len(mult) else np.ones(len(stamps))
             keep = (lo < stamps) & (stamps <= hi)
             for j in np.nonzero(c.source == gid)[0]:
-                parrot = desc.population_of(c.target[j]).base == "parrot_neuron"
+                counts = NEURONS[desc.population_of(c.target[j]).base].inputs == COUNTS
                 for stamp, ww, m in zip(stamps[keep], sw[keep], mult[keep]):  # NEST: weight × multiplicity
-                    value = m if parrot else c.weight[j] * ww * m  # a parrot counts, ignoring weights
+                    value = m if counts else c.weight[j] * ww * m  # a parrot counts, ignoring weights
                     sg_ev.append((stamp - 1, gid, neuron_of_node[c.target[j]], value, c.delay[j]))
     cat = lambda xs, dt: np.concatenate(xs).astype(dt) if xs else np.zeros(0, dt)
     pg_params = [desc.population_of(g).params for g in pg_nodes]
@@ -442,7 +443,7 @@ def _currents(desc, neuron_of_node, h, N) -> dict:
     nodes = tuple(sorted({int(g) for c in conns for g in c.source}))
     if not conns:
         return dict(cur_topology=None, cur_params=None, cur_nodes=(), cur_delay=np.zeros(0, np.int64),
-                    n_currents=0, has_noise=False, receptor1=False)
+                    n_currents=0, has_noise=False, current_rows=1)
     src = np.concatenate([c.source for c in conns])
     order = np.argsort(src, kind="stable")
     cat = lambda f: np.concatenate([f(c) for c in conns])[order]
@@ -477,10 +478,10 @@ def _currents(desc, neuron_of_node, h, N) -> dict:
                           entry_ptr=i32(e_ptr))
     par = dict(weight=w, values=np.asarray(e_val, float), **{k: np.asarray(v, float) for k, v in noise_p.items()})
     return dict(cur_topology=top, cur_params=par, cur_nodes=nodes, cur_delay=d, n_currents=len(tgt),
-                has_noise=bool(len(noise_p["mean"])), receptor1=bool((rec == 1).any()))
+                has_noise=bool(len(noise_p["mean"])), current_rows=int(rec.max()) + 1)
 
 
-def _recorders(desc, neuron_of_node, node_of_neuron, syn) -> dict:
+def _recorders(desc, neuron_of_node, node_of_neuron, syn, recordables) -> dict:
     """What each spike_recorder, multimeter and weight_recorder selects."""
     h, N = desc.resolution, len(node_of_neuron)
     sr_nodes, mm_nodes = _nodes_of(desc, "spike_recorder"), _nodes_of(desc, "multimeter")
@@ -496,13 +497,13 @@ def _recorders(desc, neuron_of_node, node_of_neuron, syn) -> dict:
             for k, r in enumerate(mm_nodes):
                 targets = c.target[c.source == r]
                 for b in set(bases[targets]):
-                    missing = set(desc.population_of(r).params["record_from"]) - set(RECORDABLES[b])
+                    missing = set(desc.population_of(r).params["record_from"]) - set(NEURONS[b].recordables)
                     if missing:
                         raise bad_value(f"connect: multimeter {r}: record_from", sorted(missing),
-                                        f"recordables of {b}: {list(RECORDABLES[b])}")
+                                        f"recordables of {b}: {list(NEURONS[b].recordables)}")
                 mm_index[k].extend(neuron_of_node[targets].tolist())
     record_from = tuple(tuple(desc.population_of(r).params["record_from"]) for r in mm_nodes)
-    quantity = tuple(np.repeat([RECORDABLE_ROWS.index(q) for q in rf], len(ix)).astype(np.int64)
+    quantity = tuple(np.repeat([recordables.index(q) for q in rf], len(ix)).astype(np.int64)
                      for rf, ix in zip(record_from, mm_index))
     mm_index = [np.tile(np.asarray(ix, np.int64), len(rf)) for rf, ix in zip(record_from, mm_index)]
     # without weight recorders one -1 for all synapses (a read-only view), not 4 bytes per synapse
@@ -570,7 +571,7 @@ def _slice_length(desc, syn, gen, rsteps, N) -> int:
     return int(max(1, min([a.min() for a in delays] + recorder + min_isi + [max_delay])))
 
 
-def _spec(desc, syn, gen, rec, rsteps, L, pops, *, x64, differentiable, chunk_steps, slice_capacity,
+def _spec(desc, syn, gen, rec, rsteps, L, nrn, *, x64, differentiable, chunk_steps, slice_capacity,
           record_capacity, weight_capacity) -> Spec:
     h, N = desc.resolution, len(rsteps)
     max_delay = int(max([1] + [a.max() for a in _delays(syn, gen)]))
@@ -593,8 +594,8 @@ def _spec(desc, syn, gen, rec, rsteps, L, pops, *, x64, differentiable, chunk_st
         stdp_single_row=len(table) == 1, stdp_rule=stdp_rule(desc, syn["models"]),
         stdp_unit_mu=tuple(bool(len(table)) and bool(np.all(table[:, k] == 1.0))
                            for k in (stdp.MU_PLUS, stdp.MU_MINUS)),
-        trace_per_source=syn["trace_per_source"], has_refractory_input=bool(_cat(pops, "refractory_input").any()),
+        trace_per_source=syn["trace_per_source"],
         n_poisson_terms=gen["n_terms"], has_spike_generators=bool(len(gen["sg"])),
         n_spike_recorders=len(rec["spike_recorders"]), x64=x64, differentiable=differentiable,
-        neuron_models=tuple(m for m in NEURON_MODELS if any(p.base == m for p in pops)) or ("iaf_psc_delta",),
-        n_currents=gen["n_currents"], has_noise=gen["has_noise"], current_receptor1=gen["receptor1"])
+        neuron_models=nrn["models"], neuron_runs=nrn["runs"], recordables=nrn["recordables"],
+        n_currents=gen["n_currents"], has_noise=gen["has_noise"], current_rows=gen["current_rows"])

@@ -43,7 +43,6 @@ from .registry import (
     ModelRegistry,
     check_device,
     check_neuron,
-    check_neuron_model,
     check_params,
     check_stdp_params,
     device,
@@ -171,9 +170,7 @@ class Network:
         if m.kind == "neuron":
             base = {name: None for name in m.defaults}
             values = self._neuron_values(m, n, params, key, where, base, np.arange(first, first + n))
-            if m.base in PSC_CHECKS:  # NEST's checks and messages first
-                _check_psc_params(model, m.base, values)
-            check_neuron(where, values, self._tics_per_step)
+            check_neuron(m.base, where, values, self._tics_per_step)
             pops = [Population(model, m.base, first, n, values)]
         else:
             for d in params if isinstance(params, (list, tuple)) else [params or {}]:
@@ -231,7 +228,7 @@ class Network:
                 values = {name: arr.copy() for name, arr in pop.params.items()}
                 for name, arr in values.items():
                     arr[at] = sub[name]
-                check_neuron_model(m.base, where, values, self._tics_per_step)  # create's rules, NEST's checks
+                check_neuron(m.base, where, values, self._tics_per_step)
                 new_pops.append([dataclasses.replace(pop, params=values)])
             else:
                 dicts = [dict(pop.params) for _ in range(pop.n)]
@@ -261,6 +258,7 @@ class Network:
         else:
             given = check_params(m, params or {}, where)
         values = {}
+        switches = {k for k, v in NEURONS[m.base].defaults().items() if isinstance(v, bool)}
         for i, (name, default) in enumerate(m.defaults.items()):
             if name not in given and base[name] is not None:
                 values[name] = base[name].copy()
@@ -268,11 +266,11 @@ class Network:
             v = given.get(name, default)
             label = f"{where}: params[{name!r}]"
             if isinstance(v, Parameter):
-                if name == "refractory_input":
+                if name in switches:
                     raise bad_value(label, v, "True or False (or an array of them)")
                 arr = v.evaluate(self._parameter_context(n, jax.random.fold_in(key, i), label, ids, ids))
             else:
-                arr = checks.bools(label, v) if name == "refractory_input" else checks.floats(label, v)
+                arr = checks.bools(label, v) if name in switches else checks.floats(label, v)
                 arr = jrandom.resolve(arr, n, label, None)
             values[name] = arr
         return values
@@ -592,54 +590,15 @@ def _constant(a) -> bool:
     return isinstance(a, np.ndarray) and a.ndim == 1 and len(a) > 1 and a.strides[0] == 0
 
 
-# NEST's checks of iaf_psc_exp and iaf_psc_alpha, in NEST's order, with NEST's messages
-PSC_CHECKS = {
-    "iaf_psc_exp": (
-        (lambda v: v["V_reset"] >= v["V_th"], "V_reset/V_th", "Reset potential must be smaller than threshold."),
-        (lambda v: v["C_m"] <= 0, "C_m", "Capacitance must be strictly positive."),
-        (lambda v: (v["tau_m"] <= 0) | (v["tau_syn_ex"] <= 0) | (v["tau_syn_in"] <= 0), "tau_m/tau_syn_ex/tau_syn_in",
-         "Membrane and synapse time constants must be strictly positive."),
-        (lambda v: v["t_ref"] < 0, "t_ref", "Refractory time must not be negative."),
-        (lambda v: v["rho"] < 0, "rho", "Stochastic firing intensity must not be negative."),
-        (lambda v: v["delta"] < 0, "delta", "Width of threshold region must not be negative."),
-    ),
-    "iaf_psc_alpha": (
-        (lambda v: v["C_m"] <= 0, "C_m", "Capacitance must be > 0."),
-        (lambda v: v["tau_m"] <= 0, "tau_m", "Membrane time constant must be > 0."),
-        (lambda v: (v["tau_syn_ex"] <= 0) | (v["tau_syn_in"] <= 0), "tau_syn_ex/tau_syn_in",
-         "All synaptic time constants must be > 0."),
-        (lambda v: v["t_ref"] < 0, "t_ref", "The refractory time t_ref can't be negative."),
-        (lambda v: v["V_reset"] >= v["V_th"], "V_reset/V_th", "Reset potential must be smaller than threshold."),
-    ),
-}
-
-
-def _check_psc_params(model, base, v, where=None):
-    where = where or f"create({model!r})"
-    for name, arr in v.items():
-        if np.isnan(arr).any():
-            raise bad_value(f"{where}: {name}", "NaN", "numbers, not NaN")
-    for test, names, message in PSC_CHECKS[base]:
-        bad = test(v)
-        if bad.any():
-            i = int(np.argmax(bad))
-            values = ", ".join(f"{k}={v[k][i]}" for k in names.split("/"))
-            raise JaxsnnError(f"{where}: {values}: {message} (NEST's check for {base})")
-    if (v["tau_minus"] <= 0).any():
-        raise bad_value(f"{where}: tau_minus", float(v["tau_minus"].min()), "tau_minus > 0")
-    if base == "iaf_psc_exp" and (v["delta"] > 1e-10).any():
-        raise bad_value(f"{where}: delta", float(v["delta"].max()), "0 (NEST's escape noise, delta > 0, is not "
-                        "simulated by jaxsnn)")
-
-
 def _check_receptor(net, conn, src_kind):
-    """receptor_type: 0 everywhere; 1 only for current generators onto iaf_psc_exp (its filtered input)."""
+    """receptor_type: 0 everywhere; otherwise one the target models accept from this kind of source
+    (their ``receptors``: e.g. iaf_psc_exp's filtered current input 1, parrot_neuron's unrepeated 1)."""
     r = conn.extra.get("receptor_type", 0)
     if not r:
         return
-    bases = {net._pop_of(i).base for i in np.unique(conn.target)}
-    if not (r == 1 and ((src_kind in CURRENT_GENERATORS and bases == {"iaf_psc_exp"})
-                        or (src_kind == "neuron" and bases == {"parrot_neuron"}))):
-        raise bad_value("connect(syn_spec): receptor_type", r, f"a receptor of the target ({sorted(bases)}: 0; "
-                        "iaf_psc_exp also 1 for current generators; parrot_neuron 1 for neuron spikes it does "
-                        "not repeat)")
+    kind = "current" if src_kind in CURRENT_GENERATORS else "neuron" if src_kind == "neuron" else "generator"
+    bases = sorted({net._pop_of(i).base for i in np.unique(conn.target)})
+    allowed = {b: NEURONS[b].receptors.get(kind, (0,)) for b in bases}
+    if not all(r in a for a in allowed.values()):
+        raise bad_value("connect(syn_spec): receptor_type", r, "a receptor every target accepts from a "
+                        f"{kind} source ({', '.join(f'{b}: {list(a)}' for b, a in allowed.items())})")

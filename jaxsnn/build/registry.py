@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import math
-import sys
 import types
 
 import numpy as np
@@ -17,38 +15,6 @@ from .. import models
 from ..errors import JaxsnnError, bad_value, unknown_name
 from ..models.base import CURRENT, SPIKES
 from . import checks
-
-IAF_PSC_DELTA = {
-    "V_m": -70.0,  # mV, initial membrane potential (state)
-    "E_L": -70.0,  # mV
-    "C_m": 250.0,  # pF
-    "tau_m": 10.0,  # ms
-    "t_ref": 2.0,  # ms
-    "V_th": -55.0,  # mV
-    "V_reset": -70.0,  # mV
-    "I_e": 0.0,  # pA
-    "V_min": -1.7976931348623157e308,  # mV (-DBL_MAX: no lower bound)
-    "refractory_input": False,
-    "tau_minus": 20.0,  # ms, postsynaptic STDP trace
-}
-
-# NEST 3.10's iaf_psc_exp (no V_min; rho/delta: escape noise, only delta = 0 is simulated)
-IAF_PSC_EXP = {
-    "V_m": -70.0, "E_L": -70.0, "C_m": 250.0, "tau_m": 10.0, "tau_syn_ex": 2.0, "tau_syn_in": 2.0,  # mV, pF, ms
-    "t_ref": 2.0, "V_th": -55.0, "V_reset": -70.0, "I_e": 0.0,  # ms, mV, mV, pA
-    "rho": 0.01, "delta": 0.0,  # 1/s, mV
-    "tau_minus": 20.0,  # ms
-}
-IAF_PSC_ALPHA = {
-    "V_m": -70.0, "E_L": -70.0, "C_m": 250.0, "tau_m": 10.0, "tau_syn_ex": 2.0, "tau_syn_in": 2.0,
-    "t_ref": 2.0, "V_th": -55.0, "V_reset": -70.0, "I_e": 0.0,
-    "V_min": -math.inf,  # mV (NEST reports -inf)
-    "tau_minus": 20.0,
-}
-PARROT_NEURON = {"tau_minus": 20.0}
-# what a multimeter can record from each neuron model
-RECORDABLES = {"iaf_psc_delta": ("V_m",), "iaf_psc_exp": ("I_syn_ex", "I_syn_in", "V_m"),
-               "iaf_psc_alpha": ("I_syn_ex", "I_syn_in", "V_m"), "parrot_neuron": ()}
 
 STDP_PARAMS = ("tau_plus", "lambda", "alpha", "mu_plus", "mu_minus", "Wmax")
 STDP_DEFAULTS = {"tau_plus": 20.0, "lambda": 0.01, "alpha": 1.0, "mu_plus": 1.0, "mu_minus": 1.0, "Wmax": 100.0}
@@ -77,10 +43,14 @@ COMMON_PROPERTIES = {"stdp_synapse_hom": STDP_PARAMS, "stdp_pl_synapse_hom": STD
                      "static_synapse_hom_w": ("weight",)}
 
 DEVICES = {name: m.defaults() for name, m in {**models.GENERATORS, **models.RECORDERS}.items()}
-NEURONS = {"iaf_psc_delta": IAF_PSC_DELTA, "iaf_psc_exp": IAF_PSC_EXP, "iaf_psc_alpha": IAF_PSC_ALPHA,
-           "parrot_neuron": PARROT_NEURON}
+NEURONS = models.NEURONS  # NEST name -> NeuronModel class (jaxsnn.models: the only list of models)
 CURRENT_GENERATORS = tuple(n for n, g in models.GENERATORS.items() if g.emits == CURRENT)
 SPIKE_GENERATORS = tuple(n for n, g in models.GENERATORS.items() if g.emits == SPIKES)
+
+
+def recordables() -> dict:
+    """What a multimeter can record from each neuron model."""
+    return {name: m.recordables for name, m in NEURONS.items()}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -106,7 +76,8 @@ class ModelRegistry:
     def __init__(self, resolution: float = 0.1, tics_per_step: int = 100):
         self.resolution, self.tics_per_step = resolution, tics_per_step
         self._models: dict[str, Model] = {}
-        for kind, table in (("neuron", NEURONS), ("synapse", SYNAPSES), ("device", DEVICES)):
+        neurons = {name: m.defaults() for name, m in NEURONS.items()}
+        for kind, table in (("neuron", neurons), ("synapse", SYNAPSES), ("device", DEVICES)):
             for name, defaults in table.items():
                 self._models[name] = Model(name, name, kind, dict(defaults))
         for alias, name in HPC_ALIASES.items():
@@ -157,7 +128,9 @@ class ModelRegistry:
         defaults.update({k: copy.deepcopy(v) if isinstance(v, (list, tuple, np.ndarray)) else v
                          for k, v in check_params(old, params or {}, where=where).items()})
         if old.kind == "neuron":
-            check_neuron(where, {k: _one(where, k, v) for k, v in defaults.items()}, self.tics_per_step)
+            table = NEURONS[old.base].defaults()
+            values = {k: _one(where, k, v, isinstance(table[k], bool)) for k, v in defaults.items()}
+            check_neuron(old.base, where, values, self.tics_per_step)
         elif old.kind == "device":
             defaults = check_device(where, old.base, defaults, self.resolution, self.tics_per_step)
         elif old.base in ("stdp_synapse", "stdp_synapse_hom", "stdp_pl_synapse_hom"):
@@ -169,13 +142,13 @@ class ModelRegistry:
         return defaults
 
 
-def _one(where, name, value):
+def _one(where, name, value, is_bool):
     """A neuron default as a 1-element array for the checks (distributions are checked when drawn)."""
     from ..parameters import Parameter
 
     if isinstance(value, Parameter):
         return None
-    if name == "refractory_input":
+    if is_bool:
         return checks.bools(f"{where}: {name}", value).reshape(-1)
     return checks.floats(f"{where}: {name}", value).reshape(-1)
 
@@ -190,62 +163,9 @@ def check_params(model: Model, params: dict, where: str) -> dict:
     return dict(params)
 
 
-def check_neuron(where: str, v: dict, tics_per_step: int):
-    """iaf_psc_delta's parameters (arrays over nodes): NEST's rules, plus finiteness where an infinity
-    makes the update undefined (tau_m = inf gives P30 = 0·inf = NaN; V_th = +inf and V_min = -inf are
-    legal and mean 'never' and 'no bound')."""
-    v = {k: a for k, a in v.items() if a is not None}
-    for name, arr in v.items():
-        if name != "refractory_input":
-            checks.finite(f"{where}: {name}", arr, allow_pos_inf=name == "V_th", allow_neg_inf=name == "V_min")
-    for name in ("tau_m", "C_m", "tau_minus"):
-        if name in v:
-            checks.first_bad(f"{where}: {name}", v[name], v[name] <= 0, f"{name} > 0")
-    if "t_ref" in v:
-        t = v["t_ref"]
-        checks.first_bad(f"{where}: t_ref", t, t < 0, "t_ref >= 0 ms")
-        steps = np.ceil(checks.tics(t) / tics_per_step)
-        checks.first_bad(f"{where}: t_ref", t, steps > checks.MAX_T_REF_STEPS,
-                         f"at most {checks.MAX_T_REF_STEPS} steps "
-                         f"({checks.MAX_T_REF_STEPS * tics_per_step / 1000} ms): "
-                         "refractory counters are int32")
-    if "V_reset" in v and "V_th" in v:
-        bad = v["V_reset"] >= v["V_th"]
-        if bad.any():
-            i = int(np.argmax(bad))
-            raise JaxsnnError(f"{where}: V_reset={v['V_reset'].flat[i]} must be below V_th={v['V_th'].flat[i]} "
-                              "(mV; NEST: 'Reset potential must be smaller than threshold').")
-
-
-def check_neuron_model(base: str, where: str, v: dict, tics_per_step: int) -> None:
-    """The one validation path of a neuron population's parameters (arrays over its nodes), for
-    ``create``, ``Network.set`` and ``Simulation.set``: the model's own NEST checks with NEST's messages
-    (names missing from ``v`` take the model's defaults there), then :func:`check_neuron`'s common rules."""
-    from .network import PSC_CHECKS, _check_psc_params
-
-    if base in PSC_CHECKS:
-        n = len(next(iter(v.values())))
-        full = {k: np.full(n, float(d)) for k, d in NEURONS[base].items()
-                if isinstance(d, (int, float)) and not isinstance(d, bool) and k not in v}
-        _check_psc_params(None, base, {**full, **v}, where)
-        if base == "iaf_psc_alpha":
-            _check_alpha_propagators(where, {**full, **v}, tics_per_step / 1000)
-    check_neuron(where, v, tics_per_step)
-
-
-def _check_alpha_propagators(where, v, h):
-    """NEST's iaf_psc_alpha propagator P31 is NaN where exp(h (1/tau_syn − 1/tau_m)) overflows a double
-    (and the regular branch is taken): refuse those time constants instead of simulating NaN."""
-    tau_m = v["tau_m"]
-    for name in ("tau_syn_ex", "tau_syn_in"):
-        ts = v[name]
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            x = h * (tau_m - ts) / (ts * tau_m)
-            regular = h * np.abs(tau_m - ts) > 1e-7 * tau_m * tau_m
-        bad = regular & (x > math.log(sys.float_info.max))
-        checks.first_bad(f"{where}: {name}", ts, bad, f"a time constant for which NEST's propagators are finite "
-                         f"(exp(h / {name}) must not overflow: {name} > h / 709 = {h / 709:.3g} ms at h = {h} ms; "
-                         "NEST gives V_m = NaN)")
+def check_neuron(base: str, where: str, v: dict, tics_per_step: int):
+    """A neuron model's parameters (arrays over nodes; None: drawn later): the model's own checks."""
+    NEURONS[base].check(v, where, tics_per_step)
 
 
 def check_stdp_params(base: str, p: dict, where: str):

@@ -48,15 +48,10 @@ def _expect(where: str, leaf, shape, dtype, why: str) -> None:
                         "the built simulation has it")
 
 
-def _neuron_leaves(tree):
-    """(path, leaf) of the per-neuron leaves: fields of the dataclass hold one value per neuron of the
-    network; leaves nested deeper (e.g. per model) one per neuron of theirs, so only their rank is known."""
-    for path, leaf in jax.tree_util.tree_flatten_with_path(tree)[0]:
-        yield jax.tree_util.keystr(path, simple=True, separator="."), leaf
-
-
-def _integer(leaf) -> bool:
-    return jnp.issubdtype(jnp.result_type(leaf), jnp.integer) or jnp.result_type(leaf) == jnp.bool_
+def _state_kinds(m) -> dict:
+    """The dtype kind of each state variable of neuron model ``m`` (its ``init`` of one neuron)."""
+    return {k: np.asarray(v).dtype.kind for k, v in m.init({k: np.full(1, p.default)
+                                                            for k, p in m.parameters.items()}).items()}
 
 
 def leaves(model, params, state) -> None:
@@ -67,8 +62,11 @@ def leaves(model, params, state) -> None:
     fdt = jnp.float64 if spec.x64 else jnp.float32
     N = spec.n_neurons
     per_neuron = f"one per neuron of the model, {N}"
-    for name, leaf in _neuron_leaves(params.neurons):
-        _expect(f"params.neurons.{name}", leaf, (N,) if "." not in name else (None,), fdt, per_neuron)
+    _expect("params.neurons.tau_minus", params.neurons.tau_minus, (N,), fdt, per_neuron)
+    sizes = {m.name: sum(n for _, n in runs) for m, runs in zip(spec.neuron_models, spec.neuron_runs)}
+    for name, n in sizes.items():
+        for leaf_name, leaf in params.neurons.models[name].items():
+            _expect(f"params.neurons[{name!r}][{leaf_name!r}]", leaf, (n,), fdt, f"one per {name} neuron, {n}")
     n_gen = model.poisson.window.shape[0]
     _expect("params.poisson.rate", params.poisson.rate, (n_gen,), fdt, f"one per poisson_generator, {n_gen}")
     _expect("params.poisson.weight", params.poisson.weight, model.poisson.target.shape, fdt,
@@ -89,7 +87,11 @@ def leaves(model, params, state) -> None:
     _expect("state.step", state.step, (), jnp.int32, "the global step")
     _expect("state.key", state.key, (2,), jnp.uint32, "jaxsnn.simulation_key(seed)")
     _expect("state.overflow", state.overflow, (), jnp.int32, "Overflow bits")
-    for name, leaf in _neuron_leaves(state.neurons):
-        _expect(f"state.neurons.{name}", leaf, (N,) if "." not in name else (None,),
-                jnp.int32 if name == "refractory" else jnp.result_type(leaf) if _integer(leaf) else fdt, per_neuron)
+    for m in spec.neuron_models:
+        n = sizes[m.name]
+        kinds = _state_kinds(m)
+        for leaf_name, leaf in state.neurons.models[m.name].items():
+            dtype = jnp.int32 if kinds.get(leaf_name) in ("i", "u") else fdt
+            _expect(f"state.neurons[{m.name!r}][{leaf_name!r}]", leaf, (n,) + tuple(jnp.shape(leaf)[1:]), dtype,
+                    f"one per {m.name} neuron, {n}")
     _expect("state.synapses.weight", state.synapses.weight, model.synapses.source.shape, fdt, "one per synapse")

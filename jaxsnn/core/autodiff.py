@@ -86,8 +86,9 @@ def _checked_rule(primals, tangents):
 
 def checked(state):
     """``state`` unchanged; when differentiated, raises CapacityError at run time if it overflowed."""
-    V = _checked(state.neurons.V_rel, state.overflow)
-    return state.replace(neurons=state.neurons.replace(V_rel=V))
+    models = jax.tree_util.tree_map(
+        lambda x: _checked(x, state.overflow) if jnp.issubdtype(x.dtype, jnp.floating) else x, state.neurons.models)
+    return state.replace(neurons=state.neurons.replace(models=models))
 
 
 def scan_steps(one, state, n: int, k: int):

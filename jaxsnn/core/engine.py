@@ -15,9 +15,9 @@ A slice (``docs/nest_semantics.md`` §0–§4):
    :func:`_facilitate` applies STDP facilitation by postsynaptic spikes that reached their synapses
    during the slice; spike and weight recording (:mod:`jaxsnn.core.recorders`); the generators push what
    they emit during the new slice (:mod:`jaxsnn.core.generators`);
-2. every step of the slice: each neuron reads its input slot and integrates
-   (:mod:`jaxsnn.core.iaf_psc_delta`); spikes get the stamp k+1 and are marked in ``spike_history``;
-   multimeters sample V_m.
+2. every step of the slice: each neuron model present (``spec.neuron_models``, static metadata: the
+   engine never names one) updates its own neurons (:func:`_neuron_step`); spikes get the stamp k+1 and
+   are marked in ``spike_history``; multimeters sample the recordables.
 
 A delay is never shorter than a slice, so delivery at the next slice start is always in time, and a
 neuron with synapses spikes at most once per slice (slices are at most the shortest inter-spike
@@ -30,16 +30,17 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-from . import arguments, autodiff, dense, iaf_psc_delta, neuron_models, recorders, rng, stdp
+from . import arguments, autodiff, dense, recorders, rng, stdp
 from . import inputs as _inputs
 from .events import for_each_range, for_each_synapse
-from .generators import push_currents, push_poisson, push_spike_events, ring_add_psc
+from .generators import push_currents, push_poisson, push_spike_events, ring_add_routed
 from .status import Overflow, flag
 from .types import (
     IN_DELAY,
     IN_SOURCE,
     OUT_DELAY,
     OUT_TARGET,
+    Input,
     Model,
     NeuronState,
     Params,
@@ -76,20 +77,21 @@ def simulation_key(seed) -> jax.Array:
     return rng.key_words(jax.random.fold_in(key, SIM_STREAM))
 
 
-def init(model: Model, params: Params, key, V_rel, weight, Kplus) -> State:
-    """A state at time 0: neurons at ``V_rel`` (V_m − E_L), nothing in transit, the given weights and
-    K₊ traces, empty STDP archives and recorders; ``key``: an int seed or a JAX key."""
+def init(model: Model, params: Params, key, neurons: dict, weight, Kplus) -> State:
+    """A state at time 0: each model's neurons in the state ``neurons`` (model name -> its state dict),
+    nothing in transit, the given weights and K₊ traces, empty STDP archives and recorders; ``key``: an
+    int seed or a JAX key."""
     spec = model.spec
     N, H = spec.n_neurons, spec.post_history
-    fdt, i32 = V_rel.dtype, jnp.int32
+    fdt, i32 = params.neurons.tau_minus.dtype, jnp.int32
     return State(
         step=jnp.zeros((), i32), key=simulation_key(key), overflow=jnp.zeros((), i32),
-        neurons=NeuronState(V_rel=V_rel, refractory=jnp.zeros(N, i32), refractory_buffer=jnp.zeros(N, fdt),
-                            **neuron_models.init_state(spec, N, fdt)),
-        transit=Transit(ring=jnp.zeros(((1 + spec.has_psc) * spec.ring, N), fdt),
+        neurons=NeuronState(models=neurons,
+                            current=jnp.zeros((spec.current_rows, N), fdt) if spec.n_currents else None),
+        transit=Transit(ring=jnp.zeros((spec.spike_channels * spec.ring, N), fdt),
                         spike_history=jnp.zeros((spec.history, N), fdt if spec.differentiable else bool),
-                        spike_count=jnp.zeros((spec.history, N), i32) if spec.has_parrot else None,
-                        current=jnp.zeros(((1 + spec.current_receptor1) * spec.ring, N), fdt) if spec.n_currents
+                        spike_count=jnp.zeros((spec.history, N), i32) if spec.has_multiplicity else None,
+                        current=jnp.zeros((spec.current_rows * spec.ring, N), fdt) if spec.n_currents
                         else None),
         synapses=SynapseState(weight=weight, reported=weight if spec.has_plastic else jnp.zeros(0, fdt)),
         plasticity=Plasticity(
@@ -127,7 +129,7 @@ def _step(model, params, state, mats=None, x=None):
 
 def scan(model: Model, params: Params, state: State, n_slices: int, observe=None, inputs=None):
     """``n_slices`` slices with ``lax.scan``; ``observe(state)`` (any pytree, e.g. ``state.spikes`` or
-    ``state.neurons.V_rel``) is called after every slice and the results are stacked along a leading
+    ``state.neurons["iaf_psc_delta"]["V_rel"]``) is called after every slice and the results are stacked along a leading
     axis. ``inputs``: per-step spike input and currents as data (:class:`jaxsnn.Inputs`, arrays
     [n_slices × slice_steps, neurons]). Returns ``(state, ys)`` (``ys`` is None without ``observe``)."""
     n_slices = arguments.count("n_slices", n_slices, "slices to advance")
@@ -213,15 +215,17 @@ def _check_aligned(step, L):
 
 
 def _constants(model, params):
-    """Per-run neuron constants (propagators, refractory steps) from ``params``, and the overflow bit
-    that says they shorten the shortest inter-spike interval the slices were built for."""
+    """Per-run constants of every model (propagators, refractory steps) from ``params``, and the
+    overflow bit that says they shorten the shortest inter-spike interval the slices were built for."""
     spec = model.spec
-    P33, P30, ref = iaf_psc_delta.step_constants(model, params.neurons, spec.resolution, spec.tics_per_step)
-    shorter = (jnp.min(ref, initial=BIG) + 1 < spec.min_isi) if spec.n_neurons else False
-    c = (P33, P30, ref, model.neurons.refractory_input)
-    if spec.has_psc:
-        c = c + (neuron_models.psc_constants(model, params.neurons, spec.resolution, P33),)
-    return c, flag(shorter, Overflow.REFRACTORY)
+    k, shortest = {}, BIG
+    for m in spec.neuron_models:
+        k[m.name] = m.constants(params.neurons.models[m.name], model.neurons.constants[m.name], spec.resolution,
+                                spec.tics_per_step)
+        if "refractory_steps" in k[m.name]:
+            shortest = jnp.minimum(shortest, jnp.min(k[m.name]["refractory_steps"], initial=BIG))
+    shorter = (shortest + 1 < spec.min_isi) if spec.n_neurons else False
+    return k, flag(shorter, Overflow.REFRACTORY)
 
 
 # -------------------------------------------------------------------------------- the steps
@@ -229,7 +233,7 @@ def _steps(model, params, c, n, st: State, current=None) -> State:
     """``n`` neuron steps. The loop carries only what a step changes (neurons, transit, samples).
     ``current``: [n, N] pA added to I_e in each step, or None."""
     def body(i, carry):
-        p = params if current is None else _inputs.with_current(params, current[i])
+        p = params if current is None else _with_current(model, params, current[i])
         return _neuron_step(model, p, c, *carry)
 
     carry = (st.step, st.overflow, st.neurons, st.transit, st.buffers.samples)
@@ -238,26 +242,79 @@ def _steps(model, params, c, n, st: State, current=None) -> State:
                       buffers=st.buffers.replace(samples=samples))
 
 
+def _with_current(model, params, current_k):
+    """``params`` with ``current_k`` (pA per neuron, [N]) added to I_e of every model that has one, for one
+    step (per-step currents given as data, :class:`jaxsnn.Inputs`)."""
+    spec, models = model.spec, dict(params.neurons.models)
+    for i, m in enumerate(spec.neuron_models):
+        if "I_e" in models[m.name]:
+            mine = models[m.name]
+            models[m.name] = {**mine, "I_e": mine["I_e"] + _take(spec, model.neurons, i, current_k)}
+    return params.replace(neurons=params.neurons.replace(models=models))
+
+
+def _take(spec, top, i, x):
+    """Model i's neurons of ``x`` ([..., N] -> [..., n_i]): static slices of its runs on one device, a
+    gather of its local indices on a device of a split network (padding reads the last neuron)."""
+    if spec.neuron_axis is None:
+        parts = [x[..., a:a + n] for a, n in spec.neuron_runs[i]]
+        return parts[0] if len(parts) == 1 else jnp.concatenate(parts, axis=-1)
+    return x[..., jnp.minimum(top.index[i], x.shape[-1] - 1)]
+
+
+def _put(spec, top, parts, like):
+    """The models' ``parts`` ([..., n_i] each) as one array shaped ``like`` ([..., N]): runs side by side in
+    neuron order (no scatter) on one device; a scatter of the local indices on a split network's device
+    (padding dropped; neurons of no model keep ``like``'s values)."""
+    if not parts:
+        return like
+    if spec.neuron_axis is None:
+        pieces, at = [], [0] * len(parts)
+        for _start, i, n in sorted((a, i, n) for i, runs in enumerate(spec.neuron_runs) for a, n in runs):
+            pieces.append(parts[i][..., at[i]:at[i] + n])
+            at[i] += n
+        return pieces[0] if len(pieces) == 1 else jnp.concatenate(pieces, axis=-1)
+    for i, part in enumerate(parts):
+        like = like.at[..., top.index[i]].set(part.astype(like.dtype), mode="drop")
+    return like
+
+
 def _neuron_step(model, params, c, s, over, neurons: NeuronState, transit: Transit, samples):
-    spec, p = model.spec, params.neurons
+    """One step of every neuron: each model present updates its own neurons (a step costs the sum over
+    models of their neurons), reading its input rows of the ring and the previous step's current."""
+    spec, top = model.spec, model.neurons
+    R, row, N = spec.ring, s % spec.ring, spec.n_neurons if spec.neuron_axis is None else transit.ring.shape[1]
+    surrogate = _surrogate(spec)
+    hist_dtype = transit.spike_history.dtype
+    states, spiked, counts, observed = {}, [], [], []
     # the step only reads the ring (the slice work writes it): a write here would make XLA copy the
     # whole ring every step, since the read is fused into several consumers
-    if spec.neuron_models != ("iaf_psc_delta",) or spec.n_currents:  # more models or currents
-        neurons, spiked, sampled, counts = neuron_models.step(spec, model, params, c, neurons, transit, s,
-                                                                 _surrogate(spec))
-        if spec.has_parrot:
-            transit = transit.replace(spike_count=transit.spike_count.at[s % spec.history].set(counts))
-    else:
-        V, r, rbuf, spiked = iaf_psc_delta.update(p, c, spec.resolution, spec.has_refractory_input, neurons.V_rel,
-                                                  neurons.refractory, neurons.refractory_buffer,
-                                                  transit.ring[s % spec.ring], surrogate=_surrogate(spec))
-        neurons = NeuronState(V_rel=V, refractory=r, refractory_buffer=rbuf)
-        sampled = V + p.E_L
+    for i, m in enumerate(spec.neuron_models):
+        take = lambda x, i=i: _take(spec, top, i, x)
+        spikes = jnp.stack([take(transit.ring[ch * R + row]) for ch in range(m.spike_channels)])
+        current = None if neurons.current is None else take(neurons.current)
+        p = params.neurons.models[m.name]
+        out = m.update(p, c[m.name], neurons.models[m.name], Input(spikes, current), spec.resolution, surrogate)
+        states[m.name], spk = out[0], out[1]
+        spiked.append(spk.astype(hist_dtype))
+        if spec.has_multiplicity:
+            counts.append(out[2] if len(out) > 2 else (spk > 0).astype(jnp.int32))
+        if spec.multimeter_rows:
+            values = m.observe(p, states[m.name])
+            zero = jnp.zeros(spk.shape, transit.ring.dtype)
+            observed.append(jnp.stack([values[q] if q in m.recordables else zero for q in spec.recordables]))
+    neurons = neurons.replace(models=states)
+    if spec.n_currents:  # the current of this step acts on V in the next one
+        neurons = neurons.replace(current=jnp.stack([transit.current[r * R + row] for r in range(spec.current_rows)]))
+    history_row = _put(spec, top, spiked, jnp.zeros(N, hist_dtype))
+    if spec.has_multiplicity:
+        transit = transit.replace(spike_count=transit.spike_count.at[s % spec.history].set(
+            _put(spec, top, counts, jnp.zeros(N, jnp.int32))))
     # an update slice, not a scatter: the derivative of a scatter costs a pass over the whole history
-    history = lax.dynamic_update_index_in_dim(transit.spike_history, spiked.astype(transit.spike_history.dtype),
-                                              s % spec.history, 0)
+    history = lax.dynamic_update_index_in_dim(transit.spike_history, history_row, s % spec.history, 0)
     transit = transit.replace(spike_history=history)
     if spec.multimeter_rows:
+        sampled = _put(spec, top, observed, jnp.zeros((len(spec.recordables), N), transit.ring.dtype))
         samples, o = recorders.sample(spec, model.recorders, samples, sampled, s + 1)
         over = over | o
     return s + 1, over, neurons, transit, samples
@@ -316,23 +373,23 @@ def _slice(model: Model, params: Params, st: State, mats=None) -> State:
     block = history_block(spec, _events(st.transit.spike_history), prev, L)  # the slice that just ended
     if spec.has_plastic:
         post = _archive_post_spikes(spec, params.neurons, st.plasticity.post, block, prev,
-                                    st.transit.spike_count if spec.has_parrot else None)
+                                    st.transit.spike_count if spec.has_multiplicity else None)
         st = st.replace(plasticity=st.plasticity.replace(post=post))
     senders, steps, count, over = slice_spikes(spec, block, prev, spec.slice_capacity)
-    if spec.has_parrot:  # a spike of multiplicity m is m events (NEST unrolls a neuron's multiplicity)
-        senders, steps, count, over, many = neuron_models.repeat_by_multiplicity(
+    if spec.has_multiplicity:  # a spike of multiplicity m is m events (NEST unrolls a neuron's multiplicity)
+        senders, steps, count, over, many = repeat_by_multiplicity(
             spec, st.transit.spike_count, senders, steps, count, over)
         if spec.has_plastic and spec.differentiable:  # the repeats need a loop of variable length: refuse
             st = st.replace(overflow=st.overflow | flag(many, Overflow.MULTIPLICITY))
     if spec.neuron_axis:  # split network (jaxsnn.sharding): every device needs every spike
-        senders, steps, count, over_all = _all_spikes(spec, senders, steps, count, st.neurons.V_rel.shape[0])
+        senders, steps, count, over_all = _all_spikes(spec, senders, steps, count, st.transit.ring.shape[1])
         over = over | over_all
     overflow = st.overflow | flag(over, Overflow.SLICE)
     read = _rows_read(spec, st.transit.ring, prev, L)
     ring = st.transit.ring.at[read].set(0.0, unique_indices=True)  # read: clear (distinct rows)
     st = st.replace(transit=st.transit.replace(ring=ring))
     if model.synapses.out_syn.shape[0] and spec.event_synapses:
-        if spec.has_parrot and spec.has_plastic and not spec.differentiable:
+        if spec.has_multiplicity and spec.has_plastic and not spec.differentiable:
             st, o = _deliver_repeats(model, params, st, senders, steps, count, prev)
         else:
             st, o = _deliver(model, params, st, senders, steps, count, prev)
@@ -366,9 +423,9 @@ def _push_inputs(model, params, st):
     prev, overflow = s - L, st.overflow
     ring = st.transit.ring
     if spec.has_spike_generators:
-        ring = push_spike_events(spec, model.spike_events, params.spike_weight, ring, s, model.neurons.model)
+        ring = push_spike_events(spec, model.spike_events, params.spike_weight, ring, s, model.neurons.route)
     if spec.n_poisson_terms:
-        ring, o = push_poisson(spec, model.poisson, params.poisson, st.key, ring, s, model.neurons.model)
+        ring, o = push_poisson(spec, model.poisson, params.poisson, st.key, ring, s, model.neurons.route)
         overflow = overflow | o
     transit = st.transit.replace(ring=ring)
     if spec.n_currents:  # clear the rows read in the slice that ended, push this slice's currents
@@ -412,7 +469,7 @@ def _deliver(model, params, st: State, senders, steps, count, prev):
         if spec.differentiable:  # weight × spike: 1.0 forward, the surrogate's derivative backward
             w = w * st.transit.spike_history[steps[k] % spec.history, senders[k]]
         counted = 1.0 if syn.receptor1 is None else jnp.where(syn.receptor1[e], 0.0, 1.0)  # parrots' receptor 1
-        ring = ring_add_psc(spec, model.neurons.model, ring, row, rec[:, OUT_TARGET], w, counted)
+        ring = ring_add_routed(spec, model.neurons.route, ring, row, rec[:, OUT_TARGET], w, counted)
         return syn_st, pl, ring, wbuf, over
 
     carry = (st.synapses, st.plasticity, st.transit.ring, st.buffers.weights, jnp.zeros((), jnp.int32))
@@ -482,7 +539,7 @@ def _facilitate(model, params, st: State, senders, steps, count, prev):
         done = (pre >= 0) & (pre >= arrival)
         return stdp.facilitate_synapses(spec, table, pl, w, rec, ok & ~done, p_steps[k] + 1)
 
-    if spec.has_parrot:  # a post spike of multiplicity m facilitates m times: the r-th repeats together
+    if spec.has_multiplicity:  # a post spike of multiplicity m facilitates m times: the r-th repeats together
         m = st.transit.spike_count[p_steps % spec.history, p_ids]
         w = lax.fori_loop(0, jnp.max(m, initial=0), lambda r, w: for_each_range(
             lo, jnp.where(m > r, hi - lo, 0), p_count, spec.in_degree, body, w, spec.differentiable),
@@ -511,6 +568,20 @@ def _archive_post_spikes(spec, nrn, post, block, first, spike_count=None):
         spiked, at = _spike_step(block, first)
         return archive(post, spiked, at, count(at))
     return lax.fori_loop(0, L, lambda j, p: archive(p, block[j], first + j, count(first + j)), post)
+
+
+def repeat_by_multiplicity(spec, spike_count, senders, steps, count, over):
+    """The slice's spike list with each spike repeated by its multiplicity (consecutively, so the order
+    stays by sender, then step); returns (senders, steps, count, overflowed, any multiplicity > 1)."""
+    cap = senders.shape[0]
+    valid = jnp.arange(cap) < count
+    m = jnp.where(valid, spike_count[steps % spec.history, senders], 0)
+    ends = jnp.cumsum(m)
+    total = ends[-1] if cap else 0
+    j = jnp.arange(cap)
+    src = jnp.minimum(jnp.searchsorted(ends, j, side="right"), cap - 1)
+    return (senders[src], steps[src], jnp.minimum(total, cap).astype(count.dtype), over | (total > cap),
+            jnp.any(m > 1))
 
 
 def _all_spikes(spec, senders, steps, count, n_local):

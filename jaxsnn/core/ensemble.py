@@ -63,16 +63,16 @@ def advance_ensemble(model: Model, params: Params, states: State, n_steps, param
 
 def _members(states) -> int:
     """The ensemble size: the leading axis every leaf of ``states`` has (the step counter may be shared)."""
-    shape = jnp.shape(states.neurons.V_rel)
+    shape = jnp.shape(states.key)
     if len(shape) != 2:
-        raise bad_value("states", f"<State with V_rel of shape {shape}>", "a batch of states with a leading member "
+        raise bad_value("states", f"<State with key of shape {shape}>", "a batch of states with a leading member "
                         "axis (e.g. jax.vmap(lambda k: jaxsnn.init(...))(keys), or jnp.stack of states leaf by leaf)")
     k = shape[0]
     for path, leaf in jax.tree_util.tree_flatten_with_path(states)[0]:
         name = jax.tree_util.keystr(path)
         if jnp.shape(leaf)[:1] != (k,) and not (name == ".step" and jnp.ndim(leaf) == 0):
             raise bad_value(f"states{name}", f"<array of shape {jnp.shape(leaf)}>",
-                            f"a leading member axis of {k}, as states.neurons.V_rel has")
+                            f"a leading member axis of {k}, as states.key has")
     return k
 
 

@@ -12,6 +12,7 @@ from jax import lax
 
 from . import rng
 from .status import Overflow, flag
+from .types import BY_SIGN, COUNTS
 
 
 def ring_add(ring, rows, targets, values):
@@ -23,35 +24,34 @@ def ring_add(ring, rows, targets, values):
     return ring.reshape(-1).at[flat].add(values, mode="drop").reshape(ring.shape)
 
 
-def ring_add_psc(spec, neuron_model, ring, rows, targets, values, count=None):
-    """:func:`ring_add`, with psc targets' events of value <= 0 in their inhibitory channel (rows
-    ``spec.ring`` further; NEST: weight × multiplicity > 0 is excitatory, anything else inhibitory),
-    and parrot targets counting ``count`` (the events' multiplicity; weights are ignored) instead."""
-    if spec.has_parrot and count is not None:
-        parrot = neuron_model[jnp.minimum(targets, neuron_model.shape[0] - 1)] == 3
-        values = jnp.where(parrot, count, values)
-    if spec.has_psc:
-        psc = (neuron_model[jnp.minimum(targets, neuron_model.shape[0] - 1)] == 1) \
-            | (neuron_model[jnp.minimum(targets, neuron_model.shape[0] - 1)] == 2)
-        rows = jnp.where(psc & (values <= 0) & (rows < spec.ring), rows + spec.ring, rows)
+def ring_add_routed(spec, route, ring, rows, targets, values, count=None):
+    """:func:`ring_add`, routed by each target's ``route`` (NeuronTopology.route): BY_SIGN targets' events
+    of value <= 0 go to their inhibitory channel (rows ``spec.ring`` further; NEST: weight × multiplicity
+    > 0 is excitatory, anything else inhibitory); COUNTS targets count ``count`` (the events'
+    multiplicity; weights are ignored) instead."""
+    if spec.has_multiplicity and count is not None:
+        counts = route[jnp.minimum(targets, route.shape[0] - 1)] == COUNTS
+        values = jnp.where(counts, count, values)
+    if spec.routed:
+        by_sign = route[jnp.minimum(targets, route.shape[0] - 1)] == BY_SIGN
+        rows = jnp.where(by_sign & (values <= 0) & (rows < spec.ring), rows + spec.ring, rows)
     return ring_add(ring, rows, targets, values)
 
 
-def push_spike_events(spec, events, weight, ring, step, neuron_model=None):
+def push_spike_events(spec, events, weight, ring, step, route=None):
     """spike_generator events emitted during the slice starting at ``step``, by generator, then step."""
     L = spec.slice_steps
     if spec.differentiable:  # all events, masked: a fixed amount of work
         now = events.step // L == step // L
         rows = jnp.where(now, (events.step + events.delay) % spec.ring, ring.shape[0])
-        return ring_add_psc(spec, neuron_model, ring, rows, events.target, weight)
+        return ring_add_routed(spec, route, ring, rows, events.target, weight)
     lo = jnp.searchsorted(events.step // L, step // L, side="left")
     hi = jnp.searchsorted(events.step // L, step // L, side="right")
 
     def push(i, ring):
         row = (events.step[i] + events.delay[i]) % spec.ring
-        if spec.has_psc:
-            m = neuron_model[events.target[i]]
-            row = jnp.where(((m == 1) | (m == 2)) & (weight[i] <= 0), row + spec.ring, row)
+        if spec.routed:
+            row = jnp.where((route[events.target[i]] == BY_SIGN) & (weight[i] <= 0), row + spec.ring, row)
         return ring.at[row, events.target[i]].add(weight[i])
 
     return lax.fori_loop(lo, hi, push, ring)
@@ -63,7 +63,7 @@ def straight_through_counts(n, mu):
     return n + (mu - jax.lax.stop_gradient(mu))
 
 
-def push_poisson(spec, top, par, key, ring, step, neuron_model=None):
+def push_poisson(spec, top, par, key, ring, step, route=None):
     """Poisson counts of every connection for each step k of the slice starting at ``step``, pushed to
     arrive at k + d; returns (ring, overflow bits).
 
@@ -79,10 +79,10 @@ def push_poisson(spec, top, par, key, ring, step, neuron_model=None):
     n = rng.poisson_counts(rng.bits(key, k, top.stream[None, :]), survival[top.generator]).astype(dtype)
     if spec.differentiable:  # straight-through counts: the same n, d n / d rate = d E[n] / d rate = h
         n = straight_through_counts(n, mu.astype(dtype)[top.generator])
-    # the select also keeps the product apart from the addition (see iaf_psc_delta.separately_rounded)
+    # the select also keeps the product apart from the addition (see core.rounding.separately_rounded)
     inp = jnp.where(active, par.weight * n, 0.0)
-    ring = ring_add_psc(spec, neuron_model, ring, (k + top.delay) % spec.ring, top.target, inp,
-                        jnp.where(active, n, 0.0))
+    ring = ring_add_routed(spec, route, ring, (k + top.delay) % spec.ring, top.target, inp,
+                           jnp.where(active, n, 0.0))
     return ring, flag(~jnp.all(covered), Overflow.POISSON)
 
 
@@ -128,7 +128,7 @@ def push_currents(spec, top, par, key, ring, step):
         std, mod = par.std[j], par.std_mod[j]
         noise = par.mean[j] + jnp.sqrt(std * std + y1 * mod * mod) * z
         amp = jnp.where(top.noise[g] >= 0, noise, amp)
-    # the select also keeps the product apart from the addition (see iaf_psc_delta.separately_rounded)
+    # the select also keeps the product apart from the addition (see core.rounding.separately_rounded)
     values = jnp.where(active, par.weight * amp, 0.0)
     rows = (k + top.delay) % spec.ring + spec.ring * top.receptor
     # by connection, then step: NEST adds a slice's currents generator by generator, each over its steps

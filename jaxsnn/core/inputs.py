@@ -18,7 +18,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from .types import NEURON_MODELS, PSC_MODELS, pytree
+from .types import BY_SIGN, pytree
 
 
 @pytree
@@ -46,17 +46,8 @@ def push_spikes(spec, model, ring, x, step):
     """``ring`` with the slice's spike input ``x`` [L, N] added to the rows read in steps step … step+L−1."""
     rows = (step + jnp.arange(x.shape[0])) % spec.ring
     x = x.astype(ring.dtype)
-    if not spec.has_psc:
+    if not spec.routed:
         return ring.at[rows].add(x, unique_indices=True)
-    kinds = model.neurons.model
-    psc = jnp.zeros(x.shape[1], bool)
-    for m in PSC_MODELS:
-        psc = psc | (kinds == NEURON_MODELS.index(m))
-    inh = psc & (x <= 0)
+    inh = (model.neurons.route == BY_SIGN) & (x <= 0)  # NEST: weight > 0 excitatory, else inhibitory
     ring = ring.at[rows].add(jnp.where(inh, 0.0, x), unique_indices=True)
     return ring.at[rows + spec.ring].add(jnp.where(inh, x, 0.0), unique_indices=True)
-
-
-def with_current(params, current_k):
-    """``params`` with ``current_k`` (pA per neuron) added to I_e for one step."""
-    return params.replace(neurons=params.neurons.replace(I_e=params.neurons.I_e + current_k))

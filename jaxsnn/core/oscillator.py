@@ -20,7 +20,7 @@ import math
 import jax.numpy as jnp
 from jax import lax
 
-from .iaf_psc_delta import separately_rounded
+from .rounding import separately_rounded
 
 
 def start(amplitude, omega, phase_rad, t0, h):
@@ -35,7 +35,7 @@ def rotate(y0, y1, c, s, n, subtract=False):
     (y₀, y₁) and y₁ after every rotation ([n, ...]). ``subtract``: sinusoidal generators' form
     (c·y₀ − s·y₁) instead of ac_generator's (c·y₀ + (−s)·y₁); they differ only in the sign of a zero. Every
     product is rounded before the sum, as in NEST (no fused multiply-add: see
-    :func:`jaxsnn.core.iaf_psc_delta.separately_rounded`)."""
+    :func:`jaxsnn.core.rounding.separately_rounded`)."""
     y0, y1 = jnp.asarray(y0), jnp.asarray(y1)
     ms = -s
 

@@ -65,17 +65,18 @@ def record_spikes(spec, rec, buf: Buffers, senders, steps, count):
     return buf.replace(spikes=spikes), over
 
 
-def sample(spec, rec, samples: SampleBuffer, V_m, stamp):
-    """Every multimeter whose interval divides ``stamp`` (inside its window) records ``V_m`` of its
-    neurons; returns (samples, overflow bits)."""
+def sample(spec, rec, samples: SampleBuffer, quantities, stamp):
+    """Every multimeter whose interval divides ``stamp`` (inside its window) records its quantities of
+    its neurons from ``quantities`` ([len(spec.recordables), N], rows in ``spec.recordables`` order: what the
+    neuron models report after the step; a row of a quantity a neuron's model lacks is never read);
+    returns (samples, overflow bits)."""
     values, stamps, counts, over = [], [], [], jnp.zeros((), jnp.int32)
     for k, rows in enumerate(spec.multimeter_rows):
         lo, hi = rec.sample_window[k, 0], rec.sample_window[k, 1]
         off = 0 if rec.sample_offset is None else rec.sample_offset[k]
         take = ((stamp - off) % rec.sample_interval[k] == 0) & (stamp >= off) & (lo < stamp) & (stamp <= hi)
         row = jnp.where(take, samples.count[k], rows)
-        # V_m: [N], or [quantities, N] (neuron_models.RECORDABLES) in networks with psc models
-        got = V_m[rec.sample_index[k]] if V_m.ndim == 1 else V_m[rec.sample_quantity[k], rec.sample_index[k]]
+        got = quantities[rec.sample_quantity[k], rec.sample_index[k]]
         values.append(samples.values[k].at[row].set(got, mode="drop", unique_indices=True))  # one row
         stamps.append(samples.stamps[k].at[row].set(stamp, mode="drop"))
         new = samples.count[k] + take.astype(jnp.int32)

@@ -93,7 +93,7 @@ def kminus_before(spec, nrn, pl, neuron, stamp, D):
     stamps = pl.post.post_stamps[neuron]  # [chunk, H]
     earlier = stamps < (stamp - D)[:, None]
     latest = jnp.argmax(jnp.where(earlier, stamps, jnp.iinfo(stamps.dtype).min), axis=1)
-    if spec.has_parrot:  # repeats of a spike of multiplicity m share a stamp: the last has the largest K-
+    if spec.has_multiplicity:  # repeats of a spike of multiplicity m share a stamp: the last has the largest K-
         t_max = jnp.max(jnp.where(earlier, stamps, jnp.iinfo(stamps.dtype).min), axis=1)
         latest = jnp.argmax(jnp.where(earlier & (stamps == t_max[:, None]), pl.post.post_Kminus[neuron], -jnp.inf),
                             axis=1)
@@ -152,7 +152,7 @@ def on_presynaptic_spike(spec, nrn, table, syn_st, pl, e, rec, ok, sender, stamp
 
     def early_facilitation(w):  # rare, so its exponentials are skipped when no synapse needs them
         term = _facilitation_term(spec, pl.pre.Kplus[trace], pl.pre.t_last[sender], t_j, D, p)
-        if spec.has_parrot:  # a post spike of multiplicity n is n archive entries: n facilitations
+        if spec.has_multiplicity:  # a post spike of multiplicity n is n archive entries: n facilitations
             n = jnp.where(any_early, jnp.sum(early, axis=1), 0)
             return lax.fori_loop(0, jnp.max(n, initial=0), lambda i, v: jnp.where(
                 i < n, facilitate(v, term, p, spec.stdp_unit_mu[0], spec.stdp_rule), v), w)

@@ -16,6 +16,7 @@ All are frozen dataclasses registered with ``jax.tree_util`` and have ``.replace
 from __future__ import annotations
 
 import dataclasses
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -33,8 +34,18 @@ def pytree(cls=None, *, meta=()):
     return wrap if cls is None else wrap(cls)
 
 
-NEURON_MODELS = ("iaf_psc_delta", "iaf_psc_exp", "iaf_psc_alpha", "parrot_neuron")  # index: NeuronTopology.model
-PSC_MODELS = ("iaf_psc_exp", "iaf_psc_alpha")
+# How spike events reach a neuron (its model's ``inputs``; the ring's routing of each event): summed into
+# one channel; into an excitatory and an inhibitory channel by the sign of weight x multiplicity; into
+# the channel of the connection's receptor_type (1-based ports); as multiplicities (weights ignored).
+SUMMED, BY_SIGN, BY_PORT, COUNTS = range(4)
+
+
+class Input(NamedTuple):
+    """What a neuron model reads in one step (:meth:`jaxsnn.models.base.NeuronModel.update`)."""
+
+    spikes: Any  # [spike_channels, n]: this step's spike input per channel (mV, pA or counts)
+    current: Any  # [rows, n]: current generators' input of the previous step per receptor (pA); None in
+    # networks without current generators (rows: the receptors any current generator connection uses)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -64,7 +75,6 @@ class Spec:
     stdp_single_row: bool  # one set of plasticity parameters for all plastic synapses
     stdp_unit_mu: tuple  # (mu_plus == 1, mu_minus == 1) for every plastic synapse: skip the powers
     trace_per_source: bool  # one K+ trace per source and one rule (Synapses.source_trace): update per spike
-    has_refractory_input: bool
     n_poisson_terms: int  # 0: no poisson_generator
     has_spike_generators: bool
     n_spike_recorders: int
@@ -81,25 +91,37 @@ class Spec:
     dense_blocks: tuple = ()
     event_synapses: bool = True
     neuron_axis: str | None = None  # inside jaxsnn.sharding: the mesh axis the neurons are split over
-    # more neuron models and current generators (jaxsnn.core.neurons); the defaults are the
-    # iaf_psc_delta-only network, whose step is then exactly the original one
-    neuron_models: tuple = ("iaf_psc_delta",)  # the models present, in NEURON_MODELS order
+    # Neuron models (jaxsnn.models.base.NeuronModel instances: static metadata; the engine calls them and
+    # never names one), in the order of their first neuron. Each model updates only its own neurons:
+    # neuron_runs[i] are model i's (first neuron, count) runs in neuron order (they tile 0 … n_neurons);
+    # on a device of a split network, model i's neurons are NeuronTopology.index[i] instead.
+    neuron_models: tuple = ()
+    neuron_runs: tuple = ()
+    # the rows of the array of recorded quantities the step hands the multimeters ([len(recordables), N]):
+    # the union of the present models' recordables, in model order, then each model's order
+    recordables: tuple = ()
     n_currents: int = 0  # current generator connections (dc, step_current, noise): 0: no current input
     has_noise: bool = False  # some of them are noise_generator connections
-    current_receptor1: bool = False  # some currents go to iaf_psc_exp's receptor 1 (filtered like I_syn_ex)
+    current_rows: int = 1  # receptors the current connections use (rows of NeuronState.current)
     # the plasticity rule of the plastic synapses: "stdp" (stdp_synapse(_hom)) or "stdp_pl" (stdp_pl_synapse_hom,
     # whose Params.stdp rows are tau_plus, lambda, alpha, mu, 1, 1)
     stdp_rule: str = "stdp"
 
     @property
-    def has_parrot(self):
-        """Some neurons are parrot_neurons: spikes carry a multiplicity (Transit.spike_count)."""
-        return "parrot_neuron" in self.neuron_models
+    def spike_channels(self) -> int:
+        """Channels of the input ring (rows ``c · ring + k % ring``): the most any model reads."""
+        return max([m.spike_channels for m in self.neuron_models], default=1)
 
     @property
-    def has_psc(self):
-        """Some neurons have current-based synapses (iaf_psc_exp/alpha): the spike ring has two channels."""
-        return any(m in PSC_MODELS for m in self.neuron_models)
+    def has_multiplicity(self):
+        """Some neurons count events (inputs COUNTS, parrot_neuron): spikes carry a multiplicity
+        (Transit.spike_count)."""
+        return any(m.inputs == COUNTS for m in self.neuron_models)
+
+    @property
+    def routed(self):
+        """Some neurons take events in channels by sign or port: the ring has several channels."""
+        return any(m.inputs in (BY_SIGN, BY_PORT) for m in self.neuron_models)
 
     @property
     def has_plastic(self):
@@ -113,35 +135,13 @@ IN_SYNAPSE, IN_SOURCE, IN_DELAY, IN_ROW, IN_TRACE = range(5)  # columns of Synap
 
 @pytree
 class NeuronTopology:
-    """Per-neuron settings that are not numbers to tune, and the host's exact propagators.
+    """Per-neuron facts that are not numbers to tune: how events reach each neuron, and per model the
+    host's constants (:meth:`~jaxsnn.models.base.NeuronModel.host_constants`: NEST's exact propagators
+    for the built parameters, refractory steps, switches), over the model's neurons."""
 
-    ``P33``/``P30`` were computed on the host with the C library's ``exp`` (NEST's bits), and the
-    refractory steps in float64, for the ``tau_m``/``C_m``/``t_ref`` the network was built with; the step
-    uses them wherever ``params`` still hold those values and computes the propagators itself elsewhere
-    (:func:`jaxsnn.core.iaf_psc_delta.step_constants`).
-    """
-
-    refractory_input: jax.Array  # bool
-    built_tau_m: jax.Array
-    built_C_m: jax.Array
-    built_t_ref: jax.Array
-    P33: jax.Array  # exp(-h / tau_m)
-    P30: jax.Array  # (1 / C_m) (1 - P33) tau_m
-    refractory_steps: jax.Array  # int32: t_ref in whole steps
-    # networks with other models than iaf_psc_delta (None otherwise): the model of each neuron (index
-    # into NEURON_MODELS) and the psc models' exact propagators (jaxsnn.core.iaf_psc_exp/_alpha; NaN
-    # for neurons of other models)
-    model: jax.Array | None = None  # int32
-    built_tau_syn_ex: jax.Array | None = None
-    built_tau_syn_in: jax.Array | None = None
-    P11ex: jax.Array | None = None  # exp(-h / tau_syn_ex)
-    P11in: jax.Array | None = None
-    P21ex: jax.Array | None = None  # iaf_psc_exp: I_syn -> V; iaf_psc_alpha: P32 (I_syn -> V)
-    P21in: jax.Array | None = None
-    P31ex: jax.Array | None = None  # iaf_psc_alpha: dI_syn -> V
-    P31in: jax.Array | None = None
-    P20: jax.Array | None = None  # current -> V: iaf_psc_exp's P20, iaf_psc_alpha's P30
-    expm1_tau_m: jax.Array | None = None  # iaf_psc_alpha: NEST's expm1(-h / tau_m)
+    route: jax.Array  # int32[N]: SUMMED, BY_SIGN, BY_PORT or COUNTS (its model's inputs)
+    constants: dict  # model name -> {name: array over the model's neurons}
+    index: tuple = ()  # on a device of a split network, per model: its neurons' local indices (padding: N)
 
 
 @pytree
@@ -223,7 +223,7 @@ class RecorderTopology:
     sample_interval: jax.Array  # int32 steps, per multimeter
     sample_window: jax.Array  # int32[n_multimeters, 2]
     weight_mask: jax.Array  # bool[n_synapses]: recorded by a weight_recorder
-    sample_quantity: tuple = ()  # per multimeter: int32 row of each column in neuron_models.RECORDABLES
+    sample_quantity: tuple = ()  # per multimeter: int32 row of each column in Spec.recordables
     sample_offset: jax.Array | None = None  # int32 steps, per multimeter: stamps t >= offset with
     # (t - offset) a multiple of the interval
 
@@ -244,22 +244,29 @@ class Model:
 
 
 # --------------------------------------------------------------------------------------- Params
+def _frozen(d):
+    """A dict of dicts as nested tuples (hashable where its leaves are)."""
+    return tuple((k, _frozen(v) if isinstance(v, dict) else v) for k, v in sorted(d.items()))
+
+
 @pytree
 class NeuronParams:
-    """iaf_psc_delta parameters per neuron, in node-id order (mV, pF, ms, pA)."""
+    """Neuron parameters (floats, NEST's names and units): per model a dict over its neurons, in node
+    order (``models[name]["I_e"]``), and the postsynaptic STDP trace's time constant of every neuron."""
 
-    E_L: jax.Array
-    C_m: jax.Array
-    tau_m: jax.Array
-    t_ref: jax.Array
-    V_th: jax.Array
-    V_reset: jax.Array
-    I_e: jax.Array
-    V_min: jax.Array
-    tau_minus: jax.Array  # ms, the postsynaptic STDP trace's time constant
-    # iaf_psc_exp / iaf_psc_alpha (None in networks without them; unused by neurons of other models)
-    tau_syn_ex: jax.Array | None = None  # ms
-    tau_syn_in: jax.Array | None = None  # ms
+    tau_minus: jax.Array  # ms, [N]
+    models: dict  # model name -> {NEST name: array over the model's neurons}
+
+    def __hash__(self):  # a tree of in_axes (None/0 leaves) is a static argument: hashable like the rest
+        return hash((self.tau_minus, _frozen(self.models)))
+
+    def __getitem__(self, model: str) -> dict:
+        """The params of ``model``'s neurons: ``params.neurons["iaf_psc_delta"]["I_e"]``."""
+        return self.models[model]
+
+    def updated(self, model: str, **values) -> NeuronParams:
+        """These params with some of ``model``'s replaced (``jax.grad``/``vmap``-friendly)."""
+        return self.replace(models={**self.models, model: {**self.models[model], **values}})
 
 
 @pytree
@@ -293,28 +300,34 @@ class Params:
 # ---------------------------------------------------------------------------------------- State
 @pytree
 class NeuronState:
-    V_rel: jax.Array  # V_m - E_L (mV)
-    refractory: jax.Array  # int32 steps left
-    refractory_buffer: jax.Array  # input gathered during refractoriness (refractory_input)
-    # networks with psc models or current generators (None otherwise)
-    I_syn_ex: jax.Array | None = None  # pA (iaf_psc_exp/alpha)
-    I_syn_in: jax.Array | None = None  # pA, <= 0
-    dI_syn_ex: jax.Array | None = None  # pA/ms (iaf_psc_alpha)
-    dI_syn_in: jax.Array | None = None
-    I_0: jax.Array | None = None  # pA: current of the previous step (acts on V in this one)
-    I_1: jax.Array | None = None  # pA: iaf_psc_exp's receptor-1 current of the previous step
+    """Per model its state variables over its neurons (``models[name]``, the model's own names, e.g.
+    iaf_psc_delta's V_rel = V_m − E_L and refractory counters), and the current generators' input of the
+    previous step, which acts on V in this one."""
+
+    models: dict  # model name -> {name: array over the model's neurons}
+    current: jax.Array | None = None  # [current_rows, N] pA; None without current generators
+
+    def __hash__(self):
+        return hash((self.current, _frozen(self.models)))
+
+    def __getitem__(self, model: str) -> dict:
+        """The state of ``model``'s neurons: ``state.neurons["iaf_psc_delta"]["V_rel"]``."""
+        return self.models[model]
+
+    def updated(self, model: str, **values) -> NeuronState:
+        return self.replace(models={**self.models, model: {**self.models[model], **values}})
 
 
 @pytree
 class Transit:
     """Spikes on their way."""
 
-    ring: jax.Array  # [ring, n]: input arriving at each future step; with psc models [2 ring, n]: rows
-    # ring + k hold the inhibitory channel of psc neurons (an event goes there if weight × multiplicity <= 0)
+    ring: jax.Array  # [channels · ring, n]: input arriving at each future step; row c · ring + k % ring is
+    # channel c (Spec.spike_channels): BY_SIGN neurons' inhibitory events (weight × multiplicity <= 0) go to 1
     spike_history: jax.Array  # bool[history, n]: who spiked in the last `history` steps (row: step % history);
     # in the differentiable build float (0.0/1.0, the surrogate's output, through which gradients flow)
-    current: jax.Array | None = None  # [ring, n] (receptor 1 too: [2 ring, n]): current generators' input (pA)
-    spike_count: jax.Array | None = None  # int32[history, n] with parrot_neurons: each spike's multiplicity
+    current: jax.Array | None = None  # [current_rows · ring, n]: current generators' input per receptor (pA)
+    spike_count: jax.Array | None = None  # int32[history, n] with COUNTS neurons: each spike's multiplicity
 
 
 @pytree

@@ -31,7 +31,7 @@ from . import checkpoint_io as cio
 #   records/<id>/<c>  column c of what recorder <id> gathered
 # and the metadata {"kind": "complete", "store_format", "network": fingerprint, "spec": static spec fields,
 # "capacities": grown capacities, "records": {id: {"rows", "columns"}}, "time_ms"}.
-STORE_FORMAT = 2
+STORE_FORMAT = 3  # 3: neuron state and params per model (state/neurons/models/<model>/<name>)
 # Capacities a run grows on overflow (simulation._grown); everything else in the spec must match the network
 # it is loaded into. Buffer shapes follow them, so they come back from the checkpoint (validated).
 GROWABLE = ("slice_capacity", "post_capacity") + tuple(r.capacity for r in RECORDERS.values())
@@ -76,7 +76,8 @@ def fingerprint(sim: Simulation) -> dict:
 
 def _static_spec(spec) -> dict:
     """The spec's fields that describe the network (not the grown capacities, not run choices)."""
-    return cio._plain({f.name: getattr(spec, f.name) for f in dataclasses.fields(spec)
+    plain = lambda name, v: [repr(m) for m in v] if name == "neuron_models" else v  # models: name(options)
+    return cio._plain({f.name: plain(f.name, getattr(spec, f.name)) for f in dataclasses.fields(spec)
                        if f.name not in GROWABLE and f.name not in _SPEC_FREE}, "spec")
 
 
@@ -117,7 +118,7 @@ def _capacity(name, value, fresh, top, where) -> int:
 
 def _expected_state(like: Simulation, spec):
     """``like.state`` with its recorder buffers sized for ``spec`` (the shapes a checkpoint's state has)."""
-    return like.state.replace(buffers=recorders.empty(spec, like.model, like.state.neurons.V_rel.dtype))
+    return like.state.replace(buffers=recorders.empty(spec, like.model, like.params.neurons.tau_minus.dtype))
 
 
 def _recorder_ids(sim: Simulation) -> set:
@@ -264,7 +265,14 @@ def _difference(name, theirs, ours, sim) -> str:
     ne = (theirs.reshape(len(theirs), -1).view(np.uint8) != ours.reshape(len(ours), -1).view(np.uint8)).any(axis=1)
     first = int(np.argmax(ne))
     n_syn, n_neu = int(sim.model.synapses.out_syn.shape[0]), sim.spec.n_neurons
-    if len(ne) == n_syn and n_syn != n_neu:  # per synapse: count by synapse model
+    parts = name.split("/")
+    per_model = parts[1:3] == ["neurons", "models"] and len(parts) > 3
+    if per_model:  # a model's leaf: over its neurons, in node order
+        i = [m.name for m in sim.spec.neuron_models].index(parts[3])
+        neurons = np.concatenate([np.arange(a, a + n) for a, n in sim.spec.neuron_runs[i]])
+        what = f"{int(ne.sum())} of {len(ne)} {parts[3]} neurons"
+        where = f"node {int(sim.layout.node_of_neuron[neurons[first]])}"
+    elif len(ne) == n_syn and n_syn != n_neu:  # per synapse: count by synapse model
         models = np.asarray(sim.layout.synapse_models, dtype=str)[np.asarray(sim.model.synapses.model)[ne]]
         kinds, counts = np.unique(models, return_counts=True)
         what = " and ".join(f"{c} {m}" for m, c in zip(kinds, counts)) + f" connections (of {n_syn})"

@@ -119,17 +119,16 @@ def restore_into(sim: Simulation, stored: Stored, populations: dict | None = Non
     """``sim`` with some stored leaves put back: V_m of the named ``populations`` ({name: nodes}) and the
     weights of ``synapse_models`` (matched by source, target and delay; the connectivity must be the
     stored one). Everything else in ``sim`` is kept. Sizes and connections are checked, never truncated."""
-    state = sim.state
+    from ..run.simulation import _set_neurons
+
     for name, nodes in (populations or {}).items():
         v = stored.V_m(name)
         _, idx = frames.neuron_index(sim.layout, nodes, f"restore_into: populations[{name!r}]")  # neurons only
         if len(v) != len(idx):
             raise JaxsnnError(f"population {name!r}: {len(v)} stored V_m values for {len(idx)} neurons.")
         checks.first_bad(f"restore_into: stored V_m of population {name!r}", v, ~np.isfinite(v), "finite values (mV)")
-        E_L = np.asarray(sim.params.neurons.E_L)[idx]
-        V_rel = state.neurons.V_rel
-        V_rel = V_rel.at[idx].set(jax.numpy.asarray(v - E_L, V_rel.dtype))
-        state = state.replace(neurons=state.neurons.replace(V_rel=V_rel))
+        sim = _set_neurons(sim, idx, len(idx), {"V_m": v})  # each model's set_status (V relative to E_L)
+    state = sim.state
     for model in synapse_models:
         have, want = sim.connections(model, devices=False), stored.connections(model)
         key = ["source", "target", "delay"]

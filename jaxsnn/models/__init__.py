@@ -1,24 +1,45 @@
 """The model zoo: one NEST model per module, and the registry, the only list of models.
 
-``GENERATORS`` and ``RECORDERS`` map NEST's name to the model class (:class:`~jaxsnn.models.base.Generator`,
-:class:`~jaxsnn.models.base.Recorder`). To add a model, write its module and add one line below.
+``NEURONS``, ``GENERATORS`` and ``RECORDERS`` map NEST's name to the model class
+(:class:`~jaxsnn.models.base.NeuronModel`, :class:`~jaxsnn.models.base.Generator`,
+:class:`~jaxsnn.models.base.Recorder`). To add a model, write its module and add one line below; user
+code registers its own neuron model with :func:`register`.
 """
 from __future__ import annotations
 
+from ..errors import JaxsnnError
 from . import (
     dc_generator,
+    iaf_psc_alpha,
+    iaf_psc_delta,
+    iaf_psc_exp,
+    izhikevich,
     multimeter,
     noise_generator,
+    parrot_neuron,
     poisson_generator,
     spike_generator,
     spike_recorder,
     step_current_generator,
     weight_recorder,
 )
-from .base import Generator, Recorder
+from .base import Generator, NeuronModel, Recorder
 
+NEURONS: dict = {}  # NEST name -> NeuronModel subclass, in registration order
 GENERATORS: dict = {}  # NEST name -> Generator subclass, in registration order
 RECORDERS: dict = {}  # NEST name -> Recorder subclass, in registration order (the order of their buffers)
+
+
+def register(model: type) -> type:
+    """Make ``model`` (a :class:`NeuronModel` subclass) known to every :class:`~jaxsnn.Network` created
+    afterwards, under ``model.name``; returns it (usable as a class decorator)."""
+    if not (isinstance(model, type) and issubclass(model, NeuronModel)):
+        raise JaxsnnError(f"register: {model!r} is not a NeuronModel subclass.")
+    known = NEURONS.get(model.name)
+    if known is not None and known is not model:
+        raise JaxsnnError(f"register: a model named {model.name!r} exists already; choose another name.")
+    NEURONS[model.name] = model
+    return model
 
 
 def register_device(model: type) -> type:
@@ -29,6 +50,12 @@ def register_device(model: type) -> type:
     table[model.name] = model
     return model
 
+
+register(iaf_psc_delta.MODEL)
+register(iaf_psc_exp.MODEL)
+register(iaf_psc_alpha.MODEL)
+register(parrot_neuron.MODEL)
+register(izhikevich.MODEL)
 
 register_device(poisson_generator.MODEL)
 register_device(spike_generator.MODEL)
@@ -42,9 +69,7 @@ register_device(weight_recorder.MODEL)
 
 def recordables() -> dict:
     """What a multimeter can record from each neuron model."""
-    from ..build.registry import RECORDABLES
-
-    return RECORDABLES
+    return {name: m.recordables for name, m in NEURONS.items()}
 
 
-__all__ = ["GENERATORS", "RECORDERS", "register_device"]
+__all__ = ["GENERATORS", "NEURONS", "RECORDERS", "NeuronModel", "register", "register_device"]

@@ -26,9 +26,9 @@ import math
 
 import jax.numpy as jnp
 
-from ..core.iaf_psc_delta import refractory_steps
 from . import _libm
 from ._rkf45 import evolve, product, quotient, y_control
+from .iaf_psc_delta import refractory_steps
 
 EXP = _libm.exp  # the C library's exponential, bit for bit
 PSC_ALPHA = {

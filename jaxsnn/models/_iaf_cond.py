@@ -22,8 +22,8 @@ import math
 import jax.numpy as jnp
 import numpy as np
 
-from ..core.iaf_psc_delta import refractory_steps
 from ._rkf45 import evolve, product, quotient, y_control
+from .iaf_psc_delta import refractory_steps
 
 COMMON = {
     "V_th": (-55.0, "mV", "spike threshold"),

@@ -1,5 +1,41 @@
 """The model contract: what one NEST model provides, in one module of :mod:`jaxsnn.models`.
 
+A neuron model is a frozen, hashable :class:`NeuronModel` (an instance sits in ``model.spec`` as static
+metadata, as a solver sits in ``diffrax.diffeqsolve``); the engine loops over the models present and
+never imports or names one. A model module declares, once:
+
+- ``name``: NEST's model name; ``parameters``: NEST's parameter table, one :class:`Param` per row
+  (default, unit, doc; ``state=True`` marks the initial values of state variables such as ``V_m``).
+  The table feeds ``create``/``set``/``get``/``copy_model`` and the docstring's table;
+- ``recordables``: what a multimeter may record from it (NEST's ``recordables``);
+- its input: ``inputs`` says how spike events reach it (:data:`SUMMED` into one channel,
+  :data:`BY_SIGN` into excitatory/inhibitory channels by the sign of weight × multiplicity,
+  :data:`BY_PORT` into one channel per ``receptor_type`` 1 … ``ports``, :data:`COUNTS` as
+  multiplicities, weights ignored); ``receptors``: the ``receptor_type`` values a connection onto it
+  may use, per source kind (``"neuron"``, ``"generator"`` of spikes, ``"current"``);
+- :meth:`check`: NEST's validation of the parameters, NEST's rules with messages that name the
+  parameter and value (THE validation path: ``create``, ``Network.set``, ``copy_model`` and
+  ``Simulation.set`` all call it);
+- :meth:`host_constants`: what NEST computes in ``pre_run_hook`` (exact propagators with the C
+  library's ``exp``, refractory steps) on the host in float64, for the built parameters;
+- :meth:`constants`: the same in the graph from traced params: the host's values where the params
+  equal the built ones (NEST's bits), the formulas elsewhere, the formulas' derivative everywhere;
+- :meth:`init` (initial state from the parameters), :meth:`update` (one step of its neurons),
+  :meth:`observe` (state and recordables in NEST's units), :meth:`set` (NEST's ``set_status`` between
+  runs), ``settable`` (what may change between runs);
+- ``differentiable``: whether :meth:`update` passes surrogate gradients (the differentiable build).
+
+Params and state of a model are dicts of arrays over its own neurons, in node order
+(``params.neurons.models[name]``, ``state.neurons.models[name]``): float parameters that are not
+state are params (traced; ``jax.grad``/``vmap`` over them work); boolean parameters are fixed at
+build and reach the model through :meth:`host_constants`. ``tau_minus`` (the postsynaptic STDP
+trace, NEST's ArchivingNode) is a parameter of every model, held once for all neurons
+(``params.neurons.tau_minus``).
+
+Adding a neuron model is one new module (a subclass with its table and its update) and one line in
+:mod:`jaxsnn.models` (or :func:`jaxsnn.models.register` from user code); ``docs/models.md`` walks
+through an example.
+
 Devices (generators and recorders) declare their parameter table once (one :class:`Param` per NEST
 parameter), NEST's checks, and what the host does with them; see the section "devices" below and
 ``docs/models.md``.
@@ -13,7 +49,13 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ..build import checks
+from ..core.types import BY_PORT, BY_SIGN, COUNTS, SUMMED, Input  # Input: what update reads; the others: how
+
+# events reach a neuron (the ring's routing)
 from ..errors import JaxsnnError, bad_value
+
+__all__ = ["ARCHIVING", "BY_PORT", "BY_SIGN", "COUNTS", "SUMMED", "Generator", "Input", "NeuronModel", "Param",
+           "Recorder", "table"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -24,6 +66,135 @@ class Param:
     unit: str  # "mV", "pF", "ms", "pA", "Hz", "nS", "" (NEST's units)
     doc: str
     state: bool = False  # the initial value of a state variable (NEST's State_), e.g. V_m
+
+
+# every neuron archives its spikes for STDP (NEST's ArchivingNode): tau_minus is held once for all neurons
+ARCHIVING = {"tau_minus": Param(20.0, "ms", "time constant of the postsynaptic STDP trace")}
+
+
+@dataclasses.dataclass(frozen=True)
+class NeuronModel:
+    """The contract of a neuron model (see the module docstring). Subclasses are frozen dataclasses:
+    their fields are static choices made at build from the parameters (:meth:`configure`), e.g.
+    whether any neuron has ``refractory_input``; they are part of the compiled program."""
+
+    name: ClassVar[str]
+    parameters: ClassVar[dict]  # NEST name -> Param
+    recordables: ClassVar[tuple] = ()
+    inputs: ClassVar[int] = SUMMED
+    spike_channels: ClassVar[int] = 1  # rows of Input.spikes
+    current_receptors: ClassVar[int] = 1  # rows of Input.current (0: no current input)
+    # the receptor_type values a connection may use, per kind of source ("neuron", "generator", "current")
+    receptors: ClassVar[dict] = {"neuron": (0,), "generator": (0,), "current": (0,)}
+    differentiable: ClassVar[bool] = True
+
+    # ----------------------------------------------------------------------------- host side
+    @classmethod
+    def configure(cls, host: dict) -> NeuronModel:
+        """The instance that runs neurons with the parameters ``host`` (name -> float64/bool array)."""
+        return cls()
+
+    @classmethod
+    def defaults(cls) -> dict:
+        return {k: p.default for k, p in cls.parameters.items()}
+
+    @classmethod
+    def check(cls, v: dict, where: str, tics_per_step: int) -> None:
+        """NEST's checks of the parameters ``v`` (name -> array over nodes; a name may be missing when
+        it is drawn later); raise :class:`~jaxsnn.JaxsnnError` naming the first bad value."""
+        check_tau_minus(v, where)
+
+    @property
+    def float_params(self) -> tuple:
+        """Names of the traced params (float, not state)."""
+        return tuple(k for k, p in self.parameters.items()
+                     if not p.state and not isinstance(p.default, bool) and k not in ARCHIVING)
+
+    @property
+    def state_params(self) -> tuple:
+        return tuple(k for k, p in self.parameters.items() if p.state)
+
+    @property
+    def settable(self) -> tuple:
+        """What ``Simulation.set`` may change between runs: every float parameter and state variable."""
+        return tuple(k for k, p in self.parameters.items() if not isinstance(p.default, bool))
+
+    def host_constants(self, host: dict, h: float, tics_per_step: int) -> dict:
+        """Per-neuron constants (name -> float64/int/bool array) for the built parameters ``host``."""
+        return {}
+
+    def init(self, host: dict) -> dict:
+        """Initial state (name -> float64 array) from the parameters ``host``."""
+        return {}
+
+    # ----------------------------------------------------------------------------- in the graph
+    def constants(self, p: dict, k: dict, h: float, tics_per_step: int) -> dict:
+        """Constants for the traced params ``p``; ``k``: :meth:`host_constants` of the built values.
+        A model with refractoriness returns ``refractory_steps`` (int32 per neuron: steps a neuron stays
+        silent after a spike; the slices were built for the host's values, see Overflow.REFRACTORY)."""
+        return k
+
+    def update(self, p: dict, k: dict, s: dict, inp: Input, h: float, surrogate=None):
+        """One step of this model's neurons: returns (state, spiked) or, for ``inputs == COUNTS``,
+        (state, spiked, multiplicity). ``surrogate``: None (bool spikes) or ``(name, β, detach_reset)``
+        (float 0.0/1.0 spikes that carry surrogate gradients, :func:`jaxsnn.core.surrogate.threshold`)."""
+        raise NotImplementedError
+
+    def observe(self, p: dict, s: dict) -> dict:
+        """State variables and recordables in NEST's units (name -> array): ``get`` and multimeters."""
+        return dict(s)
+
+    def set(self, p: dict, s: dict, idx, changes: dict) -> tuple:
+        """NEST's ``set_status`` between runs: ``changes`` (name -> values for the model's neurons at
+        positions ``idx``) applied to (params, state); the values passed :meth:`check` already."""
+        p = dict(p)
+        for name, v in changes.items():
+            if name not in p:
+                raise JaxsnnError(f"set: {name!r} of {self.name} cannot change between runs.")
+            p[name] = p[name].at[idx].set(v)
+        return p, s
+
+
+def check_tau_minus(v, where):
+    if v.get("tau_minus") is not None:
+        checks.finite(f"{where}: tau_minus", v["tau_minus"])
+        checks.first_bad(f"{where}: tau_minus", v["tau_minus"], v["tau_minus"] <= 0, "tau_minus > 0")
+
+
+def nest_checks(v: dict, where: str, model: str, rules) -> None:
+    """NEST's ``Parameters_::set`` checks in NEST's order: ``rules`` are (test, names, message); the
+    first failing one raises with the values it names and NEST's message."""
+    for name, arr in v.items():
+        if arr is not None and arr.dtype != bool and np.isnan(arr).any():
+            raise bad_value(f"{where}: {name}", "NaN", "numbers, not NaN")
+    for test, names, message in rules:
+        names = names.split("/")
+        if any(v.get(n) is None for n in names):
+            continue
+        bad = np.asarray(test(v))
+        if bad.any():
+            i = int(np.argmax(bad.reshape(-1)))
+            values = ", ".join(f"{k}={np.broadcast_to(v[k], bad.shape).flat[i]}" for k in names)
+            raise JaxsnnError(f"{where}: {values}: {message} (NEST's check for {model})")
+
+
+def table(model) -> str:
+    """The model's parameter table as reStructuredText (the model docstring holds it; a test keeps them equal)."""
+    rows = [(k, _show(p.default, p.unit), p.doc + (" (state)" if p.state else "")) for k, p in model.parameters.items()]
+    w = [max(len(r[i]) for r in rows + [("name", "default", "")]) for i in range(3)]
+    line = "  ".join("=" * x for x in w)
+    out = [line] + ["  ".join(c.ljust(x) for c, x in zip(r, w)).rstrip() for r in rows] + [line]
+    return "\n".join(out)
+
+
+def _show(value, unit):
+    if isinstance(value, bool):
+        return str(value)
+    if value == -np.inf or value == -1.7976931348623157e308:
+        text = "-inf"
+    else:
+        text = f"{value:g}"
+    return f"{text} {unit}".strip()
 
 
 # =============================================================================== devices

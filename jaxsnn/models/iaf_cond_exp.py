@@ -35,8 +35,8 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-from ..core.iaf_psc_delta import refractory_steps
 from ._rkf45 import evolve, product, quotient, y_control
+from .iaf_psc_delta import refractory_steps
 
 NAME = "iaf_cond_exp"
 PARAMETERS = {  # name: (default, unit, doc)

@@ -15,7 +15,6 @@ from ..errors import bad_value
 if TYPE_CHECKING:
     import pandas as pd
 
-STATE_NAMES = ("V_m", "refractory_steps_left")
 
 
 def frame(columns: dict, index=None) -> pd.DataFrame:
@@ -44,25 +43,55 @@ def neuron_index(layout, nodes, name="nodes") -> tuple[np.ndarray, np.ndarray]:
     return ids, layout.neuron_of_node[ids]
 
 
+def model_positions(spec) -> tuple[np.ndarray, np.ndarray]:
+    """Per neuron index, its model (index into ``spec.neuron_models``) and its position among the model's
+    neurons (where its entries are in ``params.neurons.models[name]`` and ``state.neurons.models[name]``)."""
+    model, pos = np.zeros(spec.n_neurons, np.int64), np.zeros(spec.n_neurons, np.int64)
+    for i, runs in enumerate(spec.neuron_runs):
+        at = 0
+        for a, n in runs:
+            model[a:a + n], pos[a:a + n] = i, at + np.arange(n)
+            at += n
+    return model, pos
+
+
+def neuron_values(sim, name, idx) -> np.ndarray | None:
+    """``name`` (a parameter, state variable or recordable in NEST's units) of the neurons ``idx``; NaN
+    for neurons whose model lacks it; None if no model of them has it."""
+    spec, p, st = sim.spec, sim.params.neurons, sim.state.neurons
+    if name == "tau_minus":
+        return np.asarray(p.tau_minus)[idx]
+    model, pos = model_positions(spec)
+    out, found = None, False
+    for i, m in enumerate(spec.neuron_models):
+        sel = model[idx] == i
+        if not sel.any():
+            continue
+        pm = p.models[m.name]
+        switches = {k: v for k, v in sim.model.neurons.constants[m.name].items() if k in m.parameters}
+        values = {**switches, **pm, **m.observe(pm, st.models[m.name])}
+        if name not in values:
+            continue
+        v = np.asarray(values[name])[pos[idx[sel]]]
+        if out is None:
+            out = np.full(len(idx), np.nan) if v.dtype != bool else np.zeros(len(idx), bool)
+            out = out.astype(np.result_type(out.dtype, v.dtype))
+        out[sel], found = v, True
+    return out if found else None
+
+
 def get(sim, nodes=None, names=("V_m",)) -> pd.DataFrame:
-    """Neuron parameters and state as a frame indexed by node id (NEST's ``get(..., output="pandas")``)."""
+    """Neuron parameters and state as a frame indexed by node id (NEST's ``get(..., output="pandas")``);
+    NaN where a neuron's model lacks the quantity."""
     ids, idx = neuron_index(sim.layout, sim.layout.node_of_neuron if nodes is None else nodes)
-    p, st = sim.params.neurons, sim.state
     cols = {}
     for name in ([names] if isinstance(names, str) else names):
-        if name == "V_m":
-            v = np.asarray(st.neurons.V_rel + p.E_L)
-        elif name == "refractory_steps_left":
-            v = np.asarray(st.neurons.refractory)
-        elif name in ("I_syn_ex", "I_syn_in") and getattr(st.neurons, name) is not None:
-            v = np.asarray(getattr(st.neurons, name))
-        elif name == "refractory_input":
-            v = np.asarray(sim.model.neurons.refractory_input)
-        elif getattr(p, name, None) is not None:
-            v = np.asarray(getattr(p, name))
-        else:
-            raise bad_value("names", name, f"one of {sorted(STATE_NAMES + tuple(vars(p)) + ('refractory_input',))}")
-        cols[name] = v[idx]
+        v = neuron_values(sim, name, idx)
+        if v is None:
+            known = {"tau_minus"} | {k for m in sim.spec.neuron_models
+                                     for k in (*m.parameters, *m.recordables, "refractory_steps_left")}
+            raise bad_value("names", name, f"one of {sorted(known)}")
+        cols[name] = v
     return frame(cols, index=ids)
 
 

@@ -26,8 +26,8 @@ from .frames import node_ids
 
 
 def index(layout, nodes, name="nodes") -> np.ndarray:
-    """The state index (``state.neurons.*[i]``) of each node id in ``nodes``, int32; a node that is not a
-    neuron (a generator or recorder) or does not exist is refused by id and model."""
+    """The neuron index (``state.spikes[:, i]``, ``state.transit``) of each node id in ``nodes``, int32; a
+    node that is not a neuron (a generator or recorder) or does not exist is refused by id and model."""
     ids = node_ids(nodes, name)
     for node in ids:
         if not 1 <= node <= layout.n_nodes:

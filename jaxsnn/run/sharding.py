@@ -9,9 +9,13 @@ are summed on one device in the same order as on one device, and random numbers 
 ids, so the results are bit-identical to an unsplit run (tested) and independent of the number of
 devices.
 
-Which state is split how follows from its group: ``state.neurons`` and ``state.plasticity.post`` by
-neuron (axis 0), ``state.transit`` by neuron (axis 1), ``state.synapses`` by synapse slot; the
-presynaptic traces, the counters and the key are the same on every device.
+Which state is split how follows from its group: ``state.plasticity.post`` by neuron (axis 0),
+``state.transit`` and the current input ``state.neurons.current`` by neuron (axis 1), each model's state
+``state.neurons.models[name]`` by the model's own neurons (device d holds the model's neurons in its
+block, padded to the same count on every device with copies of a real neuron whose results are
+dropped: the engine runs each model on that static count, :class:`~jaxsnn.core.types.NeuronTopology`
+``index``), ``state.synapses`` by synapse slot; the presynaptic traces, the counters and the key are the
+same on every device.
 
 :func:`split` turns a state into per-device states (leading axis: device), :func:`advance` advances
 those, and :func:`merge` turns them back into the global layout, which checkpoints, ``connections()``
@@ -34,7 +38,7 @@ import jax
 import numpy as np
 
 from ..core import engine
-from ..core.types import IN_SYNAPSE, OUT_ROW, OUT_TARGET, OUT_TRACE, Model, Params, Spec, State
+from ..core.types import IN_SYNAPSE, OUT_ROW, OUT_TARGET, OUT_TRACE, Model, NeuronState, Params, Spec, State
 
 AXIS = "neurons"
 tree_map = jax.tree_util.tree_map
@@ -54,6 +58,24 @@ class Plan:
     slot_of_synapse: np.ndarray  # [M]: flat device slot (d · m + local index) of each synapse
     trace_owner: np.ndarray  # [traces]: a device that holds synapses of the trace (so updates it)
     mm_owner: tuple  # per multimeter: [recorded] device of each recorded neuron
+    model_parts: tuple = ()  # per neuron model: [D + 1] bounds of each device's part of its neurons (model order)
+
+
+def _model_parts(spec: Spec, D: int, n: int) -> tuple:
+    """Per neuron model, the global indices of its neurons and the bounds of each device's part of them
+    (its neurons are in node order, so the part in a device's block of indices is one range)."""
+    out = []
+    for runs in spec.neuron_runs:
+        where = np.concatenate([np.arange(a, a + k) for a, k in runs])
+        out.append((where, np.searchsorted(where, np.arange(D + 1) * n)))
+    return tuple(out)
+
+
+def _model_split(a, bounds, d, size):
+    """Device d's part of a per-model array ``a`` (model order, axis 0), padded to ``size`` with copies of
+    the model's first neuron (valid values; their results are never read)."""
+    part = a[bounds[d]:bounds[d + 1]]
+    return np.concatenate([part, np.repeat(a[:1], size - len(part), axis=0)])
 
 
 def _by_device(devices, spec=(AXIS,)):
@@ -85,7 +107,8 @@ def plan(model: Model, params: Params, devices: tuple) -> Plan:
     out_syn, in_syn = _split_records(syn, groups, m, slot_of_synapse, n, D)
     pg_d = [np.nonzero(top.poisson.target // n == d)[0] for d in range(D)]
     sg_d = [np.nonzero(top.spike_events.target // n == d)[0] for d in range(D)]
-    parts = [_part(spec, top, par, d, n, groups[d], m, pg_d, sg_d) for d in range(D)]
+    mparts = _model_parts(spec, D, n)
+    parts = [_part(spec, top, par, d, n, groups[d], m, pg_d, sg_d, mparts) for d in range(D)]
     out_degree = max(int(np.diff(mp.synapses.out_ptr).max(initial=0)) for mp, _ in parts)
     put = functools.partial(_place, devices)
     models = tree_map(lambda *xs: put(np.stack(xs)), *[mp for mp, _ in parts])
@@ -95,7 +118,7 @@ def plan(model: Model, params: Params, devices: tuple) -> Plan:
     trace_owner = np.zeros(int(syn.out_syn[plastic, OUT_TRACE].max(initial=-1)) + 1, np.int64)
     trace_owner[syn.out_syn[plastic, OUT_TRACE]] = owner[plastic]
     return Plan(tuple(devices), n, out_degree, models, stacked, synapse_of_slot, slot_of_synapse, trace_owner,
-                tuple(np.asarray(ix) // n for ix in top.recorders.sample_index))
+                tuple(np.asarray(ix) // n for ix in top.recorders.sample_index), tuple(b for _, b in mparts))
 
 
 def _groups(owner, D):
@@ -124,21 +147,20 @@ def _split_records(syn, groups, m, slot_of_synapse, n, D):
     return out_syn, in_syn
 
 
-def _part(spec, top, par, d, n, group, m, pg_d, sg_d):
+def _part(spec, top, par, d, n, group, m, pg_d, sg_d, mparts):
     """Device d's model (without out_syn/in_syn, placed separately) and params, in local indices."""
     N, syn = spec.n_neurons, top.synapses
     mine = lambda a, fill=0: _pad(a[d * n:(d + 1) * n], n, fill)
-    # padding neurons: no input, threshold out of reach, so they never spike
-    # (and a real neuron's t_ref, so that they do not shorten the shortest inter-spike interval)
-    fill = {"V_th": np.finfo(par.neurons.V_th.dtype).max, "C_m": 1, "tau_m": 1, "tau_minus": 1,
-            "t_ref": par.neurons.t_ref[0]}
-    fill.update(tau_syn_ex=1, tau_syn_in=1)
-    neurons = par.neurons.replace(**{k: mine(v, fill.get(k, 0)) for k, v in vars(par.neurons).items()
-                                     if v is not None})
-    fill = {"built_C_m": 1, "built_tau_m": 1, "built_t_ref": par.neurons.t_ref[0],
-            "refractory_steps": top.neurons.refractory_steps[0], "built_tau_syn_ex": 1, "built_tau_syn_in": 1}
-    ntop = top.neurons.replace(**{k: mine(v, fill.get(k, 0)) for k, v in vars(top.neurons).items()
-                                  if v is not None})
+    # padding neurons (beyond N) belong to no model: never updated, they never spike
+    sizes = [max(1, int(np.diff(b).max())) for _, b in mparts]
+    split = lambda tree, i: tree_map(lambda a: _model_split(a, mparts[i][1], d, sizes[i]), tree)
+    names = [x.name for x in spec.neuron_models]
+    neurons = par.neurons.replace(tau_minus=mine(par.neurons.tau_minus, 1),
+                                  models={b: split(par.neurons.models[b], i) for i, b in enumerate(names)})
+    index = tuple(_pad(w[b[d]:b[d + 1]] - d * n, size, n).astype(np.int32)
+                  for (w, b), size in zip(mparts, sizes))
+    ntop = top.neurons.replace(route=mine(top.neurons.route), index=index,
+                               constants={b: split(top.neurons.constants[b], i) for i, b in enumerate(names)})
     stride = spec.plastic_delays[1] + 2 if spec.has_plastic else 1
     keys = slice(min(N, d * n) * stride, min(N, (d + 1) * n) * stride + 1)
     in_ptr = syn.in_ptr[keys] - syn.in_ptr[keys.start]
@@ -187,10 +209,16 @@ def split(spec: Spec, plan: Plan, state: State) -> State:
 
     same = lambda tree: per_device(tree, D)
     weights = st.buffers.weights
+    sizes = [max(1, int(np.diff(b).max())) for b in plan.model_parts]
+    names = [m.name for m in spec.neuron_models]
+    models = {b: tree_map(lambda a, i=i: np.stack([_model_split(a, plan.model_parts[i], d, sizes[i])
+                                                    for d in range(D)]), st.neurons.models[b])
+              for i, b in enumerate(names)}
     wr_count = np.zeros(D, np.int32)
     wr_count[0] = weights.count  # earlier weight records stay on device 0
     out = same(st).replace(
-        neurons=tree_map(lambda a: by_neuron(a, 0), st.neurons),
+        neurons=NeuronState(models=models, current=None if st.neurons.current is None
+                            else by_neuron(st.neurons.current, 1)),
         transit=tree_map(lambda a: by_neuron(a, 1), st.transit),
         synapses=tree_map(by_slot, st.synapses),
         plasticity=st.plasticity.replace(pre=same(st.plasticity.pre),
@@ -214,9 +242,13 @@ def merge(spec: Spec, plan: Plan, states: State) -> State:
     by_slot = lambda w: w.reshape(-1)[plan.slot_of_synapse] if w.shape[1] else w[0]
     Kplus = st.plasticity.pre.Kplus
     samples = st.buffers.samples
+    counts = [np.diff(b) for b in plan.model_parts]
+    models = {m.name: tree_map(lambda a, c=c: np.concatenate([a[d, :c[d]] for d in range(D)]),
+                               st.neurons.models[m.name]) for m, c in zip(spec.neuron_models, counts)}
     out = first(st).replace(
         overflow=np.bitwise_or.reduce(st.overflow),
-        neurons=tree_map(lambda a: by_neuron(a, 0), st.neurons),
+        neurons=NeuronState(models=models, current=None if st.neurons.current is None
+                            else by_neuron(st.neurons.current, 1)),
         transit=tree_map(lambda a: by_neuron(a, 1), st.transit),
         synapses=tree_map(by_slot, st.synapses),
         plasticity=st.plasticity.replace(

@@ -19,8 +19,7 @@ import numpy as np
 
 from ..build import checks
 from ..build.dense import plan as dense_plan
-from ..build.lower import NEURON_PARAMS, PSC_PARAMS, Layout, compile_network
-from ..build.registry import NEURONS
+from ..build.lower import Layout, compile_network
 from ..core import engine, recorders
 from ..core.status import Overflow
 from ..core.surrogate import default_for
@@ -85,7 +84,7 @@ class Simulation:
         return self.model.spec
 
     def index(self, nodes):
-        """State index of each neuron of ``nodes`` (node ids or a NodeCollection): ``state.neurons.V_rel[
+        """Neuron index of each neuron of ``nodes`` (node ids or a NodeCollection), as in ``state.spikes[:,
         sim.index(nodes)]``. Generators, recorders and ids outside the network are refused by id."""
         return projection.index(self.layout, nodes)
 
@@ -144,25 +143,57 @@ class Simulation:
                                "cannot change in a built Simulation; change it in the Network and build again, "
                                "or use jaxsnn.nest, where it takes effect at the next Simulate"))
         ids, idx = frames.neuron_index(self.layout, nodes)
-        nrn, V_rel = self.params.neurons, self.state.neurons.V_rel
-        allowed = NEURON_PARAMS + ("V_m",) + (PSC_PARAMS if nrn.tau_syn_ex is not None else ())
-        given = _given(params, len(ids), allowed)  # name -> (float64 values, which nodes get them)
-        E_L_old = nrn.E_L[idx]
-        now = {k: np.asarray(getattr(nrn, k), np.float64)[idx] for k in allowed if k != "V_m"}
-        now["V_m"] = np.asarray(V_rel[idx] + E_L_old, np.float64)
-        new = {k: np.where(given[k][1], given[k][0], v) if k in given else v for k, v in now.items()}
-        _check_neurons(self, ids, new, given, V_rel.dtype)
-        changed = {k: jnp.asarray(new[k], V_rel.dtype) for k in given if k != "V_m"}
-        nrn = nrn.replace(**{k: getattr(nrn, k).at[idx].set(v) for k, v in changed.items()})
-        if "V_m" in given or "E_L" in given:  # absolute V_m stays unless set (NEST: y = V_m - E_L)
-            moved = np.zeros(len(ids), bool)
-            for k in ("V_m", "E_L"):
-                moved |= given[k][1] if k in given else False
-            V_m = jnp.where(given["V_m"][1], jnp.asarray(given["V_m"][0], V_rel.dtype), V_rel[idx] + E_L_old) \
-                if "V_m" in given else V_rel[idx] + E_L_old
-            V_rel = V_rel.at[idx].set(jnp.where(moved, V_m - nrn.E_L[idx], V_rel[idx]))  # else untouched: rounding
-        state = self.state.replace(neurons=self.state.neurons.replace(V_rel=V_rel))
-        return self.replace(params=self.params.replace(neurons=nrn), state=state)
+        return _set_neurons(self, idx, len(ids), params)
+
+
+def _set_neurons(sim: Simulation, idx, n_ids: int, params) -> Simulation:
+    """NEST's set_status of the neurons ``idx`` between runs (``params``: a dict, or a list of one dict
+    per node): each model checks the values its neurons would have (its :meth:`check`, as ``create``
+    does; nothing changes if one is refused) and applies them (its :meth:`set`)."""
+    spec, p = sim.spec, sim.params.neurons
+    model, pos = frames.model_positions(spec)
+    present = [m for i, m in enumerate(spec.neuron_models) if (model[idx] == i).any()]
+    allowed = tuple(sorted({"tau_minus"} | {k for m in present for k in m.settable}))
+    given = _given(params, n_ids, allowed)  # name -> (float64 values, which nodes get them)
+    dtype = p.tau_minus.dtype
+    big = float(jnp.finfo(dtype).max)
+    for name, (vals, mask) in given.items():
+        bad = mask & np.isfinite(vals) & (np.abs(vals) > big)
+        if bad.any():
+            raise bad_value(f"set: params[{name!r}]", float(vals[np.argmax(bad)]),
+                            f"a number within the range of the simulation's {jnp.dtype(dtype).name} (|x| <= {big:.4g})")
+    updates = []
+    for i, m in enumerate(spec.neuron_models):
+        sel = np.nonzero(model[idx] == i)[0]
+        names = [k for k in given if k in m.parameters and k != "tau_minus"]
+        if not len(sel) or not names:
+            continue
+        current = {k: frames.neuron_values(sim, k, idx[sel]) for k in m.parameters}
+        new = {k: np.where(given[k][1][sel], given[k][0][sel], current[k]) if k in given else current[k]
+               for k in current}
+        m.check(new, f"set({m.name!r} nodes)", spec.tics_per_step)
+        # nodes given the same names change together (a name not given keeps its bits, e.g. V_m - E_L)
+        which = np.stack([given[k][1][sel] for k in names], axis=1)
+        for pattern in np.unique(which, axis=0):
+            rows = sel[(which == pattern).all(axis=1)]
+            chosen = [k for k, on in zip(names, pattern) if on]
+            if chosen:
+                updates.append((m, pos[idx[rows]], {k: given[k][0][rows] for k in chosen}))
+    if "tau_minus" in given:
+        vals, mask = given["tau_minus"]
+        for m in present:
+            m.check({"tau_minus": vals[mask]}, f"set({m.name!r} nodes)", spec.tics_per_step)
+    new_models, new_state = dict(p.models), dict(sim.state.neurons.models)
+    for m, at, changes in updates:
+        new_models[m.name], new_state[m.name] = m.set(new_models[m.name], new_state[m.name], at,
+                                                      {k: jnp.asarray(v, dtype) for k, v in changes.items()})
+    tau_minus = p.tau_minus
+    if "tau_minus" in given:
+        vals, mask = given["tau_minus"]
+        tau_minus = tau_minus.at[idx[mask]].set(jnp.asarray(vals[mask], dtype))
+    state = sim.state.replace(neurons=sim.state.neurons.replace(models=new_state))
+    return sim.replace(params=sim.params.replace(neurons=p.replace(tau_minus=tau_minus, models=new_models)),
+                       state=state)
 
 
 def _given(params, n: int, allowed: tuple) -> dict:
@@ -201,25 +232,6 @@ def _given(params, n: int, allowed: tuple) -> dict:
                     vals[i] = a
             out[name] = (vals, mask)
     return out
-
-
-def _check_neurons(sim: Simulation, ids, new: dict, given: dict, dtype) -> None:
-    """The values ``Simulation.set`` would leave in each population, checked by the model's rules with
-    ``create``'s messages, and each value set representable in the simulation's precision."""
-    from ..build.registry import check_neuron_model
-
-    for model, base, first, n in sim.layout.populations:
-        mine = (ids >= first) & (ids < first + n)
-        if base not in NEURONS or not mine.any():
-            continue
-        check_neuron_model(base, f"set({model!r} nodes)", {k: v[mine] for k, v in new.items()},
-                           sim.spec.tics_per_step)
-    big = float(jnp.finfo(dtype).max)
-    for name, (vals, mask) in given.items():
-        bad = mask & np.isfinite(vals) & (np.abs(vals) > big)
-        if bad.any():
-            raise bad_value(f"set: params[{name!r}]", float(vals[np.argmax(bad)]),
-                            f"a number within the range of the simulation's {jnp.dtype(dtype).name} (|x| <= {big:.4g})")
 
 
 def _devices_among(layout, ids) -> dict:
@@ -430,7 +442,7 @@ def _run_until_it_fits(sim: Simulation, plan, k: int):
         if not flags:
             return model, new, host
         model = model.replace(spec=_grown(model.spec, flags))
-        buffers = recorders.empty(model.spec, model, sim.state.neurons.V_rel.dtype)
+        buffers = recorders.empty(model.spec, model, sim.params.neurons.tau_minus.dtype)
         if plan:  # one copy per device
             buffers = sharding.spread(plan, sharding.per_device(buffers, len(plan.devices)))
         state = state.replace(buffers=buffers.replace(recorded_until=state.buffers.recorded_until))
@@ -458,7 +470,7 @@ def _grown(spec: Spec, flags: Overflow) -> Spec:
     if flags & Overflow.SLICE:  # at most one spike per neuron and step, but with parrot_neurons a spike of
         # multiplicity m is m entries of the list: no ceiling then
         grown = 2 * spec.slice_capacity
-        kw["slice_capacity"] = grown if spec.has_parrot else min(spec.n_neurons * spec.slice_steps, grown)
+        kw["slice_capacity"] = grown if spec.has_multiplicity else min(spec.n_neurons * spec.slice_steps, grown)
     if flags & Overflow.POST:
         kw["post_capacity"] = 2 * spec.post_capacity
     for r in RECORDERS.values():

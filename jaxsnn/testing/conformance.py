@@ -320,7 +320,7 @@ def criteria(kind: str, x64: bool) -> dict:
     V = EXACT if x64 else close(0.0, 1e-3)
     if kind == "model":  # tests/test_conformance_models.py's criteria
         I = EXACT if x64 else close(1e-3, 1e-3)
-        return {"spike_times": EXACT, "times": EXACT, "V_m": V, "I_syn_ex": I, "I_syn_in": I,
+        return {"spike_times": EXACT, "times": EXACT, "V_m": V, "I_syn_ex": I, "I_syn_in": I, "U_m": V,
                 "probe_times": EXACT, "probe_V_m": V}
     if kind == "stdp_multiplicity":
         r = close(1e-12 if x64 else 1e-5, 0.0)

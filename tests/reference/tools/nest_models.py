@@ -1,7 +1,7 @@
 """NEST 3.10 reference cases for the models and devices beyond iaf_psc_delta, and a checker for them.
 
 Run with a Python that has nest-simulator 3.10.0 installed:
-    python nest_models.py write OUTDIR          # (re)make every case file below into OUTDIR
+    python nest_models.py write OUTDIR [PREFIX] # (re)make every case file below (named PREFIX…) into OUTDIR
     python nest_models.py check FILE_OR_DIR...  # re-run case files through NEST, report any difference
 Each case holds the whole scenario (parameters, input spike times, generator settings, the seed where NEST
 draws) and NEST's output; the schema is in tests/reference/README.md ("Cases made by nest_models.py").
@@ -445,14 +445,46 @@ def other_cases():
     return [vp, val]
 
 
+def izhikevich_cases():
+    """izhikevich with both consistent_integration settings: spike input (weights of both signs),
+    currents, V_min, several runs, the published resolution of 1 ms."""
+    rng = np.random.default_rng(2910)
+    rec = ["V_m", "U_m"]
+    c = []
+    for consistent, tag in ((True, "consistent"), (False, "published")):
+        base = {"consistent_integration": consistent}
+        c.append(model_case(f"izh_{tag}_regular_spiking", "izhikevich", {**base, "I_e": 10.0}, 200.0,
+                            recordables=rec, note="regular spiking (a, b, c, d defaults) driven by I_e"))
+        times = poisson_grid_times(rng, 400.0, 0.1, 300.0, 0.1)
+        inp = dict(times=times, weights=[round(float(w), 3) for w in rng.uniform(-6.0, 9.0, len(times))], delay=1.0)
+        c.append(model_case(f"izh_{tag}_chattering_random_drive", "izhikevich",
+                            {**base, "a": 0.02, "b": 0.2, "c": -50.0, "d": 2.0, "I_e": 4.0, "V_m": -70.0,
+                             "U_m": -14.0}, 300.0, inputs=[inp], recordables=rec,
+                            note="chattering parameters, random excitatory and inhibitory spike input"))
+        c.append(model_case(f"izh_{tag}_dc_and_vmin", "izhikevich", {**base, "V_min": -75.0}, 120.0,
+                            inputs=[dict(times=[20.0, 20.1, 20.2, 60.0], weights=[-30.0, -30.0, -30.0, 25.0],
+                                         delay=1.5)],
+                            currents=[dict(model="dc_generator", params={"amplitude": 12.0, "start": 30.0,
+                                                                         "stop": 90.0}, weight=1.0, delay=1.0)],
+                            recordables=rec, note="V_min bound under strong inhibition; a dc current window"))
+        c.append(model_case(f"izh_{tag}_two_runs_resolution_1", "izhikevich", {**base, "I_e": 10.0}, 200.0,
+                            dt=1.0, recordables=rec, segments=[dict(t=70.0), dict(t=130.0, set={"neuron": {
+                                "I_e": 14.0, "d": 6.0}})],
+                            note="h = 1 ms (the published setting); I_e and d changed between two runs"))
+    return c
+
+
 def all_cases():
     return (psc_cases("iaf_psc_exp", "exp") + psc_cases("iaf_psc_alpha", "alpha") + current_cases()
-            + parrot_cases() + stdp_cases() + noise_cases() + other_cases())
+            + parrot_cases() + stdp_cases() + noise_cases() + other_cases() + izhikevich_cases())
 
 
-def write(outdir):
+def write(outdir, prefix=""):
+    """(Re)make the cases whose name starts with ``prefix`` (all by default) into ``outdir``."""
     os.makedirs(outdir, exist_ok=True)
     for case in all_cases():
+        if not case["name"].startswith(prefix):
+            continue
         case["expected"] = run(case)
         if case["kind"] == "noise_stats":
             case["analytic"] = noise_expectation(case)
@@ -485,6 +517,6 @@ if __name__ == "__main__":
     if len(sys.argv) < 3 or sys.argv[1] not in ("write", "check"):
         sys.exit(__doc__)
     if sys.argv[1] == "write":
-        write(sys.argv[2])
+        write(sys.argv[2], *sys.argv[3:4])
     else:
         sys.exit(1 if check(sys.argv[2:]) else 0)

@@ -19,6 +19,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ..core.rounding import separately_rounded  # noqa: F401  (the models take it from here)
+
 LN2 = math.log(2.0)
 TINY = sys.float_info.min  # smallest positive normal double
 
