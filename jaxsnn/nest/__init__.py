@@ -140,8 +140,7 @@ def GetDefaults(model: str, keys=None, output: str = ""):
     else:
         d["element_type"] = _collections.element_type(m.base)
         if m.base in NEURONS:
-            from ..build.registry import RECORDABLES
-            d["recordables"] = tuple(RECORDABLES[m.base])
+            d["recordables"] = tuple(NEURONS[m.base].recordables)
     if output == "json":
         import json
         return json.dumps({k: v for k, v in d.items() if isinstance(v, (int, float, str, bool, tuple))})

@@ -60,26 +60,22 @@ def carry(old, new):
     o, n = jax.device_get(old.state), new.state
     now = int(o.step)
     N_old = so.n_neurons
-    neurons = {}
-    for f in dataclasses.fields(n.neurons):
-        a, b = getattr(o.neurons, f.name), getattr(n.neurons, f.name)
-        if b is None:
-            continue
-        b = np.array(b)
-        if a is not None:
-            b[:N_old] = np.asarray(a)
-        neurons[f.name] = jnp.asarray(b)
+    neurons = n.neurons.replace(models={name: _carried_model(o.neurons.models.get(name, {}), now_state)
+                                        for name, now_state in n.neurons.models.items()},
+                                current=None if n.neurons.current is None else
+                                _padded_rows(o.neurons.current, n.neurons.current, N_old))
     tr_o, tr_n = o.transit, n.transit
     transit = tr_n.replace(
-        ring=_ring(tr_o.ring, so.ring, spec.ring, so.has_psc, sn.has_psc, now, sn.n_neurons, tr_n.ring.dtype),
+        ring=_ring(tr_o.ring, so.ring, spec.ring, so.spike_channels, sn.spike_channels, now, sn.n_neurons,
+                   tr_n.ring.dtype),
         spike_history=_history(tr_o.spike_history, spec.history, now, sn.n_neurons, tr_n.spike_history.dtype),
         current=None if tr_n.current is None else _ring(
-            tr_o.current, so.ring, spec.ring, so.current_receptor1, sn.current_receptor1, now, sn.n_neurons,
+            tr_o.current, so.ring, spec.ring, so.current_rows, sn.current_rows, now, sn.n_neurons,
             tr_n.current.dtype),
         spike_count=None if tr_n.spike_count is None else _history(
             tr_o.spike_count, spec.history, now, sn.n_neurons, np.int32))
     state = n.replace(step=jnp.asarray(now, jnp.int32), key=o.key, overflow=jnp.zeros((), jnp.int32),
-                      neurons=n.neurons.replace(**neurons), transit=transit, slice_steps=L)
+                      neurons=neurons, transit=transit, slice_steps=L)
     if same_connections:
         pad = lambda a, b: _padded(a, b, N_old)
         post = state.plasticity.post
@@ -94,7 +90,7 @@ def carry(old, new):
         t_last[:N_old] = np.asarray(o.plasticity.pre.t_last)
         state = state.replace(plasticity=state.plasticity.replace(
             pre=state.plasticity.pre.replace(t_last=jnp.asarray(t_last))))
-    buffers = recorders.empty(spec, model, n.neurons.V_rel.dtype)
+    buffers = recorders.empty(spec, model, new.params.neurons.tau_minus.dtype)
     state = state.replace(buffers=buffers.replace(recorded_until=jnp.asarray(o.buffers.recorded_until)))
     return new.replace(model=model, state=state, records=dict(old.records), _plan=())
 
@@ -111,17 +107,33 @@ def _padded(old, new, n_old):
     return jnp.asarray(out)
 
 
-def _ring(old, old_len, new_len, old_two, new_two, now, n, dtype):
-    """Input arriving at steps now … now + old_len − 1, from rows (step mod old_len) to (step mod new_len);
-    with two channels (psc neurons) the second block of rows holds the inhibitory input."""
-    out = np.zeros(((1 + bool(new_two)) * new_len, n), dtype)
+def _carried_model(old: dict, new: dict) -> dict:
+    """A model's state over its neurons: the old run's for the neurons it had (a model's neurons are in
+    node order and new nodes come last, so they are the first rows), the new build's for the others."""
+    return {k: v if k not in old else _padded_rows(old[k], v, len(np.asarray(old[k])))
+            for k, v in new.items()}
+
+
+def _padded_rows(old, new, n_old):
+    """``new`` with its first ``n_old`` entries along the last axis from ``old``."""
+    out = np.array(new)
+    if old is not None:
+        out[..., :n_old] = np.asarray(old)[..., :n_old]
+    return jnp.asarray(out)
+
+
+def _ring(old, old_len, new_len, old_channels, new_channels, now, n, dtype):
+    """Input arriving at steps now … now + old_len − 1, from rows c · old_len + (step mod old_len) to
+    c · new_len + (step mod new_len), channel by channel (excitatory/inhibitory, receptor ports or
+    current receptors; a network that gains channels keeps its channels' numbers)."""
+    out = np.zeros((new_channels * new_len, n), dtype)
     if old is None:
         return jnp.asarray(out)
     old = np.asarray(old)
     steps = now + np.arange(old_len)
-    for c in range(1 + bool(old_two)):
+    for c in range(old_channels):
         src = old[c * old_len + steps % old_len]
-        dst = (c if new_two else 0) * new_len + steps % new_len
+        dst = c * new_len + steps % new_len
         np.add.at(out, (dst[:, None], np.arange(old.shape[1])[None, :]), src)
     return jnp.asarray(out)
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..build.nodes import NodeCollection as _BaseCollection
-from ..build.registry import CURRENT_GENERATORS, NEURONS, RECORDABLES
+from ..build.registry import CURRENT_GENERATORS, NEURONS
 from ..build.registry import SPIKE_GENERATORS as GENERATORS
 from ..errors import JaxsnnError, bad_value, unknown_name
 from ..models import RECORDERS
@@ -194,7 +194,7 @@ def _population_values(p, members, name) -> list:
         return [list(KERNEL.net.models._models).index(p.model)] * len(k)
     if base in NEURONS:
         if name == "recordables":
-            return [tuple(RECORDABLES[base])] * len(k)
+            return [tuple(NEURONS[base].recordables)] * len(k)
         if name in ("V_m", "I_syn_ex", "I_syn_in") and KERNEL.sim is not None \
                 and members.max() <= KERNEL.sim.layout.n_nodes:  # else created since: not simulated yet
             df = KERNEL.sim.get(members, [name])
@@ -285,10 +285,9 @@ def _set_neurons(nodes, params):
     net.set(nodes, params)
     if sim is None:
         return
-    from ..build.lower import NEURON_PARAMS, PSC_PARAMS
-
     values = {name: np.asarray(node_values_description(nodes.ids, name)) for name in params}
-    inplace = {k: v for k, v in values.items() if k in NEURON_PARAMS + PSC_PARAMS + ("V_m",)}
+    settable = {k for m in sim.spec.neuron_models for k in m.settable}
+    inplace = {k: v for k, v in values.items() if k in settable}
     if len(inplace) < len(values):
         KERNEL.changed()  # not settable in place (e.g. refractory_input): rebuilt at the next Simulate
     if inplace:
