@@ -25,7 +25,7 @@ import math
 import jax.numpy as jnp
 import numpy as np
 
-from ..core.iaf_psc_delta import refractory_steps
+from .iaf_psc_delta import refractory_steps
 from . import _aeif, _libm
 from ._iaf_cond import beta_normalization
 from ._rkf45 import evolve, product, quotient, yp_control

@@ -53,7 +53,7 @@ import math
 import jax.numpy as jnp
 import numpy as np
 
-from ..core.iaf_psc_delta import refractory_steps
+from .iaf_psc_delta import refractory_steps
 from ._rkf45 import product
 
 NAME = "amat2_psc_exp"

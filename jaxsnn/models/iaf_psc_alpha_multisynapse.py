@@ -43,8 +43,8 @@ import math
 import jax.numpy as jnp
 import numpy as np
 
-from ..core.iaf_propagator import host_p31_p32
-from ..core.iaf_psc_delta import refractory_steps
+from ._propagators import host_p31_p32
+from .iaf_psc_delta import refractory_steps
 from ._rkf45 import product
 
 NAME = "iaf_psc_alpha_multisynapse"
