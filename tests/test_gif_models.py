@@ -18,8 +18,8 @@ jax = pytest.importorskip("jax")
 jax.config.update("jax_enable_x64", True)
 import jax.numpy as jnp  # noqa: E402
 
-from jaxsnn.core.iaf_propagator import nest_expm1  # noqa: E402
 from jaxsnn.models import _gif, gif_cond_exp, gif_psc_exp  # noqa: E402
+from jaxsnn.models._propagators import nest_expm1  # noqa: E402
 
 CASES = os.path.join(os.path.dirname(__file__), "reference", "nest_cases")
 MODULES = {"gif_psc_exp": gif_psc_exp, "gif_cond_exp": gif_cond_exp}

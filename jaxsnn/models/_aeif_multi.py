@@ -25,10 +25,10 @@ import math
 import jax.numpy as jnp
 import numpy as np
 
-from .iaf_psc_delta import refractory_steps
 from . import _aeif, _libm
 from ._iaf_cond import beta_normalization
 from ._rkf45 import evolve, product, quotient, yp_control
+from .iaf_psc_delta import refractory_steps
 
 PORTS = {  # kind: the per-port parameters after NEST's tau_w row … (name, default, unit, doc)
     "alpha": {"tau_syn": ((2.0,), "ms", "synaptic time constants, one per receptor port")},

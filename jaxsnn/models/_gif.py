@@ -39,10 +39,10 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..core import rng
-from ..core.iaf_propagator import host_p32, nest_expm1
-from ..core.iaf_psc_delta import refractory_steps
 from . import _libm
+from ._propagators import host_p32, nest_expm1
 from ._rkf45 import evolve, product, quotient, y_control
+from .iaf_psc_delta import refractory_steps
 
 LN2 = math.log(2.0)
 EPS = 2.220446049250313e-16

@@ -53,8 +53,8 @@ import math
 import jax.numpy as jnp
 import numpy as np
 
-from .iaf_psc_delta import refractory_steps
 from ._rkf45 import product
+from .iaf_psc_delta import refractory_steps
 
 NAME = "amat2_psc_exp"
 PARAMETERS = {

@@ -44,8 +44,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from ._propagators import host_p31_p32
-from .iaf_psc_delta import refractory_steps
 from ._rkf45 import product
+from .iaf_psc_delta import refractory_steps
 
 NAME = "iaf_psc_alpha_multisynapse"
 INPUTS = "ports"  # spikes arrive per receptor port 1 … n (one input column per port)
