@@ -16,7 +16,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import nest  # noqa: E402
-from nest_models import model_case, poisson_grid_times, run_model  # noqa: E402
+from nest_models import model_case, poisson_grid_times, run_model, run_validation  # noqa: E402
 
 nest.set_verbosity("M_ERROR")
 GENERATOR = "nest_gsl_models.py"
@@ -189,6 +189,42 @@ def run_gif_rate(case):
     return dict(counts=[int(c) for c in counts])
 
 
+def validation_case():
+    """Parameter values NEST refuses (or accepts) for the models written after the first GSL set."""
+    probes = [
+        ("amat2_psc_exp", {"C_m": 0.0}), ("amat2_psc_exp", {"tau_v": 0.0}), ("amat2_psc_exp", {"t_ref": 0.0}),
+        ("amat2_psc_exp", {"tau_v": 10.0}), ("amat2_psc_exp", {"tau_syn_ex": 10.0}),
+        ("amat2_psc_exp", {"tau_v": 1.0}), ("amat2_psc_exp", {"beta": -3.0, "omega": -80.0}),
+        ("iaf_psc_alpha_multisynapse", {"C_m": -1.0}), ("iaf_psc_alpha_multisynapse", {"tau_m": 0.0}),
+        ("iaf_psc_alpha_multisynapse", {"tau_syn": [1.0, -1.0]}), ("iaf_psc_alpha_multisynapse", {"t_ref": -1.0}),
+        ("iaf_psc_alpha_multisynapse", {"V_reset": -50.0}), ("iaf_psc_alpha_multisynapse", {"tau_syn": [10.0, 3.0]}),
+        ("aeif_cond_alpha_multisynapse", {"tau_syn": [1.0, 2.0], "E_rev": [0.0]}),
+        ("aeif_cond_alpha_multisynapse", {"tau_syn": [0.0], "E_rev": [0.0]}),
+        ("aeif_cond_alpha_multisynapse", {"V_peak": -60.0}), ("aeif_cond_alpha_multisynapse", {"V_reset": 0.0}),
+        ("aeif_cond_alpha_multisynapse", {"Delta_T": -1.0}), ("aeif_cond_alpha_multisynapse", {"C_m": 0.0}),
+        ("aeif_cond_alpha_multisynapse", {"t_ref": -1.0}), ("aeif_cond_alpha_multisynapse", {"tau_w": 0.0}),
+        ("aeif_cond_alpha_multisynapse", {"gsl_error_tol": 0.0}),
+        ("aeif_cond_alpha_multisynapse", {"V_peak": 200.0, "Delta_T": 0.5}),
+        ("aeif_cond_alpha_multisynapse", {"tau_syn": [1.0, 2.0], "E_rev": [0.0, -80.0], "Delta_T": 0.0}),
+        ("aeif_cond_beta_multisynapse", {"tau_rise": [5.0], "tau_decay": [2.0], "E_rev": [0.0]}),
+        ("aeif_cond_beta_multisynapse", {"tau_rise": [1.0, 1.0], "tau_decay": [2.0], "E_rev": [0.0, 0.0]}),
+        ("aeif_cond_beta_multisynapse", {"tau_rise": [1.0], "tau_decay": [-2.0], "E_rev": [0.0]}),
+        ("aeif_cond_beta_multisynapse", {"tau_rise": [2.0, 1.0], "tau_decay": [2.0, 3.0], "E_rev": [0.0, -70.0]}),
+        ("gif_psc_exp", {"tau_sfa": [10.0]}), ("gif_psc_exp", {"tau_stc": [10.0, 20.0], "q_stc": [1.0]}),
+        ("gif_psc_exp", {"g_L": 0.0}), ("gif_psc_exp", {"Delta_V": 0.0}), ("gif_psc_exp", {"C_m": -1.0}),
+        ("gif_psc_exp", {"t_ref": -1.0}), ("gif_psc_exp", {"lambda_0": -1.0}),
+        ("gif_psc_exp", {"tau_sfa": [0.0], "q_sfa": [1.0]}), ("gif_psc_exp", {"tau_syn_in": 0.0}),
+        ("gif_psc_exp", {"tau_sfa": [5.0, 50.0], "q_sfa": [1.0, -2.0], "t_ref": 0.0}),
+        ("gif_cond_exp", {"tau_stc": [-1.0], "q_stc": [1.0]}), ("gif_cond_exp", {"tau_syn_ex": -1.0}),
+        ("gif_cond_exp", {"Delta_V": -0.5}), ("gif_cond_exp", {"tau_sfa": [1.0], "q_sfa": [1.0, 2.0]}),
+    ]
+    return dict(kind="validation", generator=GENERATOR, name="gsl_validation_messages", resolution=0.1, t_sim=0.0,
+                note="parameter values NEST refuses for amat2, the multisynapse and the gif models (error class name "
+                     "and message as PyNEST reports them; error None = accepted); each probe is one set call on a "
+                     "fresh node",
+                probes=[dict(model=m, set=[q]) for m, q in probes])
+
+
 def amat2_beta_cases(seed):
     """amat2_psc_exp with its voltage-dependent threshold on (beta != 0; the cases above keep NEST's beta = 0)."""
     rng = np.random.default_rng(seed)
@@ -221,6 +257,7 @@ def all_cases():
     for i, model in enumerate(MODELS):
         c += cases_for(model, 20261207 + i)
     c += amat2_beta_cases(20261407)
+    c.append(validation_case())
     for i, model in enumerate(GIF):
         c += gif_cases(model, 20261607 + i)
         c.append(gif_rate_case(model, 7 + i))
@@ -233,18 +270,23 @@ def all_cases():
     return c
 
 
+RUNNERS = {"model": run_model, "gif_rate": run_gif_rate, "validation": run_validation}
+
+
 def write(outdir, only=None):
     os.makedirs(outdir, exist_ok=True)
     for case in all_cases():
-        if only and case["model"] not in only:
+        if only and case.get("model", case["kind"]) not in only:
             continue
-        case["expected"] = run_gif_rate(case) if case["kind"] == "gif_rate" else run_model(case)
+        case["expected"] = RUNNERS[case["kind"]](case)
         path = os.path.join(outdir, f"{case['name']}.json")
         with open(path, "w") as f:
             json.dump(case, f, separators=(",", ":"))
             f.write("\n")
-        spikes = sum(case['expected']['counts']) if case['kind'] == 'gif_rate' else len(case['expected']['spike_times'])
-        print(f"{os.path.getsize(path) / 1e3:8.1f} kB  {spikes:4d} spikes  {path}")
+        e = case["expected"]
+        what = (f"{sum(e['counts']):4d} spikes" if "counts" in e else f"{len(e['spike_times']):4d} spikes"
+                if "spike_times" in e else f"{len(e['results']):4d} probes")
+        print(f"{os.path.getsize(path) / 1e3:8.1f} kB  {what}  {path}")
 
 
 def check(paths):
@@ -257,8 +299,7 @@ def check(paths):
             case = json.load(f)
         if case.get("generator") != GENERATOR:
             continue
-        same = json.loads(json.dumps(run_gif_rate(case) if case["kind"] == "gif_rate" else run_model(case))) \
-            == case["expected"]
+        same = json.loads(json.dumps(RUNNERS[case["kind"]](case))) == case["expected"]
         bad += not same
         print(("ok      " if same else "DIFFERS ") + path)
     print(f"{bad} case(s) differ")
