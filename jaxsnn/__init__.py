@@ -9,6 +9,10 @@ whether such a result is complete. :func:`store`/:func:`load` write and read wha
 store/restore example); :func:`save_checkpoint`/:func:`load_checkpoint`/:func:`resume` continue a run
 exactly.
 """
+# first, before anything starts JAX's backend: every core a CPU device unless the user chose
+from .run.cores import CHOSEN as _cpu_devices_set  # noqa: F401
+
+# isort: split
 from . import encoders, logic, losses, math, observables, parameters, random, spatial
 from .build.network import Network
 from .build.nodes import NodeCollection

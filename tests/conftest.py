@@ -4,6 +4,11 @@ import pathlib
 import jax
 import pytest
 
+# The suite runs on one device, as it always has, whatever the machine's cores (jaxsnn would make each a
+# device): the split over devices and processes is tested in child processes (test_sharding, ...).
+if jax.config.jax_num_cpu_devices < 0 and "xla_force_host_platform_device_count" not in os.environ.get("XLA_FLAGS", ""):
+    jax.config.update("jax_num_cpu_devices", 1)
+
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 REFERENCE = pathlib.Path(__file__).resolve().parent / "reference"  # NEST 3.10's output, made by reference/tools
 CASES = REFERENCE / "nest_cases"

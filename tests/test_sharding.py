@@ -1,4 +1,5 @@
 """A network split over devices by neuron gives the same bits as on one device."""
+import os
 import subprocess
 import sys
 import textwrap
@@ -8,7 +9,7 @@ import pytest
 import jaxsnn
 from jaxsnn import JaxsnnError
 
-from .conftest import cpu_devices
+from .conftest import ROOT, cpu_devices
 from .networks import small_network
 
 SPLIT = textwrap.dedent("""
@@ -70,3 +71,47 @@ def test_devices_must_be_available(devices):
     sim, _, _ = small_network()
     with pytest.raises(JaxsnnError, match=f"devices={devices}.*from 1 to 1"):
         jaxsnn.simulate(sim.replace(devices=devices), 1.0)
+
+
+CORES = textwrap.dedent("""
+    import os, sys
+    import jax
+    if sys.argv[1] == "started":  # JAX ran before jaxsnn was imported: its devices stay
+        jax.numpy.zeros(1).block_until_ready()
+    import jaxsnn
+    from tests.networks import outcome, small_network
+    import numpy as np
+
+    print(len(jax.devices()), len(os.sched_getaffinity(0)))
+    if sys.argv[1] == "bits":
+        (a, sr, mm), (b, _, _) = small_network(), small_network(devices=1)
+        a, b = jaxsnn.simulate(a, 40.0), jaxsnn.simulate(b, 40.0)
+        assert len(a._plan[-1].devices) == len(jax.devices()) if len(jax.devices()) > 1 else not a._plan
+        for x, y in zip(outcome(a, sr, mm), outcome(b, sr, mm)):
+            np.testing.assert_array_equal(x, y)
+        print("same bits")
+""")
+
+
+def _cores_child(how, **env):
+    base = {k: v for k, v in os.environ.items() if k not in ("XLA_FLAGS", "JAX_NUM_CPU_DEVICES")}
+    r = subprocess.run([sys.executable, "-c", CORES, how], capture_output=True, text=True, cwd=ROOT, timeout=600,
+                       env={**base, "JAX_PLATFORMS": "cpu", "PYTHONPATH": str(ROOT), **env})
+    assert r.returncode == 0, r.stderr[-3000:]
+    return r.stdout.split("\n")
+
+
+def test_every_core_is_a_device_unless_the_user_chose():
+    """Without XLA_FLAGS, every core this process may use is a JAX CPU device (NEST's threads);
+    JAX_NUM_CPU_DEVICES, XLA_FLAGS or a backend that already started win."""
+    cores = len(os.sched_getaffinity(0))
+    for how, env, want in (("plain", {}, cores), ("plain", {"JAX_NUM_CPU_DEVICES": "1"}, 1),
+                           ("plain", {"XLA_FLAGS": "--xla_force_host_platform_device_count=3"}, 3),
+                           ("started", {}, 1)):
+        assert _cores_child(how, **env)[0] == f"{want} {cores}", (how, env)
+
+
+@pytest.mark.slow  # ~25 s: compiles the network for every core and for one
+def test_every_core_by_default_gives_one_device_bits():
+    out = _cores_child("bits")
+    assert out[1] == "same bits", out

@@ -282,8 +282,9 @@ def build(net, *, seed=None, differentiable: bool = False, chunk_steps: int = 10
     network's seed). ``differentiable=True`` builds fixed-length loops, whose cost follows the
     capacities instead of the spikes, so that ``jax.grad`` works. ``chunk_steps``: steps per device call
     (recorders are emptied to the host after each); ``devices``: how many devices to split the neurons
-    over (default: all of ``jax.devices()``, which after ``jax.distributed.initialize`` are every
-    process's: ``docs/distributed.md``); ``gather=False``: past one process, each process's recorders keep
+    over (default: all of ``jax.devices()``, one for ``differentiable=True``; jaxsnn makes every core a
+    CPU device, :mod:`jaxsnn.run.cores`; after ``jax.distributed.initialize``, every process's devices:
+    ``docs/distributed.md``); ``gather=False``: past one process, each process's recorders keep
     only the events of its own neurons (NEST's behaviour under MPI) instead of everyone's.
     ``capacities``: initial ``slice_capacity``, ``record_capacity`` and ``weight_capacity`` (grown by
     :func:`simulate` when exceeded).
@@ -411,7 +412,8 @@ def simulate(sim: Simulation, t: float, *, progress: bool = False) -> Simulation
 def _planned(sim: Simulation) -> Simulation:
     """``sim`` with a sharding plan for its devices (kept while model and params are the same objects)."""
     available = jax.devices()
-    n = len(available) if sim.devices is None else sim.devices
+    # by default all devices, but one for a differentiable build (its spikes carry gradients between neurons)
+    n = (1 if sim.spec.differentiable else len(available)) if sim.devices is None else sim.devices
     if not (isinstance(n, (int, np.integer)) and 1 <= n <= len(available)):
         raise bad_value("devices", sim.devices, f"a number of devices from 1 to {len(available)} (jax.devices()), "
                         "or None for all")
