@@ -60,17 +60,49 @@ SCRIPT = textwrap.dedent("""
 """)
 
 
+# A NEST-style script, the same for every process (NEST's MPI scripts ask Rank() and NumProcesses())
+PYNEST = textwrap.dedent("""
+    import sys
+    import jax
+    role, pid, nproc, port, folder = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5]
+    if nproc > 1:
+        jax.distributed.initialize(f"127.0.0.1:{port}", nproc, pid, initialization_timeout=60)
+    import numpy as np
+    import jaxsnn.nest as nest
+
+    assert (nest.Rank(), nest.NumProcesses()) == (pid, nproc)
+    assert nest.GetKernelStatus("mpi_rank") == pid and nest.GetKernelStatus("num_processes") == nproc
+    nest.ResetKernel()
+    nest.rng_seed = 12
+    e = nest.Create("iaf_psc_alpha", 24, params={"V_m": nest.random.uniform(-70.0, -55.0)})
+    pg = nest.Create("poisson_generator", params={"rate": 9000.0})
+    sr, vm = nest.Create("spike_recorder"), nest.Create("voltmeter")
+    nest.Connect(e, e, {"rule": "fixed_indegree", "indegree": 4}, {"weight": 30.0, "delay": 1.5})
+    nest.Connect(pg, e, syn_spec={"weight": 20.0})
+    nest.Connect(e, sr)
+    nest.Connect(vm, e[:2] + e[-2:])
+    nest.Simulate(20.0)
+    nest.Simulate(10.0)
+    from jaxsnn.nest import KERNEL
+    assert nproc == 1 or len(KERNEL.sim._plan[-1].devices) == nproc  # split over the processes
+    ev, vv = sr.get("events"), vm.get("events")
+    np.savez(f"{folder}/{role}-{pid}.npz", senders=ev["senders"], times=ev["times"], vm_senders=vv["senders"],
+             vm_times=vv["times"], V_m=vv["V_m"], final=np.asarray(e.get("V_m")))
+    print("ok", flush=True)
+""")
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
-def run_processes(role, n, folder, timeout=300):
-    """Run SCRIPT as ``n`` processes of one jax.distributed run; fail with their output unless all end well."""
+def run_processes(role, n, folder, timeout=300, script=SCRIPT):
+    """Run ``script`` as ``n`` processes of one jax.distributed run; fail with their output unless all end well."""
     port = str(free_port())
     env = cpu_devices(1, PYTHONPATH=str(ROOT))
-    procs = [subprocess.Popen([sys.executable, "-c", SCRIPT, role, str(p), str(n), port, str(folder)], env=env,
+    procs = [subprocess.Popen([sys.executable, "-c", script, role, str(p), str(n), port, str(folder)], env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
              for p in range(n)]
     outputs, late = [], False
@@ -119,3 +151,13 @@ def test_two_processes_give_one_process_bits_and_checkpoints_cross(tmp_path):
             assert np.array_equal(np.sort(together), np.sort(one[c])), c
     assert_same({k: v for k, v in one.items() if "/" not in k}, {k: v for k, v in own[0].items() if "/" not in k},
                 "state under gather=False")
+
+
+@pytest.mark.slow  # about 40 s: three processes each compile the network
+def test_a_pynest_script_runs_under_two_processes_as_under_one(tmp_path):
+    run_processes("one", 1, tmp_path, script=PYNEST)
+    run_processes("two", 2, tmp_path, script=PYNEST)
+    one = load(tmp_path, "one-0")
+    assert len(one["times"]) > 50 and len(one["vm_times"]) == 4 * 30
+    for p in (0, 1):
+        assert_same(one, load(tmp_path, f"two-{p}"), f"process {p}")
