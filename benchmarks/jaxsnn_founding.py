@@ -1,7 +1,7 @@
 """One child run of the founding network in jaxsnn, printing one JSON line (see seed_network.py).
 
     python benchmarks/jaxsnn_founding.py --t-sim 1000 [--seed S] [--scale K] [--devices D] [--ensemble N [--vmap]]
-                                               [--stats] [--cache DIR]
+                                               [--stats] [--cache DIR] [--coordinator HOST:PORT --processes P --rank R]
 
 The CPU is split into ``D`` JAX devices (default: one per core), over which the network's neurons are
 split (``--ensemble``: over which the members are spread). ``compile_s`` is the first simulated step
@@ -9,6 +9,8 @@ split (``--ensemble``: over which the members are spread). ``compile_s`` is the 
 compiled call (advance_ensemble; ``--vmap``: batched on each device). ``--stats`` adds the statistics of
 shared/reference/nest_network_stats.json per simulated second. ``--cache DIR`` turns jaxsnn's persistent
 compilation cache on at DIR (a second run loads the compiled simulation instead of compiling it).
+``--coordinator``: one of ``P`` processes of a ``jax.distributed`` run (``benchmarks/distributed.py``
+starts them), each with ``D`` devices; every process prints its line.
 """
 import argparse
 import json
@@ -36,6 +38,9 @@ def parse():
                     help="ensemble members batched with vmap (default: one after another)")
     ap.add_argument("--stats", action="store_true")
     ap.add_argument("--cache", help="persistent compilation cache directory (default: off)")
+    ap.add_argument("--coordinator", help="HOST:PORT of process 0 of a jax.distributed run")
+    ap.add_argument("--processes", type=int, default=1)
+    ap.add_argument("--rank", type=int, default=0)
     return ap.parse_args()
 
 
@@ -56,6 +61,9 @@ def window_stats(sim, ein, t0, t1, k):
 
 def main():
     a = parse()
+    if a.coordinator:
+        jax.config.update("jax_cpu_collectives_implementation", "gloo")
+        jax.distributed.initialize(a.coordinator, a.processes, a.rank, initialization_timeout=120)
     if a.cache:
         jaxsnn.enable_compilation_cache(a.cache)
     tb = time.perf_counter()
@@ -63,6 +71,7 @@ def main():
     sim = ein.build()
     build_s = time.perf_counter() - tb
     out = {"build_s": build_s, "jax": jax.__version__, "devices": len(jax.devices()), "scale": a.scale,
+           "processes": jax.process_count(), "rank": jax.process_index(),
            "seed": a.seed, "t_sim": a.t_sim, "nE": ein.nE, "nI": ein.nI}
     n = sim.steps(a.t_sim)
     if a.ensemble:
