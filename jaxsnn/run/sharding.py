@@ -300,7 +300,15 @@ def recorded(spec: Spec, plan: Plan, states: State, source, complete: bool = Tru
         synapse = np.concatenate([plan.synapse_of_slot[d][wb.synapse[d][t]] for d, t in enumerate(take)])
         stamps = np.concatenate([wb.stamps[d][t] for d, t in enumerate(take)])
         w = np.concatenate([wb.weights[d][t] for d, t in enumerate(take)])
-        order = np.lexsort((synapse, stamps, np.asarray(source)[synapse], (stamps - 1) // spec.slice_steps))
+        # a parrot's spike of multiplicity m is m events of one sender and step, each over all its synapses:
+        # the repeat goes before the synapse (a synapse's records are all on one device, in its order)
+        by_synapse = np.lexsort((np.arange(len(synapse)), stamps, synapse))
+        new_group = np.ones(len(synapse), bool)
+        new_group[1:] = (np.diff(synapse[by_synapse]) != 0) | (np.diff(stamps[by_synapse]) != 0)
+        starts = np.maximum.accumulate(np.where(new_group, np.arange(len(synapse)), 0))
+        repeat = np.empty(len(synapse), np.int64)
+        repeat[by_synapse] = np.arange(len(synapse)) - starts
+        order = np.lexsort((synapse, repeat, stamps, np.asarray(source)[synapse], (stamps - 1) // spec.slice_steps))
         weights = weights.replace(count=len(order), synapse=synapse[order], stamps=stamps[order], weights=w[order])
     count = host.transit.spike_count
     if count is not None:
