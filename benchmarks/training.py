@@ -3,7 +3,8 @@
 The task: sklearn's 8 × 8 digits (1,797 images, 0–16 per pixel; the last ``--test`` images are held
 out). Pixel p of an image drives a Poisson train of rate ``pixel / 16 × --max-rate`` Hz for ``--ms``
 ms at h = 1 ms. Network: 64 Poisson inputs → 64 parrot_neurons → 100 recurrent iaf_psc_delta → 10
-readouts (non-spiking: iaf_psc_delta with V_th = 10⁹ mV), every projection all-to-all with 1 ms delays.
+readouts (``leaky_integrator``: non-spiking, iaf_psc_delta's propagators), every projection
+all-to-all with 1 ms delays.
 Logits: each readout's maximum V_m − E_L over time (mV); loss: softmax cross-entropy; Adam (optax) on
 all weights, batch ``--batch``.
 
@@ -130,7 +131,7 @@ def jaxsnn_network(h, max_rate, seed=3, data_inputs=False):
         pg = net.create("poisson_generator", N_IN, params={"rate": max_rate})  # the rate table: built at the highest
     par = net.create("parrot_neuron", N_IN)
     hid = net.create("iaf_psc_delta", N_HID)
-    out = net.create("iaf_psc_delta", N_OUT, params={"V_th": 1e9})
+    out = net.create("leaky_integrator", N_OUT)
     if not data_inputs:
         net.connect(pg, par, "one_to_one", {"weight": 1.0, "delay": h})
     net.connect(par, hid, "all_to_all", {"weight": 0.0, "delay": h})

@@ -7,7 +7,8 @@ from jaxsnn.build.registry import ModelRegistry
 from jaxsnn.models.base import table
 
 
-@pytest.mark.parametrize("name", ["iaf_psc_delta", "iaf_psc_exp", "iaf_psc_alpha", "parrot_neuron", "izhikevich"])
+@pytest.mark.parametrize("name", ["iaf_psc_delta", "iaf_psc_exp", "iaf_psc_alpha", "parrot_neuron", "izhikevich",
+                                  "leaky_integrator"])
 def test_docstring_holds_the_declared_parameter_table(name):
     model = models.NEURONS[name]
     module = __import__(model.__module__, fromlist=["_"])

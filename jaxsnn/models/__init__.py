@@ -14,6 +14,7 @@ from . import (
     iaf_psc_delta,
     iaf_psc_exp,
     izhikevich,
+    leaky_integrator,
     multimeter,
     noise_generator,
     parrot_neuron,
@@ -56,6 +57,7 @@ register(iaf_psc_exp.MODEL)
 register(iaf_psc_alpha.MODEL)
 register(parrot_neuron.MODEL)
 register(izhikevich.MODEL)
+register(leaky_integrator.MODEL)
 
 register_device(poisson_generator.MODEL)
 register_device(spike_generator.MODEL)
