@@ -28,7 +28,7 @@ GSL_CASES = sorted(p for p in glob.glob(os.path.join(CASES, "*.json"))
                    and json.load(open(p))["kind"] == "model" and json.load(open(p))["model"] in single_neuron.MODULES)
 FAST = {"cond_exp_strong_input.json", "aeif_cond_alpha_strong_input.json", "mat2_strong_input.json",
         "amat2_beta_two_runs.json", "psc_alpha_multi_strong_input.json", "aeif_alpha_multi_strong_input.json",
-        "aeif_beta_multi_strong_input.json", "gif_psc_replay_drive.json", "gif_cond_certain_escape.json"}
+        "aeif_beta_multi_strong_input.json", "psc_exp_multi_strong_input.json", "gif_psc_replay_drive.json", "gif_cond_certain_escape.json"}
 
 
 @pytest.mark.parametrize("path", [pytest.param(p, id=os.path.basename(p)[:-5], marks=() if os.path.basename(p) in FAST
@@ -127,3 +127,15 @@ def test_evolve_is_gsls(slab):
         f = lambda v, i=i: [-v[0] / 3.0, -lam[i] * v[1] + v[0]]  # noqa: E731
         yi, hi = _py_evolve(f, h0[i], [float(v) for v in y0[:, i]], 0.1, 1e-3)
         assert np.asarray(y)[:, i].tolist() == yi and float(h[i]) == hi
+
+
+@pytest.mark.parametrize("name", ["psc_exp_multi_strong_input", "psc_exp_multi_dc_two_runs"])
+def test_iaf_psc_exp_multisynapse_is_nests_bits(name):
+    """Exact integration: every recorded value is NEST's float64, not only within 1e-6."""
+    with open(os.path.join(CASES, name + ".json")) as f:
+        case = json.load(f)
+    spikes, out = single_neuron.replay(case)
+    assert spikes == case["expected"]["spike_times"]
+    for r in case["recordables"]:
+        e = case["expected"][r]
+        assert out[r][:len(e)] == e, r

@@ -27,7 +27,7 @@ MODULES = {  # NEST model -> module under jaxsnn.models
     "aeif_cond_alpha": "aeif_cond_alpha", "aeif_cond_exp": "aeif_cond_exp", "aeif_psc_alpha": "aeif_psc_alpha",
     "aeif_psc_exp": "aeif_psc_exp", "aeif_psc_delta": "aeif_psc_delta", "hh_psc_alpha": "hh_psc_alpha",
     "hh_cond_exp_traub": "hh_cond_exp_traub", "mat2_psc_exp": "mat2_psc_exp", "amat2_psc_exp": "amat2_psc_exp",
-    "iaf_psc_alpha_multisynapse": "iaf_psc_alpha_multisynapse",
+    "iaf_psc_alpha_multisynapse": "iaf_psc_alpha_multisynapse", "iaf_psc_exp_multisynapse": "iaf_psc_exp_multisynapse",
     "aeif_cond_alpha_multisynapse": "aeif_cond_alpha_multisynapse",
     "aeif_cond_beta_multisynapse": "aeif_cond_beta_multisynapse", "gif_psc_exp": "gif_psc_exp",
     "gif_cond_exp": "gif_cond_exp",

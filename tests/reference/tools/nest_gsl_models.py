@@ -42,6 +42,7 @@ MULTI = {
                                      [3.0, 6.0, 1.0], 500.0),
     "aeif_cond_beta_multisynapse": ("aeif_beta_multi", {"tau_rise": [0.2, 0.5, 1.0], "tau_decay": [1.0, 4.0, 10.0],
                                                         "E_rev": [0.0, -85.0, 0.0]}, [3.0, 6.0, 1.0], 500.0),
+    "iaf_psc_exp_multisynapse": ("psc_exp_multi", {"tau_syn": [0.5, 2.0, 8.0]}, [600.0, -400.0, 150.0], 500.0),
 }
 
 
@@ -101,14 +102,18 @@ def multi_cases(model, seed):
 def multi_extra_cases(model, seed):
     """Strong input on every port (spikes, adaptation, the integrator's step shrinking), a dc_generator,
     refractoriness and two Simulate calls with I_e set in between; iaf_psc_alpha_multisynapse also with a
-    port whose tau_syn equals tau_m (NEST's singular propagator) and V_min."""
+    port whose tau_syn equals tau_m (NEST's singular propagator) and V_min; iaf_psc_exp_multisynapse with a
+    port much faster and one slower than the others."""
     short, params, weights, i_e = MULTI[model]
     rng = np.random.default_rng(seed)
     if model == "iaf_psc_alpha_multisynapse":
         params = {"tau_syn": [10.0, 0.3, 5.0], "t_ref": 3.0, "V_min": -72.5}
         weights = [300.0, -900.0, 200.0]
+    if model == "iaf_psc_exp_multisynapse":  # (NEST refuses tau_syn == tau_m for it)
+        params = {"tau_syn": [0.8, 5.0, 3.0], "t_ref": 3.0}
+        weights = [3000.0, -900.0, 1500.0]
     rec = recordables(model, params)
-    scale = [20, 10, 30] if model == "iaf_psc_alpha_multisynapse" else [300, 100, 400]
+    scale = [20, 10, 30] if model.startswith("iaf_psc") else [300, 100, 400]
     strong = []
     for port, w in enumerate(weights, start=1):
         times = sorted(float(t) for t in np.round(rng.uniform(2.0, 75.0, 4), 1))
