@@ -582,7 +582,7 @@ def delay_steps(delay_ms: np.ndarray, h: float, tics_per_step: int, where: str) 
     checks.first_bad(f"{where}: delay", np.asarray(delay_ms), steps > checks.MAX_DELAY_STEPS,
                      f"a delay of at most {checks.MAX_DELAY_STEPS} steps ({checks.MAX_DELAY_STEPS * h:.6g} ms; the "
                      "input ring holds the longest delay and is indexed in int32)")
-    return steps.astype(np.int64)
+    return steps.astype(np.int32)  # checks.MAX_DELAY_STEPS fits
 
 
 def _constant(a) -> bool:
