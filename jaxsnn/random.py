@@ -32,7 +32,7 @@ class Distribution(Parameter):
     def _eval(self, ctx: Context, key):
         if key is None:
             raise JaxsnnError(f"{ctx.where}: {self!r} needs a random key")
-        return bucketed(self._draw, key, (ctx.n,), jnp.zeros(0).dtype)
+        return in_blocks(self._draw, key, (ctx.n,), jnp.zeros(0).dtype)
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -108,29 +108,32 @@ class uniform_int(Distribution):
         return jax.random.randint(key, shape, 0, int(self.max)).astype(dtype)
 
 
-def bucket(n: int) -> int:
-    """The size a draw of ``n`` values is made at: ``n`` rounded up to 2^k or 1.5 · 2^k (at least 1,024), so
-    that the draws of a script share a few compiled programs (at most two per doubling of the size)
-    instead of compiling one per size, for at most half as many values again."""
-    if n <= 1024:
-        return 1024
-    p = 1 << (n - 1).bit_length()  # the power of two >= n
-    return p * 3 // 4 if n <= p * 3 // 4 else p
+BLOCK = 2**16  # values per compiled draw
+BLOCK_STREAM = 0x0B10C  # folded into a key for the keys of a long draw's blocks after the first
 
 
-def bucketed(draw, key, shape: tuple, *args) -> np.ndarray:
+def in_blocks(draw, key, shape: tuple, *args) -> np.ndarray:
     """``draw(key, shape, *args)`` (a ``jax.random`` function, or one applying elementwise operations to one)
-    as a NumPy array, with the same bits, drawn at the flat size :func:`bucket` and cut.
+    as a NumPy array, made of draws of :data:`BLOCK` values, so that every size uses one compiled program
+    (JAX compiles a random function once per shape: a network's construction compiled once per ``connect``).
 
-    JAX compiles a random function once per shape: drawing at a few sizes keeps a network's construction
-    from compiling once per ``connect``. The bits are those of ``draw(key, shape)``: with
-    ``jax_threefry_partitionable`` (JAX's default) element i of a draw depends on the key and on i only, so
-    a longer draw begins with the shorter one and a shape is its flat draw reshaped. Without that flag the
-    draw is made at ``shape`` itself."""
+    The first block is the draw from ``key`` itself: with ``jax_threefry_partitionable`` (JAX's default)
+    element i of a draw depends on the key and on i only, so a draw of up to :data:`BLOCK` values has the bits
+    of ``draw(key, shape)``. Block c > 0 is drawn from ``fold_in(fold_in(key, BLOCK_STREAM), c)``. Without
+    that flag the draw is made at ``shape`` itself."""
     n = math.prod(shape)
     if not jax.config.jax_threefry_partitionable or n == 0:
         return np.asarray(draw(key, shape, *args))
-    return np.asarray(draw(key, (bucket(n),), *args))[:n].reshape(shape)
+    blocks = -(-n // BLOCK)
+    first = np.asarray(draw(key, (BLOCK,), *args))
+    if blocks == 1:
+        return first[:n].reshape(shape)
+    out = np.empty(blocks * BLOCK, first.dtype)
+    out[:BLOCK] = first
+    stream = jax.random.fold_in(key, BLOCK_STREAM)
+    for c in range(1, blocks):
+        out[c * BLOCK:(c + 1) * BLOCK] = np.asarray(draw(jax.random.fold_in(stream, c), (BLOCK,), *args))
+    return out[:n].reshape(shape)
 
 
 def resolve(value, n: int, name: str, key) -> np.ndarray:

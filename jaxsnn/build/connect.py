@@ -16,7 +16,7 @@ import jax
 import numpy as np
 
 from ..errors import JaxsnnError, bad_value, unknown_name
-from ..random import bucketed
+from ..random import in_blocks
 from . import checks
 
 COMMON = ("rule", "allow_autapses", "allow_multapses")
@@ -112,8 +112,8 @@ def _fixed_total_number(spec, sources, targets, key):
         if not len(todo):
             break
         ks, kt = jax.random.split(jax.random.fold_in(key, rnd))
-        src[todo] = sources[bucketed(jax.random.randint, ks, (len(todo),), 0, ns)]
-        tgt[todo] = targets[bucketed(jax.random.randint, kt, (len(todo),), 0, nt)]
+        src[todo] = sources[in_blocks(jax.random.randint, ks, (len(todo),), 0, ns)]
+        tgt[todo] = targets[in_blocks(jax.random.randint, kt, (len(todo),), 0, nt)]
         todo = todo[src[todo] == tgt[todo]] if not spec["allow_autapses"] else todo[:0]
     else:
         raise JaxsnnError("fixed_total_number: could not avoid autapses (sources equal targets?).")
@@ -127,7 +127,7 @@ def _pairwise_bernoulli(spec, sources, targets, key):
     rows = max(1, 4_000_000 // max(ns, 1))  # bounded memory: draw blocks of targets
     for b in range(0, len(targets), rows):
         tb = targets[b:b + rows]
-        u = bucketed(jax.random.uniform, jax.random.fold_in(key, b), (len(tb), ns))
+        u = in_blocks(jax.random.uniform, jax.random.fold_in(key, b), (len(tb), ns))
         hit = u < p
         if not spec["allow_autapses"]:
             hit &= tb[:, None] != sources[None, :]
@@ -179,7 +179,7 @@ def _draw_rows(key, owners, pool, k, auto, multi):
     if k and n == 0:
         raise JaxsnnError("cannot draw connections from an empty population.")
     # a writable copy: np.asarray of a JAX int64 array (x64) is read-only, and redraws write into it
-    idx = np.array(bucketed(jax.random.randint, key, (len(owners), k), 0, max(n, 1)), dtype=np.int32, copy=True)
+    idx = np.array(in_blocks(jax.random.randint, key, (len(owners), k), 0, max(n, 1)), dtype=np.int32, copy=True)
     if not auto and k > n - np.isin(owners, pool).any() and not multi:
         raise JaxsnnError(f"cannot draw {k} distinct partners without autapses from {n} nodes.")
     for rnd in range(1, 100_000):
@@ -195,5 +195,5 @@ def _draw_rows(key, owners, pool, k, auto, multi):
         if not bad.any():
             return idx
         r, c = np.nonzero(bad)
-        idx[r, c] = bucketed(jax.random.randint, jax.random.fold_in(key, rnd), (len(r),), 0, n)
+        idx[r, c] = in_blocks(jax.random.randint, jax.random.fold_in(key, rnd), (len(r),), 0, n)
     raise JaxsnnError("could not draw connections without disallowed autapses/multapses.")
