@@ -118,3 +118,14 @@ def test_a_connection_costs_the_description_its_two_ids_when_weight_and_delay_ar
     c = sim.connections()  # the values as given, per connection
     assert len(c) == 3000 and (c.weight[c.delay == 1.5] == 0.5).all() and (c.delay[c.weight != 0.5] == 1.0).all()
     assert held(sim.layout.synapse_recorder) <= 4  # no weight recorder: one -1 for all
+
+
+def test_a_static_network_keeps_two_int32_per_synapse_record():
+    net = jaxsnn.Network()
+    a = net.create("iaf_psc_delta", 50)
+    net.connect(a, a, {"rule": "fixed_indegree", "indegree": 5}, {"weight": 0.5, "delay": 1.5})
+    static = net.build().model.synapses
+    assert static.out_syn.shape == (250, 2) and (static.stdp_row == -1).all() and (static.trace == 0).all()
+    net.connect(a, a, {"rule": "fixed_indegree", "indegree": 1}, "stdp_synapse")
+    plastic = net.build().model.synapses
+    assert plastic.out_syn.shape == (300, 4) and (np.asarray(plastic.stdp_row) >= 0).sum() == 50

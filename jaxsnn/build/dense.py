@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core.types import BY_SIGN, OUT_DELAY, OUT_ROW, SUMMED
+from ..core.types import BY_SIGN, OUT_DELAY, SUMMED
 
 DENSITY = 0.25  # synapses per entry of the matrix: at least this, a matrix product is the cheaper path
 MAX_ENTRIES = 1 << 22  # entries per matrix: beyond this its memory and the per-slice product cost too much
@@ -35,7 +35,7 @@ def plan(model, layout, dense):
     if dense is False or n_syn == 0:
         return (), (), None
     src, tgt = np.asarray(syn.source), np.asarray(syn.target)
-    delay, row = np.asarray(syn.out_syn[:, OUT_DELAY]), np.asarray(syn.out_syn[:, OUT_ROW])
+    delay, row = np.asarray(syn.out_syn[:, OUT_DELAY]), np.asarray(syn.stdp_row)
     route = np.asarray(model.neurons.route)  # how events reach each neuron (its model's inputs)
     ok = (row < 0) & ~np.asarray(model.recorders.weight_mask, bool)
     ok &= (route[tgt] == SUMMED) | (route[tgt] == BY_SIGN)  # weights summed per channel (not counts, not ports)

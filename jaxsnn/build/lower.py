@@ -20,6 +20,10 @@ import numpy as np
 from ..core import engine, rng, stdp
 from ..core.types import (
     COUNTS,
+    OUT_DELAY,
+    OUT_ROW,
+    OUT_TARGET,
+    OUT_TRACE,
     CurrentParams,
     CurrentTopology,
     Model,
@@ -270,10 +274,12 @@ def _synapse_tables(desc, neuron_of_node, N) -> dict:
     mdl_u, row_u, table, models, syn_params = _stdp_rows(desc, conns, M)
     mdl, row = _in_order(mdl_u, order), _in_order(row_u, order)
     del mdl_u, row_u
-    out_syn = aligned((M, 4), np.int32)
-    out_syn[:, 0] = col(lambda c: neuron_of_node[c.target], np.int32)[order]
-    out_syn[:, 1] = col(lambda c: c.delay, np.int32)[order]
-    out_syn[:, 2] = row
+    plastic = row >= 0
+    out_syn = aligned((M, 4 if plastic.any() else 2), np.int32)  # no plasticity row or trace without plasticity
+    out_syn[:, OUT_TARGET] = col(lambda c: neuron_of_node[c.target], np.int32)[order]
+    out_syn[:, OUT_DELAY] = col(lambda c: c.delay, np.int32)[order]
+    if plastic.any():
+        out_syn[:, OUT_ROW] = row
     w = col(lambda c: c.weight, np.float64)[order]
     has_kplus = any("Kplus" in c.extra for c in conns)
     kplus = col(lambda c: c.extra.get("Kplus", np.zeros(len(c.source))), np.float64)[order] if has_kplus else \
@@ -282,8 +288,7 @@ def _synapse_tables(desc, neuron_of_node, N) -> dict:
     receptor1 = col(lambda c: np.full(len(c.source), c.extra.get("receptor_type", 0) == 1), bool)[order] \
         if has_receptor1 else None
     del order
-    tgt, dly = out_syn[:, 0], out_syn[:, 1]
-    plastic = row >= 0
+    tgt, dly = out_syn[:, OUT_TARGET], out_syn[:, OUT_DELAY]
     plastic_delays = (int(dly[plastic].min()), int(dly[plastic].max())) if plastic.any() else ()
     in_perm = np.nonzero(plastic)[0].astype(np.int32)
     in_perm = in_perm[np.lexsort((dly[in_perm], tgt[in_perm]))]
@@ -292,7 +297,8 @@ def _synapse_tables(desc, neuron_of_node, N) -> dict:
     # are in_syn[in_ptr[key(a)] : in_ptr[key(b)]]
     in_ptr = np.searchsorted(tgt[in_perm].astype(np.int64) * stride + dly[in_perm], np.arange(N * stride + 1))
     trace, kplus, per_source = _traces(src, row, table, kplus if has_kplus else None)
-    out_syn[:, 3] = trace
+    if plastic.any():
+        out_syn[:, OUT_TRACE] = trace
     trace_per_source = per_source and len(table) == 1
     source_trace = np.full(N, -1, np.int64)
     if trace_per_source:

@@ -20,6 +20,7 @@ from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 
 def pytree(cls=None, *, meta=()):
@@ -177,7 +178,8 @@ class Synapses:
     source: jax.Array  # int32 neuron index
     model: jax.Array  # int32 index into the synapse model names
     out_syn: jax.Array  # int32[synapses, 4]: (target, delay, stdp_row, trace), one record per synapse, so
-    # that a presynaptic spike reads what it needs in one gather
+    # that a presynaptic spike reads what it needs in one gather; int32[synapses, 2] (target, delay) in a network
+    # without plastic synapses (8 bytes per synapse less)
     out_ptr: jax.Array  # int32[n_neurons + 1]
     in_ptr: jax.Array  # int32[n_neurons * (max plastic delay + 2) + 1]: CSR of in_syn by (target, delay)
     in_syn: jax.Array  # int32[plastic, 5]: (synapse, source, delay, stdp_row, trace) sorted by (target, delay):
@@ -191,6 +193,17 @@ class Synapses:
     def target(self):
         """int32 neuron index of each synapse."""
         return self.out_syn[:, OUT_TARGET]
+
+    @property
+    def stdp_row(self):
+        """int32 plasticity row of each synapse, -1 for a static one (a NumPy array where none is plastic)."""
+        return self.out_syn[:, OUT_ROW] if self.out_syn.shape[1] > OUT_ROW else np.full(len(self.out_syn), -1, np.int32)
+
+    @property
+    def trace(self):
+        """int32 K₊ trace of each synapse (0 for a static one; a NumPy array where none is plastic)."""
+        static = self.out_syn.shape[1] <= OUT_TRACE
+        return np.zeros(len(self.out_syn), np.int32) if static else self.out_syn[:, OUT_TRACE]
 
 
 @pytree

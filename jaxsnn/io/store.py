@@ -20,7 +20,6 @@ import numpy as np
 
 from ..build import checks
 from ..core import stdp
-from ..core.types import OUT_ROW
 from ..errors import CheckpointError, JaxsnnError
 from ..run import frames
 from ..run.frames import frame
@@ -149,7 +148,7 @@ def _check_weights(sim: Simulation, model: str, rows: np.ndarray, w: np.ndarray)
     """Stored weights as ``connect`` checks them: finite, and of the sign of Wmax for plastic synapses."""
     where = f"restore_into: stored weight of {model!r}"
     checks.first_bad(where, w, ~np.isfinite(w), "finite values (connect refuses others)")
-    stdp_row = np.asarray(sim.model.synapses.out_syn[:, OUT_ROW])[rows]
+    stdp_row = np.asarray(sim.model.synapses.stdp_row)[rows]
     plastic = stdp_row >= 0
     if plastic.any() and sim.spec.stdp_rule == "stdp":  # stdp_pl_synapse_hom has no Wmax and no sign check
         Wmax = np.asarray(sim.params.stdp)[np.maximum(stdp_row, 0), stdp.WMAX]

@@ -38,7 +38,7 @@ import jax
 import numpy as np
 
 from ..core import engine
-from ..core.types import IN_SYNAPSE, OUT_ROW, OUT_TARGET, OUT_TRACE, Model, NeuronState, Params, Spec, State
+from ..core.types import IN_SYNAPSE, OUT_TARGET, Model, NeuronState, Params, Spec, State
 
 AXIS = "neurons"
 tree_map = jax.tree_util.tree_map
@@ -114,9 +114,9 @@ def plan(model: Model, params: Params, devices: tuple) -> Plan:
     models = tree_map(lambda *xs: put(np.stack(xs)), *[mp for mp, _ in parts])
     models = models.replace(synapses=models.synapses.replace(out_syn=put(out_syn), in_syn=put(in_syn)))
     stacked = tree_map(lambda *xs: put(np.stack(xs)), *[pp for _, pp in parts])
-    plastic = syn.out_syn[:, OUT_ROW] >= 0
-    trace_owner = np.zeros(int(syn.out_syn[plastic, OUT_TRACE].max(initial=-1)) + 1, np.int64)
-    trace_owner[syn.out_syn[plastic, OUT_TRACE]] = owner[plastic]
+    plastic = syn.stdp_row >= 0
+    trace_owner = np.zeros(int(syn.trace[plastic].max(initial=-1)) + 1, np.int64)
+    trace_owner[syn.trace[plastic]] = owner[plastic]
     return Plan(tuple(devices), n, out_degree, models, stacked, synapse_of_slot, slot_of_synapse, trace_owner,
                 tuple(np.asarray(ix) // n for ix in top.recorders.sample_index), tuple(b for _, b in mparts))
 
