@@ -267,12 +267,12 @@ def advance(spec: Spec, plan: Plan, states: State, n_steps) -> State:
 
 @functools.cache
 def _compiled(local: Spec, devices: tuple):
-    def on_device(model, p, st, n_steps):
+    def advance_on_device(model, p, st, n_steps):
         one = lambda tree: tree_map(lambda x: x[0], tree)
         return tree_map(lambda x: x[None], engine.advance(one(model), one(p), one(st), n_steps))
 
     parts, same = _by_device(devices), _by_device(devices, ())
-    run = jax.shard_map(on_device, mesh=parts.mesh, in_specs=(parts.spec, parts.spec, parts.spec, same.spec),
+    run = jax.shard_map(advance_on_device, mesh=parts.mesh, in_specs=(parts.spec, parts.spec, parts.spec, same.spec),
                         out_specs=parts.spec, check_vma=False)
     # outputs placed as split() places inputs (empty arrays would come back replicated), so that chained
     # calls reuse one compilation
