@@ -54,6 +54,13 @@ SCRIPT = textwrap.dedent("""
     other = {"one": None, "two": "one.ckpt", "back": "two.ckpt"}[role]
     if other:
         dump(jaxsnn.simulate(jaxsnn.load_checkpoint(f"{folder}/{other}", net.build()), half), f"{role}-from-{pid}")
+    if role == "two":  # a series of checkpoints written by every process, resumed by one
+        run = jaxsnn.simulate_with_checkpoints(net.build(), 2 * half, f"{folder}/series", every=half)
+        dump(run, f"two-series-{pid}")
+    if role == "back":
+        resumed = jaxsnn.resume(f"{folder}/series", net.build())
+        assert resumed.time == 2 * half
+        dump(resumed, f"back-resumed-{pid}")
     if nproc > 1:  # each process its own neurons' events
         dump(jaxsnn.simulate(net.build(gather=False), 2 * half), f"{role}-own-{pid}")
     print("ok", flush=True)
@@ -139,7 +146,9 @@ def test_two_processes_give_one_process_bits_and_checkpoints_cross(tmp_path):
     run_processes("back", 1, tmp_path)  # loads the checkpoint of two processes
     one = load(tmp_path, "one-0")
     assert len(one["sr/times"]) > 200 and len(one["wr/times"]) > 50 and len(one["mm/times"]) == 6 * 60
-    for name in ("two-0", "two-1", "two-from-0", "two-from-1", "back-from-0"):
+    assert sorted(os.listdir(tmp_path / "series")) == [".lock", "150", "300"]
+    for name in ("two-0", "two-1", "two-from-0", "two-from-1", "back-from-0", "two-series-0", "two-series-1",
+                 "back-resumed-0"):
         assert_same(one, load(tmp_path, name), name)
     # gather=False: each process has its own neurons' events (neurons 1-20, node ids 2-21, are process 0's); together all
     own = [load(tmp_path, f"two-own-{p}") for p in (0, 1)]

@@ -308,7 +308,8 @@ def simulate_with_checkpoints(sim: Simulation, t: float, directory, every: float
     ``directory`` (named by global step, keeping the last ``keep``). After a crash, :func:`resume`
     continues from the latest intact one and ends bit-identical to an uninterrupted run.
 
-    The call is the directory's only writer while it runs (a second one gets
+    Past one process (``jax.distributed``), every process calls it and one checkpoint is written per
+    step. The call is the directory's only writer while it runs (a second one gets
     :class:`~jaxsnn.errors.CheckpointLockedError`). Intact checkpoints later than ``sim`` are an error
     (resume from them, or use another directory); damaged later ones (those :func:`resume` fell back
     past) are renamed ``<step>.damaged-<n>`` with a :class:`~jaxsnn.errors.CheckpointWarning` and
@@ -344,7 +345,8 @@ def _set_aside_later(series, sim: Simulation) -> None:
                 aside = series.directory / f"{s}.damaged-{i}"
                 if not os.path.lexists(aside):
                     break
-            os.rename(series._path(s), aside)
+            if cio._processes()[0] == 0:  # past one process, process 0 renames for all
+                os.rename(series._path(s), aside)
             warnings.warn(CheckpointWarning(f"checkpoint step {s} in {series.directory} is damaged ({exc}); "
                                             f"moved it to {aside.name} and writing step {s} anew"), stacklevel=3)
     if intact:

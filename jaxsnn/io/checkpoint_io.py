@@ -93,6 +93,7 @@ _RECORD_KEYS = {1: {"format_version", "versions", "arrays", "user"},
                 2: {"format_version", "versions", "arrays", "user", "meta_sha256"}}
 _ENTRY_KEYS = {"key", "dtype", "shape", "sha256"}
 _LOCK = ".lock"
+_HELD_BY_FIRST = object()  # a series' lock in the processes of a jax.distributed run other than process 0
 
 
 def resolve_path(path: str | os.PathLike, name: str = "path") -> Path:
@@ -323,6 +324,8 @@ class CheckpointSeries:
     advisory (``flock``): it binds jaxsnn writers, is released by the kernel when the writer
     dies, and is not reliable on every network file system. Readers (``steps``, ``restore``)
     take no lock and never modify the directory; constructing a series creates nothing.
+    Past one process (``jax.distributed``), the run's processes are one writer: every process
+    calls ``save`` (one checkpoint per step), process 0 holds the lock, tidies and prunes.
     """
 
     def __init__(self, directory: str | os.PathLike, keep: int = 3):
@@ -383,10 +386,23 @@ class CheckpointSeries:
         """Become the directory's only writer (created if missing); :class:`CheckpointLockedError` if taken."""
         if self._lock_fd is not None:
             return self
-        if _processes()[1] > 1:
-            raise CheckpointError(f"{self.directory}: a series of checkpoints has one writing process, and this run "
-                                  f"has {_processes()[1]} (jax.distributed); call jaxsnn.save_checkpoint(path, sim) "
-                                  "from every process instead (one checkpoint each time)")
+        index, count = _processes()
+        if count > 1:  # one run of several processes is one writer: process 0 holds the lock for all
+            problem = ""
+            if index == 0:
+                try:
+                    self._lock()
+                except CheckpointError as exc:
+                    problem = str(exc)
+            if not _from_first(np.array([0 if problem else 1]))[0]:
+                raise CheckpointLockedError(problem or f"{self.directory}: process 0 could not become its writer "
+                                            "(see its error)")
+            if index:
+                self._lock_fd = _HELD_BY_FIRST
+            return self
+        return self._lock()
+
+    def _lock(self) -> CheckpointSeries:
         try:
             import fcntl
         except ImportError:  # no flock (Windows): no lock
@@ -414,7 +430,7 @@ class CheckpointSeries:
     def close(self) -> None:
         """Release the writer lock (the lock file stays; deleting it would let two writers in)."""
         fd, self._lock_fd = self._lock_fd, None
-        if fd is not None:
+        if fd is not None and fd is not _HELD_BY_FIRST:
             os.close(fd)  # closing releases the flock
 
     def __enter__(self):
@@ -433,11 +449,12 @@ class CheckpointSeries:
         Takes the writer lock first (see the class docstring)."""
         step = self._step(step)
         self.acquire()
-        for p in self.directory.iterdir():  # leftovers of crashed saves / deletions (only we write here)
+        first = _processes()[0] == 0  # past one process, process 0 tidies and prunes; all write
+        for p in self.directory.iterdir() if first else ():  # leftovers of crashed saves (only we write here)
             if p.name.startswith(".") and ".tmp-" in p.name:
                 shutil.rmtree(p, ignore_errors=True)
         nbytes = write(self._path(step), arrays, meta)
-        for old in self.steps()[:-self.keep]:
+        for old in self.steps()[:-self.keep] if first else ():
             try:
                 trash = Path(tempfile.mkdtemp(prefix=f".{old}.tmp-", dir=self.directory))
                 os.rename(self._path(old), trash / "old")  # a step vanishes atomically
