@@ -9,7 +9,17 @@ from __future__ import annotations
 
 from ..errors import JaxsnnError
 from . import (
+    aeif_cond_alpha,
+    aeif_cond_exp,
+    aeif_psc_alpha,
+    aeif_psc_delta,
+    aeif_psc_exp,
     dc_generator,
+    hh_cond_exp_traub,
+    hh_psc_alpha,
+    iaf_cond_alpha,
+    iaf_cond_beta,
+    iaf_cond_exp,
     iaf_psc_alpha,
     iaf_psc_delta,
     iaf_psc_exp,
@@ -58,6 +68,16 @@ register(iaf_psc_alpha.MODEL)
 register(parrot_neuron.MODEL)
 register(izhikevich.MODEL)
 register(leaky_integrator.MODEL)
+register(iaf_cond_exp.MODEL)
+register(iaf_cond_alpha.MODEL)
+register(iaf_cond_beta.MODEL)
+register(aeif_cond_alpha.MODEL)
+register(aeif_cond_exp.MODEL)
+register(aeif_psc_alpha.MODEL)
+register(aeif_psc_exp.MODEL)
+register(aeif_psc_delta.MODEL)
+register(hh_psc_alpha.MODEL)
+register(hh_cond_exp_traub.MODEL)
 
 register_device(poisson_generator.MODEL)
 register_device(spike_generator.MODEL)

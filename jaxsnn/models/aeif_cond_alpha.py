@@ -3,7 +3,9 @@ as NEST 3.10 integrates it. Equations, update order and parity: :mod:`._aeif` (k
 """
 from __future__ import annotations
 
-from . import _aeif
+import sys
+
+from . import _aeif, _gsl
 
 NAME = "aeif_cond_alpha"
 KIND = "cond_alpha"
@@ -21,3 +23,6 @@ def update(p, k, s, ex, inh, I_stim, *, h, slab=None):
 
 def record(p, s, h):
     return {k: s[k] for k in RECORDABLES}
+
+
+MODEL = _gsl.make(sys.modules[__name__])

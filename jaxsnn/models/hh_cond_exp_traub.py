@@ -3,7 +3,9 @@
 """
 from __future__ import annotations
 
-from . import _hh
+import sys
+
+from . import _gsl, _hh
 
 NAME = "hh_cond_exp_traub"
 KIND = "traub"
@@ -31,3 +33,6 @@ def update(p, k, s, ex, inh, I_stim, *, h, slab=None):
 
 def record(p, s, h):
     return _hh.record(KIND, p, s, h)
+
+
+MODEL = _gsl.make(sys.modules[__name__])

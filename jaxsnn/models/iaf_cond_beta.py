@@ -3,7 +3,9 @@ integrates it. Equations, update order and parity: :mod:`._iaf_cond`.
 """
 from __future__ import annotations
 
-from . import _iaf_cond
+import sys
+
+from . import _gsl, _iaf_cond
 
 NAME = "iaf_cond_beta"
 KIND = "beta"
@@ -27,3 +29,6 @@ def update(p, k, s, ex, inh, I_stim, *, h, slab=None):
 
 def record(p, s, h):
     return _iaf_cond.record(p, s, h)
+
+
+MODEL = _gsl.make(sys.modules[__name__])

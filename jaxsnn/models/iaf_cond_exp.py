@@ -33,8 +33,11 @@ Parity: to NEST's integrator (same algorithm, order of operations and carried st
 """
 from __future__ import annotations
 
+import sys
+
 import jax.numpy as jnp
 
+from . import _gsl
 from ._rkf45 import evolve, product, quotient, y_control
 from .iaf_psc_delta import refractory_steps
 
@@ -106,3 +109,6 @@ def update(p: dict, k: dict, s: dict, ex, inh, I_stim, *, h: float, slab=None):
 
 def record(p: dict, s: dict, h: float) -> dict:
     return {"V_m": s["V_m"], "g_ex": s["g_ex"], "g_in": s["g_in"]}
+
+
+MODEL = _gsl.make(sys.modules[__name__])

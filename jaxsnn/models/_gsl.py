@@ -1,0 +1,111 @@
+"""The model contract (:mod:`.base`) for the neurons NEST integrates with GSL's rkf45: one adapter class
+around a model module's functions (``PARAMETERS``, ``STATE``, ``RECORDABLES``, ``check``, ``host_constants``,
+``update``, ``record``, optionally ``initial_state`` and ``KIND``).
+
+State of each neuron: the module's state rows (NEST's State_ vector, e.g. V_m, g_ex, g_in), ``r``
+(refractory steps left), ``h_int`` (the integration step GSL carries from step to step; 0 before the
+first step, which starts with the resolution, as NEST's init_buffers) and ``res`` (the resolution, for
+t_ref_remaining). All are checkpointed, stored and split like any state, so a resumed run continues
+with the same integration step and stays bit-identical.
+
+Input: spikes by sign (channel 0: the sum of excitatory weights, channel 1: of inhibitory ones, in
+arrival order) or summed (aeif_psc_delta); current generators on receptor 0 (their current of the
+previous step, I_stim). Spikes carry no surrogate gradient: the differentiable build refuses these
+models by name. Two spikes of one neuron within one step (possible only with t_ref = 0 under extreme
+input, aeif models) count as one.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import jax.numpy as jnp
+import numpy as np
+
+from ..errors import JaxsnnError
+from .base import ARCHIVING, BY_SIGN, SUMMED, NeuronModel, Param, check_tau_minus
+
+
+def parameters(mod) -> dict:
+    """NEST's table: the module's parameters, its state rows with their initial values, tau_minus."""
+    rows = {k: Param(float(v[0]) if not isinstance(v[0], bool) else v[0], v[1], v[2])
+            for k, v in mod.PARAMETERS.items()}
+    p0 = {k: v[0] for k, v in mod.PARAMETERS.items()}
+    init = mod.initial_state(p0) if hasattr(mod, "initial_state") else {}
+    for k in mod.STATE:
+        if k.startswith("d"):  # alpha-function derivatives: internal (NEST does not expose them)
+            continue
+        default = init.get(k, p0.get("E_L", 0.0) if k == "V_m" else 0.0)
+        unit = {"V_m": "mV", "w": "pA"}.get(k, "nS" if k.startswith("g_") else ("pA" if k.startswith("I_") else ""))
+        rows[k] = Param(float(default), unit, "state variable", state=True)
+    return {**rows, **ARCHIVING}
+
+
+@dataclasses.dataclass(frozen=True)
+class GslNeuron(NeuronModel):
+    """A GSL-integrated neuron behind the model contract (subclasses: :func:`make`)."""
+
+    module = None  # the model module (class attribute)
+    differentiable = False
+
+    @classmethod
+    def check(cls, v, where, tics_per_step):
+        full = {k: (np.asarray(v[k]) if v.get(k) is not None else np.asarray(p.default))
+                for k, p in cls.parameters.items() if k not in ARCHIVING}
+        if full.get("refractory_input") is not None and np.asarray(full["refractory_input"]).any():
+            raise JaxsnnError(f"{where}: refractory_input=True: not supported for {cls.name} (NEST 3.10's "
+                              "unsigned refractory counter makes the kept input overflow to inf)")
+        try:
+            cls.module.check({k: a for k, a in full.items() if a.dtype != bool})
+        except ValueError as e:
+            raise JaxsnnError(f"{where}: {e} (NEST's check for {cls.name})") from None
+        check_tau_minus(v, where)
+
+    def host_constants(self, host, h, tics_per_step):
+        p = {k: np.asarray(host[k]) for k in self.module.PARAMETERS if k in host}
+        k = self.module.host_constants(p, tics_per_step)
+        return dict(k, refractory_steps=np.asarray(k["refractory_counts"], np.int32))
+
+    def init(self, host):
+        n = len(host["V_m"])
+        s = {k: np.asarray(host[k], float) if k in host else np.zeros(n) for k in self.module.STATE}
+        return dict(s, r=np.zeros(n, np.int32), h_int=np.zeros(n), res=np.zeros(n))
+
+    def update(self, p, k, s, inp, h, surrogate=None):
+        zero = jnp.zeros_like(s["V_m"])
+        I_stim = zero if inp.current is None else inp.current[0]
+        ex, inh = inp.spikes[0], (inp.spikes[1] if inp.spikes.shape[0] > 1 else zero)
+        st = {n: s[n] for n in self.module.STATE}
+        st.update(r=s["r"], h_int=jnp.where(s["h_int"] > 0.0, s["h_int"], h), I_stim=I_stim)
+        pp = {n: p[n] for n in self.module.PARAMETERS if n in p}
+        pp.update({n: k[n] for n in self.module.PARAMETERS if n in k and n not in pp})  # bool switches
+        out, spiked = self.module.update(pp, k, st, ex, inh, I_stim, h=h)
+        new = {n: out[n] for n in self.module.STATE}
+        new.update(r=out["r"], h_int=out["h_int"], res=zero + h)
+        return new, spiked > 0
+
+    def observe(self, p, s):
+        out = {n: s[n] for n in self.module.STATE if not n.startswith("d")}
+        rec = self.module.record(p, s, s["res"])
+        return dict(out, **rec, refractory_steps_left=s["r"])
+
+    def set(self, p, s, idx, changes):
+        p, s = dict(p), dict(s)
+        for name, v in changes.items():
+            if name in s and name in self.parameters:
+                s[name] = s[name].at[idx].set(v)
+            elif name in p:
+                p[name] = p[name].at[idx].set(v)
+            else:
+                raise JaxsnnError(f"set: {name!r} of {self.name} cannot change between runs.")
+        return p, s
+
+
+def make(mod) -> type:
+    """The :class:`GslNeuron` subclass of the model module ``mod``."""
+    single = getattr(mod, "KIND", "") == "delta"
+    attrs = dict(name=mod.NAME, parameters=parameters(mod), recordables=tuple(sorted(mod.RECORDABLES)), module=mod,
+                 inputs=SUMMED if single else BY_SIGN, spike_channels=1 if single else 2, current_receptors=1,
+                 receptors={"neuron": (0,), "generator": (0,), "current": (0,)})
+    cls = type("".join(w.capitalize() for w in mod.NAME.split("_")), (GslNeuron,), attrs)
+    cls.__annotations__ = {}
+    return dataclasses.dataclass(frozen=True)(cls)
