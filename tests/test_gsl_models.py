@@ -19,13 +19,15 @@ jax = pytest.importorskip("jax")
 jax.config.update("jax_enable_x64", True)
 import jax.numpy as jnp  # noqa: E402
 
+import jaxsnn  # noqa: E402
 from jaxsnn.models import _libm, _rkf45  # noqa: E402
-from jaxsnn.testing import single_neuron  # noqa: E402
+from jaxsnn.testing import conformance, single_neuron  # noqa: E402
 
 CASES = os.path.join(os.path.dirname(__file__), "reference", "nest_cases")
 GSL_CASES = sorted(p for p in glob.glob(os.path.join(CASES, "*.json"))
                    if json.load(open(p)).get("generator") == "nest_gsl_models.py"
                    and json.load(open(p))["kind"] == "model" and json.load(open(p))["model"] in single_neuron.MODULES)
+NETWORKS = sorted(p for p in glob.glob(os.path.join(CASES, "network_*.json")) if json.load(open(p))["kind"] == "gsl_network")
 FAST = {"cond_exp_strong_input.json", "aeif_cond_alpha_strong_input.json", "mat2_strong_input.json",
         "amat2_beta_two_runs.json", "psc_alpha_multi_strong_input.json", "aeif_alpha_multi_strong_input.json",
         "aeif_beta_multi_strong_input.json", "psc_exp_multi_strong_input.json", "gif_psc_replay_drive.json", "gif_cond_certain_escape.json"}
@@ -43,6 +45,71 @@ def test_case_matches_nest(path):
     assert dev.pop("V_m") <= 1e-6
     for name, d in dev.items():
         assert d <= 1e-6, name
+
+
+def _within_bounds(case, out):
+    e = case["expected"]
+    assert out["spike_times"] == e["spike_times"], "spike times differ from NEST's"
+    for r in case["recordables"]:
+        a, b = np.asarray(out[r]), np.asarray(e[r])
+        assert a.shape == b.shape, r
+        d = np.abs(a - b)
+        assert (d.max() if r == "V_m" else (d / np.maximum(np.abs(b), 1e-300)).max()) <= 1e-6, r
+
+
+@pytest.mark.parametrize("path", [pytest.param(p, id=os.path.basename(p)[:-5], marks=() if os.path.basename(p) in FAST
+                                               else pytest.mark.slow) for p in GSL_CASES])
+def test_case_through_a_network_matches_nest(path):
+    """The same case built as a network (create, connect, multimeter, runs in segments with set between)."""
+    with open(path) as f:
+        case = json.load(f)
+    _within_bounds(case, conformance.run_case(case))
+
+
+def _network(case):
+    net = jaxsnn.Network(resolution=case["resolution"])
+    pop = net.create(case["model"], case["n"], params=case["params"])
+    for i, inp in enumerate(case["inputs"]):
+        g = net.create("spike_generator", params={"spike_times": inp["times"], "spike_weights": inp["weights"]})
+        net.connect(g, pop[i], syn_spec={"weight": 1.0, "delay": 1.0})
+    c = case["connections"]
+    net.connect(np.asarray(c["source"]), np.asarray(c["target"]), "one_to_one",
+                {"weight": np.asarray(c["weight"]), "delay": np.asarray(c["delay"])})
+    sr = net.create("spike_recorder")
+    net.connect(pop, sr)
+    return net, pop, sr
+
+
+@pytest.mark.parametrize("path", [pytest.param(p, id=os.path.basename(p)[:-5],
+                                               marks=() if "iaf_cond_exp" in p else pytest.mark.slow) for p in NETWORKS])
+def test_recurrent_network_spikes_as_nest(path):
+    with open(path) as f:
+        case = json.load(f)
+    net, pop, sr = _network(case)
+    sim = jaxsnn.simulate(net.build(), case["t_sim"])
+    ev = sim.events(sr).sort_values(["times", "senders"], kind="stable")
+    assert [round(t, 6) for t in ev.times] == case["expected"]["spike_times"]
+    assert ev.senders.astype(int).tolist() == case["expected"]["spike_senders"]
+    assert np.abs(sim.get(pop).V_m.to_numpy() - case["expected"]["final_V_m"]).max() <= 1e-6
+
+
+def test_split_run_is_one_run():
+    """The carried integration step is state: 13.7 + 36.3 ms give the bits of one 50 ms run."""
+    case = json.load(open(NETWORKS[-1]))
+    net, pop, _ = _network(case)
+    one = jaxsnn.simulate(net.build(), 50.0)
+    two = jaxsnn.simulate(jaxsnn.simulate(net.build(), 13.7), 36.3)
+    s1, s2 = one.state.neurons[case["model"]], two.state.neurons[case["model"]]
+    for k in s1:
+        assert np.array_equal(np.asarray(s1[k]), np.asarray(s2[k])), k
+    assert float(np.asarray(s1["h_int"]).min()) > 0.0
+
+
+def test_differentiable_build_refuses_them_by_name():
+    net = jaxsnn.Network()
+    net.create("aeif_cond_alpha", 2)
+    with pytest.raises(Exception, match="aeif_cond_alpha"):
+        net.build(differentiable=True)
 
 
 def test_every_gsl_model_has_cases():

@@ -16,7 +16,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import nest  # noqa: E402
-from nest_models import model_case, poisson_grid_times, run_model, run_validation  # noqa: E402
+from nest_models import model_case, ms, poisson_grid_times, run_model, run_validation  # noqa: E402
 
 nest.set_verbosity("M_ERROR")
 GENERATOR = "nest_gsl_models.py"
@@ -257,6 +257,28 @@ def amat2_beta_cases(seed):
     ]
 
 
+def run_network(case):
+    """``n`` neurons of ``model`` (node ids 1..n) with explicit recurrent connections and one spike
+    generator per neuron (delay 1.0); spikes of all neurons and the final state."""
+    nest.ResetKernel()
+    nest.resolution = case["resolution"]
+    pop = nest.Create(case["model"], case["n"], params=case["params"])
+    gens = nest.Create("spike_generator", case["n"])
+    for g, inp in zip(gens, case["inputs"]):
+        g.set(spike_times=inp["times"], spike_weights=inp["weights"])
+    nest.Connect(gens, pop, "one_to_one", syn_spec={"weight": 1.0, "delay": 1.0})
+    c = case["connections"]
+    nest.Connect(np.array(c["source"]), np.array(c["target"]), "one_to_one",
+                 syn_spec={"weight": np.array(c["weight"]), "delay": np.array(c["delay"])})
+    sr = nest.Create("spike_recorder")
+    nest.Connect(pop, sr)
+    nest.Simulate(case["t_sim"])
+    ev = sr.get("events")
+    order = np.lexsort((ev["senders"], ev["times"]))
+    return dict(spike_times=ms(ev["times"][order]), spike_senders=[int(x) for x in ev["senders"][order]],
+                final_V_m=[float(x) for x in pop.get("V_m")])
+
+
 def all_cases():
     c = []
     for i, model in enumerate(MODELS):
@@ -270,12 +292,13 @@ def all_cases():
         c += multi_cases(model, 20261307 + i)
     for i, model in enumerate(MULTI):
         c += multi_extra_cases(model, 20261507 + i)
+    c += network_cases()
     for case in c:
         case["generator"] = GENERATOR
     return c
 
 
-RUNNERS = {"model": run_model, "gif_rate": run_gif_rate, "validation": run_validation}
+RUNNERS = {"model": run_model, "gif_rate": run_gif_rate, "validation": run_validation, "gsl_network": run_network}
 
 
 def write(outdir, only=None):
