@@ -25,6 +25,7 @@ from . import (
     iaf_psc_exp,
     izhikevich,
     leaky_integrator,
+    mat2_psc_exp,
     multimeter,
     noise_generator,
     parrot_neuron,
@@ -78,6 +79,7 @@ register(aeif_psc_exp.MODEL)
 register(aeif_psc_delta.MODEL)
 register(hh_psc_alpha.MODEL)
 register(hh_cond_exp_traub.MODEL)
+register(mat2_psc_exp.MODEL)
 
 register_device(poisson_generator.MODEL)
 register_device(spike_generator.MODEL)

@@ -31,8 +31,10 @@ def parameters(mod) -> dict:
             for k, v in mod.PARAMETERS.items()}
     p0 = {k: v[0] for k, v in mod.PARAMETERS.items()}
     init = mod.initial_state(p0) if hasattr(mod, "initial_state") else {}
+    for k, (default, unit, doc) in getattr(mod, "NEST_STATE", {}).items():
+        rows[k] = Param(float(default), unit, doc, state=True)
     for k in mod.STATE:
-        if k.startswith("d"):  # alpha-function derivatives: internal (NEST does not expose them)
+        if k.startswith("d") or hasattr(mod, "NEST_STATE"):  # alpha derivatives: internal (NEST hides them)
             continue
         default = init.get(k, p0.get("E_L", 0.0) if k == "V_m" else 0.0)
         unit = {"V_m": "mV", "w": "pA"}.get(k, "nS" if k.startswith("g_") else ("pA" if k.startswith("I_") else ""))
@@ -67,11 +69,14 @@ class GslNeuron(NeuronModel):
 
     def init(self, host):
         n = len(host["V_m"])
-        s = {k: np.asarray(host[k], float) if k in host else np.zeros(n) for k in self.module.STATE}
+        if hasattr(self.module, "to_state"):
+            s = self.module.to_state(host)
+        else:
+            s = {k: np.asarray(host[k], float) if k in host else np.zeros(n) for k in self.module.STATE}
         return dict(s, r=np.zeros(n, np.int32), h_int=np.zeros(n), res=np.zeros(n))
 
     def update(self, p, k, s, inp, h, surrogate=None):
-        zero = jnp.zeros_like(s["V_m"])
+        zero = jnp.zeros_like(s[self.module.STATE[0]])
         I_stim = zero if inp.current is None else inp.current[0]
         ex, inh = inp.spikes[0], (inp.spikes[1] if inp.spikes.shape[0] > 1 else zero)
         st = {n: s[n] for n in self.module.STATE}
@@ -84,12 +89,14 @@ class GslNeuron(NeuronModel):
         return new, spiked > 0
 
     def observe(self, p, s):
-        out = {n: s[n] for n in self.module.STATE if not n.startswith("d")}
+        out = {n: s[n] for n in self.module.STATE if not n.startswith("d") and n in self.parameters}
         rec = self.module.record(p, s, s["res"])
         return dict(out, **rec, refractory_steps_left=s["r"])
 
     def set(self, p, s, idx, changes):
         p, s = dict(p), dict(s)
+        if hasattr(self.module, "set_state"):
+            p, s, changes = self.module.set_state(p, s, idx, changes)
         for name, v in changes.items():
             if name in s and name in self.parameters:
                 s[name] = s[name].at[idx].set(v)

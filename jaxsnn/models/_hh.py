@@ -17,6 +17,7 @@ Initial m, h, n: the equilibrium at V = −65 mV (psc_alpha) or the default E_L 
 with the C library; NEST's constructor runs once with the default parameters, so an E_L given at create
 moves neither V_m nor the gates.
 
+
 Parity: to NEST's integrator with the C library's exp (:mod:`._libm`): hh_psc_alpha bit for bit on the
 stored cases, hh_cond_exp_traub within 1e-10 mV (spikes identical).
 """

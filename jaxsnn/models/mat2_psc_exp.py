@@ -38,10 +38,12 @@ Recordables: V_m, V_th.
 from __future__ import annotations
 
 import math
+import sys
 
 import jax.numpy as jnp
 import numpy as np
 
+from . import _gsl
 from ._rkf45 import product
 from .iaf_psc_delta import refractory_steps
 
@@ -146,3 +148,5 @@ def record(p: dict, s: dict, h) -> dict:
     theta = ((p["E_L"] + (p["omega"] - p["E_L"])) + s["V_th_alpha_1"]) + s["V_th_alpha_2"]
     return {"V_m": s["V_rel"] + p["E_L"], "V_th": theta}
 
+
+MODEL = _gsl.make(sys.modules[__name__])
