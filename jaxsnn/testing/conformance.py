@@ -197,6 +197,10 @@ def _model(case):
     # NEST's multimeter data end one min_delay (all connections' delays, recorders' 1 ms) before the end
     delays = [RECORDER_DELAY] + [x["delay"] for x in case.get("currents", []) + case.get("inputs", [])]
     lag = min(delays + ([case["probe"]["delay"]] if "probe" in case else []))
+    # NEST's slices lie on a grid of min_delay from t = 0: the data missing at the end are those of the last,
+    # possibly partial, slice (one whole min_delay when t_sim is a multiple of it)
+    n, md = round(case["t_sim"] / h), round(lag / h)
+    lag = (n % md or md) * h
     for seg in case["segments"]:
         for label, p in seg.get("set", {}).items():
             sim = sim.set(node if label == "neuron" else gens[int(label.removeprefix("current"))], p)
