@@ -122,3 +122,20 @@ def test_microcircuit(tmp_path):
     for r in res.values():
         assert len(r["rates"]) == len(r["cvs"]) == 8 and r["wall_per_sim_s"] > 0 and r["construction_s"] > 0
         assert r["n_neurons"] == 771 and r["child_peak_rss_mib"] > 0
+
+
+@pytest.mark.slow
+def test_cobaAdEx(tmp_path):
+    res = run("cobaAdEx.py", tmp_path, "--n", "200", "--t-sim", "20", "--runs", "1", "--model", "iaf_cond_exp",
+              devices=None)
+    s = res["summary"]["iaf_cond_exp"]
+    assert s["jaxsnn"]["wall_per_sim_s"] > 0 and s["jaxsnn"]["first_call_s"] > 0
+    if "NEST" in s:
+        assert s["ratio_jaxsnn_over_nest"] == pytest.approx(s["jaxsnn"]["wall_per_sim_s"] / s["NEST"]["wall_per_sim_s"])
+
+
+@pytest.mark.slow
+def test_gsl_integrator(tmp_path):
+    res = run("gsl_integrator.py", tmp_path, "--n", "64", "--steps", "50", "--runs", "1", "--slabs", "0", "8",
+              devices=None)
+    assert all(v["same_bits_as_first"] and v["wall_per_sim_s"] > 0 for v in res["slabs"].values())
