@@ -14,6 +14,7 @@ from . import (
     aeif_psc_alpha,
     aeif_psc_delta,
     aeif_psc_exp,
+    amat2_psc_exp,
     dc_generator,
     hh_cond_exp_traub,
     hh_psc_alpha,
@@ -80,6 +81,7 @@ register(aeif_psc_delta.MODEL)
 register(hh_psc_alpha.MODEL)
 register(hh_cond_exp_traub.MODEL)
 register(mat2_psc_exp.MODEL)
+register(amat2_psc_exp.MODEL)
 
 register_device(poisson_generator.MODEL)
 register_device(spike_generator.MODEL)

@@ -94,6 +94,14 @@ class GslNeuron(NeuronModel):
         return dict(out, **rec, refractory_steps_left=s["r"])
 
     def set(self, p, s, idx, changes):
+        fixed = [n for n in self.built_into_constants if n in changes
+                 and not np.array_equal(np.asarray(changes[n]), np.asarray(p[n])[np.asarray(idx)])]
+        if fixed:
+            raise JaxsnnError(
+                f"set: {fixed[0]!r} of {self.name} enters the constants computed when the network is built "
+                f"(NEST's pre_run_hook: {', '.join(self.built_into_constants)}); a built Simulation cannot change "
+                "it in place: set it in the Network and build again (jaxsnn.nest does so at the next Simulate, "
+                "carrying the run's state).")
         p, s = dict(p), dict(s)
         if hasattr(self.module, "set_state"):
             p, s, changes = self.module.set_state(p, s, idx, changes)
@@ -107,12 +115,33 @@ class GslNeuron(NeuronModel):
         return p, s
 
 
+def built_into_constants(mod) -> tuple:
+    """The float parameters the module's host constants depend on (found by changing each in turn): a
+    change between runs of one of them needs new constants, which only a build computes."""
+    p0 = {k: np.asarray([v[0]]) for k, v in mod.PARAMETERS.items()}
+    base = mod.host_constants(p0, 10)
+    out = []
+    for name, (default, *_) in mod.PARAMETERS.items():
+        if isinstance(default, (bool, list, tuple)) or not np.isfinite(default):
+            continue
+        other = dict(p0, **{name: np.asarray([default * 1.1 + 0.37])})
+        try:
+            k = mod.host_constants(other, 10)
+        except (ValueError, ZeroDivisionError, FloatingPointError):
+            out.append(name)
+            continue
+        if any(not np.array_equal(np.asarray(k[c]), np.asarray(base[c]), equal_nan=True) for c in base):
+            out.append(name)
+    return tuple(out)
+
+
 def make(mod) -> type:
     """The :class:`GslNeuron` subclass of the model module ``mod``."""
     single = getattr(mod, "KIND", "") == "delta"
     attrs = dict(name=mod.NAME, parameters=parameters(mod), recordables=tuple(sorted(mod.RECORDABLES)), module=mod,
                  inputs=SUMMED if single else BY_SIGN, spike_channels=1 if single else 2, current_receptors=1,
-                 receptors={"neuron": (0,), "generator": (0,), "current": (0,)}, __module__=mod.__name__)
+                 receptors={"neuron": (0,), "generator": (0,), "current": (0,)}, __module__=mod.__name__,
+                 built_into_constants=built_into_constants(mod))
     cls = type("".join(w.capitalize() for w in mod.NAME.split("_")), (GslNeuron,), attrs)
     cls.__annotations__ = {}
     return dataclasses.dataclass(frozen=True)(cls)

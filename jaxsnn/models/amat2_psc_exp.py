@@ -49,10 +49,12 @@ Recordables: V_m, V_th, V_th_v, I_syn_ex, I_syn_in.
 from __future__ import annotations
 
 import math
+import sys
 
 import jax.numpy as jnp
 import numpy as np
 
+from . import _gsl
 from ._rkf45 import product
 from .iaf_psc_delta import refractory_steps
 
@@ -194,3 +196,6 @@ def record(p: dict, s: dict, h) -> dict:
     theta = (((p["E_L"] + (p["omega"] - p["E_L"])) + s["V_th_alpha_1"]) + s["V_th_alpha_2"]) + s["V_th_v"]
     return {"V_m": s["V_rel"] + p["E_L"], "V_th": theta, "V_th_v": s["V_th_v"], "I_syn_ex": s["I_syn_ex"],
             "I_syn_in": s["I_syn_in"]}
+
+
+MODEL = _gsl.make(sys.modules[__name__])

@@ -26,6 +26,8 @@ import sys
 
 import numpy as np
 
+from ..errors import JaxsnnError
+
 KINDS = ("neuron", "stdp", "network", "model", "recorder_pair", "noise_stats", "stdp_multiplicity", "synapse")
 RECORDER_DELAY = 1.0  # ms: NEST's default delay of recorder connections, which counts for min_delay
 
@@ -203,7 +205,7 @@ def _model(case):
     lag = (n % md or md) * h
     for seg in case["segments"]:
         for label, p in seg.get("set", {}).items():
-            sim = sim.set(node if label == "neuron" else gens[int(label.removeprefix("current"))], p)
+            sim = _set(net, sim, node if label == "neuron" else gens[int(label.removeprefix("current"))], p)
         sim = jaxsnn.simulate(sim, seg["t"])
     out = {"spike_times": _ms(sim.events(sr).times)}
     if rec:
@@ -216,6 +218,18 @@ def _model(case):
         v = v[v.times <= case["t_sim"] - lag + 1e-9]
         out["probe_times"], out["probe_V_m"] = _ms(v.times), v.V_m.tolist()
     return out
+
+
+def _set(net, sim, nodes, params):
+    """NEST's SetStatus between runs: in place where the built Simulation can take it, else (a parameter
+    that enters the constants computed at build) in the Network and a new build that carries the run on."""
+    from ..nest.carry import carry
+
+    try:
+        return sim.set(nodes, params)
+    except JaxsnnError:
+        net.set(nodes, params)
+        return carry(sim, net.build())
 
 
 def _recorder_pair(case):
