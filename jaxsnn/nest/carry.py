@@ -108,14 +108,20 @@ def _padded(old, new, n_old):
 
 
 def _carried_model(old: dict, new: dict) -> dict:
-    """A model's state over its neurons: the old run's for the neurons it had (a model's neurons are in
-    node order and new nodes come last, so they are the first rows), the new build's for the others."""
-    return {k: v if k not in old else _padded_rows(old[k], v, len(np.asarray(old[k])))
-            for k, v in new.items()}
+    """A model's state over its neurons (axis 0): the old run's for the neurons it had (a model's neurons
+    are in node order and new nodes come last, so they are the first rows), the new build's for the others."""
+    out = {}
+    for k, v in new.items():
+        v = np.array(v)
+        if k in old:
+            a = np.asarray(old[k])
+            v[:len(a)] = a
+        out[k] = jnp.asarray(v)
+    return out
 
 
 def _padded_rows(old, new, n_old):
-    """``new`` with its first ``n_old`` entries along the last axis from ``old``."""
+    """``new`` with its first ``n_old`` entries along the last axis (neurons) from ``old``."""
     out = np.array(new)
     if old is not None:
         out[..., :n_old] = np.asarray(old)[..., :n_old]
