@@ -29,6 +29,7 @@ import numpy as np
 
 jax.config.update("jax_enable_x64", True)
 import jaxsnn  # noqa: E402
+from jaxsnn.testing.surrogate_check import HALF_STEPS, ei_network, ei_rate_fn  # noqa: E402
 
 T_STEPS, N, DI = 1000, 100, 20.0
 
@@ -92,37 +93,8 @@ def main():
 
 
 # --------------------------------------------------------------------- E/I networks, every model
-PSP = {"iaf_psc_delta": 1.0, "iaf_psc_exp": 150.0, "iaf_psc_alpha": 80.0}  # weight of a ~1 mV PSP
-PARAMS = {"I_e": 20.0, "V_th": 0.5, "tau_m": 0.5, "J": 0.05}  # FD half-steps: pA, mV, ms, relative weight
-
-
-def ei_network(model, n_e=100, n_i=25, g=5.0, seed=1):
-    """A recurrent E/I network of ``model``: in-degrees 10 % of E and of I, E weights 0.5 mV PSPs,
-    I weights −g times as large, 1 ms delays, independent Poisson drive (2.5 kHz × ~1 mV PSPs)."""
-    net = jaxsnn.Network(seed=seed)
-    pop = net.create(model, n_e + n_i, params={"V_m": jaxsnn.random.uniform(-70.0, -56.0)})
-    e, i = pop[:n_e], pop[n_e:]
-    pg = net.create("poisson_generator", params={"rate": 2500.0})
-    w = 0.5 * PSP[model]
-    net.connect(e, pop, {"rule": "fixed_indegree", "indegree": n_e // 10}, {"weight": w, "delay": 1.0})
-    net.connect(i, pop, {"rule": "fixed_indegree", "indegree": n_i // 10}, {"weight": -g * w, "delay": 1.0})
-    net.connect(pg, pop, syn_spec={"weight": PSP[model]})
-    return net
-
-
-def ei_rate_fn(sim, n_steps):
-    """Mean rate (Hz) as a function of θ = shifts of (I_e, V_th, tau_m) and a factor 1 + θ[3] of every
-    weight (J): one compiled program gives all four derivatives."""
-    w0 = sim.state.weights
-
-    def rate(th, key):
-        nrn = sim.params.neurons
-        nrn = nrn.replace(I_e=nrn.I_e + th[0], V_th=nrn.V_th + th[1], tau_m=nrn.tau_m + th[2])
-        st = sim.state.with_weights(w0 * (1.0 + th[3])).replace(key=key)
-        _, counts = jaxsnn.scan(sim.model, sim.params.replace(neurons=nrn), st, n_steps // sim.spec.slice_steps,
-                                observe=lambda s: s.spikes.sum())
-        return counts.sum() / (sim.spec.n_neurons * n_steps * sim.spec.resolution * 1e-3)
-    return rate
+# the networks and the rate function are shared with tests/test_surrogate_defaults.py
+PARAMS = HALF_STEPS  # FD half-steps: pA, mV, ms, relative weight
 
 
 def ei_main(a):

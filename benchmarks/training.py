@@ -14,12 +14,13 @@ Two implementations, trained from the same initial weights on the same batches:
   (``params.poisson.rate``) and the simulation key of each sample.
 - ``reference``: the same network in plain JAX (:func:`reference_forward`, ~60 lines): NEST's exact
   iaf_psc_delta propagators (P33 = e^{−h/τ}, P30 = τ/C (1 − P33)), refractory clamp, jaxsnn's default
-  surrogate and reset handling for iaf_psc_delta (``jaxsnn.core.surrogate.MODEL_DEFAULTS``), spikes
+  surrogate and reset handling for iaf_psc_delta (its ``default_surrogate``), spikes
   delivered as dense matmuls per step.
   Its Poisson draws are its own (not jaxsnn's streams): the two see different input noise.
 
 Reported: compile time, the median wall time of ``--steps`` steady-state training steps (and of a
-forward pass of one batch) for each, their ratio, and the test accuracy after each of ``--epochs``.
+forward pass of one batch) for each, taken in turns (round i times every implementation once), their
+ratio (and the median of the per-round ratios), and the test accuracy after each of ``--epochs``.
 Timings on a shared machine are noisy: compare the ratios measured in one run.
 
     PYTHONPATH=$PWD python benchmarks/training.py [--epochs 5] [--steps 20] [--json FILE]
@@ -36,12 +37,12 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from jaxsnn.core.surrogate import MODEL_DEFAULTS
+from jaxsnn.models import NEURONS
 
 N_IN, N_HID, N_OUT = 64, 100, 10
 TAU_M, C_M, T_REF, V_TH, V_RESET, E_L = 10.0, 250.0, 2.0, -55.0, -70.0, -70.0  # NEST's defaults
 # jaxsnn's default surrogate of iaf_psc_delta: the fast sigmoid of scale β (1/mV), reset detached or not
-_, SURROGATE_BETA, DETACH_RESET = MODEL_DEFAULTS["iaf_psc_delta"]
+_, SURROGATE_BETA, DETACH_RESET = NEURONS["iaf_psc_delta"].default_surrogate
 
 
 def load_digits(n_test):
@@ -212,30 +213,43 @@ def accuracy(predict, w, x, y, kind, bs):
     return hits / (len(y) // bs * bs)
 
 
-def run(kind, forward, w0, data, a):
-    x_tr, y_tr, x_te, y_te = data
+def prepare(kind, forward, w0, data, a):
+    """Compile the training step and the forward pass of one implementation (timed: compile_s)."""
     opt, train_step, predict = trainer(forward, a.lr)
-    w, opt_state = w0, opt.init(w0)
+    bs = a.batch
+    xb, yb = jnp.asarray(data[0][:bs]), jnp.asarray(data[1][:bs])
+    fwd = jax.jit(lambda w, x, k: jax.vmap(forward, in_axes=(None, 0, 0))(w, x, k))
+    opt_state = opt.init(w0)
+    t0 = time.perf_counter()
+    jax.block_until_ready(train_step(w0, opt_state, xb, yb, keys_for(kind, 0, 0, bs)))
+    compile_s = time.perf_counter() - t0
+    jax.block_until_ready(fwd(w0, xb, keys_for(kind, 0, 0, bs)))
+    return dict(kind=kind, opt=opt, train_step=train_step, predict=predict, fwd=fwd, w0=w0, opt_state=opt_state,
+                xb=xb, yb=yb, compile_s=compile_s, times=[], ftimes=[])
+
+
+def time_interleaved(preps, a):
+    """Steady-state step times, the implementations taking turns (round i times each once, fresh
+    inputs), so that a changing load on a shared machine hits all of them alike."""
+    for i in range(a.steps):
+        for p in preps:
+            ks = keys_for(p["kind"], 50, i, a.batch)
+            t0 = time.perf_counter()
+            jax.block_until_ready(p["train_step"](p["w0"], p["opt_state"], p["xb"], p["yb"], ks))
+            p["times"].append(time.perf_counter() - t0)
+            ks = keys_for(p["kind"], 51, i, a.batch)
+            t0 = time.perf_counter()
+            jax.block_until_ready(p["fwd"](p["w0"], p["xb"], ks))
+            p["ftimes"].append(time.perf_counter() - t0)
+
+
+def train(p, data, a):
+    """Train ``--epochs`` epochs from the initial weights; the test accuracy after each."""
+    x_tr, y_tr, x_te, y_te = data
+    kind, train_step, predict = p["kind"], p["train_step"], p["predict"]
+    w, opt_state = p["w0"], p["opt_state"]
     bs = a.batch
     n_batches = len(y_tr) // bs if a.batches_per_epoch is None else a.batches_per_epoch
-    xb, yb = jnp.asarray(x_tr[:bs]), jnp.asarray(y_tr[:bs])
-    t0 = time.perf_counter()
-    jax.block_until_ready(train_step(w, opt_state, xb, yb, keys_for(kind, 0, 0, bs)))
-    compile_s = time.perf_counter() - t0
-    times = []  # steady state: the same compiled step, fresh inputs
-    for i in range(a.steps):
-        ks = keys_for(kind, 50, i, bs)
-        t0 = time.perf_counter()
-        jax.block_until_ready(train_step(w, opt_state, xb, yb, ks))
-        times.append(time.perf_counter() - t0)
-    fwd = jax.jit(lambda w, x, k: jax.vmap(forward, in_axes=(None, 0, 0))(w, x, k))
-    jax.block_until_ready(fwd(w, xb, keys_for(kind, 0, 0, bs)))
-    ftimes = []
-    for i in range(a.steps):
-        ks = keys_for(kind, 51, i, bs)
-        t0 = time.perf_counter()
-        jax.block_until_ready(fwd(w, xb, ks))
-        ftimes.append(time.perf_counter() - t0)
     acc, losses = [], []
     order = np.random.default_rng(1)
     for epoch in range(a.epochs):
@@ -249,8 +263,8 @@ def run(kind, forward, w0, data, a):
         losses.append(float(np.mean(ep_loss)))
         acc.append(accuracy(predict, w, x_te, y_te, kind, bs))
         print(f"{kind} epoch {epoch + 1}: loss {losses[-1]:.3f}, test accuracy {acc[-1]:.3f}", flush=True)
-    return {"compile_s": round(compile_s, 2), "train_step_s": statistics.median(times),
-            "forward_s": statistics.median(ftimes), "train_step_all_s": [round(t, 4) for t in times],
+    return {"compile_s": round(p["compile_s"], 2), "train_step_s": statistics.median(p["times"]),
+            "forward_s": statistics.median(p["ftimes"]), "train_step_all_s": [round(t, 4) for t in p["times"]],
             "loss_per_epoch": losses, "test_accuracy_per_epoch": acc}
 
 
@@ -274,23 +288,32 @@ def main():
     n_steps = int(round(a.ms / a.h))
     w0 = initial_weights(0)
     res = {"args": vars(a), "device": str(jax.devices()[0])}
+    preps = []
     if a.only in (None, "reference"):
         fwd = lambda w, x, k: reference_forward(w, x, k, n_steps, a.h, a.max_rate)
-        res["reference"] = run("reference", fwd, w0, data, a)
+        preps.append(prepare("reference", fwd, w0, data, a))
     kinds = {"data": ["data"], "poisson_generator": ["poisson_generator"], "both": ["data", "poisson_generator"]}
     for how in (kinds[a.inputs] if a.only in (None, "jaxsnn") else []):
         data_inputs = how == "data"
         net, pops = jaxsnn_network(a.h, a.max_rate, data_inputs=data_inputs)
         sim = net.build(differentiable=True)
         fwd = jaxsnn_forward_fn(sim, pops, n_steps, a.max_rate, a.h, data_inputs)
-        res[f"jaxsnn ({how})"] = run(f"jaxsnn ({how})", fwd, dense_to_flat(sim, pops, w0), data, a)
+        preps.append(prepare(f"jaxsnn ({how})", fwd, dense_to_flat(sim, pops, w0), data, a))
+    time_interleaved(preps, a)
+    for p in preps:
+        res[p["kind"]] = train(p, data, a)
+        if p["kind"] != "reference" and "reference" in res:  # the median of the per-round ratios as well
+            ref = preps[0]
+            res[p["kind"]]["median_round_ratio_train_step"] = statistics.median(
+                t / r for t, r in zip(p["times"], ref["times"]))
     for k in [k for k in res if k.startswith("jaxsnn")]:
         if "reference" in res:
             res[k]["ratio_train_step"] = res[k]["train_step_s"] / res["reference"]["train_step_s"]
             res[k]["ratio_forward"] = res[k]["forward_s"] / res["reference"]["forward_s"]
     for k in [k for k in res if k == "reference" or k.startswith("jaxsnn")]:
         r = res[k]
-        ratio = f" ({r['ratio_train_step']:.2f} x the reference's)" if "ratio_train_step" in r else ""
+        ratio = (f" ({r['ratio_train_step']:.2f} x the reference's; median per-round ratio "
+                 f"{r['median_round_ratio_train_step']:.2f})" if "ratio_train_step" in r else "")
         print(f"{k}: compile {r['compile_s']:.1f} s, train step {1e3 * r['train_step_s']:.1f} ms{ratio}, "
               f"forward {1e3 * r['forward_s']:.1f} ms, test accuracy {r['test_accuracy_per_epoch']}")
     if a.json:

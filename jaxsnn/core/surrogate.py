@@ -18,8 +18,8 @@ none                0                                spikes pass no gradient: th
                                                      for a fixed spike pattern (β ignored)
 ==================  ===============================  =========================================
 
-Each spiking model has its default (:data:`MODEL_DEFAULTS`: shape, β and whether the reset passes
-gradient), chosen by measuring d(rate)/d(I_e, V_th, tau_m, weights) against finite differences on
+Each spiking model declares its default (``NeuronModel.default_surrogate``: shape, β and whether the
+reset passes gradient), chosen by measuring d(rate)/d(I_e, V_th, tau_m, weights) against finite differences on
 recurrent E/I networks (``docs/gradients.md``). The forward pass never sees the surrogate: spikes are
 exactly 0 or 1, so the differentiable build computes the event-driven build's bits.
 """
@@ -43,20 +43,14 @@ SURROGATES = {
     "none": lambda x, b: jnp.zeros_like(x),
 }
 DEFAULT = ("fast_sigmoid", 20.0)  # (name, β in 1/mV) of a name given without a scale
-# each spiking model's default (name, β, detach_reset), measured on recurrent E/I networks against
-# finite differences (docs/gradients.md, benchmarks/surrogate_choice.py --ei)
-MODEL_DEFAULTS = {
-    "iaf_psc_delta": ("fast_sigmoid", 25.0, True),
-    "iaf_psc_exp": ("fast_sigmoid", 120.0, True),
-    "iaf_psc_alpha": ("fast_sigmoid", 80.0, True),
-}
 
 
 def default_for(models) -> tuple:
-    """The default ``(name, β, detach_reset)`` of a network of ``models`` (names): the models' own
-    (:data:`MODEL_DEFAULTS`); where they differ, the narrowest surrogate (largest β) and a detached reset
-    if any of them detaches it (the safer choice for each; measure mixed networks with the script)."""
-    own = [MODEL_DEFAULTS[m] for m in models if m in MODEL_DEFAULTS]
+    """The default ``(name, β, detach_reset)`` of a network of ``models`` (model instances or classes):
+    each model's own ``default_surrogate``; where they differ, the narrowest surrogate (largest β) and
+    a detached reset if any of them detaches it (the safer choice for each; measure mixed networks with
+    ``benchmarks/surrogate_choice.py``). Without any: :data:`DEFAULT`, the reset through the spike."""
+    own = [d for d in (getattr(m, "default_surrogate", None) for m in models) if d is not None]
     if not own:
         return (*DEFAULT, False)
     name, beta, _ = max(own, key=lambda d: d[1])

@@ -23,7 +23,10 @@ never imports or names one. A model module declares, once:
 - :meth:`init` (initial state from the parameters), :meth:`update` (one step of its neurons),
   :meth:`observe` (state and recordables in NEST's units), :meth:`set` (NEST's ``set_status`` between
   runs), ``settable`` (what may change between runs);
-- ``differentiable``: whether :meth:`update` passes surrogate gradients (the differentiable build).
+- ``differentiable``: whether :meth:`update` passes surrogate gradients (the differentiable build);
+  ``default_surrogate``: ``(shape, β in 1/mV, detach_reset)``, the surrogate and reset handling the
+  differentiable build uses for it unless told otherwise, chosen by measuring its gradients against
+  finite differences (``docs/gradients.md``); None for a model that does not spike by a threshold.
 
 Params and state of a model are dicts of arrays over its own neurons, in node order
 (``params.neurons.models[name]``, ``state.neurons.models[name]``): float parameters that are not
@@ -87,6 +90,7 @@ class NeuronModel:
     # the receptor_type values a connection may use, per kind of source ("neuron", "generator", "current")
     receptors: ClassVar[dict] = {"neuron": (0,), "generator": (0,), "current": (0,)}
     differentiable: ClassVar[bool] = True
+    default_surrogate: ClassVar[tuple | None] = None  # (name, β in 1/mV, detach_reset), measured per model
 
     # ----------------------------------------------------------------------------- host side
     @classmethod

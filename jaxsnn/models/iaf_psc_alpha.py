@@ -87,6 +87,8 @@ def check_propagators(v, where, h):
 class IafPscAlpha(NeuronModel):
     name = "iaf_psc_alpha"
     parameters = PARAMETERS
+    # measured on recurrent E/I networks against finite differences (docs/gradients.md)
+    default_surrogate = ("fast_sigmoid", 80.0, True)
     recordables = ("I_syn_ex", "I_syn_in", "V_m")
     inputs = BY_SIGN
     spike_channels = 2

@@ -143,6 +143,8 @@ def set_iaf(p: dict, s: dict, idx, changes: dict):
 class IafPscDelta(NeuronModel):
     name = "iaf_psc_delta"
     parameters = PARAMETERS
+    # measured on recurrent E/I networks against finite differences (docs/gradients.md)
+    default_surrogate = ("fast_sigmoid", 25.0, True)
     recordables = ("V_m",)
     inputs = SUMMED
     receptors = {"neuron": (0,), "generator": (0,), "current": (0,)}

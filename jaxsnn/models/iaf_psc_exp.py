@@ -78,6 +78,8 @@ RULES = (  # NEST's Parameters_::set, in its order and words
 class IafPscExp(NeuronModel):
     name = "iaf_psc_exp"
     parameters = PARAMETERS
+    # measured on recurrent E/I networks against finite differences (docs/gradients.md)
+    default_surrogate = ("fast_sigmoid", 120.0, True)
     recordables = ("I_syn_ex", "I_syn_in", "V_m")
     inputs = BY_SIGN
     spike_channels = 2
