@@ -61,8 +61,12 @@ SCRIPT = textwrap.dedent("""
         resumed = jaxsnn.resume(f"{folder}/series", net.build())
         assert resumed.time == 2 * half
         dump(resumed, f"back-resumed-{pid}")
-    if nproc > 1:  # each process its own neurons' events
-        dump(jaxsnn.simulate(net.build(gather=False), 2 * half), f"{role}-own-{pid}")
+    if nproc > 1:  # each process its own neurons' events, and keeps no others' spikes
+        own = jaxsnn.simulate(net.build(gather=False), 2 * half)
+        from jaxsnn.run.frames import node_ids
+        kept = own.records[int(node_ids(sr)[0])]
+        assert sum(len(c["senders"]) for c in kept) == len(own.events(sr))
+        dump(own, f"{role}-own-{pid}")
     print("ok", flush=True)
 """)
 

@@ -456,8 +456,14 @@ def _chunk(sim: Simulation, plan, k: int) -> Simulation:
     model, new, host = _run_until_it_fits(sim, plan, k)
     top = jax.device_get(model.recorders)
     records = dict(sim.records)
+    # gather=False: every device holds every spike of the slice, so the spike records are cut to this
+    # process's neurons here (the other recorders' are, or are cut when read: frames.events)
+    mine = None if sim.gather or not plan else sharding.local_neurons(plan, sim.spec.n_neurons)
     for r in RECORDERS.values():
         for rid, chunk in r.drain(model.spec, sim.layout, top, host).items():
+            if mine is not None and "senders" in chunk:
+                keep = mine[sim.layout.neuron_of_node[np.asarray(chunk["senders"], np.int64)]]
+                chunk = {name: np.asarray(column)[keep] for name, column in chunk.items()}
             records[rid] = records.get(rid, ()) + (chunk,)
     # emptied buffers placed as the state is (a different placement would compile the loop again)
     put = (lambda tree: sharding.spread(plan, tree)) if plan else jax.device_put
