@@ -148,5 +148,54 @@ def ascii_files(nest):
     return {"files": files}
 
 
+
+
+def plastic_changes(nest):
+    """stdp_synapse connections changed between runs (Wmax, tau_plus, lambda, alpha, Kplus, the delay of a
+    plastic and of a static connection), weights of generator connections changed, then Create and Connect
+    after Simulate in the plastic network (a new plastic connection from a new neuron)."""
+    nest.ResetKernel()
+    nest.resolution = 0.1
+    pre = nest.Create("iaf_psc_alpha", 2, params={"I_e": [450.0, 470.0]})
+    post = nest.Create("iaf_psc_alpha", params={"I_e": 300.0})
+    sg = nest.Create("spike_generator", params={"spike_times": [5.0, 30.0, 31.0, 80.0, 150.0, 260.0, 330.0,
+                                                                 400.0, 520.0, 555.0]})
+    dc = nest.Create("dc_generator", params={"amplitude": 40.0})
+    nest.Connect(pre, post, syn_spec={"synapse_model": "stdp_synapse", "weight": 60.0, "delay": 1.5, "Wmax": 150.0})
+    nest.Connect(pre[0], pre[1], syn_spec={"weight": 30.0, "delay": 2.0})
+    nest.Connect(sg, post, syn_spec={"weight": 300.0})
+    nest.Connect(dc, post)
+    sr = nest.Create("spike_recorder")
+    nest.Connect(pre + post, sr)
+    vm = nest.Create("voltmeter", params={"interval": 0.5})
+    nest.Connect(vm, post)
+    nest.Simulate(200.0)
+    plastic = nest.GetConnections(pre, post)
+    out = {"w1": [float(w) for w in plastic.weight]}
+    plastic[0].set(Wmax=90.0, tau_plus=15.0, delay=1.0)
+    plastic[1].set({"lambda": 0.05, "alpha": 0.8})
+    nest.GetConnections(pre[0], pre[1]).delay = 1.2
+    nest.GetConnections(sg, post).weight = 250.0
+    nest.GetConnections(dc, post).weight = 3.0
+    nest.Simulate(200.0)
+    out["w2"] = [float(w) for w in plastic.weight]
+    out["kplus2"] = [float(k) for k in plastic.Kplus]
+    plastic[1].Kplus = 0.5
+    new = nest.Create("iaf_psc_alpha", params={"I_e": 480.0})
+    nest.Connect(new, post, syn_spec={"synapse_model": "stdp_synapse", "weight": 50.0, "delay": 1.0})
+    nest.Connect(pre[1], new, syn_spec={"weight": 5.0})
+    nest.Connect(new, sr)
+    nest.Simulate(200.0)
+    out.update(_events(sr, "senders", "times"))
+    out["vm"] = _events(vm, "times", "senders", "V_m")
+    conns = nest.GetConnections(pre + new, post)
+    out["w3"] = [float(w) for w in conns.weight]
+    out["kplus3"] = [float(k) for k in conns.Kplus]
+    out["Wmax"] = [float(k) for k in conns.Wmax]
+    out["tau_plus"] = [float(k) for k in conns.tau_plus]
+    out["delay"] = [float(k) for k in conns.delay]
+    out["num_connections"] = int(nest.num_connections)
+    return out
+
 SCRIPTS = {"ascii_files": ascii_files, "one_neuron": one_neuron, "two_neurons": two_neurons, "repeated_stimulation": repeated_stimulation,
-           "poisson_trials": poisson_trials}
+           "poisson_trials": poisson_trials, "plastic_changes": plastic_changes}

@@ -9,6 +9,7 @@ import pytest
 os.environ.setdefault("JAXSNN_COMPILATION_CACHE", "off")  # hermetic: no user cache folder in tests
 
 import jaxsnn.nest as nest  # noqa: E402
+from jaxsnn.errors import JaxsnnError  # noqa: E402
 
 from .conftest import REFERENCE  # noqa: E402
 from .pynest_scripts import SCRIPTS  # noqa: E402
@@ -174,3 +175,49 @@ def test_generators_recorded_by_a_spike_recorder(x64):
     n = int((ev["senders"] == pg.global_id).sum())
     assert abs(n - 100) < 5 * 10 and np.all(np.diff(ev["times"]) >= 0)
     assert nest.GetDefaults("static_synapse")["num_connections"] == 2
+
+
+def test_plastic_changes_between_runs_give_nests_numbers(x64):
+    """stdp_synapse properties (Wmax, tau_plus, lambda, alpha, Kplus, delay), a static delay and the weights
+    of spike_generator and dc_generator connections changed between runs, then a neuron created and
+    connected (plastic and static) after Simulate: NEST 3.10's spikes exactly; V_m, weights and K+ within
+    1e-12 (jaxsnn's STDP arithmetic is NEST's to the last bit or one ulp, see docs/nest.md)."""
+    want, got = reference("plastic_changes"), SCRIPTS["plastic_changes"](nest)
+    w, g = canonical({k: want[k] for k in ("senders", "times")}), canonical({k: got[k] for k in ("senders", "times")})
+    for col in w:
+        np.testing.assert_array_equal(g[col], w[col], err_msg=f"spikes: {col}")
+    wv = canonical(want["vm"])
+    gv = canonical(got["vm"], until=wv["times"].max())
+    np.testing.assert_array_equal(gv["times"], wv["times"])
+    np.testing.assert_allclose(gv["V_m"], wv["V_m"], rtol=0, atol=1e-12)
+    for key in ("w1", "w2", "w3", "kplus2", "kplus3"):
+        np.testing.assert_allclose(got[key], want[key], rtol=1e-12, err_msg=key)
+    for key in ("Wmax", "tau_plus", "delay", "num_connections"):
+        assert got[key] == want[key], key
+
+
+def test_connection_changes_refused_by_name():
+    """What NEST refuses (common properties of *_hom synapses, recorder connections) and what a run cannot
+    take (a delay below its min_delay, a negative Kplus) is refused, naming the property."""
+    nest.ResetKernel()
+    n = nest.Create("iaf_psc_alpha", 2, params={"I_e": 450.0})
+    nest.CopyModel("stdp_synapse_hom", "hom")
+    nest.Connect(n[0], n[1], syn_spec={"synapse_model": "hom", "delay": 2.0})
+    nest.Connect(n[1], n[0], syn_spec={"synapse_model": "stdp_synapse", "delay": 2.0})
+    sr = nest.Create("spike_recorder")
+    nest.Connect(n, sr)
+    nest.Simulate(10.0)
+    with pytest.raises(JaxsnnError, match="common property.*SetDefaults"):
+        nest.GetConnections(n[0], n[1]).set(Wmax=50.0)
+    with pytest.raises(JaxsnnError, match="spike_recorder have no properties"):
+        nest.GetConnections(target=sr).weight = 2.0
+    with pytest.raises(JaxsnnError, match="delay=0.5.*min_delay"):
+        nest.GetConnections(n[1], n[0]).delay = 0.5
+    with pytest.raises(JaxsnnError, match="Kplus"):
+        nest.GetConnections(n[1], n[0]).Kplus = -1.0
+    with pytest.raises(JaxsnnError, match="U"):
+        nest.GetConnections(n[1], n[0]).set(U=0.5)
+    c = nest.GetConnections(n[1], n[0])
+    c.set(Wmax=80.0, tau_plus=10.0)
+    nest.Simulate(10.0)
+    assert c.Wmax == 80.0 and c.tau_plus == 10.0 and nest.biological_time == 20.0

@@ -273,12 +273,11 @@ def Connect(pre, post, conn_spec=None, syn_spec=None, return_synapsecollection: 
     before = len(net._conns)
     net.connect(_plain(pre), _plain(post), conn_spec, _matrix(syn_spec, pre, post, conn_spec))
     KERNEL.changed(connections=True)
-    if return_synapsecollection:
-        added = net._conns[before:]
-        if not added:
-            return SynapseCollection({"source": np.zeros(0, np.int64)}, np.zeros(0, np.int64), KERNEL.generation)
-        return GetConnections(source=NodeCollection._trusted(net, np.unique(added[0].source)),
-                              target=NodeCollection._trusted(net, np.unique(added[0].target)))
+    if return_synapsecollection:  # the connections of this call: rows of the calls it appended
+        places = [np.stack([np.full(len(c.source), j, np.int64), np.arange(len(c.source))], axis=1)
+                  for j, c in enumerate(net._conns) if j >= before]
+        return SynapseCollection(np.concatenate(places) if places else np.zeros((0, 2), np.int64),
+                                 KERNEL.generation)
     return None
 
 

@@ -8,9 +8,13 @@ rebuild has the new model and parameters; :func:`carry` gives it the old run's s
 - time (the step counter), the random key, every neuron's state (new neurons start as described);
 - spikes in transit and the spike history, re-laid into the new ring sizes (rows are steps modulo the
   ring length, so a longer maximum delay only spreads them out);
-- weights, STDP traces and archives when the connections are the same; with new connections the
-  static weights come from the description (which the layer keeps in step with ``set``), and a network
-  with plastic synapses refuses (their traces cannot be matched yet);
+- every synapse's weight, K+ trace and (for plastic synapses) its last reported weight, found in the
+  rebuild by its place in the description (connections are only appended: ``places_old`` and
+  ``places_new`` name each synapse's connect call and row), so that changed delays or plasticity
+  parameters and new connections keep them; K+ as ``kplus_set`` gives it where ``set`` changed it;
+- the post-synaptic archives (K−, last spikes) of the neurons that had plastic input, re-laid if the
+  archive length changes; a neuron that gains its first plastic input starts with an empty archive and
+  K− = 0, as NEST archives only for neurons with plastic input;
 - the grown capacities, the min_delay slice (never shortened: the state is aligned to it) and what the
   recorders gathered.
 """
@@ -23,33 +27,27 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..core import recorders
+from ..core.engine import BIG
 from ..errors import JaxsnnError
 
 
-def same_synapses(old, new) -> bool:
-    """Whether the two builds have the same neuron-to-neuron connections (in the same order)."""
-    a, b = old.model.synapses, new.model.synapses
-    return all(np.shape(x) == np.shape(y) and np.array_equal(np.asarray(x), np.asarray(y))
-               for x, y in ((a.source, b.source), (a.out_syn, b.out_syn), (a.model, b.model)))
-
-
-def carry(old, new):
-    """``new`` (a fresh build at step 0) continuing ``old``'s run."""
+def carry(old, new, places_old=None, places_new=None, kplus_set=None):
+    """``new`` (a fresh build at step 0) continuing ``old``'s run; ``places_*``: int64[M, 2] (connect call,
+    row) of each synapse of the two builds (None: the same synapses in the same order)."""
     so, sn = old.spec, new.spec
-    same_connections = same_synapses(old, new)
     if sn.slice_steps < so.slice_steps:
         raise JaxsnnError(
             f"the change made since the last Simulate shortens min_delay from {so.slice_steps * so.resolution} ms to "
             f"{sn.slice_steps * sn.resolution} ms (a shorter delay or t_ref); jaxsnn continues a run only with the "
             "same or a longer one. Create the shortest delays and t_ref before the first Simulate.")
-    if not same_connections and so.has_plastic:
-        raise JaxsnnError("Create or Connect after Simulate in a network with plastic synapses is not supported "
-                          "(their traces cannot be carried over); build the whole network before the first Simulate.")
     L = so.slice_steps
-    max_delay = sn.ring - sn.slice_steps
+    # the rings never shrink (as NEST's max_delay after Simulate): input in transit may lie up to the old
+    # longest delay ahead even when a changed delay shortened the longest one
+    max_delay = max(sn.ring - sn.slice_steps, so.ring - so.slice_steps)
+    both_plastic = so.has_plastic and sn.has_plastic
     spec = dataclasses.replace(
         sn, slice_steps=L, ring=max_delay + L, history=max_delay + 2 * L,
-        post_history=so.post_history if same_connections else sn.post_history,
+        post_history=max(so.post_history, sn.post_history) if both_plastic else sn.post_history,
         slice_capacity=max(so.slice_capacity, sn.slice_capacity),
         post_capacity=max(so.post_capacity, sn.post_capacity),
         record_capacity=max(so.record_capacity, sn.record_capacity),
@@ -76,35 +74,121 @@ def carry(old, new):
             tr_o.spike_count, spec.history, now, sn.n_neurons, np.int32))
     state = n.replace(step=jnp.asarray(now, jnp.int32), key=o.key, overflow=jnp.zeros((), jnp.int32),
                       neurons=neurons, transit=transit, slice_steps=L)
-    if same_connections:
-        pad = lambda a, b: _padded(a, b, N_old)
-        post = state.plasticity.post
-        post = post.replace(**{f.name: pad(getattr(o.plasticity.post, f.name), getattr(post, f.name))
-                               for f in dataclasses.fields(post)})
-        pre = state.plasticity.pre.replace(Kplus=jnp.asarray(o.plasticity.pre.Kplus),
-                                           t_last=pad(o.plasticity.pre.t_last, state.plasticity.pre.t_last))
-        state = state.replace(synapses=jax.device_put(o.synapses), plasticity=state.plasticity.replace(pre=pre,
-                                                                                                        post=post))
-    else:
-        t_last = np.zeros(sn.n_neurons, np.int32)
-        t_last[:N_old] = np.asarray(o.plasticity.pre.t_last)
-        state = state.replace(plasticity=state.plasticity.replace(
-            pre=state.plasticity.pre.replace(t_last=jnp.asarray(t_last))))
+    to_new = _synapse_map(old, new, places_old, places_new)
+    state = state.replace(synapses=_synapse_state(o, n, so, sn, to_new),
+                          plasticity=_plasticity(old, new, o, n, spec, to_new, places_old, kplus_set or {}))
     buffers = recorders.empty(spec, model, new.params.neurons.tau_minus.dtype)
     state = state.replace(buffers=buffers.replace(recorded_until=jnp.asarray(o.buffers.recorded_until)))
     return new.replace(model=model, state=state, records=dict(old.records), _plan=())
 
 
-def _padded(old, new, n_old):
-    """``new`` (rows per neuron) with its first ``n_old`` rows from ``old`` (other columns kept if wider)."""
-    new, old = np.asarray(new), np.asarray(old)
-    if old.ndim == 2:  # the archive keeps the old run's length (spec.post_history is carried)
-        out = np.full((new.shape[0], old.shape[1]), new.flat[0] if new.size else 0, new.dtype)
-        out[:n_old] = old
+def _synapse_map(old, new, places_old, places_new) -> np.ndarray:
+    """The index in ``new`` of each synapse of ``old`` (found by its place in the description)."""
+    M_old, M_new = int(old.model.synapses.source.shape[0]), int(new.model.synapses.source.shape[0])
+    if places_old is None:
+        if M_old != M_new:
+            raise JaxsnnError("carry: the two builds have different synapses; give their places in the description.")
+        to_new = np.arange(M_old)
     else:
-        out = np.array(new)
-        out[:n_old] = old
-    return jnp.asarray(out)
+        key = lambda p: np.asarray(p, np.int64)[:, 0] * 2**32 + np.asarray(p, np.int64)[:, 1]
+        k_new = key(places_new)
+        order = np.argsort(k_new)
+        at = np.searchsorted(k_new[order], key(places_old))
+        if (at >= len(k_new)).any() or not np.array_equal(k_new[order][np.minimum(at, len(k_new) - 1)],
+                                                          key(places_old)):
+            raise JaxsnnError("carry: a synapse of the running simulation is missing from the rebuild (connections "
+                              "are only appended); this is a bug in jaxsnn.nest.")
+        to_new = order[at]
+    o_out, n_out = np.asarray(old.model.synapses.out_syn), np.asarray(new.model.synapses.out_syn)
+    if M_old and not np.array_equal(n_out[to_new, 0], o_out[:, 0]):
+        raise JaxsnnError("carry: the synapses of the rebuild have other targets; this is a bug in jaxsnn.nest.")
+    return to_new
+
+
+def _synapse_state(o, n, so, sn, to_new):
+    """Every old synapse's weight (and last reported weight) at its place in the rebuild; new synapses as
+    built."""
+    weight = np.array(n.synapses.weight)
+    weight[to_new] = np.asarray(o.synapses.weight)
+    reported = np.array(n.synapses.reported)
+    if sn.has_plastic:
+        reported[to_new] = np.asarray(o.synapses.reported if so.has_plastic else o.synapses.weight)
+    return n.synapses.replace(weight=jax.device_put(weight), reported=jax.device_put(reported))
+
+
+def _plasticity(old, new, o, n, spec, to_new, places_old, kplus_set):
+    """K+ traces, each neuron's last sent spike, and the post-synaptic archives carried over."""
+    so, sn, N_old = old.spec, new.spec, old.spec.n_neurons
+    t_last = np.array(n.plasticity.pre.t_last)
+    t_last[:N_old] = np.asarray(o.plasticity.pre.t_last)[:N_old]
+    Kplus = np.array(n.plasticity.pre.Kplus)
+    o_out, n_out = np.asarray(old.model.synapses.out_syn), np.asarray(new.model.synapses.out_syn)
+    if so.has_plastic and sn.has_plastic:
+        Kplus = _traces(old, new, o, Kplus, o_out, n_out, to_new, places_old, kplus_set)
+    pre = n.plasticity.pre.replace(Kplus=jnp.asarray(Kplus, n.plasticity.pre.Kplus.dtype), t_last=jnp.asarray(t_last))
+    post = n.plasticity.post
+    if so.has_plastic and sn.has_plastic:
+        had_input = np.zeros(sn.n_neurons, bool)
+        had_input[o_out[o_out[:, 2] >= 0, 0]] = True
+        post = _archive(o.plasticity.post, post, had_input, so.post_history, spec.post_history)
+    return n.plasticity.replace(pre=pre, post=post)
+
+
+def _traces(old, new, o, Kplus, o_out, n_out, to_new, places_old, kplus_set):
+    """The rebuild's K+ traces: each carries the value of the old traces of its synapses (or the K+ that
+    ``set`` gave them); a trace shared with new synapses whose initial K+ differs cannot be carried."""
+    plastic = np.nonzero(o_out[:, 2] >= 0)[0]
+    value = np.asarray(o.plasticity.pre.Kplus)[o_out[plastic, 3]].astype(np.float64)
+    if kplus_set and places_old is not None:
+        where = {(int(j), int(r)): k for k, (j, r) in enumerate(np.asarray(places_old)[plastic])}
+        for place, v in kplus_set.items():
+            if place in where:
+                value[where[place]] = v
+    trace = n_out[to_new[plastic], 3]
+    lo, hi = np.full(len(Kplus), np.inf), np.full(len(Kplus), -np.inf)
+    np.minimum.at(lo, trace, value)
+    np.maximum.at(hi, trace, value)
+    carried = hi >= lo
+    fresh = np.ones(len(n_out), bool)
+    fresh[to_new] = False
+    fresh &= n_out[:, 2] >= 0
+    clash = carried[n_out[fresh, 3]] & (lo[n_out[fresh, 3]] != Kplus[n_out[fresh, 3]])
+    split = carried & (lo != hi)
+    if clash.any() or split.any():
+        src = np.asarray(new.model.synapses.source)
+        s = src[np.nonzero(fresh)[0][np.argmax(clash)]] if clash.any() else src[to_new[plastic]][
+            np.argmax(split[trace])]
+        node = int(new.layout.node_of_neuron[s])
+        raise JaxsnnError(
+            f"neuron {node}: its plastic connections would share one K+ trace with different values (jaxsnn keeps "
+            "one trace per source, tau_plus and initial Kplus; a new connection after Simulate starts at its Kplus "
+            "while the older ones have evolved). Give the new connections from this neuron another tau_plus or "
+            "Kplus, or make them before the first Simulate.")
+    Kplus[carried] = lo[carried]
+    return Kplus
+
+
+def _archive(old, new, had_input, h_old, h_new):
+    """The post-synaptic archive: the old one for neurons that had plastic input (the last min(h_old,
+    h_new) spikes re-laid from column j % h_old to j % h_new), the new build's (empty, K− = 0) for the
+    others."""
+    N_old = len(np.asarray(old.n_post))
+    keep = np.nonzero(had_input[:N_old])[0]
+    fields = {f.name: np.array(getattr(new, f.name)) for f in dataclasses.fields(new)}
+    if fields["post_stamps"].shape[1] != h_new:  # the carried archive is longer than the new build's
+        n = fields["post_stamps"].shape[0]
+        fields["post_stamps"] = np.full((n, h_new), -BIG, fields["post_stamps"].dtype)
+        fields["post_Kminus"] = np.zeros((n, h_new), fields["post_Kminus"].dtype)
+    for name in ("Kminus", "last_post", "n_post"):
+        fields[name][keep] = np.asarray(getattr(old, name))[keep]
+    n_post = np.asarray(old.n_post)[keep]
+    for d in range(min(h_old, h_new)):
+        j = n_post - 1 - d
+        ok = j >= 0
+        rows, j = keep[ok], j[ok]
+        for name in ("post_stamps", "post_Kminus"):
+            fields[name][rows, j % h_new] = np.asarray(getattr(old, name))[rows, j % h_old]
+    return new.replace(**{k: jnp.asarray(v) for k, v in fields.items()})
 
 
 def _carried_model(old: dict, new: dict) -> dict:

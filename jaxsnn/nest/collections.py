@@ -5,9 +5,7 @@
 iteration into one-node collections, ``global_id``, ``tolist``, slicing, ``+``, ``==``, ``in``. A value
 read from one node is a scalar; from several, a tuple (``get`` of several names: a dict of them).
 
-``SynapseCollection``: the connections ``GetConnections`` selected; ``source``, ``target``,
-``weight``, ``delay``, ``synapse_model`` and plasticity parameters as attributes and through ``get``
-(lists, or a frame with ``output="pandas"``); ``set(weight=...)`` between runs.
+``SynapseCollection`` (:mod:`jaxsnn.nest.synapses`): the connections ``GetConnections`` selected.
 """
 from __future__ import annotations
 
@@ -18,7 +16,8 @@ from ..build.registry import CURRENT_GENERATORS, NEURONS
 from ..build.registry import SPIKE_GENERATORS as GENERATORS
 from ..errors import JaxsnnError, bad_value, unknown_name
 from ..models import RECORDERS
-from .kernel import KERNEL, model_names
+from .kernel import KERNEL
+from .synapses import SynapseCollection, get_connections  # noqa: F401 - PyNEST's names here too
 
 NODE_KEYS = ("global_id", "model", "element_type", "local", "frozen", "thread", "vp", "node_uses_wfr",
              "thread_local_id", "model_id")
@@ -318,162 +317,3 @@ def _set_devices(nodes, base, params):
         KERNEL.changed()
         return
     raise JaxsnnError(f"set: {base} parameters cannot change between runs.")
-
-
-# ------------------------------------------------------------------------------- synapses
-class SynapseCollection:
-    """Connections selected by ``GetConnections`` (or returned by ``Connect``), in NEST's terms."""
-
-    def __init__(self, table: dict, index: np.ndarray, generation):
-        self._table = table  # columns, one row per connection
-        self._index = index  # per row: synapse index in the simulation state, -1 for device connections
-        self._generation = generation
-
-    def __len__(self):
-        return len(self._index)
-
-    def __iter__(self):
-        for k in range(len(self)):
-            yield self[k]
-
-    def __getitem__(self, item):
-        sel = np.arange(len(self))[item]
-        sel = np.atleast_1d(sel)
-        return SynapseCollection({k: v[sel] for k, v in self._table.items()}, self._index[sel], self._generation)
-
-    def __eq__(self, other):
-        return isinstance(other, SynapseCollection) and all(
-            np.array_equal(self._table[k], other._table[k]) for k in ("source", "target", "synapse_model"))
-
-    __hash__ = object.__hash__
-
-    def _column(self, name):
-        sim = KERNEL.ensure_simulation()
-        if name == "weight":
-            w = np.asarray(self._table["weight"], float).copy()
-            neuron = self._index >= 0
-            st = sim.state.synapses
-            now = np.asarray(st.reported if st.reported.shape[0] else st.weight)
-            w[neuron] = now[self._index[neuron]]
-            return w
-        if name in ("Kplus",) and name in self._table:
-            return self._table[name]
-        if name not in self._table:
-            raise unknown_name("connection property", name, list(self._table))
-        return self._table[name]
-
-    def get(self, keys=None, output: str = ""):
-        """PyNEST's ``get``: one name → a list (a value for one connection); several → a dict of lists;
-        ``output="pandas"`` → a frame (index: source)."""
-        if output not in ("", "pandas"):
-            raise bad_value("get: output", output, "'' or 'pandas'")
-        single = isinstance(keys, str)
-        names = list(self._table) if keys is None else ([keys] if single else list(keys))
-        cols = {name: self._column(name) for name in names}
-        if output == "pandas":
-            from ..run.frames import frame
-
-            df = frame({k: np.asarray(v).copy() for k, v in cols.items()})
-            df.index = np.asarray(self._table["source"]).copy()
-            return df
-        one = len(self) == 1
-        conv = (lambda v: v.tolist()[0]) if one else (lambda v: v.tolist())
-        if single:
-            return conv(np.asarray(cols[names[0]]))
-        return {k: conv(np.asarray(v)) for k, v in cols.items()}
-
-    def set(self, params=None, **kwargs):
-        """``weight`` between runs (a scalar or one value per connection; neuron-to-neuron connections)."""
-        params = kwargs if params is None else params
-        if isinstance(params, (list, tuple)):
-            if len(params) != len(self):
-                raise JaxsnnError(f"set: a list of {len(params)} dicts for {len(self)} connections")
-            params = {k: [d[k] for d in params] for k in params[0]}
-        for name in params:
-            if name != "weight":
-                raise bad_value("SynapseCollection.set: params", name, "'weight' (other connection properties "
-                                "cannot change between runs in jaxsnn yet)")
-        w = np.asarray(params["weight"], float)
-        if w.shape not in ((), (len(self),)) or not np.isfinite(w).all():
-            raise bad_value("set: weight", params["weight"], f"a finite number or {len(self)} of them")
-        if (self._index < 0).any():
-            raise JaxsnnError("set: weight of connections from generators or to recorders cannot change between "
-                              "runs in jaxsnn yet; select neuron-to-neuron connections (GetConnections(source=...)).")
-        sim = KERNEL.ensure_simulation()
-        import jax.numpy as jnp
-
-        weight = np.array(sim.state.synapses.weight)
-        weight[self._index] = np.broadcast_to(w, (len(self),))
-        KERNEL.sim = sim.replace(state=sim.state.with_weights(jnp.asarray(weight, sim.state.synapses.weight.dtype)))
-        _describe_weights(sim, self._index, np.broadcast_to(w, (len(self),)))
-
-    def __getattr__(self, name):
-        if name.startswith("_"):
-            raise AttributeError(name)
-        return self.get(name)
-
-    def __setattr__(self, name, value):
-        if name.startswith("_"):
-            object.__setattr__(self, name, value)
-        else:
-            self.set({name: value})
-
-    def __repr__(self):
-        return f"SynapseCollection({len(self)} connections)"
-
-
-def _describe_weights(sim, index, w):
-    """Write weights set in the simulation (synapse indices, sorted by source) into the description's
-    connections too, so that a later rebuild (after Create or Connect) starts from them."""
-    net = KERNEL.net
-    neuron_conns = [c for c in net._conns if c.model not in RECORDERS and len(c.source)
-                    and net._pop_of(c.source[0]).base in NEURONS]
-    conns, M, sizes = [], int(sim.model.synapses.source.shape[0]), []
-    for c in neuron_conns:  # the built ones are a prefix: connections are only appended
-        if sum(sizes) >= M:
-            break
-        conns.append(c)
-        sizes.append(len(c.source))
-    src = np.concatenate([c.source for c in conns]) if conns else np.zeros(0, np.int64)
-    order = np.argsort(src, kind="stable")  # the lowering's order: by source, then creation
-    starts = np.concatenate([[0], np.cumsum(sizes)])
-    pos = order[index]
-    k = np.searchsorted(starts, pos, side="right") - 1
-    import dataclasses
-
-    for ci in np.unique(k):
-        c = conns[ci]
-        weight = np.array(c.weight, float)
-        weight[pos[k == ci] - starts[ci]] = w[k == ci]
-        at = next(j for j, x in enumerate(net._conns) if x is c)
-        net._conns[at] = dataclasses.replace(c, weight=weight)  # descriptions are immutable records
-
-
-def get_connections(source=None, target=None, synapse_model=None, synapse_label=None) -> SynapseCollection:
-    """NEST's ``GetConnections``: every connection, filtered by source and target nodes and model."""
-    from ..run import frames
-
-    if synapse_label is not None:
-        raise bad_value("GetConnections: synapse_label", synapse_label, "None (synapse labels are not supported)")
-    sim = KERNEL.ensure_simulation()
-    neuron = frames.connections(sim, devices=False)
-    cols = {k: neuron[k].to_numpy() for k in neuron.columns}
-    index = np.arange(len(neuron))
-    dev = sim.layout.device_connections
-    if len(dev["source"]):
-        cols = {k: np.concatenate([v, dev[k] if k in dev else np.full(len(dev["source"]), np.nan)])
-                for k, v in cols.items()}
-        index = np.concatenate([index, np.full(len(dev["source"]), -1)])
-    keep = np.ones(len(index), bool)
-    if source is not None:
-        keep &= np.isin(cols["source"], np.asarray(getattr(source, "ids", source)))
-    if target is not None:
-        keep &= np.isin(cols["target"], np.asarray(getattr(target, "ids", target)))
-    if synapse_model is not None:
-        known = set(model_names(KERNEL.net.models, "synapse"))
-        if synapse_model not in known:
-            raise unknown_name("synapse model", synapse_model, known)
-        keep &= cols["synapse_model"] == synapse_model
-    order = np.lexsort((np.arange(len(index)), cols["source"]))
-    order = order[keep[order]]
-    return SynapseCollection({k: v[order] for k, v in cols.items()}, index[order], KERNEL.generation)

@@ -8,9 +8,10 @@ It holds the kernel settings (resolution, seed, ...), one :class:`~jaxsnn.Networ
 Between ``Simulate`` calls every change goes to the description, and also
 
 - to the running simulation in place where the compiled arrays take it (neuron parameters and state
-  through :meth:`~jaxsnn.Simulation.set`, dc/step-current amplitudes, connection weights): no
+  through :meth:`~jaxsnn.Simulation.set`, dc/step-current amplitudes, weights between neurons): no
   rebuild, no recompilation;
-- otherwise (generator rates, windows and spike times, recorder windows, new nodes or connections)
+- otherwise (generator rates, windows and spike times, recorder windows, delays, plasticity
+  parameters and K+ of connections, weights from generators, new nodes or connections)
   the simulation is rebuilt from the description at the next ``Simulate`` and the run's state carried
   over (:mod:`jaxsnn.nest.carry`); a rebuild of the same shapes reuses the compiled program.
 """
@@ -61,6 +62,7 @@ class Kernel:
         self.flags = {}  # spike_generator id -> allow_offgrid_times, shift_now_spikes, precise_times
         self.generator_recorders = []  # (generator ids, spike_recorder id): generators' own spikes recorded
         self.generator_events = {}  # spike_recorder id -> [(senders, stamps)] of those spikes
+        self.kplus_set = {}  # (connect call, row) -> K+ given by SynapseCollection.set since the last Simulate
         self.generation = getattr(self, "generation", 0) + 1  # collections of older kernels are stale
 
     # ----------------------------------------------------------------------------- description
@@ -208,8 +210,12 @@ class Kernel:
             self.sim = self.net.build()
         elif self.rebuild:
             from .carry import carry
+            from .synapses import synapse_places
 
-            self.sim = carry(self.sim, self.net.build())
+            new = self.net.build()
+            places = [synapse_places(self.net, int(s.model.synapses.source.shape[0])) for s in (self.sim, new)]
+            self.sim = carry(self.sim, new, *places, kplus_set=self.kplus_set)
+        self.kplus_set = {}
         self.rebuild = self.connections_changed = False
         return self.sim
 
