@@ -221,3 +221,40 @@ def test_connection_changes_refused_by_name():
     c.set(Wmax=80.0, tau_plus=10.0)
     nest.Simulate(10.0)
     assert c.Wmax == 80.0 and c.tau_plus == 10.0 and nest.biological_time == 20.0
+
+
+def test_poisson_generator_recorded_the_same_however_the_run_is_split():
+    """A poisson_generator's train seen by a spike_recorder is a function of (rng_seed, generator,
+    recorder, step): one Simulate or three give the same spikes; its count is rate × time (5 sigma)."""
+    def run(pieces):
+        nest.ResetKernel()
+        nest.rng_seed = 7
+        pg = nest.Create("poisson_generator", params={"rate": 2000.0})
+        nest.Create("iaf_psc_delta")
+        sr = nest.Create("spike_recorder")
+        nest.Connect(pg, sr)
+        for t in pieces:
+            nest.Simulate(t)
+        return sr.events["times"]
+
+    whole, split = run([500.0]), run([123.4, 0.1, 376.5])
+    np.testing.assert_array_equal(split, whole)
+    assert abs(len(whole) - 1000) < 5 * np.sqrt(1000)
+
+
+def test_shift_now_spikes_as_nest():
+    """spike_generator with shift_now_spikes: a spike due at the current time (origin + t) is sent one step
+    later and stored as NEST 3.10 stores it; one due later is not moved (NEST 3.10's output)."""
+    cases = [(0.0, [10.0, 10.5], [11.1, 11.5], [10.1, 10.5]), (5.0, [5.0, 7.0], [11.1, 13.0], [5.1000000000000005, 7.0]),
+             (5.0, [10.0], [16.0], [10.0]), (0.0, [9.99999999999], [11.1], [10.1])]
+    for origin, times, sent, stored in cases:
+        nest.ResetKernel()
+        sg = nest.Create("spike_generator", params={"shift_now_spikes": True, "origin": origin})
+        p, sr = nest.Create("parrot_neuron"), nest.Create("spike_recorder")
+        nest.Connect(sg, p)
+        nest.Connect(p, sr)
+        nest.Simulate(10.0)
+        sg.spike_times = times
+        nest.Simulate(10.0)
+        np.testing.assert_array_equal(sr.events["times"], sent, err_msg=str((origin, times)))
+        np.testing.assert_array_equal(sg.spike_times, stored, err_msg=str((origin, times)))

@@ -16,6 +16,7 @@ spike_generator: ``allow_offgrid_times`` (times rounded up to the grid, as NEST'
 """
 from __future__ import annotations
 
+import math
 import os
 
 import numpy as np
@@ -72,8 +73,7 @@ def events(rid):
 def record_generators(kernel, n_steps):
     """The spikes that generators connected to spike_recorders emit in the next ``n_steps`` steps (NEST
     records them with the generator as sender): a spike_generator's times (relative to origin, inside
-    its window); a poisson_generator's Poisson counts per active step, drawn on the host from
-    (rng_seed, generator, recorder, step)."""
+    its window); a poisson_generator's Poisson counts per active step (:func:`poisson_counts`)."""
     if not kernel.generator_recorders:
         return
     sim = kernel.sim
@@ -93,11 +93,44 @@ def record_generators(kernel, n_steps):
             else:
                 steps = now + np.arange(n_steps)  # step s is active iff lo < s <= hi; its spikes have stamp s + 1
                 active = steps[(lo < steps) & (steps <= hi)]
-                rng = np.random.default_rng([kernel.settings["rng_seed"], gid, rid, now])
-                counts = rng.poisson(p["rate"] * h * 1e-3, len(active))
+                counts = poisson_counts(kernel.settings["rng_seed"], int(gid), int(rid), active, p["rate"] * h * 1e-3)
                 stamps = np.repeat(active + 1, counts)
             if len(stamps):
                 kernel.generator_events.setdefault(rid, []).append((np.full(len(stamps), gid), stamps))
+
+
+def _mix(x):
+    """The 32-bit hash of :mod:`jaxsnn.core.rng` in numpy (uint32 arithmetic wraps)."""
+    x = x ^ (x >> np.uint32(16))
+    x = x * np.uint32(0x7FEB352D)
+    x = x ^ (x >> np.uint32(15))
+    x = x * np.uint32(0x846CA68B)
+    return x ^ (x >> np.uint32(16))
+
+
+def poisson_counts(seed: int, gid: int, rid: int, steps: np.ndarray, mu: float) -> np.ndarray:
+    """The train a poisson_generator sends to a spike_recorder: its own train, independent of the trains
+    the generator sends to neurons (NEST sends every target an independent train), drawn as the engine
+    draws Poisson input (:mod:`jaxsnn.core.rng`: a counter-based hash of key words, step and stream,
+    inverse-CDF counts) with key words from (rng_seed, recorder) and the generator as the stream: one
+    count per active step, whatever way the run is split into ``Simulate`` calls."""
+    from ..core.rng import n_terms_for
+
+    if not len(steps) or mu <= 0:
+        return np.zeros(len(steps), np.int64)
+    u32 = lambda v: np.asarray([v], np.uint64).astype(np.uint32)  # noqa: E731 - wrap to 32 bits
+    with np.errstate(over="ignore"):
+        words = (_mix(u32(seed) ^ _mix(u32(rid)))[0], _mix(u32(gid) ^ np.uint32(0x85EBCA6B))[0])
+        ids = np.full(len(steps), gid, np.uint64).astype(np.uint32)
+        h = _mix(np.asarray(steps, np.int64).astype(np.uint32) ^ words[0])
+        h = _mix(h ^ (ids * np.uint32(0x9E3779B9)) ^ words[1])
+        bits = _mix(h + ids)
+    n = n_terms_for(float(mu))
+    k = np.arange(2 * n + 8)
+    log_pmf = k * np.log(mu) - mu - np.array([math.lgamma(x + 1) for x in k])
+    survival = np.cumsum(np.exp(log_pmf)[::-1])[::-1][1:n + 1]  # P(N > k), summed from the top
+    u = bits.astype(np.float64) * (1.0 / 4294967296.0)
+    return (u[:, None] < survival[None, :]).sum(axis=1)
 
 
 def value(rid, name):
@@ -171,19 +204,26 @@ def set_generator_flags(nodes, params: dict) -> dict:
             generator_flags(int(gid))[name] = v
     if "spike_times" in rest:
         flags = generator_flags(int(nodes.ids[0]))
-        rest["spike_times"] = _on_grid(np.asarray(rest["spike_times"], float).reshape(-1), flags)
+        origin = rest.get("origin", KERNEL.net._pop_of(int(nodes.ids[0])).params["origin"])
+        rest["spike_times"] = _on_grid(np.asarray(rest["spike_times"], float).reshape(-1), flags, float(origin))
     return rest
 
 
-def _on_grid(times, flags):
+def _on_grid(times, flags, origin):
+    """Spike times as NEST stores them: with ``allow_offgrid_times`` the first grid point at or after each;
+    with ``shift_now_spikes`` a spike due now (origin + t on the current step) one step later, stored as
+    NEST stores it (that step's time minus origin, in NEST's tic arithmetic)."""
     h = KERNEL.settings["resolution"]
     tps = round(h * 1000)
     if flags["allow_offgrid_times"]:
         tics = np.ceil(np.round(times * 1000, 6)).astype(np.int64)  # NEST: the first grid point >= t
         times = -(-tics // tps) * tps * 0.001
     if flags["shift_now_spikes"] and KERNEL.sim is not None:
-        now = KERNEL.sim.time
-        times = np.where(np.isclose(times, now), now + h, times)
+        now = int(KERNEL.sim.state.step)
+        tics = times * 1000
+        on_grid = np.abs(tics - np.round(tics / tps) * tps) <= 1e-3  # others are refused as NEST refuses them
+        due = on_grid & (np.round((origin + times) / h).astype(np.int64) == now)
+        times = np.where(due, 0.001 * ((now + 1) * tps) - origin, times)
     return times
 
 
