@@ -137,3 +137,22 @@ def test_plots_draw_what_was_recorded():
     np.testing.assert_array_equal(lines[1].get_ydata(), vm.events["V_m"][vm.events["senders"] == 2])
     with pytest.raises(jaxsnn.JaxsnnError, match="spike_recorder"):
         nest.raster_plot.from_device(vm)
+
+
+def test_pynest_helpers_and_refusals():
+    """PyNEST's smaller names: nest.get/set of kernel attributes, NESTError, Parameter, ConnectionRules,
+    the one-process helpers; Disconnect is refused with a message saying what to do instead."""
+    nest.ResetKernel()
+    nest.set(resolution=0.2, rng_seed=3)
+    assert nest.get("resolution") == 0.2 and nest.get(["rng_seed"]) == {"rng_seed": 3}
+    assert nest.get()["resolution"] == 0.2
+    assert "fixed_indegree" in nest.ConnectionRules()
+    assert isinstance(nest.random.normal(0.0, 1.0), nest.Parameter)
+    n = nest.Create("iaf_psc_delta", 2)
+    assert nest.GetLocalNodeCollection(n) == n and nest.GetLocalVPs() == (0,)
+    nest.SyncProcesses()
+    assert nest.get_verbosity() == "M_INFO"
+    with pytest.raises(nest.NESTError, match="Disconnect.*weight"):
+        nest.Disconnect(n[0], n[1])
+    with pytest.raises(nest.NESTError, match="resolution"):
+        nest.set(resolution=0.1)  # nodes exist: NEST refuses too

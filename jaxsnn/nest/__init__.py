@@ -34,6 +34,7 @@ import numpy as np
 from .. import logic, math, random  # noqa: F401 - NEST's submodules as attributes
 from ..build.registry import NEURONS
 from ..errors import JaxsnnError, bad_value, unknown_name
+from ..parameters import Parameter  # noqa: F401 - PyNEST's nest.Parameter
 from ..spatial import pynest as _spatial_pynest
 from . import collections as _collections
 from .collections import NodeCollection, SynapseCollection
@@ -44,7 +45,11 @@ __all__ = [
     "GetStatus", "Models", "NodeCollection", "NumProcesses", "Prepare", "Rank", "ResetKernel", "Run",
     "SetDefaults", "SetKernelStatus", "SetStatus", "Simulate", "SynapseCollection", "load_checkpoint", "logic",
     "math", "random", "raster_plot", "save_checkpoint", "set_verbosity", "voltage_trace",
+    "ConnectionRules", "Disconnect", "GetLocalNodeCollection", "GetLocalVPs", "NESTError", "Parameter",
+    "PrintNodes", "SyncProcesses", "get", "get_verbosity", "set",
 ]
+
+NESTError = JaxsnnError  # PyNEST's exception class: ``except nest.NESTError`` catches jaxsnn's errors
 
 
 def _cache():
@@ -85,6 +90,57 @@ def set_verbosity(level):
     if not isinstance(level, (str, int)):
         raise bad_value("set_verbosity: level", level, "a level name such as 'M_WARNING'")
     KERNEL.settings["verbosity"] = str(level)
+
+
+def get_verbosity():
+    return KERNEL.settings["verbosity"]
+
+
+def get(*keys):
+    """PyNEST's ``nest.get``: the kernel attributes (all, one name, or several)."""
+    if not keys:
+        return KERNEL.status()
+    if len(keys) == 1 and isinstance(keys[0], str):
+        return KERNEL.get(keys[0])
+    names = keys[0] if len(keys) == 1 else keys
+    return {k: KERNEL.get(k) for k in names}
+
+
+def set(params: dict | None = None, **kwargs):  # noqa: A001 - PyNEST's name
+    """PyNEST's ``nest.set``: kernel attributes from a dict or keyword arguments."""
+    if params is not None and kwargs:
+        raise JaxsnnError("set: pass the kernel attributes either as a dict or as keywords, not both.")
+    KERNEL.set_status(kwargs if params is None else params)
+
+
+def ConnectionRules() -> tuple:
+    return KERNEL.get("connection_rules")
+
+
+def GetLocalVPs() -> tuple:
+    """The virtual processes of this process: one (jaxsnn's results do not depend on threads)."""
+    return (0,)
+
+
+def GetLocalNodeCollection(nodes):
+    """The nodes of this process: all of them (one process holds the whole description)."""
+    return nodes
+
+
+def SyncProcesses():
+    """Accepted: every process advances the same simulation in step."""
+
+
+def PrintNodes():
+    """Print the node ids of each model, as NEST's ``PrintNodes``."""
+    for p in KERNEL.net._pops:
+        print(f"{p.first} .. {p.first + p.n - 1}\t{p.model}" if p.n > 1 else f"{p.first}\t{p.model}")
+
+
+def Disconnect(*args, **kwargs):
+    """Refused: connections are only ever added in jaxsnn (a run's state is carried by their place)."""
+    raise JaxsnnError("Disconnect is not supported by jaxsnn.nest: connections can only be added. Set the "
+                      "weights of the connections to remove to 0 instead (SynapseCollection.set(weight=0.0)).")
 
 
 def NumProcesses() -> int:
@@ -199,7 +255,7 @@ def _create_device(model, n, params):
 
     net = KERNEL.net
     rows = params if isinstance(params, (list, tuple)) else [params]
-    own = set(recording.DEFAULTS) | {"n_events"} | set(recording.FLAG_DEFAULTS) | {"spike_times"}
+    own = {*recording.DEFAULTS, "n_events", *recording.FLAG_DEFAULTS, "spike_times"}
     base_params = [{k: v for k, v in d.items() if k not in own} for d in rows]
     if isinstance(params, dict):
         base_params = base_params[0]
