@@ -38,6 +38,7 @@ from .kernel import KERNEL, model_names
 
 COLUMNS = ("source", "target", "weight", "delay", "synapse_model")
 PLASTIC = STDP_PARAMS + ("Kplus",)
+DTYPES = {"synapse_model": object, "source": np.int64, "target": np.int64}
 
 
 # ------------------------------------------------------------------------------------ places
@@ -128,9 +129,7 @@ class SynapseCollection:
 
             live = frames.connections(sim, devices=False)  # rows: synapses in index order
         for name in names:
-            out = np.empty(len(self), object if name == "synapse_model" else float)
-            if name in ("source", "target"):
-                out = out.astype(np.int64)
+            out = np.empty(len(self), DTYPES.get(name, float))
             if live is not None:
                 if name not in live.columns:
                     if name not in _plastic_columns() and name not in COLUMNS:
