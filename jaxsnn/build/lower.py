@@ -102,6 +102,7 @@ def compile_network(desc: Description, seed, *, slice_capacity: int | None = Non
     syn = _synapse_tables(desc, neuron_of_node, len(node_of_neuron))
     gen = _generators(desc, neuron_of_node, h)
     gen.update(_currents(desc, neuron_of_node, h, len(node_of_neuron)))
+    gen.update(_interface_generators(desc, neuron_of_node, fdt))
     rec = _recorders(desc, neuron_of_node, node_of_neuron, syn, nrn["recordables"])
     L = _slice_length(desc, syn, gen, rsteps, len(node_of_neuron))
     spec = _spec(desc, syn, gen, rec, rsteps, L, nrn, x64=x64, differentiable=differentiable, chunk_steps=chunk_steps,
@@ -119,15 +120,16 @@ def compile_network(desc: Description, seed, *, slice_capacity: int | None = Non
                                 stream=jnp.arange(len(gen["pg_target"]), dtype=jnp.uint32),
                                 window=i32(gen["pg_window"])),
         spike_events=SpikeEvents(step=i32(sg[:, 0]), target=i32(sg[:, 2]), delay=i32(sg[:, 4])),
-        recorders=rec["topology"], currents=gen["cur_topology"])
+        recorders=rec["topology"], currents=gen["cur_topology"], generators=gen["plug_topology"])
     cur = gen["cur_params"]
     params = Params(neurons=nrn["params"], stdp=jnp.asarray(syn["table"], fdt),
                     poisson=PoissonParams(rate=jnp.asarray(gen["pg_rate"], fdt),
                                           weight=jnp.asarray(gen["pg_weight"], fdt)),
                     spike_weight=jnp.asarray(sg[:, 3], fdt),
-                    currents=None if cur is None else CurrentParams(**{k: jnp.asarray(v, fdt) for k, v in cur.items()}))
+                    currents=None if cur is None else CurrentParams(**{k: jnp.asarray(v, fdt) for k, v in cur.items()}),
+                    generators=gen["plug_params"])
     state = engine.init(model, params, seed, nrn["state"], jnp.asarray(syn["weight"], fdt),
-                        jnp.asarray(syn["kplus"], fdt))
+                        jnp.asarray(syn["kplus"], fdt), gen["plug_state"])
     layout = Layout(desc.n_nodes, neuron_of_node, node_of_neuron,
                     tuple((p.model, p.base, p.first, p.n) for p in desc.populations), syn["models"], syn["syn_params"],
                     rec["spike_recorders"], rec["multimeters"], rec["weight_recorders"], rec["synapse_recorder"],
@@ -406,7 +408,8 @@ def _generators(desc, neuron_of_node, h) -> dict:
     """poisson_generator connections flattened, and every spike_generator event as a row of
     (step, generator id, target, weight, delay)."""
     kind = lambda c: desc.population_of(c.source[0]).base
-    gen_conns = [c for c in desc.connections if len(c.source) and kind(c) in SPIKE_GENERATORS]
+    gen_conns = [c for c in desc.connections if len(c.source) and kind(c) in SPIKE_GENERATORS
+                 and GENERATORS[kind(c)].lower is None]
     pg_nodes = _nodes_of(desc, "poisson_generator")
     pg_t, pg_w, pg_d, pg_g, sg_ev = [], [], [], [], []
     for c in gen_conns:
@@ -445,7 +448,8 @@ def _currents(desc, neuron_of_node, h, N) -> dict:
     schedules (dc: one entry, step_current: one per time, after an entry of 0 pA at step -1) and noise
     parameters."""
     kind = lambda c: desc.population_of(c.source[0]).base
-    conns = [c for c in desc.connections if len(c.source) and kind(c) in CURRENT_GENERATORS]
+    conns = [c for c in desc.connections if len(c.source) and kind(c) in CURRENT_GENERATORS
+             and GENERATORS[kind(c)].lower is None]
     nodes = tuple(sorted({int(g) for c in conns for g in c.source}))
     if not conns:
         return dict(cur_topology=None, cur_params=None, cur_nodes=(), cur_delay=np.zeros(0, np.int64),
@@ -485,6 +489,31 @@ def _currents(desc, neuron_of_node, h, N) -> dict:
     par = dict(weight=w, values=np.asarray(e_val, float), **{k: np.asarray(v, float) for k, v in noise_p.items()})
     return dict(cur_topology=top, cur_params=par, cur_nodes=nodes, cur_delay=d, n_currents=len(tgt),
                 has_noise=bool(len(noise_p["mean"])), current_rows=int(rec.max()) + 1)
+
+
+def _interface_generators(desc, neuron_of_node, fdt) -> dict:
+    """Every generator model of the device interface present (its :meth:`~jaxsnn.models.base.Generator.lower`):
+    the configured models (static), their topology (int32), params and initial state (floats) on the
+    device, and their connections' delays and receptors (for the slice length and the current rows)."""
+    models, top, par, state, delays, receptors, n_current = [], {}, {}, {}, [], [], 0
+    for name, G in GENERATORS.items():
+        if G.lower is None or not desc.nodes_of(name):
+            continue
+        m, t, p, s = G.lower(desc, neuron_of_node)
+        if not len(t["target"]):
+            continue
+        models.append(m)
+        top[m.name] = {k: jnp.asarray(np.asarray(v), jnp.int32) for k, v in t.items()}
+        par[m.name] = {k: jnp.asarray(np.asarray(v, float), fdt) for k, v in p.items()}
+        state[m.name] = {k: jnp.asarray(v) if np.asarray(v).dtype.kind in "iub" else jnp.asarray(v, fdt)
+                         for k, v in s.items()}
+        delays.append(np.asarray(t["delay"]))
+        if m.emits == "current":
+            n_current += len(t["target"])
+            receptors.append(np.asarray(t["receptor"]))
+    return dict(plug_models=tuple(models), plug_topology=top, plug_params=par, plug_state=state,
+                plug_delay=np.concatenate(delays) if delays else np.zeros(0, np.int64), plug_currents=n_current,
+                plug_rows=int(max([r.max() for r in receptors], default=0)) + 1)
 
 
 def _recorders(desc, neuron_of_node, node_of_neuron, syn, recordables) -> dict:
@@ -559,7 +588,7 @@ def _device_connections(desc) -> dict:
 
 
 def _delays(syn, gen):
-    return [a for a in (syn["dly"], gen["pg_delay"], gen["sg"][:, 4], gen["cur_delay"]) if len(a)]
+    return [a for a in (syn["dly"], gen["pg_delay"], gen["sg"][:, 4], gen["cur_delay"], gen["plug_delay"]) if len(a)]
 
 
 def _slice_length(desc, syn, gen, rsteps, N) -> int:
@@ -604,4 +633,6 @@ def _spec(desc, syn, gen, rec, rsteps, L, nrn, *, x64, differentiable, chunk_ste
         n_poisson_terms=gen["n_terms"], has_spike_generators=bool(len(gen["sg"])),
         n_spike_recorders=len(rec["spike_recorders"]), x64=x64, differentiable=differentiable,
         neuron_models=nrn["models"], neuron_runs=nrn["runs"], recordables=nrn["recordables"],
-        n_currents=gen["n_currents"], has_noise=gen["has_noise"], current_rows=gen["current_rows"])
+        n_currents=gen["n_currents"] + gen["plug_currents"], has_noise=gen["has_noise"],
+        current_rows=max(gen["current_rows"], gen["plug_rows"]) if gen["plug_currents"] else gen["current_rows"],
+        generators=gen["plug_models"])

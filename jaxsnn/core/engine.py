@@ -33,7 +33,7 @@ from jax import lax
 from . import arguments, autodiff, dense, recorders, rng, stdp
 from . import inputs as _inputs
 from .events import for_each_range, for_each_synapse
-from .generators import push_currents, push_poisson, push_spike_events, ring_add_routed
+from .generators import push_currents, push_poisson, push_spike_events, ring_add, ring_add_routed
 from .status import Overflow, flag
 from .types import (
     IN_DELAY,
@@ -77,10 +77,11 @@ def simulation_key(seed) -> jax.Array:
     return rng.key_words(jax.random.fold_in(key, SIM_STREAM))
 
 
-def init(model: Model, params: Params, key, neurons: dict, weight, Kplus) -> State:
+def init(model: Model, params: Params, key, neurons: dict, weight, Kplus, generators=None) -> State:
     """A state at time 0: each model's neurons in the state ``neurons`` (model name -> its state dict),
-    nothing in transit, the given weights and K₊ traces, empty STDP archives and recorders; ``key``: an
-    int seed or a JAX key."""
+    nothing in transit, the given weights and K₊ traces, empty STDP archives and recorders, the
+    generators' initial states ``generators`` (model name -> its state dict); ``key``: an int seed or a
+    JAX key."""
     spec = model.spec
     N, H = spec.n_neurons, spec.post_history
     fdt, i32 = params.neurons.tau_minus.dtype, jnp.int32
@@ -99,7 +100,7 @@ def init(model: Model, params: Params, key, neurons: dict, weight, Kplus) -> Sta
             post=PostArchive(Kminus=jnp.zeros(N, fdt), last_post=jnp.zeros(N, i32),
                              post_stamps=jnp.full((N, H), -BIG, i32), post_Kminus=jnp.zeros((N, H), fdt),
                              n_post=jnp.zeros(N, i32))),
-        buffers=recorders.empty(spec, model, fdt), slice_steps=spec.slice_steps)
+        buffers=recorders.empty(spec, model, fdt), slice_steps=spec.slice_steps, generators=dict(generators or {}))
 
 
 # ------------------------------------------------------------------------------- public loops
@@ -430,9 +431,44 @@ def _push_inputs(model, params, st):
     transit = st.transit.replace(ring=ring)
     if spec.n_currents:  # clear the rows read in the slice that ended, push this slice's currents
         current = transit.current.at[_rows_read(spec, transit.current, prev, L)].set(0.0, unique_indices=True)
-        transit = transit.replace(current=push_currents(spec, model.currents, params.currents, st.key, current, s))
+        if model.currents is not None:
+            current = push_currents(spec, model.currents, params.currents, st.key, current, s)
+        transit = transit.replace(current=current)
+    generators = st.generators
+    if spec.generators:
+        transit, generators, o = _push_generators(model, params, st, transit)
+        overflow = overflow | o
     buffers = st.buffers.replace(recorded_until=jnp.maximum(st.buffers.recorded_until, s))
-    return st.replace(transit=transit, buffers=buffers, overflow=overflow)
+    return st.replace(transit=transit, buffers=buffers, overflow=overflow, generators=generators)
+
+
+def _push_generators(model, params, st, transit):
+    """The input of the slice starting now from each generator of the device interface (Spec.generators,
+    in model order): the model's :meth:`~jaxsnn.models.base.Generator.push` gives what each connection
+    emits in each step of the slice ([slice_steps, connections]: spike counts, or pA) and its next state;
+    connection c's output of step k arrives at k + delay[c], times weight[c] (spikes: routed as any event;
+    parrots count the multiplicity). Targets outside this device's neurons (split runs) are dropped."""
+    spec, s, L = model.spec, st.step, model.spec.slice_steps
+    ring, current, states, overflow = transit.ring, transit.current, dict(st.generators), jnp.zeros((), jnp.int32)
+    k = s + jnp.arange(L)[:, None]  # [L, 1]
+    for g in spec.generators:
+        top, par = model.generators[g.name], params.generators[g.name]
+        states[g.name], out, o = g.push(spec, top, par, states[g.name], st.key, s)
+        overflow = overflow | o
+        out = out.astype(ring.dtype)
+        here = top["target"] < ring.shape[1]
+        target = jnp.where(here, top["target"], 0)
+        values = jnp.where(here, par["weight"] * out, 0.0)  # the select keeps the product apart (core.rounding)
+        if g.emits == "current":
+            rows = (k + top["delay"]) % spec.ring + spec.ring * top["receptor"]
+            rows = jnp.where(here, rows, current.shape[0])
+            # by connection, then step (as push_currents: NEST adds a generator's steps one after the other)
+            shape = values.shape
+            current = ring_add(current, jnp.broadcast_to(rows, shape).T, jnp.broadcast_to(target, shape).T, values.T)
+        else:
+            rows = jnp.where(here, (k + top["delay"]) % spec.ring, ring.shape[0])
+            ring = ring_add_routed(spec, model.neurons.route, ring, rows, target, values, jnp.where(here, out, 0.0))
+    return transit.replace(ring=ring, current=current), states, overflow
 
 
 def _rows_read(spec, ring, first, L):

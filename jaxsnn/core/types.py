@@ -107,6 +107,10 @@ class Spec:
     # the plasticity rule of the plastic synapses: "stdp" (stdp_synapse(_hom)) or "stdp_pl" (stdp_pl_synapse_hom,
     # whose Params.stdp rows are tau_plus, lambda, alpha, mu, 1, 1)
     stdp_rule: str = "stdp"
+    # generators of the device interface (jaxsnn.models.base.Generator instances, configured at build:
+    # static metadata). The engine calls each one's push every slice and never names one; their topology,
+    # params and state are Model/Params/State.generators[name]
+    generators: tuple = ()
 
     @property
     def spike_channels(self) -> int:
@@ -254,6 +258,9 @@ class Model:
     currents: CurrentTopology | None = None
     dense: tuple = ()  # int32[n_src, n_tgt] synapse index of each entry of a dense projection (-1: none)
     event_mask: jax.Array | None = None  # bool[synapses]: delivered by the event loop (None: all)
+    # per generator model of Spec.generators: its connections (target, delay, stream, generator per
+    # connection; the per-generator tables the model needs), jaxsnn.models.base.Generator.lower
+    generators: dict = dataclasses.field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------------------- Params
@@ -308,6 +315,8 @@ class Params:
     poisson: PoissonParams
     spike_weight: jax.Array  # mV per spike_generator event (spike weight × connection weight)
     currents: CurrentParams | None = None
+    generators: dict = dataclasses.field(default_factory=dict)  # per model of Spec.generators: weight per
+    # connection and its float parameters per generator (NEST's names)
 
 
 # ---------------------------------------------------------------------------------------- State
@@ -419,6 +428,8 @@ class State:
     plasticity: Plasticity
     buffers: Buffers
     slice_steps: int = 1
+    generators: dict = dataclasses.field(default_factory=dict)  # per model of Spec.generators: its state
+    # (oscillators, gamma processes' stages, dead times), computed alike on every device of a split run
 
     @property
     def spikes(self) -> jax.Array:

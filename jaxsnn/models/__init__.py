@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from ..errors import JaxsnnError
 from . import (
+    ac_generator,
     aeif_cond_alpha,
     aeif_cond_exp,
     aeif_psc_alpha,
@@ -24,13 +25,17 @@ from . import (
     iaf_psc_alpha,
     iaf_psc_delta,
     iaf_psc_exp,
+    inhomogeneous_poisson_generator,
     izhikevich,
     leaky_integrator,
     mat2_psc_exp,
+    mip_generator,
     multimeter,
     noise_generator,
     parrot_neuron,
     poisson_generator,
+    pulsepacket_generator,
+    sinusoidal_poisson_generator,
     spike_generator,
     spike_recorder,
     step_current_generator,
@@ -88,6 +93,11 @@ register_device(spike_generator.MODEL)
 register_device(dc_generator.MODEL)
 register_device(step_current_generator.MODEL)
 register_device(noise_generator.MODEL)
+register_device(ac_generator.MODEL)
+register_device(pulsepacket_generator.MODEL)
+register_device(sinusoidal_poisson_generator.MODEL)
+register_device(inhomogeneous_poisson_generator.MODEL)
+register_device(mip_generator.MODEL)
 register_device(spike_recorder.MODEL)
 register_device(multimeter.MODEL)
 register_device(weight_recorder.MODEL)

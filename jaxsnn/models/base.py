@@ -306,6 +306,32 @@ class Generator(Device):
         """The amplitude as (from step, pA) entries, or None for a generator without a schedule."""
         return None
 
+    # ---- the engine side (generators that run through the device interface; the others have no lower)
+    # lower() returns a configured, frozen, hashable instance (it sits in Spec.generators as static
+    # metadata) and what the engine reads per slice; push() is called at every slice start.
+    lower: ClassVar[Any] = None
+
+    @staticmethod
+    def connections(desc, name, neuron_of_node, stream_base=0) -> dict:
+        """The connections of every generator of model ``name`` (host, in connect order) as arrays: node
+        (generator node id), target (neuron index), weight, delay (steps), receptor (receptor_type) and
+        stream (a global id per connection, offset by ``stream_base``: the key of its random draws)."""
+        conns = [c for c in desc.connections if len(c.source) and desc.base_of(c.source[0]) == name]
+        cat = lambda f, dt: np.concatenate([f(c) for c in conns]).astype(dt) if conns else np.zeros(0, dt)
+        out = dict(node=cat(lambda c: c.source, np.int64), target=cat(lambda c: neuron_of_node[c.target], np.int64),
+                   weight=cat(lambda c: c.weight, np.float64), delay=cat(lambda c: c.delay, np.int64),
+                   receptor=cat(lambda c: np.full(len(c.source), c.extra.get("receptor_type", 0)), np.int64))
+        out["stream"] = stream_base + np.arange(len(out["node"]), dtype=np.int64)
+        return out
+
+    def push(self, spec, top: dict, par: dict, state: dict, key, step):
+        """What every connection emits in each step k = step … step + slice_steps − 1 of the slice starting
+        at ``step``: ``(state, out [slice_steps, connections], overflow bits)``; ``out`` holds spike counts
+        (emits SPIKES) or the amplitude in pA (emits CURRENT); the engine multiplies by the weight and
+        delivers after the delay. Random draws only from (``key``, step, stream id): split, resumed and
+        sharded runs give the same bits."""
+        raise NotImplementedError
+
 
 SPIKES, CURRENT = "spikes", "current"  # what a generator emits
 FROM_NEURONS, TO_NEURONS = "from_neurons", "to_neurons"  # how a recorder is connected

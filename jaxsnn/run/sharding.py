@@ -179,7 +179,12 @@ def _part(spec, top, par, d, n, group, m, pg_d, sg_d, mparts):
                         target=_pad(ev.target[s] - d * n, ws, n), delay=_pad(ev.delay[s], ws))
     rec = top.recorders.replace(sample_index=tuple(np.clip(ix - d * n, 0, n - 1) for ix in top.recorders.sample_index),
                                 weight_mask=_pad(top.recorders.weight_mask[group], m, False))
-    model = top.replace(neurons=ntop, synapses=synapses, poisson=poisson, spike_events=events, recorders=rec)
+    # generators of the device interface: every device runs all connections (the same draws and state on
+    # each); those onto another device's neurons point past the local ones and are dropped
+    generators = {name: {**t, "target": np.where(np.asarray(t["target"]) // n == d, np.asarray(t["target"]) - d * n, n)
+                         .astype(np.int32)} for name, t in top.generators.items()}
+    model = top.replace(neurons=ntop, synapses=synapses, poisson=poisson, spike_events=events, recorders=rec,
+                        generators=generators)
     params = par.replace(neurons=neurons, poisson=par.poisson.replace(weight=_pad(par.poisson.weight[p], wp)),
                          spike_weight=_pad(par.spike_weight[s], ws))
     if top.currents is not None:  # current connections onto device d's neurons (padding: weight 0)
