@@ -1,0 +1,138 @@
+"""Generators of the device interface in networks, against NEST 3.10's numbers
+(tests/reference/nest_cases/gen_*.json, made by tests/reference/tools/nest_generators.py)."""
+import json
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+import jaxsnn
+from jaxsnn import JaxsnnError
+
+from .conftest import CASES, cpu_devices
+
+
+def _case(name):
+    return json.loads((CASES / f"{name}.json").read_text())
+
+
+def _ac_network(case, n=1):
+    net = jaxsnn.Network(resolution=case["resolution"])
+    nrn = net.create(case["neuron"], n, params=case["neuron_params"])
+    g = net.create("ac_generator", params=case["params"])
+    net.connect(g, nrn, syn_spec={"weight": case["weight"], "delay": case["delay"]})
+    mm = net.create("multimeter", params={"record_from": ["V_m"], "interval": case["resolution"]})
+    sr = net.create("spike_recorder")
+    net.connect(mm, nrn)
+    net.connect(nrn, sr)
+    return net, mm, sr
+
+
+@pytest.mark.parametrize("name", ["gen_ac_generator", "gen_ac_generator_window"])
+@pytest.mark.parametrize("runs", [(None,), (70.0, None)])
+def test_ac_generator_drives_a_neuron_as_nest(name, runs, x64):
+    """V_m of an iaf_psc_exp driven by an ac_generator, bit for bit, and its spike times; a run split into
+    two calls continues the oscillator (the bits of one run)."""
+    case = _case(name)
+    exp = case["expected"]
+    net, mm, sr = _ac_network(case)
+    sim = jaxsnn.build(net)
+    for t in runs:
+        sim = jaxsnn.simulate(sim, t or case["t_sim"] - float(sim.time))
+    V = np.asarray(sim.events(mm)["V_m"])
+    np.testing.assert_array_equal(V[:len(exp["V_m"])], exp["V_m"])
+    np.testing.assert_allclose(sim.events(sr)["times"], exp["spike_times"], rtol=0, atol=1e-9)
+
+
+def test_ac_generator_refuses_a_bad_value():
+    net = jaxsnn.Network()
+    with pytest.raises(JaxsnnError, match="frequency.*nan.*finite"):
+        net.create("ac_generator", params={"frequency": float("nan")})
+
+
+SPLIT = textwrap.dedent("""
+    import json, sys, jax, numpy as np
+    jax.config.update("jax_enable_x64", True)
+    import jaxsnn
+    sys.path.insert(0, ".")
+    from tests.test_generators_network import _ac_network, _case
+    case = _case("gen_ac_generator")
+    net, mm, sr = _ac_network(case, n=5)
+    out = []
+    for devices in (1, 2):
+        sim = jaxsnn.simulate(jaxsnn.build(net, devices=devices), 120.0)
+        out.append(np.asarray(sim.events(mm)["V_m"]))
+    assert np.array_equal(out[0], out[1]), "split differs"
+    assert np.array_equal(out[0][::5][:1190], case["expected"]["V_m"][:1190]), "not NEST's"
+    print("ok")
+""")
+
+
+def test_ac_generator_split_over_two_devices_gives_the_same_bits():
+    r = subprocess.run([sys.executable, "-c", SPLIT], capture_output=True, text=True, env=cpu_devices(2))
+    assert r.returncode == 0 and "ok" in r.stdout, r.stderr[-3000:]
+
+
+def _parrots(model, params, n, resolution=0.1, seed=1, delay=1.0):
+    net = jaxsnn.Network(resolution=resolution, seed=seed)
+    g = net.create(model, params=params)
+    p = net.create("parrot_neuron", n)
+    sr = net.create("spike_recorder")
+    net.connect(g, p, syn_spec={"delay": delay})
+    net.connect(p, sr)
+    return net, sr
+
+
+def test_pulsepacket_at_sdev_zero_is_nests(x64):
+    case = _case("gen_pulsepacket_sdev0")
+    net, sr = _parrots(case["model"], case["params"], case["n_targets"], case["resolution"])
+    ev = jaxsnn.simulate(jaxsnn.build(net), case["t_sim"]).events(sr)
+    order = np.lexsort((ev["senders"], ev["times"]))
+    np.testing.assert_allclose(np.asarray(ev["times"])[order], case["expected"]["spike_times"], rtol=0, atol=1e-9)
+    assert np.asarray(ev["senders"])[order].tolist() == case["expected"]["spike_senders"]
+
+
+def test_pulsepacket_spread_is_a_normal_packet():
+    """sdev > 0: each packet's spikes have the pulse time as mean and sdev as spread (within 4 standard
+    errors), every spike is sent once to every target (one shared train)."""
+    net, sr = _parrots("pulsepacket_generator", {"pulse_times": [50.0, 150.0], "activity": 2000, "sdev": 4.0}, 2)
+    ev = jaxsnn.simulate(jaxsnn.build(net), 220.0).events(sr)
+    t, s = np.asarray(ev["times"]) - 1.1, np.asarray(ev["senders"])  # emission: parrot time - delay - h
+    assert np.array_equal(np.sort(t[s == 2]), np.sort(t[s == 3]))
+    for centre in (50.0, 150.0):
+        x = t[(s == 2) & (abs(t - centre) < 40)]
+        assert x.size == 2000
+        assert abs(x.mean() - centre) < 4 * 4.0 / np.sqrt(2000) + 0.05
+        assert abs(x.std() - 4.0) < 0.2
+
+
+def test_pulsepacket_refuses_negative_activity():
+    with pytest.raises(JaxsnnError, match="activity.*-1.*cannot be negative"):
+        jaxsnn.Network().create("pulsepacket_generator", params={"activity": -1})
+
+
+def _network_stats(case, seed):
+    """The case's statistics of the parrots' spikes in a jaxsnn network (NEST's set-up)."""
+    from jaxsnn.testing.spike_statistics import spike_stats
+
+    net, sr = _parrots(case["model"], case["params"], case["n_targets"], case["resolution"], seed, case["delay"])
+    ev = jaxsnn.simulate(jaxsnn.build(net), case["t_sim"]).events(sr)
+    ids = list(range(2, 2 + case["n_targets"]))
+    return spike_stats(np.asarray(ev["times"]), np.asarray(ev["senders"]), ids, case["t_sim"], case["bin"],
+                       case["period"], case["n_phase"], case["resolution"])
+
+
+STATS = ["gen_sinusoidal_poisson", "gen_sinusoidal_poisson_shared", "gen_inhomogeneous_poisson", "gen_mip"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", STATS)
+def test_statistics_in_a_network_are_nests(name, x64):
+    """Rates, CV, Fano factor, correlations, shared spikes and the modulation of the parrots' trains over
+    NEST's 10 seeds, within the bounds of tests/test_rate_generators.py."""
+    from .test_rate_generators import assert_like_nest
+
+    case = _case(name)
+    assert_like_nest(case, [_network_stats(case, seed) for seed in case["seeds"]])
