@@ -46,6 +46,35 @@ def test_ac_generator_drives_a_neuron_as_nest(name, runs, x64):
     np.testing.assert_allclose(sim.events(sr)["times"], exp["spike_times"], rtol=0, atol=1e-9)
 
 
+def test_ac_generator_changed_between_runs_is_nests(x64):
+    """amplitude, frequency, phase, offset and stop set between simulate calls: the oscillator restarts at
+    the current time with the new values (NEST's pre_run_hook); V_m bit for bit."""
+    case = _case("gen_ac_generator_set")
+    exp = case["expected"]
+    net, mm, sr = _ac_network(case)
+    sim = jaxsnn.build(net)
+    gen = [i for i, (m, *_rest) in enumerate(sim.layout.populations) if m == "ac_generator"]
+    gid = sim.layout.populations[gen[0]][2]
+    for changes, t in case["runs"]:
+        if changes:
+            sim = sim.set([gid], changes)
+        sim = jaxsnn.simulate(sim, t)
+    V = np.asarray(sim.events(mm)["V_m"])
+    np.testing.assert_array_equal(V[:len(exp["V_m"])], exp["V_m"])
+    np.testing.assert_allclose(sim.events(sr)["times"], exp["spike_times"], rtol=0, atol=1e-9)
+
+
+def test_generator_parameters_that_cannot_change_between_runs_are_refused():
+    net, sr = _parrots("sinusoidal_poisson_generator", {"rate": 10.0}, 2)
+    sim = jaxsnn.build(net)
+    with pytest.raises(JaxsnnError, match="individual_spike_trains.*can change between runs: rate"):
+        sim.set([1], {"individual_spike_trains": False})
+    net, sr = _parrots("mip_generator", {"rate": 10.0}, 2)
+    sim = jaxsnn.build(net)
+    with pytest.raises(JaxsnnError, match=r"p_copy.*2\.0.*probability in \[0, 1\]"):
+        sim.set([1], {"p_copy": 2.0})
+
+
 def test_ac_generator_refuses_a_bad_value():
     net = jaxsnn.Network()
     with pytest.raises(JaxsnnError, match="frequency.*nan.*finite"):
@@ -73,6 +102,68 @@ SPLIT = textwrap.dedent("""
 def test_ac_generator_split_over_two_devices_gives_the_same_bits():
     r = subprocess.run([sys.executable, "-c", SPLIT], capture_output=True, text=True, env=cpu_devices(2))
     assert r.returncode == 0 and "ok" in r.stdout, r.stderr[-3000:]
+
+
+EVERY = {"sinusoidal_poisson_generator": {"rate": 300.0, "amplitude": 200.0, "frequency": 20.0},
+         "sinusoidal_gamma_generator": {"rate": 300.0, "amplitude": 100.0, "frequency": 20.0, "order": 2.0},
+         "inhomogeneous_poisson_generator": {"rate_times": [5.0, 20.0], "rate_values": [400.0, 100.0]},
+         "mip_generator": {"rate": 300.0, "p_copy": 0.5},
+         "gamma_sup_generator": {"rate": 50.0, "gamma_shape": 3, "n_proc": 5},
+         "ppd_sup_generator": {"rate": 60.0, "dead_time": 2.0, "n_proc": 4, "frequency": 10.0,
+                               "relative_amplitude": 0.5},
+         "pulsepacket_generator": {"pulse_times": [10.0, 30.0], "activity": 20, "sdev": 3.0}}
+
+
+def every_generator_network(seed=3):
+    """Every stochastic generator into its own parrots (7 each, over both devices of a split run)."""
+    net = jaxsnn.Network(seed=seed)
+    sr = net.create("spike_recorder")
+    for model, params in EVERY.items():
+        g = net.create(model, params=params)
+        p = net.create("parrot_neuron", 7)
+        net.connect(g, p, syn_spec={"delay": 1.0})
+        net.connect(p, sr)
+    return net, sr
+
+
+SPLIT_ALL = textwrap.dedent("""
+    import sys, jax, numpy as np
+    jax.config.update("jax_enable_x64", True)
+    import jaxsnn
+    sys.path.insert(0, ".")
+    from tests.test_generators_network import every_generator_network
+    net, sr = every_generator_network()
+    one = jaxsnn.simulate(jaxsnn.build(net, devices=1), 60.0).events(sr)
+    two = jaxsnn.simulate(jaxsnn.build(net, devices=2), 60.0).events(sr)
+    assert len(one["times"]) > 500, len(one["times"])
+    assert np.array_equal(one["times"], two["times"]) and np.array_equal(one["senders"], two["senders"])
+    print("ok")
+""")
+
+
+def test_every_generator_split_over_two_devices_gives_the_same_spikes():
+    r = subprocess.run([sys.executable, "-c", SPLIT_ALL], capture_output=True, text=True, env=cpu_devices(2))
+    assert r.returncode == 0 and "ok" in r.stdout, r.stderr[-3000:]
+
+
+def test_every_generator_in_split_runs_and_from_a_checkpoint_gives_the_same_spikes(tmp_path):
+    """One run; three simulate calls; a checkpoint at 25 ms resumed into a fresh build: the same spikes
+    (the generators' state travels in the state and the checkpoint)."""
+    net, sr = every_generator_network()
+    whole = jaxsnn.simulate(jaxsnn.build(net), 60.0).events(sr)
+    sim = jaxsnn.build(net)
+    for t in (13.0, 12.0, 35.0):
+        sim = jaxsnn.simulate(sim, t)
+    parts = sim.events(sr)
+    sim = jaxsnn.simulate(jaxsnn.build(net), 25.0)
+    jaxsnn.save_checkpoint(tmp_path / "c", sim)
+    resumed = jaxsnn.simulate(jaxsnn.load_checkpoint(tmp_path / "c", jaxsnn.build(net)), 35.0).events(sr)
+    assert len(whole["times"]) > 500
+    for other in (parts, resumed):
+        np.testing.assert_array_equal(other["times"], whole["times"])
+        np.testing.assert_array_equal(other["senders"], whole["senders"])
+    different = jaxsnn.simulate(jaxsnn.build(net, seed=4), 60.0).events(sr)
+    assert not np.array_equal(different["times"], whole["times"])  # the draws follow the seed
 
 
 def _parrots(model, params, n, resolution=0.1, seed=1, delay=1.0):
@@ -124,7 +215,8 @@ def _network_stats(case, seed):
                        case["period"], case["n_phase"], case["resolution"])
 
 
-STATS = ["gen_sinusoidal_poisson", "gen_sinusoidal_poisson_shared", "gen_inhomogeneous_poisson", "gen_mip"]
+STATS = ["gen_sinusoidal_poisson", "gen_sinusoidal_poisson_shared", "gen_inhomogeneous_poisson", "gen_mip",
+         "gen_sinusoidal_gamma", "gen_sinusoidal_gamma_shared", "gen_gamma_sup", "gen_ppd_sup", "gen_ppd_sup_modulated"]
 
 
 @pytest.mark.slow

@@ -72,6 +72,8 @@ class Layout:
     current_generators: tuple = ()  # node ids of dc/step_current/noise generators (CurrentTopology order)
     current_params: tuple = ()  # per current generator: (base model, its parameters) as built
     layers: tuple = ()  # (first id, jaxsnn.spatial Layer) of each population created with positions
+    generators: dict = dataclasses.field(default_factory=dict)  # per model of Spec.generators: (node ids,
+    # their parameters), in the order of the model's generator index
 
 
 @dataclasses.dataclass(frozen=True)
@@ -135,7 +137,7 @@ def compile_network(desc: Description, seed, *, slice_capacity: int | None = Non
                     rec["spike_recorders"], rec["multimeters"], rec["weight_recorders"], rec["synapse_recorder"],
                     _device_connections(desc), _initial_digest(state), rec["record_from"], gen["cur_nodes"],
                     tuple((desc.population_of(g).base, dict(desc.population_of(g).params)) for g in gen["cur_nodes"]),
-                    tuple(desc.layers))
+                    tuple(desc.layers), gen["plug_nodes"])
     return Compiled(model, params, state, layout)
 
 
@@ -409,7 +411,7 @@ def _generators(desc, neuron_of_node, h) -> dict:
     (step, generator id, target, weight, delay)."""
     kind = lambda c: desc.population_of(c.source[0]).base
     gen_conns = [c for c in desc.connections if len(c.source) and kind(c) in SPIKE_GENERATORS
-                 and GENERATORS[kind(c)].lower is None]
+                 and not GENERATORS[kind(c)].interface]
     pg_nodes = _nodes_of(desc, "poisson_generator")
     pg_t, pg_w, pg_d, pg_g, sg_ev = [], [], [], [], []
     for c in gen_conns:
@@ -449,7 +451,7 @@ def _currents(desc, neuron_of_node, h, N) -> dict:
     parameters."""
     kind = lambda c: desc.population_of(c.source[0]).base
     conns = [c for c in desc.connections if len(c.source) and kind(c) in CURRENT_GENERATORS
-             and GENERATORS[kind(c)].lower is None]
+             and not GENERATORS[kind(c)].interface]
     nodes = tuple(sorted({int(g) for c in conns for g in c.source}))
     if not conns:
         return dict(cur_topology=None, cur_params=None, cur_nodes=(), cur_delay=np.zeros(0, np.int64),
@@ -495,11 +497,11 @@ def _interface_generators(desc, neuron_of_node, fdt) -> dict:
     """Every generator model of the device interface present (its :meth:`~jaxsnn.models.base.Generator.lower`):
     the configured models (static), their topology (int32), params and initial state (floats) on the
     device, and their connections' delays and receptors (for the slice length and the current rows)."""
-    models, top, par, state, delays, receptors, n_current = [], {}, {}, {}, [], [], 0
+    models, top, par, state, delays, receptors, n_current, nodes = [], {}, {}, {}, [], [], 0, {}
     for name, G in GENERATORS.items():
-        if G.lower is None or not desc.nodes_of(name):
+        if not G.interface or not desc.nodes_of(name):
             continue
-        m, t, p, s = G.lower(desc, neuron_of_node)
+        m, t, p, s, nodes[name] = G.lower(desc, neuron_of_node)
         if not len(t["target"]):
             continue
         models.append(m)
@@ -511,7 +513,7 @@ def _interface_generators(desc, neuron_of_node, fdt) -> dict:
         if m.emits == "current":
             n_current += len(t["target"])
             receptors.append(np.asarray(t["receptor"]))
-    return dict(plug_models=tuple(models), plug_topology=top, plug_params=par, plug_state=state,
+    return dict(plug_models=tuple(models), plug_topology=top, plug_params=par, plug_state=state, plug_nodes=nodes,
                 plug_delay=np.concatenate(delays) if delays else np.zeros(0, np.int64), plug_currents=n_current,
                 plug_rows=int(max([r.max() for r in receptors], default=0)) + 1)
 

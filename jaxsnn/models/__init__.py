@@ -17,6 +17,7 @@ from . import (
     aeif_psc_exp,
     amat2_psc_exp,
     dc_generator,
+    gamma_sup_generator,
     hh_cond_exp_traub,
     hh_psc_alpha,
     iaf_cond_alpha,
@@ -34,7 +35,9 @@ from . import (
     noise_generator,
     parrot_neuron,
     poisson_generator,
+    ppd_sup_generator,
     pulsepacket_generator,
+    sinusoidal_gamma_generator,
     sinusoidal_poisson_generator,
     spike_generator,
     spike_recorder,
@@ -98,6 +101,9 @@ register_device(pulsepacket_generator.MODEL)
 register_device(sinusoidal_poisson_generator.MODEL)
 register_device(inhomogeneous_poisson_generator.MODEL)
 register_device(mip_generator.MODEL)
+register_device(gamma_sup_generator.MODEL)
+register_device(ppd_sup_generator.MODEL)
+register_device(sinusoidal_gamma_generator.MODEL)
 register_device(spike_recorder.MODEL)
 register_device(multimeter.MODEL)
 register_device(weight_recorder.MODEL)

@@ -68,4 +68,5 @@ def beyond(mu, mu_max: float):
 
     from ..core.status import Overflow, flag
 
-    return flag(jnp.any(mu > mu_max * (1 + 1e-12)) | jnp.any(mu < 0), Overflow.POISSON)
+    tol = 1 + 16 * float(jnp.finfo(mu.dtype).eps)  # the graph's rounding of the mean (float32 too)
+    return flag(jnp.any(mu > mu_max * tol) | jnp.any(mu < 0), Overflow.POISSON)

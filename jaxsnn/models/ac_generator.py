@@ -36,10 +36,7 @@ import numpy as np
 
 from ..core import oscillator
 from ..errors import bad_value
-from ._interface import per_generator
 from .base import CURRENT, WINDOW, Generator, Param, check_stop, real
-
-STREAM = 0  # draws nothing
 
 
 @dataclasses.dataclass(frozen=True)
@@ -53,6 +50,8 @@ class ACGenerator(Generator):
         **WINDOW,
     }
     emits = CURRENT
+    interface = True
+    settable = ("amplitude", "offset", "frequency", "phase", "origin", "start", "stop")
 
     @classmethod
     def check_own(cls, v, where, h, tics_per_step) -> dict:
@@ -64,14 +63,12 @@ class ACGenerator(Generator):
         return v
 
     @classmethod
-    def lower(cls, desc, neuron_of_node):
-        top, ps, _, weight = per_generator(desc, cls, neuron_of_node, STREAM)
-        h = desc.resolution
+    def tables(cls, ps, top, h, tics_per_step, t_ms=0.0, state=None, old=None):
+        # the oscillator starts at t (NEST's pre_run_hook; at build t = 0)
         start = [oscillator.start(p["amplitude"], 2.0 * math.pi * p["frequency"] / 1000.0,
-                                  p["phase"] * 2.0 * math.pi / 360.0, 0.0, h) for p in ps]
+                                  p["phase"] * 2.0 * math.pi / 360.0, t_ms, h) for p in ps]
         y0, y1, c, s = (np.array([x[i] for x in start], float) for i in range(4))
-        params = dict(weight=weight, offset=np.array([p["offset"] for p in ps], float))
-        return cls(), top, params, dict(y0=y0, y1=y1, cos=c, sin=s)
+        return cls(), {}, dict(offset=np.array([p["offset"] for p in ps], float)), dict(y0=y0, y1=y1, cos=c, sin=s)
 
     def push(self, spec, top, par, state, key, step):
         L = spec.slice_steps

@@ -306,10 +306,30 @@ class Generator(Device):
         """The amplitude as (from step, pA) entries, or None for a generator without a schedule."""
         return None
 
-    # ---- the engine side (generators that run through the device interface; the others have no lower)
-    # lower() returns a configured, frozen, hashable instance (it sits in Spec.generators as static
-    # metadata) and what the engine reads per slice; push() is called at every slice start.
-    lower: ClassVar[Any] = None
+    # ---- the engine side: generators of the device interface (``interface = True``). The engine calls
+    # push() at every slice start; lower() (generic) and tables() build what push reads, at build and
+    # when parameters change between runs (Simulation.set).
+    interface: ClassVar[bool] = False
+    stream: ClassVar[int] = 0  # offset of the connections' stream ids (keeps models' random draws apart)
+
+    @classmethod
+    def lower(cls, desc, neuron_of_node):
+        """(configured model, topology, params, initial state, (node ids, their parameters)) of every
+        generator of this model with connections: the connections' arrays, then :meth:`tables`."""
+        from ._interface import per_generator
+
+        top, ps, nodes, weight = per_generator(desc, cls, neuron_of_node, cls.stream)
+        m, extra, par, state = cls.tables(ps, top, desc.resolution, desc.tics_per_step)
+        return m, {**top, **extra}, {"weight": weight, **par}, state, (tuple(int(n) for n in nodes), tuple(ps))
+
+    @classmethod
+    def tables(cls, ps, top, h, tics_per_step, t_ms=0.0, state=None, old=None):
+        """From the generators' parameters ``ps`` (one dict per generator, in ``top["generator"]``'s index
+        order) and the connections ``top``: ``(configured model, topology entries beyond the connections',
+        float params beyond the weight, state)``, host arrays. Between runs (``Simulation.set``) ``t_ms``
+        is the current time, ``state`` the current state and ``old`` the parameters so far: NEST's
+        ``pre_run_hook`` (oscillators restart at t, integrated rates carried over)."""
+        raise NotImplementedError
 
     @staticmethod
     def connections(desc, name, neuron_of_node, stream_base=0) -> dict:

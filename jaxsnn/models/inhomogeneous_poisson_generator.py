@@ -30,10 +30,8 @@ import numpy as np
 
 from ..build import checks
 from ..errors import JaxsnnError, bad_value
-from ._interface import beyond, per_generator, poisson_draws, spike_active, terms_for
+from ._interface import beyond, poisson_draws, spike_active, terms_for
 from .base import SPIKES, WINDOW, Generator, Param, flat_floats
-
-STREAM = 0x1A000000  # offsets the streams of its draws from the other generators'
 
 
 @dataclasses.dataclass(frozen=True)
@@ -47,6 +45,9 @@ class InhomogeneousPoissonGenerator(Generator):
     }
     vector_params = ("rate_times", "rate_values")
     emits = SPIKES
+    interface = True
+    stream = 0x1A000000  # offsets the streams of its draws from the other generators'
+    settable = ("rate_times", "rate_values", "origin", "start", "stop")
     n_terms: int = 1  # Poisson table terms for the largest rate
     mu_max: float = 0.0
 
@@ -81,18 +82,21 @@ class InhomogeneousPoissonGenerator(Generator):
         return v
 
     @classmethod
-    def lower(cls, desc, neuron_of_node):
-        top, ps, _, weight = per_generator(desc, cls, neuron_of_node, STREAM)
-        h = desc.resolution
+    def tables(cls, ps, top, h, tics_per_step, t_ms=0.0, state=None, old=None):
         steps = [np.round(np.asarray(p["rate_times"], float) / h).astype(np.int64) for p in ps]
-        top.update(entry_gen=np.concatenate([np.full(len(s), i) for i, s in enumerate(steps)] + [np.zeros(0)]),
+        if old is not None:
+            for p, new in zip(ps, steps):
+                if len(new) and new[0] * h <= t_ms + 1e-9 * h:
+                    raise bad_value(f"set({cls.name}): rate_times", list(p["rate_times"]), f"times after the current "
+                                    f"time {t_ms} ms (NEST: 'Time points must lie strictly in the future.')")
+        extra = dict(entry_gen=np.concatenate([np.full(len(s), i) for i, s in enumerate(steps)] + [np.zeros(0)]),
                    entry_step=np.concatenate(steps + [np.zeros(0)]),
                    entry_ptr=np.cumsum([0] + [len(s) for s in steps[:-1]]))
         values = np.concatenate([np.asarray(p["rate_values"], float) for p in ps] + [np.zeros(0)])
         mu_max = float(values.max(initial=0.0)) / 1000.0 * h
         m = cls(n_terms=terms_for(mu_max, f"connect({cls.name})", "rate_values", float(values.max(initial=0.0))),
                 mu_max=mu_max)
-        return m, top, dict(weight=weight, rate_values=values), {}
+        return m, extra, dict(rate_values=values), {}
 
     def push(self, spec, top, par, state, key, step):
         L = spec.slice_steps

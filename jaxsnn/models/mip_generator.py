@@ -29,7 +29,7 @@ import numpy as np
 from ..core import rng
 from ..core.rate_generators import uniform
 from ..errors import bad_value
-from ._interface import beyond, per_generator, poisson_draws, spike_active, terms_for
+from ._interface import beyond, poisson_draws, spike_active, terms_for
 from .base import SPIKES, WINDOW, Generator, Param, real
 
 MOTHER = 0x3A000000  # the mother train's stream: MOTHER + generator
@@ -45,6 +45,8 @@ class MipGenerator(Generator):
         **WINDOW,
     }
     emits = SPIKES
+    interface = True
+    settable = ("rate", "p_copy", "origin", "start", "stop")
     n_terms: int = 1
     mu_max: float = 0.0
 
@@ -59,14 +61,11 @@ class MipGenerator(Generator):
         return v
 
     @classmethod
-    def lower(cls, desc, neuron_of_node):
-        top, ps, _, weight = per_generator(desc, cls, neuron_of_node, 0)
-        h = desc.resolution
+    def tables(cls, ps, top, h, tics_per_step, t_ms=0.0, state=None, old=None):
         rate = np.array([p["rate"] for p in ps], float)
         mu_max = float(rate.max(initial=0.0)) / 1000.0 * h
         m = cls(n_terms=terms_for(mu_max, f"connect({cls.name})", "rate", float(rate.max(initial=0.0))), mu_max=mu_max)
-        params = dict(weight=weight, rate=rate, p_copy=np.array([p["p_copy"] for p in ps], float))
-        return m, top, params, {}
+        return m, {}, dict(rate=rate, p_copy=np.array([p["p_copy"] for p in ps], float)), {}
 
     def push(self, spec, top, par, state, key, step):
         L, T = spec.slice_steps, self.n_terms

@@ -36,7 +36,7 @@ import numpy as np
 from ..core import rng
 from ..core.pulsepacket import PULSE_STREAM
 from ..errors import bad_value
-from ._interface import per_generator, spike_active
+from ._interface import spike_active
 from .base import SPIKES, WINDOW, Generator, Param, flat_floats, real
 
 
@@ -52,6 +52,8 @@ class PulsepacketGenerator(Generator):
     }
     vector_params = ("pulse_times",)
     emits = SPIKES
+    interface = True
+    settable = ("pulse_times", "activity", "sdev", "origin", "start", "stop")
 
     @classmethod
     def check_own(cls, v, where, h, tics_per_step) -> dict:
@@ -75,16 +77,13 @@ class PulsepacketGenerator(Generator):
         return v
 
     @classmethod
-    def lower(cls, desc, neuron_of_node):
-        top, ps, _, weight = per_generator(desc, cls, neuron_of_node, 0)
-        h = desc.resolution
+    def tables(cls, ps, top, h, tics_per_step, t_ms=0.0, state=None, old=None):
         centre = [np.repeat(np.asarray(p["pulse_times"], float), p["activity"]) for p in ps]
         gen = np.concatenate([np.full(len(c), i) for i, c in enumerate(centre)]) if centre else np.zeros(0)
         centre = np.concatenate(centre) if centre else np.zeros(0)
-        top.update(spike_gen=gen.astype(np.int64), spike_step=np.round(centre / h).astype(np.int64),  # sdev 0
-                   spike_id=np.arange(len(centre), dtype=np.int64))
-        params = dict(weight=weight, centre=centre, sdev=np.array([p["sdev"] for p in ps], float))
-        return cls(), top, params, {}
+        extra = dict(spike_gen=gen.astype(np.int64), spike_step=np.round(centre / h).astype(np.int64),  # sdev 0
+                     spike_id=np.arange(len(centre), dtype=np.int64))
+        return cls(), extra, dict(centre=centre, sdev=np.array([p["sdev"] for p in ps], float)), {}
 
     def push(self, spec, top, par, state, key, step):
         L, h = spec.slice_steps, spec.resolution

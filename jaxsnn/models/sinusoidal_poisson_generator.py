@@ -36,7 +36,7 @@ import numpy as np
 
 from ..core import oscillator
 from ..errors import bad_value
-from ._interface import beyond, per_generator, poisson_draws, spike_active, terms_for
+from ._interface import beyond, poisson_draws, spike_active, terms_for
 from .base import SPIKES, WINDOW, Generator, Param, real
 
 STREAM = 0x2B000000  # individual trains: STREAM + connection; shared trains: SHARED + generator
@@ -55,6 +55,9 @@ class SinusoidalPoissonGenerator(Generator):
         **WINDOW,
     }
     emits = SPIKES
+    interface = True
+    stream = STREAM
+    settable = ("rate", "amplitude", "frequency", "phase", "origin", "start", "stop")
     n_terms: int = 1
     mu_max: float = 0.0
 
@@ -69,19 +72,19 @@ class SinusoidalPoissonGenerator(Generator):
         return v
 
     @classmethod
-    def lower(cls, desc, neuron_of_node):
-        top, ps, _, weight = per_generator(desc, cls, neuron_of_node, STREAM)
-        h = desc.resolution
+    def tables(cls, ps, top, h, tics_per_step, t_ms=0.0, state=None, old=None):
         shared = np.array([not p["individual_spike_trains"] for p in ps], bool)
-        top["stream"] = np.where(shared[top["generator"]], SHARED + top["generator"], top["stream"])
+        g = top["generator"]
+        stream = np.where(shared[g], SHARED + g, STREAM + np.arange(len(g)))
+        # the oscillator starts at t (NEST's pre_run_hook; at build t = 0)
         start = [oscillator.start(p["amplitude"] / 1000.0, p["frequency"] * (2.0 * math.pi / 1000.0),
-                                  p["phase"] * (math.pi / 180.0), 0.0, h) for p in ps]
+                                  p["phase"] * (math.pi / 180.0), t_ms, h) for p in ps]
         y0, y1, c, s = (np.array([x[i] for x in start], float) for i in range(4))
         mu_max = max((max(p["rate"] + abs(p["amplitude"]), 0.0) / 1000.0 * h for p in ps), default=0.0)
         m = cls(n_terms=terms_for(mu_max, f"connect({cls.name})", "rate + amplitude", mu_max * 1000.0 / h),
                 mu_max=mu_max)
-        params = dict(weight=weight, rate=np.array([p["rate"] for p in ps], float))
-        return m, top, params, dict(y0=y0, y1=y1, cos=c, sin=s)
+        params = dict(rate=np.array([p["rate"] for p in ps], float))
+        return m, dict(stream=stream), params, dict(y0=y0, y1=y1, cos=c, sin=s)
 
     def push(self, spec, top, par, state, key, step):
         L = spec.slice_steps

@@ -26,7 +26,7 @@ from ..core.surrogate import default_for
 from ..core.types import Model, Params, Spec, State
 from ..errors import CapacityError, JaxsnnError, bad_value
 from ..models import RECORDERS
-from . import currents, frames, projection, sharding
+from . import currents, frames, generators, projection, sharding
 from . import progress as progress_bar
 
 if TYPE_CHECKING:
@@ -129,6 +129,9 @@ class Simulation:
         gen_ids = frames.node_ids(nodes)
         if len(gen_ids) and np.isin(gen_ids, self.layout.current_generators).all():
             return currents.set_generators(self, gen_ids, params)
+        interface = generators.among(self.layout, gen_ids)
+        if interface:
+            return generators.set_generators(self, interface, gen_ids, params)
         devices = _devices_among(self.layout, gen_ids)
         if devices:
             bases = {base for _, base in devices.values()}

@@ -1,7 +1,7 @@
 """NEST 3.10 reference numbers for the rate-modulated, correlated and pulse generators.
 
 Run with a Python that has nest-simulator 3.10 installed:
-    python nest_generators.py OUTDIR
+    python nest_generators.py OUTDIR [--only-set]
 
 ``kind: "generator_exact"`` — deterministic generators, compared value by value: ``ac_generator`` (its
 recordable ``I`` at every step and the V_m of an ``iaf_psc_exp`` it drives) and ``pulsepacket_generator``
@@ -36,6 +36,7 @@ _spec.loader.exec_module(_stats)
 spike_stats = _stats.spike_stats
 
 OUT = sys.argv[1]
+ONLY = sys.argv[2:] == ["--only-set"]  # just the between-runs case
 os.makedirs(OUT, exist_ok=True)
 nest.set_verbosity("M_ERROR")
 GENERATOR = "nest_generators.py"
@@ -108,6 +109,30 @@ def ac_case(name, params, t_sim, weight=1.0, neuron_params=None, note=""):
                             spike_times=[round(float(x), 6) for x in sr.get("events")["times"]])))
 
 
+def ac_set_case(name, params, runs, weight=1.0, note=""):
+    """An ac_generator whose parameters change between Simulate calls: ``runs`` is a list of (changes,
+    ms): set the changes (none before the first), then simulate; V_m of the driven iaf_psc_exp."""
+    nest.ResetKernel()
+    nest.resolution = 0.1
+    n = nest.Create("iaf_psc_exp")
+    g = nest.Create("ac_generator", params=params)
+    nest.Connect(g, n, syn_spec={"weight": weight, "delay": 1.0})
+    mn = nest.Create("multimeter", params={"record_from": ["V_m"], "interval": 0.1})
+    sr = nest.Create("spike_recorder")
+    nest.Connect(mn, n)
+    nest.Connect(n, sr)
+    for changes, t in runs:
+        if changes:
+            g.set(changes)
+        nest.Simulate(t)
+    en = mn.get("events")
+    dump(dict(kind="generator_exact", generator=GENERATOR, name=name, note=note, model="ac_generator",
+              params=params, runs=runs, weight=weight, delay=1.0, neuron="iaf_psc_exp", neuron_params={},
+              resolution=0.1, t_sim=sum(t for _, t in runs),
+              expected=dict(V_m_times=[round(float(x), 6) for x in en["times"]], V_m=[float(x) for x in en["V_m"]],
+                            spike_times=[round(float(x), 6) for x in sr.get("events")["times"]])))
+
+
 def pulsepacket_case(name, params, n_targets, t_sim, note=""):
     nest.ResetKernel()
     nest.resolution = 0.1
@@ -127,6 +152,12 @@ def pulsepacket_case(name, params, n_targets, t_sim, note=""):
 
 def main():
     seeds = list(range(1, 11))
+    ac_set_case("gen_ac_generator_set", {"amplitude": 300.0, "offset": 100.0, "frequency": 20.0, "phase": 30.0},
+                [({}, 100.0), ({"amplitude": 500.0, "frequency": 15.0, "phase": 10.0, "offset": 150.0}, 100.0),
+                 ({"stop": 250.0}, 100.0)],
+                note="amplitude, frequency, phase, offset and stop changed between Simulate calls")
+    if ONLY:
+        return
     ac_case("gen_ac_generator", {"amplitude": 300.0, "offset": 100.0, "frequency": 20.0, "phase": 30.0}, 300.0,
             note="sub- and suprathreshold oscillating current into iaf_psc_exp")
     ac_case("gen_ac_generator_window", {"amplitude": 500.0, "offset": 50.0, "frequency": 7.5, "phase": 0.0,

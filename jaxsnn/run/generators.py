@@ -1,0 +1,70 @@
+"""Changing generators of the device interface between runs (NEST's ``generator.set`` between
+``Simulate`` calls): the model's ``settable`` parameters and the activity window (origin, start, stop).
+
+The new values are checked as ``create`` checks them, then the model rebuilds its tables from them at the
+current time (:meth:`jaxsnn.models.base.Generator.tables`: NEST's ``pre_run_hook``: oscillators restart
+at the current time, integrated rates and process states carry over). They act from the next slice on
+(generators push a slice ahead). A table that must grow (more Poisson terms, longer lists) recompiles.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import jax.numpy as jnp
+import numpy as np
+
+from ..errors import bad_value
+from ..models import GENERATORS
+from ..models._interface import window
+
+CONNECTION_KEYS = ("target", "delay", "receptor", "stream", "generator")
+
+
+def among(layout, ids) -> str | None:
+    """The device-interface generator model of which every node of ``ids`` is a generator, or None."""
+    ids = {int(i) for i in ids}
+    for name, (nodes, _) in layout.generators.items():
+        if ids and ids <= set(nodes):
+            return name
+    return None
+
+
+def set_generators(sim, name: str, ids, params: dict):
+    """``sim`` with the generators ``ids`` (all of model ``name``) changed by ``params``."""
+    G = GENERATORS[name]
+    nodes, old = sim.layout.generators[name]
+    allowed = tuple(G.settable)
+    if not isinstance(params, dict):
+        raise bad_value(f"set({name}): params", type(params).__name__, "a dict of parameter names and values")
+    new = list(old)
+    h, tps = sim.spec.resolution, sim.spec.tics_per_step
+    for gid in ids:
+        where = f"set({name} {int(gid)})"
+        for pname in params:
+            if pname not in allowed:
+                raise bad_value(f"{where}: params", pname, f"a parameter that can change between runs: "
+                                f"{', '.join(allowed)}")
+        G.check_given(params, where)
+        g = nodes.index(int(gid))
+        new[g] = G.check({**new[g], **params}, where, h, tps)
+    top = {k: np.asarray(v) for k, v in sim.model.generators[name].items()}
+    conns = {k: top[k] for k in CONNECTION_KEYS}
+    conns["window"] = np.array([window(p, h) for p in new], np.int64).reshape(-1, 2)
+    state = {k: np.asarray(v) for k, v in sim.state.generators[name].items()}
+    t_ms = int(sim.state.step) * h
+    m, extra, par, st = G.tables(new, conns, h, tps, t_ms=t_ms, state=state, old=list(old))
+    old_par = sim.params.generators[name]
+    fdt = old_par["weight"].dtype
+    topology = {**{k: jnp.asarray(v, jnp.int32) for k, v in {**conns, **extra}.items()},
+                "stream": sim.model.generators[name]["stream"] if "stream" not in extra else
+                jnp.asarray(extra["stream"], jnp.int32)}
+    params_ = {"weight": old_par["weight"], **{k: jnp.asarray(np.asarray(v, float), fdt) for k, v in par.items()}}
+    state_ = {k: jnp.asarray(v) if np.asarray(v).dtype.kind in "iub" else jnp.asarray(v, fdt) for k, v in st.items()}
+    spec = sim.spec
+    if m != next(x for x in spec.generators if x.name == name):  # a configuration change: a new program
+        spec = dataclasses.replace(spec, generators=tuple(m if x.name == name else x for x in spec.generators))
+    model = sim.model.replace(spec=spec, generators={**sim.model.generators, name: topology})
+    return sim.replace(model=model, params=sim.params.replace(generators={**sim.params.generators, name: params_}),
+                       state=sim.state.replace(generators={**sim.state.generators, name: state_}),
+                       layout=dataclasses.replace(sim.layout, generators={**sim.layout.generators,
+                                                                          name: (nodes, tuple(new))}))
