@@ -228,3 +228,11 @@ def test_statistics_in_a_network_are_nests(name, x64):
 
     case = _case(name)
     assert_like_nest(case, [_network_stats(case, seed) for seed in case["seeds"]])
+
+
+def test_sinusoidal_rate_at_its_peak_fits_the_table_in_float32():
+    """The oscillator's rounding in float32 must not push the rate beyond the table built for rate +
+    amplitude (which would stop the run)."""
+    net, sr = _parrots("sinusoidal_poisson_generator", {"rate": 5000.0, "amplitude": 2000.0, "frequency": 10.0}, 3)
+    n = len(jaxsnn.simulate(jaxsnn.build(net), 200.0).events(sr)["times"])
+    assert abs(n - 3 * 5000.0 * 0.199) < 5 * np.sqrt(3 * 5000.0 * 0.199)

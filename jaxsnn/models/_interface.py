@@ -50,12 +50,16 @@ def poisson_draws(key, k, streams, mu, n_terms: int):
     return rate_generators.poisson_counts(rng.bits(key, k, streams[None, :]), mu, n_terms)
 
 
+HEADROOM = 1.01  # tables cover 1 % beyond the largest mean at build: rounding (an oscillator's drift in float32)
+
+
 def terms_for(mu_max: float, where: str, name: str, value) -> int:
-    """Poisson table terms for means up to ``mu_max`` (per step); a mean beyond the table is refused."""
+    """Poisson table terms for means up to ``HEADROOM · mu_max`` (per step); a mean beyond the table is
+    refused."""
     from ..core.rng import MAX_POISSON_TERMS, n_terms_for
     from ..errors import bad_value
 
-    n = n_terms_for(float(mu_max)) if mu_max > 0 else 1
+    n = n_terms_for(float(mu_max) * HEADROOM) if mu_max > 0 else 1
     if n > MAX_POISSON_TERMS:
         raise bad_value(f"{where}: {name}", value, f"a rate whose mean count per step (rate·h = {mu_max:.4g}) needs "
                         f"at most {MAX_POISSON_TERMS} Poisson table terms")
@@ -63,10 +67,10 @@ def terms_for(mu_max: float, where: str, name: str, value) -> int:
 
 
 def beyond(mu, mu_max: float):
-    """Overflow.POISSON where a mean exceeds the one the table was built for (params changed since)."""
+    """Overflow.POISSON where a mean exceeds what the table was built for (params changed in the pytree
+    since the build: ``Simulation.set`` rebuilds the table instead)."""
     import jax.numpy as jnp
 
     from ..core.status import Overflow, flag
 
-    tol = 1 + 16 * float(jnp.finfo(mu.dtype).eps)  # the graph's rounding of the mean (float32 too)
-    return flag(jnp.any(mu > mu_max * tol) | jnp.any(mu < 0), Overflow.POISSON)
+    return flag(jnp.any(mu > mu_max * HEADROOM) | jnp.any(mu < 0), Overflow.POISSON)
