@@ -318,6 +318,10 @@ class Params:
     generators: dict = dataclasses.field(default_factory=dict)  # per model of Spec.generators: weight per
     # connection and its float parameters per generator (NEST's names)
 
+    def __hash__(self):  # a tree of in_axes (None/0 leaves) is a static argument: hashable like the rest
+        return hash((self.neurons, self.stdp, self.poisson, self.spike_weight, self.currents,
+                     _frozen(self.generators)))
+
 
 # ---------------------------------------------------------------------------------------- State
 @pytree
@@ -430,6 +434,10 @@ class State:
     slice_steps: int = 1
     generators: dict = dataclasses.field(default_factory=dict)  # per model of Spec.generators: its state
     # (oscillators, gamma processes' stages, dead times), computed alike on every device of a split run
+
+    def __hash__(self):  # as Params: a tree of in_axes is hashable
+        return hash(tuple(getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "generators")
+                    + (_frozen(self.generators),))
 
     @property
     def spikes(self) -> jax.Array:
