@@ -44,6 +44,7 @@ SCRIPT = textwrap.dedent("""
                for c, v in sim.events(r).items()}
         out["V_m"] = sim.get().V_m.to_numpy()
         out["weight"] = sim.connections().weight.to_numpy()
+        out["x64"] = np.array(jax.config.jax_enable_x64)  # jaxsnn then builds in float64
         np.savez(f"{folder}/{name}.npz", **out)
 
     half = 15.0
@@ -109,10 +110,10 @@ def free_port():
         return s.getsockname()[1]
 
 
-def run_processes(role, n, folder, timeout=300, script=SCRIPT):
+def run_processes(role, n, folder, timeout=300, script=SCRIPT, x64=False):
     """Run ``script`` as ``n`` processes of one jax.distributed run; fail with their output unless all end well."""
     port = str(free_port())
-    env = cpu_devices(1, PYTHONPATH=str(ROOT))
+    env = cpu_devices(1, PYTHONPATH=str(ROOT), JAX_ENABLE_X64=str(x64))
     procs = [subprocess.Popen([sys.executable, "-c", script, role, str(p), str(n), port, str(folder)], env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
              for p in range(n)]
@@ -143,12 +144,14 @@ def assert_same(a, b, what):
         assert a[k].dtype == b[k].dtype and np.array_equal(a[k], b[k]), f"{what}: {k} differs"
 
 
-@pytest.mark.slow  # about a minute: four processes each compile the network
-def test_two_processes_give_one_process_bits_and_checkpoints_cross(tmp_path):
-    run_processes("one", 1, tmp_path)  # the reference, and a checkpoint written by one process
-    run_processes("two", 2, tmp_path)  # the same split over 2 processes; writes one checkpoint; loads one's
-    run_processes("back", 1, tmp_path)  # loads the checkpoint of two processes
+@pytest.mark.slow  # 1-2 min: four processes each compile the network
+@pytest.mark.parametrize("x64", [False, True])
+def test_two_processes_give_one_process_bits_and_checkpoints_cross(tmp_path, x64):
+    run_processes("one", 1, tmp_path, x64=x64)  # the reference, and a checkpoint written by one process
+    run_processes("two", 2, tmp_path, x64=x64)  # the same split over 2 processes; one checkpoint; loads one's
+    run_processes("back", 1, tmp_path, x64=x64)  # loads the checkpoint of two processes
     one = load(tmp_path, "one-0")
+    assert one["x64"] == x64
     assert len(one["sr/times"]) > 200 and len(one["wr/times"]) > 50 and len(one["mm/times"]) == 6 * 60
     assert sorted(os.listdir(tmp_path / "series")) == [".lock", "150", "300"]
     for name in ("two-0", "two-1", "two-from-0", "two-from-1", "back-from-0", "two-series-0", "two-series-1",
