@@ -156,3 +156,20 @@ def test_pynest_helpers_and_refusals():
         nest.Disconnect(n[0], n[1])
     with pytest.raises(nest.NESTError, match="resolution"):
         nest.set(resolution=0.1)  # nodes exist: NEST refuses too
+
+
+def test_small_script_imports_no_heavy_modules():
+    """A one-neuron script (create, connect, simulate, read events and n_events) imports neither pandas nor
+    orbax nor matplotlib: they load only when a frame, a checkpoint or a plot is asked for."""
+    import subprocess
+    import sys
+
+    code = ("import sys, jaxsnn.nest as nest\n"
+            "n = nest.Create('iaf_psc_delta', params={'I_e': 376.0}); sr = nest.Create('spike_recorder')\n"
+            "vm = nest.Create('voltmeter'); nest.Connect(n, sr); nest.Connect(vm, n)\n"
+            "nest.Simulate(20.0); sr.n_events; vm.events; n.I_e\n"
+            "print(sorted(m for m in ('pandas', 'orbax', 'matplotlib') if m in sys.modules))\n")
+    env = {**os.environ, "JAXSNN_COMPILATION_CACHE": "off", "PYTHONPATH": os.getcwd()}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "[]"

@@ -36,12 +36,11 @@ def _cleared(rid) -> int:
     return KERNEL.__dict__.setdefault("cleared", {}).get(rid, 0)
 
 
-def frame_of(rid):
-    """What recorder ``rid`` gathered since its last ``n_events = 0``, as a frame."""
+def frame_of(rid) -> dict:
+    """What recorder ``rid`` gathered since its last ``n_events = 0``: NEST's ``events`` columns as arrays
+    (plain arrays, not a frame: reading events of a small script does not import pandas)."""
     sim = KERNEL.sim
     if sim is None:
-        from ..run.frames import frame
-
         base = KERNEL.kind_of(rid)[1]
         cols = {"senders": np.zeros(0, np.int64), "times": np.zeros(0)}
         if base == "multimeter":
@@ -49,25 +48,34 @@ def frame_of(rid):
             cols = {"times": np.zeros(0), "senders": np.zeros(0, np.int64), **{q: np.zeros(0) for q in rf}}
         if base == "weight_recorder":
             cols.update({"targets": np.zeros(0, np.int64), "weights": np.zeros(0)})
-        return frame(cols)
-    return events(rid).iloc[_cleared(rid):]
+        return cols
+    return _rows_from(events(rid), _cleared(rid))
 
 
-def events(rid):
-    """Everything recorder ``rid`` gathered: the simulation's events, and for a spike_recorder the spikes
-    of generators connected to it (:func:`record_generators`), by time, then sender."""
-    df = KERNEL.sim.events(rid)
+def _rows_from(cols: dict, start: int) -> dict:
+    return {k: np.asarray(v)[start:] for k, v in cols.items()}
+
+
+def _n(cols: dict) -> int:
+    return len(next(iter(cols.values()))) if cols else 0
+
+
+def events(rid) -> dict:
+    """Everything recorder ``rid`` gathered (columns as arrays): the simulation's events, and for a
+    spike_recorder the spikes of generators connected to it (:func:`record_generators`), by time, then
+    sender."""
+    from ..run.frames import event_columns
+
+    cols = event_columns(KERNEL.sim, rid)
     extra = KERNEL.generator_events.get(rid)
     if not extra:
-        return df
-    import pandas as pd
-
-    senders = np.concatenate([df.senders.to_numpy()] + [s for s, _ in extra]).astype(np.int64)
-    stamps = np.concatenate([np.round(df.times.to_numpy() / KERNEL.sim.spec.resolution).astype(np.int64)]
+        return cols
+    senders = np.concatenate([np.asarray(cols["senders"])] + [s for s, _ in extra]).astype(np.int64)
+    stamps = np.concatenate([np.round(np.asarray(cols["times"]) / KERNEL.sim.spec.resolution).astype(np.int64)]
                             + [t for _, t in extra])
     order = np.lexsort((senders, stamps))
     times = 0.001 * (stamps[order] * KERNEL.sim.spec.tics_per_step)
-    return pd.DataFrame({"senders": senders[order], "times": times})
+    return {"senders": senders[order], "times": times}
 
 
 def record_generators(kernel, n_steps):
@@ -138,17 +146,17 @@ def value(rid, name):
     if name in DEFAULTS:
         return s[name]
     if name == "n_events":
-        return int(len(frame_of(rid))) if s["record_to"] == "memory" else 0
+        return _n(frame_of(rid)) if s["record_to"] == "memory" else 0
     if name == "events":
         if s["record_to"] != "memory":
             raise JaxsnnError(f"events: recorder {rid} records to {s['record_to']!r}, not to 'memory' (NEST has no "
                               "'events' then either); read its files (filenames) or set record_to='memory'.")
         df = frame_of(rid)
-        out = {k: df[k].to_numpy().copy() for k in df.columns}
+        out = {k: np.array(v) for k, v in df.items()}
         if s["time_in_steps"]:
             h = KERNEL.settings["resolution"]
             out["times"] = np.round(out["times"] / h).astype(np.int64)
-            out["offsets"] = np.zeros(len(df))
+            out["offsets"] = np.zeros(_n(df))
         return out
     if name == "filenames":
         return [path_of(rid)] if s["record_to"] == "ascii" else []
@@ -165,7 +173,7 @@ def set_recording(nodes, params: dict) -> dict:
                 raise bad_value("set: n_events", v, "0 (NEST: n_events can only be set to 0, which empties events)")
             for rid in nodes.ids:
                 KERNEL.__dict__.setdefault("cleared", {})[int(rid)] = \
-                    len(events(int(rid))) if KERNEL.sim is not None else 0
+                    _n(events(int(rid))) if KERNEL.sim is not None else 0
         elif name in DEFAULTS:
             v = rest.pop(name)
             if name == "record_to" and v not in ("memory", "ascii"):
@@ -249,8 +257,8 @@ def write_files(kernel):
         with open(path, "w") as f:  # as NEST: each Simulate writes a new file with the events of that run
             f.write("# NEST version: 3.10.0\n# RecordingBackendASCII version: 2\n")
             f.write("\t".join(_header(rid, df, s)) + "\n")
-            f.write(_rows(df.iloc[kernel.files.get(rid, 0):], rid, s))
-        kernel.files[rid] = len(df)
+            f.write(_rows(_rows_from(df, kernel.files.get(rid, 0)), rid, s))
+        kernel.files[rid] = _n(df)
 
 
 def _header(rid, df, s):
@@ -259,23 +267,23 @@ def _header(rid, df, s):
     if base == "spike_recorder":
         return ["sender"] + time
     if base == "multimeter":
-        return ["sender"] + time + [c for c in df.columns if c not in ("times", "senders")]
+        return ["sender"] + time + [c for c in df if c not in ("times", "senders")]
     return ["sender"] + time + ["weights", "targets", "receptors", "ports"]
 
 
 def _rows(df, rid, s) -> str:
-    if not len(df):
+    if not _n(df):
         return ""
     base = KERNEL.kind_of(rid)[1]
     h = KERNEL.settings["resolution"]
-    cols = [df.senders.to_numpy().astype(np.int64).astype(str)]
+    cols = [np.asarray(df["senders"]).astype(np.int64).astype(str)]
     if s["time_in_steps"]:
-        cols += [np.round(df.times.to_numpy() / h).astype(np.int64).astype(str), np.full(len(df), "0.000")]
+        cols += [np.round(np.asarray(df["times"]) / h).astype(np.int64).astype(str), np.full(_n(df), "0.000")]
     else:
-        cols.append(np.char.mod("%.3f", df.times.to_numpy()))
+        cols.append(np.char.mod("%.3f", np.asarray(df["times"])))
     if base == "multimeter":
-        cols += [np.char.mod("%.3f", df[c].to_numpy()) for c in df.columns if c not in ("times", "senders")]
+        cols += [np.char.mod("%.3f", np.asarray(df[c])) for c in df if c not in ("times", "senders")]
     elif base == "weight_recorder":
-        cols += [np.char.mod("%.3f", df.weights.to_numpy()), df.targets.to_numpy().astype(str),
-                 np.full(len(df), "0"), np.full(len(df), "0")]
+        cols += [np.char.mod("%.3f", np.asarray(df["weights"])), np.asarray(df["targets"]).astype(str),
+                 np.full(_n(df), "0"), np.full(_n(df), "0")]
     return "\n".join("\t".join(r) for r in zip(*cols)) + "\n"

@@ -200,6 +200,11 @@ def events(sim, recorder) -> pd.DataFrame:
 
     Past one process with ``build(gather=False)``: only the events of this process's neurons.
     """
+    return frame(event_columns(sim, recorder))
+
+
+def event_columns(sim, recorder) -> dict:
+    """The columns of :func:`events` as arrays (no pandas)."""
     from ..models import RECORDERS
 
     rid = int(node_ids(recorder, "recorder")[0]) if np.size(getattr(recorder, "ids", recorder)) else 0
@@ -207,7 +212,7 @@ def events(sim, recorder) -> pd.DataFrame:
     for r in RECORDERS.values():
         if rid in getattr(lay, r.layout_nodes):
             cols = r.events(sim, rid, _columns(sim, rid))
-            return frame(cols if sim.gather else _own(sim, cols))
+            return cols if sim.gather else _own(sim, cols)
     known = sorted(i for r in RECORDERS.values() for i in getattr(lay, r.layout_nodes))
     names = list(RECORDERS)
     raise bad_value("recorder", recorder, f"the node id of a {', '.join(names[:-1])} or {names[-1]} {known}")
