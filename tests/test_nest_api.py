@@ -258,3 +258,30 @@ def test_shift_now_spikes_as_nest():
         nest.Simulate(10.0)
         np.testing.assert_array_equal(sr.events["times"], sent, err_msg=str((origin, times)))
         np.testing.assert_array_equal(sg.spike_times, stored, err_msg=str((origin, times)))
+
+
+def test_poisson_window_moved_in_place_as_rebuilt():
+    """A poisson_generator's origin, start, stop and rate set between runs go into the running simulation in
+    place; the spikes are those of the run rebuilt with the state carried over (and every trial gets input)."""
+    def trials(rebuild):
+        nest.ResetKernel()
+        nest.rng_seed = 11
+        pg = nest.Create("poisson_generator", params={"rate": 3000.0, "start": 5.0, "stop": 40.0})
+        parrots = nest.Create("parrot_neuron", 5)
+        sr = nest.Create("spike_recorder")
+        nest.Connect(pg, parrots)
+        nest.Connect(parrots, sr)
+        counts = []
+        for k in range(3):
+            pg.set(origin=k * 60.0, rate=3000.0 + 1000.0 * k, stop=40.0 - 10.0 * k)
+            if rebuild:
+                nest.KERNEL.changed()
+            before = sr.n_events
+            nest.Simulate(60.0)
+            counts.append(sr.n_events - before)
+        return counts, sr.events
+
+    (c1, e1), (_, e2) = trials(False), trials(True)
+    assert min(c1) > 100, c1
+    np.testing.assert_array_equal(e1["times"], e2["times"])
+    np.testing.assert_array_equal(e1["senders"], e2["senders"])

@@ -313,7 +313,29 @@ def _set_devices(nodes, base, params):
         one = net._pop_of(int(nodes.ids[0])).params
         KERNEL.sim = sim.set(nodes.ids, {k: one[k] for k in params})
         return
+    if base == "poisson_generator" and set(params) <= {"rate", "origin", "start", "stop"} and not KERNEL.rebuild:
+        KERNEL.sim = _poisson_in_place(sim, nodes.ids)
+        return
     if base in GENERATORS or base in CURRENT_GENERATORS or base in RECORDERS or base == "noise_generator":
         KERNEL.changed()
         return
     raise JaxsnnError(f"set: {base} parameters cannot change between runs.")
+
+
+def _poisson_in_place(sim, ids):
+    """poisson_generators' rate and window (origin, start, stop) as described now, written into the running
+    simulation: its rate parameters and the window rows of its model (arrays of the same shapes: no
+    rebuild, no recompilation; the repeated-stimulation idiom moves origin every trial)."""
+    import jax.numpy as jnp
+
+    from ..build.lower import _window
+
+    net = KERNEL.net
+    sim = sim.set(ids, {"rate": [float(net._pop_of(int(i)).params["rate"]) for i in ids]})
+    pg = [i for model, base, first, n in sim.layout.populations if base == "poisson_generator"
+          for i in range(first, first + n)]
+    window = np.array(sim.model.poisson.window)
+    for i in ids:
+        window[pg.index(int(i))] = _window(net._pop_of(int(i)).params, sim.spec.resolution)
+    poisson = sim.model.poisson.replace(window=jnp.asarray(window, sim.model.poisson.window.dtype))
+    return sim.replace(model=sim.model.replace(poisson=poisson), _plan=())  # a split run plans the new model

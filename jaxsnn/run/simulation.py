@@ -251,8 +251,8 @@ def _devices_among(layout, ids) -> dict:
 def _set_poisson(sim, ids, params: dict) -> Simulation:
     """poisson_generator ``rate`` between runs: a new value of ``params.poisson.rate`` (no recompilation
     unless the Poisson table needs more terms, which grows it)."""
-    from ..build.registry import _check_poisson_terms
     from ..core import rng
+    from ..models import GENERATORS
 
     for name in params:
         if name != "rate":
@@ -266,7 +266,8 @@ def _set_poisson(sim, ids, params: dict) -> Simulation:
     for i, r in zip(ids, v):
         if not (np.isfinite(r) and r >= 0):
             raise bad_value(f"set(poisson_generator {int(i)}): rate", float(r), "a finite rate >= 0 Hz")
-        _check_poisson_terms(f"set(poisson_generator {int(i)})", float(r), sim.spec.resolution)
+        GENERATORS["poisson_generator"].check_own({"rate": float(r)}, f"set(poisson_generator {int(i)})",
+                                                  sim.spec.resolution, sim.spec.tics_per_step)
         rate[pg.index(int(i))] = r
     spec = sim.spec
     terms = rng.n_terms_for(float(rate.max(initial=0.0)) * spec.resolution * 1e-3)
