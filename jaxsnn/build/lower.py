@@ -101,7 +101,7 @@ def compile_network(desc: Description, seed, *, slice_capacity: int | None = Non
                 raise bad_value("build: differentiable", True, f"False: {m.name} passes no gradients through its "
                                 "spikes")
     rsteps = nrn["refractory_steps"]
-    syn = _synapse_tables(desc, neuron_of_node, len(node_of_neuron))
+    syn = _synapse_tables(desc, neuron_of_node, len(node_of_neuron), fdt)
     gen = _generators(desc, neuron_of_node, h)
     gen.update(_currents(desc, neuron_of_node, h, len(node_of_neuron)))
     gen.update(_interface_generators(desc, neuron_of_node, fdt))
@@ -257,9 +257,9 @@ def _check_one_rule(desc, models):
                           "whose other synapses are static (a network with both rules is not supported yet).")
 
 
-def _synapse_tables(desc, neuron_of_node, N) -> dict:
+def _synapse_tables(desc, neuron_of_node, N, fdt=np.float64) -> dict:
     """Neuron-to-neuron synapses sorted by source (CSR), the CSR of plastic ones by (target, delay), the
-    K₊ traces and the initial weights.
+    K₊ traces and the initial weights (in ``fdt``, the simulation's float type).
 
     One pass, at most a few int32 arrays of M entries at a time besides the result: the order by source
     (:func:`by_source`), then each column gathered in that order straight into the array the device gets
@@ -284,7 +284,7 @@ def _synapse_tables(desc, neuron_of_node, N) -> dict:
     out_syn[:, OUT_DELAY] = col(lambda c: c.delay, np.int32)[order]
     if plastic.any():
         out_syn[:, OUT_ROW] = row
-    w = col(lambda c: c.weight, np.float64)[order]
+    w = col(lambda c: c.weight, fdt)[order]  # in the simulation's precision: rounding commutes with the gather
     has_kplus = any("Kplus" in c.extra for c in conns)
     kplus = col(lambda c: c.extra.get("Kplus", np.zeros(len(c.source))), np.float64)[order] if has_kplus else \
         np.zeros(M)[:0]
