@@ -285,3 +285,19 @@ def test_poisson_window_moved_in_place_as_rebuilt():
     assert min(c1) > 100, c1
     np.testing.assert_array_equal(e1["times"], e2["times"])
     np.testing.assert_array_equal(e1["senders"], e2["senders"])
+
+
+def test_poisson_connection_weight_set_between_runs():
+    """The weight of a poisson_generator -> neuron connection set to 0 between runs: the input stops (V_m
+    relaxes to E_L); Connect(return_synapsecollection=True) names the connections it made."""
+    nest.ResetKernel()
+    pg = nest.Create("poisson_generator", params={"rate": 8000.0})
+    n = nest.Create("iaf_psc_delta", params={"V_th": 1e3})
+    conns = nest.Connect(pg, n, syn_spec={"weight": 0.5}, return_synapsecollection=True)
+    assert len(conns) == 1 and conns.source == pg.global_id and conns.weight == 0.5
+    nest.Simulate(100.0)
+    assert n.V_m > n.E_L + 5.0
+    conns.weight = 0.0
+    nest.Simulate(300.0)
+    assert nest.GetConnections(pg, n).weight == 0.0
+    assert abs(n.V_m - n.E_L) < 1e-6
