@@ -301,3 +301,16 @@ def test_poisson_connection_weight_set_between_runs():
     nest.Simulate(300.0)
     assert nest.GetConnections(pg, n).weight == 0.0
     assert abs(n.V_m - n.E_L) < 1e-6
+
+
+def test_new_plastic_connection_from_a_neuron_with_evolved_trace_refused():
+    """A new stdp_synapse connection after Simulate from a neuron whose plastic connections carry K+ > 0
+    would share their trace: refused at the next Simulate, naming the neuron."""
+    nest.ResetKernel()
+    a = nest.Create("iaf_psc_alpha", params={"I_e": 500.0})
+    b, c = nest.Create("iaf_psc_alpha"), nest.Create("iaf_psc_alpha")
+    nest.Connect(a, b, syn_spec={"synapse_model": "stdp_synapse", "weight": 10.0})
+    nest.Simulate(100.0)
+    nest.Connect(a, c, syn_spec={"synapse_model": "stdp_synapse", "weight": 10.0})
+    with pytest.raises(JaxsnnError, match=f"neuron {a.global_id}: its plastic connections would share one K"):
+        nest.Simulate(10.0)
