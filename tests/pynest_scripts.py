@@ -197,5 +197,28 @@ def plastic_changes(nest):
     out["num_connections"] = int(nest.num_connections)
     return out
 
+
+def first_plastic_input(nest):
+    """A neuron that gets its first plastic input after Simulate, in a network that already had plastic
+    synapses elsewhere: NEST archives its spikes (and K-) only from then on."""
+    nest.ResetKernel()
+    a = nest.Create("iaf_psc_alpha", params={"I_e": 450.0})
+    b = nest.Create("iaf_psc_alpha", params={"I_e": 420.0})
+    nest.Connect(a, b, syn_spec={"weight": 20.0})
+    d = nest.Create("iaf_psc_alpha")
+    nest.Connect(a, d, syn_spec={"synapse_model": "stdp_synapse", "weight": 5.0})
+    sr = nest.Create("spike_recorder")
+    nest.Connect(a + b, sr)
+    nest.Simulate(150.0)
+    c = nest.Create("iaf_psc_alpha", params={"I_e": 460.0})
+    nest.Connect(c, b, syn_spec={"synapse_model": "stdp_synapse", "weight": 30.0, "delay": 1.0})
+    nest.Connect(c, sr)
+    nest.Simulate(250.0)
+    out = _events(sr, "senders", "times")
+    out["weights"] = [float(w) for w in nest.GetConnections(a + c, b + d, synapse_model="stdp_synapse").weight]
+    return out
+
+
 SCRIPTS = {"ascii_files": ascii_files, "one_neuron": one_neuron, "two_neurons": two_neurons, "repeated_stimulation": repeated_stimulation,
-           "poisson_trials": poisson_trials, "plastic_changes": plastic_changes}
+           "poisson_trials": poisson_trials, "plastic_changes": plastic_changes,
+           "first_plastic_input": first_plastic_input}

@@ -314,3 +314,13 @@ def test_new_plastic_connection_from_a_neuron_with_evolved_trace_refused():
     nest.Connect(a, c, syn_spec={"synapse_model": "stdp_synapse", "weight": 10.0})
     with pytest.raises(JaxsnnError, match=f"neuron {a.global_id}: its plastic connections would share one K"):
         nest.Simulate(10.0)
+
+
+def test_first_plastic_input_after_simulate_gives_nests_numbers(x64):
+    """A neuron whose first plastic input is connected after Simulate starts an empty archive (K- = 0), as
+    NEST's: NEST 3.10's spikes exactly, weights within 1e-12."""
+    want, got = reference("first_plastic_input"), SCRIPTS["first_plastic_input"](nest)
+    w, g = canonical({k: want[k] for k in ("senders", "times")}), canonical({k: got[k] for k in ("senders", "times")})
+    for col in w:
+        np.testing.assert_array_equal(g[col], w[col], err_msg=col)
+    np.testing.assert_allclose(got["weights"], want["weights"], rtol=1e-12)
