@@ -46,6 +46,26 @@ def test_dense_projections_give_the_event_loops_spikes_and_V(x64, model):
     np.testing.assert_allclose(np.asarray(v1), np.asarray(v0), rtol=0, atol=1e-9)
 
 
+@pytest.mark.parametrize("model", ["iaf_psc_delta", "iaf_psc_exp"])
+def test_dense_projections_with_several_steps_per_slice(x64, model):
+    """Delays of 1 ms and more at h = 0.5 ms and no parrots (whose spikes may follow each step): two
+    steps per slice, so each projection adds a slice's rows of the ring at once."""
+    w = {"iaf_psc_delta": 1.0, "iaf_psc_exp": 150.0}[model]
+    net = jaxsnn.Network(resolution=0.5, seed=4)
+    pg = net.create("poisson_generator", 1, params={"rate": 4000.0})
+    hid = net.create(model, 30, params={"V_m": jaxsnn.random.uniform(-70.0, -56.0), "I_e": 200.0})
+    out = net.create("iaf_psc_delta", 4)
+    net.connect(pg, hid, syn_spec={"weight": 2.0 * w, "delay": 1.0})
+    net.connect(hid, hid, "all_to_all", {"weight": jaxsnn.random.normal(0.0, 1.5 * w), "delay": 1.5})
+    net.connect(hid, out, "all_to_all", {"weight": jaxsnn.random.normal(0.5, 1.0), "delay": 1.0})
+    ev, d = net.build(differentiable=True, dense=False), net.build(differentiable=True, dense=True)
+    assert d.spec.slice_steps == 2 and len(d.spec.dense_blocks) == 2
+    (s0, v0), (s1, v1) = run(ev, 200), run(d, 200)
+    assert float(s0[:, :, :30].sum()) > 50
+    np.testing.assert_array_equal(np.asarray(s1), np.asarray(s0))
+    np.testing.assert_allclose(np.asarray(v1), np.asarray(v0), rtol=0, atol=1e-9)
+
+
 def test_dense_and_event_projections_mixed(x64):
     net = layered(sparse=True)
     d = net.build(differentiable=True)  # by density: the sparse recurrent projection stays event-driven

@@ -25,20 +25,40 @@ def matrices(model, weight):
 
 
 def deliver(spec, transit, mats, prev, L):
-    """``transit.ring`` with the dense projections' input from the spikes of steps [prev, prev + L)."""
+    """``transit.ring`` with the dense projections' input from the spikes of steps [prev, prev + L).
+
+    The products of all projections of one delay are placed side by side at their (static) target
+    columns and added to the ring's rows in one update: at training size a step's cost is the number of
+    operations, not their size, so there is no per-projection scatter and no index arithmetic per
+    column (with one step per slice no scatter at all)."""
     ring = transit.ring
+    N = ring.shape[1]
     k = prev + jnp.arange(L)
     hist = transit.spike_history[k % spec.history].astype(ring.dtype)  # [L, N]
     if transit.spike_count is not None:  # a parrot's spike of multiplicity m is delivered m times
         # (max with 1: a silent neuron's 0.0 still passes its surrogate gradient)
         hist = hist * jnp.maximum(transit.spike_count[k % spec.history], 1).astype(ring.dtype)
+    by_delay = {}  # delay -> [channel] -> [L, N] input, in the order of Spec.dense_blocks
     for (src_lo, n_src, tgt_lo, n_tgt, delay, psc), W in zip(spec.dense_blocks, mats):
         s = hist[:, src_lo:src_lo + n_src]
-        rows = ((k + delay) % spec.ring)[:, None]
-        cols = (tgt_lo + jnp.arange(n_tgt))[None, :]
         if psc:  # NEST: weight × multiplicity > 0 excitatory, else inhibitory
-            ring = ring.at[rows, cols].add(s @ jnp.where(W > 0, W, 0.0), unique_indices=True)
-            ring = ring.at[rows + spec.ring, cols].add(s @ jnp.where(W > 0, 0.0, W), unique_indices=True)
+            parts = (s @ jnp.where(W > 0, W, 0.0), s @ jnp.where(W > 0, 0.0, W))
         else:
-            ring = ring.at[rows, cols].add(s @ W, unique_indices=True)
+            parts = (s @ W,)
+        acc = by_delay.setdefault(delay, [None, None])
+        for ch, x in enumerate(parts):
+            x = jnp.pad(x, ((0, 0), (tgt_lo, N - tgt_lo - n_tgt)))  # at its target columns (static)
+            acc[ch] = x if acc[ch] is None else acc[ch] + x
+    for delay, acc in by_delay.items():
+        for ch, x in enumerate(acc):
+            if x is not None:
+                ring = _add_rows(ring, (k + delay) % spec.ring + ch * spec.ring, x)
     return ring
+
+
+def _add_rows(ring, rows, x):
+    """``ring`` with ``x`` [L, N] added to its (distinct) ``rows``."""
+    if x.shape[0] == 1:  # one step per slice: a select over the ring's rows (under jax.vmap an update
+        # slice or a scatter becomes a batched scatter, a slow loop on CPU; the ring has few rows)
+        return jnp.where((jnp.arange(ring.shape[0]) == rows[0])[:, None], ring + x, ring)
+    return ring.at[rows].add(x, unique_indices=True)

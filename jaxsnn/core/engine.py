@@ -309,16 +309,27 @@ def _neuron_step(model, params, c, s, over, neurons: NeuronState, transit: Trans
         neurons = neurons.replace(current=jnp.stack([transit.current[r * R + row] for r in range(spec.current_rows)]))
     history_row = _put(spec, top, spiked, jnp.zeros(N, hist_dtype))
     if spec.has_multiplicity:
-        transit = transit.replace(spike_count=transit.spike_count.at[s % spec.history].set(
-            _put(spec, top, counts, jnp.zeros(N, jnp.int32))))
-    # an update slice, not a scatter: the derivative of a scatter costs a pass over the whole history
-    history = lax.dynamic_update_index_in_dim(transit.spike_history, history_row, s % spec.history, 0)
+        transit = transit.replace(spike_count=_set_row(
+            transit.spike_count, _put(spec, top, counts, jnp.zeros(N, jnp.int32)), s % spec.history))
+    history = _set_row(transit.spike_history, history_row, s % spec.history)
     transit = transit.replace(spike_history=history)
     if spec.multimeter_rows:
         sampled = _put(spec, top, observed, jnp.zeros((len(spec.recordables), N), transit.ring.dtype))
         samples, o = recorders.sample(spec, model.recorders, samples, sampled, s + 1)
         over = over | o
     return s + 1, over, neurons, transit, samples
+
+
+SELECT_ROWS = 8  # a history of at most this many rows is written by a select (below)
+
+
+def _set_row(a, row, i):
+    """``a`` with row ``i`` replaced by ``row``: an update slice, not a scatter (the derivative of a
+    scatter costs a pass over the whole array); for a few rows a select over them, since under
+    ``jax.vmap`` (a batch of samples) an update slice becomes a batched scatter, a slow loop on CPU."""
+    if a.shape[0] <= SELECT_ROWS:
+        return jnp.where((jnp.arange(a.shape[0]) == i)[:, None], row[None], a)
+    return lax.dynamic_update_index_in_dim(a, row, i, 0)
 
 
 def _surrogate(spec):
