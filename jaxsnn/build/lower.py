@@ -402,8 +402,10 @@ def _windows(device_params, h):
     return np.array([_window(p, h) for p in device_params], np.int64).reshape(-1, 2)
 
 
-def _nodes_of(desc, base):
-    return desc.nodes_of(base)
+def _nodes_of(desc, models, which):
+    """Node ids (ascending) of every node whose base model is one of ``models`` (name -> class) for which
+    ``which(class)`` holds: the lowering asks the models what they are, never for a name."""
+    return tuple(sorted(i for name, m in models.items() if which(m) for i in desc.nodes_of(name)))
 
 
 def _generators(desc, neuron_of_node, h) -> dict:
@@ -412,10 +414,10 @@ def _generators(desc, neuron_of_node, h) -> dict:
     kind = lambda c: desc.population_of(c.source[0]).base
     gen_conns = [c for c in desc.connections if len(c.source) and kind(c) in SPIKE_GENERATORS
                  and not GENERATORS[kind(c)].interface]
-    pg_nodes = _nodes_of(desc, "poisson_generator")
+    pg_nodes = _nodes_of(desc, GENERATORS, lambda G: G.table == "poisson")
     pg_t, pg_w, pg_d, pg_g, sg_ev = [], [], [], [], []
     for c in gen_conns:
-        if kind(c) == "poisson_generator":
+        if GENERATORS[kind(c)].table == "poisson":
             pg_t.append(neuron_of_node[c.target])
             pg_w.append(c.weight)
             pg_d.append(c.delay)
@@ -521,16 +523,18 @@ def _interface_generators(desc, neuron_of_node, fdt) -> dict:
 def _recorders(desc, neuron_of_node, node_of_neuron, syn, recordables) -> dict:
     """What each spike_recorder, multimeter and weight_recorder selects."""
     h, N = desc.resolution, len(node_of_neuron)
-    sr_nodes, mm_nodes = _nodes_of(desc, "spike_recorder"), _nodes_of(desc, "multimeter")
-    wr_nodes = _nodes_of(desc, "weight_recorder")
+    feeds = lambda field: (lambda R: R.layout_nodes == field)  # the Layout list of a recorder's node ids
+    sr_nodes, mm_nodes, wr_nodes = (_nodes_of(desc, RECORDERS, feeds(f))
+                                    for f in ("spike_recorders", "multimeters", "weight_recorders"))
     sr_mask = np.zeros((len(sr_nodes), N), bool)
     mm_index = [[] for _ in mm_nodes]
     bases = np.array([""] + [desc.population_of(i).base for i in range(1, desc.n_nodes + 1)], object)
     for c in desc.connections:
-        if c.model == "spike_recorder":
+        kind = RECORDERS[c.model].layout_nodes if c.model in RECORDERS else None
+        if kind == "spike_recorders":
             for k, r in enumerate(sr_nodes):
                 sr_mask[k, neuron_of_node[c.source[c.target == r]]] = True
-        elif c.model == "multimeter":
+        elif kind == "multimeters":
             for k, r in enumerate(mm_nodes):
                 targets = c.target[c.source == r]
                 for b in set(bases[targets]):

@@ -299,6 +299,9 @@ class Generator(Device):
 
     emits: ClassVar[str]
     settable: ClassVar[tuple] = ()
+    # the engine table an older-kind generator feeds (Model.poisson, Model.spike_events, Model.currents):
+    # "poisson", "spike_events" or "currents"; generators of the device interface have none
+    table: ClassVar[str] = ""
     noise: ClassVar[bool] = False  # a current drawn per connection (noise_generator), not a schedule
 
     @classmethod

@@ -27,6 +27,7 @@ class DCGenerator(Generator):
     name = "dc_generator"
     parameters = {"amplitude": Param(0.0, "pA", "the current"), **WINDOW}
     emits = CURRENT
+    table = "currents"
     settable = ("amplitude",)
 
     @classmethod

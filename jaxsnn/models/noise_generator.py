@@ -40,6 +40,7 @@ class NoiseGenerator(Generator):
         **WINDOW,
     }
     emits = CURRENT
+    table = "currents"
     noise = True  # drawn per connection (not a schedule)
 
     @classmethod

@@ -33,6 +33,8 @@ class PoissonGenerator(Generator):
     name = "poisson_generator"
     parameters = {"rate": Param(0.0, "Hz", "mean firing rate"), **WINDOW}
     emits = SPIKES
+    table = "poisson"
+    settable = ("rate",)
 
     @classmethod
     def check_own(cls, v, where, h, tics_per_step) -> dict:

@@ -39,6 +39,7 @@ class SpikeGenerator(Generator):
     }
     vector_params = ("spike_times", "spike_weights", "spike_multiplicities")
     emits = SPIKES
+    table = "spike_events"
 
     @classmethod
     def check_own(cls, v, where, h, tics_per_step) -> dict:

@@ -44,6 +44,7 @@ class StepCurrentGenerator(Generator):
     }
     vector_params = TOGETHER
     emits = CURRENT
+    table = "currents"
     settable = TOGETHER
 
     @classmethod

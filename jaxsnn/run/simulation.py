@@ -25,7 +25,7 @@ from ..core.status import Overflow
 from ..core.surrogate import default_for
 from ..core.types import Model, Params, Spec, State
 from ..errors import CapacityError, JaxsnnError, bad_value
-from ..models import RECORDERS
+from ..models import GENERATORS, RECORDERS
 from . import currents, frames, generators, projection, sharding
 from . import progress as progress_bar
 
@@ -134,13 +134,12 @@ class Simulation:
             return generators.set_generators(self, interface, gen_ids, params)
         devices = _devices_among(self.layout, gen_ids)
         if devices:
-            bases = {base for _, base in devices.values()}
-            if bases == {"poisson_generator"} and len(devices) == len(gen_ids):
+            poisson = lambda base: base in GENERATORS and GENERATORS[base].table == "poisson"
+            if all(poisson(base) for _, base in devices.values()) and len(devices) == len(gen_ids):
                 return _set_poisson(self, gen_ids, params)
-            nid, (model, base) = next(((i, mb) for i, mb in devices.items() if mb[1] != "poisson_generator"),
+            nid, (model, base) = next(((i, mb) for i, mb in devices.items() if not poisson(mb[1])),
                                       next(iter(devices.items())))
-            settable = {"poisson_generator": "rate", "dc_generator": "amplitude",
-                        "step_current_generator": "amplitude_times and amplitude_values"}.get(base)
+            settable = " and ".join(GENERATORS[base].settable) if base in GENERATORS else None
             raise bad_value("set: nodes", nid, f"nodes of one kind: node {nid} is a {model} ({base}), which "
                             + (f"may change {settable} here (set one kind of node per call)" if settable else
                                "cannot change in a built Simulation; change it in the Network and build again, "
@@ -252,22 +251,22 @@ def _set_poisson(sim, ids, params: dict) -> Simulation:
     """poisson_generator ``rate`` between runs: a new value of ``params.poisson.rate`` (no recompilation
     unless the Poisson table needs more terms, which grows it)."""
     from ..core import rng
-    from ..models import GENERATORS
 
+    base = _devices_among(sim.layout, ids[:1])[int(ids[0])][1]
     for name in params:
         if name != "rate":
-            raise bad_value(f"set(poisson_generator {int(ids[0])}): params", name,
-                            "'rate' (the only poisson_generator parameter a built Simulation can change; origin, "
+            raise bad_value(f"set({base} {int(ids[0])}): params", name,
+                            f"'rate' (the only {base} parameter a built Simulation can change; origin, "
                             "start and stop: change the Network and build again, or use jaxsnn.nest)")
-    pg = [i for model, base, first, n in sim.layout.populations if base == "poisson_generator"
-          for i in range(first, first + n)]
+    pg = [i for _, b, first, n in sim.layout.populations
+          if b in GENERATORS and GENERATORS[b].table == "poisson" for i in range(first, first + n)]
     rate = np.asarray(sim.params.poisson.rate, float).copy()
     v = np.broadcast_to(np.asarray(params["rate"], float), (len(ids),))
     for i, r in zip(ids, v):
         if not (np.isfinite(r) and r >= 0):
-            raise bad_value(f"set(poisson_generator {int(i)}): rate", float(r), "a finite rate >= 0 Hz")
-        GENERATORS["poisson_generator"].check_own({"rate": float(r)}, f"set(poisson_generator {int(i)})",
-                                                  sim.spec.resolution, sim.spec.tics_per_step)
+            raise bad_value(f"set({base} {int(i)}): rate", float(r), "a finite rate >= 0 Hz")
+        GENERATORS[base].check_own({"rate": float(r)}, f"set({base} {int(i)})", sim.spec.resolution,
+                                   sim.spec.tics_per_step)
         rate[pg.index(int(i))] = r
     spec = sim.spec
     terms = rng.n_terms_for(float(rate.max(initial=0.0)) * spec.resolution * 1e-3)
