@@ -236,3 +236,51 @@ def test_sinusoidal_rate_at_its_peak_fits_the_table_in_float32():
     net, sr = _parrots("sinusoidal_poisson_generator", {"rate": 5000.0, "amplitude": 2000.0, "frequency": 10.0}, 3)
     n = len(jaxsnn.simulate(jaxsnn.build(net), 200.0).events(sr)["times"])
     assert abs(n - 3 * 5000.0 * 0.199) < 5 * np.sqrt(3 * 5000.0 * 0.199)
+
+
+def test_pynest_script_with_new_generators_and_a_change_between_runs():
+    """A PyNEST script (jaxsnn.nest) creates the new generators, and a rate set between Simulate calls
+    takes effect: parrots' rate ~ 2000 Hz, then ~ 200 Hz (within 6 Poisson standard deviations)."""
+    import jaxsnn.nest as nest
+
+    nest.ResetKernel()
+    g = nest.Create("sinusoidal_poisson_generator", params={"rate": 2000.0, "amplitude": 500.0, "frequency": 10.0})
+    m = nest.Create("mip_generator", params={"rate": 100.0, "p_copy": 0.5})
+    p, q = nest.Create("parrot_neuron", 4), nest.Create("parrot_neuron", 4)
+    sr = nest.Create("spike_recorder")
+    nest.Connect(g, p)
+    nest.Connect(m, q)
+    nest.Connect(p + q, sr)
+    nest.Simulate(201.0)
+    first = len(nest.GetStatus(sr, "events")[0]["senders"])
+    g.set({"rate": 200.0, "amplitude": 0.0})
+    nest.Simulate(200.0)
+    ev = nest.GetStatus(sr, "events")[0]
+    second = np.isin(ev["senders"], p.tolist()) & (np.asarray(ev["times"]) > 202.0)
+    for n, mean in ((first, 4 * 2000 * 0.2 + 4 * 50 * 0.2), (int(second.sum()), 4 * 200 * 0.199)):
+        assert abs(n - mean) < 6 * np.sqrt(mean), (n, mean)
+    assert g.get("rate") == 200.0
+
+
+@pytest.mark.parametrize("rebuild", [False, True])
+def test_pynest_ac_generator_changed_between_simulate_calls_is_nests(rebuild, x64):
+    """The same NEST script through jaxsnn.nest: V_m bit for bit, whether the change is taken in place or a
+    new node makes the layer rebuild and carry the run over (the oscillator restarts at the current time)."""
+    import jaxsnn.nest as nest
+
+    case = _case("gen_ac_generator_set")
+    nest.ResetKernel()
+    nest.resolution = case["resolution"]
+    n = nest.Create("iaf_psc_exp")
+    g = nest.Create("ac_generator", params=case["params"])
+    nest.Connect(g, n, syn_spec={"weight": case["weight"], "delay": case["delay"]})
+    mm = nest.Create("multimeter", params={"record_from": ["V_m"], "interval": case["resolution"]})
+    nest.Connect(mm, n)
+    for changes, t in case["runs"]:
+        if changes:
+            g.set(changes)
+            if rebuild:
+                nest.Create("iaf_psc_exp")
+        nest.Simulate(t)
+    V = np.asarray(mm.get("events")["V_m"])
+    np.testing.assert_array_equal(V[:len(case["expected"]["V_m"])], case["expected"]["V_m"])

@@ -84,8 +84,10 @@ class InhomogeneousPoissonGenerator(Generator):
     @classmethod
     def tables(cls, ps, top, h, tics_per_step, t_ms=0.0, state=None, old=None):
         steps = [np.round(np.asarray(p["rate_times"], float) / h).astype(np.int64) for p in ps]
-        if old is not None:
-            for p, new in zip(ps, steps):
+        if old is not None:  # times given anew must lie in the future (unchanged ones may be past)
+            for p, o, new in zip(ps, list(old) + [None] * len(ps), steps):
+                if o is not None and tuple(p["rate_times"]) == tuple(o["rate_times"]):
+                    continue
                 if len(new) and new[0] * h <= t_ms + 1e-9 * h:
                     raise bad_value(f"set({cls.name}): rate_times", list(p["rate_times"]), f"times after the current "
                                     f"time {t_ms} ms (NEST: 'Time points must lie strictly in the future.')")

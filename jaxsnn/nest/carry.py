@@ -79,7 +79,29 @@ def carry(old, new, places_old=None, places_new=None, kplus_set=None):
                           plasticity=_plasticity(old, new, o, n, spec, to_new, places_old, kplus_set or {}))
     buffers = recorders.empty(spec, model, new.params.neurons.tau_minus.dtype)
     state = state.replace(buffers=buffers.replace(recorded_until=jnp.asarray(o.buffers.recorded_until)))
-    return new.replace(model=model, state=state, records=dict(old.records), _plan=())
+    return _generators(old, new.replace(model=model, state=state, records=dict(old.records), _plan=()), o, now)
+
+
+def _generators(old, new, o, now):
+    """The generators of the device interface continue: their state (oscillators, processes, integrated
+    rates; connections and generators only appended, so the old ones are a prefix) and NEST's
+    pre_run_hook at the current time (:func:`jaxsnn.run.generators.retable`)."""
+    from ..run.generators import retable
+
+    for m in new.spec.generators:
+        name = m.name
+        fresh = {k: np.array(v) for k, v in new.state.generators[name].items()}
+        was = o.generators.get(name, {})
+        for k, a in was.items():
+            a = np.asarray(a)
+            if k in fresh and a.ndim == fresh[k].ndim and a.shape[1:] == fresh[k].shape[1:]:
+                n = min(len(a), len(fresh[k]))
+                fresh[k][:n] = a[:n]
+        ps = list(new.layout.generators[name][1])
+        before = dict(zip(*old.layout.generators[name])) if name in old.layout.generators else {}
+        old_ps = [before.get(i, p) for i, p in zip(new.layout.generators[name][0], ps)]
+        new = retable(new, name, ps, fresh, old_ps, now * new.spec.resolution)
+    return new
 
 
 def _synapse_map(old, new, places_old, places_new) -> np.ndarray:

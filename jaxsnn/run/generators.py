@@ -47,17 +47,22 @@ def set_generators(sim, name: str, ids, params: dict):
         G.check_given(params, where)
         g = nodes.index(int(gid))
         new[g] = G.check({**new[g], **params}, where, h, tps)
+    state = {k: np.asarray(v) for k, v in sim.state.generators[name].items()}
+    return retable(sim, name, new, state, list(old), int(sim.state.step) * h)
+
+
+def retable(sim, name: str, new: list, state: dict, old: list, t_ms: float):
+    """``sim`` with model ``name``'s tables rebuilt from the parameters ``new`` at time ``t_ms`` from the
+    host ``state`` and the ``old`` parameters (:meth:`~jaxsnn.models.base.Generator.tables`)."""
+    G, h, tps = GENERATORS[name], sim.spec.resolution, sim.spec.tics_per_step
+    nodes = sim.layout.generators[name][0]
     top = {k: np.asarray(v) for k, v in sim.model.generators[name].items()}
     conns = {k: top[k] for k in CONNECTION_KEYS}
     conns["window"] = np.array([window(p, h) for p in new], np.int64).reshape(-1, 2)
-    state = {k: np.asarray(v) for k, v in sim.state.generators[name].items()}
-    t_ms = int(sim.state.step) * h
-    m, extra, par, st = G.tables(new, conns, h, tps, t_ms=t_ms, state=state, old=list(old))
+    m, extra, par, st = G.tables(new, conns, h, tps, t_ms=t_ms, state=state, old=old)
     old_par = sim.params.generators[name]
     fdt = old_par["weight"].dtype
-    topology = {**{k: jnp.asarray(v, jnp.int32) for k, v in {**conns, **extra}.items()},
-                "stream": sim.model.generators[name]["stream"] if "stream" not in extra else
-                jnp.asarray(extra["stream"], jnp.int32)}
+    topology = {**{k: jnp.asarray(v, jnp.int32) for k, v in {**conns, **extra}.items()}}
     params_ = {"weight": old_par["weight"], **{k: jnp.asarray(np.asarray(v, float), fdt) for k, v in par.items()}}
     state_ = {k: jnp.asarray(v) if np.asarray(v).dtype.kind in "iub" else jnp.asarray(v, fdt) for k, v in st.items()}
     spec = sim.spec
