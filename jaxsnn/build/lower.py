@@ -39,14 +39,13 @@ from ..core.types import (
     Synapses,
 )
 from ..errors import JaxsnnError, bad_value
-from ..models import GENERATORS, RECORDERS
+from ..models import DEFAULT_SYNAPSE, GENERATORS, RECORDERS, SYNAPSES
+from ..models.base import ROW
 from .description import Description
 from .registry import (
     CURRENT_GENERATORS,
     NEURONS,
     SPIKE_GENERATORS,
-    STDP_PARAMS,
-    STDP_PL_PARAMS,
 )
 
 NEVER = np.iinfo(np.int32).max  # the end of an open window: no step reaches it (simulate stops before)
@@ -109,9 +108,13 @@ def compile_network(desc: Description, seed, *, slice_capacity: int | None = Non
     L = _slice_length(desc, syn, gen, rsteps, len(node_of_neuron))
     spec = _spec(desc, syn, gen, rec, rsteps, L, nrn, x64=x64, differentiable=differentiable, chunk_steps=chunk_steps,
                  slice_capacity=slice_capacity, record_capacity=record_capacity, weight_capacity=weight_capacity)
-    if differentiable and spec.stdp_rule == "stdp_pl":  # d(w^mu)/dw is infinite at w = 0, where depression ends
-        raise JaxsnnError("build(differentiable=True): stdp_pl_synapse_hom is not differentiable in jaxsnn; build "
-                          "without differentiable=True, or use stdp_synapse(_hom).")
+    if differentiable:
+        refused = [m for m in syn["models"] if not SYNAPSES[desc.models[m].base].differentiable()]
+        if refused:
+            bases = sorted({desc.models[m].base for m in refused})
+            usable = sorted(n for n, S in SYNAPSES.items() if S.rule is not None and S.differentiable())
+            raise JaxsnnError(f"build(differentiable=True): {', '.join(bases)} is not differentiable in jaxsnn; build "
+                              f"without differentiable=True, or use {' or '.join(usable)}.")
     sg = gen["sg"]
     sg = sg[np.lexsort((sg[:, 0], sg[:, 1], sg[:, 0] // L))] if len(sg) else sg  # by slice, generator, step
     i32 = lambda a: jnp.asarray(a, jnp.int32)
@@ -215,46 +218,49 @@ def _synapse_connections(desc):
 
 
 def _stdp_rows(desc, conns, M):
-    """Per synapse its model index and plasticity row (-1: static), the plasticity table [rows, 6], the
+    """Per synapse its model index and plasticity row (-1: static), the plasticity table [rows, ROW], the
     model names and each homogeneous model's parameters."""
     models = tuple(dict.fromkeys(c.model for c in conns))
     mdl, row = np.empty(M, np.int32), np.empty(M, np.int32)
     table, syn_params, per_conn, at = [], {}, [], 0
     for c in conns:
         m, part = desc.models[c.model], slice(at, at + len(c.source))
+        S = SYNAPSES[m.base]
         at = part.stop
         mdl[part] = models.index(c.model)
-        if m.base in ("stdp_synapse_hom", "stdp_pl_synapse_hom"):
-            if c.model not in syn_params:
-                names = STDP_PL_PARAMS if m.base == "stdp_pl_synapse_hom" else STDP_PARAMS
-                syn_params[c.model] = {k: m.defaults[k] for k in names}
-                # stdp_pl_synapse_hom's row: tau_plus, lambda, alpha, mu (in mu_plus's column), two unused 1s
-                table.append([m.defaults[k] for k in names] + [1.0] * (len(STDP_PARAMS) - len(names)))
-            row[part] = list(syn_params).index(c.model)
-        elif m.base == "stdp_synapse":
-            row[part] = -2  # per-connection rows, appended below
-            per_conn.append(np.stack([c.extra[k] for k in STDP_PARAMS], axis=1))
-        else:
+        if S.rule is None:
             row[part] = -1
-    _check_one_rule(desc, models)
+        elif S.homogeneous():  # one row per (copied) model
+            if c.model not in syn_params:
+                syn_params[c.model] = {k: m.defaults[k] for k in S.rule.columns}
+                table.append(S.row(m.defaults))
+            row[part] = list(syn_params).index(c.model)
+        else:
+            row[part] = -2  # per-connection rows, appended below
+            per_conn.append(np.stack([np.broadcast_to(x, len(c.source)) for x in S.row(c.extra)], axis=1))
+    rules = stdp_rule(desc, models)
     if per_conn:
         extra = np.concatenate(per_conn)
         row[row == -2] = len(table) + np.arange(len(extra))
         table = table + extra.tolist()
-    return mdl, row, np.asarray(table, float).reshape(-1, 6), models, syn_params
+    return mdl, row, np.asarray(table, float).reshape(-1, ROW), models, syn_params, rules
 
 
-def stdp_rule(desc, models) -> str:
-    """The plasticity rule of a network's plastic synapses: "stdp_pl" (stdp_pl_synapse_hom) or "stdp"."""
-    return "stdp_pl" if any(desc.models[m].base == "stdp_pl_synapse_hom" for m in models) else "stdp"
-
-
-def _check_one_rule(desc, models):
-    bases = sorted({desc.models[m].base for m in models} & {"stdp_synapse", "stdp_synapse_hom",
-                                                                "stdp_pl_synapse_hom"})
-    if "stdp_pl_synapse_hom" in bases and len(bases) > 1:
-        raise JaxsnnError(f"connect: one network uses {bases}; jaxsnn runs stdp_pl_synapse_hom only in networks "
-                          "whose other synapses are static (a network with both rules is not supported yet).")
+def stdp_rule(desc, models):
+    """The plasticity rule of a network's plastic synapses (None: all static); a network whose plastic
+    synapses follow two rules is refused, naming their models."""
+    by_rule = {}
+    for name in models:
+        S = SYNAPSES[desc.models[name].base]
+        if S.rule is not None:
+            by_rule.setdefault(S.rule, set()).add(S.name)
+    if len(by_rule) > 1:
+        bases = sorted(set().union(*by_rule.values()))
+        first = sorted(next(g for g in by_rule.values() if bases[0] in g))
+        raise JaxsnnError(f"connect: one network uses {bases}; jaxsnn runs {' and '.join(first)} only in networks "
+                          "whose other plastic synapses follow the same rule (a network with two rules is not "
+                          "supported yet).")
+    return next(iter(by_rule), None)
 
 
 def _synapse_tables(desc, neuron_of_node, N, fdt=np.float64) -> dict:
@@ -275,7 +281,7 @@ def _synapse_tables(desc, neuron_of_node, N, fdt=np.float64) -> dict:
     src[:] = np.repeat(np.arange(N, dtype=np.int32), counts)
     out_ptr = np.concatenate([[0], np.cumsum(counts)])
     del counts
-    mdl_u, row_u, table, models, syn_params = _stdp_rows(desc, conns, M)
+    mdl_u, row_u, table, models, syn_params, rule = _stdp_rows(desc, conns, M)
     mdl, row = _in_order(mdl_u, order), _in_order(row_u, order)
     del mdl_u, row_u
     plastic = row >= 0
@@ -316,7 +322,7 @@ def _synapse_tables(desc, neuron_of_node, N, fdt=np.float64) -> dict:
     for a in (src, mdl, out_syn):  # the device's memory from now on: never written again
         a.flags.writeable = False
     return dict(topology=topology, src=src, tgt=tgt, dly=dly, mdl=mdl, weight=w, kplus=kplus, table=table,
-                models=models, syn_params=syn_params, plastic=plastic, plastic_delays=plastic_delays,
+                rule=rule, models=models, syn_params=syn_params, plastic=plastic, plastic_delays=plastic_delays,
                 out_degree=int(np.diff(out_ptr).max()) if len(src) else 0,
                 in_degree=int(np.bincount(tgt[in_perm]).max()) if len(in_perm) else 0,
                 trace_per_source=trace_per_source)
@@ -588,7 +594,7 @@ def _device_connections(desc) -> dict:
         cols["target"].append(c.target)
         cols["weight"].append(np.ones(n) if recorder else np.asarray(c.weight, float))
         cols["delay"].append(np.ones(n) if recorder else c.delay * desc.resolution)
-        cols["synapse_model"].append(np.full(n, "static_synapse" if recorder else c.model, dtype=object))
+        cols["synapse_model"].append(np.full(n, DEFAULT_SYNAPSE if recorder else c.model, dtype=object))
     dtypes = {"source": np.int64, "target": np.int64, "weight": float, "delay": float, "synapse_model": object}
     return {k: np.concatenate(v).astype(dtypes[k]) if v else np.zeros(0, dtypes[k]) for k, v in cols.items()}
 
@@ -632,7 +638,7 @@ def _spec(desc, syn, gen, rec, rsteps, L, nrn, *, x64, differentiable, chunk_ste
         record_capacity=int(record_capacity or max(16384, rec["recorded_max"] * chunk_steps * h * 0.1)),  # 100 Hz
         multimeter_rows=tuple(chunk_steps // iv + 1 for iv in rec["mm_interval"]),
         weight_capacity=int(weight_capacity) if rec["weight_recorders"] else 0,
-        stdp_single_row=len(table) == 1, stdp_rule=stdp_rule(desc, syn["models"]),
+        stdp_single_row=len(table) == 1, stdp_rule=syn["rule"],
         stdp_unit_mu=tuple(bool(len(table)) and bool(np.all(table[:, k] == 1.0))
                            for k in (stdp.MU_PLUS, stdp.MU_MINUS)),
         trace_per_source=syn["trace_per_source"],

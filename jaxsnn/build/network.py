@@ -26,7 +26,7 @@ import numpy as np
 
 from .. import random as jrandom
 from ..errors import JaxsnnError, bad_value
-from ..models import RECORDERS
+from ..models import DEFAULT_SYNAPSE, RECORDERS
 from ..models.base import FROM_NEURONS, TO_NEURONS
 from ..parameters import Context, Parameter
 from . import checks
@@ -34,18 +34,16 @@ from . import connect as rules
 from .description import Connections, Description, Population
 from .nodes import NodeCollection
 from .registry import (
-    COMMON_PROPERTIES,
     CURRENT_GENERATORS,
     NEURONS,
     SPIKE_GENERATORS,
-    STDP_PARAMS,
     VECTOR_PARAMS,
     ModelRegistry,
     check_device,
     check_neuron,
     check_params,
-    check_stdp_params,
     device,
+    synapse,
 )
 
 NEST_DEFAULT_SEED = 143202461
@@ -438,24 +436,23 @@ class Network:
 
     def _synapses(self, s, t, syn_spec, src_kind, key) -> Connections:
         syn_spec = dict(syn_spec or {})
-        name = syn_spec.pop("synapse_model", "static_synapse")
+        name = syn_spec.pop("synapse_model", DEFAULT_SYNAPSE)
         m = self.models.get(name, "synapse")
-        if src_kind != "neuron" and m.base not in ("static_synapse", "static_synapse_hom_w"):
+        S = synapse(m.base)
+        if src_kind != "neuron" and not S.from_devices:
             raise JaxsnnError(f"connect: {src_kind} connections must use a static synapse, not {name!r}.")
         where = f"connect(syn_spec) for {name!r}"
         check_params(m, syn_spec, where)
         if "weight_recorder" in syn_spec:
             raise JaxsnnError(f"{where}: set 'weight_recorder' with copy_model(..., {{'weight_recorder': wr}}).")
-        shared = [k for k in syn_spec if k in COMMON_PROPERTIES.get(m.base, ())]
+        shared = [k for k in syn_spec if k in S.common]
         if shared:  # NEST: 'Synapse parameter "weight" can only be set via SetDefaults() or CopyModel().'
             raise JaxsnnError(f"{where}: {shared} are common properties of {m.base}; set them "
                               f"with copy_model({m.base!r}, 'my_syn', {{...}}).")
         receptor = syn_spec.pop("receptor_type", m.defaults.get("receptor_type", 0))
         n = len(s)
         values = {}
-        for i, pname in enumerate(("delay", "weight", "Kplus") + (STDP_PARAMS if m.base == "stdp_synapse" else ())):
-            if pname not in m.defaults:
-                continue
+        for i, pname in enumerate(S.per_connection()):
             v, label = syn_spec.get(pname, m.defaults[pname]), f"{where}: {pname}"
             if isinstance(v, Parameter):
                 arr = v.evaluate(self._parameter_context(n, jax.random.fold_in(key, i), label, s, t))
@@ -466,15 +463,8 @@ class Network:
             checks.finite(label, arr[:1] if _constant(arr) else arr)
             values[pname] = arr
         delay = delay_steps(values.pop("delay"), self._resolution, self._tics_per_step, where)
+        S.check(values, where)
         weight = values.pop("weight")
-        if m.base == "stdp_synapse":
-            checks.first_bad(f"{where}: Kplus", values["Kplus"], values["Kplus"] < 0, "Kplus >= 0")
-            bad = (weight >= 0) != (values["Wmax"] >= 0)
-            if bad.any():
-                i = int(np.argmax(bad))
-                raise JaxsnnError(f"{where}: weight={weight[i]} and Wmax={values['Wmax'][i]} must have the same "
-                                  "sign (stdp_synapse checks this; 0 counts as positive).")
-            check_stdp_params("stdp_synapse", {k: values[k] for k in STDP_PARAMS}, where)
         if receptor:
             values["receptor_type"] = receptor
         return Connections(s, t, name, weight, delay, values)

@@ -16,31 +16,9 @@ from ..errors import JaxsnnError, bad_value, unknown_name
 from ..models.base import CURRENT, SPIKES
 from . import checks
 
-STDP_PARAMS = ("tau_plus", "lambda", "alpha", "mu_plus", "mu_minus", "Wmax")
-STDP_DEFAULTS = {"tau_plus": 20.0, "lambda": 0.01, "alpha": 1.0, "mu_plus": 1.0, "mu_minus": 1.0, "Wmax": 100.0}
-STDP_PL_PARAMS = ("tau_plus", "lambda", "alpha", "mu")
-STDP_PL_DEFAULTS = {"tau_plus": 20.0, "lambda": 0.1, "alpha": 1.0, "mu": 0.4}
-
-SYNAPSES = {
-    "static_synapse": {"weight": 1.0, "delay": 1.0, "weight_recorder": None, "receptor_type": 0},
-    # plasticity parameters are common to all connections of the (copied) model
-    "stdp_synapse_hom": {"weight": 1.0, "delay": 1.0, "Kplus": 0.0, "weight_recorder": None, "receptor_type": 0,
-                         **STDP_DEFAULTS},
-    # plasticity parameters per connection
-    "stdp_synapse": {"weight": 1.0, "delay": 1.0, "Kplus": 0.0, "weight_recorder": None, "receptor_type": 0,
-                     **STDP_DEFAULTS},
-    # power-law STDP (jaxsnn.core.stdp_family); its rule parameters are common properties
-    "stdp_pl_synapse_hom": {"weight": 1.0, "delay": 1.0, "Kplus": 0.0, "weight_recorder": None, "receptor_type": 0,
-                            **STDP_PL_DEFAULTS},
-    # a static synapse whose weight is a common property
-    "static_synapse_hom_w": {"weight": 1.0, "delay": 1.0, "weight_recorder": None, "receptor_type": 0},
-}
-# NEST's *_hpc variants store targets more compactly; they compute the same numbers
-HPC_ALIASES = {f"{name}_hpc": name for name in SYNAPSES if name != "stdp_synapse_hom"} | {
-    "stdp_synapse_hom_hpc": "stdp_synapse_hom"}
-# properties that a homogeneous model keeps common to all its connections (CopyModel/SetDefaults only)
-COMMON_PROPERTIES = {"stdp_synapse_hom": STDP_PARAMS, "stdp_pl_synapse_hom": STDP_PL_PARAMS,
-                     "static_synapse_hom_w": ("weight",)}
+# NEST name -> defaults of each synapse model (jaxsnn.models: the only list of models), its other names
+SYNAPSES = {name: m.defaults() for name, m in models.SYNAPSES.items()}
+SYNAPSE_ALIASES = models.SYNAPSE_ALIASES
 
 DEVICES = {name: m.defaults() for name, m in {**models.GENERATORS, **models.RECORDERS}.items()}
 NEURONS = models.NEURONS  # NEST name -> NeuronModel class (jaxsnn.models: the only list of models)
@@ -80,7 +58,7 @@ class ModelRegistry:
         for kind, table in (("neuron", neurons), ("synapse", SYNAPSES), ("device", DEVICES)):
             for name, defaults in table.items():
                 self._models[name] = Model(name, name, kind, dict(defaults))
-        for alias, name in HPC_ALIASES.items():
+        for alias, name in SYNAPSE_ALIASES.items():
             self._models[alias] = Model(alias, name, "synapse", dict(SYNAPSES[name]))
         for name, m in models.RECORDERS.items():  # other names of a recorder (NEST's voltmeter)
             for alias, changes in m.aliases.items():
@@ -133,9 +111,8 @@ class ModelRegistry:
             check_neuron(old.base, where, values, self.tics_per_step)
         elif old.kind == "device":
             defaults = check_device(where, old.base, defaults, self.resolution, self.tics_per_step)
-        elif old.base in ("stdp_synapse", "stdp_synapse_hom", "stdp_pl_synapse_hom"):
-            names = STDP_PL_PARAMS if old.base == "stdp_pl_synapse_hom" else STDP_PARAMS
-            check_stdp_params(old.base, {k: checks.floats(f"{where}: {k}", defaults[k]) for k in names}, where)
+        else:
+            models.SYNAPSES[old.base].check_defaults(defaults, where)
         for k in ("weight", "delay", "Kplus"):
             if k in (params or {}):
                 checks.finite(f"{where}: {k}", checks.floats(f"{where}: {k}", defaults[k]))
@@ -168,16 +145,9 @@ def check_neuron(base: str, where: str, v: dict, tics_per_step: int):
     NEURONS[base].check(v, where, tics_per_step)
 
 
-def check_stdp_params(base: str, p: dict, where: str):
-    """The plasticity parameters (scalars or arrays over connections). NEST accepts any tau_plus and
-    Wmax; jaxsnn accepts what keeps the arithmetic defined: tau_plus >= 0 (0: the trace is gone before
-    the next event, e^(-inf) = 0) and any finite Wmax (Wmax = 0 follows NEST's NaN rules: the first
-    update sets the weight to 0). Infinite or NaN parameters and tau_plus < 0 (traces growing without
-    bound) are refused."""
-    for name in p:
-        checks.finite(f"{where}: {name}", np.asarray(p[name], np.float64))
-    tau = np.asarray(p["tau_plus"], np.float64)
-    checks.first_bad(f"{where}: tau_plus", tau, tau < 0, "tau_plus >= 0 ms")
+def synapse(base: str):
+    """The synapse model class of ``base``."""
+    return models.SYNAPSES[base]
 
 
 def check_device(where: str, base: str, v: dict, h: float, tics_per_step: int) -> dict:

@@ -1,6 +1,11 @@
-"""stdp_synapse and stdp_synapse_hom: pair-based STDP with NEST 3.10's exact arithmetic.
+"""Pair-based STDP in networks: the engine's side of a plastic synapse model, with NEST 3.10's exact arithmetic.
 
-With normalised weight ŵ = w / W_max (``docs/nest_semantics.md`` §2):
+The rule (how a weight changes) is the synapse model's (:class:`jaxsnn.models.base.PlasticityRule`,
+received as static metadata in ``spec.stdp_rule``; this module names none); this module holds what
+every such rule shares: the K₊ traces, the postsynaptic archive K₋, the lazy facilitation window,
+and the arithmetic of stdp_synapse's rule (:func:`facilitate`, :func:`depress`), which
+:mod:`jaxsnn.models.stdp_synapse` uses. For stdp_synapse, with normalised weight ŵ = w / W_max
+(``docs/nest_semantics.md`` §2):
 
     facilitate:  ŵ ← ŵ + λ (1 − ŵ)^μ₊ · K₊ e^{(t_last − (t_j + d)) / τ₊},   w = ŵ W_max if ŵ < 1 else W_max
     depress:     ŵ ← ŵ − α λ ŵ^μ₋ · K₋(t − d),                        w = ŵ W_max if ŵ > 0 else 0
@@ -20,7 +25,6 @@ from __future__ import annotations
 import jax.numpy as jnp
 from jax import lax
 
-from . import stdp_family
 from .events import set_where
 from .types import IN_DELAY, IN_ROW, IN_SOURCE, IN_SYNAPSE, IN_TRACE, OUT_DELAY, OUT_ROW, OUT_TARGET, OUT_TRACE
 
@@ -32,24 +36,22 @@ def _pow(x, mu, mu_is_one=False):
     return x if mu_is_one else jnp.power(x, mu)
 
 
-def facilitate(w, k, p, mu_is_one=False, rule="stdp"):
-    if rule == "stdp_pl":  # stdp_pl_synapse_hom: w + λ w^μ k, no bound
-        return stdp_family.pl_facilitate(w, k, p[..., LAMBDA], p[..., MU_PLUS])
+def facilitate(w, k, p, mu_is_one=False):
+    """stdp_synapse's facilitation of ``w`` by the decayed trace ``k`` (rows ``p``)."""
     norm = (w / p[..., WMAX]) + (p[..., LAMBDA] * _pow(1.0 - (w / p[..., WMAX]), p[..., MU_PLUS], mu_is_one) * k)
     return jnp.where(norm < 1.0, norm * p[..., WMAX], p[..., WMAX])
 
 
-def depress(w, k, p, mu_is_one=False, rule="stdp"):
-    if rule == "stdp_pl":  # stdp_pl_synapse_hom: w − λ α w k, at least 0
-        return stdp_family.pl_depress(w, k, p[..., LAMBDA], p[..., ALPHA])
+def depress(w, k, p, mu_is_one=False):
+    """stdp_synapse's depression of ``w`` by the target's trace ``k`` (rows ``p``)."""
     norm = (w / p[..., WMAX]) - (p[..., ALPHA] * p[..., LAMBDA]
                                  * _pow(w / p[..., WMAX], p[..., MU_MINUS], mu_is_one) * k)
     return jnp.where(norm > 0.0, norm * p[..., WMAX], 0.0)
 
 
 def over_tau(spec, dt, tau):
-    """dt / τ₊ as the rule computes it: stdp_synapse divides, stdp_pl_synapse_hom multiplies by 1/τ₊."""
-    return dt * (1.0 / tau) if spec.stdp_rule == "stdp_pl" else dt / tau
+    """dt / τ₊ as the network's rule computes it (a division or a product with 1/τ₊: NEST's bits)."""
+    return spec.stdp_rule.over_tau(dt, tau)
 
 
 def ms(spec, stamp, dtype):
@@ -114,7 +116,7 @@ def facilitate_synapses(spec, table, pl, weight, rec, ok, post_stamp):
     p = rule_params(spec, table, rec[:, IN_ROW])
     term = _facilitation_term(spec, pl.pre.Kplus[rec[:, IN_TRACE]], pl.pre.t_last[rec[:, IN_SOURCE]], post_stamp,
                               rec[:, IN_DELAY], p)
-    w = facilitate(weight[e], term, p, spec.stdp_unit_mu[0], spec.stdp_rule)
+    w = spec.stdp_rule.facilitate(weight[e], term, p, spec.stdp_unit_mu[0])
     return set_where(weight, e, w, ok)
 
 
@@ -155,11 +157,11 @@ def on_presynaptic_spike(spec, nrn, table, syn_st, pl, e, rec, ok, sender, stamp
         if spec.has_multiplicity:  # a post spike of multiplicity n is n archive entries: n facilitations
             n = jnp.where(any_early, jnp.sum(early, axis=1), 0)
             return lax.fori_loop(0, jnp.max(n, initial=0), lambda i, v: jnp.where(
-                i < n, facilitate(v, term, p, spec.stdp_unit_mu[0], spec.stdp_rule), v), w)
-        return jnp.where(any_early, facilitate(w, term, p, spec.stdp_unit_mu[0], spec.stdp_rule), w)
+                i < n, spec.stdp_rule.facilitate(v, term, p, spec.stdp_unit_mu[0]), v), w)
+        return jnp.where(any_early, spec.stdp_rule.facilitate(w, term, p, spec.stdp_unit_mu[0]), w)
 
     w = lax.cond(jnp.any(any_early & ok), early_facilitation, lambda w: w, w)
-    w_dep = depress(w, kminus_before(spec, nrn, pl, tgt, stamp, D), p, spec.stdp_unit_mu[1], spec.stdp_rule)
+    w_dep = spec.stdp_rule.depress(w, kminus_before(spec, nrn, pl, tgt, stamp, D), p, spec.stdp_unit_mu[1])
     w = jnp.where(plastic, w_dep, w)
     syn_st = syn_st.replace(weight=set_where(syn_st.weight, e, w, ok), reported=set_where(syn_st.reported, e, w, ok))
     if not spec.trace_per_source:  # else update_source_traces, once per spike

@@ -104,9 +104,9 @@ class Spec:
     n_currents: int = 0  # current generator connections (dc, step_current, noise): 0: no current input
     has_noise: bool = False  # some of them are noise_generator connections
     current_rows: int = 1  # receptors the current connections use (rows of NeuronState.current)
-    # the plasticity rule of the plastic synapses: "stdp" (stdp_synapse(_hom)) or "stdp_pl" (stdp_pl_synapse_hom,
-    # whose Params.stdp rows are tau_plus, lambda, alpha, mu, 1, 1)
-    stdp_rule: str = "stdp"
+    # the plasticity rule of the plastic synapses (a jaxsnn.models.base.PlasticityRule: static metadata, its
+    # columns name the columns of Params.stdp); None without plastic synapses
+    stdp_rule: object = None
     # generators of the device interface (jaxsnn.models.base.Generator instances, configured at build:
     # static metadata). The engine calls each one's push every slice and never names one; their topology,
     # params and state are Model/Params/State.generators[name]
@@ -311,7 +311,7 @@ class Params:
     """Floating-point leaves only, each read by the dynamics."""
 
     neurons: NeuronParams
-    stdp: jax.Array  # [rows, 6]: tau_plus, lambda, alpha, mu_plus, mu_minus, Wmax per plasticity rule
+    stdp: jax.Array  # [rows, 6]: one row of the plasticity rule's parameters (spec.stdp_rule.columns, padded with 1.0)
     poisson: PoissonParams
     spike_weight: jax.Array  # mV per spike_generator event (spike weight × connection weight)
     currents: CurrentParams | None = None

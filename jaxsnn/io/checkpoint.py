@@ -76,7 +76,11 @@ def fingerprint(sim: Simulation) -> dict:
 
 def _static_spec(spec) -> dict:
     """The spec's fields that describe the network (not the grown capacities, not run choices)."""
-    plain = lambda name, v: [repr(m) for m in v] if name in ("neuron_models", "generators") else v  # name(options)
+    def plain(name, v):  # models, generators and rules (static metadata): name(options)
+        if name in ("neuron_models", "generators"):
+            return [repr(m) for m in v]
+        return repr(v) if name == "stdp_rule" and v is not None else v
+
     return cio._plain({f.name: plain(f.name, getattr(spec, f.name)) for f in dataclasses.fields(spec)
                        if f.name not in GROWABLE and f.name not in _SPEC_FREE}, "spec")
 

@@ -19,7 +19,6 @@ import jax
 import numpy as np
 
 from ..build import checks
-from ..core import stdp
 from ..errors import CheckpointError, JaxsnnError
 from ..run import frames
 from ..run.frames import frame
@@ -150,7 +149,8 @@ def _check_weights(sim: Simulation, model: str, rows: np.ndarray, w: np.ndarray)
     checks.first_bad(where, w, ~np.isfinite(w), "finite values (connect refuses others)")
     stdp_row = np.asarray(sim.model.synapses.stdp_row)[rows]
     plastic = stdp_row >= 0
-    if plastic.any() and sim.spec.stdp_rule == "stdp":  # stdp_pl_synapse_hom has no Wmax and no sign check
-        Wmax = np.asarray(sim.params.stdp)[np.maximum(stdp_row, 0), stdp.WMAX]
-        checks.first_bad(where, w, plastic & ((w >= 0) != (Wmax >= 0)),
-                         "the sign of the synapse's Wmax (stdp_synapse checks this; 0 counts as positive)")
+    rule = sim.spec.stdp_rule
+    if plastic.any() and rule.sign_of is not None:  # a rule whose weights keep a parameter's sign (Wmax)
+        bound = np.asarray(sim.params.stdp)[np.maximum(stdp_row, 0), rule.columns.index(rule.sign_of)]
+        checks.first_bad(where, w, plastic & ((w >= 0) != (bound >= 0)),
+                         f"the sign of the synapse's {rule.sign_of} (NEST checks this; 0 counts as positive)")

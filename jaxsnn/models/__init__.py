@@ -1,9 +1,11 @@
 """The model zoo: one NEST model per module, and the registry, the only list of models.
 
-``NEURONS``, ``GENERATORS`` and ``RECORDERS`` map NEST's name to the model class
-(:class:`~jaxsnn.models.base.NeuronModel`, :class:`~jaxsnn.models.base.Generator`,
-:class:`~jaxsnn.models.base.Recorder`). To add a model, write its module and add one line below; user
-code registers its own neuron model with :func:`register`.
+``NEURONS``, ``SYNAPSES``, ``GENERATORS`` and ``RECORDERS`` map NEST's name to the model class
+(:class:`~jaxsnn.models.base.NeuronModel`, :class:`~jaxsnn.models.base.SynapseModel`,
+:class:`~jaxsnn.models.base.Generator`, :class:`~jaxsnn.models.base.Recorder`); ``SYNAPSE_ALIASES``
+maps NEST's other names of a synapse model (the ``*_hpc`` variants) to its name. To add a model,
+write its module and add one line below; user code registers its own neuron model with
+:func:`register`, a synapse model with :func:`register_synapse`.
 """
 from __future__ import annotations
 
@@ -41,14 +43,22 @@ from . import (
     sinusoidal_poisson_generator,
     spike_generator,
     spike_recorder,
+    static_synapse,
+    static_synapse_hom_w,
+    stdp_pl_synapse_hom,
+    stdp_synapse,
+    stdp_synapse_hom,
     step_current_generator,
     weight_recorder,
 )
-from .base import Generator, NeuronModel, Recorder
+from .base import Generator, NeuronModel, Recorder, SynapseModel
 
 NEURONS: dict = {}  # NEST name -> NeuronModel subclass, in registration order
 GENERATORS: dict = {}  # NEST name -> Generator subclass, in registration order
 RECORDERS: dict = {}  # NEST name -> Recorder subclass, in registration order (the order of their buffers)
+SYNAPSES: dict = {}  # NEST name -> SynapseModel subclass, in registration order
+SYNAPSE_ALIASES: dict = {}  # another NEST name of a synapse model -> its name
+DEFAULT_SYNAPSE = static_synapse.MODEL.name  # NEST's synapse of a Connect without one (and of recorders)
 
 
 def register(model: type) -> type:
@@ -72,6 +82,19 @@ def register_device(model: type) -> type:
     return model
 
 
+def register_synapse(model: type) -> type:
+    """Make a synapse model known under ``model.name`` and its ``aliases``; returns it."""
+    if not (isinstance(model, type) and issubclass(model, SynapseModel)):
+        raise JaxsnnError(f"register_synapse: {model!r} is not a SynapseModel subclass.")
+    for name in (model.name,) + model.aliases:
+        known = SYNAPSES.get(SYNAPSE_ALIASES.get(name, name))
+        if known is not None and known is not model:
+            raise JaxsnnError(f"register_synapse: a synapse model named {name!r} exists already; choose another name.")
+    SYNAPSES[model.name] = model
+    SYNAPSE_ALIASES.update({alias: model.name for alias in model.aliases})
+    return model
+
+
 register(iaf_psc_delta.MODEL)
 register(iaf_psc_exp.MODEL)
 register(iaf_psc_alpha.MODEL)
@@ -90,6 +113,12 @@ register(hh_psc_alpha.MODEL)
 register(hh_cond_exp_traub.MODEL)
 register(mat2_psc_exp.MODEL)
 register(amat2_psc_exp.MODEL)
+
+register_synapse(static_synapse.MODEL)
+register_synapse(static_synapse_hom_w.MODEL)
+register_synapse(stdp_synapse.MODEL)
+register_synapse(stdp_synapse_hom.MODEL)
+register_synapse(stdp_pl_synapse_hom.MODEL)
 
 register_device(poisson_generator.MODEL)
 register_device(spike_generator.MODEL)
@@ -114,4 +143,5 @@ def recordables() -> dict:
     return {name: m.recordables for name, m in NEURONS.items()}
 
 
-__all__ = ["GENERATORS", "NEURONS", "RECORDERS", "NeuronModel", "register", "register_device"]
+__all__ = ["DEFAULT_SYNAPSE", "GENERATORS", "NEURONS", "RECORDERS", "SYNAPSES", "SYNAPSE_ALIASES", "NeuronModel",
+           "SynapseModel", "register", "register_device", "register_synapse"]

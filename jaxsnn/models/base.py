@@ -57,8 +57,8 @@ from ..core.types import BY_PORT, BY_SIGN, COUNTS, SUMMED, Input  # Input: what 
 # events reach a neuron (the ring's routing)
 from ..errors import JaxsnnError, bad_value
 
-__all__ = ["ARCHIVING", "BY_PORT", "BY_SIGN", "COUNTS", "SUMMED", "Generator", "Input", "NeuronModel", "Param",
-           "Recorder", "table"]
+__all__ = ["ARCHIVING", "BY_PORT", "BY_SIGN", "CONNECTION", "COUNTS", "SUMMED", "Generator", "Input", "NeuronModel",
+           "Param", "PlasticityRule", "Recorder", "SynapseModel", "table"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -192,7 +192,7 @@ def table(model) -> str:
 
 
 def _show(value, unit):
-    if isinstance(value, bool):
+    if isinstance(value, bool) or value is None:
         return str(value)
     if value == -np.inf or value == -1.7976931348623157e308:
         text = "-inf"
@@ -389,3 +389,126 @@ class Recorder(Device):
     def events(cls, sim, rid: int, columns: dict) -> dict:
         """NEST's ``events`` columns of recorder ``rid`` from its concatenated records."""
         raise NotImplementedError
+
+
+# =============================================================================== synapses
+# A synapse model is a parameter table (NEST's names, defaults, units; ``common`` marks the common
+# properties of a homogeneous variant, set with CopyModel/SetDefaults only), NEST's checks, and, for a
+# plastic model, its rule: the per-event arithmetic the engine calls (static metadata in
+# ``Spec.stdp_rule``, as a neuron model sits in ``Spec.neuron_models``). The engine keeps each synapse's
+# weight, the presynaptic trace K₊ (one per source where all its synapses share τ₊ and the initial K₊)
+# and each neuron's postsynaptic archive (K₋, NEST's ArchivingNode); a rule says what a presynaptic spike
+# (depression) and a postsynaptic spike reaching the synapse (facilitation) do to the weight.
+
+CONNECTION = {  # what every synapse has (NEST's Connection)
+    "weight": Param(1.0, "", "synaptic weight (pA onto current-based, nS onto conductance-based, mV onto "
+                    "iaf_psc_delta neurons)"),
+    "delay": Param(1.0, "ms", "synaptic delay (a multiple of the resolution)"),
+    "receptor_type": Param(0, "", "receptor port of the target"),
+    "weight_recorder": Param(None, "", "weight_recorder node that records the transmitted weights (copy_model "
+                             "only)"),
+}
+ROW = 6  # columns of a rule row (Params.stdp): the rule's parameters, padded with 1.0
+
+
+@dataclasses.dataclass(frozen=True)
+class PlasticityRule:
+    """The per-event arithmetic of a pair-based rule with a presynaptic trace K₊ and the postsynaptic
+    trace K₋ (the engine's machinery: :mod:`jaxsnn.core.stdp`). Instances are frozen and hashable (the
+    engine receives one in ``Spec.stdp_rule``). ``columns``: the rule's parameters, the columns of a
+    row of ``Params.stdp`` (``tau_plus``, the K₊ time constant, first); ``sign_of``: the column whose sign
+    every weight shares (None: no such check); ``differentiable``: whether the rule has a derivative
+    everywhere the differentiable build reaches."""
+
+    columns: ClassVar[tuple]
+    sign_of: ClassVar[str | None] = None
+    differentiable: ClassVar[bool] = True
+
+    def column(self, p, name):
+        """Parameter ``name`` of rule rows ``p`` ([..., ROW])."""
+        return p[..., self.columns.index(name)]
+
+    def over_tau(self, dt, tau):
+        """dt / τ₊ as NEST's rule computes it (a division, or a product with 1/τ₊)."""
+        return dt / tau
+
+    def facilitate(self, w, k, p, mu_is_one=False):
+        """The weight after a post spike reaches the synapse; ``k``: K₊ decayed to that spike."""
+        raise NotImplementedError
+
+    def depress(self, w, k, p, mu_is_one=False):
+        """The weight transmitted by a pre spike; ``k``: K₋ of the target just before t − d."""
+        raise NotImplementedError
+
+    def check(self, v: dict, where: str) -> None:
+        """The rule's parameters (name -> scalar or array over connections): finite, τ₊ >= 0."""
+        for name in self.columns:
+            if name in v:
+                checks.finite(f"{where}: {name}", np.asarray(v[name], np.float64))
+        if "tau_plus" in v:
+            tau = np.asarray(v["tau_plus"], np.float64)
+            checks.first_bad(f"{where}: tau_plus", tau, tau < 0, "tau_plus >= 0 ms")
+
+
+class SynapseModel:
+    """The contract of a synapse model (see the section above).
+
+    ``name``: NEST's name; ``parameters``: NEST's parameter table (:data:`CONNECTION` plus the model's
+    own; ``state=True`` marks initial values of synapse state such as ``Kplus``); ``common``: the
+    parameters shared by all connections of the (copied) model, set with ``copy_model``/``set_defaults``
+    only (the ``_hom`` variants, as NEST); ``aliases``: other NEST names of the same model (the
+    ``*_hpc`` variants, which store targets more compactly and compute the same numbers); ``rule``: the
+    plasticity rule (None: static); ``from_devices``: generators may connect through it; ``settable``:
+    what may change between runs (``restore_into`` writes weights). ``columns``: what
+    ``GetConnections`` reports beyond source, target, weight, delay and synapse_model."""
+
+    name: ClassVar[str]
+    parameters: ClassVar[dict]
+    common: ClassVar[tuple] = ()
+    aliases: ClassVar[tuple] = ()
+    rule: ClassVar[PlasticityRule | None] = None
+    from_devices: ClassVar[bool] = False
+    settable: ClassVar[tuple] = ("weight",)
+
+    @classmethod
+    def defaults(cls) -> dict:
+        return {k: p.default for k, p in cls.parameters.items()}
+
+    @classmethod
+    def differentiable(cls) -> bool:
+        return cls.rule is None or cls.rule.differentiable
+
+    @classmethod
+    def homogeneous(cls) -> bool:
+        """The rule's parameters are common properties: one row of ``Params.stdp`` per copied model."""
+        return cls.rule is not None and set(cls.rule.columns) <= set(cls.common)
+
+    @classmethod
+    def per_connection(cls) -> tuple:
+        """The values ``connect`` holds per connection (scalars, arrays or distributions; a common weight
+        from the model's defaults), in the order their random streams are numbered: delay, weight, then
+        the table's order."""
+        return ("delay", "weight") + tuple(k for k in cls.parameters if k not in CONNECTION and k not in cls.common)
+
+    @classmethod
+    def columns(cls) -> tuple:
+        """GetConnections columns of the model's own parameters and state."""
+        return () if cls.rule is None else cls.rule.columns + ("Kplus",)
+
+    @classmethod
+    def row(cls, values: dict) -> list:
+        """A row of ``Params.stdp`` from the rule's parameters ``values``."""
+        return [values[k] for k in cls.rule.columns] + [1.0] * (ROW - len(cls.rule.columns))
+
+    @classmethod
+    def check_defaults(cls, v: dict, where: str) -> None:
+        """NEST's checks of the model's defaults ``v`` (``copy_model``/``set_defaults``)."""
+        if cls.rule is not None:
+            cls.rule.check({k: checks.floats(f"{where}: {k}", v[k]) for k in cls.rule.columns}, where)
+
+    @classmethod
+    def check(cls, v: dict, where: str) -> None:
+        """NEST's checks of ``connect``'s values ``v`` (name -> array over the connections: weight and
+        :meth:`per_connection`); raise naming the first bad value."""
+        if cls.rule is not None:
+            cls.rule.check(v, where)

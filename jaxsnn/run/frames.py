@@ -142,10 +142,6 @@ def _selected(cols, synapse_model, source, target) -> dict:
     return cols if sel is None else {k: v[sel] for k, v in cols.items()}
 
 
-STDP_COLUMNS = ("tau_plus", "lambda", "alpha", "mu_plus", "mu_minus", "Wmax")  # the order of params.stdp
-STDP_PL_COLUMNS = ("tau_plus", "lambda", "alpha", "mu")  # stdp_pl_synapse_hom's rows of params.stdp
-
-
 def _neuron_connections(sim, synapse_model=None, source=None, target=None) -> dict:
     """Neuron-to-neuron connections passing the filters, sorted by source: new arrays the frame owns
     (no copies of whole columns when nothing is left out)."""
@@ -164,8 +160,7 @@ def _neuron_connections(sim, synapse_model=None, source=None, target=None) -> di
     if sim.spec.has_plastic:
         row, plastic = rows[:, OUT_ROW], rows[:, OUT_ROW] >= 0
         table = np.asarray(sim.params.stdp)
-        names = STDP_PL_COLUMNS if sim.spec.stdp_rule == "stdp_pl" else STDP_COLUMNS
-        for k, name in enumerate(names):
+        for k, name in enumerate(sim.spec.stdp_rule.columns):  # the rule's parameters: the columns of params.stdp
             cols[name] = np.where(plastic, table[np.maximum(row, 0), k], np.nan)
         Kplus = np.asarray(sim.state.plasticity.pre.Kplus)
         cols["Kplus"] = np.where(plastic, Kplus[rows[:, OUT_TRACE]], np.nan)

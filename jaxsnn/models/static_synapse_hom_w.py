@@ -1,0 +1,20 @@
+"""static_synapse_hom_w: a static synapse whose weight is a common property (NEST's
+``static_synapse_hom_w``; ``static_synapse_hom_w_hpc`` is the same).
+
+The weight is set with ``copy_model``/``set_defaults`` only and shared by all connections of the
+(copied) model; the delay is per connection. Parameters: those of :mod:`~jaxsnn.models.static_synapse`.
+"""
+from __future__ import annotations
+
+from .base import CONNECTION, SynapseModel
+
+
+class StaticSynapseHomW(SynapseModel):
+    name = "static_synapse_hom_w"
+    parameters = dict(CONNECTION)
+    common = ("weight",)
+    aliases = ("static_synapse_hom_w_hpc",)
+    from_devices = True
+
+
+MODEL = StaticSynapseHomW
