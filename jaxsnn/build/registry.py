@@ -16,10 +16,6 @@ from ..errors import JaxsnnError, bad_value, unknown_name
 from ..models.base import CURRENT, SPIKES
 from . import checks
 
-# NEST name -> defaults of each synapse model (jaxsnn.models: the only list of models), its other names
-SYNAPSES = {name: m.defaults() for name, m in models.SYNAPSES.items()}
-SYNAPSE_ALIASES = models.SYNAPSE_ALIASES
-
 DEVICES = {name: m.defaults() for name, m in {**models.GENERATORS, **models.RECORDERS}.items()}
 NEURONS = models.NEURONS  # NEST name -> NeuronModel class (jaxsnn.models: the only list of models)
 CURRENT_GENERATORS = tuple(n for n, g in models.GENERATORS.items() if g.emits == CURRENT)
@@ -55,11 +51,12 @@ class ModelRegistry:
         self.resolution, self.tics_per_step = resolution, tics_per_step
         self._models: dict[str, Model] = {}
         neurons = {name: m.defaults() for name, m in NEURONS.items()}
-        for kind, table in (("neuron", neurons), ("synapse", SYNAPSES), ("device", DEVICES)):
+        synapses = {name: m.defaults() for name, m in models.SYNAPSES.items()}
+        for kind, table in (("neuron", neurons), ("synapse", synapses), ("device", DEVICES)):
             for name, defaults in table.items():
                 self._models[name] = Model(name, name, kind, dict(defaults))
-        for alias, name in SYNAPSE_ALIASES.items():
-            self._models[alias] = Model(alias, name, "synapse", dict(SYNAPSES[name]))
+        for alias, name in models.SYNAPSE_ALIASES.items():  # NEST's *_hpc names
+            self._models[alias] = Model(alias, name, "synapse", dict(synapses[name]))
         for name, m in models.RECORDERS.items():  # other names of a recorder (NEST's voltmeter)
             for alias, changes in m.aliases.items():
                 self._models[alias] = Model(alias, name, "device", {**DEVICES[name], **changes})

@@ -39,6 +39,13 @@ Adding a neuron model is one new module (a subclass with its table and its updat
 :mod:`jaxsnn.models` (or :func:`jaxsnn.models.register` from user code); ``docs/models.md`` walks
 through an example.
 
+A synapse model (:class:`SynapseModel`) declares its parameter table once (:data:`CONNECTION` plus
+its own; ``common`` marks the common properties of ``_hom`` variants), NEST's checks of defaults and of
+each ``connect``, its other names (``*_hpc``), GetConnections columns and, if plastic, its
+:class:`PlasticityRule`: the per-event arithmetic (a presynaptic spike depresses, a postsynaptic spike
+reaching the synapse facilitates) that the engine receives as static metadata (``Spec.stdp_rule``);
+see the section "synapses" below.
+
 Devices (generators and recorders) declare their parameter table once (one :class:`Param` per NEST
 parameter), NEST's checks, and what the host does with them; see the section "devices" below and
 ``docs/models.md``.
@@ -184,7 +191,9 @@ def nest_checks(v: dict, where: str, model: str, rules) -> None:
 
 def table(model) -> str:
     """The model's parameter table as reStructuredText (the model docstring holds it; a test keeps them equal)."""
-    rows = [(k, _show(p.default, p.unit), p.doc + (" (state)" if p.state else "")) for k, p in model.parameters.items()]
+    common = getattr(model, "common", ())  # a synapse model's common properties
+    note = lambda k, p: (" (state)" if p.state else "") + (" (common)" if k in common else "")
+    rows = [(k, _show(p.default, p.unit), p.doc + note(k, p)) for k, p in model.parameters.items()]
     w = [max(len(r[i]) for r in rows + [("name", "default", "")]) for i in range(3)]
     line = "  ".join("=" * x for x in w)
     out = [line] + ["  ".join(c.ljust(x) for c, x in zip(r, w)).rstrip() for r in rows] + [line]
@@ -401,8 +410,7 @@ class Recorder(Device):
 # (depression) and a postsynaptic spike reaching the synapse (facilitation) do to the weight.
 
 CONNECTION = {  # what every synapse has (NEST's Connection)
-    "weight": Param(1.0, "", "synaptic weight (pA onto current-based, nS onto conductance-based, mV onto "
-                    "iaf_psc_delta neurons)"),
+    "weight": Param(1.0, "", "synaptic weight (pA, nS or mV: the target's input)"),
     "delay": Param(1.0, "ms", "synaptic delay (a multiple of the resolution)"),
     "receptor_type": Param(0, "", "receptor port of the target"),
     "weight_recorder": Param(None, "", "weight_recorder node that records the transmitted weights (copy_model "

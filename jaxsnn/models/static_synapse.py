@@ -2,15 +2,12 @@
 
 A presynaptic spike at t arrives at the target at t + d with the weight w; nothing changes.
 
-==============  =======  ===============================================================================
-name            default  doc
-==============  =======  ===============================================================================
-weight          1        synaptic weight (pA onto current-based, nS onto conductance-based, mV onto
-                         iaf_psc_delta neurons)
-delay           1 ms     synaptic delay (a multiple of the resolution)
-receptor_type   0        receptor port of the target
-weight_recorder None     weight_recorder node that records the transmitted weights (copy_model only)
-==============  =======  ===============================================================================
+===============  =======  ===========================================================================
+weight           1        synaptic weight (pA, nS or mV: the target's input)
+delay            1 ms     synaptic delay (a multiple of the resolution)
+receptor_type    0        receptor port of the target
+weight_recorder  None     weight_recorder node that records the transmitted weights (copy_model only)
+===============  =======  ===========================================================================
 """
 from __future__ import annotations
 

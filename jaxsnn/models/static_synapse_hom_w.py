@@ -3,6 +3,13 @@
 
 The weight is set with ``copy_model``/``set_defaults`` only and shared by all connections of the
 (copied) model; the delay is per connection. Parameters: those of :mod:`~jaxsnn.models.static_synapse`.
+
+===============  =======  ===========================================================================
+weight           1        synaptic weight (pA, nS or mV: the target's input) (common)
+delay            1 ms     synaptic delay (a multiple of the resolution)
+receptor_type    0        receptor port of the target
+weight_recorder  None     weight_recorder node that records the transmitted weights (copy_model only)
+===============  =======  ===========================================================================
 """
 from __future__ import annotations
 

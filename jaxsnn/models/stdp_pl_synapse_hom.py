@@ -10,19 +10,17 @@ NEST multiplies by the reciprocal τ₊⁻¹ where stdp_synapse divides (kept he
 weight has no sign check (NEST has none). In the differentiable build it is refused: d(w^μ)/dw is
 infinite at w = 0, where depression ends.
 
-==============  =======  ===============================================================================
-name            default  doc
-==============  =======  ===============================================================================
-weight          1        synaptic weight
-delay           1 ms     synaptic delay (a multiple of the resolution)
-receptor_type   0        receptor port of the target
-weight_recorder None     weight_recorder node that records the transmitted weights (copy_model only)
-Kplus           0        presynaptic trace K₊ (state)
-tau_plus        20 ms    time constant of K₊ (common)
-lambda          0.1      step size (common)
-alpha           1        asymmetry of depression to facilitation (common)
-mu              0.4      weight dependence exponent of facilitation (common)
-==============  =======  ===============================================================================
+===============  =======  ===========================================================================
+weight           1        synaptic weight (pA, nS or mV: the target's input)
+delay            1 ms     synaptic delay (a multiple of the resolution)
+receptor_type    0        receptor port of the target
+weight_recorder  None     weight_recorder node that records the transmitted weights (copy_model only)
+Kplus            0        presynaptic trace K₊ (state)
+tau_plus         20 ms    time constant of K₊ (common)
+lambda           0.1      step size (common)
+alpha            1        asymmetry of depression to facilitation (common)
+mu               0.4      weight dependence exponent of facilitation (common)
+===============  =======  ===========================================================================
 """
 from __future__ import annotations
 

@@ -12,21 +12,19 @@ dendritic); K₋(t − d) is the target's trace just before t − d (τ₋ is th
 NEST's checks: K₊ >= 0, weight and W_max of the same sign. jaxsnn also refuses what leaves the
 arithmetic undefined: non-finite parameters, τ₊ < 0.
 
-==============  =======  ===============================================================================
-name            default  doc
-==============  =======  ===============================================================================
-weight          1        synaptic weight
-delay           1 ms     synaptic delay (a multiple of the resolution)
-receptor_type   0        receptor port of the target
-weight_recorder None     weight_recorder node that records the transmitted weights (copy_model only)
-Kplus           0        presynaptic trace K₊ (state)
-tau_plus        20 ms    time constant of K₊
-lambda          0.01     step size
-alpha           1        asymmetry of depression to facilitation
-mu_plus         1        weight dependence exponent of facilitation
-mu_minus        1        weight dependence exponent of depression
-Wmax            100      maximum weight (its sign: the weight's)
-==============  =======  ===============================================================================
+===============  =======  ===========================================================================
+weight           1        synaptic weight (pA, nS or mV: the target's input)
+delay            1 ms     synaptic delay (a multiple of the resolution)
+receptor_type    0        receptor port of the target
+weight_recorder  None     weight_recorder node that records the transmitted weights (copy_model only)
+Kplus            0        presynaptic trace K₊ (state)
+tau_plus         20 ms    time constant of K₊
+lambda           0.01     step size
+alpha            1        asymmetry of depression to facilitation
+mu_plus          1        weight dependence exponent of facilitation
+mu_minus         1        weight dependence exponent of depression
+Wmax             100      maximum weight (its sign: the weight's)
+===============  =======  ===========================================================================
 """
 from __future__ import annotations
 

@@ -5,6 +5,20 @@ The rule, the equations and the parameter names are :mod:`~jaxsnn.models.stdp_sy
 ``tau_plus``, ``lambda``, ``alpha``, ``mu_plus``, ``mu_minus`` and ``Wmax`` are set with
 ``copy_model``/``set_defaults`` only; weight, delay and the initial K₊ are per connection. All
 connections of one copied model share one row of ``Params.stdp``.
+
+===============  =======  ===========================================================================
+weight           1        synaptic weight (pA, nS or mV: the target's input)
+delay            1 ms     synaptic delay (a multiple of the resolution)
+receptor_type    0        receptor port of the target
+weight_recorder  None     weight_recorder node that records the transmitted weights (copy_model only)
+Kplus            0        presynaptic trace K₊ (state)
+tau_plus         20 ms    time constant of K₊ (common)
+lambda           0.01     step size (common)
+alpha            1        asymmetry of depression to facilitation (common)
+mu_plus          1        weight dependence exponent of facilitation (common)
+mu_minus         1        weight dependence exponent of depression (common)
+Wmax             100      maximum weight (its sign: the weight's) (common)
+===============  =======  ===========================================================================
 """
 from __future__ import annotations
 
