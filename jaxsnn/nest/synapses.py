@@ -31,13 +31,15 @@ import numpy as np
 
 from ..build import checks
 from ..build.network import delay_steps
-from ..build.registry import COMMON_PROPERTIES, NEURONS, STDP_PARAMS, check_stdp_params
+from ..build.registry import NEURONS, synapse
 from ..errors import JaxsnnError, bad_value, unknown_name
 from ..models import RECORDERS
+from ..models.base import PlasticityRule
+from ..models.stdp_synapse import PAIR
 from .kernel import KERNEL, model_names
 
 COLUMNS = ("source", "target", "weight", "delay", "synapse_model")
-PLASTIC = STDP_PARAMS + ("Kplus",)
+PLASTIC = PAIR.columns + ("Kplus",)  # stdp_synapse's per-connection plasticity columns
 DTYPES = {"synapse_model": object, "source": np.int64, "target": np.int64}
 
 
@@ -204,11 +206,9 @@ def _base(model: str) -> str:
 
 
 def _plastic_columns():
-    from ..build.registry import STDP_PL_PARAMS
-
     sim = KERNEL.sim
-    if sim is not None and sim.spec.stdp_rule == "stdp_pl":
-        return STDP_PL_PARAMS + ("Kplus",)
+    if sim is not None and sim.spec.stdp_rule is not None:  # the network's rule names its columns
+        return sim.spec.stdp_rule.columns + ("Kplus",)
     return PLASTIC
 
 
@@ -253,11 +253,10 @@ def _check_settable(places, values):
                               "connections, e.g. GetConnections(source=..., target=...)).")
         base = _base(c.model)
         generator = net._pop_of(c.source[0]).base not in NEURONS
-        allowed = ("weight", "delay") + (PLASTIC if base == "stdp_synapse" else ())
-        if base in ("stdp_synapse_hom", "stdp_pl_synapse_hom"):
-            allowed += ("Kplus",)
+        S = synapse(base)
+        allowed = ("weight", "delay") + S.per_connection()[2:]  # and the per-connection parameters and state
         for name in values:
-            if name in COMMON_PROPERTIES.get(base, ()):
+            if name in S.common:
                 raise JaxsnnError(f"set: {name!r} is a common property of {c.model!r} (as in NEST: set it with "
                                   f"SetDefaults({c.model!r}, {{{name!r}: ...}}) or CopyModel).")
             if name not in allowed:
@@ -267,14 +266,15 @@ def _check_settable(places, values):
     sel = lambda name, mask: values[name][mask]
     if "Kplus" in values:
         checks.first_bad("set: Kplus", values["Kplus"], values["Kplus"] < 0, "Kplus >= 0")
-    plastic = {k: v for k, v in values.items() if k in STDP_PARAMS}
+    plastic = {k: v for k, v in values.items() if k in PAIR.columns}
     if plastic:
-        check_stdp_params("stdp_synapse", {"tau_plus": 0.0, **plastic}, "set")
+        PAIR.check(plastic, "set")
     if "weight" in values or "Wmax" in values:
         for k, (j, r) in enumerate(places):
             c = net._conns[int(j)]
-            if _base(c.model) != "stdp_synapse":
-                continue
+            rule, S = synapse(_base(c.model)).rule, synapse(_base(c.model))
+            if not isinstance(rule, PlasticityRule) or rule.sign_of is None or rule.sign_of in S.common:
+                continue  # weights of this model keep no per-connection parameter's sign
             w = values["weight"][k] if "weight" in values else c.weight[r]
             wmax = values["Wmax"][k] if "Wmax" in values else c.extra["Wmax"][r]
             if (w >= 0) != (wmax >= 0):
