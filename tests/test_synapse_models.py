@@ -15,7 +15,8 @@ from jaxsnn.testing.conformance import compare, run_case
 
 from .conftest import ROOT, case_files, cpu_devices
 
-IN_NETWORKS = ("stdp_pl_synapse_hom", "static_synapse_hom_w")
+IN_NETWORKS = ("stdp_pl_synapse_hom", "static_synapse_hom_w", "tsodyks_synapse", "tsodyks_synapse_hom",
+               "tsodyks2_synapse")
 CASES = [f for f in case_files("syn_") if json.loads(f.read_text())["synapse"] in IN_NETWORKS]
 
 

@@ -37,7 +37,7 @@ def plan(model, layout, dense):
     src, tgt = np.asarray(syn.source), np.asarray(syn.target)
     delay, row = np.asarray(syn.out_syn[:, OUT_DELAY]), np.asarray(syn.stdp_row)
     route = np.asarray(model.neurons.route)  # how events reach each neuron (its model's inputs)
-    ok = (row < 0) & ~np.asarray(model.recorders.weight_mask, bool)
+    ok = (row == -1) & ~np.asarray(model.recorders.weight_mask, bool)  # static synapses (-1) only
     ok &= (route[tgt] == SUMMED) | (route[tgt] == BY_SIGN)  # weights summed per channel (not counts, not ports)
     pop_lo, pop_n = _population_ranges(layout)
     pop_of = np.repeat(np.arange(len(pop_lo)), pop_n)

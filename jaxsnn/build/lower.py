@@ -17,7 +17,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..core import engine, rng, stdp
+from ..core import engine, rng, stdp, stp
 from ..core.types import (
     COUNTS,
     OUT_DELAY,
@@ -40,7 +40,7 @@ from ..core.types import (
 )
 from ..errors import JaxsnnError, bad_value
 from ..models import DEFAULT_SYNAPSE, GENERATORS, RECORDERS, SYNAPSES
-from ..models.base import ROW
+from ..models.base import ROW, PlasticityRule, ShortTermRule
 from .description import Description
 from .registry import (
     CURRENT_GENERATORS,
@@ -132,9 +132,12 @@ def compile_network(desc: Description, seed, *, slice_capacity: int | None = Non
                                           weight=jnp.asarray(gen["pg_weight"], fdt)),
                     spike_weight=jnp.asarray(sg[:, 3], fdt),
                     currents=None if cur is None else CurrentParams(**{k: jnp.asarray(v, fdt) for k, v in cur.items()}),
-                    generators=gen["plug_params"])
+                    generators=gen["plug_params"],
+                    stp=jnp.asarray(syn["stp_table"], fdt) if syn["stp_rule"] is not None else None)
+    stp_state = None if syn["stp_state"] is None else {
+        k: jnp.asarray(v, jnp.int32 if k == "t_last" else fdt) for k, v in syn["stp_state"].items()}
     state = engine.init(model, params, seed, nrn["state"], jnp.asarray(syn["weight"], fdt),
-                        jnp.asarray(syn["kplus"], fdt), gen["plug_state"])
+                        jnp.asarray(syn["kplus"], fdt), gen["plug_state"], stp_state)
     layout = Layout(desc.n_nodes, neuron_of_node, node_of_neuron,
                     tuple((p.model, p.base, p.first, p.n) for p in desc.populations), syn["models"], syn["syn_params"],
                     rec["spike_recorders"], rec["multimeters"], rec["weight_recorders"], rec["synapse_recorder"],
@@ -218,41 +221,54 @@ def _synapse_connections(desc):
 
 
 def _stdp_rows(desc, conns, M):
-    """Per synapse its model index and plasticity row (-1: static), the plasticity table [rows, ROW], the
-    model names and each homogeneous model's parameters."""
+    """Per synapse its model index and rule row (-1: static, >= 0: a row of the plasticity table, <= -2:
+    row -2 - r of the short-term table), the plasticity table [rows, ROW], the model names, each
+    homogeneous model's parameters, the plasticity rule, and the short-term table and rule."""
     models = tuple(dict.fromkeys(c.model for c in conns))
+    rule, stp_rule = stdp_rule(desc, models, PlasticityRule), stdp_rule(desc, models, ShortTermRule)  # one each
+    kind = lambda S: "stp" if isinstance(S.rule, ShortTermRule) else "stdp"
+    hom, syn_params = {"stdp": {}, "stp": {}}, {}  # kind -> {model: row}; model -> its common parameters
+    tables = {"stdp": [], "stp": []}
+    for c in conns:  # first the homogeneous models' rows, one per (copied) model
+        m = desc.models[c.model]
+        S = SYNAPSES[m.base]
+        if S.rule is not None and S.homogeneous() and c.model not in hom[kind(S)]:
+            hom[kind(S)][c.model] = len(tables[kind(S)])
+            syn_params[c.model] = {k: m.defaults[k] for k in S.rule.columns}
+            tables[kind(S)].append(S.row(m.defaults))
     mdl, row = np.empty(M, np.int32), np.empty(M, np.int32)
-    table, syn_params, per_conn, at = [], {}, [], 0
-    for c in conns:
+    per_conn, at = {"stdp": [], "stp": []}, 0
+    for c in conns:  # then one row per connection of the other plastic models
         m, part = desc.models[c.model], slice(at, at + len(c.source))
         S = SYNAPSES[m.base]
         at = part.stop
         mdl[part] = models.index(c.model)
         if S.rule is None:
             row[part] = -1
-        elif S.homogeneous():  # one row per (copied) model
-            if c.model not in syn_params:
-                syn_params[c.model] = {k: m.defaults[k] for k in S.rule.columns}
-                table.append(S.row(m.defaults))
-            row[part] = list(syn_params).index(c.model)
+            continue
+        k = kind(S)
+        if S.homogeneous():
+            r = np.full(len(c.source), hom[k][c.model], np.int64)
         else:
-            row[part] = -2  # per-connection rows, appended below
-            per_conn.append(np.stack([np.broadcast_to(x, len(c.source)) for x in S.row(c.extra)], axis=1))
-    rules = stdp_rule(desc, models)
-    if per_conn:
-        extra = np.concatenate(per_conn)
-        row[row == -2] = len(table) + np.arange(len(extra))
-        table = table + extra.tolist()
-    return mdl, row, np.asarray(table, float).reshape(-1, ROW), models, syn_params, rules
+            first = len(tables[k]) + sum(len(x) for x in per_conn[k])
+            r = first + np.arange(len(c.source))
+            per_conn[k].append(np.stack([np.broadcast_to(x, len(c.source)) for x in S.row(c.extra)], axis=1))
+        row[part] = r if k == "stdp" else -2 - r
+    for k in tables:
+        if per_conn[k]:
+            tables[k] = tables[k] + np.concatenate(per_conn[k]).tolist()
+    stp_table = np.asarray(tables["stp"], float).reshape(-1, len(stp_rule.columns) if stp_rule else 0)
+    return (mdl, row, np.asarray(tables["stdp"], float).reshape(-1, ROW), models, syn_params, rule, stp_table,
+            stp_rule)
 
 
-def stdp_rule(desc, models):
-    """The plasticity rule of a network's plastic synapses (None: all static); a network whose plastic
-    synapses follow two rules is refused, naming their models."""
+def stdp_rule(desc, models, family=PlasticityRule):
+    """The rule of ``family`` (PlasticityRule or ShortTermRule) that a network's synapses follow (None:
+    none does); a network whose synapses follow two rules of one family is refused, naming their models."""
     by_rule = {}
     for name in models:
         S = SYNAPSES[desc.models[name].base]
-        if S.rule is not None:
+        if isinstance(S.rule, family):
             by_rule.setdefault(S.rule, set()).add(S.name)
     if len(by_rule) > 1:
         bases = sorted(set().union(*by_rule.values()))
@@ -281,7 +297,7 @@ def _synapse_tables(desc, neuron_of_node, N, fdt=np.float64) -> dict:
     src[:] = np.repeat(np.arange(N, dtype=np.int32), counts)
     out_ptr = np.concatenate([[0], np.cumsum(counts)])
     del counts
-    mdl_u, row_u, table, models, syn_params, rule = _stdp_rows(desc, conns, M)
+    mdl_u, row_u, table, models, syn_params, rule, stp_table, stp_rule = _stdp_rows(desc, conns, M)
     mdl, row = _in_order(mdl_u, order), _in_order(row_u, order)
     del mdl_u, row_u
     plastic = row >= 0
@@ -294,6 +310,11 @@ def _synapse_tables(desc, neuron_of_node, N, fdt=np.float64) -> dict:
     has_kplus = any("Kplus" in c.extra for c in conns)
     kplus = col(lambda c: c.extra.get("Kplus", np.zeros(len(c.source))), np.float64)[order] if has_kplus else \
         np.zeros(M)[:0]
+    stp_state = None
+    if stp_rule is not None:  # the short-term state per synapse: initial values from the connections
+        stp_state = {k: col(_extra(k), np.float64)[order] for k in stp_rule.state}
+        t0 = stp_rule.t_last0
+        stp_state["t_last"] = np.full(M, stp.NEVER if t0 < 0 else round(t0 / desc.resolution), np.int32)
     has_receptor1 = any(c.extra.get("receptor_type", 0) == 1 for c in conns)
     receptor1 = col(lambda c: np.full(len(c.source), c.extra.get("receptor_type", 0) == 1), bool)[order] \
         if has_receptor1 else None
@@ -322,10 +343,16 @@ def _synapse_tables(desc, neuron_of_node, N, fdt=np.float64) -> dict:
     for a in (src, mdl, out_syn):  # the device's memory from now on: never written again
         a.flags.writeable = False
     return dict(topology=topology, src=src, tgt=tgt, dly=dly, mdl=mdl, weight=w, kplus=kplus, table=table,
-                rule=rule, models=models, syn_params=syn_params, plastic=plastic, plastic_delays=plastic_delays,
+                rule=rule, stp_table=stp_table, stp_rule=stp_rule, stp_state=stp_state,
+                models=models, syn_params=syn_params, plastic=plastic, plastic_delays=plastic_delays,
                 out_degree=int(np.diff(out_ptr).max()) if len(src) else 0,
                 in_degree=int(np.bincount(tgt[in_perm]).max()) if len(in_perm) else 0,
                 trace_per_source=trace_per_source)
+
+
+def _extra(name):
+    """A connection's per-connection values of ``name`` (0 where the connection has none)."""
+    return lambda c: c.extra.get(name, np.zeros(len(c.source)))
 
 
 def _concat(arrays, M, dtype) -> np.ndarray:
@@ -639,6 +666,7 @@ def _spec(desc, syn, gen, rec, rsteps, L, nrn, *, x64, differentiable, chunk_ste
         multimeter_rows=tuple(chunk_steps // iv + 1 for iv in rec["mm_interval"]),
         weight_capacity=int(weight_capacity) if rec["weight_recorders"] else 0,
         stdp_single_row=len(table) == 1, stdp_rule=syn["rule"],
+        stp_rule=syn["stp_rule"], stp_single_row=len(syn["stp_table"]) == 1,
         stdp_unit_mu=tuple(bool(len(table)) and bool(np.all(table[:, k] == 1.0))
                            for k in (stdp.MU_PLUS, stdp.MU_MINUS)),
         trace_per_source=syn["trace_per_source"],

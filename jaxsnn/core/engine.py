@@ -30,7 +30,7 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-from . import arguments, autodiff, dense, recorders, rng, stdp
+from . import arguments, autodiff, dense, recorders, rng, stdp, stp
 from . import inputs as _inputs
 from .events import for_each_range, for_each_synapse
 from .generators import push_currents, push_poisson, push_spike_events, ring_add, ring_add_routed
@@ -77,11 +77,11 @@ def simulation_key(seed) -> jax.Array:
     return rng.key_words(jax.random.fold_in(key, SIM_STREAM))
 
 
-def init(model: Model, params: Params, key, neurons: dict, weight, Kplus, generators=None) -> State:
+def init(model: Model, params: Params, key, neurons: dict, weight, Kplus, generators=None, stp=None) -> State:
     """A state at time 0: each model's neurons in the state ``neurons`` (model name -> its state dict),
     nothing in transit, the given weights and K₊ traces, empty STDP archives and recorders, the
     generators' initial states ``generators`` (model name -> its state dict); ``key``: an int seed or a
-    JAX key."""
+    JAX key; ``stp``: the short-term state per synapse (``spec.stp_rule``), or None."""
     spec = model.spec
     N, H = spec.n_neurons, spec.post_history
     fdt, i32 = params.neurons.tau_minus.dtype, jnp.int32
@@ -94,7 +94,7 @@ def init(model: Model, params: Params, key, neurons: dict, weight, Kplus, genera
                         spike_count=jnp.zeros((spec.history, N), i32) if spec.has_multiplicity else None,
                         current=jnp.zeros((spec.current_rows * spec.ring, N), fdt) if spec.n_currents
                         else None),
-        synapses=SynapseState(weight=weight, reported=weight if spec.has_plastic else jnp.zeros(0, fdt)),
+        synapses=SynapseState(weight=weight, reported=weight if spec.has_plastic else jnp.zeros(0, fdt), stp=stp),
         plasticity=Plasticity(
             pre=PreTraces(Kplus=Kplus, t_last=jnp.zeros(N, i32)),
             post=PostArchive(Kminus=jnp.zeros(N, fdt), last_post=jnp.zeros(N, i32),
@@ -509,6 +509,8 @@ def _deliver(model, params, st: State, senders, steps, count, prev):
                                                       senders[k], steps[k] + 1, prev)
         else:
             w = syn_st.weight[e]
+        if spec.stp_rule is not None:  # short-term plasticity: the weight sent and the new state
+            syn_st, w = stp.on_presynaptic_spike(spec, params.stp, syn_st, e, rec, ok, w, steps[k] + 1)
         if spec.weight_capacity:
             wbuf, o = recorders.record_weights(spec, wbuf, e, ok & wr_mask[e], w, steps[k] + 1)
             over = over | o

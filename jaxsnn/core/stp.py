@@ -37,9 +37,13 @@ from __future__ import annotations
 import jax.numpy as jnp
 
 from . import rng
+from .events import set_where
+from .stdp import _diff_ms
+from .types import OUT_ROW
 
 QUANTAL_STREAM = 0x0A5A17E0  # offsets quantal_stp_synapse's per-site streams from other synapse draws
 BERNOULLI_STREAM = 0x0BE50000
+NEVER = -(2**31)  # t_last of a synapse that has sent no spike yet (rules whose t_last starts "before 0")
 
 
 def tsodyks2(x, u, h, U, tau_rec, tau_fac, sent_before):
@@ -90,3 +94,26 @@ def quantal_stp(key, step, synapse, a, u, h, U, n, tau_rec, tau_fac, sent_before
     release = _uniform(key, step[..., None], base + n_max + site, dtype) < u[..., None]
     releases = jnp.sum(release & (site < a[..., None]), axis=-1)
     return a - releases, u, releases
+
+
+# ------------------------------------------------------------------------------ in networks
+def on_presynaptic_spike(spec, table, syn_st, e, rec, ok, w, stamp):
+    """A spike stamped ``stamp`` through synapses ``e`` (records ``rec``, rows of ``out_syn``; weights
+    ``w``): the synapses of the short-term rule ``spec.stp_rule`` (rows -2 - OUT_ROW of ``table``) send
+    the rule's weight and take its new state; the others send ``w``. ``t_last`` is a stamp (NEVER: no
+    spike sent yet); h = t − t_last in ms as NEST computes it in float64, from the exact step
+    difference in float32. Returns (synapse state, weights)."""
+    rule = spec.stp_rule
+    mine = rec[:, OUT_ROW] <= -2
+    row = jnp.maximum(-2 - rec[:, OUT_ROW], 0)
+    p = table[0] if spec.stp_single_row else table[row]
+    p = {name: p[..., i] for i, name in enumerate(rule.columns)}
+    s = {name: v[e] for name, v in syn_st.stp.items()}
+    stamp = jnp.broadcast_to(stamp, e.shape)
+    last = s.pop("t_last")
+    h = _diff_ms(spec, stamp, last, w.dtype)
+    new, sent = rule.on_pre(p, s, h, last != NEVER, w)
+    new["t_last"] = stamp
+    write = ok & mine
+    state = {name: set_where(v, e, new[name], write) for name, v in syn_st.stp.items()}
+    return syn_st.replace(stp=state), jnp.where(mine, sent, w)

@@ -111,6 +111,11 @@ class Spec:
     # static metadata). The engine calls each one's push every slice and never names one; their topology,
     # params and state are Model/Params/State.generators[name]
     generators: tuple = ()
+    # the short-term rule of the synapses whose state changes at presynaptic spikes (a
+    # jaxsnn.models.base.ShortTermRule; columns of Params.stp, state in SynapseState.stp); None if none.
+    # Their rows of Params.stp are -2 - out_syn's OUT_ROW (-1: static, >= 0: a row of Params.stdp)
+    stp_rule: object = None
+    stp_single_row: bool = False  # one set of short-term parameters for all such synapses
 
     @property
     def spike_channels(self) -> int:
@@ -315,12 +320,13 @@ class Params:
     poisson: PoissonParams
     spike_weight: jax.Array  # mV per spike_generator event (spike weight × connection weight)
     currents: CurrentParams | None = None
+    stp: jax.Array | None = None  # [rows, len(spec.stp_rule.columns)]: the short-term rule's parameters
     generators: dict = dataclasses.field(default_factory=dict)  # per model of Spec.generators: weight per
     # connection and its float parameters per generator (NEST's names)
 
     def __hash__(self):  # a tree of in_axes (None/0 leaves) is a static argument: hashable like the rest
         return hash((self.neurons, self.stdp, self.poisson, self.spike_weight, self.currents,
-                     _frozen(self.generators)))
+                     _frozen(self.generators), self.stp))
 
 
 # ---------------------------------------------------------------------------------------- State
@@ -361,6 +367,7 @@ class SynapseState:
     weight: jax.Array  # the weight each connection transmits (incl. facilitation applied since its last spike)
     reported: jax.Array  # plastic networks: the weight right after each synapse's last presynaptic spike,
     # NEST's lazy view (GetConnections); written by the engine, never read by the dynamics. [0] if static
+    stp: dict | None = None  # short-term state per synapse (spec.stp_rule.state and t_last, ms); None if none
 
 
 @pytree

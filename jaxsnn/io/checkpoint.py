@@ -79,7 +79,7 @@ def _static_spec(spec) -> dict:
     def plain(name, v):  # models, generators and rules (static metadata): name(options)
         if name in ("neuron_models", "generators"):
             return [repr(m) for m in v]
-        return repr(v) if name == "stdp_rule" and v is not None else v
+        return repr(v) if name in ("stdp_rule", "stp_rule") and v is not None else v
 
     return cio._plain({f.name: plain(f.name, getattr(spec, f.name)) for f in dataclasses.fields(spec)
                        if f.name not in GROWABLE and f.name not in _SPEC_FREE}, "spec")

@@ -49,6 +49,9 @@ from . import (
     stdp_synapse,
     stdp_synapse_hom,
     step_current_generator,
+    tsodyks2_synapse,
+    tsodyks_synapse,
+    tsodyks_synapse_hom,
     weight_recorder,
 )
 from .base import Generator, NeuronModel, Recorder, SynapseModel
@@ -119,6 +122,9 @@ register_synapse(static_synapse_hom_w.MODEL)
 register_synapse(stdp_synapse.MODEL)
 register_synapse(stdp_synapse_hom.MODEL)
 register_synapse(stdp_pl_synapse_hom.MODEL)
+register_synapse(tsodyks_synapse.MODEL)
+register_synapse(tsodyks_synapse_hom.MODEL)
+register_synapse(tsodyks2_synapse.MODEL)
 
 register_device(poisson_generator.MODEL)
 register_device(spike_generator.MODEL)

@@ -65,7 +65,7 @@ from ..core.types import BY_PORT, BY_SIGN, COUNTS, SUMMED, Input  # Input: what 
 from ..errors import JaxsnnError, bad_value
 
 __all__ = ["ARCHIVING", "BY_PORT", "BY_SIGN", "CONNECTION", "COUNTS", "SUMMED", "Generator", "Input", "NeuronModel",
-           "Param", "PlasticityRule", "Recorder", "SynapseModel", "table"]
+           "Param", "PlasticityRule", "Recorder", "ShortTermRule", "SynapseModel", "table"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -458,6 +458,28 @@ class PlasticityRule:
             checks.first_bad(f"{where}: tau_plus", tau, tau < 0, "tau_plus >= 0 ms")
 
 
+@dataclasses.dataclass(frozen=True)
+class ShortTermRule:
+    """The per-spike dynamics of a synapse whose state changes only when its presynaptic neuron spikes
+    (NEST's ``send``: short-term plasticity). Instances are frozen and hashable (the engine receives one in
+    ``Spec.stp_rule``). ``columns``: the rule's parameters (the columns of a row of ``Params.stp``);
+    ``state``: the synapse's state variables, initial values from the parameters of the same names;
+    ``t_last0``: the time of the last spike before the first (ms, on the grid; negative: none, as NEST's
+    −1). The engine keeps each synapse's state and its last spike's stamp; its work is per event: a
+    spike updates only its outgoing synapses."""
+
+    columns: ClassVar[tuple]
+    state: ClassVar[tuple]
+    t_last0: ClassVar[float] = 0.0
+    differentiable: ClassVar[bool] = False  # gradients through the state not yet checked: refused by name
+
+    def on_pre(self, p: dict, s: dict, h, sent_before, w) -> tuple:
+        """A spike sent ``h`` ms after the synapse's previous one (``sent_before`` False: none before, and
+        ``h`` is meaningless) through synapses of state ``s`` (name -> array over events), with rule
+        parameters ``p`` (name -> array) and weight ``w``: (new state, weight sent)."""
+        raise NotImplementedError
+
+
 class SynapseModel:
     """The contract of a synapse model (see the section above).
 
@@ -474,7 +496,7 @@ class SynapseModel:
     parameters: ClassVar[dict]
     common: ClassVar[tuple] = ()
     aliases: ClassVar[tuple] = ()
-    rule: ClassVar[PlasticityRule | None] = None
+    rule: ClassVar[PlasticityRule | ShortTermRule | None] = None
     from_devices: ClassVar[bool] = False
     settable: ClassVar[tuple] = ("weight",)
 
@@ -501,22 +523,31 @@ class SynapseModel:
     @classmethod
     def columns(cls) -> tuple:
         """GetConnections columns of the model's own parameters and state."""
-        return () if cls.rule is None else cls.rule.columns + ("Kplus",)
+        if cls.rule is None:
+            return ()
+        if isinstance(cls.rule, ShortTermRule):
+            return cls.rule.columns + cls.rule.state
+        return cls.rule.columns + ("Kplus",)
 
     @classmethod
     def row(cls, values: dict) -> list:
-        """A row of ``Params.stdp`` from the rule's parameters ``values``."""
+        """A row of ``Params.stdp`` (``Params.stp``) from the rule's parameters ``values``."""
+        if isinstance(cls.rule, ShortTermRule):
+            return [values[k] for k in cls.rule.columns]
         return [values[k] for k in cls.rule.columns] + [1.0] * (ROW - len(cls.rule.columns))
 
     @classmethod
     def check_defaults(cls, v: dict, where: str) -> None:
         """NEST's checks of the model's defaults ``v`` (``copy_model``/``set_defaults``)."""
-        if cls.rule is not None:
+        if isinstance(cls.rule, PlasticityRule):
             cls.rule.check({k: checks.floats(f"{where}: {k}", v[k]) for k in cls.rule.columns}, where)
+        elif isinstance(cls.rule, ShortTermRule):  # parameters and initial state, as connect checks them
+            names = cls.rule.columns + cls.rule.state
+            cls.check({k: checks.floats(f"{where}: {k}", v[k]) for k in names if k in v}, where)
 
     @classmethod
     def check(cls, v: dict, where: str) -> None:
         """NEST's checks of ``connect``'s values ``v`` (name -> array over the connections: weight and
         :meth:`per_connection`); raise naming the first bad value."""
-        if cls.rule is not None:
+        if isinstance(cls.rule, PlasticityRule):
             cls.rule.check(v, where)

@@ -164,6 +164,14 @@ def _neuron_connections(sim, synapse_model=None, source=None, target=None) -> di
             cols[name] = np.where(plastic, table[np.maximum(row, 0), k], np.nan)
         Kplus = np.asarray(sim.state.plasticity.pre.Kplus)
         cols["Kplus"] = np.where(plastic, Kplus[rows[:, OUT_TRACE]], np.nan)
+    rule = sim.spec.stp_rule
+    if rule is not None:  # the short-term rule's parameters and state (NaN for other synapses)
+        row, mine = -2 - rows[:, OUT_ROW], rows[:, OUT_ROW] <= -2
+        table = np.asarray(sim.params.stp)
+        for k, name in enumerate(rule.columns):
+            cols[name] = np.where(mine, table[np.maximum(row, 0), k], np.nan)
+        for name in rule.state:
+            cols[name] = np.where(mine, pick(np.asarray(sim.state.synapses.stp[name])), np.nan)
     return cols
 
 

@@ -348,8 +348,9 @@ def criteria(kind: str, x64: bool) -> dict:
     if kind == "synapse":
         r = close(1e-12 if x64 else 1e-5, 0.0)
         state = ("weight", "Kplus", "Kplus_triplet", "x", "y", "u", "c", "n")
+        params = ("U", "tau_psc", "tau_rec", "tau_fac")  # reported back as set
         return {"weight_recorder_times": EXACT, "weight_recorder_weights": r, "final_weight": r,
-                "final/delay": EXACT, **{f"final/{k}": r for k in state}, "post_spike_times": EXACT,
+                "final/delay": EXACT, **{f"final/{k}": r for k in state + params}, "post_spike_times": EXACT,
                 "V_m_times": EXACT, "V_m": close(0.0, 1e-12 if x64 else 1e-3)}
     if kind == "recorder_pair":
         return {"multimeter_times": EXACT, "voltmeter_times": EXACT, "multimeter_V_m": V, "voltmeter_V_m": V,
