@@ -12,7 +12,8 @@ from jaxsnn import JaxsnnError, models
 from jaxsnn.build.registry import ModelRegistry
 from jaxsnn.models.base import CONNECTION, Param, PlasticityRule, SynapseModel, table
 
-BUILT_IN = ["static_synapse", "static_synapse_hom_w", "stdp_synapse", "stdp_synapse_hom", "stdp_pl_synapse_hom"]
+BUILT_IN = ["static_synapse", "static_synapse_hom_w", "stdp_synapse", "stdp_synapse_hom", "stdp_pl_synapse_hom",
+            "tsodyks_synapse", "tsodyks_synapse_hom", "tsodyks2_synapse"]
 
 
 @pytest.mark.parametrize("name", BUILT_IN)

@@ -9,6 +9,17 @@ t_last starts at −1 ms, so the first spike sends with the initial x and u. At 
 (:func:`jaxsnn.core.stp.tsodyks2`, NEST's order of operations). NEST's checks: U and u in [0, 1],
 τ_rec > 0, τ_fac >= 0.
 
+===============  =======  ===========================================================================
+weight           1        synaptic weight (pA, nS or mV: the target's input)
+delay            1 ms     synaptic delay (a multiple of the resolution)
+receptor_type    0        receptor port of the target
+weight_recorder  None     weight_recorder node that records the transmitted weights (copy_model only)
+U                0.5      utilisation increment per spike
+tau_rec          800 ms   recovery time constant of x
+tau_fac          0 ms     facilitation time constant of u (0: none)
+x                1        available resources (state)
+u                0.5      utilisation (state)
+===============  =======  ===========================================================================
 """
 from __future__ import annotations
 

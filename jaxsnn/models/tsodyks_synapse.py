@@ -11,6 +11,19 @@ the first spike sees h = its own time. At a spike at t, h = t − t_last:
 τ_psc > 0, τ_rec > 0, τ_fac >= 0, x + y <= 1. NEST accepts τ_psc = τ_rec, which divides by zero; jaxsnn
 refuses it.
 
+===============  =======  ===========================================================================
+weight           1        synaptic weight (pA, nS or mV: the target's input)
+delay            1 ms     synaptic delay (a multiple of the resolution)
+receptor_type    0        receptor port of the target
+weight_recorder  None     weight_recorder node that records the transmitted weights (copy_model only)
+U                0.5      utilisation increment per spike
+tau_psc          3 ms     time constant of the synaptic current y
+tau_rec          800 ms   recovery time constant
+tau_fac          0 ms     facilitation time constant of u (0: none)
+x                1        available resources (state)
+y                0        active resources (state)
+u                0        utilisation (state)
+===============  =======  ===========================================================================
 """
 from __future__ import annotations
 

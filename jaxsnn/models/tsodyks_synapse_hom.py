@@ -4,6 +4,19 @@ only). The rule and the equations are :mod:`~jaxsnn.models.tsodyks_synapse`'s; x
 connection. NEST's checks: x + y <= 1 per connection (u is not checked), U in [0, 1], τ_psc > 0,
 τ_rec > 0, τ_fac >= 0 for the common properties; jaxsnn refuses τ_psc = τ_rec (a division by zero).
 
+===============  =======  ===========================================================================
+weight           1        synaptic weight (pA, nS or mV: the target's input) (common)
+delay            1 ms     synaptic delay (a multiple of the resolution)
+receptor_type    0        receptor port of the target
+weight_recorder  None     weight_recorder node that records the transmitted weights (copy_model only)
+U                0.5      utilisation increment per spike (common)
+tau_psc          3 ms     time constant of the synaptic current y (common)
+tau_rec          800 ms   recovery time constant (common)
+tau_fac          0 ms     facilitation time constant of u (0: none) (common)
+x                1        available resources (state)
+y                0        active resources (state)
+u                0        utilisation (state)
+===============  =======  ===========================================================================
 """
 from __future__ import annotations
 
