@@ -301,10 +301,11 @@ def _synapse_tables(desc, neuron_of_node, N, fdt=np.float64) -> dict:
     mdl, row = _in_order(mdl_u, order), _in_order(row_u, order)
     del mdl_u, row_u
     plastic = row >= 0
-    out_syn = aligned((M, 4 if plastic.any() else 2), np.int32)  # no plasticity row or trace without plasticity
+    ruled = plastic.any() or stp_rule is not None  # some synapse has a rule row (plasticity or short-term)
+    out_syn = aligned((M, 4 if ruled else 2), np.int32)  # no rule row or trace without a rule
     out_syn[:, OUT_TARGET] = col(lambda c: neuron_of_node[c.target], np.int32)[order]
     out_syn[:, OUT_DELAY] = col(lambda c: c.delay, np.int32)[order]
-    if plastic.any():
+    if ruled:
         out_syn[:, OUT_ROW] = row
     w = col(lambda c: c.weight, fdt)[order]  # in the simulation's precision: rounding commutes with the gather
     has_kplus = any("Kplus" in c.extra for c in conns)
@@ -328,7 +329,7 @@ def _synapse_tables(desc, neuron_of_node, N, fdt=np.float64) -> dict:
     # are in_syn[in_ptr[key(a)] : in_ptr[key(b)]]
     in_ptr = np.searchsorted(tgt[in_perm].astype(np.int64) * stride + dly[in_perm], np.arange(N * stride + 1))
     trace, kplus, per_source = _traces(src, row, table, kplus if has_kplus else None)
-    if plastic.any():
+    if ruled:
         out_syn[:, OUT_TRACE] = trace
     trace_per_source = per_source and len(table) == 1
     source_trace = np.full(N, -1, np.int64)
