@@ -257,7 +257,7 @@ def _stdp_rows(desc, conns, M):
     for k in tables:
         if per_conn[k]:
             tables[k] = tables[k] + np.concatenate(per_conn[k]).tolist()
-    stp_table = np.asarray(tables["stp"], float).reshape(-1, len(stp_rule.columns) if stp_rule else 0)
+    stp_table = np.asarray(tables["stp"], float).reshape(-1, len(stp_rule.columns)) if stp_rule else np.zeros((0, 0))
     return (mdl, row, np.asarray(tables["stdp"], float).reshape(-1, ROW), models, syn_params, rule, stp_table,
             stp_rule)
 
