@@ -19,6 +19,7 @@ import numpy as np
 
 from ..core import engine, rng, stdp, stp
 from ..core.types import (
+    BY_PORT,
     COUNTS,
     OUT_DELAY,
     OUT_ROW,
@@ -104,7 +105,7 @@ def compile_network(desc: Description, seed, *, slice_capacity: int | None = Non
     gen = _generators(desc, neuron_of_node, h)
     gen.update(_currents(desc, neuron_of_node, h, len(node_of_neuron)))
     gen.update(_interface_generators(desc, neuron_of_node, fdt))
-    rec = _recorders(desc, neuron_of_node, node_of_neuron, syn, nrn["recordables"])
+    rec = _recorders(desc, neuron_of_node, node_of_neuron, syn, nrn["recordables"], nrn["models"])
     L = _slice_length(desc, syn, gen, rsteps, len(node_of_neuron))
     spec = _spec(desc, syn, gen, rec, rsteps, L, nrn, x64=x64, differentiable=differentiable, chunk_steps=chunk_steps,
                  slice_capacity=slice_capacity, record_capacity=record_capacity, weight_capacity=weight_capacity)
@@ -123,8 +124,10 @@ def compile_network(desc: Description, seed, *, slice_capacity: int | None = Non
         poisson=PoissonTopology(target=i32(gen["pg_target"]), delay=i32(gen["pg_delay"]),
                                 generator=i32(gen["pg_generator"]),
                                 stream=jnp.arange(len(gen["pg_target"]), dtype=jnp.uint32),
-                                window=i32(gen["pg_window"])),
-        spike_events=SpikeEvents(step=i32(sg[:, 0]), target=i32(sg[:, 2]), delay=i32(sg[:, 4])),
+                                window=i32(gen["pg_window"]),
+                                port=i32(gen["pg_port"]) if gen["by_port"] else None),
+        spike_events=SpikeEvents(step=i32(sg[:, 0]), target=i32(sg[:, 2]), delay=i32(sg[:, 4]),
+                                 port=i32(sg[:, 5]) if gen["by_port"] else None),
         recorders=rec["topology"], currents=gen["cur_topology"], generators=gen["plug_topology"])
     cur = gen["cur_params"]
     params = Params(neurons=nrn["params"], stdp=jnp.asarray(syn["table"], fdt),
@@ -197,7 +200,9 @@ def _neurons(desc, pops, fdt) -> dict:
     rsteps, route = np.zeros(at, np.int32), np.zeros(at, np.int32)
     for b in names:
         mine = [p for p in pops if p.base == b]
-        host = {k: np.concatenate([p.params[k] for p in mine]) for k in NEURONS[b].parameters}
+        host = {k: np.concatenate([p.params[k] for p in mine]) for k in NEURONS[b].parameters
+                if k not in NEURONS[b].port_params}
+        host.update(_port_params(NEURONS[b], mine))
         m = NEURONS[b].configure(host)
         k = m.host_constants(host, h, tps)
         models.append(m)
@@ -212,6 +217,18 @@ def _neurons(desc, pops, fdt) -> dict:
                 recordables=recordables, state=state,
                 params=NeuronParams(tau_minus=device(_cat(pops, "tau_minus")), models=params),
                 topology=NeuronTopology(route=jnp.asarray(route, jnp.int32), constants=consts))
+
+
+def _port_params(model, pops) -> dict:
+    """The per-port parameters of ``model``'s populations as [neurons, ports] arrays, padded to the most
+    ports of any of them (with each neuron's last port's value: valid, and never reached, as connect
+    refuses receptor_type > n_synapses), and ``n_synapses`` (int per neuron: its own ports)."""
+    if not model.port_params:
+        return {}
+    n_ports = np.concatenate([np.full(p.n, p.params[model.port_params[0]].shape[1], np.int32) for p in pops])
+    width = int(n_ports.max())
+    pad = lambda a: np.pad(a, ((0, 0), (0, width - a.shape[1])), mode="edge")  # noqa: E731
+    return dict({k: np.concatenate([pad(p.params[k]) for p in pops]) for k in model.port_params}, n_synapses=n_ports)
 
 
 def _synapse_connections(desc):
@@ -316,6 +333,7 @@ def _synapse_tables(desc, neuron_of_node, N, fdt=np.float64) -> dict:
         stp_state = {k: col(_extra(k), np.float64)[order] for k in stp_rule.state}
         t0 = stp_rule.t_last0
         stp_state["t_last"] = np.full(M, stp.NEVER if t0 < 0 else round(t0 / desc.resolution), np.int32)
+    port = _ports(desc, conns, M, order)
     has_receptor1 = any(c.extra.get("receptor_type", 0) == 1 for c in conns)
     receptor1 = col(lambda c: np.full(len(c.source), c.extra.get("receptor_type", 0) == 1), bool)[order] \
         if has_receptor1 else None
@@ -340,7 +358,8 @@ def _synapse_tables(desc, neuron_of_node, N, fdt=np.float64) -> dict:
         source=to_device(src), model=to_device(mdl), out_syn=to_device(out_syn),
         out_ptr=i32(out_ptr), in_ptr=i32(in_ptr),
         in_syn=i32(np.stack([in_perm, src[in_perm], dly[in_perm], row[in_perm], trace[in_perm]], axis=1)),
-        source_trace=i32(source_trace), receptor1=jnp.asarray(receptor1) if receptor1 is not None else None)
+        source_trace=i32(source_trace), receptor1=jnp.asarray(receptor1) if receptor1 is not None else None,
+        port=None if port is None else i32(port))
     for a in (src, mdl, out_syn):  # the device's memory from now on: never written again
         a.flags.writeable = False
     return dict(topology=topology, src=src, tgt=tgt, dly=dly, mdl=mdl, weight=w, kplus=kplus, table=table,
@@ -354,6 +373,31 @@ def _synapse_tables(desc, neuron_of_node, N, fdt=np.float64) -> dict:
 def _extra(name):
     """A connection's per-connection values of ``name`` (0 where the connection has none)."""
     return lambda c: c.extra.get(name, np.zeros(len(c.source)))
+
+
+def _by_port_nodes(desc) -> np.ndarray | None:
+    """bool per node id (1-based): a neuron whose model takes spikes by receptor port; None if there is none."""
+    pops = [p for p in desc.populations if p.base in NEURONS and NEURONS[p.base].inputs == BY_PORT]
+    if not pops:
+        return None
+    out = np.zeros(desc.n_nodes + 1, bool)
+    for p in pops:
+        out[p.first:p.first + p.n] = True
+    return out
+
+
+def connection_ports(by_port, c) -> np.ndarray:
+    """The ring channel of each of connection block ``c``'s events: receptor_type − 1 onto a BY_PORT
+    target (NEST's 1-based ports), 0 onto any other."""
+    r = np.asarray(c.extra.get("receptor_type", 0))
+    return np.where(by_port[np.asarray(c.target)], np.broadcast_to(r, np.shape(c.target)) - 1, 0).astype(np.int32)
+
+
+def _ports(desc, conns, M, order):
+    by_port = _by_port_nodes(desc)
+    if by_port is None:
+        return None
+    return _concat([connection_ports(by_port, c) for c in conns], M, np.int32)[order]
 
 
 def _concat(arrays, M, dtype) -> np.ndarray:
@@ -444,14 +488,17 @@ def _nodes_of(desc, models, which):
 
 def _generators(desc, neuron_of_node, h) -> dict:
     """poisson_generator connections flattened, and every spike_generator event as a row of
-    (step, generator id, target, weight, delay)."""
+    (step, generator id, target, weight, delay, port: :func:`connection_ports`)."""
     kind = lambda c: desc.population_of(c.source[0]).base
     gen_conns = [c for c in desc.connections if len(c.source) and kind(c) in SPIKE_GENERATORS
                  and not GENERATORS[kind(c)].interface]
     pg_nodes = _nodes_of(desc, GENERATORS, lambda G: G.table == "poisson")
-    pg_t, pg_w, pg_d, pg_g, sg_ev = [], [], [], [], []
+    pg_t, pg_w, pg_d, pg_g, pg_p, sg_ev = [], [], [], [], [], []
+    by_port = _by_port_nodes(desc)
     for c in gen_conns:
+        port = connection_ports(by_port, c) if by_port is not None else np.zeros(len(c.target), np.int32)
         if GENERATORS[kind(c)].table == "poisson":
+            pg_p.append(port)
             pg_t.append(neuron_of_node[c.target])
             pg_w.append(c.weight)
             pg_d.append(c.delay)
@@ -470,7 +517,7 @@ def _generators(desc, neuron_of_node, h) -> dict:
                 counts = NEURONS[desc.population_of(c.target[j]).base].inputs == COUNTS
                 for stamp, ww, m in zip(stamps[keep], sw[keep], mult[keep]):  # NEST: weight × multiplicity
                     value = m if counts else c.weight[j] * ww * m  # a parrot counts, ignoring weights
-                    sg_ev.append((stamp - 1, gid, neuron_of_node[c.target[j]], value, c.delay[j]))
+                    sg_ev.append((stamp - 1, gid, neuron_of_node[c.target[j]], value, c.delay[j], port[j]))
     cat = lambda xs, dt: np.concatenate(xs).astype(dt) if xs else np.zeros(0, dt)
     pg_params = [desc.population_of(g).params for g in pg_nodes]
     pg_rate = np.array([p["rate"] for p in pg_params], float)
@@ -478,7 +525,8 @@ def _generators(desc, neuron_of_node, h) -> dict:
     return dict(pg_target=pg_target, pg_weight=cat(pg_w, np.float64), pg_delay=cat(pg_d, np.int64),
                 pg_generator=cat(pg_g, np.int64), pg_rate=pg_rate, pg_window=_windows(pg_params, h),
                 n_terms=rng.n_terms_for(float(pg_rate.max()) * h * 1e-3) if len(pg_target) else 0,
-                sg=np.array(sg_ev, dtype=float).reshape(-1, 5))
+                sg=np.array(sg_ev, dtype=float).reshape(-1, 6),
+                pg_port=cat(pg_p, np.int32), by_port=by_port is not None)
 
 
 def _currents(desc, neuron_of_node, h, N) -> dict:
@@ -554,8 +602,10 @@ def _interface_generators(desc, neuron_of_node, fdt) -> dict:
                 plug_rows=int(max([r.max() for r in receptors], default=0)) + 1)
 
 
-def _recorders(desc, neuron_of_node, node_of_neuron, syn, recordables) -> dict:
-    """What each spike_recorder, multimeter and weight_recorder selects."""
+def _recorders(desc, neuron_of_node, node_of_neuron, syn, recordables, models=()) -> dict:
+    """What each spike_recorder, multimeter and weight_recorder selects (``models``: the configured neuron
+    models, whose recordables may depend on their parameters: I_syn_1 … of the ports)."""
+    configured = {m.name: m for m in models}
     h, N = desc.resolution, len(node_of_neuron)
     feeds = lambda field: (lambda R: R.layout_nodes == field)  # the Layout list of a recorder's node ids
     sr_nodes, mm_nodes, wr_nodes = (_nodes_of(desc, RECORDERS, feeds(f))
@@ -572,10 +622,11 @@ def _recorders(desc, neuron_of_node, node_of_neuron, syn, recordables) -> dict:
             for k, r in enumerate(mm_nodes):
                 targets = c.target[c.source == r]
                 for b in set(bases[targets]):
-                    missing = set(desc.population_of(r).params["record_from"]) - set(NEURONS[b].recordables)
+                    known = configured[b].recordables if b in configured else NEURONS[b].recordables
+                    missing = set(desc.population_of(r).params["record_from"]) - set(known)
                     if missing:
                         raise bad_value(f"connect: multimeter {r}: record_from", sorted(missing),
-                                        f"recordables of {b}: {list(NEURONS[b].recordables)}")
+                                        f"recordables of {b}: {list(known)}")
                 mm_index[k].extend(neuron_of_node[targets].tolist())
     record_from = tuple(tuple(desc.population_of(r).params["record_from"]) for r in mm_nodes)
     quantity = tuple(np.repeat([recordables.index(q) for q in rf], len(ix)).astype(np.int64)

@@ -64,9 +64,12 @@ def leaves(model, params, state) -> None:
     per_neuron = f"one per neuron of the model, {N}"
     _expect("params.neurons.tau_minus", params.neurons.tau_minus, (N,), fdt, per_neuron)
     sizes = {m.name: sum(n for _, n in runs) for m, runs in zip(spec.neuron_models, spec.neuron_runs)}
-    for name, n in sizes.items():
-        for leaf_name, leaf in params.neurons.models[name].items():
-            _expect(f"params.neurons[{name!r}][{leaf_name!r}]", leaf, (n,), fdt, f"one per {name} neuron, {n}")
+    for m in spec.neuron_models:
+        n = sizes[m.name]
+        for leaf_name, leaf in params.neurons.models[m.name].items():
+            per_port = leaf_name in m.port_params  # [neurons, ports]
+            _expect(f"params.neurons[{m.name!r}][{leaf_name!r}]", leaf, (n, m.spike_channels) if per_port else (n,),
+                    fdt, f"one per {m.name} neuron, {n}" + (f", and port, {m.spike_channels}" if per_port else ""))
     n_gen = model.poisson.window.shape[0]
     _expect("params.poisson.rate", params.poisson.rate, (n_gen,), fdt, f"one per poisson_generator, {n_gen}")
     _expect("params.poisson.weight", params.poisson.weight, model.poisson.target.shape, fdt,

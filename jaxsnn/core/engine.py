@@ -483,9 +483,10 @@ def _push_generators(model, params, st, transit):
 
 
 def _rows_read(spec, ring, first, L):
-    """Rows of ``ring`` read in steps [first, first + L): one per step and channel."""
+    """Rows of ``ring`` read in steps [first, first + L): one per step and channel (by sign: 2, by port:
+    one per port)."""
     rows = (first + jnp.arange(L)) % spec.ring
-    return rows if ring.shape[0] == spec.ring else jnp.concatenate([rows, rows + spec.ring])
+    return jnp.concatenate([rows + c * spec.ring for c in range(ring.shape[0] // spec.ring)])
 
 
 def _deliver(model, params, st: State, senders, steps, count, prev):
@@ -518,7 +519,8 @@ def _deliver(model, params, st: State, senders, steps, count, prev):
         if spec.differentiable:  # weight × spike: 1.0 forward, the surrogate's derivative backward
             w = w * st.transit.spike_history[steps[k] % spec.history, senders[k]]
         counted = 1.0 if syn.receptor1 is None else jnp.where(syn.receptor1[e], 0.0, 1.0)  # parrots' receptor 1
-        ring = ring_add_routed(spec, model.neurons.route, ring, row, rec[:, OUT_TARGET], w, counted)
+        ring = ring_add_routed(spec, model.neurons.route, ring, row, rec[:, OUT_TARGET], w, counted,
+                               None if syn.port is None else syn.port[e])
         return syn_st, pl, ring, wbuf, over
 
     carry = (st.synapses, st.plasticity, st.transit.ring, st.buffers.weights, jnp.zeros((), jnp.int32))

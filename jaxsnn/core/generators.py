@@ -24,11 +24,14 @@ def ring_add(ring, rows, targets, values):
     return ring.reshape(-1).at[flat].add(values, mode="drop").reshape(ring.shape)
 
 
-def ring_add_routed(spec, route, ring, rows, targets, values, count=None):
+def ring_add_routed(spec, route, ring, rows, targets, values, count=None, port=None):
     """:func:`ring_add`, routed by each target's ``route`` (NeuronTopology.route): BY_SIGN targets' events
     of value <= 0 go to their inhibitory channel (rows ``spec.ring`` further; NEST: weight × multiplicity
-    > 0 is excitatory, anything else inhibitory); COUNTS targets count ``count`` (the events'
-    multiplicity; weights are ignored) instead."""
+    > 0 is excitatory, anything else inhibitory); BY_PORT targets' events go to channel ``port`` (the
+    connection's receptor_type − 1, 0 for other targets: rows ``port · spec.ring`` further); COUNTS
+    targets count ``count`` (the events' multiplicity; weights are ignored) instead."""
+    if port is not None:
+        rows = jnp.where(rows < spec.ring, rows + spec.ring * port, rows)
     if spec.has_multiplicity and count is not None:
         counts = route[jnp.minimum(targets, route.shape[0] - 1)] == COUNTS
         values = jnp.where(counts, count, values)
@@ -44,7 +47,7 @@ def push_spike_events(spec, events, weight, ring, step, route=None):
     if spec.differentiable:  # all events, masked: a fixed amount of work
         now = events.step // L == step // L
         rows = jnp.where(now, (events.step + events.delay) % spec.ring, ring.shape[0])
-        return ring_add_routed(spec, route, ring, rows, events.target, weight)
+        return ring_add_routed(spec, route, ring, rows, events.target, weight, port=events.port)
     lo = jnp.searchsorted(events.step // L, step // L, side="left")
     hi = jnp.searchsorted(events.step // L, step // L, side="right")
 
@@ -52,6 +55,8 @@ def push_spike_events(spec, events, weight, ring, step, route=None):
         row = (events.step[i] + events.delay[i]) % spec.ring
         if spec.routed:
             row = jnp.where((route[events.target[i]] == BY_SIGN) & (weight[i] <= 0), row + spec.ring, row)
+        if events.port is not None:
+            row = row + spec.ring * events.port[i]
         return ring.at[row, events.target[i]].add(weight[i])
 
     return lax.fori_loop(lo, hi, push, ring)
@@ -82,7 +87,7 @@ def push_poisson(spec, top, par, key, ring, step, route=None):
     # the select also keeps the product apart from the addition (see core.rounding.separately_rounded)
     inp = jnp.where(active, par.weight * n, 0.0)
     ring = ring_add_routed(spec, route, ring, (k + top.delay) % spec.ring, top.target, inp,
-                           jnp.where(active, n, 0.0))
+                           jnp.where(active, n, 0.0), port=top.port)
     return ring, flag(~jnp.all(covered), Overflow.POISSON)
 
 

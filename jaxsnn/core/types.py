@@ -197,6 +197,8 @@ class Synapses:
     # Spec.trace_per_source; else all -1
     receptor1: jax.Array | None = None  # bool[synapses]: onto a parrot_neuron's receptor 1 (not repeated); None
     # if there is none
+    port: jax.Array | None = None  # int32[synapses]: the ring channel of a BY_PORT target (receptor_type − 1),
+    # 0 for other targets; None in networks without BY_PORT targets
 
     @property
     def target(self):
@@ -224,6 +226,8 @@ class PoissonTopology:
     generator: jax.Array  # index into Params.poisson.rate and window
     stream: jax.Array  # uint32 global stream id of the connection
     window: jax.Array  # int32[n_gen, 2]: active steps s with lo < s <= hi
+    port: jax.Array | None = None  # int32 per connection: as Synapses.port
+
 
 
 @pytree
@@ -233,6 +237,7 @@ class SpikeEvents:
     step: jax.Array  # int32 emission step
     target: jax.Array
     delay: jax.Array
+    port: jax.Array | None = None  # int32 per event: as Synapses.port
 
 
 @pytree

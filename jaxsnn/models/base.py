@@ -98,6 +98,11 @@ class NeuronModel:
     receptors: ClassVar[dict] = {"neuron": (0,), "generator": (0,), "current": (0,)}
     differentiable: ClassVar[bool] = True
     default_surrogate: ClassVar[tuple | None] = None  # (name, β in 1/mV, detach_reset), measured per model
+    # inputs == BY_PORT: the parameters with one value per receptor port (NEST's list parameters, e.g.
+    # tau_syn), held as [neurons, ports]; their length is the number of ports (NEST's read-only
+    # n_synapses), spike receptor_type 1 … ports; and the recordables with one per port (I_syn: I_syn_1 …)
+    port_params: ClassVar[tuple] = ()
+    port_recordables: ClassVar[tuple] = ()
 
     # ----------------------------------------------------------------------------- host side
     @classmethod
@@ -203,6 +208,8 @@ def table(model) -> str:
 def _show(value, unit):
     if isinstance(value, bool) or value is None:
         return str(value)
+    if isinstance(value, tuple):  # a list parameter (one value per receptor port)
+        return f"[{', '.join(f'{x:g}' for x in value)}] {unit}".strip()
     if value == -np.inf or value == -1.7976931348623157e308:
         text = "-inf"
     else:

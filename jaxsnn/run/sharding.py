@@ -168,15 +168,18 @@ def _part(spec, top, par, d, n, group, m, pg_d, sg_d, mparts):
     synapses = syn.replace(source=np.zeros(0, np.int32), model=np.zeros(0, np.int32), out_syn=None, in_syn=None,
                            out_ptr=np.concatenate([[0], np.cumsum(np.bincount(syn.source[group], minlength=N))])
                            .astype(np.int32), in_ptr=_pad(in_ptr, n * stride + 1, in_ptr[-1]),
-                           receptor1=None if syn.receptor1 is None else _pad(syn.receptor1[group], m, False))
+                           receptor1=None if syn.receptor1 is None else _pad(syn.receptor1[group], m, False),
+                           port=None if syn.port is None else _pad(syn.port[group], m))
     p, s = pg_d[d], sg_d[d]
     wp, ws = max(len(g) for g in pg_d), max(len(g) for g in sg_d)
     # padding: target out of range; spike events far beyond any run
     pg, ev = top.poisson, top.spike_events
     poisson = pg.replace(target=_pad(pg.target[p] - d * n, wp, n), delay=_pad(pg.delay[p], wp),
-                         generator=_pad(pg.generator[p], wp), stream=_pad(pg.stream[p], wp))
+                         generator=_pad(pg.generator[p], wp), stream=_pad(pg.stream[p], wp),
+                         port=None if pg.port is None else _pad(pg.port[p], wp))
     events = ev.replace(step=_pad(ev.step[s], ws, np.iinfo(np.int32).max // 2),
-                        target=_pad(ev.target[s] - d * n, ws, n), delay=_pad(ev.delay[s], ws))
+                        target=_pad(ev.target[s] - d * n, ws, n), delay=_pad(ev.delay[s], ws),
+                        port=None if ev.port is None else _pad(ev.port[s], ws))
     rec = top.recorders.replace(sample_index=tuple(np.clip(ix - d * n, 0, n - 1) for ix in top.recorders.sample_index),
                                 weight_mask=_pad(top.recorders.weight_mask[group], m, False))
     # generators of the device interface: every device runs all connections (the same draws and state on
