@@ -27,7 +27,7 @@ import numpy as np
 from .. import random as jrandom
 from ..errors import JaxsnnError, bad_value
 from ..models import DEFAULT_SYNAPSE, RECORDERS
-from ..models.base import FROM_NEURONS, TO_NEURONS
+from ..models.base import BY_PORT, FROM_NEURONS, TO_NEURONS
 from ..parameters import Context, Parameter
 from . import checks
 from . import connect as rules
@@ -36,6 +36,7 @@ from .nodes import NodeCollection
 from .registry import (
     CURRENT_GENERATORS,
     NEURONS,
+    PORT_PARAMS,
     SPIKE_GENERATORS,
     VECTOR_PARAMS,
     ModelRegistry,
@@ -257,12 +258,16 @@ class Network:
             given = check_params(m, params or {}, where)
         values = {}
         switches = {k for k, v in NEURONS[m.base].defaults().items() if isinstance(v, bool)}
+        per_port = NEURONS[m.base].port_params
         for i, (name, default) in enumerate(m.defaults.items()):
             if name not in given and base[name] is not None:
                 values[name] = base[name].copy()
                 continue
             v = given.get(name, default)
             label = f"{where}: params[{name!r}]"
+            if name in per_port:
+                values[name] = _port_values(label, v, n)
+                continue
             if isinstance(v, Parameter):
                 if name in switches:
                     raise bad_value(label, v, "True or False (or an array of them)")
@@ -383,8 +388,9 @@ class Network:
             raise JaxsnnError(f"connect: cannot connect {src_kind} to {tgt_kind} (synapses go from neurons or "
                               "generators to neurons; recorders are connected neuron -> spike_recorder and "
                               "multimeter -> neuron).")
-        self._conns.append(self._synapses(s, t, syn_spec, src_kind, jax.random.fold_in(key, 1)))
-        _check_receptor(self, self._conns[-1], src_kind)
+        conn = self._synapses(s, t, syn_spec, src_kind, jax.random.fold_in(key, 1))
+        _check_receptor(self, conn, src_kind)  # before it joins: a refused connection is not made
+        self._conns.append(conn)
 
     def _connect_spatial(self, pre, post, conn_spec, syn_spec, key):
         """``connect`` between layers with a mask or spatial parameters (:mod:`jaxsnn.spatial.rules`)."""
@@ -409,8 +415,9 @@ class Network:
             if name in syn_spec and sp.is_spatial(syn_spec[name]):
                 syn_spec[name] = sp.pair_values(syn_spec[name], spos, tpos, s, t, geom, jax.random.fold_in(key, 2 + i),
                                                 f"connect(syn_spec): {name}")
-        self._conns.append(self._synapses(s, t, syn_spec, src_kind, jax.random.fold_in(key, 1)))
-        _check_receptor(self, self._conns[-1], src_kind)
+        conn = self._synapses(s, t, syn_spec, src_kind, jax.random.fold_in(key, 1))
+        _check_receptor(self, conn, src_kind)  # before it joins: a refused connection is not made
+        self._conns.append(conn)
 
     def _record(self, s, t, recorder):
         """Refuse a second connection between a recorder and a neuron: NEST refuses it for a multimeter
@@ -515,6 +522,20 @@ def _check_recorder_rule(recorder, spec, src_kind, tgt_kind):
                         recorder.allowed_rules + "; NEST refuses it too")
 
 
+def _port_values(label, v, n) -> np.ndarray:
+    """A list parameter with one value per receptor port (tau_syn): one list for every node or one list
+    per node (a [nodes, ports] array), as a [n, ports] float64 array."""
+    if isinstance(v, Parameter):
+        raise bad_value(label, v, "a list of numbers, one per receptor port (not a distribution)")
+    arr = checks.floats(label, v)
+    if arr.ndim == 1 and len(arr):
+        return np.tile(arr, (n, 1))
+    if arr.ndim == 2 and arr.shape[0] == n and arr.shape[1]:
+        return arr.copy()
+    raise bad_value(label, checks._show(v), f"a non-empty list of numbers (one per receptor port), or {n} such "
+                    "lists of one length (one per node)")
+
+
 def _take(params: dict, positions: np.ndarray, n: int) -> dict:
     """The part of a ``set`` dict for the nodes at ``positions`` of a collection of ``n`` nodes: arrays of
     length ``n`` over scalar parameters are cut; scalars, lists of list parameters and distributions
@@ -523,7 +544,9 @@ def _take(params: dict, positions: np.ndarray, n: int) -> dict:
         raise bad_value("set: params", params, "a dict or a list of one dict per node")
     out = {}
     for name, v in params.items():
-        if name in VECTOR_PARAMS or isinstance(v, (Parameter, str)) or np.ndim(v) == 0:
+        if name in PORT_PARAMS and np.ndim(v) == 2 and len(v) == n:  # one list per node
+            out[name] = np.array(v, copy=True)[positions]
+        elif name in VECTOR_PARAMS or name in PORT_PARAMS or isinstance(v, (Parameter, str)) or np.ndim(v) == 0:
             out[name] = v
         elif np.ndim(v) == 1 and len(v) == n:
             out[name] = np.array(v, copy=True)[positions]
@@ -584,10 +607,19 @@ def _check_receptor(net, conn, src_kind):
     """receptor_type: 0 everywhere; otherwise one the target models accept from this kind of source
     (their ``receptors``: e.g. iaf_psc_exp's filtered current input 1, parrot_neuron's unrepeated 1)."""
     r = conn.extra.get("receptor_type", 0)
+    kind = "current" if src_kind in CURRENT_GENERATORS else "neuron" if src_kind == "neuron" else "generator"
+    pops = {id(p): p for p in (net._pop_of(i) for i in np.unique(conn.target))}.values()
+    if kind != "current":  # spikes onto a neuron with receptor ports: NEST's 1-based ports
+        for p in pops:
+            m = NEURONS[p.base]
+            if m.inputs == BY_PORT and not 1 <= r <= p.params[m.port_params[0]].shape[1]:
+                raise bad_value("connect(syn_spec): receptor_type", r,
+                                f"a port 1 … {p.params[m.port_params[0]].shape[1]} of the target {p.base} (its "
+                                f"n_synapses; NEST: 'Receptor type {r} in {p.base} does not accept SpikeEvent.')")
+        pops = [p for p in pops if NEURONS[p.base].inputs != BY_PORT]
     if not r:
         return
-    kind = "current" if src_kind in CURRENT_GENERATORS else "neuron" if src_kind == "neuron" else "generator"
-    bases = sorted({net._pop_of(i).base for i in np.unique(conn.target)})
+    bases = sorted({p.base for p in pops})
     allowed = {b: NEURONS[b].receptors.get(kind, (0,)) for b in bases}
     if not all(r in a for a in allowed.values()):
         raise bad_value("connect(syn_spec): receptor_type", r, "a receptor every target accepts from a "

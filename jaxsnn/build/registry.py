@@ -39,6 +39,9 @@ class Model:
 VECTOR_PARAMS = tuple(dict.fromkeys(k for m in {**models.GENERATORS, **models.RECORDERS}.values()
                                     for k in m.vector_params))
 
+# neuron parameters with one value per receptor port (a list per node, NeuronModel.port_params)
+PORT_PARAMS = tuple(dict.fromkeys(k for m in models.NEURONS.values() for k in m.port_params))
+
 
 class ModelRegistry:
     """Built-in models plus copies made with :meth:`copy_model`.

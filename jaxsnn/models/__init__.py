@@ -28,6 +28,7 @@ from . import (
     iaf_psc_alpha,
     iaf_psc_delta,
     iaf_psc_exp,
+    iaf_psc_exp_multisynapse,
     inhomogeneous_poisson_generator,
     izhikevich,
     leaky_integrator,
@@ -116,6 +117,7 @@ register(hh_psc_alpha.MODEL)
 register(hh_cond_exp_traub.MODEL)
 register(mat2_psc_exp.MODEL)
 register(amat2_psc_exp.MODEL)
+register(iaf_psc_exp_multisynapse.MODEL)
 
 register_synapse(static_synapse.MODEL)
 register_synapse(static_synapse_hom_w.MODEL)
@@ -145,8 +147,16 @@ register_device(weight_recorder.MODEL)
 
 
 def recordables() -> dict:
-    """What a multimeter can record from each neuron model."""
+    """What a multimeter can record from each neuron model (besides :func:`per_port`'s)."""
     return {name: m.recordables for name, m in NEURONS.items()}
+
+
+def per_port(name: str, model=None) -> bool:
+    """Whether ``name`` is a per-port recordable (``I_syn_3``: I_syn of port 3) of ``model`` (a class) or of
+    some model; whether the port exists is known at build, from the configured model's recordables."""
+    stem, _, k = name.rpartition("_")
+    return k.isdigit() and int(k) >= 1 and any(stem in m.port_recordables
+                                               for m in ([model] if model else NEURONS.values()))
 
 
 __all__ = ["DEFAULT_SYNAPSE", "GENERATORS", "NEURONS", "RECORDERS", "SYNAPSES", "SYNAPSE_ALIASES", "NeuronModel",

@@ -20,31 +20,34 @@ added (NEST's code has no fused multiply-add). Parity: exact.
 
 Parameters (NEST's names and defaults; state variables are initial values):
 
-==========  ===========  ================================================
-E_L         -70 mV       resting potential
-I_e         0 pA         constant input current
-V_th        -55 mV       spike threshold
-V_reset     -70 mV       reset potential
-C_m         250 pF       membrane capacitance
-tau_m       10 ms        membrane time constant
-t_ref       2 ms         refractory period
-tau_syn     [2] ms       synaptic time constants, one per receptor port
-V_m         -70 mV       membrane potential (state)
-tau_minus   20 ms        time constant of the postsynaptic STDP trace
-==========  ===========  ================================================
+=========  =======  ==============================================
+E_L        -70 mV   resting potential
+I_e        0 pA     constant input current
+V_th       -55 mV   spike threshold
+V_reset    -70 mV   reset potential
+C_m        250 pF   membrane capacitance
+tau_m      10 ms    membrane time constant
+t_ref      2 ms     refractory period
+tau_syn    [2] ms   synaptic time constants, one per receptor port
+V_m        -70 mV   membrane potential (state)
+tau_minus  20 ms    time constant of the postsynaptic STDP trace
+=========  =======  ==============================================
 
 Recordables: V_m, I_syn (the sum over ports, accumulated in port order), I_syn_1 … I_syn_n.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import jax.numpy as jnp
 import numpy as np
 
-from ._propagators import host_p32
+from ..errors import JaxsnnError
+from ._propagators import exact, host_p32, p32
 from ._rkf45 import product
-from .iaf_psc_delta import refractory_steps
+from .base import ARCHIVING, BY_PORT, NeuronModel, Param, check_tau_minus
+from .iaf_psc_delta import check_iaf, refractory_steps
 
 NAME = "iaf_psc_exp_multisynapse"
 INPUTS = "ports"  # spikes arrive per receptor port 1 … n (one input column per port)
@@ -152,3 +155,99 @@ def record(p: dict, s: dict, h) -> dict:
         out[f"I_syn_{i + 1}"] = I[..., i]
     out["I_syn"] = total
     return out
+
+
+def _rows(a) -> np.ndarray:
+    """Values over neurons as float64; per-port values given as one array per neuron (``get``'s, each of
+    its own length) as [neurons, ports], each row padded with its last value."""
+    a = np.asarray(a)
+    if a.dtype != object:
+        return a.astype(float)
+    width = max(len(r) for r in a)
+    return np.stack([np.pad(np.asarray(r, float), (0, width - len(r)), mode="edge") for r in a])
+
+
+@dataclasses.dataclass(frozen=True)
+class IafPscExpMultisynapse(NeuronModel):
+    """The model in networks: spikes on ``receptor_type`` 1 … n_synapses (the length of the neuron's tau_syn),
+    currents on receptor 0. ``ports``: the most ports of a neuron of the network (the per-port parameters
+    and state are [neurons, ports], padded; state ``n_synapses``: each neuron's own number)."""
+
+    name = NAME
+    parameters = {**{k: Param(v[0], v[1], v[2]) for k, v in PARAMETERS.items()},
+                  "V_m": Param(-70.0, "mV", "membrane potential", state=True), **ARCHIVING}
+    inputs = BY_PORT
+    port_params = PORT_PARAMETERS
+    port_recordables = ("I_syn",)
+    receptors = {"neuron": (), "generator": (), "current": (0,)}  # spikes: the ports (checked by connect)
+    differentiable = False
+    ports: int = 1
+    recordables: tuple = ("I_syn", "V_m")  # the configured instance's: and I_syn_1 … I_syn_ports
+
+    @property
+    def spike_channels(self) -> int:
+        return self.ports
+
+    @classmethod
+    def configure(cls, host):
+        n = np.shape(host["tau_syn"])[-1]
+        return cls(ports=n, recordables=("I_syn", *(f"I_syn_{i}" for i in range(1, n + 1)), "V_m"))
+
+    @classmethod
+    def check(cls, v, where, tics_per_step):
+        full = {k: _rows(v[k]) if v.get(k) is not None else np.asarray(p.default, float)
+                for k, p in cls.parameters.items() if k not in ARCHIVING}
+        try:
+            check(full)
+        except ValueError as e:
+            raise JaxsnnError(f"{where}: {e} (NEST's check for {NAME})") from None
+        check_iaf({k: a for k, a in v.items() if k not in PORT_PARAMETERS}, where, tics_per_step)
+        check_tau_minus(v, where)
+
+    def host_constants(self, host, h, tics_per_step):
+        k = host_constants({n: np.asarray(host[n], float) for n in PARAMETERS}, tics_per_step)
+        return dict(P22=k["P22"], P20=k["P20"], P11=k["P11"], P21=k["P21"],
+                    refractory_steps=np.asarray(k["refractory_counts"], np.int32),
+                    **{f"built_{n}": np.asarray(host[n], float) for n in ("tau_m", "C_m", "t_ref", "tau_syn")})
+
+    def constants(self, p, k, h, tics_per_step):
+        """The host's exact propagators where tau_m, C_m and tau_syn are the built ones, the formulas
+        elsewhere (a change between runs)."""
+        tm, c, ts = p["tau_m"], p["C_m"], p["tau_syn"]
+        built = (tm == k["built_tau_m"]) & (c == k["built_C_m"])
+        built_port = built[:, None] & (ts == k["built_tau_syn"])
+        P22 = jnp.exp(-h / tm)
+        P20 = tm / c * (1.0 - P22)
+        P11 = jnp.exp(-h / ts)
+        P21 = p32(ts, tm[:, None], c[:, None], h)
+        tics = jnp.floor(p["t_ref"] * 1000.0 + 0.5).astype(jnp.int32)
+        steps = jnp.where(p["t_ref"] == k["built_t_ref"], k["refractory_steps"], -(-tics // tics_per_step))
+        return dict(P22=exact(k["P22"], P22, built), P20=exact(k["P20"], P20, built),
+                    P11=exact(k["P11"], P11, built_port), P21=exact(k["P21"], P21, built_port),
+                    refractory_counts=steps, refractory_steps=steps)
+
+    def init(self, host):
+        n = len(host["V_m"])
+        n_syn = host.get("n_synapses", np.full(n, np.shape(host["tau_syn"])[-1]))
+        return dict(to_state(host), r=np.zeros(n, np.int32), n_synapses=np.asarray(n_syn, np.int32))
+
+    def update(self, p, k, s, inp, h, surrogate=None):
+        I_stim = jnp.zeros_like(s["V_rel"]) if inp.current is None else inp.current[0]
+        st = dict(s, h_int=None, I_stim=I_stim)
+        out, spiked = update(p, k, st, inp.spikes[:self.ports].T, None, I_stim, h=h)
+        return dict(V_rel=out["V_rel"], I_syn=out["I_syn"], r=out["r"], n_synapses=s["n_synapses"]), spiked
+
+    def observe(self, p, s):
+        return dict(record(p, s, None), tau_syn=p["tau_syn"], n_synapses=s["n_synapses"], refractory_steps_left=s["r"])
+
+    def set(self, p, s, idx, changes):
+        p, s, changes = set_state(p, s, idx, changes)
+        p = dict(p)
+        for name, v in changes.items():
+            if name not in p:
+                raise JaxsnnError(f"set: {name!r} of {NAME} cannot change between runs.")
+            p[name] = p[name].at[idx].set(v)
+        return p, s
+
+
+MODEL = IafPscExpMultisynapse

@@ -55,7 +55,7 @@ class Multimeter(Recorder):
 
     @classmethod
     def check_own(cls, v, where, h, tics_per_step) -> dict:
-        from . import recordables  # the neuron models' recordables (the registry imports this module)
+        from . import per_port, recordables  # the neuron models' recordables (the registry imports this module)
 
         iv = checks.number(f"{where}: interval", v["interval"], "a positive multiple of the resolution (ms)",
                            lambda x: 0 < x < math.inf)
@@ -72,7 +72,7 @@ class Multimeter(Recorder):
             raise bad_value(f"{where}: record_from", rf, "a list of recordable names, e.g. ['V_m']")
         known = sorted({r for rs in recordables().values() for r in rs})
         for name in rf:
-            if name not in known:
+            if name not in known and not per_port(name):
                 raise unknown_name("recordable", name, known)
         v["record_from"] = tuple(rf)
         return v

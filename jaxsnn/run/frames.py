@@ -73,6 +73,11 @@ def neuron_values(sim, name, idx) -> np.ndarray | None:
         if name not in values:
             continue
         v = np.asarray(values[name])[pos[idx[sel]]]
+        if v.ndim == 2:  # a per-port parameter: one array per node, its own ports (NEST's n_synapses)
+            own = np.asarray(values["n_synapses"])[pos[idx[sel]]]
+            rows = np.empty(len(v), object)
+            rows[:] = [row[:k].copy() for row, k in zip(v, own)]
+            v = rows
         if out is None:
             out = np.full(len(idx), np.nan) if v.dtype != bool else np.zeros(len(idx), bool)
             out = out.astype(np.result_type(out.dtype, v.dtype))

@@ -182,7 +182,10 @@ def _model(case):
         if "multiplicities" in inp:
             p["spike_multiplicities"] = inp["multiplicities"]
         sg = net.create("spike_generator", params=p)
-        net.connect(sg, node, syn_spec={"weight": inp.get("conn_weight", 1.0), "delay": inp["delay"]})
+        syn = {"weight": inp.get("conn_weight", 1.0), "delay": inp["delay"]}
+        if inp.get("receptor_type"):  # a receptor port (1-based) of a multi-receptor model
+            syn["receptor_type"] = inp["receptor_type"]
+        net.connect(sg, node, syn_spec=syn)
     sr = net.create("spike_recorder")
     net.connect(node, sr)
     rec = case.get("recordables", [])

@@ -1,0 +1,137 @@
+"""Receptor ports in networks (NEST's 1-based ``receptor_type`` of a multi-receptor neuron, one channel of
+the input ring per port), with iaf_psc_exp_multisynapse: NEST's cases through create/connect/multimeter,
+NEST's refusals, and invariants of the routing (a port behaves as iaf_psc_exp's excitatory current)."""
+import json
+
+import numpy as np
+import pytest
+
+import jaxsnn
+from jaxsnn.testing import conformance
+
+from .conftest import CASES
+
+MODEL = "iaf_psc_exp_multisynapse"
+
+
+@pytest.mark.parametrize("name", ["psc_exp_multi_strong_input", "psc_exp_multi_dc_two_runs",
+                                  pytest.param("psc_exp_multi_random_drive", marks=pytest.mark.slow)])
+def test_nest_case_through_a_network_is_nests_bits(name, x64):
+    """Spike generators on ports 1, 2, 3 (spikes, refractoriness, a dc_generator, I_e set between runs):
+    every recorded value is NEST's float64."""
+    case = json.loads((CASES / f"{name}.json").read_text())
+    out = conformance.run_case(case)
+    assert out["spike_times"] == case["expected"]["spike_times"]
+    for r in case["recordables"]:
+        assert out[r] == case["expected"][r], r
+
+
+def test_ports_are_refused_as_nest_refuses_them():
+    net = jaxsnn.Network()
+    n = net.create(MODEL, 2, params={"tau_syn": [1.0, 3.0]})
+    g = net.create("spike_generator", params={"spike_times": [1.0]})
+    for r in (0, 3):
+        with pytest.raises(jaxsnn.JaxsnnError, match=f"receptor_type={r}.*port 1 … 2.*Receptor type {r} in {MODEL} "
+                           "does not accept SpikeEvent"):
+            net.connect(g, n, syn_spec={"receptor_type": r})
+    net.connect(g, n, syn_spec={"receptor_type": 2})
+    assert len(net.build().connections(source=g)) == 2  # the refused connections were not made
+    with pytest.raises(jaxsnn.JaxsnnError, match="tau_syn"):
+        net.create(MODEL, 2, params={"tau_syn": [[1.0, 2.0]] * 3})
+    with pytest.raises(jaxsnn.JaxsnnError, match="All synaptic time constants must be strictly positive"):
+        net.create(MODEL, params={"tau_syn": [1.0, -1.0]})
+    with pytest.raises(jaxsnn.JaxsnnError, match="Membrane and synapse time constant"):
+        net.create(MODEL, params={"tau_syn": [10.0]})
+
+
+def _pair(x64, tau_syn, port, drive):
+    """A source neuron driving a multi-receptor neuron on ``port`` and an iaf_psc_exp whose excitatory time
+    constant is that port's, with the same weights; ``drive``: the source's input."""
+    net = jaxsnn.Network(resolution=0.1)
+    multi = net.create(MODEL, 1, params={"tau_syn": tau_syn})
+    exp = net.create("iaf_psc_exp", 1, params={"tau_syn_ex": tau_syn[port - 1]})
+    src = drive(net)
+    net.connect(src, multi, syn_spec={"weight": 6000.0, "delay": 1.5, "receptor_type": port})
+    net.connect(src, exp, syn_spec={"weight": 6000.0, "delay": 1.5})
+    mm = net.create("multimeter", params={"interval": 0.1, "record_from": ["V_m"]})
+    net.connect(mm, multi + exp)
+    sr = net.create("spike_recorder")
+    net.connect(multi + exp, sr)
+    sim = jaxsnn.simulate(net.build(), 300.0)
+    v = sim.events(mm)
+    ev = sim.events(sr)
+    return (v[v.senders == multi.tolist()[0]].V_m.to_numpy(), v[v.senders == exp.tolist()[0]].V_m.to_numpy(),
+            ev[ev.senders == multi.tolist()[0]].times.tolist(), ev[ev.senders == exp.tolist()[0]].times.tolist())
+
+
+def _neuron(net):
+    return net.create("iaf_psc_delta", 1, params={"I_e": 500.0})
+
+
+def _parrot_of_poisson(net):
+    pg = net.create("poisson_generator", params={"rate": 800.0})
+    parrot = net.create("parrot_neuron")
+    net.connect(pg, parrot)
+    return parrot
+
+
+@pytest.mark.parametrize("drive", [_neuron, _parrot_of_poisson])
+@pytest.mark.parametrize("tau_syn,port", [([5.0, 0.7, 3.0], 2), ([0.7, 3.0, 5.0], 3)])
+def test_a_port_is_iaf_psc_exps_excitatory_current(x64, drive, tau_syn, port):
+    """With I_e = 0 and input on one port only, NEST's update of iaf_psc_exp_multisynapse rounds as
+    iaf_psc_exp's with that port's time constant as tau_syn_ex: the voltages are equal bit for bit, so every
+    event went to the connection's port and no other (neuron-to-neuron synapses)."""
+    v_multi, v_exp, s_multi, s_exp = _pair(x64, tau_syn, port, drive)
+    assert len(s_exp) > 3
+    assert s_multi == s_exp
+    np.testing.assert_array_equal(v_multi, v_exp)
+
+
+def test_generator_pushes_reach_their_port(x64):
+    """poisson_generator and spike_generator connections onto port 2: the same bits as onto iaf_psc_exp
+    (two networks of the same structure draw the same Poisson counts)."""
+    traces = []
+    for model, syn in ((MODEL, {"receptor_type": 2}), ("iaf_psc_exp", {})):
+        net = jaxsnn.Network(resolution=0.1, seed=3)
+        n = net.create(model, 1, params={"tau_syn": [5.0, 0.7]} if model == MODEL else {"tau_syn_ex": 0.7})
+        pg = net.create("poisson_generator", params={"rate": 9000.0})
+        sg = net.create("spike_generator", params={"spike_times": [20.0, 20.5, 21.0, 80.0]})
+        net.connect(pg, n, syn_spec={"weight": 300.0, **syn})
+        net.connect(sg, n, syn_spec={"weight": 4000.0, "delay": 2.0, **syn})
+        mm = net.create("multimeter", params={"interval": 0.1})
+        net.connect(mm, n)
+        traces.append(jaxsnn.simulate(net.build(), 150.0).events(mm).V_m.to_numpy())
+    assert traces[0].max() > -60.0
+    np.testing.assert_array_equal(traces[0], traces[1])
+
+
+def test_neurons_with_different_port_counts_in_one_network(x64):
+    """Populations with 3 and 1 ports share one [neurons, 3] layout (the 1-port neurons padded); get returns
+    each neuron's own tau_syn and n_synapses; the 1-port neuron runs as it does alone."""
+    def run(both):
+        net = jaxsnn.Network(resolution=0.1)
+        a = net.create(MODEL, 2, params={"tau_syn": [[0.5, 2.0, 8.0], [1.0, 2.0, 3.0]], "I_e": 200.0}) if both \
+            else None
+        b = net.create(MODEL, 1, params={"tau_syn": [1.5], "I_e": 300.0})
+        g = net.create("spike_generator", params={"spike_times": [5.0, 7.0, 30.0]})
+        net.connect(g, b, syn_spec={"weight": 2000.0, "receptor_type": 1})
+        if both:
+            net.connect(g, a, syn_spec={"weight": 1000.0, "receptor_type": 3})
+        mm = net.create("multimeter", params={"interval": 0.1, "record_from": ["V_m", "I_syn"]})
+        net.connect(mm, b)
+        sim = jaxsnn.simulate(net.build(), 60.0)
+        return sim, a, b, sim.events(mm)
+
+    sim, a, b, ev = run(True)
+    got = sim.get(a + b, ["tau_syn", "n_synapses"])
+    assert [list(t) for t in got.tau_syn] == [[0.5, 2.0, 8.0], [1.0, 2.0, 3.0], [1.5]]
+    assert got.n_synapses.tolist() == [3, 3, 1]
+    alone = run(False)[3]
+    np.testing.assert_array_equal(ev.V_m.to_numpy(), alone.V_m.to_numpy())
+    np.testing.assert_array_equal(ev.I_syn.to_numpy(), alone.I_syn.to_numpy())
+    with pytest.raises(jaxsnn.JaxsnnError, match="I_syn_2"):
+        net = jaxsnn.Network()
+        n = net.create(MODEL, 1)
+        mm = net.create("multimeter", params={"record_from": ["I_syn_2"]})
+        net.connect(mm, n)
+        net.build()
