@@ -135,3 +135,46 @@ def test_neurons_with_different_port_counts_in_one_network(x64):
         mm = net.create("multimeter", params={"record_from": ["I_syn_2"]})
         net.connect(mm, n)
         net.build()
+
+
+SPLIT = """
+import jax, numpy as np
+import jaxsnn
+
+def run(**options):
+    net = jaxsnn.Network(seed=2)
+    a = net.create("iaf_psc_exp_multisynapse", 5, params={"tau_syn": [0.5, 2.0, 8.0], "I_e": 250.0})
+    b = net.create("iaf_psc_exp_multisynapse", 4, params={"tau_syn": [1.5]})
+    pg = net.create("poisson_generator", params={"rate": 3000.0})
+    sg = net.create("spike_generator", params={"spike_times": [3.0, 4.0, 9.0]})
+    net.connect(a, a + b, {"rule": "fixed_indegree", "indegree": 2}, {"weight": 700.0, "receptor_type": 1})
+    net.connect(pg, a, syn_spec={"weight": 80.0, "receptor_type": 3})
+    net.connect(sg, b, syn_spec={"weight": 900.0, "receptor_type": 1})
+    net.connect(a, a, {"rule": "fixed_indegree", "indegree": 1}, {"weight": -400.0, "receptor_type": 2})
+    mm = net.create("multimeter", params={"interval": 0.1, "record_from": ["V_m", "I_syn"]})
+    net.connect(mm, a + b)
+    sr = net.create("spike_recorder")
+    net.connect(a + b, sr)
+    sim = jaxsnn.simulate(net.build(**options), 80.0)
+    return sim.events(mm), sim.events(sr)
+
+one, split = run(devices=1), run()
+assert len(jax.devices()) == 3
+assert len(one[1]) > 20
+for x, y in zip(one, split):
+    assert x.equals(y), (x, y)
+print("ok")
+"""
+
+
+@pytest.mark.slow  # a child process compiles for 3 devices
+def test_split_over_devices_is_bit_identical():
+    """The ports travel with their synapses, Poisson connections and spike events to the targets' device."""
+    import subprocess
+    import sys
+
+    from .conftest import ROOT, cpu_devices
+
+    r = subprocess.run([sys.executable, "-c", SPLIT], capture_output=True, text=True, cwd=ROOT,
+                       env=cpu_devices(3, JAX_ENABLE_X64="True"))
+    assert r.returncode == 0 and r.stdout.strip().endswith("ok"), r.stderr[-3000:]
