@@ -88,8 +88,9 @@ def test_a_port_is_iaf_psc_exps_excitatory_current(x64, drive, tau_syn, port):
 
 
 def test_generator_pushes_reach_their_port(x64):
-    """poisson_generator and spike_generator connections onto port 2: the same bits as onto iaf_psc_exp
-    (two networks of the same structure draw the same Poisson counts)."""
+    """poisson_generator, spike_generator and sinusoidal_poisson_generator (a generator of the device
+    interface) connections onto port 2: the same bits as onto iaf_psc_exp (two networks of the same
+    structure draw the same counts)."""
     traces = []
     for model, syn in ((MODEL, {"receptor_type": 2}), ("iaf_psc_exp", {})):
         net = jaxsnn.Network(resolution=0.1, seed=3)
@@ -98,6 +99,9 @@ def test_generator_pushes_reach_their_port(x64):
         sg = net.create("spike_generator", params={"spike_times": [20.0, 20.5, 21.0, 80.0]})
         net.connect(pg, n, syn_spec={"weight": 300.0, **syn})
         net.connect(sg, n, syn_spec={"weight": 4000.0, "delay": 2.0, **syn})
+        sp = net.create("sinusoidal_poisson_generator", params={"rate": 2000.0, "amplitude": 1500.0,
+                                                                 "frequency": 20.0})
+        net.connect(sp, n, syn_spec={"weight": 150.0, "delay": 1.2, **syn})
         mm = net.create("multimeter", params={"interval": 0.1})
         net.connect(mm, n)
         traces.append(jaxsnn.simulate(net.build(), 150.0).events(mm).V_m.to_numpy())

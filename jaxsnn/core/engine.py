@@ -36,6 +36,7 @@ from .events import for_each_range, for_each_synapse
 from .generators import push_currents, push_poisson, push_spike_events, ring_add, ring_add_routed
 from .status import Overflow, flag
 from .types import (
+    BY_PORT,
     IN_DELAY,
     IN_SOURCE,
     OUT_DELAY,
@@ -478,7 +479,11 @@ def _push_generators(model, params, st, transit):
             current = ring_add(current, jnp.broadcast_to(rows, shape).T, jnp.broadcast_to(target, shape).T, values.T)
         else:
             rows = jnp.where(here, (k + top["delay"]) % spec.ring, ring.shape[0])
-            ring = ring_add_routed(spec, model.neurons.route, ring, rows, target, values, jnp.where(here, out, 0.0))
+            port = None  # onto a multi-receptor neuron: the channel of the connection's port (receptor_type − 1)
+            if any(m.inputs == BY_PORT for m in spec.neuron_models):
+                port = jnp.where(model.neurons.route[target] == BY_PORT, top["receptor"] - 1, 0)
+            ring = ring_add_routed(spec, model.neurons.route, ring, rows, target, values, jnp.where(here, out, 0.0),
+                                   port)
     return transit.replace(ring=ring, current=current), states, overflow
 
 
