@@ -11,7 +11,8 @@ from jaxsnn.models.base import table
                                   "leaky_integrator", "iaf_cond_exp", "iaf_cond_alpha", "iaf_cond_beta",
                                   "aeif_cond_alpha", "aeif_cond_exp", "aeif_psc_alpha", "aeif_psc_exp", "aeif_psc_delta",
                                   "hh_psc_alpha", "hh_cond_exp_traub", "mat2_psc_exp",
-                                  "iaf_psc_exp_multisynapse"])
+                                  "iaf_psc_exp_multisynapse", "iaf_psc_alpha_multisynapse", "aeif_cond_alpha_multisynapse",
+                                  "aeif_cond_beta_multisynapse"])
 def test_docstring_holds_the_declared_parameter_table(name):
     model = models.NEURONS[name]
     module = __import__(model.__module__, fromlist=["_"])

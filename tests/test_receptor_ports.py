@@ -1,5 +1,5 @@
 """Receptor ports in networks (NEST's 1-based ``receptor_type`` of a multi-receptor neuron, one channel of
-the input ring per port), with iaf_psc_exp_multisynapse: NEST's cases through create/connect/multimeter,
+the input ring per port), with iaf_psc_exp_multisynapse and the other multisynapse models: NEST's cases through create/connect/multimeter,
 NEST's refusals, and invariants of the routing (a port behaves as iaf_psc_exp's excitatory current)."""
 import json
 
@@ -15,9 +15,12 @@ MODEL = "iaf_psc_exp_multisynapse"
 
 
 @pytest.mark.parametrize("name", ["psc_exp_multi_strong_input", "psc_exp_multi_dc_two_runs",
-                                  pytest.param("psc_exp_multi_random_drive", marks=pytest.mark.slow)])
+                                  pytest.param("psc_exp_multi_random_drive", marks=pytest.mark.slow),
+                                  "psc_alpha_multi_strong_input", "aeif_alpha_multi_strong_input",
+                                  "aeif_beta_multi_strong_input"])
 def test_nest_case_through_a_network_is_nests_bits(name, x64):
-    """Spike generators on ports 1, 2, 3 (spikes, refractoriness, a dc_generator, I_e set between runs):
+    """Spike generators on ports 1, 2, 3 (spikes, refractoriness, a dc_generator, I_e set between runs) of
+    iaf_psc_exp_multisynapse, iaf_psc_alpha_multisynapse and the aeif multisynapse models (GSL's rkf45):
     every recorded value is NEST's float64."""
     case = json.loads((CASES / f"{name}.json").read_text())
     out = conformance.run_case(case)

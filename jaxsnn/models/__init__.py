@@ -13,6 +13,8 @@ from ..errors import JaxsnnError
 from . import (
     ac_generator,
     aeif_cond_alpha,
+    aeif_cond_alpha_multisynapse,
+    aeif_cond_beta_multisynapse,
     aeif_cond_exp,
     aeif_psc_alpha,
     aeif_psc_delta,
@@ -26,6 +28,7 @@ from . import (
     iaf_cond_beta,
     iaf_cond_exp,
     iaf_psc_alpha,
+    iaf_psc_alpha_multisynapse,
     iaf_psc_delta,
     iaf_psc_exp,
     iaf_psc_exp_multisynapse,
@@ -118,6 +121,9 @@ register(hh_cond_exp_traub.MODEL)
 register(mat2_psc_exp.MODEL)
 register(amat2_psc_exp.MODEL)
 register(iaf_psc_exp_multisynapse.MODEL)
+register(iaf_psc_alpha_multisynapse.MODEL)
+register(aeif_cond_alpha_multisynapse.MODEL)
+register(aeif_cond_beta_multisynapse.MODEL)
 
 register_synapse(static_synapse.MODEL)
 register_synapse(static_synapse_hom_w.MODEL)

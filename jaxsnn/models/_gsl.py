@@ -22,12 +22,12 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..errors import JaxsnnError
-from .base import ARCHIVING, BY_SIGN, SUMMED, NeuronModel, Param, check_tau_minus
+from .base import ARCHIVING, BY_PORT, BY_SIGN, SUMMED, NeuronModel, Param, check_tau_minus
 
 
 def parameters(mod) -> dict:
     """NEST's table: the module's parameters, its state rows with their initial values, tau_minus."""
-    rows = {k: Param(float(v[0]) if not isinstance(v[0], bool) else v[0], v[1], v[2])
+    rows = {k: Param(v[0] if isinstance(v[0], (bool, tuple)) else float(v[0]), v[1], v[2])  # tuple: per port
             for k, v in mod.PARAMETERS.items()}
     p0 = {k: v[0] for k, v in mod.PARAMETERS.items()}
     init = mod.initial_state(p0) if hasattr(mod, "initial_state") else {}
@@ -75,10 +75,10 @@ class GslNeuron(NeuronModel):
             s = {k: np.asarray(host[k], float) if k in host else np.zeros(n) for k in self.module.STATE}
         return dict(s, r=np.zeros(n, np.int32), h_int=np.zeros(n), res=np.zeros(n))
 
-    def update(self, p, k, s, inp, h, surrogate=None):
+    def update(self, p, k, s, inp, h, surrogate=None, ex=None):
         zero = jnp.zeros_like(s[self.module.STATE[0]])
         I_stim = zero if inp.current is None else inp.current[0]
-        ex, inh = inp.spikes[0], (inp.spikes[1] if inp.spikes.shape[0] > 1 else zero)
+        ex, inh = (inp.spikes[0] if ex is None else ex), (inp.spikes[1] if inp.spikes.shape[0] > 1 else zero)
         st = {n: s[n] for n in self.module.STATE}
         st.update(r=s["r"], h_int=jnp.where(s["h_int"] > 0.0, s["h_int"], h), I_stim=I_stim)
         pp = {n: p[n] for n in self.module.PARAMETERS if n in p}
@@ -115,6 +115,57 @@ class GslNeuron(NeuronModel):
         return p, s
 
 
+def _rows(a) -> np.ndarray:
+    """Values over neurons; per-port values as ``get`` gives them (one array per neuron, each of its own
+    length) as [neurons, ports], each row padded with its last value."""
+    a = np.asarray(a)
+    if a.dtype != object:
+        return a
+    width = max(len(r) for r in a)
+    return np.stack([np.pad(np.asarray(r, float), (0, width - len(r)), mode="edge") for r in a])
+
+
+@dataclasses.dataclass(frozen=True)
+class GslPortNeuron(GslNeuron):
+    """A neuron with receptor ports (the module's ``INPUTS = "ports"``): spikes of ``receptor_type`` i
+    reach column i − 1 of its input; ``ports``: the most ports of a neuron of the network (the per-port
+    parameters and state are [neurons, ports], padded; state ``n_synapses``: each neuron's own number)."""
+
+    ports: int = 1
+    recordables: tuple = ()  # the configured instance's: the module's and one per port of port_recordables
+
+    @property
+    def spike_channels(self) -> int:
+        return self.ports
+
+    @classmethod
+    def configure(cls, host):
+        n = np.shape(host[cls.port_params[0]])[-1]
+        per_port = tuple(f"{r}_{i}" for r in cls.port_recordables for i in range(1, n + 1))
+        return cls(ports=n, recordables=tuple(sorted(cls.module.RECORDABLES + per_port)))
+
+    @classmethod
+    def check(cls, v, where, tics_per_step):
+        super().check({k: (_rows(a) if a is not None else None) for k, a in v.items()}, where, tics_per_step)
+
+    def init(self, host):
+        n = len(host["V_m"])
+        n_syn = host.get("n_synapses", np.full(n, np.shape(host[self.port_params[0]])[-1]))
+        s = super().init(host)
+        one = self.module.initial_state({k: v[0] for k, v in self.module.PARAMETERS.items()})
+        for k in self.module.STATE:  # a state row per port (a list in initial_state): zero on every port
+            if np.ndim(one.get(k, 0.0)) == 1 and np.ndim(s[k]) == 1:
+                s[k] = np.zeros((n, self.ports))
+        return dict(s, n_synapses=np.asarray(n_syn, np.int32))
+
+    def update(self, p, k, s, inp, h, surrogate=None):
+        new, spiked = super().update(p, k, s, inp, h, surrogate, ex=inp.spikes[:self.ports].T)
+        return dict(new, n_synapses=s["n_synapses"]), spiked
+
+    def observe(self, p, s):
+        return dict(super().observe(p, s), n_synapses=s["n_synapses"])
+
+
 def built_into_constants(mod) -> tuple:
     """The float parameters the module's host constants depend on (found by changing each in turn): a
     change between runs of one of them needs new constants, which only a build computes."""
@@ -138,6 +189,15 @@ def built_into_constants(mod) -> tuple:
 def make(mod) -> type:
     """The :class:`GslNeuron` subclass of the model module ``mod``."""
     single = getattr(mod, "KIND", "") == "delta"
+    if getattr(mod, "INPUTS", "") == "ports":  # spikes by receptor port (1-based), per-port list parameters
+        attrs = dict(name=mod.NAME, parameters=parameters(mod), module=mod, inputs=BY_PORT, current_receptors=1,
+                     recordables=tuple(sorted(mod.RECORDABLES)),
+                     port_params=mod.PORT_PARAMETERS, port_recordables=mod.PORT_RECORDABLES,
+                     receptors={"neuron": (), "generator": (), "current": (0,)}, __module__=mod.__name__,
+                     built_into_constants=built_into_constants(mod) + tuple(mod.PORT_PARAMETERS))
+        cls = type("".join(w.capitalize() for w in mod.NAME.split("_")), (GslPortNeuron,), attrs)
+        cls.__annotations__ = {}
+        return dataclasses.dataclass(frozen=True)(cls)
     attrs = dict(name=mod.NAME, parameters=parameters(mod), recordables=tuple(sorted(mod.RECORDABLES)), module=mod,
                  inputs=SUMMED if single else BY_SIGN, spike_channels=1 if single else 2, current_receptors=1,
                  receptors={"neuron": (0,), "generator": (0,), "current": (0,)}, __module__=mod.__name__,

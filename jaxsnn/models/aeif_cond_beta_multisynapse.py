@@ -30,7 +30,9 @@ Recordables: V_m, w, g_1 … g_n (n: the number of ports, the length of E_rev).
 """
 from __future__ import annotations
 
-from . import _aeif_multi
+import sys
+
+from . import _aeif_multi, _gsl
 
 NAME = "aeif_cond_beta_multisynapse"
 KIND = "beta"
@@ -39,6 +41,7 @@ PARAMETERS = _aeif_multi.parameters(KIND)
 PORT_PARAMETERS = _aeif_multi.port_parameters(KIND)  # one value per port: [neurons, ports]
 STATE = _aeif_multi.STATE
 RECORDABLES = ("V_m", "w")  # and g_1 … g_n (see record)
+PORT_RECORDABLES = ("g",)  # one per port: g_1 … g_n
 NEST_STATE = {"V_m": (-70.6, "mV", "membrane potential"), "w": (0.0, "pA", "adaptation current")}
 ports = _aeif_multi.ports
 record = _aeif_multi.record
@@ -60,3 +63,6 @@ def initial_state(p):
 
 def update(p, k, s, ex, inh, I_stim, *, h, slab=None):
     return _aeif_multi.update(KIND, p, k, s, ex, inh, I_stim, h=h, slab=slab)
+
+
+MODEL = _gsl.make(sys.modules[__name__])

@@ -19,19 +19,19 @@ library's exp, NEST's expm1). Parity: exact.
 
 Parameters (NEST's names and defaults; state variables are initial values):
 
-==========  ===========  ================================================
-E_L         -70 mV       resting potential
-I_e         0 pA         constant input current
-V_th        -55 mV       spike threshold
-V_reset     -70 mV       reset potential
-C_m         250 pF       membrane capacitance
-tau_m       10 ms        membrane time constant
-t_ref       2 ms         refractory period
-V_min       -inf mV      lower bound of V_m
-tau_syn     [2] ms       synaptic time constants, one per receptor port
-V_m         -70 mV       membrane potential (state)
-tau_minus   20 ms        time constant of the postsynaptic STDP trace
-==========  ===========  ================================================
+=========  =======  ==============================================
+E_L        -70 mV   resting potential
+I_e        0 pA     constant input current
+V_th       -55 mV   spike threshold
+V_reset    -70 mV   reset potential
+C_m        250 pF   membrane capacitance
+tau_m      10 ms    membrane time constant
+t_ref      2 ms     refractory period
+V_min      -inf mV  lower bound of V_m
+tau_syn    [2] ms   synaptic time constants, one per receptor port
+V_m        -70 mV   membrane potential (state)
+tau_minus  20 ms    time constant of the postsynaptic STDP trace
+=========  =======  ==============================================
 
 Recordables: V_m, I_syn (the sum over ports, accumulated in port order), I_syn_1 … I_syn_n.
 ``n_synapses`` (read-only in NEST) is the number of ports.
@@ -39,10 +39,12 @@ Recordables: V_m, I_syn (the sum over ports, accumulated in port order), I_syn_1
 from __future__ import annotations
 
 import math
+import sys
 
 import jax.numpy as jnp
 import numpy as np
 
+from . import _gsl
 from ._propagators import host_p31_p32
 from ._rkf45 import product
 from .iaf_psc_delta import refractory_steps
@@ -63,6 +65,7 @@ PARAMETERS = {
 PORT_PARAMETERS = ("tau_syn",)  # one value per port: [neurons, ports]
 STATE = ("V_rel", "y1", "I_syn")  # V_rel = V_m − E_L (NEST's); y1, I_syn: [neurons, ports]
 RECORDABLES = ("V_m", "I_syn")  # and I_syn_1 … I_syn_n (see record)
+PORT_RECORDABLES = ("I_syn",)  # one per port: I_syn_1 … I_syn_n
 NEST_STATE = {"V_m": (-70.0, "mV", "membrane potential")}
 
 
@@ -170,3 +173,6 @@ def record(p: dict, s: dict, h) -> dict:
         out[f"I_syn_{i + 1}"] = y2[..., i]
     out["I_syn"] = total
     return out
+
+
+MODEL = _gsl.make(sys.modules[__name__])
