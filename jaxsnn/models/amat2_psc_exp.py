@@ -57,6 +57,7 @@ import numpy as np
 from . import _gsl
 from ._rkf45 import product
 from .iaf_psc_delta import refractory_steps
+from .mat2_psc_exp import initial_state, set_state  # noqa: F401 (the same V_m − E_L rules, read by _gsl)
 
 NAME = "amat2_psc_exp"
 PARAMETERS = {
@@ -143,29 +144,12 @@ def host_constants(p: dict, tics_per_step: int) -> dict:
     return dict(zip(NAMES, cols), refractory_counts=steps)
 
 
-def initial_state(p: dict) -> dict:
-    """V_m − E_L; NEST's V_m stays at −70 mV when only E_L is given."""
-    return {"V_rel": float(p.get("V_m", -70.0)) - float(p["E_L"])}
-
-
 def to_state(host: dict) -> dict:
     """The state from the parameters (V_m absolute, as NEST's set_status takes it)."""
     z = np.zeros(len(host["V_m"]))
     f = lambda k: np.asarray(host[k], float)  # noqa: E731
     return dict(V_rel=f("V_m") - f("E_L"), I_syn_ex=z, I_syn_in=z.copy(), V_th_alpha_1=f("V_th_alpha_1"),
                 V_th_alpha_2=f("V_th_alpha_2"), V_th_dv=z.copy(), V_th_v=f("V_th_v"))
-
-
-def set_state(p, s, idx, changes):
-    """NEST's set_status: V_m is given absolute (V_rel = V_m − E_L); without V_m, V_m stays where it is."""
-    changes = dict(changes)
-    s = dict(s)
-    E_L = p["E_L"].at[idx].set(changes["E_L"]) if "E_L" in changes else p["E_L"]
-    if "V_m" in changes:
-        s["V_rel"] = s["V_rel"].at[idx].set(changes.pop("V_m") - E_L[idx])
-    elif "E_L" in changes:
-        s["V_rel"] = s["V_rel"].at[idx].set(s["V_rel"][idx] - (E_L[idx] - p["E_L"][idx]))
-    return p, s, changes
 
 
 def update(p: dict, k: dict, s: dict, ex, inh, I_stim, *, h: float, slab=None):
