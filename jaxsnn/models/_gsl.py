@@ -166,6 +166,19 @@ class GslPortNeuron(GslNeuron):
         return dict(super().observe(p, s), n_synapses=s["n_synapses"])
 
 
+def set_v_rel(p, s, idx, changes):
+    """A module's ``set_state`` when its state holds V_rel = V_m − E_L: NEST's set_status takes V_m
+    absolute; without V_m, a new E_L leaves V_m where it is."""
+    changes = dict(changes)
+    s = dict(s)
+    E_L = p["E_L"].at[idx].set(changes["E_L"]) if "E_L" in changes else p["E_L"]
+    if "V_m" in changes:
+        s["V_rel"] = s["V_rel"].at[idx].set(changes.pop("V_m") - E_L[idx])
+    elif "E_L" in changes:
+        s["V_rel"] = s["V_rel"].at[idx].set(s["V_rel"][idx] - (E_L[idx] - p["E_L"][idx]))
+    return p, s, changes
+
+
 def built_into_constants(mod) -> tuple:
     """The float parameters the module's host constants depend on (found by changing each in turn): a
     change between runs of one of them needs new constants, which only a build computes."""

@@ -57,7 +57,7 @@ import numpy as np
 from . import _gsl
 from ._rkf45 import product
 from .iaf_psc_delta import refractory_steps
-from .mat2_psc_exp import initial_state, set_state  # noqa: F401 (the same V_m − E_L rules, read by _gsl)
+from .mat2_psc_exp import initial_state  # noqa: F401 (the same initial V_m − E_L, read by _gsl)
 
 NAME = "amat2_psc_exp"
 PARAMETERS = {
@@ -150,6 +150,9 @@ def to_state(host: dict) -> dict:
     f = lambda k: np.asarray(host[k], float)  # noqa: E731
     return dict(V_rel=f("V_m") - f("E_L"), I_syn_ex=z, I_syn_in=z.copy(), V_th_alpha_1=f("V_th_alpha_1"),
                 V_th_alpha_2=f("V_th_alpha_2"), V_th_dv=z.copy(), V_th_v=f("V_th_v"))
+
+
+set_state = _gsl.set_v_rel
 
 
 def update(p: dict, k: dict, s: dict, ex, inh, I_stim, *, h: float, slab=None):

@@ -125,16 +125,7 @@ def to_state(host: dict) -> dict:
     return dict(V_rel=f("V_m") - f("E_L"), y1=z, I_syn=z.copy())
 
 
-def set_state(p, s, idx, changes):
-    """NEST's set_status: V_m is given absolute (V_rel = V_m − E_L); without V_m, V_m stays where it is."""
-    changes = dict(changes)
-    s = dict(s)
-    E_L = p["E_L"].at[idx].set(changes["E_L"]) if "E_L" in changes else p["E_L"]
-    if "V_m" in changes:
-        s["V_rel"] = s["V_rel"].at[idx].set(changes.pop("V_m") - E_L[idx])
-    elif "E_L" in changes:
-        s["V_rel"] = s["V_rel"].at[idx].set(s["V_rel"][idx] - (E_L[idx] - p["E_L"][idx]))
-    return p, s, changes
+set_state = _gsl.set_v_rel
 
 
 def update(p: dict, k: dict, s: dict, ex, inh, I_stim, *, h: float, slab=None):

@@ -44,6 +44,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..errors import JaxsnnError
+from ._gsl import set_v_rel as set_state
 from ._propagators import exact, host_p32, p32
 from ._rkf45 import product
 from .base import ARCHIVING, BY_PORT, NeuronModel, Param, check_tau_minus
@@ -112,18 +113,6 @@ def to_state(host: dict) -> dict:
     """The state from the parameters (V_m absolute, as NEST's set_status takes it)."""
     f = lambda k: np.asarray(host[k], float)  # noqa: E731
     return dict(V_rel=f("V_m") - f("E_L"), I_syn=np.zeros(np.shape(host["tau_syn"])))
-
-
-def set_state(p, s, idx, changes):
-    """NEST's set_status: V_m is given absolute (V_rel = V_m − E_L); without V_m, V_m stays where it is."""
-    changes = dict(changes)
-    s = dict(s)
-    E_L = p["E_L"].at[idx].set(changes["E_L"]) if "E_L" in changes else p["E_L"]
-    if "V_m" in changes:
-        s["V_rel"] = s["V_rel"].at[idx].set(changes.pop("V_m") - E_L[idx])
-    elif "E_L" in changes:
-        s["V_rel"] = s["V_rel"].at[idx].set(s["V_rel"][idx] - (E_L[idx] - p["E_L"][idx]))
-    return p, s, changes
 
 
 def update(p: dict, k: dict, s: dict, ex, inh, I_stim, *, h: float, slab=None):
