@@ -201,8 +201,9 @@ def _neurons(desc, pops, fdt) -> dict:
     for b in names:
         mine = [p for p in pops if p.base == b]
         host = {k: np.concatenate([p.params[k] for p in mine]) for k in NEURONS[b].parameters
-                if k not in NEURONS[b].port_params}
-        host.update(_port_params(NEURONS[b], mine))
+                if k not in NEURONS[b].list_params}
+        host.update(_list_params(NEURONS[b], mine), node_id=np.concatenate([np.arange(p.first, p.first + p.n)
+                                                                             for p in mine]))
         m = NEURONS[b].configure(host)
         k = m.host_constants(host, h, tps)
         models.append(m)
@@ -219,16 +220,20 @@ def _neurons(desc, pops, fdt) -> dict:
                 topology=NeuronTopology(route=jnp.asarray(route, jnp.int32), constants=consts))
 
 
-def _port_params(model, pops) -> dict:
-    """The per-port parameters of ``model``'s populations as [neurons, ports] arrays, padded to the most
-    ports of any of them (with each neuron's last port's value: valid, and never reached, as connect
-    refuses receptor_type > n_synapses), and ``n_synapses`` (int per neuron: its own ports)."""
-    if not model.port_params:
-        return {}
-    n_ports = np.concatenate([np.full(p.n, p.params[model.port_params[0]].shape[1], np.int32) for p in pops])
-    width = int(n_ports.max())
-    pad = lambda a: np.pad(a, ((0, 0), (0, width - a.shape[1])), mode="edge")  # noqa: E731
-    return dict({k: np.concatenate([pad(p.params[k]) for p in pops]) for k in model.port_params}, n_synapses=n_ports)
+def _list_params(model, pops) -> dict:
+    """The list parameters of ``model``'s populations (:attr:`NeuronModel.list_params`) as [neurons,
+    longest] arrays, each padded as the model says (port parameters with their last value: valid, and
+    never reached, as connect refuses receptor_type > n_synapses), and for each length variable (e.g.
+    ``n_synapses``) each neuron's own length (int32)."""
+    out = {}
+    for name, (length, fill) in model.list_params.items():
+        own = np.concatenate([np.full(p.n, p.params[name].shape[1], np.int32) for p in pops])
+        width = int(own.max(initial=0))
+        how = {"mode": "edge"} if fill is None else {"constant_values": fill}
+        out[name] = np.concatenate([np.pad(p.params[name], ((0, 0), (0, width - p.params[name].shape[1])), **how)
+                                    for p in pops])
+        out.setdefault(length, own)
+    return out
 
 
 def _synapse_connections(desc):

@@ -35,8 +35,8 @@ from .description import Connections, Description, Population
 from .nodes import NodeCollection
 from .registry import (
     CURRENT_GENERATORS,
+    LIST_PARAMS,
     NEURONS,
-    PORT_PARAMS,
     SPIKE_GENERATORS,
     VECTOR_PARAMS,
     ModelRegistry,
@@ -258,15 +258,16 @@ class Network:
             given = check_params(m, params or {}, where)
         values = {}
         switches = {k for k, v in NEURONS[m.base].defaults().items() if isinstance(v, bool)}
-        per_port = NEURONS[m.base].port_params
+        lists = NEURONS[m.base].list_params
+        ports = NEURONS[m.base].port_params
         for i, (name, default) in enumerate(m.defaults.items()):
             if name not in given and base[name] is not None:
                 values[name] = base[name].copy()
                 continue
             v = given.get(name, default)
             label = f"{where}: params[{name!r}]"
-            if name in per_port:
-                values[name] = _port_values(label, v, n)
+            if name in lists:
+                values[name] = _list_values(label, v, n, empty=name not in ports)
                 continue
             if isinstance(v, Parameter):
                 if name in switches:
@@ -522,18 +523,19 @@ def _check_recorder_rule(recorder, spec, src_kind, tgt_kind):
                         recorder.allowed_rules + "; NEST refuses it too")
 
 
-def _port_values(label, v, n) -> np.ndarray:
-    """A list parameter with one value per receptor port (tau_syn): one list for every node or one list
-    per node (a [nodes, ports] array), as a [n, ports] float64 array."""
+def _list_values(label, v, n, empty: bool) -> np.ndarray:
+    """A list parameter (tau_syn: one value per receptor port, gif's tau_sfa: one per element): one list
+    for every node or one list per node (a [nodes, length] array), as a [n, length] float64 array;
+    ``empty``: whether the list may be empty (ports may not)."""
+    what = "a list of numbers" if empty else "a non-empty list of numbers (one per receptor port)"
     if isinstance(v, Parameter):
-        raise bad_value(label, v, "a list of numbers, one per receptor port (not a distribution)")
+        raise bad_value(label, v, f"{what} (not a distribution)")
     arr = checks.floats(label, v)
-    if arr.ndim == 1 and len(arr):
+    if arr.ndim == 1 and (len(arr) or empty):
         return np.tile(arr, (n, 1))
-    if arr.ndim == 2 and arr.shape[0] == n and arr.shape[1]:
+    if arr.ndim == 2 and arr.shape[0] == n and (arr.shape[1] or empty):
         return arr.copy()
-    raise bad_value(label, checks._show(v), f"a non-empty list of numbers (one per receptor port), or {n} such "
-                    "lists of one length (one per node)")
+    raise bad_value(label, checks._show(v), f"{what}, or {n} such lists of one length (one per node)")
 
 
 def _take(params: dict, positions: np.ndarray, n: int) -> dict:
@@ -544,9 +546,9 @@ def _take(params: dict, positions: np.ndarray, n: int) -> dict:
         raise bad_value("set: params", params, "a dict or a list of one dict per node")
     out = {}
     for name, v in params.items():
-        if name in PORT_PARAMS and np.ndim(v) == 2 and len(v) == n:  # one list per node
+        if name in LIST_PARAMS and np.ndim(v) == 2 and len(v) == n:  # one list per node
             out[name] = np.array(v, copy=True)[positions]
-        elif name in VECTOR_PARAMS or name in PORT_PARAMS or isinstance(v, (Parameter, str)) or np.ndim(v) == 0:
+        elif name in VECTOR_PARAMS or name in LIST_PARAMS or isinstance(v, (Parameter, str)) or np.ndim(v) == 0:
             out[name] = v
         elif np.ndim(v) == 1 and len(v) == n:
             out[name] = np.array(v, copy=True)[positions]

@@ -39,8 +39,8 @@ class Model:
 VECTOR_PARAMS = tuple(dict.fromkeys(k for m in {**models.GENERATORS, **models.RECORDERS}.values()
                                     for k in m.vector_params))
 
-# neuron parameters with one value per receptor port (a list per node, NeuronModel.port_params)
-PORT_PARAMS = tuple(dict.fromkeys(k for m in models.NEURONS.values() for k in m.port_params))
+# neuron parameters whose value is a list per node (NeuronModel.list_params)
+LIST_PARAMS = tuple(dict.fromkeys(k for m in models.NEURONS.values() for k in m.list_params))
 
 
 class ModelRegistry:

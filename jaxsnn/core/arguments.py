@@ -50,7 +50,7 @@ def _expect(where: str, leaf, shape, dtype, why: str) -> None:
 
 def _state_kinds(m) -> dict:
     """The dtype kind of each state variable of neuron model ``m`` (its ``init`` of one neuron)."""
-    return {k: np.asarray(v).dtype.kind for k, v in m.init({k: np.full(1, p.default)
+    return {k: np.asarray(v).dtype.kind for k, v in m.init({k: np.asarray([p.default])  # a list: [1, its length]
                                                             for k, p in m.parameters.items()}).items()}
 
 
@@ -67,9 +67,9 @@ def leaves(model, params, state) -> None:
     for m in spec.neuron_models:
         n = sizes[m.name]
         for leaf_name, leaf in params.neurons.models[m.name].items():
-            per_port = leaf_name in m.port_params  # [neurons, ports]
-            _expect(f"params.neurons[{m.name!r}][{leaf_name!r}]", leaf, (n, m.spike_channels) if per_port else (n,),
-                    fdt, f"one per {m.name} neuron, {n}" + (f", and port, {m.spike_channels}" if per_port else ""))
+            listed = leaf_name in m.list_params  # [neurons, the longest list]
+            _expect(f"params.neurons[{m.name!r}][{leaf_name!r}]", leaf, (n, None) if listed else (n,),
+                    fdt, f"one per {m.name} neuron, {n}" + (", and list element" if listed else ""))
     n_gen = model.poisson.window.shape[0]
     _expect("params.poisson.rate", params.poisson.rate, (n_gen,), fdt, f"one per poisson_generator, {n_gen}")
     _expect("params.poisson.weight", params.poisson.weight, model.poisson.target.shape, fdt,

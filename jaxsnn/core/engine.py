@@ -236,7 +236,7 @@ def _steps(model, params, c, n, st: State, current=None) -> State:
     ``current``: [n, N] pA added to I_e in each step, or None."""
     def body(i, carry):
         p = params if current is None else _with_current(model, params, current[i])
-        return _neuron_step(model, p, c, *carry)
+        return _neuron_step(model, p, c, st.key, *carry)
 
     carry = (st.step, st.overflow, st.neurons, st.transit, st.buffers.samples)
     s, over, neurons, transit, samples = lax.fori_loop(0, n, body, carry)
@@ -281,7 +281,7 @@ def _put(spec, top, parts, like):
     return like
 
 
-def _neuron_step(model, params, c, s, over, neurons: NeuronState, transit: Transit, samples):
+def _neuron_step(model, params, c, key, s, over, neurons: NeuronState, transit: Transit, samples):
     """One step of every neuron: each model present updates its own neurons (a step costs the sum over
     models of their neurons), reading its input rows of the ring and the previous step's current."""
     spec, top = model.spec, model.neurons
@@ -296,7 +296,7 @@ def _neuron_step(model, params, c, s, over, neurons: NeuronState, transit: Trans
         spikes = jnp.stack([take(transit.ring[ch * R + row]) for ch in range(m.spike_channels)])
         current = None if neurons.current is None else take(neurons.current)
         p = params.neurons.models[m.name]
-        out = m.update(p, c[m.name], neurons.models[m.name], Input(spikes, current), spec.resolution, surrogate)
+        out = m.update(p, c[m.name], neurons.models[m.name], Input(spikes, current, key), spec.resolution, surrogate)
         states[m.name], spk = out[0], out[1]
         spiked.append(spk.astype(hist_dtype))
         if spec.has_multiplicity:

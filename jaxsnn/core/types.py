@@ -47,6 +47,8 @@ class Input(NamedTuple):
     spikes: Any  # [spike_channels, n]: this step's spike input per channel (mV, pA or counts)
     current: Any  # [rows, n]: current generators' input of the previous step per receptor (pA); None in
     # networks without current generators (rows: the receptors any current generator connection uses)
+    key: Any = None  # uint32[2]: the simulation's key words, for models that draw random numbers (from the
+    # key, their own step counter and the neuron's node id, so split and resumed runs draw the same)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -22,6 +22,8 @@ from . import (
     amat2_psc_exp,
     dc_generator,
     gamma_sup_generator,
+    gif_cond_exp,
+    gif_psc_exp,
     hh_cond_exp_traub,
     hh_psc_alpha,
     iaf_cond_alpha,
@@ -124,6 +126,8 @@ register(iaf_psc_exp_multisynapse.MODEL)
 register(iaf_psc_alpha_multisynapse.MODEL)
 register(aeif_cond_alpha_multisynapse.MODEL)
 register(aeif_cond_beta_multisynapse.MODEL)
+register(gif_psc_exp.MODEL)
+register(gif_cond_exp.MODEL)
 
 register_synapse(static_synapse.MODEL)
 register_synapse(static_synapse_hom_w.MODEL)

@@ -68,7 +68,10 @@ LISTS = {
     "tau_stc": ((), "ms", "time constants of the spike-triggered current elements"),
     "q_stc": ((), "nA", "jumps of the spike-triggered current elements (NEST adds them to I_stc as pA)"),
 }
-LIST_PARAMETERS = tuple(LISTS)  # one value per element: [neurons, elements]
+# one value per element, [neurons, elements]: the variable holding each neuron's number of elements, and
+# the padding of a shorter list (an element with q = 0 stays 0 and adds nothing: the sums keep NEST's bits)
+LIST_PARAMETERS = {"tau_sfa": ("n_sfa", 1.0), "q_sfa": ("n_sfa", 0.0), "tau_stc": ("n_stc", 1.0),
+                   "q_stc": ("n_stc", 0.0)}
 SYN = {"psc_exp": ("I_syn_ex", "I_syn_in"), "cond_exp": ("g_ex", "g_in")}
 
 
@@ -128,10 +131,11 @@ def host_constants(kind: str, p: dict, tics_per_step: int) -> dict:
 
 def to_state(kind: str, host: dict) -> dict:
     """The state from the parameters: V_m, the adaptation elements zero (sized by tau_sfa / tau_stc), the
-    draws' stream the neuron's position among the model's neurons."""
+    draws' stream the neuron's node id (its position among the model's neurons without one)."""
     n = len(host["V_m"])
     f = lambda k: np.asarray(host[k], float)  # noqa: E731
-    s = dict(V_m=f("V_m"), E_sfa=f("V_T_star"), I_stc=np.zeros(n), rng_stream=np.arange(n, dtype=np.int32),
+    stream = np.asarray(host.get("node_id", np.arange(n)), np.int32)
+    s = dict(V_m=f("V_m"), E_sfa=f("V_T_star"), I_stc=np.zeros(n), rng_stream=stream,
              rng_step=np.zeros(n, np.int32))
     for k in SYN[kind]:
         s[k] = f(k) if k in host else np.zeros(n)
@@ -162,9 +166,13 @@ def expm1(x, nz):
     return jnp.where(big, _libm.exp(x) - 1.0, jnp.where(x == 0.0, 0.0, total))
 
 
-def uniform(s) -> jax.Array:
-    """One uniform in [0, 1) with 53 random bits per neuron, from (rng_stream, rng_step)."""
-    words = rng.key_words(0)
+STREAM = np.array([0x67696631, 0x67696632], np.uint32)  # kept apart from the other streams of a simulation
+
+
+def uniform(s, key=None) -> jax.Array:
+    """One uniform in [0, 1) with 53 random bits per neuron, from (the simulation's key words ``key``,
+    rng_step, rng_stream); without a key, from seed 0."""
+    words = rng.key_words(0) if key is None else key ^ jnp.asarray(STREAM)
     ids = s["rng_stream"].astype(jnp.uint32) * jnp.uint32(2)
     hi = (rng.bits(words, s["rng_step"], ids) >> jnp.uint32(5)).astype(jnp.float64)  # 27 bits
     lo = (rng.bits(words, s["rng_step"], ids + jnp.uint32(1)) >> jnp.uint32(6)).astype(jnp.float64)  # 26 bits
@@ -191,9 +199,10 @@ def rhs_cond(y, a, nz):
                       quotient(-y[2], a["tau_syn_in"], nz)])
 
 
-def update(kind: str, p: dict, k: dict, s: dict, ex, inh, I_stim, *, h: float, slab=None, u=None):
+def update(kind: str, p: dict, k: dict, s: dict, ex, inh, I_stim, *, h: float, slab=None, u=None, key=None):
     """One step. ``ex`` / ``inh``: this step's summed spike weights of each sign (inh ≤ 0); ``u``: this
-    step's uniform draws [neurons] (None: from the neuron's stream). Returns (state, spiked)."""
+    step's uniform draws [neurons] (None: from the neuron's stream and the key words ``key``).
+    Returns (state, spiked)."""
     V = s["V_m"]
     nz = jnp.where(jnp.isnan(V), V, -0.0)
     pr = lambda a, b: product(a, b, nz)  # noqa: E731
@@ -220,7 +229,7 @@ def update(kind: str, p: dict, k: dict, s: dict, ex, inh, I_stim, *, h: float, s
     lam = pr(k["lambda0"], _libm.exp(quotient(V - sfa, p["Delta_V"], nz)))
     prob = -expm1(pr(-lam, h + jnp.zeros_like(V)), nz)
     if u is None:
-        u = uniform(s)
+        u = uniform(s, key)
     spiked = free & (lam > 0.0) & (u < prob)
     f = spiked[..., None]
     stc_elems = jnp.where(f, stc_elems + p["q_stc"], stc_elems)

@@ -73,7 +73,9 @@ class GslNeuron(NeuronModel):
             s = self.module.to_state(host)
         else:
             s = {k: np.asarray(host[k], float) if k in host else np.zeros(n) for k in self.module.STATE}
-        return dict(s, r=np.zeros(n, np.int32), h_int=np.zeros(n), res=np.zeros(n))
+        lengths = {length: np.asarray(host.get(length, np.full(n, np.shape(host[name])[-1])), np.int32)
+                   for name, (length, _) in self.list_params.items()}
+        return dict(s, **lengths, r=np.zeros(n, np.int32), h_int=np.zeros(n), res=np.zeros(n))
 
     def update(self, p, k, s, inp, h, surrogate=None, ex=None):
         zero = jnp.zeros_like(s[self.module.STATE[0]])
@@ -83,15 +85,19 @@ class GslNeuron(NeuronModel):
         st.update(r=s["r"], h_int=jnp.where(s["h_int"] > 0.0, s["h_int"], h), I_stim=I_stim)
         pp = {n: p[n] for n in self.module.PARAMETERS if n in p}
         pp.update({n: k[n] for n in self.module.PARAMETERS if n in k and n not in pp})  # bool switches
-        out, spiked = self.module.update(pp, k, st, ex, inh, I_stim, h=h)
+        draws = {"key": inp.key} if getattr(self.module, "STOCHASTIC", False) else {}
+        out, spiked = self.module.update(pp, k, st, ex, inh, I_stim, h=h, **draws)
         new = {n: out[n] for n in self.module.STATE}
+        new.update({length: s[length] for length, _ in self.list_params.values()})
         new.update(r=out["r"], h_int=out["h_int"], res=zero + h)
         return new, spiked > 0
 
     def observe(self, p, s):
         out = {n: s[n] for n in self.module.STATE if not n.startswith("d") and n in self.parameters}
         rec = self.module.record(p, s, s["res"])
-        return dict(out, **rec, refractory_steps_left=s["r"])
+        lists = {name: p[name] for name in self.list_params}
+        lengths = {length: s[length] for length, _ in self.list_params.values()}
+        return dict(out, **rec, **lists, **lengths, refractory_steps_left=s["r"])
 
     def set(self, p, s, idx, changes):
         fixed = [n for n in self.built_into_constants if n in changes
@@ -149,21 +155,15 @@ class GslPortNeuron(GslNeuron):
         super().check({k: (_rows(a) if a is not None else None) for k, a in v.items()}, where, tics_per_step)
 
     def init(self, host):
-        n = len(host["V_m"])
-        n_syn = host.get("n_synapses", np.full(n, np.shape(host[self.port_params[0]])[-1]))
         s = super().init(host)
         one = self.module.initial_state({k: v[0] for k, v in self.module.PARAMETERS.items()})
         for k in self.module.STATE:  # a state row per port (a list in initial_state): zero on every port
             if np.ndim(one.get(k, 0.0)) == 1 and np.ndim(s[k]) == 1:
-                s[k] = np.zeros((n, self.ports))
-        return dict(s, n_synapses=np.asarray(n_syn, np.int32))
+                s[k] = np.zeros((len(host["V_m"]), self.ports))
+        return s
 
     def update(self, p, k, s, inp, h, surrogate=None):
-        new, spiked = super().update(p, k, s, inp, h, surrogate, ex=inp.spikes[:self.ports].T)
-        return dict(new, n_synapses=s["n_synapses"]), spiked
-
-    def observe(self, p, s):
-        return dict(super().observe(p, s), n_synapses=s["n_synapses"])
+        return super().update(p, k, s, inp, h, surrogate, ex=inp.spikes[:self.ports].T)
 
 
 def set_v_rel(p, s, idx, changes):
@@ -206,15 +206,17 @@ def make(mod) -> type:
         attrs = dict(name=mod.NAME, parameters=parameters(mod), module=mod, inputs=BY_PORT, current_receptors=1,
                      recordables=tuple(sorted(mod.RECORDABLES)),
                      port_params=mod.PORT_PARAMETERS, port_recordables=mod.PORT_RECORDABLES,
+                     list_params={k: ("n_synapses", None) for k in mod.PORT_PARAMETERS},
                      receptors={"neuron": (), "generator": (), "current": (0,)}, __module__=mod.__name__,
                      built_into_constants=built_into_constants(mod) + tuple(mod.PORT_PARAMETERS))
         cls = type("".join(w.capitalize() for w in mod.NAME.split("_")), (GslPortNeuron,), attrs)
         cls.__annotations__ = {}
         return dataclasses.dataclass(frozen=True)(cls)
+    lists = getattr(mod, "LIST_PARAMETERS", {})  # e.g. gif's adaptation elements
     attrs = dict(name=mod.NAME, parameters=parameters(mod), recordables=tuple(sorted(mod.RECORDABLES)), module=mod,
                  inputs=SUMMED if single else BY_SIGN, spike_channels=1 if single else 2, current_receptors=1,
                  receptors={"neuron": (0,), "generator": (0,), "current": (0,)}, __module__=mod.__name__,
-                 built_into_constants=built_into_constants(mod))
+                 list_params=lists, built_into_constants=built_into_constants(mod) + tuple(lists))
     cls = type("".join(w.capitalize() for w in mod.NAME.split("_")), (GslNeuron,), attrs)
     cls.__annotations__ = {}
     return dataclasses.dataclass(frozen=True)(cls)

@@ -103,6 +103,11 @@ class NeuronModel:
     # n_synapses), spike receptor_type 1 … ports; and the recordables with one per port (I_syn: I_syn_1 …)
     port_params: ClassVar[tuple] = ()
     port_recordables: ClassVar[tuple] = ()
+    # NEST's list parameters (an array per node: the port parameters, gif's tau_sfa …): name -> (the state
+    # variable holding each neuron's own length, the value a shorter list is padded with up to the
+    # longest of the network, None: its last value). Held as [neurons, longest]; may be empty (length 0)
+    # unless they are port parameters.
+    list_params: ClassVar[dict] = {}
 
     # ----------------------------------------------------------------------------- host side
     @classmethod

@@ -32,13 +32,15 @@ Recordables: V_m, E_sfa, I_stc, I_syn_ex, I_syn_in.
 """
 from __future__ import annotations
 
-from . import _gif
+import sys
+
+from . import _gif, _gsl
 
 NAME = "gif_psc_exp"
 KIND = "psc_exp"
 STOCHASTIC = True  # spikes drawn: update takes the draws as u (or draws them from its stream)
 PARAMETERS = _gif.parameters(KIND)
-PORT_PARAMETERS = _gif.LIST_PARAMETERS  # one value per adaptation element: [neurons, elements]
+LIST_PARAMETERS = _gif.LIST_PARAMETERS  # one value per adaptation element: [neurons, elements]
 STATE = _gif.state(KIND)
 RECORDABLES = ("V_m", "E_sfa", "I_stc") + _gif.SYN[KIND]
 NEST_STATE = {"V_m": (-70.0, "mV", "membrane potential")}
@@ -61,9 +63,12 @@ def to_state(host):
     return _gif.to_state(KIND, host)
 
 
-def update(p, k, s, ex, inh, I_stim, *, h, slab=None, u=None):
-    return _gif.update(KIND, p, k, s, ex, inh, I_stim, h=h, slab=slab, u=u)
+def update(p, k, s, ex, inh, I_stim, *, h, slab=None, u=None, key=None):
+    return _gif.update(KIND, p, k, s, ex, inh, I_stim, h=h, slab=slab, u=u, key=key)
 
 
 def record(p, s, h):
     return _gif.record(KIND, p, s)
+
+
+MODEL = _gsl.make(sys.modules[__name__])

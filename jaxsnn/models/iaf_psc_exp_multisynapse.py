@@ -167,6 +167,7 @@ class IafPscExpMultisynapse(NeuronModel):
                   "V_m": Param(-70.0, "mV", "membrane potential", state=True), **ARCHIVING}
     inputs = BY_PORT
     port_params = PORT_PARAMETERS
+    list_params = {k: ("n_synapses", None) for k in PORT_PARAMETERS}
     port_recordables = ("I_syn",)
     receptors = {"neuron": (), "generator": (), "current": (0,)}  # spikes: the ports (checked by connect)
     differentiable = False

@@ -73,8 +73,8 @@ def neuron_values(sim, name, idx) -> np.ndarray | None:
         if name not in values:
             continue
         v = np.asarray(values[name])[pos[idx[sel]]]
-        if v.ndim == 2:  # a per-port parameter: one array per node, its own ports (NEST's n_synapses)
-            own = np.asarray(values["n_synapses"])[pos[idx[sel]]]
+        if name in m.list_params:  # a list per node, of its own length (e.g. NEST's n_synapses)
+            own = np.asarray(values[m.list_params[name][0]])[pos[idx[sel]]]
             rows = np.empty(len(v), object)
             rows[:] = [row[:k].copy() for row, k in zip(v, own)]
             v = rows
