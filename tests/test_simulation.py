@@ -103,6 +103,29 @@ def test_constant_current_interspike_interval(x64):
     assert np.all(np.abs(np.diff(t) - isi) <= 0.1 + 1e-9)
 
 
+def test_several_spike_recorders_each_get_exactly_their_neurons_spikes():
+    """Recorders on overlapping subsets (filled at different speeds, sharing one buffer array) hold the
+    spikes of a recorder on every neuron, filtered to their neurons, in the same order."""
+    net = jaxsnn.Network(seed=3)
+    n = net.create("iaf_psc_delta", 40, params={"I_e": 0.0})
+    pg = net.create("poisson_generator", params={"rate": 20000.0})
+    net.connect(pg, n, syn_spec={"weight": 1.2})
+    everything = net.create("spike_recorder")
+    net.connect(n, everything)
+    subsets = [n[:5], n[3:30], n[35:]]
+    parts = [net.create("spike_recorder") for _ in subsets]
+    for sub, sr in zip(subsets, parts):
+        net.connect(sub, sr)
+    sim = jaxsnn.simulate(net.build(), 200.0)
+    ref = sim.events(everything)
+    assert len(ref) > 200
+    for sub, sr in zip(subsets, parts):
+        want = ref[ref.senders.isin(sub.ids)]
+        got = sim.events(sr)
+        np.testing.assert_array_equal(got.senders.to_numpy(), want.senders.to_numpy())
+        np.testing.assert_array_equal(got.times.to_numpy(), want.times.to_numpy())
+
+
 def test_long_delays_arrive_exactly():
     net = jaxsnn.Network()
     a = net.create("iaf_psc_delta", 1, params={"V_m": -50.0})  # fires in the first step

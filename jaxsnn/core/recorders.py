@@ -47,21 +47,27 @@ def append(buffers, count, capacity, mask, values):
 
 def record_spikes(spec, rec, buf: Buffers, senders, steps, count):
     """Append the slice's spikes (``senders`` at ``steps``, the first ``count``) to each spike recorder;
-    returns (buffers, overflow bits)."""
+    returns (buffers, overflow bits).
+
+    Each recorder's entries are scattered into its row of the [recorders, capacity] buffers in place:
+    building the rows apart and stacking them would copy the whole buffers (recorders × capacity, sized
+    for a chunk) every slice, which for a network with one slice per step costs more than the network."""
     valid = (jnp.arange(senders.shape[0]) < count) & (steps >= buf.recorded_until)
     stamps = steps + 1
     sp = buf.spikes
-    out_s, out_t, counts, over = [], [], [], jnp.zeros((), jnp.int32)
+    all_s, all_t, counts, over = sp.senders, sp.stamps, [], jnp.zeros((), jnp.int32)
+    cap = spec.record_capacity
+    past_end = cap + jnp.arange(senders.shape[0], dtype=jnp.int32)  # distinct, dropped
     for k in range(spec.n_spike_recorders):
         lo, hi = rec.spike_window[k, 0], rec.spike_window[k, 1]
         mask = valid & rec.spike_mask[k, senders] & (lo < stamps) & (stamps <= hi)
-        (a, b), c, o = append((sp.senders[k], sp.stamps[k]), sp.count[k], spec.record_capacity, mask,
-                              (senders, stamps))
-        out_s.append(a)
-        out_t.append(b)
-        counts.append(c)
-        over = over | flag(o, Overflow.SPIKE_RECORDER)
-    spikes = SpikeBuffer(count=jnp.stack(counts), senders=jnp.stack(out_s), stamps=jnp.stack(out_t))
+        pos = jnp.where(mask, sp.count[k] + jnp.cumsum(mask, dtype=jnp.int32) - 1, past_end)
+        all_s = all_s.at[k, pos].set(senders.astype(all_s.dtype), mode="drop", unique_indices=True)
+        all_t = all_t.at[k, pos].set(stamps.astype(all_t.dtype), mode="drop", unique_indices=True)
+        new = sp.count[k] + jnp.sum(mask, dtype=jnp.int32)
+        counts.append(jnp.minimum(new, cap))
+        over = over | flag(new > cap, Overflow.SPIKE_RECORDER)
+    spikes = SpikeBuffer(count=jnp.stack(counts), senders=all_s, stamps=all_t)
     return buf.replace(spikes=spikes), over
 
 
