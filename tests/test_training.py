@@ -193,6 +193,22 @@ def test_poisson_overflow_says_to_build_at_the_highest_rate(x64, caplog):
     assert "callback failed" not in caplog.text  # no second, logged traceback
 
 
+def test_overflow_of_one_sample_in_a_batch_raises():
+    """Under jax.vmap the samples' overflow bits are checked together: one overflowing sample raises,
+    a batch without overflow runs."""
+    net, *_ = small()
+    sim = net.build(differentiable=True)
+
+    def loss(scale):
+        p = sim.params.replace(poisson=sim.params.poisson.replace(rate=sim.params.poisson.rate * scale))
+        return jaxsnn.advance(sim.model, p, sim.state, 20).neurons["iaf_psc_delta"]["V_rel"].sum()
+
+    f = jax.jit(jax.vmap(jax.vmap(jax.grad(loss))))
+    assert np.all(np.isfinite(f(jnp.ones((2, 2)))))
+    with pytest.raises(Exception, match="highest rate"):
+        jax.block_until_ready(f(jnp.array([[1.0, 1.0], [1.0, 50.0]])))
+
+
 # ------------------------------------------------------------------------------ inputs as data
 def plus_I_e(neurons, x):
     """``params.neurons`` with ``x`` added to I_e of every model that has it."""

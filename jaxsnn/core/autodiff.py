@@ -72,6 +72,23 @@ class _QuietCapacityErrors(logging.Filter):
 logging.getLogger("jax._src.debugging").addFilter(_QuietCapacityErrors())
 
 
+@jax.custom_batching.custom_vmap
+def _report(overflow):
+    """Raises CapacityError (through a host callback) if ``overflow`` has a bit set. The callback runs
+    only then: a host callback costs far more than a step of a small network."""
+    lax.cond(overflow != 0, lambda o: jax.debug.callback(_raise_if_overflowed, o), lambda o: None, overflow)
+    return overflow
+
+
+@_report.def_vmap
+def _report_batched(axis_size, in_batched, overflow):
+    # under jax.vmap (a batch of samples): one check of all samples' bits, not one callback per sample
+    # (vmap would turn the condition into a select and call the host for every sample in every run)
+    if in_batched[0]:
+        overflow = lax.reduce(overflow, jnp.zeros((), overflow.dtype), lax.bitwise_or, (0,))
+    return _report(overflow), False
+
+
 @jax.custom_jvp
 def _checked(x, overflow):
     return x
@@ -80,15 +97,21 @@ def _checked(x, overflow):
 @_checked.defjvp
 def _checked_rule(primals, tangents):
     x, overflow = primals
-    jax.debug.callback(_raise_if_overflowed, overflow)
+    _report(overflow)
     return x, tangents[0]
 
 
 def checked(state):
-    """``state`` unchanged; when differentiated, raises CapacityError at run time if it overflowed."""
-    models = jax.tree_util.tree_map(
-        lambda x: _checked(x, state.overflow) if jnp.issubdtype(x.dtype, jnp.floating) else x, state.neurons.models)
-    return state.replace(neurons=state.neurons.replace(models=models))
+    """``state`` unchanged; when differentiated, raises CapacityError at run time if it overflowed (one
+    check for all float leaves of the neurons' states: the rule runs if any of them is differentiated)."""
+    models = state.neurons.models
+    leaves, tree = jax.tree_util.tree_flatten(models)
+    floats = [i for i, x in enumerate(leaves) if jnp.issubdtype(x.dtype, jnp.floating)]
+    if floats:
+        checked_leaves = _checked(tuple(leaves[i] for i in floats), state.overflow)
+        for i, x in zip(floats, checked_leaves):
+            leaves[i] = x
+    return state.replace(neurons=state.neurons.replace(models=tree.unflatten(leaves)))
 
 
 def scan_steps(one, state, n: int, k: int):
