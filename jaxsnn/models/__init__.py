@@ -156,6 +156,20 @@ register_device(multimeter.MODEL)
 register_device(weight_recorder.MODEL)
 
 
+def kind(name: str) -> str | None:
+    """What the built-in model ``name`` (a base name, not a copy's) is: "neuron", "synapse", "generator",
+    "recorder", or None for a name that is no model."""
+    for k, table in (("neuron", NEURONS), ("synapse", SYNAPSES), ("generator", GENERATORS), ("recorder", RECORDERS)):
+        if name in table:
+            return k
+    return "synapse" if name in SYNAPSE_ALIASES else None
+
+
+def device(name: str):
+    """The generator or recorder model (class) named ``name``, or None."""
+    return GENERATORS.get(name) or RECORDERS.get(name)
+
+
 def recordables() -> dict:
     """What a multimeter can record from each neuron model (besides :func:`per_port`'s)."""
     return {name: m.recordables for name, m in NEURONS.items()}
@@ -170,4 +184,4 @@ def per_port(name: str, model=None) -> bool:
 
 
 __all__ = ["DEFAULT_SYNAPSE", "GENERATORS", "NEURONS", "RECORDERS", "SYNAPSES", "SYNAPSE_ALIASES", "NeuronModel",
-           "SynapseModel", "register", "register_device", "register_synapse"]
+           "SynapseModel", "device", "kind", "register", "register_device", "register_synapse"]

@@ -64,8 +64,9 @@ from ..core.types import BY_PORT, BY_SIGN, COUNTS, SUMMED, Input  # Input: what 
 # events reach a neuron (the ring's routing)
 from ..errors import JaxsnnError, bad_value
 
-__all__ = ["ARCHIVING", "BY_PORT", "BY_SIGN", "CONNECTION", "COUNTS", "SUMMED", "Generator", "Input", "NeuronModel",
-           "Param", "PlasticityRule", "Recorder", "ShortTermRule", "SynapseModel", "table"]
+__all__ = ["ARCHIVING", "BY_PORT", "BY_SIGN", "CONNECTION", "COUNTS", "SAMPLES", "SPIKE_EVENTS", "SUMMED", "WEIGHTS",
+           "Generator", "Input", "NeuronModel", "Param", "PlasticityRule", "Recorder", "ShortTermRule", "SynapseModel",
+           "table"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -325,10 +326,23 @@ class Generator(Device):
     table: ClassVar[str] = ""
     noise: ClassVar[bool] = False  # a current drawn per connection (noise_generator), not a schedule
 
+    # NEST's flags of the generator that act on the host only, when its parameters are set (jaxsnn.nest)
+    host_flags: ClassVar[tuple] = ()
+    # whether a spike_recorder connected to it records the generator's own spikes (NEST records them with
+    # the generator as sender; :meth:`own_spikes` computes them on the host)
+    recorded_by_spike_recorders: ClassVar[bool] = False
+
     @classmethod
     def schedule(cls, p: dict, tics_per_step: int, now: int = 0, held: float = 0.0):
         """The amplitude as (from step, pA) entries, or None for a generator without a schedule."""
         return None
+
+    @classmethod
+    def own_spikes(cls, p: dict, h: float, now: int, n_steps: int, counts) -> np.ndarray:
+        """The stamps of the spikes the generator with parameters ``p`` emits in steps now … now + n_steps − 1
+        (one per spike, repeated by multiplicity), as a spike_recorder connected to it records them.
+        ``counts(steps, mu)``: the host's independent Poisson counts of mean ``mu`` per step."""
+        raise NotImplementedError
 
     # ---- the engine side: generators of the device interface (``interface = True``). The engine calls
     # push() at every slice start; lower() (generic) and tables() build what push reads, at build and
@@ -379,6 +393,7 @@ class Generator(Device):
 
 SPIKES, CURRENT = "spikes", "current"  # what a generator emits
 FROM_NEURONS, TO_NEURONS = "from_neurons", "to_neurons"  # how a recorder is connected
+SPIKE_EVENTS, SAMPLES, WEIGHTS = "spike events", "samples", "weights"  # what a recorder records
 
 
 class Recorder(Device):
@@ -391,6 +406,7 @@ class Recorder(Device):
     capacity: ClassVar[str]
     status_bit: ClassVar[int]
     layout_nodes: ClassVar[str]
+    records: ClassVar[str]  # what it records: SPIKE_EVENTS, SAMPLES or WEIGHTS
     aliases: ClassVar[dict] = {}
     connects: ClassVar[str | None] = None  # FROM_NEURONS (neuron -> recorder), TO_NEURONS, or not connected
     refused_rules: ClassVar[tuple] = ()  # connection rules NEST refuses for its connections
@@ -410,6 +426,16 @@ class Recorder(Device):
     def events(cls, sim, rid: int, columns: dict) -> dict:
         """NEST's ``events`` columns of recorder ``rid`` from its concatenated records."""
         raise NotImplementedError
+
+    @classmethod
+    def no_events(cls, p: dict) -> dict:
+        """NEST's ``events`` columns, empty, of a recorder with parameters ``p`` before any run."""
+        return {"senders": np.zeros(0, np.int64), "times": np.zeros(0)}
+
+    @classmethod
+    def ascii_columns(cls, events: dict) -> list:
+        """What NEST's ASCII recording backend writes after sender and time: (header, column as strings)."""
+        return []
 
 
 # =============================================================================== synapses

@@ -33,7 +33,7 @@ import numpy as np
 from ..build import checks
 from ..core.status import Overflow
 from ..errors import bad_value, unknown_name
-from .base import TO_NEURONS, WINDOW, Param, Recorder, stamps_ms
+from .base import SAMPLES, TO_NEURONS, WINDOW, Param, Recorder, stamps_ms
 
 
 class Multimeter(Recorder):
@@ -51,6 +51,7 @@ class Multimeter(Recorder):
     refused_rules = ("fixed_total_number",)
     allowed_rules = "all_to_all or one_to_one (or a rule drawing distinct neurons)"
     layout_nodes = "multimeters"
+    records = SAMPLES
     aliases = {"voltmeter": {}}  # NEST's voltmeter: a multimeter recording V_m (the default)
 
     @classmethod
@@ -100,6 +101,15 @@ class Multimeter(Recorder):
         for q, name in enumerate(record_from):
             cols[name] = values[:, q * n:(q + 1) * n].reshape(-1)
         return cols
+
+    @classmethod
+    def no_events(cls, p) -> dict:
+        return {"times": np.zeros(0), "senders": np.zeros(0, np.int64), **{q: np.zeros(0) for q in p["record_from"]}}
+
+    @classmethod
+    def ascii_columns(cls, events) -> list:
+        """Every recorded quantity, 3 decimals."""
+        return [(c, np.char.mod("%.3f", np.asarray(v))) for c, v in events.items() if c not in ("times", "senders")]
 
 
 MODEL = Multimeter

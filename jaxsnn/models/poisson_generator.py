@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from ..build import checks
 from ..core.rng import MAX_POISSON_TERMS, n_terms_for
 from ..errors import bad_value
@@ -35,6 +37,18 @@ class PoissonGenerator(Generator):
     emits = SPIKES
     table = "poisson"
     settable = ("rate",)
+    recorded_by_spike_recorders = True
+
+    @classmethod
+    def own_spikes(cls, p, h, now, n_steps, counts):
+        """A Poisson count per active step (``counts``: a train of its own, independent of those it sends
+        to neurons, as NEST sends each target an independent one); step s's spikes have stamp s + 1."""
+        from .spike_generator import _window
+
+        lo, hi = _window(p, h)
+        steps = now + np.arange(n_steps)  # step s is active iff lo < s <= hi
+        active = steps[(lo < steps) & (steps <= hi)]
+        return np.repeat(active + 1, counts(active, p["rate"] * h * 1e-3))
 
     @classmethod
     def check_own(cls, v, where, h, tics_per_step) -> dict:

@@ -40,6 +40,18 @@ class SpikeGenerator(Generator):
     vector_params = ("spike_times", "spike_weights", "spike_multiplicities")
     emits = SPIKES
     table = "spike_events"
+    host_flags = ("allow_offgrid_times", "shift_now_spikes", "precise_times")
+    recorded_by_spike_recorders = True
+
+    @classmethod
+    def own_spikes(cls, p, h, now, n_steps, counts) -> np.ndarray:
+        """Its spike times (after origin, inside its window), each repeated by its multiplicity."""
+        lo, hi = _window(p, h)
+        stamps = np.round((p["origin"] + np.asarray(p["spike_times"], float)) / h).astype(np.int64)
+        keep = (lo < stamps) & (stamps <= hi) & (now < stamps) & (stamps <= now + n_steps)
+        mult = np.asarray(p.get("spike_multiplicities", ()), float)
+        reps = mult[keep].astype(np.int64) if len(mult) else np.ones(int(keep.sum()), np.int64)
+        return np.repeat(stamps[keep], reps)
 
     @classmethod
     def check_own(cls, v, where, h, tics_per_step) -> dict:
@@ -82,6 +94,12 @@ def _spike_times(where, v, h, tics_per_step):
                         f"one weight per spike time ({len(t)}) or none")
     checks.finite(f"{where}: spike_weights", w)
     return 0.001 * tic, w  # NEST's Time::get_ms of the grid time
+
+
+def _window(p, h):
+    """The active window (lo, hi] in steps; hi may be inf."""
+    hi = p["origin"] + p["stop"]
+    return round((p["origin"] + p["start"]) / h), (np.inf if not np.isfinite(hi) else round(hi / h))
 
 
 def _short(x):

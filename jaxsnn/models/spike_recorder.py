@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..core.status import Overflow
-from .base import FROM_NEURONS, WINDOW, Recorder, stamps_ms
+from .base import FROM_NEURONS, SPIKE_EVENTS, WINDOW, Recorder, stamps_ms
 
 
 class SpikeRecorder(Recorder):
@@ -35,6 +35,7 @@ class SpikeRecorder(Recorder):
     connects = FROM_NEURONS
     refused_rules = ("fixed_indegree", "fixed_outdegree", "fixed_total_number", "pairwise_bernoulli")
     layout_nodes = "spike_recorders"
+    records = SPIKE_EVENTS
 
     @classmethod
     def drain(cls, spec, layout, top, host) -> dict:

@@ -23,7 +23,7 @@ import numpy as np
 
 from ..build import checks
 from ..core.status import Overflow
-from .base import Param, Recorder, stamps_ms
+from .base import WEIGHTS, Param, Recorder, stamps_ms
 
 
 class WeightRecorder(Recorder):
@@ -36,6 +36,7 @@ class WeightRecorder(Recorder):
     capacity = "weight_capacity"
     status_bit = Overflow.WEIGHT_RECORDER
     layout_nodes = "weight_recorders"
+    records = WEIGHTS
 
     @classmethod
     def check_own(cls, v, where, h, tics_per_step) -> dict:
@@ -66,6 +67,19 @@ class WeightRecorder(Recorder):
                 "senders": lay.node_of_neuron[np.asarray(top.source)[syn]],
                 "targets": lay.node_of_neuron[np.asarray(top.target)[syn]],
                 "weights": columns.get("weights", np.zeros(0))}
+
+    @classmethod
+    def no_events(cls, p) -> dict:
+        return {"senders": np.zeros(0, np.int64), "times": np.zeros(0), "targets": np.zeros(0, np.int64),
+                "weights": np.zeros(0)}
+
+    @classmethod
+    def ascii_columns(cls, events) -> list:
+        """weights (3 decimals), targets, and NEST's receptors and ports (0: jaxsnn records no ports)."""
+        n = len(events["weights"])
+        return [("weights", np.char.mod("%.3f", np.asarray(events["weights"]))),
+                ("targets", np.asarray(events["targets"]).astype(str)), ("receptors", np.full(n, "0")),
+                ("ports", np.full(n, "0"))]
 
 
 MODEL = WeightRecorder

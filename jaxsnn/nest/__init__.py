@@ -32,8 +32,10 @@ import types
 import numpy as np
 
 from .. import logic, math, random  # noqa: F401 - NEST's submodules as attributes
+from .. import models as _models
 from ..build.registry import NEURONS
 from ..errors import JaxsnnError, bad_value, unknown_name
+from ..models.base import SPIKE_EVENTS
 from ..parameters import Parameter  # noqa: F401 - PyNEST's nest.Parameter
 from ..spatial import pynest as _spatial_pynest
 from . import collections as _collections
@@ -255,7 +257,8 @@ def _create_device(model, n, params):
 
     net = KERNEL.net
     rows = params if isinstance(params, (list, tuple)) else [params]
-    own = {*recording.DEFAULTS, "n_events", *recording.FLAG_DEFAULTS, "spike_times"}
+    flags = getattr(_models.device(net.models.get(model).base), "host_flags", ())
+    own = {*recording.DEFAULTS, "n_events", *flags, "spike_times"}
     base_params = [{k: v for k, v in d.items() if k not in own} for d in rows]
     if isinstance(params, dict):
         base_params = base_params[0]
@@ -342,13 +345,14 @@ def _generators_to_recorder(pre, post, conn_spec, syn_spec) -> bool:
     jaxsnn.nest records them on the host (:func:`jaxsnn.nest.recording.record_generators`)."""
     if not (isinstance(pre, NodeCollection) and isinstance(post, NodeCollection) and len(post) == 1):
         return False
-    if KERNEL.kind_of(post.ids[0])[1] != "spike_recorder":
+    recorder = _models.RECORDERS.get(KERNEL.kind_of(post.ids[0])[1])
+    if recorder is None or recorder.records != SPIKE_EVENTS:
         return False
     bases = {KERNEL.kind_of(i)[1] for i in pre.ids}
-    if not bases <= {"spike_generator", "poisson_generator"}:
+    if not all(b in _models.GENERATORS and _models.GENERATORS[b].recorded_by_spike_recorders for b in bases):
         return False
     rule = conn_spec if isinstance(conn_spec, str) else (conn_spec or {}).get("rule", "all_to_all")
-    if rule != "all_to_all" or syn_spec not in (None, {}, "static_synapse"):
+    if rule != "all_to_all" or syn_spec not in (None, {}, _models.DEFAULT_SYNAPSE):
         raise bad_value("Connect: conn_spec/syn_spec", (conn_spec, syn_spec), "all_to_all with the default "
                         "static_synapse for generators recorded by a spike_recorder")
     rid = int(post.ids[0])

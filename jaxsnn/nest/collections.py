@@ -13,22 +13,20 @@ import numpy as np
 
 from ..build.nodes import NodeCollection as _BaseCollection
 from ..build.registry import CURRENT_GENERATORS, NEURONS
-from ..build.registry import SPIKE_GENERATORS as GENERATORS
 from ..errors import JaxsnnError, bad_value, unknown_name
-from ..models import RECORDERS
+from ..models import GENERATORS, RECORDERS, device
 from .kernel import KERNEL
 from .synapses import SynapseCollection, get_connections  # noqa: F401 - PyNEST's names here too
 
 NODE_KEYS = ("global_id", "model", "element_type", "local", "frozen", "thread", "vp", "node_uses_wfr",
              "thread_local_id", "model_id")
-RECORDING_KEYS = ("record_to", "label", "time_in_steps", "n_events", "events")
-SPIKE_GENERATOR_FLAGS = ("allow_offgrid_times", "shift_now_spikes", "precise_times")
+RECORDING_KEYS = ("record_to", "label", "time_in_steps", "n_events", "events")  # every recorder's
 
 
 def element_type(base: str) -> str:
     if base in NEURONS:
         return "neuron"
-    if base in RECORDERS or base == "voltmeter":
+    if base in RECORDERS:
         return "recorder"
     return "stimulator"
 
@@ -138,10 +136,9 @@ def _all_keys(ids) -> list:
         keys |= set(KERNEL.net.models.get(model).defaults)
         if base in NEURONS:
             keys |= {"recordables"}
-        if base in ("spike_recorder", "multimeter", "weight_recorder"):
+        if base in RECORDERS:
             keys |= set(RECORDING_KEYS)
-        if base == "spike_generator":
-            keys |= set(SPIKE_GENERATOR_FLAGS)
+        keys |= set(getattr(device(base), "host_flags", ()))
     return sorted(keys)
 
 
@@ -204,9 +201,9 @@ def _population_values(p, members, name) -> list:
         raise unknown_name(f"parameter of {p.model}", name, list(p.params) + list(NODE_KEYS) + ["recordables"])
     from . import recording
 
-    if base in ("spike_recorder", "multimeter", "weight_recorder") and name in RECORDING_KEYS:
+    if base in RECORDERS and name in RECORDING_KEYS:
         return [recording.value(int(i), name) for i in members]
-    if base == "spike_generator" and name in SPIKE_GENERATOR_FLAGS:
+    if name in getattr(device(base), "host_flags", ()):
         return [recording.generator_flags(int(i))[name] for i in members]
     if name in p.params:
         v = p.params[name]
@@ -219,7 +216,7 @@ def _population_values(p, members, name) -> list:
             v = v if v is not None else NodeCollection._trusted(KERNEL._net, [])
         return [v] * len(k)
     known = list(p.params) + list(NODE_KEYS)
-    if base in ("spike_recorder", "multimeter", "weight_recorder"):
+    if base in RECORDERS:
         known += list(RECORDING_KEYS)
     raise unknown_name(f"parameter of {p.model}", name, known)
 
@@ -253,10 +250,10 @@ def set_nodes(nodes, params):
             _set_neurons(sel, sub)
             continue
         rest = dict(sub)
-        if base in ("spike_recorder", "multimeter", "weight_recorder"):
+        if base in RECORDERS:
             rest = recording.set_recording(sel, rest)
-        if base == "spike_generator":
-            rest = recording.set_generator_flags(sel, rest)
+        if getattr(device(base), "host_flags", ()):
+            rest = recording.set_generator_flags(sel, rest, device(base).host_flags)
         if rest:
             _set_devices(sel, base, rest)
 
@@ -313,13 +310,18 @@ def _set_devices(nodes, base, params):
         one = net._pop_of(int(nodes.ids[0])).params
         KERNEL.sim = sim.set(nodes.ids, {k: one[k] for k in params})
         return
-    if base == "poisson_generator" and set(params) <= {"rate", "origin", "start", "stop"} and not KERNEL.rebuild:
+    if _poisson(base) and set(params) <= {"rate", "origin", "start", "stop"} and not KERNEL.rebuild:
         KERNEL.sim = _poisson_in_place(sim, nodes.ids)
         return
-    if base in GENERATORS or base in CURRENT_GENERATORS or base in RECORDERS or base == "noise_generator":
+    if base in GENERATORS or base in RECORDERS:
         KERNEL.changed()
         return
     raise JaxsnnError(f"set: {base} parameters cannot change between runs.")
+
+
+def _poisson(base) -> bool:
+    """Whether ``base`` is a generator whose rates and windows the engine's Poisson table holds."""
+    return base in GENERATORS and GENERATORS[base].table == "poisson"
 
 
 def _poisson_in_place(sim, ids):
@@ -332,8 +334,7 @@ def _poisson_in_place(sim, ids):
 
     net = KERNEL.net
     sim = sim.set(ids, {"rate": [float(net._pop_of(int(i)).params["rate"]) for i in ids]})
-    pg = [i for model, base, first, n in sim.layout.populations if base == "poisson_generator"
-          for i in range(first, first + n)]
+    pg = [i for model, base, first, n in sim.layout.populations if _poisson(base) for i in range(first, first + n)]
     window = np.array(sim.model.poisson.window)
     for i in ids:
         window[pg.index(int(i))] = _window(net._pop_of(int(i)).params, sim.spec.resolution)

@@ -26,6 +26,7 @@ from ..build import checks
 from ..build.network import NEST_DEFAULT_SEED, Network
 from ..build.registry import CURRENT_GENERATORS, NEURONS
 from ..errors import JaxsnnError, bad_value, unknown_name
+from ..models import DEFAULT_SYNAPSE, RECORDERS
 
 # kernel attributes: name -> (default, settable, what is allowed)
 SETTABLE = ("resolution", "rng_seed", "local_num_threads", "total_num_virtual_procs", "print_time",
@@ -196,10 +197,10 @@ class Kernel:
         if self._net is None:
             return out
         for c in self._net._conns:
-            name = "static_synapse" if c.model in ("spike_recorder", "multimeter") else c.model
+            name = DEFAULT_SYNAPSE if c.model in RECORDERS else c.model
             out[name] = out.get(name, 0) + len(c.source)
         if self.generator_recorders:
-            out["static_synapse"] = out.get("static_synapse", 0) + sum(len(g) for g, _ in self.generator_recorders)
+            out[DEFAULT_SYNAPSE] = out.get(DEFAULT_SYNAPSE, 0) + sum(len(g) for g, _ in self.generator_recorders)
         return out
 
     # ------------------------------------------------------------------------------ simulate

@@ -8,6 +8,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import JaxsnnError, bad_value
+from ..models import RECORDERS
+from ..models.base import SPIKE_EVENTS
 
 
 def _pyplot():
@@ -18,11 +20,19 @@ def _pyplot():
     return plt
 
 
+def _records(detec):
+    """What the recorder ``detec`` (one node) records (its model's ``records``), or None."""
+    from .kernel import KERNEL
+
+    recorder = RECORDERS.get(KERNEL.kind_of(int(detec.ids[0]))[1])
+    return None if recorder is None else recorder.records
+
+
 def from_device(detec, hist: bool = False, hist_binwidth: float = 5.0, grayscale: bool = False, title=None,
                 xlabel=None, **kwargs):
     """Raster of what spike_recorder ``detec`` recorded (senders over times in ms); with ``hist``, a
     histogram of the population rate (Hz per neuron recorded) below it."""
-    if len(detec) != 1 or detec.get("model") != "spike_recorder":
+    if len(detec) != 1 or _records(detec) != SPIKE_EVENTS:
         raise bad_value("raster_plot.from_device: detec", detec, "one spike_recorder")
     ev = detec.get("events")
     return from_data(np.asarray(ev["senders"]), np.asarray(ev["times"]), hist=hist, hist_binwidth=hist_binwidth,

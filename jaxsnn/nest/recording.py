@@ -22,10 +22,10 @@ import os
 import numpy as np
 
 from ..errors import JaxsnnError, bad_value
+from ..models import GENERATORS, RECORDERS
 from .kernel import KERNEL
 
 DEFAULTS = {"record_to": "memory", "label": "", "time_in_steps": False}
-FLAG_DEFAULTS = {"allow_offgrid_times": False, "shift_now_spikes": False, "precise_times": False}
 
 
 def _settings(rid):
@@ -41,14 +41,7 @@ def frame_of(rid) -> dict:
     (plain arrays, not a frame: reading events of a small script does not import pandas)."""
     sim = KERNEL.sim
     if sim is None:
-        base = KERNEL.kind_of(rid)[1]
-        cols = {"senders": np.zeros(0, np.int64), "times": np.zeros(0)}
-        if base == "multimeter":
-            rf = KERNEL.net._pop_of(rid).params["record_from"]
-            cols = {"times": np.zeros(0), "senders": np.zeros(0, np.int64), **{q: np.zeros(0) for q in rf}}
-        if base == "weight_recorder":
-            cols.update({"targets": np.zeros(0, np.int64), "weights": np.zeros(0)})
-        return cols
+        return RECORDERS[KERNEL.kind_of(rid)[1]].no_events(KERNEL.net._pop_of(rid).params)
     return _rows_from(events(rid), _cleared(rid))
 
 
@@ -80,29 +73,18 @@ def events(rid) -> dict:
 
 def record_generators(kernel, n_steps):
     """The spikes that generators connected to spike_recorders emit in the next ``n_steps`` steps (NEST
-    records them with the generator as sender): a spike_generator's times (relative to origin, inside
-    its window); a poisson_generator's Poisson counts per active step (:func:`poisson_counts`)."""
+    records them with the generator as sender): its model's :meth:`~jaxsnn.models.base.Generator.own_spikes`,
+    Poisson counts from :func:`poisson_counts`."""
     if not kernel.generator_recorders:
         return
     sim = kernel.sim
     h, now = sim.spec.resolution, int(sim.state.step)
     for gids, rid in kernel.generator_recorders:
         for gid in gids:
-            p = kernel.net._pop_of(gid).params
-            lo = round((p["origin"] + p["start"]) / h)
-            hi = p["origin"] + p["stop"]
-            hi = np.inf if not np.isfinite(hi) else round(hi / h)
-            if kernel.kind_of(gid)[1] == "spike_generator":
-                stamps = np.round((p["origin"] + np.asarray(p["spike_times"], float)) / h).astype(np.int64)
-                keep = (lo < stamps) & (stamps <= hi) & (now < stamps) & (stamps <= now + n_steps)
-                mult = np.asarray(p.get("spike_multiplicities", ()), float)
-                reps = mult[keep].astype(np.int64) if len(mult) else np.ones(int(keep.sum()), np.int64)
-                stamps = np.repeat(stamps[keep], reps)
-            else:
-                steps = now + np.arange(n_steps)  # step s is active iff lo < s <= hi; its spikes have stamp s + 1
-                active = steps[(lo < steps) & (steps <= hi)]
-                counts = poisson_counts(kernel.settings["rng_seed"], int(gid), int(rid), active, p["rate"] * h * 1e-3)
-                stamps = np.repeat(active + 1, counts)
+            counts = lambda steps, mu, gid=gid, rid=rid: poisson_counts(kernel.settings["rng_seed"], int(gid),
+                                                                        int(rid), steps, mu)
+            stamps = GENERATORS[kernel.kind_of(gid)[1]].own_spikes(kernel.net._pop_of(gid).params, h, now, n_steps,
+                                                                    counts)
             if len(stamps):
                 kernel.generator_events.setdefault(rid, []).append((np.full(len(stamps), gid), stamps))
 
@@ -193,15 +175,18 @@ def set_recording(nodes, params: dict) -> dict:
 
 
 def generator_flags(gid) -> dict:
-    return KERNEL.__dict__.setdefault("flags", {}).setdefault(gid, dict(FLAG_DEFAULTS))
+    """A generator's host flags (its model's ``host_flags``), all False until set."""
+    flags = GENERATORS[KERNEL.kind_of(gid)[1]].host_flags
+    return KERNEL.__dict__.setdefault("flags", {}).setdefault(gid, dict.fromkeys(flags, False))
 
 
-def set_generator_flags(nodes, params: dict) -> dict:
-    """Take spike_generator's flags out of ``params`` and apply them to its spike times."""
+def set_generator_flags(nodes, params: dict, flags: tuple) -> dict:
+    """Take a generator's host ``flags`` (spike_generator's) out of ``params`` and apply them to its spike
+    times."""
     from ..build import checks
 
     rest = dict(params)
-    for name in FLAG_DEFAULTS:
+    for name in flags:
         if name not in rest:
             continue
         v = checks.flag(f"set: {name}", rest.pop(name))
@@ -262,28 +247,18 @@ def write_files(kernel):
 
 
 def _header(rid, df, s):
-    base = KERNEL.kind_of(rid)[1]
     time = ["time_step", "time_offset"] if s["time_in_steps"] else ["time_ms"]
-    if base == "spike_recorder":
-        return ["sender"] + time
-    if base == "multimeter":
-        return ["sender"] + time + [c for c in df if c not in ("times", "senders")]
-    return ["sender"] + time + ["weights", "targets", "receptors", "ports"]
+    return ["sender"] + time + [name for name, _ in RECORDERS[KERNEL.kind_of(rid)[1]].ascii_columns(df)]
 
 
 def _rows(df, rid, s) -> str:
     if not _n(df):
         return ""
-    base = KERNEL.kind_of(rid)[1]
     h = KERNEL.settings["resolution"]
     cols = [np.asarray(df["senders"]).astype(np.int64).astype(str)]
     if s["time_in_steps"]:
         cols += [np.round(np.asarray(df["times"]) / h).astype(np.int64).astype(str), np.full(_n(df), "0.000")]
     else:
         cols.append(np.char.mod("%.3f", np.asarray(df["times"])))
-    if base == "multimeter":
-        cols += [np.char.mod("%.3f", np.asarray(df[c])) for c in df if c not in ("times", "senders")]
-    elif base == "weight_recorder":
-        cols += [np.char.mod("%.3f", np.asarray(df["weights"])), np.asarray(df["targets"]).astype(str),
-                 np.full(_n(df), "0"), np.full(_n(df), "0")]
+    cols += [c for _, c in RECORDERS[KERNEL.kind_of(rid)[1]].ascii_columns(df)]
     return "\n".join("\t".join(r) for r in zip(*cols)) + "\n"

@@ -33,7 +33,7 @@ from ..build import checks
 from ..build.network import delay_steps
 from ..build.registry import NEURONS, synapse
 from ..errors import JaxsnnError, bad_value, unknown_name
-from ..models import RECORDERS
+from ..models import DEFAULT_SYNAPSE, RECORDERS, SYNAPSES
 from ..models.base import PlasticityRule
 from ..models.stdp_synapse import PAIR
 from .kernel import KERNEL, model_names
@@ -113,7 +113,7 @@ class SynapseCollection:
 
     def _keys(self) -> list:
         keys = list(COLUMNS)
-        if any(_base(KERNEL.net._conns[j].model) == "stdp_synapse" for j in np.unique(self._places[:, 0])) or \
+        if any(_plastic(KERNEL.net._conns[j].model) for j in np.unique(self._places[:, 0])) or \
                 KERNEL.ensure_simulation().spec.has_plastic:
             keys += list(_plastic_columns())
         return keys
@@ -205,6 +205,13 @@ def _base(model: str) -> str:
     return KERNEL.net.models.get(model).base if model in KERNEL.net.models else model
 
 
+def _plastic(model: str) -> bool:
+    """Whether connections of synapse model ``model`` (a name or a copy's) have a plasticity rule of their
+    own (the rule's columns are theirs per connection)."""
+    S = SYNAPSES.get(_base(model))
+    return S is not None and isinstance(S.rule, PlasticityRule) and not S.homogeneous()
+
+
 def _plastic_columns():
     sim = KERNEL.sim
     if sim is not None and sim.spec.stdp_rule is not None:  # the network's rule names its columns
@@ -226,7 +233,7 @@ def _described(j: int, r: int, name: str):
     if name == "delay":
         return 1.0 if recorder else float(c.delay[r]) * KERNEL.net._resolution
     if name == "synapse_model":
-        return "static_synapse" if recorder else c.model
+        return DEFAULT_SYNAPSE if recorder else c.model
     if name in _plastic_columns():
         return np.nan
     raise unknown_name("connection property", name, list(COLUMNS) + list(_plastic_columns()))
@@ -355,7 +362,7 @@ def get_connections(source=None, target=None, synapse_model=None, synapse_label=
     for a in np.unique(j):
         mine = j == a
         src[mine], tgt[mine] = calls[a].source[r[mine]], calls[a].target[r[mine]]
-        model[mine] = "static_synapse" if calls[a].model in RECORDERS else calls[a].model
+        model[mine] = DEFAULT_SYNAPSE if calls[a].model in RECORDERS else calls[a].model
     keep = np.ones(len(places), bool)
     if source is not None:
         keep &= np.isin(src, np.asarray(getattr(source, "ids", source)))

@@ -9,14 +9,15 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import bad_value
-from .raster_plot import _pyplot
+from ..models.base import SAMPLES
+from .raster_plot import _pyplot, _records
 
 UNITS = {"ms": 1.0, "s": 1e-3, "min": 1e-3 / 60}
 
 
 def from_device(detec, nodes=None, title=None, grayscale=False, timeunit="ms", **kwargs):
     """V_m over time of each neuron ``detec`` recorded (of ``nodes`` only, if given)."""
-    if len(detec) != 1 or detec.get("model") not in ("voltmeter", "multimeter"):
+    if len(detec) != 1 or _records(detec) != SAMPLES:
         raise bad_value("voltage_trace.from_device: detec", detec, "one voltmeter (or multimeter recording V_m)")
     if timeunit not in UNITS:
         raise bad_value("timeunit", timeunit, f"one of {list(UNITS)}")

@@ -27,6 +27,25 @@ import sys
 import numpy as np
 
 from ..errors import JaxsnnError
+from ..models import (
+    NEURONS,
+    SYNAPSES,
+    iaf_psc_delta,
+    multimeter,
+    noise_generator,
+    parrot_neuron,
+    spike_generator,
+    spike_recorder,
+    weight_recorder,
+)
+from ..models.base import COUNTS
+
+# the models of NEST's cases, by their names in the registry
+DELTA, PARROT = iaf_psc_delta.MODEL.name, parrot_neuron.MODEL.name
+SG, SR, MM, WR, NOISE = (m.MODEL.name for m in (spike_generator, spike_recorder, multimeter, weight_recorder,
+                                               noise_generator))
+VM = next(iter(multimeter.MODEL.aliases))  # NEST's voltmeter: a multimeter recording V_m
+
 
 KINDS = ("neuron", "stdp", "network", "model", "recorder_pair", "noise_stats", "stdp_multiplicity", "synapse")
 RECORDER_DELAY = 1.0  # ms: NEST's default delay of recorder connections, which counts for min_delay
@@ -45,12 +64,12 @@ def _neuron(case):
     import jaxsnn
 
     net = jaxsnn.Network(resolution=case["resolution"])
-    n = net.create(case.get("model", "iaf_psc_delta"), 1, params=case["params"])
+    n = net.create(case.get("model", DELTA), 1, params=case["params"])
     for inp in case["inputs"]:
-        sg = net.create("spike_generator", params={"spike_times": inp["times"], "spike_weights": inp["weights"]})
+        sg = net.create(SG, params={"spike_times": inp["times"], "spike_weights": inp["weights"]})
         net.connect(sg, n, syn_spec={"weight": 1.0, "delay": inp["delay"]})
-    sr = net.create("spike_recorder")
-    mm = net.create("multimeter", params={"interval": case["resolution"]})
+    sr = net.create(SR)
+    mm = net.create(MM, params={"interval": case["resolution"]})
     net.connect(n, sr)
     net.connect(mm, n)
     sim = jaxsnn.simulate(net.build(), case["t_sim"])
@@ -62,9 +81,9 @@ def _neuron(case):
 
 def _driven(net, times, h, params=None):
     """An iaf_psc_delta that spikes exactly at ``times`` (as NEST's parrot_neuron in the cases)."""
-    n = net.create("iaf_psc_delta", 1, params={"t_ref": 0.0, "V_th": 1e9, "V_reset": -70.0, **(params or {})})
+    n = net.create(DELTA, 1, params={"t_ref": 0.0, "V_th": 1e9, "V_reset": -70.0, **(params or {})})
     if len(times):
-        g = net.create("spike_generator", params={"spike_times": [round(t - h, 10) for t in times],
+        g = net.create(SG, params={"spike_times": [round(t - h, 10) for t in times],
                                                   "spike_weights": [1e12] * len(times)})
         net.connect(g, n, syn_spec={"weight": 1.0, "delay": h})
     return n
@@ -75,15 +94,14 @@ def _stdp(case):
 
     h = case["resolution"]
     net = jaxsnn.Network(resolution=h)
-    wr = net.create("weight_recorder")
+    wr = net.create(WR)
     pre = _driven(net, case["pre_spike_times"], h)
     post = _driven(net, case["post_spike_times"], h, {"tau_minus": case["post_tau_minus"]})
     syn = {"weight": case["weight"], "delay": case["delay"], "synapse_model": "plastic"}
-    if case["synapse"] == "stdp_synapse_hom":
-        net.copy_model("stdp_synapse_hom", "plastic", {**case["syn_params"], "weight_recorder": wr})
-    else:
-        net.copy_model(case["synapse"], "plastic", {"weight_recorder": wr})
-        syn.update(case["syn_params"])
+    common = SYNAPSES[case["synapse"]].common  # a homogeneous model's parameters: copy_model's
+    net.copy_model(case["synapse"], "plastic", {**{k: v for k, v in case["syn_params"].items() if k in common},
+                                                "weight_recorder": wr})
+    syn.update({k: v for k, v in case["syn_params"].items() if k not in common})
     net.connect(pre, post, "one_to_one", syn)
     sim = jaxsnn.simulate(net.build(), case["t_sim"])
     c = sim.connections("plastic")
@@ -100,26 +118,26 @@ def _synapse(case):
 
     h = case["resolution"]
     net = jaxsnn.Network(resolution=h)
-    sg_pre = net.create("spike_generator", params={"spike_times": case["pre_input_times"]})
-    sg_post = net.create("spike_generator", params={"spike_times": case["post_input_times"]})
-    pre = net.create("parrot_neuron")
+    sg_pre = net.create(SG, params={"spike_times": case["pre_input_times"]})
+    sg_post = net.create(SG, params={"spike_times": case["post_input_times"]})
+    pre = net.create(PARROT)
     post = net.create(case["post_model"], params=case["post_params"])
-    wr = net.create("weight_recorder")
+    wr = net.create(WR)
     net.copy_model(case["synapse"], "plastic", {**case["common_params"], "weight_recorder": wr})
     syn = {**case["syn_params"], "synapse_model": "plastic", "delay": case["delay"]}
-    if case["synapse"] not in ("static_synapse_hom_w", "tsodyks_synapse_hom"):  # else a common property
+    if "weight" not in SYNAPSES[case["synapse"]].common:  # else a common property
         syn["weight"] = case["weight"]
-    parrot_post = case["post_model"] == "parrot_neuron"
+    parrot_post = NEURONS[case["post_model"]].inputs == COUNTS  # a parrot: receptor 1, not repeated
     if parrot_post:
         syn["receptor_type"] = 1
     net.connect(sg_pre, pre, syn_spec={"delay": 1.0})
     net.connect(sg_post, post, syn_spec={"delay": 1.0, "weight": 1.0 if parrot_post else case["post_drive_weight"]})
     net.connect(pre, post, syn_spec=syn)
-    sr = net.create("spike_recorder")
+    sr = net.create(SR)
     net.connect(post, sr)
     mm = None
     if not parrot_post:
-        mm = net.create("multimeter", params={"interval": h})
+        mm = net.create(MM, params={"interval": h})
         net.connect(mm, post)
     sim = jaxsnn.simulate(net.build(), case["t_sim"])
     c = sim.connections("plastic")
@@ -141,10 +159,10 @@ def _network(case):
     net = jaxsnn.Network(resolution=h)
     net.copy_model(case["e_syn"]["model"], "e_syn", case["e_syn"]["params"])
     net.copy_model(case["i_syn"]["model"], "i_syn", case["i_syn"].get("params", {}))
-    pop = net.create("iaf_psc_delta", case["n_neurons"], params={"V_m": np.asarray(case["V_m"])})
-    sr = net.create("spike_recorder")
+    pop = net.create(DELTA, case["n_neurons"], params={"V_m": np.asarray(case["V_m"])})
+    sr = net.create(SR)
     for i, inp in enumerate(case["inputs"]):
-        g = net.create("spike_generator", params={"spike_times": inp["times"], "spike_weights": inp["weights"]})
+        g = net.create(SG, params={"spike_times": inp["times"], "spike_weights": inp["weights"]})
         net.connect(g, pop[i], syn_spec={"weight": 1.0, "delay": 1.0})
     for name in ("e_syn", "i_syn"):
         c = case["connections"][name]
@@ -181,22 +199,22 @@ def _model(case):
             p["spike_weights"] = inp["weights"]
         if "multiplicities" in inp:
             p["spike_multiplicities"] = inp["multiplicities"]
-        sg = net.create("spike_generator", params=p)
+        sg = net.create(SG, params=p)
         syn = {"weight": inp.get("conn_weight", 1.0), "delay": inp["delay"]}
         if inp.get("receptor_type"):  # a receptor port (1-based) of a multi-receptor model
             syn["receptor_type"] = inp["receptor_type"]
         net.connect(sg, node, syn_spec=syn)
-    sr = net.create("spike_recorder")
+    sr = net.create(SR)
     net.connect(node, sr)
     rec = case.get("recordables", [])
     if rec:
-        mm = net.create("multimeter", params={"interval": h, "record_from": rec})
+        mm = net.create(MM, params={"interval": h, "record_from": rec})
         net.connect(mm, node)
     if "probe" in case:
         pr = case["probe"]
-        probe = net.create("iaf_psc_delta", 1, params=pr.get("params", {}))
+        probe = net.create(DELTA, 1, params=pr.get("params", {}))
         net.connect(node, probe, syn_spec={"weight": pr["weight"], "delay": pr["delay"]})
-        mm_probe = net.create("multimeter", params={"interval": h})
+        mm_probe = net.create(MM, params={"interval": h})
         net.connect(mm_probe, probe)
     sim = net.build()
     # NEST's multimeter data end one min_delay (all connections' delays, recorders' 1 ms) before the end
@@ -241,15 +259,15 @@ def _recorder_pair(case):
 
     net = jaxsnn.Network(resolution=case["resolution"])
     node = net.create(case["model"], 1, params=case["params"])
-    vm = net.create("voltmeter", params=case["voltmeter"])
-    mm = net.create("multimeter", params={**case["voltmeter"], "record_from": ["V_m"]})
+    vm = net.create(VM, params=case["voltmeter"])
+    mm = net.create(MM, params={**case["voltmeter"], "record_from": ["V_m"]})
     net.connect(vm, node)
     net.connect(mm, node)
     sim = jaxsnn.simulate(net.build(), case["t_sim"])
     lag = RECORDER_DELAY
-    out = {"voltmeter_defaults": {"record_from": list(net.models.get("voltmeter").defaults["record_from"]),
-                                  "interval": net.models.get("voltmeter").defaults["interval"]}}
-    for name, r in (("voltmeter", vm), ("multimeter", mm)):
+    out = {"voltmeter_defaults": {"record_from": list(net.models.get(VM).defaults["record_from"]),
+                                  "interval": net.models.get(VM).defaults["interval"]}}
+    for name, r in ((VM, vm), (MM, mm)):
         v = sim.events(r)
         v = v[v.times <= case["t_sim"] - lag + 1e-9]
         out[f"{name}_times"], out[f"{name}_V_m"] = _ms(v.times), v.V_m.tolist()
@@ -265,12 +283,12 @@ def _noise_stats(case):
     out = {"seeds": {}}
     for seed in case["seeds"]:
         net = jaxsnn.Network(resolution=h, seed=int(seed))
-        noise = net.create("noise_generator", params=case["noise"])
+        noise = net.create(NOISE, params=case["noise"])
         pops = {m: net.create(m, case["n_targets"], params=case["params"]) for m in case["models"]}
         mms = {}
         for m, pop in pops.items():
             net.connect(noise, pop, syn_spec={"weight": 1.0, "delay": case["delay"]})
-            mms[m] = net.create("multimeter", params={"interval": case.get("interval", h)})
+            mms[m] = net.create(MM, params={"interval": case.get("interval", h)})
             net.connect(mms[m], pop)
         sim = jaxsnn.simulate(net.build(), case["t_sim"])
         res = {}
@@ -293,21 +311,21 @@ def _stdp_multiplicity(case):
 
     h = case["resolution"]
     net = jaxsnn.Network(resolution=h)
-    g_pre = net.create("spike_generator", params={"spike_times": case["pre_input_times"]})
-    g_post = net.create("spike_generator", params={"spike_times": case["post_input_times"]})
-    pre, post = net.create("parrot_neuron"), net.create("parrot_neuron", params={"tau_minus": case["post_tau_minus"]})
-    wr = net.create("weight_recorder")
-    probe = net.create("iaf_psc_delta", 1, params={"V_th": 1e6})
+    g_pre = net.create(SG, params={"spike_times": case["pre_input_times"]})
+    g_post = net.create(SG, params={"spike_times": case["post_input_times"]})
+    pre, post = net.create(PARROT), net.create(PARROT, params={"tau_minus": case["post_tau_minus"]})
+    wr = net.create(WR)
+    probe = net.create(DELTA, 1, params={"V_th": 1e6})
     net.connect(g_pre, pre, syn_spec={"delay": 1.0})
     net.connect(g_post, post, syn_spec={"delay": 1.0})
     net.copy_model(case["synapse"], "plastic", {**case["syn_params"], "weight_recorder": wr})
     syn = {"synapse_model": "plastic", "weight": case["weight"], "delay": case["delay"]}
     net.connect(pre, post, syn_spec={**syn, "receptor_type": 1})
     net.connect(pre, probe, syn_spec=syn)
-    sr_pre, sr_post = net.create("spike_recorder"), net.create("spike_recorder")
+    sr_pre, sr_post = net.create(SR), net.create(SR)
     net.connect(pre, sr_pre)
     net.connect(post, sr_post)
-    mm = net.create("multimeter", params={"interval": h})
+    mm = net.create(MM, params={"interval": h})
     net.connect(mm, probe)
     sim = jaxsnn.simulate(net.build(), case["t_sim"])
     rec = sim.events(wr)

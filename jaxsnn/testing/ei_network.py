@@ -13,6 +13,9 @@ import numpy as np
 
 from .. import random
 from ..build.network import NEST_DEFAULT_SEED, Network
+from ..models import iaf_psc_delta, poisson_generator, spike_recorder, static_synapse, stdp_synapse_hom
+
+NEURON = iaf_psc_delta.MODEL.name
 
 
 @dataclasses.dataclass
@@ -33,21 +36,21 @@ class EINetwork:
 
     def _models(self):
         net = Network(resolution=0.1, seed=self.seed)
-        net.copy_model("stdp_synapse_hom", "e_syn", {"Wmax": 2 * self.JE})
-        net.copy_model("static_synapse", "i_syn")
+        net.copy_model(stdp_synapse_hom.MODEL.name, "e_syn", {"Wmax": 2 * self.JE})
+        net.copy_model(static_synapse.MODEL.name, "i_syn")
         return net
 
     def _devices(self, net):
-        self.pg = net.create("poisson_generator", params={"rate": self.poisson_rate})
-        self.sr = net.create("spike_recorder")
+        self.pg = net.create(poisson_generator.MODEL.name, params={"rate": self.poisson_rate})
+        self.sr = net.create(spike_recorder.MODEL.name)
         net.connect(self.pg, self.neurons, "all_to_all", {"weight": self.JE})
         net.connect(self.e_neurons, self.sr)
 
     def build(self, **options):
         """The network from scratch: random V_m and connectivity from ``seed``."""
         net = self._models()
-        self.e_neurons = net.create("iaf_psc_delta", self.nE, params={"V_m": random.normal(-65.0, 5.0)})
-        self.i_neurons = net.create("iaf_psc_delta", self.nI, params={"V_m": random.normal(-65.0, 5.0)})
+        self.e_neurons = net.create(NEURON, self.nE, params={"V_m": random.normal(-65.0, 5.0)})
+        self.i_neurons = net.create(NEURON, self.nI, params={"V_m": random.normal(-65.0, 5.0)})
         self.neurons = self.e_neurons + self.i_neurons
         net.connect(self.e_neurons, self.neurons, {"rule": "fixed_indegree", "indegree": self.indeg_e},
                     {"synapse_model": "e_syn", "weight": self.JE})
@@ -59,8 +62,8 @@ class EINetwork:
     def rebuild(self, V_m_e, V_m_i, e_syns, i_syns, **options):
         """The network from stored data: V_m per population and (source, target, weight[, delay]) frames."""
         net = self._models()
-        self.e_neurons = net.create("iaf_psc_delta", self.nE, params={"V_m": np.asarray(V_m_e)})
-        self.i_neurons = net.create("iaf_psc_delta", self.nI, params={"V_m": np.asarray(V_m_i)})
+        self.e_neurons = net.create(NEURON, self.nE, params={"V_m": np.asarray(V_m_e)})
+        self.i_neurons = net.create(NEURON, self.nI, params={"V_m": np.asarray(V_m_i)})
         self.neurons = self.e_neurons + self.i_neurons
         for name, df in (("e_syn", e_syns), ("i_syn", i_syns)):
             spec = {"synapse_model": name, "weight": df.weight.to_numpy()}

@@ -21,17 +21,29 @@ import sys
 
 import numpy as np
 
+from ..models import dc_generator
+
 TICS_PER_MS = 1000
-MODULES = {  # NEST model -> module under jaxsnn.models
-    "iaf_cond_exp": "iaf_cond_exp", "iaf_cond_alpha": "iaf_cond_alpha", "iaf_cond_beta": "iaf_cond_beta",
-    "aeif_cond_alpha": "aeif_cond_alpha", "aeif_cond_exp": "aeif_cond_exp", "aeif_psc_alpha": "aeif_psc_alpha",
-    "aeif_psc_exp": "aeif_psc_exp", "aeif_psc_delta": "aeif_psc_delta", "hh_psc_alpha": "hh_psc_alpha",
-    "hh_cond_exp_traub": "hh_cond_exp_traub", "mat2_psc_exp": "mat2_psc_exp", "amat2_psc_exp": "amat2_psc_exp",
-    "iaf_psc_alpha_multisynapse": "iaf_psc_alpha_multisynapse", "iaf_psc_exp_multisynapse": "iaf_psc_exp_multisynapse",
-    "aeif_cond_alpha_multisynapse": "aeif_cond_alpha_multisynapse",
-    "aeif_cond_beta_multisynapse": "aeif_cond_beta_multisynapse", "gif_psc_exp": "gif_psc_exp",
-    "gif_cond_exp": "gif_cond_exp",
-}
+CONTRACT = ("PARAMETERS", "STATE", "host_constants", "update", "record")  # what replay reads of a model module
+
+
+def _replayable() -> dict:
+    """NEST model -> module, for the modules of :mod:`jaxsnn.models` that hold the single-neuron contract
+    (:data:`CONTRACT`), found by what they provide, not by a list of names."""
+    import pkgutil
+
+    from .. import models
+
+    out = {}
+    for info in pkgutil.iter_modules(models.__path__):
+        if not info.name.startswith("_"):
+            mod = importlib.import_module(f"{models.__name__}.{info.name}")
+            if all(hasattr(mod, a) for a in CONTRACT):
+                out[info.name] = mod
+    return out
+
+
+MODULES = _replayable()  # NEST model -> its module (the module's name is the model's)
 
 
 def _steps(t_ms: float, tps: int) -> int:
@@ -84,7 +96,7 @@ def inputs(case: dict):
             else:
                 inh[k] += s
     for c in case.get("currents", []):
-        if c["model"] != "dc_generator":
+        if c["model"] != dc_generator.MODEL.name:
             raise ValueError(f"single_neuron: current generator {c['model']!r} is not supported (dc_generator)")
         p = c["params"]
         start, d = _steps(p.get("start", 0.0), tps), _steps(c["delay"], tps)
@@ -113,7 +125,7 @@ def replay(case: dict, slab=None, draws=None):
     jax.config.update("jax_enable_x64", True)
     import jax.numpy as jnp
 
-    mod = importlib.import_module("jaxsnn.models." + MODULES[case["model"]])
+    mod = MODULES[case["model"]]
     h = case["resolution"]
     tps = round(h * TICS_PER_MS)
     ex, inh, tot, cur = inputs(case)

@@ -15,7 +15,10 @@ from __future__ import annotations
 
 import jaxsnn
 
-PSP = {"iaf_psc_delta": 1.0, "iaf_psc_exp": 150.0, "iaf_psc_alpha": 80.0}  # weight of a ~1 mV PSP
+from ..models import iaf_psc_alpha, iaf_psc_delta, iaf_psc_exp, poisson_generator
+
+# weight of a ~1 mV PSP, per model
+PSP = {iaf_psc_delta.MODEL.name: 1.0, iaf_psc_exp.MODEL.name: 150.0, iaf_psc_alpha.MODEL.name: 80.0}
 HALF_STEPS = {"I_e": 20.0, "V_th": 0.5, "tau_m": 0.5, "J": 0.05}  # FD half-steps: pA, mV, ms, relative
 
 
@@ -26,7 +29,7 @@ def ei_network(model: str, n_e: int = 100, n_i: int = 25, g: float = 5.0, seed: 
     net = jaxsnn.Network(seed=seed)
     pop = net.create(model, n_e + n_i, params={"V_m": jaxsnn.random.uniform(-70.0, -56.0)})
     e, i = pop[:n_e], pop[n_e:]
-    pg = net.create("poisson_generator", params={"rate": 2500.0})
+    pg = net.create(poisson_generator.MODEL.name, params={"rate": 2500.0})
     w = 0.5 * PSP[model]
     net.connect(e, pop, {"rule": "fixed_indegree", "indegree": n_e // 10}, {"weight": w, "delay": 1.0})
     net.connect(i, pop, {"rule": "fixed_indegree", "indegree": n_i // 10}, {"weight": -g * w, "delay": 1.0})
