@@ -123,3 +123,23 @@ def test_split_over_devices_is_bit_identical():
     r = subprocess.run([sys.executable, "-c", SPLIT], capture_output=True, text=True, cwd=ROOT,
                        env=cpu_devices(3, JAX_ENABLE_X64="True"))
     assert r.returncode == 0 and r.stdout.strip().endswith("ok"), r.stderr[-3000:]
+
+
+def test_pynest_set_resizes_the_elements_as_nest():
+    """NEST's pre_run_hook resizes the elements to the new lists: the old ones that remain keep their
+    values, new ones start at 0; ``get`` gives each neuron's list."""
+    import jaxsnn.nest as nest
+
+    nest.ResetKernel()
+    n = nest.Create("gif_psc_exp", 4, params=dict(ADAPTING, I_e=150.0))
+    nest.Simulate(100.0)
+    before = np.asarray(nest.kernel.KERNEL.sim.state.neurons["gif_psc_exp"]["stc_elems"])
+    assert (before != 0.0).all()
+    n[:2].set(tau_stc=[10.0, 100.0, 1000.0], q_stc=[8.0, 2.0, 1.0])
+    n[3].set(tau_stc=[10.0], q_stc=[8.0])
+    nest.Simulate(0.1)
+    after = np.asarray(nest.kernel.KERNEL.sim.state.neurons["gif_psc_exp"]["stc_elems"])
+    P = np.exp(-0.1 / np.array([10.0, 100.0]))
+    np.testing.assert_allclose(after[:3, :2], before[:3] * P, rtol=1e-6)  # decayed by one step, or spiked
+    assert (after[:2, 2] == 0.0).all() and after[3, 1:].tolist() == [0.0, 0.0]
+    assert [len(x) for x in n.get("tau_stc")] == [3, 3, 2, 1]

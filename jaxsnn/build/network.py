@@ -224,11 +224,10 @@ class Network:
             if m.kind == "neuron":
                 base = {name: arr[at] for name, arr in pop.params.items()}
                 sub = self._neuron_values(m, int(at.sum()), part, jax.random.fold_in(key, k), where, base, ids[at])
-                values = {name: arr.copy() for name, arr in pop.params.items()}
-                for name, arr in values.items():
-                    arr[at] = sub[name]
-                check_neuron(m.base, where, values, self._tics_per_step)
-                new_pops.append([dataclasses.replace(pop, params=values)])
+                pieces = _set_rows(pop, at, sub)
+                for piece in pieces:
+                    check_neuron(m.base, where, piece.params, self._tics_per_step)
+                new_pops.append(pieces)
             else:
                 dicts = [dict(pop.params) for _ in range(pop.n)]
                 chosen = self._device_values(m, [dicts[i] for i in np.nonzero(at)[0]], part, where)
@@ -569,6 +568,25 @@ def _same(a: dict, b: dict) -> bool:
         elif x is not y and x != y:
             return False
     return True
+
+
+def _set_rows(pop: Population, at: np.ndarray, sub: dict) -> list:
+    """``pop`` with the values ``sub`` at the nodes ``at`` (bool per node); one population, or where a list
+    parameter changes its length (gif's tau_sfa: one list per node, each of its own length) the runs of
+    nodes with one length each."""
+    if all(sub[name].shape[1:] == arr.shape[1:] for name, arr in pop.params.items()):
+        values = {name: arr.copy() for name, arr in pop.params.items()}
+        for name, arr in values.items():
+            arr[at] = sub[name]
+        return [dataclasses.replace(pop, params=values)]
+    row = np.cumsum(at) - 1  # a node's row in ``sub``
+    edges = np.flatnonzero(np.diff(at.astype(np.int8))) + 1
+    pieces = []
+    for a, b in zip(np.r_[0, edges], np.r_[edges, pop.n]):
+        params = {name: (sub[name][row[a]:row[b - 1] + 1] if at[a] else arr[a:b]).copy()
+                  for name, arr in pop.params.items()}
+        pieces.append(dataclasses.replace(pop, first=pop.first + int(a), n=int(b - a), params=params))
+    return pieces
 
 
 def _regroup(model, base, first, dicts) -> list:

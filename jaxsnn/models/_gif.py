@@ -72,6 +72,7 @@ LISTS = {
 # the padding of a shorter list (an element with q = 0 stays 0 and adds nothing: the sums keep NEST's bits)
 LIST_PARAMETERS = {"tau_sfa": ("n_sfa", 1.0), "q_sfa": ("n_sfa", 0.0), "tau_stc": ("n_stc", 1.0),
                    "q_stc": ("n_stc", 0.0)}
+LIST_STATE = {"sfa_elems": "n_sfa", "stc_elems": "n_stc"}  # the elements' values
 SYN = {"psc_exp": ("I_syn_ex", "I_syn_in"), "cond_exp": ("g_ex", "g_in")}
 
 
@@ -174,9 +175,10 @@ def uniform(s, key=None) -> jax.Array:
     rng_step, rng_stream); without a key, from seed 0."""
     words = rng.key_words(0) if key is None else key ^ jnp.asarray(STREAM)
     ids = s["rng_stream"].astype(jnp.uint32) * jnp.uint32(2)
-    hi = (rng.bits(words, s["rng_step"], ids) >> jnp.uint32(5)).astype(jnp.float64)  # 27 bits
-    lo = (rng.bits(words, s["rng_step"], ids + jnp.uint32(1)) >> jnp.uint32(6)).astype(jnp.float64)  # 26 bits
-    return (hi * 67108864.0 + lo) * (1.0 / 9007199254740992.0)
+    f = s["V_m"].dtype  # 53 bits in float64; rounded to float32's 24 in float32
+    hi = (rng.bits(words, s["rng_step"], ids) >> jnp.uint32(5)).astype(f)  # 27 bits
+    lo = (rng.bits(words, s["rng_step"], ids + jnp.uint32(1)) >> jnp.uint32(6)).astype(f)  # 26 bits
+    return jnp.minimum((hi * 67108864.0 + lo) * (1.0 / 9007199254740992.0), 1.0 - jnp.finfo(f).epsneg)
 
 
 def _sums(base, elems, decay, nz):

@@ -216,7 +216,8 @@ def make(mod) -> type:
     attrs = dict(name=mod.NAME, parameters=parameters(mod), recordables=tuple(sorted(mod.RECORDABLES)), module=mod,
                  inputs=SUMMED if single else BY_SIGN, spike_channels=1 if single else 2, current_receptors=1,
                  receptors={"neuron": (0,), "generator": (0,), "current": (0,)}, __module__=mod.__name__,
-                 list_params=lists, built_into_constants=built_into_constants(mod) + tuple(lists))
+                 list_params=lists, list_state=getattr(mod, "LIST_STATE", {}),
+                 built_into_constants=built_into_constants(mod) + tuple(lists))
     cls = type("".join(w.capitalize() for w in mod.NAME.split("_")), (GslNeuron,), attrs)
     cls.__annotations__ = {}
     return dataclasses.dataclass(frozen=True)(cls)

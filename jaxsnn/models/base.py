@@ -109,6 +109,7 @@ class NeuronModel:
     # longest of the network, None: its last value). Held as [neurons, longest]; may be empty (length 0)
     # unless they are port parameters.
     list_params: ClassVar[dict] = {}
+    list_state: ClassVar[dict] = {}  # state with one value per element of a list: name -> its length variable
 
     # ----------------------------------------------------------------------------- host side
     @classmethod

@@ -46,6 +46,7 @@ KIND = "cond_exp"
 STOCHASTIC = True  # spikes drawn: update takes the draws as u (or draws them from its stream)
 PARAMETERS = _gif.parameters(KIND)
 LIST_PARAMETERS = _gif.LIST_PARAMETERS  # one value per adaptation element: [neurons, elements]
+LIST_STATE = _gif.LIST_STATE
 STATE = _gif.state(KIND)
 RECORDABLES = ("V_m", "E_sfa", "I_stc") + _gif.SYN[KIND]
 NEST_STATE = {"V_m": (-70.0, "mV", "membrane potential"), "g_ex": (0.0, "nS", "excitatory conductance"),

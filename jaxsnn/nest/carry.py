@@ -58,7 +58,9 @@ def carry(old, new, places_old=None, places_new=None, kplus_set=None):
     o, n = jax.device_get(old.state), new.state
     now = int(o.step)
     N_old = so.n_neurons
-    neurons = n.neurons.replace(models={name: _carried_model(o.neurons.models.get(name, {}), now_state)
+    neuron_models = {m.name: m for m in sn.neuron_models}
+    neurons = n.neurons.replace(models={name: _carried_model(o.neurons.models.get(name, {}), now_state,
+                                                             neuron_models[name])
                                         for name, now_state in n.neurons.models.items()},
                                 current=None if n.neurons.current is None else
                                 _padded_rows(o.neurons.current, n.neurons.current, N_old))
@@ -213,15 +215,22 @@ def _archive(old, new, had_input, h_old, h_new):
     return new.replace(**{k: jnp.asarray(v) for k, v in fields.items()})
 
 
-def _carried_model(old: dict, new: dict) -> dict:
+def _carried_model(old: dict, new: dict, model) -> dict:
     """A model's state over its neurons (axis 0): the old run's for the neurons it had (a model's neurons
-    are in node order and new nodes come last, so they are the first rows), the new build's for the others."""
+    are in node order and new nodes come last, so they are the first rows), the new build's for the others.
+    List parameters set since may have changed length (``model.list_params``): each neuron's lengths are
+    the new ones, and the state of their elements (``model.list_state``) keeps the old elements that still
+    exist, the others zero (NEST resizes the vectors)."""
+    lengths = {length for length, _ in model.list_params.values()}
     out = {}
     for k, v in new.items():
         v = np.array(v)
-        if k in old:
+        if k in old and k not in lengths:
             a = np.asarray(old[k])
-            v[:len(a)] = a
+            common = tuple(slice(0, min(x, y)) for x, y in zip(a.shape[1:], v.shape[1:]))
+            v[(slice(0, len(a)),) + common] = a[(slice(None),) + common]
+        if k in model.list_state:
+            v[np.arange(v.shape[1]) >= np.asarray(new[model.list_state[k]])[:, None]] = 0.0
         out[k] = jnp.asarray(v)
     return out
 

@@ -191,8 +191,10 @@ def _population_values(p, members, name) -> list:
     if base in NEURONS:
         if name == "recordables":
             return [tuple(NEURONS[base].recordables)] * len(k)
-        if name in ("V_m", "I_syn_ex", "I_syn_in") and KERNEL.sim is not None \
-                and members.max() <= KERNEL.sim.layout.n_nodes:  # else created since: not simulated yet
+        model = NEURONS[base]
+        dynamic = name in model.recordables or (name in model.parameters and model.parameters[name].state)
+        if dynamic and KERNEL.sim is not None and members.max() <= KERNEL.sim.layout.n_nodes:  # else created
+            # since the last run: not simulated yet, its initial value
             df = KERNEL.sim.get(members, [name])
             return list(df[name].to_numpy())
         if name in p.params:
@@ -261,14 +263,16 @@ def set_nodes(nodes, params):
 def _restrict(params: dict, positions, n) -> dict:
     """The part of a set dict for the nodes at ``positions`` of a collection of ``n``: per-node arrays cut,
     the rest passed whole."""
-    from ..build.registry import VECTOR_PARAMS
+    from ..build.registry import LIST_PARAMS, VECTOR_PARAMS
     from ..parameters import Parameter
 
     out = {}
     for name, v in params.items():
-        if name in VECTOR_PARAMS or isinstance(v, (Parameter, str, dict, _BaseCollection)) or np.ndim(v) == 0:
+        per_node = np.ndim(v) == 1 + (name in LIST_PARAMS) and len(v) == n  # a list parameter: one list per node
+        if not per_node and (name in VECTOR_PARAMS or name in LIST_PARAMS or np.ndim(v) == 0
+                             or isinstance(v, (Parameter, str, dict, _BaseCollection))):
             out[name] = v
-        elif np.ndim(v) == 1 and len(v) == n:
+        elif per_node:
             out[name] = np.asarray(v)[positions]
         else:
             raise bad_value(f"set: params[{name!r}]", f"<array of shape {np.shape(v)}>",
