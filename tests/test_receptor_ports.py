@@ -185,3 +185,26 @@ def test_split_over_devices_is_bit_identical():
     r = subprocess.run([sys.executable, "-c", SPLIT], capture_output=True, text=True, cwd=ROOT,
                        env=cpu_devices(3, JAX_ENABLE_X64="True"))
     assert r.returncode == 0 and r.stdout.strip().endswith("ok"), r.stderr[-3000:]
+
+
+@pytest.mark.parametrize("model, grows", [("iaf_psc_exp_multisynapse", False), ("aeif_cond_alpha_multisynapse", True)])
+def test_port_count_of_a_connected_neuron_changes_as_nest_allows(model, grows):
+    """NEST 3.10: a neuron with a spike connection in keeps its number of ports (iaf_psc_*_multisynapse)
+    or may only gain ports (aeif_cond_*_multisynapse); current and recorder connections do not count."""
+    lists = lambda n: {"tau_syn": [1.0 + i for i in range(n)], **({"E_rev": [0.0] * n} if "aeif" in model else {})}  # noqa: E731
+    net = jaxsnn.Network()
+    n = net.create(model, 3, params=lists(3))
+    net.connect(net.create("poisson_generator"), n[0], syn_spec={"receptor_type": 1})
+    net.connect(net.create("dc_generator"), n[1])
+    net.connect(n[1], net.create("spike_recorder"))
+    with pytest.raises(jaxsnn.JaxsnnError, match="node 1 has a spike connection in"):
+        net.set(n[0], lists(2))
+    if grows:
+        net.set(n[0], lists(4))
+    else:
+        with pytest.raises(jaxsnn.JaxsnnError, match="cannot change to 4"):
+            net.set(n[0], lists(4))
+    net.set(n[1], lists(1))
+    net.set(n[2], lists(5))
+    got = jaxsnn.simulate(net.build(), 1.0).get(n, ["tau_syn"]).tau_syn
+    assert [len(x) for x in got] == [4 if grows else 3, 1, 5]

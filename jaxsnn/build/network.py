@@ -224,6 +224,7 @@ class Network:
             if m.kind == "neuron":
                 base = {name: arr[at] for name, arr in pop.params.items()}
                 sub = self._neuron_values(m, int(at.sum()), part, jax.random.fold_in(key, k), where, base, ids[at])
+                self._check_port_change(pop, ids[at], sub, where)
                 pieces = _set_rows(pop, at, sub)
                 for piece in pieces:
                     check_neuron(m.base, where, piece.params, self._tics_per_step)
@@ -235,6 +236,24 @@ class Network:
                     dicts[i] = d
                 new_pops.append(_regroup(pop.model, pop.base, pop.first, dicts))
         self._pops = [p for group in new_pops for p in group]
+
+    def _check_port_change(self, pop, ids, new, where):
+        """NEST's rule for the number of receptor ports of neurons that receive spike connections (the
+        model's ``port_change``: "fixed", or "grow" for no fewer)."""
+        m = NEURONS[pop.base]
+        if not m.port_params:
+            return
+        old, now = pop.params[m.port_params[0]].shape[1], new[m.port_params[0]].shape[1]
+        if now == old or (m.port_change == "grow" and now > old):
+            return
+        for c in self._conns:
+            if not len(c.source) or c.model in RECORDERS or self._pop_of(int(c.source[0])).base in CURRENT_GENERATORS:
+                continue
+            hit = np.isin(ids, c.target)
+            if hit.any():
+                raise JaxsnnError(f"{where}: node {int(ids[np.argmax(hit)])} has a spike connection in, so its number "
+                                  f"of receptor ports ({old}) cannot change to {now} (NEST: 'The neuron has "
+                                  "connections, therefore the number of ports cannot be reduced.')")
 
     def _neuron_values(self, m, n, params, key, where, base, ids=None) -> dict:
         """Per-node arrays of every parameter of a neuron model: ``base[name]`` (an array, or ``None``

@@ -207,6 +207,7 @@ def make(mod) -> type:
                      recordables=tuple(sorted(mod.RECORDABLES)),
                      port_params=mod.PORT_PARAMETERS, port_recordables=mod.PORT_RECORDABLES,
                      list_params={k: ("n_synapses", None) for k in mod.PORT_PARAMETERS},
+                     port_change=getattr(mod, "PORT_CHANGE", "fixed"),
                      receptors={"neuron": (), "generator": (), "current": (0,)}, __module__=mod.__name__,
                      built_into_constants=built_into_constants(mod) + tuple(mod.PORT_PARAMETERS))
         cls = type("".join(w.capitalize() for w in mod.NAME.split("_")), (GslPortNeuron,), attrs)

@@ -42,6 +42,7 @@ PORT_PARAMETERS = _aeif_multi.port_parameters(KIND)  # one value per port: [neur
 STATE = _aeif_multi.STATE
 RECORDABLES = ("V_m", "w")  # and g_1 … g_n (see record)
 PORT_RECORDABLES = ("g",)  # one per port: g_1 … g_n
+PORT_CHANGE = "grow"  # NEST refuses fewer ports once a spike connection arrives, not more
 NEST_STATE = {"V_m": (-70.6, "mV", "membrane potential"), "w": (0.0, "pA", "adaptation current")}
 ports = _aeif_multi.ports
 record = _aeif_multi.record

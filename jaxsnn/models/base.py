@@ -110,6 +110,8 @@ class NeuronModel:
     # unless they are port parameters.
     list_params: ClassVar[dict] = {}
     list_state: ClassVar[dict] = {}  # state with one value per element of a list: name -> its length variable
+    # NEST's rule for the number of ports of a neuron with a spike connection in: "fixed" or "grow" (only more)
+    port_change: ClassVar[str] = "fixed"
 
     # ----------------------------------------------------------------------------- host side
     @classmethod
