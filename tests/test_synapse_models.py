@@ -11,19 +11,32 @@ import pytest
 
 import jaxsnn
 from jaxsnn.errors import JaxsnnError
+from jaxsnn.models import SYNAPSES
 from jaxsnn.testing.conformance import compare, run_case
 
 from .conftest import ROOT, case_files, cpu_devices
 
 IN_NETWORKS = ("stdp_pl_synapse_hom", "static_synapse_hom_w", "tsodyks_synapse", "tsodyks_synapse_hom",
-               "tsodyks2_synapse")
+               "tsodyks2_synapse", "stdp_nn_symm_synapse", "stdp_nn_restr_synapse", "stdp_nn_pre_centered_synapse",
+               "vogels_sprekeler_synapse")
 CASES = [f for f in case_files("syn_") if json.loads(f.read_text())["synapse"] in IN_NETWORKS]
+NETWORKS = [f for f in case_files("net_") if json.loads(f.read_text())["synapse"] in IN_NETWORKS]
 
 
 @pytest.mark.parametrize("path", CASES, ids=lambda p: p.stem)
 def test_synapse_case(path, precision):
     case = json.loads(path.read_text())
     result = compare(case, run_case(case), precision)
+    assert all(ok for ok, _ in result.values()), {k: d for k, (ok, d) in result.items() if not ok}
+
+
+@pytest.mark.parametrize("path", NETWORKS, ids=lambda p: p.stem)
+def test_synapse_network_case(path, x64):
+    """A recurrent network of a plastic model: every spike, final V_m, every transmitted weight and every
+    connection's final state as NEST's (float64)."""
+    case = json.loads(path.read_text())
+    assert len(case["expected"]["spike_times"]) > 300 and len(case["expected"]["weight_recorder"]["times"]) > 1000
+    result = compare(case, run_case(case), True)
     assert all(ok for ok, _ in result.values()), {k: d for k, (ok, d) in result.items() if not ok}
 
 
@@ -140,6 +153,75 @@ def test_stdp_pl_over_devices_is_bit_identical():
         for k in ("source", "target", "weight", "Kplus"):
             np.testing.assert_array_equal(ca[k].to_numpy(), cb[k].to_numpy(), err_msg=k)
         assert len(a.events(sr)) > 30
+        print("ok")
+    """)
+    r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT,
+                       env=cpu_devices(3, JAX_ENABLE_X64="True", PYTHONPATH=str(ROOT)))
+    assert r.returncode == 0 and r.stdout.strip().endswith("ok"), r.stderr[-3000:]
+
+
+FAMILY = {  # a rule with per-connection parameters and initial traces, where the model has them
+    "stdp_nn_symm_synapse": ({"alpha": 1.1, "mu_plus": 0.5, "Wmax": 120.0}, {"lambda": (0.01, 0.05)}),
+    "stdp_nn_restr_synapse": ({"alpha": 1.1, "mu_minus": 0.5, "Wmax": 120.0}, {"lambda": (0.01, 0.05)}),
+    "stdp_nn_pre_centered_synapse": ({"alpha": 1.1, "Wmax": 120.0}, {"Kplus": (0.0, 2.0)}),
+    "vogels_sprekeler_synapse": ({"eta": 1.5, "alpha": 0.2, "Wmax": 150.0, "weight": 20.0}, {"Kplus": (0.0, 1.0)}),
+}
+
+
+def _family_network(model):
+    """A recurrent iaf_psc_alpha network whose E->E synapses follow ``model`` (FAMILY: common and per-connection
+    values), with Poisson drive."""
+    common, per_conn = FAMILY[model]
+    net = jaxsnn.Network(seed=11)
+    e = net.create("iaf_psc_alpha", 40, params={"V_m": jaxsnn.random.uniform(-70.0, -55.0), "tau_minus": 20.0})
+    pg = net.create("poisson_generator", params={"rate": 12000.0})
+    sr = net.create("spike_recorder")
+    wr = net.create("weight_recorder")
+    net.copy_model(model, "fam", {**common, "weight_recorder": wr})
+    net.connect(e, e, {"rule": "fixed_indegree", "indegree": 8},
+                {"synapse_model": "fam", "weight": jaxsnn.random.uniform(20.0, 60.0),
+                 "delay": jaxsnn.random.uniform_int(4) * 0.5 + 1.0,
+                 **{k: jaxsnn.random.uniform(*r) for k, r in per_conn.items()}})
+    net.connect(pg, e, syn_spec={"weight": 30.0})
+    net.connect(e, sr)
+    return net, sr, wr
+
+
+@pytest.mark.parametrize("model", list(FAMILY))
+def test_stdp_family_split_runs_and_checkpoint_are_bit_identical(tmp_path, x64, model):
+    net, sr, wr = _family_network(model)
+    whole = jaxsnn.simulate(net.build(), 120.0)
+    parts = jaxsnn.simulate(jaxsnn.simulate(net.build(), 47.3), 72.7)
+    jaxsnn.save_checkpoint(tmp_path / "ck", jaxsnn.simulate(net.build(), 61.0))
+    resumed = jaxsnn.simulate(jaxsnn.load_checkpoint(tmp_path / "ck", net.build()), 59.0)
+    c = whole.connections("fam")
+    assert len(whole.events(sr)) > 50 and len(whole.events(wr)) > 50
+    w0 = _family_network(model)[0].build().connections("fam").weight.to_numpy()
+    assert np.any(c.weight.to_numpy() != w0)  # plasticity acted
+    for other in (parts, resumed):
+        assert whole.events(sr).equals(other.events(sr))
+        assert whole.events(wr).equals(other.events(wr))
+        o = other.connections("fam")
+        for k in ("weight",) + SYNAPSES[model].rule.traces:
+            np.testing.assert_array_equal(c[k].to_numpy(), o[k].to_numpy(), err_msg=k)
+
+
+@pytest.mark.slow
+def test_stdp_family_over_devices_is_bit_identical():
+    """Each rule's network on 1 and on 3 CPU devices: the same spikes, transmitted weights and traces."""
+    script = "FAMILY = " + repr(FAMILY) + "\n" + textwrap.dedent(inspect.getsource(_family_network)) + textwrap.dedent("""
+        import jax, numpy as np
+        import jaxsnn
+        for model in FAMILY:
+            net, sr, wr = _family_network(model)
+            a = jaxsnn.simulate(net.build(devices=1), 60.0)
+            b = jaxsnn.simulate(net.build(), 60.0)
+            assert len(jax.devices()) == 3 and b._plan and len(b._plan[-1].devices) == 3
+            assert a.events(sr).equals(b.events(sr)) and a.events(wr).equals(b.events(wr)), model
+            ca, cb = a.connections("fam"), b.connections("fam")
+            for k in ("source", "target", "weight") + (("Kplus",) if "Kplus" in ca else ()):
+                np.testing.assert_array_equal(ca[k].to_numpy(), cb[k].to_numpy(), err_msg=model + " " + k)
+            assert len(a.events(sr)) > 30
         print("ok")
     """)
     r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT,

@@ -280,7 +280,8 @@ def _stdp_rows(desc, conns, M):
         if per_conn[k]:
             tables[k] = tables[k] + np.concatenate(per_conn[k]).tolist()
     stp_table = np.asarray(tables["stp"], float).reshape(-1, len(stp_rule.columns)) if stp_rule else np.zeros((0, 0))
-    return (mdl, row, np.asarray(tables["stdp"], float).reshape(-1, ROW), models, syn_params, rule, stp_table,
+    width = rule.width if rule is not None else ROW
+    return (mdl, row, np.asarray(tables["stdp"], float).reshape(-1, width), models, syn_params, rule, stp_table,
             stp_rule)
 
 
@@ -351,7 +352,8 @@ def _synapse_tables(desc, neuron_of_node, N, fdt=np.float64) -> dict:
     # CSR over the key target * stride + delay: the plastic synapses of a target with delays in [a, b)
     # are in_syn[in_ptr[key(a)] : in_ptr[key(b)]]
     in_ptr = np.searchsorted(tgt[in_perm].astype(np.int64) * stride + dly[in_perm], np.arange(N * stride + 1))
-    trace, kplus, per_source = _traces(src, row, table, kplus if has_kplus else None)
+    trace, kplus, per_source = _traces(src, row, table, kplus if has_kplus else None,
+                                       per_synapse=rule is not None and rule.resets_trace)
     if ruled:
         out_syn[:, OUT_TRACE] = trace
     trace_per_source = per_source and len(table) == 1
@@ -454,15 +456,19 @@ def to_device(a: np.ndarray) -> jax.Array:
     return jax.device_put(a, may_alias=True)
 
 
-def _traces(src, row, table, kplus):
+def _traces(src, row, table, kplus, per_synapse=False):
     """K+ trace of every synapse: one per distinct (source, tau_plus, initial K+) of the plastic synapses
-    (0 for static ones; ``kplus`` None: every initial K+ is 0); returns (trace index per synapse, initial K+
-    per trace, whether each source has one trace)."""
+    (0 for static ones; ``kplus`` None: every initial K+ is 0), or one per plastic synapse (``per_synapse``:
+    a rule whose trace depends on the target's spikes); returns (trace index per synapse, initial K+ per
+    trace, whether each source has one trace)."""
     trace, plastic = np.zeros(len(src), np.int32), row >= 0
     if not plastic.any():
         return trace, np.zeros(0), False
     tau = table[row[plastic], stdp.TAU_PLUS]
     k0 = np.zeros(len(tau)) if kplus is None else kplus[plastic]
+    if per_synapse:
+        trace[plastic] = np.arange(int(plastic.sum()), dtype=np.int32)
+        return trace, k0, False
     per_source = bool((tau == tau[0]).all() and (k0 == k0[0]).all())
     if per_source:  # the usual case, fast
         uniq, inv = np.unique(src[plastic], return_inverse=True)
@@ -724,8 +730,9 @@ def _spec(desc, syn, gen, rec, rsteps, L, nrn, *, x64, differentiable, chunk_ste
         weight_capacity=int(weight_capacity) if rec["weight_recorders"] else 0,
         stdp_single_row=len(table) == 1, stdp_rule=syn["rule"],
         stp_rule=syn["stp_rule"], stp_single_row=len(syn["stp_table"]) == 1,
-        stdp_unit_mu=tuple(bool(len(table)) and bool(np.all(table[:, k] == 1.0))
-                           for k in (stdp.MU_PLUS, stdp.MU_MINUS)),
+        stdp_unit_mu=tuple(bool(len(table)) and syn["rule"].columns[k:k + 1] == (name,)  # stdp_synapse's columns
+                           and bool(np.all(table[:, k] == 1.0))
+                           for k, name in ((stdp.MU_PLUS, "mu_plus"), (stdp.MU_MINUS, "mu_minus"))),
         trace_per_source=syn["trace_per_source"],
         n_poisson_terms=gen["n_terms"], has_spike_generators=bool(len(gen["sg"])),
         n_spike_recorders=len(rec["spike_recorders"]), x64=x64, differentiable=differentiable,

@@ -99,7 +99,7 @@ def init(model: Model, params: Params, key, neurons: dict, weight, Kplus, genera
         plasticity=Plasticity(
             pre=PreTraces(Kplus=Kplus, t_last=jnp.zeros(N, i32)),
             post=PostArchive(Kminus=jnp.zeros(N, fdt), last_post=jnp.zeros(N, i32),
-                             post_stamps=jnp.full((N, H), -BIG, i32), post_Kminus=jnp.zeros((N, H), fdt),
+                             post_stamps=jnp.full((N, H), stdp.EMPTY, i32), post_Kminus=jnp.zeros((N, H), fdt),
                              n_post=jnp.zeros(N, i32))),
         buffers=recorders.empty(spec, model, fdt), slice_steps=spec.slice_steps, generators=dict(generators or {}))
 
@@ -588,20 +588,23 @@ def _facilitate(model, params, st: State, senders, steps, count, prev):
     lo = syn.in_ptr[p_ids * stride + jnp.clip(prev - p_steps, 0, stride - 1)]
     hi = syn.in_ptr[p_ids * stride + jnp.clip(s - p_steps, 0, stride - 1)]
 
-    def body(pos, ok, k, w):  # every post spike not already applied by on_spike
+    def body(pos, ok, k, carry, r=0):  # every post spike not already applied by on_spike
         rec = syn.in_syn[pos]
         arrival = p_steps[k] + rec[:, IN_DELAY]  # step in which the post spike reaches the synapse
         pre = spiked_at[rec[:, IN_SOURCE]]
         done = (pre >= 0) & (pre >= arrival)
-        return stdp.facilitate_synapses(spec, table, pl, w, rec, ok & ~done, p_steps[k] + 1)
+        return stdp.facilitate_synapses(spec, table, pl, carry, rec, ok & ~done, p_steps[k] + 1, p_ids[k], r)
 
+    carry = (st.synapses.weight, pl.pre.Kplus)
     if spec.has_multiplicity:  # a post spike of multiplicity m facilitates m times: the r-th repeats together
         m = st.transit.spike_count[p_steps % spec.history, p_ids]
-        w = lax.fori_loop(0, jnp.max(m, initial=0), lambda r, w: for_each_range(
-            lo, jnp.where(m > r, hi - lo, 0), p_count, spec.in_degree, body, w, spec.differentiable),
-            st.synapses.weight)
+        w, Kplus = lax.fori_loop(0, jnp.max(m, initial=0), lambda r, c: for_each_range(
+            lo, jnp.where(m > r, hi - lo, 0), p_count, spec.in_degree,
+            lambda pos, ok, k, c: body(pos, ok, k, c, r), c, spec.differentiable), carry)
     else:
-        w = for_each_range(lo, hi - lo, p_count, spec.in_degree, body, st.synapses.weight, spec.differentiable)
+        w, Kplus = for_each_range(lo, hi - lo, p_count, spec.in_degree, body, carry, spec.differentiable)
+    if spec.stdp_rule.resets_trace:
+        pl = pl.replace(pre=pl.pre.replace(Kplus=Kplus))
     return st.replace(plasticity=pl, synapses=st.synapses.replace(weight=w)), over
 
 

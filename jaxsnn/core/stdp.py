@@ -29,6 +29,7 @@ from .events import set_where
 from .types import IN_DELAY, IN_ROW, IN_SOURCE, IN_SYNAPSE, IN_TRACE, OUT_DELAY, OUT_ROW, OUT_TARGET, OUT_TRACE
 
 TAU_PLUS, LAMBDA, ALPHA, MU_PLUS, MU_MINUS, WMAX = range(6)
+EMPTY = -((2**31 - 1) // 2)  # post_stamps of an archive slot without a spike (the engine's −BIG)
 
 
 def _pow(x, mu, mu_is_one=False):
@@ -88,40 +89,82 @@ def archive_post_spikes(spec, nrn, post, spiked, stamp):
     )
 
 
-def kminus_before(spec, nrn, pl, neuron, stamp, D):
-    """K₋ of ``neuron`` just before t − d (NEST's get_K_value(t − d)), t = time of ``stamp``."""
-    dtype = pl.post.Kminus.dtype
+def _last_before(spec, pl, neuron, before):
+    """Flat archive index of the last post spike of ``neuron`` stamped before ``before`` (for repeats of a
+    spike of multiplicity m, the last of them, whose K₋ is the largest) and whether there is one."""
     H = spec.post_history
     stamps = pl.post.post_stamps[neuron]  # [chunk, H]
-    earlier = stamps < (stamp - D)[:, None]
+    earlier = (stamps < before[:, None]) & (stamps > EMPTY)  # an empty slot is no spike (nearest K₋ reads none)
     latest = jnp.argmax(jnp.where(earlier, stamps, jnp.iinfo(stamps.dtype).min), axis=1)
     if spec.has_multiplicity:  # repeats of a spike of multiplicity m share a stamp: the last has the largest K-
         t_max = jnp.max(jnp.where(earlier, stamps, jnp.iinfo(stamps.dtype).min), axis=1)
         latest = jnp.argmax(jnp.where(earlier & (stamps == t_max[:, None]), pl.post.post_Kminus[neuron], -jnp.inf),
                             axis=1)
-    at = neuron * H + latest  # flat: a 2-D index costs XLA a separate pass to build
+    return neuron * H + latest, jnp.any(earlier, axis=1)  # flat: a 2-D index costs XLA a separate pass
+
+
+def kminus_before(spec, nrn, pl, neuron, stamp, D):
+    """K₋ of ``neuron`` just before t − d (NEST's get_K_value(t − d)), t = time of ``stamp``; the
+    nearest-neighbour value e^{(t_j − (t − d))/τ₋} for a rule with ``nearest`` pairing."""
+    dtype = pl.post.Kminus.dtype
+    at, any_earlier = _last_before(spec, pl, neuron, stamp - D)
     t_j = pl.post.post_stamps.reshape(-1)[at]
-    K_j = pl.post.post_Kminus.reshape(-1)[at]
     if spec.x64:
         t_minus_d = ms(spec, stamp, dtype) - D.astype(dtype) * spec.resolution
         arg = (ms(spec, t_j, dtype) - t_minus_d) * (1.0 / nrn.tau_minus[neuron])
     else:
         arg = ms(spec, t_j - stamp + D, dtype) * (1.0 / nrn.tau_minus[neuron])
-    return jnp.where(jnp.any(earlier, axis=1), K_j * jnp.exp(arg), 0.0)
+    value = jnp.exp(arg) if spec.stdp_rule.nearest else pl.post.post_Kminus.reshape(-1)[at] * jnp.exp(arg)
+    return jnp.where(any_earlier, value, 0.0)
 
 
-def facilitate_synapses(spec, table, pl, weight, rec, ok, post_stamp):
-    """Facilitate the synapses of records ``rec`` (rows of ``in_syn``) for post spikes stamped ``post_stamp``."""
-    e = rec[:, IN_SYNAPSE]
+def _previous_post(spec, pl, neuron, stamp):
+    """Stamp of the post spike of ``neuron`` before the one stamped ``stamp`` (−BIG if none in the archive)."""
+    stamps = pl.post.post_stamps[neuron]
+    floor = jnp.iinfo(stamps.dtype).min // 2
+    return jnp.max(jnp.where(stamps < stamp[:, None], stamps, floor), axis=1)
+
+
+def first_in_window(spec, pl, neuron, post_stamp, D, t_last):
+    """Whether the post spike of ``neuron`` stamped ``post_stamp`` is the first to reach a synapse of delay D
+    (steps) after its presynaptic spike stamped ``t_last``: the target's previous post spike reached it no
+    later than t_last (NEST's window (t_last − d, t − d] holds no earlier one)."""
+    return _previous_post(spec, pl, neuron, post_stamp) + D <= t_last
+
+
+def paired_since(spec, pl, neuron, stamp, D, t_last):
+    """Whether a post spike of ``neuron`` reached a synapse of delay D after its presynaptic spike stamped
+    ``t_last`` and by ``stamp``: one stamped in (t_last − D, stamp − D] (NEST's history window)."""
+    stamps = pl.post.post_stamps[neuron]
+    return jnp.any((stamps > (t_last - D)[:, None]) & (stamps <= (stamp - D)[:, None]), axis=1)
+
+
+def facilitate_synapses(spec, table, pl, carry, rec, ok, post_stamp, target, repeat=0):
+    """Facilitate the synapses of records ``rec`` (rows of ``in_syn``) for post spikes of ``target`` stamped
+    ``post_stamp`` (the ``repeat``-th repeat of a spike of multiplicity m); ``carry``: (weights, K₊)."""
+    weight, Kplus = carry
+    rule = spec.stdp_rule
+    e, trace = rec[:, IN_SYNAPSE], rec[:, IN_TRACE]
     p = rule_params(spec, table, rec[:, IN_ROW])
-    term = _facilitation_term(spec, pl.pre.Kplus[rec[:, IN_TRACE]], pl.pre.t_last[rec[:, IN_SOURCE]], post_stamp,
-                              rec[:, IN_DELAY], p)
-    w = spec.stdp_rule.facilitate(weight[e], term, p, spec.stdp_unit_mu[0])
-    return set_where(weight, e, w, ok)
+    t_last = pl.pre.t_last[rec[:, IN_SOURCE]]
+    term = _facilitation_term(spec, Kplus[trace], t_last, post_stamp, rec[:, IN_DELAY], p)
+    if rule.first_only:  # a post spike pairs only with the nearest preceding pre spike, and only once
+        ok = ok & (repeat == 0) & first_in_window(spec, pl, target, post_stamp, rec[:, IN_DELAY], t_last)
+    w = rule.facilitate(weight[e], term, p, spec.stdp_unit_mu[0])
+    if rule.resets_trace:  # one trace per synapse, held as −1 − K₊ until the next pre spike (reset_trace)
+        Kplus = set_where(Kplus, trace, -1.0 - Kplus[trace], ok)
+    return set_where(weight, e, w, ok), Kplus
+
+
+def reported_trace(Kplus):
+    """NEST's view of the K₊ of a rule that resets it at a facilitation (``resets_trace``): a reset trace is
+    held as −1 − K₊ (K₊ >= 0 otherwise), so that the value after the last presynaptic spike, which NEST
+    reports until the next one, is kept; the dynamics read 0 there."""
+    return jnp.where(Kplus < 0.0, -1.0 - Kplus, Kplus)
 
 
 def rule_params(spec, table, row):
-    """Plasticity parameters per event ([events, 6]), or the single row of a homogeneous rule ([6])."""
+    """Plasticity parameters per event ([events, width]), or the single row of a homogeneous rule."""
     return table[0] if spec.stdp_single_row else table[row]
 
 
@@ -132,7 +175,7 @@ def _facilitation_term(spec, Kplus, t_last, post_stamp, D, p):
         minus_dt = ms(spec, t_last, dtype) - (ms(spec, post_stamp, dtype) + D * spec.resolution)
     else:
         minus_dt = ms(spec, t_last - post_stamp - D, dtype)
-    return Kplus * jnp.exp(over_tau(spec, minus_dt, p[..., TAU_PLUS]))
+    return spec.stdp_rule.term(Kplus, jnp.exp(over_tau(spec, minus_dt, p[..., TAU_PLUS])))
 
 
 def on_presynaptic_spike(spec, nrn, table, syn_st, pl, e, rec, ok, sender, stamp, slice_start):
@@ -140,33 +183,44 @@ def on_presynaptic_spike(spec, nrn, table, syn_st, pl, e, rec, ok, sender, stamp
     post spike that reached them earlier in the same slice (at most one, found in the post archive),
     depression and K₊; returns (synapse state, plasticity, w). t_last is the caller's to update, after all
     synapses of the slice have read it."""
+    rule = spec.stdp_rule
     dtype = syn_st.weight.dtype
     row, D, tgt, trace = rec[:, OUT_ROW], rec[:, OUT_DELAY], rec[:, OUT_TARGET], rec[:, OUT_TRACE]
     plastic = row >= 0
     p = rule_params(spec, table, jnp.maximum(row, 0))
     stamp = jnp.broadcast_to(stamp, e.shape)
+    t_last = pl.pre.t_last[sender]
     post = pl.post.post_stamps[tgt]  # [events, H]
     arrival = post - 1 + D[:, None]  # step in which each archived post spike reaches the synapse
     early = (arrival >= slice_start) & (arrival <= (stamp - 1)[:, None])
     t_j = jnp.max(jnp.where(early, post, 0), axis=1)
     w = syn_st.weight[e]
+    kplus = pl.pre.Kplus[trace]
+    if rule.resets_trace:
+        kplus = jnp.where(kplus < 0.0, 0.0, kplus)  # reset by a post spike since the last pre spike
     any_early = jnp.any(early, axis=1) & plastic  # static synapses are never facilitated
+    if rule.first_only:
+        any_early = any_early & first_in_window(spec, pl, tgt, t_j, D, t_last)
 
     def early_facilitation(w):  # rare, so its exponentials are skipped when no synapse needs them
-        term = _facilitation_term(spec, pl.pre.Kplus[trace], pl.pre.t_last[sender], t_j, D, p)
-        if spec.has_multiplicity:  # a post spike of multiplicity n is n archive entries: n facilitations
+        term = _facilitation_term(spec, kplus, t_last, t_j, D, p)
+        if spec.has_multiplicity and not rule.first_only:  # a post spike of multiplicity n is n archive entries
             n = jnp.where(any_early, jnp.sum(early, axis=1), 0)
             return lax.fori_loop(0, jnp.max(n, initial=0), lambda i, v: jnp.where(
-                i < n, spec.stdp_rule.facilitate(v, term, p, spec.stdp_unit_mu[0]), v), w)
-        return jnp.where(any_early, spec.stdp_rule.facilitate(w, term, p, spec.stdp_unit_mu[0]), w)
+                i < n, rule.facilitate(v, term, p, spec.stdp_unit_mu[0]), v), w)
+        return jnp.where(any_early, rule.facilitate(w, term, p, spec.stdp_unit_mu[0]), w)
 
     w = lax.cond(jnp.any(any_early & ok), early_facilitation, lambda w: w, w)
-    w_dep = spec.stdp_rule.depress(w, kminus_before(spec, nrn, pl, tgt, stamp, D), p, spec.stdp_unit_mu[1])
+    if rule.resets_trace:
+        kplus = jnp.where(any_early, 0.0, kplus)
+    w_dep = rule.depress(w, kminus_before(spec, nrn, pl, tgt, stamp, D), p, spec.stdp_unit_mu[1])
+    if rule.depress_if_paired:
+        w_dep = jnp.where(paired_since(spec, pl, tgt, stamp, D, t_last), w_dep, w)
     w = jnp.where(plastic, w_dep, w)
     syn_st = syn_st.replace(weight=set_where(syn_st.weight, e, w, ok), reported=set_where(syn_st.reported, e, w, ok))
     if not spec.trace_per_source:  # else update_source_traces, once per spike
-        decay = jnp.exp(over_tau(spec, _diff_ms(spec, pl.pre.t_last[sender], stamp, dtype), p[..., TAU_PLUS]))
-        Kplus = pl.pre.Kplus[trace] * decay + 1.0  # every synapse of a trace writes the same value
+        decay = jnp.exp(over_tau(spec, _diff_ms(spec, t_last, stamp, dtype), p[..., TAU_PLUS]))
+        Kplus = kplus * decay + 1.0  # every synapse of a trace writes the same value
         at = jnp.where(ok & plastic, trace, pl.pre.Kplus.shape[0])
         pl = pl.replace(pre=pl.pre.replace(Kplus=pl.pre.Kplus.at[at].set(Kplus, mode="drop")))
     return syn_st, pl, w

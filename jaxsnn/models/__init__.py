@@ -51,6 +51,9 @@ from . import (
     spike_recorder,
     static_synapse,
     static_synapse_hom_w,
+    stdp_nn_pre_centered_synapse,
+    stdp_nn_restr_synapse,
+    stdp_nn_symm_synapse,
     stdp_pl_synapse_hom,
     stdp_synapse,
     stdp_synapse_hom,
@@ -58,6 +61,7 @@ from . import (
     tsodyks2_synapse,
     tsodyks_synapse,
     tsodyks_synapse_hom,
+    vogels_sprekeler_synapse,
     weight_recorder,
 )
 from .base import Generator, NeuronModel, Recorder, SynapseModel
@@ -137,6 +141,10 @@ register_synapse(stdp_pl_synapse_hom.MODEL)
 register_synapse(tsodyks_synapse.MODEL)
 register_synapse(tsodyks_synapse_hom.MODEL)
 register_synapse(tsodyks2_synapse.MODEL)
+register_synapse(stdp_nn_symm_synapse.MODEL)
+register_synapse(stdp_nn_restr_synapse.MODEL)
+register_synapse(stdp_nn_pre_centered_synapse.MODEL)
+register_synapse(vogels_sprekeler_synapse.MODEL)
 
 register_device(poisson_generator.MODEL)
 register_device(spike_generator.MODEL)

@@ -472,10 +472,30 @@ class PlasticityRule:
     columns: ClassVar[tuple]
     sign_of: ClassVar[str | None] = None
     differentiable: ClassVar[bool] = True
+    # how the rule pairs spikes (the engine's machinery follows these; all False: all-to-all pairing):
+    nearest: ClassVar[bool] = False  # depression reads the nearest-neighbour K₋: e^{(t_j − s)/τ₋} of the last
+    # post spike t_j before s = t − d alone (0 before the first), not the sum K₋,j e^{(t_j − s)/τ₋}
+    first_only: ClassVar[bool] = False  # only the first post spike that reaches the synapse after its last
+    # presynaptic spike facilitates (a post spike is paired with the nearest preceding pre spike once)
+    depress_if_paired: ClassVar[bool] = False  # a pre spike depresses only if a post spike reached the
+    # synapse since its last presynaptic spike (restricted nearest-neighbour pairing)
+    resets_trace: ClassVar[bool] = False  # K₊ ← 0 after a facilitation (its trace depends on the target's
+    # spikes: one K₊ per synapse)
+    traces: ClassVar[tuple] = ("Kplus",)  # the presynaptic traces GetConnections reports (NEST's names)
+
+    def term(self, Kplus, decay):
+        """The facilitation term of a post spike: K₊ decayed to it (``decay`` = e^{(t_last − (t_j + d))/τ₊});
+        a nearest-neighbour rule without a trace returns ``decay`` (K₊ = 1 at the nearest pre spike)."""
+        return Kplus * decay
 
     def column(self, p, name):
         """Parameter ``name`` of rule rows ``p`` ([..., ROW])."""
         return p[..., self.columns.index(name)]
+
+    @property
+    def width(self) -> int:
+        """Columns of a row of ``Params.stdp``: the rule's parameters, padded to at least :data:`ROW`."""
+        return max(ROW, len(self.columns))
 
     def over_tau(self, dt, tau):
         """dt / τ₊ as NEST's rule computes it (a division, or a product with 1/τ₊)."""
@@ -568,14 +588,14 @@ class SynapseModel:
             return ()
         if isinstance(cls.rule, ShortTermRule):
             return cls.rule.columns + cls.rule.state
-        return cls.rule.columns + ("Kplus",)
+        return cls.rule.columns + cls.rule.traces
 
     @classmethod
     def row(cls, values: dict) -> list:
         """A row of ``Params.stdp`` (``Params.stp``) from the rule's parameters ``values``."""
         if isinstance(cls.rule, ShortTermRule):
             return [values[k] for k in cls.rule.columns]
-        return [values[k] for k in cls.rule.columns] + [1.0] * (ROW - len(cls.rule.columns))
+        return [values[k] for k in cls.rule.columns] + [1.0] * (cls.rule.width - len(cls.rule.columns))
 
     @classmethod
     def check_defaults(cls, v: dict, where: str) -> None:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..core import stdp
 from ..core.types import OUT_DELAY, OUT_ROW, OUT_TARGET, OUT_TRACE
 from ..errors import bad_value
 
@@ -167,8 +168,11 @@ def _neuron_connections(sim, synapse_model=None, source=None, target=None) -> di
         table = np.asarray(sim.params.stdp)
         for k, name in enumerate(sim.spec.stdp_rule.columns):  # the rule's parameters: the columns of params.stdp
             cols[name] = np.where(plastic, table[np.maximum(row, 0), k], np.nan)
-        Kplus = np.asarray(sim.state.plasticity.pre.Kplus)
-        cols["Kplus"] = np.where(plastic, Kplus[rows[:, OUT_TRACE]], np.nan)
+        for name in sim.spec.stdp_rule.traces:  # the presynaptic traces (Kplus, ...) of PreTraces
+            trace = np.asarray(getattr(sim.state.plasticity.pre, name))
+            if sim.spec.stdp_rule.resets_trace:  # NEST's lazy view
+                trace = np.asarray(stdp.reported_trace(trace))
+            cols[name] = np.where(plastic, trace[rows[:, OUT_TRACE]], np.nan)
     rule = sim.spec.stp_rule
     if rule is not None:  # the short-term rule's parameters and state (NaN for other synapses)
         row, mine = -2 - rows[:, OUT_ROW], rows[:, OUT_ROW] <= -2

@@ -47,7 +47,8 @@ SG, SR, MM, WR, NOISE = (m.MODEL.name for m in (spike_generator, spike_recorder,
 VM = next(iter(multimeter.MODEL.aliases))  # NEST's voltmeter: a multimeter recording V_m
 
 
-KINDS = ("neuron", "stdp", "network", "model", "recorder_pair", "noise_stats", "stdp_multiplicity", "synapse")
+KINDS = ("neuron", "stdp", "network", "model", "recorder_pair", "noise_stats", "stdp_multiplicity", "synapse",
+         "synapse_network")
 RECORDER_DELAY = 1.0  # ms: NEST's default delay of recorder connections, which counts for min_delay
 
 
@@ -57,7 +58,8 @@ def run_case(case: dict) -> dict:
     if kind not in KINDS:
         raise ValueError(f"case kind {kind!r} is not supported; supported kinds: {', '.join(KINDS)}.")
     return {"neuron": _neuron, "stdp": _stdp, "network": _network, "model": _model, "recorder_pair": _recorder_pair,
-            "noise_stats": _noise_stats, "stdp_multiplicity": _stdp_multiplicity, "synapse": _synapse}[kind](case)
+            "noise_stats": _noise_stats, "stdp_multiplicity": _stdp_multiplicity, "synapse": _synapse,
+            "synapse_network": _synapse_network}[kind](case)
 
 
 def _neuron(case):
@@ -150,6 +152,38 @@ def _synapse(case):
         v = v[v.times <= case["t_sim"] - min(RECORDER_DELAY, case["delay"]) + 1e-9]
         out.update(post_spike_times=_ms(sim.events(sr).times), V_m_times=_ms(v.times), V_m=v.V_m.tolist())
     return out
+
+
+def _synapse_network(case):
+    """A recurrent iaf_psc_alpha network whose explicit connections are of ``case["synapse"]``, as NEST's
+    case was made (``tests/reference/tools/nest_stdp_family.py``)."""
+    import jaxsnn
+
+    net = jaxsnn.Network(resolution=case["resolution"])
+    pop = net.create("iaf_psc_alpha", case["n_neurons"], params={"V_m": np.asarray(case["V_m"]),
+                                                                  **case["neuron_params"]})
+    wr = net.create("weight_recorder")
+    net.copy_model(case["synapse"], "plastic", {**case["common_params"], "weight_recorder": wr})
+    for i, times in enumerate(case["inputs"]):
+        g = net.create("spike_generator", params={"spike_times": times})
+        net.connect(g, pop[i], syn_spec={"weight": case["input_weight"], "delay": 1.0})
+    c = case["connections"]
+    per_connection = {k: np.asarray(v) for k, v in c.items() if k not in ("source", "target")}
+    net.connect(np.asarray(c["source"]), np.asarray(c["target"]), "one_to_one",
+                {"synapse_model": "plastic", **per_connection})
+    sr = net.create("spike_recorder")
+    net.connect(pop, sr)
+    sim = jaxsnn.simulate(net.build(), case["t_sim"])
+    ev = sim.events(sr).sort_values(["times", "senders"], kind="stable")
+    we = sim.events(wr).sort_values(["times", "senders", "targets"], kind="stable")
+    fin = sim.connections("plastic").sort_values(["source", "target"], kind="stable")
+    final = {k: (fin[k].astype(int) if k in ("source", "target") else fin[k]).tolist()
+             for k in case["expected"]["final"] if k in fin}
+    return {"spike_times": _ms(ev.times), "spike_senders": ev.senders.astype(int).tolist(),
+            "final_V_m": sim.get(pop).V_m.tolist(),
+            "weight_recorder": {"times": _ms(we.times), "senders": we.senders.astype(int).tolist(),
+                                "targets": we.targets.astype(int).tolist(), "weights": we.weights.tolist()},
+            "final": final}
 
 
 def _network(case):
@@ -369,10 +403,19 @@ def criteria(kind: str, x64: bool) -> dict:
     if kind == "synapse":
         r = close(1e-12 if x64 else 1e-5, 0.0)
         state = ("weight", "Kplus", "Kplus_triplet", "x", "y", "u", "c", "n")
-        params = ("U", "tau_psc", "tau_rec", "tau_fac")  # reported back as set
+        params = ("U", "tau_psc", "tau_rec", "tau_fac", "tau_plus", "lambda", "alpha", "mu_plus", "mu_minus", "Wmax",
+                  "tau", "eta", "tau_plus_triplet", "Aplus", "Aminus", "Aplus_triplet", "Aminus_triplet")  # as set
         return {"weight_recorder_times": EXACT, "weight_recorder_weights": r, "final_weight": r,
                 "final/delay": EXACT, **{f"final/{k}": r for k in state + params}, "post_spike_times": EXACT,
                 "V_m_times": EXACT, "V_m": close(0.0, 1e-12 if x64 else 1e-3)}
+    if kind == "synapse_network":
+        r = close(1e-12 if x64 else 1e-5, 0.0)
+        names = ("weight", "Kplus", "Kplus_triplet", "tau_plus", "lambda", "alpha", "mu_plus", "mu_minus", "Wmax",
+                 "tau", "eta", "tau_plus_triplet", "Aplus", "Aminus", "Aplus_triplet", "Aminus_triplet")
+        return {"spike_times": EXACT, "spike_senders": EXACT, "final_V_m": close(0.0, 1e-12 if x64 else 1e-3),
+                "weight_recorder/times": EXACT, "weight_recorder/senders": EXACT, "weight_recorder/targets": EXACT,
+                "weight_recorder/weights": r, "final/source": EXACT, "final/target": EXACT, "final/delay": EXACT,
+                **{f"final/{k}": r for k in names}}
     if kind == "recorder_pair":
         return {"multimeter_times": EXACT, "voltmeter_times": EXACT, "multimeter_V_m": V, "voltmeter_V_m": V,
                 "voltmeter_defaults/record_from": ("equal", 0.0, 0.0), "voltmeter_defaults/interval": EXACT}
