@@ -206,5 +206,6 @@ def test_port_count_of_a_connected_neuron_changes_as_nest_allows(model, grows):
             net.set(n[0], lists(4))
     net.set(n[1], lists(1))
     net.set(n[2], lists(5))
-    got = jaxsnn.simulate(net.build(), 1.0).get(n, ["tau_syn"]).tau_syn
-    assert [len(x) for x in got] == [4 if grows else 3, 1, 5]
+    got = jaxsnn.simulate(net.build(), 1.0).get(n, ["tau_syn", "n_synapses"])
+    assert [len(x) for x in got.tau_syn] == [4 if grows else 3, 1, 5]
+    assert got.n_synapses.tolist() == [4 if grows else 3, 1, 5] and got.n_synapses.dtype.kind == "i"  # NEST's ints

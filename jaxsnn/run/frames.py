@@ -63,7 +63,7 @@ def neuron_values(sim, name, idx) -> np.ndarray | None:
     if name == "tau_minus":
         return np.asarray(p.tau_minus)[idx]
     model, pos = model_positions(spec)
-    out, found = None, False
+    out, found, ints = None, np.zeros(len(idx), bool), True
     for i, m in enumerate(spec.neuron_models):
         sel = model[idx] == i
         if not sel.any():
@@ -82,8 +82,11 @@ def neuron_values(sim, name, idx) -> np.ndarray | None:
         if out is None:
             out = np.full(len(idx), np.nan) if v.dtype != bool else np.zeros(len(idx), bool)
             out = out.astype(np.result_type(out.dtype, v.dtype))
-        out[sel], found = v, True
-    return out if found else None
+        out[sel], found[sel] = v, True
+        ints &= v.dtype.kind in "iu"
+    if not found.any():
+        return None
+    return out.astype(np.int64) if ints and found.all() else out  # counts stay ints (NEST's n_synapses)
 
 
 def get(sim, nodes=None, names=("V_m",)) -> pd.DataFrame:
