@@ -203,7 +203,7 @@ def test_gradients_reach_psc_and_current_parameters(x64):
     # the current acts on V in steps 12 .. 100 (d + 2h onwards), each step's contribution decaying
     P22 = np.exp(-0.1 / 10.0)
     expected = sum(10.0 / 250.0 * (1 - P22) * P22 ** k for k in range(100 - 11))
-    np.testing.assert_allclose(float(g.currents.values[0]), expected, rtol=1e-9)
+    np.testing.assert_allclose(float(g.generators["dc_generator"]["amplitude"][0]), expected, rtol=1e-9)
     assert float(g.neurons["iaf_psc_exp"]["tau_syn_ex"][0]) > 0  # a slower synaptic current charges V more
     ga = jax.grad(V_alpha)(sim.params)
     assert float(ga.neurons["iaf_psc_alpha"]["tau_syn_ex"][0]) > 0

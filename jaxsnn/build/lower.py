@@ -25,8 +25,6 @@ from ..core.types import (
     OUT_ROW,
     OUT_TARGET,
     OUT_TRACE,
-    CurrentParams,
-    CurrentTopology,
     Model,
     NeuronParams,
     NeuronTopology,
@@ -44,7 +42,6 @@ from ..models import DEFAULT_SYNAPSE, GENERATORS, RECORDERS, SYNAPSES
 from ..models.base import ROW, PlasticityRule, ShortTermRule
 from .description import Description
 from .registry import (
-    CURRENT_GENERATORS,
     NEURONS,
     SPIKE_GENERATORS,
 )
@@ -69,8 +66,6 @@ class Layout:
     device_connections: dict  # generator and recorder connections as NEST's GetConnections lists them
     initial_state_sha256: str  # digest of the built V_m and weights: a checkpoint must be of this build
     record_from: tuple = ()  # per multimeter: the recorded quantities (columns: quantity-major)
-    current_generators: tuple = ()  # node ids of dc/step_current/noise generators (CurrentTopology order)
-    current_params: tuple = ()  # per current generator: (base model, its parameters) as built
     layers: tuple = ()  # (first id, jaxsnn.spatial Layer) of each population created with positions
     generators: dict = dataclasses.field(default_factory=dict)  # per model of Spec.generators: (node ids,
     # their parameters), in the order of the model's generator index
@@ -103,7 +98,6 @@ def compile_network(desc: Description, seed, *, slice_capacity: int | None = Non
     rsteps = nrn["refractory_steps"]
     syn = _synapse_tables(desc, neuron_of_node, len(node_of_neuron), fdt)
     gen = _generators(desc, neuron_of_node, h)
-    gen.update(_currents(desc, neuron_of_node, h, len(node_of_neuron)))
     gen.update(_interface_generators(desc, neuron_of_node, fdt))
     rec = _recorders(desc, neuron_of_node, node_of_neuron, syn, nrn["recordables"], nrn["models"])
     L = _slice_length(desc, syn, gen, rsteps, len(node_of_neuron))
@@ -128,13 +122,11 @@ def compile_network(desc: Description, seed, *, slice_capacity: int | None = Non
                                 port=i32(gen["pg_port"]) if gen["by_port"] else None),
         spike_events=SpikeEvents(step=i32(sg[:, 0]), target=i32(sg[:, 2]), delay=i32(sg[:, 4]),
                                  port=i32(sg[:, 5]) if gen["by_port"] else None),
-        recorders=rec["topology"], currents=gen["cur_topology"], generators=gen["plug_topology"])
-    cur = gen["cur_params"]
+        recorders=rec["topology"], generators=gen["plug_topology"])
     params = Params(neurons=nrn["params"], stdp=jnp.asarray(syn["table"], fdt),
                     poisson=PoissonParams(rate=jnp.asarray(gen["pg_rate"], fdt),
                                           weight=jnp.asarray(gen["pg_weight"], fdt)),
                     spike_weight=jnp.asarray(sg[:, 3], fdt),
-                    currents=None if cur is None else CurrentParams(**{k: jnp.asarray(v, fdt) for k, v in cur.items()}),
                     generators=gen["plug_params"],
                     stp=jnp.asarray(syn["stp_table"], fdt) if syn["stp_rule"] is not None else None)
     stp_state = None if syn["stp_state"] is None else {
@@ -144,9 +136,8 @@ def compile_network(desc: Description, seed, *, slice_capacity: int | None = Non
     layout = Layout(desc.n_nodes, neuron_of_node, node_of_neuron,
                     tuple((p.model, p.base, p.first, p.n) for p in desc.populations), syn["models"], syn["syn_params"],
                     rec["spike_recorders"], rec["multimeters"], rec["weight_recorders"], rec["synapse_recorder"],
-                    _device_connections(desc), _initial_digest(state), rec["record_from"], gen["cur_nodes"],
-                    tuple((desc.population_of(g).base, dict(desc.population_of(g).params)) for g in gen["cur_nodes"]),
-                    tuple(desc.layers), gen["plug_nodes"])
+                    _device_connections(desc), _initial_digest(state), rec["record_from"], tuple(desc.layers),
+                    gen["plug_nodes"])
     return Compiled(model, params, state, layout)
 
 
@@ -540,54 +531,6 @@ def _generators(desc, neuron_of_node, h) -> dict:
                 pg_port=cat(pg_p, np.int32), by_port=by_port is not None)
 
 
-def _currents(desc, neuron_of_node, h, N) -> dict:
-    """Current generator connections sorted by generator node id (stable), their generators' windows,
-    schedules (dc: one entry, step_current: one per time, after an entry of 0 pA at step -1) and noise
-    parameters."""
-    kind = lambda c: desc.population_of(c.source[0]).base
-    conns = [c for c in desc.connections if len(c.source) and kind(c) in CURRENT_GENERATORS
-             and not GENERATORS[kind(c)].interface]
-    nodes = tuple(sorted({int(g) for c in conns for g in c.source}))
-    if not conns:
-        return dict(cur_topology=None, cur_params=None, cur_nodes=(), cur_delay=np.zeros(0, np.int64),
-                    n_currents=0, has_noise=False, current_rows=1)
-    src = np.concatenate([c.source for c in conns])
-    order = np.argsort(src, kind="stable")
-    cat = lambda f: np.concatenate([f(c) for c in conns])[order]
-    tgt, w, d = cat(lambda c: neuron_of_node[c.target]), cat(lambda c: c.weight), cat(lambda c: c.delay)
-    rec = cat(lambda c: np.full(len(c.source), c.extra.get("receptor_type", 0)))
-    gen = np.searchsorted(np.asarray(nodes), src[order])
-    window, noise, dt_steps, e_gen, e_step, e_val, e_ptr = [], [], [], [], [], [], []
-    noise_p = {k: [] for k in ("mean", "std", "std_mod", "frequency", "phase")}
-    for i, g in enumerate(nodes):
-        pop = desc.population_of(g)
-        p = pop.params
-        lo, hi = _window(p, h)
-        window.append((lo, hi))
-        e_ptr.append(len(e_step))
-        model = GENERATORS[pop.base]
-        if model.noise:
-            noise.append(len(noise_p["mean"]))
-            dt_steps.append(round(p["dt"] / h))
-            for k in noise_p:
-                noise_p[k].append(float(p[k]))
-            continue
-        noise.append(-1)
-        dt_steps.append(1)
-        sched = model.schedule(p, desc.tics_per_step)
-        e_gen += [i] * len(sched)
-        e_step += [k for k, _ in sched]
-        e_val += [v for _, v in sched]
-    i32 = lambda a: jnp.asarray(np.asarray(a, np.int64).reshape(-1), jnp.int32)
-    top = CurrentTopology(target=i32(tgt), delay=i32(d), receptor=i32(rec), generator=i32(gen),
-                          stream=jnp.arange(len(tgt), dtype=jnp.uint32), window=i32(window).reshape(-1, 2),
-                          noise=i32(noise), dt_steps=i32(dt_steps), entry_gen=i32(e_gen), entry_step=i32(e_step),
-                          entry_ptr=i32(e_ptr))
-    par = dict(weight=w, values=np.asarray(e_val, float), **{k: np.asarray(v, float) for k, v in noise_p.items()})
-    return dict(cur_topology=top, cur_params=par, cur_nodes=nodes, cur_delay=d, n_currents=len(tgt),
-                has_noise=bool(len(noise_p["mean"])), current_rows=int(rec.max()) + 1)
-
-
 def _interface_generators(desc, neuron_of_node, fdt) -> dict:
     """Every generator model of the device interface present (its :meth:`~jaxsnn.models.base.Generator.lower`):
     the configured models (static), their topology (int32), params and initial state (floats) on the
@@ -690,7 +633,7 @@ def _device_connections(desc) -> dict:
 
 
 def _delays(syn, gen):
-    return [a for a in (syn["dly"], gen["pg_delay"], gen["sg"][:, 4], gen["cur_delay"], gen["plug_delay"]) if len(a)]
+    return [a for a in (syn["dly"], gen["pg_delay"], gen["sg"][:, 4], gen["plug_delay"]) if len(a)]
 
 
 def _slice_length(desc, syn, gen, rsteps, N) -> int:
@@ -737,6 +680,5 @@ def _spec(desc, syn, gen, rec, rsteps, L, nrn, *, x64, differentiable, chunk_ste
         n_poisson_terms=gen["n_terms"], has_spike_generators=bool(len(gen["sg"])),
         n_spike_recorders=len(rec["spike_recorders"]), x64=x64, differentiable=differentiable,
         neuron_models=nrn["models"], neuron_runs=nrn["runs"], recordables=nrn["recordables"],
-        n_currents=gen["n_currents"] + gen["plug_currents"], has_noise=gen["has_noise"],
-        current_rows=max(gen["current_rows"], gen["plug_rows"]) if gen["plug_currents"] else gen["current_rows"],
+        n_currents=gen["plug_currents"], current_rows=gen["plug_rows"] if gen["plug_currents"] else 1,
         generators=gen["plug_models"])

@@ -77,16 +77,6 @@ def leaves(model, params, state) -> None:
     _expect("params.spike_weight", params.spike_weight, model.spike_events.step.shape, fdt,
             "one per spike_generator event")
     _expect("params.stdp", params.stdp, (None, 6), fdt, "one row of 6 per plasticity rule")
-    if params.currents is not None and model.currents is not None:
-        cur = params.currents
-        _expect("params.currents.weight", cur.weight, model.currents.target.shape, fdt,
-                "one per current generator connection")
-        _expect("params.currents.values", cur.values, model.currents.entry_step.shape, fdt,
-                "one per schedule entry")
-        _expect("params.currents.mean", cur.mean, (None,), fdt, "one per noise_generator")
-        n_noise = jnp.shape(cur.mean)[0]
-        for name in ("std", "std_mod", "frequency", "phase"):
-            _expect(f"params.currents.{name}", getattr(cur, name), (n_noise,), fdt, "one per noise_generator")
     _expect("state.step", state.step, (), jnp.int32, "the global step")
     _expect("state.key", state.key, (2,), jnp.uint32, "jaxsnn.simulation_key(seed)")
     _expect("state.overflow", state.overflow, (), jnp.int32, "Overflow bits")

@@ -33,7 +33,7 @@ from jax import lax
 from . import arguments, autodiff, dense, recorders, rng, stdp, stp
 from . import inputs as _inputs
 from .events import for_each_range, for_each_synapse
-from .generators import push_currents, push_poisson, push_spike_events, ring_add, ring_add_routed
+from .generators import push_poisson, push_spike_events, ring_add, ring_add_routed
 from .status import Overflow, flag
 from .types import (
     BY_PORT,
@@ -431,7 +431,8 @@ def _slice_dense_only(model, params, st, mats):
 
 
 def _push_inputs(model, params, st):
-    """The generators' input of the slice starting now (spike_generator, poisson_generator, currents)."""
+    """The generators' input of the slice starting now (spike_generator, poisson_generator, the device
+    interface's)."""
     spec, s, L = model.spec, st.step, model.spec.slice_steps
     prev, overflow = s - L, st.overflow
     ring = st.transit.ring
@@ -441,10 +442,8 @@ def _push_inputs(model, params, st):
         ring, o = push_poisson(spec, model.poisson, params.poisson, st.key, ring, s, model.neurons.route)
         overflow = overflow | o
     transit = st.transit.replace(ring=ring)
-    if spec.n_currents:  # clear the rows read in the slice that ended, push this slice's currents
+    if spec.n_currents:  # clear the rows read in the slice that ended (the generators push this slice's)
         current = transit.current.at[_rows_read(spec, transit.current, prev, L)].set(0.0, unique_indices=True)
-        if model.currents is not None:
-            current = push_currents(spec, model.currents, params.currents, st.key, current, s)
         transit = transit.replace(current=current)
     generators = st.generators
     if spec.generators:
@@ -463,6 +462,7 @@ def _push_generators(model, params, st, transit):
     spec, s, L = model.spec, st.step, model.spec.slice_steps
     ring, current, states, overflow = transit.ring, transit.current, dict(st.generators), jnp.zeros((), jnp.int32)
     k = s + jnp.arange(L)[:, None]  # [L, 1]
+    currents = []  # (rows, targets, values) [connections, L] and generator node ids of each current model
     for g in spec.generators:
         top, par = model.generators[g.name], params.generators[g.name]
         states[g.name], out, o = g.push(spec, top, par, states[g.name], st.key, s)
@@ -474,9 +474,9 @@ def _push_generators(model, params, st, transit):
         if g.emits == "current":
             rows = (k + top["delay"]) % spec.ring + spec.ring * top["receptor"]
             rows = jnp.where(here, rows, current.shape[0])
-            # by connection, then step (as push_currents: NEST adds a generator's steps one after the other)
             shape = values.shape
-            current = ring_add(current, jnp.broadcast_to(rows, shape).T, jnp.broadcast_to(target, shape).T, values.T)
+            currents.append((jnp.broadcast_to(rows, shape).T, jnp.broadcast_to(target, shape).T, values.T,
+                             top["node"]))
         else:
             rows = jnp.where(here, (k + top["delay"]) % spec.ring, ring.shape[0])
             port = None  # onto a multi-receptor neuron: the channel of the connection's port (receptor_type − 1)
@@ -484,7 +484,21 @@ def _push_generators(model, params, st, transit):
                 port = jnp.where(model.neurons.route[target] == BY_PORT, top["receptor"] - 1, 0)
             ring = ring_add_routed(spec, model.neurons.route, ring, rows, target, values, jnp.where(here, out, 0.0),
                                    port)
+    if currents:
+        current = _add_currents(current, currents)
     return transit.replace(ring=ring, current=current), states, overflow
+
+
+def _add_currents(current, parts):
+    """The current generators' input added in NEST's order: by generator node id (each model's connections
+    are sorted so; several models' are merged), then step (NEST adds a generator's steps one after the
+    other). ``parts``: per model (rows, targets, values) [connections, L] and the node id per connection."""
+    if len(parts) > 1:  # a static merge of the models' connections by node id (stable: each is sorted)
+        order = jnp.argsort(jnp.concatenate([p[3] for p in parts]), stable=True)
+        rows, targets, values = (jnp.concatenate([p[i] for p in parts])[order] for i in range(3))
+    else:
+        rows, targets, values = parts[0][:3]
+    return ring_add(current, rows, targets, values)
 
 
 def _rows_read(spec, ring, first, L):

@@ -1,4 +1,5 @@
-"""Generators: the input that spike_generator and poisson_generator push into the ring each slice.
+"""Generators: the input that spike_generator and poisson_generator push into the ring each slice, and
+the ring's routing that every generator's spikes take.
 
 Both push at the start of a slice what they emit during it. A generator's delay is never shorter than
 a slice, so the pushes land after the slice, in the order of pushing them per step (deliveries from
@@ -89,53 +90,3 @@ def push_poisson(spec, top, par, key, ring, step, route=None):
     ring = ring_add_routed(spec, route, ring, (k + top.delay) % spec.ring, top.target, inp,
                            jnp.where(active, n, 0.0), port=top.port)
     return ring, flag(~jnp.all(covered), Overflow.POISSON)
-
-
-NOISE_STREAM = 0x4E015E00  # offsets the stream ids of noise_generator draws from Poisson's
-
-
-def push_currents(spec, top, par, key, ring, step):
-    """Current generators' input during the slice starting at ``step``: connection c adds
-    ``weight[c] · amplitude`` of its generator in every active step k (``lo < k + 2 <= hi``, NEST's
-    ``is_active`` for current generators) into row ``k + delay`` (receptor 1: ``ring`` rows further),
-    in connection order (sorted by generator node id: NEST's summation order).
-
-    A schedule generator's amplitude at step k is its last entry with ``entry_step <= k``. A
-    noise_generator draws ``mean + sqrt(std² + y₁·std_mod²) · N(0, 1)`` per connection at its first
-    active step and every ``dt_steps`` after, N(0, 1) from the bits of (key, draw step, stream) by
-    Box–Muller, y₁ = sin(phase + ω·h·(active steps up to the draw)), as NEST's oscillator in a run
-    from t = 0.
-    """
-    dtype, L = ring.dtype, spec.slice_steps
-    k = step + jnp.arange(L)[:, None]  # [L, 1]
-    g = top.generator
-    lo, hi = top.window[g, 0], top.window[g, 1]
-    active = (lo < k + 2) & (k + 2 <= hi)  # [L, C]
-    n_gen = top.window.shape[0]
-    if top.entry_step.shape[0]:
-        reached = (top.entry_step[None, :] <= k).astype(jnp.int32)  # [L, E]
-        count = jax.vmap(lambda x: jax.ops.segment_sum(x, top.entry_gen, n_gen))(reached)  # [L, G]
-        at = jnp.clip(top.entry_ptr[None, :] + count - 1, 0, top.entry_step.shape[0] - 1)
-        amp = jnp.where(count > 0, par.values[at], 0.0)[:, g]  # [L, C]
-    else:
-        amp = jnp.zeros(active.shape, dtype)
-    if spec.has_noise:
-        j = jnp.maximum(top.noise[g], 0)
-        first = jnp.maximum(lo - 1, 0)  # the first active step
-        dt = top.dt_steps[g]
-        drawn = first + (k - first) // dt * dt  # the step of the draw in use at k
-        ids = top.stream * 2 + NOISE_STREAM
-        u1 = (rng.bits(key, drawn, ids[None, :]).astype(dtype) + 0.5) * (1.0 / 4294967296.0)
-        u2 = rng.bits(key, drawn, ids[None, :] + 1).astype(dtype) * (1.0 / 4294967296.0)
-        z = jnp.sqrt(-2.0 * jnp.log(u1)) * jnp.cos(2.0 * jnp.pi * u2)
-        omega = 2.0 * jnp.pi * par.frequency[j] / 1000.0
-        y1 = jnp.sin(par.phase[j] * 2.0 * jnp.pi / 360.0 + omega * spec.resolution * (drawn - first + 1))
-        std, mod = par.std[j], par.std_mod[j]
-        noise = par.mean[j] + jnp.sqrt(std * std + y1 * mod * mod) * z
-        amp = jnp.where(top.noise[g] >= 0, noise, amp)
-    # the select also keeps the product apart from the addition (see core.rounding.separately_rounded)
-    values = jnp.where(active, par.weight * amp, 0.0)
-    rows = (k + top.delay) % spec.ring + spec.ring * top.receptor
-    # by connection, then step: NEST adds a slice's currents generator by generator, each over its steps
-    return ring_add(ring, jnp.broadcast_to(rows, values.shape).T, jnp.broadcast_to(top.target, values.shape).T,
-                    values.T)

@@ -103,8 +103,7 @@ class Spec:
     # the rows of the array of recorded quantities the step hands the multimeters ([len(recordables), N]):
     # the union of the present models' recordables, in model order, then each model's order
     recordables: tuple = ()
-    n_currents: int = 0  # current generator connections (dc, step_current, noise): 0: no current input
-    has_noise: bool = False  # some of them are noise_generator connections
+    n_currents: int = 0  # connections of current generators (Spec.generators that emit currents): 0: none
     current_rows: int = 1  # receptors the current connections use (rows of NeuronState.current)
     # the plasticity rule of the plastic synapses (a jaxsnn.models.base.PlasticityRule: static metadata, its
     # columns name the columns of Params.stdp); None without plastic synapses
@@ -154,26 +153,6 @@ class NeuronTopology:
     route: jax.Array  # int32[N]: SUMMED, BY_SIGN, BY_PORT or COUNTS (its model's inputs)
     constants: dict  # model name -> {name: array over the model's neurons}
     index: tuple = ()  # on a device of a split network, per model: its neurons' local indices (padding: N)
-
-
-@pytree
-class CurrentTopology:
-    """Connections of current generators (dc_generator, step_current_generator, noise_generator), sorted
-    by generator node id (NEST's order of adding currents). A dc or step-current generator's amplitude
-    is a schedule: entry e sets it to ``Params.currents.values[e]`` from step ``entry_step[e]`` on
-    (entries sorted by generator, then step; every schedule starts with an entry at step -1)."""
-
-    target: jax.Array  # int32 neuron index, per connection
-    delay: jax.Array  # int32 steps
-    receptor: jax.Array  # int32 0 or 1 (iaf_psc_exp's filtered receptor)
-    generator: jax.Array  # int32 index into window / noise
-    stream: jax.Array  # uint32 global stream id of the connection (noise draws)
-    window: jax.Array  # int32[n_gen, 2]: active steps s with lo < s + 2 <= hi
-    noise: jax.Array  # int32[n_gen]: index into the noise parameters, -1 for a schedule
-    dt_steps: jax.Array  # int32[n_gen]: steps between noise draws (1 for schedules)
-    entry_gen: jax.Array  # int32[entries]
-    entry_step: jax.Array  # int32[entries]
-    entry_ptr: jax.Array  # int32[n_gen]: first entry of each generator
 
 
 @pytree
@@ -267,7 +246,6 @@ class Model:
     poisson: PoissonTopology
     spike_events: SpikeEvents
     recorders: RecorderTopology
-    currents: CurrentTopology | None = None
     dense: tuple = ()  # int32[n_src, n_tgt] synapse index of each entry of a dense projection (-1: none)
     event_mask: jax.Array | None = None  # bool[synapses]: delivered by the event loop (None: all)
     # per generator model of Spec.generators: its connections (target, delay, stream, generator per
@@ -308,17 +286,6 @@ class PoissonParams:
 
 
 @pytree
-class CurrentParams:
-    weight: jax.Array  # per connection (the current delivered is weight × amplitude)
-    values: jax.Array  # pA per schedule entry (CurrentTopology.entry_*)
-    mean: jax.Array  # pA per noise_generator
-    std: jax.Array  # pA, of each draw
-    std_mod: jax.Array  # pA
-    frequency: jax.Array  # Hz
-    phase: jax.Array  # degrees
-
-
-@pytree
 class Params:
     """Floating-point leaves only, each read by the dynamics."""
 
@@ -326,14 +293,12 @@ class Params:
     stdp: jax.Array  # [rows, 6]: one row of the plasticity rule's parameters (spec.stdp_rule.columns, padded with 1.0)
     poisson: PoissonParams
     spike_weight: jax.Array  # mV per spike_generator event (spike weight × connection weight)
-    currents: CurrentParams | None = None
     stp: jax.Array | None = None  # [rows, len(spec.stp_rule.columns)]: the short-term rule's parameters
     generators: dict = dataclasses.field(default_factory=dict)  # per model of Spec.generators: weight per
     # connection and its float parameters per generator (NEST's names)
 
     def __hash__(self):  # a tree of in_axes (None/0 leaves) is a static argument: hashable like the rest
-        return hash((self.neurons, self.stdp, self.poisson, self.spike_weight, self.currents,
-                     _frozen(self.generators), self.stp))
+        return hash((self.neurons, self.stdp, self.poisson, self.spike_weight, _frozen(self.generators), self.stp))
 
 
 # ---------------------------------------------------------------------------------------- State

@@ -11,6 +11,8 @@ import math
 
 import numpy as np
 
+from .base import CURRENT
+
 NEVER = np.iinfo(np.int32).max  # the end of an open window: no step reaches it
 
 
@@ -23,18 +25,29 @@ def window(p: dict, h: float) -> tuple:
 
 def per_generator(desc, G, neuron_of_node, stream_base: int) -> tuple:
     """(topology, parameters of each generator, node ids) of every generator of model ``G`` that has
-    connections: topology holds target, delay, receptor, stream, generator per connection and the
+    connections: topology holds target, delay, receptor, stream, generator, node per connection (a current
+    generator's sorted by node: NEST's order of adding currents) and the
     generators' windows ``window`` [n_gen, 2]."""
     c = G.connections(desc, G.name, neuron_of_node, stream_base)
+    if G.emits == CURRENT:  # NEST adds the currents onto a neuron in generator node id order
+        order = np.argsort(c["node"], kind="stable")
+        c = {k: v[order] for k, v in c.items()}
     nodes = np.unique(c["node"])
     gen = np.searchsorted(nodes, c["node"])
     params = [desc.population_of(int(g)).params for g in nodes]
     top = dict(target=c["target"], delay=c["delay"], receptor=c["receptor"], stream=c["stream"], generator=gen,
-               window=np.array([window(p, desc.resolution) for p in params], np.int64).reshape(-1, 2))
+               node=c["node"], window=np.array([window(p, desc.resolution) for p in params], np.int64).reshape(-1, 2))
     return top, params, nodes, c["weight"]
 
 
 # ------------------------------------------------------------------------------ in the graph
+def current_active(top, k):
+    """[L, C]: whether each connection's generator is active in step k (``lo < k + 2 <= hi``: NEST's
+    StimulationDevice::is_active of a current generator, whose current acts from the next step)."""
+    g = top["generator"]
+    return (top["window"][g, 0] < k + 2) & (k + 2 <= top["window"][g, 1])
+
+
 def spike_active(top, k):
     """[L, C]: whether each connection's generator is active in step k (``lo < k <= hi``: NEST's
     StimulationDevice::is_active of a spike generator, as poisson_generator)."""

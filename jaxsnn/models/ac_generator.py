@@ -63,7 +63,7 @@ class ACGenerator(Generator):
         return v
 
     @classmethod
-    def tables(cls, ps, top, h, tics_per_step, t_ms=0.0, state=None, old=None):
+    def tables(cls, ps, top, h, tics_per_step, t_ms=0.0, state=None, old=None, built=None):
         # the oscillator starts at t (NEST's pre_run_hook; at build t = 0)
         start = [oscillator.start(p["amplitude"], 2.0 * math.pi * p["frequency"] / 1000.0,
                                   p["phase"] * 2.0 * math.pi / 360.0, t_ms, h) for p in ps]

@@ -318,27 +318,19 @@ class Device:
 class Generator(Device):
     """The contract of a generator. ``emits``: :data:`SPIKES` (events into the input ring, which every
     neuron model receives) or :data:`CURRENT` (pA into the current rows, for models with a current
-    receptor). ``settable``: the parameters ``Simulation.set`` may change between runs;
-    :meth:`schedule` turns the parameters into the amplitude entries of a current generator that
-    follows a schedule (dc_generator, step_current_generator)."""
+    receptor). ``settable``: the parameters ``Simulation.set`` may change between runs."""
 
     emits: ClassVar[str]
     settable: ClassVar[tuple] = ()
-    # the engine table an older-kind generator feeds (Model.poisson, Model.spike_events, Model.currents):
-    # "poisson", "spike_events" or "currents"; generators of the device interface have none
+    # the engine table an older-kind generator feeds (Model.poisson, Model.spike_events): "poisson" or
+    # "spike_events"; generators of the device interface have none
     table: ClassVar[str] = ""
-    noise: ClassVar[bool] = False  # a current drawn per connection (noise_generator), not a schedule
 
     # NEST's flags of the generator that act on the host only, when its parameters are set (jaxsnn.nest)
     host_flags: ClassVar[tuple] = ()
     # whether a spike_recorder connected to it records the generator's own spikes (NEST records them with
     # the generator as sender; :meth:`own_spikes` computes them on the host)
     recorded_by_spike_recorders: ClassVar[bool] = False
-
-    @classmethod
-    def schedule(cls, p: dict, tics_per_step: int, now: int = 0, held: float = 0.0):
-        """The amplitude as (from step, pA) entries, or None for a generator without a schedule."""
-        return None
 
     @classmethod
     def own_spikes(cls, p: dict, h: float, now: int, n_steps: int, counts) -> np.ndarray:
@@ -352,6 +344,10 @@ class Generator(Device):
     # when parameters change between runs (Simulation.set).
     interface: ClassVar[bool] = False
     stream: ClassVar[int] = 0  # offset of the connections' stream ids (keeps models' random draws apart)
+    # in a split run, every device pushes all connections (True: a state that evolves alike on every
+    # device), or only those onto its own neurons (False: what a connection emits depends on its own
+    # parameters and stream alone)
+    replicated: ClassVar[bool] = True
 
     @classmethod
     def lower(cls, desc, neuron_of_node):
@@ -364,12 +360,13 @@ class Generator(Device):
         return m, {**top, **extra}, {"weight": weight, **par}, state, (tuple(int(n) for n in nodes), tuple(ps))
 
     @classmethod
-    def tables(cls, ps, top, h, tics_per_step, t_ms=0.0, state=None, old=None):
+    def tables(cls, ps, top, h, tics_per_step, t_ms=0.0, state=None, old=None, built=None):
         """From the generators' parameters ``ps`` (one dict per generator, in ``top["generator"]``'s index
         order) and the connections ``top``: ``(configured model, topology entries beyond the connections',
         float params beyond the weight, state)``, host arrays. Between runs (``Simulation.set``) ``t_ms``
-        is the current time, ``state`` the current state and ``old`` the parameters so far: NEST's
-        ``pre_run_hook`` (oscillators restart at t, integrated rates carried over)."""
+        is the current time, ``state`` the current state, ``old`` the parameters so far and ``built`` the
+        tables so far ((topology, params), host arrays): NEST's ``pre_run_hook`` (oscillators restart at
+        t, integrated rates carried over, a schedule's amplitude held now continues)."""
         raise NotImplementedError
 
     @staticmethod

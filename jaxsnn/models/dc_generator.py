@@ -3,8 +3,7 @@
 Connection c adds ``weight[c] · amplitude`` (pA) to its target's current input in every active step k
 (``origin + start < k + 2 <= origin + stop``: NEST's ``is_active`` for current generators), arriving
 after the connection's delay; the neuron reads it at the end of step k + d, so it acts on V from the
-next step (:func:`jaxsnn.core.generators.push_currents`). Between runs ``amplitude`` may change
-(``Simulation.set``): it acts from the next slice on.
+next step. Between runs ``amplitude`` may change (``Simulation.set``): it acts from the next slice on.
 
 Parameters (NEST's names and units):
 
@@ -19,15 +18,23 @@ stop       inf ms   active until origin + stop (inclusive)
 """
 from __future__ import annotations
 
+import dataclasses
+
+import jax.numpy as jnp
+import numpy as np
+
 from ..errors import bad_value
+from ._interface import current_active
 from .base import CURRENT, WINDOW, Generator, Param, check_stop, real
 
 
+@dataclasses.dataclass(frozen=True)
 class DCGenerator(Generator):
     name = "dc_generator"
     parameters = {"amplitude": Param(0.0, "pA", "the current"), **WINDOW}
     emits = CURRENT
-    table = "currents"
+    interface = True
+    replicated = False  # a connection's current depends on its generator's parameters (and its own stream)
     settable = ("amplitude",)
 
     @classmethod
@@ -38,9 +45,13 @@ class DCGenerator(Generator):
         return v
 
     @classmethod
-    def schedule(cls, p, tics_per_step, now=0, held=0.0):
-        """One entry: the amplitude from the start (a change between runs replaces it)."""
-        return [(-1, float(p["amplitude"]))]
+    def tables(cls, ps, top, h, tics_per_step, t_ms=0.0, state=None, old=None, built=None):
+        return cls(), {}, dict(amplitude=np.array([float(p["amplitude"]) for p in ps], float)), {}
+
+    def push(self, spec, top, par, state, key, step):
+        k = step + jnp.arange(spec.slice_steps)[:, None]
+        out = jnp.where(current_active(top, k), par["amplitude"][top["generator"]], 0.0)
+        return state, out, jnp.zeros((), jnp.int32)
 
 
 MODEL = DCGenerator

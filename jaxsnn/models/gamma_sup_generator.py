@@ -74,7 +74,7 @@ class GammaSupGenerator(Generator):
         return v
 
     @classmethod
-    def tables(cls, ps, top, h, tics_per_step, t_ms=0.0, state=None, old=None):
+    def tables(cls, ps, top, h, tics_per_step, t_ms=0.0, state=None, old=None, built=None):
         shape = np.array([p["gamma_shape"] for p in ps], np.int64)
         n_proc = np.array([p["n_proc"] for p in ps], np.int64)
         P = int(n_proc.max(initial=1))

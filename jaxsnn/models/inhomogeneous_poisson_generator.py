@@ -82,7 +82,7 @@ class InhomogeneousPoissonGenerator(Generator):
         return v
 
     @classmethod
-    def tables(cls, ps, top, h, tics_per_step, t_ms=0.0, state=None, old=None):
+    def tables(cls, ps, top, h, tics_per_step, t_ms=0.0, state=None, old=None, built=None):
         steps = [np.round(np.asarray(p["rate_times"], float) / h).astype(np.int64) for p in ps]
         if old is not None:  # times given anew must lie in the future (unchanged ones may be past)
             for p, o, new in zip(ps, list(old) + [None] * len(ps), steps):

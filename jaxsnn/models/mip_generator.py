@@ -61,7 +61,7 @@ class MipGenerator(Generator):
         return v
 
     @classmethod
-    def tables(cls, ps, top, h, tics_per_step, t_ms=0.0, state=None, old=None):
+    def tables(cls, ps, top, h, tics_per_step, t_ms=0.0, state=None, old=None, built=None):
         rate = np.array([p["rate"] for p in ps], float)
         mu_max = float(rate.max(initial=0.0)) / 1000.0 * h
         m = cls(n_terms=terms_for(mu_max, f"connect({cls.name})", "rate", float(rate.max(initial=0.0))), mu_max=mu_max)

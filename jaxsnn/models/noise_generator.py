@@ -2,9 +2,8 @@
 
 Each connection draws its own current I = mean + sqrt(std² + y₁·std_mod²) · N(0, 1) at its first active
 step and every ``dt`` after, with y₁ = sin(phase + 2π · frequency · t) (NEST's oscillator, from the
-first active step) and N(0, 1) from the bits of (key, draw step, connection) by Box–Muller
-(:func:`jaxsnn.core.generators.push_currents`): split, resumed and sharded runs draw the same currents.
-The current reaches its targets as a dc_generator's does.
+first active step) and N(0, 1) from the bits of (key, draw step, connection) by Box–Muller: split,
+resumed and sharded runs draw the same currents. The current reaches its targets as a dc_generator's does.
 
 Parameters (NEST's names and units):
 
@@ -24,10 +23,21 @@ stop       inf ms   active until origin + stop (inclusive)
 """
 from __future__ import annotations
 
+import dataclasses
+
+import jax.numpy as jnp
+import numpy as np
+
+from ..core import rng
 from ..errors import bad_value
+from ._interface import current_active
 from .base import CURRENT, WINDOW, Generator, Param, check_stop, real
 
+STREAM = 0x4E015E00  # offsets the stream ids of the draws from other generators' (Poisson's)
+NOISE = ("mean", "std", "std_mod", "frequency", "phase")
 
+
+@dataclasses.dataclass(frozen=True)
 class NoiseGenerator(Generator):
     name = "noise_generator"
     parameters = {
@@ -40,8 +50,8 @@ class NoiseGenerator(Generator):
         **WINDOW,
     }
     emits = CURRENT
-    table = "currents"
-    noise = True  # drawn per connection (not a schedule)
+    interface = True
+    replicated = False  # a connection's current depends on its generator's parameters (and its own stream)
 
     @classmethod
     def check_own(cls, v, where, h, tics_per_step) -> dict:
@@ -62,6 +72,29 @@ class NoiseGenerator(Generator):
             raise bad_value(f"{where}: dt", dt, f"a positive multiple of the resolution {h} ms (NEST: "
                             "StepMultipleRequired)")
         return v
+
+    @classmethod
+    def tables(cls, ps, top, h, tics_per_step, t_ms=0.0, state=None, old=None, built=None):
+        return (cls(), dict(dt_steps=np.array([round(p["dt"] / h) for p in ps], np.int64)),
+                {k: np.array([float(p[k]) for p in ps], float) for k in NOISE}, {})
+
+    def push(self, spec, top, par, state, key, step):
+        """Each connection's current of steps k: the draw of its generator's last draw step."""
+        k = step + jnp.arange(spec.slice_steps)[:, None]  # [L, 1]
+        g = top["generator"]
+        first = jnp.maximum(top["window"][g, 0] - 1, 0)  # the first active step
+        dt = top["dt_steps"][g]
+        drawn = first + (k - first) // dt * dt  # the step of the draw in use at k
+        dtype = par["mean"].dtype
+        ids = top["stream"].astype(jnp.uint32) * jnp.uint32(2) + jnp.uint32(STREAM)
+        u1 = (rng.bits(key, drawn, ids[None, :]).astype(dtype) + 0.5) * (1.0 / 4294967296.0)
+        u2 = rng.bits(key, drawn, ids[None, :] + 1).astype(dtype) * (1.0 / 4294967296.0)
+        z = jnp.sqrt(-2.0 * jnp.log(u1)) * jnp.cos(2.0 * jnp.pi * u2)
+        omega = 2.0 * jnp.pi * par["frequency"][g] / 1000.0
+        y1 = jnp.sin(par["phase"][g] * 2.0 * jnp.pi / 360.0 + omega * spec.resolution * (drawn - first + 1))
+        std, mod = par["std"][g], par["std_mod"][g]
+        noise = par["mean"][g] + jnp.sqrt(std * std + y1 * mod * mod) * z
+        return state, jnp.where(current_active(top, k), noise, 0.0), jnp.zeros((), jnp.int32)
 
 
 MODEL = NoiseGenerator

@@ -82,7 +82,7 @@ class PPDSupGenerator(Generator):
         return v
 
     @classmethod
-    def tables(cls, ps, top, h, tics_per_step, t_ms=0.0, state=None, old=None):
+    def tables(cls, ps, top, h, tics_per_step, t_ms=0.0, state=None, old=None, built=None):
         n_proc = np.array([p["n_proc"] for p in ps], np.int64)
         dead_steps = np.array([int(p["dead_time"] / h) for p in ps], np.int64)
         per_bin = np.array([int(p["rate"] / 1000.0 * p["n_proc"] * h) if b else 0 for p, b in zip(ps, dead_steps)])

@@ -77,7 +77,7 @@ class PulsepacketGenerator(Generator):
         return v
 
     @classmethod
-    def tables(cls, ps, top, h, tics_per_step, t_ms=0.0, state=None, old=None):
+    def tables(cls, ps, top, h, tics_per_step, t_ms=0.0, state=None, old=None, built=None):
         centre = [np.repeat(np.asarray(p["pulse_times"], float), p["activity"]) for p in ps]
         gen = np.concatenate([np.full(len(c), i) for i, c in enumerate(centre)]) if centre else np.zeros(0)
         centre = np.concatenate(centre) if centre else np.zeros(0)

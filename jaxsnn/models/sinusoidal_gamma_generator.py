@@ -83,7 +83,7 @@ class SinusoidalGammaGenerator(Generator):
         return v
 
     @classmethod
-    def tables(cls, ps, top, h, tics_per_step, t_ms=0.0, state=None, old=None):
+    def tables(cls, ps, top, h, tics_per_step, t_ms=0.0, state=None, old=None, built=None):
         shared = np.array([not p["individual_spike_trains"] for p in ps], bool)
         g = top["generator"]
         stream = np.where(shared[g], SHARED + g, STREAM + np.arange(len(g)))

@@ -3,7 +3,9 @@
 The amplitude is 0 pA until the first of ``amplitude_times``, then ``amplitude_values[i]`` from time
 ``amplitude_times[i]`` on; NEST applies an amplitude of time T (in steps) in step T − 1. Times lie on the
 grid (or, with ``allow_offgrid_times``, are moved to the next grid point) and increase strictly. The
-current reaches its targets as a dc_generator's does (:func:`jaxsnn.core.generators.push_currents`).
+current reaches its targets as a dc_generator's does. The schedule is a table of entries: entry e sets
+the amplitude of generator ``entry_gen[e]`` to ``amplitude[e]`` from step ``entry_step[e]`` on (entries
+sorted by generator, then step; each generator's first entry is at step -1).
 Between runs ``amplitude_times`` and ``amplitude_values`` may change, always together: as in NEST, times
 at or before the current time are skipped and the amplitude held now continues until the first time
 in the future.
@@ -23,17 +25,22 @@ stop                 inf ms   active until origin + stop (inclusive)
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 
+import jax
+import jax.numpy as jnp
 import numpy as np
 
 from ..build import checks
 from ..errors import JaxsnnError, bad_value
+from ._interface import current_active
 from .base import CURRENT, WINDOW, Generator, Param, check_stop, flat_floats
 
 TOGETHER = ("amplitude_times", "amplitude_values")
 
 
+@dataclasses.dataclass(frozen=True)
 class StepCurrentGenerator(Generator):
     name = "step_current_generator"
     parameters = {
@@ -44,7 +51,8 @@ class StepCurrentGenerator(Generator):
     }
     vector_params = TOGETHER
     emits = CURRENT
-    table = "currents"
+    interface = True
+    replicated = False  # a connection's current depends on its generator's parameters (and its own stream)
     settable = TOGETHER
 
     @classmethod
@@ -92,6 +100,37 @@ class StepCurrentGenerator(Generator):
         after ``now``."""
         steps = steps_of(p["amplitude_times"], tics_per_step, p["allow_offgrid_times"])
         return [(-1, float(held))] + [(int(T) - 1, float(v)) for T, v in zip(steps, p["amplitude_values"]) if T > now]
+
+    @classmethod
+    def tables(cls, ps, top, h, tics_per_step, t_ms=0.0, state=None, old=None, built=None):
+        """The entries of every generator's schedule; between runs (``built``: the tables so far) the
+        amplitude each generator holds now continues until its first time after now (NEST)."""
+        now = round(t_ms / h)
+        gen, step, value, ptr = [], [], [], []
+        for g, p in enumerate(ps):
+            held = 0.0
+            if built is not None:
+                b_top, b_par = built
+                mine = (np.asarray(b_top["entry_gen"]) == g) & (np.asarray(b_top["entry_step"]) <= now - 1)
+                held = float(np.asarray(b_par["amplitude"])[mine][-1]) if mine.any() else 0.0
+            entries = cls.schedule(p, tics_per_step, now=now, held=held)
+            ptr.append(len(step))
+            gen += [g] * len(entries)
+            step += [k for k, _ in entries]
+            value += [v for _, v in entries]
+        i64 = lambda a: np.asarray(a, np.int64)  # noqa: E731
+        return cls(), dict(entry_gen=i64(gen), entry_step=i64(step), entry_ptr=i64(ptr)), \
+            dict(amplitude=np.asarray(value, float)), {}
+
+    def push(self, spec, top, par, state, key, step):
+        """The amplitude of step k: its generator's last entry with ``entry_step <= k``."""
+        k = step + jnp.arange(spec.slice_steps)[:, None]  # [L, 1]
+        n_gen = top["window"].shape[0]
+        reached = (top["entry_step"][None, :] <= k).astype(jnp.int32)  # [L, E]
+        count = jax.vmap(lambda x: jax.ops.segment_sum(x, top["entry_gen"], n_gen))(reached)  # [L, G]
+        at = jnp.clip(top["entry_ptr"][None, :] + count - 1, 0, top["entry_step"].shape[0] - 1)
+        amp = jnp.where(count > 0, par["amplitude"][at], 0.0)[:, top["generator"]]  # [L, C]
+        return state, jnp.where(current_active(top, k), amp, 0.0), jnp.zeros((), jnp.int32)
 
 
 def steps_of(times, tics_per_step, offgrid) -> np.ndarray:

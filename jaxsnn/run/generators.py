@@ -17,7 +17,7 @@ from ..errors import bad_value
 from ..models import GENERATORS
 from ..models._interface import window
 
-CONNECTION_KEYS = ("target", "delay", "receptor", "stream", "generator")
+CONNECTION_KEYS = ("target", "delay", "receptor", "stream", "generator", "node")
 
 
 def among(layout, ids) -> str | None:
@@ -59,8 +59,9 @@ def retable(sim, name: str, new: list, state: dict, old: list, t_ms: float):
     top = {k: np.asarray(v) for k, v in sim.model.generators[name].items()}
     conns = {k: top[k] for k in CONNECTION_KEYS}
     conns["window"] = np.array([window(p, h) for p in new], np.int64).reshape(-1, 2)
-    m, extra, par, st = G.tables(new, conns, h, tps, t_ms=t_ms, state=state, old=old)
     old_par = sim.params.generators[name]
+    built = (top, {k: np.asarray(v) for k, v in old_par.items()})
+    m, extra, par, st = G.tables(new, conns, h, tps, t_ms=t_ms, state=state, old=old, built=built)
     fdt = old_par["weight"].dtype
     topology = {**{k: jnp.asarray(v, jnp.int32) for k, v in {**conns, **extra}.items()}}
     params_ = {"weight": old_par["weight"], **{k: jnp.asarray(np.asarray(v, float), fdt) for k, v in par.items()}}

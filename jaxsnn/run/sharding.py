@@ -182,24 +182,35 @@ def _part(spec, top, par, d, n, group, m, pg_d, sg_d, mparts):
                         port=None if ev.port is None else _pad(ev.port[s], ws))
     rec = top.recorders.replace(sample_index=tuple(np.clip(ix - d * n, 0, n - 1) for ix in top.recorders.sample_index),
                                 weight_mask=_pad(top.recorders.weight_mask[group], m, False))
-    # generators of the device interface: every device runs all connections (the same draws and state on
-    # each); those onto another device's neurons point past the local ones and are dropped
-    generators = {name: {**t, "target": np.where(np.asarray(t["target"]) // n == d, np.asarray(t["target"]) - d * n, n)
-                         .astype(np.int32)} for name, t in top.generators.items()}
+    generators, gpar = _generators_part(spec, top.generators, par.generators, d, n, len(pg_d))
     model = top.replace(neurons=ntop, synapses=synapses, poisson=poisson, spike_events=events, recorders=rec,
                         generators=generators)
     params = par.replace(neurons=neurons, poisson=par.poisson.replace(weight=_pad(par.poisson.weight[p], wp)),
-                         spike_weight=_pad(par.spike_weight[s], ws))
-    if top.currents is not None:  # current connections onto device d's neurons (padding: weight 0)
-        cu = top.currents
-        owner = cu.target // n
-        cd = [np.nonzero(owner == e)[0] for e in range(len(pg_d))]
-        c, wc = cd[d], max(1, max(len(g) for g in cd))
-        model = model.replace(currents=cu.replace(
-            target=_pad(cu.target[c] - d * n, wc, n), delay=_pad(cu.delay[c], wc), receptor=_pad(cu.receptor[c], wc),
-            generator=_pad(cu.generator[c], wc), stream=_pad(cu.stream[c], wc)))
-        params = params.replace(currents=par.currents.replace(weight=_pad(par.currents.weight[c], wc)))
+                         spike_weight=_pad(par.spike_weight[s], ws), generators=gpar)
     return model, params
+
+
+PER_CONNECTION = ("target", "delay", "receptor", "stream", "generator", "node")  # a generator's connection arrays
+
+
+def _generators_part(spec, top, par, d, n, D):
+    """Device d's part of the generators of the device interface. A ``replicated`` model's every connection
+    runs on every device (the same draws and state on each; those onto another device's neurons point past
+    the local ones and are dropped); another's connections onto device d's neurons only (padding: target
+    past the local neurons, weight 0), in their order."""
+    out_top, out_par = {}, dict(par)
+    for m in spec.generators:
+        t = {k: np.asarray(v) for k, v in top[m.name].items()}
+        owner = t["target"] // n
+        if m.replicated:
+            out_top[m.name] = {**t, "target": np.where(owner == d, t["target"] - d * n, n).astype(np.int32)}
+            continue
+        mine = np.nonzero(owner == d)[0]
+        w = max(1, max(int(np.sum(owner == e)) for e in range(D)))
+        out_top[m.name] = {k: (_pad(v[mine] - d * n, w, n) if k == "target" else _pad(v[mine], w))
+                           if k in PER_CONNECTION else v for k, v in t.items()}
+        out_par[m.name] = {**par[m.name], "weight": _pad(np.asarray(par[m.name]["weight"])[mine], w)}
+    return out_top, out_par
 
 
 def split(spec: Spec, plan: Plan, state: State) -> State:

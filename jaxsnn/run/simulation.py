@@ -26,7 +26,7 @@ from ..core.surrogate import default_for
 from ..core.types import Model, Params, Spec, State
 from ..errors import CapacityError, JaxsnnError, bad_value
 from ..models import GENERATORS, RECORDERS
-from . import currents, frames, generators, projection, sharding
+from . import frames, generators, projection, sharding
 from . import progress as progress_bar
 
 if TYPE_CHECKING:
@@ -127,8 +127,6 @@ class Simulation:
         model's rules and the same messages; nothing changes if one is refused. As in NEST, changing
         ``E_L`` keeps V_m, V_th, V_reset and V_min where they are (in mV) unless they are set too."""
         gen_ids = frames.node_ids(nodes)
-        if len(gen_ids) and np.isin(gen_ids, self.layout.current_generators).all():
-            return currents.set_generators(self, gen_ids, params)
         interface = generators.among(self.layout, gen_ids)
         if interface:
             return generators.set_generators(self, interface, gen_ids, params)
