@@ -80,3 +80,21 @@ def test_set_between_runs_allows_exactly_the_settable_parameters():
     sim.set(gens["dc_generator"], {"amplitude": 3.0})
     with pytest.raises(jaxsnn.JaxsnnError, match="reset together"):
         sim.set(gens["step_current_generator"], {"amplitude_times": [1.0]})
+
+
+def test_currents_of_several_generator_models_add_in_node_id_order(x64):
+    """NEST adds the currents onto a neuron in generator node id order, whatever their models: +1e16 pA and
+    −1e16 pA (step_current generators, the lower ids) then 1 pA (a dc_generator) sum to exactly 1 pA; any
+    other order loses the 1 pA. So the neuron is, bit for bit, a neuron driven by that dc_generator alone."""
+    net = jaxsnn.Network()
+    both = net.create("iaf_psc_delta", 2)
+    big = [net.create("step_current_generator", params={"amplitude_times": [0.1], "amplitude_values": [a]})
+           for a in (1e16, -1e16)]
+    dc = net.create("dc_generator", params={"amplitude": 1.0})
+    net.connect(dc, both)
+    for g in big:
+        net.connect(g, both[:1])
+    sim = jaxsnn.simulate(net.build(), 50.0)
+    v = sim.get(both, ["V_m"]).V_m.to_numpy()
+    assert v[1] > -70.0 + 0.03  # 1 pA through R = tau_m / C_m = 0.04 GΩ, over 5 tau_m
+    assert v[0] == v[1]
