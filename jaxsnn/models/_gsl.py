@@ -51,7 +51,7 @@ class GslNeuron(NeuronModel):
 
     @classmethod
     def check(cls, v, where, tics_per_step):
-        full = {k: (np.asarray(v[k]) if v.get(k) is not None else np.asarray(p.default))
+        full = {k: (_rows(v[k]) if v.get(k) is not None else np.asarray(p.default))
                 for k, p in cls.parameters.items() if k not in ARCHIVING}
         if full.get("refractory_input") is not None and np.asarray(full["refractory_input"]).any():
             raise JaxsnnError(f"{where}: refractory_input=True: not supported for {cls.name} (NEST 3.10's "
@@ -122,12 +122,14 @@ class GslNeuron(NeuronModel):
 
 
 def _rows(a) -> np.ndarray:
-    """Values over neurons; per-port values as ``get`` gives them (one array per neuron, each of its own
-    length) as [neurons, ports], each row padded with its last value."""
+    """Values over neurons; list values as ``get`` gives them (one array per neuron, each of its own
+    length) as [neurons, longest], each row padded with its last value (for the checks only)."""
     a = np.asarray(a)
     if a.dtype != object:
         return a
     width = max(len(r) for r in a)
+    if not width:
+        return np.zeros((len(a), 0))
     return np.stack([np.pad(np.asarray(r, float), (0, width - len(r)), mode="edge") for r in a])
 
 
@@ -149,10 +151,6 @@ class GslPortNeuron(GslNeuron):
         n = np.shape(host[cls.port_params[0]])[-1]
         per_port = tuple(f"{r}_{i}" for r in cls.port_recordables for i in range(1, n + 1))
         return cls(ports=n, recordables=tuple(sorted(cls.module.RECORDABLES + per_port)))
-
-    @classmethod
-    def check(cls, v, where, tics_per_step):
-        super().check({k: (_rows(a) if a is not None else None) for k, a in v.items()}, where, tics_per_step)
 
     def init(self, host):
         s = super().init(host)

@@ -44,6 +44,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..errors import JaxsnnError
+from ._gsl import _rows
 from ._gsl import set_v_rel as set_state
 from ._propagators import exact, host_p32, p32
 from ._rkf45 import product
@@ -144,16 +145,6 @@ def record(p: dict, s: dict, h) -> dict:
         out[f"I_syn_{i + 1}"] = I[..., i]
     out["I_syn"] = total
     return out
-
-
-def _rows(a) -> np.ndarray:
-    """Values over neurons as float64; per-port values given as one array per neuron (``get``'s, each of
-    its own length) as [neurons, ports], each row padded with its last value."""
-    a = np.asarray(a)
-    if a.dtype != object:
-        return a.astype(float)
-    width = max(len(r) for r in a)
-    return np.stack([np.pad(np.asarray(r, float), (0, width - len(r)), mode="edge") for r in a])
 
 
 @dataclasses.dataclass(frozen=True)
