@@ -15,7 +15,7 @@ import numpy as np
 from ..errors import JaxsnnError
 from .masks import as_mask
 from .parameters import PairContext
-from .queries import _layer, get_position, get_target_positions
+from .queries import _layer, get_position, get_source_positions, get_target_positions
 
 
 def _pyplot():
@@ -55,22 +55,40 @@ def plot_targets(src_nrn, tgt_layer, syn_type=None, fig=None, mask=None, probabi
                  probability_cmap="Greens"):
     """The targets in ``tgt_layer`` of the one node ``src_nrn`` (after ``connect``), with the ``mask``
     and ``probability_parameter`` used to connect drawn around it; returns the figure."""
+    return _around(src_nrn, tgt_layer, lambda: get_target_positions(src_nrn, tgt_layer, syn_type)[0], fig, mask,
+                   probability_parameter, (src_color, src_size), (tgt_color, tgt_size), mask_color,
+                   probability_cmap, "plot_targets: src_nrn")
+
+
+def plot_sources(src_layer, tgt_nrn, syn_type=None, fig=None, mask=None, probability_parameter=None,
+                 tgt_color="red", tgt_size=50, src_color="blue", src_size=20, mask_color="yellow",
+                 probability_cmap="Greens"):
+    """The sources in ``src_layer`` of the one node ``tgt_nrn`` (after ``connect``), with the ``mask``
+    and ``probability_parameter`` used to connect drawn around it; returns the figure."""
+    return _around(tgt_nrn, src_layer, lambda: get_source_positions(src_layer, tgt_nrn, syn_type)[0], fig, mask,
+                   probability_parameter, (tgt_color, tgt_size), (src_color, src_size), mask_color,
+                   probability_cmap, "plot_sources: tgt_nrn")
+
+
+def _around(node, layer, partners, fig, mask, parameter, node_style, partner_style, mask_color, cmap, where):
+    """One node, its partners' positions (``partners()``) in ``layer``, and the mask and probability
+    parameter around it."""
     plt = _pyplot()
-    if len(src_nrn) != 1:
-        raise JaxsnnError(f"plot_targets: src_nrn must be one node, got {len(src_nrn)}.")
-    lay, _ = _layer(tgt_layer, "plot_targets: tgt_layer")
+    if len(node) != 1:
+        raise JaxsnnError(f"{where} must be one node, got {len(node)}.")
+    lay, _ = _layer(layer, where)
     fig = fig if fig is not None else plt.figure()
     ax = fig.gca()
-    src = get_position(src_nrn)[0]
-    if mask is not None or probability_parameter is not None:
+    at = get_position(node)[0]
+    if mask is not None or parameter is not None:
         c, e = lay.center, lay.extent
-        plot_probability_parameter(src_nrn, probability_parameter, mask=mask, ax=ax,
+        plot_probability_parameter(node, parameter, mask=mask, ax=ax,
                                    edges=[c[0] - e[0] / 2, c[0] + e[0] / 2, c[1] - e[1] / 2, c[1] + e[1] / 2],
-                                   prob_cmap=probability_cmap, mask_color=mask_color)
-    tgt = get_target_positions(src_nrn, tgt_layer, syn_type)[0]
-    if len(tgt):
-        ax.scatter(tgt[:, 0], tgt[:, 1], s=tgt_size, c=tgt_color, zorder=3)
-    ax.scatter([src[0]], [src[1]], s=src_size, c=src_color, zorder=4)
+                                   prob_cmap=cmap, mask_color=mask_color)
+    pos = partners()
+    if len(pos):
+        ax.scatter(pos[:, 0], pos[:, 1], s=partner_style[1], c=partner_style[0], zorder=3)
+    ax.scatter([at[0]], [at[1]], s=node_style[1], c=node_style[0], zorder=4)
     _box(ax, lay.center, lay.extent)
     return fig
 

@@ -68,11 +68,21 @@ def GetTargetPositions(sources, tgt_layer, syn_model=None):  # noqa: N802
     return [_rows(p) for p in queries.get_target_positions(sources, tgt_layer, syn_model)]
 
 
+def GetSourceNodes(src_layer, targets, syn_model=None):  # noqa: N802
+    return tuple(_wrap(x, targets) for x in queries.get_source_nodes(src_layer, targets, syn_model))
+
+
+def GetSourcePositions(src_layer, targets, syn_model=None):  # noqa: N802
+    return [_rows(p) for p in queries.get_source_positions(src_layer, targets, syn_model)]
+
+
 VERBS = {
     "CreateMask": masks.create_mask, "GetPosition": GetPosition, "Displacement": Displacement,
     "Distance": Distance, "FindNearestElement": FindNearestElement, "FindCenterElement": FindCenterElement,
     "SelectNodesByMask": SelectNodesByMask, "GetTargetNodes": GetTargetNodes,
-    "GetTargetPositions": GetTargetPositions, "PlotLayer": plotting.plot_layer, "PlotTargets": plotting.plot_targets,
+    "GetTargetPositions": GetTargetPositions, "GetSourceNodes": GetSourceNodes,
+    "GetSourcePositions": GetSourcePositions, "DumpLayerNodes": queries.dump_layer_nodes,
+    "PlotLayer": plotting.plot_layer, "PlotTargets": plotting.plot_targets, "PlotSources": plotting.plot_sources,
     "PlotProbabilityParameter": plotting.plot_probability_parameter,
 }
 
@@ -94,5 +104,13 @@ def install(module, kernel, node_collection_class):
     module.spatial_distributions = spatial_distributions
     for name, fn in VERBS.items():
         setattr(module, name, fn)
+
+    def DumpLayerConnections(source_layer, target_layer, synapse_model, outname):  # noqa: N802
+        """The connections as they are now (weights after the last Simulate) written as NEST writes them."""
+        table = module.GetConnections(source_layer, target_layer, synapse_model).get(
+            ["source", "target", "weight", "delay"], output="pandas")
+        queries.dump_layer_connections(source_layer, target_layer, table, outname)
+
+    module.DumpLayerConnections = DumpLayerConnections
     kernel.create_spatial = lambda model, n, params, spec: create(kernel, node_collection_class, model, n, params,
                                                                   spec)

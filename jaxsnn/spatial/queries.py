@@ -1,6 +1,7 @@
 """Questions about the nodes of a layer: where they are, how far apart, which lie in a mask, which a
 source connects to (NEST's ``GetPosition``, ``Displacement``, ``Distance``, ``FindNearestElement``,
-``FindCenterElement``, ``SelectNodesByMask``, ``GetTargetNodes``, ``GetTargetPositions``).
+``FindCenterElement``, ``SelectNodesByMask``, ``GetTargetNodes``, ``GetTargetPositions``,
+``GetSourceNodes``, ``GetSourcePositions``, ``DumpLayerNodes``, ``DumpLayerConnections``).
 
 Positions come back as ``(n, D)`` arrays (one row per node, in the collection's order); NEST's tuples
 are what :mod:`jaxsnn.nest` makes of them. Displacements and distances follow NEST 3.10 exactly,
@@ -130,6 +131,47 @@ def get_target_nodes(sources, tgt_layer, syn_model=None) -> tuple:
             raise bad_value(f"get_target_nodes: {name}", x, "a NodeCollection of a Network")
     s, t = _connections(sources, tgt_layer, syn_model)
     return tuple(NodeCollection._trusted(sources._net, np.unique(t[s == i])) for i in sources.ids)
+
+
+def get_source_nodes(src_layer, targets, syn_model=None) -> tuple:
+    """For each target, the NodeCollection of its sources in ``src_layer`` (sorted, without repeats)."""
+    for name, x in (("src_layer", src_layer), ("targets", targets)):
+        if not isinstance(x, NodeCollection) or x._net is None:
+            raise bad_value(f"get_source_nodes: {name}", x, "a NodeCollection of a Network")
+    s, t = _connections(src_layer, targets, syn_model)
+    return tuple(NodeCollection._trusted(targets._net, np.unique(s[t == i])) for i in targets.ids)
+
+
+def get_source_positions(src_layer, targets, syn_model=None) -> list:
+    """For each target, the positions (``(k, D)`` array) of its sources in ``src_layer``, one row per
+    connection, in connection order."""
+    lay, lids = _layer(src_layer, "get_source_positions: src_layer")
+    first = int(src_layer.ids[0]) - int(lids[0])
+    s, t = _connections(src_layer, targets, syn_model)
+    return [lay.positions[s[t == i] - first] for i in targets.ids]
+
+
+def dump_layer_nodes(layer, outname) -> None:
+    """NEST's ``DumpLayerNodes``: one line per node, its id and coordinates (C++'s 6 significant digits)."""
+    lay, lids = _layer(layer, "dump_layer_nodes: layer")
+    with open(outname, "w") as f:
+        for i, pos in zip(layer.ids, lay.positions[lids]):
+            f.write(" ".join([str(int(i))] + [f"{x:g}" for x in pos]) + "\n")
+
+
+def dump_layer_connections(source_layer, target_layer, table, outname) -> None:
+    """NEST's ``DumpLayerConnections``: one line per row of ``table`` (``source``, ``target``, ``weight``,
+    ``delay`` in ms: the connections of one synapse model from ``source_layer`` to ``target_layer``,
+    their weights as they are now): those four and the displacement from source to target (wrapped at
+    the source layer's periodic edges)."""
+    src, sl = _layer(source_layer, "dump_layer_connections: source_layer")
+    tgt, tl = _layer(target_layer, "dump_layer_connections: target_layer")
+    s, t = np.asarray(table["source"], np.int64), np.asarray(table["target"], np.int64)
+    s_first, t_first = int(source_layer.ids[0]) - int(sl[0]), int(target_layer.ids[0]) - int(tl[0])
+    disp = geometry.displacement(src.positions[s - s_first], tgt.positions[t - t_first], src.extent, src.periodic)
+    with open(outname, "w") as f:
+        for i, j, w, d, x in zip(s, t, np.asarray(table["weight"]), np.asarray(table["delay"]), disp):
+            f.write(" ".join([str(int(i)), str(int(j)), f"{w:g}", f"{d:g}"] + [f"{v:g}" for v in x]) + "\n")
 
 
 def get_target_positions(sources, tgt_layer, syn_model=None) -> list:
