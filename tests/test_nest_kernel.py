@@ -39,6 +39,39 @@ def test_kernel_attributes():
     assert nest.network_size == 0 and nest.resolution == 0.1
 
 
+def test_nests_other_kernel_names(capsys):
+    """NEST 3.10's verbosity levels, messages, error names, RunManager, tuning attributes (accepted with
+    NEST's defaults) and read-only attributes of features jaxsnn lacks (NEST's values)."""
+    assert nest.verbosity == nest.VerbosityLevel.INFO == 10
+    nest.verbosity = nest.VerbosityLevel.WARNING
+    nest.message("quiet", nest.VerbosityLevel.INFO)
+    nest.message("shown", nest.VerbosityLevel.ERROR)
+    assert capsys.readouterr().err == "[ERROR] shown\n"
+    nest.set_verbosity("M_FATAL")
+    assert nest.get_verbosity() == nest.VerbosityLevel.FATAL
+    with pytest.raises(jaxsnn.JaxsnnError, match="M_WARNING"):
+        nest.verbosity = "loud"
+    with pytest.raises(nest.NESTErrors.BadProperty):
+        nest.Create("iaf_psc_delta", params={"C_m": -1.0})
+    assert nest.buffer_size_spike_data == 2 and nest.use_wfr is True and nest.wfr_tol == 1e-4
+    nest.SetKernelStatus({"buffer_size_spike_data": 8, "use_wfr": False})
+    assert nest.buffer_size_spike_data == 8 and nest.use_wfr is False
+    with pytest.raises(jaxsnn.JaxsnnError, match="use_wfr"):
+        nest.use_wfr = "no"
+    with pytest.raises(jaxsnn.JaxsnnError, match="read-only"):
+        nest.off_grid_spiking = True
+    assert nest.off_grid_spiking is False and nest.recording_backends == ("ascii", "memory")
+    assert nest.build_info["version"].startswith("jaxsnn") and nest.memory_size > 1000
+    with pytest.raises(jaxsnn.JaxsnnError, match="mymodule"):
+        nest.Install("mymodule")
+    assert "tau_m" in nest.help("iaf_psc_alpha", return_text=True)
+    n = nest.Create("iaf_psc_delta", params={"I_e": 400.0})
+    with nest.RunManager():
+        nest.Run(10.0)
+        nest.Run(15.0)
+    assert nest.biological_time == 25.0 and n.V_m != -70.0
+
+
 def test_defaults_models_and_connection_counts():
     nest.CopyModel("static_synapse", "inh", {"weight": -2.0})
     nest.SetDefaults("iaf_psc_delta", {"I_e": 5.0})
@@ -151,7 +184,7 @@ def test_pynest_helpers_and_refusals():
     n = nest.Create("iaf_psc_delta", 2)
     assert nest.GetLocalNodeCollection(n) == n and nest.GetLocalVPs() == (0,)
     nest.SyncProcesses()
-    assert nest.get_verbosity() == "M_INFO"
+    assert nest.get_verbosity() == nest.VerbosityLevel.INFO
     with pytest.raises(nest.NESTError, match="Disconnect.*weight"):
         nest.Disconnect(n[0], n[1])
     with pytest.raises(nest.NESTError, match="resolution"):

@@ -40,7 +40,7 @@ from ..parameters import Parameter  # noqa: F401 - PyNEST's nest.Parameter
 from ..spatial import pynest as _spatial_pynest
 from . import collections as _collections
 from .collections import NodeCollection, SynapseCollection
-from .kernel import KERNEL, READ_ONLY, SETTABLE, model_names
+from .kernel import KERNEL, READ_ONLY, SETTABLE, VerbosityLevel, model_names, verbosity_level
 
 __all__ = [
     "Cleanup", "Connect", "CopyModel", "Create", "GetConnections", "GetDefaults", "GetKernelStatus", "GetNodes",
@@ -48,7 +48,8 @@ __all__ = [
     "SetDefaults", "SetKernelStatus", "SetStatus", "Simulate", "SynapseCollection", "load_checkpoint", "logic",
     "math", "random", "raster_plot", "save_checkpoint", "set_verbosity", "voltage_trace",
     "ConnectionRules", "Disconnect", "GetLocalNodeCollection", "GetLocalVPs", "NESTError", "Parameter",
-    "PrintNodes", "SyncProcesses", "get", "get_verbosity", "set",
+    "PrintNodes", "SyncProcesses", "get", "get_verbosity", "set", "Install", "NESTErrors", "RunManager",
+    "VerbosityLevel", "help", "message",
 ]
 
 NESTError = JaxsnnError  # PyNEST's exception class: ``except nest.NESTError`` catches jaxsnn's errors
@@ -88,14 +89,68 @@ def GetKernelStatus(keys=None):
 
 
 def set_verbosity(level):
-    """Accepted (jaxsnn prints no kernel messages)."""
-    if not isinstance(level, (str, int)):
-        raise bad_value("set_verbosity: level", level, "a level name such as 'M_WARNING'")
-    KERNEL.settings["verbosity"] = str(level)
+    """NEST's older form of ``nest.verbosity = level`` (a VerbosityLevel, its number or 'M_WARNING')."""
+    KERNEL.settings["verbosity"] = verbosity_level("set_verbosity: level", level)
 
 
 def get_verbosity():
     return KERNEL.settings["verbosity"]
+
+
+def message(message, severity=VerbosityLevel.INFO, *, function=None, filename=None, lineno=None):
+    """NEST's log: ``message`` on stderr when ``severity`` reaches the kernel's verbosity."""
+    severity = verbosity_level("message: severity", severity)
+    if severity >= KERNEL.settings["verbosity"]:
+        where = f"{function or 'nest'}: " if function else ""
+        print(f"[{severity.name}] {where}{message}", file=sys.stderr)
+
+
+class _Errors:
+    """PyNEST's ``nest.NESTErrors``: each of NEST's error names (``nest.NESTErrors.BadProperty`` …) is
+    jaxsnn's :class:`~jaxsnn.JaxsnnError`, so ``except`` clauses written for NEST catch jaxsnn's errors."""
+
+    def __getattr__(self, name):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return JaxsnnError
+
+
+NESTErrors = _Errors()
+
+
+class RunManager:
+    """NEST's ``with nest.RunManager(): nest.Run(t) …``: Prepare on entry, Cleanup on exit."""
+
+    def __enter__(self):
+        Prepare()
+        return self
+
+    def __exit__(self, *exc):
+        Cleanup()
+        return False
+
+
+def Install(module_name):
+    """NEST's extension modules are compiled C++ for NEST's kernel; none loads into jaxsnn."""
+    raise JaxsnnError(f"Install({module_name!r}): NEST extension modules (NESTML models included) cannot be loaded "
+                      "into jaxsnn; its models are Python modules (docs/models.md says how to add one).")
+
+
+def help(obj=None, return_text=False):  # noqa: A001 - PyNEST's name
+    """The documentation of a model (its parameter table) or of a function; without an argument, where
+    jaxsnn's PyNEST layer is described."""
+    if obj is None:
+        text = __doc__
+    elif isinstance(obj, str) and any(obj in r for r in (_models.NEURONS, _models.GENERATORS, _models.RECORDERS,
+                                                         _models.SYNAPSES)):
+        model = next(r[obj] for r in (_models.NEURONS, _models.GENERATORS, _models.RECORDERS, _models.SYNAPSES)
+                     if obj in r)
+        text = sys.modules[model.__module__].__doc__
+    else:
+        text = getattr(obj, "__doc__", None) or f"no documentation for {obj!r}"
+    if return_text:
+        return text
+    print(text)
 
 
 def get(*keys):
@@ -463,6 +518,8 @@ class _NestModule(types.ModuleType):
     def __getattr__(self, name):
         if name in SETTABLE or name in READ_ONLY:
             return KERNEL.get(name)
+        if name == "kernel_status":
+            return KERNEL.status()
         if name in ("raster_plot", "voltage_trace"):  # matplotlib only when asked for
             import importlib
 

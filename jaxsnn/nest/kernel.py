@@ -17,6 +17,7 @@ Between ``Simulate`` calls every change goes to the description, and also
 """
 from __future__ import annotations
 
+import enum
 import math
 
 import jax
@@ -29,12 +30,53 @@ from ..errors import JaxsnnError, bad_value, unknown_name
 from ..models import DEFAULT_SYNAPSE, RECORDERS
 
 # kernel attributes: name -> (default, settable, what is allowed)
+# NEST's knobs for its MPI buffers, waveform relaxation (gap junctions), e-prop and its update-time
+# limit, with NEST's defaults: accepted and kept, since nothing they tune exists in jaxsnn
+TUNING = {"adaptive_target_buffers": True, "buffer_size_spike_data": 2, "buffer_size_target_data": 2,
+          "growth_factor_buffer_spike_data": 1.5, "growth_factor_buffer_target_data": 1.5,
+          "max_buffer_size_target_data": 16777216, "spike_buffer_grow_extra": 0.5, "spike_buffer_shrink_limit": 0.2,
+          "spike_buffer_shrink_spare": 0.1, "use_compressed_spikes": True, "update_time_limit": math.inf,
+          "use_wfr": True, "wfr_comm_interval": 1.0, "wfr_interpolation_order": 3, "wfr_max_iterations": 15,
+          "wfr_tol": 1e-4, "eprop_learning_window": 1000.0, "eprop_reset_neurons_on_update": True,
+          "eprop_update_interval": 1000.0, "structural_plasticity_update_interval": 10000.0}
+# NEST's read-only attributes of features jaxsnn does not have, with NEST's values for them
+ABSENT = {"off_grid_spiking": False, "growth_curves": (), "structural_plasticity_synapses": {},
+          "max_num_syn_models": 511, "send_buffer_size_secondary_events": 0,
+          "recv_buffer_size_secondary_events": 0, "max_update_time": -math.inf, "min_update_time": math.inf,
+          "stimulation_backends": (), "recording_backends": ("ascii", "memory"), "modules": (), "to_do": 0,
+          "spike_buffer_resize_log": {}}
 SETTABLE = ("resolution", "rng_seed", "local_num_threads", "total_num_virtual_procs", "print_time",
             "overwrite_files", "data_path", "data_prefix", "dict_miss_is_error", "keep_source_table",
-            "min_delay", "max_delay", "verbosity")
+            "min_delay", "max_delay", "verbosity") + tuple(TUNING)
 READ_ONLY = ("biological_time", "network_size", "num_connections", "num_processes", "mpi_rank", "tics_per_ms",
              "tics_per_step", "ms_per_tic", "node_models", "synapse_models", "connection_rules", "prepared", "T_min",
-             "T_max", "rng_type", "rng_types", "local_spike_counter", "time_simulate")
+             "T_max", "rng_type", "rng_types", "local_spike_counter", "time_simulate", "build_info",
+             "memory_size") + tuple(ABSENT)
+
+
+class VerbosityLevel(enum.IntEnum):
+    """NEST's message levels (``nest.verbosity = nest.VerbosityLevel.WARNING``)."""
+
+    ALL = 0
+    DEBUG = 5
+    STATUS = 7
+    INFO = 10
+    PROGRESS = 15
+    DEPRECATED = 18
+    WARNING = 20
+    ERROR = 30
+    FATAL = 40
+    QUIET = 100
+
+
+def verbosity_level(where, value) -> VerbosityLevel:
+    """A level from a VerbosityLevel, its number or NEST's old names ('M_WARNING')."""
+    if isinstance(value, str) and value.startswith("M_") and value[2:] in VerbosityLevel.__members__:
+        return VerbosityLevel[value[2:]]
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool) and int(value) in set(VerbosityLevel):
+        return VerbosityLevel(int(value))
+    raise bad_value(where, value, "a nest.VerbosityLevel (ALL, DEBUG, STATUS, INFO, PROGRESS, DEPRECATED, WARNING, "
+                    "ERROR, FATAL, QUIET), its number, or its old name such as 'M_WARNING'")
 
 
 class Kernel:
@@ -50,7 +92,7 @@ class Kernel:
         self.settings = {"resolution": 0.1, "rng_seed": NEST_DEFAULT_SEED, "local_num_threads": 1,
                          "total_num_virtual_procs": 1, "print_time": False, "overwrite_files": False,
                          "data_path": "", "data_prefix": "", "dict_miss_is_error": True,
-                         "keep_source_table": True, "verbosity": "M_INFO"}
+                         "keep_source_table": True, "verbosity": VerbosityLevel.INFO, **TUNING}
         self._net: Network | None = None
         self.sim = None
         self.rebuild = False  # the description changed in a way the simulation has not taken in
@@ -115,9 +157,16 @@ class Kernel:
                           lambda x: 0 < x <= math.inf)
         elif name in ("print_time", "overwrite_files", "dict_miss_is_error", "keep_source_table"):
             value = checks.flag(name, value)
-        elif name in ("data_path", "data_prefix", "verbosity"):
+        elif name in ("data_path", "data_prefix"):
             if not isinstance(value, str):
                 raise bad_value(name, value, "a string")
+        elif name == "verbosity":
+            value = verbosity_level(name, value)
+        elif name in TUNING:
+            default = TUNING[name]
+            value = checks.flag(name, value) if isinstance(default, bool) else checks.number(
+                name, value, f"a number like NEST's default {default} (accepted and kept; nothing it tunes exists "
+                "in jaxsnn)", lambda x: x >= 0)
         self.settings[name] = value
 
     def _replace_network(self, **kw):
@@ -135,6 +184,14 @@ class Kernel:
         s, net, sim = self.settings, self._net, self.sim
         if name in s and name not in ("min_delay", "max_delay"):
             return s[name]
+        if name in ABSENT:
+            return ABSENT[name]
+        if name == "build_info":
+            from .. import __version__
+            return {"version": f"jaxsnn {__version__}", "have_threads": True, "have_mpi": False, "have_gsl": True}
+        if name == "memory_size":  # NEST's peak resident memory in KiB
+            import resource
+            return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
         if name == "biological_time":
             return 0.0 if sim is None else sim.time
         if name in ("min_delay", "max_delay"):

@@ -11,12 +11,14 @@
 - :mod:`~jaxsnn.spatial.queries`: :func:`get_position`, :func:`displacement`, :func:`distances`
   (NEST's ``Distance``; the name ``distance`` is NEST's distance Parameter),
   :func:`find_nearest_element`, :func:`find_center_element`, :func:`select_nodes_by_mask`,
-  :func:`get_target_nodes`, :func:`get_target_positions`;
+  :func:`get_target_nodes`, :func:`get_target_positions`, :func:`get_source_nodes`,
+  :func:`get_source_positions`, :func:`dump_layer_nodes`;
 - :mod:`~jaxsnn.spatial.parameters`: :data:`distance` (``.x``, ``.y``, ``.z``), :data:`pos`,
   :data:`source_pos`, :data:`target_pos`; :mod:`~jaxsnn.spatial.distributions`: distance kernels
   (also ``jaxsnn.spatial_distributions``, NEST's name);
 - :mod:`~jaxsnn.spatial.rules`: ``connect`` with a mask and spatial ``p``, weights and delays;
-- :mod:`~jaxsnn.spatial.plotting`: :func:`plot_layer`, :func:`plot_targets`, :func:`plot_probability_parameter`
+- :mod:`~jaxsnn.spatial.plotting`: :func:`plot_layer`, :func:`plot_targets`, :func:`plot_sources`,
+  :func:`plot_probability_parameter`
   (matplotlib, imported when used).
 
 NEST's names (``GetPosition``, ``Displacement``, ``CreateMask``, ...) are aliases of these.
@@ -24,14 +26,17 @@ NEST's names (``GetPosition``, ``Displacement``, ``CreateMask``, ...) are aliase
 from . import distributions
 from .masks import Mask, create_mask
 from .parameters import distance, pos, source_pos, target_pos
-from .plotting import plot_layer, plot_probability_parameter, plot_targets
+from .plotting import plot_layer, plot_probability_parameter, plot_sources, plot_targets
 from .positions import Layer, free, grid
 from .queries import (
     displacement,
     distances,
+    dump_layer_nodes,
     find_center_element,
     find_nearest_element,
     get_position,
+    get_source_nodes,
+    get_source_positions,
     get_target_nodes,
     get_target_positions,
     select_nodes_by_mask,
@@ -47,16 +52,20 @@ FindCenterElement = find_center_element
 SelectNodesByMask = select_nodes_by_mask
 GetTargetNodes = get_target_nodes
 GetTargetPositions = get_target_positions
+GetSourceNodes = get_source_nodes
+GetSourcePositions = get_source_positions
+DumpLayerNodes = dump_layer_nodes
+PlotSources = plot_sources
 PlotLayer = plot_layer
 PlotTargets = plot_targets
 PlotProbabilityParameter = plot_probability_parameter
 
 __all__ = [
-    "CreateMask", "Displacement", "Distance", "FindCenterElement", "FindNearestElement", "GetPosition",
-    "GetTargetNodes", "GetTargetPositions", "Layer", "Mask", "PlotLayer", "PlotProbabilityParameter", "PlotTargets",
-    "SelectNodesByMask", "create_mask", "displacement",
-    "distance", "distances", "distributions", "find_center_element", "find_nearest_element", "free",
-    "get_position", "get_target_nodes", "get_target_positions", "grid", "plot_layer", "plot_probability_parameter",
-    "plot_targets", "pos", "select_nodes_by_mask",
-    "source_pos", "target_pos",
+    "CreateMask", "Displacement", "Distance", "DumpLayerNodes", "FindCenterElement", "FindNearestElement",
+    "GetPosition", "GetSourceNodes", "GetSourcePositions", "GetTargetNodes", "GetTargetPositions", "Layer", "Mask",
+    "PlotLayer", "PlotProbabilityParameter", "PlotSources", "PlotTargets", "SelectNodesByMask", "create_mask",
+    "displacement", "distance", "distances", "distributions", "dump_layer_nodes", "find_center_element",
+    "find_nearest_element", "free", "get_position", "get_source_nodes", "get_source_positions", "get_target_nodes",
+    "get_target_positions", "grid", "plot_layer", "plot_probability_parameter", "plot_sources", "plot_targets",
+    "pos", "select_nodes_by_mask", "source_pos", "target_pos",
 ]
