@@ -75,18 +75,18 @@ def main():
            "seed": a.seed, "t_sim": a.t_sim, "nE": ein.nE, "nI": ein.nI}
     n = sim.steps(a.t_sim)
     if a.ensemble:
-        pg = sim.params.poisson
+        pg_rate = sim.params.generators["poisson_generator"]["rate"]
         if a.vary == "seeds":
             keys = jax.vmap(jaxsnn.simulation_key)(a.seed + np.arange(a.ensemble))
-            rates = np.repeat(np.asarray(pg.rate)[None], a.ensemble, axis=0)
+            rates = np.repeat(np.asarray(pg_rate)[None], a.ensemble, axis=0)
         else:
             keys = np.repeat(np.asarray(sim.state.key)[None], a.ensemble, axis=0)
-            rates = np.asarray(pg.rate)[None] * (1 + 0.05 * np.arange(a.ensemble))[:, None]
+            rates = np.asarray(pg_rate)[None] * (1 + 0.05 * np.arange(a.ensemble))[:, None]
 
         states = jax.vmap(lambda k: sim.state.replace(key=k))(keys).replace(step=sim.state.step)
-        params = sim.params.replace(poisson=pg.replace(rate=rates.astype(np.asarray(pg.rate).dtype)))
+        params = sim.params.with_generator("poisson_generator", rate=rates.astype(np.asarray(pg_rate).dtype))
         axes = jax.tree_util.tree_map(lambda _: None, sim.params)
-        axes = axes.replace(poisson=axes.poisson.replace(rate=0))
+        axes = axes.with_generator("poisson_generator", rate=0)
         run = jaxsnn.jit(lambda p, st: jaxsnn.advance_ensemble(sim.model, p, st, n, axes, vmap=a.vmap))
         tc = time.perf_counter()
         compiled = run.lower(params, states).compile()

@@ -11,7 +11,7 @@ all weights, batch ``--batch``.
 Two implementations, trained from the same initial weights on the same batches:
 
 - ``jaxsnn``: ``net.build(differentiable=True)``; the batch is a ``jax.vmap`` over the Poisson rates
-  (``params.poisson.rate``) and the simulation key of each sample.
+  (``params.generators["poisson_generator"]["rate"]``) and the simulation key of each sample.
 - ``reference``: the same network in plain JAX (:func:`reference_forward`, ~60 lines): NEST's exact
   iaf_psc_delta propagators (P33 = e^{−h/τ}, P30 = τ/C (1 − P33)), refractory clamp, jaxsnn's default
   surrogate and reset handling for iaf_psc_delta (its ``default_surrogate``), spikes
@@ -166,7 +166,7 @@ def jaxsnn_forward_fn(sim, pops, n_steps, max_rate, h=1.0, data_inputs=False):
             inputs, params = jaxsnn.Inputs(spikes=counts), sim.params
         else:  # poisson_generators inside the run, per-sample rates
             inputs = None
-            params = sim.params.replace(poisson=sim.params.poisson.replace(rate=pixels * max_rate))
+            params = sim.params.with_generator("poisson_generator", rate=pixels * max_rate)
             st = st.replace(key=key)
         V_rel = obs.by_neuron(sim.spec, "V_rel")
         _, V = jaxsnn.scan(sim.model, params, st, n_slices, observe=lambda s: V_rel(s)[out_idx],

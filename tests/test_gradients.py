@@ -229,10 +229,11 @@ def test_d_rate_d_I_e_and_V_th_agree_with_finite_differences(x64):
 @pytest.mark.slow  # compiles a differentiable run (tens of seconds on busy cores)
 def test_d_rate_d_poisson_rate_and_weight_agree_with_finite_differences(x64):
     net = recurrent(n=40, rate=3000.0)
-    scale_rate = lambda p, th: p.replace(poisson=p.poisson.replace(rate=p.poisson.rate * (1 + th)))
+    pg = "poisson_generator"
+    scale_rate = lambda p, th: p.with_generator(pg, rate=p.generators[pg]["rate"] * (1 + th))
     ad, fd = ad_and_fd(net, {}, scale_rate, 0.1, 300, 4)
     assert fd > 0 and fd / 3 < ad < 3 * fd, (ad, fd)
-    scale_w = lambda p, th: p.replace(poisson=p.poisson.replace(weight=p.poisson.weight * (1 + th)))
+    scale_w = lambda p, th: p.with_generator(pg, weight=p.generators[pg]["weight"] * (1 + th))
     ad, fd = ad_and_fd(net, {}, scale_w, 0.1, 300, 4)
     assert fd > 0 and fd / 3 < ad < 3 * fd, (ad, fd)
 
@@ -274,9 +275,9 @@ def test_parrots_pass_the_poisson_rate_gradient_straight_through(x64):
             net.connect(pg, nrn, syn_spec={"weight": 0.3, "delay": 1.5})
         sim = net.build(differentiable=True, slice_capacity=256)
         i = sim.layout.neuron_of_node[nrn.ids[0]]
-        V = lambda rate: jaxsnn.advance(sim.model, sim.params.replace(poisson=sim.params.poisson.replace(rate=rate)),
+        V = lambda rate: jaxsnn.advance(sim.model, sim.params.with_generator("poisson_generator", rate=rate),
                                         sim.state, 200).neurons["iaf_psc_delta"]["V_rel"][i]
-        return V, sim.params.poisson.rate
+        return V, sim.params.generators["poisson_generator"]["rate"]
 
     (V_p, rate), (V_d, _) = V_after(True), V_after(False)
     g = float(jax.grad(V_p)(rate)[0])

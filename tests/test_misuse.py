@@ -144,7 +144,7 @@ def poisson_raised(run, factor=1000.0, **build):
         pg = net.create("poisson_generator", params={"rate": 8000.0})
         net.connect(pg, a, syn_spec={"weight": 0.1})
         sim = net.build(**build)
-        p = sim.params.replace(poisson=sim.params.poisson.replace(rate=sim.params.poisson.rate * factor))
+        p = sim.params.with_generator("poisson_generator", rate=sim.params.generators["poisson_generator"]["rate"] * factor)
         return run(sim.replace(params=p))
     return action
 
@@ -152,9 +152,8 @@ def poisson_raised(run, factor=1000.0, **build):
 def ensemble_of_rates(sim):
     k = 2
     states = jax.tree_util.tree_map(lambda x: jnp.stack([x] * k), sim.state)
-    params = sim.params.replace(poisson=sim.params.poisson.replace(rate=jnp.stack([sim.params.poisson.rate] * k)))
-    axes = jax.tree_util.tree_map(lambda _: None, sim.params).replace(
-        poisson=sim.params.poisson.replace(rate=0, weight=None))
+    params = sim.params.with_generator("poisson_generator", rate=jnp.stack([sim.params.generators["poisson_generator"]["rate"]] * k))
+    axes = jax.tree_util.tree_map(lambda _: None, sim.params).with_generator("poisson_generator", rate=0)
     return jaxsnn.advance_ensemble(sim.model, params, states, 20, params_axes=axes)
 
 
@@ -315,8 +314,8 @@ REFUSED = [
      r"params.neurons\['iaf_psc_delta'\]\['I_e'\]='<float32 array of shape \(2,\)>' .*shape \(3,\) and dtype "
      r"float32"),
     ("params leaf of another dtype", core(lambda m, p, s: jaxsnn.advance(
-        m, leaf(p, "poisson.rate", lambda x: x.astype(jnp.int32)), s, 10)), JaxsnnError,
-     r"params.poisson.rate='<int32 array"),
+        m, leaf(p, "generators.poisson_generator.rate", lambda x: x.astype(jnp.int32)), s, 10)), JaxsnnError,
+     r"params.generators\['poisson_generator'\]\['rate'\]='<int32 array"),
     ("state leaf of another shape", core(lambda m, p, s: jaxsnn.step(
         m, p, leaf(s, "neurons.models.iaf_psc_delta.V_rel", lambda x: x[None]))), JaxsnnError,
      r"state.neurons\['iaf_psc_delta'\]\['V_rel'\]='<float32 array of "
@@ -332,8 +331,8 @@ REFUSED = [
      r"of 2"),
     ("advance_ensemble params_axes on an unbatched leaf",
      lambda tmp_path: ensemble(stacked, params_axes=jax.tree_util.tree_map(lambda _: None, small_sim().params)
-                               .replace(poisson=0))(tmp_path), JaxsnnError,
-     r"params.poisson.rate='<array of shape \(0,\)>' .*leading member axis of 2"),
+                               .replace(generators=0))(tmp_path), JaxsnnError,
+     r"params.generators\['poisson_generator'\]\['rate'\]='<array of shape \(0,\)>' .*leading member axis of 2"),
     ("advance_ensemble params_axes of another structure", ensemble(stacked, params_axes={"rate": 0}), JaxsnnError,
      r"params_axes=\{'rate': 0\} .*prefix"),
     ("observables.trace(tau=0)", trace(0.0), JaxsnnError, r"trace: tau=0.0 .*> 0"),

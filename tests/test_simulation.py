@@ -156,18 +156,18 @@ def test_ensemble_over_seeds_and_rates_in_one_call():
     np.testing.assert_array_equal(np.asarray(batched.transit.spike_history), np.asarray(out.transit.spike_history))
     np.testing.assert_allclose(np.asarray(batched.neurons["iaf_psc_delta"]["V_rel"]), v, rtol=0, atol=1e-4)
     # over the input rate: members get different parameters, the same key
-    pg = sim.params.poisson
-    rates = pg.rate[None] * jax.numpy.array([[0.5], [1.0]], pg.rate.dtype)
-    params = sim.params.replace(poisson=pg.replace(rate=rates))
+    rate = sim.params.generators["poisson_generator"]["rate"]
+    rates = rate[None] * jax.numpy.array([[0.5], [1.0]], rate.dtype)
+    params = sim.params.with_generator("poisson_generator", rate=rates)
     axes = jax.tree_util.tree_map(lambda _: None, sim.params)
-    axes = axes.replace(poisson=axes.poisson.replace(rate=0))
+    axes = axes.with_generator("poisson_generator", rate=0)
     states = jax.tree_util.tree_map(lambda x: np.stack([x, x]), sim.state).replace(step=sim.state.step)
     out = run(sim.model, params, states, 200, axes, False)
     ref = jaxsnn.jit(jaxsnn.advance)(sim.model, sim.params, sim.state, 200)
     np.testing.assert_array_equal(np.asarray(out.neurons["iaf_psc_delta"]["V_rel"])[1], np.asarray(ref.neurons["iaf_psc_delta"]["V_rel"]))
     assert not np.array_equal(np.asarray(out.neurons["iaf_psc_delta"]["V_rel"])[0], np.asarray(ref.neurons["iaf_psc_delta"]["V_rel"]))
     with pytest.raises(JaxsnnError, match="params_axes.*1"):
-        jaxsnn.advance_ensemble(sim.model, params, states, 200, axes.replace(poisson=axes.poisson.replace(rate=1)))
+        jaxsnn.advance_ensemble(sim.model, params, states, 200, axes.with_generator("poisson_generator", rate=1))
 
 
 ENSEMBLE_ON_DEVICES = """

@@ -184,7 +184,7 @@ def test_float_view_of_the_state_for_grad():
 def test_poisson_overflow_says_to_build_at_the_highest_rate(x64, caplog):
     net, *_ = small()
     sim = net.build(differentiable=True)
-    p = sim.params.replace(poisson=sim.params.poisson.replace(rate=sim.params.poisson.rate * 50))
+    p = sim.params.with_generator("poisson_generator", rate=sim.params.generators["poisson_generator"]["rate"] * 50)
     f = jax.jit(jax.grad(lambda p: jaxsnn.advance(sim.model, p, sim.state, 20)
                          .neurons["iaf_psc_delta"]["V_rel"].sum()))
     with pytest.raises(Exception, match="highest rate") as err:
@@ -200,7 +200,7 @@ def test_overflow_of_one_sample_in_a_batch_raises():
     sim = net.build(differentiable=True)
 
     def loss(scale):
-        p = sim.params.replace(poisson=sim.params.poisson.replace(rate=sim.params.poisson.rate * scale))
+        p = sim.params.with_generator("poisson_generator", rate=sim.params.generators["poisson_generator"]["rate"] * scale)
         return jaxsnn.advance(sim.model, p, sim.state, 20).neurons["iaf_psc_delta"]["V_rel"].sum()
 
     f = jax.jit(jax.vmap(jax.vmap(jax.grad(loss))))

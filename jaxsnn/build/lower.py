@@ -17,7 +17,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..core import engine, rng, stdp, stp
+from ..core import engine, stdp, stp
 from ..core.types import (
     BY_PORT,
     COUNTS,
@@ -29,8 +29,6 @@ from ..core.types import (
     NeuronParams,
     NeuronTopology,
     Params,
-    PoissonParams,
-    PoissonTopology,
     RecorderTopology,
     Spec,
     SpikeEvents,
@@ -115,17 +113,10 @@ def compile_network(desc: Description, seed, *, slice_capacity: int | None = Non
     i32 = lambda a: jnp.asarray(a, jnp.int32)
     model = Model(
         spec=spec, neurons=nrn["topology"], synapses=syn["topology"],
-        poisson=PoissonTopology(target=i32(gen["pg_target"]), delay=i32(gen["pg_delay"]),
-                                generator=i32(gen["pg_generator"]),
-                                stream=jnp.arange(len(gen["pg_target"]), dtype=jnp.uint32),
-                                window=i32(gen["pg_window"]),
-                                port=i32(gen["pg_port"]) if gen["by_port"] else None),
         spike_events=SpikeEvents(step=i32(sg[:, 0]), target=i32(sg[:, 2]), delay=i32(sg[:, 4]),
                                  port=i32(sg[:, 5]) if gen["by_port"] else None),
         recorders=rec["topology"], generators=gen["plug_topology"])
     params = Params(neurons=nrn["params"], stdp=jnp.asarray(syn["table"], fdt),
-                    poisson=PoissonParams(rate=jnp.asarray(gen["pg_rate"], fdt),
-                                          weight=jnp.asarray(gen["pg_weight"], fdt)),
                     spike_weight=jnp.asarray(sg[:, 3], fdt),
                     generators=gen["plug_params"],
                     stp=jnp.asarray(syn["stp_table"], fdt) if syn["stp_rule"] is not None else None)
@@ -489,23 +480,15 @@ def _nodes_of(desc, models, which):
 
 
 def _generators(desc, neuron_of_node, h) -> dict:
-    """poisson_generator connections flattened, and every spike_generator event as a row of
-    (step, generator id, target, weight, delay, port: :func:`connection_ports`)."""
+    """Every spike_generator event as a row of (step, generator id, target, weight, delay, port:
+    :func:`connection_ports`)."""
     kind = lambda c: desc.population_of(c.source[0]).base
     gen_conns = [c for c in desc.connections if len(c.source) and kind(c) in SPIKE_GENERATORS
                  and not GENERATORS[kind(c)].interface]
-    pg_nodes = _nodes_of(desc, GENERATORS, lambda G: G.table == "poisson")
-    pg_t, pg_w, pg_d, pg_g, pg_p, sg_ev = [], [], [], [], [], []
+    sg_ev = []
     by_port = _by_port_nodes(desc)
     for c in gen_conns:
         port = connection_ports(by_port, c) if by_port is not None else np.zeros(len(c.target), np.int32)
-        if GENERATORS[kind(c)].table == "poisson":
-            pg_p.append(port)
-            pg_t.append(neuron_of_node[c.target])
-            pg_w.append(c.weight)
-            pg_d.append(c.delay)
-            pg_g.append(np.array([pg_nodes.index(s) for s in c.source]))
-            continue
         for gid in np.unique(c.source):
             p = desc.population_of(gid).params
             lo, hi = _window(p, h)
@@ -520,15 +503,7 @@ def _generators(desc, neuron_of_node, h) -> dict:
                 for stamp, ww, m in zip(stamps[keep], sw[keep], mult[keep]):  # NEST: weight × multiplicity
                     value = m if counts else c.weight[j] * ww * m  # a parrot counts, ignoring weights
                     sg_ev.append((stamp - 1, gid, neuron_of_node[c.target[j]], value, c.delay[j], port[j]))
-    cat = lambda xs, dt: np.concatenate(xs).astype(dt) if xs else np.zeros(0, dt)
-    pg_params = [desc.population_of(g).params for g in pg_nodes]
-    pg_rate = np.array([p["rate"] for p in pg_params], float)
-    pg_target = cat(pg_t, np.int64)
-    return dict(pg_target=pg_target, pg_weight=cat(pg_w, np.float64), pg_delay=cat(pg_d, np.int64),
-                pg_generator=cat(pg_g, np.int64), pg_rate=pg_rate, pg_window=_windows(pg_params, h),
-                n_terms=rng.n_terms_for(float(pg_rate.max()) * h * 1e-3) if len(pg_target) else 0,
-                sg=np.array(sg_ev, dtype=float).reshape(-1, 6),
-                pg_port=cat(pg_p, np.int32), by_port=by_port is not None)
+    return dict(sg=np.array(sg_ev, dtype=float).reshape(-1, 6), by_port=by_port is not None)
 
 
 def _interface_generators(desc, neuron_of_node, fdt) -> dict:
@@ -633,7 +608,7 @@ def _device_connections(desc) -> dict:
 
 
 def _delays(syn, gen):
-    return [a for a in (syn["dly"], gen["pg_delay"], gen["sg"][:, 4], gen["plug_delay"]) if len(a)]
+    return [a for a in (syn["dly"], gen["sg"][:, 4], gen["plug_delay"]) if len(a)]
 
 
 def _slice_length(desc, syn, gen, rsteps, N) -> int:
@@ -677,7 +652,7 @@ def _spec(desc, syn, gen, rec, rsteps, L, nrn, *, x64, differentiable, chunk_ste
                            and bool(np.all(table[:, k] == 1.0))
                            for k, name in ((stdp.MU_PLUS, "mu_plus"), (stdp.MU_MINUS, "mu_minus"))),
         trace_per_source=syn["trace_per_source"],
-        n_poisson_terms=gen["n_terms"], has_spike_generators=bool(len(gen["sg"])),
+        has_spike_generators=bool(len(gen["sg"])),
         n_spike_recorders=len(rec["spike_recorders"]), x64=x64, differentiable=differentiable,
         neuron_models=nrn["models"], neuron_runs=nrn["runs"], recordables=nrn["recordables"],
         n_currents=gen["plug_currents"], current_rows=gen["plug_rows"] if gen["plug_currents"] else 1,

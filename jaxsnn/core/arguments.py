@@ -70,10 +70,16 @@ def leaves(model, params, state) -> None:
             listed = leaf_name in m.list_params  # [neurons, the longest list]
             _expect(f"params.neurons[{m.name!r}][{leaf_name!r}]", leaf, (n, None) if listed else (n,),
                     fdt, f"one per {m.name} neuron, {n}" + (", and list element" if listed else ""))
-    n_gen = model.poisson.window.shape[0]
-    _expect("params.poisson.rate", params.poisson.rate, (n_gen,), fdt, f"one per poisson_generator, {n_gen}")
-    _expect("params.poisson.weight", params.poisson.weight, model.poisson.target.shape, fdt,
-            "one per poisson_generator connection")
+    for g in spec.generators:  # the generators of the device interface: weights per connection, the rest per
+        top, n_conn = model.generators[g.name], jnp.shape(model.generators[g.name]["target"])[0]  # generator
+        n_gen = jnp.shape(top["window"])[0]
+        for leaf_name, leaf in params.generators[g.name].items():
+            where = f"params.generators[{g.name!r}][{leaf_name!r}]"
+            if leaf_name == "weight":
+                _expect(where, leaf, (n_conn,), fdt, f"one per {g.name} connection, {n_conn}")
+            else:
+                _expect(where, leaf, (None,) * jnp.ndim(leaf), fdt, f"{g.name}'s table (one per generator, {n_gen}, "
+                        "or per entry)")
     _expect("params.spike_weight", params.spike_weight, model.spike_events.step.shape, fdt,
             "one per spike_generator event")
     _expect("params.stdp", params.stdp, (None, 6), fdt, "one row of 6 per plasticity rule")

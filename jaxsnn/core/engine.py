@@ -33,7 +33,7 @@ from jax import lax
 from . import arguments, autodiff, dense, recorders, rng, stdp, stp
 from . import inputs as _inputs
 from .events import for_each_range, for_each_synapse
-from .generators import push_poisson, push_spike_events, ring_add, ring_add_routed
+from .generators import push_spike_events, ring_add, ring_add_routed
 from .status import Overflow, flag
 from .types import (
     BY_PORT,
@@ -431,16 +431,12 @@ def _slice_dense_only(model, params, st, mats):
 
 
 def _push_inputs(model, params, st):
-    """The generators' input of the slice starting now (spike_generator, poisson_generator, the device
-    interface's)."""
+    """The generators' input of the slice starting now (spike_generator's events, the device interface's)."""
     spec, s, L = model.spec, st.step, model.spec.slice_steps
     prev, overflow = s - L, st.overflow
     ring = st.transit.ring
     if spec.has_spike_generators:
         ring = push_spike_events(spec, model.spike_events, params.spike_weight, ring, s, model.neurons.route)
-    if spec.n_poisson_terms:
-        ring, o = push_poisson(spec, model.poisson, params.poisson, st.key, ring, s, model.neurons.route)
-        overflow = overflow | o
     transit = st.transit.replace(ring=ring)
     if spec.n_currents:  # clear the rows read in the slice that ended (the generators push this slice's)
         current = transit.current.at[_rows_read(spec, transit.current, prev, L)].set(0.0, unique_indices=True)

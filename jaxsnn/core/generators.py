@@ -1,7 +1,7 @@
-"""Generators: the input that spike_generator and poisson_generator push into the ring each slice, and
-the ring's routing that every generator's spikes take.
+"""Generators: the input that spike_generator pushes into the ring each slice, the ring's routing that
+every generator's spikes take, and the straight-through counts of random generators.
 
-Both push at the start of a slice what they emit during it. A generator's delay is never shorter than
+Generators push at the start of a slice what they emit during it. A generator's delay is never shorter than
 a slice, so the pushes land after the slice, in the order of pushing them per step (deliveries from
 earlier slices, then the generators: NEST's summation order).
 """
@@ -11,8 +11,6 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-from . import rng
-from .status import Overflow, flag
 from .types import BY_SIGN, COUNTS
 
 
@@ -67,26 +65,3 @@ def straight_through_counts(n, mu):
     """Counts ``n`` (exactly, forward) whose derivative with respect to their mean ``mu`` is 1: the
     straight-through estimator of a Poisson draw, n + (mu − stop_gradient(mu)) (``docs/gradients.md``)."""
     return n + (mu - jax.lax.stop_gradient(mu))
-
-
-def push_poisson(spec, top, par, key, ring, step, route=None):
-    """Poisson counts of every connection for each step k of the slice starting at ``step``, pushed to
-    arrive at k + d; returns (ring, overflow bits).
-
-    Counts are independent per connection and step (bits of (key, k, stream)): a Poisson draw by the
-    inverse CDF of its survival table (:mod:`jaxsnn.core.rng`), n_poisson_terms long. In the
-    differentiable build the counts are :func:`straight_through_counts` (same values).
-    """
-    dtype = ring.dtype
-    k = step + jnp.arange(spec.slice_steps)[:, None]  # [L, 1]
-    mu = par.rate * spec.resolution * 1e-3
-    survival, covered = jax.vmap(lambda m: rng.poisson_table(m, spec.n_poisson_terms))(mu.astype(dtype))
-    active = (top.window[top.generator, 0] < k) & (k <= top.window[top.generator, 1])
-    n = rng.poisson_counts(rng.bits(key, k, top.stream[None, :]), survival[top.generator]).astype(dtype)
-    if spec.differentiable:  # straight-through counts: the same n, d n / d rate = d E[n] / d rate = h
-        n = straight_through_counts(n, mu.astype(dtype)[top.generator])
-    # the select also keeps the product apart from the addition (see core.rounding.separately_rounded)
-    inp = jnp.where(active, par.weight * n, 0.0)
-    ring = ring_add_routed(spec, route, ring, (k + top.delay) % spec.ring, top.target, inp,
-                           jnp.where(active, n, 0.0), port=top.port)
-    return ring, flag(~jnp.all(covered), Overflow.POISSON)

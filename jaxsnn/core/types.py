@@ -78,7 +78,6 @@ class Spec:
     stdp_single_row: bool  # one set of plasticity parameters for all plastic synapses
     stdp_unit_mu: tuple  # (mu_plus == 1, mu_minus == 1) for every plastic synapse: skip the powers
     trace_per_source: bool  # one K+ trace per source and one rule (Synapses.source_trace): update per spike
-    n_poisson_terms: int  # 0: no poisson_generator
     has_spike_generators: bool
     n_spike_recorders: int
     # modes
@@ -199,19 +198,6 @@ class Synapses:
 
 
 @pytree
-class PoissonTopology:
-    """poisson_generator connections (one independent train per connection)."""
-
-    target: jax.Array  # int32 neuron index
-    delay: jax.Array  # int32 steps
-    generator: jax.Array  # index into Params.poisson.rate and window
-    stream: jax.Array  # uint32 global stream id of the connection
-    window: jax.Array  # int32[n_gen, 2]: active steps s with lo < s <= hi
-    port: jax.Array | None = None  # int32 per connection: as Synapses.port
-
-
-
-@pytree
 class SpikeEvents:
     """spike_generator events, sorted by (slice, generator, step): NEST's order of pushing them."""
 
@@ -243,7 +229,6 @@ class Model:
     spec: Spec
     neurons: NeuronTopology
     synapses: Synapses
-    poisson: PoissonTopology
     spike_events: SpikeEvents
     recorders: RecorderTopology
     dense: tuple = ()  # int32[n_src, n_tgt] synapse index of each entry of a dense projection (-1: none)
@@ -280,25 +265,23 @@ class NeuronParams:
 
 
 @pytree
-class PoissonParams:
-    rate: jax.Array  # Hz per generator
-    weight: jax.Array  # mV per connection
-
-
-@pytree
 class Params:
     """Floating-point leaves only, each read by the dynamics."""
 
     neurons: NeuronParams
     stdp: jax.Array  # [rows, 6]: one row of the plasticity rule's parameters (spec.stdp_rule.columns, padded with 1.0)
-    poisson: PoissonParams
     spike_weight: jax.Array  # mV per spike_generator event (spike weight × connection weight)
     stp: jax.Array | None = None  # [rows, len(spec.stp_rule.columns)]: the short-term rule's parameters
     generators: dict = dataclasses.field(default_factory=dict)  # per model of Spec.generators: weight per
     # connection and its float parameters per generator (NEST's names)
 
     def __hash__(self):  # a tree of in_axes (None/0 leaves) is a static argument: hashable like the rest
-        return hash((self.neurons, self.stdp, self.poisson, self.spike_weight, _frozen(self.generators), self.stp))
+        return hash((self.neurons, self.stdp, self.spike_weight, _frozen(self.generators), self.stp))
+
+    def with_generator(self, model: str, **values) -> Params:
+        """These params with some of generator model ``model``'s replaced (``jax.grad``/``vmap``-friendly):
+        ``params.with_generator("poisson_generator", rate=r)``."""
+        return self.replace(generators={**self.generators, model: {**self.generators[model], **values}})
 
 
 # ---------------------------------------------------------------------------------------- State

@@ -322,9 +322,6 @@ class Generator(Device):
 
     emits: ClassVar[str]
     settable: ClassVar[tuple] = ()
-    # the engine table an older-kind generator feeds (Model.poisson, Model.spike_events): "poisson" or
-    # "spike_events"; generators of the device interface have none
-    table: ClassVar[str] = ""
 
     # NEST's flags of the generator that act on the host only, when its parameters are set (jaxsnn.nest)
     host_flags: ClassVar[tuple] = ()

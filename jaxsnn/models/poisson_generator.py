@@ -2,10 +2,11 @@
 
 In every active step k (``origin + start < k <= origin + stop`` in steps) each connection draws a
 count n ~ Poisson(rate · h) from the bits of (key, k, connection) (:mod:`jaxsnn.core.rng`: the inverse
-CDF of a survival table of ``spec.n_poisson_terms`` terms) and delivers weight × n after its delay
-(:func:`jaxsnn.core.generators.push_poisson`, a slice ahead). Split, resumed and sharded runs draw the
-same counts. A rate whose table does not fit is refused at ``create``; a rate raised beyond the built
-table later sets ``Overflow.POISSON``. In the differentiable build the counts are straight-through
+CDF of a survival table of ``n_terms`` terms, enough for the largest rate at build) and delivers weight ×
+n after its delay, pushed a slice ahead. Split, resumed and sharded runs draw the same counts (a split
+run draws each device's connections there). A rate whose table does not fit is refused at ``create``;
+``Simulation.set`` grows the table for a higher rate; a rate raised beyond the table in the params
+pytree sets ``Overflow.POISSON``. In the differentiable build the counts are straight-through
 (d n / d rate = h).
 
 Parameters (NEST's names and units):
@@ -21,23 +22,33 @@ stop    inf ms   active until origin + stop (inclusive)
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 
+import jax
+import jax.numpy as jnp
 import numpy as np
 
 from ..build import checks
+from ..core import rng
+from ..core.generators import straight_through_counts
 from ..core.rng import MAX_POISSON_TERMS, n_terms_for
+from ..core.status import Overflow, flag
 from ..errors import bad_value
+from ._interface import spike_active
 from .base import SPIKES, WINDOW, Generator, Param
 
 
+@dataclasses.dataclass(frozen=True)
 class PoissonGenerator(Generator):
     name = "poisson_generator"
     parameters = {"rate": Param(0.0, "Hz", "mean firing rate"), **WINDOW}
     emits = SPIKES
-    table = "poisson"
-    settable = ("rate",)
+    interface = True
+    replicated = False  # a connection's train depends on its generator's rate and its own stream only
+    settable = ("rate", "origin", "start", "stop")
     recorded_by_spike_recorders = True
+    n_terms: int = 0  # terms of the Poisson table: enough for the largest rate at build
 
     @classmethod
     def own_spikes(cls, p, h, now, n_steps, counts):
@@ -59,6 +70,24 @@ class PoissonGenerator(Generator):
                             f"at most {MAX_POISSON_TERMS} Poisson table terms (about {_max_rate(h):.4g} Hz at h = {h} "
                             "ms); split it over several poisson_generators")
         return v
+
+    @classmethod
+    def tables(cls, ps, top, h, tics_per_step, t_ms=0.0, state=None, old=None, built=None):
+        rate = np.array([p["rate"] for p in ps], float)
+        return cls(n_terms=n_terms_for(float(rate.max(initial=0.0)) * h * 1e-3)), {}, dict(rate=rate), {}
+
+    def push(self, spec, top, par, state, key, step):
+        """Counts [L, C] of every connection in each step of the slice; ``Overflow.POISSON`` where a rate
+        exceeds what the table covers."""
+        k = step + jnp.arange(spec.slice_steps)[:, None]  # [L, 1]
+        dtype = par["rate"].dtype
+        mu = par["rate"] * spec.resolution * 1e-3
+        survival, covered = jax.vmap(lambda m: rng.poisson_table(m, self.n_terms))(mu)
+        g = top["generator"]
+        n = rng.poisson_counts(rng.bits(key, k, top["stream"].astype(jnp.uint32)[None, :]), survival[g]).astype(dtype)
+        if spec.differentiable:  # straight-through counts: the same n, d n / d rate = d E[n] / d rate = h
+            n = straight_through_counts(n, mu[g])
+        return state, jnp.where(spike_active(top, k), n, 0.0), flag(~jnp.all(covered), Overflow.POISSON)
 
 
 def _max_rate(h):

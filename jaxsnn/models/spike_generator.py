@@ -39,7 +39,6 @@ class SpikeGenerator(Generator):
     }
     vector_params = ("spike_times", "spike_weights", "spike_multiplicities")
     emits = SPIKES
-    table = "spike_events"
     host_flags = ("allow_offgrid_times", "shift_now_spikes", "precise_times")
     recorded_by_spike_recorders = True
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..build.nodes import NodeCollection as _BaseCollection
-from ..build.registry import CURRENT_GENERATORS, NEURONS
+from ..build.registry import NEURONS
 from ..errors import JaxsnnError, bad_value, unknown_name
 from ..models import GENERATORS, RECORDERS, device
 from .kernel import KERNEL
@@ -303,19 +303,13 @@ def node_values_description(ids, name):
 
 
 def _set_devices(nodes, base, params):
-    from .. import models
-
     net, sim = KERNEL.net, KERNEL.sim
     net.set(nodes, params)
     if sim is None:
         return
-    settable = getattr(models.GENERATORS.get(base), "settable", ())
-    if base in CURRENT_GENERATORS and set(params) <= set(settable) and not KERNEL.rebuild:
-        one = net._pop_of(int(nodes.ids[0])).params
-        KERNEL.sim = sim.set(nodes.ids, {k: one[k] for k in params})
-        return
-    if _poisson(base) and set(params) <= {"rate", "origin", "start", "stop"} and not KERNEL.rebuild:
-        KERNEL.sim = _poisson_in_place(sim, nodes.ids)
+    settable = getattr(GENERATORS.get(base), "settable", ())
+    if base in sim.layout.generators and set(params) <= set(settable) and not KERNEL.rebuild:
+        KERNEL.sim = _generators_in_place(sim, base)
         return
     if base in GENERATORS or base in RECORDERS:
         KERNEL.changed()
@@ -323,24 +317,13 @@ def _set_devices(nodes, base, params):
     raise JaxsnnError(f"set: {base} parameters cannot change between runs.")
 
 
-def _poisson(base) -> bool:
-    """Whether ``base`` is a generator whose rates and windows the engine's Poisson table holds."""
-    return base in GENERATORS and GENERATORS[base].table == "poisson"
+def _generators_in_place(sim, base):
+    """The generators of model ``base`` as described now, in the running simulation: their tables rebuilt
+    at the current time (:func:`jaxsnn.run.generators.retable`, NEST's pre_run_hook; no rebuild, no
+    recompilation unless a table must grow; the repeated-stimulation idiom moves origin every trial)."""
+    from ..run.generators import retable
 
-
-def _poisson_in_place(sim, ids):
-    """poisson_generators' rate and window (origin, start, stop) as described now, written into the running
-    simulation: its rate parameters and the window rows of its model (arrays of the same shapes: no
-    rebuild, no recompilation; the repeated-stimulation idiom moves origin every trial)."""
-    import jax.numpy as jnp
-
-    from ..build.lower import _window
-
-    net = KERNEL.net
-    sim = sim.set(ids, {"rate": [float(net._pop_of(int(i)).params["rate"]) for i in ids]})
-    pg = [i for model, base, first, n in sim.layout.populations if _poisson(base) for i in range(first, first + n)]
-    window = np.array(sim.model.poisson.window)
-    for i in ids:
-        window[pg.index(int(i))] = _window(net._pop_of(int(i)).params, sim.spec.resolution)
-    poisson = sim.model.poisson.replace(window=jnp.asarray(window, sim.model.poisson.window.dtype))
-    return sim.replace(model=sim.model.replace(poisson=poisson), _plan=())  # a split run plans the new model
+    nodes, old = sim.layout.generators[base]
+    new = [dict(KERNEL.net._pop_of(int(i)).params) for i in nodes]
+    state = {k: np.asarray(v) for k, v in sim.state.generators[base].items()}
+    return retable(sim, base, new, state, list(old), int(sim.state.step) * sim.spec.resolution)

@@ -105,10 +105,9 @@ def plan(model: Model, params: Params, devices: tuple) -> Plan:
         synapse_of_slot[d, :len(g)] = g
         slot_of_synapse[g] = d * m + np.arange(len(g), dtype=np.int32)
     out_syn, in_syn = _split_records(syn, groups, m, slot_of_synapse, n, D)
-    pg_d = [np.nonzero(top.poisson.target // n == d)[0] for d in range(D)]
     sg_d = [np.nonzero(top.spike_events.target // n == d)[0] for d in range(D)]
     mparts = _model_parts(spec, D, n)
-    parts = [_part(spec, top, par, d, n, groups[d], m, pg_d, sg_d, mparts) for d in range(D)]
+    parts = [_part(spec, top, par, d, n, groups[d], m, sg_d, mparts) for d in range(D)]
     out_degree = max(int(np.diff(mp.synapses.out_ptr).max(initial=0)) for mp, _ in parts)
     put = functools.partial(_place, devices)
     models = tree_map(lambda *xs: put(np.stack(xs)), *[mp for mp, _ in parts])
@@ -147,7 +146,7 @@ def _split_records(syn, groups, m, slot_of_synapse, n, D):
     return out_syn, in_syn
 
 
-def _part(spec, top, par, d, n, group, m, pg_d, sg_d, mparts):
+def _part(spec, top, par, d, n, group, m, sg_d, mparts):
     """Device d's model (without out_syn/in_syn, placed separately) and params, in local indices."""
     N, syn = spec.n_neurons, top.synapses
     mine = lambda a, fill=0: _pad(a[d * n:(d + 1) * n], n, fill)
@@ -170,23 +169,17 @@ def _part(spec, top, par, d, n, group, m, pg_d, sg_d, mparts):
                            .astype(np.int32), in_ptr=_pad(in_ptr, n * stride + 1, in_ptr[-1]),
                            receptor1=None if syn.receptor1 is None else _pad(syn.receptor1[group], m, False),
                            port=None if syn.port is None else _pad(syn.port[group], m))
-    p, s = pg_d[d], sg_d[d]
-    wp, ws = max(len(g) for g in pg_d), max(len(g) for g in sg_d)
+    s, ws = sg_d[d], max(len(g) for g in sg_d)
     # padding: target out of range; spike events far beyond any run
-    pg, ev = top.poisson, top.spike_events
-    poisson = pg.replace(target=_pad(pg.target[p] - d * n, wp, n), delay=_pad(pg.delay[p], wp),
-                         generator=_pad(pg.generator[p], wp), stream=_pad(pg.stream[p], wp),
-                         port=None if pg.port is None else _pad(pg.port[p], wp))
+    ev = top.spike_events
     events = ev.replace(step=_pad(ev.step[s], ws, np.iinfo(np.int32).max // 2),
                         target=_pad(ev.target[s] - d * n, ws, n), delay=_pad(ev.delay[s], ws),
                         port=None if ev.port is None else _pad(ev.port[s], ws))
     rec = top.recorders.replace(sample_index=tuple(np.clip(ix - d * n, 0, n - 1) for ix in top.recorders.sample_index),
                                 weight_mask=_pad(top.recorders.weight_mask[group], m, False))
-    generators, gpar = _generators_part(spec, top.generators, par.generators, d, n, len(pg_d))
-    model = top.replace(neurons=ntop, synapses=synapses, poisson=poisson, spike_events=events, recorders=rec,
-                        generators=generators)
-    params = par.replace(neurons=neurons, poisson=par.poisson.replace(weight=_pad(par.poisson.weight[p], wp)),
-                         spike_weight=_pad(par.spike_weight[s], ws), generators=gpar)
+    generators, gpar = _generators_part(spec, top.generators, par.generators, d, n, len(sg_d))
+    model = top.replace(neurons=ntop, synapses=synapses, spike_events=events, recorders=rec, generators=generators)
+    params = par.replace(neurons=neurons, spike_weight=_pad(par.spike_weight[s], ws), generators=gpar)
     return model, params
 
 

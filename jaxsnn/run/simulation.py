@@ -132,10 +132,11 @@ class Simulation:
             return generators.set_generators(self, interface, gen_ids, params)
         devices = _devices_among(self.layout, gen_ids)
         if devices:
-            poisson = lambda base: base in GENERATORS and GENERATORS[base].table == "poisson"
-            if all(poisson(base) for _, base in devices.values()) and len(devices) == len(gen_ids):
-                return _set_poisson(self, gen_ids, params)
-            nid, (model, base) = next(((i, mb) for i, mb in devices.items() if not poisson(mb[1])),
+            unconnected = lambda base: base in GENERATORS and GENERATORS[base].interface  # not in layout.generators
+            if len({b for _, b in devices.values()}) == 1 and len(devices) == len(gen_ids) \
+                    and unconnected(next(iter(devices.values()))[1]):
+                return _set_unconnected(self, next(iter(devices.values()))[1], gen_ids, params)
+            nid, (model, base) = next(((i, mb) for i, mb in devices.items() if not unconnected(mb[1])),
                                       next(iter(devices.items())))
             settable = " and ".join(GENERATORS[base].settable) if base in GENERATORS else None
             raise bad_value("set: nodes", nid, f"nodes of one kind: node {nid} is a {model} ({base}), which "
@@ -234,6 +235,23 @@ def _given(params, n: int, allowed: tuple) -> dict:
     return out
 
 
+def _set_unconnected(sim, base, ids, params) -> Simulation:
+    """Generators without connections emit into nothing: ``params`` is checked as for connected ones, and
+    nothing in the run changes."""
+    G = GENERATORS[base]
+    for gid in ids:
+        where = f"set({base} {int(gid)})"
+        if not isinstance(params, dict):
+            raise bad_value(f"{where}: params", type(params).__name__, "a dict of parameter names and values")
+        for name in params:
+            if name not in G.settable:
+                raise bad_value(f"{where}: params", name, f"a parameter that can change between runs: "
+                                f"{', '.join(G.settable)}")
+        G.check_given(params, where)
+        G.check({**G.defaults(), **params}, where, sim.spec.resolution, sim.spec.tics_per_step)
+    return sim
+
+
 def _devices_among(layout, ids) -> dict:
     """{node id: (model, base model)} of the devices among ``ids`` (existing ids only)."""
     out = {}
@@ -243,35 +261,6 @@ def _devices_among(layout, ids) -> dict:
                 if first <= i < first + n:
                     out[int(i)] = (model, base)
     return out
-
-
-def _set_poisson(sim, ids, params: dict) -> Simulation:
-    """poisson_generator ``rate`` between runs: a new value of ``params.poisson.rate`` (no recompilation
-    unless the Poisson table needs more terms, which grows it)."""
-    from ..core import rng
-
-    base = _devices_among(sim.layout, ids[:1])[int(ids[0])][1]
-    for name in params:
-        if name != "rate":
-            raise bad_value(f"set({base} {int(ids[0])}): params", name,
-                            f"'rate' (the only {base} parameter a built Simulation can change; origin, "
-                            "start and stop: change the Network and build again, or use jaxsnn.nest)")
-    pg = [i for _, b, first, n in sim.layout.populations
-          if b in GENERATORS and GENERATORS[b].table == "poisson" for i in range(first, first + n)]
-    rate = np.asarray(sim.params.poisson.rate, float).copy()
-    v = np.broadcast_to(np.asarray(params["rate"], float), (len(ids),))
-    for i, r in zip(ids, v):
-        if not (np.isfinite(r) and r >= 0):
-            raise bad_value(f"set({base} {int(i)}): rate", float(r), "a finite rate >= 0 Hz")
-        GENERATORS[base].check_own({"rate": float(r)}, f"set({base} {int(i)})", sim.spec.resolution,
-                                   sim.spec.tics_per_step)
-        rate[pg.index(int(i))] = r
-    spec = sim.spec
-    terms = rng.n_terms_for(float(rate.max(initial=0.0)) * spec.resolution * 1e-3)
-    model = sim.model if terms <= spec.n_poisson_terms else \
-        sim.model.replace(spec=dataclasses.replace(spec, n_poisson_terms=terms))
-    p = sim.params.replace(poisson=sim.params.poisson.replace(rate=jnp.asarray(rate, sim.params.poisson.rate.dtype)))
-    return sim.replace(model=model, params=p)
 
 
 def build(net, *, seed=None, differentiable: bool = False, chunk_steps: int = 10000, devices: int | None = None,
