@@ -48,3 +48,43 @@ def test_izhikevich_with_both_numerics_in_one_network_is_exact_to_nest(x64):
         mine = ev[(ev.senders == node.ids[0]) & (ev.times <= case["t_sim"] - 1.0 + 1e-9)]
         for q in ("V_m", "U_m"):
             np.testing.assert_array_equal(mine[q].to_numpy(), case["expected"][q], err_msg=q)
+
+
+# Replays of NEST's per-synapse rules for single-synapse cases, keyed by the cases' model names (testing
+# code beside the models, not code that runs a network)
+NAMES_ALLOWED_IN = ("testing/synapse_replay.py",)
+
+
+def _model_names_deciding(tree) -> list:
+    """String constants equal to a model's name that logic compares with or looks up by: operands of a
+    comparison (also inside a tuple, list or set there) and dict keys."""
+    import ast
+
+    names = set(models.NEURONS) | set(models.SYNAPSES) | set(models.SYNAPSE_ALIASES) | set(models.GENERATORS) \
+        | set(models.RECORDERS) | {a for r in models.RECORDERS.values() for a in r.aliases}
+    found = []
+    for node in ast.walk(tree):
+        operands = [node.left, *node.comparators] if isinstance(node, ast.Compare) else \
+            [k for k in node.keys if k is not None] if isinstance(node, ast.Dict) else []
+        for op in operands:
+            for c in ([op] if not isinstance(op, (ast.Tuple, ast.List, ast.Set)) else op.elts):
+                if isinstance(c, ast.Constant) and c.value in names:
+                    found.append((c.lineno, c.value))
+    return found
+
+
+def test_no_model_name_decides_anything_outside_the_models():
+    """Build, core, runner, I/O, the PyNEST layer and the testing tools ask the registry and the model
+    objects (kind, recordables, capabilities); only jaxsnn/models names models (docstrings and messages
+    may name them: they are not compared with)."""
+    import ast
+    import pathlib
+
+    root = pathlib.Path(models.__file__).parent.parent
+    bad = []
+    for path in sorted(root.rglob("*.py")):
+        rel = path.relative_to(root).as_posix()
+        if rel.startswith("models/") or rel in NAMES_ALLOWED_IN:
+            continue
+        bad += [f"{rel}:{line}: {name!r}" for line, name in _model_names_deciding(ast.parse(path.read_text()))]
+    assert not bad, "\n".join(bad)

@@ -37,7 +37,7 @@ from ..core.types import (
 )
 from ..errors import JaxsnnError, bad_value
 from ..models import DEFAULT_SYNAPSE, GENERATORS, RECORDERS, SYNAPSES
-from ..models.base import ROW, PlasticityRule, ShortTermRule
+from ..models.base import RECORDED_BY, ROW, SAMPLES, SPIKE_EVENTS, WEIGHTS, PlasticityRule, ShortTermRule
 from .description import Description
 from .registry import (
     NEURONS,
@@ -536,18 +536,18 @@ def _recorders(desc, neuron_of_node, node_of_neuron, syn, recordables, models=()
     models, whose recordables may depend on their parameters: I_syn_1 … of the ports)."""
     configured = {m.name: m for m in models}
     h, N = desc.resolution, len(node_of_neuron)
-    feeds = lambda field: (lambda R: R.layout_nodes == field)  # the Layout list of a recorder's node ids
-    sr_nodes, mm_nodes, wr_nodes = (_nodes_of(desc, RECORDERS, feeds(f))
-                                    for f in ("spike_recorders", "multimeters", "weight_recorders"))
+    records = lambda what: (lambda R: R.records == what)  # what a recorder model records
+    sr_nodes, mm_nodes, wr_nodes = (_nodes_of(desc, RECORDERS, records(what))
+                                    for what in (SPIKE_EVENTS, SAMPLES, WEIGHTS))
     sr_mask = np.zeros((len(sr_nodes), N), bool)
     mm_index = [[] for _ in mm_nodes]
     bases = np.array([""] + [desc.population_of(i).base for i in range(1, desc.n_nodes + 1)], object)
     for c in desc.connections:
-        kind = RECORDERS[c.model].layout_nodes if c.model in RECORDERS else None
-        if kind == "spike_recorders":
+        kind = RECORDERS[c.model].records if c.model in RECORDERS else None
+        if kind == SPIKE_EVENTS:
             for k, r in enumerate(sr_nodes):
                 sr_mask[k, neuron_of_node[c.source[c.target == r]]] = True
-        elif kind == "multimeters":
+        elif kind == SAMPLES:
             for k, r in enumerate(mm_nodes):
                 targets = c.target[c.source == r]
                 for b in set(bases[targets]):
@@ -566,7 +566,7 @@ def _recorders(desc, neuron_of_node, node_of_neuron, syn, recordables, models=()
     for k, r in enumerate(wr_nodes):
         p = desc.population_of(r).params
         for mi, name in enumerate(syn["models"]):
-            recorder = desc.models[name].defaults.get("weight_recorder")
+            recorder = desc.models[name].defaults.get(RECORDED_BY)
             if recorder is None or r not in recorder.ids:
                 continue
             sel = syn["mdl"] == mi

@@ -27,7 +27,7 @@ import numpy as np
 from .. import random as jrandom
 from ..errors import JaxsnnError, bad_value
 from ..models import DEFAULT_SYNAPSE, RECORDERS
-from ..models.base import BY_PORT, FROM_NEURONS, TO_NEURONS
+from ..models.base import BY_PORT, FROM_NEURONS, RECORDED_BY, TO_NEURONS
 from ..parameters import Context, Parameter
 from . import checks
 from . import connect as rules
@@ -469,7 +469,7 @@ class Network:
             raise JaxsnnError(f"connect: {src_kind} connections must use a static synapse, not {name!r}.")
         where = f"connect(syn_spec) for {name!r}"
         check_params(m, syn_spec, where)
-        if "weight_recorder" in syn_spec:
+        if RECORDED_BY in syn_spec:
             raise JaxsnnError(f"{where}: set 'weight_recorder' with copy_model(..., {{'weight_recorder': wr}}).")
         shared = [k for k in syn_spec if k in S.common]
         if shared:  # NEST: 'Synapse parameter "weight" can only be set via SetDefaults() or CopyModel().'

@@ -164,15 +164,6 @@ register_device(multimeter.MODEL)
 register_device(weight_recorder.MODEL)
 
 
-def kind(name: str) -> str | None:
-    """What the built-in model ``name`` (a base name, not a copy's) is: "neuron", "synapse", "generator",
-    "recorder", or None for a name that is no model."""
-    for k, table in (("neuron", NEURONS), ("synapse", SYNAPSES), ("generator", GENERATORS), ("recorder", RECORDERS)):
-        if name in table:
-            return k
-    return "synapse" if name in SYNAPSE_ALIASES else None
-
-
 def device(name: str):
     """The generator or recorder model (class) named ``name``, or None."""
     return GENERATORS.get(name) or RECORDERS.get(name)
@@ -192,4 +183,4 @@ def per_port(name: str, model=None) -> bool:
 
 
 __all__ = ["DEFAULT_SYNAPSE", "GENERATORS", "NEURONS", "RECORDERS", "SYNAPSES", "SYNAPSE_ALIASES", "NeuronModel",
-           "SynapseModel", "device", "kind", "register", "register_device", "register_synapse"]
+           "SynapseModel", "device", "register", "register_device", "register_synapse"]

@@ -444,11 +444,12 @@ class Recorder(Device):
 # and each neuron's postsynaptic archive (K₋, NEST's ArchivingNode); a rule says what a presynaptic spike
 # (depression) and a postsynaptic spike reaching the synapse (facilitation) do to the weight.
 
+RECORDED_BY = "weight_recorder"  # NEST's synapse parameter naming the weight recorder of a (copied) model
 CONNECTION = {  # what every synapse has (NEST's Connection)
     "weight": Param(1.0, "", "synaptic weight (pA, nS or mV: the target's input)"),
     "delay": Param(1.0, "ms", "synaptic delay (a multiple of the resolution)"),
     "receptor_type": Param(0, "", "receptor port of the target"),
-    "weight_recorder": Param(None, "", "weight_recorder node that records the transmitted weights (copy_model "
+    RECORDED_BY: Param(None, "", "weight_recorder node that records the transmitted weights (copy_model "
                              "only)"),
 }
 ROW = 6  # columns of a rule row (Params.stdp): the rule's parameters, padded with 1.0

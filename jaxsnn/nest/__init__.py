@@ -35,7 +35,7 @@ from .. import logic, math, random  # noqa: F401 - NEST's submodules as attribut
 from .. import models as _models
 from ..build.registry import NEURONS
 from ..errors import JaxsnnError, bad_value, unknown_name
-from ..models.base import SPIKE_EVENTS
+from ..models.base import RECORDED_BY, SPIKE_EVENTS
 from ..parameters import Parameter  # noqa: F401 - PyNEST's nest.Parameter
 from ..spatial import pynest as _spatial_pynest
 from . import collections as _collections
@@ -248,8 +248,8 @@ def GetDefaults(model: str, keys=None, output: str = ""):
         d["element_type"] = "synapse"
         d["synapse_model"] = model
         d["num_connections"] = KERNEL.num_connections().get(model, 0)
-        if d.get("weight_recorder") is None:
-            d["weight_recorder"] = NodeCollection._trusted(KERNEL._net, [])
+        if d.get(RECORDED_BY) is None:
+            d[RECORDED_BY] = NodeCollection._trusted(KERNEL._net, [])
     else:
         d["element_type"] = _collections.element_type(m.base)
         if m.base in NEURONS:

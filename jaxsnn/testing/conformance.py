@@ -38,7 +38,7 @@ from ..models import (
     spike_recorder,
     weight_recorder,
 )
-from ..models.base import COUNTS
+from ..models.base import COUNTS, RECORDED_BY
 
 # the models of NEST's cases, by their names in the registry
 DELTA, PARROT = iaf_psc_delta.MODEL.name, parrot_neuron.MODEL.name
@@ -102,7 +102,7 @@ def _stdp(case):
     syn = {"weight": case["weight"], "delay": case["delay"], "synapse_model": "plastic"}
     common = SYNAPSES[case["synapse"]].common  # a homogeneous model's parameters: copy_model's
     net.copy_model(case["synapse"], "plastic", {**{k: v for k, v in case["syn_params"].items() if k in common},
-                                                "weight_recorder": wr})
+                                                RECORDED_BY: wr})
     syn.update({k: v for k, v in case["syn_params"].items() if k not in common})
     net.connect(pre, post, "one_to_one", syn)
     sim = jaxsnn.simulate(net.build(), case["t_sim"])
@@ -125,7 +125,7 @@ def _synapse(case):
     pre = net.create(PARROT)
     post = net.create(case["post_model"], params=case["post_params"])
     wr = net.create(WR)
-    net.copy_model(case["synapse"], "plastic", {**case["common_params"], "weight_recorder": wr})
+    net.copy_model(case["synapse"], "plastic", {**case["common_params"], RECORDED_BY: wr})
     syn = {**case["syn_params"], "synapse_model": "plastic", "delay": case["delay"]}
     if "weight" not in SYNAPSES[case["synapse"]].common:  # else a common property
         syn["weight"] = case["weight"]
@@ -352,7 +352,7 @@ def _stdp_multiplicity(case):
     probe = net.create(DELTA, 1, params={"V_th": 1e6})
     net.connect(g_pre, pre, syn_spec={"delay": 1.0})
     net.connect(g_post, post, syn_spec={"delay": 1.0})
-    net.copy_model(case["synapse"], "plastic", {**case["syn_params"], "weight_recorder": wr})
+    net.copy_model(case["synapse"], "plastic", {**case["syn_params"], RECORDED_BY: wr})
     syn = {"synapse_model": "plastic", "weight": case["weight"], "delay": case["delay"]}
     net.connect(pre, post, syn_spec={**syn, "receptor_type": 1})
     net.connect(pre, probe, syn_spec=syn)
