@@ -30,6 +30,7 @@ from ..errors import JaxsnnError
 from ..models import (
     NEURONS,
     SYNAPSES,
+    iaf_psc_alpha,
     iaf_psc_delta,
     multimeter,
     noise_generator,
@@ -160,18 +161,18 @@ def _synapse_network(case):
     import jaxsnn
 
     net = jaxsnn.Network(resolution=case["resolution"])
-    pop = net.create("iaf_psc_alpha", case["n_neurons"], params={"V_m": np.asarray(case["V_m"]),
-                                                                  **case["neuron_params"]})
-    wr = net.create("weight_recorder")
-    net.copy_model(case["synapse"], "plastic", {**case["common_params"], "weight_recorder": wr})
+    pop = net.create(iaf_psc_alpha.MODEL.name, case["n_neurons"], params={"V_m": np.asarray(case["V_m"]),
+                                                                           **case["neuron_params"]})
+    wr = net.create(WR)
+    net.copy_model(case["synapse"], "plastic", {**case["common_params"], RECORDED_BY: wr})
     for i, times in enumerate(case["inputs"]):
-        g = net.create("spike_generator", params={"spike_times": times})
+        g = net.create(SG, params={"spike_times": times})
         net.connect(g, pop[i], syn_spec={"weight": case["input_weight"], "delay": 1.0})
     c = case["connections"]
     per_connection = {k: np.asarray(v) for k, v in c.items() if k not in ("source", "target")}
     net.connect(np.asarray(c["source"]), np.asarray(c["target"]), "one_to_one",
                 {"synapse_model": "plastic", **per_connection})
-    sr = net.create("spike_recorder")
+    sr = net.create(SR)
     net.connect(pop, sr)
     sim = jaxsnn.simulate(net.build(), case["t_sim"])
     ev = sim.events(sr).sort_values(["times", "senders"], kind="stable")
@@ -181,7 +182,7 @@ def _synapse_network(case):
              for k in case["expected"]["final"] if k in fin}
     return {"spike_times": _ms(ev.times), "spike_senders": ev.senders.astype(int).tolist(),
             "final_V_m": sim.get(pop).V_m.tolist(),
-            "weight_recorder": {"times": _ms(we.times), "senders": we.senders.astype(int).tolist(),
+            WR: {"times": _ms(we.times), "senders": we.senders.astype(int).tolist(),
                                 "targets": we.targets.astype(int).tolist(), "weights": we.weights.tolist()},
             "final": final}
 
