@@ -99,10 +99,16 @@ def checkpoints_beyond_the_step_counter(tmp_path):
         assert not os.path.lexists(tmp_path / "run")
 
 
-def core(call):
-    """``call(model, params, state)`` on a small built network (no tmp_path needed)."""
+def core(call, driven=False):
+    """``call(model, params, state)`` on a small built network (no tmp_path needed); ``driven``: with a
+    poisson_generator."""
     def run(tmp_path):
         sim = small_sim()
+        if driven:
+            net = jaxsnn.Network()
+            a = net.create("iaf_psc_delta", 3)
+            net.connect(net.create("poisson_generator", params={"rate": 100.0}), a)
+            sim = net.build()
         return call(sim.model, sim.params, sim.state)
     return run
 
@@ -314,8 +320,15 @@ REFUSED = [
      r"params.neurons\['iaf_psc_delta'\]\['I_e'\]='<float32 array of shape \(2,\)>' .*shape \(3,\) and dtype "
      r"float32"),
     ("params leaf of another dtype", core(lambda m, p, s: jaxsnn.advance(
-        m, leaf(p, "generators.poisson_generator.rate", lambda x: x.astype(jnp.int32)), s, 10)), JaxsnnError,
-     r"params.generators\['poisson_generator'\]\['rate'\]='<int32 array"),
+        m, leaf(p, "spike_weight", lambda x: x.astype(jnp.int32)), s, 10)), JaxsnnError,
+     r"params.spike_weight='<int32 array"),
+    ("generator params leaf of another dtype", core(lambda m, p, s: jaxsnn.advance(
+        m, leaf(p, "generators.poisson_generator.rate", lambda x: x.astype(jnp.int32)), s, 10), driven=True),
+     JaxsnnError, r"params.generators\['poisson_generator'\]\['rate'\]='<int32 array"),
+    ("generator weights of another shape", core(lambda m, p, s: jaxsnn.advance(
+        m, leaf(p, "generators.poisson_generator.weight", lambda x: x[:2]), s, 10), driven=True),
+     JaxsnnError, r"params.generators\['poisson_generator'\]\['weight'\]='<float32 array of shape \(2,\)>' .*shape "
+     r"\(3,\)"),
     ("state leaf of another shape", core(lambda m, p, s: jaxsnn.step(
         m, p, leaf(s, "neurons.models.iaf_psc_delta.V_rel", lambda x: x[None]))), JaxsnnError,
      r"state.neurons\['iaf_psc_delta'\]\['V_rel'\]='<float32 array of "
@@ -331,8 +344,8 @@ REFUSED = [
      r"of 2"),
     ("advance_ensemble params_axes on an unbatched leaf",
      lambda tmp_path: ensemble(stacked, params_axes=jax.tree_util.tree_map(lambda _: None, small_sim().params)
-                               .replace(generators=0))(tmp_path), JaxsnnError,
-     r"params.generators\['poisson_generator'\]\['rate'\]='<array of shape \(0,\)>' .*leading member axis of 2"),
+                               .replace(spike_weight=0))(tmp_path), JaxsnnError,
+     r"params.spike_weight='<array of shape \(0,\)>' .*leading member axis of 2"),
     ("advance_ensemble params_axes of another structure", ensemble(stacked, params_axes={"rate": 0}), JaxsnnError,
      r"params_axes=\{'rate': 0\} .*prefix"),
     ("observables.trace(tau=0)", trace(0.0), JaxsnnError, r"trace: tau=0.0 .*> 0"),
