@@ -31,8 +31,8 @@ from . import checkpoint_io as cio
 #   records/<id>/<c>  column c of what recorder <id> gathered
 # and the metadata {"kind": "complete", "store_format", "network": fingerprint, "spec": static spec fields,
 # "capacities": grown capacities, "records": {id: {"rows", "columns"}}, "time_ms"}.
-STORE_FORMAT = 4  # 3: neuron state and params per model (state/neurons/models/<model>/<name>); 4: dc, step_current
-# and noise generators' params per model (params/generators/<model>/<name>), no Spec.has_noise
+STORE_FORMAT = 4  # 3: neuron state and params per model (state/neurons/models/<model>/<name>); 4: poisson, dc,
+# step_current and noise generators' params per model (params/generators/<model>/<name>)
 # Capacities a run grows on overflow (simulation._grown); everything else in the spec must match the network
 # it is loaded into. Buffer shapes follow them, so they come back from the checkpoint (validated).
 GROWABLE = ("slice_capacity", "post_capacity") + tuple(r.capacity for r in RECORDERS.values())
