@@ -14,10 +14,10 @@ import hashlib
 import math
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 from ..core import engine, stdp, stp
+from ..core.host import put
 from ..core.types import (
     BY_PORT,
     COUNTS,
@@ -110,20 +110,20 @@ def compile_network(desc: Description, seed, *, slice_capacity: int | None = Non
                               f"without differentiable=True, or use {' or '.join(usable)}.")
     sg = gen["sg"]
     sg = sg[np.lexsort((sg[:, 0], sg[:, 1], sg[:, 0] // L))] if len(sg) else sg  # by slice, generator, step
-    i32 = lambda a: jnp.asarray(a, jnp.int32)
+    i32 = lambda a: put(a, np.int32)  # noqa: E731
     model = Model(
         spec=spec, neurons=nrn["topology"], synapses=syn["topology"],
         spike_events=SpikeEvents(step=i32(sg[:, 0]), target=i32(sg[:, 2]), delay=i32(sg[:, 4]),
                                  port=i32(sg[:, 5]) if gen["by_port"] else None),
         recorders=rec["topology"], generators=gen["plug_topology"])
-    params = Params(neurons=nrn["params"], stdp=jnp.asarray(syn["table"], fdt),
-                    spike_weight=jnp.asarray(sg[:, 3], fdt),
+    params = Params(neurons=nrn["params"], stdp=put(syn["table"], fdt),
+                    spike_weight=put(sg[:, 3], fdt),
                     generators=gen["plug_params"],
-                    stp=jnp.asarray(syn["stp_table"], fdt) if syn["stp_rule"] is not None else None)
+                    stp=put(syn["stp_table"], fdt) if syn["stp_rule"] is not None else None)
     stp_state = None if syn["stp_state"] is None else {
-        k: jnp.asarray(v, jnp.int32 if k == "t_last" else fdt) for k, v in syn["stp_state"].items()}
-    state = engine.init(model, params, seed, nrn["state"], jnp.asarray(syn["weight"], fdt),
-                        jnp.asarray(syn["kplus"], fdt), gen["plug_state"], stp_state)
+        k: put(v, np.int32 if k == "t_last" else fdt) for k, v in syn["stp_state"].items()}
+    state = engine.init(model, params, seed, nrn["state"], put(syn["weight"], fdt),
+                        put(syn["kplus"], fdt), gen["plug_state"], stp_state)
     layout = Layout(desc.n_nodes, neuron_of_node, node_of_neuron,
                     tuple((p.model, p.base, p.first, p.n) for p in desc.populations), syn["models"], syn["syn_params"],
                     rec["spike_recorders"], rec["multimeters"], rec["weight_recorders"], rec["synapse_recorder"],
@@ -163,10 +163,10 @@ def _neurons(desc, pops, fdt) -> dict:
     def device(a, clip=True):
         a = np.asarray(a)
         if a.dtype == bool:
-            return jnp.asarray(a)
+            return put(a)
         if np.issubdtype(a.dtype, np.integer):
-            return jnp.asarray(a, jnp.int32)
-        return jnp.asarray(np.clip(a, finite.min, finite.max) if clip else a, fdt)
+            return put(a, np.int32)
+        return put(np.clip(a, finite.min, finite.max) if clip else a, fdt)
 
     names = list(dict.fromkeys(p.base for p in pops))  # models in the order of their first neuron
     runs = {b: [] for b in names}
@@ -199,7 +199,7 @@ def _neurons(desc, pops, fdt) -> dict:
     return dict(models=tuple(models), runs=tuple(tuple(runs[b]) for b in names), refractory_steps=rsteps,
                 recordables=recordables, state=state,
                 params=NeuronParams(tau_minus=device(_cat(pops, "tau_minus")), models=params),
-                topology=NeuronTopology(route=jnp.asarray(route, jnp.int32), constants=consts))
+                topology=NeuronTopology(route=put(route, np.int32), constants=consts))
 
 
 def _list_params(model, pops) -> dict:
@@ -342,12 +342,12 @@ def _synapse_tables(desc, neuron_of_node, N, fdt=np.float64) -> dict:
     source_trace = np.full(N, -1, np.int64)
     if trace_per_source:
         source_trace[src[plastic]] = trace[plastic]
-    i32 = lambda a: jnp.asarray(a, jnp.int32)
+    i32 = lambda a: put(a, np.int32)  # noqa: E731
     topology = Synapses(
         source=to_device(src), model=to_device(mdl), out_syn=to_device(out_syn),
         out_ptr=i32(out_ptr), in_ptr=i32(in_ptr),
         in_syn=i32(np.stack([in_perm, src[in_perm], dly[in_perm], row[in_perm], trace[in_perm]], axis=1)),
-        source_trace=i32(source_trace), receptor1=jnp.asarray(receptor1) if receptor1 is not None else None,
+        source_trace=i32(source_trace), receptor1=put(receptor1) if receptor1 is not None else None,
         port=None if port is None else i32(port))
     for a in (src, mdl, out_syn):  # the device's memory from now on: never written again
         a.flags.writeable = False
@@ -518,9 +518,9 @@ def _interface_generators(desc, neuron_of_node, fdt) -> dict:
         if not len(t["target"]):
             continue
         models.append(m)
-        top[m.name] = {k: jnp.asarray(np.asarray(v), jnp.int32) for k, v in t.items()}
-        par[m.name] = {k: jnp.asarray(np.asarray(v, float), fdt) for k, v in p.items()}
-        state[m.name] = {k: jnp.asarray(v) if np.asarray(v).dtype.kind in "iub" else jnp.asarray(v, fdt)
+        top[m.name] = {k: put(v, np.int32) for k, v in t.items()}
+        par[m.name] = {k: put(np.asarray(v, float), fdt) for k, v in p.items()}
+        state[m.name] = {k: put(v) if np.asarray(v).dtype.kind in "iub" else put(v, fdt)
                          for k, v in s.items()}
         delays.append(np.asarray(t["delay"]))
         if m.emits == "current":
@@ -574,16 +574,16 @@ def _recorders(desc, neuron_of_node, node_of_neuron, syn, recordables, models=()
                 if ids is not None:
                     sel &= np.isin(node_of_neuron[syn[end]], np.asarray(getattr(ids, "ids", ids)))
             syn_rec[sel] = k
-    i32 = lambda a: jnp.asarray(a, jnp.int32)
+    i32 = lambda a: put(a, np.int32)  # noqa: E731
     topology = RecorderTopology(
-        spike_mask=jnp.asarray(sr_mask),
+        spike_mask=put(sr_mask),
         spike_window=i32(_windows((desc.population_of(r).params for r in sr_nodes), h)),
         sample_index=tuple(i32(np.asarray(ix, np.int64)) for ix in mm_index),
         sample_interval=i32([round(desc.population_of(r).params["interval"] / h) for r in mm_nodes]),
         sample_quantity=tuple(i32(q) for q in quantity),
         sample_offset=i32([round(desc.population_of(r).params["offset"] / h) for r in mm_nodes]),
         sample_window=i32(_windows((desc.population_of(r).params for r in mm_nodes), h)),
-        weight_mask=jnp.asarray(syn_rec >= 0))
+        weight_mask=put(syn_rec >= 0))
     return dict(topology=topology, spike_recorders=sr_nodes, multimeters=mm_nodes, weight_recorders=wr_nodes,
                 synapse_recorder=syn_rec, recorded_max=int(sr_mask.sum(axis=1).max(initial=0)), record_from=record_from,
                 mm_interval=[round(desc.population_of(r).params["interval"] / h) for r in mm_nodes])

@@ -28,9 +28,10 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax import lax
 
-from . import arguments, autodiff, dense, recorders, rng, stdp, stp
+from . import arguments, autodiff, dense, host, recorders, rng, stdp, stp
 from . import inputs as _inputs
 from .events import for_each_range, for_each_synapse
 from .generators import push_spike_events, ring_add, ring_add_routed
@@ -85,22 +86,22 @@ def init(model: Model, params: Params, key, neurons: dict, weight, Kplus, genera
     JAX key; ``stp``: the short-term state per synapse (``spec.stp_rule``), or None."""
     spec = model.spec
     N, H = spec.n_neurons, spec.post_history
-    fdt, i32 = params.neurons.tau_minus.dtype, jnp.int32
+    fdt, i32, zeros = params.neurons.tau_minus.dtype, np.int32, host.filled  # host arrays: nothing to compile
     return State(
-        step=jnp.zeros((), i32), key=simulation_key(key), overflow=jnp.zeros((), i32),
+        step=zeros((), i32), key=simulation_key(key), overflow=zeros((), i32),
         neurons=NeuronState(models=neurons,
-                            current=jnp.zeros((spec.current_rows, N), fdt) if spec.n_currents else None),
-        transit=Transit(ring=jnp.zeros((spec.spike_channels * spec.ring, N), fdt),
-                        spike_history=jnp.zeros((spec.history, N), fdt if spec.differentiable else bool),
-                        spike_count=jnp.zeros((spec.history, N), i32) if spec.has_multiplicity else None,
-                        current=jnp.zeros((spec.current_rows * spec.ring, N), fdt) if spec.n_currents
+                            current=zeros((spec.current_rows, N), fdt) if spec.n_currents else None),
+        transit=Transit(ring=zeros((spec.spike_channels * spec.ring, N), fdt),
+                        spike_history=zeros((spec.history, N), fdt if spec.differentiable else bool),
+                        spike_count=zeros((spec.history, N), i32) if spec.has_multiplicity else None,
+                        current=zeros((spec.current_rows * spec.ring, N), fdt) if spec.n_currents
                         else None),
-        synapses=SynapseState(weight=weight, reported=weight if spec.has_plastic else jnp.zeros(0, fdt), stp=stp),
+        synapses=SynapseState(weight=weight, reported=weight if spec.has_plastic else zeros(0, fdt), stp=stp),
         plasticity=Plasticity(
-            pre=PreTraces(Kplus=Kplus, t_last=jnp.zeros(N, i32)),
-            post=PostArchive(Kminus=jnp.zeros(N, fdt), last_post=jnp.zeros(N, i32),
-                             post_stamps=jnp.full((N, H), stdp.EMPTY, i32), post_Kminus=jnp.zeros((N, H), fdt),
-                             n_post=jnp.zeros(N, i32))),
+            pre=PreTraces(Kplus=Kplus, t_last=zeros(N, i32)),
+            post=PostArchive(Kminus=zeros(N, fdt), last_post=zeros(N, i32),
+                             post_stamps=zeros((N, H), i32, stdp.EMPTY), post_Kminus=zeros((N, H), fdt),
+                             n_post=zeros(N, i32))),
         buffers=recorders.empty(spec, model, fdt), slice_steps=spec.slice_steps, generators=dict(generators or {}))
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 import numpy as np
 
+from . import host
 from .events import set_where
 from .status import Overflow, flag
 from .types import Buffers, SampleBuffer, SpikeBuffer, WeightBuffer
@@ -21,20 +22,20 @@ from .types import Buffers, SampleBuffer, SpikeBuffer, WeightBuffer
 
 def empty(spec, model, dtype) -> Buffers:
     """Buffers of the sizes in ``spec``, empty."""
-    i32 = jnp.int32
+    i32, zeros = np.int32, host.filled  # host arrays: nothing to compile
     n_sr, cap = spec.n_spike_recorders, spec.record_capacity
     rows = spec.multimeter_rows
     return Buffers(
-        recorded_until=jnp.zeros((), i32),
-        spikes=SpikeBuffer(count=jnp.zeros(n_sr, i32), senders=jnp.zeros((n_sr, cap), i32),
-                           stamps=jnp.zeros((n_sr, cap), i32)),
+        recorded_until=zeros((), i32),
+        spikes=SpikeBuffer(count=zeros(n_sr, i32), senders=zeros((n_sr, cap), i32),
+                           stamps=zeros((n_sr, cap), i32)),
         samples=SampleBuffer(
-            count=jnp.zeros(len(rows), i32),
-            values=tuple(jnp.zeros((r, ix.shape[-1]), dtype) for r, ix in zip(rows, model.recorders.sample_index)),
-            stamps=tuple(jnp.zeros(r, i32) for r in rows)),
-        weights=WeightBuffer(count=jnp.zeros((), i32), stamps=jnp.zeros(spec.weight_capacity, i32),
-                             synapse=jnp.zeros(spec.weight_capacity, i32),
-                             weights=jnp.zeros(spec.weight_capacity, dtype)))
+            count=zeros(len(rows), i32),
+            values=tuple(zeros((r, ix.shape[-1]), dtype) for r, ix in zip(rows, model.recorders.sample_index)),
+            stamps=tuple(zeros(r, i32) for r in rows)),
+        weights=WeightBuffer(count=zeros((), i32), stamps=zeros(spec.weight_capacity, i32),
+                             synapse=zeros(spec.weight_capacity, i32),
+                             weights=zeros(spec.weight_capacity, dtype)))
 
 
 def append(buffers, count, capacity, mask, values):

@@ -427,7 +427,7 @@ def _run_until_it_fits(sim: Simulation, plan, k: int):
             # to the host in one transfer; slicing device arrays by counts would compile a program per count
             host = sharding.recorded(model.spec, plan, new, model.synapses.source, sim.gather)
         else:
-            new = engine.advance_jit(model, sim.params, state, jnp.int32(k))
+            new = engine.advance_jit(model, sim.params, state, np.int32(k))  # a host scalar: no program
             host = jax.device_get(new.replace(neurons=None, synapses=None, plasticity=None,
                                            transit=new.transit.replace(ring=None, current=None)))
         flags = Overflow(int(host.overflow))
