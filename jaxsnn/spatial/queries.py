@@ -126,20 +126,21 @@ def _connections(sources, targets, syn_model):
 
 def get_target_nodes(sources, tgt_layer, syn_model=None) -> tuple:
     """For each source, the NodeCollection of its targets in ``tgt_layer`` (sorted, without repeats)."""
-    for name, x in (("sources", sources), ("tgt_layer", tgt_layer)):
-        if not isinstance(x, NodeCollection) or x._net is None:
-            raise bad_value(f"get_target_nodes: {name}", x, "a NodeCollection of a Network")
-    s, t = _connections(sources, tgt_layer, syn_model)
+    s, t = _connections(*_collections("get_target_nodes", sources=sources, tgt_layer=tgt_layer), syn_model)
     return tuple(NodeCollection._trusted(sources._net, np.unique(t[s == i])) for i in sources.ids)
 
 
 def get_source_nodes(src_layer, targets, syn_model=None) -> tuple:
     """For each target, the NodeCollection of its sources in ``src_layer`` (sorted, without repeats)."""
-    for name, x in (("src_layer", src_layer), ("targets", targets)):
-        if not isinstance(x, NodeCollection) or x._net is None:
-            raise bad_value(f"get_source_nodes: {name}", x, "a NodeCollection of a Network")
-    s, t = _connections(src_layer, targets, syn_model)
+    s, t = _connections(*_collections("get_source_nodes", src_layer=src_layer, targets=targets), syn_model)
     return tuple(NodeCollection._trusted(targets._net, np.unique(s[t == i])) for i in targets.ids)
+
+
+def _collections(where, **named) -> tuple:
+    for name, x in named.items():
+        if not isinstance(x, NodeCollection) or x._net is None:
+            raise bad_value(f"{where}: {name}", x, "a NodeCollection of a Network")
+    return tuple(named.values())
 
 
 def get_source_positions(src_layer, targets, syn_model=None) -> list:
