@@ -156,7 +156,7 @@ def jaxsnn_forward_fn(sim, pops, n_steps, max_rate, h=1.0, data_inputs=False):
     from jaxsnn import observables as obs
 
     par, hid, out = pops
-    out_idx, par_idx = sim.index(out), sim.index(par)
+    par_idx = sim.index(par)
     n_slices = n_steps // sim.spec.slice_steps
 
     def forward(weights, pixels, key):
@@ -168,9 +168,9 @@ def jaxsnn_forward_fn(sim, pops, n_steps, max_rate, h=1.0, data_inputs=False):
             inputs = None
             params = sim.params.with_generator("poisson_generator", rate=pixels * max_rate)
             st = st.replace(key=key)
-        V_rel = obs.by_neuron(sim.spec, "V_rel")
-        _, V = jaxsnn.scan(sim.model, params, st, n_slices, observe=lambda s: V_rel(s)[out_idx],
-                           inputs=inputs)
+        # the readouts are the network's only leaky_integrators: their state is V_m − E_L in node order
+        # (obs.by_neuron(sim.spec, "V_rel")(s)[out_idx] gives the same, through a gather of all neurons)
+        _, V = jaxsnn.scan(sim.model, params, st, n_slices, observe=obs.V_rel("leaky_integrator"), inputs=inputs)
         return obs.V_max(V)
 
     return forward
@@ -197,24 +197,27 @@ def trainer(forward, lr):
     return opt, train_step, predict
 
 
-def keys_for(kind, epoch, batch, n):
+def keys_for(kind, epoch, batch, n, seed=0):
+    """The input noise keys of ``n`` samples of one batch (the same for every implementation)."""
     import jaxsnn
 
-    ids = jnp.asarray(1 + (epoch * 100_003 + batch) * n + np.arange(n), jnp.uint32)
+    ids = jnp.asarray(1 + ((seed * 1_000 + epoch) * 100_003 + batch) * n + np.arange(n), jnp.uint32)
     if kind == "jaxsnn (poisson_generator)":
         return jax.vmap(jaxsnn.simulation_key)(ids)
     return jax.vmap(jax.random.key)(ids)
 
 
-def accuracy(predict, w, x, y, kind, bs):
+def accuracy(predict, w, x, y, kind, bs, seed=0):
     hits = 0
     for b in range(0, len(y) - bs + 1, bs):
-        hits += int(jnp.sum(predict(w, jnp.asarray(x[b:b + bs]), keys_for(kind, 999, b, bs)) == y[b:b + bs]))
+        hits += int(jnp.sum(predict(w, jnp.asarray(x[b:b + bs]), keys_for(kind, 999, b, bs, seed)) == y[b:b + bs]))
     return hits / (len(y) // bs * bs)
 
 
-def prepare(kind, forward, w0, data, a):
-    """Compile the training step and the forward pass of one implementation (timed: compile_s)."""
+def prepare(kind, forward, to_weights, data, a):
+    """Compile the training step and the forward pass of one implementation (timed: compile_s);
+    ``to_weights``: its weights from the dense matrices of :func:`initial_weights`."""
+    w0 = to_weights(initial_weights(0))
     opt, train_step, predict = trainer(forward, a.lr)
     bs = a.batch
     xb, yb = jnp.asarray(data[0][:bs]), jnp.asarray(data[1][:bs])
@@ -225,6 +228,7 @@ def prepare(kind, forward, w0, data, a):
     compile_s = time.perf_counter() - t0
     jax.block_until_ready(fwd(w0, xb, keys_for(kind, 0, 0, bs)))
     return dict(kind=kind, opt=opt, train_step=train_step, predict=predict, fwd=fwd, w0=w0, opt_state=opt_state,
+                to_weights=to_weights,
                 xb=xb, yb=yb, compile_s=compile_s, times=[], ftimes=[])
 
 
@@ -243,29 +247,44 @@ def time_interleaved(preps, a):
             p["ftimes"].append(time.perf_counter() - t0)
 
 
-def train(p, data, a):
-    """Train ``--epochs`` epochs from the initial weights; the test accuracy after each."""
+def train(p, data, a, seed=0):
+    """Train ``--epochs`` epochs from the initial weights of ``seed`` (batch order and input noise from it
+    too; the same for every implementation); the test accuracy after each."""
     x_tr, y_tr, x_te, y_te = data
     kind, train_step, predict = p["kind"], p["train_step"], p["predict"]
-    w, opt_state = p["w0"], p["opt_state"]
+    w = p["to_weights"](initial_weights(seed))
+    opt_state = p["opt"].init(w)
     bs = a.batch
     n_batches = len(y_tr) // bs if a.batches_per_epoch is None else a.batches_per_epoch
     acc, losses = [], []
-    order = np.random.default_rng(1)
+    order = np.random.default_rng(1 + 1_000 * seed)
     for epoch in range(a.epochs):
         perm = order.permutation(len(y_tr))
         ep_loss = []
         for b in range(n_batches):
             idx = perm[b * bs:(b + 1) * bs]
             w, opt_state, v = train_step(w, opt_state, jnp.asarray(x_tr[idx]), jnp.asarray(y_tr[idx]),
-                                         keys_for(kind, epoch, b, bs))
+                                         keys_for(kind, epoch, b, bs, seed))
             ep_loss.append(float(v))
         losses.append(float(np.mean(ep_loss)))
-        acc.append(accuracy(predict, w, x_te, y_te, kind, bs))
-        print(f"{kind} epoch {epoch + 1}: loss {losses[-1]:.3f}, test accuracy {acc[-1]:.3f}", flush=True)
+        acc.append(accuracy(predict, w, x_te, y_te, kind, bs, seed))
+        if seed == 0:
+            print(f"{kind} epoch {epoch + 1}: loss {losses[-1]:.3f}, test accuracy {acc[-1]:.3f}", flush=True)
+    return losses, acc
+
+
+def train_seeds(p, data, a):
+    """:func:`train` from seeds 0 … ``--seeds`` − 1: seed 0's curves, and the test accuracy after each
+    epoch of every seed."""
+    losses, acc = train(p, data, a)
+    per_seed = [acc] + [train(p, data, a, seed)[1] for seed in range(1, a.seeds)]
+    if a.seeds > 1:
+        last = [s[-1] for s in per_seed]
+        print(f"{p['kind']}: test accuracy after {a.epochs} epochs over {a.seeds} seeds: mean {np.mean(last):.3f}, "
+              f"sd {np.std(last, ddof=1):.3f} ({', '.join(f'{x:.3f}' for x in last)})", flush=True)
     return {"compile_s": round(p["compile_s"], 2), "train_step_s": statistics.median(p["times"]),
             "forward_s": statistics.median(p["ftimes"]), "train_step_all_s": [round(t, 4) for t in p["times"]],
-            "loss_per_epoch": losses, "test_accuracy_per_epoch": acc}
+            "loss_per_epoch": losses, "test_accuracy_per_epoch": acc, "test_accuracy_per_seed": per_seed}
 
 
 def main():
@@ -279,6 +298,8 @@ def main():
     ap.add_argument("--max-rate", type=float, default=200.0, help="Hz of a pixel at 16")
     ap.add_argument("--lr", type=float, default=0.02)
     ap.add_argument("--test", type=int, default=320, help="held-out images")
+    ap.add_argument("--seeds", type=int, default=1,
+                    help="train from this many seeds (initial weights, batch order, input noise)")
     ap.add_argument("--only", choices=("jaxsnn", "reference"), default=None)
     ap.add_argument("--inputs", choices=("data", "poisson_generator", "both"), default="both",
                     help="jaxsnn's input: counts as data (jaxsnn.Inputs) and/or poisson_generators in the run")
@@ -286,22 +307,22 @@ def main():
     a = ap.parse_args()
     data = load_digits(a.test)
     n_steps = int(round(a.ms / a.h))
-    w0 = initial_weights(0)
     res = {"args": vars(a), "device": str(jax.devices()[0])}
     preps = []
     if a.only in (None, "reference"):
         fwd = lambda w, x, k: reference_forward(w, x, k, n_steps, a.h, a.max_rate)
-        preps.append(prepare("reference", fwd, w0, data, a))
+        preps.append(prepare("reference", fwd, lambda w: w, data, a))
     kinds = {"data": ["data"], "poisson_generator": ["poisson_generator"], "both": ["data", "poisson_generator"]}
     for how in (kinds[a.inputs] if a.only in (None, "jaxsnn") else []):
         data_inputs = how == "data"
         net, pops = jaxsnn_network(a.h, a.max_rate, data_inputs=data_inputs)
         sim = net.build(differentiable=True)
         fwd = jaxsnn_forward_fn(sim, pops, n_steps, a.max_rate, a.h, data_inputs)
-        preps.append(prepare(f"jaxsnn ({how})", fwd, dense_to_flat(sim, pops, w0), data, a))
+        preps.append(prepare(f"jaxsnn ({how})", fwd, lambda w, sim=sim, pops=pops: dense_to_flat(sim, pops, w),
+                             data, a))
     time_interleaved(preps, a)
     for p in preps:
-        res[p["kind"]] = train(p, data, a)
+        res[p["kind"]] = train_seeds(p, data, a)
         if p["kind"] != "reference" and "reference" in res:  # the median of the per-round ratios as well
             ref = preps[0]
             res[p["kind"]]["median_round_ratio_train_step"] = statistics.median(
@@ -316,6 +337,18 @@ def main():
                  f"{r['median_round_ratio_train_step']:.2f})" if "ratio_train_step" in r else "")
         print(f"{k}: compile {r['compile_s']:.1f} s, train step {1e3 * r['train_step_s']:.1f} ms{ratio}, "
               f"forward {1e3 * r['forward_s']:.1f} ms, test accuracy {r['test_accuracy_per_epoch']}")
+        if a.seeds > 1:
+            acc = np.array(r["test_accuracy_per_seed"])  # [seeds, epochs]
+            r["test_accuracy_mean_per_epoch"] = acc.mean(axis=0).tolist()
+            r["test_accuracy_sd_per_epoch"] = acc.std(axis=0, ddof=1).tolist()
+            last = acc[:, -1]
+            line = (f"  over {a.seeds} seeds, test accuracy after epoch {a.epochs}: {last.mean():.3f} "
+                    f"± {last.std(ddof=1):.3f}")
+            if k != "reference" and "reference" in res:  # paired by seed: same weights, batches and noise
+                d = acc[:, -1] - np.array(res["reference"]["test_accuracy_per_seed"])[:, -1]
+                r["accuracy_minus_reference_per_seed"] = d.tolist()
+                line += f"; minus the reference's, seed by seed: {d.mean():+.3f} ± {d.std(ddof=1):.3f} (sd)"
+            print(line)
     if a.json:
         with open(a.json, "w") as f:
             json.dump(res, f, indent=1)

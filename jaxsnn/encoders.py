@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 
 def rate(x, n_steps: int, h: float, max_rate: float, key, terms: int = 16):
@@ -43,4 +44,13 @@ def latency(x, n_steps: int, threshold: float = 0.0):
 def place(x, index, n_neurons: int, weight=1.0):
     """[n_steps, n_neurons] with ``weight × x[:, i]`` at neuron ``index[i]`` and 0 elsewhere."""
     x = jnp.asarray(x)
+    try:
+        idx = np.asarray(index)
+    except (TypeError, jax.errors.ConcretizationTypeError, jax.errors.TracerArrayConversionError):
+        idx = None  # traced indices: a scatter
+    if idx is not None and idx.ndim == 1 and idx.size and np.array_equal(idx, idx[0] + np.arange(idx.size)) \
+            and 0 <= idx[0] and idx[-1] < n_neurons and x.shape[-1] == idx.size:
+        # one population (sim.index of one create): a pad, not a scatter (under jax.vmap a batched
+        # scatter, an element-by-element loop on CPU)
+        return jnp.pad((weight * x).astype(x.dtype), ((0, 0), (int(idx[0]), n_neurons - int(idx[-1]) - 1)))
     return jnp.zeros((x.shape[0], n_neurons), x.dtype).at[:, jnp.asarray(index)].set(weight * x)

@@ -334,3 +334,15 @@ def test_training_notebook_runs_and_learns():
     first, last = map(float, re.search(r"loss first ([\d.]+), last ([\d.]+)", text).groups())
     before, after = map(float, re.search(r"accuracy before ([\d.]+), after ([\d.]+)", text).groups())
     assert last < first and after > before  # the loss falls, the test accuracy rises
+
+
+def test_place_puts_each_column_at_its_neuron():
+    """One population's contiguous indices take a pad, others a scatter: both put x[:, i] at index[i]."""
+    x = jnp.arange(1.0, 13.0).reshape(4, 3)
+    for index in ([2, 3, 4], [4, 0, 2], [0, 1, 2], [5, 6, 7]):
+        got = np.asarray(jaxsnn.encoders.place(x, np.array(index), 8, weight=2.0))
+        want = np.zeros((4, 8))
+        want[:, index] = 2.0 * np.asarray(x)
+        np.testing.assert_array_equal(got, want)
+    traced = jax.jit(lambda i: jaxsnn.encoders.place(x, i, 8))(jnp.array([1, 2, 3]))
+    np.testing.assert_array_equal(np.asarray(traced)[:, 1:4], np.asarray(x))

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
+from .types import COUNTS
+
 
 def matrices(model, weight):
     """The weight matrix of every dense projection (a tuple, in ``Spec.dense_blocks`` order)."""
@@ -35,12 +37,24 @@ def deliver(spec, transit, mats, prev, L):
     N = ring.shape[1]
     k = prev + jnp.arange(L)
     hist = transit.spike_history[k % spec.history].astype(ring.dtype)  # [L, N]
-    if transit.spike_count is not None:  # a parrot's spike of multiplicity m is delivered m times
-        # (max with 1: a silent neuron's 0.0 still passes its surrogate gradient)
-        hist = hist * jnp.maximum(transit.spike_count[k % spec.history], 1).astype(ring.dtype)
+    counts = None if transit.spike_count is None else transit.spike_count[k % spec.history]
+    counted = [(a, n) for m, runs in zip(spec.neuron_models, spec.neuron_runs) if m.inputs == COUNTS for a, n in runs]
+
+    def source(lo, n):  # the spikes of neurons lo … lo + n − 1, [L, n]
+        s = hist[:, lo:lo + n]
+        if counts is not None and any(a < lo + n and lo < a + na for a, na in counted):
+            # a parrot's spike of multiplicity m is delivered m times (max with 1: a silent neuron's 0.0
+            # still passes its surrogate gradient); other neurons' multiplicity is 1, so only the
+            # sources with counting neurons are multiplied (in reverse mode a stored factor per step)
+            s = s * jnp.maximum(counts[:, lo:lo + n], 1).astype(ring.dtype)
+        return s
+
     by_delay = {}  # delay -> [channel] -> [L, N] input, in the order of Spec.dense_blocks
+    sources = {}  # one slice per source population (in reverse mode each slice is a stored residual)
     for (src_lo, n_src, tgt_lo, n_tgt, delay, psc), W in zip(spec.dense_blocks, mats):
-        s = hist[:, src_lo:src_lo + n_src]
+        if (src_lo, n_src) not in sources:
+            sources[src_lo, n_src] = source(src_lo, n_src)
+        s = sources[src_lo, n_src]
         if psc:  # NEST: weight × multiplicity > 0 excitatory, else inhibitory
             parts = (s @ jnp.where(W > 0, W, 0.0), s @ jnp.where(W > 0, 0.0, W))
         else:
@@ -58,7 +72,15 @@ def deliver(spec, transit, mats, prev, L):
 
 def _add_rows(ring, rows, x):
     """``ring`` with ``x`` [L, N] added to its (distinct) ``rows``."""
-    if x.shape[0] == 1:  # one step per slice: a select over the ring's rows (under jax.vmap an update
-        # slice or a scatter becomes a batched scatter, a slow loop on CPU; the ring has few rows)
-        return jnp.where((jnp.arange(ring.shape[0]) == rows[0])[:, None], ring + x, ring)
+    if x.shape[0] == 1:  # one step per slice: x times the row's indicator, added to every row
+        return ring + one_row(ring.shape[0], rows[0], ring.dtype) * x
     return ring.at[rows].add(x, unique_indices=True)
+
+
+def one_row(n_rows, row, dtype):
+    """The indicator [n_rows, 1] of ``row`` (1.0 there, else 0.0), to update one row of a small array
+    (a ring of a few rows) with elementwise arithmetic: ``a + one_row(...) * x`` adds x to that row and
+    ±0 to the others (the same bits). Under ``jax.vmap`` an update slice or a scatter becomes a batched
+    scatter (a slow loop on CPU) and a select stores its batched mask for reverse mode; elementwise
+    arithmetic fuses with its neighbours into one loop, and reverse mode keeps only this indicator."""
+    return (jnp.arange(n_rows) == row)[:, None].astype(dtype)

@@ -117,13 +117,17 @@ def step(model: Model, params: Params, state: State) -> State:
     return autodiff.checked(st) if model.spec.differentiable else st
 
 
-def _step(model, params, state, mats=None, x=None):
-    """One slice; ``x``: this slice's :class:`~jaxsnn.core.inputs.Inputs` ([L, N] each) or None."""
+def _step(model, params, state, mats=None, x=None, c=None):
+    """One slice; ``x``: this slice's :class:`~jaxsnn.core.inputs.Inputs` ([L, N] each) or None; ``c``:
+    the models' constants (:func:`_constants`, its flags already in ``state.overflow``) or None."""
     L = model.spec.slice_steps
     _check_aligned(state.step, L)
-    c, flags = _constants(model, params)
-    st = _slice(model, params, state.replace(overflow=state.overflow | flags | flag(state.step % L != 0,
-                                                                                     Overflow.MISALIGNED)), mats)
+    if c is None:
+        c, flags = _constants(model, params)
+        state = state.replace(overflow=state.overflow | flags)
+    if L > 1:  # (every step starts a slice of one step)
+        state = state.replace(overflow=state.overflow | flag(state.step % L != 0, Overflow.MISALIGNED))
+    st = _slice(model, params, state, mats)
     if x is not None and x.spikes is not None:
         ring = _inputs.push_spikes(model.spec, model, st.transit.ring, x.spikes, st.step)
         st = st.replace(transit=st.transit.replace(ring=ring))
@@ -143,9 +147,11 @@ def scan(model: Model, params: Params, state: State, n_slices: int, observe=None
     if not diff:
         params, state, xs = autodiff.refuse(params, state, xs)
     mats = _dense_matrices(model, state)
+    c, flags = _constants(model, params)  # once per run, not per slice (params do not change in it)
+    state = state.replace(overflow=state.overflow | flags)
 
     def one(st, x):
-        st = _step(model, params, st, mats, x)
+        st = _step(model, params, st, mats, x, c)
         return st, (None if observe is None else observe(st))
 
     if not diff:
@@ -240,7 +246,10 @@ def _steps(model, params, c, n, st: State, current=None) -> State:
         return _neuron_step(model, p, c, st.key, *carry)
 
     carry = (st.step, st.overflow, st.neurons, st.transit, st.buffers.samples)
-    s, over, neurons, transit, samples = lax.fori_loop(0, n, body, carry)
+    if isinstance(n, int) and n == 1:  # one step per slice: no loop of length 1 (whose residuals, in
+        s, over, neurons, transit, samples = body(0, carry)  # reverse mode, are stacked once more)
+    else:
+        s, over, neurons, transit, samples = lax.fori_loop(0, n, body, carry)
     return st.replace(step=s, overflow=over, neurons=neurons, transit=transit,
                       buffers=st.buffers.replace(samples=samples))
 
@@ -291,10 +300,14 @@ def _neuron_step(model, params, c, key, s, over, neurons: NeuronState, transit: 
     hist_dtype = transit.spike_history.dtype
     states, spiked, counts, observed = {}, [], [], []
     # the step only reads the ring (the slice work writes it): a write here would make XLA copy the
-    # whole ring every step, since the read is fused into several consumers
+    # whole ring every step, since the read is fused into several consumers. This step's rows of all
+    # channels are read once for all models (one read, and in reverse mode one update of the ring's
+    # cotangent, instead of one per model and channel).
+    ring = transit.ring
+    rows = lax.dynamic_index_in_dim(ring.reshape(ring.shape[0] // R, R, ring.shape[1]), row, 1, keepdims=False)
     for i, m in enumerate(spec.neuron_models):
         take = lambda x, i=i: _take(spec, top, i, x)
-        spikes = jnp.stack([take(transit.ring[ch * R + row]) for ch in range(m.spike_channels)])
+        spikes = take(rows[:m.spike_channels])
         current = None if neurons.current is None else take(neurons.current)
         p = params.neurons.models[m.name]
         out = m.update(p, c[m.name], neurons.models[m.name], Input(spikes, current, key), spec.resolution, surrogate)
@@ -330,6 +343,8 @@ def _set_row(a, row, i):
     scatter costs a pass over the whole array); for a few rows a select over them, since under
     ``jax.vmap`` (a batch of samples) an update slice becomes a batched scatter, a slow loop on CPU."""
     if a.shape[0] <= SELECT_ROWS:
+        if a.dtype != bool:  # elementwise (dense.one_row): exact for what is held, spikes (0, 1) and counts
+            return a + dense.one_row(a.shape[0], i, a.dtype) * (row[None] - a)
         return jnp.where((jnp.arange(a.shape[0]) == i)[:, None], row[None], a)
     return lax.dynamic_update_index_in_dim(a, row, i, 0)
 
@@ -424,8 +439,14 @@ def _slice_dense_only(model, params, st, mats):
     """:func:`_slice` when every synapse is in a dense projection and nothing reads the spike list."""
     spec, L = model.spec, model.spec.slice_steps
     prev = st.step - L
-    read = _rows_read(spec, st.transit.ring, prev, L)
-    transit = st.transit.replace(ring=st.transit.ring.at[read].set(0.0, unique_indices=True))
+    ring = st.transit.ring
+    if L == 1:  # clear the rows read in the step that ended: elementwise (dense.one_row), no scatter
+        R = spec.ring
+        read = (jnp.arange(ring.shape[0]) % R == prev % R)[:, None]
+        ring = ring * (~read).astype(ring.dtype)
+    else:
+        ring = ring.at[_rows_read(spec, ring, prev, L)].set(0.0, unique_indices=True)
+    transit = st.transit.replace(ring=ring)
     mats = _dense_matrices(model, st) if mats is None else mats
     st = st.replace(transit=transit.replace(ring=dense.deliver(spec, transit, mats, prev, L)))
     return _push_inputs(model, params, st)

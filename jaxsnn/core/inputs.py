@@ -18,6 +18,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
+from .dense import one_row
 from .types import BY_SIGN, pytree
 
 
@@ -46,8 +47,12 @@ def push_spikes(spec, model, ring, x, step):
     """``ring`` with the slice's spike input ``x`` [L, N] added to the rows read in steps step … step+L−1."""
     rows = (step + jnp.arange(x.shape[0])) % spec.ring
     x = x.astype(ring.dtype)
+    if x.shape[0] == 1:  # one step per slice: elementwise (dense.one_row), no scatter
+        add = lambda ring, rows, x: ring + one_row(ring.shape[0], rows[0], ring.dtype) * x
+    else:
+        add = lambda ring, rows, x: ring.at[rows].add(x, unique_indices=True)
     if not spec.routed:
-        return ring.at[rows].add(x, unique_indices=True)
+        return add(ring, rows, x)
     inh = (model.neurons.route == BY_SIGN) & (x <= 0)  # NEST: weight > 0 excitatory, else inhibitory
-    ring = ring.at[rows].add(jnp.where(inh, 0.0, x), unique_indices=True)
-    return ring.at[rows + spec.ring].add(jnp.where(inh, x, 0.0), unique_indices=True)
+    ring = add(ring, rows, jnp.where(inh, 0.0, x))
+    return add(ring, rows + spec.ring, jnp.where(inh, x, 0.0))
