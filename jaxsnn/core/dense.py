@@ -21,9 +21,27 @@ from .types import COUNTS
 
 
 def matrices(model, weight):
-    """The weight matrix of every dense projection (a tuple, in ``Spec.dense_blocks`` order)."""
-    return tuple(jnp.where(idx >= 0, weight[jnp.maximum(idx, 0)], 0.0).astype(weight.dtype)
-                 for idx in model.dense)
+    """The weight matrices of the dense projections, side by side for each source (:func:`_groups`: a
+    tuple of [n_src, Σ columns] matrices, psc targets' positive and negative parts apart)."""
+    mats = [jnp.where(idx >= 0, weight[jnp.maximum(idx, 0)], 0.0).astype(weight.dtype) for idx in model.dense]
+    parts = {None: lambda W: W, True: lambda W: jnp.where(W > 0, W, 0.0), False: lambda W: jnp.where(W > 0, 0.0, W)}
+    return tuple(jnp.concatenate([parts[sign](mats[b]) for b, sign, _ in members], axis=1)
+                 if len(members) > 1 else parts[members[0][1]](mats[members[0][0]])
+                 for _, members in _groups(model.spec))
+
+
+def _groups(spec):
+    """The dense projections grouped by source population: ((src_lo, n_src), [(block, sign, column)]),
+    one matrix product per group and slice (projections from one population, e.g. recurrent and
+    readout weights, share it: fewer operations per step, in reverse mode too). ``sign``: None for all
+    weights, True/False for the positive/negative part (a psc target's excitatory/inhibitory channel);
+    ``column``: where the member's columns start in the group's product."""
+    groups = {}
+    for b, (src_lo, n_src, *_, psc) in enumerate(spec.dense_blocks):
+        members = groups.setdefault((src_lo, n_src), [])
+        for sign in ((True, False) if psc else (None,)):
+            members.append((b, sign, sum(spec.dense_blocks[m][3] for m, _, _ in members)))
+    return tuple(groups.items())
 
 
 def deliver(spec, transit, mats, prev, L):
@@ -49,20 +67,23 @@ def deliver(spec, transit, mats, prev, L):
             s = s * jnp.maximum(counts[:, lo:lo + n], 1).astype(ring.dtype)
         return s
 
-    by_delay = {}  # delay -> [channel] -> [L, N] input, in the order of Spec.dense_blocks
-    sources = {}  # one slice per source population (in reverse mode each slice is a stored residual)
-    for (src_lo, n_src, tgt_lo, n_tgt, delay, psc), W in zip(spec.dense_blocks, mats):
-        if (src_lo, n_src) not in sources:
-            sources[src_lo, n_src] = source(src_lo, n_src)
-        s = sources[src_lo, n_src]
-        if psc:  # NEST: weight × multiplicity > 0 excitatory, else inhibitory
-            parts = (s @ jnp.where(W > 0, W, 0.0), s @ jnp.where(W > 0, 0.0, W))
-        else:
-            parts = (s @ W,)
+    by_delay = {}  # delay -> [channel] -> [L, N] input
+
+    def add(delay, ch, x, tgt_lo):  # x [L, n] at its target columns tgt_lo … (static)
+        x = jnp.pad(x, ((0, 0), (tgt_lo, N - tgt_lo - x.shape[1])))
         acc = by_delay.setdefault(delay, [None, None])
-        for ch, x in enumerate(parts):
-            x = jnp.pad(x, ((0, 0), (tgt_lo, N - tgt_lo - n_tgt)))  # at its target columns (static)
-            acc[ch] = x if acc[ch] is None else acc[ch] + x
+        acc[ch] = x if acc[ch] is None else acc[ch] + x
+
+    for ((src_lo, n_src), members), W in zip(_groups(spec), mats):
+        y = source(src_lo, n_src) @ W
+        blocks = [spec.dense_blocks[b] for b, _, _ in members]
+        if all(sign is None for _, sign, _ in members) and len({blk[4] for blk in blocks}) == 1 and all(
+                a[2] + a[3] == b[2] for a, b in zip(blocks, blocks[1:])):
+            add(blocks[0][4], 0, y, blocks[0][2])  # targets side by side, as the columns: one placement
+            continue
+        for (_, sign, col), (_, _, tgt_lo, n_tgt, delay, _) in zip(members, blocks):
+            # psc targets, as NEST: weight × multiplicity > 0 excitatory, else inhibitory
+            add(delay, 0 if sign in (None, True) else 1, y[:, col:col + n_tgt], tgt_lo)
     for delay, acc in by_delay.items():
         for ch, x in enumerate(acc):
             if x is not None:

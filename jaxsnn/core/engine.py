@@ -150,15 +150,19 @@ def scan(model: Model, params: Params, state: State, n_slices: int, observe=None
     c, flags = _constants(model, params)  # once per run, not per slice (params do not change in it)
     state = state.replace(overflow=state.overflow | flags)
 
-    def one(st, x):
+    def one(st, i):
+        # slice i's inputs read from the whole arrays, not scanned over: under jax.vmap scanning would
+        # first transpose every sample's [steps, neurons] arrays into one [steps, batch, neurons] copy
+        x = None if xs is None else jax.tree_util.tree_map(lambda a: lax.dynamic_index_in_dim(a, i, 0, False), xs)
         st = _step(model, params, st, mats, x, c)
         return st, (None if observe is None else observe(st))
 
+    slices = None if xs is None else jnp.arange(n_slices, dtype=jnp.int32)
     if not diff:
-        return lax.scan(one, state, xs, length=n_slices)
+        return lax.scan(one, state, slices, length=n_slices)
     # rematerialised in blocks of checkpoint_every steps, rounded up to whole slices
     per_block = -(-model.spec.checkpoint_every // model.spec.slice_steps)
-    state, ys = autodiff.scan_slices(one, state, n_slices, per_block, xs)
+    state, ys = autodiff.scan_slices(one, state, n_slices, per_block, slices)
     return autodiff.checked(state), ys
 
 
