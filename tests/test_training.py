@@ -9,9 +9,9 @@ import jaxsnn
 from jaxsnn import observables as obs
 
 
-def layered(model="iaf_psc_delta", sparse=False, seed=2):
+def layered(model="iaf_psc_delta", sparse=False, seed=2, out_delay=0.5):
     """Poisson → parrots → recurrent hidden layer (``model``) → readout: all-to-all projections (one of
-    them sparse with ``sparse``), two delays, mixed-sign weights."""
+    them sparse with ``sparse``), two delays (the readout's ``out_delay``), mixed-sign weights."""
     w = {"iaf_psc_delta": 1.0, "iaf_psc_exp": 150.0, "iaf_psc_alpha": 80.0}[model]
     net = jaxsnn.Network(resolution=0.5, seed=seed)
     pg = net.create("poisson_generator", 12, params={"rate": 400.0})
@@ -23,7 +23,7 @@ def layered(model="iaf_psc_delta", sparse=False, seed=2):
     net.connect(par, hid, "all_to_all", {"weight": jaxsnn.random.normal(2.0 * w, 2.0 * w), "delay": 1.0})
     rec = {"rule": "fixed_indegree", "indegree": 3} if sparse else "all_to_all"
     net.connect(hid, hid, rec, {"weight": jaxsnn.random.normal(0.0, 1.5 * w), "delay": 1.5})
-    net.connect(hid, out, "all_to_all", {"weight": jaxsnn.random.normal(0.5, 1.0), "delay": 0.5})
+    net.connect(hid, out, "all_to_all", {"weight": jaxsnn.random.normal(0.5, 1.0), "delay": out_delay})
     return net
 
 
@@ -42,6 +42,18 @@ def test_dense_projections_give_the_event_loops_spikes_and_V(x64, model):
     assert not ev.spec.dense_blocks and len(d.spec.dense_blocks) == 3 and not d.spec.event_synapses
     (s0, v0), (s1, v1) = run(ev, 200), run(d, 200)
     assert float(s0[:, :, 12:42].sum()) > 50  # the hidden layer spikes
+    np.testing.assert_array_equal(np.asarray(s1), np.asarray(s0))
+    np.testing.assert_allclose(np.asarray(v1), np.asarray(v0), rtol=0, atol=1e-9)
+
+
+@pytest.mark.parametrize("model", ["iaf_psc_delta", "iaf_psc_exp"])
+def test_dense_projections_of_one_source_and_delay_share_a_product(x64, model):
+    """Recurrent and readout weights of one delay: one product per step, placed at both targets."""
+    net = layered(model, out_delay=1.5)
+    ev, d = net.build(differentiable=True, dense=False), net.build(differentiable=True, dense=True)
+    assert [b[4] for b in d.spec.dense_blocks][1:] == [3, 3]  # hid → hid and hid → out, 3 steps
+    (s0, v0), (s1, v1) = run(ev, 200), run(d, 200)
+    assert float(s0[:, :, 12:42].sum()) > 50 and float(jnp.abs(v0[:, 42:]).max()) > 0.5
     np.testing.assert_array_equal(np.asarray(s1), np.asarray(s0))
     np.testing.assert_allclose(np.asarray(v1), np.asarray(v0), rtol=0, atol=1e-9)
 
