@@ -20,8 +20,10 @@ Two implementations, trained from the same initial weights on the same batches:
 
 Reported: compile time, the median wall time of ``--steps`` steady-state training steps (and of a
 forward pass of one batch) for each, taken in turns (round i times every implementation once), their
-ratio (and the median of the per-round ratios), and the test accuracy after each of ``--epochs``.
-Timings on a shared machine are noisy: compare the ratios measured in one run.
+ratio (and the median of the per-round ratios, and the ratio of the median process CPU times, which
+waiting for a loaded machine's cores does not inflate), and the test accuracy after each of
+``--epochs`` (with ``--seeds`` > 1 also its mean and spread over seeds, and the difference to the
+reference seed by seed). Timings on a shared machine are noisy: compare the ratios measured in one run.
 
     PYTHONPATH=$PWD python benchmarks/training.py [--epochs 5] [--steps 20] [--json FILE]
 """
@@ -229,7 +231,7 @@ def prepare(kind, forward, to_weights, data, a):
     jax.block_until_ready(fwd(w0, xb, keys_for(kind, 0, 0, bs)))
     return dict(kind=kind, opt=opt, train_step=train_step, predict=predict, fwd=fwd, w0=w0, opt_state=opt_state,
                 to_weights=to_weights,
-                xb=xb, yb=yb, compile_s=compile_s, times=[], ftimes=[])
+                xb=xb, yb=yb, compile_s=compile_s, times=[], cpu_times=[], ftimes=[])
 
 
 def time_interleaved(preps, a):
@@ -238,9 +240,10 @@ def time_interleaved(preps, a):
     for i in range(a.steps):
         for p in preps:
             ks = keys_for(p["kind"], 50, i, a.batch)
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             jax.block_until_ready(p["train_step"](p["w0"], p["opt_state"], p["xb"], p["yb"], ks))
             p["times"].append(time.perf_counter() - t0)
+            p["cpu_times"].append(time.process_time() - c0)
             ks = keys_for(p["kind"], 51, i, a.batch)
             t0 = time.perf_counter()
             jax.block_until_ready(p["fwd"](p["w0"], p["xb"], ks))
@@ -283,6 +286,7 @@ def train_seeds(p, data, a):
         print(f"{p['kind']}: test accuracy after {a.epochs} epochs over {a.seeds} seeds: mean {np.mean(last):.3f}, "
               f"sd {np.std(last, ddof=1):.3f} ({', '.join(f'{x:.3f}' for x in last)})", flush=True)
     return {"compile_s": round(p["compile_s"], 2), "train_step_s": statistics.median(p["times"]),
+            "train_step_cpu_s": statistics.median(p["cpu_times"]),
             "forward_s": statistics.median(p["ftimes"]), "train_step_all_s": [round(t, 4) for t in p["times"]],
             "loss_per_epoch": losses, "test_accuracy_per_epoch": acc, "test_accuracy_per_seed": per_seed}
 
@@ -327,6 +331,8 @@ def main():
             ref = preps[0]
             res[p["kind"]]["median_round_ratio_train_step"] = statistics.median(
                 t / r for t, r in zip(p["times"], ref["times"]))
+            res[p["kind"]]["ratio_train_step_cpu"] = (statistics.median(p["cpu_times"])
+                                                      / statistics.median(ref["cpu_times"]))
     for k in [k for k in res if k.startswith("jaxsnn")]:
         if "reference" in res:
             res[k]["ratio_train_step"] = res[k]["train_step_s"] / res["reference"]["train_step_s"]
@@ -334,7 +340,8 @@ def main():
     for k in [k for k in res if k == "reference" or k.startswith("jaxsnn")]:
         r = res[k]
         ratio = (f" ({r['ratio_train_step']:.2f} x the reference's; median per-round ratio "
-                 f"{r['median_round_ratio_train_step']:.2f})" if "ratio_train_step" in r else "")
+                 f"{r['median_round_ratio_train_step']:.2f}; in CPU time {r['ratio_train_step_cpu']:.2f})"
+                 if "ratio_train_step" in r else "")
         print(f"{k}: compile {r['compile_s']:.1f} s, train step {1e3 * r['train_step_s']:.1f} ms{ratio}, "
               f"forward {1e3 * r['forward_s']:.1f} ms, test accuracy {r['test_accuracy_per_epoch']}")
         if a.seeds > 1:
