@@ -252,8 +252,9 @@ def test_spike_generator_weight_is_differentiable(x64):
     nrn = net.create("iaf_psc_delta", 1)
     net.connect(sg_, nrn, syn_spec={"weight": 2.0, "delay": 1.0})
     sim = net.build(differentiable=True, surrogate="none")
-    V = lambda w: jaxsnn.advance(sim.model, sim.params.replace(spike_weight=w), sim.state, 60).neurons["iaf_psc_delta"]["V_rel"][0]
-    g = jax.grad(V)(sim.params.spike_weight)
+    V = lambda w: jaxsnn.advance(sim.model, sim.params.with_generator("spike_generator", weight=w), sim.state,
+                                 60).neurons["iaf_psc_delta"]["V_rel"][0]
+    g = jax.grad(V)(sim.params.generators["spike_generator"]["weight"])
     # arrivals at 2 and 4 ms (the spike times plus the delay), each decaying with tau_m up to 6 ms
     np.testing.assert_allclose(np.asarray(g), [math.exp(-4.0 / 10), math.exp(-2.0 / 10)], rtol=1e-9)
 

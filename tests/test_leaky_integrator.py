@@ -52,12 +52,12 @@ def test_leaky_integrator_gradients_agree_with_finite_differences(x64):
     n = 100  # 10 ms
 
     def loss(p, weights):  # a smooth function of the whole trace: the sum of V_m^2 over time
-        p = p.replace(spike_weight=weights)  # the spike_generator connection's weight
+        p = p.with_generator("spike_generator", weight=weights)  # per spike: connection × spike weight
         _, V = jaxsnn.scan(sim.model, p, sim.state, n // sim.spec.slice_steps,
                            observe=lambda s: s.neurons["leaky_integrator"]["V_rel"])
         return jnp.sum((V + p.neurons["leaky_integrator"]["E_L"]) ** 2)
 
-    p0, w0 = sim.params, sim.params.spike_weight
+    p0, w0 = sim.params, sim.params.generators["spike_generator"]["weight"]
     g_p, g_w = jax.grad(loss, argnums=(0, 1))(p0, w0)
     for name, eps in (("tau_m", 1e-4), ("C_m", 1e-3), ("I_e", 1e-4), ("E_L", 1e-5)):
         def at(d, name=name):
@@ -79,10 +79,10 @@ def test_weight_gradient_is_the_analytic_kernel(x64):
     sim = net.build(differentiable=True)
 
     def V(w):
-        return jaxsnn.advance(sim.model, sim.params.replace(spike_weight=w), sim.state, 60
+        return jaxsnn.advance(sim.model, sim.params.with_generator("spike_generator", weight=w), sim.state, 60
                               ).neurons["leaky_integrator"]["V_rel"][0]
 
-    g = jax.grad(V)(sim.params.spike_weight)
+    g = jax.grad(V)(sim.params.generators["spike_generator"]["weight"])
     np.testing.assert_allclose(float(g[0]), math.exp(-(6.0 - 2.0) / TAU), rtol=1e-12)
 
 

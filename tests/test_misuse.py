@@ -320,8 +320,8 @@ REFUSED = [
      r"params.neurons\['iaf_psc_delta'\]\['I_e'\]='<float32 array of shape \(2,\)>' .*shape \(3,\) and dtype "
      r"float32"),
     ("params leaf of another dtype", core(lambda m, p, s: jaxsnn.advance(
-        m, leaf(p, "spike_weight", lambda x: x.astype(jnp.int32)), s, 10)), JaxsnnError,
-     r"params.spike_weight='<int32 array"),
+        m, leaf(p, "stdp", lambda x: x.astype(jnp.int32)), s, 10)), JaxsnnError,
+     r"params.stdp='<int32 array"),
     ("generator params leaf of another dtype", core(lambda m, p, s: jaxsnn.advance(
         m, leaf(p, "generators.poisson_generator.rate", lambda x: x.astype(jnp.int32)), s, 10), driven=True),
      JaxsnnError, r"params.generators\['poisson_generator'\]\['rate'\]='<int32 array"),
@@ -344,8 +344,8 @@ REFUSED = [
      r"of 2"),
     ("advance_ensemble params_axes on an unbatched leaf",
      lambda tmp_path: ensemble(stacked, params_axes=jax.tree_util.tree_map(lambda _: None, small_sim().params)
-                               .replace(spike_weight=0))(tmp_path), JaxsnnError,
-     r"params.spike_weight='<array of shape \(0,\)>' .*leading member axis of 2"),
+                               .replace(stdp=0))(tmp_path), JaxsnnError,
+     r"params.stdp='<array of shape \(0, 6\)>' .*leading member axis of 2"),
     ("advance_ensemble params_axes of another structure", ensemble(stacked, params_axes={"rate": 0}), JaxsnnError,
      r"params_axes=\{'rate': 0\} .*prefix"),
     ("observables.trace(tau=0)", trace(0.0), JaxsnnError, r"trace: tau=0.0 .*> 0"),

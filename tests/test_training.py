@@ -248,10 +248,10 @@ def targets(with_generator, seed=4):
 def test_spike_input_as_data_gives_a_spike_generators_bits(x64, differentiable):
     gen, bare = (targets(g).build(differentiable=differentiable) for g in (True, False))
     n_steps = 120
-    ev = gen.model.spike_events  # each event reaches its target in step (emission step + delay)
+    ev = gen.model.generators["spike_generator"]  # each event reaches its target in step (emission step + delay)
     x = np.zeros((n_steps, bare.spec.n_neurons))
-    w = np.asarray(gen.params.spike_weight)
-    np.add.at(x, (np.asarray(ev.step) + np.asarray(ev.delay), np.asarray(ev.target)), w)
+    w = np.asarray(gen.params.generators["spike_generator"]["weight"])
+    np.add.at(x, (np.asarray(ev["step"]) + np.asarray(ev["delay"]), np.asarray(ev["target"])), w)
     assert np.count_nonzero(x) == 3 * 7  # three distinct spike times per target (two events at 3.5 ms)
     by = lambda name: obs.by_neuron(gen.spec, name)  # every neuron's value in neuron order (0: its model lacks it)
     obs_ = lambda s: (by("V_rel")(s), by("I_syn_ex")(s), by("I_syn_in")(s), obs.spikes(s))

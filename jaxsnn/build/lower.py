@@ -20,7 +20,6 @@ from ..core import engine, stdp, stp
 from ..core.host import put
 from ..core.types import (
     BY_PORT,
-    COUNTS,
     OUT_DELAY,
     OUT_ROW,
     OUT_TARGET,
@@ -31,13 +30,12 @@ from ..core.types import (
     Params,
     RecorderTopology,
     Spec,
-    SpikeEvents,
     State,
     Synapses,
 )
 from ..errors import JaxsnnError, bad_value
 from ..models import DEFAULT_SYNAPSE, GENERATORS, RECORDERS, SYNAPSES
-from ..models.base import RECORDED_BY, ROW, SAMPLES, SPIKE_EVENTS, WEIGHTS, PlasticityRule, ShortTermRule
+from ..models.base import RECORDED_BY, ROW, SAMPLES, SPIKE_EVENTS, WEIGHTS, Generator, PlasticityRule, ShortTermRule
 from .description import Description
 from .registry import (
     NEURONS,
@@ -82,7 +80,6 @@ def compile_network(desc: Description, seed, *, slice_capacity: int | None = Non
     """Lower ``desc``; ``seed`` (int or JAX key) seeds the simulation's random streams. The capacities are
     initial sizes (:func:`jaxsnn.simulate` grows them when exceeded); ``record_capacity`` defaults to the
     spikes of every recorded neuron firing at 100 Hz through a chunk of ``chunk_steps`` (at least 16,384)."""
-    h = desc.resolution
     x64 = bool(jax.config.jax_enable_x64)
     fdt = np.float64 if x64 else np.float32
     pops = [p for p in desc.populations if p.base in NEURONS]
@@ -95,8 +92,7 @@ def compile_network(desc: Description, seed, *, slice_capacity: int | None = Non
                                 "spikes")
     rsteps = nrn["refractory_steps"]
     syn = _synapse_tables(desc, neuron_of_node, len(node_of_neuron), fdt)
-    gen = _generators(desc, neuron_of_node, h)
-    gen.update(_interface_generators(desc, neuron_of_node, fdt))
+    gen = _interface_generators(desc, neuron_of_node, fdt)
     rec = _recorders(desc, neuron_of_node, node_of_neuron, syn, nrn["recordables"], nrn["models"])
     L = _slice_length(desc, syn, gen, rsteps, len(node_of_neuron))
     spec = _spec(desc, syn, gen, rec, rsteps, L, nrn, x64=x64, differentiable=differentiable, chunk_steps=chunk_steps,
@@ -108,17 +104,10 @@ def compile_network(desc: Description, seed, *, slice_capacity: int | None = Non
             usable = sorted(n for n, S in SYNAPSES.items() if S.rule is not None and S.differentiable())
             raise JaxsnnError(f"build(differentiable=True): {', '.join(bases)} is not differentiable in jaxsnn; build "
                               f"without differentiable=True, or use {' or '.join(usable)}.")
-    sg = gen["sg"]
-    sg = sg[np.lexsort((sg[:, 0], sg[:, 1], sg[:, 0] // L))] if len(sg) else sg  # by slice, generator, step
-    i32 = lambda a: put(a, np.int32)  # noqa: E731
-    model = Model(
-        spec=spec, neurons=nrn["topology"], synapses=syn["topology"],
-        spike_events=SpikeEvents(step=i32(sg[:, 0]), target=i32(sg[:, 2]), delay=i32(sg[:, 4]),
-                                 port=i32(sg[:, 5]) if gen["by_port"] else None),
-        recorders=rec["topology"], generators=gen["plug_topology"])
-    params = Params(neurons=nrn["params"], stdp=put(syn["table"], fdt),
-                    spike_weight=put(sg[:, 3], fdt),
-                    generators=gen["plug_params"],
+    plug_top, plug_par = _sliced(gen, L, fdt)
+    model = Model(spec=spec, neurons=nrn["topology"], synapses=syn["topology"], recorders=rec["topology"],
+                  generators=plug_top)
+    params = Params(neurons=nrn["params"], stdp=put(syn["table"], fdt), generators=plug_par,
                     stp=put(syn["stp_table"], fdt) if syn["stp_rule"] is not None else None)
     stp_state = None if syn["stp_state"] is None else {
         k: put(v, np.int32 if k == "t_last" else fdt) for k, v in syn["stp_state"].items()}
@@ -479,31 +468,18 @@ def _nodes_of(desc, models, which):
     return tuple(sorted(i for name, m in models.items() if which(m) for i in desc.nodes_of(name)))
 
 
-def _generators(desc, neuron_of_node, h) -> dict:
-    """Every spike_generator event as a row of (step, generator id, target, weight, delay, port:
-    :func:`connection_ports`)."""
-    kind = lambda c: desc.population_of(c.source[0]).base
-    gen_conns = [c for c in desc.connections if len(c.source) and kind(c) in SPIKE_GENERATORS
-                 and not GENERATORS[kind(c)].interface]
-    sg_ev = []
-    by_port = _by_port_nodes(desc)
-    for c in gen_conns:
-        port = connection_ports(by_port, c) if by_port is not None else np.zeros(len(c.target), np.int32)
-        for gid in np.unique(c.source):
-            p = desc.population_of(gid).params
-            lo, hi = _window(p, h)
-            # NEST: a spike time is relative to origin (the repeated-stimulation idiom moves origin)
-            stamps = np.round((p["origin"] + np.asarray(p["spike_times"], float)) / h).astype(np.int64)
-            sw = np.asarray(p["spike_weights"], float) if len(p["spike_weights"]) else np.ones(len(stamps))
-            mult = np.asarray(p.get("spike_multiplicities", ()), float)
-            mult = mult if len(mult) else np.ones(len(stamps))
-            keep = (lo < stamps) & (stamps <= hi)
-            for j in np.nonzero(c.source == gid)[0]:
-                counts = NEURONS[desc.population_of(c.target[j]).base].inputs == COUNTS
-                for stamp, ww, m in zip(stamps[keep], sw[keep], mult[keep]):  # NEST: weight × multiplicity
-                    value = m if counts else c.weight[j] * ww * m  # a parrot counts, ignoring weights
-                    sg_ev.append((stamp - 1, gid, neuron_of_node[c.target[j]], value, c.delay[j], port[j]))
-    return dict(sg=np.array(sg_ev, dtype=float).reshape(-1, 6), by_port=by_port is not None)
+def _sliced(gen, L, fdt) -> tuple:
+    """The generators' topology (int32) and params with the tables that follow the slice length ``L``
+    (:meth:`~jaxsnn.models.base.Generator.sliced`: spike_generator's events by slice)."""
+    top, par = dict(gen["plug_topology"]), dict(gen["plug_params"])
+    for m in gen["plug_models"]:
+        if type(m).sliced.__func__ is Generator.sliced.__func__:  # nothing follows the slice length
+            continue
+        t, p = m.sliced({k: np.asarray(v) for k, v in top[m.name].items()},
+                        {k: np.asarray(v) for k, v in par[m.name].items()}, L)
+        top[m.name] = {k: put(v, np.int32) for k, v in t.items()}
+        par[m.name] = {k: put(v, fdt) for k, v in p.items()}
+    return top, par
 
 
 def _interface_generators(desc, neuron_of_node, fdt) -> dict:
@@ -608,7 +584,7 @@ def _device_connections(desc) -> dict:
 
 
 def _delays(syn, gen):
-    return [a for a in (syn["dly"], gen["sg"][:, 4], gen["plug_delay"]) if len(a)]
+    return [a for a in (syn["dly"], gen["plug_delay"]) if len(a)]
 
 
 def _slice_length(desc, syn, gen, rsteps, N) -> int:
@@ -652,7 +628,6 @@ def _spec(desc, syn, gen, rec, rsteps, L, nrn, *, x64, differentiable, chunk_ste
                            and bool(np.all(table[:, k] == 1.0))
                            for k, name in ((stdp.MU_PLUS, "mu_plus"), (stdp.MU_MINUS, "mu_minus"))),
         trace_per_source=syn["trace_per_source"],
-        has_spike_generators=bool(len(gen["sg"])),
         n_spike_recorders=len(rec["spike_recorders"]), x64=x64, differentiable=differentiable,
         neuron_models=nrn["models"], neuron_runs=nrn["runs"], recordables=nrn["recordables"],
         n_currents=gen["plug_currents"], current_rows=gen["plug_rows"] if gen["plug_currents"] else 1,

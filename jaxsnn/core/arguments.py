@@ -80,8 +80,6 @@ def leaves(model, params, state) -> None:
             else:
                 _expect(where, leaf, (None,) * jnp.ndim(leaf), fdt, f"{g.name}'s table (one per generator, {n_gen}, "
                         "or per entry)")
-    _expect("params.spike_weight", params.spike_weight, model.spike_events.step.shape, fdt,
-            "one per spike_generator event")
     _expect("params.stdp", params.stdp, (None, 6), fdt, "one row of 6 per plasticity rule")
     _expect("state.step", state.step, (), jnp.int32, "the global step")
     _expect("state.key", state.key, (2,), jnp.uint32, "jaxsnn.simulation_key(seed)")

@@ -34,7 +34,7 @@ from jax import lax
 from . import arguments, autodiff, dense, host, recorders, rng, stdp, stp
 from . import inputs as _inputs
 from .events import for_each_range, for_each_synapse
-from .generators import push_spike_events, ring_add, ring_add_routed
+from .generators import ring_add, ring_add_routed
 from .status import Overflow, flag
 from .types import (
     BY_PORT,
@@ -457,13 +457,10 @@ def _slice_dense_only(model, params, st, mats):
 
 
 def _push_inputs(model, params, st):
-    """The generators' input of the slice starting now (spike_generator's events, the device interface's)."""
+    """The generators' input of the slice starting now."""
     spec, s, L = model.spec, st.step, model.spec.slice_steps
     prev, overflow = s - L, st.overflow
-    ring = st.transit.ring
-    if spec.has_spike_generators:
-        ring = push_spike_events(spec, model.spike_events, params.spike_weight, ring, s, model.neurons.route)
-    transit = st.transit.replace(ring=ring)
+    transit = st.transit
     if spec.n_currents:  # clear the rows read in the slice that ended (the generators push this slice's)
         current = transit.current.at[_rows_read(spec, transit.current, prev, L)].set(0.0, unique_indices=True)
         transit = transit.replace(current=current)
@@ -476,8 +473,9 @@ def _push_inputs(model, params, st):
 
 
 def _push_generators(model, params, st, transit):
-    """The input of the slice starting now from each generator of the device interface (Spec.generators,
-    in model order): the model's :meth:`~jaxsnn.models.base.Generator.push` gives what each connection
+    """The input of the slice starting now from each generator of the device interface (Spec.generators):
+    first the models with a table of events (``events``: their ``push_into`` adds the slice's events), then
+    the others in model order: the model's :meth:`~jaxsnn.models.base.Generator.push` gives what each connection
     emits in each step of the slice ([slice_steps, connections]: spike counts, or pA) and its next state;
     connection c's output of step k arrives at k + delay[c], times weight[c] (spikes: routed as any event;
     parrots count the multiplicity). Targets outside this device's neurons (split runs) are dropped."""
@@ -485,8 +483,11 @@ def _push_generators(model, params, st, transit):
     ring, current, states, overflow = transit.ring, transit.current, dict(st.generators), jnp.zeros((), jnp.int32)
     k = s + jnp.arange(L)[:, None]  # [L, 1]
     currents = []  # (rows, targets, values) [connections, L] and generator node ids of each current model
-    for g in spec.generators:
+    for g in sorted(spec.generators, key=lambda g: not g.events):  # event tables first (static order)
         top, par = model.generators[g.name], params.generators[g.name]
+        if g.events:  # a table of events the model pushes itself (spike_generator)
+            states[g.name], ring = g.push_into(spec, top, par, states[g.name], ring, model.neurons.route, s)
+            continue
         states[g.name], out, o = g.push(spec, top, par, states[g.name], st.key, s)
         overflow = overflow | o
         out = out.astype(ring.dtype)

@@ -1,5 +1,5 @@
-"""Generators: the input that spike_generator pushes into the ring each slice, the ring's routing that
-every generator's spikes take, and the straight-through counts of random generators.
+"""Generators: the ring's routing that every generator's spikes take, and the straight-through counts of
+random generators (the generators themselves are modules of :mod:`jaxsnn.models`).
 
 Generators push at the start of a slice what they emit during it. A generator's delay is never shorter than
 a slice, so the pushes land after the slice, in the order of pushing them per step (deliveries from
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
-from jax import lax
 
 from .types import BY_SIGN, COUNTS
 
@@ -38,27 +37,6 @@ def ring_add_routed(spec, route, ring, rows, targets, values, count=None, port=N
         by_sign = route[jnp.minimum(targets, route.shape[0] - 1)] == BY_SIGN
         rows = jnp.where(by_sign & (values <= 0) & (rows < spec.ring), rows + spec.ring, rows)
     return ring_add(ring, rows, targets, values)
-
-
-def push_spike_events(spec, events, weight, ring, step, route=None):
-    """spike_generator events emitted during the slice starting at ``step``, by generator, then step."""
-    L = spec.slice_steps
-    if spec.differentiable:  # all events, masked: a fixed amount of work
-        now = events.step // L == step // L
-        rows = jnp.where(now, (events.step + events.delay) % spec.ring, ring.shape[0])
-        return ring_add_routed(spec, route, ring, rows, events.target, weight, port=events.port)
-    lo = jnp.searchsorted(events.step // L, step // L, side="left")
-    hi = jnp.searchsorted(events.step // L, step // L, side="right")
-
-    def push(i, ring):
-        row = (events.step[i] + events.delay[i]) % spec.ring
-        if spec.routed:
-            row = jnp.where((route[events.target[i]] == BY_SIGN) & (weight[i] <= 0), row + spec.ring, row)
-        if events.port is not None:
-            row = row + spec.ring * events.port[i]
-        return ring.at[row, events.target[i]].add(weight[i])
-
-    return lax.fori_loop(lo, hi, push, ring)
 
 
 def straight_through_counts(n, mu):

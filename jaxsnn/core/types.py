@@ -78,7 +78,6 @@ class Spec:
     stdp_single_row: bool  # one set of plasticity parameters for all plastic synapses
     stdp_unit_mu: tuple  # (mu_plus == 1, mu_minus == 1) for every plastic synapse: skip the powers
     trace_per_source: bool  # one K+ trace per source and one rule (Synapses.source_trace): update per spike
-    has_spike_generators: bool
     n_spike_recorders: int
     # modes
     x64: bool
@@ -198,16 +197,6 @@ class Synapses:
 
 
 @pytree
-class SpikeEvents:
-    """spike_generator events, sorted by (slice, generator, step): NEST's order of pushing them."""
-
-    step: jax.Array  # int32 emission step
-    target: jax.Array
-    delay: jax.Array
-    port: jax.Array | None = None  # int32 per event: as Synapses.port
-
-
-@pytree
 class RecorderTopology:
     """What each recorder selects."""
 
@@ -229,7 +218,6 @@ class Model:
     spec: Spec
     neurons: NeuronTopology
     synapses: Synapses
-    spike_events: SpikeEvents
     recorders: RecorderTopology
     dense: tuple = ()  # int32[n_src, n_tgt] synapse index of each entry of a dense projection (-1: none)
     event_mask: jax.Array | None = None  # bool[synapses]: delivered by the event loop (None: all)
@@ -270,13 +258,12 @@ class Params:
 
     neurons: NeuronParams
     stdp: jax.Array  # [rows, 6]: one row of the plasticity rule's parameters (spec.stdp_rule.columns, padded with 1.0)
-    spike_weight: jax.Array  # mV per spike_generator event (spike weight × connection weight)
     stp: jax.Array | None = None  # [rows, len(spec.stp_rule.columns)]: the short-term rule's parameters
     generators: dict = dataclasses.field(default_factory=dict)  # per model of Spec.generators: weight per
     # connection and its float parameters per generator (NEST's names)
 
     def __hash__(self):  # a tree of in_axes (None/0 leaves) is a static argument: hashable like the rest
-        return hash((self.neurons, self.stdp, self.spike_weight, _frozen(self.generators), self.stp))
+        return hash((self.neurons, self.stdp, _frozen(self.generators), self.stp))
 
     def with_generator(self, model: str, **values) -> Params:
         """These params with some of generator model ``model``'s replaced (``jax.grad``/``vmap``-friendly):

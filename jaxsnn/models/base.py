@@ -345,6 +345,12 @@ class Generator(Device):
     # device), or only those onto its own neurons (False: what a connection emits depends on its own
     # parameters and stream alone)
     replicated: ClassVar[bool] = True
+    # per-connection topology entries beyond the connections' own (target, delay, receptor, stream,
+    # generator, node) that a split run cuts per device, with the value of a padding entry
+    padding: ClassVar[dict] = {}
+    # True: a sparse table of events that push_into writes into the ring itself (spike_generator; pushed
+    # before the other generators); False: push gives what every connection emits in every step
+    events: ClassVar[bool] = False
 
     @classmethod
     def lower(cls, desc, neuron_of_node):
@@ -378,6 +384,17 @@ class Generator(Device):
                    receptor=cat(lambda c: np.full(len(c.source), c.extra.get("receptor_type", 0)), np.int64))
         out["stream"] = stream_base + np.arange(len(out["node"]), dtype=np.int64)
         return out
+
+    @classmethod
+    def sliced(cls, top: dict, par: dict, L: int) -> tuple:
+        """(topology, params) once the slice length ``L`` (steps, NEST's min_delay) is known at build: for
+        tables ordered by slice; unchanged by default."""
+        return top, par
+
+    def push_into(self, spec, top: dict, par: dict, state: dict, ring, route, step):
+        """For ``events = True``: the slice's events added into ``ring`` (routed as any event by ``route``);
+        returns (state, ring)."""
+        raise NotImplementedError
 
     def push(self, spec, top: dict, par: dict, state: dict, key, step):
         """What every connection emits in each step k = step … step + slice_steps − 1 of the slice starting

@@ -4,8 +4,11 @@
 Each time is rounded to the nearest tic (1 µs, half up) and must then lie on the grid of the
 resolution, at step 1 or later; times are sorted. An event at stamp t (``origin + start < t <= origin
 + stop``) reaches each target after the connection's delay with weight connection weight × spike weight
-× multiplicity (a parrot_neuron counts the multiplicity, ignoring weights). The events are pushed a
-slice ahead, by slice, generator, then step (:func:`jaxsnn.core.generators.push_spike_events`).
+× multiplicity (a parrot_neuron counts the multiplicity, ignoring weights). The events are a table of
+its own (one row per spike and connection: emission step, target, delay, receptor, weight), sorted by
+slice, generator node id, then step (:meth:`SpikeGenerator.sliced`), and pushed a slice ahead in that
+order, NEST's (:meth:`SpikeGenerator.push_into`: only the slice's events; the differentiable build adds
+all, masked). Between runs the events change by a rebuild (``jaxsnn.nest``), not by ``Simulation.set``.
 
 Parameters (NEST's names and units):
 
@@ -22,13 +25,23 @@ stop                  inf ms   active until origin + stop (inclusive)
 """
 from __future__ import annotations
 
+import dataclasses
+
+import jax.numpy as jnp
 import numpy as np
+from jax import lax
 
 from ..build import checks
+from ..core.generators import ring_add_routed
+from ..core.types import BY_PORT, BY_SIGN, COUNTS
 from ..errors import bad_value
+from ._interface import window
 from .base import SPIKES, WINDOW, Generator, Param
 
+NOT_IN_ANY_RUN = np.iinfo(np.int32).max // 2  # the emission step of a padding event (split runs)
 
+
+@dataclasses.dataclass(frozen=True)
 class SpikeGenerator(Generator):
     name = "spike_generator"
     parameters = {
@@ -39,6 +52,10 @@ class SpikeGenerator(Generator):
     }
     vector_params = ("spike_times", "spike_weights", "spike_multiplicities")
     emits = SPIKES
+    interface = True
+    replicated = False  # an event reaches its own target only
+    events = True
+    padding = {"step": NOT_IN_ANY_RUN}
     host_flags = ("allow_offgrid_times", "shift_now_spikes", "precise_times")
     recorded_by_spike_recorders = True
 
@@ -63,6 +80,83 @@ class SpikeGenerator(Generator):
         if "spike_multiplicities" in v:
             v["spike_multiplicities"] = tuple(m.tolist())
         return v
+
+    @classmethod
+    def lower(cls, desc, neuron_of_node):
+        """Per connection and spike inside the window (after origin) an event: its emission step (stamp −
+        1), generator (index among the model's nodes) and node id, target, delay, receptor_type, and as its
+        weight the connection weight × spike weight × multiplicity (onto a counting target: the
+        multiplicity), sorted by generator node id, then step, stably (connections in connect order)."""
+        from . import NEURONS
+
+        h = desc.resolution
+        conns = [c for c in desc.connections if len(c.source) and desc.base_of(c.source[0]) == cls.name]
+        nodes = np.unique(np.concatenate([c.source for c in conns])) if conns else np.zeros(0, np.int64)
+        ps = [desc.population_of(int(g)).params for g in nodes]
+        rows = []  # (node, step, target, delay, receptor, weight)
+        for c in conns:
+            receptor = c.extra.get("receptor_type", 0)
+            for gid in np.unique(c.source):
+                p = desc.population_of(gid).params
+                lo, hi = _window(p, h)
+                # NEST: a spike time is relative to origin (the repeated-stimulation idiom moves origin)
+                stamps = np.round((p["origin"] + np.asarray(p["spike_times"], float)) / h).astype(np.int64)
+                sw = np.asarray(p["spike_weights"], float) if len(p["spike_weights"]) else np.ones(len(stamps))
+                mult = np.asarray(p.get("spike_multiplicities", ()), float)
+                mult = mult if len(mult) else np.ones(len(stamps))
+                keep = (lo < stamps) & (stamps <= hi)
+                for j in np.nonzero(c.source == gid)[0]:
+                    counts = NEURONS[desc.base_of(c.target[j])].inputs == COUNTS
+                    for stamp, ww, m in zip(stamps[keep], sw[keep], mult[keep]):  # NEST: weight × multiplicity
+                        value = m if counts else c.weight[j] * ww * m  # a parrot counts, ignoring weights
+                        rows.append((gid, stamp - 1, neuron_of_node[c.target[j]], c.delay[j], receptor, value))
+        ev = np.array(rows, float).reshape(-1, 6)
+        ev = ev[np.lexsort((ev[:, 1], ev[:, 0]))]  # by generator, then step; stable
+        i64 = lambda a: a.astype(np.int64)  # noqa: E731
+        top = dict(target=i64(ev[:, 2]), delay=i64(ev[:, 3]), receptor=i64(ev[:, 4]), step=i64(ev[:, 1]),
+                   node=i64(ev[:, 0]), generator=np.searchsorted(nodes, i64(ev[:, 0])),
+                   stream=np.zeros(len(ev), np.int64),
+                   window=np.array([window(p, h) for p in ps], np.int64).reshape(-1, 2))
+        return cls(), top, {"weight": ev[:, 5]}, {}, (tuple(int(n) for n in nodes), tuple(ps))
+
+    @classmethod
+    def sliced(cls, top, par, L):
+        """The events by slice of ``L`` steps, then generator node id, then step (NEST's order of pushing
+        them), so that a slice's events are one range."""
+        order = np.argsort(np.asarray(top["step"]) // L, kind="stable")
+        return ({k: (np.asarray(v)[order] if k not in ("window",) else v) for k, v in top.items()},
+                {k: np.asarray(v)[order] for k, v in par.items()})
+
+    @classmethod
+    def tables(cls, ps, top, h, tics_per_step, t_ms=0.0, state=None, old=None, built=None):
+        """Between runs the events stay as built (their parameters change by a rebuild)."""
+        b_top, b_par = built
+        return cls(), {"step": b_top["step"]}, {k: v for k, v in b_par.items() if k != "weight"}, {}
+
+    def push_into(self, spec, top, par, state, ring, route, step):
+        """The events emitted during the slice starting at ``step`` into ``ring`` (one range of the table:
+        by generator node id, then step), routed by sign or port as any event; returns (state, ring)."""
+        L = spec.slice_steps
+        w = par["weight"].astype(ring.dtype)
+        port = None
+        if any(m.inputs == BY_PORT for m in spec.neuron_models):  # receptor_type − 1 onto a multi-receptor neuron
+            port = jnp.where(route[jnp.minimum(top["target"], route.shape[0] - 1)] == BY_PORT, top["receptor"] - 1, 0)
+        if spec.differentiable:  # all events, masked: a fixed amount of work
+            now = (top["step"] // L == step // L) & (top["target"] < ring.shape[1])
+            rows = jnp.where(now, (top["step"] + top["delay"]) % spec.ring, ring.shape[0])
+            return state, ring_add_routed(spec, route, ring, rows, top["target"], w, port=port)
+        lo = jnp.searchsorted(top["step"] // L, step // L, side="left")
+        hi = jnp.searchsorted(top["step"] // L, step // L, side="right")
+
+        def push(i, ring):
+            row = (top["step"][i] + top["delay"][i]) % spec.ring
+            if spec.routed:
+                row = jnp.where((route[top["target"][i]] == BY_SIGN) & (w[i] <= 0), row + spec.ring, row)
+            if port is not None:
+                row = row + spec.ring * port[i]
+            return ring.at[row, top["target"][i]].add(w[i])
+
+        return state, lax.fori_loop(lo, hi, push, ring)
 
 
 def _spike_times(where, v, h, tics_per_step):

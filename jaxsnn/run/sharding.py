@@ -105,9 +105,8 @@ def plan(model: Model, params: Params, devices: tuple) -> Plan:
         synapse_of_slot[d, :len(g)] = g
         slot_of_synapse[g] = d * m + np.arange(len(g), dtype=np.int32)
     out_syn, in_syn = _split_records(syn, groups, m, slot_of_synapse, n, D)
-    sg_d = [np.nonzero(top.spike_events.target // n == d)[0] for d in range(D)]
     mparts = _model_parts(spec, D, n)
-    parts = [_part(spec, top, par, d, n, groups[d], m, sg_d, mparts) for d in range(D)]
+    parts = [_part(spec, top, par, d, n, groups[d], m, D, mparts) for d in range(D)]
     out_degree = max(int(np.diff(mp.synapses.out_ptr).max(initial=0)) for mp, _ in parts)
     put = functools.partial(_place, devices)
     models = tree_map(lambda *xs: put(np.stack(xs)), *[mp for mp, _ in parts])
@@ -146,7 +145,7 @@ def _split_records(syn, groups, m, slot_of_synapse, n, D):
     return out_syn, in_syn
 
 
-def _part(spec, top, par, d, n, group, m, sg_d, mparts):
+def _part(spec, top, par, d, n, group, m, D, mparts):
     """Device d's model (without out_syn/in_syn, placed separately) and params, in local indices."""
     N, syn = spec.n_neurons, top.synapses
     mine = lambda a, fill=0: _pad(a[d * n:(d + 1) * n], n, fill)
@@ -169,17 +168,11 @@ def _part(spec, top, par, d, n, group, m, sg_d, mparts):
                            .astype(np.int32), in_ptr=_pad(in_ptr, n * stride + 1, in_ptr[-1]),
                            receptor1=None if syn.receptor1 is None else _pad(syn.receptor1[group], m, False),
                            port=None if syn.port is None else _pad(syn.port[group], m))
-    s, ws = sg_d[d], max(len(g) for g in sg_d)
-    # padding: target out of range; spike events far beyond any run
-    ev = top.spike_events
-    events = ev.replace(step=_pad(ev.step[s], ws, np.iinfo(np.int32).max // 2),
-                        target=_pad(ev.target[s] - d * n, ws, n), delay=_pad(ev.delay[s], ws),
-                        port=None if ev.port is None else _pad(ev.port[s], ws))
     rec = top.recorders.replace(sample_index=tuple(np.clip(ix - d * n, 0, n - 1) for ix in top.recorders.sample_index),
                                 weight_mask=_pad(top.recorders.weight_mask[group], m, False))
-    generators, gpar = _generators_part(spec, top.generators, par.generators, d, n, len(sg_d))
-    model = top.replace(neurons=ntop, synapses=synapses, spike_events=events, recorders=rec, generators=generators)
-    params = par.replace(neurons=neurons, spike_weight=_pad(par.spike_weight[s], ws), generators=gpar)
+    generators, gpar = _generators_part(spec, top.generators, par.generators, d, n, D)
+    model = top.replace(neurons=ntop, synapses=synapses, recorders=rec, generators=generators)
+    params = par.replace(neurons=neurons, generators=gpar)
     return model, params
 
 
@@ -190,7 +183,8 @@ def _generators_part(spec, top, par, d, n, D):
     """Device d's part of the generators of the device interface. A ``replicated`` model's every connection
     runs on every device (the same draws and state on each; those onto another device's neurons point past
     the local ones and are dropped); another's connections onto device d's neurons only (padding: target
-    past the local neurons, weight 0), in their order."""
+    past the local neurons, weight 0, the model's ``padding`` for its own per-connection entries), in
+    their order."""
     out_top, out_par = {}, dict(par)
     for m in spec.generators:
         t = {k: np.asarray(v) for k, v in top[m.name].items()}
@@ -200,8 +194,9 @@ def _generators_part(spec, top, par, d, n, D):
             continue
         mine = np.nonzero(owner == d)[0]
         w = max(1, max(int(np.sum(owner == e)) for e in range(D)))
-        out_top[m.name] = {k: (_pad(v[mine] - d * n, w, n) if k == "target" else _pad(v[mine], w))
-                           if k in PER_CONNECTION else v for k, v in t.items()}
+        pad = {"target": n, **m.padding}
+        out_top[m.name] = {k: (_pad(v[mine] - d * n, w, n) if k == "target" else _pad(v[mine], w, pad.get(k, 0)))
+                           if k in PER_CONNECTION or k in m.padding else v for k, v in t.items()}
         out_par[m.name] = {**par[m.name], "weight": _pad(np.asarray(par[m.name]["weight"])[mine], w)}
     return out_top, out_par
 
