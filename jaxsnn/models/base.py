@@ -228,8 +228,9 @@ def _show(value, unit):
 
 # =============================================================================== devices
 # Generators and recorders are nodes without dynamics of their own: a parameter table (one
-# :class:`Param` per NEST parameter), NEST's checks, and what the host does with them. The device-side
-# arithmetic they use (pushing into the input ring, appending to buffers) is in :mod:`jaxsnn.core`.
+# :class:`Param` per NEST parameter), NEST's checks, and what the host does with them. A generator brings
+# its own tables and per-slice push (the device interface, below); the recorders' buffers and record steps
+# are in :mod:`jaxsnn.core.recorders`.
 
 WINDOW = {  # NEST's StimulationDevice / RecordingDevice activity window (ms)
     "origin": Param(0.0, "ms", "global time offset of start and stop"),
