@@ -40,11 +40,11 @@ def set_generators(sim, name: str, ids, params: dict):
     h, tps = sim.spec.resolution, sim.spec.tics_per_step
     for gid in ids:
         where = f"set({name} {int(gid)})"
-        if not allowed:
-            raise bad_value("set: nodes", int(gid), f"nodes whose parameters may change here: node {int(gid)} is a "
-                            f"{name}, which cannot change in a built Simulation; change it in the Network and build "
-                            "again, or use jaxsnn.nest, where it takes effect at the next Simulate")
         for pname in params:
+            if not allowed:
+                raise bad_value(f"{where}: params", pname, f"a parameter that can change between runs: none (a {name} "
+                                "cannot change in a built Simulation; change it in the Network and build again, or "
+                                "use jaxsnn.nest, where it takes effect at the next Simulate)")
             if pname not in allowed:
                 raise bad_value(f"{where}: params", pname, f"a parameter that can change between runs: "
                                 f"{', '.join(allowed)}")
