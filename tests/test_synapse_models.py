@@ -18,7 +18,7 @@ from .conftest import ROOT, case_files, cpu_devices
 
 IN_NETWORKS = ("stdp_pl_synapse_hom", "static_synapse_hom_w", "tsodyks_synapse", "tsodyks_synapse_hom",
                "tsodyks2_synapse", "stdp_nn_symm_synapse", "stdp_nn_restr_synapse", "stdp_nn_pre_centered_synapse",
-               "vogels_sprekeler_synapse")
+               "vogels_sprekeler_synapse", "stdp_triplet_synapse")
 CASES = [f for f in case_files("syn_") if json.loads(f.read_text())["synapse"] in IN_NETWORKS]
 NETWORKS = [f for f in case_files("net_") if json.loads(f.read_text())["synapse"] in IN_NETWORKS]
 
@@ -165,6 +165,8 @@ FAMILY = {  # a rule with per-connection parameters and initial traces, where th
     "stdp_nn_restr_synapse": ({"alpha": 1.1, "mu_minus": 0.5, "Wmax": 120.0}, {"lambda": (0.01, 0.05)}),
     "stdp_nn_pre_centered_synapse": ({"alpha": 1.1, "Wmax": 120.0}, {"Kplus": (0.0, 2.0)}),
     "vogels_sprekeler_synapse": ({"eta": 1.5, "alpha": 0.2, "Wmax": 150.0, "weight": 20.0}, {"Kplus": (0.0, 1.0)}),
+    "stdp_triplet_synapse": ({"Aplus": 0.4, "Aminus": 0.5, "Aplus_triplet": 0.2, "Aminus_triplet": 0.05, "Wmax": 120.0},
+                             {"Kplus": (0.0, 1.0), "Kplus_triplet": (0.0, 1.0)}),
 }
 
 
@@ -173,7 +175,8 @@ def _family_network(model):
     values), with Poisson drive."""
     common, per_conn = FAMILY[model]
     net = jaxsnn.Network(seed=11)
-    e = net.create("iaf_psc_alpha", 40, params={"V_m": jaxsnn.random.uniform(-70.0, -55.0), "tau_minus": 20.0})
+    e = net.create("iaf_psc_alpha", 40, params={"V_m": jaxsnn.random.uniform(-70.0, -55.0), "tau_minus": 20.0,
+                                                "tau_minus_triplet": 90.0})
     pg = net.create("poisson_generator", params={"rate": 12000.0})
     sr = net.create("spike_recorder")
     wr = net.create("weight_recorder")
@@ -219,7 +222,7 @@ def test_stdp_family_over_devices_is_bit_identical():
             assert len(jax.devices()) == 3 and b._plan and len(b._plan[-1].devices) == 3
             assert a.events(sr).equals(b.events(sr)) and a.events(wr).equals(b.events(wr)), model
             ca, cb = a.connections("fam"), b.connections("fam")
-            for k in ("source", "target", "weight") + (("Kplus",) if "Kplus" in ca else ()):
+            for k in ("source", "target", "weight") + tuple(k for k in ("Kplus", "Kplus_triplet") if k in ca):
                 np.testing.assert_array_equal(ca[k].to_numpy(), cb[k].to_numpy(), err_msg=model + " " + k)
             assert len(a.events(sr)) > 30
         print("ok")

@@ -112,7 +112,8 @@ def compile_network(desc: Description, seed, *, slice_capacity: int | None = Non
     stp_state = None if syn["stp_state"] is None else {
         k: put(v, np.int32 if k == "t_last" else fdt) for k, v in syn["stp_state"].items()}
     state = engine.init(model, params, seed, nrn["state"], put(syn["weight"], fdt),
-                        put(syn["kplus"], fdt), gen["plug_state"], stp_state)
+                        put(syn["kplus"], fdt), gen["plug_state"], stp_state,
+                        None if syn["kplus3"] is None else put(syn["kplus3"], fdt))
     layout = Layout(desc.n_nodes, neuron_of_node, node_of_neuron,
                     tuple((p.model, p.base, p.first, p.n) for p in desc.populations), syn["models"], syn["syn_params"],
                     rec["spike_recorders"], rec["multimeters"], rec["weight_recorders"], rec["synapse_recorder"],
@@ -187,7 +188,8 @@ def _neurons(desc, pops, fdt) -> dict:
     recordables = tuple(dict.fromkeys(q for m in models for q in m.recordables))
     return dict(models=tuple(models), runs=tuple(tuple(runs[b]) for b in names), refractory_steps=rsteps,
                 recordables=recordables, state=state,
-                params=NeuronParams(tau_minus=device(_cat(pops, "tau_minus")), models=params),
+                params=NeuronParams(tau_minus=device(_cat(pops, "tau_minus")), models=params,
+                                    tau_minus_triplet=device(_cat(pops, "tau_minus_triplet"))),
                 topology=NeuronTopology(route=put(route, np.int32), constants=consts))
 
 
@@ -310,6 +312,7 @@ def _synapse_tables(desc, neuron_of_node, N, fdt=np.float64) -> dict:
         stp_state = {k: col(_extra(k), np.float64)[order] for k in stp_rule.state}
         t0 = stp_rule.t_last0
         stp_state["t_last"] = np.full(M, stp.NEVER if t0 < 0 else round(t0 / desc.resolution), np.int32)
+    kplus3 = col(_extra("Kplus_triplet"), np.float64)[order] if rule is not None and rule.triplet else None
     port = _ports(desc, conns, M, order)
     has_receptor1 = any(c.extra.get("receptor_type", 0) == 1 for c in conns)
     receptor1 = col(lambda c: np.full(len(c.source), c.extra.get("receptor_type", 0) == 1), bool)[order] \
@@ -324,7 +327,9 @@ def _synapse_tables(desc, neuron_of_node, N, fdt=np.float64) -> dict:
     # are in_syn[in_ptr[key(a)] : in_ptr[key(b)]]
     in_ptr = np.searchsorted(tgt[in_perm].astype(np.int64) * stride + dly[in_perm], np.arange(N * stride + 1))
     trace, kplus, per_source = _traces(src, row, table, kplus if has_kplus else None,
-                                       per_synapse=rule is not None and rule.resets_trace)
+                                       per_synapse=rule is not None and rule.per_synapse_traces)
+    if kplus3 is not None:  # the second presynaptic trace, one per synapse (as K+: trace = its position)
+        kplus3 = kplus3[plastic]
     if ruled:
         out_syn[:, OUT_TRACE] = trace
     trace_per_source = per_source and len(table) == 1
@@ -340,7 +345,8 @@ def _synapse_tables(desc, neuron_of_node, N, fdt=np.float64) -> dict:
         port=None if port is None else i32(port))
     for a in (src, mdl, out_syn):  # the device's memory from now on: never written again
         a.flags.writeable = False
-    return dict(topology=topology, src=src, tgt=tgt, dly=dly, mdl=mdl, weight=w, kplus=kplus, table=table,
+    return dict(topology=topology, src=src, tgt=tgt, dly=dly, mdl=mdl, weight=w, kplus=kplus, kplus3=kplus3,
+                table=table,
                 rule=rule, stp_table=stp_table, stp_rule=stp_rule, stp_state=stp_state,
                 models=models, syn_params=syn_params, plastic=plastic, plastic_delays=plastic_delays,
                 out_degree=int(np.diff(out_ptr).max()) if len(src) else 0,

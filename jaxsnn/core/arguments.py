@@ -80,7 +80,8 @@ def leaves(model, params, state) -> None:
             else:
                 _expect(where, leaf, (None,) * jnp.ndim(leaf), fdt, f"{g.name}'s table (one per generator, {n_gen}, "
                         "or per entry)")
-    _expect("params.stdp", params.stdp, (None, 6), fdt, "one row of 6 per plasticity rule")
+    width = spec.stdp_rule.width if spec.stdp_rule is not None else 6
+    _expect("params.stdp", params.stdp, (None, width), fdt, f"one row of {width} per plasticity rule")
     _expect("state.step", state.step, (), jnp.int32, "the global step")
     _expect("state.key", state.key, (2,), jnp.uint32, "jaxsnn.simulation_key(seed)")
     _expect("state.overflow", state.overflow, (), jnp.int32, "Overflow bits")

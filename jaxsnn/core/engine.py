@@ -79,14 +79,17 @@ def simulation_key(seed) -> jax.Array:
     return rng.key_words(jax.random.fold_in(key, SIM_STREAM))
 
 
-def init(model: Model, params: Params, key, neurons: dict, weight, Kplus, generators=None, stp=None) -> State:
+def init(model: Model, params: Params, key, neurons: dict, weight, Kplus, generators=None, stp=None,
+         Kplus_triplet=None) -> State:
     """A state at time 0: each model's neurons in the state ``neurons`` (model name -> its state dict),
     nothing in transit, the given weights and K₊ traces, empty STDP archives and recorders, the
     generators' initial states ``generators`` (model name -> its state dict); ``key``: an int seed or a
-    JAX key; ``stp``: the short-term state per synapse (``spec.stp_rule``), or None."""
+    JAX key; ``stp``: the short-term state per synapse (``spec.stp_rule``), or None; ``Kplus_triplet``: a triplet
+    rule's second presynaptic traces (as ``Kplus``), or None."""
     spec = model.spec
     N, H = spec.n_neurons, spec.post_history
     fdt, i32, zeros = params.neurons.tau_minus.dtype, np.int32, host.filled  # host arrays: nothing to compile
+    triplet = spec.stdp_rule is not None and spec.stdp_rule.triplet
     return State(
         step=zeros((), i32), key=simulation_key(key), overflow=zeros((), i32),
         neurons=NeuronState(models=neurons,
@@ -98,10 +101,11 @@ def init(model: Model, params: Params, key, neurons: dict, weight, Kplus, genera
                         else None),
         synapses=SynapseState(weight=weight, reported=weight if spec.has_plastic else zeros(0, fdt), stp=stp),
         plasticity=Plasticity(
-            pre=PreTraces(Kplus=Kplus, t_last=zeros(N, i32)),
+            pre=PreTraces(Kplus=Kplus, t_last=zeros(N, i32), Kplus_triplet=Kplus_triplet if triplet else None),
             post=PostArchive(Kminus=zeros(N, fdt), last_post=zeros(N, i32),
                              post_stamps=zeros((N, H), i32, stdp.EMPTY), post_Kminus=zeros((N, H), fdt),
-                             n_post=zeros(N, i32))),
+                             n_post=zeros(N, i32), Kminus_triplet=zeros(N, fdt) if triplet else None,
+                             post_Kminus_triplet=zeros((N, H), fdt) if triplet else None)),
         buffers=recorders.empty(spec, model, fdt), slice_steps=spec.slice_steps, generators=dict(generators or {}))
 
 

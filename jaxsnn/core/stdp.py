@@ -25,6 +25,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 from jax import lax
 
+from . import stdp_family
 from .events import set_where
 from .types import IN_DELAY, IN_ROW, IN_SOURCE, IN_SYNAPSE, IN_TRACE, OUT_DELAY, OUT_ROW, OUT_TARGET, OUT_TRACE
 
@@ -80,6 +81,11 @@ def archive_post_spikes(spec, nrn, post, spiked, stamp):
     Km = jnp.where(spiked, post.Kminus * decay + 1.0, post.Kminus)
     pos = post.n_post % spec.post_history
     write = spiked[:, None] & (jnp.arange(spec.post_history)[None, :] == pos[:, None])
+    if post.Kminus_triplet is not None:  # a triplet rule's K₋,₃ (tau_minus_triplet), archived alike
+        decay3 = jnp.exp(_diff_ms(spec, post.last_post, stamp, dtype) * (1.0 / nrn.tau_minus_triplet))
+        K3 = jnp.where(spiked, post.Kminus_triplet * decay3 + 1.0, post.Kminus_triplet)
+        post = post.replace(Kminus_triplet=K3,
+                            post_Kminus_triplet=jnp.where(write, K3[:, None], post.post_Kminus_triplet))
     return post.replace(
         Kminus=Km,
         last_post=jnp.where(spiked, stamp, post.last_post),
@@ -125,6 +131,22 @@ def _previous_post(spec, pl, neuron, stamp):
     return jnp.max(jnp.where(stamps < stamp[:, None], stamps, floor), axis=1)
 
 
+def triplet_at(spec, pl, neuron, stamp, repeat=0):
+    """K₋,₃ archived with the post spike of ``neuron`` stamped ``stamp`` (its ``repeat``-th repeat, for a
+    spike of multiplicity m: the repeats' values grow by 1 each)."""
+    values = jnp.where(pl.post.post_stamps[neuron] == stamp[:, None], pl.post.post_Kminus_triplet[neuron], jnp.inf)
+    if not spec.has_multiplicity:
+        return jnp.min(values, axis=1)
+    return jnp.take_along_axis(jnp.sort(values, axis=1), jnp.broadcast_to(repeat, stamp.shape)[:, None], axis=1)[:, 0]
+
+
+def _facilitate(rule, spec, w, term, p, k3):
+    """The rule's facilitation (a triplet rule also gets K₋,₃ of the post spike)."""
+    if rule.triplet:
+        return rule.facilitate(w, term, p, spec.stdp_unit_mu[0], k3=k3)
+    return rule.facilitate(w, term, p, spec.stdp_unit_mu[0])
+
+
 def first_in_window(spec, pl, neuron, post_stamp, D, t_last):
     """Whether the post spike of ``neuron`` stamped ``post_stamp`` is the first to reach a synapse of delay D
     (steps) after its presynaptic spike stamped ``t_last``: the target's previous post spike reached it no
@@ -150,7 +172,8 @@ def facilitate_synapses(spec, table, pl, carry, rec, ok, post_stamp, target, rep
     term = _facilitation_term(spec, Kplus[trace], t_last, post_stamp, rec[:, IN_DELAY], p)
     if rule.first_only:  # a post spike pairs only with the nearest preceding pre spike, and only once
         ok = ok & (repeat == 0) & first_in_window(spec, pl, target, post_stamp, rec[:, IN_DELAY], t_last)
-    w = rule.facilitate(weight[e], term, p, spec.stdp_unit_mu[0])
+    k3 = triplet_at(spec, pl, target, post_stamp, repeat) if rule.triplet else None
+    w = _facilitate(rule, spec, weight[e], term, p, k3)
     if rule.resets_trace:  # one trace per synapse, held as −1 − K₊ until the next pre spike (reset_trace)
         Kplus = set_where(Kplus, trace, -1.0 - Kplus[trace], ok)
     return set_where(weight, e, w, ok), Kplus
@@ -204,16 +227,25 @@ def on_presynaptic_spike(spec, nrn, table, syn_st, pl, e, rec, ok, sender, stamp
 
     def early_facilitation(w):  # rare, so its exponentials are skipped when no synapse needs them
         term = _facilitation_term(spec, kplus, t_last, t_j, D, p)
+        k3 = (lambda i: triplet_at(spec, pl, tgt, t_j, i)) if rule.triplet else (lambda i: None)
         if spec.has_multiplicity and not rule.first_only:  # a post spike of multiplicity n is n archive entries
             n = jnp.where(any_early, jnp.sum(early, axis=1), 0)
             return lax.fori_loop(0, jnp.max(n, initial=0), lambda i, v: jnp.where(
-                i < n, rule.facilitate(v, term, p, spec.stdp_unit_mu[0]), v), w)
-        return jnp.where(any_early, rule.facilitate(w, term, p, spec.stdp_unit_mu[0]), w)
+                i < n, _facilitate(rule, spec, v, term, p, k3(i)), v), w)
+        return jnp.where(any_early, _facilitate(rule, spec, w, term, p, k3(0)), w)
 
     w = lax.cond(jnp.any(any_early & ok), early_facilitation, lambda w: w, w)
     if rule.resets_trace:
         kplus = jnp.where(any_early, 0.0, kplus)
-    w_dep = rule.depress(w, kminus_before(spec, nrn, pl, tgt, stamp, D), p, spec.stdp_unit_mu[1])
+    k_minus = kminus_before(spec, nrn, pl, tgt, stamp, D)
+    if rule.triplet:  # the second presynaptic trace decayed to t, read by the depression, then + 1
+        decay3 = jnp.exp(_diff_ms(spec, t_last, stamp, dtype) / rule.column(p, "tau_plus_triplet"))
+        k3 = stdp_family.apart(pl.pre.Kplus_triplet[trace] * decay3, decay3)  # rounded before the + 1 below
+        w_dep = rule.depress(w, k_minus, p, spec.stdp_unit_mu[1], k3=k3)
+        at = jnp.where(ok & plastic, trace, pl.pre.Kplus_triplet.shape[0])
+        pl = pl.replace(pre=pl.pre.replace(Kplus_triplet=pl.pre.Kplus_triplet.at[at].set(k3 + 1.0, mode="drop")))
+    else:
+        w_dep = rule.depress(w, k_minus, p, spec.stdp_unit_mu[1])
     if rule.depress_if_paired:
         w_dep = jnp.where(paired_since(spec, pl, tgt, stamp, D, t_last), w_dep, w)
     w = jnp.where(plastic, w_dep, w)

@@ -106,15 +106,22 @@ def trace(Kplus, t_last, t, tau):
 # ------------------------------------------------------------------------------ stdp_triplet_synapse
 
 
+def apart(product, factor):
+    """``product`` rounded before the addition that uses it, as NEST rounds it: a select on a mask the compiler
+    cannot prove (``factor`` is not NaN) keeps XLA from fusing a multiply-add, which it does in some compiled
+    programs and not in others (:func:`jaxsnn.core.rounding.separately_rounded`); NaN stays NaN."""
+    return jnp.where(jnp.isnan(factor), factor, product)
+
+
 def triplet_facilitate(w, kplus, ky, Aplus, Aplus_triplet, Wmax):
     """|w| + kplus (A₊ + A₃₊ ky), capped at |W_max|, with the sign of W_max."""
-    new = jnp.abs(w) + kplus * (Aplus + Aplus_triplet * ky)
+    new = jnp.abs(w) + apart(kplus * (Aplus + apart(Aplus_triplet * ky, ky)), kplus)
     return jnp.copysign(jnp.where(new < jnp.abs(Wmax), new, Wmax), Wmax)
 
 
 def triplet_depress(w, kminus, Kplus_triplet, Aminus, Aminus_triplet, Wmax):
     """|w| − kminus (A₋ + A₃₋ K₊,₃), at least 0, with the sign of W_max."""
-    new = jnp.abs(w) - kminus * (Aminus + Aminus_triplet * Kplus_triplet)
+    new = jnp.abs(w) - apart(kminus * (Aminus + apart(Aminus_triplet * Kplus_triplet, Kplus_triplet)), kminus)
     return jnp.copysign(jnp.where(new > 0.0, new, 0.0), Wmax)
 
 

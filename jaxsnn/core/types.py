@@ -239,9 +239,10 @@ class NeuronParams:
 
     tau_minus: jax.Array  # ms, [N]
     models: dict  # model name -> {NEST name: array over the model's neurons}
+    tau_minus_triplet: jax.Array | None = None  # ms, [N]: the postsynaptic triplet trace's (stdp_triplet_synapse)
 
     def __hash__(self):  # a tree of in_axes (None/0 leaves) is a static argument: hashable like the rest
-        return hash((self.tau_minus, _frozen(self.models)))
+        return hash((self.tau_minus, _frozen(self.models), self.tau_minus_triplet))
 
     def __getitem__(self, model: str) -> dict:
         """The params of ``model``'s neurons: ``params.neurons["iaf_psc_delta"]["I_e"]``."""
@@ -318,6 +319,7 @@ class PreTraces:
 
     Kplus: jax.Array  # presynaptic traces K+, one per (source, tau_plus, initial K+): see Synapses.trace
     t_last: jax.Array  # int32[n_neurons]: stamp of each neuron's last spike sent through its synapses
+    Kplus_triplet: jax.Array | None = None  # the second trace K+,3 of a triplet rule, per trace as Kplus; else None
 
 
 @pytree
@@ -330,6 +332,10 @@ class PostArchive:
     post_stamps: jax.Array  # int32[n, post_history] archive of recent spike stamps
     post_Kminus: jax.Array  # [n, post_history] K- right after those spikes
     n_post: jax.Array  # int32 spikes so far (archive write position)
+    # a triplet rule's (PlasticityRule.triplet) trace K-,3 (tau_minus_triplet) after the last spike and right
+    # after each archived one ([n, post_history]); None without such a rule
+    Kminus_triplet: jax.Array | None = None
+    post_Kminus_triplet: jax.Array | None = None
 
 
 @pytree

@@ -57,6 +57,7 @@ from . import (
     stdp_pl_synapse_hom,
     stdp_synapse,
     stdp_synapse_hom,
+    stdp_triplet_synapse,
     step_current_generator,
     tsodyks2_synapse,
     tsodyks_synapse,
@@ -145,6 +146,7 @@ register_synapse(stdp_nn_symm_synapse.MODEL)
 register_synapse(stdp_nn_restr_synapse.MODEL)
 register_synapse(stdp_nn_pre_centered_synapse.MODEL)
 register_synapse(vogels_sprekeler_synapse.MODEL)
+register_synapse(stdp_triplet_synapse.MODEL)
 
 register_device(poisson_generator.MODEL)
 register_device(spike_generator.MODEL)

@@ -4,27 +4,28 @@ as NEST 3.10 integrates it. Equations, update order and parity: :mod:`._aeif_mul
 
 Parameters (NEST's names and defaults; state variables are initial values):
 
-=============  ========  ============================================
-V_peak         0 mV      spike detection threshold (Δ_T > 0)
-V_reset        -60 mV    reset potential
-t_ref          0 ms      refractory period
-g_L            30 nS     leak conductance
-C_m            281 pF    membrane capacitance
-E_L            -70.6 mV  leak reversal potential
-Delta_T        2 mV      slope factor
-tau_w          144 ms    adaptation time constant
-a              4 nS      subthreshold adaptation
-b              80.5 pA   spike-triggered adaptation
-V_th           -50.4 mV  spike initiation threshold
-tau_rise       [2] ms    synaptic rise times, one per receptor port
-tau_decay      [20] ms   synaptic decay times, one per receptor port
-E_rev          [0] mV    reversal potentials, one per receptor port
-I_e            0 pA      constant input current
-gsl_error_tol  1e-06     error tolerance of the integrator
-V_m            -70.6 mV  membrane potential (state)
-w              0 pA      adaptation current (state)
-tau_minus      20 ms     time constant of the postsynaptic STDP trace
-=============  ========  ============================================
+=================  ========  ====================================================
+V_peak             0 mV      spike detection threshold (Δ_T > 0)
+V_reset            -60 mV    reset potential
+t_ref              0 ms      refractory period
+g_L                30 nS     leak conductance
+C_m                281 pF    membrane capacitance
+E_L                -70.6 mV  leak reversal potential
+Delta_T            2 mV      slope factor
+tau_w              144 ms    adaptation time constant
+a                  4 nS      subthreshold adaptation
+b                  80.5 pA   spike-triggered adaptation
+V_th               -50.4 mV  spike initiation threshold
+tau_rise           [2] ms    synaptic rise times, one per receptor port
+tau_decay          [20] ms   synaptic decay times, one per receptor port
+E_rev              [0] mV    reversal potentials, one per receptor port
+I_e                0 pA      constant input current
+gsl_error_tol      1e-06     error tolerance of the integrator
+V_m                -70.6 mV  membrane potential (state)
+w                  0 pA      adaptation current (state)
+tau_minus          20 ms     time constant of the postsynaptic STDP trace
+tau_minus_triplet  110 ms    time constant of the postsynaptic triplet STDP trace
+=================  ========  ====================================================
 
 Recordables: V_m, w, g_1 … g_n (n: the number of ports, the length of E_rev).
 """

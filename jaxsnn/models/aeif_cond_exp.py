@@ -3,30 +3,31 @@ NEST 3.10 integrates it. Equations, update order and parity: :mod:`._aeif` (kind
 
 Parameters (NEST's names and defaults; state variables are initial values):
 
-=============  ========  ============================================
-V_peak         0 mV      spike detection threshold (Δ_T > 0)
-V_reset        -60 mV    reset potential
-t_ref          0 ms      refractory period
-g_L            30 nS     leak conductance
-C_m            281 pF    membrane capacitance
-E_L            -70.6 mV  leak reversal potential
-Delta_T        2 mV      slope factor
-tau_w          144 ms    adaptation time constant
-a              4 nS      subthreshold adaptation
-b              80.5 pA   spike-triggered adaptation
-V_th           -50.4 mV  spike initiation threshold
-I_e            0 pA      constant input current
-gsl_error_tol  1e-06     error tolerance of the integrator
-E_ex           0 mV      excitatory reversal potential
-E_in           -85 mV    inhibitory reversal potential
-tau_syn_ex     0.2 ms    excitatory synaptic time constant
-tau_syn_in     2 ms      inhibitory synaptic time constant
-V_m            -70.6 mV  state variable (state)
-g_ex           0 nS      state variable (state)
-g_in           0 nS      state variable (state)
-w              0 pA      state variable (state)
-tau_minus      20 ms     time constant of the postsynaptic STDP trace
-=============  ========  ============================================
+=================  ========  ====================================================
+V_peak             0 mV      spike detection threshold (Δ_T > 0)
+V_reset            -60 mV    reset potential
+t_ref              0 ms      refractory period
+g_L                30 nS     leak conductance
+C_m                281 pF    membrane capacitance
+E_L                -70.6 mV  leak reversal potential
+Delta_T            2 mV      slope factor
+tau_w              144 ms    adaptation time constant
+a                  4 nS      subthreshold adaptation
+b                  80.5 pA   spike-triggered adaptation
+V_th               -50.4 mV  spike initiation threshold
+I_e                0 pA      constant input current
+gsl_error_tol      1e-06     error tolerance of the integrator
+E_ex               0 mV      excitatory reversal potential
+E_in               -85 mV    inhibitory reversal potential
+tau_syn_ex         0.2 ms    excitatory synaptic time constant
+tau_syn_in         2 ms      inhibitory synaptic time constant
+V_m                -70.6 mV  state variable (state)
+g_ex               0 nS      state variable (state)
+g_in               0 nS      state variable (state)
+w                  0 pA      state variable (state)
+tau_minus          20 ms     time constant of the postsynaptic STDP trace
+tau_minus_triplet  110 ms    time constant of the postsynaptic triplet STDP trace
+=================  ========  ====================================================
 
 Recordables: V_m, g_ex, g_in, w.
 """

@@ -79,8 +79,10 @@ class Param:
     state: bool = False  # the initial value of a state variable (NEST's State_), e.g. V_m
 
 
-# every neuron archives its spikes for STDP (NEST's ArchivingNode): tau_minus is held once for all neurons
-ARCHIVING = {"tau_minus": Param(20.0, "ms", "time constant of the postsynaptic STDP trace")}
+# every neuron archives its spikes for STDP (NEST's ArchivingNode): tau_minus and tau_minus_triplet are held
+# once for all neurons (params.neurons)
+ARCHIVING = {"tau_minus": Param(20.0, "ms", "time constant of the postsynaptic STDP trace"),
+             "tau_minus_triplet": Param(110.0, "ms", "time constant of the postsynaptic triplet STDP trace")}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -181,9 +183,11 @@ class NeuronModel:
 
 
 def check_tau_minus(v, where):
-    if v.get("tau_minus") is not None:
-        checks.finite(f"{where}: tau_minus", v["tau_minus"])
-        checks.first_bad(f"{where}: tau_minus", v["tau_minus"], v["tau_minus"] <= 0, "tau_minus > 0")
+    """NEST's check of the STDP archive's time constants (ArchivingNode: strictly positive)."""
+    for name in ARCHIVING:
+        if v.get(name) is not None:
+            checks.finite(f"{where}: {name}", v[name])
+            checks.first_bad(f"{where}: {name}", v[name], v[name] <= 0, f"{name} > 0")
 
 
 def nest_checks(v: dict, where: str, model: str, rules) -> None:
@@ -495,6 +499,15 @@ class PlasticityRule:
     resets_trace: ClassVar[bool] = False  # K₊ ← 0 after a facilitation (its trace depends on the target's
     # spikes: one K₊ per synapse)
     traces: ClassVar[tuple] = ("Kplus",)  # the presynaptic traces GetConnections reports (NEST's names)
+    triplet: ClassVar[bool] = False  # the post neuron's triplet trace K₋,₃ (its tau_minus_triplet; the value
+    # archived with a post spike reaches facilitate as ``k3``) and a second presynaptic trace K₊,₃ (time
+    # constant: the column tau_plus_triplet, initial value: the connection's Kplus_triplet; decayed to the
+    # pre spike it reaches depress as ``k3``, then K₊,₃ ← K₊,₃ + 1); one K₊ and K₊,₃ per synapse
+
+    @property
+    def per_synapse_traces(self) -> bool:
+        """Whether every plastic synapse keeps its own presynaptic traces (they depend on more than the source)."""
+        return self.resets_trace or self.triplet
 
     def term(self, Kplus, decay):
         """The facilitation term of a post spike: K₊ decayed to it (``decay`` = e^{(t_last − (t_j + d))/τ₊});

@@ -3,29 +3,30 @@
 
 Parameters (NEST's names and defaults; state variables are initial values):
 
-==========  ===========  =========================================================
-g_Na        20000 nS     sodium peak conductance
-g_K         6000 nS      potassium peak conductance
-g_L         10 nS        leak conductance
-C_m         200 pF       membrane capacitance
-E_Na        50 mV        sodium reversal potential
-E_K         -90 mV       potassium reversal potential
-E_L         -60 mV       leak reversal potential
-V_T         -63 mV       voltage offset of the rate functions (threshold ≈ −50 mV)
-E_ex        0 mV         excitatory reversal potential
-E_in        -80 mV       inhibitory reversal potential
-tau_syn_ex  5 ms         excitatory synaptic time constant
-tau_syn_in  10 ms        inhibitory synaptic time constant
-t_ref       2 ms         refractory period
-I_e         0 pA         constant input current
-V_m         -60 mV       state variable (state)
-Act_m       9.89556e-09  state variable (state)
-Inact_h     1            state variable (state)
-Act_n       2.55158e-07  state variable (state)
-g_ex        0 nS         state variable (state)
-g_in        0 nS         state variable (state)
-tau_minus   20 ms        time constant of the postsynaptic STDP trace
-==========  ===========  =========================================================
+=================  ===========  =========================================================
+g_Na               20000 nS     sodium peak conductance
+g_K                6000 nS      potassium peak conductance
+g_L                10 nS        leak conductance
+C_m                200 pF       membrane capacitance
+E_Na               50 mV        sodium reversal potential
+E_K                -90 mV       potassium reversal potential
+E_L                -60 mV       leak reversal potential
+V_T                -63 mV       voltage offset of the rate functions (threshold ≈ −50 mV)
+E_ex               0 mV         excitatory reversal potential
+E_in               -80 mV       inhibitory reversal potential
+tau_syn_ex         5 ms         excitatory synaptic time constant
+tau_syn_in         10 ms        inhibitory synaptic time constant
+t_ref              2 ms         refractory period
+I_e                0 pA         constant input current
+V_m                -60 mV       state variable (state)
+Act_m              9.89556e-09  state variable (state)
+Inact_h            1            state variable (state)
+Act_n              2.55158e-07  state variable (state)
+g_ex               0 nS         state variable (state)
+g_in               0 nS         state variable (state)
+tau_minus          20 ms        time constant of the postsynaptic STDP trace
+tau_minus_triplet  110 ms       time constant of the postsynaptic triplet STDP trace
+=================  ===========  =========================================================
 
 Recordables: Act_m, Act_n, Inact_h, V_m, g_ex, g_in.
 """

@@ -3,26 +3,27 @@ Equations, update order and parity: :mod:`._hh` (kind ``"psc_alpha"``).
 
 Parameters (NEST's names and defaults; state variables are initial values):
 
-==========  ==========  ===================================================
-t_ref       2 ms        refractory period
-g_Na        12000 nS    sodium peak conductance
-g_K         3600 nS     potassium peak conductance
-g_L         30 nS       leak conductance
-C_m         100 pF      membrane capacitance
-E_Na        50 mV       sodium reversal potential
-E_K         -77 mV      potassium reversal potential
-E_L         -54.402 mV  leak reversal potential
-tau_syn_ex  0.2 ms      rise time of the excitatory synaptic alpha function
-tau_syn_in  2 ms        rise time of the inhibitory synaptic alpha function
-I_e         0 pA        constant input current
-V_m         -65 mV      state variable (state)
-Act_m       0.0529325   state variable (state)
-Inact_h     0.596121    state variable (state)
-Act_n       0.317677    state variable (state)
-I_syn_ex    0 pA        state variable (state)
-I_syn_in    0 pA        state variable (state)
-tau_minus   20 ms       time constant of the postsynaptic STDP trace
-==========  ==========  ===================================================
+=================  ==========  ====================================================
+t_ref              2 ms        refractory period
+g_Na               12000 nS    sodium peak conductance
+g_K                3600 nS     potassium peak conductance
+g_L                30 nS       leak conductance
+C_m                100 pF      membrane capacitance
+E_Na               50 mV       sodium reversal potential
+E_K                -77 mV      potassium reversal potential
+E_L                -54.402 mV  leak reversal potential
+tau_syn_ex         0.2 ms      rise time of the excitatory synaptic alpha function
+tau_syn_in         2 ms        rise time of the inhibitory synaptic alpha function
+I_e                0 pA        constant input current
+V_m                -65 mV      state variable (state)
+Act_m              0.0529325   state variable (state)
+Inact_h            0.596121    state variable (state)
+Act_n              0.317677    state variable (state)
+I_syn_ex           0 pA        state variable (state)
+I_syn_in           0 pA        state variable (state)
+tau_minus          20 ms       time constant of the postsynaptic STDP trace
+tau_minus_triplet  110 ms      time constant of the postsynaptic triplet STDP trace
+=================  ==========  ====================================================
 
 Recordables: Act_m, Act_n, I_syn_ex, I_syn_in, Inact_h, V_m.
 """

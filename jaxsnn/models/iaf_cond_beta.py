@@ -3,25 +3,26 @@ integrates it. Equations, update order and parity: :mod:`._iaf_cond`.
 
 Parameters (NEST's names and defaults; state variables are initial values):
 
-============  ==========  ============================================
-V_th          -55 mV      spike threshold
-V_reset       -60 mV      reset potential
-t_ref         2 ms        refractory period
-g_L           16.6667 nS  leak conductance
-C_m           250 pF      membrane capacitance
-E_ex          0 mV        excitatory reversal potential
-E_in          -85 mV      inhibitory reversal potential
-E_L           -70 mV      leak reversal potential
-tau_rise_ex   0.2 ms      rise time of the excitatory conductance
-tau_decay_ex  0.2 ms      decay time of the excitatory conductance
-tau_rise_in   2 ms        rise time of the inhibitory conductance
-tau_decay_in  2 ms        decay time of the inhibitory conductance
-I_e           0 pA        constant input current
-V_m           -70 mV      state variable (state)
-g_ex          0 nS        state variable (state)
-g_in          0 nS        state variable (state)
-tau_minus     20 ms       time constant of the postsynaptic STDP trace
-============  ==========  ============================================
+=================  ==========  ====================================================
+V_th               -55 mV      spike threshold
+V_reset            -60 mV      reset potential
+t_ref              2 ms        refractory period
+g_L                16.6667 nS  leak conductance
+C_m                250 pF      membrane capacitance
+E_ex               0 mV        excitatory reversal potential
+E_in               -85 mV      inhibitory reversal potential
+E_L                -70 mV      leak reversal potential
+tau_rise_ex        0.2 ms      rise time of the excitatory conductance
+tau_decay_ex       0.2 ms      decay time of the excitatory conductance
+tau_rise_in        2 ms        rise time of the inhibitory conductance
+tau_decay_in       2 ms        decay time of the inhibitory conductance
+I_e                0 pA        constant input current
+V_m                -70 mV      state variable (state)
+g_ex               0 nS        state variable (state)
+g_in               0 nS        state variable (state)
+tau_minus          20 ms       time constant of the postsynaptic STDP trace
+tau_minus_triplet  110 ms      time constant of the postsynaptic triplet STDP trace
+=================  ==========  ====================================================
 
 Recordables: V_m, g_ex, g_in, t_ref_remaining.
 """

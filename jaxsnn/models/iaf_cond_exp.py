@@ -14,23 +14,24 @@ step's generators (I_stim) acts from the next step on.
 
 Parameters (NEST's names and defaults; state variables are initial values):
 
-==========  ==========  ============================================
-V_th        -55 mV      spike threshold
-V_reset     -60 mV      reset potential
-t_ref       2 ms        refractory period
-g_L         16.6667 nS  leak conductance
-C_m         250 pF      membrane capacitance
-E_ex        0 mV        excitatory reversal potential
-E_in        -85 mV      inhibitory reversal potential
-E_L         -70 mV      leak reversal potential
-tau_syn_ex  0.2 ms      excitatory synaptic time constant
-tau_syn_in  2 ms        inhibitory synaptic time constant
-I_e         0 pA        constant input current
-V_m         -70 mV      state variable (state)
-g_ex        0 nS        state variable (state)
-g_in        0 nS        state variable (state)
-tau_minus   20 ms       time constant of the postsynaptic STDP trace
-==========  ==========  ============================================
+=================  ==========  ====================================================
+V_th               -55 mV      spike threshold
+V_reset            -60 mV      reset potential
+t_ref              2 ms        refractory period
+g_L                16.6667 nS  leak conductance
+C_m                250 pF      membrane capacitance
+E_ex               0 mV        excitatory reversal potential
+E_in               -85 mV      inhibitory reversal potential
+E_L                -70 mV      leak reversal potential
+tau_syn_ex         0.2 ms      excitatory synaptic time constant
+tau_syn_in         2 ms        inhibitory synaptic time constant
+I_e                0 pA        constant input current
+V_m                -70 mV      state variable (state)
+g_ex               0 nS        state variable (state)
+g_in               0 nS        state variable (state)
+tau_minus          20 ms       time constant of the postsynaptic STDP trace
+tau_minus_triplet  110 ms      time constant of the postsynaptic triplet STDP trace
+=================  ==========  ====================================================
 
 State: V_m (initial E_L), g_ex, g_in (nS). Recordables: V_m, g_ex, g_in.
 Parity: to NEST's integrator (same algorithm, order of operations and carried step).

@@ -14,19 +14,20 @@ the host computes with the C library's ``exp`` for the built parameters.
 
 Parameters (NEST's names and defaults):
 
-================  =======  ============================================
-V_m               -70 mV   membrane potential (state)
-E_L               -70 mV   resting potential
-C_m               250 pF   membrane capacitance
-tau_m             10 ms    membrane time constant
-t_ref             2 ms     refractory period (whole steps, rounded up)
-V_th              -55 mV   spike threshold
-V_reset           -70 mV   reset potential
-I_e               0 pA     constant input current
-V_min             -inf mV  lower bound of V_m
-refractory_input  False    keep input arriving during refractoriness
-tau_minus         20 ms    time constant of the postsynaptic STDP trace
-================  =======  ============================================
+=================  =======  ====================================================
+V_m                -70 mV   membrane potential (state)
+E_L                -70 mV   resting potential
+C_m                250 pF   membrane capacitance
+tau_m              10 ms    membrane time constant
+t_ref              2 ms     refractory period (whole steps, rounded up)
+V_th               -55 mV   spike threshold
+V_reset            -70 mV   reset potential
+I_e                0 pA     constant input current
+V_min              -inf mV  lower bound of V_m
+refractory_input   False    keep input arriving during refractoriness
+tau_minus          20 ms    time constant of the postsynaptic STDP trace
+tau_minus_triplet  110 ms   time constant of the postsynaptic triplet STDP trace
+=================  =======  ====================================================
 
 Recordables: V_m.
 """
@@ -68,7 +69,7 @@ def check_iaf(v: dict, where: str, tics_per_step: int):
     for name, arr in v.items():
         if arr.dtype != bool:
             checks.finite(f"{where}: {name}", arr, allow_pos_inf=name == "V_th", allow_neg_inf=name == "V_min")
-    for name in ("tau_m", "C_m", "tau_minus"):
+    for name in ("tau_m", "C_m", "tau_minus", "tau_minus_triplet"):
         if name in v:
             checks.first_bad(f"{where}: {name}", v[name], v[name] <= 0, f"{name} > 0")
     if "t_ref" in v:

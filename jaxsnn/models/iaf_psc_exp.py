@@ -13,21 +13,22 @@ current of generators on receptor 0 (I_0) acts from the next step on.
 
 Parameters (NEST's names and defaults):
 
-==========  ========  =================================================================
-V_m         -70 mV    membrane potential (state)
-E_L         -70 mV    resting potential
-C_m         250 pF    membrane capacitance
-tau_m       10 ms     membrane time constant
-tau_syn_ex  2 ms      time constant of the excitatory synaptic current
-tau_syn_in  2 ms      time constant of the inhibitory synaptic current
-t_ref       2 ms      refractory period (whole steps, rounded up)
-V_th        -55 mV    spike threshold
-V_reset     -70 mV    reset potential
-I_e         0 pA      constant input current
-rho         0.01 1/s  escape noise: firing intensity at threshold (not simulated)
-delta       0 mV      escape noise: width of the threshold region (only 0 is simulated)
-tau_minus   20 ms     time constant of the postsynaptic STDP trace
-==========  ========  =================================================================
+=================  ========  =================================================================
+V_m                -70 mV    membrane potential (state)
+E_L                -70 mV    resting potential
+C_m                250 pF    membrane capacitance
+tau_m              10 ms     membrane time constant
+tau_syn_ex         2 ms      time constant of the excitatory synaptic current
+tau_syn_in         2 ms      time constant of the inhibitory synaptic current
+t_ref              2 ms      refractory period (whole steps, rounded up)
+V_th               -55 mV    spike threshold
+V_reset            -70 mV    reset potential
+I_e                0 pA      constant input current
+rho                0.01 1/s  escape noise: firing intensity at threshold (not simulated)
+delta              0 mV      escape noise: width of the threshold region (only 0 is simulated)
+tau_minus          20 ms     time constant of the postsynaptic STDP trace
+tau_minus_triplet  110 ms    time constant of the postsynaptic triplet STDP trace
+=================  ========  =================================================================
 
 Recordables: I_syn_ex, I_syn_in, V_m. tau_syn == tau_m is legal (singular propagator,
 :mod:`._propagators`). Current generators may use receptor_type 1: filtered like I_syn_ex.

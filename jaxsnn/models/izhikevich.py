@@ -28,6 +28,7 @@ c                       -65 mV   reset potential of V_m
 d                       8 mV     increment of U_m at a spike
 consistent_integration  True     forward Euler (True) or the published numerics (False)
 tau_minus               20 ms    time constant of the postsynaptic STDP trace
+tau_minus_triplet       110 ms   time constant of the postsynaptic triplet STDP trace
 ======================  =======  ======================================================
 
 Recordables: U_m, V_m.
@@ -74,7 +75,7 @@ class Izhikevich(NeuronModel):
         """NEST checks nothing; jaxsnn refuses what makes the update undefined (NaN, infinities other
         than V_th = +inf and V_min = -inf)."""
         for name, arr in v.items():
-            if arr is not None and arr.dtype != bool and name != "tau_minus":
+            if arr is not None and arr.dtype != bool and name not in ARCHIVING:
                 checks.finite(f"{where}: {name}", arr, allow_pos_inf=name == "V_th", allow_neg_inf=name == "V_min")
         check_tau_minus(v, where)
 

@@ -20,14 +20,15 @@ spikes. (docs/nest.md, differences.)
 
 Parameters:
 
-=========  =======  ============================================
-V_m        -70 mV   membrane potential (state)
-E_L        -70 mV   resting potential
-C_m        250 pF   membrane capacitance
-tau_m      10 ms    membrane time constant
-I_e        0 pA     constant input current
-tau_minus  20 ms    time constant of the postsynaptic STDP trace
-=========  =======  ============================================
+=================  =======  ====================================================
+V_m                -70 mV   membrane potential (state)
+E_L                -70 mV   resting potential
+C_m                250 pF   membrane capacitance
+tau_m              10 ms    membrane time constant
+I_e                0 pA     constant input current
+tau_minus          20 ms    time constant of the postsynaptic STDP trace
+tau_minus_triplet  110 ms   time constant of the postsynaptic triplet STDP trace
+=================  =======  ====================================================
 
 Recordables: V_m.
 """
@@ -67,7 +68,7 @@ class LeakyIntegrator(NeuronModel):
         v = {k: a for k, a in v.items() if a is not None}
         for name, arr in v.items():
             checks.finite(f"{where}: {name}", arr)
-        for name in ("tau_m", "C_m", "tau_minus"):
+        for name in ("tau_m", "C_m", "tau_minus", "tau_minus_triplet"):
             if name in v:
                 checks.first_bad(f"{where}: {name}", v[name], v[name] <= 0, f"{name} > 0")
 

@@ -7,9 +7,10 @@ build a spike of multiplicity n passes its input's gradient straight through (âˆ
 
 Parameters (NEST's names and defaults):
 
-=========  =======  ============================================
-tau_minus  20 ms    time constant of the postsynaptic STDP trace
-=========  =======  ============================================
+=================  =======  ====================================================
+tau_minus          20 ms    time constant of the postsynaptic STDP trace
+tau_minus_triplet  110 ms   time constant of the postsynaptic triplet STDP trace
+=================  =======  ====================================================
 
 Recordables: none.
 """

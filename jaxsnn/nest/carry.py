@@ -150,6 +150,12 @@ def _plasticity(old, new, o, n, spec, to_new, places_old, kplus_set):
     if so.has_plastic and sn.has_plastic:
         Kplus = _traces(old, new, o, Kplus, o_out, n_out, to_new, places_old, kplus_set)
     pre = n.plasticity.pre.replace(Kplus=jnp.asarray(Kplus, n.plasticity.pre.Kplus.dtype), t_last=jnp.asarray(t_last))
+    K3_old, K3_new = o.plasticity.pre.Kplus_triplet, n.plasticity.pre.Kplus_triplet
+    if K3_old is not None and K3_new is not None:  # a triplet rule's second traces: one per synapse
+        plastic = np.nonzero(o_out[:, 2] >= 0)[0]
+        K3 = np.array(K3_new)
+        K3[n_out[to_new[plastic], 3]] = np.asarray(K3_old)[o_out[plastic, 3]]
+        pre = pre.replace(Kplus_triplet=jnp.asarray(K3, K3_new.dtype))
     post = n.plasticity.post
     if so.has_plastic and sn.has_plastic:
         had_input = np.zeros(sn.n_neurons, bool)
@@ -198,19 +204,21 @@ def _archive(old, new, had_input, h_old, h_new):
     others."""
     N_old = len(np.asarray(old.n_post))
     keep = np.nonzero(had_input[:N_old])[0]
-    fields = {f.name: np.array(getattr(new, f.name)) for f in dataclasses.fields(new)}
+    fields = {f.name: np.array(getattr(new, f.name)) for f in dataclasses.fields(new)
+              if getattr(new, f.name) is not None and getattr(old, f.name) is not None}  # (a triplet rule's)
+    per_spike = [k for k in ("post_stamps", "post_Kminus", "post_Kminus_triplet") if k in fields]
     if fields["post_stamps"].shape[1] != h_new:  # the carried archive is longer than the new build's
         n = fields["post_stamps"].shape[0]
-        fields["post_stamps"] = np.full((n, h_new), -BIG, fields["post_stamps"].dtype)
-        fields["post_Kminus"] = np.zeros((n, h_new), fields["post_Kminus"].dtype)
-    for name in ("Kminus", "last_post", "n_post"):
+        for name in per_spike:
+            fields[name] = np.full((n, h_new), -BIG if name == "post_stamps" else 0, fields[name].dtype)
+    for name in [k for k in ("Kminus", "last_post", "n_post", "Kminus_triplet") if k in fields]:
         fields[name][keep] = np.asarray(getattr(old, name))[keep]
     n_post = np.asarray(old.n_post)[keep]
     for d in range(min(h_old, h_new)):
         j = n_post - 1 - d
         ok = j >= 0
         rows, j = keep[ok], j[ok]
-        for name in ("post_stamps", "post_Kminus"):
+        for name in per_spike:
             fields[name][rows, j % h_new] = np.asarray(getattr(old, name))[rows, j % h_old]
     return new.replace(**{k: jnp.asarray(v) for k, v in fields.items()})
 

@@ -12,6 +12,7 @@ import numpy as np
 from ..core import stdp
 from ..core.types import OUT_DELAY, OUT_ROW, OUT_TARGET, OUT_TRACE
 from ..errors import bad_value
+from ..models.base import ARCHIVING
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -60,8 +61,8 @@ def neuron_values(sim, name, idx) -> np.ndarray | None:
     """``name`` (a parameter, state variable or recordable in NEST's units) of the neurons ``idx``; NaN
     for neurons whose model lacks it; None if no model of them has it."""
     spec, p, st = sim.spec, sim.params.neurons, sim.state.neurons
-    if name == "tau_minus":
-        return np.asarray(p.tau_minus)[idx]
+    if name in ARCHIVING:  # held once for all neurons (params.neurons.tau_minus, .tau_minus_triplet)
+        return np.asarray(getattr(p, name))[idx]
     model, pos = model_positions(spec)
     out, found, ints = None, np.zeros(len(idx), bool), True
     for i, m in enumerate(spec.neuron_models):
@@ -97,7 +98,7 @@ def get(sim, nodes=None, names=("V_m",)) -> pd.DataFrame:
     for name in ([names] if isinstance(names, str) else names):
         v = neuron_values(sim, name, idx)
         if v is None:
-            known = {"tau_minus"} | {k for m in sim.spec.neuron_models
+            known = set(ARCHIVING) | {k for m in sim.spec.neuron_models
                                      for k in (*m.parameters, *m.recordables, "refractory_steps_left")}
             raise bad_value("names", name, f"one of {sorted(known)}")
         cols[name] = v

@@ -153,7 +153,9 @@ def _part(spec, top, par, d, n, group, m, D, mparts):
     sizes = [max(1, int(np.diff(b).max())) for _, b in mparts]
     split = lambda tree, i: tree_map(lambda a: _model_split(a, mparts[i][1], d, sizes[i]), tree)
     names = [x.name for x in spec.neuron_models]
+    triplet = par.neurons.tau_minus_triplet
     neurons = par.neurons.replace(tau_minus=mine(par.neurons.tau_minus, 1),
+                                  tau_minus_triplet=None if triplet is None else mine(triplet, 1),
                                   models={b: split(par.neurons.models[b], i) for i, b in enumerate(names)})
     index = tuple(_pad(w[b[d]:b[d + 1]] - d * n, size, n).astype(np.int32)
                   for (w, b), size in zip(mparts, sizes))
@@ -259,7 +261,10 @@ def merge(spec: Spec, plan: Plan, states: State) -> State:
         transit=tree_map(lambda a: by_neuron(a, 1), st.transit),
         synapses=tree_map(by_slot, st.synapses),
         plasticity=st.plasticity.replace(
-            pre=first(st.plasticity.pre).replace(Kplus=Kplus[plan.trace_owner, np.arange(Kplus.shape[1])]),
+            pre=first(st.plasticity.pre).replace(**{  # each trace from the device that owns its synapses
+                name: trace[plan.trace_owner, np.arange(trace.shape[1])]
+                for name, trace in (("Kplus", Kplus), ("Kplus_triplet", st.plasticity.pre.Kplus_triplet))
+                if trace is not None}),
             post=tree_map(lambda a: by_neuron(a, 0), st.plasticity.post)),
         buffers=first(st.buffers).replace(samples=first(samples).replace(
             values=tuple(v[o, :, np.arange(len(o))].T for v, o in zip(samples.values, plan.mm_owner)))))

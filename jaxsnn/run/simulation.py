@@ -26,6 +26,7 @@ from ..core.surrogate import default_for
 from ..core.types import Model, Params, Spec, State
 from ..errors import CapacityError, JaxsnnError, bad_value
 from ..models import GENERATORS, RECORDERS
+from ..models.base import ARCHIVING
 from . import frames, generators, projection, sharding
 from . import progress as progress_bar
 
@@ -154,7 +155,7 @@ def _set_neurons(sim: Simulation, idx, n_ids: int, params) -> Simulation:
     spec, p = sim.spec, sim.params.neurons
     model, pos = frames.model_positions(spec)
     present = [m for i, m in enumerate(spec.neuron_models) if (model[idx] == i).any()]
-    allowed = tuple(sorted({"tau_minus"} | {k for m in present for k in m.settable}))
+    allowed = tuple(sorted(set(ARCHIVING) | {k for m in present for k in m.settable}))
     given = _given(params, n_ids, allowed)  # name -> (float64 values, which nodes get them)
     dtype = p.tau_minus.dtype
     big = float(jnp.finfo(dtype).max)
@@ -166,7 +167,7 @@ def _set_neurons(sim: Simulation, idx, n_ids: int, params) -> Simulation:
     updates = []
     for i, m in enumerate(spec.neuron_models):
         sel = np.nonzero(model[idx] == i)[0]
-        names = [k for k in given if k in m.parameters and k != "tau_minus"]
+        names = [k for k in given if k in m.parameters and k not in ARCHIVING]
         if not len(sel) or not names:
             continue
         current = {k: frames.neuron_values(sim, k, idx[sel]) for k in m.parameters}
@@ -180,20 +181,20 @@ def _set_neurons(sim: Simulation, idx, n_ids: int, params) -> Simulation:
             chosen = [k for k, on in zip(names, pattern) if on]
             if chosen:
                 updates.append((m, pos[idx[rows]], {k: given[k][0][rows] for k in chosen}))
-    if "tau_minus" in given:
-        vals, mask = given["tau_minus"]
+    for name in set(ARCHIVING) & set(given):
+        vals, mask = given[name]
         for m in present:
-            m.check({"tau_minus": vals[mask]}, f"set({m.name!r} nodes)", spec.tics_per_step)
+            m.check({name: vals[mask]}, f"set({m.name!r} nodes)", spec.tics_per_step)
     new_models, new_state = dict(p.models), dict(sim.state.neurons.models)
     for m, at, changes in updates:
         new_models[m.name], new_state[m.name] = m.set(new_models[m.name], new_state[m.name], at,
                                                       {k: jnp.asarray(v, dtype) for k, v in changes.items()})
-    tau_minus = p.tau_minus
-    if "tau_minus" in given:
-        vals, mask = given["tau_minus"]
-        tau_minus = tau_minus.at[idx[mask]].set(jnp.asarray(vals[mask], dtype))
+    archiving = {}  # the STDP archive's time constants, held once for all neurons
+    for name in set(ARCHIVING) & set(given):
+        vals, mask = given[name]
+        archiving[name] = getattr(p, name).at[idx[mask]].set(jnp.asarray(vals[mask], dtype))
     state = sim.state.replace(neurons=sim.state.neurons.replace(models=new_state))
-    return sim.replace(params=sim.params.replace(neurons=p.replace(tau_minus=tau_minus, models=new_models)),
+    return sim.replace(params=sim.params.replace(neurons=p.replace(**archiving, models=new_models)),
                        state=state)
 
 
