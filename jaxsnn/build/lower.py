@@ -110,7 +110,7 @@ def compile_network(desc: Description, seed, *, slice_capacity: int | None = Non
     params = Params(neurons=nrn["params"], stdp=put(syn["table"], fdt), generators=plug_par,
                     stp=put(syn["stp_table"], fdt) if syn["stp_rule"] is not None else None)
     stp_state = None if syn["stp_state"] is None else {
-        k: put(v, np.int32 if k == "t_last" else fdt) for k, v in syn["stp_state"].items()}
+        k: put(v, np.int32 if k in ("t_last", "sid") else fdt) for k, v in syn["stp_state"].items()}
     state = engine.init(model, params, seed, nrn["state"], put(syn["weight"], fdt),
                         put(syn["kplus"], fdt), gen["plug_state"], stp_state,
                         None if syn["kplus3"] is None else put(syn["kplus3"], fdt))
@@ -312,6 +312,9 @@ def _synapse_tables(desc, neuron_of_node, N, fdt=np.float64) -> dict:
         stp_state = {k: col(_extra(k), np.float64)[order] for k in stp_rule.state}
         t0 = stp_rule.t_last0
         stp_state["t_last"] = np.full(M, stp.NEVER if t0 < 0 else round(t0 / desc.resolution), np.int32)
+        if stp_rule.stochastic:  # the key of its draws: a global id that travels with the synapse
+            stp_state["sid"] = np.arange(M, dtype=np.int32)
+        stp_rule = stp_rule.configure(stp_table, stp_state)
     kplus3 = col(_extra("Kplus_triplet"), np.float64)[order] if rule is not None and rule.triplet else None
     port = _ports(desc, conns, M, order)
     has_receptor1 = any(c.extra.get("receptor_type", 0) == 1 for c in conns)

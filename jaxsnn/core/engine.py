@@ -557,7 +557,8 @@ def _deliver(model, params, st: State, senders, steps, count, prev):
         else:
             w = syn_st.weight[e]
         if spec.stp_rule is not None:  # short-term plasticity: the weight sent and the new state
-            syn_st, w = stp.on_presynaptic_spike(spec, params.stp, syn_st, e, rec, ok, w, steps[k] + 1)
+            syn_st, w, sent = stp.on_presynaptic_spike(spec, params.stp, syn_st, e, rec, ok, w, steps[k] + 1, st.key)
+            ok = ok & sent  # a stochastic synapse may send nothing: no event, no weight record
         if spec.weight_capacity:
             wbuf, o = recorders.record_weights(spec, wbuf, e, ok & wr_mask[e], w, steps[k] + 1)
             over = over | o

@@ -97,12 +97,13 @@ def quantal_stp(key, step, synapse, a, u, h, U, n, tau_rec, tau_fac, sent_before
 
 
 # ------------------------------------------------------------------------------ in networks
-def on_presynaptic_spike(spec, table, syn_st, e, rec, ok, w, stamp):
+def on_presynaptic_spike(spec, table, syn_st, e, rec, ok, w, stamp, key=None):
     """A spike stamped ``stamp`` through synapses ``e`` (records ``rec``, rows of ``out_syn``; weights
     ``w``): the synapses of the short-term rule ``spec.stp_rule`` (rows -2 - OUT_ROW of ``table``) send
     the rule's weight and take its new state; the others send ``w``. ``t_last`` is a stamp (NEVER: no
     spike sent yet); h = t − t_last in ms as NEST computes it in float64, from the exact step
-    difference in float32. Returns (synapse state, weights)."""
+    difference in float32. A stochastic rule draws from (``key``, the spike's step, the synapse's global
+    id ``sid``, kept in the state so that split runs draw alike). Returns (synapse state, weights, sent)."""
     rule = spec.stp_rule
     mine = rec[:, OUT_ROW] <= -2
     row = jnp.maximum(-2 - rec[:, OUT_ROW], 0)
@@ -112,8 +113,12 @@ def on_presynaptic_spike(spec, table, syn_st, e, rec, ok, w, stamp):
     stamp = jnp.broadcast_to(stamp, e.shape)
     last = s.pop("t_last")
     h = _diff_ms(spec, stamp, last, w.dtype)
-    new, sent = rule.on_pre(p, s, h, last != NEVER, w)
+    if rule.stochastic:
+        new, sent, transmitted = rule.on_pre(p, s, h, last != NEVER, w, (key, stamp - 1, s.pop("sid")))
+        transmitted = jnp.where(mine, transmitted, True)
+    else:
+        (new, sent), transmitted = rule.on_pre(p, s, h, last != NEVER, w), jnp.ones(e.shape, bool)
     new["t_last"] = stamp
     write = ok & mine
-    state = {name: set_where(v, e, new[name], write) for name, v in syn_st.stp.items()}
-    return syn_st.replace(stp=state), jnp.where(mine, sent, w)
+    state = {name: set_where(v, e, new[name], write) if name in new else v for name, v in syn_st.stp.items()}
+    return syn_st.replace(stp=state), jnp.where(mine, sent, w), transmitted

@@ -20,6 +20,7 @@ from . import (
     aeif_psc_delta,
     aeif_psc_exp,
     amat2_psc_exp,
+    bernoulli_synapse,
     dc_generator,
     gamma_sup_generator,
     gif_cond_exp,
@@ -45,6 +46,7 @@ from . import (
     poisson_generator,
     ppd_sup_generator,
     pulsepacket_generator,
+    quantal_stp_synapse,
     sinusoidal_gamma_generator,
     sinusoidal_poisson_generator,
     spike_generator,
@@ -147,6 +149,8 @@ register_synapse(stdp_nn_restr_synapse.MODEL)
 register_synapse(stdp_nn_pre_centered_synapse.MODEL)
 register_synapse(vogels_sprekeler_synapse.MODEL)
 register_synapse(stdp_triplet_synapse.MODEL)
+register_synapse(bernoulli_synapse.MODEL)
+register_synapse(quantal_stp_synapse.MODEL)
 
 register_device(poisson_generator.MODEL)
 register_device(spike_generator.MODEL)

@@ -559,11 +559,20 @@ class ShortTermRule:
     state: ClassVar[tuple]
     t_last0: ClassVar[float] = 0.0
     differentiable: ClassVar[bool] = False  # gradients through the state not yet checked: refused by name
+    # a stochastic rule draws: on_pre gets ``draw`` = (key words, the spike's step, the synapses' global ids),
+    # the key of counter-based uniforms (jaxsnn.core.rng.bits), and returns whether each spike is sent at all
+    stochastic: ClassVar[bool] = False
 
-    def on_pre(self, p: dict, s: dict, h, sent_before, w) -> tuple:
+    def configure(self, table, state) -> ShortTermRule:
+        """The instance that runs the synapses with rule rows ``table`` ([rows, columns]) and initial ``state``
+        (name -> array over synapses): static choices made at build (e.g. the most release sites)."""
+        return self
+
+    def on_pre(self, p: dict, s: dict, h, sent_before, w, draw=None) -> tuple:
         """A spike sent ``h`` ms after the synapse's previous one (``sent_before`` False: none before, and
         ``h`` is meaningless) through synapses of state ``s`` (name -> array over events), with rule
-        parameters ``p`` (name -> array) and weight ``w``: (new state, weight sent)."""
+        parameters ``p`` (name -> array) and weight ``w``: (new state, weight sent), or for a ``stochastic``
+        rule (new state, weight sent, whether it is sent: a spike not sent is neither delivered nor recorded)."""
         raise NotImplementedError
 
 
