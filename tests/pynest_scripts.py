@@ -219,6 +219,36 @@ def first_plastic_input(nest):
     return out
 
 
+def triplet_after_simulate(nest):
+    """stdp_triplet_synapse between driven neurons (per-connection Kplus, Kplus_triplet; the target's own
+    tau_minus_triplet), its weights and traces read between runs, then a neuron created and connected by a new
+    triplet connection after Simulate: the traces and the triplet archive carry over."""
+    nest.ResetKernel()
+    nest.resolution = 0.1
+    pre = nest.Create("iaf_psc_alpha", 2, params={"I_e": [450.0, 470.0]})
+    post = nest.Create("iaf_psc_alpha", params={"I_e": 340.0, "tau_minus": 25.0, "tau_minus_triplet": 90.0})
+    syn = {"synapse_model": "stdp_triplet_synapse", "weight": 200.0, "delay": 1.5, "Wmax": 400.0, "Aplus": 0.5,
+           "Aminus": 0.6, "Aplus_triplet": 0.3, "Aminus_triplet": 0.05}
+    nest.Connect(pre[0], post, syn_spec=dict(syn, Kplus=0.5, Kplus_triplet=0.2))
+    nest.Connect(pre[1], post, syn_spec=dict(syn, Kplus=1.0))
+    sr = nest.Create("spike_recorder")
+    nest.Connect(pre + post, sr)
+    nest.Simulate(300.0)
+    plastic = nest.GetConnections(pre, post)
+    out = {"w1": [float(w) for w in plastic.weight], "k1": [float(k) for k in plastic.Kplus_triplet]}
+    new = nest.Create("iaf_psc_alpha", params={"I_e": 480.0})
+    nest.Connect(new, post, syn_spec=dict(syn, weight=150.0, delay=1.0))
+    nest.Connect(new, sr)
+    nest.Simulate(300.0)
+    out.update(_events(sr, "senders", "times"))
+    conns = nest.GetConnections(pre + new, post)
+    out["w2"] = [float(w) for w in conns.weight]
+    out["kplus2"] = [float(k) for k in conns.Kplus]
+    out["ktriplet2"] = [float(k) for k in conns.Kplus_triplet]
+    return out
+
+
 SCRIPTS = {"ascii_files": ascii_files, "one_neuron": one_neuron, "two_neurons": two_neurons, "repeated_stimulation": repeated_stimulation,
            "poisson_trials": poisson_trials, "plastic_changes": plastic_changes,
-           "first_plastic_input": first_plastic_input}
+           "first_plastic_input": first_plastic_input,
+           "triplet_after_simulate": triplet_after_simulate}

@@ -196,6 +196,18 @@ def test_plastic_changes_between_runs_give_nests_numbers(x64):
         assert got[key] == want[key], key
 
 
+def test_triplet_connections_carry_over_a_rebuild(x64):
+    """stdp_triplet_synapse between driven neurons, read between runs, then a neuron created and connected by a
+    new triplet connection after Simulate (the traces K+, K+,3 and the targets' triplet archive carry over):
+    NEST 3.10's spikes exactly, weights and traces within 1e-12."""
+    want, got = reference("triplet_after_simulate"), SCRIPTS["triplet_after_simulate"](nest)
+    w, g = canonical({k: want[k] for k in ("senders", "times")}), canonical({k: got[k] for k in ("senders", "times")})
+    for col in w:
+        np.testing.assert_array_equal(g[col], w[col], err_msg=f"spikes: {col}")
+    for key in ("w1", "k1", "w2", "kplus2", "ktriplet2"):
+        np.testing.assert_allclose(got[key], want[key], rtol=1e-12, err_msg=key)
+
+
 def test_connection_changes_refused_by_name():
     """What NEST refuses (common properties of *_hom synapses, recorder connections) and what a run cannot
     take (a delay below its min_delay, a negative Kplus) is refused, naming the property."""

@@ -215,7 +215,7 @@ def _plastic(model: str) -> bool:
 def _plastic_columns():
     sim = KERNEL.sim
     if sim is not None and sim.spec.stdp_rule is not None:  # the network's rule names its columns
-        return sim.spec.stdp_rule.columns + ("Kplus",)
+        return sim.spec.stdp_rule.columns + sim.spec.stdp_rule.traces
     return PLASTIC
 
 
