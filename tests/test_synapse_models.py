@@ -77,6 +77,26 @@ def test_stdp_pl_refuses_differentiable_build_by_name():
         net.build(differentiable=True)
 
 
+@pytest.mark.parametrize("model", ["stdp_nn_symm_synapse", "stdp_nn_restr_synapse", "stdp_nn_pre_centered_synapse",
+                                   "stdp_triplet_synapse", "vogels_sprekeler_synapse", "bernoulli_synapse",
+                                   "quantal_stp_synapse"])
+def test_differentiable_build_refuses_by_name(model):
+    net = jaxsnn.Network()
+    a = net.create("iaf_psc_alpha", 2)
+    net.connect(a[0], a[1], syn_spec={"synapse_model": model})
+    with pytest.raises(JaxsnnError, match=f"{model} is not differentiable"):
+        net.build(differentiable=True)
+
+
+def test_two_plasticity_rules_refused_by_name():
+    net = jaxsnn.Network()
+    a = net.create("iaf_psc_alpha", 2)
+    net.connect(a[0], a[1], syn_spec={"synapse_model": "stdp_triplet_synapse"})
+    net.connect(a[1], a[0], syn_spec={"synapse_model": "stdp_nn_symm_synapse"})
+    with pytest.raises(JaxsnnError, match="one network uses"):
+        net.build()
+
+
 def test_stdp_pl_with_stdp_synapse_refused_by_name():
     net, a, b = _pair()
     net.connect(a, b, syn_spec={"synapse_model": "syn"})
