@@ -83,6 +83,30 @@ def test_slice_spikes_lists_a_blocks_spikes_by_neuron_then_step(one_per_neuron):
         assert list(zip(np.asarray(ids)[:kept], np.asarray(at)[:kept])) == expected[:kept]
 
 
+@pytest.mark.parametrize("counted", [False, True])
+def test_ring_add_onehot_gives_the_scatters_bits_batched(counted):
+    """The one-hot matmul of the differentiable build's generator push: for events on distinct entries,
+    bit for bit the scatter's sums (weights, or the counts of COUNTS targets), per sample under vmap."""
+    from jaxsnn.core.types import COUNTS, SUMMED
+
+    rng = np.random.default_rng(8)
+    n, steps, ring_rows = 30, 3, 4
+    spec = SimpleNamespace(ring=ring_rows, routed=False, has_multiplicity=True)
+    route = jnp.full(n, COUNTS if counted else SUMMED, jnp.int32)
+    targets = jnp.asarray(rng.permutation(n)[:20])  # distinct: no two events on one entry
+    rows = jnp.asarray((7 + np.arange(steps)[:, None] + rng.integers(1, 2, 20)) % ring_rows)
+    ring = jnp.asarray(rng.standard_normal((5, ring_rows, n)).astype(np.float32))
+    values = jnp.asarray(rng.standard_normal((5, steps, 20)).astype(np.float32) / 3)
+    count = jnp.asarray(rng.integers(0, 4, (5, steps, 20)).astype(np.float32))
+
+    def by(f):
+        return np.asarray(jax.jit(jax.vmap(lambda r, v, c: f(spec, route, r, rows, targets, v, c)))(ring, values, count))
+
+    onehot, scatter = by(generators.ring_add_onehot), by(generators.ring_add_routed)
+    np.testing.assert_array_equal(onehot, scatter)
+    assert not np.array_equal(onehot, np.asarray(ring))
+
+
 def test_ring_add_drops_rows_past_the_ring_and_sums_repeats():
     rng = np.random.default_rng(6)
     ring = rng.random((20, 50)).astype(np.float32)

@@ -34,7 +34,8 @@ from jax import lax
 from . import arguments, autodiff, dense, host, recorders, rng, stdp, stp
 from . import inputs as _inputs
 from .events import for_each_range, for_each_synapse
-from .generators import ring_add, ring_add_routed
+from .generators import ring_add, ring_add_onehot, ring_add_routed
+from .rounding import separately_rounded
 from .status import Overflow, flag
 from .types import (
     BY_PORT,
@@ -497,7 +498,9 @@ def _push_generators(model, params, st, transit):
         out = out.astype(ring.dtype)
         here = top["target"] < ring.shape[1]
         target = jnp.where(here, top["target"], 0)
-        values = jnp.where(here, par["weight"] * out, 0.0)  # the select keeps the product apart (core.rounding)
+        # the select keeps the product apart (core.rounding); its derivative passes through unmasked
+        # (off-device entries are dropped by the scatter below), so reverse mode stores no mask per step
+        values = separately_rounded(par["weight"] * out, here)
         if g.emits == "current":
             rows = (k + top["delay"]) % spec.ring + spec.ring * top["receptor"]
             rows = jnp.where(here, rows, current.shape[0])
@@ -509,11 +512,29 @@ def _push_generators(model, params, st, transit):
             port = None  # onto a multi-receptor neuron: the channel of the connection's port (receptor_type − 1)
             if any(m.inputs == BY_PORT for m in spec.neuron_models):
                 port = jnp.where(model.neurons.route[target] == BY_PORT, top["receptor"] - 1, 0)
-            ring = ring_add_routed(spec, model.neurons.route, ring, rows, target, values, jnp.where(here, out, 0.0),
-                                   port)
+            count = separately_rounded(out, here)
+            if port is None and not spec.routed and _onehot_fits(spec, top["target"], ring):
+                ring = ring_add_onehot(spec, model.neurons.route, ring, rows, target, values, count)
+            else:
+                ring = ring_add_routed(spec, model.neurons.route, ring, rows, target, values, count, port)
     if currents:
         current = _add_currents(current, currents)
     return transit.replace(ring=ring, current=current), states, overflow
+
+
+def _onehot_fits(spec, target, ring):
+    """Whether a generator model's spikes go into the ring by a one-hot matmul (:func:`ring_add_onehot`)
+    rather than a scatter: in the differentiable build (under ``jax.vmap`` a scatter of a batch is slow
+    on CPUs), for targets known at build (not traced), all on this device and distinct (no two events on
+    one ring entry: the same bits), and a small one-hot matrix (slice steps × connections × ring)."""
+    if not spec.differentiable or isinstance(target, jax.core.Tracer):
+        return False
+    t = np.asarray(target)
+    return (spec.slice_steps * t.size * ring.size <= _ONEHOT_MAX and bool(np.all(t < ring.shape[1]))
+            and np.unique(t).size == t.size)
+
+
+_ONEHOT_MAX = 2**22  # entries of the one-hot matrix (16 MiB in float32)
 
 
 def _add_currents(current, parts):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from .types import BY_SIGN, COUNTS
 
@@ -30,13 +31,36 @@ def ring_add_routed(spec, route, ring, rows, targets, values, count=None, port=N
     targets count ``count`` (the events' multiplicity; weights are ignored) instead."""
     if port is not None:
         rows = jnp.where(rows < spec.ring, rows + spec.ring * port, rows)
-    if spec.has_multiplicity and count is not None:
-        counts = route[jnp.minimum(targets, route.shape[0] - 1)] == COUNTS
-        values = jnp.where(counts, count, values)
+    values = _counted(spec, route, targets, values, count)
     if spec.routed:
         by_sign = route[jnp.minimum(targets, route.shape[0] - 1)] == BY_SIGN
         rows = jnp.where(by_sign & (values <= 0) & (rows < spec.ring), rows + spec.ring, rows)
     return ring_add(ring, rows, targets, values)
+
+
+def _counted(spec, route, targets, values, count):
+    """``values``, with ``count`` for COUNTS targets (weights ignored)."""
+    if not spec.has_multiplicity or count is None:
+        return values
+    counts = route[jnp.minimum(targets, route.shape[0] - 1)] == COUNTS
+    if isinstance(counts, jax.core.Tracer) or np.any(counts) != np.all(counts):
+        return jnp.where(counts, count, values)
+    # known at build and the same for all: no select (whose derivative stores its mask in every step)
+    return jnp.broadcast_to(count, values.shape).astype(values.dtype) if np.all(counts) else values
+
+
+def ring_add_onehot(spec, route, ring, rows, targets, values, count=None):
+    """:func:`ring_add_routed` of events on distinct entries of ``ring`` (no two on one (row, target);
+    not BY_SIGN- or BY_PORT-routed) as a one-hot matmul: ring + values · onehot[event, entry]. The same
+    bits as the scatter (each entry gets ring + its one value, or + 0 where none: every other product is
+    a zero), and under ``jax.vmap`` (a batch of values, the same rows) one dense product instead of a
+    batched scatter, in both directions of reverse mode."""
+    values = _counted(spec, route, targets, values, count)
+    flat = jnp.where(rows < ring.shape[0], rows * ring.shape[1] + targets, ring.size)
+    flat = jnp.broadcast_to(flat, values.shape).reshape(-1)
+    onehot = (flat[:, None] == jnp.arange(ring.size)[None, :]).astype(ring.dtype)
+    add = jnp.dot(values.reshape(-1), onehot, precision=jax.lax.Precision.HIGHEST)  # exact products: no TF32
+    return ring + add.reshape(ring.shape)
 
 
 def straight_through_counts(n, mu):
