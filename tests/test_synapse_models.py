@@ -14,6 +14,7 @@ from jaxsnn.errors import JaxsnnError
 from jaxsnn.models import SYNAPSES
 from jaxsnn.testing.conformance import compare, run_case
 
+from .conftest import CASES as CASE_DIR
 from .conftest import ROOT, case_files, cpu_devices
 
 IN_NETWORKS = ("stdp_pl_synapse_hom", "static_synapse_hom_w", "tsodyks_synapse", "tsodyks_synapse_hom",
@@ -36,6 +37,15 @@ def test_synapse_network_case(path, x64):
     connection's final state as NEST's (float64)."""
     case = json.loads(path.read_text())
     assert len(case["expected"]["spike_times"]) > 300 and len(case["expected"]["weight_recorder"]["times"]) > 1000
+    result = compare(case, run_case(case), True)
+    assert all(ok for ok, _ in result.values()), {k: d for k, (ok, d) in result.items() if not ok}
+
+
+@pytest.mark.parametrize("name", ["stdp_nn_pre_centered_parrot_multiplicity", "stdp_triplet_parrot_multiplicity"])
+def test_parrot_multiplicity_case(name, x64):
+    """Parrots' spikes of multiplicity 2 and 3 on either side: only the first repeat of a post spike pairs
+    (pre_centered), each repeat's archived K-,3 is one more (triplet); NEST's weights and traces."""
+    case = json.loads((CASE_DIR / f"{name}.json").read_text())
     result = compare(case, run_case(case), True)
     assert all(ok for ok, _ in result.values()), {k: d for k, (ok, d) in result.items() if not ok}
 

@@ -371,7 +371,7 @@ def _stdp_multiplicity(case):
     return {"pre_spike_times": _ms(sim.events(sr_pre).times), "post_spike_times": _ms(sim.events(sr_post).times),
             "weight_recorder_times": _ms(rec.times), "weight_recorder_targets": [ids[int(t)] for t in rec.targets],
             "weight_recorder_weights": rec.weights.tolist(), "final_weight": float(c.weight.iloc[0]),
-            "final_Kplus": float(np.asarray(sim.state.plasticity.pre.Kplus)[0]),
+            "final_Kplus": float(c.Kplus.iloc[0]),  # NEST's view of the trace (GetConnections')
             "probe_times": _ms(v.times), "probe_V_m": v.V_m.tolist()}
 
 

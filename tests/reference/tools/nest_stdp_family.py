@@ -2,7 +2,8 @@
 stdp_nn_pre_centered_synapse, vogels_sprekeler_synapse and stdp_triplet_synapse.
 
 Run with a Python that has nest-simulator 3.10 installed:
-    python nest_stdp_family.py OUTDIR
+    python nest_stdp_family.py OUTDIR                 (the synapse and network cases)
+    python nest_stdp_family.py OUTDIR multiplicity    (parrot multiplicity cases, nest_models.py's kind)
 
 Two kinds of case per model (``tests/reference/README.md``):
 
@@ -91,6 +92,29 @@ def network_case(name, synapse, rng, common=None, per_conn=None, n=24, indegree=
     return case
 
 
+def multiplicity_cases(rng):
+    """``kind: "stdp_multiplicity"`` (``nest_models.py``'s schema and runner) for rules whose pairing treats the
+    repeats of a parrot's spike of multiplicity m apart: only the first repeat of a post spike pairs
+    (pre_centered), each repeat's archived K-,3 grows by 1 (triplet)."""
+    from nest_models import poisson_grid_times, run_stdp
+
+    for model, syn in (("stdp_nn_pre_centered_synapse", {"Wmax": 10.0, "lambda": 0.05, "alpha": 1.1, "mu_plus": 0.4,
+                                                          "mu_minus": 0.4}),
+                       ("stdp_triplet_synapse", {"Wmax": 10.0, "Aplus": 0.05, "Aminus": 0.06, "Aplus_triplet": 0.03,
+                                                 "Aminus_triplet": 0.01})):
+        pre = poisson_grid_times(rng, 60.0, 5.0, 480.0, 0.1) + [100.0, 100.0, 300.0, 300.0, 300.0]
+        post = poisson_grid_times(rng, 60.0, 5.0, 480.0, 0.1) + [150.0, 150.0, 305.0, 305.0, 420.0, 420.0]
+        tag = model.replace("_synapse", "").replace("stdp_", "")
+        case = dict(kind="stdp_multiplicity", generator=GENERATOR, name=f"stdp_{tag}_parrot_multiplicity",
+                    note=f"{model} between parrots whose input repeats times: spikes of multiplicity 2 and 3",
+                    synapse=model, resolution=0.1, t_sim=500.0, syn_params=syn, weight=3.0, delay=1.0,
+                    post_tau_minus=20.0, pre_input_times=sorted(pre), post_input_times=sorted(post))
+        case["expected"] = run_stdp(case)
+        with open(os.path.join(OUT, f"{case['name']}.json"), "w") as f:
+            json.dump(case, f, separators=(",", ":"))
+        print(case["name"], len(case["expected"]["weight_recorder_times"]))
+
+
 def main():
     rng = np.random.default_rng(20261208)
     T = 1000.0
@@ -137,4 +161,7 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[2:] == ["multiplicity"]:
+        multiplicity_cases(np.random.default_rng(20261209))
+    else:
+        main()
