@@ -50,25 +50,27 @@ def record_spikes(spec, rec, buf: Buffers, senders, steps, count):
     """Append the slice's spikes (``senders`` at ``steps``, the first ``count``) to each spike recorder;
     returns (buffers, overflow bits).
 
-    Each recorder's entries are scattered into its row of the [recorders, capacity] buffers in place:
-    building the rows apart and stacking them would copy the whole buffers (recorders × capacity, sized
-    for a chunk) every slice, which for a network with one slice per step costs more than the network."""
+    The recorders' [recorders, capacity] buffers are written as one flat array, each recorder's entries
+    at its row's offset, in place: building the rows apart and stacking them would copy the whole
+    buffers (sized for a chunk) every slice, which for a network with one step per slice and several
+    recorders costs more than the network."""
     valid = (jnp.arange(senders.shape[0]) < count) & (steps >= buf.recorded_until)
     stamps = steps + 1
-    sp = buf.spikes
-    all_s, all_t, counts, over = sp.senders, sp.stamps, [], jnp.zeros((), jnp.int32)
-    cap = spec.record_capacity
-    past_end = cap + jnp.arange(senders.shape[0], dtype=jnp.int32)  # distinct, dropped
+    sp, cap = buf.spikes, spec.record_capacity
+    flat_s, flat_t = sp.senders.reshape(-1), sp.stamps.reshape(-1)
+    counts, over = [], jnp.zeros((), jnp.int32)
     for k in range(spec.n_spike_recorders):
         lo, hi = rec.spike_window[k, 0], rec.spike_window[k, 1]
         mask = valid & rec.spike_mask[k, senders] & (lo < stamps) & (stamps <= hi)
-        pos = jnp.where(mask, sp.count[k] + jnp.cumsum(mask, dtype=jnp.int32) - 1, past_end)
-        all_s = all_s.at[k, pos].set(senders.astype(all_s.dtype), mode="drop", unique_indices=True)
-        all_t = all_t.at[k, pos].set(stamps.astype(all_t.dtype), mode="drop", unique_indices=True)
+        pos = sp.count[k] + jnp.cumsum(mask, dtype=jnp.int32) - 1
+        keep = mask & (pos < cap)  # past its row: dropped (the overflow bit says so)
+        flat_s = set_where(flat_s, k * cap + pos, senders.astype(flat_s.dtype), keep)
+        flat_t = set_where(flat_t, k * cap + pos, stamps.astype(flat_t.dtype), keep)
         new = sp.count[k] + jnp.sum(mask, dtype=jnp.int32)
         counts.append(jnp.minimum(new, cap))
         over = over | flag(new > cap, Overflow.SPIKE_RECORDER)
-    spikes = SpikeBuffer(count=jnp.stack(counts), senders=all_s, stamps=all_t)
+    spikes = SpikeBuffer(count=jnp.stack(counts), senders=flat_s.reshape(sp.senders.shape),
+                         stamps=flat_t.reshape(sp.stamps.shape))
     return buf.replace(spikes=spikes), over
 
 
