@@ -108,7 +108,7 @@ def jaxsnn_child(a):
     sim = jaxsnn.simulate(sim, a.t_sim)
     jax.block_until_ready(sim.state)
     ph.done(f"simulate {a.t_sim:g} ms")
-    M = int(sim.model.synapses.source.shape[0])
+    M = int(sim.model.synapses.n_synapses)
     out = {"phases": ph.rows, "synapses": M, "neurons": int(sim.spec.n_neurons),
            "bytes_per_synapse": where_bytes(net, sim, M)}
     print(json.dumps(out))

@@ -129,3 +129,24 @@ def test_a_static_network_keeps_two_int32_per_synapse_record():
     net.connect(a, a, {"rule": "fixed_indegree", "indegree": 1}, "stdp_synapse")
     plastic = net.build().model.synapses
     assert plastic.out_syn.shape == (300, 4) and (np.asarray(plastic.stdp_row) >= 0).sum() == 50
+
+
+def test_a_static_network_holds_its_synapses_in_thirteen_bytes_each_on_the_device():
+    """(target, delay) 8 bytes, the synapse model 1, the weight 4 (float32); the source is derived from the
+    CSR pointers and no weight-recorder mask is held without a weight_recorder."""
+    net = jaxsnn.Network()
+    a = net.create("iaf_psc_delta", 60)
+    net.connect(a, a, {"rule": "fixed_indegree", "indegree": 7}, {"weight": 0.5, "delay": 1.5})
+    net.connect(a[:20], a, {"rule": "fixed_outdegree", "outdegree": 3}, {"weight": -1.0})
+    sim = net.build(devices=1)
+    M = 60 * 7 + 20 * 3
+    per_synapse = [x for x in jax.tree_util.tree_leaves((sim.model, sim.state)) if x.shape and x.shape[0] == M]
+    assert sum(x.nbytes for x in per_synapse) == 13 * M
+    assert sim.model.recorders.weight_mask.shape == (0,)
+    c = sim.connections()  # sorted by source, as the description's pairs are after a stable sort
+    desc = net.description().connections
+    src = np.concatenate([d.source for d in desc])
+    order = np.argsort(src, kind="stable")
+    assert np.array_equal(c.source.to_numpy(), src[order])
+    assert np.array_equal(c.target.to_numpy(), np.concatenate([d.target for d in desc])[order])
+    assert np.array_equal(np.asarray(sim.layout.node_of_neuron)[sim.model.synapses.source], src[order])

@@ -111,7 +111,7 @@ def compile_network(desc: Description, seed, *, slice_capacity: int | None = Non
                     stp=put(syn["stp_table"], fdt) if syn["stp_rule"] is not None else None)
     stp_state = None if syn["stp_state"] is None else {
         k: put(v, np.int32 if k in ("t_last", "sid") else fdt) for k, v in syn["stp_state"].items()}
-    state = engine.init(model, params, seed, nrn["state"], put(syn["weight"], fdt),
+    state = engine.init(model, params, seed, nrn["state"], to_device(syn["weight"]),
                         put(syn["kplus"], fdt), gen["plug_state"], stp_state,
                         None if syn["kplus3"] is None else put(syn["kplus3"], fdt))
     layout = Layout(desc.n_nodes, neuron_of_node, node_of_neuron,
@@ -287,23 +287,25 @@ def _synapse_tables(desc, neuron_of_node, N, fdt=np.float64) -> dict:
     M = sum(len(c.source) for c in conns)
     if M >= 2**31:
         raise bad_value("connect", f"{M} synapses between neurons", "fewer than 2**31 (synapses are indexed in int32)")
-    col = lambda f, dtype: _concat([f(c) for c in conns], M, dtype)
+    col = lambda f, dtype: _concat((f(c) for c in conns), M, dtype)  # one connection's temporaries at a time
     order, counts = by_source(col(lambda c: neuron_of_node[c.source], np.int32), N)
-    src = aligned(M, np.int32)
-    src[:] = np.repeat(np.arange(N, dtype=np.int32), counts)
     out_ptr = np.concatenate([[0], np.cumsum(counts)])
-    del counts
+    sources = lambda: np.repeat(np.arange(N, dtype=np.int32), counts)  # of every synapse, when needed
     mdl_u, row_u, table, models, syn_params, rule, stp_table, stp_rule = _stdp_rows(desc, conns, M)
-    mdl, row = _in_order(mdl_u, order), _in_order(row_u, order)
+    # the model index in one byte where it fits (networks use a few synapse models)
+    mdl = _in_order(mdl_u.astype(np.uint8) if len(models) <= 255 else mdl_u, order)
+    row = _in_order(row_u, order, view=True)  # one -1 for all in a static network
     del mdl_u, row_u
     plastic = row >= 0
+    src = sources() if plastic.any() else None  # only plastic synapses' bookkeeping reads every source
     ruled = plastic.any() or stp_rule is not None  # some synapse has a rule row (plasticity or short-term)
     out_syn = aligned((M, 4 if ruled else 2), np.int32)  # no rule row or trace without a rule
-    out_syn[:, OUT_TARGET] = col(lambda c: neuron_of_node[c.target], np.int32)[order]
-    out_syn[:, OUT_DELAY] = col(lambda c: c.delay, np.int32)[order]
+    take_into(col(lambda c: neuron_of_node[c.target], np.int32), order, out_syn[:, OUT_TARGET])
+    take_into(col(lambda c: c.delay, np.int32), order, out_syn[:, OUT_DELAY])
     if ruled:
         out_syn[:, OUT_ROW] = row
-    w = col(lambda c: c.weight, fdt)[order]  # in the simulation's precision: rounding commutes with the gather
+    w = _in_order(col(lambda c: c.weight, fdt), order)  # in the simulation's precision: rounding commutes with
+    # the gather; aligned, so that the initial weights become the device's (no copy)
     has_kplus = any("Kplus" in c.extra for c in conns)
     kplus = col(lambda c: c.extra.get("Kplus", np.zeros(len(c.source))), np.float64)[order] if has_kplus else \
         np.zeros(M)[:0]
@@ -329,7 +331,7 @@ def _synapse_tables(desc, neuron_of_node, N, fdt=np.float64) -> dict:
     # CSR over the key target * stride + delay: the plastic synapses of a target with delays in [a, b)
     # are in_syn[in_ptr[key(a)] : in_ptr[key(b)]]
     in_ptr = np.searchsorted(tgt[in_perm].astype(np.int64) * stride + dly[in_perm], np.arange(N * stride + 1))
-    trace, kplus, per_source = _traces(src, row, table, kplus if has_kplus else None,
+    trace, kplus, per_source = _traces(src, row, table, kplus if has_kplus else None, M,
                                        per_synapse=rule is not None and rule.per_synapse_traces)
     if kplus3 is not None:  # the second presynaptic trace, one per synapse (as K+: trace = its position)
         kplus3 = kplus3[plastic]
@@ -341,18 +343,19 @@ def _synapse_tables(desc, neuron_of_node, N, fdt=np.float64) -> dict:
         source_trace[src[plastic]] = trace[plastic]
     i32 = lambda a: put(a, np.int32)  # noqa: E731
     topology = Synapses(
-        source=to_device(src), model=to_device(mdl), out_syn=to_device(out_syn),
+        model=to_device(mdl), out_syn=to_device(out_syn),
         out_ptr=i32(out_ptr), in_ptr=i32(in_ptr),
-        in_syn=i32(np.stack([in_perm, src[in_perm], dly[in_perm], row[in_perm], trace[in_perm]], axis=1)),
+        in_syn=i32(np.stack([in_perm, in_perm if src is None else src[in_perm], dly[in_perm], row[in_perm],
+                             trace[in_perm]], axis=1)),
         source_trace=i32(source_trace), receptor1=put(receptor1) if receptor1 is not None else None,
         port=None if port is None else i32(port))
-    for a in (src, mdl, out_syn):  # the device's memory from now on: never written again
+    for a in (mdl, out_syn):  # the device's memory from now on: never written again
         a.flags.writeable = False
-    return dict(topology=topology, src=src, tgt=tgt, dly=dly, mdl=mdl, weight=w, kplus=kplus, kplus3=kplus3,
-                table=table,
+    return dict(topology=topology, sources=sources, counts=counts, tgt=tgt, dly=dly, mdl=mdl, weight=w,
+                kplus=kplus, kplus3=kplus3, table=table,
                 rule=rule, stp_table=stp_table, stp_rule=stp_rule, stp_state=stp_state,
                 models=models, syn_params=syn_params, plastic=plastic, plastic_delays=plastic_delays,
-                out_degree=int(np.diff(out_ptr).max()) if len(src) else 0,
+                out_degree=int(counts.max()) if M else 0,
                 in_degree=int(np.bincount(tgt[in_perm]).max()) if len(in_perm) else 0,
                 trace_per_source=trace_per_source)
 
@@ -410,14 +413,29 @@ def by_source(src: np.ndarray, N: int) -> tuple[np.ndarray, np.ndarray]:
     return key.astype(np.int32), counts
 
 
-def _in_order(a: np.ndarray, order: np.ndarray) -> np.ndarray:
+def _in_order(a: np.ndarray, order: np.ndarray, view: bool = False) -> np.ndarray:
     """``a[order]`` in a new 64-byte aligned array (:func:`to_device`); filled, not gathered, where ``a`` is one
-    value throughout."""
+    value throughout (``view=True``: then a read-only view of that one value)."""
+    if view and len(a) and a.min() == a.max():
+        return np.broadcast_to(a[:1], len(a))
     out = aligned(len(a), a.dtype)
     if len(a) and a.min() == a.max():
         out[:] = a[0]
     else:
-        np.take(a, order, out=out)
+        take_into(a, order, out)
+    return out
+
+
+TAKE_BLOCK = 1 << 20
+
+
+def take_into(a: np.ndarray, index: np.ndarray, out: np.ndarray, axis: int = 0) -> np.ndarray:
+    """``out[...] = a.take(index, axis)`` block by block: NumPy's ``take`` into ``out`` first converts the
+    whole index array to 64-bit (and in its default mode also gathers into a temporary copy of ``out``),
+    three times the memory of the result for int32 indices."""
+    for at in range(0, len(index), TAKE_BLOCK):
+        part = slice(at, at + TAKE_BLOCK)
+        np.take(a, index[part], axis=axis, out=out[(slice(None),) * axis + (part,)], mode="clip")
     return out
 
 
@@ -436,12 +454,12 @@ def to_device(a: np.ndarray) -> jax.Array:
     return jax.device_put(a, may_alias=True)
 
 
-def _traces(src, row, table, kplus, per_synapse=False):
+def _traces(src, row, table, kplus, M, per_synapse=False):
     """K+ trace of every synapse: one per distinct (source, tau_plus, initial K+) of the plastic synapses
     (0 for static ones; ``kplus`` None: every initial K+ is 0), or one per plastic synapse (``per_synapse``:
     a rule whose trace depends on the target's spikes); returns (trace index per synapse, initial K+ per
     trace, whether each source has one trace)."""
-    trace, plastic = np.zeros(len(src), np.int32), row >= 0
+    trace, plastic = np.zeros(M, np.int32), row >= 0
     if not plastic.any():
         return trace, np.zeros(0), False
     tau = table[row[plastic], stdp.TAU_PLUS]
@@ -547,7 +565,9 @@ def _recorders(desc, neuron_of_node, node_of_neuron, syn, recordables, models=()
                      for rf, ix in zip(record_from, mm_index))
     mm_index = [np.tile(np.asarray(ix, np.int64), len(rf)) for rf, ix in zip(record_from, mm_index)]
     # without weight recorders one -1 for all synapses (a read-only view), not 4 bytes per synapse
-    syn_rec = np.full(len(syn["src"]), -1, np.int32) if wr_nodes else np.broadcast_to(np.int32(-1), len(syn["src"]))
+    M = len(syn["tgt"])
+    syn_rec = np.full(M, -1, np.int32) if wr_nodes else np.broadcast_to(np.int32(-1), M)
+    ends = {"src": syn["sources"]() if wr_nodes else None, "tgt": syn["tgt"]}
     for k, r in enumerate(wr_nodes):
         p = desc.population_of(r).params
         for mi, name in enumerate(syn["models"]):
@@ -557,7 +577,7 @@ def _recorders(desc, neuron_of_node, node_of_neuron, syn, recordables, models=()
             sel = syn["mdl"] == mi
             for end, ids in (("src", p["senders"]), ("tgt", p["targets"])):
                 if ids is not None:
-                    sel &= np.isin(node_of_neuron[syn[end]], np.asarray(getattr(ids, "ids", ids)))
+                    sel &= np.isin(node_of_neuron[ends[end]], np.asarray(getattr(ids, "ids", ids)))
             syn_rec[sel] = k
     i32 = lambda a: put(a, np.int32)  # noqa: E731
     topology = RecorderTopology(
@@ -568,7 +588,7 @@ def _recorders(desc, neuron_of_node, node_of_neuron, syn, recordables, models=()
         sample_quantity=tuple(i32(q) for q in quantity),
         sample_offset=i32([round(desc.population_of(r).params["offset"] / h) for r in mm_nodes]),
         sample_window=i32(_windows((desc.population_of(r).params for r in mm_nodes), h)),
-        weight_mask=put(syn_rec >= 0))
+        weight_mask=put(syn_rec >= 0) if wr_nodes else put(np.zeros(0, bool)))  # none: no byte per synapse
     return dict(topology=topology, spike_recorders=sr_nodes, multimeters=mm_nodes, weight_recorders=wr_nodes,
                 synapse_recorder=syn_rec, recorded_max=int(sr_mask.sum(axis=1).max(initial=0)), record_from=record_from,
                 mm_interval=[round(desc.population_of(r).params["interval"] / h) for r in mm_nodes])
@@ -606,7 +626,7 @@ def _slice_length(desc, syn, gen, rsteps, N) -> int:
     recorder = [round(1.0 / desc.resolution)] if recorded else []
     once_per_slice = np.zeros(N, bool)
     once_per_slice[syn["tgt"][syn["plastic"]]] = True
-    once_per_slice[syn["src"]] = True
+    once_per_slice[syn["counts"] > 0] = True
     min_isi = [int(rsteps[once_per_slice].min()) + 1] if once_per_slice.any() else []
     return int(max(1, min([a.min() for a in delays] + recorder + min_isi + [max_delay])))
 

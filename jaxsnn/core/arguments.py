@@ -92,4 +92,4 @@ def leaves(model, params, state) -> None:
             dtype = jnp.int32 if kinds.get(leaf_name) in ("i", "u") else fdt
             _expect(f"state.neurons[{m.name!r}][{leaf_name!r}]", leaf, (n,) + tuple(jnp.shape(leaf)[1:]), dtype,
                     f"one per {m.name} neuron, {n}")
-    _expect("state.synapses.weight", state.synapses.weight, model.synapses.source.shape, fdt, "one per synapse")
+    _expect("state.synapses.weight", state.synapses.weight, model.synapses.out_syn.shape[:1], fdt, "one per synapse")

@@ -216,6 +216,22 @@ def advance(model: Model, params: Params, state: State, n_steps) -> State:
 advance_jit = jit(advance)  # compiled once per spec (capacities included): n_steps is traced
 
 
+def fixed_synapses(spec) -> bool:
+    """Whether nothing in ``state.synapses`` changes while the network runs (no plasticity of either kind)."""
+    return not (spec.has_plastic or spec.stp_rule is not None or spec.differentiable)
+
+
+def advance_fixed(model: Model, params: Params, state: State, synapses, n_steps) -> State:
+    """:func:`advance` of a network whose synapses never change (:func:`fixed_synapses`), with them passed
+    apart (``state.synapses`` None) and left out of the result, which the caller completes with the same
+    ``synapses``: a compiled function's result may not share an argument's memory, so returning them
+    would copy every weight at every call."""
+    return advance(model, params, state.replace(synapses=synapses), n_steps).replace(synapses=None)
+
+
+advance_fixed_jit = jit(advance_fixed)
+
+
 def _dense_matrices(model, state):
     """The dense projections' weight matrices, once per run (their synapses are static), or None."""
     return dense.matrices(model, state.synapses.weight) if model.spec.dense_blocks else None

@@ -163,8 +163,7 @@ class Synapses:
     entries and a postsynaptic spike reads them from a small, cached array.
     """
 
-    source: jax.Array  # int32 neuron index
-    model: jax.Array  # int32 index into the synapse model names
+    model: jax.Array  # uint8 (int32 past 255 models) index into the synapse model names; never read by the engine
     out_syn: jax.Array  # int32[synapses, 4]: (target, delay, stdp_row, trace), one record per synapse, so
     # that a presynaptic spike reads what it needs in one gather; int32[synapses, 2] (target, delay) in a network
     # without plastic synapses (8 bytes per synapse less)
@@ -178,6 +177,17 @@ class Synapses:
     # if there is none
     port: jax.Array | None = None  # int32[synapses]: the ring channel of a BY_PORT target (receptor_type − 1),
     # 0 for other targets; None in networks without BY_PORT targets
+
+    @property
+    def n_synapses(self) -> int:
+        return int(self.out_syn.shape[0])
+
+    @property
+    def source(self) -> np.ndarray:
+        """int32 neuron index of each synapse's source (host): derived from the CSR pointers, not kept per
+        synapse (4 bytes per synapse less)."""
+        ptr = np.asarray(self.out_ptr)
+        return np.repeat(np.arange(len(ptr) - 1, dtype=np.int32), np.diff(ptr))
 
     @property
     def target(self):
@@ -205,7 +215,7 @@ class RecorderTopology:
     sample_index: tuple  # per multimeter: int32 neuron indices
     sample_interval: jax.Array  # int32 steps, per multimeter
     sample_window: jax.Array  # int32[n_multimeters, 2]
-    weight_mask: jax.Array  # bool[n_synapses]: recorded by a weight_recorder
+    weight_mask: jax.Array  # bool[n_synapses]: recorded by a weight_recorder; bool[0] in a network without one
     sample_quantity: tuple = ()  # per multimeter: int32 row of each column in Spec.recordables
     sample_offset: jax.Array | None = None  # int32 steps, per multimeter: stamps t >= offset with
     # (t - offset) a multiple of the interval

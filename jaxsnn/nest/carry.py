@@ -108,7 +108,7 @@ def _generators(old, new, o, now):
 
 def _synapse_map(old, new, places_old, places_new) -> np.ndarray:
     """The index in ``new`` of each synapse of ``old`` (found by its place in the description)."""
-    M_old, M_new = int(old.model.synapses.source.shape[0]), int(new.model.synapses.source.shape[0])
+    M_old, M_new = old.model.synapses.n_synapses, new.model.synapses.n_synapses
     if places_old is None:
         if M_old != M_new:
             raise JaxsnnError("carry: the two builds have different synapses; give their places in the description.")

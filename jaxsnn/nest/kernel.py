@@ -271,7 +271,7 @@ class Kernel:
             from .synapses import synapse_places
 
             new = self.net.build()
-            places = [synapse_places(self.net, int(s.model.synapses.source.shape[0])) for s in (self.sim, new)]
+            places = [synapse_places(self.net, int(s.model.synapses.n_synapses)) for s in (self.sim, new)]
             self.sim = carry(self.sim, new, *places, kplus_set=self.kplus_set)
         self.kplus_set = {}
         self.rebuild = self.connections_changed = False

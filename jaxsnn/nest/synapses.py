@@ -73,7 +73,7 @@ def place_keys(places: np.ndarray) -> np.ndarray:
 
 def synapse_index(places: np.ndarray, sim) -> np.ndarray:
     """The synapse index in ``sim`` of each (call, row); -1 for connections that are not synapses."""
-    built = place_keys(synapse_places(KERNEL.net, int(sim.model.synapses.source.shape[0])))
+    built = place_keys(synapse_places(KERNEL.net, int(sim.model.synapses.n_synapses)))
     order = np.argsort(built)
     keys = place_keys(places)
     at = np.searchsorted(built[order], keys)
@@ -349,7 +349,7 @@ def get_connections(source=None, target=None, synapse_model=None, synapse_label=
         known = set(model_names(net.models, "synapse"))
         if synapse_model not in known:
             raise unknown_name("synapse model", synapse_model, known)
-    places = [synapse_places(net, int(sim.model.synapses.source.shape[0]))]
+    places = [synapse_places(net, int(sim.model.synapses.n_synapses))]
     synapse_calls = set(neuron_calls(net))
     for j, c in enumerate(net._conns):
         if j not in synapse_calls and len(c.source):

@@ -37,6 +37,7 @@ import functools
 import jax
 import numpy as np
 
+from ..build.lower import take_into
 from ..core import engine
 from ..core.types import IN_SYNAPSE, OUT_TARGET, Model, NeuronState, Params, Spec, State
 
@@ -131,7 +132,7 @@ def _split_records(syn, groups, m, slot_of_synapse, n, D):
     """out_syn and in_syn per device ([D, m, 4], [D, mp, 5]) in local indices, filled in place."""
     out_syn = np.zeros((D, m, syn.out_syn.shape[1]), np.int32)
     for d, g in enumerate(groups):
-        np.take(syn.out_syn, g, axis=0, out=out_syn[d, :len(g)])
+        take_into(syn.out_syn, g, out_syn[d, :len(g)])
         out_syn[d, :len(g), OUT_TARGET] -= d * n
     in_owner = syn.out_syn[syn.in_syn[:, IN_SYNAPSE], OUT_TARGET] // n
     in_rows = np.argsort(in_owner, kind="stable").astype(np.int32)
@@ -140,7 +141,7 @@ def _split_records(syn, groups, m, slot_of_synapse, n, D):
     in_syn = np.zeros((D, mp, syn.in_syn.shape[1]), np.int32)
     for d in range(D):
         part = in_syn[d, :in_starts[d + 1] - in_starts[d]]
-        np.take(syn.in_syn, in_rows[in_starts[d]:in_starts[d + 1]], axis=0, out=part)
+        take_into(syn.in_syn, in_rows[in_starts[d]:in_starts[d + 1]], part)
         part[:, IN_SYNAPSE] = slot_of_synapse[part[:, IN_SYNAPSE]] - d * m
     return out_syn, in_syn
 
@@ -164,14 +165,16 @@ def _part(spec, top, par, d, n, group, m, D, mparts):
     stride = spec.plastic_delays[1] + 2 if spec.has_plastic else 1
     keys = slice(min(N, d * n) * stride, min(N, (d + 1) * n) * stride + 1)
     in_ptr = syn.in_ptr[keys] - syn.in_ptr[keys.start]
-    # the engine reads neither source nor model
-    synapses = syn.replace(source=np.zeros(0, np.int32), model=np.zeros(0, np.int32), out_syn=None, in_syn=None,
-                           out_ptr=np.concatenate([[0], np.cumsum(np.bincount(syn.source[group], minlength=N))])
-                           .astype(np.int32), in_ptr=_pad(in_ptr, n * stride + 1, in_ptr[-1]),
+    # the engine does not read the model; the device's CSR: its synapses (``group``, in global order, so by
+    # source) before each source's first global synapse
+    synapses = syn.replace(model=np.zeros(0, syn.model.dtype), out_syn=None, in_syn=None,
+                           out_ptr=np.searchsorted(group, syn.out_ptr).astype(np.int32),
+                           in_ptr=_pad(in_ptr, n * stride + 1, in_ptr[-1]),
                            receptor1=None if syn.receptor1 is None else _pad(syn.receptor1[group], m, False),
                            port=None if syn.port is None else _pad(syn.port[group], m))
     rec = top.recorders.replace(sample_index=tuple(np.clip(ix - d * n, 0, n - 1) for ix in top.recorders.sample_index),
-                                weight_mask=_pad(top.recorders.weight_mask[group], m, False))
+                                weight_mask=_pad(top.recorders.weight_mask[group], m, False)
+                                if top.recorders.weight_mask.shape[0] else top.recorders.weight_mask)
     generators, gpar = _generators_part(spec, top.generators, par.generators, d, n, D)
     model = top.replace(neurons=ntop, synapses=synapses, recorders=rec, generators=generators)
     params = par.replace(neurons=neurons, generators=gpar)
@@ -274,29 +277,42 @@ def merge(spec: Spec, plan: Plan, states: State) -> State:
 def advance(spec: Spec, plan: Plan, states: State, n_steps) -> State:
     """:func:`jaxsnn.advance` of per-device ``states`` (from :func:`split`)."""
     local = dataclasses.replace(spec, neuron_axis=AXIS, out_degree=plan.out_degree)
-    return _compiled(local, plan.devices)(plan.model.replace(spec=local), plan.params, states, n_steps)
+    model = plan.model.replace(spec=local)
+    if not engine.fixed_synapses(spec):
+        return _compiled(local, plan.devices, False)(model, plan.params, states, n_steps)
+    # synapses that never change go in apart and do not come back (engine.advance_fixed: no copy)
+    new = _compiled(local, plan.devices, True)(model, plan.params, states.replace(synapses=None), states.synapses,
+                                               n_steps)
+    return new.replace(synapses=states.synapses)
 
 
 @functools.cache
-def _compiled(local: Spec, devices: tuple):
-    def advance_on_device(model, p, st, n_steps):
+def _compiled(local: Spec, devices: tuple, fixed: bool):
+    def advance_on_device(model, p, st, *rest):
         one = lambda tree: tree_map(lambda x: x[0], tree)
-        return tree_map(lambda x: x[None], engine.advance(one(model), one(p), one(st), n_steps))
+        if fixed:
+            synapses, n_steps = rest
+            out = engine.advance_fixed(one(model), one(p), one(st), one(synapses), n_steps)
+        else:
+            (n_steps,) = rest
+            out = engine.advance(one(model), one(p), one(st), n_steps)
+        return tree_map(lambda x: x[None], out)
 
     parts, same = _by_device(devices), _by_device(devices, ())
-    run = jax.shard_map(advance_on_device, mesh=parts.mesh, in_specs=(parts.spec, parts.spec, parts.spec, same.spec),
-                        out_specs=parts.spec, check_vma=False)
+    in_specs = (parts.spec,) * (4 if fixed else 3) + (same.spec,)
+    run = jax.shard_map(advance_on_device, mesh=parts.mesh, in_specs=in_specs, out_specs=parts.spec, check_vma=False)
     # outputs placed as split() places inputs (empty arrays would come back replicated), so that chained
     # calls reuse one compilation
     return engine.jit(run, out_shardings=parts)
 
 
-def recorded(spec: Spec, plan: Plan, states: State, source, complete: bool = True) -> State:
+def recorded(spec: Spec, plan: Plan, states: State, synapses, complete: bool = True) -> State:
     """What the host takes from per-device ``states`` after a chunk, as a host state in the global
     layout without neurons, synapses, plasticity and ring: the counters, the overflow flags, the spike
     history and the recorder buffers. Weight events are ordered as one device records them (by slice,
-    sender, step, synapse); ``source`` is ``Synapses.source``. ``complete=False``: only what this process's
-    devices recorded (the other devices' parts read as empty), without exchanging anything."""
+    sender, step, synapse); ``synapses``: the global :class:`~jaxsnn.core.types.Synapses`.
+    ``complete=False``: only what this process's devices recorded (the other devices' parts read as empty),
+    without exchanging anything."""
     host = fetch(states.replace(neurons=None, synapses=None, plasticity=None,
                                 transit=states.transit.replace(ring=None, current=None)), complete)
     if not complete:  # every process must see every overflow, to grow the same capacities
@@ -320,7 +336,7 @@ def recorded(spec: Spec, plan: Plan, states: State, source, complete: bool = Tru
         starts = np.maximum.accumulate(np.where(new_group, np.arange(len(synapse)), 0))
         repeat = np.empty(len(synapse), np.int64)
         repeat[by_synapse] = np.arange(len(synapse)) - starts
-        order = np.lexsort((synapse, repeat, stamps, np.asarray(source)[synapse], (stamps - 1) // spec.slice_steps))
+        order = np.lexsort((synapse, repeat, stamps, synapses.source[synapse], (stamps - 1) // spec.slice_steps))
         weights = weights.replace(count=len(order), synapse=synapse[order], stamps=stamps[order], weights=w[order])
     count = host.transit.spike_count
     if count is not None:

@@ -27,7 +27,7 @@ from ..core.types import Model, Params, Spec, State
 from ..errors import CapacityError, JaxsnnError, bad_value
 from ..models import GENERATORS, RECORDERS
 from ..models.base import ARCHIVING
-from . import frames, generators, projection, sharding
+from . import frames, generators, memory, projection, sharding
 from . import progress as progress_bar
 
 if TYPE_CHECKING:
@@ -296,8 +296,11 @@ def build(net, *, seed=None, differentiable: bool = False, chunk_steps: int = 10
         raise bad_value("gather", gather, "True (every process gets all events) or False (each its own neurons')")
     diff = _differentiable_options(differentiable, surrogate, detach_reset, checkpoint_every, dense)
     _check_capacities(capacities)
-    c = compile_network(net.description(), _seed(net, seed), chunk_steps=int(chunk_steps),
-                        differentiable=differentiable, **capacities)
+    desc = net.description()
+    memory.release()  # what describing the network freed: the lowering's peak starts from what is live
+    c = compile_network(desc, _seed(net, seed), chunk_steps=int(chunk_steps), differentiable=differentiable,
+                        **capacities)
+    memory.release()  # the lowering's temporaries: the compilation's peak starts from what is live
     model = c.model
     if diff:
         name, beta, detach = default_for(model.spec.neuron_models)
@@ -415,6 +418,7 @@ def _planned(sim: Simulation) -> Simulation:
     if not (p and p[0] is sim.params and p[1] is sim.model.synapses and len(p[2].devices) == n):
         sim = sim.replace(_plan=(sim.params, sim.model.synapses,
                                  sharding.plan(sim.model, sim.params, tuple(available[:n]))))
+        memory.release()
     return sim
 
 
@@ -426,9 +430,9 @@ def _run_until_it_fits(sim: Simulation, plan, k: int):
         if plan:
             new = sharding.advance(model.spec, plan, state, jnp.int32(k))
             # to the host in one transfer; slicing device arrays by counts would compile a program per count
-            host = sharding.recorded(model.spec, plan, new, model.synapses.source, sim.gather)
+            host = sharding.recorded(model.spec, plan, new, model.synapses, sim.gather)
         else:
-            new = engine.advance_jit(model, sim.params, state, np.int32(k))  # a host scalar: no program
+            new = _advance(model, sim.params, state, k)
             host = jax.device_get(new.replace(neurons=None, synapses=None, plasticity=None,
                                            transit=new.transit.replace(ring=None, current=None)))
         flags = Overflow(int(host.overflow))
@@ -440,6 +444,14 @@ def _run_until_it_fits(sim: Simulation, plan, k: int):
             buffers = sharding.spread(plan, sharding.per_device(buffers, len(plan.devices)))
         state = state.replace(buffers=buffers.replace(recorded_until=state.buffers.recorded_until))
     raise CapacityError(f"capacities still exceeded after growing them {MAX_GROWTHS} times: {flags.describe()}.")
+
+
+def _advance(model, params, state, k: int) -> State:
+    """``k`` steps on one device, without copying synapses that do not change."""
+    if not engine.fixed_synapses(model.spec):
+        return engine.advance_jit(model, params, state, np.int32(k))  # a host scalar: no program
+    new = engine.advance_fixed_jit(model, params, state.replace(synapses=None), state.synapses, np.int32(k))
+    return new.replace(synapses=state.synapses)
 
 
 def _chunk(sim: Simulation, plan, k: int) -> Simulation:
