@@ -175,7 +175,7 @@ def uniform(s, key=None) -> jax.Array:
     rng_step, rng_stream); without a key, from seed 0."""
     words = rng.key_words(0) if key is None else key ^ jnp.asarray(STREAM)
     ids = s["rng_stream"].astype(jnp.uint32) * jnp.uint32(2)
-    f = s["V_m"].dtype  # 53 bits in float64; rounded to float32's 24 in float32
+    f = jnp.result_type(float)  # 53 bits with x64; rounded to float32's 24 without
     hi = (rng.bits(words, s["rng_step"], ids) >> jnp.uint32(5)).astype(f)  # 27 bits
     lo = (rng.bits(words, s["rng_step"], ids + jnp.uint32(1)) >> jnp.uint32(6)).astype(f)  # 26 bits
     return jnp.minimum((hi * 67108864.0 + lo) * (1.0 / 9007199254740992.0), 1.0 - jnp.finfo(f).epsneg)
