@@ -206,3 +206,16 @@ def test_small_script_imports_no_heavy_modules():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_set_gives_a_device_list_to_every_node_and_cuts_per_node_values():
+    """NEST 3.10: ``(a + b).set(spike_times=[1.0, 2.0])`` on two spike generators of different models
+    gives each both times; arrays of one value per node are cut, one list per node of a list parameter
+    too."""
+    nest.CopyModel("spike_generator", "sg2")
+    gens = nest.Create("spike_generator") + nest.Create("sg2")
+    gens.set(spike_times=[1.0, 2.0])
+    assert [list(t) for t in gens.get("spike_times")] == [[1.0, 2.0], [1.0, 2.0]]
+    n = nest.Create("gif_psc_exp", 2)
+    n.set(I_e=[10.0, 20.0], tau_sfa=[[5.0], [6.0]], q_sfa=[[1.0], [2.0]])
+    assert list(n.get("I_e")) == [10.0, 20.0] and [list(t) for t in n.get("tau_sfa")] == [[5.0], [6.0]]

@@ -218,7 +218,8 @@ class Network:
                 new_pops.append([pop])
                 continue
             mine = np.searchsorted(nodes.ids, ids[at])  # positions of this population's nodes in ``nodes``
-            part = [params[i] for i in mine] if isinstance(params, (list, tuple)) else _take(params, mine, len(nodes))
+            part = ([params[i] for i in mine] if isinstance(params, (list, tuple))
+                    else part_for_nodes(params, mine, len(nodes)))
             m = self.models.get(pop.model)
             where = f"set({pop.model!r} nodes)"
             if m.kind == "neuron":
@@ -556,7 +557,7 @@ def _list_values(label, v, n, empty: bool) -> np.ndarray:
     raise bad_value(label, checks._show(v), f"{what}, or {n} such lists of one length (one per node)")
 
 
-def _take(params: dict, positions: np.ndarray, n: int) -> dict:
+def part_for_nodes(params: dict, positions: np.ndarray, n: int) -> dict:
     """The part of a ``set`` dict for the nodes at ``positions`` of a collection of ``n`` nodes: arrays of
     length ``n`` over scalar parameters are cut; scalars, lists of list parameters and distributions
     pass whole."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..build.network import part_for_nodes
 from ..build.nodes import NodeCollection as _BaseCollection
 from ..build.registry import NEURONS
 from ..errors import JaxsnnError, bad_value, unknown_name
@@ -261,23 +262,12 @@ def set_nodes(nodes, params):
 
 
 def _restrict(params: dict, positions, n) -> dict:
-    """The part of a set dict for the nodes at ``positions`` of a collection of ``n``: per-node arrays cut,
-    the rest passed whole."""
-    from ..build.registry import LIST_PARAMS, VECTOR_PARAMS
-    from ..parameters import Parameter
-
-    out = {}
-    for name, v in params.items():
-        per_node = np.ndim(v) == 1 + (name in LIST_PARAMS) and len(v) == n  # a list parameter: one list per node
-        if not per_node and (name in VECTOR_PARAMS or name in LIST_PARAMS or np.ndim(v) == 0
-                             or isinstance(v, (Parameter, str, dict, _BaseCollection))):
-            out[name] = v
-        elif per_node:
-            out[name] = np.asarray(v)[positions]
-        else:
-            raise bad_value(f"set: params[{name!r}]", f"<array of shape {np.shape(v)}>",
-                            f"a scalar or an array of {n} values (one per node)")
-    return out
+    """The part of a set dict for the nodes at ``positions`` of a collection of ``n``: the functional
+    API's rule (:func:`jaxsnn.build.network.part_for_nodes`), with dicts and NodeCollections (device
+    parameters) passed whole."""
+    whole = {k for k, v in params.items() if isinstance(v, (dict, _BaseCollection))}
+    cut = part_for_nodes({k: v for k, v in params.items() if k not in whole}, positions, n)
+    return {k: params[k] if k in whole else cut[k] for k in params}
 
 
 def _set_neurons(nodes, params):
