@@ -65,6 +65,8 @@ def test_nests_other_kernel_names(capsys):
     with pytest.raises(jaxsnn.JaxsnnError, match="mymodule"):
         nest.Install("mymodule")
     assert "tau_m" in nest.help("iaf_psc_alpha", return_text=True)
+    with pytest.raises(jaxsnn.JaxsnnError, match="Did you mean 'iaf_psc_alpha'"):
+        nest.help("iaf_psc_alpa")
     n = nest.Create("iaf_psc_delta", params={"I_e": 400.0})
     with nest.RunManager():
         nest.Run(10.0)

@@ -139,13 +139,14 @@ def Install(module_name):
 def help(obj=None, return_text=False):  # noqa: A001 - PyNEST's name
     """The documentation of a model (its parameter table) or of a function; without an argument, where
     jaxsnn's PyNEST layer is described."""
+    registries = (_models.NEURONS, _models.GENERATORS, _models.RECORDERS, _models.SYNAPSES)
+    model = next((r[obj] for r in registries if obj in r), None) if isinstance(obj, str) else None
     if obj is None:
         text = __doc__
-    elif isinstance(obj, str) and any(obj in r for r in (_models.NEURONS, _models.GENERATORS, _models.RECORDERS,
-                                                         _models.SYNAPSES)):
-        model = next(r[obj] for r in (_models.NEURONS, _models.GENERATORS, _models.RECORDERS, _models.SYNAPSES)
-                     if obj in r)
+    elif model is not None:
         text = sys.modules[model.__module__].__doc__
+    elif isinstance(obj, str):
+        raise unknown_name("help: model", obj, [name for r in registries for name in r])
     else:
         text = getattr(obj, "__doc__", None) or f"no documentation for {obj!r}"
     if return_text:

@@ -57,7 +57,7 @@ def plot_targets(src_nrn, tgt_layer, syn_type=None, fig=None, mask=None, probabi
     and ``probability_parameter`` used to connect drawn around it; returns the figure."""
     return _around(src_nrn, tgt_layer, lambda: get_target_positions(src_nrn, tgt_layer, syn_type)[0], fig, mask,
                    probability_parameter, (src_color, src_size), (tgt_color, tgt_size), mask_color,
-                   probability_cmap, "plot_targets: src_nrn")
+                   probability_cmap, ("plot_targets: src_nrn", "plot_targets: tgt_layer"))
 
 
 def plot_sources(src_layer, tgt_nrn, syn_type=None, fig=None, mask=None, probability_parameter=None,
@@ -67,16 +67,16 @@ def plot_sources(src_layer, tgt_nrn, syn_type=None, fig=None, mask=None, probabi
     and ``probability_parameter`` used to connect drawn around it; returns the figure."""
     return _around(tgt_nrn, src_layer, lambda: get_source_positions(src_layer, tgt_nrn, syn_type)[0], fig, mask,
                    probability_parameter, (tgt_color, tgt_size), (src_color, src_size), mask_color,
-                   probability_cmap, "plot_sources: tgt_nrn")
+                   probability_cmap, ("plot_sources: tgt_nrn", "plot_sources: src_layer"))
 
 
-def _around(node, layer, partners, fig, mask, parameter, node_style, partner_style, mask_color, cmap, where):
+def _around(node, layer, partners, fig, mask, parameter, node_style, partner_style, mask_color, cmap, names):
     """One node, its partners' positions (``partners()``) in ``layer``, and the mask and probability
-    parameter around it."""
+    parameter around it; ``names``: the node's and the layer's argument, for errors."""
     plt = _pyplot()
     if len(node) != 1:
-        raise JaxsnnError(f"{where} must be one node, got {len(node)}.")
-    lay, _ = _layer(layer, where)
+        raise JaxsnnError(f"{names[0]} must be one node, got {len(node)}.")
+    lay, _ = _layer(layer, names[1])
     fig = fig if fig is not None else plt.figure()
     ax = fig.gca()
     at = get_position(node)[0]
