@@ -34,7 +34,7 @@ from ..core.types import (
     Synapses,
 )
 from ..errors import JaxsnnError, bad_value
-from ..models import DEFAULT_SYNAPSE, GENERATORS, RECORDERS, SYNAPSES
+from ..models import DEFAULT_SYNAPSE, GENERATORS, RECORDERS, SYNAPSES, TRANSMITTERS
 from ..models.base import RECORDED_BY, ROW, SAMPLES, SPIKE_EVENTS, WEIGHTS, Generator, PlasticityRule, ShortTermRule
 from .description import Description
 from .registry import (
@@ -94,9 +94,13 @@ def compile_network(desc: Description, seed, *, slice_capacity: int | None = Non
     syn = _synapse_tables(desc, neuron_of_node, len(node_of_neuron), fdt)
     gen = _interface_generators(desc, neuron_of_node, fdt)
     rec = _recorders(desc, neuron_of_node, node_of_neuron, syn, nrn["recordables"], nrn["models"])
+    vt = _transmitter_connections(desc, neuron_of_node)
+    syn["vt_delay"] = vt["delay"]
     L = _slice_length(desc, syn, gen, rsteps, len(node_of_neuron))
     spec = _spec(desc, syn, gen, rec, rsteps, L, nrn, x64=x64, differentiable=differentiable, chunk_steps=chunk_steps,
-                 slice_capacity=slice_capacity, record_capacity=record_capacity, weight_capacity=weight_capacity)
+                 slice_capacity=slice_capacity, record_capacity=record_capacity, weight_capacity=weight_capacity,
+                 deliver_slices=int(vt["interval"].max(initial=1)) if syn["rule"] is not None and syn["rule"].dopamine
+                 else 0)
     if differentiable:
         refused = [m for m in syn["models"] if not SYNAPSES[desc.models[m].base].differentiable()]
         if refused:
@@ -105,15 +109,16 @@ def compile_network(desc: Description, seed, *, slice_capacity: int | None = Non
             raise JaxsnnError(f"build(differentiable=True): {', '.join(bases)} is not differentiable in jaxsnn; build "
                               f"without differentiable=True, or use {' or '.join(usable)}.")
     plug_top, plug_par = _sliced(gen, L, fdt)
+    transmitters, dopa = _transmitters(desc, syn, vt, spec, fdt)
     model = Model(spec=spec, neurons=nrn["topology"], synapses=syn["topology"], recorders=rec["topology"],
-                  generators=plug_top)
+                  generators=plug_top, transmitters=transmitters)
     params = Params(neurons=nrn["params"], stdp=put(syn["table"], fdt), generators=plug_par,
                     stp=put(syn["stp_table"], fdt) if syn["stp_rule"] is not None else None)
     stp_state = None if syn["stp_state"] is None else {
         k: put(v, np.int32 if k in ("t_last", "sid") else fdt) for k, v in syn["stp_state"].items()}
     state = engine.init(model, params, seed, nrn["state"], to_device(syn["weight"]),
                         put(syn["kplus"], fdt), gen["plug_state"], stp_state,
-                        None if syn["kplus3"] is None else put(syn["kplus3"], fdt))
+                        None if syn["kplus3"] is None else put(syn["kplus3"], fdt), dopa)
     layout = Layout(desc.n_nodes, neuron_of_node, node_of_neuron,
                     tuple((p.model, p.base, p.first, p.n) for p in desc.populations), syn["models"], syn["syn_params"],
                     rec["spike_recorders"], rec["multimeters"], rec["weight_recorders"], rec["synapse_recorder"],
@@ -212,7 +217,43 @@ def _list_params(model, pops) -> dict:
 def _synapse_connections(desc):
     kind = lambda c: desc.population_of(c.source[0]).base
     return [c for c in desc.connections if c.model not in RECORDERS and len(c.source)
-            and kind(c) in NEURONS]
+            and kind(c) in NEURONS and desc.population_of(c.target[0]).base not in TRANSMITTERS]
+
+
+def _transmitter_connections(desc, neuron_of_node) -> dict:
+    """The volume transmitters (node ids ascending; their deliver_interval) and the connections into them
+    (source neuron index, delay in steps, transmitter index)."""
+    nodes = _nodes_of(desc, TRANSMITTERS, lambda m: True)
+    index = {n: i for i, n in enumerate(nodes)}
+    conns = [c for c in desc.connections if len(c.source) and desc.population_of(c.target[0]).base in TRANSMITTERS]
+    cat = lambda f: np.concatenate([f(c) for c in conns]).astype(np.int64) if conns else np.zeros(0, np.int64)
+    return dict(nodes=nodes, interval=np.array([desc.population_of(n).params["deliver_interval"] for n in nodes],
+                                               np.int64).reshape(-1),
+                src=cat(lambda c: neuron_of_node[c.source]), delay=cat(lambda c: np.broadcast_to(c.delay, len(c.source))),
+                vt=cat(lambda c: np.array([index[int(t)] for t in c.target])))
+
+
+def _transmitters(desc, syn, vt, spec, fdt) -> tuple:
+    """A neuromodulated rule's topology (``Model.transmitters``) and initial state (``Plasticity.dopa``,
+    :mod:`jaxsnn.core.dopamine`); ({}, None) for any other network."""
+    rule = syn["rule"]
+    if rule is None or not rule.dopamine:
+        return {}, None
+    plastic = syn["plastic"]
+    index = {n: i for i, n in enumerate(vt["nodes"])}
+    of_model = np.array([index[int(np.asarray(getattr(v, "ids", v)).reshape(-1)[0])] if v is not None else -1
+                         for v in (desc.models[m].defaults.get("volume_transmitter") for m in syn["models"])], np.int64)
+    of_trace = np.zeros(int(plastic.sum()), np.int64)
+    of_trace[syn["trace"][plastic]] = of_model[syn["mdl"][plastic]]
+    V, K = len(vt["nodes"]), int(vt["interval"].max(initial=1)) * spec.slice_steps + 1
+    i32 = lambda a: put(np.asarray(a), np.int32)  # noqa: E731
+    top = dict(of_trace=i32(of_trace), src=i32(vt["src"]), delay=i32(vt["delay"]), vt=i32(vt["vt"]),
+               interval=i32(vt["interval"]))
+    P = len(of_trace)
+    state = dict(c=put(syn["dopa_init"]["c"], fdt), n=put(syn["dopa_init"]["n"], fdt), t_update=i32(np.zeros(P)),
+                 idx=i32(np.zeros(P)), vt_stamp=i32(np.zeros((V, K))), vt_mult=put(np.zeros((V, K)), fdt),
+                 vt_count=i32(np.ones(V)), vt_ring=put(np.zeros((V, spec.ring)), fdt))
+    return top, state
 
 
 def _stdp_rows(desc, conns, M):
@@ -318,6 +359,8 @@ def _synapse_tables(desc, neuron_of_node, N, fdt=np.float64) -> dict:
             stp_state["sid"] = np.arange(M, dtype=np.int32)
         stp_rule = stp_rule.configure(stp_table, stp_state)
     kplus3 = col(_extra("Kplus_triplet"), np.float64)[order] if rule is not None and rule.triplet else None
+    dopa_init = {k: col(_extra(k), np.float64)[order][row >= 0] for k in rule.traces[1:]} \
+        if rule is not None and rule.dopamine else None  # c and n, in trace order (one trace per plastic synapse)
     port = _ports(desc, conns, M, order)
     has_receptor1 = any(c.extra.get("receptor_type", 0) == 1 for c in conns)
     receptor1 = col(lambda c: np.full(len(c.source), c.extra.get("receptor_type", 0) == 1), bool)[order] \
@@ -352,7 +395,7 @@ def _synapse_tables(desc, neuron_of_node, N, fdt=np.float64) -> dict:
     for a in (mdl, out_syn):  # the device's memory from now on: never written again
         a.flags.writeable = False
     return dict(topology=topology, sources=sources, counts=counts, tgt=tgt, dly=dly, mdl=mdl, weight=w,
-                kplus=kplus, kplus3=kplus3, table=table,
+                kplus=kplus, kplus3=kplus3, table=table, trace=trace, dopa_init=dopa_init,
                 rule=rule, stp_table=stp_table, stp_rule=stp_rule, stp_state=stp_state,
                 models=models, syn_params=syn_params, plastic=plastic, plastic_delays=plastic_delays,
                 out_degree=int(counts.max()) if M else 0,
@@ -595,12 +638,14 @@ def _recorders(desc, neuron_of_node, node_of_neuron, syn, recordables, models=()
 
 
 def _device_connections(desc) -> dict:
-    """Generator -> neuron and recorder connections (source, target, weight, delay in ms, model): what
+    """Generator -> neuron, neuron -> volume_transmitter and recorder connections (source, target, weight,
+    delay in ms, model): what
     NEST's GetConnections reports for them (recorders: a static_synapse of weight 1 and delay 1 ms)."""
     cols = {k: [] for k in ("source", "target", "weight", "delay", "synapse_model")}
     for c in desc.connections:
         recorder = c.model in RECORDERS
-        if not len(c.source) or not recorder and desc.population_of(c.source[0]).base not in SPIKE_GENERATORS:
+        if not len(c.source) or not recorder and desc.population_of(c.source[0]).base not in SPIKE_GENERATORS \
+                and desc.population_of(c.target[0]).base not in TRANSMITTERS:
             continue
         n = len(c.source)
         cols["source"].append(c.source)
@@ -613,17 +658,20 @@ def _device_connections(desc) -> dict:
 
 
 def _delays(syn, gen):
-    return [a for a in (syn["dly"], gen["plug_delay"]) if len(a)]
+    return [a for a in (syn["dly"], gen["plug_delay"], syn.get("vt_delay", ())) if len(a)]
 
 
 def _slice_length(desc, syn, gen, rsteps, N) -> int:
     """NEST's min_delay in steps: the shortest delay of any connection, recorders' (1 ms) included;
     capped by the shortest inter-spike interval of neurons with outgoing synapses and of targets of
-    plastic ones, so that these spike at most once per slice."""
+    plastic ones, so that these spike at most once per slice (not with stdp_dopamine_synapse, whose volume
+    transmitters work per min_delay: its spikes are delivered in layers, :func:`jaxsnn.core.engine._deliver_repeats`)."""
     delays = _delays(syn, gen)
     max_delay = int(max([1] + [a.max() for a in delays]))
     recorded = any(c.model in RECORDERS for c in desc.connections)
     recorder = [round(1.0 / desc.resolution)] if recorded else []
+    if syn["rule"] is not None and syn["rule"].dopamine:  # NEST's min_delay itself: its transmitters deliver
+        return int(max(1, min([a.min() for a in delays] + recorder + [max_delay])))  # per min_delay
     once_per_slice = np.zeros(N, bool)
     once_per_slice[syn["tgt"][syn["plastic"]]] = True
     once_per_slice[syn["counts"] > 0] = True
@@ -632,7 +680,7 @@ def _slice_length(desc, syn, gen, rsteps, N) -> int:
 
 
 def _spec(desc, syn, gen, rec, rsteps, L, nrn, *, x64, differentiable, chunk_steps, slice_capacity,
-          record_capacity, weight_capacity) -> Spec:
+          record_capacity, weight_capacity, deliver_slices=0) -> Spec:
     h, N = desc.resolution, len(rsteps)
     max_delay = int(max([1] + [a.max() for a in _delays(syn, gen)]))
     plastic_delays, table = syn["plastic_delays"], syn["table"]
@@ -645,7 +693,8 @@ def _spec(desc, syn, gen, rec, rsteps, L, nrn, *, x64, differentiable, chunk_ste
         resolution=h, tics_per_step=desc.tics_per_step, slice_steps=L, n_neurons=N, ring=max_delay + L,
         history=max_delay + 2 * L,  # the STDP window reaches back prev - longest delay
         min_isi=int(rsteps.min()) + 1 if N else 1, out_degree=syn["out_degree"], in_degree=syn["in_degree"],
-        post_history=((plastic_delays[1] + L) // (rc_min + 1) + 2) if plastic_delays else 0,
+        # a dopamine synapse reads post spikes back to its last update, up to deliver_slices slices earlier
+        post_history=((plastic_delays[1] + L + deliver_slices * L) // (rc_min + 1) + 2) if plastic_delays else 0,
         plastic_delays=plastic_delays,
         slice_capacity=slice_capacity, post_capacity=slice_capacity * window_slices,
         record_capacity=int(record_capacity or max(16384, rec["recorded_max"] * chunk_steps * h * 0.1)),  # 100 Hz

@@ -26,7 +26,7 @@ import numpy as np
 
 from .. import random as jrandom
 from ..errors import JaxsnnError, bad_value
-from ..models import DEFAULT_SYNAPSE, RECORDERS
+from ..models import DEFAULT_SYNAPSE, RECORDERS, TRANSMITTERS
 from ..models.base import BY_PORT, FROM_NEURONS, RECORDED_BY, TO_NEURONS
 from ..parameters import Context, Parameter
 from . import checks
@@ -404,6 +404,15 @@ class Network:
             self._record(s, t, recorder)
             self._conns.append(Connections(s, t, recorder.name, np.zeros(len(s)), np.zeros(len(s), np.int64), {}))
             return
+        if tgt_kind in TRANSMITTERS:  # spikes of neuromodulatory neurons into a volume_transmitter
+            if src_kind != "neuron":
+                raise JaxsnnError(f"connect: cannot connect {src_kind} to {tgt_kind} (a volume_transmitter collects "
+                                  "the spikes of neurons; put a parrot_neuron in between).")
+            conn = self._synapses(s, t, syn_spec, src_kind, jax.random.fold_in(key, 1))
+            if synapse(self.models.get(conn.model).base).rule is not None:
+                raise JaxsnnError(f"connect: connections into a {tgt_kind} use a static synapse, not {conn.model!r}.")
+            self._conns.append(conn)
+            return
         if tgt_kind != "neuron" or src_kind not in ("neuron",) + SPIKE_GENERATORS + CURRENT_GENERATORS:
             raise JaxsnnError(f"connect: cannot connect {src_kind} to {tgt_kind} (synapses go from neurons or "
                               "generators to neurons; recorders are connected neuron -> spike_recorder and "
@@ -476,6 +485,8 @@ class Network:
         if shared:  # NEST: 'Synapse parameter "weight" can only be set via SetDefaults() or CopyModel().'
             raise JaxsnnError(f"{where}: {shared} are common properties of {m.base}; set them "
                               f"with copy_model({m.base!r}, 'my_syn', {{...}}).")
+        if getattr(S.rule, "dopamine", False):
+            self._check_transmitter(m, where)
         receptor = syn_spec.pop("receptor_type", m.defaults.get("receptor_type", 0))
         n = len(s)
         values = {}
@@ -495,6 +506,17 @@ class Network:
         if receptor:
             values["receptor_type"] = receptor
         return Connections(s, t, name, weight, delay, values)
+
+    def _check_transmitter(self, m, where):
+        """A neuromodulated synapse model names one volume_transmitter of this network (NEST checks it at Connect)."""
+        vt = m.defaults.get("volume_transmitter")
+        if vt is None:
+            raise JaxsnnError(f"{where}: no volume transmitter has been assigned to the dopamine synapse; set it with "
+                              f"copy_model({m.base!r}, 'my_syn', {{'volume_transmitter': vt}}).")
+        ids = np.asarray(getattr(vt, "ids", vt), np.int64).reshape(-1)
+        if getattr(vt, "_net", self) is not self or self._kind(ids, "volume_transmitter") not in TRANSMITTERS:
+            raise bad_value(f"{where}: volume_transmitter", vt, "a volume_transmitter node of this network (NEST: "
+                            "'Property volume_transmitter must be set to a node of type volume_transmitter')")
 
     # ------------------------------------------------------------------------------------ build
     def description(self) -> Description:

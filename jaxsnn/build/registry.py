@@ -16,7 +16,7 @@ from ..errors import JaxsnnError, bad_value, unknown_name
 from ..models.base import CURRENT, SPIKES
 from . import checks
 
-DEVICES = {name: m.defaults() for name, m in {**models.GENERATORS, **models.RECORDERS}.items()}
+DEVICES = {name: m.defaults() for name, m in {**models.GENERATORS, **models.RECORDERS, **models.TRANSMITTERS}.items()}
 NEURONS = models.NEURONS  # NEST name -> NeuronModel class (jaxsnn.models: the only list of models)
 CURRENT_GENERATORS = tuple(n for n, g in models.GENERATORS.items() if g.emits == CURRENT)
 SPIKE_GENERATORS = tuple(n for n, g in models.GENERATORS.items() if g.emits == SPIKES)
@@ -157,7 +157,7 @@ def check_device(where: str, base: str, v: dict, h: float, tics_per_step: int) -
 
 
 def device(base: str):
-    """The generator or recorder model class of ``base``."""
-    return models.GENERATORS.get(base) or models.RECORDERS[base]
+    """The generator, recorder or transmitter model class of ``base``."""
+    return models.GENERATORS.get(base) or models.RECORDERS.get(base) or models.TRANSMITTERS[base]
 
 

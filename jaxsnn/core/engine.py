@@ -31,7 +31,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from . import arguments, autodiff, dense, host, recorders, rng, stdp, stp
+from . import arguments, autodiff, dense, dopamine, host, recorders, rng, stdp, stp
 from . import inputs as _inputs
 from .events import for_each_range, for_each_synapse
 from .generators import ring_add, ring_add_onehot, ring_add_routed
@@ -81,12 +81,13 @@ def simulation_key(seed) -> jax.Array:
 
 
 def init(model: Model, params: Params, key, neurons: dict, weight, Kplus, generators=None, stp=None,
-         Kplus_triplet=None) -> State:
+         Kplus_triplet=None, dopa=None) -> State:
     """A state at time 0: each model's neurons in the state ``neurons`` (model name -> its state dict),
     nothing in transit, the given weights and K₊ traces, empty STDP archives and recorders, the
     generators' initial states ``generators`` (model name -> its state dict); ``key``: an int seed or a
     JAX key; ``stp``: the short-term state per synapse (``spec.stp_rule``), or None; ``Kplus_triplet``: a triplet
-    rule's second presynaptic traces (as ``Kplus``), or None."""
+    rule's second presynaptic traces (as ``Kplus``), or None; ``dopa``: a neuromodulated rule's state
+    (:mod:`jaxsnn.core.dopamine`), or None."""
     spec = model.spec
     N, H = spec.n_neurons, spec.post_history
     fdt, i32, zeros = params.neurons.tau_minus.dtype, np.int32, host.filled  # host arrays: nothing to compile
@@ -106,7 +107,8 @@ def init(model: Model, params: Params, key, neurons: dict, weight, Kplus, genera
             post=PostArchive(Kminus=zeros(N, fdt), last_post=zeros(N, i32),
                              post_stamps=zeros((N, H), i32, stdp.EMPTY), post_Kminus=zeros((N, H), fdt),
                              n_post=zeros(N, i32), Kminus_triplet=zeros(N, fdt) if triplet else None,
-                             post_Kminus_triplet=zeros((N, H), fdt) if triplet else None)),
+                             post_Kminus_triplet=zeros((N, H), fdt) if triplet else None),
+            dopa=dopa),
         buffers=recorders.empty(spec, model, fdt), slice_steps=spec.slice_steps, generators=dict(generators or {}))
 
 
@@ -443,14 +445,19 @@ def _slice(model: Model, params: Params, st: State, mats=None) -> State:
     ring = st.transit.ring.at[read].set(0.0, unique_indices=True)  # read: clear (distinct rows)
     st = st.replace(transit=st.transit.replace(ring=ring))
     if model.synapses.out_syn.shape[0] and spec.event_synapses:
-        if spec.has_multiplicity and spec.has_plastic and not spec.differentiable:
-            st, o = _deliver_repeats(model, params, st, senders, steps, count, prev)
+        dopa = spec.has_plastic and spec.stdp_rule.dopamine  # its slices may hold several spikes of a neuron
+        if (spec.has_multiplicity and spec.has_plastic and not spec.differentiable) or dopa:
+            st, o = _deliver_repeats(model, params, st, senders, steps, count, prev, by_sender=dopa)
         else:
             st, o = _deliver(model, params, st, senders, steps, count, prev)
         overflow = overflow | o
-        if spec.has_plastic:
+        if spec.has_plastic and not spec.stdp_rule.dopamine:  # a dopamine synapse facilitates when it updates
             st, o = _facilitate(model, params, st, senders, steps, count, prev)
             overflow = overflow | o
+    if spec.has_plastic and spec.stdp_rule.dopamine:  # the volume transmitters' work of the new slice
+        syn_st, pl = dopamine.slice_work(spec, params.neurons, params.stdp, model.transmitters, model.synapses,
+                                         st.synapses, st.plasticity, senders, steps, count, s)
+        st = st.replace(synapses=syn_st, plasticity=pl)
     if spec.n_spike_recorders:
         buffers, o = recorders.record_spikes(spec, model.recorders, st.buffers, senders, steps, count)
         st, overflow = st.replace(buffers=buffers), overflow | o
@@ -588,7 +595,10 @@ def _deliver(model, params, st: State, senders, steps, count, prev):
         if model.event_mask is not None:  # the dense projections' synapses: jaxsnn.core.dense delivers them
             ok = ok & model.event_mask[e]
         rec = syn.out_syn[e]
-        if spec.has_plastic:
+        if spec.has_plastic and spec.stdp_rule.dopamine:
+            syn_st, pl, w = dopamine.on_presynaptic_spike(spec, params.neurons, params.stdp, model.transmitters,
+                                                          syn_st, pl, e, rec, ok, steps[k] + 1)
+        elif spec.has_plastic:
             syn_st, pl, w = stdp.on_presynaptic_spike(spec, params.neurons, params.stdp, syn_st, pl, e, rec, ok,
                                                       senders[k], steps[k] + 1, prev)
         else:
@@ -618,15 +628,18 @@ def _deliver(model, params, st: State, senders, steps, count, prev):
     return st, over
 
 
-def _deliver_repeats(model, params, st: State, senders, steps, count, prev):
+def _deliver_repeats(model, params, st: State, senders, steps, count, prev, by_sender=False):
     """:func:`_deliver` of a spike list in which a spike of multiplicity m appears m times in a row
     (parrot_neuron): STDP takes one event per synapse at a time, so the r-th repeats of all spikes are
     delivered together, r = 0, 1, ...; after the first, each sender's t_last is its spike's stamp (the
-    repeats see no facilitation window and K₊ decays by exp(0), as in NEST)."""
+    repeats see no facilitation window and K₊ decays by exp(0), as in NEST). ``by_sender``: the r-th spikes
+    of each sender in the slice, whatever their steps (a slice of NEST's min_delay, in which a neuron may
+    spike several times: stdp_dopamine_synapse)."""
     cap = senders.shape[0]
     pos = jnp.arange(cap)
     valid = pos < count
-    first = jnp.concatenate([jnp.ones(1, bool), (senders[1:] != senders[:-1]) | (steps[1:] != steps[:-1])])
+    new_spike = (senders[1:] != senders[:-1]) | ((steps[1:] != steps[:-1]) & (not by_sender))
+    first = jnp.concatenate([jnp.ones(1, bool), new_spike])
     rank = pos - lax.cummax(jnp.where(first, pos, 0))
     n_layers = jnp.max(jnp.where(valid, rank, -1)) + 1
 

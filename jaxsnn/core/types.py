@@ -234,6 +234,9 @@ class Model:
     # per generator model of Spec.generators: its connections (target, delay, stream, generator per
     # connection; the per-generator tables the model needs), jaxsnn.models.base.Generator.lower
     generators: dict = dataclasses.field(default_factory=dict)
+    # the volume transmitters of a neuromodulated rule (jaxsnn.core.dopamine: the transmitter of each synapse,
+    # the connections into transmitters, their deliver_interval); empty otherwise
+    transmitters: dict = dataclasses.field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------------------- Params
@@ -352,6 +355,9 @@ class PostArchive:
 class Plasticity:
     pre: PreTraces
     post: PostArchive
+    # a neuromodulated rule's state (PlasticityRule.dopamine: each synapse's c, n, last update and the volume
+    # transmitters' spike lists and input ring, jaxsnn.core.dopamine); None otherwise
+    dopa: dict | None = None
 
 
 @pytree

@@ -1,8 +1,9 @@
 """The model zoo: one NEST model per module, and the registry, the only list of models.
 
-``NEURONS``, ``SYNAPSES``, ``GENERATORS`` and ``RECORDERS`` map NEST's name to the model class
-(:class:`~jaxsnn.models.base.NeuronModel`, :class:`~jaxsnn.models.base.SynapseModel`,
-:class:`~jaxsnn.models.base.Generator`, :class:`~jaxsnn.models.base.Recorder`); ``SYNAPSE_ALIASES``
+``NEURONS``, ``SYNAPSES``, ``GENERATORS``, ``RECORDERS`` and ``TRANSMITTERS`` map NEST's name to the model
+class (:class:`~jaxsnn.models.base.NeuronModel`, :class:`~jaxsnn.models.base.SynapseModel`,
+:class:`~jaxsnn.models.base.Generator`, :class:`~jaxsnn.models.base.Recorder`, the volume transmitter of
+:mod:`~jaxsnn.models.volume_transmitter`); ``SYNAPSE_ALIASES``
 maps NEST's other names of a synapse model (the ``*_hpc`` variants) to its name. To add a model,
 write its module and add one line below; user code registers its own neuron model with
 :func:`register`, a synapse model with :func:`register_synapse`.
@@ -53,6 +54,7 @@ from . import (
     spike_recorder,
     static_synapse,
     static_synapse_hom_w,
+    stdp_dopamine_synapse,
     stdp_nn_pre_centered_synapse,
     stdp_nn_restr_synapse,
     stdp_nn_symm_synapse,
@@ -65,6 +67,7 @@ from . import (
     tsodyks_synapse,
     tsodyks_synapse_hom,
     vogels_sprekeler_synapse,
+    volume_transmitter,
     weight_recorder,
 )
 from .base import Generator, NeuronModel, Recorder, SynapseModel
@@ -74,6 +77,8 @@ GENERATORS: dict = {}  # NEST name -> Generator subclass, in registration order
 RECORDERS: dict = {}  # NEST name -> Recorder subclass, in registration order (the order of their buffers)
 SYNAPSES: dict = {}  # NEST name -> SynapseModel subclass, in registration order
 SYNAPSE_ALIASES: dict = {}  # another NEST name of a synapse model -> its name
+TRANSMITTERS: dict = {volume_transmitter.MODEL.name: volume_transmitter.MODEL}  # nodes that collect spikes for
+# neuromodulated synapses (NEST name -> class)
 DEFAULT_SYNAPSE = static_synapse.MODEL.name  # NEST's synapse of a Connect without one (and of recorders)
 
 
@@ -151,6 +156,7 @@ register_synapse(vogels_sprekeler_synapse.MODEL)
 register_synapse(stdp_triplet_synapse.MODEL)
 register_synapse(bernoulli_synapse.MODEL)
 register_synapse(quantal_stp_synapse.MODEL)
+register_synapse(stdp_dopamine_synapse.MODEL)
 
 register_device(poisson_generator.MODEL)
 register_device(spike_generator.MODEL)
@@ -171,8 +177,8 @@ register_device(weight_recorder.MODEL)
 
 
 def device(name: str):
-    """The generator or recorder model (class) named ``name``, or None."""
-    return GENERATORS.get(name) or RECORDERS.get(name)
+    """The generator, recorder or transmitter model (class) named ``name``, or None."""
+    return GENERATORS.get(name) or RECORDERS.get(name) or TRANSMITTERS.get(name)
 
 
 def recordables() -> dict:
@@ -188,5 +194,5 @@ def per_port(name: str, model=None) -> bool:
                                                for m in ([model] if model else NEURONS.values()))
 
 
-__all__ = ["DEFAULT_SYNAPSE", "GENERATORS", "NEURONS", "RECORDERS", "SYNAPSES", "SYNAPSE_ALIASES", "NeuronModel",
+__all__ = ["DEFAULT_SYNAPSE", "GENERATORS", "NEURONS", "RECORDERS", "SYNAPSES", "SYNAPSE_ALIASES", "TRANSMITTERS", "NeuronModel",
            "SynapseModel", "device", "register", "register_device", "register_synapse"]

@@ -503,11 +503,14 @@ class PlasticityRule:
     # archived with a post spike reaches facilitate as ``k3``) and a second presynaptic trace K₊,₃ (time
     # constant: the column tau_plus_triplet, initial value: the connection's Kplus_triplet; decayed to the
     # pre spike it reaches depress as ``k3``, then K₊,₃ ← K₊,₃ + 1); one K₊ and K₊,₃ per synapse
+    dopamine: ClassVar[bool] = False  # neuromodulated (stdp_dopamine_synapse): the weight follows an eligibility
+    # trace and the dopamine its volume_transmitter collects; the engine runs jaxsnn.core.dopamine instead of
+    # facilitate/depress; one K₊ per synapse
 
     @property
     def per_synapse_traces(self) -> bool:
         """Whether every plastic synapse keeps its own presynaptic traces (they depend on more than the source)."""
-        return self.resets_trace or self.triplet
+        return self.resets_trace or self.triplet or self.dopamine
 
     def term(self, Kplus, decay):
         """The facilitation term of a post spike: K₊ decayed to it (``decay`` = e^{(t_last − (t_j + d))/τ₊});

@@ -172,8 +172,10 @@ def _neuron_connections(sim, synapse_model=None, source=None, target=None) -> di
         table = np.asarray(sim.params.stdp)
         for k, name in enumerate(sim.spec.stdp_rule.columns):  # the rule's parameters: the columns of params.stdp
             cols[name] = np.where(plastic, table[np.maximum(row, 0), k], np.nan)
-        for name in sim.spec.stdp_rule.traces:  # the presynaptic traces (Kplus, ...) of PreTraces
-            trace = np.asarray(getattr(sim.state.plasticity.pre, name))
+        pl = sim.state.plasticity
+        for name in sim.spec.stdp_rule.traces:  # the presynaptic traces (Kplus, ...) of PreTraces, a dopamine
+            # synapse's c and n (Plasticity.dopa), one per trace
+            trace = np.asarray(getattr(pl.pre, name) if hasattr(pl.pre, name) else pl.dopa[name])
             if sim.spec.stdp_rule.resets_trace:  # NEST's lazy view
                 trace = np.asarray(stdp.reported_trace(trace))
             cols[name] = np.where(plastic, trace[rows[:, OUT_TRACE]], np.nan)

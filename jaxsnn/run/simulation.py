@@ -412,6 +412,11 @@ def _planned(sim: Simulation) -> Simulation:
         raise bad_value("devices", sim.devices, f"a number of devices from 1 to {len(available)} (jax.devices()), "
                         "or None for all")
     n = min(int(n), max(1, sim.spec.n_neurons))
+    rule = sim.spec.stdp_rule
+    if n > 1 and rule is not None and rule.dopamine:  # its transmitters' state is global: one device
+        if sim.devices is not None:
+            raise bad_value("devices", sim.devices, "1: a network with stdp_dopamine_synapse runs on one device")
+        n = 1
     if n == 1:
         return sim.replace(_plan=())
     p = sim._plan

@@ -126,7 +126,15 @@ def _synapse(case):
     pre = net.create(PARROT)
     post = net.create(case["post_model"], params=case["post_params"])
     wr = net.create(WR)
-    net.copy_model(case["synapse"], "plastic", {**case["common_params"], RECORDED_BY: wr})
+    model_params = {**case["common_params"], RECORDED_BY: wr}
+    if case.get("dopa_input_times") is not None:  # dopamine spikes through a parrot into a volume_transmitter
+        sg_dopa = net.create(SG, params={"spike_times": case["dopa_input_times"]})
+        dopa = net.create(PARROT)
+        vt = net.create("volume_transmitter", params=case.get("vt_params", {}))
+        net.connect(sg_dopa, dopa, syn_spec={"delay": 1.0})
+        net.connect(dopa, vt)
+        model_params["volume_transmitter"] = vt
+    net.copy_model(case["synapse"], "plastic", model_params)
     syn = {**case["syn_params"], "synapse_model": "plastic", "delay": case["delay"]}
     if "weight" not in SYNAPSES[case["synapse"]].common:  # else a common property
         syn["weight"] = case["weight"]
