@@ -229,7 +229,8 @@ def _transmitter_connections(desc, neuron_of_node) -> dict:
     cat = lambda f: np.concatenate([f(c) for c in conns]).astype(np.int64) if conns else np.zeros(0, np.int64)
     return dict(nodes=nodes, interval=np.array([desc.population_of(n).params["deliver_interval"] for n in nodes],
                                                np.int64).reshape(-1),
-                src=cat(lambda c: neuron_of_node[c.source]), delay=cat(lambda c: np.broadcast_to(c.delay, len(c.source))),
+                src=cat(lambda c: neuron_of_node[c.source]),
+                delay=cat(lambda c: np.broadcast_to(c.delay, len(c.source))),
                 vt=cat(lambda c: np.array([index[int(t)] for t in c.target])))
 
 
@@ -665,7 +666,8 @@ def _slice_length(desc, syn, gen, rsteps, N) -> int:
     """NEST's min_delay in steps: the shortest delay of any connection, recorders' (1 ms) included;
     capped by the shortest inter-spike interval of neurons with outgoing synapses and of targets of
     plastic ones, so that these spike at most once per slice (not with stdp_dopamine_synapse, whose volume
-    transmitters work per min_delay: its spikes are delivered in layers, :func:`jaxsnn.core.engine._deliver_repeats`)."""
+    transmitters work per min_delay: its spikes are delivered in layers,
+    :func:`jaxsnn.core.engine._deliver_repeats`)."""
     delays = _delays(syn, gen)
     max_delay = int(max([1] + [a.max() for a in delays]))
     recorded = any(c.model in RECORDERS for c in desc.connections)

@@ -99,7 +99,8 @@ def _catch_up(spec, pl, p, dopa, vt, tgt, D, s, kplus, tu, t_end, go, pre_stamp=
         t1 = stdp.ms(spec, t_j, dtype) + d_ms
         w, c, n, idx = _process(spec, p, dopa, vt, w, c, n, idx, t0, t1, t_j + D, inside)
         facilitates = inside if pre_stamp is None else inside & (pre_stamp > t_j)
-        c = jnp.where(facilitates, c + a_plus * (kplus * jnp.exp((t_update - t1) / tau_plus)), c)
+        k = kplus * jnp.exp((t_update - t1) / tau_plus)  # products rounded apart: no fused multiply-add
+        c = jnp.where(facilitates, c + stdp_family.apart(a_plus * stdp_family.apart(k, k), k), c)
         return w, c, n, idx, jnp.where(inside, t1, t0)
 
     carry = (*s, t_update)
@@ -128,7 +129,8 @@ def on_presynaptic_spike(spec, nrn, table, top, syn_st, pl, e, rec, ok, stamp):
     w, c, n, idx, t0 = _catch_up(spec, pl, p, pl.dopa, vt, tgt, D, (w0, c, n, idx), kplus, tu, stamp, go, stamp)
     t = stdp.ms(spec, stamp, dtype)
     w, c, n, idx = _process(spec, p, pl.dopa, vt, w, c, n, idx, t0, t, stamp, go)
-    c = c - _col(spec, p, "A_minus") * stdp.kminus_before(spec, nrn, pl, tgt, stamp, D)
+    k = stdp.kminus_before(spec, nrn, pl, tgt, stamp, D)
+    c = c - stdp_family.apart(_col(spec, p, "A_minus") * k, k)
     kplus = kplus * jnp.exp((stdp.ms(spec, tu, dtype) - t) / _col(spec, p, "tau_plus")) + 1.0
     w = jnp.where(plastic, w, w0)
     syn_st = syn_st.replace(weight=set_where(syn_st.weight, e, w, go), reported=set_where(syn_st.reported, e, w, go))

@@ -146,10 +146,11 @@ def vs_depress(w, alpha, eta, Wmax):
 def dopa_weight(w, c0, n0, minus_dt, tau_c, tau_n, b, Wmin, Wmax):
     """The weight after an interval of length −minus_dt that starts with traces c₀, n₀, clipped to [Wmin, Wmax]."""
     taus = (tau_c + tau_n) / (tau_c * tau_n)
-    w = w - c0 * (n0 / taus * jnp.expm1(taus * minus_dt) - b * tau_c * jnp.expm1(minus_dt / tau_c))
+    a = apart(n0 / taus * jnp.expm1(taus * minus_dt), n0)  # each product rounded apart (no fused multiply-add)
+    w = w - apart(c0 * (a - apart(b * tau_c * jnp.expm1(minus_dt / tau_c), b)), c0)
     return jnp.where(w < Wmin, Wmin, jnp.where(w > Wmax, Wmax, w))
 
 
 def dopa_n(n, minus_dt, multiplicity, tau_n):
     """n at a dopamine spike minus_dt (< 0) after the previous one: n e^{minus_dt/τ_n} + m/τ_n."""
-    return n * jnp.exp(minus_dt / tau_n) + multiplicity / tau_n
+    return apart(n * jnp.exp(minus_dt / tau_n), n) + multiplicity / tau_n

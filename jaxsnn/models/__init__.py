@@ -194,5 +194,6 @@ def per_port(name: str, model=None) -> bool:
                                                for m in ([model] if model else NEURONS.values()))
 
 
-__all__ = ["DEFAULT_SYNAPSE", "GENERATORS", "NEURONS", "RECORDERS", "SYNAPSES", "SYNAPSE_ALIASES", "TRANSMITTERS", "NeuronModel",
+__all__ = ["DEFAULT_SYNAPSE", "GENERATORS", "NEURONS", "RECORDERS", "SYNAPSES", "SYNAPSE_ALIASES", "TRANSMITTERS",
+           "NeuronModel",
            "SynapseModel", "device", "register", "register_device", "register_synapse"]

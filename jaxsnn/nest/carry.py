@@ -161,7 +161,34 @@ def _plasticity(old, new, o, n, spec, to_new, places_old, kplus_set):
         had_input = np.zeros(sn.n_neurons, bool)
         had_input[o_out[o_out[:, 2] >= 0, 0]] = True
         post = _archive(o.plasticity.post, post, had_input, so.post_history, spec.post_history)
-    return n.plasticity.replace(pre=pre, post=post)
+    return n.plasticity.replace(pre=pre, post=post, dopa=_dopa(o, n, o_out, n_out, to_new, so, spec))
+
+
+def _dopa(o, n, o_out, n_out, to_new, so, spec):
+    """A dopamine rule's state carried over: each old synapse's c, n, last update and list position at its
+    trace in the rebuild; the old transmitters' lists (transmitters are only appended) and their input ring,
+    re-laid into the new ring length as the neurons' ring."""
+    if n.plasticity.dopa is None or o.plasticity.dopa is None:
+        return n.plasticity.dopa
+    old = {k: np.asarray(v) for k, v in o.plasticity.dopa.items()}
+    new = {k: np.array(v) for k, v in n.plasticity.dopa.items()}
+    plastic = np.nonzero(o_out[:, 2] >= 0)[0]
+    for k in ("c", "n", "t_update", "idx"):
+        new[k][n_out[to_new[plastic], 3]] = old[k][o_out[plastic, 3]]
+    V, K = min(len(old["vt_count"]), len(new["vt_count"])), old["vt_stamp"].shape[1]
+    if K > new["vt_stamp"].shape[1] and (old["vt_count"] > new["vt_stamp"].shape[1]).any():
+        raise JaxsnnError("a volume_transmitter's spike list does not fit the rebuild (a shorter deliver_interval "
+                          "or min_delay while spikes are held); change it at the start of a deliver_interval.")
+        K = new["vt_stamp"].shape[1]
+    K = min(K, new["vt_stamp"].shape[1])
+    for k in ("vt_stamp", "vt_mult"):
+        new[k][:V, :K] = old[k][:V, :K]
+    new["vt_count"][:V] = old["vt_count"][:V]
+    ring = np.zeros((len(new["vt_count"]), spec.ring), new["vt_ring"].dtype)
+    steps = int(o.step) + np.arange(so.ring)
+    np.add.at(ring, (np.arange(V)[:, None], (steps % spec.ring)[None, :]), old["vt_ring"][:V][:, steps % so.ring])
+    new["vt_ring"] = ring
+    return {k: jnp.asarray(v) for k, v in new.items()}
 
 
 def _traces(old, new, o, Kplus, o_out, n_out, to_new, places_old, kplus_set):

@@ -32,8 +32,9 @@ import numpy as np
 from ..build import checks
 from ..build.network import delay_steps
 from ..build.registry import NEURONS, synapse
+from ..core.types import OUT_TRACE
 from ..errors import JaxsnnError, bad_value, unknown_name
-from ..models import DEFAULT_SYNAPSE, RECORDERS, SYNAPSES
+from ..models import DEFAULT_SYNAPSE, RECORDERS, SYNAPSES, TRANSMITTERS
 from ..models.base import PlasticityRule
 from ..models.stdp_synapse import PAIR
 from .kernel import KERNEL, model_names
@@ -47,7 +48,7 @@ DTYPES = {"synapse_model": object, "source": np.int64, "target": np.int64}
 def neuron_calls(net) -> list:
     """Indices into ``net._conns`` of the connect calls between neurons (what the lowering makes synapses of)."""
     return [j for j, c in enumerate(net._conns) if c.model not in RECORDERS and len(c.source)
-            and net._pop_of(c.source[0]).base in NEURONS]
+            and net._pop_of(c.source[0]).base in NEURONS and net._pop_of(c.target[0]).base not in TRANSMITTERS]
 
 
 def synapse_places(net, M: int) -> np.ndarray:
@@ -326,7 +327,12 @@ def set_connections(places, values: dict):
         for (j, r), k in zip(places, values["Kplus"]):
             KERNEL.kplus_set[(int(j), int(r))] = float(k)
     index = synapse_index(places, sim)
-    rest = set(values) - {"weight"}
+    in_place = {"weight"}
+    if sim.spec.stdp_rule is not None and sim.spec.stdp_rule.dopamine and (index >= 0).all():
+        _set_dopamine_state(sim, index, {k: v for k, v in values.items() if k in sim.spec.stdp_rule.traces})
+        in_place |= set(sim.spec.stdp_rule.traces)
+        sim = KERNEL.sim
+    rest = set(values) - in_place
     if rest or (index < 0).any():
         KERNEL.changed()
     if "weight" in values and (index >= 0).any():  # also with a rebuild pending: it carries these weights
@@ -336,6 +342,27 @@ def set_connections(places, values: dict):
         weight = np.array(sim.state.synapses.weight)
         weight[index[syn]] = values["weight"][syn]
         KERNEL.sim = sim.replace(state=sim.state.with_weights(jnp.asarray(weight, sim.state.synapses.weight.dtype)))
+
+
+def _set_dopamine_state(sim, index, values):
+    """A dopamine synapse's K₊, c and n written into the running simulation (in place, as NEST's set_status of the
+    connection): one trace per synapse."""
+    import jax.numpy as jnp
+
+    if not values:
+        return
+    trace = np.asarray(sim.model.synapses.out_syn)[index, OUT_TRACE]
+    pl = sim.state.plasticity
+    dopa, pre = dict(pl.dopa), pl.pre
+    for name, v in values.items():
+        old = pre.Kplus if name == "Kplus" else dopa[name]
+        new = np.array(old)
+        new[trace] = v
+        if name == "Kplus":
+            pre = pre.replace(Kplus=jnp.asarray(new, old.dtype))
+        else:
+            dopa[name] = jnp.asarray(new, old.dtype)
+    KERNEL.sim = sim.replace(state=sim.state.replace(plasticity=pl.replace(pre=pre, dopa=dopa)))
 
 
 def get_connections(source=None, target=None, synapse_model=None, synapse_label=None) -> SynapseCollection:

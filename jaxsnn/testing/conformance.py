@@ -49,7 +49,7 @@ VM = next(iter(multimeter.MODEL.aliases))  # NEST's voltmeter: a multimeter reco
 
 
 KINDS = ("neuron", "stdp", "network", "model", "recorder_pair", "noise_stats", "stdp_multiplicity", "synapse",
-         "synapse_network")
+         "synapse_network", "dopamine_network")
 RECORDER_DELAY = 1.0  # ms: NEST's default delay of recorder connections, which counts for min_delay
 
 
@@ -60,7 +60,7 @@ def run_case(case: dict) -> dict:
         raise ValueError(f"case kind {kind!r} is not supported; supported kinds: {', '.join(KINDS)}.")
     return {"neuron": _neuron, "stdp": _stdp, "network": _network, "model": _model, "recorder_pair": _recorder_pair,
             "noise_stats": _noise_stats, "stdp_multiplicity": _stdp_multiplicity, "synapse": _synapse,
-            "synapse_network": _synapse_network}[kind](case)
+            "synapse_network": _synapse_network, "dopamine_network": _dopamine_network}[kind](case)
 
 
 def _neuron(case):
@@ -193,6 +193,46 @@ def _synapse_network(case):
             WR: {"times": _ms(we.times), "senders": we.senders.astype(int).tolist(),
                                 "targets": we.targets.astype(int).tolist(), "weights": we.weights.tolist()},
             "final": final}
+
+
+def _dopamine_network(case):
+    """stdp_dopamine_synapse connections from pre parrots to post neurons, dopamine parrots into a volume_transmitter,
+    nodes made in the order of ``tests/reference/tools/nest_dopamine_network.py``."""
+    import jaxsnn
+
+    net = jaxsnn.Network(resolution=case["resolution"])
+    gen = lambda times: net.create(SG, params={"spike_times": times})
+    gpre, gpost, gdopa = ([gen(t) for t in case[k]] for k in ("pre_inputs", "post_inputs", "dopa_inputs"))
+    pre = net.create(PARROT, case["n_pre"])
+    post = net.create(case["post_model"], case["n_post"], params=case["post_params"])
+    dopa = net.create(PARROT, case["n_dopa"])
+    vt = net.create("volume_transmitter", params=case["vt_params"])
+    wr, sr = net.create(WR), net.create(SR)
+    for i, g in enumerate(gpre):
+        net.connect(g, pre[i], syn_spec={"delay": 1.0})
+    for i, g in enumerate(gpost):
+        net.connect(g, post[i], syn_spec={"delay": 1.0, "weight": case["post_drive_weight"]})
+    for g, p in case["dopa_map"]:
+        net.connect(gdopa[g], dopa[p], syn_spec={"delay": 1.0})
+    for i, d in enumerate(case["vt_delays"]):
+        net.connect(dopa[i], vt, syn_spec={"delay": d})
+    net.copy_model("stdp_dopamine_synapse", "dopa",
+                   {**case["common_params"], "volume_transmitter": vt, RECORDED_BY: wr})
+    c = case["connections"]
+    col = lambda k: np.asarray([x[k] for x in c])
+    net.connect(np.asarray(pre.ids)[col("source")], np.asarray(post.ids)[col("target")], "one_to_one",
+                {"synapse_model": "dopa", **{k: col(k) for k in ("weight", "delay", "Kplus", "c", "n")}})
+    net.connect(post, sr)
+    sim = jaxsnn.simulate(net.build(), case["t_sim"])
+    ev = sim.events(sr).sort_values(["times", "senders"], kind="stable")
+    we = sim.events(wr).sort_values(["times", "senders", "targets"], kind="stable")
+    fin = sim.connections("dopa").sort_values(["source", "target"], kind="stable")
+    final = {k: (fin[k].astype(int) if k in ("source", "target") else fin[k]).tolist()
+             for k in case["expected"]["final"]}
+    return {"spike_times": _ms(ev.times), "spike_senders": ev.senders.astype(int).tolist(),
+            "final_V_m": sim.get(post).V_m.tolist(),
+            WR: {"times": _ms(we.times), "senders": we.senders.astype(int).tolist(),
+                 "targets": we.targets.astype(int).tolist(), "weights": we.weights.tolist()}, "final": final}
 
 
 def _network(case):
@@ -425,6 +465,12 @@ def criteria(kind: str, x64: bool) -> dict:
                 "weight_recorder/times": EXACT, "weight_recorder/senders": EXACT, "weight_recorder/targets": EXACT,
                 "weight_recorder/weights": r, "final/source": EXACT, "final/target": EXACT, "final/delay": EXACT,
                 **{f"final/{k}": r for k in names}}
+    if kind == "dopamine_network":
+        r = close(1e-12 if x64 else 1e-5, 0.0)
+        return {"spike_times": EXACT, "spike_senders": EXACT, "final_V_m": close(0.0, 1e-12 if x64 else 1e-3),
+                "weight_recorder/times": EXACT, "weight_recorder/senders": EXACT, "weight_recorder/targets": EXACT,
+                "weight_recorder/weights": r, "final/source": EXACT, "final/target": EXACT,
+                **{f"final/{k}": r for k in ("weight", "Kplus", "c", "n")}}
     if kind == "recorder_pair":
         return {"multimeter_times": EXACT, "voltmeter_times": EXACT, "multimeter_V_m": V, "voltmeter_V_m": V,
                 "voltmeter_defaults/record_from": ("equal", 0.0, 0.0), "voltmeter_defaults/interval": EXACT}

@@ -1,0 +1,173 @@
+"""stdp_dopamine_synapse with a volume_transmitter in networks, against NEST 3.10's cases (``syn_stdp_dopamine*``:
+one connection; ``net_stdp_dopamine*``: pre parrots onto iaf_psc_alpha neurons, dopamine parrots into the
+transmitter): transmitted weights, final weight, K+, c and n, the post neurons' spikes and V_m; split runs and
+checkpoints give the same bits; what is refused is refused by name."""
+import json
+
+import numpy as np
+import pytest
+
+import jaxsnn
+from jaxsnn.errors import JaxsnnError
+from jaxsnn.testing.conformance import compare, run_case
+
+from .conftest import case_files
+
+CASES = [f for f in case_files("syn_stdp_dopamine")] + [f for f in case_files("net_stdp_dopamine")]
+
+
+@pytest.mark.parametrize("path", CASES, ids=lambda p: p.stem)
+def test_dopamine_case(path, x64):
+    case = json.loads(path.read_text())
+    result = compare(case, run_case(case), True)
+    assert all(ok for ok, _ in result.values()), {k: d for k, (ok, d) in result.items() if not ok}
+
+
+def test_cases_exercise_the_rule():
+    """The network cases move weights through dopamine, fire the post neurons and deliver every few slices."""
+    cases = [json.loads(f.read_text()) for f in case_files("net_stdp_dopamine")]
+    assert len(cases) == 2 and {c["vt_params"].get("deliver_interval", 1) for c in cases} == {1, 3}
+    for c in cases:
+        e = c["expected"]
+        assert len(e["spike_times"]) > 40 and len(e["weight_recorder"]["times"]) > 150
+        w0 = sorted((x["source"], x["target"], x["weight"]) for x in c["connections"])
+        assert np.max(np.abs(np.array(e["final"]["weight"]) - np.array([w for *_, w in w0]))) > 1.0
+
+
+def _network(interval=2):
+    """Pre parrots onto iaf_psc_alpha neurons through stdp_dopamine_synapse, dopamine parrots into a transmitter."""
+    net = jaxsnn.Network(seed=3)
+    rng = np.random.default_rng(5)
+    times = lambda rate: sorted(set(np.round(rng.uniform(1.0, 190.0, int(rate * 0.19)), 1).tolist()))
+    pre, post, dopa = net.create("parrot_neuron", 6), net.create("iaf_psc_alpha", 3), net.create("parrot_neuron", 2)
+    vt = net.create("volume_transmitter", params={"deliver_interval": interval})
+    wr, sr = net.create("weight_recorder"), net.create("spike_recorder")
+    for nodes, rate in ((pre, 60.0), (dopa, 30.0)):
+        for i in range(len(nodes)):
+            net.connect(net.create("spike_generator", params={"spike_times": times(rate)}), nodes[i])
+    net.connect(net.create("poisson_generator", params={"rate": 3000.0}), post, syn_spec={"weight": 300.0})
+    net.connect(dopa, vt, syn_spec={"delay": 1.5})
+    net.copy_model("stdp_dopamine_synapse", "dopa", {"volume_transmitter": vt, "weight_recorder": wr, "tau_c": 100.0,
+                                                      "tau_n": 50.0, "Wmax": 150.0})
+    net.connect(pre, post, syn_spec={"synapse_model": "dopa", "weight": jaxsnn.random.uniform(40.0, 90.0),
+                                     "delay": jaxsnn.random.uniform_int(3) * 0.5 + 1.0})
+    net.connect(post, sr)
+    return net, sr, wr
+
+
+def test_split_runs_and_checkpoint_are_bit_identical(tmp_path, x64):
+    net, sr, wr = _network()
+    whole = jaxsnn.simulate(net.build(), 200.0)
+    parts = jaxsnn.simulate(jaxsnn.simulate(net.build(), 73.4), 126.6)
+    jaxsnn.save_checkpoint(tmp_path / "ck", jaxsnn.simulate(net.build(), 101.0))
+    resumed = jaxsnn.simulate(jaxsnn.load_checkpoint(tmp_path / "ck", net.build()), 99.0)
+    c = whole.connections("dopa")
+    assert len(whole.events(sr)) > 20 and len(whole.events(wr)) > 100
+    assert np.any(c.weight.to_numpy() != net.build().connections("dopa").weight.to_numpy())
+    for other in (parts, resumed):
+        assert whole.events(sr).equals(other.events(sr))
+        assert whole.events(wr).equals(other.events(wr))
+        o = other.connections("dopa")
+        for k in ("weight", "Kplus", "c", "n"):
+            np.testing.assert_array_equal(c[k].to_numpy(), o[k].to_numpy(), err_msg=k)
+
+
+def _pair(**common):
+    net = jaxsnn.Network()
+    pre, post = net.create("parrot_neuron"), net.create("parrot_neuron")
+    return net, pre, post
+
+
+def test_refused_by_name():
+    net, pre, post = _pair()
+    net.copy_model("stdp_dopamine_synapse", "nov")
+    with pytest.raises(JaxsnnError, match="no volume transmitter"):
+        net.connect(pre, post, syn_spec="nov")
+    vt = net.create("volume_transmitter", 2)
+    with pytest.raises(JaxsnnError, match="volume_transmitter"):
+        net.copy_model("stdp_dopamine_synapse", "two", {"volume_transmitter": vt})
+    with pytest.raises(JaxsnnError, match="volume_transmitter"):
+        net.copy_model("stdp_dopamine_synapse", "wrong", {"volume_transmitter": post})
+        net.connect(pre, post, syn_spec="wrong")
+    with pytest.raises(JaxsnnError, match="common properties"):
+        net.copy_model("stdp_dopamine_synapse", "ok", {"volume_transmitter": vt[0]})
+        net.connect(pre, post, syn_spec={"synapse_model": "ok", "tau_c": 10.0})
+    with pytest.raises(JaxsnnError, match="deliver_interval"):
+        net.create("volume_transmitter", params={"deliver_interval": 0})
+    with pytest.raises(JaxsnnError, match="volume_transmitter"):
+        net.connect(net.create("spike_generator"), vt[0])
+    net.connect(pre, post, syn_spec="ok")
+    with pytest.raises(JaxsnnError, match="stdp_dopamine_synapse is not differentiable"):
+        net.build(differentiable=True)
+    with pytest.raises(JaxsnnError, match="devices"):
+        jaxsnn.simulate(net.build(devices=2), 1.0)
+    net.connect(pre, post, syn_spec="stdp_synapse")
+    with pytest.raises(JaxsnnError, match="stdp_dopamine_synapse.*stdp_synapse|stdp_synapse.*stdp_dopamine_synapse"):
+        net.build()
+
+
+def test_pynest_script(x64):
+    """A PyNEST script (tests/reference/tools/nest_dopamine_network.py's pynest_set_case) through jaxsnn.nest:
+    Create("volume_transmitter"), CopyModel with it, Connect into it, GetConnections' weight, c, n, Kplus, their set
+    between Simulate calls, the weight_recorder's events, as NEST's."""
+    import jaxsnn.nest as nest
+
+    exp = json.loads((CASES[0].parent / "pynest_stdp_dopamine_set.json").read_text())["expected"]
+    nest.ResetKernel()
+    sg_pre = nest.Create("spike_generator", params={"spike_times": [10.0, 30.0, 50.0, 52.0]})
+    sg_post = nest.Create("spike_generator", params={"spike_times": [12.0, 28.0, 55.0]})
+    sg_d = nest.Create("spike_generator", params={"spike_times": [5.0, 20.0, 21.0, 40.0]})
+    pre, post, dn = nest.Create("parrot_neuron"), nest.Create("parrot_neuron"), nest.Create("parrot_neuron")
+    vt = nest.Create("volume_transmitter")
+    wr = nest.Create("weight_recorder")
+    nest.Connect(sg_pre, pre)
+    nest.Connect(sg_post, post)
+    nest.Connect(sg_d, dn)
+    nest.Connect(dn, vt)
+    nest.CopyModel("stdp_dopamine_synapse", "dopa", {"volume_transmitter": vt, "weight_recorder": wr})
+    nest.Connect(pre, post, syn_spec={"synapse_model": "dopa", "weight": 35.0})
+    keys = ["weight", "c", "n", "Kplus"]
+    nest.Simulate(30.0)
+    c = nest.GetConnections(synapse_model="dopa")
+    for k, v in c.get(keys).items():
+        np.testing.assert_allclose(v, exp["after_30"][k], rtol=1e-12, err_msg=k)
+    c.set({"c": 1.0, "n": 0.5})
+    nest.Simulate(70.0)
+    for k, v in c.get(keys).items():
+        np.testing.assert_allclose(v, exp["after_100"][k], rtol=1e-12, err_msg=k)
+    ev = wr.get("events")
+    np.testing.assert_allclose(ev["weights"], exp["weights"], rtol=1e-12)
+    np.testing.assert_array_equal(ev["times"], exp["times"])
+    into = nest.GetConnections(target=vt).get()
+    assert (into["source"], into["target"], into["synapse_model"]) == (dn.tolist()[0], vt.tolist()[0],
+                                                                       "static_synapse")
+
+
+def test_pynest_rebuild_carries_the_state(x64):
+    """A connection made after Simulate makes jaxsnn.nest rebuild: the dopamine synapses' state and the
+    transmitter's list and input carry over, so the first synapse evolves as without the new one (to the last
+    bits: the rebuild is another compiled program, whose float rounding of c may differ in the last bit)."""
+    import jaxsnn.nest as nest
+
+    def run(extra):
+        nest.ResetKernel()
+        g = nest.Create("spike_generator", params={"spike_times": [3.0, 9.0, 14.0, 22.0, 27.0, 33.0]})
+        gd = nest.Create("spike_generator", params={"spike_times": [4.0, 8.0, 9.5, 15.0, 21.0, 26.5]})
+        gp = nest.Create("spike_generator", params={"spike_times": [5.0, 12.0, 20.0, 30.0]})
+        pre, post, dn, other = (nest.Create("parrot_neuron") for _ in range(4))
+        vt = nest.Create("volume_transmitter", params={"deliver_interval": 2})
+        for a, b in ((g, pre), (gd, dn), (gp, post)):
+            nest.Connect(a, b)
+        nest.Connect(dn, vt, syn_spec={"delay": 2.5})
+        nest.CopyModel("stdp_dopamine_synapse", "dopa", {"volume_transmitter": vt, "tau_n": 20.0, "tau_c": 30.0})
+        nest.Connect(pre, post, syn_spec={"synapse_model": "dopa", "weight": 35.0})
+        nest.Simulate(10.0)
+        if extra:
+            nest.Connect(other, post, syn_spec={"synapse_model": "dopa", "weight": 20.0})
+        nest.Simulate(30.0)
+        return nest.GetConnections(pre, post).get(["weight", "c", "n", "Kplus"])
+
+    a, b = run(False), run(True)
+    assert a["weight"] != 35.0 and a["n"] > 0
+    for k in a:
+        np.testing.assert_allclose(b[k], a[k], rtol=1e-13, err_msg=k)
