@@ -154,3 +154,45 @@ def test_nest_checks(model, spec, words):
     a = net.create("parrot_neuron", 2)
     with pytest.raises(JaxsnnError, match=words):
         net.connect(a[0], a[1], syn_spec={"synapse_model": model, **spec})
+
+
+@pytest.mark.parametrize("model,params", [("quantal_stp_synapse", {"n": 4, "a": 4, "U": 0.4, "u": 0.4}),
+                                          ("bernoulli_synapse", {"p_transmit": 0.4}),
+                                          ("tsodyks2_synapse", {"U": 0.3, "u": 0.3, "tau_fac": 50.0})])
+def test_connect_after_simulate_keeps_state_and_streams(model, params):
+    """jaxsnn.nest rebuilds when a Connect follows a Simulate: the old connections keep their short-term state
+    and their random streams (the same transmitted weights as without the new connections), and the new
+    connections draw from ids that no connection had before."""
+    import jaxsnn.nest as nest
+    from jaxsnn.nest.kernel import KERNEL
+
+    def run(extra):
+        nest.ResetKernel()
+        nest.rng_seed = 12
+        g = nest.Create("spike_generator", params={"spike_times": [float(t) for t in range(2, 80, 3)]})
+        pre, post, other = nest.Create("parrot_neuron"), nest.Create("parrot_neuron", 20), nest.Create("parrot_neuron")
+        wr = nest.Create("weight_recorder")
+        nest.CopyModel(model, "syn", {"weight_recorder": wr})
+        nest.Connect(g, pre)
+        nest.Connect(g, other)
+        nest.Connect(pre, post, syn_spec={"synapse_model": "syn", "receptor_type": 1, "weight": 2.0, **params})
+        nest.Simulate(30.0)
+        if extra:
+            nest.Connect(other, post, syn_spec={"synapse_model": "syn", "receptor_type": 1, "weight": 2.0, **params})
+            nest.Connect(pre, other, syn_spec={"synapse_model": "syn", "receptor_type": 1, "weight": 2.0, **params})
+        nest.Simulate(50.0)
+        ev = {k: np.asarray(v) for k, v in wr.get("events").items()}
+        mine = (ev["senders"] == pre.tolist()[0]) & np.isin(ev["targets"], post.tolist())
+        old = np.stack([ev[k][mine] for k in ("times", "targets", "weights")])
+        state = {k: v for k, v in nest.GetConnections(pre, post).get().items() if k in ("x", "u", "a", "weight")}
+        sid = np.asarray(KERNEL.sim.state.synapses.stp["sid"]) if model != "tsodyks2_synapse" else None
+        return old, state, sid, ev["times"]
+
+    a_old, a_state, _, _ = run(False)
+    b_old, b_state, sid, b_all = run(True)
+    assert a_old.shape[1] > 50
+    np.testing.assert_array_equal(a_old, b_old)
+    assert a_state == b_state
+    if sid is not None:
+        assert len(np.unique(sid)) == len(sid) == 41
+        assert len(b_all) > a_old.shape[1]  # the new connections transmit too

@@ -8,7 +8,8 @@ rebuild has the new model and parameters; :func:`carry` gives it the old run's s
 - time (the step counter), the random key, every neuron's state (new neurons start as described);
 - spikes in transit and the spike history, re-laid into the new ring sizes (rows are steps modulo the
   ring length, so a longer maximum delay only spreads them out);
-- every synapse's weight, K+ trace and (for plastic synapses) its last reported weight, found in the
+- every synapse's weight, short-term state and random stream id (a new synapse gets an id never used
+  before), K+ trace and (for plastic synapses) its last reported weight, found in the
   rebuild by its place in the description (connections are only appended: ``places_old`` and
   ``places_new`` name each synapse's connect call and row), so that changed delays or plasticity
   parameters and new connections keep them; K+ as ``kplus_set`` gives it where ``set`` changed it;
@@ -137,7 +138,31 @@ def _synapse_state(o, n, so, sn, to_new):
     reported = np.array(n.synapses.reported)
     if sn.has_plastic:
         reported[to_new] = np.asarray(o.synapses.reported if so.has_plastic else o.synapses.weight)
-    return n.synapses.replace(weight=jax.device_put(weight), reported=jax.device_put(reported))
+    return n.synapses.replace(weight=jax.device_put(weight), reported=jax.device_put(reported),
+                              stp=_short_term(o.synapses.stp, n.synapses.stp, to_new))
+
+
+def _short_term(old, new, to_new):
+    """The short-term state (x, u, y, a, the last spike) of every old synapse at its place in the rebuild, and its
+    random stream id: an old synapse keeps its id, a new one gets an id no synapse had before (ids above every
+    old one), so that no two synapses ever draw from one (seed, step, id) stream and a synapse's draws do not
+    change when connections are added."""
+    if new is None or old is None:
+        return new
+    out = {k: np.array(v) for k, v in new.items()}
+    for k, v in old.items():
+        if k in out and k != "sid":
+            out[k][to_new] = np.asarray(v)
+    if "sid" in out and "sid" in old:
+        sid = np.full(len(out["sid"]), -1, np.int64)
+        sid[to_new] = np.asarray(old["sid"])
+        fresh = sid < 0
+        first = max(int(np.max(np.asarray(old["sid"]), initial=-1)) + 1, len(to_new))
+        sid[fresh] = first + np.arange(int(fresh.sum()))
+        if sid.max(initial=0) >= 2**31:
+            raise JaxsnnError("connect: the synapses' random stream ids passed 2**31 (int32); build the network anew.")
+        out["sid"] = sid.astype(np.int32)
+    return {k: jnp.asarray(v) for k, v in out.items()}
 
 
 def _plasticity(old, new, o, n, spec, to_new, places_old, kplus_set):
