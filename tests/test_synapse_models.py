@@ -41,10 +41,12 @@ def test_synapse_network_case(path, x64):
     assert all(ok for ok, _ in result.values()), {k: d for k, (ok, d) in result.items() if not ok}
 
 
-@pytest.mark.parametrize("name", ["stdp_nn_pre_centered_parrot_multiplicity", "stdp_triplet_parrot_multiplicity"])
+@pytest.mark.parametrize("name", ["stdp_nn_pre_centered_parrot_multiplicity", "stdp_triplet_parrot_multiplicity",
+                                  "stdp_nn_restr_parrot_multiplicity"])
 def test_parrot_multiplicity_case(name, x64):
     """Parrots' spikes of multiplicity 2 and 3 on either side: only the first repeat of a post spike pairs
-    (pre_centered), each repeat's archived K-,3 is one more (triplet); NEST's weights and traces."""
+    (pre_centered), each repeat's archived K-,3 is one more (triplet), only the first repeat of a pre spike
+    finds the post spikes since the last one (restr); NEST's weights and traces."""
     case = json.loads((CASE_DIR / f"{name}.json").read_text())
     result = compare(case, run_case(case), True)
     assert all(ok for ok, _ in result.values()), {k: d for k, (ok, d) in result.items() if not ok}

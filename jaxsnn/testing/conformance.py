@@ -416,11 +416,13 @@ def _stdp_multiplicity(case):
     v = sim.events(mm)
     v = v[v.times <= case["t_sim"] - min(RECORDER_DELAY, case["delay"]) + 1e-9]
     ids = {int(post.ids[0]): 4, int(probe.ids[0]): 6}  # NEST's node ids in the case
-    return {"pre_spike_times": _ms(sim.events(sr_pre).times), "post_spike_times": _ms(sim.events(sr_post).times),
-            "weight_recorder_times": _ms(rec.times), "weight_recorder_targets": [ids[int(t)] for t in rec.targets],
-            "weight_recorder_weights": rec.weights.tolist(), "final_weight": float(c.weight.iloc[0]),
-            "final_Kplus": float(c.Kplus.iloc[0]),  # NEST's view of the trace (GetConnections')
-            "probe_times": _ms(v.times), "probe_V_m": v.V_m.tolist()}
+    out = {"pre_spike_times": _ms(sim.events(sr_pre).times), "post_spike_times": _ms(sim.events(sr_post).times),
+           "weight_recorder_times": _ms(rec.times), "weight_recorder_targets": [ids[int(t)] for t in rec.targets],
+           "weight_recorder_weights": rec.weights.tolist(), "final_weight": float(c.weight.iloc[0]),
+           "probe_times": _ms(v.times), "probe_V_m": v.V_m.tolist()}
+    if "Kplus" in c:  # NEST's view of the trace (GetConnections'); the nearest-neighbour models without one have none
+        out["final_Kplus"] = float(c.Kplus.iloc[0])
+    return out
 
 
 def _ms(times):

@@ -79,7 +79,8 @@ def case(name, seed, t_sim=600.0, dt=0.1, n_pre=4, n_post=2, n_dopa=2, common=No
     st = nest.GetConnections(pre, post).get(["source", "target", "weight", "Kplus", "c", "n"], output="pandas")
     st = st.sort_values(["source", "target"])
     out = dict(
-        kind="dopamine_network", generator="nest_dopamine_network.py", name=name, note=note, resolution=dt,
+        kind="dopamine_network", generator="nest_dopamine_network.py", name=name, note=note,
+        synapse="stdp_dopamine_synapse", resolution=dt,
         t_sim=t_sim, n_pre=n_pre, n_post=n_post, n_dopa=n_dopa, post_model=post_model,
         post_params=dict(post_params or {}), post_drive_weight=post_drive_weight, pre_inputs=pre_in,
         post_inputs=post_in, dopa_inputs=dopa_in, dopa_map=dopa_map, vt_delays=list(vt_delays),

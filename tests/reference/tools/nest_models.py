@@ -128,12 +128,14 @@ def run_stdp(case):
     wev = wr.get("events")
     conn = nest.GetConnections(pre, post)
     pev = pmm.get("events")
-    return dict(
+    out = dict(
         pre_spike_times=ms(srp.get("events")["times"]), post_spike_times=ms(srq.get("events")["times"]),
         weight_recorder_times=ms(wev["times"]), weight_recorder_targets=[int(x) for x in wev["targets"]],
         weight_recorder_weights=[float(x) for x in wev["weights"]],
-        final_weight=float(conn.weight), final_Kplus=float(conn.get("Kplus")),
-        probe_times=ms(pev["times"]), probe_V_m=[float(x) for x in pev["V_m"]])
+        final_weight=float(conn.weight), probe_times=ms(pev["times"]), probe_V_m=[float(x) for x in pev["V_m"]])
+    if "Kplus" in conn.get():  # (the nearest-neighbour models without a trace have none)
+        out["final_Kplus"] = float(conn.get("Kplus"))
+    return out
 
 
 # ------------------------------------------------------------------ kind "noise_stats"

@@ -160,8 +160,29 @@ def main():
                  note="recurrent network, per-connection initial Kplus and Kplus_triplet")
 
 
+def restr_multiplicity_case(rng):
+    """stdp_nn_restr_synapse between parrots whose input repeats times (``kind: "stdp_multiplicity"``): a pre spike of
+    multiplicity m is m sends at one time, of which only the first finds the post spikes since the last one."""
+    from nest_models import poisson_grid_times, run_stdp
+
+    syn = {"Wmax": 10.0, "lambda": 0.05, "alpha": 1.1, "mu_plus": 0.4, "mu_minus": 0.4}
+    pre = poisson_grid_times(rng, 60.0, 5.0, 480.0, 0.1) + [100.0, 100.0, 200.0, 200.0, 300.0, 300.0, 300.0]
+    post = poisson_grid_times(rng, 60.0, 5.0, 480.0, 0.1) + [96.0, 150.0, 150.0, 196.5, 305.0, 305.0, 420.0, 420.0]
+    case = dict(kind="stdp_multiplicity", generator=GENERATOR, name="stdp_nn_restr_parrot_multiplicity",
+                note="stdp_nn_restr_synapse between parrots whose input repeats times: spikes of multiplicity 2 and 3, "
+                     "some of them after a post spike",
+                synapse="stdp_nn_restr_synapse", resolution=0.1, t_sim=500.0, syn_params=syn, weight=3.0, delay=1.0,
+                post_tau_minus=20.0, pre_input_times=sorted(pre), post_input_times=sorted(post))
+    case["expected"] = run_stdp(case)
+    with open(os.path.join(OUT, f"{case['name']}.json"), "w") as f:
+        json.dump(case, f, separators=(",", ":"))
+    print(case["name"], len(case["expected"]["weight_recorder_times"]))
+
+
 if __name__ == "__main__":
     if sys.argv[2:] == ["multiplicity"]:
         multiplicity_cases(np.random.default_rng(20261209))
+    elif sys.argv[2:] == ["restr_multiplicity"]:
+        restr_multiplicity_case(np.random.default_rng(20261210))
     else:
         main()
