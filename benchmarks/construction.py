@@ -109,7 +109,7 @@ def jaxsnn_child(a):
     jax.block_until_ready(sim.state)
     ph.done(f"simulate {a.t_sim:g} ms")
     M = int(sim.model.synapses.n_synapses)
-    out = {"phases": ph.rows, "synapses": M, "neurons": int(sim.spec.n_neurons),
+    out = {"phases": ph.rows, "synapses": M, "neurons": int(sim.spec.sizes.n_neurons),
            "bytes_per_synapse": where_bytes(net, sim, M)}
     print(json.dumps(out))
 

@@ -44,7 +44,7 @@ def child(a):
     ei = cls(scale=a.scale, indeg_e=max(1, round(200 * a.scale)), indeg_i=max(1, round(50 * a.scale)),
              )
     sim = ei.build(differentiable=True, checkpoint_every=a.checkpoint_every)
-    n_slices = int(round(a.ms / (sim.spec.resolution * sim.spec.slice_steps)))
+    n_slices = int(round(a.ms / (sim.spec.time.resolution * sim.spec.time.slice_steps)))
     nE = ei.nE
 
     def loss(params, weights):

@@ -101,7 +101,7 @@ def main():
         first = 0
         if not a.stats:  # (--stats: windows from t = 0)
             tc = time.perf_counter()  # plan and compile: one step (the number of steps is traced)
-            sim = jaxsnn.simulate(sim, sim.spec.resolution)
+            sim = jaxsnn.simulate(sim, sim.spec.time.resolution)
             out["compile_s"] = time.perf_counter() - tc
             first = len(sim.events(ein.sr))
         ts = time.perf_counter()

@@ -48,9 +48,9 @@ def rate_fn(sim):
         nrn = sim.params.neurons
         p = sim.params.replace(neurons=nrn.updated("iaf_psc_delta", I_e=nrn["iaf_psc_delta"]["I_e"] + dI))
         st = sim.state.replace(key=key)
-        n_slices = T_STEPS // sim.spec.slice_steps
+        n_slices = T_STEPS // sim.spec.time.slice_steps
         _, counts = jaxsnn.scan(sim.model, p, st, n_slices, observe=lambda s: s.spikes.sum())
-        return counts.sum() / (N * T_STEPS * sim.spec.resolution * 1e-3)
+        return counts.sum() / (N * T_STEPS * sim.spec.time.resolution * 1e-3)
     return rate
 
 

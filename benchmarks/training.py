@@ -164,12 +164,12 @@ def jaxsnn_forward_fn(sim, pops, n_steps, max_rate, h=1.0, data_inputs=False):
 
     par, hid, out = pops
     par_idx = sim.index(par)
-    n_slices = n_steps // sim.spec.slice_steps
+    n_slices = n_steps // sim.spec.time.slice_steps
 
     def forward(weights, pixels, key):
         st = sim.state.with_weights(weights)
         if data_inputs:  # Poisson counts drawn as data (encoders.rate), relayed by the parrots
-            counts = encoders.place(encoders.rate(pixels, n_steps, h, max_rate, key), par_idx, sim.spec.n_neurons)
+            counts = encoders.place(encoders.rate(pixels, n_steps, h, max_rate, key), par_idx, sim.spec.sizes.n_neurons)
             inputs, params = jaxsnn.Inputs(spikes=counts), sim.params
         else:  # poisson_generators inside the run, per-sample rates
             inputs = None

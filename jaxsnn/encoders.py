@@ -5,7 +5,7 @@ Each returns an array [n_steps, n_features]; :func:`place` puts it on the neuron
 the [n_steps, n_neurons] array that :func:`jaxsnn.scan` takes:
 
     x = encoders.latency(pixels, n_steps)                             # one spike per feature
-    inputs = jaxsnn.Inputs(spikes=encoders.place(x, sim.index(inp), sim.spec.n_neurons, weight=1.0))
+    inputs = jaxsnn.Inputs(spikes=encoders.place(x, sim.index(inp), sim.spec.sizes.n_neurons, weight=1.0))
     _, V = jaxsnn.scan(sim.model, sim.params, sim.state, n_steps, observe=obs.by_neuron(sim.spec, "V_rel"),
                        inputs=inputs)
 

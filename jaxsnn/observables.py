@@ -7,7 +7,7 @@ or use :func:`run`:
     st, counts = jaxsnn.scan(model, params, state, n_slices, observe=jaxsnn.observables.spike_counts)
     r = jaxsnn.observables.rates(counts, model.spec)              # Hz per neuron
     _, spikes = jaxsnn.scan(model, params, state, n_slices, observe=jaxsnn.observables.spikes)
-    x = jaxsnn.observables.trace(spikes, tau=20.0, h=model.spec.resolution)   # [steps, neurons]
+    x = jaxsnn.observables.trace(spikes, tau=20.0, h=model.spec.time.resolution)   # [steps, neurons]
 
 All of them work in the event-driven build too (bools become counts), without gradients.
 """
@@ -35,12 +35,12 @@ def spikes(state):
 def by_neuron(spec, name: str):
     """``observe`` for :func:`jaxsnn.scan`: the state variable ``name`` of every neuron, in neuron order
     ([N]; 0 where a neuron's model has no such variable), e.g. ``by_neuron(sim.spec, "V_rel")``."""
-    runs = sorted((a, i, n) for i, rs in enumerate(spec.neuron_runs) for a, n in rs)
+    runs = sorted((a, i, n) for i, rs in enumerate(spec.models.neuron_runs) for a, n in rs)
 
     def observe(state):
-        pieces, at = [], [0] * len(spec.neuron_models)
+        pieces, at = [], [0] * len(spec.models.neuron_models)
         for _, i, n in runs:
-            v = state.neurons.models[spec.neuron_models[i].name].get(name)
+            v = state.neurons.models[spec.models.neuron_models[i].name].get(name)
             pieces.append(jnp.zeros(n, state.transit.ring.dtype) if v is None else v[at[i]:at[i] + n])
             at[i] += n
         return jnp.concatenate(pieces) if pieces else jnp.zeros(0, state.transit.ring.dtype)
@@ -66,7 +66,7 @@ def total_counts(counts):
 
 def rates(counts, spec):
     """Firing rate of each neuron (Hz) from per-slice ``counts`` ([slices, neurons]) of slices of ``spec``."""
-    duration_s = counts.shape[0] * spec.slice_steps * spec.resolution * 1e-3
+    duration_s = counts.shape[0] * spec.time.slice_steps * spec.time.resolution * 1e-3
     return total_counts(counts) / duration_s
 
 

@@ -19,7 +19,7 @@ def leaves_equal(a, b):
 def test_scan_of_step_equals_simulate_bit_for_bit(x64):
     # STDP, heterogeneous delays (1-12 ms), Poisson drive, recorders
     sim, _, _ = small_network()
-    n_slices = 100 // sim.spec.slice_steps * 5  # 50 ms
+    n_slices = 100 // sim.spec.time.slice_steps * 5  # 50 ms
     run = jax.jit(lambda m, p, s: jaxsnn.scan(m, p, s, n_slices, observe=lambda st: st.spikes.sum()))
     state, counts = run(sim.model, sim.params, sim.state)
     ref = jaxsnn.simulate(sim, 50.0)
@@ -35,7 +35,7 @@ def test_scan_of_step_equals_simulate_bit_for_bit(x64):
         st = step(sim.model, sim.params, st)
     jaxsnn.check(st)
     leaves_equal(st.neurons, ref.state.neurons)
-    assert st.spikes.shape == (sim.spec.slice_steps, sim.spec.n_neurons)
+    assert st.spikes.shape == (sim.spec.time.slice_steps, sim.spec.sizes.n_neurons)
 
 
 def _recorder(sim):

@@ -55,10 +55,10 @@ def test_growth_follows_each_recorders_capacity_and_bit():
     net.connect(net.create("multimeter"), n)
     spec = net.build().spec
     for r in RECORDERS.values():
-        grown = _grown(spec, Overflow(r.status_bit))
-        assert getattr(grown, r.capacity) == r.grown(getattr(spec, r.capacity))
+        grown = _grown(spec, Overflow(r.status_bit)).fields()
+        assert grown[r.capacity] == r.grown(spec.fields()[r.capacity])
         others = [q.capacity for q in RECORDERS.values() if q is not r]
-        assert all(getattr(grown, c) == getattr(spec, c) for c in others)
+        assert all(grown[c] == spec.fields()[c] for c in others)
     with pytest.raises(jaxsnn.JaxsnnError, match="cannot continue"):
         _grown(spec, Overflow.REFRACTORY)
 

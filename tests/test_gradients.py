@@ -185,7 +185,7 @@ def test_refractory_neurons_pass_no_surrogate_gradient(x64):
 
     assert float(count(sim.params.neurons["iaf_psc_delta"]["V_th"])) == 1.0
     x0 = 20.0 * math.exp(-0.1 / 10.0) - 15.0  # V − V_th after the first step (mV)
-    beta = sim.spec.surrogate[1]
+    beta = sim.spec.autodiff.surrogate[1]
     np.testing.assert_allclose(float(jax.grad(count)(sim.params.neurons["iaf_psc_delta"]["V_th"])[0]), -1 / (1 + beta * x0) ** 2,
                                rtol=1e-9)
 
@@ -199,7 +199,7 @@ def test_surrogate_options_are_checked():
         net.build(surrogate="sigmoid")
     with pytest.raises(jaxsnn.JaxsnnError, match="checkpoint_every"):
         net.build(differentiable=True, checkpoint_every=-1)
-    assert net.build(differentiable=True, surrogate="arctan").spec.surrogate == ("arctan", sg.DEFAULT[1])
+    assert net.build(differentiable=True, surrogate="arctan").spec.autodiff.surrogate == ("arctan", sg.DEFAULT[1])
 
 
 @pytest.mark.slow

@@ -53,7 +53,7 @@ def test_leaky_integrator_gradients_agree_with_finite_differences(x64):
 
     def loss(p, weights):  # a smooth function of the whole trace: the sum of V_m^2 over time
         p = p.with_generator("spike_generator", weight=weights)  # per spike: connection × spike weight
-        _, V = jaxsnn.scan(sim.model, p, sim.state, n // sim.spec.slice_steps,
+        _, V = jaxsnn.scan(sim.model, p, sim.state, n // sim.spec.time.slice_steps,
                            observe=lambda s: s.neurons["leaky_integrator"]["V_rel"])
         return jnp.sum((V + p.neurons["leaky_integrator"]["E_L"]) ** 2)
 

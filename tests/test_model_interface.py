@@ -42,7 +42,7 @@ def test_izhikevich_with_both_numerics_in_one_network_is_exact_to_nest(x64):
     mm = net.create("multimeter", params={"interval": 0.1, "record_from": ["V_m", "U_m"]})
     net.connect(mm, nodes[0] + nodes[1])
     sim = net.build()
-    assert sim.spec.neuron_models[0].consistent is None
+    assert sim.spec.models.neuron_models[0].consistent is None
     ev = jaxsnn.simulate(sim, cases[0]["t_sim"]).events(mm)
     for node, case in zip(nodes, cases):
         mine = ev[(ev.senders == node.ids[0]) & (ev.times <= case["t_sim"] - 1.0 + 1e-9)]

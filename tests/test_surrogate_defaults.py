@@ -68,5 +68,5 @@ def test_the_differentiable_build_uses_the_models_defaults(models):
         want = (max(own, key=lambda d: d[1])[:2], any(d[2] for d in own))
     else:  # no spiking model declares one: the plain default, reset through the spike
         want = (jaxsnn.core.surrogate.DEFAULT, False)
-    assert (spec.surrogate, spec.detach_reset) == want
-    assert net.build(differentiable=True, surrogate=("arctan", 7.0), detach_reset=False).spec.surrogate == ("arctan", 7.0)
+    assert (spec.autodiff.surrogate, spec.autodiff.detach_reset) == want
+    assert net.build(differentiable=True, surrogate=("arctan", 7.0), detach_reset=False).spec.autodiff.surrogate == ("arctan", 7.0)

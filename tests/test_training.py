@@ -29,7 +29,7 @@ def layered(model="iaf_psc_delta", sparse=False, seed=2, out_delay=0.5):
 
 def run(sim, n_steps, weights=None):
     st = sim.state if weights is None else sim.state.with_weights(weights)
-    _, ys = jaxsnn.scan(sim.model, sim.params, st, n_steps // sim.spec.slice_steps,
+    _, ys = jaxsnn.scan(sim.model, sim.params, st, n_steps // sim.spec.time.slice_steps,
                         observe=lambda s: (obs.spikes(s), obs.by_neuron(sim.spec, "V_rel")(s)))
     return ys
 
@@ -39,7 +39,7 @@ def run(sim, n_steps, weights=None):
 def test_dense_projections_give_the_event_loops_spikes_and_V(x64, model):
     net = layered(model)
     ev, d = net.build(differentiable=True, dense=False), net.build(differentiable=True, dense=True)
-    assert not ev.spec.dense_blocks and len(d.spec.dense_blocks) == 3 and not d.spec.event_synapses
+    assert not ev.spec.autodiff.dense_blocks and len(d.spec.autodiff.dense_blocks) == 3 and not d.spec.autodiff.event_synapses
     (s0, v0), (s1, v1) = run(ev, 200), run(d, 200)
     assert float(s0[:, :, 12:42].sum()) > 50  # the hidden layer spikes
     np.testing.assert_array_equal(np.asarray(s1), np.asarray(s0))
@@ -51,7 +51,7 @@ def test_dense_projections_of_one_source_and_delay_share_a_product(x64, model):
     """Recurrent and readout weights of one delay: one product per step, placed at both targets."""
     net = layered(model, out_delay=1.5)
     ev, d = net.build(differentiable=True, dense=False), net.build(differentiable=True, dense=True)
-    assert [b[4] for b in d.spec.dense_blocks][1:] == [3, 3]  # hid → hid and hid → out, 3 steps
+    assert [b[4] for b in d.spec.autodiff.dense_blocks][1:] == [3, 3]  # hid → hid and hid → out, 3 steps
     (s0, v0), (s1, v1) = run(ev, 200), run(d, 200)
     assert float(s0[:, :, 12:42].sum()) > 50 and float(jnp.abs(v0[:, 42:]).max()) > 0.5
     np.testing.assert_array_equal(np.asarray(s1), np.asarray(s0))
@@ -71,7 +71,7 @@ def test_dense_projections_with_several_steps_per_slice(x64, model):
     net.connect(hid, hid, "all_to_all", {"weight": jaxsnn.random.normal(0.0, 1.5 * w), "delay": 1.5})
     net.connect(hid, out, "all_to_all", {"weight": jaxsnn.random.normal(0.5, 1.0), "delay": 1.0})
     ev, d = net.build(differentiable=True, dense=False), net.build(differentiable=True, dense=True)
-    assert d.spec.slice_steps == 2 and len(d.spec.dense_blocks) == 2
+    assert d.spec.time.slice_steps == 2 and len(d.spec.autodiff.dense_blocks) == 2
     (s0, v0), (s1, v1) = run(ev, 200), run(d, 200)
     assert float(s0[:, :, :30].sum()) > 50
     np.testing.assert_array_equal(np.asarray(s1), np.asarray(s0))
@@ -81,8 +81,8 @@ def test_dense_projections_with_several_steps_per_slice(x64, model):
 def test_dense_and_event_projections_mixed(x64):
     net = layered(sparse=True)
     d = net.build(differentiable=True)  # by density: the sparse recurrent projection stays event-driven
-    assert [(b[0], b[2]) for b in d.spec.dense_blocks] == [(0, 12), (12, 42)]
-    assert d.spec.event_synapses and int(np.sum(np.asarray(d.model.event_mask))) == 90
+    assert [(b[0], b[2]) for b in d.spec.autodiff.dense_blocks] == [(0, 12), (12, 42)]
+    assert d.spec.autodiff.event_synapses and int(np.sum(np.asarray(d.model.event_mask))) == 90
     (s0, v0), (s1, v1) = run(net.build(differentiable=True, dense=False), 200), run(d, 200)
     np.testing.assert_array_equal(np.asarray(s1), np.asarray(s0))
     np.testing.assert_allclose(np.asarray(v1), np.asarray(v0), rtol=0, atol=1e-9)
@@ -249,14 +249,14 @@ def test_spike_input_as_data_gives_a_spike_generators_bits(x64, differentiable):
     gen, bare = (targets(g).build(differentiable=differentiable) for g in (True, False))
     n_steps = 120
     ev = gen.model.generators["spike_generator"]  # each event reaches its target in step (emission step + delay)
-    x = np.zeros((n_steps, bare.spec.n_neurons))
+    x = np.zeros((n_steps, bare.spec.sizes.n_neurons))
     w = np.asarray(gen.params.generators["spike_generator"]["weight"])
     np.add.at(x, (np.asarray(ev["step"]) + np.asarray(ev["delay"]), np.asarray(ev["target"])), w)
     assert np.count_nonzero(x) == 3 * 7  # three distinct spike times per target (two events at 3.5 ms)
     by = lambda name: obs.by_neuron(gen.spec, name)  # every neuron's value in neuron order (0: its model lacks it)
     obs_ = lambda s: (by("V_rel")(s), by("I_syn_ex")(s), by("I_syn_in")(s), obs.spikes(s))
-    _, a = jaxsnn.scan(gen.model, gen.params, gen.state, n_steps // gen.spec.slice_steps, observe=obs_)
-    _, b = jaxsnn.scan(bare.model, bare.params, bare.state, n_steps // bare.spec.slice_steps, observe=obs_,
+    _, a = jaxsnn.scan(gen.model, gen.params, gen.state, n_steps // gen.spec.time.slice_steps, observe=obs_)
+    _, b = jaxsnn.scan(bare.model, bare.params, bare.state, n_steps // bare.spec.time.slice_steps, observe=obs_,
                        inputs=jaxsnn.Inputs(spikes=jnp.asarray(x)))
     assert float(a[3][..., 6].sum()) == 3  # the parrot relayed its input (2.0, 3.5 twice, 7.0 ms)
     for u, v in zip(a, b):
@@ -268,10 +268,10 @@ def test_current_input_as_data_adds_to_I_e_in_each_step(x64, differentiable):
     bare = targets(False).build(differentiable=differentiable)
     n_steps = 100
     more = bare.params.replace(neurons=plus_I_e(bare.params.neurons, 80.0))
-    I = jnp.zeros((n_steps, bare.spec.n_neurons)).at[:].add(80.0)
+    I = jnp.zeros((n_steps, bare.spec.sizes.n_neurons)).at[:].add(80.0)
     V_rel = obs.by_neuron(bare.spec, "V_rel")
-    _, a = jaxsnn.scan(bare.model, more, bare.state, n_steps // bare.spec.slice_steps, observe=V_rel)
-    _, b = jaxsnn.scan(bare.model, bare.params, bare.state, n_steps // bare.spec.slice_steps, observe=V_rel,
+    _, a = jaxsnn.scan(bare.model, more, bare.state, n_steps // bare.spec.time.slice_steps, observe=V_rel)
+    _, b = jaxsnn.scan(bare.model, bare.params, bare.state, n_steps // bare.spec.time.slice_steps, observe=V_rel,
                        inputs=jaxsnn.Inputs(current=I))
     np.testing.assert_array_equal(np.asarray(b), np.asarray(a))
     with pytest.raises(jaxsnn.JaxsnnError, match="inputs.current"):
@@ -280,7 +280,7 @@ def test_current_input_as_data_adds_to_I_e_in_each_step(x64, differentiable):
 
 def test_inputs_vmap_over_a_batch_and_carry_gradients(x64):
     sim = targets(False).build(differentiable=True)
-    n, N = 60, sim.spec.n_neurons
+    n, N = 60, sim.spec.sizes.n_neurons
     feats = jnp.array([[0.9, 0.2, 0.5], [0.1, 0.7, 0.0]])  # a batch of two samples, 3 features
     idx = sim.index([1, 3, 5])
     enc = jax.vmap(lambda f: jaxsnn.encoders.place(jaxsnn.encoders.latency(f, n), idx, N, weight=200.0))(feats)

@@ -24,14 +24,21 @@ from ..core.types import (
     OUT_ROW,
     OUT_TARGET,
     OUT_TRACE,
+    Autodiff,
+    Capacities,
     Model,
+    Models,
     NeuronParams,
     NeuronTopology,
     Params,
+    PlasticitySpec,
     RecorderTopology,
+    Recording,
+    Sizes,
     Spec,
     State,
     Synapses,
+    Timing,
 )
 from ..errors import JaxsnnError, bad_value
 from ..models import DEFAULT_SYNAPSE, GENERATORS, RECORDERS, SYNAPSES, TRANSMITTERS
@@ -63,7 +70,7 @@ class Layout:
     initial_state_sha256: str  # digest of the built V_m and weights: a checkpoint must be of this build
     record_from: tuple = ()  # per multimeter: the recorded quantities (columns: quantity-major)
     layers: tuple = ()  # (first id, jaxsnn.spatial Layer) of each population created with positions
-    generators: dict = dataclasses.field(default_factory=dict)  # per model of Spec.generators: (node ids,
+    generators: dict = dataclasses.field(default_factory=dict)  # per model of Spec.models.generators: (node ids,
     # their parameters), in the order of the model's generator index
 
 
@@ -246,14 +253,14 @@ def _transmitters(desc, syn, vt, spec, fdt) -> tuple:
                          for v in (desc.models[m].defaults.get("volume_transmitter") for m in syn["models"])], np.int64)
     of_trace = np.zeros(int(plastic.sum()), np.int64)
     of_trace[syn["trace"][plastic]] = of_model[syn["mdl"][plastic]]
-    V, K = len(vt["nodes"]), int(vt["interval"].max(initial=1)) * spec.slice_steps + 1
+    V, K = len(vt["nodes"]), int(vt["interval"].max(initial=1)) * spec.time.slice_steps + 1
     i32 = lambda a: put(np.asarray(a), np.int32)  # noqa: E731
     top = dict(of_trace=i32(of_trace), src=i32(vt["src"]), delay=i32(vt["delay"]), vt=i32(vt["vt"]),
                interval=i32(vt["interval"]))
     P = len(of_trace)
     state = dict(c=put(syn["dopa_init"]["c"], fdt), n=put(syn["dopa_init"]["n"], fdt), t_update=i32(np.zeros(P)),
                  idx=i32(np.zeros(P)), vt_stamp=i32(np.zeros((V, K))), vt_mult=put(np.zeros((V, K)), fdt),
-                 vt_count=i32(np.ones(V)), vt_ring=put(np.zeros((V, spec.ring)), fdt))
+                 vt_count=i32(np.ones(V)), vt_ring=put(np.zeros((V, spec.sizes.ring)), fdt))
     return top, state
 
 
@@ -685,30 +692,34 @@ def _spec(desc, syn, gen, rec, rsteps, L, nrn, *, x64, differentiable, chunk_ste
           record_capacity, weight_capacity, deliver_slices=0) -> Spec:
     h, N = desc.resolution, len(rsteps)
     max_delay = int(max([1] + [a.max() for a in _delays(syn, gen)]))
-    plastic_delays, table = syn["plastic_delays"], syn["table"]
+    plastic_delays = syn["plastic_delays"]
     plastic_target = np.zeros(N, bool)
     plastic_target[syn["tgt"][syn["plastic"]]] = True
     rc_min = int(rsteps[plastic_target].min()) if plastic_target.any() else 0
     slice_capacity = int(slice_capacity or max(256, N * L // 16))
     window_slices = -(-(plastic_delays[1] - plastic_delays[0] + L) // L) if plastic_delays else 1
+    table = syn["table"]
+    unit_mu = tuple(bool(len(table)) and syn["rule"].columns[k:k + 1] == (name,)  # stdp_synapse's columns
+                    and bool(np.all(table[:, k] == 1.0))
+                    for k, name in ((stdp.MU_PLUS, "mu_plus"), (stdp.MU_MINUS, "mu_minus")))
     return Spec(
-        resolution=h, tics_per_step=desc.tics_per_step, slice_steps=L, n_neurons=N, ring=max_delay + L,
-        history=max_delay + 2 * L,  # the STDP window reaches back prev - longest delay
-        min_isi=int(rsteps.min()) + 1 if N else 1, out_degree=syn["out_degree"], in_degree=syn["in_degree"],
-        # a dopamine synapse reads post spikes back to its last update, up to deliver_slices slices earlier
-        post_history=((plastic_delays[1] + L + deliver_slices * L) // (rc_min + 1) + 2) if plastic_delays else 0,
-        plastic_delays=plastic_delays,
-        slice_capacity=slice_capacity, post_capacity=slice_capacity * window_slices,
-        record_capacity=int(record_capacity or max(16384, rec["recorded_max"] * chunk_steps * h * 0.1)),  # 100 Hz
-        multimeter_rows=tuple(chunk_steps // iv + 1 for iv in rec["mm_interval"]),
-        weight_capacity=int(weight_capacity) if rec["weight_recorders"] else 0,
-        stdp_single_row=len(table) == 1, stdp_rule=syn["rule"],
-        stp_rule=syn["stp_rule"], stp_single_row=len(syn["stp_table"]) == 1,
-        stdp_unit_mu=tuple(bool(len(table)) and syn["rule"].columns[k:k + 1] == (name,)  # stdp_synapse's columns
-                           and bool(np.all(table[:, k] == 1.0))
-                           for k, name in ((stdp.MU_PLUS, "mu_plus"), (stdp.MU_MINUS, "mu_minus"))),
-        trace_per_source=syn["trace_per_source"],
-        n_spike_recorders=len(rec["spike_recorders"]), x64=x64, differentiable=differentiable,
-        neuron_models=nrn["models"], neuron_runs=nrn["runs"], recordables=nrn["recordables"],
-        n_currents=gen["plug_currents"], current_rows=gen["plug_rows"] if gen["plug_currents"] else 1,
-        generators=gen["plug_models"])
+        time=Timing(resolution=h, tics_per_step=desc.tics_per_step, slice_steps=L),
+        sizes=Sizes(n_neurons=N, ring=max_delay + L,
+                    history=max_delay + 2 * L,  # the STDP window reaches back prev - longest delay
+                    min_isi=int(rsteps.min()) + 1 if N else 1, out_degree=syn["out_degree"]),
+        capacities=Capacities(slice_capacity=slice_capacity, post_capacity=slice_capacity * window_slices),
+        recording=Recording(
+            n_spike_recorders=len(rec["spike_recorders"]),
+            record_capacity=int(record_capacity or max(16384, rec["recorded_max"] * chunk_steps * h * 0.1)),  # 100 Hz
+            multimeter_rows=tuple(chunk_steps // iv + 1 for iv in rec["mm_interval"]),
+            weight_capacity=int(weight_capacity) if rec["weight_recorders"] else 0, recordables=nrn["recordables"]),
+        models=Models(neuron_models=nrn["models"], neuron_runs=nrn["runs"], generators=gen["plug_models"],
+                      n_currents=gen["plug_currents"], current_rows=gen["plug_rows"] if gen["plug_currents"] else 1),
+        plasticity=PlasticitySpec(
+            plastic_delays=plastic_delays, in_degree=syn["in_degree"],
+            # a dopamine synapse reads post spikes back to its last update, up to deliver_slices slices earlier
+            post_history=((plastic_delays[1] + L + deliver_slices * L) // (rc_min + 1) + 2) if plastic_delays else 0,
+            stdp_rule=syn["rule"], stdp_single_row=len(table) == 1, stdp_unit_mu=unit_mu,
+            trace_per_source=syn["trace_per_source"], stp_rule=syn["stp_rule"],
+            stp_single_row=len(syn["stp_table"]) == 1),
+        autodiff=Autodiff(differentiable=differentiable), x64=x64)

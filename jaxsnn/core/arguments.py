@@ -60,17 +60,17 @@ def leaves(model, params, state) -> None:
     if spec.neuron_axis:  # inside jaxsnn.sharding: local shapes, checked where the split was made
         return
     fdt = jnp.float64 if spec.x64 else jnp.float32
-    N = spec.n_neurons
+    N = spec.sizes.n_neurons
     per_neuron = f"one per neuron of the model, {N}"
     _expect("params.neurons.tau_minus", params.neurons.tau_minus, (N,), fdt, per_neuron)
-    sizes = {m.name: sum(n for _, n in runs) for m, runs in zip(spec.neuron_models, spec.neuron_runs)}
-    for m in spec.neuron_models:
+    sizes = {m.name: sum(n for _, n in runs) for m, runs in zip(spec.models.neuron_models, spec.models.neuron_runs)}
+    for m in spec.models.neuron_models:
         n = sizes[m.name]
         for leaf_name, leaf in params.neurons.models[m.name].items():
             listed = leaf_name in m.list_params  # [neurons, the longest list]
             _expect(f"params.neurons[{m.name!r}][{leaf_name!r}]", leaf, (n, None) if listed else (n,),
                     fdt, f"one per {m.name} neuron, {n}" + (", and list element" if listed else ""))
-    for g in spec.generators:  # the generators of the device interface: weights per connection, the rest per
+    for g in spec.models.generators:  # the generators of the device interface: weights per connection, the rest per
         top, n_conn = model.generators[g.name], jnp.shape(model.generators[g.name]["target"])[0]  # generator
         n_gen = jnp.shape(top["window"])[0]
         for leaf_name, leaf in params.generators[g.name].items():
@@ -80,12 +80,12 @@ def leaves(model, params, state) -> None:
             else:
                 _expect(where, leaf, (None,) * jnp.ndim(leaf), fdt, f"{g.name}'s table (one per generator, {n_gen}, "
                         "or per entry)")
-    width = spec.stdp_rule.width if spec.stdp_rule is not None else 6
+    width = spec.plasticity.stdp_rule.width if spec.plasticity.stdp_rule is not None else 6
     _expect("params.stdp", params.stdp, (None, width), fdt, f"one row of {width} per plasticity rule")
     _expect("state.step", state.step, (), jnp.int32, "the global step")
     _expect("state.key", state.key, (2,), jnp.uint32, "jaxsnn.simulation_key(seed)")
     _expect("state.overflow", state.overflow, (), jnp.int32, "Overflow bits")
-    for m in spec.neuron_models:
+    for m in spec.models.neuron_models:
         n = sizes[m.name]
         kinds = _state_kinds(m)
         for leaf_name, leaf in state.neurons.models[m.name].items():

@@ -1,7 +1,7 @@
 """Dense delivery: projections delivered as one matrix product per slice (the differentiable build).
 
 A dense projection (:mod:`jaxsnn.build.dense` chooses them) is the static tuple ``(src_lo, n_src,
-tgt_lo, n_tgt, delay, psc_target)`` of ``Spec.dense_blocks`` and an index matrix
+tgt_lo, n_tgt, delay, psc_target)`` of ``Spec.autodiff.dense_blocks`` and an index matrix
 ``Model.dense[b]`` (int32[n_src, n_tgt]: the synapse of each entry, −1 where there is none). Its weight
 matrix ``W[i, j] = weight[index[i, j]]`` (0 without a synapse) is gathered from the state's weights
 once per run (:func:`matrices`: static synapses do not change during one), so the gradient of the
@@ -37,10 +37,10 @@ def _groups(spec):
     weights, True/False for the positive/negative part (a psc target's excitatory/inhibitory channel);
     ``column``: where the member's columns start in the group's product."""
     groups = {}
-    for b, (src_lo, n_src, *_, psc) in enumerate(spec.dense_blocks):
+    for b, (src_lo, n_src, *_, psc) in enumerate(spec.autodiff.dense_blocks):
         members = groups.setdefault((src_lo, n_src), [])
         for sign in ((True, False) if psc else (None,)):
-            members.append((b, sign, sum(spec.dense_blocks[m][3] for m, _, _ in members)))
+            members.append((b, sign, sum(spec.autodiff.dense_blocks[m][3] for m, _, _ in members)))
     return tuple(groups.items())
 
 
@@ -54,9 +54,11 @@ def deliver(spec, transit, mats, prev, L):
     ring = transit.ring
     N = ring.shape[1]
     k = prev + jnp.arange(L)
-    hist = transit.spike_history[k % spec.history].astype(ring.dtype)  # [L, N]
-    counts = None if transit.spike_count is None else transit.spike_count[k % spec.history]
-    counted = [(a, n) for m, runs in zip(spec.neuron_models, spec.neuron_runs) if m.inputs == COUNTS for a, n in runs]
+    hist = transit.spike_history[k % spec.sizes.history].astype(ring.dtype)  # [L, N]
+    counts = None if transit.spike_count is None else transit.spike_count[k % spec.sizes.history]
+    models = spec.models
+    counted = [(a, n) for m, runs in zip(models.neuron_models, models.neuron_runs) if m.inputs == COUNTS
+               for a, n in runs]
 
     def source(lo, n):  # the spikes of neurons lo … lo + n − 1, [L, n]
         s = hist[:, lo:lo + n]
@@ -76,7 +78,7 @@ def deliver(spec, transit, mats, prev, L):
 
     for ((src_lo, n_src), members), W in zip(_groups(spec), mats):
         y = source(src_lo, n_src) @ W
-        blocks = [spec.dense_blocks[b] for b, _, _ in members]
+        blocks = [spec.autodiff.dense_blocks[b] for b, _, _ in members]
         if all(sign is None for _, sign, _ in members) and len({blk[4] for blk in blocks}) == 1 and all(
                 a[2] + a[3] == b[2] for a, b in zip(blocks, blocks[1:])):
             add(blocks[0][4], 0, y, blocks[0][2])  # targets side by side, as the columns: one placement
@@ -87,7 +89,7 @@ def deliver(spec, transit, mats, prev, L):
     for delay, acc in by_delay.items():
         for ch, x in enumerate(acc):
             if x is not None:
-                ring = _add_rows(ring, (k + delay) % spec.ring + ch * spec.ring, x)
+                ring = _add_rows(ring, (k + delay) % spec.sizes.ring + ch * spec.sizes.ring, x)
     return ring
 
 

@@ -38,7 +38,7 @@ from .types import IN_DELAY, IN_ROW, IN_SYNAPSE, IN_TRACE, OUT_DELAY, OUT_ROW, O
 
 
 def _col(spec, p, name):
-    return spec.stdp_rule.column(p, name)
+    return spec.plasticity.stdp_rule.column(p, name)
 
 
 def _process(spec, p, dopa, vt, w, c, n, idx, t0, t1, t1_stamp, go):
@@ -84,11 +84,11 @@ def _catch_up(spec, pl, p, dopa, vt, tgt, D, s, kplus, tu, t_end, go, pre_stamp=
     it). ``s``: (w, c, n, idx); returns (w, c, n, idx, t0) with t0 the last post spike's arrival (ms) or
     t_update."""
     dtype = s[0].dtype
-    H = spec.post_history
+    H = spec.plasticity.post_history
     stamps = pl.post.post_stamps[tgt]  # [events, H]
     oldest = pl.post.n_post[tgt]  # slot of the oldest entry (the archive is a ring; empty slots are EMPTY)
     t_update = stdp.ms(spec, tu, dtype)
-    d_ms = D.astype(dtype) * spec.resolution
+    d_ms = D.astype(dtype) * spec.time.resolution
     tau_plus, a_plus = _col(spec, p, "tau_plus"), _col(spec, p, "A_plus")
     window = (stamps > (tu - D)[:, None]) & (stamps <= (t_end - D)[:, None]) & go[:, None]
 
@@ -150,7 +150,7 @@ def collect(spec, pl, first):
     """The transmitters read the multiplicities that reached them in steps with stamps first+1 … first+L
     (the slice that ended) into their lists, one entry per step with input; the rows read are cleared."""
     d = dict(pl.dopa)
-    ring, R, K = d["vt_ring"], spec.ring, d["vt_stamp"].shape[1]
+    ring, R, K = d["vt_ring"], spec.sizes.ring, d["vt_stamp"].shape[1]
 
     def one(j, carry):
         stamps, mult, count = carry
@@ -163,8 +163,8 @@ def collect(spec, pl, first):
         mult = mult.at[V, at].set(m, mode="drop")
         return stamps, mult, count + new.astype(count.dtype)
 
-    stamps, mult, count = lax.fori_loop(0, spec.slice_steps, one, (d["vt_stamp"], d["vt_mult"], d["vt_count"]))
-    rows = (first + 1 + jnp.arange(spec.slice_steps)) % R
+    stamps, mult, count = lax.fori_loop(0, spec.time.slice_steps, one, (d["vt_stamp"], d["vt_mult"], d["vt_count"]))
+    rows = (first + 1 + jnp.arange(spec.time.slice_steps)) % R
     d.update(vt_stamp=stamps, vt_mult=mult, vt_count=count, vt_ring=ring.at[:, rows].set(0.0))
     return pl.replace(dopa=d)
 
@@ -177,7 +177,7 @@ def send_to_transmitters(spec, top, pl, senders, steps, count):
     d = dict(pl.dopa)
     valid = jnp.arange(senders.shape[0]) < count  # [cap]
     hit = valid[:, None] & (senders[:, None] == top["src"][None, :])  # [cap, C]
-    arrival = (steps[:, None] + 1 + top["delay"][None, :]) % spec.ring
+    arrival = (steps[:, None] + 1 + top["delay"][None, :]) % spec.sizes.ring
     vt = jnp.broadcast_to(top["vt"][None, :], hit.shape)
     d["vt_ring"] = d["vt_ring"].at[vt.reshape(-1), arrival.reshape(-1)].add(
         hit.reshape(-1).astype(d["vt_ring"].dtype))
@@ -187,7 +187,7 @@ def send_to_transmitters(spec, top, pl, senders, steps, count):
 def trigger(spec, nrn, table, top, syn, syn_st, pl, s):
     """The transmitters whose ``deliver_interval`` ends at stamp ``s`` bring each of their synapses up to s
     (NEST's trigger_update_weight) and restart their lists with a pseudo entry (s, 0)."""
-    due_vt = (s % (top["interval"] * spec.slice_steps)) == 0  # [V]
+    due_vt = (s % (top["interval"] * spec.time.slice_steps)) == 0  # [V]
     rec = syn.in_syn
     e, D, row, trace = rec[:, IN_SYNAPSE], rec[:, IN_DELAY], rec[:, IN_ROW], rec[:, IN_TRACE]
     vt = top["of_trace"][trace]
@@ -229,4 +229,4 @@ def slice_work(spec, nrn, table, top, syn, syn_st, pl, senders, steps, count, s)
     it (NEST does that in the transmitter's update of this slice; nothing in the slice's steps reads it)."""
     pl = send_to_transmitters(spec, top, pl, senders, steps, count)
     pl = collect(spec, pl, s)
-    return trigger(spec, nrn, table, top, syn, syn_st, pl, s + spec.slice_steps)
+    return trigger(spec, nrn, table, top, syn, syn_st, pl, s + spec.time.slice_steps)

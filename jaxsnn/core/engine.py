@@ -2,7 +2,7 @@
 
 Contract (jax-md's init/step pair): a compiled network is ``(model, params, state)``
 (:mod:`jaxsnn.core.types`); ``step(model, params, state) -> state`` advances exactly one slice of
-NEST's ``min_delay`` (``model.spec.slice_steps`` steps of ``model.spec.resolution`` ms, slices aligned to
+NEST's ``min_delay`` (``model.spec.time.slice_steps`` steps of ``model.spec.time.resolution`` ms, slices aligned to
 t = 0) and can be jitted without static arguments, looped in Python or put in ``lax.scan``: the bits
 are those of :func:`jaxsnn.simulate` over the same time. Results are complete only when
 :func:`jaxsnn.check` passes on the final state (fixed capacities; see :class:`~jaxsnn.Overflow`).
@@ -15,7 +15,7 @@ A slice (``docs/nest_semantics.md`` §0–§4):
    :func:`_facilitate` applies STDP facilitation by postsynaptic spikes that reached their synapses
    during the slice; spike and weight recording (:mod:`jaxsnn.core.recorders`); the generators push what
    they emit during the new slice (:mod:`jaxsnn.core.generators`);
-2. every step of the slice: each neuron model present (``spec.neuron_models``, static metadata: the
+2. every step of the slice: each neuron model present (``spec.models.neuron_models``, static metadata: the
    engine never names one) updates its own neurons (:func:`_neuron_step`); spikes get the stamp k+1 and
    are marked in ``spike_history``; multimeters sample the recordables.
 
@@ -85,23 +85,24 @@ def init(model: Model, params: Params, key, neurons: dict, weight, Kplus, genera
     """A state at time 0: each model's neurons in the state ``neurons`` (model name -> its state dict),
     nothing in transit, the given weights and K₊ traces, empty STDP archives and recorders, the
     generators' initial states ``generators`` (model name -> its state dict); ``key``: an int seed or a
-    JAX key; ``stp``: the short-term state per synapse (``spec.stp_rule``), or None; ``Kplus_triplet``: a triplet
-    rule's second presynaptic traces (as ``Kplus``), or None; ``dopa``: a neuromodulated rule's state
+    JAX key; ``stp``: the short-term state per synapse (``spec.plasticity.stp_rule``), or None; ``Kplus_triplet``: a
+    triplet rule's second presynaptic traces (as ``Kplus``), or None; ``dopa``: a neuromodulated rule's state
     (:mod:`jaxsnn.core.dopamine`), or None."""
     spec = model.spec
-    N, H = spec.n_neurons, spec.post_history
+    N, H = spec.sizes.n_neurons, spec.plasticity.post_history
     fdt, i32, zeros = params.neurons.tau_minus.dtype, np.int32, host.filled  # host arrays: nothing to compile
-    triplet = spec.stdp_rule is not None and spec.stdp_rule.triplet
+    triplet = spec.plasticity.stdp_rule is not None and spec.plasticity.stdp_rule.triplet
     return State(
         step=zeros((), i32), key=simulation_key(key), overflow=zeros((), i32),
         neurons=NeuronState(models=neurons,
-                            current=zeros((spec.current_rows, N), fdt) if spec.n_currents else None),
-        transit=Transit(ring=zeros((spec.spike_channels * spec.ring, N), fdt),
-                        spike_history=zeros((spec.history, N), fdt if spec.differentiable else bool),
-                        spike_count=zeros((spec.history, N), i32) if spec.has_multiplicity else None,
-                        current=zeros((spec.current_rows * spec.ring, N), fdt) if spec.n_currents
+                            current=zeros((spec.models.current_rows, N), fdt) if spec.models.n_currents else None),
+        transit=Transit(ring=zeros((spec.models.spike_channels * spec.sizes.ring, N), fdt),
+                        spike_history=zeros((spec.sizes.history, N), fdt if spec.autodiff.differentiable else bool),
+                        spike_count=zeros((spec.sizes.history, N), i32) if spec.models.has_multiplicity else None,
+                        current=zeros((spec.models.current_rows * spec.sizes.ring, N), fdt) if spec.models.n_currents
                         else None),
-        synapses=SynapseState(weight=weight, reported=weight if spec.has_plastic else zeros(0, fdt), stp=stp),
+        synapses=SynapseState(weight=weight, reported=weight if spec.plasticity.has_plastic else zeros(0, fdt),
+                              stp=stp),
         plasticity=Plasticity(
             pre=PreTraces(Kplus=Kplus, t_last=zeros(N, i32), Kplus_triplet=Kplus_triplet if triplet else None),
             post=PostArchive(Kminus=zeros(N, fdt), last_post=zeros(N, i32),
@@ -109,25 +110,25 @@ def init(model: Model, params: Params, key, neurons: dict, weight, Kplus, genera
                              n_post=zeros(N, i32), Kminus_triplet=zeros(N, fdt) if triplet else None,
                              post_Kminus_triplet=zeros((N, H), fdt) if triplet else None),
             dopa=dopa),
-        buffers=recorders.empty(spec, model, fdt), slice_steps=spec.slice_steps, generators=dict(generators or {}))
+        buffers=recorders.empty(spec, model, fdt), slice_steps=spec.time.slice_steps, generators=dict(generators or {}))
 
 
 # ------------------------------------------------------------------------------- public loops
 def step(model: Model, params: Params, state: State) -> State:
-    """Advance ``state`` by exactly one slice (``model.spec.slice_steps`` steps) from a slice-aligned
+    """Advance ``state`` by exactly one slice (``model.spec.time.slice_steps`` steps) from a slice-aligned
     step. A misaligned state raises :class:`~jaxsnn.JaxsnnError` when its step is concrete and sets
     ``Overflow.MISALIGNED`` under ``jit`` (:func:`jaxsnn.check` names it)."""
     arguments.leaves(model, params, state)
-    if not model.spec.differentiable:
+    if not model.spec.autodiff.differentiable:
         params, state = autodiff.refuse(params, state)
     st = _step(model, params, state)
-    return autodiff.checked(st) if model.spec.differentiable else st
+    return autodiff.checked(st) if model.spec.autodiff.differentiable else st
 
 
 def _step(model, params, state, mats=None, x=None, c=None):
     """One slice; ``x``: this slice's :class:`~jaxsnn.core.inputs.Inputs` ([L, N] each) or None; ``c``:
     the models' constants (:func:`_constants`, its flags already in ``state.overflow``) or None."""
-    L = model.spec.slice_steps
+    L = model.spec.time.slice_steps
     _check_aligned(state.step, L)
     if c is None:
         c, flags = _constants(model, params)
@@ -148,9 +149,9 @@ def scan(model: Model, params: Params, state: State, n_slices: int, observe=None
     [n_slices × slice_steps, neurons]). Returns ``(state, ys)`` (``ys`` is None without ``observe``)."""
     n_slices = arguments.count("n_slices", n_slices, "slices to advance")
     arguments.leaves(model, params, state)
-    diff = model.spec.differentiable
-    xs = None if inputs is None else _inputs.per_slice(inputs, n_slices, model.spec.slice_steps,
-                                                       model.spec.n_neurons)
+    diff = model.spec.autodiff.differentiable
+    xs = None if inputs is None else _inputs.per_slice(inputs, n_slices, model.spec.time.slice_steps,
+                                                       model.spec.sizes.n_neurons)
     if not diff:
         params, state, xs = autodiff.refuse(params, state, xs)
     mats = _dense_matrices(model, state)
@@ -168,7 +169,7 @@ def scan(model: Model, params: Params, state: State, n_slices: int, observe=None
     if not diff:
         return lax.scan(one, state, slices, length=n_slices)
     # rematerialised in blocks of checkpoint_every steps, rounded up to whole slices
-    per_block = -(-model.spec.checkpoint_every // model.spec.slice_steps)
+    per_block = -(-model.spec.autodiff.checkpoint_every // model.spec.time.slice_steps)
     state, ys = autodiff.scan_slices(one, state, n_slices, per_block, slices)
     return autodiff.checked(state), ys
 
@@ -186,11 +187,11 @@ def advance(model: Model, params: Params, state: State, n_steps) -> State:
     n_steps = arguments.count("n_steps", n_steps, "steps to advance")
     arguments.leaves(model, params, state)
     spec = model.spec
-    L = spec.slice_steps
+    L = spec.time.slice_steps
     c, flags = _constants(model, params)
     too_long = flag(state.step > jnp.iinfo(jnp.int32).max - 1 - jnp.asarray(n_steps, jnp.int32), Overflow.STEP_COUNTER)
     state = state.replace(overflow=state.overflow | flags | too_long)
-    if spec.differentiable:  # one scan of fixed length with the slice work under a per-step condition
+    if spec.autodiff.differentiable:  # one scan of fixed length with the slice work under a per-step condition
         mats = _dense_matrices(model, state)
 
         def one(st):
@@ -201,7 +202,7 @@ def advance(model: Model, params: Params, state: State, n_steps) -> State:
             n_steps = int(n_steps)
         except (jax.errors.ConcretizationTypeError, TypeError):  # a traced length (jaxsnn.simulate's loop):
             return lax.fori_loop(0, n_steps, lambda i, st: one(st), state)  # forward only, the same bits
-        return autodiff.checked(autodiff.scan_steps(one, state, n_steps, spec.checkpoint_every))
+        return autodiff.checked(autodiff.scan_steps(one, state, n_steps, spec.autodiff.checkpoint_every))
     params, state = autodiff.refuse(params, state)
 
     n_steps = jnp.asarray(n_steps, jnp.int32)
@@ -220,7 +221,7 @@ advance_jit = jit(advance)  # compiled once per spec (capacities included): n_st
 
 def fixed_synapses(spec) -> bool:
     """Whether nothing in ``state.synapses`` changes while the network runs (no plasticity of either kind)."""
-    return not (spec.has_plastic or spec.stp_rule is not None or spec.differentiable)
+    return not (spec.plasticity.has_plastic or spec.plasticity.stp_rule is not None or spec.autodiff.differentiable)
 
 
 def advance_fixed(model: Model, params: Params, state: State, synapses, n_steps) -> State:
@@ -236,7 +237,7 @@ advance_fixed_jit = jit(advance_fixed)
 
 def _dense_matrices(model, state):
     """The dense projections' weight matrices, once per run (their synapses are static), or None."""
-    return dense.matrices(model, state.synapses.weight) if model.spec.dense_blocks else None
+    return dense.matrices(model, state.synapses.weight) if model.spec.autodiff.dense_blocks else None
 
 
 def _check_aligned(step, L):
@@ -255,12 +256,12 @@ def _constants(model, params):
     overflow bit that says they shorten the shortest inter-spike interval the slices were built for."""
     spec = model.spec
     k, shortest = {}, BIG
-    for m in spec.neuron_models:
-        k[m.name] = m.constants(params.neurons.models[m.name], model.neurons.constants[m.name], spec.resolution,
-                                spec.tics_per_step)
+    for m in spec.models.neuron_models:
+        k[m.name] = m.constants(params.neurons.models[m.name], model.neurons.constants[m.name], spec.time.resolution,
+                                spec.time.tics_per_step)
         if "refractory_steps" in k[m.name]:
             shortest = jnp.minimum(shortest, jnp.min(k[m.name]["refractory_steps"], initial=BIG))
-    shorter = (shortest + 1 < spec.min_isi) if spec.n_neurons else False
+    shorter = (shortest + 1 < spec.sizes.min_isi) if spec.sizes.n_neurons else False
     return k, flag(shorter, Overflow.REFRACTORY)
 
 
@@ -285,7 +286,7 @@ def _with_current(model, params, current_k):
     """``params`` with ``current_k`` (pA per neuron, [N]) added to I_e of every model that has one, for one
     step (per-step currents given as data, :class:`jaxsnn.Inputs`)."""
     spec, models = model.spec, dict(params.neurons.models)
-    for i, m in enumerate(spec.neuron_models):
+    for i, m in enumerate(spec.models.neuron_models):
         if "I_e" in models[m.name]:
             mine = models[m.name]
             models[m.name] = {**mine, "I_e": mine["I_e"] + _take(spec, model.neurons, i, current_k)}
@@ -296,7 +297,7 @@ def _take(spec, top, i, x):
     """Model i's neurons of ``x`` ([..., N] -> [..., n_i]): static slices of its runs on one device, a
     gather of its local indices on a device of a split network (padding reads the last neuron)."""
     if spec.neuron_axis is None:
-        parts = [x[..., a:a + n] for a, n in spec.neuron_runs[i]]
+        parts = [x[..., a:a + n] for a, n in spec.models.neuron_runs[i]]
         return parts[0] if len(parts) == 1 else jnp.concatenate(parts, axis=-1)
     return x[..., jnp.minimum(top.index[i], x.shape[-1] - 1)]
 
@@ -309,7 +310,7 @@ def _put(spec, top, parts, like):
         return like
     if spec.neuron_axis is None:
         pieces, at = [], [0] * len(parts)
-        for _start, i, n in sorted((a, i, n) for i, runs in enumerate(spec.neuron_runs) for a, n in runs):
+        for _start, i, n in sorted((a, i, n) for i, runs in enumerate(spec.models.neuron_runs) for a, n in runs):
             pieces.append(parts[i][..., at[i]:at[i] + n])
             at[i] += n
         return pieces[0] if len(pieces) == 1 else jnp.concatenate(pieces, axis=-1)
@@ -322,7 +323,8 @@ def _neuron_step(model, params, c, key, s, over, neurons: NeuronState, transit: 
     """One step of every neuron: each model present updates its own neurons (a step costs the sum over
     models of their neurons), reading its input rows of the ring and the previous step's current."""
     spec, top = model.spec, model.neurons
-    R, row, N = spec.ring, s % spec.ring, spec.n_neurons if spec.neuron_axis is None else transit.ring.shape[1]
+    R, row = spec.sizes.ring, s % spec.sizes.ring
+    N = spec.sizes.n_neurons if spec.neuron_axis is None else transit.ring.shape[1]
     surrogate = _surrogate(spec)
     hist_dtype = transit.spike_history.dtype
     states, spiked, counts, observed = {}, [], [], []
@@ -332,31 +334,33 @@ def _neuron_step(model, params, c, key, s, over, neurons: NeuronState, transit: 
     # cotangent, instead of one per model and channel).
     ring = transit.ring
     rows = lax.dynamic_index_in_dim(ring.reshape(ring.shape[0] // R, R, ring.shape[1]), row, 1, keepdims=False)
-    for i, m in enumerate(spec.neuron_models):
+    for i, m in enumerate(spec.models.neuron_models):
         take = lambda x, i=i: _take(spec, top, i, x)
         spikes = take(rows[:m.spike_channels])
         current = None if neurons.current is None else take(neurons.current)
         p = params.neurons.models[m.name]
-        out = m.update(p, c[m.name], neurons.models[m.name], Input(spikes, current, key), spec.resolution, surrogate)
+        out = m.update(p, c[m.name], neurons.models[m.name], Input(spikes, current, key), spec.time.resolution,
+                       surrogate)
         states[m.name], spk = out[0], out[1]
         spiked.append(spk.astype(hist_dtype))
-        if spec.has_multiplicity:
+        if spec.models.has_multiplicity:
             counts.append(out[2] if len(out) > 2 else (spk > 0).astype(jnp.int32))
-        if spec.multimeter_rows:
+        if spec.recording.multimeter_rows:
             values = m.observe(p, states[m.name])
             zero = jnp.zeros(spk.shape, transit.ring.dtype)
-            observed.append(jnp.stack([values[q] if q in m.recordables else zero for q in spec.recordables]))
+            observed.append(jnp.stack([values[q] if q in m.recordables else zero for q in spec.recording.recordables]))
     neurons = neurons.replace(models=states)
-    if spec.n_currents:  # the current of this step acts on V in the next one
-        neurons = neurons.replace(current=jnp.stack([transit.current[r * R + row] for r in range(spec.current_rows)]))
+    if spec.models.n_currents:  # the current of this step acts on V in the next one
+        rows = range(spec.models.current_rows)
+        neurons = neurons.replace(current=jnp.stack([transit.current[r * R + row] for r in rows]))
     history_row = _put(spec, top, spiked, jnp.zeros(N, hist_dtype))
-    if spec.has_multiplicity:
+    if spec.models.has_multiplicity:
         transit = transit.replace(spike_count=_set_row(
-            transit.spike_count, _put(spec, top, counts, jnp.zeros(N, jnp.int32)), s % spec.history))
-    history = _set_row(transit.spike_history, history_row, s % spec.history)
+            transit.spike_count, _put(spec, top, counts, jnp.zeros(N, jnp.int32)), s % spec.sizes.history))
+    history = _set_row(transit.spike_history, history_row, s % spec.sizes.history)
     transit = transit.replace(spike_history=history)
-    if spec.multimeter_rows:
-        sampled = _put(spec, top, observed, jnp.zeros((len(spec.recordables), N), transit.ring.dtype))
+    if spec.recording.multimeter_rows:
+        sampled = _put(spec, top, observed, jnp.zeros((len(spec.recording.recordables), N), transit.ring.dtype))
         samples, o = recorders.sample(spec, model.recorders, samples, sampled, s + 1)
         over = over | o
     return s + 1, over, neurons, transit, samples
@@ -378,7 +382,7 @@ def _set_row(a, row, i):
 
 def _surrogate(spec):
     """What the neuron update needs to pass gradients through spikes (None: event-driven build)."""
-    return (*spec.surrogate, spec.detach_reset) if spec.differentiable else None
+    return (*spec.autodiff.surrogate, spec.autodiff.detach_reset) if spec.autodiff.differentiable else None
 
 
 # ------------------------------------------------------------------------------ the slice work
@@ -389,7 +393,7 @@ def _events(history):
 
 def history_block(spec, history, first_step, L):
     """Rows of ``spike_history`` for steps [first_step, first_step + L): [L, N]."""
-    return history[(first_step + jnp.arange(L)) % spec.history]
+    return history[(first_step + jnp.arange(L)) % spec.sizes.history]
 
 
 def _spike_step(block, first_step):
@@ -410,7 +414,7 @@ def slice_spikes(spec, block, first_step, capacity):
     """Spikes of ``block`` (:func:`history_block` from ``first_step``) as (neuron, step) lists, by neuron
     then step."""
     L = block.shape[0]
-    if L <= spec.min_isi:  # at most one spike per neuron: search N entries, not L · N
+    if L <= spec.sizes.min_isi:  # at most one spike per neuron: search N entries, not L · N
         spiked, at = _spike_step(block, first_step)
         idx, count, over = _true_indices(spiked, capacity)
         return idx, at[idx], count, over
@@ -422,20 +426,22 @@ def _slice(model: Model, params: Params, st: State, mats=None) -> State:
     """Process the spikes of the slice that just ended, then push the generators' input of this one.
     ``mats``: the dense projections' weight matrices (:func:`_dense_matrices`; None: from the state)."""
     spec = model.spec
-    s, L = st.step, spec.slice_steps
+    s, L = st.step, spec.time.slice_steps
     prev = s - L
-    if spec.dense_blocks and not (spec.event_synapses or spec.n_spike_recorders or spec.has_plastic):
+    events_needed = spec.autodiff.event_synapses or spec.recording.n_spike_recorders or spec.plasticity.has_plastic
+    if spec.autodiff.dense_blocks and not events_needed:
         return _slice_dense_only(model, params, st, mats)
     block = history_block(spec, _events(st.transit.spike_history), prev, L)  # the slice that just ended
-    if spec.has_plastic:
+    if spec.plasticity.has_plastic:
         post = _archive_post_spikes(spec, params.neurons, st.plasticity.post, block, prev,
-                                    st.transit.spike_count if spec.has_multiplicity else None)
+                                    st.transit.spike_count if spec.models.has_multiplicity else None)
         st = st.replace(plasticity=st.plasticity.replace(post=post))
-    senders, steps, count, over = slice_spikes(spec, block, prev, spec.slice_capacity)
-    if spec.has_multiplicity:  # a spike of multiplicity m is m events (NEST unrolls a neuron's multiplicity)
+    senders, steps, count, over = slice_spikes(spec, block, prev, spec.capacities.slice_capacity)
+    if spec.models.has_multiplicity:  # a spike of multiplicity m is m events (NEST unrolls a neuron's multiplicity)
         senders, steps, count, over, many = repeat_by_multiplicity(
             spec, st.transit.spike_count, senders, steps, count, over)
-        if spec.has_plastic and spec.differentiable:  # the repeats need a loop of variable length: refuse
+        # the repeats need a loop of variable length: refuse
+        if spec.plasticity.has_plastic and spec.autodiff.differentiable:
             st = st.replace(overflow=st.overflow | flag(many, Overflow.MULTIPLICITY))
     if spec.neuron_axis:  # split network (jaxsnn.sharding): every device needs every spike
         senders, steps, count, over_all = _all_spikes(spec, senders, steps, count, st.transit.ring.shape[1])
@@ -444,24 +450,25 @@ def _slice(model: Model, params: Params, st: State, mats=None) -> State:
     read = _rows_read(spec, st.transit.ring, prev, L)
     ring = st.transit.ring.at[read].set(0.0, unique_indices=True)  # read: clear (distinct rows)
     st = st.replace(transit=st.transit.replace(ring=ring))
-    if model.synapses.out_syn.shape[0] and spec.event_synapses:
-        dopa = spec.has_plastic and spec.stdp_rule.dopamine  # its slices may hold several spikes of a neuron
-        if (spec.has_multiplicity and spec.has_plastic and not spec.differentiable) or dopa:
+    plastic = spec.plasticity.has_plastic
+    dopa = plastic and spec.plasticity.stdp_rule.dopamine  # its slices may hold several spikes of a neuron
+    if model.synapses.out_syn.shape[0] and spec.autodiff.event_synapses:
+        if (spec.models.has_multiplicity and plastic and not spec.autodiff.differentiable) or dopa:
             st, o = _deliver_repeats(model, params, st, senders, steps, count, prev, by_sender=dopa)
         else:
             st, o = _deliver(model, params, st, senders, steps, count, prev)
         overflow = overflow | o
-        if spec.has_plastic and not spec.stdp_rule.dopamine:  # a dopamine synapse facilitates when it updates
+        if plastic and not dopa:  # a dopamine synapse facilitates when it updates
             st, o = _facilitate(model, params, st, senders, steps, count, prev)
             overflow = overflow | o
-    if spec.has_plastic and spec.stdp_rule.dopamine:  # the volume transmitters' work of the new slice
+    if dopa:  # the volume transmitters' work of the new slice
         syn_st, pl = dopamine.slice_work(spec, params.neurons, params.stdp, model.transmitters, model.synapses,
                                          st.synapses, st.plasticity, senders, steps, count, s)
         st = st.replace(synapses=syn_st, plasticity=pl)
-    if spec.n_spike_recorders:
+    if spec.recording.n_spike_recorders:
         buffers, o = recorders.record_spikes(spec, model.recorders, st.buffers, senders, steps, count)
         st, overflow = st.replace(buffers=buffers), overflow | o
-    if spec.dense_blocks:
+    if spec.autodiff.dense_blocks:
         mats = _dense_matrices(model, st) if mats is None else mats
         st = st.replace(transit=st.transit.replace(ring=dense.deliver(spec, st.transit, mats, prev, L)))
     return _push_inputs(model, params, st.replace(overflow=overflow))
@@ -469,11 +476,11 @@ def _slice(model: Model, params: Params, st: State, mats=None) -> State:
 
 def _slice_dense_only(model, params, st, mats):
     """:func:`_slice` when every synapse is in a dense projection and nothing reads the spike list."""
-    spec, L = model.spec, model.spec.slice_steps
+    spec, L = model.spec, model.spec.time.slice_steps
     prev = st.step - L
     ring = st.transit.ring
     if L == 1:  # clear the rows read in the step that ended: elementwise (dense.one_row), no scatter
-        R = spec.ring
+        R = spec.sizes.ring
         read = (jnp.arange(ring.shape[0]) % R == prev % R)[:, None]
         ring = ring * (~read).astype(ring.dtype)
     else:
@@ -486,14 +493,14 @@ def _slice_dense_only(model, params, st, mats):
 
 def _push_inputs(model, params, st):
     """The generators' input of the slice starting now."""
-    spec, s, L = model.spec, st.step, model.spec.slice_steps
+    spec, s, L = model.spec, st.step, model.spec.time.slice_steps
     prev, overflow = s - L, st.overflow
     transit = st.transit
-    if spec.n_currents:  # clear the rows read in the slice that ended (the generators push this slice's)
+    if spec.models.n_currents:  # clear the rows read in the slice that ended (the generators push this slice's)
         current = transit.current.at[_rows_read(spec, transit.current, prev, L)].set(0.0, unique_indices=True)
         transit = transit.replace(current=current)
     generators = st.generators
-    if spec.generators:
+    if spec.models.generators:
         transit, generators, o = _push_generators(model, params, st, transit)
         overflow = overflow | o
     buffers = st.buffers.replace(recorded_until=jnp.maximum(st.buffers.recorded_until, s))
@@ -501,17 +508,17 @@ def _push_inputs(model, params, st):
 
 
 def _push_generators(model, params, st, transit):
-    """The input of the slice starting now from each generator of the device interface (Spec.generators):
+    """The input of the slice starting now from each generator of the device interface (Spec.models.generators):
     first the models with a table of events (``events``: their ``push_into`` adds the slice's events), then
     the others in model order: the model's :meth:`~jaxsnn.models.base.Generator.push` gives what each connection
     emits in each step of the slice ([slice_steps, connections]: spike counts, or pA) and its next state;
     connection c's output of step k arrives at k + delay[c], times weight[c] (spikes: routed as any event;
     parrots count the multiplicity). Targets outside this device's neurons (split runs) are dropped."""
-    spec, s, L = model.spec, st.step, model.spec.slice_steps
+    spec, s, L = model.spec, st.step, model.spec.time.slice_steps
     ring, current, states, overflow = transit.ring, transit.current, dict(st.generators), jnp.zeros((), jnp.int32)
     k = s + jnp.arange(L)[:, None]  # [L, 1]
     currents = []  # (rows, targets, values) [connections, L] and generator node ids of each current model
-    for g in sorted(spec.generators, key=lambda g: not g.events):  # event tables first (static order)
+    for g in sorted(spec.models.generators, key=lambda g: not g.events):  # event tables first (static order)
         top, par = model.generators[g.name], params.generators[g.name]
         if g.events:  # a table of events the model pushes itself (spike_generator)
             states[g.name], ring = g.push_into(spec, top, par, states[g.name], ring, model.neurons.route, s)
@@ -525,18 +532,18 @@ def _push_generators(model, params, st, transit):
         # (off-device entries are dropped by the scatter below), so reverse mode stores no mask per step
         values = separately_rounded(par["weight"] * out, here)
         if g.emits == "current":
-            rows = (k + top["delay"]) % spec.ring + spec.ring * top["receptor"]
+            rows = (k + top["delay"]) % spec.sizes.ring + spec.sizes.ring * top["receptor"]
             rows = jnp.where(here, rows, current.shape[0])
             shape = values.shape
             currents.append((jnp.broadcast_to(rows, shape).T, jnp.broadcast_to(target, shape).T, values.T,
                              top["node"]))
         else:
-            rows = jnp.where(here, (k + top["delay"]) % spec.ring, ring.shape[0])
+            rows = jnp.where(here, (k + top["delay"]) % spec.sizes.ring, ring.shape[0])
             port = None  # onto a multi-receptor neuron: the channel of the connection's port (receptor_type − 1)
-            if any(m.inputs == BY_PORT for m in spec.neuron_models):
+            if any(m.inputs == BY_PORT for m in spec.models.neuron_models):
                 port = jnp.where(model.neurons.route[target] == BY_PORT, top["receptor"] - 1, 0)
             count = separately_rounded(out, here)
-            if port is None and not spec.routed and _onehot_fits(spec, top["target"], ring):
+            if port is None and not spec.models.routed and _onehot_fits(spec, top["target"], ring):
                 ring = ring_add_onehot(spec, model.neurons.route, ring, rows, target, values, count)
             else:
                 ring = ring_add_routed(spec, model.neurons.route, ring, rows, target, values, count, port)
@@ -550,10 +557,10 @@ def _onehot_fits(spec, target, ring):
     rather than a scatter: in the differentiable build (under ``jax.vmap`` a scatter of a batch is slow
     on CPUs), for targets known at build (not traced), all on this device and distinct (no two events on
     one ring entry: the same bits), and a small one-hot matrix (slice steps × connections × ring)."""
-    if not spec.differentiable or isinstance(target, jax.core.Tracer):
+    if not spec.autodiff.differentiable or isinstance(target, jax.core.Tracer):
         return False
     t = np.asarray(target)
-    return (spec.slice_steps * t.size * ring.size <= _ONEHOT_MAX and bool(np.all(t < ring.shape[1]))
+    return (spec.time.slice_steps * t.size * ring.size <= _ONEHOT_MAX and bool(np.all(t < ring.shape[1]))
             and np.unique(t).size == t.size)
 
 
@@ -575,8 +582,8 @@ def _add_currents(current, parts):
 def _rows_read(spec, ring, first, L):
     """Rows of ``ring`` read in steps [first, first + L): one per step and channel (by sign: 2, by port:
     one per port)."""
-    rows = (first + jnp.arange(L)) % spec.ring
-    return jnp.concatenate([rows + c * spec.ring for c in range(ring.shape[0] // spec.ring)])
+    rows = (first + jnp.arange(L)) % spec.sizes.ring
+    return jnp.concatenate([rows + c * spec.sizes.ring for c in range(ring.shape[0] // spec.sizes.ring)])
 
 
 def _deliver(model, params, st: State, senders, steps, count, prev):
@@ -585,7 +592,7 @@ def _deliver(model, params, st: State, senders, steps, count, prev):
     recording, delivery into the ring; then the K₊ traces. Returns (state, overflow bits)."""
     spec, syn = model.spec, model.synapses
     wr_mask = model.recorders.weight_mask
-    if spec.differentiable and spec.neuron_axis:  # a remote sender's float spike is not on this device
+    if spec.autodiff.differentiable and spec.neuron_axis:  # a remote sender's float spike is not on this device
         from ..errors import JaxsnnError
         raise JaxsnnError("a differentiable build runs on one device (its spikes carry gradients between neurons): "
                           "build it with devices=1")
@@ -595,32 +602,32 @@ def _deliver(model, params, st: State, senders, steps, count, prev):
         if model.event_mask is not None:  # the dense projections' synapses: jaxsnn.core.dense delivers them
             ok = ok & model.event_mask[e]
         rec = syn.out_syn[e]
-        if spec.has_plastic and spec.stdp_rule.dopamine:
+        if spec.plasticity.has_plastic and spec.plasticity.stdp_rule.dopamine:
             syn_st, pl, w = dopamine.on_presynaptic_spike(spec, params.neurons, params.stdp, model.transmitters,
                                                           syn_st, pl, e, rec, ok, steps[k] + 1)
-        elif spec.has_plastic:
+        elif spec.plasticity.has_plastic:
             syn_st, pl, w = stdp.on_presynaptic_spike(spec, params.neurons, params.stdp, syn_st, pl, e, rec, ok,
                                                       senders[k], steps[k] + 1, prev)
         else:
             w = syn_st.weight[e]
-        if spec.stp_rule is not None:  # short-term plasticity: the weight sent and the new state
+        if spec.plasticity.stp_rule is not None:  # short-term plasticity: the weight sent and the new state
             syn_st, w, sent = stp.on_presynaptic_spike(spec, params.stp, syn_st, e, rec, ok, w, steps[k] + 1, st.key)
             ok = ok & sent  # a stochastic synapse may send nothing: no event, no weight record
-        if spec.weight_capacity:
+        if spec.recording.weight_capacity:
             wbuf, o = recorders.record_weights(spec, wbuf, e, ok & wr_mask[e], w, steps[k] + 1)
             over = over | o
-        row = jnp.where(ok, (steps[k] + rec[:, OUT_DELAY]) % spec.ring, ring.shape[0])  # out of range: dropped
-        if spec.differentiable:  # weight × spike: 1.0 forward, the surrogate's derivative backward
-            w = w * st.transit.spike_history[steps[k] % spec.history, senders[k]]
+        row = jnp.where(ok, (steps[k] + rec[:, OUT_DELAY]) % spec.sizes.ring, ring.shape[0])  # out of range: dropped
+        if spec.autodiff.differentiable:  # weight × spike: 1.0 forward, the surrogate's derivative backward
+            w = w * st.transit.spike_history[steps[k] % spec.sizes.history, senders[k]]
         counted = 1.0 if syn.receptor1 is None else jnp.where(syn.receptor1[e], 0.0, 1.0)  # parrots' receptor 1
         ring = ring_add_routed(spec, model.neurons.route, ring, row, rec[:, OUT_TARGET], w, counted,
                                None if syn.port is None else syn.port[e])
         return syn_st, pl, ring, wbuf, over
 
     carry = (st.synapses, st.plasticity, st.transit.ring, st.buffers.weights, jnp.zeros((), jnp.int32))
-    syn_st, pl, ring, wbuf, over = for_each_synapse(senders, count, syn.out_ptr, spec.out_degree, on_spike, carry,
-                                                    spec.differentiable)
-    if spec.trace_per_source:  # after every synapse has read the traces and t_last of this slice
+    syn_st, pl, ring, wbuf, over = for_each_synapse(senders, count, syn.out_ptr, spec.sizes.out_degree, on_spike, carry,
+                                                    spec.autodiff.differentiable)
+    if spec.plasticity.trace_per_source:  # after every synapse has read the traces and t_last of this slice
         pl = stdp.update_source_traces(spec, syn, params.stdp, pl, senders, steps + 1,
                                        jnp.arange(senders.shape[0]) < count)
     st = st.replace(synapses=syn_st, plasticity=pl, transit=st.transit.replace(ring=ring),
@@ -660,21 +667,21 @@ def _facilitate(model, params, st: State, senders, steps, count, prev):
     j, delay D with prev <= j + D < s) and were not already applied by :func:`_deliver`; per post spike,
     its incoming synapses sorted by delay give one range. Also sets t_last. Returns (state, bits)."""
     spec, syn, table = model.spec, model.synapses, params.stdp
-    s = prev + spec.slice_steps
-    over = flag((spec.stdp_single_row and table.shape[0] != 1)
-                | (spec.stdp_unit_mu[0] & jnp.any(table[:, stdp.MU_PLUS] != 1))
-                | (spec.stdp_unit_mu[1] & jnp.any(table[:, stdp.MU_MINUS] != 1)),
+    s = prev + spec.time.slice_steps
+    over = flag((spec.plasticity.stdp_single_row and table.shape[0] != 1)
+                | (spec.plasticity.stdp_unit_mu[0] & jnp.any(table[:, stdp.MU_PLUS] != 1))
+                | (spec.plasticity.stdp_unit_mu[1] & jnp.any(table[:, stdp.MU_MINUS] != 1)),
                 Overflow.STDP_SPECIALISATION)
     # step of each neuron's spike in the slice (at most one), -1 if none; now also its t_last
-    sent = jnp.where(jnp.arange(senders.shape[0]) < count, senders, spec.n_neurons)
-    spiked_at = jnp.full(spec.n_neurons, -1, jnp.int32).at[sent].set(steps, mode="drop")
+    sent = jnp.where(jnp.arange(senders.shape[0]) < count, senders, spec.sizes.n_neurons)
+    spiked_at = jnp.full(spec.sizes.n_neurons, -1, jnp.int32).at[sent].set(steps, mode="drop")
     pre = st.plasticity.pre
     pl = st.plasticity.replace(pre=pre.replace(t_last=pre.t_last.at[sent].set(steps + 1, mode="drop")))
-    d_lo, d_hi = spec.plastic_delays
-    window = d_hi - d_lo + spec.slice_steps
+    d_lo, d_hi = spec.plasticity.plastic_delays
+    window = d_hi - d_lo + spec.time.slice_steps
     p_ids, p_steps, p_count, p_over = slice_spikes(
         spec, history_block(spec, _events(st.transit.spike_history), prev - d_hi, window), prev - d_hi,
-        spec.post_capacity)
+        spec.capacities.post_capacity)
     over = over | flag(p_over, Overflow.POST)
     stride = d_hi + 2
     lo = syn.in_ptr[p_ids * stride + jnp.clip(prev - p_steps, 0, stride - 1)]
@@ -688,14 +695,15 @@ def _facilitate(model, params, st: State, senders, steps, count, prev):
         return stdp.facilitate_synapses(spec, table, pl, carry, rec, ok & ~done, p_steps[k] + 1, p_ids[k], r)
 
     carry = (st.synapses.weight, pl.pre.Kplus)
-    if spec.has_multiplicity:  # a post spike of multiplicity m facilitates m times: the r-th repeats together
-        m = st.transit.spike_count[p_steps % spec.history, p_ids]
+    if spec.models.has_multiplicity:  # a post spike of multiplicity m facilitates m times: the r-th repeats together
+        m = st.transit.spike_count[p_steps % spec.sizes.history, p_ids]
         w, Kplus = lax.fori_loop(0, jnp.max(m, initial=0), lambda r, c: for_each_range(
-            lo, jnp.where(m > r, hi - lo, 0), p_count, spec.in_degree,
-            lambda pos, ok, k, c: body(pos, ok, k, c, r), c, spec.differentiable), carry)
+            lo, jnp.where(m > r, hi - lo, 0), p_count, spec.plasticity.in_degree,
+            lambda pos, ok, k, c: body(pos, ok, k, c, r), c, spec.autodiff.differentiable), carry)
     else:
-        w, Kplus = for_each_range(lo, hi - lo, p_count, spec.in_degree, body, carry, spec.differentiable)
-    if spec.stdp_rule.resets_trace:
+        w, Kplus = for_each_range(lo, hi - lo, p_count, spec.plasticity.in_degree, body, carry,
+                                  spec.autodiff.differentiable)
+    if spec.plasticity.stdp_rule.resets_trace:
         pl = pl.replace(pre=pl.pre.replace(Kplus=Kplus))
     return st.replace(plasticity=pl, synapses=st.synapses.replace(weight=w)), over
 
@@ -714,8 +722,8 @@ def _archive_post_spikes(spec, nrn, post, block, first, spike_count=None):
                              lambda r, p: stdp.archive_post_spikes(spec, nrn, p, spiked & (m > r), at + 1), p)
 
     count = (lambda at: None) if spike_count is None else (
-        lambda at: spike_count[at % spec.history, jnp.arange(block.shape[1])])
-    if L <= spec.min_isi:  # at most one spike per neuron: one update
+        lambda at: spike_count[at % spec.sizes.history, jnp.arange(block.shape[1])])
+    if L <= spec.sizes.min_isi:  # at most one spike per neuron: one update
         spiked, at = _spike_step(block, first)
         return archive(post, spiked, at, count(at))
     return lax.fori_loop(0, L, lambda j, p: archive(p, block[j], first + j, count(first + j)), post)
@@ -726,7 +734,7 @@ def repeat_by_multiplicity(spec, spike_count, senders, steps, count, over):
     stays by sender, then step); returns (senders, steps, count, overflowed, any multiplicity > 1)."""
     cap = senders.shape[0]
     valid = jnp.arange(cap) < count
-    m = jnp.where(valid, spike_count[steps % spec.history, senders], 0)
+    m = jnp.where(valid, spike_count[steps % spec.sizes.history, senders], 0)
     ends = jnp.cumsum(m)
     total = ends[-1] if cap else 0
     j = jnp.arange(cap)

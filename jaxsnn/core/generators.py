@@ -25,22 +25,22 @@ def ring_add(ring, rows, targets, values):
 
 def ring_add_routed(spec, route, ring, rows, targets, values, count=None, port=None):
     """:func:`ring_add`, routed by each target's ``route`` (NeuronTopology.route): BY_SIGN targets' events
-    of value <= 0 go to their inhibitory channel (rows ``spec.ring`` further; NEST: weight × multiplicity
+    of value <= 0 go to their inhibitory channel (rows ``spec.sizes.ring`` further; NEST: weight × multiplicity
     > 0 is excitatory, anything else inhibitory); BY_PORT targets' events go to channel ``port`` (the
-    connection's receptor_type − 1, 0 for other targets: rows ``port · spec.ring`` further); COUNTS
+    connection's receptor_type − 1, 0 for other targets: rows ``port · spec.sizes.ring`` further); COUNTS
     targets count ``count`` (the events' multiplicity; weights are ignored) instead."""
     if port is not None:
-        rows = jnp.where(rows < spec.ring, rows + spec.ring * port, rows)
+        rows = jnp.where(rows < spec.sizes.ring, rows + spec.sizes.ring * port, rows)
     values = _counted(spec, route, targets, values, count)
-    if spec.routed:
+    if spec.models.routed:
         by_sign = route[jnp.minimum(targets, route.shape[0] - 1)] == BY_SIGN
-        rows = jnp.where(by_sign & (values <= 0) & (rows < spec.ring), rows + spec.ring, rows)
+        rows = jnp.where(by_sign & (values <= 0) & (rows < spec.sizes.ring), rows + spec.sizes.ring, rows)
     return ring_add(ring, rows, targets, values)
 
 
 def _counted(spec, route, targets, values, count):
     """``values``, with ``count`` for COUNTS targets (weights ignored)."""
-    if not spec.has_multiplicity or count is None:
+    if not spec.models.has_multiplicity or count is None:
         return values
     counts = route[jnp.minimum(targets, route.shape[0] - 1)] == COUNTS
     if isinstance(counts, jax.core.Tracer) or np.any(counts) != np.all(counts):

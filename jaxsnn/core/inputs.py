@@ -45,14 +45,14 @@ def per_slice(inputs: Inputs, n_slices: int, L: int, n_neurons: int):
 
 def push_spikes(spec, model, ring, x, step):
     """``ring`` with the slice's spike input ``x`` [L, N] added to the rows read in steps step … step+L−1."""
-    rows = (step + jnp.arange(x.shape[0])) % spec.ring
+    rows = (step + jnp.arange(x.shape[0])) % spec.sizes.ring
     x = x.astype(ring.dtype)
     if x.shape[0] == 1:  # one step per slice: elementwise (dense.one_row), no scatter
         add = lambda ring, rows, x: ring + one_row(ring.shape[0], rows[0], ring.dtype) * x
     else:
         add = lambda ring, rows, x: ring.at[rows].add(x, unique_indices=True)
-    if not spec.routed:
+    if not spec.models.routed:
         return add(ring, rows, x)
     inh = (model.neurons.route == BY_SIGN) & (x <= 0)  # NEST: weight > 0 excitatory, else inhibitory
     ring = add(ring, rows, jnp.where(inh, 0.0, x))
-    return add(ring, rows + spec.ring, jnp.where(inh, x, 0.0))
+    return add(ring, rows + spec.sizes.ring, jnp.where(inh, x, 0.0))

@@ -23,8 +23,8 @@ from .types import Buffers, SampleBuffer, SpikeBuffer, WeightBuffer
 def empty(spec, model, dtype) -> Buffers:
     """Buffers of the sizes in ``spec``, empty."""
     i32, zeros = np.int32, host.filled  # host arrays: nothing to compile
-    n_sr, cap = spec.n_spike_recorders, spec.record_capacity
-    rows = spec.multimeter_rows
+    n_sr, cap = spec.recording.n_spike_recorders, spec.recording.record_capacity
+    rows = spec.recording.multimeter_rows
     return Buffers(
         recorded_until=zeros((), i32),
         spikes=SpikeBuffer(count=zeros(n_sr, i32), senders=zeros((n_sr, cap), i32),
@@ -33,9 +33,9 @@ def empty(spec, model, dtype) -> Buffers:
             count=zeros(len(rows), i32),
             values=tuple(zeros((r, ix.shape[-1]), dtype) for r, ix in zip(rows, model.recorders.sample_index)),
             stamps=tuple(zeros(r, i32) for r in rows)),
-        weights=WeightBuffer(count=zeros((), i32), stamps=zeros(spec.weight_capacity, i32),
-                             synapse=zeros(spec.weight_capacity, i32),
-                             weights=zeros(spec.weight_capacity, dtype)))
+        weights=WeightBuffer(count=zeros((), i32), stamps=zeros(spec.recording.weight_capacity, i32),
+                             synapse=zeros(spec.recording.weight_capacity, i32),
+                             weights=zeros(spec.recording.weight_capacity, dtype)))
 
 
 def append(buffers, count, capacity, mask, values):
@@ -56,10 +56,10 @@ def record_spikes(spec, rec, buf: Buffers, senders, steps, count):
     recorders costs more than the network."""
     valid = (jnp.arange(senders.shape[0]) < count) & (steps >= buf.recorded_until)
     stamps = steps + 1
-    sp, cap = buf.spikes, spec.record_capacity
+    sp, cap = buf.spikes, spec.recording.record_capacity
     flat_s, flat_t = sp.senders.reshape(-1), sp.stamps.reshape(-1)
     counts, over = [], jnp.zeros((), jnp.int32)
-    for k in range(spec.n_spike_recorders):
+    for k in range(spec.recording.n_spike_recorders):
         lo, hi = rec.spike_window[k, 0], rec.spike_window[k, 1]
         mask = valid & rec.spike_mask[k, senders] & (lo < stamps) & (stamps <= hi)
         pos = sp.count[k] + jnp.cumsum(mask, dtype=jnp.int32) - 1
@@ -76,11 +76,11 @@ def record_spikes(spec, rec, buf: Buffers, senders, steps, count):
 
 def sample(spec, rec, samples: SampleBuffer, quantities, stamp):
     """Every multimeter whose interval divides ``stamp`` (inside its window) records its quantities of
-    its neurons from ``quantities`` ([len(spec.recordables), N], rows in ``spec.recordables`` order: what the
+    its neurons from ``quantities`` ([len(recordables), N], rows in ``spec.recording.recordables`` order: what the
     neuron models report after the step; a row of a quantity a neuron's model lacks is never read);
     returns (samples, overflow bits)."""
     values, stamps, counts, over = [], [], [], jnp.zeros((), jnp.int32)
-    for k, rows in enumerate(spec.multimeter_rows):
+    for k, rows in enumerate(spec.recording.multimeter_rows):
         lo, hi = rec.sample_window[k, 0], rec.sample_window[k, 1]
         off = 0 if rec.sample_offset is None else rec.sample_offset[k]
         take = ((stamp - off) % rec.sample_interval[k] == 0) & (stamp >= off) & (lo < stamp) & (stamp <= hi)
@@ -97,7 +97,7 @@ def sample(spec, rec, samples: SampleBuffer, quantities, stamp):
 def record_weights(spec, weights: WeightBuffer, e, mask, w, stamps):
     """Append the transmitted weights ``w`` of synapses ``e`` (where ``mask``); returns (buffer, bits)."""
     (a, b, c), n, o = append((weights.stamps, weights.synapse, weights.weights), weights.count,
-                             spec.weight_capacity, mask, (jnp.broadcast_to(stamps, e.shape), e, w))
+                             spec.recording.weight_capacity, mask, (jnp.broadcast_to(stamps, e.shape), e, w))
     return WeightBuffer(count=n, stamps=a, synapse=b, weights=c), flag(o, Overflow.WEIGHT_RECORDER)
 
 

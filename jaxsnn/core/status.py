@@ -20,12 +20,12 @@ from ..errors import CapacityError
 class Overflow(enum.IntFlag):
     """Bits of ``state.overflow``."""
 
-    SLICE = 1  # more spikes in one slice than spec.slice_capacity: some were not delivered
-    SPIKE_RECORDER = 2  # a spike_recorder's buffer (spec.record_capacity) is full: spikes not recorded
-    MULTIMETER = 4  # a multimeter's buffer (spec.multimeter_rows) is full: samples not recorded
-    WEIGHT_RECORDER = 8  # the weight_recorder's buffer (spec.weight_capacity) is full
+    SLICE = 1  # more spikes in one slice than spec.capacities.slice_capacity: some were not delivered
+    SPIKE_RECORDER = 2  # a spike_recorder's buffer (spec.recording.record_capacity) is full: spikes not recorded
+    MULTIMETER = 4  # a multimeter's buffer (spec.recording.multimeter_rows) is full: samples not recorded
+    WEIGHT_RECORDER = 8  # the weight_recorder's buffer (spec.recording.weight_capacity) is full
     POISSON = 16  # a Poisson rate the compiled table does not cover: counts truncated or all 0
-    POST = 32  # more post spikes in the STDP window than spec.post_capacity: facilitation skipped
+    POST = 32  # more post spikes in the STDP window than spec.capacities.post_capacity: facilitation skipped
     STDP_SPECIALISATION = 64  # plasticity parameters changed after build so that a specialisation fails
     REFRACTORY = 128  # t_ref lowered below the one the slices were built for: spikes could be lost
     MISALIGNED = 256  # jaxsnn.step called on a state that is not at a slice start

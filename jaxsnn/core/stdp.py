@@ -1,7 +1,7 @@
 """Pair-based STDP in networks: the engine's side of a plastic synapse model, with NEST 3.10's exact arithmetic.
 
 The rule (how a weight changes) is the synapse model's (:class:`jaxsnn.models.base.PlasticityRule`,
-received as static metadata in ``spec.stdp_rule``; this module names none); this module holds what
+received as static metadata in ``spec.plasticity.stdp_rule``; this module names none); this module holds what
 every such rule shares: the K₊ traces, the postsynaptic archive K₋, the lazy facilitation window,
 and the arithmetic of stdp_synapse's rule (:func:`facilitate`, :func:`depress`), which
 :mod:`jaxsnn.models.stdp_synapse` uses. For stdp_synapse, with normalised weight ŵ = w / W_max
@@ -53,7 +53,7 @@ def depress(w, k, p, mu_is_one=False):
 
 def over_tau(spec, dt, tau):
     """dt / τ₊ as the network's rule computes it (a division or a product with 1/τ₊: NEST's bits)."""
-    return spec.stdp_rule.over_tau(dt, tau)
+    return spec.plasticity.stdp_rule.over_tau(dt, tau)
 
 
 def ms(spec, stamp, dtype):
@@ -61,7 +61,7 @@ def ms(spec, stamp, dtype):
     stamp = jnp.asarray(stamp)
     if spec.x64:  # tics in 64 bits: a 32-bit product wraps after 2**31 tics (35.8 min at h = 0.1 ms)
         stamp = stamp.astype(jnp.int64)
-    return 0.001 * (stamp * spec.tics_per_step).astype(dtype)
+    return 0.001 * (stamp * spec.time.tics_per_step).astype(dtype)
 
 
 def _diff_ms(spec, a, b, dtype):
@@ -79,8 +79,8 @@ def archive_post_spikes(spec, nrn, post, spiked, stamp):
     stamp = jnp.broadcast_to(stamp, spiked.shape)
     decay = jnp.exp(_diff_ms(spec, post.last_post, stamp, dtype) * (1.0 / nrn.tau_minus))
     Km = jnp.where(spiked, post.Kminus * decay + 1.0, post.Kminus)
-    pos = post.n_post % spec.post_history
-    write = spiked[:, None] & (jnp.arange(spec.post_history)[None, :] == pos[:, None])
+    pos = post.n_post % spec.plasticity.post_history
+    write = spiked[:, None] & (jnp.arange(spec.plasticity.post_history)[None, :] == pos[:, None])
     if post.Kminus_triplet is not None:  # a triplet rule's K₋,₃ (tau_minus_triplet), archived alike
         decay3 = jnp.exp(_diff_ms(spec, post.last_post, stamp, dtype) * (1.0 / nrn.tau_minus_triplet))
         K3 = jnp.where(spiked, post.Kminus_triplet * decay3 + 1.0, post.Kminus_triplet)
@@ -98,11 +98,11 @@ def archive_post_spikes(spec, nrn, post, spiked, stamp):
 def _last_before(spec, pl, neuron, before):
     """Flat archive index of the last post spike of ``neuron`` stamped before ``before`` (for repeats of a
     spike of multiplicity m, the last of them, whose K₋ is the largest) and whether there is one."""
-    H = spec.post_history
+    H = spec.plasticity.post_history
     stamps = pl.post.post_stamps[neuron]  # [chunk, H]
     earlier = (stamps < before[:, None]) & (stamps > EMPTY)  # an empty slot is no spike (nearest K₋ reads none)
     latest = jnp.argmax(jnp.where(earlier, stamps, jnp.iinfo(stamps.dtype).min), axis=1)
-    if spec.has_multiplicity:  # repeats of a spike of multiplicity m share a stamp: the last has the largest K-
+    if spec.models.has_multiplicity:  # repeats of a spike of multiplicity m share a stamp: the last has the largest K-
         t_max = jnp.max(jnp.where(earlier, stamps, jnp.iinfo(stamps.dtype).min), axis=1)
         latest = jnp.argmax(jnp.where(earlier & (stamps == t_max[:, None]), pl.post.post_Kminus[neuron], -jnp.inf),
                             axis=1)
@@ -116,11 +116,11 @@ def kminus_before(spec, nrn, pl, neuron, stamp, D):
     at, any_earlier = _last_before(spec, pl, neuron, stamp - D)
     t_j = pl.post.post_stamps.reshape(-1)[at]
     if spec.x64:
-        t_minus_d = ms(spec, stamp, dtype) - D.astype(dtype) * spec.resolution
+        t_minus_d = ms(spec, stamp, dtype) - D.astype(dtype) * spec.time.resolution
         arg = (ms(spec, t_j, dtype) - t_minus_d) * (1.0 / nrn.tau_minus[neuron])
     else:
         arg = ms(spec, t_j - stamp + D, dtype) * (1.0 / nrn.tau_minus[neuron])
-    value = jnp.exp(arg) if spec.stdp_rule.nearest else pl.post.post_Kminus.reshape(-1)[at] * jnp.exp(arg)
+    value = jnp.exp(arg) if spec.plasticity.stdp_rule.nearest else pl.post.post_Kminus.reshape(-1)[at] * jnp.exp(arg)
     return jnp.where(any_earlier, value, 0.0)
 
 
@@ -135,7 +135,7 @@ def triplet_at(spec, pl, neuron, stamp, repeat=0):
     """K₋,₃ archived with the post spike of ``neuron`` stamped ``stamp`` (its ``repeat``-th repeat, for a
     spike of multiplicity m: the repeats' values grow by 1 each)."""
     values = jnp.where(pl.post.post_stamps[neuron] == stamp[:, None], pl.post.post_Kminus_triplet[neuron], jnp.inf)
-    if not spec.has_multiplicity:
+    if not spec.models.has_multiplicity:
         return jnp.min(values, axis=1)
     return jnp.take_along_axis(jnp.sort(values, axis=1), jnp.broadcast_to(repeat, stamp.shape)[:, None], axis=1)[:, 0]
 
@@ -143,8 +143,8 @@ def triplet_at(spec, pl, neuron, stamp, repeat=0):
 def _facilitate(rule, spec, w, term, p, k3):
     """The rule's facilitation (a triplet rule also gets K₋,₃ of the post spike)."""
     if rule.triplet:
-        return rule.facilitate(w, term, p, spec.stdp_unit_mu[0], k3=k3)
-    return rule.facilitate(w, term, p, spec.stdp_unit_mu[0])
+        return rule.facilitate(w, term, p, spec.plasticity.stdp_unit_mu[0], k3=k3)
+    return rule.facilitate(w, term, p, spec.plasticity.stdp_unit_mu[0])
 
 
 def first_in_window(spec, pl, neuron, post_stamp, D, t_last):
@@ -165,7 +165,7 @@ def facilitate_synapses(spec, table, pl, carry, rec, ok, post_stamp, target, rep
     """Facilitate the synapses of records ``rec`` (rows of ``in_syn``) for post spikes of ``target`` stamped
     ``post_stamp`` (the ``repeat``-th repeat of a spike of multiplicity m); ``carry``: (weights, K₊)."""
     weight, Kplus = carry
-    rule = spec.stdp_rule
+    rule = spec.plasticity.stdp_rule
     e, trace = rec[:, IN_SYNAPSE], rec[:, IN_TRACE]
     p = rule_params(spec, table, rec[:, IN_ROW])
     t_last = pl.pre.t_last[rec[:, IN_SOURCE]]
@@ -188,17 +188,17 @@ def reported_trace(Kplus):
 
 def rule_params(spec, table, row):
     """Plasticity parameters per event ([events, width]), or the single row of a homogeneous rule."""
-    return table[0] if spec.stdp_single_row else table[row]
+    return table[0] if spec.plasticity.stdp_single_row else table[row]
 
 
 def _facilitation_term(spec, Kplus, t_last, post_stamp, D, p):
     """K₊ e^{(t_last − (t_j + d)) / τ₊} for a post spike stamped ``post_stamp`` (all per event)."""
     dtype = Kplus.dtype
     if spec.x64:
-        minus_dt = ms(spec, t_last, dtype) - (ms(spec, post_stamp, dtype) + D * spec.resolution)
+        minus_dt = ms(spec, t_last, dtype) - (ms(spec, post_stamp, dtype) + D * spec.time.resolution)
     else:
         minus_dt = ms(spec, t_last - post_stamp - D, dtype)
-    return spec.stdp_rule.term(Kplus, jnp.exp(over_tau(spec, minus_dt, p[..., TAU_PLUS])))
+    return spec.plasticity.stdp_rule.term(Kplus, jnp.exp(over_tau(spec, minus_dt, p[..., TAU_PLUS])))
 
 
 def on_presynaptic_spike(spec, nrn, table, syn_st, pl, e, rec, ok, sender, stamp, slice_start):
@@ -206,7 +206,7 @@ def on_presynaptic_spike(spec, nrn, table, syn_st, pl, e, rec, ok, sender, stamp
     post spike that reached them earlier in the same slice (at most one, found in the post archive),
     depression and K₊; returns (synapse state, plasticity, w). t_last is the caller's to update, after all
     synapses of the slice have read it."""
-    rule = spec.stdp_rule
+    rule = spec.plasticity.stdp_rule
     dtype = syn_st.weight.dtype
     row, D, tgt, trace = rec[:, OUT_ROW], rec[:, OUT_DELAY], rec[:, OUT_TARGET], rec[:, OUT_TRACE]
     plastic = row >= 0
@@ -228,7 +228,7 @@ def on_presynaptic_spike(spec, nrn, table, syn_st, pl, e, rec, ok, sender, stamp
     def early_facilitation(w):  # rare, so its exponentials are skipped when no synapse needs them
         term = _facilitation_term(spec, kplus, t_last, t_j, D, p)
         k3 = (lambda i: triplet_at(spec, pl, tgt, t_j, i)) if rule.triplet else (lambda i: None)
-        if spec.has_multiplicity and not rule.first_only:  # a post spike of multiplicity n is n archive entries
+        if spec.models.has_multiplicity and not rule.first_only:  # a post spike of multiplicity n is n archive entries
             n = jnp.where(any_early, jnp.sum(early, axis=1), 0)
             return lax.fori_loop(0, jnp.max(n, initial=0), lambda i, v: jnp.where(
                 i < n, _facilitate(rule, spec, v, term, p, k3(i)), v), w)
@@ -241,16 +241,16 @@ def on_presynaptic_spike(spec, nrn, table, syn_st, pl, e, rec, ok, sender, stamp
     if rule.triplet:  # the second presynaptic trace decayed to t, read by the depression, then + 1
         decay3 = jnp.exp(_diff_ms(spec, t_last, stamp, dtype) / rule.column(p, "tau_plus_triplet"))
         k3 = stdp_family.apart(pl.pre.Kplus_triplet[trace] * decay3, decay3)  # rounded before the + 1 below
-        w_dep = rule.depress(w, k_minus, p, spec.stdp_unit_mu[1], k3=k3)
+        w_dep = rule.depress(w, k_minus, p, spec.plasticity.stdp_unit_mu[1], k3=k3)
         at = jnp.where(ok & plastic, trace, pl.pre.Kplus_triplet.shape[0])
         pl = pl.replace(pre=pl.pre.replace(Kplus_triplet=pl.pre.Kplus_triplet.at[at].set(k3 + 1.0, mode="drop")))
     else:
-        w_dep = rule.depress(w, k_minus, p, spec.stdp_unit_mu[1])
+        w_dep = rule.depress(w, k_minus, p, spec.plasticity.stdp_unit_mu[1])
     if rule.depress_if_paired:
         w_dep = jnp.where(paired_since(spec, pl, tgt, stamp, D, t_last), w_dep, w)
     w = jnp.where(plastic, w_dep, w)
     syn_st = syn_st.replace(weight=set_where(syn_st.weight, e, w, ok), reported=set_where(syn_st.reported, e, w, ok))
-    if not spec.trace_per_source:  # else update_source_traces, once per spike
+    if not spec.plasticity.trace_per_source:  # else update_source_traces, once per spike
         decay = jnp.exp(over_tau(spec, _diff_ms(spec, t_last, stamp, dtype), p[..., TAU_PLUS]))
         Kplus = kplus * decay + 1.0  # every synapse of a trace writes the same value
         at = jnp.where(ok & plastic, trace, pl.pre.Kplus.shape[0])
@@ -260,7 +260,7 @@ def on_presynaptic_spike(spec, nrn, table, syn_st, pl, e, rec, ok, sender, stamp
 
 def update_source_traces(spec, syn, table, pl, senders, stamps, valid):
     """K₊ ← K₊ e^{(t_last − t) / τ₊} + 1 for the pre spikes ``senders`` (``stamps``) when every source has
-    one trace and τ₊ is shared (``spec.trace_per_source``): once per spike, not once per synapse."""
+    one trace and τ₊ is shared (``spec.plasticity.trace_per_source``): once per spike, not once per synapse."""
     trace = syn.source_trace[senders]
     decay = jnp.exp(over_tau(spec, _diff_ms(spec, pl.pre.t_last[senders], stamps, pl.pre.Kplus.dtype),
                              table[0, TAU_PLUS]))

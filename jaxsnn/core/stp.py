@@ -99,15 +99,15 @@ def quantal_stp(key, step, synapse, a, u, h, U, n, tau_rec, tau_fac, sent_before
 # ------------------------------------------------------------------------------ in networks
 def on_presynaptic_spike(spec, table, syn_st, e, rec, ok, w, stamp, key=None):
     """A spike stamped ``stamp`` through synapses ``e`` (records ``rec``, rows of ``out_syn``; weights
-    ``w``): the synapses of the short-term rule ``spec.stp_rule`` (rows -2 - OUT_ROW of ``table``) send
+    ``w``): the synapses of the short-term rule ``spec.plasticity.stp_rule`` (rows -2 - OUT_ROW of ``table``) send
     the rule's weight and take its new state; the others send ``w``. ``t_last`` is a stamp (NEVER: no
     spike sent yet); h = t − t_last in ms as NEST computes it in float64, from the exact step
     difference in float32. A stochastic rule draws from (``key``, the spike's step, the synapse's global
     id ``sid``, kept in the state so that split runs draw alike). Returns (synapse state, weights, sent)."""
-    rule = spec.stp_rule
+    rule = spec.plasticity.stp_rule
     mine = rec[:, OUT_ROW] <= -2
     row = jnp.maximum(-2 - rec[:, OUT_ROW], 0)
-    p = table[0] if spec.stp_single_row else table[row]
+    p = table[0] if spec.plasticity.stp_single_row else table[row]
     p = {name: p[..., i] for i, name in enumerate(rule.columns)}
     s = {name: v[e] for name, v in syn_st.stp.items()}
     stamp = jnp.broadcast_to(stamp, e.shape)

@@ -51,70 +51,68 @@ class Input(NamedTuple):
     # key, their own step counter and the neuron's node id, so split and resumed runs draw the same)
 
 
-@dataclasses.dataclass(frozen=True)
-class Spec:
-    """Static description: sizes, capacities and which features the step needs (hashable)."""
+def _group(cls):
+    return dataclasses.dataclass(frozen=True)(cls)
 
-    # time
+
+@_group
+class Timing:
+    """Time (the grid of NEST's tics and steps)."""
+
     resolution: float  # ms
     tics_per_step: int
     slice_steps: int  # NEST's min_delay in steps: synaptic events are processed once per slice
-    # shapes
+
+
+@_group
+class Sizes:
+    """Shapes of the arrays of neurons, rings and outgoing synapses."""
+
     n_neurons: int
     ring: int  # input ring slots: max delay + slice_steps (Poisson input is pushed a slice ahead)
     history: int  # steps of spike_history kept: max delay + 2 slices
     min_isi: int  # shortest possible inter-spike interval of any neuron in steps (t_ref + h)
     out_degree: int  # largest number of outgoing synapses of a neuron
-    in_degree: int  # largest number of incoming plastic synapses of a neuron
-    post_history: int  # archived post spikes per neuron for K- lookups
-    plastic_delays: tuple  # (shortest, longest) delay of plastic synapses in steps; () if none
-    # capacities (grow on overflow; see Overflow)
+
+
+@_group
+class Capacities:
+    """Work lists of the event loop (grow on overflow; see Overflow)."""
+
     slice_capacity: int  # spikes per slice processed at once
     post_capacity: int  # post spikes in the STDP window of one slice processed at once
+
+
+@_group
+class Recording:
+    """What the recorders need: their number, the sizes of their buffers (grow on overflow) and the rows
+    of recorded quantities."""
+
+    n_spike_recorders: int
     record_capacity: int  # spike events per recorder and chunk
     multimeter_rows: tuple  # samples per chunk, per multimeter
     weight_capacity: int  # 0: no weight recorder
-    # features: which parts of the step exist (chosen from the values at build)
-    stdp_single_row: bool  # one set of plasticity parameters for all plastic synapses
-    stdp_unit_mu: tuple  # (mu_plus == 1, mu_minus == 1) for every plastic synapse: skip the powers
-    trace_per_source: bool  # one K+ trace per source and one rule (Synapses.source_trace): update per spike
-    n_spike_recorders: int
-    # modes
-    x64: bool
-    differentiable: bool = False  # fixed-length loops (cost follows capacities): jax.grad works
-    # the differentiable build only (docs/gradients.md): the spike's surrogate (name, β in 1/mV), whether
-    # the reset passes no gradient through the spike, and the steps between rematerialisation points
-    surrogate: tuple = ("fast_sigmoid", 20.0)
-    detach_reset: bool = False
-    checkpoint_every: int = 0  # 0: store every step's residuals (reverse mode)
-    # projections delivered as a matrix product per slice (jaxsnn.core.dense): (src_lo, n_src, tgt_lo,
-    # n_tgt, delay, psc_target) each; event_synapses: whether the event loop still delivers any synapse
-    dense_blocks: tuple = ()
-    event_synapses: bool = True
-    neuron_axis: str | None = None  # inside jaxsnn.sharding: the mesh axis the neurons are split over
-    # Neuron models (jaxsnn.models.base.NeuronModel instances: static metadata; the engine calls them and
-    # never names one), in the order of their first neuron. Each model updates only its own neurons:
-    # neuron_runs[i] are model i's (first neuron, count) runs in neuron order (they tile 0 … n_neurons);
-    # on a device of a split network, model i's neurons are NeuronTopology.index[i] instead.
-    neuron_models: tuple = ()
-    neuron_runs: tuple = ()
     # the rows of the array of recorded quantities the step hands the multimeters ([len(recordables), N]):
     # the union of the present models' recordables, in model order, then each model's order
     recordables: tuple = ()
-    n_currents: int = 0  # connections of current generators (Spec.generators that emit currents): 0: none
-    current_rows: int = 1  # receptors the current connections use (rows of NeuronState.current)
-    # the plasticity rule of the plastic synapses (a jaxsnn.models.base.PlasticityRule: static metadata, its
-    # columns name the columns of Params.stdp); None without plastic synapses
-    stdp_rule: object = None
-    # generators of the device interface (jaxsnn.models.base.Generator instances, configured at build:
-    # static metadata). The engine calls each one's push every slice and never names one; their topology,
-    # params and state are Model/Params/State.generators[name]
+
+
+@_group
+class Models:
+    """The models present (static metadata: the engine calls them and never names one)."""
+
+    # Neuron models (jaxsnn.models.base.NeuronModel instances), in the order of their first neuron. Each
+    # model updates only its own neurons: neuron_runs[i] are model i's (first neuron, count) runs in neuron
+    # order (they tile 0 … n_neurons); on a device of a split network, model i's neurons are
+    # NeuronTopology.index[i] instead.
+    neuron_models: tuple = ()
+    neuron_runs: tuple = ()
+    # generators of the device interface (jaxsnn.models.base.Generator instances, configured at build). The
+    # engine calls each one's push every slice; their topology, params and state are
+    # Model/Params/State.generators[name]
     generators: tuple = ()
-    # the short-term rule of the synapses whose state changes at presynaptic spikes (a
-    # jaxsnn.models.base.ShortTermRule; columns of Params.stp, state in SynapseState.stp); None if none.
-    # Their rows of Params.stp are -2 - out_syn's OUT_ROW (-1: static, >= 0: a row of Params.stdp)
-    stp_rule: object = None
-    stp_single_row: bool = False  # one set of short-term parameters for all such synapses
+    n_currents: int = 0  # connections of current generators (generators that emit currents): 0: none
+    current_rows: int = 1  # receptors the current connections use (rows of NeuronState.current)
 
     @property
     def spike_channels(self) -> int:
@@ -132,9 +130,87 @@ class Spec:
         """Some neurons take events in channels by sign or port: the ring has several channels."""
         return any(m.inputs in (BY_SIGN, BY_PORT) for m in self.neuron_models)
 
+
+@_group
+class PlasticitySpec:
+    """The synapses whose state changes with spikes: their rules and the sizes their bookkeeping needs."""
+
+    plastic_delays: tuple  # (shortest, longest) delay of plastic synapses in steps; () if none
+    in_degree: int  # largest number of incoming plastic synapses of a neuron
+    post_history: int  # archived post spikes per neuron for K- lookups
+    # the rule of the plastic synapses (a jaxsnn.models.base.PlasticityRule: its columns name the columns of
+    # Params.stdp); None without plastic synapses
+    stdp_rule: object = None
+    stdp_single_row: bool = False  # one set of plasticity parameters for all plastic synapses
+    stdp_unit_mu: tuple = (False, False)  # (mu_plus == 1, mu_minus == 1) for every plastic synapse: skip the powers
+    trace_per_source: bool = False  # one K+ trace per source and one rule (Synapses.source_trace): update per spike
+    # the short-term rule of the synapses whose state changes at presynaptic spikes (a
+    # jaxsnn.models.base.ShortTermRule; columns of Params.stp, state in SynapseState.stp); None if none.
+    # Their rows of Params.stp are -2 - out_syn's OUT_ROW (-1: static, >= 0: a row of Params.stdp)
+    stp_rule: object = None
+    stp_single_row: bool = False  # one set of short-term parameters for all such synapses
+
     @property
     def has_plastic(self):
         return bool(self.plastic_delays)
+
+
+@_group
+class Autodiff:
+    """The differentiable build's choices (docs/gradients.md); all off in the event-driven build."""
+
+    differentiable: bool = False  # fixed-length loops (cost follows capacities): jax.grad works
+    surrogate: tuple = ("fast_sigmoid", 20.0)  # the spike's surrogate: (name, β in 1/mV)
+    detach_reset: bool = False  # the reset passes no gradient through the spike
+    checkpoint_every: int = 0  # steps between rematerialisation points; 0: store every step's residuals
+    # projections delivered as a matrix product per slice (jaxsnn.core.dense): (src_lo, n_src, tgt_lo,
+    # n_tgt, delay, psc_target) each; event_synapses: whether the event loop still delivers any synapse
+    dense_blocks: tuple = ()
+    event_synapses: bool = True
+
+
+_GROUPS = {"time": Timing, "sizes": Sizes, "capacities": Capacities, "recording": Recording, "models": Models,
+           "plasticity": PlasticitySpec, "autodiff": Autodiff}
+
+
+@dataclasses.dataclass(frozen=True)
+class Spec:
+    """Static description of a compiled network (hashable, so jit treats it as a constant), grouped by
+    concern: ``time``, ``sizes``, ``capacities``, ``recording``, ``models``, ``plasticity``, ``autodiff``,
+    plus the float width and, inside :mod:`jaxsnn.sharding`, the mesh axis the neurons are split over."""
+
+    time: Timing
+    sizes: Sizes
+    capacities: Capacities
+    recording: Recording
+    models: Models
+    plasticity: PlasticitySpec
+    autodiff: Autodiff = Autodiff()
+    x64: bool = False
+    neuron_axis: str | None = None
+
+    def fields(self) -> dict:
+        """Every setting by its own name (the names are unique across the groups), groups flattened."""
+        out = {}
+        for f in dataclasses.fields(self):
+            v = getattr(self, f.name)
+            out.update(dataclasses.asdict(v) if f.name in _GROUPS else {f.name: v})
+        return out
+
+    def replace(self, **settings) -> Spec:
+        """A copy with the named settings changed, each in its group (``spec.replace(slice_capacity=512)``)."""
+        groups = {}
+        for name, value in settings.items():
+            if name not in _OWNER:
+                raise TypeError(f"Spec has no setting {name!r}; settings: {sorted(_OWNER)}")
+            groups.setdefault(_OWNER[name], {})[name] = value
+        top = groups.pop("", {})
+        changed = {g: dataclasses.replace(getattr(self, g), **kw) for g, kw in groups.items()}
+        return dataclasses.replace(self, **changed, **top)
+
+
+_OWNER = {f.name: g for g, cls in _GROUPS.items() for f in dataclasses.fields(cls)}  # setting -> its group
+_OWNER.update({"x64": "", "neuron_axis": ""})  # ("": Spec's own)
 
 
 # ---------------------------------------------------------------------------------------- Model
@@ -172,7 +248,7 @@ class Synapses:
     in_syn: jax.Array  # int32[plastic, 5]: (synapse, source, delay, stdp_row, trace) sorted by (target, delay):
     # a post spike's synapses reached in a slice are one range, read as one contiguous record per synapse
     source_trace: jax.Array  # int32[n_neurons]: K+ trace of each neuron as a source (-1: none), when
-    # Spec.trace_per_source; else all -1
+    # Spec.plasticity.trace_per_source; else all -1
     receptor1: jax.Array | None = None  # bool[synapses]: onto a parrot_neuron's receptor 1 (not repeated); None
     # if there is none
     port: jax.Array | None = None  # int32[synapses]: the ring channel of a BY_PORT target (receptor_type − 1),
@@ -216,7 +292,7 @@ class RecorderTopology:
     sample_interval: jax.Array  # int32 steps, per multimeter
     sample_window: jax.Array  # int32[n_multimeters, 2]
     weight_mask: jax.Array  # bool[n_synapses]: recorded by a weight_recorder; bool[0] in a network without one
-    sample_quantity: tuple = ()  # per multimeter: int32 row of each column in Spec.recordables
+    sample_quantity: tuple = ()  # per multimeter: int32 row of each column in Spec.recording.recordables
     sample_offset: jax.Array | None = None  # int32 steps, per multimeter: stamps t >= offset with
     # (t - offset) a multiple of the interval
 
@@ -271,8 +347,9 @@ class Params:
     """Floating-point leaves only, each read by the dynamics."""
 
     neurons: NeuronParams
-    stdp: jax.Array  # [rows, 6]: one row of the plasticity rule's parameters (spec.stdp_rule.columns, padded with 1.0)
-    stp: jax.Array | None = None  # [rows, len(spec.stp_rule.columns)]: the short-term rule's parameters
+    stdp: jax.Array  # [rows, 6]: one row of the plasticity rule's parameters (spec.plasticity.stdp_rule.columns,
+    # padded with 1.0)
+    stp: jax.Array | None = None  # [rows, len(spec.plasticity.stp_rule.columns)]: the short-term rule's parameters
     generators: dict = dataclasses.field(default_factory=dict)  # per model of Spec.generators: weight per
     # connection and its float parameters per generator (NEST's names)
 
@@ -311,7 +388,7 @@ class Transit:
     """Spikes on their way."""
 
     ring: jax.Array  # [channels · ring, n]: input arriving at each future step; row c · ring + k % ring is
-    # channel c (Spec.spike_channels): BY_SIGN neurons' inhibitory events (weight × multiplicity <= 0) go to 1
+    # channel c (Spec.models.spike_channels): BY_SIGN neurons' inhibitory events (weight × multiplicity <= 0) go to 1
     spike_history: jax.Array  # bool[history, n]: who spiked in the last `history` steps (row: step % history);
     # in the differentiable build float (0.0/1.0, the surrogate's output, through which gradients flow)
     current: jax.Array | None = None  # [current_rows · ring, n]: current generators' input per receptor (pA)
@@ -323,7 +400,7 @@ class SynapseState:
     weight: jax.Array  # the weight each connection transmits (incl. facilitation applied since its last spike)
     reported: jax.Array  # plastic networks: the weight right after each synapse's last presynaptic spike,
     # NEST's lazy view (GetConnections); written by the engine, never read by the dynamics. [0] if static
-    stp: dict | None = None  # short-term state per synapse (spec.stp_rule.state and t_last, ms); None if none
+    stp: dict | None = None  # short-term state per synapse (spec.plasticity.stp_rule.state and t_last, ms); or None
 
 
 @pytree

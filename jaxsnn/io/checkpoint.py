@@ -12,7 +12,6 @@ Selective stores (V_m and chosen weights, NEST's store/restore example) are :mod
 """
 from __future__ import annotations
 
-import dataclasses
 import os
 import warnings
 
@@ -64,7 +63,7 @@ def _from_host(a: np.ndarray, like):
 def fingerprint(sim: Simulation) -> dict:
     """What a checkpoint must match besides its parameter leaves: sizes, resolution, models, precision."""
     lay = sim.layout
-    out = {"resolution": sim.spec.resolution, "n_neurons": sim.spec.n_neurons,
+    out = {"resolution": sim.spec.time.resolution, "n_neurons": sim.spec.sizes.n_neurons,
            "n_synapses": int(sim.model.synapses.out_syn.shape[0]),
            "topology": {n: cio.sha256(a) for n, a in _named_leaves(sim.model, "model/").items()},
            "populations": [list(p) for p in lay.populations], "synapse_models": list(lay.synapse_models),
@@ -82,12 +81,12 @@ def _static_spec(spec) -> dict:
             return [repr(m) for m in v]
         return repr(v) if name in ("stdp_rule", "stp_rule") and v is not None else v
 
-    return cio._plain({f.name: plain(f.name, getattr(spec, f.name)) for f in dataclasses.fields(spec)
-                       if f.name not in GROWABLE and f.name not in _SPEC_FREE}, "spec")
+    return cio._plain({k: plain(k, v) for k, v in spec.fields().items() if k not in GROWABLE and k not in _SPEC_FREE},
+                      "spec")
 
 
 def _capacities(spec) -> dict:
-    return cio._plain({k: getattr(spec, k) for k in GROWABLE}, "capacities")
+    return cio._plain({k: spec.fields()[k] for k in GROWABLE}, "capacities")
 
 
 def _with_capacities(spec, saved, where):
@@ -98,7 +97,7 @@ def _with_capacities(spec, saved, where):
         raise CheckpointError(f"checkpoint {where}: capacities must be exactly {list(GROWABLE)}, got {got}")
     kw = {}
     for name in GROWABLE:
-        fresh, value = getattr(spec, name), saved[name]
+        fresh, value = spec.fields()[name], saved[name]
         if isinstance(fresh, tuple):  # one per recorder
             if not (isinstance(value, list) and len(value) == len(fresh)):
                 raise CheckpointError(f"checkpoint {where}: capacity {name}={value!r} is not a list of "
@@ -106,9 +105,9 @@ def _with_capacities(spec, saved, where):
             kw[name] = tuple(_capacity(f"{name}[{i}]", v, f, _INT32_MAX, where)
                              for i, (v, f) in enumerate(zip(value, fresh)))
         else:
-            top = max(fresh, spec.n_neurons * spec.slice_steps) if name == "slice_capacity" else _INT32_MAX
+            top = max(fresh, spec.sizes.n_neurons * spec.time.slice_steps) if name == "slice_capacity" else _INT32_MAX
             kw[name] = _capacity(name, value, fresh, top, where)
-    return dataclasses.replace(spec, **kw)
+    return spec.replace(**kw)
 
 
 def _capacity(name, value, fresh, top, where) -> int:
@@ -269,12 +268,12 @@ def _difference(name, theirs, ours, sim) -> str:
         return f"{name} is {theirs.item()!r} in the checkpoint but {ours.item()!r} here"
     ne = (theirs.reshape(len(theirs), -1).view(np.uint8) != ours.reshape(len(ours), -1).view(np.uint8)).any(axis=1)
     first = int(np.argmax(ne))
-    n_syn, n_neu = int(sim.model.synapses.out_syn.shape[0]), sim.spec.n_neurons
+    n_syn, n_neu = int(sim.model.synapses.out_syn.shape[0]), sim.spec.sizes.n_neurons
     parts = name.split("/")
     per_model = parts[1:3] == ["neurons", "models"] and len(parts) > 3
     if per_model:  # a model's leaf: over its neurons, in node order
-        i = [m.name for m in sim.spec.neuron_models].index(parts[3])
-        neurons = np.concatenate([np.arange(a, a + n) for a, n in sim.spec.neuron_runs[i]])
+        i = [m.name for m in sim.spec.models.neuron_models].index(parts[3])
+        neurons = np.concatenate([np.arange(a, a + n) for a, n in sim.spec.models.neuron_runs[i]])
         what = f"{int(ne.sum())} of {len(ne)} {parts[3]} neurons"
         where = f"node {int(sim.layout.node_of_neuron[neurons[first]])}"
     elif len(ne) == n_syn and n_syn != n_neu:  # per synapse: count by synapse model
@@ -321,14 +320,14 @@ def simulate_with_checkpoints(sim: Simulation, t: float, directory, every: float
     written anew."""
     n, k = run_steps(sim, t), sim.steps(every, "every")  # refused before anything is written
     if k < 1:
-        raise JaxsnnError(f"every={every!r} must be at least one step ({sim.spec.resolution} ms).")
+        raise JaxsnnError(f"every={every!r} must be at least one step ({sim.spec.time.resolution} ms).")
     with cio.CheckpointSeries(directory, keep=keep) as series:
         series.acquire()
         _set_aside_later(series, sim)
         done = 0
         while done < n:
             m = min(k, n - done)
-            sim = simulate(sim, m * sim.spec.resolution, progress=progress)
+            sim = simulate(sim, m * sim.spec.time.resolution, progress=progress)
             done += m
             series.save(int(sim.state.step), *_checkpoint(sim))
     return sim

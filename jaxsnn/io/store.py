@@ -45,7 +45,7 @@ def store(path, sim: Simulation, populations: dict, synapse_models=()) -> int:
         c = sim.connections(model, devices=False)
         for col in SYN_COLUMNS:
             arrays[f"{model}/{col}"] = c[col].to_numpy()
-    meta = {"kind": "selective", "resolution": sim.spec.resolution, "time_ms": sim.time, "populations": pops,
+    meta = {"kind": "selective", "resolution": sim.spec.time.resolution, "time_ms": sim.time, "populations": pops,
             "synapse_models": {m: sim.layout.synapse_params.get(m, {}) for m in synapse_models}}
     return cio.write(path, arrays, meta)
 
@@ -149,7 +149,7 @@ def _check_weights(sim: Simulation, model: str, rows: np.ndarray, w: np.ndarray)
     checks.first_bad(where, w, ~np.isfinite(w), "finite values (connect refuses others)")
     stdp_row = np.asarray(sim.model.synapses.stdp_row)[rows]
     plastic = stdp_row >= 0
-    rule = sim.spec.stdp_rule
+    rule = sim.spec.plasticity.stdp_rule
     if plastic.any() and rule.sign_of is not None:  # a rule whose weights keep a parameter's sign (Wmax)
         bound = np.asarray(sim.params.stdp)[np.maximum(stdp_row, 0), rule.columns.index(rule.sign_of)]
         checks.first_bad(where, w, plastic & ((w >= 0) != (bound >= 0)),

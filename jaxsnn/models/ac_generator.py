@@ -71,7 +71,7 @@ class ACGenerator(Generator):
         return cls(), {}, dict(offset=np.array([p["offset"] for p in ps], float)), dict(y0=y0, y1=y1, cos=c, sin=s)
 
     def push(self, spec, top, par, state, key, step):
-        L = spec.slice_steps
+        L = spec.time.slice_steps
         y0, y1, ys = oscillator.rotate(state["y0"], state["y1"], state["cos"], state["sin"], L)  # ys [L, G]
         k = step + jnp.arange(L)[:, None]
         g = top["generator"]

@@ -43,7 +43,7 @@ A synapse model (:class:`SynapseModel`) declares its parameter table once (:data
 its own; ``common`` marks the common properties of ``_hom`` variants), NEST's checks of defaults and of
 each ``connect``, its other names (``*_hpc``), GetConnections columns and, if plastic, its
 :class:`PlasticityRule`: the per-event arithmetic (a presynaptic spike depresses, a postsynaptic spike
-reaching the synapse facilitates) that the engine receives as static metadata (``Spec.stdp_rule``);
+reaching the synapse facilitates) that the engine receives as static metadata (``Spec.plasticity.stdp_rule``);
 see the section "synapses" below.
 
 Devices (generators and recorders) declare their parameter table once (one :class:`Param` per NEST
@@ -291,7 +291,7 @@ def flat_floats(where, value, what) -> np.ndarray:
 
 def stamps_ms(spec, stamps) -> np.ndarray:
     """Integer step stamps as ms, exactly as NEST's Time::get_ms of the grid time."""
-    return 0.001 * (np.asarray(stamps).astype(np.int64) * spec.tics_per_step)
+    return 0.001 * (np.asarray(stamps).astype(np.int64) * spec.time.tics_per_step)
 
 
 class Device:
@@ -461,7 +461,8 @@ class Recorder(Device):
 # A synapse model is a parameter table (NEST's names, defaults, units; ``common`` marks the common
 # properties of a homogeneous variant, set with CopyModel/SetDefaults only), NEST's checks, and, for a
 # plastic model, its rule: the per-event arithmetic the engine calls (static metadata in
-# ``Spec.stdp_rule``, as a neuron model sits in ``Spec.neuron_models``). The engine keeps each synapse's
+# ``Spec.plasticity.stdp_rule``, as a neuron model sits in ``Spec.models.neuron_models``). The engine keeps each
+# synapse's
 # weight, the presynaptic trace K₊ (one per source where all its synapses share τ₊ and the initial K₊)
 # and each neuron's postsynaptic archive (K₋, NEST's ArchivingNode); a rule says what a presynaptic spike
 # (depression) and a postsynaptic spike reaching the synapse (facilitation) do to the weight.
@@ -481,7 +482,7 @@ ROW = 6  # columns of a rule row (Params.stdp): the rule's parameters, padded wi
 class PlasticityRule:
     """The per-event arithmetic of a pair-based rule with a presynaptic trace K₊ and the postsynaptic
     trace K₋ (the engine's machinery: :mod:`jaxsnn.core.stdp`). Instances are frozen and hashable (the
-    engine receives one in ``Spec.stdp_rule``). ``columns``: the rule's parameters, the columns of a
+    engine receives one in ``Spec.plasticity.stdp_rule``). ``columns``: the rule's parameters, the columns of a
     row of ``Params.stdp`` (``tau_plus``, the K₊ time constant, first); ``sign_of``: the column whose sign
     every weight shares (None: no such check); ``differentiable``: whether the rule has a derivative
     everywhere the differentiable build reaches."""
@@ -552,7 +553,7 @@ class PlasticityRule:
 class ShortTermRule:
     """The per-spike dynamics of a synapse whose state changes only when its presynaptic neuron spikes
     (NEST's ``send``: short-term plasticity). Instances are frozen and hashable (the engine receives one in
-    ``Spec.stp_rule``). ``columns``: the rule's parameters (the columns of a row of ``Params.stp``);
+    ``Spec.plasticity.stp_rule``). ``columns``: the rule's parameters (the columns of a row of ``Params.stp``);
     ``state``: the synapse's state variables, initial values from the parameters of the same names;
     ``t_last0``: the time of the last spike before the first (ms, on the grid; negative: none, as NEST's
     −1). The engine keeps each synapse's state and its last spike's stamp; its work is per event: a

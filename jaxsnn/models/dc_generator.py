@@ -49,7 +49,7 @@ class DCGenerator(Generator):
         return cls(), {}, dict(amplitude=np.array([float(p["amplitude"]) for p in ps], float)), {}
 
     def push(self, spec, top, par, state, key, step):
-        k = step + jnp.arange(spec.slice_steps)[:, None]
+        k = step + jnp.arange(spec.time.slice_steps)[:, None]
         out = jnp.where(current_active(top, k), par["amplitude"][top["generator"]], 0.0)
         return state, out, jnp.zeros((), jnp.int32)
 

@@ -88,7 +88,7 @@ class GammaSupGenerator(Generator):
                 dict(stage=np.asarray(stage, np.int32)))
 
     def push(self, spec, top, par, state, key, step):
-        L, P, h = spec.slice_steps, self.n_proc, spec.resolution
+        L, P, h = spec.time.slice_steps, self.n_proc, spec.time.resolution
         g = top["generator"]
         shape, present = top["shape"][g][:, None], jnp.arange(P)[None, :] < top["n_proc"][g][:, None]
         p = (par["rate"][g] * top["shape"][g] * h / 1000.0)[:, None]

@@ -101,7 +101,7 @@ class InhomogeneousPoissonGenerator(Generator):
         return m, extra, dict(rate_values=values), {}
 
     def push(self, spec, top, par, state, key, step):
-        L = spec.slice_steps
+        L = spec.time.slice_steps
         k = step + jnp.arange(L)[:, None]
         n_gen = top["window"].shape[0]
         if top["entry_step"].shape[0]:
@@ -111,7 +111,7 @@ class InhomogeneousPoissonGenerator(Generator):
             rate = jnp.where(count > 0, par["rate_values"][at], 0.0)
         else:
             rate = jnp.zeros((L, n_gen), par["weight"].dtype)
-        mu = (rate / 1000.0 * spec.resolution)[:, top["generator"]]  # [L, C]
+        mu = (rate / 1000.0 * spec.time.resolution)[:, top["generator"]]  # [L, C]
         n = poisson_draws(key, k, top["stream"].astype(jnp.uint32), mu, self.n_terms)
         return state, jnp.where(spike_active(top, k), n, 0), beyond(mu, self.mu_max)
 

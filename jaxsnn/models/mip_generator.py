@@ -68,10 +68,10 @@ class MipGenerator(Generator):
         return m, {}, dict(rate=rate, p_copy=np.array([p["p_copy"] for p in ps], float)), {}
 
     def push(self, spec, top, par, state, key, step):
-        L, T = spec.slice_steps, self.n_terms
+        L, T = spec.time.slice_steps, self.n_terms
         k = step + jnp.arange(L)[:, None]
         n_gen = top["window"].shape[0]
-        mu = jnp.broadcast_to(par["rate"] / 1000.0 * spec.resolution, (L, n_gen))
+        mu = jnp.broadcast_to(par["rate"] / 1000.0 * spec.time.resolution, (L, n_gen))
         mother = poisson_draws(key, k, (MOTHER + jnp.arange(n_gen)).astype(jnp.uint32), mu, T)  # [L, G]
         g = top["generator"]
         n = jnp.zeros((L, g.shape[0]), jnp.int32)

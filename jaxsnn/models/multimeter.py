@@ -3,7 +3,7 @@
 
 In every step whose stamp t satisfies ``t >= offset``, ``(t - offset) % interval == 0`` and
 ``origin + start < t <= origin + stop``, the engine writes the ``record_from`` quantities of its
-neurons into one row of its buffer (:func:`jaxsnn.core.recorders.sample`; ``spec.multimeter_rows``
+neurons into one row of its buffer (:func:`jaxsnn.core.recorders.sample`; ``spec.recording.multimeter_rows``
 rows per chunk, per multimeter). The host empties the buffers after every chunk; a full one sets
 ``Overflow.MULTIMETER`` and :func:`jaxsnn.simulate` doubles the rows and recomputes the chunk.
 The quantities are the recordables of the neurons' models (V_m in mV, I_syn_* in pA).

@@ -80,7 +80,7 @@ class NoiseGenerator(Generator):
 
     def push(self, spec, top, par, state, key, step):
         """Each connection's current of steps k: the draw of its generator's last draw step."""
-        k = step + jnp.arange(spec.slice_steps)[:, None]  # [L, 1]
+        k = step + jnp.arange(spec.time.slice_steps)[:, None]  # [L, 1]
         g = top["generator"]
         first = jnp.maximum(top["window"][g, 0] - 1, 0)  # the first active step
         dt = top["dt_steps"][g]
@@ -91,7 +91,7 @@ class NoiseGenerator(Generator):
         u2 = rng.bits(key, drawn, ids[None, :] + 1).astype(dtype) * (1.0 / 4294967296.0)
         z = jnp.sqrt(-2.0 * jnp.log(u1)) * jnp.cos(2.0 * jnp.pi * u2)
         omega = 2.0 * jnp.pi * par["frequency"][g] / 1000.0
-        y1 = jnp.sin(par["phase"][g] * 2.0 * jnp.pi / 360.0 + omega * spec.resolution * (drawn - first + 1))
+        y1 = jnp.sin(par["phase"][g] * 2.0 * jnp.pi / 360.0 + omega * spec.time.resolution * (drawn - first + 1))
         std, mod = par["std"][g], par["std_mod"][g]
         noise = par["mean"][g] + jnp.sqrt(std * std + y1 * mod * mod) * z
         return state, jnp.where(current_active(top, k), noise, 0.0), jnp.zeros((), jnp.int32)

@@ -79,13 +79,13 @@ class PoissonGenerator(Generator):
     def push(self, spec, top, par, state, key, step):
         """Counts [L, C] of every connection in each step of the slice; ``Overflow.POISSON`` where a rate
         exceeds what the table covers."""
-        k = step + jnp.arange(spec.slice_steps)[:, None]  # [L, 1]
+        k = step + jnp.arange(spec.time.slice_steps)[:, None]  # [L, 1]
         dtype = par["rate"].dtype
-        mu = par["rate"] * spec.resolution * 1e-3
+        mu = par["rate"] * spec.time.resolution * 1e-3
         survival, covered = jax.vmap(lambda m: rng.poisson_table(m, self.n_terms))(mu)
         g = top["generator"]
         n = rng.poisson_counts(rng.bits(key, k, top["stream"].astype(jnp.uint32)[None, :]), survival[g]).astype(dtype)
-        if spec.differentiable:  # straight-through counts: the same n, d n / d rate = d E[n] / d rate = h
+        if spec.autodiff.differentiable:  # straight-through counts: the same n, d n / d rate = d E[n] / d rate = h
             n = straight_through_counts(n, mu[g])
         return state, jnp.where(spike_active(top, k), n, 0.0), flag(~jnp.all(covered), Overflow.POISSON)
 

@@ -101,13 +101,13 @@ class PPDSupGenerator(Generator):
         return cls(n_proc=P), dict(n_proc=n_proc, dead_steps=dead_steps), params, dict(dead=np.asarray(dead, np.int32))
 
     def push(self, spec, top, par, state, key, step):
-        L, P = spec.slice_steps, self.n_proc
+        L, P = spec.time.slice_steps, self.n_proc
         g = top["generator"]
         present = jnp.arange(P)[None, :] < top["n_proc"][g][:, None]
         B = top["dead_steps"][g][:, None]
         ids = top["stream"].astype(jnp.uint32)[:, None] * jnp.uint32(P) + jnp.arange(P, dtype=jnp.uint32)[None, :] \
             + jnp.uint32(STREAM)
-        tics = spec.tics_per_step
+        tics = spec.time.tics_per_step
 
         def one(dead, k):
             t = 0.001 * (k * tics)  # ms

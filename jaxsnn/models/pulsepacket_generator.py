@@ -86,7 +86,7 @@ class PulsepacketGenerator(Generator):
         return cls(), extra, dict(centre=centre, sdev=np.array([p["sdev"] for p in ps], float)), {}
 
     def push(self, spec, top, par, state, key, step):
-        L, h = spec.slice_steps, spec.resolution
+        L, h = spec.time.slice_steps, spec.time.resolution
         k = step + jnp.arange(L)[:, None]
         n_gen = top["window"].shape[0]
         sdev = par["sdev"][top["spike_gen"]]

@@ -110,7 +110,7 @@ class SinusoidalGammaGenerator(Generator):
         return cls(), dict(stream=stream), params, dict(t0=np.full(C, float(t_ms)), Lambda0=Lambda0)
 
     def push(self, spec, top, par, state, key, step):
-        L, h = spec.slice_steps, spec.resolution
+        L, h = spec.time.slice_steps, spec.time.resolution
         g = top["generator"]
         rate, amp, om, phi, a = (par[n][g] for n in ("rate", "amplitude", "omega", "phase", "order"))
         streams = top["stream"].astype(jnp.uint32)
@@ -120,7 +120,7 @@ class SinusoidalGammaGenerator(Generator):
 
         def one(carry, k):
             t0, L0 = carry
-            t = 0.001 * ((k + 1) * spec.tics_per_step)
+            t = 0.001 * ((k + 1) * spec.time.tics_per_step)
             r = rate + amp * jnp.sin(om * t + phi)
             d = a * rate * (t - t0) + jnp.where(modulated, -a * amp / safe_om * (jnp.cos(om * t + phi)
                                                                                - jnp.cos(om * t0 + phi)), 0.0)

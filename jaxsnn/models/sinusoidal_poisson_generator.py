@@ -87,12 +87,12 @@ class SinusoidalPoissonGenerator(Generator):
         return m, dict(stream=stream), params, dict(y0=y0, y1=y1, cos=c, sin=s)
 
     def push(self, spec, top, par, state, key, step):
-        L = spec.slice_steps
+        L = spec.time.slice_steps
         y0, y1, ys = oscillator.rotate(state["y0"], state["y1"], state["cos"], state["sin"], L, subtract=True)
         r = par["rate"] / 1000.0 + ys  # [L, G], 1/ms as NEST
         r = jnp.where(r < 0, 0.0, r)
         k = step + jnp.arange(L)[:, None]
-        mu = (r * spec.resolution)[:, top["generator"]]
+        mu = (r * spec.time.resolution)[:, top["generator"]]
         n = poisson_draws(key, k, top["stream"].astype(jnp.uint32), mu, self.n_terms)
         return {**state, "y0": y0, "y1": y1}, jnp.where(spike_active(top, k), n, 0), beyond(mu, self.mu_max)
 

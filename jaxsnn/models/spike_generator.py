@@ -136,24 +136,25 @@ class SpikeGenerator(Generator):
     def push_into(self, spec, top, par, state, ring, route, step):
         """The events emitted during the slice starting at ``step`` into ``ring`` (one range of the table:
         by generator node id, then step), routed by sign or port as any event; returns (state, ring)."""
-        L = spec.slice_steps
+        L = spec.time.slice_steps
         w = par["weight"].astype(ring.dtype)
         port = None
-        if any(m.inputs == BY_PORT for m in spec.neuron_models):  # receptor_type − 1 onto a multi-receptor neuron
+        # receptor_type − 1 onto a multi-receptor neuron
+        if any(m.inputs == BY_PORT for m in spec.models.neuron_models):
             port = jnp.where(route[jnp.minimum(top["target"], route.shape[0] - 1)] == BY_PORT, top["receptor"] - 1, 0)
-        if spec.differentiable:  # all events, masked: a fixed amount of work
+        if spec.autodiff.differentiable:  # all events, masked: a fixed amount of work
             now = (top["step"] // L == step // L) & (top["target"] < ring.shape[1])
-            rows = jnp.where(now, (top["step"] + top["delay"]) % spec.ring, ring.shape[0])
+            rows = jnp.where(now, (top["step"] + top["delay"]) % spec.sizes.ring, ring.shape[0])
             return state, ring_add_routed(spec, route, ring, rows, top["target"], w, port=port)
         lo = jnp.searchsorted(top["step"] // L, step // L, side="left")
         hi = jnp.searchsorted(top["step"] // L, step // L, side="right")
 
         def push(i, ring):
-            row = (top["step"][i] + top["delay"][i]) % spec.ring
-            if spec.routed:
-                row = jnp.where((route[top["target"][i]] == BY_SIGN) & (w[i] <= 0), row + spec.ring, row)
+            row = (top["step"][i] + top["delay"][i]) % spec.sizes.ring
+            if spec.models.routed:
+                row = jnp.where((route[top["target"][i]] == BY_SIGN) & (w[i] <= 0), row + spec.sizes.ring, row)
             if port is not None:
-                row = row + spec.ring * port[i]
+                row = row + spec.sizes.ring * port[i]
             return ring.at[row, top["target"][i]].add(w[i])
 
         return state, lax.fori_loop(lo, hi, push, ring)

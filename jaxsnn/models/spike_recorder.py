@@ -2,7 +2,7 @@
 
 At each slice start the engine appends the previous slice's spikes of the selected neurons whose stamp t
 lies in the window ``origin + start < t <= origin + stop`` to the recorder's buffer
-(:func:`jaxsnn.core.recorders.record_spikes`, ``spec.record_capacity`` entries per chunk); the host
+(:func:`jaxsnn.core.recorders.record_spikes`, ``spec.recording.record_capacity`` entries per chunk); the host
 empties the buffers after every chunk (:meth:`SpikeRecorder.drain`). A full buffer sets
 ``Overflow.SPIKE_RECORDER`` and :func:`jaxsnn.simulate` doubles the capacity and recomputes the chunk.
 A parrot_neuron's spike of multiplicity m is recorded m times, as in NEST.
@@ -45,9 +45,9 @@ class SpikeRecorder(Recorder):
         if not layout.spike_recorders:
             return out
         s, since = int(host.step), int(host.buffers.recorded_until)
-        late_steps, late_senders = np.nonzero(host.transit.spike_history[np.arange(since, s) % spec.history])
+        late_steps, late_senders = np.nonzero(host.transit.spike_history[np.arange(since, s) % spec.sizes.history])
         if getattr(host.transit, "spike_count", None) is not None:  # parrots: a spike of multiplicity m, m times
-            m = host.transit.spike_count[(since + late_steps) % spec.history, late_senders]
+            m = host.transit.spike_count[(since + late_steps) % spec.sizes.history, late_senders]
             late_steps, late_senders = np.repeat(late_steps, m), np.repeat(late_senders, m)
         sp = host.buffers.spikes
         for k, rid in enumerate(layout.spike_recorders):

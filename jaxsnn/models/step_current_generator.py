@@ -124,7 +124,7 @@ class StepCurrentGenerator(Generator):
 
     def push(self, spec, top, par, state, key, step):
         """The amplitude of step k: its generator's last entry with ``entry_step <= k``."""
-        k = step + jnp.arange(spec.slice_steps)[:, None]  # [L, 1]
+        k = step + jnp.arange(spec.time.slice_steps)[:, None]  # [L, 1]
         n_gen = top["window"].shape[0]
         reached = (top["entry_step"][None, :] <= k).astype(jnp.int32)  # [L, E]
         count = jax.vmap(lambda x: jax.ops.segment_sum(x, top["entry_gen"], n_gen))(reached)  # [L, G]

@@ -3,7 +3,7 @@
 
 At each presynaptic spike the engine appends (stamp, synapse, weight) of the recorded synapses to one
 buffer shared by all weight recorders (:func:`jaxsnn.core.recorders.record_weights`,
-``spec.weight_capacity`` entries per chunk); ``senders``/``targets`` narrow the synapses recorded.
+``spec.recording.weight_capacity`` entries per chunk); ``senders``/``targets`` narrow the synapses recorded.
 A full buffer sets ``Overflow.WEIGHT_RECORDER`` and :func:`jaxsnn.simulate` doubles it and recomputes.
 
 ``events``: ``times`` (ms), ``senders``, ``targets``, ``weights`` (as transmitted).

@@ -36,45 +36,46 @@ def carry(old, new, places_old=None, places_new=None, kplus_set=None):
     """``new`` (a fresh build at step 0) continuing ``old``'s run; ``places_*``: int64[M, 2] (connect call,
     row) of each synapse of the two builds (None: the same synapses in the same order)."""
     so, sn = old.spec, new.spec
-    if sn.slice_steps < so.slice_steps:
+    if sn.time.slice_steps < so.time.slice_steps:
+        h = so.time.resolution
         raise JaxsnnError(
-            f"the change made since the last Simulate shortens min_delay from {so.slice_steps * so.resolution} ms to "
-            f"{sn.slice_steps * sn.resolution} ms (a shorter delay or t_ref); jaxsnn continues a run only with the "
-            "same or a longer one. Create the shortest delays and t_ref before the first Simulate.")
-    L = so.slice_steps
+            f"the change made since the last Simulate shortens min_delay from {so.time.slice_steps * h} ms to "
+            f"{sn.time.slice_steps * h} ms (a shorter delay or t_ref); jaxsnn continues a run only with the same or a "
+            "longer one. Create the shortest delays and t_ref before the first Simulate.")
+    L = so.time.slice_steps
     # the rings never shrink (as NEST's max_delay after Simulate): input in transit may lie up to the old
     # longest delay ahead even when a changed delay shortened the longest one
-    max_delay = max(sn.ring - sn.slice_steps, so.ring - so.slice_steps)
-    both_plastic = so.has_plastic and sn.has_plastic
-    spec = dataclasses.replace(
-        sn, slice_steps=L, ring=max_delay + L, history=max_delay + 2 * L,
-        post_history=max(so.post_history, sn.post_history) if both_plastic else sn.post_history,
-        slice_capacity=max(so.slice_capacity, sn.slice_capacity),
-        post_capacity=max(so.post_capacity, sn.post_capacity),
-        record_capacity=max(so.record_capacity, sn.record_capacity),
-        weight_capacity=max(so.weight_capacity, sn.weight_capacity) if sn.weight_capacity else 0)
-    if len(so.multimeter_rows) == len(sn.multimeter_rows):
-        spec = dataclasses.replace(spec, multimeter_rows=tuple(map(max, so.multimeter_rows, sn.multimeter_rows)))
+    max_delay = max(sn.sizes.ring - sn.time.slice_steps, so.sizes.ring - so.time.slice_steps)
+    both_plastic = so.plasticity.has_plastic and sn.plasticity.has_plastic
+    po, pn, ro, rn = so.plasticity, sn.plasticity, so.recording, sn.recording
+    spec = sn.replace(
+        slice_steps=L, ring=max_delay + L, history=max_delay + 2 * L,
+        post_history=max(po.post_history, pn.post_history) if both_plastic else pn.post_history,
+        slice_capacity=max(so.capacities.slice_capacity, sn.capacities.slice_capacity),
+        post_capacity=max(so.capacities.post_capacity, sn.capacities.post_capacity),
+        record_capacity=max(ro.record_capacity, rn.record_capacity),
+        weight_capacity=max(ro.weight_capacity, rn.weight_capacity) if rn.weight_capacity else 0)
+    if len(ro.multimeter_rows) == len(rn.multimeter_rows):
+        spec = spec.replace(multimeter_rows=tuple(map(max, ro.multimeter_rows, rn.multimeter_rows)))
     model = new.model.replace(spec=spec)
     o, n = jax.device_get(old.state), new.state
     now = int(o.step)
-    N_old = so.n_neurons
-    neuron_models = {m.name: m for m in sn.neuron_models}
+    N_old = so.sizes.n_neurons
+    neuron_models = {m.name: m for m in sn.models.neuron_models}
     neurons = n.neurons.replace(models={name: _carried_model(o.neurons.models.get(name, {}), now_state,
                                                              neuron_models[name])
                                         for name, now_state in n.neurons.models.items()},
                                 current=None if n.neurons.current is None else
                                 _padded_rows(o.neurons.current, n.neurons.current, N_old))
     tr_o, tr_n = o.transit, n.transit
+    ring_o, ring_n, history, N = so.sizes.ring, spec.sizes.ring, spec.sizes.history, sn.sizes.n_neurons
     transit = tr_n.replace(
-        ring=_ring(tr_o.ring, so.ring, spec.ring, so.spike_channels, sn.spike_channels, now, sn.n_neurons,
+        ring=_ring(tr_o.ring, ring_o, ring_n, so.models.spike_channels, sn.models.spike_channels, now, N,
                    tr_n.ring.dtype),
-        spike_history=_history(tr_o.spike_history, spec.history, now, sn.n_neurons, tr_n.spike_history.dtype),
+        spike_history=_history(tr_o.spike_history, history, now, N, tr_n.spike_history.dtype),
         current=None if tr_n.current is None else _ring(
-            tr_o.current, so.ring, spec.ring, so.current_rows, sn.current_rows, now, sn.n_neurons,
-            tr_n.current.dtype),
-        spike_count=None if tr_n.spike_count is None else _history(
-            tr_o.spike_count, spec.history, now, sn.n_neurons, np.int32))
+            tr_o.current, ring_o, ring_n, so.models.current_rows, sn.models.current_rows, now, N, tr_n.current.dtype),
+        spike_count=None if tr_n.spike_count is None else _history(tr_o.spike_count, history, now, N, np.int32))
     state = n.replace(step=jnp.asarray(now, jnp.int32), key=o.key, overflow=jnp.zeros((), jnp.int32),
                       neurons=neurons, transit=transit, slice_steps=L)
     to_new = _synapse_map(old, new, places_old, places_new)
@@ -91,7 +92,7 @@ def _generators(old, new, o, now):
     pre_run_hook at the current time (:func:`jaxsnn.run.generators.retable`)."""
     from ..run.generators import retable
 
-    for m in new.spec.generators:
+    for m in new.spec.models.generators:
         name = m.name
         fresh = {k: np.array(v) for k, v in new.state.generators[name].items()}
         was = o.generators.get(name, {})
@@ -103,7 +104,7 @@ def _generators(old, new, o, now):
         ps = list(new.layout.generators[name][1])
         before = dict(zip(*old.layout.generators[name])) if name in old.layout.generators else {}
         old_ps = [before.get(i, p) for i, p in zip(new.layout.generators[name][0], ps)]
-        new = retable(new, name, ps, fresh, old_ps, now * new.spec.resolution)
+        new = retable(new, name, ps, fresh, old_ps, now * new.spec.time.resolution)
     return new
 
 
@@ -136,8 +137,8 @@ def _synapse_state(o, n, so, sn, to_new):
     weight = np.array(n.synapses.weight)
     weight[to_new] = np.asarray(o.synapses.weight)
     reported = np.array(n.synapses.reported)
-    if sn.has_plastic:
-        reported[to_new] = np.asarray(o.synapses.reported if so.has_plastic else o.synapses.weight)
+    if sn.plasticity.has_plastic:
+        reported[to_new] = np.asarray(o.synapses.reported if so.plasticity.has_plastic else o.synapses.weight)
     return n.synapses.replace(weight=jax.device_put(weight), reported=jax.device_put(reported),
                               stp=_short_term(o.synapses.stp, n.synapses.stp, to_new))
 
@@ -167,12 +168,12 @@ def _short_term(old, new, to_new):
 
 def _plasticity(old, new, o, n, spec, to_new, places_old, kplus_set):
     """K+ traces, each neuron's last sent spike, and the post-synaptic archives carried over."""
-    so, sn, N_old = old.spec, new.spec, old.spec.n_neurons
+    so, sn, N_old = old.spec, new.spec, old.spec.sizes.n_neurons
     t_last = np.array(n.plasticity.pre.t_last)
     t_last[:N_old] = np.asarray(o.plasticity.pre.t_last)[:N_old]
     Kplus = np.array(n.plasticity.pre.Kplus)
     o_out, n_out = np.asarray(old.model.synapses.out_syn), np.asarray(new.model.synapses.out_syn)
-    if so.has_plastic and sn.has_plastic:
+    if so.plasticity.has_plastic and sn.plasticity.has_plastic:
         Kplus = _traces(old, new, o, Kplus, o_out, n_out, to_new, places_old, kplus_set)
     pre = n.plasticity.pre.replace(Kplus=jnp.asarray(Kplus, n.plasticity.pre.Kplus.dtype), t_last=jnp.asarray(t_last))
     K3_old, K3_new = o.plasticity.pre.Kplus_triplet, n.plasticity.pre.Kplus_triplet
@@ -182,10 +183,10 @@ def _plasticity(old, new, o, n, spec, to_new, places_old, kplus_set):
         K3[n_out[to_new[plastic], 3]] = np.asarray(K3_old)[o_out[plastic, 3]]
         pre = pre.replace(Kplus_triplet=jnp.asarray(K3, K3_new.dtype))
     post = n.plasticity.post
-    if so.has_plastic and sn.has_plastic:
-        had_input = np.zeros(sn.n_neurons, bool)
+    if so.plasticity.has_plastic and sn.plasticity.has_plastic:
+        had_input = np.zeros(sn.sizes.n_neurons, bool)
         had_input[o_out[o_out[:, 2] >= 0, 0]] = True
-        post = _archive(o.plasticity.post, post, had_input, so.post_history, spec.post_history)
+        post = _archive(o.plasticity.post, post, had_input, so.plasticity.post_history, spec.plasticity.post_history)
     return n.plasticity.replace(pre=pre, post=post, dopa=_dopa(o, n, o_out, n_out, to_new, so, spec))
 
 
@@ -209,9 +210,10 @@ def _dopa(o, n, o_out, n_out, to_new, so, spec):
     for k in ("vt_stamp", "vt_mult"):
         new[k][:V, :K] = old[k][:V, :K]
     new["vt_count"][:V] = old["vt_count"][:V]
-    ring = np.zeros((len(new["vt_count"]), spec.ring), new["vt_ring"].dtype)
-    steps = int(o.step) + np.arange(so.ring)
-    np.add.at(ring, (np.arange(V)[:, None], (steps % spec.ring)[None, :]), old["vt_ring"][:V][:, steps % so.ring])
+    ring = np.zeros((len(new["vt_count"]), spec.sizes.ring), new["vt_ring"].dtype)
+    steps = int(o.step) + np.arange(so.sizes.ring)
+    np.add.at(ring, (np.arange(V)[:, None], (steps % spec.sizes.ring)[None, :]),
+              old["vt_ring"][:V][:, steps % so.sizes.ring])
     new["vt_ring"] = ring
     return {k: jnp.asarray(v) for k, v in new.items()}
 

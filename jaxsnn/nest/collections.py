@@ -276,7 +276,7 @@ def _set_neurons(nodes, params):
     if sim is None:
         return
     values = {name: np.asarray(node_values_description(nodes.ids, name)) for name in params}
-    settable = {k for m in sim.spec.neuron_models for k in m.settable}
+    settable = {k for m in sim.spec.models.neuron_models for k in m.settable}
     inplace = {k: v for k, v in values.items() if k in settable}
     if len(inplace) < len(values):
         KERNEL.changed()  # not settable in place (e.g. refractory_input): rebuilt at the next Simulate
@@ -316,4 +316,4 @@ def _generators_in_place(sim, base):
     nodes, old = sim.layout.generators[base]
     new = [dict(KERNEL.net._pop_of(int(i)).params) for i in nodes]
     state = {k: np.asarray(v) for k, v in sim.state.generators[base].items()}
-    return retable(sim, base, new, state, list(old), int(sim.state.step) * sim.spec.resolution)
+    return retable(sim, base, new, state, list(old), int(sim.state.step) * sim.spec.time.resolution)

@@ -64,10 +64,10 @@ def events(rid) -> dict:
     if not extra:
         return cols
     senders = np.concatenate([np.asarray(cols["senders"])] + [s for s, _ in extra]).astype(np.int64)
-    stamps = np.concatenate([np.round(np.asarray(cols["times"]) / KERNEL.sim.spec.resolution).astype(np.int64)]
+    stamps = np.concatenate([np.round(np.asarray(cols["times"]) / KERNEL.sim.spec.time.resolution).astype(np.int64)]
                             + [t for _, t in extra])
     order = np.lexsort((senders, stamps))
-    times = 0.001 * (stamps[order] * KERNEL.sim.spec.tics_per_step)
+    times = 0.001 * (stamps[order] * KERNEL.sim.spec.time.tics_per_step)
     return {"senders": senders[order], "times": times}
 
 
@@ -78,7 +78,7 @@ def record_generators(kernel, n_steps):
     if not kernel.generator_recorders:
         return
     sim = kernel.sim
-    h, now = sim.spec.resolution, int(sim.state.step)
+    h, now = sim.spec.time.resolution, int(sim.state.step)
     for gids, rid in kernel.generator_recorders:
         for gid in gids:
             counts = lambda steps, mu, gid=gid, rid=rid: poisson_counts(kernel.settings["rng_seed"], int(gid),

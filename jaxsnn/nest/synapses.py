@@ -115,7 +115,7 @@ class SynapseCollection:
     def _keys(self) -> list:
         keys = list(COLUMNS)
         if any(_plastic(KERNEL.net._conns[j].model) for j in np.unique(self._places[:, 0])) or \
-                KERNEL.ensure_simulation().spec.has_plastic:
+                KERNEL.ensure_simulation().spec.plasticity.has_plastic:
             keys += list(_plastic_columns())
         return keys
 
@@ -215,8 +215,8 @@ def _plastic(model: str) -> bool:
 
 def _plastic_columns():
     sim = KERNEL.sim
-    if sim is not None and sim.spec.stdp_rule is not None:  # the network's rule names its columns
-        return sim.spec.stdp_rule.columns + sim.spec.stdp_rule.traces
+    if sim is not None and sim.spec.plasticity.stdp_rule is not None:  # the network's rule names its columns
+        return sim.spec.plasticity.stdp_rule.columns + sim.spec.plasticity.stdp_rule.traces
     return PLASTIC
 
 
@@ -292,10 +292,10 @@ def _check_settable(places, values):
         net = KERNEL.net
         steps = delay_steps(np.asarray(values["delay"], float), net._resolution, net._tics_per_step, "set")
         sim = KERNEL.sim
-        if sim is not None and (steps < sim.spec.slice_steps).any():
-            d = float(sel("delay", steps < sim.spec.slice_steps)[0])
+        if sim is not None and (steps < sim.spec.time.slice_steps).any():
+            d = float(sel("delay", steps < sim.spec.time.slice_steps)[0])
             raise bad_value("set: delay", d, f"a delay of at least the run's min_delay "
-                            f"({sim.spec.slice_steps * net._resolution:g} ms; it cannot shrink after Simulate)")
+                            f"({sim.spec.time.slice_steps * net._resolution:g} ms; it cannot shrink after Simulate)")
 
 
 def set_connections(places, values: dict):
@@ -328,9 +328,9 @@ def set_connections(places, values: dict):
             KERNEL.kplus_set[(int(j), int(r))] = float(k)
     index = synapse_index(places, sim)
     in_place = {"weight"}
-    if sim.spec.stdp_rule is not None and sim.spec.stdp_rule.dopamine and (index >= 0).all():
-        _set_dopamine_state(sim, index, {k: v for k, v in values.items() if k in sim.spec.stdp_rule.traces})
-        in_place |= set(sim.spec.stdp_rule.traces)
+    if sim.spec.plasticity.stdp_rule is not None and sim.spec.plasticity.stdp_rule.dopamine and (index >= 0).all():
+        _set_dopamine_state(sim, index, {k: v for k, v in values.items() if k in sim.spec.plasticity.stdp_rule.traces})
+        in_place |= set(sim.spec.plasticity.stdp_rule.traces)
         sim = KERNEL.sim
     rest = set(values) - in_place
     if rest or (index < 0).any():

@@ -46,10 +46,10 @@ def neuron_index(layout, nodes, name="nodes") -> tuple[np.ndarray, np.ndarray]:
 
 
 def model_positions(spec) -> tuple[np.ndarray, np.ndarray]:
-    """Per neuron index, its model (index into ``spec.neuron_models``) and its position among the model's
+    """Per neuron index, its model (index into ``spec.models.neuron_models``) and its position among the model's
     neurons (where its entries are in ``params.neurons.models[name]`` and ``state.neurons.models[name]``)."""
-    model, pos = np.zeros(spec.n_neurons, np.int64), np.zeros(spec.n_neurons, np.int64)
-    for i, runs in enumerate(spec.neuron_runs):
+    model, pos = np.zeros(spec.sizes.n_neurons, np.int64), np.zeros(spec.sizes.n_neurons, np.int64)
+    for i, runs in enumerate(spec.models.neuron_runs):
         at = 0
         for a, n in runs:
             model[a:a + n], pos[a:a + n] = i, at + np.arange(n)
@@ -65,7 +65,7 @@ def neuron_values(sim, name, idx) -> np.ndarray | None:
         return np.asarray(getattr(p, name))[idx]
     model, pos = model_positions(spec)
     out, found, ints = None, np.zeros(len(idx), bool), True
-    for i, m in enumerate(spec.neuron_models):
+    for i, m in enumerate(spec.models.neuron_models):
         sel = model[idx] == i
         if not sel.any():
             continue
@@ -98,7 +98,7 @@ def get(sim, nodes=None, names=("V_m",)) -> pd.DataFrame:
     for name in ([names] if isinstance(names, str) else names):
         v = neuron_values(sim, name, idx)
         if v is None:
-            known = set(ARCHIVING) | {k for m in sim.spec.neuron_models
+            known = set(ARCHIVING) | {k for m in sim.spec.models.neuron_models
                                      for k in (*m.parameters, *m.recordables, "refractory_steps_left")}
             raise bad_value("names", name, f"one of {sorted(known)}")
         cols[name] = v
@@ -166,20 +166,21 @@ def _neuron_connections(sim, synapse_model=None, source=None, target=None) -> di
     weight = st.reported if st.reported.shape[0] else st.weight
     rows = pick(out_syn)
     cols = {"source": pick(src), "target": pick(tgt), "weight": np.array(pick(np.asarray(weight))),
-            "delay": rows[:, OUT_DELAY] * sim.spec.resolution, "synapse_model": pick(model_names)}
-    if sim.spec.has_plastic:
+            "delay": rows[:, OUT_DELAY] * sim.spec.time.resolution, "synapse_model": pick(model_names)}
+    if sim.spec.plasticity.has_plastic:
         row, plastic = rows[:, OUT_ROW], rows[:, OUT_ROW] >= 0
         table = np.asarray(sim.params.stdp)
-        for k, name in enumerate(sim.spec.stdp_rule.columns):  # the rule's parameters: the columns of params.stdp
+        # the rule's parameters: the columns of params.stdp
+        for k, name in enumerate(sim.spec.plasticity.stdp_rule.columns):
             cols[name] = np.where(plastic, table[np.maximum(row, 0), k], np.nan)
         pl = sim.state.plasticity
-        for name in sim.spec.stdp_rule.traces:  # the presynaptic traces (Kplus, ...) of PreTraces, a dopamine
-            # synapse's c and n (Plasticity.dopa), one per trace
+        # the presynaptic traces (Kplus, ...) of PreTraces, a dopamine synapse's c and n (Plasticity.dopa)
+        for name in sim.spec.plasticity.stdp_rule.traces:
             trace = np.asarray(getattr(pl.pre, name) if hasattr(pl.pre, name) else pl.dopa[name])
-            if sim.spec.stdp_rule.resets_trace:  # NEST's lazy view
+            if sim.spec.plasticity.stdp_rule.resets_trace:  # NEST's lazy view
                 trace = np.asarray(stdp.reported_trace(trace))
             cols[name] = np.where(plastic, trace[rows[:, OUT_TRACE]], np.nan)
-    rule = sim.spec.stp_rule
+    rule = sim.spec.plasticity.stp_rule
     if rule is not None:  # the short-term rule's parameters and state (NaN for other synapses)
         row, mine = -2 - rows[:, OUT_ROW], rows[:, OUT_ROW] <= -2
         table = np.asarray(sim.params.stp)
@@ -203,7 +204,7 @@ def _own(sim, cols: dict) -> dict:
     from .sharding import local_neurons
 
     nodes = np.asarray(cols["targets" if "targets" in cols else "senders"], np.int64)
-    mine = local_neurons(sim._plan[-1] if sim._plan else None, sim.spec.n_neurons)
+    mine = local_neurons(sim._plan[-1] if sim._plan else None, sim.spec.sizes.n_neurons)
     keep = mine[sim.layout.neuron_of_node[nodes]] if len(nodes) else np.zeros(0, bool)
     return {k: np.asarray(v)[keep] for k, v in cols.items()}
 

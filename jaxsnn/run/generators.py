@@ -37,7 +37,7 @@ def set_generators(sim, name: str, ids, params: dict):
     if not isinstance(params, dict):
         raise bad_value(f"set({name}): params", type(params).__name__, "a dict of parameter names and values")
     new = list(old)
-    h, tps = sim.spec.resolution, sim.spec.tics_per_step
+    h, tps = sim.spec.time.resolution, sim.spec.time.tics_per_step
     for gid in ids:
         where = f"set({name} {int(gid)})"
         for pname in params:
@@ -58,7 +58,7 @@ def set_generators(sim, name: str, ids, params: dict):
 def retable(sim, name: str, new: list, state: dict, old: list, t_ms: float):
     """``sim`` with model ``name``'s tables rebuilt from the parameters ``new`` at time ``t_ms`` from the
     host ``state`` and the ``old`` parameters (:meth:`~jaxsnn.models.base.Generator.tables`)."""
-    G, h, tps = GENERATORS[name], sim.spec.resolution, sim.spec.tics_per_step
+    G, h, tps = GENERATORS[name], sim.spec.time.resolution, sim.spec.time.tics_per_step
     nodes = sim.layout.generators[name][0]
     top = {k: np.asarray(v) for k, v in sim.model.generators[name].items()}
     conns = {k: top[k] for k in CONNECTION_KEYS}
@@ -71,8 +71,8 @@ def retable(sim, name: str, new: list, state: dict, old: list, t_ms: float):
     params_ = {"weight": old_par["weight"], **{k: jnp.asarray(np.asarray(v, float), fdt) for k, v in par.items()}}
     state_ = {k: jnp.asarray(v) if np.asarray(v).dtype.kind in "iub" else jnp.asarray(v, fdt) for k, v in st.items()}
     spec = sim.spec
-    if m != next(x for x in spec.generators if x.name == name):  # a configuration change: a new program
-        spec = dataclasses.replace(spec, generators=tuple(m if x.name == name else x for x in spec.generators))
+    if m != next(x for x in spec.models.generators if x.name == name):  # a configuration change: a new program
+        spec = spec.replace(generators=tuple(m if x.name == name else x for x in spec.models.generators))
     model = sim.model.replace(spec=spec, generators={**sim.model.generators, name: topology})
     return sim.replace(model=model, params=sim.params.replace(generators={**sim.params.generators, name: params_}),
                        state=sim.state.replace(generators={**sim.state.generators, name: state_}),

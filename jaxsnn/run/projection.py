@@ -94,7 +94,7 @@ def projection(sim, source, target, synapse_model=None) -> Projection:
             raise bad_value(name, "<node ids with repeats>", "each node at most once (a row or column per node)")
     if synapse_model is not None and synapse_model not in lay.synapse_models:
         raise bad_value("synapse_model", synapse_model, f"one of {list(lay.synapse_models)}")
-    n = sim.spec.n_neurons
+    n = sim.spec.sizes.n_neurons
     row_of, col_of = np.full(n, -1, np.int64), np.full(n, -1, np.int64)
     row_of[src_idx], col_of[tgt_idx] = np.arange(len(src_idx)), np.arange(len(tgt_idx))
     syn = sim.model.synapses

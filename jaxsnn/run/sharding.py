@@ -66,7 +66,7 @@ def _model_parts(spec: Spec, D: int, n: int) -> tuple:
     """Per neuron model, the global indices of its neurons and the bounds of each device's part of them
     (its neurons are in node order, so the part in a device's block of indices is one range)."""
     out = []
-    for runs in spec.neuron_runs:
+    for runs in spec.models.neuron_runs:
         where = np.concatenate([np.arange(a, a + k) for a, k in runs])
         out.append((where, np.searchsorted(where, np.arange(D + 1) * n)))
     return tuple(out)
@@ -92,7 +92,7 @@ def plan(model: Model, params: Params, devices: tuple) -> Plan:
     """Split ``model`` and ``params`` over ``devices`` (host work, O(neurons + synapses)); each device's
     part is placed on it once, here, not copied there by every call."""
     spec = model.spec
-    D, N = len(devices), spec.n_neurons
+    D, N = len(devices), spec.sizes.n_neurons
     n = -(-N // D)
     top, par = fetch((model, params))
     syn = top.synapses
@@ -148,12 +148,12 @@ def _split_records(syn, groups, m, slot_of_synapse, n, D):
 
 def _part(spec, top, par, d, n, group, m, D, mparts):
     """Device d's model (without out_syn/in_syn, placed separately) and params, in local indices."""
-    N, syn = spec.n_neurons, top.synapses
+    N, syn = spec.sizes.n_neurons, top.synapses
     mine = lambda a, fill=0: _pad(a[d * n:(d + 1) * n], n, fill)
     # padding neurons (beyond N) belong to no model: never updated, they never spike
     sizes = [max(1, int(np.diff(b).max())) for _, b in mparts]
     split = lambda tree, i: tree_map(lambda a: _model_split(a, mparts[i][1], d, sizes[i]), tree)
-    names = [x.name for x in spec.neuron_models]
+    names = [x.name for x in spec.models.neuron_models]
     triplet = par.neurons.tau_minus_triplet
     neurons = par.neurons.replace(tau_minus=mine(par.neurons.tau_minus, 1),
                                   tau_minus_triplet=None if triplet is None else mine(triplet, 1),
@@ -162,7 +162,7 @@ def _part(spec, top, par, d, n, group, m, D, mparts):
                   for (w, b), size in zip(mparts, sizes))
     ntop = top.neurons.replace(route=mine(top.neurons.route), index=index,
                                constants={b: split(top.neurons.constants[b], i) for i, b in enumerate(names)})
-    stride = spec.plastic_delays[1] + 2 if spec.has_plastic else 1
+    stride = spec.plasticity.plastic_delays[1] + 2 if spec.plasticity.has_plastic else 1
     keys = slice(min(N, d * n) * stride, min(N, (d + 1) * n) * stride + 1)
     in_ptr = syn.in_ptr[keys] - syn.in_ptr[keys.start]
     # the engine does not read the model; the device's CSR: its synapses (``group``, in global order, so by
@@ -191,7 +191,7 @@ def _generators_part(spec, top, par, d, n, D):
     past the local neurons, weight 0, the model's ``padding`` for its own per-connection entries), in
     their order."""
     out_top, out_par = {}, dict(par)
-    for m in spec.generators:
+    for m in spec.models.generators:
         t = {k: np.asarray(v) for k, v in top[m.name].items()}
         owner = t["target"] // n
         if m.replicated:
@@ -222,7 +222,7 @@ def split(spec: Spec, plan: Plan, state: State) -> State:
     same = lambda tree: per_device(tree, D)
     weights = st.buffers.weights
     sizes = [max(1, int(np.diff(b).max())) for b in plan.model_parts]
-    names = [m.name for m in spec.neuron_models]
+    names = [m.name for m in spec.models.neuron_models]
     models = {b: tree_map(lambda a, i=i: np.stack([_model_split(a, plan.model_parts[i], d, sizes[i])
                                                     for d in range(D)]), st.neurons.models[b])
               for i, b in enumerate(names)}
@@ -248,7 +248,8 @@ def merge(spec: Spec, plan: Plan, states: State) -> State:
 
     def by_neuron(a, axis):
         a = np.moveaxis(a, 0, axis)
-        return a.reshape(a.shape[:axis] + (D * n,) + a.shape[axis + 2:]).take(np.arange(spec.n_neurons), axis=axis)
+        whole = a.reshape(a.shape[:axis] + (D * n,) + a.shape[axis + 2:])
+        return whole.take(np.arange(spec.sizes.n_neurons), axis=axis)
 
     first = lambda tree: tree_map(lambda v: v[0], tree)
     by_slot = lambda w: w.reshape(-1)[plan.slot_of_synapse] if w.shape[1] else w[0]
@@ -256,7 +257,7 @@ def merge(spec: Spec, plan: Plan, states: State) -> State:
     samples = st.buffers.samples
     counts = [np.diff(b) for b in plan.model_parts]
     models = {m.name: tree_map(lambda a, c=c: np.concatenate([a[d, :c[d]] for d in range(D)]),
-                               st.neurons.models[m.name]) for m, c in zip(spec.neuron_models, counts)}
+                               st.neurons.models[m.name]) for m, c in zip(spec.models.neuron_models, counts)}
     out = first(st).replace(
         overflow=np.bitwise_or.reduce(st.overflow),
         neurons=NeuronState(models=models, current=None if st.neurons.current is None
@@ -276,7 +277,7 @@ def merge(spec: Spec, plan: Plan, states: State) -> State:
 
 def advance(spec: Spec, plan: Plan, states: State, n_steps) -> State:
     """:func:`jaxsnn.advance` of per-device ``states`` (from :func:`split`)."""
-    local = dataclasses.replace(spec, neuron_axis=AXIS, out_degree=plan.out_degree)
+    local = spec.replace(neuron_axis=AXIS, out_degree=plan.out_degree)
     model = plan.model.replace(spec=local)
     if not engine.fixed_synapses(spec):
         return _compiled(local, plan.devices, False)(model, plan.params, states, n_steps)
@@ -323,7 +324,7 @@ def recorded(spec: Spec, plan: Plan, states: State, synapses, complete: bool = T
     history = np.moveaxis(host.transit.spike_history, 0, 1)
     samples, wb = host.buffers.samples, host.buffers.weights
     weights = first(wb)
-    if spec.weight_capacity:
+    if spec.recording.weight_capacity:
         take = [np.arange(int(c)) for c in wb.count]
         synapse = np.concatenate([plan.synapse_of_slot[d][wb.synapse[d][t]] for d, t in enumerate(take)])
         stamps = np.concatenate([wb.stamps[d][t] for d, t in enumerate(take)])
@@ -336,15 +337,15 @@ def recorded(spec: Spec, plan: Plan, states: State, synapses, complete: bool = T
         starts = np.maximum.accumulate(np.where(new_group, np.arange(len(synapse)), 0))
         repeat = np.empty(len(synapse), np.int64)
         repeat[by_synapse] = np.arange(len(synapse)) - starts
-        order = np.lexsort((synapse, repeat, stamps, synapses.source[synapse], (stamps - 1) // spec.slice_steps))
+        order = np.lexsort((synapse, repeat, stamps, synapses.source[synapse], (stamps - 1) // spec.time.slice_steps))
         weights = weights.replace(count=len(order), synapse=synapse[order], stamps=stamps[order], weights=w[order])
     count = host.transit.spike_count
     if count is not None:
         count = np.moveaxis(count, 0, 1)
-        count = count.reshape(count.shape[0], -1)[:, :spec.n_neurons]
+        count = count.reshape(count.shape[0], -1)[:, :spec.sizes.n_neurons]
     return first(host).replace(
         overflow=np.bitwise_or.reduce(host.overflow),
-        transit=host.transit.replace(spike_history=history.reshape(history.shape[0], -1)[:, :spec.n_neurons],
+        transit=host.transit.replace(spike_history=history.reshape(history.shape[0], -1)[:, :spec.sizes.n_neurons],
                                      spike_count=count),
         buffers=first(host.buffers).replace(
             weights=weights,

@@ -97,12 +97,13 @@ class Simulation:
     @property
     def time(self) -> float:
         """Simulated time in ms (steps × resolution)."""
-        return int(self.state.step) * self.spec.resolution
+        return int(self.state.step) * self.spec.time.resolution
 
     def steps(self, t_ms: float, name: str = "t") -> int:
-        n = t_ms / self.spec.resolution if isinstance(t_ms, (int, float, np.number)) else math.nan
+        n = t_ms / self.spec.time.resolution if isinstance(t_ms, (int, float, np.number)) else math.nan
         if not (np.isfinite(n) and n >= 0 and abs(n - round(n)) < 1e-9):
-            raise bad_value(name, t_ms, f"a duration >= 0 that is a whole number of steps of {self.spec.resolution} ms")
+            h = self.spec.time.resolution
+            raise bad_value(name, t_ms, f"a duration >= 0 that is a whole number of steps of {h} ms")
         return int(round(n))
 
     def replace(self, **kw) -> Simulation:
@@ -154,7 +155,7 @@ def _set_neurons(sim: Simulation, idx, n_ids: int, params) -> Simulation:
     does; nothing changes if one is refused) and applies them (its :meth:`set`)."""
     spec, p = sim.spec, sim.params.neurons
     model, pos = frames.model_positions(spec)
-    present = [m for i, m in enumerate(spec.neuron_models) if (model[idx] == i).any()]
+    present = [m for i, m in enumerate(spec.models.neuron_models) if (model[idx] == i).any()]
     allowed = tuple(sorted(set(ARCHIVING) | {k for m in present for k in m.settable}))
     given = _given(params, n_ids, allowed)  # name -> (float64 values, which nodes get them)
     dtype = p.tau_minus.dtype
@@ -165,7 +166,7 @@ def _set_neurons(sim: Simulation, idx, n_ids: int, params) -> Simulation:
             raise bad_value(f"set: params[{name!r}]", float(vals[np.argmax(bad)]),
                             f"a number within the range of the simulation's {jnp.dtype(dtype).name} (|x| <= {big:.4g})")
     updates = []
-    for i, m in enumerate(spec.neuron_models):
+    for i, m in enumerate(spec.models.neuron_models):
         sel = np.nonzero(model[idx] == i)[0]
         names = [k for k in given if k in m.parameters and k not in ARCHIVING]
         if not len(sel) or not names:
@@ -173,7 +174,7 @@ def _set_neurons(sim: Simulation, idx, n_ids: int, params) -> Simulation:
         current = {k: frames.neuron_values(sim, k, idx[sel]) for k in m.parameters}
         new = {k: np.where(given[k][1][sel], given[k][0][sel], current[k]) if k in given else current[k]
                for k in current}
-        m.check(new, f"set({m.name!r} nodes)", spec.tics_per_step)
+        m.check(new, f"set({m.name!r} nodes)", spec.time.tics_per_step)
         # nodes given the same names change together (a name not given keeps its bits, e.g. V_m - E_L)
         which = np.stack([given[k][1][sel] for k in names], axis=1)
         for pattern in np.unique(which, axis=0):
@@ -184,7 +185,7 @@ def _set_neurons(sim: Simulation, idx, n_ids: int, params) -> Simulation:
     for name in set(ARCHIVING) & set(given):
         vals, mask = given[name]
         for m in present:
-            m.check({name: vals[mask]}, f"set({m.name!r} nodes)", spec.tics_per_step)
+            m.check({name: vals[mask]}, f"set({m.name!r} nodes)", spec.time.tics_per_step)
     new_models, new_state = dict(p.models), dict(sim.state.neurons.models)
     for m, at, changes in updates:
         new_models[m.name], new_state[m.name] = m.set(new_models[m.name], new_state[m.name], at,
@@ -249,7 +250,7 @@ def _set_unconnected(sim, base, ids, params) -> Simulation:
                 raise bad_value(f"{where}: params", name, f"a parameter that can change between runs: "
                                 f"{', '.join(G.settable)}")
         G.check_given(params, where)
-        G.check({**G.defaults(), **params}, where, sim.spec.resolution, sim.spec.tics_per_step)
+        G.check({**G.defaults(), **params}, where, sim.spec.time.resolution, sim.spec.time.tics_per_step)
     return sim
 
 
@@ -303,7 +304,7 @@ def build(net, *, seed=None, differentiable: bool = False, chunk_steps: int = 10
     memory.release()  # the lowering's temporaries: the compilation's peak starts from what is live
     model = c.model
     if diff:
-        name, beta, detach = default_for(model.spec.neuron_models)
+        name, beta, detach = default_for(model.spec.models.neuron_models)
         if diff["surrogate"] is None:
             diff["surrogate"] = (name, beta)
         if diff["detach_reset"] is None:
@@ -311,7 +312,7 @@ def build(net, *, seed=None, differentiable: bool = False, chunk_steps: int = 10
         blocks, index, event_mask = dense_plan(model, c.layout, diff.pop("dense"))
         some_events = event_mask is None or bool(event_mask.any())
         diff.update(dense_blocks=blocks, event_synapses=some_events)
-        model = model.replace(spec=dataclasses.replace(model.spec, **diff), dense=tuple(map(jnp.asarray, index)),
+        model = model.replace(spec=model.spec.replace(**diff), dense=tuple(map(jnp.asarray, index)),
                               event_mask=jnp.asarray(event_mask) if event_mask is not None and some_events else None)
     return Simulation(model, c.params, c.state, c.layout, chunk_steps=int(chunk_steps), devices=devices,
                       gather=gather)
@@ -372,7 +373,8 @@ def run_steps(sim: Simulation, t: float) -> int:
     counter does."""
     n = sim.steps(t)
     if int(sim.state.step) + n >= 2**31 - 1:
-        raise bad_value("t", t, f"a run that ends before step 2**31 - 1 ({(2**31 - 1) * sim.spec.resolution:.6g} ms of "
+        last = (2**31 - 1) * sim.spec.time.resolution
+        raise bad_value("t", t, f"a run that ends before step 2**31 - 1 ({last:.6g} ms of "
                         f"simulated time; this simulation is at {sim.time:.6g} ms): the step counter is 32-bit")
     return n
 
@@ -388,14 +390,14 @@ def simulate(sim: Simulation, t: float, *, progress: bool = False) -> Simulation
     plan = sim._plan[-1] if sim._plan else None
     if plan:  # split once; chunks advance the per-device states
         sim = sim.replace(state=sharding.split(sim.spec, plan, sim.state))
-    bar = progress_bar.bar(n * sim.spec.resolution) if progress else None
+    bar = progress_bar.bar(n * sim.spec.time.resolution) if progress else None
     done = 0
     while done < n:
         k = min(sim.chunk_steps, n - done)
         sim = _chunk(sim, plan, k)
         done += k
         if bar:
-            bar.update(done * sim.spec.resolution)
+            bar.update(done * sim.spec.time.resolution)
     if bar:
         bar.close()
     if plan:
@@ -407,12 +409,12 @@ def _planned(sim: Simulation) -> Simulation:
     """``sim`` with a sharding plan for its devices (kept while model and params are the same objects)."""
     available = jax.devices()
     # by default all devices, but one for a differentiable build (its spikes carry gradients between neurons)
-    n = (1 if sim.spec.differentiable else len(available)) if sim.devices is None else sim.devices
+    n = (1 if sim.spec.autodiff.differentiable else len(available)) if sim.devices is None else sim.devices
     if not (isinstance(n, (int, np.integer)) and 1 <= n <= len(available)):
         raise bad_value("devices", sim.devices, f"a number of devices from 1 to {len(available)} (jax.devices()), "
                         "or None for all")
-    n = min(int(n), max(1, sim.spec.n_neurons))
-    rule = sim.spec.stdp_rule
+    n = min(int(n), max(1, sim.spec.sizes.n_neurons))
+    rule = sim.spec.plasticity.stdp_rule
     if n > 1 and rule is not None and rule.dopamine:  # its transmitters' state is global: one device
         if sim.devices is not None:
             raise bad_value("devices", sim.devices, "1: a network with stdp_dopamine_synapse runs on one device")
@@ -466,7 +468,7 @@ def _chunk(sim: Simulation, plan, k: int) -> Simulation:
     records = dict(sim.records)
     # gather=False: every device holds every spike of the slice, so the spike records are cut to this
     # process's neurons here (the other recorders' are, or are cut when read: frames.events)
-    mine = None if sim.gather or not plan else sharding.local_neurons(plan, sim.spec.n_neurons)
+    mine = None if sim.gather or not plan else sharding.local_neurons(plan, sim.spec.sizes.n_neurons)
     for r in RECORDERS.values():
         for rid, chunk in r.drain(model.spec, sim.layout, top, host).items():
             if mine is not None and "senders" in chunk:
@@ -485,15 +487,16 @@ def _grown(spec: Spec, flags: Overflow) -> Spec:
     kw, growable = {}, Overflow.SLICE | Overflow.POST
     if flags & Overflow.SLICE:  # at most one spike per neuron and step, but with parrot_neurons a spike of
         # multiplicity m is m entries of the list: no ceiling then
-        grown = 2 * spec.slice_capacity
-        kw["slice_capacity"] = grown if spec.has_multiplicity else min(spec.n_neurons * spec.slice_steps, grown)
+        grown = 2 * spec.capacities.slice_capacity
+        most = spec.sizes.n_neurons * spec.time.slice_steps
+        kw["slice_capacity"] = grown if spec.models.has_multiplicity else min(most, grown)
     if flags & Overflow.POST:
-        kw["post_capacity"] = 2 * spec.post_capacity
+        kw["post_capacity"] = 2 * spec.capacities.post_capacity
     for r in RECORDERS.values():
         growable |= r.status_bit
         if flags & r.status_bit:
-            kw[r.capacity] = r.grown(getattr(spec, r.capacity))
+            kw[r.capacity] = r.grown(spec.fields()[r.capacity])
     fatal = flags & ~growable
     if fatal:
         raise JaxsnnError(f"the run cannot continue: {Overflow(fatal).describe()}.")
-    return dataclasses.replace(spec, **kw)
+    return spec.replace(**kw)

@@ -40,7 +40,7 @@ def ei_network(model: str, n_e: int = 100, n_i: int = 25, g: float = 5.0, seed: 
 def ei_rate_fn(sim, n_steps: int = 1000):
     """``rate(θ, key)``: the mean rate (Hz) of ``sim``'s neurons (one model) over ``n_steps`` steps, with
     I_e, V_th and tau_m shifted by θ[0:3] and every weight multiplied by 1 + θ[3]."""
-    (model,) = {m.name for m in sim.spec.neuron_models}
+    (model,) = {m.name for m in sim.spec.models.neuron_models}
     w0 = sim.state.weights
 
     def rate(th, key):
@@ -48,8 +48,8 @@ def ei_rate_fn(sim, n_steps: int = 1000):
         nrn = sim.params.neurons.updated(model, I_e=p["I_e"] + th[0], V_th=p["V_th"] + th[1],
                                          tau_m=p["tau_m"] + th[2])
         st = sim.state.with_weights(w0 * (1.0 + th[3])).replace(key=key)
-        _, counts = jaxsnn.scan(sim.model, sim.params.replace(neurons=nrn), st, n_steps // sim.spec.slice_steps,
+        _, counts = jaxsnn.scan(sim.model, sim.params.replace(neurons=nrn), st, n_steps // sim.spec.time.slice_steps,
                                 observe=lambda s: s.spikes.sum())
-        return counts.sum() / (sim.spec.n_neurons * n_steps * sim.spec.resolution * 1e-3)
+        return counts.sum() / (sim.spec.sizes.n_neurons * n_steps * sim.spec.time.resolution * 1e-3)
 
     return rate
