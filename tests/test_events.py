@@ -73,7 +73,7 @@ def test_slice_spikes_lists_a_blocks_spikes_by_neuron_then_step(one_per_neuron):
     block = rng.random((L, N)) < 0.05
     if one_per_neuron:  # the engine's fast path: a neuron spikes at most once per block
         block &= np.cumsum(block, axis=0) == 1
-    spec = SimpleNamespace(min_isi=L if one_per_neuron else L - 1)
+    spec = SimpleNamespace(sizes=SimpleNamespace(min_isi=L if one_per_neuron else L - 1))
     neurons, steps = np.nonzero(block.T)
     expected = list(zip(neurons, first + steps))
     for capacity in (len(expected) + 7, len(expected) - 3):  # room to spare; too little: the first ones, flagged
@@ -91,7 +91,8 @@ def test_ring_add_onehot_gives_the_scatters_bits_batched(counted):
 
     rng = np.random.default_rng(8)
     n, steps, ring_rows = 30, 3, 4
-    spec = SimpleNamespace(ring=ring_rows, routed=False, has_multiplicity=True)
+    spec = SimpleNamespace(sizes=SimpleNamespace(ring=ring_rows),
+                           models=SimpleNamespace(routed=False, has_multiplicity=True))
     route = jnp.full(n, COUNTS if counted else SUMMED, jnp.int32)
     targets = jnp.asarray(rng.permutation(n)[:20])  # distinct: no two events on one entry
     rows = jnp.asarray((7 + np.arange(steps)[:, None] + rng.integers(1, 2, 20)) % ring_rows)
