@@ -31,6 +31,7 @@ from collections.abc import Callable
 import jax
 import numpy as np
 
+from .core import threefry
 from .errors import JaxsnnError, bad_value
 
 MAX_REDRAWS = 1000  # NEST's RedrawParameter gives up after as many tries
@@ -232,4 +233,4 @@ class Redraw(Parameter):
 
 
 def _fold(key, i):
-    return None if key is None else jax.random.fold_in(key, i)
+    return None if key is None else threefry.fold_in_key(key, i)

@@ -18,6 +18,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .core import threefry
 from .errors import JaxsnnError, bad_value
 from .parameters import Context, Parameter
 
@@ -130,9 +131,9 @@ def in_blocks(draw, key, shape: tuple, *args) -> np.ndarray:
         return first[:n].reshape(shape)
     out = np.empty(blocks * BLOCK, first.dtype)
     out[:BLOCK] = first
-    stream = jax.random.fold_in(key, BLOCK_STREAM)
+    stream = threefry.fold_in_key(key, BLOCK_STREAM)
     for c in range(1, blocks):
-        out[c * BLOCK:(c + 1) * BLOCK] = np.asarray(draw(jax.random.fold_in(stream, c), (BLOCK,), *args))
+        out[c * BLOCK:(c + 1) * BLOCK] = np.asarray(draw(threefry.fold_in_key(stream, c), (BLOCK,), *args))
     return out[:n].reshape(shape)
 
 

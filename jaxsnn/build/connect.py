@@ -15,6 +15,7 @@ from collections.abc import Callable
 import jax
 import numpy as np
 
+from ..core import threefry
 from ..errors import JaxsnnError, bad_value, unknown_name
 from ..random import in_blocks
 from . import checks
@@ -111,7 +112,7 @@ def _fixed_total_number(spec, sources, targets, key):
     for rnd in range(10_000):
         if not len(todo):
             break
-        ks, kt = jax.random.split(jax.random.fold_in(key, rnd))
+        ks, kt = jax.random.split(threefry.fold_in_key(key, rnd))
         src[todo] = sources[in_blocks(jax.random.randint, ks, (len(todo),), 0, ns)]
         tgt[todo] = targets[in_blocks(jax.random.randint, kt, (len(todo),), 0, nt)]
         todo = todo[src[todo] == tgt[todo]] if not spec["allow_autapses"] else todo[:0]
@@ -127,7 +128,7 @@ def _pairwise_bernoulli(spec, sources, targets, key):
     rows = max(1, 4_000_000 // max(ns, 1))  # bounded memory: draw blocks of targets
     for b in range(0, len(targets), rows):
         tb = targets[b:b + rows]
-        u = in_blocks(jax.random.uniform, jax.random.fold_in(key, b), (len(tb), ns))
+        u = in_blocks(jax.random.uniform, threefry.fold_in_key(key, b), (len(tb), ns))
         hit = u < p
         if not spec["allow_autapses"]:
             hit &= tb[:, None] != sources[None, :]
@@ -195,5 +196,5 @@ def _draw_rows(key, owners, pool, k, auto, multi):
         if not bad.any():
             return idx
         r, c = np.nonzero(bad)
-        idx[r, c] = in_blocks(jax.random.randint, jax.random.fold_in(key, rnd), (len(r),), 0, n)
+        idx[r, c] = in_blocks(jax.random.randint, threefry.fold_in_key(key, rnd), (len(r),), 0, n)
     raise JaxsnnError("could not draw connections without disallowed autapses/multapses.")

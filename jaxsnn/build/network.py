@@ -25,6 +25,7 @@ import jax
 import numpy as np
 
 from .. import random as jrandom
+from ..core import threefry
 from ..errors import JaxsnnError, bad_value
 from ..models import DEFAULT_SYNAPSE, RECORDERS, TRANSMITTERS
 from ..models.base import BY_PORT, FROM_NEURONS, RECORDED_BY, TO_NEURONS
@@ -120,8 +121,13 @@ class Network:
     # ------------------------------------------------------------------------------------ nodes
     def _key(self, key):
         self._n_draws += 1
+        if key is not None:
+            return key
+        if not isinstance(self._seed, jax.Array) and threefry.available():
+            # jax.random.fold_in(jax.random.key(seed), n)'s bits without running two XLA programs per call
+            return jax.random.wrap_key_data(threefry.fold_in(threefry.seed_words(self._seed), self._n_draws))
         base = self._seed if isinstance(self._seed, jax.Array) else jax.random.key(self._seed)
-        return key if key is not None else jax.random.fold_in(base, self._n_draws)
+        return jax.random.fold_in(base, self._n_draws)
 
     @_all_or_nothing
     def create(self, model: str, n: int | None = None, params: dict | list | None = None, *, positions=None,
@@ -147,7 +153,7 @@ class Network:
         if positions is not None:
             from ..spatial.positions import layer_for  # spatial builds on this module, not the other way round
 
-            n, layer = layer_for(positions, n, jax.random.fold_in(key, 2**31 - 1))
+            n, layer = layer_for(positions, n, threefry.fold_in_key(key, 2**31 - 1))
         n = 1 if n is None else checks.whole("create: n", n, "a whole number >= 1")
         if n < 1:
             raise bad_value("create: n", n, "a whole number >= 1")
@@ -224,7 +230,7 @@ class Network:
             where = f"set({pop.model!r} nodes)"
             if m.kind == "neuron":
                 base = {name: arr[at] for name, arr in pop.params.items()}
-                sub = self._neuron_values(m, int(at.sum()), part, jax.random.fold_in(key, k), where, base, ids[at])
+                sub = self._neuron_values(m, int(at.sum()), part, threefry.fold_in_key(key, k), where, base, ids[at])
                 self._check_port_change(pop, ids[at], sub, where)
                 pieces = _set_rows(pop, at, sub)
                 for piece in pieces:
@@ -291,7 +297,7 @@ class Network:
             if isinstance(v, Parameter):
                 if name in switches:
                     raise bad_value(label, v, "True or False (or an array of them)")
-                arr = v.evaluate(self._parameter_context(n, jax.random.fold_in(key, i), label, ids, ids))
+                arr = v.evaluate(self._parameter_context(n, threefry.fold_in_key(key, i), label, ids, ids))
             else:
                 arr = checks.bools(label, v) if name in switches else checks.floats(label, v)
                 arr = jrandom.resolve(arr, n, label, None)
@@ -399,7 +405,7 @@ class Network:
             s, t = src_ids, tgt_ids
         else:
             ids = np.int32 if self._n_nodes < 2**31 else np.int64  # half the memory of a connection's ids
-            s, t = rules.pairs(spec, src_ids.astype(ids), tgt_ids.astype(ids), jax.random.fold_in(key, 0))
+            s, t = rules.pairs(spec, src_ids.astype(ids), tgt_ids.astype(ids), threefry.fold_in_key(key, 0))
         if recorder:
             self._record(s, t, recorder)
             self._conns.append(Connections(s, t, recorder.name, np.zeros(len(s)), np.zeros(len(s), np.int64), {}))
@@ -417,7 +423,7 @@ class Network:
             raise JaxsnnError(f"connect: cannot connect {src_kind} to {tgt_kind} (synapses go from neurons or "
                               "generators to neurons; recorders are connected neuron -> spike_recorder and "
                               "multimeter -> neuron).")
-        conn = self._synapses(s, t, syn_spec, src_kind, jax.random.fold_in(key, 1))
+        conn = self._synapses(s, t, syn_spec, src_kind, threefry.fold_in_key(key, 1))
         _check_receptor(self, conn, src_kind)  # before it joins: a refused connection is not made
         self._conns.append(conn)
 
@@ -438,13 +444,13 @@ class Network:
             raise JaxsnnError(f"connect: spatial connections join neurons; got {src_kind} -> {tgt_kind} (NEST: "
                               "'Spatial Connect with ... to devices is not possible').")
         key = self._key(key)
-        s, t, spos, tpos, geom = spatial_rules.connect(self, pre, post, conn_spec, jax.random.fold_in(key, 0))
+        s, t, spos, tpos, geom = spatial_rules.connect(self, pre, post, conn_spec, threefry.fold_in_key(key, 0))
         syn_spec = dict(syn_spec or {})
         for i, name in enumerate(("weight", "delay")):
             if name in syn_spec and sp.is_spatial(syn_spec[name]):
-                syn_spec[name] = sp.pair_values(syn_spec[name], spos, tpos, s, t, geom, jax.random.fold_in(key, 2 + i),
-                                                f"connect(syn_spec): {name}")
-        conn = self._synapses(s, t, syn_spec, src_kind, jax.random.fold_in(key, 1))
+                syn_spec[name] = sp.pair_values(syn_spec[name], spos, tpos, s, t, geom,
+                                                threefry.fold_in_key(key, 2 + i), f"connect(syn_spec): {name}")
+        conn = self._synapses(s, t, syn_spec, src_kind, threefry.fold_in_key(key, 1))
         _check_receptor(self, conn, src_kind)  # before it joins: a refused connection is not made
         self._conns.append(conn)
 
@@ -493,7 +499,7 @@ class Network:
         for i, pname in enumerate(S.per_connection()):
             v, label = syn_spec.get(pname, m.defaults[pname]), f"{where}: {pname}"
             if isinstance(v, Parameter):
-                arr = v.evaluate(self._parameter_context(n, jax.random.fold_in(key, i), label, s, t))
+                arr = v.evaluate(self._parameter_context(n, threefry.fold_in_key(key, i), label, s, t))
             else:
                 arr = checks.floats(label, v)
                 # one value for all: a read-only view of it (the description holds 8 bytes, not 8 per connection)

@@ -31,7 +31,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from . import arguments, autodiff, dense, dopamine, host, recorders, rng, stdp, stp
+from . import arguments, autodiff, dense, dopamine, host, recorders, rng, stdp, stp, threefry
 from . import inputs as _inputs
 from .events import for_each_range, for_each_synapse
 from .generators import ring_add, ring_add_onehot, ring_add_routed
@@ -72,6 +72,9 @@ def jit(fun, **kw):
 def simulation_key(seed) -> jax.Array:
     """Key words (uint32[2]) of the simulation's random streams, for an integer seed or a
     ``jax.random.key`` (typed or raw); the int may be traced (vmap over seeds)."""
+    if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) and 0 <= seed <= 0xFFFFFFFF \
+            and threefry.available():  # the same words without running an XLA program
+        return host.put(threefry.fold_in(threefry.seed_words(seed), SIM_STREAM))
     is_key = jax.dtypes.issubdtype(getattr(seed, "dtype", None), jax.dtypes.prng_key)
     if not is_key and getattr(seed, "dtype", None) == jnp.uint32 and jnp.shape(seed) == (2,):
         seed = jax.random.wrap_key_data(seed)  # a raw (legacy) key
