@@ -13,20 +13,45 @@ exactly.
 from .run.cores import CHOSEN as _cpu_devices_set  # noqa: F401
 
 # isort: split
-from . import encoders, logic, losses, math, observables, parameters, random, spatial
+from . import logic, math, parameters, random
 from .build.network import Network
 from .build.nodes import NodeCollection
 from .core.engine import COMPILER_OPTIONS, advance, init, jit, scan, simulation_key, step
-from .core.ensemble import advance_ensemble
 from .core.inputs import Inputs
 from .core.status import Overflow, check
 from .core.types import State
 from .errors import CapacityError, CheckpointError, JaxsnnError, NodeIndexError
-from .io.checkpoint import load_checkpoint, resume, save_checkpoint, simulate_with_checkpoints
-from .io.store import Stored, load, restore_into, store
 from .run.cache import disable_compilation_cache, enable_compilation_cache
 from .run.simulation import Simulation, build, simulate
-from .spatial import distributions as spatial_distributions
+
+# imported at their first use (a small script needs none of them: each costs import time)
+_LAZY = {
+    "encoders": (".encoders", None), "losses": (".losses", None), "observables": (".observables", None),
+    "spatial": (".spatial", None), "spatial_distributions": (".spatial.distributions", None),
+    "advance_ensemble": (".core.ensemble", "advance_ensemble"),
+    "load_checkpoint": (".io.checkpoint", "load_checkpoint"), "resume": (".io.checkpoint", "resume"),
+    "save_checkpoint": (".io.checkpoint", "save_checkpoint"),
+    "simulate_with_checkpoints": (".io.checkpoint", "simulate_with_checkpoints"),
+    "Stored": (".io.store", "Stored"), "load": (".io.store", "load"), "restore_into": (".io.store", "restore_into"),
+    "store": (".io.store", "store"),
+}
+
+
+def __getattr__(name):
+    if name not in _LAZY:
+        raise AttributeError(f"module 'jaxsnn' has no attribute {name!r}")
+    import importlib
+
+    module, attr = _LAZY[name]
+    value = importlib.import_module(module, __name__)
+    value = value if attr is None else getattr(value, attr)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __version__ = "0.2.0"
 __all__ = [

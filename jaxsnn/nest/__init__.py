@@ -37,7 +37,6 @@ from ..build.registry import NEURONS
 from ..errors import JaxsnnError, bad_value, unknown_name
 from ..models.base import RECORDED_BY, SPIKE_EVENTS
 from ..parameters import Parameter  # noqa: F401 - PyNEST's nest.Parameter
-from ..spatial import pynest as _spatial_pynest
 from . import collections as _collections
 from .collections import NodeCollection, SynapseCollection
 from .kernel import KERNEL, READ_ONLY, SETTABLE, VerbosityLevel, model_names, verbosity_level
@@ -330,7 +329,8 @@ def _create_device(model, n, params):
 
 
 def _create_spatial(model, n, params, positions):
-    return KERNEL.create_spatial(model, n, params, positions)  # installed by jaxsnn.spatial.pynest below
+    _install_spatial()
+    return KERNEL.create_spatial(model, n, params, positions)
 
 
 def GetNodes(properties: dict | None = None, local_only: bool = False) -> NodeCollection:
@@ -525,6 +525,9 @@ class _NestModule(types.ModuleType):
             import importlib
 
             return importlib.import_module(f"{__name__}.{name}")
+        if not _spatial_installed:  # nest.spatial and the spatial verbs: the spatial module at first use
+            _install_spatial()
+            return getattr(self, name)
         raise AttributeError(f"module 'jaxsnn.nest' has no attribute {name!r}")
 
     def __setattr__(self, name, value):
@@ -536,5 +539,15 @@ class _NestModule(types.ModuleType):
 
 sys.modules[__name__].__class__ = _NestModule
 
-# NEST's spatial module: nest.spatial, nest.spatial_distributions, the spatial verbs, Create(positions=)
-_spatial_pynest.install(sys.modules[__name__], KERNEL, NodeCollection)
+_spatial_installed = False
+
+
+def _install_spatial():
+    """NEST's spatial module: nest.spatial, nest.spatial_distributions, the spatial verbs and
+    Create(positions=), put on this module when first asked for (importing it costs a small script time)."""
+    global _spatial_installed
+    if not _spatial_installed:
+        from ..spatial import pynest
+
+        pynest.install(sys.modules[__name__], KERNEL, NodeCollection)
+        _spatial_installed = True

@@ -9,17 +9,18 @@ from what is live. Elsewhere (other C libraries, other systems) it does nothing.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import functools
 
 
 @functools.cache
 def _trim():
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        return libc.malloc_trim
-    except (OSError, AttributeError):  # not glibc
-        return None
+    # the process's own symbols first: ctypes.util.find_library runs ldconfig in a subprocess (~20 ms)
+    for lib in (None, "libc.so.6"):
+        try:
+            return ctypes.CDLL(lib).malloc_trim
+        except (OSError, AttributeError):  # not glibc
+            pass
+    return None
 
 
 def release() -> None:

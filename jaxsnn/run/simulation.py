@@ -27,7 +27,7 @@ from ..core.types import Model, Params, Spec, State
 from ..errors import CapacityError, JaxsnnError, bad_value
 from ..models import GENERATORS, RECORDERS
 from ..models.base import ARCHIVING
-from . import frames, generators, memory, projection, sharding
+from . import frames, generators, memory, programs, projection, sharding
 from . import progress as progress_bar
 
 if TYPE_CHECKING:
@@ -455,9 +455,10 @@ def _run_until_it_fits(sim: Simulation, plan, k: int):
 
 def _advance(model, params, state, k: int) -> State:
     """``k`` steps on one device, without copying synapses that do not change."""
-    if not engine.fixed_synapses(model.spec):
-        return engine.advance_jit(model, params, state, np.int32(k))  # a host scalar: no program
-    new = engine.advance_fixed_jit(model, params, state.replace(synapses=None), state.synapses, np.int32(k))
+    if not engine.fixed_synapses(model.spec):  # k a host scalar: no program
+        return programs.call(engine.advance_jit, "advance", model, params, state, np.int32(k))
+    new = programs.call(engine.advance_fixed_jit, "advance_fixed", model, params, state.replace(synapses=None),
+                        state.synapses, np.int32(k))
     return new.replace(synapses=state.synapses)
 
 
