@@ -248,7 +248,41 @@ def triplet_after_simulate(nest):
     return out
 
 
+def plastic_from_evolved_source(nest):
+    """New stdp_synapse connections after Simulate from a neuron whose plastic connections carry an evolved
+    K+ (one onto a new target, one more onto an old target), and one old connection's Kplus set to another
+    value: NEST gives every synapse its own K+ (the new ones start at 0), the old ones keep theirs."""
+    nest.ResetKernel()
+    nest.resolution = 0.1
+    a = nest.Create("iaf_psc_alpha", params={"I_e": 500.0})
+    b = nest.Create("iaf_psc_alpha", params={"I_e": 380.0})
+    d = nest.Create("iaf_psc_alpha", params={"I_e": 370.0})
+    syn = {"synapse_model": "stdp_synapse", "weight": 60.0, "delay": 1.5, "Wmax": 200.0}
+    nest.Connect(a, b + d, syn_spec=syn)
+    sr = nest.Create("spike_recorder")
+    nest.Connect(a + b + d, sr)
+    nest.Simulate(150.0)
+    old = nest.GetConnections(a, b + d)
+    out = {"kplus1": [float(k) for k in old.Kplus], "w1": [float(w) for w in old.weight]}
+    c = nest.Create("iaf_psc_alpha", params={"I_e": 360.0})
+    nest.Connect(a, c, syn_spec=dict(syn, weight=80.0))
+    nest.Connect(a, b, syn_spec=dict(syn, weight=40.0, delay=1.0))
+    nest.Connect(c, sr)
+    new = nest.GetConnections(a, b + c)
+    out["kplus_new"] = [float(k) for k in new.Kplus]
+    old[1].Kplus = 0.3
+    nest.Simulate(250.0)
+    out.update(_events(sr, "senders", "times"))
+    conns = nest.GetConnections(a, b + c + d)
+    out["source"] = [int(x) for x in conns.source]
+    out["target"] = [int(x) for x in conns.target]
+    out["delay"] = [float(x) for x in conns.delay]
+    out["w2"] = [float(w) for w in conns.weight]
+    out["kplus2"] = [float(k) for k in conns.Kplus]
+    return out
+
+
 SCRIPTS = {"ascii_files": ascii_files, "one_neuron": one_neuron, "two_neurons": two_neurons, "repeated_stimulation": repeated_stimulation,
            "poisson_trials": poisson_trials, "plastic_changes": plastic_changes,
            "first_plastic_input": first_plastic_input,
-           "triplet_after_simulate": triplet_after_simulate}
+           "triplet_after_simulate": triplet_after_simulate, "plastic_from_evolved_source": plastic_from_evolved_source}

@@ -29,6 +29,7 @@ import numpy as np
 
 from ..core import recorders
 from ..core.engine import BIG
+from ..core.types import IN_SYNAPSE, IN_TRACE, OUT_TRACE
 from ..errors import JaxsnnError
 
 
@@ -79,8 +80,10 @@ def carry(old, new, places_old=None, places_new=None, kplus_set=None):
     state = n.replace(step=jnp.asarray(now, jnp.int32), key=o.key, overflow=jnp.zeros((), jnp.int32),
                       neurons=neurons, transit=transit, slice_steps=L)
     to_new = _synapse_map(old, new, places_old, places_new)
-    state = state.replace(synapses=_synapse_state(o, n, so, sn, to_new),
-                          plasticity=_plasticity(old, new, o, n, spec, to_new, places_old, kplus_set or {}))
+    plasticity, retrace = _plasticity(old, new, o, n, spec, to_new, places_old, kplus_set or {})
+    if retrace is not None:
+        model, spec = _retraced(model, spec, retrace)
+    state = state.replace(synapses=_synapse_state(o, n, so, sn, to_new), plasticity=plasticity)
     buffers = recorders.empty(spec, model, new.params.neurons.tau_minus.dtype)
     state = state.replace(buffers=buffers.replace(recorded_until=jnp.asarray(o.buffers.recorded_until)))
     return _generators(old, new.replace(model=model, state=state, records=dict(old.records), _plan=()), o, now)
@@ -173,8 +176,9 @@ def _plasticity(old, new, o, n, spec, to_new, places_old, kplus_set):
     t_last[:N_old] = np.asarray(o.plasticity.pre.t_last)[:N_old]
     Kplus = np.array(n.plasticity.pre.Kplus)
     o_out, n_out = np.asarray(old.model.synapses.out_syn), np.asarray(new.model.synapses.out_syn)
+    retrace = None
     if so.plasticity.has_plastic and sn.plasticity.has_plastic:
-        Kplus = _traces(old, new, o, Kplus, o_out, n_out, to_new, places_old, kplus_set)
+        Kplus, retrace = _traces(o, Kplus, o_out, n_out, to_new, places_old, kplus_set)
     pre = n.plasticity.pre.replace(Kplus=jnp.asarray(Kplus, n.plasticity.pre.Kplus.dtype), t_last=jnp.asarray(t_last))
     K3_old, K3_new = o.plasticity.pre.Kplus_triplet, n.plasticity.pre.Kplus_triplet
     if K3_old is not None and K3_new is not None:  # a triplet rule's second traces: one per synapse
@@ -187,7 +191,7 @@ def _plasticity(old, new, o, n, spec, to_new, places_old, kplus_set):
         had_input = np.zeros(sn.sizes.n_neurons, bool)
         had_input[o_out[o_out[:, 2] >= 0, 0]] = True
         post = _archive(o.plasticity.post, post, had_input, so.plasticity.post_history, spec.plasticity.post_history)
-    return n.plasticity.replace(pre=pre, post=post, dopa=_dopa(o, n, o_out, n_out, to_new, so, spec))
+    return n.plasticity.replace(pre=pre, post=post, dopa=_dopa(o, n, o_out, n_out, to_new, so, spec)), retrace
 
 
 def _dopa(o, n, o_out, n_out, to_new, so, spec):
@@ -218,9 +222,11 @@ def _dopa(o, n, o_out, n_out, to_new, so, spec):
     return {k: jnp.asarray(v) for k, v in new.items()}
 
 
-def _traces(old, new, o, Kplus, o_out, n_out, to_new, places_old, kplus_set):
-    """The rebuild's K+ traces: each carries the value of the old traces of its synapses (or the K+ that
-    ``set`` gave them); a trace shared with new synapses whose initial K+ differs cannot be carried."""
+def _traces(o, Kplus, o_out, n_out, to_new, places_old, kplus_set):
+    """The rebuild's K+ traces, as NEST's per-synapse K+: every old synapse keeps the value its trace had (or
+    the K+ that ``set`` gave it), every new one starts at its initial K+. Synapses that the rebuild groups in
+    one trace (same source, tau_plus and initial K+) but that now hold different values get a trace each
+    (new trace ids); returns (K+ per trace, the trace of every synapse of the rebuild or None if unchanged)."""
     plastic = np.nonzero(o_out[:, 2] >= 0)[0]
     value = np.asarray(o.plasticity.pre.Kplus)[o_out[plastic, 3]].astype(np.float64)
     if kplus_set and places_old is not None:
@@ -228,28 +234,34 @@ def _traces(old, new, o, Kplus, o_out, n_out, to_new, places_old, kplus_set):
         for place, v in kplus_set.items():
             if place in where:
                 value[where[place]] = v
-    trace = n_out[to_new[plastic], 3]
-    lo, hi = np.full(len(Kplus), np.inf), np.full(len(Kplus), -np.inf)
-    np.minimum.at(lo, trace, value)
-    np.maximum.at(hi, trace, value)
-    carried = hi >= lo
-    fresh = np.ones(len(n_out), bool)
-    fresh[to_new] = False
-    fresh &= n_out[:, 2] >= 0
-    clash = carried[n_out[fresh, 3]] & (lo[n_out[fresh, 3]] != Kplus[n_out[fresh, 3]])
-    split = carried & (lo != hi)
-    if clash.any() or split.any():
-        src = np.asarray(new.model.synapses.source)
-        s = src[np.nonzero(fresh)[0][np.argmax(clash)]] if clash.any() else src[to_new[plastic]][
-            np.argmax(split[trace])]
-        node = int(new.layout.node_of_neuron[s])
-        raise JaxsnnError(
-            f"neuron {node}: its plastic connections would share one K+ trace with different values (jaxsnn keeps "
-            "one trace per source, tau_plus and initial Kplus; a new connection after Simulate starts at its Kplus "
-            "while the older ones have evolved). Give the new connections from this neuron another tau_plus or "
-            "Kplus, or make them before the first Simulate.")
-    Kplus[carried] = lo[carried]
-    return Kplus
+    mine = np.nonzero(n_out[:, 2] >= 0)[0]  # the rebuild's plastic synapses
+    trace = n_out[mine, 3].astype(np.int64)
+    held = np.asarray(Kplus, np.float64)[trace]  # new synapses: their initial K+
+    at = np.full(len(n_out), -1, np.int64)
+    at[mine] = np.arange(len(mine))
+    held[at[to_new[plastic]]] = value
+    groups, ids = np.unique(np.stack([trace.astype(np.float64), held], axis=1), axis=0, return_inverse=True)
+    if len(groups) == len(np.unique(trace)):  # one value per trace: the rebuild's traces as they are
+        Kplus = np.array(Kplus)
+        Kplus[trace] = held
+        return Kplus, None
+    retrace = np.zeros(len(n_out), np.int32)
+    retrace[mine] = ids.reshape(-1)
+    return groups[:, 1], retrace
+
+
+def _retraced(model, spec, retrace):
+    """The rebuild's topology with the traces ``retrace`` (one per synapse): sources may now have several
+    traces, so the K+ update runs per synapse (``spec.plasticity.trace_per_source`` off)."""
+    syn = model.synapses
+    out_syn = np.array(syn.out_syn)
+    out_syn[:, OUT_TRACE] = retrace
+    in_syn = np.array(syn.in_syn)
+    in_syn[:, IN_TRACE] = retrace[in_syn[:, IN_SYNAPSE]]
+    syn = syn.replace(out_syn=jax.device_put(out_syn), in_syn=jax.device_put(in_syn),
+                      source_trace=jax.device_put(np.full(np.shape(syn.source_trace), -1, np.int32)))
+    spec = spec.replace(trace_per_source=False)
+    return model.replace(spec=spec, synapses=syn), spec
 
 
 def _archive(old, new, had_input, h_old, h_new):

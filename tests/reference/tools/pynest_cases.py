@@ -1,6 +1,6 @@
 """Run the PyNEST-style scripts of ``tests/pynest_scripts.py`` in NEST 3.10 and store what they observed.
 
-    /work/nestvenv/bin/python tests/reference/tools/pynest_cases.py
+    /work/nestvenv/bin/python tests/reference/tools/pynest_cases.py [SCRIPT ...]
 
 Writes ``tests/reference/pynest_cases/pynest_<script>.json`` (``tests/test_nest_api.py`` compares
 ``jaxsnn.nest`` with them). NEST is needed here only.
@@ -18,8 +18,10 @@ from pynest_scripts import SCRIPTS  # noqa: E402
 OUT = HERE.parents[1] / "pynest_cases"
 
 
-def main():
+def main(names):
     for name, script in SCRIPTS.items():
+        if names and name not in names:
+            continue
         result = script(nest)
         result["nest_version"] = nest.__version__ if hasattr(nest, "__version__") else "3.10"
         (OUT / f"pynest_{name}.json").write_text(json.dumps(result, indent=None) + "\n")
@@ -27,4 +29,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])
