@@ -113,6 +113,9 @@ BLOCK = 2**16  # values per compiled draw
 BLOCK_STREAM = 0x0B10C  # folded into a key for the keys of a long draw's blocks after the first
 
 
+_HOST = {jax.random.randint: threefry.randint, jax.random.uniform: threefry.uniform}  # the same bits on the host
+
+
 def in_blocks(draw, key, shape: tuple, *args) -> np.ndarray:
     """``draw(key, shape, *args)`` (a ``jax.random`` function, or one applying elementwise operations to one)
     as a NumPy array, made of draws of :data:`BLOCK` values, so that every size uses one compiled program
@@ -121,11 +124,17 @@ def in_blocks(draw, key, shape: tuple, *args) -> np.ndarray:
     The first block is the draw from ``key`` itself: with ``jax_threefry_partitionable`` (JAX's default)
     element i of a draw depends on the key and on i only, so a draw of up to :data:`BLOCK` values has the bits
     of ``draw(key, shape)``. Block c > 0 is drawn from ``fold_in(fold_in(key, BLOCK_STREAM), c)``. Without
-    that flag the draw is made at ``shape`` itself."""
+    that flag the draw is made at ``shape`` itself. A draw of one block by ``jax.random.randint`` or
+    ``uniform`` is computed on the host (:mod:`jaxsnn.core.threefry`: the same bits, nothing compiled); larger
+    draws run JAX's program, faster per value."""
     n = math.prod(shape)
     if not jax.config.jax_threefry_partitionable or n == 0:
         return np.asarray(draw(key, shape, *args))
     blocks = -(-n // BLOCK)
+    host = _HOST.get(draw)
+    if blocks == 1 and host is not None and threefry.host_key(key) is not None:
+        # the first n values of the block, computed with NumPy: no program to compile in a fresh process
+        return np.asarray(host(key, (n,), *args)).reshape(shape)
     first = np.asarray(draw(key, (BLOCK,), *args))
     if blocks == 1:
         return first[:n].reshape(shape)

@@ -112,7 +112,7 @@ def _fixed_total_number(spec, sources, targets, key):
     for rnd in range(10_000):
         if not len(todo):
             break
-        ks, kt = jax.random.split(threefry.fold_in_key(key, rnd))
+        ks, kt = threefry.split(threefry.fold_in_key(key, rnd))
         src[todo] = sources[in_blocks(jax.random.randint, ks, (len(todo),), 0, ns)]
         tgt[todo] = targets[in_blocks(jax.random.randint, kt, (len(todo),), 0, nt)]
         todo = todo[src[todo] == tgt[todo]] if not spec["allow_autapses"] else todo[:0]
