@@ -133,7 +133,7 @@ def where_bytes(net, sim, M):
     layout = sum(held(v) for v in vars(sim.layout).values() if isinstance(v, np.ndarray)) + sum(
         v.nbytes for v in sim.layout.device_connections.values())
     plan = sim._plan[-1] if sim._plan else None
-    plan_host = (plan.synapse_of_slot.nbytes + plan.slot_of_synapse.nbytes) if plan else 0
+    plan_host = plan.owner.nbytes if plan else 0
     live = sum(x.nbytes for x in jax.live_arrays())
     per = lambda b: round(b / max(M, 1), 2)
     return {"description (host)": per(host_desc), "layout (host)": per(layout), "plan maps (host)": per(plan_host),

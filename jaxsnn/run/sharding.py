@@ -37,9 +37,10 @@ import functools
 import jax
 import numpy as np
 
-from ..build.lower import take_into
+from ..build.lower import aligned, to_device
 from ..core import engine
-from ..core.types import IN_SYNAPSE, OUT_TARGET, Model, NeuronState, Params, Spec, State
+from ..core.types import IN_SYNAPSE, OUT_ROW, OUT_TARGET, OUT_TRACE, Model, NeuronState, Params, Spec, State
+from . import memory
 
 AXIS = "neurons"
 tree_map = jax.tree_util.tree_map
@@ -48,18 +49,114 @@ tree_map = jax.tree_util.tree_map
 @dataclasses.dataclass(frozen=True)
 class Plan:
     """How a network is split: the per-device model and parameters, placed on their devices, and (on
-    the host) the maps between the global and the per-device layouts."""
+    the host) which device holds each synapse. The per-device model is the only copy of the synapse
+    records (:class:`SplitRecords`)."""
 
     devices: tuple  # the jax devices, in neuron-block order
     n_local: int  # neurons per device, padding included
     out_degree: int  # largest out-degree within one device (about 1/D of the whole): the width of its blocks
     model: Model  # leading axis: device; device d's neurons and the synapses onto them, in local indices
     params: Params
-    synapse_of_slot: np.ndarray  # [D, m]: global index of each device synapse (M for padding)
-    slot_of_synapse: np.ndarray  # [M]: flat device slot (d · m + local index) of each synapse
+    owner: np.ndarray  # uint8 (uint16 past 255 devices) [M]: the device of each synapse (its target's)
+    slots: int  # synapse slots per device (the most synapses on one device, at least 1)
+    in_counts: np.ndarray  # [D]: plastic synapses (rows of in_syn) per device
     trace_owner: np.ndarray  # [traces]: a device that holds synapses of the trace (so updates it)
     mm_owner: tuple  # per multimeter: [recorded] device of each recorded neuron
     model_parts: tuple = ()  # per neuron model: [D + 1] bounds of each device's part of its neurons (model order)
+
+    def synapses_on(self, d: int) -> np.ndarray:
+        """Global indices of device d's synapses, in its slot order (global order)."""
+        return np.flatnonzero(self.owner == d).astype(np.int32)
+
+
+class SplitRecords:
+    """A split network's per-synapse records (``Synapses.out_syn`` or ``in_syn``) in the global layout,
+    held only as the devices' parts (:attr:`Plan.model`): keeping both would cost a split network 8 to 20
+    more bytes per synapse. Reading it (``np.asarray``, indexing, ``jax.device_get``) assembles the global
+    table on the host; ``shape``, ``dtype`` and ``len`` need no assembly."""
+
+    def __init__(self, plan: Plan, name: str, shape: tuple, dtype):
+        self.plan, self.name, self.shape, self.dtype = plan, name, tuple(shape), np.dtype(dtype)
+
+    ndim = property(lambda self: len(self.shape))
+    size = property(lambda self: int(np.prod(self.shape)))
+
+    def __len__(self):
+        return self.shape[0]
+
+    def __array__(self, dtype=None, copy=None):
+        a = (_global_out_syn if self.name == "out_syn" else _global_in_syn)(self.plan)
+        return a if dtype is None else a.astype(dtype)
+
+    def __getitem__(self, key):
+        return np.asarray(self)[key]
+
+    def __repr__(self):
+        return f"SplitRecords({self.name}, shape={self.shape}, dtype={self.dtype.name})"
+
+
+def global_synapses(plan: Plan, synapses):
+    """``synapses`` (the global :class:`~jaxsnn.core.types.Synapses`) with its records held by ``plan``."""
+    rec = lambda name: SplitRecords(plan, name, getattr(synapses, name).shape, getattr(synapses, name).dtype)
+    return synapses.replace(out_syn=rec("out_syn"), in_syn=rec("in_syn"))
+
+
+def restored(synapses):
+    """``synapses`` with its records back as arrays on the home device (for a run on one device)."""
+    if not isinstance(synapses.out_syn, SplitRecords):
+        return synapses
+    return synapses.replace(out_syn=to_device(np.asarray(synapses.out_syn)),
+                            in_syn=jax.device_put(np.asarray(synapses.in_syn), home()))
+
+
+def _global_out_syn(plan: Plan) -> np.ndarray:
+    parts = fetch(plan.model.synapses.out_syn)
+    out = aligned((len(plan.owner), parts.shape[-1]), parts.dtype)
+    for d in range(len(plan.devices)):
+        mine = plan.owner == d
+        part = parts[d, :np.count_nonzero(mine)]
+        _expand_into(part, mine, out)
+        for lo in range(0, len(mine), BLOCK):  # back to global target indices
+            out[lo:lo + BLOCK][mine[lo:lo + BLOCK], OUT_TARGET] += d * plan.n_local
+    return out
+
+
+def _global_in_syn(plan: Plan) -> np.ndarray:
+    """The devices' in_syn parts one after the other: device d's targets follow device d − 1's, and each part
+    is in (target, delay) order, as the global table is."""
+    parts = fetch(plan.model.synapses.in_syn)
+    out = []
+    for d, c in enumerate(plan.in_counts):
+        part = parts[d, :c].copy()
+        part[:, IN_SYNAPSE] = plan.synapses_on(d)[part[:, IN_SYNAPSE]]
+        out.append(part)
+    return np.concatenate(out) if out else parts.reshape(0, parts.shape[-1])
+
+
+SLOT_ALIGN = 16  # synapse slots per device a multiple of 16: each device's part of a [D, slots] array of 4- or
+# 8-byte values starts 64-byte aligned, so that a CPU device takes it without a copy
+BLOCK = 1 << 20  # synapses per block of the host's masked copies (bounds their temporaries)
+
+
+def _compress_into(a, mask, out):
+    """``out[:] = a[mask]`` block by block (a boolean index of M entries makes an int64 index first)."""
+    at = 0
+    for lo in range(0, len(mask), BLOCK):
+        part = a[lo:lo + BLOCK][mask[lo:lo + BLOCK]]
+        out[at:at + len(part)] = part
+        at += len(part)
+    return out
+
+
+def _expand_into(part, mask, out):
+    """``out[mask] = part`` block by block."""
+    at = 0
+    for lo in range(0, len(mask), BLOCK):
+        m = mask[lo:lo + BLOCK]
+        k = int(np.count_nonzero(m))
+        out[lo:lo + BLOCK][m] = part[at:at + k]
+        at += k
+    return out
 
 
 def _model_parts(spec: Spec, D: int, n: int) -> tuple:
@@ -90,64 +187,80 @@ def _pad(a, size, value=0):
 
 def plan(model: Model, params: Params, devices: tuple) -> Plan:
     """Split ``model`` and ``params`` over ``devices`` (host work, O(neurons + synapses)); each device's
-    part is placed on it once, here, not copied there by every call."""
+    part is placed on it once, here, not copied there by every call. The synapse records of ``model``
+    are read on the host (without a copy on a CPU); :func:`global_synapses` then lets the plan's parts
+    hold them alone."""
     spec = model.spec
     D, N = len(devices), spec.sizes.n_neurons
     n = -(-N // D)
-    top, par = fetch((model, params))
-    syn = top.synapses
+    syn = model.synapses
+    top, par = fetch((model.replace(synapses=syn.replace(out_syn=None, in_syn=None)), params))
+    out_syn, in_syn = np.asarray(fetch(syn.out_syn)), np.asarray(fetch(syn.in_syn))
     # synapses onto device d's neurons, in global order (so by source, then creation, as on one device)
-    tgt = syn.out_syn[:, OUT_TARGET]
-    M, owner = len(tgt), tgt // n
-    groups, m = _groups(owner, D)
-    synapse_of_slot = np.full((D, m), M, np.int32)
-    slot_of_synapse = np.zeros(M, np.int32)
-    for d, g in enumerate(groups):
-        synapse_of_slot[d, :len(g)] = g
-        slot_of_synapse[g] = d * m + np.arange(len(g), dtype=np.int32)
-    out_syn, in_syn = _split_records(syn, groups, m, slot_of_synapse, n, D)
+    owner = _owner(out_syn[:, OUT_TARGET], n, D)
+    counts = np.array([np.count_nonzero(owner == d) for d in range(D)])  # (bincount: an int64 copy first)
+    m = -(-max(1, int(counts.max(initial=0))) // SLOT_ALIGN) * SLOT_ALIGN
+    in_owner = owner[in_syn[:, IN_SYNAPSE]]
+    in_counts = np.array([np.count_nonzero(in_owner == d) for d in range(D)], np.int64)
     mparts = _model_parts(spec, D, n)
-    parts = [_part(spec, top, par, d, n, groups[d], m, D, mparts) for d in range(D)]
+    out_parts = aligned((D, m, out_syn.shape[1]), np.int32)
+    in_parts = np.zeros((D, max(1, int(in_counts.max(initial=0))), in_syn.shape[1]), np.int32)
+    parts = []
+    ptr = np.asarray(top.synapses.out_ptr)
+    for d in range(D):
+        mine = owner == d
+        local = out_parts[d]
+        _compress_into(out_syn, mine, local[:counts[d]])
+        local[:counts[d], OUT_TARGET] -= d * n
+        local[counts[d]:] = 0
+        if len(in_syn):  # in_syn's synapse: the slot on device d (its rank among the device's synapses)
+            rows = in_parts[d, :in_counts[d]]
+            _compress_into(in_syn, in_owner == d, rows)
+            rows[:, IN_SYNAPSE] = np.cumsum(mine, dtype=np.int32)[rows[:, IN_SYNAPSE]] - 1
+        parts.append(_part(spec, top, par, d, n, mine, _csr(mine, ptr), m, D, mparts))
+        del mine
     out_degree = max(int(np.diff(mp.synapses.out_ptr).max(initial=0)) for mp, _ in parts)
     put = functools.partial(_place, devices)
     models = tree_map(lambda *xs: put(np.stack(xs)), *[mp for mp, _ in parts])
-    models = models.replace(synapses=models.synapses.replace(out_syn=put(out_syn), in_syn=put(in_syn)))
+    # the records' parts become the devices' memory (on a CPU: aligned host memory, no copy)
+    models = models.replace(synapses=models.synapses.replace(out_syn=_place(devices, out_parts, alias=True),
+                                                             in_syn=put(in_parts)))
     stacked = tree_map(lambda *xs: put(np.stack(xs)), *[pp for _, pp in parts])
-    plastic = syn.stdp_row >= 0
-    trace_owner = np.zeros(int(syn.trace[plastic].max(initial=-1)) + 1, np.int64)
-    trace_owner[syn.trace[plastic]] = owner[plastic]
-    return Plan(tuple(devices), n, out_degree, models, stacked, synapse_of_slot, slot_of_synapse, trace_owner,
+    trace_owner = np.zeros(0, np.int64)
+    if out_syn.shape[1] > OUT_TRACE:  # (a table without these columns: no plastic synapse, no trace)
+        plastic = out_syn[:, OUT_ROW] >= 0
+        trace = out_syn[plastic, OUT_TRACE]
+        trace_owner = np.zeros(int(trace.max(initial=-1)) + 1, np.int64)
+        trace_owner[trace] = owner[plastic]
+    return Plan(tuple(devices), n, out_degree, models, stacked, owner, m, in_counts, trace_owner,
                 tuple(np.asarray(ix) // n for ix in top.recorders.sample_index), tuple(b for _, b in mparts))
 
 
-def _groups(owner, D):
-    """Synapse indices of each device, in global order, and the largest count (at least 1)."""
-    by_device = np.argsort(owner, kind="stable").astype(np.int32)
-    counts = np.bincount(owner, minlength=D)
-    starts = np.concatenate([[0], np.cumsum(counts)])
-    return [by_device[starts[d]:starts[d + 1]] for d in range(D)], max(1, int(counts.max(initial=0)))
+def _csr(mine, ptr):
+    """CSR pointers over the synapses ``mine`` selects, for the global CSR ``ptr`` (by source): how many of
+    them come before each source's first synapse (a running count, block by block)."""
+    out = np.empty(len(ptr), np.int64)
+    done, j = 0, 0
+    for lo in range(0, len(mine), BLOCK):
+        before = np.concatenate([[0], np.cumsum(mine[lo:lo + BLOCK], dtype=np.int64)])
+        k = int(np.searchsorted(ptr, lo + BLOCK))  # the pointers in this block
+        out[j:k] = done + before[ptr[j:k] - lo]
+        done, j = done + int(before[-1]), k
+    out[j:] = done
+    return out
 
 
-def _split_records(syn, groups, m, slot_of_synapse, n, D):
-    """out_syn and in_syn per device ([D, m, 4], [D, mp, 5]) in local indices, filled in place."""
-    out_syn = np.zeros((D, m, syn.out_syn.shape[1]), np.int32)
-    for d, g in enumerate(groups):
-        take_into(syn.out_syn, g, out_syn[d, :len(g)])
-        out_syn[d, :len(g), OUT_TARGET] -= d * n
-    in_owner = syn.out_syn[syn.in_syn[:, IN_SYNAPSE], OUT_TARGET] // n
-    in_rows = np.argsort(in_owner, kind="stable").astype(np.int32)
-    in_starts = np.concatenate([[0], np.cumsum(np.bincount(in_owner, minlength=D))])
-    mp = max(1, int(np.diff(in_starts).max(initial=0)))
-    in_syn = np.zeros((D, mp, syn.in_syn.shape[1]), np.int32)
-    for d in range(D):
-        part = in_syn[d, :in_starts[d + 1] - in_starts[d]]
-        take_into(syn.in_syn, in_rows[in_starts[d]:in_starts[d + 1]], part)
-        part[:, IN_SYNAPSE] = slot_of_synapse[part[:, IN_SYNAPSE]] - d * m
-    return out_syn, in_syn
+def _owner(target, n, D):
+    """The device of each synapse (its target's block), one byte each (two past 255 devices)."""
+    out = np.empty(len(target), np.uint8 if D <= 256 else np.uint16)
+    for lo in range(0, len(target), BLOCK):
+        out[lo:lo + BLOCK] = target[lo:lo + BLOCK] // n
+    return out
 
 
-def _part(spec, top, par, d, n, group, m, D, mparts):
-    """Device d's model (without out_syn/in_syn, placed separately) and params, in local indices."""
+def _part(spec, top, par, d, n, synapses_of_d, out_ptr, m, D, mparts):
+    """Device d's model (without out_syn/in_syn, placed separately) and params, in local indices
+    (``synapses_of_d``: which synapses are device d's, ``out_ptr``: its CSR over them)."""
     N, syn = spec.sizes.n_neurons, top.synapses
     mine = lambda a, fill=0: _pad(a[d * n:(d + 1) * n], n, fill)
     # padding neurons (beyond N) belong to no model: never updated, they never spike
@@ -165,15 +278,14 @@ def _part(spec, top, par, d, n, group, m, D, mparts):
     stride = spec.plasticity.plastic_delays[1] + 2 if spec.plasticity.has_plastic else 1
     keys = slice(min(N, d * n) * stride, min(N, (d + 1) * n) * stride + 1)
     in_ptr = syn.in_ptr[keys] - syn.in_ptr[keys.start]
-    # the engine does not read the model; the device's CSR: its synapses (``group``, in global order, so by
-    # source) before each source's first global synapse
+    # the engine does not read the model; the device's CSR: its synapses (in global order, so by source)
+    # before each source's first global synapse
     synapses = syn.replace(model=np.zeros(0, syn.model.dtype), out_syn=None, in_syn=None,
-                           out_ptr=np.searchsorted(group, syn.out_ptr).astype(np.int32),
-                           in_ptr=_pad(in_ptr, n * stride + 1, in_ptr[-1]),
-                           receptor1=None if syn.receptor1 is None else _pad(syn.receptor1[group], m, False),
-                           port=None if syn.port is None else _pad(syn.port[group], m))
+                           out_ptr=out_ptr.astype(np.int32), in_ptr=_pad(in_ptr, n * stride + 1, in_ptr[-1]),
+                           receptor1=None if syn.receptor1 is None else _pad(syn.receptor1[synapses_of_d], m, False),
+                           port=None if syn.port is None else _pad(syn.port[synapses_of_d], m))
     rec = top.recorders.replace(sample_index=tuple(np.clip(ix - d * n, 0, n - 1) for ix in top.recorders.sample_index),
-                                weight_mask=_pad(top.recorders.weight_mask[group], m, False)
+                                weight_mask=_pad(top.recorders.weight_mask[synapses_of_d], m, False)
                                 if top.recorders.weight_mask.shape[0] else top.recorders.weight_mask)
     generators, gpar = _generators_part(spec, top.generators, par.generators, d, n, D)
     model = top.replace(neurons=ntop, synapses=synapses, recorders=rec, generators=generators)
@@ -206,18 +318,16 @@ def _generators_part(spec, top, par, d, n, D):
     return out_top, out_par
 
 
-def split(spec: Spec, plan: Plan, state: State) -> State:
-    """The global ``state`` as per-device states (leading axis: device), each part on its device."""
+def split(spec: Spec, plan: Plan, state: State, synapses: bool = True) -> State:
+    """The global ``state`` as per-device states (leading axis: device), each part on its device;
+    ``synapses=False``: without the synapse state (None; :func:`split_synapses`)."""
     D, n = len(plan.devices), plan.n_local
-    st = fetch(state)
+    st = fetch(state.replace(synapses=None))
 
     def by_neuron(a, axis):
         a = np.concatenate([a, np.zeros(a.shape[:axis] + (D * n - a.shape[axis],) + a.shape[axis + 1:], a.dtype)],
                            axis)
         return np.moveaxis(a.reshape(a.shape[:axis] + (D, n) + a.shape[axis + 1:]), axis, 0)
-
-    def by_slot(w):
-        return np.append(w, np.zeros(1, w.dtype))[plan.synapse_of_slot] if w.shape[0] else np.zeros((D, 0), w.dtype)
 
     same = lambda tree: per_device(tree, D)
     weights = st.buffers.weights
@@ -232,19 +342,40 @@ def split(spec: Spec, plan: Plan, state: State) -> State:
         neurons=NeuronState(models=models, current=None if st.neurons.current is None
                             else by_neuron(st.neurons.current, 1)),
         transit=tree_map(lambda a: by_neuron(a, 1), st.transit),
-        synapses=tree_map(by_slot, st.synapses),
+        synapses=None,
         plasticity=st.plasticity.replace(pre=same(st.plasticity.pre),
                                          post=tree_map(lambda a: by_neuron(a, 0), st.plasticity.post)),
         buffers=same(st.buffers).replace(weights=same(weights).replace(count=wr_count)))
-    return spread(plan, out)
+    out = spread(plan, out)
+    return out.replace(synapses=split_synapses(plan, state.synapses)) if synapses else out
 
 
-def merge(spec: Spec, plan: Plan, states: State) -> State:
+def split_synapses(plan: Plan, synapses):
+    """The global synapse state ``synapses`` as per-device parts ([D, slots], each device's synapses in
+    its slot order), each on its device."""
+    D = len(plan.devices)
+
+    def by_slot(w):
+        if not w.shape[0]:
+            return np.zeros((D, 0), w.dtype)
+        out = aligned((D, plan.slots) + w.shape[1:], w.dtype)
+        for d in range(D):
+            mine = plan.owner == d
+            out[d, np.count_nonzero(mine):] = 0
+            _compress_into(w, mine, out[d])
+        return out
+
+    # new aligned arrays: on a CPU the devices take them without a copy
+    return _place(plan.devices, tree_map(by_slot, fetch(synapses)), alias=True)
+
+
+def merge(spec: Spec, plan: Plan, states: State, synapses=None) -> State:
     """Per-device ``states`` back as one global state, on the first device (where an unsplit run keeps it).
     The weight recorder's buffer is device 0's: merge after the host has taken the records (as
-    :func:`jaxsnn.simulate` does)."""
+    :func:`jaxsnn.simulate` does). ``synapses``: the global synapse state, when the run cannot have
+    changed it (taken as it is instead of gathered from the parts)."""
     D, n = len(plan.devices), plan.n_local
-    st = fetch(states)
+    st = fetch(states.replace(synapses=None))
 
     def by_neuron(a, axis):
         a = np.moveaxis(a, 0, axis)
@@ -252,7 +383,15 @@ def merge(spec: Spec, plan: Plan, states: State) -> State:
         return whole.take(np.arange(spec.sizes.n_neurons), axis=axis)
 
     first = lambda tree: tree_map(lambda v: v[0], tree)
-    by_slot = lambda w: w.reshape(-1)[plan.slot_of_synapse] if w.shape[1] else w[0]
+
+    def by_slot(w):
+        if not w.shape[1]:
+            return w[0]
+        out = aligned((len(plan.owner),) + w.shape[2:], w.dtype)
+        for d in range(D):
+            _expand_into(w[d], plan.owner == d, out)
+        return out
+
     Kplus = st.plasticity.pre.Kplus
     samples = st.buffers.samples
     counts = [np.diff(b) for b in plan.model_parts]
@@ -263,7 +402,6 @@ def merge(spec: Spec, plan: Plan, states: State) -> State:
         neurons=NeuronState(models=models, current=None if st.neurons.current is None
                             else by_neuron(st.neurons.current, 1)),
         transit=tree_map(lambda a: by_neuron(a, 1), st.transit),
-        synapses=tree_map(by_slot, st.synapses),
         plasticity=st.plasticity.replace(
             pre=first(st.plasticity.pre).replace(**{  # each trace from the device that owns its synapses
                 name: trace[plan.trace_owner, np.arange(trace.shape[1])]
@@ -272,19 +410,48 @@ def merge(spec: Spec, plan: Plan, states: State) -> State:
             post=tree_map(lambda a: by_neuron(a, 0), st.plasticity.post)),
         buffers=first(st.buffers).replace(samples=first(samples).replace(
             values=tuple(v[o, :, np.arange(len(o))].T for v, o in zip(samples.values, plan.mm_owner)))))
-    return jax.device_put(out, home())
+    if synapses is None:  # new aligned arrays: on a CPU the device takes them without a copy
+        synapses = jax.device_put(tree_map(by_slot, fetch(states.synapses)), home(), may_alias=True)
+    return jax.device_put(out, home()).replace(synapses=synapses)
 
 
 def advance(spec: Spec, plan: Plan, states: State, n_steps) -> State:
     """:func:`jaxsnn.advance` of per-device ``states`` (from :func:`split`)."""
+    run, args, fixed = _call(spec, plan, states, n_steps)
+    if not fixed:
+        return run(*args)
+    # synapses that never change go in apart and do not come back (engine.advance_fixed: no copy)
+    return run(*args).replace(synapses=states.synapses)
+
+
+def _call(spec, plan, states, n_steps):
     local = spec.replace(neuron_axis=AXIS, out_degree=plan.out_degree)
     model = plan.model.replace(spec=local)
-    if not engine.fixed_synapses(spec):
-        return _compiled(local, plan.devices, False)(model, plan.params, states, n_steps)
-    # synapses that never change go in apart and do not come back (engine.advance_fixed: no copy)
-    new = _compiled(local, plan.devices, True)(model, plan.params, states.replace(synapses=None), states.synapses,
-                                               n_steps)
-    return new.replace(synapses=states.synapses)
+    fixed = engine.fixed_synapses(spec)
+    run = _compiled(local, plan.devices, fixed)
+    if fixed:
+        return run, (model, plan.params, states.replace(synapses=None), states.synapses, n_steps), True
+    return run, (model, plan.params, states, n_steps), False
+
+
+_READY = set()  # what compile_ahead compiled: (program, argument structure and shapes)
+
+
+def compile_ahead(spec: Spec, plan: Plan, states: State, synapses) -> None:
+    """Compile :func:`advance` for per-device ``states`` from :func:`split` with ``synapses=False``, given the
+    global synapse state ``synapses``: before the per-device copy of the synapse state exists, so that
+    XLA's working memory adds to less (a network's peak memory is often set here). Once per program and
+    shapes; :func:`advance` then finds the program compiled."""
+    D, where = len(plan.devices), _by_device(plan.devices)
+    abstract = tree_map(lambda w: jax.ShapeDtypeStruct((D, plan.slots if w.shape[0] else 0) + w.shape[1:], w.dtype,
+                                                       sharding=where), synapses)
+    run, args, _ = _call(spec, plan, states.replace(synapses=abstract), np.int32(0))
+    leaves, tree = jax.tree_util.tree_flatten(args)
+    key = (run, tree, tuple((np.shape(x), np.result_type(x)) for x in leaves))
+    if key not in _READY:
+        run.lower(*args).compile()
+        _READY.add(key)
+        memory.release()  # the compiler's working memory
 
 
 @functools.cache
@@ -326,7 +493,7 @@ def recorded(spec: Spec, plan: Plan, states: State, synapses, complete: bool = T
     weights = first(wb)
     if spec.recording.weight_capacity:
         take = [np.arange(int(c)) for c in wb.count]
-        synapse = np.concatenate([plan.synapse_of_slot[d][wb.synapse[d][t]] for d, t in enumerate(take)])
+        synapse = np.concatenate([plan.synapses_on(d)[wb.synapse[d][t]] for d, t in enumerate(take)])
         stamps = np.concatenate([wb.stamps[d][t] for d, t in enumerate(take)])
         w = np.concatenate([wb.weights[d][t] for d, t in enumerate(take)])
         # a parrot's spike of multiplicity m is m events of one sender and step, each over all its synapses:
@@ -364,10 +531,12 @@ def spread(plan: Plan, tree):
     return _place(plan.devices, tree)
 
 
-def _place(devices, tree):
+def _place(devices, tree, alias=False):
+    """``alias=True``: the devices may use the arrays' memory (on a CPU, 64-byte aligned ones: no copy); the
+    caller never writes them again."""
     where = _by_device(devices)
     if where.is_fully_addressable:
-        return jax.device_put(tree, where)
+        return jax.device_put(tree, where, may_alias=alias or None)
 
     def place(a):  # without device_put's check that every process passed the same value (a collective)
         if isinstance(a, jax.Array) and jax.dtypes.issubdtype(a.dtype, jax.dtypes.prng_key):

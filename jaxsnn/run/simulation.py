@@ -314,8 +314,17 @@ def build(net, *, seed=None, differentiable: bool = False, chunk_steps: int = 10
         diff.update(dense_blocks=blocks, event_synapses=some_events)
         model = model.replace(spec=model.spec.replace(**diff), dense=tuple(map(jnp.asarray, index)),
                               event_mask=jnp.asarray(event_mask) if event_mask is not None and some_events else None)
-    return Simulation(model, c.params, c.state, c.layout, chunk_steps=int(chunk_steps), devices=devices,
-                      gather=gather)
+    params, state, layout = c.params, c.state, c.layout
+    del c
+    n = _device_count(model.spec, devices)
+    planned = ()
+    if n > 1:  # split now: the parts replace the whole network's synapse records, which nothing else holds
+        plan = sharding.plan(model, params, tuple(jax.devices()[:n]))
+        model = model.replace(synapses=sharding.global_synapses(plan, model.synapses))
+        planned = (params, model.synapses, plan)
+        memory.release()
+    return Simulation(model, params, state, layout, chunk_steps=int(chunk_steps), devices=devices, gather=gather,
+                      _plan=planned)
 
 
 CAPACITIES = ("slice_capacity", "record_capacity", "weight_capacity")  # the initial sizes build takes
@@ -388,8 +397,12 @@ def simulate(sim: Simulation, t: float, *, progress: bool = False) -> Simulation
     n = run_steps(sim, t)
     sim = _planned(sim)
     plan = sim._plan[-1] if sim._plan else None
-    if plan:  # split once; chunks advance the per-device states
-        sim = sim.replace(state=sharding.split(sim.spec, plan, sim.state))
+    # synapses that never change are not gathered back from the devices
+    fixed = sim.state.synapses if plan and engine.fixed_synapses(sim.spec) else None
+    if plan:  # split once (compiled before the synapse state is split); chunks advance the per-device states
+        parts = sharding.split(sim.spec, plan, sim.state, synapses=False)
+        sharding.compile_ahead(sim.spec, plan, parts, sim.state.synapses)
+        sim = sim.replace(state=parts.replace(synapses=sharding.split_synapses(plan, sim.state.synapses)))
     bar = progress_bar.bar(n * sim.spec.time.resolution) if progress else None
     done = 0
     while done < n:
@@ -401,30 +414,40 @@ def simulate(sim: Simulation, t: float, *, progress: bool = False) -> Simulation
     if bar:
         bar.close()
     if plan:
-        sim = sim.replace(state=sharding.merge(sim.spec, plan, sim.state))
+        sim = sim.replace(state=sharding.merge(sim.spec, plan, sim.state, fixed))
     return sim
+
+
+def _device_count(spec: Spec, devices) -> int:
+    """How many devices a simulation of ``spec`` asking for ``devices`` runs on: by default (None) all
+    devices, but one for a differentiable build (its spikes carry gradients between neurons); at most
+    one per neuron."""
+    available = len(jax.devices())
+    n = (1 if spec.autodiff.differentiable else available) if devices is None else devices
+    if not (isinstance(n, (int, np.integer)) and 1 <= n <= available):
+        raise bad_value("devices", devices, f"a number of devices from 1 to {available} (jax.devices()), "
+                        "or None for all")
+    n = min(int(n), max(1, spec.sizes.n_neurons))
+    rule = spec.plasticity.stdp_rule
+    if n > 1 and rule is not None and rule.dopamine:  # its transmitters' state is global: one device
+        if devices is not None:
+            raise bad_value("devices", devices, "1: a network with stdp_dopamine_synapse runs on one device")
+        n = 1
+    return n
 
 
 def _planned(sim: Simulation) -> Simulation:
     """``sim`` with a sharding plan for its devices (kept while model and params are the same objects)."""
     available = jax.devices()
-    # by default all devices, but one for a differentiable build (its spikes carry gradients between neurons)
-    n = (1 if sim.spec.autodiff.differentiable else len(available)) if sim.devices is None else sim.devices
-    if not (isinstance(n, (int, np.integer)) and 1 <= n <= len(available)):
-        raise bad_value("devices", sim.devices, f"a number of devices from 1 to {len(available)} (jax.devices()), "
-                        "or None for all")
-    n = min(int(n), max(1, sim.spec.sizes.n_neurons))
-    rule = sim.spec.plasticity.stdp_rule
-    if n > 1 and rule is not None and rule.dopamine:  # its transmitters' state is global: one device
-        if sim.devices is not None:
-            raise bad_value("devices", sim.devices, "1: a network with stdp_dopamine_synapse runs on one device")
-        n = 1
-    if n == 1:
-        return sim.replace(_plan=())
+    n = _device_count(sim.spec, sim.devices)
+    if n == 1:  # the synapse records back on the device, if a split held them
+        return sim.replace(model=sim.model.replace(synapses=sharding.restored(sim.model.synapses)), _plan=())
     p = sim._plan
     if not (p and p[0] is sim.params and p[1] is sim.model.synapses and len(p[2].devices) == n):
-        sim = sim.replace(_plan=(sim.params, sim.model.synapses,
-                                 sharding.plan(sim.model, sim.params, tuple(available[:n]))))
+        plan = sharding.plan(sim.model, sim.params, tuple(available[:n]))
+        # the plan's parts hold the synapse records from now on (not a second copy beside them)
+        synapses = sharding.global_synapses(plan, sim.model.synapses)
+        sim = sim.replace(model=sim.model.replace(synapses=synapses), _plan=(sim.params, synapses, plan))
         memory.release()
     return sim
 
