@@ -79,7 +79,7 @@ def test_connect_compiles_nothing_new_for_other_sizes(rule, key, sizes):
     assert Compiles.count == 0
 
 
-@pytest.mark.parametrize("N, M", [(1, 0), (1, 5), (7, 1000), (300, 20000)])
+@pytest.mark.parametrize("N, M", [(1, 0), (1, 5), (7, 1000), (300, 20000), (70000, 200000)])
 def test_order_by_source_is_the_stable_order(N, M):
     from jaxsnn.build.lower import by_source
 
@@ -88,6 +88,24 @@ def test_order_by_source_is_the_stable_order(N, M):
     assert order.dtype == np.int32
     assert np.array_equal(order, np.argsort(src, kind="stable"))
     assert np.array_equal(counts, np.bincount(src, minlength=N))
+
+
+@pytest.mark.parametrize("values", [(1.5, -0.5, 2.0, 0.25), (3.0, 3.0, 3.0, 3.0)])
+def test_a_column_of_one_value_per_connection_is_the_gathered_column(values):
+    """Shared weights or delays are looked up by connect call (or filled) instead of gathered: same values."""
+    from types import SimpleNamespace
+
+    from jaxsnn.build.lower import _concat, _per_synapse, by_source
+
+    sizes = (700, 0, 1, 2299)  # an empty call and a call of one synapse among them
+    conns = [SimpleNamespace(w=np.broadcast_to(np.float64(v), (k,))) for v, k in zip(values, sizes)]
+    M = sum(sizes)
+    order, _ = by_source(np.random.default_rng(3).integers(0, 50, M).astype(np.int32), 50)
+    expected = _concat([c.w for c in conns], M, np.float32)[order]
+    assert np.array_equal(_per_synapse(conns, lambda c: c.w, np.float32, order, M), expected)
+    out = np.zeros((M, 2), np.float32)  # into a column of a table
+    _per_synapse(conns, lambda c: c.w, np.float32, order, M, out[:, 1])
+    assert np.array_equal(out[:, 1], expected) and not out[:, 0].any()
 
 
 def test_lowered_arrays_are_the_device_buffers_on_a_cpu():

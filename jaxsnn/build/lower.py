@@ -350,11 +350,11 @@ def _synapse_tables(desc, neuron_of_node, N, fdt=np.float64) -> dict:
     ruled = plastic.any() or stp_rule is not None  # some synapse has a rule row (plasticity or short-term)
     out_syn = aligned((M, 4 if ruled else 2), np.int32)  # no rule row or trace without a rule
     take_into(col(lambda c: neuron_of_node[c.target], np.int32), order, out_syn[:, OUT_TARGET])
-    take_into(col(lambda c: c.delay, np.int32), order, out_syn[:, OUT_DELAY])
+    _per_synapse(conns, lambda c: c.delay, np.int32, order, M, out_syn[:, OUT_DELAY])
     if ruled:
         out_syn[:, OUT_ROW] = row
-    w = _in_order(col(lambda c: c.weight, fdt), order)  # in the simulation's precision: rounding commutes with
-    # the gather; aligned, so that the initial weights become the device's (no copy)
+    w = _per_synapse(conns, lambda c: c.weight, fdt, order, M)  # in the simulation's precision: rounding commutes
+    # with the gather; aligned, so that the initial weights become the device's (no copy)
     has_kplus = any("Kplus" in c.extra for c in conns)
     kplus = col(lambda c: c.extra.get("Kplus", np.zeros(len(c.source))), np.float64)[order] if has_kplus else \
         np.zeros(M)[:0]
@@ -411,6 +411,35 @@ def _synapse_tables(desc, neuron_of_node, N, fdt=np.float64) -> dict:
                 trace_per_source=trace_per_source)
 
 
+FEW_CONNECTIONS = 16  # up to this many connect calls, a column of one value per call is looked up by call
+
+
+def _per_synapse(conns, f, dtype, order, M, out=None) -> np.ndarray:
+    """``f(c)`` of every connection block ``c`` (an array over its synapses) one after the other, in ``order``,
+    in ``out`` (default: a new aligned array of ``dtype``). Where each block holds one value (a broadcast view:
+    a shared weight or delay) and the blocks are few, each synapse's block is found from its position (one
+    comparison with each block's start) and its value looked up, instead of gathering an array of M values
+    at random positions (and filled where all blocks hold the same value)."""
+    cols = [f(c) for c in conns]
+    one = [len(a) <= 1 or (a.ndim == 1 and a.strides[0] == 0) for a in cols]
+    if not (all(one) and len(cols) <= FEW_CONNECTIONS):
+        return _in_order(_concat(cols, M, dtype), order) if out is None else take_into(_concat(cols, M, dtype),
+                                                                                        order, out)
+    out = aligned(M, dtype) if out is None else out
+    sized = [(len(a), np.asarray(a[:1], dtype)) for a in cols if len(a)]
+    values = np.concatenate([v for _, v in sized]) if sized else np.zeros(0, dtype)
+    if len(values) and (values == values[0]).all():
+        out[:] = values[0]
+        return out
+    starts = np.cumsum([k for k, _ in sized])[:-1]
+    block = np.zeros(M, np.uint8)
+    for at in range(0, M, TAKE_BLOCK):  # the block of each synapse: how many block starts precede its position
+        part = order[at:at + TAKE_BLOCK]
+        for b in starts:
+            block[at:at + TAKE_BLOCK] += part >= b
+    return take_into(values, block, out)
+
+
 def _extra(name):
     """A connection's per-connection values of ``name`` (0 where the connection has none)."""
     return lambda c: c.extra.get(name, np.zeros(len(c.source)))
@@ -453,9 +482,13 @@ def _concat(arrays, M, dtype) -> np.ndarray:
 
 def by_source(src: np.ndarray, N: int) -> tuple[np.ndarray, np.ndarray]:
     """The stable order of ``src`` (int32 indices < N < 2**31, fewer than 2**32 of them) and the count of each
-    index: one in-place sort of the 64-bit keys (index << 32 | position), which are distinct, so that the
-    fastest (unstable) sort gives the stable order; about twice as fast as a stable argsort."""
+    index. Up to 2**16 indices, NumPy's stable sort of 16-bit integers (a radix sort: two passes); beyond, one
+    in-place sort of the 64-bit keys (index << 32 | position), which are distinct, so that the fastest
+    (unstable) sort gives the stable order (about twice as fast as a stable argsort of int32, half as fast as
+    the radix sort)."""
     counts = np.bincount(src, minlength=N)
+    if N <= 2**16:
+        return np.argsort(src.astype(np.uint16), kind="stable").astype(np.int32), counts
     key = src.astype(np.int64)
     key <<= 32
     key |= np.arange(len(src), dtype=np.int64)
