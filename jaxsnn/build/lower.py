@@ -337,7 +337,9 @@ def _synapse_tables(desc, neuron_of_node, N, fdt=np.float64) -> dict:
     if M >= 2**31:
         raise bad_value("connect", f"{M} synapses between neurons", "fewer than 2**31 (synapses are indexed in int32)")
     col = lambda f, dtype: _concat((f(c) for c in conns), M, dtype)  # one connection's temporaries at a time
-    order, counts = by_source(col(lambda c: neuron_of_node[c.source], np.int32), N)
+    neuron32 = neuron_of_node.astype(np.int32)
+    ids = lambda f: _neuron_ids(conns, f, neuron32, M)  # noqa: E731
+    order, counts = by_source(ids(lambda c: c.source), N)
     out_ptr = np.concatenate([[0], np.cumsum(counts)])
     sources = lambda: np.repeat(np.arange(N, dtype=np.int32), counts)  # of every synapse, when needed
     mdl_u, row_u, table, models, syn_params, rule, stp_table, stp_rule = _stdp_rows(desc, conns, M)
@@ -349,7 +351,7 @@ def _synapse_tables(desc, neuron_of_node, N, fdt=np.float64) -> dict:
     src = sources() if plastic.any() else None  # only plastic synapses' bookkeeping reads every source
     ruled = plastic.any() or stp_rule is not None  # some synapse has a rule row (plasticity or short-term)
     out_syn = aligned((M, 4 if ruled else 2), np.int32)  # no rule row or trace without a rule
-    take_into(col(lambda c: neuron_of_node[c.target], np.int32), order, out_syn[:, OUT_TARGET])
+    take_into(ids(lambda c: c.target), order, out_syn[:, OUT_TARGET])
     _per_synapse(conns, lambda c: c.delay, np.int32, order, M, out_syn[:, OUT_DELAY])
     if ruled:
         out_syn[:, OUT_ROW] = row
@@ -470,6 +472,19 @@ def _ports(desc, conns, M, order):
     return _concat([connection_ports(by_port, c) for c in conns], M, np.int32)[order]
 
 
+def _neuron_ids(conns, f, neuron_of_node, M) -> np.ndarray:
+    """The neuron index (int32) of the node ids ``f(c)`` of every connection block, one block after the other,
+    looked up block by block straight into the result (indexing with the ids would make an array of
+    ``neuron_of_node``'s type and then a cast copy of it, per block)."""
+    out = np.empty(M, np.int32)
+    at = 0
+    for c in conns:
+        nodes = f(c)
+        take_into(neuron_of_node, nodes, out[at:at + len(nodes)])
+        at += len(nodes)
+    return out
+
+
 def _concat(arrays, M, dtype) -> np.ndarray:
     """``arrays`` one after the other in one new array of ``dtype`` (no intermediate copies)."""
     out = np.empty(M, dtype)
@@ -486,7 +501,9 @@ def by_source(src: np.ndarray, N: int) -> tuple[np.ndarray, np.ndarray]:
     in-place sort of the 64-bit keys (index << 32 | position), which are distinct, so that the fastest
     (unstable) sort gives the stable order (about twice as fast as a stable argsort of int32, half as fast as
     the radix sort)."""
-    counts = np.bincount(src, minlength=N)
+    counts = np.zeros(N, np.int64)
+    for at in range(0, len(src), TAKE_BLOCK):  # (bincount makes a 64-bit copy of its whole input first)
+        counts += np.bincount(src[at:at + TAKE_BLOCK], minlength=N)
     if N <= 2**16:
         return np.argsort(src.astype(np.uint16), kind="stable").astype(np.int32), counts
     key = src.astype(np.int64)

@@ -139,7 +139,12 @@ BLOCK = 1 << 20  # synapses per block of the host's masked copies (bounds their 
 
 
 def _compress_into(a, mask, out):
-    """``out[:] = a[mask]`` block by block (a boolean index of M entries makes an int64 index first)."""
+    """``out[:] = a[mask]`` block by block (a boolean index of M entries makes an int64 index first); the rows
+    of a table as one item each (about twice as fast as selecting rows of a 2-d array)."""
+    if a.ndim == 2 and a.shape[1] and a.flags.c_contiguous and out.flags.c_contiguous:
+        row = np.dtype((np.void, a.shape[1] * a.itemsize))
+        _compress_into(a.view(row).reshape(-1), mask, out.view(row).reshape(-1))
+        return out
     at = 0
     for lo in range(0, len(mask), BLOCK):
         part = a[lo:lo + BLOCK][mask[lo:lo + BLOCK]]
