@@ -1,7 +1,8 @@
 """Construction time and memory of large networks, jaxsnn against NEST 3.10, phase by phase.
 
     python benchmarks/construction.py [--network brunel|microcircuit] [--scale 1.0] [--devices D]
-                                      [--threads 2] [--no-nest] [--t-sim 10] [--json FILE]
+                                      [--threads 2] [--no-nest] [--t-sim 10] [--runs 1] [--before DIR]
+                                      [--json FILE]
 
 Networks: ``brunel``, the network of NEST's ``brunel_delta_nest.py`` example (10,000 E + 2,500 I
 ``iaf_psc_delta`` neurons, fixed in-degrees 1,000 and 250, J = 0.1 mV, g = 5, all delays 1.5 ms, one
@@ -9,10 +10,12 @@ poisson_generator at η = 2; 15.6 M synapses at ``--scale 1``, which scales the 
 in-degrees), or ``microcircuit``, the Potjans–Diesmann model of ``microcircuit.py`` (``--scale``: neurons and
 in-degrees). Each simulator runs in a fresh process (NEST with ``--threads`` threads, jaxsnn split over
 ``--devices`` CPU devices) and times its phases: create, connect, and for jaxsnn the lowering (host CSR
-and device arrays, ``net.build()``), the split over devices, the XLA compilation and the first step; for
-NEST the first ``Simulate`` of one step (where NEST builds its connection tables). Then ``--t-sim`` ms of
-simulation. Reported: seconds per phase, peak memory (the kernel's account of the whole process), the
-resident memory after each phase, and for jaxsnn where the bytes per synapse are held (host and device).
+and device arrays, and on several devices each device's part: ``net.build()``), the XLA compilation and the
+first step; for NEST the first ``Simulate`` of one step (where NEST builds its connection tables). Then
+``--t-sim`` ms of simulation. Reported: seconds per phase, peak memory (the kernel's account of the whole
+process), the resident memory after each phase, and for jaxsnn where the bytes per synapse are held (host
+and device). ``--runs N``: N fresh processes per simulator, alternating, and their medians; ``--before DIR``:
+the jaxsnn of another checkout (e.g. the code before a change) measured in the same run, alternating too.
 """
 import argparse
 import json
@@ -22,7 +25,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from _measure import run_child, self_peak_rss_mib, set_cpu_devices, table  # noqa: E402
+from _measure import median, run_child, self_peak_rss_mib, set_cpu_devices, table  # noqa: E402
 
 BRUNEL = dict(NE=10000, NI=2500, CE=1000, CI=250, J=0.1, g=5.0, eta=2.0, delay=1.5, theta=20.0, tau_m=20.0)
 BRUNEL_NEURON = {"C_m": 1.0, "tau_m": 20.0, "t_ref": 2.0, "E_L": 0.0, "V_reset": 10.0, "V_m": 0.0, "V_th": 20.0}
@@ -67,7 +70,6 @@ def jaxsnn_child(a):
     import jax
 
     import jaxsnn
-    from jaxsnn.run import simulation
 
     ph = Phases()
     jax.monitoring.register_event_duration_secs_listener(ph.listen)
@@ -97,11 +99,9 @@ def jaxsnn_child(a):
         ph.rows[-1]["s"] -= tm["create_s"]
     sim = net.build(devices=a.devices)
     jax.block_until_ready((sim.model, sim.params, sim.state))
-    ph.done("lower (host CSR, device arrays)")
-    sim = simulation._planned(sim)
     if sim._plan:
         jax.block_until_ready(sim._plan[-1].model)
-    ph.done("split over devices")
+    ph.done("lower (host CSR, device arrays, split)")
     sim = jaxsnn.simulate(sim, 0.1)
     jax.block_until_ready(sim.state)
     ph.done("first step (XLA compile)")
@@ -133,12 +133,13 @@ def where_bytes(net, sim, M):
     layout = sum(held(v) for v in vars(sim.layout).values() if isinstance(v, np.ndarray)) + sum(
         v.nbytes for v in sim.layout.device_connections.values())
     plan = sim._plan[-1] if sim._plan else None
-    plan_host = plan.owner.nbytes if plan else 0
-    live = sum(x.nbytes for x in jax.live_arrays())
+    plan_host = sum(v.nbytes for v in vars(plan).values() if isinstance(v, np.ndarray)) if plan else 0
+    buffers = {s.data.unsafe_buffer_pointer(): s.data.nbytes for x in jax.live_arrays() for s in x.addressable_shards}
+    live = sum(buffers.values())  # (arrays may share a buffer)
     per = lambda b: round(b / max(M, 1), 2)
-    return {"description (host)": per(host_desc), "layout (host)": per(layout), "plan maps (host)": per(plan_host),
+    return {"description (host)": per(host_desc), "layout (host)": per(layout), "split: owner (host)": per(plan_host),
             "model (device)": per(nbytes(sim.model)), "params (device)": per(nbytes(sim.params)),
-            "state (device)": per(nbytes(sim.state)), "plan model+params (device)": per(
+            "state (device)": per(nbytes(sim.state)), "split: parts (device)": per(
                 nbytes((plan.model, plan.params)) if plan else 0), "all live jax arrays": per(live)}
 
 
@@ -193,6 +194,8 @@ def main():
     ap.add_argument("--t-sim", type=float, default=10.0)
     ap.add_argument("--no-nest", action="store_true")
     ap.add_argument("--nest", help="a python that can import nest")
+    ap.add_argument("--runs", type=int, default=1, help="fresh processes per simulator (alternating); medians")
+    ap.add_argument("--before", help="another jaxsnn checkout (its root directory) measured in the same run")
     ap.add_argument("--child", choices=("jaxsnn", "nest"), help=argparse.SUPPRESS)
     ap.add_argument("--json")
     a = ap.parse_args()
@@ -203,28 +206,42 @@ def main():
     import microcircuit
 
     common = ["--network", a.network, "--scale", str(a.scale), "--seed", str(a.seed), "--t-sim", str(a.t_sim)]
-    runs = {"jaxsnn": [sys.executable, __file__, "--child", "jaxsnn", "--devices", str(a.devices)] + common}
+    mine = [sys.executable, __file__, "--child", "jaxsnn", "--devices", str(a.devices)] + common
+    runs = {"jaxsnn": (mine, os.path.dirname(HERE))}
+    if a.before:  # the same script's child, importing jaxsnn from the other checkout
+        runs["jaxsnn before"] = (mine, os.path.abspath(a.before))
     nest = None if a.no_nest else microcircuit.nest_python(a.nest)
     if nest:
-        runs["NEST"] = [nest, __file__, "--child", "nest", "--threads", str(a.threads)] + common
+        runs["NEST"] = ([nest, __file__, "--child", "nest", "--threads", str(a.threads)] + common, None)
+    every = {name: [] for name in runs}
+    for _ in range(a.runs):  # fresh processes, the simulators alternating
+        for name, (argv, path) in runs.items():
+            r = run_child(argv, env={"PYTHONPATH": path} if path else None)
+            built = [p for p in r["phases"] if p["phase"] != "import" and not p["phase"].startswith("simulate")]
+            r["construction_s"] = sum(p["s"] for p in built)
+            every[name].append(r)
     results = {}
-    for name, argv in runs.items():
-        env = {"PYTHONPATH": os.path.dirname(HERE)} if name == "jaxsnn" else None
-        results[name] = r = run_child(argv, env=env)
-        print(f"{name} ({r['synapses']} synapses, peak {r['child_peak_rss_mib']:.0f} MiB):")
+    for name, rs in every.items():
+        # the run of median construction time, with the medians and every run's numbers
+        r = sorted(rs, key=lambda r: r["construction_s"])[(len(rs) - 1) // 2]
+        r.update(construction_s_runs=[x["construction_s"] for x in rs],
+                 peak_mib_runs=[x["child_peak_rss_mib"] for x in rs],
+                 construction_s_median=median([x["construction_s"] for x in rs]),
+                 peak_mib_median=median([x["child_peak_rss_mib"] for x in rs]))
+        results[name] = r
+        print(f"{name} ({r['synapses']} synapses; the run of median construction time of {len(rs)}):")
         print(table(r["phases"], ["phase", "s", "xla_compile_s", "rss_mib", "peak_mib"]))
-        built = [p for p in r["phases"] if p["phase"] != "import" and not p["phase"].startswith("simulate")]
-        r["construction_s"] = sum(p["s"] for p in built)
-        print(f"construction (create to first step): {r['construction_s']:.2f} s; "
-              f"peak {r['child_peak_rss_mib']:.0f} MiB\n")
+        print(f"construction (create to first step): median {r['construction_s_median']:.2f} s "
+              f"(runs {', '.join(f'{x:.2f}' for x in r['construction_s_runs'])}); peak median "
+              f"{r['peak_mib_median']:.0f} MiB (runs {', '.join(f'{x:.0f}' for x in r['peak_mib_runs'])})\n")
     if "bytes_per_synapse" in results["jaxsnn"]:
         print("jaxsnn bytes per synapse:")
         for k, v in results["jaxsnn"]["bytes_per_synapse"].items():
             print(f"  {k:32s} {v:8.2f}")
-    if "NEST" in results:
-        j, n = results["jaxsnn"], results["NEST"]
-        print(f"jaxsnn / NEST: construction {j['construction_s'] / n['construction_s']:.2f}, "
-              f"peak memory {j['child_peak_rss_mib'] / n['child_peak_rss_mib']:.2f}")
+    for name in [n for n in results if n != "NEST"]:
+        if "NEST" in results:
+            c, m = (results[name][k] / results["NEST"][k] for k in ("construction_s_median", "peak_mib_median"))
+            print(f"{name} / NEST (medians): construction {c:.2f}, peak memory {m:.2f}")
     if a.json:
         with open(a.json, "w") as f:
             json.dump({"args": vars(a), "results": results, "cpus": os.cpu_count()}, f, indent=1)
