@@ -41,6 +41,34 @@ def _col(spec, p, name):
     return spec.plasticity.stdp_rule.column(p, name)
 
 
+def _ms(spec, stamp, dtype, nz):
+    """A stamp's time in ms, rounded before the sums that use it (:func:`jaxsnn.core.stdp.ms_apart`)."""
+    return stdp.ms_apart(spec, stamp, dtype, nz)
+
+
+def _nz(x):
+    """−0.0 (NaN where ``x`` is NaN) from a float the compiler cannot see through: ``product + _nz(x)`` is the
+    product rounded on its own, even where the compiler fuses the addition into a multiply-add, so that a
+    later sum cannot absorb the product (NEST's arithmetic rounds every product)."""
+    return jnp.where(jnp.isnan(x), x, -0.0)
+
+
+def _delay_ms(spec, D, dtype, nz):
+    """The delay in ms (steps · h), rounded before the sums that use it."""
+    return D.astype(dtype) * spec.time.resolution + nz
+
+
+def _kminus(spec, nrn, pl, neuron, stamp, D):
+    """The target's K₋ just before t − d (NEST's get_K_value), each product rounded apart as NEST's."""
+    dtype = pl.post.Kminus.dtype
+    at, any_earlier = stdp._last_before(spec, pl, neuron, stamp - D)
+    t_j = pl.post.post_stamps.reshape(-1)[at]
+    nz = _nz(nrn.tau_minus[neuron])
+    d_ms = _delay_ms(spec, D, dtype, nz)
+    arg = (_ms(spec, t_j, dtype, nz) - (_ms(spec, stamp, dtype, nz) - d_ms)) * (1.0 / nrn.tau_minus[neuron])
+    return jnp.where(any_earlier, pl.post.post_Kminus.reshape(-1)[at] * spec.plasticity.stdp_rule.exp(arg) + nz, 0.0)
+
+
 def _process(spec, p, dopa, vt, w, c, n, idx, t0, t1, t1_stamp, go):
     """NEST's process_dopa_spikes_: the weight from t0 to t1 (ms) across the list's dopamine spikes in
     (t0, t1], and c decayed to t1, for the events where ``go``; returns (w, c, n, idx)."""
@@ -48,15 +76,17 @@ def _process(spec, p, dopa, vt, w, c, n, idx, t0, t1, t1_stamp, go):
     stamps, mult, count = dopa["vt_stamp"], dopa["vt_mult"], dopa["vt_count"][vt]
     K = stamps.shape[1]
     at = lambda i: jnp.minimum(i, K - 1)
-    T = lambda i: stdp.ms(spec, stamps[vt, at(i)], dtype)
+    nz = _nz(_col(spec, p, "tau_c"))
+    T = lambda i: _ms(spec, stamps[vt, at(i)], dtype, nz)
     due = lambda i: (i + 1 < count) & (stamps[vt, at(i + 1)] <= t1_stamp)  # grid times: exact comparison
     tau_c, tau_n, b = _col(spec, p, "tau_c"), _col(spec, p, "tau_n"), _col(spec, p, "b")
     wmin, wmax = _col(spec, p, "Wmin"), _col(spec, p, "Wmax")
-    weight = lambda w, c0, n0, dt: stdp_family.dopa_weight(w, c0, n0, dt, tau_c, tau_n, b, wmin, wmax)
-    next_n = lambda n, i: stdp_family.dopa_n(n, T(i) - T(i + 1), mult[vt, at(i + 1)], tau_n)
+    rule = spec.plasticity.stdp_rule
+    weight = lambda w, c0, n0, dt: stdp_family.dopa_weight(w, c0, n0, dt, tau_c, tau_n, b, wmin, wmax, rule.expm1, nz)
+    next_n = lambda n, i: stdp_family.dopa_n(n, T(i) - T(i + 1), mult[vt, at(i + 1)], tau_n, rule.exp, nz)
 
     first = go & due(idx)  # at least one dopamine spike in (t0, t1]
-    n0 = n * jnp.exp((T(idx) - t0) / tau_n)  # n at t0 (n is held at the last dopamine spike)
+    n0 = n * spec.plasticity.stdp_rule.exp((T(idx) - t0) / tau_n) + nz  # n at t0 (n is held at the last dopamine spike)
     w = jnp.where(first, weight(w, c, n0, t0 - T(idx + 1)), w)
     n, idx = jnp.where(first, next_n(n, idx), n), jnp.where(first, idx + 1, idx)
 
@@ -66,14 +96,14 @@ def _process(spec, p, dopa, vt, w, c, n, idx, t0, t1, t1_stamp, go):
     def across(carry):  # from one dopamine spike to the next: c decayed from t0 to the first of them
         w, n, idx = carry
         go_on = first & due(idx)
-        cd = c * jnp.exp((t0 - T(idx)) / tau_c)
+        cd = c * spec.plasticity.stdp_rule.exp((t0 - T(idx)) / tau_c) + nz
         return (jnp.where(go_on, weight(w, cd, n, T(idx) - T(idx + 1)), w), jnp.where(go_on, next_n(n, idx), n),
                 jnp.where(go_on, idx + 1, idx))
 
     w, n, idx = lax.while_loop(more, across, (w, n, idx))
-    cd = c * jnp.exp((t0 - T(idx)) / tau_c)
+    cd = c * spec.plasticity.stdp_rule.exp((t0 - T(idx)) / tau_c) + nz
     w = jnp.where(go, jnp.where(first, weight(w, cd, n, T(idx) - t1), weight(w, c, n0, t0 - t1)), w)
-    c = jnp.where(go, c * jnp.exp((t0 - t1) / tau_c), c)
+    c = jnp.where(go, c * spec.plasticity.stdp_rule.exp((t0 - t1) / tau_c) + nz, c)
     return w, c, n, idx
 
 
@@ -87,8 +117,9 @@ def _catch_up(spec, pl, p, dopa, vt, tgt, D, s, kplus, tu, t_end, go, pre_stamp=
     H = spec.plasticity.post_history
     stamps = pl.post.post_stamps[tgt]  # [events, H]
     oldest = pl.post.n_post[tgt]  # slot of the oldest entry (the archive is a ring; empty slots are EMPTY)
-    t_update = stdp.ms(spec, tu, dtype)
-    d_ms = D.astype(dtype) * spec.time.resolution
+    nz = _nz(_col(spec, p, "tau_c"))
+    t_update = _ms(spec, tu, dtype, nz)
+    d_ms = _delay_ms(spec, D, dtype, nz)
     tau_plus, a_plus = _col(spec, p, "tau_plus"), _col(spec, p, "A_plus")
     window = (stamps > (tu - D)[:, None]) & (stamps <= (t_end - D)[:, None]) & go[:, None]
 
@@ -96,11 +127,11 @@ def _catch_up(spec, pl, p, dopa, vt, tgt, D, s, kplus, tu, t_end, go, pre_stamp=
         w, c, n, idx, t0 = carry
         t_j = jnp.take_along_axis(stamps, ((oldest + i) % H)[:, None], axis=1)[:, 0]
         inside = go & (t_j > tu - D) & (t_j <= t_end - D)
-        t1 = stdp.ms(spec, t_j, dtype) + d_ms
+        t1 = _ms(spec, t_j, dtype, nz) + d_ms
         w, c, n, idx = _process(spec, p, dopa, vt, w, c, n, idx, t0, t1, t_j + D, inside)
         facilitates = inside if pre_stamp is None else inside & (pre_stamp > t_j)
-        k = kplus * jnp.exp((t_update - t1) / tau_plus)  # products rounded apart: no fused multiply-add
-        c = jnp.where(facilitates, c + stdp_family.apart(a_plus * stdp_family.apart(k, k), k), c)
+        k = kplus * spec.plasticity.stdp_rule.exp((t_update - t1) / tau_plus) + nz  # every product rounded on its own
+        c = jnp.where(facilitates, c + (a_plus * k + nz), c)
         return w, c, n, idx, jnp.where(inside, t1, t0)
 
     carry = (*s, t_update)
@@ -127,11 +158,13 @@ def on_presynaptic_spike(spec, nrn, table, top, syn_st, pl, e, rec, ok, stamp):
     kplus = pl.pre.Kplus[trace]
     w0 = syn_st.weight[e]
     w, c, n, idx, t0 = _catch_up(spec, pl, p, pl.dopa, vt, tgt, D, (w0, c, n, idx), kplus, tu, stamp, go, stamp)
-    t = stdp.ms(spec, stamp, dtype)
+    nz = _nz(_col(spec, p, "tau_c"))
+    t = _ms(spec, stamp, dtype, nz)
     w, c, n, idx = _process(spec, p, pl.dopa, vt, w, c, n, idx, t0, t, stamp, go)
-    k = stdp.kminus_before(spec, nrn, pl, tgt, stamp, D)
-    c = c - stdp_family.apart(_col(spec, p, "A_minus") * k, k)
-    kplus = kplus * jnp.exp((stdp.ms(spec, tu, dtype) - t) / _col(spec, p, "tau_plus")) + 1.0
+    k = _kminus(spec, nrn, pl, tgt, stamp, D)
+    c = c - (_col(spec, p, "A_minus") * k + nz)
+    decay = spec.plasticity.stdp_rule.exp((_ms(spec, tu, dtype, nz) - t) / _col(spec, p, "tau_plus"))
+    kplus = (kplus * decay + nz) + 1.0
     w = jnp.where(plastic, w, w0)
     syn_st = syn_st.replace(weight=set_where(syn_st.weight, e, w, go), reported=set_where(syn_st.reported, e, w, go))
     pl = _write(pl, trace, go, Kplus=kplus, c=c, n=n, idx=idx, t_update=stamp)
@@ -202,11 +235,12 @@ def trigger(spec, nrn, table, top, syn, syn_st, pl, s):
         stamp = jnp.broadcast_to(s, e.shape)
         w, c, n, idx, t0 = _catch_up(spec, pl, p, pl.dopa, vt, tgt, D, (syn_st.weight[e], c, n, idx), kplus, tu,
                                      stamp, go)
-        t = stdp.ms(spec, stamp, dtype)
+        nz = _nz(_col(spec, p, "tau_c"))
+        t = _ms(spec, stamp, dtype, nz)
         w, c, n, idx = _process(spec, p, pl.dopa, vt, w, c, n, idx, t0, t, stamp, go)
-        last = stdp.ms(spec, pl.dopa["vt_stamp"][vt, idx], dtype)
-        n = n * jnp.exp((last - t) / _col(spec, p, "tau_n"))
-        kplus = kplus * jnp.exp((stdp.ms(spec, tu, dtype) - t) / _col(spec, p, "tau_plus"))
+        last = _ms(spec, pl.dopa["vt_stamp"][vt, idx], dtype, nz)
+        n = n * spec.plasticity.stdp_rule.exp((last - t) / _col(spec, p, "tau_n")) + nz
+        kplus = kplus * spec.plasticity.stdp_rule.exp((_ms(spec, tu, dtype, nz) - t) / _col(spec, p, "tau_plus")) + nz
         syn_st = syn_st.replace(weight=set_where(syn_st.weight, e, w, go),
                                 reported=set_where(syn_st.reported, e, w, go))
         pl = _write(pl, trace, go, Kplus=kplus, c=c, n=n, idx=jnp.zeros_like(idx), t_update=stamp)

@@ -64,6 +64,15 @@ def ms(spec, stamp, dtype):
     return 0.001 * (stamp * spec.time.tics_per_step).astype(dtype)
 
 
+def ms_apart(spec, stamp, dtype, nz):
+    """:func:`ms`, rounded before any sum that uses it (XLA would fuse the product into a multiply-add; NEST's
+    arithmetic rounds it apart): for the rules that give NEST's bits (``PlasticityRule.libm``). ``nz``: −0.0 (NaN
+    where a parameter is NaN) from a float parameter, which the compiler cannot fold: ``product + nz`` is the product
+    rounded on its own even where the compiler fuses that addition."""
+    tics = jnp.asarray(stamp).astype(jnp.int64 if spec.x64 else jnp.int32) * spec.time.tics_per_step
+    return 0.001 * tics.astype(dtype) + nz
+
+
 def _diff_ms(spec, a, b, dtype):
     """t(a) − t(b) in ms for stamps a, b (NEST's order in float64, exact integer difference in float32)."""
     if spec.x64:
@@ -77,8 +86,15 @@ def archive_post_spikes(spec, nrn, post, spiked, stamp):
     (scalar or per neuron)."""
     dtype = post.Kminus.dtype
     stamp = jnp.broadcast_to(stamp, spiked.shape)
-    decay = jnp.exp(_diff_ms(spec, post.last_post, stamp, dtype) * (1.0 / nrn.tau_minus))
-    Km = jnp.where(spiked, post.Kminus * decay + 1.0, post.Kminus)
+    rule = spec.plasticity.stdp_rule
+    if spec.x64 and getattr(rule, "libm", False):  # NEST's bits: the C library's exp, products rounded apart
+        nz = jnp.where(jnp.isnan(nrn.tau_minus), nrn.tau_minus, -0.0)
+        dt = ms_apart(spec, post.last_post, dtype, nz) - ms_apart(spec, stamp, dtype, nz)
+        decay = rule.exp(dt * (1.0 / nrn.tau_minus))
+        Km = jnp.where(spiked, (post.Kminus * decay + nz) + 1.0, post.Kminus)
+    else:
+        decay = jnp.exp(_diff_ms(spec, post.last_post, stamp, dtype) * (1.0 / nrn.tau_minus))
+        Km = jnp.where(spiked, post.Kminus * decay + 1.0, post.Kminus)
     pos = post.n_post % spec.plasticity.post_history
     write = spiked[:, None] & (jnp.arange(spec.plasticity.post_history)[None, :] == pos[:, None])
     if post.Kminus_triplet is not None:  # a triplet rule's K₋,₃ (tau_minus_triplet), archived alike

@@ -143,14 +143,16 @@ def vs_depress(w, alpha, eta, Wmax):
 # ------------------------------------------------------------------------------ stdp_dopamine_synapse
 
 
-def dopa_weight(w, c0, n0, minus_dt, tau_c, tau_n, b, Wmin, Wmax):
-    """The weight after an interval of length −minus_dt that starts with traces c₀, n₀, clipped to [Wmin, Wmax]."""
+def dopa_weight(w, c0, n0, minus_dt, tau_c, tau_n, b, Wmin, Wmax, expm1=jnp.expm1, nz=-0.0):
+    """The weight after an interval of length −minus_dt that starts with traces c₀, n₀, clipped to [Wmin, Wmax]
+    (``expm1``: XLA's, or the C library's bits, :func:`jaxsnn.models._libm.expm1`; ``nz``: −0.0 from a parameter,
+    see :func:`jaxsnn.core.stdp.ms_apart`, which keeps each product rounded on its own)."""
     taus = (tau_c + tau_n) / (tau_c * tau_n)
-    a = apart(n0 / taus * jnp.expm1(taus * minus_dt), n0)  # each product rounded apart (no fused multiply-add)
-    w = w - apart(c0 * (a - apart(b * tau_c * jnp.expm1(minus_dt / tau_c), b)), c0)
+    a = n0 / taus * expm1(taus * minus_dt) + nz
+    w = w - (c0 * (a - (b * tau_c * expm1(minus_dt / tau_c) + nz)) + nz)
     return jnp.where(w < Wmin, Wmin, jnp.where(w > Wmax, Wmax, w))
 
 
-def dopa_n(n, minus_dt, multiplicity, tau_n):
+def dopa_n(n, minus_dt, multiplicity, tau_n, exp=jnp.exp, nz=-0.0):
     """n at a dopamine spike minus_dt (< 0) after the previous one: n e^{minus_dt/τ_n} + m/τ_n."""
-    return apart(n * jnp.exp(minus_dt / tau_n), n) + multiplicity / tau_n
+    return (n * exp(minus_dt / tau_n) + nz) + multiplicity / tau_n

@@ -111,3 +111,57 @@ def _large(x, tmp, ki, sbits, nz):
     inside = jnp.where(up, y_up, y_dn)
     beyond = jnp.where(jnp.isnan(x) | (x > 0), jnp.where(jnp.isnan(x), x, jnp.inf), 0.0)
     return jnp.where(jnp.abs(x) < 1024.0, inside, beyond)
+
+
+# expm1: glibc's (fdlibm's algorithm; the x86-64 build for CPUs with FMA, which fuses the multiply-adds marked
+# below); the polynomial's coefficients and the split of ln 2 are fdlibm's published constants
+EXPM1_Q = (-3.33333333333331316428e-02, 1.58730158725481460165e-03, -7.93650757867487942473e-05,
+           4.00821782732936239552e-06, -2.01099218183624371326e-07)
+LN2_HI, LN2_LO, INV_LN2 = 6.93147180369123816490e-01, 1.90821492927058770002e-10, 1.44269504088896338700e+00
+EXPM1_OVERFLOW = 7.09782712893383973096e+02
+
+
+def expm1(x):
+    """exp(x) − 1 with the C library's bits (float64; ``tests/test_dopamine_networks.py`` checks it against
+    ``math.expm1``); XLA's expm1 for other dtypes. x is reduced to r = x − k ln 2 (|r| <= ln2 / 2, k = 0 for
+    |x| <= ln2 / 2) with a correction term c, exp(r) − 1 comes from a rational approximation in r²/2, and the
+    result is rebuilt from 2^k with care for cancellation."""
+    x = jnp.asarray(x)
+    if x.dtype != jnp.float64:
+        return jnp.expm1(x)
+    nz = jnp.where(jnp.isnan(x), x, -0.0)
+    hx = (lax.bitcast_convert_type(x, jnp.uint64) >> 32).astype(jnp.int64) & 0x7FFFFFFF
+    neg = jnp.signbit(x)
+    q1, q2, q3, q4, q5 = (q + nz for q in EXPM1_Q)
+    reduce_ = hx > 0x3FD62E42  # |x| > ln2 / 2
+    near = hx < 0x3FF0A2B2  # |x| < 3 ln2 / 2: k = ±1
+    kf = jnp.trunc(fma(INV_LN2 + nz, x, jnp.where(neg, -0.5, 0.5) + nz, nz))
+    kf = jnp.where(near, jnp.where(neg, -1.0, 1.0), jnp.clip(kf, -1100.0, 1100.0))
+    hi = jnp.where(near, jnp.where(neg, x + LN2_HI, x - LN2_HI), fma(-kf, LN2_HI + nz, x, nz))
+    lo = jnp.where(near, jnp.where(neg, -LN2_LO, LN2_LO), kf * LN2_LO + nz)
+    r = jnp.where(reduce_, (hi - lo) + nz, x)
+    c = jnp.where(reduce_, ((hi - r) + nz) - lo, 0.0)
+    k = jnp.where(reduce_, kf, 0.0).astype(jnp.int64)
+    hfx = 0.5 * r + nz
+    hxs = r * hfx + nz
+    h2 = hxs * hxs + nz
+    r1 = fma(h2 * h2 + nz, fma(hxs, q5, q4, nz), fma(h2, fma(hxs, q3, q2, nz), fma(hxs, q1, 1.0 + nz, nz), nz), nz)
+    t = fma(-r1, hfx, 3.0 + nz, nz)
+    e = hxs * ((r1 - t) / fma(-r, t, 6.0 + nz, nz)) + nz
+    y0 = r - fma(r, e, -hxs, nz)  # k = 0
+    e = fma(r, e - c, -c, nz) - hxs
+    two_k = lax.bitcast_convert_type((jnp.clip(k, -1022, 1023) + 1023).astype(jnp.uint64) << 52, jnp.float64)
+    y_minus1 = fma(0.5 + nz, r - e, -0.5 + nz, nz)
+    y_plus1 = jnp.where(r < -0.25, -2.0 * (e - (r + 0.5)), fma(2.0 + nz, r - e, 1.0 + nz, nz))
+    # k <= -2 or k > 56: y 2^k − 1, the product exact (a power of two; k = 1024 as 2 · 2^1023), so one rounding
+    y_far = (((1.0 + nz) - (e - r)) * jnp.where(k == 1024, 2.0, 1.0) * two_k + nz) - 1.0
+    ks = jnp.clip(k, 0, 63).astype(jnp.uint64)
+    t_small = lax.bitcast_convert_type((0x3FF00000 - (jnp.uint64(0x200000) >> ks)) << 32, jnp.float64)  # 1 − 2^−k
+    y_small = ((t_small - (e - r)) + nz) * two_k + nz
+    t_big = lax.bitcast_convert_type(((0x3FF - jnp.clip(k, 0, 0x3FF)).astype(jnp.uint64) << 52), jnp.float64)  # 2^−k
+    y_big = (((r - (e + t_big)) + nz) + 1.0) * two_k + nz
+    y = jnp.where(k == 0, y0, jnp.where(k == -1, y_minus1, jnp.where(k == 1, y_plus1, jnp.where(
+        (k <= -2) | (k > 56), y_far, jnp.where(k < 20, y_small, y_big)))))
+    y = jnp.where(hx < 0x3C900000, x, y)  # |x| < 2^-54: x itself
+    y = jnp.where(neg & (hx >= 0x4043687A), -1.0, y)  # x < −56 ln2: −1
+    return jnp.where(jnp.isnan(x), x, jnp.where(x > EXPM1_OVERFLOW, jnp.inf, y))

@@ -504,6 +504,8 @@ class PlasticityRule:
     # archived with a post spike reaches facilitate as ``k3``) and a second presynaptic trace K₊,₃ (time
     # constant: the column tau_plus_triplet, initial value: the connection's Kplus_triplet; decayed to the
     # pre spike it reaches depress as ``k3``, then K₊,₃ ← K₊,₃ + 1); one K₊ and K₊,₃ per synapse
+    libm: ClassVar[bool] = False  # in float64 the engine takes the rule's exp (and expm1) methods, the C library's,
+    # and rounds products apart from sums, also for the targets' K₋: NEST's bits
     dopamine: ClassVar[bool] = False  # neuromodulated (stdp_dopamine_synapse): the weight follows an eligibility
     # trace and the dopamine its volume_transmitter collects; the engine runs jaxsnn.core.dopamine instead of
     # facilitate/depress; one K₊ per synapse

@@ -47,6 +47,7 @@ import numpy as np
 
 from ..build import checks
 from ..errors import JaxsnnError, bad_value
+from . import _libm
 from .base import CONNECTION, Param, PlasticityRule, SynapseModel
 
 TRANSMITTER = "volume_transmitter"  # NEST's common property naming the synapses' transmitter
@@ -72,7 +73,16 @@ class Dopamine(PlasticityRule):
     columns = tuple(RULE_PARAMETERS)
     traces = tuple(STATE)
     dopamine = True
+    libm = True
     differentiable = False  # the clipped integral and the event loop: not checked against finite differences
+
+    def exp(self, x):
+        """The C library's exp in float64 (NEST's bits), XLA's otherwise."""
+        return _libm.exp(x)
+
+    def expm1(self, x):
+        """The C library's expm1 in float64 (NEST's bits), XLA's otherwise."""
+        return _libm.expm1(x)
 
     def check(self, v, where):
         for name in self.columns:
