@@ -23,6 +23,56 @@ def test_dopamine_case(path, x64):
     assert all(ok for ok, _ in result.values()), {k: d for k, (ok, d) in result.items() if not ok}
 
 
+BIT_EXACT = ("syn_stdp_dopamine", "syn_stdp_dopamine_interval", "net_stdp_dopamine")
+
+
+@pytest.mark.parametrize("name", BIT_EXACT)
+def test_bit_for_bit(name, x64):
+    """In float64 the transmitted weights and the final weight, K+, c and n are NEST's bits (NEST's own expm1 and the
+    C library's exp reproduced, every product rounded apart as NEST's arithmetic rounds it)."""
+    case = json.loads((CASES[0].parent / f"{name}.json").read_text())
+    out, exp = run_case(case), case["expected"]
+    if case["kind"] == "synapse":
+        assert out["weight_recorder_weights"] == exp["weight_recorder_weights"]
+    else:
+        assert out["weight_recorder"]["weights"] == exp["weight_recorder"]["weights"]
+        assert out["final_V_m"] == exp["final_V_m"]
+    for k in ("weight", "Kplus", "c", "n"):
+        assert out["final"][k] == exp["final"][k], k
+
+
+def test_nest_expm1(x64):
+    """NEST 3.10's numerics::expm1 as the released packages build it (no C library expm1: its Taylor series below
+    ln 2, exp(x) - 1 above), elementwise as the plain loop computes it; within a few ulp of the exact value."""
+    import math
+    import sys
+
+    from jaxsnn.models.stdp_dopamine_synapse import nest_expm1
+
+    def loop(x):
+        if x == 0:
+            return 0.0
+        if abs(x) > math.log(2.0):
+            return math.exp(x) - 1
+        total, term, n = x, x * x / 2, 2
+        while abs(term) > abs(total) * sys.float_info.epsilon:
+            total += term
+            n += 1
+            term *= x / n
+        return total
+
+    xs = np.concatenate([np.random.default_rng(4).uniform(-1.0, 1.0, 3000), [0.0, -0.03, -0.01, 0.69, -0.7, -5.0]])
+    got = np.asarray(nest_expm1(jax_array(xs)))
+    np.testing.assert_array_equal(got, [loop(float(x)) for x in xs])
+    np.testing.assert_allclose(got, np.expm1(xs), rtol=1e-15, atol=0)
+
+
+def jax_array(x):
+    import jax.numpy as jnp
+
+    return jnp.asarray(x, jnp.float64)
+
+
 def test_cases_exercise_the_rule():
     """The network cases move weights through dopamine, fire the post neurons and deliver every few slices."""
     cases = [json.loads(f.read_text()) for f in case_files("net_stdp_dopamine")]

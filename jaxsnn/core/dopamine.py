@@ -54,8 +54,9 @@ def _nz(x):
 
 
 def _delay_ms(spec, D, dtype, nz):
-    """The delay in ms (steps · h), rounded before the sums that use it."""
-    return D.astype(dtype) * spec.time.resolution + nz
+    """The delay in ms as NEST's get_delay gives it (0.001 · tics, e.g. exactly 1.5 where 15 · 0.1 is not), rounded
+    before the sums that use it."""
+    return _ms(spec, D, dtype, nz)
 
 
 def _kminus(spec, nrn, pl, neuron, stamp, D):

@@ -43,7 +43,9 @@ from __future__ import annotations
 
 import dataclasses
 
+import jax.numpy as jnp
 import numpy as np
+from jax import lax
 
 from ..build import checks
 from ..errors import JaxsnnError, bad_value
@@ -77,12 +79,42 @@ class Dopamine(PlasticityRule):
     differentiable = False  # the clipped integral and the event loop: not checked against finite differences
 
     def exp(self, x):
-        """The C library's exp in float64 (NEST's bits), XLA's otherwise."""
+        """The C library's exp in float64 (NEST's bits, :func:`jaxsnn.models._libm.exp`), XLA's otherwise."""
         return _libm.exp(x)
 
     def expm1(self, x):
-        """The C library's expm1 in float64 (NEST's bits), XLA's otherwise."""
-        return _libm.expm1(x)
+        """NEST's expm1 in float64 (:func:`nest_expm1`: NEST's bits), XLA's otherwise."""
+        return nest_expm1(x)
+
+
+LN2 = 0.6931471805599453  # std::log(2.0)
+
+
+def nest_expm1(x):
+    """e^x − 1 as NEST 3.10's ``numerics::expm1`` computes it where the build found no ``expm1`` in the C library
+    (as the released packages): 0 at x = 0; exp(x) − 1 (the C library's exp) for |x| > ln 2; else the Taylor series
+    x + x²/2! + x³/3! + … summed term by term until a term is at most |sum| · ε (float64; XLA's expm1 for other
+    dtypes)."""
+    x = jnp.asarray(x)
+    if x.dtype != jnp.float64:
+        return jnp.expm1(x)
+    big = jnp.abs(x) > LN2
+    xs = jnp.where(big, 0.0, x)
+    eps = float(np.finfo(np.float64).eps)
+
+    def more(c):
+        return jnp.any(c[3])
+
+    def term_on(c):
+        total, term, n, active = c
+        total = jnp.where(active, total + term, total)
+        n = jnp.where(active, n + 1.0, n)
+        term = jnp.where(active, term * (xs / n), term)
+        return total, term, n, active & (jnp.abs(term) > jnp.abs(total) * eps)
+
+    term = xs * xs / 2.0
+    total, *_ = lax.while_loop(more, term_on, (xs, term, jnp.full_like(xs, 2.0), jnp.abs(term) > jnp.abs(xs) * eps))
+    return jnp.where(x == 0.0, 0.0, jnp.where(big, _libm.exp(x) - 1.0, total))
 
     def check(self, v, where):
         for name in self.columns:
