@@ -98,7 +98,8 @@ def jaxsnn_child(a):
         ph.done("connect")
         ph.rows[-1]["s"] -= tm["create_s"]
     sim = net.build(devices=a.devices)
-    jax.block_until_ready((sim.model, sim.params, sim.state))
+    # (not sim.model: a split network's records would be assembled on the host to be waited for)
+    jax.block_until_ready((sim.model.synapses.out_ptr, sim.params, sim.state))
     if sim._plan:
         jax.block_until_ready(sim._plan[-1].model)
     ph.done("lower (host CSR, device arrays, split)")

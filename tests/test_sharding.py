@@ -66,6 +66,42 @@ def test_split_over_devices_is_bit_identical(x64):
     assert r.returncode == 0 and r.stdout.strip().endswith("ok"), r.stderr[-3000:]
 
 
+FUNCTIONAL = textwrap.dedent("""
+    import jax, numpy as np
+    import jaxsnn
+    from jaxsnn.io import checkpoint
+    from jaxsnn.run import sharding
+
+    def network(devices):
+        net = jaxsnn.Network(seed=1)
+        e = net.create("iaf_psc_delta", 80, params={"V_m": jaxsnn.random.normal(-65.0, 5.0)})
+        pg = net.create("poisson_generator", params={"rate": 12000.0})
+        net.connect(e, e, {"rule": "fixed_indegree", "indegree": 10},
+                    {"weight": 0.5, "delay": jaxsnn.random.uniform(1.0, 3.0)})
+        net.connect(e[:30], e, {"rule": "fixed_indegree", "indegree": 3}, {"synapse_model": "stdp_synapse"})
+        net.connect(pg, e, syn_spec={"weight": 1.0})
+        return net.build(devices=devices)
+
+    one, split = network(1), network(2)
+    syn = split.model.synapses  # held by the devices' parts only
+    assert isinstance(syn.out_syn, sharding.SplitRecords) and isinstance(syn.in_syn, sharding.SplitRecords)
+    for name in ("out_syn", "in_syn"):  # assembled on the host: the unsplit table
+        np.testing.assert_array_equal(np.asarray(getattr(syn, name)), np.asarray(getattr(one.model.synapses, name)))
+    run = jax.jit(jaxsnn.advance, static_argnums=3)  # the functional API takes the split build's model whole
+    for x, y in zip(jax.tree_util.tree_leaves(run(one.model, one.params, one.state, 50)),
+                    jax.tree_util.tree_leaves(run(split.model, split.params, split.state, 50))):
+        np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
+    assert checkpoint.fingerprint(one) == checkpoint.fingerprint(split)  # checkpoints cross device counts
+    assert one.connections().equals(split.connections())
+    print("ok")
+""")
+
+
+def test_a_split_builds_model_is_the_whole_networks_model():
+    r = subprocess.run([sys.executable, "-c", FUNCTIONAL], capture_output=True, text=True, env=cpu_devices(2))
+    assert r.returncode == 0 and r.stdout.strip().endswith("ok"), r.stderr[-3000:]
+
+
 @pytest.mark.parametrize("devices", [0, 2, 1.5])
 def test_devices_must_be_available(devices):
     sim, _, _ = small_network()

@@ -44,7 +44,10 @@ def _leaf_name(path) -> str:
 
 
 def _named_leaves(tree, prefix: str) -> dict:
-    """{prefix + path: host array} of every leaf (typed PRNG keys as their key data)."""
+    """{prefix + path: host array} of every leaf (typed PRNG keys as their key data). A split network's
+    synapse records (:class:`jaxsnn.run.sharding.SplitRecords`) are named by their place, as an unsplit
+    network's arrays: the tree is rebuilt first, which puts each one's assembled table there."""
+    tree = jax.tree_util.tree_map(lambda x: x, tree)
     return {prefix + _leaf_name(p): _to_host(leaf) for p, leaf in jax.tree_util.tree_flatten_with_path(tree)[0]}
 
 

@@ -73,7 +73,8 @@ class SplitRecords:
     """A split network's per-synapse records (``Synapses.out_syn`` or ``in_syn``) in the global layout,
     held only as the devices' parts (:attr:`Plan.model`): keeping both would cost a split network 8 to 20
     more bytes per synapse. Reading it (``np.asarray``, indexing, ``jax.device_get``) assembles the global
-    table on the host; ``shape``, ``dtype`` and ``len`` need no assembly."""
+    table on the host; ``shape``, ``dtype`` and ``len`` need no assembly. As a pytree, its one leaf is the
+    assembled table."""
 
     def __init__(self, plan: Plan, name: str, shape: tuple, dtype):
         self.plan, self.name, self.shape, self.dtype = plan, name, tuple(shape), np.dtype(dtype)
@@ -93,6 +94,11 @@ class SplitRecords:
 
     def __repr__(self):
         return f"SplitRecords({self.name}, shape={self.shape}, dtype={self.dtype.name})"
+
+
+# a pytree whose one leaf is the assembled table: jax.jit, tree_map and device_get of a split network's
+# model see the global table (as for an unsplit one), at the cost of assembling it
+jax.tree_util.register_pytree_node(SplitRecords, lambda r: ((np.asarray(r),), None), lambda _, leaves: leaves[0])
 
 
 def global_synapses(plan: Plan, synapses):
@@ -200,7 +206,8 @@ def plan(model: Model, params: Params, devices: tuple) -> Plan:
     n = -(-N // D)
     syn = model.synapses
     top, par = fetch((model.replace(synapses=syn.replace(out_syn=None, in_syn=None)), params))
-    out_syn, in_syn = np.asarray(fetch(syn.out_syn)), np.asarray(fetch(syn.in_syn))
+    host = lambda a: np.asarray(a if isinstance(a, SplitRecords) else fetch(a))  # noqa: E731
+    out_syn, in_syn = host(syn.out_syn), host(syn.in_syn)
     # synapses onto device d's neurons, in global order (so by source, then creation, as on one device)
     owner = _owner(out_syn[:, OUT_TARGET], n, D)
     counts = np.array([np.count_nonzero(owner == d) for d in range(D)])  # (bincount: an int64 copy first)
