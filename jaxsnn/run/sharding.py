@@ -35,6 +35,7 @@ import dataclasses
 import functools
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 from ..build.lower import aligned, to_device
@@ -90,7 +91,13 @@ class SplitRecords:
         return a if dtype is None else a.astype(dtype)
 
     def __getitem__(self, key):
+        keys = key if isinstance(key, tuple) else (key,)
+        if any(isinstance(k, jax.core.Tracer) for k in keys):  # inside a trace that holds the model as a constant
+            return jnp.asarray(np.asarray(self))[key]
         return np.asarray(self)[key]
+
+    def __jax_array__(self):
+        return jnp.asarray(np.asarray(self))
 
     def __repr__(self):
         return f"SplitRecords({self.name}, shape={self.shape}, dtype={self.dtype.name})"
