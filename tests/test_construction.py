@@ -135,7 +135,7 @@ def test_a_connection_costs_the_description_its_two_ids_when_weight_and_delay_ar
     sim = net.build()
     c = sim.connections()  # the values as given, per connection
     assert len(c) == 3000 and (c.weight[c.delay == 1.5] == 0.5).all() and (c.delay[c.weight != 0.5] == 1.0).all()
-    assert held(sim.layout.synapse_recorder) <= 4  # no weight recorder: one -1 for all
+    assert not sim.layout.recorders and not sim.model.recorders  # no recorder: nothing per synapse
 
 
 def test_a_static_network_keeps_two_int32_per_synapse_record():
@@ -160,7 +160,7 @@ def test_a_static_network_holds_its_synapses_in_thirteen_bytes_each_on_the_devic
     M = 60 * 7 + 20 * 3
     per_synapse = [x for x in jax.tree_util.tree_leaves((sim.model, sim.state)) if x.shape and x.shape[0] == M]
     assert sum(x.nbytes for x in per_synapse) == 13 * M
-    assert sim.model.recorders.weight_mask.shape == (0,)
+    assert not sim.model.recorders
     c = sim.connections()  # sorted by source, as the description's pairs are after a stable sort
     desc = net.description().connections
     src = np.concatenate([d.source for d in desc])

@@ -39,7 +39,7 @@ def test_scan_of_step_equals_simulate_bit_for_bit(x64):
 
 
 def _recorder(sim):
-    return sim.layout.spike_recorders[0]
+    return sim.layout.recorders["spike_recorder"]["nodes"][0]
 
 
 def test_step_refuses_a_state_inside_a_slice():
@@ -151,8 +151,8 @@ def test_time_beyond_two_to_the_thirty_steps_is_exact_and_the_counter_end_is_ref
     sr = net.create("spike_recorder")
     net.connect(a + b, sr)
     sim = net.build()
-    shifted = sim.replace(state=sim.state.replace(step=jnp.int32(late), buffers=sim.state.buffers.replace(
-        recorded_until=jnp.int32(late))))
+    buffers = {**sim.state.buffers, "spike_recorder": {**sim.state.buffers["spike_recorder"], "until": jnp.int32(late)}}
+    shifted = sim.replace(state=sim.state.replace(step=jnp.int32(late), buffers=buffers))
     ref, far = jaxsnn.simulate(sim, 50.0), jaxsnn.simulate(shifted, 50.0)
     ev_ref, ev_far = ref.events(sr), far.events(sr)
     assert len(ev_ref) > 5 and len(ev_far) == len(ev_ref)

@@ -44,7 +44,8 @@ SPLIT = textwrap.dedent("""
     a = jaxsnn.simulate(jaxsnn.simulate(one, 61.7), 88.3)
     b = jaxsnn.simulate(jaxsnn.simulate(split, 61.7), 88.3)
     assert len(jax.devices()) == 3 and b._plan and len(b._plan[-1].devices) == 3
-    assert b.spec.capacities.slice_capacity > 2 and b.spec.recording.weight_capacity > 4
+    capacity = {r.name: r.capacity for r in b.spec.models.recorders}
+    assert b.spec.capacities.slice_capacity > 2 and capacity["weight_recorder"] > 4
     for x, y in zip(outcome(a, sr, mm, wr), outcome(b, sr, mm, wr)):
         assert x.equals(y), (x, y)
     # every leaf but the recorder buffers (emptied; their sizes differ)

@@ -37,9 +37,11 @@ def plan(model, layout, dense):
     src, tgt = np.asarray(syn.source), np.asarray(syn.target)
     delay, row = np.asarray(syn.out_syn[:, OUT_DELAY]), np.asarray(syn.stdp_row)
     route = np.asarray(model.neurons.route)  # how events reach each neuron (its model's inputs)
-    ok = row == -1  # static synapses only, and none a weight_recorder records
-    if model.recorders.weight_mask.shape[0]:
-        ok &= ~np.asarray(model.recorders.weight_mask, bool)
+    ok = row == -1  # static synapses only, and none whose events a recorder records
+    for r in model.spec.models.recorders:
+        recorded = r.recorded_synapses(model.recorders[r.name])
+        if recorded is not None:
+            ok &= ~recorded
     ok &= (route[tgt] == SUMMED) | (route[tgt] == BY_SIGN)  # weights summed per channel (not counts, not ports)
     pop_lo, pop_n = _population_ranges(layout)
     pop_of = np.repeat(np.arange(len(pop_lo)), pop_n)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import math
 
 import jax
 import numpy as np
@@ -32,8 +31,6 @@ from ..core.types import (
     NeuronTopology,
     Params,
     PlasticitySpec,
-    RecorderTopology,
-    Recording,
     Sizes,
     Spec,
     State,
@@ -42,14 +39,12 @@ from ..core.types import (
 )
 from ..errors import JaxsnnError, bad_value
 from ..models import DEFAULT_SYNAPSE, GENERATORS, RECORDERS, SYNAPSES, TRANSMITTERS
-from ..models.base import RECORDED_BY, ROW, SAMPLES, SPIKE_EVENTS, WEIGHTS, Generator, PlasticityRule, ShortTermRule
+from ..models.base import ROW, Generator, PlasticityRule, ShortTermRule
 from .description import Description
 from .registry import (
     NEURONS,
     SPIKE_GENERATORS,
 )
-
-NEVER = np.iinfo(np.int32).max  # the end of an open window: no step reaches it (simulate stops before)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -62,16 +57,17 @@ class Layout:
     populations: tuple  # (model, base, first id, n) in creation order
     synapse_models: tuple  # model names, indexed by Synapses.model
     synapse_params: dict  # model name -> plasticity parameters (as NEST's GetDefaults)
-    spike_recorders: tuple  # node ids, in RecorderTopology.spike_mask order
-    multimeters: tuple  # node ids
-    weight_recorders: tuple  # node ids
-    synapse_recorder: np.ndarray  # per synapse: index into weight_recorders or -1
     device_connections: dict  # generator and recorder connections as NEST's GetConnections lists them
     initial_state_sha256: str  # digest of the built V_m and weights: a checkpoint must be of this build
-    record_from: tuple = ()  # per multimeter: the recorded quantities (columns: quantity-major)
     layers: tuple = ()  # (first id, jaxsnn.spatial Layer) of each population created with positions
     generators: dict = dataclasses.field(default_factory=dict)  # per model of Spec.models.generators: (node ids,
     # their parameters), in the order of the model's generator index
+    recorders: dict = dataclasses.field(default_factory=dict)  # per model of Spec.models.recorders: its host facts
+    # (Recorder.lower): "nodes", the node ids in buffer order, and what its drain and events read
+
+    def recorder_of(self, node_id: int):
+        """The name of the recorder model of ``node_id``, or None."""
+        return next((name for name, info in self.recorders.items() if node_id in info["nodes"]), None)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,11 +78,11 @@ class Compiled:
     layout: Layout
 
 
-def compile_network(desc: Description, seed, *, slice_capacity: int | None = None, record_capacity: int | None = None,
-                    chunk_steps: int = 10000, weight_capacity: int = 16384, differentiable: bool = False) -> Compiled:
+def compile_network(desc: Description, seed, *, slice_capacity: int | None = None, chunk_steps: int = 10000,
+                    differentiable: bool = False, **capacities) -> Compiled:
     """Lower ``desc``; ``seed`` (int or JAX key) seeds the simulation's random streams. The capacities are
-    initial sizes (:func:`jaxsnn.simulate` grows them when exceeded); ``record_capacity`` defaults to the
-    spikes of every recorded neuron firing at 100 Hz through a chunk of ``chunk_steps`` (at least 16,384)."""
+    initial sizes (:func:`jaxsnn.simulate` grows them when exceeded); ``capacities``: a recorder model's
+    under its ``capacity_name`` (None: the model's default)."""
     x64 = bool(jax.config.jax_enable_x64)
     fdt = np.float64 if x64 else np.float32
     pops = [p for p in desc.populations if p.base in NEURONS]
@@ -100,12 +96,13 @@ def compile_network(desc: Description, seed, *, slice_capacity: int | None = Non
     rsteps = nrn["refractory_steps"]
     syn = _synapse_tables(desc, neuron_of_node, len(node_of_neuron), fdt)
     gen = _interface_generators(desc, neuron_of_node, fdt)
-    rec = _recorders(desc, neuron_of_node, node_of_neuron, syn, nrn["recordables"], nrn["models"])
+    rec = _recorders(desc, dict(neuron_of_node=neuron_of_node, node_of_neuron=node_of_neuron, models=nrn["models"],
+                                synapses=syn, chunk_steps=chunk_steps), capacities)
     vt = _transmitter_connections(desc, neuron_of_node)
     syn["vt_delay"] = vt["delay"]
     L = _slice_length(desc, syn, gen, rsteps, len(node_of_neuron))
-    spec = _spec(desc, syn, gen, rec, rsteps, L, nrn, x64=x64, differentiable=differentiable, chunk_steps=chunk_steps,
-                 slice_capacity=slice_capacity, record_capacity=record_capacity, weight_capacity=weight_capacity,
+    spec = _spec(desc, syn, gen, rec, rsteps, L, nrn, x64=x64, differentiable=differentiable,
+                 slice_capacity=slice_capacity,
                  deliver_slices=int(vt["interval"].max(initial=1)) if syn["rule"] is not None and syn["rule"].dopamine
                  else 0)
     if differentiable:
@@ -117,8 +114,8 @@ def compile_network(desc: Description, seed, *, slice_capacity: int | None = Non
                               f"without differentiable=True, or use {' or '.join(usable)}.")
     plug_top, plug_par = _sliced(gen, L, fdt)
     transmitters, dopa = _transmitters(desc, syn, vt, spec, fdt)
-    model = Model(spec=spec, neurons=nrn["topology"], synapses=syn["topology"], recorders=rec["topology"],
-                  generators=plug_top, transmitters=transmitters)
+    model = Model(spec=spec, neurons=nrn["topology"], synapses=syn["topology"], generators=plug_top,
+                  transmitters=transmitters, recorders=rec["topology"])
     params = Params(neurons=nrn["params"], stdp=put(syn["table"], fdt), generators=plug_par,
                     stp=put(syn["stp_table"], fdt) if syn["stp_rule"] is not None else None)
     stp_state = None if syn["stp_state"] is None else {
@@ -128,9 +125,8 @@ def compile_network(desc: Description, seed, *, slice_capacity: int | None = Non
                         None if syn["kplus3"] is None else put(syn["kplus3"], fdt), dopa)
     layout = Layout(desc.n_nodes, neuron_of_node, node_of_neuron,
                     tuple((p.model, p.base, p.first, p.n) for p in desc.populations), syn["models"], syn["syn_params"],
-                    rec["spike_recorders"], rec["multimeters"], rec["weight_recorders"], rec["synapse_recorder"],
-                    _device_connections(desc), _initial_digest(state), rec["record_from"], tuple(desc.layers),
-                    gen["plug_nodes"])
+                    _device_connections(desc), _initial_digest(state), tuple(desc.layers), gen["plug_nodes"],
+                    rec["info"])
     return Compiled(model, params, state, layout)
 
 
@@ -197,9 +193,8 @@ def _neurons(desc, pops, fdt) -> dict:
         where = np.concatenate([np.arange(a, a + n) for a, n in runs[b]])
         rsteps[where] = k.get("refractory_steps", 0)
         route[where] = m.inputs
-    recordables = tuple(dict.fromkeys(q for m in models for q in m.recordables))
     return dict(models=tuple(models), runs=tuple(tuple(runs[b]) for b in names), refractory_steps=rsteps,
-                recordables=recordables, state=state,
+                state=state,
                 params=NeuronParams(tau_minus=device(_cat(pops, "tau_minus")), models=params,
                                     tau_minus_triplet=device(_cat(pops, "tau_minus_triplet"))),
                 topology=NeuronTopology(route=put(route, np.int32), constants=consts))
@@ -579,17 +574,6 @@ def _traces(src, row, table, kplus, M, per_synapse=False):
     return trace, first, per_source
 
 
-def _window(p, h):
-    """A device's active window (lo, hi] in steps."""
-    lo = round((p["origin"] + p["start"]) / h)
-    hi = p["origin"] + p["stop"]
-    return lo, (NEVER if not math.isfinite(hi) else round(hi / h))
-
-
-def _windows(device_params, h):
-    return np.array([_window(p, h) for p in device_params], np.int64).reshape(-1, 2)
-
-
 def _nodes_of(desc, models, which):
     """Node ids (ascending) of every node whose base model is one of ``models`` (name -> class) for which
     ``which(class)`` holds: the lowering asks the models what they are, never for a name."""
@@ -635,64 +619,18 @@ def _interface_generators(desc, neuron_of_node, fdt) -> dict:
                 plug_rows=int(max([r.max() for r in receptors], default=0)) + 1)
 
 
-def _recorders(desc, neuron_of_node, node_of_neuron, syn, recordables, models=()) -> dict:
-    """What each spike_recorder, multimeter and weight_recorder selects (``models``: the configured neuron
-    models, whose recordables may depend on their parameters: I_syn_1 … of the ports)."""
-    configured = {m.name: m for m in models}
-    h, N = desc.resolution, len(node_of_neuron)
-    records = lambda what: (lambda R: R.records == what)  # what a recorder model records
-    sr_nodes, mm_nodes, wr_nodes = (_nodes_of(desc, RECORDERS, records(what))
-                                    for what in (SPIKE_EVENTS, SAMPLES, WEIGHTS))
-    sr_mask = np.zeros((len(sr_nodes), N), bool)
-    mm_index = [[] for _ in mm_nodes]
-    bases = np.array([""] + [desc.population_of(i).base for i in range(1, desc.n_nodes + 1)], object)
-    for c in desc.connections:
-        kind = RECORDERS[c.model].records if c.model in RECORDERS else None
-        if kind == SPIKE_EVENTS:
-            for k, r in enumerate(sr_nodes):
-                sr_mask[k, neuron_of_node[c.source[c.target == r]]] = True
-        elif kind == SAMPLES:
-            for k, r in enumerate(mm_nodes):
-                targets = c.target[c.source == r]
-                for b in set(bases[targets]):
-                    known = configured[b].recordables if b in configured else NEURONS[b].recordables
-                    missing = set(desc.population_of(r).params["record_from"]) - set(known)
-                    if missing:
-                        raise bad_value(f"connect: multimeter {r}: record_from", sorted(missing),
-                                        f"recordables of {b}: {list(known)}")
-                mm_index[k].extend(neuron_of_node[targets].tolist())
-    record_from = tuple(tuple(desc.population_of(r).params["record_from"]) for r in mm_nodes)
-    quantity = tuple(np.repeat([recordables.index(q) for q in rf], len(ix)).astype(np.int64)
-                     for rf, ix in zip(record_from, mm_index))
-    mm_index = [np.tile(np.asarray(ix, np.int64), len(rf)) for rf, ix in zip(record_from, mm_index)]
-    # without weight recorders one -1 for all synapses (a read-only view), not 4 bytes per synapse
-    M = len(syn["tgt"])
-    syn_rec = np.full(M, -1, np.int32) if wr_nodes else np.broadcast_to(np.int32(-1), M)
-    ends = {"src": syn["sources"]() if wr_nodes else None, "tgt": syn["tgt"]}
-    for k, r in enumerate(wr_nodes):
-        p = desc.population_of(r).params
-        for mi, name in enumerate(syn["models"]):
-            recorder = desc.models[name].defaults.get(RECORDED_BY)
-            if recorder is None or r not in recorder.ids:
-                continue
-            sel = syn["mdl"] == mi
-            for end, ids in (("src", p["senders"]), ("tgt", p["targets"])):
-                if ids is not None:
-                    sel &= np.isin(node_of_neuron[ends[end]], np.asarray(getattr(ids, "ids", ids)))
-            syn_rec[sel] = k
-    i32 = lambda a: put(a, np.int32)  # noqa: E731
-    topology = RecorderTopology(
-        spike_mask=put(sr_mask),
-        spike_window=i32(_windows((desc.population_of(r).params for r in sr_nodes), h)),
-        sample_index=tuple(i32(np.asarray(ix, np.int64)) for ix in mm_index),
-        sample_interval=i32([round(desc.population_of(r).params["interval"] / h) for r in mm_nodes]),
-        sample_quantity=tuple(i32(q) for q in quantity),
-        sample_offset=i32([round(desc.population_of(r).params["offset"] / h) for r in mm_nodes]),
-        sample_window=i32(_windows((desc.population_of(r).params for r in mm_nodes), h)),
-        weight_mask=put(syn_rec >= 0) if wr_nodes else put(np.zeros(0, bool)))  # none: no byte per synapse
-    return dict(topology=topology, spike_recorders=sr_nodes, multimeters=mm_nodes, weight_recorders=wr_nodes,
-                synapse_recorder=syn_rec, recorded_max=int(sr_mask.sum(axis=1).max(initial=0)), record_from=record_from,
-                mm_interval=[round(desc.population_of(r).params["interval"] / h) for r in mm_nodes])
+def _recorders(desc, net: dict, capacities: dict) -> dict:
+    """Each recorder model with nodes, configured (:meth:`~jaxsnn.models.base.Recorder.lower`): the models,
+    their topology (placed) and host facts."""
+    models, top, info = [], {}, {}
+    for R in RECORDERS.values():
+        out = R.lower(desc, net, capacities.get(R.capacity_name))
+        if out is None:
+            continue
+        m, t, info[R.name] = out
+        models.append(m)
+        top[R.name] = jax.tree_util.tree_map(put, t)
+    return dict(models=tuple(models), topology=top, info=info)
 
 
 def _device_connections(desc) -> dict:
@@ -738,8 +676,7 @@ def _slice_length(desc, syn, gen, rsteps, N) -> int:
     return int(max(1, min([a.min() for a in delays] + recorder + min_isi + [max_delay])))
 
 
-def _spec(desc, syn, gen, rec, rsteps, L, nrn, *, x64, differentiable, chunk_steps, slice_capacity,
-          record_capacity, weight_capacity, deliver_slices=0) -> Spec:
+def _spec(desc, syn, gen, rec, rsteps, L, nrn, *, x64, differentiable, slice_capacity, deliver_slices=0) -> Spec:
     h, N = desc.resolution, len(rsteps)
     max_delay = int(max([1] + [a.max() for a in _delays(syn, gen)]))
     plastic_delays = syn["plastic_delays"]
@@ -758,13 +695,9 @@ def _spec(desc, syn, gen, rec, rsteps, L, nrn, *, x64, differentiable, chunk_ste
                     history=max_delay + 2 * L,  # the STDP window reaches back prev - longest delay
                     min_isi=int(rsteps.min()) + 1 if N else 1, out_degree=syn["out_degree"]),
         capacities=Capacities(slice_capacity=slice_capacity, post_capacity=slice_capacity * window_slices),
-        recording=Recording(
-            n_spike_recorders=len(rec["spike_recorders"]),
-            record_capacity=int(record_capacity or max(16384, rec["recorded_max"] * chunk_steps * h * 0.1)),  # 100 Hz
-            multimeter_rows=tuple(chunk_steps // iv + 1 for iv in rec["mm_interval"]),
-            weight_capacity=int(weight_capacity) if rec["weight_recorders"] else 0, recordables=nrn["recordables"]),
         models=Models(neuron_models=nrn["models"], neuron_runs=nrn["runs"], generators=gen["plug_models"],
-                      n_currents=gen["plug_currents"], current_rows=gen["plug_rows"] if gen["plug_currents"] else 1),
+                      n_currents=gen["plug_currents"], current_rows=gen["plug_rows"] if gen["plug_currents"] else 1,
+                      recorders=rec["models"]),
         plasticity=PlasticitySpec(
             plastic_delays=plastic_delays, in_degree=syn["in_degree"],
             # a dopamine synapse reads post spikes back to its last update, up to deliver_slices slices earlier

@@ -45,7 +45,7 @@ def refuse(*trees):
     return tree.unflatten(_refusing(*leaves))
 
 
-GROWABLE = Overflow.SLICE | Overflow.POST | Overflow.SPIKE_RECORDER | Overflow.MULTIMETER | Overflow.WEIGHT_RECORDER
+GROWABLE = Overflow.SLICE | Overflow.POST | Overflow.RECORDER
 
 
 def _raise_if_overflowed(bits):

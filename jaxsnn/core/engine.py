@@ -13,11 +13,11 @@ A slice (``docs/nest_semantics.md`` §0–§4):
    during that slice are cleared; :func:`_deliver` runs STDP depression (for each synapse in time order)
    and delivery into the input ring by sender, then step (NEST's summation order), then the K₊ traces;
    :func:`_facilitate` applies STDP facilitation by postsynaptic spikes that reached their synapses
-   during the slice; spike and weight recording (:mod:`jaxsnn.core.recorders`); the generators push what
+   during the slice; the SLICE and EVENT recorders record (:mod:`jaxsnn.core.recorders`); the generators push what
    they emit during the new slice (:mod:`jaxsnn.core.generators`);
 2. every step of the slice: each neuron model present (``spec.models.neuron_models``, static metadata: the
    engine never names one) updates its own neurons (:func:`_neuron_step`); spikes get the stamp k+1 and
-   are marked in ``spike_history``; multimeters sample the recordables.
+   are marked in ``spike_history``; the STEP recorders read the recorded quantities.
 
 A delay is never shorter than a slice, so delivery at the next slice start is always in time, and a
 neuron with synapses spikes at most once per slice (slices are at most the shortest inter-spike
@@ -270,19 +270,19 @@ def _constants(model, params):
 
 # -------------------------------------------------------------------------------- the steps
 def _steps(model, params, c, n, st: State, current=None) -> State:
-    """``n`` neuron steps. The loop carries only what a step changes (neurons, transit, samples).
-    ``current``: [n, N] pA added to I_e in each step, or None."""
+    """``n`` neuron steps. The loop carries only what a step changes (neurons, transit, the STEP
+    recorders' buffers). ``current``: [n, N] pA added to I_e in each step, or None."""
     def body(i, carry):
         p = params if current is None else _with_current(model, params, current[i])
         return _neuron_step(model, p, c, st.key, *carry)
 
-    carry = (st.step, st.overflow, st.neurons, st.transit, st.buffers.samples)
+    carry = (st.step, st.overflow, st.neurons, st.transit,
+             {r.name: st.buffers[r.name] for r in recorders.at(model.spec, recorders.STEP)})
     if isinstance(n, int) and n == 1:  # one step per slice: no loop of length 1 (whose residuals, in
-        s, over, neurons, transit, samples = body(0, carry)  # reverse mode, are stacked once more)
+        s, over, neurons, transit, bufs = body(0, carry)  # reverse mode, are stacked once more)
     else:
-        s, over, neurons, transit, samples = lax.fori_loop(0, n, body, carry)
-    return st.replace(step=s, overflow=over, neurons=neurons, transit=transit,
-                      buffers=st.buffers.replace(samples=samples))
+        s, over, neurons, transit, bufs = lax.fori_loop(0, n, body, carry)
+    return st.replace(step=s, overflow=over, neurons=neurons, transit=transit, buffers={**st.buffers, **bufs})
 
 
 def _with_current(model, params, current_k):
@@ -322,14 +322,16 @@ def _put(spec, top, parts, like):
     return like
 
 
-def _neuron_step(model, params, c, key, s, over, neurons: NeuronState, transit: Transit, samples):
+def _neuron_step(model, params, c, key, s, over, neurons: NeuronState, transit: Transit, bufs):
     """One step of every neuron: each model present updates its own neurons (a step costs the sum over
-    models of their neurons), reading its input rows of the ring and the previous step's current."""
+    models of their neurons), reading its input rows of the ring and the previous step's current; then the
+    STEP recorders (``bufs``: their buffers) read the quantities they record."""
     spec, top = model.spec, model.neurons
     R, row = spec.sizes.ring, s % spec.sizes.ring
     N = spec.sizes.n_neurons if spec.neuron_axis is None else transit.ring.shape[1]
     surrogate = _surrogate(spec)
     hist_dtype = transit.spike_history.dtype
+    recorded = recorders.quantities(spec)  # what the STEP recorders read (rows of `observed`)
     states, spiked, counts, observed = {}, [], [], []
     # the step only reads the ring (the slice work writes it): a write here would make XLA copy the
     # whole ring every step, since the read is fused into several consumers. This step's rows of all
@@ -348,10 +350,10 @@ def _neuron_step(model, params, c, key, s, over, neurons: NeuronState, transit: 
         spiked.append(spk.astype(hist_dtype))
         if spec.models.has_multiplicity:
             counts.append(out[2] if len(out) > 2 else (spk > 0).astype(jnp.int32))
-        if spec.recording.multimeter_rows:
+        if recorded:
             values = m.observe(p, states[m.name])
             zero = jnp.zeros(spk.shape, transit.ring.dtype)
-            observed.append(jnp.stack([values[q] if q in m.recordables else zero for q in spec.recording.recordables]))
+            observed.append(jnp.stack([values[q] if q in m.recordables else zero for q in recorded]))
     neurons = neurons.replace(models=states)
     if spec.models.n_currents:  # the current of this step acts on V in the next one
         rows = range(spec.models.current_rows)
@@ -362,11 +364,11 @@ def _neuron_step(model, params, c, key, s, over, neurons: NeuronState, transit: 
             transit.spike_count, _put(spec, top, counts, jnp.zeros(N, jnp.int32)), s % spec.sizes.history))
     history = _set_row(transit.spike_history, history_row, s % spec.sizes.history)
     transit = transit.replace(spike_history=history)
-    if spec.recording.multimeter_rows:
-        sampled = _put(spec, top, observed, jnp.zeros((len(spec.recording.recordables), N), transit.ring.dtype))
-        samples, o = recorders.sample(spec, model.recorders, samples, sampled, s + 1)
+    if recorded:
+        sampled = _put(spec, top, observed, jnp.zeros((len(recorded), N), transit.ring.dtype))
+        bufs, o = recorders.at_step(spec, model, bufs, sampled, s + 1)
         over = over | o
-    return s + 1, over, neurons, transit, samples
+    return s + 1, over, neurons, transit, bufs
 
 
 SELECT_ROWS = 8  # a history of at most this many rows is written by a select (below)
@@ -431,7 +433,8 @@ def _slice(model: Model, params: Params, st: State, mats=None) -> State:
     spec = model.spec
     s, L = st.step, spec.time.slice_steps
     prev = s - L
-    events_needed = spec.autodiff.event_synapses or spec.recording.n_spike_recorders or spec.plasticity.has_plastic
+    events_needed = (spec.autodiff.event_synapses or recorders.at(spec, recorders.SLICE)
+                     or spec.plasticity.has_plastic)
     if spec.autodiff.dense_blocks and not events_needed:
         return _slice_dense_only(model, params, st, mats)
     block = history_block(spec, _events(st.transit.spike_history), prev, L)  # the slice that just ended
@@ -468,8 +471,8 @@ def _slice(model: Model, params: Params, st: State, mats=None) -> State:
         syn_st, pl = dopamine.slice_work(spec, params.neurons, params.stdp, model.transmitters, model.synapses,
                                          st.synapses, st.plasticity, senders, steps, count, s)
         st = st.replace(synapses=syn_st, plasticity=pl)
-    if spec.recording.n_spike_recorders:
-        buffers, o = recorders.record_spikes(spec, model.recorders, st.buffers, senders, steps, count)
+    if recorders.at(spec, recorders.SLICE):
+        buffers, o = recorders.at_slice(spec, model, st.buffers, senders, steps, count, s)
         st, overflow = st.replace(buffers=buffers), overflow | o
     if spec.autodiff.dense_blocks:
         mats = _dense_matrices(model, st) if mats is None else mats
@@ -506,8 +509,7 @@ def _push_inputs(model, params, st):
     if spec.models.generators:
         transit, generators, o = _push_generators(model, params, st, transit)
         overflow = overflow | o
-    buffers = st.buffers.replace(recorded_until=jnp.maximum(st.buffers.recorded_until, s))
-    return st.replace(transit=transit, buffers=buffers, overflow=overflow, generators=generators)
+    return st.replace(transit=transit, overflow=overflow, generators=generators)
 
 
 def _push_generators(model, params, st, transit):
@@ -592,16 +594,16 @@ def _rows_read(spec, ring, first, L):
 def _deliver(model, params, st: State, senders, steps, count, prev):
     """Each spike over its outgoing synapses, by sender, then step (NEST's order): STDP depression
     (with facilitation by a post spike that reached the synapse earlier in this slice), weight
-    recording, delivery into the ring; then the K₊ traces. Returns (state, overflow bits)."""
+    recording (the EVENT recorders), delivery into the ring; then the K₊ traces. Returns (state, overflow bits)."""
     spec, syn = model.spec, model.synapses
-    wr_mask = model.recorders.weight_mask
+    recording = bool(recorders.at(spec, recorders.EVENT))
     if spec.autodiff.differentiable and spec.neuron_axis:  # a remote sender's float spike is not on this device
         from ..errors import JaxsnnError
         raise JaxsnnError("a differentiable build runs on one device (its spikes carry gradients between neurons): "
                           "build it with devices=1")
 
     def on_spike(e, ok, k, carry):
-        syn_st, pl, ring, wbuf, over = carry
+        syn_st, pl, ring, bufs, over = carry
         if model.event_mask is not None:  # the dense projections' synapses: jaxsnn.core.dense delivers them
             ok = ok & model.event_mask[e]
         rec = syn.out_syn[e]
@@ -616,8 +618,8 @@ def _deliver(model, params, st: State, senders, steps, count, prev):
         if spec.plasticity.stp_rule is not None:  # short-term plasticity: the weight sent and the new state
             syn_st, w, sent = stp.on_presynaptic_spike(spec, params.stp, syn_st, e, rec, ok, w, steps[k] + 1, st.key)
             ok = ok & sent  # a stochastic synapse may send nothing: no event, no weight record
-        if spec.recording.weight_capacity:
-            wbuf, o = recorders.record_weights(spec, wbuf, e, ok & wr_mask[e], w, steps[k] + 1)
+        if recording:
+            bufs, o = recorders.at_event(spec, model, bufs, e, ok, w, steps[k] + 1)
             over = over | o
         row = jnp.where(ok, (steps[k] + rec[:, OUT_DELAY]) % spec.sizes.ring, ring.shape[0])  # out of range: dropped
         if spec.autodiff.differentiable:  # weight × spike: 1.0 forward, the surrogate's derivative backward
@@ -625,16 +627,17 @@ def _deliver(model, params, st: State, senders, steps, count, prev):
         counted = 1.0 if syn.receptor1 is None else jnp.where(syn.receptor1[e], 0.0, 1.0)  # parrots' receptor 1
         ring = ring_add_routed(spec, model.neurons.route, ring, row, rec[:, OUT_TARGET], w, counted,
                                None if syn.port is None else syn.port[e])
-        return syn_st, pl, ring, wbuf, over
+        return syn_st, pl, ring, bufs, over
 
-    carry = (st.synapses, st.plasticity, st.transit.ring, st.buffers.weights, jnp.zeros((), jnp.int32))
-    syn_st, pl, ring, wbuf, over = for_each_synapse(senders, count, syn.out_ptr, spec.sizes.out_degree, on_spike, carry,
+    bufs = {r.name: st.buffers[r.name] for r in recorders.at(spec, recorders.EVENT)}
+    carry = (st.synapses, st.plasticity, st.transit.ring, bufs, jnp.zeros((), jnp.int32))
+    syn_st, pl, ring, bufs, over = for_each_synapse(senders, count, syn.out_ptr, spec.sizes.out_degree, on_spike, carry,
                                                     spec.autodiff.differentiable)
     if spec.plasticity.trace_per_source:  # after every synapse has read the traces and t_last of this slice
         pl = stdp.update_source_traces(spec, syn, params.stdp, pl, senders, steps + 1,
                                        jnp.arange(senders.shape[0]) < count)
     st = st.replace(synapses=syn_st, plasticity=pl, transit=st.transit.replace(ring=ring),
-                    buffers=st.buffers.replace(weights=wbuf))
+                    buffers={**st.buffers, **bufs})
     return st, over
 
 

@@ -1,41 +1,75 @@
-"""Recorders on the device: fixed-size buffers in ``state.buffers`` that the host empties after every
-chunk of steps (:func:`jaxsnn.simulate`, through each recorder model's ``drain`` in
-:mod:`jaxsnn.models`), so device memory never grows with the length of a run.
+"""Recorders on the device: the engine's hook points and the buffers' bookkeeping, for the recorder
+models present (``spec.models.recorders``: configured :class:`~jaxsnn.models.base.Recorder` instances, static
+metadata; this module never names one).
 
-- spike_recorder: at each slice start, the previous slice's spikes (sender, stamp) of the selected
-  neurons inside the recorder's window are appended (:func:`record_spikes`);
-- multimeter: every step whose stamp is a multiple of its interval, V_m of its neurons (:func:`sample`);
-- weight_recorder: at each presynaptic spike, the transmitted weight of its synapses (:func:`record_weights`).
-
-A full buffer sets an :class:`~jaxsnn.Overflow` bit; nothing is written past its end.
+Each recorder model keeps its topology in ``model.recorders[name]`` and its fixed-size buffers in
+``state.buffers[name]``, which the host empties after every chunk of steps (:func:`jaxsnn.simulate`,
+through the model's ``drain``), so device memory never grows with the length of a run. The engine calls
+the models at three points (:func:`at_slice`, :func:`at_step`, :func:`at_event`); a record that does not
+fit sets the model's ``"full"`` and :data:`~jaxsnn.Overflow.RECORDER`, nothing is written past the end,
+and :func:`jaxsnn.simulate` grows that model's capacity and recomputes the chunk.
 """
 from __future__ import annotations
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
 from . import host
 from .events import set_where
 from .status import Overflow, flag
-from .types import Buffers, SampleBuffer, SpikeBuffer, WeightBuffer
+
+SLICE, STEP, EVENT = "slice", "step", "event"  # the hook points (Recorder.hook)
 
 
-def empty(spec, model, dtype) -> Buffers:
-    """Buffers of the sizes in ``spec``, empty."""
-    i32, zeros = np.int32, host.filled  # host arrays: nothing to compile
-    n_sr, cap = spec.recording.n_spike_recorders, spec.recording.record_capacity
-    rows = spec.recording.multimeter_rows
-    return Buffers(
-        recorded_until=zeros((), i32),
-        spikes=SpikeBuffer(count=zeros(n_sr, i32), senders=zeros((n_sr, cap), i32),
-                           stamps=zeros((n_sr, cap), i32)),
-        samples=SampleBuffer(
-            count=zeros(len(rows), i32),
-            values=tuple(zeros((r, ix.shape[-1]), dtype) for r, ix in zip(rows, model.recorders.sample_index)),
-            stamps=tuple(zeros(r, i32) for r in rows)),
-        weights=WeightBuffer(count=zeros((), i32), stamps=zeros(spec.recording.weight_capacity, i32),
-                             synapse=zeros(spec.recording.weight_capacity, i32),
-                             weights=zeros(spec.recording.weight_capacity, dtype)))
+def empty(spec, model, dtype) -> dict:
+    """Every recorder's buffers of the sizes in ``spec``, empty (made on the host: nothing to compile)."""
+    return jax.tree_util.tree_map(host.put, {r.name: {**r.empty(model.recorders[r.name], dtype),
+                                                      "full": np.zeros((), np.int32)} for r in spec.models.recorders})
+
+
+def at(spec, hook: str) -> tuple:
+    """The recorders called at ``hook``, in ``spec.models.recorders`` order."""
+    return tuple(r for r in spec.models.recorders if r.hook == hook)
+
+
+def _record(spec, model, buffers: dict, hook, *args):
+    out, over = dict(buffers), jnp.zeros((), jnp.int32)
+    for r in at(spec, hook):
+        buf, o = r.record(spec, model.recorders[r.name], buffers[r.name], *args)
+        out[r.name] = {**buf, "full": buf["full"] | o.astype(jnp.int32)}
+        over = over | flag(o, Overflow.RECORDER)
+    return out, over
+
+
+def at_slice(spec, model, buffers, senders, steps, count, step):
+    """At the slice starting at ``step``: the previous slice's spikes (neuron ``senders`` in ``steps``, the
+    first ``count``, by sender then step) to every SLICE recorder; returns (buffers, overflow bits)."""
+    return _record(spec, model, buffers, SLICE, senders, steps, count, step)
+
+
+def quantities(spec) -> tuple:
+    """The quantities the STEP recorders read, in order (what the neuron models report after a step)."""
+    return tuple(dict.fromkeys(q for r in at(spec, STEP) for q in r.quantities))
+
+
+def at_step(spec, model, buffers, values, stamp):
+    """After the step of ``stamp``: ``values`` ([len(quantities(spec)), N]) to every STEP recorder (its own
+    rows, in its order); returns (buffers, overflow bits)."""
+    out, over = dict(buffers), jnp.zeros((), jnp.int32)
+    names = quantities(spec)
+    for r in at(spec, STEP):
+        rows = values if r.quantities == names else values[np.array([names.index(q) for q in r.quantities], int)]
+        buf, o = r.record(spec, model.recorders[r.name], buffers[r.name], rows, stamp)
+        out[r.name] = {**buf, "full": buf["full"] | o.astype(jnp.int32)}
+        over = over | flag(o, Overflow.RECORDER)
+    return out, over
+
+
+def at_event(spec, model, buffers, synapse, mask, weight, stamp):
+    """At an event: synapses ``synapse`` (where ``mask``) transmit ``weight`` at ``stamp``, to every EVENT
+    recorder; returns (buffers, overflow bits)."""
+    return _record(spec, model, buffers, EVENT, synapse, mask, weight, stamp)
 
 
 def append(buffers, count, capacity, mask, values):
@@ -46,68 +80,25 @@ def append(buffers, count, capacity, mask, values):
     return out, jnp.minimum(new, capacity), new > capacity
 
 
-def record_spikes(spec, rec, buf: Buffers, senders, steps, count):
-    """Append the slice's spikes (``senders`` at ``steps``, the first ``count``) to each spike recorder;
-    returns (buffers, overflow bits).
-
-    The recorders' [recorders, capacity] buffers are written as one flat array, each recorder's entries
-    at its row's offset, in place: building the rows apart and stacking them would copy the whole
-    buffers (sized for a chunk) every slice, which for a network with one step per slice and several
-    recorders costs more than the network."""
-    valid = (jnp.arange(senders.shape[0]) < count) & (steps >= buf.recorded_until)
-    stamps = steps + 1
-    sp, cap = buf.spikes, spec.recording.record_capacity
-    flat_s, flat_t = sp.senders.reshape(-1), sp.stamps.reshape(-1)
-    counts, over = [], jnp.zeros((), jnp.int32)
-    for k in range(spec.recording.n_spike_recorders):
-        lo, hi = rec.spike_window[k, 0], rec.spike_window[k, 1]
-        mask = valid & rec.spike_mask[k, senders] & (lo < stamps) & (stamps <= hi)
-        pos = sp.count[k] + jnp.cumsum(mask, dtype=jnp.int32) - 1
-        keep = mask & (pos < cap)  # past its row: dropped (the overflow bit says so)
-        flat_s = set_where(flat_s, k * cap + pos, senders.astype(flat_s.dtype), keep)
-        flat_t = set_where(flat_t, k * cap + pos, stamps.astype(flat_t.dtype), keep)
-        new = sp.count[k] + jnp.sum(mask, dtype=jnp.int32)
-        counts.append(jnp.minimum(new, cap))
-        over = over | flag(new > cap, Overflow.SPIKE_RECORDER)
-    spikes = SpikeBuffer(count=jnp.stack(counts), senders=flat_s.reshape(sp.senders.shape),
-                         stamps=flat_t.reshape(sp.stamps.shape))
-    return buf.replace(spikes=spikes), over
-
-
-def sample(spec, rec, samples: SampleBuffer, quantities, stamp):
-    """Every multimeter whose interval divides ``stamp`` (inside its window) records its quantities of
-    its neurons from ``quantities`` ([len(recordables), N], rows in ``spec.recording.recordables`` order: what the
-    neuron models report after the step; a row of a quantity a neuron's model lacks is never read);
-    returns (samples, overflow bits)."""
-    values, stamps, counts, over = [], [], [], jnp.zeros((), jnp.int32)
-    for k, rows in enumerate(spec.recording.multimeter_rows):
-        lo, hi = rec.sample_window[k, 0], rec.sample_window[k, 1]
-        off = 0 if rec.sample_offset is None else rec.sample_offset[k]
-        take = ((stamp - off) % rec.sample_interval[k] == 0) & (stamp >= off) & (lo < stamp) & (stamp <= hi)
-        row = jnp.where(take, samples.count[k], rows)
-        got = quantities[rec.sample_quantity[k], rec.sample_index[k]]
-        values.append(samples.values[k].at[row].set(got, mode="drop", unique_indices=True))  # one row
-        stamps.append(samples.stamps[k].at[row].set(stamp, mode="drop"))
-        new = samples.count[k] + take.astype(jnp.int32)
-        over = over | flag(new > rows, Overflow.MULTIMETER)
-        counts.append(jnp.minimum(new, rows))
-    return SampleBuffer(count=jnp.stack(counts), values=tuple(values), stamps=tuple(stamps)), over
-
-
-def record_weights(spec, weights: WeightBuffer, e, mask, w, stamps):
-    """Append the transmitted weights ``w`` of synapses ``e`` (where ``mask``); returns (buffer, bits)."""
-    (a, b, c), n, o = append((weights.stamps, weights.synapse, weights.weights), weights.count,
-                             spec.recording.weight_capacity, mask, (jnp.broadcast_to(stamps, e.shape), e, w))
-    return WeightBuffer(count=n, stamps=a, synapse=b, weights=c), flag(o, Overflow.WEIGHT_RECORDER)
-
-
 # ------------------------------------------------------------------------------------------- host
-def emptied(buf: Buffers, step, put) -> Buffers:
-    """``buf`` marked empty after the host took its records at ``step``: new counters, placed by ``put``
-    (the other buffers are kept as they are: only the counters say what is in them)."""
-    zeros = lambda a: np.zeros(np.shape(a), np.int32)
-    new = put({"until": np.full(np.shape(buf.recorded_until), step, np.int32), "spikes": zeros(buf.spikes.count),
-               "samples": zeros(buf.samples.count), "weights": zeros(buf.weights.count)})
-    return buf.replace(recorded_until=new["until"], spikes=buf.spikes.replace(count=new["spikes"]),
-                       samples=buf.samples.replace(count=new["samples"]),
-                       weights=buf.weights.replace(count=new["weights"]))
+def emptied(spec, buffers: dict, step, put) -> dict:
+    """``buffers`` marked empty after the host took their records at ``step``: each model's changed
+    entries (:meth:`~jaxsnn.models.base.Recorder.emptied`) placed by ``put``, the others kept as they are."""
+    new = put({r.name: r.emptied(buffers[r.name], step) for r in spec.models.recorders})
+    return {name: {**buffers[name], **new.get(name, {})} for name in buffers}
+
+
+def resized(spec, model, dtype, old: dict, spread=None) -> dict:
+    """Empty buffers of the sizes in ``spec`` that continue ``old`` (what each model carries besides
+    records, e.g. the spike recorder's ``until``); ``spread``: how to lay host buffers out like ``old``
+    (a split run's per-device copies), or None."""
+    new = empty(spec, model, dtype)
+    if spread is not None:
+        new = spread(new)
+    return {r.name: {**new[r.name], **{k: old[r.name][k] for k in r.carried if r.name in old}}
+            for r in spec.models.recorders}
+
+
+def full(spec, host_buffers) -> tuple:
+    """The recorders whose buffers overflowed (host copies of the buffers)."""
+    return tuple(r for r in spec.models.recorders if np.any(np.asarray(host_buffers[r.name]["full"])))

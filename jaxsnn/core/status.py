@@ -21,9 +21,7 @@ class Overflow(enum.IntFlag):
     """Bits of ``state.overflow``."""
 
     SLICE = 1  # more spikes in one slice than spec.capacities.slice_capacity: some were not delivered
-    SPIKE_RECORDER = 2  # a spike_recorder's buffer (spec.recording.record_capacity) is full: spikes not recorded
-    MULTIMETER = 4  # a multimeter's buffer (spec.recording.multimeter_rows) is full: samples not recorded
-    WEIGHT_RECORDER = 8  # the weight_recorder's buffer (spec.recording.weight_capacity) is full
+    RECORDER = 2  # a recorder's buffers are full (its capacity; the recorder's "full" says which): records lost
     POISSON = 16  # a Poisson rate the compiled table does not cover: counts truncated or all 0
     POST = 32  # more post spikes in the STDP window than spec.capacities.post_capacity: facilitation skipped
     STDP_SPECIALISATION = 64  # plasticity parameters changed after build so that a specialisation fails
@@ -43,9 +41,7 @@ def flag(cond, bit):
 
 _WORDS = {
     Overflow.SLICE: "more spikes in one slice than slice_capacity (spikes were not delivered)",
-    Overflow.SPIKE_RECORDER: "a spike_recorder buffer is full (record_capacity)",
-    Overflow.MULTIMETER: "a multimeter buffer is full (multimeter_rows)",
-    Overflow.WEIGHT_RECORDER: "the weight_recorder buffer is full (weight_capacity)",
+    Overflow.RECORDER: "a recorder's buffer is full (its capacity)",
     Overflow.POISSON: "a poisson_generator rate in params is beyond what the network's Poisson table was built "
                       "for (or negative), so its draws would be truncated, or all 0 far beyond: set the highest "
                       "rate you will use on the generator before net.build() (or split it over several generators)",

@@ -84,20 +84,6 @@ class Capacities:
 
 
 @_group
-class Recording:
-    """What the recorders need: their number, the sizes of their buffers (grow on overflow) and the rows
-    of recorded quantities."""
-
-    n_spike_recorders: int
-    record_capacity: int  # spike events per recorder and chunk
-    multimeter_rows: tuple  # samples per chunk, per multimeter
-    weight_capacity: int  # 0: no weight recorder
-    # the rows of the array of recorded quantities the step hands the multimeters ([len(recordables), N]):
-    # the union of the present models' recordables, in model order, then each model's order
-    recordables: tuple = ()
-
-
-@_group
 class Models:
     """The models present (static metadata: the engine calls them and never names one)."""
 
@@ -113,6 +99,10 @@ class Models:
     generators: tuple = ()
     n_currents: int = 0  # connections of current generators (generators that emit currents): 0: none
     current_rows: int = 1  # receptors the current connections use (rows of NeuronState.current)
+    # the recorder models present (jaxsnn.models.base.Recorder instances, configured at build, with their
+    # capacities, grown on overflow). The engine calls each one's record at its hook point
+    # (jaxsnn.core.recorders); their topology and buffers are Model.recorders[name] and State.buffers[name]
+    recorders: tuple = ()
 
     @property
     def spike_channels(self) -> int:
@@ -169,20 +159,19 @@ class Autodiff:
     event_synapses: bool = True
 
 
-_GROUPS = {"time": Timing, "sizes": Sizes, "capacities": Capacities, "recording": Recording, "models": Models,
+_GROUPS = {"time": Timing, "sizes": Sizes, "capacities": Capacities, "models": Models,
            "plasticity": PlasticitySpec, "autodiff": Autodiff}
 
 
 @dataclasses.dataclass(frozen=True)
 class Spec:
     """Static description of a compiled network (hashable, so jit treats it as a constant), grouped by
-    concern: ``time``, ``sizes``, ``capacities``, ``recording``, ``models``, ``plasticity``, ``autodiff``,
+    concern: ``time``, ``sizes``, ``capacities``, ``models``, ``plasticity``, ``autodiff``,
     plus the float width and, inside :mod:`jaxsnn.sharding`, the mesh axis the neurons are split over."""
 
     time: Timing
     sizes: Sizes
     capacities: Capacities
-    recording: Recording
     models: Models
     plasticity: PlasticitySpec
     autodiff: Autodiff = Autodiff()
@@ -282,21 +271,6 @@ class Synapses:
         return np.zeros(len(self.out_syn), np.int32) if static else self.out_syn[:, OUT_TRACE]
 
 
-@pytree
-class RecorderTopology:
-    """What each recorder selects."""
-
-    spike_mask: jax.Array  # bool[n_spike_recorders, n_neurons]
-    spike_window: jax.Array  # int32[n_spike_recorders, 2]: stamps t with lo < t <= hi
-    sample_index: tuple  # per multimeter: int32 neuron indices
-    sample_interval: jax.Array  # int32 steps, per multimeter
-    sample_window: jax.Array  # int32[n_multimeters, 2]
-    weight_mask: jax.Array  # bool[n_synapses]: recorded by a weight_recorder; bool[0] in a network without one
-    sample_quantity: tuple = ()  # per multimeter: int32 row of each column in Spec.recording.recordables
-    sample_offset: jax.Array | None = None  # int32 steps, per multimeter: stamps t >= offset with
-    # (t - offset) a multiple of the interval
-
-
 @pytree(meta=("spec",))
 class Model:
     """What one run never changes: the spec (static under jit) and the integer/boolean topology."""
@@ -304,7 +278,6 @@ class Model:
     spec: Spec
     neurons: NeuronTopology
     synapses: Synapses
-    recorders: RecorderTopology
     dense: tuple = ()  # int32[n_src, n_tgt] synapse index of each entry of a dense projection (-1: none)
     event_mask: jax.Array | None = None  # bool[synapses]: delivered by the event loop (None: all)
     # per generator model of Spec.generators: its connections (target, delay, stream, generator per
@@ -313,6 +286,8 @@ class Model:
     # the volume transmitters of a neuromodulated rule (jaxsnn.core.dopamine: the transmitter of each synapse,
     # the connections into transmitters, their deliver_interval); empty otherwise
     transmitters: dict = dataclasses.field(default_factory=dict)
+    # per recorder model of Spec.models.recorders: what each of its nodes selects (Recorder.lower)
+    recorders: dict = dataclasses.field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------------------- Params
@@ -437,38 +412,6 @@ class Plasticity:
     dopa: dict | None = None
 
 
-@pytree
-class SpikeBuffer:
-    count: jax.Array  # int32[n_recorders]
-    senders: jax.Array  # int32[n_recorders, capacity] neuron index
-    stamps: jax.Array  # int32[n_recorders, capacity]
-
-
-@pytree
-class SampleBuffer:
-    count: jax.Array  # int32[n_multimeters]
-    values: tuple  # per multimeter [rows, n_recorded]
-    stamps: tuple  # per multimeter int32[rows]
-
-
-@pytree
-class WeightBuffer:
-    count: jax.Array  # int32
-    stamps: jax.Array
-    synapse: jax.Array
-    weights: jax.Array
-
-
-@pytree
-class Buffers:
-    """Recorder buffers, emptied by the host after every chunk (:mod:`jaxsnn.core.recorders`)."""
-
-    recorded_until: jax.Array  # int32: spikes of earlier steps are in the spike buffers already
-    spikes: SpikeBuffer
-    samples: SampleBuffer
-    weights: WeightBuffer
-
-
 @pytree(meta=("slice_steps",))
 class State:
     step: jax.Array  # int32: global step index; the next step to compute
@@ -478,14 +421,15 @@ class State:
     transit: Transit
     synapses: SynapseState
     plasticity: Plasticity
-    buffers: Buffers
+    buffers: dict  # per recorder model of Spec.models.recorders: its buffers (emptied by the host after every chunk)
     slice_steps: int = 1
     generators: dict = dataclasses.field(default_factory=dict)  # per model of Spec.generators: its state
     # (oscillators, gamma processes' stages, dead times), computed alike on every device of a split run
 
     def __hash__(self):  # as Params: a tree of in_axes is hashable
-        return hash(tuple(getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "generators")
-                    + (_frozen(self.generators),))
+        return hash(tuple(getattr(self, f.name) for f in dataclasses.fields(self)
+                          if f.name not in ("generators", "buffers"))
+                    + (_frozen(self.generators), _frozen(self.buffers)))
 
     @property
     def spikes(self) -> jax.Array:

@@ -20,7 +20,6 @@ import numpy as np
 
 from ..core import recorders
 from ..errors import CheckpointError, CheckpointMismatchError, CheckpointNotFoundError, CheckpointWarning, JaxsnnError
-from ..models import RECORDERS
 from ..run.simulation import Simulation, run_steps, simulate
 from . import checkpoint_io as cio
 
@@ -30,11 +29,13 @@ from . import checkpoint_io as cio
 #   records/<id>/<c>  column c of what recorder <id> gathered
 # and the metadata {"kind": "complete", "store_format", "network": fingerprint, "spec": static spec fields,
 # "capacities": grown capacities, "records": {id: {"rows", "columns"}}, "time_ms"}.
-STORE_FORMAT = 4  # 3: neuron state and params per model (state/neurons/models/<model>/<name>); 4: poisson, dc,
-# step_current and noise generators' params per model (params/generators/<model>/<name>)
-# Capacities a run grows on overflow (simulation._grown); everything else in the spec must match the network
-# it is loaded into. Buffer shapes follow them, so they come back from the checkpoint (validated).
-GROWABLE = ("slice_capacity", "post_capacity") + tuple(r.capacity for r in RECORDERS.values())
+STORE_FORMAT = 5  # 3: neuron state and params per model (state/neurons/models/<model>/<name>); 4: poisson, dc,
+# step_current and noise generators' params per model (params/generators/<model>/<name>); 5: recorder buffers
+# per recorder model (state/buffers/<model>/<name>), capacities of the recorders present only
+# Capacities a run grows on overflow (simulation._grown), and each recorder model's (under its capacity_name);
+# everything else in the spec must match the network it is loaded into. Buffer shapes follow them, so they
+# come back from the checkpoint (validated).
+GROWABLE = ("slice_capacity", "post_capacity")
 _SPEC_FREE = ("differentiable", "neuron_axis")  # choices of the run, not of the network
 _INT32_MAX = 2**31 - 1
 
@@ -82,6 +83,8 @@ def _static_spec(spec) -> dict:
     def plain(name, v):  # models, generators and rules (static metadata): name(options)
         if name in ("neuron_models", "generators"):
             return [repr(m) for m in v]
+        if name == "recorders":  # without their (grown) capacities
+            return [repr(m.with_capacity(None)) for m in spec.models.recorders]
         return repr(v) if name in ("stdp_rule", "stp_rule") and v is not None else v
 
     return cio._plain({k: plain(k, v) for k, v in spec.fields().items() if k not in GROWABLE and k not in _SPEC_FREE},
@@ -89,28 +92,35 @@ def _static_spec(spec) -> dict:
 
 
 def _capacities(spec) -> dict:
-    return cio._plain({k: spec.fields()[k] for k in GROWABLE}, "capacities")
+    return cio._plain({**{k: spec.fields()[k] for k in GROWABLE}, **{r.capacity_name: r.capacity
+                                                                     for r in spec.models.recorders}}, "capacities")
 
 
 def _with_capacities(spec, saved, where):
     """``spec`` with the checkpoint's grown capacities: exactly GROWABLE, each an int from this network's
     (freshly built) value up to its largest possible one; a checkpoint can change nothing else."""
-    if not isinstance(saved, dict) or set(saved) != set(GROWABLE):
+    names = GROWABLE + tuple(r.capacity_name for r in spec.models.recorders)
+    if not isinstance(saved, dict) or set(saved) != set(names):
         got = sorted(saved) if isinstance(saved, dict) else type(saved).__name__
-        raise CheckpointError(f"checkpoint {where}: capacities must be exactly {list(GROWABLE)}, got {got}")
+        raise CheckpointError(f"checkpoint {where}: capacities must be exactly {list(names)}, got {got}")
     kw = {}
     for name in GROWABLE:
-        fresh, value = spec.fields()[name], saved[name]
-        if isinstance(fresh, tuple):  # one per recorder
+        fresh = spec.fields()[name]
+        top = max(fresh, spec.sizes.n_neurons * spec.time.slice_steps) if name == "slice_capacity" else _INT32_MAX
+        kw[name] = _capacity(name, saved[name], fresh, top, where)
+    grown = []
+    for r in spec.models.recorders:
+        name, fresh, value = r.capacity_name, r.capacity, saved[r.capacity_name]
+        if isinstance(fresh, tuple):  # one per node
             if not (isinstance(value, list) and len(value) == len(fresh)):
                 raise CheckpointError(f"checkpoint {where}: capacity {name}={value!r} is not a list of "
-                                      f"{len(fresh)} integers (one per multimeter)")
-            kw[name] = tuple(_capacity(f"{name}[{i}]", v, f, _INT32_MAX, where)
-                             for i, (v, f) in enumerate(zip(value, fresh)))
+                                      f"{len(fresh)} integers (one per {r.name})")
+            value = tuple(_capacity(f"{name}[{i}]", v, f, _INT32_MAX, where)
+                          for i, (v, f) in enumerate(zip(value, fresh)))
         else:
-            top = max(fresh, spec.sizes.n_neurons * spec.time.slice_steps) if name == "slice_capacity" else _INT32_MAX
-            kw[name] = _capacity(name, value, fresh, top, where)
-    return spec.replace(**kw)
+            value = _capacity(name, value, fresh, _INT32_MAX, where)
+        grown.append(r.with_capacity(value))
+    return spec.replace(**kw, recorders=tuple(grown))
 
 
 def _capacity(name, value, fresh, top, where) -> int:
@@ -129,7 +139,7 @@ def _expected_state(like: Simulation, spec):
 
 
 def _recorder_ids(sim: Simulation) -> set:
-    return {int(i) for r in RECORDERS.values() for i in getattr(sim.layout, r.layout_nodes)}
+    return {int(i) for info in sim.layout.recorders.values() for i in info["nodes"]}
 
 
 def _checkpoint(sim: Simulation) -> tuple[dict, dict]:

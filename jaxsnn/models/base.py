@@ -59,14 +59,15 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ..build import checks
+from ..core.recorders import EVENT, SLICE, STEP  # a recorder's hook points
 from ..core.types import BY_PORT, BY_SIGN, COUNTS, SUMMED, Input  # Input: what update reads; the others: how
 
 # events reach a neuron (the ring's routing)
 from ..errors import JaxsnnError, bad_value
 
-__all__ = ["ARCHIVING", "BY_PORT", "BY_SIGN", "CONNECTION", "COUNTS", "SAMPLES", "SPIKE_EVENTS", "SUMMED", "WEIGHTS",
-           "Generator", "Input", "NeuronModel", "Param", "PlasticityRule", "Recorder", "ShortTermRule", "SynapseModel",
-           "table"]
+__all__ = ["ARCHIVING", "BY_PORT", "BY_SIGN", "CONNECTION", "COUNTS", "EVENT", "SAMPLES", "SLICE", "SPIKE_EVENTS",
+           "STEP", "SUMMED", "WEIGHTS", "Generator", "Input", "NeuronModel", "Param", "PlasticityRule", "Recorder",
+           "ShortTermRule", "SynapseModel", "table"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -233,8 +234,8 @@ def _show(value, unit):
 # =============================================================================== devices
 # Generators and recorders are nodes without dynamics of their own: a parameter table (one
 # :class:`Param` per NEST parameter), NEST's checks, and what the host does with them. A generator brings
-# its own tables and per-slice push (the device interface, below); the recorders' buffers and record steps
-# are in :mod:`jaxsnn.core.recorders`.
+# its own tables and per-slice push (the device interface, below); a recorder its buffers, its capacity and
+# its record at one of the engine's hook points (:class:`Recorder`).
 
 WINDOW = {  # NEST's StimulationDevice / RecordingDevice activity window (ms)
     "origin": Param(0.0, "ms", "global time offset of start and stop"),
@@ -415,31 +416,130 @@ FROM_NEURONS, TO_NEURONS = "from_neurons", "to_neurons"  # how a recorder is con
 SPIKE_EVENTS, SAMPLES, WEIGHTS = "spike events", "samples", "weights"  # what a recorder records
 
 
-class Recorder(Device):
-    """The contract of a recorder: its buffers are sized by ``spec.<capacity>`` (grown by doubling when
-    the run sets ``status_bit``); ``layout_nodes`` names the Layout field listing its node ids in
-    buffer order; :meth:`drain` turns a chunk's host buffers into records (column dicts, kept in
-    checkpoints under these names) and :meth:`events` turns the records into NEST's ``events``
-    columns. ``aliases``: other NEST names for it, with their own defaults (voltmeter)."""
 
-    capacity: ClassVar[str]
-    status_bit: ClassVar[int]
-    layout_nodes: ClassVar[str]
-    records: ClassVar[str]  # what it records: SPIKE_EVENTS, SAMPLES or WEIGHTS
+
+def _first(v, k=0):
+    """Device k's part of a buffer entry (a tuple of arrays: of each)."""
+    return tuple(x[k] for x in v) if isinstance(v, tuple) else v[k]
+
+
+def _repeat(v, D):
+    if isinstance(v, tuple):
+        return tuple(_repeat(x, D) for x in v)
+    return np.broadcast_to(v, (D,) + np.shape(v))
+
+
+@dataclasses.dataclass(frozen=True)
+class Recorder(Device):
+    """The contract of a recorder: a frozen, hashable instance configured at build (:meth:`lower`) sits in
+    ``spec.models.recorders`` as static metadata; the engine calls its :meth:`record` at one hook point and never
+    names it. It owns
+
+    - its topology (``model.recorders[name]``: what each of its nodes selects) and its buffers
+      (``state.buffers[name]``, a dict of arrays; ``"count"`` says what is in them, ``"full"`` (int32) is
+      set by the engine when :meth:`record` says a record did not fit);
+    - its ``capacity`` (static: an int, or one per node as a tuple), the entries its buffers take per chunk:
+      :func:`jaxsnn.simulate` grows it (:meth:`grown`) when the recorder's ``"full"`` is set and recomputes
+      the chunk (nothing is dropped); ``capacity_name`` is how ``build`` and checkpoints call it;
+    - its ``hook``: :data:`SLICE` (at each slice start, the previous slice's spike list), :data:`STEP` (after
+      every step, the recorded quantities ``quantities`` of every neuron) or :data:`EVENT` (at every event a
+      synapse delivers, with the transmitted weight);
+    - its host side: :meth:`drain` turns a chunk's host buffers into records (column dicts, kept in
+      checkpoints under these names), :meth:`emptied` marks the buffers empty, :meth:`events` turns the
+      records into NEST's ``events`` columns; and for split runs :meth:`split` (a device's topology) and
+      :meth:`gathered` (the devices' buffers as one).
+
+    ``aliases``: other NEST names for it, with their own defaults (voltmeter)."""
+
+    capacity: Any = 0  # entries per chunk: an int, or a tuple with one per node
+    quantities: tuple = ()  # STEP: the recordables it reads (rows of its quantities array, in this order)
+
+    # buffer entries that are not records and continue when the buffers are made anew (a chunk recomputed
+    # with a grown capacity, a run continued by jaxsnn.nest)
+    carried: ClassVar[tuple] = ()
+
+    hook: ClassVar[str]  # SLICE, STEP or EVENT
+    capacity_name: ClassVar[str]  # the capacity's name in checkpoints (and in build(...) if capacity_option)
+    capacity_option: ClassVar[bool] = False  # build takes its initial capacity (keyword capacity_name)
+    records: ClassVar[str]  # what it records: SPIKE_EVENTS, SAMPLES or WEIGHTS (for plotting tools)
     aliases: ClassVar[dict] = {}
     connects: ClassVar[str | None] = None  # FROM_NEURONS (neuron -> recorder), TO_NEURONS, or not connected
     refused_rules: ClassVar[tuple] = ()  # connection rules NEST refuses for its connections
     allowed_rules: ClassVar[str] = "all_to_all or one_to_one"  # what to say instead
 
-    @staticmethod
-    def grown(capacity):
-        """The next capacity after an overflow (per recorder for tuples): twice the old one."""
-        return tuple(2 * c for c in capacity) if isinstance(capacity, tuple) else 2 * capacity
-
+    # ----------------------------------------------------------------------------- build
     @classmethod
-    def drain(cls, spec, layout, top, host) -> dict:
-        """{recorder node id: columns} of one chunk from the host copy ``host`` of the state."""
+    def lower(cls, desc, net: dict, capacity) -> tuple | None:
+        """``(configured recorder, topology, host facts)`` of this model's nodes in ``desc``, or None when
+        it has none. ``net``: what the build knows (``neuron_of_node``, ``node_of_neuron``, ``models``: the
+        configured neuron models, ``synapses``: the synapse tables, ``chunk_steps``); ``capacity``: the
+        capacity ``build`` was given under ``capacity_name`` (None: the model's default). The topology
+        holds host arrays (the build places them); the host facts (``layout.recorders[name]``) hold
+        ``nodes``, the node ids in buffer order, and what :meth:`drain`/:meth:`events` need."""
         raise NotImplementedError
+
+    def empty(self, top: dict, dtype) -> dict:
+        """Buffers of this capacity, empty (host arrays; the engine adds ``"full"``); ``top``: its topology."""
+        raise NotImplementedError
+
+    def grown(self) -> Recorder:
+        """This recorder with twice the capacity (per node for tuples), after its buffers overflowed."""
+        c = self.capacity
+        return self.with_capacity(tuple(2 * x for x in c) if isinstance(c, tuple) else 2 * c)
+
+    def with_capacity(self, capacity) -> Recorder:
+        return dataclasses.replace(self, capacity=capacity)
+
+    # ----------------------------------------------------------------------------- in the graph
+    def record(self, spec, top: dict, buf: dict, *args) -> tuple:
+        """One record at the model's hook; returns ``(buffers, overflowed)``. The arguments per hook:
+
+        - SLICE ``(senders, steps, count, step)``: the previous slice's spikes, by sender then step (the
+          first ``count`` of ``senders``/``steps``; neuron indices and steps, a spike in step k has the
+          stamp k + 1), ``step``: the slice start;
+        - STEP ``(quantities, stamp)``: ``quantities`` [len(self.quantities), neurons] after the step
+          whose stamp is ``stamp`` (rows of a quantity a neuron's model lacks are 0);
+        - EVENT ``(synapse, mask, weight, stamp)``: the synapses ``synapse`` (where ``mask``) transmit
+          ``weight`` at ``stamp``."""
+        raise NotImplementedError
+
+    def recorded_synapses(self, top: dict):
+        """EVENT: which synapses it records (bool[synapses], host), which must be delivered one event at a
+        time (not by a dense projection); None: none."""
+        return None
+
+    # ----------------------------------------------------------------------------- host
+    def emptied(self, buf: dict, step: int) -> dict:
+        """``buf`` marked empty after the host took its records at ``step``: the entries that change, as
+        host arrays of the shapes in ``buf`` (which may have a leading device axis): the counters zeroed (the
+        other arrays are kept as they are: only the counters say what is in them)."""
+        return {"count": np.zeros(np.shape(buf["count"]), np.int32), "full": np.zeros(np.shape(buf["full"]), np.int32)}
+
+    def drain(self, spec, layout, top: dict, buf: dict, host) -> dict:
+        """{recorder node id: columns} of one chunk from the host buffers ``buf``; ``layout.recorders[name]``:
+        the host facts of :meth:`lower`; ``host``: the host copy of the state (counters, spike history)."""
+        raise NotImplementedError
+
+    def split(self, top: dict, part) -> dict:
+        """Device ``part.d``'s topology in a split run (``part``: ``n``, the neurons per device, ``neurons(ix)``
+        (global neuron indices as local ones, clipped), ``synapses(a, fill)`` (a per-synapse array cut to
+        the device's synapses and padded)); unchanged by default."""
+        return top
+
+    def gathered(self, buf: dict, top: dict, part) -> dict:
+        """The devices' host buffers ``buf`` (leading axis: device) as one; ``top``: the global topology;
+        ``part``: as in :meth:`split`, plus ``synapses_on``, ``source``, ``slice_steps``. Default: the
+        device ``part.first``'s (every device records alike)."""
+        return {k: _first(v, part.first) for k, v in buf.items()}
+
+    def merged(self, buf: dict, top: dict, part) -> dict:
+        """The devices' buffers as one after the host took the records (the end of a split run): the shapes
+        of one device's. Default: the first device's."""
+        return {k: _first(v) for k, v in buf.items()}
+
+    def spread(self, buf: dict, D: int) -> dict:
+        """The buffers ``buf`` as ``D`` devices' (a leading device axis): default, every device a copy."""
+        return {k: _repeat(v, D) for k, v in buf.items()}
 
     @classmethod
     def events(cls, sim, rid: int, columns: dict) -> dict:

@@ -1,12 +1,12 @@
 """multimeter: state variables of the neurons it is connected to, sampled at a fixed interval (NEST's
 ``multimeter``; ``voltmeter`` is a multimeter whose ``record_from`` is ``["V_m"]``).
 
-In every step whose stamp t satisfies ``t >= offset``, ``(t - offset) % interval == 0`` and
-``origin + start < t <= origin + stop``, the engine writes the ``record_from`` quantities of its
-neurons into one row of its buffer (:func:`jaxsnn.core.recorders.sample`; ``spec.recording.multimeter_rows``
-rows per chunk, per multimeter). The host empties the buffers after every chunk; a full one sets
-``Overflow.MULTIMETER`` and :func:`jaxsnn.simulate` doubles the rows and recomputes the chunk.
-The quantities are the recordables of the neurons' models (V_m in mV, I_syn_* in pA).
+After every step (hook ``STEP``) the engine hands it the recorded quantities of every neuron; in every step
+whose stamp t satisfies ``t >= offset``, ``(t - offset) % interval == 0`` and ``origin + start < t <=
+origin + stop``, each multimeter writes the ``record_from`` quantities of its neurons into one row of its
+buffer (``capacity``: rows per chunk, per multimeter: the samples a chunk holds). The host empties the
+buffers after every chunk; a full one makes :func:`jaxsnn.simulate` double the rows and recompute the
+chunk. The quantities are the recordables of the neurons' models (V_m in mV, I_syn_* in pA).
 
 ``events``: ``times`` (ms), ``senders`` and one column per recorded quantity (long format: one row per
 sample and neuron).
@@ -26,17 +26,25 @@ stop         inf ms    active until origin + stop (inclusive)
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 
+import jax.numpy as jnp
 import numpy as np
 
 from ..build import checks
-from ..core.status import Overflow
 from ..errors import bad_value, unknown_name
-from .base import SAMPLES, TO_NEURONS, WINDOW, Param, Recorder, stamps_ms
+from ._interface import window
+from .base import SAMPLES, STEP, TO_NEURONS, WINDOW, Param, Recorder, stamps_ms
 
 
+@dataclasses.dataclass(frozen=True)
 class Multimeter(Recorder):
+    """Topology per multimeter: ``index`` (int32 neuron of each column: its neurons, once per quantity),
+    ``quantity`` (int32 row of each column in ``quantities``), ``interval`` and ``offset`` (int32 steps),
+    ``window`` (int32[multimeters, 2]). Buffers: ``count`` int32[multimeters], and per multimeter
+    ``values`` [rows, columns] and ``stamps`` int32[rows]."""
+
     name = "multimeter"
     parameters = {
         "interval": Param(1.0, "ms", "time between samples (a multiple of the resolution)"),
@@ -45,12 +53,11 @@ class Multimeter(Recorder):
         **WINDOW,
     }
     vector_params = ("record_from",)
-    capacity = "multimeter_rows"
-    status_bit = Overflow.MULTIMETER
+    hook = STEP
+    capacity_name = "multimeter_rows"
     connects = TO_NEURONS
     refused_rules = ("fixed_total_number",)
     allowed_rules = "all_to_all or one_to_one (or a rule drawing distinct neurons)"
-    layout_nodes = "multimeters"
     records = SAMPLES
     aliases = {"voltmeter": {}}  # NEST's voltmeter: a multimeter recording V_m (the default)
 
@@ -79,22 +86,90 @@ class Multimeter(Recorder):
         return v
 
     @classmethod
-    def drain(cls, spec, layout, top, host) -> dict:
-        out, sm = {}, host.buffers.samples
-        for k, rid in enumerate(layout.multimeters):
-            c = int(sm.count[k])
+    def lower(cls, desc, net, capacity):
+        from . import NEURONS  # the registry imports this module
+
+        nodes = desc.nodes_of(cls.name)
+        if not nodes:
+            return None
+        configured = {m.name: m for m in net["models"]}
+        h = desc.resolution
+        index = [[] for _ in nodes]
+        for c in desc.connections:
+            if c.model != cls.name:
+                continue
+            for k, r in enumerate(nodes):
+                targets = c.target[c.source == r]
+                for b in {desc.base_of(t) for t in targets}:
+                    known = configured[b].recordables if b in configured else NEURONS[b].recordables
+                    missing = set(desc.population_of(r).params["record_from"]) - set(known)
+                    if missing:
+                        raise bad_value(f"connect: multimeter {r}: record_from", sorted(missing),
+                                        f"recordables of {b}: {list(known)}")
+                index[k].extend(net["neuron_of_node"][targets].tolist())
+        ps = [desc.population_of(r).params for r in nodes]
+        record_from = tuple(tuple(p["record_from"]) for p in ps)
+        quantities = tuple(dict.fromkeys(q for rf in record_from for q in rf))
+        interval = [round(p["interval"] / h) for p in ps]
+        i32 = lambda a: np.asarray(a, np.int64).astype(np.int32)  # noqa: E731
+        top = {"index": tuple(i32(np.tile(np.asarray(ix, np.int64), len(rf))) for rf, ix in zip(record_from, index)),
+               "quantity": tuple(i32(np.repeat([quantities.index(q) for q in rf], len(ix)))
+                                 for rf, ix in zip(record_from, index)),
+               "interval": i32(interval), "offset": i32([round(p["offset"] / h) for p in ps]),
+               "window": i32(np.array([window(p, h) for p in ps], np.int64).reshape(-1, 2))}
+        rows = tuple(net["chunk_steps"] // iv + 1 for iv in interval)
+        return cls(capacity=rows, quantities=quantities), top, {"nodes": tuple(nodes), "record_from": record_from}
+
+    def empty(self, top, dtype):
+        i32 = np.int32
+        return {"count": np.zeros(len(self.capacity), i32),
+                "values": tuple(np.zeros((r, len(ix)), dtype) for r, ix in zip(self.capacity, top["index"])),
+                "stamps": tuple(np.zeros(r, i32) for r in self.capacity)}
+
+    def record(self, spec, top, buf, quantities, stamp):
+        """Every multimeter whose interval divides ``stamp`` (inside its window) writes one row."""
+        values, stamps, counts, over = [], [], [], jnp.zeros((), bool)
+        for k, rows in enumerate(self.capacity):
+            lo, hi = top["window"][k, 0], top["window"][k, 1]
+            off = top["offset"][k]
+            take = ((stamp - off) % top["interval"][k] == 0) & (stamp >= off) & (lo < stamp) & (stamp <= hi)
+            row = jnp.where(take, buf["count"][k], rows)
+            got = quantities[top["quantity"][k], top["index"][k]]
+            values.append(buf["values"][k].at[row].set(got, mode="drop", unique_indices=True))  # one row
+            stamps.append(buf["stamps"][k].at[row].set(stamp, mode="drop"))
+            new = buf["count"][k] + take.astype(jnp.int32)
+            over = over | (new > rows)
+            counts.append(jnp.minimum(new, rows))
+        return {**buf, "count": jnp.stack(counts), "values": tuple(values), "stamps": tuple(stamps)}, over
+
+    def split(self, top, part):
+        return {**top, "index": tuple(part.neurons(ix) for ix in top["index"])}
+
+    def gathered(self, buf, top, part):
+        """Each column from the device that holds its neuron."""
+        owner = [np.asarray(ix) // part.n for ix in top["index"]]
+        values = tuple(v[o, :, np.arange(len(o))].T for v, o in zip(buf["values"], owner))
+        return {**super().gathered(buf, top, part), "values": values}
+
+    def merged(self, buf, top, part):
+        return self.gathered(buf, top, part)
+
+    def drain(self, spec, layout, top, buf, host) -> dict:
+        out = {}
+        for k, rid in enumerate(layout.recorders[self.name]["nodes"]):
+            c = int(buf["count"][k])
             if c:
-                out[rid] = {"stamps": sm.stamps[k][:c], "V_m": sm.values[k][:c]}  # "V_m": every quantity
+                out[rid] = {"stamps": buf["stamps"][k][:c], "V_m": buf["values"][k][:c]}  # "V_m": every quantity
         return out
 
     @classmethod
     def events(cls, sim, rid, columns) -> dict:
-        lay = sim.layout
-        k = lay.multimeters.index(rid)
-        record_from = lay.record_from[k] if lay.record_from else ("V_m",)
-        index = np.asarray(sim.model.recorders.sample_index[k])
+        info = sim.layout.recorders[cls.name]
+        k = info["nodes"].index(rid)
+        record_from = info["record_from"][k]
+        index = np.asarray(sim.model.recorders[cls.name]["index"][k])
         n = len(index) // max(1, len(record_from))
-        senders = lay.node_of_neuron[index[:n]]
+        senders = sim.layout.node_of_neuron[index[:n]]
         stamps = columns.get("stamps", np.zeros(0, np.int64))
         values = columns.get("V_m", np.zeros((0, len(index))))  # all columns, quantity-major
         cols = {"times": np.repeat(stamps_ms(sim.spec, stamps), len(senders)), "senders": np.tile(senders, len(stamps))}

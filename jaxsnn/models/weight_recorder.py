@@ -1,10 +1,12 @@
 """weight_recorder: the weight each selected synapse transmits at every presynaptic spike (NEST's
 ``weight_recorder``; a synapse model records to it when copied with ``{"weight_recorder": wr}``).
 
-At each presynaptic spike the engine appends (stamp, synapse, weight) of the recorded synapses to one
-buffer shared by all weight recorders (:func:`jaxsnn.core.recorders.record_weights`,
-``spec.recording.weight_capacity`` entries per chunk); ``senders``/``targets`` narrow the synapses recorded.
-A full buffer sets ``Overflow.WEIGHT_RECORDER`` and :func:`jaxsnn.simulate` doubles it and recomputes.
+At every event a synapse delivers (hook ``EVENT``) the engine hands it the synapses and the weights they
+transmit; it appends (stamp, synapse, weight) of the recorded synapses to one buffer shared by all weight
+recorders (``capacity`` entries per chunk, ``build(weight_capacity=...)``, default 16,384);
+``senders``/``targets`` narrow the synapses recorded. A full buffer makes :func:`jaxsnn.simulate` double
+it and recompute the chunk. Recorded synapses are always delivered event by event (never by a dense
+projection).
 
 ``events``: ``times`` (ms), ``senders``, ``targets``, ``weights`` (as transmitted).
 
@@ -19,23 +21,31 @@ targets  None     record synapses onto these nodes only
 """
 from __future__ import annotations
 
+import dataclasses
+
+import jax.numpy as jnp
 import numpy as np
 
 from ..build import checks
-from ..core.status import Overflow
-from .base import WEIGHTS, Param, Recorder, stamps_ms
+from ..core.recorders import append
+from .base import EVENT, RECORDED_BY, WEIGHTS, Param, Recorder, stamps_ms
 
 
+@dataclasses.dataclass(frozen=True)
 class WeightRecorder(Recorder):
+    """Topology: ``mask`` bool[synapses] (recorded by some weight recorder). Buffers: ``count`` (int32),
+    ``stamps``, ``synapse`` (int32[capacity]) and ``weights`` [capacity]; the host info ``synapse_recorder``
+    says per synapse which weight recorder (index into ``nodes``) records it, -1: none."""
+
     name = "weight_recorder"
     parameters = {
         "senders": Param(None, "", "record synapses from these nodes only"),
         "targets": Param(None, "", "record synapses onto these nodes only"),
     }
     vector_params = ("senders", "targets")
-    capacity = "weight_capacity"
-    status_bit = Overflow.WEIGHT_RECORDER
-    layout_nodes = "weight_recorders"
+    hook = EVENT
+    capacity_name = "weight_capacity"
+    capacity_option = True
     records = WEIGHTS
 
     @classmethod
@@ -49,13 +59,75 @@ class WeightRecorder(Recorder):
         return v
 
     @classmethod
-    def drain(cls, spec, layout, top, host) -> dict:
-        out, wb = {}, host.buffers.weights
-        c = int(wb.count)
+    def lower(cls, desc, net, capacity):
+        nodes = desc.nodes_of(cls.name)
+        if not nodes:
+            return None
+        syn, node_of_neuron = net["synapses"], net["node_of_neuron"]
+        syn_rec = np.full(len(syn["tgt"]), -1, np.int32)
+        ends = {"src": syn["sources"](), "tgt": syn["tgt"]}
+        for k, r in enumerate(nodes):
+            p = desc.population_of(r).params
+            for mi, name in enumerate(syn["models"]):
+                recorder = desc.models[name].defaults.get(RECORDED_BY)
+                if recorder is None or r not in recorder.ids:
+                    continue
+                sel = syn["mdl"] == mi
+                for end, ids in (("src", p["senders"]), ("tgt", p["targets"])):
+                    if ids is not None:
+                        sel &= np.isin(node_of_neuron[ends[end]], np.asarray(getattr(ids, "ids", ids)))
+                syn_rec[sel] = k
+        capacity = int(capacity or 16384)
+        return cls(capacity=capacity), {"mask": syn_rec >= 0}, {"nodes": tuple(nodes), "synapse_recorder": syn_rec}
+
+    def empty(self, top, dtype):
+        cap, i32 = self.capacity, np.int32
+        return {"count": np.zeros((), i32), "stamps": np.zeros(cap, i32), "synapse": np.zeros(cap, i32),
+                "weights": np.zeros(cap, dtype)}
+
+    def record(self, spec, top, buf, e, mask, w, stamp):
+        (a, b, c), n, o = append((buf["stamps"], buf["synapse"], buf["weights"]), buf["count"], self.capacity,
+                                 mask & top["mask"][e], (jnp.broadcast_to(stamp, e.shape), e, w))
+        return {**buf, "count": n, "stamps": a, "synapse": b, "weights": c}, o
+
+    def recorded_synapses(self, top):
+        return np.asarray(top["mask"], bool)
+
+    def split(self, top, part):
+        return {**top, "mask": part.synapses(np.asarray(top["mask"]), False)}
+
+    def spread(self, buf, D):
+        """Earlier records stay on device 0."""
+        out = super().spread(buf, D)
+        count = np.zeros(D, np.int32)
+        count[0] = buf["count"]
+        return {**out, "count": count}
+
+    def gathered(self, buf, top, part):
+        """The devices' records in the order one device records them (by slice, sender, step, synapse)."""
+        take = [np.arange(int(c)) for c in buf["count"]]
+        synapse = np.concatenate([part.synapses_on(d)[buf["synapse"][d][t]] for d, t in enumerate(take)])
+        stamps = np.concatenate([buf["stamps"][d][t] for d, t in enumerate(take)])
+        w = np.concatenate([buf["weights"][d][t] for d, t in enumerate(take)])
+        # a parrot's spike of multiplicity m is m events of one sender and step, each over all its synapses:
+        # the repeat goes before the synapse (a synapse's records are all on one device, in its order)
+        by_synapse = np.lexsort((np.arange(len(synapse)), stamps, synapse))
+        new_group = np.ones(len(synapse), bool)
+        new_group[1:] = (np.diff(synapse[by_synapse]) != 0) | (np.diff(stamps[by_synapse]) != 0)
+        starts = np.maximum.accumulate(np.where(new_group, np.arange(len(synapse)), 0))
+        repeat = np.empty(len(synapse), np.int64)
+        repeat[by_synapse] = np.arange(len(synapse)) - starts
+        order = np.lexsort((synapse, repeat, stamps, part.source[synapse], (stamps - 1) // part.slice_steps))
+        return {"count": np.int32(len(order)), "synapse": synapse[order], "stamps": stamps[order],
+                "weights": w[order], "full": np.bitwise_or.reduce(buf["full"])}
+
+    def drain(self, spec, layout, top, buf, host) -> dict:
+        out, c = {}, int(buf["count"])
         if c:
-            syn, stamps, weights = wb.synapse[:c], wb.stamps[:c], wb.weights[:c]
-            for k, rid in enumerate(layout.weight_recorders):
-                sel = layout.synapse_recorder[syn] == k
+            info = layout.recorders[self.name]
+            syn, stamps, weights = buf["synapse"][:c], buf["stamps"][:c], buf["weights"][:c]
+            for k, rid in enumerate(info["nodes"]):
+                sel = info["synapse_recorder"][syn] == k
                 out[rid] = {"stamps": stamps[sel], "synapse": syn[sel], "weights": weights[sel]}
         return out
 

@@ -48,16 +48,13 @@ def carry(old, new, places_old=None, places_new=None, kplus_set=None):
     # longest delay ahead even when a changed delay shortened the longest one
     max_delay = max(sn.sizes.ring - sn.time.slice_steps, so.sizes.ring - so.time.slice_steps)
     both_plastic = so.plasticity.has_plastic and sn.plasticity.has_plastic
-    po, pn, ro, rn = so.plasticity, sn.plasticity, so.recording, sn.recording
+    po, pn = so.plasticity, sn.plasticity
     spec = sn.replace(
         slice_steps=L, ring=max_delay + L, history=max_delay + 2 * L,
         post_history=max(po.post_history, pn.post_history) if both_plastic else pn.post_history,
         slice_capacity=max(so.capacities.slice_capacity, sn.capacities.slice_capacity),
         post_capacity=max(so.capacities.post_capacity, sn.capacities.post_capacity),
-        record_capacity=max(ro.record_capacity, rn.record_capacity),
-        weight_capacity=max(ro.weight_capacity, rn.weight_capacity) if rn.weight_capacity else 0)
-    if len(ro.multimeter_rows) == len(rn.multimeter_rows):
-        spec = spec.replace(multimeter_rows=tuple(map(max, ro.multimeter_rows, rn.multimeter_rows)))
+        recorders=tuple(_larger(r, so.models.recorders) for r in sn.models.recorders))
     model = new.model.replace(spec=spec)
     o, n = jax.device_get(old.state), new.state
     now = int(o.step)
@@ -84,9 +81,21 @@ def carry(old, new, places_old=None, places_new=None, kplus_set=None):
     if retrace is not None:
         model, spec = _retraced(model, spec, retrace)
     state = state.replace(synapses=_synapse_state(o, n, so, sn, to_new), plasticity=plasticity)
-    buffers = recorders.empty(spec, model, new.params.neurons.tau_minus.dtype)
-    state = state.replace(buffers=buffers.replace(recorded_until=jnp.asarray(o.buffers.recorded_until)))
+    state = state.replace(buffers=recorders.resized(spec, model, new.params.neurons.tau_minus.dtype,
+                                                    jax.tree_util.tree_map(jnp.asarray, o.buffers)))
     return _generators(old, new.replace(model=model, state=state, records=dict(old.records), _plan=()), o, now)
+
+
+def _larger(r, old_recorders):
+    """Recorder ``r`` of the new build with the capacity the old run grew its model to, where larger (per
+    node where its nodes are the same in number)."""
+    old = next((o for o in old_recorders if o.name == r.name), None)
+    if old is None:
+        return r
+    a, b = r.capacity, old.capacity
+    if isinstance(a, tuple):
+        return r.with_capacity(tuple(map(max, a, b))) if len(a) == len(b) else r
+    return r.with_capacity(max(a, b))
 
 
 def _generators(old, new, o, now):

@@ -228,10 +228,10 @@ def event_columns(sim, recorder) -> dict:
 
     rid = int(node_ids(recorder, "recorder")[0]) if np.size(getattr(recorder, "ids", recorder)) else 0
     lay = sim.layout
-    for r in RECORDERS.values():
-        if rid in getattr(lay, r.layout_nodes):
-            cols = r.events(sim, rid, _columns(sim, rid))
-            return cols if sim.gather else _own(sim, cols)
-    known = sorted(i for r in RECORDERS.values() for i in getattr(lay, r.layout_nodes))
+    name = lay.recorder_of(rid)
+    if name is not None:
+        cols = RECORDERS[name].events(sim, rid, _columns(sim, rid))
+        return cols if sim.gather else _own(sim, cols)
+    known = sorted(i for info in lay.recorders.values() for i in info["nodes"])
     names = list(RECORDERS)
     raise bad_value("recorder", recorder, f"the node id of a {', '.join(names[:-1])} or {names[-1]} {known}")

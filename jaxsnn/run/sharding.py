@@ -62,12 +62,36 @@ class Plan:
     slots: int  # synapse slots per device (the most synapses on one device, at least 1)
     in_counts: np.ndarray  # [D]: plastic synapses (rows of in_syn) per device
     trace_owner: np.ndarray  # [traces]: a device that holds synapses of the trace (so updates it)
-    mm_owner: tuple  # per multimeter: [recorded] device of each recorded neuron
+    recorders: dict  # per recorder model: its global topology (host), which its gathered/merged read
     model_parts: tuple = ()  # per neuron model: [D + 1] bounds of each device's part of its neurons (model order)
 
     def synapses_on(self, d: int) -> np.ndarray:
         """Global indices of device d's synapses, in its slot order (global order)."""
         return np.flatnonzero(self.owner == d).astype(np.int32)
+
+
+@dataclasses.dataclass(frozen=True)
+class Part:
+    """What a recorder model reads to cut its topology for device ``d`` (:meth:`Recorder.split`) and to
+    gather the devices' buffers (:meth:`Recorder.gathered`)."""
+
+    n: int  # neurons per device (padding included)
+    d: int = 0
+    group: np.ndarray | None = None  # which synapses are device d's (in global order)
+    m: int = 0  # synapse slots per device
+    synapses_on: object = None  # d -> global indices of device d's synapses, in its slot order
+    source: np.ndarray | None = None  # global source neuron of each synapse
+    slice_steps: int = 1
+    first: int = 0  # a device of this process: what every device holds alike is read from it
+
+    def neurons(self, ix):
+        """Global neuron indices ``ix`` as device d's local ones (others clipped into its block: a device
+        reads only its own neurons' values, the host takes each from its owner)."""
+        return np.clip(np.asarray(ix) - self.d * self.n, 0, self.n - 1).astype(np.int32)
+
+    def synapses(self, a, fill=0):
+        """A per-synapse array cut to device d's synapses, padded to its slots with ``fill``."""
+        return _pad(np.asarray(a)[self.group], self.m, fill)
 
 
 class SplitRecords:
@@ -252,7 +276,7 @@ def plan(model: Model, params: Params, devices: tuple) -> Plan:
         trace_owner = np.zeros(int(trace.max(initial=-1)) + 1, np.int64)
         trace_owner[trace] = owner[plastic]
     return Plan(tuple(devices), n, out_degree, models, stacked, owner, m, in_counts, trace_owner,
-                tuple(np.asarray(ix) // n for ix in top.recorders.sample_index), tuple(b for _, b in mparts))
+                top.recorders, tuple(b for _, b in mparts))
 
 
 def _csr(mine, ptr):
@@ -303,9 +327,8 @@ def _part(spec, top, par, d, n, synapses_of_d, out_ptr, m, D, mparts):
                            out_ptr=out_ptr.astype(np.int32), in_ptr=_pad(in_ptr, n * stride + 1, in_ptr[-1]),
                            receptor1=None if syn.receptor1 is None else _pad(syn.receptor1[synapses_of_d], m, False),
                            port=None if syn.port is None else _pad(syn.port[synapses_of_d], m))
-    rec = top.recorders.replace(sample_index=tuple(np.clip(ix - d * n, 0, n - 1) for ix in top.recorders.sample_index),
-                                weight_mask=_pad(top.recorders.weight_mask[synapses_of_d], m, False)
-                                if top.recorders.weight_mask.shape[0] else top.recorders.weight_mask)
+    part = Part(n=n, d=d, group=synapses_of_d, m=m)
+    rec = {r.name: r.split(top.recorders[r.name], part) for r in spec.models.recorders}
     generators, gpar = _generators_part(spec, top.generators, par.generators, d, n, D)
     model = top.replace(neurons=ntop, synapses=synapses, recorders=rec, generators=generators)
     params = par.replace(neurons=neurons, generators=gpar)
@@ -349,14 +372,11 @@ def split(spec: Spec, plan: Plan, state: State, synapses: bool = True) -> State:
         return np.moveaxis(a.reshape(a.shape[:axis] + (D, n) + a.shape[axis + 1:]), axis, 0)
 
     same = lambda tree: per_device(tree, D)
-    weights = st.buffers.weights
     sizes = [max(1, int(np.diff(b).max())) for b in plan.model_parts]
     names = [m.name for m in spec.models.neuron_models]
     models = {b: tree_map(lambda a, i=i: np.stack([_model_split(a, plan.model_parts[i], d, sizes[i])
                                                     for d in range(D)]), st.neurons.models[b])
               for i, b in enumerate(names)}
-    wr_count = np.zeros(D, np.int32)
-    wr_count[0] = weights.count  # earlier weight records stay on device 0
     out = same(st).replace(
         neurons=NeuronState(models=models, current=None if st.neurons.current is None
                             else by_neuron(st.neurons.current, 1)),
@@ -364,9 +384,14 @@ def split(spec: Spec, plan: Plan, state: State, synapses: bool = True) -> State:
         synapses=None,
         plasticity=st.plasticity.replace(pre=same(st.plasticity.pre),
                                          post=tree_map(lambda a: by_neuron(a, 0), st.plasticity.post)),
-        buffers=same(st.buffers).replace(weights=same(weights).replace(count=wr_count)))
+        buffers=spread_buffers(spec, st.buffers, D))
     out = spread(plan, out)
     return out.replace(synapses=split_synapses(plan, state.synapses)) if synapses else out
+
+
+def spread_buffers(spec: Spec, buffers: dict, D: int) -> dict:
+    """The recorders' (host) ``buffers`` as ``D`` devices' (:meth:`~jaxsnn.models.base.Recorder.spread`)."""
+    return {r.name: r.spread(jax.device_get(buffers[r.name]), D) for r in spec.models.recorders}
 
 
 def split_synapses(plan: Plan, synapses):
@@ -390,9 +415,9 @@ def split_synapses(plan: Plan, synapses):
 
 def merge(spec: Spec, plan: Plan, states: State, synapses=None) -> State:
     """Per-device ``states`` back as one global state, on the first device (where an unsplit run keeps it).
-    The weight recorder's buffer is device 0's: merge after the host has taken the records (as
-    :func:`jaxsnn.simulate` does). ``synapses``: the global synapse state, when the run cannot have
-    changed it (taken as it is instead of gathered from the parts)."""
+    The recorders' buffers are merged by their models (:meth:`~jaxsnn.models.base.Recorder.merged`): merge
+    after the host has taken the records (as :func:`jaxsnn.simulate` does). ``synapses``: the global synapse
+    state, when the run cannot have changed it (taken as it is instead of gathered from the parts)."""
     D, n = len(plan.devices), plan.n_local
     st = fetch(states.replace(synapses=None))
 
@@ -412,7 +437,7 @@ def merge(spec: Spec, plan: Plan, states: State, synapses=None) -> State:
         return out
 
     Kplus = st.plasticity.pre.Kplus
-    samples = st.buffers.samples
+    part = Part(n=n)
     counts = [np.diff(b) for b in plan.model_parts]
     models = {m.name: tree_map(lambda a, c=c: np.concatenate([a[d, :c[d]] for d in range(D)]),
                                st.neurons.models[m.name]) for m, c in zip(spec.models.neuron_models, counts)}
@@ -427,8 +452,7 @@ def merge(spec: Spec, plan: Plan, states: State, synapses=None) -> State:
                 for name, trace in (("Kplus", Kplus), ("Kplus_triplet", st.plasticity.pre.Kplus_triplet))
                 if trace is not None}),
             post=tree_map(lambda a: by_neuron(a, 0), st.plasticity.post)),
-        buffers=first(st.buffers).replace(samples=first(samples).replace(
-            values=tuple(v[o, :, np.arange(len(o))].T for v, o in zip(samples.values, plan.mm_owner)))))
+        buffers={r.name: r.merged(st.buffers[r.name], plan.recorders[r.name], part) for r in spec.models.recorders})
     if synapses is None:  # new aligned arrays: on a CPU the device takes them without a copy
         synapses = jax.device_put(tree_map(by_slot, fetch(states.synapses)), home(), may_alias=True)
     return jax.device_put(out, home()).replace(synapses=synapses)
@@ -508,23 +532,13 @@ def recorded(spec: Spec, plan: Plan, states: State, synapses, complete: bool = T
     k = 0 if complete else next(d for d, dev in enumerate(plan.devices) if dev.process_index == jax.process_index())
     first = lambda tree: tree_map(lambda v: v[k], tree)
     history = np.moveaxis(host.transit.spike_history, 0, 1)
-    samples, wb = host.buffers.samples, host.buffers.weights
-    weights = first(wb)
-    if spec.recording.weight_capacity:
-        take = [np.arange(int(c)) for c in wb.count]
-        synapse = np.concatenate([plan.synapses_on(d)[wb.synapse[d][t]] for d, t in enumerate(take)])
-        stamps = np.concatenate([wb.stamps[d][t] for d, t in enumerate(take)])
-        w = np.concatenate([wb.weights[d][t] for d, t in enumerate(take)])
-        # a parrot's spike of multiplicity m is m events of one sender and step, each over all its synapses:
-        # the repeat goes before the synapse (a synapse's records are all on one device, in its order)
-        by_synapse = np.lexsort((np.arange(len(synapse)), stamps, synapse))
-        new_group = np.ones(len(synapse), bool)
-        new_group[1:] = (np.diff(synapse[by_synapse]) != 0) | (np.diff(stamps[by_synapse]) != 0)
-        starts = np.maximum.accumulate(np.where(new_group, np.arange(len(synapse)), 0))
-        repeat = np.empty(len(synapse), np.int64)
-        repeat[by_synapse] = np.arange(len(synapse)) - starts
-        order = np.lexsort((synapse, repeat, stamps, synapses.source[synapse], (stamps - 1) // spec.time.slice_steps))
-        weights = weights.replace(count=len(order), synapse=synapse[order], stamps=stamps[order], weights=w[order])
+    part = Part(n=plan.n_local, synapses_on=plan.synapses_on, source=synapses.source,
+                slice_steps=spec.time.slice_steps, first=k)
+    buffers = {}
+    for r in spec.models.recorders:
+        buf = host.buffers[r.name]
+        buffers[r.name] = {**r.gathered(buf, plan.recorders[r.name], part),
+                           "full": np.bitwise_or.reduce(np.asarray(buf["full"]).reshape(-1))}
     count = host.transit.spike_count
     if count is not None:
         count = np.moveaxis(count, 0, 1)
@@ -533,10 +547,7 @@ def recorded(spec: Spec, plan: Plan, states: State, synapses, complete: bool = T
         overflow=np.bitwise_or.reduce(host.overflow),
         transit=host.transit.replace(spike_history=history.reshape(history.shape[0], -1)[:, :spec.sizes.n_neurons],
                                      spike_count=count),
-        buffers=first(host.buffers).replace(
-            weights=weights,
-            samples=first(samples).replace(
-                values=tuple(v[o, :, np.arange(len(o))].T for v, o in zip(samples.values, plan.mm_owner)))))
+        buffers=buffers)
 
 
 def per_device(tree, D: int):

@@ -10,6 +10,7 @@ devices (``devices``), the neurons are split over them (:mod:`jaxsnn.sharding`),
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from typing import TYPE_CHECKING
 
@@ -327,7 +328,8 @@ def build(net, *, seed=None, differentiable: bool = False, chunk_steps: int = 10
                       _plan=planned)
 
 
-CAPACITIES = ("slice_capacity", "record_capacity", "weight_capacity")  # the initial sizes build takes
+# the initial sizes build takes: the spike list's, and the recorder models' that take one
+CAPACITIES = ("slice_capacity",) + tuple(r.capacity_name for r in RECORDERS.values() if r.capacity_option)
 
 
 def _check_capacities(capacities: dict) -> None:
@@ -468,12 +470,15 @@ def _run_until_it_fits(sim: Simulation, plan, k: int):
         flags = Overflow(int(host.overflow))
         if not flags:
             return model, new, host
-        model = model.replace(spec=_grown(model.spec, flags))
-        buffers = recorders.empty(model.spec, model, sim.params.neurons.tau_minus.dtype)
-        if plan:  # one copy per device
-            buffers = sharding.spread(plan, sharding.per_device(buffers, len(plan.devices)))
-        state = state.replace(buffers=buffers.replace(recorded_until=state.buffers.recorded_until))
+        model = model.replace(spec=_grown(model.spec, flags, host.buffers))
+        spread = functools.partial(_spread, plan, model.spec) if plan else None  # one copy per device
+        state = state.replace(buffers=recorders.resized(model.spec, model, sim.params.neurons.tau_minus.dtype,
+                                                        state.buffers, spread))
     raise CapacityError(f"capacities still exceeded after growing them {MAX_GROWTHS} times: {flags.describe()}.")
+
+
+def _spread(plan, spec, buffers):
+    return sharding.spread(plan, sharding.spread_buffers(spec, buffers, len(plan.devices)))
 
 
 def _advance(model, params, state, k: int) -> State:
@@ -493,22 +498,23 @@ def _chunk(sim: Simulation, plan, k: int) -> Simulation:
     # gather=False: every device holds every spike of the slice, so the spike records are cut to this
     # process's neurons here (the other recorders' are, or are cut when read: frames.events)
     mine = None if sim.gather or not plan else sharding.local_neurons(plan, sim.spec.sizes.n_neurons)
-    for r in RECORDERS.values():
-        for rid, chunk in r.drain(model.spec, sim.layout, top, host).items():
+    for r in model.spec.models.recorders:
+        for rid, chunk in r.drain(model.spec, sim.layout, top[r.name], host.buffers[r.name], host).items():
             if mine is not None and "senders" in chunk:
                 keep = mine[sim.layout.neuron_of_node[np.asarray(chunk["senders"], np.int64)]]
                 chunk = {name: np.asarray(column)[keep] for name, column in chunk.items()}
             records[rid] = records.get(rid, ()) + (chunk,)
     # emptied buffers placed as the state is (a different placement would compile the loop again)
     put = (lambda tree: sharding.spread(plan, tree)) if plan else jax.device_put
-    new = new.replace(buffers=recorders.emptied(new.buffers, int(host.step), put))
+    new = new.replace(buffers=recorders.emptied(model.spec, new.buffers, int(host.step), put))
     return sim.replace(model=model, state=new, records=records)
 
 
-def _grown(spec: Spec, flags: Overflow) -> Spec:
+def _grown(spec: Spec, flags: Overflow, buffers) -> Spec:
     """``spec`` with every capacity whose overflow bit is in ``flags`` grown (the slice's spike list,
-    the STDP window's post spikes, each recorder's buffers); any other bit is fatal."""
-    kw, growable = {}, Overflow.SLICE | Overflow.POST
+    the STDP window's post spikes, the buffers of each recorder whose ``"full"`` is set in the host copy
+    ``buffers``); any other bit is fatal."""
+    kw, growable = {}, Overflow.SLICE | Overflow.POST | Overflow.RECORDER
     if flags & Overflow.SLICE:  # at most one spike per neuron and step, but with parrot_neurons a spike of
         # multiplicity m is m entries of the list: no ceiling then
         grown = 2 * spec.capacities.slice_capacity
@@ -516,10 +522,9 @@ def _grown(spec: Spec, flags: Overflow) -> Spec:
         kw["slice_capacity"] = grown if spec.models.has_multiplicity else min(most, grown)
     if flags & Overflow.POST:
         kw["post_capacity"] = 2 * spec.capacities.post_capacity
-    for r in RECORDERS.values():
-        growable |= r.status_bit
-        if flags & r.status_bit:
-            kw[r.capacity] = r.grown(spec.fields()[r.capacity])
+    if flags & Overflow.RECORDER:
+        full = recorders.full(spec, buffers)
+        kw["recorders"] = tuple(r.grown() if r in full else r for r in spec.models.recorders)
     fatal = flags & ~growable
     if fatal:
         raise JaxsnnError(f"the run cannot continue: {Overflow(fatal).describe()}.")
