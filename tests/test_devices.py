@@ -48,19 +48,23 @@ def test_the_build_takes_defaults_and_list_parameters_from_the_modules():
     assert reg.get("voltmeter").defaults == DEVICES["multimeter"]
 
 
-def test_growth_follows_each_recorders_capacity_and_bit():
+def test_growth_grows_exactly_the_recorders_whose_buffers_are_full():
     net = jaxsnn.Network()
     n = net.create("iaf_psc_delta", 2)
     net.connect(n, net.create("spike_recorder"))
     net.connect(net.create("multimeter"), n)
+    net.copy_model("static_synapse", "recorded", {"weight_recorder": net.create("weight_recorder")})
+    net.connect(n, n, syn_spec="recorded")
     spec = net.build().spec
-    for r in RECORDERS.values():
-        grown = _grown(spec, Overflow(r.status_bit)).fields()
-        assert grown[r.capacity] == r.grown(spec.fields()[r.capacity])
-        others = [q.capacity for q in RECORDERS.values() if q is not r]
-        assert all(grown[c] == spec.fields()[c] for c in others)
+    assert len(spec.models.recorders) == len(RECORDERS)
+    for r in spec.models.recorders:
+        buffers = {q.name: {"full": np.int32(q is r)} for q in spec.models.recorders}
+        grown = {q.name: q.capacity for q in _grown(spec, Overflow.RECORDER, buffers).models.recorders}
+        assert grown == {q.name: q.grown().capacity if q is r else q.capacity for q in spec.models.recorders}
+        c = r.capacity
+        assert r.grown().capacity == (tuple(2 * x for x in c) if isinstance(c, tuple) else 2 * c)
     with pytest.raises(jaxsnn.JaxsnnError, match="cannot continue"):
-        _grown(spec, Overflow.REFRACTORY)
+        _grown(spec, Overflow.REFRACTORY, {})
 
 
 def test_set_between_runs_allows_exactly_the_settable_parameters():

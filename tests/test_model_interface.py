@@ -88,3 +88,46 @@ def test_no_model_name_decides_anything_outside_the_models():
             continue
         bad += [f"{rel}:{line}: {name!r}" for line, name in _model_names_deciding(ast.parse(path.read_text()))]
     assert not bad, "\n".join(bad)
+
+
+def _recorder_words_used(tree, words) -> list:
+    """Identifiers (names, attributes, arguments, keywords, definitions) and string constants that contain a
+    recorder model's name, alias or capacity name (docstrings and the messages of raise statements may
+    name them: they decide nothing)."""
+    import ast
+
+    docstrings = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant)}
+    docstrings |= {id(c) for n in ast.walk(tree) if isinstance(n, ast.Raise) for c in ast.walk(n)}
+    found = []
+    for node in ast.walk(tree):
+        texts = []
+        if isinstance(node, ast.Name):
+            texts = [node.id]
+        elif isinstance(node, ast.Attribute):
+            texts = [node.attr]
+        elif isinstance(node, ast.arg):
+            texts = [node.arg]
+        elif isinstance(node, ast.keyword) and node.arg:
+            texts = [node.arg]
+        elif isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            texts = [node.name]
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings:
+            texts = [node.value]
+        found += [(getattr(node, "lineno", 0), w) for t in texts for w in words if w in t]
+    return found
+
+
+def test_no_recorder_is_known_to_the_engine_build_runner_or_io():
+    """A recorder is one module and one registry line: core, build, run and io reach recorders through
+    Spec.recorders and the Recorder contract only, never by a model's name or a field of its own."""
+    import ast
+    import pathlib
+
+    words = {w for r in models.RECORDERS.values() for w in (r.name, *r.aliases, r.capacity_name)}
+    root = pathlib.Path(models.__file__).parent.parent
+    bad = []
+    for folder in ("core", "build", "run", "io"):
+        for path in sorted((root / folder).rglob("*.py")):
+            rel = path.relative_to(root).as_posix()
+            bad += [f"{rel}:{line}: {w!r}" for line, w in _recorder_words_used(ast.parse(path.read_text()), words)]
+    assert not bad, "\n".join(bad)
