@@ -133,10 +133,13 @@ class CompileCounter:
 
 def capacities(sim):
     """The capacities that :func:`jaxsnn.simulate` grows on overflow (each growth recomputes a chunk and
-    compiles its program again)."""
+    compiles its program again): the slice's spike list, the STDP window's post spikes, each recorder's."""
     spec = sim.spec
-    return dict(slice_capacity=spec.capacities.slice_capacity, post_capacity=spec.capacities.post_capacity,
-                record_capacity=spec.recording.record_capacity, weight_capacity=spec.recording.weight_capacity)
+    out = dict(slice_capacity=spec.capacities.slice_capacity, post_capacity=spec.capacities.post_capacity)
+    for i, r in enumerate(spec.models.recorders):
+        c = r.capacity
+        out[f"{r.capacity_name}_{i}"] = list(c) if isinstance(c, tuple) else c
+    return out
 
 
 def growths(before, after):
