@@ -172,3 +172,20 @@ def test_chunk_steps_must_be_a_whole_number_of_steps(chunk_steps):
     net.create("iaf_psc_delta")
     with pytest.raises(jaxsnn.JaxsnnError, match="chunk_steps"):
         net.build(chunk_steps=chunk_steps)
+
+
+def test_spec_settings_flatten_and_replace_each_in_its_group():
+    """spec.fields() names every setting once, values as they are (models and rules stay objects: the
+    checkpoint's fingerprint prints them); spec.replace routes each name to its group."""
+    net = jaxsnn.Network()
+    n = net.create("iaf_psc_alpha", 2)
+    net.connect(n, n, syn_spec={"synapse_model": "stdp_synapse"})
+    net.connect(n, net.create("spike_recorder"))
+    spec = net.build().spec
+    flat = spec.fields()
+    assert flat["neuron_models"] is spec.models.neuron_models and flat["stdp_rule"] is spec.plasticity.stdp_rule
+    assert spec.replace(**flat) == spec
+    grown = spec.replace(slice_capacity=7, x64=not spec.x64)
+    assert grown.capacities.slice_capacity == 7 and grown.x64 != spec.x64 and grown.sizes == spec.sizes
+    with pytest.raises(TypeError, match="no setting 'slice'"):
+        spec.replace(slice=1)

@@ -182,8 +182,9 @@ class Spec:
         """Every setting by its own name (the names are unique across the groups), groups flattened."""
         out = {}
         for f in dataclasses.fields(self):
-            v = getattr(self, f.name)
-            out.update(dataclasses.asdict(v) if f.name in _GROUPS else {f.name: v})
+            v = getattr(self, f.name)  # a group's own fields only: its values (models, rules) stay as they are
+            out.update({g.name: getattr(v, g.name) for g in dataclasses.fields(v)} if f.name in _GROUPS
+                       else {f.name: v})
         return out
 
     def replace(self, **settings) -> Spec:
