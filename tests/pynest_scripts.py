@@ -282,7 +282,38 @@ def plastic_from_evolved_source(nest):
     return out
 
 
+def stdp_dopamine_set(nest):
+    """stdp_dopamine_synapse between parrots, dopamine through a volume_transmitter; the connection's c and
+    n set between two runs: GetConnections' weight, c, n, Kplus after each run, the weight_recorder's events
+    and the connection into the transmitter."""
+    nest.ResetKernel()
+    sg_pre = nest.Create("spike_generator", params={"spike_times": [10.0, 30.0, 50.0, 52.0]})
+    sg_post = nest.Create("spike_generator", params={"spike_times": [12.0, 28.0, 55.0]})
+    sg_d = nest.Create("spike_generator", params={"spike_times": [5.0, 20.0, 21.0, 40.0]})
+    pre, post, dn = nest.Create("parrot_neuron"), nest.Create("parrot_neuron"), nest.Create("parrot_neuron")
+    vt = nest.Create("volume_transmitter")
+    wr = nest.Create("weight_recorder")
+    nest.Connect(sg_pre, pre)
+    nest.Connect(sg_post, post)
+    nest.Connect(sg_d, dn)
+    nest.Connect(dn, vt)
+    nest.CopyModel("stdp_dopamine_synapse", "dopa", {"volume_transmitter": vt, "weight_recorder": wr})
+    nest.Connect(pre, post, syn_spec={"synapse_model": "dopa", "weight": 35.0})
+    keys = ["weight", "c", "n", "Kplus"]
+    nest.Simulate(30.0)
+    c = nest.GetConnections(synapse_model="dopa")
+    out = {"after_30": {k: float(v) for k, v in c.get(keys).items()}}
+    c.set({"c": 1.0, "n": 0.5})
+    nest.Simulate(70.0)
+    out["after_100"] = {k: float(v) for k, v in c.get(keys).items()}
+    out.update(_events(wr, "weights", "times"))
+    into = nest.GetConnections(target=vt).get()
+    out["into_transmitter"] = [int(into["source"]), int(into["target"]), str(into["synapse_model"])]
+    return out
+
+
 SCRIPTS = {"ascii_files": ascii_files, "one_neuron": one_neuron, "two_neurons": two_neurons, "repeated_stimulation": repeated_stimulation,
            "poisson_trials": poisson_trials, "plastic_changes": plastic_changes,
            "first_plastic_input": first_plastic_input,
-           "triplet_after_simulate": triplet_after_simulate, "plastic_from_evolved_source": plastic_from_evolved_source}
+           "triplet_after_simulate": triplet_after_simulate, "plastic_from_evolved_source": plastic_from_evolved_source,
+           "stdp_dopamine_set": stdp_dopamine_set}

@@ -11,7 +11,7 @@ import jaxsnn
 from jaxsnn.errors import JaxsnnError
 from jaxsnn.testing.conformance import compare, run_case
 
-from .conftest import case_files
+from .conftest import REFERENCE, case_files
 
 CASES = [f for f in case_files("syn_stdp_dopamine")] + [f for f in case_files("net_stdp_dopamine")]
 
@@ -157,41 +157,21 @@ def test_refused_by_name():
 
 
 def test_pynest_script(x64):
-    """A PyNEST script (tests/reference/tools/nest_dopamine_network.py's pynest_set_case) through jaxsnn.nest:
-    Create("volume_transmitter"), CopyModel with it, Connect into it, GetConnections' weight, c, n, Kplus, their set
-    between Simulate calls, the weight_recorder's events, as NEST's."""
+    """A PyNEST script (tests/pynest_scripts.py's stdp_dopamine_set) through jaxsnn.nest: Create("volume_transmitter"),
+    CopyModel with it, Connect into it, GetConnections' weight, c, n, Kplus, their set between Simulate calls,
+    the weight_recorder's events, as NEST's."""
     import jaxsnn.nest as nest
 
-    exp = json.loads((CASES[0].parent / "pynest_stdp_dopamine_set.json").read_text())["expected"]
-    nest.ResetKernel()
-    sg_pre = nest.Create("spike_generator", params={"spike_times": [10.0, 30.0, 50.0, 52.0]})
-    sg_post = nest.Create("spike_generator", params={"spike_times": [12.0, 28.0, 55.0]})
-    sg_d = nest.Create("spike_generator", params={"spike_times": [5.0, 20.0, 21.0, 40.0]})
-    pre, post, dn = nest.Create("parrot_neuron"), nest.Create("parrot_neuron"), nest.Create("parrot_neuron")
-    vt = nest.Create("volume_transmitter")
-    wr = nest.Create("weight_recorder")
-    nest.Connect(sg_pre, pre)
-    nest.Connect(sg_post, post)
-    nest.Connect(sg_d, dn)
-    nest.Connect(dn, vt)
-    nest.CopyModel("stdp_dopamine_synapse", "dopa", {"volume_transmitter": vt, "weight_recorder": wr})
-    nest.Connect(pre, post, syn_spec={"synapse_model": "dopa", "weight": 35.0})
-    keys = ["weight", "c", "n", "Kplus"]
-    nest.Simulate(30.0)
-    c = nest.GetConnections(synapse_model="dopa")
-    for k, v in c.get(keys).items():
-        np.testing.assert_allclose(v, exp["after_30"][k], rtol=1e-12, err_msg=k)
-    c.set({"c": 1.0, "n": 0.5})
-    nest.Simulate(70.0)
-    for k, v in c.get(keys).items():
-        np.testing.assert_allclose(v, exp["after_100"][k], rtol=1e-12, err_msg=k)
-    ev = wr.get("events")
-    np.testing.assert_allclose(ev["weights"], exp["weights"], rtol=1e-12)
-    np.testing.assert_array_equal(ev["times"], exp["times"])
-    into = nest.GetConnections(target=vt).get()
-    assert (into["source"], into["target"], into["synapse_model"]) == (dn.tolist()[0], vt.tolist()[0],
-                                                                       "static_synapse")
+    from .pynest_scripts import SCRIPTS
 
+    exp = json.loads((REFERENCE / "pynest_cases" / "pynest_stdp_dopamine_set.json").read_text())
+    got = SCRIPTS["stdp_dopamine_set"](nest)
+    for when in ("after_30", "after_100"):
+        for k, v in exp[when].items():
+            np.testing.assert_allclose(got[when][k], v, rtol=1e-12, err_msg=f"{when} {k}")
+    np.testing.assert_allclose(got["weights"], exp["weights"], rtol=1e-12)
+    np.testing.assert_array_equal(got["times"], exp["times"])
+    assert got["into_transmitter"] == exp["into_transmitter"]
 
 def test_pynest_rebuild_carries_the_state(x64):
     """A connection made after Simulate makes jaxsnn.nest rebuild: the dopamine synapses' state and the

@@ -106,38 +106,3 @@ case("net_stdp_dopamine", 7, common={"A_plus": 0.8, "A_minus": 1.2, "tau_c": 150
 case("net_stdp_dopamine_interval", 8, vt_params={"deliver_interval": 3}, vt_delays=(2.0, 1.0), delays=(1.0, 1.5, 3.0),
      common={"A_plus": 1.5, "A_minus": 1.0, "tau_c": 300.0, "tau_n": 100.0, "b": 0.0, "Wmin": 20.0, "Wmax": 90.0},
      post_params={"tau_minus": 30.0}, note="deliver_interval 3, Wmin/Wmax bounds, delays 1-3 ms, post tau_minus 30")
-
-
-def pynest_set_case(name="pynest_stdp_dopamine_set"):
-    """A PyNEST script's numbers: GetConnections' weight, c, n, Kplus after a first Simulate, then after c and n
-    were set on the connection and a second Simulate; the weight_recorder's events (``kind: "pynest_dopamine"``)."""
-    nest.ResetKernel()
-    sg_pre = nest.Create("spike_generator", params={"spike_times": [10.0, 30.0, 50.0, 52.0]})
-    sg_post = nest.Create("spike_generator", params={"spike_times": [12.0, 28.0, 55.0]})
-    sg_d = nest.Create("spike_generator", params={"spike_times": [5.0, 20.0, 21.0, 40.0]})
-    pre, post, dn = nest.Create("parrot_neuron"), nest.Create("parrot_neuron"), nest.Create("parrot_neuron")
-    vt = nest.Create("volume_transmitter")
-    wr = nest.Create("weight_recorder")
-    nest.Connect(sg_pre, pre)
-    nest.Connect(sg_post, post)
-    nest.Connect(sg_d, dn)
-    nest.Connect(dn, vt)
-    nest.CopyModel("stdp_dopamine_synapse", "dopa", {"volume_transmitter": vt, "weight_recorder": wr})
-    nest.Connect(pre, post, syn_spec={"synapse_model": "dopa", "weight": 35.0})
-    keys = ["weight", "c", "n", "Kplus"]
-    nest.Simulate(30.0)
-    c = nest.GetConnections(synapse_model="dopa")
-    first = {k: float(v) for k, v in c.get(keys).items()}
-    c.set({"c": 1.0, "n": 0.5})
-    nest.Simulate(70.0)
-    second = {k: float(v) for k, v in c.get(keys).items()}
-    ev = wr.get("events")
-    out = dict(kind="pynest_dopamine", generator="nest_dopamine_network.py", name=name,
-               note="the script of tests/test_dopamine_networks.py::test_pynest_script; set c=1, n=0.5 at 30 ms",
-               expected=dict(after_30=first, after_100=second, weights=[float(x) for x in ev["weights"]],
-                             times=[float(x) for x in ev["times"]]))
-    with open(os.path.join(OUT, f"{name}.json"), "w") as f:
-        json.dump(out, f, separators=(",", ":"))
-
-
-pynest_set_case()
