@@ -36,6 +36,7 @@ def test_seed_network(tmp_path):
         assert summary["ratio_jaxsnn_over_nest"] == pytest.approx(jx["wall_per_sim_s"] / summary["NEST"]["wall_per_sim_s"])
 
 
+@pytest.mark.slow  # two fresh benchmark processes: the fast suite keeps seed_network.py's
 def test_scaling(tmp_path):
     rows = run("scaling.py", tmp_path, "--scales", "0.1", "0.2", "--t-sim", T_SIM, "--runs", "1")
     assert [r["neurons"] for r in rows] == [250, 500]
@@ -68,6 +69,7 @@ def test_gradients(tmp_path):
         assert r["gradient_over_forward"] == pytest.approx(r["gradient_s"] / r["forward_s"], abs=0.01)
 
 
+@pytest.mark.slow  # compiles a plastic network on 2 devices (20-40 s)
 def test_hpc_benchmark(tmp_path):
     res = run("hpc_benchmark.py", tmp_path, "--scale", "0.01", "--k-scale", "0.01", "--t-sim", T_SIM, "--presim",
               "5", "--runs", "1")
@@ -80,6 +82,7 @@ def test_hpc_benchmark(tmp_path):
             jx["wall_per_sim_s"] / res["summary"]["NEST"]["wall_per_sim_s"])
 
 
+@pytest.mark.slow  # compiles three differentiable training steps (20-40 s)
 def test_training(tmp_path):
     res = run("training.py", tmp_path, "--epochs", "1", "--batches-per-epoch", "2", "--steps", "2", "--test", "32",
               "--ms", "10", devices=None)
@@ -105,7 +108,8 @@ def test_small_scripts(tmp_path):
     assert all(r["jaxsnn_s"] > 0 for r in res["rows"]) and res["simulate_overhead_ms"] > 0
 
 
-@pytest.mark.parametrize("network, scale", [("brunel", "0.02"), ("microcircuit", "0.01")])
+@pytest.mark.parametrize("network, scale", [("brunel", "0.02"),
+                                            pytest.param("microcircuit", "0.01", marks=pytest.mark.slow)])
 def test_construction(tmp_path, network, scale):
     res = run("construction.py", tmp_path, "--network", network, "--scale", scale, "--t-sim", T_SIM)["results"]
     jx = res["jaxsnn"]
@@ -117,6 +121,7 @@ def test_construction(tmp_path, network, scale):
         assert 1 <= res["NEST"]["synapses"] / jx["synapses"] < 1.1
 
 
+@pytest.mark.slow  # builds and runs the microcircuit twice (20 s)
 def test_microcircuit(tmp_path):
     res = run("microcircuit.py", tmp_path, "--scale", "0.01", "--t-presim", T_SIM, "--t-sim", T_SIM)["results"]
     for r in res.values():
