@@ -14,7 +14,9 @@ REFERENCE = pathlib.Path(__file__).resolve().parent / "reference"  # NEST 3.10's
 CASES = REFERENCE / "nest_cases"
 
 
-@pytest.fixture(params=[True, False], ids=["float64", "float32"])
+# float32 runs of the NEST cases are slow tests: the fast suite checks NEST's exactness (float64), while the
+# default precision is exercised by every other test
+@pytest.fixture(params=[True, pytest.param(False, marks=pytest.mark.slow)], ids=["float64", "float32"])
 def precision(request):
     """Run the test in float64 and in float32 (the parameter: whether x64 is on)."""
     old = jax.config.jax_enable_x64
