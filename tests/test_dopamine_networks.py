@@ -40,22 +40,8 @@ def test_dopamine_case(path, x64):
 def test_nest_expm1(x64):
     """NEST 3.10's numerics::expm1 as the released packages build it (no C library expm1: its Taylor series below
     ln 2, exp(x) - 1 above), elementwise as the plain loop computes it; within a few ulp of the exact value."""
-    import math
-    import sys
-
+    from jaxsnn.models._propagators import nest_expm1 as loop  # the host's scalar loop (NEST's propagators)
     from jaxsnn.models.stdp_dopamine_synapse import nest_expm1
-
-    def loop(x):
-        if x == 0:
-            return 0.0
-        if abs(x) > math.log(2.0):
-            return math.exp(x) - 1
-        total, term, n = x, x * x / 2, 2
-        while abs(term) > abs(total) * sys.float_info.epsilon:
-            total += term
-            n += 1
-            term *= x / n
-        return total
 
     xs = np.concatenate([np.random.default_rng(4).uniform(-1.0, 1.0, 3000), [0.0, -0.03, -0.01, 0.69, -0.7, -5.0]])
     got = np.asarray(nest_expm1(jax_array(xs)))
