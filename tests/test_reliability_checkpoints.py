@@ -420,6 +420,26 @@ def test_reader_during_continuous_saves_with_keep_1(tmp_path):
     assert loads >= 20
 
 
+def test_reader_lists_again_when_the_writer_prunes_the_listed_step(tmp_path, monkeypatch):
+    # the writer saves step 2 and prunes step 1 (keep=1) right after the reader listed the directory:
+    # the reader must find step 2, not "no complete checkpoint" (step 1 is gone when it is checked)
+    writer = cio.CheckpointSeries(tmp_path / "run", keep=1)
+    writer.save(1, {"v": np.full(3, 1)}, {"step": 1})
+    reader, listdir, saved = cio.CheckpointSeries(tmp_path / "run"), os.listdir, []
+
+    def list_then_save(path):
+        names = listdir(path)
+        if not saved:
+            saved.append(2)
+            writer.save(2, {"v": np.full(3, 2)}, {"step": 2})
+        return names
+    monkeypatch.setattr(cio.os, "listdir", list_then_save)
+    arrays, meta = reader.restore()
+    writer.close()
+    assert saved == [2] and meta == {"step": 2} and (arrays["v"] == 2).all()
+    assert reader.steps() == [2]
+
+
 # ------------------------------------------------------------------------------------------ kill -9, resume
 KILLED_RUN = textwrap.dedent("""
     import sys

@@ -38,8 +38,10 @@ Guarantees:
   are refused inside ``arrays/``), and ``meta.json`` is read only up to
   :data:`MAX_META_BYTES`.
 * Series (:class:`CheckpointSeries`): one writer per directory, enforced by an advisory lock
-  (``<directory>/.lock``, released when the writer closes or dies); readers take no lock and
-  never mistake a step pruned while they read it for damage. The lock file is opened without
+  (``<directory>/.lock``, released when the writer closes or dies). The writer prunes a step only
+  after the newer one is committed; readers take no lock, never mistake a step pruned while they read
+  it for damage, and never find no step while the writer keeps one (a listing made stale by pruning is
+  taken again). The lock file is opened without
   following links and used only if it is a regular file of this user with one name, so a planted
   link or hard link cannot make the writer change a file outside the directory.
 
@@ -50,7 +52,6 @@ checkpoint is written, through Orbax's multi-process save, on a file system all 
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import hashlib
 import importlib.metadata
@@ -93,6 +94,7 @@ _RECORD_KEYS = {1: {"format_version", "versions", "arrays", "user"},
                 2: {"format_version", "versions", "arrays", "user", "meta_sha256"}}
 _ENTRY_KEYS = {"key", "dtype", "shape", "sha256"}
 _LOCK = ".lock"
+_LISTINGS = 100  # listings of a series' directory that may each be made stale by the writer's pruning
 _HELD_BY_FIRST = object()  # a series' lock in the processes of a jax.distributed run other than process 0
 
 
@@ -341,14 +343,24 @@ class CheckpointSeries:
 
     # ------------------------------------------------------------------ reading
     def steps(self) -> list[int]:
-        """Complete steps, ascending ([] if the directory does not exist)."""
-        try:
-            names = os.listdir(self.directory)
-        except FileNotFoundError:
-            return []
-        except OSError as exc:
-            raise CheckpointError(f"cannot list checkpoint directory {self.directory}: {_describe(exc)}") from exc
-        return sorted(int(n) for n in names if _STEP_RE.fullmatch(n) and os.path.isdir(self.directory / n))
+        """Complete steps, ascending ([] if the directory does not exist).
+
+        The steps of one listing of the directory. A step that the writer prunes between the listing and
+        the check that it is a directory makes the listing stale: the writer commits a newer step before
+        it prunes an older one, so the directory is listed again (that listing holds the newer step), and
+        a reader never sees no step while the writer keeps one."""
+        for _ in range(_LISTINGS):
+            try:
+                names = [n for n in os.listdir(self.directory) if _STEP_RE.fullmatch(n)]
+            except FileNotFoundError:
+                return []
+            except OSError as exc:
+                raise CheckpointError(f"cannot list checkpoint directory {self.directory}: {_describe(exc)}") from exc
+            steps = [int(n) for n in names if os.path.isdir(self.directory / n)]
+            if len(steps) == len(names) or all(os.path.lexists(self.directory / n) for n in names):
+                return sorted(steps)  # nothing listed has vanished (a file named like a step is no step)
+        raise CheckpointError(f"{self.directory}: a listed step was pruned before it was checked in each of "
+                              f"{_LISTINGS} listings (a writer saving faster than the directory can be listed)")
 
     def latest_step(self) -> int | None:
         """The highest complete step, or None."""
@@ -440,8 +452,10 @@ class CheckpointSeries:
         self.close()
 
     def __del__(self):
-        with contextlib.suppress(TypeError, AttributeError, OSError):  # at interpreter exit os may be gone;
-            self.close()  # the kernel releases the lock anyway
+        try:  # at interpreter exit os may be gone; the kernel releases the lock anyway
+            self.close()
+        except (TypeError, AttributeError, OSError):  # no contextlib here: at exit it may be gone too
+            pass
 
     def save(self, step: int, arrays: Mapping[str, np.ndarray], meta: Mapping[str, Any]) -> int:
         """Write ``step`` (:class:`CheckpointExistsError` if present), then prune to ``keep`` steps; return bytes.
