@@ -25,11 +25,18 @@ class CacheWarning(UserWarning):
     """The compilation cache directory can be written by other users."""
 
 
-def enable_compilation_cache(path: str | os.PathLike | None = None) -> str:
+def enable_compilation_cache(path: str | os.PathLike | None = None, *, max_program_bytes: int | None = None) -> str:
     """Turn the cache on at ``path`` (default: $JAXSNN_COMPILATION_CACHE or ~/.cache/jaxsnn/xla).
 
     ``path`` may be relative or start with ``~``; it is created if missing (private to you). Returns the
-    absolute path used. Warns (:class:`CacheWarning`) if other users can write to it."""
+    absolute path used. Warns (:class:`CacheWarning`) if other users can write to it.
+    ``max_program_bytes`` bounds the simulation programs stored beside JAX's entries (``jaxsnn-programs/``,
+    least recently used out first; default $JAXSNN_PROGRAMS_MAX_BYTES or 1 GiB, see
+    :mod:`jaxsnn.run.programs`)."""
+    if max_program_bytes is not None:
+        from . import programs
+
+        programs.set_max_bytes(max_program_bytes)
     raw = path if path is not None else (os.environ.get(ENV) or "~/.cache/jaxsnn/xla")
     where = resolve_path(raw, "path" if path is not None else ENV)
     try:

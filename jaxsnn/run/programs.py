@@ -18,23 +18,41 @@ program afresh, past JAX's cache: an executable that JAX read back from its cach
 incompletely (it fails when run), so only programs compiled in this process are stored. Static
 parts whose text names a memory address (an object without a stable ``repr``) are not stored.
 
+Size bound: the store's programs together take at most :func:`max_bytes` bytes (default
+:data:`MAX_BYTES`, 1 GiB; ``$JAXSNN_PROGRAMS_MAX_BYTES``, :func:`set_max_bytes` or
+``enable_compilation_cache(max_program_bytes=...)`` choose another). After each program is stored, the
+least recently used ones go first (a program found in the store counts as used: its file's modification
+time is renewed) until the rest fit; the program just stored is kept, and a program larger than the whole
+bound is not stored. Temporary files left by a process killed while it wrote one are removed after an hour.
+A program removed while another process reads it is still read whole (POSIX keeps an open file); one
+removed before it is read is compiled again.
+
 Like JAX's cache, the folder is trusted: a stored program is code that runs in this process.
 """
 from __future__ import annotations
 
 import hashlib
+import operator
 import os
 import pathlib
 import pickle
 import secrets
 import sys
 import tempfile
+import time
 
 import jax
 import numpy as np
 
+from ..errors import bad_value
+
 FOLDER = "jaxsnn-programs"
 FORMAT = 1  # bump when what a file holds changes
+MAX_BYTES = 2**30  # default bound of the stored programs' total size (a program takes 0.5-2 MiB)
+ENV_MAX_BYTES = "JAXSNN_PROGRAMS_MAX_BYTES"
+STALE_TMP_S = 3600.0  # a temporary file this old was left by a killed writer
+
+_max_bytes: int | None = None  # set_max_bytes's bound; None: $JAXSNN_PROGRAMS_MAX_BYTES or MAX_BYTES
 
 _memo: dict = {}  # (name, treedef, avals, device, settings) -> jax.stages.Compiled, this process's
 _sources: dict = {}  # module name -> sha256 of its file
@@ -58,6 +76,32 @@ def call(jitted, name: str, *args):
     if compiled is False:  # not storable: JAX's own path
         return jitted(*args)
     return compiled(*args)
+
+
+def set_max_bytes(limit: int | None) -> None:
+    """Bound the store's total size to ``limit`` bytes (an integer >= 0; 0 stores nothing), from the next
+    program stored on; None goes back to ``$JAXSNN_PROGRAMS_MAX_BYTES`` or :data:`MAX_BYTES`."""
+    global _max_bytes
+    _max_bytes = None if limit is None else _bytes(limit, "max_program_bytes")
+
+
+def max_bytes() -> int:
+    """The store's size bound in bytes: :func:`set_max_bytes`'s, else ``$JAXSNN_PROGRAMS_MAX_BYTES``'s,
+    else :data:`MAX_BYTES`."""
+    if _max_bytes is not None:
+        return _max_bytes
+    raw = os.environ.get(ENV_MAX_BYTES, "").strip()
+    return _bytes(raw, ENV_MAX_BYTES) if raw else MAX_BYTES
+
+
+def _bytes(value, name: str) -> int:
+    try:
+        n = int(value) if isinstance(value, str) else None if isinstance(value, bool) else operator.index(value)
+    except (TypeError, ValueError):
+        n = None
+    if n is None or n < 0:
+        raise bad_value(name, value, "a whole number of bytes >= 0 (the stored programs' total size)")
+    return n
 
 
 def _device(leaves):
@@ -92,9 +136,14 @@ def _load(path, treedef, device):
             stored_tree, blob, in_tree, out_tree = pickle.load(f)
         if stored_tree != treedef:  # the same text, not the same structure: compile instead
             return None
-        return serialize_executable.deserialize_and_load(blob, in_tree, out_tree, execution_devices=[device])
+        compiled = serialize_executable.deserialize_and_load(blob, in_tree, out_tree, execution_devices=[device])
     except Exception:  # missing, truncated, from another version: compiled again and rewritten
         return None
+    try:
+        os.utime(path)  # used now: the last to go when the store is over its bound
+    except OSError:
+        pass
+    return compiled
 
 
 def _compile(jitted, args):
@@ -124,12 +173,39 @@ def _store(path, compiled, treedef):
     try:
         blob, in_tree, out_tree = serialize_executable.serialize(compiled)
         data = pickle.dumps((treedef, blob, in_tree, out_tree), protocol=pickle.HIGHEST_PROTOCOL)
+        limit = max_bytes()
+        if len(data) > limit:  # it alone exceeds the bound
+            return
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=path.parent, delete=False, suffix=".tmp") as f:
             f.write(data)
         os.replace(f.name, path)  # whole files only: another process may be reading
+        _prune(path.parent, limit, keep=path)
     except Exception:  # not serializable or not writable: this process keeps its program all the same
         pass
+
+
+def _prune(folder: pathlib.Path, limit: int, keep: pathlib.Path | None = None) -> None:
+    """Remove the least recently used programs of ``folder`` (oldest modification time first; the
+    name breaks ties) until the rest take at most ``limit`` bytes; ``keep`` stays. Temporary files
+    older than :data:`STALE_TMP_S` go too. Files removed meanwhile by another process are skipped."""
+    programs, now = [], time.time()
+    for p in folder.iterdir():
+        try:
+            st = p.lstat()
+            if p.suffix == ".tmp" and now - st.st_mtime > STALE_TMP_S:
+                p.unlink()
+            elif p.suffix == ".pkl" and p.is_file():
+                programs.append((st.st_mtime_ns, p.name, st.st_size, p))
+        except FileNotFoundError:
+            continue
+    total = sum(size for _, _, size, _ in programs)
+    for _, _, size, p in sorted(programs):
+        if total <= limit:
+            break
+        if p != keep:
+            p.unlink(missing_ok=True)
+            total -= size
 
 
 def _environment(device) -> str:
