@@ -96,11 +96,13 @@ def compile_network(desc: Description, seed, *, slice_capacity: int | None = Non
     rsteps = nrn["refractory_steps"]
     syn = _synapse_tables(desc, neuron_of_node, len(node_of_neuron), fdt)
     gen = _interface_generators(desc, neuron_of_node, fdt)
-    rec = _recorders(desc, dict(neuron_of_node=neuron_of_node, node_of_neuron=node_of_neuron, models=nrn["models"],
-                                synapses=syn, chunk_steps=chunk_steps), capacities)
     vt = _transmitter_connections(desc, neuron_of_node)
     syn["vt_delay"] = vt["delay"]
     L = _slice_length(desc, syn, gen, rsteps, len(node_of_neuron))
+    generator_of_node = {int(i): (name, g) for name, (ids, _) in gen["plug_nodes"].items() for g, i in enumerate(ids)}
+    rec = _recorders(desc, dict(neuron_of_node=neuron_of_node, node_of_neuron=node_of_neuron, models=nrn["models"],
+                                synapses=syn, chunk_steps=chunk_steps, generator_of_node=generator_of_node,
+                                slice_steps=L), capacities)
     spec = _spec(desc, syn, gen, rec, rsteps, L, nrn, x64=x64, differentiable=differentiable,
                  slice_capacity=slice_capacity,
                  deliver_slices=int(vt["interval"].max(initial=1)) if syn["rule"] is not None and syn["rule"].dopamine
@@ -603,7 +605,7 @@ def _interface_generators(desc, neuron_of_node, fdt) -> dict:
         if not G.interface or not desc.nodes_of(name):
             continue
         m, t, p, s, nodes[name] = G.lower(desc, neuron_of_node)
-        if not len(t["target"]):
+        if not len(nodes[name][0]):  # neither connected nor recorded
             continue
         models.append(m)
         top[m.name] = {k: put(v, np.int32) for k, v in t.items()}
@@ -616,7 +618,7 @@ def _interface_generators(desc, neuron_of_node, fdt) -> dict:
             receptors.append(np.asarray(t["receptor"]))
     return dict(plug_models=tuple(models), plug_topology=top, plug_params=par, plug_state=state, plug_nodes=nodes,
                 plug_delay=np.concatenate(delays) if delays else np.zeros(0, np.int64), plug_currents=n_current,
-                plug_rows=int(max([r.max() for r in receptors], default=0)) + 1)
+                plug_rows=int(max([r.max(initial=0) for r in receptors], default=0)) + 1)
 
 
 def _recorders(desc, net: dict, capacities: dict) -> dict:

@@ -27,7 +27,7 @@ import numpy as np
 from .. import random as jrandom
 from ..core import threefry
 from ..errors import JaxsnnError, bad_value
-from ..models import DEFAULT_SYNAPSE, RECORDERS, TRANSMITTERS
+from ..models import DEFAULT_SYNAPSE, GENERATORS, RECORDERS, TRANSMITTERS
 from ..models.base import BY_PORT, FROM_NEURONS, RECORDED_BY, TO_NEURONS
 from ..parameters import Context, Parameter
 from . import checks
@@ -563,8 +563,14 @@ def _recorder_of(src_kind: str, tgt_kind: str):
 
 def _check_recorder_rule(recorder, spec, src_kind, tgt_kind):
     want = ("neuron", recorder.name) if recorder.connects == FROM_NEURONS else (recorder.name, "neuron")
-    if (src_kind, tgt_kind) != want:
-        raise JaxsnnError(f"connect: cannot connect {src_kind} to {tgt_kind}.")
+    # a recorder connected to nodes may also sample the generators that have recordables (as NEST allows)
+    sampled = recorder.connects == TO_NEURONS and src_kind == recorder.name and tgt_kind in GENERATORS \
+        and GENERATORS[tgt_kind].recordables
+    if (src_kind, tgt_kind) != want and not sampled:
+        with_recordables = sorted(n for n, G in GENERATORS.items() if G.recordables)
+        raise JaxsnnError(f"connect: cannot connect {src_kind} to {tgt_kind}" + (
+            f" (a {recorder.name} samples neurons and the generators with recordables: {', '.join(with_recordables)})"
+            if recorder.connects == TO_NEURONS else "") + ".")
     if spec["rule"] in recorder.refused_rules:  # NEST 3.10 refuses them too (IllegalConnection)
         raise bad_value(f"connect: conn_spec['rule'] for {src_kind} -> {tgt_kind}", spec["rule"],
                         recorder.allowed_rules + "; NEST refuses it too")

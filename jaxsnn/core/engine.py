@@ -364,7 +364,7 @@ def _neuron_step(model, params, c, key, s, over, neurons: NeuronState, transit: 
             transit.spike_count, _put(spec, top, counts, jnp.zeros(N, jnp.int32)), s % spec.sizes.history))
     history = _set_row(transit.spike_history, history_row, s % spec.sizes.history)
     transit = transit.replace(spike_history=history)
-    if recorded:
+    if recorders.at(spec, recorders.STEP):  # (a multimeter of generators alone reads no neuron's quantity)
         sampled = _put(spec, top, observed, jnp.zeros((len(recorded), N), transit.ring.dtype))
         bufs, o = recorders.at_step(spec, model, bufs, sampled, s + 1)
         over = over | o
@@ -419,6 +419,9 @@ def slice_spikes(spec, block, first_step, capacity):
     """Spikes of ``block`` (:func:`history_block` from ``first_step``) as (neuron, step) lists, by neuron
     then step."""
     L = block.shape[0]
+    if not block.shape[1]:  # no neurons (devices alone, e.g. a multimeter sampling a generator)
+        none = jnp.zeros(capacity, jnp.int32)
+        return none, none, jnp.zeros((), jnp.int32), jnp.zeros((), bool)
     if L <= spec.sizes.min_isi:  # at most one spike per neuron: search N entries, not L · N
         spiked, at = _spike_step(block, first_step)
         idx, count, over = _true_indices(spiked, capacity)
@@ -505,11 +508,13 @@ def _push_inputs(model, params, st):
     if spec.models.n_currents:  # clear the rows read in the slice that ended (the generators push this slice's)
         current = transit.current.at[_rows_read(spec, transit.current, prev, L)].set(0.0, unique_indices=True)
         transit = transit.replace(current=current)
-    generators = st.generators
+    generators, buffers = st.generators, st.buffers
     if spec.models.generators:
-        transit, generators, o = _push_generators(model, params, st, transit)
+        transit, generators, o, values = _push_generators(model, params, st, transit)
         overflow = overflow | o
-    return st.replace(transit=transit, overflow=overflow, generators=generators)
+        if values:  # what the recorders read from generators in this slice
+            buffers = recorders.at_generators(spec, model, buffers, values, s)
+    return st.replace(transit=transit, overflow=overflow, generators=generators, buffers=buffers)
 
 
 def _push_generators(model, params, st, transit):
@@ -518,18 +523,25 @@ def _push_generators(model, params, st, transit):
     the others in model order: the model's :meth:`~jaxsnn.models.base.Generator.push` gives what each connection
     emits in each step of the slice ([slice_steps, connections]: spike counts, or pA) and its next state;
     connection c's output of step k arrives at k + delay[c], times weight[c] (spikes: routed as any event;
-    parrots count the multiplicity). Targets outside this device's neurons (split runs) are dropped."""
+    parrots count the multiplicity). Targets outside this device's neurons (split runs) are dropped. Returns
+    (transit, states, overflow bits, values): ``values`` holds the recordables of the models recorders read
+    (:meth:`~jaxsnn.models.base.Generator.observe`, from the state before the push)."""
     spec, s, L = model.spec, st.step, model.spec.time.slice_steps
     ring, current, states, overflow = transit.ring, transit.current, dict(st.generators), jnp.zeros((), jnp.int32)
+    read, observed = recorders.generator_quantities(spec), {}
     k = s + jnp.arange(L)[:, None]  # [L, 1]
     currents = []  # (rows, targets, values) [connections, L] and generator node ids of each current model
     for g in sorted(spec.models.generators, key=lambda g: not g.events):  # event tables first (static order)
         top, par = model.generators[g.name], params.generators[g.name]
+        if g.name in read:
+            observed[g.name] = g.observe(spec, top, par, states[g.name], s)
         if g.events:  # a table of events the model pushes itself (spike_generator)
             states[g.name], ring = g.push_into(spec, top, par, states[g.name], ring, model.neurons.route, s)
             continue
         states[g.name], out, o = g.push(spec, top, par, states[g.name], st.key, s)
         overflow = overflow | o
+        if not top["target"].shape[0]:  # recorded only: its state goes on, nothing to deliver
+            continue
         out = out.astype(ring.dtype)
         here = top["target"] < ring.shape[1]
         target = jnp.where(here, top["target"], 0)
@@ -554,7 +566,7 @@ def _push_generators(model, params, st, transit):
                 ring = ring_add_routed(spec, model.neurons.route, ring, rows, target, values, count, port)
     if currents:
         current = _add_currents(current, currents)
-    return transit.replace(ring=ring, current=current), states, overflow
+    return transit.replace(ring=ring, current=current), states, overflow, observed
 
 
 def _onehot_fits(spec, target, ring):

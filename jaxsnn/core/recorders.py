@@ -5,7 +5,8 @@ metadata; this module never names one).
 Each recorder model keeps its topology in ``model.recorders[name]`` and its fixed-size buffers in
 ``state.buffers[name]``, which the host empties after every chunk of steps (:func:`jaxsnn.simulate`,
 through the model's ``drain``), so device memory never grows with the length of a run. The engine calls
-the models at three points (:func:`at_slice`, :func:`at_step`, :func:`at_event`); a record that does not
+the models at three points (:func:`at_slice`, :func:`at_step`, :func:`at_event`), and hands the recorders
+that read generators their values at each slice start (:func:`at_generators`); a record that does not
 fit sets the model's ``"full"`` and :data:`~jaxsnn.Overflow.RECORDER`, nothing is written past the end,
 and :func:`jaxsnn.simulate` grows that model's capacity and recomputes the chunk.
 """
@@ -64,6 +65,25 @@ def at_step(spec, model, buffers, values, stamp):
         out[r.name] = {**buf, "full": buf["full"] | o.astype(jnp.int32)}
         over = over | flag(o, Overflow.RECORDER)
     return out, over
+
+
+def generator_quantities(spec) -> dict:
+    """generator model -> the recordables the recorders read from it (empty: none)."""
+    out = {}
+    for r in spec.models.recorders:
+        for m, q in r.generator_quantities:
+            out.setdefault(m, set()).add(q)
+    return out
+
+
+def at_generators(spec, model, buffers, values, step):
+    """At the slice start, before the generators push: ``values`` (generator model -> recordable -> [L,
+    generators]) to every recorder that reads them; returns the buffers."""
+    out = dict(buffers)
+    for r in spec.models.recorders:
+        if r.generator_quantities:
+            out[r.name] = r.take_generators(spec, model.recorders[r.name], buffers[r.name], values, step)
+    return out
 
 
 def at_event(spec, model, buffers, synapse, mask, weight, stamp):

@@ -23,16 +23,23 @@ def window(p: dict, h: float) -> tuple:
     return lo, (NEVER if not math.isfinite(hi) else round(hi / h))
 
 
+def recorded(desc, name) -> np.ndarray:
+    """Node ids of the generators of model ``name`` that a recorder (a multimeter) is connected to: the
+    connections into a generator."""
+    into = [c.target for c in desc.connections if len(c.target) and desc.base_of(c.target[0]) == name]
+    return np.unique(np.concatenate(into)).astype(np.int64) if into else np.zeros(0, np.int64)
+
+
 def per_generator(desc, G, neuron_of_node, stream_base: int) -> tuple:
     """(topology, parameters of each generator, node ids) of every generator of model ``G`` that has
-    connections: topology holds target, delay, receptor, stream, generator, node per connection (a current
-    generator's sorted by node: NEST's order of adding currents) and the
-    generators' windows ``window`` [n_gen, 2]."""
+    connections or is recorded (:func:`recorded`): topology holds target, delay, receptor, stream,
+    generator, node per connection (a current generator's sorted by node: NEST's order of adding
+    currents) and the generators' windows ``window`` [n_gen, 2]."""
     c = G.connections(desc, G.name, neuron_of_node, stream_base)
     if G.emits == CURRENT:  # NEST adds the currents onto a neuron in generator node id order
         order = np.argsort(c["node"], kind="stable")
         c = {k: v[order] for k, v in c.items()}
-    nodes = np.unique(c["node"])
+    nodes = np.union1d(c["node"], recorded(desc, G.name)) if G.recordables else np.unique(c["node"])
     gen = np.searchsorted(nodes, c["node"])
     params = [desc.population_of(int(g)).params for g in nodes]
     top = dict(target=c["target"], delay=c["delay"], receptor=c["receptor"], stream=c["stream"], generator=gen,
@@ -46,6 +53,14 @@ def current_active(top, k):
     StimulationDevice::is_active of a current generator, whose current acts from the next step)."""
     g = top["generator"]
     return (top["window"][g, 0] < k + 2) & (k + 2 <= top["window"][g, 1])
+
+
+def generators_active(top, k, current: bool):
+    """[L, G]: whether each generator is active in step k (:func:`current_active` for a current generator,
+    else :func:`spike_active`), for what it records."""
+    lo, hi = top["window"][:, 0], top["window"][:, 1]
+    k = k + 2 if current else k
+    return (lo < k) & (k <= hi)
 
 
 def spike_active(top, k):

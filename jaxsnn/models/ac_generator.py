@@ -36,6 +36,7 @@ import numpy as np
 
 from ..core import oscillator
 from ..errors import bad_value
+from ._interface import generators_active
 from .base import CURRENT, WINDOW, Generator, Param, check_stop, real
 
 
@@ -52,6 +53,7 @@ class ACGenerator(Generator):
     emits = CURRENT
     interface = True
     settable = ("amplitude", "offset", "frequency", "phase", "origin", "start", "stop")
+    recordables = ("I",)
 
     @classmethod
     def check_own(cls, v, where, h, tics_per_step) -> dict:
@@ -69,6 +71,13 @@ class ACGenerator(Generator):
                                   p["phase"] * 2.0 * math.pi / 360.0, t_ms, h) for p in ps]
         y0, y1, c, s = (np.array([x[i] for x in start], float) for i in range(4))
         return cls(), {}, dict(offset=np.array([p["offset"] for p in ps], float)), dict(y0=y0, y1=y1, cos=c, sin=s)
+
+    def observe(self, spec, top, par, state, step):
+        """``I`` (pA): what each generator sends in the slice's steps (the rotations :meth:`push` makes)."""
+        L = spec.time.slice_steps
+        _, _, ys = oscillator.rotate(state["y0"], state["y1"], state["cos"], state["sin"], L)  # [L, G]
+        k = step + jnp.arange(L)[:, None]
+        return {"I": jnp.where(generators_active(top, k, True), ys + par["offset"], 0.0)}
 
     def push(self, spec, top, par, state, key, step):
         L = spec.time.slice_steps

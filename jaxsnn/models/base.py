@@ -328,6 +328,8 @@ class Generator(Device):
 
     emits: ClassVar[str]
     settable: ClassVar[tuple] = ()
+    # what a multimeter connected to it may record (NEST's ``recordables``), each from :meth:`observe`
+    recordables: ClassVar[tuple] = ()
 
     # NEST's flags of the generator that act on the host only, when its parameters are set (jaxsnn.nest)
     host_flags: ClassVar[tuple] = ()
@@ -402,6 +404,14 @@ class Generator(Device):
         returns (state, ring)."""
         raise NotImplementedError
 
+    def observe(self, spec, top: dict, par: dict, state: dict, step) -> dict:
+        """Its :attr:`recordables` in each step k = step … step + slice_steps − 1 of the slice starting at
+        ``step``, per generator (name -> [slice_steps, generators], NEST's units), from the state before
+        :meth:`push` of that slice: the values NEST's multimeter samples at the stamp k + 1 (the value of
+        the step that ends then, 0 where a current generator is inactive, as NEST records it). The engine
+        calls it only for models a multimeter records, at the slice start, before :meth:`push`."""
+        raise NotImplementedError
+
     def push(self, spec, top: dict, par: dict, state: dict, key, step):
         """What every connection emits in each step k = step … step + slice_steps − 1 of the slice starting
         at ``step``: ``(state, out [slice_steps, connections], overflow bits)``; ``out`` holds spike counts
@@ -453,6 +463,9 @@ class Recorder(Device):
 
     capacity: Any = 0  # entries per chunk: an int, or a tuple with one per node
     quantities: tuple = ()  # STEP: the recordables it reads (rows of its quantities array, in this order)
+    # the generators' recordables it reads, (generator model, recordable) pairs: the engine hands it their
+    # values for each slice at the slice start (:meth:`take_generators`)
+    generator_quantities: tuple = ()
 
     # buffer entries that are not records and continue when the buffers are made anew (a chunk recomputed
     # with a grown capacity, a run continued by jaxsnn.nest)
@@ -472,7 +485,9 @@ class Recorder(Device):
     def lower(cls, desc, net: dict, capacity) -> tuple | None:
         """``(configured recorder, topology, host facts)`` of this model's nodes in ``desc``, or None when
         it has none. ``net``: what the build knows (``neuron_of_node``, ``node_of_neuron``, ``models``: the
-        configured neuron models, ``synapses``: the synapse tables, ``chunk_steps``); ``capacity``: the
+        configured neuron models, ``synapses``: the synapse tables, ``chunk_steps``, ``slice_steps``,
+        ``generator_of_node``: node id -> (model, index among the model's generators) of every generator of
+        the device interface the engine runs); ``capacity``: the
         capacity ``build`` was given under ``capacity_name`` (None: the model's default). The topology
         holds host arrays (the build places them); the host facts (``layout.recorders[name]``) hold
         ``nodes``, the node ids in buffer order, and what :meth:`drain`/:meth:`events` need."""
@@ -502,6 +517,12 @@ class Recorder(Device):
         - EVENT ``(synapse, mask, weight, stamp)``: the synapses ``synapse`` (where ``mask``) transmit
           ``weight`` at ``stamp``."""
         raise NotImplementedError
+
+    def take_generators(self, spec, top: dict, buf: dict, values: dict, step) -> dict:
+        """At the start of the slice starting at ``step``, before the generators push it: ``values`` (generator
+        model -> recordable -> [slice_steps, generators], :meth:`Generator.observe`) of the models in
+        :attr:`generator_quantities`; returns the buffers (e.g. holding them for the slice's steps)."""
+        return buf
 
     def recorded_synapses(self, top: dict):
         """EVENT: which synapses it records (bool[synapses], host), which must be delivered one event at a

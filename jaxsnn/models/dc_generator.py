@@ -24,7 +24,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..errors import bad_value
-from ._interface import current_active
+from ._interface import current_active, generators_active
 from .base import CURRENT, WINDOW, Generator, Param, check_stop, real
 
 
@@ -35,7 +35,8 @@ class DCGenerator(Generator):
     emits = CURRENT
     interface = True
     replicated = False  # a connection's current depends on its generator's parameters (and its own stream)
-    settable = ("amplitude",)
+    settable = ("amplitude", "origin", "start", "stop")
+    recordables = ("I",)
 
     @classmethod
     def check_own(cls, v, where, h, tics_per_step) -> dict:
@@ -47,6 +48,11 @@ class DCGenerator(Generator):
     @classmethod
     def tables(cls, ps, top, h, tics_per_step, t_ms=0.0, state=None, old=None, built=None):
         return cls(), {}, dict(amplitude=np.array([float(p["amplitude"]) for p in ps], float)), {}
+
+    def observe(self, spec, top, par, state, step):
+        """``I`` (pA): the amplitude in the active steps, 0 elsewhere."""
+        k = step + jnp.arange(spec.time.slice_steps)[:, None]
+        return {"I": jnp.where(generators_active(top, k, True), par["amplitude"], 0.0)}
 
     def push(self, spec, top, par, state, key, step):
         k = step + jnp.arange(spec.time.slice_steps)[:, None]

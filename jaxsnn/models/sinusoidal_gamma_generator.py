@@ -66,6 +66,7 @@ class SinusoidalGammaGenerator(Generator):
     emits = SPIKES
     interface = True
     settable = ("rate", "amplitude", "frequency", "phase", "order", "origin", "start", "stop")
+    recordables = ("rate",)
 
     @classmethod
     def check_own(cls, v, where, h, tics_per_step) -> dict:
@@ -108,6 +109,13 @@ class SinusoidalGammaGenerator(Generator):
         d = d + np.where(mod, -a * amp / np.where(mod, om, 1.0) * (np.cos(om * t_ms + phi) - np.cos(om * t0 + phi)), 0)
         Lambda0 = np.asarray(state["Lambda0"], float) + np.where(t0 == t_ms, 0.0, d)
         return cls(), dict(stream=stream), params, dict(t0=np.full(C, float(t_ms)), Lambda0=Lambda0)
+
+    def observe(self, spec, top, par, state, step):
+        """``rate`` (Hz): rate + amplitude · sin(ω t + φ) at t = (k + 1) h of every step, also outside the active
+        window and below 0 (as NEST records it)."""
+        k = step + jnp.arange(spec.time.slice_steps)[:, None]
+        t = 0.001 * ((k + 1) * spec.time.tics_per_step)
+        return {"rate": 1000.0 * (par["rate"] + par["amplitude"] * jnp.sin(par["omega"] * t + par["phase"]))}
 
     def push(self, spec, top, par, state, key, step):
         L, h = spec.time.slice_steps, spec.time.resolution

@@ -58,6 +58,7 @@ class SinusoidalPoissonGenerator(Generator):
     interface = True
     stream = STREAM
     settable = ("rate", "amplitude", "frequency", "phase", "origin", "start", "stop")
+    recordables = ("rate",)
     n_terms: int = 1
     mu_max: float = 0.0
 
@@ -86,11 +87,20 @@ class SinusoidalPoissonGenerator(Generator):
         params = dict(rate=np.array([p["rate"] for p in ps], float))
         return m, dict(stream=stream), params, dict(y0=y0, y1=y1, cos=c, sin=s)
 
+    def rates(self, spec, par, state):
+        """(y₀, y₁ after the slice, the rate r [L, G] in 1/ms of each step of the slice: max(rate + y₁, 0))."""
+        y0, y1, ys = oscillator.rotate(state["y0"], state["y1"], state["cos"], state["sin"], spec.time.slice_steps,
+                                       subtract=True)
+        r = par["rate"] / 1000.0 + ys  # [L, G], 1/ms as NEST
+        return y0, y1, jnp.where(r < 0, 0.0, r)
+
+    def observe(self, spec, top, par, state, step):
+        """``rate`` (Hz) in every step, also outside the active window (as NEST records it)."""
+        return {"rate": 1000.0 * self.rates(spec, par, state)[2]}
+
     def push(self, spec, top, par, state, key, step):
         L = spec.time.slice_steps
-        y0, y1, ys = oscillator.rotate(state["y0"], state["y1"], state["cos"], state["sin"], L, subtract=True)
-        r = par["rate"] / 1000.0 + ys  # [L, G], 1/ms as NEST
-        r = jnp.where(r < 0, 0.0, r)
+        y0, y1, r = self.rates(spec, par, state)
         k = step + jnp.arange(L)[:, None]
         mu = (r * spec.time.resolution)[:, top["generator"]]
         n = poisson_draws(key, k, top["stream"].astype(jnp.uint32), mu, self.n_terms)

@@ -34,7 +34,7 @@ import numpy as np
 
 from ..build import checks
 from ..errors import JaxsnnError, bad_value
-from ._interface import current_active
+from ._interface import current_active, generators_active
 from .base import CURRENT, WINDOW, Generator, Param, check_stop, flat_floats
 
 TOGETHER = ("amplitude_times", "amplitude_values")
@@ -53,7 +53,8 @@ class StepCurrentGenerator(Generator):
     emits = CURRENT
     interface = True
     replicated = False  # a connection's current depends on its generator's parameters (and its own stream)
-    settable = TOGETHER
+    settable = TOGETHER + ("origin", "start", "stop")
+    recordables = ("I",)
 
     @classmethod
     def check_given(cls, given: dict, where: str) -> None:
@@ -122,14 +123,24 @@ class StepCurrentGenerator(Generator):
         return cls(), dict(entry_gen=i64(gen), entry_step=i64(step), entry_ptr=i64(ptr)), \
             dict(amplitude=np.asarray(value, float)), {}
 
-    def push(self, spec, top, par, state, key, step):
-        """The amplitude of step k: its generator's last entry with ``entry_step <= k``."""
-        k = step + jnp.arange(spec.time.slice_steps)[:, None]  # [L, 1]
+    @staticmethod
+    def amplitudes(top, par, k):
+        """[L, G]: each generator's amplitude in steps k ([L, 1]): its last entry with ``entry_step <= k``."""
         n_gen = top["window"].shape[0]
         reached = (top["entry_step"][None, :] <= k).astype(jnp.int32)  # [L, E]
         count = jax.vmap(lambda x: jax.ops.segment_sum(x, top["entry_gen"], n_gen))(reached)  # [L, G]
         at = jnp.clip(top["entry_ptr"][None, :] + count - 1, 0, top["entry_step"].shape[0] - 1)
-        amp = jnp.where(count > 0, par["amplitude"][at], 0.0)[:, top["generator"]]  # [L, C]
+        return jnp.where(count > 0, par["amplitude"][at], 0.0)
+
+    def observe(self, spec, top, par, state, step):
+        """``I`` (pA): the amplitude in the active steps, 0 elsewhere."""
+        k = step + jnp.arange(spec.time.slice_steps)[:, None]  # [L, 1]
+        return {"I": jnp.where(generators_active(top, k, True), self.amplitudes(top, par, k), 0.0)}
+
+    def push(self, spec, top, par, state, key, step):
+        """The amplitude of step k: its generator's last entry with ``entry_step <= k``."""
+        k = step + jnp.arange(spec.time.slice_steps)[:, None]  # [L, 1]
+        amp = self.amplitudes(top, par, k)[:, top["generator"]]  # [L, C]
         return state, jnp.where(current_active(top, k), amp, 0.0), jnp.zeros((), jnp.int32)
 
 

@@ -254,6 +254,8 @@ def GetDefaults(model: str, keys=None, output: str = ""):
         d["element_type"] = _collections.element_type(m.base)
         if m.base in NEURONS:
             d["recordables"] = tuple(NEURONS[m.base].recordables)
+        elif getattr(_models.GENERATORS.get(m.base), "recordables", ()):
+            d["recordables"] = tuple(_models.GENERATORS[m.base].recordables)
     if output == "json":
         import json
         return json.dumps({k: v for k, v in d.items() if isinstance(v, (int, float, str, bool, tuple))})

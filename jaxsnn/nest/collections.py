@@ -135,7 +135,7 @@ def _all_keys(ids) -> list:
     keys = set(NODE_KEYS)
     for model, base in bases:
         keys |= set(KERNEL.net.models.get(model).defaults)
-        if base in NEURONS:
+        if base in NEURONS or getattr(GENERATORS.get(base), "recordables", ()):
             keys |= {"recordables"}
         if base in RECORDERS:
             keys |= set(RECORDING_KEYS)
@@ -189,6 +189,8 @@ def _population_values(p, members, name) -> list:
         return [0] * len(k)
     if name == "model_id":
         return [list(KERNEL.net.models._models).index(p.model)] * len(k)
+    if name == "recordables" and getattr(GENERATORS.get(base), "recordables", ()):
+        return [tuple(GENERATORS[base].recordables)] * len(k)
     if base in NEURONS:
         if name == "recordables":
             return [tuple(NEURONS[base].recordables)] * len(k)
