@@ -221,3 +221,28 @@ def test_set_gives_a_device_list_to_every_node_and_cuts_per_node_values():
     n = nest.Create("gif_psc_exp", 2)
     n.set(I_e=[10.0, 20.0], tau_sfa=[[5.0], [6.0]], q_sfa=[[1.0], [2.0]])
     assert list(n.get("I_e")) == [10.0, 20.0] and [list(t) for t in n.get("tau_sfa")] == [[5.0], [6.0]]
+
+
+@pytest.mark.parametrize("delay, want", [(1.5, [70, 90, 190, 190, 220]), (0.1, [72, 93, 193, 194, 224])])
+def test_multimeter_shows_a_runs_last_slice_at_the_next_simulate(delay, want):
+    """NEST 3.10 hands a multimeter each min_delay slice's samples at the start of the next slice, on a grid
+    of min_delay from t = 0: the counts after each Simulate are NEST's (recorded with NEST 3.10; min_delay
+    1 ms with the recorder's delay, 0.1 ms with a 0.1 ms connection). biological_time is NEST's clock,
+    0.001 × tics (7.3, not 73 × 0.1 = 7.300000000000001)."""
+    nest.ResetKernel()
+    nest.resolution = 0.1
+    n = nest.Create("iaf_psc_alpha", params={"I_e": 400.0})
+    nest.Connect(n, nest.Create("iaf_psc_alpha"), syn_spec={"delay": delay, "weight": 100.0})
+    mm = nest.Create("multimeter", params={"interval": 0.1, "record_from": ["V_m"]})
+    nest.Connect(mm, n)
+    got = []
+    for t in (7.3, 2.1, 10.0, 0.1, 3.0):
+        nest.Simulate(t)
+        got.append(mm.n_events)
+        assert len(mm.events["times"]) == got[-1]
+    assert got == want
+    assert [nest.biological_time, nest.min_delay] == [22.5, min(delay, 1.0)]
+    nest.ResetKernel()
+    nest.resolution = 0.1
+    nest.Simulate(7.3)
+    assert nest.biological_time == 7.3

@@ -477,6 +477,9 @@ class Recorder(Device):
     records: ClassVar[str]  # what it records: SPIKE_EVENTS, SAMPLES or WEIGHTS (for plotting tools)
     aliases: ClassVar[dict] = {}
     connects: ClassVar[str | None] = None  # FROM_NEURONS (neuron -> recorder), TO_NEURONS, or not connected
+    # NEST hands it a min_delay slice's events at the start of the next slice, so that the last slice of a
+    # Simulate call shows at the next one: jaxsnn.nest reproduces this; the functional API's records are complete
+    delivered_next_slice: ClassVar[bool] = False
     refused_rules: ClassVar[tuple] = ()  # connection rules NEST refuses for its connections
     allowed_rules: ClassVar[str] = "all_to_all or one_to_one"  # what to say instead
 

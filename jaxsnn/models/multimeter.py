@@ -59,6 +59,7 @@ class Multimeter(Recorder):
     refused_rules = ("fixed_total_number",)
     allowed_rules = "all_to_all or one_to_one (or a rule drawing distinct neurons)"
     records = SAMPLES
+    delivered_next_slice = True
     aliases = {"voltmeter": {}}  # NEST's voltmeter: a multimeter recording V_m (the default)
     carried = ("pending",)
     generator_groups: tuple = ()  # per multimeter: the (generator model, recordable) groups of its columns

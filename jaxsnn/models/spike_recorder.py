@@ -74,6 +74,8 @@ class SpikeRecorder(Recorder):
         entries at its row's offset, in place: building the rows apart and stacking them would copy the
         whole buffers (sized for a chunk) every slice, which for a network with one step per slice and
         several recorders costs more than the network."""
+        if top["mask"].shape[1] == 0:  # no neurons (generators only): nothing to record on the device
+            return {**buf, "until": jnp.maximum(buf["until"], step)}, jnp.zeros((), bool)
         valid = (jnp.arange(senders.shape[0]) < count) & (steps >= buf["until"])
         stamps = steps + 1
         cap = self.capacity

@@ -59,7 +59,7 @@ def events(rid) -> dict:
     sender."""
     from ..run.frames import event_columns
 
-    cols = event_columns(KERNEL.sim, rid)
+    cols = _delivered(rid, event_columns(KERNEL.sim, rid))
     extra = KERNEL.generator_events.get(rid)
     if not extra:
         return cols
@@ -69,6 +69,18 @@ def events(rid) -> dict:
     order = np.lexsort((senders, stamps))
     times = 0.001 * (stamps[order] * KERNEL.sim.spec.time.tics_per_step)
     return {"senders": senders[order], "times": times}
+
+
+def _delivered(rid, cols: dict) -> dict:
+    """The events NEST has handed to recorder ``rid`` by now. A multimeter gets a min_delay slice's samples at the
+    start of the next slice; NEST's slices lie on a grid of min_delay from t = 0, so the samples of the current
+    slice (a whole min_delay when the run ends on the grid) show only at the next ``Simulate``."""
+    if not RECORDERS[KERNEL.kind_of(rid)[1]].delivered_next_slice or not _n(cols):
+        return cols
+    h, n = KERNEL.sim.spec.time.resolution, int(KERNEL.sim.state.step)
+    md = max(1, round(KERNEL.get("min_delay") / h))
+    shown = np.round(np.asarray(cols["times"]) / h) <= n - (n % md or md)
+    return {k: np.asarray(v)[shown] for k, v in cols.items()}
 
 
 def record_generators(kernel, n_steps):

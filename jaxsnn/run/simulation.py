@@ -97,8 +97,8 @@ class Simulation:
 
     @property
     def time(self) -> float:
-        """Simulated time in ms (steps × resolution)."""
-        return int(self.state.step) * self.spec.time.resolution
+        """Simulated time in ms, as NEST's clock gives it: 0.001 × tics (steps × tics per step)."""
+        return 0.001 * (int(self.state.step) * self.spec.time.tics_per_step)
 
     def steps(self, t_ms: float, name: str = "t") -> int:
         n = t_ms / self.spec.time.resolution if isinstance(t_ms, (int, float, np.number)) else math.nan
