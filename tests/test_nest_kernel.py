@@ -246,3 +246,20 @@ def test_multimeter_shows_a_runs_last_slice_at_the_next_simulate(delay, want):
     nest.resolution = 0.1
     nest.Simulate(7.3)
     assert nest.biological_time == 7.3
+
+
+def test_values_are_python_numbers_and_new_recorders_are_empty():
+    """As PyNEST: attribute and get values are Python floats (a printed tuple reads (-70.0, ...), not
+    (np.float64(-70.0), ...)); a recorder created after Simulate has no events until the next one."""
+    nest.ResetKernel()
+    n = nest.Create("iaf_psc_delta", 3, params={"I_e": 400.0})
+    nest.Simulate(1.0)
+    for values in (n.V_m, n[0:2].I_e, n.get(["V_m", "I_e"])["V_m"], n.get("I_e")):
+        assert all(type(v) is float for v in values), values
+    assert type(n[0].V_m) is float and type(n.global_id[0]) is int
+    sr = nest.Create("spike_recorder")
+    assert sr.n_events == 0 and len(sr.events["times"]) == 0
+    sr.n_events = 0
+    nest.Connect(n, sr)
+    nest.Simulate(100.0)
+    assert sr.n_events > 0

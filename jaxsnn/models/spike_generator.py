@@ -136,6 +136,8 @@ class SpikeGenerator(Generator):
     def push_into(self, spec, top, par, state, ring, route, step):
         """The events emitted during the slice starting at ``step`` into ``ring`` (one range of the table:
         by generator node id, then step), routed by sign or port as any event; returns (state, ring)."""
+        if not top["step"].shape[0]:  # no events (e.g. spike times set only later): nothing to index
+            return state, ring
         L = spec.time.slice_steps
         w = par["weight"].astype(ring.dtype)
         port = None

@@ -90,8 +90,8 @@ class NodeCollection(_BaseCollection):
 
             return json.dumps({k: _plain(v) for k, v in cols.items()})
         if single:
-            return self._one(list(cols[names[0]]))
-        return {k: self._one(list(v)) for k, v in cols.items()}
+            return self._one(_python(cols[names[0]]))
+        return {k: self._one(_python(v)) for k, v in cols.items()}
 
     def set(self, params=None, **kwargs):
         """PyNEST's ``set``: a dict (a scalar, one value per node or a Parameter for each name), a list
@@ -121,6 +121,11 @@ class NodeCollection(_BaseCollection):
         models = sorted({KERNEL.kind_of(i)[0] for i in self.ids[:1000]}) if self._net is KERNEL._net else ["?"]
         return f"NodeCollection(metadata=None, model={','.join(models)}, size={len(self.ids)}, first={self.ids[0]}" \
                + (f", last={self.ids[-1]})" if len(self.ids) > 1 else ")")
+
+
+def _python(v) -> list:
+    """Values as PyNEST gives them: Python numbers (``-70.0``, not ``np.float64(-70.0)``); objects as they are."""
+    return list(v) if v.dtype == object else v.tolist()
 
 
 def _plain(v):

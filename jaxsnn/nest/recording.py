@@ -39,10 +39,14 @@ def _cleared(rid) -> int:
 def frame_of(rid) -> dict:
     """What recorder ``rid`` gathered since its last ``n_events = 0``: NEST's ``events`` columns as arrays
     (plain arrays, not a frame: reading events of a small script does not import pandas)."""
-    sim = KERNEL.sim
-    if sim is None:
+    if not _simulated(rid):
         return RECORDERS[KERNEL.kind_of(rid)[1]].no_events(KERNEL.net._pop_of(rid).params)
     return _rows_from(events(rid), _cleared(rid))
+
+
+def _simulated(rid) -> bool:
+    """Whether node ``rid`` is in the simulation (not: no Simulate yet, or created since the last one)."""
+    return KERNEL.sim is not None and rid <= KERNEL.sim.layout.n_nodes
 
 
 def _rows_from(cols: dict, start: int) -> dict:
@@ -166,8 +170,7 @@ def set_recording(nodes, params: dict) -> dict:
             if v != 0:
                 raise bad_value("set: n_events", v, "0 (NEST: n_events can only be set to 0, which empties events)")
             for rid in nodes.ids:
-                KERNEL.__dict__.setdefault("cleared", {})[int(rid)] = \
-                    _n(events(int(rid))) if KERNEL.sim is not None else 0
+                KERNEL.__dict__.setdefault("cleared", {})[int(rid)] = _n(events(int(rid))) if _simulated(rid) else 0
         elif name in DEFAULTS:
             v = rest.pop(name)
             if name == "record_to" and v not in ("memory", "ascii"):
