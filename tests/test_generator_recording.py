@@ -206,3 +206,167 @@ def test_a_multimeter_of_neurons_and_generators_together_is_refused():
     net.connect(mm, n)
     with pytest.raises(JaxsnnError):
         jaxsnn.build(net)
+
+
+# ------------------------------------------------------------------------------ spike_recorder <- generators
+def spike_recording_network(case, seed, names=None):
+    """Per generator of the case: the generator, its parrot targets (delay as NEST's), a spike_recorder of
+    the generator and one of the parrots."""
+    net = jaxsnn.Network(resolution=case["resolution"], seed=seed)
+    out = {}
+    for name, c in case["expected"].items():
+        if names is not None and name not in names:
+            continue
+        g = net.create(c["model"], params=c["params"])
+        p = net.create("parrot_neuron", case["n_targets"])
+        sr, sp = net.create("spike_recorder"), net.create("spike_recorder")
+        net.connect(g, p, syn_spec={"delay": case["delay"]})
+        net.connect(g, sr)
+        net.connect(p, sp)
+        out[name] = (g, p, sr, sp)
+    return net, out
+
+
+def _trains(sim, case, g, p, sr, sp):
+    """(the recorded train, each target's train as emitted: parrot times minus the delay, up to the last
+    emission that reaches a parrot in the run), senders of the recorded train."""
+    e, f = sim.events(sr), sim.events(sp)
+    rec = np.sort(np.round(np.asarray(e["times"]), 6))
+    t, s = np.asarray(f["times"]), np.asarray(f["senders"])
+    targets = [np.sort(np.round(t[s == i] - case["delay"], 6)) for i in p.ids]
+    return rec, targets, set(np.asarray(e["senders"]).tolist()) - {int(g.ids[0])}
+
+
+def test_pulsepacket_recorded_as_nest(x64):
+    case = _case("gen_spike_recording")
+    net, nodes = spike_recording_network(case, 1, ["pulsepacket_sdev0"])
+    sim = jaxsnn.simulate(jaxsnn.build(net), case["t_sim"])
+    g, p, sr, sp = nodes["pulsepacket_sdev0"]
+    e = sim.events(sr)
+    np.testing.assert_allclose(e["times"], case["expected"]["pulsepacket_sdev0"]["times"], rtol=0, atol=1e-9)
+    assert set(np.asarray(e["senders"]).tolist()) == {int(g.ids[0])}
+
+
+def test_spiking_generators_recorded_as_nest():
+    """Every spiking generator of the device interface into a spike_recorder over NEST's 10 seeds: the
+    generator is the sender; the recorded rate is NEST's (means within 4 combined standard errors; exact
+    counts for the deterministic pulse packets); the recorded train equals every target's where the
+    generator has one train (shared trains, pulse packets) and differs where each target has its own,
+    as in NEST."""
+    case = _case("gen_spike_recording")
+    counts = {name: [] for name in case["expected"]}
+    for k, seed in enumerate(case["seeds"]):
+        net, nodes = spike_recording_network(case, seed)
+        sim = jaxsnn.simulate(jaxsnn.build(net), case["t_sim"])
+        for name, (g, p, sr, sp) in nodes.items():
+            exp = case["expected"][name]
+            rec, targets, others = _trains(sim, case, g, p, sr, sp)
+            assert not others, (name, others)
+            cut = rec[rec <= case["t_sim"] - case["delay"] + 1e-9]
+            same = all(len(t) == len(cut) and np.allclose(t, cut, atol=1e-9) for t in targets)
+            assert same == exp["same_as_targets"][k], (name, seed)
+            counts[name].append(len(rec))
+    for name, exp in case["expected"].items():
+        rates = np.array(counts[name]) / (case["t_sim"] / 1000.0)
+        if exp["rate_sem"] == 0:
+            np.testing.assert_array_equal(rates, exp["rate"], err_msg=name)
+            continue
+        sem = np.hypot(exp["rate_sem"], rates.std(ddof=1) / np.sqrt(len(rates)))
+        assert abs(rates.mean() - exp["rate_mean"]) < 4 * sem, (name, rates.mean(), exp["rate_mean"], sem)
+
+
+@pytest.mark.parametrize("name", ["sinusoidal_poisson", "sinusoidal_gamma", "inhomogeneous_poisson", "mip",
+                                  "gamma_sup", "ppd_sup"])
+def test_a_recorder_gets_the_train_a_target_in_its_place_would_get(name, x64):
+    """Where every target has its own train, the recorder's is the one a parrot connected in its place
+    (the same connection, the same stream) gets: the recorder is one more target."""
+    c = _case("gen_spike_recording")["expected"][name]
+    trains = []
+    for first in ("recorder", "parrot"):
+        net = jaxsnn.Network(seed=5)
+        g = net.create(c["model"], params=c["params"])
+        sr = net.create("spike_recorder")
+        p = net.create("parrot_neuron", 2)
+        sp = net.create("spike_recorder")
+        if first == "recorder":
+            net.connect(g, sr)
+            net.connect(g, p[1], syn_spec={"delay": 1.0})
+        else:
+            net.connect(g, p[0], syn_spec={"delay": 1.0})
+            net.connect(g, p[1], syn_spec={"delay": 1.0})
+        net.connect(p, sp)
+        sim = jaxsnn.simulate(jaxsnn.build(net), 500.0)
+        e, f = sim.events(sr), sim.events(sp)
+        if first == "recorder":
+            trains.append(np.asarray(e["times"]))
+        else:
+            mine = np.asarray(f["senders"]) == p.ids[0]
+            trains.append(np.asarray(f["times"])[mine] - 1.0)
+    rec, parrot = trains
+    assert len(rec) > 10
+    np.testing.assert_allclose(rec[rec <= 499.0 + 1e-9], parrot, rtol=0, atol=1e-9)
+
+
+def generators_into_neurons(case, seed):
+    """Every generator of the case into a spike_recorder and (delay 1 ms) an iaf_psc_alpha: slices of 1 ms,
+    so that runs can end inside one."""
+    net = jaxsnn.Network(resolution=case["resolution"], seed=seed)
+    nodes = {}
+    for name, c in case["expected"].items():
+        g = net.create(c["model"], params=c["params"])
+        n = net.create("iaf_psc_alpha")
+        sr = net.create("spike_recorder")
+        net.connect(g, n, syn_spec={"delay": 1.0})
+        net.connect(g, sr)
+        nodes[name] = (g, n, sr, None)
+    return net, nodes
+
+
+def test_recorded_generator_spikes_in_split_runs_checkpoints_and_devices(tmp_path):
+    """One run, four calls (two ending inside a slice), a checkpoint inside a slice resumed: the same
+    recorded spikes."""
+    case = _case("gen_spike_recording")
+    net, nodes = generators_into_neurons(case, 3)
+    whole = jaxsnn.simulate(jaxsnn.build(net), 100.0)
+    assert whole.spec.time.slice_steps == 10
+    sim = jaxsnn.build(net)
+    for t in (10.3, 0.1) + (3.7,) * 24 + (0.8,):  # events read inside a slice: those up to now, the rest later
+        sim = jaxsnn.simulate(sim, t)
+        for _g, _n, sr, _ in nodes.values():
+            a, b = whole.events(sr), sim.events(sr)
+            up_to = np.asarray(a["times"]) <= sim.time + 1e-9
+            np.testing.assert_array_equal(np.asarray(b["times"]), np.asarray(a["times"])[up_to])
+    mid = jaxsnn.simulate(jaxsnn.build(net), 37.7)
+    jaxsnn.save_checkpoint(tmp_path / "c", mid)
+    resumed = jaxsnn.simulate(jaxsnn.load_checkpoint(tmp_path / "c", jaxsnn.build(net)), 62.3)
+    total = 0
+    for _name, (_g, _p, sr, _sp) in nodes.items():
+        a = whole.events(sr)
+        total += len(a["times"])
+        for other in (sim, resumed):
+            b = other.events(sr)
+            np.testing.assert_array_equal(np.asarray(b["times"]), np.asarray(a["times"]))
+            np.testing.assert_array_equal(np.asarray(b["senders"]), np.asarray(a["senders"]))
+    assert total > 40
+
+
+SPLIT_SPIKES = textwrap.dedent("""
+    import sys, jax, numpy as np
+    jax.config.update("jax_enable_x64", True)
+    import jaxsnn
+    sys.path.insert(0, ".")
+    from tests.test_generator_recording import _case, generators_into_neurons, spike_recording_network
+    for make in (spike_recording_network, generators_into_neurons):
+        net, nodes = make(_case("gen_spike_recording"), 3)
+        one = jaxsnn.simulate(jaxsnn.build(net, devices=1), 80.3)
+        two = jaxsnn.simulate(jaxsnn.build(net, devices=2), 80.3)
+        for r in [x for g, p, sr, sp in nodes.values() for x in (sr, sp) if x is not None]:
+            a, b = one.events(r), two.events(r)
+            assert np.array_equal(a["times"], b["times"]) and np.array_equal(a["senders"], b["senders"])
+    print("ok")
+""")
+
+
+def test_recorded_generator_spikes_split_over_two_devices_give_the_same_spikes():
+    r = subprocess.run([sys.executable, "-c", SPLIT_SPIKES], capture_output=True, text=True, env=cpu_devices(2))
+    assert r.returncode == 0 and "ok" in r.stdout, r.stderr[-3000:]

@@ -39,7 +39,7 @@ from ..core.types import (
 )
 from ..errors import JaxsnnError, bad_value
 from ..models import DEFAULT_SYNAPSE, GENERATORS, RECORDERS, SYNAPSES, TRANSMITTERS
-from ..models.base import ROW, Generator, PlasticityRule, ShortTermRule
+from ..models.base import RECORDING, ROW, Generator, PlasticityRule, ShortTermRule
 from .description import Description
 from .registry import (
     NEURONS,
@@ -100,9 +100,11 @@ def compile_network(desc: Description, seed, *, slice_capacity: int | None = Non
     syn["vt_delay"] = vt["delay"]
     L = _slice_length(desc, syn, gen, rsteps, len(node_of_neuron))
     generator_of_node = {int(i): (name, g) for name, (ids, _) in gen["plug_nodes"].items() for g, i in enumerate(ids)}
+    generator_connections = {name: {k: np.asarray(t[k]) for k in ("node", "target")}
+                             for name, t in gen["plug_topology"].items()}
     rec = _recorders(desc, dict(neuron_of_node=neuron_of_node, node_of_neuron=node_of_neuron, models=nrn["models"],
                                 synapses=syn, chunk_steps=chunk_steps, generator_of_node=generator_of_node,
-                                slice_steps=L), capacities)
+                                generator_connections=generator_connections, slice_steps=L), capacities)
     spec = _spec(desc, syn, gen, rec, rsteps, L, nrn, x64=x64, differentiable=differentiable,
                  slice_capacity=slice_capacity,
                  deliver_slices=int(vt["interval"].max(initial=1)) if syn["rule"] is not None and syn["rule"].dopamine
@@ -612,7 +614,7 @@ def _interface_generators(desc, neuron_of_node, fdt) -> dict:
         par[m.name] = {k: put(np.asarray(v, float), fdt) for k, v in p.items()}
         state[m.name] = {k: put(v) if np.asarray(v).dtype.kind in "iub" else put(v, fdt)
                          for k, v in s.items()}
-        delays.append(np.asarray(t["delay"]))
+        delays.append(np.asarray(t["delay"])[np.asarray(t["target"]) < RECORDING])  # recorders take no delay
         if m.emits == "current":
             n_current += len(t["target"])
             receptors.append(np.asarray(t["receptor"]))

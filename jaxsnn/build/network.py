@@ -566,11 +566,17 @@ def _check_recorder_rule(recorder, spec, src_kind, tgt_kind):
     # a recorder connected to nodes may also sample the generators that have recordables (as NEST allows)
     sampled = recorder.connects == TO_NEURONS and src_kind == recorder.name and tgt_kind in GENERATORS \
         and GENERATORS[tgt_kind].recordables
-    if (src_kind, tgt_kind) != want and not sampled:
-        with_recordables = sorted(n for n, G in GENERATORS.items() if G.recordables)
-        raise JaxsnnError(f"connect: cannot connect {src_kind} to {tgt_kind}" + (
-            f" (a {recorder.name} samples neurons and the generators with recordables: {', '.join(with_recordables)})"
-            if recorder.connects == TO_NEURONS else "") + ".")
+    # and a recorder of spikes records the trains of generators that send it one as to a target
+    sent = recorder.connects == FROM_NEURONS and tgt_kind == recorder.name and src_kind in GENERATORS \
+        and GENERATORS[src_kind].spikes_recorded
+    if (src_kind, tgt_kind) != want and not (sampled or sent):
+        if recorder.connects == TO_NEURONS:
+            which = sorted(n for n, G in GENERATORS.items() if G.recordables)
+            how = f"samples neurons and the generators with recordables: {', '.join(which)}"
+        else:
+            which = sorted(n for n, G in GENERATORS.items() if G.spikes_recorded)
+            how = f"records neurons and the generators {', '.join(which)}"
+        raise JaxsnnError(f"connect: cannot connect {src_kind} to {tgt_kind} (a {recorder.name} {how}).")
     if spec["rule"] in recorder.refused_rules:  # NEST 3.10 refuses them too (IllegalConnection)
         raise bad_value(f"connect: conn_spec['rule'] for {src_kind} -> {tgt_kind}", spec["rule"],
                         recorder.allowed_rules + "; NEST refuses it too")

@@ -534,12 +534,15 @@ def _push_generators(model, params, st, transit):
     for g in sorted(spec.models.generators, key=lambda g: not g.events):  # event tables first (static order)
         top, par = model.generators[g.name], params.generators[g.name]
         if g.name in read:
-            observed[g.name] = g.observe(spec, top, par, states[g.name], s)
+            observed[g.name] = g.observe(spec, top, par, states[g.name], s) if read[g.name] - {recorders.EMITTED} \
+                else {}
         if g.events:  # a table of events the model pushes itself (spike_generator)
             states[g.name], ring = g.push_into(spec, top, par, states[g.name], ring, model.neurons.route, s)
             continue
         states[g.name], out, o = g.push(spec, top, par, states[g.name], st.key, s)
         overflow = overflow | o
+        if recorders.EMITTED in read.get(g.name, ()):
+            observed[g.name][recorders.EMITTED] = out
         if not top["target"].shape[0]:  # recorded only: its state goes on, nothing to deliver
             continue
         out = out.astype(ring.dtype)

@@ -21,6 +21,7 @@ from .events import set_where
 from .status import Overflow, flag
 
 SLICE, STEP, EVENT = "slice", "step", "event"  # the hook points (Recorder.hook)
+EMITTED = "emitted"  # a generator's output per connection and step of a slice, for recorders (besides recordables)
 
 
 def empty(spec, model, dtype) -> dict:
@@ -77,8 +78,9 @@ def generator_quantities(spec) -> dict:
 
 
 def at_generators(spec, model, buffers, values, step):
-    """At the slice start, before the generators push: ``values`` (generator model -> recordable -> [L,
-    generators]) to every recorder that reads them; returns the buffers."""
+    """At the slice start, once the generators pushed: ``values`` (generator model -> recordable -> [L,
+    generators], from the state before the push, and :data:`EMITTED` -> [L, connections], the push's
+    output) to every recorder that reads them; returns the buffers."""
     out = dict(buffers)
     for r in spec.models.recorders:
         if r.generator_quantities:
@@ -115,8 +117,16 @@ def resized(spec, model, dtype, old: dict, spread=None) -> dict:
     new = empty(spec, model, dtype)
     if spread is not None:
         new = spread(new)
-    return {r.name: {**new[r.name], **{k: old[r.name][k] for k in r.carried if r.name in old}}
+    return {r.name: {**new[r.name], **{k: old[r.name][k] for k in r.carried
+                                       if r.name in old and _shapes(old[r.name][k]) == _shapes(new[r.name][k])}}
             for r in spec.models.recorders}
+
+
+def _shapes(tree):
+    """The structure and shapes of a buffer entry: what it carries only continues into buffers of its
+    shapes (a network rebuilt with other recorded generators starts their held values anew)."""
+    leaves, struct = jax.tree_util.tree_flatten(tree)
+    return struct, tuple(np.shape(x) for x in leaves)
 
 
 def full(spec, host_buffers) -> tuple:

@@ -59,15 +59,15 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ..build import checks
-from ..core.recorders import EVENT, SLICE, STEP  # a recorder's hook points
+from ..core.recorders import EMITTED, EVENT, SLICE, STEP  # hook points; EMITTED: a generator's push output
 from ..core.types import BY_PORT, BY_SIGN, COUNTS, SUMMED, Input  # Input: what update reads; the others: how
 
 # events reach a neuron (the ring's routing)
 from ..errors import JaxsnnError, bad_value
 
-__all__ = ["ARCHIVING", "BY_PORT", "BY_SIGN", "CONNECTION", "COUNTS", "EVENT", "SAMPLES", "SLICE", "SPIKE_EVENTS",
-           "STEP", "SUMMED", "WEIGHTS", "Generator", "Input", "NeuronModel", "Param", "PlasticityRule", "Recorder",
-           "ShortTermRule", "SynapseModel", "table"]
+__all__ = ["ARCHIVING", "BY_PORT", "BY_SIGN", "CONNECTION", "COUNTS", "EMITTED", "EVENT", "SAMPLES", "SLICE",
+           "SPIKE_EVENTS", "STEP", "SUMMED", "WEIGHTS", "Generator", "Input", "NeuronModel", "Param", "PlasticityRule",
+           "Recorder", "ShortTermRule", "SynapseModel", "table"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -336,6 +336,11 @@ class Generator(Device):
     # whether a spike_recorder connected to it records the generator's own spikes (NEST records them with
     # the generator as sender; :meth:`own_spikes` computes them on the host)
     recorded_by_spike_recorders: ClassVar[bool] = False
+    # whether a spike_recorder connected to it records, in the engine, what the generator sends that
+    # connection: the recorder is one more target (a connection whose target is RECORDING + the recorder's
+    # node id, delivered nowhere), so it records the shared train of a generator with one, and an
+    # independent train of the same law where every target has its own (as NEST's recorder does)
+    spikes_recorded: ClassVar[bool] = False
 
     @classmethod
     def own_spikes(cls, p: dict, h: float, now: int, n_steps: int, counts) -> np.ndarray:
@@ -383,12 +388,16 @@ class Generator(Device):
     @staticmethod
     def connections(desc, name, neuron_of_node, stream_base=0) -> dict:
         """The connections of every generator of model ``name`` (host, in connect order) as arrays: node
-        (generator node id), target (neuron index), weight, delay (steps), receptor (receptor_type) and
-        stream (a global id per connection, offset by ``stream_base``: the key of its random draws)."""
+        (generator node id), target (neuron index; a spike_recorder's: RECORDING + its node id, with a
+        delay of one step), weight, delay (steps), receptor (receptor_type) and stream (a global id per
+        connection, offset by ``stream_base``: the key of its random draws)."""
         conns = [c for c in desc.connections if len(c.source) and desc.base_of(c.source[0]) == name]
         cat = lambda f, dt: np.concatenate([f(c) for c in conns]).astype(dt) if conns else np.zeros(0, dt)
-        out = dict(node=cat(lambda c: c.source, np.int64), target=cat(lambda c: neuron_of_node[c.target], np.int64),
-                   weight=cat(lambda c: c.weight, np.float64), delay=cat(lambda c: c.delay, np.int64),
+        rec = lambda c: neuron_of_node[c.target[0]] < 0  # noqa: E731 - into a recorder, not a neuron
+        out = dict(node=cat(lambda c: c.source, np.int64),
+                   target=cat(lambda c: RECORDING + c.target if rec(c) else neuron_of_node[c.target], np.int64),
+                   weight=cat(lambda c: c.weight, np.float64),
+                   delay=cat(lambda c: np.ones(len(c.source), np.int64) if rec(c) else c.delay, np.int64),
                    receptor=cat(lambda c: np.full(len(c.source), c.extra.get("receptor_type", 0)), np.int64))
         out["stream"] = stream_base + np.arange(len(out["node"]), dtype=np.int64)
         return out
@@ -422,6 +431,7 @@ class Generator(Device):
 
 
 SPIKES, CURRENT = "spikes", "current"  # what a generator emits
+RECORDING = 2**30  # targets at or past it are recorders (RECORDING + node id): the engine delivers nothing there
 FROM_NEURONS, TO_NEURONS = "from_neurons", "to_neurons"  # how a recorder is connected
 SPIKE_EVENTS, SAMPLES, WEIGHTS = "spike events", "samples", "weights"  # what a recorder records
 
@@ -490,7 +500,8 @@ class Recorder(Device):
         it has none. ``net``: what the build knows (``neuron_of_node``, ``node_of_neuron``, ``models``: the
         configured neuron models, ``synapses``: the synapse tables, ``chunk_steps``, ``slice_steps``,
         ``generator_of_node``: node id -> (model, index among the model's generators) of every generator of
-        the device interface the engine runs); ``capacity``: the
+        the device interface the engine runs, ``generator_connections``: model -> ``node`` and ``target`` of
+        its connections, those into recorders at :data:`RECORDING` + node id); ``capacity``: the
         capacity ``build`` was given under ``capacity_name`` (None: the model's default). The topology
         holds host arrays (the build places them); the host facts (``layout.recorders[name]``) hold
         ``nodes``, the node ids in buffer order, and what :meth:`drain`/:meth:`events` need."""
@@ -522,8 +533,9 @@ class Recorder(Device):
         raise NotImplementedError
 
     def take_generators(self, spec, top: dict, buf: dict, values: dict, step) -> dict:
-        """At the start of the slice starting at ``step``, before the generators push it: ``values`` (generator
-        model -> recordable -> [slice_steps, generators], :meth:`Generator.observe`) of the models in
+        """At the start of the slice starting at ``step``, once the generators pushed it: ``values`` (generator
+        model -> recordable -> [slice_steps, generators], :meth:`Generator.observe` from the state before the
+        push; :data:`EMITTED` -> [slice_steps, connections], the push's output) of the models in
         :attr:`generator_quantities`; returns the buffers (e.g. holding them for the slice's steps)."""
         return buf
 

@@ -59,6 +59,7 @@ class GammaSupGenerator(Generator):
         **WINDOW,
     }
     emits = SPIKES
+    spikes_recorded = True
     interface = True
     settable = ("rate", "origin", "start", "stop")
     n_proc: int = 1  # the largest n_proc: processes followed per connection

@@ -45,6 +45,7 @@ class InhomogeneousPoissonGenerator(Generator):
     }
     vector_params = ("rate_times", "rate_values")
     emits = SPIKES
+    spikes_recorded = True
     interface = True
     stream = 0x1A000000  # offsets the streams of its draws from the other generators'
     settable = ("rate_times", "rate_values", "origin", "start", "stop")

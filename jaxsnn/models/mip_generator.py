@@ -45,6 +45,7 @@ class MipGenerator(Generator):
         **WINDOW,
     }
     emits = SPIKES
+    spikes_recorded = True
     interface = True
     settable = ("rate", "p_copy", "origin", "start", "stop")
     n_terms: int = 1

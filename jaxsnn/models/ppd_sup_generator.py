@@ -59,6 +59,7 @@ class PPDSupGenerator(Generator):
         **WINDOW,
     }
     emits = SPIKES
+    spikes_recorded = True
     interface = True
     settable = ("rate", "frequency", "relative_amplitude", "origin", "start", "stop")
     n_proc: int = 1

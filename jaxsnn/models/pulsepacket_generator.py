@@ -52,6 +52,7 @@ class PulsepacketGenerator(Generator):
     }
     vector_params = ("pulse_times",)
     emits = SPIKES
+    spikes_recorded = True
     interface = True
     settable = ("pulse_times", "activity", "sdev", "origin", "start", "stop")
 

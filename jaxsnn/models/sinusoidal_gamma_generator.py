@@ -64,6 +64,7 @@ class SinusoidalGammaGenerator(Generator):
         **WINDOW,
     }
     emits = SPIKES
+    spikes_recorded = True
     interface = True
     settable = ("rate", "amplitude", "frequency", "phase", "order", "origin", "start", "stop")
     recordables = ("rate",)

@@ -55,6 +55,7 @@ class SinusoidalPoissonGenerator(Generator):
         **WINDOW,
     }
     emits = SPIKES
+    spikes_recorded = True
     interface = True
     stream = STREAM
     settable = ("rate", "amplitude", "frequency", "phase", "origin", "start", "stop")

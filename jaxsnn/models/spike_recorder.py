@@ -7,6 +7,15 @@ recorded neuron firing at 100 Hz through a chunk, at least 16,384). The host emp
 every chunk (:meth:`SpikeRecorder.drain`); a full row makes :func:`jaxsnn.simulate` double the capacity
 and recompute the chunk. A parrot_neuron's spike of multiplicity m is recorded m times, as in NEST.
 
+Generators connected to it (those whose model has ``spikes_recorded``: pulsepacket, sinusoidal_poisson,
+sinusoidal_gamma, inhomogeneous_poisson, mip, gamma_sup, ppd_sup) send it a train as to any target, with
+the generator as sender, as NEST's recorder gets it: the train every target gets where the generator has
+one (pulsepacket, individual_spike_trains False), a train of its own where each target has its own
+(individual_spike_trains True, mip's copies, gamma_sup's and ppd_sup's superpositions). The engine hands
+it the counts a generator emits in each step of a slice when it pushes the slice (``pending``); the
+next slice start records those of the finished slice (a count of m: m spikes, with the stamp k + 1 of
+step k, the time a target's parrot spikes minus the delay), the host those of an unfinished one.
+
 ``events``: ``senders`` (node ids) and ``times`` (ms), in time order, then sender.
 
 Parameters (NEST's names and units):
@@ -28,25 +37,32 @@ import numpy as np
 
 from ..core.events import set_where
 from ._interface import window
-from .base import FROM_NEURONS, SLICE, SPIKE_EVENTS, WINDOW, Recorder, stamps_ms
+from .base import EMITTED, FROM_NEURONS, RECORDING, SLICE, SPIKE_EVENTS, WINDOW, Recorder, stamps_ms
 
 
 @dataclasses.dataclass(frozen=True)
 class SpikeRecorder(Recorder):
     """Topology: ``mask`` bool[recorders, neurons] (the neurons each records), ``window`` int32[recorders,
-    2] (stamps t with lo < t <= hi). Buffers: ``count`` int32[recorders], ``senders`` and ``stamps``
-    int32[recorders, capacity], and ``until`` (int32): the spikes of earlier steps are recorded already (the
-    host took those of the unfinished slice from the spike history)."""
+    2] (stamps t with lo < t <= hi), and for generators' trains ``generator_column`` (per model in
+    ``generator_models``: its connections into recorders), ``generator_recorder`` and ``generator_sender``
+    (per such connection: the recorder's index and the generator's node id). Buffers: ``count``
+    int32[recorders], ``senders`` (neuron index, or −1 − node id of a generator), ``stamps`` and
+    ``multiplicity`` int32[recorders, capacity], ``until`` (int32): the spikes of earlier steps are
+    recorded already (the host took those of the unfinished slice from the spike history and
+    ``pending``), and ``pending`` int32[slice_steps, connections into recorders]: the counts the
+    generators emit in the slice pushed last."""
 
     name = "spike_recorder"
     parameters = dict(WINDOW)
     hook = SLICE
     capacity_name = "record_capacity"
     capacity_option = True
-    carried = ("until",)
+    carried = ("until", "pending")
     connects = FROM_NEURONS
     refused_rules = ("fixed_indegree", "fixed_outdegree", "fixed_total_number", "pairwise_bernoulli")
     records = SPIKE_EVENTS
+    generator_models: tuple = ()  # the generator models whose trains it records, in the order of the columns
+    slice_steps: int = 1
 
     @classmethod
     def lower(cls, desc, net, capacity):
@@ -57,17 +73,37 @@ class SpikeRecorder(Recorder):
         for c in desc.connections:
             if c.model == cls.name:
                 for k, r in enumerate(nodes):
-                    mask[k, net["neuron_of_node"][c.source[c.target == r]]] = True
+                    sources = net["neuron_of_node"][c.source[c.target == r]]
+                    mask[k, sources[sources >= 0]] = True  # (generators' trains below)
         h = desc.resolution
         wins = np.array([window(desc.population_of(r).params, h) for r in nodes], np.int64).reshape(-1, 2)
         recorded_max = int(mask.sum(axis=1).max(initial=0))
-        capacity = int(capacity or max(16384, recorded_max * net["chunk_steps"] * h * 0.1))  # 100 Hz
-        return cls(capacity=capacity), {"mask": mask, "window": wins.astype(np.int32)}, {"nodes": tuple(nodes)}
+        models, columns, recorder, sender = [], [], [], []
+        place = {r: k for k, r in enumerate(nodes)}
+        for name, conns in net.get("generator_connections", {}).items():
+            into = np.nonzero(np.isin(conns["target"] - RECORDING, nodes) & (conns["target"] >= RECORDING))[0]
+            if len(into):
+                models.append(name)
+                columns.append(into.astype(np.int32))
+                recorder += [place[int(t) - RECORDING] for t in conns["target"][into]]
+                sender += conns["node"][into].tolist()
+        capacity = int(capacity or max(16384, (recorded_max + len(sender)) * net["chunk_steps"] * h * 0.1))  # 100 Hz
+        top = {"mask": mask, "window": wins.astype(np.int32), "generator_column": tuple(columns),
+               "generator_recorder": np.asarray(recorder, np.int32), "generator_sender": np.asarray(sender, np.int32)}
+        m = cls(capacity=capacity, generator_quantities=tuple((n, EMITTED) for n in models),
+                generator_models=tuple(models), slice_steps=net.get("slice_steps", 1))
+        return m, top, {"nodes": tuple(nodes)}
 
     def empty(self, top, dtype):
         n, cap, i32 = top["mask"].shape[0], self.capacity, np.int32
         return {"count": np.zeros(n, i32), "senders": np.zeros((n, cap), i32), "stamps": np.zeros((n, cap), i32),
-                "until": np.zeros((), i32)}
+                "multiplicity": np.ones((n, cap), i32), "until": np.zeros((), i32),
+                "pending": np.zeros((self.slice_steps, len(top["generator_sender"])), i32)}
+
+    def take_generators(self, spec, top, buf, values, step):
+        """Hold the counts the generators send it in the slice just pushed."""
+        parts = [values[m][EMITTED][:, c] for m, c in zip(self.generator_models, top["generator_column"])]
+        return {**buf, "pending": jnp.concatenate(parts, axis=1).astype(jnp.int32)}
 
     def record(self, spec, top, buf, senders, steps, count, step):
         """The recorders' [recorders, capacity] buffers are written as one flat array, each recorder's
@@ -80,7 +116,18 @@ class SpikeRecorder(Recorder):
         stamps = steps + 1
         cap = self.capacity
         flat_s, flat_t = buf["senders"].reshape(-1), buf["stamps"].reshape(-1)
+        flat_m = buf["multiplicity"].reshape(-1)
         counts, over = [], jnp.zeros((), bool)
+        gen = self.generator_models
+        if gen:  # the generators' counts of the slice that ended (steps step - L … step - 1), one entry per count > 0
+            L = self.slice_steps
+            g_steps = (step - L + jnp.arange(L))[:, None]
+            g_count = buf["pending"]
+            g_valid = ((g_count > 0) & (g_steps >= buf["until"])).reshape(-1)
+            g_senders = jnp.broadcast_to(-1 - top["generator_sender"][None, :], g_count.shape).reshape(-1)
+            g_stamps = jnp.broadcast_to(g_steps + 1, g_count.shape).reshape(-1)
+            g_rec = jnp.broadcast_to(top["generator_recorder"][None, :], g_count.shape).reshape(-1)
+            g_count = g_count.reshape(-1)
         for k in range(top["mask"].shape[0]):
             lo, hi = top["window"][k, 0], top["window"][k, 1]
             mask = valid & top["mask"][k, senders] & (lo < stamps) & (stamps <= hi)
@@ -88,11 +135,21 @@ class SpikeRecorder(Recorder):
             keep = mask & (pos < cap)  # past its row: dropped (the recorder is marked full)
             flat_s = set_where(flat_s, k * cap + pos, senders.astype(flat_s.dtype), keep)
             flat_t = set_where(flat_t, k * cap + pos, stamps.astype(flat_t.dtype), keep)
+            flat_m = set_where(flat_m, k * cap + pos, jnp.ones_like(pos), keep)
             new = buf["count"][k] + jnp.sum(mask, dtype=jnp.int32)
+            if gen:
+                mask = g_valid & (g_rec == k) & (lo < g_stamps) & (g_stamps <= hi)
+                pos = new + jnp.cumsum(mask, dtype=jnp.int32) - 1
+                keep = mask & (pos < cap)
+                flat_s = set_where(flat_s, k * cap + pos, g_senders.astype(flat_s.dtype), keep)
+                flat_t = set_where(flat_t, k * cap + pos, g_stamps.astype(flat_t.dtype), keep)
+                flat_m = set_where(flat_m, k * cap + pos, g_count.astype(flat_m.dtype), keep)
+                new = new + jnp.sum(mask, dtype=jnp.int32)
             counts.append(jnp.minimum(new, cap))
             over = over | (new > cap)
         return {**buf, "count": jnp.stack(counts), "senders": flat_s.reshape(buf["senders"].shape),
-                "stamps": flat_t.reshape(buf["stamps"].shape), "until": jnp.maximum(buf["until"], step)}, over
+                "stamps": flat_t.reshape(buf["stamps"].shape), "multiplicity": flat_m.reshape(buf["stamps"].shape),
+                "until": jnp.maximum(buf["until"], step)}, over
 
     def emptied(self, buf, step):
         return {**super().emptied(buf, step), "until": np.full(np.shape(buf["until"]), step, np.int32)}
@@ -106,16 +163,38 @@ class SpikeRecorder(Recorder):
         if getattr(host.transit, "spike_count", None) is not None:  # parrots: a spike of multiplicity m, m times
             m = host.transit.spike_count[(since + late_steps) % spec.sizes.history, late_senders]
             late_steps, late_senders = np.repeat(late_steps, m), np.repeat(late_senders, m)
+        g_steps, g_cols, g_counts = self._late_generator_spikes(buf, since, s)
         for k, rid in enumerate(layout.recorders[self.name]["nodes"]):
             c = int(buf["count"][k])
-            senders = np.concatenate([buf["senders"][k, :c], late_senders])
+            senders = np.concatenate([buf["senders"][k, :c], late_senders]).astype(np.int64)
             stamps = np.concatenate([buf["stamps"][k, :c], since + late_steps + 1])
+            many = np.concatenate([buf["multiplicity"][k, :c], np.ones(len(late_senders), np.int64)])
             lo, hi = top["window"][k]
             keep = np.arange(len(senders)) < c
             keep[c:] = top["mask"][k][late_senders] & (lo < stamps[c:]) & (stamps[c:] <= hi)
+            if len(g_cols):  # the generators' spikes of the unfinished slice
+                mine = (np.asarray(top["generator_recorder"])[g_cols] == k) & (lo < g_steps + 1) & (g_steps + 1 <= hi)
+                senders = np.concatenate([senders, -1 - np.asarray(top["generator_sender"], np.int64)[g_cols]])
+                stamps = np.concatenate([stamps, g_steps + 1])
+                many = np.concatenate([many, g_counts])
+                keep = np.concatenate([keep, mine])
             if keep.any():
-                out[rid] = {"senders": layout.node_of_neuron[senders[keep]], "stamps": stamps[keep]}
+                senders, stamps, many = senders[keep], stamps[keep], many[keep]
+                nodes = np.where(senders < 0, -1 - senders, layout.node_of_neuron[np.maximum(senders, 0)])
+                out[rid] = {"senders": np.repeat(nodes, many), "stamps": np.repeat(stamps, many)}
         return out
+
+    def _late_generator_spikes(self, buf, since, s):
+        """(steps, connection columns, counts) of the generators' spikes in steps since … s − 1 of the slice
+        held in ``pending`` (a run that ended inside a slice; the next slice start records the rest)."""
+        if not self.generator_models or s <= since:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
+        L = self.slice_steps
+        first = (s - 1) // L * L  # the slice the pending counts belong to
+        rows, cols = np.nonzero(np.asarray(buf["pending"]))
+        steps = first + rows
+        keep = (steps >= since) & (steps < s)
+        return steps[keep], cols[keep], np.asarray(buf["pending"])[rows, cols][keep].astype(np.int64)
 
     @classmethod
     def events(cls, sim, rid, columns) -> dict:
