@@ -29,9 +29,10 @@ from . import checkpoint_io as cio
 #   records/<id>/<c>  column c of what recorder <id> gathered
 # and the metadata {"kind": "complete", "store_format", "network": fingerprint, "spec": static spec fields,
 # "capacities": grown capacities, "records": {id: {"rows", "columns"}}, "time_ms"}.
-STORE_FORMAT = 5  # 3: neuron state and params per model (state/neurons/models/<model>/<name>); 4: poisson, dc,
+STORE_FORMAT = 6  # 3: neuron state and params per model (state/neurons/models/<model>/<name>); 4: poisson, dc,
 # step_current and noise generators' params per model (params/generators/<model>/<name>); 5: recorder buffers
-# per recorder model (state/buffers/<model>/<name>), capacities of the recorders present only
+# per recorder model (state/buffers/<model>/<name>), capacities of the recorders present only; 6: the recorders'
+# held generator values (multimeter's and spike_recorder's pending, spike_recorder's multiplicity)
 # Capacities a run grows on overflow (simulation._grown), and each recorder model's (under its capacity_name);
 # everything else in the spec must match the network it is loaded into. Buffer shapes follow them, so they
 # come back from the checkpoint (validated).
