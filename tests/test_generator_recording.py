@@ -370,3 +370,14 @@ SPLIT_SPIKES = textwrap.dedent("""
 def test_recorded_generator_spikes_split_over_two_devices_give_the_same_spikes():
     r = subprocess.run([sys.executable, "-c", SPLIT_SPIKES], capture_output=True, text=True, env=cpu_devices(2))
     assert r.returncode == 0 and "ok" in r.stdout, r.stderr[-3000:]
+
+
+def test_generators_alone_into_spike_recorders():
+    """A network of generators and recorders only (no neuron): each recorder gets its generator's train, the
+    expected count within 5 sigma (sinusoidal_poisson_generator, two whole periods: mean rate × time)."""
+    net = jaxsnn.Network(resolution=0.1, seed=3)
+    g = net.create("sinusoidal_poisson_generator", params={"rate": 10000.0, "amplitude": 5000.0, "frequency": 10.0})
+    sr = net.create("spike_recorder")
+    net.connect(g, sr)
+    n = len(jaxsnn.simulate(net.build(), 200.0).events(sr))
+    assert abs(n - 2000) < 5 * np.sqrt(2000), n

@@ -110,9 +110,9 @@ class SpikeRecorder(Recorder):
         entries at its row's offset, in place: building the rows apart and stacking them would copy the
         whole buffers (sized for a chunk) every slice, which for a network with one step per slice and
         several recorders costs more than the network."""
-        if top["mask"].shape[1] == 0:  # no neurons (generators only): nothing to record on the device
-            return {**buf, "until": jnp.maximum(buf["until"], step)}, jnp.zeros((), bool)
         valid = (jnp.arange(senders.shape[0]) < count) & (steps >= buf["until"])
+        # which recorder records which neuron (no neurons, generators alone: none, and nothing to look up)
+        records = (lambda k: top["mask"][k, senders]) if top["mask"].shape[1] else (lambda k: jnp.zeros_like(valid))
         stamps = steps + 1
         cap = self.capacity
         flat_s, flat_t = buf["senders"].reshape(-1), buf["stamps"].reshape(-1)
@@ -130,7 +130,7 @@ class SpikeRecorder(Recorder):
             g_count = g_count.reshape(-1)
         for k in range(top["mask"].shape[0]):
             lo, hi = top["window"][k, 0], top["window"][k, 1]
-            mask = valid & top["mask"][k, senders] & (lo < stamps) & (stamps <= hi)
+            mask = valid & records(k) & (lo < stamps) & (stamps <= hi)
             pos = buf["count"][k] + jnp.cumsum(mask, dtype=jnp.int32) - 1
             keep = mask & (pos < cap)  # past its row: dropped (the recorder is marked full)
             flat_s = set_where(flat_s, k * cap + pos, senders.astype(flat_s.dtype), keep)
@@ -180,7 +180,9 @@ class SpikeRecorder(Recorder):
                 keep = np.concatenate([keep, mine])
             if keep.any():
                 senders, stamps, many = senders[keep], stamps[keep], many[keep]
-                nodes = np.where(senders < 0, -1 - senders, layout.node_of_neuron[np.maximum(senders, 0)])
+                nodes = -1 - senders  # generators' node ids
+                if len(layout.node_of_neuron):  # (a network of generators alone has no neuron to look up)
+                    nodes = np.where(senders < 0, nodes, layout.node_of_neuron[np.maximum(senders, 0)])
                 out[rid] = {"senders": np.repeat(nodes, many), "stamps": np.repeat(stamps, many)}
         return out
 
