@@ -151,6 +151,66 @@ def test_recorded_generators_split_over_two_devices_give_the_same_bits():
     assert r.returncode == 0 and "ok" in r.stdout, r.stderr[-3000:]
 
 
+def _noise(c, seed=1):
+    net = jaxsnn.Network(resolution=0.1, seed=seed)
+    g = net.create("noise_generator", params=c["params"])
+    if c["n_targets"]:
+        net.connect(g, net.create("iaf_psc_alpha", c["n_targets"]), syn_spec={"delay": 1.0})
+    mm = net.create("multimeter", params={"record_from": ["I"], "interval": 0.1})
+    net.connect(mm, g)
+    return net, mm
+
+
+@pytest.mark.parametrize("name", ["window", "no_targets"])
+def test_noise_generator_current_recorded_as_nest(name, x64):
+    """noise_generator's ``I`` with std 0: its mean in the active steps, 0 elsewhere and without targets."""
+    c = _case("gen_noise_recordable")["expected"][name]
+    net, mm = _noise(c)
+    e = jaxsnn.simulate(jaxsnn.build(net), c["t_sim"]).events(mm)
+    n = len(c["times"])
+    np.testing.assert_allclose(np.asarray(e["times"])[:n], c["times"], rtol=0, atol=1e-9)
+    np.testing.assert_array_equal(np.asarray(e["I"])[:n], c["I"])
+
+
+@pytest.mark.parametrize("n_targets", [1, 4])
+def test_noise_generator_current_is_the_mean_of_its_targets_currents(n_targets):
+    """With std 20 pA and 1 or 4 targets: the recorded I's mean and standard deviation (samples one dt
+    apart) over NEST's 10 seeds are NEST's (within 4 combined standard errors): the std of a mean of n
+    independent currents is std / sqrt(n)."""
+    c = _case("gen_noise_recordable")["expected"][f"stats_{n_targets}"]
+    means, stds = [], []
+    for seed in range(1, 11):
+        net, mm = _noise(c, seed)
+        held = np.asarray(jaxsnn.simulate(jaxsnn.build(net), c["t_sim"]).events(mm)["I"])[:20000:10]
+        means.append(held.mean())
+        stds.append(held.std(ddof=1))
+    for ours, theirs in ((means, c["mean"]), (stds, c["std"])):
+        sem = np.hypot(np.std(ours, ddof=1), np.std(theirs, ddof=1)) / np.sqrt(10)
+        assert abs(np.mean(ours) - np.mean(theirs)) < 4 * sem, (np.mean(ours), np.mean(theirs), sem)
+    assert abs(np.mean(stds) - 20.0 / np.sqrt(n_targets)) < 0.05 * 20.0 / np.sqrt(n_targets)
+
+
+NOISE_SPLIT = textwrap.dedent("""
+    import sys, jax, numpy as np
+    jax.config.update("jax_enable_x64", True)
+    import jaxsnn
+    net = jaxsnn.Network(seed=2)
+    g = net.create("noise_generator", params={"mean": 5.0, "std": 10.0, "dt": 0.3})
+    net.connect(g, net.create("iaf_psc_alpha", 5), syn_spec={"delay": 1.0})
+    mm = net.create("multimeter", params={"record_from": ["I"], "interval": 0.1})
+    net.connect(mm, g)
+    one = jaxsnn.simulate(jaxsnn.build(net, devices=1), 20.3).events(mm)
+    two = jaxsnn.simulate(jaxsnn.build(net, devices=2), 20.3).events(mm)
+    assert np.array_equal(one["I"], two["I"]) and np.std(one["I"]) > 1.0
+    print("ok")
+""")
+
+
+def test_noise_generator_current_split_over_two_devices_gives_the_same_bits():
+    r = subprocess.run([sys.executable, "-c", NOISE_SPLIT], capture_output=True, text=True, env=cpu_devices(2))
+    assert r.returncode == 0 and "ok" in r.stdout, r.stderr[-3000:]
+
+
 @pytest.mark.parametrize("name", ["gen_recordables", "gen_recordables_set"])
 def test_pynest_script_records_generators_as_nest(name, x64):
     """The NEST script of the case (CopyModel for shared trains, Connect, set between Simulate calls) through

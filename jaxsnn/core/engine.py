@@ -534,8 +534,8 @@ def _push_generators(model, params, st, transit):
     for g in sorted(spec.models.generators, key=lambda g: not g.events):  # event tables first (static order)
         top, par = model.generators[g.name], params.generators[g.name]
         if g.name in read:
-            observed[g.name] = g.observe(spec, top, par, states[g.name], s) if read[g.name] - {recorders.EMITTED} \
-                else {}
+            wanted = read[g.name] - {recorders.EMITTED}
+            observed[g.name] = g.observe(spec, top, par, states[g.name], st.key, s) if wanted else {}
         if g.events:  # a table of events the model pushes itself (spike_generator)
             states[g.name], ring = g.push_into(spec, top, par, states[g.name], ring, model.neurons.route, s)
             continue

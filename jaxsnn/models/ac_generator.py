@@ -72,7 +72,7 @@ class ACGenerator(Generator):
         y0, y1, c, s = (np.array([x[i] for x in start], float) for i in range(4))
         return cls(), {}, dict(offset=np.array([p["offset"] for p in ps], float)), dict(y0=y0, y1=y1, cos=c, sin=s)
 
-    def observe(self, spec, top, par, state, step):
+    def observe(self, spec, top, par, state, key, step):
         """``I`` (pA): what each generator sends in the slice's steps (the rotations :meth:`push` makes)."""
         L = spec.time.slice_steps
         _, _, ys = oscillator.rotate(state["y0"], state["y1"], state["cos"], state["sin"], L)  # [L, G]

@@ -413,12 +413,13 @@ class Generator(Device):
         returns (state, ring)."""
         raise NotImplementedError
 
-    def observe(self, spec, top: dict, par: dict, state: dict, step) -> dict:
+    def observe(self, spec, top: dict, par: dict, state: dict, key, step) -> dict:
         """Its :attr:`recordables` in each step k = step … step + slice_steps − 1 of the slice starting at
         ``step``, per generator (name -> [slice_steps, generators], NEST's units), from the state before
         :meth:`push` of that slice: the values NEST's multimeter samples at the stamp k + 1 (the value of
         the step that ends then, 0 where a current generator is inactive, as NEST records it). The engine
-        calls it only for models a multimeter records, at the slice start, before :meth:`push`."""
+        calls it only for models a multimeter records, at the slice start, before :meth:`push`; ``key``:
+        the simulation's key words (what a recordable drawn from the random streams reads)."""
         raise NotImplementedError
 
     def push(self, spec, top: dict, par: dict, state: dict, key, step):

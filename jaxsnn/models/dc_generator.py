@@ -49,7 +49,7 @@ class DCGenerator(Generator):
     def tables(cls, ps, top, h, tics_per_step, t_ms=0.0, state=None, old=None, built=None):
         return cls(), {}, dict(amplitude=np.array([float(p["amplitude"]) for p in ps], float)), {}
 
-    def observe(self, spec, top, par, state, step):
+    def observe(self, spec, top, par, state, key, step):
         """``I`` (pA): the amplitude in the active steps, 0 elsewhere."""
         k = step + jnp.arange(spec.time.slice_steps)[:, None]
         return {"I": jnp.where(generators_active(top, k, True), par["amplitude"], 0.0)}

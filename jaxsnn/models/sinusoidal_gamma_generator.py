@@ -111,7 +111,7 @@ class SinusoidalGammaGenerator(Generator):
         Lambda0 = np.asarray(state["Lambda0"], float) + np.where(t0 == t_ms, 0.0, d)
         return cls(), dict(stream=stream), params, dict(t0=np.full(C, float(t_ms)), Lambda0=Lambda0)
 
-    def observe(self, spec, top, par, state, step):
+    def observe(self, spec, top, par, state, key, step):
         """``rate`` (Hz): rate + amplitude · sin(ω t + φ) at t = (k + 1) h of every step, also outside the active
         window and below 0 (as NEST records it)."""
         k = step + jnp.arange(spec.time.slice_steps)[:, None]

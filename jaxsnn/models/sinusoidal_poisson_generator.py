@@ -95,7 +95,7 @@ class SinusoidalPoissonGenerator(Generator):
         r = par["rate"] / 1000.0 + ys  # [L, G], 1/ms as NEST
         return y0, y1, jnp.where(r < 0, 0.0, r)
 
-    def observe(self, spec, top, par, state, step):
+    def observe(self, spec, top, par, state, key, step):
         """``rate`` (Hz) in every step, also outside the active window (as NEST records it)."""
         return {"rate": 1000.0 * self.rates(spec, par, state)[2]}
 

@@ -132,7 +132,7 @@ class StepCurrentGenerator(Generator):
         at = jnp.clip(top["entry_ptr"][None, :] + count - 1, 0, top["entry_step"].shape[0] - 1)
         return jnp.where(count > 0, par["amplitude"][at], 0.0)
 
-    def observe(self, spec, top, par, state, step):
+    def observe(self, spec, top, par, state, key, step):
         """``I`` (pA): the amplitude in the active steps, 0 elsewhere."""
         k = step + jnp.arange(spec.time.slice_steps)[:, None]  # [L, 1]
         return {"I": jnp.where(generators_active(top, k, True), self.amplitudes(top, par, k), 0.0)}

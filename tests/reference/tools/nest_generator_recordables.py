@@ -67,6 +67,44 @@ def case(name, generators, drive, multimeters, runs, note=""):
                   f, separators=(",", ":"))
 
 
+def noise_run(params, n_targets, t_sim, seed=1):
+    nest.ResetKernel()
+    nest.resolution = 0.1
+    nest.rng_seed = seed
+    g = nest.Create("noise_generator", params=params)
+    if n_targets:
+        nest.Connect(g, nest.Create("iaf_psc_alpha", n_targets), syn_spec={"delay": 1.0})
+    mm = nest.Create("multimeter", params={"record_from": ["I"], "interval": 0.1})
+    nest.Connect(mm, g)
+    nest.Simulate(t_sim)
+    e = mm.get("events")
+    return [round(float(x), 6) for x in e["times"]], [float(x) for x in e["I"]]
+
+
+def noise_case(seeds):
+    """``gen_noise_recordable``: noise_generator's ``I`` (the mean of the currents it sends its targets):
+    ``window`` and ``no_targets`` with std 0 (deterministic: every sample), ``stats_<n>`` with n targets:
+    per seed the mean and standard deviation of the samples one ``dt`` apart (every 10th)."""
+    out = {}
+    for name, params, n_t, t_sim in (("window", {"mean": 25.0, "std": 0.0, "dt": 0.5, "start": 2.0, "stop": 7.0},
+                                      2, 11.0),
+                                     ("no_targets", {"mean": 25.0, "std": 0.0, "dt": 0.5}, 0, 5.0)):
+        t, current = noise_run(params, n_t, t_sim)
+        out[name] = dict(params=params, n_targets=n_t, t_sim=t_sim, times=t, I=current)
+    params = {"mean": 10.0, "std": 20.0, "dt": 1.0}
+    for n_t in (1, 4):
+        stats = []
+        for seed in seeds:
+            held = np.array(noise_run(params, n_t, 2001.0, seed)[1])[::10]  # one sample per dt
+            stats.append((float(held.mean()), float(held.std(ddof=1))))
+        m = np.array(stats)
+        out[f"stats_{n_t}"] = dict(params=params, n_targets=n_t, t_sim=2001.0, mean=m[:, 0].tolist(),
+                                   std=m[:, 1].tolist())
+    with open(os.path.join(OUT, "gen_noise_recordable.json"), "w") as f:
+        json.dump(dict(kind="generator_noise_recordable", generator=GENERATOR, name="gen_noise_recordable",
+                       resolution=0.1, seeds=list(seeds), expected=out), f, separators=(",", ":"))
+
+
 def main():
     gens = [("ac_generator", dict(AC, start=5.0, stop=30.0)),
             ("ac_generator", dict(AC, amplitude=50.0, frequency=35.0, phase=-20.0)),
@@ -99,7 +137,8 @@ def main():
           ({"0": {"stop": 25.0}, "1": {"amplitude": 50.0}, "4": {"frequency": 3.0}, "5": {"phase": 60.0}}, 21.0)],
          note="parameters changed between Simulate calls (at slice boundaries; the oscillators of the generators "
               "not changed are set to their values, which restarts them in NEST and jaxsnn alike)")
-    print("wrote", sorted(f for f in os.listdir(OUT) if f.startswith("gen_recordables")))
+    noise_case(range(1, 11))
+    print("wrote", sorted(f for f in os.listdir(OUT) if f.startswith(("gen_recordables", "gen_noise"))))
 
 
 if __name__ == "__main__":
