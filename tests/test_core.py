@@ -129,15 +129,19 @@ def test_simulation_key_and_build_take_ints_and_keys():
 
 
 def test_check_names_what_overflowed():
-    sim, _, _ = small_network(slice_capacity=2)
+    # the run's fullest slice holds 33 to 64 spikes: 32 overflows, and simulate's one doubling fits (each
+    # doubling compiles the loop again)
+    sim, _, _ = small_network(slice_capacity=32)
     out = jaxsnn.advance(sim.model, sim.params, sim.state, 200)
     with pytest.raises(jaxsnn.CapacityError, match="slice_capacity"):
         jaxsnn.check(out)
     assert jaxsnn.Overflow.SLICE in jaxsnn.Overflow(int(out.overflow))
     with pytest.raises(jaxsnn.CapacityError, match="slice_capacity"):
-        states = jax.tree_util.tree_map(lambda x: jnp.stack([x, x]), sim.state)
+        states = jax.tree_util.tree_map(lambda x: np.stack([x, x]), sim.state)
         jaxsnn.advance_ensemble(sim.model, sim.params, states, 200)
-    jaxsnn.check(jaxsnn.simulate(sim, 20.0).state)  # simulate grows instead
+    grown = jaxsnn.simulate(sim, 20.0)  # simulate grows instead
+    jaxsnn.check(grown.state)
+    assert grown.spec.capacities.slice_capacity == 64
 
 
 @pytest.mark.parametrize("late", [21_474_500, 2**30 + 10_000])  # 2**31 tics crossed; open windows past 2**30
