@@ -237,10 +237,11 @@ def test_kplus_traces_are_shared_exactly_by_synapses_that_see_the_same_spikes(x6
     """Synapses of one source share a K+ trace only when tau_plus and the initial K+ agree; each ends with
     the weight it reaches when simulated alone (up to XLA's use of fused multiply-adds, which may differ
     between differently shaped programs in the last bit)."""
-    synapses = [([12.0, 29.0, 45.0, 52.0, 85.0], {"tau_plus": 10.0}),
+    # four post spikes each: the four networks of one synapse have the same shapes, one compiled program
+    synapses = [([12.0, 29.0, 45.0, 85.0], {"tau_plus": 10.0}),
                 ([15.0, 31.0, 33.0, 70.0], {"tau_plus": 20.0}),
                 ([20.0, 40.0, 60.0, 81.0], {"tau_plus": 20.0, "Kplus": 0.5}),
-                ([11.0, 35.0, 51.0], {"tau_plus": 20.0})]  # shares the second one's trace
+                ([11.0, 35.0, 51.0, 66.0], {"tau_plus": 20.0})]  # shares the second one's trace
     together, sim = _stdp_weights(synapses)
     alone = [_stdp_weights([s])[0][0] for s in synapses]
     np.testing.assert_allclose(together, alone, rtol=1e-14)
