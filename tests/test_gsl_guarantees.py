@@ -61,10 +61,11 @@ def test_checkpoint_store_set_and_ensemble(model, tmp_path):
     quiet = jaxsnn.simulate(changed.set(pop, {"I_e": 0.0}), 35.0)
     assert not quiet.events(sr).equals(resumed.events(sr))
     # an ensemble over seeds: each member is its own run
+    # (compiled whole: run operation by operation, the integrator's stages compiled a program each)
     sim = net.build()
-    keys = jax.vmap(jaxsnn.simulation_key)(jax.numpy.arange(1, 3))
-    states = jax.vmap(lambda k: sim.state.replace(key=k))(keys)
-    out = jaxsnn.advance_ensemble(sim.model, sim.params, states, 200)
-    alone = jaxsnn.advance(sim.model, sim.params, sim.state.replace(key=keys[1]), 200)
+    keys = np.stack([jaxsnn.simulation_key(s) for s in (1, 2)])
+    states = jax.tree_util.tree_map(lambda x: np.stack([x, x]), sim.state).replace(key=keys)
+    out = jaxsnn.jit(jaxsnn.advance_ensemble, static_argnums=3)(sim.model, sim.params, states, 200)
+    alone = jaxsnn.simulate(sim.replace(state=sim.state.replace(key=keys[1])), 20.0).state  # the program above
     for a, b in zip(jax.tree_util.tree_leaves(alone.neurons), jax.tree_util.tree_leaves(out.neurons)):
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b)[1])
