@@ -1,5 +1,7 @@
 """Training-sized differentiable runs: dense projections against the event loop, and what a training
 loop needs from the API (indices, weight views, inputs as data, readouts and losses)."""
+import functools
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -27,6 +29,7 @@ def layered(model="iaf_psc_delta", sparse=False, seed=2, out_delay=0.5):
     return net
 
 
+@functools.partial(jax.jit, static_argnums=1)  # compiled whole: operation by operation costs more compiling
 def run(sim, n_steps, weights=None):
     st = sim.state if weights is None else sim.state.with_weights(weights)
     _, ys = jaxsnn.scan(sim.model, sim.params, st, n_steps // sim.spec.time.slice_steps,
@@ -96,7 +99,7 @@ def test_dense_weight_gradients_equal_the_event_loops_for_a_fixed_spike_pattern(
     def loss(sim):
         return lambda w: jnp.sum(run(sim, 120, w)[1][:, 42:] ** 2)
 
-    g0, g1 = (jax.grad(loss(s))(s.state.weights) for s in sims)
+    g0, g1 = (jax.jit(jax.grad(loss(s)))(s.state.weights) for s in sims)  # compiled whole: op by op costs more
     assert float(jnp.abs(g0).max()) > 0
     np.testing.assert_allclose(np.asarray(g1), np.asarray(g0), rtol=1e-9, atol=1e-12)
 
@@ -292,15 +295,16 @@ def test_inputs_vmap_over_a_batch_and_carry_gradients(x64):
         return v
 
     I0 = jnp.zeros((n, N))
-    batch = jax.vmap(V, in_axes=(0, None))(enc, I0)
+    batch = jax.jit(jax.vmap(V, in_axes=(0, None)))(enc, I0)  # compiled whole: op by op costs more
+    one = jax.jit(V)
     for i in range(2):
-        np.testing.assert_array_equal(np.asarray(batch[i]), np.asarray(V(enc[i], I0)))
+        np.testing.assert_array_equal(np.asarray(batch[i]), np.asarray(one(enc[i], I0)))
     # d/dc of a constant current c in every step is d/dI_e
     loss_c = lambda c: V(enc[0], I0 + c)[:, :6].sum()
     loss_e = lambda e: jnp.sum(jaxsnn.scan(sim.model, sim.params.replace(neurons=plus_I_e(sim.params.neurons, e)),
                                            sim.state, n, observe=obs.by_neuron(sim.spec, "V_rel"),
                                            inputs=jaxsnn.Inputs(spikes=enc[0]))[1][:, :6])
-    np.testing.assert_allclose(float(jax.grad(loss_c)(0.0)), float(jax.grad(loss_e)(0.0)), rtol=1e-12)
+    np.testing.assert_allclose(float(jax.jit(jax.grad(loss_c))(0.0)), float(jax.jit(jax.grad(loss_e))(0.0)), rtol=1e-12)
 
 
 def test_rate_encoder_draws_poisson_counts():
