@@ -44,7 +44,7 @@ def _recorder(sim):
 
 def test_step_refuses_a_state_inside_a_slice():
     sim, _, _ = small_network()
-    st = jaxsnn.advance(sim.model, sim.params, sim.state, 3)
+    st = jaxsnn.jit(jaxsnn.advance)(sim.model, sim.params, sim.state, 3)  # compiled whole (op by op costs more)
     with pytest.raises(jaxsnn.JaxsnnError, match="state.step=3"):
         jaxsnn.step(sim.model, sim.params, st)
     out = jax.jit(jaxsnn.step)(sim.model, sim.params, st)  # traced: flagged instead
@@ -132,13 +132,13 @@ def test_check_names_what_overflowed():
     # the run's fullest slice holds 33 to 64 spikes: 32 overflows, and simulate's one doubling fits (each
     # doubling compiles the loop again)
     sim, _, _ = small_network(slice_capacity=32)
-    out = jaxsnn.advance(sim.model, sim.params, sim.state, 200)
+    out = jaxsnn.jit(jaxsnn.advance)(sim.model, sim.params, sim.state, 200)  # compiled whole (op by op costs more)
     with pytest.raises(jaxsnn.CapacityError, match="slice_capacity"):
         jaxsnn.check(out)
     assert jaxsnn.Overflow.SLICE in jaxsnn.Overflow(int(out.overflow))
     with pytest.raises(jaxsnn.CapacityError, match="slice_capacity"):
         states = jax.tree_util.tree_map(lambda x: np.stack([x, x]), sim.state)
-        jaxsnn.advance_ensemble(sim.model, sim.params, states, 200)
+        jaxsnn.advance_ensemble(sim.model, sim.params, states, 200)  # checks itself (check=True)
     grown = jaxsnn.simulate(sim, 20.0)  # simulate grows instead
     jaxsnn.check(grown.state)
     assert grown.spec.capacities.slice_capacity == 64
@@ -167,7 +167,7 @@ def test_time_beyond_two_to_the_thirty_steps_is_exact_and_the_counter_end_is_ref
     with pytest.raises(jaxsnn.JaxsnnError, match="step 2\\*\\*31 - 1"):
         jaxsnn.simulate(end, 20.0)
     with pytest.raises(jaxsnn.CapacityError, match="32-bit step counter"):
-        jaxsnn.check(jaxsnn.advance(end.model, end.params, end.state, 200))
+        jaxsnn.check(jaxsnn.jit(jaxsnn.advance)(end.model, end.params, end.state, 200))  # compiled whole
 
 
 @pytest.mark.parametrize("chunk_steps", [0, -1, 1.5, True])
