@@ -4,6 +4,7 @@ Each script runs as a user would start it, in its own process on the CPU (split 
 takes ``--devices``), and its ``--json`` output is checked for what it must report.
 """
 import json
+import os
 import pathlib
 import subprocess
 import sys
@@ -144,3 +145,15 @@ def test_gsl_integrator(tmp_path):
     res = run("gsl_integrator.py", tmp_path, "--n", "64", "--steps", "50", "--runs", "1", "--slabs", "0", "8",
               devices=None)
     assert all(v["same_bits_as_first"] and v["wall_per_sim_s"] > 0 for v in res["slabs"].values())
+
+
+def test_suite_costs_plugin(tmp_path):
+    """benchmarks/suite_costs.py, the pytest plugin that lists what each test costs, on one small test."""
+    root, test = BENCHMARKS.parent, "tests/test_threefry.py::test_counter_pairs_match_threefry_2x32"
+    env = cpu_devices(1, PYTHONPATH=f"{root}{os.pathsep}{BENCHMARKS}", SUITE_COSTS_OUT=str(tmp_path / "costs.txt"))
+    r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "suite_costs", test],
+                       cwd=root, env=env, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    total, row, programs = (tmp_path / "costs.txt").read_text().splitlines()
+    assert total.startswith("TOTAL ") and row.endswith(test) and programs.startswith(f"  {test}: ")
+    assert int(row.split(" compilations")[0].split()[-1]) >= 1  # jax's threefry_2x32, compiled
