@@ -1,8 +1,11 @@
 """stdp_dopamine_synapse with a volume_transmitter in networks, against NEST 3.10's cases (``syn_stdp_dopamine*``:
 one connection; ``net_stdp_dopamine*``: pre parrots onto iaf_psc_alpha neurons, dopamine parrots into the
 transmitter): transmitted weights, final weight, K+, c and n, the post neurons' spikes and V_m; split runs and
-checkpoints give the same bits; what is refused is refused by name."""
+checkpoints give the same bits, and so do runs split over devices; what is refused is refused by name."""
 import json
+import subprocess
+import sys
+import textwrap
 
 import numpy as np
 import pytest
@@ -11,24 +14,19 @@ import jaxsnn
 from jaxsnn.errors import JaxsnnError
 from jaxsnn.testing.conformance import compare, run_case
 
-from .conftest import REFERENCE, case_files
+from .conftest import REFERENCE, ROOT, case_files, cpu_devices
 
 CASES = [f for f in case_files("syn_stdp_dopamine")] + [f for f in case_files("net_stdp_dopamine")]
 
 
-# the cases whose transmitted weights and final weight, K+, c and n are NEST's bits in float64 (NEST's own expm1
-# and the C library's exp reproduced, every product rounded apart as NEST's arithmetic rounds it)
-BIT_EXACT = ("syn_stdp_dopamine", "syn_stdp_dopamine_interval", "net_stdp_dopamine")
-
-
+# every case's transmitted weights and final weight, K+, c and n are NEST's bits in float64 (NEST's own expm1 and
+# the C library's exp reproduced, every product rounded apart and every division a division, as NEST computes them)
 @pytest.mark.parametrize("path", CASES, ids=lambda p: p.stem)
 def test_dopamine_case(path, x64):
     case = json.loads(path.read_text())
     out, exp = run_case(case), case["expected"]
     result = compare(case, out, True)
     assert all(ok for ok, _ in result.values()), {k: d for k, (ok, d) in result.items() if not ok}
-    if path.stem not in BIT_EXACT:
-        return
     if case["kind"] == "synapse":
         assert out["weight_recorder_weights"] == exp["weight_recorder_weights"]
     else:
@@ -104,6 +102,56 @@ def test_split_runs_and_checkpoint_are_bit_identical(tmp_path, x64):
             np.testing.assert_array_equal(c[k].to_numpy(), o[k].to_numpy(), err_msg=k)
 
 
+# in a child process whose CPU is 3 devices: the NEST cases split over devices (the volume transmitter's input from
+# dopamine neurons on other devices, the synapses on devices other than their transmitter's inputs)
+SPLIT = textwrap.dedent("""
+    import json, sys, jax, numpy as np
+    jax.config.update("jax_enable_x64", True)
+    import jaxsnn
+    from jaxsnn.testing.conformance import compare, run_case
+    from tests.conftest import CASES
+    from tests.test_dopamine_networks import _network
+    names, against_one = sys.argv[1].split(","), sys.argv[2] == "1"
+    for name in names:
+        case = json.loads((CASES / f"{name}.json").read_text())
+        out, exp = run_case(case, devices=2), case["expected"]
+        bad = {k: d for k, (ok, d) in compare(case, out, True).items() if not ok}
+        assert not bad, (name, bad)
+        if case["kind"] == "dopamine_network":  # NEST's bits, as one device gives them
+            assert out["weight_recorder"] == exp["weight_recorder"], name
+            assert out["final_V_m"] == exp["final_V_m"] and out["spike_times"] == exp["spike_times"], name
+            assert all(out["final"][k] == exp["final"][k] for k in ("weight", "Kplus", "c", "n")), name
+        if against_one:
+            assert out == run_case(case, devices=1), name
+    if against_one:  # synapses on two devices (unequal numbers of them), the transmitter's input on a third
+        net, sr, wr = _network()
+        one, three = (jaxsnn.simulate(net.build(devices=d), 200.0) for d in (1, 3))
+        assert len(one.events(wr)) > 100 and one.events(sr).equals(three.events(sr))
+        assert one.events(wr).equals(three.events(wr))
+        a, b = one.connections("dopa"), three.connections("dopa")
+        for k in ("weight", "Kplus", "c", "n"):
+            assert np.array_equal(a[k].to_numpy(), b[k].to_numpy()), k
+    print("ok")
+""")
+
+
+def _split(names, against_one):
+    r = subprocess.run([sys.executable, "-c", SPLIT, ",".join(names), "1" if against_one else "0"], cwd=ROOT,
+                       capture_output=True, text=True, env=cpu_devices(3, PYTHONPATH=str(ROOT)), timeout=1800)
+    assert r.returncode == 0 and "ok" in r.stdout, r.stderr[-3000:]
+
+
+def test_split_over_devices_gives_nests_bits():
+    """The network case on two devices: NEST's bits (which one device gives, test_dopamine_case)."""
+    _split(["net_stdp_dopamine"], False)
+
+
+@pytest.mark.slow
+def test_split_over_devices_is_bit_identical():
+    """Every NEST case on two devices as on one and as NEST; a network over three devices as on one."""
+    _split([p.stem for p in CASES], True)
+
+
 def _pair(**common):
     net = jaxsnn.Network()
     pre, post = net.create("parrot_neuron"), net.create("parrot_neuron")
@@ -131,8 +179,6 @@ def test_refused_by_name():
     net.connect(pre, post, syn_spec="ok")
     with pytest.raises(JaxsnnError, match="stdp_dopamine_synapse is not differentiable"):
         net.build(differentiable=True)
-    with pytest.raises(JaxsnnError, match="devices"):
-        jaxsnn.simulate(net.build(devices=2), 1.0)
     net.connect(pre, post, syn_spec="stdp_synapse")
     with pytest.raises(JaxsnnError, match="stdp_dopamine_synapse.*stdp_synapse|stdp_synapse.*stdp_dopamine_synapse"):
         net.build()

@@ -17,8 +17,9 @@ NEST 3.10's scheme (Potjans et al. 2010), with the rule's arithmetic from :mod:`
 Each synapse keeps w, K₊ (``PreTraces.Kplus``, one per synapse), c, n, the stamp of its last update and the
 index of the last list entry it has integrated across (``Plasticity.dopa``). The lists, the transmitters'
 input ring (multiplicities by arrival step) and the connections into the transmitters are per
-transmitter. The work per presynaptic spike is that of its outgoing synapses; a trigger updates the
-synapses of one transmitter, as NEST does.
+transmitter; split over devices (:mod:`jaxsnn.run.sharding`), every device holds them whole and computes them
+alike from the slice's spikes of all devices, and updates the synapses it holds. The work per presynaptic
+spike is that of its outgoing synapses; a trigger updates the synapses of one transmitter, as NEST does.
 
 State ``Plasticity.dopa`` (dict): ``c``, ``n`` [traces]; ``t_update``, ``idx`` int32 [traces]; ``vt_stamp``
 int32 [V, K], ``vt_mult`` [V, K], ``vt_count`` int32 [V] (the lists, K = longest deliver_interval ×
@@ -140,7 +141,11 @@ def _catch_up(spec, pl, p, dopa, vt, tgt, D, s, kplus, tu, t_end, go, pre_stamp=
 
 
 def _read(spec, table, pl, trace, row):
+    # the rows per event, opaque to the compiler: XLA turns a division by a value it sees as one for every event
+    # (a homogeneous rule's single row, a table of one row) into a product with its reciprocal, whose rounding
+    # differs (NEST divides), and whether it sees that depends on the surrounding program (shapes, devices)
     p = stdp.rule_params(spec, table, row)
+    p = lax.optimization_barrier(jnp.broadcast_to(p, row.shape + p.shape[-1:]))
     d = pl.dopa
     return p, d["t_update"][trace], (d["c"][trace], d["n"][trace], d["idx"][trace])
 
@@ -225,7 +230,8 @@ def trigger(spec, nrn, table, top, syn, syn_st, pl, s):
     rec = syn.in_syn
     e, D, row, trace = rec[:, IN_SYNAPSE], rec[:, IN_DELAY], rec[:, IN_ROW], rec[:, IN_TRACE]
     vt = top["of_trace"][trace]
-    go = due_vt[vt]
+    # a split network's device holds its rows first, then padding (in_ptr's last entry counts its rows)
+    go = due_vt[vt] & (jnp.arange(rec.shape[0]) < syn.in_ptr[-1])
 
     def update(args):
         syn_st, pl = args

@@ -147,7 +147,9 @@ def dopa_weight(w, c0, n0, minus_dt, tau_c, tau_n, b, Wmin, Wmax, expm1=jnp.expm
     """The weight after an interval of length −minus_dt that starts with traces c₀, n₀, clipped to [Wmin, Wmax]
     (``expm1``: XLA's, or the C library's bits, :func:`jaxsnn.models._libm.expm1`; ``nz``: −0.0 from a parameter,
     see :func:`jaxsnn.core.stdp.ms_apart`, which keeps each product rounded on its own)."""
-    taus = (tau_c + tau_n) / (tau_c * tau_n)
+    # (+ nz: NEST divides by the rounded τ_s; XLA would rewrite n0 / (x / y) as n0 · y / x where it sees both
+    # divisions in one kernel, which depends on the surrounding program: its shapes, the devices)
+    taus = (tau_c + tau_n) / (tau_c * tau_n) + nz
     a = n0 / taus * expm1(taus * minus_dt) + nz
     w = w - (c0 * (a - (b * tau_c * expm1(minus_dt / tau_c) + nz)) + nz)
     return jnp.where(w < Wmin, Wmin, jnp.where(w > Wmax, Wmax, w))

@@ -104,7 +104,8 @@ class WeightRecorder(Recorder):
         return {**out, "count": count}
 
     def gathered(self, buf, top, part):
-        """The devices' records in the order one device records them (by slice, sender, step, synapse)."""
+        """The devices' records in the order one device records them (by slice, sender, step, synapse; with
+        ``part.by_rank``, by slice, the rank of the sender's spike in the slice, sender, synapse)."""
         take = [np.arange(int(c)) for c in buf["count"]]
         synapse = np.concatenate([part.synapses_on(d)[buf["synapse"][d][t]] for d, t in enumerate(take)])
         stamps = np.concatenate([buf["stamps"][d][t] for d, t in enumerate(take)])
@@ -117,7 +118,16 @@ class WeightRecorder(Recorder):
         starts = np.maximum.accumulate(np.where(new_group, np.arange(len(synapse)), 0))
         repeat = np.empty(len(synapse), np.int64)
         repeat[by_synapse] = np.arange(len(synapse)) - starts
-        order = np.lexsort((synapse, repeat, stamps, part.source[synapse], (stamps - 1) // part.slice_steps))
+        slices = (stamps - 1) // part.slice_steps
+        order = np.lexsort((synapse, repeat, stamps, part.source[synapse], slices))
+        if part.by_rank:  # one device delivers the r-th spikes of all senders of a slice together, r = 0, 1, ...:
+            # by slice, rank of the sender's spike in it (a synapse's r-th record of the slice), sender, synapse
+            by_synapse = np.lexsort((np.arange(len(synapse)), stamps, slices, synapse))
+            new_group[1:] = (np.diff(synapse[by_synapse]) != 0) | (np.diff(slices[by_synapse]) != 0)
+            starts = np.maximum.accumulate(np.where(new_group, np.arange(len(synapse)), 0))
+            rank = np.empty(len(synapse), np.int64)
+            rank[by_synapse] = np.arange(len(synapse)) - starts
+            order = np.lexsort((synapse, part.source[synapse], rank, slices))
         return {"count": np.int32(len(order)), "synapse": synapse[order], "stamps": stamps[order],
                 "weights": w[order], "full": np.bitwise_or.reduce(buf["full"])}
 

@@ -15,7 +15,9 @@ Which state is split how follows from its group: ``state.plasticity.post`` by ne
 block, padded to the same count on every device with copies of a real neuron whose results are
 dropped: the engine runs each model on that static count, :class:`~jaxsnn.core.types.NeuronTopology`
 ``index``), ``state.synapses`` by synapse slot; the presynaptic traces, the counters and the key are the
-same on every device.
+same on every device, and so is a neuromodulated rule's state ``state.plasticity.dopa``: every device builds
+the volume transmitters' lists alike from the slice's spikes (which it receives anyway) and updates its own
+synapses' c and n; :func:`merge` takes each synapse's from its device.
 
 :func:`split` turns a state into per-device states (leading axis: device), :func:`advance` advances
 those, and :func:`merge` turns them back into the global layout, which checkpoints, ``connections()``
@@ -83,6 +85,7 @@ class Part:
     source: np.ndarray | None = None  # global source neuron of each synapse
     slice_steps: int = 1
     first: int = 0  # a device of this process: what every device holds alike is read from it
+    by_rank: bool = False  # a slice's spikes delivered by their rank among their sender's (stdp_dopamine_synapse)
 
     def neurons(self, ix):
         """Global neuron indices ``ix`` as device d's local ones (others clipped into its block: a device
@@ -382,7 +385,7 @@ def split(spec: Spec, plan: Plan, state: State, synapses: bool = True) -> State:
                             else by_neuron(st.neurons.current, 1)),
         transit=tree_map(lambda a: by_neuron(a, 1), st.transit),
         synapses=None,
-        plasticity=st.plasticity.replace(pre=same(st.plasticity.pre),
+        plasticity=st.plasticity.replace(pre=same(st.plasticity.pre), dopa=same(st.plasticity.dopa),
                                          post=tree_map(lambda a: by_neuron(a, 0), st.plasticity.post)),
         buffers=spread_buffers(spec, st.buffers, D))
     out = spread(plan, out)
@@ -451,11 +454,25 @@ def merge(spec: Spec, plan: Plan, states: State, synapses=None) -> State:
                 name: trace[plan.trace_owner, np.arange(trace.shape[1])]
                 for name, trace in (("Kplus", Kplus), ("Kplus_triplet", st.plasticity.pre.Kplus_triplet))
                 if trace is not None}),
-            post=tree_map(lambda a: by_neuron(a, 0), st.plasticity.post)),
+            post=tree_map(lambda a: by_neuron(a, 0), st.plasticity.post),
+            dopa=_merged_dopa(plan, st.plasticity.dopa)),
         buffers={r.name: r.merged(st.buffers[r.name], plan.recorders[r.name], part) for r in spec.models.recorders})
     if synapses is None:  # new aligned arrays: on a CPU the device takes them without a copy
         synapses = jax.device_put(tree_map(by_slot, fetch(states.synapses)), home(), may_alias=True)
     return jax.device_put(out, home()).replace(synapses=synapses)
+
+
+def _merged_dopa(plan: Plan, dopa):
+    """A neuromodulated rule's state (:mod:`jaxsnn.core.dopamine`) from the devices: each synapse's (one trace
+    each) from the device that holds it; the volume transmitters' lists and input, which every device computes
+    alike from the same spikes, from the first."""
+    if dopa is None:
+        return None
+    traces = np.arange(len(plan.trace_owner))
+    return {k: v[plan.trace_owner, traces] if k in PER_TRACE else v[0] for k, v in dopa.items()}
+
+
+PER_TRACE = ("c", "n", "t_update", "idx")  # the per-synapse part of Plasticity.dopa
 
 
 def advance(spec: Spec, plan: Plan, states: State, n_steps) -> State:
@@ -533,7 +550,8 @@ def recorded(spec: Spec, plan: Plan, states: State, synapses, complete: bool = T
     first = lambda tree: tree_map(lambda v: v[k], tree)
     history = np.moveaxis(host.transit.spike_history, 0, 1)
     part = Part(n=plan.n_local, synapses_on=plan.synapses_on, source=synapses.source,
-                slice_steps=spec.time.slice_steps, first=k)
+                slice_steps=spec.time.slice_steps, first=k,
+                by_rank=bool(getattr(spec.plasticity.stdp_rule, "dopamine", False)))
     buffers = {}
     for r in spec.models.recorders:
         buf = host.buffers[r.name]

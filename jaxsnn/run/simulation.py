@@ -429,13 +429,7 @@ def _device_count(spec: Spec, devices) -> int:
     if not (isinstance(n, (int, np.integer)) and 1 <= n <= available):
         raise bad_value("devices", devices, f"a number of devices from 1 to {available} (jax.devices()), "
                         "or None for all")
-    n = min(int(n), max(1, spec.sizes.n_neurons))
-    rule = spec.plasticity.stdp_rule
-    if n > 1 and rule is not None and rule.dopamine:  # its transmitters' state is global: one device
-        if devices is not None:
-            raise bad_value("devices", devices, "1: a network with stdp_dopamine_synapse runs on one device")
-        n = 1
-    return n
+    return min(int(n), max(1, spec.sizes.n_neurons))
 
 
 def _planned(sim: Simulation) -> Simulation:

@@ -53,11 +53,21 @@ KINDS = ("neuron", "stdp", "network", "model", "recorder_pair", "noise_stats", "
 RECORDER_DELAY = 1.0  # ms: NEST's default delay of recorder connections, which counts for min_delay
 
 
-def run_case(case: dict) -> dict:
-    """Simulate ``case`` and return our values for the keys of ``case["expected"]``."""
+SPLIT_KINDS = ("synapse", "dopamine_network")  # the kinds that run_case splits over a given number of devices
+
+
+def run_case(case: dict, devices: int | None = None) -> dict:
+    """Simulate ``case`` and return our values for the keys of ``case["expected"]``. ``devices``: split the
+    network over that many devices (:meth:`jaxsnn.Network.build`; the kinds of ``SPLIT_KINDS``); None: as
+    ``build`` splits by default."""
     kind = case.get("kind")
     if kind not in KINDS:
         raise ValueError(f"case kind {kind!r} is not supported; supported kinds: {', '.join(KINDS)}.")
+    if devices is not None:
+        if kind not in SPLIT_KINDS:
+            raise ValueError(f"devices={devices!r} for a case of kind {kind!r}: only kinds {', '.join(SPLIT_KINDS)} "
+                             "run on a given number of devices.")
+        return {"synapse": _synapse, "dopamine_network": _dopamine_network}[kind](case, devices)
     return {"neuron": _neuron, "stdp": _stdp, "network": _network, "model": _model, "recorder_pair": _recorder_pair,
             "noise_stats": _noise_stats, "stdp_multiplicity": _stdp_multiplicity, "synapse": _synapse,
             "synapse_network": _synapse_network, "dopamine_network": _dopamine_network}[kind](case)
@@ -114,7 +124,7 @@ def _stdp(case):
             "final_Kplus": float(np.asarray(sim.state.plasticity.pre.Kplus)[0])}
 
 
-def _synapse(case):
+def _synapse(case, devices=None):
     """One connection of ``case["synapse"]`` between a parrot and a parrot or neuron, as NEST's case was made
     (``tests/reference/tools/nest_synapses.py``)."""
     import jaxsnn
@@ -150,7 +160,7 @@ def _synapse(case):
     if not parrot_post:
         mm = net.create(MM, params={"interval": h})
         net.connect(mm, post)
-    sim = jaxsnn.simulate(net.build(), case["t_sim"])
+    sim = jaxsnn.simulate(net.build(devices=devices), case["t_sim"])
     c = sim.connections("plastic")
     rec = sim.events(wr)
     final = {k: float(c[k].iloc[0]) for k in case["expected"]["final"] if k in c}
@@ -195,7 +205,7 @@ def _synapse_network(case):
             "final": final}
 
 
-def _dopamine_network(case):
+def _dopamine_network(case, devices=None):
     """stdp_dopamine_synapse connections from pre parrots to post neurons, dopamine parrots into a volume_transmitter,
     nodes made in the order of ``tests/reference/tools/nest_dopamine_network.py``."""
     import jaxsnn
@@ -223,7 +233,7 @@ def _dopamine_network(case):
     net.connect(np.asarray(pre.ids)[col("source")], np.asarray(post.ids)[col("target")], "one_to_one",
                 {"synapse_model": "dopa", **{k: col(k) for k in ("weight", "delay", "Kplus", "c", "n")}})
     net.connect(post, sr)
-    sim = jaxsnn.simulate(net.build(), case["t_sim"])
+    sim = jaxsnn.simulate(net.build(devices=devices), case["t_sim"])
     ev = sim.events(sr).sort_values(["times", "senders"], kind="stable")
     we = sim.events(wr).sort_values(["times", "senders", "targets"], kind="stable")
     fin = sim.connections("dopa").sort_values(["source", "target"], kind="stable")
