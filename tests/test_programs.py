@@ -169,3 +169,25 @@ def test_the_bound_is_checked(monkeypatch):
     assert programs.max_bytes() == 7
     programs.set_max_bytes(None)
     assert programs.max_bytes() == 12345
+
+
+def test_enable_compilation_cache_sets_the_bound(tmp_path, monkeypatch):
+    import jax
+
+    import jaxsnn
+    from jaxsnn.errors import JaxsnnError
+    from jaxsnn.run import programs
+
+    monkeypatch.setattr(programs, "_max_bytes", None)
+    names = ("jax_compilation_cache_dir", "jax_persistent_cache_min_compile_time_secs",
+             "jax_persistent_cache_min_entry_size_bytes")
+    old = [getattr(jax.config, n) for n in names]
+    try:
+        jaxsnn.enable_compilation_cache(tmp_path, max_program_bytes=12345)
+        assert programs.max_bytes() == 12345
+        with pytest.raises(JaxsnnError, match="max_program_bytes=-1 "):
+            jaxsnn.enable_compilation_cache(tmp_path, max_program_bytes=-1)
+        assert programs.max_bytes() == 12345
+    finally:
+        for n, v in zip(names, old):
+            jax.config.update(n, v)
