@@ -441,3 +441,59 @@ def test_generators_alone_into_spike_recorders():
     net.connect(g, sr)
     n = len(jaxsnn.simulate(net.build(), 200.0).events(sr))
     assert abs(n - 2000) < 5 * np.sqrt(2000), n
+
+
+def _poisson_into(first, seed=5, rate=400.0, n_parrots=3):
+    """A poisson_generator into a spike_recorder (``first``: "recorder") or a parrot in its place, and into
+    parrots: the recorder's train, or the first parrot's train as emitted."""
+    net = jaxsnn.Network(seed=seed)
+    g = net.create("poisson_generator", params={"rate": rate})
+    sr, sp = net.create("spike_recorder"), net.create("spike_recorder")
+    p = net.create("parrot_neuron", n_parrots)
+    if first == "recorder":
+        net.connect(g, sr)
+        net.connect(g, p[1:], syn_spec={"delay": 1.0})
+    elif first == "recorder last":  # (a split run cuts the connections: the recorder's moves)
+        net.connect(g, p, syn_spec={"delay": 1.0})
+        net.connect(g, sr)
+    else:
+        net.connect(g, p, syn_spec={"delay": 1.0})
+    net.connect(p, sp)
+    return net, g, sr, sp, p
+
+
+def test_poisson_generator_into_a_spike_recorder_in_a_network():
+    """The recorder's train is the one a parrot in its place gets (the same connection and stream), with
+    the generator as sender; its count is Poisson's (rate · T within 4 standard deviations)."""
+    net, g, sr, _, _ = _poisson_into("recorder")
+    sim = jaxsnn.simulate(jaxsnn.build(net), 500.0)
+    e = sim.events(sr)
+    assert set(np.asarray(e["senders"]).tolist()) == {int(g.ids[0])}
+    assert abs(len(e["times"]) - 200.0) < 4 * np.sqrt(200.0)
+    net2, _, _, sp, p = _poisson_into("parrot")
+    f = jaxsnn.simulate(jaxsnn.build(net2), 500.0).events(sp)
+    parrot = np.asarray(f["times"])[np.asarray(f["senders"]) == p.ids[0]] - 1.0
+    rec = np.asarray(e["times"])
+    np.testing.assert_allclose(rec[rec <= 499.0 + 1e-9], parrot, rtol=0, atol=1e-9)
+
+
+POISSON_SPLIT = textwrap.dedent("""
+    import sys, jax, numpy as np
+    jax.config.update("jax_enable_x64", True)
+    import jaxsnn
+    sys.path.insert(0, ".")
+    from tests.test_generator_recording import _poisson_into
+    net, g, sr, sp, p = _poisson_into("recorder last", n_parrots=5)
+    one = jaxsnn.simulate(jaxsnn.build(net, devices=1), 100.3)
+    two = jaxsnn.simulate(jaxsnn.build(net, devices=2), 100.3)
+    for r in (sr, sp):
+        a, b = one.events(r), two.events(r)
+        assert len(a["times"]) > 20
+        assert np.array_equal(a["times"], b["times"]) and np.array_equal(a["senders"], b["senders"])
+    print("ok")
+""")
+
+
+def test_poisson_generator_into_a_spike_recorder_split_over_two_devices():
+    r = subprocess.run([sys.executable, "-c", POISSON_SPLIT], capture_output=True, text=True, env=cpu_devices(2))
+    assert r.returncode == 0 and "ok" in r.stdout, r.stderr[-3000:]

@@ -47,7 +47,8 @@ class PoissonGenerator(Generator):
     interface = True
     replicated = False  # a connection's train depends on its generator's rate and its own stream only
     settable = ("rate", "origin", "start", "stop")
-    recorded_by_spike_recorders = True
+    recorded_by_spike_recorders = True  # (jaxsnn.nest: on the host)
+    spikes_recorded = True  # (a Network: in the engine, a train of its own per spike_recorder)
     n_terms: int = 0  # terms of the Poisson table: enough for the largest rate at build
 
     @classmethod

@@ -100,6 +100,15 @@ class SpikeRecorder(Recorder):
                 "multiplicity": np.ones((n, cap), i32), "until": np.zeros((), i32),
                 "pending": np.zeros((self.slice_steps, len(top["generator_sender"])), i32)}
 
+    def split(self, top, part):
+        """On a device of a split run a model whose connections are cut per device (not ``replicated``) has
+        its connections into recorders first, in their order (:func:`jaxsnn.run.sharding`)."""
+        from . import GENERATORS  # the registry imports this module
+
+        cols = tuple(c if GENERATORS[m].replicated else np.arange(len(c), dtype=np.int32)
+                     for m, c in zip(self.generator_models, top["generator_column"]))
+        return {**top, "generator_column": cols}
+
     def take_generators(self, spec, top, buf, values, step):
         """Hold the counts the generators send it in the slice just pushed."""
         parts = [values[m][EMITTED][:, c] for m, c in zip(self.generator_models, top["generator_column"])]

@@ -43,6 +43,7 @@ import numpy as np
 from ..build.lower import aligned, to_device
 from ..core import engine
 from ..core.types import IN_SYNAPSE, OUT_ROW, OUT_TARGET, OUT_TRACE, Model, NeuronState, Params, Spec, State
+from ..models.base import RECORDING
 from . import memory
 
 AXIS = "neurons"
@@ -344,7 +345,8 @@ PER_CONNECTION = ("target", "delay", "receptor", "stream", "generator", "node") 
 def _generators_part(spec, top, par, d, n, D):
     """Device d's part of the generators of the device interface. A ``replicated`` model's every connection
     runs on every device (the same draws and state on each; those onto another device's neurons point past
-    the local ones and are dropped); another's connections onto device d's neurons only (padding: target
+    the local ones and are dropped); another's connections into recorders (every device records alike:
+    first, in their order, the same on every device) and onto device d's neurons only (padding: target
     past the local neurons, weight 0, the model's ``padding`` for its own per-connection entries), in
     their order."""
     out_top, out_par = {}, dict(par)
@@ -354,10 +356,12 @@ def _generators_part(spec, top, par, d, n, D):
         if m.replicated:
             out_top[m.name] = {**t, "target": np.where(owner == d, t["target"] - d * n, n).astype(np.int32)}
             continue
-        mine = np.nonzero(owner == d)[0]
-        w = max(1, max(int(np.sum(owner == e)) for e in range(D)))
+        rec = t["target"] >= RECORDING
+        mine = np.concatenate([np.nonzero(rec)[0], np.nonzero((owner == d) & ~rec)[0]])
+        w = max(1, max(int(np.sum(rec | (owner == e))) for e in range(D)))
         pad = {"target": n, **m.padding}
-        out_top[m.name] = {k: (_pad(v[mine] - d * n, w, n) if k == "target" else _pad(v[mine], w, pad.get(k, 0)))
+        local = np.where(rec, t["target"], t["target"] - d * n)  # a recorder's target stays past every neuron
+        out_top[m.name] = {k: (_pad(local[mine], w, n) if k == "target" else _pad(v[mine], w, pad.get(k, 0)))
                            if k in PER_CONNECTION or k in m.padding else v for k, v in t.items()}
         out_par[m.name] = {**par[m.name], "weight": _pad(np.asarray(par[m.name]["weight"])[mine], w)}
     return out_top, out_par
