@@ -16,6 +16,8 @@ first step; for NEST the first ``Simulate`` of one step (where NEST builds its c
 process), the resident memory after each phase, and for jaxsnn where the bytes per synapse are held (host
 and device). ``--runs N``: N fresh processes per simulator, alternating, and their medians; ``--before DIR``:
 the jaxsnn of another checkout (e.g. the code before a change) measured in the same run, alternating too.
+``--cache DIR [--warm]``: jaxsnn with its persistent compilation cache in DIR (``--warm``: filled by one
+unmeasured process first), the construction a user sees from the second run of a script on.
 """
 import argparse
 import json
@@ -71,6 +73,9 @@ def jaxsnn_child(a):
 
     import jaxsnn
 
+    if a.cache:
+        jaxsnn.enable_compilation_cache(a.cache)
+
     ph = Phases()
     jax.monitoring.register_event_duration_secs_listener(ph.listen)
     ph.done("import")
@@ -116,10 +121,15 @@ def jaxsnn_child(a):
 
 
 def nbytes(tree):
+    """Bytes of the arrays in ``tree``; a split network's records (held as the devices' parts, counted there)
+    are not assembled on the host to be counted: that would add their size to the peak being measured."""
     import jax
     import numpy as np
 
-    return sum(x.nbytes for x in jax.tree_util.tree_leaves(tree) if isinstance(x, (np.ndarray, jax.Array)))
+    from jaxsnn.run.sharding import SplitRecords
+
+    leaves = jax.tree_util.tree_leaves(tree, is_leaf=lambda x: isinstance(x, SplitRecords))
+    return sum(x.nbytes for x in leaves if isinstance(x, (np.ndarray, jax.Array)))
 
 
 def where_bytes(net, sim, M):
@@ -197,6 +207,10 @@ def main():
     ap.add_argument("--nest", help="a python that can import nest")
     ap.add_argument("--runs", type=int, default=1, help="fresh processes per simulator (alternating); medians")
     ap.add_argument("--before", help="another jaxsnn checkout (its root directory) measured in the same run")
+    ap.add_argument("--cache", help="jaxsnn's persistent compilation cache in this directory (jaxsnn.enable_"
+                    "compilation_cache): the programs compiled by the first process are read by the next ones")
+    ap.add_argument("--warm", action="store_true", help="with --cache: one jaxsnn process before the measured "
+                    "ones fills the cache (a user's second run of a script)")
     ap.add_argument("--child", choices=("jaxsnn", "nest"), help=argparse.SUPPRESS)
     ap.add_argument("--json")
     a = ap.parse_args()
@@ -208,6 +222,8 @@ def main():
 
     common = ["--network", a.network, "--scale", str(a.scale), "--seed", str(a.seed), "--t-sim", str(a.t_sim)]
     mine = [sys.executable, __file__, "--child", "jaxsnn", "--devices", str(a.devices)] + common
+    if a.cache:
+        mine += ["--cache", os.path.abspath(a.cache)]
     runs = {"jaxsnn": (mine, os.path.dirname(HERE))}
     if a.before:  # the same script's child, importing jaxsnn from the other checkout
         runs["jaxsnn before"] = (mine, os.path.abspath(a.before))
@@ -215,6 +231,10 @@ def main():
     if nest:
         runs["NEST"] = ([nest, __file__, "--child", "nest", "--threads", str(a.threads)] + common, None)
     every = {name: [] for name in runs}
+    if a.cache and a.warm:  # each jaxsnn once, unmeasured, to fill the cache
+        for name, (argv, path) in runs.items():
+            if name != "NEST":
+                run_child(argv, env={"PYTHONPATH": path} if path else None)
     for _ in range(a.runs):  # fresh processes, the simulators alternating
         for name, (argv, path) in runs.items():
             r = run_child(argv, env={"PYTHONPATH": path} if path else None)

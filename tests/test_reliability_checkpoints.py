@@ -179,10 +179,11 @@ def _set_capacity(name, value):
 
 @pytest.mark.parametrize("edit, expect", [
     (_set_capacity("slice_steps", 3), r"capacities must be exactly"),
-    (_set_capacity("record_capacity", 1), r"capacity record_capacity=1 is not allowed"),
+    (_set_capacity("record_capacity", [1]), r"capacity record_capacity\[0\]=1 is not allowed"),
+    (_set_capacity("record_capacity", 16384), r"record_capacity=16384 is not a list of 1"),
     (_set_capacity("slice_capacity", 2**40), r"capacity slice_capacity=1099511627776 is not allowed"),
     (_set_capacity("post_capacity", 256.0), r"capacity post_capacity=256.0 is not allowed"),
-    (_set_capacity("record_capacity", True), r"capacity record_capacity=True is not allowed"),
+    (_set_capacity("record_capacity", [True]), r"capacity record_capacity\[0\]=True is not allowed"),
     (_set_capacity("multimeter_rows", [1, 2]), r"multimeter_rows=\[1, 2\] is not a list of 1"),
     (lambda r: r["user"]["spec"].__setitem__("slice_steps", 3), r"different network: spec slice_steps is 3"),
     (lambda r: r["user"].__setitem__("records", {"999": r["user"]["records"]["102"]}), r"node '999', which is no recorder"),

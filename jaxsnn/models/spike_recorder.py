@@ -1,11 +1,14 @@
 """spike_recorder: the spikes (sender, time) of the neurons connected to it (NEST's ``spike_recorder``).
 
 At each slice start (hook ``SLICE``) the engine hands it the previous slice's spikes; it appends those of
-its neurons whose stamp t lies in the window ``origin + start < t <= origin + stop`` to its row of the
-buffers (``capacity`` entries per recorder and chunk, ``build(record_capacity=...)``; default: every
-recorded neuron firing at 100 Hz through a chunk, at least 16,384). The host empties the buffers after
-every chunk (:meth:`SpikeRecorder.drain`); a full row makes :func:`jaxsnn.simulate` double the capacity
-and recompute the chunk. A parrot_neuron's spike of multiplicity m is recorded m times, as in NEST.
+its neurons whose stamp t lies in the window ``origin + start < t <= origin + stop`` to its segment of
+the buffers (``capacity``: entries per chunk, one per recorder; ``build(record_capacity=...)`` gives every
+recorder the same; default: each recorder's own neurons and generator connections at 100 Hz through a
+chunk, at least 16,384 entries). Each recorder is sized by what it records, not by the largest
+recorder's: a network recording each of its populations apart holds its spikes' buffers once, not once
+per population. The host empties the buffers after every chunk (:meth:`SpikeRecorder.drain`); a full
+segment makes :func:`jaxsnn.simulate` double the capacities and recompute the chunk. A parrot_neuron's
+spike of multiplicity m is recorded m times, as in NEST.
 
 Generators connected to it (those whose model has ``spikes_recorded``: pulsepacket, sinusoidal_poisson,
 sinusoidal_gamma, inhomogeneous_poisson, mip, gamma_sup, ppd_sup) send it a train as to any target, with
@@ -47,7 +50,9 @@ class SpikeRecorder(Recorder):
     ``generator_models``: its connections into recorders), ``generator_recorder`` and ``generator_sender``
     (per such connection: the recorder's index and the generator's node id). Buffers: ``count``
     int32[recorders], ``senders`` (neuron index, or −1 − node id of a generator), ``stamps`` and
-    ``multiplicity`` int32[recorders, capacity], ``until`` (int32): the spikes of earlier steps are
+    ``multiplicity`` int32[sum(capacity)] (recorder k's entries from ``offsets()[k]``, ``capacity[k]`` of
+    them; ``multiplicity`` only where generators' trains are recorded, a neuron's spike counting once),
+    ``until`` (int32): the spikes of earlier steps are
     recorded already (the host took those of the unfinished slice from the spike history and
     ``pending``), and ``pending`` int32[slice_steps, connections into recorders]: the counts the
     generators emit in the slice pushed last."""
@@ -77,7 +82,6 @@ class SpikeRecorder(Recorder):
                     mask[k, sources[sources >= 0]] = True  # (generators' trains below)
         h = desc.resolution
         wins = np.array([window(desc.population_of(r).params, h) for r in nodes], np.int64).reshape(-1, 2)
-        recorded_max = int(mask.sum(axis=1).max(initial=0))
         models, columns, recorder, sender = [], [], [], []
         place = {r: k for k, r in enumerate(nodes)}
         for name, conns in net.get("generator_connections", {}).items():
@@ -87,17 +91,25 @@ class SpikeRecorder(Recorder):
                 columns.append(into.astype(np.int32))
                 recorder += [place[int(t) - RECORDING] for t in conns["target"][into]]
                 sender += conns["node"][into].tolist()
-        capacity = int(capacity or max(16384, (recorded_max + len(sender)) * net["chunk_steps"] * h * 0.1))  # 100 Hz
+        if capacity:
+            capacities = (int(capacity),) * len(nodes)
+        else:  # each recorder's neurons and generator connections at 100 Hz through a chunk
+            sources = mask.sum(axis=1) + np.bincount(np.asarray(recorder, np.int64), minlength=len(nodes))
+            capacities = tuple(max(16384, int(k * net["chunk_steps"] * h * 0.1)) for k in sources)
         top = {"mask": mask, "window": wins.astype(np.int32), "generator_column": tuple(columns),
                "generator_recorder": np.asarray(recorder, np.int32), "generator_sender": np.asarray(sender, np.int32)}
-        m = cls(capacity=capacity, generator_quantities=tuple((n, EMITTED) for n in models),
+        m = cls(capacity=capacities, generator_quantities=tuple((n, EMITTED) for n in models),
                 generator_models=tuple(models), slice_steps=net.get("slice_steps", 1))
         return m, top, {"nodes": tuple(nodes)}
 
+    def offsets(self) -> tuple:
+        """Where each recorder's segment of the flat buffers starts."""
+        return tuple(int(x) for x in np.cumsum((0,) + self.capacity[:-1]))
+
     def empty(self, top, dtype):
-        n, cap, i32 = top["mask"].shape[0], self.capacity, np.int32
-        return {"count": np.zeros(n, i32), "senders": np.zeros((n, cap), i32), "stamps": np.zeros((n, cap), i32),
-                "multiplicity": np.ones((n, cap), i32), "until": np.zeros((), i32),
+        n, total, i32 = top["mask"].shape[0], sum(self.capacity), np.int32
+        return {"count": np.zeros(n, i32), "senders": np.zeros(total, i32), "stamps": np.zeros(total, i32),
+                "multiplicity": np.ones(total if self.generator_models else 0, i32), "until": np.zeros((), i32),
                 "pending": np.zeros((self.slice_steps, len(top["generator_sender"])), i32)}
 
     def split(self, top, part):
@@ -115,17 +127,14 @@ class SpikeRecorder(Recorder):
         return {**buf, "pending": jnp.concatenate(parts, axis=1).astype(jnp.int32)}
 
     def record(self, spec, top, buf, senders, steps, count, step):
-        """The recorders' [recorders, capacity] buffers are written as one flat array, each recorder's
-        entries at its row's offset, in place: building the rows apart and stacking them would copy the
-        whole buffers (sized for a chunk) every slice, which for a network with one step per slice and
-        several recorders costs more than the network."""
+        """The recorders' segments of one flat array are written in place: building them apart and
+        concatenating would copy the whole buffers (sized for a chunk) every slice, which for a network
+        with one step per slice and several recorders costs more than the network."""
         valid = (jnp.arange(senders.shape[0]) < count) & (steps >= buf["until"])
         # which recorder records which neuron (no neurons, generators alone: none, and nothing to look up)
         records = (lambda k: top["mask"][k, senders]) if top["mask"].shape[1] else (lambda k: jnp.zeros_like(valid))
         stamps = steps + 1
-        cap = self.capacity
-        flat_s, flat_t = buf["senders"].reshape(-1), buf["stamps"].reshape(-1)
-        flat_m = buf["multiplicity"].reshape(-1)
+        flat_s, flat_t, flat_m = buf["senders"], buf["stamps"], buf["multiplicity"]
         counts, over = [], jnp.zeros((), bool)
         gen = self.generator_models
         if gen:  # the generators' counts of the slice that ended (steps step - L … step - 1), one entry per count > 0
@@ -137,27 +146,27 @@ class SpikeRecorder(Recorder):
             g_stamps = jnp.broadcast_to(g_steps + 1, g_count.shape).reshape(-1)
             g_rec = jnp.broadcast_to(top["generator_recorder"][None, :], g_count.shape).reshape(-1)
             g_count = g_count.reshape(-1)
-        for k in range(top["mask"].shape[0]):
+        for k, (start, cap) in enumerate(zip(self.offsets(), self.capacity)):
             lo, hi = top["window"][k, 0], top["window"][k, 1]
             mask = valid & records(k) & (lo < stamps) & (stamps <= hi)
             pos = buf["count"][k] + jnp.cumsum(mask, dtype=jnp.int32) - 1
-            keep = mask & (pos < cap)  # past its row: dropped (the recorder is marked full)
-            flat_s = set_where(flat_s, k * cap + pos, senders.astype(flat_s.dtype), keep)
-            flat_t = set_where(flat_t, k * cap + pos, stamps.astype(flat_t.dtype), keep)
-            flat_m = set_where(flat_m, k * cap + pos, jnp.ones_like(pos), keep)
+            keep = mask & (pos < cap)  # past its segment: dropped (the recorder is marked full)
+            flat_s = set_where(flat_s, start + pos, senders.astype(flat_s.dtype), keep)
+            flat_t = set_where(flat_t, start + pos, stamps.astype(flat_t.dtype), keep)
+            if gen:
+                flat_m = set_where(flat_m, start + pos, jnp.ones_like(pos), keep)
             new = buf["count"][k] + jnp.sum(mask, dtype=jnp.int32)
             if gen:
                 mask = g_valid & (g_rec == k) & (lo < g_stamps) & (g_stamps <= hi)
                 pos = new + jnp.cumsum(mask, dtype=jnp.int32) - 1
                 keep = mask & (pos < cap)
-                flat_s = set_where(flat_s, k * cap + pos, g_senders.astype(flat_s.dtype), keep)
-                flat_t = set_where(flat_t, k * cap + pos, g_stamps.astype(flat_t.dtype), keep)
-                flat_m = set_where(flat_m, k * cap + pos, g_count.astype(flat_m.dtype), keep)
+                flat_s = set_where(flat_s, start + pos, g_senders.astype(flat_s.dtype), keep)
+                flat_t = set_where(flat_t, start + pos, g_stamps.astype(flat_t.dtype), keep)
+                flat_m = set_where(flat_m, start + pos, g_count.astype(flat_m.dtype), keep)
                 new = new + jnp.sum(mask, dtype=jnp.int32)
             counts.append(jnp.minimum(new, cap))
             over = over | (new > cap)
-        return {**buf, "count": jnp.stack(counts), "senders": flat_s.reshape(buf["senders"].shape),
-                "stamps": flat_t.reshape(buf["stamps"].shape), "multiplicity": flat_m.reshape(buf["stamps"].shape),
+        return {**buf, "count": jnp.stack(counts), "senders": flat_s, "stamps": flat_t, "multiplicity": flat_m,
                 "until": jnp.maximum(buf["until"], step)}, over
 
     def emptied(self, buf, step):
@@ -173,11 +182,12 @@ class SpikeRecorder(Recorder):
             m = host.transit.spike_count[(since + late_steps) % spec.sizes.history, late_senders]
             late_steps, late_senders = np.repeat(late_steps, m), np.repeat(late_senders, m)
         g_steps, g_cols, g_counts = self._late_generator_spikes(buf, since, s)
-        for k, rid in enumerate(layout.recorders[self.name]["nodes"]):
+        for k, (rid, start) in enumerate(zip(layout.recorders[self.name]["nodes"], self.offsets())):
             c = int(buf["count"][k])
-            senders = np.concatenate([buf["senders"][k, :c], late_senders]).astype(np.int64)
-            stamps = np.concatenate([buf["stamps"][k, :c], since + late_steps + 1])
-            many = np.concatenate([buf["multiplicity"][k, :c], np.ones(len(late_senders), np.int64)])
+            senders = np.concatenate([buf["senders"][start:start + c], late_senders]).astype(np.int64)
+            stamps = np.concatenate([buf["stamps"][start:start + c], since + late_steps + 1])
+            held = buf["multiplicity"][start:start + c] if self.generator_models else np.ones(c, np.int64)
+            many = np.concatenate([held, np.ones(len(late_senders), np.int64)])
             lo, hi = top["window"][k]
             keep = np.arange(len(senders)) < c
             keep[c:] = top["mask"][k][late_senders] & (lo < stamps[c:]) & (stamps[c:] <= hi)
