@@ -131,11 +131,34 @@ def test_a_connection_costs_the_description_its_two_ids_when_weight_and_delay_ar
     net.connect(a, a, {"rule": "fixed_indegree", "indegree": 10}, {"weight": jaxsnn.random.normal(0.0, 1.0)})
     shared, drawn = net.description().connections
     assert sum(held(x) for x in (shared.source, shared.target, shared.weight, shared.delay)) <= 8 * 2000 + 16
-    assert held(drawn.weight) == 8 * 1000 and held(drawn.delay) <= 8
+    assert held(drawn.weight) == 4 * 1000 and held(drawn.delay) <= 8  # float32 draws: float32
     sim = net.build()
     c = sim.connections()  # the values as given, per connection
     assert len(c) == 3000 and (c.weight[c.delay == 1.5] == 0.5).all() and (c.delay[c.weight != 0.5] == 1.0).all()
     assert not sim.layout.recorders and not sim.model.recorders  # no recorder: nothing per synapse
+
+
+def test_weights_drawn_in_float32_are_held_as_float32_and_nothing_else_is_narrowed(x64):
+    """A description keeps per-connection weights that are float32 numbers in 4 bytes, any other in 8; the
+    network's weights are the values given or drawn, to the last bit of float64."""
+    net = jaxsnn.Network()
+    a = net.create("iaf_psc_delta", 100)
+    given = np.linspace(0.1, 0.9, 1000)  # float64 numbers that float32 would round
+    exact = np.arange(1000) * 0.25  # float32 numbers, given as float64
+    net.connect(a, a, {"rule": "fixed_indegree", "indegree": 10}, {"weight": given})
+    net.connect(a, a, {"rule": "fixed_indegree", "indegree": 10}, {"weight": exact})
+    net.connect(a, a, {"rule": "fixed_indegree", "indegree": 10}, {"weight": jaxsnn.random.normal(0.0, 1.0)})
+    jax.config.update("jax_enable_x64", False)  # (the fixture turns it back)
+    net.connect(a, a, {"rule": "fixed_indegree", "indegree": 10}, {"weight": jaxsnn.random.normal(0.0, 1.0)})
+    jax.config.update("jax_enable_x64", True)
+    d = net.description().connections
+    assert [c.weight.dtype for c in d] == [np.float64, np.float32, np.float64, np.float32]
+    assert np.array_equal(d[0].weight, given) and np.array_equal(d[1].weight, exact)
+    c = net.build(devices=1).connections()
+    order = np.argsort(np.concatenate([x.source for x in d]), kind="stable")
+    assert np.array_equal(c.weight.to_numpy(), np.concatenate([np.asarray(x.weight, np.float64) for x in d])[order])
+    assert np.array_equal(np.sort(c.weight.to_numpy()), np.sort(np.concatenate([given, exact, d[2].weight,
+                                                                                   np.float64(d[3].weight)])))
 
 
 def test_a_static_network_keeps_two_int32_per_synapse_record():
