@@ -535,7 +535,7 @@ def _compiled(local: Spec, devices: tuple, fixed: bool):
     run = jax.shard_map(advance_on_device, mesh=parts.mesh, in_specs=in_specs, out_specs=parts.spec, check_vma=False)
     # outputs placed as split() places inputs (empty arrays would come back replicated), so that chained
     # calls reuse one compilation
-    return engine.jit(run, out_shardings=parts)
+    return engine.jit(run, engine.STATIC_OPTIONS if fixed else engine.COMPILER_OPTIONS, out_shardings=parts)
 
 
 def recorded(spec: Spec, plan: Plan, states: State, synapses, complete: bool = True) -> State:
