@@ -62,7 +62,9 @@ def _to_host(leaf) -> np.ndarray:
 def _from_host(a: np.ndarray, like):
     if isinstance(like, jax.Array) and jax.dtypes.issubdtype(like.dtype, jax.dtypes.prng_key):
         return jax.random.wrap_key_data(a, impl=jax.random.key_impl(like))
-    return jax.numpy.asarray(a)
+    # a transfer (jnp.asarray compiled a program per leaf shape and dtype), of a copy: on the CPU device_put may
+    # share the NumPy buffer, which a run taking the state over (donated) could then overwrite
+    return jax.device_put(np.array(a, copy=True))
 
 
 def fingerprint(sim: Simulation) -> dict:
