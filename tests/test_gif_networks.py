@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 jax = pytest.importorskip("jax")
-jax.config.update("jax_enable_x64", True)
+pytestmark = pytest.mark.usefixtures("x64")  # float64 for each test, restored after it (not for the whole session)
 
 import jaxsnn  # noqa: E402
 
