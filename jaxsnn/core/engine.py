@@ -73,7 +73,15 @@ STATIC_OPTIONS = {**COMPILER_OPTIONS, "xla_cpu_use_fusion_emitters": False}
 def jit(fun, options=COMPILER_OPTIONS, **kw):
     """``jax.jit`` with jaxsnn's compiler ``options`` (deterministic scatters on GPUs; ``STATIC_OPTIONS``:
     also the elemental emitters on CPUs)."""
-    return jax.jit(fun, compiler_options=options, **kw)
+    jitted = jax.jit(fun, compiler_options=options, **kw)
+    jitted._jaxsnn_options = (options, kw)  # what jit_options gives back
+    return jitted
+
+
+def jit_options(jitted) -> tuple:
+    """The ``(options, kw)`` a :func:`jit` was made with (a stored program compiles its function afresh
+    with them: the same compiler options and output shardings)."""
+    return jitted._jaxsnn_options
 
 
 def simulation_key(seed) -> jax.Array:

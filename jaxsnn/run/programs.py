@@ -7,8 +7,12 @@ program by what determines it *before* tracing:
 
 * the function's name and the pytree structure of its arguments, whose static parts hold the
   :class:`~jaxsnn.core.types.Spec` (every choice the program is built for: sizes, capacities, models);
-* the shape, dtype and weak type of every argument leaf and the device;
-* JAX's and jaxlib's versions, the platform, ``XLA_FLAGS`` and every JAX setting;
+* the shape, dtype and weak type of every argument leaf, and where it lies: its device, or for a
+  network split over devices its sharding (the mesh's devices in order, its axes and the partition);
+* the program's devices in order (its device assignment), the number of devices and processes, JAX's
+  and jaxlib's versions, the platform, ``XLA_FLAGS`` and every JAX setting. A process with another
+  device count or another split misses and compiles its own program; a stored program is loaded onto the
+  devices it was compiled for, and only if its argument shardings are the call's.
 * the source of jaxsnn and of the module of every class or function in the static parts (a model
   defined outside jaxsnn changes the key when its file changes).
 
@@ -26,6 +30,10 @@ time is renewed) until the rest fit; the program just stored is kept, and a prog
 bound is not stored. Temporary files left by a process killed while it wrote one are removed after an hour.
 A program removed while another process reads it is still read whole (POSIX keeps an open file); one
 removed before it is read is compiled again.
+
+Past one process (``jax.distributed``) nothing is stored or loaded: every process compiles, as JAX does.
+:func:`prepare` finds or compiles a program for arguments given as ``jax.ShapeDtypeStruct`` (with their
+sharding), before the arrays exist; a later :func:`call` with arrays of those shapes and places runs it.
 
 Like JAX's cache, the folder is trusted: a stored program is code that runs in this process.
 """
@@ -47,14 +55,14 @@ import numpy as np
 from ..errors import bad_value
 
 FOLDER = "jaxsnn-programs"
-FORMAT = 1  # bump when what a file holds changes
+FORMAT = 2  # bump when what a file holds changes
 MAX_BYTES = 2**30  # default bound of the stored programs' total size (a program takes 0.5-2 MiB)
 ENV_MAX_BYTES = "JAXSNN_PROGRAMS_MAX_BYTES"
 STALE_TMP_S = 3600.0  # a temporary file this old was left by a killed writer
 
 _max_bytes: int | None = None  # set_max_bytes's bound; None: $JAXSNN_PROGRAMS_MAX_BYTES or MAX_BYTES
 
-_memo: dict = {}  # (name, treedef, avals, device, settings) -> jax.stages.Compiled, this process's
+_memo: dict = {}  # (name, treedef, avals, shardings, settings) -> jax.stages.Compiled, this process's
 _sources: dict = {}  # module name -> sha256 of its file
 
 
@@ -63,19 +71,25 @@ def call(jitted, name: str, *args):
 
     ``jitted``: a :func:`jaxsnn.core.engine.jit` of a function of ``args`` only (no static arguments),
     ``name``: a name unique to that function."""
+    compiled = prepare(jitted, name, *args)
+    return jitted(*args) if compiled is None else compiled(*args)
+
+
+def prepare(jitted, name: str, *args):
+    """The compiled program of ``jitted`` for ``args`` (arrays, or ``jax.ShapeDtypeStruct`` with their
+    shardings): this process's, else the stored one, else compiled now (and stored). None when the
+    compilation cache is off or the program cannot be stored (JAX's own path then)."""
     folder = jax.config.jax_compilation_cache_dir
     if not folder:
-        return jitted(*args)
+        return None
     leaves, treedef = jax.tree_util.tree_flatten(args)
-    device = _device(leaves)
     avals = tuple((np.shape(x), str(x.dtype), bool(getattr(x, "weak_type", False))) for x in leaves)
-    mk = (name, treedef, avals, device.id, jax.config.jax_enable_x64)
+    where = tuple(_sharding(x) for x in leaves)
+    mk = (name, treedef, avals, where, jax.config.jax_enable_x64)
     compiled = _memo.get(mk)
     if compiled is None:
-        compiled = _memo[mk] = _load_or_compile(jitted, name, args, treedef, avals, device, folder)
-    if compiled is False:  # not storable: JAX's own path
-        return jitted(*args)
-    return compiled(*args)
+        compiled = _memo[mk] = _load_or_compile(jitted, name, args, treedef, avals, where, folder)
+    return compiled or None  # False: not storable
 
 
 def set_max_bytes(limit: int | None) -> None:
@@ -104,31 +118,55 @@ def _bytes(value, name: str) -> int:
     return n
 
 
-def _device(leaves):
-    for x in leaves:
-        if isinstance(x, jax.Array):
-            return next(iter(x.devices()))
-    return jax.devices()[0]
+def _sharding(x):
+    """Where an argument leaf lies: its sharding (a jax array's, or a ShapeDtypeStruct's), None for a
+    host value (placed as the program chooses)."""
+    return getattr(x, "sharding", None) if isinstance(x, (jax.Array, jax.ShapeDtypeStruct)) else None
 
 
-def _load_or_compile(jitted, name, args, treedef, avals, device, folder):
+def _assignment(where) -> tuple:
+    """The program's devices in order: those of the first sharding over several devices (a split
+    network's mesh), else of the first sharding, else the default device."""
+    found = [s._device_assignment for s in where if s is not None]
+    many = [a for a in found if len(a) > 1]
+    return tuple(many[0] if many else found[0] if found else jax.devices()[:1])
+
+
+def _describe(s) -> str:
+    """A sharding as text that identifies it in every process (device ids, not objects)."""
+    if s is None:
+        return "host"
+    if isinstance(s, jax.sharding.SingleDeviceSharding):
+        return f"device {s._device_assignment[0].id} {s.memory_kind}"
+    if isinstance(s, jax.sharding.NamedSharding):
+        m = s.mesh
+        return repr(("mesh", tuple(int(d.id) for d in m.devices.flat), m.devices.shape, m.axis_names,
+                     tuple(str(t) for t in m.axis_types), tuple(s.spec), s.memory_kind))
+    return repr(s)  # another kind: its text (with an address it is not stored)
+
+
+def _load_or_compile(jitted, name, args, treedef, avals, where, folder):
+    if jax.process_count() > 1:  # every process compiles, as JAX does (no process reads another's program)
+        return False
     text = str(treedef)
-    if " at 0x" in text:  # a static part without a stable repr: its key would differ in every process
+    placement = repr(tuple(_describe(s) for s in where))
+    if " at 0x" in text + placement:  # a part without a stable repr: its key would differ in every process
         return False
     sources = _static_sources(treedef)
     if sources is None:
         return False
-    key = hashlib.sha256("\n".join([str(FORMAT), name, text, repr(avals), _environment(device), sources])
-                         .encode()).hexdigest()
+    devices = _assignment(where)
+    key = hashlib.sha256("\n".join([str(FORMAT), name, text, repr(avals), placement, _environment(devices),
+                                    sources]).encode()).hexdigest()
     path = pathlib.Path(folder) / FOLDER / f"{name}-{key}.pkl"
-    compiled = _load(path, treedef, device)
+    compiled = _load(path, treedef, devices, where, avals)
     if compiled is None:
         compiled = _compile(jitted, args)
         _store(path, compiled, treedef)
     return compiled
 
 
-def _load(path, treedef, device):
+def _load(path, treedef, devices, where, avals):
     from jax.experimental import serialize_executable
 
     try:
@@ -136,7 +174,9 @@ def _load(path, treedef, device):
             stored_tree, blob, in_tree, out_tree = pickle.load(f)
         if stored_tree != treedef:  # the same text, not the same structure: compile instead
             return None
-        compiled = serialize_executable.deserialize_and_load(blob, in_tree, out_tree, execution_devices=[device])
+        compiled = serialize_executable.deserialize_and_load(blob, in_tree, out_tree, execution_devices=devices)
+        if not _placed_as(compiled, where, avals):
+            return None
     except Exception:  # missing, truncated, from another version: compiled again and rewritten
         return None
     try:
@@ -146,12 +186,21 @@ def _load(path, treedef, device):
     return compiled
 
 
+def _placed_as(compiled, where, avals) -> bool:
+    """Whether the program takes each argument where the call has it (an argument placed elsewhere would
+    be refused when run)."""
+    got = jax.tree_util.tree_leaves(compiled.input_shardings)  # of the arguments it uses only
+    used = sorted(getattr(compiled._executable, "_kept_var_idx", range(len(where))))
+    return len(got) == len(used) and all(where[i] is None or where[i].is_equivalent_to(g, len(avals[i][0]))
+                                         for i, g in zip(used, got))
+
+
 def _compile(jitted, args):
     """A fresh compilation of ``jitted`` at ``args``. An executable that JAX read back from its persistent
     cache serializes incompletely (it fails when run), so JAX's caches must miss: the program is traced
     through a new function of a name of its own (its own trace, lowering and persistent-cache key), and
     JAX's cache is not written meanwhile (an entry under that name would never be read)."""
-    from ..core.engine import jit
+    from ..core.engine import jit, jit_options
 
     fun = jitted.__wrapped__
 
@@ -162,7 +211,8 @@ def _compile(jitted, args):
     old = jax.config.jax_persistent_cache_min_compile_time_secs
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 1e12)
     try:
-        return jit(fresh).lower(*args).compile()
+        options, kw = jit_options(jitted)
+        return jit(fresh, options, **kw).lower(*args).compile()
     finally:
         jax.config.update("jax_persistent_cache_min_compile_time_secs", old)
 
@@ -208,12 +258,14 @@ def _prune(folder: pathlib.Path, limit: int, keep: pathlib.Path | None = None) -
             total -= size
 
 
-def _environment(device) -> str:
+def _environment(devices) -> str:
     import jaxlib
 
+    first = devices[0]
     settings = sorted((k, repr(v)) for k, v in jax.config.values.items())
-    return repr((jax.__version__, jaxlib.__version__, device.platform, device.device_kind, device.id,
-                 device.client.platform_version, os.environ.get("XLA_FLAGS", ""), settings))
+    return repr((jax.__version__, jaxlib.__version__, first.platform, first.device_kind,
+                 tuple(int(d.id) for d in devices), jax.device_count(), jax.process_count(),
+                 first.client.platform_version, os.environ.get("XLA_FLAGS", ""), settings))
 
 
 def _static_sources(treedef) -> str | None:

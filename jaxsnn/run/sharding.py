@@ -44,7 +44,7 @@ from ..build.lower import aligned, to_device
 from ..core import engine
 from ..core.types import IN_SYNAPSE, OUT_ROW, OUT_TARGET, OUT_TRACE, Model, NeuronState, Params, Spec, State
 from ..models.base import RECORDING
-from . import memory
+from . import memory, programs
 
 AXIS = "neurons"
 tree_map = jax.tree_util.tree_map
@@ -480,12 +480,14 @@ PER_TRACE = ("c", "n", "t_update", "idx")  # the per-synapse part of Plasticity.
 
 
 def advance(spec: Spec, plan: Plan, states: State, n_steps) -> State:
-    """:func:`jaxsnn.advance` of per-device ``states`` (from :func:`split`)."""
-    run, args, fixed = _call(spec, plan, states, n_steps)
-    if not fixed:
-        return run(*args)
+    """:func:`jaxsnn.advance` of per-device ``states`` (from :func:`split`); ``n_steps`` a host integer."""
+    run, args, name = _call(spec, plan, states, np.int32(n_steps))
+    out = programs.call(run, name, *args)
     # synapses that never change go in apart and do not come back (engine.advance_fixed: no copy)
-    return run(*args).replace(synapses=states.synapses)
+    return out.replace(synapses=states.synapses) if name == FIXED else out
+
+
+FIXED = "split_advance_fixed"  # the stored programs' names (jaxsnn.run.programs)
 
 
 def _call(spec, plan, states, n_steps):
@@ -494,8 +496,8 @@ def _call(spec, plan, states, n_steps):
     fixed = engine.fixed_synapses(spec)
     run = _compiled(local, plan.devices, fixed)
     if fixed:
-        return run, (model, plan.params, states.replace(synapses=None), states.synapses, n_steps), True
-    return run, (model, plan.params, states, n_steps), False
+        return run, (model, plan.params, states.replace(synapses=None), states.synapses, n_steps), FIXED
+    return run, (model, plan.params, states, n_steps), "split_advance"
 
 
 _READY = set()  # what compile_ahead compiled: (program, argument structure and shapes)
@@ -505,11 +507,15 @@ def compile_ahead(spec: Spec, plan: Plan, states: State, synapses) -> None:
     """Compile :func:`advance` for per-device ``states`` from :func:`split` with ``synapses=False``, given the
     global synapse state ``synapses``: before the per-device copy of the synapse state exists, so that
     XLA's working memory adds to less (a network's peak memory is often set here). Once per program and
-    shapes; :func:`advance` then finds the program compiled."""
+    shapes; :func:`advance` then finds the program compiled (with the compilation cache on, the stored
+    program when there is one: nothing is traced)."""
     D, where = len(plan.devices), _by_device(plan.devices)
     abstract = tree_map(lambda w: jax.ShapeDtypeStruct((D, plan.slots if w.shape[0] else 0) + w.shape[1:], w.dtype,
                                                        sharding=where), synapses)
-    run, args, _ = _call(spec, plan, states.replace(synapses=abstract), np.int32(0))
+    run, args, name = _call(spec, plan, states.replace(synapses=abstract), np.int32(0))
+    if programs.prepare(run, name, *args) is not None:
+        memory.release()
+        return
     leaves, tree = jax.tree_util.tree_flatten(args)
     key = (run, tree, tuple((np.shape(x), np.result_type(x)) for x in leaves))
     if key not in _READY:

@@ -454,7 +454,7 @@ def _run_until_it_fits(sim: Simulation, plan, k: int):
     model, state = sim.model, sim.state
     for _ in range(MAX_GROWTHS):
         if plan:
-            new = sharding.advance(model.spec, plan, state, jnp.int32(k))
+            new = sharding.advance(model.spec, plan, state, k)
             # to the host in one transfer; slicing device arrays by counts would compile a program per count
             host = sharding.recorded(model.spec, plan, new, model.synapses, sim.gather)
         else:
