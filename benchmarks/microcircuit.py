@@ -18,7 +18,9 @@ population at K_ext · 8 Hz), or the equivalent DC (``--drive dc``).
 the weights grow by 1/√s and a DC current per population restores the mean input of the full-scale network
 (computed from the full-scale rates ``FULL_RATES``), the usual down-scaling that keeps the rates.
 
-Reported for each simulator (each in a fresh process; NEST with ``--threads`` threads, jaxsnn split over
+Reported for each simulator (each in a fresh process; NEST with ``--threads`` threads, or as many as it needs:
+NEST holds at most 134,217,726 connections of one synapse model per thread, so the full-scale model's 0.3 G
+static synapses need 3 threads at least; jaxsnn split over
 ``--devices`` CPU devices): construction time (first ``create`` to the end of the first step, jaxsnn's
 compile time apart), wall seconds per simulated second over ``--t-sim`` after ``--t-presim``, peak
 memory, and per population the rate and the mean coefficient of variation of the inter-spike intervals
@@ -58,6 +60,7 @@ NEURON = {"C_m": 250.0, "tau_m": 10.0, "tau_syn_ex": 0.5, "tau_syn_in": 0.5, "E_
 PSP_E, PSP_REL_SD, G = 0.15, 0.1, -4.0  # mV; relative sd of the weights; inhibitory / excitatory
 DELAY_E, DELAY_I, DELAY_REL_SD = 1.5, 0.75, 0.5  # ms
 RESOLUTION = 0.1
+NEST_MAX_PER_THREAD = 134_217_726  # NEST 3.10's limit of connections per thread and synapse model
 
 
 def psc_of_psp(psp):
@@ -238,7 +241,9 @@ def nest_child(a):
 
     m = model(a.scale, a.drive)
     t_start = time.perf_counter()
-    pops, srs, tm = build_nest(nest, m, a.seed, a.threads)
+    threads = max(a.threads, -(-sum(map(sum, m["n_syn"])) // NEST_MAX_PER_THREAD))
+    pops, srs, tm = build_nest(nest, m, a.seed, threads)
+    tm["threads"] = threads
     t0 = time.perf_counter()
     nest.Simulate(RESOLUTION)  # NEST builds its connection tables here
     tm["first_step_s"] = time.perf_counter() - t0
