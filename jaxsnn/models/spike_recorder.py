@@ -129,14 +129,27 @@ class SpikeRecorder(Recorder):
     def record(self, spec, top, buf, senders, steps, count, step):
         """The recorders' segments of one flat array are written in place: building them apart and
         concatenating would copy the whole buffers (sized for a chunk) every slice, which for a network
-        with one step per slice and several recorders costs more than the network."""
+        with one step per slice and several recorders costs more than the network. All recorders at once
+        (a [recorders, entries] mask, one cumulative sum and one scatter per buffer): a loop over the
+        recorders would put one cumulative sum and two or three scatters per recorder into the compiled
+        program, whose compilation (a user's first run) grew with them (8 recorders: a third of the loop's
+        machine code)."""
         valid = (jnp.arange(senders.shape[0]) < count) & (steps >= buf["until"])
-        # which recorder records which neuron (no neurons, generators alone: none, and nothing to look up)
-        records = (lambda k: top["mask"][k, senders]) if top["mask"].shape[1] else (lambda k: jnp.zeros_like(valid))
+        K = top["window"].shape[0]
+        start = jnp.asarray(np.asarray(self.offsets(), np.int32))[:, None]
+        cap = jnp.asarray(np.asarray(self.capacity, np.int32))[:, None]
+        lo, hi = top["window"][:, 0:1], top["window"][:, 1:2]
         stamps = steps + 1
-        flat_s, flat_t, flat_m = buf["senders"], buf["stamps"], buf["multiplicity"]
-        counts, over = [], jnp.zeros((), bool)
+        # which recorder records which neuron (no neurons, generators alone: none, and nothing to look up)
+        records = top["mask"][:, senders] if top["mask"].shape[1] else jnp.zeros((K,) + valid.shape, bool)
+        mask = valid[None, :] & records & (lo < stamps[None, :]) & (stamps[None, :] <= hi)
+        new = buf["count"] + jnp.sum(mask, axis=1, dtype=jnp.int32)
+        flat = {"senders": buf["senders"], "stamps": buf["stamps"], "multiplicity": buf["multiplicity"]}
         gen = self.generator_models
+        rows = {"senders": senders, "stamps": stamps}
+        if gen:
+            rows["multiplicity"] = jnp.ones_like(senders)
+        flat = _append(flat, rows, mask, buf["count"][:, None], start, cap)
         if gen:  # the generators' counts of the slice that ended (steps step - L … step - 1), one entry per count > 0
             L = self.slice_steps
             g_steps = (step - L + jnp.arange(L))[:, None]
@@ -145,29 +158,14 @@ class SpikeRecorder(Recorder):
             g_senders = jnp.broadcast_to(-1 - top["generator_sender"][None, :], g_count.shape).reshape(-1)
             g_stamps = jnp.broadcast_to(g_steps + 1, g_count.shape).reshape(-1)
             g_rec = jnp.broadcast_to(top["generator_recorder"][None, :], g_count.shape).reshape(-1)
-            g_count = g_count.reshape(-1)
-        for k, (start, cap) in enumerate(zip(self.offsets(), self.capacity)):
-            lo, hi = top["window"][k, 0], top["window"][k, 1]
-            mask = valid & records(k) & (lo < stamps) & (stamps <= hi)
-            pos = buf["count"][k] + jnp.cumsum(mask, dtype=jnp.int32) - 1
-            keep = mask & (pos < cap)  # past its segment: dropped (the recorder is marked full)
-            flat_s = set_where(flat_s, start + pos, senders.astype(flat_s.dtype), keep)
-            flat_t = set_where(flat_t, start + pos, stamps.astype(flat_t.dtype), keep)
-            if gen:
-                flat_m = set_where(flat_m, start + pos, jnp.ones_like(pos), keep)
-            new = buf["count"][k] + jnp.sum(mask, dtype=jnp.int32)
-            if gen:
-                mask = g_valid & (g_rec == k) & (lo < g_stamps) & (g_stamps <= hi)
-                pos = new + jnp.cumsum(mask, dtype=jnp.int32) - 1
-                keep = mask & (pos < cap)
-                flat_s = set_where(flat_s, start + pos, g_senders.astype(flat_s.dtype), keep)
-                flat_t = set_where(flat_t, start + pos, g_stamps.astype(flat_t.dtype), keep)
-                flat_m = set_where(flat_m, start + pos, g_count.astype(flat_m.dtype), keep)
-                new = new + jnp.sum(mask, dtype=jnp.int32)
-            counts.append(jnp.minimum(new, cap))
-            over = over | (new > cap)
-        return {**buf, "count": jnp.stack(counts), "senders": flat_s, "stamps": flat_t, "multiplicity": flat_m,
-                "until": jnp.maximum(buf["until"], step)}, over
+            g_mask = (g_valid[None, :] & (g_rec[None, :] == jnp.arange(K, dtype=g_rec.dtype)[:, None])
+                      & (lo < g_stamps[None, :]) & (g_stamps[None, :] <= hi))
+            rows = {"senders": g_senders, "stamps": g_stamps, "multiplicity": g_count.reshape(-1)}
+            flat = _append(flat, rows, g_mask, new[:, None], start, cap)
+            new = new + jnp.sum(g_mask, axis=1, dtype=jnp.int32)
+        capacity = cap[:, 0]
+        return {**buf, "count": jnp.minimum(new, capacity), **flat,
+                "until": jnp.maximum(buf["until"], step)}, jnp.any(new > capacity)
 
     def emptied(self, buf, step):
         return {**super().emptied(buf, step), "until": np.full(np.shape(buf["until"]), step, np.int32)}
@@ -226,3 +224,17 @@ class SpikeRecorder(Recorder):
 
 
 MODEL = SpikeRecorder
+
+
+def _append(flat, rows, mask, count, start, cap):
+    """Each recorder k's entries ``rows`` where ``mask[k]`` (bool[recorders, entries]), in order, written
+    into its segment of the ``flat`` buffers (from ``start[k]``, ``cap[k]`` long) after its ``count[k]``
+    entries; past its segment: dropped (the recorder is marked full)."""
+    pos = count + jnp.cumsum(mask, axis=1, dtype=jnp.int32) - 1
+    keep = (mask & (pos < cap)).reshape(-1)
+    index = (start + pos).reshape(-1)
+    out = dict(flat)
+    for name, values in rows.items():
+        every = jnp.broadcast_to(values[None, :].astype(flat[name].dtype), mask.shape).reshape(-1)
+        out[name] = set_where(flat[name], index, every, keep)
+    return out
