@@ -1,10 +1,16 @@
 """Building large networks: random draws without a compile per call, the synapse tables in one pass."""
+import subprocess
+import sys
+import textwrap
+
 import jax
 import numpy as np
 import pytest
 
 import jaxsnn
 from jaxsnn.random import BLOCK, BLOCK_STREAM, in_blocks
+
+from .conftest import cpu_devices
 
 DRAWS = {
     "randint": lambda k, s: jax.random.randint(k, s, 0, 977),
@@ -191,3 +197,32 @@ def test_a_static_network_holds_its_synapses_in_thirteen_bytes_each_on_the_devic
     assert np.array_equal(c.source.to_numpy(), src[order])
     assert np.array_equal(c.target.to_numpy(), np.concatenate([d.target for d in desc])[order])
     assert np.array_equal(np.asarray(sim.layout.node_of_neuron)[sim.model.synapses.source], src[order])
+
+
+SPLIT_FIRST_RUN = textwrap.dedent("""
+    import jax
+    import jaxsnn
+
+    names = []
+    jax.monitoring.register_event_duration_secs_listener(
+        lambda event, duration, **kw: names.append(event) if event.endswith("backend_compile_duration") else None)
+    net = jaxsnn.Network(seed=1)
+    n = net.create("iaf_psc_delta", 20, params={"I_e": 1000.0})
+    net.connect(n, n, {"rule": "fixed_indegree", "indegree": 3}, {"weight": 0.1, "delay": 1.0})
+    a, b = net.create("spike_recorder"), net.create("spike_recorder")
+    net.connect(n[:5], a)
+    net.connect(n[3:], b)
+    sim = net.build(devices=2)
+    names.clear()
+    sim = jaxsnn.simulate(sim, 30.0)
+    assert len(sim.events(a)) > 0 and len(sim.events(b)) > len(sim.events(a))
+    print(len(names))
+""")
+
+
+def test_the_first_run_of_a_split_network_compiles_only_its_loop():
+    """A user's first run compiles the simulation loop and nothing else (a step count passed as a device
+    scalar compiled a conversion program of its own)."""
+    r = subprocess.run([sys.executable, "-c", SPLIT_FIRST_RUN], capture_output=True, text=True, env=cpu_devices(2))
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert r.stdout.split()[-1] == "1", r.stdout
