@@ -71,7 +71,7 @@ class Parameter:
 
     def GetValue(self) -> float:
         """One value, as PyNEST's ``Parameter.GetValue`` (from a fixed key: for a look, not for networks)."""
-        return float(self.sample(jax.random.key(1), 1)[0])
+        return float(self.sample(jax.random.wrap_key_data(threefry.seed_words(1)), 1)[0])  # jax.random.key(1)
 
     # ------------------------------------------------------------------------------ algebra
     def __add__(self, other):

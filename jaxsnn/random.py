@@ -2,9 +2,34 @@
 
 A distribution is a small immutable description and a :class:`~jaxsnn.parameters.Parameter` (it
 combines with numbers, other Parameters and :mod:`jaxsnn.math` into expressions);
-:meth:`Distribution.sample` draws from an explicit JAX key. When a :class:`~jaxsnn.Network` draws a
-parameter it derives the key from its seed and the number of the ``create``/``connect`` call (or uses
-the ``key`` given to that call), so a script gives the same network on every run, on any device count.
+:meth:`~jaxsnn.parameters.Parameter.sample` draws from an explicit JAX key. When a :class:`~jaxsnn.Network`
+draws a parameter it derives the key from its seed and the number of the ``create``/``connect`` call (or
+uses the ``key`` given to that call), so a script gives the same network on every run, on any device count.
+
+**How values are drawn.** Every draw is computed on the host with NumPy from JAX's threefry random bits
+(:mod:`jaxsnn.core.threefry`): no XLA program is compiled or run while a network is built. A draw of ``n``
+values is made of blocks of :data:`BLOCK` values: block 0 is drawn from the key itself, block c > 0 from
+``fold_in(fold_in(key, BLOCK_STREAM), c)``, so the first values of a draw do not depend on its length.
+
+===============  ======================================================================================
+``uniform``      ``jax.random.uniform(key, (BLOCK,), dtype, min, max)``'s values, bit for bit (float32,
+                 or float64 with x64; ``min + (max - min) * u`` with one rounding, as XLA's fused
+                 multiply-add)
+``uniform_int``  ``jax.random.randint(key, (BLOCK,), 0, max)``'s values, bit for bit
+``normal``       ``mean + std * Φ⁻¹(p)``, ``p = (k + ½)·2⁻⁵²`` with ``k`` the top 52 of JAX's 64 random
+                 bits of the value (``jax.random.bits(key, shape, uint64)``); Φ⁻¹ by Wichura's algorithm
+                 AS 241 (1988), relative error about 1e-16; |values − mean| ≤ 8.2 std
+``lognormal``    ``exp(mean + std * Φ⁻¹(p))``, p as for ``normal``
+``exponential``  ``−beta · log(1 − k·2⁻⁵²)`` (a uniform value in (0, 1]); values ≤ 36.04 beta
+===============  ======================================================================================
+
+``normal``, ``lognormal`` and ``exponential`` are computed in float64 whether or not x64 is enabled
+(a float32 network rounds them once), so float32 and float64 networks get the same draws to float32's
+precision. They are NOT ``jax.random.normal``'s (XLA's erf_inv is not reproducible bit for bit on the host:
+the compiler fuses its multiply-adds); they depend only on the key, not on the device or the number of
+processes (NumPy's ``log``/``exp``/``sqrt`` on the host; another C library may differ in the last bit).
+For keys the host cannot read (another PRNG implementation, ``jax_threefry_partitionable`` off), the same
+values come from JAX's own bits at the draw's shape.
 
 Unlike NEST, the draws do not depend on the number of threads, and a distribution object carries no
 hidden state (NEST's ``normal`` caches the second value of each polar-method pair).
@@ -27,17 +52,28 @@ __all__ = ["Distribution", "exponential", "lognormal", "normal", "uniform", "uni
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class Distribution(Parameter):
-    """Base class of the random leaves: ``n`` draws from one key, in JAX's default float precision
-    (float64 when x64 is enabled), returned as float64."""
+    """Base class of the random leaves: ``n`` values from one key, as float64 (module docstring)."""
 
     def _eval(self, ctx: Context, key):
         if key is None:
             raise JaxsnnError(f"{ctx.where}: {self!r} needs a random key")
-        return in_blocks(self._draw, key, (ctx.n,), jnp.zeros(0).dtype)
+        return self._values(key, ctx.n)
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
-class normal(Distribution):
+class _FromBits(Distribution):
+    """A distribution computed from 64 random bits per value by ``_transform`` (uint64 → float64)."""
+
+    def _values(self, key, n):
+        out = in_blocks(threefry.Bits64(self._transform), key, (n,))
+        if out is None:  # a key the host cannot read: JAX's bits of the same key at the draw's shape
+            with jax.enable_x64(True):
+                out = self._transform(np.asarray(jax.random.bits(key, (n,), jnp.uint64)))
+        return out
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class normal(_FromBits):
     """Normal distribution with ``mean`` and standard deviation ``std`` (``std`` ≥ 0)."""
 
     mean: float = 0.0
@@ -47,8 +83,8 @@ class normal(Distribution):
         if not self.std >= 0:
             raise bad_value("normal: std", self.std, "a standard deviation >= 0")
 
-    def _draw(self, key, shape, dtype):
-        return self.mean + self.std * jax.random.normal(key, shape, dtype)
+    def _transform(self, bits):
+        return self.mean + self.std * std_normal(bits)
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -62,12 +98,13 @@ class uniform(Distribution):
         if not self.max >= self.min:
             raise bad_value("uniform: max", self.max, f"max >= min (= {self.min})")
 
-    def _draw(self, key, shape, dtype):
-        return jax.random.uniform(key, shape, dtype, self.min, self.max)
+    def _values(self, key, n):
+        dtype = jax.dtypes.canonicalize_dtype(float)
+        return in_blocks(jax.random.uniform, key, (n,), dtype, self.min, self.max)
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
-class lognormal(Distribution):
+class lognormal(_FromBits):
     """exp(X) with X normal: ``mean`` and ``std`` are those of the underlying normal (as in NEST)."""
 
     mean: float = 0.0
@@ -77,12 +114,12 @@ class lognormal(Distribution):
         if not self.std >= 0:
             raise bad_value("lognormal: std", self.std, "a standard deviation >= 0")
 
-    def _draw(self, key, shape, dtype):
-        return jnp.exp(self.mean + self.std * jax.random.normal(key, shape, dtype))
+    def _transform(self, bits):
+        return np.exp(self.mean + self.std * std_normal(bits))
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
-class exponential(Distribution):
+class exponential(_FromBits):
     """Exponential distribution with scale ``beta`` (mean ``beta``, > 0)."""
 
     beta: float = 1.0
@@ -91,8 +128,9 @@ class exponential(Distribution):
         if not self.beta > 0:
             raise bad_value("exponential: beta", self.beta, "a scale > 0")
 
-    def _draw(self, key, shape, dtype):
-        return self.beta * jax.random.exponential(key, shape, dtype)
+    def _transform(self, bits):
+        u = 1.0 - (bits >> np.uint64(12)).astype(np.float64) * 2.0**-52  # exact, in (0, 1]
+        return self.beta * -np.log(u)
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -105,36 +143,110 @@ class uniform_int(Distribution):
         if isinstance(self.max, bool) or not isinstance(self.max, (int, np.integer)) or self.max < 1:
             raise bad_value("uniform_int: max", self.max, "a whole number >= 1")
 
-    def _draw(self, key, shape, dtype):
-        return jax.random.randint(key, shape, 0, int(self.max)).astype(dtype)
+    def _values(self, key, n):
+        return np.asarray(in_blocks(jax.random.randint, key, (n,), 0, int(self.max)), np.float64)
 
 
-BLOCK = 2**16  # values per compiled draw
+# ------------------------------------------------------------------------------ the standard normal
+# Wichura, M. J. (1988). Algorithm AS 241: The percentage points of the normal distribution. Applied
+# Statistics 37(3), 477-484: PPND16, rational approximations of Φ⁻¹ in three ranges (coefficients as
+# published, highest degree first for Horner's scheme).
+_AS241 = {
+    "a": (2509.0809287301226727, 33430.575583588128105, 67265.770927008700853, 45921.953931549871457,
+          13731.693765509461125, 1971.5909503065514427, 133.14166789178437745, 3.3871328727963666080),
+    "b": (5226.4952788528545610, 28729.085735721942674, 39307.895800092710610, 21213.794301586595867,
+          5394.1960214247511077, 687.18700749205790830, 42.313330701600911252, 1.0),
+    "c": (7.74545014278341407640e-4, 2.27238449892691845833e-2, 2.41780725177450611770e-1,
+          1.27045825245236838258, 3.64784832476320460504, 5.76949722146069140550, 4.63033784615654529590,
+          1.42343711074968357734),
+    "d": (1.05075007164441684324e-9, 5.47593808499534494600e-4, 1.51986665636164571966e-2,
+          1.48103976427480074590e-1, 6.89767334985100004550e-1, 1.67638483018380384940,
+          2.05319162663775882187, 1.0),
+    "e": (2.01033439929228813265e-7, 2.71155556874348757815e-5, 1.24266094738807843860e-3,
+          2.65321895265761230930e-2, 2.96560571828504891230e-1, 1.78482653991729133580,
+          5.46378491116411436990, 6.65790464350110377720),
+    "f": (2.04426310338993978564e-15, 1.42151175831644588870e-7, 1.84631831751005468180e-5,
+          7.86869131145613259100e-4, 1.48753612908506148525e-2, 1.36929880922735805310e-1,
+          5.99832206555887937690e-1, 1.0),
+}
+
+
+def _horner(coef, x):
+    y = np.full_like(x, coef[0])
+    for c in coef[1:]:
+        y *= x
+        y += c
+    return y
+
+
+def ndtri(p) -> np.ndarray:
+    """Φ⁻¹(p), the standard normal quantile, for float64 ``p`` in (0, 1) (AS 241; relative error ~1e-16)."""
+    p = np.asarray(p, np.float64)
+    q = p - 0.5
+    r = 0.180625 - q * q
+    out = q * _horner(_AS241["a"], r) / _horner(_AS241["b"], r)  # |q| <= 0.425: 85 % of the values
+    tail = np.abs(q) > 0.425
+    if tail.any():
+        qt, pt = q[tail], p[tail]
+        r = np.sqrt(-np.log(np.where(qt < 0, pt, 1.0 - pt)))
+        near, far = r - 1.6, r - 5.0
+        val = np.where(r <= 5.0, _horner(_AS241["c"], near) / _horner(_AS241["d"], near),
+                       _horner(_AS241["e"], far) / _horner(_AS241["f"], far))
+        out[tail] = np.where(qt < 0, -val, val)
+    return out
+
+
+def std_normal(bits) -> np.ndarray:
+    """Standard normal values from 64 random bits each: Φ⁻¹((k + ½)·2⁻⁵²), k = bits >> 12. The
+    probabilities are symmetric about ½ (k ↔ 2⁵² − 1 − k gives −z), so the values are symmetric exactly."""
+    return ndtri(((np.asarray(bits, np.uint64) >> np.uint64(12)).astype(np.float64) + 0.5) * 2.0**-52)
+
+
+BLOCK = 2**16  # values per block of a draw
 BLOCK_STREAM = 0x0B10C  # folded into a key for the keys of a long draw's blocks after the first
 
 
-_HOST = {jax.random.randint: threefry.randint, jax.random.uniform: threefry.uniform}  # the same bits on the host
+def _kernel(draw, args):
+    """The host kernel (:mod:`jaxsnn.core.threefry`) giving the values of ``draw(key, shape, *args)``, or None."""
+    if isinstance(draw, (threefry.RandInt, threefry.Uniform, threefry.Bits64)):
+        return draw
+    if draw is jax.random.randint:
+        minval, maxval, *dtype = args
+        if threefry.randint_on_host(minval, maxval, *dtype):
+            return threefry.RandInt(minval, maxval, *dtype)
+    elif draw is jax.random.uniform:
+        dtype, minval, maxval = (*args, *(float, 0.0, 1.0)[len(args):])[:3]  # uniform(key, shape, dtype, min, max)
+        dt = np.dtype(jax.dtypes.canonicalize_dtype(dtype))
+        scalars = all(isinstance(v, (int, float, np.number)) and not isinstance(v, bool) for v in (minval, maxval))
+        if dt in (np.dtype(np.float32), np.dtype(np.float64)) and scalars:
+            return threefry.Uniform(minval, maxval, dt)
+    return None
 
 
-def in_blocks(draw, key, shape: tuple, *args) -> np.ndarray:
-    """``draw(key, shape, *args)`` (a ``jax.random`` function, or one applying elementwise operations to one)
-    as a NumPy array, made of draws of :data:`BLOCK` values, so that every size uses one compiled program
-    (JAX compiles a random function once per shape: a network's construction compiled once per ``connect``).
+def in_blocks(draw, key, shape: tuple, *args) -> np.ndarray | None:
+    """``draw(key, shape, *args)`` as a NumPy array of blocks of :data:`BLOCK` values (module docstring).
 
-    The first block is the draw from ``key`` itself: with ``jax_threefry_partitionable`` (JAX's default)
-    element i of a draw depends on the key and on i only, so a draw of up to :data:`BLOCK` values has the bits
-    of ``draw(key, shape)``. Block c > 0 is drawn from ``fold_in(fold_in(key, BLOCK_STREAM), c)``. Without
-    that flag the draw is made at ``shape`` itself. A draw of one block by ``jax.random.randint`` or
-    ``uniform`` is computed on the host (:mod:`jaxsnn.core.threefry`: the same bits, nothing compiled); larger
-    draws run JAX's program, faster per value."""
+    ``draw``: ``jax.random.randint`` or ``jax.random.uniform`` (their values bit for bit), a kernel of
+    :mod:`jaxsnn.core.threefry`, or another ``jax.random`` function (or one applying elementwise operations
+    to one). The first two and the kernels are computed on the host, no XLA program, for a concrete threefry
+    key with ``jax_threefry_partitionable`` (JAX's default: element i of a draw depends on the key and i only,
+    so block 0 has the bits of ``draw(key, shape)`` itself). Otherwise JAX computes each block (one program
+    for every size), or, without that flag, the draw at ``shape`` itself; a kernel then gives None."""
     n = math.prod(shape)
+    kernel = _kernel(draw, args)
+    words = threefry.host_key(key)
+    if kernel is not None and words is not None and jax.config.jax_threefry_partitionable:
+        blocks = -(-n // BLOCK)
+        keys = words[None]
+        if blocks > 1:
+            keys = np.concatenate([keys, threefry.segment_keys(threefry.fold_in(words, BLOCK_STREAM),
+                                                               np.arange(1, blocks))])
+        return threefry.draw(kernel, keys, n, BLOCK).reshape(shape)
+    if kernel is draw:
+        return None
     if not jax.config.jax_threefry_partitionable or n == 0:
         return np.asarray(draw(key, shape, *args))
     blocks = -(-n // BLOCK)
-    host = _HOST.get(draw)
-    if blocks == 1 and host is not None and threefry.host_key(key) is not None:
-        # the first n values of the block, computed with NumPy: no program to compile in a fresh process
-        return np.asarray(host(key, (n,), *args)).reshape(shape)
     first = np.asarray(draw(key, (BLOCK,), *args))
     if blocks == 1:
         return first[:n].reshape(shape)

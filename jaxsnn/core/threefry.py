@@ -24,6 +24,9 @@ with ``jax.random`` over many seeds.
 """
 from __future__ import annotations
 
+import concurrent.futures
+import os
+
 import jax
 import numpy as np
 
@@ -85,38 +88,14 @@ def split(key, num: int = 2) -> tuple:
     return tuple(jax.random.wrap_key_data(np.array([y[i], y[num + i]], U32)) for i in range(num))
 
 
-def _bits(words, n: int, nbits: int) -> np.ndarray:
-    """JAX's partitionable random bits (32 or 64) of a flat draw of ``n`` values."""
-    i = np.arange(n, dtype=np.uint64)
-    y = threefry2x32(words[0], words[1], (i >> np.uint64(32)).astype(U32), (i & np.uint64(_MASK)).astype(U32))
-    y0, y1 = y[:n], y[n:]
-    if nbits == 32:
-        return y0 ^ y1
-    return (y0.astype(np.uint64) << np.uint64(32)) | y1.astype(np.uint64)
-
-
 def randint(key, shape, minval, maxval, dtype=int):
     """``jax.random.randint(key, shape, minval, maxval, dtype)``; on the host for int bounds with
     ``minval < maxval`` within the dtype, a concrete threefry key and partitionable threefry."""
     words = host_key(key)
-    dt = np.dtype(jax.dtypes.canonicalize_dtype(dtype))
-    ints = all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in (minval, maxval))
-    if words is None or not _partitionable() or not ints or not np.issubdtype(dt, np.signedinteger) \
-            or not np.iinfo(dt).min <= minval < maxval <= np.iinfo(dt).max:
-        return jax.random.randint(key, shape, minval, maxval, dtype)
-    nbits = dt.itemsize * 8
-    if nbits not in (32, 64):
+    if words is None or not _partitionable() or not randint_on_host(minval, maxval, dtype):
         return jax.random.randint(key, shape, minval, maxval, dtype)
     n = int(np.prod(shape, dtype=np.int64))
-    k = [np.asarray(jax.random.key_data(x)) for x in split(key)]
-    u = np.uint32 if nbits == 32 else np.uint64
-    higher, lower = _bits(k[0], n, nbits).astype(u), _bits(k[1], n, nbits).astype(u)
-    span = u(int(maxval) - int(minval))
-    with np.errstate(over="ignore"):
-        multiplier = u(2 ** (nbits // 2) % int(span))
-        multiplier = u(multiplier * multiplier % span)
-        offset = (higher % span * multiplier + lower % span) % span  # wraps around as XLA's unsigned ints
-    return (offset.astype(dt) + dt.type(minval)).reshape(shape)
+    return draw(RandInt(minval, maxval, dtype), words[None], n, max(n, 1)).reshape(shape)
 
 
 def uniform(key, shape, minval=0.0, maxval=1.0, dtype=float):
@@ -129,20 +108,269 @@ def uniform(key, shape, minval=0.0, maxval=1.0, dtype=float):
             or not scalars:
         return jax.random.uniform(key, shape, dtype, minval, maxval)
     n = int(np.prod(shape, dtype=np.int64))
-    nbits, nmant = dt.itemsize * 8, np.finfo(dt).nmant
-    u = np.uint32 if nbits == 32 else np.uint64
-    bits = _bits(words, n, nbits).astype(u)
-    one = np.array(1.0, dt).view(u)
-    floats = ((bits >> u(nbits - nmant)) | one).view(dt) - dt.type(1.0)
-    lo, hi = dt.type(minval), dt.type(maxval)
-    return np.maximum(lo, floats * (hi - lo) + lo).reshape(shape)
+    return draw(Uniform(minval, maxval, dt), words[None], n, max(n, 1)).reshape(shape)
+
+
+def randint_on_host(minval, maxval, dtype=int) -> bool:
+    """Whether :class:`RandInt` gives ``jax.random.randint``'s values for these bounds: int bounds,
+    ``minval < maxval``, both within a signed 32 or 64-bit dtype."""
+    dt = np.dtype(jax.dtypes.canonicalize_dtype(dtype))
+    ints = all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in (minval, maxval))
+    return ints and np.issubdtype(dt, np.signedinteger) and dt.itemsize in (4, 8) \
+        and np.iinfo(dt).min <= minval < maxval <= np.iinfo(dt).max
+
+
+# ---------------------------------------------------------------------------------------------- fast draws
+# A draw is made of segments of ``seg`` values, each with its own key (one segment: a plain draw of a key;
+# several: jaxsnn.random's blocks). Value i of a segment is a function of the segment's key and i only
+# (partitionable threefry), so the work is cut into chunks of CHUNK values, done in place on uint32 arrays
+# that stay in the core's cache, by THREADS threads (NumPy releases the GIL inside its loops).
+
+CHUNK = 2**16  # values per pass: long enough that NumPy's per-call cost is small, short enough for the L2 cache
+THREADS = max(1, min(2, os.cpu_count() or 1))
+_POOL = None
+_IOTA = np.arange(CHUNK, dtype=U32)
+
+
+class _Scratch:
+    """One thread's work arrays."""
+
+    def __init__(self):
+        self.x0, self.x1, self.t = (np.empty(CHUNK, U32) for _ in range(3))
+        self.a64, self.b64, self.c64 = (np.empty(CHUNK, np.uint64) for _ in range(3))
+        self.a32, self.b32 = np.empty(CHUNK, U32), np.empty(CHUNK, U32)
+
+
+def _words(k0: int, k1: int, start: int, m: int, s: _Scratch):
+    """Threefry-2x32 of the counters (0, start + i), i < m, under the key (k0, k1), computed in place in
+    ``s``: the output words (y0, y1) as views of length m."""
+    x0, x1, t = s.x0[:m], s.x1[:m], s.t[:m]
+    ks = (k0, k1, k0 ^ k1 ^ _PARITY)
+    x0.fill(k0)
+    np.add(_IOTA[:m], (start + k1) & _MASK, out=x1)
+    for i in range(5):  # five blocks of four rounds, each followed by a key injection
+        for r in _ROTATIONS[i % 2]:
+            x0 += x1
+            np.left_shift(x1, r, out=t)
+            x1 >>= 32 - r
+            x1 |= t
+            x1 ^= x0
+        x0 += ks[(i + 1) % 3]
+        x1 += (ks[(i + 2) % 3] + i + 1) & _MASK
+    return x0, x1
+
+
+def _bits32(k0, k1, start, m, s, out):
+    """JAX's 32 random bits (``y0 ^ y1``) of counters start … start + m - 1 into ``out`` (uint32[m])."""
+    y0, y1 = _words(k0, k1, start, m, s)
+    return np.bitwise_xor(y0, y1, out=out)
+
+
+def _bits64(k0, k1, start, m, s, out):
+    """JAX's 64 random bits (``y0 << 32 | y1``) into ``out`` (uint64[m])."""
+    y0, y1 = _words(k0, k1, start, m, s)
+    out[:] = y0
+    out <<= 32
+    out |= y1
+    return out
+
+
+class RandInt:
+    """``jax.random.randint``'s values: per key two draws of bits (keys ``split(k)``) combined modulo
+    the span (wrapping as XLA's unsigned ints). Keys: ``(k0, k1)`` of the draw; the kernel splits them."""
+
+    def __init__(self, minval, maxval, dtype=int):
+        self.dt = np.dtype(jax.dtypes.canonicalize_dtype(dtype))
+        self.nbits = self.dt.itemsize * 8
+        self.u = U32 if self.nbits == 32 else np.uint64
+        self.lo = int(minval)
+        span = int(maxval) - int(minval)
+        self.span = self.u(span)
+        m = 2 ** (self.nbits // 2) % span
+        self.mult = self.u((m * m & (2**self.nbits - 1)) % span)  # the square wraps, as in JAX's unsigned ints
+
+    def keys(self, words: np.ndarray) -> np.ndarray:
+        """Per segment key words ``(S, 2)`` → the words of its two split keys ``(S, 4)``."""
+        y0, y1 = _threefry(words[:, 0:1], words[:, 1:2], np.zeros(2, U32), np.arange(2, dtype=U32))
+        return np.stack([y0[:, 0], y1[:, 0], y0[:, 1], y1[:, 1]], axis=1)
+
+    def fill(self, k, start, m, s, out):
+        bits = _bits32 if self.nbits == 32 else _bits64
+        hi = bits(int(k[0]), int(k[1]), start, m, s, (s.a32 if self.nbits == 32 else s.a64)[:m])
+        lo = bits(int(k[2]), int(k[3]), start, m, s, (s.b32 if self.nbits == 32 else s.b64)[:m])
+        t = (s.x0 if self.nbits == 32 else s.c64)[:m]  # x0 is free once both bits are drawn
+        with np.errstate(over="ignore"):
+            _mod(hi, self.span, t)
+            _mod(lo, self.span, t)
+            hi *= self.mult
+            hi += lo
+            _mod(hi, self.span, t)
+        np.add(hi.view(self.dt), self.dt.type(self.lo), out=out, casting="unsafe")
+
+    @property
+    def out_dtype(self):
+        return self.dt
+
+
+def _mod(x, span, t):
+    """x %= span in place: NumPy divides by a scalar with libdivide, ten times faster than its remainder."""
+    if span & (span - 1) == 0:
+        x &= span - 1
+        return
+    np.floor_divide(x, span, out=t)
+    t *= span
+    x -= t
+
+
+class Uniform:
+    """``jax.random.uniform``'s values on [minval, maxval): the mantissa bits over an exponent of 1, minus 1,
+    then ``max(minval, u * (maxval - minval) + minval)`` with ONE rounding, as XLA fuses it (a fused
+    multiply-add, emulated exactly: :func:`fma`)."""
+
+    def __init__(self, minval=0.0, maxval=1.0, dtype=float):
+        self.dt = np.dtype(jax.dtypes.canonicalize_dtype(dtype))
+        self.lo, self.hi = self.dt.type(minval), self.dt.type(maxval)
+        self.unit = (self.lo, self.hi) == (0, 1)
+
+    def keys(self, words):
+        return words
+
+    @property
+    def out_dtype(self):
+        return self.dt
+
+    def fill(self, k, start, m, s, out):
+        if self.dt == np.float32:
+            b = _bits32(int(k[0]), int(k[1]), start, m, s, s.a32[:m])
+            b >>= 9
+            b |= 0x3F800000
+            f = b.view(np.float32)
+        else:
+            b = _bits64(int(k[0]), int(k[1]), start, m, s, s.a64[:m])
+            b >>= 12
+            b |= 0x3FF0000000000000
+            f = b.view(np.float64)
+        f -= 1.0
+        if self.unit:
+            out[:] = f
+        else:
+            out[:] = np.maximum(self.lo, fma(f, self.hi - self.lo, self.lo))
+
+
+class Bits64:
+    """JAX's 64 random bits per value (``jax.random.bits(key, shape, uint64)``), turned into values by
+    ``transform`` (uint64[m] → float64[m]); the input of jaxsnn.random's continuous distributions."""
+
+    out_dtype = np.dtype(np.float64)
+
+    def __init__(self, transform):
+        self.transform = transform
+
+    def keys(self, words):
+        return words
+
+    def fill(self, k, start, m, s, out):
+        out[:] = self.transform(_bits64(int(k[0]), int(k[1]), start, m, s, s.a64[:m]))
+
+
+def draw(kernel, words: np.ndarray, n: int, seg: int) -> np.ndarray:
+    """``n`` values of ``kernel`` (:class:`RandInt`, :class:`Uniform`, :class:`Bits64`), segment ``c`` (values
+    ``c*seg`` … ``(c+1)*seg - 1``) drawn from the key ``words[c]`` (uint32[S, 2]) at counters 0 … seg - 1."""
+    out = np.empty(n, kernel.out_dtype)
+    if n == 0:
+        return out
+    if seg > 2**32:
+        raise ValueError(f"a segment of {seg} values exceeds threefry's 2**32 counters")
+    keys = kernel.keys(np.asarray(words, U32).reshape(-1, 2))
+    items = [(c, b, min(CHUNK, seg - b, n - c * seg - b))
+             for c in range(-(-n // seg)) for b in range(0, min(seg, n - c * seg), CHUNK)]
+
+    def work(part):
+        s = _Scratch()
+        for c, b, m in part:
+            o = c * seg + b
+            kernel.fill(keys[c], b, m, s, out[o:o + m])
+
+    if THREADS < 2 or len(items) < 4:
+        work(items)
+    else:
+        global _POOL
+        if _POOL is None:
+            _POOL = concurrent.futures.ThreadPoolExecutor(THREADS, thread_name_prefix="jaxsnn-threefry")
+        half = len(items) // THREADS
+        parts = [items[i * half:(i + 1) * half if i < THREADS - 1 else len(items)] for i in range(THREADS)]
+        for f in [_POOL.submit(work, p) for p in parts]:
+            f.result()
+    return out
+
+
+def segment_keys(words, data) -> np.ndarray:
+    """uint32[len(data), 2]: the key words of ``fold_in(key, d)`` for each ``d`` of ``data``, at once."""
+    k = np.asarray(words, U32)
+    y0, y1 = _threefry(k[0], k[1], np.zeros(len(data), U32), np.asarray(data, np.int64).astype(U32))
+    return np.stack([y0, y1], axis=1)
+
+
+def fma(a, b, c):
+    """``a * b + c`` rounded once (XLA's fused multiply-add), for float32 or float64 arrays and scalars.
+
+    float32: the product is exact in float64; the sum is rounded to odd in float64 (rounding to nearest
+    then moving to the odd neighbour when inexact), after which rounding to float32 is correct (53 ≥ 24 + 2
+    bits). float64: Dekker's exact product and Knuth's exact sums give ``a*b + c = ph + pl + c`` exactly;
+    ``RN(sh + RO(sl + pl'))`` is the correctly rounded sum of three (Boldo & Melquiond 2008, rounding to odd).
+    """
+    dt = np.result_type(a, b, c)
+    if dt == np.float32:
+        p = np.asarray(a, np.float64) * np.float64(b)
+        return _round_odd_sum(p, np.float64(c)).astype(np.float32)
+    a, b, c = (np.asarray(x, np.float64) for x in (a, b, c))
+    ph, pl = _two_prod(a, b)
+    s1, e1 = _two_sum(pl, c)
+    sh, sl = _two_sum(ph, s1)
+    return sh + _round_odd_sum(sl, e1)
+
+
+def _two_sum(a, b):
+    s = a + b
+    bb = s - a
+    return s, (a - (s - bb)) + (b - bb)
+
+
+_SPLIT = 134217729.0  # 2**27 + 1: Veltkamp's splitting constant for float64
+
+
+def _two_prod(a, b):
+    p = a * b
+    ca, cb = _SPLIT * a, _SPLIT * b
+    ah = ca - (ca - a)
+    bh = cb - (cb - b)
+    al, bl = a - ah, b - bh
+    return p, ((ah * bh - p) + ah * bl + al * bh) + al * bl
+
+
+def _round_odd_sum(a, b):
+    """a + b in float64 rounded to odd: the nearest double, moved one ulp towards the exact sum when that
+    was inexact and the double's last mantissa bit is even."""
+    s, e = _two_sum(a, b)
+    s = np.asarray(s, np.float64)
+    even = (s.view(np.uint64) & np.uint64(1)) == 0
+    move = (e != 0) & even
+    if np.any(move):
+        s = np.where(move, np.nextafter(s, np.where(e > 0, np.inf, -np.inf)), s)
+    return s
 
 
 def threefry2x32(key0, key1, x0, x1) -> np.ndarray:
     """Threefry-2x32 of the counter pairs (x0[i], x1[i]) under the key (key0, key1), as JAX's
     ``threefry2x32_p``: returns the concatenation of the two output words ``[y0..., y1...]``."""
+    return np.concatenate(_threefry(key0, key1, x0, x1))
+
+
+def _threefry(key0, key1, x0, x1):
+    """Threefry-2x32 for small arrays (key derivation): keys and counters broadcast; returns (y0, y1)."""
     with np.errstate(over="ignore"):
-        ks = [U32(key0), U32(key1), U32(key0) ^ U32(key1) ^ U32(_PARITY)]
+        key0, key1 = np.asarray(key0, U32), np.asarray(key1, U32)
+        ks = [key0, key1, key0 ^ key1 ^ U32(_PARITY)]
         x = [np.asarray(x0, U32) + ks[0], np.asarray(x1, U32) + ks[1]]
         for i in range(5):  # five blocks of four rounds, each followed by a key injection
             for r in _ROTATIONS[i % 2]:
@@ -150,4 +378,4 @@ def threefry2x32(key0, key1, x0, x1) -> np.ndarray:
                 x[1] = (x[1] << U32(r)) | (x[1] >> U32(32 - r))
                 x[1] = x[0] ^ x[1]
             x = [x[0] + ks[(i + 1) % 3], x[1] + ks[(i + 2) % 3] + U32(i + 1)]
-    return np.concatenate(x)
+    return x[0], x[1]
