@@ -23,11 +23,13 @@ values is made of blocks of :data:`BLOCK` values: block 0 is drawn from the key 
 ``exponential``  ``−beta · log(1 − k·2⁻⁵²)`` (a uniform value in (0, 1]); values ≤ 36.04 beta
 ===============  ======================================================================================
 
-``normal``, ``lognormal`` and ``exponential`` are computed in float64 whether or not x64 is enabled
-(a float32 network rounds them once), so float32 and float64 networks get the same draws to float32's
-precision. They are NOT ``jax.random.normal``'s (XLA's erf_inv is not reproducible bit for bit on the host:
-the compiler fuses its multiply-adds); they depend only on the key, not on the device or the number of
-processes (NumPy's ``log``/``exp``/``sqrt`` on the host; another C library may differ in the last bit).
+``normal``, ``lognormal`` and ``exponential`` are computed in float64 and, unless x64 is enabled, rounded
+once to float32 (JAX's default precision, in which the network holds them), so float32 and float64
+networks get the same draws to float32's precision. They are NOT the values of ``jax.random.normal``,
+``lognormal`` or ``exponential`` (which earlier versions used): XLA's erf_inv cannot be reproduced bit for
+bit on the host (the compiler fuses its multiply-adds), so a network with these distributions differs
+from one built before, with the same statistics. They depend only on the key, not on the device or the
+number of processes (NumPy's ``log``/``exp``/``sqrt``; another C library may differ in the last bit).
 For keys the host cannot read (another PRNG implementation, ``jax_threefry_partitionable`` off), the same
 values come from JAX's own bits at the draw's shape.
 
@@ -52,7 +54,8 @@ __all__ = ["Distribution", "exponential", "lognormal", "normal", "uniform", "uni
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class Distribution(Parameter):
-    """Base class of the random leaves: ``n`` values from one key, as float64 (module docstring)."""
+    """Base class of the random leaves: ``n`` values from one key, in JAX's default float precision (module
+    docstring)."""
 
     def _eval(self, ctx: Context, key):
         if key is None:
@@ -69,7 +72,7 @@ class _FromBits(Distribution):
         if out is None:  # a key the host cannot read: JAX's bits of the same key at the draw's shape
             with jax.enable_x64(True):
                 out = self._transform(np.asarray(jax.random.bits(key, (n,), jnp.uint64)))
-        return out
+        return out if jax.config.jax_enable_x64 else out.astype(np.float32)  # float32 draws are held as such
 
 
 @dataclasses.dataclass(frozen=True, eq=False)

@@ -8,24 +8,33 @@ import numpy as np
 import pytest
 
 import jaxsnn
+from jaxsnn.core import threefry
 from jaxsnn.random import BLOCK, BLOCK_STREAM, in_blocks
 
 from .conftest import cpu_devices
 
 DRAWS = {
-    "randint": lambda k, s: jax.random.randint(k, s, 0, 977),
-    "uniform": lambda k, s: jax.random.uniform(k, s, minval=-2.0, maxval=3.0),
-    "normal": jaxsnn.random.normal(1.5, 0.75)._draw,
-    "lognormal": jaxsnn.random.lognormal(0.2, 0.5)._draw,
-    "exponential": jaxsnn.random.exponential(2.0)._draw,
+    "randint": (jax.random.randint, (0, 977)),
+    "uniform": (jax.random.uniform, (jax.dtypes.canonicalize_dtype(float), -2.0, 3.0)),
+    "normal": jaxsnn.random.normal(1.5, 0.75),
+    "lognormal": jaxsnn.random.lognormal(0.2, 0.5),
+    "exponential": jaxsnn.random.exponential(2.0),
 }
 
 
 def draw_as(name):
-    """``name``'s draw as f(key, shape), and as the blocked draw."""
-    draw = DRAWS[name]
-    args = () if name in ("randint", "uniform") else (jax.numpy.zeros(0).dtype,)
-    return (lambda k, shape: np.asarray(draw(k, shape, *args))), (lambda k, shape: in_blocks(draw, k, shape, *args))
+    """``name``'s draw as f(key, shape) (JAX's program: for the continuous distributions their transform of
+    ``jax.random.bits(key, shape, uint64)``), and as the blocked draw computed on the host."""
+    if name in ("randint", "uniform"):
+        draw, args = DRAWS[name]
+        return (lambda k, shape: np.asarray(draw(k, shape, *args))), (lambda k, shape: in_blocks(draw, k, shape, *args))
+    dist = DRAWS[name]
+
+    def direct(k, shape):
+        with jax.enable_x64(True):
+            return dist._transform(np.asarray(jax.random.bits(k, shape, jax.numpy.uint64)))
+
+    return direct, (lambda k, shape: in_blocks(threefry.Bits64(dist._transform), k, shape))
 
 
 @pytest.mark.parametrize("name", DRAWS)

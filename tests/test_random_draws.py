@@ -1,0 +1,194 @@
+"""Random draws of networks are made on the host: no XLA program while a network is created and connected;
+uniform and uniform_int keep jax.random's bits at every size; normal, lognormal and exponential follow their
+analytic distributions; the first values of a draw do not depend on its length."""
+import collections
+from statistics import NormalDist
+
+import jax
+import numpy as np
+import pytest
+from scipy import stats
+
+import jaxsnn
+from jaxsnn import math as jmath
+from jaxsnn import random as jr
+
+COMPILE_EVENT = "/jax/core/compile/backend_compile_duration"  # each program compiled or read from the cache
+N_STATS = 1_000_000
+
+
+class _Compiles:
+    """The programs JAX compiles (or loads from the persistent cache) while it is open, by name."""
+
+    active = None
+
+    def __enter__(self):
+        self.names = collections.Counter()
+        jax.clear_caches()  # programs compiled by earlier tests would otherwise run without being counted
+        _Compiles.active = self
+        return self
+
+    def __exit__(self, *exc):
+        _Compiles.active = None
+
+    @staticmethod
+    def listen(event, duration, **kw):
+        if event == COMPILE_EVENT and _Compiles.active is not None:
+            _Compiles.active.names[kw.get("fun_name")] += 1
+
+
+jax.monitoring.register_event_duration_secs_listener(_Compiles.listen)
+
+
+RULES = [{"rule": "fixed_indegree", "indegree": 30}, {"rule": "fixed_outdegree", "outdegree": 20},
+         {"rule": "fixed_total_number", "N": 700, "allow_autapses": False},
+         {"rule": "pairwise_bernoulli", "p": 0.1, "allow_autapses": False},
+         "all_to_all", "one_to_one",
+         # 300 targets x 250: more than one block of draws, redraws of multapses and autapses
+         {"rule": "fixed_indegree", "indegree": 250, "allow_multapses": False, "allow_autapses": False}]
+
+
+def _every_distribution(create, connect):
+    a = create("iaf_psc_alpha", 300, {"V_m": jr.normal(-65.0, 3.0), "C_m": jr.lognormal(5.0, 0.1),
+                                      "tau_m": jr.uniform(5.0, 20.0), "I_e": jr.exponential(2.0)})
+    create("iaf_psc_alpha", 20, {"V_m": jr.uniform_int(10) - 70.0})
+    for i, rule in enumerate(RULES):
+        weight = [jr.normal(1.0, 0.1), -4.0 * jr.lognormal(0.0, 0.5), jr.exponential(0.3), jr.uniform(0.5, 1.5),
+                  jr.uniform_int(5) + 1.0, jr.normal(2.0, 0.2), jr.uniform(-1.0, 1.0)][i]
+        connect(a, a, rule, {"weight": weight, "delay": jmath.redraw(jr.normal(1.5, 0.5), 0.1, 5.0)})
+
+
+@pytest.mark.parametrize("x64_on", [False, True], ids=["float32", "float64"])
+def test_building_a_network_compiles_nothing(x64_on):
+    """Every distribution and every connection rule, with the functional Network: no XLA program."""
+    old = jax.config.jax_enable_x64
+    jax.config.update("jax_enable_x64", x64_on)
+    try:
+        with _Compiles() as c:
+            net = jaxsnn.Network(seed=5)
+            _every_distribution(lambda m, n, p: net.create(m, n, params=p),
+                                lambda s, t, r, syn: net.connect(s, t, r, syn_spec=syn))
+        assert not c.names, dict(c.names)
+    finally:
+        jax.config.update("jax_enable_x64", old)
+
+
+def test_pynest_create_and_connect_compile_nothing():
+    import jaxsnn.nest as nest
+
+    nest.ResetKernel()
+    nest.rng_seed = 17
+    with _Compiles() as c:
+        _every_distribution(lambda m, n, p: nest.Create(m, n, params=p),
+                            lambda s, t, r, syn: nest.Connect(s, t, r, syn))
+    assert not c.names, dict(c.names)
+    assert nest.num_connections > 0
+
+
+@pytest.mark.parametrize("x64_on", [False, True], ids=["float32", "float64"])
+def test_uniform_and_uniform_int_keep_jax_randoms_bits(x64_on):
+    """uniform(min, max): jax.random.uniform's values bit for bit, also where XLA's fused multiply-add rounds
+    u * (max - min) + min once (a plain NumPy product and sum differ on ~10 % of the values)."""
+    old = jax.config.jax_enable_x64
+    jax.config.update("jax_enable_x64", x64_on)
+    rng = np.random.default_rng(3)
+    dt = jax.dtypes.canonicalize_dtype(float)
+    try:
+        for s in range(12):
+            key = jax.random.fold_in(jax.random.key(s), 9)
+            lo = float(rng.normal() * 10.0 ** rng.integers(-3, 4))
+            hi = lo + float(rng.exponential() * 10.0 ** rng.integers(-3, 4))
+            want = np.asarray(jax.random.uniform(key, (jr.BLOCK,), dt, lo, hi))
+            np.testing.assert_array_equal(jr.uniform(lo, hi).sample(key, jr.BLOCK), want, err_msg=f"[{lo}, {hi})")
+            top = int(rng.integers(1, 2**31 - 1))
+            want = np.asarray(jax.random.randint(key, (jr.BLOCK,), 0, top))
+            np.testing.assert_array_equal(jr.uniform_int(top).sample(key, jr.BLOCK), want)
+    finally:
+        jax.config.update("jax_enable_x64", old)
+
+
+@pytest.mark.parametrize("draw, args", [(jax.random.randint, (0, 12345)), (jax.random.randint, (-7, 2**31 - 1)),
+                                        (jax.random.randint, (0, 1024)), (jax.random.uniform, ()),
+                                        (jax.random.uniform, (np.float32, -3.0, 7.5))])
+def test_long_draws_on_the_host_are_jaxs_blocks(draw, args):
+    """More than one block: the host gives the values JAX's program gives for each block's key."""
+    key = jax.random.key(11)
+    n = 3 * jr.BLOCK + 17
+    host = jr.in_blocks(draw, key, (n,), *args)
+    stream = jax.random.fold_in(key, jr.BLOCK_STREAM)
+    want = np.concatenate([np.asarray(draw(k, (jr.BLOCK,), *args)) for k in
+                           [key] + [jax.random.fold_in(stream, c) for c in range(1, 4)]])[:n]
+    assert host.dtype == want.dtype
+    np.testing.assert_array_equal(host, want)
+
+
+@pytest.mark.parametrize("dist", [jr.normal(1.0, 2.0), jr.lognormal(0.5, 0.3), jr.exponential(2.0),
+                                  jr.uniform(-1.0, 3.0), jr.uniform_int(7)], ids=repr)
+def test_the_first_values_do_not_depend_on_the_length(dist):
+    key = jax.random.key(23)
+    long = dist.sample(key, 2 * jr.BLOCK + 5)
+    for n in (1, 10, jr.BLOCK - 1, jr.BLOCK, jr.BLOCK + 1):
+        np.testing.assert_array_equal(dist.sample(key, n), long[:n])
+
+
+def test_normal_quantile_is_as241():
+    """Φ⁻¹ against Python's statistics.NormalDist (also AS 241, in C), in the centre and both tails."""
+    rng = np.random.default_rng(5)
+    p = np.concatenate([rng.random(5000), 10.0 ** -rng.uniform(1, 16, 5000), 1 - 10.0 ** -rng.uniform(1, 15.5, 5000),
+                        [2.0**-53, 0.075, 0.5, 0.925, 1 - 2.0**-53]])
+    want = np.array([NormalDist().inv_cdf(float(x)) for x in p])
+    np.testing.assert_allclose(jr.ndtri(p), want, rtol=1e-15, atol=1e-300)
+    k = rng.integers(0, 2**52, 1000, dtype=np.uint64)
+    np.testing.assert_array_equal(jr.std_normal(k << np.uint64(12)),
+                                  -jr.std_normal((np.uint64(2**52 - 1) - k) << np.uint64(12)))  # symmetric
+
+
+def _ks(values, cdf):
+    return stats.kstest(values, cdf).pvalue
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_normal_lognormal_exponential_follow_their_distributions(seed):
+    """N_STATS values (16 blocks) against the analytic CDF (Kolmogorov-Smirnov) and moments (5 sigma)."""
+    key = jax.random.key(seed)
+    n = N_STATS
+    x = jr.normal(-65.0, 5.0).sample(key, n)
+    assert _ks(x, stats.norm(-65.0, 5.0).cdf) > 1e-4
+    assert abs(x.mean() + 65.0) < 5 * 5.0 / np.sqrt(n)
+    assert abs(x.var() / 25.0 - 1.0) < 5 * np.sqrt(2.0 / n)
+    assert abs(stats.skew(x)) < 5 * np.sqrt(6.0 / n) and abs(stats.kurtosis(x)) < 5 * np.sqrt(24.0 / n)
+    y = jr.lognormal(0.5, 0.3).sample(jax.random.fold_in(key, 1), n)
+    assert _ks(y, stats.lognorm(0.3, scale=np.exp(0.5)).cdf) > 1e-4
+    mean, var = np.exp(0.5 + 0.3**2 / 2), (np.exp(0.3**2) - 1) * np.exp(1.0 + 0.3**2)
+    assert abs(y.mean() - mean) < 5 * np.sqrt(var / n)
+    e = jr.exponential(2.0).sample(jax.random.fold_in(key, 2), n)
+    assert _ks(e, stats.expon(scale=2.0).cdf) > 1e-4
+    assert abs(e.mean() - 2.0) < 5 * 2.0 / np.sqrt(n) and e.min() >= 0.0
+    # the tails: as many values beyond 3 sigma as the normal has (binomial, 5 sigma)
+    far = np.mean(np.abs(x + 65.0) > 15.0)
+    p3 = 2 * stats.norm.sf(3.0)
+    assert abs(far - p3) < 5 * np.sqrt(p3 / n)
+
+
+def test_the_same_draws_in_float32_and_float64():
+    """The continuous distributions are computed in float64 either way, then rounded to float32 without x64."""
+    key = jax.random.key(4)
+    old = jax.config.jax_enable_x64
+    try:
+        jax.config.update("jax_enable_x64", False)
+        f32 = [d.sample(key, 1000) for d in (jr.normal(0, 1), jr.lognormal(0, 1), jr.exponential(1))]
+        jax.config.update("jax_enable_x64", True)
+        f64 = [d.sample(key, 1000) for d in (jr.normal(0, 1), jr.lognormal(0, 1), jr.exponential(1))]
+    finally:
+        jax.config.update("jax_enable_x64", old)
+    for a, b in zip(f32, f64):
+        np.testing.assert_array_equal(a, b.astype(np.float32).astype(np.float64))
+        assert not np.array_equal(b, b.astype(np.float32))  # float64's draws keep their precision
+
+
+def test_other_key_implementations_draw_through_jax():
+    key = jax.random.key(5, impl="rbg")
+    x = jr.normal(0.0, 1.0).sample(key, 20_000)
+    assert abs(x.mean()) < 5 / np.sqrt(20_000) and abs(x.std() - 1) < 0.05
+    np.testing.assert_array_equal(jr.uniform(0.0, 1.0).sample(key, 10),
+                                  np.asarray(jax.random.uniform(key, (10,), minval=0.0, maxval=1.0)))
