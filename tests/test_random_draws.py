@@ -73,6 +73,22 @@ def test_building_a_network_compiles_nothing(x64_on):
         jax.config.update("jax_enable_x64", old)
 
 
+def test_spatial_networks_compile_nothing():
+    from jaxsnn import spatial
+
+    with _Compiles() as c:
+        net = jaxsnn.Network(seed=3)
+        free = net.create("iaf_psc_alpha", 200, positions=spatial.free(jr.uniform(-0.5, 0.5), extent=[1.0, 1.0]))
+        grid = net.create("iaf_psc_alpha", positions=spatial.grid([12, 12], extent=[1.0, 1.0], edge_wrap=True))
+        mask = {"circular": {"radius": 0.3}}
+        net.connect(free, grid, {"rule": "pairwise_bernoulli", "p": 0.5 * spatial.distance < 0.2, "mask": mask},
+                    {"weight": jr.normal(1.0, 0.1), "delay": 1.0 + spatial.distance})
+        net.connect(grid, free, {"rule": "fixed_indegree", "indegree": 5, "mask": mask})
+        net.connect(free, free, {"rule": "fixed_outdegree", "outdegree": 4, "mask": mask, "allow_multapses": False})
+    assert not c.names, dict(c.names)
+    assert sum(len(x.source) for x in net._conns) > 0
+
+
 def test_pynest_create_and_connect_compile_nothing():
     import jaxsnn.nest as nest
 

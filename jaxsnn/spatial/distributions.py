@@ -22,9 +22,9 @@ from __future__ import annotations
 import dataclasses
 import math
 
-import jax
 import numpy as np
 
+from ..core import threefry
 from ..errors import bad_value
 from ..parameters import Parameter, as_parameter
 
@@ -38,7 +38,7 @@ def _positive(name, v):
 
 
 def _fold(key, i):
-    return None if key is None else jax.random.fold_in(key, i)
+    return None if key is None else threefry.fold_in_key(key, i)
 
 
 @dataclasses.dataclass(frozen=True, eq=False)

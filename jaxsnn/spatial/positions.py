@@ -42,6 +42,7 @@ import numpy as np
 
 from .. import random as jrandom
 from ..build import checks
+from ..core import threefry
 from ..errors import JaxsnnError, bad_value
 
 
@@ -130,7 +131,7 @@ class free:
                 raise JaxsnnError("free: positions drawn from a distribution need the number of nodes "
                                   "(create(model, n, positions=free(...))).")
             if isinstance(self.pos, tuple):
-                pts = np.stack([_draw(p, jax.random.fold_in(key, i), n) for i, p in enumerate(self.pos)], axis=1)
+                pts = np.stack([_draw(p, threefry.fold_in_key(key, i), n) for i, p in enumerate(self.pos)], axis=1)
             else:
                 pts = _draw(self.pos, key, n * self.dims).reshape(n, self.dims)
         return free_layer(pts, self.extent, self.edge_wrap)
@@ -165,7 +166,8 @@ def _is_parameter(x) -> bool:
 
 def _draw(param, key, m) -> np.ndarray:
     """``m`` values of a (non-spatial) Parameter."""
-    return np.asarray(param.sample(key if key is not None else jax.random.key(0), m), np.float64)
+    key = key if key is not None else jax.random.wrap_key_data(threefry.seed_words(0))  # jax.random.key(0)
+    return np.asarray(param.sample(key, m), np.float64)
 
 
 def grid_positions(shape, lower_left, extent) -> np.ndarray:

@@ -32,6 +32,7 @@ import jax
 import numpy as np
 
 from ..build import checks
+from ..core import threefry
 from ..errors import JaxsnnError, bad_value, unknown_name
 from . import geometry, parameters
 from .masks import Converse, as_mask
@@ -146,7 +147,7 @@ def connect(net, pre, post, conn_spec, key):
         tree = _tree(tl, tl)
         a, q, w = _draws_per_anchor(spos, tpos, sids, tids, m, tree, spec, Geometry(sl), rng,
                                     kernel_args=lambda a, q, pool: (spos[a], pool[q], sids[a], tids[q]),
-                                    what=("source", "targets"), kkey=jax.random.fold_in(key, 1))
+                                    what=("source", "targets"), kkey=threefry.fold_in_key(key, 1))
         return sids[a], tids[q], spos[a], tpos[q], Geometry(tl)
     on_source = rule == "fixed_indegree" or spec["use_on_source"]
     if on_source:  # anchors: targets; pool: sources; mask tests source − target in the source layer
@@ -166,9 +167,9 @@ def connect(net, pre, post, conn_spec, key):
 
     if rule == "fixed_indegree":
         a, q, _ = _draws_per_anchor(tpos, spos, tids, sids, m, tree, spec, kgeom, rng, kernel_args=kargs,
-                                    what=("target", "sources"), kkey=jax.random.fold_in(key, 1))
+                                    what=("target", "sources"), kkey=threefry.fold_in_key(key, 1))
     else:
-        a, q = _bernoulli(tpos, spos, tids, sids, m, tree, spec, kgeom, rng, kargs, jax.random.fold_in(key, 1))
+        a, q = _bernoulli(tpos, spos, tids, sids, m, tree, spec, kgeom, rng, kargs, threefry.fold_in_key(key, 1))
     return sids[q], tids[a], spos[q], tpos[a], Geometry(sl) if on_source else Geometry(tl)
 
 
@@ -187,7 +188,7 @@ def _bernoulli(tpos, spos, tids, sids, m, tree, spec, kgeom, rng, kargs, kkey):
         if not len(a):
             continue
         if parameters.is_parameter(p):
-            prob = _kernel(p, kargs(a, q, None), kgeom, jax.random.fold_in(kkey, block), "conn_spec['p']")
+            prob = _kernel(p, kargs(a, q, None), kgeom, threefry.fold_in_key(kkey, block), "conn_spec['p']")
         else:
             prob = p
         hit = rng.random(len(a)) < prob

@@ -1,0 +1,106 @@
+"""Construction (``create`` + ``connect``) of Brunel's network and the 10 % microcircuit, where the random
+draws are made: seconds and the XLA programs compiled or loaded from the cache in that phase.
+
+    python benchmarks/draws.py [--network brunel microcircuit] [--runs 5] [--before DIR] [--cache DIR]
+                               [--threads 2] [--json FILE]
+
+Each measurement is a fresh process (``_measure.run_child``); with ``--before DIR`` (the root of another
+jaxsnn checkout) both versions run in turns and their medians are compared in the same run. ``--cache DIR``:
+JAX's persistent compilation cache in DIR, filled by one unmeasured process per version first (a warm cache,
+the construction a user sees from the second run of a script on); without it every process compiles what it
+draws with (a cold cache). ``--threads``: the threads of the host's draws (``jaxsnn.core.threefry.THREADS``).
+"""
+import argparse
+import json
+import os
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from _measure import median, run_child  # noqa: E402
+
+
+def child(a):
+    import jax
+
+    import jaxsnn
+
+    if a.cache:
+        jaxsnn.enable_compilation_cache(a.cache)
+    try:
+        from jaxsnn.core import threefry
+
+        threefry.THREADS = a.threads
+    except (ImportError, AttributeError):
+        pass
+    names = []
+    jax.monitoring.register_event_duration_secs_listener(
+        lambda ev, d, **kw: names.append(kw.get("fun_name")) if ev.endswith("backend_compile_duration") else None)
+    t0 = time.perf_counter()
+    if a.network == "brunel":
+        from construction import BRUNEL, BRUNEL_NEURON, brunel_sizes
+
+        b = BRUNEL
+        NE, NI, rate = brunel_sizes(1.0)
+        net = jaxsnn.Network(resolution=0.1, seed=12)
+        E = net.create("iaf_psc_delta", NE, params=BRUNEL_NEURON)
+        I = net.create("iaf_psc_delta", NI, params=BRUNEL_NEURON)
+        pg = net.create("poisson_generator", params={"rate": rate})
+        net.connect(pg, E + I, "all_to_all", {"weight": b["J"], "delay": b["delay"]})
+        net.connect(E, E + I, {"rule": "fixed_indegree", "indegree": b["CE"]}, {"weight": b["J"], "delay": b["delay"]})
+        net.connect(I, E + I, {"rule": "fixed_indegree", "indegree": b["CI"]},
+                    {"weight": -b["g"] * b["J"], "delay": b["delay"]})
+    else:
+        import microcircuit
+
+        microcircuit.build_jaxsnn(microcircuit.model(0.1), 12)
+    s = time.perf_counter() - t0
+    print(json.dumps({"construct_s": s, "programs": len(names), "names": sorted(set(names))}))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--network", nargs="+", default=["brunel", "microcircuit"], choices=("brunel", "microcircuit"))
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--before")
+    ap.add_argument("--cache")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--json")
+    ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    a = ap.parse_args()
+    if a.child:
+        return child(a)
+    roots = {"after": os.path.dirname(HERE)}
+    if a.before:
+        roots = {"before": os.path.abspath(a.before), **roots}
+    out = {}
+    for net in a.network:
+        def one(version, net=net):
+            argv = [sys.executable, os.path.join(HERE, "draws.py"), "--child", "--network", net,
+                    "--threads", str(a.threads)] + (["--cache", os.path.join(a.cache, version)] if a.cache else [])
+            # the benchmark helpers come from this checkout, jaxsnn from the version measured
+            return run_child(argv, env={"PYTHONPATH": roots[version]}, timeout=1800)
+
+        if a.cache:
+            for v in roots:
+                one(v)
+        runs = {v: [] for v in roots}
+        for _ in range(a.runs):
+            for v in roots:
+                runs[v].append(one(v))
+        out[net] = {v: {"construct_s": median([r["construct_s"] for r in rs]),
+                        "all_s": [round(r["construct_s"], 3) for r in rs],
+                        "programs": rs[-1]["programs"], "names": rs[-1]["names"]} for v, rs in runs.items()}
+        for v, r in out[net].items():
+            print(f"{net:12s} {v:6s} construct {r['construct_s']:.3f} s (median of {a.runs}: {r['all_s']}), "
+                  f"{r['programs']} programs {r['names']}")
+        if "before" in out[net]:
+            print(f"{net:12s} after/before {out[net]['after']['construct_s'] / out[net]['before']['construct_s']:.2f}")
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump(out, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
