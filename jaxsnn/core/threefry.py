@@ -9,14 +9,21 @@ operations on two words, so the keys jaxsnn derives from an int seed are compute
 * ``fold_in(k, d)``  = JAX's ``key_data(jax.random.fold_in(k, d))`` = ``threefry2x32(k, [0, d])``
 
 and, with ``jax_threefry_partitionable`` (JAX's default: element i of a draw depends on the key and i
-only), the draws of a small connection rule (:func:`randint`, :func:`uniform`, :func:`split`), whose
-programs a fresh process would otherwise compile (or read from the cache) once per shape:
+only), every draw a network makes while it is built (:func:`draw` with the kernels :class:`RandInt`,
+:class:`Uniform`, :class:`Bits64`; :func:`randint`, :func:`uniform`, :func:`split`), which would otherwise
+compile (or load) and run one XLA program per shape and function:
 
 * ``split(k)``       = the keys ``threefry2x32(k, [0, 0], [0, 1])`` (as JAX's foldlike split)
 * random bits i      = ``y0 ^ y1`` of ``threefry2x32(k, [i >> 32], [i & 0xFFFFFFFF])`` (32 bits), or
-  ``y0 << 32 | y1`` (64 bits)
+  ``y0 << 32 | y1`` (64 bits: ``jax.random.bits(k, shape, uint64)``)
 * ``randint``        = JAX's: two draws of bits (keys ``split(k)``) combined modulo the span
-* ``uniform``        = JAX's: the mantissa bits over an exponent of 1, minus 1
+* ``uniform``        = JAX's: the mantissa bits over an exponent of 1, minus 1, then
+  ``max(min, u * (max - min) + min)`` rounded once, as XLA's fused multiply-add (:func:`fma`)
+
+Speed: the 20 rounds run in place on uint32 arrays of :data:`CHUNK` values (about 112 NumPy calls per
+chunk, no temporaries), in :data:`THREADS` threads (NumPy releases the GIL in its loops); randint's remainders
+use NumPy's division by a scalar (libdivide), ten times faster than its ``%``. About 10 ns per 32 random bits
+on one core of the project's CPU (the NumPy version before: 45), as fast as JAX's compiled program on the CPU.
 
 Valid only for JAX's default implementation (``jax_default_prng_impl == "threefry2x32"``); callers
 check :func:`available` and use ``jax.random`` otherwise. ``tests/test_threefry.py`` compares the bits
@@ -294,14 +301,20 @@ def draw(kernel, words: np.ndarray, n: int, seg: int) -> np.ndarray:
     if THREADS < 2 or len(items) < 4:
         work(items)
     else:
-        global _POOL
-        if _POOL is None:
-            _POOL = concurrent.futures.ThreadPoolExecutor(THREADS, thread_name_prefix="jaxsnn-threefry")
         half = len(items) // THREADS
         parts = [items[i * half:(i + 1) * half if i < THREADS - 1 else len(items)] for i in range(THREADS)]
-        for f in [_POOL.submit(work, p) for p in parts]:
+        pool = _pool()
+        for f in [pool.submit(work, p) for p in parts]:
             f.result()
     return out
+
+
+def _pool():
+    """The threads of :func:`draw`, made anew in a forked child (whose copy of the pool has no threads)."""
+    global _POOL
+    if _POOL is None or _POOL[0] != os.getpid() or _POOL[1]._max_workers != THREADS:
+        _POOL = (os.getpid(), concurrent.futures.ThreadPoolExecutor(THREADS, thread_name_prefix="jaxsnn-threefry"))
+    return _POOL[1]
 
 
 def segment_keys(words, data) -> np.ndarray:
