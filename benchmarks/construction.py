@@ -246,12 +246,16 @@ def main():
         # the run of median construction time, with the medians and every run's numbers
         r = sorted(rs, key=lambda r: r["construction_s"])[(len(rs) - 1) // 2]
         r.update(construction_s_runs=[x["construction_s"] for x in rs],
+                 phase_s_runs={p["phase"]: [next(q["s"] for q in x["phases"] if q["phase"] == p["phase"]) for x in rs]
+                               for p in r["phases"]},
                  peak_mib_runs=[x["child_peak_rss_mib"] for x in rs],
                  construction_s_median=median([x["construction_s"] for x in rs]),
                  peak_mib_median=median([x["child_peak_rss_mib"] for x in rs]))
         results[name] = r
         print(f"{name} ({r['synapses']} synapses; the run of median construction time of {len(rs)}):")
         print(table(r["phases"], ["phase", "s", "xla_compile_s", "rss_mib", "peak_mib"]))
+        print("each run's phases (s): " + "; ".join(f"{k} {', '.join(f'{v:.2f}' for v in vs)}"
+                                                     for k, vs in r["phase_s_runs"].items() if k != "import"))
         print(f"construction (create to first step): median {r['construction_s_median']:.2f} s "
               f"(runs {', '.join(f'{x:.2f}' for x in r['construction_s_runs'])}); peak median "
               f"{r['peak_mib_median']:.0f} MiB (runs {', '.join(f'{x:.0f}' for x in r['peak_mib_runs'])})\n")
