@@ -1,6 +1,7 @@
 """Networks whose plastic synapses follow two rules (NEST 3.10's ``rules_network`` cases, made by
-``tests/reference/tools/nest_two_rules.py``): the cases exercise both rules; jaxsnn refuses such a network by
-name at build (one STDP-family rule per network)."""
+``tests/reference/tools/nest_two_rules.py``): stdp_synapse with vogels_sprekeler_synapse, and stdp_synapse with
+stdp_nn_symm_synapse (which shares its sources), each rule on its own synapses, every value as NEST's; rules that
+cannot share a network yet are refused by name."""
 import json
 
 import numpy as np
@@ -8,6 +9,7 @@ import pytest
 
 import jaxsnn
 from jaxsnn.errors import JaxsnnError
+from jaxsnn.testing.conformance import compare, rules_network, run_case
 
 from .conftest import case_files
 
@@ -34,27 +36,121 @@ def test_cases_exercise_both_rules():
             assert np.max(np.abs(w - w0)) > 10.0 and not np.any(np.abs(w) >= abs(p["common_params"]["Wmax"]))
 
 
-def build(case):
-    """The case's network in jaxsnn, made as NEST's script made it."""
-    net = jaxsnn.Network(resolution=case["resolution"])
-    n = case["n_exc"] + case["n_inh"]
-    pop = net.create("iaf_psc_alpha", n, params={"V_m": np.asarray(case["V_m"]), **case["neuron_params"]})
-    for p in case["projections"]:
-        extra = {} if p["synapse"] == "static_synapse" else {"weight_recorder": net.create("weight_recorder")}
-        net.copy_model(p["synapse"], p["model"], {**p["common_params"], **extra})
-    for i, times in enumerate(case["inputs"]):
-        net.connect(net.create("spike_generator", params={"spike_times": times}), pop[i],
-                    syn_spec={"weight": case["input_weight"], "delay": 1.0})
-    for p in case["projections"]:
-        c = p["connections"]
-        per = {k: np.asarray(v) for k, v in c.items() if k not in ("source", "target")}
-        net.connect(np.asarray(c["source"]), np.asarray(c["target"]), "one_to_one", {"synapse_model": p["model"], **per})
-    return net
-
-
 @pytest.mark.parametrize("path", CASES, ids=lambda p: p.stem)
-def test_refused_by_name(path):
+def test_two_rule_case(path, x64):
+    """Every spike, final V_m, every transmitted weight of each projection and each connection's final state
+    (its own rule's parameters and traces) as NEST's (float64; ``synapse_network``'s criteria)."""
     case = _load(path)
-    rules = sorted(p["synapse"] for p in case["projections"] if p["synapse"] != "static_synapse")
-    with pytest.raises(JaxsnnError, match=f"{rules[0]}.*{rules[1]}"):
-        build(case).build()
+    result = compare(case, run_case(case), True)
+    keys = {k.split("/")[1] for k in result if k.startswith("weight_recorder/")}
+    assert keys == {p["model"] for p in case["projections"] if p["synapse"] != "static_synapse"}
+    assert all(ok for ok, _ in result.values()), {k: d for k, (ok, d) in result.items() if not ok}
+
+
+def test_columns_are_each_rules_own(x64):
+    """GetConnections of a two-rule network: each rule's parameters and traces on its own synapses, NaN on the
+    other rule's and on static ones; a column both rules have (tau_plus) holds each synapse's own value."""
+    case = _load(next(p for p in CASES if p.stem == "net_rules_stdp_nn_symm"))
+    net, _, _ = rules_network(case)
+    c = net.build().connections()
+    ee, ei, st = (c.synapse_model == "ee"), (c.synapse_model == "ei"), c.synapse_model.isin(["ie", "ii"])
+    assert (c.tau_plus[ee] == 17.0).all() and (c.tau_plus[ei] == 12.0).all() and c.tau_plus[st].isna().all()
+    assert (c.mu_plus[ee] == 1.0).all() and (c.mu_plus[ei] == 0.4).all()
+    assert (c.Kplus[ee] == 0.0).all() and c.Kplus[ei | st].isna().all()  # stdp_nn_symm_synapse has no K+
+    lam = np.array([x for *_, x in sorted(zip(*(case["projections"][1]["connections"][k]
+                                                    for k in ("source", "target", "lambda"))))])
+    np.testing.assert_array_equal(c[ei].sort_values(["source", "target"]).loc[:, "lambda"].to_numpy(), lam)
+
+
+def _mixed(stdp_first=True, inhibitory=True):
+    """A small recurrent network with stdp_synapse and vogels_sprekeler_synapse connections, Poisson driven
+    (``inhibitory`` False: the vogels_sprekeler_synapse weights and Wmax positive)."""
+    sign = -1.0 if inhibitory else 1.0
+    net = jaxsnn.Network(seed=5)
+    e = net.create("iaf_psc_alpha", 16, params={"V_m": jaxsnn.random.uniform(-70.0, -55.0), "tau_minus": 20.0})
+    i = net.create("iaf_psc_alpha", 4, params={"V_m": jaxsnn.random.uniform(-70.0, -55.0), "tau_minus": 20.0})
+    wr = net.create("weight_recorder")
+    net.copy_model("stdp_synapse", "ee", {"Wmax": 120.0, "lambda": 0.02, "weight_recorder": wr})
+    net.copy_model("vogels_sprekeler_synapse", "ie", {"Wmax": sign * 150.0, "eta": 1.5, "alpha": 0.2, "tau": 20.0,
+                                                      "weight_recorder": wr})
+    rng = np.random.default_rng(3)  # explicit plastic connections: the same whatever the order of connect
+    ee_src, ee_tgt = rng.integers(1, 17, 80), np.repeat(np.arange(1, 17), 5)
+    ie_src, ie_tgt = rng.integers(17, 21, 48), np.repeat(np.arange(1, 17), 3)
+    plastic = [lambda: net.connect(ee_src, ee_tgt, "one_to_one",
+                                   {"synapse_model": "ee", "weight": rng.uniform(20.0, 60.0, 80),
+                                    "delay": rng.integers(0, 4, 80) * 0.5 + 1.0}),
+               lambda: net.connect(ie_src, ie_tgt, "one_to_one",
+                                   {"synapse_model": "ie", "weight": sign * 30.0, "delay": 1.5})]
+    for f in plastic if stdp_first else plastic[::-1]:
+        f()
+    net.connect(e, i, {"rule": "fixed_indegree", "indegree": 4}, {"weight": 40.0})
+    net.connect(net.create("poisson_generator", params={"rate": 12000.0}), e + i, syn_spec={"weight": 30.0})
+    sr = net.create("spike_recorder")
+    net.connect(e + i, sr)
+    return net, sr, wr
+
+
+def test_two_rules_split_runs_and_checkpoint_are_bit_identical(tmp_path, x64):
+    net, sr, wr = _mixed()
+    whole = jaxsnn.simulate(net.build(), 120.0)
+    parts = jaxsnn.simulate(jaxsnn.simulate(net.build(), 47.3), 72.7)
+    jaxsnn.save_checkpoint(tmp_path / "ck", jaxsnn.simulate(net.build(), 61.0))
+    resumed = jaxsnn.simulate(jaxsnn.load_checkpoint(tmp_path / "ck", net.build()), 59.0)
+    c = whole.connections()
+    w0 = net.build().connections().weight.to_numpy()
+    for m in ("ee", "ie"):
+        assert np.any((c.weight.to_numpy() != w0)[c.synapse_model == m])  # both rules acted
+    assert len(whole.events(sr)) > 50 and len(whole.events(wr)) > 50
+    for other in (parts, resumed):
+        assert whole.events(sr).equals(other.events(sr)) and whole.events(wr).equals(other.events(wr))
+        o = other.connections()
+        for k in ("weight", "Kplus"):
+            np.testing.assert_array_equal(c[k].to_numpy(), o[k].to_numpy(), err_msg=k)
+
+
+def test_order_of_rules_does_not_matter(x64):
+    """Connecting the vogels_sprekeler_synapse projection first (its rule becomes the first) changes nothing."""
+    (a, sa, wa), (b, sb, wb) = _mixed(), _mixed(stdp_first=False)
+    ra, rb = jaxsnn.simulate(a.build(), 80.0), jaxsnn.simulate(b.build(), 80.0)
+    assert ra.spec.plasticity.stdp_rule.rules == rb.spec.plasticity.stdp_rule.rules[::-1]
+    assert ra.events(sa).equals(rb.events(sb))
+    key = ["times", "senders", "targets"]
+    assert ra.events(wa).sort_values(key).reset_index(drop=True).equals(
+        rb.events(wb).sort_values(key).reset_index(drop=True))
+    key = ["source", "target"]
+    for m in ("ee", "ie"):
+        x = ra.connections(m).sort_values(key).reset_index(drop=True)
+        y = rb.connections(m).sort_values(key).reset_index(drop=True)
+        np.testing.assert_array_equal(x.weight.to_numpy(), y.weight.to_numpy(), err_msg=m)
+
+
+def test_stored_weights_keep_each_rules_sign(tmp_path, x64):
+    """restore_into checks a stored weight against the sign of its own rule's Wmax (a column of its own place in
+    each rule's row): negative for the inhibitory vogels_sprekeler_synapse projection, positive for stdp_synapse."""
+    net, _, _ = _mixed()
+    sim = jaxsnn.simulate(net.build(), 40.0)
+    jaxsnn.store(tmp_path / "s", sim, {}, synapse_models=("ee", "ie"))
+    back = jaxsnn.restore_into(net.build(), jaxsnn.load(tmp_path / "s"), synapse_models=("ee", "ie"))
+    for m in ("ee", "ie"):
+        np.testing.assert_array_equal(back.connections(m).weight.to_numpy(), sim.connections(m).weight.to_numpy())
+    excitatory, _, _ = _mixed(inhibitory=False)
+    jaxsnn.store(tmp_path / "e", jaxsnn.simulate(excitatory.build(), 1.0), {}, synapse_models=("ie",))
+    with pytest.raises(JaxsnnError, match="sign of the synapse's Wmax"):
+        jaxsnn.restore_into(net.build(), jaxsnn.load(tmp_path / "e"), synapse_models=("ie",))
+
+
+@pytest.mark.parametrize("other", ["stdp_dopamine_synapse", "stdp_triplet_synapse", "stdp_pl_synapse_hom",
+                                   "stdp_nn_restr_synapse", "stdp_nn_pre_centered_synapse"])
+def test_rule_that_runs_alone_refused_by_name(other):
+    """A rule whose pairing or arithmetic does not combine with another yet: refused at build, naming it."""
+    net = jaxsnn.Network()
+    a = net.create("iaf_psc_alpha", 2)
+    net.connect(a[0], a[1], syn_spec={"synapse_model": "stdp_synapse"})
+    if other == "stdp_dopamine_synapse":
+        vt = net.create("volume_transmitter")
+        net.copy_model(other, "d", {"volume_transmitter": vt})
+        net.connect(a[1], a[0], syn_spec={"synapse_model": "d"})
+    else:
+        net.connect(a[1], a[0], syn_spec={"synapse_model": other})
+    with pytest.raises(JaxsnnError, match=f"one network uses .*jaxsnn runs {other} only in networks"):
+        net.build()

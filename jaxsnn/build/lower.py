@@ -39,7 +39,7 @@ from ..core.types import (
 )
 from ..errors import JaxsnnError, bad_value
 from ..models import DEFAULT_SYNAPSE, GENERATORS, RECORDERS, SYNAPSES, TRANSMITTERS
-from ..models.base import RECORDING, ROW, Generator, PlasticityRule, ShortTermRule
+from ..models.base import RECORDING, ROW, Generator, PlasticityRule, PlasticityRules, ShortTermRule, solitary
 from .description import Description
 from .registry import (
     NEURONS,
@@ -278,7 +278,7 @@ def _stdp_rows(desc, conns, M):
         if S.rule is not None and S.homogeneous() and c.model not in hom[kind(S)]:
             hom[kind(S)][c.model] = len(tables[kind(S)])
             syn_params[c.model] = {k: m.defaults[k] for k in S.rule.columns}
-            tables[kind(S)].append(S.row(m.defaults))
+            tables[kind(S)].append(_row(rule, S, m.defaults))
     mdl, row = np.empty(M, np.int32), np.empty(M, np.int32)
     per_conn, at = {"stdp": [], "stp": []}, 0
     for c in conns:  # then one row per connection of the other plastic models
@@ -295,7 +295,7 @@ def _stdp_rows(desc, conns, M):
         else:
             first = len(tables[k]) + sum(len(x) for x in per_conn[k])
             r = first + np.arange(len(c.source))
-            per_conn[k].append(np.stack([np.broadcast_to(x, len(c.source)) for x in S.row(c.extra)], axis=1))
+            per_conn[k].append(np.stack([np.broadcast_to(x, len(c.source)) for x in _row(rule, S, c.extra)], axis=1))
         row[part] = r if k == "stdp" else -2 - r
     for k in tables:
         if per_conn[k]:
@@ -306,20 +306,34 @@ def _stdp_rows(desc, conns, M):
             stp_rule)
 
 
+def _row(rule, S, values) -> list:
+    """A row of the network's table of synapse model ``S`` (``S.row``); with several plasticity rules, padded
+    to the network's width and ended by the index of S's rule (:class:`~jaxsnn.models.base.PlasticityRules`)."""
+    row = S.row(values)
+    if isinstance(S.rule, PlasticityRule) and len(rule.rules) > 1:
+        row = row + [1.0] * (rule.width - 1 - len(row)) + [float(rule.rules.index(S.rule))]
+    return row
+
+
 def stdp_rule(desc, models, family=PlasticityRule):
     """The rule of ``family`` (PlasticityRule or ShortTermRule) that a network's synapses follow (None:
-    none does); a network whose synapses follow two rules of one family is refused, naming their models."""
+    none does); plasticity rules that combine (:func:`~jaxsnn.models.base.solitary`) become one
+    :class:`~jaxsnn.models.base.PlasticityRules`, in the order their models were first connected; two rules of
+    which one runs only alone, or two short-term rules, are refused, naming their models."""
     by_rule = {}
     for name in models:
         S = SYNAPSES[desc.models[name].base]
         if isinstance(S.rule, family):
             by_rule.setdefault(S.rule, set()).add(S.name)
     if len(by_rule) > 1:
+        alone = solitary(by_rule) if family is PlasticityRule else next(iter(by_rule))
+        if alone is None:
+            return PlasticityRules(rules=tuple(by_rule))
         bases = sorted(set().union(*by_rule.values()))
-        first = sorted(next(g for g in by_rule.values() if bases[0] in g))
+        first = sorted(by_rule[alone])
         raise JaxsnnError(f"connect: one network uses {bases}; jaxsnn runs {' and '.join(first)} only in networks "
-                          "whose other plastic synapses follow the same rule (a network with two rules is not "
-                          "supported yet).")
+                          "whose other plastic synapses follow the same rule (its pairing or arithmetic does not "
+                          "combine with another rule yet).")
     return next(iter(by_rule), None)
 
 
@@ -384,7 +398,9 @@ def _synapse_tables(desc, neuron_of_node, N, fdt=np.float64) -> dict:
     # are in_syn[in_ptr[key(a)] : in_ptr[key(b)]]
     in_ptr = np.searchsorted(tgt[in_perm].astype(np.int64) * stride + dly[in_perm], np.arange(N * stride + 1))
     trace, kplus, per_source = _traces(src, row, table, kplus if has_kplus else None, M,
-                                       per_synapse=rule is not None and rule.per_synapse_traces)
+                                       per_synapse=rule is not None and rule.per_synapse_traces,
+                                       rule_index=rule.rule_index(table) if rule is not None and len(rule.rules) > 1
+                                       else None)
     if kplus3 is not None:  # the second presynaptic trace, one per synapse (as K+: trace = its position)
         kplus3 = kplus3[plastic]
     if ruled:
@@ -554,8 +570,9 @@ def to_device(a: np.ndarray) -> jax.Array:
     return jax.device_put(a, may_alias=True)
 
 
-def _traces(src, row, table, kplus, M, per_synapse=False):
-    """K+ trace of every synapse: one per distinct (source, tau_plus, initial K+) of the plastic synapses
+def _traces(src, row, table, kplus, M, per_synapse=False, rule_index=None):
+    """K+ trace of every synapse: one per distinct (source, tau_plus, initial K+, rule: ``rule_index`` per
+    table row, None: one rule) of the plastic synapses
     (0 for static ones; ``kplus`` None: every initial K+ is 0), or one per plastic synapse (``per_synapse``:
     a rule whose trace depends on the target's spikes); returns (trace index per synapse, initial K+ per
     trace, whether each source has one trace)."""
@@ -567,12 +584,13 @@ def _traces(src, row, table, kplus, M, per_synapse=False):
     if per_synapse:
         trace[plastic] = np.arange(int(plastic.sum()), dtype=np.int32)
         return trace, k0, False
-    per_source = bool((tau == tau[0]).all() and (k0 == k0[0]).all())
+    per_source = bool((tau == tau[0]).all() and (k0 == k0[0]).all()) and rule_index is None
     if per_source:  # the usual case, fast
         uniq, inv = np.unique(src[plastic], return_inverse=True)
         first = np.full(len(uniq), k0[0])
     else:
-        uniq, inv = np.unique(np.stack([src[plastic], tau, k0], axis=1), axis=0, return_inverse=True)
+        key = [src[plastic], tau, k0] + ([] if rule_index is None else [rule_index[row[plastic]]])
+        uniq, inv = np.unique(np.stack(key, axis=1), axis=0, return_inverse=True)
         first = uniq[:, 2]
     trace[plastic] = inv.reshape(-1)
     return trace, first, per_source
@@ -690,9 +708,13 @@ def _spec(desc, syn, gen, rec, rsteps, L, nrn, *, x64, differentiable, slice_cap
     slice_capacity = int(slice_capacity or max(256, N * L // 16))
     window_slices = -(-(plastic_delays[1] - plastic_delays[0] + L) // L) if plastic_delays else 1
     table = syn["table"]
-    unit_mu = tuple(bool(len(table)) and syn["rule"].columns[k:k + 1] == (name,)  # stdp_synapse's columns
-                    and bool(np.all(table[:, k] == 1.0))
+    rules = syn["rule"].rules if syn["rule"] is not None else ()
+    of_rule = syn["rule"].rule_index(table) if rules else np.zeros(0, np.int64)
+    unit_mu = tuple(tuple(bool(len(table[of_rule == i])) and r.columns[k:k + 1] == (name,)  # stdp_synapse's
+                          and bool(np.all(table[of_rule == i, k] == 1.0)) for i, r in enumerate(rules))  # columns
                     for k, name in ((stdp.MU_PLUS, "mu_plus"), (stdp.MU_MINUS, "mu_minus")))
+    if len(rules) <= 1:  # one rule: (mu_plus == 1, mu_minus == 1)
+        unit_mu = tuple(u[0] if u else False for u in unit_mu)
     return Spec(
         time=Timing(resolution=h, tics_per_step=desc.tics_per_step, slice_steps=L),
         sizes=Sizes(n_neurons=N, ring=max_delay + L,

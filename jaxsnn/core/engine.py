@@ -26,6 +26,8 @@ instead of many small ones per step.
 """
 from __future__ import annotations
 
+import functools
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -698,6 +700,15 @@ def _deliver_repeats(model, params, st: State, senders, steps, count, prev, by_s
     return lax.fori_loop(0, n_layers, layer, (st, jnp.zeros((), jnp.int32)))
 
 
+def _unit_mu_changed(unit, table, col):
+    """Whether a rule row of ``table`` left the exponent 1 that the build found in column ``col`` (``unit``: a bool,
+    or one per rule of several, whose index ends each row)."""
+    if not isinstance(unit, tuple):
+        return unit & jnp.any(table[:, col] != 1)
+    left = [(table[:, -1] == i) & (table[:, col] != 1) for i, u in enumerate(unit) if u]
+    return jnp.any(functools.reduce(lambda a, b: a | b, left, table[:, col] != table[:, col]))
+
+
 def _facilitate(model, params, st: State, senders, steps, count, prev):
     """STDP facilitation by the post spikes that reach a plastic synapse during the slice (spike step
     j, delay D with prev <= j + D < s) and were not already applied by :func:`_deliver`; per post spike,
@@ -705,8 +716,8 @@ def _facilitate(model, params, st: State, senders, steps, count, prev):
     spec, syn, table = model.spec, model.synapses, params.stdp
     s = prev + spec.time.slice_steps
     over = flag((spec.plasticity.stdp_single_row and table.shape[0] != 1)
-                | (spec.plasticity.stdp_unit_mu[0] & jnp.any(table[:, stdp.MU_PLUS] != 1))
-                | (spec.plasticity.stdp_unit_mu[1] & jnp.any(table[:, stdp.MU_MINUS] != 1)),
+                | _unit_mu_changed(spec.plasticity.stdp_unit_mu[0], table, stdp.MU_PLUS)
+                | _unit_mu_changed(spec.plasticity.stdp_unit_mu[1], table, stdp.MU_MINUS),
                 Overflow.STDP_SPECIALISATION)
     # step of each neuron's spike in the slice (at most one), -1 if none; now also its t_last
     sent = jnp.where(jnp.arange(senders.shape[0]) < count, senders, spec.sizes.n_neurons)

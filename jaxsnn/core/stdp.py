@@ -125,9 +125,10 @@ def _last_before(spec, pl, neuron, before):
     return neuron * H + latest, jnp.any(earlier, axis=1)  # flat: a 2-D index costs XLA a separate pass
 
 
-def kminus_before(spec, nrn, pl, neuron, stamp, D):
+def kminus_before(spec, nrn, pl, neuron, stamp, D, p=None):
     """K₋ of ``neuron`` just before t − d (NEST's get_K_value(t − d)), t = time of ``stamp``; the
-    nearest-neighbour value e^{(t_j − (t − d))/τ₋} for a rule with ``nearest`` pairing."""
+    nearest-neighbour value e^{(t_j − (t − d))/τ₋} for a rule with ``nearest`` pairing (with several rules:
+    for the synapses of rule rows ``p`` whose rule has it)."""
     dtype = pl.post.Kminus.dtype
     at, any_earlier = _last_before(spec, pl, neuron, stamp - D)
     t_j = pl.post.post_stamps.reshape(-1)[at]
@@ -136,7 +137,11 @@ def kminus_before(spec, nrn, pl, neuron, stamp, D):
         arg = (ms(spec, t_j, dtype) - t_minus_d) * (1.0 / nrn.tau_minus[neuron])
     else:
         arg = ms(spec, t_j - stamp + D, dtype) * (1.0 / nrn.tau_minus[neuron])
-    value = jnp.exp(arg) if spec.plasticity.stdp_rule.nearest else pl.post.post_Kminus.reshape(-1)[at] * jnp.exp(arg)
+    rule = spec.plasticity.stdp_rule
+    if rule.mixed("nearest"):
+        value = jnp.where(rule.mask("nearest", p), jnp.exp(arg), pl.post.post_Kminus.reshape(-1)[at] * jnp.exp(arg))
+    else:
+        value = jnp.exp(arg) if rule.nearest else pl.post.post_Kminus.reshape(-1)[at] * jnp.exp(arg)
     return jnp.where(any_earlier, value, 0.0)
 
 
@@ -214,7 +219,7 @@ def _facilitation_term(spec, Kplus, t_last, post_stamp, D, p):
         minus_dt = ms(spec, t_last, dtype) - (ms(spec, post_stamp, dtype) + D * spec.time.resolution)
     else:
         minus_dt = ms(spec, t_last - post_stamp - D, dtype)
-    return spec.plasticity.stdp_rule.term(Kplus, jnp.exp(over_tau(spec, minus_dt, p[..., TAU_PLUS])))
+    return spec.plasticity.stdp_rule.term_rows(Kplus, jnp.exp(over_tau(spec, minus_dt, p[..., TAU_PLUS])), p)
 
 
 def on_presynaptic_spike(spec, nrn, table, syn_st, pl, e, rec, ok, sender, stamp, slice_start):
@@ -253,7 +258,7 @@ def on_presynaptic_spike(spec, nrn, table, syn_st, pl, e, rec, ok, sender, stamp
     w = lax.cond(jnp.any(any_early & ok), early_facilitation, lambda w: w, w)
     if rule.resets_trace:
         kplus = jnp.where(any_early, 0.0, kplus)
-    k_minus = kminus_before(spec, nrn, pl, tgt, stamp, D)
+    k_minus = kminus_before(spec, nrn, pl, tgt, stamp, D, p)
     if rule.triplet:  # the second presynaptic trace decayed to t, read by the depression, then + 1
         decay3 = jnp.exp(_diff_ms(spec, t_last, stamp, dtype) / rule.column(p, "tau_plus_triplet"))
         k3 = stdp_family.apart(pl.pre.Kplus_triplet[trace] * decay3, decay3)  # rounded before the + 1 below

@@ -149,8 +149,13 @@ def _check_weights(sim: Simulation, model: str, rows: np.ndarray, w: np.ndarray)
     checks.first_bad(where, w, ~np.isfinite(w), "finite values (connect refuses others)")
     stdp_row = np.asarray(sim.model.synapses.stdp_row)[rows]
     plastic = stdp_row >= 0
-    rule = sim.spec.plasticity.stdp_rule
-    if plastic.any() and rule.sign_of is not None:  # a rule whose weights keep a parameter's sign (Wmax)
-        bound = np.asarray(sim.params.stdp)[np.maximum(stdp_row, 0), rule.columns.index(rule.sign_of)]
-        checks.first_bad(where, w, plastic & ((w >= 0) != (bound >= 0)),
-                         f"the sign of the synapse's {rule.sign_of} (NEST checks this; 0 counts as positive)")
+    if not plastic.any():
+        return
+    table = np.asarray(sim.params.stdp)
+    of_rule = sim.spec.plasticity.stdp_rule.rule_index(table)[np.maximum(stdp_row, 0)]
+    for i, rule in enumerate(sim.spec.plasticity.stdp_rule.rules):
+        if rule.sign_of is not None:  # a rule whose weights keep a parameter's sign (Wmax)
+            mine = plastic & (of_rule == i)
+            bound = table[np.maximum(stdp_row, 0), rule.columns.index(rule.sign_of)]
+            checks.first_bad(where, w, mine & ((w >= 0) != (bound >= 0)),
+                             f"the sign of the synapse's {rule.sign_of} (NEST checks this; 0 counts as positive)")

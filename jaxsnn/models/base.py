@@ -56,6 +56,7 @@ import dataclasses
 import math
 from typing import Any, ClassVar
 
+import jax.numpy as jnp
 import numpy as np
 
 from ..build import checks
@@ -678,6 +679,23 @@ class PlasticityRule:
         """The weight transmitted by a pre spike; ``k``: K₋ of the target just before t − d."""
         raise NotImplementedError
 
+    @property
+    def rules(self) -> tuple:
+        """The rules the network's plastic synapses follow (this one alone; :class:`PlasticityRules`: several)."""
+        return (self,)
+
+    def rule_index(self, table) -> np.ndarray:
+        """Which of :attr:`rules` each row of ``table`` (``Params.stdp``, on the host) belongs to."""
+        return np.zeros(len(table), np.int64)
+
+    def mixed(self, flag: str) -> bool:
+        """Whether some but not all of the network's plastic synapses follow a rule with pairing ``flag``."""
+        return False
+
+    def term_rows(self, Kplus, decay, p):
+        """:meth:`term` for synapses of rule rows ``p`` (one rule: the rows do not matter)."""
+        return self.term(Kplus, decay)
+
     def check(self, v: dict, where: str) -> None:
         """The rule's parameters (name -> scalar or array over connections): finite, τ₊ >= 0."""
         for name in self.columns:
@@ -686,6 +704,100 @@ class PlasticityRule:
         if "tau_plus" in v:
             tau = np.asarray(v["tau_plus"], np.float64)
             checks.first_bad(f"{where}: tau_plus", tau, tau < 0, "tau_plus >= 0 ms")
+
+
+# the pairing flags a rule keeps to itself: a network whose rules differ in one of these (or in over_tau) is refused
+SOLITARY = ("first_only", "depress_if_paired", "resets_trace", "triplet", "libm", "dopamine")
+
+
+@dataclasses.dataclass(frozen=True)
+class PlasticityRules(PlasticityRule):
+    """Several pair-based rules in one network (NEST runs, e.g., stdp_synapse on E→E and
+    vogels_sprekeler_synapse on I→E side by side). A row of ``Params.stdp`` is its rule's row (the rule's
+    columns, padded) followed by the rule's index in :attr:`rules` (the last column, a float); the engine runs
+    each rule's arithmetic on every event and keeps, per synapse, its own rule's result. The postsynaptic
+    archive (K₋) is shared, as NEST's; K₊ traces are numbered per rule. Rules combine when they differ at
+    most in ``nearest`` (a per-synapse choice here) and share ``over_tau`` (:func:`solitary`)."""
+
+    rules: tuple = ()
+
+    @property
+    def columns(self) -> tuple:  # every rule's columns, each named once (GetConnections' union)
+        return tuple(dict.fromkeys(c for r in self.rules for c in r.columns))
+
+    @property
+    def traces(self) -> tuple:
+        return tuple(dict.fromkeys(c for r in self.rules for c in r.traces))
+
+    @property
+    def differentiable(self) -> bool:
+        return all(r.differentiable for r in self.rules)
+
+    @property
+    def width(self) -> int:
+        return max(r.width for r in self.rules) + 1
+
+    sign_of = None  # per rule (each row's own rule names its column)
+
+    @property
+    def nearest(self) -> bool:
+        return any(r.nearest for r in self.rules)
+
+    def rule_index(self, table) -> np.ndarray:
+        return np.asarray(table)[:, -1].astype(np.int64) if len(table) else np.zeros(0, np.int64)
+
+    def mixed(self, flag: str) -> bool:
+        return len({bool(getattr(r, flag)) for r in self.rules}) > 1
+
+    def mask(self, flag, p):
+        """Whether the synapses of rule rows ``p`` follow a rule with pairing ``flag`` (array over ``p``)."""
+        which = p[..., -1]
+        out = which != which  # all False (NaN rows aside, there are none)
+        for i, r in enumerate(self.rules):
+            if getattr(r, flag):
+                out = out | (which == float(i))
+        return out
+
+    def _pick(self, p, values):
+        """Per synapse, its own rule's entry of ``values`` (one per rule)."""
+        out = values[-1]
+        for i in range(len(values) - 2, -1, -1):
+            out = jnp.where(p[..., -1] == float(i), values[i], out)
+        return out
+
+    def column(self, p, name):
+        return self._pick(p, [p[..., r.columns.index(name)] if name in r.columns else jnp.full(p.shape[:-1], jnp.nan)
+                              for r in self.rules])
+
+    def term(self, Kplus, decay):
+        raise NotImplementedError("several rules: term_rows")
+
+    def term_rows(self, Kplus, decay, p):
+        return self._pick(p, [r.term(Kplus, decay) for r in self.rules])
+
+    def over_tau(self, dt, tau):  # the same for every rule (combinable)
+        return self.rules[0].over_tau(dt, tau)
+
+    def facilitate(self, w, k, p, mu_is_one=False):
+        mu = mu_is_one if isinstance(mu_is_one, tuple) else (mu_is_one,) * len(self.rules)
+        return self._pick(p, [r.facilitate(w, k, p, m) for r, m in zip(self.rules, mu)])
+
+    def depress(self, w, k, p, mu_is_one=False):
+        mu = mu_is_one if isinstance(mu_is_one, tuple) else (mu_is_one,) * len(self.rules)
+        return self._pick(p, [r.depress(w, k, p, m) for r, m in zip(self.rules, mu)])
+
+    def check(self, v, where):
+        for r in self.rules:
+            r.check(v, where)
+
+
+def solitary(rules) -> PlasticityRule | None:
+    """The first of ``rules`` that cannot share a network with another rule (None: they combine): a rule with one
+    of the pairings of :data:`SOLITARY`, or with its own ``over_tau``, runs only alone."""
+    for r in rules:
+        if any(getattr(r, f) for f in SOLITARY) or type(r).over_tau is not PlasticityRule.over_tau:
+            return r
+    return None
 
 
 @dataclasses.dataclass(frozen=True)

@@ -170,16 +170,20 @@ def _neuron_connections(sim, synapse_model=None, source=None, target=None) -> di
     if sim.spec.plasticity.has_plastic:
         row, plastic = rows[:, OUT_ROW], rows[:, OUT_ROW] >= 0
         table = np.asarray(sim.params.stdp)
-        # the rule's parameters: the columns of params.stdp
-        for k, name in enumerate(sim.spec.plasticity.stdp_rule.columns):
-            cols[name] = np.where(plastic, table[np.maximum(row, 0), k], np.nan)
+        network_rule = sim.spec.plasticity.stdp_rule
+        of_rule = network_rule.rule_index(table)[np.maximum(row, 0)] if len(table) else np.zeros(len(row), np.int64)
         pl = sim.state.plasticity
-        # the presynaptic traces (Kplus, ...) of PreTraces, a dopamine synapse's c and n (Plasticity.dopa)
-        for name in sim.spec.plasticity.stdp_rule.traces:
-            trace = np.asarray(getattr(pl.pre, name) if hasattr(pl.pre, name) else pl.dopa[name])
-            if sim.spec.plasticity.stdp_rule.resets_trace:  # NEST's lazy view
-                trace = np.asarray(stdp.reported_trace(trace))
-            cols[name] = np.where(plastic, trace[rows[:, OUT_TRACE]], np.nan)
+        for i, rule in enumerate(network_rule.rules):  # each rule names its columns for its own synapses
+            mine = plastic & (of_rule == i)
+            # the rule's parameters: the columns of params.stdp
+            for k, name in enumerate(rule.columns):
+                cols[name] = np.where(mine, table[np.maximum(row, 0), k], cols.get(name, np.nan))
+            # the presynaptic traces (Kplus, ...) of PreTraces, a dopamine synapse's c and n (Plasticity.dopa)
+            for name in rule.traces:
+                trace = np.asarray(getattr(pl.pre, name) if hasattr(pl.pre, name) else pl.dopa[name])
+                if rule.resets_trace:  # NEST's lazy view
+                    trace = np.asarray(stdp.reported_trace(trace))
+                cols[name] = np.where(mine, trace[rows[:, OUT_TRACE]], cols.get(name, np.nan))
     rule = sim.spec.plasticity.stp_rule
     if rule is not None:  # the short-term rule's parameters and state (NaN for other synapses)
         row, mine = -2 - rows[:, OUT_ROW], rows[:, OUT_ROW] <= -2
