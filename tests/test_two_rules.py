@@ -2,7 +2,11 @@
 ``tests/reference/tools/nest_two_rules.py``): stdp_synapse with vogels_sprekeler_synapse, and stdp_synapse with
 stdp_nn_symm_synapse (which shares its sources), each rule on its own synapses, every value as NEST's; rules that
 cannot share a network yet are refused by name."""
+import inspect
 import json
+import subprocess
+import sys
+import textwrap
 
 import numpy as np
 import pytest
@@ -11,7 +15,7 @@ import jaxsnn
 from jaxsnn.errors import JaxsnnError
 from jaxsnn.testing.conformance import compare, rules_network, run_case
 
-from .conftest import case_files
+from .conftest import ROOT, case_files, cpu_devices
 
 CASES = case_files("net_rules_")
 
@@ -154,3 +158,66 @@ def test_rule_that_runs_alone_refused_by_name(other):
         net.connect(a[1], a[0], syn_spec={"synapse_model": other})
     with pytest.raises(JaxsnnError, match=f"one network uses .*jaxsnn runs {other} only in networks"):
         net.build()
+
+
+@pytest.mark.parametrize("path", CASES, ids=lambda p: p.stem)
+def test_pynest_script_gives_nests_numbers(path, x64):
+    """The case's NEST script run with jaxsnn.nest, its Simulate split in two: the spikes, and GetConnections'
+    get() per projection (each rule's own parameters and traces) as NEST's."""
+    import jaxsnn.nest as nest
+
+    case = _load(path)
+    nest.ResetKernel()
+    nest.resolution = case["resolution"]
+    n = case["n_exc"] + case["n_inh"]
+    pop = nest.Create("iaf_psc_alpha", n, params={"V_m": np.asarray(case["V_m"]), **case["neuron_params"]})
+    for p in case["projections"]:
+        extra = {} if p["synapse"] == "static_synapse" else {"weight_recorder": nest.Create("weight_recorder")}
+        nest.CopyModel(p["synapse"], p["model"], dict(p["common_params"], **extra))
+    for i, times in enumerate(case["inputs"]):
+        nest.Connect(nest.Create("spike_generator", params={"spike_times": times}), pop[i],
+                     syn_spec={"weight": case["input_weight"], "delay": 1.0})
+    for p in case["projections"]:
+        c = p["connections"]
+        syn = {k: np.asarray(v) for k, v in c.items() if k not in ("source", "target")}
+        nest.Connect(np.asarray(c["source"]), np.asarray(c["target"]), "one_to_one", dict(syn, synapse_model=p["model"]))
+    sr = nest.Create("spike_recorder")
+    nest.Connect(pop, sr)
+    nest.Simulate(case["t_sim"] / 2)
+    nest.Simulate(case["t_sim"] / 2)
+    ev = sr.get("events")
+    order = np.lexsort((ev["senders"], ev["times"]))
+    assert np.round(np.asarray(ev["times"])[order], 6).tolist() == case["expected"]["spike_times"]
+    for model, want in case["expected"]["final"].items():
+        status = nest.GetConnections(synapse_model=model).get()
+        at = np.lexsort((np.asarray(status["target"]), np.asarray(status["source"])))
+        for k, v in want.items():
+            np.testing.assert_allclose(np.asarray(status[k], float)[at], v, rtol=1e-12, atol=0, err_msg=f"{model} {k}")
+        others = set(case["expected"]["final"][next(m for m in case["expected"]["final"] if m != model)]) - set(want)
+        for k in others:  # the other rule's columns: NaN on these connections
+            assert np.isnan(np.asarray(status[k], float)).all(), (model, k)
+
+
+@pytest.mark.slow
+def test_two_rules_over_devices_are_bit_identical():
+    """The two-rule network on 1 and on 3 CPU devices: the same spikes, transmitted weights and traces."""
+    script = textwrap.dedent(inspect.getsource(_mixed)) + textwrap.dedent("""
+        import jax, numpy as np
+        import jaxsnn
+        net, sr, wr = _mixed()
+        a = jaxsnn.simulate(net.build(devices=1), 60.0)
+        b = jaxsnn.simulate(net.build(), 60.0)
+        assert len(jax.devices()) == 3 and b._plan and len(b._plan[-1].devices) == 3
+        key = ["times", "senders", "targets"]
+        assert a.events(sr).equals(b.events(sr))
+        assert a.events(wr).sort_values(key).reset_index(drop=True).equals(
+            b.events(wr).sort_values(key).reset_index(drop=True))
+        ca, cb = a.connections(), b.connections()
+        for k in ("source", "target", "weight", "Kplus", "eta", "lambda"):
+            np.testing.assert_array_equal(ca[k].to_numpy(), cb[k].to_numpy(), err_msg=k)
+        assert len(a.events(sr)) > 30
+        print("ok")
+    """)
+    r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT,
+                       env=cpu_devices(3, JAX_ENABLE_X64="True", PYTHONPATH=str(ROOT)))
+    assert r.returncode == 0 and r.stdout.strip().endswith("ok"), r.stderr[-3000:]

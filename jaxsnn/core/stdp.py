@@ -19,6 +19,11 @@ transmitted weights are identical while a pre spike touches only its outgoing sy
 spike only its incoming ones. ``state.synapses.reported`` keeps NEST's lazy view (the weight right after the
 last presynaptic spike). Time differences are taken in ms as NEST does in float64; in float32 they are
 taken in integer steps first, which keeps them exact in long runs.
+
+Several rules in one network (:class:`jaxsnn.models.base.PlasticityRules`): every event's rule row ends with
+its rule's index, the rule's methods pick each synapse's own rule's result (``term_rows``, ``facilitate``,
+``depress``), and :func:`kminus_before` reads the nearest-neighbour K₋ for the synapses whose rule has
+``nearest``; the post archive is the targets' own, shared by all rules (as NEST's ArchivingNode).
 """
 from __future__ import annotations
 

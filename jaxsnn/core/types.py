@@ -129,10 +129,12 @@ class PlasticitySpec:
     in_degree: int  # largest number of incoming plastic synapses of a neuron
     post_history: int  # archived post spikes per neuron for K- lookups
     # the rule of the plastic synapses (a jaxsnn.models.base.PlasticityRule: its columns name the columns of
-    # Params.stdp); None without plastic synapses
+    # Params.stdp; several rules: one PlasticityRules, whose rows end with each row's rule); None without plastic
+    # synapses
     stdp_rule: object = None
     stdp_single_row: bool = False  # one set of plasticity parameters for all plastic synapses
     stdp_unit_mu: tuple = (False, False)  # (mu_plus == 1, mu_minus == 1) for every plastic synapse: skip the powers
+    # (several rules: ((mu_plus == 1 per rule), (mu_minus == 1 per rule)), each over its own synapses)
     trace_per_source: bool = False  # one K+ trace per source and one rule (Synapses.source_trace): update per spike
     # the short-term rule of the synapses whose state changes at presynaptic spikes (a
     # jaxsnn.models.base.ShortTermRule; columns of Params.stp, state in SynapseState.stp); None if none.
