@@ -127,38 +127,42 @@ def exchange(x):  # each device adds the other's first value
     traced.append(1)
     return x + jax.lax.psum(x[:1], "n") - x[:1]
 
-out = {}
-for order in ((0, 1), (1, 0)):  # one mesh per device order: the same shapes, other programs
-    devices = [jax.devices()[i] for i in order]
-    mesh = jax.sharding.Mesh(np.array(devices), ("n",))
-    where = jax.sharding.NamedSharding(mesh, P("n"))
-    x = jax.device_put(jnp.arange(6.0), where)
-    split = engine.jit(jax.shard_map(exchange, mesh=mesh, in_specs=P("n"), out_specs=P("n")), out_shardings=where)
-    out[f"split {order}"] = np.asarray(programs.call(split, "split_exchange", x)).tolist()
-    out[f"whole {order}"] = np.asarray(programs.call(engine.jit(program), "whole", x)).tolist()
-    if order == (0, 1):  # the same devices, another sharding: every device holds all of x
-        x = jax.device_put(jnp.arange(6.0), jax.sharding.NamedSharding(mesh, P()))
-        out["replicated"] = np.asarray(programs.call(engine.jit(program), "whole", x)).tolist()
-x = jax.device_put(jnp.arange(6.0), jax.devices()[1])  # one device: the second
-out["device 1"] = np.asarray(programs.call(engine.jit(program), "whole", x)).tolist()
-print(json.dumps({"out": out, "traced": len(traced)}))
+def placements():
+    out = {}
+    for order in ((0, 1), (1, 0)):  # one mesh per device order: the same shapes, other programs
+        devices = [jax.devices()[i] for i in order]
+        mesh = jax.sharding.Mesh(np.array(devices), ("n",))
+        where = jax.sharding.NamedSharding(mesh, P("n"))
+        x = jax.device_put(jnp.arange(6.0), where)
+        split = engine.jit(jax.shard_map(exchange, mesh=mesh, in_specs=P("n"), out_specs=P("n")), out_shardings=where)
+        out[f"split {order}"] = np.asarray(programs.call(split, "split_exchange", x)).tolist()
+        out[f"whole {order}"] = np.asarray(programs.call(engine.jit(program), "whole", x)).tolist()
+        if order == (0, 1):  # the same devices, another sharding: every device holds all of x
+            x = jax.device_put(jnp.arange(6.0), jax.sharding.NamedSharding(mesh, P()))
+            out["replicated"] = np.asarray(programs.call(engine.jit(program), "whole", x)).tolist()
+    x = jax.device_put(jnp.arange(6.0), jax.devices()[1])  # one device: the second
+    out["device 1"] = np.asarray(programs.call(engine.jit(program), "whole", x)).tolist()
+    return out
+
+first = placements()
+compiled = len(traced)
+programs._memo.clear()  # this process's programs forgotten: each is read from its file
+second = placements()
+print(json.dumps({"first": first, "second": second, "compiled": compiled, "traced": len(traced)}))
 """
 
 
 def test_the_key_holds_the_devices_and_shardings(tmp_path):
     """Programs of the same function and shapes on other devices or shardings are stored apart, and each
-    process loads each one for its own placement (dropping the shardings from the key fails here)."""
-    def placements():
-        r = subprocess.run([sys.executable, "-c", PLACEMENTS, str(tmp_path)], capture_output=True, text=True,
-                           env=cpu_devices(2, PYTHONPATH=str(ROOT)), timeout=300)
-        assert r.returncode == 0, r.stderr[-3000:]
-        return json.loads(r.stdout.strip().splitlines()[-1])
-
-    first = placements()
+    is read back for its own placement (dropping the shardings or the devices from the key fails here)."""
+    r = subprocess.run([sys.executable, "-c", PLACEMENTS, str(tmp_path)], capture_output=True, text=True,
+                       env=cpu_devices(2, PYTHONPATH=str(ROOT)), timeout=300)
+    assert r.returncode == 0, r.stderr[-3000:]
+    got = json.loads(r.stdout.strip().splitlines()[-1])
     x = [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]
-    assert first["out"]["split (0, 1)"] == first["out"]["split (1, 0)"] == [3.0, 4.0, 5.0, 3.0, 4.0, 5.0]
+    first = got["first"]
+    assert first["split (0, 1)"] == first["split (1, 0)"] == [3.0, 4.0, 5.0, 3.0, 4.0, 5.0]
     for k in ("whole (0, 1)", "whole (1, 0)", "replicated", "device 1"):
-        assert first["out"][k] == [3.0 * v for v in x]
-    assert first["traced"] == 6 and len(stored(tmp_path)) == 6
-    second = placements()  # every program found, none traced
-    assert second == {"out": first["out"], "traced": 0} and len(stored(tmp_path)) == 6
+        assert first[k] == [3.0 * v for v in x]
+    assert got["compiled"] == 6 and len(stored(tmp_path)) == 6
+    assert got["second"] == first and got["traced"] == 6  # every program read back, none traced again
