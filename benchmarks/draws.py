@@ -38,7 +38,7 @@ def child(a):
     jax.monitoring.register_event_duration_secs_listener(
         lambda ev, d, **kw: names.append(kw.get("fun_name")) if ev.endswith("backend_compile_duration") else None)
     t0 = time.perf_counter()
-    if a.network == "brunel":
+    if a.network[0] == "brunel":
         from construction import BRUNEL, BRUNEL_NEURON, brunel_sizes
 
         b = BRUNEL
