@@ -3,12 +3,15 @@ draws are made: seconds and the XLA programs compiled or loaded from the cache i
 
     python benchmarks/draws.py [--network brunel microcircuit] [--runs 5] [--before DIR] [--cache DIR]
                                [--threads 2] [--json FILE]
+    python benchmarks/draws.py --raw [--runs 5]
 
 Each measurement is a fresh process (``_measure.run_child``); with ``--before DIR`` (the root of another
 jaxsnn checkout) both versions run in turns and their medians are compared in the same run. ``--cache DIR``:
 JAX's persistent compilation cache in DIR, filled by one unmeasured process per version first (a warm cache,
 the construction a user sees from the second run of a script on); without it every process compiles what it
 draws with (a cold cache). ``--threads``: the threads of the host's draws (``jaxsnn.core.threefry.THREADS``).
+``--raw``: the draws alone in one process, in turns: the host's (1 and 2 threads) against JAX's compiled
+program run block by block (compiled before timing), seconds (medians) for the sizes of the two networks.
 """
 import argparse
 import json
@@ -59,6 +62,37 @@ def child(a):
     print(json.dumps({"construct_s": s, "programs": len(names), "names": sorted(set(names))}))
 
 
+def raw(runs):
+    import jax
+    import numpy as np
+
+    from jaxsnn import random as jr
+    from jaxsnn.core import threefry
+
+    key = jax.random.key(3)
+    dt = jax.dtypes.canonicalize_dtype(float)
+    cases = {  # name: (host draw, the same blocks by JAX's program)
+        "randint 15.6 M (Brunel's fixed_indegree)": (
+            lambda: jr.in_blocks(jax.random.randint, key, (15_625_000,), 0, 12_500),
+            lambda: jr.in_blocks(lambda k, s, *a: jax.random.randint(k, s, *a), key, (15_625_000,), 0, 12_500)),
+        "uniform 3 M": (lambda: jr.in_blocks(jax.random.uniform, key, (3_000_000,)),
+                        lambda: jr.in_blocks(lambda k, s: jax.random.uniform(k, s), key, (3_000_000,))),
+        "normal 3 M (JAX: jax.random.normal)": (
+            lambda: jr.normal(1.0, 0.1).sample(key, 3_000_000),
+            lambda: jr.in_blocks(lambda k, s: 1.0 + 0.1 * jax.random.normal(k, s, dt), key, (3_000_000,))),
+    }
+    for name, (host, jx) in cases.items():
+        jx()  # compiled once, as with a warm cache
+        t = {"host 1 thread": [], "host 2 threads": [], "JAX blocks": []}
+        for _ in range(runs):
+            for label, f, th in (("host 1 thread", host, 1), ("host 2 threads", host, 2), ("JAX blocks", jx, 2)):
+                threefry.THREADS = th
+                t0 = time.perf_counter()
+                np.asarray(f())
+                t[label].append(time.perf_counter() - t0)
+        print(f"{name:40s} " + "  ".join(f"{k} {median(v):.3f} s" for k, v in t.items()))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--network", nargs="+", default=["brunel", "microcircuit"], choices=("brunel", "microcircuit"))
@@ -67,10 +101,13 @@ def main():
     ap.add_argument("--cache")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--json")
+    ap.add_argument("--raw", action="store_true")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.child:
         return child(a)
+    if a.raw:
+        return raw(a.runs)
     roots = {"after": os.path.dirname(HERE)}
     if a.before:
         roots = {"before": os.path.abspath(a.before), **roots}

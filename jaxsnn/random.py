@@ -175,8 +175,9 @@ _AS241 = {
 
 
 def _horner(coef, x):
-    y = np.full_like(x, coef[0])
-    for c in coef[1:]:
+    y = x * coef[0]
+    y += coef[1]
+    for c in coef[2:]:
         y *= x
         y += c
     return y
@@ -186,23 +187,34 @@ def ndtri(p) -> np.ndarray:
     """Φ⁻¹(p), the standard normal quantile, for float64 ``p`` in (0, 1) (AS 241; relative error ~1e-16)."""
     p = np.asarray(p, np.float64)
     q = p - 0.5
-    r = 0.180625 - q * q
-    out = q * _horner(_AS241["a"], r) / _horner(_AS241["b"], r)  # |q| <= 0.425: 85 % of the values
-    tail = np.abs(q) > 0.425
-    if tail.any():
-        qt, pt = q[tail], p[tail]
-        r = np.sqrt(-np.log(np.where(qt < 0, pt, 1.0 - pt)))
-        near, far = r - 1.6, r - 5.0
-        val = np.where(r <= 5.0, _horner(_AS241["c"], near) / _horner(_AS241["d"], near),
-                       _horner(_AS241["e"], far) / _horner(_AS241["f"], far))
-        out[tail] = np.where(qt < 0, -val, val)
+    r = q * q
+    np.subtract(0.180625, r, out=r)
+    out = _horner(_AS241["a"], r)  # |q| <= 0.425: 85 % of the values
+    out *= q
+    out /= _horner(_AS241["b"], r)
+    tail = np.flatnonzero(np.abs(q) > 0.425)
+    if len(tail):
+        pt = p.ravel()[tail]
+        low = pt < 0.5
+        r = np.sqrt(-np.log(np.where(low, pt, 1.0 - pt)))
+        near = r - 1.6
+        val = _horner(_AS241["c"], near) / _horner(_AS241["d"], near)
+        far = np.flatnonzero(r > 5.0)  # p or 1 - p below exp(-25): almost never
+        if len(far):
+            x = r[far] - 5.0
+            val[far] = _horner(_AS241["e"], x) / _horner(_AS241["f"], x)
+        np.negative(val, out=val, where=low)
+        out.ravel()[tail] = val
     return out
 
 
 def std_normal(bits) -> np.ndarray:
     """Standard normal values from 64 random bits each: Φ⁻¹((k + ½)·2⁻⁵²), k = bits >> 12. The
     probabilities are symmetric about ½ (k ↔ 2⁵² − 1 − k gives −z), so the values are symmetric exactly."""
-    return ndtri(((np.asarray(bits, np.uint64) >> np.uint64(12)).astype(np.float64) + 0.5) * 2.0**-52)
+    p = (np.asarray(bits, np.uint64) >> np.uint64(12)).astype(np.float64)
+    p += 0.5
+    p *= 2.0**-52
+    return ndtri(p)
 
 
 BLOCK = 2**16  # values per block of a draw

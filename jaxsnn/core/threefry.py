@@ -134,6 +134,7 @@ def randint_on_host(minval, maxval, dtype=int) -> bool:
 # that stay in the core's cache, by THREADS threads (NumPy releases the GIL inside its loops).
 
 CHUNK = 2**16  # values per pass: long enough that NumPy's per-call cost is small, short enough for the L2 cache
+TRANSFORM_CHUNK = 2**14  # values per call of a Bits64 transform (twice as fast as 2**16 for the normal's)
 THREADS = max(1, min(2, os.cpu_count() or 1))
 _POOL = None
 _IOTA = np.arange(CHUNK, dtype=U32)
@@ -277,7 +278,9 @@ class Bits64:
         return words
 
     def fill(self, k, start, m, s, out):
-        out[:] = self.transform(_bits64(int(k[0]), int(k[1]), start, m, s, s.a64[:m]))
+        bits = _bits64(int(k[0]), int(k[1]), start, m, s, s.a64[:m])
+        for i in range(0, m, TRANSFORM_CHUNK):  # the transforms' float64 temporaries stay in the cache
+            out[i:i + TRANSFORM_CHUNK] = self.transform(bits[i:i + TRANSFORM_CHUNK])
 
 
 def draw(kernel, words: np.ndarray, n: int, seg: int) -> np.ndarray:
