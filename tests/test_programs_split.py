@@ -137,6 +137,10 @@ def placements():
         split = engine.jit(jax.shard_map(exchange, mesh=mesh, in_specs=P("n"), out_specs=P("n")), out_shardings=where)
         out[f"split {order}"] = np.asarray(programs.call(split, "split_exchange", x)).tolist()
         out[f"whole {order}"] = np.asarray(programs.call(engine.jit(program), "whole", x)).tolist()
+        # the jit's own output sharding holds for the stored program (JAX alone would replicate the sum)
+        spread = engine.jit(lambda x: jnp.zeros(4) + x.sum(), out_shardings=where)
+        y = programs.call(spread, "spread", x)
+        out[f"spread {order}"] = [list(y.sharding.spec), np.asarray(y).tolist()]
         if order == (0, 1):  # the same devices, another sharding: every device holds all of x
             x = jax.device_put(jnp.arange(6.0), jax.sharding.NamedSharding(mesh, P()))
             out["replicated"] = np.asarray(programs.call(engine.jit(program), "whole", x)).tolist()
@@ -154,7 +158,8 @@ print(json.dumps({"first": first, "second": second, "compiled": compiled, "trace
 
 def test_the_key_holds_the_devices_and_shardings(tmp_path):
     """Programs of the same function and shapes on other devices or shardings are stored apart, and each
-    is read back for its own placement (dropping the shardings or the devices from the key fails here)."""
+    is read back for its own placement (dropping the shardings or the devices from the key fails here); a
+    stored program keeps its jit's output shardings."""
     r = subprocess.run([sys.executable, "-c", PLACEMENTS, str(tmp_path)], capture_output=True, text=True,
                        env=cpu_devices(2, PYTHONPATH=str(ROOT)), timeout=300)
     assert r.returncode == 0, r.stderr[-3000:]
@@ -164,5 +169,6 @@ def test_the_key_holds_the_devices_and_shardings(tmp_path):
     assert first["split (0, 1)"] == first["split (1, 0)"] == [3.0, 4.0, 5.0, 3.0, 4.0, 5.0]
     for k in ("whole (0, 1)", "whole (1, 0)", "replicated", "device 1"):
         assert first[k] == [3.0 * v for v in x]
-    assert got["compiled"] == 6 and len(stored(tmp_path)) == 6
-    assert got["second"] == first and got["traced"] == 6  # every program read back, none traced again
+    assert first["spread (0, 1)"] == first["spread (1, 0)"] == [["n"], [15.0] * 4]
+    assert len(stored(tmp_path)) == 8
+    assert got["second"] == first and got["traced"] == got["compiled"]  # every program read back, none traced
