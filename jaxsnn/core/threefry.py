@@ -59,26 +59,45 @@ def seed_words(seed: int) -> np.ndarray:
 def fold_in(words, data: int) -> np.ndarray:
     """uint32[2] key data of ``jax.random.fold_in(key, data)``, ``key`` given by its ``words``;
     ``data`` an int in 0 … 2**32 - 1 (JAX converts it to uint32)."""
-    k = np.asarray(words, U32)
-    return threefry2x32(k[0], k[1], np.array([0], U32), np.array([int(data) & _MASK], U32)).reshape(2)
+    return np.array(_threefry_int(int(words[0]), int(words[1]), 0, int(data) & _MASK), U32)
+
+
+def _threefry_int(k0: int, k1: int, x0: int, x1: int) -> tuple:
+    """Threefry-2x32 of one counter pair with Python ints: ten times faster than NumPy on arrays of one
+    (each key derivation of a network's construction is one)."""
+    ks = (k0, k1, k0 ^ k1 ^ _PARITY)
+    x0, x1 = (x0 + k0) & _MASK, (x1 + k1) & _MASK
+    for i in range(5):
+        for r in _ROTATIONS[i % 2]:
+            x0 = (x0 + x1) & _MASK
+            x1 = ((x1 << r) & _MASK) | (x1 >> (32 - r))
+            x1 ^= x0
+        x0 = (x0 + ks[(i + 1) % 3]) & _MASK
+        x1 = (x1 + ks[(i + 2) % 3] + i + 1) & _MASK
+    return x0, x1
 
 
 def fold_in_key(key, data):
     """``jax.random.fold_in(key, data)`` for a typed key: computed here for a concrete threefry key and an
     int ``data`` in 0 … 2**32 - 1, by ``jax.random`` otherwise (traced keys, other implementations)."""
-    if isinstance(key, jax.core.Tracer) or not isinstance(data, (int, np.integer)) or isinstance(data, bool) \
-            or not 0 <= data <= _MASK or not jax.dtypes.issubdtype(getattr(key, "dtype", None), jax.dtypes.prng_key) \
-            or key.shape != () or str(jax.random.key_impl(key)) != "threefry2x32":
+    words = host_key(key)
+    if words is None or not isinstance(data, (int, np.integer)) or isinstance(data, bool) or not 0 <= data <= _MASK:
         return jax.random.fold_in(key, data)
-    return jax.random.wrap_key_data(fold_in(np.asarray(jax.random.key_data(key)), data))
+    return jax.random.wrap_key_data(fold_in(words, data))
 
 
 def host_key(key):
     """The key words of a concrete threefry typed key, or None (traced, another implementation, not typed)."""
-    if isinstance(key, jax.core.Tracer) or not jax.dtypes.issubdtype(getattr(key, "dtype", None), jax.dtypes.prng_key) \
-            or key.shape != () or str(jax.random.key_impl(key)) != "threefry2x32":
+    dtype = getattr(key, "dtype", None)
+    if isinstance(key, jax.core.Tracer) or not isinstance(key, jax.Array) or key.shape != () or dtype is None:
         return None
-    return np.asarray(jax.random.key_data(key))
+    if dtype not in _THREEFRY_DTYPES:  # one check per key dtype: jax.random.key_impl is slow
+        _THREEFRY_DTYPES[dtype] = jax.dtypes.issubdtype(dtype, jax.dtypes.prng_key) \
+            and str(jax.random.key_impl(key)) == "threefry2x32"
+    return np.asarray(jax.random.key_data(key)) if _THREEFRY_DTYPES[dtype] else None
+
+
+_THREEFRY_DTYPES = {}
 
 
 def _partitionable() -> bool:
@@ -91,8 +110,8 @@ def split(key, num: int = 2) -> tuple:
     words = host_key(key)
     if words is None or not _partitionable():
         return tuple(jax.random.split(key, num))
-    y = threefry2x32(words[0], words[1], np.zeros(num, U32), np.arange(num, dtype=U32))
-    return tuple(jax.random.wrap_key_data(np.array([y[i], y[num + i]], U32)) for i in range(num))
+    k0, k1 = int(words[0]), int(words[1])
+    return tuple(jax.random.wrap_key_data(np.array(_threefry_int(k0, k1, 0, i), U32)) for i in range(num))
 
 
 def randint(key, shape, minval, maxval, dtype=int):
