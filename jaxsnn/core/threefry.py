@@ -22,8 +22,9 @@ compile (or load) and run one XLA program per shape and function:
 
 Speed: the 20 rounds run in place on uint32 arrays of :data:`CHUNK` values (about 112 NumPy calls per
 chunk, no temporaries), in :data:`THREADS` threads (NumPy releases the GIL in its loops); randint's remainders
-use NumPy's division by a scalar (libdivide), ten times faster than its ``%``. About 10 ns per 32 random bits
-on one core of the project's CPU (the NumPy version before: 45), as fast as JAX's compiled program on the CPU.
+use NumPy's division by a scalar (libdivide), ten times faster than its ``%``. On one thread 5 (randint) to 8
+(uniform) times faster than the plain NumPy version, about as fast as JAX's compiled program on the project's
+CPU (``benchmarks/draws.py --raw``).
 
 Valid only for JAX's default implementation (``jax_default_prng_impl == "threefry2x32"``); callers
 check :func:`available` and use ``jax.random`` otherwise. ``tests/test_threefry.py`` compares the bits
