@@ -42,7 +42,8 @@ class Context:
     """What a Parameter is evaluated for: ``n`` values, from ``key``.
 
     ``sources``/``targets``: node ids per value (or ``None``); ``positions``: node ids → coordinates
-    (or ``None``); ``where``: the call, for error messages."""
+    (or ``None``); ``where``: the call, for error messages. ``index``/``size``: set by :meth:`subset` only: the
+    positions of these values in a draw of ``size`` values, whose values at those positions they are."""
 
     n: int
     key: object
@@ -50,6 +51,17 @@ class Context:
     targets: np.ndarray | None = None
     positions: Callable | None = None
     where: str = "parameter"
+    index: np.ndarray | None = dataclasses.field(default=None, kw_only=True)
+    size: int | None = dataclasses.field(default=None, kw_only=True)
+
+    def subset(self, sel: np.ndarray) -> Context:
+        """The context of the values at positions ``sel`` (ascending ints) of this one: every leaf gives them
+        the values it gives those positions here (random leaves draw at those counters only)."""
+        return dataclasses.replace(self, n=len(sel), index=sel if self.index is None else self.index[sel],
+                                   size=self.n if self.size is None else self.size, **self._per_value(sel))
+
+    def _per_value(self, sel) -> dict:
+        return {k: getattr(self, k)[sel] for k in ("sources", "targets") if getattr(self, k) is not None}
 
 
 class Parameter:
@@ -210,8 +222,9 @@ class Conditional(Parameter):
 @dataclasses.dataclass(frozen=True, eq=False)
 class Redraw(Parameter):
     """``operand`` drawn again wherever it falls outside [``min``, ``max``] (NEST's ``math.redraw``;
-    at most :data:`MAX_REDRAWS` rounds, then an error). Each round draws ``n`` fresh values from a key
-    folded with the round number and keeps those it needs."""
+    at most :data:`MAX_REDRAWS` rounds, then an error). Round r takes, where a value is still outside, the
+    value at that position of ``operand`` evaluated from a key folded with r, computing only those
+    (:meth:`Context.subset`: a round costs what it redraws, not ``n`` values)."""
 
     operand: Parameter
     min: float
@@ -221,11 +234,12 @@ class Redraw(Parameter):
         out = np.array(np.broadcast_to(self.operand._eval(ctx, key), (ctx.n,)), np.float64)
         bad = (out < self.min) | (out > self.max)
         for rnd in range(1, MAX_REDRAWS + 1):
-            if not bad.any():
+            idx = np.flatnonzero(bad)
+            if not len(idx):
                 return out
-            again = np.broadcast_to(self.operand._eval(ctx, _fold(_fold(key, 7), rnd)), (ctx.n,))
-            out[bad] = again[bad]
-            bad = (out < self.min) | (out > self.max)
+            again = np.broadcast_to(self.operand._eval(ctx.subset(idx), _fold(_fold(key, 7), rnd)), (len(idx),))
+            out[idx] = again
+            bad[idx] = (again < self.min) | (again > self.max)
         if bad.any():
             raise JaxsnnError(f"{ctx.where}: redraw(min={self.min}, max={self.max}) found no value inside the "
                               f"bounds after {MAX_REDRAWS} draws; widen the bounds or change the distribution.")

@@ -60,18 +60,20 @@ class Distribution(Parameter):
     def _eval(self, ctx: Context, key):
         if key is None:
             raise JaxsnnError(f"{ctx.where}: {self!r} needs a random key")
-        return self._values(key, ctx.n)
+        return self._values(key, ctx)
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class _FromBits(Distribution):
     """A distribution computed from 64 random bits per value by ``_transform`` (uint64 → float64)."""
 
-    def _values(self, key, n):
-        out = in_blocks(threefry.Bits64(self._transform), key, (n,))
+    def _values(self, key, ctx):
+        out = draw_for(threefry.Bits64(self._transform), key, ctx)
         if out is None:  # a key the host cannot read: JAX's bits of the same key at the draw's shape
+            size = ctx.n if ctx.size is None else ctx.size
             with jax.enable_x64(True):
-                out = self._transform(np.asarray(jax.random.bits(key, (n,), jnp.uint64)))
+                out = self._transform(np.asarray(jax.random.bits(key, (size,), jnp.uint64)))
+            out = out if ctx.index is None else out[ctx.index]
         return out if jax.config.jax_enable_x64 else out.astype(np.float32)  # float32 draws are held as such
 
 
@@ -101,9 +103,8 @@ class uniform(Distribution):
         if not self.max >= self.min:
             raise bad_value("uniform: max", self.max, f"max >= min (= {self.min})")
 
-    def _values(self, key, n):
-        dtype = jax.dtypes.canonicalize_dtype(float)
-        return in_blocks(jax.random.uniform, key, (n,), dtype, self.min, self.max)
+    def _values(self, key, ctx):
+        return draw_for(jax.random.uniform, key, ctx, jax.dtypes.canonicalize_dtype(float), self.min, self.max)
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -146,8 +147,8 @@ class uniform_int(Distribution):
         if isinstance(self.max, bool) or not isinstance(self.max, (int, np.integer)) or self.max < 1:
             raise bad_value("uniform_int: max", self.max, "a whole number >= 1")
 
-    def _values(self, key, n):
-        return np.asarray(in_blocks(jax.random.randint, key, (n,), 0, int(self.max)), np.float64)
+    def _values(self, key, ctx):
+        return np.asarray(draw_for(jax.random.randint, key, ctx, 0, int(self.max)), np.float64)
 
 
 # ------------------------------------------------------------------------------ the standard normal
@@ -271,6 +272,27 @@ def in_blocks(draw, key, shape: tuple, *args) -> np.ndarray | None:
     for c in range(1, blocks):
         out[c * BLOCK:(c + 1) * BLOCK] = np.asarray(draw(threefry.fold_in_key(stream, c), (BLOCK,), *args))
     return out[:n].reshape(shape)
+
+
+def draw_for(draw, key, ctx: Context, *args) -> np.ndarray | None:
+    """The values of ``in_blocks(draw, key, (ctx.n,), *args)``, or for a :meth:`~Context.subset` those at its
+    positions ``ctx.index`` of the draw of ``ctx.size`` values, computed at those counters only where the host
+    computes the draw (else drawn whole and indexed; None for a kernel the host cannot compute)."""
+    if ctx.index is None:
+        return in_blocks(draw, key, (ctx.n,), *args)
+    kernel = _kernel(draw, args)
+    words = threefry.host_key(key)
+    if kernel is not None and words is not None and jax.config.jax_threefry_partitionable:
+        index = np.asarray(ctx.index, np.int64)
+        blocks = np.unique(index // BLOCK)
+        keys = np.empty((len(blocks), 2), np.uint32)
+        keys[blocks == 0] = words
+        later = blocks[blocks > 0]
+        if len(later):
+            keys[blocks > 0] = threefry.segment_keys(threefry.fold_in(words, BLOCK_STREAM), later)
+        return threefry.draw_at(kernel, dict(zip(blocks.tolist(), keys)), index, BLOCK)
+    whole = in_blocks(draw, key, (ctx.size,), *args)
+    return None if whole is None else whole[ctx.index]
 
 
 def resolve(value, n: int, name: str, key) -> np.ndarray:

@@ -208,3 +208,37 @@ def test_other_key_implementations_draw_through_jax():
     assert abs(x.mean()) < 5 / np.sqrt(20_000) and abs(x.std() - 1) < 0.05
     np.testing.assert_array_equal(jr.uniform(0.0, 1.0).sample(key, 10),
                                   np.asarray(jax.random.uniform(key, (10,), minval=0.0, maxval=1.0)))
+
+
+def _redraw_by_whole_rounds(p, ctx, key):
+    """math.redraw as defined: round r replaces the values still outside by those at the same positions of the
+    operand's whole draw from fold_in(fold_in(key, 7), r)."""
+    fold = jax.random.fold_in
+    out = np.array(np.broadcast_to(p.operand._eval(ctx, key), (ctx.n,)), np.float64)
+    for rnd in range(1, 1000):
+        bad = (out < p.min) | (out > p.max)
+        if not bad.any():
+            return out
+        out[bad] = np.broadcast_to(p.operand._eval(ctx, fold(fold(key, 7), rnd)), (ctx.n,))[bad]
+    raise AssertionError("no convergence")
+
+
+@pytest.mark.parametrize("impl", ["threefry2x32", "rbg"])
+def test_redraw_rounds_compute_only_what_they_replace(impl):
+    """A round evaluates its operand at the positions it replaces only (Context.subset), with the values a whole
+    draw has there: random leaves of every kind, arithmetic, nested redraws and spatial leaves."""
+    from jaxsnn.spatial.parameters import PairContext, distance
+
+    key = jax.random.key(5, impl=impl)
+    n = 3 * jr.BLOCK // 2 if impl == "threefry2x32" else 5000
+    rng = np.random.default_rng(1)
+    src, tgt = 0.2 * rng.random((n, 2)), 0.2 * rng.random((n, 2))  # distances below 0.3
+    ctx = PairContext(n, key, np.arange(n), np.arange(n) + 1, None, "test", src, tgt, np.array([1.0, 1.0]),
+                      np.array([False, False]))
+    for p in [jmath.redraw(jr.normal(1.5, 0.75), 0.1, 2.0), jmath.redraw(jr.uniform(0.0, 1.0), 0.2, 0.3),
+              jmath.redraw(-4.0 * jr.normal(1.0, 1.0) + jr.uniform_int(5), -3.0, 0.0),
+              jmath.redraw(jmath.redraw(jr.normal(0.0, 1.0), -1.0, 1.0) + jr.lognormal(0.0, 1.0), 0.5, 1.5),
+              jmath.redraw(jr.exponential(0.2) + distance, 0.0, 0.5)]:
+        got = p.evaluate(ctx)
+        np.testing.assert_array_equal(got, _redraw_by_whole_rounds(p, ctx, key), err_msg=repr(p))
+        assert np.all((got >= p.min) & (got <= p.max))

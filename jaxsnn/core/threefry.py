@@ -175,7 +175,10 @@ def _words(k0: int, k1: int, start: int, m: int, s: _Scratch):
     x0, x1, t = s.x0[:m], s.x1[:m], s.t[:m]
     ks = (k0, k1, k0 ^ k1 ^ _PARITY)
     x0.fill(k0)
-    np.add(_IOTA[:m], (start + k1) & _MASK, out=x1)
+    if isinstance(start, np.ndarray):  # m counters of their own (draw_at)
+        np.add(start, k1, out=x1, casting="unsafe")
+    else:
+        np.add(_IOTA[:m], (start + k1) & _MASK, out=x1)
     for i in range(5):  # five blocks of four rounds, each followed by a key injection
         for r in _ROTATIONS[i % 2]:
             x0 += x1
@@ -329,6 +332,23 @@ def draw(kernel, words: np.ndarray, n: int, seg: int) -> np.ndarray:
         pool = _pool()
         for f in [pool.submit(work, p) for p in parts]:
             f.result()
+    return out
+
+
+def draw_at(kernel, keys: dict, index: np.ndarray, seg: int) -> np.ndarray:
+    """The values of :func:`draw` at the positions ``index`` (ints) only: segment ``c`` has the key words
+    ``keys[c]`` (uint32[2]) for each c in ``index // seg``. For the few values a redraw needs."""
+    out = np.empty(len(index), kernel.out_dtype)
+    s = _Scratch()
+    seg_of, counter = np.divmod(np.asarray(index, np.int64), seg)
+    for c, k in keys.items():
+        where = np.flatnonzero(seg_of == c)
+        k = kernel.keys(np.asarray(k, U32).reshape(1, 2))[0]
+        for b in range(0, len(where), CHUNK):
+            w = where[b:b + CHUNK]
+            tmp = np.empty(len(w), kernel.out_dtype)
+            kernel.fill(k, counter[w].astype(U32), len(w), s, tmp)
+            out[w] = tmp
     return out
 
 

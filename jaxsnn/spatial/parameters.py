@@ -48,6 +48,10 @@ class PairContext(Context):
     extent: np.ndarray | None = None
     periodic: np.ndarray | None = None
 
+    def _per_value(self, sel) -> dict:
+        return {**super()._per_value(sel), **{k: getattr(self, k)[sel] for k in ("source_pos", "target_pos")
+                                                if getattr(self, k) is not None}}
+
 
 def _pairs(ctx, what):
     if not isinstance(ctx, PairContext) or ctx.source_pos is None:
