@@ -9,7 +9,9 @@ Each measurement is a fresh process (``_measure.run_child``); with ``--before DI
 jaxsnn checkout) both versions run in turns and their medians are compared in the same run. ``--cache DIR``:
 JAX's persistent compilation cache in DIR, filled by one unmeasured process per version first (a warm cache,
 the construction a user sees from the second run of a script on); without it every process compiles what it
-draws with (a cold cache). ``--threads``: the threads of the host's draws (``jaxsnn.core.threefry.THREADS``).
+draws with (a cold cache). Reported: wall seconds and the process's CPU seconds (all its threads: on a shared
+machine the work done, less disturbed by the other users than the wall time), medians. ``--threads``: the
+threads of the host's draws (``jaxsnn.core.threefry.THREADS``).
 ``--raw``: the draws alone in one process, in turns: the host's (1 and 2 threads) against JAX's compiled
 program run block by block (compiled before timing), seconds (medians) for the sizes of the two networks.
 """
@@ -40,7 +42,7 @@ def child(a):
     names = []
     jax.monitoring.register_event_duration_secs_listener(
         lambda ev, d, **kw: names.append(kw.get("fun_name")) if ev.endswith("backend_compile_duration") else None)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     if a.network[0] == "brunel":
         from construction import BRUNEL, BRUNEL_NEURON, brunel_sizes
 
@@ -58,8 +60,8 @@ def child(a):
         import microcircuit
 
         microcircuit.build_jaxsnn(microcircuit.model(0.1), 12)
-    s = time.perf_counter() - t0
-    print(json.dumps({"construct_s": s, "programs": len(names), "names": sorted(set(names))}))
+    s, cpu = time.perf_counter() - t0, time.process_time() - c0
+    print(json.dumps({"construct_s": s, "cpu_s": cpu, "programs": len(names), "names": sorted(set(names))}))
 
 
 def raw(runs):
@@ -127,10 +129,12 @@ def main():
             for v in roots:
                 runs[v].append(one(v))
         out[net] = {v: {"construct_s": median([r["construct_s"] for r in rs]),
+                        "cpu_s": median([r["cpu_s"] for r in rs]),
                         "all_s": [round(r["construct_s"], 3) for r in rs],
                         "programs": rs[-1]["programs"], "names": rs[-1]["names"]} for v, rs in runs.items()}
         for v, r in out[net].items():
             print(f"{net:12s} {v:6s} construct {r['construct_s']:.3f} s (median of {a.runs}: {r['all_s']}), "
+                  f"CPU {r['cpu_s']:.3f} s (all threads), "
                   f"{r['programs']} programs {r['names']}")
         if "before" in out[net]:
             print(f"{net:12s} after/before {out[net]['after']['construct_s'] / out[net]['before']['construct_s']:.2f}")
