@@ -129,9 +129,9 @@ def test_simulation_key_and_build_take_ints_and_keys():
 
 
 def test_check_names_what_overflowed():
-    # the run's fullest slice holds 33 to 64 spikes: 32 overflows, and simulate's one doubling fits (each
-    # doubling compiles the loop again)
-    sim, _, _ = small_network(slice_capacity=32)
+    # the run's fullest slice holds more than 32 spikes: 32 overflows, and simulate doubles the capacity until
+    # it fits (each doubling compiles the loop again)
+    sim, sr, _ = small_network(slice_capacity=32)
     out = jaxsnn.jit(jaxsnn.advance)(sim.model, sim.params, sim.state, 200)  # compiled whole (op by op costs more)
     with pytest.raises(jaxsnn.CapacityError, match="slice_capacity"):
         jaxsnn.check(out)
@@ -141,7 +141,10 @@ def test_check_names_what_overflowed():
         jaxsnn.advance_ensemble(sim.model, sim.params, states, 200)  # checks itself (check=True)
     grown = jaxsnn.simulate(sim, 20.0)  # simulate grows instead
     jaxsnn.check(grown.state)
-    assert grown.spec.capacities.slice_capacity == 64
+    steps = np.rint(grown.events(sr).times.to_numpy() / 0.1).astype(np.int64)  # slices of 10 steps
+    fullest = max(np.bincount(steps // 10).max(), np.bincount((steps - 1) // 10).max())
+    assert fullest > 32
+    assert grown.spec.capacities.slice_capacity == 32 * 2 ** int(np.ceil(np.log2(fullest / 32)))  # doubled to fit
 
 
 @pytest.mark.parametrize("late", [21_474_500, 2**30 + 10_000])  # 2**31 tics crossed; open windows past 2**30
