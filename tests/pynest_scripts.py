@@ -122,7 +122,7 @@ def poisson_trials(nest):
 
 def ascii_files(nest):
     """record_to "ascii": file names and contents as NEST writes them (label, time_in_steps, a multimeter),
-    over two Simulate calls."""
+    over two Simulate calls, and the recorders' n_events (counted as with "memory", emptied by n_events = 0)."""
     import os
     import tempfile
 
@@ -139,13 +139,16 @@ def ascii_files(nest):
         nest.Connect(n, sr2)
         nest.Connect(mm, n)
         nest.Simulate(60.0)
+        counts = [int(r.n_events) for r in (sr, sr2, mm)]  # NEST counts events of every backend
+        sr.n_events = 0
         nest.Simulate(40.0)
+        counts += [int(r.n_events) for r in (sr, sr2, mm)]
         files = {}
         for name in sorted(os.listdir(where)):
             with open(os.path.join(where, name)) as f:
                 files[name] = f.read().splitlines()
         nest.ResetKernel()
-    return {"files": files}
+    return {"files": files, "n_events": counts}
 
 
 

@@ -60,11 +60,14 @@ def test_poisson_trials_all_get_input():
 
 def test_ascii_files_have_nests_names_and_format(x64):
     """record_to='ascii': names (data_path, data_prefix, label), header and rows as NEST writes them (a
-    multimeter's file holds the last min_delay slice of the run before and not its own, as NEST's)."""
-    want, got = reference("ascii_files")["files"], SCRIPTS["ascii_files"](nest)["files"]
+    multimeter's file holds the last min_delay slice of the run before and not its own, as NEST's), and
+    n_events counts the events written, as with 'memory'."""
+    ref, out = reference("ascii_files"), SCRIPTS["ascii_files"](nest)
+    want, got = ref["files"], out["files"]
     assert sorted(got) == sorted(want)
     for name, lines in want.items():
         assert got[name] == lines, name
+    assert out["n_events"] == ref["n_events"]  # n_events counts what went to the files, as NEST's
 
 
 def plastic_network(nest, seed=4321):

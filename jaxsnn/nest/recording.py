@@ -7,7 +7,8 @@ Recorders (spike_recorder, multimeter/voltmeter, weight_recorder) gather their e
   it) or ``"ascii"``: every ``Simulate`` writes the events of that run to
   ``{data_path}/{data_prefix}{label or model}-{node id}-0.dat`` in NEST's format (two comment lines,
   a header, tab-separated rows, 3 decimals); an existing file is an error unless ``overwrite_files``
-  (as in NEST, whose second ``Simulate`` finds the file of the first).
+  (as in NEST, whose second ``Simulate`` finds the file of the first); ``n_events`` counts the events written, as
+  NEST's does for every backend.
 - ``label``, ``time_in_steps`` (``times`` become whole steps plus ``offsets`` of 0.0).
 
 spike_generator: ``allow_offgrid_times`` (times rounded up to the grid, as NEST's ``Time::ms_stamp``),
@@ -144,7 +145,7 @@ def value(rid, name):
     if name in DEFAULTS:
         return s[name]
     if name == "n_events":
-        return _n(frame_of(rid)) if s["record_to"] == "memory" else 0
+        return _n(frame_of(rid))  # NEST counts the events of every backend, "ascii" too
     if name == "events":
         if s["record_to"] != "memory":
             raise JaxsnnError(f"events: recorder {rid} records to {s['record_to']!r}, not to 'memory' (NEST has no "
