@@ -315,8 +315,25 @@ def stdp_dopamine_set(nest):
     return out
 
 
+def spike_weights_at_create(nest):
+    """A spike_generator created with spike_times, spike_weights and spike_multiplicities in one params
+    dict (and one per node in a list), driving neurons: their V_m."""
+    nest.ResetKernel()
+    sg = nest.Create("spike_generator", params={"spike_times": [2.0, 4.0, 4.5], "spike_weights": [30.0, -12.0, 20.0],
+                                                "spike_multiplicities": [1, 2, 3]})
+    sgs = nest.Create("spike_generator", 2, params=[{"spike_times": [3.0], "spike_weights": [50.0]},
+                                                    {"spike_times": [1.0, 6.0], "spike_weights": [7.0, 9.0]}])
+    n = nest.Create("iaf_psc_delta", 3)
+    nest.Connect(sg, n[0], syn_spec={"weight": 2.0})
+    nest.Connect(sgs, n[1:], "one_to_one")
+    vm = nest.Create("voltmeter", params={"interval": 0.5})
+    nest.Connect(vm, n)
+    nest.Simulate(10.0)
+    return {"vm": _events(vm, "times", "senders", "V_m")}
+
+
 SCRIPTS = {"ascii_files": ascii_files, "one_neuron": one_neuron, "two_neurons": two_neurons, "repeated_stimulation": repeated_stimulation,
            "poisson_trials": poisson_trials, "plastic_changes": plastic_changes,
            "first_plastic_input": first_plastic_input,
            "triplet_after_simulate": triplet_after_simulate, "plastic_from_evolved_source": plastic_from_evolved_source,
-           "stdp_dopamine_set": stdp_dopamine_set}
+           "stdp_dopamine_set": stdp_dopamine_set, "spike_weights_at_create": spike_weights_at_create}

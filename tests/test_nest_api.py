@@ -70,6 +70,15 @@ def test_ascii_files_have_nests_names_and_format(x64):
     assert out["n_events"] == ref["n_events"]  # n_events counts what went to the files, as NEST's
 
 
+def test_spike_weights_given_with_the_times_at_create(x64):
+    """Create("spike_generator", params) with spike_weights and spike_multiplicities beside spike_times (a
+    dict, and a list of dicts): the driven neurons' V_m are NEST's."""
+    want, got = reference("spike_weights_at_create")["vm"], SCRIPTS["spike_weights_at_create"](nest)["vm"]
+    w, g = canonical(want), canonical(got)
+    for col in w:
+        np.testing.assert_array_equal(g[col], w[col], err_msg=col)
+
+
 def plastic_network(nest, seed=4321):
     """A small E/I network with STDP and Poisson input, written as a PyNEST script."""
     nest.ResetKernel()

@@ -316,6 +316,8 @@ def _create_device(model, n, params):
     rows = params if isinstance(params, (list, tuple)) else [params]
     flags = getattr(_models.device(net.models.get(model).base), "host_flags", ())
     own = {*recording.DEFAULTS, "n_events", *flags, "spike_times"}
+    if any("spike_times" in d for d in rows):  # the weights and multiplicities go with their times
+        own |= {"spike_weights", "spike_multiplicities"}
     base_params = [{k: v for k, v in d.items() if k not in own} for d in rows]
     if isinstance(params, dict):
         base_params = base_params[0]
