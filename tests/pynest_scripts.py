@@ -332,8 +332,28 @@ def spike_weights_at_create(nest):
     return {"vm": _events(vm, "times", "senders", "V_m")}
 
 
+def mixed_generators_recorded(nest):
+    """Generators of several models in one Connect call: into one spike_recorder (its events) and into
+    neurons (their V_m)."""
+    nest.ResetKernel()
+    sg = nest.Create("spike_generator", params={"spike_times": [1.0, 2.5, 7.0]})
+    pp = nest.Create("pulsepacket_generator", params={"pulse_times": [5.0, 15.0], "activity": 3, "sdev": 0.0})
+    sg2 = nest.Create("spike_generator", params={"spike_times": [4.0]})
+    n = nest.Create("iaf_psc_delta", 2)
+    sr = nest.Create("spike_recorder")
+    vm = nest.Create("voltmeter", params={"interval": 0.5})
+    nest.Connect(sg + pp + sg2, sr)
+    nest.Connect(sg + pp + sg2, n, syn_spec={"weight": 3.0, "delay": 1.5})
+    nest.Connect(vm, n)
+    nest.Simulate(20.0)
+    out = _events(sr, "senders", "times")
+    out["vm"] = _events(vm, "times", "senders", "V_m")
+    return out
+
+
 SCRIPTS = {"ascii_files": ascii_files, "one_neuron": one_neuron, "two_neurons": two_neurons, "repeated_stimulation": repeated_stimulation,
            "poisson_trials": poisson_trials, "plastic_changes": plastic_changes,
            "first_plastic_input": first_plastic_input,
            "triplet_after_simulate": triplet_after_simulate, "plastic_from_evolved_source": plastic_from_evolved_source,
-           "stdp_dopamine_set": stdp_dopamine_set, "spike_weights_at_create": spike_weights_at_create}
+           "stdp_dopamine_set": stdp_dopamine_set, "spike_weights_at_create": spike_weights_at_create,
+           "mixed_generators_recorded": mixed_generators_recorded}

@@ -79,6 +79,18 @@ def test_spike_weights_given_with_the_times_at_create(x64):
         np.testing.assert_array_equal(g[col], w[col], err_msg=col)
 
 
+def test_generators_of_several_models_in_one_connect(x64):
+    """Connect(sg + pp + sg2, recorder) and Connect(sg + pp + sg2, neurons), as NEST allows: the recorder's
+    events and the neurons' V_m are NEST's."""
+    want, got = reference("mixed_generators_recorded"), SCRIPTS["mixed_generators_recorded"](nest)
+    for key in ("spikes", "vm"):
+        cols = ("senders", "times") if key == "spikes" else ("times", "senders", "V_m")
+        src_w, src_g = (want, got) if key == "spikes" else (want["vm"], got["vm"])
+        w, g = canonical({c: src_w[c] for c in cols}), canonical({c: src_g[c] for c in cols})
+        for col in cols:
+            np.testing.assert_array_equal(g[col], w[col], err_msg=f"{key} {col}")
+
+
 def plastic_network(nest, seed=4321):
     """A small E/I network with STDP and Poisson input, written as a PyNEST script."""
     nest.ResetKernel()

@@ -387,10 +387,10 @@ def Connect(pre, post, conn_spec=None, syn_spec=None, return_synapsecollection: 
     for x in (pre, post):
         if isinstance(x, NodeCollection):
             x._check()
-    if _generators_to_recorder(pre, post, conn_spec, syn_spec):
-        return None
     before = len(net._conns)
-    net.connect(_plain(pre), _plain(post), conn_spec, _matrix(syn_spec, pre, post, conn_spec))
+    for part in _by_kind(pre, conn_spec, syn_spec):
+        if not _generators_to_recorder(part, post, conn_spec, syn_spec):
+            net.connect(_plain(part), _plain(post), conn_spec, _matrix(syn_spec, part, post, conn_spec))
     KERNEL.changed(connections=True)
     if return_synapsecollection:  # the connections of this call: rows of the calls it appended
         places = [np.stack([np.full(len(c.source), j, np.int64), np.arange(len(c.source))], axis=1)
@@ -398,6 +398,24 @@ def Connect(pre, post, conn_spec=None, syn_spec=None, return_synapsecollection: 
         return SynapseCollection(np.concatenate(places) if places else np.zeros((0, 2), np.int64),
                                  KERNEL.generation)
     return None
+
+
+def _by_kind(pre, conn_spec, syn_spec) -> list:
+    """``pre`` as the calls that connect it: itself, or, where it mixes kinds of devices (e.g. generators of
+    several models into one spike_recorder, as NEST allows) and the rule is all_to_all with no arrays in
+    ``syn_spec``, one collection per run of nodes of one kind (neurons, or devices of one model): all_to_all
+    connects each source alike, so the calls together make the same connections."""
+    rule = conn_spec if isinstance(conn_spec, str) else (conn_spec or {}).get("rule", "all_to_all")
+    if not isinstance(pre, NodeCollection) or len(pre) < 2 or rule != "all_to_all" or (isinstance(
+            syn_spec, dict) and any(isinstance(v, (list, tuple, np.ndarray)) for v in syn_spec.values())):
+        return [pre]
+    pops = KERNEL.net._pops
+    kind = np.array(["neuron" if p.base in NEURONS else p.base for p in pops])[
+        np.searchsorted([p.first for p in pops], pre.ids, side="right") - 1]
+    if (kind == kind[0]).all():
+        return [pre]
+    cuts = [0, *(np.nonzero(kind[1:] != kind[:-1])[0] + 1).tolist(), len(kind)]
+    return [pre[a:b] for a, b in zip(cuts[:-1], cuts[1:])]
 
 
 def _generators_to_recorder(pre, post, conn_spec, syn_spec) -> bool:
