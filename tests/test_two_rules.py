@@ -1,6 +1,7 @@
 """Networks whose plastic synapses follow two rules (NEST 3.10's ``rules_network`` cases, made by
-``tests/reference/tools/nest_two_rules.py``): stdp_synapse with vogels_sprekeler_synapse, and stdp_synapse with
-stdp_nn_symm_synapse (which shares its sources), each rule on its own synapses, every value as NEST's; rules that
+``tests/reference/tools/nest_two_rules.py``): stdp_synapse with vogels_sprekeler_synapse, stdp_synapse with
+stdp_nn_symm_synapse and with stdp_nn_pre_centered_synapse (which share its sources), stdp_nn_restr_synapse with
+vogels_sprekeler_synapse; each rule on its own synapses with its own pairing, every value as NEST's; rules that
 cannot share a network yet are refused by name."""
 import inspect
 import json
@@ -27,7 +28,8 @@ def _load(path):
 def test_cases_exercise_both_rules():
     """In NEST, both plastic projections of each case transmit and move their weights, none stuck at a bound."""
     cases = [_load(p) for p in CASES]
-    assert {c["name"] for c in cases} == {"net_rules_stdp_vogels", "net_rules_stdp_nn_symm"}
+    assert {c["name"] for c in cases} == {"net_rules_stdp_vogels", "net_rules_stdp_nn_symm",
+                                          "net_rules_stdp_nn_pre_centered", "net_rules_nn_restr_vogels"}
     for c in cases:
         e = c["expected"]
         plastic = [p for p in c["projections"] if p["synapse"] != "static_synapse"]
@@ -143,8 +145,7 @@ def test_stored_weights_keep_each_rules_sign(tmp_path, x64):
         jaxsnn.restore_into(net.build(), jaxsnn.load(tmp_path / "e"), synapse_models=("ie",))
 
 
-@pytest.mark.parametrize("other", ["stdp_dopamine_synapse", "stdp_triplet_synapse", "stdp_pl_synapse_hom",
-                                   "stdp_nn_restr_synapse", "stdp_nn_pre_centered_synapse"])
+@pytest.mark.parametrize("other", ["stdp_dopamine_synapse", "stdp_triplet_synapse", "stdp_pl_synapse_hom"])
 def test_rule_that_runs_alone_refused_by_name(other):
     """A rule whose pairing or arithmetic does not combine with another yet: refused at build, naming it."""
     net = jaxsnn.Network()

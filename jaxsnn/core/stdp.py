@@ -22,8 +22,9 @@ taken in integer steps first, which keeps them exact in long runs.
 
 Several rules in one network (:class:`jaxsnn.models.base.PlasticityRules`): every event's rule row ends with
 its rule's index, the rule's methods pick each synapse's own rule's result (``term_rows``, ``facilitate``,
-``depress``), and :func:`kminus_before` reads the nearest-neighbour K₋ for the synapses whose rule has
-``nearest``; the post archive is the targets' own, shared by all rules (as NEST's ArchivingNode).
+``depress``); a pairing (``nearest``, ``first_only``, ``depress_if_paired``, ``resets_trace``) acts on the
+synapses whose rule has it (``rule.mask``); the post archive is the targets' own, shared by all rules (as
+NEST's ArchivingNode).
 """
 from __future__ import annotations
 
@@ -196,13 +197,27 @@ def facilitate_synapses(spec, table, pl, carry, rec, ok, post_stamp, target, rep
     p = rule_params(spec, table, rec[:, IN_ROW])
     t_last = pl.pre.t_last[rec[:, IN_SOURCE]]
     term = _facilitation_term(spec, Kplus[trace], t_last, post_stamp, rec[:, IN_DELAY], p)
-    if rule.first_only:  # a post spike pairs only with the nearest preceding pre spike, and only once
+    if rule.mixed("first_only"):
+        ok = ok & (((repeat == 0) & first_in_window(spec, pl, target, post_stamp, rec[:, IN_DELAY], t_last))
+                   | ~rule.mask("first_only", p))
+    elif rule.first_only:  # a post spike pairs only with the nearest preceding pre spike, and only once
         ok = ok & (repeat == 0) & first_in_window(spec, pl, target, post_stamp, rec[:, IN_DELAY], t_last)
     k3 = triplet_at(spec, pl, target, post_stamp, repeat) if rule.triplet else None
     w = _facilitate(rule, spec, weight[e], term, p, k3)
     if rule.resets_trace:  # one trace per synapse, held as −1 − K₊ until the next pre spike (reset_trace)
-        Kplus = set_where(Kplus, trace, -1.0 - Kplus[trace], ok)
+        Kplus = set_where(Kplus, trace, -1.0 - Kplus[trace], _only(rule, "resets_trace", p, ok))
     return set_where(weight, e, w, ok), Kplus
+
+
+def _only(rule, flag, p, cond):
+    """``cond`` for the synapses (rule rows ``p``) whose rule has pairing ``flag``, False for the others: with
+    several rules, some without it (one rule: ``cond`` itself)."""
+    return cond & rule.mask(flag, p) if rule.mixed(flag) else cond
+
+
+def _unless(rule, flag, p, cond):
+    """``cond`` for the synapses whose rule has pairing ``flag``, True for the others (one rule: ``cond``)."""
+    return cond | ~rule.mask(flag, p) if rule.mixed(flag) else cond
 
 
 def reported_trace(Kplus):
@@ -249,20 +264,22 @@ def on_presynaptic_spike(spec, nrn, table, syn_st, pl, e, rec, ok, sender, stamp
         kplus = jnp.where(kplus < 0.0, 0.0, kplus)  # reset by a post spike since the last pre spike
     any_early = jnp.any(early, axis=1) & plastic  # static synapses are never facilitated
     if rule.first_only:
-        any_early = any_early & first_in_window(spec, pl, tgt, t_j, D, t_last)
+        any_early = any_early & _unless(rule, "first_only", p, first_in_window(spec, pl, tgt, t_j, D, t_last))
 
     def early_facilitation(w):  # rare, so its exponentials are skipped when no synapse needs them
         term = _facilitation_term(spec, kplus, t_last, t_j, D, p)
         k3 = (lambda i: triplet_at(spec, pl, tgt, t_j, i)) if rule.triplet else (lambda i: None)
-        if spec.models.has_multiplicity and not rule.first_only:  # a post spike of multiplicity n is n archive entries
-            n = jnp.where(any_early, jnp.sum(early, axis=1), 0)
+        if spec.models.has_multiplicity and (not rule.first_only or rule.mixed("first_only")):
+            n = jnp.where(any_early, jnp.sum(early, axis=1), 0)  # a post spike of multiplicity n: n archive entries
+            if rule.first_only:  # (mixed) those of a first_only rule pair once
+                n = jnp.where(rule.mask("first_only", p), jnp.minimum(n, 1), n)
             return lax.fori_loop(0, jnp.max(n, initial=0), lambda i, v: jnp.where(
                 i < n, _facilitate(rule, spec, v, term, p, k3(i)), v), w)
         return jnp.where(any_early, _facilitate(rule, spec, w, term, p, k3(0)), w)
 
     w = lax.cond(jnp.any(any_early & ok), early_facilitation, lambda w: w, w)
     if rule.resets_trace:
-        kplus = jnp.where(any_early, 0.0, kplus)
+        kplus = jnp.where(_only(rule, "resets_trace", p, any_early), 0.0, kplus)
     k_minus = kminus_before(spec, nrn, pl, tgt, stamp, D, p)
     if rule.triplet:  # the second presynaptic trace decayed to t, read by the depression, then + 1
         decay3 = jnp.exp(_diff_ms(spec, t_last, stamp, dtype) / rule.column(p, "tau_plus_triplet"))
@@ -273,7 +290,8 @@ def on_presynaptic_spike(spec, nrn, table, syn_st, pl, e, rec, ok, sender, stamp
     else:
         w_dep = rule.depress(w, k_minus, p, spec.plasticity.stdp_unit_mu[1])
     if rule.depress_if_paired:
-        w_dep = jnp.where(paired_since(spec, pl, tgt, stamp, D, t_last), w_dep, w)
+        paired = paired_since(spec, pl, tgt, stamp, D, t_last)
+        w_dep = jnp.where(_unless(rule, "depress_if_paired", p, paired), w_dep, w)
     w = jnp.where(plastic, w_dep, w)
     syn_st = syn_st.replace(weight=set_where(syn_st.weight, e, w, ok), reported=set_where(syn_st.reported, e, w, ok))
     if not spec.plasticity.trace_per_source:  # else update_source_traces, once per spike

@@ -706,8 +706,8 @@ class PlasticityRule:
             checks.first_bad(f"{where}: tau_plus", tau, tau < 0, "tau_plus >= 0 ms")
 
 
-# the pairing flags a rule keeps to itself: a network whose rules differ in one of these (or in over_tau) is refused
-SOLITARY = ("first_only", "depress_if_paired", "resets_trace", "triplet", "libm", "dopamine")
+# what a rule keeps to itself: a network with such a rule and another (or rules with different over_tau) is refused
+SOLITARY = ("triplet", "libm", "dopamine")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -716,8 +716,10 @@ class PlasticityRules(PlasticityRule):
     vogels_sprekeler_synapse on I→E side by side). A row of ``Params.stdp`` is its rule's row (the rule's
     columns, padded) followed by the rule's index in :attr:`rules` (the last column, a float); the engine runs
     each rule's arithmetic on every event and keeps, per synapse, its own rule's result. The postsynaptic
-    archive (K₋) is shared, as NEST's; K₊ traces are numbered per rule. Rules combine when they differ at
-    most in ``nearest`` (a per-synapse choice here) and share ``over_tau`` (:func:`solitary`)."""
+    archive (K₋) is shared, as NEST's; K₊ traces are numbered per rule (one per synapse where some rule resets
+    its trace). A pairing flag (``nearest``, ``first_only``, ``depress_if_paired``, ``resets_trace``) is the
+    network's where any rule has it, and the engine applies it to the synapses whose rule has it (:meth:`mask`).
+    Rules combine unless one is a triplet or neuromodulated rule or has its own ``over_tau`` (:func:`solitary`)."""
 
     rules: tuple = ()
 
@@ -739,9 +741,11 @@ class PlasticityRules(PlasticityRule):
 
     sign_of = None  # per rule (each row's own rule names its column)
 
-    @property
-    def nearest(self) -> bool:
-        return any(r.nearest for r in self.rules)
+    # a pairing flag is the network's where any rule has it; the engine then asks which synapses (mask)
+    nearest = property(lambda self: any(r.nearest for r in self.rules))
+    first_only = property(lambda self: any(r.first_only for r in self.rules))
+    depress_if_paired = property(lambda self: any(r.depress_if_paired for r in self.rules))
+    resets_trace = property(lambda self: any(r.resets_trace for r in self.rules))
 
     def rule_index(self, table) -> np.ndarray:
         return np.asarray(table)[:, -1].astype(np.int64) if len(table) else np.zeros(0, np.int64)
@@ -793,7 +797,7 @@ class PlasticityRules(PlasticityRule):
 
 def solitary(rules) -> PlasticityRule | None:
     """The first of ``rules`` that cannot share a network with another rule (None: they combine): a rule with one
-    of the pairings of :data:`SOLITARY`, or with its own ``over_tau``, runs only alone."""
+    of the properties of :data:`SOLITARY`, or with its own ``over_tau``, runs only alone."""
     for r in rules:
         if any(getattr(r, f) for f in SOLITARY) or type(r).over_tau is not PlasticityRule.over_tau:
             return r

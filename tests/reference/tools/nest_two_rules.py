@@ -139,6 +139,28 @@ def main():
     ], neuron_params={"tau_minus": 25.0},
         note="two rules of the STDP family: stdp_synapse on E->E (tau_plus 17), stdp_nn_symm_synapse on E->I "
              "(tau_plus 12, per-connection lambda), static I->E and I->I; delays 1 to 3.2 ms")
+    run("net_rules_stdp_nn_pre_centered", rng, [
+        lambda r: projection(r, "ee", "stdp_synapse", E, E, 5, (20.0, 60.0),
+                             common={"Wmax": 120.0, "tau_plus": 17.0, "lambda": 0.02, "alpha": 1.1}),
+        lambda r: projection(r, "ei", "stdp_nn_pre_centered_synapse", E, I, 5, (20.0, 60.0),
+                             common={"Wmax": 150.0, "tau_plus": 12.0, "alpha": 1.2, "lambda": 0.03},
+                             per_conn={"Kplus": lambda r, m: r.uniform(0.0, 1.0, m)}),
+        lambda r: projection(r, "ie", "static_synapse", I, E, 3, (-60.0, -20.0)),
+        lambda r: projection(r, "ii", "static_synapse", I, I, 2, (-40.0, -10.0)),
+    ], neuron_params={"tau_minus": 25.0},
+        note="stdp_synapse on E->E with stdp_nn_pre_centered_synapse on E->I (shared sources; first post spike "
+             "only, K+ reset after it, per-connection initial Kplus), static I->E and I->I; delays 1 to 3.2 ms")
+    run("net_rules_nn_restr_vogels", rng, [
+        lambda r: projection(r, "ee", "stdp_nn_restr_synapse", E, E, 5, (20.0, 60.0),
+                             common={"Wmax": 120.0, "tau_plus": 17.0, "lambda": 0.03, "alpha": 1.1}),
+        lambda r: projection(r, "ie", "vogels_sprekeler_synapse", I, E, 3, (-40.0, -5.0),
+                             common={"tau": 25.0, "eta": 1.5, "alpha": 0.2, "Wmax": -150.0, "weight": -20.0},
+                             per_conn={"Kplus": lambda r, m: r.uniform(0.0, 1.0, m)}),
+        lambda r: projection(r, "ei", "static_synapse", E, I, 5, (20.0, 60.0)),
+        lambda r: projection(r, "ii", "static_synapse", I, I, 2, (-40.0, -10.0)),
+    ], neuron_params={"tau_minus": 25.0},
+        note="stdp_nn_restr_synapse on E->E (restricted nearest-neighbour pairing: depression only after a post "
+             "spike) with vogels_sprekeler_synapse on I->E, static E->I and I->I; delays 1 to 3.2 ms")
 
 
 if __name__ == "__main__":
