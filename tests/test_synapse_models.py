@@ -110,14 +110,6 @@ def test_two_plasticity_rules_refused_by_name():
         net.build()
 
 
-def test_stdp_pl_with_stdp_synapse_refused_by_name():
-    net, a, b = _pair()
-    net.connect(a, b, syn_spec={"synapse_model": "syn"})
-    net.connect(b, a, syn_spec={"synapse_model": "stdp_synapse"})
-    with pytest.raises(JaxsnnError, match="stdp_pl_synapse_hom only in networks"):
-        net.build()
-
-
 @pytest.mark.parametrize("alias", ["stdp_pl_synapse_hom_hpc", "static_synapse_hpc", "stdp_synapse_hom_hpc",
                                    "stdp_synapse_hpc", "static_synapse_hom_w_hpc"])
 def test_hpc_names(alias, x64):

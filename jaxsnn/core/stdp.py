@@ -62,6 +62,11 @@ def over_tau(spec, dt, tau):
     return spec.plasticity.stdp_rule.over_tau(dt, tau)
 
 
+def over_tau_rows(spec, dt, p):
+    """dt / τ₊ for synapses of rule rows ``p``, as each synapse's rule computes it."""
+    return spec.plasticity.stdp_rule.over_tau_rows(dt, p)
+
+
 def ms(spec, stamp, dtype):
     """Time of a stamp (in steps) in ms, as NEST computes it: 0.001 · tics."""
     stamp = jnp.asarray(stamp)
@@ -239,7 +244,7 @@ def _facilitation_term(spec, Kplus, t_last, post_stamp, D, p):
         minus_dt = ms(spec, t_last, dtype) - (ms(spec, post_stamp, dtype) + D * spec.time.resolution)
     else:
         minus_dt = ms(spec, t_last - post_stamp - D, dtype)
-    return spec.plasticity.stdp_rule.term_rows(Kplus, jnp.exp(over_tau(spec, minus_dt, p[..., TAU_PLUS])), p)
+    return spec.plasticity.stdp_rule.term_rows(Kplus, jnp.exp(over_tau_rows(spec, minus_dt, p)), p)
 
 
 def on_presynaptic_spike(spec, nrn, table, syn_st, pl, e, rec, ok, sender, stamp, slice_start):
@@ -295,7 +300,7 @@ def on_presynaptic_spike(spec, nrn, table, syn_st, pl, e, rec, ok, sender, stamp
     w = jnp.where(plastic, w_dep, w)
     syn_st = syn_st.replace(weight=set_where(syn_st.weight, e, w, ok), reported=set_where(syn_st.reported, e, w, ok))
     if not spec.plasticity.trace_per_source:  # else update_source_traces, once per spike
-        decay = jnp.exp(over_tau(spec, _diff_ms(spec, t_last, stamp, dtype), p[..., TAU_PLUS]))
+        decay = jnp.exp(over_tau_rows(spec, _diff_ms(spec, t_last, stamp, dtype), p))
         Kplus = kplus * decay + 1.0  # every synapse of a trace writes the same value
         at = jnp.where(ok & plastic, trace, pl.pre.Kplus.shape[0])
         pl = pl.replace(pre=pl.pre.replace(Kplus=pl.pre.Kplus.at[at].set(Kplus, mode="drop")))

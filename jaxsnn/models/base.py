@@ -696,6 +696,10 @@ class PlasticityRule:
         """:meth:`term` for synapses of rule rows ``p`` (one rule: the rows do not matter)."""
         return self.term(Kplus, decay)
 
+    def over_tau_rows(self, dt, p):
+        """:meth:`over_tau` for synapses of rule rows ``p`` (τ₊: their first column)."""
+        return self.over_tau(dt, p[..., 0])
+
     def check(self, v: dict, where: str) -> None:
         """The rule's parameters (name -> scalar or array over connections): finite, τ₊ >= 0."""
         for name in self.columns:
@@ -706,7 +710,7 @@ class PlasticityRule:
             checks.first_bad(f"{where}: tau_plus", tau, tau < 0, "tau_plus >= 0 ms")
 
 
-# what a rule keeps to itself: a network with such a rule and another (or rules with different over_tau) is refused
+# what a rule keeps to itself: a network with such a rule and another is refused
 SOLITARY = ("triplet", "libm", "dopamine")
 
 
@@ -719,7 +723,7 @@ class PlasticityRules(PlasticityRule):
     archive (K₋) is shared, as NEST's; K₊ traces are numbered per rule (one per synapse where some rule resets
     its trace). A pairing flag (``nearest``, ``first_only``, ``depress_if_paired``, ``resets_trace``) is the
     network's where any rule has it, and the engine applies it to the synapses whose rule has it (:meth:`mask`).
-    Rules combine unless one is a triplet or neuromodulated rule or has its own ``over_tau`` (:func:`solitary`)."""
+    Rules combine unless one is a triplet or neuromodulated rule (:func:`solitary`)."""
 
     rules: tuple = ()
 
@@ -779,8 +783,11 @@ class PlasticityRules(PlasticityRule):
     def term_rows(self, Kplus, decay, p):
         return self._pick(p, [r.term(Kplus, decay) for r in self.rules])
 
-    def over_tau(self, dt, tau):  # the same for every rule (combinable)
-        return self.rules[0].over_tau(dt, tau)
+    def over_tau(self, dt, tau):
+        raise NotImplementedError("several rules: over_tau_rows")
+
+    def over_tau_rows(self, dt, p):
+        return self._pick(p, [r.over_tau(dt, p[..., 0]) for r in self.rules])
 
     def facilitate(self, w, k, p, mu_is_one=False):
         mu = mu_is_one if isinstance(mu_is_one, tuple) else (mu_is_one,) * len(self.rules)
@@ -797,9 +804,9 @@ class PlasticityRules(PlasticityRule):
 
 def solitary(rules) -> PlasticityRule | None:
     """The first of ``rules`` that cannot share a network with another rule (None: they combine): a rule with one
-    of the properties of :data:`SOLITARY`, or with its own ``over_tau``, runs only alone."""
+    of the properties of :data:`SOLITARY` runs only alone."""
     for r in rules:
-        if any(getattr(r, f) for f in SOLITARY) or type(r).over_tau is not PlasticityRule.over_tau:
+        if any(getattr(r, f) for f in SOLITARY):
             return r
     return None
 

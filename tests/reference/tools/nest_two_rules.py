@@ -14,8 +14,12 @@ weight_recorder's events sorted by (time, sender, target) and its connections' f
 sorted by source, target).
 
 Cases: ``net_rules_stdp_vogels`` (Vogels et al. 2011: stdp_synapse on E→E, vogels_sprekeler_synapse on I→E,
-static E→I and I→I) and ``net_rules_stdp_nn_symm`` (two rules of the STDP family: stdp_synapse on E→E,
-stdp_nn_symm_synapse on E→I, static I→E and I→I).
+static E→I and I→I), ``net_rules_stdp_nn_symm`` (two rules of the STDP family: stdp_synapse on E→E,
+stdp_nn_symm_synapse on E→I, static I→E and I→I), ``net_rules_stdp_nn_pre_centered`` (stdp_synapse on E→E,
+stdp_nn_pre_centered_synapse on E→I), ``net_rules_nn_restr_vogels`` (stdp_nn_restr_synapse on E→E,
+vogels_sprekeler_synapse on I→E) and ``net_rules_stdp_pl_vogels`` (stdp_pl_synapse_hom on E→E,
+vogels_sprekeler_synapse on I→E). The cases are made in this order from one random generator: a new case goes
+last, so that the others stay the same.
 """
 import json
 import os
@@ -161,6 +165,17 @@ def main():
     ], neuron_params={"tau_minus": 25.0},
         note="stdp_nn_restr_synapse on E->E (restricted nearest-neighbour pairing: depression only after a post "
              "spike) with vogels_sprekeler_synapse on I->E, static E->I and I->I; delays 1 to 3.2 ms")
+    run("net_rules_stdp_pl_vogels", rng, [
+        lambda r: projection(r, "ee", "stdp_pl_synapse_hom", E, E, 5, (20.0, 60.0),
+                             common={"tau_plus": 17.0, "lambda": 0.05, "alpha": 0.12, "mu": 0.4}),
+        lambda r: projection(r, "ie", "vogels_sprekeler_synapse", I, E, 3, (-40.0, -5.0),
+                             common={"tau": 25.0, "eta": 1.5, "alpha": 0.2, "Wmax": -150.0, "weight": -20.0},
+                             per_conn={"Kplus": lambda r, m: r.uniform(0.0, 1.0, m)}),
+        lambda r: projection(r, "ei", "static_synapse", E, I, 5, (20.0, 60.0)),
+        lambda r: projection(r, "ii", "static_synapse", I, I, 2, (-40.0, -10.0)),
+    ], neuron_params={"tau_minus": 25.0},
+        note="stdp_pl_synapse_hom on E->E (power-law rule, its K+ decay a product with 1/tau_plus) with "
+             "vogels_sprekeler_synapse on I->E, static E->I and I->I; delays 1 to 3.2 ms")
 
 
 if __name__ == "__main__":
