@@ -191,6 +191,14 @@ ROWS = [
     ("stdp Kplus=-1", connect_stdp(Kplus=-1.0), JaxsnnError, "Kplus=-1.0 .*Kplus >= 0"),  # NEST: BadProperty
     ("copy_model hom Wmax=inf", lambda: jaxsnn.Network().copy_model("stdp_synapse_hom", "x", {"Wmax": INF}),
      JaxsnnError, "Wmax=inf"),  # NEST accepts
+    ("copy_model stdp Wmax=-1 (weight 1)", lambda: jaxsnn.Network().copy_model("stdp_synapse", "x", {"Wmax": -1.0}),
+     JaxsnnError, "copy_model.*weight=1.0 and Wmax=-1.0 must have the same sign"),  # NEST: BadProperty at CopyModel
+    ("copy_model vogels_sprekeler Wmax=-1", lambda: jaxsnn.Network().copy_model(
+        "vogels_sprekeler_synapse", "x", {"Wmax": -1.0}), JaxsnnError, "copy_model.*Weight and Wmax must have same sign"),  # NEST: BadProperty
+    ("copy_model stdp Kplus=-1", lambda: jaxsnn.Network().copy_model("stdp_synapse", "x", {"Kplus": -1.0}),
+     JaxsnnError, "copy_model.*Kplus=-1.0"),  # NEST: BadProperty at CopyModel
+    ("set_defaults triplet Wmax=-5", lambda: jaxsnn.Network().models.set_defaults("stdp_triplet_synapse", {"Wmax": -5.0}),
+     JaxsnnError, "same sign"),  # NEST: BadProperty at SetDefaults
     ("multimeter connected twice to a neuron", multimeter_twice, JaxsnnError, "connected to multimeter 4 twice"),  # NEST: IllegalConnection
     ("spike_recorder connected twice to a neuron", spike_recorder_twice, JaxsnnError,
      "neuron 2 is connected to spike_recorder 4 twice"),  # NEST records every spike twice (we refuse)

@@ -80,7 +80,7 @@ def _mixed(stdp_first=True, inhibitory=True):
     i = net.create("iaf_psc_alpha", 4, params={"V_m": jaxsnn.random.uniform(-70.0, -55.0), "tau_minus": 20.0})
     wr = net.create("weight_recorder")
     net.copy_model("stdp_synapse", "ee", {"Wmax": 120.0, "lambda": 0.02, "weight_recorder": wr})
-    net.copy_model("vogels_sprekeler_synapse", "ie", {"Wmax": sign * 150.0, "eta": 1.5, "alpha": 0.2, "tau": 20.0,
+    net.copy_model("vogels_sprekeler_synapse", "ie", {"Wmax": sign * 150.0, "weight": sign * 30.0, "eta": 1.5, "alpha": 0.2, "tau": 20.0,
                                                       "weight_recorder": wr})
     rng = np.random.default_rng(3)  # explicit plastic connections: the same whatever the order of connect
     ee_src, ee_tgt = rng.integers(1, 17, 80), np.repeat(np.arange(1, 17), 5)

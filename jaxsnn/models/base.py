@@ -903,6 +903,11 @@ class SynapseModel:
         """NEST's checks of the model's defaults ``v`` (``copy_model``/``set_defaults``)."""
         if isinstance(cls.rule, PlasticityRule):
             cls.rule.check({k: checks.floats(f"{where}: {k}", v[k]) for k in cls.rule.columns}, where)
+            numbers = {k: x for k, x in v.items() if isinstance(x, (int, float, np.integer, np.floating))
+                       and not isinstance(x, bool)}
+            if all(k in numbers for k in cls.per_connection()):  # not with a distribution among them
+                # NEST checks a default connection as any other (e.g. weight and Wmax of one sign)
+                cls.check({k: np.asarray([x], np.float64) for k, x in numbers.items()}, where)
         elif isinstance(cls.rule, ShortTermRule):  # parameters and initial state, as connect checks them
             names = cls.rule.columns + cls.rule.state
             cls.check({k: checks.floats(f"{where}: {k}", v[k]) for k in names if k in v}, where)
