@@ -351,9 +351,34 @@ def mixed_generators_recorded(nest):
     return out
 
 
+def plastic_set_pending_facilitation(nest):
+    """Plastic connections set between runs while a facilitation is pending (the target fired after the
+    source's last spike): lambda/eta set to 0 on two connections, the weight on two others. NEST
+    facilitates lazily at the next presynaptic spike, with the parameters and weight as set."""
+    nest.ResetKernel()
+    pre = nest.Create("iaf_psc_alpha", params={"I_e": 377.0})  # slow source
+    post = nest.Create("iaf_psc_alpha", 4, params={"I_e": 600.0})  # fast targets
+    nest.CopyModel("vogels_sprekeler_synapse", "vs", {"weight": -1.0, "Wmax": -200.0, "eta": 0.5})
+    stdp = {"synapse_model": "stdp_synapse", "weight": 50.0, "Wmax": 200.0}
+    nest.Connect(pre, post[0], syn_spec=stdp)
+    nest.Connect(pre, post[1], syn_spec=stdp)
+    nest.Connect(pre, post[2], syn_spec={"synapse_model": "vs", "weight": -50.0})
+    nest.Connect(pre, post[3], syn_spec={"synapse_model": "vs", "weight": -50.0})
+    nest.Simulate(300.0)
+    c = [nest.GetConnections(pre, post[k]) for k in range(4)]
+    w1 = [float(x.weight) for x in c]
+    c[0].set({"lambda": 0.0})
+    c[1].weight = 50.0
+    c[2].set(eta=0.0)
+    c[3].weight = -50.0
+    nest.Simulate(200.0)
+    return {"w1": w1, "w2": [float(x.weight) for x in c]}
+
+
 SCRIPTS = {"ascii_files": ascii_files, "one_neuron": one_neuron, "two_neurons": two_neurons, "repeated_stimulation": repeated_stimulation,
            "poisson_trials": poisson_trials, "plastic_changes": plastic_changes,
            "first_plastic_input": first_plastic_input,
            "triplet_after_simulate": triplet_after_simulate, "plastic_from_evolved_source": plastic_from_evolved_source,
            "stdp_dopamine_set": stdp_dopamine_set, "spike_weights_at_create": spike_weights_at_create,
-           "mixed_generators_recorded": mixed_generators_recorded}
+           "mixed_generators_recorded": mixed_generators_recorded,
+           "plastic_set_pending_facilitation": plastic_set_pending_facilitation}
