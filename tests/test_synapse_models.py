@@ -101,15 +101,6 @@ def test_differentiable_build_refuses_by_name(model):
         net.build(differentiable=True)
 
 
-def test_two_plasticity_rules_refused_by_name():
-    net = jaxsnn.Network()
-    a = net.create("iaf_psc_alpha", 2)
-    net.connect(a[0], a[1], syn_spec={"synapse_model": "stdp_triplet_synapse"})
-    net.connect(a[1], a[0], syn_spec={"synapse_model": "stdp_nn_symm_synapse"})
-    with pytest.raises(JaxsnnError, match="one network uses"):
-        net.build()
-
-
 @pytest.mark.parametrize("alias", ["stdp_pl_synapse_hom_hpc", "static_synapse_hpc", "stdp_synapse_hom_hpc",
                                    "stdp_synapse_hpc", "static_synapse_hom_w_hpc"])
 def test_hpc_names(alias, x64):

@@ -1,7 +1,7 @@
 """Networks whose plastic synapses follow two rules (NEST 3.10's ``rules_network`` cases, made by
 ``tests/reference/tools/nest_two_rules.py``): stdp_synapse with vogels_sprekeler_synapse, stdp_synapse with
-stdp_nn_symm_synapse and with stdp_nn_pre_centered_synapse (which share its sources), stdp_nn_restr_synapse and
-stdp_pl_synapse_hom with vogels_sprekeler_synapse; each rule on its own synapses with its own pairing, every value as NEST's; rules that
+stdp_nn_symm_synapse, stdp_nn_pre_centered_synapse and stdp_triplet_synapse (which share its sources),
+stdp_nn_restr_synapse and stdp_pl_synapse_hom with vogels_sprekeler_synapse; each rule on its own synapses with its own pairing, every value as NEST's; rules that
 cannot share a network yet are refused by name."""
 import inspect
 import json
@@ -31,7 +31,7 @@ def test_cases_exercise_both_rules():
     cases = [_load(p) for p in CASES]
     assert {c["name"] for c in cases} == {"net_rules_stdp_vogels", "net_rules_stdp_nn_symm",
                                           "net_rules_stdp_nn_pre_centered", "net_rules_nn_restr_vogels",
-                                          "net_rules_stdp_pl_vogels"}
+                                          "net_rules_stdp_pl_vogels", "net_rules_stdp_triplet"}
     for c in cases:
         e = c["expected"]
         plastic = [p for p in c["projections"] if p["synapse"] != "static_synapse"]
@@ -171,9 +171,9 @@ def test_each_rule_keeps_its_own_arithmetic(x64):
             np.testing.assert_array_equal(np.asarray(a)[mine], np.asarray(b)[mine], err_msg=f"{names[i]} {what}")
 
 
-@pytest.mark.parametrize("other", ["stdp_dopamine_synapse", "stdp_triplet_synapse"])
+@pytest.mark.parametrize("other", ["stdp_dopamine_synapse"])
 def test_rule_that_runs_alone_refused_by_name(other):
-    """A rule whose pairing or arithmetic does not combine with another yet: refused at build, naming it."""
+    """A rule that does not combine with another yet (the neuromodulated one): refused at build, naming it."""
     net = jaxsnn.Network()
     a = net.create("iaf_psc_alpha", 2)
     net.connect(a[0], a[1], syn_spec={"synapse_model": "stdp_synapse"})

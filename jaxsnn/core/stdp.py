@@ -290,7 +290,7 @@ def on_presynaptic_spike(spec, nrn, table, syn_st, pl, e, rec, ok, sender, stamp
         decay3 = jnp.exp(_diff_ms(spec, t_last, stamp, dtype) / rule.column(p, "tau_plus_triplet"))
         k3 = stdp_family.apart(pl.pre.Kplus_triplet[trace] * decay3, decay3)  # rounded before the + 1 below
         w_dep = rule.depress(w, k_minus, p, spec.plasticity.stdp_unit_mu[1], k3=k3)
-        at = jnp.where(ok & plastic, trace, pl.pre.Kplus_triplet.shape[0])
+        at = jnp.where(_only(rule, "triplet", p, ok & plastic), trace, pl.pre.Kplus_triplet.shape[0])
         pl = pl.replace(pre=pl.pre.replace(Kplus_triplet=pl.pre.Kplus_triplet.at[at].set(k3 + 1.0, mode="drop")))
     else:
         w_dep = rule.depress(w, k_minus, p, spec.plasticity.stdp_unit_mu[1])

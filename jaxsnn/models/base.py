@@ -711,7 +711,7 @@ class PlasticityRule:
 
 
 # what a rule keeps to itself: a network with such a rule and another is refused
-SOLITARY = ("triplet", "libm", "dopamine")
+SOLITARY = ("libm", "dopamine")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -723,7 +723,8 @@ class PlasticityRules(PlasticityRule):
     archive (K₋) is shared, as NEST's; K₊ traces are numbered per rule (one per synapse where some rule resets
     its trace). A pairing flag (``nearest``, ``first_only``, ``depress_if_paired``, ``resets_trace``) is the
     network's where any rule has it, and the engine applies it to the synapses whose rule has it (:meth:`mask`).
-    Rules combine unless one is a triplet or neuromodulated rule (:func:`solitary`)."""
+    A triplet rule gets the targets' K₋,₃ and its synapses' K₊,₃ (``k3``). Rules combine unless one is
+    neuromodulated (:func:`solitary`)."""
 
     rules: tuple = ()
 
@@ -750,6 +751,7 @@ class PlasticityRules(PlasticityRule):
     first_only = property(lambda self: any(r.first_only for r in self.rules))
     depress_if_paired = property(lambda self: any(r.depress_if_paired for r in self.rules))
     resets_trace = property(lambda self: any(r.resets_trace for r in self.rules))
+    triplet = property(lambda self: any(r.triplet for r in self.rules))  # (K₋,₃ archived for every target)
 
     def rule_index(self, table) -> np.ndarray:
         return np.asarray(table)[:, -1].astype(np.int64) if len(table) else np.zeros(0, np.int64)
@@ -789,13 +791,15 @@ class PlasticityRules(PlasticityRule):
     def over_tau_rows(self, dt, p):
         return self._pick(p, [r.over_tau(dt, p[..., 0]) for r in self.rules])
 
-    def facilitate(self, w, k, p, mu_is_one=False):
+    def facilitate(self, w, k, p, mu_is_one=False, k3=None):
         mu = mu_is_one if isinstance(mu_is_one, tuple) else (mu_is_one,) * len(self.rules)
-        return self._pick(p, [r.facilitate(w, k, p, m) for r, m in zip(self.rules, mu)])
+        return self._pick(p, [r.facilitate(w, k, p, m, k3=k3) if r.triplet else r.facilitate(w, k, p, m)
+                              for r, m in zip(self.rules, mu)])
 
-    def depress(self, w, k, p, mu_is_one=False):
+    def depress(self, w, k, p, mu_is_one=False, k3=None):
         mu = mu_is_one if isinstance(mu_is_one, tuple) else (mu_is_one,) * len(self.rules)
-        return self._pick(p, [r.depress(w, k, p, m) for r, m in zip(self.rules, mu)])
+        return self._pick(p, [r.depress(w, k, p, m, k3=k3) if r.triplet else r.depress(w, k, p, m)
+                              for r, m in zip(self.rules, mu)])
 
     def check(self, v, where):
         for r in self.rules:

@@ -17,8 +17,9 @@ Cases: ``net_rules_stdp_vogels`` (Vogels et al. 2011: stdp_synapse on E→E, vog
 static E→I and I→I), ``net_rules_stdp_nn_symm`` (two rules of the STDP family: stdp_synapse on E→E,
 stdp_nn_symm_synapse on E→I, static I→E and I→I), ``net_rules_stdp_nn_pre_centered`` (stdp_synapse on E→E,
 stdp_nn_pre_centered_synapse on E→I), ``net_rules_nn_restr_vogels`` (stdp_nn_restr_synapse on E→E,
-vogels_sprekeler_synapse on I→E) and ``net_rules_stdp_pl_vogels`` (stdp_pl_synapse_hom on E→E,
-vogels_sprekeler_synapse on I→E). The cases are made in this order from one random generator: a new case goes
+vogels_sprekeler_synapse on I→E), ``net_rules_stdp_pl_vogels`` (stdp_pl_synapse_hom on E→E,
+vogels_sprekeler_synapse on I→E) and ``net_rules_stdp_triplet`` (stdp_synapse on E→E, stdp_triplet_synapse on
+E→I). The cases are made in this order from one random generator: a new case goes
 last, so that the others stay the same.
 """
 import json
@@ -176,6 +177,18 @@ def main():
     ], neuron_params={"tau_minus": 25.0},
         note="stdp_pl_synapse_hom on E->E (power-law rule, its K+ decay a product with 1/tau_plus) with "
              "vogels_sprekeler_synapse on I->E, static E->I and I->I; delays 1 to 3.2 ms")
+    run("net_rules_stdp_triplet", rng, [
+        lambda r: projection(r, "ee", "stdp_synapse", E, E, 5, (20.0, 60.0),
+                             common={"Wmax": 120.0, "tau_plus": 17.0, "lambda": 0.02, "alpha": 1.1}),
+        lambda r: projection(r, "ei", "stdp_triplet_synapse", E, I, 5, (20.0, 60.0),
+                             common={"Wmax": 150.0, "tau_plus": 16.8, "tau_plus_triplet": 101.0, "Aplus": 0.5,
+                                     "Aminus": 0.6, "Aplus_triplet": 0.2, "Aminus_triplet": 0.05},
+                             per_conn={"Kplus_triplet": lambda r, m: r.uniform(0.0, 1.0, m)}),
+        lambda r: projection(r, "ie", "static_synapse", I, E, 3, (-60.0, -20.0)),
+        lambda r: projection(r, "ii", "static_synapse", I, I, 2, (-40.0, -10.0)),
+    ], neuron_params={"tau_minus": 25.0, "tau_minus_triplet": 90.0},
+        note="stdp_synapse on E->E with stdp_triplet_synapse on E->I (shared sources; the targets' triplet trace, "
+             "per-connection initial Kplus_triplet), static I->E and I->I; delays 1 to 3.2 ms")
 
 
 if __name__ == "__main__":
