@@ -375,10 +375,37 @@ def plastic_set_pending_facilitation(nest):
     return {"w1": w1, "w2": [float(x.weight) for x in c]}
 
 
+def delay_bounds(nest):
+    """The kernel's min_delay and max_delay as a script builds its network: before any connection, after
+    connections of several delays, with recorders only, with a generator recorded by a spike_recorder."""
+    out = []
+    nest.ResetKernel()
+    out.append([nest.min_delay, nest.max_delay])
+    nest.ResetKernel()
+    nest.resolution = 0.05
+    out.append([nest.min_delay, nest.max_delay])
+    n = nest.Create("iaf_psc_alpha", 2)
+    out.append([nest.min_delay, nest.max_delay])
+    nest.Connect(n[0], n[1], syn_spec={"delay": 2.5})
+    out.append([nest.min_delay, nest.max_delay])
+    nest.Connect(n[1], n[0], syn_spec={"delay": 0.5})
+    out.append([nest.min_delay, nest.max_delay])
+    nest.ResetKernel()
+    nest.resolution = 0.25
+    n = nest.Create("iaf_psc_alpha", 2)
+    nest.Connect(n, nest.Create("spike_recorder"))
+    out.append([nest.min_delay, nest.max_delay])
+    nest.ResetKernel()
+    nest.resolution = 0.25
+    nest.Connect(nest.Create("spike_generator", params={"spike_times": [1.0]}), nest.Create("spike_recorder"))
+    out.append([nest.min_delay, nest.max_delay])
+    return {"bounds": out}
+
+
 SCRIPTS = {"ascii_files": ascii_files, "one_neuron": one_neuron, "two_neurons": two_neurons, "repeated_stimulation": repeated_stimulation,
            "poisson_trials": poisson_trials, "plastic_changes": plastic_changes,
            "first_plastic_input": first_plastic_input,
            "triplet_after_simulate": triplet_after_simulate, "plastic_from_evolved_source": plastic_from_evolved_source,
            "stdp_dopamine_set": stdp_dopamine_set, "spike_weights_at_create": spike_weights_at_create,
            "mixed_generators_recorded": mixed_generators_recorded,
-           "plastic_set_pending_facilitation": plastic_set_pending_facilitation}
+           "plastic_set_pending_facilitation": plastic_set_pending_facilitation, "delay_bounds": delay_bounds}

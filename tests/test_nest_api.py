@@ -102,6 +102,12 @@ def test_plastic_set_with_a_pending_facilitation_gives_nests_weights(x64):
     np.testing.assert_allclose(got["w2"], want["w2"], rtol=0, atol=1e-12)
 
 
+def test_delay_bounds_as_nests_kernel_reports_them():
+    """min_delay and max_delay: the resolution before any connection, then over the connections, recorders'
+    and recorded generators' (1 ms) included."""
+    assert SCRIPTS["delay_bounds"](nest)["bounds"] == reference("delay_bounds")["bounds"]
+
+
 def plastic_network(nest, seed=4321):
     """A small E/I network with STDP and Poisson input, written as a PyNEST script."""
     nest.ResetKernel()

@@ -239,13 +239,14 @@ class Kernel:
 
     def _delay_bound(self, name):
         """NEST's min/max_delay: over every connection made so far, those of recorders (1 ms) included;
-        1 ms while there are none."""
+        the resolution while there are none (as NEST's kernel starts)."""
         net, h = self._net, self.settings["resolution"]
         conns = [c for c in (net._conns if net else []) if len(c.source)]
-        if not conns:
-            return 1.0
+        bounds = [1.0] if self.generator_recorders else []  # generators recorded on the host: NEST's 1 ms
+        if not conns and not bounds:
+            return h
         f = np.min if name == "min_delay" else np.max
-        return float(f([f(c.delay) * h if c.delay.max() > 0 else 1.0 for c in conns]))
+        return float(f(bounds + [f(c.delay) * h if c.delay.max() > 0 else 1.0 for c in conns]))
 
     # ---------------------------------------------------------------------------- connections
     def num_connections(self) -> dict:
