@@ -402,10 +402,30 @@ def delay_bounds(nest):
     return {"bounds": out}
 
 
+def step_current_held_over_rebuild(nest):
+    """A step_current_generator's times changed between runs while the network grows (a neuron created and
+    connected: a rebuild): the amplitude it holds continues until its first new time, as in NEST."""
+    nest.ResetKernel()
+    n = nest.Create("iaf_psc_exp")
+    scg = nest.Create("step_current_generator", params={"amplitude_times": [10.0, 30.0],
+                                                         "amplitude_values": [200.0, 500.0]})
+    nest.Connect(scg, n)
+    vm = nest.Create("voltmeter", params={"interval": 1.0})
+    nest.Connect(vm, n)
+    nest.Simulate(60.0)
+    scg.set(amplitude_times=[70.0, 90.0], amplitude_values=[600.0, 0.0])
+    m = nest.Create("iaf_psc_exp", params={"I_e": 400.0})
+    nest.Connect(m, n, syn_spec={"weight": 50.0})
+    nest.Connect(scg, m)
+    nest.Simulate(50.0)
+    return {"vm": _events(vm, "times", "senders", "V_m"), "V_m": [float(v) for v in (n + m).V_m]}
+
+
 SCRIPTS = {"ascii_files": ascii_files, "one_neuron": one_neuron, "two_neurons": two_neurons, "repeated_stimulation": repeated_stimulation,
            "poisson_trials": poisson_trials, "plastic_changes": plastic_changes,
            "first_plastic_input": first_plastic_input,
            "triplet_after_simulate": triplet_after_simulate, "plastic_from_evolved_source": plastic_from_evolved_source,
            "stdp_dopamine_set": stdp_dopamine_set, "spike_weights_at_create": spike_weights_at_create,
            "mixed_generators_recorded": mixed_generators_recorded,
-           "plastic_set_pending_facilitation": plastic_set_pending_facilitation, "delay_bounds": delay_bounds}
+           "plastic_set_pending_facilitation": plastic_set_pending_facilitation, "delay_bounds": delay_bounds,
+           "step_current_held_over_rebuild": step_current_held_over_rebuild}

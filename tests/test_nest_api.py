@@ -108,6 +108,16 @@ def test_delay_bounds_as_nests_kernel_reports_them():
     assert SCRIPTS["delay_bounds"](nest)["bounds"] == reference("delay_bounds")["bounds"]
 
 
+def test_step_current_held_over_a_rebuild_gives_nests_numbers(x64):
+    """A step current's new times set between runs, then a rebuild (a neuron created and connected): the
+    amplitude held continues until the first new time; V_m are NEST's."""
+    want, got = reference("step_current_held_over_rebuild"), SCRIPTS["step_current_held_over_rebuild"](nest)
+    w, g = canonical(want["vm"]), canonical(got["vm"])
+    for col in w:
+        np.testing.assert_array_equal(g[col], w[col], err_msg=col)
+    assert got["V_m"] == want["V_m"]
+
+
 def plastic_network(nest, seed=4321):
     """A small E/I network with STDP and Poisson input, written as a PyNEST script."""
     nest.ResetKernel()

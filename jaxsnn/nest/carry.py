@@ -116,7 +116,7 @@ def _generators(old, new, o, now):
         ps = list(new.layout.generators[name][1])
         before = dict(zip(*old.layout.generators[name])) if name in old.layout.generators else {}
         old_ps = [before.get(i, p) for i, p in zip(new.layout.generators[name][0], ps)]
-        new = retable(new, name, ps, fresh, old_ps, now * new.spec.time.resolution)
+        new = retable(new, name, ps, fresh, old_ps, now * new.spec.time.resolution, running=old)
     return new
 
 

@@ -55,16 +55,20 @@ def set_generators(sim, name: str, ids, params: dict):
     return retable(sim, name, new, state, list(old), int(sim.state.step) * h)
 
 
-def retable(sim, name: str, new: list, state: dict, old: list, t_ms: float):
+def retable(sim, name: str, new: list, state: dict, old: list, t_ms: float, running=None):
     """``sim`` with model ``name``'s tables rebuilt from the parameters ``new`` at time ``t_ms`` from the
-    host ``state`` and the ``old`` parameters (:meth:`~jaxsnn.models.base.Generator.tables`)."""
+    host ``state`` and the ``old`` parameters (:meth:`~jaxsnn.models.base.Generator.tables`); ``running``:
+    the simulation whose tables held until now, if not ``sim`` (a rebuild carrying a run's state: what a
+    generator holds now, e.g. a step current's amplitude, is the running one's)."""
     G, h, tps = GENERATORS[name], sim.spec.time.resolution, sim.spec.time.tics_per_step
     nodes = sim.layout.generators[name][0]
     top = {k: np.asarray(v) for k, v in sim.model.generators[name].items()}
     conns = {k: top[k] for k in CONNECTION_KEYS}
     conns["window"] = np.array([window(p, h) for p in new], np.int64).reshape(-1, 2)
     old_par = sim.params.generators[name]
-    built = (top, {k: np.asarray(v) for k, v in old_par.items()})
+    was = running if running is not None and name in running.model.generators else sim
+    built = ({k: np.asarray(v) for k, v in was.model.generators[name].items()},
+             {k: np.asarray(v) for k, v in was.params.generators[name].items()})
     m, extra, par, st = G.tables(new, conns, h, tps, t_ms=t_ms, state=state, old=old, built=built)
     fdt = old_par["weight"].dtype
     topology = {**{k: jnp.asarray(v, jnp.int32) for k, v in {**conns, **extra}.items()}}
