@@ -12,7 +12,7 @@ import pytest
 import jaxsnn
 from jaxsnn.errors import JaxsnnError
 from jaxsnn.models import SYNAPSES
-from jaxsnn.testing.conformance import compare, run_case
+from jaxsnn.testing.conformance import case_network, compare, run_case
 
 from .conftest import CASES as CASE_DIR
 from .conftest import ROOT, case_files, cpu_devices
@@ -23,9 +23,18 @@ IN_NETWORKS = ("stdp_pl_synapse_hom", "static_synapse_hom_w", "tsodyks_synapse",
 # (cases of other kinds share the prefixes: net_rules_* name two synapse models, not one "synapse")
 CASES = [f for f in case_files("syn_") if json.loads(f.read_text()).get("synapse") in IN_NETWORKS]
 NETWORKS = [f for f in case_files("net_") if json.loads(f.read_text()).get("synapse") in IN_NETWORKS]
+# one-connection cases whose aspects a fast NEST network case of the same rule checks (test_synapse_network_case:
+# non-integer mu, per-connection parameters, delays 1 to 3.2 ms, iaf_psc_alpha targets' spikes and V_m, negative
+# weights): they run in the full suite. Each rule keeps a fast one-connection case (its default parameters where
+# a case has them).
+IN_FULL_SUITE = {"syn_stdp_nn_symm", "syn_stdp_nn_symm_onto_alpha", "syn_stdp_nn_restr", "syn_stdp_nn_restr_onto_alpha",
+                 "syn_stdp_nn_pre_centered", "syn_stdp_nn_pre_centered_onto_alpha", "syn_stdp_triplet",
+                 "syn_stdp_triplet_onto_alpha", "syn_vogels_sprekeler_negative", "syn_vogels_sprekeler_onto_alpha"}
+assert IN_FULL_SUITE <= {f.stem for f in CASES}, IN_FULL_SUITE - {f.stem for f in CASES}
+FAST_CASES = [pytest.param(f, marks=pytest.mark.slow) if f.stem in IN_FULL_SUITE else f for f in CASES]
 
 
-@pytest.mark.parametrize("path", CASES, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", FAST_CASES, ids=lambda p: p.stem)
 def test_synapse_case(path, precision):
     case = json.loads(path.read_text())
     result = compare(case, run_case(case), precision)
@@ -208,19 +217,24 @@ def _family_network(model):
 
 @pytest.mark.parametrize("model", list(FAMILY))
 def test_stdp_family_split_runs_and_checkpoint_are_bit_identical(tmp_path, x64, model):
-    net, sr, wr = _family_network(model)
-    whole = jaxsnn.simulate(net.build(), 120.0)
-    parts = jaxsnn.simulate(jaxsnn.simulate(net.build(), 47.3), 72.7)
-    jaxsnn.save_checkpoint(tmp_path / "ck", jaxsnn.simulate(net.build(), 61.0))
-    resumed = jaxsnn.simulate(jaxsnn.load_checkpoint(tmp_path / "ck", net.build()), 59.0)
-    c = whole.connections("fam")
+    """The rule's NEST network case (per-connection parameters and initial traces, delays 1 to 3.2 ms) run whole,
+    in two parts and resumed from a checkpoint: the same spikes, transmitted weights and final state. The
+    network is test_synapse_network_case's, so its compiled program serves both tests."""
+    case = json.loads(next(f for f in NETWORKS if json.loads(f.read_text())["synapse"] == model).read_text())
+    net, _, sr, wr = case_network(case)
+    t = case["t_sim"]
+    whole = jaxsnn.simulate(net.build(), t)
+    parts = jaxsnn.simulate(jaxsnn.simulate(net.build(), 147.3), t - 147.3)
+    jaxsnn.save_checkpoint(tmp_path / "ck", jaxsnn.simulate(net.build(), 201.0))
+    resumed = jaxsnn.simulate(jaxsnn.load_checkpoint(tmp_path / "ck", net.build()), t - 201.0)
+    c = whole.connections("plastic")
     assert len(whole.events(sr)) > 50 and len(whole.events(wr)) > 50
-    w0 = _family_network(model)[0].build().connections("fam").weight.to_numpy()
+    w0 = net.build().connections("plastic").weight.to_numpy()
     assert np.any(c.weight.to_numpy() != w0)  # plasticity acted
     for other in (parts, resumed):
         assert whole.events(sr).equals(other.events(sr))
         assert whole.events(wr).equals(other.events(wr))
-        o = other.connections("fam")
+        o = other.connections("plastic")
         for k in ("weight",) + SYNAPSES[model].rule.traces:
             np.testing.assert_array_equal(c[k].to_numpy(), o[k].to_numpy(), err_msg=k)
 

@@ -174,9 +174,37 @@ def _synapse(case, devices=None):
     return out
 
 
+def case_network(case: dict):
+    """The network of a ``synapse_network`` or ``dopamine_network`` case as :func:`run_case` simulates it, before
+    ``build``: ``(net, neurons, spike_recorder, weight_recorder)``, with ``neurons`` those whose spikes are
+    recorded and the plastic connections' model named ``"plastic"`` (``"dopa"`` for the dopamine kind). Tests
+    that run such a network in other ways (split runs, checkpoints) share the compiled program of the case."""
+    builders = {"synapse_network": _synapse_network_nodes, "dopamine_network": _dopamine_network_nodes}
+    if case.get("kind") not in builders:
+        raise ValueError(f"case kind {case.get('kind')!r} has no network to build here; kinds: {', '.join(builders)}.")
+    return builders[case["kind"]](case)
+
+
 def _synapse_network(case):
     """A recurrent iaf_psc_alpha network whose explicit connections are of ``case["synapse"]``, as NEST's
     case was made (``tests/reference/tools/nest_stdp_family.py``)."""
+    import jaxsnn
+
+    net, pop, sr, wr = _synapse_network_nodes(case)
+    sim = jaxsnn.simulate(net.build(), case["t_sim"])
+    ev = sim.events(sr).sort_values(["times", "senders"], kind="stable")
+    we = sim.events(wr).sort_values(["times", "senders", "targets"], kind="stable")
+    fin = sim.connections("plastic").sort_values(["source", "target"], kind="stable")
+    final = {k: (fin[k].astype(int) if k in ("source", "target") else fin[k]).tolist()
+             for k in case["expected"]["final"] if k in fin}
+    return {"spike_times": _ms(ev.times), "spike_senders": ev.senders.astype(int).tolist(),
+            "final_V_m": sim.get(pop).V_m.tolist(),
+            WR: {"times": _ms(we.times), "senders": we.senders.astype(int).tolist(),
+                 "targets": we.targets.astype(int).tolist(), "weights": we.weights.tolist()},
+            "final": final}
+
+
+def _synapse_network_nodes(case):
     import jaxsnn
 
     net = jaxsnn.Network(resolution=case["resolution"])
@@ -193,17 +221,7 @@ def _synapse_network(case):
                 {"synapse_model": "plastic", **per_connection})
     sr = net.create(SR)
     net.connect(pop, sr)
-    sim = jaxsnn.simulate(net.build(), case["t_sim"])
-    ev = sim.events(sr).sort_values(["times", "senders"], kind="stable")
-    we = sim.events(wr).sort_values(["times", "senders", "targets"], kind="stable")
-    fin = sim.connections("plastic").sort_values(["source", "target"], kind="stable")
-    final = {k: (fin[k].astype(int) if k in ("source", "target") else fin[k]).tolist()
-             for k in case["expected"]["final"] if k in fin}
-    return {"spike_times": _ms(ev.times), "spike_senders": ev.senders.astype(int).tolist(),
-            "final_V_m": sim.get(pop).V_m.tolist(),
-            WR: {"times": _ms(we.times), "senders": we.senders.astype(int).tolist(),
-                                "targets": we.targets.astype(int).tolist(), "weights": we.weights.tolist()},
-            "final": final}
+    return net, pop, sr, wr
 
 
 def rules_network(case):
@@ -259,6 +277,22 @@ def _dopamine_network(case, devices=None):
     nodes made in the order of ``tests/reference/tools/nest_dopamine_network.py``."""
     import jaxsnn
 
+    net, post, sr, wr = _dopamine_network_nodes(case)
+    sim = jaxsnn.simulate(net.build(devices=devices), case["t_sim"])
+    ev = sim.events(sr).sort_values(["times", "senders"], kind="stable")
+    we = sim.events(wr).sort_values(["times", "senders", "targets"], kind="stable")
+    fin = sim.connections("dopa").sort_values(["source", "target"], kind="stable")
+    final = {k: (fin[k].astype(int) if k in ("source", "target") else fin[k]).tolist()
+             for k in case["expected"]["final"]}
+    return {"spike_times": _ms(ev.times), "spike_senders": ev.senders.astype(int).tolist(),
+            "final_V_m": sim.get(post).V_m.tolist(),
+            WR: {"times": _ms(we.times), "senders": we.senders.astype(int).tolist(),
+                 "targets": we.targets.astype(int).tolist(), "weights": we.weights.tolist()}, "final": final}
+
+
+def _dopamine_network_nodes(case):
+    import jaxsnn
+
     net = jaxsnn.Network(resolution=case["resolution"])
     gen = lambda times: net.create(SG, params={"spike_times": times})
     gpre, gpost, gdopa = ([gen(t) for t in case[k]] for k in ("pre_inputs", "post_inputs", "dopa_inputs"))
@@ -282,16 +316,7 @@ def _dopamine_network(case, devices=None):
     net.connect(np.asarray(pre.ids)[col("source")], np.asarray(post.ids)[col("target")], "one_to_one",
                 {"synapse_model": "dopa", **{k: col(k) for k in ("weight", "delay", "Kplus", "c", "n")}})
     net.connect(post, sr)
-    sim = jaxsnn.simulate(net.build(devices=devices), case["t_sim"])
-    ev = sim.events(sr).sort_values(["times", "senders"], kind="stable")
-    we = sim.events(wr).sort_values(["times", "senders", "targets"], kind="stable")
-    fin = sim.connections("dopa").sort_values(["source", "target"], kind="stable")
-    final = {k: (fin[k].astype(int) if k in ("source", "target") else fin[k]).tolist()
-             for k in case["expected"]["final"]}
-    return {"spike_times": _ms(ev.times), "spike_senders": ev.senders.astype(int).tolist(),
-            "final_V_m": sim.get(post).V_m.tolist(),
-            WR: {"times": _ms(we.times), "senders": we.senders.astype(int).tolist(),
-                 "targets": we.targets.astype(int).tolist(), "weights": we.weights.tolist()}, "final": final}
+    return net, post, sr, wr
 
 
 def _network(case):
