@@ -6,7 +6,12 @@ import numpy as np
 import pytest
 
 import jaxsnn
+from jaxsnn.core.engine import advance_jit
 from tests.networks import outcome, small_network
+
+# The tests that run small_network(slice_capacity=32) compiled whole share one program: simulate's own
+# advance_jit, called as simulate calls it (the step count an int32 scalar), for the same network
+SHARED = dict(slice_capacity=32)
 
 
 def leaves_equal(a, b):
@@ -43,8 +48,8 @@ def _recorder(sim):
 
 
 def test_step_refuses_a_state_inside_a_slice():
-    sim, _, _ = small_network()
-    st = jaxsnn.jit(jaxsnn.advance)(sim.model, sim.params, sim.state, 3)  # compiled whole (op by op costs more)
+    sim, _, _ = small_network(**SHARED)
+    st = advance_jit(sim.model, sim.params, sim.state, np.int32(3))  # compiled whole (op by op costs more)
     with pytest.raises(jaxsnn.JaxsnnError, match="state.step=3"):
         jaxsnn.step(sim.model, sim.params, st)
     out = jax.jit(jaxsnn.step)(sim.model, sim.params, st)  # traced: flagged instead
@@ -96,7 +101,7 @@ def test_each_neuron_parameter_drives_the_run_as_if_built_with_it(name, x64):
 
 
 def test_shorter_t_ref_than_built_is_an_error_not_lost_spikes():
-    sim, _, _ = small_network()
+    sim, _, _ = small_network(**SHARED)
     p = sim.params.neurons
     short = sim.replace(params=sim.params.replace(neurons=p.updated("iaf_psc_delta",
                                                                     t_ref=p["iaf_psc_delta"]["t_ref"] * 0.25)))
@@ -131,8 +136,8 @@ def test_simulation_key_and_build_take_ints_and_keys():
 def test_check_names_what_overflowed():
     # the run's fullest slice holds more than 32 spikes: 32 overflows, and simulate doubles the capacity until
     # it fits (each doubling compiles the loop again)
-    sim, sr, _ = small_network(slice_capacity=32)
-    out = jaxsnn.jit(jaxsnn.advance)(sim.model, sim.params, sim.state, 200)  # compiled whole (op by op costs more)
+    sim, sr, _ = small_network(**SHARED)
+    out = advance_jit(sim.model, sim.params, sim.state, np.int32(200))  # compiled whole, simulate's program
     with pytest.raises(jaxsnn.CapacityError, match="slice_capacity"):
         jaxsnn.check(out)
     assert jaxsnn.Overflow.SLICE in jaxsnn.Overflow(int(out.overflow))
