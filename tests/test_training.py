@@ -49,7 +49,12 @@ def test_dense_projections_give_the_event_loops_spikes_and_V(x64, model):
     np.testing.assert_allclose(np.asarray(v1), np.asarray(v0), rtol=0, atol=1e-9)
 
 
-@pytest.mark.parametrize("model", ["iaf_psc_delta", "iaf_psc_exp"])
+# iaf_psc_delta's dense path is checked fast by test_dense_projections_give_the_event_loops_spikes_and_V; shared
+# products and several steps per slice fast with iaf_psc_exp (two receptor channels), delta in the full suite
+DELTA_IN_FULL_SUITE = [pytest.param("iaf_psc_delta", marks=pytest.mark.slow), "iaf_psc_exp"]
+
+
+@pytest.mark.parametrize("model", DELTA_IN_FULL_SUITE)
 def test_dense_projections_of_one_source_and_delay_share_a_product(x64, model):
     """Recurrent and readout weights of one delay: one product per step, placed at both targets."""
     net = layered(model, out_delay=1.5)
@@ -61,7 +66,7 @@ def test_dense_projections_of_one_source_and_delay_share_a_product(x64, model):
     np.testing.assert_allclose(np.asarray(v1), np.asarray(v0), rtol=0, atol=1e-9)
 
 
-@pytest.mark.parametrize("model", ["iaf_psc_delta", "iaf_psc_exp"])
+@pytest.mark.parametrize("model", DELTA_IN_FULL_SUITE)
 def test_dense_projections_with_several_steps_per_slice(x64, model):
     """Delays of 1 ms and more at h = 0.5 ms and no parrots (whose spikes may follow each step): two
     steps per slice, so each projection adds a slice's rows of the ring at once."""
