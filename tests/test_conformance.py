@@ -3,6 +3,7 @@ import json
 import subprocess
 import sys
 
+import jax
 import numpy as np
 import pytest
 
@@ -70,38 +71,49 @@ def test_command_line_passes_a_nest_case_key_by_key(tmp_path):
     assert set(json.loads((tmp_path / "out.json").read_text())) == set(load(path)["expected"])
 
 
-def test_command_line_fails_a_corrupted_case(tmp_path):
+def test_command_line_fails_a_corrupted_case(tmp_path, capsys):
+    from jaxsnn.testing.conformance import main
+
     case = load(CASES / "iaf_delta_spike_and_refractory.json")
     case["expected"]["V_m"][5] += 1e-12  # one sample off by far less than float32 could see
     case["expected"]["spike_times"][0] += 0.1  # one spike a step late
     path = tmp_path / "corrupted.json"
     path.write_text(json.dumps(case))
-    r = _cli(path, "--x64")
-    assert r.returncode == 1, r.stdout + r.stderr
-    assert "FAIL  V_m: " in r.stdout and "FAIL  spike_times: 1 of" in r.stdout and "PASS  V_m_times" in r.stdout
-    assert "FAIL: 1 of 3 keys agree" in r.stdout
-    r32 = _cli(path)  # float32: the 1e-12 mV is within its tolerance, the late spike is not
+    old = jax.config.jax_enable_x64
+    try:  # float64 in this process (test_neuron_case compiled the case's program); main turns x64 on
+        rc = main([str(path), "--x64"])
+    finally:
+        jax.config.update("jax_enable_x64", old)
+    out = capsys.readouterr().out
+    assert rc == 1, out
+    assert "FAIL  V_m: " in out and "FAIL  spike_times: 1 of" in out and "PASS  V_m_times" in out
+    assert "FAIL: 1 of 3 keys agree" in out
+    r32 = _cli(path)  # as a command, float32: the 1e-12 mV is within its tolerance, the late spike is not
     assert r32.returncode == 1 and "PASS  V_m: " in r32.stdout and "FAIL  spike_times" in r32.stdout
 
 
-def test_command_line_prints_our_output_for_a_case_without_expected(tmp_path):
+def test_command_line_prints_our_output_for_a_case_without_expected(tmp_path, x64, capsys):
+    from jaxsnn.testing.conformance import main  # in this process, where test_neuron_case compiled the case
+
     case = load(CASES / "iaf_delta_subthreshold.json")
     exp = case.pop("expected")
     path = tmp_path / "case.json"
     path.write_text(json.dumps(case))
-    r = _cli(path, "--x64")
-    assert r.returncode == 0, r.stderr
-    out = json.loads(r.stdout)
+    rc = main([str(path), "--x64"])
+    captured = capsys.readouterr()
+    assert rc == 0, captured.err
+    out = json.loads(captured.out)
     np.testing.assert_array_equal(out["V_m"], exp["V_m"])
 
 
-def test_unsupported_kind_is_a_clear_error(tmp_path):
+def test_unsupported_kind_is_a_clear_error(tmp_path, capsys):
+    from jaxsnn.testing.conformance import main
+
     path = tmp_path / "case.json"
     path.write_text(json.dumps({"kind": "aeif", "expected": {}}))
-    r = subprocess.run([sys.executable, "-m", "jaxsnn.testing.conformance", str(path)], capture_output=True, text=True,
-                       check=False)
-    assert r.returncode == 2
-    assert "'aeif' is not supported" in r.stderr and "neuron" in r.stderr
+    assert main([str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "'aeif' is not supported" in err and "neuron" in err
 
 
 @pytest.mark.parametrize("name", ["exp_subthreshold", "alpha_custom_params", "parrot_repeats",
