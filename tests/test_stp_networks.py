@@ -77,7 +77,7 @@ def test_stp_over_devices_is_bit_identical():
     assert r.returncode == 0 and r.stdout.strip().endswith("ok"), r.stderr[-3000:]
 
 
-def test_connections_report_nest_names():
+def test_connections_report_nest_names(x64):  # float64: the split-run test's program serves it
     net, sr, wr = _stp_network()
     c = jaxsnn.simulate(net.build(), 5.0).connections("stp_hom")
     for k in ("U", "tau_psc", "tau_rec", "tau_fac", "x", "y", "u"):
