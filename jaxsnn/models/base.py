@@ -337,6 +337,9 @@ class Generator(Device):
     # whether a spike_recorder connected to it records the generator's own spikes (NEST records them with
     # the generator as sender; :meth:`own_spikes` computes them on the host)
     recorded_by_spike_recorders: ClassVar[bool] = False
+    # its tables() reads what a generator holds now from ``built`` (a step current's amplitude): in a rebuild
+    # that carries a run, ``built`` is then the running simulation's tables, not the fresh build's
+    holds_between_runs: ClassVar[bool] = False
     # whether a spike_recorder connected to it records, in the engine, what the generator sends that
     # connection: the recorder is one more target (a connection whose target is RECORDING + the recorder's
     # node id, delivered nowhere), so it records the shared train of a generator with one, and an

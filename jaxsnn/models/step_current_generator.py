@@ -55,6 +55,7 @@ class StepCurrentGenerator(Generator):
     replicated = False  # a connection's current depends on its generator's parameters (and its own stream)
     settable = TOGETHER + ("origin", "start", "stop")
     recordables = ("I",)
+    holds_between_runs = True  # the amplitude held now continues (tables() reads it from ``built``)
 
     @classmethod
     def check_given(cls, given: dict, where: str) -> None:

@@ -58,15 +58,16 @@ def set_generators(sim, name: str, ids, params: dict):
 def retable(sim, name: str, new: list, state: dict, old: list, t_ms: float, running=None):
     """``sim`` with model ``name``'s tables rebuilt from the parameters ``new`` at time ``t_ms`` from the
     host ``state`` and the ``old`` parameters (:meth:`~jaxsnn.models.base.Generator.tables`); ``running``:
-    the simulation whose tables held until now, if not ``sim`` (a rebuild carrying a run's state: what a
-    generator holds now, e.g. a step current's amplitude, is the running one's)."""
+    the simulation whose tables held until now, if not ``sim`` (a rebuild carrying a run's state): a model
+    that ``holds_between_runs`` (a step current's amplitude) reads what it holds from the running tables,
+    the others read the fresh build's (e.g. a spike_generator's events for its new times)."""
     G, h, tps = GENERATORS[name], sim.spec.time.resolution, sim.spec.time.tics_per_step
     nodes = sim.layout.generators[name][0]
     top = {k: np.asarray(v) for k, v in sim.model.generators[name].items()}
     conns = {k: top[k] for k in CONNECTION_KEYS}
     conns["window"] = np.array([window(p, h) for p in new], np.int64).reshape(-1, 2)
     old_par = sim.params.generators[name]
-    was = running if running is not None and name in running.model.generators else sim
+    was = running if G.holds_between_runs and running is not None and name in running.model.generators else sim
     built = ({k: np.asarray(v) for k, v in was.model.generators[name].items()},
              {k: np.asarray(v) for k, v in was.params.generators[name].items()})
     m, extra, par, st = G.tables(new, conns, h, tps, t_ms=t_ms, state=state, old=old, built=built)
