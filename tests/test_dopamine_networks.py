@@ -12,16 +12,20 @@ import pytest
 
 import jaxsnn
 from jaxsnn.errors import JaxsnnError
-from jaxsnn.testing.conformance import compare, run_case
+from jaxsnn.testing.conformance import case_network, compare, run_case
 
+from .conftest import CASES as CASES_DIR
 from .conftest import REFERENCE, ROOT, case_files, cpu_devices
 
+# the one-connection cases run in the full suite: the network cases (deliver_interval 1 and 3, Wmin/Wmax bounds,
+# a dopamine spike of multiplicity 2, iaf_psc_alpha targets) check the same rule against NEST in the fast one
 CASES = [f for f in case_files("syn_stdp_dopamine")] + [f for f in case_files("net_stdp_dopamine")]
+FAST_CASES = [pytest.param(f, marks=pytest.mark.slow) if f.stem.startswith("syn_") else f for f in CASES]
 
 
 # every case's transmitted weights and final weight, K+, c and n are NEST's bits in float64 (NEST's own expm1 and
 # the C library's exp reproduced, every product rounded apart and every division a division, as NEST computes them)
-@pytest.mark.parametrize("path", CASES, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", FAST_CASES, ids=lambda p: p.stem)
 def test_dopamine_case(path, x64):
     case = json.loads(path.read_text())
     out, exp = run_case(case), case["expected"]
@@ -86,11 +90,16 @@ def _network(interval=2):
 
 
 def test_split_runs_and_checkpoint_are_bit_identical(tmp_path, x64):
-    net, sr, wr = _network()
-    whole = jaxsnn.simulate(net.build(), 200.0)
-    parts = jaxsnn.simulate(jaxsnn.simulate(net.build(), 73.4), 126.6)
-    jaxsnn.save_checkpoint(tmp_path / "ck", jaxsnn.simulate(net.build(), 101.0))
-    resumed = jaxsnn.simulate(jaxsnn.load_checkpoint(tmp_path / "ck", net.build()), 99.0)
+    """The NEST network case with deliver_interval 3 (a split inside an interval) run whole, in two parts and
+    resumed from a checkpoint: the same spikes, transmitted weights and final w, K+, c and n. The network is
+    test_dopamine_case's, so its compiled program serves both tests."""
+    case = json.loads((CASES_DIR / "net_stdp_dopamine_interval.json").read_text())
+    net, _, sr, wr = case_network(case)
+    t = case["t_sim"]
+    whole = jaxsnn.simulate(net.build(), t)
+    parts = jaxsnn.simulate(jaxsnn.simulate(net.build(), 213.4), t - 213.4)
+    jaxsnn.save_checkpoint(tmp_path / "ck", jaxsnn.simulate(net.build(), 301.0))
+    resumed = jaxsnn.simulate(jaxsnn.load_checkpoint(tmp_path / "ck", net.build()), t - 301.0)
     c = whole.connections("dopa")
     assert len(whole.events(sr)) > 20 and len(whole.events(wr)) > 100
     assert np.any(c.weight.to_numpy() != net.build().connections("dopa").weight.to_numpy())
