@@ -107,10 +107,37 @@ def test_common_properties_of_a_registered_model_are_refused_per_connection():
         net.connect(a, a, syn_spec={"synapse_model": "toy_additive_synapse_hom", "w_max": 2.0})
 
 
-def test_two_rules_in_one_network_are_refused_by_name():
-    net = jaxsnn.Network()
-    a = net.create("iaf_psc_alpha", 2)
-    net.connect(a, a, syn_spec={"synapse_model": "toy_additive_synapse_hom"})
-    net.connect(a, a, syn_spec={"synapse_model": "stdp_synapse"})
-    with pytest.raises(JaxsnnError, match="stdp_synapse.*toy_additive_synapse_hom|toy_additive_synapse_hom.*only"):
-        net.build()
+def _pairs(rule_of):
+    """A network whose plastic connections (explicit pairs) follow ``rule_of(k)`` = (model, lambda) for pair
+    number k: (spikes, (source, target, final weight) rows in order)."""
+    rng = np.random.default_rng(7)
+    src, tgt = rng.integers(0, 30, 180), rng.integers(0, 30, 180)
+    net = jaxsnn.Network(seed=3)
+    e = net.create("iaf_psc_alpha", 30, params={"V_m": jaxsnn.random.uniform(-70.0, -55.0)})
+    pg = net.create("poisson_generator", params={"rate": 15000.0})
+    sr = net.create("spike_recorder")
+    net.copy_model("toy_additive_synapse_hom", "toy", {"lambda": 0.05, "alpha": 1.2, "tau_plus": 15.0, "w_max": 1.0})
+    net.copy_model("stdp_synapse", "stdp", {"alpha": 1.2, "tau_plus": 15.0, "Wmax": 1.0, "mu_plus": 0.0,
+                                            "mu_minus": 0.0})
+    rules = [rule_of(k) for k in range(len(src))]
+    for model, lam in sorted(set(rules)):
+        k = np.array([r == (model, lam) for r in rules])
+        spec = {"synapse_model": model, "weight": 0.5, "delay": 1.5} | ({} if model == "toy" else {"lambda": lam})
+        net.connect(e.ids[0] + src[k], e.ids[0] + tgt[k], "one_to_one", spec)
+    net.connect(pg, e, syn_spec={"weight": 30.0})
+    net.connect(e, sr)
+    sim = jaxsnn.simulate(net.build(), 150.0)
+    c = sim.connections()
+    c = c[c.synapse_model.isin(["toy", "stdp"])].sort_values(["source", "target", "weight"])
+    return sim.events(sr), c[["source", "target", "weight"]].to_numpy(float)
+
+
+def test_a_rule_defined_in_a_test_shares_a_network_with_nests_rules(x64):
+    """The toy rule (λ = 0.05) on every other pair, stdp_synapse (λ = 0.02) on the rest: each synapse follows
+    its own rule, so the network is the one where every pair is an stdp_synapse with the toy's arithmetic
+    (mu = 0, Wmax = 1) and its pair's λ, spike for spike and weight for weight."""
+    mixed = _pairs(lambda k: ("toy", 0.05) if k % 2 else ("stdp", 0.02))
+    alone = _pairs(lambda k: ("stdp", 0.05) if k % 2 else ("stdp", 0.02))
+    assert len(alone[0]) > 50 and np.any(alone[1][:, 2] != 0.5)  # the rule acted
+    assert mixed[0].equals(alone[0])
+    np.testing.assert_allclose(mixed[1], alone[1], rtol=1e-13, atol=1e-15)
