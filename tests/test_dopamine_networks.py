@@ -150,6 +150,7 @@ def _split(names, against_one):
     assert r.returncode == 0 and "ok" in r.stdout, r.stderr[-3000:]
 
 
+@pytest.mark.slow  # the fast suite keeps a faster test of the same capability
 def test_split_over_devices_gives_nests_bits():
     """The network case on two devices: NEST's bits (which one device gives, test_dopamine_case)."""
     _split(["net_stdp_dopamine"], False)
@@ -210,6 +211,7 @@ def test_pynest_script(x64):
     np.testing.assert_array_equal(got["times"], exp["times"])
     assert got["into_transmitter"] == exp["into_transmitter"]
 
+@pytest.mark.slow  # the fast suite keeps a faster test of the same capability
 def test_pynest_rebuild_carries_the_state(x64):
     """A connection made after Simulate makes jaxsnn.nest rebuild: the dopamine synapses' state and the
     transmitter's list and input carry over, so the first synapse evolves as without the new one (to the last

@@ -206,6 +206,7 @@ NOISE_SPLIT = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow  # the fast suite splits generators over devices in one test
 def test_noise_generator_current_split_over_two_devices_gives_the_same_bits():
     r = subprocess.run([sys.executable, "-c", NOISE_SPLIT], capture_output=True, text=True, env=cpu_devices(2))
     assert r.returncode == 0 and "ok" in r.stdout, r.stderr[-3000:]
@@ -427,6 +428,7 @@ SPLIT_SPIKES = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow  # the fast suite splits generators over devices in one test
 def test_recorded_generator_spikes_split_over_two_devices_give_the_same_spikes():
     r = subprocess.run([sys.executable, "-c", SPLIT_SPIKES], capture_output=True, text=True, env=cpu_devices(2))
     assert r.returncode == 0 and "ok" in r.stdout, r.stderr[-3000:]
@@ -494,6 +496,7 @@ POISSON_SPLIT = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow  # the fast suite splits generators over devices in one test
 def test_poisson_generator_into_a_spike_recorder_split_over_two_devices():
     r = subprocess.run([sys.executable, "-c", POISSON_SPLIT], capture_output=True, text=True, env=cpu_devices(2))
     assert r.returncode == 0 and "ok" in r.stdout, r.stderr[-3000:]

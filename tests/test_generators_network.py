@@ -99,6 +99,7 @@ SPLIT = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow  # the fast suite splits generators over devices in one test
 def test_ac_generator_split_over_two_devices_gives_the_same_bits():
     r = subprocess.run([sys.executable, "-c", SPLIT], capture_output=True, text=True, env=cpu_devices(2))
     assert r.returncode == 0 and "ok" in r.stdout, r.stderr[-3000:]

@@ -165,6 +165,7 @@ def test_psc_parameters_drive_the_dynamics(x64):
     np.testing.assert_allclose(changed, built, rtol=0, atol=1e-12)
 
 
+@pytest.mark.slow  # the fast suite keeps a faster test of the same capability
 def test_ensemble_members_are_their_own_runs(mixed, x64):
     """Members differing in seed (so in their noise currents and Poisson input) each give the bits of
     their own advance."""

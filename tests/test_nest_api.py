@@ -239,6 +239,7 @@ def test_plastic_changes_between_runs_give_nests_numbers(x64):
         assert got[key] == want[key], key
 
 
+@pytest.mark.slow  # the fast suite keeps a faster test of the same capability
 def test_triplet_connections_carry_over_a_rebuild(x64):
     """stdp_triplet_synapse between driven neurons, read between runs, then a neuron created and connected by a
     new triplet connection after Simulate (the traces K+, K+,3 and the targets' triplet archive carry over):
@@ -358,6 +359,7 @@ def test_poisson_connection_weight_set_between_runs():
     assert abs(n.V_m - n.E_L) < 1e-6
 
 
+@pytest.mark.slow  # the fast suite keeps a faster test of the same capability
 def test_new_plastic_connections_from_an_evolved_source_give_nests_numbers(x64):
     """New stdp_synapse connections after Simulate from a neuron whose K+ has grown start at K+ = 0 while its
     old connections keep theirs, and an old connection's Kplus set apart from its siblings' evolves on its
@@ -382,6 +384,7 @@ def test_new_plastic_connections_from_an_evolved_source_give_nests_numbers(x64):
     assert len(np.unique(w["kplus2"])) == 3  # three K+ values at the end: the case needs separate traces
 
 
+@pytest.mark.slow  # the fast suite keeps a faster test of the same capability
 def test_first_plastic_input_after_simulate_gives_nests_numbers(x64):
     """A neuron whose first plastic input is connected after Simulate starts an empty archive (K- = 0), as
     NEST's: NEST 3.10's spikes exactly, weights within 1e-12."""

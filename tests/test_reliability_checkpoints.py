@@ -358,6 +358,7 @@ def test_second_writer_in_one_process_is_refused(tmp_path):
     assert cio.CheckpointSeries(tmp_path / "run").steps() == [1, 2]
 
 
+@pytest.mark.slow  # the fast suite keeps a faster test of the same capability
 def test_two_writer_processes(tmp_path):
     run = tmp_path / "run"
     first = _writer(run, 1, 30, pause=0.05)
@@ -398,6 +399,7 @@ def test_checkpoint_removed_while_read_is_not_damage(tmp_path, monkeypatch):
         cio.read(path)
 
 
+@pytest.mark.slow  # the fast suite keeps a faster test of the same capability
 def test_reader_during_continuous_saves_with_keep_1(tmp_path):
     run = tmp_path / "run"
     writer = _writer(run, 1, 150, keep=1)

@@ -139,6 +139,7 @@ def test_long_delays_arrive_exactly():
     assert abs(first - (0.1 + 100.0)) < 1e-9  # stamp 0.1 + d
 
 
+@pytest.mark.slow  # the fast suite keeps a faster test of the same capability
 def test_ensemble_over_seeds_and_rates_in_one_call():
     sim, sr, mm = small_network()
     keys = jax.vmap(jaxsnn.simulation_key)(jax.numpy.arange(1, 5))
@@ -189,6 +190,7 @@ print("ok")
 """
 
 
+@pytest.mark.slow  # the fast suite keeps a faster test of the same capability
 def test_ensemble_members_spread_over_devices_are_their_own_runs():
     r = subprocess.run([sys.executable, "-c", ENSEMBLE_ON_DEVICES], capture_output=True, text=True, env=cpu_devices(2))
     assert r.returncode == 0 and r.stdout.strip().endswith("ok"), r.stderr[-2000:]

@@ -98,6 +98,7 @@ CHILD = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow  # the fast suite keeps a faster test of the same capability
 def test_killed_run_resumes_from_latest_checkpoint_bit_for_bit(tmp_path):
     d = str(tmp_path / "series")
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -132,6 +132,7 @@ def _pairs(rule_of):
     return sim.events(sr), c[["source", "target", "weight"]].to_numpy(float)
 
 
+@pytest.mark.slow  # the fast suite keeps a faster test of the same capability
 def test_a_rule_defined_in_a_test_shares_a_network_with_nests_rules(x64):
     """The toy rule (λ = 0.05) on every other pair, stdp_synapse (λ = 0.02) on the rest: each synapse follows
     its own rule, so the network is the one where every pair is an stdp_synapse with the toy's arithmetic

@@ -164,6 +164,7 @@ def test_stdp_pl_split_runs_and_checkpoint_are_bit_identical(tmp_path, x64):
                                       other.connections("pl").Kplus.to_numpy())
 
 
+@pytest.mark.slow  # the fast suite keeps a faster test of the same capability
 def test_stdp_pl_over_devices_is_bit_identical():
     """The same stdp_pl network on 1 and on 3 CPU devices: the same spikes, weights and traces."""
     script = textwrap.dedent(inspect.getsource(_pl_network)) + textwrap.dedent("""
@@ -262,6 +263,7 @@ def test_stdp_family_over_devices_is_bit_identical():
     assert r.returncode == 0 and r.stdout.strip().endswith("ok"), r.stderr[-3000:]
 
 
+@pytest.mark.slow  # the fast suite keeps a faster test of the same capability
 def test_stdp_pl_weights_stored_and_restored(tmp_path):
     """Selective store of a stdp_pl model's weights (also negative ones: the model has no sign check, as NEST)
     and restore into a fresh build of the same network."""

@@ -176,6 +176,7 @@ SPLIT = TOY + textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow  # the fast suite splits NEST models over devices (test_models, test_stp_networks, ...)
 def test_split_over_two_devices_is_bit_identical():
     r = subprocess.run([sys.executable, "-c", SPLIT], capture_output=True, text=True,
                        env=cpu_devices(2, JAX_ENABLE_X64="True"))

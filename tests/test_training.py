@@ -86,6 +86,7 @@ def test_dense_projections_with_several_steps_per_slice(x64, model):
     np.testing.assert_allclose(np.asarray(v1), np.asarray(v0), rtol=0, atol=1e-9)
 
 
+@pytest.mark.slow  # the fast suite keeps a faster test of the same capability
 def test_dense_and_event_projections_mixed(x64):
     net = layered(sparse=True)
     d = net.build(differentiable=True)  # by density: the sparse recurrent projection stays event-driven
@@ -213,6 +214,7 @@ def test_poisson_overflow_says_to_build_at_the_highest_rate(x64, caplog):
     assert "callback failed" not in caplog.text  # no second, logged traceback
 
 
+@pytest.mark.slow  # the fast suite keeps a faster test of the same capability
 def test_overflow_of_one_sample_in_a_batch_raises():
     """Under jax.vmap the samples' overflow bits are checked together: one overflowing sample raises,
     a batch without overflow runs."""

@@ -20,6 +20,7 @@ from jaxsnn.testing.conformance import compare, rules_network, run_case
 from .conftest import ROOT, case_files, cpu_devices
 
 CASES = case_files("net_rules_")
+FAST_CASES = ("net_rules_stdp_vogels", "net_rules_stdp_nn_symm")  # the other cases run in the full suite
 
 
 def _load(path):
@@ -45,7 +46,8 @@ def test_cases_exercise_both_rules():
             assert np.max(np.abs(w - w0)) > 5.0 and not np.any(np.abs(w) >= bound)
 
 
-@pytest.mark.parametrize("path", CASES, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", [p if p.stem in FAST_CASES else pytest.param(p, marks=pytest.mark.slow) for p in CASES],
+                         ids=lambda p: p.stem)
 def test_two_rule_case(path, x64):
     """Every spike, final V_m, every transmitted weight of each projection and each connection's final state
     (its own rule's parameters and traces) as NEST's (float64; ``synapse_network``'s criteria)."""
@@ -266,6 +268,7 @@ def _parrots(models, case):
     return jaxsnn.simulate(net.build(), case["t_sim"])
 
 
+@pytest.mark.slow  # the fast suite keeps a faster test of the same capability
 def test_multiplicity_pairs_by_each_rule(x64):
     """Spikes of multiplicity 2 and 3 (parrots) through three rules on one pair of neurons: each connection's weight
     and K+ as in a network of its rule alone (whose numbers are NEST's: the *_parrot_multiplicity cases); a
