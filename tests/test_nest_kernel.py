@@ -263,3 +263,41 @@ def test_values_are_python_numbers_and_new_recorders_are_empty():
     nest.Connect(n, sr)
     nest.Simulate(100.0)
     assert sr.n_events > 0
+
+
+def test_min_and_max_delay_set_by_the_user_as_nest():
+    """min_delay and max_delay set together before any connection, as NEST 3.10 takes them (each behaviour
+    below checked with NEST): reported as set, a delay outside them refused (BadDelay) without making the
+    connection, set alone, in the wrong order, below the resolution or after a connection refused; a
+    multimeter gets its samples on the grid of the user's min_delay: NEST's counts after each Simulate."""
+    from jaxsnn.errors import JaxsnnError
+
+    nest.ResetKernel()
+    assert (nest.min_delay, nest.max_delay) == (0.1, 0.1)
+    for bad, match in [({"min_delay": 0.5}, "together"), ({"max_delay": 3.0}, "together"),
+                       ({"min_delay": 0.5, "max_delay": 0.3}, "max_delay"),
+                       ({"min_delay": 0.05, "max_delay": 3.0}, "resolution")]:
+        with pytest.raises(JaxsnnError, match=match):
+            nest.set(**bad)
+    with pytest.raises(JaxsnnError, match="together"):
+        nest.min_delay = 0.5
+    nest.set(min_delay=0.5, max_delay=3.0)
+    assert nest.GetKernelStatus(["min_delay", "max_delay"]) == (0.5, 3.0)
+    a = nest.Create("iaf_psc_alpha", 2, params={"I_e": 400.0})
+    mm = nest.Create("multimeter", params={"record_from": ["V_m"], "interval": 0.1})
+    for d in (0.2, 5.0):
+        with pytest.raises(JaxsnnError, match="BadDelay"):
+            nest.Connect(a[0], a[1], syn_spec={"delay": d})
+    assert nest.num_connections == 0
+    nest.Connect(a[0], a[1], syn_spec={"delay": 1.5, "weight": 50.0})
+    nest.Connect(mm, a)
+    with pytest.raises(JaxsnnError, match="already exist"):
+        nest.set(min_delay=0.3, max_delay=4.0)
+    with pytest.raises(JaxsnnError, match="BadDelay"):
+        nest.GetConnections(a[0], a[1]).set(delay=4.0)
+    got = []
+    for t in (7.3, 2.0, 0.4, 1.1):
+        nest.Simulate(t)
+        got.append(mm.n_events)
+    assert got == [140, 180, 190, 210]
+    assert (nest.min_delay, nest.max_delay) == (0.5, 3.0)

@@ -391,6 +391,13 @@ def Connect(pre, post, conn_spec=None, syn_spec=None, return_synapsecollection: 
     for part in _by_kind(pre, conn_spec, syn_spec):
         if not _generators_to_recorder(part, post, conn_spec, syn_spec):
             net.connect(_plain(part), _plain(post), conn_spec, _matrix(syn_spec, part, post, conn_spec))
+    try:
+        for c in net._conns[before:]:
+            if c.model not in _models.RECORDERS:
+                KERNEL.check_delays("Connect", c.delay * net._resolution)
+    except JaxsnnError:
+        del net._conns[before:]  # as NEST: a refused Connect makes no connection
+        raise
     KERNEL.changed(connections=True)
     if return_synapsecollection:  # the connections of this call: rows of the calls it appended
         places = [np.stack([np.full(len(c.source), j, np.int64), np.arange(len(c.source))], axis=1)

@@ -125,8 +125,41 @@ class Kernel:
     def set_status(self, params: dict):
         if not isinstance(params, dict):
             raise bad_value("SetKernelStatus: params", params, "a dict of kernel attributes")
+        pair = [k for k in ("min_delay", "max_delay") if k in params]
+        if pair:
+            if len(pair) == 1:
+                raise _one_delay_bound(pair[0])
+            self.set_delay_extrema(params["min_delay"], params["max_delay"])
         for name, value in params.items():
-            self.set(name, value)
+            if name not in pair:
+                self.set(name, value)
+
+    def set_delay_extrema(self, lo, hi):
+        """NEST's min_delay and max_delay set by the user (both at once, before any connection, resolution <=
+        min_delay <= max_delay): reported as set, and every later connection's delay must lie within them."""
+        lo = checks.number("min_delay", lo, "a delay in ms", lambda x: 0 < x < math.inf)
+        hi = checks.number("max_delay", hi, "a delay in ms", lambda x: 0 < x <= math.inf)
+        h = self.settings["resolution"]
+        if lo < h * (1 - 1e-12):
+            raise bad_value("min_delay", lo, f"a delay >= the resolution ({h:g} ms)")
+        if hi < lo:
+            raise bad_value("max_delay", hi, f"a delay >= min_delay (= {lo:g} ms)")
+        if self._net is not None and any(len(c.source) for c in self._net._conns):
+            raise JaxsnnError("min_delay/max_delay: connections already exist; set them right after ResetKernel "
+                              "(as NEST: BadProperty).")
+        self.settings["delay_extrema"] = (float(lo), float(hi))
+
+    def check_delays(self, where: str, delays_ms) -> None:
+        """Refuses a delay (ms) outside the min_delay/max_delay the user set (NEST's BadDelay)."""
+        ext = self.settings.get("delay_extrema")
+        if ext is None or not len(delays_ms):
+            return
+        lo, hi = ext
+        d = np.asarray(delays_ms, float)
+        bad = (d < lo * (1 - 1e-12)) | (d > hi * (1 + 1e-12))
+        if bad.any():
+            raise bad_value(f"{where}: delay", float(d[bad][0]), f"a delay within min_delay … max_delay = "
+                            f"{lo:g} … {hi:g} ms (set with SetKernelStatus; NEST raises BadDelay)")
 
     def set(self, name, value):
         if name in READ_ONLY:
@@ -153,8 +186,7 @@ class Kernel:
             self.settings["local_num_threads"] = self.settings["total_num_virtual_procs"] = int(value)
             return
         elif name in ("min_delay", "max_delay"):
-            checks.number(name, value, "a delay in ms (accepted; jaxsnn takes both from the connections)",
-                          lambda x: 0 < x <= math.inf)
+            raise _one_delay_bound(name)
         elif name in ("print_time", "overwrite_files", "dict_miss_is_error", "keep_source_table"):
             value = checks.flag(name, value)
         elif name in ("data_path", "data_prefix"):
@@ -240,6 +272,8 @@ class Kernel:
     def _delay_bound(self, name):
         """NEST's min/max_delay: over every connection made so far, those of recorders (1 ms) included;
         the resolution while there are none (as NEST's kernel starts)."""
+        if "delay_extrema" in self.settings:
+            return self.settings["delay_extrema"][name == "max_delay"]
         net, h = self._net, self.settings["resolution"]
         conns = [c for c in (net._conns if net else []) if len(c.source)]
         bounds = [1.0] if self.generator_recorders else []  # generators recorded on the host: NEST's 1 ms
@@ -330,3 +364,8 @@ def as_int_ids(x) -> np.ndarray:
 def model_names(registry, kind: str) -> list:
     """Names of the models of one kind ("neuron", "synapse", "device") in a registry."""
     return [m.name for m in registry._models.values() if m.kind == kind]
+
+
+def _one_delay_bound(name):
+    return JaxsnnError(f"{name}: set min_delay and max_delay together, e.g. nest.set(min_delay=0.5, max_delay=3.0) "
+                       "(as NEST: 'Both min_delay and max_delay have to be specified').")

@@ -291,6 +291,7 @@ def _check_settable(places, values):
     if "delay" in values:
         net = KERNEL.net
         steps = delay_steps(np.asarray(values["delay"], float), net._resolution, net._tics_per_step, "set")
+        KERNEL.check_delays("set", steps * net._resolution)
         sim = KERNEL.sim
         if sim is not None and (steps < sim.spec.time.slice_steps).any():
             d = float(sel("delay", steps < sim.spec.time.slice_steps)[0])
