@@ -41,6 +41,19 @@ def cpu_devices(n, flags="", **env):
             "XLA_FLAGS": f"--xla_force_host_platform_device_count={n} {flags}".strip()}
 
 
+def whole_parts_resumed(net, t, split, checkpoint_at, tmp_path):
+    """``net`` run for ``t`` ms three ways: whole, in two parts cut at ``split`` ms, and resumed at ``checkpoint_at``
+    ms from a checkpoint written under ``tmp_path``: (whole, parts, resumed), equal bit for bit when split runs
+    and resumes are exact."""
+    import jaxsnn
+
+    whole = jaxsnn.simulate(net.build(), t)
+    parts = jaxsnn.simulate(jaxsnn.simulate(net.build(), split), t - split)
+    jaxsnn.save_checkpoint(tmp_path / "ck", jaxsnn.simulate(net.build(), checkpoint_at))
+    resumed = jaxsnn.simulate(jaxsnn.load_checkpoint(tmp_path / "ck", net.build()), t - checkpoint_at)
+    return whole, parts, resumed
+
+
 def case_files(prefix=""):
     files = sorted(CASES.glob(f"{prefix}*.json"))
     if not files:

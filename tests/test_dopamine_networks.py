@@ -15,7 +15,7 @@ from jaxsnn.errors import JaxsnnError
 from jaxsnn.testing.conformance import case_network, compare, run_case
 
 from .conftest import CASES as CASES_DIR
-from .conftest import REFERENCE, ROOT, case_files, cpu_devices
+from .conftest import REFERENCE, ROOT, case_files, cpu_devices, whole_parts_resumed
 
 # the one-connection cases run in the full suite: the network cases (deliver_interval 1 and 3, Wmin/Wmax bounds,
 # a dopamine spike of multiplicity 2, iaf_psc_alpha targets) check the same rule against NEST in the fast one
@@ -96,10 +96,7 @@ def test_split_runs_and_checkpoint_are_bit_identical(tmp_path, x64):
     case = json.loads((CASES_DIR / "net_stdp_dopamine_interval.json").read_text())
     net, _, sr, wr = case_network(case)
     t = case["t_sim"]
-    whole = jaxsnn.simulate(net.build(), t)
-    parts = jaxsnn.simulate(jaxsnn.simulate(net.build(), 213.4), t - 213.4)
-    jaxsnn.save_checkpoint(tmp_path / "ck", jaxsnn.simulate(net.build(), 301.0))
-    resumed = jaxsnn.simulate(jaxsnn.load_checkpoint(tmp_path / "ck", net.build()), t - 301.0)
+    whole, parts, resumed = whole_parts_resumed(net, t, 213.4, 301.0, tmp_path)
     c = whole.connections("dopa")
     assert len(whole.events(sr)) > 20 and len(whole.events(wr)) > 100
     assert np.any(c.weight.to_numpy() != net.build().connections("dopa").weight.to_numpy())

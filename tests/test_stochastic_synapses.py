@@ -15,7 +15,7 @@ from jaxsnn.core import stp
 from jaxsnn.core.engine import simulation_key
 from jaxsnn.errors import JaxsnnError
 
-from .conftest import CASES, ROOT, cpu_devices
+from .conftest import CASES, ROOT, cpu_devices, whole_parts_resumed
 
 
 def transmitted(case, seed):
@@ -101,10 +101,7 @@ MODELS = ("bernoulli_synapse", "quantal_stp_synapse")
 @pytest.mark.parametrize("model", MODELS)
 def test_split_runs_and_checkpoint_are_bit_identical(tmp_path, x64, model):
     net, sr, wr = _stochastic_network(model)
-    whole = jaxsnn.simulate(net.build(), 120.0)
-    parts = jaxsnn.simulate(jaxsnn.simulate(net.build(), 47.3), 72.7)
-    jaxsnn.save_checkpoint(tmp_path / "ck", jaxsnn.simulate(net.build(), 61.0))
-    resumed = jaxsnn.simulate(jaxsnn.load_checkpoint(tmp_path / "ck", net.build()), 59.0)
+    whole, parts, resumed = whole_parts_resumed(net, 120.0, 47.3, 61.0, tmp_path)
     spikes, sent = len(whole.events(sr)), len(whole.events(wr))
     assert spikes > 50 and 0 < sent < 6 * spikes  # some spikes were not sent
     other_seed = jaxsnn.simulate(net.build(seed=4), 120.0)

@@ -12,7 +12,7 @@ import pytest
 import jaxsnn
 from jaxsnn.errors import JaxsnnError
 
-from .conftest import ROOT, cpu_devices
+from .conftest import ROOT, cpu_devices, whole_parts_resumed
 
 
 def _stp_network():
@@ -39,10 +39,7 @@ STATE = ("x", "y", "u")
 
 def test_stp_split_runs_and_checkpoint_are_bit_identical(tmp_path, x64):
     net, sr, wr = _stp_network()
-    whole = jaxsnn.simulate(net.build(), 120.0)
-    parts = jaxsnn.simulate(jaxsnn.simulate(net.build(), 47.3), 72.7)
-    jaxsnn.save_checkpoint(tmp_path / "ck", jaxsnn.simulate(net.build(), 61.0))
-    resumed = jaxsnn.simulate(jaxsnn.load_checkpoint(tmp_path / "ck", net.build()), 59.0)
+    whole, parts, resumed = whole_parts_resumed(net, 120.0, 47.3, 61.0, tmp_path)
     c = whole.connections("stp")
     assert len(whole.events(sr)) > 50 and len(whole.events(wr)) > 50
     assert np.all(c.x.to_numpy() < 1.0) and np.any(whole.events(wr).weights.to_numpy() < 80.0)  # depression acted

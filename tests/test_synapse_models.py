@@ -15,7 +15,7 @@ from jaxsnn.models import SYNAPSES
 from jaxsnn.testing.conformance import case_network, compare, run_case
 
 from .conftest import CASES as CASE_DIR
-from .conftest import ROOT, case_files, cpu_devices
+from .conftest import ROOT, case_files, cpu_devices, whole_parts_resumed
 
 IN_NETWORKS = ("stdp_pl_synapse_hom", "static_synapse_hom_w", "tsodyks_synapse", "tsodyks_synapse_hom",
                "tsodyks2_synapse", "stdp_nn_symm_synapse", "stdp_nn_restr_synapse", "stdp_nn_pre_centered_synapse",
@@ -150,10 +150,7 @@ def _pl_network():
 
 def test_stdp_pl_split_runs_and_checkpoint_are_bit_identical(tmp_path, x64):
     net, sr, wr = _pl_network()
-    whole = jaxsnn.simulate(net.build(), 120.0)
-    parts = jaxsnn.simulate(jaxsnn.simulate(net.build(), 47.3), 72.7)
-    jaxsnn.save_checkpoint(tmp_path / "ck", jaxsnn.simulate(net.build(), 61.0))
-    resumed = jaxsnn.simulate(jaxsnn.load_checkpoint(tmp_path / "ck", net.build()), 59.0)
+    whole, parts, resumed = whole_parts_resumed(net, 120.0, 47.3, 61.0, tmp_path)
     w = whole.connections("pl").weight.to_numpy()
     assert len(whole.events(sr)) > 50 and len(whole.events(wr)) > 50 and np.any(w != 40.0)  # plasticity acted
     for other in (parts, resumed):
@@ -224,10 +221,7 @@ def test_stdp_family_split_runs_and_checkpoint_are_bit_identical(tmp_path, x64, 
     case = json.loads(next(f for f in NETWORKS if json.loads(f.read_text())["synapse"] == model).read_text())
     net, _, sr, wr = case_network(case)
     t = case["t_sim"]
-    whole = jaxsnn.simulate(net.build(), t)
-    parts = jaxsnn.simulate(jaxsnn.simulate(net.build(), 147.3), t - 147.3)
-    jaxsnn.save_checkpoint(tmp_path / "ck", jaxsnn.simulate(net.build(), 201.0))
-    resumed = jaxsnn.simulate(jaxsnn.load_checkpoint(tmp_path / "ck", net.build()), t - 201.0)
+    whole, parts, resumed = whole_parts_resumed(net, t, 147.3, 201.0, tmp_path)
     c = whole.connections("plastic")
     assert len(whole.events(sr)) > 50 and len(whole.events(wr)) > 50
     w0 = net.build().connections("plastic").weight.to_numpy()

@@ -17,7 +17,7 @@ from jaxsnn.errors import JaxsnnError
 from jaxsnn.models import SYNAPSES
 from jaxsnn.testing.conformance import compare, rules_network, run_case
 
-from .conftest import ROOT, case_files, cpu_devices
+from .conftest import ROOT, case_files, cpu_devices, whole_parts_resumed
 
 CASES = case_files("net_rules_")
 FAST_CASES = ("net_rules_stdp_vogels", "net_rules_stdp_nn_symm")  # the other cases run in the full suite
@@ -103,10 +103,7 @@ def _mixed(stdp_first=True, inhibitory=True):
 
 def test_two_rules_split_runs_and_checkpoint_are_bit_identical(tmp_path, x64):
     net, sr, wr = _mixed()
-    whole = jaxsnn.simulate(net.build(), 120.0)
-    parts = jaxsnn.simulate(jaxsnn.simulate(net.build(), 47.3), 72.7)
-    jaxsnn.save_checkpoint(tmp_path / "ck", jaxsnn.simulate(net.build(), 61.0))
-    resumed = jaxsnn.simulate(jaxsnn.load_checkpoint(tmp_path / "ck", net.build()), 59.0)
+    whole, parts, resumed = whole_parts_resumed(net, 120.0, 47.3, 61.0, tmp_path)
     c = whole.connections()
     w0 = net.build().connections().weight.to_numpy()
     for m in ("ee", "ie"):
