@@ -593,8 +593,9 @@ class Recorder(Device):
         return {"senders": np.zeros(0, np.int64), "times": np.zeros(0)}
 
     @classmethod
-    def ascii_columns(cls, events: dict) -> list:
-        """What NEST's ASCII recording backend writes after sender and time: (header, column as strings)."""
+    def ascii_columns(cls, events: dict, precision: int = 3) -> list:
+        """What NEST's ASCII recording backend writes after sender and time: (header, column as strings);
+        floats with ``precision`` decimals (C's ``%.*f``)."""
         return []
 
 

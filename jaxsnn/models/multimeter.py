@@ -219,9 +219,10 @@ class Multimeter(Recorder):
         return {"times": np.zeros(0), "senders": np.zeros(0, np.int64), **{q: np.zeros(0) for q in p["record_from"]}}
 
     @classmethod
-    def ascii_columns(cls, events) -> list:
-        """Every recorded quantity, 3 decimals."""
-        return [(c, np.char.mod("%.3f", np.asarray(v))) for c, v in events.items() if c not in ("times", "senders")]
+    def ascii_columns(cls, events, precision: int = 3) -> list:
+        """Every recorded quantity, ``precision`` decimals."""
+        return [(c, np.char.mod(f"%.{precision}f", np.asarray(v))) for c, v in events.items()
+                if c not in ("times", "senders")]
 
 
 def generator_recordables() -> set:

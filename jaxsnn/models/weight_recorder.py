@@ -156,12 +156,13 @@ class WeightRecorder(Recorder):
                 "weights": np.zeros(0)}
 
     @classmethod
-    def ascii_columns(cls, events) -> list:
-        """weights (3 decimals), targets, and NEST's receptors and ports (0: jaxsnn records no ports)."""
+    def ascii_columns(cls, events, precision: int = 3) -> list:
+        """weights (``precision`` decimals), targets, and NEST's receptors and ports (0 where the events have
+        none: the functional API's)."""
         n = len(events["weights"])
-        return [("weights", np.char.mod("%.3f", np.asarray(events["weights"]))),
-                ("targets", np.asarray(events["targets"]).astype(str)), ("receptors", np.full(n, "0")),
-                ("ports", np.full(n, "0"))]
+        ints = lambda k: np.asarray(events.get(k, np.zeros(n, np.int64))).astype(np.int64).astype(str)  # noqa: E731
+        return [("weights", np.char.mod(f"%.{precision}f", np.asarray(events["weights"]))),
+                ("targets", ints("targets")), ("receptors", ints("receptors")), ("ports", ints("ports"))]
 
 
 MODEL = WeightRecorder

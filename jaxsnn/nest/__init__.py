@@ -315,7 +315,7 @@ def _create_device(model, n, params):
     net = KERNEL.net
     rows = params if isinstance(params, (list, tuple)) else [params]
     flags = getattr(_models.device(net.models.get(model).base), "host_flags", ())
-    own = {*recording.DEFAULTS, "n_events", *flags, "spike_times"}
+    own = {*recording.DEFAULTS, *recording.ASCII, "n_events", *flags, "spike_times"}
     if any("spike_times" in d for d in rows):  # the weights and multiplicities go with their times
         own |= {"spike_weights", "spike_multiplicities"}
     base_params = [{k: v for k, v in d.items() if k not in own} for d in rows]

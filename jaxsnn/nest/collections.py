@@ -16,6 +16,7 @@ from ..build.nodes import NodeCollection as _BaseCollection
 from ..build.registry import NEURONS
 from ..errors import JaxsnnError, bad_value, unknown_name
 from ..models import GENERATORS, RECORDERS, device
+from . import recording as _recording
 from .kernel import KERNEL
 from .synapses import SynapseCollection, get_connections  # noqa: F401 - PyNEST's names here too
 
@@ -144,6 +145,8 @@ def _all_keys(ids) -> list:
             keys |= {"recordables"}
         if base in RECORDERS:
             keys |= set(RECORDING_KEYS)
+            if all(_recording.value(int(i), "record_to") == "ascii" for i in ids if KERNEL.kind_of(i)[1] in RECORDERS):
+                keys = (keys - {"events"}) | {*_recording.ASCII, "filenames"}  # the ascii backend's (as NEST)
         keys |= set(getattr(device(base), "host_flags", ()))
     return sorted(keys)
 
@@ -211,7 +214,7 @@ def _population_values(p, members, name) -> list:
         raise unknown_name(f"parameter of {p.model}", name, list(p.params) + list(NODE_KEYS) + ["recordables"])
     from . import recording
 
-    if base in RECORDERS and name in RECORDING_KEYS:
+    if base in RECORDERS and (name in RECORDING_KEYS or name in recording.ASCII or name == "filenames"):
         return [recording.value(int(i), name) for i in members]
     if name in getattr(device(base), "host_flags", ()):
         return [recording.generator_flags(int(i))[name] for i in members]

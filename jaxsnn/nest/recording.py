@@ -10,6 +10,9 @@ Recorders (spike_recorder, multimeter/voltmeter, weight_recorder) gather their e
   (as in NEST, whose second ``Simulate`` finds the file of the first); ``n_events`` counts the events written, as
   NEST's does for every backend.
 - ``label``, ``time_in_steps`` (``times`` become whole steps plus ``offsets`` of 0.0).
+- with ``record_to="ascii"`` only (as in NEST): ``precision`` (decimals of every float written, C's
+  ``%.*f``: a negative value writes 6, as NEST's stream does) and ``file_extension``; both return to
+  NEST's defaults (3, ``"dat"``) when ``record_to`` changes.
 
 spike_generator: ``allow_offgrid_times`` (times rounded up to the grid, as NEST's ``Time::ms_stamp``),
 ``shift_now_spikes`` (a spike at the current time moves one step later instead of being dropped);
@@ -27,6 +30,7 @@ from ..models import GENERATORS, RECORDERS
 from .kernel import KERNEL
 
 DEFAULTS = {"record_to": "memory", "label": "", "time_in_steps": False}
+ASCII = {"precision": 3, "file_extension": "dat"}  # the ascii backend's own properties (NEST's defaults)
 
 
 def _settings(rid):
@@ -41,7 +45,10 @@ def frame_of(rid) -> dict:
     """What recorder ``rid`` gathered since its last ``n_events = 0``: NEST's ``events`` columns as arrays
     (plain arrays, not a frame: reading events of a small script does not import pandas)."""
     if not _simulated(rid):
-        return RECORDERS[KERNEL.kind_of(rid)[1]].no_events(KERNEL.net._pop_of(rid).params)
+        none = RECORDERS[KERNEL.kind_of(rid)[1]].no_events(KERNEL.net._pop_of(rid).params)
+        if KERNEL.kind_of(rid)[1] == "weight_recorder":
+            none = {"ports": np.zeros(0, np.int64), "receptors": np.zeros(0, np.int64), **none}
+        return none
     return _rows_from(events(rid), _cleared(rid))
 
 
@@ -65,6 +72,8 @@ def events(rid) -> dict:
     from ..run.frames import event_columns
 
     cols = _delivered(rid, event_columns(KERNEL.sim, rid))
+    if KERNEL.kind_of(rid)[1] == "weight_recorder":
+        cols = _with_ports(rid, cols)
     extra = KERNEL.generator_events.get(rid)
     if not extra:
         return cols
@@ -74,6 +83,21 @@ def events(rid) -> dict:
     order = np.lexsort((senders, stamps))
     times = 0.001 * (stamps[order] * KERNEL.sim.spec.time.tics_per_step)
     return {"senders": senders[order], "times": times}
+
+
+def _with_ports(rid, cols: dict) -> dict:
+    """A weight_recorder's events with NEST's ``ports`` and ``receptors``: those of the connection that sent
+    each weight (:mod:`jaxsnn.nest.connection_info`)."""
+    from ..run.frames import _columns
+    from .connection_info import info
+    from .synapses import synapse_places
+
+    syn = np.asarray(_columns(KERNEL.sim, rid).get("synapse", np.zeros(0, np.int64)), np.int64)
+    if len(syn) != _n(cols):  # the rows of this process only (a split run without gather): look up by row
+        syn = syn[:0]
+    places = synapse_places(KERNEL.net, int(KERNEL.sim.model.synapses.n_synapses))[syn]
+    got = info(places) if len(places) else {"port": np.zeros(0, np.int64), "receptor": np.zeros(0, np.int64)}
+    return {"ports": got["port"], "receptors": got["receptor"], **cols}
 
 
 def _delivered(rid, cols: dict) -> dict:
@@ -144,6 +168,11 @@ def value(rid, name):
     s = _settings(rid)
     if name in DEFAULTS:
         return s[name]
+    if name in ASCII:
+        if s["record_to"] != "ascii":
+            raise JaxsnnError(f"{name}: recorder {rid} records to {s['record_to']!r}; {name} is a property of the "
+                              "'ascii' backend (NEST has no such key then either): set record_to='ascii' first.")
+        return s.get(name, ASCII[name])
     if name == "n_events":
         return _n(frame_of(rid))  # NEST counts the events of every backend, "ascii" too
     if name == "events":
@@ -165,7 +194,7 @@ def value(rid, name):
 def set_recording(nodes, params: dict) -> dict:
     """Take the recording properties out of ``params`` (returning the rest)."""
     rest = dict(params)
-    for name in list(rest):
+    for name in sorted(rest, key=lambda k: k != "record_to"):  # the backend first: its properties follow it
         if name == "n_events":
             v = rest.pop(name)
             if v != 0:
@@ -176,6 +205,11 @@ def set_recording(nodes, params: dict) -> dict:
             v = rest.pop(name)
             if name == "record_to" and v not in ("memory", "ascii"):
                 raise bad_value("set: record_to", v, "'memory' or 'ascii' (the recording backends of jaxsnn)")
+            if name == "record_to":
+                for rid in nodes.ids:  # a new backend starts from its defaults (NEST enrolls the device anew)
+                    if _settings(int(rid))["record_to"] != v:
+                        for k in ASCII:
+                            _settings(int(rid)).pop(k, None)
             if name == "label" and not isinstance(v, str):
                 raise bad_value("set: label", v, "a string")
             if name == "time_in_steps":
@@ -185,9 +219,34 @@ def set_recording(nodes, params: dict) -> dict:
                 v = checks.flag("time_in_steps", v)
             for rid in nodes.ids:
                 _settings(int(rid))[name] = v
+        elif name in ASCII:
+            v = _ascii_value(name, rest.pop(name))
+            for rid in nodes.ids:
+                if _settings(int(rid))["record_to"] != "ascii":
+                    raise bad_value(f"set: {name}", v, f"a property of recorders with record_to='ascii' (recorder "
+                                    f"{int(rid)} records to {_settings(int(rid))['record_to']!r}; NEST: "
+                                    "UnaccessedDictionaryEntry)")
+                _settings(int(rid))[name] = v
         elif name == "events":
             raise JaxsnnError("set: events cannot be set; set n_events=0 to empty them.")
     return rest
+
+
+def _ascii_value(name, v):
+    """``precision``: an integer (NEST's long); ``file_extension``: a string."""
+    if name == "precision":
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)):
+            raise bad_value("set: precision", v, "an integer (decimals written; NEST: TypeMismatch)")
+        return int(v)
+    if not isinstance(v, str):
+        raise bad_value("set: file_extension", v, "a string (NEST: TypeMismatch)")
+    return v
+
+
+def _decimals(s) -> int:
+    """The decimals C's ``%.*f`` writes for NEST's ``precision``: a negative precision counts as none given (6)."""
+    p = s.get("precision", ASCII["precision"])
+    return p if p >= 0 else 6
 
 
 def generator_flags(gid) -> dict:
@@ -240,7 +299,7 @@ def _on_grid(times, flags, origin):
 def path_of(rid) -> str:
     s = _settings(rid)
     label = s["label"] or KERNEL.kind_of(rid)[0]
-    name = f"{KERNEL.settings['data_prefix']}{label}-{rid}-0.dat"
+    name = f"{KERNEL.settings['data_prefix']}{label}-{rid}-0.{s.get('file_extension', ASCII['file_extension'])}"
     return os.path.join(KERNEL.settings["data_path"] or os.getcwd(), name)
 
 
@@ -264,17 +323,17 @@ def write_files(kernel):
 
 def _header(rid, df, s):
     time = ["time_step", "time_offset"] if s["time_in_steps"] else ["time_ms"]
-    return ["sender"] + time + [name for name, _ in RECORDERS[KERNEL.kind_of(rid)[1]].ascii_columns(df)]
+    return ["sender"] + time + [name for name, _ in RECORDERS[KERNEL.kind_of(rid)[1]].ascii_columns(df, _decimals(s))]
 
 
 def _rows(df, rid, s) -> str:
     if not _n(df):
         return ""
-    h = KERNEL.settings["resolution"]
+    h, p = KERNEL.settings["resolution"], _decimals(s)
     cols = [np.asarray(df["senders"]).astype(np.int64).astype(str)]
     if s["time_in_steps"]:
-        cols += [np.round(np.asarray(df["times"]) / h).astype(np.int64).astype(str), np.full(_n(df), "0.000")]
+        cols += [np.round(np.asarray(df["times"]) / h).astype(np.int64).astype(str), np.full(_n(df), f"{0.0:.{p}f}")]
     else:
-        cols.append(np.char.mod("%.3f", np.asarray(df["times"])))
-    cols += [c for _, c in RECORDERS[KERNEL.kind_of(rid)[1]].ascii_columns(df)]
+        cols.append(np.char.mod(f"%.{p}f", np.asarray(df["times"])))
+    cols += [c for _, c in RECORDERS[KERNEL.kind_of(rid)[1]].ascii_columns(df, p)]
     return "\n".join("\t".join(r) for r in zip(*cols)) + "\n"

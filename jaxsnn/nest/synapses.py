@@ -37,6 +37,7 @@ from ..errors import JaxsnnError, bad_value, unknown_name
 from ..models import DEFAULT_SYNAPSE, RECORDERS, SYNAPSES, TRANSMITTERS
 from ..models.base import PlasticityRule
 from ..models.stdp_synapse import PAIR
+from . import connection_info
 from .kernel import KERNEL, model_names
 
 COLUMNS = ("source", "target", "weight", "delay", "synapse_model")
@@ -113,7 +114,7 @@ class SynapseCollection:
                               "connections again.")
 
     def _keys(self) -> list:
-        keys = list(COLUMNS)
+        keys = list(COLUMNS) + list(connection_info.INFO)
         if any(_plastic(KERNEL.net._conns[j].model) for j in np.unique(self._places[:, 0])) or \
                 KERNEL.ensure_simulation().spec.plasticity.has_plastic:
             keys += list(_plastic_columns())
@@ -131,7 +132,11 @@ class SynapseCollection:
             from ..run import frames
 
             live = frames.connections(sim, devices=False)  # rows: synapses in index order
+        known = connection_info.info(self._places) if set(names) & set(connection_info.INFO) else {}
         for name in names:
+            if name in known:  # NEST's bookkeeping, from the connections made
+                cols[name] = known[name]
+                continue
             out = np.empty(len(self), DTYPES.get(name, float))
             if live is not None:
                 if name not in live.columns:
@@ -237,7 +242,8 @@ def _described(j: int, r: int, name: str):
         return DEFAULT_SYNAPSE if recorder else c.model
     if name in _plastic_columns():
         return np.nan
-    raise unknown_name("connection property", name, list(COLUMNS) + list(_plastic_columns()))
+    raise unknown_name("connection property", name, list(COLUMNS) + list(connection_info.INFO)
+                       + list(_plastic_columns()))
 
 
 def _values(name, v, n) -> np.ndarray:
