@@ -124,7 +124,25 @@ class NodeCollection:
             raise JaxsnnError("NodeCollection + x: x must be a NodeCollection of the same Network.")
         if np.intersect1d(self.ids, other.ids).size:
             raise JaxsnnError("Cannot join overlapping NodeCollections (their ids must be disjoint).")
+        mine, theirs = self._layers_in(), other._layers_in()
+        if (mine or theirs) and mine != theirs:  # NEST: a layer's nodes join only nodes of the same layer
+            raise self._join_error(f"NodeCollection + x: x={other!r} is not allowed: nodes of the same spatial layer "
+                                   f"(these are in {_layer_words(mine)}, x in {_layer_words(theirs)}; NEST: 'Can only "
+                                   "join NodeCollections with same metadata').")
         return type(self)._trusted(self._net, np.sort(np.concatenate([self.ids, other.ids])))
+
+    _join_error = JaxsnnError  # jaxsnn.nest raises NEST's BadProperty
+
+    def _layers_in(self) -> frozenset:
+        """Indices of the spatial layers that hold nodes of this collection (-1: nodes in none)."""
+        layers = getattr(self._net, "_layers", ())
+        if not layers:
+            return frozenset()
+        firsts = np.array([f for f, _ in layers])
+        ends = firsts + np.array([len(layer.positions) for _, layer in layers])
+        k = np.searchsorted(firsts, self.ids, side="right") - 1
+        inside = (k >= 0) & (self.ids < ends[np.maximum(k, 0)])
+        return frozenset(np.where(inside, k, -1).tolist())
 
     def __eq__(self, other):
         return isinstance(other, NodeCollection) and np.array_equal(self.ids, other.ids)
@@ -160,3 +178,10 @@ class NodeCollection:
         if len(self.ids) and np.array_equal(self.ids, np.arange(self.ids[0], self.ids[-1] + 1)):
             return f"NodeCollection(ids={self.ids[0]}..{self.ids[-1]})"
         return f"NodeCollection(ids={self.ids.tolist()})"
+
+
+def _layer_words(layers: frozenset) -> str:
+    if not layers:
+        return "no layer"
+    named = [("no layer" if k < 0 else f"layer {k + 1}") for k in sorted(layers)]
+    return " and ".join(named)

@@ -392,9 +392,9 @@ def Connect(pre, post, conn_spec=None, syn_spec=None, return_synapsecollection: 
         if not _generators_to_recorder(part, post, conn_spec, syn_spec):
             net.connect(_plain(part), _plain(post), conn_spec, _matrix(syn_spec, part, post, conn_spec))
     try:
-        for c in net._conns[before:]:
-            if c.model not in _models.RECORDERS:
-                KERNEL.check_delays("Connect", c.delay * net._resolution)
+        for c in net._conns[before:]:  # a recorder's connection has NEST's default delay, 1 ms: checked too
+            KERNEL.check_delays("Connect", np.full(len(c.source), 1.0) if c.model in _models.RECORDERS
+                                else c.delay * net._resolution)
     except JaxsnnError:
         del net._conns[before:]  # as NEST: a refused Connect makes no connection
         raise

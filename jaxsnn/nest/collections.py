@@ -17,7 +17,7 @@ from ..build.registry import NEURONS
 from ..errors import JaxsnnError, bad_value, unknown_name
 from ..models import GENERATORS, RECORDERS, device
 from . import recording as _recording
-from .kernel import KERNEL
+from .kernel import KERNEL, nest_error
 from .synapses import SynapseCollection, get_connections  # noqa: F401 - PyNEST's names here too
 
 NODE_KEYS = ("global_id", "model", "element_type", "local", "frozen", "thread", "vp", "node_uses_wfr",
@@ -37,6 +37,7 @@ class NodeCollection(_BaseCollection):
     """A set of nodes of the kernel, with PyNEST's interface (see the module docstring)."""
 
     __slots__ = ()
+    _join_error = nest_error("BadProperty")
 
     def _check(self):
         if self._net is not KERNEL._net:

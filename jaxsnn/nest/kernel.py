@@ -106,6 +106,7 @@ class Kernel:
         self.generator_recorders = []  # (generator ids, spike_recorder id): generators' own spikes recorded
         self.generator_events = {}  # spike_recorder id -> [(senders, stamps)] of those spikes
         self.kplus_set = {}  # (connect call, row) -> K+ given by SynapseCollection.set since the last Simulate
+        self.frozen_delays = None  # (min_delay, max_delay) in ms at the first Simulate: fixed from then on (NEST)
         self.generation = getattr(self, "generation", 0) + 1  # collections of older kernels are stale
 
     # ----------------------------------------------------------------------------- description
@@ -150,16 +151,20 @@ class Kernel:
         self.settings["delay_extrema"] = (float(lo), float(hi))
 
     def check_delays(self, where: str, delays_ms) -> None:
-        """Refuses a delay (ms) outside the min_delay/max_delay the user set (NEST's BadDelay)."""
-        ext = self.settings.get("delay_extrema")
+        """Refuses a delay (ms) outside the min_delay/max_delay the user set, or, after the first Simulate,
+        outside those of that moment (NEST fixes them then: 'Minimum and maximum delay cannot be changed
+        after Simulate has been called'); NEST's BadDelay either way."""
+        ext = self.settings.get("delay_extrema") or self.frozen_delays
         if ext is None or not len(delays_ms):
             return
         lo, hi = ext
         d = np.asarray(delays_ms, float)
         bad = (d < lo * (1 - 1e-12)) | (d > hi * (1 + 1e-12))
         if bad.any():
-            raise bad_value(f"{where}: delay", float(d[bad][0]), f"a delay within min_delay … max_delay = "
-                            f"{lo:g} … {hi:g} ms (set with SetKernelStatus; NEST raises BadDelay)")
+            why = "set with SetKernelStatus" if "delay_extrema" in self.settings else \
+                "fixed at the first Simulate: NEST cannot change min_delay and max_delay after Simulate"
+            raise nest_error("BadDelay")(f"{where}: delay={float(d[bad][0])!r} is not allowed: a delay within "
+                                         f"min_delay … max_delay = {lo:g} … {hi:g} ms ({why}; NEST raises BadDelay).")
 
     def set(self, name, value):
         if name in READ_ONLY:
@@ -274,6 +279,8 @@ class Kernel:
         the resolution while there are none (as NEST's kernel starts)."""
         if "delay_extrema" in self.settings:
             return self.settings["delay_extrema"][name == "max_delay"]
+        if self.frozen_delays is not None:
+            return self.frozen_delays[name == "max_delay"]
         net, h = self._net, self.settings["resolution"]
         conns = [c for c in (net._conns if net else []) if len(c.source)]
         bounds = [1.0] if self.generator_recorders else []  # generators recorded on the host: NEST's 1 ms
@@ -325,6 +332,8 @@ class Kernel:
         from ..run.simulation import simulate
 
         t = checks.number("Simulate: t", t, "a duration >= 0 ms", lambda x: 0 <= x < math.inf)
+        if self.frozen_delays is None:
+            self.frozen_delays = (self.get("min_delay"), self.get("max_delay"))
         sim = self.ensure_simulation()
         from .recording import record_generators, write_files
 
@@ -349,6 +358,17 @@ class Kernel:
 
 SPLIT_FROM = 1000  # neurons from which a network is split over the devices (Kernel.devices)
 KERNEL = Kernel()
+
+
+_NAMED_ERRORS: dict = {}
+
+
+def nest_error(name: str) -> type:
+    """jaxsnn's error as NEST names it (``type(e).__name__ == "BadDelay"``): a subclass of
+    :class:`~jaxsnn.JaxsnnError`, so ``except nest.NESTErrors.<any name>`` catches it as before."""
+    if name not in _NAMED_ERRORS:
+        _NAMED_ERRORS[name] = type(name, (JaxsnnError,), {"__module__": "jaxsnn.nest", "__doc__": f"NEST's {name}."})
+    return _NAMED_ERRORS[name]
 
 
 def stale(nodes_kernel_generation: int):
