@@ -253,6 +253,7 @@ def test_values_are_python_numbers_and_new_recorders_are_empty():
     (np.float64(-70.0), ...)); a recorder created after Simulate has no events until the next one."""
     nest.ResetKernel()
     n = nest.Create("iaf_psc_delta", 3, params={"I_e": 400.0})
+    nest.Connect(n[0], n[1], syn_spec={"weight": 0.0})  # min/max_delay 1 ms: a recorder may connect after Simulate
     nest.Simulate(1.0)
     for values in (n.V_m, n[0:2].I_e, n.get(["V_m", "I_e"])["V_m"], n.get("I_e")):
         assert all(type(v) is float for v in values), values

@@ -424,6 +424,19 @@ def _spike_step(block, first_step):
     return jnp.any(block, axis=0), first_step + jnp.argmax(block, axis=0).astype(jnp.int32)
 
 
+def _last_spikes(st, block, first_step):
+    """Each neuron's last spike stamp (``plasticity.post.last_post``, step + 1; 0: none yet) after the slice
+    ``block`` from ``first_step``, in networks without STDP (whose archive keeps it): NEST's ``t_spike``.
+    One pass over the slice's spikes, once per slice."""
+    L = block.shape[0]
+    if not block.shape[1]:
+        return st
+    latest = first_step + (L - jnp.argmax(block[::-1], axis=0)).astype(jnp.int32)  # the last spiking step + 1
+    post = st.plasticity.post
+    post = post.replace(last_post=jnp.where(jnp.any(block, axis=0), latest, post.last_post))
+    return st.replace(plasticity=st.plasticity.replace(post=post))
+
+
 def _true_indices(mask, capacity):
     """Indices of the first ``capacity`` true entries of ``mask`` in order, then zeros; how many were kept;
     whether some did not fit (``jnp.nonzero(mask, size=capacity)`` in one running sum instead of its two)."""
@@ -462,6 +475,8 @@ def _slice(model: Model, params: Params, st: State, mats=None) -> State:
         post = _archive_post_spikes(spec, params.neurons, st.plasticity.post, block, prev,
                                     st.transit.spike_count if spec.models.has_multiplicity else None)
         st = st.replace(plasticity=st.plasticity.replace(post=post))
+    else:
+        st = _last_spikes(st, block, prev)
     senders, steps, count, over = slice_spikes(spec, block, prev, spec.capacities.slice_capacity)
     if spec.models.has_multiplicity:  # a spike of multiplicity m is m events (NEST unrolls a neuron's multiplicity)
         senders, steps, count, over, many = repeat_by_multiplicity(
@@ -512,6 +527,7 @@ def _slice_dense_only(model, params, st, mats):
     else:
         ring = ring.at[_rows_read(spec, ring, prev, L)].set(0.0, unique_indices=True)
     transit = st.transit.replace(ring=ring)
+    st = _last_spikes(st, history_block(spec, _events(st.transit.spike_history), prev, L), prev)
     mats = _dense_matrices(model, st) if mats is None else mats
     st = st.replace(transit=transit.replace(ring=dense.deliver(spec, transit, mats, prev, L)))
     return _push_inputs(model, params, st)

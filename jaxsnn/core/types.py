@@ -396,7 +396,8 @@ class PostArchive:
     slice (a slice's spikes are archived when it ends; only later slices read them)."""
 
     Kminus: jax.Array  # postsynaptic trace after the last spike
-    last_post: jax.Array  # int32 stamp of the last spike
+    last_post: jax.Array  # int32 stamp of the last spike archived (step + 1; 0: none), kept in every network:
+    # NEST's t_spike (jaxsnn.run.frames.last_spike_ms adds the spikes of the slice not archived yet)
     post_stamps: jax.Array  # int32[n, post_history] archive of recent spike stamps
     post_Kminus: jax.Array  # [n, post_history] K- right after those spikes
     n_post: jax.Array  # int32 spikes so far (archive write position)

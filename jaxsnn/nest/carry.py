@@ -200,6 +200,9 @@ def _plasticity(old, new, o, n, spec, to_new, places_old, kplus_set):
         had_input = np.zeros(sn.sizes.n_neurons, bool)
         had_input[o_out[o_out[:, 2] >= 0, 0]] = True
         post = _archive(o.plasticity.post, post, had_input, so.plasticity.post_history, spec.plasticity.post_history)
+    last = np.array(post.last_post)  # every neuron's last spike (NEST's t_spike), with or without STDP
+    last[:N_old] = np.asarray(o.plasticity.post.last_post)[:N_old]
+    post = post.replace(last_post=jnp.asarray(last))
     return n.plasticity.replace(pre=pre, post=post, dopa=_dopa(o, n, o_out, n_out, to_new, so, spec)), retrace
 
 

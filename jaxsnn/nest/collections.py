@@ -17,11 +17,15 @@ from ..build.registry import NEURONS
 from ..errors import JaxsnnError, bad_value, unknown_name
 from ..models import GENERATORS, RECORDERS, device
 from . import recording as _recording
+from .connection_info import thread_of
 from .kernel import KERNEL, nest_error
+from .neuron_status import archiver_values
 from .synapses import SynapseCollection, get_connections  # noqa: F401 - PyNEST's names here too
 
 NODE_KEYS = ("global_id", "model", "element_type", "local", "frozen", "thread", "vp", "node_uses_wfr",
              "thread_local_id", "model_id")
+# NEST's ArchivingNode keys every neuron reports (jaxsnn.nest.neuron_status)
+ARCHIVER_KEYS = ("t_spike", "archiver_length", "Ca", "synaptic_elements")
 RECORDING_KEYS = ("record_to", "label", "time_in_steps", "n_events", "events")  # every recorder's
 
 
@@ -144,6 +148,8 @@ def _all_keys(ids) -> list:
         keys |= set(KERNEL.net.models.get(model).defaults)
         if base in NEURONS or getattr(GENERATORS.get(base), "recordables", ()):
             keys |= {"recordables"}
+        if base in NEURONS:
+            keys |= set(ARCHIVER_KEYS)
         if base in RECORDERS:
             keys |= set(RECORDING_KEYS)
             if all(_recording.value(int(i), "record_to") == "ascii" for i in ids if KERNEL.kind_of(i)[1] in RECORDERS):
@@ -194,6 +200,8 @@ def _population_values(p, members, name) -> list:
         return [True] * len(k)
     if name in ("frozen", "node_uses_wfr"):
         return [False] * len(k)
+    if name in ("thread", "vp") and base in NEURONS:  # NEST's: node id % virtual processes
+        return thread_of(members).tolist()
     if name in ("thread", "vp", "thread_local_id"):
         return [0] * len(k)
     if name == "model_id":
@@ -203,6 +211,8 @@ def _population_values(p, members, name) -> list:
     if base in NEURONS:
         if name == "recordables":
             return [tuple(NEURONS[base].recordables)] * len(k)
+        if name in ARCHIVER_KEYS:
+            return archiver_values(members, name)
         model = NEURONS[base]
         dynamic = name in model.recordables or (name in model.parameters and model.parameters[name].state)
         if dynamic and KERNEL.sim is not None and members.max() <= KERNEL.sim.layout.n_nodes:  # else created
@@ -212,7 +222,8 @@ def _population_values(p, members, name) -> list:
         if name in p.params:
             v = p.params[name][k]
             return [bool(x) for x in v] if v.dtype == bool else list(v.astype(float))
-        raise unknown_name(f"parameter of {p.model}", name, list(p.params) + list(NODE_KEYS) + ["recordables"])
+        raise unknown_name(f"parameter of {p.model}", name, list(p.params) + list(NODE_KEYS) + ["recordables"]
+                           + list(ARCHIVER_KEYS))
     from . import recording
 
     if base in RECORDERS and (name in RECORDING_KEYS or name in recording.ASCII or name == "filenames"):

@@ -61,6 +61,8 @@ def neuron_values(sim, name, idx) -> np.ndarray | None:
     """``name`` (a parameter, state variable or recordable in NEST's units) of the neurons ``idx``; NaN
     for neurons whose model lacks it; None if no model of them has it."""
     spec, p, st = sim.spec, sim.params.neurons, sim.state.neurons
+    if name == "t_spike":
+        return last_spike_ms(sim)[idx]
     if name in ARCHIVING:  # held once for all neurons (params.neurons.tau_minus, .tau_minus_triplet)
         return np.asarray(getattr(p, name))[idx]
     model, pos = model_positions(spec)
@@ -90,6 +92,25 @@ def neuron_values(sim, name, idx) -> np.ndarray | None:
     return out.astype(np.int64) if ints and found.all() else out  # counts stay ints (NEST's n_synapses)
 
 
+def last_stamps(sim) -> np.ndarray:
+    """Each neuron's last spike stamp (step + 1; 0: none): the archived one (``plasticity.post.last_post``, up
+    to the last slice the engine processed) or a later one in ``spike_history`` (which holds the steps since)."""
+    state, H = sim.state, sim.spec.sizes.history
+    now = int(state.step)
+    steps = np.arange(max(0, now - H), now)
+    recent = np.asarray(state.transit.spike_history)[steps % H] > 0  # [steps, N]
+    latest = np.where(recent.any(axis=0), steps[len(steps) - 1 - np.argmax(recent[::-1], axis=0)] + 1, 0) \
+        if len(steps) else 0
+    return np.maximum(np.asarray(state.plasticity.post.last_post, np.int64), latest)
+
+
+def last_spike_ms(sim) -> np.ndarray:
+    """NEST's ``t_spike`` of every neuron: the time of its last spike in ms (tics · 0.001, NEST's arithmetic),
+    -1.0 before its first."""
+    stamps = last_stamps(sim)
+    return np.where(stamps > 0, 0.001 * (stamps * sim.spec.time.tics_per_step).astype(np.float64), -1.0)
+
+
 def get(sim, nodes=None, names=("V_m",)) -> pd.DataFrame:
     """Neuron parameters and state as a frame indexed by node id (NEST's ``get(..., output="pandas")``);
     NaN where a neuron's model lacks the quantity."""
@@ -98,7 +119,7 @@ def get(sim, nodes=None, names=("V_m",)) -> pd.DataFrame:
     for name in ([names] if isinstance(names, str) else names):
         v = neuron_values(sim, name, idx)
         if v is None:
-            known = set(ARCHIVING) | {k for m in sim.spec.models.neuron_models
+            known = set(ARCHIVING) | {"t_spike"} | {k for m in sim.spec.models.neuron_models
                                      for k in (*m.parameters, *m.recordables, "refractory_steps_left")}
             raise bad_value("names", name, f"one of {sorted(known)}")
         cols[name] = v
