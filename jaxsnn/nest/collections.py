@@ -293,6 +293,11 @@ def _restrict(params: dict, positions, n) -> dict:
 
 
 def _set_neurons(nodes, params):
+    given = [k for k in ARCHIVER_KEYS if k in params]
+    if given:
+        raise bad_value(f"set: {given[0]}", params[given[0]], "no value: t_spike and archiver_length are read-only "
+                        "(NEST refuses them too); Ca and synaptic_elements belong to structural plasticity, which "
+                        "jaxsnn does not have")
     net, sim = KERNEL.net, KERNEL.sim
     net.set(nodes, params)
     if sim is None:

@@ -96,7 +96,21 @@ def _is_neuron(net, ids) -> np.ndarray:
 def info(places: np.ndarray) -> dict:
     """``INFO``'s columns (int arrays, ``sizeof`` an object array) of the connections at ``places``
     ((connect call, row) pairs)."""
+    call, row, every = _every_connection()
+    where = _lookup(call, row, places)
+    return {k: v[where] for k, v in every.items()}
+
+
+def _every_connection():
+    """``INFO``'s columns of every connection, kept until a connection is added or the threads change
+    (connections are only appended and their sources, targets and models never change): GetStatus asks once
+    per connection."""
     net = KERNEL.net
+    key = (KERNEL.generation, id(net), len(net._conns), sum(len(c.source) for c in net._conns),
+           int(KERNEL.settings["total_num_virtual_procs"]), len(net.models._models))
+    cached = KERNEL.__dict__.get("connection_info")
+    if cached is not None and cached[0] == key:
+        return cached[1]
     call, row, src, tgt, model = _all_connections(net)
     from_neuron, to_neuron = _is_neuron(net, src), _is_neuron(net, tgt)
     ids = {m: synapse_id(m) for m in set(model.tolist())}
@@ -107,18 +121,19 @@ def info(places: np.ndarray) -> dict:
     kind = np.where(~from_neuron, 2, np.where(to_neuron, 0, 1))
     owner = np.where(kind == 0, 0, src)
     order = np.lexsort((row, call, src, owner, thread, syn, kind))
-    key = np.stack([kind, syn, thread, owner], axis=1)[order]
+    connector = np.stack([kind, syn, thread, owner], axis=1)[order]
     start = np.ones(len(order), bool)
-    start[1:] = (key[1:] != key[:-1]).any(axis=1)
+    start[1:] = (connector[1:] != connector[:-1]).any(axis=1)
     first = np.maximum.accumulate(np.where(start, np.arange(len(order)), 0))
     port = np.empty(len(order), np.int64)
     port[order] = np.arange(len(order)) - first
-    receptor = _receptors(net, call, row, src, tgt)
-    where = _lookup(call, row, places)
-    size = np.empty(len(places), object)
-    size[:] = [sizeof(m) for m in model[where]]
-    return {"port": port[where], "receptor": receptor[where], "sizeof": size, "synapse_id": syn[where],
-            "target_thread": thread[where]}
+    sizes = {m: sizeof(m) for m in ids}
+    size = np.empty(len(model), object)
+    size[:] = [sizes[m] for m in model]
+    every = (call, row, {"port": port, "receptor": _receptors(net, call, row, src, tgt), "sizeof": size,
+                         "synapse_id": syn, "target_thread": thread})
+    KERNEL.connection_info = (key, every)
+    return every
 
 
 def _receptors(net, call, row, src, tgt) -> np.ndarray:
