@@ -17,10 +17,11 @@ from jaxsnn.testing.conformance import case_network, compare, run_case
 from .conftest import CASES as CASES_DIR
 from .conftest import REFERENCE, ROOT, case_files, cpu_devices, whole_parts_resumed
 
-# the one-connection cases run in the full suite: the network cases (deliver_interval 1 and 3, Wmin/Wmax bounds,
-# a dopamine spike of multiplicity 2, iaf_psc_alpha targets) check the same rule against NEST in the fast one
+# the fast suite keeps one network case (deliver_interval 3, Wmin/Wmax bounds, a dopamine spike of multiplicity 2,
+# iaf_psc_alpha targets) and test_pynest_script (deliver_interval 1, through jaxsnn.nest); the one-connection
+# cases and the deliver_interval 1 network run in the full suite
 CASES = [f for f in case_files("syn_stdp_dopamine")] + [f for f in case_files("net_stdp_dopamine")]
-FAST_CASES = [pytest.param(f, marks=pytest.mark.slow) if f.stem.startswith("syn_") else f for f in CASES]
+FAST_CASES = [f if f.stem == "net_stdp_dopamine_interval" else pytest.param(f, marks=pytest.mark.slow) for f in CASES]
 
 
 # every case's transmitted weights and final weight, K+, c and n are NEST's bits in float64 (NEST's own expm1 and
