@@ -421,6 +421,64 @@ def step_current_held_over_rebuild(nest):
     return {"vm": _events(vm, "times", "senders", "V_m"), "V_m": [float(v) for v in (n + m).V_m]}
 
 
+def plastic_set_between_runs(nest):
+    """Ten source-target pairs, each through its own plastic connection, set between runs while a facilitation
+    is pending (each target fired once or twice after its source's last spike): stdp_synapse's lambda, weight,
+    Wmax and tau_plus, stdp_nn_symm_synapse's lambda, weight and Wmax, stdp_nn_pre_centered_synapse's weight,
+    and a copy of stdp_synapse_hom's lambda (SetDefaults). NEST facilitates at the next presynaptic spike, from
+    the weight and with the parameters set."""
+    nest.ResetKernel()
+    pre = nest.Create("iaf_psc_alpha", 10, params={"I_e": 500.0})
+    post = nest.Create("iaf_psc_alpha", 10, params={"I_e": 600.0, "tau_minus": 15.0})
+    pre.V_m = [-70.0 + 1.9 * k for k in range(10)]
+    post.V_m = [-69.0 + 1.3 * k for k in range(10)]
+    nest.CopyModel("stdp_synapse_hom", "hom", {"lambda": 0.05, "Wmax": 100.0})
+    rules = ["stdp_synapse"] * 4 + ["stdp_nn_symm_synapse"] * 3 + ["stdp_nn_pre_centered_synapse"]
+    for k, model in enumerate(rules):
+        nest.Connect(pre[k], post[k], syn_spec={"synapse_model": model, "weight": 40.0, "Wmax": 100.0,
+                                                "delay": 2.0, "lambda": 0.05})
+    nest.Connect(pre[8:], post[8:], "one_to_one", syn_spec={"synapse_model": "hom", "weight": 40.0, "delay": 2.0})
+    nest.Simulate(215.0)
+    c = [nest.GetConnections(pre[k], post[k]) for k in range(10)]
+    w1 = [float(x.weight) for x in c]
+    sets = [{"lambda": 0.2}, {"weight": 60.0}, {"Wmax": 70.0}, {"tau_plus": 40.0},
+            {"lambda": 0.01}, {"weight": 25.0}, {"Wmax": 55.0}, {"weight": 30.0}]
+    for x, s in zip(c, sets):
+        x.set(s)
+    nest.SetDefaults("hom", {"lambda": 0.3})
+    nest.Simulate(100.0)
+    return {"w1": w1, "w2": [float(x.weight) for x in c],
+            "Kplus": [float(c[k].get("Kplus")) for k in (0, 1, 2, 3, 7, 8, 9)]}
+
+
+def recorder_windows_between_runs(nest):
+    """Multimeters' and a spike_recorder's start, stop and origin changed between runs, one run ending inside a
+    min_delay slice: NEST hands a multimeter a slice's samples at the next slice, through the window it has
+    then, so a run's last slice is filtered by the next run's window."""
+    nest.ResetKernel()
+    n = nest.Create("iaf_psc_delta", params={"I_e": 1000.0})
+    nest.Connect(n, nest.Create("iaf_psc_delta"), syn_spec={"delay": 2.0})
+    first = [{}, {"start": 15.0}, {"stop": 9.0}, {"origin": 20.0}, {}, {"interval": 0.3}]
+    then = [{"stop": 9.5}, {"start": 9.5}, {"stop": 30.0}, {"origin": 0.0}, {"origin": 5.0, "stop": 4.6},
+            {"start": 9.7, "stop": 25.0}]
+    again = [{"stop": 1000.0}, {"start": 19.2}, {"stop": 19.6}, {"origin": 1.0}, {"stop": 100.0}, {"stop": 19.0}]
+    mms = [nest.Create("multimeter", params={"interval": 0.1, "record_from": ["V_m"], **p}) for p in first]
+    sr = nest.Create("spike_recorder", params={"stop": 5.0})
+    for mm in mms:
+        nest.Connect(mm, n)
+    nest.Connect(n, sr)
+    nest.Simulate(10.5)
+    for mm, p in zip(mms, then):
+        mm.set(p)
+    sr.set(stop=12.0)
+    nest.Simulate(9.5)
+    for mm, p in zip(mms, again):
+        mm.set(p)
+    sr.set(start=15.0, stop=30.0)
+    nest.Simulate(5.0)
+    return {"mm": [_events(mm, "times", "V_m") for mm in mms], "sr": _events(sr, "times")}
+
+
 SCRIPTS = {"ascii_files": ascii_files, "one_neuron": one_neuron, "two_neurons": two_neurons, "repeated_stimulation": repeated_stimulation,
            "poisson_trials": poisson_trials, "plastic_changes": plastic_changes,
            "first_plastic_input": first_plastic_input,
@@ -428,4 +486,7 @@ SCRIPTS = {"ascii_files": ascii_files, "one_neuron": one_neuron, "two_neurons": 
            "stdp_dopamine_set": stdp_dopamine_set, "spike_weights_at_create": spike_weights_at_create,
            "mixed_generators_recorded": mixed_generators_recorded,
            "plastic_set_pending_facilitation": plastic_set_pending_facilitation, "delay_bounds": delay_bounds,
-           "step_current_held_over_rebuild": step_current_held_over_rebuild}
+           "step_current_held_over_rebuild": step_current_held_over_rebuild,
+           "plastic_set_between_runs": plastic_set_between_runs,
+           "recorder_windows_between_runs": recorder_windows_between_runs}
+

@@ -91,17 +91,6 @@ def test_generators_of_several_models_in_one_connect(x64):
             np.testing.assert_array_equal(g[col], w[col], err_msg=f"{key} {col}")
 
 
-@pytest.mark.xfail(strict=True, reason="jaxsnn applies a facilitation when the target's spike reaches the synapse, "
-                   "NEST at the next presynaptic spike: a weight or rule parameter set in between is not applied to "
-                   "the pending facilitation (documented in docs/nest.md)")
-def test_plastic_set_with_a_pending_facilitation_gives_nests_weights(x64):
-    """lambda/eta or the weight of plastic connections set between runs while a facilitation is pending:
-    the weights after the next run are NEST's."""
-    want, got = reference("plastic_set_pending_facilitation"), SCRIPTS["plastic_set_pending_facilitation"](nest)
-    np.testing.assert_allclose(got["w1"], want["w1"], rtol=0, atol=1e-12)
-    np.testing.assert_allclose(got["w2"], want["w2"], rtol=0, atol=1e-12)
-
-
 def test_delay_bounds_as_nests_kernel_reports_them():
     """min_delay and max_delay: the resolution before any connection, then over the connections, recorders'
     and recorded generators' (1 ms) included."""

@@ -237,6 +237,14 @@ def rule_params(spec, table, row):
     return table[0] if spec.plasticity.stdp_single_row else table[row]
 
 
+def facilitation(spec, w, Kplus, t_last, post_stamp, D, p, k3=None):
+    """The weight ``w`` facilitated by the post spike stamped ``post_stamp`` (per synapse: K₊ after the last
+    presynaptic spike stamped ``t_last``, delay ``D`` in steps, rule rows ``p``, a triplet rule's K₋,₃ of the post
+    spike ``k3``): what :func:`facilitate_synapses` computes, for a replay on the host (``jaxsnn.nest.pending``)."""
+    term = _facilitation_term(spec, Kplus, t_last, post_stamp, D, p)
+    return _facilitate(spec.plasticity.stdp_rule, spec, w, term, p, k3)
+
+
 def _facilitation_term(spec, Kplus, t_last, post_stamp, D, p):
     """K₊ e^{(t_last − (t_j + d)) / τ₊} for a post spike stamped ``post_stamp`` (all per event)."""
     dtype = Kplus.dtype

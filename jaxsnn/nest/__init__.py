@@ -237,6 +237,9 @@ def SetDefaults(model: str, params, val=None):
     if isinstance(params, str):
         params = {params: val}
     KERNEL.net.models.set_defaults(model, params)
+    from .synapses import common_properties_set
+
+    common_properties_set(model, params)
 
 
 def GetDefaults(model: str, keys=None, output: str = ""):
@@ -512,7 +515,8 @@ def save_checkpoint(path, *, overwrite: bool = False):
 
 def _layer_file(path):
     """The layer's own run state beside the checkpoint: what n_events = 0 emptied, the generators'
-    spikes recorded by spike_recorders, the rows already written to ascii files."""
+    spikes recorded by spike_recorders, the rows already written to ascii files, the windows through which
+    multimeters were handed the last slice of earlier runs."""
     p = pathlib.Path(os.path.expanduser(os.fspath(path)))
     return p.with_name(p.name + ".nest.json")
 
@@ -521,7 +525,8 @@ def _layer_state() -> dict:
     return {"cleared": {str(k): v for k, v in KERNEL.cleared.items()},
             "files": {str(k): v for k, v in KERNEL.files.items()},
             "generator_events": {str(k): [[s.tolist(), t.tolist()] for s, t in v]
-                                 for k, v in KERNEL.generator_events.items()}}
+                                 for k, v in KERNEL.generator_events.items()},
+            "deliveries": {str(k): [list(map(int, r)) for r in v] for k, v in KERNEL.deliveries.items()}}
 
 
 def load_checkpoint(path):
@@ -539,6 +544,7 @@ def load_checkpoint(path):
         KERNEL.files = {int(k): v for k, v in d["files"].items()}
         KERNEL.generator_events = {int(k): [(np.asarray(s, np.int64), np.asarray(t, np.int64)) for s, t in v]
                                    for k, v in d["generator_events"].items()}
+        KERNEL.deliveries = {int(k): [tuple(r) for r in v] for k, v in d.get("deliveries", {}).items()}
 
 
 # ------------------------------------------------------------------------- kernel attributes

@@ -107,6 +107,8 @@ class Kernel:
         self.generator_events = {}  # spike_recorder id -> [(senders, stamps)] of those spikes
         self.kplus_set = {}  # (connect call, row) -> K+ given by SynapseCollection.set since the last Simulate
         self.frozen_delays = None  # (min_delay, max_delay) in ms at the first Simulate: fixed from then on (NEST)
+        self.deliveries = {}  # multimeter id -> [(a, b, lo, hi)]: a run's last slice (a, b] through the next window
+        self.refacilitate = set()  # (connect call, row) of synapses set since: their pending facilitation is redone
         self.generation = getattr(self, "generation", 0) + 1  # collections of older kernels are stale
 
     # ----------------------------------------------------------------------------- description
@@ -315,9 +317,23 @@ class Kernel:
             new = self.net.build(devices=self.devices())
             places = [synapse_places(self.net, int(s.model.synapses.n_synapses)) for s in (self.sim, new)]
             self.sim = carry(self.sim, new, *places, kplus_set=self.kplus_set)
+        if self.refacilitate:
+            self._refacilitate()
         self.kplus_set = {}
         self.rebuild = self.connections_changed = False
         return self.sim
+
+    def _refacilitate(self):
+        """The facilitations pending on the synapses set since the last run, as NEST applies them: from the weight
+        and with the values set (:mod:`jaxsnn.nest.pending`)."""
+        from .pending import refacilitate, warn_missing
+        from .synapses import synapse_index
+
+        index = synapse_index(np.array(sorted(self.refacilitate), np.int64).reshape(-1, 2), self.sim)
+        self.sim, missing = refacilitate(self.sim, index[index >= 0])
+        self.refacilitate = set()
+        if len(missing):
+            warn_missing(len(missing), self.sim.spec.plasticity.post_history)
 
     def devices(self):
         """Devices the network is split over: one for a small network in one process (splitting it costs
@@ -329,17 +345,16 @@ class Kernel:
     def simulate(self, t):
         import time
 
-        from ..run.simulation import simulate
-
         t = checks.number("Simulate: t", t, "a duration >= 0 ms", lambda x: 0 <= x < math.inf)
         if self.frozen_delays is None:
             self.frozen_delays = (self.get("min_delay"), self.get("max_delay"))
         sim = self.ensure_simulation()
-        from .recording import record_generators, write_files
+        from .recording import record_generators, simulate, write_files
 
-        record_generators(self, sim.steps(float(t), "Simulate: t"))
+        n = sim.steps(float(t), "Simulate: t")
+        record_generators(self, n)
         t0 = time.perf_counter()
-        self.sim = simulate(sim, float(t), progress=bool(self.settings["print_time"]))
+        self.sim = simulate(self, sim, n, progress=bool(self.settings["print_time"]))
         self.time_simulate = time.perf_counter() - t0
         write_files(self)
 

@@ -103,13 +103,75 @@ def _with_ports(rid, cols: dict) -> dict:
 def _delivered(rid, cols: dict) -> dict:
     """The events NEST has handed to recorder ``rid`` by now. A multimeter gets a min_delay slice's samples at the
     start of the next slice; NEST's slices lie on a grid of min_delay from t = 0, so the samples of the current
-    slice (a whole min_delay when the run ends on the grid) show only at the next ``Simulate``."""
+    slice (a whole min_delay when the run ends on the grid) show only at the next ``Simulate``, through the window
+    the multimeter has then (:func:`simulate`)."""
     if not RECORDERS[KERNEL.kind_of(rid)[1]].delivered_next_slice or not _n(cols):
         return cols
     h, n = KERNEL.sim.spec.time.resolution, int(KERNEL.sim.state.step)
-    md = max(1, round(KERNEL.get("min_delay") / h))
-    shown = np.round(np.asarray(cols["times"]) / h) <= n - (n % md or md)
+    stamps = np.round(np.asarray(cols["times"]) / h)
+    shown = stamps <= _last_delivered(n, _min_delay_steps(h))
+    for a, b, lo, hi in KERNEL.deliveries.get(rid, ()):  # a run's last slice, through the next run's window
+        shown &= ~((stamps > a) & (stamps <= b)) | ((stamps > lo) & (stamps <= hi))
     return {k: np.asarray(v)[shown] for k, v in cols.items()}
+
+
+def _min_delay_steps(h) -> int:
+    return max(1, round(KERNEL.get("min_delay") / h))
+
+
+def _last_delivered(n: int, md: int) -> int:
+    """The stamp of the last sample a multimeter has been handed at step ``n``: the end of the min_delay slice
+    before the current one (the current one is a whole slice when ``n`` lies on the grid)."""
+    return n - (n % md or md)
+
+
+def simulate(kernel, sim, n: int, progress: bool):
+    """``sim`` advanced by ``n`` steps as NEST's multimeters see it: the samples of a run's last min_delay slice
+    reach a multimeter at the next ``Simulate``, which keeps those inside the window it has then (NEST's
+    neurons log every sample of the slice; the multimeter tests its window when it is handed them). So that slice
+    is recorded whatever the window (the run ends in a second call with wider windows, which gives the same bits)
+    and :func:`_delivered` applies the window of the next run to it."""
+    from ..models._interface import window
+    from ..run.simulation import simulate as advance
+
+    h, n0 = sim.spec.time.resolution, int(sim.state.step)
+    md, end = _min_delay_steps(h), n0 + n
+    lagged = [(r.name, k, rid) for r in sim.spec.models.recorders if getattr(r, "delivered_next_slice", False)
+              for k, rid in enumerate(sim.layout.recorders[r.name]["nodes"])]
+    last = _last_delivered(n0, md)
+    for _, _, rid in lagged:  # the last run's last slice is handed over now, through today's window
+        lo, hi = window(kernel.net._pop_of(rid).params, h)
+        if n0 and not (lo <= last and hi >= n0):
+            _add_delivery(kernel.deliveries.setdefault(rid, []), (last, n0, lo, hi))
+    mid = max(n0, _last_delivered(end, md))
+    wins = {name: np.asarray(top["window"]) for name, top in sim.model.recorders.items() if "window" in top}
+    wide = [(name, k) for name, k, _ in lagged if not (wins[name][k, 0] <= mid and wins[name][k, 1] >= end)]
+    if not wide or mid == end:
+        return advance(sim, n * h, progress=progress)
+    if mid > n0:
+        sim = advance(sim, (mid - n0) * h, progress=progress)
+    narrow = {name: sim.model.recorders[name]["window"] for name, _ in wide}
+    wider = {name: np.array(w) for name, w in narrow.items()}
+    for name, k in wide:
+        wider[name][k] = (mid, end)
+    sim = advance(_windows(sim, wider), (end - mid) * h, progress=progress)
+    return _windows(sim, narrow)
+
+
+def _windows(sim, windows: dict):
+    """``sim`` with the window arrays of recorder models ``windows`` (name → int32[nodes, 2], steps) replaced."""
+    rec = {name: {**top, "window": windows[name]} if name in windows else top
+           for name, top in sim.model.recorders.items()}
+    return sim.replace(model=sim.model.replace(recorders=rec), _plan=())  # a split network splits them anew
+
+
+def _add_delivery(rules: list, rule: tuple):
+    """A rule (a, b, lo, hi): samples stamped in (a, b] are kept inside (lo, hi]; one that continues the last
+    rule with the same window extends it (a stopped multimeter over many runs: one rule)."""
+    if rules and rules[-1][1] == rule[0] and rules[-1][2:] == rule[2:]:
+        rules[-1] = (rules[-1][0],) + rule[1:]
+    else:
+        rules.append(rule)
 
 
 def record_generators(kernel, n_steps):

@@ -343,12 +343,38 @@ def set_connections(places, values: dict):
     if rest or (index < 0).any():
         KERNEL.changed()
     if "weight" in values and (index >= 0).any():  # also with a rebuild pending: it carries these weights
-        import jax.numpy as jnp
+        KERNEL.sim = _with_weights(sim, index[index >= 0], values["weight"][index >= 0])
+    # a facilitation pending on a plastic synapse is NEST's to apply with the values set (jaxsnn.nest.pending)
+    KERNEL.refacilitate.update((int(j), int(r)) for j, r in places[index >= 0])
 
-        syn = index >= 0
-        weight = np.array(sim.state.synapses.weight)
-        weight[index[syn]] = values["weight"][syn]
-        KERNEL.sim = sim.replace(state=sim.state.with_weights(jnp.asarray(weight, sim.state.synapses.weight.dtype)))
+
+def _with_weights(sim, e, w):
+    """``sim`` with synapses ``e`` transmitting weight ``w``; a plastic one's stored weight (NEST's view) too, the
+    other synapses' untouched."""
+    import jax.numpy as jnp
+
+    st = sim.state.synapses
+    e = jnp.asarray(e)
+    w = jnp.asarray(w, st.weight.dtype)
+    reported = st.reported.at[e].set(w) if st.reported.shape[0] else st.reported
+    return sim.replace(state=sim.state.replace(synapses=st.replace(weight=st.weight.at[e].set(w), reported=reported)))
+
+
+def common_properties_set(model: str, params: dict):
+    """``SetDefaults`` of a synapse model's common properties (a ``*_hom`` model's rule) after ``Simulate``: as in
+    NEST its connections follow them from now on (at the next ``Simulate``: a rebuild), a pending facilitation
+    included."""
+    net = KERNEL.net
+    if KERNEL.sim is None or model not in net.models or net.models.get(model).kind != "synapse":
+        return
+    S = SYNAPSES.get(_base(model))
+    if S is None or not set(params) & set(S.common):
+        return
+    places = [(j, r) for j in neuron_calls(net) if net._conns[j].model == model
+              for r in range(len(net._conns[j].source))]
+    if places:
+        KERNEL.changed()
+        KERNEL.refacilitate.update(places)
 
 
 def _set_dopamine_state(sim, index, values):

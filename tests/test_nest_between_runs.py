@@ -1,0 +1,50 @@
+"""jaxsnn.nest: what a script changes between Simulate calls takes effect as in NEST 3.10 (numbers stored by
+tests/reference/tools/pynest_cases.py from tests/pynest_scripts.py)."""
+import json
+import os
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("JAXSNN_COMPILATION_CACHE", "off")  # hermetic: no user cache folder in tests
+
+import jaxsnn.nest as nest  # noqa: E402
+from jaxsnn.nest.pending import PendingFacilitationWarning  # noqa: E402
+
+from .conftest import REFERENCE  # noqa: E402
+from .pynest_scripts import SCRIPTS  # noqa: E402
+
+
+def reference(name):
+    return json.loads((REFERENCE / "pynest_cases" / f"pynest_{name}.json").read_text())
+
+
+def test_plastic_set_with_a_pending_facilitation_gives_nests_weights(x64):
+    """stdp_synapse's lambda, weight, Wmax, tau_plus, stdp_nn_symm_synapse's lambda, weight, Wmax,
+    stdp_nn_pre_centered_synapse's weight and (SetDefaults) a stdp_synapse_hom copy's lambda set while a
+    facilitation is pending: NEST applies it at the next presynaptic spike from the weight and with the values
+    set; the weights after the next run are NEST's to 1e-14 (relative; the runs themselves agree to 1e-15),
+    without the recomputation every one is off by 0.06 to 2.9 pA (the SetDefaults ones by 24 pA without the
+    rebuild that applies it)."""
+    want, got = reference("plastic_set_between_runs"), SCRIPTS["plastic_set_between_runs"](nest)
+    for key in ("w1", "w2", "Kplus"):
+        np.testing.assert_allclose(got[key], want[key], rtol=1e-14, atol=0, err_msg=key)
+
+
+def test_a_pending_facilitation_beyond_the_archive_is_named(x64):
+    """A target that fired more often since its source's last spike than jaxsnn archives: the facilitation
+    applied with the old values stays, and a warning says so (nothing silently differs from NEST)."""
+    with pytest.warns(PendingFacilitationWarning, match="4 plastic connection"):
+        got = SCRIPTS["plastic_set_pending_facilitation"](nest)
+    np.testing.assert_allclose(got["w1"], reference("plastic_set_pending_facilitation")["w1"], rtol=1e-14)
+
+
+def test_recorder_windows_changed_between_runs_give_nests_events(x64):
+    """start, stop and origin of six multimeters changed twice between runs, the first run ending inside a
+    min_delay slice: the samples of a run's last slice pass the window of the next run, as NEST hands them over
+    then (it logs them whatever the window); times and V_m are NEST's, and so are a spike_recorder's."""
+    want, got = reference("recorder_windows_between_runs"), SCRIPTS["recorder_windows_between_runs"](nest)
+    for k, (w, g) in enumerate(zip(want["mm"], got["mm"])):
+        for col in ("times", "V_m"):
+            np.testing.assert_array_equal(g[col], w[col], err_msg=f"multimeter {k}: {col}")
+    np.testing.assert_array_equal(got["sr"]["times"], want["sr"]["times"])
