@@ -40,6 +40,8 @@ def connection_keys(nest):
     nest.Connect(e, a, syn_spec={"synapse_model": "stdp_synapse_hom"})
     nest.Connect(e, a[1], syn_spec={"synapse_model": "static_synapse_hpc"})
     one = _rows(nest.GetConnections())
+    defaults = {m: [nest.GetDefaults(m).get(k) for k in ("synapse_modelid", "sizeof", "has_delay", "requires_symmetric")]
+                for m in ("static_synapse", "my_static", "my_stdp", "quantal_stp_synapse", "stdp_synapse_hpc")}
 
     nest.ResetKernel()
     nest.local_num_threads = 2
@@ -50,7 +52,7 @@ def connection_keys(nest):
     nest.Connect(n, sr)
     nest.Connect(pg, n)
     two = _rows(nest.GetConnections())
-    thread, vp = list(n.get("thread")), list(n.get("vp"))
+    thread, vp, tlid = list(n.get("thread")), list(n.get("vp")), list(n.get("thread_local_id"))
 
     nest.ResetKernel()
     n = nest.Create("iaf_psc_alpha", 2)
@@ -58,7 +60,7 @@ def connection_keys(nest):
     keys = sorted(nest.GetConnections().get().keys())  # (jaxsnn lists plastic keys for every connection of a
     # network with plastic ones: the differences table of docs/nest.md)
     return {"one_thread": [list(r) for r in one], "keys": keys, "two_threads": [list(r) for r in two],
-            "thread": thread, "vp": vp}
+            "thread": thread, "vp": vp, "thread_local_id": tlid, "defaults": defaults}
 
 
 def _read(path) -> str:

@@ -25,12 +25,14 @@ def reference(name):
 def test_connection_keys_are_nests():
     """Ports (per connector: between neurons by target thread and model, sorted by source; from and to
     devices in the order made), receptors (receptor_type; a multimeter's data-logger index), NEST's model
-    ids (copies from 77) and sizes, and target threads with local_num_threads = 2: NEST's, row for row."""
+    ids (copies from 77) and sizes, and target threads with local_num_threads = 2: NEST's, row for row; the
+    synapse models' GetDefaults ids and sizes; the neurons' thread, vp and thread_local_id."""
     want, got = reference("connection_keys"), SCRIPTS["connection_keys"](nest)
     for key in ("one_thread", "two_threads"):
         assert [list(r) for r in got[key]] == want[key], key
     assert got["keys"] == want["keys"]
-    assert got["thread"] == want["thread"] and got["vp"] == want["vp"]
+    for key in ("thread", "vp", "thread_local_id", "defaults"):
+        assert got[key] == want[key], key
 
 
 def test_neuron_keys_recorder_precision_and_delays_after_simulate_are_nests(x64, tmp_path):

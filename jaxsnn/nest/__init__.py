@@ -243,12 +243,18 @@ def SetDefaults(model: str, params, val=None):
 
 
 def GetDefaults(model: str, keys=None, output: str = ""):
-    """A model's defaults, with NEST's ``model``, ``element_type`` and, for synapses, ``num_connections``."""
+    """A model's defaults, with NEST's ``model``, ``element_type`` and, for synapses, ``num_connections``,
+    ``synapse_modelid``, ``sizeof``, ``has_delay`` and ``requires_symmetric``."""
     m = KERNEL.net.models.get(model)
     d = {k: (tuple(v) if isinstance(v, (list, tuple)) else v) for k, v in m.defaults.items()}
     d["model"] = model
     if m.kind == "synapse":
+        from .connection_info import sizeof, synapse_id
+
         d["element_type"] = "synapse"
+        d.update(has_delay=True, requires_symmetric=False, synapse_modelid=synapse_id(model))
+        if sizeof(model) is not None:  # NEST reports none for some models
+            d["sizeof"] = sizeof(model)
         d["synapse_model"] = model
         d["num_connections"] = KERNEL.num_connections().get(model, 0)
         if d.get(RECORDED_BY) is None:
@@ -444,6 +450,7 @@ def _generators_to_recorder(pre, post, conn_spec, syn_spec) -> bool:
         raise bad_value("Connect: conn_spec/syn_spec", (conn_spec, syn_spec), "all_to_all with the default "
                         "static_synapse for generators recorded by a spike_recorder")
     rid = int(post.ids[0])
+    KERNEL.check_delays("Connect", np.ones(1))  # NEST's default delay of the connection, 1 ms
     for gids, r in KERNEL.generator_recorders:
         if r == rid and np.intersect1d(gids, pre.ids).size:
             raise JaxsnnError(f"Connect: a generator is connected to spike_recorder {rid} twice; connect it once.")

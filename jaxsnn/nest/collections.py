@@ -202,7 +202,10 @@ def _population_values(p, members, name) -> list:
         return [False] * len(k)
     if name in ("thread", "vp") and base in NEURONS:  # NEST's: node id % virtual processes
         return thread_of(members).tolist()
-    if name in ("thread", "vp", "thread_local_id"):
+    if name == "thread_local_id":  # NEST's: a neuron's index on its thread with several threads, else -1
+        vps = int(KERNEL.settings["total_num_virtual_procs"])
+        return ((members - 1) // vps).tolist() if vps > 1 and base in NEURONS else [-1] * len(k)
+    if name in ("thread", "vp"):
         return [0] * len(k)
     if name == "model_id":
         return [list(KERNEL.net.models._models).index(p.model)] * len(k)
