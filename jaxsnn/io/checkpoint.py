@@ -37,6 +37,10 @@ STORE_FORMAT = 6  # 3: neuron state and params per model (state/neurons/models/<
 # everything else in the spec must match the network it is loaded into. Buffer shapes follow them, so they
 # come back from the checkpoint (validated).
 GROWABLE = ("slice_capacity", "post_capacity")
+# An optional metadata entry, with arrays named "layer/...": what a stateful layer over the simulation keeps
+# beside it (jaxsnn.nest: its network description and host state, jaxsnn.nest.checkpoint); loading a
+# simulation ignores both.
+LAYER = "layer"
 _SPEC_FREE = ("differentiable", "neuron_axis")  # choices of the run, not of the network
 _INT32_MAX = 2**31 - 1
 
@@ -176,8 +180,8 @@ def _load(path, like: Simulation) -> Simulation:
                               f"{STORE_FORMAT}: run the simulation again from its start (or with the jaxsnn that "
                               "wrote it)")
     want_keys = {"kind", "store_format", "network", "spec", "capacities", "records", "time_ms"}
-    if set(meta) != want_keys:
-        raise CheckpointError(f"checkpoint {path}: damaged metadata, entries {sorted(set(meta) ^ want_keys)} "
+    if set(meta) - {LAYER} != want_keys:  # a layer's part is read by the layer (jaxsnn.nest.checkpoint)
+        raise CheckpointError(f"checkpoint {path}: damaged metadata, entries {sorted(set(meta) - {LAYER} ^ want_keys)} "
                               "unexpected or missing")
     want, got = fingerprint(like), meta["network"]
     if not isinstance(got, dict):

@@ -512,36 +512,32 @@ def Cleanup():
 # --------------------------------------------------------------------------------- checkpoints
 def save_checkpoint(path, *, overwrite: bool = False):
     """The complete state of the running simulation (spikes in transit, traces, recorders, the random
-    key): :func:`load_checkpoint` after the same script rebuilt the network resumes bit for bit."""
-    from ..io.checkpoint import save_checkpoint as save
+    key) with the network as it is now (parameters set between runs included) and the layer's run state:
+    :func:`load_checkpoint` after the same script rebuilt the network resumes bit for bit
+    (:mod:`jaxsnn.nest.checkpoint`)."""
+    from .checkpoint import save
 
-    sim = KERNEL.ensure_simulation()
-    save(path, sim, overwrite=overwrite)
-    _layer_file(path).write_text(json.dumps(_layer_state()))
+    save(path, overwrite=overwrite)
 
 
 def _layer_file(path):
-    """The layer's own run state beside the checkpoint: what n_events = 0 emptied, the generators'
-    spikes recorded by spike_recorders, the rows already written to ascii files, the windows through which
-    multimeters were handed the last slice of earlier runs."""
+    """The layer's run state beside a checkpoint of an older jaxsnn.nest: what n_events = 0 emptied, the
+    generators' spikes recorded by spike_recorders, the rows already written to ascii files, the windows
+    through which multimeters were handed the last slice of earlier runs."""
     p = pathlib.Path(os.path.expanduser(os.fspath(path)))
     return p.with_name(p.name + ".nest.json")
 
 
-def _layer_state() -> dict:
-    return {"cleared": {str(k): v for k, v in KERNEL.cleared.items()},
-            "files": {str(k): v for k, v in KERNEL.files.items()},
-            "generator_events": {str(k): [[s.tolist(), t.tolist()] for s, t in v]
-                                 for k, v in KERNEL.generator_events.items()},
-            "deliveries": {str(k): [list(map(int, r)) for r in v] for k, v in KERNEL.deliveries.items()}}
-
-
 def load_checkpoint(path):
-    """Continue from a checkpoint of :func:`save_checkpoint` in this kernel (whose network the same
-    script built again)."""
+    """Continue from a checkpoint of :func:`save_checkpoint` in this kernel, whose network the same
+    script built again: the checkpoint's parameters and layer state replace the script's; a network it
+    cannot be loaded into (other nodes, models or connections) is refused naming the difference."""
     from ..io.checkpoint import load_checkpoint as load
+    from .checkpoint import load as load_complete
 
-    KERNEL.sim = None
+    if load_complete(path):
+        return
+    KERNEL.sim = None  # a checkpoint without the layer's part: the network as the script built it
     sim = KERNEL.ensure_simulation()
     KERNEL.sim = load(path, sim)
     layer = _layer_file(path)

@@ -33,25 +33,31 @@ from ..core.types import IN_SYNAPSE, IN_TRACE, OUT_TRACE
 from ..errors import JaxsnnError
 
 
-def carry(old, new, places_old=None, places_new=None, kplus_set=None):
+def carry(old, new, places_old=None, places_new=None, kplus_set=None, sizes=None):
     """``new`` (a fresh build at step 0) continuing ``old``'s run; ``places_*``: int64[M, 2] (connect call,
-    row) of each synapse of the two builds (None: the same synapses in the same order)."""
+    row) of each synapse of the two builds (None: the same synapses in the same order). ``sizes``: the
+    ``slice_steps``, ``ring`` and ``post_history`` (steps, spikes) the result has instead of those the
+    two builds give (a checkpoint's, made by carrying a run: ``carry(fresh, fresh, sizes=...)`` lays a
+    fresh build out as that run was laid out)."""
     so, sn = old.spec, new.spec
-    if sn.time.slice_steps < so.time.slice_steps:
+    if sizes is None and sn.time.slice_steps < so.time.slice_steps:
         h = so.time.resolution
         raise JaxsnnError(
             f"the change made since the last Simulate shortens min_delay from {so.time.slice_steps * h} ms to "
             f"{sn.time.slice_steps * h} ms (a shorter delay or t_ref); jaxsnn continues a run only with the same or a "
             "longer one. Create the shortest delays and t_ref before the first Simulate.")
-    L = so.time.slice_steps
+    L = so.time.slice_steps if sizes is None else sizes["slice_steps"]
     # the rings never shrink (as NEST's max_delay after Simulate): input in transit may lie up to the old
     # longest delay ahead even when a changed delay shortened the longest one
     max_delay = max(sn.sizes.ring - sn.time.slice_steps, so.sizes.ring - so.time.slice_steps)
+    if sizes is not None:
+        max_delay = sizes["ring"] - L
     both_plastic = so.plasticity.has_plastic and sn.plasticity.has_plastic
     po, pn = so.plasticity, sn.plasticity
+    post_history = max(po.post_history, pn.post_history) if both_plastic else pn.post_history
     spec = sn.replace(
         slice_steps=L, ring=max_delay + L, history=max_delay + 2 * L,
-        post_history=max(po.post_history, pn.post_history) if both_plastic else pn.post_history,
+        post_history=post_history if sizes is None else sizes["post_history"],
         slice_capacity=max(so.capacities.slice_capacity, sn.capacities.slice_capacity),
         post_capacity=max(so.capacities.post_capacity, sn.capacities.post_capacity),
         recorders=tuple(_larger(r, so.models.recorders) for r in sn.models.recorders))
