@@ -11,7 +11,7 @@ import pytest
 os.environ.setdefault("JAXSNN_COMPILATION_CACHE", "off")  # hermetic: no user cache folder in tests
 
 import jaxsnn.nest as nest  # noqa: E402
-from jaxsnn.errors import CheckpointMismatchError  # noqa: E402
+from jaxsnn.errors import CheckpointError, CheckpointMismatchError  # noqa: E402
 
 
 def network(extra_neuron=False, seed=12, source_of_last=1, full=False):
@@ -160,3 +160,17 @@ def test_networks_it_cannot_fill_are_refused_by_name(saved, script, message):
 def one_more_connection(d):
     nest.Connect(d["n"][0], d["n"][2])
     return d
+
+
+def test_a_layer_part_not_of_its_making_is_a_checkpoint_error(saved, tmp_path):
+    """Metadata with a valid checksum but a layer part the layer did not write: a CheckpointError naming the
+    damage, and the script's network stays."""
+    from jaxsnn.io import checkpoint_io as cio
+
+    arrays, meta = cio.read(saved[0])
+    meta["layer"]["populations"] = [{"model": {"v": "iaf_psc_alpha"}}]
+    cio.write(tmp_path / "bad", arrays, meta)
+    d = network()
+    with pytest.raises(CheckpointError, match="damaged layer metadata"):
+        nest.load_checkpoint(tmp_path / "bad")
+    assert nest.biological_time == 0.0 and list(d["n"].I_e) == [300.0] * 3

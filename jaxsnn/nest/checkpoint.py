@@ -149,21 +149,19 @@ def load(path) -> bool:
         return False
     names = [n for n in record["arrays"] if n.startswith("layer/")]
     arrays, _ = cio.read(path, names)
-    try:
-        _check(path, saved, arrays)
-    except CheckpointError:
-        raise
-    except (KeyError, TypeError, ValueError, IndexError) as exc:
-        raise CheckpointError(f"checkpoint {path}: damaged layer metadata ({type(exc).__name__}: {exc})") from exc
     before = _snapshot()
     try:
+        _check(path, saved, arrays)
         _restore(saved, arrays)
         KERNEL.sim = None
         like = _laid_out(KERNEL.net.build(devices=KERNEL.devices()), record["user"]["spec"])
         like = _with_tables(path, record, saved, arrays, like)
         KERNEL.sim = ck.load_checkpoint(path, like)
-    except BaseException:
+    except BaseException as exc:
         _revert(before)
+        if isinstance(exc, (KeyError, TypeError, IndexError, AttributeError)):  # metadata of the right checksum
+            # but not of this layer's making (written by hand or by another program)
+            raise CheckpointError(f"checkpoint {path}: damaged layer metadata ({type(exc).__name__}: {exc})") from exc
         raise
     KERNEL.rebuild = KERNEL.connections_changed = False
     KERNEL.kplus_set = {}
@@ -293,9 +291,9 @@ def _with_tables(path, record, saved, arrays, like):
         top = {k: arrays[f"layer/tables/{name}/{k}"] for k in keys}
         for k in CONNECTION_KEYS:
             if k in top and not np.array_equal(top[k], np.asarray(like.model.generators[name][k])):
-                raise CheckpointMismatchError(
+                raise CheckpointMismatchError(  # the connect calls were found equal: a bug, not the user's
                     f"checkpoint {path}: the connections of its {name}s are laid out differently here ({k}); "
-                    "load it on as many devices as it was saved on")
+                    "this is a bug in jaxsnn.nest")
         model_gen[name] = {k: jax.device_put(a) for k, a in top.items()}
         names += [f"params/generators/{name}/{k}" for k in like.params.generators[name]]
     theirs, _ = cio.read(path, [n for n in names if n in record["arrays"]])
