@@ -69,7 +69,8 @@ def outcome(d) -> dict:
     out = {"spikes": (sr["senders"], sr["times"]), "V_m": d["n"].V_m, "n_events": d["sr"].n_events,
            "weights": conns.weight, "I_e": d["n"].I_e, "rate": d["pg"].rate, "window": d["sr"].get(["start", "stop"]),
            "amplitude_times": d["scg"].amplitude_times, "time": nest.biological_time,
-           "defaults": nest.GetDefaults("iaf_psc_alpha", "tau_m"), "copies": "late_synapse" in nest.Models()}
+           "defaults": nest.GetDefaults("iaf_psc_alpha", "tau_m"), "copies": "late_synapse" in nest.Models(),
+           "delays": (nest.min_delay, nest.max_delay)}  # fixed at the first Simulate, as NEST
     if "mm" in d:
         mm = d["mm"].get("events")
         out["samples"] = (mm["senders"], mm["times"], mm["V_m"])

@@ -34,7 +34,7 @@ from ..io import checkpoint_io as cio
 from .kernel import KERNEL
 
 # the layer's run state kept on the host (Kernel attributes), restored by load_checkpoint
-HOST = ("files", "recording", "cleared", "flags", "generator_events", "deliveries")
+HOST = ("files", "recording", "cleared", "flags", "generator_events", "deliveries", "frozen_delays")
 # kernel settings a checkpoint must share with the kernel it is loaded into (the network's construction)
 FIXED_SETTINGS = ("resolution", "rng_seed", "delay_extrema")
 SIZES = ("slice_steps", "ring", "post_history")  # the lengths a carried run keeps (steps, spikes)
@@ -119,7 +119,7 @@ def layer(sim) -> tuple[dict, dict]:
             "populations": [_fields(p, arrays, f"layer/pop/{i}") for i, p in enumerate(net._pops)],
             "connections": [_fields(c, arrays, f"layer/conn/{j}") for j, c in enumerate(net._conns)],
             "generator_recorders": _encode(KERNEL.generator_recorders, arrays, "layer/generator_recorders"),
-            "models": _models(net.models, arrays),
+            "models": _models(net.models, arrays), "model_order": list(net.models._models),
             "host": _encode(host, arrays, "layer/host"),
             "tables": {name: sorted(top) for name, top in sim.model.generators.items()}}
     for name, top in sim.model.generators.items():
@@ -228,15 +228,16 @@ def _restore(saved, arrays) -> None:
     net._pops = [Population(**{k: _decode(v, arrays) for k, v in e.items()}) for e in saved["populations"]]
     net._conns = [Connections(**{k: _decode(v, arrays) for k, v in e.items()}) for e in saved["connections"]]
     net._n_draws = int(saved["n_draws"])
-    _restore_models(net.models, saved["models"], arrays)
+    _restore_models(net.models, saved["models"], saved["model_order"], arrays)
     host = _decode(saved["host"], arrays)
     for k in HOST:
         setattr(KERNEL, k, host[k])
+    KERNEL.__dict__.pop("connection_info", None)  # synapse ids follow the models' order
 
 
-def _restore_models(reg, saved, arrays) -> None:
-    """The registry as the checkpoint's: its changed models, the built-in defaults for the others (copies
-    only the loading script made stay)."""
+def _restore_models(reg, saved, order, arrays) -> None:
+    """The registry as the checkpoint's: its changed models, the built-in defaults for the others, in the
+    checkpoint's order (NEST's synapse ids follow it); copies only the loading script made stay, last."""
     fresh = ModelRegistry(reg.resolution, reg.tics_per_step)._models
     for name in list(reg._models):
         if name in fresh and name not in saved:
@@ -246,6 +247,8 @@ def _restore_models(reg, saved, arrays) -> None:
         defaults = {k: _decode(v, arrays) for k, v in e["defaults"].items()}
         defaults = {k: (mine.defaults.get(k) if v is _KEPT and mine is not None else v) for k, v in defaults.items()}
         reg._models[name] = Model(name, e["base"], e["kind"], defaults)
+    rank = {name: i for i, name in enumerate(order)}
+    reg._models = dict(sorted(reg._models.items(), key=lambda kv: rank.get(kv[0], len(rank))))
 
 
 def _snapshot() -> tuple:
