@@ -175,3 +175,29 @@ def test_a_layer_part_not_of_its_making_is_a_checkpoint_error(saved, tmp_path):
     with pytest.raises(CheckpointError, match="damaged layer metadata"):
         nest.load_checkpoint(tmp_path / "bad")
     assert nest.biological_time == 0.0 and list(d["n"].I_e) == [300.0] * 3
+
+
+def test_a_checkpoint_without_the_layers_part_loads_into_the_network_as_built(saved, tmp_path):
+    """A checkpoint of jaxsnn.save_checkpoint (no layer part) continues the network as the script built it,
+    with a warning that the layer's state is not in it: here the poisson_generator's spikes its
+    spike_recorder got before (the same compiled program as the fixture's: cheap)."""
+    import jaxsnn
+    from jaxsnn.errors import CheckpointWarning
+    from jaxsnn.nest.kernel import KERNEL
+
+    d = network()
+    nest.Simulate(10.0)
+    jaxsnn.save_checkpoint(tmp_path / "plain", KERNEL.sim)
+    nest.Simulate(10.0)
+    want = outcome(d)
+    d = network()
+    with pytest.warns(CheckpointWarning, match="without the layer's state"):
+        nest.load_checkpoint(tmp_path / "plain")
+    nest.Simulate(10.0)
+    got = outcome(d)
+    neurons = [np.isin(x["spikes"][0], d["n"].tolist()) for x in (want, got)]  # the neurons' spikes, not pg's
+    for k in (0, 1):
+        np.testing.assert_array_equal(np.asarray(got["spikes"][k])[neurons[1]],
+                                      np.asarray(want["spikes"][k])[neurons[0]])
+    np.testing.assert_array_equal(got["V_m"], want["V_m"])
+    assert neurons[0].sum() > 3 and len(got["spikes"][0]) < len(want["spikes"][0])

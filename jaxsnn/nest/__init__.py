@@ -541,7 +541,17 @@ def load_checkpoint(path):
     sim = KERNEL.ensure_simulation()
     KERNEL.sim = load(path, sim)
     layer = _layer_file(path)
-    if layer.exists():
+    if not layer.exists():
+        import warnings
+
+        from ..errors import CheckpointWarning
+
+        warnings.warn(CheckpointWarning(
+            f"load_checkpoint: {path} holds the simulation only (written by jaxsnn.save_checkpoint): the network "
+            "is continued as this script built it, without the layer's state (n_events = 0, generators' spikes "
+            "recorded on the host, ascii rows written); write it with nest.save_checkpoint for all of it"),
+            stacklevel=2)
+    else:
         d = json.loads(layer.read_text())
         KERNEL.cleared = {int(k): v for k, v in d["cleared"].items()}
         KERNEL.files = {int(k): v for k, v in d["files"].items()}
