@@ -56,6 +56,7 @@ CHANGES = {
 }
 SLOW_CHANGES = {  # with full=True
     "stdp_param": lambda d: nest.GetConnections(synapse_model="stdp_synapse").set(weight=60.0, Wmax=70.0),
+    "kplus": lambda d: nest.GetConnections(synapse_model="stdp_synapse").set(Kplus=0.7),
     "multimeter_window": lambda d: d["mm"].set(start=24.0, stop=36.0),
     "shorter_delay": lambda d: nest.GetConnections(d["n"][:2], d["n"][:2]).set(delay=1.0),  # rings stay longer
     "more_step_times": lambda d: d["scg"].set(amplitude_times=[25.0, 30.0, 35.0], amplitude_values=[1.0, 2.0, 3.0]),
