@@ -94,6 +94,24 @@ def test_connect_compiles_nothing_new_for_other_sizes(rule, key, sizes):
     assert Compiles.count == 0
 
 
+@pytest.mark.parametrize("targets", [np.arange(5, 305), np.arange(304, 4, -1), np.r_[np.arange(100, 300), 1:5]],
+                         ids=["ascending", "descending", "unordered"])
+def test_fixed_total_number_groups_its_pairs_by_target_in_draw_order(targets):
+    """NEST's order: the pairs drawn, grouped by target id (ascending), in the order drawn within a target
+    (a stable sort by target; jaxsnn sorts target indices or ranks by radix instead of the ids)."""
+    from jaxsnn.build.connect import _fixed_total_number
+
+    sources, n, key = np.arange(1, 401, dtype=np.int32), 70000, jax.random.fold_in(jax.random.key(5), 2)
+    targets = targets.astype(np.int32)
+    s, t = _fixed_total_number({"N": n, "allow_multapses": True, "allow_autapses": True}, sources, targets, key)
+    ks, kt = threefry.split(threefry.fold_in_key(key, 0))  # round 0 draws every pair (autapses allowed)
+    drawn_s = sources[in_blocks(jax.random.randint, ks, (n,), 0, len(sources))]
+    drawn_t = targets[in_blocks(jax.random.randint, kt, (n,), 0, len(targets))]
+    order = np.argsort(drawn_t, kind="stable")
+    assert s.dtype == t.dtype == np.int32
+    assert np.array_equal(t, drawn_t[order]) and np.array_equal(s, drawn_s[order])
+
+
 @pytest.mark.parametrize("N, M", [(1, 0), (1, 5), (7, 1000), (300, 20000), (70000, 200000)])
 def test_order_by_source_is_the_stable_order(N, M):
     from jaxsnn.build.lower import by_source

@@ -19,6 +19,7 @@ from ..core import threefry
 from ..errors import JaxsnnError, bad_value, unknown_name
 from ..random import in_blocks
 from . import checks
+from .lower import by_source
 
 COMMON = ("rule", "allow_autapses", "allow_multapses")
 
@@ -106,20 +107,36 @@ def _fixed_total_number(spec, sources, targets, key):
         raise JaxsnnError("fixed_total_number with allow_multapses=False is not implemented (as in NEST).")
     if n and ns * nt == 0:
         raise JaxsnnError("fixed_total_number: no sources or no targets to connect.")
-    src = np.zeros(n, sources.dtype)
-    tgt = np.zeros(n, targets.dtype)
+    si = ti = src = None  # per pair: index into sources, into targets, and its source id
     todo = np.arange(n)
     for rnd in range(10_000):
         if not len(todo):
             break
         ks, kt = threefry.split(threefry.fold_in_key(key, rnd))
-        src[todo] = sources[in_blocks(jax.random.randint, ks, (len(todo),), 0, ns)]
-        tgt[todo] = targets[in_blocks(jax.random.randint, kt, (len(todo),), 0, nt)]
-        todo = todo[src[todo] == tgt[todo]] if not spec["allow_autapses"] else todo[:0]
+        a = in_blocks(jax.random.randint, ks, (len(todo),), 0, ns)
+        b = in_blocks(jax.random.randint, kt, (len(todo),), 0, nt)
+        if si is None:  # round 0 draws every pair: no scatter (a JAX-drawn array is read-only: copied)
+            si, ti = (x if x.flags.writeable else x.copy() for x in (a, b))
+            src = sources[si]
+        else:
+            si[todo], ti[todo], src[todo] = a, b, sources[a]
+        if spec["allow_autapses"]:
+            todo = todo[:0]
+        else:
+            todo = np.flatnonzero(src == targets[ti]) if rnd == 0 else todo[src[todo] == targets[ti[todo]]]
     else:
         raise JaxsnnError("fixed_total_number: could not avoid autapses (sources equal targets?).")
-    order = np.argsort(tgt, kind="stable")  # NEST groups the pairs by target
-    return src[order], tgt[order]
+    if not n:
+        return sources[:0], targets[:0]
+    # NEST groups the pairs by target: the stable order of the targets' ranks, a radix sort (by_source) of
+    # target indices where the targets ascend (NodeCollections), of their ranks among the distinct ids otherwise
+    if np.all(targets[1:] > targets[:-1]):
+        ids, rank = targets, ti
+    else:
+        ids, inverse = np.unique(targets, return_inverse=True)
+        rank = inverse.reshape(-1)[ti]
+    order, counts = by_source(rank, len(ids))
+    return src[order], np.repeat(ids, counts)
 
 
 def _pairwise_bernoulli(spec, sources, targets, key):

@@ -343,6 +343,13 @@ class Network:
                 return p
         raise bad_value("node id", int(node_id), f"an id of an existing node (1 … {self._n_nodes})")
 
+    def _pops_of(self, ids: np.ndarray) -> list:
+        """The populations holding any of the node ids ``ids`` (valid ids), by first id: one pass over ``ids``
+        (a mark per node) instead of a sort of them (a connect call's millions of targets)."""
+        hit = np.zeros(self._n_nodes + 1, bool)
+        hit[ids] = True
+        return [p for p in sorted(self._pops, key=lambda p: p.first) if hit[p.first:p.first + p.n].any()]
+
     def _kind(self, ids: np.ndarray, what: str) -> str:
         """'neuron', or the base model of the devices, for a set of node ids of one kind."""
         firsts = np.array([p.first for p in self._pops])
@@ -700,7 +707,7 @@ def _check_receptor(net, conn, src_kind):
     (their ``receptors``: e.g. iaf_psc_exp's filtered current input 1, parrot_neuron's unrepeated 1)."""
     r = conn.extra.get("receptor_type", 0)
     kind = "current" if src_kind in CURRENT_GENERATORS else "neuron" if src_kind == "neuron" else "generator"
-    pops = {id(p): p for p in (net._pop_of(i) for i in np.unique(conn.target))}.values()
+    pops = net._pops_of(conn.target)
     if kind != "current":  # spikes onto a neuron with receptor ports: NEST's 1-based ports
         for p in pops:
             m = NEURONS[p.base]

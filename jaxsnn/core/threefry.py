@@ -95,7 +95,12 @@ def host_key(key):
     if dtype not in _THREEFRY_DTYPES:  # one check per key dtype: jax.random.key_impl is slow
         _THREEFRY_DTYPES[dtype] = jax.dtypes.issubdtype(dtype, jax.dtypes.prng_key) \
             and str(jax.random.key_impl(key)) == "threefry2x32"
-    return np.asarray(jax.random.key_data(key)) if _THREEFRY_DTYPES[dtype] else None
+    if not _THREEFRY_DTYPES[dtype]:
+        return None
+    # the key's own uint32 words where JAX exposes them: key_data dispatches a primitive (20 us a key; a
+    # network's construction derives thousands of keys)
+    base = getattr(key, "_base_array", None)
+    return np.asarray(base if isinstance(base, jax.Array) and base.shape == (2,) else jax.random.key_data(key))
 
 
 _THREEFRY_DTYPES = {}
