@@ -364,8 +364,15 @@ def _synapse_tables(desc, neuron_of_node, N, fdt=np.float64) -> dict:
     src = sources() if plastic.any() else None  # only plastic synapses' bookkeeping reads every source
     ruled = plastic.any() or stp_rule is not None  # some synapse has a rule row (plasticity or short-term)
     out_syn = aligned((M, 4 if ruled else 2), np.int32)  # no rule row or trace without a rule
-    take_into(ids(lambda c: c.target), order, out_syn[:, OUT_TARGET])
-    _per_synapse(conns, lambda c: c.delay, np.int32, order, M, out_syn[:, OUT_DELAY])
+    if _looked_up(conns, lambda c: c.delay):
+        take_into(ids(lambda c: c.target), order, out_syn[:, OUT_TARGET])
+        _per_synapse(conns, lambda c: c.delay, np.int32, order, M, out_syn[:, OUT_DELAY])
+    else:  # (target, delay) of each synapse gathered as one 8-byte item: one random access instead of two
+        pairs = np.empty((M, 2), np.int32)
+        _neuron_ids(conns, lambda c: c.target, neuron32, M, pairs[:, OUT_TARGET])
+        _concat([c.delay for c in conns], M, np.int32, pairs[:, OUT_DELAY])
+        take_into(pairs.view(np.int64).reshape(M), order, out_syn.view(np.int64)[:, 0])  # columns 0, 1
+        del pairs
     if ruled:
         out_syn[:, OUT_ROW] = row
     w = _per_synapse(conns, lambda c: c.weight, fdt, order, M)  # in the simulation's precision: rounding commutes
@@ -438,8 +445,7 @@ def _per_synapse(conns, f, dtype, order, M, out=None) -> np.ndarray:
     comparison with each block's start) and its value looked up, instead of gathering an array of M values
     at random positions (and filled where all blocks hold the same value)."""
     cols = [f(c) for c in conns]
-    one = [len(a) <= 1 or (a.ndim == 1 and a.strides[0] == 0) for a in cols]
-    if not (all(one) and len(cols) <= FEW_CONNECTIONS):
+    if not _looked_up(conns, f):
         return _in_order(_concat(cols, M, dtype), order) if out is None else take_into(_concat(cols, M, dtype),
                                                                                         order, out)
     out = aligned(M, dtype) if out is None else out
@@ -455,6 +461,13 @@ def _per_synapse(conns, f, dtype, order, M, out=None) -> np.ndarray:
         for b in starts:
             block[at:at + TAKE_BLOCK] += part >= b
     return take_into(values, block, out)
+
+
+def _looked_up(conns, f) -> bool:
+    """Whether :func:`_per_synapse` looks the column ``f`` up by connect call (few calls, one value each)
+    instead of gathering it."""
+    cols = [f(c) for c in conns]
+    return len(cols) <= FEW_CONNECTIONS and all(len(a) <= 1 or (a.ndim == 1 and a.strides[0] == 0) for a in cols)
 
 
 def _extra(name):
@@ -487,11 +500,11 @@ def _ports(desc, conns, M, order):
     return _concat([connection_ports(by_port, c) for c in conns], M, np.int32)[order]
 
 
-def _neuron_ids(conns, f, neuron_of_node, M) -> np.ndarray:
+def _neuron_ids(conns, f, neuron_of_node, M, out=None) -> np.ndarray:
     """The neuron index (int32) of the node ids ``f(c)`` of every connection block, one block after the other,
-    looked up block by block straight into the result (indexing with the ids would make an array of
-    ``neuron_of_node``'s type and then a cast copy of it, per block)."""
-    out = np.empty(M, np.int32)
+    looked up block by block straight into the result (``out``, default a new array; indexing with the ids
+    would make an array of ``neuron_of_node``'s type and then a cast copy of it, per block)."""
+    out = np.empty(M, np.int32) if out is None else out
     at = 0
     for c in conns:
         nodes = f(c)
@@ -500,9 +513,9 @@ def _neuron_ids(conns, f, neuron_of_node, M) -> np.ndarray:
     return out
 
 
-def _concat(arrays, M, dtype) -> np.ndarray:
-    """``arrays`` one after the other in one new array of ``dtype`` (no intermediate copies)."""
-    out = np.empty(M, dtype)
+def _concat(arrays, M, dtype, out=None) -> np.ndarray:
+    """``arrays`` one after the other in one new array of ``dtype`` (or ``out``; no intermediate copies)."""
+    out = np.empty(M, dtype) if out is None else out
     at = 0
     for a in arrays:
         out[at:at + len(a)] = a

@@ -285,15 +285,16 @@ def plan(model: Model, params: Params, devices: tuple) -> Plan:
 
 def _csr(mine, ptr):
     """CSR pointers over the synapses ``mine`` selects, for the global CSR ``ptr`` (by source): how many of
-    them come before each source's first synapse (a running count, block by block)."""
-    out = np.empty(len(ptr), np.int64)
-    done, j = 0, 0
-    for lo in range(0, len(mine), BLOCK):
-        before = np.concatenate([[0], np.cumsum(mine[lo:lo + BLOCK], dtype=np.int64)])
-        k = int(np.searchsorted(ptr, lo + BLOCK))  # the pointers in this block
-        out[j:k] = done + before[ptr[j:k] - lo]
-        done, j = done + int(before[-1]), k
-    out[j:] = done
+    them come before each source's first synapse. Each source's count is one sum over its range (``reduceat``
+    over the sources with synapses; int32: fewer than 2**31 synapses), then a running sum over the sources,
+    instead of a running count over the synapses."""
+    ptr = np.asarray(ptr, np.int64)
+    out = np.zeros(len(ptr), np.int64)
+    some = np.flatnonzero(ptr[:-1] < ptr[1:])  # sources with synapses: reduceat sums from one to the next
+    if len(some):
+        per = np.zeros(len(ptr) - 1, np.int64)
+        per[some] = np.add.reduceat(mine.view(np.uint8), ptr[some], dtype=np.int32)
+        np.cumsum(per, out=out[1:])
     return out
 
 
