@@ -232,18 +232,25 @@ class Redraw(Parameter):
 
     def _eval(self, ctx, key):
         out = np.array(np.broadcast_to(self.operand._eval(ctx, key), (ctx.n,)), np.float64)
-        bad = (out < self.min) | (out > self.max)
+        bad = self._outside(out)
         for rnd in range(1, MAX_REDRAWS + 1):
             idx = np.flatnonzero(bad)
             if not len(idx):
                 return out
             again = np.broadcast_to(self.operand._eval(ctx.subset(idx), _fold(_fold(key, 7), rnd)), (len(idx),))
             out[idx] = again
-            bad[idx] = (again < self.min) | (again > self.max)
+            bad[idx] = self._outside(again)
         if bad.any():
             raise JaxsnnError(f"{ctx.where}: redraw(min={self.min}, max={self.max}) found no value inside the "
                               f"bounds after {MAX_REDRAWS} draws; widen the bounds or change the distribution.")
         return out
+
+    def _outside(self, x):
+        """Where ``x`` is outside [min, max] (NaN is not: NEST's comparisons pass it); an infinite bound is not
+        compared."""
+        if self.min == -np.inf:
+            return x > self.max
+        return x < self.min if self.max == np.inf else (x < self.min) | (x > self.max)
 
 
 def _fold(key, i):

@@ -104,7 +104,10 @@ def node_ids(where: str, value, n_nodes: int | None) -> np.ndarray:
 
 
 def finite(where: str, arr: np.ndarray, allow_pos_inf=False, allow_neg_inf=False):
-    arr = np.asarray(arr, np.float64).reshape(-1)
+    arr = np.asarray(arr).reshape(-1)
+    if arr.dtype.kind == "f" and np.isfinite(arr).all():  # the usual case: one pass
+        return
+    arr = arr.astype(np.float64, copy=False)
     bad = np.isnan(arr)
     bad |= np.isposinf(arr) & (not allow_pos_inf)
     bad |= np.isneginf(arr) & (not allow_neg_inf)

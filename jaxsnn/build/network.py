@@ -352,9 +352,7 @@ class Network:
 
     def _kind(self, ids: np.ndarray, what: str) -> str:
         """'neuron', or the base model of the devices, for a set of node ids of one kind."""
-        firsts = np.array([p.first for p in self._pops])
-        which = np.unique(np.searchsorted(firsts, np.unique(ids), side="right") - 1)
-        kinds = {"neuron" if self._pops[i].base in NEURONS else self._pops[i].base for i in which}
+        kinds = {"neuron" if p.base in NEURONS else p.base for p in self._pops_of(ids)}
         if len(kinds) != 1:
             raise JaxsnnError(f"connect: {what} mixes node kinds {sorted(kinds)}; connect each kind separately.")
         return kinds.pop()
