@@ -15,7 +15,7 @@ import hashlib
 import jax
 import numpy as np
 
-from ..core import engine, stdp, stp
+from ..core import engine, host, stdp, stp
 from ..core.host import put
 from ..core.types import (
     BY_PORT,
@@ -58,12 +58,19 @@ class Layout:
     synapse_models: tuple  # model names, indexed by Synapses.model
     synapse_params: dict  # model name -> plasticity parameters (as NEST's GetDefaults)
     device_connections: dict  # generator and recorder connections as NEST's GetConnections lists them
-    initial_state_sha256: str  # digest of the built V_m and weights: a checkpoint must be of this build
+    _digest: object  # digest of the built V_m and weights (str, or a Future of it): initial_state_sha256
     layers: tuple = ()  # (first id, jaxsnn.spatial Layer) of each population created with positions
     generators: dict = dataclasses.field(default_factory=dict)  # per model of Spec.models.generators: (node ids,
     # their parameters), in the order of the model's generator index
     recorders: dict = dataclasses.field(default_factory=dict)  # per model of Spec.models.recorders: its host facts
     # (Recorder.lower): "nodes", the node ids in buffer order, and what its drain and events read
+
+    @property
+    def initial_state_sha256(self) -> str:
+        """The SHA-256 of the built V_m and weights: a checkpoint must be of this build. Hashed in a thread while
+        the build goes on (hashlib releases the GIL), waited for when first read."""
+        d = self._digest
+        return d if isinstance(d, str) else d.result()
 
     def recorder_of(self, node_id: int):
         """The name of the recorder model of ``node_id``, or None."""
@@ -129,8 +136,8 @@ def compile_network(desc: Description, seed, *, slice_capacity: int | None = Non
                         None if syn["kplus3"] is None else put(syn["kplus3"], fdt), dopa)
     layout = Layout(desc.n_nodes, neuron_of_node, node_of_neuron,
                     tuple((p.model, p.base, p.first, p.n) for p in desc.populations), syn["models"], syn["syn_params"],
-                    _device_connections(desc), _initial_digest(state), tuple(desc.layers), gen["plug_nodes"],
-                    rec["info"])
+                    _device_connections(desc), host.in_background(_initial_digest, state), tuple(desc.layers),
+                    gen["plug_nodes"], rec["info"])
     return Compiled(model, params, state, layout)
 
 
@@ -524,22 +531,53 @@ def _concat(arrays, M, dtype, out=None) -> np.ndarray:
 
 
 def by_source(src: np.ndarray, N: int) -> tuple[np.ndarray, np.ndarray]:
-    """The stable order of ``src`` (int32 indices < N < 2**31, fewer than 2**32 of them) and the count of each
-    index. Up to 2**16 indices, NumPy's stable sort of 16-bit integers (a radix sort: two passes); beyond, one
-    in-place sort of the 64-bit keys (index << 32 | position), which are distinct, so that the fastest
-    (unstable) sort gives the stable order (about twice as fast as a stable argsort of int32, half as fast as
-    the radix sort)."""
+    """The stable order of ``src`` (int indices < N < 2**31, fewer than 2**32 of them) and the count of each
+    index. Pieces of ``src`` (:data:`SORT_PIECE` positions) are counted and sorted on every core (NumPy
+    releases the GIL in both: :func:`~jaxsnn.core.host.shared`), then merged: each index's positions in the
+    first piece, then in the second, and so on. A piece: up to 2**16 indices, NumPy's stable sort of 16-bit
+    integers (a radix sort: two passes); beyond, one in-place sort of the 64-bit keys (index << 32 |
+    position), which are distinct, so that the fastest (unstable) sort gives the stable order (about twice as
+    fast as a stable argsort of int32, half as fast as the radix sort)."""
+    starts = list(range(0, len(src), SORT_PIECE)) or [0]
+    done = host.shared(lambda k: _count_and_sort(src[starts[k]:starts[k] + SORT_PIECE], N), len(starts))
+    counts = sum(c for c, _ in done)
+    if len(done) == 1:
+        return done[0][1].astype(np.int32, copy=False), counts
+    # element i of piece k's order, of index s, goes to i + (where s begins) + (s's positions in earlier pieces)
+    # - (where s begins in piece k): one shift per index and piece
+    shifts, before = [], np.cumsum(counts) - counts
+    for c, _ in done:
+        shifts.append(before - (np.cumsum(c) - c))
+        before = before + c
+    order = np.empty(len(src), np.int32)
+    host.shared(lambda k: _merge_into(order, done[k][1], starts[k], done[k][0], shifts[k]), len(starts))
+    return order, counts
+
+
+SORT_PIECE = 1 << 21  # positions per piece of by_source
+
+
+def _count_and_sort(src, N):
+    """The count of each index of ``src`` and its stable order (:func:`by_source`)."""
     counts = np.zeros(N, np.int64)
     for at in range(0, len(src), TAKE_BLOCK):  # (bincount makes a 64-bit copy of its whole input first)
         counts += np.bincount(src[at:at + TAKE_BLOCK], minlength=N)
     if N <= 2**16:
-        return np.argsort(src.astype(np.uint16), kind="stable").astype(np.int32), counts
+        return counts, np.argsort(src.astype(np.uint16), kind="stable")
     key = src.astype(np.int64)
     key <<= 32
     key |= np.arange(len(src), dtype=np.int64)
     key.sort()
     key &= 0xFFFFFFFF
-    return key.astype(np.int32), counts
+    return counts, key.astype(np.int32)
+
+
+def _merge_into(order, o, lo, c, shift):
+    """``order[i + shift[s]] = lo + o[i]`` for each element i of a piece's order ``o`` (index s: ``c`` elements of
+    each, in index order)."""
+    pos = np.repeat(shift, c)
+    pos += np.arange(len(o))
+    order[pos] = o + lo
 
 
 def _in_order(a: np.ndarray, order: np.ndarray, view: bool = False) -> np.ndarray:
@@ -562,9 +600,11 @@ def take_into(a: np.ndarray, index: np.ndarray, out: np.ndarray, axis: int = 0) 
     """``out[...] = a.take(index, axis)`` block by block: NumPy's ``take`` into ``out`` first converts the
     whole index array to 64-bit (and in its default mode also gathers into a temporary copy of ``out``),
     three times the memory of the result for int32 indices."""
-    for at in range(0, len(index), TAKE_BLOCK):
-        part = slice(at, at + TAKE_BLOCK)
+    def block(k):
+        part = slice(k * TAKE_BLOCK, (k + 1) * TAKE_BLOCK)
         np.take(a, index[part], axis=axis, out=out[(slice(None),) * axis + (part,)], mode="clip")
+
+    host.shared(block, -(-len(index) // TAKE_BLOCK))  # blocks on every core (np.take releases the GIL)
     return out
 
 

@@ -7,8 +7,16 @@ build makes its arrays with numpy and puts them on the device with :func:`put`.
 """
 from __future__ import annotations
 
+import concurrent.futures
+import os
+import threading
+
 import jax
 import numpy as np
+
+THREADS = max(1, min(2, os.cpu_count() or 1))  # threads of the build's long NumPy calls (shared)
+_POOL = None
+_SHARED = None
 
 
 def put(a, dtype=None) -> jax.Array:
@@ -19,3 +27,39 @@ def put(a, dtype=None) -> jax.Array:
 def filled(shape, dtype, value=0) -> jax.Array:
     """An array of ``shape`` and ``dtype`` holding ``value`` everywhere, on the default device."""
     return jax.device_put(np.full(shape, value, dtype))
+
+
+def in_background(work, *args) -> concurrent.futures.Future:
+    """``work(*args)`` in a thread of its own while the caller goes on (work that releases the GIL: hashing,
+    large NumPy calls); the Future of its result."""
+    global _POOL
+    if _POOL is None or _POOL[0] != os.getpid():  # a forked child's copy of the pool has no threads
+        _POOL = (os.getpid(), concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="jaxsnn-host"))
+    return _POOL[1].submit(work, *args)
+
+
+def shared(work, n: int) -> list:
+    """``[work(i) for i in range(n)]``, the items taken in turn by this thread and :data:`THREADS` - 1 others,
+    whichever is free taking the next: for items of long NumPy calls that release the GIL (sorts, gathers,
+    tens of ms each), which then run on several cores at once. On a busy machine a thread that the OS does not
+    run holds up the others by at most the item it has taken (a fixed split would wait for its whole share)."""
+    if THREADS < 2 or n < 2 or threading.current_thread().name.startswith("jaxsnn-shared"):  # (nested: serial)
+        return [work(i) for i in range(n)]
+    global _SHARED
+    if _SHARED is None or _SHARED[0] != os.getpid():
+        _SHARED = (os.getpid(), concurrent.futures.ThreadPoolExecutor(THREADS - 1, thread_name_prefix="jaxsnn-shared"))
+    out, items, lock = [None] * n, iter(range(n)), threading.Lock()
+
+    def take():
+        while True:
+            with lock:
+                i = next(items, None)
+            if i is None:
+                return
+            out[i] = work(i)
+
+    helpers = [_SHARED[1].submit(take) for _ in range(THREADS - 1)]
+    take()
+    for h in helpers:
+        h.result()
+    return out
