@@ -253,3 +253,31 @@ def test_the_first_run_of_a_split_network_compiles_only_its_loop():
     r = subprocess.run([sys.executable, "-c", SPLIT_FIRST_RUN], capture_output=True, text=True, env=cpu_devices(2))
     assert r.returncode == 0, r.stderr[-3000:]
     assert r.stdout.split()[-1] == "1", r.stdout
+
+
+def test_shared_items_run_once_each_in_order_and_nested_calls_run_serially():
+    """host.shared: the lowering's sorts and gathers split over threads; every item once, results in item
+    order, an item's error raised to the caller, and a call from inside an item run in that thread (the pool
+    would otherwise wait on itself)."""
+    import threading
+
+    from jaxsnn.core import host
+
+    seen = []
+
+    def item(i):
+        seen.append(i)
+        inner = host.shared(lambda j: (i, j, threading.current_thread().name), 3)
+        return i * i, inner
+
+    result = []
+    run = threading.Thread(target=lambda: result.append(host.shared(item, 40)), daemon=True)
+    run.start()
+    run.join(60)
+    assert result, "host.shared did not finish (a nested call waiting on the pool it runs in)"
+    out = result[0]
+    assert sorted(seen) == list(range(40)) and [r for r, _ in out] == [i * i for i in range(40)]
+    for i, (_, inner) in enumerate(out):  # nested: in the item's own thread
+        assert [x[:2] for x in inner] == [(i, 0), (i, 1), (i, 2)] and len({x[2] for x in inner}) == 1
+    with pytest.raises(ZeroDivisionError):
+        host.shared(lambda i: 1 // (i - 7), 20)
