@@ -40,6 +40,7 @@ from ..core.types import (
 from ..errors import JaxsnnError, bad_value
 from ..models import DEFAULT_SYNAPSE, GENERATORS, RECORDERS, SYNAPSES, TRANSMITTERS
 from ..models.base import RECORDING, ROW, Generator, PlasticityRule, PlasticityRules, ShortTermRule, solitary
+from ..run import memory
 from .description import Description
 from .registry import (
     NEURONS,
@@ -144,7 +145,7 @@ def compile_network(desc: Description, seed, *, slice_capacity: int | None = Non
 def _initial_digest(state) -> str:
     h = hashlib.sha256()
     for a in jax.tree_util.tree_leaves(state.neurons.models) + [state.synapses.weight]:
-        h.update(np.ascontiguousarray(np.asarray(a)).tobytes())
+        h.update(np.ascontiguousarray(np.asarray(a)).reshape(-1).view(np.uint8))  # its bytes, not a copy of them
     return h.hexdigest()
 
 
@@ -550,11 +551,20 @@ def by_source(src: np.ndarray, N: int) -> tuple[np.ndarray, np.ndarray]:
         shifts.append(before - (np.cumsum(c) - c))
         before = before + c
     order = np.empty(len(src), np.int32)
-    host.shared(lambda k: _merge_into(order, done[k][1], starts[k], done[k][0], shifts[k]), len(starts))
+
+    def merge(k):
+        (c, o), done[k] = done[k], None  # each piece's order freed once merged
+        o += starts[k]
+        pos = np.repeat(shifts[k], c)
+        pos += np.arange(len(o))
+        order[pos] = o
+
+    host.shared(merge, len(starts))
+    memory.release()  # the pieces' temporaries, freed into the threads' own malloc arenas (50 MB for Brunel)
     return order, counts
 
 
-SORT_PIECE = 1 << 21  # positions per piece of by_source
+SORT_PIECE = 1 << 20  # positions per piece of by_source (its temporaries: 16 bytes per position of a piece)
 
 
 def _count_and_sort(src, N):
@@ -570,14 +580,6 @@ def _count_and_sort(src, N):
     key.sort()
     key &= 0xFFFFFFFF
     return counts, key.astype(np.int32)
-
-
-def _merge_into(order, o, lo, c, shift):
-    """``order[i + shift[s]] = lo + o[i]`` for each element i of a piece's order ``o`` (index s: ``c`` elements of
-    each, in index order)."""
-    pos = np.repeat(shift, c)
-    pos += np.arange(len(o))
-    order[pos] = o + lo
 
 
 def _in_order(a: np.ndarray, order: np.ndarray, view: bool = False) -> np.ndarray:

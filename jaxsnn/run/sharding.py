@@ -285,16 +285,20 @@ def plan(model: Model, params: Params, devices: tuple) -> Plan:
 
 def _csr(mine, ptr):
     """CSR pointers over the synapses ``mine`` selects, for the global CSR ``ptr`` (by source): how many of
-    them come before each source's first synapse. Each source's count is one sum over its range (``reduceat``
-    over the sources with synapses; int32: fewer than 2**31 synapses), then a running sum over the sources,
-    instead of a running count over the synapses."""
+    them come before each source's first synapse. Each source's count is one sum over its range (``reduceat``,
+    over runs of sources of about :data:`BLOCK` synapses: it casts its input to int32 first), then a running
+    sum over the sources, instead of a running count over the synapses."""
     ptr = np.asarray(ptr, np.int64)
-    out = np.zeros(len(ptr), np.int64)
-    some = np.flatnonzero(ptr[:-1] < ptr[1:])  # sources with synapses: reduceat sums from one to the next
-    if len(some):
-        per = np.zeros(len(ptr) - 1, np.int64)
-        per[some] = np.add.reduceat(mine.view(np.uint8), ptr[some], dtype=np.int32)
-        np.cumsum(per, out=out[1:])
+    N = len(ptr) - 1
+    per = np.zeros(N, np.int64)
+    edges = np.unique(np.concatenate([np.searchsorted(ptr[:-1], np.arange(0, int(ptr[-1]), BLOCK), side="right") - 1,
+                                      [N]]))
+    for s0, s1 in zip(edges[:-1], edges[1:]):  # sources s0 … s1 - 1
+        some = s0 + np.flatnonzero(ptr[s0:s1] < ptr[s0 + 1:s1 + 1])  # with synapses: reduceat sums to the next
+        if len(some):
+            per[some] = np.add.reduceat(mine[ptr[s0]:ptr[s1]].view(np.uint8), ptr[some] - ptr[s0], dtype=np.int32)
+    out = np.zeros(N + 1, np.int64)
+    np.cumsum(per, out=out[1:])
     return out
 
 
