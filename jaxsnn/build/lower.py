@@ -59,19 +59,13 @@ class Layout:
     synapse_models: tuple  # model names, indexed by Synapses.model
     synapse_params: dict  # model name -> plasticity parameters (as NEST's GetDefaults)
     device_connections: dict  # generator and recorder connections as NEST's GetConnections lists them
-    _digest: object  # digest of the built V_m and weights (str, or a Future of it): initial_state_sha256
+    initial_state_sha256: str  # digest of the built V_m and weights: a checkpoint must be of this build (a Future
+    # of it while compile_network's caller goes on: :func:`with_digest`)
     layers: tuple = ()  # (first id, jaxsnn.spatial Layer) of each population created with positions
     generators: dict = dataclasses.field(default_factory=dict)  # per model of Spec.models.generators: (node ids,
     # their parameters), in the order of the model's generator index
     recorders: dict = dataclasses.field(default_factory=dict)  # per model of Spec.models.recorders: its host facts
     # (Recorder.lower): "nodes", the node ids in buffer order, and what its drain and events read
-
-    @property
-    def initial_state_sha256(self) -> str:
-        """The SHA-256 of the built V_m and weights: a checkpoint must be of this build. Hashed in a thread while
-        the build goes on (hashlib releases the GIL), waited for when first read."""
-        d = self._digest
-        return d if isinstance(d, str) else d.result()
 
     def recorder_of(self, node_id: int):
         """The name of the recorder model of ``node_id``, or None."""
@@ -140,6 +134,13 @@ def compile_network(desc: Description, seed, *, slice_capacity: int | None = Non
                     _device_connections(desc), host.in_background(_initial_digest, state), tuple(desc.layers),
                     gen["plug_nodes"], rec["info"])
     return Compiled(model, params, state, layout)
+
+
+def with_digest(layout: Layout) -> Layout:
+    """``layout`` with its digest of the initial state, which :func:`compile_network` hashes in a thread while
+    its caller goes on (hashlib releases the GIL)."""
+    d = layout.initial_state_sha256
+    return layout if isinstance(d, str) else dataclasses.replace(layout, initial_state_sha256=d.result())
 
 
 def _initial_digest(state) -> str:

@@ -20,7 +20,7 @@ import numpy as np
 
 from ..build import checks
 from ..build.dense import plan as dense_plan
-from ..build.lower import Layout, compile_network
+from ..build.lower import Layout, compile_network, with_digest
 from ..core import engine, recorders
 from ..core.status import Overflow
 from ..core.surrogate import default_for
@@ -324,8 +324,8 @@ def build(net, *, seed=None, differentiable: bool = False, chunk_steps: int = 10
         model = model.replace(synapses=sharding.global_synapses(plan, model.synapses))
         planned = (params, model.synapses, plan)
         memory.release()
-    return Simulation(model, params, state, layout, chunk_steps=int(chunk_steps), devices=devices, gather=gather,
-                      _plan=planned)
+    return Simulation(model, params, state, with_digest(layout), chunk_steps=int(chunk_steps), devices=devices,
+                      gather=gather, _plan=planned)
 
 
 # the initial sizes build takes: the spike list's, and the recorder models' that take one
