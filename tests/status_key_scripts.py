@@ -135,4 +135,50 @@ def plastic_run(nest):
     return out
 
 
-SCRIPTS = {"connection_keys": connection_keys, "static_run": static_run, "plastic_run": plastic_run}
+def _error_name(f) -> str:
+    """The class name of the error ``f()`` raises ("accepted" if none)."""
+    try:
+        f()
+    except Exception as e:  # noqa: BLE001 (NEST's and jaxsnn's classes are compared by name)
+        return type(e).__name__
+    return "accepted"
+
+
+def after_simulate(nest):
+    """The delays of models' defaults after Simulate (fixed bounds), min_delay set with connections, joins of
+    overlapping collections, setting a read-only key, GetDefaults of a list of keys, and thread_local_id
+    before and after Simulate with one thread and two (a recorder first, nodes created after Simulate)."""
+    out = {}
+    for threads in (1, 2):
+        nest.ResetKernel()
+        nest.local_num_threads = threads
+        sr = nest.Create("spike_recorder")
+        n = nest.Create("iaf_psc_exp", 3)
+        tlid = [list(n.get("thread_local_id"))]
+        nest.Connect(n[0], n[1], syn_spec={"delay": 2.0})
+        nest.Connect(n[1], n[2], syn_spec={"delay": 4.0})
+        nest.Simulate(1.0)
+        tlid += [list(n.get("thread_local_id")), sr.get("thread_local_id")]
+        m = nest.Create("iaf_psc_exp", 2)
+        tlid.append(list(m.get("thread_local_id")))
+        nest.Simulate(1.0)
+        tlid += [list(m.get("thread_local_id")), list(n.get("thread_local_id"))]
+        out[f"thread_local_id_{threads}"] = tlid
+    out["errors"] = [_error_name(f) for f in (
+        lambda: nest.SetDefaults("static_synapse", {"delay": 9.0}),
+        lambda: nest.SetDefaults("stdp_synapse", {"delay": 0.5}),
+        lambda: nest.SetDefaults("static_synapse", {"delay": 3.0}),
+        lambda: nest.CopyModel("static_synapse", "far", {"delay": 9.0}),
+        lambda: nest.set(min_delay=0.5, max_delay=3.0),
+        lambda: n + n,
+        lambda: n[0:2] + n[1:],
+        lambda: n.set(t_spike=2.0),
+        lambda: n.set(archiver_length=2))]
+    out["defaults_delay"] = nest.GetDefaults("static_synapse", "delay")
+    keys = nest.GetDefaults("static_synapse", ["delay", "weight"])
+    out["defaults_list"] = [type(keys).__name__, list(keys)]
+    return out
+
+
+SCRIPTS = {"connection_keys": connection_keys, "static_run": static_run, "plastic_run": plastic_run,
+           "after_simulate": after_simulate}

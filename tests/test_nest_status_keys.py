@@ -99,3 +99,12 @@ def test_set_and_bad_values_of_the_new_keys():
         nest.GetConnections().set(port=3)
     with pytest.raises(JaxsnnError, match="t_spike"):
         n.set(t_spike=3.0)
+
+
+def test_refusals_and_thread_local_ids_after_simulate_are_nests():
+    """After the first Simulate a model default's delay outside the fixed bounds (SetDefaults, CopyModel) is
+    BadDelay, min_delay set with connections BadProperty, overlapping joins BadProperty, a read-only key set
+    UnaccessedDictionaryEntry; GetDefaults of a list gives a list; thread_local_id is -1 until a Simulate
+    numbers the nodes (a recorder on every thread counts), with one thread and two: NEST's."""
+    want, got = reference("after_simulate"), SCRIPTS["after_simulate"](nest)
+    assert json.loads(json.dumps(got)) == want

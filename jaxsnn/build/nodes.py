@@ -123,7 +123,7 @@ class NodeCollection:
         if not isinstance(other, NodeCollection) or other._net is not self._net:
             raise JaxsnnError("NodeCollection + x: x must be a NodeCollection of the same Network.")
         if np.intersect1d(self.ids, other.ids).size:
-            raise JaxsnnError("Cannot join overlapping NodeCollections (their ids must be disjoint).")
+            raise self._join_error("Cannot join overlapping NodeCollections (their ids must be disjoint).")
         mine, theirs = self._layers_in(), other._layers_in()
         if (mine or theirs) and mine != theirs:  # NEST: a layer's nodes join only nodes of the same layer
             raise self._join_error(f"NodeCollection + x: x={other!r} is not allowed: nodes of the same spatial layer "

@@ -228,6 +228,7 @@ def Models(mtype: str = "all", sel: str | None = None) -> tuple:
 
 def CopyModel(existing: str, new: str, params: dict | None = None):
     """NEST's ``CopyModel``: ``new`` with ``existing``'s defaults updated by ``params``."""
+    _check_default_delay("CopyModel", existing, params)
     KERNEL.net.copy_model(existing, new, params)
 
 
@@ -236,10 +237,18 @@ def SetDefaults(model: str, params, val=None):
     afterwards."""
     if isinstance(params, str):
         params = {params: val}
+    _check_default_delay("SetDefaults", model, params)
     KERNEL.net.models.set_defaults(model, params)
     from .synapses import common_properties_set
 
     common_properties_set(model, params)
+
+
+def _check_default_delay(where: str, model: str, params) -> None:
+    """A synapse model's default delay (ms) must lie within the min_delay/max_delay set or fixed at the first
+    Simulate, as a connection's (NEST's BadDelay)."""
+    if isinstance(params, dict) and "delay" in params and KERNEL.net.models.get(model).kind == "synapse":
+        KERNEL.check_delays(f"{where}({model!r})", np.ravel(np.asarray(params["delay"], float)))
 
 
 def GetDefaults(model: str, keys=None, output: str = ""):
@@ -274,7 +283,7 @@ def GetDefaults(model: str, keys=None, output: str = ""):
         if keys not in d:
             raise unknown_name(f"parameter of {model}", keys, d)
         return d[keys]
-    return tuple(d[k] for k in keys)
+    return [d[k] for k in keys]  # NEST: a list
 
 
 # ------------------------------------------------------------------------------------- nodes
@@ -495,6 +504,7 @@ def Simulate(t: float):
 
 
 def Prepare():
+    KERNEL.number_nodes()
     KERNEL.ensure_simulation()
     KERNEL.prepared = True
 

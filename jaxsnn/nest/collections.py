@@ -17,7 +17,7 @@ from ..build.registry import NEURONS
 from ..errors import JaxsnnError, bad_value, unknown_name
 from ..models import GENERATORS, RECORDERS, device
 from . import recording as _recording
-from .connection_info import thread_of
+from .connection_info import thread_local_ids, thread_of
 from .kernel import KERNEL, nest_error
 from .neuron_status import archiver_values
 from .synapses import SynapseCollection, get_connections  # noqa: F401 - PyNEST's names here too
@@ -202,9 +202,8 @@ def _population_values(p, members, name) -> list:
         return [False] * len(k)
     if name in ("thread", "vp") and base in NEURONS:  # NEST's: node id % virtual processes
         return thread_of(members).tolist()
-    if name == "thread_local_id":  # NEST's: a neuron's index on its thread with several threads, else -1
-        vps = int(KERNEL.settings["total_num_virtual_procs"])
-        return ((members - 1) // vps).tolist() if vps > 1 and base in NEURONS else [-1] * len(k)
+    if name == "thread_local_id":
+        return thread_local_ids(members).tolist()
     if name in ("thread", "vp"):
         return [0] * len(k)
     if name == "model_id":
@@ -298,9 +297,10 @@ def _restrict(params: dict, positions, n) -> dict:
 def _set_neurons(nodes, params):
     given = [k for k in ARCHIVER_KEYS if k in params]
     if given:
-        raise bad_value(f"set: {given[0]}", params[given[0]], "no value: t_spike and archiver_length are read-only "
-                        "(NEST refuses them too); Ca and synaptic_elements belong to structural plasticity, which "
-                        "jaxsnn does not have")
+        raise nest_error("UnaccessedDictionaryEntry")(  # NEST's error for them
+            f"set: {given[0]}={params[given[0]]!r} is not allowed: no value: t_spike and archiver_length are "
+            "read-only (NEST refuses them too); Ca and synaptic_elements belong to structural plasticity, which "
+            "jaxsnn does not have.")
     net, sim = KERNEL.net, KERNEL.sim
     net.set(nodes, params)
     if sim is None:

@@ -71,6 +71,29 @@ def thread_of(node_ids) -> np.ndarray:
     return np.asarray(node_ids, np.int64) % int(KERNEL.settings["total_num_virtual_procs"])
 
 
+def thread_local_ids(members) -> np.ndarray:
+    """NEST's thread_local_id of nodes: a node's index among the nodes of its thread, in id order, where
+    devices (generators, recorders) are on every thread and a neuron on thread ``node id % virtual processes``;
+    devices report thread 0's. -1 for nodes created after NEST last numbered them (``Kernel.number_nodes``)."""
+    members = np.asarray(members, np.int64)
+    n = min(KERNEL.numbered, int(KERNEL.net._n_nodes))
+    vps = int(KERNEL.settings["total_num_virtual_procs"])
+    ids = np.arange(1, n + 1)
+    neuron = np.zeros(n, bool)
+    for p in KERNEL.net._pops:
+        if p.base in NEURONS and p.first <= n:
+            neuron[p.first - 1:min(p.first - 1 + p.n, n)] = True
+    devices_before = np.concatenate([[0], np.cumsum(~neuron)])  # [i - 1]: devices among ids < i
+    thread = np.where(neuron, ids % vps, 0)  # a device: thread 0's copy
+    out = np.full(len(members), -1, np.int64)
+    known = members <= n
+    for t in np.unique(thread[members[known] - 1]):
+        on_t = ids[neuron & (thread == t)]  # the neurons of thread t, ascending
+        k = known & (thread[np.minimum(members, max(n, 1)) - 1] == t)
+        out[k] = devices_before[members[k] - 1] + np.searchsorted(on_t, members[k])
+    return out
+
+
 def _all_connections(net):
     """Every connect call's rows as flat arrays: call, row, source, target, model name."""
     calls = [(j, c) for j, c in enumerate(net._conns) if len(c.source)]

@@ -107,6 +107,7 @@ class Kernel:
         self.generator_events = {}  # spike_recorder id -> [(senders, stamps)] of those spikes
         self.kplus_set = {}  # (connect call, row) -> K+ given by SynapseCollection.set since the last Simulate
         self.frozen_delays = None  # (min_delay, max_delay) in ms at the first Simulate: fixed from then on (NEST)
+        self.numbered = 0  # nodes 1 … numbered have NEST's thread_local_id (numbered at Simulate, GetConnections)
         self.deliveries = {}  # multimeter id -> [(a, b, lo, hi)]: a run's last slice (a, b] through the next window
         self.refacilitate = set()  # (connect call, row) of synapses set since: their pending facilitation is redone
         self.generation = getattr(self, "generation", 0) + 1  # collections of older kernels are stale
@@ -148,8 +149,8 @@ class Kernel:
         if hi < lo:
             raise bad_value("max_delay", hi, f"a delay >= min_delay (= {lo:g} ms)")
         if self._net is not None and any(len(c.source) for c in self._net._conns):
-            raise JaxsnnError("min_delay/max_delay: connections already exist; set them right after ResetKernel "
-                              "(as NEST: BadProperty).")
+            raise nest_error("BadProperty")("min_delay/max_delay: connections already exist; set them right "
+                                            "after ResetKernel (NEST raises BadProperty too).")
         self.settings["delay_extrema"] = (float(lo), float(hi))
 
     def check_delays(self, where: str, delays_ms) -> None:
@@ -348,6 +349,7 @@ class Kernel:
         t = checks.number("Simulate: t", t, "a duration >= 0 ms", lambda x: 0 <= x < math.inf)
         if self.frozen_delays is None:
             self.frozen_delays = (self.get("min_delay"), self.get("max_delay"))
+        self.number_nodes()
         sim = self.ensure_simulation()
         from .recording import record_generators, simulate, write_files
 
@@ -359,6 +361,11 @@ class Kernel:
         write_files(self)
 
     # --------------------------------------------------------------------------------- nodes
+    def number_nodes(self):
+        """NEST numbers each thread's nodes (thread_local_id) when it prepares a run or GetConnections updates
+        the connection tables: nodes created later report -1 until then."""
+        self.numbered = 0 if self._net is None else int(self._net._n_nodes)
+
     def kind_of(self, node_id: int) -> tuple[str, str]:
         """(model name, base model) of a node."""
         p = self.net._pop_of(int(node_id))

@@ -404,6 +404,7 @@ def get_connections(source=None, target=None, synapse_model=None, synapse_label=
     if synapse_label is not None:
         raise bad_value("GetConnections: synapse_label", synapse_label, "None (synapse labels are not supported)")
     net = KERNEL.net
+    KERNEL.number_nodes()
     sim = KERNEL.ensure_simulation()
     if synapse_model is not None:
         known = set(model_names(net.models, "synapse"))
