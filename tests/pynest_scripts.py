@@ -451,6 +451,36 @@ def plastic_set_between_runs(nest):
             "Kplus": [float(c[k].get("Kplus")) for k in (0, 1, 2, 3, 7, 8, 9)]}
 
 
+def plastic_set_between_runs_more_rules(nest):
+    """plastic_set_between_runs for the other rules, in one network: vogels_sprekeler_synapse's eta and weight,
+    stdp_triplet_synapse's weight and Aplus_triplet, stdp_nn_restr_synapse's lambda and weight, a copy of
+    stdp_pl_synapse_hom's weight and lambda (SetDefaults), and a stdp_synapse's mu_plus."""
+    nest.ResetKernel()
+    pre = nest.Create("iaf_psc_alpha", 8, params={"I_e": 500.0})
+    post = nest.Create("iaf_psc_alpha", 8, params={"I_e": 600.0, "tau_minus": 15.0})
+    pre.V_m = [-70.0 + 1.9 * k for k in range(8)]
+    post.V_m = [-69.0 + 1.3 * k for k in range(8)]
+    nest.CopyModel("stdp_pl_synapse_hom", "pl", {"lambda": 0.05})
+    vs = {"weight": 40.0, "Wmax": 100.0, "eta": 0.5}
+    triplet = {"weight": 40.0, "Wmax": 100.0, "Aplus": 0.5}
+    nn = {"weight": 40.0, "Wmax": 100.0, "lambda": 0.05}
+    specs = [("vogels_sprekeler_synapse", vs, {"eta": 2.0}), ("vogels_sprekeler_synapse", vs, {"weight": 60.0}),
+             ("stdp_triplet_synapse", triplet, {"weight": 20.0}),
+             ("stdp_triplet_synapse", triplet, {"Aplus_triplet": 1.0}),
+             ("stdp_nn_restr_synapse", nn, {"lambda": 0.3}), ("stdp_nn_restr_synapse", nn, {"weight": 20.0}),
+             ("pl", {"weight": 40.0}, {"weight": 20.0}), ("stdp_synapse", nn, {"mu_plus": 0.5})]
+    for k, (model, p, _) in enumerate(specs):
+        nest.Connect(pre[k], post[k], syn_spec={"synapse_model": model, "delay": 2.0, **p})
+    nest.Simulate(215.0)
+    c = [nest.GetConnections(pre[k], post[k]) for k in range(8)]
+    w1 = [float(x.weight) for x in c]
+    for x, (_, _, s) in zip(c, specs):
+        x.set(s)
+    nest.SetDefaults("pl", {"lambda": 0.2})
+    nest.Simulate(100.0)
+    return {"w1": w1, "w2": [float(x.weight) for x in c]}
+
+
 def recorder_windows_between_runs(nest):
     """Multimeters' and a spike_recorder's start, stop and origin changed between runs, one run ending inside a
     min_delay slice: NEST hands a multimeter a slice's samples at the next slice, through the window it has
@@ -488,5 +518,6 @@ SCRIPTS = {"ascii_files": ascii_files, "one_neuron": one_neuron, "two_neurons": 
            "plastic_set_pending_facilitation": plastic_set_pending_facilitation, "delay_bounds": delay_bounds,
            "step_current_held_over_rebuild": step_current_held_over_rebuild,
            "plastic_set_between_runs": plastic_set_between_runs,
-           "recorder_windows_between_runs": recorder_windows_between_runs}
+           "recorder_windows_between_runs": recorder_windows_between_runs,
+           "plastic_set_between_runs_more_rules": plastic_set_between_runs_more_rules}
 

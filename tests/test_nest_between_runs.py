@@ -31,6 +31,16 @@ def test_plastic_set_with_a_pending_facilitation_gives_nests_weights(x64):
         np.testing.assert_allclose(got[key], want[key], rtol=1e-14, atol=0, err_msg=key)
 
 
+@pytest.mark.slow  # the capability: test_plastic_set_with_a_pending_facilitation_gives_nests_weights
+def test_plastic_set_with_a_pending_facilitation_other_rules(x64):
+    """The same for vogels_sprekeler_synapse (eta, weight), stdp_triplet_synapse (weight, Aplus_triplet),
+    stdp_nn_restr_synapse (lambda, weight), stdp_pl_synapse_hom (weight; lambda by SetDefaults) and a
+    stdp_synapse's mu_plus, side by side in one network: NEST's weights."""
+    want, got = reference("plastic_set_between_runs_more_rules"), SCRIPTS["plastic_set_between_runs_more_rules"](nest)
+    for key in ("w1", "w2"):
+        np.testing.assert_allclose(got[key], want[key], rtol=1e-14, atol=0, err_msg=key)
+
+
 def test_a_pending_facilitation_beyond_the_archive_is_named(x64):
     """A target that fired more often since its source's last spike than jaxsnn archives: the facilitation
     applied with the old values stays, and a warning says so (nothing silently differs from NEST)."""
