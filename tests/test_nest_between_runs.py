@@ -41,6 +41,7 @@ def test_plastic_set_with_a_pending_facilitation_other_rules(x64):
         np.testing.assert_allclose(got[key], want[key], rtol=1e-14, atol=0, err_msg=key)
 
 
+@pytest.mark.slow  # a network of its own (8 s); the recomputation: test_plastic_set_with_a_pending_facilitation_...
 def test_a_pending_facilitation_beyond_the_archive_is_named(x64):
     """A target that fired more often since its source's last spike than jaxsnn archives: the facilitation
     applied with the old values stays, and a warning says so (nothing silently differs from NEST)."""
