@@ -113,6 +113,10 @@ def archive_post_spikes(spec, nrn, post, spiked, stamp):
         K3 = jnp.where(spiked, post.Kminus_triplet * decay3 + 1.0, post.Kminus_triplet)
         post = post.replace(Kminus_triplet=K3,
                             post_Kminus_triplet=jnp.where(write, K3[:, None], post.post_Kminus_triplet))
+    if post.post_log_stamps is not None:  # a longer record of the stamps alone, read by the host only
+        G = post.post_log_stamps.shape[1]
+        at = spiked[:, None] & (jnp.arange(G)[None, :] == (post.n_post % G)[:, None])
+        post = post.replace(post_log_stamps=jnp.where(at, stamp[:, None], post.post_log_stamps))
     return post.replace(
         Kminus=Km,
         last_post=jnp.where(spiked, stamp, post.last_post),

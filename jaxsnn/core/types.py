@@ -128,6 +128,9 @@ class PlasticitySpec:
     plastic_delays: tuple  # (shortest, longest) delay of plastic synapses in steps; () if none
     in_degree: int  # largest number of incoming plastic synapses of a neuron
     post_history: int  # archived post spikes per neuron for K- lookups
+    # jaxsnn.nest: the stamps of each neuron's last post_log spikes, kept for the host (PostArchive.post_log_stamps:
+    # a facilitation pending when a plastic connection is set between runs is recomputed from them); 0: none
+    post_log: int = 0
     # the rule of the plastic synapses (a jaxsnn.models.base.PlasticityRule: its columns name the columns of
     # Params.stdp; several rules: one PlasticityRules, whose rows end with each row's rule); None without plastic
     # synapses
@@ -405,6 +408,7 @@ class PostArchive:
     # after each archived one ([n, post_history]); None without such a rule
     Kminus_triplet: jax.Array | None = None
     post_Kminus_triplet: jax.Array | None = None
+    post_log_stamps: jax.Array | None = None  # int32[n, post_log] (spec.plasticity.post_log > 0), written only
 
 
 @pytree

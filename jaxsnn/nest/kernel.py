@@ -309,13 +309,15 @@ class Kernel:
     def ensure_simulation(self):
         """The simulation of the current description: built at the first call, rebuilt (carrying the
         run's state) after changes it could not take in place."""
+        from .pending import with_post_log
+
         if self.sim is None:
-            self.sim = self.net.build(devices=self.devices())
+            self.sim = with_post_log(self.net.build(devices=self.devices()))
         elif self.rebuild:
             from .carry import carry
             from .synapses import synapse_places
 
-            new = self.net.build(devices=self.devices())
+            new = with_post_log(self.net.build(devices=self.devices()))
             places = [synapse_places(self.net, int(s.model.synapses.n_synapses)) for s in (self.sim, new)]
             self.sim = carry(self.sim, new, *places, kplus_set=self.kplus_set)
         if self.refacilitate:
@@ -334,7 +336,8 @@ class Kernel:
         self.sim, missing = refacilitate(self.sim, index[index >= 0])
         self.refacilitate = set()
         if len(missing):
-            warn_missing(len(missing), self.sim.spec.plasticity.post_history)
+            pl = self.sim.spec.plasticity
+            warn_missing(len(missing), pl.post_log or pl.post_history)
 
     def devices(self):
         """Devices the network is split over: one for a small network in one process (splitting it costs

@@ -9,7 +9,8 @@ numbers; a ``set`` of the weight, ``Kplus``, the delay or a rule parameter betwe
 spike, from the stored weight and with the synapse's current parameters, with the engine's own arithmetic
 (:func:`jaxsnn.core.stdp.facilitation`). Nothing of this runs during a run.
 
-The post spikes come from the target's archive, which holds its last ``post_history`` spikes: a synapse whose
+The post spikes come from a record of each neuron's last :data:`POST_LOG` spike stamps that jaxsnn.nest's plastic
+networks keep for this (:func:`with_post_log`; a triplet rule: the archive, a max delay's worth): a synapse whose
 target fired more often since the synapse's last presynaptic spike cannot be recomputed; it keeps the
 facilitation applied with the old values and :class:`PendingFacilitationWarning` names it.
 """
@@ -35,13 +36,36 @@ def applied_before(spec, step: int) -> int:
     return -(-step // L) * L - L
 
 
+POST_LOG = 64  # post spikes per neuron kept for the host in jaxsnn.nest's plastic networks (256 bytes a neuron)
+
+
+def with_post_log(sim, G: int = POST_LOG):
+    """``sim`` keeping the stamps of each neuron's last ``G`` spikes for the host (``PostArchive.post_log_stamps``;
+    a select over [neurons, G] once per slice, nothing per step), from which :func:`refacilitate` finds the post
+    spikes of a pending facilitation that the archive (a max delay's worth) no longer holds. Not for a triplet
+    rule (its facilitation also reads K₋,₃ of each post spike, archived only) or a neuromodulated one."""
+    pl = sim.spec.plasticity
+    rule = pl.stdp_rule
+    if not pl.has_plastic or rule is None or rule.dopamine or rule.triplet or pl.post_log:
+        return sim
+    post = sim.state.plasticity.post
+    log = jnp.full((sim.spec.sizes.n_neurons, G), stdp.EMPTY, jnp.int32)
+    state = sim.state.replace(plasticity=sim.state.plasticity.replace(post=post.replace(post_log_stamps=log)))
+    return sim.replace(model=sim.model.replace(spec=sim.spec.replace(post_log=G)), state=state, _plan=())
+
+
+def _post_stamps(post):
+    """Each neuron's recorded post spike stamps: the host's longer log where kept, else the archive."""
+    return np.asarray(post.post_stamps if post.post_log_stamps is None else post.post_log_stamps)
+
+
 def pending_spikes(sim, e: np.ndarray):
-    """For plastic synapses ``e``: the archive entries of their targets whose facilitation the engine has applied
-    since the synapse's last presynaptic spike (bool[len(e), H], in archive order), and whether the archive holds
-    all of them (bool[len(e)])."""
+    """For plastic synapses ``e``: the recorded post spikes of their targets (:func:`_post_stamps`) whose
+    facilitation the engine has applied since the synapse's last presynaptic spike (bool[len(e), G], in record
+    order), and whether the record holds all of them (bool[len(e)])."""
     st, out = sim.state, np.asarray(sim.model.synapses.out_syn)
     post = st.plasticity.post
-    stamps, n_post = np.asarray(post.post_stamps), np.asarray(post.n_post)
+    stamps, n_post = _post_stamps(post), np.asarray(post.n_post)
     tgt, D = out[e, OUT_TARGET], out[e, OUT_DELAY].astype(np.int64)
     src = np.asarray(sim.model.synapses.source)[e]
     t_last = np.asarray(st.plasticity.pre.t_last)[src].astype(np.int64)
@@ -75,9 +99,10 @@ def refacilitate(sim, e: np.ndarray):
     st = sim.state
     post, pre = st.plasticity.post, st.plasticity.pre
     tgt, D, trace = out[e, OUT_TARGET], out[e, OUT_DELAY], out[e, OUT_TRACE]
-    order = np.argsort(np.where(pending, np.asarray(post.post_stamps)[tgt], np.iinfo(np.int32).max), axis=1,
+    recorded = _post_stamps(post)[tgt]
+    order = np.argsort(np.where(pending, recorded, np.iinfo(np.int32).max), axis=1,
                        kind="stable")  # in time order (repeats of one stamp: in archive order, K₋,₃ growing)
-    stamps = np.take_along_axis(np.asarray(post.post_stamps)[tgt], order, axis=1)
+    stamps = np.take_along_axis(recorded, order, axis=1)
     pend = np.take_along_axis(pending, order, axis=1)
     k3 = None if post.post_Kminus_triplet is None else \
         np.take_along_axis(np.asarray(post.post_Kminus_triplet)[tgt], order, axis=1)
