@@ -142,6 +142,8 @@ def load(path) -> bool:
     """``nest.load_checkpoint``: the kernel's network (built by the same script) continued from the
     checkpoint at ``path``, its description and host state the checkpoint's; False if the checkpoint has
     no layer part (written by ``jaxsnn.save_checkpoint`` or an older jaxsnn.nest: nothing done)."""
+    from .pending import with_post_log
+
     path = cio.resolve_path(path)
     record = cio.read_meta(path)
     saved = record["user"].get("layer") if isinstance(record["user"], dict) else None
@@ -154,7 +156,7 @@ def load(path) -> bool:
         _check(path, saved, arrays)
         _restore(saved, arrays)
         KERNEL.sim = None
-        like = _laid_out(KERNEL.net.build(devices=KERNEL.devices()), record["user"]["spec"])
+        like = _laid_out(with_post_log(KERNEL.net.build(devices=KERNEL.devices())), record["user"]["spec"])
         like = _with_tables(path, record, saved, arrays, like)
         KERNEL.sim = ck.load_checkpoint(path, like)
     except BaseException as exc:
@@ -164,7 +166,7 @@ def load(path) -> bool:
             raise CheckpointError(f"checkpoint {path}: damaged layer metadata ({type(exc).__name__}: {exc})") from exc
         raise
     KERNEL.rebuild = KERNEL.connections_changed = False
-    KERNEL.kplus_set = {}
+    KERNEL.kplus_set, KERNEL.refacilitate = {}, set()
     return True
 
 
