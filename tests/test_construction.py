@@ -267,7 +267,7 @@ def test_shared_items_run_once_each_in_order_and_nested_calls_run_serially():
 
     def item(i):
         seen.append(i)
-        inner = host.shared(lambda j: (i, j, threading.current_thread().name), 3)
+        inner = host.shared(lambda j: (i, j, threading.current_thread().name), 8)
         return i * i, inner
 
     result = []
@@ -278,6 +278,6 @@ def test_shared_items_run_once_each_in_order_and_nested_calls_run_serially():
     out = result[0]
     assert sorted(seen) == list(range(40)) and [r for r, _ in out] == [i * i for i in range(40)]
     for i, (_, inner) in enumerate(out):  # nested: in the item's own thread
-        assert [x[:2] for x in inner] == [(i, 0), (i, 1), (i, 2)] and len({x[2] for x in inner}) == 1
+        assert [x[:2] for x in inner] == [(i, j) for j in range(8)] and len({x[2] for x in inner}) == 1
     with pytest.raises(ZeroDivisionError):
         host.shared(lambda i: 1 // (i - 7), 20)

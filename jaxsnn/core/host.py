@@ -41,9 +41,12 @@ def in_background(work, *args) -> concurrent.futures.Future:
 def shared(work, n: int) -> list:
     """``[work(i) for i in range(n)]``, the items taken in turn by this thread and :data:`THREADS` - 1 others,
     whichever is free taking the next: for items of long NumPy calls that release the GIL (sorts, gathers,
-    tens of ms each), which then run on several cores at once. On a busy machine a thread that the OS does not
-    run holds up the others by at most the item it has taken (a fixed split would wait for its whole share)."""
-    if THREADS < 2 or n < 2 or threading.current_thread().name.startswith("jaxsnn-shared"):  # (nested: serial)
+    tens of ms each), which then run on several cores at once (from two items per thread on). On a busy machine
+    a thread that the OS does not run holds up the others by at most the item it has taken (a fixed split would
+    wait for its whole share)."""
+    # fewer than two items per thread: in this one (a busy machine's scheduler can keep the other thread's last
+    # item waiting longer than the few items gain; nested calls too: the pool would wait on itself)
+    if THREADS < 2 or n < 2 * THREADS or threading.current_thread().name.startswith("jaxsnn-shared"):
         return [work(i) for i in range(n)]
     global _SHARED
     if _SHARED is None or _SHARED[0] != os.getpid():
