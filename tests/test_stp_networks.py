@@ -138,3 +138,18 @@ def test_differentiable_build_refuses_short_term_plasticity_by_name():
     net.connect(a, a, syn_spec={"synapse_model": "tsodyks2_synapse"})
     with pytest.raises(JaxsnnError, match="tsodyks2_synapse is not differentiable"):
         net.build(differentiable=True)
+
+
+def test_restored_weights_keep_the_short_term_state(tmp_path, x64):
+    """Restoring stored tsodyks weights into a simulated network changes the weights only: the synapses' x, y, u
+    carry on, so the continuation equals the run that was never restored (static_synapse, here only from the
+    generator, has no weights to put back)."""
+    net, sr, wr = _stp_network()
+    sim = jaxsnn.simulate(net.build(), 40.0)
+    path = tmp_path / "store"
+    jaxsnn.store(path, sim, {}, synapse_models=("stp", "static_synapse"))
+    restored = jaxsnn.restore_into(sim, jaxsnn.load(path), synapse_models=("stp", "static_synapse"))
+    a, b = jaxsnn.simulate(sim, 40.0), jaxsnn.simulate(restored, 40.0)
+    assert a.events(sr).equals(b.events(sr))
+    for k in STATE:
+        np.testing.assert_array_equal(a.connections("stp")[k].to_numpy(), b.connections("stp")[k].to_numpy(), err_msg=k)

@@ -471,4 +471,4 @@ class State:
     def with_weights(self, weight) -> State:
         """This state with every connection's weight replaced (NEST's view of plastic ones included)."""
         reported = weight if self.synapses.reported.shape[0] else self.synapses.reported
-        return self.replace(synapses=SynapseState(weight=weight, reported=reported))
+        return self.replace(synapses=self.synapses.replace(weight=weight, reported=reported))  # stp state kept

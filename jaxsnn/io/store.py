@@ -135,6 +135,8 @@ def restore_into(sim: Simulation, stored: Stored, populations: dict | None = Non
         if len(a) != len(b) or not np.array_equal(a[key].to_numpy(), b[key].to_numpy()):
             raise JaxsnnError(f"synapse model {model!r}: the stored connections ({len(b)}) are not those of this "
                               f"network ({len(a)}); rebuild it from the store instead.")
+        if not len(b):  # no connections between neurons (a model used only by devices): no weight to put back
+            continue
         m = np.nonzero(np.asarray(sim.model.synapses.model) == sim.layout.synapse_models.index(model))[0]
         rows = m[a["index"].to_numpy()]
         _check_weights(sim, model, rows, b.weight.to_numpy())
