@@ -146,8 +146,9 @@ def _error_name(f) -> str:
 
 def after_simulate(nest):
     """The delays of models' defaults after Simulate (fixed bounds), min_delay set with connections, joins of
-    overlapping collections, setting a read-only key, GetDefaults of a list of keys, and thread_local_id
-    before and after Simulate with one thread and two (a recorder first, nodes created after Simulate)."""
+    overlapping collections, setting a read-only key, getting an unknown one, GetDefaults of a list of keys, and
+    thread_local_id before and after Simulate with one thread and two (a recorder first, nodes created after
+    Simulate)."""
     out = {}
     for threads in (1, 2):
         nest.ResetKernel()
@@ -174,6 +175,11 @@ def after_simulate(nest):
         lambda: n[0:2] + n[1:],
         lambda: n.set(t_spike=2.0),
         lambda: n.set(archiver_length=2))]
+    sr = nest.Create("spike_recorder", params={"record_to": "ascii"})
+    sr.record_to = "memory"
+    out["get_errors"] = [_error_name(f) for f in (
+        lambda: n.get("no_such_key"), lambda: n.no_such_key, lambda: nest.GetDefaults("iaf_psc_exp", "no_such_key"),
+        lambda: sr.get("precision"))]
     out["defaults_delay"] = nest.GetDefaults("static_synapse", "delay")
     keys = nest.GetDefaults("static_synapse", ["delay", "weight"])
     out["defaults_list"] = [type(keys).__name__, list(keys)]

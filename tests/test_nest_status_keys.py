@@ -82,7 +82,7 @@ def test_set_and_bad_values_of_the_new_keys():
     mm = nest.Create("multimeter")
     with pytest.raises(JaxsnnError, match="record_to='ascii'"):
         mm.set(precision=4)
-    with pytest.raises(JaxsnnError, match="'ascii' backend"):
+    with pytest.raises(KeyError, match="'ascii' backend"):  # NEST: KeyError
         mm.get("precision")
     mm.set(record_to="ascii", precision=7, file_extension="txt")
     assert mm.get(["precision", "file_extension"]) == {"precision": 7, "file_extension": "txt"}
@@ -104,7 +104,7 @@ def test_set_and_bad_values_of_the_new_keys():
 def test_refusals_and_thread_local_ids_after_simulate_are_nests():
     """After the first Simulate a model default's delay outside the fixed bounds (SetDefaults, CopyModel) is
     BadDelay, min_delay set with connections BadProperty, overlapping joins BadProperty, a read-only key set
-    UnaccessedDictionaryEntry; GetDefaults of a list gives a list; thread_local_id is -1 until a Simulate
+    UnaccessedDictionaryEntry, an unknown key asked KeyError; GetDefaults of a list gives a list; thread_local_id is -1 until a Simulate
     numbers the nodes (a recorder on every thread counts), with one thread and two: NEST's."""
     want, got = reference("after_simulate"), SCRIPTS["after_simulate"](nest)
     assert json.loads(json.dumps(got)) == want

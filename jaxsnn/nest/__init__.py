@@ -39,7 +39,7 @@ from ..models.base import RECORDED_BY, SPIKE_EVENTS
 from ..parameters import Parameter  # noqa: F401 - PyNEST's nest.Parameter
 from . import collections as _collections
 from .collections import NodeCollection, SynapseCollection
-from .kernel import KERNEL, READ_ONLY, SETTABLE, VerbosityLevel, model_names, verbosity_level
+from .kernel import KERNEL, READ_ONLY, SETTABLE, VerbosityLevel, model_names, unknown_key, verbosity_level
 
 __all__ = [
     "Cleanup", "Connect", "CopyModel", "Create", "GetConnections", "GetDefaults", "GetKernelStatus", "GetNodes",
@@ -281,7 +281,7 @@ def GetDefaults(model: str, keys=None, output: str = ""):
         return d
     if isinstance(keys, str):
         if keys not in d:
-            raise unknown_name(f"parameter of {model}", keys, d)
+            raise unknown_key(f"parameter of {model}", keys, d)
         return d[keys]
     return [d[k] for k in keys]  # NEST: a list
 

@@ -14,11 +14,11 @@ import numpy as np
 from ..build.network import part_for_nodes
 from ..build.nodes import NodeCollection as _BaseCollection
 from ..build.registry import NEURONS
-from ..errors import JaxsnnError, bad_value, unknown_name
+from ..errors import JaxsnnError, bad_value
 from ..models import GENERATORS, RECORDERS, device
 from . import recording as _recording
 from .connection_info import thread_local_ids, thread_of
-from .kernel import KERNEL, nest_error
+from .kernel import KERNEL, nest_error, unknown_key
 from .neuron_status import archiver_values
 from .synapses import SynapseCollection, get_connections  # noqa: F401 - PyNEST's names here too
 
@@ -224,8 +224,8 @@ def _population_values(p, members, name) -> list:
         if name in p.params:
             v = p.params[name][k]
             return [bool(x) for x in v] if v.dtype == bool else list(v.astype(float))
-        raise unknown_name(f"parameter of {p.model}", name, list(p.params) + list(NODE_KEYS) + ["recordables"]
-                           + list(ARCHIVER_KEYS))
+        raise unknown_key(f"parameter of {p.model}", name, list(p.params) + list(NODE_KEYS) + ["recordables"]
+                          + list(ARCHIVER_KEYS))
     from . import recording
 
     if base in RECORDERS and (name in RECORDING_KEYS or name in recording.ASCII or name == "filenames"):
@@ -245,7 +245,7 @@ def _population_values(p, members, name) -> list:
     known = list(p.params) + list(NODE_KEYS)
     if base in RECORDERS:
         known += list(RECORDING_KEYS)
-    raise unknown_name(f"parameter of {p.model}", name, known)
+    raise unknown_key(f"parameter of {p.model}", name, known)
 
 
 # --------------------------------------------------------------------------------- writing

@@ -390,10 +390,19 @@ _NAMED_ERRORS: dict = {}
 
 def nest_error(name: str) -> type:
     """jaxsnn's error as NEST names it (``type(e).__name__ == "BadDelay"``): a subclass of
-    :class:`~jaxsnn.JaxsnnError`, so ``except nest.NESTErrors.<any name>`` catches it as before."""
+    :class:`~jaxsnn.JaxsnnError`, so ``except nest.NESTErrors.<any name>`` catches it as before. ``"KeyError"``
+    (PyNEST's error for an unknown key in ``get``) is also Python's ``KeyError``."""
     if name not in _NAMED_ERRORS:
-        _NAMED_ERRORS[name] = type(name, (JaxsnnError,), {"__module__": "jaxsnn.nest", "__doc__": f"NEST's {name}."})
+        bases = (JaxsnnError, KeyError) if name == "KeyError" else (JaxsnnError,)
+        _NAMED_ERRORS[name] = type(name, bases, {"__module__": "jaxsnn.nest", "__doc__": f"NEST's {name}.",
+                                                 "__str__": Exception.__str__})  # no KeyError quotes
     return _NAMED_ERRORS[name]
+
+
+def unknown_key(kind: str, name: str, known) -> JaxsnnError:
+    """An unknown key asked of a node or model: the message of :func:`~jaxsnn.errors.unknown_name`, raised as
+    PyNEST raises it (a ``KeyError``)."""
+    return nest_error("KeyError")(str(unknown_name(kind, name, known)))
 
 
 def stale(nodes_kernel_generation: int):

@@ -27,7 +27,7 @@ import numpy as np
 
 from ..errors import JaxsnnError, bad_value
 from ..models import GENERATORS, RECORDERS
-from .kernel import KERNEL
+from .kernel import KERNEL, nest_error
 
 DEFAULTS = {"record_to": "memory", "label": "", "time_in_steps": False}
 ASCII = {"precision": 3, "file_extension": "dat"}  # the ascii backend's own properties (NEST's defaults)
@@ -232,8 +232,9 @@ def value(rid, name):
         return s[name]
     if name in ASCII:
         if s["record_to"] != "ascii":
-            raise JaxsnnError(f"{name}: recorder {rid} records to {s['record_to']!r}; {name} is a property of the "
-                              "'ascii' backend (NEST has no such key then either): set record_to='ascii' first.")
+            raise nest_error("KeyError")(f"{name}: recorder {rid} records to {s['record_to']!r}; {name} is a "
+                                         "property of the 'ascii' backend (NEST has no such key then either): "
+                                         "set record_to='ascii' first.")
         return s.get(name, ASCII[name])
     if name == "n_events":
         return _n(frame_of(rid))  # NEST counts the events of every backend, "ascii" too
