@@ -113,8 +113,15 @@ def test_fixed_total_number_groups_its_pairs_by_target_in_draw_order(targets):
 
 
 @pytest.mark.parametrize("N, M", [(1, 0), (1, 5), (7, 1000), (300, 20000), (70000, 200000)])
-def test_order_by_source_is_the_stable_order(N, M):
+@pytest.mark.parametrize("piece", [None, 997], ids=["whole", "pieces"])
+def test_order_by_source_is_the_stable_order(N, M, piece, monkeypatch):
+    """By radix sort or 64-bit keys, whole or in pieces merged (the pieces of a large network, here small)."""
+    from jaxsnn.build import lower
     from jaxsnn.build.lower import by_source
+
+    if piece:
+        monkeypatch.setattr(lower, "SORT_PIECE", piece)
+        monkeypatch.setattr(lower.host, "THREADS", 2)
 
     src = np.random.default_rng(N + M).integers(0, N, M).astype(np.int32)
     order, counts = by_source(src, N)

@@ -540,8 +540,10 @@ def by_source(src: np.ndarray, N: int) -> tuple[np.ndarray, np.ndarray]:
     integers (a radix sort: two passes); beyond, one in-place sort of the 64-bit keys (index << 32 |
     position), which are distinct, so that the fastest (unstable) sort gives the stable order (about twice as
     fast as a stable argsort of int32, half as fast as the radix sort)."""
-    starts = list(range(0, len(src), SORT_PIECE)) or [0]
-    done = host.shared(lambda k: _count_and_sort(src[starts[k]:starts[k] + SORT_PIECE], N), len(starts))
+    # one piece where the pieces would not be shared between threads (host.shared: two per thread): no merge
+    piece = SORT_PIECE if host.THREADS > 1 and len(src) >= 2 * host.THREADS * SORT_PIECE else max(1, len(src))
+    starts = list(range(0, len(src), piece)) or [0]
+    done = host.shared(lambda k: _count_and_sort(src[starts[k]:starts[k] + piece], N), len(starts))
     counts = sum(c for c, _ in done)
     if len(done) == 1:
         return done[0][1].astype(np.int32, copy=False), counts
