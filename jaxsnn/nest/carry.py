@@ -297,8 +297,9 @@ def _archive(old, new, had_input, h_old, h_new):
             fields[name] = np.full((n, h_new), -BIG if name == "post_stamps" else 0, fields[name].dtype)
     for name in [k for k in ("Kminus", "last_post", "n_post", "Kminus_triplet") if k in fields]:
         fields[name][keep] = np.asarray(getattr(old, name))[keep]
-    if "post_log_stamps" in fields and fields["post_log_stamps"].shape == np.shape(old.post_log_stamps):
-        fields["post_log_stamps"][keep] = np.asarray(old.post_log_stamps)[keep]  # the host's record (pending.py)
+    # the host's record (pending.py), per neuron as n_post: also when neurons were added (more rows)
+    if "post_log_stamps" in fields and fields["post_log_stamps"].shape[1] == np.shape(old.post_log_stamps)[1]:
+        fields["post_log_stamps"][keep] = np.asarray(old.post_log_stamps)[keep]
     n_post = np.asarray(old.n_post)[keep]
     for d in range(min(h_old, h_new)):
         j = n_post - 1 - d
