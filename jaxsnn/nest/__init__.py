@@ -23,9 +23,7 @@ On import the persistent compilation cache is turned on (``~/.cache/jaxsnn/xla``
 """
 from __future__ import annotations
 
-import json
 import os
-import pathlib
 import sys
 import types
 
@@ -530,44 +528,25 @@ def save_checkpoint(path, *, overwrite: bool = False):
     save(path, overwrite=overwrite)
 
 
-def _layer_file(path):
-    """The layer's run state beside a checkpoint of an older jaxsnn.nest: what n_events = 0 emptied, the
-    generators' spikes recorded by spike_recorders, the rows already written to ascii files, the windows
-    through which multimeters were handed the last slice of earlier runs."""
-    p = pathlib.Path(os.path.expanduser(os.fspath(path)))
-    return p.with_name(p.name + ".nest.json")
-
-
 def load_checkpoint(path):
     """Continue from a checkpoint of :func:`save_checkpoint` in this kernel, whose network the same
     script built again: the checkpoint's parameters and layer state replace the script's; a network it
     cannot be loaded into (other nodes, models or connections) is refused naming the difference."""
+    import warnings
+
+    from ..errors import CheckpointWarning
     from ..io.checkpoint import load_checkpoint as load
     from .checkpoint import load as load_complete
 
     if load_complete(path):
         return
-    KERNEL.sim = None  # a checkpoint without the layer's part: the network as the script built it
-    sim = KERNEL.ensure_simulation()
-    KERNEL.sim = load(path, sim)
-    layer = _layer_file(path)
-    if not layer.exists():
-        import warnings
-
-        from ..errors import CheckpointWarning
-
-        warnings.warn(CheckpointWarning(
-            f"load_checkpoint: {path} holds the simulation only (written by jaxsnn.save_checkpoint): the network "
-            "is continued as this script built it, without the layer's state (n_events = 0, generators' spikes "
-            "recorded on the host, ascii rows written); write it with nest.save_checkpoint for all of it"),
-            stacklevel=2)
-    else:
-        d = json.loads(layer.read_text())
-        KERNEL.cleared = {int(k): v for k, v in d["cleared"].items()}
-        KERNEL.files = {int(k): v for k, v in d["files"].items()}
-        KERNEL.generator_events = {int(k): [(np.asarray(s, np.int64), np.asarray(t, np.int64)) for s, t in v]
-                                   for k, v in d["generator_events"].items()}
-        KERNEL.deliveries = {int(k): [tuple(r) for r in v] for k, v in d.get("deliveries", {}).items()}
+    KERNEL.sim = None  # a checkpoint without the layer's part (jaxsnn.save_checkpoint): the script's network
+    KERNEL.sim = load(path, KERNEL.ensure_simulation())
+    warnings.warn(CheckpointWarning(
+        f"load_checkpoint: {path} holds the simulation only (written by jaxsnn.save_checkpoint): the network "
+        "is continued as this script built it, without the layer's state (n_events = 0, generators' spikes "
+        "recorded on the host, ascii rows written); write it with nest.save_checkpoint for all of it"),
+        stacklevel=2)
 
 
 # ------------------------------------------------------------------------- kernel attributes

@@ -141,7 +141,7 @@ def save(path, *, overwrite: bool = False) -> int:
 def load(path) -> bool:
     """``nest.load_checkpoint``: the kernel's network (built by the same script) continued from the
     checkpoint at ``path``, its description and host state the checkpoint's; False if the checkpoint has
-    no layer part (written by ``jaxsnn.save_checkpoint`` or an older jaxsnn.nest: nothing done)."""
+    no layer part (written by ``jaxsnn.save_checkpoint``: nothing done)."""
     from .pending import with_post_log
 
     path = cio.resolve_path(path)
