@@ -68,10 +68,12 @@ def _silent_source(nest):
 @pytest.mark.slow  # a network of its own; the recomputation: test_plastic_set_with_a_pending_facilitation_...
 def test_a_pending_facilitation_beyond_the_record_is_named(x64):
     """A target that fired more often since its source's last spike than jaxsnn records (64 spikes): the
-    facilitation applied with the old values stays, and a warning says so (nothing silently differs from NEST)."""
-    with pytest.warns(PendingFacilitationWarning, match="1 plastic connection"):
+    facilitation applied with the old values stays, and a warning at the script's Simulate says so (nothing
+    silently differs from NEST)."""
+    with pytest.warns(PendingFacilitationWarning, match="1 plastic connection") as caught:
         c = _silent_source(nest)
         nest.Simulate(1.0)
+    assert [w.filename for w in caught] == [__file__]
     assert c.weight == 20.0  # NEST's view: the weight as set until the next presynaptic spike
 
 

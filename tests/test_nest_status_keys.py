@@ -108,3 +108,9 @@ def test_refusals_and_thread_local_ids_after_simulate_are_nests():
     numbers the nodes (a recorder on every thread counts), with one thread and two: NEST's."""
     want, got = reference("after_simulate"), SCRIPTS["after_simulate"](nest)
     assert json.loads(json.dumps(got)) == want
+
+
+def test_get_defaults_of_keys_names_an_unknown_key():
+    """GetDefaults with a list of keys: an unknown one is NEST's KeyError, naming the model and the known keys."""
+    with pytest.raises(KeyError, match="unknown parameter of iaf_psc_exp 'no_such_key'. Known: C_m"):
+        nest.GetDefaults("iaf_psc_exp", ["V_m", "no_such_key"])

@@ -105,7 +105,7 @@ def node_ids(where: str, value, n_nodes: int | None) -> np.ndarray:
 
 def finite(where: str, arr: np.ndarray, allow_pos_inf=False, allow_neg_inf=False):
     arr = np.asarray(arr).reshape(-1)
-    if arr.dtype.kind == "f" and np.isfinite(arr).all():  # the usual case: one pass
+    if arr.dtype.kind in "biu" or (arr.dtype.kind == "f" and np.isfinite(arr).all()):  # the usual cases: no copy
         return
     arr = arr.astype(np.float64, copy=False)
     bad = np.isnan(arr)

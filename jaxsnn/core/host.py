@@ -14,7 +14,8 @@ import threading
 import jax
 import numpy as np
 
-THREADS = max(1, min(2, os.cpu_count() or 1))  # threads of the build's long NumPy calls (shared)
+# threads of the build's long NumPy calls (shared): the cores this process may run on (affinity, not the machine's)
+THREADS = max(1, min(2, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1))
 _POOL = None
 _SHARED = None
 

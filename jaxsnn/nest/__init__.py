@@ -281,6 +281,9 @@ def GetDefaults(model: str, keys=None, output: str = ""):
         if keys not in d:
             raise unknown_key(f"parameter of {model}", keys, d)
         return d[keys]
+    for k in keys:
+        if k not in d:
+            raise unknown_key(f"parameter of {model}", k, d)
     return [d[k] for k in keys]  # NEST: a list
 
 

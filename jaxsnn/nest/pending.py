@@ -16,6 +16,8 @@ facilitation applied with the old values and :class:`PendingFacilitationWarning`
 """
 from __future__ import annotations
 
+import os
+import sys
 import warnings
 
 import jax.numpy as jnp
@@ -41,7 +43,8 @@ POST_LOG = 64  # post spikes per neuron kept for the host in jaxsnn.nest's plast
 
 def with_post_log(sim, G: int = POST_LOG):
     """``sim`` keeping the stamps of each neuron's last ``G`` spikes for the host (``PostArchive.post_log_stamps``;
-    a select over [neurons, G] once per slice, nothing per step), from which :func:`refacilitate` finds the post
+    a select over [neurons, G] where post spikes are archived: per slice, or per step in slices longer than the
+    shortest interval between a neuron's spikes), from which :func:`refacilitate` finds the post
     spikes of a pending facilitation that the archive (a max delay's worth) no longer holds. Not for a triplet
     rule (its facilitation also reads K₋,₃ of each post spike, archived only) or a neuromodulated one."""
     pl = sim.spec.plasticity
@@ -140,4 +143,14 @@ def warn_missing(n: int, H: int):
         f"{n} plastic connection(s) set between runs have a facilitation pending (their target fired after the "
         f"source's last spike) by more post spikes than jaxsnn archives ({H}): for them jaxsnn keeps the "
         "facilitation it applied with the values before the set, where NEST applies it at the next presynaptic spike "
-        "with the values set (docs/nest.md).", PendingFacilitationWarning, stacklevel=4)
+        "with the values set (docs/nest.md).", PendingFacilitationWarning, stacklevel=_user_frame())
+
+
+def _user_frame() -> int:
+    """``warnings.warn``'s stacklevel, called from the caller of this, that names the first frame outside jaxsnn:
+    the script's line (Simulate, GetConnections, Prepare or a save reach the warning by different paths)."""
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_code.co_filename.startswith(package):
+        frame, level = frame.f_back, level + 1
+    return level

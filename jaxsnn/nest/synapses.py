@@ -344,8 +344,15 @@ def set_connections(places, values: dict):
         KERNEL.changed()
     if "weight" in values and (index >= 0).any():  # also with a rebuild pending: it carries these weights
         KERNEL.sim = _with_weights(sim, index[index >= 0], values["weight"][index >= 0])
-    # a facilitation pending on a plastic synapse is NEST's to apply with the values set (jaxsnn.nest.pending)
-    KERNEL.refacilitate.update((int(j), int(r)) for j, r in places[index >= 0])
+    if _refacilitates(sim):  # a facilitation pending on a plastic synapse is NEST's to apply with the values set
+        KERNEL.refacilitate.update(map(tuple, places[index >= 0].tolist()))
+
+
+def _refacilitates(sim) -> bool:
+    """Whether ``sim``'s synapses apply facilitations that a change between runs must redo (jaxsnn.nest.pending):
+    an STDP-family rule's; not static or short-term synapses, not the dopamine rule (set in place)."""
+    rule = sim.spec.plasticity.stdp_rule
+    return rule is not None and not rule.dopamine
 
 
 def _with_weights(sim, e, w):
@@ -370,11 +377,11 @@ def common_properties_set(model: str, params: dict):
     S = SYNAPSES.get(_base(model))
     if S is None or not set(params) & set(S.common):
         return
-    places = [(j, r) for j in neuron_calls(net) if net._conns[j].model == model
-              for r in range(len(net._conns[j].source))]
-    if places:
+    calls = [j for j in neuron_calls(net) if net._conns[j].model == model and len(net._conns[j].source)]
+    if calls:
         KERNEL.changed()
-        KERNEL.refacilitate.update(places)
+        if _refacilitates(KERNEL.sim):
+            KERNEL.refacilitate.update((j, r) for j in calls for r in range(len(net._conns[j].source)))
 
 
 def _set_dopamine_state(sim, index, values):
