@@ -47,7 +47,9 @@ def test_scaling(tmp_path):
 
 
 # the batched variant compiles a second, vmapped program (10-30 s): slow
-@pytest.mark.parametrize("vmap", [False, pytest.param(True, marks=pytest.mark.slow)])
+# both in the full suite: the fast suite keeps ensembles in
+# test_gsl_guarantees.py::test_checkpoint_store_set_and_ensemble and benchmark scripts in test_seed_network
+@pytest.mark.parametrize("vmap", [pytest.param(False, marks=pytest.mark.slow), pytest.param(True, marks=pytest.mark.slow)])
 def test_ensemble(tmp_path, vmap):
     res = run("ensemble.py", tmp_path, "--n", "2", "--t-sim", T_SIM, "--runs", "1", *(["--vmap"] if vmap else []))
     one, two = res["rows"]
@@ -56,6 +58,7 @@ def test_ensemble(tmp_path, vmap):
     assert res["ratio"] == pytest.approx(two["simulate_s"] / one["simulate_s"])
 
 
+@pytest.mark.slow  # the fast suite keeps a faster test of the same capability: test_seed_network (a benchmark script run end to end)
 def test_long_run(tmp_path):
     res = run("long_run.py", tmp_path, "--t-sim", T_SIM)
     assert res["t_sim"] == float(T_SIM) and res["spikes_E"] > 0 and len(res["peak_rss_mib_every_10s"]) == 1
@@ -109,7 +112,9 @@ def test_small_scripts(tmp_path):
     assert all(r["jaxsnn_s"] > 0 for r in res["rows"]) and res["simulate_overhead_ms"] > 0
 
 
-@pytest.mark.parametrize("network, scale", [("brunel", "0.02"),
+# both in the full suite: the fast suite keeps test_seed_network (a benchmark script end to end) and
+# test_construction.py (the construction itself)
+@pytest.mark.parametrize("network, scale", [pytest.param("brunel", "0.02", marks=pytest.mark.slow),
                                             pytest.param("microcircuit", "0.01", marks=pytest.mark.slow)])
 def test_construction(tmp_path, network, scale):
     res = run("construction.py", tmp_path, "--network", network, "--scale", scale, "--t-sim", T_SIM)["results"]

@@ -116,8 +116,10 @@ def test_unsupported_kind_is_a_clear_error(tmp_path, capsys):
     assert "'aeif' is not supported" in err and "neuron" in err
 
 
+# fast: the other kinds (stdp_parrot_multiplicity's kind, synapse, is the command line's stdp cases' too)
 @pytest.mark.parametrize("name", ["exp_subthreshold", "alpha_custom_params", "parrot_repeats",
-                                  "stdp_parrot_multiplicity", "voltmeter_equals_multimeter"])
+                                  pytest.param("stdp_parrot_multiplicity", marks=pytest.mark.slow),
+                                  "voltmeter_equals_multimeter"])
 def test_command_line_has_a_criterion_for_every_key_of_the_new_kinds(name, x64, capsys):
     # the command line's main in this process (the tests above run it as a command): a process each cost
     # more in starting JAX than in running the case

@@ -43,7 +43,10 @@ FLOAT32 = ("exp_random_drive", "exp_tau_syn_equals_tau_m", "alpha_random_drive",
            "step_current_onto_alpha")
 
 
-MODEL_RUNS = [(p, True) for p in MODEL] + [(p, False) for p in MODEL if p.stem in FLOAT32]
+# the fast suite keeps float32 on step_current_onto_alpha; the other float32 runs are in the full suite
+MODEL_RUNS = [(p, True) for p in MODEL] + [(p, False) if p.stem == "step_current_onto_alpha" else
+                                           pytest.param(p, False, marks=pytest.mark.slow)
+                                           for p in MODEL if p.stem in FLOAT32]
 
 
 @pytest.mark.parametrize("path,x64", MODEL_RUNS, ids=lambda v: v.stem if hasattr(v, "stem") else
@@ -85,6 +88,7 @@ def test_parrot_case(path, precision):
         np.testing.assert_allclose(out["probe_V_m"], exp["probe_V_m"], rtol=0, atol=1e-3)
 
 
+@pytest.mark.slow  # the fast suite keeps a faster test of the same capability: test_parrot_multiplicity_through_stdp
 def test_parrot_as_presynaptic_side_of_stdp(x64):
     """NEST's stdp_synapse_hom case with a parrot as the presynaptic neuron (multiplicity 1)."""
     case = load(CASES / "stdp_hom_additive.json")

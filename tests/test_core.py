@@ -133,6 +133,7 @@ def test_simulation_key_and_build_take_ints_and_keys():
     np.testing.assert_array_equal(net.build(seed=k).state.key, jaxsnn.simulation_key(7))
 
 
+@pytest.mark.slow  # the fast suite keeps a faster test of the same capability: test_training.py::test_poisson_overflow_says_to_build_at_the_highest_rate
 def test_check_names_what_overflowed():
     # the run's fullest slice holds more than 32 spikes: 32 overflows, and simulate doubles the capacity until
     # it fits (each doubling compiles the loop again)

@@ -17,11 +17,12 @@ from jaxsnn.testing.conformance import case_network, compare, run_case
 from .conftest import CASES as CASES_DIR
 from .conftest import REFERENCE, ROOT, case_files, cpu_devices, whole_parts_resumed
 
-# the fast suite keeps one network case (deliver_interval 3, Wmin/Wmax bounds, a dopamine spike of multiplicity 2,
-# iaf_psc_alpha targets) and test_pynest_script (deliver_interval 1, through jaxsnn.nest); the one-connection
-# cases and the deliver_interval 1 network run in the full suite
+# every case runs in the full suite (a dopamine network compiles for 20-70 s): the fast suite keeps the rule
+# against NEST's bits spike by spike (test_synapse_rules.py::test_rule_matches_nest[syn_stdp_dopamine_interval])
+# and the network case of deliver_interval 3 (Wmin/Wmax bounds, a dopamine spike of multiplicity 2, iaf_psc_alpha
+# targets) in test_split_runs_and_checkpoint_are_bit_identical
 CASES = [f for f in case_files("syn_stdp_dopamine")] + [f for f in case_files("net_stdp_dopamine")]
-FAST_CASES = [f if f.stem == "net_stdp_dopamine_interval" else pytest.param(f, marks=pytest.mark.slow) for f in CASES]
+FAST_CASES = [pytest.param(f, marks=pytest.mark.slow) for f in CASES]
 
 
 # every case's transmitted weights and final weight, K+, c and n are NEST's bits in float64 (NEST's own expm1 and
@@ -192,6 +193,8 @@ def test_refused_by_name():
         net.build()
 
 
+@pytest.mark.slow  # the fast suite keeps a faster test of the same capability: test_synapse_rules.py::test_rule_matches_nest[syn_stdp_dopamine_interval] (the rule),
+# test_split_runs_and_checkpoint_are_bit_identical (the network), test_two_rules.py::test_pynest_script_gives_nests_numbers
 def test_pynest_script(x64):
     """A PyNEST script (tests/pynest_scripts.py's stdp_dopamine_set) through jaxsnn.nest: Create("volume_transmitter"),
     CopyModel with it, Connect into it, GetConnections' weight, c, n, Kplus, their set between Simulate calls,

@@ -86,7 +86,8 @@ def compare(case, sim, gens, mms, exact=True, events=None, end=None):
                 np.testing.assert_allclose(v[:n][mine], evals[mine], rtol=1e-12, atol=1e-9)
 
 
-@pytest.mark.parametrize("name", ["gen_recordables", "gen_recordables_set"])
+# fast: gen_recordables (the same recorders and generators; the changes between runs in the full suite)
+@pytest.mark.parametrize("name", ["gen_recordables", pytest.param("gen_recordables_set", marks=pytest.mark.slow)])
 def test_multimeters_record_generators_as_nest(name, x64):
     """ac_generator's, dc_generator's and step_current_generator's ``I``, the sinusoidal generators' ``rate``
     (individual and shared trains; recorded or also driving a neuron), with the multimeters' intervals,
@@ -146,6 +147,7 @@ SPLIT = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow  # the fast suite keeps a faster test of the same capability: test_recorded_generator_spikes_in_split_runs_checkpoints_and_devices
 def test_recorded_generators_split_over_two_devices_give_the_same_bits():
     r = subprocess.run([sys.executable, "-c", SPLIT], capture_output=True, text=True, env=cpu_devices(2))
     assert r.returncode == 0 and "ok" in r.stdout, r.stderr[-3000:]
@@ -172,7 +174,7 @@ def test_noise_generator_current_recorded_as_nest(name, x64):
     np.testing.assert_array_equal(np.asarray(e["I"])[:n], c["I"])
 
 
-@pytest.mark.parametrize("n_targets", [1, 4])
+@pytest.mark.parametrize("n_targets", [1, pytest.param(4, marks=pytest.mark.slow)])  # fast: n_targets=1
 def test_noise_generator_current_is_the_mean_of_its_targets_currents(n_targets):
     """With std 20 pA and 1 or 4 targets: the recorded I's mean and standard deviation (samples one dt
     apart) over NEST's 10 seeds are NEST's (within 4 combined standard errors): the std of a mean of n
@@ -212,6 +214,7 @@ def test_noise_generator_current_split_over_two_devices_gives_the_same_bits():
     assert r.returncode == 0 and "ok" in r.stdout, r.stderr[-3000:]
 
 
+@pytest.mark.slow  # the fast suite keeps a faster test of the same capability: test_multimeters_record_generators_as_nest[gen_recordables]
 @pytest.mark.parametrize("name", ["gen_recordables", "gen_recordables_set"])
 def test_pynest_script_records_generators_as_nest(name, x64):
     """The NEST script of the case (CopyModel for shared trains, Connect, set between Simulate calls) through
@@ -308,6 +311,7 @@ def test_pulsepacket_recorded_as_nest(x64):
     assert set(np.asarray(e["senders"]).tolist()) == {int(g.ids[0])}
 
 
+@pytest.mark.slow  # the fast suite keeps a faster test of the same capability: test_a_recorder_gets_the_train_a_target_in_its_place_would_get[gamma_sup]
 def test_spiking_generators_recorded_as_nest():
     """Every spiking generator of the device interface into a spike_recorder over NEST's 10 seeds: the
     generator is the sender; the recorded rate is NEST's (means within 4 combined standard errors; exact
@@ -336,8 +340,10 @@ def test_spiking_generators_recorded_as_nest():
         assert abs(rates.mean() - exp["rate_mean"]) < 4 * sem, (name, rates.mean(), exp["rate_mean"], sem)
 
 
-@pytest.mark.parametrize("name", ["sinusoidal_poisson", "sinusoidal_gamma", "inhomogeneous_poisson", "mip",
-                                  "gamma_sup", "ppd_sup"])
+# fast: gamma_sup (the same recorder-as-a-target path; each generator's own train in the full suite)
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n != "gamma_sup" else n for n in
+                                  ("sinusoidal_poisson", "sinusoidal_gamma", "inhomogeneous_poisson", "mip", "gamma_sup",
+                                   "ppd_sup")])
 def test_a_recorder_gets_the_train_a_target_in_its_place_would_get(name, x64):
     """Where every target has its own train, the recorder's is the one a parrot connected in its place
     (the same connection, the same stream) gets: the recorder is one more target."""

@@ -142,6 +142,7 @@ SPLIT_ALL = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow  # the fast suite keeps a faster test of the same capability: test_generator_recording.py::test_recorded_generator_spikes_in_split_runs_checkpoints_and_devices
 def test_every_generator_split_over_two_devices_gives_the_same_spikes():
     r = subprocess.run([sys.executable, "-c", SPLIT_ALL], capture_output=True, text=True, env=cpu_devices(2))
     assert r.returncode == 0 and "ok" in r.stdout, r.stderr[-3000:]

@@ -53,7 +53,7 @@ def _network(model, seed, other=None, rate=5000.0):
     return net, a, b, sr
 
 
-@pytest.mark.parametrize("model", ["gif_psc_exp", "gif_cond_exp"])
+@pytest.mark.parametrize("model", ["gif_psc_exp", pytest.param("gif_cond_exp", marks=pytest.mark.slow)])  # fast: gif_psc_exp
 def test_draws_follow_the_seed_and_survive_split_runs_and_checkpoints(model, tmp_path):
     net, a, b, sr = _network(model, seed=3)
     one = jaxsnn.simulate(net.build(), 300.0)

@@ -21,7 +21,7 @@ FAMILIES = {  # model: parameters (a strong drive for each)
 }
 # the fast suite keeps one GSL-integrated model (iaf_cond_exp: the carried integration step, as aeif's, at a
 # quarter of aeif's cost, whose emulated C-library exp is slow to compile) and one multi-receptor model
-FAST = ("iaf_cond_exp", "iaf_psc_alpha_multisynapse")
+FAST = ("iaf_cond_exp",)  # the others in the full suite (test_receptor_ports.py checks multisynapse networks fast)
 
 
 def _network(model, seed=1):

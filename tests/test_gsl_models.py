@@ -62,10 +62,13 @@ def _within_bounds(case, out):
 # NEST's bits (stronger than the bound here): here they run in the full suite
 THROUGH_A_NETWORK_ELSEWHERE = {"psc_alpha_multi_strong_input.json", "aeif_alpha_multi_strong_input.json",
                                "aeif_beta_multi_strong_input.json", "psc_exp_multi_strong_input.json"}
+# aeif_cond_alpha through a network (17 s of compiling): the full suite; the fast suite keeps its NEST case
+# (test_case_matches_nest) and cond_exp, amat2 and gif through a network
+NETWORK_IN_FULL_SUITE = THROUGH_A_NETWORK_ELSEWHERE | {"aeif_cond_alpha_strong_input.json"}
 
 
 @pytest.mark.parametrize("path", [pytest.param(p, id=os.path.basename(p)[:-5], marks=() if os.path.basename(p) in
-                                               FAST - THROUGH_A_NETWORK_ELSEWHERE else pytest.mark.slow)
+                                               FAST - NETWORK_IN_FULL_SUITE else pytest.mark.slow)
                                   for p in GSL_CASES
                                   if json.load(open(p))["model"] in models.NEURONS
                                   and not json.load(open(p)).get("replay_spikes")])  # NEST's draws: not in a network

@@ -101,6 +101,7 @@ SPLIT = MIXED + textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow  # the fast suite keeps a faster test of the same capability: test_generator_recording.py::test_recorded_generator_spikes_in_split_runs_checkpoints_and_devices
 def test_split_over_devices_is_bit_identical():
     r = subprocess.run([sys.executable, "-c", SPLIT], capture_output=True, text=True,
                        env=cpu_devices(3, JAX_ENABLE_X64="True"))

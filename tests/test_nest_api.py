@@ -124,6 +124,7 @@ def plastic_network(nest, seed=4321):
     return e, i, pg, sr
 
 
+@pytest.mark.slow  # the fast suite keeps a faster test of the same capability: test_nest_checkpoint_changes.py::test_every_change_between_runs_resumes_bit_for_bit
 def test_checkpoint_resumes_bit_for_bit(tmp_path):
     """save_checkpoint, then the same script in a fresh kernel and load_checkpoint: the continuation is
     the uninterrupted run's, spikes and STDP weights bit for bit; a change made before saving (a rate)
@@ -209,6 +210,7 @@ def test_generators_recorded_by_a_spike_recorder(x64):
     assert nest.GetDefaults("static_synapse")["num_connections"] == 2
 
 
+@pytest.mark.slow  # the fast suite keeps a faster test of the same capability: test_nest_between_runs.py::test_plastic_set_with_a_pending_facilitation_gives_nests_weights
 def test_plastic_changes_between_runs_give_nests_numbers(x64):
     """stdp_synapse properties (Wmax, tau_plus, lambda, alpha, Kplus, delay), a static delay and the weights
     of spike_generator and dc_generator connections changed between runs, then a neuron created and

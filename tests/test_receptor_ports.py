@@ -16,8 +16,11 @@ MODEL = "iaf_psc_exp_multisynapse"
 
 @pytest.mark.parametrize("name", ["psc_exp_multi_strong_input", "psc_exp_multi_dc_two_runs",
                                   pytest.param("psc_exp_multi_random_drive", marks=pytest.mark.slow),
-                                  "psc_alpha_multi_strong_input", "aeif_alpha_multi_strong_input",
-                                  "aeif_beta_multi_strong_input"])
+                                  "psc_alpha_multi_strong_input",
+                                  # fast: the psc cases (ports through a network) and the aeif models' own NEST
+                                  # cases, test_gsl_models.py::test_case_matches_nest[aeif_*_multi_strong_input]
+                                  pytest.param("aeif_alpha_multi_strong_input", marks=pytest.mark.slow),
+                                  pytest.param("aeif_beta_multi_strong_input", marks=pytest.mark.slow)])
 def test_nest_case_through_a_network_is_nests_bits(name, x64):
     """Spike generators on ports 1, 2, 3 (spikes, refractoriness, a dc_generator, I_e set between runs) of
     iaf_psc_exp_multisynapse, iaf_psc_alpha_multisynapse and the aeif multisynapse models (GSL's rkf45):
@@ -187,7 +190,9 @@ def test_split_over_devices_is_bit_identical():
     assert r.returncode == 0 and r.stdout.strip().endswith("ok"), r.stderr[-3000:]
 
 
-@pytest.mark.parametrize("model, grows", [("iaf_psc_exp_multisynapse", False), ("aeif_cond_alpha_multisynapse", True)])
+# fast: iaf_psc_exp_multisynapse (the same check of a connected neuron's ports)
+@pytest.mark.parametrize("model, grows", [("iaf_psc_exp_multisynapse", False),
+                                          pytest.param("aeif_cond_alpha_multisynapse", True, marks=pytest.mark.slow)])
 def test_port_count_of_a_connected_neuron_changes_as_nest_allows(model, grows):
     """NEST 3.10: a neuron with a spike connection in keeps its number of ports (iaf_psc_*_multisynapse)
     or may only gain ports (aeif_cond_*_multisynapse); current and recorder connections do not count."""

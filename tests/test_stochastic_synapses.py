@@ -98,7 +98,8 @@ def _stochastic_network(model):
 MODELS = ("bernoulli_synapse", "quantal_stp_synapse")
 
 
-@pytest.mark.parametrize("model", MODELS)
+# fast: quantal_stp_synapse (its draws and its a, u state); bernoulli_synapse in the full suite
+@pytest.mark.parametrize("model", [pytest.param(MODELS[0], marks=pytest.mark.slow), MODELS[1]])
 def test_split_runs_and_checkpoint_are_bit_identical(tmp_path, x64, model):
     net, sr, wr = _stochastic_network(model)
     whole, parts, resumed = whole_parts_resumed(net, 120.0, 47.3, 61.0, tmp_path)
@@ -155,7 +156,9 @@ def test_nest_checks(model, spec, words):
 
 @pytest.mark.parametrize("model,params", [("quantal_stp_synapse", {"n": 4, "a": 4, "U": 0.4, "u": 0.4}),
                                           ("bernoulli_synapse", {"p_transmit": 0.4}),
-                                          ("tsodyks2_synapse", {"U": 0.3, "u": 0.3, "tau_fac": 50.0})])
+                                          # fast: the two stochastic rules; tsodyks2_synapse in the full suite
+                                          pytest.param("tsodyks2_synapse", {"U": 0.3, "u": 0.3, "tau_fac": 50.0},
+                                                       marks=pytest.mark.slow)])
 def test_connect_after_simulate_keeps_state_and_streams(model, params):
     """jaxsnn.nest rebuilds when a Connect follows a Simulate: the old connections keep their short-term state
     and their random streams (the same transmitted weights as without the new connections), and the new

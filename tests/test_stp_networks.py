@@ -52,6 +52,7 @@ def test_stp_split_runs_and_checkpoint_are_bit_identical(tmp_path, x64):
                 np.testing.assert_array_equal(a[k].to_numpy(), b[k].to_numpy(), err_msg=f"{model} {k}")
 
 
+@pytest.mark.slow  # the fast suite keeps a faster test of the same capability: test_generator_recording.py::test_recorded_generator_spikes_in_split_runs_checkpoints_and_devices
 def test_stp_over_devices_is_bit_identical():
     """The same network on 1 and on 3 CPU devices: the same spikes, transmitted weights and x, y, u."""
     script = textwrap.dedent(inspect.getsource(_stp_network)) + textwrap.dedent("""

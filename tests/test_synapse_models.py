@@ -30,6 +30,15 @@ NETWORKS = [f for f in case_files("net_") if json.loads(f.read_text()).get("syna
 IN_FULL_SUITE = {"syn_stdp_nn_symm", "syn_stdp_nn_symm_onto_alpha", "syn_stdp_nn_restr", "syn_stdp_nn_restr_onto_alpha",
                  "syn_stdp_nn_pre_centered", "syn_stdp_nn_pre_centered_onto_alpha", "syn_stdp_triplet",
                  "syn_stdp_triplet_onto_alpha", "syn_vogels_sprekeler_negative", "syn_vogels_sprekeler_onto_alpha"}
+# The STDP family's and vogels_sprekeler's one-connection cases and the short-term rules' further cases run in
+# the full suite too: the fast suite keeps each of these rules against NEST in a network through
+# test_two_rules.py (test_pynest_script_gives_nests_numbers, test_two_rule_case[net_rules_stdp_nn_symm]), spike by
+# spike through test_synapse_rules.py::test_rule_matches_nest, and one case each of static_synapse_hom_w,
+# tsodyks_synapse, tsodyks_synapse_hom and tsodyks2_synapse here.
+IN_FULL_SUITE |= {"syn_stdp_nn_pre_centered_delay", "syn_stdp_nn_restr_delay", "syn_stdp_nn_symm_delay",
+                  "syn_stdp_pl_hom_default", "syn_stdp_pl_hom_hpc", "syn_stdp_pl_hom_onto_delta",
+                  "syn_stdp_triplet_default", "syn_tsodyks2_facilitating", "syn_tsodyks2_onto_exp",
+                  "syn_tsodyks_facilitating", "syn_tsodyks_onto_exp", "syn_vogels_sprekeler"}
 assert IN_FULL_SUITE <= {f.stem for f in CASES}, IN_FULL_SUITE - {f.stem for f in CASES}
 FAST_CASES = [pytest.param(f, marks=pytest.mark.slow) if f.stem in IN_FULL_SUITE else f for f in CASES]
 
@@ -41,6 +50,8 @@ def test_synapse_case(path, precision):
     assert all(ok for ok, _ in result.values()), {k: d for k, (ok, d) in result.items() if not ok}
 
 
+@pytest.mark.slow  # the fast suite keeps a faster test of the same capability: test_two_rules.py::test_pynest_script_gives_nests_numbers
+# and test_two_rule_case[net_rules_stdp_nn_symm] (each STDP-family rule and vogels_sprekeler against NEST in a network)
 @pytest.mark.parametrize("path", NETWORKS, ids=lambda p: p.stem)
 def test_synapse_network_case(path, x64):
     """A recurrent network of a plastic model: every spike, final V_m, every transmitted weight and every
@@ -51,6 +62,7 @@ def test_synapse_network_case(path, x64):
     assert all(ok for ok, _ in result.values()), {k: d for k, (ok, d) in result.items() if not ok}
 
 
+@pytest.mark.slow  # the fast suite keeps a faster test of the same capability: test_conformance_models.py::test_parrot_multiplicity_through_stdp
 @pytest.mark.parametrize("name", ["stdp_nn_pre_centered_parrot_multiplicity", "stdp_triplet_parrot_multiplicity",
                                   "stdp_nn_restr_parrot_multiplicity"])
 def test_parrot_multiplicity_case(name, x64):
@@ -110,7 +122,9 @@ def test_differentiable_build_refuses_by_name(model):
         net.build(differentiable=True)
 
 
-@pytest.mark.parametrize("alias", ["stdp_pl_synapse_hom_hpc", "static_synapse_hpc", "stdp_synapse_hom_hpc",
+# the fast suite keeps one alias (static_synapse_hpc): the others run the same lookup on costlier programs
+@pytest.mark.parametrize("alias", [pytest.param("stdp_pl_synapse_hom_hpc", marks=pytest.mark.slow), "static_synapse_hpc",
+                                   pytest.param("stdp_synapse_hom_hpc", marks=pytest.mark.slow),
                                    "stdp_synapse_hpc", "static_synapse_hom_w_hpc"])
 def test_hpc_names(alias, x64):
     """NEST's *_hpc models compute what their base models do."""
@@ -148,6 +162,7 @@ def _pl_network():
     return net, sr, wr
 
 
+@pytest.mark.slow  # the fast suite keeps a faster test of the same capability: test_two_rules.py::test_two_rules_split_runs_and_checkpoint_are_bit_identical
 def test_stdp_pl_split_runs_and_checkpoint_are_bit_identical(tmp_path, x64):
     net, sr, wr = _pl_network()
     whole, parts, resumed = whole_parts_resumed(net, 120.0, 47.3, 61.0, tmp_path)
@@ -213,6 +228,7 @@ def _family_network(model):
     return net, sr, wr
 
 
+@pytest.mark.slow  # the fast suite keeps a faster test of the same capability: test_two_rules.py::test_two_rules_split_runs_and_checkpoint_are_bit_identical
 @pytest.mark.parametrize("model", list(FAMILY))
 def test_stdp_family_split_runs_and_checkpoint_are_bit_identical(tmp_path, x64, model):
     """The rule's NEST network case (per-connection parameters and initial traces, delays 1 to 3.2 ms) run whole,

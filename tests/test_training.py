@@ -38,7 +38,9 @@ def run(sim, n_steps, weights=None):
 
 
 # --------------------------------------------------------------------------- dense projections
-@pytest.mark.parametrize("model", ["iaf_psc_delta", "iaf_psc_exp", "iaf_psc_alpha"])
+# fast: iaf_psc_exp (the same dense path; delta and alpha in the full suite)
+@pytest.mark.parametrize("model", [pytest.param("iaf_psc_delta", marks=pytest.mark.slow), "iaf_psc_exp",
+                                   pytest.param("iaf_psc_alpha", marks=pytest.mark.slow)])
 def test_dense_projections_give_the_event_loops_spikes_and_V(x64, model):
     net = layered(model)
     ev, d = net.build(differentiable=True, dense=False), net.build(differentiable=True, dense=True)
@@ -66,6 +68,7 @@ def test_dense_projections_of_one_source_and_delay_share_a_product(x64, model):
     np.testing.assert_allclose(np.asarray(v1), np.asarray(v0), rtol=0, atol=1e-9)
 
 
+@pytest.mark.slow  # the fast suite keeps a faster test of the same capability: test_dense_projections_of_one_source_and_delay_share_a_product[iaf_psc_exp]
 @pytest.mark.parametrize("model", DELTA_IN_FULL_SUITE)
 def test_dense_projections_with_several_steps_per_slice(x64, model):
     """Delays of 1 ms and more at h = 0.5 ms and no parrots (whose spikes may follow each step): two
@@ -254,7 +257,7 @@ def targets(with_generator, seed=4):
     return net
 
 
-@pytest.mark.parametrize("differentiable", [False, True])
+@pytest.mark.parametrize("differentiable", [pytest.param(False, marks=pytest.mark.slow), True])  # fast: True
 def test_spike_input_as_data_gives_a_spike_generators_bits(x64, differentiable):
     gen, bare = (targets(g).build(differentiable=differentiable) for g in (True, False))
     n_steps = 120
@@ -273,7 +276,7 @@ def test_spike_input_as_data_gives_a_spike_generators_bits(x64, differentiable):
         np.testing.assert_array_equal(np.asarray(v), np.asarray(u))
 
 
-@pytest.mark.parametrize("differentiable", [False, True])
+@pytest.mark.parametrize("differentiable", [pytest.param(False, marks=pytest.mark.slow), True])  # fast: True
 def test_current_input_as_data_adds_to_I_e_in_each_step(x64, differentiable):
     bare = targets(False).build(differentiable=differentiable)
     n_steps = 100

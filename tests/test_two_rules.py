@@ -20,7 +20,10 @@ from jaxsnn.testing.conformance import compare, rules_network, run_case
 from .conftest import ROOT, case_files, cpu_devices, whole_parts_resumed
 
 CASES = case_files("net_rules_")
-FAST_CASES = ("net_rules_stdp_vogels", "net_rules_stdp_nn_symm")  # the other cases run in the full suite
+FAST_CASES = ("net_rules_stdp_nn_symm",)  # the other cases run in the full suite
+# through the PyNEST script: every rule of the STDP family and vogels_sprekeler against NEST (the stdp_synapse +
+# vogels and stdp_synapse + nn_symm pairs in the full suite: test_two_rule_case runs nn_symm fast)
+PYNEST_IN_FULL_SUITE = ("net_rules_stdp_vogels", "net_rules_stdp_nn_symm")
 
 
 def _load(path):
@@ -116,6 +119,7 @@ def test_two_rules_split_runs_and_checkpoint_are_bit_identical(tmp_path, x64):
             np.testing.assert_array_equal(c[k].to_numpy(), o[k].to_numpy(), err_msg=k)
 
 
+@pytest.mark.slow  # the fast suite keeps a faster test of the same capability: test_two_rule_case[net_rules_stdp_nn_symm]
 def test_order_of_rules_does_not_matter(x64):
     """Connecting the vogels_sprekeler_synapse projection first (its rule becomes the first) changes nothing."""
     (a, sa, wa), (b, sb, wb) = _mixed(), _mixed(stdp_first=False)
@@ -186,7 +190,8 @@ def test_rule_that_runs_alone_refused_by_name(other):
         net.build()
 
 
-@pytest.mark.parametrize("path", CASES, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", [pytest.param(p, marks=pytest.mark.slow) if p.stem in PYNEST_IN_FULL_SUITE else p
+                                  for p in CASES], ids=lambda p: p.stem)
 def test_pynest_script_gives_nests_numbers(path, x64):
     """The case's NEST script run with jaxsnn.nest, its Simulate split in two: the spikes, and GetConnections'
     get() per projection (each rule's own parameters and traces) as NEST's."""
@@ -294,6 +299,7 @@ def _compare_alone(models, case):
             np.testing.assert_allclose(c[k].to_numpy(), alone[k].to_numpy(), rtol=1e-12, atol=0, err_msg=f"{m} {k}")
 
 
+@pytest.mark.slow  # the fast suite keeps a faster test of the same capability: test_nest_between_runs.py::test_plastic_set_with_a_pending_facilitation_gives_nests_weights
 def test_pynest_set_one_rules_parameter_between_runs(x64):
     """jaxsnn.nest: eta set to 0 on the vogels_sprekeler_synapse connections between Simulate calls freezes their
     weights (|w| + 0, then − α·0) from the set on, a facilitation pending then included (NEST applies it at the next
