@@ -46,7 +46,7 @@ def frame_of(rid) -> dict:
     (plain arrays, not a frame: reading events of a small script does not import pandas)."""
     if not _simulated(rid):
         none = RECORDERS[KERNEL.kind_of(rid)[1]].no_events(KERNEL.net._pop_of(rid).params)
-        if KERNEL.kind_of(rid)[1] == "weight_recorder":
+        if "weights" in none:  # a recorder of connections' weights: NEST adds their ports and receptors
             none = {"ports": np.zeros(0, np.int64), "receptors": np.zeros(0, np.int64), **none}
         return none
     return _rows_from(events(rid), _cleared(rid))
@@ -72,7 +72,7 @@ def events(rid) -> dict:
     from ..run.frames import event_columns
 
     cols = _delivered(rid, event_columns(KERNEL.sim, rid))
-    if KERNEL.kind_of(rid)[1] == "weight_recorder":
+    if "weights" in cols:  # a recorder of connections' weights: NEST adds their ports and receptors
         cols = _with_ports(rid, cols)
     extra = KERNEL.generator_events.get(rid)
     if not extra:
