@@ -50,9 +50,12 @@ def build(side: int, seed: int):
         net.connect(inh, target, {"rule": "pairwise_bernoulli", "p": p_i, "mask": {"circular": {"radius": RADIUS_I}}},
                     {"weight": -60.0, "delay": delay})
     drive = net.create("poisson_generator", params={"rate": 15000.0})
-    net.connect(drive, ex + inh, syn_spec={"weight": 15.0})
     rec = net.create("spike_recorder")
-    net.connect(ex + inh, rec)
+    layers = (ex, inh)  # as in NEST, two layers do not join into one collection
+    for layer in layers:
+        net.connect(drive, layer, syn_spec={"weight": 15.0})
+    for layer in layers:
+        net.connect(layer, rec)
     return net, ex, inh, p_e, mask_e, rec
 
 

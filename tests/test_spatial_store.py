@@ -34,7 +34,8 @@ NET = textwrap.dedent("""
         net.connect(pg, e, syn_spec={"weight": 20.0})
         net.connect(pg, f, syn_spec={"weight": 20.0})
         sr = net.create("spike_recorder")
-        net.connect(e + f, sr)
+        net.connect(e, sr)
+        net.connect(f, sr)
         return net, e, f, sr
 """)
 exec(NET)
