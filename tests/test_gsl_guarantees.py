@@ -14,7 +14,6 @@ import jaxsnn  # noqa: E402
 FAMILIES = {  # model: parameters (a strong drive for each)
     "aeif_cond_alpha": {"I_e": 700.0},
     "iaf_cond_exp": {"I_e": 500.0},
-    "hh_psc_alpha": {"I_e": 700.0},
     "mat2_psc_exp": {"I_e": 300.0},
     "iaf_psc_alpha_multisynapse": {"tau_syn": [0.5, 3.0], "I_e": 450.0},
     "gif_cond_exp": {"tau_sfa": [20.0], "q_sfa": [2.0], "lambda_0": 50.0, "Delta_V": 1.0, "I_e": 150.0},
@@ -22,6 +21,8 @@ FAMILIES = {  # model: parameters (a strong drive for each)
 # the fast suite keeps one GSL-integrated model (iaf_cond_exp: the carried integration step, as aeif's, at a
 # quarter of aeif's cost, whose emulated C-library exp is slow to compile) and one multi-receptor model
 FAST = ("iaf_cond_exp",)  # the others in the full suite (test_receptor_ports.py checks multisynapse networks fast)
+# hh_psc_alpha and hh_traub share aeif's and iaf_cond_exp's integrator and its carried step (a minute and a half of
+# compiling here): their runs in segments with changes between are NEST's (test_gsl_models.py, *_dc_two_runs)
 
 
 def _network(model, seed=1):

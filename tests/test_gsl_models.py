@@ -67,9 +67,21 @@ THROUGH_A_NETWORK_ELSEWHERE = {"psc_alpha_multi_strong_input.json", "aeif_alpha_
 NETWORK_IN_FULL_SUITE = THROUGH_A_NETWORK_ELSEWHERE | {"aeif_cond_alpha_strong_input.json"}
 
 
+
+
+def _one_case_per_model(paths):
+    """Each model's case with runs in segments and changes between them where it has one (the network path's
+    own work; the model's equations are every case's, test_case_matches_nest), else its first case."""
+    by_model = {}
+    for p in paths:
+        by_model.setdefault(json.load(open(p))["model"], []).append(p)
+    return sorted(next((p for p in ps if p.endswith("two_runs.json")), ps[0]) for ps in by_model.values())
+
+
 @pytest.mark.parametrize("path", [pytest.param(p, id=os.path.basename(p)[:-5], marks=() if os.path.basename(p) in
                                                FAST - NETWORK_IN_FULL_SUITE else pytest.mark.slow)
-                                  for p in GSL_CASES
+                                  for p in sorted(set(_one_case_per_model(GSL_CASES)) | {
+                                      os.path.join(CASES, f) for f in FAST})
                                   if json.load(open(p))["model"] in models.NEURONS
                                   and not json.load(open(p)).get("replay_spikes")])  # NEST's draws: not in a network
 def test_case_through_a_network_matches_nest(path):
