@@ -81,10 +81,11 @@ class Compiled:
 
 
 def compile_network(desc: Description, seed, *, slice_capacity: int | None = None, chunk_steps: int = 10000,
-                    differentiable: bool = False, **capacities) -> Compiled:
+                    differentiable: bool = False, calcium: bool = False, **capacities) -> Compiled:
     """Lower ``desc``; ``seed`` (int or JAX key) seeds the simulation's random streams. The capacities are
     initial sizes (:func:`jaxsnn.simulate` grows them when exceeded); ``capacities``: a recorder model's
-    under its ``capacity_name`` (None: the model's default)."""
+    under its ``capacity_name`` (None: the model's default). ``calcium``: keep NEST's calcium trace
+    (:mod:`jaxsnn.core.calcium`); without it, Ca, tau_Ca and beta_Ca must have NEST's defaults."""
     x64 = bool(jax.config.jax_enable_x64)
     fdt = np.float64 if x64 else np.float32
     pops = [p for p in desc.populations if p.base in NEURONS]
@@ -129,6 +130,7 @@ def compile_network(desc: Description, seed, *, slice_capacity: int | None = Non
     state = engine.init(model, params, seed, nrn["state"], to_device(syn["weight"]),
                         put(syn["kplus"], fdt), gen["plug_state"], stp_state,
                         None if syn["kplus3"] is None else put(syn["kplus3"], fdt), dopa)
+    state = _with_calcium(state, pops, calcium, fdt)
     layout = Layout(desc.n_nodes, neuron_of_node, node_of_neuron,
                     tuple((p.model, p.base, p.first, p.n) for p in desc.populations), syn["models"], syn["syn_params"],
                     _device_connections(desc), host.in_background(_initial_digest, state), tuple(desc.layers),
@@ -148,6 +150,34 @@ def _initial_digest(state) -> str:
     for a in jax.tree_util.tree_leaves(state.neurons.models) + [state.synapses.weight]:
         h.update(np.ascontiguousarray(np.asarray(a)).reshape(-1).view(np.uint8))  # its bytes, not a copy of them
     return h.hexdigest()
+
+
+def _with_calcium(state, pops, keep: bool, fdt):
+    """``state`` keeping NEST's calcium trace (``keep``); without it, values other than NEST's defaults would be
+    ignored: refused."""
+    from ..core.calcium import initial
+    from ..models.base import CALCIUM
+
+    if not keep:
+        for name, p in CALCIUM.items():
+            v = _cat(pops, name)
+            if (v != p.default).any():
+                raise bad_value(f"{name} (of node {_node_of(pops, int(np.argmax(v != p.default)))})", float(
+                    v[np.argmax(v != p.default)]), f"NEST's default {p.default} in a network built without "
+                    "calcium=True (build(calcium=True) keeps NEST's calcium trace Ca)")
+        return state
+    post = state.plasticity.post.replace(**initial(_cat(pops, "Ca"), _cat(pops, "tau_Ca"), _cat(pops, "beta_Ca"),
+                                                   fdt))
+    return state.replace(plasticity=state.plasticity.replace(post=post))
+
+
+def _node_of(pops, k: int) -> int:
+    """The node id of neuron index ``k`` of ``pops``."""
+    for p in pops:
+        if k < p.n:
+            return p.first + k
+        k -= p.n
+    raise IndexError(k)
 
 
 def _cat(pops, name):

@@ -33,7 +33,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from . import arguments, autodiff, dense, dopamine, host, recorders, rng, stdp, stp, threefry
+from . import arguments, autodiff, calcium, dense, dopamine, host, recorders, rng, stdp, stp, threefry
 from . import inputs as _inputs
 from .events import for_each_range, for_each_synapse
 from .generators import ring_add, ring_add_onehot, ring_add_routed
@@ -437,6 +437,18 @@ def _last_spikes(st, block, first_step):
     return st.replace(plasticity=st.plasticity.replace(post=post))
 
 
+def _calcium(spec, st, block, first_step):
+    """NEST's calcium trace after the slice ``block`` from ``first_step`` (:mod:`jaxsnn.core.calcium`), in
+    networks that keep it."""
+    post = st.plasticity.post
+    if post.Ca is None:
+        return st
+    counts = st.transit.spike_count
+    counts = history_block(spec, counts, first_step, block.shape[0]) if counts is not None else None
+    post = calcium.add_spikes(spec, post, block, first_step, counts)
+    return st.replace(plasticity=st.plasticity.replace(post=post))
+
+
 def _true_indices(mask, capacity):
     """Indices of the first ``capacity`` true entries of ``mask`` in order, then zeros; how many were kept;
     whether some did not fit (``jnp.nonzero(mask, size=capacity)`` in one running sum instead of its two)."""
@@ -477,6 +489,7 @@ def _slice(model: Model, params: Params, st: State, mats=None) -> State:
         st = st.replace(plasticity=st.plasticity.replace(post=post))
     else:
         st = _last_spikes(st, block, prev)
+    st = _calcium(spec, st, block, prev)
     senders, steps, count, over = slice_spikes(spec, block, prev, spec.capacities.slice_capacity)
     if spec.models.has_multiplicity:  # a spike of multiplicity m is m events (NEST unrolls a neuron's multiplicity)
         senders, steps, count, over, many = repeat_by_multiplicity(
@@ -527,7 +540,8 @@ def _slice_dense_only(model, params, st, mats):
     else:
         ring = ring.at[_rows_read(spec, ring, prev, L)].set(0.0, unique_indices=True)
     transit = st.transit.replace(ring=ring)
-    st = _last_spikes(st, history_block(spec, _events(st.transit.spike_history), prev, L), prev)
+    block = history_block(spec, _events(st.transit.spike_history), prev, L)
+    st = _calcium(spec, _last_spikes(st, block, prev), block, prev)
     mats = _dense_matrices(model, st) if mats is None else mats
     st = st.replace(transit=transit.replace(ring=dense.deliver(spec, transit, mats, prev, L)))
     return _push_inputs(model, params, st)

@@ -409,6 +409,13 @@ class PostArchive:
     Kminus_triplet: jax.Array | None = None
     post_Kminus_triplet: jax.Array | None = None
     post_log_stamps: jax.Array | None = None  # int32[n, post_log] (spec.plasticity.post_log > 0), written only
+    # NEST's calcium trace (StructuralPlasticityNode; jaxsnn.core.calcium) where the network keeps it (build(calcium=
+    # True), every jaxsnn.nest network), else None: Ca after the last update, the time of that update (ms: NEST's
+    # Ca_t_, a spike or the end of a run), and each neuron's tau_Ca (ms) and beta_Ca, [n] each
+    Ca: jax.Array | None = None
+    Ca_t: jax.Array | None = None
+    tau_Ca: jax.Array | None = None
+    beta_Ca: jax.Array | None = None
 
 
 @pytree

@@ -66,7 +66,7 @@ from ..core.types import BY_PORT, BY_SIGN, COUNTS, SUMMED, Input  # Input: what 
 # events reach a neuron (the ring's routing)
 from ..errors import JaxsnnError, bad_value
 
-__all__ = ["ARCHIVING", "BY_PORT", "BY_SIGN", "CONNECTION", "COUNTS", "EMITTED", "EVENT", "SAMPLES", "SLICE",
+__all__ = ["ARCHIVING", "CALCIUM", "BY_PORT", "BY_SIGN", "CONNECTION", "COUNTS", "EMITTED", "EVENT", "SAMPLES", "SLICE",
            "SPIKE_EVENTS", "STEP", "SUMMED", "WEIGHTS", "Generator", "Input", "NeuronModel", "Param", "PlasticityRule",
            "Recorder", "ShortTermRule", "SynapseModel", "table"]
 
@@ -83,8 +83,14 @@ class Param:
 
 # every neuron archives its spikes for STDP (NEST's ArchivingNode): tau_minus and tau_minus_triplet are held
 # once for all neurons (params.neurons)
-ARCHIVING = {"tau_minus": Param(20.0, "ms", "time constant of the postsynaptic STDP trace"),
-             "tau_minus_triplet": Param(110.0, "ms", "time constant of the postsynaptic triplet STDP trace")}
+STDP_ARCHIVE = {"tau_minus": Param(20.0, "ms", "time constant of the postsynaptic STDP trace"),
+                "tau_minus_triplet": Param(110.0, "ms", "time constant of the postsynaptic triplet STDP trace")}
+# and integrates its spikes into a calcium trace (NEST's StructuralPlasticityNode): held where a network keeps
+# it (build(calcium=True), every jaxsnn.nest network: state.plasticity.post, jaxsnn.core.calcium)
+CALCIUM = {"Ca": Param(0.0, "", "calcium concentration: + beta_Ca at each spike, decaying with tau_Ca", state=True),
+           "tau_Ca": Param(10000.0, "ms", "time constant of the calcium trace"),
+           "beta_Ca": Param(0.001, "", "increment of the calcium trace per spike")}
+ARCHIVING = {**STDP_ARCHIVE, **CALCIUM}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -185,11 +191,18 @@ class NeuronModel:
 
 
 def check_tau_minus(v, where):
-    """NEST's check of the STDP archive's time constants (ArchivingNode: strictly positive)."""
-    for name in ARCHIVING:
+    """NEST's checks of the STDP archive's time constants (ArchivingNode: strictly positive) and of the calcium
+    trace (StructuralPlasticityNode, in its order: Ca >= 0, tau_Ca > 0, beta_Ca > 0)."""
+    for name in STDP_ARCHIVE:
         if v.get(name) is not None:
             checks.finite(f"{where}: {name}", v[name])
             checks.first_bad(f"{where}: {name}", v[name], v[name] <= 0, f"{name} > 0")
+    for name, bad, allowed in (("Ca", lambda x: x < 0, "Ca >= 0 (NEST: 'Calcium concentration cannot be negative')"),
+                               ("tau_Ca", lambda x: x <= 0, "tau_Ca > 0 (NEST: time constants strictly positive)"),
+                               ("beta_Ca", lambda x: x <= 0, "beta_Ca > 0 (NEST: Ca integrates the activity)")):
+        if v.get(name) is not None:
+            checks.finite(f"{where}: {name}", v[name])
+            checks.first_bad(f"{where}: {name}", v[name], bad(v[name]), allowed)
 
 
 def nest_checks(v: dict, where: str, model: str, rules) -> None:

@@ -209,6 +209,10 @@ def _plasticity(old, new, o, n, spec, to_new, places_old, kplus_set):
     last = np.array(post.last_post)  # every neuron's last spike (NEST's t_spike), with or without STDP
     last[:N_old] = np.asarray(o.plasticity.post.last_post)[:N_old]
     post = post.replace(last_post=jnp.asarray(last))
+    if post.Ca is not None and o.plasticity.post.Ca is not None:  # the calcium trace goes on (tau_Ca, beta_Ca: set)
+        post = post.replace(**{k: jnp.asarray(np.concatenate([np.asarray(getattr(o.plasticity.post, k))[:N_old],
+                                                              np.asarray(getattr(post, k))[N_old:]]))
+                               for k in ("Ca", "Ca_t")})
     return n.plasticity.replace(pre=pre, post=post, dopa=_dopa(o, n, o_out, n_out, to_new, so, spec)), retrace
 
 

@@ -156,7 +156,7 @@ def load(path) -> bool:
         _check(path, saved, arrays)
         _restore(saved, arrays)
         KERNEL.sim = None
-        like = _laid_out(with_post_log(KERNEL.net.build(devices=KERNEL.devices())), record["user"]["spec"])
+        like = _laid_out(with_post_log(KERNEL.net.build(devices=KERNEL.devices(), calcium=True)), record["user"]["spec"])
         like = _with_tables(path, record, saved, arrays, like)
         KERNEL.sim = ck.load_checkpoint(path, like)
     except BaseException as exc:

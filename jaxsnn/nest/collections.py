@@ -25,7 +25,7 @@ from .synapses import SynapseCollection, get_connections  # noqa: F401 - PyNEST'
 NODE_KEYS = ("global_id", "model", "element_type", "local", "frozen", "thread", "vp", "node_uses_wfr",
              "thread_local_id", "model_id")
 # NEST's ArchivingNode keys every neuron reports (jaxsnn.nest.neuron_status)
-ARCHIVER_KEYS = ("t_spike", "archiver_length", "Ca", "synaptic_elements")
+ARCHIVER_KEYS = ("t_spike", "archiver_length", "synaptic_elements")  # (Ca, tau_Ca, beta_Ca: parameters)
 RECORDING_KEYS = ("record_to", "label", "time_in_steps", "n_events", "events")  # every recorder's
 
 
@@ -299,7 +299,7 @@ def _set_neurons(nodes, params):
     if given:
         raise nest_error("UnaccessedDictionaryEntry")(  # NEST's error for them
             f"set: {given[0]}={params[given[0]]!r} is not allowed: no value: t_spike and archiver_length are "
-            "read-only (NEST refuses them too); Ca and synaptic_elements belong to structural plasticity, which "
+            "read-only (NEST refuses them too); synaptic_elements belong to structural plasticity, which "
             "jaxsnn does not have.")
     net, sim = KERNEL.net, KERNEL.sim
     net.set(nodes, params)

@@ -312,12 +312,12 @@ class Kernel:
         from .pending import with_post_log
 
         if self.sim is None:
-            self.sim = with_post_log(self.net.build(devices=self.devices()))
+            self.sim = with_post_log(self.net.build(devices=self.devices(), calcium=True))
         elif self.rebuild:
             from .carry import carry
             from .synapses import synapse_places
 
-            new = with_post_log(self.net.build(devices=self.devices()))
+            new = with_post_log(self.net.build(devices=self.devices(), calcium=True))
             places = [synapse_places(self.net, int(s.model.synapses.n_synapses)) for s in (self.sim, new)]
             self.sim = carry(self.sim, new, *places, kplus_set=self.kplus_set)
         if self.refacilitate:

@@ -1,5 +1,6 @@
-"""The keys NEST's ArchivingNode gives every neuron: ``t_spike``, ``archiver_length``, ``Ca``,
-``synaptic_elements`` (NEST 3.10's values, measured with its oracle in ``tests/test_nest_status_keys.py``).
+"""The keys NEST's ArchivingNode gives every neuron: ``t_spike``, ``archiver_length``,
+``synaptic_elements`` (NEST 3.10's values, measured with its oracle in ``tests/test_nest_status_keys.py``);
+``Ca``, ``tau_Ca`` and ``beta_Ca`` are the neurons' parameters (:mod:`jaxsnn.core.calcium`).
 
 - ``t_spike``: the time of the neuron's last spike (ms), -1.0 before its first; from the simulation's
   last-spike stamps (:func:`jaxsnn.run.frames.last_spike_ms`), exact.
@@ -7,8 +8,6 @@
   synapses (exact); with them NEST drops a spike at a new spike t once a later kept one lies more than
   max(incoming plastic delay) + min_delay before t *and its synapses have read it*: jaxsnn counts as if
   every synapse had read every spike (NEST's count is that or, while a synapse has not read yet, more).
-- ``Ca``: NEST's calcium trace (β_Ca per spike, decaying with τ_Ca, decayed to the end of each Simulate):
-  0.0 before the neuron's first spike; jaxsnn does not integrate it (no structural plasticity): NaN after.
 - ``synaptic_elements``: ``{}`` (no structural plasticity: NEST's value then).
 """
 from __future__ import annotations
@@ -32,8 +31,6 @@ def archiver_values(members: np.ndarray, name: str) -> list:
         stamps = last_stamps(sim)[neuron_index(sim.layout, members)[1]]
     if name == "t_spike":
         return np.where(stamps > 0, 0.001 * (stamps * KERNEL.net._tics_per_step).astype(np.float64), -1.0).tolist()
-    if name == "Ca":
-        return np.where(stamps > 0, np.nan, 0.0).tolist()
     if name == "synaptic_elements":
         return [{} for _ in members]
     return _archiver_length(members, stamps)

@@ -149,7 +149,7 @@ def simulate(kernel, sim, n: int, progress: bool):
     if not wide or mid == end:
         return advance(sim, n * h, progress=progress)
     if mid > n0:
-        sim = advance(sim, (mid - n0) * h, progress=progress)
+        sim = advance(sim, (mid - n0) * h, progress=progress, end_run=False)  # the Simulate goes on
     narrow = {name: sim.model.recorders[name]["window"] for name, _ in wide}
     wider = {name: np.array(w) for name, w in narrow.items()}
     for name, k in wide:

@@ -11,8 +11,8 @@ import numpy as np
 
 from ..core import stdp
 from ..core.types import OUT_DELAY, OUT_ROW, OUT_TARGET, OUT_TRACE
-from ..errors import bad_value
-from ..models.base import ARCHIVING
+from ..errors import JaxsnnError, bad_value
+from ..models.base import ARCHIVING, CALCIUM
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -63,6 +63,8 @@ def neuron_values(sim, name, idx) -> np.ndarray | None:
     spec, p, st = sim.spec, sim.params.neurons, sim.state.neurons
     if name == "t_spike":
         return last_spike_ms(sim)[idx]
+    if name in CALCIUM:  # NEST's calcium trace, where the network keeps it (jaxsnn.core.calcium)
+        return calcium_values(sim, name)[idx]
     if name in ARCHIVING:  # held once for all neurons (params.neurons.tau_minus, .tau_minus_triplet)
         return np.asarray(getattr(p, name))[idx]
     model, pos = model_positions(spec)
@@ -90,6 +92,16 @@ def neuron_values(sim, name, idx) -> np.ndarray | None:
     if not found.any():
         return None
     return out.astype(np.int64) if ints and found.all() else out  # counts stay ints (NEST's n_synapses)
+
+
+def calcium_values(sim, name: str) -> np.ndarray:
+    """``Ca``, ``tau_Ca`` or ``beta_Ca`` of every neuron (NEST's value: Ca as the last run left it, decayed to its
+    end); refused in a network built without ``calcium=True``."""
+    post = sim.state.plasticity.post
+    if post.Ca is None:
+        raise JaxsnnError(f"{name!r}: this network does not keep NEST's calcium trace; build it with "
+                          "build(calcium=True) (every jaxsnn.nest network keeps it).")
+    return np.asarray(getattr(post, name), np.float64)
 
 
 def last_stamps(sim) -> np.ndarray:

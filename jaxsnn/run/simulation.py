@@ -27,7 +27,7 @@ from ..core.surrogate import default_for
 from ..core.types import Model, Params, Spec, State
 from ..errors import CapacityError, JaxsnnError, bad_value
 from ..models import GENERATORS, RECORDERS
-from ..models.base import ARCHIVING
+from ..models.base import ARCHIVING, CALCIUM, STDP_ARCHIVE
 from . import frames, generators, memory, programs, projection, sharding
 from . import progress as progress_bar
 
@@ -192,12 +192,30 @@ def _set_neurons(sim: Simulation, idx, n_ids: int, params) -> Simulation:
         new_models[m.name], new_state[m.name] = m.set(new_models[m.name], new_state[m.name], at,
                                                       {k: jnp.asarray(v, dtype) for k, v in changes.items()})
     archiving = {}  # the STDP archive's time constants, held once for all neurons
-    for name in set(ARCHIVING) & set(given):
+    for name in set(STDP_ARCHIVE) & set(given):
         vals, mask = given[name]
         archiving[name] = getattr(p, name).at[idx[mask]].set(jnp.asarray(vals[mask], dtype))
     state = sim.state.replace(neurons=sim.state.neurons.replace(models=new_state))
+    state = _set_calcium(state, idx, {k: v for k, v in given.items() if k in CALCIUM})
     return sim.replace(params=sim.params.replace(neurons=p.replace(**archiving, models=new_models)),
                        state=state)
+
+
+def _set_calcium(state, idx, given: dict):
+    """``state`` with the calcium trace's ``given`` values (Ca, tau_Ca, beta_Ca: name -> (values, mask)) of the
+    neurons ``idx``: NEST's set_status (Ca_t stays)."""
+    if not given:
+        return state
+    post = state.plasticity.post
+    if post.Ca is None:
+        name = sorted(given)[0]
+        raise bad_value(f"set: params[{name!r}]", float(given[name][0][given[name][1]][0]),
+                        "no value in a network built without calcium=True (build(calcium=True) keeps NEST's calcium "
+                        "trace Ca, with tau_Ca and beta_Ca)")
+    new = {}
+    for name, (vals, mask) in given.items():
+        new[name] = getattr(post, name).at[idx[mask]].set(jnp.asarray(vals[mask], post.Ca.dtype))
+    return state.replace(plasticity=state.plasticity.replace(post=post.replace(**new)))
 
 
 def _given(params, n: int, allowed: tuple) -> dict:
@@ -268,7 +286,7 @@ def _devices_among(layout, ids) -> dict:
 
 def build(net, *, seed=None, differentiable: bool = False, chunk_steps: int = 10000, devices: int | None = None,
           gather: bool = True, surrogate=None, detach_reset: bool | None = None, checkpoint_every: int = 0, dense=None,
-          **capacities) -> Simulation:
+          calcium: bool = False, **capacities) -> Simulation:
     """Compile ``net`` into a :class:`Simulation` at time 0.
 
     ``seed`` (an int or a ``jax.random.key``) seeds the simulation's random streams (default: the
@@ -280,7 +298,8 @@ def build(net, *, seed=None, differentiable: bool = False, chunk_steps: int = 10
     ``docs/distributed.md``); ``gather=False``: past one process, each process's recorders keep
     only the events of its own neurons (NEST's behaviour under MPI) instead of everyone's.
     ``capacities``: initial ``slice_capacity``, ``record_capacity`` and ``weight_capacity`` (grown by
-    :func:`simulate` when exceeded).
+    :func:`simulate` when exceeded). ``calcium=True`` keeps NEST's calcium trace of every neuron (``Ca``, with
+    its ``tau_Ca`` and ``beta_Ca``; :mod:`jaxsnn.core.calcium`), as every ``jaxsnn.nest`` network does.
 
     The differentiable build only (``docs/gradients.md``): ``surrogate``, the spike's pseudo-derivative,
     a name of :data:`jaxsnn.core.surrogate.SURROGATES` or ``(name, scale in 1/mV)`` (default
@@ -294,6 +313,8 @@ def build(net, *, seed=None, differentiable: bool = False, chunk_steps: int = 10
         raise bad_value("chunk_steps", chunk_steps, "a whole number of steps >= 1")
     if not isinstance(differentiable, bool):
         raise bad_value("differentiable", differentiable, "True or False")
+    if not isinstance(calcium, bool):
+        raise bad_value("calcium", calcium, "True (keep NEST's calcium trace Ca) or False")
     if not isinstance(gather, bool):
         raise bad_value("gather", gather, "True (every process gets all events) or False (each its own neurons')")
     diff = _differentiable_options(differentiable, surrogate, detach_reset, checkpoint_every, dense)
@@ -301,7 +322,7 @@ def build(net, *, seed=None, differentiable: bool = False, chunk_steps: int = 10
     desc = net.description()
     memory.release()  # what describing the network freed: the lowering's peak starts from what is live
     c = compile_network(desc, _seed(net, seed), chunk_steps=int(chunk_steps), differentiable=differentiable,
-                        **capacities)
+                        calcium=calcium, **capacities)
     memory.release()  # the lowering's temporaries: the compilation's peak starts from what is live
     model = c.model
     if diff:
@@ -390,11 +411,13 @@ def run_steps(sim: Simulation, t: float) -> int:
     return n
 
 
-def simulate(sim: Simulation, t: float, *, progress: bool = False) -> Simulation:
+def simulate(sim: Simulation, t: float, *, progress: bool = False, end_run: bool = True) -> Simulation:
     """Advance ``sim`` by ``t`` ms (a whole number of steps) and return the new :class:`Simulation`.
 
     Results depend only on the global step, never on how a run is split: ``simulate(simulate(s, a), b)``
-    equals ``simulate(s, a + b)`` bit for bit. ``progress=True`` shows a progress bar (tqdm if installed).
+    equals ``simulate(s, a + b)`` bit for bit, but for NEST's calcium trace ``Ca`` (``build(calcium=True)``),
+    which NEST decays at the end of each ``Simulate``, as this does (``end_run=False``: not, the run goes
+    on in a next call). ``progress=True`` shows a progress bar (tqdm if installed).
     """
     n = run_steps(sim, t)
     sim = _planned(sim)
@@ -417,7 +440,23 @@ def simulate(sim: Simulation, t: float, *, progress: bool = False) -> Simulation
         bar.close()
     if plan:
         sim = sim.replace(state=sharding.merge(sim.spec, plan, sim.state, fixed))
-    return sim
+    return _calcium_at_end(sim) if end_run else sim
+
+
+def _calcium_at_end(sim: Simulation) -> Simulation:
+    """NEST's end of a run for the calcium trace (:func:`jaxsnn.core.calcium.end_of_run`), where kept."""
+    post = sim.state.plasticity.post
+    if post.Ca is None:
+        return sim
+    from ..core.calcium import end_of_run
+
+    transit, H, now = sim.state.transit, sim.spec.sizes.history, int(sim.state.step)
+    steps = np.arange(max(0, now - H), now)  # the ring: every step the engine may not have processed yet
+    rows = np.asarray(transit.spike_history)[steps % H] > 0
+    counts = None if transit.spike_count is None else np.asarray(transit.spike_count)[steps % H]
+    new = end_of_run(post, (steps, rows), counts, now, sim.spec.time.tics_per_step)
+    post = post.replace(**{k: jnp.asarray(v) for k, v in new.items()})
+    return sim.replace(state=sim.state.replace(plasticity=sim.state.plasticity.replace(post=post)))
 
 
 def _device_count(spec: Spec, devices) -> int:
