@@ -142,7 +142,10 @@ def check_params(model: Model, params: dict, where: str) -> dict:
 
 def check_neuron(base: str, where: str, v: dict, tics_per_step: int):
     """A neuron model's parameters (arrays over nodes; None: drawn later): the model's own checks."""
+    from ..models.base import check_calcium
+
     NEURONS[base].check(v, where, tics_per_step)
+    check_calcium(v, where)
 
 
 def synapse(base: str):

@@ -218,6 +218,7 @@ def _load(path, like: Simulation) -> Simulation:
     names = ["state/" + _leaf_name(p) for p, _ in leaves]
     stored_state = {n for n in entries if n.startswith("state/")}
     if stored_state != set(names):
+        _refuse_calcium(path, stored_state, set(names))
         raise CheckpointError(f"checkpoint {path}: its state leaves are not those of this network: "
                               f"{sorted(stored_state - set(names))} only in the checkpoint, "
                               f"{sorted(set(names) - stored_state)} missing")
@@ -239,6 +240,22 @@ def _load(path, like: Simulation) -> Simulation:
         out.setdefault(int(rid), {})[col] = arrays[name]
     return like.replace(model=like.model.replace(spec=spec), state=state,
                         records={rid: (cols,) for rid, cols in out.items()})
+
+
+def _refuse_calcium(path, stored: set, expected: set) -> None:
+    """A checkpoint that differs from the network only in keeping NEST's calcium trace (``build(calcium=True)``,
+    every jaxsnn.nest network; checkpoints written before jaxsnn kept it have none): refused, saying so."""
+    calcium = {f"state/plasticity/post/{k}" for k in ("Ca", "Ca_t", "tau_Ca", "beta_Ca")}
+    if stored ^ expected != calcium:
+        return
+    if calcium <= expected:
+        raise CheckpointError(f"checkpoint {path} has no calcium trace (Ca), which this network keeps (every "
+                              "jaxsnn.nest network, or build(calcium=True)): it was written by a jaxsnn before Ca was "
+                              "kept, or of a network built without calcium=True. Its run cannot continue with NEST's "
+                              "Ca: run the simulation again from its start, or load it into a network built without "
+                              "calcium=True (the functional API).")
+    raise CheckpointError(f"checkpoint {path} keeps the calcium trace (Ca) of a network built with calcium=True, which "
+                          "this network does not: build it with calcium=True to continue it.")
 
 
 def _compare(path, what, got, want) -> None:

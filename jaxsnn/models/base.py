@@ -191,14 +191,17 @@ class NeuronModel:
 
 
 def check_tau_minus(v, where):
-    """NEST's checks of the STDP archive's time constants (ArchivingNode: strictly positive) and of the calcium
-    trace (StructuralPlasticityNode, in its order: Ca >= 0, tau_Ca > 0, beta_Ca > 0)."""
+    """NEST's check of the STDP archive's time constants (ArchivingNode: strictly positive)."""
     for name in STDP_ARCHIVE:
         if v.get(name) is not None:
             checks.finite(f"{where}: {name}", v[name])
             checks.first_bad(f"{where}: {name}", v[name], v[name] <= 0, f"{name} > 0")
+
+
+def check_calcium(v, where):
+    """NEST's checks of the calcium trace (StructuralPlasticityNode, in its order), for every neuron model."""
     for name, bad, allowed in (("Ca", lambda x: x < 0, "Ca >= 0 (NEST: 'Calcium concentration cannot be negative')"),
-                               ("tau_Ca", lambda x: x <= 0, "tau_Ca > 0 (NEST: time constants strictly positive)"),
+                               ("tau_Ca", lambda x: x <= 0, "tau_Ca > 0 ms (NEST: time constants strictly positive)"),
                                ("beta_Ca", lambda x: x <= 0, "beta_Ca > 0 (NEST: Ca integrates the activity)")):
         if v.get(name) is not None:
             checks.finite(f"{where}: {name}", v[name])

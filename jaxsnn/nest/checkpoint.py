@@ -142,7 +142,6 @@ def load(path) -> bool:
     """``nest.load_checkpoint``: the kernel's network (built by the same script) continued from the
     checkpoint at ``path``, its description and host state the checkpoint's; False if the checkpoint has
     no layer part (written by ``jaxsnn.save_checkpoint``: nothing done)."""
-    from .pending import with_post_log
 
     path = cio.resolve_path(path)
     record = cio.read_meta(path)
@@ -156,7 +155,7 @@ def load(path) -> bool:
         _check(path, saved, arrays)
         _restore(saved, arrays)
         KERNEL.sim = None
-        like = _laid_out(with_post_log(KERNEL.net.build(devices=KERNEL.devices(), calcium=True)), record["user"]["spec"])
+        like = _laid_out(KERNEL.build(), record["user"]["spec"])
         like = _with_tables(path, record, saved, arrays, like)
         KERNEL.sim = ck.load_checkpoint(path, like)
     except BaseException as exc:

@@ -306,18 +306,23 @@ class Kernel:
         return out
 
     # ------------------------------------------------------------------------------ simulate
+    def build(self):
+        """A fresh simulation of the current description at t = 0, as every run of this layer has it: with the
+        post-spike record for the host (:func:`~jaxsnn.nest.pending.with_post_log`) and NEST's calcium trace."""
+        from .pending import with_post_log
+
+        return with_post_log(self.net.build(devices=self.devices(), calcium=True))
+
     def ensure_simulation(self):
         """The simulation of the current description: built at the first call, rebuilt (carrying the
         run's state) after changes it could not take in place."""
-        from .pending import with_post_log
-
         if self.sim is None:
-            self.sim = with_post_log(self.net.build(devices=self.devices(), calcium=True))
+            self.sim = self.build()
         elif self.rebuild:
             from .carry import carry
             from .synapses import synapse_places
 
-            new = with_post_log(self.net.build(devices=self.devices(), calcium=True))
+            new = self.build()
             places = [synapse_places(self.net, int(s.model.synapses.n_synapses)) for s in (self.sim, new)]
             self.sim = carry(self.sim, new, *places, kplus_set=self.kplus_set)
         if self.refacilitate:

@@ -27,7 +27,7 @@ from ..core.surrogate import default_for
 from ..core.types import Model, Params, Spec, State
 from ..errors import CapacityError, JaxsnnError, bad_value
 from ..models import GENERATORS, RECORDERS
-from ..models.base import ARCHIVING, CALCIUM, STDP_ARCHIVE
+from ..models.base import ARCHIVING, CALCIUM, STDP_ARCHIVE, check_calcium
 from . import frames, generators, memory, programs, projection, sharding
 from . import progress as progress_bar
 
@@ -187,6 +187,7 @@ def _set_neurons(sim: Simulation, idx, n_ids: int, params) -> Simulation:
         vals, mask = given[name]
         for m in present:
             m.check({name: vals[mask]}, f"set({m.name!r} nodes)", spec.time.tics_per_step)
+            check_calcium({name: vals[mask]}, f"set({m.name!r} nodes)")
     new_models, new_state = dict(p.models), dict(sim.state.neurons.models)
     for m, at, changes in updates:
         new_models[m.name], new_state[m.name] = m.set(new_models[m.name], new_state[m.name], at,

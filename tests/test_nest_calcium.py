@@ -1,0 +1,146 @@
+"""NEST's calcium trace ``Ca`` and its parameters ``tau_Ca``, ``beta_Ca`` in ``jaxsnn.nest`` and the functional API,
+against NEST 3.10's bits (``tests/reference/tools/nest_calcium.py`` over ``tests/calcium_scripts.py``)."""
+import json
+import pathlib
+import subprocess
+import sys
+
+import pytest
+
+import jaxsnn
+import jaxsnn.nest as nest
+from jaxsnn.errors import CheckpointError, JaxsnnError
+
+from .calcium_scripts import SCRIPTS
+from .conftest import cpu_devices
+
+HERE = pathlib.Path(__file__).resolve().parent
+REFERENCE = HERE / "reference" / "pynest_cases"
+
+
+def _nest(name):
+    return json.loads((REFERENCE / f"calcium_{name}.json").read_text())
+
+
+def test_dc_runs_give_nests_ca(x64):
+    """Runs ending inside slices, a run of 0 ms, tau_Ca/beta_Ca from SetDefaults, Create and CopyModel, set between
+    runs, Ca set between runs: every Ca has NEST's bits (one spike a slice: the engine's once-a-slice update)."""
+    assert json.loads(json.dumps(SCRIPTS["dc_runs"](nest))) == _nest("dc_runs")
+
+
+@pytest.mark.slow  # the resolution's arithmetic; test_dc_runs_give_nests_ca covers the capability at 0.1 ms
+def test_dc_runs_at_a_finer_resolution_give_nests_ca(x64):
+    assert json.loads(json.dumps(SCRIPTS["dc_runs_fine"](nest))) == _nest("dc_runs_fine")
+
+
+@pytest.mark.slow  # a rebuild between runs (two compilations); test_dc_runs_give_nests_ca covers the runs
+def test_neurons_created_between_runs_and_prepare_run_give_nests_ca(x64):
+    assert json.loads(json.dumps(SCRIPTS["created_between_runs"](nest))) == _nest("created_between_runs")
+
+
+@pytest.mark.slow  # compiles a plastic network with parrots; test_dc_runs_give_nests_ca covers the trace
+def test_network_with_parrots_stdp_and_several_spikes_a_slice_gives_nests_ca(x64):
+    """Several spikes of a neuron in a slice (the engine's update a step), parrots' multiplicities, STDP input."""
+    assert json.loads(json.dumps(SCRIPTS["network"](nest))) == _nest("network")
+
+
+@pytest.mark.slow  # a child process on two CPU devices; the network test covers the trace on one
+def test_network_split_over_two_devices_gives_nests_ca():
+    """The same network with its neurons split over two devices (each keeps its neurons' trace)."""
+    code = ("import jax, json, sys; jax.config.update('jax_enable_x64', True); sys.path.insert(0, 'tests')\n"
+            "import jaxsnn.nest as nest, jaxsnn.nest.kernel as k; k.SPLIT_FROM = 1\n"
+            "assert len(jax.devices()) == 2\n"
+            "from calcium_scripts import SCRIPTS; print(json.dumps(SCRIPTS['network'](nest)))")
+    out = subprocess.run([sys.executable, "-c", code], env=cpu_devices(2), capture_output=True, text=True,
+                         cwd=HERE.parent, check=True).stdout
+    assert json.loads(out.strip().splitlines()[-1]) == _nest("network")
+
+
+def _nest_dc_network():
+    """dc_runs' network in jaxsnn.nest (SetDefaults, CopyModel, Create params)."""
+    nest.ResetKernel()
+    nest.SetDefaults("iaf_psc_delta", {"tau_Ca": 250.0})
+    nest.CopyModel("iaf_psc_delta", "fast_ca", {"tau_Ca": 20.0, "beta_Ca": 0.05})
+    a = nest.Create("iaf_psc_delta", params={"beta_Ca": 0.125})
+    b = nest.Create("fast_ca")
+    nest.Connect(nest.Create("dc_generator", params={"amplitude": 900.0}), a + b)
+    return a + b
+
+
+def test_nest_checkpoint_after_changes_resumes_nests_ca(x64, tmp_path):
+    """nest.save_checkpoint after runs and after tau_Ca, beta_Ca and Ca were set; the script rebuilt without the
+    changes and nest.load_checkpoint: the last run gives the uninterrupted script's Ca, NEST's bits."""
+    want = _nest("dc_runs")["runs"]
+    ab = _nest_dc_network()
+    for t in (7.3, 0.0, 25.0, 1.0):
+        nest.Simulate(t)
+    ab[0].set({"tau_Ca": 3.5, "beta_Ca": 0.5})
+    ab[1].Ca = 0.75
+    nest.save_checkpoint(tmp_path / "c")
+    ab = _nest_dc_network()
+    nest.load_checkpoint(tmp_path / "c")
+    assert ab.get("tau_Ca") == (3.5, 20.0) and ab[1].Ca == 0.75
+    nest.Simulate(13.3)
+    assert [float(x).hex() for x in ab.get("Ca")] == want[4]
+
+
+def test_bad_values_are_refused_and_change_nothing():
+    """NEST refuses Ca < 0, tau_Ca <= 0, beta_Ca <= 0 (BadProperty) by SetStatus, Create and SetDefaults and keeps
+    the values it had; jaxsnn refuses them as every bad parameter value (JaxsnnError, naming it)."""
+    want = _nest("refusals")
+    assert all(e == "BadProperty" for e in want["errors"])
+    got = SCRIPTS["refusals"](nest)
+    assert got["errors"] == ["JaxsnnError"] * len(want["errors"])
+    assert got["after"] == want["after"]
+    with pytest.raises(JaxsnnError, match="Ca=-0.5 is not allowed: Ca >= 0"):
+        nest.Create("iaf_psc_exp").set({"Ca": -0.5})
+
+
+def _dc_network(calcium=True):
+    """The functional API's dc_runs: its neurons' parameters as NEST's SetDefaults, CopyModel and Create give them."""
+    net = jaxsnn.Network(resolution=0.1)
+    a = net.create("iaf_psc_delta", params={"tau_Ca": 250.0, "beta_Ca": 0.125} if calcium else {})
+    b = net.create("iaf_psc_delta", params={"tau_Ca": 20.0, "beta_Ca": 0.05} if calcium else {})
+    dc = net.create("dc_generator", params={"amplitude": 900.0})
+    net.connect(dc, a + b)
+    return net.build(calcium=calcium), a, b
+
+
+def _hex(sim, nodes):
+    return [float(x).hex() for x in sim.get(nodes, ["Ca"])["Ca"]]
+
+
+def test_functional_api_gives_nests_ca_and_checkpoints_resume_its_bits(x64, tmp_path):
+    """build(calcium=True): each simulate ends as NEST's Simulate (Ca decayed to its end); sim.set of tau_Ca, beta_Ca
+    and Ca between runs; a complete checkpoint after a run resumes to the uninterrupted run's bits (NEST's)."""
+    want = _nest("dc_runs")["runs"]
+    sim, a, b = _dc_network()
+    for t, w in zip((7.3, 0.0, 25.0, 1.0), want):
+        sim = jaxsnn.simulate(sim, t)
+        assert _hex(sim, a + b) == w
+    jaxsnn.save_checkpoint(tmp_path / "c", sim)
+    sim = sim.set(a, {"tau_Ca": 3.5, "beta_Ca": 0.5}).set(b, {"Ca": 0.75})
+    assert list(sim.get(a, ["tau_Ca", "beta_Ca"]).iloc[0]) == [3.5, 0.5]
+    assert _hex(jaxsnn.simulate(sim, 13.3), a + b) == want[4]
+    resumed = jaxsnn.load_checkpoint(tmp_path / "c", _dc_network()[0])
+    resumed = resumed.set(a, {"tau_Ca": 3.5, "beta_Ca": 0.5}).set(b, {"Ca": 0.75})
+    assert _hex(jaxsnn.simulate(resumed, 13.3), a + b) == want[4]
+    with pytest.raises(CheckpointError, match="built with calcium=True"):  # a trace this network does not keep
+        jaxsnn.load_checkpoint(tmp_path / "c", _dc_network(calcium=False)[0])
+
+
+def test_checkpoint_without_calcium_is_refused_with_a_reason(tmp_path):
+    """A checkpoint without the trace (before jaxsnn kept it, or built without calcium=True) cannot continue a
+    network that keeps it: refused, saying why; Ca, tau_Ca, beta_Ca are refused where the trace is not kept."""
+    sim, a, _ = _dc_network(calcium=False)
+    jaxsnn.save_checkpoint(tmp_path / "c", sim)
+    with pytest.raises(CheckpointError, match="has no calcium trace"):
+        jaxsnn.load_checkpoint(tmp_path / "c", _dc_network()[0])
+    with pytest.raises(JaxsnnError, match="build it with build\\(calcium=True\\)"):
+        sim.get(a, ["Ca"])
+    with pytest.raises(JaxsnnError, match="tau_Ca"):
+        sim.set(a, {"tau_Ca": 5.0})
+    net = jaxsnn.Network()
+    net.create("iaf_psc_alpha", params={"beta_Ca": 0.5})
+    with pytest.raises(JaxsnnError, match="beta_Ca.*calcium=True"):
+        net.build()
