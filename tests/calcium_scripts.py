@@ -67,25 +67,46 @@ def created_between_runs(nest):
 
 
 def network(nest):
-    """A small network: neurons driven by DC at several strengths, recurrent static and STDP connections (the STDP
-    archive's path), parrots relaying spikes of a spike_generator with multiplicities, neurons with a short
-    refractory time and slices of 2 ms (several spikes of a neuron in a slice); Ca of every neuron after each of
-    several runs."""
+    """A small network: neurons driven by DC at several strengths with recurrent static and STDP connections (the
+    STDP archive's path; their refractory time makes slices of 4 steps), neurons without a refractory time
+    and parrots relaying a spike_generator's spikes with multiplicities (several spikes a slice: the engine's
+    update a step), runs ending inside slices just after spikes; Ca of every neuron after each run."""
     nest.ResetKernel()
     nest.resolution = 0.1
     e = nest.Create("iaf_psc_alpha", 6, params={"t_ref": 0.3, "tau_Ca": 90.0,
                                                 "I_e": [400.0, 600.0, 900.0, 1500.0, 2500.0, 4000.0]})
+    f = nest.Create("iaf_psc_alpha", 2, params={"t_ref": 0.0, "I_e": [9000.0, 20000.0], "beta_Ca": 0.02})
     p = nest.Create("parrot_neuron", 2, params={"beta_Ca": 0.01})
-    sg = nest.Create("spike_generator", params={"spike_times": [1.0, 2.5, 2.6, 7.1, 13.7, 13.8, 30.0, 44.4],
+    sg = nest.Create("spike_generator", params={"spike_times": [1.0, 2.5, 2.6, 7.1, 11.7, 13.8, 30.0, 44.4],
                                                 "spike_multiplicities": [1, 3, 1, 2, 4, 1, 2, 5]})
     nest.Connect(sg, p, syn_spec={"delay": 2.0})
     nest.Connect(e[:-1], e[1:], "one_to_one", {"weight": 30.0, "delay": 2.0})
-    nest.Connect(e[:2], e[3:], syn_spec={"weight": -45.0, "delay": 2.5})
-    nest.Connect(p, e[:4], syn_spec={"synapse_model": "stdp_synapse", "weight": 50.0, "delay": 2.0})
+    nest.Connect(e[:2], e[3:] + f, syn_spec={"weight": -45.0, "delay": 2.5})
+    nest.Connect(e[4:], e[:4], syn_spec={"synapse_model": "stdp_synapse", "weight": 50.0, "delay": 2.0})
     out = []
-    for t in (13.7, 40.0, 6.1):
+    for t in (13.7, 40.2, 0.1, 6.1):
         nest.Simulate(t)
-        out.append(_ca(e + p))
+        out.append(_ca(e + f + p))
+    return {"runs": out}
+
+
+def several_spikes_a_slice(nest):
+    """:func:`network` without STDP (a faster compilation): slices of 4 steps, neurons spiking several times a slice,
+    parrots' multiplicities, runs ending just after spikes."""
+    nest.ResetKernel()
+    nest.resolution = 0.1
+    e = nest.Create("iaf_psc_delta", 2, params={"t_ref": 0.3, "I_e": [1500.0, 4000.0], "tau_Ca": [33.0, 7.0]})
+    f = nest.Create("iaf_psc_delta", params={"t_ref": 0.0, "I_e": 20000.0, "beta_Ca": 0.02, "tau_Ca": 3.3})
+    p = nest.Create("parrot_neuron", params={"beta_Ca": 0.01, "tau_Ca": 1.7})
+    sg = nest.Create("spike_generator", params={"spike_times": [1.0, 2.5, 2.6, 11.7, 13.8],
+                                                "spike_multiplicities": [1, 3, 1, 4, 2]})
+    nest.Connect(sg, p, syn_spec={"delay": 2.0})
+    nest.Connect(e[0], e[1], syn_spec={"weight": -30.0, "delay": 2.0})
+    nest.Connect(e[1], e[0], syn_spec={"weight": -30.0, "delay": 2.0})
+    out = []
+    for t in (13.7, 3.5, 0.1):
+        nest.Simulate(t)
+        out.append(_ca(e + f + p))
     return {"runs": out}
 
 
@@ -110,4 +131,4 @@ def refusals(nest):
 
 
 SCRIPTS = {"dc_runs": dc_runs, "dc_runs_fine": dc_runs_fine, "created_between_runs": created_between_runs,
-           "network": network, "refusals": refusals}
+           "network": network, "several_spikes_a_slice": several_spikes_a_slice, "refusals": refusals}

@@ -5,6 +5,7 @@ import pathlib
 import subprocess
 import sys
 
+import jax
 import pytest
 
 import jaxsnn
@@ -38,7 +39,14 @@ def test_neurons_created_between_runs_and_prepare_run_give_nests_ca(x64):
     assert json.loads(json.dumps(SCRIPTS["created_between_runs"](nest))) == _nest("created_between_runs")
 
 
-@pytest.mark.slow  # compiles a plastic network with parrots; test_dc_runs_give_nests_ca covers the trace
+def test_several_spikes_a_slice_and_multiplicities_give_nests_ca(x64):
+    """Neurons spiking several times a slice (the engine's update a step), parrots' multiplicities, runs ending
+    just after spikes (added on the host at the end of the run, not again by the engine)."""
+    assert json.loads(json.dumps(SCRIPTS["several_spikes_a_slice"](nest))) == _nest("several_spikes_a_slice")
+
+
+@pytest.mark.slow  # compiles a plastic network; test_several_spikes_a_slice_and_multiplicities_give_nests_ca
+# and test_dc_runs_give_nests_ca cover the trace
 def test_network_with_parrots_stdp_and_several_spikes_a_slice_gives_nests_ca(x64):
     """Several spikes of a neuron in a slice (the engine's update a step), parrots' multiplicities, STDP input."""
     assert json.loads(json.dumps(SCRIPTS["network"](nest))) == _nest("network")
@@ -144,3 +152,34 @@ def test_checkpoint_without_calcium_is_refused_with_a_reason(tmp_path):
     net.create("iaf_psc_alpha", params={"beta_Ca": 0.5})
     with pytest.raises(JaxsnnError, match="beta_Ca.*calcium=True"):
         net.build()
+
+
+@pytest.mark.parametrize("min_isi", [8, 1], ids=["once a slice", "a step"])
+def test_engine_update_is_nests_arithmetic_on_random_values(x64, min_isi):
+    """The engine's update of a slice of 3 steps against NEST's expressions in Python (the C library's exp, each
+    operation rounded): random Ca, Ca_t, tau_Ca, beta_Ca; bit for bit."""
+    import math
+    from types import SimpleNamespace
+
+    import jax.numpy as jnp
+    import numpy as np
+
+    from jaxsnn.core import calcium
+    from jaxsnn.core.types import PostArchive
+
+    rng = np.random.default_rng(3)
+    N, L, first, tps = 3000, 3, 1234, 100
+    Ca, Ca_t = rng.uniform(0, 5, N), 0.001 * (rng.integers(0, first + 1, N) * tps).astype(float)
+    tau, beta = rng.uniform(0.5, 2e4, N), rng.uniform(1e-4, 1.0, N)
+    block = np.zeros((L, N), bool)
+    block[rng.integers(0, L, N), np.arange(N)] = rng.random(N) < 0.8  # at most one spike a neuron (both paths)
+    spec = SimpleNamespace(x64=True, sizes=SimpleNamespace(min_isi=min_isi), time=SimpleNamespace(tics_per_step=tps))
+    post = PostArchive(*[None] * 5, Ca=jnp.asarray(Ca), Ca_t=jnp.asarray(Ca_t), tau_Ca=jnp.asarray(tau),
+                       beta_Ca=jnp.asarray(beta))
+    got = jax.jit(lambda p, b, s: calcium.add_spikes(spec, p, b, s))(post, jnp.asarray(block), jnp.int32(first))
+    want = Ca.copy()
+    for k, i in zip(*np.nonzero(block)):
+        t = 0.001 * float((first + 1 + k) * tps)
+        want[i] = Ca[i] * math.exp((Ca_t[i] - t) / tau[i])
+        want[i] = want[i] + beta[i]
+    assert np.array_equal(np.asarray(got.Ca), want)
