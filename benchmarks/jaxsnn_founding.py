@@ -1,13 +1,15 @@
 """One child run of the founding network in jaxsnn, printing one JSON line (see seed_network.py).
 
     python benchmarks/jaxsnn_founding.py --t-sim 1000 [--seed S] [--scale K] [--devices D] [--ensemble N [--vmap]]
-                                               [--stats] [--cache DIR] [--coordinator HOST:PORT --processes P --rank R]
+                                               [--stats] [--calcium] [--cache DIR]
+                                               [--coordinator HOST:PORT --processes P --rank R]
 
 The CPU is split into ``D`` JAX devices (default: one per core), over which the network's neurons are
 split (``--ensemble``: over which the members are spread). ``compile_s`` is the first simulated step
 (planning the split and compiling). ``--ensemble N`` simulates N networks (seeds S, S+1, ...) in one
 compiled call (advance_ensemble; ``--vmap``: batched on each device). ``--stats`` adds the statistics of
-shared/reference/nest_network_stats.json per simulated second. ``--cache DIR`` turns jaxsnn's persistent
+shared/reference/nest_network_stats.json per simulated second; ``--calcium`` keeps NEST's calcium trace (as
+every ``jaxsnn.nest`` network does). ``--cache DIR`` turns jaxsnn's persistent
 compilation cache on at DIR (a second run loads the compiled simulation instead of compiling it).
 ``--coordinator``: one of ``P`` processes of a ``jax.distributed`` run (``benchmarks/distributed.py``
 starts them), each with ``D`` devices; every process prints its line.
@@ -37,6 +39,7 @@ def parse():
     ap.add_argument("--vmap", action="store_true",
                     help="ensemble members batched with vmap (default: one after another)")
     ap.add_argument("--stats", action="store_true")
+    ap.add_argument("--calcium", action="store_true", help="keep NEST's calcium trace Ca (as jaxsnn.nest does)")
     ap.add_argument("--cache", help="persistent compilation cache directory (default: off)")
     ap.add_argument("--coordinator", help="HOST:PORT of process 0 of a jax.distributed run")
     ap.add_argument("--processes", type=int, default=1)
@@ -68,7 +71,7 @@ def main():
         jaxsnn.enable_compilation_cache(a.cache)
     tb = time.perf_counter()
     ein = EINetwork(scale=a.scale, seed=a.seed)
-    sim = ein.build()
+    sim = ein.build(calcium=True) if a.calcium else ein.build()
     build_s = time.perf_counter() - tb
     out = {"build_s": build_s, "jax": jax.__version__, "devices": len(jax.devices()), "scale": a.scale,
            "processes": jax.process_count(), "rank": jax.process_index(),

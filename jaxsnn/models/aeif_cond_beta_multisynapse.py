@@ -4,7 +4,7 @@ as NEST 3.10 integrates it. Equations, update order and parity: :mod:`._aeif_mul
 
 Parameters (NEST's names and defaults; state variables are initial values):
 
-=================  ========  ====================================================
+=================  ========  =======================================================
 V_peak             0 mV      spike detection threshold (Δ_T > 0)
 V_reset            -60 mV    reset potential
 t_ref              0 ms      refractory period
@@ -25,7 +25,10 @@ V_m                -70.6 mV  membrane potential (state)
 w                  0 pA      adaptation current (state)
 tau_minus          20 ms     time constant of the postsynaptic STDP trace
 tau_minus_triplet  110 ms    time constant of the postsynaptic triplet STDP trace
-=================  ========  ====================================================
+Ca                 0         calcium trace (beta_Ca per spike, decay tau_Ca) (state)
+tau_Ca             10000 ms  time constant of the calcium trace
+beta_Ca            0.001     increment of the calcium trace per spike
+=================  ========  =======================================================
 
 Recordables: V_m, w, g_1 … g_n (n: the number of ports, the length of E_rev).
 """

@@ -22,28 +22,31 @@ library. With beta = 0 the model is mat2_psc_exp (other defaults). Parity: exact
 
 Parameters (NEST's names and defaults; state variables are initial values):
 
-=================  =======  ====================================================
-E_L                -70 mV   resting potential
-I_e                0 pA     constant input current
-C_m                200 pF   membrane capacitance
-tau_m              10 ms    membrane time constant
-tau_syn_ex         1 ms     excitatory synaptic time constant
-tau_syn_in         3 ms     inhibitory synaptic time constant
-t_ref              2 ms     refractory period (at least one step)
-tau_1              10 ms    short threshold time constant
-tau_2              200 ms   long threshold time constant
-alpha_1            10 mV    short threshold jump
-alpha_2            0 mV     long threshold jump
-beta               0 1/ms   scaling of the voltage-dependent threshold
-tau_v              5 ms     time constant of the voltage-dependent threshold
-omega              -65 mV   resting threshold (absolute)
-V_m                -70 mV   membrane potential (state)
-V_th_alpha_1       0 mV     short threshold component (state)
-V_th_alpha_2       0 mV     long threshold component (state)
-V_th_v             0 mV     voltage-dependent threshold component (state)
-tau_minus          20 ms    time constant of the postsynaptic STDP trace
-tau_minus_triplet  110 ms   time constant of the postsynaptic triplet STDP trace
-=================  =======  ====================================================
+=================  ========  =======================================================
+E_L                -70 mV    resting potential
+I_e                0 pA      constant input current
+C_m                200 pF    membrane capacitance
+tau_m              10 ms     membrane time constant
+tau_syn_ex         1 ms      excitatory synaptic time constant
+tau_syn_in         3 ms      inhibitory synaptic time constant
+t_ref              2 ms      refractory period (at least one step)
+tau_1              10 ms     short threshold time constant
+tau_2              200 ms    long threshold time constant
+alpha_1            10 mV     short threshold jump
+alpha_2            0 mV      long threshold jump
+beta               0 1/ms    scaling of the voltage-dependent threshold
+tau_v              5 ms      time constant of the voltage-dependent threshold
+omega              -65 mV    resting threshold (absolute)
+V_m                -70 mV    membrane potential (state)
+V_th_alpha_1       0 mV      short threshold component (state)
+V_th_alpha_2       0 mV      long threshold component (state)
+V_th_v             0 mV      voltage-dependent threshold component (state)
+tau_minus          20 ms     time constant of the postsynaptic STDP trace
+tau_minus_triplet  110 ms    time constant of the postsynaptic triplet STDP trace
+Ca                 0         calcium trace (beta_Ca per spike, decay tau_Ca) (state)
+tau_Ca             10000 ms  time constant of the calcium trace
+beta_Ca            0.001     increment of the calcium trace per spike
+=================  ========  =======================================================
 
 Recordables: V_m, V_th, V_th_v, I_syn_ex, I_syn_in.
 """

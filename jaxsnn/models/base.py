@@ -87,7 +87,7 @@ STDP_ARCHIVE = {"tau_minus": Param(20.0, "ms", "time constant of the postsynapti
                 "tau_minus_triplet": Param(110.0, "ms", "time constant of the postsynaptic triplet STDP trace")}
 # and integrates its spikes into a calcium trace (NEST's StructuralPlasticityNode): held where a network keeps
 # it (build(calcium=True), every jaxsnn.nest network: state.plasticity.post, jaxsnn.core.calcium)
-CALCIUM = {"Ca": Param(0.0, "", "calcium concentration: + beta_Ca at each spike, decaying with tau_Ca", state=True),
+CALCIUM = {"Ca": Param(0.0, "", "calcium trace (beta_Ca per spike, decay tau_Ca)", state=True),
            "tau_Ca": Param(10000.0, "ms", "time constant of the calcium trace"),
            "beta_Ca": Param(0.001, "", "increment of the calcium trace per spike")}
 ARCHIVING = {**STDP_ARCHIVE, **CALCIUM}

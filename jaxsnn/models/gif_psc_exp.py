@@ -8,26 +8,29 @@ reproduced, so spike trains agree with NEST's in distribution (rates checked sta
 
 Parameters (NEST's names and defaults; state variables are initial values):
 
-=================  =======  =============================================================================
-I_e                0 pA     constant input current
-E_L                -70 mV   leak reversal potential
-g_L                4 nS     leak conductance
-C_m                80 pF    membrane capacitance
-V_reset            -55 mV   reset potential
-Delta_V            0.5 mV   stochasticity level of the escape rate
-V_T_star           -35 mV   base threshold
-lambda_0           1 1/s    escape rate at the threshold
-t_ref              4 ms     refractory period
-tau_syn_ex         2 ms     excitatory synaptic time constant
-tau_syn_in         2 ms     inhibitory synaptic time constant
-tau_sfa            [] ms    time constants of the threshold adaptation elements
-q_sfa              [] mV    jumps of the threshold adaptation elements at a spike
-tau_stc            [] ms    time constants of the spike-triggered current elements
-q_stc              [] nA    jumps of the spike-triggered current elements (NEST adds them to I_stc as pA)
-V_m                -70 mV   membrane potential (state)
-tau_minus          20 ms    time constant of the postsynaptic STDP trace
-tau_minus_triplet  110 ms   time constant of the postsynaptic triplet STDP trace
-=================  =======  =============================================================================
+=================  ========  =============================================================================
+I_e                0 pA      constant input current
+E_L                -70 mV    leak reversal potential
+g_L                4 nS      leak conductance
+C_m                80 pF     membrane capacitance
+V_reset            -55 mV    reset potential
+Delta_V            0.5 mV    stochasticity level of the escape rate
+V_T_star           -35 mV    base threshold
+lambda_0           1 1/s     escape rate at the threshold
+t_ref              4 ms      refractory period
+tau_syn_ex         2 ms      excitatory synaptic time constant
+tau_syn_in         2 ms      inhibitory synaptic time constant
+tau_sfa            [] ms     time constants of the threshold adaptation elements
+q_sfa              [] mV     jumps of the threshold adaptation elements at a spike
+tau_stc            [] ms     time constants of the spike-triggered current elements
+q_stc              [] nA     jumps of the spike-triggered current elements (NEST adds them to I_stc as pA)
+V_m                -70 mV    membrane potential (state)
+tau_minus          20 ms     time constant of the postsynaptic STDP trace
+tau_minus_triplet  110 ms    time constant of the postsynaptic triplet STDP trace
+Ca                 0         calcium trace (beta_Ca per spike, decay tau_Ca) (state)
+tau_Ca             10000 ms  time constant of the calcium trace
+beta_Ca            0.001     increment of the calcium trace per spike
+=================  ========  =============================================================================
 
 Recordables: V_m, E_sfa, I_stc, I_syn_ex, I_syn_in.
 """

@@ -26,6 +26,9 @@ g_ex               0 nS         state variable (state)
 g_in               0 nS         state variable (state)
 tau_minus          20 ms        time constant of the postsynaptic STDP trace
 tau_minus_triplet  110 ms       time constant of the postsynaptic triplet STDP trace
+Ca                 0            calcium trace (beta_Ca per spike, decay tau_Ca) (state)
+tau_Ca             10000 ms     time constant of the calcium trace
+beta_Ca            0.001        increment of the calcium trace per spike
 =================  ===========  =========================================================
 
 Recordables: Act_m, Act_n, Inact_h, V_m, g_ex, g_in.

@@ -3,7 +3,7 @@ Equations, update order and parity: :mod:`._hh` (kind ``"psc_alpha"``).
 
 Parameters (NEST's names and defaults; state variables are initial values):
 
-=================  ==========  ====================================================
+=================  ==========  =======================================================
 t_ref              2 ms        refractory period
 g_Na               12000 nS    sodium peak conductance
 g_K                3600 nS     potassium peak conductance
@@ -23,7 +23,10 @@ I_syn_ex           0 pA        state variable (state)
 I_syn_in           0 pA        state variable (state)
 tau_minus          20 ms       time constant of the postsynaptic STDP trace
 tau_minus_triplet  110 ms      time constant of the postsynaptic triplet STDP trace
-=================  ==========  ====================================================
+Ca                 0           calcium trace (beta_Ca per spike, decay tau_Ca) (state)
+tau_Ca             10000 ms    time constant of the calcium trace
+beta_Ca            0.001       increment of the calcium trace per spike
+=================  ==========  =======================================================
 
 Recordables: Act_m, Act_n, I_syn_ex, I_syn_in, Inact_h, V_m.
 """

@@ -3,7 +3,7 @@ integrates it. Equations, update order and parity: :mod:`._iaf_cond`.
 
 Parameters (NEST's names and defaults; state variables are initial values):
 
-=================  ==========  ====================================================
+=================  ==========  =======================================================
 V_th               -55 mV      spike threshold
 V_reset            -60 mV      reset potential
 t_ref              2 ms        refractory period
@@ -22,7 +22,10 @@ g_ex               0 nS        state variable (state)
 g_in               0 nS        state variable (state)
 tau_minus          20 ms       time constant of the postsynaptic STDP trace
 tau_minus_triplet  110 ms      time constant of the postsynaptic triplet STDP trace
-=================  ==========  ====================================================
+Ca                 0           calcium trace (beta_Ca per spike, decay tau_Ca) (state)
+tau_Ca             10000 ms    time constant of the calcium trace
+beta_Ca            0.001       increment of the calcium trace per spike
+=================  ==========  =======================================================
 
 Recordables: V_m, g_ex, g_in, t_ref_remaining.
 """

@@ -19,20 +19,23 @@ library's exp, NEST's expm1). Parity: exact.
 
 Parameters (NEST's names and defaults; state variables are initial values):
 
-=================  =======  ====================================================
-E_L                -70 mV   resting potential
-I_e                0 pA     constant input current
-V_th               -55 mV   spike threshold
-V_reset            -70 mV   reset potential
-C_m                250 pF   membrane capacitance
-tau_m              10 ms    membrane time constant
-t_ref              2 ms     refractory period
-V_min              -inf mV  lower bound of V_m
-tau_syn            [2] ms   synaptic time constants, one per receptor port
-V_m                -70 mV   membrane potential (state)
-tau_minus          20 ms    time constant of the postsynaptic STDP trace
-tau_minus_triplet  110 ms   time constant of the postsynaptic triplet STDP trace
-=================  =======  ====================================================
+=================  ========  =======================================================
+E_L                -70 mV    resting potential
+I_e                0 pA      constant input current
+V_th               -55 mV    spike threshold
+V_reset            -70 mV    reset potential
+C_m                250 pF    membrane capacitance
+tau_m              10 ms     membrane time constant
+t_ref              2 ms      refractory period
+V_min              -inf mV   lower bound of V_m
+tau_syn            [2] ms    synaptic time constants, one per receptor port
+V_m                -70 mV    membrane potential (state)
+tau_minus          20 ms     time constant of the postsynaptic STDP trace
+tau_minus_triplet  110 ms    time constant of the postsynaptic triplet STDP trace
+Ca                 0         calcium trace (beta_Ca per spike, decay tau_Ca) (state)
+tau_Ca             10000 ms  time constant of the calcium trace
+beta_Ca            0.001     increment of the calcium trace per spike
+=================  ========  =======================================================
 
 Recordables: V_m, I_syn (the sum over ports, accumulated in port order), I_syn_1 … I_syn_n.
 ``n_synapses`` (read-only in NEST) is the number of ports.

@@ -14,20 +14,23 @@ the host computes with the C library's ``exp`` for the built parameters.
 
 Parameters (NEST's names and defaults):
 
-=================  =======  ====================================================
-V_m                -70 mV   membrane potential (state)
-E_L                -70 mV   resting potential
-C_m                250 pF   membrane capacitance
-tau_m              10 ms    membrane time constant
-t_ref              2 ms     refractory period (whole steps, rounded up)
-V_th               -55 mV   spike threshold
-V_reset            -70 mV   reset potential
-I_e                0 pA     constant input current
-V_min              -inf mV  lower bound of V_m
-refractory_input   False    keep input arriving during refractoriness
-tau_minus          20 ms    time constant of the postsynaptic STDP trace
-tau_minus_triplet  110 ms   time constant of the postsynaptic triplet STDP trace
-=================  =======  ====================================================
+=================  ========  =======================================================
+V_m                -70 mV    membrane potential (state)
+E_L                -70 mV    resting potential
+C_m                250 pF    membrane capacitance
+tau_m              10 ms     membrane time constant
+t_ref              2 ms      refractory period (whole steps, rounded up)
+V_th               -55 mV    spike threshold
+V_reset            -70 mV    reset potential
+I_e                0 pA      constant input current
+V_min              -inf mV   lower bound of V_m
+refractory_input   False     keep input arriving during refractoriness
+tau_minus          20 ms     time constant of the postsynaptic STDP trace
+tau_minus_triplet  110 ms    time constant of the postsynaptic triplet STDP trace
+Ca                 0         calcium trace (beta_Ca per spike, decay tau_Ca) (state)
+tau_Ca             10000 ms  time constant of the calcium trace
+beta_Ca            0.001     increment of the calcium trace per spike
+=================  ========  =======================================================
 
 Recordables: V_m.
 """

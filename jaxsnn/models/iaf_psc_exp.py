@@ -28,6 +28,9 @@ rho                0.01 1/s  escape noise: firing intensity at threshold (not si
 delta              0 mV      escape noise: width of the threshold region (only 0 is simulated)
 tau_minus          20 ms     time constant of the postsynaptic STDP trace
 tau_minus_triplet  110 ms    time constant of the postsynaptic triplet STDP trace
+Ca                 0         calcium trace (beta_Ca per spike, decay tau_Ca) (state)
+tau_Ca             10000 ms  time constant of the calcium trace
+beta_Ca            0.001     increment of the calcium trace per spike
 =================  ========  =================================================================
 
 Recordables: I_syn_ex, I_syn_in, V_m. tau_syn == tau_m is legal (singular propagator,

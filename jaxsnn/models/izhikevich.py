@@ -16,20 +16,23 @@ multiply-add), so float64 runs match NEST to the bit.
 
 Parameters (NEST's names and defaults):
 
-======================  =======  ======================================================
-V_m                     -65 mV   membrane potential (state)
-U_m                     -13 mV   membrane recovery variable (state)
-V_min                   -inf mV  lower bound of V_m
-I_e                     0 pA     constant input current
-V_th                    30 mV    spike threshold
-a                       0.02     time scale of the recovery variable (1/ms)
-b                       0.2      sensitivity of the recovery variable to V_m
-c                       -65 mV   reset potential of V_m
-d                       8 mV     increment of U_m at a spike
-consistent_integration  True     forward Euler (True) or the published numerics (False)
-tau_minus               20 ms    time constant of the postsynaptic STDP trace
-tau_minus_triplet       110 ms   time constant of the postsynaptic triplet STDP trace
-======================  =======  ======================================================
+======================  ========  =======================================================
+V_m                     -65 mV    membrane potential (state)
+U_m                     -13 mV    membrane recovery variable (state)
+V_min                   -inf mV   lower bound of V_m
+I_e                     0 pA      constant input current
+V_th                    30 mV     spike threshold
+a                       0.02      time scale of the recovery variable (1/ms)
+b                       0.2       sensitivity of the recovery variable to V_m
+c                       -65 mV    reset potential of V_m
+d                       8 mV      increment of U_m at a spike
+consistent_integration  True      forward Euler (True) or the published numerics (False)
+tau_minus               20 ms     time constant of the postsynaptic STDP trace
+tau_minus_triplet       110 ms    time constant of the postsynaptic triplet STDP trace
+Ca                      0         calcium trace (beta_Ca per spike, decay tau_Ca) (state)
+tau_Ca                  10000 ms  time constant of the calcium trace
+beta_Ca                 0.001     increment of the calcium trace per spike
+======================  ========  =======================================================
 
 Recordables: U_m, V_m.
 """

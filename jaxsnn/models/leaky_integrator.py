@@ -20,15 +20,18 @@ spikes. (docs/nest.md, differences.)
 
 Parameters:
 
-=================  =======  ====================================================
-V_m                -70 mV   membrane potential (state)
-E_L                -70 mV   resting potential
-C_m                250 pF   membrane capacitance
-tau_m              10 ms    membrane time constant
-I_e                0 pA     constant input current
-tau_minus          20 ms    time constant of the postsynaptic STDP trace
-tau_minus_triplet  110 ms   time constant of the postsynaptic triplet STDP trace
-=================  =======  ====================================================
+=================  ========  =======================================================
+V_m                -70 mV    membrane potential (state)
+E_L                -70 mV    resting potential
+C_m                250 pF    membrane capacitance
+tau_m              10 ms     membrane time constant
+I_e                0 pA      constant input current
+tau_minus          20 ms     time constant of the postsynaptic STDP trace
+tau_minus_triplet  110 ms    time constant of the postsynaptic triplet STDP trace
+Ca                 0         calcium trace (beta_Ca per spike, decay tau_Ca) (state)
+tau_Ca             10000 ms  time constant of the calcium trace
+beta_Ca            0.001     increment of the calcium trace per spike
+=================  ========  =======================================================
 
 Recordables: V_m.
 """

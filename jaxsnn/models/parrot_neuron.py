@@ -7,10 +7,13 @@ build a spike of multiplicity n passes its input's gradient straight through (âˆ
 
 Parameters (NEST's names and defaults):
 
-=================  =======  ====================================================
-tau_minus          20 ms    time constant of the postsynaptic STDP trace
-tau_minus_triplet  110 ms   time constant of the postsynaptic triplet STDP trace
-=================  =======  ====================================================
+=================  ========  =======================================================
+tau_minus          20 ms     time constant of the postsynaptic STDP trace
+tau_minus_triplet  110 ms    time constant of the postsynaptic triplet STDP trace
+Ca                 0         calcium trace (beta_Ca per spike, decay tau_Ca) (state)
+tau_Ca             10000 ms  time constant of the calcium trace
+beta_Ca            0.001     increment of the calcium trace per spike
+=================  ========  =======================================================
 
 Recordables: none.
 """

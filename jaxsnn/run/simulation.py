@@ -172,7 +172,7 @@ def _set_neurons(sim: Simulation, idx, n_ids: int, params) -> Simulation:
         names = [k for k in given if k in m.parameters and k not in ARCHIVING]
         if not len(sel) or not names:
             continue
-        current = {k: frames.neuron_values(sim, k, idx[sel]) for k in m.parameters}
+        current = {k: frames.neuron_values(sim, k, idx[sel]) for k in m.parameters if k not in CALCIUM}
         new = {k: np.where(given[k][1][sel], given[k][0][sel], current[k]) if k in given else current[k]
                for k in current}
         m.check(new, f"set({m.name!r} nodes)", spec.time.tics_per_step)
