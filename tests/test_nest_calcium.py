@@ -183,3 +183,15 @@ def test_engine_update_is_nests_arithmetic_on_random_values(x64, min_isi):
         want[i] = Ca[i] * math.exp((Ca_t[i] - t) / tau[i])
         want[i] = want[i] + beta[i]
     assert np.array_equal(np.asarray(got.Ca), want)
+
+
+def test_checkpoints_every_so_often_are_one_run(x64, tmp_path):
+    """simulate_with_checkpoints is one run (Ca decayed at its end only): its Ca equals one simulate's, also when
+    resumed from a checkpoint it wrote on the way."""
+    sim, a, b = _dc_network()
+    whole = jaxsnn.simulate(sim, 33.3)
+    every = jaxsnn.simulate_with_checkpoints(sim, 33.3, tmp_path / "s", every=10.0)
+    assert _hex(every, a + b) == _hex(whole, a + b)
+    resumed = jaxsnn.load_checkpoint(next(p for p in (tmp_path / "s").iterdir() if p.name.startswith("2")), sim)
+    assert int(resumed.state.step) == 200
+    assert _hex(jaxsnn.simulate(resumed, 13.3), a + b) == _hex(whole, a + b)

@@ -364,7 +364,8 @@ def simulate_with_checkpoints(sim: Simulation, t: float, directory, every: float
         done = 0
         while done < n:
             m = min(k, n - done)
-            sim = simulate(sim, m * sim.spec.time.resolution, progress=progress)
+            # one run (NEST's calcium trace is decayed at its end only, as NEST's Simulate does)
+            sim = simulate(sim, m * sim.spec.time.resolution, progress=progress, end_run=done + m == n)
             done += m
             series.save(int(sim.state.step), *_checkpoint(sim))
     return sim
