@@ -64,7 +64,7 @@ def test_params_are_floats_and_grad_covers_all_of_them():
     def loss(p):
         return jaxsnn.advance(d.model, p, d.state, 50).neurons["iaf_psc_delta"]["V_rel"].mean()
 
-    g = jax.grad(loss)(d.params)
+    g = jax.jit(jax.grad(loss))(d.params)  # compiled whole (operation by operation costs twice the time)
     assert jax.tree_util.tree_structure(g) == jax.tree_util.tree_structure(d.params)
     assert float(jnp.abs(g.neurons["iaf_psc_delta"]["I_e"]).sum()) > 0 and float(jnp.abs(g.neurons["iaf_psc_delta"]["tau_m"]).sum()) > 0
 
