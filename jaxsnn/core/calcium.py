@@ -79,11 +79,11 @@ def add_spikes(spec, post, block, first_step, counts=None):
 
 
 # ----------------------------------------------------------------------------------------- host
-def end_of_run(post, history, counts, now: int, tics_per_step: int):
-    """``post`` (host arrays or device arrays) at the end of a run at step ``now``: the spikes in ``history``
-    ([steps, N] rows for the steps up to ``now``, as (step, row) pairs: ``history`` = (steps, rows)) that the engine
-    has not added yet, then every neuron decayed to the end (NEST's update_synaptic_elements at the end of
-    Simulate). ``counts``: rows of multiplicities (None: one each). Returns the new field arrays (numpy)."""
+def end_of_run(post, history, counts, now: int, tics_per_step: int) -> dict:
+    """NEST's end of a run at step ``now`` for the trace ``post``: the spikes of ``history`` = (steps, rows: bool
+    [steps, N]; the steps the engine may not have processed yet) that it has not added, then every neuron decayed
+    to the end (NEST's update_synaptic_elements at the end of Simulate). ``counts``: the rows' multiplicities
+    (None: one each). Returns the new ``Ca`` and ``Ca_t`` (numpy)."""
     Ca, Ca_t = np.array(post.Ca), np.array(post.Ca_t)
     tau, beta = np.asarray(post.tau_Ca), np.asarray(post.beta_Ca)
     steps, rows = history
