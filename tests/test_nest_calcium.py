@@ -195,3 +195,22 @@ def test_checkpoints_every_so_often_are_one_run(x64, tmp_path):
     resumed = jaxsnn.load_checkpoint(next(p for p in (tmp_path / "s").iterdir() if p.name.startswith("2")), sim)
     assert int(resumed.state.step) == 200
     assert _hex(jaxsnn.simulate(resumed, 13.3), a + b) == _hex(whole, a + b)
+
+
+def test_nest_checkpoint_without_calcium_is_refused_with_a_reason(tmp_path):
+    """A jaxsnn.nest checkpoint from before Ca was kept (its neurons have no Ca, tau_Ca, beta_Ca; made here by
+    dropping them from the description before saving) is refused, saying why; the script's kernel runs on."""
+    from jaxsnn.models.base import CALCIUM
+
+    ab = _nest_dc_network()
+    nest.Simulate(5.0)
+    for p in nest.KERNEL.net._pops:
+        if isinstance(p.params, dict) and "Ca" in p.params:
+            for k in CALCIUM:
+                del p.params[k]
+    nest.save_checkpoint(tmp_path / "old")
+    ab = _nest_dc_network()
+    with pytest.raises(CheckpointError, match="did not keep NEST's calcium trace"):
+        nest.load_checkpoint(tmp_path / "old")
+    nest.Simulate(1.0)
+    assert ab.get("Ca") == (0.0, 0.0)

@@ -191,11 +191,25 @@ def _check(path, saved, arrays) -> None:
         i = next(k for k, (a, b) in enumerate(zip(theirs, ours)) if a != b)
         raise _differ(path, f"node {i + 1}'s model", repr(theirs[i]), repr(ours[i]))
     _check_connections(path, saved["connections"], arrays, net._conns)
+    _check_calcium(path, saved["populations"], arrays)
     gr = [(np.asarray(g), int(r)) for g, r in _decode(saved["generator_recorders"], arrays)]
     ours = [(np.asarray(g), int(r)) for g, r in KERNEL.generator_recorders]
     if len(gr) != len(ours) or any(a != c or not np.array_equal(g, h) for (g, a), (h, c) in zip(gr, ours)):
         raise _differ(path, "the generators connected to spike_recorders (generator ids, recorder id)",
                       [(g.tolist(), r) for g, r in gr], [(g.tolist(), r) for g, r in ours])
+
+
+def _check_calcium(path, populations, arrays) -> None:
+    """A checkpoint written before jaxsnn kept NEST's calcium trace (its neurons have no Ca, tau_Ca, beta_Ca) cannot
+    continue with NEST's Ca: refused, saying so."""
+    from ..models import NEURONS
+    from ..models.base import CALCIUM
+
+    for e in populations:
+        if _decode(e["base"], arrays) in NEURONS and not set(CALCIUM) <= set(_decode(e["params"], arrays)):
+            raise CheckpointError(f"checkpoint {path} was written by a jaxsnn that did not keep NEST's calcium trace "
+                                  "(Ca, tau_Ca, beta_Ca): its run cannot continue with NEST's Ca; run the script again "
+                                  "from its start")
 
 
 def _node_models(models, ns) -> list:
