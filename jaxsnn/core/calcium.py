@@ -29,7 +29,7 @@ from jax import lax
 
 from .stdp import ms_apart
 
-FIELDS = ("Ca", "Ca_t", "tau_Ca", "beta_Ca")
+FIELDS = ("Ca", "Ca_t", "tau_Ca", "beta_Ca")  # PostArchive's fields of the trace
 
 
 def initial(Ca, tau_Ca, beta_Ca, dtype) -> dict:

@@ -245,7 +245,9 @@ def _load(path, like: Simulation) -> Simulation:
 def _refuse_calcium(path, stored: set, expected: set) -> None:
     """A checkpoint that differs from the network only in keeping NEST's calcium trace (``build(calcium=True)``,
     every jaxsnn.nest network; checkpoints written before jaxsnn kept it have none): refused, saying so."""
-    calcium = {f"state/plasticity/post/{k}" for k in ("Ca", "Ca_t", "tau_Ca", "beta_Ca")}
+    from ..core.calcium import FIELDS
+
+    calcium = {f"state/plasticity/post/{k}" for k in FIELDS}
     if stored ^ expected != calcium:
         return
     if calcium <= expected:

@@ -142,7 +142,6 @@ def load(path) -> bool:
     """``nest.load_checkpoint``: the kernel's network (built by the same script) continued from the
     checkpoint at ``path``, its description and host state the checkpoint's; False if the checkpoint has
     no layer part (written by ``jaxsnn.save_checkpoint``: nothing done)."""
-
     path = cio.resolve_path(path)
     record = cio.read_meta(path)
     saved = record["user"].get("layer") if isinstance(record["user"], dict) else None
