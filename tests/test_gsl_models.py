@@ -21,7 +21,8 @@ import jax.numpy as jnp  # noqa: E402
 
 import jaxsnn  # noqa: E402
 from jaxsnn import models  # noqa: E402
-from jaxsnn.models import _libm, _rkf45  # noqa: E402
+from jaxsnn.core import libm as _libm  # noqa: E402
+from jaxsnn.models import _rkf45  # noqa: E402
 from jaxsnn.testing import conformance, single_neuron  # noqa: E402
 
 CASES = os.path.join(os.path.dirname(__file__), "reference", "nest_cases")

@@ -8,7 +8,7 @@ the end of each ``Simulate`` (t: the time reached), for every neuron::
     Ca_t = t
     Ca = Ca + beta_Ca                       # at a spike only
 
-with t = 0.001 · tics, the C library's exp (:func:`jaxsnn.models._libm.exp` in the engine, :func:`math.exp` on
+with t = 0.001 · tics, the C library's exp (:func:`jaxsnn.core.libm.exp` in the engine, :func:`math.exp` on
 the host) and each operation rounded on its own, as NEST computes it. ``Ca`` therefore depends on where the runs
 end, as NEST's does.
 
@@ -27,6 +27,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
+from .libm import exp as _exp
 from .stdp import ms_apart
 
 FIELDS = ("Ca", "Ca_t", "tau_Ca", "beta_Ca")  # PostArchive's fields of the trace
@@ -43,12 +44,6 @@ def _spike(Ca, Ca_t, tau, beta, hit, t, nz):
     then + beta_Ca (``+ nz`` keeps the compiler from fusing the product into the sum: NEST rounds it apart)."""
     decayed = Ca * _exp((Ca_t - t) / tau) + nz
     return jnp.where(hit, decayed + beta, Ca), jnp.where(hit, t, Ca_t)
-
-
-def _exp(x):
-    from ..models._libm import exp  # (models import core: imported when first traced)
-
-    return exp(x)
 
 
 def add_spikes(spec, post, block, first_step, counts=None):

@@ -145,8 +145,8 @@ def vs_depress(w, alpha, eta, Wmax):
 
 def dopa_weight(w, c0, n0, minus_dt, tau_c, tau_n, b, Wmin, Wmax, expm1=jnp.expm1, nz=-0.0):
     """The weight after an interval of length −minus_dt that starts with traces c₀, n₀, clipped to [Wmin, Wmax]
-    (``expm1``: XLA's, or the C library's bits, :func:`jaxsnn.models._libm.expm1`; ``nz``: −0.0 from a parameter,
-    see :func:`jaxsnn.core.stdp.ms_apart`, which keeps each product rounded on its own)."""
+    (``expm1``: XLA's, or NEST's bits, :func:`jaxsnn.models.stdp_dopamine_synapse.nest_expm1`; ``nz``: −0.0 from a
+    parameter, see :func:`jaxsnn.core.stdp.ms_apart`, which keeps each product rounded on its own)."""
     # (+ nz: NEST divides by the rounded τ_s; XLA would rewrite n0 / (x / y) as n0 · y / x where it sees both
     # divisions in one kernel, which depends on the surrounding program: its shapes, the devices)
     taus = (tau_c + tau_n) / (tau_c * tau_n) + nz

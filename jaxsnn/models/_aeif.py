@@ -29,7 +29,7 @@ import math
 
 import jax.numpy as jnp
 
-from . import _libm
+from ..core import libm as _libm
 from ._rkf45 import evolve, product, quotient, yp_control
 from .iaf_psc_delta import refractory_steps
 

@@ -25,7 +25,8 @@ import math
 import jax.numpy as jnp
 import numpy as np
 
-from . import _aeif, _libm
+from ..core import libm as _libm
+from . import _aeif
 from ._iaf_cond import beta_normalization
 from ._rkf45 import evolve, product, quotient, yp_control
 from .iaf_psc_delta import refractory_steps

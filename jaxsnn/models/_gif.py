@@ -38,8 +38,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ..core import libm as _libm
 from ..core import rng
-from . import _libm
 from ._propagators import host_p32, nest_expm1
 from ._rkf45 import evolve, product, quotient, y_control
 from .iaf_psc_delta import refractory_steps

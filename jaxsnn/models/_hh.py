@@ -18,7 +18,7 @@ with the C library; NEST's constructor runs once with the default parameters, so
 moves neither V_m nor the gates.
 
 
-Parity: to NEST's integrator with the C library's exp (:mod:`._libm`): hh_psc_alpha bit for bit on the
+Parity: to NEST's integrator with the C library's exp (:mod:`jaxsnn.core.libm`): hh_psc_alpha bit for bit on the
 stored cases, hh_cond_exp_traub within 1e-10 mV (spikes identical).
 """
 from __future__ import annotations
@@ -27,7 +27,7 @@ import math
 
 import jax.numpy as jnp
 
-from . import _libm
+from ..core import libm as _libm
 from ._rkf45 import evolve, product, quotient, y_control
 from .iaf_psc_delta import refractory_steps
 

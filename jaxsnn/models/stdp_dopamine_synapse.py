@@ -48,8 +48,8 @@ import numpy as np
 from jax import lax
 
 from ..build import checks
+from ..core import libm as _libm
 from ..errors import JaxsnnError, bad_value
-from . import _libm
 from .base import CONNECTION, Param, PlasticityRule, SynapseModel
 
 TRANSMITTER = "volume_transmitter"  # NEST's common property naming the synapses' transmitter
@@ -79,7 +79,7 @@ class Dopamine(PlasticityRule):
     differentiable = False  # the clipped integral and the event loop: not checked against finite differences
 
     def exp(self, x):
-        """The C library's exp in float64 (NEST's bits, :func:`jaxsnn.models._libm.exp`), XLA's otherwise."""
+        """The C library's exp in float64 (NEST's bits, :func:`jaxsnn.core.libm.exp`), XLA's otherwise."""
         return _libm.exp(x)
 
     def expm1(self, x):
