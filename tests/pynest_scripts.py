@@ -509,6 +509,74 @@ def recorder_windows_between_runs(nest):
     return {"mm": [_events(mm, "times", "V_m") for mm in mms], "sr": _events(sr, "times")}
 
 
+def plastic_set_after_many_post_spikes(nest):
+    """Plastic connections set between runs while a facilitation is pending by far more post spikes than a max
+    delay holds (sources silent for 300 ms, targets firing every 2.7-10 ms, delays of 2 and 20 ms): stdp_synapse's
+    lambda, weight and mu_plus, stdp_nn_symm_synapse's weight, vogels_sprekeler_synapse's eta,
+    stdp_triplet_synapse's weight and Aplus_triplet, then one more run with the sources' next spikes; the weights
+    before the set, after the set and after the sources' spikes."""
+    nest.ResetKernel()
+    pre = nest.Create("parrot_neuron", 2)
+    nest.Connect(nest.Create("spike_generator", params={"spike_times": [1.0, 330.0, 331.0]}), pre[0])
+    nest.Connect(nest.Create("spike_generator", params={"spike_times": [2.0, 300.0, 480.0]}), pre[1])
+    post = nest.Create("iaf_psc_alpha", 4, params=[{"I_e": i} for i in (2000.0, 1200.0, 600.0, 2500.0)])
+    stdp = {"synapse_model": "stdp_synapse", "weight": 10.0, "Wmax": 100.0}
+    nest.Connect(pre[0], post[0], syn_spec=dict(stdp, delay=20.0))
+    nest.Connect(pre[0], post[1], syn_spec=dict(stdp, delay=2.0))
+    nest.Connect(pre[1], post[0], syn_spec={"synapse_model": "stdp_nn_symm_synapse", "weight": 5.0, "delay": 20.0})
+    nest.Connect(pre[1], post[2], syn_spec={"synapse_model": "vogels_sprekeler_synapse", "weight": -5.0,
+                                            "Wmax": -100.0, "delay": 7.0})
+    nest.Connect(pre[0], post[3], syn_spec=dict(stdp, delay=15.0))
+    nest.Connect(pre[1], post[3], syn_spec={"synapse_model": "stdp_triplet_synapse", "weight": 5.0, "delay": 12.0})
+    nest.Simulate(150.0)
+    nest.Simulate(150.0)
+    c = [nest.GetConnections(pre[k], post[j]) for k, j in ((0, 0), (0, 1), (1, 0), (1, 2), (0, 3), (1, 3))]
+    w1 = [float(x.weight) for x in c]
+    c[0].set({"lambda": 0.05, "weight": 20.0})
+    c[1].weight = 30.0
+    c[2].weight = 12.0
+    c[3].set(eta=0.05)
+    c[4].set({"mu_plus": 0.0})
+    c[5].set({"weight": 8.0, "Aplus_triplet": 0.01})
+    nest.Simulate(100.0)
+    w2 = [float(x.weight) for x in c]
+    nest.Simulate(200.0)
+    return {"w1": w1, "w2": w2, "w3": [float(x.weight) for x in c]}
+
+
+def stdp_dopamine_set_pending(nest):
+    """stdp_dopamine_synapse with post spikes pending (after the last pre spike and the last dopamine spike)
+    when three connections' weight, Kplus and c are set between runs, and later (post spikes pending again) the
+    model's A_plus, A_minus, tau_c, tau_n, b and Wmax (SetDefaults); the weights, c and n after each run."""
+    nest.ResetKernel()
+    sg_pre = nest.Create("spike_generator", params={"spike_times": [10.0, 30.0, 50.0, 90.0, 130.0]})
+    sg_post = nest.Create("spike_generator", params={"spike_times": [12.0, 33.0, 36.0, 41.0, 45.0, 95.0, 99.0]})
+    sg_d = nest.Create("spike_generator", params={"spike_times": [5.0, 20.0, 32.0, 70.0, 120.0]})
+    pre, dn = nest.Create("parrot_neuron"), nest.Create("parrot_neuron")
+    post = nest.Create("parrot_neuron", 3)
+    vt = nest.Create("volume_transmitter")
+    nest.Connect(sg_pre, pre)
+    nest.Connect(sg_post, post)
+    nest.Connect(sg_d, dn)
+    nest.Connect(dn, vt)
+    nest.CopyModel("stdp_dopamine_synapse", "dopa", {"volume_transmitter": vt, "A_plus": 0.5, "A_minus": 0.3})
+    nest.Connect(pre, post, syn_spec={"synapse_model": "dopa", "weight": 35.0, "delay": 1.0})
+    keys = ["weight", "c", "n"]
+    nest.Simulate(47.0)
+    c = nest.GetConnections(synapse_model="dopa")
+    out = {"after_47": {k: [float(v) for v in c.get(k)] for k in keys}}
+    c[0].set({"weight": 50.0})
+    c[1].set({"Kplus": 2.0})
+    c[2].set({"weight": 20.0, "c": 0.5})
+    nest.Simulate(53.0)
+    out["after_100"] = {k: [float(v) for v in c.get(k)] for k in keys}
+    nest.SetDefaults("dopa", {"A_plus": 2.0, "A_minus": 1.0, "tau_c": 500.0, "tau_n": 50.0, "b": 0.1,
+                              "Wmax": 60.0})
+    nest.Simulate(60.0)
+    out["after_160"] = {k: [float(v) for v in c.get(k)] for k in keys}
+    return out
+
+
 SCRIPTS = {"ascii_files": ascii_files, "one_neuron": one_neuron, "two_neurons": two_neurons, "repeated_stimulation": repeated_stimulation,
            "poisson_trials": poisson_trials, "plastic_changes": plastic_changes,
            "first_plastic_input": first_plastic_input,
@@ -519,5 +587,7 @@ SCRIPTS = {"ascii_files": ascii_files, "one_neuron": one_neuron, "two_neurons": 
            "step_current_held_over_rebuild": step_current_held_over_rebuild,
            "plastic_set_between_runs": plastic_set_between_runs,
            "recorder_windows_between_runs": recorder_windows_between_runs,
-           "plastic_set_between_runs_more_rules": plastic_set_between_runs_more_rules}
+           "plastic_set_between_runs_more_rules": plastic_set_between_runs_more_rules,
+           "plastic_set_after_many_post_spikes": plastic_set_after_many_post_spikes,
+           "stdp_dopamine_set_pending": stdp_dopamine_set_pending}
 

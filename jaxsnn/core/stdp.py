@@ -113,10 +113,16 @@ def archive_post_spikes(spec, nrn, post, spiked, stamp):
         K3 = jnp.where(spiked, post.Kminus_triplet * decay3 + 1.0, post.Kminus_triplet)
         post = post.replace(Kminus_triplet=K3,
                             post_Kminus_triplet=jnp.where(write, K3[:, None], post.post_Kminus_triplet))
-    if post.post_log_stamps is not None:  # a longer record of the stamps alone, read by the host only
-        G = post.post_log_stamps.shape[1]
-        at = spiked[:, None] & (jnp.arange(G)[None, :] == (post.n_post % G)[:, None])
-        post = post.replace(post_log_stamps=jnp.where(at, stamp[:, None], post.post_log_stamps))
+    if post.post_log_stamps is not None:  # a longer record of the stamps (a triplet rule's K₋,₃), host only:
+        # one entry per neuron written in place (a select over [n, G] would cost G times more as the record grows)
+        rows = jnp.arange(spiked.shape[0])
+        at = post.n_post % post.post_log_stamps.shape[1]
+        log = post.post_log_stamps
+        post = post.replace(post_log_stamps=log.at[rows, at].set(jnp.where(spiked, stamp, log[rows, at])))
+        if post.post_log_Kminus_triplet is not None:
+            k3 = post.post_log_Kminus_triplet
+            post = post.replace(post_log_Kminus_triplet=k3.at[rows, at].set(
+                jnp.where(spiked, post.Kminus_triplet, k3[rows, at])))
     return post.replace(
         Kminus=Km,
         last_post=jnp.where(spiked, stamp, post.last_post),

@@ -416,6 +416,7 @@ class PostArchive:
     Ca_t: jax.Array | None = None
     tau_Ca: jax.Array | None = None
     beta_Ca: jax.Array | None = None
+    post_log_Kminus_triplet: jax.Array | None = None  # [n, post_log]: a triplet rule's K₋,₃ with each, alike
 
 
 @pytree

@@ -31,6 +31,7 @@ from ..core import recorders
 from ..core.engine import BIG
 from ..core.types import IN_SYNAPSE, IN_TRACE, OUT_TRACE
 from ..errors import JaxsnnError
+from ..run.post_log import _moved
 
 
 def carry(old, new, places_old=None, places_new=None, kplus_set=None, sizes=None):
@@ -302,8 +303,11 @@ def _archive(old, new, had_input, h_old, h_new):
     for name in [k for k in ("Kminus", "last_post", "n_post", "Kminus_triplet") if k in fields]:
         fields[name][keep] = np.asarray(getattr(old, name))[keep]
     # the host's record (pending.py), per neuron as n_post: also when neurons were added (more rows)
-    if "post_log_stamps" in fields and fields["post_log_stamps"].shape[1] == np.shape(old.post_log_stamps)[1]:
-        fields["post_log_stamps"][keep] = np.asarray(old.post_log_stamps)[keep]
+    for name in [k for k in ("post_log_stamps", "post_log_Kminus_triplet") if k in fields]:
+        # (as long as the old one's or longer: jaxsnn.run.post_log)
+        log = np.full_like(fields[name][:N_old], -BIG if name == "post_log_stamps" else 0)
+        log = _moved(np.asarray(getattr(old, name)), np.asarray(old.n_post), log)
+        fields[name][keep] = log[keep]
     n_post = np.asarray(old.n_post)[keep]
     for d in range(min(h_old, h_new)):
         j = n_post - 1 - d

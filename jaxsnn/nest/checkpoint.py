@@ -142,6 +142,8 @@ def load(path) -> bool:
     """``nest.load_checkpoint``: the kernel's network (built by the same script) continued from the
     checkpoint at ``path``, its description and host state the checkpoint's; False if the checkpoint has
     no layer part (written by ``jaxsnn.save_checkpoint``: nothing done)."""
+    from ..run.post_log import POST_LOG
+
     path = cio.resolve_path(path)
     record = cio.read_meta(path)
     saved = record["user"].get("layer") if isinstance(record["user"], dict) else None
@@ -154,7 +156,8 @@ def load(path) -> bool:
         _check(path, saved, arrays)
         _restore(saved, arrays)
         KERNEL.sim = None
-        like = _laid_out(KERNEL.build(), record["user"]["spec"])
+        G = record["user"]["spec"].get("post_log") or POST_LOG  # the record as long as the checkpointed run's
+        like = _laid_out(KERNEL.build(G if type(G) is int else POST_LOG), record["user"]["spec"])
         like = _with_tables(path, record, saved, arrays, like)
         KERNEL.sim = ck.load_checkpoint(path, like)
     except BaseException as exc:

@@ -306,12 +306,13 @@ class Kernel:
         return out
 
     # ------------------------------------------------------------------------------ simulate
-    def build(self):
+    def build(self, G: int | None = None):
         """A fresh simulation of the current description at t = 0, as every run of this layer has it: with the
-        post-spike record for the host (:func:`~jaxsnn.nest.pending.with_post_log`) and NEST's calcium trace."""
-        from .pending import with_post_log
+        post-spike record for the host (``G`` stamps per neuron, :func:`~jaxsnn.run.post_log.with_post_log`)
+        and NEST's calcium trace."""
+        from ..run.post_log import POST_LOG, with_post_log
 
-        return with_post_log(self.net.build(devices=self.devices(), calcium=True))
+        return with_post_log(self.net.build(devices=self.devices(), calcium=True), G or POST_LOG)
 
     def ensure_simulation(self):
         """The simulation of the current description: built at the first call, rebuilt (carrying the
@@ -319,10 +320,12 @@ class Kernel:
         if self.sim is None:
             self.sim = self.build()
         elif self.rebuild:
+            from ..run.post_log import POST_LOG
             from .carry import carry
             from .synapses import synapse_places
 
-            new = self.build()
+            # the record as long as the run's (it grows where a run needs more, never shrinks)
+            new = self.build(self.sim.spec.plasticity.post_log or POST_LOG)
             places = [synapse_places(self.net, int(s.model.synapses.n_synapses)) for s in (self.sim, new)]
             self.sim = carry(self.sim, new, *places, kplus_set=self.kplus_set)
         if self.refacilitate:
@@ -334,7 +337,7 @@ class Kernel:
     def _refacilitate(self):
         """The facilitations pending on the synapses set since the last run, as NEST applies them: from the weight
         and with the values set (:mod:`jaxsnn.nest.pending`)."""
-        from .pending import refacilitate, warn_missing
+        from .pending import refacilitate, refuse_missing
         from .synapses import synapse_index
 
         index = synapse_index(np.array(sorted(self.refacilitate), np.int64).reshape(-1, 2), self.sim)
@@ -342,7 +345,7 @@ class Kernel:
         self.refacilitate = set()
         if len(missing):
             pl = self.sim.spec.plasticity
-            warn_missing(len(missing), pl.post_log or pl.post_history)
+            refuse_missing(len(missing), pl.post_log or pl.post_history)
 
     def devices(self):
         """Devices the network is split over: one for a small network in one process (splitting it costs

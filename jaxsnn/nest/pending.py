@@ -9,26 +9,19 @@ numbers; a ``set`` of the weight, ``Kplus``, the delay or a rule parameter betwe
 spike, from the stored weight and with the synapse's current parameters, with the engine's own arithmetic
 (:func:`jaxsnn.core.stdp.facilitation`). Nothing of this runs during a run.
 
-The post spikes come from a record of each neuron's last :data:`POST_LOG` spike stamps that jaxsnn.nest's plastic
-networks keep for this (:func:`with_post_log`; a triplet rule: the archive, a max delay's worth): a synapse whose
-target fired more often since the synapse's last presynaptic spike cannot be recomputed; it keeps the
-facilitation applied with the old values and :class:`PendingFacilitationWarning` names it.
+The post spikes come from the record of each neuron's post spike stamps that jaxsnn.nest's plastic networks keep
+(:mod:`jaxsnn.run.post_log`: grown by the run wherever it would drop a stamp still pending; a triplet rule: the
+archive, a max delay's worth). A facilitation the record cannot give is refused (:func:`refuse_missing`), never
+kept with the old values.
 """
 from __future__ import annotations
-
-import os
-import sys
-import warnings
 
 import jax.numpy as jnp
 import numpy as np
 
 from ..core import stdp
 from ..core.types import OUT_DELAY, OUT_ROW, OUT_TARGET, OUT_TRACE
-
-
-class PendingFacilitationWarning(UserWarning):
-    """A facilitation pending when a plastic connection was set could not be recomputed with the new values."""
+from ..errors import JaxsnnError
 
 
 def applied_before(spec, step: int) -> int:
@@ -38,28 +31,16 @@ def applied_before(spec, step: int) -> int:
     return -(-step // L) * L - L
 
 
-POST_LOG = 64  # post spikes per neuron kept for the host in jaxsnn.nest's plastic networks (256 bytes a neuron)
-
-
-def with_post_log(sim, G: int = POST_LOG):
-    """``sim`` keeping the stamps of each neuron's last ``G`` spikes for the host (``PostArchive.post_log_stamps``;
-    a select over [neurons, G] where post spikes are archived: per slice, or per step in slices longer than the
-    shortest interval between a neuron's spikes), from which :func:`refacilitate` finds the post
-    spikes of a pending facilitation that the archive (a max delay's worth) no longer holds. Not for a triplet
-    rule (its facilitation also reads K₋,₃ of each post spike, archived only) or a neuromodulated one."""
-    pl = sim.spec.plasticity
-    rule = pl.stdp_rule
-    if not pl.has_plastic or rule is None or rule.dopamine or rule.triplet or pl.post_log:
-        return sim
-    post = sim.state.plasticity.post
-    log = jnp.full((sim.spec.sizes.n_neurons, G), stdp.EMPTY, jnp.int32)
-    state = sim.state.replace(plasticity=sim.state.plasticity.replace(post=post.replace(post_log_stamps=log)))
-    return sim.replace(model=sim.model.replace(spec=sim.spec.replace(post_log=G)), state=state, _plan=())
-
-
 def _post_stamps(post):
-    """Each neuron's recorded post spike stamps: the host's longer log where kept, else the archive."""
+    """Each neuron's recorded post spike stamps: the host's record where kept, else the archive."""
     return np.asarray(post.post_stamps if post.post_log_stamps is None else post.post_log_stamps)
+
+
+def _post_triplet(post):
+    """A triplet rule's K₋,₃ with each of :func:`_post_stamps` (None for other rules)."""
+    if post.post_Kminus_triplet is None:
+        return None
+    return np.asarray(post.post_Kminus_triplet if post.post_log_stamps is None else post.post_log_Kminus_triplet)
 
 
 def pending_spikes(sim, e: np.ndarray):
@@ -107,8 +88,8 @@ def refacilitate(sim, e: np.ndarray):
                        kind="stable")  # in time order (repeats of one stamp: in archive order, K₋,₃ growing)
     stamps = np.take_along_axis(recorded, order, axis=1)
     pend = np.take_along_axis(pending, order, axis=1)
-    k3 = None if post.post_Kminus_triplet is None else \
-        np.take_along_axis(np.asarray(post.post_Kminus_triplet)[tgt], order, axis=1)
+    k3 = _post_triplet(post)
+    k3 = None if k3 is None else np.take_along_axis(k3[tgt], order, axis=1)
     p = stdp.rule_params(spec, sim.params.stdp, jnp.asarray(out[e, OUT_ROW]))
     first_only = np.asarray(_flag(rule, "first_only", p, len(e)))
     kplus = stdp.reported_trace(pre.Kplus[jnp.asarray(trace)])
@@ -137,20 +118,14 @@ def _flag(rule, flag, p, n):
     return jnp.full(n, bool(getattr(rule, flag)))
 
 
-def warn_missing(n: int, H: int):
-    """Name what could not be recomputed (nothing is silently left as it was)."""
-    warnings.warn(
+def refuse_missing(n: int, H: int):
+    """A facilitation the record cannot give is an error, never kept with the old values (the record reached
+    ``jaxsnn.run.post_log.MAX_BYTES``, or a source that never fired had its K₊ set)."""
+    from ..run import post_log
+
+    raise JaxsnnError(
         f"{n} plastic connection(s) set between runs have a facilitation pending (their target fired after the "
-        f"source's last spike) by more post spikes than jaxsnn archives ({H}): for them jaxsnn keeps the "
-        "facilitation it applied with the values before the set, where NEST applies it at the next presynaptic spike "
-        "with the values set (docs/nest.md).", PendingFacilitationWarning, stacklevel=_user_frame())
-
-
-def _user_frame() -> int:
-    """``warnings.warn``'s stacklevel, called from the caller of this, that names the first frame outside jaxsnn:
-    the script's line (Simulate, GetConnections, Prepare or a save reach the warning by different paths)."""
-    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    frame, level = sys._getframe(1), 1
-    while frame is not None and frame.f_code.co_filename.startswith(package):
-        frame, level = frame.f_back, level + 1
-    return level
+        f"source's last spike) by more post spikes than jaxsnn recorded ({H} per neuron, the most "
+        f"jaxsnn.run.post_log.MAX_BYTES = {post_log.MAX_BYTES} bytes allow): NEST applies it at the next "
+        "presynaptic spike with the values set, which jaxsnn cannot recompute. Raise jaxsnn.run.post_log.MAX_BYTES "
+        "before the script's first Simulate, or set these connections before their targets fire that often.")

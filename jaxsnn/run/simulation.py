@@ -28,7 +28,7 @@ from ..core.types import Model, Params, Spec, State
 from ..errors import CapacityError, JaxsnnError, bad_value
 from ..models import GENERATORS, RECORDERS
 from ..models.base import ARCHIVING, CALCIUM, STDP_ARCHIVE, check_calcium
-from . import frames, generators, memory, programs, projection, sharding
+from . import frames, generators, memory, post_log, programs, projection, sharding
 from . import progress as progress_bar
 
 if TYPE_CHECKING:
@@ -421,7 +421,7 @@ def simulate(sim: Simulation, t: float, *, progress: bool = False, end_run: bool
     on in a next call). ``progress=True`` shows a progress bar (tqdm if installed).
     """
     n = run_steps(sim, t)
-    sim = _planned(sim)
+    start, sim = sim, _planned(sim)
     plan = sim._plan[-1] if sim._plan else None
     # synapses that never change are not gathered back from the devices
     fixed = sim.state.synapses if plan and engine.fixed_synapses(sim.spec) else None
@@ -441,6 +441,9 @@ def simulate(sim: Simulation, t: float, *, progress: bool = False, end_run: bool
         bar.close()
     if plan:
         sim = sim.replace(state=sharding.merge(sim.spec, plan, sim.state, fixed))
+    grown = post_log.needed(sim, start) if sim.spec.plasticity.post_log else 0
+    if grown:  # the host's record dropped a stamp still needed: the run again, recording more (the same bits)
+        return simulate(post_log.with_post_log(start, grown), t, progress=progress, end_run=end_run)
     return _calcium_at_end(sim) if end_run else sim
 
 
