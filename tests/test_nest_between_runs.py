@@ -51,6 +51,8 @@ def test_the_users_trial_gives_nests_weights(x64):
         np.testing.assert_allclose(got[key], want[key], rtol=1e-14, atol=0, err_msg=key)
 
 
+@pytest.mark.slow  # six rules and a regrown record (60 s); the growth: test_post_log.py's fast test, the
+# recomputation: test_plastic_set_with_a_pending_facilitation_gives_nests_weights
 def test_a_facilitation_pending_over_many_post_spikes_gives_nests_weights(x64):
     """Sources silent for 300 ms while their targets fire 30 to 110 times (delays of 2 to 20 ms), then stdp_synapse's
     lambda, weight and mu_plus, stdp_nn_symm_synapse's weight, vogels_sprekeler_synapse's eta and
@@ -64,6 +66,8 @@ def test_a_facilitation_pending_over_many_post_spikes_gives_nests_weights(x64):
         np.testing.assert_allclose(got[key], want[key], rtol=1e-14, atol=0, err_msg=key)
 
 
+@pytest.mark.slow  # a dopamine network (55 s); the fast suite keeps the rule's replay:
+# test_synapse_rules.py::test_rule_matches_nest[syn_stdp_dopamine_interval]
 def test_dopamine_set_with_post_spikes_pending_gives_nests_values(x64):
     """stdp_dopamine_synapse: weight, Kplus and c of three connections set while post spikes are pending (after
     the last pre and dopamine spikes), later the model's A_plus, A_minus, tau_c, tau_n, b and Wmax by SetDefaults:

@@ -477,6 +477,10 @@ class State:
         return jax.tree_util.tree_map(lambda a, b: b if a is None else a, floats, rest, is_leaf=lambda x: x is None)
 
     def with_weights(self, weight) -> State:
-        """This state with every connection's weight replaced (NEST's view of plastic ones included)."""
+        """This state with every connection's weight replaced (NEST's view of plastic ones included).
+
+        A value of the state, not NEST's ``set``: facilitations a plastic synapse applied since its source's last
+        spike stay applied (NEST would apply them at the next presynaptic spike, from the weight set);
+        ``jaxsnn.nest``'s ``set`` recomputes them as NEST (docs/nest.md, deliberate differences)."""
         reported = weight if self.synapses.reported.shape[0] else self.synapses.reported
         return self.replace(synapses=self.synapses.replace(weight=weight, reported=reported))  # stp state kept

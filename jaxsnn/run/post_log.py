@@ -103,7 +103,7 @@ def needed(sim, before) -> int:
 def longest(spec) -> int:
     """The longest record :data:`MAX_BYTES` allows ``spec``'s neurons (a power of two, at least :data:`POST_LOG`)."""
     per_entry = 4 * (2 if spec.plasticity.stdp_rule.triplet else 1) * max(1, spec.sizes.n_neurons)
-    return max(POST_LOG, 1 << (MAX_BYTES // per_entry).bit_length() - 1)
+    return max(POST_LOG, 1 << max(0, (MAX_BYTES // per_entry).bit_length() - 1))
 
 
 def window_start(sim) -> np.ndarray:
