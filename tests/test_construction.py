@@ -142,9 +142,9 @@ def test_a_column_of_one_value_per_connection_is_the_gathered_column(values):
     M = sum(sizes)
     order, _ = by_source(np.random.default_rng(3).integers(0, 50, M).astype(np.int32), 50)
     expected = _concat([c.w for c in conns], M, np.float32)[order]
-    assert np.array_equal(_per_synapse(conns, lambda c: c.w, np.float32, order, M), expected)
+    assert np.array_equal(_per_synapse([c.w for c in conns], np.float32, order, M), expected)
     out = np.zeros((M, 2), np.float32)  # into a column of a table
-    _per_synapse(conns, lambda c: c.w, np.float32, order, M, out[:, 1])
+    _per_synapse([c.w for c in conns], np.float32, order, M, out[:, 1])
     assert np.array_equal(out[:, 1], expected) and not out[:, 0].any()
 
 

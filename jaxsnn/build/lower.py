@@ -403,18 +403,19 @@ def _synapse_tables(desc, neuron_of_node, N, fdt=np.float64) -> dict:
     src = sources() if plastic.any() else None  # only plastic synapses' bookkeeping reads every source
     ruled = plastic.any() or stp_rule is not None  # some synapse has a rule row (plasticity or short-term)
     out_syn = aligned((M, 4 if ruled else 2), np.int32)  # no rule row or trace without a rule
-    if _looked_up(conns, lambda c: c.delay):
+    delays = [c.delay for c in conns]
+    if _looked_up(delays):
         take_into(ids(lambda c: c.target), order, out_syn[:, OUT_TARGET])
-        _per_synapse(conns, lambda c: c.delay, np.int32, order, M, out_syn[:, OUT_DELAY])
+        _per_synapse(delays, np.int32, order, M, out_syn[:, OUT_DELAY])
     else:  # (target, delay) of each synapse gathered as one 8-byte item: one random access instead of two
         pairs = np.empty((M, 2), np.int32)
         _neuron_ids(conns, lambda c: c.target, neuron32, M, pairs[:, OUT_TARGET])
-        _concat([c.delay for c in conns], M, np.int32, pairs[:, OUT_DELAY])
+        _concat(delays, M, np.int32, pairs[:, OUT_DELAY])
         take_into(pairs.view(np.int64).reshape(M), order, out_syn.view(np.int64)[:, 0])  # columns 0, 1
         del pairs
     if ruled:
         out_syn[:, OUT_ROW] = row
-    w = _per_synapse(conns, lambda c: c.weight, fdt, order, M)  # in the simulation's precision: rounding commutes
+    w = _per_synapse([c.weight for c in conns], fdt, order, M)  # in the simulation's precision: rounding commutes
     # with the gather; aligned, so that the initial weights become the device's (no copy)
     has_kplus = any("Kplus" in c.extra for c in conns)
     kplus = col(lambda c: c.extra.get("Kplus", np.zeros(len(c.source))), np.float64)[order] if has_kplus else \
@@ -477,14 +478,13 @@ def _synapse_tables(desc, neuron_of_node, N, fdt=np.float64) -> dict:
 FEW_CONNECTIONS = 16  # up to this many connect calls, a column of one value per call is looked up by call
 
 
-def _per_synapse(conns, f, dtype, order, M, out=None) -> np.ndarray:
-    """``f(c)`` of every connection block ``c`` (an array over its synapses) one after the other, in ``order``,
-    in ``out`` (default: a new aligned array of ``dtype``). Where each block holds one value (a broadcast view:
-    a shared weight or delay) and the blocks are few, each synapse's block is found from its position (one
-    comparison with each block's start) and its value looked up, instead of gathering an array of M values
-    at random positions (and filled where all blocks hold the same value)."""
-    cols = [f(c) for c in conns]
-    if not _looked_up(conns, f):
+def _per_synapse(cols: list, dtype, order, M, out=None) -> np.ndarray:
+    """The column blocks ``cols`` (one array over its synapses per connection block) one after the other, in
+    ``order``, in ``out`` (default: a new aligned array of ``dtype``). Where each block holds one value (a
+    broadcast view: a shared weight or delay) and the blocks are few (:func:`_looked_up`), each synapse's block is
+    found from its position (one comparison with each block's start) and its value looked up, instead of gathering
+    an array of M values at random positions (and filled where all blocks hold the same value)."""
+    if not _looked_up(cols):
         return _in_order(_concat(cols, M, dtype), order) if out is None else take_into(_concat(cols, M, dtype),
                                                                                         order, out)
     out = aligned(M, dtype) if out is None else out
