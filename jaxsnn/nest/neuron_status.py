@@ -17,6 +17,7 @@ import numpy as np
 from ..core.stdp import EMPTY
 from ..models import SYNAPSES
 from ..models.base import PlasticityRule
+from ..run.frames import last_stamps, neuron_index, recent_spikes, stamp_ms
 from .kernel import KERNEL
 
 
@@ -26,11 +27,9 @@ def archiver_values(members: np.ndarray, name: str) -> list:
     if sim is None or members.max() > sim.layout.n_nodes:  # not simulated yet: NEST's initial values
         stamps = np.zeros(len(members), np.int64)
     else:
-        from ..run.frames import last_stamps, neuron_index
-
         stamps = last_stamps(sim)[neuron_index(sim.layout, members)[1]]
     if name == "t_spike":
-        return np.where(stamps > 0, 0.001 * (stamps * KERNEL.net._tics_per_step).astype(np.float64), -1.0).tolist()
+        return stamp_ms(stamps, KERNEL.net._tics_per_step).tolist()
     if name == "synaptic_elements":
         return [{} for _ in members]
     return _archiver_length(members, stamps)
@@ -62,14 +61,12 @@ def _archiver_length(members: np.ndarray, last: np.ndarray) -> list:
     sim = KERNEL.sim
     if sim is None or not sim.spec.plasticity.post_history or members.max() > sim.layout.n_nodes:
         return out[np.argsort(order)].tolist()
-    from ..run.frames import neuron_index
-
     idx = neuron_index(sim.layout, members)[1]
-    post, H, now = sim.state.plasticity.post, sim.spec.sizes.history, int(sim.state.step)
+    post, H = sim.state.plasticity.post, sim.spec.sizes.history
     archived = np.asarray(post.post_stamps)[idx]  # [n, post_history], EMPTY: no spike
     archived_last, n_post = np.asarray(post.last_post)[idx], np.asarray(post.n_post)[idx]
-    steps = np.arange(max(0, now - H), now)
-    recent = np.asarray(sim.state.transit.spike_history)[steps % H][:, idx] > 0  # spikes of the last steps
+    steps, recent = recent_spikes(sim)
+    recent = recent[:, idx]  # spikes of the last steps
     count = sim.state.transit.spike_count  # a parrot's spike of multiplicity m: m entries, as NEST archives it
     count = np.asarray(count)[steps % H][:, idx] if count is not None else recent.astype(np.int64)
     window = np.round((delay + KERNEL.get("min_delay")) / KERNEL.net._resolution)  # D in steps

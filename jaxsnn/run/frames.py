@@ -104,23 +104,35 @@ def calcium_values(sim, name: str) -> np.ndarray:
     return np.asarray(getattr(post, name), np.float64)
 
 
-def last_stamps(sim) -> np.ndarray:
-    """Each neuron's last spike stamp (step + 1; 0: none): the archived one (``plasticity.post.last_post``, up
-    to the last slice the engine processed) or a later one in ``spike_history`` (which holds the steps since)."""
+def recent_spikes(sim) -> tuple[np.ndarray, np.ndarray]:
+    """The steps that ``spike_history`` still holds (the last ``spec.sizes.history`` before now) and which
+    neurons spiked in each (bool[steps, N]): the spikes of the slice the engine has not archived yet are among
+    them."""
     state, H = sim.state, sim.spec.sizes.history
     now = int(state.step)
     steps = np.arange(max(0, now - H), now)
-    recent = np.asarray(state.transit.spike_history)[steps % H] > 0  # [steps, N]
+    return steps, np.asarray(state.transit.spike_history)[steps % H] > 0
+
+
+def last_stamps(sim) -> np.ndarray:
+    """Each neuron's last spike stamp (step + 1; 0: none): the archived one (``plasticity.post.last_post``, up
+    to the last slice the engine processed) or a later one in ``spike_history`` (:func:`recent_spikes`)."""
+    steps, recent = recent_spikes(sim)
     latest = np.where(recent.any(axis=0), steps[len(steps) - 1 - np.argmax(recent[::-1], axis=0)] + 1, 0) \
         if len(steps) else 0
-    return np.maximum(np.asarray(state.plasticity.post.last_post, np.int64), latest)
+    return np.maximum(np.asarray(sim.state.plasticity.post.last_post, np.int64), latest)
+
+
+def stamp_ms(stamps: np.ndarray, tics_per_step: int) -> np.ndarray:
+    """NEST's ``t_spike`` of spike stamps (step + 1; 0: none): tics · 0.001 ms (NEST's arithmetic), -1.0 for
+    none."""
+    return np.where(stamps > 0, 0.001 * (stamps * tics_per_step).astype(np.float64), -1.0)
 
 
 def last_spike_ms(sim) -> np.ndarray:
-    """NEST's ``t_spike`` of every neuron: the time of its last spike in ms (tics · 0.001, NEST's arithmetic),
-    -1.0 before its first."""
-    stamps = last_stamps(sim)
-    return np.where(stamps > 0, 0.001 * (stamps * sim.spec.time.tics_per_step).astype(np.float64), -1.0)
+    """NEST's ``t_spike`` of every neuron: the time of its last spike in ms (:func:`stamp_ms`), -1.0 before its
+    first."""
+    return stamp_ms(last_stamps(sim), sim.spec.time.tics_per_step)
 
 
 def get(sim, nodes=None, names=("V_m",)) -> pd.DataFrame:
