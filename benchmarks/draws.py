@@ -11,7 +11,7 @@ JAX's persistent compilation cache in DIR, filled by one unmeasured process per 
 the construction a user sees from the second run of a script on); without it every process compiles what it
 draws with (a cold cache). Reported: wall seconds and the process's CPU seconds (all its threads: on a shared
 machine the work done, less disturbed by the other users than the wall time), medians. ``--threads``: the
-threads of the host's draws (``jaxsnn.core.threefry.THREADS``).
+threads of the host's draws (``jaxsnn.core.host.THREADS``).
 ``--raw``: the draws alone in one process, in turns: the host's (1 and 2 threads) against JAX's compiled
 program run block by block (compiled before timing), seconds (medians) for the sizes of the two networks.
 """
@@ -34,9 +34,9 @@ def child(a):
     if a.cache:
         jaxsnn.enable_compilation_cache(a.cache)
     try:
-        from jaxsnn.core import threefry
+        from jaxsnn.core import host
 
-        threefry.THREADS = a.threads
+        host.THREADS = a.threads
     except (ImportError, AttributeError):
         pass
     names = []
@@ -69,7 +69,7 @@ def raw(runs):
     import numpy as np
 
     from jaxsnn import random as jr
-    from jaxsnn.core import threefry
+    from jaxsnn.core import host as jaxsnn_host
 
     key = jax.random.key(3)
     dt = jax.dtypes.canonicalize_dtype(float)
@@ -88,7 +88,7 @@ def raw(runs):
         t = {"host 1 thread": [], "host 2 threads": [], "JAX blocks": []}
         for _ in range(runs):
             for label, f, th in (("host 1 thread", host, 1), ("host 2 threads", host, 2), ("JAX blocks", jx, 2)):
-                threefry.THREADS = th
+                jaxsnn_host.THREADS = th
                 t0 = time.perf_counter()
                 np.asarray(f())
                 t[label].append(time.perf_counter() - t0)

@@ -40,7 +40,6 @@ from ..core.types import (
 from ..errors import JaxsnnError, bad_value
 from ..models import DEFAULT_SYNAPSE, GENERATORS, RECORDERS, SYNAPSES, TRANSMITTERS
 from ..models.base import RECORDING, ROW, Generator, PlasticityRule, PlasticityRules, ShortTermRule, solitary
-from ..run import memory
 from .description import Description
 from .registry import (
     NEURONS,
@@ -502,10 +501,9 @@ def _per_synapse(cols: list, dtype, order, M, out=None) -> np.ndarray:
     return take_into(values, block, out)
 
 
-def _looked_up(conns, f) -> bool:
-    """Whether :func:`_per_synapse` looks the column ``f`` up by connect call (few calls, one value each)
-    instead of gathering it."""
-    cols = [f(c) for c in conns]
+def _looked_up(cols: list) -> bool:
+    """Whether :func:`_per_synapse` looks the column blocks ``cols`` up by connect call (few calls, one value
+    each) instead of gathering them."""
     return len(cols) <= FEW_CONNECTIONS and all(len(a) <= 1 or (a.ndim == 1 and a.strides[0] == 0) for a in cols)
 
 
@@ -570,8 +568,8 @@ def by_source(src: np.ndarray, N: int) -> tuple[np.ndarray, np.ndarray]:
     integers (a radix sort: two passes); beyond, one in-place sort of the 64-bit keys (index << 32 |
     position), which are distinct, so that the fastest (unstable) sort gives the stable order (about twice as
     fast as a stable argsort of int32, half as fast as the radix sort)."""
-    # one piece where the pieces would not be shared between threads (host.shared: two per thread): no merge
-    piece = SORT_PIECE if host.THREADS > 1 and len(src) >= 2 * host.THREADS * SORT_PIECE else max(1, len(src))
+    # one piece where the pieces would not be shared between threads: no merge
+    piece = SORT_PIECE if host.shares(len(src) // SORT_PIECE) else max(1, len(src))
     starts = list(range(0, len(src), piece)) or [0]
     done = host.shared(lambda k: _count_and_sort(src[starts[k]:starts[k] + piece], N), len(starts))
     counts = sum(c for c, _ in done)
@@ -593,7 +591,7 @@ def by_source(src: np.ndarray, N: int) -> tuple[np.ndarray, np.ndarray]:
         order[pos] = o
 
     host.shared(merge, len(starts))
-    memory.release()  # the pieces' temporaries, freed into the threads' own malloc arenas (50 MB for Brunel)
+    host.release()  # the pieces' temporaries, freed into the threads' own malloc arenas (50 MB for Brunel)
     return order, counts
 
 

@@ -21,10 +21,10 @@ compile (or load) and run one XLA program per shape and function:
   ``max(min, u * (max - min) + min)`` rounded once, as XLA's fused multiply-add (:func:`fma`)
 
 Speed: the 20 rounds run in place on uint32 arrays of :data:`CHUNK` values (about 112 NumPy calls per
-chunk, no temporaries), in :data:`THREADS` threads (NumPy releases the GIL in its loops); randint's remainders
-use NumPy's division by a scalar (libdivide), ten times faster than its ``%``. On one thread 5 (randint) to 8
-(uniform) times faster than the plain NumPy version, about as fast as JAX's compiled program on the project's
-CPU (``benchmarks/draws.py --raw``).
+chunk, no temporaries), in the host's threads (:data:`jaxsnn.core.host.THREADS`; NumPy releases the GIL in
+its loops); randint's remainders use NumPy's division by a scalar (libdivide), ten times faster than its
+``%``. On one thread 5 (randint) to 8 (uniform) times faster than the plain NumPy version, about as fast as
+JAX's compiled program on the project's CPU (``benchmarks/draws.py --raw``).
 
 Valid only for JAX's default implementation (``jax_default_prng_impl == "threefry2x32"``); callers
 check :func:`available` and use ``jax.random`` otherwise. ``tests/test_threefry.py`` compares the bits
@@ -32,11 +32,10 @@ with ``jax.random`` over many seeds.
 """
 from __future__ import annotations
 
-import concurrent.futures
-import os
-
 import jax
 import numpy as np
+
+from . import host
 
 U32 = np.uint32
 _MASK = 0xFFFFFFFF
@@ -156,12 +155,11 @@ def randint_on_host(minval, maxval, dtype=int) -> bool:
 # A draw is made of segments of ``seg`` values, each with its own key (one segment: a plain draw of a key;
 # several: jaxsnn.random's blocks). Value i of a segment is a function of the segment's key and i only
 # (partitionable threefry), so the work is cut into chunks of CHUNK values, done in place on uint32 arrays
-# that stay in the core's cache, by THREADS threads (NumPy releases the GIL inside its loops).
+# that stay in the core's cache, by the host's threads (jaxsnn.core.host.shared; NumPy releases the GIL inside its
+# loops).
 
 CHUNK = 2**16  # values per pass: long enough that NumPy's per-call cost is small, short enough for the L2 cache
 TRANSFORM_CHUNK = 2**14  # values per call of a Bits64 transform (twice as fast as 2**16 for the normal's)
-THREADS = max(1, min(2, os.cpu_count() or 1))
-_POOL = None
 _IOTA = np.arange(CHUNK, dtype=U32)
 
 
@@ -329,14 +327,12 @@ def draw(kernel, words: np.ndarray, n: int, seg: int) -> np.ndarray:
             o = c * seg + b
             kernel.fill(keys[c], b, m, s, out[o:o + m])
 
-    if THREADS < 2 or len(items) < 4:
-        work(items)
+    if host.shares(len(items)):  # in 2 · THREADS parts, taken by the threads in turn (a part: one scratch)
+        k = 2 * host.THREADS
+        parts = [items[len(items) * i // k:len(items) * (i + 1) // k] for i in range(k)]
+        host.shared(lambda i: work(parts[i]), k)
     else:
-        half = len(items) // THREADS
-        parts = [items[i * half:(i + 1) * half if i < THREADS - 1 else len(items)] for i in range(THREADS)]
-        pool = _pool()
-        for f in [pool.submit(work, p) for p in parts]:
-            f.result()
+        work(items)
     return out
 
 
@@ -355,14 +351,6 @@ def draw_at(kernel, keys: dict, index: np.ndarray, seg: int) -> np.ndarray:
             kernel.fill(k, counter[w].astype(U32), len(w), s, tmp)
             out[w] = tmp
     return out
-
-
-def _pool():
-    """The threads of :func:`draw`, made anew in a forked child (whose copy of the pool has no threads)."""
-    global _POOL
-    if _POOL is None or _POOL[0] != os.getpid() or _POOL[1]._max_workers != THREADS:
-        _POOL = (os.getpid(), concurrent.futures.ThreadPoolExecutor(THREADS, thread_name_prefix="jaxsnn-threefry"))
-    return _POOL[1]
 
 
 def segment_keys(words, data) -> np.ndarray:

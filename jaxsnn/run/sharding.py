@@ -42,9 +42,10 @@ import numpy as np
 
 from ..build.lower import aligned, to_device
 from ..core import engine
+from ..core.host import release
 from ..core.types import IN_SYNAPSE, OUT_ROW, OUT_TARGET, OUT_TRACE, Model, NeuronState, Params, Spec, State
 from ..models.base import RECORDING
-from . import memory, programs
+from . import programs
 
 AXIS = "neurons"
 tree_map = jax.tree_util.tree_map
@@ -519,14 +520,14 @@ def compile_ahead(spec: Spec, plan: Plan, states: State, synapses) -> None:
                                                        sharding=where), synapses)
     run, args, name = _call(spec, plan, states.replace(synapses=abstract), np.int32(0))
     if programs.prepare(run, name, *args) is not None:
-        memory.release()
+        release()
         return
     leaves, tree = jax.tree_util.tree_flatten(args)
     key = (run, tree, tuple((np.shape(x), np.result_type(x)) for x in leaves))
     if key not in _READY:
         run.lower(*args).compile()
         _READY.add(key)
-        memory.release()  # the compiler's working memory
+        release()  # the compiler's working memory
 
 
 @functools.cache

@@ -22,13 +22,14 @@ from ..build import checks
 from ..build.dense import plan as dense_plan
 from ..build.lower import Layout, compile_network, with_digest
 from ..core import engine, recorders
+from ..core.host import release
 from ..core.status import Overflow
 from ..core.surrogate import default_for
 from ..core.types import Model, Params, Spec, State
 from ..errors import CapacityError, JaxsnnError, bad_value
 from ..models import GENERATORS, RECORDERS
 from ..models.base import ARCHIVING, CALCIUM, STDP_ARCHIVE, check_calcium
-from . import frames, generators, memory, post_log, programs, projection, sharding
+from . import frames, generators, post_log, programs, projection, sharding
 from . import progress as progress_bar
 
 if TYPE_CHECKING:
@@ -321,10 +322,10 @@ def build(net, *, seed=None, differentiable: bool = False, chunk_steps: int = 10
     diff = _differentiable_options(differentiable, surrogate, detach_reset, checkpoint_every, dense)
     _check_capacities(capacities)
     desc = net.description()
-    memory.release()  # what describing the network freed: the lowering's peak starts from what is live
+    release()  # what describing the network freed: the lowering's peak starts from what is live
     c = compile_network(desc, _seed(net, seed), chunk_steps=int(chunk_steps), differentiable=differentiable,
                         calcium=calcium, **capacities)
-    memory.release()  # the lowering's temporaries: the compilation's peak starts from what is live
+    release()  # the lowering's temporaries: the compilation's peak starts from what is live
     model = c.model
     if diff:
         name, beta, detach = default_for(model.spec.models.neuron_models)
@@ -345,7 +346,7 @@ def build(net, *, seed=None, differentiable: bool = False, chunk_steps: int = 10
         plan = sharding.plan(model, params, tuple(jax.devices()[:n]))
         model = model.replace(synapses=sharding.global_synapses(plan, model.synapses))
         planned = (params, model.synapses, plan)
-        memory.release()
+        release()
     return Simulation(model, params, state, with_digest(layout), chunk_steps=int(chunk_steps), devices=devices,
                       gather=gather, _plan=planned)
 
@@ -487,7 +488,7 @@ def _planned(sim: Simulation) -> Simulation:
         # the plan's parts hold the synapse records from now on (not a second copy beside them)
         synapses = sharding.global_synapses(plan, sim.model.synapses)
         sim = sim.replace(model=sim.model.replace(synapses=synapses), _plan=(sim.params, synapses, plan))
-        memory.release()
+        release()
     return sim
 
 
