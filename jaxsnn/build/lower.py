@@ -58,8 +58,7 @@ class Layout:
     synapse_models: tuple  # model names, indexed by Synapses.model
     synapse_params: dict  # model name -> plasticity parameters (as NEST's GetDefaults)
     device_connections: dict  # generator and recorder connections as NEST's GetConnections lists them
-    initial_state_sha256: str  # digest of the built V_m and weights: a checkpoint must be of this build (a Future
-    # of it while compile_network's caller goes on: :func:`with_digest`)
+    initial_state_sha256: str  # digest of the built V_m and weights: a checkpoint must be of this build
     layers: tuple = ()  # (first id, jaxsnn.spatial Layer) of each population created with positions
     generators: dict = dataclasses.field(default_factory=dict)  # per model of Spec.models.generators: (node ids,
     # their parameters), in the order of the model's generator index
@@ -97,6 +96,9 @@ def compile_network(desc: Description, seed, *, slice_capacity: int | None = Non
                                 "spikes")
     rsteps = nrn["refractory_steps"]
     syn = _synapse_tables(desc, neuron_of_node, len(node_of_neuron), fdt)
+    # hashed in a thread while the lowering goes on (hashlib releases the GIL): the initial V_m and weights as
+    # the state will hold them (engine.init takes both as they are)
+    digest = host.in_background(_initial_digest, nrn["state"], syn["weight"])
     gen = _interface_generators(desc, neuron_of_node, fdt)
     vt = _transmitter_connections(desc, neuron_of_node)
     syn["vt_delay"] = vt["delay"]
@@ -132,21 +134,16 @@ def compile_network(desc: Description, seed, *, slice_capacity: int | None = Non
     state = _with_calcium(state, pops, calcium, fdt)
     layout = Layout(desc.n_nodes, neuron_of_node, node_of_neuron,
                     tuple((p.model, p.base, p.first, p.n) for p in desc.populations), syn["models"], syn["syn_params"],
-                    _device_connections(desc), host.in_background(_initial_digest, state), tuple(desc.layers),
+                    _device_connections(desc), digest.result(), tuple(desc.layers),
                     gen["plug_nodes"], rec["info"])
     return Compiled(model, params, state, layout)
 
 
-def with_digest(layout: Layout) -> Layout:
-    """``layout`` with its digest of the initial state, which :func:`compile_network` hashes in a thread while
-    its caller goes on (hashlib releases the GIL)."""
-    d = layout.initial_state_sha256
-    return layout if isinstance(d, str) else dataclasses.replace(layout, initial_state_sha256=d.result())
-
-
-def _initial_digest(state) -> str:
+def _initial_digest(neurons: dict, weight) -> str:
+    """SHA-256 of the initial neuron state (per model, ``state.neurons.models``) and weights: a checkpoint must
+    be of a build with the same."""
     h = hashlib.sha256()
-    for a in jax.tree_util.tree_leaves(state.neurons.models) + [state.synapses.weight]:
+    for a in jax.tree_util.tree_leaves(neurons) + [weight]:
         h.update(np.ascontiguousarray(np.asarray(a)).reshape(-1).view(np.uint8))  # its bytes, not a copy of them
     return h.hexdigest()
 

@@ -20,7 +20,7 @@ import numpy as np
 
 from ..build import checks
 from ..build.dense import plan as dense_plan
-from ..build.lower import Layout, compile_network, with_digest
+from ..build.lower import Layout, compile_network
 from ..core import engine, recorders
 from ..core.host import release
 from ..core.status import Overflow
@@ -347,7 +347,7 @@ def build(net, *, seed=None, differentiable: bool = False, chunk_steps: int = 10
         model = model.replace(synapses=sharding.global_synapses(plan, model.synapses))
         planned = (params, model.synapses, plan)
         release()
-    return Simulation(model, params, state, with_digest(layout), chunk_steps=int(chunk_steps), devices=devices,
+    return Simulation(model, params, state, layout, chunk_steps=int(chunk_steps), devices=devices,
                       gather=gather, _plan=planned)
 
 
