@@ -15,10 +15,10 @@ from collections.abc import Callable
 import jax
 import numpy as np
 
+from .. import checks
 from ..core import threefry
 from ..errors import JaxsnnError, bad_value, unknown_name
 from ..random import in_blocks
-from . import checks
 from .lower import by_source
 
 COMMON = ("rule", "allow_autapses", "allow_multapses")

@@ -24,13 +24,13 @@ import math
 import jax
 import numpy as np
 
+from .. import checks
 from .. import random as jrandom
 from ..core import threefry
 from ..errors import JaxsnnError, bad_value
 from ..models import DEFAULT_SYNAPSE, GENERATORS, RECORDERS, TRANSMITTERS
 from ..models.base import BY_PORT, FROM_NEURONS, RECORDED_BY, TO_NEURONS
 from ..parameters import Context, Parameter
-from . import checks
 from . import connect as rules
 from .description import Connections, Description, Population
 from .nodes import NodeCollection

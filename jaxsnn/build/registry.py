@@ -11,10 +11,9 @@ import types
 
 import numpy as np
 
-from .. import models
+from .. import checks, models
 from ..errors import JaxsnnError, bad_value, unknown_name
 from ..models.base import CURRENT, SPIKES
-from . import checks
 
 DEVICES = {name: m.defaults() for name, m in {**models.GENERATORS, **models.RECORDERS, **models.TRANSMITTERS}.items()}
 NEURONS = models.NEURONS  # NEST name -> NeuronModel class (jaxsnn.models: the only list of models)

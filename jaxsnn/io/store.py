@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import jax
 import numpy as np
 
-from ..build import checks
+from .. import checks
 from ..errors import CheckpointError, JaxsnnError
 from ..run import frames
 from ..run.frames import frame

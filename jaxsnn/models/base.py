@@ -59,7 +59,7 @@ from typing import Any, ClassVar
 import jax.numpy as jnp
 import numpy as np
 
-from ..build import checks
+from .. import checks
 from ..core.recorders import EMITTED, EVENT, SLICE, STEP  # hook points; EMITTED: a generator's push output
 from ..core.types import BY_PORT, BY_SIGN, COUNTS, SUMMED, Input  # Input: what update reads; the others: how
 

@@ -40,7 +40,7 @@ import sys
 import jax.numpy as jnp
 import numpy as np
 
-from ..build import checks
+from .. import checks
 from ..core.surrogate import threshold
 from ._propagators import exact, host_p31_p32, host_table, nest_expm1, p31, p32
 from ._propagators import separately_rounded as sr

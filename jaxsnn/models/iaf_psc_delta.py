@@ -43,7 +43,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..build import checks
+from .. import checks
 from ..core import surrogate as sg
 from ..errors import JaxsnnError
 from ._propagators import separately_rounded

@@ -28,7 +28,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..build import checks
+from .. import checks
 from ..errors import JaxsnnError, bad_value
 from ._interface import beyond, poisson_draws, spike_active, terms_for
 from .base import SPIKES, WINDOW, Generator, Param, flat_floats

@@ -43,7 +43,7 @@ import dataclasses
 import jax.numpy as jnp
 import numpy as np
 
-from ..build import checks
+from .. import checks
 from ..core.surrogate import threshold
 from ._propagators import separately_rounded as sr
 from .base import ARCHIVING, SUMMED, NeuronModel, Param, check_tau_minus

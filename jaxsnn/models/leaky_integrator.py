@@ -44,7 +44,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..build import checks
+from .. import checks
 from ._propagators import separately_rounded
 from .base import ARCHIVING, SUMMED, NeuronModel, Param
 

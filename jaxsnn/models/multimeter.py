@@ -32,7 +32,7 @@ import math
 import jax.numpy as jnp
 import numpy as np
 
-from ..build import checks
+from .. import checks
 from ..errors import JaxsnnError, bad_value, unknown_name
 from ._interface import window
 from .base import SAMPLES, STEP, TO_NEURONS, WINDOW, Param, Recorder, stamps_ms

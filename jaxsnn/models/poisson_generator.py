@@ -29,7 +29,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..build import checks
+from .. import checks
 from ..core import rng
 from ..core.generators import straight_through_counts
 from ..core.rng import MAX_POISSON_TERMS, n_terms_for

@@ -31,7 +31,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from ..build import checks
+from .. import checks
 from ..core.generators import ring_add_routed
 from ..core.types import BY_PORT, BY_SIGN, COUNTS
 from ..errors import bad_value

@@ -47,7 +47,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from ..build import checks
+from .. import checks
 from ..core import libm as _libm
 from ..errors import JaxsnnError, bad_value
 from .base import CONNECTION, Param, PlasticityRule, SynapseModel

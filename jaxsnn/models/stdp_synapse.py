@@ -32,7 +32,7 @@ import dataclasses
 
 import numpy as np
 
-from ..build import checks
+from .. import checks
 from ..core import stdp
 from ..errors import JaxsnnError
 from .base import CONNECTION, Param, PlasticityRule, SynapseModel

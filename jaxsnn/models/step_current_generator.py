@@ -32,7 +32,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..build import checks
+from .. import checks
 from ..errors import JaxsnnError, bad_value
 from ._interface import current_active, generators_active
 from .base import CURRENT, WINDOW, Generator, Param, check_stop, flat_floats

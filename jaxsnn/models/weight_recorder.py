@@ -26,7 +26,7 @@ import dataclasses
 import jax.numpy as jnp
 import numpy as np
 
-from ..build import checks
+from .. import checks
 from ..core.recorders import append
 from .base import EVENT, RECORDED_BY, WEIGHTS, Param, Recorder, stamps_ms
 

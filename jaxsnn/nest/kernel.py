@@ -23,7 +23,7 @@ import math
 import jax
 import numpy as np
 
-from ..build import checks
+from .. import checks
 from ..build.network import NEST_DEFAULT_SEED, Network
 from ..build.registry import CURRENT_GENERATORS, NEURONS
 from ..errors import JaxsnnError, bad_value, unknown_name

@@ -278,7 +278,7 @@ def set_recording(nodes, params: dict) -> dict:
             if name == "time_in_steps":
                 if KERNEL.sim is not None:
                     raise JaxsnnError("set: time_in_steps cannot change after the first Simulate (as in NEST).")
-                from ..build import checks
+                from .. import checks
                 v = checks.flag("time_in_steps", v)
             for rid in nodes.ids:
                 _settings(int(rid))[name] = v
@@ -321,7 +321,7 @@ def generator_flags(gid) -> dict:
 def set_generator_flags(nodes, params: dict, flags: tuple) -> dict:
     """Take a generator's host ``flags`` (spike_generator's) out of ``params`` and apply them to its spike
     times."""
-    from ..build import checks
+    from .. import checks
 
     rest = dict(params)
     for name in flags:

@@ -29,7 +29,7 @@ import dataclasses
 
 import numpy as np
 
-from ..build import checks
+from .. import checks
 from ..build.network import delay_steps
 from ..build.registry import NEURONS, synapse
 from ..core.types import OUT_TRACE

@@ -18,7 +18,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..build import checks
+from .. import checks
 from ..build.dense import plan as dense_plan
 from ..build.lower import Layout, compile_network
 from ..core import engine, recorders

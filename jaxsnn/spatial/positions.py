@@ -40,8 +40,8 @@ import dataclasses
 import jax
 import numpy as np
 
+from .. import checks
 from .. import random as jrandom
-from ..build import checks
 from ..core import threefry
 from ..errors import JaxsnnError, bad_value
 

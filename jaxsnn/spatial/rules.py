@@ -31,7 +31,7 @@ from __future__ import annotations
 import jax
 import numpy as np
 
-from ..build import checks
+from .. import checks
 from ..core import threefry
 from ..errors import JaxsnnError, bad_value, unknown_name
 from . import geometry, parameters

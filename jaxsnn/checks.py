@@ -12,7 +12,7 @@ import os
 
 import numpy as np
 
-from ..errors import JaxsnnError, bad_value
+from .errors import JaxsnnError, bad_value
 
 SEED_MAX = 2 ** 32 - 1  # NEST's rng_seed: 1 … 2**32 - 1 (measured: 2**32 - 1 accepted, 2**32 refused)
 MAX_T_REF_STEPS = 2 ** 31 - 2  # refractory counters are int32 and the compiler adds 1
