@@ -26,6 +26,8 @@ def run(script, tmp_path, *args, devices=2):
     return json.loads(out.read_text())
 
 
+@pytest.mark.slow  # the fast suite keeps a faster test of the same capability: test_spatial_connect (a benchmark
+# script end to end) and test_docs.py::test_store_restore_demo_runs_and_writes_its_outputs (the founding network)
 def test_seed_network(tmp_path):
     res = run("seed_network.py", tmp_path, "--scale", "0.1", "--t-sim", T_SIM, "--runs", "1")
     summary = res["summary"]
@@ -37,7 +39,7 @@ def test_seed_network(tmp_path):
         assert summary["ratio_jaxsnn_over_nest"] == pytest.approx(jx["wall_per_sim_s"] / summary["NEST"]["wall_per_sim_s"])
 
 
-@pytest.mark.slow  # two fresh benchmark processes: the fast suite keeps seed_network.py's
+@pytest.mark.slow  # two fresh benchmark processes: the fast suite keeps a benchmark script, test_spatial_connect
 def test_scaling(tmp_path):
     rows = run("scaling.py", tmp_path, "--scales", "0.1", "0.2", "--t-sim", T_SIM, "--runs", "1")
     assert [r["neurons"] for r in rows] == [250, 500]
@@ -48,7 +50,7 @@ def test_scaling(tmp_path):
 
 # the batched variant compiles a second, vmapped program (10-30 s): slow
 # both in the full suite: the fast suite keeps ensembles in
-# test_gsl_guarantees.py::test_checkpoint_store_set_and_ensemble and benchmark scripts in test_seed_network
+# test_gsl_guarantees.py::test_checkpoint_store_set_and_ensemble and benchmark scripts in test_spatial_connect
 @pytest.mark.parametrize("vmap", [pytest.param(False, marks=pytest.mark.slow), pytest.param(True, marks=pytest.mark.slow)])
 def test_ensemble(tmp_path, vmap):
     res = run("ensemble.py", tmp_path, "--n", "2", "--t-sim", T_SIM, "--runs", "1", *(["--vmap"] if vmap else []))
@@ -58,7 +60,8 @@ def test_ensemble(tmp_path, vmap):
     assert res["ratio"] == pytest.approx(two["simulate_s"] / one["simulate_s"])
 
 
-@pytest.mark.slow  # the fast suite keeps a faster test of the same capability: test_seed_network (a benchmark script run end to end)
+@pytest.mark.slow  # the fast suite keeps a faster test of the same capability: test_spatial_connect (a benchmark
+# script run end to end)
 def test_long_run(tmp_path):
     res = run("long_run.py", tmp_path, "--t-sim", T_SIM)
     assert res["t_sim"] == float(T_SIM) and res["spikes_E"] > 0 and len(res["peak_rss_mib_every_10s"]) == 1
@@ -112,7 +115,7 @@ def test_small_scripts(tmp_path):
     assert all(r["jaxsnn_s"] > 0 for r in res["rows"]) and res["simulate_overhead_ms"] > 0
 
 
-# both in the full suite: the fast suite keeps test_seed_network (a benchmark script end to end) and
+# both in the full suite: the fast suite keeps test_spatial_connect (a benchmark script end to end) and
 # test_construction.py (the construction itself)
 @pytest.mark.parametrize("network, scale", [pytest.param("brunel", "0.02", marks=pytest.mark.slow),
                                             pytest.param("microcircuit", "0.01", marks=pytest.mark.slow)])

@@ -47,6 +47,8 @@ def _recorder(sim):
     return sim.layout.recorders["spike_recorder"]["nodes"][0]
 
 
+@pytest.mark.slow  # the fast suite keeps a faster test of the same capability:
+# test_scan_of_step_equals_simulate_bit_for_bit (step and check on whole slices)
 def test_step_refuses_a_state_inside_a_slice():
     sim, _, _ = small_network(**SHARED)
     st = advance_jit(sim.model, sim.params, sim.state, np.int32(3))  # compiled whole (op by op costs more)
@@ -133,7 +135,8 @@ def test_simulation_key_and_build_take_ints_and_keys():
     np.testing.assert_array_equal(net.build(seed=k).state.key, jaxsnn.simulation_key(7))
 
 
-@pytest.mark.slow  # the fast suite keeps a faster test of the same capability: test_training.py::test_poisson_overflow_says_to_build_at_the_highest_rate
+@pytest.mark.slow  # the fast suite keeps a faster test of the same capability:
+# test_training.py::test_poisson_overflow_says_to_build_at_the_highest_rate
 def test_check_names_what_overflowed():
     # the run's fullest slice holds more than 32 spikes: 32 overflows, and simulate doubles the capacity until
     # it fits (each doubling compiles the loop again)

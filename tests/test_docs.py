@@ -3,9 +3,13 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from .conftest import ROOT, notebook_output
 
 
+@pytest.mark.slow  # the fast suite keeps a faster test of the same capability:
+# test_store_restore_demo_runs_and_writes_its_outputs (the notebook's example script) and test_readme.py
 def test_notebook_runs():
     text = notebook_output("store_restore_network.ipynb")
     assert "same seed identical: True | other seed differs: True" in text

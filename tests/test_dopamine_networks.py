@@ -91,6 +91,9 @@ def _network(interval=2):
     return net, sr, wr
 
 
+@pytest.mark.slow  # the fast suite keeps a faster test of the same capability:
+# test_synapse_rules.py::test_rule_matches_nest (the rule's arithmetic against NEST),
+# test_two_rules.py::test_two_rules_split_runs_and_checkpoint_are_bit_identical (split runs and checkpoints)
 def test_split_runs_and_checkpoint_are_bit_identical(tmp_path, x64):
     """The NEST network case with deliver_interval 3 (a split inside an interval) run whole, in two parts and
     resumed from a checkpoint: the same spikes, transmitted weights and final w, K+, c and n. The network is
@@ -191,8 +194,9 @@ def test_refused_by_name():
         net.build()
 
 
-@pytest.mark.slow  # the fast suite keeps a faster test of the same capability: test_synapse_rules.py::test_rule_matches_nest[syn_stdp_dopamine_interval] (the rule),
-# test_split_runs_and_checkpoint_are_bit_identical (the network), test_two_rules.py::test_pynest_script_gives_nests_numbers
+@pytest.mark.slow  # the fast suite keeps a faster test of the same capability:
+# test_synapse_rules.py::test_rule_matches_nest[syn_stdp_dopamine_interval] (the rule),
+# test_two_rules.py::test_pynest_script_gives_nests_numbers (a plastic network through jaxsnn.nest)
 def test_pynest_script(x64):
     """A PyNEST script (tests/pynest_scripts.py's stdp_dopamine_set) through jaxsnn.nest: Create("volume_transmitter"),
     CopyModel with it, Connect into it, GetConnections' weight, c, n, Kplus, their set between Simulate calls,

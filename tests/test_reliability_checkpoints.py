@@ -457,6 +457,8 @@ KILLED_RUN = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow  # the fast suite keeps a faster test of the same capability:
+# test_store.py::test_complete_checkpoint_resumes_bit_for_bit (a run resumed from its checkpoint)
 def test_repeated_kill_9_resumes_bit_for_bit(net, tmp_path):
     T = 120.0
     run, cache = tmp_path / "run", tmp_path / "cache"

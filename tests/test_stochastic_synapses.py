@@ -155,8 +155,10 @@ def test_nest_checks(model, spec, words):
 
 
 @pytest.mark.parametrize("model,params", [("quantal_stp_synapse", {"n": 4, "a": 4, "U": 0.4, "u": 0.4}),
-                                          ("bernoulli_synapse", {"p_transmit": 0.4}),
-                                          # fast: the two stochastic rules; tsodyks2_synapse in the full suite
+                                          # fast: quantal_stp_synapse; bernoulli_synapse (its stream: the same
+                                          # code) and tsodyks2_synapse in the full suite
+                                          pytest.param("bernoulli_synapse", {"p_transmit": 0.4},
+                                                       marks=pytest.mark.slow),
                                           pytest.param("tsodyks2_synapse", {"U": 0.3, "u": 0.3, "tau_fac": 50.0},
                                                        marks=pytest.mark.slow)])
 def test_connect_after_simulate_keeps_state_and_streams(model, params):

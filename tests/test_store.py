@@ -178,6 +178,8 @@ def test_missing_leaf_is_named(tmp_path):
         jaxsnn.load_checkpoint(tmp_path / "ck2", sim)
 
 
+@pytest.mark.slow  # the fast suite keeps a faster test of the same capability:
+# test_complete_checkpoint_resumes_bit_for_bit
 def test_founding_network_checkpoint_resumes_bit_for_bit(tmp_path):
     from jaxsnn.testing.ei_network import EINetwork
 
